@@ -1,0 +1,50 @@
+"""
+dosecalc: unit-aware oncology dosing.
+
+Body-surface area by the published formulas, mg/m² ↔ mg/kg by Km factors,
+human-equivalent doses, a patient's absolute dose and regimen arithmetic, for
+one patient or whole cohorts. Every function takes pint Quantities (or plain
+numbers in its documented unit) and returns Quantities.
+
+dosecalc is decision support: every dose must be verified by a clinician.
+"""
+
+from ._version import __version__
+from .bsa import BSA_METHODS, bsa
+from .conversions import KM_FACTORS, SPECIES, hed, to_mg_per_kg, to_mg_per_m2
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .patient import PatientDose, patient_dose
+from .regimen import Regimen, RegimenDose
+from .units import parse_quantity
+
+__all__ = [
+    "__version__",
+    "ureg",
+    "Q_",
+    "parse_quantity",
+    "bsa",
+    "BSA_METHODS",
+    "KM_FACTORS",
+    "SPECIES",
+    "to_mg_per_kg",
+    "to_mg_per_m2",
+    "hed",
+    "patient_dose",
+    "PatientDose",
+    "Regimen",
+    "RegimenDose",
+    "DoseCalcError",
+    "UnitError",
+    "ImplausibleInputError",
+    "MissingInputError",
+    "UnknownNameError",
+]
+
+
+def __getattr__(name):
+    # PEP 562: the registry (and pint) are loaded on first use of ureg or Q_.
+    if name in ("ureg", "Q_"):
+        from . import units
+
+        return getattr(units, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,558 @@
+r"""
+Body-surface area (BSA) from height and weight, by the published formulas.
+
+Each formula takes numeric inputs (float or ndarray, height in [cm], weight in
+[kg]) or pint Quantities in any length and mass unit, and returns a Quantity in
+[m²]. Scalars and arrays run the same numpy code. The power-law formulas
+:math:`BSA = c\,W^{a} H^{b}` are evaluated as :math:`c\,e^{a \ln W + b \ln H}`,
+which is about twice as fast as ``np.power`` on large arrays.
+
+:func:`bsa` dispatches by name; :data:`BSA_METHODS` maps each name to its
+function and reference.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .errors import MissingInputError, UnknownNameError
+from .units import registry, unit
+from .validation import HEIGHT, WEIGHT, checked, is_female
+
+__all__ = [
+    "bsa",
+    "bsa_magnitude",
+    "bsa_method",
+    "BSA_METHODS",
+    "BSAMethod",
+    "mosteller",
+    "dubois",
+    "haycock",
+    "gehan_george",
+    "boyd",
+    "fujimoto",
+    "takahira",
+    "shuter_aslani",
+    "schlich",
+    "livingston_lee",
+]
+
+
+def _power_law(coefficient, height_cm, weight_kg, height_exponent, weight_exponent):
+    # c * W**a * H**b, by exp/log
+    return coefficient * np.exp(weight_exponent * np.log(weight_kg) + height_exponent * np.log(height_cm))
+
+
+def _square_metres(magnitude_m2):
+    return registry().Quantity(magnitude_m2, unit("m**2"))
+
+
+def _inputs(height, weight):
+    return checked(height, HEIGHT), checked(weight, WEIGHT)
+
+
+# --- the kernels: magnitudes in, m² out, no checks (the cohort engine masks first)
+
+
+def mosteller_kernel(height_cm, weight_kg):
+    return np.sqrt(height_cm * weight_kg / 3600.0)
+
+
+def dubois_kernel(height_cm, weight_kg):
+    return _power_law(0.007184, height_cm, weight_kg, 0.725, 0.425)
+
+
+def haycock_kernel(height_cm, weight_kg):
+    return _power_law(0.024265, height_cm, weight_kg, 0.3964, 0.5378)
+
+
+def gehan_george_kernel(height_cm, weight_kg):
+    return _power_law(0.0235, height_cm, weight_kg, 0.42246, 0.51456)
+
+
+def boyd_kernel(height_cm, weight_kg):
+    weight_g = 1000.0 * weight_kg
+    weight_exponent = 0.7285 - 0.0188 * np.log10(weight_g)
+    return 0.0003207 * np.exp(0.3 * np.log(height_cm) + weight_exponent * np.log(weight_g))
+
+
+def fujimoto_kernel(height_cm, weight_kg):
+    return _power_law(0.008883, height_cm, weight_kg, 0.663, 0.444)
+
+
+def takahira_kernel(height_cm, weight_kg):
+    return _power_law(0.007241, height_cm, weight_kg, 0.725, 0.425)
+
+
+def shuter_aslani_kernel(height_cm, weight_kg):
+    return _power_law(0.00949, height_cm, weight_kg, 0.655, 0.441)
+
+
+def schlich_kernel(height_cm, weight_kg, female):
+    women = _power_law(0.000975482, height_cm, weight_kg, 1.08, 0.46)
+    men = _power_law(0.000579479, height_cm, weight_kg, 1.24, 0.38)
+    return np.where(female, women, men)
+
+
+def livingston_lee_kernel(weight_kg):
+    adults = 0.1173 * np.exp(0.6466 * np.log(weight_kg))
+    infants = 0.1037 * np.exp(0.6724 * np.log(weight_kg))
+    return np.where(weight_kg >= 10.0, adults, infants)
+
+
+# --- the public formulas ------------------------------------------------------
+
+
+def mosteller(height, weight):
+    r"""
+    Body surface area by Mosteller [1]_.
+
+    .. math:: BSA = \sqrt{H W / 3600}
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    Raises
+    ------
+    ImplausibleInputError
+        If height or weight is NaN, non-positive or outside the human range.
+
+    References
+    ----------
+    .. [1] R. D. Mosteller, "Simplified calculation of body-surface area,"
+       N. Engl. J. Med., vol. 317, no. 17, p. 1098, 1987,
+       doi:10.1056/NEJM198710223171717.
+
+    Examples
+    --------
+    >>> float(mosteller(180, 80).m_as("m**2"))
+    2.0
+    """
+    return _square_metres(mosteller_kernel(*_inputs(height, weight)))
+
+
+def dubois(height, weight):
+    r"""
+    Body surface area by Du Bois and Du Bois [1]_.
+
+    .. math:: BSA = 0.007184\, W^{0.425} H^{0.725}
+
+    The paper states :math:`A = 71.84\, W^{0.425} H^{0.725}` in [cm²], the
+    same equation in other units.
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] D. Du Bois and E. F. Du Bois, "A formula to estimate the
+       approximate surface area if height and weight be known," Arch. Intern.
+       Med., vol. 17, no. 6, pp. 863-871, 1916,
+       doi:10.1001/archinte.1916.00080130010002.
+    """
+    return _square_metres(dubois_kernel(*_inputs(height, weight)))
+
+
+def haycock(height, weight):
+    r"""
+    Body surface area by Haycock, Schwartz and Wisotsky [1]_.
+
+    .. math:: BSA = 0.024265\, W^{0.5378} H^{0.3964}
+
+    Validated in infants, children and adults.
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height (recumbent length in infants); plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] G. B. Haycock, G. J. Schwartz and D. H. Wisotsky, "Geometric method
+       for measuring body surface area: a height-weight formula validated in
+       infants, children, and adults," J. Pediatr., vol. 93, no. 1,
+       pp. 62-66, 1978, doi:10.1016/S0022-3476(78)80601-5.
+    """
+    return _square_metres(haycock_kernel(*_inputs(height, weight)))
+
+
+def gehan_george(height, weight):
+    r"""
+    Body surface area by Gehan and George [1]_.
+
+    .. math:: BSA = 0.0235\, W^{0.51456} H^{0.42246}
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] E. A. Gehan and S. L. George, "Estimation of human body surface
+       area from height and weight," Cancer Chemother. Rep., vol. 54, no. 4,
+       pp. 225-235, 1970. PMID 5527019.
+    """
+    return _square_metres(gehan_george_kernel(*_inputs(height, weight)))
+
+
+def boyd(height, weight):
+    r"""
+    Body surface area by Boyd [1]_, weight in grams.
+
+    .. math:: BSA = 0.0003207\, H^{0.3}\, W_g^{\,0.7285 - 0.0188 \log_{10} W_g}
+
+    with :math:`W_g` the weight in [g]; Boyd states the area as
+    :math:`3.207\,H^{0.3} W_g^{(\ldots)}` in [cm²]. (A published kg form with
+    0.0333 is the same equation; 0.0003330 with grams, seen in some code, is a
+    mix-up.)
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] E. Boyd, *The Growth of the Surface Area of the Human Body.*
+       Minneapolis: University of Minnesota Press, 1935.
+    """
+    return _square_metres(boyd_kernel(*_inputs(height, weight)))
+
+
+def fujimoto(height, weight):
+    r"""
+    Body surface area by Fujimoto et al. [1]_ (Japanese adults).
+
+    .. math:: BSA = 0.008883\, W^{0.444} H^{0.663}
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] S. Fujimoto, T. Watanabe, A. Sakamoto, K. Yukawa and K. Morimoto,
+       "Studies on the physical surface area of Japanese. 18. Calculation
+       formulas in three stages over all ages," Nippon Eiseigaku Zasshi,
+       vol. 23, no. 5, pp. 443-450, 1968, doi:10.1265/jjh.23.443.
+    """
+    return _square_metres(fujimoto_kernel(*_inputs(height, weight)))
+
+
+def takahira(height, weight):
+    r"""
+    Body surface area by Takahira [1]_ (Japanese adults).
+
+    .. math:: BSA = 0.007241\, W^{0.425} H^{0.725}
+
+    Du Bois and Du Bois's exponents with a constant for Japanese subjects.
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] H. Takahira, "Estimation of the body surface area in Japanese,"
+       Nippon Eiseigaku Zasshi, 1925; as cited by Fujimoto et al., 1968,
+       doi:10.1265/jjh.23.443.
+    """
+    return _square_metres(takahira_kernel(*_inputs(height, weight)))
+
+
+def shuter_aslani(height, weight):
+    r"""
+    Body surface area by Shuter and Aslani [1]_.
+
+    .. math:: BSA = 0.00949\, W^{0.441} H^{0.655}
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] B. Shuter and A. Aslani, "Body surface area: Du Bois and Du Bois
+       revisited," Eur. J. Appl. Physiol., vol. 82, no. 3, pp. 250-254, 2000,
+       doi:10.1007/s004210050679.
+    """
+    return _square_metres(shuter_aslani_kernel(*_inputs(height, weight)))
+
+
+def schlich(height, weight, sex):
+    r"""
+    Body surface area by Schlich et al. [1]_, sex-specific.
+
+    .. math::
+        BSA_{women} = 0.000975482\, W^{0.46} H^{1.08}
+
+        BSA_{men} = 0.000579479\, W^{0.38} H^{1.24}
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm].
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+    sex : str or array of str
+        ``"f"``/``"female"`` or ``"m"``/``"male"``. Required: never defaulted.
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    Raises
+    ------
+    UnknownNameError
+        If a sex is neither female nor male.
+
+    References
+    ----------
+    .. [1] E. Schlich, M. Schumm and M. Schlich, "3-D-Body-Scan als
+       anthropometrisches Verfahren zur Bestimmung der spezifischen
+       Körperoberfläche," Ernährungs Umschau, vol. 57, pp. 178-183, 2010.
+    """
+    height_cm, weight_kg = _inputs(height, weight)
+    return _square_metres(schlich_kernel(height_cm, weight_kg, is_female(sex)))
+
+
+def livingston_lee(weight):
+    r"""
+    Body surface area from weight alone, by Livingston and Lee [1]_.
+
+    .. math::
+        BSA = 0.1173\, W^{0.6466} \quad (W \ge 10\ \mathrm{kg})
+
+        BSA = 0.1037\, W^{0.6724} \quad (W < 10\ \mathrm{kg})
+
+    Fitted to obese as well as normal-weight patients (51-249 kg), where
+    Du Bois and Du Bois underestimates BSA by up to 20 %. The paper gives the
+    second equation for infants and small children.
+
+    Parameters
+    ----------
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    References
+    ----------
+    .. [1] E. H. Livingston and S. Lee, "Body surface area prediction in
+       normal-weight and obese patients," Am. J. Physiol. Endocrinol. Metab.,
+       vol. 281, no. 3, pp. E586-E591, 2001,
+       doi:10.1152/ajpendo.2001.281.3.E586.
+    """
+    return _square_metres(livingston_lee_kernel(checked(weight, WEIGHT)))
+
+
+class BSAMethod(NamedTuple):
+    """A BSA formula: its function, kernel, label and reference."""
+
+    function: Callable
+    kernel: Callable
+    label: str
+    reference: str
+    needs_height: bool = True
+    needs_sex: bool = False
+
+
+BSA_METHODS: dict[str, BSAMethod] = {
+    "mosteller": BSAMethod(
+        mosteller, mosteller_kernel, "Mosteller",
+        "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717",
+    ),
+    "dubois": BSAMethod(
+        dubois, dubois_kernel, "Du Bois & Du Bois",
+        "Du Bois D, Du Bois EF. Arch Intern Med 1916;17:863-71. doi:10.1001/archinte.1916.00080130010002",
+    ),
+    "haycock": BSAMethod(
+        haycock, haycock_kernel, "Haycock",
+        "Haycock GB et al. J Pediatr 1978;93:62-6. doi:10.1016/S0022-3476(78)80601-5",
+    ),
+    "gehan_george": BSAMethod(
+        gehan_george, gehan_george_kernel, "Gehan & George",
+        "Gehan EA, George SL. Cancer Chemother Rep 1970;54:225-35. PMID 5527019",
+    ),
+    "boyd": BSAMethod(
+        boyd, boyd_kernel, "Boyd",
+        "Boyd E. The Growth of the Surface Area of the Human Body. Univ. Minnesota Press, 1935",
+    ),
+    "fujimoto": BSAMethod(
+        fujimoto, fujimoto_kernel, "Fujimoto",
+        "Fujimoto S et al. Nippon Eiseigaku Zasshi 1968;23:443-50. doi:10.1265/jjh.23.443",
+    ),
+    "takahira": BSAMethod(
+        takahira, takahira_kernel, "Takahira",
+        "Takahira H. Nippon Eiseigaku Zasshi 1925 (via Fujimoto 1968, doi:10.1265/jjh.23.443)",
+    ),
+    "shuter_aslani": BSAMethod(
+        shuter_aslani, shuter_aslani_kernel, "Shuter & Aslani",
+        "Shuter B, Aslani A. Eur J Appl Physiol 2000;82:250-4. doi:10.1007/s004210050679",
+    ),
+    "schlich": BSAMethod(
+        schlich, schlich_kernel, "Schlich (sex-specific)",
+        "Schlich E, Schumm M, Schlich M. Ernährungs Umschau 2010;57:178-83",
+        needs_sex=True,
+    ),
+    "livingston_lee": BSAMethod(
+        livingston_lee, livingston_lee_kernel, "Livingston & Lee (weight only)",
+        "Livingston EH, Lee S. Am J Physiol Endocrinol Metab 2001;281:E586-91. "
+        "doi:10.1152/ajpendo.2001.281.3.E586",
+        needs_height=False,
+    ),
+}
+
+_ALIASES = {
+    "du_bois": "dubois",
+    "gehan": "gehan_george",
+    "shuter": "shuter_aslani",
+    "livingston": "livingston_lee",
+}
+
+
+def bsa_method(name: str) -> str:
+    """Return the canonical name of a BSA method ("Du Bois" -> "dubois")."""
+    key = str(name).strip().lower().replace("&", " ").replace("-", " ").replace(" and ", " ")
+    key = "_".join(key.split())
+    key = _ALIASES.get(key, key)
+    if key not in BSA_METHODS:
+        raise UnknownNameError("method", name, BSA_METHODS)
+    return key
+
+
+def bsa_magnitude(method: str, height_cm=None, weight_kg=None, sex=None):
+    """
+    BSA [m²] as float(s) from checked magnitudes, by a canonical method name.
+
+    The shared step of :func:`bsa`, :func:`dosecalc.patient_dose` and the
+    cohort engine: inputs are already validated, in [cm] and [kg].
+
+    Raises
+    ------
+    MissingInputError
+        If the formula needs an input that is None.
+    """
+    entry = BSA_METHODS[method]
+    if weight_kg is None:
+        raise MissingInputError("weight", f"BSA by {entry.label}")
+    if not entry.needs_height:
+        return entry.kernel(weight_kg)
+    if height_cm is None:
+        raise MissingInputError("height", f"BSA by {entry.label}")
+    if not entry.needs_sex:
+        return entry.kernel(height_cm, weight_kg)
+    if sex is None:
+        raise MissingInputError("sex", f"BSA by {entry.label}")
+    return entry.kernel(height_cm, weight_kg, is_female(sex))
+
+
+def bsa(height=None, weight=None, method="mosteller", sex=None):
+    """
+    Body surface area by the named formula.
+
+    Parameters
+    ----------
+    height : numeric or Quantity, optional
+        Standing height; plain numbers in [cm]. Not needed by
+        ``"livingston_lee"``.
+    weight : numeric or Quantity
+        Body weight; plain numbers in [kg].
+    method : str, default "mosteller"
+        A key of :data:`BSA_METHODS` (case, spaces and "&" are forgiven).
+    sex : str or array of str, optional
+        Required by ``"schlich"``.
+
+    Returns
+    -------
+    bsa : Quantity
+        Body surface area. [m²]
+
+    Raises
+    ------
+    UnknownNameError
+        If the method is unknown; the message lists the valid names.
+    MissingInputError
+        If the formula needs an input that was not given.
+    ImplausibleInputError, UnitError
+        If an input is implausible or of the wrong unit.
+
+    Examples
+    --------
+    >>> round(float(bsa(175, 70, method="dubois").m_as("m**2")), 3)
+    1.847
+    """
+    key = bsa_method(method)
+    height_cm = None if height is None else checked(height, HEIGHT)
+    weight_kg = None if weight is None else checked(weight, WEIGHT)
+    return _square_metres(bsa_magnitude(key, height_cm, weight_kg, sex))

@@ -1,0 +1,235 @@
+r"""
+Population conversions between mg/m² and mg/kg by Km factors, and the
+human-equivalent dose (HED) of an animal dose.
+
+The Km factor of a species is its body weight divided by its body-surface area
+[kg/m²], so that
+
+.. math:: D_{mg/m^2} = K_m \, D_{mg/kg}
+
+Doses normalised to surface area are taken as equivalent across species, hence
+
+.. math:: HED_{mg/kg} = D_{animal, mg/kg} \times K_{m,animal} / K_{m,human}
+
+All Km values and reference weights are those of Table 1 of the FDA guidance
+[1]_; the child's factor is given there "for reference only".
+
+References
+----------
+.. [1] U.S. Food and Drug Administration, Center for Drug Evaluation and
+   Research, "Guidance for Industry: Estimating the Maximum Safe Starting Dose
+   in Initial Clinical Trials for Therapeutics in Adult Healthy Volunteers,"
+   July 2005, Table 1.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .doses import PER_KG, PER_M2, dose_basis, read_dose
+from .errors import DoseCalcError, UnknownNameError
+from .units import is_quantity, parse_quantity, registry, unit
+from .validation import Range, checked
+
+__all__ = ["FDA_2005", "KM_FACTORS", "SPECIES", "Species", "km_factor", "species_name", "to_mg_per_kg", "to_mg_per_m2", "hed"]
+
+FDA_2005 = (
+    "FDA CDER. Guidance for Industry: Estimating the Maximum Safe Starting Dose in "
+    "Initial Clinical Trials for Therapeutics in Adult Healthy Volunteers. July 2005, Table 1"
+)
+
+
+class Species(NamedTuple):
+    """A row of FDA (2005) Table 1."""
+
+    label: str
+    km: int  # [kg/m²]
+    reference_weight_kg: float
+    bsa_m2: float
+
+
+SPECIES: dict[str, Species] = {
+    "human": Species("Human (adult)", 37, 60.0, 1.62),
+    "human_child": Species("Human (child)", 25, 20.0, 0.80),
+    "mouse": Species("Mouse", 3, 0.02, 0.007),
+    "hamster": Species("Hamster", 5, 0.08, 0.016),
+    "rat": Species("Rat", 6, 0.15, 0.025),
+    "ferret": Species("Ferret", 7, 0.30, 0.043),
+    "guinea_pig": Species("Guinea pig", 8, 0.40, 0.05),
+    "rabbit": Species("Rabbit", 12, 1.8, 0.15),
+    "dog": Species("Dog", 20, 10.0, 0.50),
+    "monkey": Species("Monkey (rhesus, cynomolgus)", 12, 3.0, 0.25),
+    "marmoset": Species("Marmoset", 6, 0.35, 0.06),
+    "squirrel_monkey": Species("Squirrel monkey", 7, 0.60, 0.09),
+    "baboon": Species("Baboon", 20, 12.0, 0.60),
+    "micro_pig": Species("Micro-pig", 27, 20.0, 0.74),
+    "mini_pig": Species("Mini-pig", 35, 40.0, 1.14),
+}
+
+#: Km factors [kg/m²] of FDA (2005) Table 1, by species.
+KM_FACTORS: dict[str, int] = {name: row.km for name, row in SPECIES.items()}
+
+_ALIASES = {
+    "adult": "human",
+    "human_adult": "human",
+    "child": "human_child",
+    "mice": "mouse",
+    "rats": "rat",
+    "rhesus": "monkey",
+    "cynomolgus": "monkey",
+    "macaque": "monkey",
+    "minipig": "mini_pig",
+    "micropig": "micro_pig",
+    "guineapig": "guinea_pig",
+}
+
+KM = Range("km", "kg/m**2", 1.0, 100.0, "kg/m²")
+
+
+def species_name(name: str) -> str:
+    """Return the canonical species key ("Guinea pig" -> "guinea_pig")."""
+    key = "_".join(str(name).strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
+    key = _ALIASES.get(key, key)
+    if key not in SPECIES:
+        raise UnknownNameError("species", name, SPECIES)
+    return key
+
+
+def km_factor(km=None, species=None) -> float:
+    """
+    Resolve a Km factor [kg/m²] from ``km`` or ``species`` (default: adult human, 37).
+
+    Raises
+    ------
+    DoseCalcError
+        If both are given.
+    UnknownNameError
+        If the species is unknown; the message lists the valid names.
+    """
+    if km is not None and species is not None:
+        raise DoseCalcError("give km or species, not both")
+    if km is not None:
+        return float(checked(km, KM))
+    return float(KM_FACTORS[species_name(species or "human")])
+
+
+def _per(basis: str, rate: bool):
+    return unit(basis + "/week") if rate else unit(basis)
+
+
+def _convert(dose, from_basis: str, to_basis: str, factor: float, field: str):
+    # One dose, per administration or per week, from one basis to another.
+    if isinstance(dose, str):
+        dose = parse_quantity(dose, field)
+    rate = is_quantity(dose) and dose_basis(dose)[1]
+    magnitude, _ = read_dose(dose, field, default=from_basis, allowed=(from_basis,), rate=rate)
+    return registry().Quantity(magnitude * factor, _per(to_basis, rate))
+
+
+def to_mg_per_kg(dose, km=None, species=None):
+    r"""
+    Convert a dose in mg/m² to mg/kg by a population Km factor.
+
+    .. math:: D_{mg/kg} = D_{mg/m^2} / K_m
+
+    Parameters
+    ----------
+    dose : numeric, str or Quantity
+        Dose per body-surface area; plain numbers in [mg/m²]. A rate
+        (mg/m²/week) gives a rate (mg/kg/week).
+    km : numeric or Quantity, optional
+        Km factor; plain numbers in [kg/m²].
+    species : str, optional
+        A key of :data:`KM_FACTORS`; default ``"human"`` (Km 37).
+
+    Returns
+    -------
+    dose : Quantity
+        [mg/kg] (or [mg/kg/week]).
+
+    References
+    ----------
+    FDA (2005) guidance, Table 1.
+
+    Examples
+    --------
+    IMGN901: 225 mg/m² per cycle is 6.08 mg/kg in an adult.
+
+    >>> round(float(to_mg_per_kg("225 mg/m^2").m_as("mg/kg")), 2)
+    6.08
+    """
+    return _convert(dose, PER_M2, PER_KG, 1.0 / km_factor(km, species), "dose")
+
+
+def to_mg_per_m2(dose, km=None, species=None):
+    r"""
+    Convert a dose in mg/kg to mg/m² by a population Km factor.
+
+    .. math:: D_{mg/m^2} = K_m \, D_{mg/kg}
+
+    Parameters
+    ----------
+    dose : numeric, str or Quantity
+        Dose per body weight; plain numbers in [mg/kg].
+    km : numeric or Quantity, optional
+        Km factor; plain numbers in [kg/m²].
+    species : str, optional
+        A key of :data:`KM_FACTORS`; default ``"human"`` (Km 37).
+
+    Returns
+    -------
+    dose : Quantity
+        [mg/m²] (or [mg/m²/week]).
+
+    Examples
+    --------
+    >>> float(to_mg_per_m2("10 mg/kg", species="rat").m_as("mg/m**2"))
+    60.0
+    """
+    return _convert(dose, PER_KG, PER_M2, km_factor(km, species), "dose")
+
+
+def hed(animal_dose, species=None, km=None, human_km=37):
+    r"""
+    Human-equivalent dose of an animal dose, by body-surface-area scaling.
+
+    .. math:: HED_{mg/kg} = D_{animal} \times K_{m,animal} / K_{m,human}
+
+    A dose given in mg/m² is already surface-normalised: its HED in mg/kg is
+    :math:`D_{mg/m^2} / K_{m,human}`.
+
+    Parameters
+    ----------
+    animal_dose : numeric, str or Quantity
+        The animal's dose; plain numbers in [mg/kg]; mg/m² accepted.
+    species : str
+        A key of :data:`KM_FACTORS` (required unless ``km`` is given).
+    km : numeric or Quantity, optional
+        The animal's Km factor [kg/m²], for a species not in the table.
+    human_km : numeric, default 37
+        The human Km factor (25 for a child).
+
+    Returns
+    -------
+    hed : Quantity
+        [mg/kg].
+
+    References
+    ----------
+    FDA (2005) guidance, section V.A and Table 1.
+
+    Examples
+    --------
+    A rat NOAEL of 50 mg/kg: 50 × 6 / 37 = 8.1 mg/kg.
+
+    >>> round(float(hed("50 mg/kg", "rat").m_as("mg/kg")), 1)
+    8.1
+    """
+    if species is None and km is None:
+        raise UnknownNameError("species", None, SPECIES)
+    animal_km = km_factor(km, species)
+    human = km_factor(km=human_km)
+    magnitude, basis = read_dose(animal_dose, "animal_dose", default=PER_KG, allowed=(PER_KG, PER_M2))
+    if basis == PER_KG:
+        magnitude = magnitude * animal_km
+    return registry().Quantity(magnitude / human, unit(PER_KG))

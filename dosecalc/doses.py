@@ -1,0 +1,112 @@
+"""
+What a dose quantity is: its basis (per m², per kg or flat) and its range.
+
+A dose's basis is read from the structure of its unit, never from its
+dimensionality alone: pint reduces mg/kg to a dimensionless ratio, so a check
+of dimensions would take a bare 0.5, a percentage or mg/kg alike. Here the
+numerator must be a mass (the drug) and the denominator an area (the body's
+surface), a mass (the body's weight) or nothing, optionally per unit of time.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .errors import UnitError
+from .units import is_quantity, parse_quantity, registry, unit
+from .validation import Range, checked
+
+__all__ = ["PER_M2", "PER_KG", "FLAT", "read_dose", "dose_basis", "BASIS_LABELS"]
+
+PER_M2 = "mg/m**2"
+PER_KG = "mg/kg"
+FLAT = "mg"
+BASIS_LABELS = {PER_M2: "mg/m²", PER_KG: "mg/kg", FLAT: "mg"}
+
+# Upper bounds far above any single administration (high-dose methotrexate,
+# 12 g/m²; cyclophosphamide conditioning, 60 mg/kg; the 2 g/kg limit dose of
+# toxicology), low enough to catch g typed for mg and mg for µg.
+_RANGES = {
+    PER_M2: Range("dose", PER_M2, 0.0, 50_000.0, "mg/m²", ("mg/m**2", "ug/m**2")),
+    PER_KG: Range("dose", PER_KG, 0.0, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
+    FLAT: Range("dose", FLAT, 0.0, 200_000.0, "mg", ("mg", "ug")),
+}
+
+_EXPECTED = "a dose in mg/m², mg/kg or mg, such as '75 mg/m^2', '6.1 mg/kg' or '100 mg'"
+
+
+@functools.lru_cache(maxsize=256)
+def _basis_of(units) -> tuple[str | None, bool]:
+    # Split the unit into numerator and denominator and read their dimensions.
+    from pint.util import UnitsContainer
+
+    ureg = registry()
+    powers = dict(units._units)
+    numerator = ureg.get_dimensionality(UnitsContainer({k: p for k, p in powers.items() if p > 0}))
+    denominator = dict(ureg.get_dimensionality(UnitsContainer({k: -p for k, p in powers.items() if p < 0})))
+    if dict(numerator) != {"[mass]": 1}:
+        return None, False
+    per_time = denominator.pop("[time]", 0) == 1
+    body = {(): FLAT, (("[length]", 2),): PER_M2, (("[mass]", 1),): PER_KG}
+    return body.get(tuple(sorted(denominator.items()))), per_time
+
+
+def dose_basis(dose) -> tuple[str | None, bool]:
+    """
+    Return ``(basis, per_time)`` of a dose quantity.
+
+    ``basis`` is :data:`PER_M2`, :data:`PER_KG`, :data:`FLAT` or None when the
+    unit is not a dose; ``per_time`` is True for a rate such as mg/m²/week.
+    """
+    return _basis_of(dose.units)
+
+
+def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PER_M2, PER_KG, FLAT), rate: bool = False):
+    """
+    Read a dose and return ``(magnitude, basis)``.
+
+    Parameters
+    ----------
+    dose : str, Quantity or numeric
+        The dose. A plain number is accepted only when ``default`` names its
+        basis; otherwise its basis is unknown and it is an error.
+    field : str
+        Name for messages.
+    default : str, optional
+        The basis of plain numbers (e.g. :data:`PER_M2`).
+    allowed : tuple of str
+        The bases the caller accepts.
+    rate : bool
+        If True the dose must be a rate (per unit of time) and its magnitude is
+        returned per week; if False a rate is an error.
+
+    Returns
+    -------
+    magnitude : float or ndarray
+        In ``basis`` units (per week when ``rate``).
+    basis : str
+
+    Raises
+    ------
+    UnitError
+        If the basis is unknown, not allowed, or the rate-ness is wrong.
+    ImplausibleInputError
+        If the dose is NaN, non-positive or absurdly large.
+    """
+    if isinstance(dose, str):
+        dose = parse_quantity(dose, field)
+    if not is_quantity(dose):
+        if default is None:
+            raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
+        return checked(dose, _RANGES[default], field), default
+    basis, per_time = dose_basis(dose)
+    shown = f"{dose:~P}"
+    expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
+    if basis not in allowed:
+        raise UnitError(field, shown, f"a dose in {expected}")
+    if per_time != rate:
+        why = "a dose rate, such as '75 mg/m^2/week'" if rate else "a dose per administration, not a rate"
+        raise UnitError(field, shown, why)
+    if rate:
+        dose = dose * registry().Quantity(1.0, unit("week"))
+    return checked(dose, _RANGES[basis], field), basis

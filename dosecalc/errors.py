@@ -1,0 +1,84 @@
+"""
+The one exception tree of dosecalc.
+
+Every error is a :class:`DoseCalcError`, itself a :class:`ValueError`, so a
+caller can catch one class. Like ``pint.errors``, the fields are attributes and
+the message is built from them: it names the field, the value with its unit and
+what was expected, with a hint at the likely slip where there is one.
+"""
+
+from __future__ import annotations
+
+
+class DoseCalcError(ValueError):
+    """Base of every dosecalc error: bad input never passes silently."""
+
+
+class UnitError(DoseCalcError):
+    """A unit is missing, unknown or of the wrong kind for the field.
+
+    Parameters
+    ----------
+    field : str
+        The parameter or column the value was given for.
+    value : object
+        The value as given (text or quantity).
+    expected : str
+        What the field accepts, e.g. ``"a length such as '175 cm'"``.
+    """
+
+    def __init__(self, field: str, value: object, expected: str):
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}={value!s}: expected {expected}")
+
+
+class ImplausibleInputError(DoseCalcError):
+    """A value is NaN, infinite, zero, negative or outside its plausible range.
+
+    Parameters
+    ----------
+    field : str
+        The parameter or column the value was given for.
+    value : object
+        The offending value with its unit, as given.
+    expected : str
+        The accepted range, e.g. ``"20-280 cm"``.
+    hint : str, optional
+        The likely slip, e.g. ``"did you mean 1.75 m?"``.
+    """
+
+    def __init__(self, field: str, value: object, expected: str, hint: str | None = None):
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.hint = hint
+        message = f"{field}={value!s}: expected {expected}"
+        if hint:
+            message += f"; {hint}"
+        super().__init__(message)
+
+
+class UnknownNameError(DoseCalcError):
+    """A method, species or option name is not one dosecalc knows.
+
+    The message lists the valid names.
+    """
+
+    def __init__(self, field: str, value: object, valid):
+        self.field = field
+        self.value = value
+        self.valid = tuple(valid)
+        super().__init__(
+            f"{field}={value!r} is not known; expected one of: {', '.join(self.valid)}"
+        )
+
+
+class MissingInputError(DoseCalcError):
+    """An input that the requested calculation needs was not given."""
+
+    def __init__(self, field: str, needed_for: str):
+        self.field = field
+        self.needed_for = needed_for
+        super().__init__(f"{field} is required for {needed_for}")

@@ -1,0 +1,232 @@
+r"""
+Regimen arithmetic: per administration, per cycle, dose intensity, cumulative.
+
+For a dose :math:`d` given on :math:`n` days of a cycle of :math:`L` days:
+
+.. math::
+    D_{cycle} = n\,d, \qquad
+    DI = \frac{D_{cycle}}{L / 7} \ \text{per week}, \qquad
+    D_{cum}(k) = k\,D_{cycle}
+
+Dose intensity is the dose per unit time over the cycle, in per-week units
+(Hryniuk and Bush, J. Clin. Oncol. 2:1281, 1984, doi:10.1200/JCO.1984.2.11.1281).
+
+The worked example is lorvotuzumab mertansine (IMGN901) in multiple myeloma:
+75 mg/m² weekly for 3 weeks of a 4-week cycle is 225 mg/m², or 6.1 mg/kg, per
+cycle (ImmunoGen press release on ASCO 2011 abstract 8013, 5 June 2011), and
+56.25 mg/m²/week.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .conversions import to_mg_per_kg
+from .doses import PER_KG, PER_M2, read_dose
+from .errors import DoseCalcError, ImplausibleInputError, UnitError
+from .patient import PatientDose, patient_dose
+from .units import registry, unit
+
+__all__ = ["Regimen", "RegimenDose"]
+
+_DAYS_PER_WEEK = 7.0
+_TEXT = re.compile(
+    r"^\s*(?P<dose>.+?)\s*(?:×|x|\*|for)\s*(?P<weeks>\d+)\s*(?:weeks?|wks?)\s*"
+    r"(?:every|of|in|q)\s*(?:an?\s+|each\s+)?(?P<cycle>\d+)[\s-]*(?:weeks?|wks?)(?:\s*cycles?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _positive_int(value, field: str) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ImplausibleInputError(field, value, "a whole number ≥ 1")
+    return int(value)
+
+
+def _week(basis: str):
+    return unit(basis + "/week")
+
+
+@dataclass(frozen=True)
+class RegimenDose:
+    """
+    A regimen's absolute doses for one patient (or arrays of patients).
+
+    Attributes
+    ----------
+    per_administration : PatientDose
+        The dose of each administration, with BSA, formula and equivalents.
+    administrations_per_cycle : int
+    cycle_days : int
+    per_cycle : Quantity
+        [mg] per cycle.
+    dose_intensity : Quantity
+        [mg/week] over the cycle.
+    """
+
+    per_administration: PatientDose
+    administrations_per_cycle: int
+    cycle_days: int
+    per_cycle: Any
+    dose_intensity: Any
+
+    def cumulative(self, cycles: int):
+        """Absolute dose [mg] over ``cycles`` full cycles."""
+        return self.per_cycle * _positive_int(cycles, "cycles")
+
+
+class Regimen:
+    """
+    A dose given on fixed days of a repeating cycle.
+
+    Parameters
+    ----------
+    dose : str or Quantity
+        The dose of one administration, in mg/m², mg/kg or mg. For a weekly
+        rate ("75 mg/m^2/week") use :meth:`weekly` or :meth:`parse`.
+    days : sequence of int, default (1,)
+        The days of the cycle on which it is given (day 1 is the first).
+    cycle_days : int
+        The cycle length in days; defaults to the last dosing day.
+
+    Raises
+    ------
+    UnitError
+        If the dose has no basis, or is a rate.
+    ImplausibleInputError
+        If a day is not a whole number in 1..cycle_days, is repeated, or the
+        dose is implausible.
+
+    Examples
+    --------
+    IMGN901, 75 mg/m² on days 1, 8 and 15 of a 28-day cycle:
+
+    >>> r = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
+    >>> float(r.per_cycle.m_as("mg/m**2")), float(r.dose_intensity.m_as("mg/m**2/week"))
+    (225.0, 56.25)
+    >>> round(float(r.per_cycle_mg_per_kg().m_as("mg/kg")), 2)
+    6.08
+    """
+
+    def __init__(self, dose, days=(1,), cycle_days=None):
+        self._amount, self.basis = read_dose(dose)
+        days = [_positive_int(day, "days") for day in days]
+        if not days:
+            raise ImplausibleInputError("days", "[]", "at least one dosing day")
+        if sorted(set(days)) != days:
+            raise ImplausibleInputError("days", days, "distinct days in increasing order")
+        self.days = tuple(days)
+        self.cycle_days = _positive_int(days[-1] if cycle_days is None else cycle_days, "cycle_days")
+        if days[-1] > self.cycle_days:
+            raise ImplausibleInputError("days", days, f"days within the {self.cycle_days}-day cycle")
+
+    @classmethod
+    def weekly(cls, dose_per_week, weeks: int, cycle_weeks: int):
+        """
+        A weekly dose for ``weeks`` weeks of a ``cycle_weeks``-week cycle.
+
+        Parameters
+        ----------
+        dose_per_week : str or Quantity
+            A rate such as "75 mg/m^2/week", or the dose of each weekly
+            administration such as "75 mg/m^2".
+
+        Examples
+        --------
+        >>> Regimen.weekly("75 mg/m^2/week", weeks=3, cycle_weeks=4).days
+        (1, 8, 15)
+        """
+        weeks = _positive_int(weeks, "weeks")
+        try:
+            amount, basis = read_dose(dose_per_week, "dose_per_week", rate=True)
+            dose = registry().Quantity(amount, unit(basis))
+        except UnitError:
+            dose = dose_per_week
+        return cls(dose, days=[1 + 7 * week for week in range(weeks)], cycle_days=7 * _positive_int(cycle_weeks, "cycle_weeks"))
+
+    @classmethod
+    def parse(cls, text: str):
+        """
+        Read "75 mg/m^2/week × 3 weeks every 4 weeks" (also "x 3 weeks of a
+        4-week cycle", "for 3 weeks q 4 weeks").
+
+        Examples
+        --------
+        >>> Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks").cycle_days
+        28
+        """
+        match = _TEXT.match(text)
+        if not match:
+            raise DoseCalcError(
+                f"regimen={text!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks'"
+            )
+        return cls.weekly(match["dose"], int(match["weeks"]), int(match["cycle"]))
+
+    def __repr__(self):
+        return f"Regimen({self.per_administration:~P}, days={list(self.days)}, cycle_days={self.cycle_days})"
+
+    @property
+    def per_administration(self):
+        """The dose of one administration, in its basis."""
+        return registry().Quantity(self._amount, unit(self.basis))
+
+    @property
+    def administrations_per_cycle(self) -> int:
+        return len(self.days)
+
+    @property
+    def per_cycle(self):
+        """The dose of one cycle, in its basis."""
+        return registry().Quantity(self._amount * len(self.days), unit(self.basis))
+
+    @property
+    def dose_intensity(self):
+        """The dose per week over the cycle (e.g. [mg/m²/week])."""
+        weeks = self.cycle_days / _DAYS_PER_WEEK
+        return registry().Quantity(self._amount * len(self.days) / weeks, _week(self.basis))
+
+    def per_cycle_mg_per_kg(self, km=None, species=None):
+        """
+        The per-cycle dose in mg/kg, by a Km factor for a mg/m² regimen
+        (default adult human, 37 kg/m²; see :func:`dosecalc.to_mg_per_kg`).
+
+        Raises
+        ------
+        UnitError
+            For a flat (mg) regimen, which has no per-kg equivalent without a
+            patient.
+        """
+        if self.basis == PER_KG:
+            return self.per_cycle
+        if self.basis != PER_M2:
+            raise UnitError("dose", f"{self.per_administration:~P}", "a dose in mg/m² or mg/kg")
+        return to_mg_per_kg(self.per_cycle, km=km, species=species)
+
+    def cumulative(self, cycles: int):
+        """The dose over ``cycles`` full cycles, in its basis."""
+        return self.per_cycle * _positive_int(cycles, "cycles")
+
+    def for_patient(self, height=None, weight=None, bsa=None, method="mosteller", sex=None) -> RegimenDose:
+        """
+        The absolute doses of this regimen for a patient, as
+        :func:`dosecalc.patient_dose` computes them.
+
+        Examples
+        --------
+        >>> r = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
+        >>> round(float(r.for_patient(bsa=1.9).per_cycle.m_as("mg")), 1)
+        427.5
+        """
+        each = patient_dose(self.per_administration, height=height, weight=weight, bsa=bsa, method=method, sex=sex)
+        per_cycle = each.dose * len(self.days)
+        return RegimenDose(
+            per_administration=each,
+            administrations_per_cycle=len(self.days),
+            cycle_days=self.cycle_days,
+            per_cycle=per_cycle,
+            dose_intensity=registry().Quantity(
+                per_cycle.m_as(unit("mg")) / (self.cycle_days / _DAYS_PER_WEEK), unit("mg/week")
+            ),
+        )

@@ -1,0 +1,176 @@
+"""
+The one unit registry of dosecalc, and the reading of units people type.
+
+``ureg`` and ``Q_`` are built lazily on first use, so ``import dosecalc`` does
+not pay for ``import pint`` and the registry (~0.3 s cold); the registry's
+definitions are cached on disk by pint's ``cache_folder``. Two registries'
+quantities don't mix (pint docs, "pint in your projects"): use ``dosecalc.Q_``.
+
+Inside dosecalc, quantities carry their unit; at the edges (CSV headers, CLI
+options) bare numbers carry it in their name: ``height_cm``, ``weight_kg``.
+A string is parsed once at the edge, never in a per-row path.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+
+from .errors import UnitError
+
+__all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "magnitude", "is_quantity"]
+
+# Spellings pint lacks that people type: "wk", "kgs".
+_EXTRA_DEFINITIONS = ("@alias week = wk", "@alias kilogram = kgs")
+
+
+@functools.cache
+def registry():
+    """Return the shared :class:`pint.UnitRegistry`, building it on first call."""
+    import pint
+
+    try:
+        ureg = pint.UnitRegistry(cache_folder=":auto:")
+    except OSError:  # no writable cache directory: build without the cache
+        ureg = pint.UnitRegistry()
+    for definition in _EXTRA_DEFINITIONS:
+        ureg.define(definition)
+    ureg.formatter.default_format = "~P"
+    return ureg
+
+
+def __getattr__(name):
+    # PEP 562: ``dosecalc.units.ureg`` and ``Q_`` are built when first touched.
+    if name == "ureg":
+        return registry()
+    if name == "Q_":
+        return registry().Quantity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def unit(expression: str):
+    """Return the registry's :class:`pint.Unit` for ``expression``, parsed once."""
+    return registry().Unit(expression)
+
+
+def is_quantity(value) -> bool:
+    """True when ``value`` is a pint Quantity (of any registry)."""
+    return hasattr(value, "units") and hasattr(value, "m_as")
+
+
+# --- reading what people type -------------------------------------------------
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# 5'9", 5′9″, 5' 9'' -> 5 ft 9 in
+_FEET_MARK = re.compile(rf"({_NUMBER})\s*(?:'(?!')|′|’)")
+_INCH_MARK = re.compile(rf"({_NUMBER})\s*(?:\"|″|”|'')")
+# m2, cm2, m² -> m**2 (pint reads "m2" as nothing sensible)
+_SQUARED = re.compile(r"\b(m|cm|mm|in|ft)(?:2|²)(?![\w*^])")
+_SUPERSCRIPTS = str.maketrans({"²": "**2", "³": "**3"})
+# "5 ft 9 in", "1 m 75 cm", "154 lb 4 oz": a sum of number-word pairs
+_PAIR = rf"({_NUMBER})\s*([A-Za-z]+)"
+_COMPOUND = re.compile(rf"^\s*{_PAIR}(?:\s+|\s*,\s*)?(?:{_PAIR}\s*)+$")
+_PAIRS = re.compile(_PAIR)
+# "5 ft 9": the inches may be left unnamed after feet
+_FEET_BARE_INCHES = re.compile(rf"^\s*({_NUMBER})\s*(ft|feet|foot)\s*({_NUMBER})\s*$")
+
+
+def _normalise(text: str) -> str:
+    text = text.strip().replace("×", "*").replace("·", "*")
+    text = _FEET_MARK.sub(r"\1 ft ", text)
+    text = _INCH_MARK.sub(r"\1 in ", text)
+    text = _SQUARED.sub(r"\1**2", text)
+    text = text.translate(_SUPERSCRIPTS)
+    bare = _FEET_BARE_INCHES.match(text)
+    if bare:
+        text = f"{bare[1]} ft {bare[3]} in"
+    return text.strip()
+
+
+def parse_quantity(text: str, field: str = "value"):
+    """
+    Read a quantity as people type it.
+
+    Accepts pint's grammar plus the spellings clinicians use: ``"175 cm"``,
+    ``"5 ft 9 in"``, ``"5'9\\""``, ``"154 lb"``, ``"75 mg/m2"``, ``"75 mg/m²"``,
+    ``"75mg/m^2/week"``, ``"1.9 m2"``. A sequence of number-unit pairs of one
+    dimension (``"5 ft 9 in"``, ``"1 m 75 cm"``) is their sum; plain pint would
+    read it as the product, an area.
+
+    Parameters
+    ----------
+    text : str
+        The value with its unit.
+    field : str, optional
+        The name of the input, for messages.
+
+    Returns
+    -------
+    quantity : pint.Quantity
+
+    Raises
+    ------
+    UnitError
+        If the text has no unit (a unit is never guessed), an unknown unit, or
+        pairs of different dimensions.
+
+    Examples
+    --------
+    >>> parse_quantity("5 ft 9 in").to("cm")
+    <Quantity(175.26, 'centimeter')>
+    """
+    if is_quantity(text):
+        return text
+    if not isinstance(text, str):
+        raise UnitError(field, text, "text with a unit, such as '175 cm'")
+    ureg = registry()
+    normalised = _normalise(text)
+    compound = _COMPOUND.match(normalised)
+    try:
+        if compound:
+            parts = [ureg.Quantity(float(number), word) for number, word in _PAIRS.findall(normalised)]
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part.to(total.units)
+            return total
+        quantity = ureg.Quantity(normalised)
+    except Exception as err:  # pint's UndefinedUnitError, DimensionalityError, parse errors
+        raise UnitError(field, repr(text), f"a number with a known unit ({err})") from None
+    if not is_quantity(quantity) or quantity.units == ureg.dimensionless:
+        raise UnitError(field, repr(text), "a number with a unit, such as '175 cm' or '75 mg/m^2'")
+    return quantity
+
+
+# --- converting inputs to magnitudes in a documented unit ---------------------
+
+
+def magnitude(value, default_unit: str, field: str, expected: str | None = None):
+    """
+    Return ``value`` as a float or float ndarray in ``default_unit``.
+
+    A Quantity is converted (its dimension must match); a string is parsed with
+    :func:`parse_quantity`; a plain number or array is taken in ``default_unit``,
+    as the parameter's documentation says.
+
+    Raises
+    ------
+    UnitError
+        If the value's unit is of another dimension, or the value is not numeric.
+    """
+    if isinstance(value, str):
+        value = parse_quantity(value, field)
+    if is_quantity(value):
+        target = unit(default_unit)
+        try:
+            return np.asarray(value.m_as(target), dtype=float)
+        except Exception:  # pint.DimensionalityError
+            raise UnitError(
+                field, f"{value:~P}", expected or f"a quantity convertible to {target:~P}"
+            ) from None
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise UnitError(field, repr(value), expected or f"a number in {default_unit}") from None

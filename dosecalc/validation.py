@@ -1,0 +1,140 @@
+"""
+Plausibility of inputs: documented human ranges, checks and the hints.
+
+A dose is never computed from NaN, an infinite, zero, negative or absurd
+input. The scalar path raises :class:`ImplausibleInputError`; the cohort path
+asks :func:`valid` for a mask and sends the rejected rows to the rejects.
+
+The ranges admit a preterm neonate and the heaviest adults on record:
+
+- height 20-280 cm: an extremely preterm infant at 22 weeks' gestation is about
+  25-30 cm long; the tallest recorded adult measured 272 cm.
+- weight 0.2-700 kg: surviving preterm infants weigh from about 0.25 kg; the
+  heaviest recorded adult weighed about 635 kg.
+- BSA 0.02-7 m²: Mosteller's BSA of a 25 cm, 0.25 kg infant is 0.04 m²;
+  the heaviest adults reach about 6 m².
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ImplausibleInputError, UnknownNameError
+from .units import is_quantity, magnitude, parse_quantity, registry, unit
+
+__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "valid", "is_female"]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A plausible closed interval for a field, in the field's base unit.
+
+    ``low == 0`` means "strictly positive": zero itself is rejected.
+    ``hint_units`` are the units a slip most likely meant, tried in order.
+    """
+
+    field: str
+    unit: str
+    low: float
+    high: float
+    label: str
+    hint_units: tuple[str, ...] = ()
+
+    @property
+    def expected(self) -> str:
+        if self.low == 0:
+            return f"(0, {self.high:g}] {self.label}"
+        return f"{self.low:g}-{self.high:g} {self.label}"
+
+
+HEIGHT = Range("height", "cm", 20.0, 280.0, "cm", ("m", "in", "mm", "cm"))
+WEIGHT = Range("weight", "kg", 0.2, 700.0, "kg", ("lb", "g", "kg"))
+BSA = Range("bsa", "m**2", 0.02, 7.0, "m²", ())
+
+
+def valid(values, rng: Range):
+    """Boolean mask of the values inside ``rng`` (NaN is never inside)."""
+    inside = (values >= rng.low) & (values <= rng.high)
+    if rng.low == 0:
+        inside &= values > 0
+    return inside
+
+
+def _all_valid(values, rng: Range) -> bool:
+    # min/max propagate NaN, so one pass of each decides for a whole column
+    if values.size == 0:
+        return True
+    low, high = np.min(values), np.max(values)
+    return bool(low >= rng.low and high <= rng.high and (rng.low != 0 or low > 0))
+
+
+def _hint(given_magnitude: float, given_units, rng: Range) -> str | None:
+    # the first other unit in which the value as given would be plausible
+    if not np.isfinite(given_magnitude) or given_magnitude <= 0:
+        return None
+    quantity = registry().Quantity
+    actual = quantity(given_magnitude, given_units).m_as(rng.unit)
+    for candidate in rng.hint_units:
+        in_base = quantity(given_magnitude, candidate).m_as(rng.unit)
+        if not np.isclose(in_base, actual) and rng.low <= in_base <= rng.high:
+            return f"did you mean {given_magnitude:g} {unit(candidate):~P}?"
+    return None
+
+
+def checked(value, rng: Range, field: str | None = None):
+    """
+    Return ``value`` in ``rng.unit`` as float(s), or raise if any is implausible.
+
+    Parameters
+    ----------
+    value : numeric, str or Quantity
+        Plain numbers are taken in ``rng.unit``.
+    rng : Range
+        The plausible range.
+    field : str, optional
+        Name for messages; defaults to ``rng.field``.
+
+    Raises
+    ------
+    UnitError
+        If the unit is of the wrong dimension.
+    ImplausibleInputError
+        If any value is NaN, infinite, zero, negative or outside the range; the
+        message gives the first such value as given, with a hint at the slip.
+    """
+    field = field or rng.field
+    if isinstance(value, str):
+        value = parse_quantity(value, field)
+    values = magnitude(value, rng.unit, field)
+    if _all_valid(values, rng):
+        return values
+    first = np.flatnonzero(~valid(np.atleast_1d(values), rng))[0]
+    if is_quantity(value):
+        given, given_units = float(np.ravel(value.magnitude)[first]), value.units
+    else:
+        given, given_units = float(np.ravel(values)[first]), unit(rng.unit)
+    where = f"[{first}]" if np.ndim(values) else ""
+    hint = _hint(given, given_units, rng)
+    raise ImplausibleInputError(f"{field}{where}", f"{given:g} {given_units:~P}", rng.expected, hint)
+
+
+_FEMALE = ("f", "female", "woman", "w")
+_MALE = ("m", "male", "man")
+
+
+def is_female(sex, field: str = "sex"):
+    """
+    Return True where ``sex`` is female, False where male.
+
+    Accepts ``"f"``/``"female"`` and ``"m"``/``"male"`` in any case, as a string
+    or an array of strings. Anything else is an error, never a default.
+    """
+    codes = np.char.lower(np.char.strip(np.asarray(sex, dtype=str)))
+    female = np.isin(codes, _FEMALE)
+    known = female | np.isin(codes, _MALE)
+    if not known.all():
+        bad = np.ravel(np.asarray(sex, dtype=object))[np.flatnonzero(~np.ravel(known))[0]]
+        raise UnknownNameError(field, bad, ("f", "female", "m", "male"))
+    return female
