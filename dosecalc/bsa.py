@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
-from .units import registry, unit
+from .units import quantity
 from .validation import HEIGHT, WEIGHT, checked, is_female
 
 __all__ = [
@@ -46,7 +46,7 @@ def _power_law(coefficient, height_cm, weight_kg, height_exponent, weight_expone
 
 
 def _square_metres(magnitude_m2):
-    return registry().Quantity(magnitude_m2, unit("m**2"))
+    return quantity(magnitude_m2, "m**2")
 
 
 def _inputs(height, weight):

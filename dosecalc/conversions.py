@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, UnknownNameError
-from .units import is_quantity, parse_quantity, registry, unit
+from .units import is_quantity, parse_quantity, quantity
 from .validation import Range, checked
 
 __all__ = ["FDA_2005", "KM_FACTORS", "SPECIES", "Species", "km_factor", "species_name", "to_mg_per_kg", "to_mg_per_m2", "hed"]
@@ -113,17 +113,13 @@ def km_factor(km=None, species=None) -> float:
     return float(KM_FACTORS[species_name(species or "human")])
 
 
-def _per(basis: str, rate: bool):
-    return unit(basis + "/week") if rate else unit(basis)
-
-
 def _convert(dose, from_basis: str, to_basis: str, factor: float, field: str):
     # One dose, per administration or per week, from one basis to another.
     if isinstance(dose, str):
         dose = parse_quantity(dose, field)
     rate = is_quantity(dose) and dose_basis(dose)[1]
     magnitude, _ = read_dose(dose, field, default=from_basis, allowed=(from_basis,), rate=rate)
-    return registry().Quantity(magnitude * factor, _per(to_basis, rate))
+    return quantity(magnitude * factor, to_basis + "/week" if rate else to_basis)
 
 
 def to_mg_per_kg(dose, km=None, species=None):
@@ -232,4 +228,4 @@ def hed(animal_dose, species=None, km=None, human_km=37):
     magnitude, basis = read_dose(animal_dose, "animal_dose", default=PER_KG, allowed=(PER_KG, PER_M2))
     if basis == PER_KG:
         magnitude = magnitude * animal_km
-    return registry().Quantity(magnitude / human, unit(PER_KG))
+    return quantity(magnitude / human, PER_KG)

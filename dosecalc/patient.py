@@ -16,7 +16,7 @@ from ._version import __version__
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
 from .errors import MissingInputError
-from .units import registry, unit
+from .units import quantity
 from .validation import BSA, HEIGHT, WEIGHT, checked
 
 __all__ = ["PatientDose", "patient_dose"]
@@ -87,7 +87,7 @@ class PatientDose:
 
 
 def _quantity(magnitude, expression):
-    return None if magnitude is None else registry().Quantity(magnitude, unit(expression))
+    return None if magnitude is None else quantity(magnitude, expression)
 
 
 def _per_body(amount, basis, target, dose_mg, body):

@@ -27,7 +27,7 @@ from .conversions import to_mg_per_kg
 from .doses import PER_KG, PER_M2, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, UnitError
 from .patient import PatientDose, patient_dose
-from .units import registry, unit
+from .units import quantity, unit
 
 __all__ = ["Regimen", "RegimenDose"]
 
@@ -43,10 +43,6 @@ def _positive_int(value, field: str) -> int:
     if isinstance(value, bool) or int(value) != value or value < 1:
         raise ImplausibleInputError(field, value, "a whole number ≥ 1")
     return int(value)
-
-
-def _week(basis: str):
-    return unit(basis + "/week")
 
 
 @dataclass(frozen=True)
@@ -141,7 +137,7 @@ class Regimen:
         weeks = _positive_int(weeks, "weeks")
         try:
             amount, basis = read_dose(dose_per_week, "dose_per_week", rate=True)
-            dose = registry().Quantity(amount, unit(basis))
+            dose = quantity(amount, basis)
         except UnitError:
             dose = dose_per_week
         return cls(dose, days=[1 + 7 * week for week in range(weeks)], cycle_days=7 * _positive_int(cycle_weeks, "cycle_weeks"))
@@ -170,7 +166,7 @@ class Regimen:
     @property
     def per_administration(self):
         """The dose of one administration, in its basis."""
-        return registry().Quantity(self._amount, unit(self.basis))
+        return quantity(self._amount, self.basis)
 
     @property
     def administrations_per_cycle(self) -> int:
@@ -179,13 +175,13 @@ class Regimen:
     @property
     def per_cycle(self):
         """The dose of one cycle, in its basis."""
-        return registry().Quantity(self._amount * len(self.days), unit(self.basis))
+        return quantity(self._amount * len(self.days), self.basis)
 
     @property
     def dose_intensity(self):
         """The dose per week over the cycle (e.g. [mg/m²/week])."""
         weeks = self.cycle_days / _DAYS_PER_WEEK
-        return registry().Quantity(self._amount * len(self.days) / weeks, _week(self.basis))
+        return quantity(self._amount * len(self.days) / weeks, self.basis + "/week")
 
     def per_cycle_mg_per_kg(self, km=None, species=None):
         """
@@ -226,7 +222,5 @@ class Regimen:
             administrations_per_cycle=len(self.days),
             cycle_days=self.cycle_days,
             per_cycle=per_cycle,
-            dose_intensity=registry().Quantity(
-                per_cycle.m_as(unit("mg")) / (self.cycle_days / _DAYS_PER_WEEK), unit("mg/week")
-            ),
+            dose_intensity=quantity(per_cycle.m_as(unit("mg")) / (self.cycle_days / _DAYS_PER_WEEK), "mg/week"),
         )

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import UnitError
 
-__all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "magnitude", "is_quantity"]
+__all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity"]
 
 # Spellings pint lacks that people type: "wk", "kgs".
 _EXTRA_DEFINITIONS = ("@alias week = wk", "@alias kilogram = kgs")
@@ -54,6 +54,16 @@ def __getattr__(name):
 def unit(expression: str):
     """Return the registry's :class:`pint.Unit` for ``expression``, parsed once."""
     return registry().Unit(expression)
+
+
+def quantity(magnitude, expression: str):
+    """
+    Wrap a float or ndarray magnitude as a Quantity in ``expression``'s unit.
+
+    A 0-d array (as ``np.where`` returns for scalars) becomes a scalar, so a
+    scalar in gives a scalar out on every path.
+    """
+    return registry().Quantity(np.asarray(magnitude)[()], unit(expression))
 
 
 def is_quantity(value) -> bool:
