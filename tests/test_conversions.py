@@ -1,0 +1,117 @@
+"""Km conversions and human-equivalent doses against FDA (2005) Table 1."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dosecalc import KM_FACTORS, SPECIES, Q_, hed, to_mg_per_kg, to_mg_per_m2
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+
+# FDA CDER, "Estimating the Maximum Safe Starting Dose in Initial Clinical Trials for
+# Therapeutics in Adult Healthy Volunteers", July 2005, Table 1: species, Km factor,
+# and the printed "divide animal dose by" column (= 37 / Km, to 1 decimal).
+FDA_TABLE_1 = {
+    "human": (37, None),
+    "human_child": (25, None),
+    "mouse": (3, 12.3),
+    "hamster": (5, 7.4),
+    "rat": (6, 6.2),
+    "ferret": (7, 5.3),
+    "guinea_pig": (8, 4.6),
+    "rabbit": (12, 3.1),
+    "dog": (20, 1.8),
+    "monkey": (12, 3.1),
+    "marmoset": (6, 6.2),
+    "squirrel_monkey": (7, 5.3),
+    "baboon": (20, 1.8),
+    "micro_pig": (27, 1.4),
+    "mini_pig": (35, 1.1),
+}
+
+
+def test_km_factors_are_fda_table_1():
+    assert KM_FACTORS == {name: km for name, (km, _) in FDA_TABLE_1.items()}
+
+
+@pytest.mark.parametrize("species", [s for s, (_, divide) in FDA_TABLE_1.items() if divide])
+def test_hed_matches_the_printed_divide_by_column(species):
+    # HED = animal dose / (divide-by); the table prints 37/Km to one decimal (1.057 as 1.1)
+    km, divide_by = FDA_TABLE_1[species]
+    assert hed(Q_(100, "mg/kg"), species).m_as("mg/kg") == pytest.approx(100 / divide_by, rel=0.05)
+    assert hed(100, species).m_as("mg/kg") == pytest.approx(100 * km / 37, rel=1e-12)
+
+
+def test_reference_weights_and_areas_give_the_km():
+    # Km = reference body weight / BSA (FDA 2005, Table 1 columns)
+    for name, row in SPECIES.items():
+        assert row.reference_weight_kg / row.bsa_m2 == pytest.approx(row.km, rel=0.15), name
+    assert (SPECIES["human"].reference_weight_kg, SPECIES["human"].bsa_m2) == (60.0, 1.62)
+    assert SPECIES["mini_pig"].reference_weight_kg == 40.0
+
+
+def test_imgn901_per_cycle_in_mg_per_kg():
+    # ImmunoGen, 5 June 2011 (ASCO 2011 abstract 8013): 225 mg/m² per cycle "or 6.1 mg/kg";
+    # 225 / 37 (adult human Km, FDA 2005 Table 1) = 6.08
+    per_kg = to_mg_per_kg("225 mg/m^2")
+    assert per_kg.units == Q_(1, "mg/kg").units
+    assert per_kg.m_as("mg/kg") == pytest.approx(6.081081, rel=1e-6)
+    assert round(per_kg.m_as("mg/kg"), 1) == 6.1
+
+
+def test_rat_hed_example():
+    # FDA (2005) section V.A: HED = animal mg/kg × (animal Km / human Km); rat 50 mg/kg → 8.1 mg/kg
+    assert hed("50 mg/kg", "rat").m_as("mg/kg") == pytest.approx(50 * 6 / 37)
+    # a dose in mg/m² is already normalised: HED = dose / 37
+    assert hed("300 mg/m^2", "rat").m_as("mg/kg") == pytest.approx(300 / 37)
+
+
+def test_child_and_explicit_km():
+    assert to_mg_per_kg(100, species="human_child").m_as("mg/kg") == pytest.approx(4.0)
+    assert to_mg_per_kg(100, species="child").m_as("mg/kg") == pytest.approx(4.0)
+    assert to_mg_per_kg(100, km=Q_(20, "kg/m**2")).m_as("mg/kg") == pytest.approx(5.0)
+    assert to_mg_per_m2("10 mg/kg", species="Guinea pig").m_as("mg/m**2") == pytest.approx(80.0)
+
+
+def test_rates_stay_rates():
+    weekly = to_mg_per_kg("75 mg/m^2/week")
+    assert weekly.m_as("mg/kg/week") == pytest.approx(75 / 37)
+    assert to_mg_per_m2("1 mg/kg/day").m_as("mg/m**2/week") == pytest.approx(37 * 7)
+
+
+def test_other_mass_units():
+    assert to_mg_per_kg("225000 ug/m^2").m_as("mg/kg") == pytest.approx(225 / 37)
+    assert to_mg_per_m2("0.0061 g/kg").m_as("mg/m**2") == pytest.approx(6.1 * 37)
+
+
+@given(st.floats(min_value=1e-3, max_value=15_000), st.sampled_from(sorted(KM_FACTORS)))
+def test_round_trip(dose_mg_m2, species):
+    back = to_mg_per_m2(to_mg_per_kg(dose_mg_m2, species=species), species=species)
+    assert back.m_as("mg/m**2") == pytest.approx(dose_mg_m2, rel=1e-12)
+
+
+@given(st.floats(min_value=1e-3, max_value=40_000))
+def test_unit_invariance(dose_mg_m2):
+    assert to_mg_per_kg(Q_(dose_mg_m2 * 1000, "ug/m**2")).m_as("mg/kg") == pytest.approx(
+        to_mg_per_kg(dose_mg_m2).m_as("mg/kg"), rel=1e-12
+    )
+
+
+def test_bad_input():
+    with pytest.raises(UnitError, match="dose"):
+        to_mg_per_kg("6.1 mg/kg")  # already per kg
+    with pytest.raises(UnitError, match="dose"):
+        to_mg_per_kg("75 mg")  # a flat dose has no population equivalent
+    with pytest.raises(UnitError, match="dose"):
+        to_mg_per_m2(Q_(0.5, ""))  # a bare ratio is not mg/kg
+    with pytest.raises(ImplausibleInputError, match="dose"):
+        to_mg_per_kg(-225)
+    with pytest.raises(ImplausibleInputError, match="dose"):
+        to_mg_per_kg(float("nan"))
+    with pytest.raises(ImplausibleInputError, match="km"):
+        to_mg_per_kg(225, km=0)
+    with pytest.raises(UnknownNameError, match="species.*mouse, hamster"):
+        hed(10, "cat")
+    with pytest.raises(UnknownNameError, match="species"):
+        hed(10)
+    with pytest.raises(DoseCalcError, match="not both"):
+        to_mg_per_kg(225, km=37, species="human")

@@ -1,0 +1,148 @@
+"""A patient's absolute dose from mg/m², mg/kg or a flat dose."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dosecalc import BSA_METHODS, Q_, PatientDose, bsa, patient_dose
+from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+
+
+def test_per_m2_dose_with_computed_bsa():
+    # 75 mg/m² (IMGN901, ImmunoGen 2011) × Mosteller BSA of 180 cm, 80 kg (exactly 2.0 m²) = 150 mg
+    result = patient_dose("75 mg/m^2", height=180, weight=80)
+    assert isinstance(result, PatientDose)
+    assert result.dose.m_as("mg") == pytest.approx(150.0)
+    assert result.bsa.m_as("m**2") == 2.0
+    assert result.dose_per_m2.m_as("mg/m**2") == 75.0
+    assert result.dose_per_kg.m_as("mg/kg") == pytest.approx(150 / 80)
+    assert result.bsa_method == "mosteller"
+    assert "Mosteller" in result.bsa_reference
+
+
+def test_per_m2_dose_with_given_bsa():
+    result = patient_dose(Q_(75, "mg/m**2"), bsa=Q_(1.9, "m**2"))
+    assert result.dose.m_as("mg") == pytest.approx(142.5)
+    assert result.bsa_method == "given"
+    assert result.dose_per_kg is None  # no weight, no per-kg equivalent
+
+
+def test_per_kg_dose():
+    # 6.1 mg/kg (IMGN901 per cycle) × 70 kg = 427 mg
+    result = patient_dose("6.1 mg/kg", height=175, weight=70)
+    assert result.dose.m_as("mg") == pytest.approx(427.0)
+    assert result.dose_per_kg.m_as("mg/kg") == 6.1
+    assert result.dose_per_m2.m_as("mg/m**2") == pytest.approx(427.0 / bsa(175, 70).m_as("m**2"))
+    assert patient_dose("6.1 mg/kg", weight=70).bsa is None
+
+
+def test_flat_dose():
+    result = patient_dose("2 mg", height=180, weight=80)
+    assert result.dose.m_as("mg") == 2.0
+    assert result.dose_per_m2.m_as("mg/m**2") == pytest.approx(1.0)
+    assert result.dose_per_kg.m_as("mg/kg") == pytest.approx(0.025)
+
+
+def test_method_choice_and_units():
+    result = patient_dose("75 mg/m2", height="5 ft 9 in", weight="154 lb", method="dubois")
+    assert result.bsa_method == "dubois"
+    assert result.bsa.m_as("m**2") == pytest.approx(bsa(175.26, 69.85322498, method="dubois").m_as("m**2"))
+    assert result.height.m_as("cm") == pytest.approx(175.26)
+
+
+def test_microgram_doses():
+    assert patient_dose("1500 ug/m^2", bsa=2.0).dose.m_as("mg") == pytest.approx(3.0)
+
+
+def test_arrays_of_patients():
+    heights = np.array([180.0, 160.0, 150.0])
+    weights = np.array([80.0, 60.0, 45.0])
+    result = patient_dose("75 mg/m^2", height=heights, weight=weights)
+    assert result.dose.magnitude.shape == (3,)
+    for i in range(3):
+        one = patient_dose("75 mg/m^2", height=heights[i], weight=weights[i])
+        assert result.dose.magnitude[i] == one.dose.magnitude
+
+
+def test_to_dict_is_plain_data():
+    data = patient_dose("75 mg/m^2", height=180, weight=80).to_dict()
+    assert data["dose"] == {"value": pytest.approx(150.0), "unit": "mg"}
+    assert data["bsa"] == {"value": 2.0, "unit": "m²"}
+    assert data["basis"] == "mg/m²"
+    assert data["bsa_method"] == "mosteller"
+    assert data["version"]
+
+
+@given(
+    st.floats(min_value=40, max_value=250),
+    st.floats(min_value=2, max_value=300),
+    st.floats(min_value=0.01, max_value=5000),
+    st.sampled_from([m for m, e in BSA_METHODS.items() if not e.needs_sex]),
+)
+def test_unit_invariance_and_consistency(height_cm, weight_kg, dose_mg_m2, method):
+    metric = patient_dose(Q_(dose_mg_m2, "mg/m**2"), height=height_cm, weight=weight_kg, method=method)
+    imperial = patient_dose(
+        Q_(dose_mg_m2 * 0.3048**2, "mg/ft**2"),
+        height=Q_(height_cm / 2.54, "in"),
+        weight=Q_(weight_kg / 0.45359237, "lb"),
+        method=method,
+    )
+    assert imperial.dose.m_as("mg") == pytest.approx(metric.dose.m_as("mg"), rel=1e-9)
+    # the equivalents are consistent with the absolute dose
+    assert metric.dose_per_kg.m_as("mg/kg") * weight_kg == pytest.approx(metric.dose.m_as("mg"), rel=1e-12)
+    assert metric.dose.m_as("mg") > 0
+
+
+@given(st.floats(min_value=2, max_value=300), st.floats(min_value=0.01, max_value=100))
+def test_per_kg_round_trip(weight_kg, dose_mg_kg):
+    result = patient_dose(Q_(dose_mg_kg, "mg/kg"), weight=weight_kg)
+    back = patient_dose(result.dose, weight=weight_kg)
+    assert back.dose_per_kg.m_as("mg/kg") == pytest.approx(dose_mg_kg, rel=1e-12)
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+def test_bare_number_dose_is_an_error():
+    with pytest.raises(UnitError, match="dose.*no basis"):
+        patient_dose(75, height=175, weight=70)
+
+
+@pytest.mark.parametrize("dose", ["75 kg", "75 mg/m", "75 percent", "75 m^2"])
+def test_wrong_dose_units(dose):
+    with pytest.raises((UnitError, ImplausibleInputError), match="dose"):
+        patient_dose(dose, height=175, weight=70)
+
+
+def test_mass_unit_slip_is_caught():
+    # 75 g/m² is 75,000 mg/m²: absurd, with the hint
+    with pytest.raises(ImplausibleInputError, match="did you mean 75 mg/m²"):
+        patient_dose("75 g/m^2", bsa=1.9)
+
+
+def test_rate_is_not_a_dose():
+    with pytest.raises(UnitError, match="not a rate"):
+        patient_dose("75 mg/m^2/week", bsa=1.9)
+
+
+@pytest.mark.parametrize("dose", ["-75 mg/m^2", "0 mg/m^2", "nan mg/m^2", "inf mg/m^2"])
+def test_non_positive_or_non_finite_dose(dose):
+    with pytest.raises(ImplausibleInputError, match="dose"):
+        patient_dose(dose, bsa=1.9)
+
+
+def test_missing_inputs():
+    with pytest.raises(MissingInputError, match="weight"):
+        patient_dose("6.1 mg/kg", height=175)
+    with pytest.raises(MissingInputError, match="height"):
+        patient_dose("75 mg/m^2", weight=70)
+
+
+def test_implausible_bsa_and_body():
+    with pytest.raises(ImplausibleInputError, match="bsa"):
+        patient_dose("75 mg/m^2", bsa=19)
+    with pytest.raises(ImplausibleInputError, match="height.*did you mean 1.75 m"):
+        patient_dose("75 mg/m^2", height=Q_(1.75, "cm"), weight=70)
+    with pytest.raises(UnknownNameError, match="method"):
+        patient_dose("75 mg/m^2", height=175, weight=70, method="guess")

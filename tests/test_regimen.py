@@ -1,0 +1,103 @@
+"""Regimen arithmetic, with the IMGN901 worked example."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dosecalc import Q_, Regimen, patient_dose
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError
+
+# ImmunoGen press release, 5 June 2011 (ASCO 2011, abstract 8013): lorvotuzumab mertansine
+# (IMGN901) "75 mg/m²/week (225 mg/m² or 6.1 mg/kg over 3 weeks in a 4-week cycle)".
+# 225 / 37 kg/m² (adult human Km, FDA 2005 Table 1) = 6.08 mg/kg.
+IMGN901 = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
+
+
+def test_imgn901_three_ways():
+    assert IMGN901.per_administration.m_as("mg/m**2") == 75.0
+    assert IMGN901.per_cycle.m_as("mg/m**2") == 225.0
+    assert IMGN901.dose_intensity.m_as("mg/m**2/week") == 56.25
+    per_kg = IMGN901.per_cycle_mg_per_kg(km=37).m_as("mg/kg")
+    assert per_kg == pytest.approx(6.081, abs=5e-4)
+    assert round(per_kg, 1) == 6.1
+    assert IMGN901.per_cycle_mg_per_kg().m_as("mg/kg") == per_kg  # default: adult human
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Regimen.weekly("75 mg/m^2/week", weeks=3, cycle_weeks=4),
+        lambda: Regimen.weekly("75 mg/m^2", weeks=3, cycle_weeks=4),
+        lambda: Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks"),
+        lambda: Regimen.parse("75 mg/m2/week x 3 weeks of a 4-week cycle"),
+        lambda: Regimen.parse("75 mg/m²/wk for 3 weeks q 4 weeks"),
+    ],
+)
+def test_weekly_spellings_build_the_same_regimen(build):
+    regimen = build()
+    assert regimen.days == (1, 8, 15)
+    assert regimen.cycle_days == 28
+    assert regimen.per_cycle.m_as("mg/m**2") == 225.0
+
+
+def test_cumulative():
+    assert IMGN901.cumulative(6).m_as("mg/m**2") == 1350.0
+
+
+def test_for_patient():
+    # BSA 2.0 m² (Mosteller, 180 cm, 80 kg): 150 mg per administration, 450 mg per cycle
+    patient = IMGN901.for_patient(height=180, weight=80)
+    assert patient.per_administration.dose.m_as("mg") == pytest.approx(150.0)
+    assert patient.per_cycle.m_as("mg") == pytest.approx(450.0)
+    assert patient.dose_intensity.m_as("mg/week") == pytest.approx(112.5)
+    assert patient.cumulative(4).m_as("mg") == pytest.approx(1800.0)
+    assert patient.per_administration.bsa_method == "mosteller"
+    by_bsa = IMGN901.for_patient(bsa=Q_(1.9, "m**2"))
+    assert by_bsa.per_cycle.m_as("mg") == pytest.approx(427.5)
+    assert by_bsa.per_administration.bsa_method == "given"
+
+
+def test_mg_per_kg_regimen():
+    regimen = Regimen("6.1 mg/kg", days=[1], cycle_days=21)
+    assert regimen.per_cycle_mg_per_kg().m_as("mg/kg") == pytest.approx(6.1)
+    assert regimen.for_patient(weight=70).per_cycle.m_as("mg") == pytest.approx(427.0)
+    assert regimen.dose_intensity.m_as("mg/kg/week") == pytest.approx(6.1 / 3)
+
+
+@given(
+    st.floats(min_value=0.1, max_value=5000),
+    st.lists(st.integers(min_value=1, max_value=42), min_size=1, max_size=10, unique=True),
+    st.integers(min_value=0, max_value=14),
+    st.integers(min_value=1, max_value=12),
+)
+def test_arithmetic_properties(dose_mg_m2, days, extra_days, cycles):
+    days = sorted(days)
+    regimen = Regimen(Q_(dose_mg_m2, "mg/m**2"), days=days, cycle_days=days[-1] + extra_days)
+    per_cycle = regimen.per_cycle.m_as("mg/m**2")
+    assert per_cycle == pytest.approx(dose_mg_m2 * len(days))
+    assert regimen.dose_intensity.m_as("mg/m**2/week") == pytest.approx(per_cycle * 7 / regimen.cycle_days)
+    assert regimen.cumulative(cycles).m_as("mg/m**2") == pytest.approx(per_cycle * cycles)
+    patient = regimen.for_patient(bsa=2.0)
+    assert patient.per_cycle.m_as("mg") == pytest.approx(2.0 * per_cycle)
+    assert patient.per_administration.dose.m_as("mg") == patient_dose(regimen.per_administration, bsa=2.0).dose.m_as("mg")
+
+
+def test_bad_regimens():
+    with pytest.raises(UnitError, match="dose"):
+        Regimen(75, days=[1, 8, 15], cycle_days=28)
+    with pytest.raises(UnitError, match="not a rate"):
+        Regimen("75 mg/m^2/week", days=[1, 8, 15], cycle_days=28)
+    with pytest.raises(ImplausibleInputError, match="days"):
+        Regimen("75 mg/m^2", days=[1, 8, 30], cycle_days=28)
+    with pytest.raises(ImplausibleInputError, match="days"):
+        Regimen("75 mg/m^2", days=[8, 1], cycle_days=28)
+    with pytest.raises(ImplausibleInputError, match="days"):
+        Regimen("75 mg/m^2", days=[0, 7], cycle_days=28)
+    with pytest.raises(ImplausibleInputError, match="cycle_days"):
+        Regimen("75 mg/m^2", days=[1], cycle_days=-28)
+    with pytest.raises(ImplausibleInputError, match="cycles"):
+        IMGN901.cumulative(0)
+    with pytest.raises(DoseCalcError, match="regimen"):
+        Regimen.parse("75 mg/m^2 sometimes")
+    with pytest.raises(UnitError, match="dose"):
+        Regimen("100 mg", days=[1], cycle_days=21).per_cycle_mg_per_kg()

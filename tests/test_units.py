@@ -1,0 +1,75 @@
+"""Reading what people type, and the shared registry."""
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dosecalc
+from dosecalc import Q_, parse_quantity, ureg
+from dosecalc.errors import UnitError
+
+
+@pytest.mark.parametrize(
+    "text, unit, expected",
+    [
+        ("175 cm", "cm", 175.0),
+        ("1.75 m", "cm", 175.0),
+        ("5 ft 9 in", "cm", 175.26),  # a sum, not pint's product (45 ft·in, an area)
+        ("5'9\"", "cm", 175.26),
+        ("5′9″", "cm", 175.26),
+        ("5 ft 9", "cm", 175.26),
+        ("5ft9in", "cm", 175.26),
+        ("69 in", "cm", 175.26),
+        ("1 m 75 cm", "cm", 175.0),
+        ("70 kg", "kg", 70.0),
+        ("154 lb", "kg", 69.85322498),
+        ("154 lbs", "kg", 69.85322498),
+        ("75 mg/m^2", "mg/m**2", 75.0),
+        ("75 mg/m²", "mg/m**2", 75.0),
+        ("75 mg/m2", "mg/m**2", 75.0),
+        ("75mg/m2", "mg/m**2", 75.0),
+        ("6.1 mg/kg", "mg/kg", 6.1),
+        ("75 mg/m^2/week", "mg/m**2/week", 75.0),
+        ("75 mg/m2/wk", "mg/m**2/week", 75.0),
+        ("1.9 m²", "m**2", 1.9),
+        ("1.9 m2", "m**2", 1.9),
+        ("100 mcg", "mg", 0.1),
+    ],
+)
+def test_parse_what_people_type(text, unit, expected):
+    assert parse_quantity(text).m_as(unit) == pytest.approx(expected, rel=1e-9)
+
+
+def test_mg_per_kg_stays_mg_per_kg():
+    dose = parse_quantity("6.1 mg/kg")
+    assert dict(dose.units._units) == {"milligram": 1, "kilogram": -1}
+    assert dose.m_as("mg/kg") == pytest.approx(6.1)
+
+
+@pytest.mark.parametrize("text", ["175", "", "abc", "5 ft 9 kg", "12 furlongz", "75 mg/m^"])
+def test_unparseable_or_unitless_is_an_error(text):
+    with pytest.raises(UnitError, match="height"):
+        parse_quantity(text, field="height")
+
+
+def test_one_registry():
+    assert dosecalc.ureg is ureg
+    assert Q_ is ureg.Quantity
+    assert parse_quantity("1 m")._REGISTRY is ureg
+
+
+@given(st.integers(min_value=1, max_value=8), st.integers(min_value=0, max_value=11))
+def test_feet_and_inches_in_every_spelling(feet, inches):
+    expected = (feet * 12 + inches) * 2.54
+    for text in (f"{feet} ft {inches} in", f"{feet}'{inches}\"", f"{feet} ft {inches}", f"{feet}′ {inches}″"):
+        assert parse_quantity(text).m_as("cm") == pytest.approx(expected, rel=1e-12)
+
+
+def test_import_is_lazy():
+    # import dosecalc does not import pint or build the registry
+    code = "import sys, dosecalc; print('pint' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
