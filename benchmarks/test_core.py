@@ -1,0 +1,45 @@
+"""
+The core's fast path: ``dosecalc.bsa`` on 1e6-row arrays against the same
+formula in raw, allocating numpy, and one scalar ``patient_dose`` call.
+"""
+
+import numpy as np
+import pytest
+from conftest import best_seconds
+
+import dosecalc
+from dosecalc import Q_
+
+ROWS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    rng = np.random.default_rng(20110605)
+    return rng.uniform(140, 200, ROWS), rng.uniform(40, 150, ROWS)
+
+
+def test_mosteller_1e6(benchmark, cohort, report_ratio):
+    height_cm, weight_kg = cohort
+    result = benchmark(dosecalc.bsa, height_cm, weight_kg, method="mosteller")
+    floor = best_seconds(lambda: np.sqrt(height_cm * weight_kg / 3600.0))
+    report_ratio("bsa(mosteller) 1e6 / raw numpy sqrt", benchmark.stats["min"], floor, "≤ 1.5×")
+    np.testing.assert_array_equal(result.m_as("m**2"), np.sqrt(height_cm * weight_kg / 3600.0))
+
+
+def test_dubois_1e6(benchmark, cohort, report_ratio):
+    height_cm, weight_kg = cohort
+    benchmark(dosecalc.bsa, height_cm, weight_kg, method="dubois")
+    power_floor = best_seconds(lambda: 0.007184 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725))
+    exp_log_floor = best_seconds(lambda: 0.007184 * np.exp(0.425 * np.log(weight_kg) + 0.725 * np.log(height_cm)))
+    report_ratio("bsa(dubois) 1e6 / raw numpy np.power", benchmark.stats["min"], power_floor, "≤ 1.5×")
+    report_ratio("bsa(dubois) 1e6 / raw numpy exp/log", benchmark.stats["min"], exp_log_floor)
+
+
+def test_scalar_patient_dose(benchmark, report_ratio):
+    dose, height, weight = Q_(75.0, "mg/m**2"), Q_(175.0, "cm"), Q_(70.0, "kg")
+    benchmark(dosecalc.patient_dose, dose, height=height, weight=weight)
+    # the floor: one pint multiplication of two quantities, the least a unit-aware call does
+    floor = best_seconds(lambda: dose * Q_(1.84, "m**2"), repeat=5, number=2000)
+    report_ratio("patient_dose scalar (aim ≤ 120 µs) / one pint multiply", benchmark.stats["min"], floor)
+    benchmark.extra_info["patient_dose_us"] = round(benchmark.stats["min"] * 1e6, 1)
