@@ -100,13 +100,12 @@ def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PE
             raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
         return checked(dose, _RANGES[default], field), default
     basis, per_time = dose_basis(dose)
-    shown = f"{dose:~P}"
-    expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
     if basis not in allowed:
-        raise UnitError(field, shown, f"a dose in {expected}")
+        expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
+        raise UnitError(field, f"{dose:~P}", f"a dose in {expected}")
     if per_time != rate:
         why = "a dose rate, such as '75 mg/m^2/week'" if rate else "a dose per administration, not a rate"
-        raise UnitError(field, shown, why)
+        raise UnitError(field, f"{dose:~P}", why)
     if rate:
         dose = dose * registry().Quantity(1.0, unit("week"))
     return checked(dose, _RANGES[basis], field), basis

@@ -66,7 +66,7 @@ def _all_valid(values, rng: Range) -> bool:
     # min/max propagate NaN, so one pass of each decides for a whole column
     if values.size == 0:
         return True
-    low, high = np.min(values), np.max(values)
+    low, high = values.min(), values.max()
     return bool(low >= rng.low and high <= rng.high and (rng.low != 0 or low > 0))
 
 
