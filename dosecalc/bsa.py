@@ -136,7 +136,7 @@ def mosteller(height, weight):
 
     Examples
     --------
-    >>> float(mosteller(180, 80).m_as("m**2"))
+    >>> mosteller(180, 80).m_as("m**2")
     2.0
     """
     return _square_metres(mosteller_kernel(*_inputs(height, weight)))
@@ -549,8 +549,8 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
 
     Examples
     --------
-    >>> round(float(bsa(175, 70, method="dubois").m_as("m**2")), 3)
-    1.847
+    >>> round(bsa(175, 70, method="dubois").m_as("m**2"), 3)
+    1.848
     """
     key = bsa_method(method)
     height_cm = None if height is None else checked(height, HEIGHT)

@@ -151,7 +151,7 @@ def to_mg_per_kg(dose, km=None, species=None):
     --------
     IMGN901: 225 mg/m² per cycle is 6.08 mg/kg in an adult.
 
-    >>> round(float(to_mg_per_kg("225 mg/m^2").m_as("mg/kg")), 2)
+    >>> round(to_mg_per_kg("225 mg/m^2").m_as("mg/kg"), 2)
     6.08
     """
     return _convert(dose, PER_M2, PER_KG, 1.0 / km_factor(km, species), "dose")
@@ -179,7 +179,7 @@ def to_mg_per_m2(dose, km=None, species=None):
 
     Examples
     --------
-    >>> float(to_mg_per_m2("10 mg/kg", species="rat").m_as("mg/m**2"))
+    >>> to_mg_per_m2("10 mg/kg", species="rat").m_as("mg/m**2")
     60.0
     """
     return _convert(dose, PER_KG, PER_M2, km_factor(km, species), "dose")
@@ -218,7 +218,7 @@ def hed(animal_dose, species=None, km=None, human_km=37):
     --------
     A rat NOAEL of 50 mg/kg: 50 × 6 / 37 = 8.1 mg/kg.
 
-    >>> round(float(hed("50 mg/kg", "rat").m_as("mg/kg")), 1)
+    >>> round(hed("50 mg/kg", "rat").m_as("mg/kg"), 1)
     8.1
     """
     if species is None and km is None:

@@ -142,8 +142,8 @@ def patient_dose(dose, height=None, weight=None, bsa=None, method="mosteller", s
     --------
     IMGN901 at 75 mg/m² for a 175 cm, 70 kg patient (Mosteller BSA 1.84 m²):
 
-    >>> round(float(patient_dose("75 mg/m^2", height=175, weight=70).dose.m_as("mg")), 1)
-    138.1
+    >>> round(patient_dose("75 mg/m^2", height=175, weight=70).dose.m_as("mg"), 1)
+    138.3
     """
     amount, basis = read_dose(dose)
     method = bsa_method(method)

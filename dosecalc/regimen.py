@@ -100,9 +100,9 @@ class Regimen:
     IMGN901, 75 mg/m² on days 1, 8 and 15 of a 28-day cycle:
 
     >>> r = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
-    >>> float(r.per_cycle.m_as("mg/m**2")), float(r.dose_intensity.m_as("mg/m**2/week"))
+    >>> r.per_cycle.m_as("mg/m**2"), r.dose_intensity.m_as("mg/m**2/week")
     (225.0, 56.25)
-    >>> round(float(r.per_cycle_mg_per_kg().m_as("mg/kg")), 2)
+    >>> round(r.per_cycle_mg_per_kg().m_as("mg/kg"), 2)
     6.08
     """
 
@@ -212,7 +212,7 @@ class Regimen:
         Examples
         --------
         >>> r = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
-        >>> round(float(r.for_patient(bsa=1.9).per_cycle.m_as("mg")), 1)
+        >>> round(r.for_patient(bsa=1.9).per_cycle.m_as("mg"), 1)
         427.5
         """
         each = patient_dose(self.per_administration, height=height, weight=weight, bsa=bsa, method=method, sex=sex)

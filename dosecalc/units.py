@@ -60,10 +60,11 @@ def quantity(magnitude, expression: str):
     """
     Wrap a float or ndarray magnitude as a Quantity in ``expression``'s unit.
 
-    A 0-d array (as ``np.where`` returns for scalars) becomes a scalar, so a
-    scalar in gives a scalar out on every path.
+    A 0-d array or numpy scalar becomes a Python float, so a scalar in gives a
+    float out on every path.
     """
-    return registry().Quantity(np.asarray(magnitude)[()], unit(expression))
+    magnitude = np.asarray(magnitude)
+    return registry().Quantity(magnitude.item() if magnitude.ndim == 0 else magnitude, unit(expression))
 
 
 def is_quantity(value) -> bool:
