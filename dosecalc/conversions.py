@@ -66,12 +66,14 @@ SPECIES: dict[str, Species] = {
     "mini_pig": Species("Mini-pig", 35, 40.0, 1.14),
 }
 
-#: Km factors [kg/m²] of FDA (2005) Table 1, by species.
-KM_FACTORS: dict[str, int] = {name: row.km for name, row in SPECIES.items()}
-
 _ALIASES = {
     "adult": "human",
     "human_adult": "human",
+    "adult_human": "human",
+    "human_child": "human_child",
+    "child_human": "human_child",
+    "rhesus_monkey": "monkey",
+    "cynomolgus_monkey": "monkey",
     "child": "human_child",
     "mice": "mouse",
     "rats": "rat",
@@ -86,13 +88,34 @@ _ALIASES = {
 KM = Range("km", "kg/m**2", 1.0, 100.0, "kg/m²")
 
 
+def _key(name) -> str:
+    key = "_".join(str(name).strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
+    return _ALIASES.get(key, key)
+
+
 def species_name(name: str) -> str:
     """Return the canonical species key ("Guinea pig" -> "guinea_pig")."""
-    key = "_".join(str(name).strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
-    key = _ALIASES.get(key, key)
+    key = _key(name)
     if key not in SPECIES:
         raise UnknownNameError("species", name, SPECIES)
     return key
+
+
+class _KmTable(dict):
+    # a plain dict of the canonical names that also answers to their spellings:
+    # KM_FACTORS["guinea pig"], KM_FACTORS["Human adult"]
+    def __missing__(self, name):
+        return self[species_name(name)]
+
+    def __contains__(self, name):
+        return dict.__contains__(self, _key(name))
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+#: Km factors [kg/m²] of FDA (2005) Table 1, by species.
+KM_FACTORS: dict[str, int] = _KmTable((name, row.km) for name, row in SPECIES.items())
 
 
 def km_factor(km=None, species=None) -> float:

@@ -45,6 +45,15 @@ def _positive_int(value, field: str) -> int:
     return int(value)
 
 
+def _weekly_administration(dose):
+    # a weekly rate is the dose of each weekly administration
+    try:
+        amount, basis = read_dose(dose, "dose", rate=True)
+    except UnitError:
+        return dose
+    return quantity(amount, basis)
+
+
 @dataclass(frozen=True)
 class RegimenDose:
     """
@@ -80,17 +89,21 @@ class Regimen:
     Parameters
     ----------
     dose : str or Quantity
-        The dose of one administration, in mg/m², mg/kg or mg. For a weekly
-        rate ("75 mg/m^2/week") use :meth:`weekly` or :meth:`parse`.
+        The dose of one administration, in mg/m², mg/kg or mg; with ``weeks``
+        also a weekly rate ("75 mg/m^2/week"); or a whole regimen as text,
+        "75 mg/m^2/week × 3 weeks every 4 weeks" (see :meth:`parse`).
     days : sequence of int, default (1,)
         The days of the cycle on which it is given (day 1 is the first).
     cycle_days : int
         The cycle length in days; defaults to the last dosing day.
+    weeks, cycle_weeks : int, optional
+        Instead of ``days`` and ``cycle_days``: given weekly for ``weeks``
+        weeks of a ``cycle_weeks``-week cycle.
 
     Raises
     ------
     UnitError
-        If the dose has no basis, or is a rate.
+        If the dose has no basis, or is a rate without ``weeks``.
     ImplausibleInputError
         If a day is not a whole number in 1..cycle_days, is repeated, or the
         dose is implausible.
@@ -104,11 +117,25 @@ class Regimen:
     (225.0, 56.25)
     >>> round(r.per_cycle_mg_per_kg().m_as("mg/kg"), 2)
     6.08
+    >>> Regimen("75 mg/m^2/week", weeks=3, cycle_weeks=4).days
+    (1, 8, 15)
+    >>> Regimen("75 mg/m^2/week × 3 weeks every 4 weeks").cycle_days
+    28
     """
 
-    def __init__(self, dose, days=(1,), cycle_days=None):
+    def __init__(self, dose, days=None, cycle_days=None, *, weeks=None, cycle_weeks=None):
+        text = _TEXT.match(dose) if isinstance(dose, str) and days is None and weeks is None else None
+        if text:
+            dose, weeks, cycle_weeks = text["dose"], int(text["weeks"]), int(text["cycle"])
+        if weeks is not None or cycle_weeks is not None:
+            if days is not None or cycle_days is not None:
+                raise DoseCalcError("give days and cycle_days, or weeks and cycle_weeks, not both")
+            weeks = _positive_int(weeks, "weeks")
+            days = [1 + 7 * week for week in range(weeks)]
+            cycle_days = 7 * _positive_int(weeks if cycle_weeks is None else cycle_weeks, "cycle_weeks")
+            dose = _weekly_administration(dose)
         self._amount, self.basis = read_dose(dose)
-        days = [_positive_int(day, "days") for day in days]
+        days = [_positive_int(day, "days") for day in ((1,) if days is None else days)]
         if not days:
             raise ImplausibleInputError("days", "[]", "at least one dosing day")
         if sorted(set(days)) != days:
@@ -121,7 +148,8 @@ class Regimen:
     @classmethod
     def weekly(cls, dose_per_week, weeks: int, cycle_weeks: int):
         """
-        A weekly dose for ``weeks`` weeks of a ``cycle_weeks``-week cycle.
+        A weekly dose for ``weeks`` weeks of a ``cycle_weeks``-week cycle;
+        the same as ``Regimen(dose_per_week, weeks=..., cycle_weeks=...)``.
 
         Parameters
         ----------
@@ -134,13 +162,7 @@ class Regimen:
         >>> Regimen.weekly("75 mg/m^2/week", weeks=3, cycle_weeks=4).days
         (1, 8, 15)
         """
-        weeks = _positive_int(weeks, "weeks")
-        try:
-            amount, basis = read_dose(dose_per_week, "dose_per_week", rate=True)
-            dose = quantity(amount, basis)
-        except UnitError:
-            dose = dose_per_week
-        return cls(dose, days=[1 + 7 * week for week in range(weeks)], cycle_days=7 * _positive_int(cycle_weeks, "cycle_weeks"))
+        return cls(dose_per_week, weeks=weeks, cycle_weeks=cycle_weeks)
 
     @classmethod
     def parse(cls, text: str):
@@ -153,12 +175,11 @@ class Regimen:
         >>> Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks").cycle_days
         28
         """
-        match = _TEXT.match(text)
-        if not match:
+        if not isinstance(text, str) or not _TEXT.match(text):
             raise DoseCalcError(
                 f"regimen={text!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks'"
             )
-        return cls.weekly(match["dose"], int(match["weeks"]), int(match["cycle"]))
+        return cls(text)
 
     def __repr__(self):
         return f"Regimen({self.per_administration:~P}, days={list(self.days)}, cycle_days={self.cycle_days})"

@@ -115,3 +115,13 @@ def test_bad_input():
         hed(10)
     with pytest.raises(DoseCalcError, match="not both"):
         to_mg_per_kg(225, km=37, species="human")
+
+
+def test_species_spellings():
+    assert KM_FACTORS["guinea pig"] == KM_FACTORS["Guinea-pig"] == 8
+    assert KM_FACTORS["human adult"] == KM_FACTORS["adult"] == 37
+    assert KM_FACTORS["human child"] == 25
+    assert "mini-pig" in KM_FACTORS and "cat" not in KM_FACTORS
+    assert KM_FACTORS.get("cat") is None
+    with pytest.raises(UnknownNameError, match="species"):
+        KM_FACTORS["cat"]

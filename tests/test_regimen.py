@@ -101,3 +101,15 @@ def test_bad_regimens():
         Regimen.parse("75 mg/m^2 sometimes")
     with pytest.raises(UnitError, match="dose"):
         Regimen("100 mg", days=[1], cycle_days=21).per_cycle_mg_per_kg()
+
+
+def test_constructor_takes_weeks_or_text():
+    by_weeks = Regimen("75 mg/m^2/week", weeks=3, cycle_weeks=4)
+    by_text = Regimen("75 mg/m^2/week × 3 weeks every 4 weeks")
+    for regimen in (by_weeks, by_text):
+        assert (regimen.days, regimen.cycle_days) == ((1, 8, 15), 28)
+        assert regimen.per_cycle.m_as("mg/m**2") == 225.0
+    with pytest.raises(DoseCalcError, match="not both"):
+        Regimen("75 mg/m^2", days=[1], weeks=3, cycle_weeks=4)
+    with pytest.raises(ImplausibleInputError, match="days"):
+        Regimen("75 mg/m^2", days=[])
