@@ -102,19 +102,10 @@ def livingston_lee_kernel(weight_kg):
     return np.where(weight_kg >= 10.0, adults, infants)
 
 
-# --- the public formulas ------------------------------------------------------
-
-
-def mosteller(height, weight):
-    r"""
-    Body surface area by Mosteller [1]_.
-
-    .. math:: BSA = \sqrt{H W / 3600}
-
-    Parameters
+_PARAMETERS = """Parameters
     ----------
     height : numeric or Quantity
-        Standing height; plain numbers in [cm].
+        Standing height (recumbent length in infants); plain numbers in [cm].
     weight : numeric or Quantity
         Body weight; plain numbers in [kg].
 
@@ -122,6 +113,26 @@ def mosteller(height, weight):
     -------
     bsa : Quantity
         Body surface area. [m²]
+"""
+
+
+def _documented(formula):
+    # the parameters and returns that every height-weight formula shares
+    formula.__doc__ = formula.__doc__.replace("{parameters}", _PARAMETERS)
+    return formula
+
+
+# --- the public formulas ------------------------------------------------------
+
+
+@_documented
+def mosteller(height, weight):
+    r"""
+    Body surface area by Mosteller [1]_.
+
+    .. math:: BSA = \sqrt{H W / 3600}
+
+    {parameters}
 
     Raises
     ------
@@ -142,6 +153,7 @@ def mosteller(height, weight):
     return _square_metres(mosteller_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def dubois(height, weight):
     r"""
     Body surface area by Du Bois and Du Bois [1]_.
@@ -151,17 +163,7 @@ def dubois(height, weight):
     The paper states :math:`A = 71.84\, W^{0.425} H^{0.725}` in [cm²], the
     same equation in other units.
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -173,6 +175,7 @@ def dubois(height, weight):
     return _square_metres(dubois_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def haycock(height, weight):
     r"""
     Body surface area by Haycock, Schwartz and Wisotsky [1]_.
@@ -181,17 +184,7 @@ def haycock(height, weight):
 
     Validated in infants, children and adults.
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height (recumbent length in infants); plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -203,23 +196,14 @@ def haycock(height, weight):
     return _square_metres(haycock_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def gehan_george(height, weight):
     r"""
     Body surface area by Gehan and George [1]_.
 
     .. math:: BSA = 0.0235\, W^{0.51456} H^{0.42246}
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -230,6 +214,7 @@ def gehan_george(height, weight):
     return _square_metres(gehan_george_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def boyd(height, weight):
     r"""
     Body surface area by Boyd [1]_, weight in grams.
@@ -241,17 +226,7 @@ def boyd(height, weight):
     0.0333 is the same equation; 0.0003330 with grams, seen in some code, is a
     mix-up.)
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -261,23 +236,14 @@ def boyd(height, weight):
     return _square_metres(boyd_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def fujimoto(height, weight):
     r"""
     Body surface area by Fujimoto et al. [1]_ (Japanese adults).
 
     .. math:: BSA = 0.008883\, W^{0.444} H^{0.663}
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -289,6 +255,7 @@ def fujimoto(height, weight):
     return _square_metres(fujimoto_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def takahira(height, weight):
     r"""
     Body surface area by Takahira [1]_ (Japanese adults).
@@ -297,17 +264,7 @@ def takahira(height, weight):
 
     Du Bois and Du Bois's exponents with a constant for Japanese subjects.
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
@@ -318,23 +275,14 @@ def takahira(height, weight):
     return _square_metres(takahira_kernel(*_inputs(height, weight)))
 
 
+@_documented
 def shuter_aslani(height, weight):
     r"""
     Body surface area by Shuter and Aslani [1]_.
 
     .. math:: BSA = 0.00949\, W^{0.441} H^{0.655}
 
-    Parameters
-    ----------
-    height : numeric or Quantity
-        Standing height; plain numbers in [cm].
-    weight : numeric or Quantity
-        Body weight; plain numbers in [kg].
-
-    Returns
-    -------
-    bsa : Quantity
-        Body surface area. [m²]
+    {parameters}
 
     References
     ----------
