@@ -1,0 +1,802 @@
+r"""
+What a pharmacist does to a calculated dose: caps, rounding, banding and
+dose-level modifications, each reported next to the dose it changed.
+
+- Caps: a BSA cap (e.g. 2.0 m²) and a maximum absolute dose per
+  administration (e.g. vincristine 2 mg). :math:`x_{capped} = \min(x, cap)`:
+  a cap never raises a value.
+- Rounding: to a step (5 mg) or to the nearest total of whole vials or tablets
+  of given strengths (100 mg, 50 mg), only within a tolerance (default ±5 %,
+  at most ±10 %); outside it the dose is not rounded and the call fails.
+- Banding: a band table maps a calculated dose to the standard dose of its
+  band; NHS England's bands lie within 6 % of the calculated dose for
+  standard chemotherapy (NICE, Key therapeutic topic KTT22).
+- Dose levels: a percentage reduction, or a named level from a regimen's
+  level table (a percentage of the full dose, or a dose).
+
+Band and level tables are small CSV or TOML files; every value carries its
+unit, in the cell ("1900 mg") or in the column name (``dose_mg``).
+
+Scalars and arrays run the same code; the ``*_kernel`` functions take
+magnitudes in [mg] for the cohort engine, which masks rows where a public
+function would raise.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._version import __version__
+from .doses import BASIS_LABELS, FLAT, dose_basis, read_dose
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .results import Result
+from .units import is_quantity, magnitude, parse_quantity, quantity
+from .validation import BSA, Range, checked
+
+__all__ = [
+    "Capped",
+    "cap_bsa",
+    "cap_dose",
+    "cap_kernel",
+    "RoundedDose",
+    "round_dose",
+    "step_kernel",
+    "strengths_kernel",
+    "difference_pct",
+    "TOLERANCE",
+    "DEFAULT_TOLERANCE_PCT",
+    "BandTable",
+    "BandedDose",
+    "band_table",
+    "read_band_table",
+    "band_dose",
+    "LevelTable",
+    "ModifiedDose",
+    "level_table",
+    "read_level_table",
+    "modify_dose",
+    "REDUCTION",
+]
+
+DEFAULT_TOLERANCE_PCT = 5.0
+TOLERANCE = Range("tolerance_pct", "percent", 0.0, 10.0, "%")
+
+#: A reduction of more than 90 % is no longer a dose: omit it instead.
+REDUCTION = Range("reduction_pct", "percent", 0.0, 90.0, "% (a positive reduction: 20 for −20 %)")
+
+#: A dose level as a share of the full dose: a level table only reduces.
+LEVEL_SHARE = Range("level", "percent", 0.0, 100.0, "% of the full dose")
+_LEVEL_VALUE = "a share of the full dose, such as '80 %', or a dose, such as '65 mg/m^2'"
+
+# Whole units enumerated for vial/tablet totals: far above any real
+# preparation, low enough to answer in milliseconds.
+_MAX_COMBINATIONS = 1_000_000
+
+
+def _mg(value, field: str):
+    """A flat dose in [mg] as float(s): a Quantity of mass, text, or plain mg."""
+    return read_dose(value, field, default=FLAT, allowed=(FLAT,))[0]
+
+
+def _at(field: str, values, index: int) -> str:
+    # "dose" for a scalar, "dose[3]" for the fourth of an array
+    return field if np.ndim(values) == 0 else f"{field}[{index}]"
+
+
+def _first(mask):
+    # index of the first True of a boolean mask, or None
+    hits = np.flatnonzero(np.ravel(mask))
+    return int(hits[0]) if hits.size else None
+
+
+# --- caps ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capped(Result):
+    """
+    A value and its cap.
+
+    Attributes
+    ----------
+    capped : Quantity
+        :math:`\\min(x, cap)`, the value to use.
+    uncapped : Quantity
+        The value as calculated.
+    cap : Quantity
+    applied : bool or ndarray of bool
+        Where the cap lowered the value.
+    version : str
+    """
+
+    capped: Any
+    uncapped: Any
+    cap: Any
+    applied: Any
+    version: str = __version__
+
+
+def cap_kernel(values, cap):
+    """``(min(values, cap), values > cap)`` on magnitudes."""
+    return np.minimum(values, cap), np.asarray(values > cap)[()]
+
+
+def cap_bsa(bsa, cap) -> Capped:
+    r"""
+    Cap a body-surface area.
+
+    .. math:: BSA_{capped} = \min(BSA, BSA_{cap})
+
+    Parameters
+    ----------
+    bsa : numeric or Quantity
+        Body-surface area; plain numbers in [m²].
+    cap : numeric or Quantity
+        The cap, e.g. 2.0 m²; plain numbers in [m²].
+
+    Returns
+    -------
+    Capped
+        ``capped``, ``uncapped`` and ``cap`` [m²], and where it ``applied``.
+
+    Raises
+    ------
+    ImplausibleInputError
+        If the BSA or the cap is outside 0.02-7 m².
+
+    Examples
+    --------
+    >>> result = cap_bsa(2.2, 2.0)
+    >>> float(result.capped.m_as("m**2")), bool(result.applied)
+    (2.0, True)
+    """
+    bsa_m2, cap_m2 = checked(bsa, BSA), checked(cap, BSA, "bsa_cap")
+    capped_m2, applied = cap_kernel(bsa_m2, cap_m2)
+    return Capped(quantity(capped_m2, "m**2"), quantity(bsa_m2, "m**2"), quantity(cap_m2, "m**2"), applied)
+
+
+def cap_dose(dose, max_dose) -> Capped:
+    r"""
+    Cap an absolute dose per administration.
+
+    .. math:: D_{capped} = \min(D, D_{max})
+
+    Parameters
+    ----------
+    dose : numeric, str or Quantity
+        The calculated dose; plain numbers in [mg].
+    max_dose : numeric, str or Quantity
+        The maximum per administration, e.g. "2 mg" for vincristine; plain
+        numbers in [mg].
+
+    Returns
+    -------
+    Capped
+        ``capped``, ``uncapped`` and ``cap`` [mg], and where it ``applied``.
+
+    Raises
+    ------
+    UnitError
+        If a value is not a mass.
+    ImplausibleInputError
+        If a value is NaN, non-positive or absurd.
+
+    Examples
+    --------
+    Vincristine 1.4 mg/m² for a BSA of 1.9 m² is 2.66 mg, capped at 2 mg:
+
+    >>> float(cap_dose("2.66 mg", max_dose="2 mg").capped.m_as("mg"))
+    2.0
+    """
+    dose_mg, max_mg = _mg(dose, "dose"), _mg(max_dose, "max_dose")
+    capped_mg, applied = cap_kernel(dose_mg, max_mg)
+    return Capped(quantity(capped_mg, "mg"), quantity(dose_mg, "mg"), quantity(max_mg, "mg"), applied)
+
+
+# --- rounding -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundedDose(Result):
+    """
+    A dose rounded to a practical measure.
+
+    Attributes
+    ----------
+    calculated : Quantity
+        The dose as calculated. [mg]
+    rounded : Quantity
+        The dose to give. [mg]
+    difference_pct : float or ndarray
+        :math:`100\\,(D_{rounded} - D_{calculated}) / D_{calculated}`. [%]
+    method : str
+        ``"step"`` or ``"strengths"``.
+    tolerance_pct : float
+        The largest difference accepted. [%]
+    step : Quantity or None
+        The step rounded to. [mg]
+    strengths : Quantity or None
+        The vial or tablet strengths, largest first. [mg]
+    counts : ndarray of int or None
+        Units of each strength in the rounded dose (last axis: strengths).
+    version : str
+    """
+
+    calculated: Any
+    rounded: Any
+    difference_pct: Any
+    method: str
+    tolerance_pct: float
+    step: Any = None
+    strengths: Any = None
+    counts: Any = None
+    version: str = __version__
+
+
+def difference_pct(calculated, rounded):
+    """Percentage difference of ``rounded`` from ``calculated``."""
+    return (rounded - calculated) / calculated * 100.0
+
+
+def step_kernel(dose_mg, step_mg):
+    """Round to the nearest multiple of ``step_mg``, halves up."""
+    # + 1e-9 step: a decimal half such as 1.15 / 0.1 = 11.499999999999998 rounds up;
+    # round(…, 9): 12 × 0.1 is 1.2, not 1.2000000000000002 (1e-9 mg is below any measure)
+    return np.round(np.floor(dose_mg / step_mg + 0.5 + 1e-9) * step_mg, 9)
+
+
+def _totals(strengths_mg, upper_mg):
+    # Every total of whole units up to upper_mg, ascending, each with the
+    # fewest units that make it: a dynamic programme over the strengths.
+    totals, counts = np.zeros(1), np.zeros((1, 0), dtype=int)
+    for strength in strengths_mg:
+        units = np.arange(int(upper_mg // strength) + 1)
+        if totals.size * units.size > _MAX_COMBINATIONS:
+            raise ImplausibleInputError(
+                "strengths", f"{strength:g} mg", f"strengths that make {upper_mg:g} mg from fewer units",
+                "round to a step instead",
+            )
+        sums = np.round(totals[:, None] + units * strength, 9).ravel()
+        new_counts = np.hstack([np.repeat(counts, units.size, axis=0), np.tile(units, totals.size)[:, None]])
+        keep = sums <= upper_mg
+        sums, new_counts = sums[keep], new_counts[keep]
+        order = np.lexsort((new_counts.sum(axis=1), sums))
+        first = np.unique(sums[order], return_index=True)[1]
+        totals, counts = sums[order][first], new_counts[order][first]
+    return totals, counts
+
+
+def strengths_kernel(dose_mg, strengths_mg, tolerance_pct=TOLERANCE.high):
+    """
+    The nearest total of whole units of ``strengths_mg`` (descending) to each
+    dose, halves up, and the units of each strength. Totals are enumerated up
+    to the largest dose plus ``tolerance_pct``.
+    """
+    upper_mg = max(float(np.max(dose_mg)) * (1.0 + tolerance_pct / 100.0), float(np.min(strengths_mg)))
+    totals, counts = _totals(strengths_mg, upper_mg)
+    above = np.clip(np.searchsorted(totals, dose_mg), 1, totals.size - 1)
+    nearest = np.where(totals[above] - dose_mg <= dose_mg - totals[above - 1], above, above - 1)
+    return totals[nearest], counts[nearest]
+
+
+def _strengths_mg(strengths):
+    # "100mg, 50mg", [Q_(100, "mg"), "50 mg"], Q_([100, 50], "mg") -> unique, descending
+    if isinstance(strengths, str):
+        items = strengths.split(",")
+    elif is_quantity(strengths) or not hasattr(strengths, "__iter__"):
+        items = [strengths]
+    else:
+        items = list(strengths)
+    if not items:
+        raise MissingInputError("strengths", "rounding to vial or tablet strengths")
+    return np.unique(np.concatenate([np.ravel(_mg(item, "strengths")) for item in items]))[::-1]
+
+
+def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERANCE_PCT) -> RoundedDose:
+    r"""
+    Round a dose to a step, or to whole vials or tablets, within a tolerance.
+
+    .. math::
+        D_{rounded} = s \left\lfloor D / s + \tfrac12 \right\rfloor
+        \quad\text{or}\quad
+        D_{rounded} = \operatorname*{arg\,min}_{T = \sum_i n_i S_i} |T - D|,
+        \ n_i \in \mathbb{N}
+
+    and the result is refused unless
+    :math:`|D_{rounded} - D| \le \tau D`. Halves round up; among equal totals
+    of strengths the one with the fewest units is reported.
+
+    Parameters
+    ----------
+    dose : numeric, str or Quantity
+        The calculated dose; plain numbers in [mg].
+    step : numeric, str or Quantity, optional
+        Round to a multiple of this, e.g. "5 mg"; plain numbers in [mg].
+    strengths : str, sequence or Quantity, optional
+        Vial or tablet strengths, e.g. "100 mg, 50 mg" or
+        ``[Q_(100, "mg"), Q_(50, "mg")]``; plain numbers in [mg].
+    tolerance_pct : numeric or Quantity, default 5
+        The largest accepted difference; plain numbers in [%]. At most 10 %.
+
+    Returns
+    -------
+    RoundedDose
+        The calculated and rounded doses [mg], the difference [%], the method,
+        and the units of each strength.
+
+    Raises
+    ------
+    DoseCalcError
+        If neither or both of ``step`` and ``strengths`` are given.
+    ImplausibleInputError
+        If the rounded dose differs from the calculated one by more than the
+        tolerance (the message gives the nearest and its difference), or an
+        input is implausible (tolerance outside (0, 10] %).
+    UnitError
+        If a dose, step or strength is not a mass.
+
+    Examples
+    --------
+    138 mg to a 5 mg step, and 138 mg from 100 mg and 50 mg vials (150 mg is
+    +8.7 %, refused at ±5 % but accepted at ±10 %):
+
+    >>> float(round_dose("138 mg", step="5 mg").rounded.m_as("mg"))
+    140.0
+    >>> r = round_dose("138 mg", strengths="100 mg, 50 mg", tolerance_pct=10)
+    >>> float(r.rounded.m_as("mg")), r.counts.tolist()
+    (150.0, [1, 1])
+    """
+    dose_mg = _mg(dose, "dose")
+    tolerance = float(checked(tolerance_pct, TOLERANCE))
+    if (step is None) == (strengths is None):
+        raise DoseCalcError("give step or strengths to round to, one of them")
+    if step is not None:
+        step_mg = _mg(step, "step")
+        rounded_mg, counts, what = step_kernel(dose_mg, step_mg), None, f"a multiple of {step_mg:g} mg"
+        measure = {"method": "step", "step": quantity(step_mg, "mg")}
+    else:
+        strengths_mg = _strengths_mg(strengths)
+        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg, tolerance)
+        what = "whole units of " + ", ".join(f"{s:g}" for s in strengths_mg) + " mg"
+        measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg"), "counts": counts}
+    difference = difference_pct(dose_mg, rounded_mg)
+    outside = _first(np.abs(difference) > tolerance)
+    if outside is not None:
+        calculated, nearest = np.ravel(dose_mg)[outside], np.ravel(rounded_mg)[outside]
+        raise ImplausibleInputError(
+            _at("dose", dose_mg, outside), f"{calculated:g} mg",
+            f"a dose within ±{tolerance:g} % of {what}",
+            f"the nearest, {nearest:g} mg, is {np.ravel(difference)[outside]:+.1f} %: not rounded",
+        )
+    return RoundedDose(
+        calculated=quantity(dose_mg, "mg"),
+        rounded=quantity(rounded_mg, "mg"),
+        difference_pct=np.asarray(difference)[()],
+        tolerance_pct=tolerance,
+        **measure,
+    )
+
+
+# --- band and level tables: rows from CSV or TOML -------------------------------
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the tomli backport
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise DoseCalcError(f"{path}: reading TOML on Python 3.10 needs 'tomli'; use a CSV table") from None
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as err:
+        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
+
+
+def _read_rows(path, table: str) -> list[dict]:
+    # CSV: a header row, then rows; lines starting with "#" are comments.
+    # TOML: an array of tables named ``table`` ([[bands]], [[levels]]).
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".toml"):
+        raise UnknownNameError("table file type", suffix or path.name, (".csv", ".toml"))
+    try:
+        if suffix == ".toml":
+            rows = _load_toml(path).get(table)
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise DoseCalcError(f"{path}: expected an array of tables [[{table}]]")
+            return rows
+        with path.open(newline="", encoding="utf-8") as file:
+            lines = [line for line in file if line.strip() and not line.lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError) as err:
+        raise DoseCalcError(f"{path}: cannot be read ({err})") from None
+    return [
+        {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
+        for row in csv.DictReader(lines)
+    ]
+
+
+def _cell(row: dict, key: str, field: str):
+    """The quantity in column ``key`` (unit in the value) or ``key_<unit>``."""
+    for column, value in row.items():
+        if column == key:
+            return parse_quantity(value, field)
+        if column.startswith(key + "_"):
+            return parse_quantity(f"{value} {column[len(key) + 1:]}", field)
+    raise MissingInputError(field, "a table row")
+
+
+# --- banding ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BandTable:
+    """
+    A validated dose-band table: contiguous bands ``lower <= d < upper`` [mg],
+    each with its standard dose. Build it with :func:`band_table` or
+    :func:`read_band_table`.
+    """
+
+    lower_mg: np.ndarray
+    upper_mg: np.ndarray
+    dose_mg: np.ndarray
+    names: tuple[str, ...]
+    source: str
+
+    def index(self, dose_mg):
+        """The band of each dose [mg], -1 outside the table."""
+        band = np.searchsorted(self.lower_mg, dose_mg, side="right") - 1
+        inside = (band >= 0) & (dose_mg < self.upper_mg[np.maximum(band, 0)])
+        return np.where(inside, band, -1)
+
+
+def band_table(rows, source: str = "bands") -> BandTable:
+    """
+    Build and validate a band table from rows of ``lower``, ``upper``, ``dose``
+    (and an optional ``name``), as :func:`read_band_table` reads them.
+
+    Raises
+    ------
+    UnitError
+        If a value has no unit (neither in the value nor in its column name)
+        or is not a mass.
+    ImplausibleInputError
+        If there are no bands, a band is empty, its dose lies outside it, or
+        bands overlap or leave a gap.
+    MissingInputError
+        If a row lacks a column.
+    """
+    if not rows:
+        raise ImplausibleInputError(source, "no bands", "at least one band")
+    bands = []
+    for number, row in enumerate(rows, start=1):
+        where = f"{source} row {number}"
+        lower, upper, dose = (_mg(_cell(row, key, f"{where} {key}"), f"{where} {key}") for key in ("lower", "upper", "dose"))
+        if not lower < upper:
+            raise ImplausibleInputError(f"{where} upper", f"{upper:g} mg", f"more than lower, {lower:g} mg")
+        if not lower <= dose <= upper:
+            raise ImplausibleInputError(f"{where} dose", f"{dose:g} mg", f"a dose within its band, {lower:g}-{upper:g} mg")
+        bands.append((float(lower), float(upper), float(dose), str(row.get("name") or f"{lower:g}-{upper:g} mg"), number))
+    bands.sort()
+    for (_, upper, _, _, before), (lower, _, _, _, number) in zip(bands, bands[1:]):
+        if not np.isclose(lower, upper, rtol=1e-9, atol=0.0):
+            why = "the bands overlap" if lower < upper else "the bands leave a gap"
+            raise ImplausibleInputError(
+                f"{source} row {number} lower", f"{lower:g} mg", f"{upper:g} mg, the upper bound of row {before}", why
+            )
+    lower_mg, upper_mg, dose_mg = (np.array([band[column] for band in bands]) for column in range(3))
+    return BandTable(lower_mg, upper_mg, dose_mg, tuple(band[3] for band in bands), source)
+
+
+def read_band_table(path) -> BandTable:
+    """
+    Read and validate a band table from a CSV or TOML file.
+
+    CSV: a header ``lower,upper,dose[,name]`` with values such as
+    ``1150 mg``, or ``lower_mg,upper_mg,dose_mg`` with numbers. TOML: an array
+    of tables ``[[bands]]`` with the same keys (``lower = "1150 mg"`` or
+    ``lower_mg = 1150``). A dose d is in a band when ``lower <= d < upper``;
+    bands must be contiguous. See ``examples/bands.csv``.
+
+    Raises
+    ------
+    DoseCalcError
+        If the file is malformed; and as :func:`band_table`.
+    """
+    return band_table(_read_rows(path, "bands"), source=Path(path).name)
+
+
+@dataclass(frozen=True)
+class BandedDose(Result):
+    """
+    A dose mapped to its band.
+
+    Attributes
+    ----------
+    calculated : Quantity
+        The dose as calculated. [mg]
+    banded : Quantity
+        The band's standard dose. [mg]
+    deviation_pct : float or ndarray
+        :math:`100\\,(D_{band} - D_{calculated}) / D_{calculated}`. [%]
+    band : str or ndarray of str
+        The band's name.
+    band_lower, band_upper : Quantity
+        The band's bounds, ``lower <= d < upper``. [mg]
+    table : str
+        The band table's source (file name).
+    version : str
+    """
+
+    calculated: Any
+    banded: Any
+    deviation_pct: Any
+    band: Any
+    band_lower: Any
+    band_upper: Any
+    table: str
+    version: str = __version__
+
+
+def band_dose(dose, table) -> BandedDose:
+    """
+    Map a calculated dose to the standard dose of its band.
+
+    Parameters
+    ----------
+    dose : numeric, str or Quantity
+        The calculated dose; plain numbers in [mg].
+    table : BandTable, str or path
+        A band table, or the path of a CSV or TOML band file.
+
+    Returns
+    -------
+    BandedDose
+        The calculated and banded doses, the deviation [%] and the band.
+
+    Raises
+    ------
+    ImplausibleInputError
+        If a dose lies outside the table.
+
+    Examples
+    --------
+    >>> table = band_table([{"lower": "1150 mg", "upper": "1250 mg", "dose": "1200 mg"}])
+    >>> result = band_dose("1180 mg", table)
+    >>> float(result.banded.m_as("mg")), round(float(result.deviation_pct), 2)
+    (1200.0, 1.69)
+    """
+    table = table if isinstance(table, BandTable) else read_band_table(table)
+    dose_mg = _mg(dose, "dose")
+    band = table.index(dose_mg)
+    outside = _first(band < 0)
+    if outside is not None:
+        raise ImplausibleInputError(
+            _at("dose", dose_mg, outside), f"{np.ravel(dose_mg)[outside]:g} mg",
+            f"a dose in the band table {table.source}, {table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg",
+        )
+    banded_mg = table.dose_mg[band]
+    return BandedDose(
+        calculated=quantity(dose_mg, "mg"),
+        banded=quantity(banded_mg, "mg"),
+        deviation_pct=np.asarray(difference_pct(dose_mg, banded_mg))[()],
+        band=np.asarray(np.asarray(table.names)[band])[()],
+        band_lower=quantity(table.lower_mg[band], "mg"),
+        band_upper=quantity(table.upper_mg[band], "mg"),
+        table=table.source,
+    )
+
+
+# --- dose levels --------------------------------------------------------------
+
+
+def _level_name(name) -> str:
+    return str(name).strip().replace("−", "-")
+
+
+@dataclass(frozen=True)
+class LevelTable:
+    """
+    A regimen's dose levels: each name maps to a share of the full dose
+    (a Quantity in %) or to a dose (mg/m², mg/kg or mg). Build it with
+    :func:`level_table` or :func:`read_level_table`.
+    """
+
+    levels: tuple[tuple[str, Any], ...]
+    source: str
+
+    def level(self, name):
+        """The share or dose of level ``name``; "−1" and "-1" are one name."""
+        key = _level_name(name)
+        for level_name, value in self.levels:
+            if level_name == key:
+                return value
+        raise UnknownNameError("level", name, (level_name for level_name, _ in self.levels))
+
+
+def _is_share(value) -> bool:
+    # a share of the full dose ("80 %") rather than a dose: no drug-mass numerator
+    return dose_basis(value)[0] is None
+
+
+def _distinct(names, field: str):
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise ImplausibleInputError(field, repeated, "distinct level names")
+
+
+def level_table(levels, source: str = "levels") -> LevelTable:
+    """
+    Build and validate a level table from a mapping (or pairs) of names to a
+    share of the full dose ("80 %") or a dose ("65 mg/m^2").
+
+    Raises
+    ------
+    UnitError
+        If a value has no unit, or one that is neither a share nor a dose.
+    ImplausibleInputError
+        If a share is outside (0, 100] %, a dose implausible, a name repeats
+        or there are no levels.
+
+    Examples
+    --------
+    >>> table = level_table({"0": "85 mg/m^2", "-1": "65 mg/m^2", "-2": "50 mg/m^2"})
+    >>> float(table.level("−1").m_as("mg/m**2"))
+    65.0
+    """
+    pairs = [(_level_name(name), value) for name, value in (levels.items() if hasattr(levels, "items") else levels)]
+    if not pairs:
+        raise ImplausibleInputError(source, "no levels", "at least one level")
+    _distinct([name for name, _ in pairs], f"{source} level")
+    rows = []
+    for name, value in pairs:
+        field = f"{source} level {name}"
+        value = parse_quantity(value, field)
+        if _is_share(value):
+            checked(magnitude(value, "percent", field, _LEVEL_VALUE), LEVEL_SHARE, field)
+        else:
+            read_dose(value, field)
+        rows.append((name, value))
+    return LevelTable(tuple(rows), source)
+
+
+def read_level_table(path) -> LevelTable:
+    """
+    Read and validate a level table from a CSV or TOML file.
+
+    CSV: a header ``level,dose`` with rows such as ``-1,65 mg/m^2`` or
+    ``-1,80 %``. TOML: ``[[levels]]`` tables with ``level = "-1"`` and
+    ``dose = "80 %"``.
+
+    Raises
+    ------
+    DoseCalcError
+        If the file is malformed; and as :func:`level_table`.
+    """
+    source = Path(path).name
+    pairs = []
+    for number, row in enumerate(_read_rows(path, "levels"), start=1):
+        name = _level_name(row.get("level", ""))
+        if not name:
+            raise MissingInputError(f"{source} row {number} level", "a dose-level table")
+        pairs.append((name, _cell(row, "dose", f"{source} level {name}")))
+    return level_table(pairs, source)
+
+
+@dataclass(frozen=True)
+class ModifiedDose(Result):
+    """
+    A dose after a dose-level modification.
+
+    Attributes
+    ----------
+    original : Quantity
+        The full dose, in its basis.
+    modified : Quantity
+        The dose to give, in the same basis.
+    percent_of_original : float or ndarray
+        :math:`100\\,D_{modified} / D_{original}`. [%]
+    method : str
+        ``"reduction"`` or ``"level"``.
+    reduction_pct : float or None
+        The reduction asked for. [%]
+    level : str or None
+        The dose level's name.
+    level_table : str or None
+        The level table's source.
+    version : str
+    """
+
+    original: Any
+    modified: Any
+    percent_of_original: Any
+    method: str
+    reduction_pct: Any = None
+    level: str | None = None
+    level_table: str | None = None
+    version: str = __version__
+
+
+def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> ModifiedDose:
+    r"""
+    Apply a dose-level modification: a percentage reduction or a named level.
+
+    .. math::
+        D' = D\,(1 - r/100) \quad\text{or}\quad D' = D \cdot p/100
+        \quad\text{or}\quad D' = D_{level}
+
+    Parameters
+    ----------
+    dose : str or Quantity
+        The full dose, in mg/m², mg/kg or mg. A bare number is an error.
+    reduction_pct : numeric or Quantity, optional
+        The reduction, positive: 20 for −20 %; plain numbers in [%]. At most
+        90 %.
+    level : str or int, optional
+        A level name of ``levels`` ("-1", "−1" and -1 are one name).
+    levels : LevelTable, mapping or path, optional
+        The regimen's level table; required with ``level``.
+
+    Returns
+    -------
+    ModifiedDose
+        The original and modified doses, the share of the original [%], and
+        what was applied.
+
+    Raises
+    ------
+    DoseCalcError
+        If neither or both of ``reduction_pct`` and ``level`` are given.
+    MissingInputError
+        If ``level`` is given without ``levels``.
+    UnknownNameError
+        If the level is not in the table; the message lists the levels.
+    UnitError
+        If a level's dose is in another basis than the dose.
+    ImplausibleInputError
+        If the reduction is outside (0, 90] %.
+
+    Examples
+    --------
+    >>> float(modify_dose("85 mg/m^2", reduction_pct=20).modified.m_as("mg/m**2"))
+    68.0
+    >>> levels = {"0": "85 mg/m^2", "-1": "65 mg/m^2"}
+    >>> float(modify_dose("85 mg/m^2", level=-1, levels=levels).modified.m_as("mg/m**2"))
+    65.0
+    """
+    amount, basis = read_dose(dose)
+    if (reduction_pct is None) == (level is None):
+        raise DoseCalcError("give reduction_pct or level, one of them")
+    table = None
+    if reduction_pct is not None:
+        reduction = float(checked(reduction_pct, REDUCTION))
+        modified = amount * (1.0 - reduction / 100.0)
+    else:
+        if levels is None:
+            raise MissingInputError("levels", f"dose level {level!r}")
+        if not isinstance(levels, LevelTable):
+            levels = read_level_table(levels) if isinstance(levels, (str, Path)) else level_table(levels)
+        reduction, table, value = None, levels.source, levels.level(level)
+        if _is_share(value):
+            modified = amount * float(value.m_as("percent")) / 100.0
+        else:
+            level_amount, level_basis = read_dose(value, f"level {_level_name(level)}")
+            if level_basis != basis:
+                raise UnitError(f"level {_level_name(level)}", f"{value:~P}", f"a dose in {BASIS_LABELS[basis]}, as the full dose")
+            modified = np.broadcast_to(level_amount, np.shape(amount))
+    return ModifiedDose(
+        original=quantity(amount, basis),
+        modified=quantity(modified, basis),
+        percent_of_original=np.asarray(100.0 * modified / amount)[()],
+        method="reduction" if table is None else "level",
+        reduction_pct=reduction,
+        level=None if table is None else _level_name(level),
+        level_table=table,
+    )
