@@ -1,0 +1,752 @@
+"""
+The ``dosecalc`` command line: a thin shell over the library.
+
+Each command reads its options as text, parses them once at the edge
+(:func:`dosecalc.units.parse_quantity`), calls the library and prints the
+result: for people, a few aligned lines or a compact table with a unit on every
+number, the formula used and, where a value was converted, from what (BSA to
+2 decimals, other values to 3 significant figures, 4 when that is exact); for
+scripts, with ``--json``, one JSON object at full precision. Colour and box
+drawing only on a terminal without ``NO_COLOR``.
+
+Exit codes: 0 success; 2 bad input or usage, with one line on stderr naming
+the option, the value and what was expected; 3 a cohort with rejected rows.
+
+JSON schema
+-----------
+Every ``--json`` object has ``"command"`` (the command's name) and
+``"dosecalc_version"``. The lookups (``bsa``, ``dose``, ``convert``, ``hed``,
+``regimen``) add:
+
+``"inputs"``
+    The options given: ``{name: {"given": text as typed, "value": normalised
+    value, "unit": unit or null}}``. Height in cm, weight in kg, BSA in m²,
+    Km in kg/m², a dose in its basis (mg/m², mg/kg or mg; per week for a
+    rate), ``days`` a list and ``cycle`` a number of days, ``sex`` as
+    ``"female"`` or ``"male"``.
+``"results"``
+    ``{name: {"value": number, "unit": unit}}`` at full precision.
+
+and, by command:
+
+- ``bsa``: results ``bsa`` [m²]; ``"method"``: ``{"name", "label",
+  "reference"}`` of the formula. With ``--method all``: results keyed by
+  method name, and ``"methods"``, the list of those formulas (a sex-specific
+  formula without ``--sex`` is listed without a result).
+- ``dose``: results ``dose`` [mg] and, where their inputs were given, ``bsa``
+  [m²], ``dose_per_m2``, ``dose_per_kg``; ``"method"``: the BSA formula, with
+  name ``"given"`` when ``--bsa`` was given, null when no BSA was used.
+- ``convert``: results ``dose``; ``"km"``: ``{"species", "label", "value",
+  "unit", "reference"}`` (species, label and reference null for a given
+  ``--km``).
+- ``hed``: results ``hed`` [mg/kg]; ``"km"`` of the animal, ``"human_km"``.
+- ``regimen``: results ``per_administration``, ``per_cycle``,
+  ``dose_intensity`` (per week) and, with ``--cycles``, ``cumulative``, in the
+  dose's basis; ``per_administration_equivalent``, ``per_cycle_equivalent``,
+  ``dose_intensity_equivalent`` in the other basis by the adult human Km
+  (absent for a flat dose, and ``"km"`` null); with a patient, ``bsa`` [m²]
+  where one was used and ``patient_per_administration``,
+  ``patient_per_cycle``, ``patient_dose_intensity``, ``patient_cumulative``
+  [mg]; ``"km"``; ``"method"`` as for ``dose`` (null without a patient).
+- ``methods``: ``"methods"``, a list of ``{"name", "label", "reference",
+  "needs"}``.
+- ``species``: ``"species"``, a list of ``{"name", "label", "km",
+  "reference_weight", "bsa"}`` (the last three ``{"value", "unit"}``), and
+  ``"reference"``.
+- ``cohort``: ``"summary"``, the library's ``CohortSummary.to_dict()``.
+
+Examples
+--------
+``dosecalc dose 75mg/m2 --height 175cm --weight 70kg --json`` prints::
+
+    {"command": "dose", "dosecalc_version": "0.1.0",
+     "inputs": {"dose": {"given": "75mg/m2", "value": 75.0, "unit": "mg/m²"},
+                "height": {"given": "175cm", "value": 175.0, "unit": "cm"},
+                "weight": {"given": "70kg", "value": 70.0, "unit": "kg"}},
+     "results": {"dose": {"value": 138.34964763236658, "unit": "mg"},
+                 "bsa": {"value": 1.8446619684315546, "unit": "m²"},
+                 "dose_per_m2": {"value": 75.0, "unit": "mg/m²"},
+                 "dose_per_kg": {"value": 1.9764235376052368, "unit": "mg/kg"}},
+     "method": {"name": "mosteller", "label": "Mosteller",
+                "reference": "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717"}}
+"""
+
+import contextlib
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ._version import __version__
+from .bsa import BSA_METHODS, bsa, bsa_method
+from .conversions import FDA_2005, KM, SPECIES, hed, km_factor, species_name, to_mg_per_kg, to_mg_per_m2
+from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, dose_basis
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .patient import GIVEN, patient_dose
+from .regimen import Regimen
+from .units import parse_quantity, registry, unit
+from .validation import BSA, HEIGHT, WEIGHT, is_female
+
+__all__ = ["app"]
+
+
+def _plain_stdout() -> bool:
+    # no colour or box drawing off a terminal or under NO_COLOR (no-color.org)
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
+
+app = typer.Typer(
+    name="dosecalc",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None if _plain_stdout() else "rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+# --- reading options ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Input:
+    """An option as typed and as parsed; ``base`` is the unit it is shown in
+    (None for a dose: its basis)."""
+
+    text: str
+    quantity: Any
+    base: str | None = None
+
+    @property
+    def normalised(self):
+        if self.base is not None:
+            return self.quantity.to(unit(self.base))
+        basis, per_time = dose_basis(self.quantity)
+        return self.quantity.to(unit(basis + "/week" if per_time else basis))
+
+    def to_json(self) -> dict:
+        return {"given": self.text, **_quantity_json(self.normalised)}
+
+    def row(self, label: str) -> tuple[str, str, str]:
+        converted = self.quantity.units != self.normalised.units
+        return label, _show(self.normalised), f"from {self.text}" if converted else ""
+
+
+def _read(text: str | None, field: str, base: str | None = None, bare: bool = False) -> _Input | None:
+    """Parse an option; with ``bare`` a plain number is taken in ``base``, the
+    option's documented unit (BSA in m², Km in kg/m²)."""
+    if text is None:
+        return None
+    if bare:
+        with contextlib.suppress(ValueError):
+            return _Input(text, registry().Quantity(float(text), unit(base)), base)
+    return _Input(text, parse_quantity(text, field), base)
+
+
+def _value(item: _Input | None):
+    return None if item is None else item.quantity
+
+
+def _days(text: str) -> list[int]:
+    try:
+        return [int(day) for day in text.split(",")]
+    except ValueError:
+        raise ImplausibleInputError("days", repr(text), "whole days separated by commas, such as 1,8,15") from None
+
+
+def _target_basis(text: str) -> str:
+    try:
+        basis, per_time = dose_basis(parse_quantity(f"1 {text}", "to"))
+    except UnitError:
+        basis, per_time = None, False
+    if basis not in (PER_KG, PER_M2) or per_time:
+        raise UnknownNameError("to", text, ("mg/kg", "mg/m2"))
+    return basis
+
+
+# --- JSON -----------------------------------------------------------------------
+
+
+def _quantity_json(quantity) -> dict:
+    return {"value": float(quantity.magnitude), "unit": f"{quantity.units:~P}"}
+
+
+def _inputs_json(inputs: dict[str, _Input | None], sex: str | None = None) -> dict:
+    out = {name: item.to_json() for name, item in inputs.items() if item is not None}
+    if sex is not None:
+        out["sex"] = {"given": sex, "value": "female" if is_female(sex) else "male", "unit": None}
+    return out
+
+
+def _results_json(results: dict) -> dict:
+    return {name: _quantity_json(quantity) for name, quantity in results.items() if quantity is not None}
+
+
+def _method_json(key: str | None) -> dict | None:
+    if key is None:
+        return None
+    if key == GIVEN:
+        return {"name": GIVEN, "label": "given", "reference": None}
+    entry = BSA_METHODS[key]
+    return {"name": key, "label": entry.label, "reference": entry.reference}
+
+
+def _km_json(km: float, species: str | None) -> dict:
+    return {
+        "species": species,
+        "label": SPECIES[species].label if species else None,
+        "value": km,
+        "unit": f"{unit(KM.unit):~P}",
+        "reference": FDA_2005 if species else None,
+    }
+
+
+def _print_json(command: str, **content) -> None:
+    typer.echo(json.dumps({"command": command, "dosecalc_version": __version__, **content}, ensure_ascii=False))
+
+
+# --- human output ---------------------------------------------------------------
+
+
+def _figures(value: float) -> str:
+    """3 significant figures (4 when that is exact: 56.25), the integer part
+    never rounded, no trailing zero (ISMP list of error-prone notations)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    if math.isclose(value, round(value, decimals + 1), rel_tol=1e-12):
+        decimals += 1
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _show(quantity) -> str:
+    return f"{_figures(float(quantity.magnitude))} {quantity.units:~P}"
+
+
+def _show_bsa(quantity) -> str:
+    return f"{float(quantity.m_as(unit(BSA.unit))):.2f} {unit(BSA.unit):~P}"
+
+
+def _print(*blocks: tuple[list[str] | None, list]) -> None:
+    """Print blocks of ``(headers or None, rows)``: rich tables on a terminal,
+    else aligned plain text with no colour and no box drawing."""
+    blocks = [(headers, [row for row in rows if row is not None]) for headers, rows in blocks]
+    if _plain_stdout():
+        texts = []
+        for headers, rows in blocks:
+            block = ([headers] if headers else []) + rows
+            widths = [max(len(cell) for cell in column) for column in zip(*block)]
+            texts.append("\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in block))
+        typer.echo("\n\n".join(texts))
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    for number, (headers, rows) in enumerate(blocks):
+        if number:
+            console.line()
+        table = Table(show_header=headers is not None, box=box.SIMPLE_HEAD if headers else None, pad_edge=False, show_edge=False)
+        width = len(headers or rows[0])
+        for index, header in enumerate(headers or [""] * width):
+            table.add_column(header, style="bold" if index == 0 and width > 1 else None)
+        for row in rows:
+            table.add_row(*map(Text, row))
+        console.print(table)
+
+
+def _print_rows(*rows: tuple[str, str, str] | None, table: tuple[list[str], list] | None = None, reference: str | None = None) -> None:
+    """Print an optional table, aligned ``label  value  note`` lines, and a reference."""
+    _print(*([table] if table else []), (None, list(rows)), *([(None, [[f"reference: {reference}"]])] if reference else []))
+
+
+def _method_row(key: str | None):
+    if key in (None, GIVEN):
+        return None
+    entry = BSA_METHODS[key]
+    return "formula", entry.label, entry.reference
+
+
+def _km_row(km: float, species: str | None, label: str = "Km"):
+    return label, f"{_figures(km)} {unit(KM.unit):~P}", SPECIES[species].label if species else "given"
+
+
+def _bsa_row(area, key: str | None):
+    if area is None:
+        return None
+    return "BSA", _show_bsa(area), "given" if key == GIVEN else BSA_METHODS[key].label
+
+
+def _error(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(Text.assemble(("error:", "bold red"), " ", message))
+
+
+_OPTION_NAMES = {"dose": "DOSE", "animal_dose": "DOSE", "cycle_days": "--cycle"}
+
+
+def _message(err: DoseCalcError) -> str:
+    """The core's message with its field named as the option: ``--height 1.75 cm: ...``."""
+    text = str(err)
+    field = getattr(err, "field", None)
+    if not field or not text.startswith(field):
+        return text
+    option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    rest = text[len(field):]
+    return option + (" " + rest[1:] if rest.startswith("=") else rest)
+
+
+@contextlib.contextmanager
+def _bad_input():
+    """Turn a DoseCalcError into one line on stderr and exit code 2."""
+    try:
+        yield
+    except DoseCalcError as err:
+        _error(_message(err))
+        raise typer.Exit(code=2) from None
+
+
+# --- options shared by commands -------------------------------------------------
+
+Height = Annotated[Optional[str], typer.Option(help='Height with unit: "175cm", "1.75 m", "5 ft 9 in", "5\'9\\"".', show_default=False)]
+Weight = Annotated[Optional[str], typer.Option(help='Weight with unit: "70kg", "154 lb".', show_default=False)]
+Sex = Annotated[Optional[str], typer.Option(help='"f" or "m"; needed by sex-specific formulas (schlich).', show_default=False)]
+Method = Annotated[str, typer.Option(help="BSA formula; see `dosecalc methods`.")]
+GivenBsa = Annotated[Optional[str], typer.Option("--bsa", help='BSA to use instead of a formula, in m²: "1.9" or "1.9 m2".', show_default=False)]
+Dose = Annotated[str, typer.Argument(help='Dose with its basis: "75mg/m2", "6.1 mg/kg", "100 mg".', show_default=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object (full precision) instead of text.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dosecalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """
+    Unit-aware oncology dosing: BSA, patient doses, mg/m² ↔ mg/kg, HED, regimens.
+
+    Values take their unit, with or without a space: "75mg/m2", "175 cm", "5 ft 9 in", "154 lb".
+    Every command has --json. dosecalc is decision support: a clinician must verify every dose.
+
+    \b
+    Examples:
+      dosecalc dose 75mg/m2 --height 175cm --weight 70kg
+      dosecalc bsa --height "5 ft 9 in" --weight "154 lb" --method all
+      dosecalc convert 225mg/m2 --to mg/kg
+      dosecalc hed 50mg/kg --species rat
+      dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6
+      dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2
+    """
+
+
+# --- commands -------------------------------------------------------------------
+
+
+@app.command("bsa")
+def bsa_command(
+    height: Height = None,
+    weight: Weight = None,
+    method: Annotated[str, typer.Option(help='BSA formula (see `dosecalc methods`), or "all" for every formula.')] = "mosteller",
+    sex: Sex = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Body-surface area in m².
+
+    \b
+    Examples:
+      dosecalc bsa --height 175cm --weight 70kg
+      dosecalc bsa --height "5 ft 9 in" --weight "154 lb" --method dubois
+      dosecalc bsa --height 165cm --weight 60kg --method all --sex f
+    """
+    with _bad_input():
+        inputs = {"height": _read(height, "height", HEIGHT.unit), "weight": _read(weight, "weight", WEIGHT.unit)}
+        keys = list(BSA_METHODS) if method.strip().lower() == "all" else [bsa_method(method)]
+        areas = {}
+        for key in keys:
+            try:
+                areas[key] = bsa(_value(inputs["height"]), _value(inputs["weight"]), method=key, sex=sex)
+            except MissingInputError as err:
+                if len(keys) == 1 or err.field != "sex":
+                    raise
+        described = _inputs_json(inputs, sex)
+    if len(keys) == 1:
+        (key,) = keys
+        if as_json:
+            _print_json("bsa", inputs=described, results=_results_json({"bsa": areas[key]}), method=_method_json(key))
+            return
+        _print_rows(("BSA", _show_bsa(areas[key]), BSA_METHODS[key].label), *_input_rows(inputs, described), _method_row(key))
+        return
+    if as_json:
+        _print_json("bsa", inputs=described, results=_results_json(areas), methods=[_method_json(key) for key in keys])
+        return
+    rows = [[key, BSA_METHODS[key].label, _show_bsa(areas[key]) if key in areas else "needs --sex"] for key in keys]
+    _print_rows(*_input_rows(inputs, described), table=(["method", "formula", "BSA"], rows))
+
+
+def _input_rows(inputs: dict[str, _Input | None], described: dict, skip=()) -> list:
+    rows = [item.row(name) for name, item in inputs.items() if item is not None and name not in skip]
+    if "sex" in described:
+        rows.append(("sex", described["sex"]["value"], ""))
+    return rows
+
+
+@app.command("dose")
+def dose_command(
+    dose: Dose,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    A patient's absolute dose in mg, from mg/m², mg/kg or flat mg, with its
+    equivalents per m² and per kg and the BSA used.
+
+    \b
+    Examples:
+      dosecalc dose 75mg/m2 --height 175cm --weight 70kg
+      dosecalc dose 75mg/m2 --bsa 1.9
+      dosecalc dose "6.1 mg/kg" --weight "154 lb"
+    """
+    with _bad_input():
+        inputs = _patient_inputs(dose, height, weight, given_bsa)
+        result = patient_dose(inputs["dose"].quantity, **_patient_arguments(inputs), method=method, sex=sex)
+        described = _inputs_json(inputs, sex)
+    if as_json:
+        results = {"dose": result.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
+        _print_json("dose", inputs=described, results=_results_json(results), method=_method_json(result.bsa_method))
+        return
+    _print_rows(
+        *_dose_rows(result),
+        _bsa_row(result.bsa, result.bsa_method),
+        *_input_rows(inputs, described, skip=("dose", "bsa")),
+        _method_row(result.bsa_method),
+    )
+
+
+def _dose_rows(result) -> list[tuple[str, str, str]]:
+    """The dose and its equivalents, each with how it was obtained."""
+    size = {
+        PER_M2: None if result.bsa is None else f"BSA {_show_bsa(result.bsa)}",
+        PER_KG: None if result.weight is None else _show(result.weight),
+    }
+    how = "flat dose, as prescribed" if result.basis == FLAT else f"{_show(result.prescribed)} × {size[result.basis]}"
+    rows = [("dose", _show(result.dose), how)]
+    for basis, label, quantity in ((PER_M2, "per m²", result.dose_per_m2), (PER_KG, "per kg", result.dose_per_kg)):
+        if quantity is not None:
+            note = "as prescribed" if basis == result.basis else f"{_show(result.dose)} ÷ {size[basis]}"
+            rows.append((label, _show(quantity), note))
+    return rows
+
+
+def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, _Input | None]:
+    return {
+        "dose": _read(dose, "dose"),
+        "height": _read(height, "height", HEIGHT.unit),
+        "weight": _read(weight, "weight", WEIGHT.unit),
+        "bsa": _read(given_bsa, "bsa", BSA.unit, bare=True),
+    }
+
+
+def _patient_arguments(inputs: dict[str, _Input | None]) -> dict:
+    """height, weight and bsa as library arguments (None where not given)."""
+    return {name: _value(inputs[name]) for name in ("height", "weight", "bsa")}
+
+
+@app.command("convert")
+def convert_command(
+    dose: Annotated[str, typer.Argument(help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False)],
+    to: Annotated[str, typer.Option(help='The basis to convert to: "mg/kg" or "mg/m2".', show_default=False)],
+    species: Annotated[Optional[str], typer.Option(help="Species whose Km factor to use (default human); see `dosecalc species`.", show_default=False)] = None,
+    km: Annotated[Optional[str], typer.Option(help='Km factor in kg/m² instead of a species: "25" or "25 kg/m2".', show_default=False)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Convert a dose between mg/m² and mg/kg by a population Km factor (FDA 2005):
+    mg/m² = Km × mg/kg.
+
+    \b
+    Examples:
+      dosecalc convert 225mg/m2 --to mg/kg
+      dosecalc convert 10mg/kg --to mg/m2 --species rat
+      dosecalc convert "75 mg/m2/week" --to mg/kg --km 25
+    """
+    with _bad_input():
+        inputs = {"dose": _read(dose, "dose"), "km": _read(km, "km", KM.unit, bare=True)}
+        convert = to_mg_per_kg if _target_basis(to) == PER_KG else to_mg_per_m2
+        converted = convert(inputs["dose"].quantity, km=_value(inputs["km"]), species=species)
+        factor = km_factor(_value(inputs["km"]), species)
+        key = None if km is not None else species_name(species or "human")
+        described = _inputs_json(inputs)
+    if as_json:
+        _print_json("convert", inputs=described, results=_results_json({"dose": converted}), km=_km_json(factor, key))
+        return
+    operator = "÷" if convert is to_mg_per_kg else "×"
+    how = f"from {_show(inputs['dose'].normalised)} {operator} Km {_figures(factor)} {unit(KM.unit):~P}"
+    _print_rows(("dose", _show(converted), how), _km_row(factor, key), reference=FDA_2005 if key else None)
+
+
+@app.command("hed")
+def hed_command(
+    dose: Annotated[str, typer.Argument(help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)],
+    species: Annotated[Optional[str], typer.Option(help="The animal species; see `dosecalc species`.", show_default=False)] = None,
+    km: Annotated[Optional[str], typer.Option(help="The animal's Km factor in kg/m², for a species not in the table.", show_default=False)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Human-equivalent dose in mg/kg of an animal dose, by body-surface-area
+    scaling (FDA 2005): HED = animal dose × Km animal / Km human.
+
+    \b
+    Examples:
+      dosecalc hed 50mg/kg --species rat
+      dosecalc hed 30mg/kg --species dog --json
+    """
+    with _bad_input():
+        inputs = {"dose": _read(dose, "animal_dose"), "km": _read(km, "km", KM.unit, bare=True)}
+        equivalent = hed(inputs["dose"].quantity, species=species, km=_value(inputs["km"]))
+        animal_km = km_factor(_value(inputs["km"]), species)
+        key = None if km is not None else species_name(species)
+        human_km = km_factor(species="human")
+        described = _inputs_json(inputs)
+    if as_json:
+        _print_json(
+            "hed", inputs=described, results=_results_json({"hed": equivalent}),
+            km=_km_json(animal_km, key), human_km=_km_json(human_km, "human"),
+        )
+        return
+    given = inputs["dose"].normalised
+    if dose_basis(given)[0] == PER_KG:
+        how = f"from {_show(given)} × Km {_figures(animal_km)} ÷ Km {_figures(human_km)}"
+    else:
+        how = f"from {_show(given)} ÷ Km {_figures(human_km)}"
+    _print_rows(("HED", _show(equivalent), how), _km_row(animal_km, key), _km_row(human_km, "human", "human Km"), reference=FDA_2005)
+
+
+@app.command("regimen")
+def regimen_command(
+    dose: Dose,
+    days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
+    cycle: Annotated[int, typer.Option(help="Cycle length in days: 28.", show_default=False)],
+    cycles: Annotated[Optional[int], typer.Option(help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Regimen arithmetic: per administration, per cycle, dose intensity per week,
+    the mg/kg (or mg/m²) equivalent by the adult human Km, the cumulative dose
+    and, given height and weight (or --bsa), the patient's doses in mg.
+
+    \b
+    Examples:
+      dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28
+      dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg
+    """
+    with _bad_input():
+        inputs = _patient_inputs(dose, height, weight, given_bsa)
+        schedule = Regimen(inputs["dose"].quantity, days=_days(days), cycle_days=cycle)
+        prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
+        equivalents, factor = {}, None
+        if schedule.basis != FLAT:
+            convert = to_mg_per_kg if schedule.basis == PER_M2 else to_mg_per_m2
+            equivalents = {name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")}
+            factor = km_factor()
+        patient, area, method_key = {}, None, None
+        if any(value is not None for value in _patient_arguments(inputs).values()):
+            doses = schedule.for_patient(**_patient_arguments(inputs), method=method, sex=sex)
+            patient = _schedule_doses(doses.per_administration.dose, doses, cycles)
+            area, method_key = doses.per_administration.bsa, doses.per_administration.bsa_method
+        described = _inputs_json(inputs, sex)
+        described["days"] = {"given": days, "value": list(schedule.days), "unit": "day"}
+        described["cycle"] = {"given": str(cycle), "value": schedule.cycle_days, "unit": "day"}
+        if cycles is not None:
+            described["cycles"] = {"given": str(cycles), "value": cycles, "unit": None}
+    km = None if factor is None else _km_json(factor, "human")
+    if as_json:
+        results = {
+            **prescribed,
+            **{f"{name}_equivalent": quantity for name, quantity in equivalents.items()},
+            "bsa": area,
+            **{f"patient_{name}": quantity for name, quantity in patient.items()},
+        }
+        _print_json("regimen", inputs=described, results=_results_json(results), km=km, method=_method_json(method_key))
+        return
+    columns = {BASIS_LABELS[schedule.basis]: prescribed}
+    if equivalents:
+        columns[f"≈ {BASIS_LABELS[PER_KG if schedule.basis == PER_M2 else PER_M2]}"] = equivalents
+    if patient:
+        columns["patient"] = patient
+    rows = [
+        [f"{label}, {cycles} cycles" if name == "cumulative" else label]
+        + [_show(doses[name]) if name in doses else "" for doses in columns.values()]
+        for name, label in _SCHEDULE_LABELS.items()
+        if name in prescribed
+    ]
+    _print_rows(
+        ("schedule", f"days {', '.join(map(str, schedule.days))}", f"of a {schedule.cycle_days}-day cycle"),
+        None if factor is None else _km_row(factor, "human", "≈ by Km"),
+        _bsa_row(area, method_key),
+        *_input_rows(inputs, described, skip=("dose", "bsa")),
+        _method_row(method_key),
+        table=(["", *columns], rows),
+        reference=None if factor is None else FDA_2005,
+    )
+
+
+_SCHEDULE_LABELS = {
+    "per_administration": "per administration",
+    "per_cycle": "per cycle",
+    "dose_intensity": "dose intensity",
+    "cumulative": "cumulative",
+}
+
+
+def _schedule_doses(per_administration, plan, cycles: int | None) -> dict:
+    """The doses of a Regimen (in its basis) or a RegimenDose (in mg)."""
+    doses = {"per_administration": per_administration, "per_cycle": plan.per_cycle, "dose_intensity": plan.dose_intensity}
+    if cycles is not None:
+        doses["cumulative"] = plan.cumulative(cycles)
+    return doses
+
+
+@app.command("methods")
+def methods_command(as_json: AsJson = False) -> None:
+    """
+    The BSA formulas, with what they need and their references.
+
+    \b
+    Example:
+      dosecalc methods
+    """
+    listed = []
+    for key, entry in BSA_METHODS.items():
+        needs = ["height", "weight"] if entry.needs_height else ["weight"]
+        listed.append({**_method_json(key), "needs": needs + (["sex"] if entry.needs_sex else [])})
+    if as_json:
+        _print_json("methods", methods=listed)
+        return
+    rows = [[item["name"], item["label"], ", ".join(item["needs"]), item["reference"]] for item in listed]
+    _print((["method", "formula", "needs", "reference"], rows))
+
+
+@app.command("species")
+def species_command(as_json: AsJson = False) -> None:
+    """
+    The Km factors (body weight / BSA, kg/m²) of FDA (2005) Table 1.
+
+    \b
+    Example:
+      dosecalc species
+    """
+    units = {"km": f"{unit(KM.unit):~P}", "reference_weight": f"{unit(WEIGHT.unit):~P}", "bsa": f"{unit(BSA.unit):~P}"}
+    listed = [
+        {
+            "name": key,
+            "label": row.label,
+            "km": {"value": float(row.km), "unit": units["km"]},
+            "reference_weight": {"value": row.reference_weight_kg, "unit": units["reference_weight"]},
+            "bsa": {"value": row.bsa_m2, "unit": units["bsa"]},
+        }
+        for key, row in SPECIES.items()
+    ]
+    if as_json:
+        _print_json("species", species=listed, reference=FDA_2005)
+        return
+    headers = ["name", "species", f"Km [{units['km']}]", f"ref. weight [{units['reference_weight']}]", f"BSA [{units['bsa']}]"]
+    rows = [[item["name"], item["label"], *(f"{item[name]['value']:g}" for name in units)] for item in listed]
+    _print(([*headers], rows), (None, [[f"reference: {FDA_2005}"]]))
+
+
+@app.command("cohort")
+def cohort_command(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT", help="Patient CSV or Parquet file.", show_default=False)],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output file: .csv, or .parquet.", show_default=False)],
+    dose: Annotated[Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)] = None,
+    method: Method = "mosteller",
+    rejects: Annotated[Optional[str], typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False)] = None,
+    column_map: Annotated[Optional[list[str]], typer.Option("--map", help="Column for an input: height=Ht (repeatable).", show_default=False)] = None,
+    height_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped height column: "in".', show_default=False)] = None,
+    weight_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped weight column: "lb".', show_default=False)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Dose a whole cohort file: every row converted or rejected with a reason.
+    Exit 0 when all rows converted, 3 when some were rejected (the output is
+    still written), 2 when the input is unusable.
+
+    \b
+    Examples:
+      dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2 --rejects rejects.csv
+      dosecalc cohort extract.csv -o dosed.parquet --map height=Ht --height-unit in --map weight=Wt --weight-unit lb
+    """
+    from .cohort import convert_file  # pyarrow: loaded only for a cohort
+
+    units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
+    with _bad_input():
+        columns = _column_map(column_map or [])
+        with _progress() as progress:
+            summary = convert_file(
+                input_path, output, dose=dose, method=method, rejects_path=rejects,
+                column_map=columns or None, column_units=units or None, progress=progress,
+            )
+    if as_json:
+        _print_json("cohort", summary=summary.to_dict())
+    else:
+        _print_rows(
+            ("rows read", f"{summary.rows_read:,}", ""),
+            ("written", f"{summary.rows_written:,}", str(summary.output)),
+            ("rejected", f"{summary.rows_rejected:,}", f"to {summary.rejects}" if summary.rejects and summary.rows_rejected else ""),
+            ("time", f"{summary.seconds:.2f} s", ""),
+        )
+    if summary.rows_rejected:
+        raise typer.Exit(code=3)
+
+
+def _column_map(pairs: list[str]) -> dict[str, str]:
+    columns = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise DoseCalcError(f"--map {pair!r}: expected input=column, such as height=Ht")
+        columns[name.strip()] = column.strip()
+    return columns
+
+
+@contextlib.contextmanager
+def _progress():
+    """A rich progress callback on a terminal (stderr), else None."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("cohort", total=None)
+        yield lambda rows_done: bar.update(task, completed=rows_done)
