@@ -34,7 +34,7 @@ import numpy as np
 from ._version import __version__
 from .doses import BASIS_LABELS, FLAT, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .results import Result
+from .results import Result, scalar_or_array
 from .units import is_quantity, magnitude, parse_quantity, quantity
 from .validation import BSA, Range, checked
 
@@ -123,7 +123,7 @@ class Capped(Result):
 
 def cap_kernel(values, cap):
     """``(min(values, cap), values > cap)`` on magnitudes."""
-    return np.minimum(values, cap), np.asarray(values > cap)[()]
+    return np.minimum(values, cap), scalar_or_array(values > cap)
 
 
 def cap_bsa(bsa, cap) -> Capped:
@@ -376,7 +376,7 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     return RoundedDose(
         calculated=quantity(dose_mg, "mg"),
         rounded=quantity(rounded_mg, "mg"),
-        difference_pct=np.asarray(difference)[()],
+        difference_pct=scalar_or_array(difference),
         tolerance_pct=tolerance,
         **measure,
     )
@@ -586,8 +586,8 @@ def band_dose(dose, table) -> BandedDose:
     return BandedDose(
         calculated=quantity(dose_mg, "mg"),
         banded=quantity(banded_mg, "mg"),
-        deviation_pct=np.asarray(difference_pct(dose_mg, banded_mg))[()],
-        band=np.asarray(np.asarray(table.names)[band])[()],
+        deviation_pct=scalar_or_array(difference_pct(dose_mg, banded_mg)),
+        band=scalar_or_array(np.asarray(table.names)[band]),
         band_lower=quantity(table.lower_mg[band], "mg"),
         band_upper=quantity(table.upper_mg[band], "mg"),
         table=table.source,
@@ -794,7 +794,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
     return ModifiedDose(
         original=quantity(amount, basis),
         modified=quantity(modified, basis),
-        percent_of_original=np.asarray(100.0 * modified / amount)[()],
+        percent_of_original=scalar_or_array(100.0 * modified / amount),
         method="reduction" if table is None else "level",
         reduction_pct=reduction,
         level=None if table is None else _level_name(level),

@@ -23,7 +23,7 @@ import numpy as np
 from ._version import __version__
 from .errors import DoseCalcError, MissingInputError
 from .renal import COCKCROFT_GAULT_1976, cockcroft_gault_inputs, cockcroft_gault_kernel
-from .results import Result
+from .results import Result, scalar_or_array
 from .units import magnitude, quantity
 from .validation import Range, checked
 
@@ -191,7 +191,7 @@ def carboplatin_dose(
             "age": quantity(inputs.age_years, "year"),
             "weight": quantity(inputs.weight_kg, "kg"),
             "serum_creatinine": quantity(inputs.serum_creatinine_mg_dl, "mg/dL"),
-            "sex": np.where(inputs.female, "female", "male")[()],
+            "sex": scalar_or_array(np.where(inputs.female, "female", "male")),
             "gfr_reference": COCKCROFT_GAULT_1976,
         }
     else:
@@ -206,6 +206,6 @@ def carboplatin_dose(
         gfr_uncapped=quantity(gfr_ml_min, "mL/min"),
         gfr_source=source,
         gfr_cap=None if gfr_cap is None else quantity(cap_ml_min, "mL/min"),
-        cap_applied=np.asarray(gfr_ml_min > cap_ml_min)[()],
+        cap_applied=scalar_or_array(gfr_ml_min > cap_ml_min),
         **normalised,
     )

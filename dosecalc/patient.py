@@ -2,43 +2,48 @@
 A patient's absolute dose from a dose per m², per kg or flat.
 
 One patient or arrays of patients run the same code; every result says what
-produced it (basis, BSA formula and reference, inputs, version).
+produced it (basis, BSA formula and reference, weight basis, caps, inputs,
+version).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._version import __version__
+from .adjustments import cap_kernel
+from .body import OBESITY_BMI, WEIGHT_BASES, bmi_kernel, dosing_weight_magnitude, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
-from .errors import MissingInputError
+from .errors import DoseCalcError, MissingInputError
+from .results import Result, plain, scalar_or_array
 from .units import quantity
 from .validation import BSA, HEIGHT, WEIGHT, checked
 
 __all__ = ["PatientDose", "patient_dose"]
 
 GIVEN = "given"
+ACTUAL = "actual"
 
 
 @dataclass(frozen=True)
-class PatientDose:
+class PatientDose(Result):
     """
     A patient's dose and how it was obtained.
 
     Attributes
     ----------
     dose : Quantity
-        The absolute dose. [mg]
+        The absolute dose, after any cap. [mg]
     bsa : Quantity or None
-        The body-surface area used or computed. [m²]
+        The body-surface area used or computed, after any BSA cap. [m²]
     dose_per_m2 : Quantity or None
-        The dose per m² of this patient's BSA. [mg/m²]
+        The dose per m² of this patient's BSA (before a BSA cap). [mg/m²]
     dose_per_kg : Quantity or None
-        The dose per kg of this patient's weight. [mg/kg]
+        The dose per kg of this patient's dosing weight. [mg/kg]
     bsa_method : str or None
         The BSA formula (a key of ``BSA_METHODS``), ``"given"`` when the BSA
         was supplied, None when no BSA was involved.
@@ -50,6 +55,21 @@ class PatientDose:
         The inputs used, normalised to [cm] and [kg].
     version : str
         The dosecalc version that computed it.
+    weight_basis : str
+        The weight BSA and mg/kg doses were computed from: ``"actual"``,
+        ``"ideal"``, ``"adjusted"`` or ``"lean"`` (see ``WEIGHT_BASES``).
+    dosing_weight : Quantity or None
+        That weight. [kg]
+    bsa_uncapped, bsa_cap : Quantity or None
+        The BSA before the cap, and the cap; None when no cap was asked. [m²]
+    bsa_cap_applied : bool, ndarray of bool or None
+        Where the BSA cap lowered the BSA.
+    max_dose : Quantity or None
+        The maximum absolute dose per administration asked for. [mg]
+    max_dose_applied : bool, ndarray of bool or None
+        Where it lowered the dose.
+    dose_uncapped : Quantity or None
+        The dose without any cap; None when no cap was asked. [mg]
     """
 
     dose: Any
@@ -62,6 +82,14 @@ class PatientDose:
     height: Any = None
     weight: Any = None
     version: str = __version__
+    weight_basis: str = ACTUAL
+    dosing_weight: Any = None
+    bsa_uncapped: Any = None
+    bsa_cap: Any = None
+    bsa_cap_applied: Any = None
+    max_dose: Any = None
+    max_dose_applied: Any = None
+    dose_uncapped: Any = None
 
     @property
     def bsa_reference(self) -> str | None:
@@ -69,20 +97,32 @@ class PatientDose:
         entry = BSA_METHODS.get(self.bsa_method or "")
         return entry.reference if entry else None
 
+    @property
+    def bmi(self):
+        """Body-mass index from height and actual weight [kg/m²]; None without both."""
+        if self.height is None or self.weight is None:
+            return None
+        return quantity(bmi_kernel(self.height.m_as("cm"), self.weight.m_as("kg")), "kg/m**2")
+
+    @property
+    def obese(self):
+        """BMI ≥ 30 kg/m², the adult threshold: a flag that never changes the dose; None without BMI."""
+        bmi = self.bmi
+        return None if bmi is None else scalar_or_array(bmi.m_as("kg/m**2") >= OBESITY_BMI)
+
+    @property
+    def weight_basis_reference(self) -> str:
+        """The citation of the weight basis (ASCO 2012 for actual weight)."""
+        return WEIGHT_BASES[self.weight_basis].reference
+
     def to_dict(self) -> dict:
         """Plain data for JSON: each quantity as ``{"value", "unit"}``."""
-        out = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if hasattr(value, "m_as"):
-                magnitude = np.asarray(value.magnitude)
-                value = {
-                    "value": magnitude.tolist(),
-                    "unit": f"{value.units:~P}",
-                }
-            out[field.name] = value
+        out = super().to_dict()
         out["basis"] = BASIS_LABELS[self.basis]
         out["bsa_reference"] = self.bsa_reference
+        out["weight_basis_reference"] = self.weight_basis_reference
+        out["bmi"] = plain(self.bmi)
+        out["obese"] = self.obese
         return out
 
 
@@ -90,20 +130,28 @@ def _quantity(magnitude, expression):
     return None if magnitude is None else quantity(magnitude, expression)
 
 
-def _per_body(amount, basis, target, dose_mg, body):
-    # the prescribed amount itself in its own basis (no round trip), else mg / body size
+def _per_body(amount, basis, target, dose_mg, body, lowered=None):
+    # the prescribed amount itself in its own basis (no round trip) where no cap
+    # lowered the dose, else mg / body size
     if basis == target:
-        return amount
+        return amount if lowered is None else np.where(lowered, dose_mg / body, amount)
     return None if body is None else dose_mg / body
 
 
-def patient_dose(dose, height=None, weight=None, bsa=None, method="mosteller", sex=None):
+def patient_dose(
+    dose, height=None, weight=None, bsa=None, method="mosteller", sex=None, *,
+    weight_basis=ACTUAL, bsa_cap=None, max_dose=None,
+):
     r"""
     The absolute dose for a patient, with its equivalents per m² and per kg.
 
     .. math::
         D_{mg} = D_{mg/m^2} \cdot BSA \quad\text{or}\quad
         D_{mg} = D_{mg/kg} \cdot W \quad\text{or}\quad D_{mg} = D_{flat}
+
+    with W the dosing weight of ``weight_basis`` (BSA is computed from it
+    too), then :math:`BSA = \min(BSA, BSA_{cap})` and
+    :math:`D = \min(D, D_{max})` when caps are given.
 
     Parameters
     ----------
@@ -120,13 +168,27 @@ def patient_dose(dose, height=None, weight=None, bsa=None, method="mosteller", s
     method : str, default "mosteller"
         BSA formula when ``bsa`` is not given (see ``BSA_METHODS``).
     sex : str, optional
-        Required by sex-specific BSA formulas.
+        Required by sex-specific BSA formulas and by every weight basis but
+        actual.
+    weight_basis : str, default "actual"
+        The weight for BSA and mg/kg doses: ``"actual"``, ``"ideal"``
+        (Devine), ``"adjusted"`` (IBW + 0.4 × excess) or ``"lean"``
+        (Janmahasatian). Actual weight is the ASCO guideline's (Griggs et al.,
+        J Clin Oncol 2012, doi:10.1200/JCO.2011.39.9436): full weight-based
+        doses, obese or not.
+    bsa_cap : numeric or Quantity, optional
+        Cap on the BSA, e.g. 2.0 m²; plain numbers in [m²].
+    max_dose : numeric, str or Quantity, optional
+        Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
+        in [mg].
 
     Returns
     -------
     PatientDose
         ``dose`` [mg], ``bsa`` [m²], ``dose_per_m2``, ``dose_per_kg`` (None
-        where the input for them is missing) and ``bsa_method``.
+        where the input for them is missing), ``bsa_method``, the weight
+        basis and dosing weight, BMI and the obesity flag, and each cap with
+        the uncapped values and where it applied.
 
     Raises
     ------
@@ -134,7 +196,13 @@ def patient_dose(dose, height=None, weight=None, bsa=None, method="mosteller", s
         If the dose has no basis or a wrong unit.
     MissingInputError
         If the basis needs an input that was not given (weight for mg/kg;
-        BSA or height and weight for mg/m²).
+        BSA or height and weight for mg/m²; height and sex for a weight basis
+        other than actual; a BSA for ``bsa_cap``).
+    UnknownNameError
+        If the method, weight basis or sex is unknown.
+    DoseCalcError
+        If a mg/m² dose has both a given ``bsa`` and a weight basis other
+        than actual: the basis could not apply.
     ImplausibleInputError
         If an input is NaN, non-positive or implausible.
 
@@ -144,36 +212,73 @@ def patient_dose(dose, height=None, weight=None, bsa=None, method="mosteller", s
 
     >>> round(patient_dose("75 mg/m^2", height=175, weight=70).dose.m_as("mg"), 1)
     138.3
+
+    Vincristine 1.4 mg/m² for a BSA of 1.9 m², capped at 2 mg:
+
+    >>> result = patient_dose("1.4 mg/m^2", bsa=1.9, max_dose="2 mg")
+    >>> result.dose.m_as("mg"), round(result.dose_uncapped.m_as("mg"), 2), result.max_dose_applied
+    (2.0, 2.66, True)
     """
     amount, basis = read_dose(dose)
     method = bsa_method(method)
+    weight_basis = weight_basis_key(weight_basis)
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
+    if weight_basis == ACTUAL:
+        dosing_kg = weight_kg
+    else:
+        dosing_kg = dosing_weight_magnitude(weight_basis, height_cm, weight_kg, sex)
 
     if bsa is not None:
+        if basis == PER_M2 and weight_basis != ACTUAL:
+            raise DoseCalcError(
+                f"weight_basis={weight_basis!r} applies to a BSA computed from height and weight, "
+                "not to a given bsa: give height and weight instead"
+            )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
-    elif basis == PER_M2 or (weight_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
-        bsa_m2, used_method = bsa_magnitude(method, height_cm, weight_kg, sex), method
+    elif basis == PER_M2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
+        bsa_m2, used_method = bsa_magnitude(method, height_cm, dosing_kg, sex), method
     else:
         bsa_m2, used_method = None, None
 
     if basis == PER_M2:
         dose_mg = amount * bsa_m2
     elif basis == PER_KG:
-        if weight_kg is None:
+        if dosing_kg is None:
             raise MissingInputError("weight", "a dose in mg/kg")
-        dose_mg = amount * weight_kg
+        dose_mg = amount * dosing_kg
     else:
         dose_mg = amount
 
+    capped, lowered = {}, None
+    bsa_used_m2, final_mg = bsa_m2, dose_mg
+    if bsa_cap is not None:
+        if bsa_m2 is None:
+            raise MissingInputError("bsa", "a BSA cap; give bsa, or height and weight")
+        cap_m2 = checked(bsa_cap, BSA, "bsa_cap")
+        bsa_used_m2, applied = cap_kernel(bsa_m2, cap_m2)
+        final_mg = amount * bsa_used_m2 if basis == PER_M2 else dose_mg
+        capped.update(bsa_uncapped=_quantity(bsa_m2, "m**2"), bsa_cap=_quantity(cap_m2, "m**2"), bsa_cap_applied=applied)
+    if max_dose is not None:
+        max_mg = read_dose(max_dose, "max_dose", default=FLAT, allowed=(FLAT,))[0]
+        final_mg, applied = cap_kernel(final_mg, max_mg)
+        capped.update(max_dose=_quantity(max_mg, FLAT), max_dose_applied=applied)
+    if capped:
+        lowered = final_mg < dose_mg
+        capped["dose_uncapped"] = _quantity(dose_mg, FLAT)
+
+    weight_quantity = _quantity(weight_kg, "kg")
     return PatientDose(
-        dose=_quantity(dose_mg, FLAT),
-        bsa=_quantity(bsa_m2, "m**2"),
-        dose_per_m2=_quantity(_per_body(amount, basis, PER_M2, dose_mg, bsa_m2), PER_M2),
-        dose_per_kg=_quantity(_per_body(amount, basis, PER_KG, dose_mg, weight_kg), PER_KG),
+        dose=_quantity(final_mg, FLAT),
+        bsa=_quantity(bsa_used_m2, "m**2"),
+        dose_per_m2=_quantity(_per_body(amount, basis, PER_M2, final_mg, bsa_m2, lowered), PER_M2),
+        dose_per_kg=_quantity(_per_body(amount, basis, PER_KG, final_mg, dosing_kg, lowered), PER_KG),
         bsa_method=used_method,
         basis=basis,
         prescribed=_quantity(amount, basis),
         height=_quantity(height_cm, "cm"),
-        weight=_quantity(weight_kg, "kg"),
+        weight=weight_quantity,
+        weight_basis=weight_basis,
+        dosing_weight=weight_quantity if weight_basis == ACTUAL else _quantity(dosing_kg, "kg"),
+        **capped,
     )

@@ -13,7 +13,7 @@ from dataclasses import fields
 
 import numpy as np
 
-__all__ = ["Result", "plain"]
+__all__ = ["Result", "plain", "scalar_or_array"]
 
 
 def plain(value):
@@ -27,6 +27,12 @@ def plain(value):
     if isinstance(value, (tuple, list)):
         return [plain(item) for item in value]
     return value
+
+
+def scalar_or_array(values):
+    """A 0-d array or numpy scalar as a Python scalar, an array as it is."""
+    values = np.asarray(values)
+    return values.item() if values.ndim == 0 else values
 
 
 class Result:
