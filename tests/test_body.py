@@ -1,0 +1,272 @@
+"""Body-size scalars (BMI, Devine IBW, adjusted and lean weight) and the weight basis of patient doses."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dosecalc import Q_, patient_dose
+from dosecalc.body import (
+    WEIGHT_BASES,
+    adjusted_body_weight,
+    bmi,
+    dosing_weight,
+    ideal_body_weight,
+    lean_body_weight,
+    weight_basis_key,
+)
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+
+
+def kg(quantity):
+    return quantity.m_as("kg")
+
+
+heights_cm = st.floats(min_value=120, max_value=250)
+weights_kg = st.floats(min_value=30, max_value=300)
+sexes = st.sampled_from(["f", "m"])
+
+
+# --- published and worked examples ----------------------------------------------
+
+
+def test_bmi():
+    # WHO (2000): BMI = W / H²; 80 kg at 2.00 m is 20 kg/m², at 1.60 m 31.25 kg/m²
+    assert bmi(200, 80).m_as("kg/m**2") == 20.0
+    assert bmi("160 cm", "80 kg").m_as("kg/m**2") == pytest.approx(31.25)
+
+
+def test_devine_by_hand():
+    # Devine, Drug Intell Clin Pharm 1974;8:650: 50 kg (men) / 45.5 kg (women) + 2.3 kg per inch over 5 ft
+    assert kg(ideal_body_weight("5 ft 10 in", "male")) == pytest.approx(50 + 2.3 * 10)  # 73.0 kg
+    assert kg(ideal_body_weight("5 ft 4 in", "female")) == pytest.approx(45.5 + 2.3 * 4)  # 54.7 kg
+    assert kg(ideal_body_weight(Q_(60, "in"), "m")) == pytest.approx(50.0)
+
+
+def test_devine_against_clinpk():
+    # clinPK test suite (InsightRX, tests/testthat/test_calc_ibw.R), Devine with inches = cm / 2.54
+    assert kg(ideal_body_weight(160, "female")) == pytest.approx(52.381890, abs=1e-6)
+    assert kg(ideal_body_weight(160, "male")) == pytest.approx(56.881890, abs=1e-6)
+    assert round(kg(ideal_body_weight(180, "male")), 1) == 75.0
+
+
+def test_adjusted_body_weight():
+    # IBW + 0.4 (TBW - IBW) (NCCN Chemotherapy Order Templates, Appendix B, 2020) by hand: 73 + 0.4 × 25 = 83 kg
+    assert kg(adjusted_body_weight("5 ft 10 in", 98, "male")) == pytest.approx(83.0)
+    # clinPK test suite (tests/testthat/test_calc_abw.R): (80 kg, 180 cm, male) -> 77.0; (150 kg, 150 cm, male) -> 88.7
+    assert round(kg(adjusted_body_weight(180, 80, "male")), 1) == 77.0
+    assert round(kg(adjusted_body_weight(150, 150, "male")), 1) == 88.7
+
+
+def test_janmahasatian_lean_body_weight():
+    # Janmahasatian et al., Clin Pharmacokinet 2005;44:1051, doi:10.2165/00003088-200544100-00004:
+    # men 9270 W / (6680 + 216 BMI), women 9270 W / (8780 + 244 BMI). By hand, 80 kg:
+    assert kg(lean_body_weight(200, 80, "male")) == pytest.approx(9270 * 80 / (6680 + 216 * 20))  # 67.418
+    bmi_30_height_cm = 100 * np.sqrt(80 / 30)
+    assert kg(lean_body_weight(bmi_30_height_cm, 80, "male")) == pytest.approx(9270 * 80 / (6680 + 216 * 30))
+    assert kg(lean_body_weight(bmi_30_height_cm, 80, "female")) == pytest.approx(9270 * 80 / (8780 + 244 * 30))
+    # the same cases rounded in the clinPK test suite (tests/testthat/test_calc_ffm.R): 67, 56, 46 kg
+    assert [round(kg(lean_body_weight(h, 80, s))) for h, s in [(200, "m"), (bmi_30_height_cm, "m"), (bmi_30_height_cm, "f")]] == [67, 56, 46]
+
+
+# --- scalars, arrays and units ----------------------------------------------------
+
+
+def test_scalar_in_scalar_out_and_arrays():
+    heights = np.array([160.0, 180.0, 150.0])
+    weights = np.array([60.0, 80.0, 150.0])
+    sex = np.array(["f", "m", "male"])
+    arrays = [
+        ideal_body_weight(heights, sex),
+        adjusted_body_weight(heights, weights, sex),
+        lean_body_weight(heights, weights, sex),
+        bmi(heights, weights),
+    ]
+    for i in range(3):
+        scalars = [
+            ideal_body_weight(heights[i], sex[i]),
+            adjusted_body_weight(heights[i], weights[i], sex[i]),
+            lean_body_weight(heights[i], weights[i], sex[i]),
+            bmi(heights[i], weights[i]),
+        ]
+        for array, scalar in zip(arrays, scalars):
+            assert isinstance(scalar.magnitude, float)
+            assert array.magnitude[i] == scalar.magnitude
+
+
+@given(heights_cm, weights_kg, sexes)
+def test_unit_invariance(height_cm, weight_kg, sex):
+    metric = (ideal_body_weight(height_cm, sex), lean_body_weight(height_cm, weight_kg, sex))
+    imperial = (
+        ideal_body_weight(Q_(height_cm / 2.54, "in"), sex),
+        lean_body_weight(Q_(height_cm / 2.54, "in"), Q_(weight_kg / 0.45359237, "lb"), sex),
+    )
+    assert_allclose([kg(q) for q in imperial], [kg(q) for q in metric], rtol=1e-12)
+
+
+@given(heights_cm, heights_cm, sexes)
+def test_ibw_monotonic_in_height(height_a, height_b, sex):
+    low, high = sorted((height_a, height_b))
+    assert kg(ideal_body_weight(low, sex)) <= kg(ideal_body_weight(high, sex))
+
+
+@given(heights_cm, weights_kg, sexes)
+def test_adjusted_lies_between_ideal_and_actual(height_cm, weight_kg, sex):
+    ideal, adjusted = kg(ideal_body_weight(height_cm, sex)), kg(adjusted_body_weight(height_cm, weight_kg, sex))
+    assert min(ideal, weight_kg) - 1e-9 <= adjusted <= max(ideal, weight_kg) + 1e-9
+    assert ideal > 0
+
+
+@given(heights_cm, weights_kg, sexes)
+def test_lean_below_actual(height_cm, weight_kg, sex):
+    # above a BMI of 12 (men: 9270 < 6680 + 216 BMI) the fat-free mass is less than the weight
+    assume(weight_kg / (height_cm / 100) ** 2 > 12.0)
+    assert 0 < kg(lean_body_weight(height_cm, weight_kg, sex)) < weight_kg
+
+
+# --- the dosing weight --------------------------------------------------------
+
+
+def test_dosing_weight_per_basis():
+    height, weight = "5 ft 10 in", 98
+    assert kg(dosing_weight(height, weight)) == 98.0  # actual by default (ASCO 2012)
+    assert kg(dosing_weight(height, weight, basis="ideal", sex="m")) == pytest.approx(73.0)
+    assert kg(dosing_weight(height, weight, basis="adjusted", sex="m")) == pytest.approx(83.0)
+    assert kg(dosing_weight(height, weight, basis="lean", sex="m")) == pytest.approx(kg(lean_body_weight(height, weight, "m")))
+    assert kg(dosing_weight(height, basis="ideal", sex="m")) == pytest.approx(73.0)  # IBW needs no weight
+
+
+@pytest.mark.parametrize(
+    "name, key",
+    [("IBW", "ideal"), ("Ideal body weight", "ideal"), ("AdjBW", "adjusted"), ("adjusted-body-weight", "adjusted"),
+     ("LBW", "lean"), ("TBW", "actual"), ("actual", "actual"), ("Lean weight", "lean")],
+)
+def test_weight_basis_names(name, key):
+    assert weight_basis_key(name) == key
+    assert key in WEIGHT_BASES
+
+
+# --- patient doses by weight basis --------------------------------------------------
+
+
+def test_patient_dose_actual_weight_is_the_default():
+    # ASCO guideline (Griggs et al., J Clin Oncol 2012, doi:10.1200/JCO.2011.39.9436), rec. 1.1:
+    # full, actual-weight-based doses regardless of obesity. An obese patient (BMI 40) keeps the full dose.
+    default = patient_dose("6.1 mg/kg", height=160, weight=102.4)
+    assert default.weight_basis == "actual"
+    assert kg(default.dosing_weight) == 102.4
+    assert default.dose.m_as("mg") == pytest.approx(6.1 * 102.4)
+    assert default.bmi.m_as("kg/m**2") == pytest.approx(40.0)
+    assert default.obese is True
+    assert "10.1200/JCO.2011.39.9436" in default.weight_basis_reference
+
+
+def test_obesity_flag_never_changes_the_dose():
+    lean, obese = patient_dose("75 mg/m^2", height=180, weight=80), patient_dose("75 mg/m^2", height=180, weight=120)
+    assert lean.obese is False and obese.obese is True
+    assert obese.dose.m_as("mg") == pytest.approx(75 * np.sqrt(180 * 120 / 3600))
+    assert patient_dose("75 mg/m^2", bsa=1.9).obese is None  # no height and weight, no BMI
+
+
+def test_patient_dose_by_other_weight_bases():
+    height_cm, weight_kg = 177.8, 98  # 5 ft 10 in: IBW 73 kg, AdjBW 83 kg (men)
+    ideal = patient_dose("6.1 mg/kg", height=height_cm, weight=weight_kg, sex="m", weight_basis="ideal")
+    assert ideal.weight_basis == "ideal"
+    assert kg(ideal.dosing_weight) == pytest.approx(73.0)
+    assert ideal.dose.m_as("mg") == pytest.approx(6.1 * 73.0)
+    assert ideal.dose_per_kg.m_as("mg/kg") == 6.1  # per kg of the dosing weight
+    assert kg(ideal.weight) == 98.0  # the actual weight as given
+
+    adjusted = patient_dose("75 mg/m^2", height=height_cm, weight=weight_kg, sex="m", weight_basis="AdjBW")
+    # BSA from the adjusted weight: Mosteller sqrt(177.8 × 83 / 3600)
+    assert adjusted.bsa.m_as("m**2") == pytest.approx(np.sqrt(177.8 * 83.0 / 3600))
+    assert adjusted.dose.m_as("mg") == pytest.approx(75 * np.sqrt(177.8 * 83.0 / 3600))
+    assert adjusted.dose_per_m2.m_as("mg/m**2") == 75.0
+
+    lean = patient_dose("6.1 mg/kg", height=height_cm, weight=weight_kg, sex="m", weight_basis="lean")
+    assert lean.dose.m_as("mg") == pytest.approx(6.1 * kg(lean_body_weight(height_cm, weight_kg, "m")))
+
+
+def test_patient_dose_weight_basis_on_arrays():
+    heights, weights, sex = np.array([160.0, 185.0]), np.array([95.0, 70.0]), np.array(["f", "m"])
+    both = patient_dose("6.1 mg/kg", height=heights, weight=weights, sex=sex, weight_basis="adjusted")
+    assert both.obese.tolist() == [True, False]
+    for i in range(2):
+        one = patient_dose("6.1 mg/kg", height=heights[i], weight=weights[i], sex=sex[i], weight_basis="adjusted")
+        assert both.dose.magnitude[i] == one.dose.magnitude
+        assert both.dosing_weight.magnitude[i] == one.dosing_weight.magnitude
+
+
+def test_patient_dose_to_dict_names_the_weight():
+    data = patient_dose("6.1 mg/kg", height=160, weight=102.4, sex="f", weight_basis="ideal").to_dict()
+    json.dumps(data)
+    assert data["weight_basis"] == "ideal"
+    assert data["dosing_weight"]["unit"] == "kg"
+    assert data["dosing_weight"]["value"] == pytest.approx(52.381890, abs=1e-6)
+    assert data["obese"] is True
+    assert data["bmi"] == {"value": pytest.approx(40.0), "unit": "kg/m²"}
+    assert "Devine" in data["weight_basis_reference"]
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ideal_body_weight(170, None),
+        lambda: adjusted_body_weight(170, 90, None),
+        lambda: lean_body_weight(170, 90, None),
+        lambda: dosing_weight(170, 90, basis="ideal"),
+        lambda: patient_dose("6.1 mg/kg", height=170, weight=90, weight_basis="lean"),
+    ],
+)
+def test_missing_sex_is_an_error_never_a_default(call):
+    with pytest.raises(MissingInputError, match="^sex is required"):
+        call()
+
+
+def test_unknown_sex():
+    with pytest.raises(UnknownNameError, match="sex='x'"):
+        ideal_body_weight(170, "x")
+
+
+def test_missing_height_or_weight_for_a_basis():
+    with pytest.raises(MissingInputError, match="^height is required for ideal body weight"):
+        dosing_weight(weight=90, basis="ideal", sex="f")
+    with pytest.raises(MissingInputError, match="^weight is required for adjusted body weight"):
+        dosing_weight(height=170, basis="adjusted", sex="f")
+    with pytest.raises(MissingInputError, match="^weight is required for actual body weight"):
+        dosing_weight(height=170)
+
+
+def test_devine_is_an_adult_formula():
+    # a 100 cm child: Devine would give 50 - 2.3 × 20.6 = 2.7 kg
+    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 120-280 cm \(Devine"):
+        ideal_body_weight(100, "m")
+    with pytest.raises(ImplausibleInputError, match="^height=100 cm"):
+        patient_dose("6.1 mg/kg", height=100, weight=16, sex="m", weight_basis="ideal")
+
+
+def test_implausible_body_inputs():
+    with pytest.raises(ImplausibleInputError, match="^weight=-70 kg"):
+        lean_body_weight(170, -70, "m")
+    with pytest.raises(ImplausibleInputError, match="^height=1.75 cm.*did you mean 1.75 m"):
+        bmi(Q_(1.75, "cm"), 70)
+    with pytest.raises(ImplausibleInputError, match=r"^weight\[1\]=nan kg"):
+        bmi([170, 180], [70, float("nan")])
+    with pytest.raises(UnitError, match="^height="):
+        ideal_body_weight("70 kg", "m")
+
+
+def test_unknown_weight_basis():
+    with pytest.raises(UnknownNameError, match="weight_basis='heaviest'.*actual, ideal, adjusted, lean"):
+        patient_dose("6.1 mg/kg", weight=70, weight_basis="heaviest")
+
+
+def test_weight_basis_cannot_apply_to_a_given_bsa():
+    with pytest.raises(DoseCalcError, match="weight_basis='ideal'.*given bsa"):
+        patient_dose("75 mg/m^2", bsa=1.9, height=170, sex="f", weight_basis="ideal")
