@@ -318,12 +318,12 @@ def _bad_input():
 
 # --- options shared by commands -------------------------------------------------
 
-Height = Annotated[Optional[str], typer.Option(help='Height with unit: "175cm", "1.75 m", "5 ft 9 in", "5\'9\\"".', show_default=False)]
+Height = Annotated[Optional[str], typer.Option(help="Height with unit: 175cm, \"1.75 m\", \"5 ft 9 in\", 5'9\".", show_default=False)]
 Weight = Annotated[Optional[str], typer.Option(help='Weight with unit: "70kg", "154 lb".', show_default=False)]
 Sex = Annotated[Optional[str], typer.Option(help='"f" or "m"; needed by sex-specific formulas (schlich).', show_default=False)]
 Method = Annotated[str, typer.Option(help="BSA formula; see `dosecalc methods`.")]
 GivenBsa = Annotated[Optional[str], typer.Option("--bsa", help='BSA to use instead of a formula, in m²: "1.9" or "1.9 m2".', show_default=False)]
-Dose = Annotated[str, typer.Argument(help='Dose with its basis: "75mg/m2", "6.1 mg/kg", "100 mg".', show_default=False)]
+Dose = Annotated[str, typer.Argument(metavar="DOSE", help='Dose with its basis: "75mg/m2", "6.1 mg/kg", "100 mg".', show_default=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object (full precision) instead of text.")]
 
 
@@ -475,7 +475,7 @@ def _patient_arguments(inputs: dict[str, _Input | None]) -> dict:
 
 @app.command("convert")
 def convert_command(
-    dose: Annotated[str, typer.Argument(help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False)],
+    dose: Annotated[str, typer.Argument(metavar="DOSE", help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False)],
     to: Annotated[str, typer.Option(help='The basis to convert to: "mg/kg" or "mg/m2".', show_default=False)],
     species: Annotated[Optional[str], typer.Option(help="Species whose Km factor to use (default human); see `dosecalc species`.", show_default=False)] = None,
     km: Annotated[Optional[str], typer.Option(help='Km factor in kg/m² instead of a species: "25" or "25 kg/m2".', show_default=False)] = None,
@@ -508,7 +508,7 @@ def convert_command(
 
 @app.command("hed")
 def hed_command(
-    dose: Annotated[str, typer.Argument(help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)],
+    dose: Annotated[str, typer.Argument(metavar="DOSE", help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)],
     species: Annotated[Optional[str], typer.Option(help="The animal species; see `dosecalc species`.", show_default=False)] = None,
     km: Annotated[Optional[str], typer.Option(help="The animal's Km factor in kg/m², for a species not in the table.", show_default=False)] = None,
     as_json: AsJson = False,
@@ -523,6 +523,8 @@ def hed_command(
       dosecalc hed 30mg/kg --species dog --json
     """
     with _bad_input():
+        if species is None and km is None:
+            raise MissingInputError("species", "a human-equivalent dose (or give --km)")
         inputs = {"dose": _read(dose, "animal_dose"), "km": _read(km, "km", KM.unit, bare=True)}
         equivalent = hed(inputs["dose"].quantity, species=species, km=_value(inputs["km"]))
         animal_km = km_factor(_value(inputs["km"]), species)
