@@ -1,0 +1,151 @@
+"""Creatinine clearance by Cockcroft-Gault, with serum creatinine in mg/dL or µmol/L."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dosecalc import Q_
+from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.renal import crcl_cockcroft_gault, serum_creatinine_mg_dl
+
+# 1 mg/dL of creatinine (113.12 g/mol) in µmol/L: 10 mg/L / 113.12 g/mol
+UMOL_L_PER_MG_DL = 10_000 / 113.12
+
+
+def ml_min(quantity):
+    return quantity.m_as("mL/min")
+
+
+def crcl(age=60, weight=80, sex="m", serum_creatinine="1.2 mg/dL"):
+    return crcl_cockcroft_gault(age=age, weight=weight, sex=sex, serum_creatinine=serum_creatinine)
+
+
+# --- worked examples ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "age, weight_kg, sex, creatinine, expected",
+    [
+        # Cockcroft & Gault, Nephron 1976;16:31, doi:10.1159/000180580: (140 - A) W / (72 SCr), × 0.85 for women.
+        # Worked by hand: (140 - 60) × 80 / (72 × 1.2) = 6400 / 86.4
+        (60, 80, "male", "1.2 mg/dL", 74.07),
+        # (140 - 45) × 65 / (72 × 0.9) × 0.85 = 6175 / 64.8 × 0.85
+        (45, 65, "female", "0.9 mg/dL", 81.00),
+        # (140 - 65) × 70 / (72 × 1.4) = 5250 / 100.8
+        (65, 70, "male", "1.4 mg/dL", 52.08),
+        # clinPK test suite (tests/testthat/test_calc_carboplatin_calvert.R), its Cockcroft-Gault step:
+        # 90 × 70 / (72 × 1.1) = 79.545
+        (50, 70, "male", "1.1 mg/dL", 79.55),
+    ],
+)
+def test_worked_examples(age, weight_kg, sex, creatinine, expected):
+    assert round(ml_min(crcl(age, weight_kg, sex, creatinine)), 2) == expected
+
+
+def test_si_units():
+    # the SI form divides µmol/L by 88.4 (Cockcroft-Gault as used with SI creatinine): 106.1 µmol/L ≈ 1.2 mg/dL
+    assert round(ml_min(crcl(serum_creatinine="106.1 µmol/L")), 1) == 74.1
+    assert round(ml_min(crcl(serum_creatinine=Q_(0.1061, "mmol/L"))), 1) == 74.1
+
+
+def test_creatinine_conversion_by_molar_mass():
+    # 1 mg/dL = 10 mg/L ÷ 113.12 g/mol = 88.40 µmol/L, the clinical factor 88.4
+    assert serum_creatinine_mg_dl("88.4 umol/L") == pytest.approx(1.0, abs=1e-4)
+    assert serum_creatinine_mg_dl(Q_(UMOL_L_PER_MG_DL, "umol/L")) == pytest.approx(1.0, rel=1e-12)
+    assert round(UMOL_L_PER_MG_DL, 1) == 88.4
+
+
+def test_women_are_085_of_men():
+    # Cockcroft & Gault (1976): women 85 % of the men's estimate
+    assert ml_min(crcl(sex="f")) == pytest.approx(0.85 * ml_min(crcl(sex="m")), rel=1e-15)
+
+
+# --- scalars, arrays and units ----------------------------------------------------
+
+
+def test_scalar_equals_array():
+    ages, weights = np.array([60.0, 45.0, 90.0]), np.array([80.0, 65.0, 50.0])
+    sex, creatinine = np.array(["m", "f", "female"]), Q_(np.array([1.2, 0.9, 2.5]), "mg/dL")
+    both = crcl(ages, weights, sex, creatinine)
+    for i in range(3):
+        one = crcl(ages[i], weights[i], sex[i], creatinine[i])
+        assert isinstance(one.magnitude, float)
+        assert both.magnitude[i] == one.magnitude
+
+
+@given(
+    st.floats(min_value=18, max_value=120),
+    st.floats(min_value=30, max_value=250),
+    st.floats(min_value=0.11, max_value=19.9),  # off the bounds: a round trip through µmol/L may cross them
+    st.sampled_from(["f", "m"]),
+)
+def test_unit_invariance_mg_dl_and_umol_l(age, weight_kg, creatinine_mg_dl, sex):
+    by_mass = crcl(age, weight_kg, sex, Q_(creatinine_mg_dl, "mg/dL"))
+    by_amount = crcl(Q_(age * 12, "month"), Q_(weight_kg / 0.45359237, "lb"), sex, Q_(creatinine_mg_dl * UMOL_L_PER_MG_DL, "umol/L"))
+    assert ml_min(by_amount) == pytest.approx(ml_min(by_mass), rel=1e-9)
+    assert ml_min(by_mass) > 0
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bare", [1.2, 106, np.array([1.2, 0.9]), "1.2"])
+def test_creatinine_without_unit_is_an_error(bare):
+    with pytest.raises(UnitError, match="^serum_creatinine=.*(unit|no unit)"):
+        crcl(serum_creatinine=bare)
+
+
+@pytest.mark.parametrize("wrong", ["1.2 mg", "1.2 mg/kg", "1.2 mL/min"])
+def test_creatinine_of_another_kind_is_an_error(wrong):
+    with pytest.raises(UnitError, match="^serum_creatinine=.*concentration"):
+        crcl(serum_creatinine=wrong)
+
+
+@pytest.mark.parametrize(
+    "creatinine, shown",
+    [
+        ("25 mg/dL", "25 mg/dl"),
+        ("0.05 mg/dL", "0.05 mg/dl"),
+        ("88 mg/dL", "88 mg/dl"),  # µmol/L typed as mg/dL: the range in µmol/L is in the message
+        ("2000 umol/L", "22.6"),
+        ("nan mg/dL", "nan mg/dl"),
+        ("-1 mg/dL", "-1 mg/dl"),
+    ],
+)
+def test_implausible_creatinine(creatinine, shown):
+    with pytest.raises(ImplausibleInputError, match=rf"^serum_creatinine={shown}.*0\.1-20 mg/dL \(8\.8-1768 µmol/L\)"):
+        crcl(serum_creatinine=creatinine)
+
+
+@pytest.mark.parametrize("age", [121, 150, 12, 0, -5, float("nan")])
+def test_implausible_age(age):
+    # over 120 years is implausible; under 18 Cockcroft-Gault (derived in adults) does not apply
+    with pytest.raises(ImplausibleInputError, match="^age=.*expected 18-120 years"):
+        crcl(age=age)
+
+
+def test_age_in_other_units():
+    assert ml_min(crcl(age="720 months")) == pytest.approx(ml_min(crcl(age=60)))
+    with pytest.raises(UnitError, match="^age="):
+        crcl(age="60 kg")
+
+
+@pytest.mark.parametrize("field", ["age", "weight", "sex", "serum_creatinine"])
+def test_missing_input(field):
+    inputs = dict(age=60, weight=80, sex="m", serum_creatinine="1.2 mg/dL")
+    inputs[field] = None
+    with pytest.raises(MissingInputError, match=f"^{field} is required for creatinine clearance"):
+        crcl_cockcroft_gault(**inputs)
+
+
+def test_unknown_sex_and_implausible_weight():
+    with pytest.raises(UnknownNameError, match="sex='unknown'"):
+        crcl(sex="unknown")
+    with pytest.raises(ImplausibleInputError, match="^weight=800 kg"):
+        crcl(weight=800)
+
+
+def test_inputs_are_keyword_only():
+    with pytest.raises(TypeError):
+        crcl_cockcroft_gault(60, 80, "m", "1.2 mg/dL")
