@@ -271,14 +271,13 @@ def _totals(strengths_mg, upper_mg):
     return totals, counts
 
 
-def strengths_kernel(dose_mg, strengths_mg, tolerance_pct=TOLERANCE.high):
+def strengths_kernel(dose_mg, strengths_mg):
     """
     The nearest total of whole units of ``strengths_mg`` (descending) to each
-    dose, halves up, and the units of each strength. Totals are enumerated up
-    to the largest dose plus ``tolerance_pct``.
+    dose, halves up, and the units of each strength.
     """
-    upper_mg = max(float(np.max(dose_mg)) * (1.0 + tolerance_pct / 100.0), float(np.min(strengths_mg)))
-    totals, counts = _totals(strengths_mg, upper_mg)
+    # the nearest total above a dose is at most one smallest unit above it
+    totals, counts = _totals(strengths_mg, float(np.max(dose_mg)) + float(np.min(strengths_mg)))
     above = np.clip(np.searchsorted(totals, dose_mg), 1, totals.size - 1)
     nearest = np.where(totals[above] - dose_mg <= dose_mg - totals[above - 1], above, above - 1)
     return totals[nearest], counts[nearest]
@@ -361,7 +360,7 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
         measure = {"method": "step", "step": quantity(step_mg, "mg")}
     else:
         strengths_mg = _strengths_mg(strengths)
-        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg, tolerance)
+        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg)
         what = "whole units of " + ", ".join(f"{s:g}" for s in strengths_mg) + " mg"
         measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg"), "counts": counts}
     difference = difference_pct(dose_mg, rounded_mg)
