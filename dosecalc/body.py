@@ -101,6 +101,25 @@ def _kilograms(magnitude_kg):
     return quantity(magnitude_kg, "kg")
 
 
+_SEX = """sex : str or array of str
+        ``"f"``/``"female"`` or ``"m"``/``"male"``. Required: never defaulted."""
+
+_RAISES = """Raises
+    ------
+    MissingInputError
+        If sex is not given.
+    UnknownNameError
+        If a sex is neither female nor male.
+    ImplausibleInputError
+        If height or weight is NaN or implausible (Devine: height 120-280 cm)."""
+
+
+def _documented(formula):
+    # the sex parameter and the errors that every sex-specific weight shares
+    formula.__doc__ = formula.__doc__.replace("{sex}", _SEX).replace("{raises}", _RAISES)
+    return formula
+
+
 def bmi(height, weight):
     r"""
     Body-mass index.
@@ -137,6 +156,7 @@ def bmi(height, weight):
     return quantity(bmi_kernel(checked(height, HEIGHT), checked(weight, WEIGHT)), "kg/m**2")
 
 
+@_documented
 def ideal_body_weight(height, sex):
     r"""
     Ideal body weight of an adult by Devine [1]_.
@@ -153,22 +173,14 @@ def ideal_body_weight(height, sex):
     ----------
     height : numeric or Quantity
         Standing height; plain numbers in [cm]. 120-280 cm.
-    sex : str or array of str
-        ``"f"``/``"female"`` or ``"m"``/``"male"``. Required: never defaulted.
+    {sex}
 
     Returns
     -------
     ibw : Quantity
         Ideal body weight. [kg]
 
-    Raises
-    ------
-    MissingInputError
-        If sex is not given.
-    UnknownNameError
-        If a sex is neither female nor male.
-    ImplausibleInputError
-        If height is NaN or outside 120-280 cm.
+    {raises}
 
     References
     ----------
@@ -186,6 +198,7 @@ def ideal_body_weight(height, sex):
     return _kilograms(devine_kernel(checked(height, IBW_HEIGHT), female))
 
 
+@_documented
 def adjusted_body_weight(height, weight, sex):
     r"""
     Adjusted body weight: ideal weight plus 40 % of the excess [1]_, [2]_.
@@ -202,20 +215,14 @@ def adjusted_body_weight(height, weight, sex):
         Standing height; plain numbers in [cm]. 120-280 cm.
     weight : numeric or Quantity
         Actual body weight; plain numbers in [kg].
-    sex : str or array of str
-        ``"f"``/``"female"`` or ``"m"``/``"male"``. Required: never defaulted.
+    {sex}
 
     Returns
     -------
     adjbw : Quantity
         Adjusted body weight. [kg]
 
-    Raises
-    ------
-    MissingInputError
-        If sex is not given.
-    ImplausibleInputError
-        If height or weight is implausible.
+    {raises}
 
     References
     ----------
@@ -237,6 +244,7 @@ def adjusted_body_weight(height, weight, sex):
     return _kilograms(adjusted_kernel(devine_kernel(checked(height, IBW_HEIGHT), female), weight_kg))
 
 
+@_documented
 def lean_body_weight(height, weight, sex):
     r"""
     Lean body weight (fat-free mass) by Janmahasatian et al. [1]_.
@@ -253,20 +261,14 @@ def lean_body_weight(height, weight, sex):
         Standing height; plain numbers in [cm].
     weight : numeric or Quantity
         Actual body weight; plain numbers in [kg].
-    sex : str or array of str
-        ``"f"``/``"female"`` or ``"m"``/``"male"``. Required: never defaulted.
+    {sex}
 
     Returns
     -------
     lbw : Quantity
         Lean body weight. [kg]
 
-    Raises
-    ------
-    MissingInputError
-        If sex is not given.
-    ImplausibleInputError
-        If height or weight is implausible.
+    {raises}
 
     References
     ----------
