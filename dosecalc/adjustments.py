@@ -25,6 +25,7 @@ function would raise.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ __all__ = [
     "read_level_table",
     "modify_dose",
     "REDUCTION",
+    "LEVEL_SHARE",
 ]
 
 DEFAULT_TOLERANCE_PCT = 5.0
@@ -73,8 +75,8 @@ REDUCTION = Range("reduction_pct", "percent", 0.0, 90.0, "% (a positive reductio
 LEVEL_SHARE = Range("level", "percent", 0.0, 100.0, "% of the full dose")
 _LEVEL_VALUE = "a share of the full dose, such as '80 %', or a dose, such as '65 mg/m^2'"
 
-# Whole units enumerated for vial/tablet totals: far above any real
-# preparation, low enough to answer in milliseconds.
+# Combinations of units enumerated for vial/tablet totals: far above any
+# real preparation, low enough to answer in milliseconds.
 _MAX_COMBINATIONS = 1_000_000
 
 
@@ -781,7 +783,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
         if levels is None:
             raise MissingInputError("levels", f"dose level {level!r}")
         if not isinstance(levels, LevelTable):
-            levels = read_level_table(levels) if isinstance(levels, (str, Path)) else level_table(levels)
+            levels = read_level_table(levels) if isinstance(levels, (str, os.PathLike)) else level_table(levels)
         reduction, table, value = None, levels.source, levels.level(level)
         if _is_share(value):
             modified = amount * float(value.m_as("percent")) / 100.0
