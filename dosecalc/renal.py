@@ -24,6 +24,7 @@ __all__ = [
     "cockcroft_gault_inputs",
     "cockcroft_gault_kernel",
     "serum_creatinine_mg_dl",
+    "creatinine_mg_dl",
     "CockcroftGaultInputs",
     "ADULT_AGE",
     "SERUM_CREATININE",
@@ -51,10 +52,11 @@ def _molar_mass():
     return registry().Quantity(CREATININE_MOLAR_MASS_G_MOL, unit("g/mol"))
 
 
-def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
+def creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
     """
     Serum creatinine in [mg/dL] as float(s), from any mass or amount
-    concentration, checked against :data:`SERUM_CREATININE`.
+    concentration, unchecked: the cohort engine masks the rows outside
+    :data:`SERUM_CREATININE`.
 
     Parameters
     ----------
@@ -66,18 +68,30 @@ def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
     ------
     UnitError
         If the value has no unit or one that is not a concentration.
-    ImplausibleInputError
-        If a value is NaN or outside 0.1-20 mg/dL (shown in mg/dL).
     """
     if isinstance(serum_creatinine, str):
         serum_creatinine = parse_quantity(serum_creatinine, field)
     if not is_quantity(serum_creatinine):
         raise UnitError(field, serum_creatinine, f"{_CREATININE_UNITS}: a bare number has no unit")
     try:
-        mg_dl = serum_creatinine.to(unit("mg/dL"), "chemistry", mw=_molar_mass())
+        return np.asarray(serum_creatinine.to(unit("mg/dL"), "chemistry", mw=_molar_mass()).magnitude, dtype=float)
     except Exception:  # pint.DimensionalityError
         raise UnitError(field, f"{serum_creatinine:~P}", _CREATININE_UNITS) from None
-    return checked(mg_dl, SERUM_CREATININE, field)
+
+
+def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
+    """
+    Serum creatinine in [mg/dL] as float(s), as :func:`creatinine_mg_dl`,
+    checked against :data:`SERUM_CREATININE`.
+
+    Raises
+    ------
+    UnitError
+        If the value has no unit or one that is not a concentration.
+    ImplausibleInputError
+        If a value is NaN or outside 0.1-20 mg/dL (shown in mg/dL).
+    """
+    return checked(quantity(creatinine_mg_dl(serum_creatinine, field), "mg/dL"), SERUM_CREATININE, field)
 
 
 class CockcroftGaultInputs(NamedTuple):

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from dosecalc import Q_
 from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from dosecalc.renal import crcl_cockcroft_gault, serum_creatinine_mg_dl
+from dosecalc.renal import SERUM_CREATININE, creatinine_mg_dl, crcl_cockcroft_gault, serum_creatinine_mg_dl
+from dosecalc.validation import valid
 
 # 1 mg/dL of creatinine (113.12 g/mol) in µmol/L: 10 mg/L / 113.12 g/mol
 UMOL_L_PER_MG_DL = 10_000 / 113.12
@@ -54,6 +55,15 @@ def test_creatinine_conversion_by_molar_mass():
     assert serum_creatinine_mg_dl("88.4 umol/L") == pytest.approx(1.0, abs=1e-4)
     assert serum_creatinine_mg_dl(Q_(UMOL_L_PER_MG_DL, "umol/L")) == pytest.approx(1.0, rel=1e-12)
     assert round(UMOL_L_PER_MG_DL, 1) == 88.4
+
+
+def test_unchecked_conversion_masks_rows():
+    # the cohort path converts a column once and masks the implausible rows instead of raising
+    values = creatinine_mg_dl(Q_(np.array([88.4, np.nan, 5000.0]), "umol/L"))
+    assert values[0] == pytest.approx(1.0, abs=1e-4)
+    assert valid(values, SERUM_CREATININE).tolist() == [True, False, False]
+    with pytest.raises(UnitError, match="^serum_creatinine=1.2"):
+        creatinine_mg_dl(1.2)
 
 
 def test_women_are_085_of_men():
