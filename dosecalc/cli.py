@@ -299,7 +299,7 @@ def _message(err: DoseCalcError) -> str:
     """The core's message with its field named as the option: ``--height 1.75 cm: ...``."""
     text = str(err)
     field = getattr(err, "field", None)
-    if not field or not text.startswith(field):
+    if not field or not field.isidentifier() or not text.startswith(field):
         return text
     option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
     rest = text[len(field):]
@@ -569,6 +569,7 @@ def regimen_command(
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg
     """
     with _bad_input():
+        method = bsa_method(method)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
         schedule = Regimen(inputs["dose"].quantity, days=_days(days), cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)

@@ -10,6 +10,8 @@ import json
 import math
 import os
 import pty
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -362,6 +364,7 @@ BAD_INPUT = [
     # unknown method or species: the valid names are listed
     (["bsa", "--height", "175cm", "--weight", "70kg", "--method", "foo"], "--method 'foo'", "mosteller, dubois"),
     (["hed", "50mg/kg", "--species", "zebra"], "--species 'zebra'", "rat"),
+    (["regimen", "75mg/m2", "--days", "1", "--cycle", "21", "--method", "foo"], "--method 'foo'", "dubois"),
     (["convert", "225mg/m2", "--to", "mg/kg", "--species", "unicorn"], "--species 'unicorn'", "mouse"),
     (["bsa", "--height", "175cm", "--weight", "70kg", "--sex", "x"], "--sex 'x'", "female"),
     (["convert", "225mg/m2", "--to", "mg"], "--to 'mg'", "mg/kg, mg/m2"),
@@ -484,3 +487,26 @@ def test_lookup_does_not_import_dataframe_libraries(args):
     code = IN_PROCESS.format(args=args, heavy=set(HEAVY))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+# --- the README's command-line examples print what they show --------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_examples():
+    """Each ``$ dosecalc ...`` of the README's ```console blocks, with the output shown under it."""
+    text = README.read_text(encoding="utf-8") if README.exists() else ""
+    examples = []
+    for block in re.findall(r"^```console\n(.*?)^```", text, flags=re.M | re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = chunk.partition("\n")
+            examples.append((command, shown.rstrip("\n")))
+    return examples
+
+
+@pytest.mark.parametrize("command, shown", _readme_examples())
+def test_readme_cli_examples_print_what_they_show(command, shown):
+    program, *args = shlex.split(command)
+    assert program == "dosecalc"
+    assert run(*args).output.rstrip("\n") == shown
