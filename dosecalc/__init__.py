@@ -10,11 +10,31 @@ dosecalc is decision support: every dose must be verified by a clinician.
 """
 
 from ._version import __version__
+from .adjustments import (
+    BandedDose,
+    BandTable,
+    Capped,
+    LevelTable,
+    ModifiedDose,
+    RoundedDose,
+    band_dose,
+    band_table,
+    cap_bsa,
+    cap_dose,
+    level_table,
+    modify_dose,
+    read_band_table,
+    read_level_table,
+    round_dose,
+)
+from .body import WEIGHT_BASES, adjusted_body_weight, bmi, dosing_weight, ideal_body_weight, lean_body_weight
 from .bsa import BSA_METHODS, bsa
+from .carboplatin import CarboplatinDose, carboplatin_dose
 from .conversions import KM_FACTORS, SPECIES, hed, to_mg_per_kg, to_mg_per_m2
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .patient import PatientDose, patient_dose
 from .regimen import Regimen, RegimenDose
+from .renal import crcl_cockcroft_gault
 from .units import parse_quantity
 
 __all__ = [
@@ -33,6 +53,30 @@ __all__ = [
     "PatientDose",
     "Regimen",
     "RegimenDose",
+    "bmi",
+    "ideal_body_weight",
+    "adjusted_body_weight",
+    "lean_body_weight",
+    "dosing_weight",
+    "WEIGHT_BASES",
+    "crcl_cockcroft_gault",
+    "carboplatin_dose",
+    "CarboplatinDose",
+    "cap_bsa",
+    "cap_dose",
+    "Capped",
+    "round_dose",
+    "RoundedDose",
+    "band_dose",
+    "band_table",
+    "read_band_table",
+    "BandTable",
+    "BandedDose",
+    "modify_dose",
+    "level_table",
+    "read_level_table",
+    "LevelTable",
+    "ModifiedDose",
     "DoseCalcError",
     "UnitError",
     "ImplausibleInputError",

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
-from .errors import DoseCalcError, UnknownNameError
+from .errors import DoseCalcError, MissingInputError, UnknownNameError
 from .units import is_quantity, parse_quantity, quantity
 from .validation import Range, checked
 
@@ -130,7 +130,7 @@ def km_factor(km=None, species=None) -> float:
         If the species is unknown; the message lists the valid names.
     """
     if km is not None and species is not None:
-        raise DoseCalcError("give km or species, not both")
+        raise DoseCalcError(f"km={km} and species={species!r}: give km or species, not both")
     if km is not None:
         return float(checked(km, KM))
     return float(KM_FACTORS[species_name(species or "human")])
@@ -245,7 +245,7 @@ def hed(animal_dose, species=None, km=None, human_km=37):
     8.1
     """
     if species is None and km is None:
-        raise UnknownNameError("species", None, SPECIES)
+        raise MissingInputError("species", "a human-equivalent dose (or give km)")
     animal_km = km_factor(km, species)
     human = km_factor(km=human_km)
     magnitude, basis = read_dose(animal_dose, "animal_dose", default=PER_KG, allowed=(PER_KG, PER_M2))

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import KM_FACTORS, SPECIES, Q_, hed, to_mg_per_kg, to_mg_per_m2
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 
 # FDA CDER, "Estimating the Maximum Safe Starting Dose in Initial Clinical Trials for
 # Therapeutics in Adult Healthy Volunteers", July 2005, Table 1: species, Km factor,
@@ -111,7 +111,7 @@ def test_bad_input():
         to_mg_per_kg(225, km=0)
     with pytest.raises(UnknownNameError, match="species.*mouse, hamster"):
         hed(10, "cat")
-    with pytest.raises(UnknownNameError, match="species"):
+    with pytest.raises(MissingInputError, match="species"):
         hed(10)
     with pytest.raises(DoseCalcError, match="not both"):
         to_mg_per_kg(225, km=37, species="human")
