@@ -172,12 +172,13 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
     for key in {**column_map, **column_units}:
         if key not in _INPUTS:
             raise UnknownNameError("column_map", key, _INPUTS)
-    taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     method = bsa_method(method)
     entry = BSA_METHODS[method]
     height, weight, dose_column = (_source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose"))
+    # a per-row flat dose named dose_mg is the output's dose_mg, parsed; any other name is taken
+    taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS and not (dose_column and name == dose_column.column == "dose_mg")]
+    if taken:
+        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     if dose is not None and dose_column is not None:
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:
@@ -302,10 +303,11 @@ def _dosed(table: pa.Table, plan: _Plan, height, weight, dose, sex) -> pa.Table:
         None if result.dose_per_m2 is None else result.dose_per_m2.m_as("mg/m**2"),
         None if result.dose_per_kg is None else result.dose_per_kg.m_as("mg/kg"),
     )
-    for name, values in zip(OUTPUT_COLUMNS, magnitudes):
-        table = table.append_column(name, _column(values, n))
     method = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([result.bsa_method], pa.string()))
-    return table.append_column("bsa_method", method)
+    for name, column in zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), method]):
+        index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
+        table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
+    return table
 
 
 def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0) -> DosedTable:

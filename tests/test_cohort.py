@@ -1,0 +1,293 @@
+"""The cohort engine: dose_table on whole columns equals the scalar core, row by row."""
+
+import doctest
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dosecalc.cohort
+from dosecalc import BSA_METHODS, Q_, patient_dose
+from dosecalc.cohort import OUTPUT_COLUMNS, REJECT_COLUMNS, dose_table
+from dosecalc.errors import DoseCalcError, MissingInputError, UnitError, UnknownNameError
+
+
+def scalar(dose, height=None, weight=None, method="mosteller", sex=None):
+    """The scalar core's result as the engine's output columns, or None if it refuses the row."""
+    try:
+        result = patient_dose(dose, height=height, weight=weight, method=method, sex=sex)
+    except DoseCalcError:
+        return None
+    return {
+        "bsa_m2": None if result.bsa is None else result.bsa.m_as("m**2"),
+        "dose_mg": result.dose.m_as("mg"),
+        "dose_mg_per_m2": None if result.dose_per_m2 is None else result.dose_per_m2.m_as("mg/m**2"),
+        "dose_mg_per_kg": None if result.dose_per_kg is None else result.dose_per_kg.m_as("mg/kg"),
+        "bsa_method": result.bsa_method,
+    }
+
+
+def rows(table):
+    return table.select(list(OUTPUT_COLUMNS)).to_pylist()
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(dosecalc.cohort, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
+
+
+def test_published_mosteller_value():
+    # Mosteller (1987) by hand: sqrt(180 cm * 80 kg / 3600) = 2.0 m²; 75 mg/m² (IMGN901) x 2.0 m² = 150 mg
+    dosed, rejects = dose_table({"height_cm": [180.0], "weight_kg": [80.0]}, dose="75 mg/m^2")
+    assert rows(dosed) == [
+        {"bsa_m2": 2.0, "dose_mg": 150.0, "dose_mg_per_m2": 75.0, "dose_mg_per_kg": 1.875, "bsa_method": "mosteller"}
+    ]
+    assert rejects.num_rows == 0
+
+
+def test_mixed_unit_columns_equal_the_scalar_core():
+    heights_in, weights_lb = [69.0, 64.5, 72.25], [154.0, 121.3, 210.0]
+    table = {"patient_id": ["007", "008", "009"], "height_in": heights_in, "weight_lb": weights_lb}
+    dosed, _ = dose_table(table, dose="75 mg/m^2", method="dubois")
+    expected = [scalar("75 mg/m^2", Q_(h, "in"), Q_(w, "lb"), "dubois") for h, w in zip(heights_in, weights_lb)]
+    assert rows(dosed) == expected
+    assert dosed["patient_id"].to_pylist() == ["007", "008", "009"]  # ids pass through untouched
+
+
+@pytest.mark.parametrize(
+    "names, units",
+    [
+        (("height_cm", "weight_kg"), ("cm", "kg")),
+        (("Height (cm)", "WEIGHT_KG"), ("cm", "kg")),
+        (("height_m", "weight_lb"), ("m", "lb")),
+        (("height_in", "weight_lbs"), ("in", "lb")),
+        (("height_mm", "weight_g"), ("mm", "g")),
+        (("height [cm]", "weight.kg"), ("cm", "kg")),
+    ],
+)
+def test_recognised_column_spellings(names, units):
+    height, weight = Q_(175.0, "cm").m_as(units[0]), Q_(70.0, "kg").m_as(units[1])
+    dosed, rejects = dose_table({names[0]: [height], names[1]: [weight]}, dose="75 mg/m^2")
+    assert rejects.num_rows == 0
+    assert rows(dosed) == [scalar("75 mg/m^2", Q_(height, units[0]), Q_(weight, units[1]))]
+
+
+def test_explicit_column_map_and_units():
+    table = {"Ht": [69.0], "Wt": [154.0], "MRN": ["A-1"]}
+    dosed, _ = dose_table(table, "1.5 mg/kg", column_map={"height": "Ht", "weight": "Wt"},
+                          column_units={"height": "in", "weight": "lb"})
+    assert rows(dosed) == [scalar("1.5 mg/kg", Q_(69.0, "in"), Q_(154.0, "lb"))]
+    assert dosed.column_names[:3] == ["Ht", "Wt", "MRN"]
+
+
+@pytest.mark.parametrize(
+    "table, options, error, field",
+    [
+        ({"Ht": [69.0], "weight_kg": [70.0]}, {"column_map": {"height": "Ht"}}, UnitError, "Ht"),  # no unit
+        ({"height": [175.0], "weight_kg": [70.0]}, {}, UnitError, "height"),  # a bare name has no unit
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "furlongz"}}, UnitError, "column_units['height']"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "kg"}}, UnitError, "column_units['height']"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "in"}}, UnitError, "column_units['height']"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_map": {"height": "Ht"}}, UnknownNameError, "column for height"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_map": {"bmi": "BMI"}}, UnknownNameError, "column_map"),
+    ],
+)
+def test_unusable_columns_raise_naming_the_column(table, options, error, field):
+    with pytest.raises(error) as raised:
+        dose_table(table, "75 mg/m^2", **options)
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize(
+    "table, dose, match",
+    [
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, None, "dose"),
+        ({"height_cm": [175.0], "weight_kg": [70.0], "dose_mg_m2": [75.0]}, "75 mg/m^2", "dose column"),
+        ({"height_cm": [175.0], "height_in": [69.0], "weight_kg": [70.0]}, "75 mg/m^2", "several height columns"),
+        ({"weight_kg": [70.0]}, "75 mg/m^2", "height column"),
+        ({"height_cm": [175.0]}, "1.5 mg/kg", "weight column"),
+        ({"height_cm": [175.0], "weight_kg": [70.0], "bsa_m2": [1.8]}, "75 mg/m^2", "bsa_m2"),
+        ({"height_cm": [175.0], "weight_kg": [70.0], "dose_mg_m2_week": [75.0]}, None, "dose"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, "75", "dose='75': expected a number with a unit"),
+        ({"height_cm": [175.0], "weight_kg": [True]}, "75 mg/m^2", "weight_kg: column holds bool"),
+    ],
+)
+def test_unusable_tables_raise(table, dose, match):
+    with pytest.raises(DoseCalcError, match=match):
+        dose_table(table, dose)
+
+
+def test_sex_specific_formula_needs_a_sex_column():
+    with pytest.raises(MissingInputError, match="sex"):
+        dose_table({"height_cm": [175.0], "weight_kg": [70.0]}, "75 mg/m^2", method="schlich")
+
+
+def test_per_row_doses_in_their_columns_units():
+    table = {"height_cm": [175.0, 160.0, 182.0], "weight_kg": [70.0, 55.0, 90.0]}
+    for column, unit in (("dose_mg_m2", "mg/m**2"), ("dose_mg_kg", "mg/kg"), ("dose_mg", "mg"), ("dose_ug_kg", "ug/kg")):
+        doses = [75.0, 1500.0, 2.5]
+        dosed, rejects = dose_table({**table, column: doses})
+        assert rejects.num_rows == 0
+        assert rows(dosed) == [
+            scalar(Q_(d, unit), h, w) for d, h, w in zip(doses, table["height_cm"], table["weight_kg"])
+        ], column
+
+
+def test_weight_only_formula_and_bases_without_bsa():
+    # Livingston & Lee needs no height: a mg/m² dose from weight alone
+    dosed, _ = dose_table({"weight_kg": [70.0]}, "75 mg/m^2", method="livingston_lee")
+    assert rows(dosed) == [scalar("75 mg/m^2", weight=70.0, method="livingston_lee")]
+    # a mg/kg dose without heights: no BSA, no per-m² equivalent, no method
+    dosed, _ = dose_table({"weight_kg": [70.0]}, "1.5 mg/kg")
+    assert rows(dosed) == [
+        {"bsa_m2": None, "dose_mg": 105.0, "dose_mg_per_m2": None, "dose_mg_per_kg": 1.5, "bsa_method": None}
+    ]
+    # a flat dose needs no column at all
+    dosed, _ = dose_table({"patient_id": ["a"]}, "100 mg")
+    assert dosed["dose_mg"].to_pylist() == [100.0]
+
+
+def test_every_class_of_bad_row_is_rejected_with_its_reason():
+    table = {
+        "patient_id": list("abcdefghij"),
+        "height_cm": ["175", "", "tall", "NaN", "inf", "0", "-170", "1.75", "175", "175"],
+        "weight_lb": ["154", "154", "154", "154", "154", "154", "154", "154", " ", "70000"],
+    }
+    dosed, rejects = dose_table(table, "75 mg/m^2", row_offset=100)
+    assert dosed["patient_id"].to_pylist() == ["a"]
+    assert rejects["patient_id"].to_pylist() == list("bcdefghij")
+    assert rejects["row"].to_pylist() == list(range(102, 111))
+    assert rejects["reason"].to_pylist() == [
+        "height_cm is missing",
+        "height_cm='tall': expected a number",
+        "height_cm=NaN cm: expected 20-280 cm",
+        "height_cm=inf cm: expected 20-280 cm",
+        "height_cm=0 cm: expected 20-280 cm",
+        "height_cm=-170 cm: expected 20-280 cm",
+        "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
+        "weight_lb is missing",
+        "weight_lb=70000 lb: expected 0.2-700 kg; did you mean 70000 g?",
+    ]
+    # the rejects keep the row's fields as given
+    assert rejects["height_cm"].to_pylist()[:2] == ["", "tall"]
+
+
+def test_numeric_columns_reject_nulls_and_nan():
+    table = pa.table({"height_cm": [175.0, None, math.nan, 175.0], "weight_kg": [70.0, 70.0, 70.0, -1.0]})
+    dosed, rejects = dose_table(table, "75 mg/m^2")
+    assert dosed.num_rows == 1
+    assert rejects["reason"].to_pylist() == [
+        "height_cm is missing",
+        "height_cm=nan cm: expected 20-280 cm",
+        "weight_kg=-1 kg: expected 0.2-700 kg",
+    ]
+
+
+def test_reasons_of_several_columns_are_joined():
+    _, rejects = dose_table({"height_cm": ["1.8"], "weight_kg": ["x"], "sex": ["?"]}, "75 mg/m^2", method="schlich")
+    assert rejects["reason"].to_pylist() == [
+        "height_cm=1.8 cm: expected 20-280 cm; did you mean 1.8 m?; weight_kg='x': expected a number; "
+        "sex='?' is not known; expected one of: f, female, m, male"
+    ]
+
+
+def test_per_row_dose_out_of_range_is_rejected():
+    table = {"height_cm": [175.0, 175.0], "weight_kg": [70.0, 70.0], "dose_mg_m2": [75.0, 75000.0]}
+    dosed, rejects = dose_table(table)
+    assert dosed.num_rows == 1
+    assert rejects["reason"].to_pylist() == ["dose_mg_m2=75000 mg/m²: expected (0, 50000] mg/m²; did you mean 75000 µg/m²?"]
+
+
+def test_input_kinds_give_the_same_result():
+    data = {"patient_id": ["a", "b"], "height_cm": [175.0, 1.75], "weight_kg": [70.0, 80.0]}
+    expected = dose_table(pa.table(data), "75 mg/m^2")
+    for kind in (data, pd.DataFrame(data), pa.record_batch(data)):
+        dosed, rejects = dose_table(kind, "75 mg/m^2")
+        assert dosed.to_pylist() == expected.dosed.to_pylist()
+        assert rejects.to_pylist() == expected.rejects.to_pylist()
+
+
+def test_method_column_is_dictionary_encoded():
+    dosed, _ = dose_table({"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3}, "75 mg/m^2", method="Du Bois")
+    assert pa.types.is_dictionary(dosed.schema.field("bsa_method").type)
+    assert dosed["bsa_method"].to_pylist() == ["dubois"] * 3
+
+
+def test_empty_table():
+    dosed, rejects = dose_table({"height_cm": pa.array([], pa.float64()), "weight_kg": pa.array([], pa.float64())}, "75 mg/m^2")
+    assert dosed.num_rows == rejects.num_rows == 0
+    assert dosed.column_names[-len(OUTPUT_COLUMNS):] == list(OUTPUT_COLUMNS)
+    assert rejects.column_names[-2:] == list(REJECT_COLUMNS)
+
+
+# --- property: the engine is the scalar core, row by row ----------------------
+
+HEIGHT_UNITS, WEIGHT_UNITS = ("cm", "m", "in"), ("kg", "lb")
+BAD = st.sampled_from([None, 0.0, -1.0, math.nan, math.inf, 1e6, "n/a"])
+
+
+@st.composite
+def cohorts(draw):
+    n = draw(st.integers(1, 25))
+    height_unit, weight_unit = draw(st.sampled_from(HEIGHT_UNITS)), draw(st.sampled_from(WEIGHT_UNITS))
+    low, high = Q_(15.0, "cm").m_as(height_unit), Q_(290.0, "cm").m_as(height_unit)
+    heights = draw(st.lists(st.floats(low, high) | BAD, min_size=n, max_size=n))
+    low, high = Q_(0.1, "kg").m_as(weight_unit), Q_(750.0, "kg").m_as(weight_unit)
+    weights = draw(st.lists(st.floats(low, high) | BAD, min_size=n, max_size=n))
+    method = draw(st.sampled_from(sorted(BSA_METHODS)))
+    sexes = draw(st.lists(st.sampled_from(["f", "m", "F", "male", "x"]), min_size=n, max_size=n))
+    per_row = draw(st.booleans())
+    doses = draw(st.lists(st.floats(0.5, 2000.0) | BAD, min_size=n, max_size=n)) if per_row else None
+    dose = None if per_row else draw(st.sampled_from(["75 mg/m^2", "1.5 mg/kg", "100 mg"]))
+    as_text = draw(st.booleans())  # as a CSV is read: every cell text
+    return height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text
+
+
+def _cell(value, as_text):
+    if isinstance(value, str) or value is None:
+        return value if as_text else None
+    return repr(value) if as_text else value
+
+
+@given(cohorts(), st.integers(0, 10**6))
+def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
+    height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text = cohort
+    columns = {f"height_{height_unit}": heights, f"weight_{weight_unit}": weights, "sex": sexes}
+    if doses is not None:
+        columns["dose_mg_m2"] = doses
+    kind = pa.string() if as_text else pa.float64()
+    table = pa.table({
+        name: pa.array(values, pa.string()) if name == "sex" else pa.array([_cell(v, as_text) for v in values], kind)
+        for name, values in columns.items()
+    })
+    dosed, rejects = dose_table(table, dose, method, row_offset=row_offset)
+
+    expected, refused = [], []
+    for i, (height, weight, sex) in enumerate(zip(heights, weights, sexes)):
+        cells = (height, weight) if doses is None else (height, weight, doses[i])
+        if any(value is None or isinstance(value, str) for value in cells):
+            refused.append(row_offset + i + 1)  # missing or not a number: a reject, never a guess
+            continue
+        row_dose = dose if doses is None else Q_(doses[i], "mg/m**2")
+        result = scalar(row_dose, Q_(height, height_unit), Q_(weight, weight_unit), method, sex)
+        if result is None:
+            refused.append(row_offset + i + 1)
+        else:
+            expected.append(result)
+    assert rows(dosed) == expected  # exactly equal, not approximately
+    assert rejects["row"].to_pylist() == refused
+    assert dosed.num_rows + rejects.num_rows == table.num_rows
+    assert all(rejects["reason"].to_pylist())
+
+
+@given(st.text(alphabet="0123456789.eE+-infatyINFATY()_ x", max_size=8))
+def test_a_cell_is_a_number_or_not_whatever_its_neighbours(text):
+    # a batch with a non-numeric cell takes the engine's other parsing path: it must agree with the fast one
+    alone = dose_table({"height_cm": [text], "weight_kg": ["70"]}, "75 mg/m^2")
+    beside = dose_table({"height_cm": ["not a number", text], "weight_kg": ["70", "70"]}, "75 mg/m^2")
+    assert alone.dosed.num_rows == beside.dosed.num_rows
+    assert alone.rejects["reason"].to_pylist() == beside.rejects["reason"].to_pylist()[1:]

@@ -1,0 +1,262 @@
+"""Cohort files end to end, through the library and the CLI: every row written or rejected."""
+
+import csv
+import doctest
+import json
+import pathlib
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import dosecalc.cohort_io
+from dosecalc import Q_, patient_dose
+from dosecalc.cli import app
+from dosecalc.cohort import convert_file
+from dosecalc.errors import DoseCalcError
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cohort.csv"
+# the five bad rows of examples/cohort.csv, by row number
+EXAMPLE_REJECTS = {
+    7: "weight_lb is missing",
+    12: "height_cm=-172.0 cm: expected 20-280 cm",
+    18: "height_cm=1.68 cm: expected 20-280 cm; did you mean 1.68 m?",
+    25: "height_cm='5'7\"': expected a number",
+    30: "weight_lb=0 lb: expected 0.2-700 kg",
+}
+
+
+def read_csv(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def write_patients(path, rows, header="patient_id,height_cm,weight_lb"):
+    path.write_text(header + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows))
+    return path
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    # a few rows per batch, so small files stream in several batches
+    monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 3)
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(dosecalc.cohort_io, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
+
+
+def test_example_cohort(tmp_path, small_batches):
+    seen = []
+    summary = convert_file(EXAMPLE, tmp_path / "dosed.csv", dose="75 mg/m^2",
+                           rejects_path=tmp_path / "rejects.csv", progress=seen.append)
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (36, 31, 5)
+    assert len(seen) > 1 and seen == sorted(seen) and seen[-1] == 36  # once per batch
+    given = read_csv(EXAMPLE)
+    dosed, rejects = read_csv(tmp_path / "dosed.csv"), read_csv(tmp_path / "rejects.csv")
+    # the rejects: each row's fields as given, its 1-based row number and the reason
+    assert {int(row["row"]): row["reason"] for row in rejects} == EXAMPLE_REJECTS
+    for row in rejects:
+        assert {key: row[key] for key in given[0]} == given[int(row["row"]) - 1]
+    # the dosed rows: the others, in order, their fields untouched, numbers equal to the scalar core's
+    kept = [row for number, row in enumerate(given, 1) if number not in EXAMPLE_REJECTS]
+    assert [{key: row[key] for key in given[0]} for row in dosed] == kept
+    for row in dosed:
+        expected = patient_dose("75 mg/m^2", height=Q_(float(row["height_cm"]), "cm"), weight=Q_(float(row["weight_lb"]), "lb"))
+        assert float(row["dose_mg"]) == expected.dose.m_as("mg")  # CSV floats round-trip exactly
+        assert float(row["bsa_m2"]) == expected.bsa.m_as("m**2")
+        assert float(row["dose_mg_per_kg"]) == expected.dose_per_kg.m_as("mg/kg")
+        assert row["bsa_method"] == "mosteller"
+    assert summary.to_dict() == json.loads(json.dumps(summary.to_dict()))
+
+
+def test_row_numbers_are_global_across_batches(tmp_path, small_batches):
+    rows = [(f"p{i}", 1.7 if i % 4 == 0 else 170, 150) for i in range(1, 30)]
+    source = write_patients(tmp_path / "in.csv", rows)
+    summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
+    assert summary.rows_read == 29 == summary.rows_written + summary.rows_rejected
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [int(row["row"]) for row in rejects] == [4, 8, 12, 16, 20, 24, 28]
+    assert [row["patient_id"] for row in rejects] == ["p4", "p8", "p12", "p16", "p20", "p24", "p28"]
+
+
+def test_parquet_out_and_in(tmp_path, small_batches):
+    summary = convert_file(EXAMPLE, tmp_path / "dosed.parquet", dose="1.5 mg/kg", rejects_path=tmp_path / "rejects.parquet")
+    dosed = pq.read_table(tmp_path / "dosed.parquet")
+    assert dosed.num_rows == summary.rows_written == 31
+    assert pq.read_table(tmp_path / "rejects.parquet")["row"].to_pylist() == sorted(EXAMPLE_REJECTS)
+    assert dosed.schema.field("dose_mg").type == pa.float64()
+    # a Parquet input with numeric columns gives the same doses as the CSV
+    typed = pcsv.read_csv(EXAMPLE, convert_options=pcsv.ConvertOptions(column_types={"height_cm": pa.string()}))
+    pq.write_table(typed, tmp_path / "patients.parquet")
+    again = convert_file(tmp_path / "patients.parquet", tmp_path / "again.csv", dose="1.5 mg/kg")
+    assert (again.rows_read, again.rows_written, again.rows_rejected) == (36, 31, 5)
+    assert [float(row["dose_mg"]) for row in read_csv(tmp_path / "again.csv")] == dosed["dose_mg"].to_pylist()
+
+
+def test_per_row_doses_and_mapped_columns(tmp_path):
+    source = tmp_path / "extract.csv"
+    source.write_text("MRN,Ht,Wt,dose_mg_m2\nA,69,154,75\nB,64,121,60\nC,70,,75\n")
+    summary = convert_file(source, tmp_path / "out.csv", column_map={"height": "Ht", "weight": "Wt"},
+                           column_units={"height": "in", "weight": "lb"}, rejects_path=tmp_path / "rejects.csv")
+    assert (summary.rows_written, summary.rows_rejected) == (2, 1)
+    doses = [float(row["dose_mg"]) for row in read_csv(tmp_path / "out.csv")]
+    assert doses == [
+        patient_dose(Q_(75, "mg/m**2"), height=Q_(69, "in"), weight=Q_(154, "lb")).dose.m_as("mg"),
+        patient_dose(Q_(60, "mg/m**2"), height=Q_(64, "in"), weight=Q_(121, "lb")).dose.m_as("mg"),
+    ]
+    assert read_csv(tmp_path / "rejects.csv")[0]["reason"] == "Wt is missing"
+
+
+def test_ids_pass_through_as_typed(tmp_path):
+    source = write_patients(tmp_path / "in.csv", [("007", "175", "154"), ("1e3", "160", "130")])
+    convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2")
+    assert [row["patient_id"] for row in read_csv(tmp_path / "out.csv")] == ["007", "1e3"]
+
+
+def test_header_only_file(tmp_path):
+    source = write_patients(tmp_path / "in.csv", [])
+    summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (0, 0, 0)
+    assert (tmp_path / "out.csv").read_text().startswith('"patient_id","height_cm","weight_lb","bsa_m2"')
+
+
+def _no_files_but(folder, *names):
+    return sorted(path.name for path in folder.iterdir()) == sorted(names)
+
+
+def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batches, monkeypatch):
+    calls = []
+    real = dosecalc.cohort_io.dose_table
+
+    def fails_after_the_first_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # the first call only reads the schema; then one batch is written
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails_after_the_first_batch)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
+    with pytest.raises(RuntimeError, match="disk full"):
+        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2", rejects_path=folder / "rejects.csv")
+    assert len(calls) == 3
+    assert _no_files_but(folder)  # no output, no rejects, no temporary file
+    # an earlier output under that name is left as it was
+    (folder / "dosed.csv").write_text("earlier run\n")
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2")
+    assert (folder / "dosed.csv").read_text() == "earlier run\n" and _no_files_but(folder, "dosed.csv")
+
+
+def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkeypatch):
+    written = []
+
+    class FailingWriter(pcsv.CSVWriter):
+        def write(self, table):
+            if written:
+                raise OSError("No space left on device")
+            written.append(table.num_rows)
+            super().write(table)
+
+    monkeypatch.setattr(dosecalc.cohort_io.pcsv, "CSVWriter", FailingWriter)
+    source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(OSError, match="No space"):
+        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2")
+    assert written and _no_files_but(folder)
+
+
+@pytest.mark.parametrize(
+    "content, options, match",
+    [
+        (None, {}, "no such file"),
+        ("id,height,weight\na,170,70\n", {}, "height"),
+        ("id,Ht,weight_kg\na,170,70\n", {"column_map": {"height": "Ht"}, "column_units": {"height": "cubits"}}, "cubits"),
+        ("id,Ht,weight_kg\na,170,70\n", {"column_map": {"height": "Ht"}, "column_units": {"height": "kg"}}, "a unit of height"),
+        ("patient_id,height_cm,weight_kg\na,170,70\nb,170,70,extra\n", {}, "Expected 3 columns, got 4"),
+        ("", {}, "Empty CSV file"),
+    ],
+)
+def test_unusable_input_raises_and_writes_nothing(tmp_path, content, options, match):
+    source = tmp_path / "in.csv"
+    if content is not None:
+        source.write_text(content)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(DoseCalcError, match=match) as raised:
+        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2", **options)
+    assert "\n" not in str(raised.value)  # one line
+    assert _no_files_but(folder)
+
+
+def test_refuses_to_overwrite_the_input(tmp_path, monkeypatch):
+    source = write_patients(tmp_path / "in.csv", [("a", 170, 150)])
+    before = source.read_text()
+    monkeypatch.chdir(tmp_path)
+    for output, rejects in (("in.csv", None), ("./in.csv", None), ("out.csv", "in.csv"), ("out.csv", "out.csv")):
+        with pytest.raises(DoseCalcError, match="is the (input|output) file"):
+            convert_file(source, output, dose="75 mg/m^2", rejects_path=rejects)
+    assert source.read_text() == before
+    assert _no_files_but(tmp_path, "in.csv")
+
+
+# --- the CLI: a thin shell over convert_file ------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_cohort_all_converted_exits_0(tmp_path):
+    source = write_patients(tmp_path / "in.csv", [("a", 175, 154), ("b", 160, 130)])
+    result = runner.invoke(app, ["cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (2, 2, 0)
+    assert len(read_csv(tmp_path / "out.csv")) == 2
+
+
+def test_cli_cohort_with_rejects_exits_3(tmp_path):
+    result = runner.invoke(app, [
+        "cohort", str(EXAMPLE), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2",
+        "--rejects", str(tmp_path / "rejects.csv"), "--method", "dubois",
+    ])
+    assert result.exit_code == 3, result.output
+    assert "36" in result.stdout and "31" in result.stdout
+    assert pq.read_table(tmp_path / "dosed.parquet")["bsa_method"].to_pylist() == ["dubois"] * 31
+    assert {int(row["row"]): row["reason"] for row in read_csv(tmp_path / "rejects.csv")} == EXAMPLE_REJECTS
+
+
+def test_cli_cohort_mapped_columns(tmp_path):
+    source = tmp_path / "extract.csv"
+    source.write_text("MRN,Ht,Wt\nA,69,154\n")
+    result = runner.invoke(app, [
+        "cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "1.5 mg/kg",
+        "--map", "height=Ht", "--height-unit", "in", "--map", "weight=Wt", "--weight-unit", "lb",
+    ])
+    assert result.exit_code == 0, result.output
+    assert float(read_csv(tmp_path / "out.csv")[0]["dose_mg"]) == patient_dose("1.5 mg/kg", weight=Q_(154, "lb")).dose.m_as("mg")
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        (["missing.csv", "-o", "out.csv", "--dose", "75mg/m2"], "no such file"),
+        (["in.csv", "-o", "in.csv", "--dose", "75mg/m2"], "is the input file"),
+        (["in.csv", "-o", "out.csv", "--dose", "75"], "'75': expected a number with a unit"),
+        (["in.csv", "-o", "out.csv", "--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"], "cubits"),
+    ],
+)
+def test_cli_cohort_unusable_input_exits_2(tmp_path, monkeypatch, arguments, match):
+    monkeypatch.chdir(tmp_path)
+    write_patients(tmp_path / "in.csv", [("a", 175, 154)], header="patient_id,Ht,weight_lb")
+    result = runner.invoke(app, ["cohort", *arguments])
+    assert result.exit_code == 2, result.output
+    assert match in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.csv").exists()
