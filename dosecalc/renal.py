@@ -37,7 +37,7 @@ CREATININE_MOLAR_MASS_G_MOL = 113.12
 
 #: Cockcroft-Gault was derived in adults (18-92 years); children need another
 #: estimate (or a measured GFR). Over 120 years is implausible.
-ADULT_AGE = Range("age", "year", 18.0, 120.0, "years")
+ADULT_AGE = Range("age", "year", 18.0, 120.0, "years", symbol="years")
 
 #: Physiological bounds of serum creatinine (0.1-20 mg/dL, 8.8-1768 µmol/L).
 SERUM_CREATININE = Range("serum_creatinine", "mg/dL", 0.1, 20.0, "mg/dL (8.8-1768 µmol/L)")

@@ -32,7 +32,9 @@ class Range:
     """A plausible closed interval for a field, in the field's base unit.
 
     ``low == 0`` means "strictly positive": zero itself is rejected.
-    ``hint_units`` are the units a slip most likely meant, tried in order.
+    ``hint_units`` are the units a slip most likely meant, tried in order;
+    ``symbol`` shows plain numbers' unit where pint's symbol would puzzle
+    (pint writes a year "a").
     """
 
     field: str
@@ -41,6 +43,7 @@ class Range:
     high: float
     label: str
     hint_units: tuple[str, ...] = ()
+    symbol: str | None = None
 
     @property
     def expected(self) -> str:
@@ -113,11 +116,12 @@ def checked(value, rng: Range, field: str | None = None):
     first = np.flatnonzero(~valid(np.atleast_1d(values), rng))[0]
     if is_quantity(value):
         given, given_units = float(np.ravel(value.magnitude)[first]), value.units
+        shown = f"{given:g} {given_units:~P}"
     else:
         given, given_units = float(np.ravel(values)[first]), unit(rng.unit)
+        shown = f"{given:g} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
-    hint = _hint(given, given_units, rng)
-    raise ImplausibleInputError(f"{field}{where}", f"{given:g} {given_units:~P}", rng.expected, hint)
+    raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
 
 
 _FEMALE = ("f", "female", "woman", "w")
