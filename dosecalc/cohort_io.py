@@ -36,11 +36,11 @@ __all__ = ["convert_file", "CohortSummary"]
 
 #: Bytes of CSV per batch (pyarrow reads up to 32 blocks ahead); rows per
 #: batch of a Parquet file. They bound the memory a run takes.
-BLOCK_BYTES = 1 << 19
+BLOCK_BYTES = 1 << 18
 BATCH_ROWS = 1 << 16
 _PARQUET = (".parquet", ".pq")
-# rows the CSV writer formats at a time (pyarrow's default, 1024, is slower)
-_CSV_WRITE = pcsv.WriteOptions(batch_size=1 << 16)
+#: How dosecalc writes CSV: 65536 rows formatted at a time (pyarrow's default, 1024, is slower).
+CSV_WRITE_OPTIONS = pcsv.WriteOptions(batch_size=1 << 16)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _written(path: Path, schema: pa.Schema):
         if _is_parquet(path):
             writer = pq.ParquetWriter(temporary, schema)
         else:
-            writer = pcsv.CSVWriter(temporary, schema, write_options=_CSV_WRITE)
+            writer = pcsv.CSVWriter(temporary, schema, write_options=CSV_WRITE_OPTIONS)
         with writer:
             yield writer
         os.replace(temporary, path)
