@@ -102,6 +102,12 @@ class _Plan:
     method: str
     sex: str | None  # the sex column, read only by a sex-specific formula
 
+    @property
+    def sources(self) -> dict[str, _Source]:
+        """The numeric inputs the table has, by kind."""
+        sources = {"height": self.height, "weight": self.weight, "dose": self.dose_column}
+        return {kind: source for kind, source in sources.items() if source is not None}
+
 
 def _canonical(name: str) -> str:
     # "Height (cm)" -> "height_cm"
@@ -175,8 +181,9 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
     method = bsa_method(method)
     entry = BSA_METHODS[method]
     height, weight, dose_column = (_source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose"))
-    # a per-row flat dose named dose_mg is the output's dose_mg, parsed; any other name is taken
-    taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS and not (dose_column and name == dose_column.column == "dose_mg")]
+    # a per-row flat dose named dose_mg becomes the output's dose_mg, parsed; other names are taken
+    flat_dose = "dose_mg" if dose_column and dose_column.column == "dose_mg" else None
+    taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS and name != flat_dose]
     if taken:
         raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     if dose is not None and dose_column is not None:
@@ -294,8 +301,14 @@ def _column(values, n: int) -> pa.Array:
     return pa.array(np.broadcast_to(np.asarray(values, dtype=float), (n,)))
 
 
-def _dosed(table: pa.Table, plan: _Plan, height, weight, dose, sex) -> pa.Table:
-    result = patient_dose(dose, height=height, weight=weight, method=plan.method, sex=sex)
+def _dosed(table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None) -> pa.Table:
+    """The rows where ``keep`` is True (all rows if None), dosed by the core on whole columns."""
+    if keep is not None:
+        table = table.filter(pa.array(keep))
+    values = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
+    dose = plan.dose if plan.dose is not None else quantity(values["dose"], plan.dose_column.rng.unit)
+    sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
+    result = patient_dose(dose, height=values.get("height"), weight=values.get("weight"), method=plan.method, sex=sex)
     n = table.num_rows
     magnitudes = (
         None if result.bsa is None else result.bsa.m_as("m**2"),
@@ -308,6 +321,13 @@ def _dosed(table: pa.Table, plan: _Plan, height, weight, dose, sex) -> pa.Table:
         index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
         table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
     return table
+
+
+def _rejects(table: pa.Table, rows: np.ndarray, reasons: list, row_offset: int) -> pa.Table:
+    """The given ``rows`` as they are, numbered from 1 after ``row_offset``, with their joined reasons."""
+    reason = pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
+    rejected = table.take(pa.array(rows, pa.int64()))
+    return rejected.append_column("row", pa.array(row_offset + 1 + rows, pa.int64())).append_column("reason", reason)
 
 
 def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0) -> DosedTable:
@@ -370,43 +390,21 @@ def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_
         tuple(table.column_names), dose, method,
         tuple(sorted((column_map or {}).items())), tuple(sorted((column_units or {}).items())),
     )
-    columns = {kind: source and _Column.read(source, table) for kind, source in
-               (("height", plan.height), ("weight", plan.weight), ("dose", plan.dose_column))}
-    values = {kind: column and column.values for kind, column in columns.items()}
-
-    def dose_of(values):
-        return plan.dose if plan.dose is not None else quantity(values["dose"], plan.dose_column.rng.unit)
-
-    def sex_of(table):
-        return plan.sex and table[plan.sex].to_numpy(zero_copy_only=False)
-
-    try:  # the fast path: the core checks the whole batch at once
-        dosed = _dosed(table, plan, values["height"], values["weight"], dose_of(values), sex_of(table))
-        return DosedTable(dosed, _rejects(table.slice(0, 0), np.empty(0, np.int64), pa.array([], pa.string())))
+    read = {kind: _Column.read(source, table) for kind, source in plan.sources.items()}
+    try:  # the fast path: the core checks whole columns at once
+        return DosedTable(_dosed(table, plan, read), _rejects(table, np.empty(0, np.int64), [], row_offset))
     except DoseCalcError:
         pass
     # some rows are implausible: mask them, say why, dose the rest
     ok = np.ones(table.num_rows, bool)
-    for column in filter(None, columns.values()):
+    for column in read.values():
         ok &= valid(column.values, column.source.rng)
-    sex_reasons = None
-    if plan.sex:
-        sex_ok, sex_reasons = _sex_known(table, plan.sex)
-        ok &= sex_ok
+    if plan.sex is not None:
+        sex_known, sex_reasons = _sex_known(table, plan.sex)
+        ok &= sex_known
     rows = np.flatnonzero(~ok)
-    reasons = [
-        column.reasons(table, rows) for column in filter(None, columns.values())
-        if not valid(column.values[rows], column.source.rng).all()
-    ]
-    if sex_reasons is not None:
+    reasons = [column.reasons(table, rows) for column in read.values()
+               if not valid(column.values[rows], column.source.rng).all()]
+    if plan.sex is not None:
         reasons.append(sex_reasons.take(pa.array(rows)))
-    kept = pa.array(ok)
-    table_ok = table.filter(kept)
-    values_ok = {kind: None if value is None else value[ok] for kind, value in values.items()}
-    dosed = _dosed(table_ok, plan, values_ok["height"], values_ok["weight"], dose_of(values_ok), sex_of(table_ok))
-    reason = pc.binary_join_element_wise(*reasons, "; ", null_handling="skip")
-    return DosedTable(dosed, _rejects(table.take(pa.array(rows)), row_offset + 1 + rows, reason))
-
-
-def _rejects(table: pa.Table, rows: np.ndarray, reason: pa.Array) -> pa.Table:
-    return table.append_column("row", pa.array(rows, pa.int64())).append_column("reason", reason)
+    return DosedTable(_dosed(table, plan, read, ok), _rejects(table, rows, reasons, row_offset))
