@@ -124,6 +124,8 @@ def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | Non
             continue
         if not path.parent.is_dir():
             raise DoseCalcError(f"{name}={path}: no such directory {path.parent}")
+        if path.is_dir():
+            raise DoseCalcError(f"{name}={path}: is a directory; expected a file name")
         if path.resolve() == input_path.resolve() or (path.exists() and path.samefile(input_path)):
             raise DoseCalcError(f"{name}={path}: is the input file; write to another file")
     if rejects_path is not None and rejects_path.resolve() == output_path.resolve():

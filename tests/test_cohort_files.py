@@ -197,7 +197,7 @@ def test_unusable_input_raises_and_writes_nothing(tmp_path, content, options, ma
     assert _no_files_but(folder)
 
 
-def test_refuses_to_overwrite_the_input(tmp_path, monkeypatch):
+def test_refuses_to_overwrite_the_input_or_write_nowhere(tmp_path, monkeypatch):
     source = write_patients(tmp_path / "in.csv", [("a", 170, 150)])
     before = source.read_text()
     monkeypatch.chdir(tmp_path)
@@ -206,6 +206,9 @@ def test_refuses_to_overwrite_the_input(tmp_path, monkeypatch):
             convert_file(source, output, dose="75 mg/m^2", rejects_path=rejects)
     assert source.read_text() == before
     assert _no_files_but(tmp_path, "in.csv")
+    for output in ("missing/out.csv", "."):
+        with pytest.raises(DoseCalcError, match="no such directory|is a directory"):
+            convert_file(source, output, dose="75 mg/m^2")
 
 
 # --- the CLI: a thin shell over convert_file ------------------------------------
