@@ -92,12 +92,18 @@ def _batches(path: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     return reader.schema, reader
 
 
-def _input_errors(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+@contextlib.contextmanager
+def _reading(path: Path):
     # a malformed file (a row with too many fields, a corrupt Parquet page) is unusable input
     try:
-        yield from batches
+        yield
     except (pa.ArrowInvalid, OSError) as err:
         raise DoseCalcError(f"input={path}: {str(err).splitlines()[0]}") from None
+
+
+def _read(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    with _reading(path):
+        yield from batches
 
 
 @contextlib.contextmanager
@@ -190,10 +196,8 @@ def convert_file(
     input_path, output_path = Path(input_path), Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
     _checked_paths(input_path, output_path, rejects_path)
-    try:
+    with _reading(input_path):
         schema, batches = _batches(input_path)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise DoseCalcError(f"input={input_path}: {str(err).splitlines()[0]}") from None
 
     def dosed(batch, row_offset):
         return dose_table(batch, dose, method, column_map=column_map, column_units=column_units, row_offset=row_offset)
@@ -212,7 +216,7 @@ def convert_file(
         # one batch is written (by pyarrow, without the GIL) while the next is read and dosed
         writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
         writing = writer.submit(lambda: None)
-        for batch in _input_errors(input_path, batches):
+        for batch in _read(input_path, batches):
             result = dosed(batch, rows_read)
             writing.result()
             writing = writer.submit(write, result)
