@@ -180,7 +180,9 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
             raise UnknownNameError("column_map", key, _INPUTS)
     method = bsa_method(method)
     entry = BSA_METHODS[method]
-    height, weight, dose_column = (_source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose"))
+    height, weight, dose_column = (
+        _source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose")
+    )
     # a per-row flat dose named dose_mg becomes the output's dose_mg, parsed; other names are taken
     flat_dose = "dose_mg" if dose_column and dose_column.column == "dose_mg" else None
     taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS and name != flat_dose]
@@ -189,7 +191,9 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
     if dose is not None and dose_column is not None:
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:
-        raise MissingInputError("dose", "a cohort: give one (dose='75 mg/m^2') or a column dose_mg_m2, dose_mg_kg or dose_mg")
+        raise MissingInputError(
+            "dose", "a cohort: give one (dose='75 mg/m^2') or a column dose_mg_m2, dose_mg_kg or dose_mg"
+        )
     if dose is not None:
         amount, basis = read_dose(dose)
         dose = quantity(amount, basis)
@@ -197,9 +201,13 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
         basis, _ = dose_basis(quantity(1.0, dose_column.units))
     needs_bsa = basis == PER_M2
     if weight is None and basis != FLAT:
-        raise MissingInputError("a weight column", f"a dose in {BASIS_LABELS[basis]}: name it weight_kg or weight_lb, or map one")
+        raise MissingInputError(
+            "a weight column", f"a dose in {BASIS_LABELS[basis]}: name it weight_kg or weight_lb, or map one"
+        )
     if height is None and needs_bsa and entry.needs_height:
-        raise MissingInputError("a height column", f"BSA by {entry.label}: name it height_cm, height_m or height_in, or map one")
+        raise MissingInputError(
+            "a height column", f"BSA by {entry.label}: name it height_cm, height_m or height_in, or map one"
+        )
     sex = column_map.get("sex") or next((name for name in names if _canonical(name) == "sex"), None)
     computes_bsa = needs_bsa or (weight is not None and (height is not None or not entry.needs_height))
     if sex is None and entry.needs_sex and computes_bsa:
@@ -254,9 +262,9 @@ class _Column:
         text = pc.utf8_trim_whitespace(pc.cast(table[source.column].take(pa.array(rows)), pa.string()))
         missing = pc.fill_null(pc.equal(text, ""), True)
         number = pc.fill_null(pc.match_substring_regex(text, _NUMBER, ignore_case=True), False)
+        expected = f" {source.label}: expected {rng.expected}"
         implausible = pc.binary_join_element_wise(
-            f"{source.column}=", text, f" {source.label}: expected {rng.expected}", _hints(text, given, values, rng), "",
-            null_handling="skip",
+            f"{source.column}=", text, expected, _hints(text, given, values, rng), "", null_handling="skip"
         )
         reason = pc.case_when(
             pc.make_struct(missing, pc.invert(number)),
