@@ -33,9 +33,13 @@ and, by command:
   "reference"}`` of the formula. With ``--method all``: results keyed by
   method name, and ``"methods"``, the list of those formulas (a sex-specific
   formula without ``--sex`` is listed without a result).
-- ``dose``: results ``dose`` [mg] and, where their inputs were given, ``bsa``
-  [m²], ``dose_per_m2``, ``dose_per_kg``; ``"method"``: the BSA formula, with
-  name ``"given"`` when ``--bsa`` was given, null when no BSA was used.
+- ``dose``: results ``dose`` [mg], the dose to give (after every step
+  below), and, where their inputs were given, ``bsa`` [m²] (after a BSA cap),
+  ``dose_per_m2``, ``dose_per_kg`` (of the calculated dose, per m² of BSA and
+  per kg of dosing weight); ``"method"``: the BSA formula, with name
+  ``"given"`` when ``--bsa`` was given, null when no BSA was used; and the
+  steps (see below): ``"modification"``, ``"patient_dose"``, ``"rounding"``,
+  ``"band"``.
 - ``convert``: results ``dose``; ``"km"``: ``{"species", "label", "value",
   "unit", "reference"}`` (species, label and reference null for a given
   ``--km``).
@@ -47,13 +51,50 @@ and, by command:
   (absent for a flat dose, and ``"km"`` null); with a patient, ``bsa`` [m²]
   where one was used and ``patient_per_administration``,
   ``patient_per_cycle``, ``patient_dose_intensity``, ``patient_cumulative``
-  [mg]; ``"km"``; ``"method"`` as for ``dose`` (null without a patient).
+  [mg]; ``"km"``; ``"method"`` as for ``dose`` (null without a patient);
+  the steps as for ``dose``, ``"patient_dose"`` being one administration's
+  (null without a patient). A modification changes the regimen's own doses.
+- ``crcl``: results ``crcl`` [mL/min]; inputs ``age``, ``weight``, ``sex`` and
+  ``creatinine`` (normalised to mg/dL by creatinine's molar mass);
+  ``"formula"``: ``{"name", "label", "equation", "reference"}``.
+- ``carboplatin``: results ``dose`` and ``dose_uncapped`` [mg], ``gfr`` (the
+  GFR used, after the cap) and ``gfr_uncapped`` [mL/min], ``gfr_cap`` (absent
+  under ``--no-gfr-cap``, whose input ``gfr_cap`` has value null);
+  ``"formula"`` (Calvert) and ``"gfr_formula"`` (Cockcroft-Gault, null for a
+  given ``--gfr``); ``"carboplatin_dose"``, the library's
+  ``CarboplatinDose.to_dict()`` (``cap_applied``, ``gfr_source``, the
+  normalised inputs, references, version).
 - ``methods``: ``"methods"``, a list of ``{"name", "label", "reference",
   "needs"}``.
 - ``species``: ``"species"``, a list of ``{"name", "label", "km",
   "reference_weight", "bsa"}`` (the last three ``{"value", "unit"}``), and
   ``"reference"``.
 - ``cohort``: ``"summary"``, the library's ``CohortSummary.to_dict()``.
+
+Safeguards (``dose`` and ``regimen``)
+--------------------------------------
+A patient's dose goes through these steps, in this order, each recorded in
+the JSON by the library's own ``to_dict()`` (null when not asked for):
+
+1. ``"modification"``: ``--reduce`` or ``--level`` (from ``--levels``) changes
+   the prescribed dose (``ModifiedDose``: original, modified,
+   percent_of_original, reduction_pct or level and level_table).
+2. ``"patient_dose"``: the dose calculated from the modified prescription on
+   the ``--weight-basis`` weight, then the BSA capped (``--bsa-cap``), then
+   the dose capped (``--max-dose``) (``PatientDose``: weight_basis and its
+   reference, dosing_weight, bmi, obese (BMI ≥ 30, a flag that never changes
+   the dose), each cap with the uncapped value and whether it applied,
+   the normalised inputs and the version). A cap never raises a dose.
+3. ``"rounding"`` (``--round-to`` or ``--vials``, within ``--tolerance``) or
+   ``"band"`` (``--bands``), one of them, on the capped dose
+   (``RoundedDose``: calculated, rounded, difference_pct, tolerance_pct,
+   step or strengths and counts; ``BandedDose``: calculated, banded,
+   deviation_pct, band and its bounds, table). Rounding outside the tolerance
+   is refused (exit 2), never applied.
+
+The inputs of these options are listed like the others; ``weight_basis`` and
+``level`` with their canonical name as value, ``levels`` and ``bands`` with
+the absolute path of the file, ``vials`` with the strengths in mg (a list).
 
 Examples
 --------
@@ -72,6 +113,7 @@ Examples
 """
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -82,13 +124,18 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ._version import __version__
+from .adjustments import band_dose, modify_dose, read_level_table, round_dose
+from .body import WEIGHT_BASES
 from .bsa import BSA_METHODS, bsa, bsa_method
+from .carboplatin import AUC, CALVERT_1989, COCKCROFT_GAULT, GFR, carboplatin_dose
 from .conversions import FDA_2005, KM, SPECIES, hed, km_factor, species_name, to_mg_per_kg, to_mg_per_m2
 from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .patient import GIVEN, patient_dose
+from .patient import ACTUAL, GIVEN, patient_dose
 from .regimen import Regimen
-from .units import parse_quantity, registry, unit
+from .renal import ADULT_AGE, COCKCROFT_GAULT_1976, SERUM_CREATININE, crcl_cockcroft_gault, serum_creatinine_mg_dl
+from .results import plain
+from .units import magnitude, parse_quantity, quantity, registry, unit
 from .validation import BSA, HEIGHT, WEIGHT, is_female
 
 __all__ = ["app"]
@@ -115,14 +162,18 @@ app = typer.Typer(
 @dataclass(frozen=True)
 class _Input:
     """An option as typed and as parsed; ``base`` is the unit it is shown in
-    (None for a dose: its basis)."""
+    (None for a dose: its basis); ``converted``, the normalised value where
+    pint alone cannot convert it (creatinine in µmol/L to mg/dL)."""
 
     text: str
     quantity: Any
     base: str | None = None
+    converted: Any = None
 
     @property
     def normalised(self):
+        if self.converted is not None:
+            return self.converted
         if self.base is not None:
             return self.quantity.to(unit(self.base))
         basis, per_time = dose_basis(self.quantity)
@@ -141,10 +192,35 @@ def _read(text: str | None, field: str, base: str | None = None, bare: bool = Fa
     option's documented unit (BSA in m², Km in kg/m²)."""
     if text is None:
         return None
-    if bare:
-        with contextlib.suppress(ValueError):
-            return _Input(text, registry().Quantity(float(text), unit(base)), base)
+    number = _number(text)
+    if bare and number is not None:
+        return _Input(text, registry().Quantity(number, unit(base)), base)
     return _Input(text, parse_quantity(text, field), base)
+
+
+def _number(text: str) -> float | None:
+    """A bare number as typed, else None."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _read_creatinine(text: str | None) -> _Input | None:
+    """--creatinine, normalised to mg/dL by creatinine's molar mass. A bare
+    number goes to the library as a number, which refuses it: its unit
+    (mg/dL or µmol/L, a factor 88.4 apart) is never guessed."""
+    if text is None:
+        return None
+    number = _number(text)
+    given = parse_quantity(text, "serum_creatinine") if number is None else number
+    mg_dl = serum_creatinine_mg_dl(given)
+    return _Input(text, given, SERUM_CREATININE.unit, quantity(mg_dl, SERUM_CREATININE.unit))
+
+
+def _years(item: _Input | None):
+    # age to the library as plain years, so that its messages read "130 years"
+    return None if item is None else magnitude(item.quantity, ADULT_AGE.unit, "age")
 
 
 def _value(item: _Input | None):
@@ -225,7 +301,15 @@ def _figures(value: float) -> str:
 
 
 def _show(quantity) -> str:
-    return f"{_figures(float(quantity.magnitude))} {quantity.units:~P}"
+    symbol = f"{quantity.units:~P}"
+    # pint writes a year "a" (annum)
+    return f"{_figures(float(quantity.magnitude))} {ADULT_AGE.symbol if symbol == 'a' else symbol}"
+
+
+def _percent(value: float) -> str:
+    """A signed percentage: "+1.23 %", "−1.8 %", "0 %"."""
+    sign = "−" if value < 0 else "+" if value > 0 else ""
+    return f"{sign}{_figures(abs(float(value)))} %"
 
 
 def _show_bsa(quantity) -> str:
@@ -262,9 +346,10 @@ def _print(*blocks: tuple[list[str] | None, list]) -> None:
         console.print(table)
 
 
-def _print_rows(*rows: tuple[str, str, str] | None, table: tuple[list[str], list] | None = None, reference: str | None = None) -> None:
-    """Print an optional table, aligned ``label  value  note`` lines, and a reference."""
-    _print(*([table] if table else []), (None, list(rows)), *([(None, [[f"reference: {reference}"]])] if reference else []))
+def _print_rows(*rows: tuple[str, str, str] | None, table: tuple[list[str], list] | None = None, references: tuple = ()) -> None:
+    """Print an optional table, aligned ``label  value  note`` lines, and references."""
+    cited = [[f"reference: {reference}"] for reference in references if reference]
+    _print(*([table] if table else []), (None, list(rows)), *([(None, cited)] if cited else []))
 
 
 def _method_row(key: str | None):
@@ -292,18 +377,47 @@ def _error(message: str) -> None:
     console.print(Text.assemble(("error:", "bold red"), " ", message))
 
 
-_OPTION_NAMES = {"dose": "DOSE", "animal_dose": "DOSE", "cycle_days": "--cycle"}
+_OPTION_NAMES = {
+    "dose": "DOSE",
+    "animal_dose": "DOSE",
+    "cycle_days": "--cycle",
+    "serum_creatinine": "--creatinine",
+    "reduction_pct": "--reduce",
+    "tolerance_pct": "--tolerance",
+    "step": "--round-to",
+    "strengths": "--vials",
+}
 
 
-def _message(err: DoseCalcError) -> str:
+def _message(err: DoseCalcError, names: dict | None = None) -> str:
     """The core's message with its field named as the option: ``--height 1.75 cm: ...``."""
     text = str(err)
     field = getattr(err, "field", None)
     if not field or not field.isidentifier() or not text.startswith(field):
         return text
-    option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    option = {**_OPTION_NAMES, **(names or {})}.get(field, "--" + field.replace("_", "-"))
     rest = text[len(field):]
     return option + (" " + rest[1:] if rest.startswith("=") else rest)
+
+
+@contextlib.contextmanager
+def _step(option: str, given: str):
+    """Name a step's option in its errors: a message about the calculated dose,
+    or a table's row, gets ``--vials 100mg,50mg: `` in front."""
+    try:
+        yield
+    except DoseCalcError as err:
+        message = _message(err, {"dose": "calculated dose"})
+        if message.startswith("--"):
+            raise
+        raise DoseCalcError(f"{option} {given}: {message}") from None
+
+
+def _one_of(*options: tuple[str, str | None]) -> None:
+    """Refuse options that exclude each other: ``--reduce 20 and --level -1``."""
+    given = [f"{name} {text}".strip() for name, text in options if text is not None]
+    if len(given) > 1:
+        raise DoseCalcError(f"{' and '.join(given)}: expected only one of {', '.join(name for name, _ in options)}")
 
 
 @contextlib.contextmanager
@@ -320,11 +434,28 @@ def _bad_input():
 
 Height = Annotated[Optional[str], typer.Option(help="Height with unit: 175cm, \"1.75 m\", \"5 ft 9 in\", 5'9\".", show_default=False)]
 Weight = Annotated[Optional[str], typer.Option(help='Weight with unit: "70kg", "154 lb".', show_default=False)]
-Sex = Annotated[Optional[str], typer.Option(help='"f" or "m"; needed by sex-specific formulas (schlich).', show_default=False)]
+Sex = Annotated[Optional[str], typer.Option(help='"f" or "m"; needed by sex-specific formulas (schlich, Cockcroft-Gault) and weight bases other than actual.', show_default=False)]
 Method = Annotated[str, typer.Option(help="BSA formula; see `dosecalc methods`.")]
 GivenBsa = Annotated[Optional[str], typer.Option("--bsa", help='BSA to use instead of a formula, in m²: "1.9" or "1.9 m2".', show_default=False)]
 Dose = Annotated[str, typer.Argument(metavar="DOSE", help='Dose with its basis: "75mg/m2", "6.1 mg/kg", "100 mg".', show_default=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object (full precision) instead of text.")]
+
+# the safeguards of dose and regimen, applied in this order: --reduce or --level;
+# the dose on the --weight-basis weight; --bsa-cap, --max-dose; --round-to, --vials or --bands
+WeightBasis = Annotated[Optional[str], typer.Option(
+    help="Weight for BSA and mg/kg doses: actual (the default, ASCO 2012), ideal (Devine), adjusted (IBW + 0.4 × excess) "
+    "or lean (Janmahasatian); all but actual need --height and --sex.", show_default=False)]
+BsaCap = Annotated[Optional[str], typer.Option(help='Cap on the BSA, in m²: "2.0" or "2 m2".', show_default=False)]
+MaxDose = Annotated[Optional[str], typer.Option(help='Maximum dose per administration, with unit: "2mg".', show_default=False)]
+Reduce = Annotated[Optional[str], typer.Option(help="Reduce the prescribed dose by this %: 20 for −20 %.", show_default=False)]
+Level = Annotated[Optional[str], typer.Option(help="Dose level of --levels to give: -1.", show_default=False)]
+Levels = Annotated[Optional[str], typer.Option(
+    help='Dose-level table, CSV (level,dose rows: "-1,65 mg/m^2" or "-1,80 %") or TOML.', show_default=False)]
+RoundTo = Annotated[Optional[str], typer.Option(help='Round the dose to a step: "5mg".', show_default=False)]
+Vials = Annotated[Optional[str], typer.Option(help='Round the dose to whole vials or tablets: "100mg,50mg".', show_default=False)]
+Tolerance = Annotated[Optional[str], typer.Option(
+    help="Largest rounding difference in % (default 5, at most 10); beyond it the dose is not rounded (exit 2).", show_default=False)]
+Bands = Annotated[Optional[str], typer.Option(help="Band the dose by a band table, CSV or TOML: examples/bands.csv.", show_default=False)]
 
 
 def _version(value: bool) -> None:
@@ -340,7 +471,8 @@ def main(
     ] = False,
 ) -> None:
     """
-    Unit-aware oncology dosing: BSA, patient doses, mg/m² ↔ mg/kg, HED, regimens.
+    Unit-aware oncology dosing: BSA, patient doses, mg/m² ↔ mg/kg, HED, regimens,
+    creatinine clearance and carboplatin; caps, rounding, bands and dose levels.
 
     Values take their unit, with or without a space: "75mg/m2", "175 cm", "5 ft 9 in", "154 lb".
     Every command has --json. dosecalc is decision support: a clinician must verify every dose.
@@ -352,6 +484,9 @@ def main(
       dosecalc convert 225mg/m2 --to mg/kg
       dosecalc hed 50mg/kg --species rat
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6
+      dosecalc dose 1.4mg/m2 --bsa 1.9 --max-dose 2mg
+      dosecalc crcl --age 60 --weight 80kg --sex m --creatinine 1.2mg/dL
+      dosecalc carboplatin --auc 5 --gfr 90mL/min
       dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2
     """
 
@@ -401,8 +536,8 @@ def bsa_command(
     _print_rows(*_input_rows(inputs, described), table=(["method", "formula", "BSA"], rows))
 
 
-def _input_rows(inputs: dict[str, _Input | None], described: dict, skip=()) -> list:
-    rows = [item.row(name) for name, item in inputs.items() if item is not None and name not in skip]
+def _input_rows(inputs: dict[str, _Input | None], described: dict, skip=(), labels=None) -> list:
+    rows = [item.row((labels or {}).get(name, name)) for name, item in inputs.items() if item is not None and name not in skip]
     if "sex" in described:
         rows.append(("sex", described["sex"]["value"], ""))
     return rows
@@ -416,47 +551,53 @@ def dose_command(
     given_bsa: GivenBsa = None,
     method: Method = "mosteller",
     sex: Sex = None,
+    weight_basis: WeightBasis = None,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    reduce: Reduce = None,
+    level: Level = None,
+    levels: Levels = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    bands: Bands = None,
     as_json: AsJson = False,
 ) -> None:
     """
     A patient's absolute dose in mg, from mg/m², mg/kg or flat mg, with its
-    equivalents per m² and per kg and the BSA used.
+    equivalents per m² and per kg and the BSA used. Safeguards apply in this
+    order: --reduce or --level; the dose on the --weight-basis weight;
+    --bsa-cap, then --max-dose; then --round-to, --vials or --bands.
 
     \b
     Examples:
       dosecalc dose 75mg/m2 --height 175cm --weight 70kg
       dosecalc dose 75mg/m2 --bsa 1.9
       dosecalc dose "6.1 mg/kg" --weight "154 lb"
+      dosecalc dose 1.4mg/m2 --bsa 1.9 --max-dose 2mg
+      dosecalc dose 75mg/m2 --height 190cm --weight 110kg --bsa-cap 2.0 --round-to 5mg
+      dosecalc dose 1000mg/m2 --bsa 1.18 --bands examples/bands.csv
+      dosecalc dose 85mg/m2 --bsa 1.9 --reduce 20
     """
     with _bad_input():
+        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
-        result = patient_dose(inputs["dose"].quantity, **_patient_arguments(inputs), method=method, sex=sex)
-        described = _inputs_json(inputs, sex)
+        steps = guards.patient_steps(inputs, guards.modify(inputs["dose"].quantity), method, sex)
+        described = {**_inputs_json(inputs, sex), **guards.inputs_json(steps)}
+    result = steps.patient
     if as_json:
-        results = {"dose": result.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
-        _print_json("dose", inputs=described, results=_results_json(results), method=_method_json(result.bsa_method))
+        results = {"dose": steps.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
+        _print_json("dose", inputs=described, results=_results_json(results), method=_method_json(result.bsa_method), **steps.to_json())
         return
     _print_rows(
-        *_dose_rows(result),
+        *_step_rows(steps, "dose"),
+        *_equivalent_rows(steps),
         _bsa_row(result.bsa, result.bsa_method),
         *_input_rows(inputs, described, skip=("dose", "bsa")),
+        *_weight_rows(result),
         _method_row(result.bsa_method),
+        _weight_basis_row(result),
     )
-
-
-def _dose_rows(result) -> list[tuple[str, str, str]]:
-    """The dose and its equivalents, each with how it was obtained."""
-    size = {
-        PER_M2: None if result.bsa is None else f"BSA {_show_bsa(result.bsa)}",
-        PER_KG: None if result.weight is None else _show(result.weight),
-    }
-    how = "flat dose, as prescribed" if result.basis == FLAT else f"{_show(result.prescribed)} × {size[result.basis]}"
-    rows = [("dose", _show(result.dose), how)]
-    for basis, label, quantity in ((PER_M2, "per m²", result.dose_per_m2), (PER_KG, "per kg", result.dose_per_kg)):
-        if quantity is not None:
-            note = "as prescribed" if basis == result.basis else f"{_show(result.dose)} ÷ {size[basis]}"
-            rows.append((label, _show(quantity), note))
-    return rows
 
 
 def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, _Input | None]:
@@ -471,6 +612,222 @@ def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, _Input | 
 def _patient_arguments(inputs: dict[str, _Input | None]) -> dict:
     """height, weight and bsa as library arguments (None where not given)."""
     return {name: _value(inputs[name]) for name in ("height", "weight", "bsa")}
+
+
+# --- safeguards: the steps of a patient's dose ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A patient's dose step by step: the modification, the calculation with
+    its caps (a PatientDose; None for a regimen without a patient), then the
+    rounding or the band."""
+
+    modification: Any
+    patient: Any
+    rounding: Any = None
+    band: Any = None
+
+    @property
+    def prescribed(self):
+        """The prescribed dose after the modification, in its basis."""
+        return None if self.modification is None else self.modification.modified
+
+    @property
+    def dose(self):
+        """The dose to give [mg]: the last step's."""
+        if self.rounding is not None:
+            return self.rounding.rounded
+        if self.band is not None:
+            return self.band.banded
+        return self.patient.dose
+
+    def to_json(self) -> dict:
+        return {
+            "modification": plain(self.modification),
+            "patient_dose": plain(self.patient),
+            "rounding": plain(self.rounding),
+            "band": plain(self.band),
+        }
+
+
+def _named(given: str, value) -> dict:
+    """An input without a unit: a name or a file."""
+    return {"given": given, "value": value, "unit": None}
+
+
+@dataclass(frozen=True)
+class _Safeguards:
+    """The safeguard options of ``dose`` and ``regimen`` as typed, and the
+    steps they ask for (see "Safeguards" in the module docstring)."""
+
+    weight_basis: str | None
+    bsa_cap: str | None
+    max_dose: str | None
+    reduce: str | None
+    level: str | None
+    levels: str | None
+    round_to: str | None
+    vials: str | None
+    tolerance: str | None
+    bands: str | None
+
+    def __post_init__(self):
+        _one_of(("--reduce", self.reduce), ("--level", self.level))
+        _one_of(("--round-to", self.round_to), ("--vials", self.vials), ("--bands", self.bands))
+        if self.levels is not None and self.level is None:
+            raise MissingInputError("level", f"a dose level of --levels {self.levels}")
+        if self.tolerance is not None and self.round_to is None and self.vials is None:
+            raise DoseCalcError(f"--tolerance {self.tolerance}: applies to rounding; give --round-to or --vials")
+
+    @functools.cached_property
+    def read(self) -> dict[str, _Input | None]:
+        return {
+            "bsa_cap": _read(self.bsa_cap, "bsa_cap", BSA.unit, bare=True),
+            "max_dose": _read(self.max_dose, "max_dose", FLAT),
+            "reduce": _read(self.reduce, "reduction_pct", "percent", bare=True),
+            "round_to": _read(self.round_to, "step", FLAT),
+            "tolerance": _read(self.tolerance, "tolerance_pct", "percent", bare=True),
+        }
+
+    @property
+    def about_patient(self) -> bool:
+        """Whether an option of steps 2 and 3, about a patient's dose, was given."""
+        return any(text is not None for text in (self.weight_basis, self.bsa_cap, self.max_dose, self.round_to, self.vials, self.bands))
+
+    def modify(self, prescribed):
+        """Step 1: the ModifiedDose of --reduce or --level; None without them."""
+        if self.reduce is not None:
+            return modify_dose(prescribed, reduction_pct=self.read["reduce"].quantity)
+        if self.level is None:
+            return None
+        table = None
+        if self.levels is not None:
+            with _step("--levels", self.levels):
+                table = read_level_table(self.levels)
+        with _step("--level", self.level):
+            return modify_dose(prescribed, level=self.level, levels=table)
+
+    def patient_steps(self, inputs: dict, modification, method: str, sex: str | None) -> _Steps:
+        """Steps 2 and 3: the patient's dose with its caps, then rounded or banded."""
+        prescribed = inputs["dose"].quantity if modification is None else modification.modified
+        options = {"weight_basis": self.weight_basis, "bsa_cap": _value(self.read["bsa_cap"]), "max_dose": _value(self.read["max_dose"])}
+        result = patient_dose(
+            prescribed, **_patient_arguments(inputs), method=method, sex=sex,
+            **{name: value for name, value in options.items() if value is not None},
+        )
+        rounding = band = None
+        if self.round_to is not None or self.vials is not None:
+            tolerance = {} if self.tolerance is None else {"tolerance_pct": self.read["tolerance"].quantity}
+            with _step(*(("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials))):
+                rounding = round_dose(result.dose, step=_value(self.read["round_to"]), strengths=self.vials, **tolerance)
+        elif self.bands is not None:
+            with _step("--bands", self.bands):
+                band = band_dose(result.dose, self.bands)
+        return _Steps(modification, result, rounding, band)
+
+    def inputs_json(self, steps: _Steps) -> dict:
+        """The safeguard options given, as ``{"given", "value", "unit"}``."""
+        out = {name: item.to_json() for name, item in self.read.items() if item is not None}
+        if self.weight_basis is not None:
+            out["weight_basis"] = _named(self.weight_basis, steps.patient.weight_basis)
+        if self.level is not None:
+            out["level"] = _named(self.level, steps.modification.level)
+        for name, path in (("levels", self.levels), ("bands", self.bands)):
+            if path is not None:
+                out[name] = _named(path, os.path.abspath(path))
+        if self.vials is not None:
+            out["vials"] = {"given": self.vials, **plain(steps.rounding.strengths)}
+        return out
+
+
+def _calculation(result, bsa=None) -> str:
+    """How a PatientDose's dose is calculated: "75 mg/m² × BSA 1.84 m²" (at ``bsa``
+    when given: the BSA before its cap)."""
+    if result.basis == FLAT:
+        return "flat dose, as prescribed"
+    size = f"BSA {_show_bsa(result.bsa if bsa is None else bsa)}" if result.basis == PER_M2 else _show(result.dosing_weight)
+    return f"{_show(result.prescribed)} × {size}"
+
+
+def _modification_row(modification) -> tuple[str, str, str]:
+    if modification.method == "reduction":
+        return "reduced", _show(modification.modified), f"{_show(modification.original)} {_percent(-modification.reduction_pct)}"
+    share = f"{_figures(modification.percent_of_original)} % of {_show(modification.original)}"
+    return f"level {modification.level}", _show(modification.modified), f"{modification.level_table}: {share}"
+
+
+def _last_step(steps: _Steps) -> str | None:
+    """How the rounding or band changed the calculated dose; None without them."""
+    if steps.rounding is not None:
+        rounding = steps.rounding
+        if rounding.method == "step":
+            measure = f"a {_show(rounding.step)} step"
+        else:
+            measure = " + ".join(f"{count} × {_show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+        within = f"within ±{_figures(rounding.tolerance_pct)} %"
+        return f"{_show(rounding.calculated)} rounded to {measure}: {_percent(rounding.difference_pct)}, {within}"
+    if steps.band is not None:
+        band = steps.band
+        return f"{_show(band.calculated)} in band {band.band} of {band.table}: {_percent(band.deviation_pct)}"
+    return None
+
+
+def _step_rows(steps: _Steps, label: str) -> list[tuple[str, str, str]]:
+    """The dose to give (as ``label``), then each step: modification,
+    calculation, caps, rounding or band."""
+    rows = [] if steps.modification is None else [_modification_row(steps.modification)]
+    result = steps.patient
+    if result is None:
+        return rows
+    calculated = f"capped at the max dose, {_show(result.max_dose)}" if result.max_dose_applied else _calculation(result)
+    last = _last_step(steps)
+    if last is not None:
+        rows.append(("calculated", _show(result.dose), calculated))
+    if result.bsa_cap_applied or result.max_dose_applied:
+        rows.append(("uncapped", _show(result.dose_uncapped), _calculation(result, result.bsa_uncapped)))
+    if result.bsa_cap is not None:
+        applied = f"applied: BSA {_show_bsa(result.bsa_uncapped)} capped" if result.bsa_cap_applied else "not applied"
+        rows.append(("BSA cap", _show_bsa(result.bsa_cap), applied))
+    if result.max_dose is not None:
+        rows.append(("max dose", _show(result.max_dose), "applied" if result.max_dose_applied else "not applied"))
+    return [(label, _show(steps.dose), last or calculated), *rows]
+
+
+def _equivalent_rows(steps: _Steps) -> list[tuple[str, str, str]]:
+    """The calculated dose per m² of BSA and per kg of dosing weight, as the
+    library reports them (a capped dose per m² of the uncapped BSA)."""
+    result = steps.patient
+    capped = result.bsa_cap_applied or result.max_dose_applied
+    size = {
+        PER_M2: None if result.bsa is None else f"BSA {_show_bsa(result.bsa if result.bsa_uncapped is None else result.bsa_uncapped)}",
+        PER_KG: None if result.dosing_weight is None else _show(result.dosing_weight),
+    }
+    rows = []
+    for basis, label, amount in ((PER_M2, "per m²", result.dose_per_m2), (PER_KG, "per kg", result.dose_per_kg)):
+        if amount is not None:
+            if basis == result.basis and not capped:
+                note = "as prescribed" if steps.modification is None else "as modified"
+            else:
+                note = f"{_show(result.dose)} ÷ {size[basis]}"
+            rows.append((label, _show(amount), note))
+    return rows
+
+
+def _weight_rows(result) -> list[tuple[str, str, str]]:
+    """The dosing weight where it is not the actual weight, and the BMI with the obesity flag."""
+    rows = []
+    if result.weight_basis != ACTUAL and result.dosing_weight is not None:
+        rows.append(("dosing weight", _show(result.dosing_weight), WEIGHT_BASES[result.weight_basis].label))
+    if result.bmi is not None:
+        rows.append(("BMI", _show(result.bmi), "obese (≥ 30 kg/m²): flagged; the dose is not changed" if result.obese else ""))
+    return rows
+
+
+def _weight_basis_row(result):
+    if result.dosing_weight is None:
+        return None
+    return "weight basis", WEIGHT_BASES[result.weight_basis].label, result.weight_basis_reference
 
 
 @app.command("convert")
@@ -503,7 +860,7 @@ def convert_command(
         return
     operator = "÷" if convert is to_mg_per_kg else "×"
     how = f"from {_show(inputs['dose'].normalised)} {operator} Km {_figures(factor)} {unit(KM.unit):~P}"
-    _print_rows(("dose", _show(converted), how), _km_row(factor, key), reference=FDA_2005 if key else None)
+    _print_rows(("dose", _show(converted), how), _km_row(factor, key), references=(FDA_2005 if key else None,))
 
 
 @app.command("hed")
@@ -542,7 +899,7 @@ def hed_command(
         how = f"from {_show(given)} × Km {_figures(animal_km)} ÷ Km {_figures(human_km)}"
     else:
         how = f"from {_show(given)} ÷ Km {_figures(human_km)}"
-    _print_rows(("HED", _show(equivalent), how), _km_row(animal_km, key), _km_row(human_km, "human", "human Km"), reference=FDA_2005)
+    _print_rows(("HED", _show(equivalent), how), _km_row(animal_km, key), _km_row(human_km, "human", "human Km"), references=(FDA_2005,))
 
 
 @app.command("regimen")
@@ -556,22 +913,37 @@ def regimen_command(
     given_bsa: GivenBsa = None,
     method: Method = "mosteller",
     sex: Sex = None,
+    weight_basis: WeightBasis = None,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    reduce: Reduce = None,
+    level: Level = None,
+    levels: Levels = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    bands: Bands = None,
     as_json: AsJson = False,
 ) -> None:
     """
     Regimen arithmetic: per administration, per cycle, dose intensity per week,
     the mg/kg (or mg/m²) equivalent by the adult human Km, the cumulative dose
     and, given height and weight (or --bsa), the patient's doses in mg.
+    --reduce or --level changes the regimen's doses; the other safeguards
+    apply to each of the patient's administrations, as in `dosecalc dose`.
 
     \b
     Examples:
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg
+      dosecalc regimen 85mg/m2 --days 1 --cycle 14 --reduce 20 --bsa 1.9 --round-to 5mg
     """
     with _bad_input():
         method = bsa_method(method)
+        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
-        schedule = Regimen(inputs["dose"].quantity, days=_days(days), cycle_days=cycle)
+        steps = _Steps(guards.modify(inputs["dose"].quantity), None)
+        schedule = Regimen(steps.prescribed or inputs["dose"].quantity, days=_days(days), cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
         equivalents, factor = {}, None
         if schedule.basis != FLAT:
@@ -579,11 +951,13 @@ def regimen_command(
             equivalents = {name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")}
             factor = km_factor()
         patient, area, method_key = {}, None, None
-        if any(value is not None for value in _patient_arguments(inputs).values()):
-            doses = schedule.for_patient(**_patient_arguments(inputs), method=method, sex=sex)
-            patient = _schedule_doses(doses.per_administration.dose, doses, cycles)
-            area, method_key = doses.per_administration.bsa, doses.per_administration.bsa_method
-        described = _inputs_json(inputs, sex)
+        if guards.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
+            steps = guards.patient_steps(inputs, steps.modification, method, sex)
+            # the patient's regimen: each administration's dose to give, in mg, on the same days
+            doses = Regimen(steps.dose, days=schedule.days, cycle_days=schedule.cycle_days)
+            patient = _schedule_doses(doses.per_administration, doses, cycles)
+            area, method_key = steps.patient.bsa, steps.patient.bsa_method
+        described = {**_inputs_json(inputs, sex), **guards.inputs_json(steps)}
         described["days"] = {"given": days, "value": list(schedule.days), "unit": "day"}
         described["cycle"] = {"given": str(cycle), "value": schedule.cycle_days, "unit": "day"}
         if cycles is not None:
@@ -596,7 +970,7 @@ def regimen_command(
             "bsa": area,
             **{f"patient_{name}": quantity for name, quantity in patient.items()},
         }
-        _print_json("regimen", inputs=described, results=_results_json(results), km=km, method=_method_json(method_key))
+        _print_json("regimen", inputs=described, results=_results_json(results), km=km, method=_method_json(method_key), **steps.to_json())
         return
     columns = {BASIS_LABELS[schedule.basis]: prescribed}
     if equivalents:
@@ -612,11 +986,14 @@ def regimen_command(
     _print_rows(
         ("schedule", f"days {', '.join(map(str, schedule.days))}", f"of a {schedule.cycle_days}-day cycle"),
         None if factor is None else _km_row(factor, "human", "≈ by Km"),
+        *_step_rows(steps, "patient dose"),
         _bsa_row(area, method_key),
         *_input_rows(inputs, described, skip=("dose", "bsa")),
+        *([] if steps.patient is None else _weight_rows(steps.patient)),
         _method_row(method_key),
+        None if steps.patient is None else _weight_basis_row(steps.patient),
         table=(["", *columns], rows),
-        reference=None if factor is None else FDA_2005,
+        references=(None if factor is None else FDA_2005,),
     )
 
 
@@ -634,6 +1011,142 @@ def _schedule_doses(per_administration, plan, cycles: int | None) -> dict:
     if cycles is not None:
         doses["cumulative"] = plan.cumulative(cycles)
     return doses
+
+
+# --- renal function and carboplatin ---------------------------------------------
+
+Age = Annotated[Optional[str], typer.Option(help='Age in years: 60 (or "60 years"); 18-120.', show_default=False)]
+Creatinine = Annotated[Optional[str], typer.Option(
+    help='Serum creatinine with its unit: "1.2mg/dL" or "106umol/L"; a bare number is refused.', show_default=False)]
+
+# name: (label, equation, reference); the names are the library's (CarboplatinDose.formula, .gfr_source)
+_FORMULAS = {
+    COCKCROFT_GAULT: (
+        "Cockcroft-Gault",
+        "CrCl [mL/min] = (140 − age [years]) × weight [kg] / (72 × creatinine [mg/dL]), × 0.85 for women",
+        COCKCROFT_GAULT_1976,
+    ),
+    "calvert": ("Calvert", "dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)", CALVERT_1989),
+}
+
+
+def _formula_json(key: str) -> dict | None:
+    if key not in _FORMULAS:  # a GFR given, not estimated
+        return None
+    label, equation, reference = _FORMULAS[key]
+    return {"name": key, "label": label, "equation": equation, "reference": reference}
+
+
+def _formula_note(key: str) -> str:
+    label, equation, _ = _FORMULAS[key]
+    return f"{label}: {equation}"
+
+
+def _renal_inputs(age, weight, creatinine) -> dict[str, _Input | None]:
+    return {
+        "age": _read(age, "age", ADULT_AGE.unit, bare=True),
+        "weight": _read(weight, "weight", WEIGHT.unit),
+        "creatinine": _read_creatinine(creatinine),
+    }
+
+
+def _renal_arguments(inputs: dict[str, _Input | None], sex: str | None) -> dict:
+    """The Cockcroft-Gault inputs as library arguments (None where not given)."""
+    return {"age": _years(inputs["age"]), "weight": _value(inputs["weight"]), "sex": sex, "serum_creatinine": _value(inputs["creatinine"])}
+
+
+@app.command("crcl")
+def crcl_command(
+    age: Age = None,
+    weight: Weight = None,
+    sex: Sex = None,
+    creatinine: Creatinine = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Creatinine clearance in mL/min by Cockcroft-Gault (adults), from age,
+    weight, sex and serum creatinine in mg/dL or µmol/L (88.4 µmol/L = 1 mg/dL).
+
+    \b
+    Examples:
+      dosecalc crcl --age 60 --weight 80kg --sex m --creatinine 1.2mg/dL
+      dosecalc crcl --age 45 --weight 65kg --sex f --creatinine 80umol/L --json
+    """
+    with _bad_input():
+        inputs = _renal_inputs(age, weight, creatinine)
+        clearance = crcl_cockcroft_gault(**_renal_arguments(inputs, sex))
+        described = _inputs_json(inputs, sex)
+    if as_json:
+        _print_json("crcl", inputs=described, results=_results_json({"crcl": clearance}), formula=_formula_json(COCKCROFT_GAULT))
+        return
+    _print_rows(
+        ("CrCl", _show(clearance), _formula_note(COCKCROFT_GAULT)),
+        *_input_rows(inputs, described),
+        references=(_FORMULAS[COCKCROFT_GAULT][2],),
+    )
+
+
+@app.command("carboplatin")
+def carboplatin_command(
+    auc: Annotated[str, typer.Option(help="Target AUC in mg/mL·min: 5 (1-10).", show_default=False)],
+    gfr: Annotated[Optional[str], typer.Option(
+        help='Absolute GFR with unit: "90mL/min" (not per 1.73 m²); or give --age, --weight, --sex and --creatinine.',
+        show_default=False)] = None,
+    age: Age = None,
+    weight: Weight = None,
+    sex: Sex = None,
+    creatinine: Creatinine = None,
+    gfr_cap: Annotated[Optional[str], typer.Option(help="Cap on the GFR in mL/min: 125 (the default, FDA).", show_default=False)] = None,
+    no_gfr_cap: Annotated[bool, typer.Option("--no-gfr-cap", help="Use the GFR uncapped.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Carboplatin dose in mg by the Calvert formula, AUC × (GFR + 25), the GFR
+    given or estimated by Cockcroft-Gault and capped at 125 mL/min (FDA): at
+    most 900 mg at AUC 6.
+
+    \b
+    Examples:
+      dosecalc carboplatin --auc 5 --gfr 90mL/min
+      dosecalc carboplatin --auc 6 --age 60 --weight 80kg --sex m --creatinine 1.2mg/dL
+      dosecalc carboplatin --auc 6 --gfr 140mL/min --no-gfr-cap
+    """
+    with _bad_input():
+        _one_of(("--gfr-cap", gfr_cap), ("--no-gfr-cap", "" if no_gfr_cap else None))
+        estimate = [f"--{name} {text}" for name, text in (("age", age), ("weight", weight), ("sex", sex), ("creatinine", creatinine)) if text is not None]
+        if gfr is not None and estimate:
+            raise DoseCalcError(
+                f"--gfr {gfr} and {' '.join(estimate)}: expected --gfr or the Cockcroft-Gault inputs "
+                "(--age, --weight, --sex, --creatinine), not both"
+            )
+        renal = _renal_inputs(age, weight, creatinine)
+        inputs = {"auc": _read(auc, "auc", AUC.unit, bare=True), "gfr": _read(gfr, "gfr", GFR.unit), **renal,
+                  "gfr_cap": _read(gfr_cap, "gfr_cap", GFR.unit, bare=True)}
+        cap = {"gfr_cap": None} if no_gfr_cap else {} if gfr_cap is None else {"gfr_cap": _value(inputs["gfr_cap"])}
+        result = carboplatin_dose(auc=_value(inputs["auc"]), gfr=_value(inputs["gfr"]), **_renal_arguments(renal, sex), **cap)
+        described = _inputs_json(inputs, sex)
+        if no_gfr_cap:
+            described["gfr_cap"] = _named("--no-gfr-cap", None)
+    if as_json:
+        results = {"dose": result.dose, "dose_uncapped": result.dose_uncapped, "gfr": result.gfr,
+                   "gfr_uncapped": result.gfr_uncapped, "gfr_cap": result.gfr_cap}
+        _print_json(
+            "carboplatin", inputs=described, results=_results_json(results), formula=_formula_json(result.formula),
+            gfr_formula=_formula_json(result.gfr_source), carboplatin_dose=result.to_dict(),
+        )
+        return
+    if result.gfr_cap is None:
+        cap_row = ("GFR cap", "none", "--no-gfr-cap: the GFR enters uncapped")
+    else:
+        cap_row = ("GFR cap", _show(result.gfr_cap), f"applied: the dose uses GFR {_show(result.gfr)}" if result.cap_applied else "not applied")
+    _print_rows(
+        ("dose", _show(result.dose), _formula_note(result.formula)),
+        ("uncapped", _show(result.dose_uncapped), f"at GFR {_show(result.gfr_uncapped)}") if result.cap_applied else None,
+        ("GFR", _show(result.gfr_uncapped), "given" if result.gfr_reference is None else _formula_note(result.gfr_source)),
+        cap_row,
+        *_input_rows(inputs, described, skip=("gfr", "gfr_cap"), labels={"auc": "AUC"}),
+        references=(result.reference, result.gfr_reference),
+    )
 
 
 @app.command("methods")

@@ -57,7 +57,7 @@ def test_version():
     assert result.stdout.strip() == f"dosecalc {dosecalc.__version__}"
 
 
-@pytest.mark.parametrize("command", ["bsa", "dose", "convert", "hed", "regimen", "methods", "species", "cohort"])
+@pytest.mark.parametrize("command", ["bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort"])
 def test_help_shows_examples(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -67,7 +67,7 @@ def test_help_shows_examples(command):
 def test_top_level_help_lists_commands_and_examples():
     result = run("--help")
     assert result.exit_code == 0
-    for command in ("bsa", "dose", "convert", "hed", "regimen", "methods", "species", "cohort"):
+    for command in ("bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort"):
         assert command in result.stdout
     assert "dosecalc dose 75mg/m2 --height 175cm --weight 70kg" in result.stdout
 
@@ -307,14 +307,17 @@ def test_species_lists_the_fda_table():
 
 # --- the JSON schema, pinned --------------------------------------------------------
 
+# the safeguard steps of dose and regimen (pinned in test_cli_safeguards.py)
+STEPS = ("modification", "patient_dose", "rounding", "band")
+
 SCHEMAS = {
     ("bsa", "--height", "175cm", "--weight", "70kg"): ({"method"}, {"height", "weight"}, {"bsa"}),
     ("bsa", "--height", "175cm", "--weight", "70kg", "--method", "all"): ({"methods"}, {"height", "weight"}, set(BSA_METHODS) - {"schlich"}),
-    ("dose", *IMGN901): ({"method"}, {"dose", "height", "weight"}, {"dose", "bsa", "dose_per_m2", "dose_per_kg"}),
+    ("dose", *IMGN901): ({"method", *STEPS}, {"dose", "height", "weight"}, {"dose", "bsa", "dose_per_m2", "dose_per_kg"}),
     ("convert", "225mg/m2", "--to", "mg/kg"): ({"km"}, {"dose"}, {"dose"}),
     ("hed", "50mg/kg", "--species", "rat"): ({"km", "human_km"}, {"dose"}, {"hed"}),
     ("regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--bsa", "1.9"): (
-        {"km", "method"},
+        {"km", "method", *STEPS},
         {"dose", "bsa", "days", "cycle", "cycles"},
         {"per_administration", "per_cycle", "dose_intensity", "cumulative", "per_administration_equivalent",
          "per_cycle_equivalent", "dose_intensity_equivalent", "bsa", "patient_per_administration",
