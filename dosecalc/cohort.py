@@ -55,7 +55,6 @@ REJECT_COLUMNS = ("row", "reason")
 
 _INPUTS = ("height", "weight", "dose", "sex")
 _BODY_RANGES = {"height": HEIGHT, "weight": WEIGHT}
-_METHOD_TYPE = pa.dictionary(pa.int8(), pa.string())
 # A number as Arrow's string -> float64 cast reads it (fast_float's grammar);
 # the fallback for batches the cast refuses, so both agree on what is a number.
 _NUMBER = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan(?:\(\w*\))?)$"
@@ -367,7 +366,8 @@ def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_
         ``dosed``: the valid rows, every input column untouched, plus
         ``bsa_m2`` [m²], ``dose_mg`` [mg], ``dose_mg_per_m2`` [mg/m²],
         ``dose_mg_per_kg`` [mg/kg] (null where an input for them is absent)
-        and ``bsa_method`` (dictionary-encoded). ``rejects``: the other rows,
+        and ``bsa_method`` (dictionary-encoded); a per-row dose column named
+        ``dose_mg`` becomes the parsed ``dose_mg``. ``rejects``: the other rows,
         every input column as given, plus ``row`` (1-based, counting data
         rows, not the header) and ``reason``.
 
