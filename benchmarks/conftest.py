@@ -21,12 +21,12 @@ def best_seconds(function, repeat=7, number=1):
 
 @pytest.fixture
 def report_ratio(benchmark):
-    """Record ``measured / floor`` (seconds) under ``name``, with the aim."""
+    """Record ``measured / floor`` under ``name``, with the aim; ``unit`` "s" or e.g. "MiB"."""
 
-    def report(name, measured_s, floor_s, aim=None, unit="×"):
-        ratio = measured_s / floor_s
+    def report(name, measured, floor, aim=None, unit="s"):
+        ratio = measured / floor
         benchmark.extra_info[name] = round(ratio, 3)
-        _RATIOS.append((name, measured_s, floor_s, ratio, aim))
+        _RATIOS.append((name, measured, floor, ratio, aim, unit))
         return ratio
 
     return report
@@ -36,8 +36,10 @@ def pytest_terminal_summary(terminalreporter):
     if not _RATIOS:
         return
     terminalreporter.section("dosecalc ratios (measured / floor, same run)")
-    for name, measured_s, floor_s, ratio, aim in _RATIOS:
+    for name, measured, floor, ratio, aim, unit in _RATIOS:
         aim_text = f"  (aim {aim})" if aim else ""
+        if unit == "s":  # seconds are shown in ms
+            measured, floor, unit = measured * 1e3, floor * 1e3, "ms"
         terminalreporter.write_line(
-            f"{name:<58} {measured_s * 1e3:10.3f} ms / {floor_s * 1e3:10.3f} ms = {ratio:8.2f}×{aim_text}"
+            f"{name:<58} {measured:10.3f} {unit} / {floor:10.3f} {unit} = {ratio:8.2f}×{aim_text}"
         )

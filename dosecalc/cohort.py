@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .bsa import BSA_METHODS, bsa_method
-from .doses import _RANGES as DOSE_RANGES
+from .doses import DOSE_RANGES
 from .doses import BASIS_LABELS, FLAT, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, MissingInputError, UnitError, UnknownNameError
 from .patient import patient_dose

@@ -16,7 +16,7 @@ from .errors import UnitError
 from .units import is_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
-__all__ = ["PER_M2", "PER_KG", "FLAT", "read_dose", "dose_basis", "BASIS_LABELS"]
+__all__ = ["PER_M2", "PER_KG", "FLAT", "DOSE_RANGES", "read_dose", "dose_basis", "BASIS_LABELS"]
 
 PER_M2 = "mg/m**2"
 PER_KG = "mg/kg"
@@ -26,7 +26,7 @@ BASIS_LABELS = {PER_M2: "mg/m²", PER_KG: "mg/kg", FLAT: "mg"}
 # Upper bounds far above any single administration (high-dose methotrexate,
 # 12 g/m²; cyclophosphamide conditioning, 60 mg/kg; the 2 g/kg limit dose of
 # toxicology), low enough to catch g typed for mg and mg for µg.
-_RANGES = {
+DOSE_RANGES = {
     PER_M2: Range("dose", PER_M2, 0.0, 50_000.0, "mg/m²", ("mg/m**2", "ug/m**2")),
     PER_KG: Range("dose", PER_KG, 0.0, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
     FLAT: Range("dose", FLAT, 0.0, 200_000.0, "mg", ("mg", "ug")),
@@ -98,7 +98,7 @@ def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PE
     if not is_quantity(dose):
         if default is None:
             raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
-        return checked(dose, _RANGES[default], field), default
+        return checked(dose, DOSE_RANGES[default], field), default
     basis, per_time = dose_basis(dose)
     if basis not in allowed:
         expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
@@ -108,4 +108,4 @@ def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PE
         raise UnitError(field, f"{dose:~P}", why)
     if rate:
         dose = dose * registry().Quantity(1.0, unit("week"))
-    return checked(dose, _RANGES[basis], field), basis
+    return checked(dose, DOSE_RANGES[basis], field), basis
