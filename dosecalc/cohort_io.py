@@ -147,6 +147,7 @@ def convert_file(
     column_map: dict[str, str] | None = None,
     column_units: dict[str, str] | None = None,
     progress: Callable[[int], object] | None = None,
+    **options,
 ) -> CohortSummary:
     """
     Dose every row of a patient file; write the dosed rows and the rejects.
@@ -171,6 +172,8 @@ def convert_file(
         :func:`~dosecalc.cohort.dose_table`.
     progress : callable, optional
         Called after each batch with the number of rows read so far.
+    **options
+        Further keyword options of :func:`~dosecalc.cohort.dose_table`.
 
     Returns
     -------
@@ -200,7 +203,9 @@ def convert_file(
         schema, batches = _batches(input_path)
 
     def dosed(batch, row_offset):
-        return dose_table(batch, dose, method, column_map=column_map, column_units=column_units, row_offset=row_offset)
+        return dose_table(
+            batch, dose, method, column_map=column_map, column_units=column_units, row_offset=row_offset, **options
+        )
 
     empty = dosed(schema.empty_table(), 0)  # the output schemas; an unusable input fails here, before any write
     rows_read = rows_written = rows_rejected = 0
