@@ -469,6 +469,7 @@ def test_no_color_on_a_terminal(no_color):
 # --- start-up: a lookup imports no dataframe library --------------------------------------
 
 HEAVY = ("pyarrow", "pandas", "polars")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IN_PROCESS = """
 import json, sys
 from dosecalc.cli import app
@@ -485,6 +486,13 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {h
     ["bsa", "--height", "175cm", "--weight", "70kg", "--json"],
     ["dose", *IMGN901],
     ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28"],
+    # the safeguards of issue 6 (tests/test_cli_safeguards.py)
+    ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
+    ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--json"],
+    ["dose", "1000mg/m2", "--bsa", "1.3", "--bands", str(EXAMPLES / "bands.csv"), "--reduce", "10"],
+    ["dose", "75mg/m2", "--height", "178cm", "--weight", "98kg", "--sex", "m", "--weight-basis", "ideal",
+     "--bsa-cap", "2", "--max-dose", "200mg", "--vials", "100mg,50mg", "--tolerance", "10"],
+    ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--bsa", "1.9", "--round-to", "5mg"],
 ])
 def test_lookup_does_not_import_dataframe_libraries(args):
     code = IN_PROCESS.format(args=args, heavy=set(HEAVY))

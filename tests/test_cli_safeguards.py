@@ -10,8 +10,6 @@ hand-worked values with their source beside them.
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -573,28 +571,3 @@ def test_bad_tables_exit_2_naming_the_option(tmp_path, name, text, option, expec
 def test_usage_errors_exit_2():
     assert run("carboplatin", "--gfr", "90mL/min").exit_code == 2  # --auc is required
     assert run("crcl", "--age").exit_code == 2  # an option without its value
-
-
-# --- start-up: these lookups import no dataframe library -------------------------------------------
-
-IN_PROCESS = """
-import json, sys
-from dosecalc.cli import app
-try:
-    app({args!r}, prog_name="dosecalc")
-except SystemExit as done:
-    assert done.code in (0, None), done.code
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {{"pyarrow", "pandas", "polars"}} or name == "dosecalc.cohort")), file=sys.stderr)
-"""
-
-
-@pytest.mark.parametrize("args", [
-    ["crcl", *CG_MAN],
-    ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--json"],
-    ["dose", "1000mg/m2", "--bsa", "1.3", "--bands", EXAMPLE_BANDS, "--reduce", "10"],
-    ["dose", "75mg/m2", *OBESE_MAN, "--weight-basis", "ideal", "--bsa-cap", "2", "--max-dose", "200mg", "--vials", "100mg,50mg", "--tolerance", "10"],
-    ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--bsa", "1.9", "--round-to", "5mg"],
-])
-def test_safeguard_lookups_do_not_import_dataframe_libraries(args):
-    done = subprocess.run([sys.executable, "-c", IN_PROCESS.format(args=args)], capture_output=True, text=True, check=True)
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
