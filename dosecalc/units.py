@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from .errors import UnitError
+from .results import scalar_or_array
 
 __all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity"]
 
@@ -63,8 +64,7 @@ def quantity(magnitude, expression: str):
     A 0-d array or numpy scalar becomes a Python float, so a scalar in gives a
     float out on every path.
     """
-    magnitude = np.asarray(magnitude)
-    return registry().Quantity(magnitude.item() if magnitude.ndim == 0 else magnitude, unit(expression))
+    return registry().Quantity(scalar_or_array(magnitude), unit(expression))
 
 
 def is_quantity(value) -> bool:
