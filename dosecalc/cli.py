@@ -192,8 +192,7 @@ def _read(text: str | None, field: str, base: str | None = None, bare: bool = Fa
     option's documented unit (BSA in m², Km in kg/m²)."""
     if text is None:
         return None
-    number = _number(text)
-    if bare and number is not None:
+    if bare and (number := _number(text)) is not None:
         return _Input(text, registry().Quantity(number, unit(base)), base)
     return _Input(text, parse_quantity(text, field), base)
 
@@ -629,11 +628,6 @@ class _Steps:
     band: Any = None
 
     @property
-    def prescribed(self):
-        """The prescribed dose after the modification, in its basis."""
-        return None if self.modification is None else self.modification.modified
-
-    @property
     def dose(self):
         """The dose to give [mg]: the last step's."""
         if self.rounding is not None:
@@ -649,6 +643,11 @@ class _Steps:
             "rounding": plain(self.rounding),
             "band": plain(self.band),
         }
+
+
+def _prescribed(inputs: dict, modification):
+    """The prescribed dose after step 1 (--reduce or --level), in its basis."""
+    return inputs["dose"].quantity if modification is None else modification.modified
 
 
 def _named(given: str, value) -> dict:
@@ -710,10 +709,9 @@ class _Safeguards:
 
     def patient_steps(self, inputs: dict, modification, method: str, sex: str | None) -> _Steps:
         """Steps 2 and 3: the patient's dose with its caps, then rounded or banded."""
-        prescribed = inputs["dose"].quantity if modification is None else modification.modified
         options = {"weight_basis": self.weight_basis, "bsa_cap": _value(self.read["bsa_cap"]), "max_dose": _value(self.read["max_dose"])}
         result = patient_dose(
-            prescribed, **_patient_arguments(inputs), method=method, sex=sex,
+            _prescribed(inputs, modification), **_patient_arguments(inputs), method=method, sex=sex,
             **{name: value for name, value in options.items() if value is not None},
         )
         rounding = band = None
@@ -943,7 +941,7 @@ def regimen_command(
         guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
         steps = _Steps(guards.modify(inputs["dose"].quantity), None)
-        schedule = Regimen(steps.prescribed or inputs["dose"].quantity, days=_days(days), cycle_days=cycle)
+        schedule = Regimen(_prescribed(inputs, steps.modification), days=_days(days), cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
         equivalents, factor = {}, None
         if schedule.basis != FLAT:
