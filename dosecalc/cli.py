@@ -109,7 +109,12 @@ Examples
                  "dose_per_m2": {"value": 75.0, "unit": "mg/m²"},
                  "dose_per_kg": {"value": 1.9764235376052368, "unit": "mg/kg"}},
      "method": {"name": "mosteller", "label": "Mosteller",
-                "reference": "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717"}}
+                "reference": "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717"},
+     "modification": null,
+     "patient_dose": {"dose": {"value": 138.34964763236658, "unit": "mg"}, ...,
+                      "weight_basis": "actual", "dosing_weight": {"value": 70.0, "unit": "kg"}, ...,
+                      "bmi": {"value": 22.857142857142858, "unit": "kg/m²"}, "obese": false},
+     "rounding": null, "band": null}
 """
 
 import contextlib
