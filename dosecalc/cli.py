@@ -305,9 +305,7 @@ def _figures(value: float) -> str:
 
 
 def _show(quantity) -> str:
-    symbol = f"{quantity.units:~P}"
-    # pint writes a year "a" (annum)
-    return f"{_figures(float(quantity.magnitude))} {ADULT_AGE.symbol if symbol == 'a' else symbol}"
+    return f"{_figures(float(quantity.magnitude))} {quantity.units:~P}"
 
 
 def _percent(value: float) -> str:

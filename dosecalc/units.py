@@ -23,8 +23,14 @@ from .results import scalar_or_array
 
 __all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity"]
 
-# Spellings pint lacks that people type: "wk", "kgs".
-_EXTRA_DEFINITIONS = ("@alias week = wk", "@alias kilogram = kgs")
+# Spellings pint lacks that people type ("wk", "kgs"), and the symbols
+# clinicians write: mL and dL, not pint's ml and dl; yr, not pint's "a".
+_EXTRA_DEFINITIONS = (
+    "@alias week = wk",
+    "@alias kilogram = kgs",
+    "liter = decimeter ** 3 = L = l = litre",
+    "year = 365.25 * day = yr = a = julian_year",
+)
 
 
 @functools.cache

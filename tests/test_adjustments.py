@@ -223,7 +223,7 @@ def test_bad_rounding_inputs():
         round_dose("138 mg", step="5 mg", strengths="50 mg")
     with pytest.raises(UnitError, match="^strengths='100'"):
         round_dose("138 mg", strengths="100, 50")
-    with pytest.raises(UnitError, match="^step=5 ml"):
+    with pytest.raises(UnitError, match="^step=5 mL"):
         round_dose("138 mg", step="5 mL")
     with pytest.raises(UnitError, match=r"^dose=138(\.0)? mg/m²"):
         round_dose("138 mg/m^2", step="5 mg")

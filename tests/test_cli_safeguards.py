@@ -65,12 +65,12 @@ def test_crcl_worked_example():
     result = run("crcl", *CG_MAN)
     assert result.exit_code == 0
     lines = rows(result.stdout)
-    assert lines["CrCl"][0] == "74.1 ml/min" and lines["CrCl"][1].startswith("Cockcroft-Gault: CrCl [mL/min] = (140 − age")
-    assert lines["age"] == ["60 years"] and lines["creatinine"] == ["1.2 mg/dl"] and lines["sex"] == ["male"]
+    assert lines["CrCl"][0] == "74.1 mL/min" and lines["CrCl"][1].startswith("Cockcroft-Gault: CrCl [mL/min] = (140 − age")
+    assert lines["age"] == ["60 yr"] and lines["creatinine"] == ["1.2 mg/dL"] and lines["sex"] == ["male"]
     assert "reference: Cockcroft DW, Gault MH. Nephron 1976;16:31-41. doi:10.1159/000180580" in result.stdout
 
     report = run_json("crcl", *CG_MAN)
-    assert report["results"]["crcl"] == {"value": pytest.approx(CG_MAN_ML_MIN, rel=1e-12), "unit": "ml/min"}
+    assert report["results"]["crcl"] == {"value": pytest.approx(CG_MAN_ML_MIN, rel=1e-12), "unit": "mL/min"}
     assert report["formula"]["name"] == "cockcroft_gault" and "doi:10.1159/000180580" in report["formula"]["reference"]
 
 
@@ -79,9 +79,9 @@ def test_crcl_woman_in_micromoles_per_litre():
     # 79.56 µmol/L is 0.9 mg/dL. By hand: (140 - 45) × 65 / (72 × 0.9) × 0.85 = 81.0 mL/min
     report = run_json("crcl", "--age", "45", "--weight", "65kg", "--sex", "f", "--creatinine", "79.56 µmol/L")
     assert report["results"]["crcl"]["value"] == pytest.approx(95 * 65 / (72 * 0.9) * 0.85, rel=1e-4)
-    assert report["inputs"]["creatinine"] == {"given": "79.56 µmol/L", "value": pytest.approx(0.9, rel=1e-4), "unit": "mg/dl"}
+    assert report["inputs"]["creatinine"] == {"given": "79.56 µmol/L", "value": pytest.approx(0.9, rel=1e-4), "unit": "mg/dL"}
     text = run("crcl", "--age", "45", "--weight", "65kg", "--sex", "f", "--creatinine", "79.56umol/L").stdout
-    assert rows(text)["creatinine"] == ["0.9 mg/dl", "from 79.56umol/L"]
+    assert rows(text)["creatinine"] == ["0.9 mg/dL", "from 79.56umol/L"]
 
 
 def test_crcl_age_with_unit_and_weight_in_pounds():
@@ -95,7 +95,7 @@ def test_crcl_json_schema():
     assert set(report) == {"command", "dosecalc_version", "inputs", "results", "formula"}
     assert report["command"] == "crcl" and report["dosecalc_version"] == dosecalc.__version__
     assert list(report["inputs"]) == ["age", "weight", "creatinine", "sex"]
-    assert report["inputs"]["age"] == {"given": "60", "value": 60.0, "unit": "a"}
+    assert report["inputs"]["age"] == {"given": "60", "value": 60.0, "unit": "yr"}
     assert set(report["results"]) == {"crcl"}
     assert set(report["formula"]) == {"name", "label", "equation", "reference"}
 
@@ -110,9 +110,9 @@ def test_carboplatin_with_a_given_gfr():
     assert result.exit_code == 0
     lines = rows(result.stdout)
     assert lines["dose"] == ["575 mg", "Calvert: dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)"]
-    assert lines["GFR"] == ["90 ml/min", "given"]
-    assert lines["GFR cap"] == ["125 ml/min", "not applied"]
-    assert lines["AUC"] == ["5 mg·min/ml"]
+    assert lines["GFR"] == ["90 mL/min", "given"]
+    assert lines["GFR cap"] == ["125 mL/min", "not applied"]
+    assert lines["AUC"] == ["5 mg·min/mL"]
     assert "doi:10.1200/JCO.1989.7.11.1748" in result.stdout
 
     report = run_json("carboplatin", "--auc", "5", "--gfr", "90mL/min")
@@ -131,9 +131,9 @@ def test_carboplatin_fda_cap(auc, maximum_mg):
     assert results["gfr"]["value"] == 125.0 and results["gfr_uncapped"]["value"] == 200.0
     assert report["carboplatin_dose"]["cap_applied"] is True
     lines = rows(run("carboplatin", "--auc", auc, "--gfr", "200 mL/min").stdout)
-    assert lines["uncapped"] == [f"{float(auc) * 225:g} mg", "at GFR 200 ml/min"]
-    assert lines["GFR"] == ["200 ml/min", "given"]
-    assert lines["GFR cap"] == ["125 ml/min", "applied: the dose uses GFR 125 ml/min"]
+    assert lines["uncapped"] == [f"{float(auc) * 225:g} mg", "at GFR 200 mL/min"]
+    assert lines["GFR"] == ["200 mL/min", "given"]
+    assert lines["GFR cap"] == ["125 mL/min", "applied: the dose uses GFR 125 mL/min"]
 
 
 def test_carboplatin_cap_configurable_or_off():
@@ -156,7 +156,7 @@ def test_carboplatin_by_cockcroft_gault():
     assert report["gfr_formula"]["name"] == "cockcroft_gault"
     assert report["carboplatin_dose"]["gfr_source"] == "cockcroft_gault"
     text = run(*args).stdout
-    assert rows(text)["GFR"][0] == "79.5 ml/min" and rows(text)["GFR"][1].startswith("Cockcroft-Gault: ")
+    assert rows(text)["GFR"][0] == "79.5 mL/min" and rows(text)["GFR"][1].startswith("Cockcroft-Gault: ")
     assert "doi:10.1159/000180580" in text and "doi:10.1200/JCO.1989.7.11.1748" in text
 
 
@@ -164,7 +164,7 @@ def test_carboplatin_json_schema():
     report = run_json("carboplatin", "--auc", "5", *CG_MAN)
     assert set(report) == {"command", "dosecalc_version", "inputs", "results", "formula", "gfr_formula", "carboplatin_dose"}
     assert set(report["inputs"]) == {"auc", "age", "weight", "creatinine", "sex"}
-    assert report["inputs"]["auc"] == {"given": "5", "value": 5.0, "unit": "mg·min/ml"}
+    assert report["inputs"]["auc"] == {"given": "5", "value": 5.0, "unit": "mg·min/mL"}
     assert set(report["results"]) == {"dose", "dose_uncapped", "gfr", "gfr_uncapped", "gfr_cap"}
     for item in report["results"].values():
         assert set(item) == {"value", "unit"} and isinstance(item["value"], float)
@@ -483,7 +483,7 @@ BAD_INPUT = [
     # creatinine: a bare number is refused, its unit never guessed (mg/dL and µmol/L are 88.4 apart)
     (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2"], "--creatinine 1.2", "a bare number has no unit"),
     (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg"], "--creatinine 1.2 mg", "µmol/L"),
-    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "88mg/dL"], "--creatinine 88 mg/dl", "0.1-20 mg/dL"),
+    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "88mg/dL"], "--creatinine 88 mg/dL", "0.1-20 mg/dL"),
     # implausible age, with or without its unit
     (["crcl", "--age", "130", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age 130 years", "18-120 years"),
     (["crcl", "--age", "130 years", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age 130 years", "18-120 years"),
@@ -497,8 +497,8 @@ BAD_INPUT = [
     (["carboplatin", "--auc", "0.5", "--gfr", "90mL/min"], "--auc 0.5", "1-10 mg/mL·min"),
     # a GFR needs its unit (mL/min, not per 1.73 m²)
     (["carboplatin", "--auc", "5", "--gfr", "90"], "--gfr '90'", "with a unit"),
-    (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/m2"], "--gfr 90.0 ml/m²/min", "per 1.73 m²"),
-    (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "300"], "--gfr-cap 300 ml/min", "(0, 250] mL/min"),
+    (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/m2"], "--gfr 90.0 mL/m²/min", "per 1.73 m²"),
+    (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "300"], "--gfr-cap 300 mL/min", "(0, 250] mL/min"),
     # options that exclude each other
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--age", "60"], "--gfr 90mL/min and --age 60", "not both"),
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "100", "--no-gfr-cap"], "--gfr-cap 100 and --no-gfr-cap", "only one of"),

@@ -115,12 +115,12 @@ def test_creatinine_of_another_kind_is_an_error(wrong):
 @pytest.mark.parametrize(
     "creatinine, shown",
     [
-        ("25 mg/dL", "25 mg/dl"),
-        ("0.05 mg/dL", "0.05 mg/dl"),
-        ("88 mg/dL", "88 mg/dl"),  # µmol/L typed as mg/dL: the range in µmol/L is in the message
+        ("25 mg/dL", "25 mg/dL"),
+        ("0.05 mg/dL", "0.05 mg/dL"),
+        ("88 mg/dL", "88 mg/dL"),  # µmol/L typed as mg/dL: the range in µmol/L is in the message
         ("2000 umol/L", "22.6"),
-        ("nan mg/dL", "nan mg/dl"),
-        ("-1 mg/dL", "-1 mg/dl"),
+        ("nan mg/dL", "nan mg/dL"),
+        ("-1 mg/dL", "-1 mg/dL"),
     ],
 )
 def test_implausible_creatinine(creatinine, shown):
