@@ -25,10 +25,22 @@ every other column (``patient_id``, any id) passes through untouched.
 A present height, weight or dose column is required in every row: a row with
 a missing, non-numeric, NaN, infinite, zero, negative or implausible value is
 rejected, with a reason naming the column, and the other rows go through.
+
+The clinical safeguards of issue 6 are keyword options, off by default, in the
+order the scalar path applies them: a percentage reduction of the prescribed
+dose (:func:`dosecalc.adjustments.modify_dose`); a weight basis, a BSA cap and
+a maximum dose (:func:`dosecalc.patient_dose`); then rounding to a step or to
+vial strengths, or dose banding (the kernels of :mod:`dosecalc.adjustments`).
+Each adds its columns (:data:`SAFEGUARD_COLUMNS`) only when it is on; without
+them the output is exactly the default one. A row the scalar path would refuse
+is rejected with a reason: a missing or unknown sex where the weight basis
+needs one, a height outside Devine's adult range, a dose that cannot be
+rounded within the tolerance or lies outside the band table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -38,18 +50,49 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .adjustments import (
+    DEFAULT_TOLERANCE_PCT,
+    REDUCTION,
+    TOLERANCE,
+    BandTable,
+    _strengths_mg,
+    difference_pct,
+    modify_dose,
+    read_band_table,
+    step_kernel,
+    strengths_kernel,
+)
+from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
-from .doses import DOSE_RANGES
-from .doses import BASIS_LABELS, FLAT, PER_M2, dose_basis, read_dose
-from .errors import DoseCalcError, MissingInputError, UnitError, UnknownNameError
-from .patient import patient_dose
+from .doses import BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
-from .validation import HEIGHT, WEIGHT, Range, is_female, valid
+from .validation import BSA, HEIGHT, WEIGHT, Range, checked, is_female, valid
 
-__all__ = ["dose_table", "DosedTable", "OUTPUT_COLUMNS", "REJECT_COLUMNS", "convert_file", "CohortSummary"]
+__all__ = [
+    "dose_table",
+    "DosedTable",
+    "OUTPUT_COLUMNS",
+    "SAFEGUARD_COLUMNS",
+    "REJECT_COLUMNS",
+    "convert_file",
+    "CohortSummary",
+]
 
 #: The columns :func:`dose_table` adds to each dosed row.
 OUTPUT_COLUMNS = ("bsa_m2", "dose_mg", "dose_mg_per_m2", "dose_mg_per_kg", "bsa_method")
+#: The columns each safeguard option adds after them, only when it is on, in this order.
+SAFEGUARD_COLUMNS = {
+    "reduction_pct": ("dose_reduction_pct",),
+    "weight_basis": ("dosing_weight_kg", "weight_basis"),
+    "flag_obesity": ("obese",),
+    "bsa_cap": ("bsa_uncapped_m2", "bsa_capped"),
+    "max_dose": ("dose_uncapped_mg", "dose_capped"),
+    "round_to": ("dose_rounded_mg", "rounding_difference_pct"),
+    "vials": ("dose_rounded_mg", "rounding_difference_pct"),
+    "bands": ("dose_banded_mg", "band_deviation_pct", "band"),
+}
 #: The columns it adds to each rejected row: the 1-based row number and why.
 REJECT_COLUMNS = ("row", "reason")
 
@@ -86,6 +129,7 @@ class _Source:
     column: str
     units: Any  # pint Unit of the column's numbers
     rng: Range  # plausible range, in the unit the core takes
+    narrower: Range | None = None  # a safeguard's narrower range, checked after rng (Devine: adult heights)
 
     @property
     def label(self) -> str:
@@ -99,7 +143,8 @@ class _Plan:
     dose_column: _Source | None
     dose: Any  # one dose for every row, a Quantity in its basis; None with a dose column
     method: str
-    sex: str | None  # the sex column, read only by a sex-specific formula
+    sex: str | None  # the sex column, read only by a sex-specific formula or weight basis
+    guards: _Safeguards
 
     @property
     def sources(self) -> dict[str, _Source]:
@@ -172,7 +217,7 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
 
 
 @functools.lru_cache(maxsize=64)
-def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tuple) -> _Plan:
+def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tuple, options: _Options) -> _Plan:
     column_map, column_units = dict(column_map), dict(column_units)
     for key in {**column_map, **column_units}:
         if key not in _INPUTS:
@@ -184,7 +229,8 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
     )
     # a per-row flat dose named dose_mg becomes the output's dose_mg, parsed; other names are taken
     flat_dose = "dose_mg" if dose_column and dose_column.column == "dose_mg" else None
-    taken = [name for name in names if name in OUTPUT_COLUMNS + REJECT_COLUMNS and name != flat_dose]
+    guards = _safeguards(options)
+    taken = [name for name in names if name in OUTPUT_COLUMNS + guards.columns + REJECT_COLUMNS and name != flat_dose]
     if taken:
         raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     if dose is not None and dose_column is not None:
@@ -213,7 +259,231 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
         raise MissingInputError("a sex column", f"BSA by {entry.label}")
     if sex is not None and sex not in names:
         raise UnknownNameError("column for sex", sex, names)
-    return _Plan(height, weight, dose_column, dose, method, sex if entry.needs_sex else None)
+    height, reads_sex = _guarded(guards, height, weight, sex, computes_bsa)
+    return _Plan(height, weight, dose_column, dose, method, sex if entry.needs_sex or reads_sex else None, guards)
+
+
+def _guarded(guards: _Safeguards, height, weight, sex, computes_bsa: bool) -> tuple[_Source | None, bool]:
+    """
+    Check that the columns the safeguards need are there; return the height
+    source checked against the weight basis's heights, and whether the basis
+    reads sex.
+    """
+    if guards.bsa_cap_m2 is not None and not computes_bsa:
+        raise MissingInputError("a BSA", "bsa_cap: give height and weight columns")
+    entry, by_basis = WEIGHT_BASES[guards.weight_basis], guards.weight_basis != ACTUAL
+    for kind, column, needed, needed_for in (
+        ("height", height, by_basis and entry.height_range is not None, entry.label),
+        ("weight", weight, by_basis and entry.needs_weight, entry.label),
+        ("sex", sex, by_basis and entry.needs_sex, entry.label),
+        ("height", height, guards.flag_obesity, "flag_obesity (BMI)"),
+        ("weight", weight, guards.flag_obesity, "flag_obesity (BMI)"),
+    ):
+        if needed and column is None:
+            raise MissingInputError(f"a {kind} column", needed_for)
+    if by_basis and entry.height_range not in (None, HEIGHT):
+        height = dataclasses.replace(height, narrower=entry.height_range)
+    return height, by_basis and entry.needs_sex
+
+
+# --- the safeguards: checked once per plan, applied to each batch -------------
+
+
+class _Options(NamedTuple):
+    """The safeguard options as given to :func:`dose_table`."""
+
+    weight_basis: Any
+    bsa_cap: Any
+    max_dose: Any
+    reduction_pct: Any
+    round_to: Any
+    vials: Any
+    tolerance_pct: Any
+    bands: Any
+    flag_obesity: bool
+
+
+class _Measured(NamedTuple):
+    """A batch's doses rounded or banded: the columns, which rows fit, and why the others do not."""
+
+    columns: dict
+    fits: np.ndarray
+    reasons: pa.Array
+
+
+def _numbers(template: str, values: np.ndarray) -> pa.Array:
+    # each value %-formatted, as the scalar messages format one with f"{value:g}"
+    return pa.array(np.char.mod(template, values).astype(str), pa.string())
+
+
+def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """
+    :func:`~dosecalc.adjustments.strengths_kernel`'s totals, and where they
+    could be counted: the kernel refuses a batch whose largest dose has too
+    many combinations of units, as ``round_dose`` refuses that dose alone.
+    """
+    countable = np.ones(dose_mg.shape, bool)
+    if dose_mg.size == 0:
+        return dose_mg, countable
+    try:
+        return strengths_kernel(dose_mg, strengths_mg)[0], countable
+    except ImplausibleInputError:
+        pass
+    # whether a dose can be counted rises with the dose: bisect for the smallest that cannot
+    doses = np.unique(dose_mg)
+    low, high = -1, doses.size - 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            strengths_kernel(doses[middle : middle + 1], strengths_mg)
+            low = middle
+        except ImplausibleInputError:
+            high = middle
+    countable = dose_mg < doses[high]
+    rounded = np.zeros_like(dose_mg)
+    if countable.any():
+        rounded[countable] = strengths_kernel(dose_mg[countable], strengths_mg)[0]
+    return rounded, countable
+
+
+@dataclass(frozen=True, eq=False)
+class _Rounding:
+    """Rounding to a step or to vial strengths, refused outside the tolerance, as ``round_dose`` does."""
+
+    tolerance_pct: float
+    step_mg: float | None = None
+    strengths_mg: np.ndarray | None = None  # descending
+
+    @property
+    def measure(self) -> str:
+        if self.step_mg is not None:
+            return f"a multiple of {self.step_mg:g} mg"
+        return "whole units of " + ", ".join(f"{strength:g}" for strength in self.strengths_mg) + " mg"
+
+    def apply(self, dose_mg: np.ndarray) -> _Measured:
+        if self.step_mg is not None:
+            rounded, countable = step_kernel(dose_mg, self.step_mg), np.ones(dose_mg.shape, bool)
+        else:
+            rounded, countable = _nearest_totals(dose_mg, self.strengths_mg)
+        difference = difference_pct(dose_mg, rounded)
+        fits = countable & ~(np.abs(difference) > self.tolerance_pct)
+        misfit = ~fits
+        calculated = _numbers("%g", dose_mg[misfit])
+        outside = pc.binary_join_element_wise(
+            "dose_mg=", calculated,
+            f" mg: expected a dose within ±{self.tolerance_pct:g} % of {self.measure}; the nearest, ",
+            _numbers("%g", rounded[misfit]), " mg, is ", _numbers("%+.1f", difference[misfit]), " %: not rounded", "",
+        )
+        too_many = pc.binary_join_element_wise(
+            "dose_mg=", calculated, f" mg: too large to count in {self.measure}; round to a step instead", ""
+        )
+        columns = {"dose_rounded_mg": pa.array(rounded), "rounding_difference_pct": pa.array(difference)}
+        return _Measured(columns, fits, pc.if_else(pa.array(countable[misfit]), outside, too_many))
+
+
+@dataclass(frozen=True, eq=False)
+class _Banding:
+    """Dose banding by a band table, refused outside it, as ``band_dose`` does."""
+
+    table: BandTable
+
+    def apply(self, dose_mg: np.ndarray) -> _Measured:
+        table = self.table
+        band = table.index(dose_mg)
+        fits, at = band >= 0, np.maximum(band, 0)
+        banded_mg = table.dose_mg[at]
+        names = pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), pa.array(table.names, pa.string()))
+        reasons = pc.binary_join_element_wise(
+            "dose_mg=", _numbers("%g", dose_mg[~fits]),
+            f" mg: expected a dose in the band table {table.source}, {table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg", "",
+        )
+        columns = {
+            "dose_banded_mg": pa.array(banded_mg),
+            "band_deviation_pct": pa.array(difference_pct(dose_mg, banded_mg)),
+            "band": names,
+        }
+        return _Measured(columns, fits, reasons)
+
+
+@dataclass(frozen=True)
+class _Safeguards:
+    """The safeguard options, checked, in the core's units; ``on`` names those that add columns."""
+
+    on: tuple[str, ...]
+    weight_basis: str
+    bsa_cap_m2: float | None
+    max_dose_mg: float | None
+    reduction_pct: float | None
+    measure: _Rounding | _Banding | None
+    flag_obesity: bool
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns these safeguards add, in order."""
+        return tuple(dict.fromkeys(name for option in self.on for name in SAFEGUARD_COLUMNS[option]))
+
+    @property
+    def patient_options(self) -> dict:
+        """The keyword options of :func:`dosecalc.patient_dose`."""
+        return {"weight_basis": self.weight_basis, "bsa_cap": self.bsa_cap_m2, "max_dose": self.max_dose_mg}
+
+    def patient_columns(self, result, n: int) -> dict:
+        """The columns of the steps up to the capped dose, from the core's result."""
+        columns = {}
+        if self.reduction_pct is not None:
+            columns["dose_reduction_pct"] = _column(self.reduction_pct, n)
+        if self.weight_basis != ACTUAL:
+            columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as("kg"), n)
+            columns["weight_basis"] = _label(result.weight_basis, n)
+        if self.flag_obesity:
+            columns["obese"] = _flags(result.obese, n)
+        if self.bsa_cap_m2 is not None:
+            columns["bsa_uncapped_m2"] = _column(result.bsa_uncapped.m_as("m**2"), n)
+            columns["bsa_capped"] = _flags(result.bsa_cap_applied, n)
+        if self.max_dose_mg is not None:
+            columns["dose_uncapped_mg"] = _column(result.dose_uncapped.m_as("mg"), n)
+            columns["dose_capped"] = _flags(result.max_dose_applied, n)
+        return columns
+
+
+def _flat_mg(value, field: str) -> float:
+    return read_dose(value, field, default=FLAT, allowed=(FLAT,))[0]
+
+
+def _safeguards(options: _Options) -> _Safeguards:
+    """Check the safeguard options once, as the scalar functions check them."""
+    weight_basis = weight_basis_key(options.weight_basis)
+    measures = [name for name in ("round_to", "vials", "bands") if getattr(options, name) is not None]
+    if len(measures) > 1:
+        raise DoseCalcError(f"{' and '.join(measures)}: expected only one of round_to, vials, bands")
+    if options.tolerance_pct is not None and measures[:1] not in (["round_to"], ["vials"]):
+        raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
+    measure = None
+    if options.round_to is not None or options.vials is not None:
+        tolerance = float(checked(DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct, TOLERANCE))
+        if options.round_to is not None:
+            measure = _Rounding(tolerance, step_mg=_flat_mg(options.round_to, "round_to"))
+        else:
+            measure = _Rounding(tolerance, strengths_mg=_strengths_mg(options.vials))
+    elif options.bands is not None:
+        measure = _Banding(options.bands if isinstance(options.bands, BandTable) else read_band_table(options.bands))
+    on = {
+        "reduction_pct": options.reduction_pct is not None,
+        "weight_basis": weight_basis != ACTUAL,
+        "flag_obesity": bool(options.flag_obesity),
+        "bsa_cap": options.bsa_cap is not None,
+        "max_dose": options.max_dose is not None,
+        **{name: name in measures for name in ("round_to", "vials", "bands")},
+    }
+    return _Safeguards(
+        on=tuple(option for option in SAFEGUARD_COLUMNS if on[option]),
+        weight_basis=weight_basis,
+        bsa_cap_m2=None if options.bsa_cap is None else float(checked(options.bsa_cap, BSA, "bsa_cap")),
+        max_dose_mg=None if options.max_dose is None else float(_flat_mg(options.max_dose, "max_dose")),
+        reduction_pct=None if options.reduction_pct is None else float(checked(options.reduction_pct, REDUCTION)),
+        measure=measure,
+        flag_obesity=bool(options.flag_obesity),
+    )
 
 
 # --- reading columns -----------------------------------------------------------
@@ -254,6 +524,13 @@ class _Column:
         values = magnitude(quantity(given, source.units), source.rng.unit, source.column)
         return cls(source, given, values)
 
+    def plausible(self, rows=slice(None)) -> np.ndarray:
+        """Where the values of ``rows`` are inside the source's range, and its narrower one."""
+        inside = valid(self.values[rows], self.source.rng)
+        if self.source.narrower is not None:
+            inside &= valid(self.values[rows], self.source.narrower)
+        return inside
+
     def reasons(self, table: pa.Table, rows: np.ndarray) -> pa.Array:
         """Why each of ``rows`` is rejected for this column; null where it is fine."""
         source, rng = self.source, self.source.rng
@@ -271,7 +548,10 @@ class _Column:
             pc.binary_join_element_wise(f"{source.column}='", text, "': expected a number", ""),
             implausible,
         )
-        return pc.if_else(pa.array(valid(values, rng)), pa.scalar(None, pa.string()), reason)
+        if source.narrower is not None:  # checked after rng, as the scalar core does: no hint
+            narrower = pc.binary_join_element_wise(f"{source.column}=", text, f" {source.label}: expected {source.narrower.expected}", "")
+            reason = pc.if_else(pa.array(valid(values, rng)), narrower, reason)
+        return pc.if_else(pa.array(self.plausible(rows)), pa.scalar(None, pa.string()), reason)
 
 
 def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) -> pa.Array:
@@ -290,6 +570,9 @@ def _sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     encoded = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
     reasons = []
     for value in encoded.dictionary.to_pylist():
+        if value is None or not value.strip():
+            reasons.append(f"{column} is missing")
+            continue
         try:
             is_female(value, column)
             reasons.append(None)
@@ -308,14 +591,32 @@ def _column(values, n: int) -> pa.Array:
     return pa.array(np.broadcast_to(np.asarray(values, dtype=float), (n,)))
 
 
-def _dosed(table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None) -> pa.Table:
-    """The rows where ``keep`` is True (all rows if None), dosed by the core on whole columns."""
+def _flags(values, n: int) -> pa.Array:
+    return pa.array(np.broadcast_to(np.asarray(values, dtype=bool), (n,)))
+
+
+def _label(name: str | None, n: int) -> pa.Array:
+    # one name for every row, dictionary-encoded: a byte a row
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([name], pa.string()))
+
+
+def _dosed(table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None) -> tuple[pa.Table, _Measured | None]:
+    """
+    The rows where ``keep`` is True (all rows if None), dosed by the core on
+    whole columns; and their doses rounded or banded, if asked.
+    """
     if keep is not None:
         table = table.filter(pa.array(keep))
     values = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
     dose = plan.dose if plan.dose is not None else quantity(values["dose"], plan.dose_column.rng.unit)
+    guards = plan.guards
+    if guards.reduction_pct is not None:
+        dose = modify_dose(dose, reduction_pct=guards.reduction_pct).modified
     sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
-    result = patient_dose(dose, height=values.get("height"), weight=values.get("weight"), method=plan.method, sex=sex)
+    result = patient_dose(
+        dose, height=values.get("height"), weight=values.get("weight"), method=plan.method, sex=sex,
+        **guards.patient_options,
+    )
     n = table.num_rows
     magnitudes = (
         None if result.bsa is None else result.bsa.m_as("m**2"),
@@ -323,21 +624,52 @@ def _dosed(table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = N
         None if result.dose_per_m2 is None else result.dose_per_m2.m_as("mg/m**2"),
         None if result.dose_per_kg is None else result.dose_per_kg.m_as("mg/kg"),
     )
-    method = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([result.bsa_method], pa.string()))
-    for name, column in zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), method]):
+    columns = dict(zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
+    columns.update(guards.patient_columns(result, n))
+    measured = None
+    if guards.measure is not None:
+        measured = guards.measure.apply(np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,)))
+        columns.update(measured.columns)
+    for name, column in columns.items():
         index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
         table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
-    return table
+    return table, measured
 
 
-def _rejects(table: pa.Table, rows: np.ndarray, reasons: list, row_offset: int) -> pa.Table:
-    """The given ``rows`` as they are, numbered from 1 after ``row_offset``, with their joined reasons."""
-    reason = pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
+def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:
+    """Where every input is plausible, and why each other row is rejected."""
+    ok = np.ones(table.num_rows, bool)
+    for column in read.values():
+        ok &= column.plausible()
+    if plan.sex is not None:
+        sex_known, sex_reasons = _sex_known(table, plan.sex)
+        ok &= sex_known
+    rows = np.flatnonzero(~ok)
+    reasons = [column.reasons(table, rows) for column in read.values() if not column.plausible(rows).all()]
+    if plan.sex is not None:
+        reasons.append(sex_reasons.take(pa.array(rows)))
+    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
+
+
+def _rejects(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
+    """The given ``rows`` as they are, numbered from 1 after ``row_offset``, with why."""
     rejected = table.take(pa.array(rows, pa.int64()))
     return rejected.append_column("row", pa.array(row_offset + 1 + rows, pa.int64())).append_column("reason", reason)
 
 
-def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0) -> DosedTable:
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def dose_table(
+    table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
+    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
+    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False,
+) -> DosedTable:
     """
     Dose every row of a table of patients; reject the rows that cannot be.
 
@@ -359,6 +691,47 @@ def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_
         The units of those columns: ``{"height": "in", "weight": "lb"}``.
     row_offset : int, default 0
         Rows before this batch; its rows are numbered from ``row_offset + 1``.
+    weight_basis : str, default "actual"
+        The weight BSA and mg/kg doses are computed from, as for
+        :func:`dosecalc.patient_dose`: ``"actual"``, ``"ideal"``,
+        ``"adjusted"`` or ``"lean"``. All but actual need a height and a sex
+        column; a row whose sex is missing or unknown is rejected, never
+        defaulted, and so is a height outside the basis's range (Devine:
+        120-280 cm). Adds ``dosing_weight_kg`` [kg] and ``weight_basis``
+        (dictionary-encoded) unless actual.
+    bsa_cap : numeric, str or Quantity, optional
+        Cap on the BSA, e.g. 2.0 m²; plain numbers in [m²]. Adds
+        ``bsa_uncapped_m2`` [m²] and ``bsa_capped`` (where the cap lowered
+        the BSA); ``bsa_m2`` and ``dose_mg`` are then capped.
+    max_dose : numeric, str or Quantity, optional
+        Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
+        in [mg]. Adds ``dose_uncapped_mg`` [mg] (the dose before any cap) and
+        ``dose_capped`` (where this cap lowered the dose).
+    reduction_pct : numeric or Quantity, optional
+        Reduce the prescribed dose by this percentage before dosing (20 for
+        −20 %, at most 90 %), as :func:`dosecalc.adjustments.modify_dose`.
+        Adds ``dose_reduction_pct`` [%]; ``dose_mg_per_m2`` and
+        ``dose_mg_per_kg`` are then the reduced doses.
+    round_to : numeric, str or Quantity, optional
+        Round each dose (after the caps) to a multiple of this, e.g. "5 mg";
+        plain numbers in [mg].
+    vials : str, sequence or Quantity, optional
+        Round each dose to the nearest total of whole vials or tablets of
+        these strengths, e.g. "100 mg, 50 mg". With ``round_to``, adds
+        ``dose_rounded_mg`` [mg] and ``rounding_difference_pct`` [%]; a row
+        whose nearest dose lies outside the tolerance is rejected, with a
+        reason naming the rounding, not kept unrounded.
+    tolerance_pct : numeric or Quantity, optional
+        The largest accepted rounding difference, default 5 %, at most 10 %;
+        only with ``round_to`` or ``vials``.
+    bands : BandTable, str or path, optional
+        A band table, or its CSV or TOML file: adds ``dose_banded_mg`` [mg],
+        ``band_deviation_pct`` [%] and ``band`` (dictionary-encoded); a row
+        whose dose lies outside the table is rejected. One of ``round_to``,
+        ``vials`` and ``bands``.
+    flag_obesity : bool, default False
+        Add ``obese``: BMI from height and actual weight ≥ 30 kg/m². A flag
+        only: it never changes a dose.
 
     Returns
     -------
@@ -367,16 +740,19 @@ def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_
         ``bsa_m2`` [m²], ``dose_mg`` [mg], ``dose_mg_per_m2`` [mg/m²],
         ``dose_mg_per_kg`` [mg/kg] (null where an input for them is absent)
         and ``bsa_method`` (dictionary-encoded); a per-row dose column named
-        ``dose_mg`` becomes the parsed ``dose_mg``. ``rejects``: the other rows,
-        every input column as given, plus ``row`` (1-based, counting data
-        rows, not the header) and ``reason``.
+        ``dose_mg`` becomes the parsed ``dose_mg``. Then the columns of the
+        safeguards that are on, in the order of :data:`SAFEGUARD_COLUMNS`.
+        ``rejects``: the other rows, every input column as given, plus
+        ``row`` (1-based, counting data rows, not the header) and ``reason``.
 
     Raises
     ------
     DoseCalcError
         If the table cannot be dosed at all: a dose both given and in a
         column (or neither), a needed column absent or ambiguous, a column
-        without a unit, an unknown unit or method.
+        without a unit, an unknown unit or method; a safeguard option that is
+        implausible, or needs a column the table lacks; more than one of
+        ``round_to``, ``vials`` and ``bands``.
 
     Examples
     --------
@@ -388,31 +764,42 @@ def dose_table(table, dose=None, method="mosteller", *, column_map=None, column_
     [138.3, 148.9]
     >>> rejects.column("reason").to_pylist()
     ['height_in=1.75 in: expected 20-280 cm; did you mean 1.75 m?']
+
+    Vincristine 1.4 mg/m², capped at 2 mg (CHOP), rounded to 0.1 mg:
+
+    >>> dosed, _ = dose_table(
+    ...     {"height_cm": [140, 185], "weight_kg": [40, 90]}, dose="1.4 mg/m^2", max_dose="2 mg", round_to="0.1 mg"
+    ... )
+    >>> [round(mg, 2) for mg in dosed["dose_uncapped_mg"].to_pylist()], dosed["dose_capped"].to_pylist()
+    ([1.75, 3.01], [False, True])
+    >>> dosed["dose_rounded_mg"].to_pylist()
+    [1.7, 2.0]
     """
     table = pa.table(table)
-    try:
-        hash(dose)
-    except TypeError:
-        raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column") from None
-    plan = _plan(
-        tuple(table.column_names), dose, method,
-        tuple(sorted((column_map or {}).items())), tuple(sorted((column_units or {}).items())),
+    if not _hashable(dose):
+        raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
+    options = _Options(
+        weight_basis, bsa_cap, max_dose, reduction_pct, round_to,
+        tuple(vials) if isinstance(vials, list) else vials, tolerance_pct, bands, flag_obesity,
     )
+    key = (
+        tuple(table.column_names), dose, method,
+        tuple(sorted((column_map or {}).items())), tuple(sorted((column_units or {}).items())), options,
+    )
+    plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
     read = {kind: _Column.read(source, table) for kind, source in plan.sources.items()}
+    ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     try:  # the fast path: the core checks whole columns at once
-        return DosedTable(_dosed(table, plan, read), _rejects(table, np.empty(0, np.int64), [], row_offset))
-    except DoseCalcError:
-        pass
-    # some rows are implausible: mask them, say why, dose the rest
-    ok = np.ones(table.num_rows, bool)
-    for column in read.values():
-        ok &= valid(column.values, column.source.rng)
-    if plan.sex is not None:
-        sex_known, sex_reasons = _sex_known(table, plan.sex)
-        ok &= sex_known
-    rows = np.flatnonzero(~ok)
-    reasons = [column.reasons(table, rows) for column in read.values()
-               if not valid(column.values[rows], column.source.rng).all()]
-    if plan.sex is not None:
-        reasons.append(sex_reasons.take(pa.array(rows)))
-    return DosedTable(_dosed(table, plan, read, ok), _rejects(table, rows, reasons, row_offset))
+        dosed, measured = _dosed(table, plan, read)
+    except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
+        ok, reason = _plausible(table, plan, read)
+        rows = np.flatnonzero(~ok)
+        dosed, measured = _dosed(table, plan, read, ok)
+    if measured is not None and not measured.fits.all():
+        # doses that cannot be rounded within the tolerance, or lie outside the bands: rejected too
+        kept = np.arange(table.num_rows) if ok is None else np.flatnonzero(ok)
+        dosed = dosed.filter(pa.array(measured.fits))
+        rows = np.concatenate([rows, kept[~measured.fits]])
+        order = np.argsort(rows, kind="stable")
+        rows, reason = rows[order], pa.chunked_array([reason, measured.reasons], pa.string()).take(pa.array(order))
+    return DosedTable(dosed, _rejects(table, rows, reason, row_offset))
