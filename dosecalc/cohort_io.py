@@ -1,5 +1,5 @@
 """
-Cohort files: stream a CSV or Parquet file of patients through the engine.
+Cohort files and datasets: stream CSV or Parquet files of patients through the engine.
 
 :func:`convert_file` reads the input batch by batch (pyarrow's streaming CSV
 reader, or Parquet row batches), doses each batch with
@@ -9,6 +9,14 @@ the file's size. Each file is written under a temporary name beside it and
 renamed into place only when complete: a failed or interrupted run leaves
 nothing under the output's name.
 
+:func:`convert_dataset` does the same for a directory or glob of files, and
+writes a Parquet dataset (one file per piece of input, readable with
+:func:`pyarrow.dataset.dataset`) into a temporary directory renamed into place
+when every piece is done. A piece is a CSV file or a run of a Parquet file's
+row groups; the pieces are converted one after another in this process, or
+side by side on a Dask cluster (``engine="dask"``), by the same function, so
+both drivers write the same files.
+
 A CSV is read with every column as text: ids pass through as typed ("007"
 stays "007") and the engine, not the parser, decides which cells are numbers,
 so a stray word in a numeric column rejects its row instead of stopping the run.
@@ -17,28 +25,39 @@ so a stray word in a numeric column rejects its row instead of stopping the run.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import shutil
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from .cohort import dose_table
-from .errors import DoseCalcError
+from .cohort import DosedTable, dose_table
+from .errors import DoseCalcError, UnknownNameError
 
-__all__ = ["convert_file", "CohortSummary"]
+__all__ = ["convert_file", "convert_dataset", "CohortSummary", "ENGINES"]
 
 #: Bytes of CSV per batch (pyarrow reads up to 32 blocks ahead); rows per
 #: batch of a Parquet file. They bound the memory a run takes.
 BLOCK_BYTES = 1 << 18
 BATCH_ROWS = 1 << 16
+#: Rows of a Parquet file per piece of a dataset (a piece holds at least one
+#: row group); a CSV file is one piece. A piece is one task for Dask.
+PIECE_ROWS = 1 << 20
+#: The drivers of :func:`convert_dataset`.
+ENGINES = ("local", "dask")
+#: The column of a dataset's rejects that names each row's input file.
+FILE_COLUMN = "file"
 _PARQUET = (".parquet", ".pq")
+_DATASET_SUFFIXES = (".csv", *_PARQUET)
 #: How dosecalc writes CSV: 65536 rows formatted at a time (pyarrow's default, 1024, is slower).
 CSV_WRITE_OPTIONS = pcsv.WriteOptions(batch_size=1 << 16)
 
@@ -46,7 +65,8 @@ CSV_WRITE_OPTIONS = pcsv.WriteOptions(batch_size=1 << 16)
 @dataclass(frozen=True)
 class CohortSummary:
     """
-    What a :func:`convert_file` run did: ``rows_read == rows_written + rows_rejected``.
+    What a :func:`convert_file` or :func:`convert_dataset` run did:
+    ``rows_read == rows_written + rows_rejected``.
 
     Attributes
     ----------
@@ -55,9 +75,9 @@ class CohortSummary:
     seconds : float
         Wall time of the run. [s]
     output : str
-        The output file.
+        The output file (or dataset directory).
     rejects : str or None
-        The rejects file, if one was asked for.
+        The rejects file (or dataset directory), if one was asked for.
     """
 
     rows_read: int
@@ -72,24 +92,55 @@ class CohortSummary:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Counts:
+    """Rows read, written and rejected by a part of a run; they add up."""
+
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_rejected: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.rows_read + other.rows_read, self.rows_written + other.rows_written, self.rows_rejected + other.rows_rejected
+        )
+
+
+@dataclass(frozen=True)
+class BatchDosing:
+    """:func:`~dosecalc.cohort.dose_table` with one run's options, called on each batch."""
+
+    dose: Any
+    method: str
+    options: dict = field(default_factory=dict)  # keyword options of dose_table: column_map, column_units, ...
+
+    def __call__(self, table, row_offset: int = 0) -> DosedTable:
+        return dose_table(table, self.dose, self.method, row_offset=row_offset, **self.options)
+
+
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in _PARQUET
 
 
-def _batches(path: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """The input's schema and its batches; every CSV column read as text."""
+def _schema(path: Path) -> pa.Schema:
+    """The schema dosecalc reads ``path`` with: a Parquet file's own, every CSV column as text."""
     if _is_parquet(path):
-        parquet = pq.ParquetFile(path)
-        return parquet.schema_arrow, parquet.iter_batches(batch_size=BATCH_ROWS)
-    # the header's names, to type every column as text
+        return pq.read_schema(path)
     with pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
-        names = peek.schema.names
-    reader = pcsv.open_csv(
+        return pa.schema([(name, pa.string()) for name in peek.schema.names])
+
+
+def _batches(path: Path, schema: pa.Schema, row_groups=None) -> Iterator[pa.RecordBatch]:
+    """The batches of ``path`` (of a Parquet file's ``row_groups`` if given), read as ``schema``."""
+    if _is_parquet(path):
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups)
+        return
+    with pcsv.open_csv(
         path,
         read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-        convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in names}),
-    )
-    return reader.schema, reader
+        convert_options=pcsv.ConvertOptions(column_types=dict(zip(schema.names, schema.types))),
+    ) as reader:
+        yield from reader
 
 
 @contextlib.contextmanager
@@ -120,6 +171,52 @@ def _written(path: Path, schema: pa.Schema):
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _with_source(rejects: pa.Table, source: str | None) -> pa.Table:
+    """The rejects with a ``file`` column naming their input before ``row``; as they are without a source."""
+    if source is None:
+        return rejects
+    return rejects.add_column(rejects.schema.get_field_index("row"), FILE_COLUMN, pa.repeat(source, rejects.num_rows))
+
+
+def _convert(
+    input_path: Path,
+    batches: Iterator[pa.RecordBatch],
+    dose_batch: Callable[[pa.RecordBatch, int], DosedTable],
+    empty: DosedTable,
+    output_path: Path,
+    rejects_path: Path | None,
+    progress: Callable[[int], object] | None = None,
+    source: str | None = None,
+) -> Counts:
+    """Dose ``batches`` and write the dosed rows and the rejects (named ``source`` if given)."""
+    rows_read = rows_written = rows_rejected = 0
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(_written(output_path, empty.dosed.schema))
+        rejects = None
+        if rejects_path is not None:
+            rejects = files.enter_context(_written(rejects_path, _with_source(empty.rejects, source).schema))
+
+        def write(result):
+            output.write(result.dosed)
+            if rejects is not None:
+                rejects.write(_with_source(result.rejects, source))
+
+        # one batch is written (by pyarrow, without the GIL) while the next is read and dosed
+        writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
+        writing = writer.submit(lambda: None)
+        for batch in _read(input_path, batches):
+            result = dose_batch(batch, rows_read)
+            writing.result()
+            writing = writer.submit(write, result)
+            rows_read += batch.num_rows
+            rows_written += result.dosed.num_rows
+            rows_rejected += result.rejects.num_rows
+            if progress is not None:
+                progress(rows_read)
+        writing.result()
+    return Counts(rows_read, rows_written, rows_rejected)
 
 
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
@@ -200,42 +297,273 @@ def convert_file(
     rejects_path = None if rejects_path is None else Path(rejects_path)
     _checked_paths(input_path, output_path, rejects_path)
     with _reading(input_path):
-        schema, batches = _batches(input_path)
-
-    def dosed(batch, row_offset):
-        return dose_table(
-            batch, dose, method, column_map=column_map, column_units=column_units, row_offset=row_offset, **options
-        )
-
-    empty = dosed(schema.empty_table(), 0)  # the output schemas; an unusable input fails here, before any write
-    rows_read = rows_written = rows_rejected = 0
-    with contextlib.ExitStack() as files:
-        output = files.enter_context(_written(output_path, empty.dosed.schema))
-        rejects = None if rejects_path is None else files.enter_context(_written(rejects_path, empty.rejects.schema))
-
-        def write(result):
-            output.write(result.dosed)
-            if rejects is not None:
-                rejects.write(result.rejects)
-
-        # one batch is written (by pyarrow, without the GIL) while the next is read and dosed
-        writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
-        writing = writer.submit(lambda: None)
-        for batch in _read(input_path, batches):
-            result = dosed(batch, rows_read)
-            writing.result()
-            writing = writer.submit(write, result)
-            rows_read += batch.num_rows
-            rows_written += result.dosed.num_rows
-            rows_rejected += result.rejects.num_rows
-            if progress is not None:
-                progress(rows_read)
-        writing.result()
+        schema = _schema(input_path)
+    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
+    empty = dosing(schema.empty_table())  # the output schemas; an unusable input fails here, before any write
+    counts = _convert(input_path, _batches(input_path, schema), dosing, empty, output_path, rejects_path, progress)
     return CohortSummary(
-        rows_read=rows_read,
-        rows_written=rows_written,
-        rows_rejected=rows_rejected,
+        **asdict(counts),
         seconds=time.perf_counter() - start,
         output=str(output_path),
         rejects=None if rejects_path is None else str(rejects_path),
+    )
+
+
+# --- datasets: many files, one piece at a time --------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of a dataset's input converted as one: a CSV file, or a run of a Parquet file's row groups."""
+
+    path: Path  # the input file
+    source: str  # its path under the input's folder, as the rejects' ``file`` column gives it
+    name: str  # the output file, under the output (and rejects) directory
+    row_groups: tuple[int, ...] | None  # of a Parquet file; None: the whole CSV file
+    row_offset: int  # rows of the file before this piece
+
+
+@dataclass(frozen=True)
+class DatasetJob:
+    """What converting any piece of a dataset needs; the same for every driver, local or on Dask workers."""
+
+    schema: pa.Schema  # of every input file
+    dosing: BatchDosing
+    empty: DosedTable  # the output schemas
+    output_dir: Path
+    rejects_dir: Path | None
+
+    def convert(self, piece: Piece, progress: Callable[[int], object] | None = None) -> Counts:
+        """Stream one piece through the engine into its output file (and rejects file)."""
+        output_path = self.output_dir / piece.name
+        rejects_path = None if self.rejects_dir is None else self.rejects_dir / piece.name
+        for path in (output_path, rejects_path):
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        return _convert(
+            piece.path,
+            _batches(piece.path, self.schema, piece.row_groups),
+            lambda batch, rows_before: self.dosing(batch, piece.row_offset + rows_before),
+            self.empty,
+            output_path,
+            rejects_path,
+            progress,
+            piece.source,
+        )
+
+
+def _dataset_files(input_paths) -> tuple[list[Path], Path, bool]:
+    """The CSV and Parquet files of a directory (recursively) or a glob pattern, sorted; their folder; whether a directory."""
+    text = os.fspath(input_paths)
+    folder = Path(text)
+    if folder.is_dir():
+        # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
+        files = [
+            path for path in folder.rglob("*")
+            if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()
+            and not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+        ]
+    else:
+        files = [Path(name) for name in glob.glob(text, recursive=True)]
+        files = [path for path in files if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()]
+    if not files:
+        raise DoseCalcError(f"input={text}: no CSV or Parquet files there (expected a directory, a glob or a file)")
+    files.sort()
+    root = folder if folder.is_dir() else Path(os.path.commonpath([path.parent for path in files]))
+    return files, root, folder.is_dir()
+
+
+def _common_schema(files: list[Path]) -> pa.Schema:
+    """The schema all ``files`` share, or raise naming the first that differs."""
+    first = None
+    for path in files:
+        with _reading(path):
+            schema = _schema(path)
+        if first is None:
+            first, first_path = schema, path
+        elif not schema.equals(first):
+            columns = ", ".join(f"{item.name}: {item.type}" for item in first)
+            raise DoseCalcError(f"input={path}: its columns differ from {first_path}'s ({columns}); a dataset's files share one schema")
+    return first
+
+
+def _row_group_runs(path: Path) -> list[tuple[tuple[int, ...], int]]:
+    """A Parquet file's row groups in runs of up to PIECE_ROWS rows (one group at least), with the rows before each."""
+    with _reading(path):
+        metadata = pq.ParquetFile(path).metadata
+    runs, run, run_rows, offset = [], [], 0, 0
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        if run and run_rows + rows > PIECE_ROWS:
+            runs.append((tuple(run), offset))
+            offset, run, run_rows = offset + run_rows, [], 0
+        run.append(group)
+        run_rows += rows
+    runs.append((tuple(run), offset))
+    return runs
+
+
+def _pieces(files: list[Path], root: Path) -> list[Piece]:
+    """The pieces of a dataset, in order; each written to ``<its path under root>.parquet`` (``-<k>`` if split)."""
+    pieces = []
+    for path in files:
+        relative = path.relative_to(root)
+        runs = _row_group_runs(path) if _is_parquet(path) else [(None, 0)]
+        for number, (row_groups, row_offset) in enumerate(runs):
+            stem = relative.with_suffix("").as_posix() + ("" if len(runs) == 1 else f"-{number}")
+            pieces.append(Piece(path, relative.as_posix(), f"{stem}.parquet", row_groups, row_offset))
+    name, count = Counter(piece.name for piece in pieces).most_common(1)[0]
+    if count > 1:
+        inputs = sorted({piece.source for piece in pieces if piece.name == name})
+        raise DoseCalcError(f"inputs {', '.join(inputs)} would all be written to {name}; rename one")
+    return pieces
+
+
+def _checked_folders(root: Path | None, output_dir: Path, rejects_dir: Path | None) -> None:
+    for name, folder in (("output", output_dir), ("rejects", rejects_dir)):
+        if folder is None:
+            continue
+        if not folder.parent.is_dir():
+            raise DoseCalcError(f"{name}={folder}: no such directory {folder.parent}")
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise DoseCalcError(f"{name}={folder}: exists; expected a new or empty directory")
+        if root is not None and folder.resolve().is_relative_to(root.resolve()):
+            raise DoseCalcError(f"{name}={folder}: is inside the input directory {root}; write elsewhere")
+    if rejects_dir is not None:
+        output, rejects = output_dir.resolve(), rejects_dir.resolve()
+        if output.is_relative_to(rejects) or rejects.is_relative_to(output):
+            raise DoseCalcError(f"rejects={rejects_dir}: is or holds the output directory; write to another directory")
+
+
+@contextlib.contextmanager
+def _written_dir(path: Path):
+    """A temporary directory beside ``path``, renamed to ``path`` when the block succeeds, else removed."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    temporary.mkdir()
+    try:
+        yield temporary
+        if path.is_dir():
+            path.rmdir()  # an empty directory, as checked
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def convert_dataset(
+    input_paths,
+    output_dir,
+    dose=None,
+    method="mosteller",
+    rejects_dir=None,
+    column_map: dict[str, str] | None = None,
+    column_units: dict[str, str] | None = None,
+    progress: Callable[[int], object] | None = None,
+    engine: str = "local",
+    scheduler=None,
+    workers: int = 2,
+    **options,
+) -> CohortSummary:
+    """
+    Dose every row of a dataset of patient files; write a Parquet dataset of the dosed rows and one of the rejects.
+
+    Each input file is converted in pieces (a CSV file, or up to
+    :data:`PIECE_ROWS` rows of a Parquet file's row groups), each streamed
+    batch by batch, so memory stays bounded. Piece ``k`` of ``<dir>/<name>.csv``
+    is written to ``output_dir/<dir>/<name>.parquet`` (``<name>-<k>.parquet``
+    when a file is split), so a hive-partitioned input (``site=BOS/...``) stays
+    partitioned. The rows and row numbers are those :func:`convert_file` gives
+    on each file: the dataset is the single-file runs, concatenated.
+
+    Parameters
+    ----------
+    input_paths : str or path
+        A directory (every ``.csv``, ``.parquet`` and ``.pq`` file below it,
+        except names starting with "." or "_"), a glob pattern such as
+        ``"extracts/**/*.parquet"``, or one file. The files share one schema.
+    output_dir : str or path
+        A new (or empty) directory for the dosed rows: a Parquet dataset,
+        read back with ``pyarrow.dataset.dataset(output_dir)``.
+    dose, method, column_map, column_units, **options
+        As for :func:`convert_file`.
+    rejects_dir : str or path, optional
+        A new (or empty) directory for the rejected rows: each row as given,
+        plus ``file`` (its input file, under the input's folder), ``row``
+        (1-based within that file, counting data rows) and ``reason``.
+    progress : callable, optional
+        Called with the number of rows read so far: after each batch, or with
+        ``engine="dask"`` after each piece.
+    engine : {"local", "dask"}, default "local"
+        ``"local"`` converts the pieces one after another in this process;
+        ``"dask"`` converts them side by side on a Dask cluster (install
+        ``dosecalc[dask]``), each piece one task running the same function.
+    scheduler : str or distributed.Client, optional
+        With ``engine="dask"``: a scheduler's address (``"tcp://host:8786"``)
+        or a client; by default a local cluster of ``workers`` processes is
+        started for the run. Every worker must see the input and output paths.
+    workers : int, default 2
+        Worker processes of that local cluster.
+
+    Returns
+    -------
+    CohortSummary
+        ``output`` and ``rejects`` are the directories.
+
+    Raises
+    ------
+    DoseCalcError
+        If no file matches, the files' schemas differ, an input is unusable,
+        an output directory exists and is not empty or lies inside the input
+        directory, or the engine is unknown or not installed. Nothing is left
+        under the output's name: the dataset is written into a temporary
+        directory beside it and renamed when complete.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "extracts").mkdir()
+    >>> _ = (folder / "extracts" / "2024.csv").write_text("patient_id,height_cm,weight_kg\\nA1,175,70\\nA2,1.75,70\\n")
+    >>> _ = (folder / "extracts" / "2025.csv").write_text("patient_id,height_cm,weight_kg\\nB1,160,55\\n")
+    >>> summary = convert_dataset(folder / "extracts", folder / "dosed", dose="75 mg/m^2", rejects_dir=folder / "rejects")
+    >>> summary.rows_read, summary.rows_written, summary.rows_rejected
+    (3, 2, 1)
+    >>> sorted(path.name for path in (folder / "dosed").iterdir())
+    ['2024.parquet', '2025.parquet']
+    >>> import pyarrow.dataset as ds
+    >>> ds.dataset(folder / "rejects").to_table(columns=["file", "row"]).to_pylist()
+    [{'file': '2024.csv', 'row': 2}]
+    """
+    start = time.perf_counter()
+    if engine not in ENGINES:
+        raise UnknownNameError("engine", engine, ENGINES)
+    files, root, is_directory = _dataset_files(input_paths)
+    output_dir = Path(output_dir)
+    rejects_dir = None if rejects_dir is None else Path(rejects_dir)
+    _checked_folders(root if is_directory else None, output_dir, rejects_dir)
+    schema = _common_schema(files)
+    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
+    empty = dosing(schema.empty_table())  # the output schemas; an unusable input fails here, before any write
+    if rejects_dir is not None and FILE_COLUMN in schema.names:
+        raise DoseCalcError(f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it")
+    pieces = _pieces(files, root)
+    with contextlib.ExitStack() as folders:
+        job = DatasetJob(
+            schema, dosing, empty,
+            folders.enter_context(_written_dir(output_dir)),
+            None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir)),
+        )
+        if engine == "dask":
+            from .dask import convert_pieces
+
+            counts = convert_pieces(job, pieces, scheduler=scheduler, workers=workers, progress=progress)
+        else:
+            counts = Counts()
+            for piece in pieces:
+                report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
+                counts += job.convert(piece, report)
+    return CohortSummary(
+        **asdict(counts),
+        seconds=time.perf_counter() - start,
+        output=str(output_dir),
+        rejects=None if rejects_dir is None else str(rejects_dir),
     )
