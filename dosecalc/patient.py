@@ -18,7 +18,7 @@ from .adjustments import cap_kernel
 from .body import OBESITY_BMI, WEIGHT_BASES, bmi_kernel, dosing_weight_magnitude, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
-from .errors import DoseCalcError, MissingInputError
+from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity
 from .validation import BSA, HEIGHT, WEIGHT, checked
@@ -200,11 +200,10 @@ def patient_dose(
         other than actual; a BSA for ``bsa_cap``).
     UnknownNameError
         If the method, weight basis or sex is unknown.
-    DoseCalcError
-        If a mg/m² dose has both a given ``bsa`` and a weight basis other
-        than actual: the basis could not apply.
     ImplausibleInputError
-        If an input is NaN, non-positive or implausible.
+        If an input is NaN, non-positive or implausible, or a mg/m² dose has
+        both a given ``bsa`` and a weight basis other than actual (the basis
+        could not apply).
 
     Examples
     --------
@@ -231,9 +230,10 @@ def patient_dose(
 
     if bsa is not None:
         if basis == PER_M2 and weight_basis != ACTUAL:
-            raise DoseCalcError(
-                f"weight_basis={weight_basis!r} applies to a BSA computed from height and weight, "
-                "not to a given bsa: give height and weight instead"
+            raise ImplausibleInputError(
+                "weight_basis", weight_basis,
+                "'actual' with a given bsa (a weight basis applies to a BSA computed from height "
+                "and weight: give height and weight instead)",
             )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
     elif basis == PER_M2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):

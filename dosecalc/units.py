@@ -85,8 +85,10 @@ _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _FEET_MARK = re.compile(rf"({_NUMBER})\s*(?:'(?!')|′|’)")
 _INCH_MARK = re.compile(rf"({_NUMBER})\s*(?:\"|″|”|'')")
 # m2, cm2, m² -> m**2 (pint reads "m2" as nothing sensible)
-_SQUARED = re.compile(r"\b(m|cm|mm|in|ft)(?:2|²)(?![\w*^])")
+_SQUARED = re.compile(r"(?<![A-Za-z])(m|cm|mm|in|ft)(?:2|²)(?![\w*^])")
 _SUPERSCRIPTS = str.maketrans({"²": "**2", "³": "**3"})
+# "mL/min/1.73 m**2": pint would divide by 1.73 and multiply by m**2; group it
+_NUMBER_IN_DENOMINATOR = re.compile(rf"/\s*({_NUMBER})\s*([A-Za-z]+(?:\*\*\d+)?)")
 # "5 ft 9 in", "1 m 75 cm", "154 lb 4 oz": a sum of number-word pairs
 _PAIR = rf"({_NUMBER})\s*([A-Za-z]+)"
 _COMPOUND = re.compile(rf"^\s*{_PAIR}(?:\s+|\s*,\s*)?(?:{_PAIR}\s*)+$")
@@ -101,6 +103,7 @@ def _normalise(text: str) -> str:
     text = _INCH_MARK.sub(r"\1 in ", text)
     text = _SQUARED.sub(r"\1**2", text)
     text = text.translate(_SUPERSCRIPTS)
+    text = _NUMBER_IN_DENOMINATOR.sub(r"/(\1*\2)", text)
     bare = _FEET_BARE_INCHES.match(text)
     if bare:
         text = f"{bare[1]} ft {bare[3]} in"

@@ -18,7 +18,7 @@ from dosecalc.body import (
     lean_body_weight,
     weight_basis_key,
 )
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 
 
 def kg(quantity):
@@ -268,5 +268,6 @@ def test_unknown_weight_basis():
 
 
 def test_weight_basis_cannot_apply_to_a_given_bsa():
-    with pytest.raises(DoseCalcError, match="weight_basis='ideal'.*given bsa"):
+    with pytest.raises(ImplausibleInputError, match="weight_basis=ideal.*given bsa") as err:
         patient_dose("75 mg/m^2", bsa=1.9, height=170, sex="f", weight_basis="ideal")
+    assert err.value.field == "weight_basis"

@@ -10,14 +10,10 @@ from dosecalc import BSA_METHODS, Q_, bsa
 from dosecalc.bsa import (
     boyd,
     dubois,
-    fujimoto,
-    gehan_george,
-    haycock,
     livingston_lee,
     mosteller,
     schlich,
     shuter_aslani,
-    takahira,
 )
 from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 

@@ -37,6 +37,9 @@ from dosecalc.errors import UnitError
         ("1.9 m²", "m**2", 1.9),
         ("1.9 m2", "m**2", 1.9),
         ("100 mcg", "mg", 0.1),
+        ("1.9m2", "m**2", 1.9),
+        ("90 mL/min/1.73 m2", "mL/min/m**2", 90 / 1.73),  # not (90/1.73) mL/min × m²
+        ("90 mL/min/1.73m²", "mL/min/m**2", 90 / 1.73),
     ],
 )
 def test_parse_what_people_type(text, unit, expected):
