@@ -290,3 +290,11 @@ def test_a_cell_is_a_number_or_not_whatever_its_neighbours(text):
     beside = dose_table({"height_cm": ["not a number", text], "weight_kg": ["70", "70"]}, "75 mg/m^2")
     assert alone.dosed.num_rows == beside.dosed.num_rows
     assert alone.rejects["reason"].to_pylist() == beside.rejects["reason"].to_pylist()[1:]
+
+
+def test_a_missing_sex_is_said_to_be_missing():
+    # a sex-specific formula never defaults a sex: a null or blank cell is a reject naming the column
+    table = {"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3, "Gender": ["f", None, " "]}
+    dosed, rejects = dose_table(table, "75 mg/m^2", method="schlich", column_map={"sex": "Gender"})
+    assert dosed.num_rows == 1
+    assert rejects["reason"].to_pylist() == ["Gender is missing", "Gender is missing"]
