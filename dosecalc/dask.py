@@ -1,0 +1,204 @@
+"""
+Cohorts on Dask: the batch engine on every partition of a dask DataFrame.
+
+:func:`dose_dataframe` maps :func:`dosecalc.cohort.dose_table`, the one batch
+function of every driver, over the partitions of a dask DataFrame with
+``map_partitions`` and declared ``meta``: building the result computes
+nothing, and a table that cannot be dosed at all (no height column, an
+unknown unit) fails at once, on the empty ``meta``, before any data is read.
+:func:`convert_pieces` runs the pieces of
+:func:`dosecalc.cohort_io.convert_dataset` as tasks on a Dask cluster
+(``engine="dask"``).
+
+Dask is optional (``pip install "dosecalc[dask]"``): this module imports it
+only inside its functions, absolutely (``import dask.dataframe``), so
+``import dosecalc`` works without it and ``dosecalc.dask`` never stands for
+the real ``dask``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Callable, Sequence
+
+import pyarrow as pa
+
+from .cohort import DosedTable
+from .cohort_io import BatchDosing, Counts, DatasetJob, Piece
+from .doses import read_dose
+from .errors import DoseCalcError
+from .units import is_quantity
+
+__all__ = ["dose_dataframe", "PARTITION_COLUMN"]
+
+#: The column of the rejects that gives each row's partition of the input.
+PARTITION_COLUMN = "partition"
+_INSTALL = "pip install 'dosecalc[dask]'"
+
+
+def _portable(dose):
+    """The dose as text: a Quantity unpickled in a worker would belong to another unit registry."""
+    if not is_quantity(dose):
+        return dose
+    amount, basis = read_dose(dose)
+    return f"{float(amount)!r} {basis}"  # repr: the float round-trips exactly
+
+
+def _pandas_type(arrow_type: pa.DataType):
+    # every column keeps its Arrow type (pandas.ArrowDtype); dictionaries (bsa_method) become categories
+    import pandas as pd
+
+    return None if pa.types.is_dictionary(arrow_type) else pd.ArrowDtype(arrow_type)
+
+
+def _to_pandas(table: pa.Table):
+    return table.to_pandas(types_mapper=_pandas_type)
+
+
+def _input_schema(meta) -> pa.Schema:
+    """The Arrow schema every partition is read as: ``meta``'s, an empty object column (unknown type) as text."""
+    schema = pa.Schema.from_pandas(meta, preserve_index=False).remove_metadata()
+    return pa.schema([item.with_type(pa.string()) if pa.types.is_null(item.type) else item for item in schema])
+
+
+def _with_partition(result: DosedTable, number: int) -> DosedTable:
+    rejects = result.rejects
+    column = pa.repeat(number, rejects.num_rows)  # int64
+    return DosedTable(result.dosed, rejects.add_column(rejects.schema.get_field_index("row"), PARTITION_COLUMN, column))
+
+
+def _dose_partition(frame, dosing: BatchDosing, schema: pa.Schema, row_offsets, partition_info=None):
+    """One partition through the engine: a one-element object Series holding its DosedTable."""
+    import pandas as pd
+
+    number = partition_info["number"]
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    result = _with_partition(dosing(table, 0 if row_offsets is None else row_offsets[number]), number)
+    holder = pd.Series([None], dtype=object)
+    holder.iloc[0] = result
+    return holder
+
+
+def _part(holder, name: str):
+    return _to_pandas(getattr(holder.iloc[0], name))
+
+
+def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[int] | None = None, **options):
+    """
+    Dose every row of a dask DataFrame of patients; reject the rows that cannot be.
+
+    Each partition goes through :func:`dosecalc.cohort.dose_table`, as one
+    batch of :func:`~dosecalc.cohort_io.convert_file` does; nothing is
+    computed until you compute (or write) the results. Compute both together
+    (``dask.compute(dosed, rejects)``, or ``to_parquet(..., compute=False)``
+    for each, then ``dask.compute``) and each partition is dosed once.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        One row per patient; the columns of :func:`~dosecalc.cohort.dose_table`
+        (numbers or text). An object column should hold text.
+    dose, method, **options
+        As for :func:`~dosecalc.cohort.dose_table` (``column_map``,
+        ``column_units`` and its other keyword options).
+    row_offsets : sequence of int, optional
+        Rows before each partition, one number per partition, when they are
+        known without computing (from Parquet metadata, say): the rejects'
+        ``row`` then counts from there. By default it counts within each
+        partition.
+
+    Returns
+    -------
+    dosed, rejects : dask.dataframe.DataFrame
+        The partitions of ``dose_table``'s ``dosed`` and ``rejects``, with
+        their Arrow types (``pandas.ArrowDtype``; ``bsa_method`` a category), a
+        fresh index in each partition and unknown divisions. The rejects carry
+        their provenance: ``partition`` (the partition's number in ``ddf``)
+        and ``row`` (1-based), before ``reason``; a file column of the input
+        (``include_path_column``) passes through, so a ddf with a partition per
+        file (``blocksize=None``) names each rejected row's file and row.
+        ``len(ddf) == len(dosed) + len(rejects)``.
+
+    Raises
+    ------
+    DoseCalcError
+        At once, if the table cannot be dosed at all (see
+        :func:`~dosecalc.cohort.dose_table`), it has a ``partition`` column,
+        or ``row_offsets`` has not one number per partition.
+
+    Examples
+    --------
+    >>> import dask, dask.dataframe as dd, pandas as pd
+    >>> patients = pd.DataFrame({"patient_id": ["a", "b", "c", "d"],
+    ...                          "height_cm": [176.7, 161.3, 1.68, 170.0], "weight_kg": [102.2, 71.8, 79.1, 70.0]})
+    >>> dosed, rejects = dose_dataframe(dd.from_pandas(patients, npartitions=2), dose="75 mg/m^2")
+    >>> dosed, rejects = dask.compute(dosed, rejects)
+    >>> [round(mg, 1) for mg in dosed["dose_mg"]]
+    [168.0, 134.5, 136.4]
+    >>> rejects[["partition", "row", "reason"]].to_dict("records")
+    [{'partition': 1, 'row': 1, 'reason': 'height_cm=1.68 cm: expected 20-280 cm; did you mean 1.68 m?'}]
+    """
+    import pandas as pd
+
+    schema = _input_schema(ddf._meta)
+    if PARTITION_COLUMN in schema.names:
+        raise DoseCalcError(f"the input has a column named {PARTITION_COLUMN!r}, which dosecalc writes; rename it")
+    if row_offsets is not None:
+        row_offsets = tuple(int(offset) for offset in row_offsets)
+        if len(row_offsets) != ddf.npartitions:
+            raise DoseCalcError(
+                f"row_offsets: {len(row_offsets)} numbers for {ddf.npartitions} partitions; give one per partition"
+            )
+    dosing = BatchDosing(_portable(dose), method, options)
+    empty = _with_partition(dosing(schema.empty_table()), 0)  # the metas; an unusable table fails here
+    results = ddf.map_partitions(_dose_partition, dosing, schema, row_offsets, meta=pd.Series([], dtype=object))
+    return tuple(
+        results.map_partitions(_part, name, meta=_to_pandas(getattr(empty, name)), clear_divisions=True)
+        for name in DosedTable._fields
+    )
+
+
+@contextlib.contextmanager
+def _client(scheduler, workers: int):
+    """A distributed client: the one given, one connected to an address, or one on a new local cluster."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DoseCalcError(f"engine='dask' needs dask and distributed: {_INSTALL}") from None
+    if isinstance(scheduler, Client):
+        yield scheduler
+    elif scheduler is None:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def convert_pieces(
+    job: DatasetJob, pieces: list[Piece], scheduler=None, workers: int = 2, progress: Callable[[int], object] | None = None
+) -> Counts:
+    """
+    Convert each piece of a dataset as a task on a Dask cluster: the driver of ``convert_dataset(engine="dask")``.
+
+    Each task runs :meth:`DatasetJob.convert`, the function the local driver
+    runs, so both write the same files; a worker streams its piece batch by
+    batch. ``scheduler`` and ``workers`` are those of
+    :func:`~dosecalc.cohort_io.convert_dataset`. The first failing piece's
+    error is raised; the caller removes the unfinished dataset.
+    """
+    job = dataclasses.replace(job, dosing=dataclasses.replace(job.dosing, dose=_portable(job.dosing.dose)))
+    with _client(scheduler, workers) as client:
+        from distributed import as_completed
+
+        futures = client.map(job.convert, pieces, pure=False)
+        counts = Counts()
+        try:
+            for future in as_completed(futures):
+                counts += future.result()
+                if progress is not None:
+                    progress(counts.rows_read)
+        finally:
+            client.cancel(futures)
+    return counts
