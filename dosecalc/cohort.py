@@ -393,10 +393,9 @@ class _Banding:
         fits, at = band >= 0, np.maximum(band, 0)
         banded_mg = table.dose_mg[at]
         names = pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), pa.array(table.names, pa.string()))
-        reasons = pc.binary_join_element_wise(
-            "dose_mg=", _numbers("%g", dose_mg[~fits]),
-            f" mg: expected a dose in the band table {table.source}, {table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg", "",
-        )
+        within = f"{table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg"
+        expected = f" mg: expected a dose in the band table {table.source}, {within}"
+        reasons = pc.binary_join_element_wise("dose_mg=", _numbers("%g", dose_mg[~fits]), expected, "")
         columns = {
             "dose_banded_mg": pa.array(banded_mg),
             "band_deviation_pct": pa.array(difference_pct(dose_mg, banded_mg)),
@@ -460,7 +459,8 @@ def _safeguards(options: _Options) -> _Safeguards:
         raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
     measure = None
     if options.round_to is not None or options.vials is not None:
-        tolerance = float(checked(DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct, TOLERANCE))
+        tolerance_pct = DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct
+        tolerance = float(checked(tolerance_pct, TOLERANCE))
         if options.round_to is not None:
             measure = _Rounding(tolerance, step_mg=_flat_mg(options.round_to, "round_to"))
         else:
@@ -549,7 +549,8 @@ class _Column:
             implausible,
         )
         if source.narrower is not None:  # checked after rng, as the scalar core does: no hint
-            narrower = pc.binary_join_element_wise(f"{source.column}=", text, f" {source.label}: expected {source.narrower.expected}", "")
+            expected = f" {source.label}: expected {source.narrower.expected}"
+            narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
             reason = pc.if_else(pa.array(valid(values, rng)), narrower, reason)
         return pc.if_else(pa.array(self.plausible(rows)), pa.scalar(None, pa.string()), reason)
 
@@ -600,7 +601,9 @@ def _label(name: str | None, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([name], pa.string()))
 
 
-def _dosed(table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None) -> tuple[pa.Table, _Measured | None]:
+def _dosed(
+    table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None
+) -> tuple[pa.Table, _Measured | None]:
     """
     The rows where ``keep`` is True (all rows if None), dosed by the core on
     whole columns; and their doses rounded or banded, if asked.
@@ -648,7 +651,9 @@ def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa
     reasons = [column.reasons(table, rows) for column in read.values() if not column.plausible(rows).all()]
     if plan.sex is not None:
         reasons.append(sex_reasons.take(pa.array(rows)))
-    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
+    if not reasons:
+        return ok, pa.array([], pa.string())
+    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip")
 
 
 def _rejects(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
