@@ -337,9 +337,6 @@ class DatasetJob:
         """Stream one piece through the engine into its output file (and rejects file)."""
         output_path = self.output_dir / piece.name
         rejects_path = None if self.rejects_dir is None else self.rejects_dir / piece.name
-        for path in (output_path, rejects_path):
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
         return _convert(
             piece.path,
             _batches(piece.path, self.schema, piece.row_groups),
@@ -350,6 +347,14 @@ class DatasetJob:
             progress,
             piece.source,
         )
+
+    def make_folders(self, pieces: list[Piece]) -> None:
+        """Make the folders the pieces are written in; a piece makes none (see :func:`_written_dir`)."""
+        for folder in (self.output_dir, self.rejects_dir):
+            if folder is None:
+                continue
+            for piece in pieces:
+                (folder / piece.name).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _dataset_files(input_paths) -> tuple[list[Path], Path, bool]:
@@ -445,8 +450,13 @@ def _written_dir(path: Path):
         if path.is_dir():
             path.rmdir()  # an empty directory, as checked
         os.replace(temporary, path)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+    except BaseException:
+        # moved aside, then removed: a piece still running on a Dask worker writes by the old name
+        # (and makes no folder), so it cannot add a file to what is being removed
+        removed = temporary.with_name(f"{temporary.name}.removed")
+        os.replace(temporary, removed)
+        shutil.rmtree(removed, ignore_errors=True)
+        raise
 
 
 def convert_dataset(
@@ -552,6 +562,7 @@ def convert_dataset(
             folders.enter_context(_written_dir(output_dir)),
             None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir)),
         )
+        job.make_folders(pieces)
         if engine == "dask":
             from .dask import convert_pieces
 
