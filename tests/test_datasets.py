@@ -1,0 +1,250 @@
+"""Datasets: a directory or glob of files to a Parquet dataset, equal to the single-file runs, by either driver."""
+
+import doctest
+import pathlib
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+import dosecalc.cohort_io
+from dosecalc import Q_
+from dosecalc.cohort_io import convert_dataset, convert_file
+from dosecalc.errors import DoseCalcError, UnknownNameError
+
+DOSE = "75 mg/m^2"
+HEADER = ("patient_id", "height_cm", "weight_lb")
+
+
+def patients(prefix, count, bad_every=4):
+    """Rows of a site: every ``bad_every``-th height in metres (rejected), one missing weight."""
+    rows = [(f"{prefix}{number:03d}", 1.7 if number % bad_every == 0 else 160 + number % 30, 120 + number) for number in range(1, count + 1)]
+    rows[1] = (rows[1][0], rows[1][1], "")
+    return rows
+
+
+def write_csv(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(",".join(HEADER) + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows))
+    return path
+
+
+def write_parquet(path, rows, row_group_size):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(zip(*rows))
+    table = pa.table({
+        "patient_id": pa.array(columns[0]),
+        "height_cm": pa.array(columns[1], pa.float64()),
+        "weight_lb": pa.array([None if weight == "" else weight for weight in columns[2]], pa.float64()),
+    })
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+@pytest.fixture
+def csv_dataset(tmp_path):
+    """Hive-style site folders, three CSV files of 11, 9 and 13 rows."""
+    root = tmp_path / "extracts"
+    write_csv(root / "site=BOS" / "2024.csv", patients("B", 11))
+    write_csv(root / "site=BOS" / "2025.csv", patients("C", 9))
+    write_csv(root / "site=SEA" / "2024.csv", patients("S", 13))
+    (root / "_SUCCESS").write_text("")  # not data, as for pyarrow.dataset
+    (root / "site=SEA" / ".2025.csv.tmp.csv").write_text("not,a,dataset,file\n")
+    return root
+
+
+@pytest.fixture
+def parquet_dataset(tmp_path, monkeypatch):
+    """Two Parquet files in row groups of 3 rows; pieces of up to 7 rows, so each file is split."""
+    monkeypatch.setattr(dosecalc.cohort_io, "PIECE_ROWS", 7)
+    root = tmp_path / "parquet"
+    write_parquet(root / "a.parquet", patients("A", 17), row_group_size=3)
+    write_parquet(root / "b.parquet", patients("B", 8, bad_every=3), row_group_size=3)
+    return root
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 2)
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+@pytest.fixture(params=["local", "dask"])
+def engine(request):
+    """The driver, as keyword arguments of convert_dataset."""
+    if request.param == "local":
+        return {"engine": "local"}
+    return {"engine": "dask", "scheduler": request.getfixturevalue("client")}
+
+
+def single_file_runs(root, folder):
+    """Each input through convert_file, concatenated; the rejects named by their file as the dataset names them."""
+    dosed, rejects = [], []
+    for number, path in enumerate(sorted(path for path in root.rglob("*.*") if not path.name.startswith((".", "_")))):
+        convert_file(path, folder / f"{number}.parquet", dose=DOSE, rejects_path=folder / f"{number}-rejects.parquet")
+        dosed.append(pq.read_table(folder / f"{number}.parquet"))
+        rejected = pq.read_table(folder / f"{number}-rejects.parquet")
+        source = path.relative_to(root).as_posix()
+        rejects.append(rejected.add_column(rejected.num_columns - 2, "file", pa.repeat(source, rejected.num_rows)))
+    return pa.concat_tables(dosed), pa.concat_tables(rejects)
+
+
+def rows(table, *keys):
+    return table.sort_by([(key, "ascending") for key in keys]).to_pylist()
+
+
+def files_under(folder):
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(dosecalc.cohort_io, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
+
+
+@pytest.mark.parametrize("dataset", ["csv_dataset", "parquet_dataset"])
+def test_dataset_equals_the_single_file_runs(request, tmp_path, small_batches, dataset, engine):
+    # one engine, several drivers: the dataset is convert_file on each file, concatenated, by either driver
+    root = request.getfixturevalue(dataset)
+    (tmp_path / "single").mkdir()
+    expected_dosed, expected_rejects = single_file_runs(root, tmp_path / "single")
+    seen = []
+    summary = convert_dataset(root, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects", progress=seen.append, **engine)
+    dosed, rejects = ds.dataset(tmp_path / "dosed").to_table(), ds.dataset(tmp_path / "rejects").to_table()
+    assert rows(dosed, "patient_id") == rows(expected_dosed, "patient_id")
+    assert rows(rejects, "patient_id") == rows(expected_rejects, "patient_id")
+    assert dosed.schema.field("dose_mg").type == pa.float64()
+    assert rejects.column_names[-3:] == ["file", "row", "reason"]
+    total = expected_dosed.num_rows + expected_rejects.num_rows
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (total, dosed.num_rows, rejects.num_rows)
+    assert seen == sorted(seen) and seen[-1] == total
+    assert (summary.output, summary.rejects) == (str(tmp_path / "dosed"), str(tmp_path / "rejects"))
+
+
+def test_both_drivers_write_the_same_files(tmp_path, csv_dataset, parquet_dataset, client):
+    for root in (csv_dataset, parquet_dataset):
+        for engine in ("local", "dask"):
+            (tmp_path / engine).mkdir(exist_ok=True)
+            convert_dataset(root, tmp_path / engine / root.name, dose=DOSE, rejects_dir=tmp_path / engine / f"{root.name}-rejects",
+                            engine=engine, scheduler=client if engine == "dask" else None)
+    local, on_dask = tmp_path / "local", tmp_path / "dask"
+    assert files_under(local) == files_under(on_dask)
+    for name in files_under(local):
+        assert pq.read_table(local / name).equals(pq.read_table(on_dask / name))
+
+
+def test_layout_mirrors_the_input(tmp_path, csv_dataset, parquet_dataset):
+    convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE)
+    assert files_under(tmp_path / "dosed") == ["site=BOS/2024.parquet", "site=BOS/2025.parquet", "site=SEA/2024.parquet"]
+    # hive partitions stay partitions
+    by_site = ds.dataset(tmp_path / "dosed", partitioning="hive").to_table(columns=["site"])
+    assert by_site["site"].value_counts().to_pylist() == [{"values": "BOS", "counts": 14}, {"values": "SEA", "counts": 9}]
+    # a Parquet file split into pieces (runs of row groups): one output file each
+    convert_dataset(parquet_dataset, tmp_path / "split", dose=DOSE)
+    assert files_under(tmp_path / "split") == ["a-0.parquet", "a-1.parquet", "a-2.parquet", "b-0.parquet", "b-1.parquet"]
+
+
+def test_rejects_numbered_within_their_file_across_pieces(tmp_path, parquet_dataset):
+    summary = convert_dataset(parquet_dataset, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    rejects = ds.dataset(tmp_path / "rejects").to_table()
+    numbered = {(row["file"], row["row"]): row["patient_id"] for row in rejects.to_pylist()}
+    # patients(...) numbers its rows from 1: row n is patient <prefix>n
+    assert numbered == {key: f"{key[0][0].upper()}{key[1]:03d}" for key in numbered}
+    assert sorted(numbered) == [("a.parquet", n) for n in (2, 4, 8, 12, 16)] + [("b.parquet", n) for n in (2, 3, 6)]
+    assert summary.rows_rejected == 8 and summary.rows_read == 25
+
+
+def test_a_glob_and_one_file(tmp_path, csv_dataset):
+    summary = convert_dataset(str(csv_dataset / "site=BOS" / "*.csv"), tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    assert summary.rows_read == 20
+    assert files_under(tmp_path / "dosed") == ["2024.parquet", "2025.parquet"]  # under the files' common folder
+    assert set(ds.dataset(tmp_path / "rejects").to_table()["file"].to_pylist()) == {"2024.csv", "2025.csv"}
+    one = convert_dataset(csv_dataset / "site=SEA" / "2024.csv", tmp_path / "one", dose=Q_(75, "mg/m**2"))
+    assert one.rows_read == 13 and files_under(tmp_path / "one") == ["2024.parquet"]
+
+
+def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
+    (tmp_path / "dosed").mkdir()
+    assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33
+
+
+def _fails_on_the_third_call(monkeypatch):
+    real = dosecalc.cohort_io.dose_table
+    calls = []
+
+    def fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # the first call only reads the schemas; then one batch is dosed
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails)
+
+
+def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monkeypatch, engine):
+    _fails_on_the_third_call(monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(RuntimeError, match="disk full"):
+        convert_dataset(csv_dataset, out / "dosed", dose=DOSE, rejects_dir=out / "rejects", **engine)
+    assert list(out.iterdir()) == []  # no dataset, no rejects, no temporary directory
+
+
+@pytest.mark.parametrize(
+    "setup, arguments, match",
+    [
+        (None, {"output_dir": "dosed", "engine": "spark"}, "engine"),
+        (None, {"input_paths": "nowhere/*.csv"}, "no CSV or Parquet files"),
+        (lambda root, tmp: (tmp / "dosed").mkdir() or (tmp / "dosed" / "old.parquet").write_text(""), {}, "exists"),
+        (lambda root, tmp: (tmp / "dosed").write_text(""), {}, "exists"),
+        (None, {"output_dir": "missing/dosed"}, "no such directory"),
+        (None, {"output_dir": "extracts/dosed"}, "inside the input directory"),
+        (None, {"rejects_dir": "dosed"}, "is or holds the output directory"),
+        (lambda root, tmp: (tmp / "dosed").mkdir(), {"rejects_dir": "dosed/rejects"}, "is or holds the output directory"),
+        (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height_cm\nX,170\n"), {}, "2026.csv: its columns differ"),
+        (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height,weight_lb\n"), {}, "height"),
+        (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height_cm,weight_lb\nX,170,150,9\n"), {}, "Expected 3 columns"),
+        (lambda root, tmp: pq.write_table(pa.table({name: pa.array(["1"]) for name in HEADER}), root / "site=BOS" / "2024.parquet"), {},
+         "site=BOS/2024.csv, site=BOS/2024.parquet would all be written to site=BOS/2024.parquet"),
+    ],
+)
+def test_unusable_input_raises_and_writes_nothing(tmp_path, csv_dataset, monkeypatch, setup, arguments, match):
+    monkeypatch.chdir(tmp_path)
+    if setup is not None:
+        setup(csv_dataset, tmp_path)
+    before = files_under(tmp_path)
+    arguments = {"input_paths": "extracts", "output_dir": "dosed", "rejects_dir": "rejects", "dose": DOSE, **arguments}
+    with pytest.raises(DoseCalcError, match=match) as raised:
+        convert_dataset(**arguments)
+    assert "\n" not in str(raised.value)
+    assert files_under(tmp_path) == before
+
+
+def test_a_file_column_would_be_overwritten(tmp_path):
+    source = write_csv(tmp_path / "in" / "a.csv", [])
+    source.write_text("patient_id,height_cm,weight_lb,file\nA,170,150,x.pdf\n")
+    with pytest.raises(DoseCalcError, match="column named 'file'"):
+        convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    # without rejects there is no file column to write: it passes through
+    assert convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE).rows_written == 1
+
+
+def test_unknown_engine_is_named(tmp_path, csv_dataset):
+    with pytest.raises(UnknownNameError, match="local, dask"):
+        convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, engine="spark")
+
+
+def test_example_cohort_as_a_dataset_of_one(tmp_path):
+    example = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cohort.csv"
+    summary = convert_dataset(example, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (36, 31, 5)
+    assert ds.dataset(tmp_path / "rejects").to_table(columns=["row"])["row"].to_pylist() == [7, 12, 18, 25, 30]
