@@ -722,10 +722,11 @@ def dose_table(
         plain numbers in [mg].
     vials : str, sequence or Quantity, optional
         Round each dose to the nearest total of whole vials or tablets of
-        these strengths, e.g. "100 mg, 50 mg". With ``round_to``, adds
-        ``dose_rounded_mg`` [mg] and ``rounding_difference_pct`` [%]; a row
-        whose nearest dose lies outside the tolerance is rejected, with a
-        reason naming the rounding, not kept unrounded.
+        these strengths, e.g. "100 mg, 50 mg". Either rounding adds
+        ``dose_rounded_mg`` [mg] and ``rounding_difference_pct`` [%]
+        (``dose_mg`` stays the calculated dose); a row whose nearest dose
+        lies outside the tolerance is rejected, with a reason naming the
+        rounding, not kept unrounded.
     tolerance_pct : numeric or Quantity, optional
         The largest accepted rounding difference, default 5 %, at most 10 %;
         only with ``round_to`` or ``vials``.
