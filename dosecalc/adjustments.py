@@ -245,11 +245,16 @@ def difference_pct(calculated, rounded):
     return (rounded - calculated) / calculated * 100.0
 
 
-def step_kernel(dose_mg, step_mg):
-    """Round to the nearest multiple of ``step_mg``, halves up."""
+def step_kernel(dose_mg, step_mg, ceiling_mg=np.inf):
+    """
+    Round to the nearest multiple of ``step_mg``, halves up; down instead where
+    that would exceed ``ceiling_mg`` (a maximum dose is never rounded past).
+    """
     # + 1e-9 step: a decimal half such as 1.15 / 0.1 = 11.499999999999998 rounds up;
     # round(…, 9): 12 × 0.1 is 1.2, not 1.2000000000000002 (1e-9 mg is below any measure)
-    return np.round(np.floor(dose_mg / step_mg + 0.5 + 1e-9) * step_mg, 9)
+    nearest = np.round(np.floor(dose_mg / step_mg + 0.5 + 1e-9) * step_mg, 9)
+    below = np.round(np.floor(dose_mg / step_mg + 1e-9) * step_mg, 9)
+    return np.where(nearest > ceiling_mg, below, nearest)
 
 
 def _totals(strengths_mg, upper_mg):
@@ -273,15 +278,17 @@ def _totals(strengths_mg, upper_mg):
     return totals, counts
 
 
-def strengths_kernel(dose_mg, strengths_mg):
+def strengths_kernel(dose_mg, strengths_mg, ceiling_mg=np.inf):
     """
     The nearest total of whole units of ``strengths_mg`` (descending) to each
-    dose, halves up, and the units of each strength.
+    dose, halves up, and the units of each strength; the total just below
+    where the nearest would exceed ``ceiling_mg`` (a maximum dose).
     """
     # the nearest total above a dose is at most one smallest unit above it
     totals, counts = _totals(strengths_mg, float(np.max(dose_mg)) + float(np.min(strengths_mg)))
     above = np.clip(np.searchsorted(totals, dose_mg), 1, totals.size - 1)
-    nearest = np.where(totals[above] - dose_mg <= dose_mg - totals[above - 1], above, above - 1)
+    up = (totals[above] - dose_mg <= dose_mg - totals[above - 1]) & (totals[above] <= ceiling_mg)
+    nearest = np.where(up, above, above - 1)
     return totals[nearest], counts[nearest]
 
 
@@ -298,7 +305,7 @@ def _strengths_mg(strengths):
     return np.unique(np.concatenate([np.ravel(_mg(item, "strengths")) for item in items]))[::-1]
 
 
-def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERANCE_PCT) -> RoundedDose:
+def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERANCE_PCT, ceiling=None) -> RoundedDose:
     r"""
     Round a dose to a step, or to whole vials or tablets, within a tolerance.
 
@@ -323,6 +330,10 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
         ``[Q_(100, "mg"), Q_(50, "mg")]``; plain numbers in [mg].
     tolerance_pct : numeric or Quantity, default 5
         The largest accepted difference; plain numbers in [%]. At most 10 %.
+    ceiling : numeric, str or Quantity, optional
+        Never round above this, e.g. the maximum dose that capped ``dose``:
+        where the nearest measure exceeds it, the one just below is taken
+        (still within the tolerance, or refused); plain numbers in [mg].
 
     Returns
     -------
@@ -353,16 +364,17 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     (150.0, [1, 1])
     """
     dose_mg = _mg(dose, "dose")
+    ceiling_mg = np.inf if ceiling is None else _mg(ceiling, "ceiling")
     tolerance = float(checked(tolerance_pct, TOLERANCE))
     if (step is None) == (strengths is None):
         raise DoseCalcError("give step or strengths to round to, one of them")
     if step is not None:
         step_mg = _mg(step, "step")
-        rounded_mg, counts, what = step_kernel(dose_mg, step_mg), None, f"a multiple of {step_mg:g} mg"
+        rounded_mg, counts, what = step_kernel(dose_mg, step_mg, ceiling_mg), None, f"a multiple of {step_mg:g} mg"
         measure = {"method": "step", "step": quantity(step_mg, "mg")}
     else:
         strengths_mg = _strengths_mg(strengths)
-        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg)
+        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg, ceiling_mg)
         what = "whole units of " + ", ".join(f"{s:g}" for s in strengths_mg) + " mg"
         measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg"), "counts": counts}
     difference = difference_pct(dose_mg, rounded_mg)

@@ -721,7 +721,9 @@ class _Safeguards:
         if self.round_to is not None or self.vials is not None:
             tolerance = {} if self.tolerance is None else {"tolerance_pct": self.read["tolerance"].quantity}
             with _step(*(("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials))):
-                rounding = round_dose(result.dose, step=_value(self.read["round_to"]), strengths=self.vials, **tolerance)
+                rounding = round_dose(
+                    result.dose, step=_value(self.read["round_to"]), strengths=self.vials, ceiling=result.max_dose, **tolerance
+                )
         elif self.bands is not None:
             with _step("--bands", self.bands):
                 band = band_dose(result.dose, self.bands)

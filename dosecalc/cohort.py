@@ -316,7 +316,7 @@ def _numbers(template: str, values: np.ndarray) -> pa.Array:
     return pa.array(np.char.mod(template, values).astype(str), pa.string())
 
 
-def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray, ceiling_mg: float) -> tuple[np.ndarray, np.ndarray]:
     """
     :func:`~dosecalc.adjustments.strengths_kernel`'s totals, and where they
     could be counted: the kernel refuses a batch whose largest dose has too
@@ -326,7 +326,7 @@ def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray) -> tuple[np.n
     if dose_mg.size == 0:
         return dose_mg, countable
     try:
-        return strengths_kernel(dose_mg, strengths_mg)[0], countable
+        return strengths_kernel(dose_mg, strengths_mg, ceiling_mg)[0], countable
     except ImplausibleInputError:
         pass
     # whether a dose can be counted rises with the dose: bisect for the smallest that cannot
@@ -342,7 +342,7 @@ def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray) -> tuple[np.n
     countable = dose_mg < doses[high]
     rounded = np.zeros_like(dose_mg)
     if countable.any():
-        rounded[countable] = strengths_kernel(dose_mg[countable], strengths_mg)[0]
+        rounded[countable] = strengths_kernel(dose_mg[countable], strengths_mg, ceiling_mg)[0]
     return rounded, countable
 
 
@@ -351,6 +351,7 @@ class _Rounding:
     """Rounding to a step or to vial strengths, refused outside the tolerance, as ``round_dose`` does."""
 
     tolerance_pct: float
+    ceiling_mg: float  # the maximum dose, or inf
     step_mg: float | None = None
     strengths_mg: np.ndarray | None = None  # descending
 
@@ -362,9 +363,9 @@ class _Rounding:
 
     def apply(self, dose_mg: np.ndarray) -> _Measured:
         if self.step_mg is not None:
-            rounded, countable = step_kernel(dose_mg, self.step_mg), np.ones(dose_mg.shape, bool)
+            rounded, countable = step_kernel(dose_mg, self.step_mg, self.ceiling_mg), np.ones(dose_mg.shape, bool)
         else:
-            rounded, countable = _nearest_totals(dose_mg, self.strengths_mg)
+            rounded, countable = _nearest_totals(dose_mg, self.strengths_mg, self.ceiling_mg)
         difference = difference_pct(dose_mg, rounded)
         fits = countable & ~(np.abs(difference) > self.tolerance_pct)
         misfit = ~fits
@@ -458,13 +459,16 @@ def _safeguards(options: _Options) -> _Safeguards:
     if options.tolerance_pct is not None and measures[:1] not in (["round_to"], ["vials"]):
         raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
     measure = None
+    max_dose_mg = None if options.max_dose is None else float(_flat_mg(options.max_dose, "max_dose"))
     if options.round_to is not None or options.vials is not None:
         tolerance_pct = DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct
         tolerance = float(checked(tolerance_pct, TOLERANCE))
+        # a maximum dose is never rounded past
+        ceiling_mg = np.inf if max_dose_mg is None else max_dose_mg
         if options.round_to is not None:
-            measure = _Rounding(tolerance, step_mg=_flat_mg(options.round_to, "round_to"))
+            measure = _Rounding(tolerance, ceiling_mg, step_mg=_flat_mg(options.round_to, "round_to"))
         else:
-            measure = _Rounding(tolerance, strengths_mg=_strengths_mg(options.vials))
+            measure = _Rounding(tolerance, ceiling_mg, strengths_mg=_strengths_mg(options.vials))
     elif options.bands is not None:
         measure = _Banding(options.bands if isinstance(options.bands, BandTable) else read_band_table(options.bands))
     on = {
@@ -479,7 +483,7 @@ def _safeguards(options: _Options) -> _Safeguards:
         on=tuple(option for option in SAFEGUARD_COLUMNS if on[option]),
         weight_basis=weight_basis,
         bsa_cap_m2=None if options.bsa_cap is None else float(checked(options.bsa_cap, BSA, "bsa_cap")),
-        max_dose_mg=None if options.max_dose is None else float(_flat_mg(options.max_dose, "max_dose")),
+        max_dose_mg=max_dose_mg,
         reduction_pct=None if options.reduction_pct is None else float(checked(options.reduction_pct, REDUCTION)),
         measure=measure,
         flag_obesity=bool(options.flag_obesity),

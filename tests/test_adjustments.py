@@ -389,3 +389,24 @@ def test_bad_modifications(tmp_path):
         read_level_table(write(tmp_path, "levels.csv", "level,dose\n-1,80 %\n-1,70 %\n"))
     with pytest.raises(MissingInputError, match="^levels.csv row 1 level is required"):
         read_level_table(write(tmp_path, "levels.csv", "level,dose\n,80 %\n"))
+
+
+def test_rounding_never_passes_a_maximum_dose():
+    # vincristine capped at 2 mg (CHOP): a 0.3 mg step would round 2 mg up to 2.1 mg;
+    # with the cap as ceiling it rounds down to 1.8 mg (−10 %, within a 10 % tolerance)
+    assert round_dose("2 mg", step="0.3 mg", tolerance_pct=10).rounded.m_as("mg") == pytest.approx(2.1)
+    assert round_dose("2 mg", step="0.3 mg", tolerance_pct=10, ceiling="2 mg").rounded.m_as("mg") == pytest.approx(1.8)
+    # 146 mg from 100, 50 and 10 mg vials: 150 mg nearest, 140 mg under a 146 mg ceiling
+    assert round_dose("146 mg", strengths="100mg,50mg,10mg").rounded.m_as("mg") == 150
+    assert round_dose("146 mg", strengths="100mg,50mg,10mg", ceiling="146 mg").rounded.m_as("mg") == 140
+    with pytest.raises(ImplausibleInputError, match="not rounded"):
+        round_dose("2 mg", step="0.3 mg", ceiling="2 mg")  # 1.8 mg is −10 %: outside ±5 %
+
+
+@given(st.floats(min_value=0.5, max_value=5000), st.floats(min_value=0.05, max_value=50))
+def test_rounding_under_a_ceiling_stays_under_it(dose_mg, step_mg):
+    try:
+        rounded = round_dose(dose_mg, step=step_mg, tolerance_pct=10, ceiling=dose_mg).rounded.m_as("mg")
+    except ImplausibleInputError:
+        return
+    assert rounded <= dose_mg + 1e-9

@@ -571,3 +571,9 @@ def test_bad_tables_exit_2_naming_the_option(tmp_path, name, text, option, expec
 def test_usage_errors_exit_2():
     assert run("carboplatin", "--gfr", "90mL/min").exit_code == 2  # --auc is required
     assert run("crcl", "--age").exit_code == 2  # an option without its value
+
+
+def test_rounding_never_passes_the_max_dose():
+    # 1.4 mg/m² × 2.0 m² = 2.8 mg, capped at 2 mg (CHOP vincristine); a 0.3 mg step rounds down to 1.8 mg
+    report = run_json("dose", "1.4mg/m2", "--bsa", "2.0", "--max-dose", "2mg", "--round-to", "0.3mg", "--tolerance", "10")
+    assert report["results"]["dose"]["value"] == pytest.approx(1.8)

@@ -380,3 +380,17 @@ def test_engine_equals_scalar_library_row_by_row(cohort, row_offset):
         assert np.all(dosed["dose_mg"].to_numpy() <= dosed["dose_uncapped_mg"].to_numpy())
     if "rounding_difference_pct" in added:
         assert np.all(np.abs(dosed["rounding_difference_pct"].to_numpy()) <= options.get("tolerance_pct", 5))
+
+
+def test_rounding_never_passes_the_max_dose():
+    # vincristine 1.4 mg/m² capped at 2 mg (CHOP); BSA 2.0 m² (Mosteller, 180 cm, 80 kg) gives 2.8 mg,
+    # capped to 2 mg; a 0.3 mg step would round that up to 2.1 mg, the cap makes it 1.8 mg
+    dosed, rejects = dose_table(
+        {"height_cm": [180.0], "weight_kg": [80.0]}, dose="1.4 mg/m^2",
+        max_dose="2 mg", round_to="0.3 mg", tolerance_pct=10,
+    )
+    assert rejects.num_rows == 0
+    assert dosed["dose_mg"].to_pylist() == [2.0]
+    assert dosed["dose_rounded_mg"].to_pylist() == [pytest.approx(1.8)]
+    scalar = round_dose("2 mg", step="0.3 mg", tolerance_pct=10, ceiling="2 mg")
+    assert dosed["dose_rounded_mg"].to_pylist() == [scalar.rounded.m_as("mg")]
