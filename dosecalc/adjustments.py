@@ -292,8 +292,9 @@ def strengths_kernel(dose_mg, strengths_mg, ceiling_mg=np.inf):
     return totals[nearest], counts[nearest]
 
 
-def _strengths_mg(strengths):
-    # "100mg, 50mg", [Q_(100, "mg"), "50 mg"], Q_([100, 50], "mg") -> unique, descending
+def strengths_mg_of(strengths):
+    """Vial or tablet strengths in [mg], unique and descending, from "100mg, 50mg",
+    ``[Q_(100, "mg"), "50 mg"]`` or ``Q_([100, 50], "mg")``."""
     if isinstance(strengths, str):
         items = strengths.split(",")
     elif is_quantity(strengths) or not hasattr(strengths, "__iter__"):
@@ -373,7 +374,7 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
         rounded_mg, counts, what = step_kernel(dose_mg, step_mg, ceiling_mg), None, f"a multiple of {step_mg:g} mg"
         measure = {"method": "step", "step": quantity(step_mg, "mg")}
     else:
-        strengths_mg = _strengths_mg(strengths)
+        strengths_mg = strengths_mg_of(strengths)
         rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg, ceiling_mg)
         what = "whole units of " + ", ".join(f"{s:g}" for s in strengths_mg) + " mg"
         measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg"), "counts": counts}

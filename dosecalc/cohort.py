@@ -55,7 +55,7 @@ from .adjustments import (
     REDUCTION,
     TOLERANCE,
     BandTable,
-    _strengths_mg,
+    strengths_mg_of,
     difference_pct,
     modify_dose,
     read_band_table,
@@ -468,7 +468,7 @@ def _safeguards(options: _Options) -> _Safeguards:
         if options.round_to is not None:
             measure = _Rounding(tolerance, ceiling_mg, step_mg=_flat_mg(options.round_to, "round_to"))
         else:
-            measure = _Rounding(tolerance, ceiling_mg, strengths_mg=_strengths_mg(options.vials))
+            measure = _Rounding(tolerance, ceiling_mg, strengths_mg=strengths_mg_of(options.vials))
     elif options.bands is not None:
         measure = _Banding(options.bands if isinstance(options.bands, BandTable) else read_band_table(options.bands))
     on = {
