@@ -1210,27 +1210,46 @@ def cohort_command(
     column_map: Annotated[Optional[list[str]], typer.Option("--map", help="Column for an input: height=Ht (repeatable).", show_default=False)] = None,
     height_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped height column: "in".', show_default=False)] = None,
     weight_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped weight column: "lb".', show_default=False)] = None,
+    weight_basis: WeightBasis = None,
+    flag_obesity: Annotated[bool, typer.Option(help="Add an obese column (BMI ≥ 30 kg/m²); the dose is not changed.")] = False,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    reduce: Reduce = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    bands: Bands = None,
     as_json: AsJson = False,
 ) -> None:
     """
     Dose a whole cohort file: every row converted or rejected with a reason.
     Exit 0 when all rows converted, 3 when some were rejected (the output is
-    still written), 2 when the input is unusable.
+    still written), 2 when the input is unusable. The safeguards of `dosecalc
+    dose` apply to every row, in the same order, each adding its columns; a
+    row they cannot apply to (no sex for --weight-basis ideal, rounding
+    outside the tolerance) is rejected with the reason.
 
     \b
     Examples:
       dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2 --rejects rejects.csv
       dosecalc cohort extract.csv -o dosed.parquet --map height=Ht --height-unit in --map weight=Wt --weight-unit lb
+      dosecalc cohort patients.csv -o dosed.csv --dose 1.4mg/m2 --max-dose 2mg --round-to 0.1mg
     """
     from .cohort import convert_file  # pyarrow: loaded only for a cohort
 
     units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
+    safeguards = {
+        "weight_basis": weight_basis, "bsa_cap": _bare_number(bsa_cap), "max_dose": max_dose,
+        "reduction_pct": _bare_number(reduce), "round_to": round_to, "vials": vials,
+        "tolerance_pct": _bare_number(tolerance), "bands": bands, "flag_obesity": flag_obesity or None,
+    }
     with _bad_input():
         columns = _column_map(column_map or [])
         with _progress() as progress:
             summary = convert_file(
                 input_path, output, dose=dose, method=method, rejects_path=rejects,
                 column_map=columns or None, column_units=units or None, progress=progress,
+                **{name: value for name, value in safeguards.items() if value is not None},
             )
     if as_json:
         _print_json("cohort", summary=summary.to_dict())
@@ -1243,6 +1262,14 @@ def cohort_command(
         )
     if summary.rows_rejected:
         raise typer.Exit(code=3)
+
+
+def _bare_number(text: str | None):
+    # "2.0" -> 2.0, taken by the library in the option's documented unit; "2 m2" stays text
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return text
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:

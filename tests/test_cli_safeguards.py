@@ -22,7 +22,8 @@ from dosecalc.cli import app
 
 runner = CliRunner()
 
-EXAMPLE_BANDS = str(Path(__file__).resolve().parents[1] / "examples" / "bands.csv")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE_BANDS = str(EXAMPLES / "bands.csv")
 
 # a 60-year-old man of 80 kg with serum creatinine 1.2 mg/dL
 CG_MAN = ["--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]
@@ -577,3 +578,26 @@ def test_rounding_never_passes_the_max_dose():
     # 1.4 mg/m² × 2.0 m² = 2.8 mg, capped at 2 mg (CHOP vincristine); a 0.3 mg step rounds down to 1.8 mg
     report = run_json("dose", "1.4mg/m2", "--bsa", "2.0", "--max-dose", "2mg", "--round-to", "0.3mg", "--tolerance", "10")
     assert report["results"]["dose"]["value"] == pytest.approx(1.8)
+
+
+def test_cohort_takes_the_safeguards(tmp_path):
+    # the sample cohort with a 2 mg cap and a 0.1 mg step: no dose above 2 mg, all rows accounted for
+    import pyarrow.csv as pv
+
+    out, rejects = tmp_path / "dosed.csv", tmp_path / "rejects.csv"
+    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(out), "--dose", "1.4mg/m2", "--max-dose", "2mg",
+                 "--round-to", "0.1mg", "--rejects", str(rejects), "--json")
+    assert result.exit_code == 3, result.output  # the sample's five bad rows
+    summary = json.loads(result.stdout)["summary"]
+    dosed = pv.read_csv(out)
+    assert summary["rows_read"] == 36 == dosed.num_rows + pv.read_csv(rejects).num_rows
+    assert max(dosed["dose_rounded_mg"].to_pylist()) <= 2.0
+    assert {"dose_uncapped_mg", "dose_capped", "dose_rounded_mg", "rounding_difference_pct"} <= set(dosed.column_names)
+
+
+def test_cohort_safeguard_errors_exit_2(tmp_path):
+    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "d.csv"), "--dose", "75mg/m2",
+                 "--weight-basis", "ideal", "--vials", "100mg,50mg", "--round-to", "5mg")
+    assert result.exit_code == 2
+    assert "round_to and vials" in result.output
+    assert not (tmp_path / "d.csv").exists()
