@@ -9,10 +9,14 @@ in a thousand in metres, so the rejects are written too), row groups of 2**17
 rows, so each file is one piece. Each driver writes the dosed dataset and the
 rejects into new directories each round. The local cluster (2 worker
 processes, one thread each) is started once, outside the timings; its start-up
-is recorded in ``extra_info``.
+is recorded in ``extra_info``. Last, the peak memory of the single-process
+driver on 1e7 rows against 1e6: bounded by the pieces, not the dataset.
 """
 
 import shutil
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -34,12 +38,11 @@ AIM = "≥ 0.9× on 2 cores"
 _STARTUP = {}
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cohort") / "extracts"
+def write_dataset(root, total_rows, seed=20110605):
+    """FILES Parquet files of adults, height in cm (one in a thousand in metres) and weight in lb."""
     root.mkdir()
-    rng = np.random.default_rng(20110605)
-    rows = ROWS // FILES
+    rng = np.random.default_rng(seed)
+    rows = total_rows // FILES
     for number in range(FILES):
         height_cm = np.round(rng.normal(170.0, 10.0, rows).clip(140.0, 210.0), 1)
         height_cm[::1000] /= 100.0
@@ -48,6 +51,11 @@ def dataset(tmp_path_factory):
         table = pa.table({"patient_id": patient_id, "height_cm": height_cm, "weight_lb": weight_lb})
         pq.write_table(table, root / f"part-{number:02d}.parquet", row_group_size=1 << 17)
     return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_dataset(tmp_path_factory.mktemp("cohort") / "extracts", ROWS)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +123,35 @@ def test_dose_dataframe_vs_single_process(benchmark, dataset, client, tmp_path, 
                  ROWS / local_seconds, AIM, unit="rows/s")
     assert pq.read_metadata(next(output.glob("*.parquet"))).num_columns == 8
     assert sum(pq.read_metadata(path).num_rows for path in rejects.glob("*.parquet")) == FILES * 625
+
+
+# run in a child: its own peak, read from /proc
+_PEAK = textwrap.dedent(
+    """
+    import sys
+    from dosecalc.cohort_io import convert_dataset
+    convert_dataset(sys.argv[1], sys.argv[2], dose="75 mg/m^2", rejects_dir=sys.argv[3])
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    print(int(status["VmHWM"].split()[0]) * 1024)
+    """
+)
+
+
+def peak_bytes(root, folder):
+    folder.mkdir()
+    run = subprocess.run([sys.executable, "-c", _PEAK, str(root), str(folder / "dosed"), str(folder / "rejects")],
+                         capture_output=True, text=True, check=True)
+    return int(run.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
+def test_dataset_peak_memory_bounded(benchmark, dataset, tmp_path, report_ratio):
+    small = write_dataset(tmp_path / "small", ROWS // 10)
+    peak_small = peak_bytes(small, tmp_path / "small-out")
+    peak_large = benchmark.pedantic(peak_bytes, (dataset, tmp_path / "large-out"), rounds=1)
+    MiB = 1 << 20
+    benchmark.extra_info["peak_1e6_MiB"] = round(peak_small / MiB, 1)
+    benchmark.extra_info["peak_1e7_MiB"] = round(peak_large / MiB, 1)
+    report_ratio("peak RSS of convert_dataset: 1e7 rows / 1e6 rows", peak_large / MiB, peak_small / MiB,
+                 "≤ 1.3×, 1e7 ≤ 300 MiB", unit="MiB")
+    assert peak_large <= 300 * MiB
