@@ -177,21 +177,16 @@ def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
     assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33
 
 
-def _fails_on_the_third_call(monkeypatch):
-    real = dosecalc.cohort_io.dose_table
-    calls = []
-
-    def fails(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > 2:  # the first call only reads the schemas; then one batch is dosed
-            raise RuntimeError("disk full")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails)
-
-
 def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monkeypatch, engine):
-    _fails_on_the_third_call(monkeypatch)
+    real = dosecalc.cohort_io.dose_table
+
+    def fails_in_seattle(table, *args, **kwargs):
+        # the last file fails (locally, after the others are written; on Dask, beside them)
+        if "S001" in pa.table(table)["patient_id"].to_pylist():
+            raise RuntimeError("disk full")
+        return real(table, *args, **kwargs)
+
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails_in_seattle)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RuntimeError, match="disk full"):
