@@ -361,25 +361,28 @@ class DatasetJob:
                 (folder / piece.name).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _dataset_files(input_paths) -> tuple[list[Path], Path, bool]:
-    """The CSV and Parquet files of a directory (recursively) or a glob pattern, sorted; their folder; whether a directory."""
-    text = os.fspath(input_paths)
-    folder = Path(text)
-    if folder.is_dir():
-        # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
-        files = [
-            path for path in folder.rglob("*")
-            if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()
-            and not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
-        ]
-    else:
-        files = [Path(name) for name in glob.glob(text, recursive=True)]
-        files = [path for path in files if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()]
+def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
+    """
+    The CSV and Parquet files of directories (recursively), glob patterns or files, sorted; the folder they
+    are named under (a directory given alone, else the files' common folder); the directories given.
+    """
+    given = [input_paths] if isinstance(input_paths, (str, os.PathLike)) else list(input_paths)
+    files, directories = set(), []
+    for item in map(os.fspath, given):  # absolute: a Dask worker may run elsewhere
+        if Path(item).is_dir():
+            directory = Path(item).absolute()
+            directories.append(directory)
+            # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
+            found = [path for path in directory.rglob("*")
+                     if not any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)]
+        else:
+            found = [Path(name).absolute() for name in glob.glob(item, recursive=True)]
+        files.update(path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file())
     if not files:
-        raise DoseCalcError(f"input={text}: no CSV or Parquet files there (expected a directory, a glob or a file)")
-    files.sort()
-    root = folder if folder.is_dir() else Path(os.path.commonpath([path.parent for path in files]))
-    return files, root, folder.is_dir()
+        names = ", ".join(map(os.fspath, given))
+        raise DoseCalcError(f"input={names}: no CSV or Parquet files there (expected directories, globs or files)")
+    folders = directories + [path.parent for path in files if not any(path.is_relative_to(d) for d in directories)]
+    return sorted(files), Path(os.path.commonpath(folders)), directories
 
 
 def _common_schema(files: list[Path]) -> pa.Schema:
@@ -428,7 +431,7 @@ def _pieces(files: list[Path], root: Path) -> list[Piece]:
     return pieces
 
 
-def _checked_folders(root: Path | None, output_dir: Path, rejects_dir: Path | None) -> None:
+def _checked_folders(input_dirs: list[Path], output_dir: Path, rejects_dir: Path | None) -> None:
     for name, folder in (("output", output_dir), ("rejects", rejects_dir)):
         if folder is None:
             continue
@@ -436,8 +439,9 @@ def _checked_folders(root: Path | None, output_dir: Path, rejects_dir: Path | No
             raise DoseCalcError(f"{name}={folder}: no such directory {folder.parent}")
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise DoseCalcError(f"{name}={folder}: exists; expected a new or empty directory")
-        if root is not None and folder.resolve().is_relative_to(root.resolve()):
-            raise DoseCalcError(f"{name}={folder}: is inside the input directory {root}; write elsewhere")
+        for input_dir in input_dirs:  # a later run would read this one's output as input
+            if folder.resolve().is_relative_to(input_dir.resolve()):
+                raise DoseCalcError(f"{name}={folder}: is inside the input directory {input_dir}; write elsewhere")
     if rejects_dir is not None:
         output, rejects = output_dir.resolve(), rejects_dir.resolve()
         if output.is_relative_to(rejects) or rejects.is_relative_to(output):
@@ -490,10 +494,13 @@ def convert_dataset(
 
     Parameters
     ----------
-    input_paths : str or path
+    input_paths : str or path, or a list of them
         A directory (every ``.csv``, ``.parquet`` and ``.pq`` file below it,
         except names starting with "." or "_"), a glob pattern such as
-        ``"extracts/**/*.parquet"``, or one file. The files share one schema.
+        ``"extracts/**/*.parquet"``, a file, or a list of these (as a shell
+        expands a glob). The files share one schema. Their paths under a
+        directory given alone, else under their common folder, name the
+        output files and the rejects' ``file``.
     output_dir : str or path
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``.
@@ -511,9 +518,10 @@ def convert_dataset(
         ``"dask"`` converts them side by side on a Dask cluster (install
         ``dosecalc[dask]``), each piece one task running the same function.
     scheduler : str or distributed.Client, optional
-        With ``engine="dask"``: a scheduler's address (``"tcp://host:8786"``)
-        or a client; by default a local cluster of ``workers`` processes is
-        started for the run. Every worker must see the input and output paths.
+        With ``engine="dask"`` only: a scheduler's address
+        (``"tcp://host:8786"``) or a client; by default a local cluster of
+        ``workers`` processes is started for the run. Every worker must see
+        the input and output paths and have dosecalc installed.
     workers : int, default 2
         Worker processes of that local cluster.
 
@@ -550,10 +558,12 @@ def convert_dataset(
     start = time.perf_counter()
     if engine not in ENGINES:
         raise UnknownNameError("engine", engine, ENGINES)
-    files, root, is_directory = _dataset_files(input_paths)
+    if scheduler is not None and engine != "dask":
+        raise DoseCalcError(f"scheduler={scheduler}: a scheduler runs engine='dask', not engine={engine!r}")
+    files, root, directories = _dataset_files(input_paths)
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
-    _checked_folders(root if is_directory else None, output_dir, rejects_dir)
+    _checked_folders(directories, output_dir, rejects_dir)
     schema = _common_schema(files)
     dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
     empty = dosing(schema.empty_table())  # the output schemas; an unusable input fails here, before any write
@@ -563,8 +573,8 @@ def convert_dataset(
     with contextlib.ExitStack() as folders:
         job = DatasetJob(
             schema, dosing, empty,
-            folders.enter_context(_written_dir(output_dir)),
-            None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir)),
+            folders.enter_context(_written_dir(output_dir.absolute())),
+            None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir.absolute())),
         )
         job.make_folders(pieces)
         if engine == "dask":

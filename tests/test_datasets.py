@@ -1,6 +1,7 @@
 """Datasets: a directory or glob of files to a Parquet dataset, equal to the single-file runs, by either driver."""
 
 import doctest
+import glob
 import pathlib
 
 import pyarrow as pa
@@ -172,6 +173,15 @@ def test_a_glob_and_one_file(tmp_path, csv_dataset):
     assert one.rows_read == 13 and files_under(tmp_path / "one") == ["2024.parquet"]
 
 
+def test_a_list_of_inputs_as_a_shell_expands_a_glob(tmp_path, csv_dataset, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    files = sorted(glob.glob("extracts/*/*.csv"))  # as the shell expands extracts/*/*.csv
+    summary = convert_dataset(files, "dosed", dose=DOSE, rejects_dir="rejects")
+    assert summary.rows_read == 33 and summary.output == "dosed"
+    # named under their common folder, the input directory
+    assert files_under(tmp_path / "dosed") == ["site=BOS/2024.parquet", "site=BOS/2025.parquet", "site=SEA/2024.parquet"]
+
+
 def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
     (tmp_path / "dosed").mkdir()
     assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33
@@ -198,6 +208,7 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
     "setup, arguments, match",
     [
         (None, {"output_dir": "dosed", "engine": "spark"}, "engine"),
+        (None, {"scheduler": "tcp://127.0.0.1:8786"}, "a scheduler runs engine='dask', not engine='local'"),
         (None, {"input_paths": "nowhere/*.csv"}, "no CSV or Parquet files"),
         (lambda root, tmp: (tmp / "dosed").mkdir() or (tmp / "dosed" / "old.parquet").write_text(""), {}, "exists"),
         (lambda root, tmp: (tmp / "dosed").write_text(""), {}, "exists"),
