@@ -517,6 +517,8 @@ def convert_dataset(
         ``"local"`` converts the pieces one after another in this process;
         ``"dask"`` converts them side by side on a Dask cluster (install
         ``dosecalc[dask]``), each piece one task running the same function.
+        Its local cluster starts worker processes: in a script, call this
+        under ``if __name__ == "__main__":``, as for any multiprocessing.
     scheduler : str or distributed.Client, optional
         With ``engine="dask"`` only: a scheduler's address
         (``"tcp://host:8786"``) or a client; by default a local cluster of

@@ -34,7 +34,6 @@ __all__ = ["dose_dataframe", "PARTITION_COLUMN"]
 
 #: The column of the rejects that gives each row's partition of the input.
 PARTITION_COLUMN = "partition"
-_INSTALL = "pip install 'dosecalc[dask]'"
 
 
 def _portable(dose):
@@ -165,14 +164,18 @@ def _client(scheduler, workers: int):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise DoseCalcError(f"engine='dask' needs dask and distributed: {_INSTALL}") from None
+        raise DoseCalcError("engine='dask' needs dask and distributed: pip install 'dosecalc[dask]'") from None
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler is None:
         with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
     else:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler)
+        except OSError as err:  # no scheduler there, or it did not answer in time
+            raise DoseCalcError(f"scheduler={scheduler}: {str(err).splitlines()[0]}") from None
+        with client:
             yield client
 
 

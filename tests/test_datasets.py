@@ -254,3 +254,11 @@ def test_example_cohort_as_a_dataset_of_one(tmp_path):
     summary = convert_dataset(example, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
     assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (36, 31, 5)
     assert ds.dataset(tmp_path / "rejects").to_table(columns=["row"])["row"].to_pylist() == [7, 12, 18, 25, 30]
+
+
+def test_no_scheduler_at_the_address(tmp_path, csv_dataset):
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
+        with pytest.raises(DoseCalcError, match="scheduler=tcp://127.0.0.1:9: "):
+            convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, engine="dask", scheduler="tcp://127.0.0.1:9")
+    assert [path.name for path in tmp_path.iterdir()] == ["extracts"]  # no dataset, no temporary directory
