@@ -119,8 +119,9 @@ def test_dose_dataframe_vs_single_process(benchmark, dataset, client, tmp_path, 
     local, _ = converter(dataset, tmp_path / "local")
     benchmark.pedantic(on_dask, setup=setup, rounds=3)
     local_seconds = best_seconds(local, repeat=3)
+    # the DataFrame driver also converts each partition to pandas and back (ArrowDtype: mostly no copy)
     report_ratio("dose_dataframe 1e7 rows: dask 2 workers / local, rows/s", ROWS / benchmark.stats["min"],
-                 ROWS / local_seconds, AIM, unit="rows/s")
+                 ROWS / local_seconds, "≥ 0.8× on 2 cores", unit="rows/s")
     assert pq.read_metadata(next(output.glob("*.parquet"))).num_columns == 8
     assert sum(pq.read_metadata(path).num_rows for path in rejects.glob("*.parquet")) == FILES * 625
 
