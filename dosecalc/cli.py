@@ -124,6 +124,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -1202,8 +1203,10 @@ def species_command(as_json: AsJson = False) -> None:
 
 @app.command("cohort")
 def cohort_command(
-    input_path: Annotated[str, typer.Argument(metavar="INPUT", help="Patient CSV or Parquet file.", show_default=False)],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output file: .csv, or .parquet.", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(
+        metavar="INPUT...", help="Patient CSV or Parquet file; or folders, globs or several files: a dataset.", show_default=False)],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Output file (.csv or .parquet); for a dataset, a new Parquet folder.", show_default=False)],
     dose: Annotated[Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)] = None,
     method: Method = "mosteller",
     rejects: Annotated[Optional[str], typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False)] = None,
@@ -1219,6 +1222,10 @@ def cohort_command(
     vials: Vials = None,
     tolerance: Tolerance = None,
     bands: Bands = None,
+    engine: Annotated[str, typer.Option(help="Run a dataset in this process (local) or on a Dask cluster (dask).")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Dask scheduler address, with --engine dask; default: a local cluster.", show_default=False)] = None,
+    workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -1234,8 +1241,12 @@ def cohort_command(
       dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2 --rejects rejects.csv
       dosecalc cohort extract.csv -o dosed.parquet --map height=Ht --height-unit in --map weight=Wt --weight-unit lb
       dosecalc cohort patients.csv -o dosed.csv --dose 1.4mg/m2 --max-dose 2mg --round-to 0.1mg
+      dosecalc cohort "registry/*.parquet" -o dosed/ --dose 75mg/m2 --rejects rejects/ --engine dask
+
+    A folder, a glob or several files make a dataset: the output and the
+    rejects are then Parquet folders, with each rejected row's file and row.
     """
-    from .cohort import convert_file  # pyarrow: loaded only for a cohort
+    from .cohort import convert_dataset, convert_file  # pyarrow: loaded only for a cohort
 
     units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
     safeguards = {
@@ -1245,12 +1256,19 @@ def cohort_command(
     }
     with _bad_input():
         columns = _column_map(column_map or [])
+        common = {
+            "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
+            **{name: value for name, value in safeguards.items() if value is not None},
+        }
+        one_file = len(inputs) == 1 and Path(inputs[0]).is_file() and engine == "local" and scheduler is None
         with _progress() as progress:
-            summary = convert_file(
-                input_path, output, dose=dose, method=method, rejects_path=rejects,
-                column_map=columns or None, column_units=units or None, progress=progress,
-                **{name: value for name, value in safeguards.items() if value is not None},
-            )
+            if one_file:
+                summary = convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)
+            else:
+                summary = convert_dataset(
+                    inputs, output, rejects_dir=rejects, progress=progress,
+                    engine=engine, scheduler=scheduler, workers=workers, **common,
+                )
     if as_json:
         _print_json("cohort", summary=summary.to_dict())
     else:

@@ -77,6 +77,7 @@ __all__ = [
     "SAFEGUARD_COLUMNS",
     "REJECT_COLUMNS",
     "convert_file",
+    "convert_dataset",
     "CohortSummary",
 ]
 
@@ -105,7 +106,7 @@ _NUMBER = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan(?:\(\w*\
 
 def __getattr__(name):
     # PEP 562: the file driver lives in cohort_io, which imports this engine.
-    if name in ("convert_file", "CohortSummary"):
+    if name in ("convert_file", "convert_dataset", "CohortSummary"):
         from . import cohort_io
 
         return getattr(cohort_io, name)

@@ -13,6 +13,12 @@ from __future__ import annotations
 class DoseCalcError(ValueError):
     """Base of every dosecalc error: bad input never passes silently."""
 
+    def __reduce__(self):
+        # rebuilt from the fields, so that an error raised on a Dask worker
+        # arrives whole (the default would call __init__ with the message alone)
+        fields = getattr(self, "_fields", None)
+        return (type(self), fields) if fields is not None else super().__reduce__()
+
 
 class UnitError(DoseCalcError):
     """A unit is missing, unknown or of the wrong kind for the field.
@@ -28,6 +34,7 @@ class UnitError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, expected: str):
+        self._fields = (field, value, expected)
         self.field = field
         self.value = value
         self.expected = expected
@@ -50,6 +57,7 @@ class ImplausibleInputError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, expected: str, hint: str | None = None):
+        self._fields = (field, value, expected, hint)
         self.field = field
         self.value = value
         self.expected = expected
@@ -67,6 +75,7 @@ class UnknownNameError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, valid):
+        self._fields = (field, value, tuple(valid))
         self.field = field
         self.value = value
         self.valid = tuple(valid)
@@ -79,6 +88,7 @@ class MissingInputError(DoseCalcError):
     """An input that the requested calculation needs was not given."""
 
     def __init__(self, field: str, needed_for: str):
+        self._fields = (field, needed_for)
         self.field = field
         self.needed_for = needed_for
         super().__init__(f"{field} is required for {needed_for}")

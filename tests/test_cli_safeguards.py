@@ -601,3 +601,33 @@ def test_cohort_safeguard_errors_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "round_to and vials" in result.output
     assert not (tmp_path / "d.csv").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_cohort_of_a_folder_is_a_dataset(tmp_path, engine):
+    # the sample split in two files: the dataset's rows and rejects are those of the one file
+    import pyarrow.dataset as ds
+
+    lines = (EXAMPLES / "cohort.csv").read_text().splitlines()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("\n".join(lines[:20]) + "\n")
+    (folder / "b.csv").write_text("\n".join([lines[0], *lines[20:]]) + "\n")
+    args = ["cohort", str(folder), "-o", str(tmp_path / "out"), "--dose", "75mg/m2",
+            "--rejects", str(tmp_path / "rejects"), "--engine", engine, "--json"]
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    result = run(*args)
+    assert result.exit_code == 3, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (36, 31, 5)
+    assert ds.dataset(tmp_path / "out").count_rows() == 31
+    rejects = ds.dataset(tmp_path / "rejects").to_table()
+    assert sorted(rejects["file"].to_pylist()) == ["a.csv"] * 3 + ["b.csv"] * 2
+
+
+def test_scheduler_needs_the_dask_engine(tmp_path):
+    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "out"), "--dose", "75mg/m2",
+                 "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2
+    assert "scheduler" in result.output

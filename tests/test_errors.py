@@ -1,0 +1,31 @@
+"""The exception tree: one base, fields as attributes, and errors that survive pickling."""
+
+import pickle
+
+import pytest
+
+from dosecalc import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UnitError("height", "175", "a length such as '175 cm'"),
+        ImplausibleInputError("height", "1.75 cm", "20-280 cm", "did you mean 1.75 m?"),
+        UnknownNameError("method", "dubious", ["mosteller", "dubois"]),
+        MissingInputError("weight", "a dose in mg/kg"),
+        DoseCalcError("give km or species, not both"),
+    ],
+)
+def test_errors_are_value_errors_that_pickle_whole(error):
+    # an error raised on a Dask worker crosses a process boundary by pickle
+    assert isinstance(error, ValueError)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert getattr(again, "field", None) == getattr(error, "field", None)
+
+
+def test_message_names_field_value_and_expectation():
+    error = ImplausibleInputError("height", "1.75 cm", "20-280 cm", "did you mean 1.75 m?")
+    assert str(error) == "height=1.75 cm: expected 20-280 cm; did you mean 1.75 m?"
+    assert (error.field, error.value, error.expected, error.hint) == ("height", "1.75 cm", "20-280 cm", "did you mean 1.75 m?")
