@@ -1260,7 +1260,11 @@ def cohort_command(
             "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
             **{name: value for name, value in safeguards.items() if value is not None},
         }
-        one_file = len(inputs) == 1 and Path(inputs[0]).is_file() and engine == "local" and scheduler is None
+        # one file (or a missing one, which convert_file reports as such), not a folder or glob
+        one_file = (
+            len(inputs) == 1 and not Path(inputs[0]).is_dir() and not set("*?[") & set(inputs[0])
+            and engine == "local" and scheduler is None
+        )
         with _progress() as progress:
             if one_file:
                 summary = convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)

@@ -75,10 +75,10 @@ class UnknownNameError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, valid):
-        self._fields = (field, value, tuple(valid))
+        self.valid = tuple(valid)
+        self._fields = (field, value, self.valid)
         self.field = field
         self.value = value
-        self.valid = tuple(valid)
         super().__init__(
             f"{field}={value!r} is not known; expected one of: {', '.join(self.valid)}"
         )
