@@ -140,7 +140,7 @@ def _convert(dose, from_basis: str, to_basis: str, factor: float, field: str):
     # One dose, per administration or per week, from one basis to another.
     if isinstance(dose, str):
         dose = parse_quantity(dose, field)
-    rate = is_quantity(dose) and dose_basis(dose)[1]
+    rate = is_quantity(dose) and dose_basis(dose, field)[1]
     magnitude, _ = read_dose(dose, field, default=from_basis, allowed=(from_basis,), rate=rate)
     return quantity(magnitude * factor, to_basis + "/week" if rate else to_basis)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from .errors import UnitError
-from .units import is_quantity, parse_quantity, registry, unit
+from .units import is_quantity, own_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
 __all__ = ["PER_M2", "PER_KG", "FLAT", "DOSE_RANGES", "read_dose", "dose_basis", "BASIS_LABELS"]
@@ -37,11 +37,12 @@ _EXPECTED = "a dose in mg/m², mg/kg or mg, such as '75 mg/m^2', '6.1 mg/kg' or 
 
 @functools.lru_cache(maxsize=256)
 def _basis_of(units) -> tuple[str | None, bool]:
-    # Split the unit into numerator and denominator and read their dimensions.
+    # Split the unit (a UnitsContainer: names and powers, the same in every
+    # registry) into numerator and denominator and read their dimensions.
     from pint.util import UnitsContainer
 
     ureg = registry()
-    powers = dict(units._units)
+    powers = dict(units)
     numerator = ureg.get_dimensionality(UnitsContainer({k: p for k, p in powers.items() if p > 0}))
     denominator = dict(ureg.get_dimensionality(UnitsContainer({k: -p for k, p in powers.items() if p < 0})))
     if dict(numerator) != {"[mass]": 1}:
@@ -51,14 +52,19 @@ def _basis_of(units) -> tuple[str | None, bool]:
     return body.get(tuple(sorted(denominator.items()))), per_time
 
 
-def dose_basis(dose) -> tuple[str | None, bool]:
+def dose_basis(dose, field: str = "dose") -> tuple[str | None, bool]:
     """
     Return ``(basis, per_time)`` of a dose quantity.
 
     ``basis`` is :data:`PER_M2`, :data:`PER_KG`, :data:`FLAT` or None when the
     unit is not a dose; ``per_time`` is True for a rate such as mg/m²/week.
+
+    Raises
+    ------
+    UnitError
+        If the quantity belongs to another pint registry.
     """
-    return _basis_of(dose.units)
+    return _basis_of(own_quantity(dose, field)._units)
 
 
 def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PER_M2, PER_KG, FLAT), rate: bool = False):
@@ -89,7 +95,8 @@ def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PE
     Raises
     ------
     UnitError
-        If the basis is unknown, not allowed, or the rate-ness is wrong.
+        If the basis is unknown, not allowed, or the rate-ness is wrong, or the
+        quantity belongs to another pint registry.
     ImplausibleInputError
         If the dose is NaN, non-positive or absurdly large.
     """
@@ -99,7 +106,7 @@ def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PE
         if default is None:
             raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
         return checked(dose, DOSE_RANGES[default], field), default
-    basis, per_time = dose_basis(dose)
+    basis, per_time = dose_basis(dose, field)
     if basis not in allowed:
         expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
         raise UnitError(field, f"{dose:~P}", f"a dose in {expected}")

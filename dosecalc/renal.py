@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import MissingInputError, UnitError
-from .units import is_quantity, parse_quantity, quantity, registry, unit
+from .units import is_quantity, own_quantity, parse_quantity, quantity, registry, unit
 from .validation import WEIGHT, Range, checked, is_female
 
 __all__ = [
@@ -73,6 +73,7 @@ def creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
         serum_creatinine = parse_quantity(serum_creatinine, field)
     if not is_quantity(serum_creatinine):
         raise UnitError(field, serum_creatinine, f"{_CREATININE_UNITS}: a bare number has no unit")
+    own_quantity(serum_creatinine, field)
     try:
         return np.asarray(serum_creatinine.to(unit("mg/dL"), "chemistry", mw=_molar_mass()).magnitude, dtype=float)
     except Exception:  # pint.DimensionalityError

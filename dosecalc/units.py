@@ -21,7 +21,7 @@ import numpy as np
 from .errors import UnitError
 from .results import scalar_or_array
 
-__all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity"]
+__all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity", "own_quantity"]
 
 # Spellings pint lacks that people type ("wk", "kgs"), and the symbols
 # clinicians write: mL and dL, not pint's ml and dl; yr, not pint's "a".
@@ -76,6 +76,30 @@ def quantity(magnitude, expression: str):
 def is_quantity(value) -> bool:
     """True when ``value`` is a pint Quantity (of any registry)."""
     return hasattr(value, "units") and hasattr(value, "m_as")
+
+
+def own_quantity(value, field: str):
+    """
+    Return ``value``, a Quantity of dosecalc's registry, or raise.
+
+    Two registries' quantities don't mix: where they meet pint raises a bare
+    ValueError, and a unit of another registry kept in a cache breaks every
+    later lookup. A quantity unpickled in another process belongs to pint's
+    application registry unless ``pint.set_application_registry(dosecalc.ureg)``
+    was called there.
+
+    Raises
+    ------
+    UnitError
+        If ``value`` belongs to another pint registry.
+    """
+    if value._REGISTRY is not registry():
+        raise UnitError(
+            field, f"{value:~P}",
+            "a quantity of dosecalc's unit registry, built with dosecalc.Q_ or given as text "
+            "(quantities of two pint registries don't mix)",
+        )
+    return value
 
 
 # --- reading what people type -------------------------------------------------
@@ -135,7 +159,7 @@ def parse_quantity(text: str, field: str = "value"):
     ------
     UnitError
         If the text has no unit (a unit is never guessed), an unknown unit, or
-        pairs of different dimensions.
+        pairs of different dimensions; or a quantity of another registry.
 
     Examples
     --------
@@ -143,7 +167,7 @@ def parse_quantity(text: str, field: str = "value"):
     <Quantity(175.26, 'centimeter')>
     """
     if is_quantity(text):
-        return text
+        return own_quantity(text, field)
     if not isinstance(text, str):
         raise UnitError(field, text, "text with a unit, such as '175 cm'")
     ureg = registry()
@@ -178,11 +202,13 @@ def magnitude(value, default_unit: str, field: str, expected: str | None = None)
     Raises
     ------
     UnitError
-        If the value's unit is of another dimension, or the value is not numeric.
+        If the value's unit is of another dimension or registry, or the value
+        is not numeric.
     """
     if isinstance(value, str):
         value = parse_quantity(value, field)
     if is_quantity(value):
+        own_quantity(value, field)
         target = unit(default_unit)
         try:
             return np.asarray(value.m_as(target), dtype=float)

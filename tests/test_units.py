@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pint
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +77,31 @@ def test_import_is_lazy():
     code = "import sys, dosecalc; print('pint' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+OTHER_REGISTRY = pint.UnitRegistry()
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda q: parse_quantity(q("175 cm"), "height"), "height"),
+        (lambda q: dosecalc.bsa(q("175 cm"), 70), "height"),
+        (lambda q: dosecalc.patient_dose(q("75 mg/m**2"), bsa=1.9), "dose"),
+        (lambda q: dosecalc.patient_dose("75 mg/m^2", bsa=q("1.9 m**2")), "bsa"),
+        (lambda q: dosecalc.patient_dose("1.4 mg/m^2", bsa=1.9, max_dose=q("2 mg")), "max_dose"),
+        (lambda q: dosecalc.to_mg_per_kg(q("225 mg/m**2")), "dose"),
+        (lambda q: dosecalc.Regimen(q("75 mg/m**2"), days=[1, 8, 15], cycle_days=28), "dose"),
+        (lambda q: dosecalc.crcl_cockcroft_gault(age=60, weight=80, sex="m", serum_creatinine=q("1.2 mg/dL")),
+         "serum_creatinine"),
+        (lambda q: dosecalc.carboplatin_dose(auc=5, gfr=q("90 mL/min")), "gfr"),
+    ],
+)
+def test_a_quantity_of_another_registry_is_a_unit_error(call, field):
+    # pint raises a bare ValueError where two registries meet: dosecalc names the field instead
+    with pytest.raises(UnitError, match=f"^{field}=.*dosecalc's unit registry") as err:
+        call(OTHER_REGISTRY.Quantity)
+    assert err.value.field == field
+    # and leaves no trace: a foreign unit once cached made every later dose in that unit fail
+    assert dosecalc.patient_dose(Q_(75, "mg/m**2"), bsa=Q_(2.0, "m**2")).dose.m_as("mg") == 150.0
+    assert call(Q_) is not None
