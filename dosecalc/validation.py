@@ -126,6 +126,16 @@ def checked(value, rng: Range, field: str | None = None):
 
 _FEMALE = ("f", "female", "woman", "w")
 _MALE = ("m", "male", "man")
+_SEX_OF = {**dict.fromkeys(_FEMALE, True), **dict.fromkeys(_MALE, False)}
+
+#: Distinct spellings read by a scan each (a column holds a few: "F", "m",
+#: "female"); any further ones are found by sorting what is left.
+_SPELLINGS_SCANNED = 16
+
+
+def _unknown_sex(sex, field: str, index: int) -> UnknownNameError:
+    # the value as given (None, NaN, 1), not its text
+    return UnknownNameError(field, np.ravel(np.asarray(sex, dtype=object))[index], ("f", "female", "m", "male"))
 
 
 def is_female(sex, field: str = "sex"):
@@ -134,11 +144,35 @@ def is_female(sex, field: str = "sex"):
 
     Accepts ``"f"``/``"female"`` and ``"m"``/``"male"`` in any case, as a string
     or an array of strings. Anything else is an error, never a default.
+
+    Each distinct spelling is classified once: 1e6 values of a few spellings
+    cost a comparison per spelling, not a lower-casing of each value.
+
+    Raises
+    ------
+    UnknownNameError
+        At the first value that is neither female nor male.
     """
-    codes = np.char.lower(np.char.strip(np.asarray(sex, dtype=str)))
-    female = np.isin(codes, _FEMALE)
-    known = female | np.isin(codes, _MALE)
-    if not known.all():
-        bad = np.ravel(np.asarray(sex, dtype=object))[np.flatnonzero(~np.ravel(known))[0]]
-        raise UnknownNameError(field, bad, ("f", "female", "m", "male"))
-    return female
+    texts = np.asarray(sex, dtype=str)
+    flat = texts.ravel()
+    female, unread = np.zeros(flat.size, bool), np.ones(flat.size, bool)
+    for _ in range(_SPELLINGS_SCANNED):
+        if not unread.any():
+            break
+        first = int(np.argmax(unread))
+        spelling = flat[first]
+        code = _SEX_OF.get(str(spelling).strip().lower())
+        if code is None:  # every value before this one is known
+            raise _unknown_sex(sex, field, first)
+        same = flat == spelling
+        unread &= ~same
+        if code:
+            female |= same
+    else:  # more spellings than scans: the rest's distinct ones, by sorting
+        rest = np.flatnonzero(unread)
+        spellings, which = np.unique(flat[rest], return_inverse=True)
+        codes = np.array([_SEX_OF.get(text.strip().lower(), -1) for text in spellings.tolist()], dtype=int)[which]
+        if (codes < 0).any():
+            raise _unknown_sex(sex, field, rest[np.argmax(codes < 0)])
+        female[rest] = codes == 1
+    return female.reshape(texts.shape)

@@ -19,6 +19,7 @@ from dosecalc.body import (
     weight_basis_key,
 )
 from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.validation import is_female
 
 
 def kg(quantity):
@@ -232,6 +233,35 @@ def test_missing_sex_is_an_error_never_a_default(call):
 def test_unknown_sex():
     with pytest.raises(UnknownNameError, match="sex='x'"):
         ideal_body_weight(170, "x")
+
+
+# more spellings than is_female scans one by one (16), so the sorted rest is read too
+SPELLINGS = [pad + word + pad for word in ("f", "F", "female", "Woman", "m", "M", "Male", "man") for pad in ("", " ", "  ")]
+
+
+@given(st.lists(st.sampled_from(SPELLINGS + ["x", "", "unknown"]), max_size=60))
+def test_is_female_classifies_each_value_as_its_lower_case_stripped_spelling(values):
+    codes = [value.strip().lower() for value in values]
+    unknown = [i for i, code in enumerate(codes) if code not in ("f", "female", "woman", "w", "m", "male", "man")]
+    if unknown:
+        with pytest.raises(UnknownNameError, match=f"^sex={values[unknown[0]]!r} is not known") as err:
+            is_female(np.array(values, dtype=object))
+        assert err.value.field == "sex"
+    else:
+        expected = [code in ("f", "female", "woman", "w") for code in codes]
+        assert is_female(values).tolist() == expected
+        assert is_female(np.array(values)).tolist() == expected
+
+
+def test_is_female_keeps_the_shape_and_names_the_value_as_given():
+    assert is_female("F").shape == ()
+    assert is_female(SPELLINGS * 2).tolist() == [s.strip().lower() in ("f", "female", "woman") for s in SPELLINGS * 2]
+    assert is_female([]).tolist() == []
+    assert is_female(np.array([["f", "m"], ["Male", " female "]])).tolist() == [[True, False], [False, True]]
+    with pytest.raises(UnknownNameError, match="^sex=None is not known"):
+        is_female(["f", None, "x"])
+    with pytest.raises(UnknownNameError, match="^sex=nan is not known"):
+        is_female(np.array(["m", float("nan")], dtype=object))
 
 
 def test_missing_height_or_weight_for_a_basis():
