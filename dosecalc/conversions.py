@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, MissingInputError, UnknownNameError
+from .results import scalar_or_array
 from .units import is_quantity, parse_quantity, quantity
 from .validation import Range, checked
 
@@ -118,9 +119,11 @@ class _KmTable(dict):
 KM_FACTORS: dict[str, int] = _KmTable((name, row.km) for name, row in SPECIES.items())
 
 
-def km_factor(km=None, species=None) -> float:
+def km_factor(km=None, species=None):
     """
     Resolve a Km factor [kg/m²] from ``km`` or ``species`` (default: adult human, 37).
+
+    A float, or an ndarray for an array of ``km``.
 
     Raises
     ------
@@ -128,11 +131,13 @@ def km_factor(km=None, species=None) -> float:
         If both are given.
     UnknownNameError
         If the species is unknown; the message lists the valid names.
+    ImplausibleInputError
+        If a ``km`` is outside 1-100 kg/m².
     """
     if km is not None and species is not None:
         raise DoseCalcError(f"km={km} and species={species!r}: give km or species, not both")
     if km is not None:
-        return float(checked(km, KM))
+        return scalar_or_array(checked(km, KM))
     return float(KM_FACTORS[species_name(species or "human")])
 
 
@@ -157,7 +162,7 @@ def to_mg_per_kg(dose, km=None, species=None):
         Dose per body-surface area; plain numbers in [mg/m²]. A rate
         (mg/m²/week) gives a rate (mg/kg/week).
     km : numeric or Quantity, optional
-        Km factor; plain numbers in [kg/m²].
+        Km factor; plain numbers in [kg/m²]. 1-100.
     species : str, optional
         A key of :data:`KM_FACTORS`; default ``"human"`` (Km 37).
 

@@ -72,6 +72,16 @@ def test_child_and_explicit_km():
     assert to_mg_per_m2("10 mg/kg", species="Guinea pig").m_as("mg/m**2") == pytest.approx(80.0)
 
 
+def test_arrays_of_km_give_what_each_km_gives():
+    # mg/kg = mg/m² / Km (FDA 2005, Table 1): 225 mg/m² at the adult's 37 and the child's 25 kg/m²
+    both = to_mg_per_kg("225 mg/m^2", km=[37, 25]).m_as("mg/kg")
+    assert both.tolist() == [to_mg_per_kg("225 mg/m^2", km=km).m_as("mg/kg") for km in (37, 25)]
+    assert both.tolist() == pytest.approx([225 / 37, 9.0])
+    assert hed("50 mg/kg", km=Q_([6, 12], "kg/m**2")).m_as("mg/kg").tolist() == pytest.approx([50 * 6 / 37, 50 * 12 / 37])
+    with pytest.raises(ImplausibleInputError, match=r"^km\[1\]=0 kg/m²"):
+        to_mg_per_m2("10 mg/kg", km=[6, 0])
+
+
 def test_rates_stay_rates():
     weekly = to_mg_per_kg("75 mg/m^2/week")
     assert weekly.m_as("mg/kg/week") == pytest.approx(75 / 37)
