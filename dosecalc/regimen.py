@@ -40,8 +40,12 @@ _TEXT = re.compile(
 
 
 def _positive_int(value, field: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ImplausibleInputError(field, value, "a whole number ≥ 1")
+    try:  # text, NaN and infinity are not whole numbers either
+        whole = not isinstance(value, (bool, str)) and int(value) == value and value >= 1
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
+        raise ImplausibleInputError(field, repr(value) if isinstance(value, str) else value, "a whole number ≥ 1")
     return int(value)
 
 

@@ -97,10 +97,18 @@ def test_bad_regimens():
         Regimen("75 mg/m^2", days=[1], cycle_days=-28)
     with pytest.raises(ImplausibleInputError, match="cycles"):
         IMGN901.cumulative(0)
+    with pytest.raises(ImplausibleInputError, match="^cycle_days='28': expected a whole number"):
+        Regimen("75 mg/m^2", days=[1], cycle_days="28")
     with pytest.raises(DoseCalcError, match="regimen"):
         Regimen.parse("75 mg/m^2 sometimes")
     with pytest.raises(UnitError, match="dose"):
         Regimen("100 mg", days=[1], cycle_days=21).per_cycle_mg_per_kg()
+
+
+@pytest.mark.parametrize("day", [1.5, "1", float("nan"), float("inf"), None, True])
+def test_a_day_is_a_whole_number(day):
+    with pytest.raises(ImplausibleInputError, match="^days=.*expected a whole number ≥ 1"):
+        Regimen("75 mg/m^2", days=[day], cycle_days=28)
 
 
 def test_constructor_takes_weeks_or_text():
