@@ -284,8 +284,8 @@ def strengths_kernel(dose_mg, strengths_mg, ceiling_mg=np.inf):
     dose, halves up, and the units of each strength; the total just below
     where the nearest would exceed ``ceiling_mg`` (a maximum dose).
     """
-    # the nearest total above a dose is at most one smallest unit above it
-    totals, counts = _totals(strengths_mg, float(np.max(dose_mg)) + float(np.min(strengths_mg)))
+    # the nearest total above a dose is at most one smallest unit above it (initial: no dose at all)
+    totals, counts = _totals(strengths_mg, float(np.max(dose_mg, initial=0.0)) + float(np.min(strengths_mg)))
     above = np.clip(np.searchsorted(totals, dose_mg), 1, totals.size - 1)
     up = (totals[above] - dose_mg <= dose_mg - totals[above - 1]) & (totals[above] <= ceiling_mg)
     nearest = np.where(up, above, above - 1)

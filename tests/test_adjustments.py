@@ -150,6 +150,13 @@ def test_round_to_vials():
     assert round_dose("575 mg", strengths=[Q_(50, "mg"), "150 mg", 450]).counts.tolist() == [1, 1, 0]
 
 
+def test_rounding_no_doses():
+    none = Q_(np.array([]), "mg")
+    by_vials = round_dose(none, strengths="450 mg, 150 mg, 50 mg")
+    assert by_vials.rounded.magnitude.shape == (0,) and by_vials.counts.shape == (0, 3)
+    assert round_dose(none, step="5 mg").rounded.magnitude.shape == (0,)
+
+
 def test_round_to_tablets_with_mixed_strengths():
     # capecitabine tablets of 500 and 150 mg: 1950 mg = 3 × 500 + 3 × 150 exactly
     result = round_dose("1950 mg", strengths="500 mg, 150 mg")
