@@ -3,9 +3,9 @@ Renal function: creatinine clearance by Cockcroft and Gault.
 
 Serum creatinine is given with its unit, mass (mg/dL) or amount (µmol/L)
 concentration, never as a bare number: 1.1 could be mg/dL or a typo for
-µmol/L, two doses apart by a factor of 88. The two are converted by
-creatinine's molar mass (C₄H₇N₃O, 113.12 g/mol) in pint's ``chemistry``
-context, which gives the clinical factor 1 mg/dL = 88.4 µmol/L.
+µmol/L, two doses apart by a factor of 88. An amount concentration is
+multiplied by creatinine's molar mass (C₄H₇N₃O, 113.12 g/mol), which gives
+the clinical factor 1 mg/dL = 88.4 µmol/L.
 """
 
 from __future__ import annotations
@@ -73,9 +73,11 @@ def creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
         serum_creatinine = parse_quantity(serum_creatinine, field)
     if not is_quantity(serum_creatinine):
         raise UnitError(field, serum_creatinine, f"{_CREATININE_UNITS}: a bare number has no unit")
-    own_quantity(serum_creatinine, field)
+    mass_concentration = own_quantity(serum_creatinine, field)
+    if mass_concentration.dimensionality == unit("mol/L").dimensionality:  # µmol/L × g/mol
+        mass_concentration = mass_concentration * _molar_mass()
     try:
-        return np.asarray(serum_creatinine.to(unit("mg/dL"), "chemistry", mw=_molar_mass()).magnitude, dtype=float)
+        return np.asarray(mass_concentration.m_as(unit("mg/dL")), dtype=float)
     except Exception:  # pint.DimensionalityError
         raise UnitError(field, f"{serum_creatinine:~P}", _CREATININE_UNITS) from None
 
@@ -92,7 +94,7 @@ def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
     ImplausibleInputError
         If a value is NaN or outside 0.1-20 mg/dL (shown in mg/dL).
     """
-    return checked(quantity(creatinine_mg_dl(serum_creatinine, field), "mg/dL"), SERUM_CREATININE, field)
+    return checked(creatinine_mg_dl(serum_creatinine, field), SERUM_CREATININE, field)
 
 
 class CockcroftGaultInputs(NamedTuple):
