@@ -602,7 +602,10 @@ def _flags(values, n: int) -> pa.Array:
 
 
 def _label(name: str | None, n: int) -> pa.Array:
-    # one name for every row, dictionary-encoded: a byte a row
+    # one name for every row, dictionary-encoded: a byte a row; None as null rows, not a null in
+    # the dictionary, which Parquet cannot write (a mg/kg or flat dose has no BSA method)
+    if name is None:
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int8()), pa.array([], pa.string()))
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([name], pa.string()))
 
 

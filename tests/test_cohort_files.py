@@ -98,6 +98,18 @@ def test_parquet_out_and_in(tmp_path, small_batches):
     assert [float(row["dose_mg"]) for row in read_csv(tmp_path / "again.csv")] == dosed["dose_mg"].to_pylist()
 
 
+@pytest.mark.parametrize("dose, expected_mg", [("1.5 mg/kg", [105.0, 90.0]), ("100 mg", [100.0, 100.0])])
+def test_doses_without_bsa_write_parquet(tmp_path, dose, expected_mg):
+    # no height column: no BSA, so bsa_method is null in every row, which Parquet must still write
+    source = write_patients(tmp_path / "in.csv", [("a", 70), ("b", 60)], header="patient_id,weight_kg")
+    summary = convert_file(source, tmp_path / "dosed.parquet", dose=dose, rejects_path=tmp_path / "rejects.parquet")
+    assert (summary.rows_written, summary.rows_rejected) == (2, 0)
+    dosed = pq.read_table(tmp_path / "dosed.parquet")
+    # 1.5 mg/kg × 70 kg = 105 mg, × 60 kg = 90 mg; a flat dose as prescribed
+    assert dosed["dose_mg"].to_pylist() == expected_mg
+    assert dosed["bsa_m2"].to_pylist() == dosed["bsa_method"].to_pylist() == [None, None]
+
+
 def test_per_row_doses_and_mapped_columns(tmp_path):
     source = tmp_path / "extract.csv"
     source.write_text("MRN,Ht,Wt,dose_mg_m2\nA,69,154,75\nB,64,121,60\nC,70,,75\n")
