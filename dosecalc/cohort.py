@@ -526,8 +526,7 @@ class _Column:
             given = _given_numbers(table[source.column])
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
-        values = magnitude(quantity(given, source.units), source.rng.unit, source.column)
-        return cls(source, given, values)
+        return cls(source, given, _converted(given, source.units, source.rng, source.column))
 
     def plausible(self, rows=slice(None)) -> np.ndarray:
         """Where the values of ``rows`` are inside the source's range, and its narrower one."""
@@ -560,13 +559,20 @@ class _Column:
         return pc.if_else(pa.array(self.plausible(rows)), pa.scalar(None, pa.string()), reason)
 
 
+def _converted(given: np.ndarray, units, rng: Range, field: str) -> np.ndarray:
+    # numbers in ``units`` to the core's unit; one past float's range becomes inf, rejected as implausible
+    with np.errstate(over="ignore"):
+        return magnitude(quantity(given, units), rng.unit, field)
+
+
 def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) -> pa.Array:
     # "; did you mean 1.8 m?": the first hint unit in which the number as given
     # would be plausible (the vectorised form of validation's hint)
     choice = np.full(len(given), len(rng.hint_units))
     for index, candidate in reversed(list(enumerate(rng.hint_units))):
-        in_range = magnitude(quantity(given, candidate), rng.unit, rng.field)
-        choice[valid(in_range, rng) & ~np.isclose(in_range, values)] = index
+        in_range = _converted(given, candidate, rng, rng.field)
+        with np.errstate(invalid="ignore"):  # inf - inf: not close
+            choice[valid(in_range, rng) & ~np.isclose(in_range, values)] = index
     endings = pa.array([f" {unit(candidate):~P}?" for candidate in rng.hint_units] + [None], pa.string())
     return pc.binary_join_element_wise("; did you mean ", text, endings.take(pa.array(choice)), "")
 

@@ -298,3 +298,17 @@ def test_a_missing_sex_is_said_to_be_missing():
     dosed, rejects = dose_table(table, "75 mg/m^2", method="schlich", column_map={"sex": "Gender"})
     assert dosed.num_rows == 1
     assert rejects["reason"].to_pylist() == ["Gender is missing", "Gender is missing"]
+
+
+def test_numbers_past_floats_range_are_rejected_quietly(recwarn):
+    # 1e308 m is past float's range in cm (and 1e400 past it as typed): inf, rejected with a reason, no RuntimeWarning
+    table = {"height_m": ["1e308", "1.75", "1.75", "-1e308"], "weight_lb": ["154", "1e308", "1e400", "154"]}
+    dosed, rejects = dose_table(table, "75 mg/m^2")
+    assert dosed.num_rows == 0
+    assert rejects["reason"].to_pylist() == [
+        "height_m=1e308 m: expected 20-280 cm",
+        "weight_lb=1e308 lb: expected 0.2-700 kg",
+        "weight_lb=1e400 lb: expected 0.2-700 kg",
+        "height_m=-1e308 m: expected 20-280 cm",
+    ]
+    assert [str(warning.message) for warning in recwarn] == []
