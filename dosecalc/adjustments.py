@@ -36,7 +36,7 @@ from ._version import __version__
 from .doses import BASIS_LABELS, FLAT, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .results import Result, scalar_or_array
-from .units import is_quantity, magnitude, parse_quantity, quantity
+from .units import is_quantity, magnitude, parse_quantity, quantity, unit
 from .validation import BSA, Range, checked
 
 __all__ = [
@@ -799,7 +799,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
             levels = read_level_table(levels) if isinstance(levels, (str, os.PathLike)) else level_table(levels)
         reduction, table, value = None, levels.source, levels.level(level)
         if _is_share(value):
-            modified = amount * float(value.m_as("percent")) / 100.0
+            modified = amount * float(value.m_as(unit("percent"))) / 100.0
         else:
             level_amount, level_basis = read_dose(value, f"level {_level_name(level)}")
             if level_basis != basis:

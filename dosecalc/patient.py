@@ -20,7 +20,7 @@ from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
-from .units import quantity
+from .units import quantity, unit
 from .validation import BSA, HEIGHT, WEIGHT, checked
 
 __all__ = ["PatientDose", "patient_dose"]
@@ -102,13 +102,13 @@ class PatientDose(Result):
         """Body-mass index from height and actual weight [kg/m²]; None without both."""
         if self.height is None or self.weight is None:
             return None
-        return quantity(bmi_kernel(self.height.m_as("cm"), self.weight.m_as("kg")), "kg/m**2")
+        return quantity(bmi_kernel(self.height.m_as(unit("cm")), self.weight.m_as(unit("kg"))), "kg/m**2")
 
     @property
     def obese(self):
         """BMI ≥ 30 kg/m², the adult threshold: a flag that never changes the dose; None without BMI."""
         bmi = self.bmi
-        return None if bmi is None else scalar_or_array(bmi.m_as("kg/m**2") >= OBESITY_BMI)
+        return None if bmi is None else scalar_or_array(bmi.m_as(unit("kg/m**2")) >= OBESITY_BMI)
 
     @property
     def weight_basis_reference(self) -> str:

@@ -77,10 +77,10 @@ def _hint(given_magnitude: float, given_units, rng: Range) -> str | None:
     # the first other unit in which the value as given would be plausible
     if not np.isfinite(given_magnitude) or given_magnitude <= 0:
         return None
-    quantity = registry().Quantity
-    actual = quantity(given_magnitude, given_units).m_as(rng.unit)
+    quantity, base = registry().Quantity, unit(rng.unit)
+    actual = quantity(given_magnitude, given_units).m_as(base)
     for candidate in rng.hint_units:
-        in_base = quantity(given_magnitude, candidate).m_as(rng.unit)
+        in_base = quantity(given_magnitude, unit(candidate)).m_as(base)
         if not np.isclose(in_base, actual) and rng.low <= in_base <= rng.high:
             return f"did you mean {given_magnitude:g} {unit(candidate):~P}?"
     return None
