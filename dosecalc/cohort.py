@@ -220,6 +220,9 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
 @functools.lru_cache(maxsize=64)
 def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tuple, options: _Options) -> _Plan:
     column_map, column_units = dict(column_map), dict(column_units)
+    twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if twice:  # which one would a reader of the output take? (Parquet readers refuse the file)
+        raise DoseCalcError(f"the input has {names.count(twice[0])} columns named {twice[0]!r}; rename all but one")
     for key in {**column_map, **column_units}:
         if key not in _INPUTS:
             raise UnknownNameError("column_map", key, _INPUTS)

@@ -120,6 +120,13 @@ def test_unusable_tables_raise(table, dose, match):
         dose_table(table, dose)
 
 
+def test_columns_of_one_name_are_refused():
+    table = pa.Table.from_arrays([pa.array(["a"]), pa.array([175.0]), pa.array([70.0]), pa.array(["b"])],
+                                 names=["id", "height_cm", "weight_kg", "id"])
+    with pytest.raises(DoseCalcError, match="the input has 2 columns named 'id'; rename all but one"):
+        dose_table(table, "75 mg/m^2")
+
+
 def test_sex_specific_formula_needs_a_sex_column():
     with pytest.raises(MissingInputError, match="sex"):
         dose_table({"height_cm": [175.0], "weight_kg": [70.0]}, "75 mg/m^2", method="schlich")

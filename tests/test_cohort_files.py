@@ -195,6 +195,8 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
         ("id,Ht,weight_kg\na,170,70\n", {"column_map": {"height": "Ht"}, "column_units": {"height": "kg"}}, "a unit of height"),
         ("patient_id,height_cm,weight_kg\na,170,70\nb,170,70,extra\n", {}, "Expected 3 columns, got 4"),
         ("", {}, "Empty CSV file"),
+        # a Parquet output with two columns of one name cannot be read back (pyarrow refuses it)
+        ("patient_id,note,height_cm,weight_kg,note\na,x,170,70,y\n", {}, "2 columns named 'note'; rename all but one"),
     ],
 )
 def test_unusable_input_raises_and_writes_nothing(tmp_path, content, options, match):
