@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
+from .adjustments import cap_kernel
 from .errors import DoseCalcError, MissingInputError
 from .renal import COCKCROFT_GAULT_1976, cockcroft_gault_inputs, cockcroft_gault_kernel
 from .results import Result, scalar_or_array
@@ -197,7 +198,7 @@ def carboplatin_dose(
     else:
         raise MissingInputError("gfr", "the carboplatin dose (or age, weight, sex and serum_creatinine)")
 
-    used_ml_min = np.minimum(gfr_ml_min, cap_ml_min)
+    used_ml_min, applied = cap_kernel(gfr_ml_min, cap_ml_min)
     return CarboplatinDose(
         dose=quantity(calvert_kernel(auc_value, used_ml_min), "mg"),
         dose_uncapped=quantity(calvert_kernel(auc_value, gfr_ml_min), "mg"),
@@ -206,6 +207,6 @@ def carboplatin_dose(
         gfr_uncapped=quantity(gfr_ml_min, "mL/min"),
         gfr_source=source,
         gfr_cap=None if gfr_cap is None else quantity(cap_ml_min, "mL/min"),
-        cap_applied=scalar_or_array(gfr_ml_min > cap_ml_min),
+        cap_applied=applied,
         **normalised,
     )
