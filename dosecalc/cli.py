@@ -1261,8 +1261,9 @@ def cohort_command(
             **{name: value for name, value in safeguards.items() if value is not None},
         }
         # one file (or a missing one, which convert_file reports as such), not a folder or glob
+        named = Path(inputs[0])
         one_file = (
-            len(inputs) == 1 and not Path(inputs[0]).is_dir() and not set("*?[") & set(inputs[0])
+            len(inputs) == 1 and (named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
             and engine == "local" and scheduler is None
         )
         with _progress() as progress:

@@ -365,22 +365,32 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
     """
     The CSV and Parquet files of directories (recursively), glob patterns or files, sorted; the folder they
     are named under (a directory given alone, else the files' common folder); the directories given.
+    A file named is taken whatever its name, as :func:`convert_file` takes it; each input given must
+    bring a file, so that none is left out unseen.
     """
     given = [input_paths] if isinstance(input_paths, (str, os.PathLike)) else list(input_paths)
     files, directories = set(), []
     for item in map(os.fspath, given):  # absolute: a Dask worker may run elsewhere
-        if Path(item).is_dir():
-            directory = Path(item).absolute()
+        path = Path(item)
+        if path.is_file():  # a name, not a pattern, even with "[" in it
+            files.add(path.absolute())
+            continue
+        if path.is_dir():
+            directory = path.absolute()
             directories.append(directory)
             # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
             found = [path for path in directory.rglob("*")
                      if not any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)]
+        elif not set("*?[") & set(item):
+            raise DoseCalcError(f"input={item}: no such file")
         else:
             found = [Path(name).absolute() for name in glob.glob(item, recursive=True)]
-        files.update(path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file())
+        found = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
+        if not found:
+            raise DoseCalcError(f"input={item}: no CSV or Parquet files there (expected directories, globs or files)")
+        files |= found
     if not files:
-        names = ", ".join(map(os.fspath, given))
-        raise DoseCalcError(f"input={names}: no CSV or Parquet files there (expected directories, globs or files)")
+        raise DoseCalcError("input: none given (expected directories, globs or files)")
     folders = directories + [path.parent for path in files if not any(path.is_relative_to(d) for d in directories)]
     return sorted(files), Path(os.path.commonpath(folders)), directories
 
@@ -497,10 +507,11 @@ def convert_dataset(
     input_paths : str or path, or a list of them
         A directory (every ``.csv``, ``.parquet`` and ``.pq`` file below it,
         except names starting with "." or "_"), a glob pattern such as
-        ``"extracts/**/*.parquet"``, a file, or a list of these (as a shell
-        expands a glob). The files share one schema. Their paths under a
-        directory given alone, else under their common folder, name the
-        output files and the rejects' ``file``.
+        ``"extracts/**/*.parquet"`` (the same files), a file (whatever its
+        name, as for :func:`convert_file`), or a list of these (as a shell
+        expands a glob); each must bring a file. The files share one
+        schema. Their paths under a directory given alone, else under their
+        common folder, name the output files and the rejects' ``file``.
     output_dir : str or path
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``.
@@ -535,7 +546,7 @@ def convert_dataset(
     Raises
     ------
     DoseCalcError
-        If no file matches, the files' schemas differ, an input is unusable,
+        If an input brings no file, the files' schemas differ, an input is unusable,
         an output directory exists and is not empty or lies inside the input
         directory, or the engine is unknown or not installed. Nothing is left
         under the output's name: the dataset is written into a temporary

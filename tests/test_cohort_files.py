@@ -277,3 +277,11 @@ def test_cli_cohort_unusable_input_exits_2(tmp_path, monkeypatch, arguments, mat
     assert result.exit_code == 2, result.output
     assert match in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_cli_cohort_of_one_file_with_brackets_in_its_name(tmp_path):
+    # a file that exists is one file, not a glob pattern: its output is the file asked for
+    source = write_patients(tmp_path / "patients[2024].csv", [("a", 175, 154)])
+    result = runner.invoke(app, ["cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.csv").is_file() and len(read_csv(tmp_path / "out.csv")) == 1

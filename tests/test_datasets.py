@@ -3,6 +3,7 @@
 import doctest
 import glob
 import pathlib
+import re
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -180,6 +181,25 @@ def test_a_list_of_inputs_as_a_shell_expands_a_glob(tmp_path, csv_dataset, monke
     assert summary.rows_read == 33 and summary.output == "dosed"
     # named under their common folder, the input directory
     assert files_under(tmp_path / "dosed") == ["site=BOS/2024.parquet", "site=BOS/2025.parquet", "site=SEA/2024.parquet"]
+
+
+def test_every_file_named_is_read(tmp_path):
+    # a file named is taken whatever its name, as convert_file takes it: not skipped for its suffix,
+    # nor read as a glob pattern for its brackets
+    inputs = [write_csv(tmp_path / "in" / name, patients(name[0].upper(), 5)) for name in ("a.csv", "b.txt", "c[1].csv")]
+    (tmp_path / "in" / "c1.csv").write_text("a different file that c[1].csv, as a pattern, would match\n")
+    summary = convert_dataset(inputs, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    assert summary.rows_read == 15
+    assert files_under(tmp_path / "dosed") == ["a.parquet", "b.parquet", "c[1].parquet"]
+
+
+@pytest.mark.parametrize("missing", ["missing.csv", "none-*.csv"])
+def test_an_input_that_brings_no_file_is_an_error(tmp_path, csv_dataset, missing):
+    # rows are never left out unseen: each input named brings a file
+    present = csv_dataset / "site=SEA" / "2024.csv"
+    with pytest.raises(DoseCalcError, match=rf"input={re.escape(str(tmp_path / missing))}: no (such file|CSV or Parquet files)"):
+        convert_dataset([present, tmp_path / missing], tmp_path / "dosed", dose=DOSE)
+    assert not (tmp_path / "dosed").exists()
 
 
 def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
