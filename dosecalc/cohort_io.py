@@ -41,7 +41,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .cohort import DosedTable, dose_table
-from .errors import DoseCalcError, UnknownNameError
+from .errors import DoseCalcError, ImplausibleInputError, UnknownNameError
 
 __all__ = ["convert_file", "convert_dataset", "CohortSummary", "ENGINES"]
 
@@ -536,7 +536,7 @@ def convert_dataset(
         ``workers`` processes is started for the run. Every worker must see
         the input and output paths and have dosecalc installed.
     workers : int, default 2
-        Worker processes of that local cluster.
+        Worker processes of that local cluster, at least 1.
 
     Returns
     -------
@@ -573,6 +573,8 @@ def convert_dataset(
         raise UnknownNameError("engine", engine, ENGINES)
     if scheduler is not None and engine != "dask":
         raise DoseCalcError(f"scheduler={scheduler}: a scheduler runs engine='dask', not engine={engine!r}")
+    if engine == "dask" and scheduler is None and not (isinstance(workers, int) and workers >= 1):
+        raise ImplausibleInputError("workers", workers, "at least 1 worker process")  # with none, no piece would run
     files, root, directories = _dataset_files(input_paths)
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)

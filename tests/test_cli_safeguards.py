@@ -631,3 +631,12 @@ def test_scheduler_needs_the_dask_engine(tmp_path):
                  "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2
     assert "scheduler" in result.output
+
+
+def test_no_workers_is_refused_not_waited_for(tmp_path):
+    # a local cluster of 0 workers would never run a piece: refused at once, nothing written
+    result = run("cohort", str(EXAMPLES / "cohort.csv"), str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "out"),
+                 "--dose", "75mg/m2", "--engine", "dask", "--workers", "0")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --workers 0: expected at least 1 worker process"
+    assert list(tmp_path.iterdir()) == []

@@ -229,6 +229,7 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
     [
         (None, {"output_dir": "dosed", "engine": "spark"}, "engine"),
         (None, {"scheduler": "tcp://127.0.0.1:8786"}, "a scheduler runs engine='dask', not engine='local'"),
+        (None, {"engine": "dask", "workers": 0}, "workers=0: expected at least 1 worker process"),
         (None, {"input_paths": "nowhere/*.csv"}, "no CSV or Parquet files"),
         (lambda root, tmp: (tmp / "dosed").mkdir() or (tmp / "dosed" / "old.parquet").write_text(""), {}, "exists"),
         (lambda root, tmp: (tmp / "dosed").write_text(""), {}, "exists"),
