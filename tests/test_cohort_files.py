@@ -130,6 +130,18 @@ def test_ids_pass_through_as_typed(tmp_path):
     assert [row["patient_id"] for row in read_csv(tmp_path / "out.csv")] == ["007", "1e3"]
 
 
+def test_quoted_line_breaks_across_batches(tmp_path, small_batches):
+    # RFC 4180: a quoted value may hold line breaks (a note in an EHR extract), also where a batch ends
+    notes = ['"seen\nby Dr. A"' if i % 2 else "none" for i in range(40)]
+    source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150, notes[i]) for i in range(40)],
+                            header="patient_id,height_cm,weight_lb,note")
+    summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2")
+    assert (summary.rows_read, summary.rows_written) == (40, 40)
+    dosed = read_csv(tmp_path / "out.csv")
+    assert [row["note"] for row in dosed] == [note.strip('"') for note in notes]
+    assert [row["patient_id"] for row in dosed] == [f"p{i}" for i in range(40)]
+
+
 def test_header_only_file(tmp_path):
     source = write_patients(tmp_path / "in.csv", [])
     summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
