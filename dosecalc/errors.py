@@ -13,6 +13,13 @@ from __future__ import annotations
 class DoseCalcError(ValueError):
     """Base of every dosecalc error: bad input never passes silently."""
 
+    def _with_fields(self, message: str, **fields):
+        # each field an attribute, and all of them, in the order __init__
+        # takes them, kept to rebuild the error by pickle
+        self._fields = tuple(fields.values())
+        self.__dict__.update(fields)
+        super().__init__(message)
+
     def __reduce__(self):
         # rebuilt from the fields, so that an error raised on a Dask worker
         # arrives whole (the default would call __init__ with the message alone)
@@ -34,11 +41,7 @@ class UnitError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, expected: str):
-        self._fields = (field, value, expected)
-        self.field = field
-        self.value = value
-        self.expected = expected
-        super().__init__(f"{field}={value!s}: expected {expected}")
+        self._with_fields(f"{field}={value!s}: expected {expected}", field=field, value=value, expected=expected)
 
 
 class ImplausibleInputError(DoseCalcError):
@@ -57,15 +60,8 @@ class ImplausibleInputError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, expected: str, hint: str | None = None):
-        self._fields = (field, value, expected, hint)
-        self.field = field
-        self.value = value
-        self.expected = expected
-        self.hint = hint
-        message = f"{field}={value!s}: expected {expected}"
-        if hint:
-            message += f"; {hint}"
-        super().__init__(message)
+        message = f"{field}={value!s}: expected {expected}" + (f"; {hint}" if hint else "")
+        self._with_fields(message, field=field, value=value, expected=expected, hint=hint)
 
 
 class UnknownNameError(DoseCalcError):
@@ -75,20 +71,13 @@ class UnknownNameError(DoseCalcError):
     """
 
     def __init__(self, field: str, value: object, valid):
-        self.valid = tuple(valid)
-        self._fields = (field, value, self.valid)
-        self.field = field
-        self.value = value
-        super().__init__(
-            f"{field}={value!r} is not known; expected one of: {', '.join(self.valid)}"
-        )
+        valid = tuple(valid)
+        self._with_fields(f"{field}={value!r} is not known; expected one of: {', '.join(valid)}",
+                          field=field, value=value, valid=valid)
 
 
 class MissingInputError(DoseCalcError):
     """An input that the requested calculation needs was not given."""
 
     def __init__(self, field: str, needed_for: str):
-        self._fields = (field, needed_for)
-        self.field = field
-        self.needed_for = needed_for
-        super().__init__(f"{field} is required for {needed_for}")
+        self._with_fields(f"{field} is required for {needed_for}", field=field, needed_for=needed_for)

@@ -22,7 +22,13 @@ def test_errors_are_value_errors_that_pickle_whole(error):
     assert isinstance(error, ValueError)
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is type(error) and str(again) == str(error)
-    assert getattr(again, "field", None) == getattr(error, "field", None)
+    assert vars(again) == vars(error)  # every field: field, value, expected, hint, valid, needed_for
+
+
+def test_fields_are_attributes():
+    assert UnknownNameError("method", "dubious", ["mosteller", "dubois"]).valid == ("mosteller", "dubois")
+    assert MissingInputError("weight", "a dose in mg/kg").needed_for == "a dose in mg/kg"
+    assert UnitError("height", "175", "a length").expected == "a length"
 
 
 def test_message_names_field_value_and_expectation():
