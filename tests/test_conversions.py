@@ -42,9 +42,10 @@ def test_hed_matches_the_printed_divide_by_column(species):
 
 
 def test_reference_weights_and_areas_give_the_km():
-    # Km = reference body weight / BSA (FDA 2005, Table 1 columns)
+    # Km = reference body weight / BSA (FDA 2005, Table 1 columns); the printed BSAs are rounded,
+    # mouse 0.02 / 0.007 = 2.86 and squirrel monkey 0.60 / 0.09 = 6.67 lie farthest (4.8 %) from their Km
     for name, row in SPECIES.items():
-        assert row.reference_weight_kg / row.bsa_m2 == pytest.approx(row.km, rel=0.15), name
+        assert row.reference_weight_kg / row.bsa_m2 == pytest.approx(row.km, rel=0.05), name
     assert (SPECIES["human"].reference_weight_kg, SPECIES["human"].bsa_m2) == (60.0, 1.62)
     assert SPECIES["mini_pig"].reference_weight_kg == 40.0
 
