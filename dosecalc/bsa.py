@@ -113,11 +113,17 @@ _PARAMETERS = """Parameters
     -------
     bsa : Quantity
         Body surface area. [m²]
-"""
+
+    Raises
+    ------
+    ImplausibleInputError
+        If height or weight is NaN, non-positive or outside the human range.
+    UnitError
+        If a quantity is not a length or a mass."""
 
 
 def _documented(formula):
-    # the parameters and returns that every height-weight formula shares
+    # the parameters, returns and errors that every height-weight formula shares
     formula.__doc__ = formula.__doc__.replace("{parameters}", _PARAMETERS)
     return formula
 
@@ -133,11 +139,6 @@ def mosteller(height, weight):
     .. math:: BSA = \sqrt{H W / 3600}
 
     {parameters}
-
-    Raises
-    ------
-    ImplausibleInputError
-        If height or weight is NaN, non-positive or outside the human range.
 
     References
     ----------
@@ -171,6 +172,13 @@ def dubois(height, weight):
        approximate surface area if height and weight be known," Arch. Intern.
        Med., vol. 17, no. 6, pp. 863-871, 1916,
        doi:10.1001/archinte.1916.00080130010002.
+
+    Examples
+    --------
+    80 kg and 180 cm (1.996 m² in the clinPK test suite):
+
+    >>> round(dubois(180, 80).m_as("m**2"), 3)
+    1.996
     """
     return _square_metres(dubois_kernel(*_inputs(height, weight)))
 
@@ -192,6 +200,13 @@ def haycock(height, weight):
        for measuring body surface area: a height-weight formula validated in
        infants, children, and adults," J. Pediatr., vol. 93, no. 1,
        pp. 62-66, 1978, doi:10.1016/S0022-3476(78)80601-5.
+
+    Examples
+    --------
+    80 kg and 180 cm (2.007 m² in the clinPK test suite):
+
+    >>> round(haycock(180, 80).m_as("m**2"), 3)
+    2.007
     """
     return _square_metres(haycock_kernel(*_inputs(height, weight)))
 
@@ -210,6 +225,13 @@ def gehan_george(height, weight):
     .. [1] E. A. Gehan and S. L. George, "Estimation of human body surface
        area from height and weight," Cancer Chemother. Rep., vol. 54, no. 4,
        pp. 225-235, 1970. PMID 5527019.
+
+    Examples
+    --------
+    80 kg and 180 cm (2.009 m² in the clinPK test suite):
+
+    >>> round(gehan_george(180, 80).m_as("m**2"), 3)
+    2.009
     """
     return _square_metres(gehan_george_kernel(*_inputs(height, weight)))
 
@@ -232,6 +254,13 @@ def boyd(height, weight):
     ----------
     .. [1] E. Boyd, *The Growth of the Surface Area of the Human Body.*
        Minneapolis: University of Minnesota Press, 1935.
+
+    Examples
+    --------
+    80 kg and 180 cm (2.007 m² in the clinPK test suite; the 0.0003330 mix-up gives 2.084):
+
+    >>> round(boyd(180, 80).m_as("m**2"), 3)
+    2.007
     """
     return _square_metres(boyd_kernel(*_inputs(height, weight)))
 
@@ -251,6 +280,13 @@ def fujimoto(height, weight):
        "Studies on the physical surface area of Japanese. 18. Calculation
        formulas in three stages over all ages," Nippon Eiseigaku Zasshi,
        vol. 23, no. 5, pp. 443-450, 1968, doi:10.1265/jjh.23.443.
+
+    Examples
+    --------
+    75 kg and 170 cm (1.819 m² in the admiral test suite):
+
+    >>> round(fujimoto(170, 75).m_as("m**2"), 3)
+    1.819
     """
     return _square_metres(fujimoto_kernel(*_inputs(height, weight)))
 
@@ -271,6 +307,13 @@ def takahira(height, weight):
     .. [1] H. Takahira, "Estimation of the body surface area in Japanese,"
        Nippon Eiseigaku Zasshi, 1925; as cited by Fujimoto et al., 1968,
        doi:10.1265/jjh.23.443.
+
+    Examples
+    --------
+    75 kg and 170 cm (1.878 m² in the admiral test suite):
+
+    >>> round(takahira(170, 75).m_as("m**2"), 3)
+    1.878
     """
     return _square_metres(takahira_kernel(*_inputs(height, weight)))
 
@@ -289,6 +332,13 @@ def shuter_aslani(height, weight):
     .. [1] B. Shuter and A. Aslani, "Body surface area: Du Bois and Du Bois
        revisited," Eur. J. Appl. Physiol., vol. 82, no. 3, pp. 250-254, 2000,
        doi:10.1007/s004210050679.
+
+    Examples
+    --------
+    75 kg and 170 cm, by the equation: 0.00949 × 75^0.441 × 170^0.655 m²:
+
+    >>> round(shuter_aslani(170, 75).m_as("m**2"), 3)
+    1.841
     """
     return _square_metres(shuter_aslani_kernel(*_inputs(height, weight)))
 
@@ -320,12 +370,21 @@ def schlich(height, weight, sex):
     ------
     UnknownNameError
         If a sex is neither female nor male.
+    ImplausibleInputError, UnitError
+        If height or weight is implausible or of the wrong unit.
 
     References
     ----------
     .. [1] E. Schlich, M. Schumm and M. Schlich, "3-D-Body-Scan als
        anthropometrisches Verfahren zur Bestimmung der spezifischen
        Körperoberfläche," Ernährungs Umschau, vol. 57, pp. 178-183, 2010.
+
+    Examples
+    --------
+    A woman of 75 kg and 170 cm, by the equation: 0.000975482 × 75^0.46 × 170^1.08 m²:
+
+    >>> round(schlich(170, 75, "f").m_as("m**2"), 4)
+    1.8224
     """
     height_cm, weight_kg = _inputs(height, weight)
     return _square_metres(schlich_kernel(height_cm, weight_kg, is_female(sex)))
@@ -354,12 +413,24 @@ def livingston_lee(weight):
     bsa : Quantity
         Body surface area. [m²]
 
+    Raises
+    ------
+    ImplausibleInputError, UnitError
+        If the weight is implausible or not a mass.
+
     References
     ----------
     .. [1] E. H. Livingston and S. Lee, "Body surface area prediction in
        normal-weight and obese patients," Am. J. Physiol. Endocrinol. Metab.,
        vol. 281, no. 3, pp. E586-E591, 2001,
        doi:10.1152/ajpendo.2001.281.3.E586.
+
+    Examples
+    --------
+    75 kg, by the equation: 0.1173 × 75^0.6466 m²:
+
+    >>> round(livingston_lee(75).m_as("m**2"), 3)
+    1.913
     """
     return _square_metres(livingston_lee_kernel(checked(weight, WEIGHT)))
 
