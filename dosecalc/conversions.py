@@ -32,7 +32,9 @@ from .results import scalar_or_array
 from .units import is_quantity, parse_quantity, quantity
 from .validation import Range, checked
 
-__all__ = ["FDA_2005", "KM_FACTORS", "SPECIES", "Species", "km_factor", "species_name", "to_mg_per_kg", "to_mg_per_m2", "hed"]
+__all__ = [
+    "FDA_2005", "KM_FACTORS", "SPECIES", "Species", "km_factor", "species_name", "to_mg_per_kg", "to_mg_per_m2", "hed",
+]
 
 FDA_2005 = (
     "FDA CDER. Guidance for Industry: Estimating the Maximum Safe Starting Dose in "
@@ -171,9 +173,20 @@ def to_mg_per_kg(dose, km=None, species=None):
     dose : Quantity
         [mg/kg] (or [mg/kg/week]).
 
+    Raises
+    ------
+    UnitError
+        If the dose is in another basis (mg/kg, a flat mg).
+    ImplausibleInputError
+        If the dose is NaN, non-positive or absurd, or ``km`` outside 1-100.
+    UnknownNameError
+        If the species is unknown; the message lists the valid names.
+    DoseCalcError
+        If both ``km`` and ``species`` are given.
+
     References
     ----------
-    FDA (2005) guidance, Table 1.
+    FDA (2005) guidance, Table 1 (cited in full in :mod:`dosecalc.conversions`).
 
     Examples
     --------
@@ -194,9 +207,10 @@ def to_mg_per_m2(dose, km=None, species=None):
     Parameters
     ----------
     dose : numeric, str or Quantity
-        Dose per body weight; plain numbers in [mg/kg].
+        Dose per body weight; plain numbers in [mg/kg]. A rate (mg/kg/week)
+        gives a rate (mg/m²/week).
     km : numeric or Quantity, optional
-        Km factor; plain numbers in [kg/m²].
+        Km factor; plain numbers in [kg/m²]. 1-100.
     species : str, optional
         A key of :data:`KM_FACTORS`; default ``"human"`` (Km 37).
 
@@ -204,6 +218,21 @@ def to_mg_per_m2(dose, km=None, species=None):
     -------
     dose : Quantity
         [mg/m²] (or [mg/m²/week]).
+
+    Raises
+    ------
+    UnitError
+        If the dose is in another basis (mg/m², a flat mg) or a bare ratio.
+    ImplausibleInputError
+        If the dose is NaN, non-positive or absurd, or ``km`` outside 1-100.
+    UnknownNameError
+        If the species is unknown; the message lists the valid names.
+    DoseCalcError
+        If both ``km`` and ``species`` are given.
+
+    References
+    ----------
+    FDA (2005) guidance, Table 1 (cited in full in :mod:`dosecalc.conversions`).
 
     Examples
     --------
@@ -238,9 +267,20 @@ def hed(animal_dose, species=None, km=None, human_km=37):
     hed : Quantity
         [mg/kg].
 
+    Raises
+    ------
+    MissingInputError
+        If neither ``species`` nor ``km`` is given.
+    UnitError
+        If the dose is neither mg/kg nor mg/m², or a rate.
+    ImplausibleInputError
+        If the dose is NaN, non-positive or absurd, or a Km outside 1-100.
+    UnknownNameError
+        If the species is unknown; the message lists the valid names.
+
     References
     ----------
-    FDA (2005) guidance, section V.A and Table 1.
+    FDA (2005) guidance, section V.A and Table 1 (cited in full in :mod:`dosecalc.conversions`).
 
     Examples
     --------
