@@ -72,18 +72,22 @@ JANMAHASATIAN_2005 = "Janmahasatian S et al. Clin Pharmacokinet 2005;44:1051-65.
 
 
 def bmi_kernel(height_cm, weight_kg):
+    """BMI [kg/m²] = W / H², from checked height [cm] and weight [kg]; see :func:`bmi`."""
     return weight_kg / (height_cm / 100.0) ** 2
 
 
 def devine_kernel(height_cm, female):
+    """Devine IBW [kg] from a checked height [cm]; see :func:`ideal_body_weight`."""
     return np.where(female, 45.5, 50.0) + 2.3 * (height_cm / _CM_PER_INCH - _FIVE_FEET_IN)
 
 
 def adjusted_kernel(ideal_kg, weight_kg):
+    """IBW + 0.4 × (W - IBW) [kg] from checked weights [kg]; see :func:`adjusted_body_weight`."""
     return ideal_kg + _ADJUSTMENT_FACTOR * (weight_kg - ideal_kg)
 
 
 def janmahasatian_kernel(height_cm, weight_kg, female):
+    """Janmahasatian LBW [kg] from checked height [cm] and weight [kg]; see :func:`lean_body_weight`."""
     body_mass_index = bmi_kernel(height_cm, weight_kg)
     return 9270.0 * weight_kg / np.where(female, 8780.0 + 244.0 * body_mass_index, 6680.0 + 216.0 * body_mass_index)
 

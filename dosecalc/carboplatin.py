@@ -52,6 +52,7 @@ _ABSOLUTE_GFR = (
 
 
 def calvert_kernel(auc, gfr_ml_min):
+    """Dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25), Calvert et al. (1989); see :func:`carboplatin_dose`."""
     return auc * (gfr_ml_min + _NON_RENAL_ML_MIN)
 
 

@@ -128,6 +128,8 @@ def cockcroft_gault_inputs(age=None, weight=None, sex=None, serum_creatinine=Non
 
 
 def cockcroft_gault_kernel(age_years, weight_kg, serum_creatinine_mg_dl, female):
+    """CrCl [mL/min] = (140 - A) W / (72 SCr) (× 0.85 for women), from checked
+    inputs in [years], [kg] and [mg/dL]; see :func:`crcl_cockcroft_gault`."""
     return (140.0 - age_years) * weight_kg / (72.0 * serum_creatinine_mg_dl) * np.where(female, 0.85, 1.0)
 
 
