@@ -130,7 +130,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ._version import __version__
-from .adjustments import band_dose, modify_dose, read_level_table, round_dose
+from .adjustments import band_dose, modify_dose, read_band_table, read_level_table, round_dose
 from .body import WEIGHT_BASES
 from .bsa import BSA_METHODS, bsa, bsa_method
 from .carboplatin import AUC, CALVERT_1989, COCKCROFT_GAULT, GFR, carboplatin_dose
@@ -392,13 +392,16 @@ _OPTION_NAMES = {
 }
 
 
-def _message(err: DoseCalcError, names: dict | None = None) -> str:
-    """The core's message with its field named as the option: ``--height 1.75 cm: ...``."""
+def _message(err: DoseCalcError, names: dict = _OPTION_NAMES, guess: bool = True) -> str:
+    """The core's message with its field named as the option: ``--height 1.75 cm: ...``; the
+    option of a field is in ``names`` or, with ``guess``, ``--field``."""
     text = str(err)
     field = getattr(err, "field", None)
-    if not field or not field.isidentifier() or not text.startswith(field):
+    if not field or not text.startswith(field):
         return text
-    option = {**_OPTION_NAMES, **(names or {})}.get(field, "--" + field.replace("_", "-"))
+    option = names.get(field) or (guess and field.isidentifier() and "--" + field.replace("_", "-"))
+    if not option:
+        return text
     rest = text[len(field):]
     return option + (" " + rest[1:] if rest.startswith("=") else rest)
 
@@ -410,7 +413,7 @@ def _step(option: str, given: str):
     try:
         yield
     except DoseCalcError as err:
-        message = _message(err, {"dose": "calculated dose"})
+        message = _message(err, {**_OPTION_NAMES, "dose": "calculated dose"})
         if message.startswith("--"):
             raise
         raise DoseCalcError(f"{option} {given}: {message}") from None
@@ -423,13 +426,21 @@ def _one_of(*options: tuple[str, str | None]) -> None:
         raise DoseCalcError(f"{' and '.join(given)}: expected only one of {', '.join(name for name, _ in options)}")
 
 
+def _one_measure(round_to: str | None, vials: str | None, bands: str | None, tolerance: str | None) -> None:
+    """Refuse rounding and banding together, and a tolerance without rounding."""
+    _one_of(("--round-to", round_to), ("--vials", vials), ("--bands", bands))
+    if tolerance is not None and round_to is None and vials is None:
+        raise DoseCalcError(f"--tolerance {tolerance}: applies to rounding; give --round-to or --vials")
+
+
 @contextlib.contextmanager
-def _bad_input():
-    """Turn a DoseCalcError into one line on stderr and exit code 2."""
+def _bad_input(names: dict = _OPTION_NAMES, guess: bool = True):
+    """Turn a DoseCalcError into one line on stderr, its field named as the option (see
+    :func:`_message`), and exit code 2."""
     try:
         yield
     except DoseCalcError as err:
-        _error(_message(err))
+        _error(_message(err, names, guess))
         raise typer.Exit(code=2) from None
 
 
@@ -677,11 +688,9 @@ class _Safeguards:
 
     def __post_init__(self):
         _one_of(("--reduce", self.reduce), ("--level", self.level))
-        _one_of(("--round-to", self.round_to), ("--vials", self.vials), ("--bands", self.bands))
+        _one_measure(self.round_to, self.vials, self.bands, self.tolerance)
         if self.levels is not None and self.level is None:
             raise MissingInputError("level", f"a dose level of --levels {self.levels}")
-        if self.tolerance is not None and self.round_to is None and self.vials is None:
-            raise DoseCalcError(f"--tolerance {self.tolerance}: applies to rounding; give --round-to or --vials")
 
     @functools.cached_property
     def read(self) -> dict[str, _Input | None]:
@@ -1249,13 +1258,20 @@ def cohort_command(
     from .cohort import convert_dataset, convert_file  # pyarrow: loaded only for a cohort
 
     units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
-    safeguards = {
-        "weight_basis": weight_basis, "bsa_cap": _bare_number(bsa_cap), "max_dose": max_dose,
-        "reduction_pct": _bare_number(reduce), "round_to": round_to, "vials": vials,
-        "tolerance_pct": _bare_number(tolerance), "bands": bands, "flag_obesity": flag_obesity or None,
-    }
-    with _bad_input():
+    with _bad_input(_COHORT_OPTIONS, guess=False):
+        _one_measure(round_to, vials, bands, tolerance)
+        if scheduler is not None and engine != "dask":
+            raise DoseCalcError(f"--scheduler {scheduler}: runs --engine dask, not --engine {engine}")
         columns = _column_map(column_map or [])
+        band_table = None
+        if bands is not None:
+            with _step("--bands", bands):
+                band_table = read_band_table(bands)
+        safeguards = {
+            "weight_basis": weight_basis, "bsa_cap": _bare_number(bsa_cap), "max_dose": max_dose,
+            "reduction_pct": _bare_number(reduce), "round_to": round_to, "vials": vials,
+            "tolerance_pct": _bare_number(tolerance), "bands": band_table, "flag_obesity": flag_obesity or None,
+        }
         common = {
             "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
             **{name: value for name, value in safeguards.items() if value is not None},
@@ -1287,6 +1303,16 @@ def cohort_command(
         raise typer.Exit(code=3)
 
 
+# the cohort's options by the engine's fields; its other fields are columns, and stay as they are
+_COHORT_OPTIONS = {
+    "dose": "--dose", "method": "--method", "weight_basis": "--weight-basis", "bsa_cap": "--bsa-cap",
+    "max_dose": "--max-dose", "reduction_pct": "--reduce", "round_to": "--round-to", "strengths": "--vials",
+    "tolerance_pct": "--tolerance", "engine": "--engine", "workers": "--workers", "column_map": "--map",
+    **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
+    **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
+}
+
+
 def _bare_number(text: str | None):
     # "2.0" -> 2.0, taken by the library in the option's documented unit; "2 m2" stays text
     try:
@@ -1301,6 +1327,8 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
         name, sep, column = pair.partition("=")
         if not sep or not name.strip() or not column.strip():
             raise DoseCalcError(f"--map {pair!r}: expected input=column, such as height=Ht")
+        if name.strip() in columns:
+            raise DoseCalcError(f"--map {pair}: {name.strip()} is mapped to {columns[name.strip()]} already; map it once")
         columns[name.strip()] = column.strip()
     return columns
 

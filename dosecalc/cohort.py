@@ -241,7 +241,7 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:
         raise MissingInputError(
-            "dose", "a cohort: give one (dose='75 mg/m^2') or a column dose_mg_m2, dose_mg_kg or dose_mg"
+            "dose", "a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2, dose_mg_kg or dose_mg"
         )
     if dose is not None:
         amount, basis = read_dose(dose)

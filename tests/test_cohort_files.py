@@ -297,3 +297,30 @@ def test_cli_cohort_of_one_file_with_brackets_in_its_name(tmp_path):
     result = runner.invoke(app, ["cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out.csv").is_file() and len(read_csv(tmp_path / "out.csv")) == 1
+
+
+# each names the option as typed, not the engine's keyword (column_map, column_units, round_to, ...)
+COHORT_OPTION_ERRORS = [
+    (["--dose", "75"], "--dose '75': expected a number with a unit"),
+    ([], "--dose is required for a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2"),
+    (["--dose", "75mg/m2", "--map", "bmi=BMI"], "--map 'bmi' is not known; expected one of: height, weight, dose, sex"),
+    (["--dose", "75mg/m2", "--map", "height=Height"], "--map height 'Height' is not known; expected one of: patient_id, Ht"),
+    (["--dose", "75mg/m2", "--map", "height=Ht", "--map", "height=patient_id"], "--map height=patient_id: height is mapped"),
+    (["--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"], "--height-unit 'cubits': expected a known unit"),
+    (["--dose", "75mg/m2", "--weight-unit", "kg"], "--weight-unit kg: expected lb, as column 'weight_lb' says"),
+    (["--dose", "75mg/m2", "--tolerance", "5"], "--tolerance 5: applies to rounding; give --round-to or --vials"),
+    (["--dose", "75mg/m2", "--round-to", "5mg", "--bands", "b.csv"], "--round-to 5mg and --bands b.csv: expected only one of"),
+    (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected a number with a unit"),
+    (["--dose", "75mg/m2", "--bands", "missing.csv"], "--bands missing.csv: "),
+    (["--dose", "75mg/m2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler tcp://127.0.0.1:1: runs --engine dask"),
+]
+
+
+@pytest.mark.parametrize("arguments, message", COHORT_OPTION_ERRORS, ids=[" ".join(args) for args, _ in COHORT_OPTION_ERRORS])
+def test_cli_cohort_errors_name_the_option(tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    write_patients(tmp_path / "in.csv", [("a", 69, 154)], header="patient_id,Ht,weight_lb")
+    result = runner.invoke(app, ["cohort", "in.csv", "-o", "out.csv", *arguments])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {message}") and len(result.stderr.strip().splitlines()) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
