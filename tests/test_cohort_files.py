@@ -324,3 +324,11 @@ def test_cli_cohort_errors_name_the_option(tmp_path, monkeypatch, arguments, mes
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {message}") and len(result.stderr.strip().splitlines()) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_cli_cohort_column_errors_name_the_column(tmp_path):
+    # a column "weight" without a unit is named as the column, not as the --weight of the lookups
+    source = write_patients(tmp_path / "in.csv", [("a", 70)], header="patient_id,weight")
+    result = runner.invoke(app, ["cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "1mg/kg"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: weight=a number with no unit: expected a unit in the name")
