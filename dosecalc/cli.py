@@ -1215,7 +1215,7 @@ def cohort_command(
     inputs: Annotated[list[str], typer.Argument(
         metavar="INPUT...", help="Patient CSV or Parquet file; or folders, globs or several files: a dataset.", show_default=False)],
     output: Annotated[str, typer.Option(
-        "--output", "-o", help="Output file (.csv or .parquet); for a dataset, a new Parquet folder.", show_default=False)],
+        "--output", "-o", help="Output file (.csv or .parquet); for a dataset (or a name ending in /), a new Parquet folder.", show_default=False)],
     dose: Annotated[Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)] = None,
     method: Method = "mosteller",
     rejects: Annotated[Optional[str], typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False)] = None,
@@ -1252,7 +1252,7 @@ def cohort_command(
       dosecalc cohort patients.csv -o dosed.csv --dose 1.4mg/m2 --max-dose 2mg --round-to 0.1mg
       dosecalc cohort "registry/*.parquet" -o dosed/ --dose 75mg/m2 --rejects rejects/ --engine dask
 
-    A folder, a glob or several files make a dataset: the output and the
+    A folder, a glob, several files or an output ending in / make a dataset: the output and the
     rejects are then Parquet folders, with each rejected row's file and row.
     """
     from .cohort import convert_dataset, convert_file  # pyarrow: loaded only for a cohort
@@ -1276,11 +1276,11 @@ def cohort_command(
             "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
             **{name: value for name, value in safeguards.items() if value is not None},
         }
-        # one file (or a missing one, which convert_file reports as such), not a folder or glob
+        # one file (or a missing one, which convert_file reports as such), not a folder or glob, to a file
         named = Path(inputs[0])
         one_file = (
             len(inputs) == 1 and (named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
-            and engine == "local" and scheduler is None
+            and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
         )
         with _progress() as progress:
             if one_file:

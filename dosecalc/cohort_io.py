@@ -302,6 +302,9 @@ def convert_file(
     (2, 1, 1)
     """
     start = time.perf_counter()
+    for name, given in (("output", output_path), ("rejects", rejects_path)):
+        if given is not None and os.fspath(given).endswith((os.sep, "/")):  # Path() would drop the "/"
+            raise DoseCalcError(f"{name}={os.fspath(given)}: names a folder; expected a file name")
     input_path, output_path = Path(input_path), Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
     _checked_paths(input_path, output_path, rejects_path)

@@ -332,3 +332,18 @@ def test_cli_cohort_column_errors_name_the_column(tmp_path):
     result = runner.invoke(app, ["cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "1mg/kg"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: weight=a number with no unit: expected a unit in the name")
+
+
+def test_an_output_name_ending_in_a_slash_is_a_folder(tmp_path, monkeypatch):
+    # convert_file writes files: a folder's name is refused (Path() would drop the "/" and write a file "dosed")
+    monkeypatch.chdir(tmp_path)
+    source = write_patients(tmp_path / "in.csv", [("a", 175, 154)])
+    for output, rejects in (("dosed/", None), ("dosed.csv", "rejects/")):
+        with pytest.raises(DoseCalcError, match=r"=(dosed|rejects)/: names a folder; expected a file name"):
+            convert_file(source, output, dose="75 mg/m^2", rejects_path=rejects)
+    assert _no_files_but(tmp_path, "in.csv")
+    # the CLI takes "-o dosed/" as a dataset of one file: a folder, as asked
+    result = runner.invoke(app, ["cohort", "in.csv", "-o", "dosed/", "--dose", "75mg/m2", "--rejects", "rejects/"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in (tmp_path / "dosed").iterdir()) == ["in.parquet"]
+    assert (tmp_path / "rejects").is_dir()
