@@ -119,10 +119,15 @@ _COMPOUND = re.compile(rf"^\s*{_PAIR}(?:\s+|\s*,\s*)?(?:{_PAIR}\s*)+$")
 _PAIRS = re.compile(_PAIR)
 # "5 ft 9": the inches may be left unnamed after feet
 _FEET_BARE_INCHES = re.compile(rf"^\s*({_NUMBER})\s*(ft|feet|foot)\s*({_NUMBER})\s*$")
+# "1,5 mg": a decimal comma (1.5 mg) or a thousands separator (pint reads 15 mg)?
+_DIGIT_COMMA_DIGIT = re.compile(r"\d\s*,\s*\d")
+# "70 kg 2", "70 2 kg": pint multiplies what stands side by side (140 kg)
+_SIDE_BY_SIDE_NUMBER = re.compile(rf"[\w.)]\s+{_NUMBER}")
 
 
 def _normalise(text: str) -> str:
-    text = text.strip().replace("×", "*").replace("·", "*")
+    # "^" is pint's "**", written out first so that "m^2" groups as "m**2" does
+    text = text.strip().replace("×", "*").replace("·", "*").replace("^", "**")
     text = _FEET_MARK.sub(r"\1 ft ", text)
     text = _INCH_MARK.sub(r"\1 in ", text)
     text = _SQUARED.sub(r"\1**2", text)
@@ -158,8 +163,10 @@ def parse_quantity(text: str, field: str = "value"):
     Raises
     ------
     UnitError
-        If the text has no unit (a unit is never guessed), an unknown unit, or
-        pairs of different dimensions; or a quantity of another registry.
+        If the text has no unit (a unit is never guessed), an unknown unit,
+        pairs of different dimensions, a comma between digits (a decimal comma
+        or a thousands separator?) or numbers side by side that pint would
+        multiply ("70 kg 2"); or a quantity of another registry.
 
     Examples
     --------
@@ -170,9 +177,14 @@ def parse_quantity(text: str, field: str = "value"):
         return own_quantity(text, field)
     if not isinstance(text, str):
         raise UnitError(field, text, "text with a unit, such as '175 cm'")
+    if _DIGIT_COMMA_DIGIT.search(text):
+        raise UnitError(field, repr(text), "a number with a decimal point and no thousands separator: "
+                        "'1,5' is 1.5 with a decimal comma, 15 to pint")
     ureg = registry()
     normalised = _normalise(text)
     compound = _COMPOUND.match(normalised)
+    if not compound and _SIDE_BY_SIDE_NUMBER.search(normalised):
+        raise UnitError(field, repr(text), "one number with its unit (pint multiplies numbers side by side)")
     try:
         if compound:
             parts = [ureg.Quantity(float(number), word) for number, word in _PAIRS.findall(normalised)]

@@ -41,6 +41,10 @@ from dosecalc.errors import UnitError
         ("1.9m2", "m**2", 1.9),
         ("90 mL/min/1.73 m2", "mL/min/m**2", 90 / 1.73),  # not (90/1.73) mL/min × m²
         ("90 mL/min/1.73m²", "mL/min/m**2", 90 / 1.73),
+        ("90 mL/min/1.73m^2", "mL/min/m**2", 90 / 1.73),  # not 90 / 1.73² (the caret once escaped the grouping)
+        ("90 mL/min/1.73 m^2", "mL/min/m**2", 90 / 1.73),
+        ("75 mg/m ^ 2", "mg/m**2", 75.0),
+        ("5 ft, 9 in", "cm", 175.26),
     ],
 )
 def test_parse_what_people_type(text, unit, expected):
@@ -57,6 +61,23 @@ def test_mg_per_kg_stays_mg_per_kg():
 def test_unparseable_or_unitless_is_an_error(text):
     with pytest.raises(UnitError, match="height"):
         parse_quantity(text, field="height")
+
+
+@pytest.mark.parametrize(
+    "text, pint_reads",
+    [
+        ("1,5 mg/m^2", "15 mg/m**2"),  # a decimal comma: ten times the dose
+        ("65,5 kg", "655 kg"),  # inside the weight range
+        ("1,000 mg", "1000 mg"),  # a thousands separator, or 1.000 with a decimal comma?
+        ("70 kg 2", "140 kg"),  # numbers side by side multiply
+        ("70 2 kg", "140 kg"),
+        ("2 m 2", "4 m"),
+    ],
+)
+def test_what_pint_would_misread_is_an_error(text, pint_reads):
+    assert ureg.Quantity(text) == ureg.Quantity(pint_reads)  # what the registry alone makes of it
+    with pytest.raises(UnitError, match="^dose="):
+        parse_quantity(text, field="dose")
 
 
 def test_one_registry():
