@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import UnitError
 from .results import scalar_or_array
+
+if TYPE_CHECKING:
+    import pint
 
 __all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magnitude", "is_quantity", "own_quantity"]
 
@@ -46,6 +50,12 @@ def registry():
         ureg.define(definition)
     ureg.formatter.default_format = "~P"
     return ureg
+
+
+#: The shared registry and its Quantity class, built when first touched
+#: (annotated only, so that __getattr__ answers for them).
+ureg: pint.UnitRegistry
+Q_: type
 
 
 def __getattr__(name):
