@@ -125,12 +125,23 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in _PARQUET
 
 
+def _open_csv(path: Path, **options) -> pcsv.CSVStreamingReader:
+    """pyarrow's streaming reader of a CSV file, one that is a header alone without a line break included."""
+    try:
+        return pcsv.open_csv(path, parse_options=CSV_PARSE_OPTIONS, **options)
+    except pa.ArrowInvalid:  # pyarrow: "Empty CSV file or block: cannot infer number of columns"
+        with path.open("rb") as file:
+            line = file.read(1 << 16)
+        if not line or b"\n" in line or b"\r" in line or len(line) == 1 << 16:
+            raise
+        return pcsv.open_csv(pa.BufferReader(line + b"\n"), parse_options=CSV_PARSE_OPTIONS, **options)
+
+
 def _schema(path: Path) -> pa.Schema:
     """The schema dosecalc reads ``path`` with: a Parquet file's own, every CSV column as text."""
     if _is_parquet(path):
         return pq.read_schema(path)
-    peek_options = pcsv.ReadOptions(block_size=1 << 16, use_threads=False)
-    with pcsv.open_csv(path, read_options=peek_options, parse_options=CSV_PARSE_OPTIONS) as peek:
+    with _open_csv(path, read_options=pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
         return pa.schema([(name, pa.string()) for name in peek.schema.names])
 
 
@@ -139,10 +150,9 @@ def _batches(path: Path, schema: pa.Schema, row_groups=None) -> Iterator[pa.Reco
     if _is_parquet(path):
         yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups)
         return
-    with pcsv.open_csv(
+    with _open_csv(
         path,
         read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-        parse_options=CSV_PARSE_OPTIONS,
         convert_options=pcsv.ConvertOptions(column_types=dict(zip(schema.names, schema.types))),
     ) as reader:
         yield from reader

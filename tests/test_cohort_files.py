@@ -142,11 +142,15 @@ def test_quoted_line_breaks_across_batches(tmp_path, small_batches):
     assert [row["patient_id"] for row in dosed] == [f"p{i}" for i in range(40)]
 
 
-def test_header_only_file(tmp_path):
-    source = write_patients(tmp_path / "in.csv", [])
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+def test_header_only_file(tmp_path, end):
+    # a header alone is a file of no rows, also without a line break after it (which pyarrow refuses)
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"patient_id,height_cm,weight_lb" + end.encode())
     summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
     assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (0, 0, 0)
     assert (tmp_path / "out.csv").read_text().startswith('"patient_id","height_cm","weight_lb","bsa_m2"')
+    assert (tmp_path / "rejects.csv").read_text() == '"patient_id","height_cm","weight_lb","row","reason"\n'
 
 
 def _no_files_but(folder, *names):
