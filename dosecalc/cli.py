@@ -122,7 +122,9 @@ import functools
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -1282,7 +1284,7 @@ def cohort_command(
             len(inputs) == 1 and (named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
             and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
         )
-        with _progress() as progress:
+        with _terminable(), _progress() as progress:
             if one_file:
                 summary = convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)
             else:
@@ -1331,6 +1333,19 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
             raise DoseCalcError(f"--map {pair}: {name.strip()} is mapped to {columns[name.strip()]} already; map it once")
         columns[name.strip()] = column.strip()
     return columns
+
+
+@contextlib.contextmanager
+def _terminable():
+    """SIGTERM (kill, a batch system's time limit) as an exit, as Ctrl-C is: the temporary files are removed."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,9 @@ import csv
 import doctest
 import json
 import pathlib
+import signal
+import subprocess
+import sys
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -351,3 +354,29 @@ def test_an_output_name_ending_in_a_slash_is_a_folder(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in (tmp_path / "dosed").iterdir()) == ["in.parquet"]
     assert (tmp_path / "rejects").is_dir()
+
+
+_TERMINATED = """
+import os, signal, sys
+import dosecalc.cohort_io as cohort_io
+from dosecalc.cli import app
+cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_table, []
+
+def dose_table(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:  # the schema, one batch written, then: kill
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real(*args, **kwargs)
+
+cohort_io.dose_table = dose_table
+app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", "75mg/m2"], prog_name="dosecalc")
+"""
+
+
+@pytest.mark.parametrize("output, rejects", [("dosed.csv", "rejects.csv"), ("dosed/", "rejects/")])
+def test_a_terminated_run_leaves_nothing(tmp_path, output, rejects):
+    # SIGTERM (kill, a batch system's time limit) ends a run as Ctrl-C does: no output, no temporary file
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
+    done = subprocess.run([sys.executable, "-c", _TERMINATED, output, rejects], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert _no_files_but(tmp_path, "in.csv")
