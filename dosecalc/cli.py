@@ -1217,7 +1217,8 @@ def cohort_command(
     inputs: Annotated[list[str], typer.Argument(
         metavar="INPUT...", help="Patient CSV or Parquet file; or folders, globs or several files: a dataset.", show_default=False)],
     output: Annotated[str, typer.Option(
-        "--output", "-o", help="Output file (.csv or .parquet); for a dataset (or a name ending in /), a new Parquet folder.", show_default=False)],
+        "--output", "-o", help="Output file (.csv or .parquet); for a dataset (or a name ending in /), a new Parquet folder.",
+        show_default=False)],
     dose: Annotated[Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)] = None,
     method: Method = "mosteller",
     rejects: Annotated[Optional[str], typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False)] = None,
@@ -1329,9 +1330,10 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
         name, sep, column = pair.partition("=")
         if not sep or not name.strip() or not column.strip():
             raise DoseCalcError(f"--map {pair!r}: expected input=column, such as height=Ht")
-        if name.strip() in columns:
-            raise DoseCalcError(f"--map {pair}: {name.strip()} is mapped to {columns[name.strip()]} already; map it once")
-        columns[name.strip()] = column.strip()
+        name, column = name.strip(), column.strip()
+        if name in columns:
+            raise DoseCalcError(f"--map {pair}: {name} is mapped to {columns[name]} already; map it once")
+        columns[name] = column
     return columns
 
 

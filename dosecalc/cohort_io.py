@@ -238,6 +238,17 @@ def _convert(
     return Counts(rows_read, rows_written, rows_rejected)
 
 
+def _dosing(schema: pa.Schema, dose, method, column_map, column_units, options: dict) -> tuple[BatchDosing, DosedTable]:
+    """A run's batch function, and the output schemas of the empty input: an unusable input fails here, before any write."""
+    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
+    return dosing, dosing(schema.empty_table())
+
+
+def _summary(counts: Counts, start: float, output: Path, rejects: Path | None) -> CohortSummary:
+    rejects = None if rejects is None else str(rejects)
+    return CohortSummary(**asdict(counts), seconds=time.perf_counter() - start, output=str(output), rejects=rejects)
+
+
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
     if not input_path.is_file():
         raise DoseCalcError(f"input={input_path}: no such file")
@@ -320,15 +331,9 @@ def convert_file(
     _checked_paths(input_path, output_path, rejects_path)
     with _reading(input_path):
         schema = _schema(input_path)
-    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
-    empty = dosing(schema.empty_table())  # the output schemas; an unusable input fails here, before any write
+    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options)
     counts = _convert(input_path, _batches(input_path, schema), dosing, empty, output_path, rejects_path, progress)
-    return CohortSummary(
-        **asdict(counts),
-        seconds=time.perf_counter() - start,
-        output=str(output_path),
-        rejects=None if rejects_path is None else str(rejects_path),
-    )
+    return _summary(counts, start, output_path, rejects_path)
 
 
 # --- datasets: many files, one piece at a time --------------------------------------
@@ -598,8 +603,7 @@ def convert_dataset(
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)
     schema = _common_schema(files)
-    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
-    empty = dosing(schema.empty_table())  # the output schemas; an unusable input fails here, before any write
+    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options)
     if rejects_dir is not None and FILE_COLUMN in schema.names:
         raise DoseCalcError(f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it")
     pieces = _pieces(files, root)
@@ -619,9 +623,4 @@ def convert_dataset(
             for piece in pieces:
                 report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
                 counts += job.convert(piece, report)
-    return CohortSummary(
-        **asdict(counts),
-        seconds=time.perf_counter() - start,
-        output=str(output_dir),
-        rejects=None if rejects_dir is None else str(rejects_dir),
-    )
+    return _summary(counts, start, output_dir, rejects_dir)
