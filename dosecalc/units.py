@@ -131,8 +131,10 @@ _PAIRS = re.compile(_PAIR)
 _FEET_BARE_INCHES = re.compile(rf"^\s*({_NUMBER})\s*(ft|feet|foot)\s*({_NUMBER})\s*$")
 # "1,5 mg": a decimal comma (1.5 mg) or a thousands separator (pint reads 15 mg)?
 _DIGIT_COMMA_DIGIT = re.compile(r"\d\s*,\s*\d")
-# "70 kg 2", "70 2 kg": pint multiplies what stands side by side (140 kg)
-_SIDE_BY_SIDE_NUMBER = re.compile(rf"[\w.)]\s+{_NUMBER}")
+# "70 kg 2", "70 2 kg": pint multiplies what stands side by side (140 kg),
+# "1.2.3 kg" too (1.2 × .3); and "kg" alone it reads as 1 kg
+_SIDE_BY_SIDE_NUMBER = re.compile(rf"[\w.)]\s+{_NUMBER}|\d\.\d*\.|\.\d+\.")
+_LEADING_NUMBER = re.compile(rf"^\(*\s*(?:{_NUMBER}|[-+]?(?:nan|inf))", re.IGNORECASE)
 
 
 def _normalise(text: str) -> str:
@@ -174,9 +176,10 @@ def parse_quantity(text: str, field: str = "value"):
     ------
     UnitError
         If the text has no unit (a unit is never guessed), an unknown unit,
-        pairs of different dimensions, a comma between digits (a decimal comma
-        or a thousands separator?) or numbers side by side that pint would
-        multiply ("70 kg 2"); or a quantity of another registry.
+        pairs of different dimensions, no number ("kg", which pint reads as
+        1 kg), a comma between digits (a decimal comma or a thousands
+        separator?) or numbers side by side that pint would multiply
+        ("70 kg 2", "1.2.3 kg"); or a quantity of another registry.
 
     Examples
     --------
@@ -205,7 +208,7 @@ def parse_quantity(text: str, field: str = "value"):
         quantity = ureg.Quantity(normalised)
     except Exception as err:  # pint's UndefinedUnitError, DimensionalityError, parse errors
         raise UnitError(field, repr(text), f"a number with a known unit ({err})") from None
-    if not is_quantity(quantity) or quantity.units == ureg.dimensionless:
+    if not is_quantity(quantity) or quantity.units == ureg.dimensionless or not _LEADING_NUMBER.match(normalised):
         raise UnitError(field, repr(text), "a number with a unit, such as '175 cm' or '75 mg/m^2'")
     return quantity
 

@@ -72,6 +72,9 @@ def test_unparseable_or_unitless_is_an_error(text):
         ("70 kg 2", "140 kg"),  # numbers side by side multiply
         ("70 2 kg", "140 kg"),
         ("2 m 2", "4 m"),
+        ("1.2.3 kg", "0.36 kg"),  # 1.2 × .3
+        ("kg", "1 kg"),  # a unit alone: no number was typed
+        ("mg/m^2", "1 mg/m**2"),
     ],
 )
 def test_what_pint_would_misread_is_an_error(text, pint_reads):
