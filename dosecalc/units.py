@@ -132,8 +132,9 @@ _FEET_BARE_INCHES = re.compile(rf"^\s*({_NUMBER})\s*(ft|feet|foot)\s*({_NUMBER})
 # "1,5 mg": a decimal comma (1.5 mg) or a thousands separator (pint reads 15 mg)?
 _DIGIT_COMMA_DIGIT = re.compile(r"\d\s*,\s*\d")
 # "70 kg 2", "70 2 kg": pint multiplies what stands side by side (140 kg),
-# "1.2.3 kg" too (1.2 × .3); and "kg" alone it reads as 1 kg
+# "1.2.3 kg" too (1.2 × .3)
 _SIDE_BY_SIDE_NUMBER = re.compile(rf"[\w.)]\s+{_NUMBER}|\d\.\d*\.|\.\d+\.")
+# "kg": pint reads a unit alone as 1 kg
 _LEADING_NUMBER = re.compile(rf"^\(*\s*(?:{_NUMBER}|[-+]?(?:nan|inf))", re.IGNORECASE)
 
 
