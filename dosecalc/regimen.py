@@ -26,7 +26,7 @@ from typing import Any
 from .conversions import to_mg_per_kg
 from .doses import PER_KG, PER_M2, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, UnitError
-from .patient import PatientDose, patient_dose
+from .patient import ACTUAL, PatientDose, patient_dose
 from .units import quantity, unit
 
 __all__ = ["Regimen", "RegimenDose"]
@@ -229,10 +229,14 @@ class Regimen:
         """The dose over ``cycles`` full cycles, in its basis."""
         return self.per_cycle * _positive_int(cycles, "cycles")
 
-    def for_patient(self, height=None, weight=None, bsa=None, method="mosteller", sex=None) -> RegimenDose:
+    def for_patient(
+        self, height=None, weight=None, bsa=None, method="mosteller", sex=None, *,
+        weight_basis=ACTUAL, bsa_cap=None, max_dose=None,
+    ) -> RegimenDose:
         """
         The absolute doses of this regimen for a patient, as
-        :func:`dosecalc.patient_dose` computes them.
+        :func:`dosecalc.patient_dose` computes them, with the same options
+        (weight basis, BSA cap, maximum dose per administration).
 
         Examples
         --------
@@ -240,7 +244,10 @@ class Regimen:
         >>> round(r.for_patient(bsa=1.9).per_cycle.m_as("mg"), 1)
         427.5
         """
-        each = patient_dose(self.per_administration, height=height, weight=weight, bsa=bsa, method=method, sex=sex)
+        each = patient_dose(
+            self.per_administration, height=height, weight=weight, bsa=bsa, method=method, sex=sex,
+            weight_basis=weight_basis, bsa_cap=bsa_cap, max_dose=max_dose,
+        )
         per_cycle = each.dose * len(self.days)
         return RegimenDose(
             per_administration=each,

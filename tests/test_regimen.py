@@ -57,6 +57,20 @@ def test_for_patient():
     assert by_bsa.per_administration.bsa_method == "given"
 
 
+def test_for_patient_takes_patient_dose_options():
+    # CHOP vincristine 1.4 mg/m² on day 1 of 21, at most 2 mg (Coiffier et al., N Engl J Med 2002;346:235):
+    # for 1.9 m², 2.66 mg capped at 2 mg per administration and per cycle
+    capped = Regimen("1.4 mg/m^2", days=[1], cycle_days=21).for_patient(bsa=1.9, max_dose="2 mg")
+    assert capped.per_cycle.m_as("mg") == 2.0
+    assert capped.per_administration.max_dose_applied is True
+    # BSA from the ideal weight (Devine: 5 ft 10 in man, 73 kg), capped at 2.0 m²
+    regimen = Regimen("75 mg/m^2", days=[1, 8, 15], cycle_days=28)
+    ideal = regimen.for_patient(height=177.8, weight=98, sex="m", weight_basis="ideal")
+    assert ideal.per_administration.dosing_weight.m_as("kg") == pytest.approx(73.0)
+    assert ideal.per_cycle.m_as("mg") == pytest.approx(3 * 75 * (177.8 * 73.0 / 3600) ** 0.5)
+    assert regimen.for_patient(bsa=2.4, bsa_cap=2.0).per_cycle.m_as("mg") == pytest.approx(3 * 150.0)
+
+
 def test_mg_per_kg_regimen():
     regimen = Regimen("6.1 mg/kg", days=[1], cycle_days=21)
     assert regimen.per_cycle_mg_per_kg().m_as("mg/kg") == pytest.approx(6.1)
