@@ -497,6 +497,10 @@ def _safeguards(options: _Options) -> _Safeguards:
 # --- reading columns -----------------------------------------------------------
 
 
+# numbers; or no value at all (null, Parquet's type of an empty column): missing in every row
+_NUMERIC_TYPES = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_null)
+
+
 def _given_numbers(column) -> np.ndarray:
     """A column's numbers as floats, NaN where a cell is missing or not a number."""
     if pa.types.is_dictionary(column.type):
@@ -508,7 +512,7 @@ def _given_numbers(column) -> np.ndarray:
             trimmed = pc.utf8_trim_whitespace(column)
             numeric = pc.match_substring_regex(trimmed, _NUMBER, ignore_case=True)
             column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
-    elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+    elif any(test(column.type) for test in _NUMERIC_TYPES):
         column = pc.cast(column, pa.float64())
     else:
         raise DoseCalcError(f"column holds {column.type}, not numbers")

@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -191,6 +192,15 @@ def test_numeric_columns_reject_nulls_and_nan():
         "height_cm=nan cm: expected 20-280 cm",
         "weight_kg=-1 kg: expected 0.2-700 kg",
     ]
+
+
+def test_a_column_of_nulls_only_is_missing_in_every_row(tmp_path):
+    # Parquet types a column with no value at all as null: each row is missing it, as in a CSV of blanks
+    path = tmp_path / "patients.parquet"
+    pq.write_table(pa.table({"height_cm": [175.0, 160.0], "weight_kg": pa.nulls(2)}), path)
+    dosed, rejects = dose_table(pq.read_table(path), "75 mg/m^2")
+    assert dosed.num_rows == 0
+    assert rejects["reason"].to_pylist() == ["weight_kg is missing"] * 2
 
 
 def test_reasons_of_several_columns_are_joined():
