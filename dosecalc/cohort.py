@@ -802,7 +802,10 @@ def dose_table(
     >>> dosed["dose_rounded_mg"].to_pylist()
     [1.7, 2.0]
     """
-    table = pa.table(table)
+    try:
+        table = pa.table(table)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:  # a pandas object column of numbers and text
+        raise DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text") from None
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(

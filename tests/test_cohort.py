@@ -227,6 +227,13 @@ def test_input_kinds_give_the_same_result():
         assert rejects.to_pylist() == expected.rejects.to_pylist()
 
 
+def test_a_column_of_numbers_and_text_is_refused_naming_it():
+    # pandas keeps such a column as objects, which Arrow cannot type: an error naming the column
+    frame = pd.DataFrame({"height_cm": pd.Series([170.0, "175"], dtype=object), "weight_kg": [70.0, 60.0]})
+    with pytest.raises(DoseCalcError, match="column height_cm with type object; give each column one type"):
+        dose_table(frame, "75 mg/m^2")
+
+
 def test_method_column_is_dictionary_encoded():
     dosed, _ = dose_table({"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3}, "75 mg/m^2", method="Du Bois")
     assert pa.types.is_dictionary(dosed.schema.field("bsa_method").type)
