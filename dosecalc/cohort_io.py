@@ -177,10 +177,14 @@ def _written(path: Path, schema: pa.Schema, plain_columns=()):
     """A writer to a temporary file beside ``path``, renamed into place on success; Parquet without dictionaries for ``plain_columns``."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
     try:
-        if _is_parquet(path):
-            writer = pq.ParquetWriter(temporary, schema, use_dictionary=[name for name in schema.names if name not in plain_columns])
-        else:
-            writer = pcsv.CSVWriter(temporary, schema, write_options=CSV_WRITE_OPTIONS)
+        try:
+            if _is_parquet(path):
+                dictionary = [name for name in schema.names if name not in plain_columns]
+                writer = pq.ParquetWriter(temporary, schema, use_dictionary=dictionary)
+            else:
+                writer = pcsv.CSVWriter(temporary, schema, write_options=CSV_WRITE_OPTIONS)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:  # a list column in CSV; no permission
+            raise DoseCalcError(f"{path}: cannot be written ({str(err).splitlines()[0]})") from None
         with writer:
             yield writer
         os.replace(temporary, path)
