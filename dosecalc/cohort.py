@@ -44,7 +44,7 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -69,6 +69,9 @@ from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, Uni
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import BSA, HEIGHT, WEIGHT, Range, checked, is_female, valid
+
+if TYPE_CHECKING:  # at run time from cohort_io, by __getattr__ below: cohort_io imports this module
+    from .cohort_io import CohortSummary, convert_dataset, convert_file
 
 __all__ = [
     "dose_table",
