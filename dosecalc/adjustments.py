@@ -37,7 +37,7 @@ from .doses import BASIS_LABELS, FLAT, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .results import Result, scalar_or_array
 from .units import is_quantity, magnitude, parse_quantity, quantity, unit
-from .validation import BSA, Range, checked
+from .validation import BSA, Range, checked, checked_scalar
 
 __all__ = [
     "Capped",
@@ -366,7 +366,7 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     """
     dose_mg = _mg(dose, "dose")
     ceiling_mg = np.inf if ceiling is None else _mg(ceiling, "ceiling")
-    tolerance = float(checked(tolerance_pct, TOLERANCE))
+    tolerance = checked_scalar(tolerance_pct, TOLERANCE)
     if (step is None) == (strengths is None):
         raise DoseCalcError("give step or strengths to round to, one of them")
     if step is not None:
@@ -790,7 +790,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
         raise DoseCalcError("give reduction_pct or level, one of them")
     table = None
     if reduction_pct is not None:
-        reduction = float(checked(reduction_pct, REDUCTION))
+        reduction = checked_scalar(reduction_pct, REDUCTION)
         modified = amount * (1.0 - reduction / 100.0)
     else:
         if levels is None:

@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ImplausibleInputError, UnknownNameError
 from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
-__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "valid", "is_female"]
+__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "valid", "is_female"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,23 @@ def checked(value, rng: Range, field: str | None = None):
         shown = f"{given:g} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
     raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
+
+
+def checked_scalar(value, rng: Range, field: str | None = None) -> float:
+    """
+    As :func:`checked`, for an option that takes one value (a tolerance, a
+    reduction): a float.
+
+    Raises
+    ------
+    ImplausibleInputError
+        If ``value`` is an array, or as :func:`checked`.
+    """
+    values = checked(value, rng, field)
+    if values.ndim:
+        shown = f"{values.tolist()} {rng.symbol or format(unit(rng.unit), '~P')}"
+        raise ImplausibleInputError(field or rng.field, shown, f"one value in {rng.expected}")
+    return float(values)
 
 
 _FEMALE = ("f", "female", "woman", "w")

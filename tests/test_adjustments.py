@@ -224,6 +224,8 @@ def test_bad_rounding_inputs():
         round_dose("138 mg", step="5 mg", tolerance_pct=15)
     with pytest.raises(ImplausibleInputError, match="^tolerance_pct=0"):
         round_dose("138 mg", step="5 mg", tolerance_pct=0)
+    with pytest.raises(ImplausibleInputError, match=r"^tolerance_pct=\[5.0, 10.0\] %: expected one value in \(0, 10\] %"):
+        round_dose("138 mg", step="5 mg", tolerance_pct=[5, 10])
     with pytest.raises(DoseCalcError, match="give step or strengths"):
         round_dose("138 mg")
     with pytest.raises(DoseCalcError, match="give step or strengths"):
@@ -374,6 +376,8 @@ def test_bad_modifications(tmp_path):
         modify_dose("85 mg/m^2", reduction_pct=-20)
     with pytest.raises(ImplausibleInputError, match="^reduction_pct=100 %"):
         modify_dose("85 mg/m^2", reduction_pct=100)
+    with pytest.raises(ImplausibleInputError, match=r"^reduction_pct=\[20.0, 25.0\] %: expected one value"):
+        modify_dose("85 mg/m^2", reduction_pct=[20, 25])
     with pytest.raises(DoseCalcError, match="give reduction_pct or level"):
         modify_dose("85 mg/m^2", reduction_pct=20, level=-1, levels=LEVELS)
     with pytest.raises(MissingInputError, match="^levels is required for dose level -1"):
