@@ -176,7 +176,8 @@ def to_mg_per_kg(dose, km=None, species=None):
     Raises
     ------
     UnitError
-        If the dose is in another basis (mg/kg, a flat mg).
+        If the dose is in another basis (mg/kg, a flat mg) or a quantity of
+        another registry.
     ImplausibleInputError
         If the dose is NaN, non-positive or absurd, or ``km`` outside 1-100.
     UnknownNameError
@@ -221,14 +222,9 @@ def to_mg_per_m2(dose, km=None, species=None):
 
     Raises
     ------
-    UnitError
-        If the dose is in another basis (mg/m², a flat mg) or a bare ratio.
-    ImplausibleInputError
-        If the dose is NaN, non-positive or absurd, or ``km`` outside 1-100.
-    UnknownNameError
-        If the species is unknown; the message lists the valid names.
-    DoseCalcError
-        If both ``km`` and ``species`` are given.
+    UnitError, ImplausibleInputError, UnknownNameError, DoseCalcError
+        As :func:`to_mg_per_kg`; a dose in mg/m², a flat mg or a bare ratio
+        is in another basis.
 
     References
     ----------
