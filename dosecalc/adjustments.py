@@ -492,12 +492,17 @@ def band_table(rows, source: str = "bands") -> BandTable:
     bands = []
     for number, row in enumerate(rows, start=1):
         where = f"{source} row {number}"
-        lower, upper, dose = (_mg(_cell(row, key, f"{where} {key}"), f"{where} {key}") for key in ("lower", "upper", "dose"))
+        lower, upper, dose = (
+            _mg(_cell(row, key, f"{where} {key}"), f"{where} {key}") for key in ("lower", "upper", "dose")
+        )
         if not lower < upper:
             raise ImplausibleInputError(f"{where} upper", f"{upper:g} mg", f"more than lower, {lower:g} mg")
         if not lower <= dose <= upper:
-            raise ImplausibleInputError(f"{where} dose", f"{dose:g} mg", f"a dose within its band, {lower:g}-{upper:g} mg")
-        bands.append((float(lower), float(upper), float(dose), str(row.get("name") or f"{lower:g}-{upper:g} mg"), number))
+            raise ImplausibleInputError(
+                f"{where} dose", f"{dose:g} mg", f"a dose within its band, {lower:g}-{upper:g} mg"
+            )
+        name = str(row.get("name") or f"{lower:g}-{upper:g} mg")
+        bands.append((float(lower), float(upper), float(dose), name, number))
     bands.sort()
     for (_, upper, _, _, before), (lower, _, _, _, number) in zip(bands, bands[1:]):
         if not np.isclose(lower, upper, rtol=1e-9, atol=0.0):
@@ -801,9 +806,10 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
         if _is_share(value):
             modified = amount * float(value.m_as(unit("percent"))) / 100.0
         else:
-            level_amount, level_basis = read_dose(value, f"level {_level_name(level)}")
+            field = f"level {_level_name(level)}"
+            level_amount, level_basis = read_dose(value, field)
             if level_basis != basis:
-                raise UnitError(f"level {_level_name(level)}", f"{value:~P}", f"a dose in {BASIS_LABELS[basis]}, as the full dose")
+                raise UnitError(field, f"{value:~P}", f"a dose in {BASIS_LABELS[basis]}, as the full dose")
             modified = np.broadcast_to(level_amount, np.shape(amount))
     return ModifiedDose(
         original=quantity(amount, basis),

@@ -67,7 +67,9 @@ def dose_basis(dose, field: str = "dose") -> tuple[str | None, bool]:
     return _basis_of(own_quantity(dose, field)._units)
 
 
-def read_dose(dose, field: str = "dose", default: str | None = None, allowed=(PER_M2, PER_KG, FLAT), rate: bool = False):
+def read_dose(
+    dose, field: str = "dose", default: str | None = None, allowed=(PER_M2, PER_KG, FLAT), rate: bool = False
+):
     """
     Read a dose and return ``(magnitude, basis)``.
 

@@ -258,7 +258,9 @@ def patient_dose(
         cap_m2 = checked(bsa_cap, BSA, "bsa_cap")
         bsa_used_m2, applied = cap_kernel(bsa_m2, cap_m2)
         final_mg = amount * bsa_used_m2 if basis == PER_M2 else dose_mg
-        capped.update(bsa_uncapped=_quantity(bsa_m2, "m**2"), bsa_cap=_quantity(cap_m2, "m**2"), bsa_cap_applied=applied)
+        capped.update(
+            bsa_uncapped=_quantity(bsa_m2, "m**2"), bsa_cap=_quantity(cap_m2, "m**2"), bsa_cap_applied=applied
+        )
     if max_dose is not None:
         max_mg = read_dose(max_dose, "max_dose", default=FLAT, allowed=(FLAT,))[0]
         final_mg, applied = cap_kernel(final_mg, max_mg)

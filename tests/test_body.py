@@ -236,7 +236,9 @@ def test_unknown_sex():
 
 
 # more spellings than is_female scans one by one (16), so the sorted rest is read too
-SPELLINGS = [pad + word + pad for word in ("f", "F", "female", "Woman", "m", "M", "Male", "man") for pad in ("", " ", "  ")]
+SPELLINGS = [
+    pad + word + pad for word in ("f", "F", "female", "Woman", "m", "M", "Male", "man") for pad in ("", " ", "  ")
+]
 
 
 @given(st.lists(st.sampled_from(SPELLINGS + ["x", "", "unknown"]), max_size=60))
