@@ -2,9 +2,10 @@
 Cohort files end to end: ``convert_file`` on a 3e6-row CSV against the
 output-shape floor, and the peak memory of ``dosecalc cohort`` on 1e7 rows.
 
-The floor reads the same input with pyarrow (every column as text, as
-dosecalc does) and writes, with dosecalc's CSV options, a table of exactly
-dosecalc's output columns, precomputed: the same bytes, without the engine.
+The floor reads the same input with pyarrow and dosecalc's CSV options
+(every column as text, quoted line breaks allowed) and writes, with its
+CSV options, a table of exactly dosecalc's output columns, precomputed: the
+same bytes, without the engine.
 The data is generated at run time, seeded: patient_id, height_cm, weight_lb.
 """
 
@@ -20,7 +21,7 @@ import pytest
 from conftest import best_seconds
 
 from dosecalc.cohort import OUTPUT_COLUMNS, convert_file, dose_table
-from dosecalc.cohort_io import CSV_WRITE_OPTIONS
+from dosecalc.cohort_io import CSV_PARSE_OPTIONS, CSV_WRITE_OPTIONS
 
 DOSE = "75 mg/m^2"
 MiB = 1 << 20
@@ -42,7 +43,8 @@ def write_cohort(path, rows, metres_every=None, seed=20110605):
 def read_as_text(path):
     with pcsv.open_csv(path) as peek:
         names = peek.schema.names
-    return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in names}))
+    convert_options = pcsv.ConvertOptions(column_types={name: pa.string() for name in names})
+    return pcsv.read_csv(path, parse_options=CSV_PARSE_OPTIONS, convert_options=convert_options)
 
 
 def test_convert_file_vs_pyarrow_read_and_write(benchmark, tmp_path, report_ratio):
