@@ -864,6 +864,7 @@ def convert_command(
       dosecalc convert "75 mg/m2/week" --to mg/kg --km 25
     """
     with _bad_input():
+        _one_of(("--species", species), ("--km", km))
         inputs = {"dose": _read(dose, "dose"), "km": _read(km, "km", KM.unit, bare=True)}
         convert = to_mg_per_kg if _target_basis(to) == PER_KG else to_mg_per_m2
         converted = convert(inputs["dose"].quantity, km=_value(inputs["km"]), species=species)
@@ -897,6 +898,7 @@ def hed_command(
     with _bad_input():
         if species is None and km is None:
             raise MissingInputError("species", "a human-equivalent dose (or give --km)")
+        _one_of(("--species", species), ("--km", km))
         inputs = {"dose": _read(dose, "animal_dose"), "km": _read(km, "km", KM.unit, bare=True)}
         equivalent = hed(inputs["dose"].quantity, species=species, km=_value(inputs["km"]))
         animal_km = km_factor(_value(inputs["km"]), species)
@@ -1134,6 +1136,8 @@ def carboplatin_command(
                 f"--gfr {gfr} and {' '.join(estimate)}: expected --gfr or the Cockcroft-Gault inputs "
                 "(--age, --weight, --sex, --creatinine), not both"
             )
+        if gfr is None and not estimate:
+            raise MissingInputError("gfr", "the carboplatin dose (or --age, --weight, --sex and --creatinine)")
         renal = _renal_inputs(age, weight, creatinine)
         inputs = {"auc": _read(auc, "auc", AUC.unit, bare=True), "gfr": _read(gfr, "gfr", GFR.unit), **renal,
                   "gfr_cap": _read(gfr_cap, "gfr_cap", GFR.unit, bare=True)}

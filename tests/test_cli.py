@@ -371,6 +371,9 @@ BAD_INPUT = [
     (["convert", "225mg/m2", "--to", "mg/kg", "--species", "unicorn"], "--species 'unicorn'", "mouse"),
     (["bsa", "--height", "175cm", "--weight", "70kg", "--sex", "x"], "--sex 'x'", "female"),
     (["convert", "225mg/m2", "--to", "mg"], "--to 'mg'", "mg/kg, mg/m2"),
+    # a Km factor given two ways
+    (["convert", "225mg/m2", "--to", "mg/kg", "--species", "rat", "--km", "37"], "--species rat and --km 37", "only one of"),
+    (["hed", "50mg/kg", "--species", "rat", "--km", "6"], "--species rat and --km 6", "only one of --species, --km"),
     # missing required input
     (["bsa", "--weight", "70kg"], "--height is required", "Mosteller"),
     (["dose", "5mg/kg", "--height", "175cm"], "--weight is required", "mg/kg"),

@@ -492,7 +492,7 @@ BAD_INPUT = [
     # missing input
     (["crcl", "--age", "60", "--weight", "80kg", "--creatinine", "1.2mg/dL"], "--sex is required", "Cockcroft-Gault"),
     (["crcl", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age is required", "Cockcroft-Gault"),
-    (["carboplatin", "--auc", "5"], "--gfr is required", "carboplatin"),
+    (["carboplatin", "--auc", "5"], "--gfr is required", "carboplatin dose (or --age, --weight, --sex and --creatinine)"),
     # AUC outside 1-10
     (["carboplatin", "--auc", "12", "--gfr", "90mL/min"], "--auc 12", "1-10 mg/mL·min"),
     (["carboplatin", "--auc", "0.5", "--gfr", "90mL/min"], "--auc 0.5", "1-10 mg/mL·min"),
