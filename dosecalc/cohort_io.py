@@ -474,6 +474,8 @@ def _checked_folders(input_dirs: list[Path], output_dir: Path, rejects_dir: Path
             continue
         if not folder.parent.is_dir():
             raise DoseCalcError(f"{name}={folder}: no such directory {folder.parent}")
+        if folder.suffix.lower() == ".csv":  # a folder that looks like a CSV file, and holds Parquet files
+            raise DoseCalcError(f"{name}={folder}: a dataset is written as a folder of Parquet files; name it without .csv")
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise DoseCalcError(f"{name}={folder}: exists; expected a new or empty directory")
         for input_dir in input_dirs:  # a later run would read this one's output as input

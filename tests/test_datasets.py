@@ -234,6 +234,7 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
         (lambda root, tmp: (tmp / "dosed").mkdir() or (tmp / "dosed" / "old.parquet").write_text(""), {}, "exists"),
         (lambda root, tmp: (tmp / "dosed").write_text(""), {}, "exists"),
         (None, {"output_dir": "missing/dosed"}, "no such directory"),
+        (None, {"output_dir": "dosed.csv"}, "output=dosed.csv: a dataset is written as a folder of Parquet files"),
         (None, {"output_dir": "extracts/dosed"}, "inside the input directory"),
         (None, {"rejects_dir": "dosed"}, "is or holds the output directory"),
         (lambda root, tmp: (tmp / "dosed").mkdir(), {"rejects_dir": "dosed/rejects"}, "is or holds the output directory"),
