@@ -161,7 +161,8 @@ def _no_files_but(folder, *names):
     return sorted(path.name for path in folder.iterdir()) == sorted(names)
 
 
-def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batches, monkeypatch):
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batches, monkeypatch, suffix):
     calls = []
     real = dosecalc.cohort_io.dose_table
 
@@ -176,15 +177,15 @@ def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batch
     folder.mkdir()
     source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
     with pytest.raises(RuntimeError, match="disk full"):
-        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2", rejects_path=folder / "rejects.csv")
+        convert_file(source, folder / f"dosed{suffix}", dose="75 mg/m^2", rejects_path=folder / f"rejects{suffix}")
     assert len(calls) == 3
     assert _no_files_but(folder)  # no output, no rejects, no temporary file
     # an earlier output under that name is left as it was
-    (folder / "dosed.csv").write_text("earlier run\n")
+    (folder / f"dosed{suffix}").write_text("earlier run\n")
     calls.clear()
     with pytest.raises(RuntimeError):
-        convert_file(source, folder / "dosed.csv", dose="75 mg/m^2")
-    assert (folder / "dosed.csv").read_text() == "earlier run\n" and _no_files_but(folder, "dosed.csv")
+        convert_file(source, folder / f"dosed{suffix}", dose="75 mg/m^2")
+    assert (folder / f"dosed{suffix}").read_text() == "earlier run\n" and _no_files_but(folder, f"dosed{suffix}")
 
 
 def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkeypatch):
