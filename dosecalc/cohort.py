@@ -330,8 +330,6 @@ def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray, ceiling_mg: f
     many combinations of units, as ``round_dose`` refuses that dose alone.
     """
     countable = np.ones(dose_mg.shape, bool)
-    if dose_mg.size == 0:
-        return dose_mg, countable
     try:
         return strengths_kernel(dose_mg, strengths_mg, ceiling_mg)[0], countable
     except ImplausibleInputError:
