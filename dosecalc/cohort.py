@@ -68,7 +68,7 @@ from .doses import BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dos
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, Range, checked, is_female, valid
+from .validation import BSA, HEIGHT, WEIGHT, Range, checked_scalar, is_female, valid
 
 if TYPE_CHECKING:  # at run time from cohort_io, by __getattr__ below: cohort_io imports this module
     from .cohort_io import CohortSummary, convert_dataset, convert_file
@@ -452,7 +452,11 @@ class _Safeguards:
 
 
 def _flat_mg(value, field: str) -> float:
-    return read_dose(value, field, default=FLAT, allowed=(FLAT,))[0]
+    """A one-value option in [mg]: a rounding step, a maximum dose."""
+    mg = read_dose(value, field, default=FLAT, allowed=(FLAT,))[0]
+    if np.ndim(mg):  # one per row would be a column, not an option
+        raise ImplausibleInputError(field, f"{np.asarray(mg).tolist()} mg", "one value in mg")
+    return float(mg)
 
 
 def _safeguards(options: _Options) -> _Safeguards:
@@ -464,10 +468,10 @@ def _safeguards(options: _Options) -> _Safeguards:
     if options.tolerance_pct is not None and measures[:1] not in (["round_to"], ["vials"]):
         raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
     measure = None
-    max_dose_mg = None if options.max_dose is None else float(_flat_mg(options.max_dose, "max_dose"))
+    max_dose_mg = None if options.max_dose is None else _flat_mg(options.max_dose, "max_dose")
     if options.round_to is not None or options.vials is not None:
         tolerance_pct = DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct
-        tolerance = float(checked(tolerance_pct, TOLERANCE))
+        tolerance = checked_scalar(tolerance_pct, TOLERANCE)
         # a maximum dose is never rounded past
         ceiling_mg = np.inf if max_dose_mg is None else max_dose_mg
         if options.round_to is not None:
@@ -487,9 +491,9 @@ def _safeguards(options: _Options) -> _Safeguards:
     return _Safeguards(
         on=tuple(option for option in SAFEGUARD_COLUMNS if on[option]),
         weight_basis=weight_basis,
-        bsa_cap_m2=None if options.bsa_cap is None else float(checked(options.bsa_cap, BSA, "bsa_cap")),
+        bsa_cap_m2=None if options.bsa_cap is None else checked_scalar(options.bsa_cap, BSA, "bsa_cap"),
         max_dose_mg=max_dose_mg,
-        reduction_pct=None if options.reduction_pct is None else float(checked(options.reduction_pct, REDUCTION)),
+        reduction_pct=None if options.reduction_pct is None else checked_scalar(options.reduction_pct, REDUCTION),
         measure=measure,
         flag_obesity=bool(options.flag_obesity),
     )

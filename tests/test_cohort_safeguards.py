@@ -289,6 +289,17 @@ def test_too_many_vial_combinations_reject_only_those_rows():
     ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bands": "no-such-bands.csv"}, DoseCalcError, "no-such-bands.csv"),
     ({"height_cm": [175.0], "weight_kg": [70.0], "obese": [1]}, {"flag_obesity": True}, DoseCalcError,
      "'obese', which dosecalc writes"),
+    # one value per option: several, as an array, would be a column's work (they were raw TypeErrors)
+    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bsa_cap": Q_([2.0, 2.1], "m**2")}, ImplausibleInputError,
+     r"bsa_cap=\[2.0, 2.1\] m²: expected one value"),
+    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"max_dose": Q_([2.0, 3.0], "mg")}, ImplausibleInputError,
+     r"max_dose=\[2.0, 3.0\] mg: expected one value in mg"),
+    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": Q_([5.0, 50.0], "mg")}, ImplausibleInputError,
+     r"round_to=\[5.0, 50.0\] mg: expected one value in mg"),
+    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"reduction_pct": [10, 20]}, ImplausibleInputError,
+     "reduction_pct=.*expected one value"),
+    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": "5 mg", "tolerance_pct": [5, 6]}, ImplausibleInputError,
+     "tolerance_pct=.*expected one value"),
 ])
 def test_unusable_options_raise_naming_the_option(table, options, error, match):
     with pytest.raises(error, match=match):
