@@ -64,7 +64,7 @@ from .adjustments import (
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
-from .doses import BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
+from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -644,7 +644,7 @@ def _dosed(
     sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
     result = patient_dose(
         dose, height=values.get("height"), weight=values.get("weight"), method=plan.method, sex=sex,
-        **guards.patient_options,
+        check_absolute=False, **guards.patient_options,
     )
     n = table.num_rows
     magnitudes = (
@@ -655,14 +655,37 @@ def _dosed(
     )
     columns = dict(zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
     columns.update(guards.patient_columns(result, n))
-    measured = None
+    dose_mg = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
+    measured = _absolute(dose_mg)
     if guards.measure is not None:
-        measured = guards.measure.apply(np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,)))
+        measured = _both(measured, guards.measure.apply(dose_mg))
         columns.update(measured.columns)
     for name, column in columns.items():
         index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
         table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
     return table, measured
+
+
+def _absolute(dose_mg: np.ndarray) -> _Measured | None:
+    """Absolute doses that plausible inputs multiplied into an absurd one, as ``patient_dose`` refuses them."""
+    if dose_mg.size == 0 or (dose_mg.min() > ABSOLUTE_DOSE.low and dose_mg.max() <= ABSOLUTE_DOSE.high):
+        return None
+    fits = valid(dose_mg, ABSOLUTE_DOSE)
+    reasons = pc.binary_join_element_wise(
+        "dose_mg=", _numbers("%g", dose_mg[~fits]), f" mg: expected {ABSOLUTE_DOSE.expected}", ""
+    )
+    return _Measured({}, fits, reasons)
+
+
+def _both(first: _Measured | None, second: _Measured) -> _Measured:
+    """Rows must pass both; a row failing both gives the first's reason."""
+    if first is None:
+        return second
+    reasons = np.full(first.fits.size, None, object)
+    reasons[~second.fits] = second.reasons.to_numpy(zero_copy_only=False)
+    reasons[~first.fits] = first.reasons.to_numpy(zero_copy_only=False)
+    fits = first.fits & second.fits
+    return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
 def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:

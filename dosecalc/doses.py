@@ -16,7 +16,7 @@ from .errors import UnitError
 from .units import is_quantity, own_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
-__all__ = ["PER_M2", "PER_KG", "FLAT", "DOSE_RANGES", "read_dose", "dose_basis", "BASIS_LABELS"]
+__all__ = ["PER_M2", "PER_KG", "FLAT", "DOSE_RANGES", "ABSOLUTE_DOSE", "read_dose", "dose_basis", "BASIS_LABELS"]
 
 PER_M2 = "mg/m**2"
 PER_KG = "mg/kg"
@@ -31,6 +31,10 @@ DOSE_RANGES = {
     PER_KG: Range("dose", PER_KG, 0.0, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
     FLAT: Range("dose", FLAT, 0.0, 200_000.0, "mg", ("mg", "ug")),
 }
+
+#: The absolute dose of one administration that any calculation may give: a
+#: product of plausible inputs can still be absurd (5,000 mg/kg × 700 kg).
+ABSOLUTE_DOSE = Range("dose", FLAT, 0.0, 200_000.0, "mg for one administration")
 
 _EXPECTED = "a dose in mg/m², mg/kg or mg, such as '75 mg/m^2', '6.1 mg/kg' or '100 mg'"
 

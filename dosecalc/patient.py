@@ -17,7 +17,7 @@ from ._version import __version__
 from .adjustments import cap_kernel
 from .body import OBESITY_BMI, WEIGHT_BASES, bmi_kernel, dosing_weight_magnitude, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
-from .doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
+from .doses import ABSOLUTE_DOSE, BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
@@ -140,7 +140,7 @@ def _per_body(amount, basis, target, dose_mg, body, lowered=None):
 
 def patient_dose(
     dose, height=None, weight=None, bsa=None, method="mosteller", sex=None, *,
-    weight_basis=ACTUAL, bsa_cap=None, max_dose=None,
+    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, check_absolute=True,
 ):
     r"""
     The absolute dose for a patient, with its equivalents per m² and per kg.
@@ -181,6 +181,10 @@ def patient_dose(
     max_dose : numeric, str or Quantity, optional
         Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
         in [mg].
+    check_absolute : bool, default True
+        Refuse an absolute dose above 200 g, which only a slip can give
+        (plausible inputs multiply to it: 5,000 mg/kg × 700 kg). False is for
+        callers that reject such rows themselves, as the cohort engine does.
 
     Returns
     -------
@@ -201,7 +205,7 @@ def patient_dose(
     UnknownNameError
         If the method, weight basis or sex is unknown.
     ImplausibleInputError
-        If an input is NaN, non-positive or implausible, or a mg/m² dose has
+        If an input or the absolute dose is NaN, non-positive or implausible, or a mg/m² dose has
         both a given ``bsa`` and a weight basis other than actual (the basis
         could not apply).
 
@@ -269,6 +273,8 @@ def patient_dose(
         lowered = final_mg < dose_mg
         capped["dose_uncapped"] = _quantity(dose_mg, FLAT)
 
+    if check_absolute:
+        checked(final_mg, ABSOLUTE_DOSE)
     weight_quantity = _quantity(weight_kg, "kg")
     return PatientDose(
         dose=_quantity(final_mg, FLAT),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import dosecalc.cohort
 from dosecalc import BSA_METHODS, Q_, patient_dose
 from dosecalc.cohort import OUTPUT_COLUMNS, REJECT_COLUMNS, dose_table
-from dosecalc.errors import DoseCalcError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 
 
 def scalar(dose, height=None, weight=None, method="mosteller", sex=None):
@@ -336,3 +336,14 @@ def test_numbers_past_floats_range_are_rejected_quietly(recwarn):
         "height_m=-1e308 m: expected 20-280 cm",
     ]
     assert [str(warning.message) for warning in recwarn] == []
+
+
+def test_absurd_absolute_doses_are_rejected_as_the_scalar_path_refuses_them():
+    table = {"patient_id": ["a", "b", "c"], "weight_kg": [70.0, 700.0, 80.0], "dose_mg_kg": [5.0, 5000.0, 6.0]}
+    dosed, rejects = dose_table(table)
+    assert dosed["patient_id"].to_pylist() == ["a", "c"]
+    assert rejects.select(["row", "reason"]).to_pylist() == [
+        {"row": 2, "reason": "dose_mg=3.5e+06 mg: expected (0, 200000] mg for one administration"}
+    ]
+    with pytest.raises(ImplausibleInputError, match="dose=3.5e"):
+        patient_dose("5000 mg/kg", weight=700)

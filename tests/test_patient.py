@@ -146,3 +146,10 @@ def test_implausible_bsa_and_body():
         patient_dose("75 mg/m^2", height=Q_(1.75, "cm"), weight=70)
     with pytest.raises(UnknownNameError, match="method"):
         patient_dose("75 mg/m^2", height=175, weight=70, method="guess")
+
+
+def test_absurd_product_of_plausible_inputs_is_refused():
+    # 5,000 mg/kg (a toxicology limit dose) and 700 kg are each inside their ranges; 3.5 kg of drug is not
+    with pytest.raises(ImplausibleInputError, match=r"^dose=3\.5e\+06 mg: expected \(0, 200000\] mg"):
+        patient_dose("5000 mg/kg", weight=700)
+    assert patient_dose("5000 mg/kg", weight=700, check_absolute=False).dose.m_as("mg") == 3.5e6
