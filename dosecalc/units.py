@@ -210,8 +210,22 @@ def parse_quantity(text: str, field: str = "value"):
     except Exception as err:  # pint's UndefinedUnitError, DimensionalityError, parse errors
         raise UnitError(field, repr(text), f"a number with a known unit ({err})") from None
     if not is_quantity(quantity) or quantity.units == ureg.dimensionless or not _LEADING_NUMBER.match(normalised):
-        raise UnitError(field, repr(text), "a number with a unit, such as '175 cm' or '75 mg/m^2'")
+        raise UnitError(field, repr(text), f"a number with a unit, such as {_example(field)}")
     return quantity
+
+
+_EXAMPLES = {
+    "height": "'175 cm', '1.75 m' or '5 ft 9 in'",
+    "weight": "'70 kg' or '154 lb'",
+    "dose": "'75 mg/m^2', '6.1 mg/kg' or '100 mg'",
+    "bsa": "'1.9 m^2'",
+}
+
+
+def _example(field: str) -> str:
+    # what a unit looks like for this field ("--height" and "height[3]" are height)
+    key = field.lstrip("-").split("[")[0].lower()
+    return _EXAMPLES.get(key, "'175 cm' or '75 mg/m^2'")
 
 
 # --- converting inputs to magnitudes in a documented unit ---------------------
