@@ -4,6 +4,7 @@ import doctest
 import math
 
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -221,7 +222,7 @@ def test_per_row_dose_out_of_range_is_rejected():
 def test_input_kinds_give_the_same_result():
     data = {"patient_id": ["a", "b"], "height_cm": [175.0, 1.75], "weight_kg": [70.0, 80.0]}
     expected = dose_table(pa.table(data), "75 mg/m^2")
-    for kind in (data, pd.DataFrame(data), pa.record_batch(data)):
+    for kind in (data, pd.DataFrame(data), pl.DataFrame(data), pa.record_batch(data)):
         dosed, rejects = dose_table(kind, "75 mg/m^2")
         assert dosed.to_pylist() == expected.dosed.to_pylist()
         assert rejects.to_pylist() == expected.rejects.to_pylist()
