@@ -666,6 +666,19 @@ def _dosed(
     return table, measured
 
 
+def _without_views(table: pa.Table) -> pa.Table:
+    """String and binary views (as polars hands them over) as plain strings: Arrow's kernels take those."""
+    views = [
+        i for i, field in enumerate(table.schema)
+        if pa.types.is_string_view(field.type) or pa.types.is_binary_view(field.type)
+    ]
+    for i in views:
+        field = table.schema.field(i)
+        plain = pa.large_string() if pa.types.is_string_view(field.type) else pa.large_binary()
+        table = table.set_column(i, field.with_type(plain), table.column(i).cast(plain))
+    return table
+
+
 def _absolute(dose_mg: np.ndarray) -> _Measured | None:
     """Absolute doses that plausible inputs multiplied into an absurd one, as ``patient_dose`` refuses them."""
     if dose_mg.size == 0 or (dose_mg.min() > ABSOLUTE_DOSE.low and dose_mg.max() <= ABSOLUTE_DOSE.high):
@@ -834,6 +847,7 @@ def dose_table(
         table = pa.table(table)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:  # a pandas object column of numbers and text
         raise DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text") from None
+    table = _without_views(table)
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(
