@@ -640,6 +640,23 @@ class LevelTable:
         raise UnknownNameError("level", name, (level_name for level_name, _ in self.levels))
 
 
+def _shown(amount, basis: str) -> str:
+    return f"{np.max(amount):g} {BASIS_LABELS[basis]}"
+
+
+def _check_full_dose(levels: LevelTable, amount, basis: str) -> None:
+    # a table's level 0 is its full dose: a table written for another dose is refused
+    full = dict(levels.levels).get("0")
+    if full is None or _is_share(full):
+        return
+    full_amount, full_basis = read_dose(full, "level 0")
+    if full_basis != basis or not np.allclose(amount, full_amount, rtol=1e-6):
+        raise ImplausibleInputError(
+            "levels", f"{levels.source} (level 0: {full:~P})",
+            f"a table whose level 0 is the full dose, {_shown(amount, basis)}",
+        )
+
+
 def _is_share(value) -> bool:
     # a share of the full dose ("80 %") rather than a dose: no drug-mass numerator
     return dose_basis(value)[0] is None
@@ -810,7 +827,12 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
             level_amount, level_basis = read_dose(value, field)
             if level_basis != basis:
                 raise UnitError(field, f"{value:~P}", f"a dose in {BASIS_LABELS[basis]}, as the full dose")
+            _check_full_dose(levels, amount, basis)
             modified = np.broadcast_to(level_amount, np.shape(amount))
+            if np.any(modified > amount):
+                raise ImplausibleInputError(
+                    field, f"{value:~P}", f"at most the full dose, {_shown(amount, basis)}: a level never raises a dose"
+                )
     return ModifiedDose(
         original=quantity(amount, basis),
         modified=quantity(modified, basis),

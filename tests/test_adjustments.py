@@ -421,3 +421,14 @@ def test_rounding_under_a_ceiling_stays_under_it(dose_mg, step_mg):
     except ImplausibleInputError:
         return
     assert rounded <= dose_mg + 1e-9
+
+
+def test_a_level_table_never_raises_the_dose_nor_serves_another_full_dose():
+    # the table's level 0 is its full dose (85 mg/m², oxaliplatin): a prescription of 40 mg/m²
+    # is not the dose it was written for, and a −1 level of 65 mg/m² would raise it by 62.5 %
+    levels = {"0": "85 mg/m^2", "-1": "65 mg/m^2"}
+    with pytest.raises(ImplausibleInputError, match=r"^levels=levels \(level 0: 85.0 mg/m²\)"):
+        modify_dose("40 mg/m^2", level=-1, levels=levels)
+    with pytest.raises(ImplausibleInputError, match="level -1.*never raises"):
+        modify_dose("40 mg/m^2", level=-1, levels={"-1": "65 mg/m^2"})
+    assert modify_dose("85 mg/m^2", level=-1, levels=levels).modified.m_as("mg/m**2") == 65.0
