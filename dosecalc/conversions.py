@@ -24,7 +24,8 @@ References
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Mapping, NamedTuple
 
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, MissingInputError, UnknownNameError
@@ -51,7 +52,7 @@ class Species(NamedTuple):
     bsa_m2: float
 
 
-SPECIES: dict[str, Species] = {
+SPECIES: Mapping[str, Species] = MappingProxyType({
     "human": Species("Human (adult)", 37, 60.0, 1.62),
     "human_child": Species("Human (child)", 25, 20.0, 0.80),
     "mouse": Species("Mouse", 3, 0.02, 0.007),
@@ -67,7 +68,7 @@ SPECIES: dict[str, Species] = {
     "baboon": Species("Baboon", 20, 12.0, 0.60),
     "micro_pig": Species("Micro-pig", 27, 20.0, 0.74),
     "mini_pig": Species("Mini-pig", 35, 40.0, 1.14),
-}
+})
 
 _ALIASES = {
     "adult": "human",
@@ -115,6 +116,13 @@ class _KmTable(dict):
 
     def get(self, name, default=None):
         return self[name] if name in self else default
+
+    def _read_only(self, *args, **kwargs):
+        # a regulatory table: a changed Km would change every later dose silently
+        raise TypeError("KM_FACTORS is FDA (2005) Table 1 and read-only; pass km=... for another factor")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
 
 
 #: Km factors [kg/m²] of FDA (2005) Table 1, by species.

@@ -137,3 +137,14 @@ def test_species_spellings():
     assert KM_FACTORS.get("cat") is None
     with pytest.raises(UnknownNameError, match="species"):
         KM_FACTORS["cat"]
+
+
+def test_the_km_table_is_read_only():
+    # FDA (2005) Table 1 is a regulatory constant: a changed entry would change every later HED
+    with pytest.raises(TypeError, match="read-only"):
+        KM_FACTORS["rat"] = 60
+    with pytest.raises(TypeError):
+        KM_FACTORS.update(rat=60)
+    with pytest.raises(TypeError):
+        SPECIES["rat"] = SPECIES["dog"]
+    assert hed("50 mg/kg", "rat").m_as("mg/kg") == pytest.approx(50 * 6 / 37)
