@@ -242,11 +242,13 @@ def _days(text: str) -> list[int]:
 
 
 def _target_basis(text: str) -> str:
+    # mg/kg or mg/m² in any spelling; not another scale (µg/kg would be answered in mg/kg)
     try:
-        basis, per_time = dose_basis(parse_quantity(f"1 {text}", "to"))
+        target = parse_quantity(f"1 {text}", "to")
+        basis, per_time = dose_basis(target)
     except UnitError:
         basis, per_time = None, False
-    if basis not in (PER_KG, PER_M2) or per_time:
+    if basis not in (PER_KG, PER_M2) or per_time or not math.isclose(target.m_as(unit(basis)), 1.0):
         raise UnknownNameError("to", text, ("mg/kg", "mg/m2"))
     return basis
 

@@ -218,13 +218,20 @@ _EXAMPLES = {
     "height": "'175 cm', '1.75 m' or '5 ft 9 in'",
     "weight": "'70 kg' or '154 lb'",
     "dose": "'75 mg/m^2', '6.1 mg/kg' or '100 mg'",
+    "animal_dose": "'50 mg/kg'",
     "bsa": "'1.9 m^2'",
+    "gfr": "'90 mL/min'",
+    "max_dose": "'2 mg'",
+    "round_to": "'5 mg'",
+    "step": "'5 mg'",
+    "vials": "'100 mg, 50 mg'",
+    "strengths": "'100 mg, 50 mg'",
 }
 
 
 def _example(field: str) -> str:
-    # what a unit looks like for this field ("--height" and "height[3]" are height)
-    key = field.lstrip("-").split("[")[0].lower()
+    # what a unit looks like for this field ("--height", "height[3]" and "HEIGHT" are height)
+    key = field.lstrip("-").split("[")[0].lower().replace("-", "_")
     return _EXAMPLES.get(key, "'175 cm' or '75 mg/m^2'")
 
 

@@ -527,3 +527,11 @@ def test_readme_cli_examples_print_what_they_show(command, shown):
     program, *args = shlex.split(command)
     assert program == "dosecalc"
     assert run(*args).output.rstrip("\n") == shown
+
+
+@pytest.mark.parametrize("target", ["ug/kg", "g/kg", "mg/cm2"])
+def test_convert_refuses_a_target_it_would_answer_in_another_scale(target):
+    # the answer is in mg/kg or mg/m²; a µg/kg target must not be answered in mg/kg
+    result = run("convert", "75mg/m2", "--to", target)
+    assert result.exit_code == 2
+    assert "--to" in result.stderr and "mg/kg, mg/m2" in result.stderr
