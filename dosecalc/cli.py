@@ -1305,7 +1305,7 @@ def cohort_command(
         _print_rows(
             ("rows read", f"{summary.rows_read:,}", ""),
             ("written", f"{summary.rows_written:,}", str(summary.output)),
-            ("rejected", f"{summary.rows_rejected:,}", f"to {summary.rejects}" if summary.rejects and summary.rows_rejected else ""),
+            ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
             ("time", f"{summary.seconds:.2f} s", ""),
         )
     if summary.rows_rejected:
@@ -1320,6 +1320,12 @@ _COHORT_OPTIONS = {
     **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
     **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
 }
+
+
+def _rejected_where(summary) -> str:
+    if not summary.rows_rejected:
+        return ""
+    return f"to {summary.rejects}" if summary.rejects else "add --rejects FILE for each row and why"
 
 
 def _bare_number(text: str | None):

@@ -640,3 +640,9 @@ def test_no_workers_is_refused_not_waited_for(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --workers 0: expected at least 1 worker process"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cohort_without_rejects_file_says_how_to_see_them(tmp_path):
+    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "d.csv"), "--dose", "75mg/m2")
+    assert result.exit_code == 3
+    assert rows(result.stdout)["rejected"] == ["5", "add --rejects FILE for each row and why"]
