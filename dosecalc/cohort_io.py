@@ -411,7 +411,9 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
         elif not set("*?[") & set(item):
             raise DoseCalcError(f"input={item}: no such file")
         else:
-            found = [Path(name).absolute() for name in glob.glob(item, recursive=True)]
+            # a pattern finds data as a folder scan does: not "_SUCCESS", "_skip.csv" or hidden files
+            found = [Path(name).absolute() for name in glob.glob(item, recursive=True)
+                     if not Path(name).name.startswith((".", "_"))]
         found = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
         if not found:
             raise DoseCalcError(f"input={item}: no CSV or Parquet files there (expected directories, globs or files)")

@@ -193,6 +193,16 @@ def test_every_file_named_is_read(tmp_path):
     assert files_under(tmp_path / "dosed") == ["a.parquet", "b.parquet", "c[1].parquet"]
 
 
+def test_a_pattern_skips_what_a_folder_scan_skips(tmp_path):
+    # "_skip.csv" and hidden files are not data to a folder scan (as pyarrow.dataset), nor to a pattern
+    for name in ("a.csv", "_skip.csv", ".hidden.csv"):
+        write_csv(tmp_path / "in" / name, patients(name.strip("._")[0].upper(), 5))
+    by_pattern = convert_dataset(str(tmp_path / "in" / "*.csv"), tmp_path / "by_pattern", dose=DOSE)
+    by_folder = convert_dataset(tmp_path / "in", tmp_path / "by_folder", dose=DOSE)
+    assert by_pattern.rows_read == by_folder.rows_read == 5
+    assert files_under(tmp_path / "by_pattern") == files_under(tmp_path / "by_folder") == ["a.parquet"]
+
+
 @pytest.mark.parametrize("missing", ["missing.csv", "none-*.csv"])
 def test_an_input_that_brings_no_file_is_an_error(tmp_path, csv_dataset, missing):
     # rows are never left out unseen: each input named brings a file
