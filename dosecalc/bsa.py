@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
 from .units import quantity
-from .validation import HEIGHT, WEIGHT, checked, is_female
+from .validation import HEIGHT, WEIGHT, checked, is_female, same_length
 
 __all__ = [
     "bsa",
@@ -574,4 +574,5 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     key = bsa_method(method)
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
+    same_length(height=height_cm, weight=weight_kg, sex=sex)
     return _square_metres(bsa_magnitude(key, height_cm, weight_kg, sex))

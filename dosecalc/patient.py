@@ -21,7 +21,7 @@ from .doses import ABSOLUTE_DOSE, BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, checked
+from .validation import BSA, HEIGHT, WEIGHT, checked, same_length
 
 __all__ = ["PatientDose", "patient_dose"]
 
@@ -227,6 +227,7 @@ def patient_dose(
     weight_basis = weight_basis_key(weight_basis)
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
+    same_length(dose=amount, height=height_cm, weight=weight_kg, bsa=bsa, sex=sex)
     if weight_basis == ACTUAL:
         dosing_kg = weight_kg
     else:

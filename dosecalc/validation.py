@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ImplausibleInputError, UnknownNameError
 from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
-__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "valid", "is_female"]
+__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "valid", "is_female"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ def checked(value, rng: Range, field: str | None = None):
         shown = f"{given:g} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
     raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
+
+
+def same_length(**values) -> None:
+    """
+    Raise unless the given arrays (None and scalars aside) broadcast together:
+    three heights and two weights are a slip, not two patients.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the fields and their lengths.
+    """
+    shapes = {name: np.shape(value) for name, value in values.items() if value is not None and np.ndim(value)}
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        given = ", ".join(f"{shape[0] if len(shape) == 1 else shape} {name}" for name, shape in shapes.items())
+        raise ImplausibleInputError(", ".join(shapes), given, "arrays of one length, one value per patient") from None
 
 
 def checked_scalar(value, rng: Range, field: str | None = None) -> float:

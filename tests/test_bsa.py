@@ -231,3 +231,10 @@ def test_preterm_neonate_and_heaviest_adult_are_admitted():
     # a 25 cm, 0.3 kg preterm infant and a 185 cm, 635 kg adult are inside the ranges
     assert 0.04 < m2(bsa(25, 0.3)) < 0.05
     assert 5 < m2(bsa(185, 635)) < 6
+
+
+def test_arrays_of_different_lengths_name_their_fields():
+    # three heights and two weights are a slip, not patients: no numpy broadcast error
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight=3 height, 2 weight: expected arrays of one length"):
+        bsa([170, 180, 190], [70, 80])
+    assert bsa([170, 180], 70).magnitude.shape == (2,)  # one value for all is fine

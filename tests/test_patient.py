@@ -153,3 +153,8 @@ def test_absurd_product_of_plausible_inputs_is_refused():
     with pytest.raises(ImplausibleInputError, match=r"^dose=3\.5e\+06 mg: expected \(0, 200000\] mg"):
         patient_dose("5000 mg/kg", weight=700)
     assert patient_dose("5000 mg/kg", weight=700, check_absolute=False).dose.m_as("mg") == 3.5e6
+
+
+def test_arrays_of_different_lengths_name_their_fields():
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight=3 height, 2 weight"):
+        patient_dose("75 mg/m^2", height=[170, 180, 190], weight=[70, 80])
