@@ -208,10 +208,22 @@ def parse_quantity(text: str, field: str = "value"):
             return total
         quantity = ureg.Quantity(normalised)
     except Exception as err:  # pint's UndefinedUnitError, DimensionalityError, parse errors
-        raise UnitError(field, repr(text), f"a number with a known unit ({err})") from None
+        raise UnitError(field, repr(text), f"a number with a known unit ({err}){_case_hint(text)}") from None
     if not is_quantity(quantity) or quantity.units == ureg.dimensionless or not _LEADING_NUMBER.match(normalised):
         raise UnitError(field, repr(text), f"a number with a unit, such as {_example(field)}")
     return quantity
+
+
+def _case_hint(text: str) -> str:
+    # "70 KG", "75 MG/M2": units are case-sensitive (Mg is a megagram), so suggest, never accept
+    lower = text.lower()
+    if lower == text:
+        return ""
+    try:
+        parse_quantity(lower)
+    except UnitError:
+        return ""
+    return f"; did you mean {lower!r}? (units are case-sensitive)"
 
 
 _EXAMPLES = {

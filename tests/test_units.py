@@ -129,3 +129,10 @@ def test_a_quantity_of_another_registry_is_a_unit_error(call, field):
     # and leaves no trace: a foreign unit once cached made every later dose in that unit fail
     assert dosecalc.patient_dose(Q_(75, "mg/m**2"), bsa=Q_(2.0, "m**2")).dose.m_as("mg") == 150.0
     assert call(Q_) is not None
+
+
+@pytest.mark.parametrize("text, meant", [("70 KG", "70 kg"), ("75 MG/M2", "75 mg/m2"), ("175 CM", "175 cm")])
+def test_capitals_are_refused_with_a_hint_never_read(text, meant):
+    # units are case-sensitive (Mg is a megagram): a capitalised unit is suggested, not guessed
+    with pytest.raises(UnitError, match=f"did you mean '{meant}'"):
+        parse_quantity(text)
