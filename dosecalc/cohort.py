@@ -68,7 +68,7 @@ from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, Range, checked_scalar, is_female, valid
+from .validation import BSA, HEIGHT, WEIGHT, Range, checked_scalar, hint_choice, is_female, valid
 
 if TYPE_CHECKING:  # at run time from cohort_io, by __getattr__ below: cohort_io imports this module
     from .cohort_io import CohortSummary, convert_dataset, convert_file
@@ -578,13 +578,8 @@ def _converted(given: np.ndarray, units, rng: Range, field: str) -> np.ndarray:
 
 
 def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) -> pa.Array:
-    # "; did you mean 1.8 m?": the first hint unit in which the number as given
-    # would be plausible (the vectorised form of validation's hint)
-    choice = np.full(len(given), len(rng.hint_units))
-    for index, candidate in reversed(list(enumerate(rng.hint_units))):
-        in_range = _converted(given, candidate, rng, rng.field)
-        with np.errstate(invalid="ignore"):  # inf - inf: not close
-            choice[valid(in_range, rng) & ~np.isclose(in_range, values)] = index
+    # "; did you mean 1.8 m?" by the core's rule, for a whole column
+    choice = hint_choice(given, values, rng)
     endings = pa.array([f" {unit(candidate):~P}?" for candidate in rng.hint_units] + [None], pa.string())
     return pc.binary_join_element_wise("; did you mean ", text, endings.take(pa.array(choice)), "")
 

@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ImplausibleInputError, UnknownNameError
 from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
-__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "valid", "is_female"]
+__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "hint_choice", "valid", "is_female"]
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,29 @@ def _all_valid(values, rng: Range) -> bool:
     return bool(low >= rng.low and high <= rng.high and (rng.low != 0 or low > 0))
 
 
+def hint_choice(given, values, rng: Range):
+    """
+    For each number as given, the index in ``rng.hint_units`` of the first
+    other unit in which it would be plausible, or ``len(rng.hint_units)`` for
+    none: the rule behind "did you mean 1.75 m?", for one value or a column.
+
+    ``values`` are the same numbers in ``rng.unit`` as they were read.
+    """
+    given, values = np.atleast_1d(given), np.atleast_1d(values)
+    choice = np.full(given.shape, len(rng.hint_units))
+    for index, candidate in reversed(list(enumerate(rng.hint_units))):
+        with np.errstate(over="ignore", invalid="ignore"):  # past float's range: inf, never plausible
+            in_base = registry().Quantity(given, unit(candidate)).m_as(unit(rng.unit))
+            choice[valid(in_base, rng) & ~np.isclose(in_base, values)] = index
+    return choice
+
+
 def _hint(given_magnitude: float, given_units, rng: Range) -> str | None:
-    # the first other unit in which the value as given would be plausible
-    if not np.isfinite(given_magnitude) or given_magnitude <= 0:
+    actual = registry().Quantity(given_magnitude, given_units).m_as(unit(rng.unit))
+    index = hint_choice(given_magnitude, actual, rng)[0]
+    if index == len(rng.hint_units):
         return None
-    quantity, base = registry().Quantity, unit(rng.unit)
-    actual = quantity(given_magnitude, given_units).m_as(base)
-    for candidate in rng.hint_units:
-        in_base = quantity(given_magnitude, unit(candidate)).m_as(base)
-        if not np.isclose(in_base, actual) and rng.low <= in_base <= rng.high:
-            return f"did you mean {given_magnitude:g} {unit(candidate):~P}?"
-    return None
+    return f"did you mean {given_magnitude:g} {unit(rng.hint_units[index]):~P}?"
 
 
 def checked(value, rng: Range, field: str | None = None):
