@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 import dosecalc
 from dosecalc.bsa import BSA_METHODS
-from dosecalc.cli import _figures, app
+from dosecalc.cli import app
+from dosecalc.cli.output import figures as _figures
 from dosecalc.conversions import SPECIES
 
 runner = CliRunner()

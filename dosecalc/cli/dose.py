@@ -1,0 +1,463 @@
+"""A patient's dose and a regimen: dose and regimen with their safeguards."""
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..adjustments import band_dose, modify_dose, read_level_table, round_dose
+from ..body import WEIGHT_BASES
+from ..bsa import bsa_method
+from ..conversions import FDA_2005, km_factor, to_mg_per_kg, to_mg_per_m2
+from ..doses import BASIS_LABELS, FLAT, PER_KG, PER_M2
+from ..errors import MissingInputError
+from ..patient import ACTUAL, patient_dose
+from ..regimen import Regimen
+from ..results import plain
+from ..validation import BSA, HEIGHT, WEIGHT
+from .app import app
+from .inputs import (
+    Input,
+    bad_input,
+    named,
+    one_measure,
+    one_of,
+    option_step,
+    read_days,
+    read_option,
+    value_of,
+)
+from .options import (
+    AsJson,
+    Bands,
+    BsaCap,
+    Dose,
+    GivenBsa,
+    Height,
+    Level,
+    Levels,
+    MaxDose,
+    Method,
+    Reduce,
+    RoundTo,
+    Sex,
+    Tolerance,
+    Vials,
+    Weight,
+    WeightBasis,
+)
+from .output import (
+    bsa_row,
+    figures,
+    input_rows,
+    inputs_json,
+    km_json,
+    km_row,
+    method_json,
+    method_row,
+    percent,
+    print_json,
+    print_rows,
+    results_json,
+    show,
+    show_bsa,
+)
+
+
+@app.command("dose")
+def dose_command(
+    dose: Dose,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    weight_basis: WeightBasis = None,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    reduce: Reduce = None,
+    level: Level = None,
+    levels: Levels = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    bands: Bands = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    A patient's absolute dose in mg, from mg/m², mg/kg or flat mg, with its
+    equivalents per m² and per kg and the BSA used. Safeguards apply in this
+    order: --reduce or --level; the dose on the --weight-basis weight;
+    --bsa-cap, then --max-dose; then --round-to, --vials or --bands.
+
+    \b
+    Examples:
+      dosecalc dose 75mg/m2 --height 175cm --weight 70kg
+      dosecalc dose 75mg/m2 --bsa 1.9
+      dosecalc dose "6.1 mg/kg" --weight "154 lb"
+      dosecalc dose 1.4mg/m2 --bsa 1.9 --max-dose 2mg
+      dosecalc dose 75mg/m2 --height 190cm --weight 110kg --bsa-cap 2.0 --round-to 5mg
+      dosecalc dose 1000mg/m2 --bsa 1.18 --bands examples/bands.csv
+      dosecalc dose 85mg/m2 --bsa 1.9 --reduce 20
+    """
+    with bad_input():
+        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        inputs = _patient_inputs(dose, height, weight, given_bsa)
+        steps = guards.patient_steps(inputs, guards.modify(inputs["dose"].quantity), method, sex)
+        described = {**inputs_json(inputs, sex), **guards.inputs_json(steps)}
+    result = steps.patient
+    if as_json:
+        results = {"dose": steps.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
+        print_json("dose", inputs=described, results=results_json(results), method=method_json(result.bsa_method), **steps.to_json())
+        return
+    print_rows(
+        *_step_rows(steps, "dose"),
+        *_equivalent_rows(steps),
+        bsa_row(result.bsa, result.bsa_method),
+        *input_rows(inputs, described, skip=("dose", "bsa")),
+        *_weight_rows(result),
+        method_row(result.bsa_method),
+        _weight_basis_row(result),
+    )
+
+
+def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, Input | None]:
+    return {
+        "dose": read_option(dose, "dose"),
+        "height": read_option(height, "height", HEIGHT.unit),
+        "weight": read_option(weight, "weight", WEIGHT.unit),
+        "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
+    }
+
+
+def _patient_arguments(inputs: dict[str, Input | None]) -> dict:
+    """height, weight and bsa as library arguments (None where not given)."""
+    return {name: value_of(inputs[name]) for name in ("height", "weight", "bsa")}
+
+
+# --- safeguards: the steps of a patient's dose ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A patient's dose step by step: the modification, the calculation with
+    its caps (a PatientDose; None for a regimen without a patient), then the
+    rounding or the band."""
+
+    modification: Any
+    patient: Any
+    rounding: Any = None
+    band: Any = None
+
+    @property
+    def dose(self):
+        """The dose to give [mg]: the last step's."""
+        if self.rounding is not None:
+            return self.rounding.rounded
+        if self.band is not None:
+            return self.band.banded
+        return self.patient.dose
+
+    def to_json(self) -> dict:
+        return {
+            "modification": plain(self.modification),
+            "patient_dose": plain(self.patient),
+            "rounding": plain(self.rounding),
+            "band": plain(self.band),
+        }
+
+
+def _prescribed(inputs: dict, modification):
+    """The prescribed dose after step 1 (--reduce or --level), in its basis."""
+    return inputs["dose"].quantity if modification is None else modification.modified
+
+
+
+
+@dataclass(frozen=True)
+class _Safeguards:
+    """The safeguard options of ``dose`` and ``regimen`` as typed, and the
+    steps they ask for (see "Safeguards" in the module docstring)."""
+
+    weight_basis: str | None
+    bsa_cap: str | None
+    max_dose: str | None
+    reduce: str | None
+    level: str | None
+    levels: str | None
+    round_to: str | None
+    vials: str | None
+    tolerance: str | None
+    bands: str | None
+
+    def __post_init__(self):
+        one_of(("--reduce", self.reduce), ("--level", self.level))
+        one_measure(self.round_to, self.vials, self.bands, self.tolerance)
+        if self.levels is not None and self.level is None:
+            raise MissingInputError("level", f"a dose level of --levels {self.levels}")
+
+    @functools.cached_property
+    def read(self) -> dict[str, Input | None]:
+        return {
+            "bsa_cap": read_option(self.bsa_cap, "bsa_cap", BSA.unit, bare=True),
+            "max_dose": read_option(self.max_dose, "max_dose", FLAT),
+            "reduce": read_option(self.reduce, "reduction_pct", "percent", bare=True),
+            "round_to": read_option(self.round_to, "step", FLAT),
+            "tolerance": read_option(self.tolerance, "tolerance_pct", "percent", bare=True),
+        }
+
+    @property
+    def about_patient(self) -> bool:
+        """Whether an option of steps 2 and 3, about a patient's dose, was given."""
+        return any(text is not None for text in (self.weight_basis, self.bsa_cap, self.max_dose, self.round_to, self.vials, self.bands))
+
+    def modify(self, prescribed):
+        """Step 1: the ModifiedDose of --reduce or --level; None without them."""
+        if self.reduce is not None:
+            return modify_dose(prescribed, reduction_pct=self.read["reduce"].quantity)
+        if self.level is None:
+            return None
+        table = None
+        if self.levels is not None:
+            with option_step("--levels", self.levels):
+                table = read_level_table(self.levels)
+        with option_step("--level", self.level):
+            return modify_dose(prescribed, level=self.level, levels=table)
+
+    def patient_steps(self, inputs: dict, modification, method: str, sex: str | None) -> _Steps:
+        """Steps 2 and 3: the patient's dose with its caps, then rounded or banded."""
+        options = {"weight_basis": self.weight_basis, "bsa_cap": value_of(self.read["bsa_cap"]), "max_dose": value_of(self.read["max_dose"])}
+        result = patient_dose(
+            _prescribed(inputs, modification), **_patient_arguments(inputs), method=method, sex=sex,
+            **{name: value for name, value in options.items() if value is not None},
+        )
+        rounding = band = None
+        if self.round_to is not None or self.vials is not None:
+            tolerance = {} if self.tolerance is None else {"tolerance_pct": self.read["tolerance"].quantity}
+            with option_step(*(("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials))):
+                rounding = round_dose(
+                    result.dose, step=value_of(self.read["round_to"]), strengths=self.vials, ceiling=result.max_dose, **tolerance
+                )
+        elif self.bands is not None:
+            with option_step("--bands", self.bands):
+                band = band_dose(result.dose, self.bands)
+        return _Steps(modification, result, rounding, band)
+
+    def inputs_json(self, steps: _Steps) -> dict:
+        """The safeguard options given, as ``{"given", "value", "unit"}``."""
+        out = {name: item.to_json() for name, item in self.read.items() if item is not None}
+        if self.weight_basis is not None:
+            out["weight_basis"] = named(self.weight_basis, steps.patient.weight_basis)
+        if self.level is not None:
+            out["level"] = named(self.level, steps.modification.level)
+        for name, path in (("levels", self.levels), ("bands", self.bands)):
+            if path is not None:
+                out[name] = named(path, os.path.abspath(path))
+        if self.vials is not None:
+            out["vials"] = {"given": self.vials, **plain(steps.rounding.strengths)}
+        return out
+
+
+def _calculation(result, bsa=None) -> str:
+    """How a PatientDose's dose is calculated: "75 mg/m² × BSA 1.84 m²" (at ``bsa``
+    when given: the BSA before its cap)."""
+    if result.basis == FLAT:
+        return "flat dose, as prescribed"
+    size = f"BSA {show_bsa(result.bsa if bsa is None else bsa)}" if result.basis == PER_M2 else show(result.dosing_weight)
+    return f"{show(result.prescribed)} × {size}"
+
+
+def _modification_row(modification) -> tuple[str, str, str]:
+    if modification.method == "reduction":
+        return "reduced", show(modification.modified), f"{show(modification.original)} {percent(-modification.reduction_pct)}"
+    share = f"{figures(modification.percent_of_original)} % of {show(modification.original)}"
+    return f"level {modification.level}", show(modification.modified), f"{modification.level_table}: {share}"
+
+
+def _last_step(steps: _Steps) -> str | None:
+    """How the rounding or band changed the calculated dose; None without them."""
+    if steps.rounding is not None:
+        rounding = steps.rounding
+        if rounding.method == "step":
+            measure = f"a {show(rounding.step)} step"
+        else:
+            measure = " + ".join(f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+        within = f"within ±{figures(rounding.tolerance_pct)} %"
+        return f"{show(rounding.calculated)} rounded to {measure}: {percent(rounding.difference_pct)}, {within}"
+    if steps.band is not None:
+        band = steps.band
+        return f"{show(band.calculated)} in band {band.band} of {band.table}: {percent(band.deviation_pct)}"
+    return None
+
+
+def _step_rows(steps: _Steps, label: str) -> list[tuple[str, str, str]]:
+    """The dose to give (as ``label``), then each step: modification,
+    calculation, caps, rounding or band."""
+    rows = [] if steps.modification is None else [_modification_row(steps.modification)]
+    result = steps.patient
+    if result is None:
+        return rows
+    calculated = f"capped at the max dose, {show(result.max_dose)}" if result.max_dose_applied else _calculation(result)
+    last = _last_step(steps)
+    if last is not None:
+        rows.append(("calculated", show(result.dose), calculated))
+    if result.bsa_cap_applied or result.max_dose_applied:
+        rows.append(("uncapped", show(result.dose_uncapped), _calculation(result, result.bsa_uncapped)))
+    if result.bsa_cap is not None:
+        applied = f"applied: BSA {show_bsa(result.bsa_uncapped)} capped" if result.bsa_cap_applied else "not applied"
+        rows.append(("BSA cap", show_bsa(result.bsa_cap), applied))
+    if result.max_dose is not None:
+        rows.append(("max dose", show(result.max_dose), "applied" if result.max_dose_applied else "not applied"))
+    return [(label, show(steps.dose), last or calculated), *rows]
+
+
+def _equivalent_rows(steps: _Steps) -> list[tuple[str, str, str]]:
+    """The calculated dose per m² of BSA and per kg of dosing weight, as the
+    library reports them (a capped dose per m² of the uncapped BSA)."""
+    result = steps.patient
+    capped = result.bsa_cap_applied or result.max_dose_applied
+    size = {
+        PER_M2: None if result.bsa is None else f"BSA {show_bsa(result.bsa if result.bsa_uncapped is None else result.bsa_uncapped)}",
+        PER_KG: None if result.dosing_weight is None else show(result.dosing_weight),
+    }
+    rows = []
+    for basis, label, amount in ((PER_M2, "per m²", result.dose_per_m2), (PER_KG, "per kg", result.dose_per_kg)):
+        if amount is not None:
+            if basis == result.basis and not capped:
+                note = "as prescribed" if steps.modification is None else "as modified"
+            else:
+                note = f"{show(result.dose)} ÷ {size[basis]}"
+            rows.append((label, show(amount), note))
+    return rows
+
+
+def _weight_rows(result) -> list[tuple[str, str, str]]:
+    """The dosing weight where it is not the actual weight, and the BMI with the obesity flag."""
+    rows = []
+    if result.weight_basis != ACTUAL and result.dosing_weight is not None:
+        rows.append(("dosing weight", show(result.dosing_weight), WEIGHT_BASES[result.weight_basis].label))
+    if result.bmi is not None:
+        rows.append(("BMI", show(result.bmi), "obese (≥ 30 kg/m²): flagged; the dose is not changed" if result.obese else ""))
+    return rows
+
+
+def _weight_basis_row(result):
+    if result.dosing_weight is None:
+        return None
+    return "weight basis", WEIGHT_BASES[result.weight_basis].label, result.weight_basis_reference
+
+
+
+
+@app.command("regimen")
+def regimen_command(
+    dose: Dose,
+    days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
+    cycle: Annotated[int, typer.Option(help="Cycle length in days: 28.", show_default=False)],
+    cycles: Annotated[Optional[int], typer.Option(help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    weight_basis: WeightBasis = None,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    reduce: Reduce = None,
+    level: Level = None,
+    levels: Levels = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    bands: Bands = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Regimen arithmetic: per administration, per cycle, dose intensity per week,
+    the mg/kg (or mg/m²) equivalent by the adult human Km, the cumulative dose
+    and, given height and weight (or --bsa), the patient's doses in mg.
+    --reduce or --level changes the regimen's doses; the other safeguards
+    apply to each of the patient's administrations, as in `dosecalc dose`.
+
+    \b
+    Examples:
+      dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28
+      dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg
+      dosecalc regimen 85mg/m2 --days 1 --cycle 14 --reduce 20 --bsa 1.9 --round-to 5mg
+    """
+    with bad_input():
+        method = bsa_method(method)
+        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        inputs = _patient_inputs(dose, height, weight, given_bsa)
+        steps = _Steps(guards.modify(inputs["dose"].quantity), None)
+        schedule = Regimen(_prescribed(inputs, steps.modification), days=read_days(days), cycle_days=cycle)
+        prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
+        equivalents, factor = {}, None
+        if schedule.basis != FLAT:
+            convert = to_mg_per_kg if schedule.basis == PER_M2 else to_mg_per_m2
+            equivalents = {name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")}
+            factor = km_factor()
+        patient, area, method_key = {}, None, None
+        if guards.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
+            steps = guards.patient_steps(inputs, steps.modification, method, sex)
+            # the patient's regimen: each administration's dose to give, in mg, on the same days
+            doses = Regimen(steps.dose, days=schedule.days, cycle_days=schedule.cycle_days)
+            patient = _schedule_doses(doses.per_administration, doses, cycles)
+            area, method_key = steps.patient.bsa, steps.patient.bsa_method
+        described = {**inputs_json(inputs, sex), **guards.inputs_json(steps)}
+        described["days"] = {"given": days, "value": list(schedule.days), "unit": "day"}
+        described["cycle"] = {"given": str(cycle), "value": schedule.cycle_days, "unit": "day"}
+        if cycles is not None:
+            described["cycles"] = {"given": str(cycles), "value": cycles, "unit": None}
+    km = None if factor is None else km_json(factor, "human")
+    if as_json:
+        results = {
+            **prescribed,
+            **{f"{name}_equivalent": quantity for name, quantity in equivalents.items()},
+            "bsa": area,
+            **{f"patient_{name}": quantity for name, quantity in patient.items()},
+        }
+        print_json("regimen", inputs=described, results=results_json(results), km=km, method=method_json(method_key), **steps.to_json())
+        return
+    columns = {BASIS_LABELS[schedule.basis]: prescribed}
+    if equivalents:
+        columns[f"≈ {BASIS_LABELS[PER_KG if schedule.basis == PER_M2 else PER_M2]}"] = equivalents
+    if patient:
+        columns["patient"] = patient
+    rows = [
+        [f"{label}, {cycles} cycles" if name == "cumulative" else label]
+        + [show(doses[name]) if name in doses else "" for doses in columns.values()]
+        for name, label in _SCHEDULE_LABELS.items()
+        if name in prescribed
+    ]
+    print_rows(
+        ("schedule", f"days {', '.join(map(str, schedule.days))}", f"of a {schedule.cycle_days}-day cycle"),
+        None if factor is None else km_row(factor, "human", "≈ by Km"),
+        *_step_rows(steps, "patient dose"),
+        bsa_row(area, method_key),
+        *input_rows(inputs, described, skip=("dose", "bsa")),
+        *([] if steps.patient is None else _weight_rows(steps.patient)),
+        method_row(method_key),
+        None if steps.patient is None else _weight_basis_row(steps.patient),
+        table=(["", *columns], rows),
+        references=(None if factor is None else FDA_2005,),
+    )
+
+
+_SCHEDULE_LABELS = {
+    "per_administration": "per administration",
+    "per_cycle": "per cycle",
+    "dose_intensity": "dose intensity",
+    "cumulative": "cumulative",
+}
+
+
+def _schedule_doses(per_administration, plan, cycles: int | None) -> dict:
+    """The doses of a Regimen (in its basis) or a RegimenDose (in mg)."""
+    doses = {"per_administration": per_administration, "per_cycle": plan.per_cycle, "dose_intensity": plan.dose_intensity}
+    if cycles is not None:
+        doses["cumulative"] = plan.cumulative(cycles)
+    return doses
+
