@@ -1,0 +1,715 @@
+r"""
+One drug's dose order, evaluated by the same steps in the same order for one
+patient and for a table of patients.
+
+An :class:`Order` is a dose rule: the drug, the prescribed dose and its basis
+(mg/m², mg/kg, flat mg, units/m², units/kg, units, or a carboplatin target
+AUC), and the safeguards a pharmacist applies to it. Built once (in code, from
+a protocol file, from command-line options), it is evaluated by
+:meth:`Order.for_patient` for one patient and by :meth:`Order.for_table` for
+a table, through the vectorised engine :func:`dosecalc.cohort.dose_table`,
+with the same numbers row by row.
+
+The steps, in this order, each recorded with its value before and after, what
+changed and why, and its reference:
+
+1. ``prescribed``: the dose as prescribed.
+2. ``modification``: a percentage reduction, or a named dose level of a
+   level table (:func:`dosecalc.modify_dose`).
+3. ``weight basis``: the weight the BSA and a per-kg dose are computed from
+   (actual unless asked: ASCO 2012).
+4. ``calculation``: the dose × BSA, × dosing weight, or flat
+   (:func:`dosecalc.patient_dose`); for carboplatin the Calvert formula
+   (:func:`dosecalc.carboplatin_dose`).
+5. ``BSA cap``: :math:`BSA = \min(BSA, BSA_{cap})`.
+6. ``max dose``: :math:`D = \min(D, D_{max})`, e.g. vincristine 2 mg.
+7. ``rounding`` (to a step or to whole vials, within a tolerance) or
+   ``band`` (the standard dose of a band table).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+
+from ._version import __version__
+from .adjustments import (
+    BandTable,
+    LevelTable,
+    REDUCTION,
+    TOLERANCE,
+    band_dose,
+    cap_dose,
+    level_table,
+    modify_dose,
+    read_band_table,
+    read_level_table,
+    round_dose,
+    strengths_mg_of,
+)
+from .body import WEIGHT_BASES, weight_basis_key
+from .bsa import BSA_METHODS
+from .carboplatin import AUC, CALVERT_1989, carboplatin_dose
+from .doses import FLAT, read_dose
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .patient import ACTUAL, GIVEN, patient_dose
+from .results import Result, plain
+from .units import is_quantity, parse_quantity, quantity
+from .validation import BSA, checked, checked_scalar
+
+__all__ = ["Order", "OrderDose", "OrderTable", "Step", "REFERENCE_KEYS", "drug_name"]
+
+#: What an order's references may justify, by step.
+REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose", "rounding")
+
+#: The basis of a carboplatin order: a target AUC.
+AUC_BASIS = "mg/mL*min"
+
+# Brand and trivial names a lifetime limit or a protocol would miss: the generic name is asked for.
+_GENERIC = {
+    "adriamycin": "doxorubicin",
+    "hydroxydaunorubicin": "doxorubicin",
+    "hydroxydaunomycin": "doxorubicin",
+    "doxil": "doxorubicin (liposomal doxorubicin is another drug: name it 'liposomal doxorubicin')",
+    "ellence": "epirubicin",
+    "pharmorubicin": "epirubicin",
+    "cerubidine": "daunorubicin",
+    "daunomycin": "daunorubicin",
+    "blenoxane": "bleomycin",
+    "oncovin": "vincristine",
+    "velban": "vinblastine",
+    "dtic": "dacarbazine",
+    "paraplatin": "carboplatin",
+    "taxol": "paclitaxel",
+    "eloxatin": "oxaliplatin",
+    "5-fu": "fluorouracil",
+    "5fu": "fluorouracil",
+    "folinic acid": "leucovorin",
+    "calcium folinate": "leucovorin",
+    "revlimid": "lenalidomide",
+    "rituxan": "rituximab",
+    "mabthera": "rituximab",
+    "cytoxan": "cyclophosphamide",
+    "endoxan": "cyclophosphamide",
+    "decadron": "dexamethasone",
+    "lorvotuzumab mertansine": "IMGN901",
+}
+_GENERIC_NAME = re.compile(r"[a-z][a-z0-9]*(?:[ -][a-z0-9]+)*")
+_CODE_NAME = re.compile(r"[A-Z]+-?[0-9]+[A-Z0-9]*")
+
+
+def drug_name(name) -> str:
+    """
+    A drug's name as dosecalc keys it: the generic name in lower-case ASCII
+    letters, digits, single spaces and hyphens ("doxorubicin"), or a code name
+    in capitals and digits as written ("IMGN901").
+
+    Raises
+    ------
+    ImplausibleInputError
+        If the name is empty, has another character (visible or not), is not
+        in lower case, or is a brand or trivial name (the generic name is asked
+        for, so that a lifetime limit is never missed for a spelling).
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ImplausibleInputError("drug", repr(name), "a drug's generic name, such as 'doxorubicin'")
+    if _CODE_NAME.fullmatch(name):
+        return name
+    if not _GENERIC_NAME.fullmatch(name.lower()):
+        raise ImplausibleInputError(
+            "drug", ascii(name), "a generic name of lower-case ASCII letters, digits, single spaces and hyphens"
+        )
+    if name != name.lower():
+        raise ImplausibleInputError("drug", repr(name), "a generic name in lower case", f"write {name.lower()!r}")
+    if name in _GENERIC:
+        raise ImplausibleInputError("drug", repr(name), "the generic name", f"write {_GENERIC[name]!r}")
+    return name
+
+
+def _amount_unit(basis: str) -> str:
+    """The drug amount of a basis: "mg" of "mg/m**2", "units" of "units/kg"."""
+    return basis.split("/")[0]
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if is_quantity(value):
+        return f"{float(value.magnitude):.{digits}g} {value.units:~P}"
+    return f"{float(value):.{digits}g}"
+
+
+def _read_order_dose(dose):
+    """The prescribed dose as ``(Quantity, basis)``: a dose per administration, or a target AUC."""
+    try:
+        amount, basis = read_dose(dose)
+        return quantity(amount, basis), basis
+    except UnitError as dose_error:
+        value = parse_quantity(dose, "dose") if isinstance(dose, str) else dose
+        if not is_quantity(value) or not value.check("[mass] * [time] / [length] ** 3"):
+            raise dose_error from None
+        return quantity(checked(value, AUC, "dose"), AUC_BASIS), AUC_BASIS
+
+
+def _references(references) -> tuple[tuple[str, str], ...]:
+    if references is None:
+        return ()
+    if isinstance(references, str):
+        references = {"dose": references}
+    if isinstance(references, Mapping):
+        pairs = list(references.items())
+    else:
+        pairs = [tuple(pair) for pair in references]
+    out = []
+    for key, text in pairs:
+        if key not in REFERENCE_KEYS:
+            raise UnknownNameError("references", key, REFERENCE_KEYS)
+        if not isinstance(text, str) or not text.strip():
+            raise ImplausibleInputError(f"references.{key}", repr(text), "a citation as text")
+        out.append((key, text.strip()))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Step(Result):
+    """
+    One step of an order's evaluation.
+
+    Attributes
+    ----------
+    name : str
+        ``"prescribed"``, ``"modification"``, ``"weight basis"``,
+        ``"calculation"``, ``"BSA cap"``, ``"max dose"``, ``"rounding"`` or
+        ``"band"``.
+    before, after : Quantity or None
+        The value before and after the step (a dose, or for ``weight basis``
+        the weight); ``before`` is None for ``prescribed``.
+    change : str
+        What changed and why, or why nothing did ("not applied: …").
+    reference : str or None
+        What justifies the step: the order's reference for it, else the
+        formula's.
+    applied : bool
+        Whether the step changed the value.
+    """
+
+    name: str
+    before: Any
+    after: Any
+    change: str
+    reference: str | None = None
+    applied: bool = True
+
+
+@dataclass(frozen=True)
+class OrderDose(Result):
+    """
+    An order evaluated for one patient.
+
+    Attributes
+    ----------
+    drug : str
+    dose : Quantity
+        The dose to give, after every step. [mg or units]
+    calculated : Quantity
+        The dose before rounding or banding (after the caps).
+    steps : tuple of Step
+        Every step in order, with its values and reasons.
+    modification : ModifiedDose or None
+    patient : PatientDose or CarboplatinDose
+        The calculation step's result (with the caps for a PatientDose).
+    rounding : RoundedDose or None
+    band : BandedDose or None
+    capped : bool
+        Whether a BSA cap or the maximum dose lowered the dose.
+    order : Order
+    version : str
+    """
+
+    drug: str
+    dose: Any
+    calculated: Any
+    steps: tuple
+    modification: Any
+    patient: Any
+    rounding: Any
+    band: Any
+    capped: bool
+    order: Any
+    version: str = __version__
+
+    @property
+    def rounded(self) -> bool:
+        """Whether a rounding or a band changed the calculated dose."""
+        return any(step.applied for step in self.steps if step.name in ("rounding", "band"))
+
+
+class OrderTable(NamedTuple):
+    """
+    An order evaluated for a table: :func:`dosecalc.cohort.dose_table`'s dosed
+    and rejected rows, the dosed rows with ``drug`` and the dose to give after
+    every step, ``final_dose_mg`` (``final_dose_units`` for a dose in units),
+    last.
+    """
+
+    dosed: pa.Table
+    rejects: pa.Table
+
+
+@dataclass(frozen=True)
+class Order:
+    """
+    One drug's dose order.
+
+    Parameters
+    ----------
+    drug : str
+        The generic name, lower case ("doxorubicin"); see :func:`drug_name`.
+    dose : str or Quantity
+        The dose per administration: mg/m², mg/kg, mg, units/m², units/kg,
+        units; or, for carboplatin, a target AUC ("5 mg/mL*min").
+    reduction_pct : numeric or Quantity, optional
+        A reduction of the prescribed dose (20 for −20 %, at most 90 %).
+    level : str or int, optional
+        A named dose level of ``levels`` ("-1"); one of ``reduction_pct`` and
+        ``level``.
+    levels : LevelTable, mapping or path, optional
+        The level table; required with ``level``.
+    weight_basis : str, default "actual"
+        The weight the BSA and a per-kg dose are computed from (see
+        :data:`dosecalc.WEIGHT_BASES`).
+    bsa_cap : numeric, str or Quantity, optional
+        Cap on the BSA; plain numbers in [m²].
+    max_dose : str or Quantity, optional
+        Maximum absolute dose per administration ("2 mg" for vincristine).
+    round_to : str or Quantity, optional
+        Round to a multiple of this ("5 mg").
+    vials : str, sequence or Quantity, optional
+        Round to whole vials or tablets of these strengths ("100 mg, 50 mg").
+    bands : BandTable, str or path, optional
+        Map the dose to its band's standard dose. One of ``round_to``,
+        ``vials`` and ``bands``.
+    tolerance_pct : numeric or Quantity, optional
+        The largest rounding difference accepted, default 5 %, at most 10 %;
+        only with ``round_to`` or ``vials``.
+    references : str or mapping, optional
+        The citations that justify the order, keyed by what they justify
+        (:data:`REFERENCE_KEYS`: ``dose``, ``modification``, ``weight_basis``,
+        ``bsa_cap``, ``max_dose``, ``rounding``); a string cites the dose.
+
+    Every value is read and checked when the order is built: a bad unit, a
+    level the table lacks or two roundings are refused at once, not at the
+    first patient.
+
+    Raises
+    ------
+    UnitError, ImplausibleInputError, MissingInputError, UnknownNameError,
+    DoseCalcError
+        As the library functions of each step raise them.
+
+    Examples
+    --------
+    Vincristine 1.4 mg/m² capped at 2 mg (R-CHOP, Coiffier et al. 2002) for a
+    BSA of 1.9 m²: 1.4 × 1.9 = 2.66 mg, capped at 2 mg.
+
+    >>> order = Order("vincristine", "1.4 mg/m^2", max_dose="2 mg")
+    >>> float(order.for_patient(bsa=1.9).dose.m_as("mg"))
+    2.0
+    """
+
+    drug: str
+    dose: Any
+    reduction_pct: Any = None
+    level: Any = None
+    levels: Any = None
+    weight_basis: str = ACTUAL
+    bsa_cap: Any = None
+    max_dose: Any = None
+    round_to: Any = None
+    vials: Any = None
+    bands: Any = None
+    tolerance_pct: Any = None
+    references: Any = ()
+    modification: Any = field(init=False, repr=False, compare=False)
+    basis: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        put("drug", drug_name(self.drug))
+        dose, basis = _read_order_dose(self.dose)
+        put("dose", dose)
+        put("basis", basis)
+        if self.reduction_pct is not None and self.level is not None:
+            raise DoseCalcError("give reduction_pct or level, one of them")
+        if self.reduction_pct is not None:
+            put("reduction_pct", checked_scalar(self.reduction_pct, REDUCTION))
+        if self.level is not None:
+            if self.levels is None:
+                raise MissingInputError("levels", f"dose level {self.level!r}")
+            if not isinstance(self.levels, LevelTable):
+                put("levels", read_level_table(self.levels) if isinstance(self.levels, (str, os.PathLike)) else level_table(self.levels))
+        elif self.levels is not None:
+            raise MissingInputError("level", "a level table (which of its levels?)")
+        put("weight_basis", weight_basis_key(self.weight_basis))
+        if self.bsa_cap is not None:
+            put("bsa_cap", quantity(checked_scalar(self.bsa_cap, BSA, "bsa_cap"), BSA.unit))
+        amount_unit = self.amount_unit
+        if self.max_dose is not None:
+            put("max_dose", self._flat(self.max_dose, "max_dose"))
+        measures = [name for name in ("round_to", "vials", "bands") if getattr(self, name) is not None]
+        if len(measures) > 1:
+            raise DoseCalcError(f"give one of round_to, vials and bands, not {' and '.join(measures)}")
+        if self.round_to is not None:
+            put("round_to", self._flat(self.round_to, "round_to"))
+        if self.vials is not None:
+            if amount_unit != FLAT:
+                raise UnitError("vials", self.vials, f"a dose in mg: vial strengths are masses, this dose is in {amount_unit}")
+            put("vials", tuple(quantity(strength, FLAT) for strength in strengths_mg_of(self.vials)))
+        if self.bands is not None:
+            if amount_unit != FLAT:
+                raise UnitError("bands", self.bands, f"a dose in mg: band tables are in mg, this dose is in {amount_unit}")
+            if not isinstance(self.bands, BandTable):
+                put("bands", read_band_table(self.bands))
+        if self.tolerance_pct is not None:
+            if self.round_to is None and self.vials is None:
+                raise MissingInputError("round_to or vials", "a rounding tolerance")
+            put("tolerance_pct", checked_scalar(self.tolerance_pct, TOLERANCE))
+        put("references", _references(self.references))
+        if basis == AUC_BASIS:
+            if self.drug != "carboplatin":
+                raise UnitError("dose", _fmt(dose), f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {self.drug}'s")
+            body_size = {"weight_basis": self.weight_basis != ACTUAL, "bsa_cap": self.bsa_cap is not None}
+            for name in (name for name, given in body_size.items() if given):
+                raise ImplausibleInputError(
+                    name, getattr(self, name), "none for a carboplatin AUC order: its dose follows the GFR, not the body size"
+                )
+        # a level table written for another dose is refused now, not at the first patient
+        put("modification", _modified(self))
+
+    def _flat(self, value, field):
+        amount_unit = self.amount_unit
+        allowed = (FLAT,) if amount_unit == FLAT else (amount_unit,)
+        return quantity(read_dose(value, field, default=allowed[0], allowed=allowed)[0], allowed[0])
+
+    # --- what the order is -----------------------------------------------------
+
+    @property
+    def amount_unit(self) -> str:
+        """The unit of the absolute dose: "mg" or "units"."""
+        return FLAT if self.basis == AUC_BASIS else _amount_unit(self.basis)
+
+    @property
+    def is_auc(self) -> bool:
+        """Whether this is a carboplatin order by target AUC."""
+        return self.basis == AUC_BASIS
+
+    def reference(self, key: str) -> str | None:
+        """The order's citation for ``key`` (a :data:`REFERENCE_KEYS` entry), or None."""
+        return dict(self.references).get(key)
+
+    @property
+    def prescribed(self):
+        """The dose after the modification, in its basis."""
+        modification = self.modification
+        return self.dose if modification is None else modification.modified
+
+    # --- building ---------------------------------------------------------------
+
+    @classmethod
+    def from_options(
+        cls, drug, dose, *, weight_basis=None, bsa_cap=None, max_dose=None, reduce=None, level=None,
+        levels=None, round_to=None, vials=None, tolerance=None, bands=None,
+    ) -> Order:
+        """
+        An order from command-line option texts as typed (None where not
+        given): ``--weight-basis``, ``--bsa-cap`` (a bare number in m²),
+        ``--max-dose``, ``--reduce`` (a bare number in %), ``--level``,
+        ``--levels``, ``--round-to``, ``--vials``, ``--tolerance`` (a bare
+        number in %), ``--bands``.
+        """
+        return cls(
+            drug, dose,
+            reduction_pct=_percent_or_number(reduce, "reduction_pct"),
+            level=level, levels=levels,
+            weight_basis=ACTUAL if weight_basis is None else weight_basis,
+            bsa_cap=_number_or_text(bsa_cap), max_dose=max_dose, round_to=round_to, vials=vials, bands=bands,
+            tolerance_pct=_percent_or_number(tolerance, "tolerance_pct"),
+        )
+
+    @classmethod
+    def from_entry(cls, entry: Mapping, source: str = "order") -> Order:
+        """
+        An order from a protocol file's ``[[order]]`` table (keys as the
+        parameters of :class:`Order`; a protocol's own keys, such as
+        ``days``, are the caller's). See :mod:`dosecalc.protocol`.
+        """
+        keys = ORDER_KEYS
+        unknown = [key for key in entry if key not in keys]
+        if unknown:
+            raise UnknownNameError(f"{source} key", unknown[0], keys)
+        if "drug" not in entry or "dose" not in entry:
+            raise MissingInputError(f"{source} {'drug' if 'drug' not in entry else 'dose'}", "an order")
+        values = {key: entry[key] for key in keys if key in entry}
+        for key, value in values.items():
+            if isinstance(value, bool) or (key not in ("level", "references", "vials") and isinstance(value, (list, dict))):
+                raise ImplausibleInputError(f"{source} {key}", repr(value), "text with a unit, such as '2 mg'")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON: each value as read, references by key."""
+        return {
+            "drug": self.drug,
+            "dose": plain(self.dose),
+            "basis": self.basis,
+            "reduction_pct": self.reduction_pct,
+            "level": None if self.level is None else str(self.level),
+            "levels": None if self.levels is None else self.levels.source,
+            "weight_basis": self.weight_basis,
+            "bsa_cap": plain(self.bsa_cap),
+            "max_dose": plain(self.max_dose),
+            "round_to": plain(self.round_to),
+            "vials": None if self.vials is None else [plain(strength) for strength in self.vials],
+            "bands": None if self.bands is None else self.bands.source,
+            "tolerance_pct": self.tolerance_pct,
+            "references": dict(self.references),
+        }
+
+    # --- evaluating -------------------------------------------------------------
+
+    def for_patient(
+        self, *, height=None, weight=None, bsa=None, sex=None, age=None, creatinine=None, gfr=None,
+        method="mosteller",
+    ) -> OrderDose:
+        """
+        Evaluate the order for one patient, step by step.
+
+        Parameters
+        ----------
+        height, weight : numeric, str or Quantity, optional
+            Plain numbers in [cm] and [kg].
+        bsa : numeric, str or Quantity, optional
+            A given BSA [m²], instead of the formula.
+        sex : str, optional
+            For sex-specific BSA formulas, weight bases and Cockcroft-Gault.
+        age, creatinine, gfr : optional
+            For a carboplatin AUC order: the GFR given [mL/min], or age
+            [years], serum creatinine and (with weight and sex) a
+            Cockcroft-Gault estimate. Ignored by other orders.
+        method : str, default "mosteller"
+            The BSA formula (see :data:`dosecalc.BSA_METHODS`).
+
+        Returns
+        -------
+        OrderDose
+            The dose to give, the calculated dose and every step.
+
+        Raises
+        ------
+        MissingInputError
+            If an input the order needs is missing.
+        ImplausibleInputError
+            If an input is implausible, or the dose cannot be rounded within
+            the tolerance or lies outside the band table.
+        """
+        steps = [Step("prescribed", None, self.dose, "as prescribed", self.reference("dose"))]
+        modification = self.modification
+        if modification is not None:
+            steps.append(_modification_step(self, modification))
+        if self.is_auc:
+            patient, calculated, capped = self._carboplatin(steps, weight=weight, sex=sex, age=age, creatinine=creatinine, gfr=gfr)
+        else:
+            patient = patient_dose(
+                self.prescribed, height=height, weight=weight, bsa=bsa, method=method, sex=sex,
+                weight_basis=self.weight_basis, bsa_cap=self.bsa_cap, max_dose=self.max_dose,
+            )
+            steps.extend(_calculation_steps(self, patient))
+            calculated = patient.dose
+            capped = bool(patient.bsa_cap_applied) or bool(patient.max_dose_applied)
+        rounding = band = None
+        dose = calculated
+        if self.round_to is not None or self.vials is not None:
+            tolerance = {} if self.tolerance_pct is None else {"tolerance_pct": self.tolerance_pct}
+            rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=self.max_dose, **tolerance)
+            dose = rounding.rounded
+            steps.append(_rounding_step(self, rounding))
+        elif self.bands is not None:
+            band = band_dose(calculated, self.bands)
+            dose = band.banded
+            steps.append(
+                Step(
+                    "band", calculated, dose,
+                    f"band {band.band} of {band.table} ({_fmt(band.band_lower)} to {_fmt(band.band_upper)}): "
+                    f"{float(band.deviation_pct):+.2f} %",
+                    self.reference("rounding"), bool(band.banded != band.calculated),
+                )
+            )
+        return OrderDose(self.drug, dose, calculated, tuple(steps), modification, patient, rounding, band, capped, self)
+
+    def _carboplatin(self, steps, *, weight, sex, age, creatinine, gfr):
+        renal = {"age": age, "weight": weight, "sex": sex, "serum_creatinine": creatinine}
+        if gfr is not None:
+            renal = {}
+        result = carboplatin_dose(auc=self.prescribed, gfr=gfr, **renal)
+        source = "given" if gfr is not None else "Cockcroft-Gault"
+        change = f"Calvert: AUC {_fmt(self.prescribed)} × (GFR {_fmt(result.gfr)} + 25 mL/min); GFR {_fmt(result.gfr_uncapped)} ({source})"
+        if result.cap_applied:
+            change += f" capped at {_fmt(result.gfr_cap)}"
+        reference = "; ".join(filter(None, (CALVERT_1989, result.gfr_reference)))
+        steps.append(Step("calculation", self.prescribed, result.dose, change, self.reference("dose") or reference))
+        dose, capped = result.dose, bool(result.cap_applied)
+        if self.max_dose is not None:
+            cap = cap_dose(dose, self.max_dose)
+            steps.append(_max_dose_step(self, dose, cap.capped, bool(cap.applied)))
+            dose, capped = cap.capped, capped or bool(cap.applied)
+        return result, dose, capped
+
+    def for_table(self, table, *, method="mosteller", column_map=None, column_units=None, row_offset=0) -> OrderTable:
+        """
+        Evaluate the order for every row of a table by the vectorised engine.
+
+        Parameters
+        ----------
+        table : pyarrow.Table, DataFrame or dict of arrays
+            One row per patient, columns named with their units
+            (``height_cm``, ``weight_kg``, ``sex``), as
+            :func:`dosecalc.cohort.dose_table` reads them; no dose column:
+            the order gives the dose.
+        method, column_map, column_units, row_offset
+            As for :func:`dosecalc.cohort.dose_table`.
+
+        Returns
+        -------
+        OrderTable
+            ``dosed``: the engine's dosed rows and columns, then ``drug`` and
+            ``final_dose_mg`` (``final_dose_units`` for a dose in units), the
+            dose to give after every step, equal to :meth:`for_patient`'s
+            ``dose`` row by row. ``rejects``: the engine's rejected rows with
+            ``row`` and ``reason``.
+
+        Raises
+        ------
+        DoseCalcError
+            As :func:`dosecalc.cohort.dose_table`.
+        """
+        from .cohort import dose_table
+
+        if self.is_auc:
+            raise DoseCalcError(
+                "a carboplatin AUC order in a table: the vectorised engine doses per m², per kg or flat; "
+                "evaluate each patient with for_patient"
+            )
+        options = {
+            "weight_basis": self.weight_basis, "bsa_cap": self.bsa_cap, "max_dose": self.max_dose,
+            "round_to": self.round_to, "vials": self.vials, "bands": self.bands, "tolerance_pct": self.tolerance_pct,
+        }
+        dosed, rejects = dose_table(
+            table, dose=self.prescribed, method=method, column_map=column_map, column_units=column_units,
+            row_offset=row_offset, **{name: value for name, value in options.items() if value is not None},
+        )
+        amount = self.amount_unit
+        final = "dose_rounded_mg" if self.round_to is not None or self.vials is not None else "dose_banded_mg" if self.bands is not None else f"dose_{amount}"
+        n = dosed.num_rows
+        drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
+        dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
+        return OrderTable(dosed, rejects)
+
+
+def _modified(order: Order):
+    """The ModifiedDose of an order's reduction or level; None without one."""
+    if order.reduction_pct is not None:
+        return modify_dose(order.dose, reduction_pct=order.reduction_pct)
+    if order.level is not None:
+        return modify_dose(order.dose, level=order.level, levels=order.levels)
+    return None
+
+
+#: The keys of an ``[[order]]`` table that :meth:`Order.from_entry` reads.
+ORDER_KEYS = (
+    "drug", "dose", "reduction_pct", "level", "levels", "weight_basis", "bsa_cap", "max_dose", "round_to",
+    "vials", "bands", "tolerance_pct", "references",
+)
+
+
+def _number_or_text(text):
+    """A bare number as a float (the option's documented unit), other text as it is."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _percent_or_number(text, field):
+    value = _number_or_text(text)
+    if isinstance(value, str):
+        return parse_quantity(value, field)
+    return value
+
+
+# --- the steps, described --------------------------------------------------------
+
+
+def _modification_step(order: Order, modification) -> Step:
+    if modification.method == "reduction":
+        change = f"reduced by {modification.reduction_pct:g} %"
+        reference = order.reference("modification")
+    else:
+        change = f"level {modification.level} of {modification.level_table}: {float(modification.percent_of_original):.4g} % of the full dose"
+        reference = order.reference("modification") or modification.level_table
+    return Step("modification", modification.original, modification.modified, change, reference)
+
+
+def _calculation_steps(order: Order, result) -> list[Step]:
+    steps = []
+    if result.weight_basis != ACTUAL:
+        entry = WEIGHT_BASES[result.weight_basis]
+        steps.append(
+            Step(
+                "weight basis", result.weight, result.dosing_weight,
+                f"{entry.label} instead of the actual weight", order.reference("weight_basis") or entry.reference,
+            )
+        )
+    bsa_before = result.bsa if result.bsa_uncapped is None else result.bsa_uncapped
+    if result.basis.endswith("/m**2"):
+        method = "given" if result.bsa_method == GIVEN else BSA_METHODS[result.bsa_method].label
+        how = f"{_fmt(result.prescribed)} × BSA {float(bsa_before.m_as('m**2')):.4g} m² ({method})"
+        reference = None if result.bsa_method == GIVEN else BSA_METHODS[result.bsa_method].reference
+    elif result.basis.endswith("/kg"):
+        how = f"{_fmt(result.prescribed)} × {_fmt(result.dosing_weight)} ({result.weight_basis} weight)"
+        reference = WEIGHT_BASES[result.weight_basis].reference
+    else:
+        how, reference = "flat dose, as prescribed", None
+    uncapped = result.dose if result.dose_uncapped is None else result.dose_uncapped
+    steps.append(Step("calculation", result.prescribed, uncapped, how, order.reference("dose") or reference))
+    at_capped_bsa = uncapped
+    if result.bsa_cap is not None:
+        applied = bool(result.bsa_cap_applied)
+        at_capped_bsa = quantity(result.prescribed.magnitude * result.bsa.m_as("m**2"), _amount_unit(result.basis)) if applied else uncapped
+        bsa_text = f"BSA {float(result.bsa_uncapped.m_as('m**2')):.4g} m²"
+        change = f"{bsa_text} capped at {_fmt(result.bsa_cap)}" if applied else f"not applied: {bsa_text} is within the cap {_fmt(result.bsa_cap)}"
+        steps.append(Step("BSA cap", uncapped, at_capped_bsa, change, order.reference("bsa_cap"), applied))
+    if result.max_dose is not None:
+        steps.append(_max_dose_step(order, at_capped_bsa, result.dose, bool(result.max_dose_applied)))
+    return steps
+
+
+def _max_dose_step(order: Order, before, after, applied: bool) -> Step:
+    change = f"capped at the maximum dose, {_fmt(order.max_dose)}" if applied else f"not applied: within the maximum dose, {_fmt(order.max_dose)}"
+    return Step("max dose", before, after, change, order.reference("max_dose"), applied)
+
+
+def _rounding_step(order: Order, rounding) -> Step:
+    if rounding.method == "step":
+        measure = f"a multiple of {_fmt(rounding.step)}"
+    else:
+        measure = " + ".join(f"{count} × {_fmt(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+    change = f"rounded to {measure}: {float(rounding.difference_pct):+.2f} %, within ±{rounding.tolerance_pct:g} %"
+    applied = bool(rounding.rounded != rounding.calculated)
+    return Step("rounding", rounding.calculated, rounding.rounded, change, order.reference("rounding"), applied)
