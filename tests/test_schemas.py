@@ -1,0 +1,224 @@
+"""
+Every command's ``--json`` output against its schema file in ``schemas/``.
+
+The schema files are generated from :mod:`dosecalc.json_models`; these tests
+check that the files are what the models give, that each file is a valid
+JSON Schema (draft 2020-12), that each command's output validates against its
+file, and that the schemas refuse what no command may print (a negative dose,
+a missing unit, an unknown key).
+"""
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from dosecalc.cli import app
+
+jsonschema = pytest.importorskip("jsonschema")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_DIR = ROOT / "schemas"
+EXAMPLES = ROOT / "examples"
+NAMES = ["bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort", "error"]
+
+runner = CliRunner()
+
+IMGN901 = ["75mg/m2", "--height", "175cm", "--weight", "70kg"]
+PATIENT = ["--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]
+
+# each output shape of each command: its options, and the keys its JSON must hold
+OUTPUTS = {
+    "bsa": ["--height", "175cm", "--weight", "70kg"],
+    "bsa all formulas": ["--height", "175cm", "--weight", "70kg", "--method", "all"],
+    "bsa all formulas with sex": ["--height", "5 ft 9 in", "--weight", "154 lb", "--method", "all", "--sex", "f"],
+    "dose": IMGN901,
+    "dose flat": ["100mg"],
+    "dose per kg": ["2mg/kg", "--weight", "154lb"],
+    "dose given bsa and max dose": ["1.4mg/m2", "--bsa", "1.9", "--max-dose", "2mg"],
+    "dose reduced and rounded": [*IMGN901, "--reduce", "20%", "--round-to", "10mg"],
+    "dose vials": [*IMGN901, "--vials", "100mg,50mg", "--tolerance", "10%"],
+    "dose band": ["1000mg/m2", "--bsa", "1.9", "--bands", str(EXAMPLES / "bands.csv")],
+    "dose level": ["85mg/m2", "--bsa", "1.9", "--levels", str(EXAMPLES / "levels.csv"), "--level", "-1"],
+    "dose caps and weight basis": [
+        "75mg/m2", "--height", "175cm", "--weight", "120kg", "--sex", "m",
+        "--weight-basis", "adjusted", "--bsa-cap", "2.0", "--max-dose", "140mg",
+    ],
+    "convert": ["225mg/m2", "--to", "mg/kg"],
+    "convert given km": ["225mg/m2", "--to", "mg/kg", "--km", "25"],
+    "hed": ["50mg/kg", "--species", "rat"],
+    "regimen": ["75mg/m2", "--days", "1,8,15", "--cycle", "28"],
+    "regimen patient": ["75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--bsa", "1.9"],
+    "regimen flat": ["100mg", "--days", "1", "--cycle", "21"],
+    "crcl": PATIENT,
+    "carboplatin": ["--auc", "5", "--gfr", "90mL/min"],
+    "carboplatin cockcroft-gault": ["--auc", "5", *PATIENT],
+    "carboplatin no cap": ["--auc", "5", "--gfr", "150mL/min", "--no-gfr-cap"],
+    "methods": [],
+    "species": [],
+}
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(text: str):
+    """JSON as the standard defines it: NaN and Infinity refused (Python's json reads them)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def validator(name: str):
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def run_json(command: str, *args: str, exit_code: int = 0):
+    result = runner.invoke(app, [command, *args, "--json"])
+    assert result.exit_code == exit_code, result.output
+    return strict_json(result.stdout)
+
+
+def assert_valid(name: str, document) -> None:
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(name).iter_errors(document)]
+    assert not errors, errors
+
+
+# --- the files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schema_file_is_a_valid_json_schema(name):
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_one_schema_file_per_model_and_no_other():
+    pytest.importorskip("pydantic")
+    from dosecalc.json_models import SCHEMAS
+
+    assert list(SCHEMAS) == NAMES
+    assert sorted(path.name for path in SCHEMA_DIR.glob("*.json")) == sorted(f"{name}.schema.json" for name in NAMES)
+
+
+def test_schema_files_are_what_the_models_generate():
+    pytest.importorskip("pydantic")
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_schemas.py"), "--check"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+
+
+def test_neither_the_library_nor_the_cli_imports_the_models():
+    code = ("import sys, dosecalc; assert 'pydantic' not in sys.modules, 'import dosecalc loaded pydantic'; "
+            "import dosecalc.cli; assert 'dosecalc.json_models' not in sys.modules, 'the CLI loaded json_models'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+# --- each command's output ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", OUTPUTS)
+def test_output_validates_against_its_schema(case):
+    command = case.split()[0]
+    report = run_json(command, *OUTPUTS[case])
+    assert report["command"] == command
+    assert_valid(command, report)
+
+
+def test_cohort_output_validates_against_its_schema(tmp_path):
+    # the sample has five bad rows on purpose: exit 3
+    report = run_json("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "dosed.csv"), "--dose", "75mg/m2",
+                      "--rejects", str(tmp_path / "rejects.csv"), exit_code=3)
+    assert_valid("cohort", report)
+    summary = report["summary"]
+    assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (36, 31, 5)
+
+
+@settings(max_examples=25)
+@given(height_cm=st.floats(120, 210), weight_kg=st.floats(35, 160), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"]))
+def test_dose_output_of_any_plausible_patient_validates(height_cm, weight_kg, dose):
+    report = run_json("dose", dose, "--height", f"{height_cm!r}cm", "--weight", f"{weight_kg!r}kg")
+    assert_valid("dose", report)
+
+
+# --- the schemas refuse what no command may print ---------------------------------------------
+
+
+def _mutations():
+    def negative_dose(report):
+        report["results"]["dose"]["value"] = -138.3
+
+    def unit_missing(report):
+        del report["results"]["dose"]["unit"]
+
+    def unit_null(report):
+        report["results"]["bsa"]["unit"] = None
+
+    def value_as_text(report):
+        report["results"]["dose"]["value"] = "138.3"
+
+    def unknown_top_level_key(report):
+        report["dose_mg"] = 138.3
+
+    def unknown_result(report):
+        report["results"]["dose_mg"] = {"value": 138.3, "unit": "mg"}
+
+    def version_missing(report):
+        del report["dosecalc_version"]
+
+    def other_command(report):
+        report["command"] = "bsa"
+
+    def step_missing(report):
+        del report["rounding"]
+
+    def input_without_given(report):
+        del report["inputs"]["height"]["given"]
+
+    def negative_dosing_weight(report):
+        report["patient_dose"]["dosing_weight"]["value"] = -70.0
+
+    return [negative_dose, unit_missing, unit_null, value_as_text, unknown_top_level_key, unknown_result,
+            version_missing, other_command, step_missing, input_without_given, negative_dosing_weight]
+
+
+@pytest.mark.parametrize("mutate", _mutations(), ids=lambda mutate: mutate.__name__)
+def test_dose_schema_refuses(mutate):
+    report = run_json("dose", *IMGN901)
+    assert_valid("dose", report)
+    broken = copy.deepcopy(report)
+    mutate(broken)
+    assert not validator("dose").is_valid(broken)
+
+
+def test_bsa_schema_refuses_an_unknown_formula_and_a_mixed_shape():
+    everyone = run_json("bsa", "--height", "175cm", "--weight", "70kg", "--method", "all")
+    unknown = copy.deepcopy(everyone)
+    unknown["results"]["mostellar"] = unknown["results"]["mosteller"]
+    assert not validator("bsa").is_valid(unknown)
+    mixed = copy.deepcopy(everyone)
+    mixed["method"] = {"name": "mosteller", "label": "Mosteller", "reference": None}
+    assert not validator("bsa").is_valid(mixed)
+
+
+def test_strict_json_refuses_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        strict_json('{"value": NaN}')
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+def test_error_schema_accepts_the_documented_object_and_refuses_a_bare_message():
+    assert_valid("error", {"code": "unit_error", "field": "--height", "value": "175 cmm",
+                           "expected": "a length such as '175 cm'", "hint": None})
+    assert not validator("error").is_valid({"message": "--height '175 cmm': expected a known unit"})
+    assert not validator("error").is_valid({"code": "Unit Error", "field": None, "value": None, "expected": None, "hint": None})
