@@ -1,0 +1,124 @@
+"""
+The HTTP API: the command line's lookups as JSON endpoints.
+
+Each endpoint is one command of ``dosecalc`` run in-process: ``POST
+/api/dose`` with ``{"dose": "75 mg/m2", "height": "175 cm", "weight": "70
+kg"}`` answers exactly what ``dosecalc dose 75mg/m2 --height 175cm --weight
+70kg --json`` prints (the schema in :mod:`dosecalc.cli`). A request's keys are
+the command's options with ``_`` for ``-`` (``bsa`` for ``--bsa``,
+``max_dose`` for ``--max-dose``, ``no_gfr_cap`` for ``--no-gfr-cap``, the
+dose argument as ``dose``); their descriptions and defaults are the options'
+own, read from the command. Values are texts read by the same grammar, a
+number with its unit, so ``"height": 175`` is refused, as ``--height 175`` is;
+``cycle`` and ``cycles`` are JSON integers, ``no_gfr_cap`` a boolean.
+
+Only the options listed for an endpoint are taken; an unknown key is refused.
+Options that name a file on the server's disk (``--levels``, ``--bands``) are
+not offered: a request never makes the server read a path.
+"""
+
+import inspect
+import typing
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, create_model
+
+__all__ = ["ENDPOINTS", "router"]
+
+# a value as typed: a number with its unit, or a name; longer is not a value
+Text = Annotated[str, StringConstraints(max_length=200)]
+
+_PATIENT = ("height", "weight", "given_bsa", "method", "sex")
+_SAFEGUARDS = ("weight_basis", "bsa_cap", "max_dose", "reduce", "level", "round_to", "vials", "tolerance")
+_RENAL = ("age", "weight", "sex", "creatinine")
+
+# endpoint: (module of dosecalc.cli, command function, the parameters it takes over HTTP)
+ENDPOINTS = {
+    "bsa": ("lookup", "bsa_command", ("height", "weight", "method", "sex")),
+    "dose": ("dose", "dose_command", ("dose", *_PATIENT, *_SAFEGUARDS)),
+    "convert": ("lookup", "convert_command", ("dose", "to", "species", "km")),
+    "hed": ("lookup", "hed_command", ("dose", "species", "km")),
+    "regimen": ("dose", "regimen_command", ("dose", "days", "cycle", "cycles", *_PATIENT, *_SAFEGUARDS)),
+    "crcl": ("renal", "crcl_command", _RENAL),
+    "carboplatin": ("renal", "carboplatin_command", ("auc", "gfr", *_RENAL, "gfr_cap", "no_gfr_cap")),
+}
+
+_TYPES = {str: Text, int: StrictInt, bool: StrictBool}
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _key(name: str, info) -> str:
+    """The request key of a command's parameter: its long option without dashes."""
+    options = [decl for decl in getattr(info, "param_decls", None) or () if decl.startswith("--")]
+    return options[0][2:].replace("-", "_") if options else name
+
+
+def _request_model(endpoint: str, command, names: tuple[str, ...]) -> tuple[type[BaseModel], dict[str, str]]:
+    """A pydantic model of the command's parameters ``names`` (types, defaults
+    and help read from its typer annotations) and the map of request key to
+    parameter name."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    signature = inspect.signature(command)
+    fields: dict[str, Any] = {}
+    keys: dict[str, str] = {}
+    for name in names:
+        base, info = typing.get_args(hints[name])[:2]
+        optional = type(None) in typing.get_args(base)
+        kind = next(arg for arg in typing.get_args(base) if arg is not type(None)) if optional else base
+        annotation = Optional[_TYPES[kind]] if optional else _TYPES[kind]
+        default = signature.parameters[name].default
+        description = getattr(info, "help", None)
+        key = _key(name, info)
+        fields[key] = (annotation, Field(... if default is inspect.Parameter.empty else default, description=description))
+        keys[key] = name
+    model = create_model(f"{endpoint.capitalize()}Request", __base__=_Request, **fields)
+    return model, keys
+
+
+def _summary(command) -> str:
+    """The command's help up to its examples, in one paragraph."""
+    text = inspect.getdoc(command) or ""
+    return " ".join(text.split("\b")[0].split())
+
+
+def _route(endpoint: str, module: str, function: str, names: tuple[str, ...]):
+    from importlib import import_module
+
+    from ..cli import output
+
+    command = getattr(import_module(f"dosecalc.cli.{module}"), function)
+    model, keys = _request_model(endpoint, command, names)
+
+    async def run(request: model) -> JSONResponse:  # type: ignore[valid-type]
+        # on the event loop: one calculation at a time, a few milliseconds each
+        given = request.model_dump(exclude_unset=True)
+        with output.captured() as payloads:
+            command(**{keys[key]: value for key, value in given.items()}, as_json=True)
+        return JSONResponse(payloads[0])
+
+    run.__name__ = f"{endpoint}_endpoint"
+    return run, _summary(command)
+
+
+def _router() -> APIRouter:
+    from ..json_models import SCHEMAS
+
+    api = APIRouter(prefix="/api")
+    for endpoint, (module, function, names) in ENDPOINTS.items():
+        run, summary = _route(endpoint, module, function, names)
+        api.add_api_route(
+            f"/{endpoint}", run, methods=["POST"], name=endpoint, summary=f"dosecalc {endpoint}", description=summary,
+            responses={
+                200: {"model": SCHEMAS[endpoint], "description": f"What `dosecalc {endpoint} --json` prints."},
+                422: {"model": SCHEMAS["error"], "description": "Bad input: what `--json` prints for it."},
+            },
+        )
+    return api
+
+
+router = _router()

@@ -1,0 +1,126 @@
+"""
+Errors as JSON: every refusal of the server has the shape of the command
+line's ``--json`` error (``schemas/error.schema.json``), and none carries a
+stack trace.
+
+``{"code", "field", "value", "expected", "hint", "message", "command", "dosecalc_version"}``:
+
+- a :class:`~dosecalc.errors.DoseCalcError` (bad input the library refused)
+  is a 422 with the library's own field, value as given, what was expected and
+  its hint, ``code`` its class (``unit_error``, ``implausible_input_error``,
+  ...); ``field`` is the request's key (``creatinine`` for the library's
+  ``serum_creatinine``, as the command line names ``--creatinine``);
+- a request the schema refuses (a number where a text with its unit is
+  expected, an unknown key, a missing one, not JSON) is a 422 of the same
+  shape, code ``request_error``;
+- any other HTTP error keeps its status (404, 405, 413) with code
+  ``http_error``; anything unexpected is a 500, code ``internal_error``,
+  saying only ``internal error``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .._version import __version__
+from ..cli.inputs import OPTION_NAMES
+from ..errors import DoseCalcError
+
+__all__ = ["error_json", "install"]
+
+# the library's field names that the command line (and so a request) spells otherwise: --creatinine, DOSE
+_REQUEST_KEYS = {field: option.lstrip("-").replace("-", "_").lower() for field, option in OPTION_NAMES.items()}
+
+# what the schema's error types mean to someone typing a value
+_EXPECTED = {
+    "string_type": ("a text: the number with its unit", 'give the unit, as typed on the command line: "175 cm", "70 kg", "75 mg/m2"'),
+    "string_too_long": ("at most 200 characters", None),
+    "missing": ("a value", None),
+    "extra_forbidden": ("no such key", "/docs lists the keys each endpoint takes"),
+    "json_invalid": ("a JSON object", None),
+    "model_attributes_type": ("a JSON object", None),
+    "int_type": ("a whole number", None),
+    "bool_type": ("true or false", None),
+}
+
+
+def error_json(code: str, message: str, field=None, value=None, expected=None, hint=None, command=None) -> dict:
+    """The one error shape (see the module docstring)."""
+    return {
+        "code": code, "field": field, "value": value, "expected": expected, "hint": hint,
+        "message": message, "command": command, "dosecalc_version": __version__,
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
+    """A library error with its fields; those its class lacks are null."""
+    field = getattr(err, "field", None)
+    expected = getattr(err, "expected", None)
+    if expected is None and hasattr(err, "valid"):
+        expected = "one of: " + ", ".join(map(str, err.valid))
+    if expected is None and hasattr(err, "needed_for"):
+        expected = f"a value: required for {err.needed_for}"
+    return error_json(
+        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__).lower(), str(err),
+        field=_REQUEST_KEYS.get(field, field), value=_text(getattr(err, "value", None)),
+        expected=_text(expected), hint=_text(getattr(err, "hint", None)), command=command,
+    )
+
+
+def _as_typed(value, limit: int = 200) -> str:
+    # a text as it came, cut to the length of the longest value; anything else as JSON writes it
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _validation_json(err: RequestValidationError) -> dict:
+    """The first problem the schema found, in the one shape; ``field`` is its key (path)."""
+    problem = err.errors()[0]
+    kind = problem.get("type")
+    field = ".".join(str(part) for part in problem.get("loc", ()) if part != "body") or None
+    expected, hint = _EXPECTED.get(kind, (problem.get("msg"), None))
+    value = problem.get("input")
+    if isinstance(value, bytes):  # a body that is not JSON, or not sent as JSON
+        value, expected = None, "a JSON object, sent with Content-Type: application/json"
+    shown = None if kind in ("missing", "json_invalid") or isinstance(value, (dict, list)) else _as_typed(value)
+    return error_json("request_error", f"{field or 'body'}: {problem.get('msg')}", field=field, value=shown, expected=expected, hint=hint)
+
+
+def _command(request: Request) -> str | None:
+    path = request.url.path
+    return path[len("/api/"):] if path.startswith("/api/") else None
+
+
+async def _on_dosecalc_error(request: Request, err: DoseCalcError) -> JSONResponse:
+    return JSONResponse(dosecalc_error_json(err, _command(request)), status_code=422)
+
+
+async def _on_validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
+    return JSONResponse({**_validation_json(err), "command": _command(request)}, status_code=422)
+
+
+async def _on_http_error(request: Request, err: HTTPException) -> JSONResponse:
+    return JSONResponse(error_json("http_error", str(err.detail)), status_code=err.status_code, headers=err.headers)
+
+
+async def _on_unexpected(request: Request, err: Exception) -> JSONResponse:
+    # the server's log has the traceback; the response never does
+    return JSONResponse(error_json("internal_error", "internal error"), status_code=500)
+
+
+def install(app) -> None:
+    """Register the handlers on a FastAPI ``app``."""
+    app.add_exception_handler(DoseCalcError, _on_dosecalc_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

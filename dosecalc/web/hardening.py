@@ -1,0 +1,120 @@
+"""
+What every response of the local server carries, and what every request may be.
+
+Two small ASGI middlewares: :class:`SecurityHeaders` adds a strict
+Content-Security-Policy (scripts, styles and requests only from the server
+itself, nothing inline, no frames) and its companions to every response;
+:class:`BodyLimit` refuses a request body over a size (413) before it is read
+whole, by its Content-Length or, for a chunked body, as the bytes arrive.
+The Host header is checked by Starlette's ``TrustedHostMiddleware``
+(see :func:`dosecalc.web.create_app`), so that a page from elsewhere cannot
+reach the server by a name that resolves to 127.0.0.1 (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_json
+
+
+__all__ = ["BodyLimit", "SecurityHeaders", "BodyTooLarge", "HEADERS", "LOOPBACK_HOSTS"]
+
+# MDN "Content-Security-Policy"; OWASP Secure Headers Project
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+))
+
+HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    # patients' measurements are not kept by a browser or a proxy
+    "cache-control": "no-store",
+}
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+class SecurityHeaders:
+    """Add :data:`HEADERS` to every HTTP response (replacing any of the same name)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]
+        self.names = {name for name, _ in self.raw}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in self.names]
+                message = {**message, "headers": kept + self.raw}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over the server's limit (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body over {limit} bytes")
+        self.limit = limit
+
+
+class BodyLimit:
+    """Refuse a request body of more than ``limit`` bytes with 413.
+
+    A Content-Length over the limit (or not a number) is refused before
+    anything is read; a body without one (chunked) is counted as it arrives
+    and refused at the first byte over, by raising :class:`BodyTooLarge`, an
+    ``HTTPException`` that the framework's handlers turn into the response.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._declared_over(scope):
+            refusal = BodyTooLarge(self.limit)
+            await JSONResponse(error_json("http_error", refusal.detail), status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _declared_over(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                return not value.isdigit() or int(value) > self.limit
+        return False

@@ -1,0 +1,325 @@
+// The page for one patient: reads the form, posts it to the API and shows the
+// answer. Text from the server or the form is only ever set as textContent.
+"use strict";
+
+const DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician.";
+const FIELDS = ["dose", "protocol", "height", "weight", "sex", "age", "creatinine", "ordered"];
+// the steps of a dose, in the order they are applied
+const STEPS = [
+  ["modification", "Dose modification"],
+  ["patient_dose", "Patient's dose: weight basis and caps"],
+  ["rounding", "Rounding"],
+  ["band", "Dose band"],
+];
+const FORMULAS = ["method", "formula", "gfr_formula", "km", "human_km"];
+const HEADLINES = ["dose", "hed", "bsa", "crcl", "per_administration"];
+
+let accepted = {}; // endpoint name: the set of its request keys, from /openapi.json
+
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) {
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+  }
+  return node;
+}
+
+function number(value) {
+  if (typeof value !== "number" || !isFinite(value)) {
+    return String(value);
+  }
+  if (Math.abs(value) >= 1e4) {
+    return String(Math.round(value));
+  }
+  return String(Number(value.toPrecision(4)));
+}
+
+function isQuantity(value) {
+  return value !== null && typeof value === "object" && "value" in value && "unit" in value && Object.keys(value).length <= 3;
+}
+
+function quantity(value) {
+  const unit = value.unit ? " " + value.unit : "";
+  if (Array.isArray(value.value)) {
+    return value.value.map(number).join(", ") + unit;
+  }
+  return (typeof value.value === "number" ? number(value.value) : String(value.value)) + unit;
+}
+
+function shown(value) {
+  if (isQuantity(value)) {
+    return quantity(value);
+  }
+  if (typeof value === "boolean") {
+    return value ? "yes" : "no";
+  }
+  if (typeof value === "number") {
+    return number(value);
+  }
+  if (Array.isArray(value)) {
+    return value.map(shown).join(", ");
+  }
+  return String(value);
+}
+
+function label(key) {
+  return key.replace(/_/g, " ");
+}
+
+function table(caption, head, rows) {
+  const body = el("tbody");
+  for (const row of rows) {
+    body.append(el("tr", {}, ...row.map((cell, index) => el(index === 0 ? "th" : "td", index === 0 ? { scope: "row" } : {}, cell))));
+  }
+  const header = el("thead", {}, el("tr", {}, ...head.map((cell) => el("th", { scope: "col" }, cell))));
+  return el("div", { class: "scroll" }, el("table", {}, el("caption", {}, caption), header, body));
+}
+
+// an object of the JSON as rows: nested objects as their own rows, nulls left out
+function rows(object, prefix) {
+  const out = [];
+  for (const [key, value] of Object.entries(object)) {
+    if (value === null || value === undefined) {
+      continue;
+    }
+    const name = prefix ? prefix + " " + label(key) : label(key);
+    if (typeof value === "object" && !Array.isArray(value) && !isQuantity(value)) {
+      out.push(...rows(value, name));
+    } else {
+      out.push([name, shown(value)]);
+    }
+  }
+  return out;
+}
+
+function headline(payload) {
+  const results = payload.results || {};
+  const key = HEADLINES.find((name) => name in results) || Object.keys(results)[0];
+  if (key === undefined) {
+    return null;
+  }
+  const title = key === "dose" ? "Dose to give" : label(key);
+  const value = results[key];
+  return el("p", { class: "headline", id: "headline" },
+    el("span", { class: "headline-label" }, title + ": "),
+    el("output", { id: "answer", title: String(value.value) + " " + value.unit }, quantity(value)));
+}
+
+function formulas(payload) {
+  const items = [];
+  for (const key of FORMULAS) {
+    const entry = payload[key];
+    if (!entry) {
+      continue;
+    }
+    const parts = [el("strong", {}, entry.label || label(key))];
+    if (entry.equation) {
+      parts.push(": ", el("code", {}, entry.equation));
+    }
+    if (key.endsWith("km")) {
+      parts.push(": Km " + number(entry.value) + " " + entry.unit);
+    }
+    if (entry.reference) {
+      parts.push(el("br"), el("cite", {}, entry.reference));
+    }
+    items.push(el("li", {}, ...parts));
+  }
+  return items.length ? el("section", {}, el("h3", {}, "Formulas and references"), el("ul", { class: "formulas" }, ...items)) : null;
+}
+
+function steps(payload) {
+  const sections = [];
+  let count = 0;
+  for (const [key, title] of STEPS) {
+    if (payload[key]) {
+      count += 1;
+      sections.push(table(count + ". " + title, ["", "value"], rows(payload[key])));
+    }
+  }
+  return sections.length ? el("section", { id: "steps" }, el("h3", {}, "Every step"), ...sections) : null;
+}
+
+function inputs(payload) {
+  const read = Object.entries(payload.inputs || {}).map(([key, item]) => [label(key), String(item.given), shown(item)]);
+  return read.length ? table("Values read: as typed, and as read", ["", "typed", "read as"], read) : null;
+}
+
+function results(payload) {
+  const all = Object.entries(payload.results || {}).map(([key, value]) => [label(key), shown(value)]);
+  return all.length ? table("Results", ["", "value"], all) : null;
+}
+
+function render(endpoint, payload) {
+  const raw = el("details", {}, el("summary", {}, "JSON, as dosecalc " + endpoint + " --json prints it"),
+    el("pre", {}, JSON.stringify(payload, null, 2)));
+  return [
+    el("h2", {}, "Result"),
+    headline(payload),
+    el("p", { class: "disclaimer", role: "note" }, DISCLAIMER),
+    inputs(payload),
+    steps(payload),
+    results(payload),
+    formulas(payload),
+    el("p", { class: "version" }, "dosecalc " + payload.dosecalc_version),
+    raw,
+  ];
+}
+
+function renderError(problem) {
+  const parts = [el("h2", {}, "Not calculated"), el("p", { class: "message" }, problem.message)];
+  const details = [];
+  if (problem.field) details.push(["field", problem.field]);
+  if (problem.value) details.push(["value", problem.value]);
+  if (problem.expected) details.push(["expected", problem.expected]);
+  if (problem.hint) details.push(["hint", problem.hint]);
+  if (details.length) {
+    parts.push(el("dl", {}, ...details.flatMap(([name, text]) => [el("dt", {}, name), el("dd", {}, text)])));
+  }
+  return el("div", { class: "error", role: "alert", id: "error" }, ...parts);
+}
+
+function mode() {
+  return document.querySelector("input[name=mode]:checked").value;
+}
+
+function orderedText() {
+  const id = mode() === "dose" ? "ordered" : "ordered-list";
+  return document.getElementById(id).value.trim();
+}
+
+function endpointFor() {
+  if (orderedText()) {
+    return "verify";
+  }
+  return mode() === "dose" ? "dose" : "plan";
+}
+
+// what the form asks of the endpoint; a value the endpoint does not take is refused, never dropped
+function request(endpoint) {
+  const body = {};
+  const keys = accepted[endpoint];
+  for (const name of FIELDS) {
+    const input = document.getElementById(name);
+    if (!input || input.closest("[hidden]")) {
+      continue;
+    }
+    const text = name === "ordered" ? orderedText() : input.value.trim();
+    if (!text) {
+      continue;
+    }
+    if (!keys.has(name)) {
+      return { problem: { message: `${name} is not used by ${endpoint}; clear it to go on`, field: name, value: text } };
+    }
+    body[name] = name === "ordered" ? text.split(/\n+/).map((line) => line.trim()).filter(Boolean) : text;
+  }
+  return { body };
+}
+
+function mark(field) {
+  for (const name of FIELDS) {
+    const input = document.getElementById(name);
+    if (input) {
+      input.removeAttribute("aria-invalid");
+    }
+  }
+  const input = field && document.getElementById(field === "ordered" && mode() === "protocol" ? "ordered-list" : field);
+  if (input) {
+    input.setAttribute("aria-invalid", "true");
+  }
+  return input;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const out = document.getElementById("result");
+  const endpoint = endpointFor();
+  out.replaceChildren();
+  if (!accepted[endpoint]) {
+    out.append(renderError({ message: `${endpoint} is not available on this server` }));
+    return;
+  }
+  const { body, problem } = request(endpoint);
+  if (problem) {
+    out.append(renderError(problem));
+    mark(problem.field);
+    return;
+  }
+  out.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch("/api/" + endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const payload = await response.json();
+    if (response.ok) {
+      mark(null);
+      out.append(...render(endpoint, payload).filter(Boolean));
+      out.focus();
+    } else {
+      out.append(renderError(payload.error || { message: "HTTP " + response.status }));
+      const input = mark(payload.error && payload.error.field);
+      if (input) {
+        input.focus();
+      }
+    }
+  } catch (failure) {
+    out.append(renderError({ message: "No answer from the dosecalc server: " + failure.message }));
+  } finally {
+    out.removeAttribute("aria-busy");
+  }
+}
+
+// fields a mode's endpoints do not take are hidden (and so not sent)
+function show() {
+  const current = mode();
+  const wanted = new Set([...(accepted[current === "dose" ? "dose" : "plan"] || []), ...(accepted.verify || [])]);
+  for (const field of document.querySelectorAll(".field")) {
+    const input = field.querySelector("input, select, textarea");
+    const key = input.name === "ordered-list" ? "ordered" : input.name;
+    const inMode = !field.dataset.mode || field.dataset.mode === current;
+    field.hidden = !(inMode && wanted.has(key));
+  }
+  document.getElementById("ordered-doses").hidden = !accepted.verify;
+}
+
+async function protocols() {
+  const select = document.getElementById("protocol");
+  const response = await fetch("/api/protocols", { headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    return;
+  }
+  const listed = await response.json();
+  select.replaceChildren(...listed.protocols.map((entry) => el("option", { value: entry.name }, entry.title || entry.name)));
+}
+
+async function start() {
+  const form = document.getElementById("order");
+  form.addEventListener("submit", submit);
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", show);
+  }
+  const response = await fetch("/openapi.json", { headers: { Accept: "application/json" } });
+  const description = await response.json();
+  for (const [path, item] of Object.entries(description.paths)) {
+    const schema = item.post && item.post.requestBody && item.post.requestBody.content["application/json"].schema;
+    if (path.startsWith("/api/") && schema) {
+      const name = schema.$ref.split("/").pop();
+      accepted[path.slice(5)] = new Set(Object.keys(description.components.schemas[name].properties));
+    }
+  }
+  const planned = "plan" in accepted;
+  document.getElementById("mode-protocol").disabled = !planned;
+  if (planned) {
+    await protocols();
+  }
+  show();
+  form.dataset.ready = "true";
+}
+
+document.addEventListener("DOMContentLoaded", start);
