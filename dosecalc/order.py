@@ -149,7 +149,10 @@ def _read_order_dose(dose):
         amount, basis = read_dose(dose)
         return quantity(amount, basis), basis
     except UnitError as dose_error:
-        value = parse_quantity(dose, "dose") if isinstance(dose, str) else dose
+        try:
+            value = parse_quantity(dose, "dose", kind="auc") if isinstance(dose, str) else dose
+        except UnitError:
+            raise dose_error from None
         if not is_quantity(value) or not value.check("[mass] * [time] / [length] ** 3"):
             raise dose_error from None
         return quantity(checked(value, AUC, "dose"), AUC_BASIS), AUC_BASIS

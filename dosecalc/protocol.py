@@ -1,0 +1,865 @@
+r"""
+Treatment protocols as data: several dose orders, each on its days of a
+cycle, a number of cycles, lifetime limits and the sources of all of it.
+
+A :class:`Protocol` is read from a TOML file (format below; JSON Schema in
+``schemas/protocol.schema.json``) or built in code. For a patient,
+:meth:`Protocol.for_patient` evaluates each :class:`~dosecalc.order.Order`
+once (its steps: modification, weight basis, calculation, caps, rounding) and
+lays the doses out on the days of each cycle; :meth:`Protocol.for_table` does
+the same for a table of patients through the vectorised engine, in long
+format. :meth:`Protocol.cumulative` and :meth:`Schedule.cumulative` add up
+each drug's exposure and find the cycle at which a lifetime limit would be
+reached.
+
+File format
+-----------
+.. code-block:: toml
+
+    name = "R-CHOP-21"                # required
+    title = "Rituximab with CHOP every 21 days"
+    cycle_days = 21                   # required: days in a cycle, 1-365
+    cycles = 8                        # number of cycles, 1-100; leave out for "until progression"
+    references = ["Coiffier B et al. N Engl J Med 2002;346:235-42. doi:10.1056/NEJMoa011795"]
+    notes = "Free text shown with the protocol."
+
+    [[order]]                         # one per drug and way of giving it
+    drug = "vincristine"              # generic name, lower case
+    dose = "1.4 mg/m2"                # mg/m2, mg/kg, mg, units/m2, units/kg, units; carboplatin: "5 mg/mL*min"
+    max_dose = "2 mg"                 # optional safeguards: reduction_pct, level + levels,
+                                      # weight_basis, bsa_cap, max_dose, round_to | vials | bands, tolerance_pct
+    days = [1]                        # days of the cycle: [1, 8, 15], or "1-21", or "1-5, 15"
+    times_per_day = 1                 # 2 for twice daily (the dose is per administration)
+    note = "IV push"                  # required when the drug is given twice on one day
+    references = { dose = "…", max_dose = "…" }
+
+    [[limit]]                         # optional: replaces the library's limits for this drug
+    drug = "doxorubicin"
+    amount = "450 mg/m2"
+    condition = "standard"            # or a named condition, e.g. "mediastinal-radiotherapy"
+    population = "adults"
+    source = "…"
+
+Unknown keys, days outside the cycle, a unit outside the grammar and a drug
+given twice on one day without a ``note`` for each are refused when the file
+is read, naming the file, the order and the key.
+
+Lifetime limits
+---------------
+:data:`LIFETIME_LIMITS` holds the cumulative limits of the product labels,
+each with its source: doxorubicin 550 mg/m² (400 mg/m² after mediastinal
+radiotherapy), epirubicin 900 mg/m², daunorubicin 550 mg/m² in adults
+(400 mg/m² after radiotherapy encompassing the heart), bleomycin 400 units.
+Sources disagree on where the anthracycline limits lie (the current
+doxorubicin label gives a rising risk, 1-20 % from 300 to 500 mg/m², rather
+than one limit) and on equivalence across anthracyclines, so dosecalc sums
+each drug alone and converts none into another.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._version import __version__
+from .doses import read_dose
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .order import ORDER_KEYS, Order, OrderDose, drug_name
+from .results import Result, plain
+from .units import parse_quantity, quantity
+
+__all__ = [
+    "Protocol",
+    "ProtocolOrder",
+    "LifetimeLimit",
+    "LIFETIME_LIMITS",
+    "Schedule",
+    "Administration",
+    "Cumulative",
+    "Exposure",
+    "ProtocolTable",
+    "PROTOCOL_DIR",
+    "protocol_names",
+    "load_protocol",
+    "read_protocol",
+]
+
+#: The protocols shipped with dosecalc, one TOML file each.
+PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "examples" / "protocols"
+
+_TOP_KEYS = ("name", "title", "cycle_days", "cycles", "references", "notes", "order", "limit")
+_SCHEDULE_KEYS = ("days", "times_per_day", "note")
+_LIMIT_KEYS = ("drug", "amount", "condition", "population", "source")
+_MAX_CYCLE_DAYS = 365
+_MAX_CYCLES = 100
+_MAX_TIMES_PER_DAY = 6
+# "1-21", "1, 8, 15", "1-5, 15": ASCII digits, hyphen-minus ranges, commas
+_DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
+_RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
+STANDARD = "standard"
+
+
+# --- lifetime limits ---------------------------------------------------------------
+
+_DOXORUBICIN_LABEL = (
+    "Adriamycin (doxorubicin HCl) for injection, prescribing information, Bedford Laboratories, 2013: "
+    "the total cumulative dose should not exceed 550 mg/m², or 400 mg/m² with prior mediastinal "
+    "radiotherapy; after D. D. Von Hoff et al., Ann. Intern. Med., vol. 91, pp. 710-717, 1979, "
+    "doi:10.7326/0003-4819-91-5-710. The current label (Pfizer) gives a risk rising with the dose "
+    "(1-20 % from 300 to 500 mg/m²) instead of one limit."
+)
+_EPIRUBICIN_LABEL = (
+    "Ellence (epirubicin HCl) injection, prescribing information, Pfizer: the risk of heart failure "
+    "rises steeply above a cumulative dose of 900 mg/m²; exceed it only with extreme caution."
+)
+_DAUNORUBICIN_LABEL = (
+    "Daunorubicin HCl injection, prescribing information (Cerubidine): a total cumulative dose of "
+    "550 mg/m² in adults, 400 mg/m² after radiotherapy encompassing the heart."
+)
+_BLEOMYCIN_LABEL = (
+    "Blenoxane (bleomycin for injection, USP), prescribing information, Bristol-Myers Squibb: pulmonary "
+    "fibrosis is more frequent above a total dose of 400 units."
+)
+
+
+@dataclass(frozen=True)
+class LifetimeLimit(Result):
+    """
+    A drug's lifetime (cumulative) limit, as data with its source.
+
+    Attributes
+    ----------
+    drug : str
+    amount : Quantity
+        The limit, per m² (mg/m²) or absolute (units).
+    condition : str
+        ``"standard"``, or the named condition that lowers it (e.g.
+        ``"mediastinal-radiotherapy"``), selected by name in
+        :meth:`Protocol.cumulative`.
+    population : str
+        Whom the limit is for ("adults", "all").
+    source : str
+    """
+
+    drug: str
+    amount: Any
+    condition: str
+    population: str
+    source: str
+
+    @classmethod
+    def from_entry(cls, entry: Mapping, where: str) -> LifetimeLimit:
+        """A limit from a protocol file's ``[[limit]]`` table."""
+        _known_keys(entry, _LIMIT_KEYS, where)
+        for key in ("drug", "amount", "source"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise MissingInputError(f"{where} {key}", "a lifetime limit")
+        amount, basis = read_dose(parse_quantity(entry["amount"], f"{where} amount", kind="dose"), f"{where} amount")
+        return cls(
+            drug_name(entry["drug"]), quantity(amount, basis), _name(entry.get("condition", STANDARD), f"{where} condition"),
+            str(entry.get("population", "all")), entry["source"].strip(),
+        )
+
+
+def _library_limits() -> tuple[LifetimeLimit, ...]:
+    rows = (
+        ("doxorubicin", "550 mg/m2", STANDARD, "adults", _DOXORUBICIN_LABEL),
+        ("doxorubicin", "400 mg/m2", "mediastinal-radiotherapy", "adults", _DOXORUBICIN_LABEL),
+        ("epirubicin", "900 mg/m2", STANDARD, "adults", _EPIRUBICIN_LABEL),
+        ("daunorubicin", "550 mg/m2", STANDARD, "adults", _DAUNORUBICIN_LABEL),
+        ("daunorubicin", "400 mg/m2", "mediastinal-radiotherapy", "adults", _DAUNORUBICIN_LABEL),
+        ("bleomycin", "400 units", STANDARD, "all", _BLEOMYCIN_LABEL),
+    )
+    out = []
+    for drug, amount, condition, population, source in rows:
+        try:
+            value, basis = read_dose(amount)
+        except UnitError:  # a drug-unit dimension the grammar does not read: that limit cannot be held
+            continue
+        out.append(LifetimeLimit(drug, quantity(value, basis), condition, population, source))
+    return tuple(out)
+
+
+#: The library's lifetime limits, from the product labels (see the module docstring).
+LIFETIME_LIMITS: tuple[LifetimeLimit, ...] = _library_limits()
+
+
+def _name(value, field: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", value):
+        raise ImplausibleInputError(field, ascii(value), "a name of lower-case ASCII letters, digits and hyphens")
+    return value
+
+
+# --- a protocol ----------------------------------------------------------------------
+
+
+def _known_keys(entry, keys, where: str) -> None:
+    if not isinstance(entry, Mapping):
+        raise DoseCalcError(f"{where}: expected a table of keys, got {type(entry).__name__}")
+    unknown = [key for key in entry if key not in keys]
+    if unknown:
+        raise UnknownNameError(f"{where} key", unknown[0], keys)
+
+
+def _whole(value, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ImplausibleInputError(field, repr(value), f"a whole number, {low}-{high}")
+    return value
+
+
+def read_days(days, cycle_days: int, field: str = "days") -> tuple[int, ...]:
+    """
+    Days of a cycle from ``[1, 8, 15]``, ``"1-21"`` or ``"1-5, 15"``: whole
+    days within 1 and ``cycle_days``, each once, in order.
+
+    Raises
+    ------
+    ImplausibleInputError
+        If a day is outside the cycle, repeated, a range runs backwards, or
+        the text has any other character (an en dash, a "to").
+    """
+    if isinstance(days, str):
+        if not _DAYS.fullmatch(days):
+            raise ImplausibleInputError(field, ascii(days), "days such as [1, 8, 15], '1-21' or '1-5, 15' (ASCII '-' and ',')")
+        listed = []
+        for match in _RANGE.finditer(days):
+            first, last = int(match[1]), int(match[2] or match[1])
+            if last < first:
+                raise ImplausibleInputError(field, repr(days), "ranges from the first day to the last, such as '1-21'")
+            listed.extend(range(first, last + 1))
+    elif isinstance(days, (list, tuple)) and days:
+        listed = [_whole(day, field, 1, cycle_days) for day in days]
+    else:
+        raise ImplausibleInputError(field, repr(days), "days such as [1, 8, 15] or '1-21'")
+    outside = [day for day in listed if not 1 <= day <= cycle_days]
+    if outside:
+        raise ImplausibleInputError(field, repr(days), f"days within the {cycle_days}-day cycle, 1-{cycle_days}", f"day {outside[0]} is outside it")
+    repeated = sorted({day for day in listed if listed.count(day) > 1})
+    if repeated:
+        raise ImplausibleInputError(field, repr(days), "each day once", f"day {repeated[0]} is listed twice")
+    return tuple(sorted(listed))
+
+
+@dataclass(frozen=True)
+class ProtocolOrder(Result):
+    """
+    An order on its days of the cycle.
+
+    Attributes
+    ----------
+    order : Order
+    days : tuple of int
+        Days of each cycle the dose is given, from 1.
+    times_per_day : int
+        Administrations on each of those days (2: twice daily); the order's
+        dose is per administration.
+    note : str or None
+        How it is given ("bolus", "46-hour infusion"): required to tell two
+        orders of one drug on one day apart.
+    """
+
+    order: Order
+    days: tuple[int, ...]
+    times_per_day: int = 1
+    note: str | None = None
+
+    @property
+    def per_cycle(self) -> int:
+        """Administrations in a cycle."""
+        return len(self.days) * self.times_per_day
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """
+    A treatment protocol.
+
+    Parameters
+    ----------
+    name : str
+    cycle_days : int
+        Days in a cycle.
+    cycles : int or None
+        Number of cycles planned; None for a protocol given until
+        progression (the cycles to plan are then asked for).
+    orders : sequence of ProtocolOrder
+    limits : sequence of LifetimeLimit, optional
+        The lifetime limits; by default those of :data:`LIFETIME_LIMITS` for
+        the protocol's drugs. A drug with limits here takes only these.
+    references : sequence of str
+    title, notes : str, optional
+    source : str, optional
+        Where the protocol was read from.
+
+    Examples
+    --------
+    >>> protocol = load_protocol("r-chop-21")
+    >>> schedule = protocol.for_patient(height=175, weight=70)
+    >>> [(a.day, a.drug, round(a.dose.m_as("mg"), 2)) for a in schedule.administrations if a.cycle == 1 and a.drug == "vincristine"]
+    [(1, 'vincristine', 2.0)]
+    """
+
+    name: str
+    cycle_days: int
+    cycles: int
+    orders: tuple
+    limits: Any = None
+    references: tuple = ()
+    title: str | None = None
+    notes: str | None = None
+    source: str | None = None
+
+    def __post_init__(self):
+        where = self.source or self.name
+        object.__setattr__(self, "cycle_days", _whole(self.cycle_days, f"{where} cycle_days", 1, _MAX_CYCLE_DAYS))
+        if self.cycles is not None:
+            object.__setattr__(self, "cycles", _whole(self.cycles, f"{where} cycles", 1, _MAX_CYCLES))
+        orders = tuple(self.orders)
+        if not orders:
+            raise MissingInputError(f"{where} order", "a protocol (at least one [[order]])")
+        for number, item in enumerate(orders, start=1):
+            read_days(item.days, self.cycle_days, f"{where} order {number} ({item.order.drug}) days")
+        _distinct_on_each_day(orders, where)
+        object.__setattr__(self, "orders", orders)
+        drugs = {item.order.drug for item in orders}
+        limits = LIFETIME_LIMITS if self.limits is None else tuple(self.limits)
+        if self.limits is not None:
+            replaced = {limit.drug for limit in limits}
+            limits = limits + tuple(limit for limit in LIFETIME_LIMITS if limit.drug not in replaced)
+        object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
+        object.__setattr__(self, "references", tuple(self.references))
+
+    # --- reading ---------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping, source: str = "protocol") -> Protocol:
+        """A protocol from the data of a protocol file (see the module docstring)."""
+        _known_keys(data, _TOP_KEYS, source)
+        for key in ("name", "cycle_days", "order"):
+            if key not in data:
+                raise MissingInputError(f"{source} {key}", "a protocol")
+        if not isinstance(data["name"], str) or not data["name"].strip():
+            raise ImplausibleInputError(f"{source} name", repr(data["name"]), "the protocol's name as text")
+        cycle_days = _whole(data["cycle_days"], f"{source} cycle_days", 1, _MAX_CYCLE_DAYS)
+        entries = data["order"]
+        if not isinstance(entries, list):
+            raise DoseCalcError(f"{source}: 'order' must be an array of tables, [[order]]")
+        orders = []
+        for number, entry in enumerate(entries, start=1):
+            where = f"{source} order {number}"
+            _known_keys(entry, ORDER_KEYS + _SCHEDULE_KEYS, where)
+            if "days" not in entry:
+                raise MissingInputError(f"{where} days", "an order of a protocol")
+            order = Order.from_entry({key: value for key, value in entry.items() if key in ORDER_KEYS}, where)
+            note = entry.get("note")
+            if note is not None and (not isinstance(note, str) or not note.strip()):
+                raise ImplausibleInputError(f"{where} note", repr(note), "text saying how the dose is given")
+            orders.append(
+                ProtocolOrder(
+                    order, read_days(entry["days"], cycle_days, f"{where} ({order.drug}) days"),
+                    _whole(entry.get("times_per_day", 1), f"{where} times_per_day", 1, _MAX_TIMES_PER_DAY),
+                    None if note is None else note.strip(),
+                )
+            )
+        limits = data.get("limit")
+        if limits is not None:
+            if not isinstance(limits, list):
+                raise DoseCalcError(f"{source}: 'limit' must be an array of tables, [[limit]]")
+            limits = [LifetimeLimit.from_entry(entry, f"{source} limit {n}") for n, entry in enumerate(limits, start=1)]
+        references = data.get("references", [])
+        if isinstance(references, str):
+            references = [references]
+        if not isinstance(references, list) or not all(isinstance(text, str) and text.strip() for text in references):
+            raise ImplausibleInputError(f"{source} references", repr(references), "a list of citations as text")
+        for key in ("title", "notes"):
+            if key in data and not isinstance(data[key], str):
+                raise ImplausibleInputError(f"{source} {key}", repr(data[key]), "text")
+        return cls(
+            data["name"].strip(), cycle_days, data.get("cycles"), tuple(orders), limits, tuple(references),
+            data.get("title"), data.get("notes"), source,
+        )
+
+    # --- evaluating --------------------------------------------------------------
+
+    def planned(self, cycles=None) -> int:
+        """
+        The number of cycles to plan: ``cycles`` if given, else the
+        protocol's.
+
+        Raises
+        ------
+        MissingInputError
+            If neither is given (a protocol given until progression).
+        """
+        if cycles is not None:
+            return _whole(cycles, "cycles", 1, _MAX_CYCLES)
+        if self.cycles is None:
+            raise MissingInputError("cycles", f"{self.name}, given until progression: the number of cycles to plan")
+        return self.cycles
+
+    def for_patient(
+        self, *, height=None, weight=None, bsa=None, sex=None, age=None, creatinine=None, gfr=None,
+        method="mosteller", cycles=None,
+    ) -> Schedule:
+        """
+        The schedule for one patient: each order evaluated once
+        (:meth:`Order.for_patient`), its dose on each of its days of each
+        cycle.
+
+        Parameters
+        ----------
+        height, weight, bsa, sex, age, creatinine, gfr, method
+            As for :meth:`dosecalc.order.Order.for_patient`; age, creatinine
+            (or gfr) are needed only by a carboplatin AUC order.
+        cycles : int, optional
+            Cycles to lay out; default the protocol's.
+
+        Returns
+        -------
+        Schedule
+
+        Raises
+        ------
+        DoseCalcError
+            As :meth:`Order.for_patient`, naming the drug.
+        """
+        cycles = self.planned(cycles)
+        patient = {"height": height, "weight": weight, "bsa": bsa, "sex": sex, "age": age, "creatinine": creatinine, "gfr": gfr}
+        doses = tuple(_evaluated(item, patient, method) for item in self.orders)
+        administrations = tuple(
+            Administration(cycle, day, time, item.order.drug, item.note, dose.dose, dose.calculated, dose.capped, dose.rounded, index)
+            for cycle in range(1, cycles + 1)
+            for day in range(1, self.cycle_days + 1)
+            for index, (item, dose) in enumerate(zip(self.orders, doses))
+            if day in item.days
+            for time in range(1, item.times_per_day + 1)
+        )
+        return Schedule(self, cycles, doses, administrations, _patient_bsa(doses))
+
+    def per_cycle(self) -> dict[str, Any]:
+        """Each drug's prescribed amount per cycle, in its basis (before any patient's caps and rounding)."""
+        totals: dict[str, Any] = {}
+        for item in self.orders:
+            amount = item.order.prescribed * item.per_cycle
+            drug = item.order.drug
+            totals[drug] = amount if drug not in totals else _add(totals[drug], amount, drug)
+        return totals
+
+    def cumulative(self, cycles=None, prior=None, *, conditions=()) -> Cumulative:
+        """
+        Each drug's cumulative prescribed dose after ``cycles`` and, where a
+        lifetime limit exists, the cycle at which it would be reached.
+
+        .. math::
+            D_{total}(k) = D_{prior} + k \\, D_{cycle}, \\qquad
+            k_{limit} = \\left\\lceil (L - D_{prior}) / D_{cycle} \\right\\rceil
+
+        Parameters
+        ----------
+        cycles : int, optional
+            Default the protocol's number of cycles.
+        prior : mapping of str to str or Quantity, optional
+            Exposure before this protocol, per drug: ``{"doxorubicin":
+            "150 mg/m2"}``, in the basis of the drug's dose.
+        conditions : iterable of str
+            Named conditions that select lower limits, e.g.
+            ``("mediastinal-radiotherapy",)``.
+
+        Returns
+        -------
+        Cumulative
+            Per drug: the amount per cycle and in total, the prior, the limit
+            that applies and the cycle at which it is reached (0: already
+            before the first; None: never, or not comparable without a
+            patient, e.g. a limit in units and a dose in units/m²).
+
+        Raises
+        ------
+        UnknownNameError
+            If a prior names a drug not in the protocol, or a condition is
+            unknown.
+        UnitError
+            If a prior is not in the basis of the drug's dose.
+        """
+        cycles = self.planned(cycles)
+        return _cumulative(self, self.per_cycle(), cycles, prior, conditions, bsa=None)
+
+    def for_table(self, table, *, method="mosteller", column_map=None, column_units=None, cycles=None) -> ProtocolTable:
+        """
+        Dose every patient of a table for every order of the protocol, in long
+        format: one row per patient, drug and administration.
+
+        Each order is evaluated by :meth:`Order.for_table` (the vectorised
+        engine), so each dose equals :meth:`for_patient`'s. A patient who
+        cannot be dosed for one drug (an implausible input, a dose that
+        cannot be rounded within the tolerance) is dosed for none: a plan
+        with a drug missing is not a plan.
+
+        Returns
+        -------
+        ProtocolTable
+            ``schedule``: ``row`` (the patient's 1-based input row), the
+            input columns, then ``cycle``, ``day``, ``time`` (the
+            administration of that day, from 1), ``drug``, ``note``,
+            ``dose`` and ``dose_unit`` (the dose to give, after every step),
+            ``calculated_dose`` (before rounding or banding) and ``bsa_m2``;
+            ordered by row, cycle, day and the protocol's order.
+            ``rejects``: the input columns, ``row``, ``drug`` and ``reason``,
+            one row per patient and drug that failed.
+
+        Raises
+        ------
+        DoseCalcError
+            As :func:`dosecalc.cohort.dose_table`; and for a carboplatin AUC
+            order, which the engine does not dose.
+        """
+        cycles = self.planned(cycles)
+        table = pa.table(table)
+        names = table.column_names
+        results = [
+            item.order.for_table(table, method=method, column_map=column_map, column_units=column_units)
+            for item in self.orders
+        ]
+        rejects = [
+            result.rejects.append_column("drug", pa.array([item.order.drug] * result.rejects.num_rows, pa.string()))
+            for item, result in zip(self.orders, results)
+        ]
+        rejected = np.unique(np.concatenate([r["row"].to_numpy() for r in rejects])) if rejects else np.empty(0)
+        pieces = []
+        for index, (item, result) in enumerate(zip(self.orders, results)):
+            dosed = result.dosed.filter(pc.invert(pc.is_in(result.dosed["row"], pa.array(rejected, pa.int64()))))
+            amount = item.order.amount_unit
+            base = dosed.select(["row", *names])
+            n = base.num_rows
+            dose, calculated = dosed[f"final_dose_{amount}"], dosed[f"dose_{amount}"]
+            for cycle in range(1, cycles + 1):
+                for day in item.days:
+                    for time in range(1, item.times_per_day + 1):
+                        extra = {
+                            "cycle": pa.array(np.full(n, cycle, np.int32)),
+                            "day": pa.array(np.full(n, day, np.int32)),
+                            "time": pa.array(np.full(n, time, np.int32)),
+                            "drug": pa.array([item.order.drug] * n, pa.string()),
+                            "note": pa.array([item.note] * n, pa.string()),
+                            "dose": dose,
+                            "dose_unit": pa.array([amount] * n, pa.string()),
+                            "calculated_dose": calculated,
+                            "bsa_m2": dosed["bsa_m2"],
+                            "_order": pa.array(np.full(n, index, np.int32)),
+                        }
+                        piece = base
+                        for name, column in extra.items():
+                            piece = piece.append_column(name, column)
+                        pieces.append(piece)
+        schedule = pa.concat_tables(pieces)
+        schedule = schedule.sort_by([("row", "ascending"), ("cycle", "ascending"), ("day", "ascending"), ("_order", "ascending"), ("time", "ascending")])
+        schedule = schedule.drop_columns(["_order"])
+        return ProtocolTable(schedule, pa.concat_tables(rejects).sort_by([("row", "ascending")]))
+
+
+def _patient_bsa(doses) -> Any:
+    """The patient's BSA before any cap, from the first order that computed one; None if none did."""
+    for dose in doses:
+        bsa = getattr(dose.patient, "bsa", None)
+        if bsa is not None:
+            return bsa if dose.patient.bsa_uncapped is None else dose.patient.bsa_uncapped
+    return None
+
+
+def _add(total, amount, drug: str):
+    if total.units != amount.units:
+        raise UnitError(drug, f"{amount:~P}", f"a dose in {total.units:~P}, as the drug's other orders: doses in two bases are not summed")
+    return total + amount
+
+
+def _distinct_on_each_day(orders, where: str) -> None:
+    """A drug twice on one day only with a note for each, and different notes."""
+    seen: dict[tuple[str, int], list] = {}
+    for number, item in enumerate(orders, start=1):
+        for day in item.days:
+            seen.setdefault((item.order.drug, day), []).append((number, item.note))
+    for (drug, day), entries in seen.items():
+        if len(entries) < 2:
+            continue
+        notes = [note for _, note in entries]
+        if None in notes or len(set(notes)) < len(notes):
+            numbers = " and ".join(str(number) for number, _ in entries)
+            raise ImplausibleInputError(
+                f"{where} orders {numbers}", f"{drug} twice on day {day}",
+                "a note for each order saying how it differs (\"bolus\", \"46-hour infusion\")",
+                "or merge them into one order",
+            )
+
+
+def _evaluated(item: ProtocolOrder, patient: dict, method: str) -> OrderDose:
+    try:
+        return item.order.for_patient(**patient, method=method)
+    except DoseCalcError as err:
+        raise _named_error(err, item) from None
+
+
+def _named_error(err: DoseCalcError, item: ProtocolOrder) -> DoseCalcError:
+    """The error with the drug in front of its field, so that a plan's message says which order failed."""
+    fields = getattr(err, "_fields", None)
+    label = item.order.drug if item.note is None else f"{item.order.drug} ({item.note})"
+    if fields and isinstance(fields[0], str):
+        return type(err)(f"{label}: {fields[0]}", *fields[1:])
+    return DoseCalcError(f"{label}: {err}")
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+class Administration(NamedTuple):
+    """One administration of a schedule: which cycle, day and time, the drug and the dose to give."""
+
+    cycle: int
+    day: int
+    time: int
+    drug: str
+    note: str | None
+    dose: Any
+    calculated: Any
+    capped: bool
+    rounded: bool
+    order: int  # index of the order in the protocol (and of its OrderDose in the schedule)
+
+    def to_dict(self) -> dict:
+        return {name: plain(value) for name, value in self._asdict().items()}
+
+
+@dataclass(frozen=True)
+class Schedule(Result):
+    """
+    A protocol laid out for one patient.
+
+    Attributes
+    ----------
+    protocol : Protocol
+    cycles : int
+    doses : tuple of OrderDose
+        Each order of the protocol evaluated for the patient, with its steps.
+    administrations : tuple of Administration
+        In order of cycle, day and the protocol's order.
+    bsa : Quantity or None
+        The patient's BSA before any cap (for limits per m²). [m²]
+    version : str
+    """
+
+    protocol: Protocol
+    cycles: int
+    doses: tuple
+    administrations: tuple
+    bsa: Any
+    version: str = __version__
+
+    def per_cycle(self) -> dict[str, Any]:
+        """Each drug's dose to give in one cycle, absolute (mg or units), after caps and rounding."""
+        totals: dict[str, Any] = {}
+        for item, dose in zip(self.protocol.orders, self.doses):
+            amount = dose.dose * item.per_cycle
+            totals[item.order.drug] = amount if item.order.drug not in totals else _add(totals[item.order.drug], amount, item.order.drug)
+        return totals
+
+    def cumulative(self, prior=None, *, conditions=()) -> Cumulative:
+        """
+        As :meth:`Protocol.cumulative`, from this patient's doses to give
+        (absolute, after caps and rounding); a limit per m² is compared per
+        m² of the patient's BSA before any cap, and a prior may be absolute
+        or per m².
+        """
+        return _cumulative(self.protocol, self.per_cycle(), self.cycles, prior, conditions, bsa=self.bsa)
+
+    def to_dict(self) -> dict:
+        return {
+            "protocol": self.protocol.name,
+            "source": self.protocol.source,
+            "cycle_days": self.protocol.cycle_days,
+            "cycles": self.cycles,
+            "bsa": plain(self.bsa),
+            "orders": [
+                {"drug": item.order.drug, "note": item.note, "days": list(item.days), "times_per_day": item.times_per_day, **dose.to_dict()}
+                for item, dose in zip(self.protocol.orders, self.doses)
+            ],
+            "administrations": [administration.to_dict() for administration in self.administrations],
+            "cumulative": self.cumulative().to_dict(),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class Exposure(Result):
+    """
+    One drug's cumulative exposure.
+
+    Attributes
+    ----------
+    drug : str
+    per_cycle, prior, total : Quantity
+        Per cycle, before the protocol, and prior + cycles × per cycle.
+    limit : LifetimeLimit or None
+        The lowest limit of the conditions selected; None without one.
+    reached_at_cycle : int or None
+        The first cycle after which the total reaches the limit (0: the prior
+        already does); None when it never does or cannot be compared.
+    within_plan : bool
+        Whether that cycle is among those planned.
+    note : str or None
+        Why a limit could not be compared, if so.
+    """
+
+    drug: str
+    per_cycle: Any
+    prior: Any
+    total: Any
+    limit: Any
+    reached_at_cycle: int | None
+    within_plan: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Cumulative(Result):
+    """Each drug's exposure after ``cycles`` cycles; ``conditions`` selected the limits."""
+
+    cycles: int
+    exposures: tuple
+    conditions: tuple
+    version: str = __version__
+
+    def __getitem__(self, drug: str) -> Exposure:
+        for exposure in self.exposures:
+            if exposure.drug == drug:
+                return exposure
+        raise UnknownNameError("drug", drug, (exposure.drug for exposure in self.exposures))
+
+
+def _conditions(protocol: Protocol, conditions) -> tuple[str, ...]:
+    if isinstance(conditions, str):
+        conditions = (conditions,)
+    known = sorted({limit.condition for limit in LIFETIME_LIMITS + protocol.limits} - {STANDARD})
+    for condition in conditions:
+        if condition not in known:
+            raise UnknownNameError("condition", condition, known)
+    return tuple(conditions)
+
+
+def _cumulative(protocol: Protocol, per_cycle: dict, cycles: int, prior, conditions, bsa) -> Cumulative:
+    conditions = _conditions(protocol, conditions)
+    prior = dict(prior or {})
+    for drug in prior:
+        if drug not in per_cycle:
+            raise UnknownNameError("prior", drug, per_cycle)
+    exposures = []
+    for drug, amount in per_cycle.items():
+        given = _prior(prior.get(drug), amount, drug, bsa)
+        limits = [limit for limit in protocol.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
+        limit = min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
+        reached, note = None, None
+        if limit is not None:
+            scale = _comparable(amount, limit.amount, bsa)
+            if scale is None:
+                note = f"the limit is in {limit.amount.units:~P} and the dose in {amount.units:~P}: compare with a patient's BSA"
+            else:
+                remaining = limit.amount.m_as(limit.amount.units) - given.m_as(amount.units) * scale
+                per = amount.m_as(amount.units) * scale
+                reached = 0 if remaining <= 0 else math.ceil(remaining / per - 1e-9)
+        total = given + amount * cycles
+        exposures.append(Exposure(drug, amount, given, total, limit, reached, reached is not None and reached <= cycles, note))
+    return Cumulative(cycles, tuple(exposures), conditions)
+
+
+def _comparable(amount, limit, bsa):
+    """The factor from the dose's unit to the limit's: 1, 1/BSA (absolute dose, limit per m²), BSA; None if not comparable."""
+    one = amount / amount.magnitude
+    candidates = [one] if bsa is None else [one, one / bsa, one * bsa]
+    for candidate in candidates:
+        if candidate.dimensionality == limit.dimensionality:
+            return float(candidate.m_as(limit.units))
+    return None
+
+
+def _prior(value, amount, drug: str, bsa):
+    """A prior exposure in the unit of the drug's per-cycle amount."""
+    if value is None:
+        return amount * 0
+    field = f"prior {drug}"
+    dose_amount, basis = read_dose(parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field)
+    given = quantity(dose_amount, basis)
+    for candidate in [given] if bsa is None else [given, given * bsa, given / bsa]:
+        if candidate.dimensionality == amount.dimensionality:
+            return candidate.to(amount.units)
+    raise UnitError(f"prior {drug}", f"{given:~P}", f"an exposure in {amount.units:~P}, as the drug's dose")
+
+
+class ProtocolTable(NamedTuple):
+    """:meth:`Protocol.for_table`'s long schedule and the rejected patients."""
+
+    schedule: pa.Table
+    rejects: pa.Table
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the tomli backport (a dependency there)
+        import tomli as tomllib
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as err:
+        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
+    except OSError as err:
+        raise DoseCalcError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def read_protocol(path) -> Protocol:
+    """
+    Read and validate a protocol file (TOML; see the module docstring).
+
+    Raises
+    ------
+    DoseCalcError
+        If the file cannot be read or is not TOML; and every refusal of
+        :meth:`Protocol.from_dict`, naming the file.
+    """
+    path = Path(path)
+    return Protocol.from_dict(_load_toml(path), source=path.name)
+
+
+def protocol_names() -> tuple[str, ...]:
+    """The names of the protocols shipped with dosecalc (their file names without ``.toml``)."""
+    return tuple(sorted(path.stem for path in PROTOCOL_DIR.glob("*.toml")))
+
+
+def load_protocol(name_or_path) -> Protocol:
+    """
+    A shipped protocol by name (``"r-chop-21"``; case is ignored) or a
+    protocol file by path.
+
+    Raises
+    ------
+    UnknownNameError
+        If the name is neither a file nor a shipped protocol; the message
+        lists those.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists() or "/" in text or "\\" in text:
+        return read_protocol(path)
+    names = protocol_names()
+    key = text.strip().lower()
+    if key not in names:
+        raise UnknownNameError("protocol", text, names)
+    return read_protocol(PROTOCOL_DIR / f"{key}.toml")
