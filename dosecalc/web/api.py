@@ -54,7 +54,9 @@ class _Request(BaseModel):
 
 def _key(name: str, info) -> str:
     """The request key of a command's parameter: its long option without dashes."""
-    options = [decl for decl in getattr(info, "param_decls", None) or () if decl.startswith("--")]
+    # typer takes Option("--bsa", help=...) in an Annotated type as a declaration given as the default
+    declared = (getattr(info, "default", None), *(getattr(info, "param_decls", None) or ()))
+    options = [decl for decl in declared if isinstance(decl, str) and decl.startswith("--")]
     return options[0][2:].replace("-", "_") if options else name
 
 

@@ -1,0 +1,379 @@
+"""
+The HTTP API through an HTTP client (FastAPI's TestClient, httpx): each
+endpoint answers what its command prints with ``--json``, hand-computed values,
+every kind of bad input as a 422 naming the field, the body limit, the Host
+check, the security headers, no stack trace, and the static page's promises
+(no inline script, no asset from the network, the disclaimer, a label for
+every input).
+"""
+
+import json
+import math
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+with warnings.catch_warnings():  # Starlette's TestClient would rather have httpx2
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from typer.testing import CliRunner
+
+from dosecalc.cli import app as cli
+from dosecalc.web import api, create_app, serve
+from dosecalc.web.hardening import HEADERS
+from dosecalc.web.server import is_loopback
+
+STATIC = Path(api.__file__).with_name("static")
+BASE = "http://127.0.0.1:8765"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(), base_url=BASE, raise_server_exceptions=False)
+
+
+def post(client, endpoint, body):
+    return client.post(f"/api/{endpoint}", json=body)
+
+
+def run_cli(*args):
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else None
+
+
+# --- the same answers as --json --------------------------------------------------
+
+SAME = [
+    ("bsa", {"height": "175 cm", "weight": "70 kg"}, ["bsa", "--height", "175 cm", "--weight", "70 kg"]),
+    ("bsa", {"height": "5 ft 9 in", "weight": "154 lb", "method": "all", "sex": "f"},
+     ["bsa", "--height", "5 ft 9 in", "--weight", "154 lb", "--method", "all", "--sex", "f"]),
+    ("dose", {"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"}, ["dose", "75 mg/m2", "--height", "175 cm", "--weight", "70 kg"]),
+    ("dose", {"dose": "1.4 mg/m2", "bsa": "1.9", "max_dose": "2 mg"}, ["dose", "1.4 mg/m2", "--bsa", "1.9", "--max-dose", "2 mg"]),
+    ("dose", {"dose": "75mg/m2", "height": "190cm", "weight": "110kg", "bsa_cap": "2.0", "round_to": "5mg"},
+     ["dose", "75mg/m2", "--height", "190cm", "--weight", "110kg", "--bsa-cap", "2.0", "--round-to", "5mg"]),
+    ("dose", {"dose": "85mg/m2", "bsa": "1.9", "reduce": "20", "vials": "50mg,10mg"},
+     ["dose", "85mg/m2", "--bsa", "1.9", "--reduce", "20", "--vials", "50mg,10mg"]),
+    ("convert", {"dose": "225mg/m2", "to": "mg/kg"}, ["convert", "225mg/m2", "--to", "mg/kg"]),
+    ("hed", {"dose": "50mg/kg", "species": "rat"}, ["hed", "50mg/kg", "--species", "rat"]),
+    ("regimen", {"dose": "75mg/m2", "days": "1,8,15", "cycle": 28, "cycles": 6, "height": "175cm", "weight": "70kg"},
+     ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--height", "175cm", "--weight", "70kg"]),
+    ("crcl", {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "1.2mg/dL"},
+     ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]),
+    ("carboplatin", {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True}, ["carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap"]),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "args"), SAME, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(SAME)])
+def test_endpoint_answers_what_json_prints(client, endpoint, body, args):
+    code, printed = run_cli(*args)
+    assert code == 0
+    response = post(client, endpoint, body)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == printed
+
+
+def test_dose_by_hand(client):
+    payload = post(client, "dose", {"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"}).json()
+    # Mosteller (1987) by hand: sqrt(175 × 70 / 3600) = 1.84466 m²; 75 mg/m² × 1.84466 m² = 138.35 mg
+    assert math.isclose(payload["results"]["bsa"]["value"], math.sqrt(175 * 70 / 3600))
+    assert math.isclose(payload["results"]["dose"]["value"], 75 * math.sqrt(175 * 70 / 3600))
+    assert payload["results"]["dose"]["unit"] == "mg"
+    # the text as typed beside the value read
+    assert payload["inputs"]["height"] == {"given": "175 cm", "value": 175.0, "unit": "cm"}
+
+
+def test_carboplatin_and_crcl_by_hand(client):
+    # Calvert (1989): 5 × (90 + 25) = 575 mg
+    assert post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min"}).json()["results"]["dose"]["value"] == pytest.approx(575)
+    # Cockcroft-Gault (1976): (140 − 60) × 80 / (72 × 1.2) = 74.07 mL/min
+    crcl = post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2 mg/dL"}).json()
+    assert crcl["results"]["crcl"]["value"] == pytest.approx((140 - 60) * 80 / (72 * 1.2))
+
+
+def test_a_request_takes_the_commands_options():
+    description = create_app().openapi()
+    keys = {
+        path: set(description["components"]["schemas"][item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]["properties"])
+        for path, item in description["paths"].items()
+    }
+    assert set(keys) == {f"/api/{name}" for name in api.ENDPOINTS}
+    assert keys["/api/bsa"] == {"height", "weight", "method", "sex"}
+    # --bsa is "bsa", --max-dose "max_dose"; no option naming a file (--levels, --bands)
+    assert {"dose", "bsa", "max_dose", "round_to", "vials"} <= keys["/api/dose"]
+    assert not {"levels", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
+    assert keys["/api/carboplatin"] >= {"auc", "gfr", "gfr_cap", "no_gfr_cap"}
+
+
+# --- bad input: 422 naming the field ---------------------------------------------
+
+def assert_error(response, code, field, status=422):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"code", "field", "value", "expected", "hint", "message", "command", "dosecalc_version"}
+    assert body["code"] == code
+    assert body["field"] == field
+    text = response.text
+    assert "Traceback" not in text and ".py" not in text
+    return body
+
+
+def test_implausible_value_names_field_value_expected_hint(client):
+    body = assert_error(post(client, "dose", {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}), "implausible_input_error", "height")
+    assert body["value"] == "1.75 cm"
+    assert body["expected"] == "20-280 cm"
+    assert body["hint"] == "did you mean 1.75 m?"
+    assert body["command"] == "dose"
+
+
+def test_library_field_is_named_as_the_request_key(client):
+    # the library's serum_creatinine is the request's creatinine (the CLI's --creatinine)
+    body = assert_error(post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2"}), "unit_error", "creatinine")
+    assert body["value"] == "1.2"
+    assert "unit" in body["expected"]
+
+
+def test_unknown_name_lists_the_valid_ones(client):
+    body = assert_error(post(client, "bsa", {"height": "175 cm", "weight": "70 kg", "method": "mostellar"}), "unknown_name_error", "method")
+    assert "mosteller" in body["expected"]
+
+
+@pytest.mark.parametrize(("body", "field", "expected"), [
+    ({"dose": "75 mg/m2", "height": 175, "weight": "70 kg"}, "height", "a text: the number with its unit"),
+    ({"dose": "75 mg/m2", "hieght": "175 cm", "weight": "70 kg"}, "hieght", "no such key"),
+    ({"height": "175 cm", "weight": "70 kg"}, "dose", "a value"),
+    ({"dose": "75 mg/m2", "bsa": "1.9", "bands": "examples/bands.csv"}, "bands", "no such key"),
+    ({"dose": "75 mg/m2", "bsa": "1.9", "levels": "/etc/passwd", "level": "-1"}, "levels", "no such key"),
+    ({"dose": "75 mg/m2", "bsa": "1" * 201}, "bsa", "at most 200 characters"),
+    ({"dose": ["75 mg/m2"], "bsa": "1.9"}, "dose", "a text: the number with its unit"),
+])
+def test_schema_refusals(client, body, field, expected):
+    refused = assert_error(post(client, "dose", body), "request_error", field)
+    assert refused["expected"] == expected
+
+
+def test_whole_numbers_and_flags_are_json_types(client):
+    refused = assert_error(post(client, "regimen", {"dose": "75mg/m2", "days": "1,8,15", "cycle": "28"}), "request_error", "cycle")
+    assert refused["expected"] == "a whole number"
+    refused = assert_error(post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min", "no_gfr_cap": "yes"}), "request_error", "no_gfr_cap")
+    assert refused["expected"] == "true or false"
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    (b'{"dose": "75 mg/m2", "bsa": "1.9"}', "text/plain"),  # a form of another site can send this without a preflight
+    (b"dose=75+mg%2Fm2&bsa=1.9", "application/x-www-form-urlencoded"),
+    (b"[1, 2]", "application/json"),
+    (b'"75 mg/m2"', "application/json"),
+    (b"", "application/json"),
+])
+def test_not_a_json_object_is_refused(client, content, content_type):
+    response = client.post("/api/dose", content=content, headers={"content-type": content_type})
+    assert_error(response, "request_error", None)
+
+
+@pytest.mark.parametrize("content", [b'{"dose": "75 mg/m2", "bsa": "1.9"', b"\xff\xfe\x00", b'{"dose": NaN}'])
+def test_a_body_that_does_not_parse_is_400(client, content):
+    response = client.post("/api/dose", content=content, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] in ("http_error", "request_error")
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('true')",
+    "175 * 2 cm",
+    "175 cm; weight=1",
+    "1e400 cm",
+    "nan cm",
+    "-175 cm",
+    "175 cm\u202e",
+    "175\u200bcm",
+    "<script>alert(1)</script>",
+    "{{7*7}} cm",
+    "175 meter ** 2",
+])
+def test_input_is_read_never_evaluated(client, text):
+    response = post(client, "bsa", {"height": text, "weight": "70 kg"})
+    body = assert_error(response, response.json().get("code"), "height")
+    assert body["code"] in ("unit_error", "implausible_input_error")
+    assert body["value"] is not None
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_an_answer_or_a_422(text):
+    response = post(TestClient(create_app(), base_url=BASE, raise_server_exceptions=False), "bsa", {"height": text, "weight": "70 kg"})
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert response.json()["field"] in ("height", None)
+    else:
+        assert response.json()["inputs"]["height"]["given"] == text
+
+
+# --- hardening ------------------------------------------------------------------
+
+def test_body_over_the_limit_is_413(client):
+    body = {"dose": "75 mg/m2", "bsa": "1.9", "padding": "x" * 70_000}
+    assert_error(post(client, "dose", body), "http_error", None, status=413)
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"dose": "75 mg/m2", "x": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.post("/api/dose", content=chunks(), headers={"content-type": "application/json"})
+    assert_error(response, "http_error", None, status=413)
+
+
+def test_a_small_limit_is_kept():
+    small = TestClient(create_app(max_body_bytes=64), base_url=BASE)
+    assert small.post("/api/bsa", json={"height": "175 cm", "weight": "70 kg"}).status_code == 200
+    assert small.post("/api/bsa", json={"height": "175 cm", "weight": "70 kg", "method": "mosteller", "sex": "f"}).status_code == 413
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"])
+def test_loopback_host_is_served(client, host):
+    assert client.get("/", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example", "192.168.1.5:8765", ""])
+def test_other_host_is_refused(client, host):
+    # DNS rebinding: a page of evil.example resolving its name to 127.0.0.1 sends Host: evil.example
+    response = client.post("/api/dose", json={"dose": "75 mg/m2", "bsa": "1.9"}, headers={"host": host})
+    assert response.status_code == 400
+    assert response.headers["content-security-policy"] == HEADERS["content-security-policy"]
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/static/page.js"),
+    ("GET", "/nothing"), ("GET", "/api/dose"), ("POST", "/api/dose"),
+])
+def test_security_headers_on_every_response(client, method, path):
+    response = client.request(method, path, json={} if method == "POST" else None)
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    policy = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert "default-src 'none'" in policy
+
+
+def test_unexpected_error_is_500_without_a_trace(monkeypatch):
+    from dosecalc.cli import output
+
+    def broken():
+        raise RuntimeError("secret detail /home/user/file.py line 3")
+
+    monkeypatch.setattr(output, "captured", broken)
+    response = TestClient(create_app(), base_url=BASE, raise_server_exceptions=False).post("/api/bsa", json={"height": "175 cm", "weight": "70 kg"})
+    body = assert_error(response, "internal_error", None, status=500)
+    assert body["message"] == "internal error"
+    assert "secret" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/%2e%2e%2f%2e%2e%2fpyproject.toml",
+    "/static//etc/passwd", "/static/page.js%00.html", "/static/.", "/api/../app.py", "/..%5capp.py",
+])
+def test_paths_outside_the_static_folder_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code in (404, 400)
+    assert "import" not in response.text
+
+
+def test_static_files_have_their_types(client):
+    assert client.get("/static/page.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert client.get("/static/page.css").headers["content-type"].startswith("text/css")
+    assert client.get("/").headers["content-type"].startswith("text/html")
+
+
+# --- the page and the API's description -------------------------------------------
+
+def test_static_files_load_nothing_from_the_network():
+    for path in STATIC.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), path.name
+        assert "@import" not in text and "url(" not in text, path.name
+
+
+@pytest.mark.parametrize("page", ["index.html", "docs.html"])
+def test_pages_have_no_inline_script_or_style(page):
+    html = (STATIC / page).read_text(encoding="utf-8")
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="/static/' in attributes and not body.strip() for attributes, body in scripts)
+    assert "<style" not in html and " style=" not in html
+    assert not re.search(r"\son[a-z]+=", html)  # no onclick= and the like
+
+
+def test_page_has_the_disclaimer_and_a_label_for_every_input(client):
+    html = client.get("/").text
+    assert "dosecalc is decision support: every dose must be verified by a clinician." in html
+    ids = re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"', html)
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    radios = set(re.findall(r'<label class="choice"><input[^>]*\sid="([^"]+)"', html))
+    assert ids and set(ids) <= labelled | radios
+    assert 'name="viewport"' in html
+
+
+def test_openapi_and_docs_work_offline(client):
+    description = client.get("/openapi.json").json()
+    assert description["info"]["title"] == "dosecalc"
+    assert {f"/api/{name}" for name in api.ENDPOINTS} <= set(description["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert '<script src="/static/docs.js"' in docs.text
+    assert client.get("/redoc").status_code == 404
+
+
+# --- serve ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False), ("", False),
+])
+def test_is_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+@pytest.fixture
+def started(monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    return calls
+
+
+def test_serve_on_loopback_is_quiet(started, capsys):
+    serve()
+    app, options = started[0]
+    assert options["host"] == "127.0.0.1" and options["port"] == 8765
+    assert capsys.readouterr().err == ""
+    assert TestClient(app, base_url="http://evil.example").get("/").status_code == 400
+
+
+def test_serve_elsewhere_warns_on_stderr(started, capsys):
+    serve(host="0.0.0.0", port=9000)
+    app, options = started[0]
+    assert options["host"] == "0.0.0.0" and options["port"] == 9000
+    err = capsys.readouterr().err
+    assert err.startswith("warning: serving on 0.0.0.0:9000") and "no login" in err
+    assert TestClient(app, base_url="http://192.168.1.5:9000").get("/").status_code == 200
+
+
+def test_serve_on_one_address_checks_that_host(started, capsys):
+    serve(host="192.168.1.5")
+    app, _ = started[0]
+    assert "warning" in capsys.readouterr().err
+    assert TestClient(app, base_url="http://192.168.1.5:8765").get("/").status_code == 200
+    assert TestClient(app, base_url="http://evil.example:8765").get("/").status_code == 400
