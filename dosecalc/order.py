@@ -121,14 +121,14 @@ def drug_name(name) -> str:
         raise ImplausibleInputError("drug", repr(name), "a drug's generic name, such as 'doxorubicin'")
     if _CODE_NAME.fullmatch(name):
         return name
+    if name.strip().lower() in _GENERIC:
+        raise ImplausibleInputError("drug", repr(name), "the generic name", f"write {_GENERIC[name.strip().lower()]!r}")
     if not _GENERIC_NAME.fullmatch(name.lower()):
         raise ImplausibleInputError(
             "drug", ascii(name), "a generic name of lower-case ASCII letters, digits, single spaces and hyphens"
         )
     if name != name.lower():
         raise ImplausibleInputError("drug", repr(name), "a generic name in lower case", f"write {name.lower()!r}")
-    if name in _GENERIC:
-        raise ImplausibleInputError("drug", repr(name), "the generic name", f"write {_GENERIC[name]!r}")
     return name
 
 
