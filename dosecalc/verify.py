@@ -1,0 +1,907 @@
+r"""
+The rules of dose verification, on magnitudes: one path for one order and for
+a day's orders.
+
+An ordered dose :math:`D_o` is compared with the dose dosecalc computes
+independently from the patient's current measurements, :math:`D_c`, in the
+same unit:
+
+.. math:: \Delta = 100\,\frac{D_o - D_c}{D_c} \quad [\%]
+
+and is *within tolerance* when :math:`|\Delta| \le \tau`, *too high* when
+:math:`\Delta > \tau`, *too low* when :math:`\Delta < -\tau`. Beside the
+verdict, flags name what a pharmacist must look at: a weight changed since
+the baseline, a cap or a rounding that explains a difference, a lifetime
+limit reached, a dose on a day the protocol does not give that drug.
+
+Every default is a named setting with its source (:data:`TOLERANCE`,
+:data:`WEIGHT_CHANGE`); none is silent.
+
+References
+----------
+.. [1] M. N. Neuss et al., "2016 Updated American Society of Clinical
+   Oncology/Oncology Nursing Society Chemotherapy Administration Safety
+   Standards, Including Standards for Pediatric Oncology," J. Oncol. Pract.,
+   vol. 12, no. 12, pp. 1262-1271, 2016, doi:10.1200/JOP.2016.017905; also
+   Oncol. Nurs. Forum, vol. 44, no. 1, pp. 31-43, 2017,
+   doi:10.1188/17.ONF.31-43. Updated by R. D. Siegel et al., JCO Oncol.
+   Pract., 2024, doi:10.1200/OP.24.00216.
+.. [2] R. Fahrenbruch, P. Kintzel, A. M. Bott, S. Gilmore and R. Markham,
+   "Dose Rounding of Biologic and Cytotoxic Anticancer Agents: A Position
+   Statement of the Hematology/Oncology Pharmacy Association," J. Oncol.
+   Pract., vol. 14, no. 3, pp. e130-e136, 2018 (HOPA, 2017),
+   doi:10.1200/JOP.2017.025411.
+.. [3] NHS England, "Standard dose banding of chemotherapy"; NICE, "Key
+   therapeutic topic KTT22: dose banding": bands within 6 % of the
+   calculated dose.
+.. [4] Clinical Oncology Society of Australia, Cancer Council Australia
+   Cancer Guidelines Wiki, "How is dosage of cancer therapy calculated for
+   adults?": recalculation when weight varies by more than 10 % is common
+   practice, without evidence that it should be done.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._version import __version__
+from .adjustments import TOLERANCE as _TOLERANCE_RANGE
+from .adjustments import difference_pct
+from .carboplatin import AUC
+from .doses import read_dose
+from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .order import AUC_BASIS, Order, drug_name
+from .protocol import LIFETIME_LIMITS, STANDARD, Protocol
+from .results import Result, plain, scalar_or_array
+from .units import is_quantity, parse_quantity, quantity, unit
+from .validation import WEIGHT, Range, checked, checked_scalar
+
+__all__ = [
+    "Setting",
+    "TOLERANCE",
+    "WEIGHT_CHANGE",
+    "VERDICTS",
+    "OUTSIDE",
+    "NOT_VERIFIABLE",
+    "FLAGS",
+    "ASCO_ONS_2016",
+    "tolerance_setting",
+    "weight_change_setting",
+    "verdict_kernel",
+    "weight_change_kernel",
+    "explains_kernel",
+    "lifetime_kernel",
+    "Flag",
+    "DrugCheck",
+    "Verification",
+    "SINGLE_DOSE",
+    "verify",
+]
+
+ASCO_ONS_2016 = (
+    "Neuss MN et al. 2016 Updated ASCO/ONS Chemotherapy Administration Safety Standards, Including "
+    "Standards for Pediatric Oncology. J Oncol Pract 2016;12:1262-71. doi:10.1200/JOP.2016.017905; "
+    "Oncol Nurs Forum 2017;44:31-43. doi:10.1188/17.ONF.31-43"
+)
+HOPA_2017 = (
+    "Fahrenbruch R et al. Dose Rounding of Biologic and Cytotoxic Anticancer Agents: A Position Statement "
+    "of the Hematology/Oncology Pharmacy Association. J Oncol Pract 2018;14:e130-6. doi:10.1200/JOP.2017.025411"
+)
+NHS_BANDING = "NHS England standard dose banding; NICE Key therapeutic topic KTT22: bands within 6 % of the calculated dose"
+COSA_WEIGHT = (
+    "Clinical Oncology Society of Australia, Cancer Guidelines Wiki: 'How is dosage of cancer therapy calculated "
+    "for adults?': recalculating when weight varies by more than 10 % is common practice (no evidence either way)"
+)
+PAEDIATRIC_WEIGHT = (
+    "Institutional practice in paediatric oncology (e.g. NIH Clinical Center: 10 % in adults, 5 % in children; "
+    "APHON Advanced Practice forum, 2022); no guideline sets a threshold"
+)
+
+
+@dataclass(frozen=True)
+class Setting(Result):
+    """A named value of a verification rule and where it comes from."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+
+
+#: The tolerance of a verified dose: ±5 % by default, at most ±10 %. HOPA [2]
+#: accepts rounding within 10 % of the ordered dose for routine care (some
+#: institutions keep 5 % for curative intent); NHS dose bands stay within 6 %
+#: [3]. A difference the rounding policy itself allows must pass verification,
+#: so the tolerance is never above HOPA's 10 %.
+TOLERANCE = Setting(
+    "tolerance_pct", 5.0, "%",
+    f"default 5 %, at most 10 %: {HOPA_2017} (within 10 % acceptable; 5 % kept by some for curative intent); "
+    f"{NHS_BANDING}",
+)
+
+#: Weight-change thresholds from the baseline weight, by population: 10 %
+#: for adults (common practice [4]), 5 % commonly for children.
+WEIGHT_CHANGE = {
+    "adult": Setting("weight_change_pct", 10.0, "%", COSA_WEIGHT),
+    "child": Setting("weight_change_pct", 5.0, "%", PAEDIATRIC_WEIGHT),
+}
+
+#: A weight change threshold given as a number: above zero, at most 50 %.
+_WEIGHT_CHANGE_RANGE = Range("weight_change_pct", "percent", 0.0, 50.0, "%")
+
+#: Each verdict and what it means; the first three are verifiable.
+VERDICTS = {
+    "within_tolerance": "the ordered dose is within the tolerance of the computed dose",
+    "too_high": "the ordered dose is above the computed dose by more than the tolerance",
+    "too_low": "the ordered dose is below the computed dose by more than the tolerance",
+    "missing_input": "not verifiable: an input the computation needs was not given",
+    "not_in_protocol": "not verifiable: the drug is not in the protocol",
+    "not_ordered": "not verifiable: the protocol gives this drug on this day and no dose was ordered",
+    "not_comparable": "not verifiable: the ordered dose's unit basis cannot be compared with the protocol's",
+    "ambiguous": "not verifiable: the protocol has several orders of this drug on this day; name one",
+}
+OUTSIDE = ("too_high", "too_low")
+NOT_VERIFIABLE = ("missing_input", "not_in_protocol", "not_ordered", "not_comparable", "ambiguous")
+_CODES = np.array(list(VERDICTS))
+
+#: Each flag and what it asks of the pharmacist.
+FLAGS = {
+    "weight_change": "the weight changed from the baseline by at least the threshold: recalculate",
+    "cap_explains": "the ordered dose matches the dose before the protocol's cap: was the cap left out?",
+    "rounding_explains": "the ordered dose matches the dose before the protocol's rounding",
+    "lifetime_limit": "the lifetime limit is reached or exceeded with this dose, given the prior exposure",
+    "not_scheduled": "the protocol does not give this drug on this cycle and day",
+    "duplicate_order": "the drug is ordered more often on this day than the protocol gives it",
+}
+
+# a difference within a billionth of a percent of the tolerance is at it (decimal doses in binary floats)
+_EPSILON_PCT = 1e-9
+
+
+def _percent(value, rng: Range, field: str) -> float:
+    if isinstance(value, str):
+        value = parse_quantity(value, field, kind="percent")
+    return checked_scalar(value, rng, field)
+
+
+def tolerance_setting(tolerance=None) -> Setting:
+    """
+    The tolerance to verify with: :data:`TOLERANCE` by default, or a value in
+    (0, 10] % ("5%", 7.5 or a Quantity in percent) with the same source.
+
+    Raises
+    ------
+    ImplausibleInputError
+        If the tolerance is outside (0, 10] %.
+    UnitError
+        If a text is not a percentage.
+    """
+    if tolerance is None:
+        return TOLERANCE
+    if isinstance(tolerance, Setting):
+        return tolerance
+    value = _percent(tolerance, _TOLERANCE_RANGE, "tolerance")
+    return Setting(TOLERANCE.name, value, "%", TOLERANCE.source if value == TOLERANCE.value else
+                   f"given ({value:g} %); allowed up to 10 %: {HOPA_2017}")
+
+
+def weight_change_setting(threshold=None) -> Setting:
+    """
+    The weight-change threshold: a population name of :data:`WEIGHT_CHANGE`
+    (``"adult"``, the default, or ``"child"``), or a value in (0, 50] %.
+
+    Raises
+    ------
+    UnknownNameError
+        If a name is not a population of :data:`WEIGHT_CHANGE`.
+    ImplausibleInputError
+        If a value is outside (0, 50] %.
+    """
+    if threshold is None:
+        return WEIGHT_CHANGE["adult"]
+    if isinstance(threshold, Setting):
+        return threshold
+    if isinstance(threshold, str) and threshold.strip().lower() in WEIGHT_CHANGE:
+        return WEIGHT_CHANGE[threshold.strip().lower()]
+    if isinstance(threshold, str) and not any(character.isdigit() for character in threshold):
+        raise UnknownNameError("weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'"))
+    value = _percent(threshold, _WEIGHT_CHANGE_RANGE, "weight_change")
+    return Setting("weight_change_pct", value, "%", "given")
+
+
+# --- kernels: magnitudes in, codes and numbers out ------------------------------
+
+
+def verdict_kernel(computed, ordered, tolerance_pct: float):
+    """
+    ``(difference_pct, verdict)`` of ordered against computed doses in one unit:
+    :math:`100 (D_o - D_c) / D_c` and ``"within_tolerance"``, ``"too_high"``
+    or ``"too_low"`` (arrays of them for arrays).
+    """
+    computed, ordered = np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float)
+    difference = difference_pct(computed, ordered)
+    code = np.where(difference > tolerance_pct + _EPSILON_PCT, 1, np.where(difference < -tolerance_pct - _EPSILON_PCT, 2, 0))
+    return scalar_or_array(difference), scalar_or_array(_CODES[code])
+
+
+def weight_change_kernel(weight_kg, baseline_kg, threshold_pct: float):
+    """``(change_pct, flagged)``: :math:`100 (W - W_0) / W_0` and where :math:`|\\cdot| \\ge` the threshold."""
+    weight_kg, baseline_kg = np.asarray(weight_kg, dtype=float), np.asarray(baseline_kg, dtype=float)
+    change = difference_pct(baseline_kg, weight_kg)
+    return scalar_or_array(change), scalar_or_array(np.abs(change) >= threshold_pct - _EPSILON_PCT)
+
+
+def explains_kernel(before, after, ordered, tolerance_pct: float):
+    """
+    Where a step that changed ``before`` into ``after`` explains the
+    difference of an ordered dose: the order is outside the tolerance of
+    ``after`` and within it of ``before``.
+    """
+    before, after, ordered = (np.asarray(value, dtype=float) for value in (before, after, ordered))
+    outside = np.abs(difference_pct(after, ordered)) > tolerance_pct + _EPSILON_PCT
+    matches = np.abs(difference_pct(before, ordered)) <= tolerance_pct + _EPSILON_PCT
+    return scalar_or_array(outside & matches & (before != after))
+
+
+def lifetime_kernel(prior, this_dose, limit):
+    """``(total, reached)``: exposure with this dose, and where it reaches the lifetime limit."""
+    total = np.asarray(prior, dtype=float) + np.asarray(this_dose, dtype=float)
+    return scalar_or_array(total), scalar_or_array(total >= np.asarray(limit, dtype=float) * (1 - 1e-12))
+
+
+# --- results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag(Result):
+    """
+    Something a pharmacist must look at, beside a verdict.
+
+    Attributes
+    ----------
+    code : str
+        A key of :data:`FLAGS`.
+    message : str
+        What was found, with its numbers.
+    values : tuple of (str, value) pairs
+        The numbers behind the message (quantities, percentages).
+    source : str or None
+        The setting's or the limit's source.
+    """
+
+    code: str
+    message: str
+    values: tuple = ()
+    source: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code, "meaning": FLAGS[self.code], "message": self.message,
+            "values": {name: plain(value) for name, value in self.values}, "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class DrugCheck(Result):
+    """
+    One ordered dose (or one dose the protocol gives and nobody ordered),
+    verified.
+
+    Attributes
+    ----------
+    drug : str
+        The protocol's drug; the name as ordered when it is not in the
+        protocol.
+    verdict : str
+        A key of :data:`VERDICTS`.
+    ordered : Quantity or None
+        The ordered dose as read; None when not ordered.
+    ordered_given : str or None
+        The ordered dose as typed (text), or its value.
+    computed : Quantity or None
+        The independently computed dose in the ordered dose's basis: the
+        dose to give [mg or units] for an absolute order, the prescribed dose
+        after any modification for an order per m² or per kg.
+    difference_pct : float or None
+        :math:`100 (D_o - D_c) / D_c`. [%]
+    flags : tuple of Flag
+    reason : str or None
+        Why the order could not be verified, or what the verdict means.
+    note : str or None
+        The protocol order's note (bolus, 46-hour infusion).
+    dose : OrderDose or None
+        The independent computation, every step with its reference.
+    """
+
+    drug: str
+    verdict: str
+    ordered: Any = None
+    ordered_given: Any = None
+    computed: Any = None
+    difference_pct: float | None = None
+    flags: tuple = ()
+    reason: str | None = None
+    note: str | None = None
+    dose: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """Within tolerance and nothing flagged."""
+        return self.verdict == "within_tolerance" and not self.flags
+
+    @property
+    def steps(self) -> tuple:
+        """The steps of the independent computation (empty without one)."""
+        return () if self.dose is None else self.dose.steps
+
+    def to_dict(self) -> dict:
+        return {
+            "drug": self.drug,
+            "note": self.note,
+            "verdict": self.verdict,
+            "meaning": VERDICTS[self.verdict],
+            "ok": self.ok,
+            "ordered": None if self.ordered is None else {"given": self.ordered_given, **plain(self.ordered)},
+            "computed": plain(self.computed),
+            "difference_pct": self.difference_pct,
+            "flags": [flag.to_dict() for flag in self.flags],
+            "reason": self.reason,
+            "computation": None if self.dose is None else self.dose.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Verification(Result):
+    """
+    Ordered doses verified against an independent computation.
+
+    Attributes
+    ----------
+    checks : tuple of DrugCheck
+        One per ordered dose, then one per dose due and not ordered.
+    flags : tuple of Flag
+        Flags about the patient rather than one drug (weight change).
+    protocol : str or None
+        The protocol's name; None for a single order.
+    cycle, day : int or None
+    tolerance : Setting
+    weight_change : Setting
+        The weight-change threshold used.
+    weight_change_pct : float or None
+        :math:`100 (W - W_0) / W_0`, with a baseline weight.
+    inputs : tuple of (str, value) pairs
+        The patient's inputs as read.
+    references : tuple of str
+        Why a dose is verified independently (ASCO/ONS standards).
+    version : str
+    """
+
+    checks: tuple
+    flags: tuple
+    protocol: str | None
+    cycle: int | None
+    day: int | None
+    tolerance: Setting
+    weight_change: Setting
+    weight_change_pct: float | None
+    inputs: tuple = ()
+    references: tuple = (ASCO_ONS_2016,)
+    version: str = __version__
+
+    @property
+    def ok(self) -> bool:
+        """Every order within tolerance, every dose due ordered, nothing flagged."""
+        return not self.flags and all(check.ok for check in self.checks)
+
+    def __getitem__(self, drug: str) -> DrugCheck:
+        for check in self.checks:
+            if check.drug == drug:
+                return check
+        raise UnknownNameError("drug", drug, (check.drug for check in self.checks))
+
+    def summary(self) -> dict[str, int]:
+        """The number of checks of each verdict (every verdict, zeros included) and of flagged checks."""
+        counts = {verdict: 0 for verdict in VERDICTS}
+        for check in self.checks:
+            counts[check.verdict] += 1
+        counts["flagged"] = sum(bool(check.flags) for check in self.checks) + len(self.flags)
+        return counts
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "protocol": self.protocol,
+            "cycle": self.cycle,
+            "day": self.day,
+            "tolerance": self.tolerance.to_dict(),
+            "weight_change": {**self.weight_change.to_dict(), "change_pct": self.weight_change_pct},
+            "inputs": {name: plain(value) for name, value in self.inputs},
+            "checks": [check.to_dict() for check in self.checks],
+            "flags": [flag.to_dict() for flag in self.flags],
+            "summary": self.summary(),
+            "references": list(self.references),
+            "version": self.version,
+        }
+
+
+# --- what is verified against ------------------------------------------------------
+
+
+class _Item(NamedTuple):
+    """An order and its schedule: days None for a single order, which has no schedule."""
+
+    order: Order
+    days: tuple[int, ...] | None
+    times_per_day: int
+    note: str | None
+
+    @property
+    def label(self) -> str:
+        return self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
+
+
+class _Plan(NamedTuple):
+    name: str | None
+    items: tuple
+    limits: tuple
+    cycle_days: int | None
+    cycles: int | None
+
+
+def _plan(protocol_or_order, drug: str | None) -> _Plan:
+    if isinstance(protocol_or_order, Protocol):
+        protocol = protocol_or_order
+        items = tuple(_Item(item.order, item.days, item.times_per_day, item.note) for item in protocol.orders)
+        return _Plan(protocol.name, items, protocol.limits, protocol.cycle_days, protocol.cycles)
+    order = protocol_or_order
+    if not isinstance(order, Order):
+        if not isinstance(order, str) and not is_quantity(order):
+            raise UnitError(
+                "protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'"
+            )
+        order = Order(SINGLE_DOSE if drug is None else drug, order)
+    limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug)
+    return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
+
+
+#: The name of a single order given as a dose, without a drug.
+SINGLE_DOSE = "dose"
+
+_WITH_NOTE = re.compile(r"(?P<drug>[^()]+?)\s*\((?P<note>[^()]+)\)")
+
+
+def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, str | None]:
+    """``(index of the plan's item, verdict, reason)`` for an ordered drug name: an index, or a verdict and why."""
+    if not isinstance(name, str):
+        return None, "not_in_protocol", f"drug={name!r}: expected a drug's name as text"
+    text = name.strip()
+    with_note = _WITH_NOTE.fullmatch(text)
+    base, note = (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
+    try:
+        key = drug_name(base.lower())
+    except ImplausibleInputError as err:
+        return None, "not_in_protocol", str(err)
+    items = plan.items
+    candidates = [index for index, item in enumerate(items) if item.order.drug.lower() == key]
+    if not candidates:
+        drugs = sorted({item.order.drug for item in items})
+        close = difflib.get_close_matches(key, [drug.lower() for drug in drugs], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        where = f"the protocol {plan.name}" if plan.name else "the order"
+        return None, "not_in_protocol", f"{ascii(name)} is not in {where} ({', '.join(drugs)}){hint}"
+    if note is not None:
+        noted = [index for index in candidates if (items[index].note or "").lower() == note.lower()]
+        if not noted:
+            notes = ", ".join(repr(items[index].label) for index in candidates)
+            return None, "not_in_protocol", f"{ascii(name)}: no order of {key} is given so; the protocol has {notes}"
+        candidates = noted
+    if len(candidates) > 1 and day is not None:
+        candidates = [index for index in candidates if day in items[index].days] or candidates
+    if len(candidates) > 1:
+        labels = " or ".join(repr(items[index].label) for index in candidates)
+        return None, "ambiguous", f"{ascii(name)}: the protocol has {len(candidates)} orders of {key}; name one: {labels}"
+    return candidates[0], None, None
+
+
+# --- one patient ---------------------------------------------------------------------
+
+
+def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
+    """The ordered doses as (drug name, dose) pairs, in the order given."""
+    if ordered is None:
+        return []
+    if isinstance(ordered, Mapping):
+        return list(ordered.items())
+    if isinstance(ordered, str) or is_quantity(ordered):
+        if len(plan.items) > 1:
+            raise UnitError(
+                "ordered", repr(ordered) if isinstance(ordered, str) else f"{ordered:~P}",
+                "the ordered dose of each drug: {'doxorubicin': '95 mg', 'vincristine': '2 mg'}",
+            )
+        return [(plan.items[0].order.drug, ordered)]
+    pairs = []
+    for pair in ordered:
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise UnitError("ordered", repr(pair), "(drug, dose) pairs, or a mapping of drug to dose")
+        pairs.append(tuple(pair))
+    return pairs
+
+
+def _read_ordered(value, field: str, order: Order):
+    """The ordered dose as a Quantity in its basis: a dose per administration, or a carboplatin target AUC."""
+    if order.is_auc and isinstance(value, str):
+        try:
+            amount, basis = read_dose(value, field)
+        except UnitError:
+            return quantity(checked(parse_quantity(value, field, kind="auc"), AUC, field), AUC_BASIS)
+        return quantity(amount, basis)
+    if order.is_auc and is_quantity(value) and value.check("[mass] * [time] / [length] ** 3"):
+        return quantity(checked(value, AUC, field), AUC_BASIS)
+    amount, basis = read_dose(value, field)
+    return quantity(amount, basis)
+
+
+def _shown(value) -> str:
+    return f"{float(value.magnitude):.4g} {value.units:~P}"
+
+
+class _Evaluated(NamedTuple):
+    dose: Any  # OrderDose, or None when an input was missing
+    missing: str | None  # why, then
+
+
+def _evaluate(item: _Item, patient: dict, method: str) -> _Evaluated:
+    try:
+        return _Evaluated(item.order.for_patient(**patient, method=method), None)
+    except MissingInputError as err:
+        return _Evaluated(None, str(err))
+
+
+def _uncapped(dose):
+    """The absolute dose before every cap (BSA cap, maximum dose, GFR cap); None where no cap was asked."""
+    return getattr(dose.patient, "dose_uncapped", None)
+
+
+def _patient_bsa(dose):
+    """The patient's BSA before any cap, for limits per m²; None without one."""
+    bsa = getattr(dose.patient, "bsa", None)
+    if bsa is None:
+        return None
+    return bsa if dose.patient.bsa_uncapped is None else dose.patient.bsa_uncapped
+
+
+def _step_reference(dose, names) -> str | None:
+    return next((step.reference for step in dose.steps if step.name in names and step.applied), None)
+
+
+def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
+    flags = []
+    uncapped = _uncapped(dose)
+    if uncapped is not None and dose.capped:
+        before = uncapped.m_as(unit_)
+        if explains_kernel(before, computed_mg, ordered_mg, tolerance_pct):
+            flags.append(Flag(
+                "cap_explains",
+                f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before the cap, "
+                f"{before:.4g} {unit_}; the protocol's dose after the cap is {computed_mg:.4g} {unit_}",
+                (("before_cap", quantity(before, unit_)), ("after_cap", dose.calculated)),
+                _step_reference(dose, ("BSA cap", "max dose")),
+            ))
+    if dose.rounded:
+        before = dose.calculated.m_as(unit_)
+        if explains_kernel(before, computed_mg, ordered_mg, tolerance_pct):
+            flags.append(Flag(
+                "rounding_explains",
+                f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before rounding, "
+                f"{before:.4g} {unit_}; the protocol rounds it to {computed_mg:.4g} {unit_}",
+                (("before_rounding", dose.calculated), ("rounded", dose.dose)),
+                _step_reference(dose, ("rounding", "band")),
+            ))
+    return flags
+
+
+def _limit(plan: _Plan, drug: str, conditions: tuple):
+    limits = [limit for limit in plan.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
+    return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
+
+
+def _in_unit_of(value, target, bsa):
+    """``value`` in the unit of ``target``: as it is, or converted by the patient's BSA; None if it cannot be."""
+    candidates = [value] if bsa is None else [value, value / bsa, value * bsa]
+    for candidate in candidates:
+        if candidate.dimensionality == target.dimensionality:
+            return float(candidate.m_as(target.units))
+    return None
+
+
+def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
+    prior = quantity(0.0, f"{limit.amount.units}") if prior_text is None else quantity(*read_dose(prior_text, f"prior {drug}"))
+    prior_value = _in_unit_of(prior, limit.amount, bsa)
+    if prior_value is None:
+        raise UnitError(
+            f"prior {drug}", _shown(prior), f"an exposure in {limit.amount.units:~P}, as the lifetime limit"
+            + ("" if bsa is not None else " (a BSA would convert mg to mg/m²: give height and weight)")
+        )
+    this_value = _in_unit_of(this_dose, limit.amount, bsa)
+    if this_value is None:
+        return None
+    unit_ = f"{limit.amount.units:~P}"
+    total, reached = lifetime_kernel(prior_value, this_value, limit.amount.magnitude)
+    if not reached:
+        return None
+    already = prior_value >= limit.amount.magnitude
+    message = (
+        f"the prior exposure, {prior_value:.4g} {unit_}, already reaches the lifetime limit of {limit.amount.magnitude:g} {unit_}"
+        if already else
+        f"{prior_value:.4g} {unit_} before and {this_value:.4g} {unit_} now make {total:.4g} {unit_}, "
+        f"reaching the lifetime limit of {limit.amount.magnitude:g} {unit_} ({limit.condition})"
+    )
+    values = (
+        ("prior", quantity(prior_value, unit_)), ("this_dose", quantity(this_value, unit_)),
+        ("total", quantity(total, unit_)), ("limit", limit.amount),
+    )
+    return Flag("lifetime_limit", message, values, limit.source)
+
+
+def _schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
+    if item.days is None or day is None:
+        return None
+    if cycle is not None and plan.cycles is not None and cycle > plan.cycles:
+        return Flag("not_scheduled", f"cycle {cycle} of a protocol of {plan.cycles} cycles", (("cycle", cycle),))
+    if day not in item.days:
+        days = ", ".join(str(d) for d in item.days)
+        return Flag("not_scheduled", f"{item.label} is given on day {days} of the cycle, not on day {day}", (("day", day),))
+    return None
+
+
+def _whole_number(value, field: str, high: int | None = None) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.isascii() and text.isdigit():
+        text = int(text)
+    if isinstance(text, bool) or not isinstance(text, (int, np.integer)) or text < 1 or (high is not None and text > high):
+        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
+        raise ImplausibleInputError(field, repr(value), expected)
+    return int(text)
+
+
+def verify(
+    protocol_or_order, ordered=None, *, cycle=None, day=None, baseline_weight=None, prior=None, conditions=(),
+    tolerance=None, weight_change=None, drug=None, method="mosteller", **patient,
+) -> Verification:
+    r"""
+    Verify ordered doses against doses computed independently from the
+    patient's current measurements.
+
+    Each ordered dose is compared with the dose dosecalc computes by the
+    protocol's order (every step: modification, weight basis, calculation,
+    caps, rounding), in the ordered dose's basis:
+
+    .. math:: \Delta = 100\,\frac{D_o - D_c}{D_c}, \qquad
+        \text{within tolerance} \iff |\Delta| \le \tau
+
+    Independent verification of every dose, from the patient's current
+    height and weight, before it is prepared is what the ASCO/ONS
+    chemotherapy administration safety standards ask [1]_.
+
+    Parameters
+    ----------
+    protocol_or_order : Protocol, Order, str or Quantity
+        What the doses were ordered by: a protocol, one order, or a dose
+        ("75 mg/m2") for a single unnamed order (its check is named ``drug``,
+        or ``"dose"``).
+    ordered : mapping, sequence of pairs, str or Quantity
+        The ordered doses by drug, ``{"doxorubicin": "95 mg", "vincristine":
+        "2 mg"}`` (or ``[("doxorubicin", "95 mg"), …]``, where a drug may
+        repeat); for one order, the dose alone. An ordered dose is absolute
+        (mg, units) and compared with the dose to give, or in the order's own
+        basis (mg/m², mg/kg, a carboplatin AUC) and compared with the
+        prescribed dose after any modification; another basis is
+        ``"not_comparable"``. A protocol with two orders of one drug on a day
+        (fluorouracil bolus and infusion) takes ``"fluorouracil (bolus)"``.
+    cycle, day : int, optional
+        The cycle and the day of the cycle the doses are for. With ``day``,
+        a drug ordered on a day the protocol does not give it is flagged
+        ``not_scheduled``, and each dose the protocol gives that day and
+        nobody ordered is a ``"not_ordered"`` check; without it neither is
+        looked for.
+    baseline_weight : numeric, str or Quantity, optional
+        The weight the treatment was planned with; plain numbers in [kg]. A
+        change from it of at least the threshold flags ``weight_change``.
+    prior : mapping of str to str or Quantity, optional
+        Exposure before this dose, per drug ("300 mg/m2", or absolute with a
+        BSA to convert it), for the lifetime limits.
+    conditions : iterable of str
+        Conditions that select a lower lifetime limit
+        (``"mediastinal-radiotherapy"``).
+    tolerance : str, numeric or Quantity, optional
+        The tolerance, (0, 10] %; default 5 % (:data:`TOLERANCE`: HOPA [2]_
+        accepts rounding within 10 %; NHS dose bands stay within 6 % [3]_).
+    weight_change : str, numeric or Quantity, optional
+        The weight-change threshold: ``"adult"`` (10 %, the default) or
+        ``"child"`` (5 %) of :data:`WEIGHT_CHANGE` [4]_, or a percentage.
+    drug : str, optional
+        The drug's name for a single order given as a dose.
+    method : str, default "mosteller"
+        The BSA formula.
+    **patient
+        ``height``, ``weight``, ``bsa``, ``sex``, ``age``, ``creatinine``,
+        ``gfr``, as :meth:`dosecalc.order.Order.for_patient` takes them.
+
+    Returns
+    -------
+    Verification
+        ``ok``, one :class:`DrugCheck` per ordered dose (then per dose due
+        and not ordered), the flags, the settings with their sources;
+        ``to_dict()`` has every number.
+
+    Raises
+    ------
+    DoseCalcError
+        For bad input: an implausible measurement, an ordered dose or a prior
+        outside the grammar, a tolerance above 10 %, a day outside the
+        cycle, a prior for a drug the protocol lacks. A missing input makes a
+        check ``"missing_input"`` instead.
+
+    References
+    ----------
+    .. [1] M. N. Neuss et al., "2016 Updated American Society of Clinical
+       Oncology/Oncology Nursing Society Chemotherapy Administration Safety
+       Standards, Including Standards for Pediatric Oncology," J. Oncol.
+       Pract., vol. 12, no. 12, pp. 1262-1271, 2016,
+       doi:10.1200/JOP.2016.017905; Oncol. Nurs. Forum, vol. 44, no. 1,
+       pp. 31-43, 2017, doi:10.1188/17.ONF.31-43.
+    .. [2] R. Fahrenbruch et al., "Dose Rounding of Biologic and Cytotoxic
+       Anticancer Agents: A Position Statement of the Hematology/Oncology
+       Pharmacy Association," J. Oncol. Pract., vol. 14, no. 3,
+       pp. e130-e136, 2018, doi:10.1200/JOP.2017.025411.
+    .. [3] NICE, "Key therapeutic topic KTT22: dose banding of
+       chemotherapy"; NHS England standard dose bands, within 6 % of the
+       calculated dose.
+    .. [4] Clinical Oncology Society of Australia, Cancer Guidelines Wiki,
+       "How is dosage of cancer therapy calculated for adults?" (10 %, as
+       common practice); 5 % in children as institutional practice.
+
+    Examples
+    --------
+    R-CHOP-21 for a 175 cm, 80 kg patient (Mosteller BSA 1.972 m²):
+    doxorubicin 50 mg/m² is 98.6 mg; 95 mg is −3.7 %, within 5 %.
+    Vincristine 1.4 mg/m² is 2.76 mg, capped at 2 mg: 2.76 mg is too high.
+
+    >>> from dosecalc.protocol import load_protocol
+    >>> result = verify(load_protocol("r-chop-21"), {"doxorubicin": "95 mg", "vincristine": "2.76 mg"},
+    ...                 height="175 cm", weight="80 kg")
+    >>> result["doxorubicin"].verdict, round(result["doxorubicin"].difference_pct, 1)
+    ('within_tolerance', -3.7)
+    >>> result["vincristine"].verdict, [flag.code for flag in result["vincristine"].flags]
+    ('too_high', ['cap_explains'])
+    """
+    plan = _plan(protocol_or_order, drug)
+    tolerance = tolerance_setting(tolerance)
+    threshold = weight_change_setting(weight_change)
+    cycle = _whole_number(cycle, "cycle")
+    day = _whole_number(day, "day", plan.cycle_days)
+    conditions = _known_conditions(plan, conditions)
+    pairs = _ordered_pairs(ordered, plan)
+    prior = dict(prior or {})
+    known = {item.order.drug for item in plan.items}
+    for name in prior:
+        if name not in known:
+            raise UnknownNameError("prior", name, sorted(known))
+
+    patient_flags, change = [], None
+    if baseline_weight is not None:
+        if patient.get("weight") is None:
+            raise MissingInputError("weight", "the weight change from baseline_weight")
+        now, then = checked(patient["weight"], WEIGHT), checked(baseline_weight, WEIGHT, "baseline_weight")
+        change, changed = weight_change_kernel(now, then, threshold.value)
+        if changed:
+            patient_flags.append(Flag(
+                "weight_change",
+                f"the weight, {float(now):.4g} kg, is {change:+.1f} % from the baseline {float(then):.4g} kg "
+                f"(threshold {threshold.value:g} %): recalculate the doses",
+                (("weight", quantity(now, "kg")), ("baseline_weight", quantity(then, "kg")), ("change_pct", change),
+                 ("threshold_pct", threshold.value)),
+                threshold.source,
+            ))
+
+    evaluated: dict[int, _Evaluated] = {}
+
+    def evaluated_for(index: int) -> _Evaluated:
+        if index not in evaluated:
+            evaluated[index] = _evaluate(plan.items[index], patient, method)
+        return evaluated[index]
+
+    matches = [(name, value, *_match(name, plan, day)) for name, value in pairs]
+    counts: dict[int, int] = {}
+    for _, _, index, _, _ in matches:
+        if index is not None:
+            counts[index] = counts.get(index, 0) + 1
+
+    checks = []
+    for name, value, index, verdict, reason in matches:
+        if index is None:
+            checks.append(DrugCheck(name if isinstance(name, str) else repr(name), verdict, ordered_given=value, reason=reason))
+            continue
+        item = plan.items[index]
+        flags = []
+        schedule = _schedule_flag(item, plan, cycle, day)
+        if schedule is not None:
+            flags.append(schedule)
+        due = item.times_per_day if item.days is None or day is None or day in item.days else 0
+        if counts[index] > max(due, 1):
+            flags.append(Flag(
+                "duplicate_order", f"{item.label} is ordered {counts[index]} times; the protocol gives it {due} time(s) on this day",
+                (("ordered", counts[index]), ("per_day", due)),
+            ))
+        checks.append(_checked(item, name, value, evaluated_for(index), tolerance.value, flags, plan, prior, conditions))
+    if day is not None:
+        ordered_items = {index for _, _, index, _, _ in matches if index is not None}
+        for index, item in enumerate(plan.items):
+            if index not in ordered_items and day in item.days and (cycle is None or plan.cycles is None or cycle <= plan.cycles):
+                result = evaluated_for(index)
+                checks.append(DrugCheck(
+                    item.order.drug, "not_ordered", computed=None if result.dose is None else result.dose.dose,
+                    reason=f"{item.label} is given on day {day} and was not ordered", note=item.note, dose=result.dose,
+                ))
+    inputs = tuple((name, value) for name, value in patient.items() if value is not None)
+    return Verification(
+        tuple(checks), tuple(patient_flags), plan.name, cycle, day, tolerance, threshold, change,
+        inputs + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
+    )
+
+
+def _known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
+    if isinstance(conditions, str):
+        conditions = (conditions,)
+    known = sorted({limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
+    for condition in conditions:
+        if condition not in known:
+            raise UnknownNameError("conditions", condition, known)
+    return tuple(conditions)
+
+
+def _checked(item: _Item, name, value, result: _Evaluated, tolerance_pct: float, flags: list, plan: _Plan,
+             prior: dict, conditions: tuple) -> DrugCheck:
+    order = item.order
+    field = f"ordered {item.label}"
+    ordered = _read_ordered(value, field, order)
+    given = value if isinstance(value, str) else _shown(ordered)
+    common = {"ordered": ordered, "ordered_given": given, "note": item.note, "dose": result.dose}
+    absolute = ordered.units == unit(order.amount_unit)
+    if ordered.units == order.dose.units:
+        # in the order's own basis: against the prescribed dose (after any modification)
+        computed = order.prescribed
+    elif absolute:
+        if result.dose is None:
+            return DrugCheck(order.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
+        computed = result.dose.dose
+    else:
+        return DrugCheck(
+            order.drug, "not_comparable", flags=tuple(flags),
+            reason=f"ordered in {ordered.units:~P}; the protocol doses {item.label} in {order.dose.units:~P} "
+                   f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}",
+            **common,
+        )
+    computed_value, ordered_value = computed.m_as(computed.units), ordered.m_as(computed.units)
+    difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
+    if verdict != "within_tolerance" and result.dose is not None and absolute:
+        flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
+    limit = _limit(plan, order.drug, conditions)
+    if limit is not None:
+        bsa = None if result.dose is None else _patient_bsa(result.dose)
+        lifetime = _lifetime_flag(limit, prior.get(order.drug), ordered, bsa, order.drug)
+        if lifetime is not None:
+            flags.append(lifetime)
+    reason = None if verdict == "within_tolerance" else (
+        f"{_shown(ordered)} is {difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
+    )
+    return DrugCheck(order.drug, verdict, computed=computed, difference_pct=float(difference), flags=tuple(flags),
+                     reason=reason, **common)
