@@ -12,6 +12,7 @@ import typer
 
 from ..adjustments import read_band_table
 from ..errors import DoseCalcError
+from ..grammar import bare_number
 from .app import app
 from .inputs import bad_input, one_measure, option_step
 from .options import (
@@ -144,10 +145,8 @@ def _rejected_where(summary) -> str:
 
 def _bare_number(text: str | None):
     # "2.0" -> 2.0, taken by the library in the option's documented unit; "2 m2" stays text
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return text
+    number = None if text is None else bare_number(text)
+    return text if number is None else number
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:

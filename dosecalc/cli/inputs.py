@@ -9,6 +9,7 @@ import typer
 
 from ..doses import PER_KG, PER_M2, dose_basis
 from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+from ..grammar import bare_number
 from ..renal import ADULT_AGE, SERUM_CREATININE, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
 from .output import capturing, quantity_json, show
@@ -49,17 +50,9 @@ def read_option(text: str | None, field: str, base: str | None = None, bare: boo
     option's documented unit (BSA in m², Km in kg/m²)."""
     if text is None:
         return None
-    if bare and (number := bare_float(text)) is not None:
+    if bare and (number := bare_number(text)) is not None:
         return Input(text, registry().Quantity(number, unit(base)), base)
     return Input(text, parse_quantity(text, field), base)
-
-
-def bare_float(text: str) -> float | None:
-    """A bare number as typed, else None."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def read_creatinine(text: str | None) -> Input | None:
@@ -68,7 +61,7 @@ def read_creatinine(text: str | None) -> Input | None:
     (mg/dL or µmol/L, a factor 88.4 apart) is never guessed."""
     if text is None:
         return None
-    number = bare_float(text)
+    number = bare_number(text)
     given = parse_quantity(text, "serum_creatinine") if number is None else number
     mg_dl = serum_creatinine_mg_dl(given)
     return Input(text, given, SERUM_CREATININE.unit, quantity(mg_dl, SERUM_CREATININE.unit))

@@ -1,0 +1,400 @@
+"""
+The closed grammar of what people type: one number and one unit of a known kind.
+
+Every text input of dosecalc (CLI options, cohort ``--dose`` and the units in
+column names, cells of level and band tables, regimen strings, string
+arguments of the library) is read here, and only here. Nothing is evaluated,
+stripped, skipped or reinterpreted: a text either matches the grammar exactly
+or is refused with the field, the text as typed (invisible characters
+escaped) and what the field accepts.
+
+Grammar
+-------
+::
+
+    reading   = [spaces] (simple | compound) [spaces]
+    simple    = number [gap] unit
+    compound  = whole [gap] big [gap] number [gap] [small]   (5 ft 9 in, 11 st 4 lb, 154 lb 4 oz, 1 m 75 cm)
+    number    = digits ["." digits] [("e" | "E") ["+" | "-"] digits]
+    gap       = " " | U+00A0 no-break space | U+2009 thin space | U+202F narrow no-break space
+    unit      = one spelling of the field's kind (see ``VOCABULARY``)
+    spaces    = one or more ASCII spaces
+
+A number is ASCII digits with at most one full stop; no sign, no thousands
+separator, no underscore, no leading or trailing bare decimal point (ISMP:
+".5" is misread as 5, "5." as 50). In a compound, the second part is below
+one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
+
+Doses are ``amount [/ body] [/ time]``: an amount (mg, g, mcg, µg, μg, ug,
+ng; or units, unit, international units, IU), optionally per m² or per kg of
+body weight, optionally per day or week (a rate, where the caller takes one).
+A slash may have one ASCII space on either side.
+
+References
+----------
+.. [1] Institute for Safe Medication Practices, "ISMP's list of error-prone
+   abbreviations, symbols, and dose designations," 2021: "U" and "IU" misread,
+   "cc" for mL, "gr" (grain) for gram, trailing and missing leading zeros.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Reading", "read", "KINDS", "VOCABULARY", "escaped", "GrammarError"]
+
+
+class GrammarError(ValueError):
+    """A text outside the grammar: ``expected`` says what is accepted."""
+
+    def __init__(self, text: str, expected: str):
+        self.text = text
+        self.expected = expected
+        super().__init__(f"{escaped(text)}: expected {expected}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """
+    A text read by the grammar.
+
+    Attributes
+    ----------
+    text : str
+        The text exactly as typed.
+    number : float
+        The number (for a compound, the total in ``unit``).
+    unit : str
+        The unit as a pint expression of dosecalc's own making (never the
+        user's text), such as ``"milligram / meter ** 2 / week"``.
+    kind : str
+        The kind it was read as (``"height"``, ``"dose"``, ...).
+    """
+
+    text: str
+    number: float
+    unit: str
+    kind: str
+
+
+# --- the vocabulary: spelling -> pint expression ---------------------------------
+
+_LENGTH = {
+    "cm": "centimeter", "m": "meter", "mm": "millimeter",
+    "in": "inch", "inch": "inch", "inches": "inch", '"': "inch", "″": "inch", "''": "inch",
+    "ft": "foot", "feet": "foot", "foot": "foot", "'": "foot", "′": "foot",
+}
+_BODY_MASS = {
+    "kg": "kilogram", "kgs": "kilogram", "g": "gram",
+    "lb": "pound", "lbs": "pound", "pound": "pound", "pounds": "pound", "oz": "ounce",
+    "st": "stone", "stone": "stone", "stones": "stone",
+}
+_DRUG_MASS = {"mg": "milligram", "g": "gram", "mcg": "microgram", "µg": "microgram", "μg": "microgram",
+              "ug": "microgram", "ng": "nanogram"}
+# a dimension of its own (see units.py): never converts to mg
+_DRUG_UNITS = {"units": "drug_unit", "unit": "drug_unit", "international units": "drug_unit", "IU": "drug_unit"}
+# m**2 is how Python (and pint) users write a square
+_AREA = {"m²": "meter ** 2", "m2": "meter ** 2", "m^2": "meter ** 2", "m**2": "meter ** 2", "sq m": "meter ** 2"}
+_PER_BODY = {**_AREA, "kg": "kilogram"}
+_PER_TIME = {"day": "day", "d": "day", "week": "week", "wk": "week"}
+_AGE = {
+    "years": "year", "year": "year", "y": "year", "yr": "year", "yrs": "year",
+    "months": "month", "month": "month", "mo": "month",
+    "weeks": "week", "week": "week", "wk": "week", "days": "day", "day": "day", "d": "day",
+}
+_PERCENT = {"%": "percent", "percent": "percent"}
+
+
+def _slashed(spellings: dict[str, str]) -> dict[str, str]:
+    # "mg/dL" also as "mg / dL", "mg/ dL", "mg /dL"
+    out = {}
+    for spelling, expression in spellings.items():
+        for gap in ("/", " /", "/ ", " / "):
+            out[spelling.replace("/", gap)] = expression
+    return out
+
+
+_CREATININE = _slashed({
+    "mg/dL": "milligram / deciliter", "mg/dl": "milligram / deciliter",
+    **{f"{micro}mol/{litre}": "micromole / liter" for micro in ("µ", "μ", "u") for litre in ("L", "l")},
+})
+_MINUTE = {f"{ml}/min": "milliliter / minute" for ml in ("mL", "ml")}
+_INDEXED = {
+    f"{ml}/min/1.73{gap}{area}": "milliliter / minute / standard_bsa"
+    for ml in ("mL", "ml") for gap in ("", " ") for area in _AREA if area != "sq m"
+}
+_GFR_ABSOLUTE = _slashed(_MINUTE)
+_GFR = _slashed({**_MINUTE, **_INDEXED})
+_AUC = _slashed({
+    f"mg/{ml}{times}min": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")
+} | {f"mg{times}min/{ml}": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")})
+_KM = _slashed({f"kg/{area}": "kilogram / meter ** 2" for area in _AREA})
+
+
+def _dose_units(rate: bool) -> dict[str, str]:
+    out = {}
+    for amount, amount_expr in {**_DRUG_MASS, **_DRUG_UNITS}.items():
+        for body, body_expr in {"": None, **_PER_BODY}.items():
+            for per, per_expr in {"": None, **(_PER_TIME if rate else {})}.items():
+                spelling, expression = amount, amount_expr
+                if body:
+                    spelling, expression = f"{spelling}/{body}", f"{expression} / {body_expr}"
+                if per:
+                    spelling, expression = f"{spelling}/{per}", f"{expression} / {per_expr}"
+                out[spelling] = expression
+    return _slashed(out)
+
+
+#: Each kind's spellings and the pint expression each reads as.
+VOCABULARY: dict[str, dict[str, str]] = {
+    "height": _LENGTH,
+    "weight": _BODY_MASS,
+    "dose": _dose_units(rate=True),
+    "drug_mass": {**_DRUG_MASS, **_DRUG_UNITS},
+    "bsa": _AREA,
+    "km": _KM,
+    "creatinine": _CREATININE,
+    "gfr": _GFR,
+    "clearance": _GFR_ABSOLUTE,
+    "auc": _AUC,
+    "age": _AGE,
+    "percent": _PERCENT,
+}
+KINDS = tuple(VOCABULARY)
+
+# compounds: (kind, big spellings, small spellings, small per big, small may be left out)
+_COMPOUNDS = (
+    ("height", ("ft", "feet", "foot", "'", "′"), ("in", "inch", "inches", '"', "″", "''"), 12, True),
+    ("height", ("m",), ("cm",), 100, False),
+    ("weight", ("st", "stone", "stones"), ("lb", "lbs", "pound", "pounds"), 14, True),
+    ("weight", ("lb", "lbs", "pound", "pounds"), ("oz",), 16, False),
+)
+
+_GAP = "[ \u00a0\u2009\u202f]"
+_NUMBER = r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+_SIMPLE = re.compile(rf" *(?P<number>{_NUMBER}){_GAP}?(?P<unit>\S(?:.*\S)?) *")
+_COMPOUND = re.compile(
+    rf" *(?P<big>\d+){_GAP}?(?P<big_unit>[^\d \u00a0\u2009\u202f]+){_GAP}?"
+    rf"(?P<small>{_NUMBER}){_GAP}?(?P<small_unit>[^\d \u00a0\u2009\u202f]*) *"
+)
+
+# refused with a reason (ISMP's error-prone abbreviations, and meanings that must be explicit)
+_REFUSED_UNITS = {
+    "gr": "'gr' is grain or gram (ISMP: error-prone); write g or mg",
+    "cc": "'cc' is misread as 'u' or '00' (ISMP: error-prone); write mL",
+    "U": "'U' is misread as 0, 4 or cc (ISMP: error-prone); write units",
+    "u": "'u' is misread as 0, 4 or cc (ISMP: error-prone); write units",
+}
+_NAMES = {
+    "kilos": "kg", "kilo": "kg", "kilograms": "kg", "kilogram": "kg", "grams": "g", "gram": "g",
+    "milligrams": "mg", "milligram": "mg", "micrograms": "mcg", "microgram": "mcg",
+    "centimeters": "cm", "centimetres": "cm", "centimeter": "cm", "centimetre": "cm",
+    "meters": "m", "metres": "m", "meter": "m", "metre": "m", "sqm": "m2", "m²s": "m2",
+}
+_RANGE = re.compile(r"\d\s*(?:[-‐‑‒–—―−~]|to|\.\.\.?|…)\s*\.?\d", re.IGNORECASE)
+_PER_CYCLE = re.compile(r"(?:/\s*|\bper\s+)(?:cycles?|course)\b", re.IGNORECASE)
+_DIMENSIONLESS_PER = re.compile(r"/\s*(?:%|percent|deg|degree|degrees|rad|radian|turn|°)", re.IGNORECASE)
+
+#: What a field of each kind looks like, for messages.
+EXAMPLES = {
+    "height": "'175 cm', '1.75 m', '69 in' or '5 ft 9 in'",
+    "weight": "'70 kg', '154 lb' or '11 st 2 lb'",
+    "dose": "'75 mg/m2', '6.1 mg/kg', '100 mg' or '10 units/m2'",
+    "drug_mass": "'2 mg' or '15 units'",
+    "bsa": "'1.9 m2'",
+    "km": "'37 kg/m2'",
+    "creatinine": "'1.2 mg/dL' or '106 umol/L'",
+    "gfr": "'90 mL/min' (or '90 mL/min/1.73 m2' with a BSA)",
+    "clearance": "'90 mL/min'",
+    "auc": "'5 mg/mL·min'",
+    "age": "'60 years'",
+    "percent": "'80 %'",
+}
+
+
+def escaped(text: str) -> str:
+    """
+    The text quoted, with every character that is not plainly visible escaped.
+
+    Examples
+    --------
+    >>> print(escaped("7\\u200b5 mg/m2"))
+    '7\\u200b5 mg/m2'
+    """
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char == " " or (char.isprintable() and category[0] not in "ZC" and category != "Mn"):
+            out.append("\\'" if char == "'" else char)
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "'" + "".join(out) + "'"
+
+
+#: What each kind is called in messages.
+LABELS = {
+    "height": "a height", "weight": "a body weight", "dose": "a dose", "drug_mass": "a drug amount",
+    "bsa": "a body-surface area", "km": "a Km factor", "creatinine": "a creatinine concentration",
+    "gfr": "a clearance", "clearance": "a clearance", "auc": "an AUC", "age": "an age", "percent": "a percentage",
+}
+
+
+def _accepted(kinds: tuple[str, ...]) -> str:
+    if len(kinds) > 3:
+        return "a number with a unit, such as '175 cm', '70 kg' or '75 mg/m2'"
+    return f"a number with a unit, such as {'; '.join(EXAMPLES[kind] for kind in kinds)}"
+
+
+def _spellings(kind: str) -> list[str]:
+    # the spellings listed in messages: without the spaced-slash variants
+    return [s for s in VOCABULARY[kind] if " /" not in s and "/ " not in s]
+
+
+def accepted_spellings(kind: str) -> str:
+    """The accepted unit spellings of a kind, for messages and the README."""
+    spellings = _spellings(kind)
+    if kind == "dose":
+        amounts = ", ".join({**_DRUG_MASS, **_DRUG_UNITS})
+        return f"an amount ({amounts}), optionally /m2 (m², m^2, sq m) or /kg, optionally /day or /week"
+    return ", ".join(spellings)
+
+
+def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
+    """Why a text is refused: the most specific reason first."""
+    accepted = _accepted(kinds)
+    if _RANGE.search(text):
+        return f"one value: {escaped(text)} is a range, not one dose; {accepted}"
+    foreign = [c for c in text if not (c.isascii() and c.isprintable()) and c not in "²µμ′″·⋅\u00a0\u2009\u202f"]
+    if foreign:
+        char = foreign[0]
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        return f"{accepted}; the character U+{ord(char):04X} ({name}) is not part of a number or unit"
+    if re.search(r"\d[·⋅]\d", text):
+        return f"{accepted}, with a full stop as the decimal point ('1·5' is not read as 1.5)"
+    if re.search(r"\d\s*,\s*\d", text):
+        return f"{accepted}, with a full stop as the decimal point and no thousands separator ('1,5' is 1.5 or 15?)"
+    if re.search(r"(?<![\d.])\.\d|\d\.(?!\d)", text):
+        return f"{accepted}: a leading zero before and a digit after the decimal point ('0.5', not '.5' or '5.'; ISMP)"
+    if re.search(r"(?i)\b(?:nan|inf|infinity)\b", text):
+        return f"{accepted}: a finite number"
+    if re.match(r" *[-+]", text):
+        return f"{accepted}, without a sign"
+    if _PER_CYCLE.search(text):
+        return ("a dose per administration: a dose 'per cycle' is a cycle total; give it to a regimen "
+                "(dosecalc regimen, or Regimen('225 mg/m2 per cycle', days=..., cycle_days=...))")
+    if _DIMENSIONLESS_PER.search(text):
+        return f"{accepted}: a unit without dimension (cycle, %, degree) never scales a dose"
+    if bare_number(text) is not None:
+        return f"{accepted}: the unit is missing (a unit is never guessed)"
+    if unit_text is None:
+        if not re.search(r"\d", text):
+            return f"{accepted}: a number is missing"
+        if not re.search(r"[^\d\s.eE+-]", text):
+            return f"{accepted}: the unit is missing (a unit is never guessed)"
+        return accepted
+    if unit_text in _REFUSED_UNITS:
+        return f"{accepted}: {_REFUSED_UNITS[unit_text]}"
+    if re.search(r"/ ?(?:months?|mo|years?|yr|h|hr|hours?|min)$", unit_text) and "dose" in kinds:
+        return f"{accepted}: a rate is per day or per week"
+    known = {spelling for kind in kinds for spelling in VOCABULARY[kind]}
+    hint = None if re.search(r"\d", unit_text) else _hint(unit_text, known)
+    if hint:
+        return f"{accepted}; did you mean {text.replace(unit_text, hint)!r}?"
+    for kind in KINDS:
+        if kind not in kinds and unit_text in VOCABULARY[kind]:
+            this = LABELS[kinds[0]] if len(kinds) == 1 else "what this field takes"
+            return f"{accepted}: {unit_text!r} gives {LABELS[kind]}, not {this}"
+    return accepted
+
+
+def _hint(unit_text: str, known: set[str]) -> str | None:
+    """A close miss: a long name, a capitalised unit (Mg is a megagram), a misspelling."""
+    for part in re.split(r"( ?/ ?)", unit_text):
+        if part in _NAMES and _NAMES[part] in {p for s in known for p in re.split(r" ?/ ?", s)}:
+            candidate = unit_text.replace(part, _NAMES[part])
+            if candidate in known:
+                return candidate
+    for variant in (unit_text.lower(), unit_text.replace("sqm", "m2")):
+        if variant != unit_text and variant in known:
+            return variant
+    close = difflib.get_close_matches(unit_text, sorted(known), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _compound(text: str, kinds: tuple[str, ...]) -> Reading | None:
+    match = _COMPOUND.fullmatch(text)
+    if not match:
+        return None
+    for kind, bigs, smalls, per, optional in _COMPOUNDS:
+        if kind not in kinds or match["big_unit"] not in bigs:
+            continue
+        small_unit = match["small_unit"]
+        if small_unit not in smalls and not (optional and small_unit == ""):
+            continue
+        small = float(match["small"])
+        if not small < per:
+            raise GrammarError(text, f"{_accepted((kind,))}: the second part below {per} (one {bigs[0]} is {per} {smalls[0]})")
+        expression = VOCABULARY[kind][smalls[0]]
+        return Reading(text, int(match["big"]) * per + small, expression, kind)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
+    """
+    Read ``text`` by the grammar as one of ``kinds``; cached by text.
+
+    Parameters
+    ----------
+    text : str
+        The text as typed.
+    kinds : tuple of str
+        The kinds the field accepts (keys of ``VOCABULARY``).
+
+    Returns
+    -------
+    Reading
+
+    Raises
+    ------
+    GrammarError
+        If the text is outside the grammar; its ``expected`` gives the reason
+        and what the field accepts.
+
+    Examples
+    --------
+    >>> read("75 mg/m2", ("dose",))
+    Reading(text='75 mg/m2', number=75.0, unit='milligram / meter ** 2', kind='dose')
+    >>> read("5 ft 9 in", ("height",)).number
+    69.0
+    """
+    if not isinstance(text, str):
+        raise TypeError("text must be a str")
+    compound = _compound(text, kinds)
+    if compound is not None:
+        return compound
+    match = _SIMPLE.fullmatch(text)
+    unit_text = match["unit"] if match else None
+    if match:
+        for kind in kinds:
+            expression = VOCABULARY[kind].get(unit_text)
+            if expression is not None:
+                return Reading(text, float(match["number"]), expression, kind)
+    raise GrammarError(text, _why(text, kinds, unit_text))
+
+
+_BARE_NUMBER = re.compile(rf" *({_NUMBER}) *")
+
+
+def bare_number(text: str) -> float | None:
+    """The number of a text that is one number and nothing else, else None."""
+    match = _BARE_NUMBER.fullmatch(text)
+    return float(match[1]) if match else None
