@@ -44,7 +44,7 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -66,23 +66,12 @@ from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .frames import plain_types, read_frame
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import BSA, HEIGHT, WEIGHT, Range, checked_scalar, hint_choice, is_female, valid
 
-if TYPE_CHECKING:  # at run time from cohort_io, by __getattr__ below: cohort_io imports this module
-    from .cohort_io import CohortSummary, convert_dataset, convert_file
-
-__all__ = [
-    "dose_table",
-    "DosedTable",
-    "OUTPUT_COLUMNS",
-    "SAFEGUARD_COLUMNS",
-    "REJECT_COLUMNS",
-    "convert_file",
-    "convert_dataset",
-    "CohortSummary",
-]
+__all__ = ["dose_table", "dose_batch", "DosedTable", "OUTPUT_COLUMNS", "SAFEGUARD_COLUMNS", "REJECT_COLUMNS", "REJECTS"]
 
 #: The columns :func:`dose_table` adds to each dosed row.
 OUTPUT_COLUMNS = ("bsa_m2", "dose_mg", "dose_mg_per_m2", "dose_mg_per_kg", "bsa_method")
@@ -99,6 +88,8 @@ SAFEGUARD_COLUMNS = {
 }
 #: The columns it adds to each rejected row: the 1-based row number and why.
 REJECT_COLUMNS = ("row", "reason")
+#: Where :func:`dose_table` puts the rejected rows: a table of their own, or in place among the dosed rows.
+REJECTS = ("separate", "inline")
 
 _INPUTS = ("height", "weight", "dose", "sex")
 _BODY_RANGES = {"height": HEIGHT, "weight": WEIGHT}
@@ -661,19 +652,6 @@ def _dosed(
     return table, measured
 
 
-def _without_views(table: pa.Table) -> pa.Table:
-    """String and binary views (as polars hands them over) as plain strings: Arrow's kernels take those."""
-    views = [
-        i for i, field in enumerate(table.schema)
-        if pa.types.is_string_view(field.type) or pa.types.is_binary_view(field.type)
-    ]
-    for i in views:
-        field = table.schema.field(i)
-        plain = pa.large_string() if pa.types.is_string_view(field.type) else pa.large_binary()
-        table = table.set_column(i, field.with_type(plain), table.column(i).cast(plain))
-    return table
-
-
 def _absolute(dose_mg: np.ndarray) -> _Measured | None:
     """Absolute doses that plausible inputs multiplied into an absurd one, as ``patient_dose`` refuses them."""
     if dose_mg.size == 0 or (dose_mg.min() > ABSOLUTE_DOSE.low and dose_mg.max() <= ABSOLUTE_DOSE.high):
@@ -730,17 +708,19 @@ def _hashable(value) -> bool:
 def dose_table(
     table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
     weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
-    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False,
-) -> DosedTable:
+    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False, rejects="separate",
+):
     """
     Dose every row of a table of patients; reject the rows that cannot be.
 
     Parameters
     ----------
-    table : pyarrow.Table, pyarrow.RecordBatch, DataFrame or dict of arrays
-        One row per patient; anything :func:`pyarrow.table` accepts (pandas
-        or polars DataFrames, dicts of arrays). Numeric columns may hold
-        numbers or text (as read from a CSV file).
+    table : DataFrame, LazyFrame, pyarrow.Table, pyarrow.RecordBatch or dict of arrays
+        One row per patient: a frame of any library narwhals supports
+        (pandas, polars, pyarrow, ...), or anything :func:`pyarrow.table`
+        accepts. Numeric columns may hold numbers or text (as read from a CSV
+        file); text columns may be categorical, enum, dictionary-encoded,
+        string views or large strings. A lazy frame is collected.
     dose : str or Quantity, optional
         The dose for every row: ``"75 mg/m^2"``, ``"1.5 mg/kg"``, ``"100 mg"``.
         Without it, the table needs a per-row dose column.
@@ -795,12 +775,20 @@ def dose_table(
     flag_obesity : bool, default False
         Add ``obese``: BMI from height and actual weight ≥ 30 kg/m². A flag
         only: it never changes a dose.
+    rejects : {"separate", "inline"}, default "separate"
+        ``"inline"`` returns one frame of every input row, in order (with its
+        index), instead of two: the dose columns null in a rejected row, and
+        ``reason`` null in a dosed one.
 
     Returns
     -------
-    DosedTable
-        ``dosed``: the valid rows, every input column untouched, plus
-        ``bsa_m2`` [m²], ``dose_mg`` [mg], ``dose_mg_per_m2`` [mg/m²],
+    DosedTable or frame
+        Frames of the caller's kind: pandas for pandas (with the input's
+        index labels on each row, so an assignment or a join aligns by
+        patient), polars for polars (lazy for lazy), pyarrow for pyarrow and
+        for a dict. ``dosed``: the valid rows, every input column untouched,
+        plus ``row`` (the row's 1-based position in the input, after
+        ``row_offset``, as in the rejects), ``bsa_m2`` [m²], ``dose_mg`` [mg], ``dose_mg_per_m2`` [mg/m²],
         ``dose_mg_per_kg`` [mg/kg] (null where an input for them is absent)
         and ``bsa_method`` (dictionary-encoded); a per-row dose column named
         ``dose_mg`` becomes the parsed ``dose_mg``. Then the columns of the
@@ -838,11 +826,63 @@ def dose_table(
     >>> dosed["dose_rounded_mg"].to_pylist()
     [1.7, 2.0]
     """
-    try:
-        table = pa.table(table)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:  # a pandas object column of numbers and text
-        raise DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text") from None
-    table = _without_views(table)
+    if rejects not in REJECTS:
+        raise UnknownNameError("rejects", rejects, REJECTS)
+    frame = read_frame(table)
+    options = {
+        "column_map": column_map, "column_units": column_units, "row_offset": row_offset,
+        "weight_basis": weight_basis, "bsa_cap": bsa_cap, "max_dose": max_dose, "reduction_pct": reduction_pct,
+        "round_to": round_to, "vials": vials, "tolerance_pct": tolerance_pct, "bands": bands,
+        "flag_obesity": flag_obesity,
+    }
+    result = dose_batch(frame.table, dose, method, **options)
+    n, inputs = frame.table.num_rows, frame.table.num_columns
+    rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
+    kept = np.ones(n, bool)
+    kept[rejected] = False
+    positions = np.flatnonzero(kept)
+    dosed = result.dosed.add_column(inputs, "row", pa.array(positions + 1 + row_offset))
+    if rejects == "inline":
+        return frame.like(_inline(frame.table, dosed, result.rejects, positions, rejected, row_offset), np.arange(n))
+    return DosedTable(frame.like(dosed, positions), frame.like(result.rejects, rejected))
+
+
+def _scattered(column, positions: np.ndarray, n: int) -> pa.ChunkedArray:
+    """``column``'s values at ``positions`` of ``n`` rows, null elsewhere."""
+    indices = np.zeros(n, np.int64)
+    indices[positions] = np.arange(positions.size)
+    present = np.zeros(n, bool)
+    present[positions] = True
+    return column.take(pa.array(indices, mask=~present))
+
+
+def _inline(
+    table: pa.Table, dosed: pa.Table, rejects: pa.Table, positions: np.ndarray, rejected: np.ndarray, row_offset: int
+) -> pa.Table:
+    """Every row of ``table`` in order: its fields as given, ``row``, the doses (null where rejected), ``reason``."""
+    n = table.num_rows
+    columns = {name: table[name] for name in table.column_names}
+    columns["row"] = pa.array(np.arange(n) + 1 + row_offset)
+    computed = [name for name in dosed.column_names if name not in columns or name == "dose_mg"]
+    for name in computed:
+        columns[name] = _scattered(dosed[name], positions, n)
+    columns["reason"] = _scattered(rejects["reason"], rejected, n)
+    return pa.table(columns)
+
+
+def dose_batch(
+    table: pa.Table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
+    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
+    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False,
+) -> DosedTable:
+    """
+    :func:`dose_table` on one Arrow table: the batch function of every driver.
+
+    The options are those of :func:`dose_table`. ``dosed`` holds the valid
+    rows without ``row`` (a file's rows stay in order, and a driver numbers
+    them if it wants); ``rejects`` the others, with ``row`` and ``reason``.
+    """
+    table = plain_types(pa.table(table))  # a batch of a file: a RecordBatch
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(

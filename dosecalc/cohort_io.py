@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from .cohort import DosedTable, dose_table
+from .cohort import DosedTable, dose_batch
 from .errors import DoseCalcError, ImplausibleInputError, UnknownNameError
 
 __all__ = ["convert_file", "convert_dataset", "CohortSummary", "ENGINES"]
@@ -111,14 +111,14 @@ class Counts:
 
 @dataclass(frozen=True)
 class BatchDosing:
-    """:func:`~dosecalc.cohort.dose_table` with one run's options, called on each batch."""
+    """:func:`~dosecalc.cohort.dose_batch` with one run's options, called on each batch."""
 
     dose: Any
     method: str
     options: dict = field(default_factory=dict)  # keyword options of dose_table: column_map, column_units, ...
 
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
-        return dose_table(table, self.dose, self.method, row_offset=row_offset, **self.options)
+        return dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options)
 
 
 def _is_parquet(path: Path) -> bool:

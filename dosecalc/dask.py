@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from .cohort import DosedTable
 from .cohort_io import BatchDosing, Counts, DatasetJob, Piece
-from .doses import read_dose
+from .doses import BASIS_LABELS, read_dose
 from .errors import DoseCalcError
 from .units import is_quantity
 
@@ -41,7 +41,7 @@ def _portable(dose):
     if not is_quantity(dose):
         return dose
     amount, basis = read_dose(dose)
-    return f"{float(amount)!r} {basis}"  # repr: the float round-trips exactly
+    return f"{float(amount)!r} {BASIS_LABELS[basis]}"  # repr: the float round-trips exactly
 
 
 def _pandas_type(arrow_type: pa.DataType):

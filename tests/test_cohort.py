@@ -3,6 +3,7 @@
 import doctest
 import math
 
+import narwhals as nw
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -113,7 +114,7 @@ def test_unusable_columns_raise_naming_the_column(table, options, error, field):
         ({"height_cm": [175.0]}, "1.5 mg/kg", "weight column"),
         ({"height_cm": [175.0], "weight_kg": [70.0], "bsa_m2": [1.8]}, "75 mg/m^2", "bsa_m2"),
         ({"height_cm": [175.0], "weight_kg": [70.0], "dose_mg_m2_week": [75.0]}, None, "dose"),
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, "75", "dose='75': expected a number with a unit"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, "75", "dose='75': expected"),
         ({"height_cm": [175.0], "weight_kg": [True]}, "75 mg/m^2", "weight_kg: column holds bool"),
     ],
 )
@@ -222,10 +223,132 @@ def test_per_row_dose_out_of_range_is_rejected():
 def test_input_kinds_give_the_same_result():
     data = {"patient_id": ["a", "b"], "height_cm": [175.0, 1.75], "weight_kg": [70.0, 80.0]}
     expected = dose_table(pa.table(data), "75 mg/m^2")
-    for kind in (data, pd.DataFrame(data), pl.DataFrame(data), pa.record_batch(data)):
-        dosed, rejects = dose_table(kind, "75 mg/m^2")
+    for kind in (data, pd.DataFrame(data), pl.DataFrame(data), pl.LazyFrame(data), pa.record_batch(data)):
+        dosed, rejects = (pa.table(nw.from_native(frame).lazy().collect().to_arrow()) for frame in dose_table(kind, "75 mg/m^2"))
         assert dosed.to_pylist() == expected.dosed.to_pylist()
         assert rejects.to_pylist() == expected.rejects.to_pylist()
+
+
+# --- frames: the caller's kind back, every row in its place ---------------------
+
+PANDAS_PATIENTS = pd.DataFrame(
+    # the first patient's height is in metres in a cm column: rejected. Index labels are MRNs, not 0..n-1
+    {"height_cm": [1.75, 180.0, 160.0, 150.0], "weight_kg": [70.0, 80.0, 60.0, 50.0], "sex": ["f", "m", "f", "m"]},
+    index=pd.Index(["MRN-9", "MRN-3", "MRN-7", "MRN-1"], name="mrn"),
+)
+# Mosteller (1987) by hand, 75 mg/m² x sqrt(H W / 3600):
+# 180 cm, 80 kg: sqrt(4.0) = 2.0 m² -> 150 mg; 160 cm, 60 kg: sqrt(2.6667) = 1.63299 m² -> 122.474 mg;
+# 150 cm, 50 kg: sqrt(2.08333) = 1.44338 m² -> 108.253 mg
+BY_HAND_MG = {"MRN-3": 150.0, "MRN-7": 75 * math.sqrt(160 * 60 / 3600), "MRN-1": 75 * math.sqrt(150 * 50 / 3600)}
+
+
+def test_each_kind_of_frame_comes_back_as_it_came():
+    data = PANDAS_PATIENTS.reset_index()
+    kinds = {
+        "pandas": (data, pd.DataFrame), "polars": (pl.from_pandas(data), pl.DataFrame),
+        "lazy": (pl.from_pandas(data).lazy(), pl.LazyFrame), "pyarrow": (pa.Table.from_pandas(data), pa.Table),
+        "dict": (data.to_dict("list"), pa.Table), "record batch": (pa.RecordBatch.from_pandas(data), pa.Table),
+    }
+    for name, (frame, kind) in kinds.items():
+        dosed, rejects = dose_table(frame, "75 mg/m^2")
+        inline = dose_table(frame, "75 mg/m^2", rejects="inline")
+        assert all(type(result) is kind for result in (dosed, rejects, inline)), name
+
+
+def test_an_assignment_in_pandas_lands_on_its_own_patient():
+    # the misalignment the Arrow result invited: df["dose_mg"] = dosed.to_pandas()["dose_mg"] put MRN-3's dose on
+    # MRN-9 (rejected), MRN-7's on MRN-3, ... Here dosed keeps the input's index labels.
+    frame = PANDAS_PATIENTS.copy()
+    dosed, rejects = dose_table(frame, "75 mg/m^2")
+    assert list(dosed.index) == ["MRN-3", "MRN-7", "MRN-1"] and list(rejects.index) == ["MRN-9"]
+    frame["dose_mg"] = dosed["dose_mg"]
+    assert math.isnan(frame.loc["MRN-9", "dose_mg"])
+    for mrn, mg in BY_HAND_MG.items():
+        assert frame.loc[mrn, "dose_mg"] == pytest.approx(mg, rel=1e-12)
+    assert frame.join(dosed[["bsa_m2"]]).loc["MRN-3", "bsa_m2"] == 2.0  # a join aligns by label too
+
+
+def test_polars_and_arrow_rows_carry_their_input_position():
+    # no index: each dosed row says which input row it is (1-based, as the rejects), so a join aligns by identity
+    frame = pl.from_pandas(PANDAS_PATIENTS.reset_index())
+    dosed, rejects = dose_table(frame, "75 mg/m^2")
+    assert dosed["row"].to_list() == [2, 3, 4] and rejects["row"].to_list() == [1]
+    joined = frame.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64)).join(
+        dosed.select("row", "dose_mg"), on="row", how="left"
+    )
+    assert joined["dose_mg"][0] is None
+    assert joined["dose_mg"][1:].to_list() == pytest.approx(list(BY_HAND_MG.values()), rel=1e-12)
+    arrow, _ = dose_table(pa.Table.from_pandas(PANDAS_PATIENTS, preserve_index=False), "75 mg/m^2", row_offset=100)
+    assert arrow["row"].to_pylist() == [102, 103, 104]
+
+
+def test_inline_keeps_every_row_in_order_with_its_index():
+    inline = dose_table(PANDAS_PATIENTS, "75 mg/m^2", rejects="inline")
+    assert list(inline.index) == list(PANDAS_PATIENTS.index) and inline["row"].tolist() == [1, 2, 3, 4]
+    assert list(inline.columns) == [*PANDAS_PATIENTS.columns, "row", *OUTPUT_COLUMNS, "reason"]
+    assert inline["dose_mg"].isna().tolist() == [True, False, False, False]
+    assert inline["dose_mg"].iloc[1:].tolist() == pytest.approx(list(BY_HAND_MG.values()), rel=1e-12)
+    assert inline["reason"].iloc[0] == "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?"
+    assert inline["reason"].iloc[1:].isna().all()
+    assert inline["height_cm"].tolist() == PANDAS_PATIENTS["height_cm"].tolist()  # the fields as given
+
+
+def test_inline_per_row_dose_mg_is_the_parsed_dose_or_null():
+    table = {"weight_kg": ["70", "80"], "dose_mg": ["100", "lots"]}
+    inline = dose_table(table, rejects="inline")
+    assert inline["dose_mg"].to_pylist() == [100.0, None]
+    assert inline["reason"].to_pylist() == [None, "dose_mg='lots': expected a number"]
+
+
+def test_rejects_takes_separate_or_inline():
+    with pytest.raises(UnknownNameError, match="rejects"):
+        dose_table(PANDAS_PATIENTS, "75 mg/m^2", rejects="drop")
+
+
+def _text_kinds():
+    sexes = ["f", "m", "x", "f"]  # "x" is not a sex dosecalc knows: a rejected row among categories
+    heights = ["1.75", "180", "160", "150"]
+    arrow_kinds = {
+        "dictionary": pa.array(sexes).dictionary_encode(), "large string": pa.array(sexes, pa.large_string()),
+        "string view": pa.array(sexes, pa.string_view()),
+        "dictionary of views": pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0], pa.int32()), pa.array(["f", "m", "x"], pa.string_view())),
+    }
+    base = {"height_cm": heights, "weight_kg": [70.0, 80.0, 60.0, 50.0]}
+    for name, sex in arrow_kinds.items():
+        yield f"pyarrow {name}", pa.table({**{k: pa.array(v) for k, v in base.items()}, "sex": sex})
+        yield f"pyarrow {name} heights", pa.table({"height_cm": pa.array(heights).cast(sex.type), "weight_kg": base["weight_kg"], "sex": sex})
+    yield "pandas categorical", pd.DataFrame({**base, "sex": pd.Categorical(sexes), "height_cm": pd.Categorical(heights)})
+    polars = pl.DataFrame({**base, "sex": sexes})
+    yield "polars categorical", polars.with_columns(pl.col("sex", "height_cm").cast(pl.Categorical))
+    yield "polars enum", polars.with_columns(pl.col("sex").cast(pl.Enum(["f", "m", "x"])))
+    yield "polars lazy enum", polars.lazy().with_columns(pl.col("sex").cast(pl.Enum(["f", "m", "x"])))
+
+
+@pytest.mark.parametrize("name, frame", list(_text_kinds()), ids=[name for name, _ in _text_kinds()])
+def test_categorical_enum_dictionary_and_view_columns_work_for_every_input(name, frame):
+    # a sex-specific formula reads sex; row 1 (1.75 cm) and row 3 (sex "x") are rejected, rows 2 and 4 dosed
+    for rejects in ("separate", "inline"):
+        result = dose_table(frame, "75 mg/m^2", method="schlich", rejects=rejects)
+        native = [result] if rejects == "inline" else list(result)
+        tables = [pa.table(nw.from_native(part).lazy().collect().to_arrow()) for part in native]
+        if rejects == "inline":
+            assert tables[0]["reason"].is_null().to_pylist() == [False, True, False, True]
+        else:
+            assert tables[0]["row"].to_pylist() == [2, 4] and tables[1]["row"].to_pylist() == [1, 3]
+            assert [str(s) for s in tables[1]["sex"].to_pylist()] == ["f", "x"]
+            assert "sex='x'" in tables[1]["reason"][1].as_py()
+
+
+@given(st.lists(st.sampled_from([170.0, 1.7, None, 160.0]), min_size=0, max_size=20), st.integers(-50, 50))
+def test_dosed_and_rejected_labels_partition_the_index(heights, start):
+    frame = pd.DataFrame({"height_cm": heights, "weight_kg": 70.0}, index=pd.RangeIndex(start, start + 3 * len(heights), 3))
+    dosed, rejects = dose_table(frame, "75 mg/m^2")
+    assert sorted([*dosed.index, *rejects.index]) == list(frame.index)
+    assert (frame.loc[dosed.index, "height_cm"] == dosed["height_cm"]).all()
+    assert list(dosed["row"] - 1) == [frame.index.get_loc(label) for label in dosed.index]
+    inline = dose_table(frame, "75 mg/m^2", rejects="inline")
+    assert list(inline.index) == list(frame.index)
+    assert inline["reason"].isna().tolist() == [label in dosed.index for label in frame.index]
 
 
 def test_a_column_of_numbers_and_text_is_refused_naming_it():

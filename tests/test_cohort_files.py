@@ -164,7 +164,7 @@ def _no_files_but(folder, *names):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batches, monkeypatch, suffix):
     calls = []
-    real = dosecalc.cohort_io.dose_table
+    real = dosecalc.cohort_io.dose_batch
 
     def fails_after_the_first_batch(*args, **kwargs):
         calls.append(1)
@@ -172,7 +172,7 @@ def test_a_failed_run_leaves_nothing_under_the_output_name(tmp_path, small_batch
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails_after_the_first_batch)
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_batch", fails_after_the_first_batch)
     folder = tmp_path / "out"
     folder.mkdir()
     source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
@@ -289,7 +289,7 @@ def test_cli_cohort_mapped_columns(tmp_path):
     [
         (["missing.csv", "-o", "out.csv", "--dose", "75mg/m2"], "no such file"),
         (["in.csv", "-o", "in.csv", "--dose", "75mg/m2"], "is the input file"),
-        (["in.csv", "-o", "out.csv", "--dose", "75"], "'75': expected a number with a unit"),
+        (["in.csv", "-o", "out.csv", "--dose", "75"], "'75': expected one number and one unit"),
         (["in.csv", "-o", "out.csv", "--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"], "cubits"),
     ],
 )
@@ -312,7 +312,7 @@ def test_cli_cohort_of_one_file_with_brackets_in_its_name(tmp_path):
 
 # each names the option as typed, not the engine's keyword (column_map, column_units, round_to, ...)
 COHORT_OPTION_ERRORS = [
-    (["--dose", "75"], "--dose '75': expected a number with a unit"),
+    (["--dose", "75"], "--dose '75': expected one number and one unit"),
     ([], "--dose is required for a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2"),
     (["--dose", "75mg/m2", "--map", "bmi=BMI"], "--map 'bmi' is not known; expected one of: height, weight, dose, sex"),
     (["--dose", "75mg/m2", "--map", "height=Height"], "--map height 'Height' is not known; expected one of: patient_id, Ht"),
@@ -321,7 +321,7 @@ COHORT_OPTION_ERRORS = [
     (["--dose", "75mg/m2", "--weight-unit", "kg"], "--weight-unit kg: expected lb, as column 'weight_lb' says"),
     (["--dose", "75mg/m2", "--tolerance", "5"], "--tolerance 5: applies to rounding; give --round-to or --vials"),
     (["--dose", "75mg/m2", "--round-to", "5mg", "--bands", "b.csv"], "--round-to 5mg and --bands b.csv: expected only one of"),
-    (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected a number with a unit"),
+    (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected one number and one unit"),
     (["--dose", "75mg/m2", "--bands", "missing.csv"], "--bands missing.csv: "),
     (["--dose", "75mg/m2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler tcp://127.0.0.1:1: runs --engine dask"),
 ]
@@ -364,15 +364,15 @@ _TERMINATED = """
 import os, signal, sys
 import dosecalc.cohort_io as cohort_io
 from dosecalc.cli import app
-cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_table, []
+cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_batch, []
 
-def dose_table(*args, **kwargs):
+def dose_batch(*args, **kwargs):
     calls.append(1)
     if len(calls) == 3:  # the schema, one batch written, then: kill
         os.kill(os.getpid(), signal.SIGTERM)
     return real(*args, **kwargs)
 
-cohort_io.dose_table = dose_table
+cohort_io.dose_batch = dose_batch
 app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", "75mg/m2"], prog_name="dosecalc")
 """
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from dosecalc import BSA_METHODS, Q_, patient_dose
 from dosecalc.adjustments import band_dose, band_table, modify_dose, round_dose
-from dosecalc.cohort import OUTPUT_COLUMNS, SAFEGUARD_COLUMNS, convert_file, dose_table
+from dosecalc.cohort import OUTPUT_COLUMNS, SAFEGUARD_COLUMNS, dose_table
+from dosecalc.cohort_io import convert_file
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnknownNameError
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -85,7 +86,7 @@ def reasons(rejects):
 
 def test_options_off_give_exactly_the_default_columns():
     default = dose_table(PATIENTS, "75 mg/m^2")
-    assert default.dosed.column_names == list(PATIENTS) + list(OUTPUT_COLUMNS)
+    assert default.dosed.column_names == list(PATIENTS) + ["row"] + list(OUTPUT_COLUMNS)
     off = dose_table(PATIENTS, "75 mg/m^2", weight_basis="actual", bsa_cap=None, max_dose=None, reduction_pct=None,
                      round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False)
     assert off.dosed.equals(default.dosed) and off.rejects.equals(default.rejects)
@@ -98,14 +99,14 @@ def test_options_off_give_exactly_the_default_columns():
 ])
 def test_each_option_adds_its_columns_and_only_them(option, value):
     dosed, rejects = dose_table(PATIENTS, "1000 mg/m^2" if option == "bands" else "75 mg/m^2", **{option: value})
-    assert dosed.column_names == list(PATIENTS) + list(OUTPUT_COLUMNS) + list(SAFEGUARD_COLUMNS[option])
+    assert dosed.column_names == list(PATIENTS) + ["row"] + list(OUTPUT_COLUMNS) + list(SAFEGUARD_COLUMNS[option])
     assert dosed.num_rows + rejects.num_rows == 2
 
 
 def test_columns_of_several_options_in_pipeline_order_and_types():
     dosed, _ = dose_table(PATIENTS, "75 mg/m^2", bands=BANDS, max_dose="500 mg", flag_obesity=True,
                           weight_basis="lean", bsa_cap="2 m^2", reduction_pct=10)
-    assert dosed.column_names[len(PATIENTS) + len(OUTPUT_COLUMNS):] == [
+    assert dosed.column_names[len(PATIENTS) + 1 + len(OUTPUT_COLUMNS):] == [
         "dose_reduction_pct", "dosing_weight_kg", "weight_basis", "obese", "bsa_uncapped_m2", "bsa_capped",
         "dose_uncapped_mg", "dose_capped", "dose_banded_mg", "band_deviation_pct", "band",
     ]
@@ -121,7 +122,7 @@ def test_empty_table_has_the_columns_of_the_options():
     dosed, rejects = dose_table(empty, "75 mg/m^2", weight_basis="adjusted", bsa_cap=2, max_dose=200,
                                 vials="100 mg, 50 mg", flag_obesity=True)
     assert dosed.num_rows == rejects.num_rows == 0
-    assert dosed.column_names[3 + len(OUTPUT_COLUMNS):] == [
+    assert dosed.column_names[3 + 1 + len(OUTPUT_COLUMNS):] == [
         "dosing_weight_kg", "weight_basis", "obese", "bsa_uncapped_m2", "bsa_capped", "dose_uncapped_mg",
         "dose_capped", "dose_rounded_mg", "rounding_difference_pct",
     ]
@@ -381,9 +382,12 @@ def test_engine_equals_scalar_library_row_by_row(cohort, row_offset):
             refused.append(row_offset + i + 1)
         else:
             expected.append(result)
-    added = dosed.column_names[len(table.column_names):]
+    assert dosed.column_names[len(table.column_names)] == "row"
+    added = dosed.column_names[len(table.column_names) + 1:]
     assert dosed.select(added).to_pylist() == expected  # exactly equal, not approximately
     assert rejects["row"].to_pylist() == refused
+    # every input row once, by its position: dosed and rejected together number 1..n after the offset
+    assert sorted(dosed["row"].to_pylist() + refused) == list(range(row_offset + 1, row_offset + table.num_rows + 1))
     assert dosed.num_rows + rejects.num_rows == table.num_rows
     assert all(rejects["reason"].to_pylist())
     # capping never raises a dose; rounding never moves it by more than the tolerance

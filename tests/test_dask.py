@@ -16,7 +16,7 @@ dd = pytest.importorskip("dask.dataframe")
 import dosecalc.cohort_io  # noqa: E402
 import dosecalc.dask  # noqa: E402
 from dosecalc import Q_  # noqa: E402
-from dosecalc.cohort import dose_table  # noqa: E402
+from dosecalc.cohort import dose_batch  # noqa: E402
 from dosecalc.cohort_io import convert_file  # noqa: E402
 from dosecalc.dask import dose_dataframe  # noqa: E402
 from dosecalc.errors import DoseCalcError, MissingInputError  # noqa: E402
@@ -41,13 +41,13 @@ def cohort(rows=40):
 @pytest.fixture
 def counted(monkeypatch):
     """The rows of each call of the engine."""
-    calls, real = [], dosecalc.cohort_io.dose_table
+    calls, real = [], dosecalc.cohort_io.dose_batch
 
     def counting(table, *args, **kwargs):
         calls.append(pa.table(table).num_rows)
         return real(table, *args, **kwargs)
 
-    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", counting)
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_batch", counting)
     return calls
 
 
@@ -68,7 +68,7 @@ def test_nothing_computed_until_asked_and_each_partition_dosed_once(counted):
 
 def test_equals_dose_table_on_the_whole_frame():
     frame = cohort()
-    whole = dose_table(frame, DOSE)
+    whole = dose_batch(pa.Table.from_pandas(frame, preserve_index=False), DOSE)
     ddf = dd.from_pandas(frame, npartitions=3)
     lengths = [len(part) for part in (frame.iloc[0:14], frame.iloc[14:27], frame.iloc[27:])]
     assert list(ddf.map_partitions(len).compute()) == lengths

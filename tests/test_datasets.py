@@ -218,7 +218,7 @@ def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
 
 
 def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monkeypatch, engine):
-    real = dosecalc.cohort_io.dose_table
+    real = dosecalc.cohort_io.dose_batch
 
     def fails_in_seattle(table, *args, **kwargs):
         # the last file fails (locally, after the others are written; on Dask, beside them)
@@ -226,7 +226,7 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
             raise RuntimeError("disk full")
         return real(table, *args, **kwargs)
 
-    monkeypatch.setattr(dosecalc.cohort_io, "dose_table", fails_in_seattle)
+    monkeypatch.setattr(dosecalc.cohort_io, "dose_batch", fails_in_seattle)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RuntimeError, match="disk full"):

@@ -1,0 +1,115 @@
+"""
+Frames in, the same kind of frames out.
+
+The cohort engine computes on Arrow columns; its callers hold pandas, polars
+or pyarrow frames (or a dict of arrays). :func:`read_frame` turns any of them
+into one Arrow table and remembers how it came: its library, whether it was
+lazy, and a pandas-like index. :meth:`Frame.like` turns an Arrow result back
+into that library's frame, with the index labels of the rows it holds. The
+one layer between the libraries is narwhals ("Dataframe-agnostic"), so every
+library it supports is handled by the same lines.
+
+Arrow columns reach the engine in the types its kernels take: string and
+binary views (as polars hands them over), also as the values of a
+dictionary, become plain large strings and binaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pyarrow as pa
+
+from .errors import DoseCalcError
+
+__all__ = ["Frame", "read_frame", "plain_types"]
+
+
+def _plain(data_type: pa.DataType) -> pa.DataType:
+    """A type Arrow's compute kernels take: views as large strings and binaries, also inside a dictionary."""
+    if pa.types.is_string_view(data_type):
+        return pa.large_string()
+    if pa.types.is_binary_view(data_type):
+        return pa.large_binary()
+    if pa.types.is_dictionary(data_type):
+        values = _plain(data_type.value_type)
+        if values != data_type.value_type:
+            return pa.dictionary(data_type.index_type, values, data_type.ordered)
+    return data_type
+
+
+def plain_types(table: pa.Table) -> pa.Table:
+    """``table`` with string and binary views (also a dictionary's values) cast to large strings and binaries."""
+    for i, item in enumerate(table.schema):
+        plain = _plain(item.type)
+        if plain != item.type:
+            column = table.column(i)
+            if pa.types.is_dictionary(plain):  # Arrow casts no dictionary of views: cast its values, keep its indices
+                column = pa.chunked_array([
+                    pa.DictionaryArray.from_arrays(chunk.indices, chunk.dictionary.cast(plain.value_type))
+                    for chunk in column.chunks
+                ], plain)
+            else:
+                column = column.cast(plain)
+            table = table.set_column(i, item.with_type(column.type), column)
+    return table
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A caller's table as Arrow, and how to hand a result back in the caller's kind of frame."""
+
+    table: pa.Table  # the rows, in order, in plain Arrow types
+    backend: Any  # the narwhals Implementation of the caller's (eager) frames; None for pyarrow and dicts
+    lazy: Any  # the Implementation of a lazy frame (polars LazyFrame, ...), whose results are lazy too; else None
+    index: Any  # a pandas-like index, else None
+
+    def like(self, table: pa.Table, positions: np.ndarray):
+        """``table``, whose rows are the input's rows at ``positions``, as the caller's kind of frame."""
+        if self.backend is None and self.lazy is None:
+            return table
+        result = nw.from_arrow(table, backend=self.backend or nw.Implementation.PYARROW)
+        if self.lazy is not None:
+            return result.lazy(backend=self.lazy).to_native()
+        native = result.to_native()
+        if self.index is not None:  # the input's labels on its rows: an assignment or join aligns by them
+            native.index = self.index[positions]
+        return native
+
+
+def read_frame(native) -> Frame:
+    """
+    Any table of patients as an Arrow :class:`Frame`.
+
+    Parameters
+    ----------
+    native : DataFrame, LazyFrame, pyarrow.Table, pyarrow.RecordBatch or dict of arrays
+        A frame of a library narwhals supports (pandas, polars, pyarrow,
+        modin, ...); anything else :func:`pyarrow.table` accepts is read by
+        it. A lazy frame is collected: the engine needs whole columns.
+
+    Raises
+    ------
+    DoseCalcError
+        If a column holds more than one type (a pandas object column of
+        numbers and text), which Arrow cannot type.
+    """
+    try:
+        if isinstance(native, (pa.Table, pa.RecordBatch)):  # as it is: columns of one name are the engine's to refuse
+            return Frame(plain_types(pa.table(native)), None, None, None)
+        frame = nw.from_native(native, pass_through=True, allow_series=False)
+        if frame is native:  # not a frame narwhals knows: a dict of arrays, an Arrow stream
+            return Frame(plain_types(pa.table(native)), None, None, None)
+        lazy = frame.implementation if isinstance(frame, nw.LazyFrame) else None
+        eager = frame if lazy is None else frame.collect()
+        implementation, index = eager.implementation, nw.maybe_get_index(eager)
+        table = nw.maybe_reset_index(eager).to_arrow().replace_schema_metadata(None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text") from None
+    except nw.exceptions.DuplicateError as err:
+        raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
+    backend = None if implementation is nw.Implementation.PYARROW else implementation
+    return Frame(plain_types(table), backend, lazy, index)
