@@ -33,7 +33,7 @@ File format
     note = "IV push"                  # required when the drug is given twice on one day
     references = { dose = "…", max_dose = "…" }
 
-    [[limit]]                         # optional: replaces the library's limits for this drug
+    [[limit]]                         # optional: a limit besides the library's; the lowest applies
     drug = "doxorubicin"
     amount = "450 mg/m2"
     condition = "standard"            # or a named condition, e.g. "mediastinal-radiotherapy"
@@ -292,8 +292,9 @@ class Protocol:
         progression (the cycles to plan are then asked for).
     orders : sequence of ProtocolOrder
     limits : sequence of LifetimeLimit, optional
-        The lifetime limits; by default those of :data:`LIFETIME_LIMITS` for
-        the protocol's drugs. A drug with limits here takes only these.
+        Lifetime limits besides those of :data:`LIFETIME_LIMITS`; of all the
+        limits of a drug that apply, the lowest is used, so a protocol can
+        make a limit stricter, never looser.
     references : sequence of str
     title, notes : str, optional
     source : str, optional
@@ -330,10 +331,7 @@ class Protocol:
         _distinct_on_each_day(orders, where)
         object.__setattr__(self, "orders", orders)
         drugs = {item.order.drug for item in orders}
-        limits = LIFETIME_LIMITS if self.limits is None else tuple(self.limits)
-        if self.limits is not None:
-            replaced = {limit.drug for limit in limits}
-            limits = limits + tuple(limit for limit in LIFETIME_LIMITS if limit.drug not in replaced)
+        limits = LIFETIME_LIMITS + tuple(self.limits or ())
         object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
         object.__setattr__(self, "references", tuple(self.references))
 
