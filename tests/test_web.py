@@ -301,7 +301,7 @@ def test_static_files_have_their_types(client):
 
 def test_static_files_load_nothing_from_the_network():
     for path in STATIC.iterdir():
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a fetch
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), path.name
         assert "@import" not in text and "url(" not in text, path.name
 

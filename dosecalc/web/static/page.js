@@ -262,8 +262,8 @@ async function submit(event) {
       out.append(...render(endpoint, payload).filter(Boolean));
       out.focus();
     } else {
-      out.append(renderError(payload.error || { message: "HTTP " + response.status }));
-      const input = mark(payload.error && payload.error.field);
+      out.append(renderError(payload.message ? payload : { message: "HTTP " + response.status }));
+      const input = mark(payload.field);
       if (input) {
         input.focus();
       }

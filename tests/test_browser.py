@@ -1,0 +1,194 @@
+"""
+The page in a real browser: Debian's headless Chromium driven by Playwright
+against ``dosecalc serve``'s application under uvicorn on 127.0.0.1. The
+tests fill the form as a person would (typing, Tab, Enter), read the rendered
+dose, and check that nothing breaks the Content-Security-Policy, nothing is
+fetched from anywhere but the server, and the page fits a 375 px phone.
+
+Needs ``/usr/bin/chromium`` (Debian's ``chromium`` package) and the
+``playwright`` Python package; Playwright's own browser download is never
+used. With ``DOSECALC_SCREENSHOT=path.png`` the result page is also saved
+there (the README's picture: ``docs/img/web-page.png``).
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+import warnings
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+uvicorn = pytest.importorskip("uvicorn")
+
+from dosecalc.web import create_app  # noqa: E402
+
+DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician."
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The application under uvicorn on 127.0.0.1, in a thread, for the module's tests."""
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=_free_port(), log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{config.port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        with sync_api.sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh, empty profile
+                executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                args=ARGS,
+                headless=True,
+                viewport={"width": 375, "height": 812},
+            )
+            yield context
+            context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new tab on the page, with what it logged, failed and requested."""
+    tab = browser.new_page()
+    tab.seen = {"console": [], "errors": [], "requests": []}
+    tab.on("console", lambda message: tab.seen["console"].append(f"{message.type}: {message.text}"))
+    tab.on("pageerror", lambda error: tab.seen["errors"].append(str(error)))
+    tab.on("request", lambda request: tab.seen["requests"].append(request.url))
+    tab.goto(server + "/")
+    tab.wait_for_selector("form[data-ready=true]")
+    yield tab
+    # nothing refused by the Content-Security-Policy, no script error, nothing from elsewhere
+    refused = "Failed to load resource: the server responded with a status of 422"  # bad input, shown on the page
+    assert not [line for line in tab.seen["console"] if "Content Security Policy" in line or line.startswith("error") and refused not in line]
+    assert tab.seen["errors"] == []
+    assert all(url.startswith(server + "/") for url in tab.seen["requests"]), tab.seen["requests"]
+    tab.close()
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_dose_typed_and_entered_shows_every_step(page):
+    page.fill("#dose", "75 mg/m2")
+    page.fill("#height", "175cm")
+    page.fill("#weight", "70 kg")
+    page.press("#weight", "Enter")  # Enter submits
+    answer = page.wait_for_selector("#answer")
+    # Mosteller (1987) by hand: sqrt(175 × 70 / 3600) = 1.84466 m²; × 75 mg/m² = 138.35 mg, 4 figures
+    assert answer.text_content() == "138.3 mg"
+    result = page.text_content("#result")
+    assert "Dose to give" in result
+    assert DISCLAIMER in result
+    # the text as typed beside the value read
+    row = page.locator("#result tr", has_text="175cm")
+    assert row.locator("td").all_text_contents() == ["175cm", "175 cm"]
+    # every step, its formula and reference
+    assert "Patient's dose: weight basis and caps" in result
+    assert "Mosteller" in result and "doi:10.1056/NEJM198710223171717" in result
+    assert _fits(page)
+
+
+def test_dose_per_kg(page):
+    page.fill("#dose", "6.1 mg/kg")
+    page.fill("#weight", "154 lb")
+    page.press("#dose", "Enter")
+    answer = page.wait_for_selector("#answer")
+    # 154 lb = 69.853 kg (0.45359237 kg/lb); × 6.1 mg/kg = 426.1 mg
+    assert answer.text_content() == "426.1 mg"
+    assert page.locator("#result tr", has_text="154 lb").locator("td").all_text_contents() == ["154 lb", "69.85 kg"]
+
+
+def test_bad_value_is_named_and_focused(page):
+    page.fill("#dose", "75 mg/m2")
+    page.fill("#height", "1.75 cm")
+    page.fill("#weight", "70 kg")
+    page.press("#weight", "Enter")
+    error = page.wait_for_selector("#error")
+    text = error.text_content()
+    assert "height" in text and "20-280 cm" in text and "did you mean 1.75 m?" in text
+    assert page.get_attribute("#height", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "height"
+    assert page.query_selector("#answer") is None
+
+
+def test_typed_markup_is_shown_as_text(page):
+    page.fill("#dose", "<img src=x onerror=alert(1)>")
+    page.fill("#height", "175 cm")
+    page.fill("#weight", "70 kg")
+    page.press("#weight", "Enter")
+    error = page.wait_for_selector("#error")
+    assert "<img src=x onerror=alert(1)>" in error.text_content()
+    assert page.query_selector("#result img") is None
+
+
+def test_keyboard_only(page):
+    # Tab from the top reaches the fields in reading order; typing and Enter calculate
+    page.focus("body")
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.name"))
+    assert order == ["mode", "dose", "height", "weight", "sex"]
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "dose"
+    page.keyboard.type("75 mg/m2")
+    page.keyboard.press("Tab")
+    page.keyboard.type("175 cm")
+    page.keyboard.press("Tab")
+    page.keyboard.type("70 kg")
+    page.keyboard.press("Enter")
+    assert page.wait_for_selector("#answer").text_content() == "138.3 mg"
+    # the answer takes the focus, so a screen reader reads it next
+    assert page.evaluate("document.activeElement.id") == "result"
+
+
+def test_screenshot(page, tmp_path):
+    page.fill("#dose", "75 mg/m2")
+    page.fill("#height", "175cm")
+    page.fill("#weight", "70 kg")
+    page.press("#weight", "Enter")
+    page.wait_for_selector("#answer")
+    target = os.environ.get("DOSECALC_SCREENSHOT") or str(tmp_path / "web-page.png")
+    page.screenshot(path=target, full_page=True)
+    with open(target, "rb") as picture:
+        assert picture.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_api_description_page(page, server):
+    page.goto(server + "/docs")
+    page.wait_for_selector("main[data-ready=true]")
+    headings = page.locator("h2").all_text_contents()
+    assert "POST /api/dose" in headings and "POST /api/carboplatin" in headings
+    assert page.locator("#api-dose code", has_text="max_dose").count() == 1
+    assert _fits(page)
