@@ -4,8 +4,9 @@ Whole cohorts at once: the vectorised batch engine.
 :func:`dose_table` doses one batch of patients, a table with one row per
 patient, and returns the dosed rows and the rejected rows. It is the one batch
 function of every driver: :func:`dosecalc.cohort_io.convert_file` streams a
-file through it batch by batch, and a Dask driver maps it over partitions;
-``row_offset`` numbers the rows across batches.
+file through its Arrow form, :func:`dose_batch`, batch by batch, and a Dask
+driver maps it over partitions; ``row_offset`` numbers the rows across
+batches. This module imports no driver: the drivers import it.
 
 The engine has no formula and no check of its own. It reads each column once
 (its unit from its name, converted by pint), masks the implausible rows with
@@ -96,15 +97,6 @@ _BODY_RANGES = {"height": HEIGHT, "weight": WEIGHT}
 # A number as Arrow's string -> float64 cast reads it (fast_float's grammar);
 # the fallback for batches the cast refuses, so both agree on what is a number.
 _NUMBER = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan(?:\(\w*\))?)$"
-
-
-def __getattr__(name):
-    # PEP 562: the file driver lives in cohort_io, which imports this engine.
-    if name in ("convert_file", "convert_dataset", "CohortSummary"):
-        from . import cohort_io
-
-        return getattr(cohort_io, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DosedTable(NamedTuple):

@@ -14,8 +14,12 @@ writes a Parquet dataset (one file per piece of input, readable with
 :func:`pyarrow.dataset.dataset`) into a temporary directory renamed into place
 when every piece is done. A piece is a CSV file or a run of a Parquet file's
 row groups; the pieces are converted one after another in this process, or
-side by side on a Dask cluster (``engine="dask"``), by the same function, so
-both drivers write the same files.
+side by side on a Dask cluster (:func:`dosecalc.dask.convert_dataset`, which
+passes its ``runner``), by the same function, so both drivers write the same
+files.
+
+The layers import downwards only: the engine (:mod:`dosecalc.cohort`), these
+drivers, then Dask (:mod:`dosecalc.dask`).
 
 A CSV is read with every column as text: ids pass through as typed ("007"
 stays "007") and the engine, not the parser, decides which cells are numbers,
@@ -41,9 +45,9 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .cohort import DosedTable, dose_batch
-from .errors import DoseCalcError, ImplausibleInputError, UnknownNameError
+from .errors import DoseCalcError
 
-__all__ = ["convert_file", "convert_dataset", "CohortSummary", "ENGINES"]
+__all__ = ["convert_file", "convert_dataset", "run_pieces", "CohortSummary"]
 
 #: Bytes of CSV per batch (pyarrow reads up to 32 blocks ahead); rows per
 #: batch of a Parquet file. They bound the memory a run takes.
@@ -52,8 +56,6 @@ BATCH_ROWS = 1 << 16
 #: Rows of a Parquet file per piece of a dataset (a piece holds at least one
 #: row group); a CSV file is one piece. A piece is one task for Dask.
 PIECE_ROWS = 1 << 20
-#: The drivers of :func:`convert_dataset`.
-ENGINES = ("local", "dask")
 #: The column of a dataset's rejects that names each row's input file.
 FILE_COLUMN = "file"
 _PARQUET = (".parquet", ".pq")
@@ -517,9 +519,7 @@ def convert_dataset(
     column_map: dict[str, str] | None = None,
     column_units: dict[str, str] | None = None,
     progress: Callable[[int], object] | None = None,
-    engine: str = "local",
-    scheduler=None,
-    workers: int = 2,
+    runner: Callable[..., Counts] | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -553,21 +553,13 @@ def convert_dataset(
         plus ``file`` (its input file, under the input's folder), ``row``
         (1-based within that file, counting data rows) and ``reason``.
     progress : callable, optional
-        Called with the number of rows read so far: after each batch, or with
-        ``engine="dask"`` after each piece.
-    engine : {"local", "dask"}, default "local"
-        ``"local"`` converts the pieces one after another in this process;
-        ``"dask"`` converts them side by side on a Dask cluster (install
-        ``dosecalc[dask]``), each piece one task running the same function.
-        Its local cluster starts worker processes: in a script, call this
-        under ``if __name__ == "__main__":``, as for any multiprocessing.
-    scheduler : str or distributed.Client, optional
-        With ``engine="dask"`` only: a scheduler's address
-        (``"tcp://host:8786"``) or a client; by default a local cluster of
-        ``workers`` processes is started for the run. Every worker must see
-        the input and output paths and have dosecalc installed.
-    workers : int, default 2
-        Worker processes of that local cluster, at least 1.
+        Called with the number of rows read so far: after each batch (after
+        each piece on Dask).
+    runner : callable, optional
+        ``runner(job, pieces, progress) -> Counts`` converts the pieces
+        (each by ``job.convert(piece)``); by default :func:`run_pieces`, in
+        this process. :func:`dosecalc.dask.convert_dataset` passes one that
+        runs them on a Dask cluster.
 
     Returns
     -------
@@ -579,7 +571,7 @@ def convert_dataset(
     DoseCalcError
         If an input brings no file, the files' schemas differ, an input is unusable,
         an output directory exists and is not empty or lies inside the input
-        directory, or the engine is unknown or not installed. Nothing is left
+        directory. Nothing is left
         under the output's name: the dataset is written into a temporary
         directory beside it and renamed when complete.
 
@@ -600,12 +592,6 @@ def convert_dataset(
     [{'file': '2024.csv', 'row': 2}]
     """
     start = time.perf_counter()
-    if engine not in ENGINES:
-        raise UnknownNameError("engine", engine, ENGINES)
-    if scheduler is not None and engine != "dask":
-        raise DoseCalcError(f"scheduler={scheduler}: a scheduler runs engine='dask', not engine={engine!r}")
-    if engine == "dask" and scheduler is None and not (isinstance(workers, int) and workers >= 1):
-        raise ImplausibleInputError("workers", workers, "at least 1 worker process")  # with none, no piece would run
     files, root, directories = _dataset_files(input_paths)
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
@@ -622,13 +608,14 @@ def convert_dataset(
             None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir.absolute())),
         )
         job.make_folders(pieces)
-        if engine == "dask":
-            from .dask import convert_pieces
-
-            counts = convert_pieces(job, pieces, scheduler=scheduler, workers=workers, progress=progress)
-        else:
-            counts = Counts()
-            for piece in pieces:
-                report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
-                counts += job.convert(piece, report)
+        counts = (runner or run_pieces)(job, pieces, progress)
     return _summary(counts, start, output_dir, rejects_dir)
+
+
+def run_pieces(job: DatasetJob, pieces: list[Piece], progress: Callable[[int], object] | None = None) -> Counts:
+    """Convert the pieces of a dataset one after another in this process: :func:`convert_dataset`'s default runner."""
+    counts = Counts()
+    for piece in pieces:
+        report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
+        counts += job.convert(piece, report)
+    return counts

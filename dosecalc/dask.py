@@ -6,9 +6,9 @@ function of every driver, over the partitions of a dask DataFrame with
 ``map_partitions`` and declared ``meta``: building the result computes
 nothing, and a table that cannot be dosed at all (no height column, an
 unknown unit) fails at once, on the empty ``meta``, before any data is read.
-:func:`convert_pieces` runs the pieces of
-:func:`dosecalc.cohort_io.convert_dataset` as tasks on a Dask cluster
-(``engine="dask"``).
+:func:`convert_dataset` runs the pieces of
+:func:`dosecalc.cohort_io.convert_dataset` as tasks on a Dask cluster. This
+module sits above the engine and the file drivers, which never import it.
 
 Dask is optional (``pip install "dosecalc[dask]"``): this module imports it
 only inside its functions, absolutely (``import dask.dataframe``), so
@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from typing import Callable, Sequence
 
 import pyarrow as pa
 
 from .cohort import DosedTable
-from .cohort_io import BatchDosing, Counts, DatasetJob, Piece
+from . import cohort_io
+from .cohort_io import BatchDosing, CohortSummary, Counts, DatasetJob, Piece
 from .doses import BASIS_LABELS, read_dose
-from .errors import DoseCalcError
+from .errors import DoseCalcError, ImplausibleInputError
 from .units import is_quantity
 
-__all__ = ["dose_dataframe", "PARTITION_COLUMN"]
+__all__ = ["dose_dataframe", "convert_dataset", "PARTITION_COLUMN"]
 
 #: The column of the rejects that gives each row's partition of the input.
 PARTITION_COLUMN = "partition"
@@ -72,11 +74,27 @@ def _dose_partition(frame, dosing: BatchDosing, schema: pa.Schema, row_offsets, 
     import pandas as pd
 
     number = partition_info["number"]
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        raise _dtype_error(frame, schema, number) from None
     result = _with_partition(dosing(table, 0 if row_offsets is None else row_offsets[number]), number)
     holder = pd.Series([None], dtype=object)
     holder.iloc[0] = result
     return holder
+
+
+def _dtype_error(frame, schema: pa.Schema, number: int) -> DoseCalcError:
+    """The first column of a partition that does not convert to the type the dataframe's ``meta`` declares."""
+    for item in schema:
+        try:
+            pa.Array.from_pandas(frame[item.name], type=item.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return DoseCalcError(
+                f"partition {number}: column {item.name!r} holds {frame[item.name].dtype}, not the {item.type} the "
+                f"dataframe's meta declares; give every partition one dtype (ddf.astype({{{item.name!r}: ...}}))"
+            )
+    return DoseCalcError(f"partition {number}: its columns differ from the dataframe's meta ({', '.join(schema.names)})")
 
 
 def _part(holder, name: str):
@@ -164,7 +182,7 @@ def _client(scheduler, workers: int):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise DoseCalcError("engine='dask' needs dask and distributed: pip install 'dosecalc[dask]'") from None
+        raise DoseCalcError("the Dask driver needs dask and distributed: pip install 'dosecalc[dask]'") from None
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler is None:
@@ -179,18 +197,44 @@ def _client(scheduler, workers: int):
             yield client
 
 
-def convert_pieces(
-    job: DatasetJob, pieces: list[Piece], scheduler=None, workers: int = 2, progress: Callable[[int], object] | None = None
-) -> Counts:
+def convert_dataset(input_paths, output_dir, *args, scheduler=None, workers: int = 2, **options) -> CohortSummary:
     """
-    Convert each piece of a dataset as a task on a Dask cluster: the driver of ``convert_dataset(engine="dask")``.
+    :func:`dosecalc.cohort_io.convert_dataset` on a Dask cluster: each piece one task.
 
-    Each task runs :meth:`DatasetJob.convert`, the function the local driver
-    runs, so both write the same files; a worker streams its piece batch by
-    batch. ``scheduler`` and ``workers`` are those of
-    :func:`~dosecalc.cohort_io.convert_dataset`. The first failing piece's
-    error is raised; the caller removes the unfinished dataset.
+    The same files, rows and row numbers as the local driver: each task runs
+    the function it runs, and a worker streams its piece batch by batch.
+
+    Parameters
+    ----------
+    input_paths, output_dir, *args, **options
+        As for :func:`dosecalc.cohort_io.convert_dataset`; ``progress`` is
+        called after each piece.
+    scheduler : str or distributed.Client, optional
+        A scheduler's address (``"tcp://host:8786"``) or a client; by
+        default a local cluster of ``workers`` processes is started for the
+        run (in a script, call this under ``if __name__ == "__main__":``, as
+        for any multiprocessing). Every worker must see the input and output
+        paths and have dosecalc installed.
+    workers : int, default 2
+        Worker processes of that local cluster, at least 1.
+
+    Raises
+    ------
+    DoseCalcError
+        As the local driver; also if dask and distributed are not installed
+        (``pip install "dosecalc[dask]"``), no scheduler answers at the
+        address, or ``workers`` is not at least 1.
     """
+    if scheduler is None and not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
+        raise ImplausibleInputError("workers", workers, "at least 1 worker process")  # with none, no piece would run
+    runner = functools.partial(_convert_pieces, scheduler=scheduler, workers=workers)
+    return cohort_io.convert_dataset(input_paths, output_dir, *args, runner=runner, **options)
+
+
+def _convert_pieces(
+    job: DatasetJob, pieces: list[Piece], progress: Callable[[int], object] | None = None, *, scheduler, workers: int
+) -> Counts:
+    """Each piece as a task on a Dask cluster; the first failing piece's error is raised, and the caller cleans up."""
     job = dataclasses.replace(job, dosing=dataclasses.replace(job.dosing, dose=_portable(job.dosing.dose)))
     with _client(scheduler, workers) as client:
         from distributed import as_completed

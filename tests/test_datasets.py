@@ -13,7 +13,7 @@ import pytest
 import dosecalc.cohort_io
 from dosecalc import Q_
 from dosecalc.cohort_io import convert_dataset, convert_file
-from dosecalc.errors import DoseCalcError, UnknownNameError
+from dosecalc.errors import DoseCalcError
 
 DOSE = "75 mg/m^2"
 HEADER = ("patient_id", "height_cm", "weight_lb")
@@ -81,11 +81,13 @@ def client():
 
 
 @pytest.fixture(params=["local", "dask"])
-def engine(request):
-    """The driver, as keyword arguments of convert_dataset."""
+def driver(request):
+    """The dataset driver: in this process, or on a Dask cluster."""
     if request.param == "local":
-        return {"engine": "local"}
-    return {"engine": "dask", "scheduler": request.getfixturevalue("client")}
+        return convert_dataset
+    on_dask = pytest.importorskip("dosecalc.dask")
+    client = request.getfixturevalue("client")
+    return lambda *args, **kwargs: on_dask.convert_dataset(*args, scheduler=client, **kwargs)
 
 
 def single_file_runs(root, folder):
@@ -114,13 +116,13 @@ def test_docstring_examples():
 
 
 @pytest.mark.parametrize("dataset", ["csv_dataset", "parquet_dataset"])
-def test_dataset_equals_the_single_file_runs(request, tmp_path, small_batches, dataset, engine):
+def test_dataset_equals_the_single_file_runs(request, tmp_path, small_batches, dataset, driver):
     # one engine, several drivers: the dataset is convert_file on each file, concatenated, by either driver
     root = request.getfixturevalue(dataset)
     (tmp_path / "single").mkdir()
     expected_dosed, expected_rejects = single_file_runs(root, tmp_path / "single")
     seen = []
-    summary = convert_dataset(root, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects", progress=seen.append, **engine)
+    summary = driver(root, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects", progress=seen.append)
     dosed, rejects = ds.dataset(tmp_path / "dosed").to_table(), ds.dataset(tmp_path / "rejects").to_table()
     assert rows(dosed, "patient_id") == rows(expected_dosed, "patient_id")
     assert rows(rejects, "patient_id") == rows(expected_rejects, "patient_id")
@@ -133,11 +135,12 @@ def test_dataset_equals_the_single_file_runs(request, tmp_path, small_batches, d
 
 
 def test_both_drivers_write_the_same_files(tmp_path, csv_dataset, parquet_dataset, client):
+    on_dask = pytest.importorskip("dosecalc.dask")
     for root in (csv_dataset, parquet_dataset):
-        for engine in ("local", "dask"):
-            (tmp_path / engine).mkdir(exist_ok=True)
-            convert_dataset(root, tmp_path / engine / root.name, dose=DOSE, rejects_dir=tmp_path / engine / f"{root.name}-rejects",
-                            engine=engine, scheduler=client if engine == "dask" else None)
+        for name, driver in (("local", convert_dataset), ("dask", on_dask.convert_dataset)):
+            (tmp_path / name).mkdir(exist_ok=True)
+            options = {"scheduler": client} if name == "dask" else {}
+            driver(root, tmp_path / name / root.name, dose=DOSE, rejects_dir=tmp_path / name / f"{root.name}-rejects", **options)
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     assert files_under(local) == files_under(on_dask)
     for name in files_under(local):
@@ -217,7 +220,7 @@ def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
     assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33
 
 
-def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monkeypatch, engine):
+def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monkeypatch, driver):
     real = dosecalc.cohort_io.dose_batch
 
     def fails_in_seattle(table, *args, **kwargs):
@@ -230,16 +233,13 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RuntimeError, match="disk full"):
-        convert_dataset(csv_dataset, out / "dosed", dose=DOSE, rejects_dir=out / "rejects", **engine)
+        driver(csv_dataset, out / "dosed", dose=DOSE, rejects_dir=out / "rejects")
     assert list(out.iterdir()) == []  # no dataset, no rejects, no temporary directory
 
 
 @pytest.mark.parametrize(
     "setup, arguments, match",
     [
-        (None, {"output_dir": "dosed", "engine": "spark"}, "engine"),
-        (None, {"scheduler": "tcp://127.0.0.1:8786"}, "a scheduler runs engine='dask', not engine='local'"),
-        (None, {"engine": "dask", "workers": 0}, "workers=0: expected at least 1 worker process"),
         (None, {"input_paths": "nowhere/*.csv"}, "no CSV or Parquet files"),
         (lambda root, tmp: (tmp / "dosed").mkdir() or (tmp / "dosed" / "old.parquet").write_text(""), {}, "exists"),
         (lambda root, tmp: (tmp / "dosed").write_text(""), {}, "exists"),
@@ -276,9 +276,12 @@ def test_a_file_column_would_be_overwritten(tmp_path):
     assert convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE).rows_written == 1
 
 
-def test_unknown_engine_is_named(tmp_path, csv_dataset):
-    with pytest.raises(UnknownNameError, match="local, dask"):
-        convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, engine="spark")
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_a_local_cluster_needs_a_worker(tmp_path, csv_dataset, workers):
+    on_dask = pytest.importorskip("dosecalc.dask")
+    with pytest.raises(DoseCalcError, match=f"workers={workers}: expected at least 1 worker process"):
+        on_dask.convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, workers=workers)
+    assert [path.name for path in tmp_path.iterdir()] == ["extracts"]
 
 
 def test_example_cohort_as_a_dataset_of_one(tmp_path):
@@ -290,7 +293,9 @@ def test_example_cohort_as_a_dataset_of_one(tmp_path):
 
 def test_no_scheduler_at_the_address(tmp_path, csv_dataset):
     dask = pytest.importorskip("dask")
+    import dosecalc.dask
+
     with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
         with pytest.raises(DoseCalcError, match="scheduler=tcp://127.0.0.1:9: "):
-            convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, engine="dask", scheduler="tcp://127.0.0.1:9")
+            dosecalc.dask.convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, scheduler="tcp://127.0.0.1:9")
     assert [path.name for path in tmp_path.iterdir()] == ["extracts"]  # no dataset, no temporary directory

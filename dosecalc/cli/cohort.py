@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..adjustments import read_band_table
-from ..errors import DoseCalcError
+from ..errors import DoseCalcError, UnknownNameError
 from ..grammar import bare_number
 from .app import app
 from .inputs import bad_input, one_measure, option_step
@@ -76,14 +76,13 @@ def cohort_command(
     A folder, a glob, several files or an output ending in / make a dataset: the output and the
     rejects are then Parquet folders, with each rejected row's file and row.
     """
-    from ..cohort import (  # pyarrow: loaded only for a cohort
-        convert_dataset,
-        convert_file,
-    )
+    from .. import cohort_io  # pyarrow: loaded only for a cohort
 
     units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
     with bad_input(_COHORT_OPTIONS, guess=False):
         one_measure(round_to, vials, bands, tolerance)
+        if engine not in ENGINES:
+            raise UnknownNameError("--engine", engine, ENGINES)
         if scheduler is not None and engine != "dask":
             raise DoseCalcError(f"--scheduler {scheduler}: runs --engine dask, not --engine {engine}")
         columns = _column_map(column_map or [])
@@ -108,12 +107,15 @@ def cohort_command(
         )
         with _terminable(), _progress() as progress:
             if one_file:
-                summary = convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)
-            else:
-                summary = convert_dataset(
-                    inputs, output, rejects_dir=rejects, progress=progress,
-                    engine=engine, scheduler=scheduler, workers=workers, **common,
+                summary = cohort_io.convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)
+            elif engine == "dask":
+                from .. import dask  # dask and distributed: loaded only for --engine dask
+
+                summary = dask.convert_dataset(
+                    inputs, output, rejects_dir=rejects, progress=progress, scheduler=scheduler, workers=workers, **common
                 )
+            else:
+                summary = cohort_io.convert_dataset(inputs, output, rejects_dir=rejects, progress=progress, **common)
     if as_json:
         print_json("cohort", summary=summary.to_dict())
     else:
@@ -126,6 +128,9 @@ def cohort_command(
     if summary.rows_rejected:
         raise typer.Exit(code=3)
 
+
+#: The drivers of a dataset: this process, or a Dask cluster.
+ENGINES = ("local", "dask")
 
 # the cohort's options by the engine's fields; its other fields are columns, and stay as they are
 _COHORT_OPTIONS = {
