@@ -356,7 +356,11 @@ class Protocol:
             _known_keys(entry, ORDER_KEYS + _SCHEDULE_KEYS, where)
             if "days" not in entry:
                 raise MissingInputError(f"{where} days", "an order of a protocol")
-            order = Order.from_entry({key: value for key, value in entry.items() if key in ORDER_KEYS}, where)
+            try:
+                order = Order.from_entry({key: value for key, value in entry.items() if key in ORDER_KEYS}, where)
+            except DoseCalcError as err:
+                drug = entry.get("drug")
+                raise _named_error(err, f"{where} ({drug})" if isinstance(drug, str) else where) from None
             note = entry.get("note")
             if note is not None and (not isinstance(note, str) or not note.strip()):
                 raise ImplausibleInputError(f"{where} note", repr(note), "text saying how the dose is given")
@@ -601,13 +605,15 @@ def _evaluated(item: ProtocolOrder, patient: dict, method: str) -> OrderDose:
     try:
         return item.order.for_patient(**patient, method=method)
     except DoseCalcError as err:
-        raise _named_error(err, item) from None
+        raise _named_error(err, item.order.drug if item.note is None else f"{item.order.drug} ({item.note})") from None
 
 
-def _named_error(err: DoseCalcError, item: ProtocolOrder) -> DoseCalcError:
-    """The error with the drug in front of its field, so that a plan's message says which order failed."""
+def _named_error(err: DoseCalcError, label: str) -> DoseCalcError:
+    """The error with ``label`` (the order: file, number, drug) in front of its field, so that the
+    message says which order failed."""
     fields = getattr(err, "_fields", None)
-    label = item.order.drug if item.note is None else f"{item.order.drug} ({item.note})"
+    if fields and isinstance(fields[0], str) and fields[0].startswith(label.split(" (")[0]):
+        return err  # already named
     if fields and isinstance(fields[0], str):
         return type(err)(f"{label}: {fields[0]}", *fields[1:])
     return DoseCalcError(f"{label}: {err}")
@@ -705,6 +711,9 @@ class Exposure(Result):
         Per cycle, before the protocol, and prior + cycles × per cycle.
     limit : LifetimeLimit or None
         The lowest limit of the conditions selected; None without one.
+    total_as_limit : Quantity or None
+        The total in the limit's unit (per m² of the patient's BSA for a
+        limit per m² and absolute doses); None where not comparable.
     reached_at_cycle : int or None
         The first cycle after which the total reaches the limit (0: the prior
         already does); None when it never does or cannot be compared.
@@ -719,6 +728,7 @@ class Exposure(Result):
     prior: Any
     total: Any
     limit: Any
+    total_as_limit: Any
     reached_at_cycle: int | None
     within_plan: bool
     note: str | None = None
@@ -761,7 +771,8 @@ def _cumulative(protocol: Protocol, per_cycle: dict, cycles: int, prior, conditi
         given = _prior(prior.get(drug), amount, drug, bsa)
         limits = [limit for limit in protocol.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
         limit = min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
-        reached, note = None, None
+        total = given + amount * cycles
+        reached, note, total_as_limit = None, None, None
         if limit is not None:
             scale = _comparable(amount, limit.amount, bsa)
             if scale is None:
@@ -770,8 +781,9 @@ def _cumulative(protocol: Protocol, per_cycle: dict, cycles: int, prior, conditi
                 remaining = limit.amount.m_as(limit.amount.units) - given.m_as(amount.units) * scale
                 per = amount.m_as(amount.units) * scale
                 reached = 0 if remaining <= 0 else math.ceil(remaining / per - 1e-9)
-        total = given + amount * cycles
-        exposures.append(Exposure(drug, amount, given, total, limit, reached, reached is not None and reached <= cycles, note))
+                total_as_limit = quantity(total.m_as(amount.units) * scale, str(limit.amount.units))
+        within = reached is not None and reached <= cycles
+        exposures.append(Exposure(drug, amount, given, total, limit, total_as_limit, reached, within, note))
     return Cumulative(cycles, tuple(exposures), conditions)
 
 

@@ -1,0 +1,256 @@
+"""
+Protocols: ``protocol list``, ``protocol show NAME|FILE`` and ``plan NAME|FILE``.
+
+``--json`` objects (besides ``"command"`` and ``"dosecalc_version"``):
+
+- ``protocol list``: ``"protocols"``, a list of ``{"name", "title",
+  "cycle_days", "cycles", "drugs", "file"}``.
+- ``protocol show``: ``"protocol"``: ``{"name", "title", "file",
+  "cycle_days", "cycles", "orders", "limits", "references", "notes"}``, each
+  order ``{"drug", "days", "times_per_day", "note", "order"}`` (the order's
+  ``to_dict()``).
+- ``plan``: ``"inputs"`` as for ``dose``; ``"schedule"``, the library's
+  ``Schedule.to_dict()`` (each order with every step, each administration);
+  ``"cumulative"``, its ``Cumulative.to_dict()`` with the ``--prior``
+  exposures and ``--condition`` limits.
+"""
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import DoseCalcError
+from ..order import drug_name
+from ..protocol import PROTOCOL_DIR, load_protocol, protocol_names
+from ..results import plain
+from ..renal import ADULT_AGE
+from ..validation import BSA, HEIGHT, WEIGHT
+from .app import app
+from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
+from .options import Age, AsJson, Creatinine, GivenBsa, Height, Method, Sex, Weight
+from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
+
+protocol_app = typer.Typer(help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True)
+app.add_typer(protocol_app, name="protocol")
+
+ProtocolName = Annotated[str, typer.Argument(metavar="NAME|FILE", help="A protocol of `dosecalc protocol list`, or a protocol TOML file.", show_default=False)]
+Cycles = Annotated[Optional[int], typer.Option(help="Cycles to plan; default the protocol's.", show_default=False)]
+Prior = Annotated[Optional[list[str]], typer.Option(
+    help='Exposure before this protocol, drug=amount: "doxorubicin=150mg/m2" (repeat for each drug).', show_default=False)]
+Condition = Annotated[Optional[list[str]], typer.Option(
+    help="A condition that lowers a lifetime limit: mediastinal-radiotherapy (repeatable).", show_default=False)]
+Gfr = Annotated[Optional[str], typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)]
+
+
+def _days(days: tuple[int, ...]) -> str:
+    """1, 8, 15 or 1-21: runs of consecutive days as ranges."""
+    runs, start = [], days[0]
+    for before, day in zip(days, days[1:] + (None,)):
+        if day != before + 1:
+            runs.append(str(start) if start == before else f"{start}-{before}")
+            start = day
+    return ", ".join(runs)
+
+
+def _file(protocol) -> str:
+    return str(PROTOCOL_DIR / protocol.source) if protocol.source in {f"{name}.toml" for name in protocol_names()} else str(protocol.source)
+
+
+@protocol_app.command("list")
+def protocol_list_command(as_json: AsJson = False) -> None:
+    """
+    The protocols shipped with dosecalc.
+
+    \b
+    Examples:
+      dosecalc protocol list
+      dosecalc protocol show r-chop-21
+    """
+    with bad_input():
+        protocols = [(name, load_protocol(name)) for name in protocol_names()]
+    if as_json:
+        print_json("protocol list", protocols=[
+            {
+                "name": name, "title": protocol.title, "cycle_days": protocol.cycle_days, "cycles": protocol.cycles,
+                "drugs": list(dict.fromkeys(item.order.drug for item in protocol.orders)), "file": _file(protocol),
+            }
+            for name, protocol in protocols
+        ])
+        return
+    rows = [
+        [name, protocol.name, f"{protocol.cycle_days} days", "until progression" if protocol.cycles is None else str(protocol.cycles),
+         ", ".join(dict.fromkeys(item.order.drug for item in protocol.orders))]
+        for name, protocol in protocols
+    ]
+    print_blocks((["name", "protocol", "cycle", "cycles", "drugs"], rows))
+
+
+def _safeguards(order) -> str:
+    parts = []
+    if order.modification is not None:
+        parts.append(f"reduced {order.reduction_pct:g} %" if order.reduction_pct is not None else f"level {order.level} of {order.levels.source}")
+    if order.weight_basis != "actual":
+        parts.append(f"{order.weight_basis} weight")
+    if order.bsa_cap is not None:
+        parts.append(f"BSA cap {show(order.bsa_cap)}")
+    if order.max_dose is not None:
+        parts.append(f"max {show(order.max_dose)}")
+    if order.round_to is not None:
+        parts.append(f"round to {show(order.round_to)}")
+    if order.vials is not None:
+        parts.append("vials " + ", ".join(show(strength) for strength in order.vials))
+    if order.bands is not None:
+        parts.append(f"bands {order.bands.source}")
+    return "; ".join(parts)
+
+
+@protocol_app.command("show")
+def protocol_show_command(protocol: ProtocolName, as_json: AsJson = False) -> None:
+    """
+    A protocol's orders, days, safeguards, lifetime limits and sources.
+
+    \b
+    Examples:
+      dosecalc protocol show r-chop-21
+      dosecalc protocol show my-protocol.toml --json
+    """
+    with bad_input():
+        loaded = load_protocol(protocol)
+    if as_json:
+        print_json("protocol show", protocol={
+            "name": loaded.name, "title": loaded.title, "file": _file(loaded), "cycle_days": loaded.cycle_days,
+            "cycles": loaded.cycles,
+            "orders": [
+                {"drug": item.order.drug, "days": list(item.days), "times_per_day": item.times_per_day, "note": item.note, "order": item.order.to_dict()}
+                for item in loaded.orders
+            ],
+            "limits": [limit.to_dict() for limit in loaded.limits],
+            "references": list(loaded.references),
+            "notes": loaded.notes,
+        })
+        return
+    cycles = "until progression" if loaded.cycles is None else f"{loaded.cycles} cycles"
+    header = [[loaded.name, loaded.title or ""], ["cycle", f"{loaded.cycle_days} days, {cycles}"]]
+    orders = [
+        [_days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""), item.order.drug,
+         show(item.order.prescribed), _safeguards(item.order), item.note or ""]
+        for item in loaded.orders
+    ]
+    limits = [[limit.drug, show(limit.amount), limit.condition, limit.population] for limit in loaded.limits]
+    foot = [[f"reference: {reference}"] for reference in loaded.references] + ([[f"notes: {loaded.notes}"]] if loaded.notes else [])
+    print_blocks(
+        (None, header),
+        (["days", "drug", "dose", "safeguards", "note"], orders),
+        *([(["lifetime limit", "amount", "condition", "population"], limits)] if limits else []),
+        (None, foot),
+    )
+
+
+def _priors(texts: list[str] | None) -> dict[str, str]:
+    priors: dict[str, str] = {}
+    for text in texts or []:
+        drug, sign, amount = text.partition("=")
+        if not sign or not amount.strip():
+            raise DoseCalcError(f"--prior {text!r}: expected drug=amount, such as doxorubicin=150mg/m2")
+        try:
+            drug = drug_name(drug.strip())
+        except DoseCalcError as err:
+            raise DoseCalcError(f"--prior {text!r}: {err}") from None
+        if drug in priors:
+            raise DoseCalcError(f"--prior {text!r}: {drug} is given twice; give its total once")
+        priors[drug] = amount.strip()
+    return priors
+
+
+def _marks(dose) -> str:
+    """What changed the calculated dose: a cap, a rounding or a band, with the value before."""
+    marks = [f"{step.name} ({show(step.before)} → {show(step.after)})" for step in dose.steps if step.applied and step.name in ("BSA cap", "max dose", "rounding", "band")]
+    return "; ".join(marks)
+
+
+@app.command("plan")
+def plan_command(
+    protocol: ProtocolName,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    age: Age = None,
+    creatinine: Creatinine = None,
+    gfr: Gfr = None,
+    cycles: Cycles = None,
+    prior: Prior = None,
+    condition: Condition = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    A patient's schedule for a protocol: each drug's dose to give on its days,
+    with caps and roundings marked, and the cumulative exposure against the
+    lifetime limits.
+
+    \b
+    Examples:
+      dosecalc plan r-chop-21 --height 175cm --weight 70kg
+      dosecalc plan abvd --height 180cm --weight 80kg --cycles 6 --prior doxorubicin=150mg/m2
+      dosecalc plan carboplatin-paclitaxel --height 165cm --weight 60kg --sex f --age 60 --creatinine 0.8mg/dL
+      dosecalc plan imgn901-rd --height 175cm --weight 70kg --cycles 4 --json
+    """
+    with bad_input():
+        loaded = load_protocol(protocol)
+        inputs = {
+            "height": read_option(height, "height", HEIGHT.unit),
+            "weight": read_option(weight, "weight", WEIGHT.unit),
+            "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
+            "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
+            "creatinine": read_creatinine(creatinine),
+            "gfr": read_option(gfr, "gfr", "mL/min"),
+        }
+        priors = _priors(prior)
+        schedule = loaded.for_patient(
+            height=value_of(inputs["height"]), weight=value_of(inputs["weight"]), bsa=value_of(inputs["bsa"]), sex=sex,
+            age=years(inputs["age"]), creatinine=value_of(inputs["creatinine"]), gfr=value_of(inputs["gfr"]),
+            method=method, cycles=cycles,
+        )
+        cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()))
+        described = inputs_json(inputs, sex)
+        described["protocol"] = named(protocol, _file(loaded))
+        if cycles is not None:
+            described["cycles"] = named(str(cycles), cycles)
+        for drug, amount in priors.items():
+            described[f"prior {drug}"] = {"given": amount, **plain(cumulative[drug].prior)}
+    if as_json:
+        print_json("plan", inputs=described, schedule=schedule.to_dict(), cumulative=cumulative.to_dict())
+        return
+    head = [[loaded.name, loaded.title or ""], ["cycles", f"{schedule.cycles} of {loaded.cycle_days} days"]]
+    head += [list(row) for row in input_rows(inputs, described) if row]
+    bsa = bsa_row(schedule.bsa, next((dose.patient.bsa_method for dose in schedule.doses if getattr(dose.patient, "bsa_method", None)), None))
+    if bsa:
+        head.append(list(bsa))
+    rows = [
+        [_days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""), item.order.drug, show(dose.dose),
+         show(item.order.prescribed), item.note or "", _marks(dose)]
+        for item, dose in zip(loaded.orders, schedule.doses)
+    ]
+    foot = []
+    for exposure in cumulative.exposures:
+        limit = "" if exposure.limit is None else f"{show(exposure.limit.amount)} ({exposure.limit.condition})"
+        if exposure.limit is None:
+            reached = ""
+        elif exposure.note:
+            reached = exposure.note
+        elif exposure.reached_at_cycle == 0:
+            reached = "REACHED before cycle 1"
+        else:
+            flag = "REACHED" if exposure.within_plan else "reached"
+            reached = f"{flag} at cycle {exposure.reached_at_cycle}"
+        total = show(exposure.total)
+        if exposure.total_as_limit is not None and exposure.total_as_limit.units != exposure.total.units:
+            total += f" ({show(exposure.total_as_limit)})"
+        foot.append([exposure.drug, show(exposure.per_cycle), show(exposure.prior) if exposure.prior.magnitude else "", total, limit, reached])
+    print_blocks(
+        (None, head),
+        (["days", "drug", "dose", "prescribed", "note", "changed by"], rows),
+        ([f"cumulative after {schedule.cycles} cycles", "per cycle", "prior", "total", "lifetime limit", ""], foot),
+        (None, [["Every cycle as cycle 1: the doses are computed once from these measurements; recalculate when they change."]]),
+    )
