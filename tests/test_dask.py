@@ -133,6 +133,20 @@ def test_mapped_columns_and_text_cells():
     assert rejects["reason"].tolist() == ["Ht='5'7\"': expected a number"]
 
 
+def test_partitions_of_different_dtypes_are_an_error_naming_the_column():
+    # a ddf built from pieces (from_delayed, from_map) need not match its meta: one partition's heights are text
+    numbers = pd.DataFrame({"height_cm": [170.0, 160.0], "weight_kg": [70.0, 60.0]})
+    text = pd.DataFrame({"height_cm": ["170", "1,60"], "weight_kg": [70.0, 60.0]})
+    ddf = dd.from_delayed([dask.delayed(numbers), dask.delayed(text)], meta=numbers.iloc[:0], verify_meta=False)
+    with pytest.raises(DoseCalcError, match=r"partition 1: column 'height_cm' holds .*, not the double the dataframe's meta"):
+        dask.compute(*dose_dataframe(ddf, dose=DOSE))
+    # integers where the meta says float convert exactly: no error
+    integers = numbers.astype({"height_cm": "int64"})
+    ddf = dd.from_delayed([dask.delayed(numbers), dask.delayed(integers)], meta=numbers.iloc[:0], verify_meta=False)
+    dosed, rejects = dask.compute(*dose_dataframe(ddf, dose=DOSE))
+    assert len(dosed) == 4 and len(rejects) == 0
+
+
 def test_a_quantity_dose_crosses_to_worker_processes():
     # a pint Quantity unpickled in another process belongs to another registry: the tasks carry its text
     ddf = dd.from_pandas(cohort(), npartitions=2)
