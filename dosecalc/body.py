@@ -12,9 +12,12 @@ The ``*_kernel`` functions take already-checked magnitudes, for
 :func:`dosecalc.patient_dose` and the cohort engine.
 
 The weight bases of :data:`WEIGHT_BASES` choose the weight that BSA and mg/kg
-doses are computed from. Actual weight is the default: the ASCO guideline [1]_
-recommends full, actual-weight-based doses of cytotoxic chemotherapy
-regardless of obesity.
+doses (and Cockcroft-Gault) are computed from. Actual weight is the default:
+the ASCO guideline [1]_ recommends full, actual-weight-based doses of cytotoxic
+chemotherapy regardless of obesity. The Devine-based bases meet patients below
+their ideal weight: "ideal" then exceeds the actual weight and "adjusted" too;
+:func:`ideal_above_actual` reports where, and "lesser" (the lesser of actual
+and ideal weight [2]_) never exceeds what the patient weighs.
 
 References
 ----------
@@ -22,11 +25,16 @@ References
    patients with cancer: American Society of Clinical Oncology clinical
    practice guideline," J. Clin. Oncol., vol. 30, no. 13, pp. 1553-1561,
    2012, doi:10.1200/JCO.2011.39.9436.
+.. [2] M. A. Winter, K. N. Guhr and G. M. Berg, "Impact of various body
+   weights and serum creatinine concentrations on the bias and accuracy of
+   the Cockcroft-Gault equation," Pharmacotherapy, vol. 32, no. 7,
+   pp. 604-612, 2012.
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,21 +43,23 @@ from .units import quantity
 from .validation import HEIGHT, WEIGHT, Range, checked, is_female
 
 __all__ = [
-    "bmi",
-    "ideal_body_weight",
-    "adjusted_body_weight",
-    "lean_body_weight",
-    "dosing_weight",
-    "dosing_weight_magnitude",
-    "weight_basis_key",
+    "IBW_HEIGHT",
+    "OBESITY_BMI",
     "WEIGHT_BASES",
     "WeightBasis",
-    "OBESITY_BMI",
-    "IBW_HEIGHT",
+    "adjusted_body_weight",
+    "adjusted_kernel",
+    "bmi",
     "bmi_kernel",
     "devine_kernel",
-    "adjusted_kernel",
+    "dosing_weight",
+    "dosing_weight_magnitude",
+    "ideal_above_actual",
+    "ideal_above_actual_kernel",
+    "ideal_body_weight",
     "janmahasatian_kernel",
+    "lean_body_weight",
+    "weight_basis_key",
 ]
 
 #: BMI from which an adult is obese [kg/m²] (WHO class I and above).
@@ -65,6 +75,7 @@ _ADJUSTMENT_FACTOR = 0.4
 
 ASCO_2012 = "Griggs JJ et al. J Clin Oncol 2012;30:1553-61. doi:10.1200/JCO.2011.39.9436"
 DEVINE_1974 = "Devine BJ. Drug Intell Clin Pharm 1974;8:650-5"
+WINTER_2012 = "Winter MA, Guhr KN, Berg GM. Pharmacotherapy 2012;32:604-12 (lesser of actual and Devine ideal weight)"
 JANMAHASATIAN_2005 = "Janmahasatian S et al. Clin Pharmacokinet 2005;44:1051-65. doi:10.2165/00003088-200544100-00004"
 
 
@@ -307,6 +318,10 @@ def _adjusted(height_cm, weight_kg, female):
     return adjusted_kernel(devine_kernel(height_cm, female), weight_kg)
 
 
+def _lesser(height_cm, weight_kg, female):
+    return np.minimum(weight_kg, devine_kernel(height_cm, female))
+
+
 class WeightBasis(NamedTuple):
     """A weight to dose by: its kernel, label, reference and inputs.
 
@@ -319,16 +334,20 @@ class WeightBasis(NamedTuple):
     height_range: Range | None
     needs_weight: bool
     needs_sex: bool
+    uses_ideal: bool = False
 
 
 WEIGHT_BASES: dict[str, WeightBasis] = {
     "actual": WeightBasis(_actual, "actual body weight", ASCO_2012, None, True, False),
-    "ideal": WeightBasis(_ideal, "ideal body weight (Devine)", DEVINE_1974, IBW_HEIGHT, False, True),
+    "ideal": WeightBasis(_ideal, "ideal body weight (Devine)", DEVINE_1974, IBW_HEIGHT, False, True, True),
     "adjusted": WeightBasis(
-        _adjusted, "adjusted body weight (IBW + 0.4 × excess)", DEVINE_1974, IBW_HEIGHT, True, True
+        _adjusted, "adjusted body weight (IBW + 0.4 × excess)", DEVINE_1974, IBW_HEIGHT, True, True, True
     ),
     "lean": WeightBasis(
         janmahasatian_kernel, "lean body weight (Janmahasatian)", JANMAHASATIAN_2005, HEIGHT, True, True
+    ),
+    "lesser": WeightBasis(
+        _lesser, "lesser of actual and ideal body weight (Devine)", WINTER_2012, IBW_HEIGHT, True, True, True
     ),
 }
 
@@ -339,6 +358,10 @@ _ALIASES = {
     "adjbw": "adjusted",
     "lbw": "lean",
     "ffm": "lean",
+    "lesser_of_actual_and_ideal": "lesser",
+    "lesser_of_ideal_and_actual": "lesser",
+    "lesser_of_tbw_and_ibw": "lesser",
+    "lesser_of_ibw_and_tbw": "lesser",
 }
 
 
@@ -379,6 +402,51 @@ def dosing_weight_magnitude(basis: str, height_cm=None, weight_kg=None, sex=None
     return entry.kernel(height_cm, weight_kg, female)
 
 
+def ideal_above_actual_kernel(basis: str, height_cm, weight_kg, female):
+    """
+    Where a Devine-based basis meets an ideal weight above the actual one
+    (checked magnitudes, canonical basis): ``"ideal"`` then gives more than the
+    patient weighs, ``"adjusted"`` too (IBW + 0.4 × a negative excess). False
+    for the other bases, and where no actual weight is known.
+    """
+    if not WEIGHT_BASES[basis].uses_ideal or weight_kg is None:
+        return np.zeros(np.broadcast_shapes(np.shape(height_cm), np.shape(weight_kg)), bool)
+    return devine_kernel(height_cm, female) > weight_kg
+
+
+@_documented
+def ideal_above_actual(height, weight, sex):
+    """
+    Where the Devine ideal weight exceeds the actual weight: the patients for
+    whom the ``"ideal"`` and ``"adjusted"`` bases dose by more than they weigh
+    (``"lesser"`` takes the actual weight there).
+
+    Parameters
+    ----------
+    height : numeric or Quantity
+        Standing height; plain numbers in [cm]. 120-280 cm.
+    weight : numeric or Quantity
+        Actual body weight; plain numbers in [kg].
+    {sex}
+
+    Returns
+    -------
+    bool or ndarray of bool
+
+    {raises}
+
+    Examples
+    --------
+    A woman of 5 ft 4 in (IBW 54.7 kg) who weighs 48 kg:
+
+    >>> bool(ideal_above_actual("5 ft 4 in", 48, "f"))
+    True
+    """
+    female = _female(sex, "ideal body weight (Devine)")
+    above = ideal_above_actual_kernel("ideal", checked(height, IBW_HEIGHT), checked(weight, WEIGHT), female)
+    return above.item() if above.ndim == 0 else above
+
+
 def dosing_weight(height=None, weight=None, basis="actual", sex=None):
     """
     The weight to dose by, for a weight basis.
@@ -392,8 +460,11 @@ def dosing_weight(height=None, weight=None, basis="actual", sex=None):
         Actual body weight; plain numbers in [kg]. Not needed by ``"ideal"``.
     basis : str, default "actual"
         A key of :data:`WEIGHT_BASES`: ``"actual"`` (ASCO 2012), ``"ideal"``
-        (Devine), ``"adjusted"`` (IBW + 0.4 × excess) or ``"lean"``
-        (Janmahasatian); "IBW", "AdjBW", "LBW" and "TBW" are understood.
+        (Devine), ``"adjusted"`` (IBW + 0.4 × excess), ``"lesser"`` (the
+        lesser of actual and ideal) or ``"lean"`` (Janmahasatian); "IBW",
+        "AdjBW", "LBW", "TBW" and "lesser of actual and ideal" are
+        understood. Where "ideal" or "adjusted" exceeds the actual weight,
+        :func:`ideal_above_actual` says so.
     sex : str or array of str, optional
         Required by all bases but ``"actual"``.
 

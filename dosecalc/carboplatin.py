@@ -1,13 +1,25 @@
 r"""
-Carboplatin by the Calvert formula, with the FDA's cap on the GFR.
+Carboplatin by the Calvert formula, with the GFR policy a named setting.
 
 .. math:: D_{mg} = AUC \times (GFR + 25)
 
-The GFR enters capped at 125 mL/min, as the FDA recommended when creatinine
-assays were standardised (IDMS) and low creatinine values could overestimate
-it; the maximum dose is then :math:`AUC \times 150` mg: 900 mg at AUC 6,
-750 mg at AUC 5, 600 mg at AUC 4 (NCCN Chemotherapy Order Templates,
-Appendix B, 2020).
+The GFR is measured and given, or estimated (:mod:`dosecalc.renal`). How it
+is estimated and whether it is capped differ between guidelines; each is a
+policy of :data:`CARBOPLATIN_POLICIES`, named and cited in every result:
+
+- ``"fda"`` (the default, as the carboplatin label and the NCCN templates):
+  Cockcroft-Gault, the GFR capped at 125 mL/min, as the FDA recommended when
+  creatinine assays were standardised (IDMS) and low creatinine values could
+  overestimate it; the maximum dose is then :math:`AUC \times 150` mg: 900 mg
+  at AUC 6, 750 mg at AUC 5, 600 mg at AUC 4 (NCCN Chemotherapy Order
+  Templates, Appendix B).
+- ``"addikd"``: CKD-EPI 2021 de-indexed by the patient's BSA, no cap
+  (ADDIKD, eviQ 2022: "kidney function should not be capped at 125 mL/min
+  for use in the Calvert formula").
+
+The dose then takes the safeguards of any dose: a maximum dose, and rounding
+to a step or to whole vials within a tolerance (:mod:`dosecalc.adjustments`),
+never above the maximum dose nor the cap's maximum :math:`AUC \times (cap + 25)`.
 
 Note: some software calls :math:`AUC \times (1.2\,GFR + 20)` "Calvert"; that
 is not the published formula.
@@ -16,25 +28,57 @@ is not the published formula.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._version import __version__
-from .adjustments import cap_kernel
-from .errors import DoseCalcError, MissingInputError
-from .renal import COCKCROFT_GAULT_1976, cockcroft_gault_inputs, cockcroft_gault_kernel
-from .results import Result, scalar_or_array
-from .units import magnitude, quantity
-from .validation import Range, checked
+from .adjustments import DEFAULT_TOLERANCE_PCT, cap_dose, cap_kernel, round_dose
+from .body import weight_basis_key
+from .bsa import bsa as body_surface_area
+from .bsa import bsa_method as bsa_method_key
+from .errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnknownNameError,
+)
+from .renal import (
+    ADDIKD_2022,
+    CLEARANCE,
+    NCCN_2018,
+    RENAL_FORMULAS,
+    SCHWARTZ_BEDSIDE,
+    KidneyFunction,
+    is_per_area,
+    kidney_function,
+    measured_gfr,
+    renal_formula_key,
+)
+from .results import Result
+from .units import parse_quantity, quantity
+from .validation import BSA, Range, checked, checked_scalar
 
-__all__ = ["carboplatin_dose", "CarboplatinDose", "calvert_kernel", "AUC", "GFR", "GFR_CAP_ML_MIN", "CALVERT_1989"]
+__all__ = [
+    "AUC",
+    "CALVERT_1989",
+    "CARBOPLATIN_POLICIES",
+    "FDA_2010",
+    "GFR",
+    "GFR_CAP_ML_MIN",
+    "CarboplatinDose",
+    "CarboplatinPolicy",
+    "calvert_kernel",
+    "carboplatin_dose",
+    "carboplatin_kernel",
+]
 
 #: Target AUC of carboplatin [mg/mL·min]: regimens use 2-7; 1-10 is accepted.
 AUC = Range("auc", "mg/mL*min", 1.0, 10.0, "mg/mL·min")
 
-#: An absolute GFR [mL/min]: above zero, at most 250 (hyperfiltration).
-GFR = Range("gfr", "mL/min", 0.0, 250.0, "mL/min")
+#: An absolute GFR [mL/min]: above zero, at most 250 (the physiological range
+#: of :mod:`dosecalc.renal`).
+GFR = CLEARANCE
 
 #: The FDA-recommended cap on the GFR in the Calvert formula [mL/min].
 GFR_CAP_ML_MIN = 125.0
@@ -43,17 +87,52 @@ GFR_CAP_ML_MIN = 125.0
 _NON_RENAL_ML_MIN = 25.0
 
 CALVERT_1989 = "Calvert AH et al. J Clin Oncol 1989;7:1748-56. doi:10.1200/JCO.1989.7.11.1748"
+FDA_2010 = "FDA, carboplatin dosing: GFR capped at 125 mL/min (2010); " + NCCN_2018
 GIVEN = "given"
 COCKCROFT_GAULT = "cockcroft_gault"
 
-_ABSOLUTE_GFR = (
-    "an absolute GFR in mL/min; a GFR per 1.73 m² must first be multiplied by the patient's BSA / 1.73 m²"
-)
+
+class CarboplatinPolicy(NamedTuple):
+    """How a guideline estimates and caps the GFR of the Calvert formula."""
+
+    label: str
+    gfr_formula: str  # the estimate, a key of dosecalc.renal.RENAL_FORMULAS
+    gfr_cap_ml_min: float | None  # None: no cap
+    reference: str
+
+
+CARBOPLATIN_POLICIES: dict[str, CarboplatinPolicy] = {
+    "fda": CarboplatinPolicy(
+        "FDA and NCCN: Cockcroft-Gault, GFR capped at 125 mL/min", COCKCROFT_GAULT, GFR_CAP_ML_MIN, FDA_2010
+    ),
+    "addikd": CarboplatinPolicy(
+        "ADDIKD: CKD-EPI 2021 de-indexed by the BSA, GFR not capped", "ckd_epi_2021", None, ADDIKD_2022
+    ),
+}
+
+#: ``gfr_cap`` left to the policy.
+_POLICY = "policy"
 
 
 def calvert_kernel(auc, gfr_ml_min):
     """Dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25), Calvert et al. (1989); see :func:`carboplatin_dose`."""
     return auc * (gfr_ml_min + _NON_RENAL_ML_MIN)
+
+
+def carboplatin_kernel(auc, gfr_ml_min, cap_ml_min=np.inf):
+    """
+    ``(dose [mg], GFR used [mL/min], cap applied)`` from checked AUC and GFR
+    (floats or arrays, no per-row Python): the Calvert dose at
+    ``min(GFR, cap)``, for the cohort engine and :func:`carboplatin_dose`.
+
+    Examples
+    --------
+    >>> dose, used, applied = carboplatin_kernel(np.array([5.0, 6.0]), np.array([90.0, 140.0]), 125.0)
+    >>> dose.tolist(), used.tolist(), applied.tolist()
+    ([575.0, 900.0], [90.0, 125.0], [False, True])
+    """
+    used, applied = cap_kernel(gfr_ml_min, cap_ml_min)
+    return calvert_kernel(auc, used), used, applied
 
 
 @dataclass(frozen=True)
@@ -64,28 +143,49 @@ class CarboplatinDose(Result):
     Attributes
     ----------
     dose : Quantity
-        The dose, at the capped GFR. [mg]
+        The dose to give: Calvert at the capped GFR, then any maximum dose
+        and rounding. [mg]
     dose_uncapped : Quantity
-        The dose at the GFR as given or estimated. [mg]
+        The Calvert dose at the GFR as given or estimated. [mg]
     auc : Quantity
         The target AUC. [mg/mL·min]
     gfr : Quantity
         The GFR used in the formula, after the cap. [mL/min]
     gfr_uncapped : Quantity
-        The GFR as given or estimated by Cockcroft-Gault. [mL/min]
+        The GFR as given or estimated (de-indexed where it was per 1.73 m²). [mL/min]
     gfr_source : str
-        ``"given"`` or ``"cockcroft_gault"``.
+        ``"given"`` or the estimate's formula (``"cockcroft_gault"``,
+        ``"ckd_epi_2021"``).
     gfr_cap : Quantity or None
-        The cap on the GFR; None when disabled. [mL/min]
+        The cap on the GFR; None when there is none. [mL/min]
     cap_applied : bool or ndarray of bool
         Where the cap lowered the GFR.
     age, weight, serum_creatinine, sex
-        The Cockcroft-Gault inputs, normalised to [years], [kg], [mg/dL] and
+        The estimate's inputs, normalised to [years], [kg], [mg/dL] and
         "female"/"male"; None when the GFR was given.
     formula, reference, gfr_reference : str
         The dose formula and the citations of it and of the GFR estimate.
     version : str
         The dosecalc version that computed it.
+    policy, policy_label, policy_reference : str
+        The GFR policy (a key of :data:`CARBOPLATIN_POLICIES`) and its source.
+    gfr_cap_source : str
+        ``"policy"`` (the policy's cap, or none), ``"given"`` or ``"none"``
+        (a cap switched off).
+    kidney_function : KidneyFunction
+        The GFR's record: formula, creatinine floor, weight basis, BSA,
+        de-indexing, physiological range.
+    bsa : Quantity or None
+        The BSA that de-indexed a GFR per 1.73 m²; ``bsa_method`` its formula
+        (``"given"`` when supplied). [m²]
+    dose_calvert : Quantity
+        The Calvert dose at the capped GFR, before a maximum dose and rounding. [mg]
+    max_dose : Quantity or None
+        The maximum dose asked for [mg]; ``max_dose_applied`` where it lowered the dose.
+    rounding : RoundedDose or None
+        The rounding to a step or to vials, within its tolerance.
+    steps : tuple of str
+        The steps taken, in order.
     """
 
     dose: Any
@@ -104,56 +204,130 @@ class CarboplatinDose(Result):
     reference: str = CALVERT_1989
     gfr_reference: str | None = None
     version: str = __version__
+    policy: str = "fda"
+    policy_label: str = CARBOPLATIN_POLICIES["fda"].label
+    policy_reference: str = FDA_2010
+    gfr_cap_source: str = _POLICY
+    kidney_function: KidneyFunction | None = None
+    bsa: Any = None
+    bsa_method: str | None = None
+    dose_calvert: Any = None
+    max_dose: Any = None
+    max_dose_applied: Any = None
+    rounding: Any = None
+    steps: tuple = ()
 
 
-def _cockcroft_gault_given(age, weight, sex, serum_creatinine) -> bool:
-    return any(value is not None for value in (age, weight, sex, serum_creatinine))
+def _policy(name: str) -> str:
+    key = str(name).strip().lower()
+    if key not in CARBOPLATIN_POLICIES:
+        raise UnknownNameError("policy", name, CARBOPLATIN_POLICIES)
+    return key
+
+
+def _cap(gfr_cap, entry: CarboplatinPolicy):
+    """The cap [mL/min] (inf for none) and its source."""
+    if isinstance(gfr_cap, str) and gfr_cap == _POLICY:
+        return (np.inf if entry.gfr_cap_ml_min is None else entry.gfr_cap_ml_min), _POLICY
+    if gfr_cap is None:
+        return np.inf, "none"
+    return checked_scalar(gfr_cap, GFR, "gfr_cap"), GIVEN
+
+
+def _bsa(bsa, height, weight, bsa_method, needed_for: str):
+    """The BSA [m²] and its method, from a given BSA or height and weight."""
+    if bsa is not None:
+        return checked(bsa, BSA), GIVEN
+    if height is None or weight is None:
+        raise MissingInputError("bsa", f"{needed_for}: give bsa, or height and weight")
+    method = bsa_method_key(bsa_method)
+    return body_surface_area(height, weight, method).m_as("m**2"), method
+
+
+def _estimate_inputs(formula: str) -> str:
+    entry = RENAL_FORMULAS[formula]
+    names = ["age", "weight", "sex", "serum_creatinine"] if entry.needs_weight else ["age", "sex", "serum_creatinine"]
+    return f"the {entry.label} inputs ({', '.join(names)})"
 
 
 def carboplatin_dose(
-    *, auc, gfr=None, age=None, weight=None, sex=None, serum_creatinine=None, gfr_cap=GFR_CAP_ML_MIN
+    *, auc, gfr=None, age=None, weight=None, sex=None, serum_creatinine=None, gfr_cap=_POLICY, policy="fda",
+    gfr_formula=None, height=None, bsa=None, bsa_method="mosteller", weight_basis="actual", creatinine_floor=None,
+    allow_outside_range=False, max_dose=None, round_to=None, vials=None, tolerance_pct=DEFAULT_TOLERANCE_PCT,
 ) -> CarboplatinDose:
     r"""
-    Carboplatin dose by the Calvert formula [1]_, GFR capped at 125 mL/min [2]_.
+    Carboplatin dose by the Calvert formula [1]_, under a named GFR policy.
 
     .. math::
         D_{mg} = AUC \times (\min(GFR, GFR_{cap}) + 25)
 
     with AUC in [mg/mL·min], GFR in [mL/min] and 25 mL/min the non-renal
-    clearance. The GFR is given (measured, e.g. by ⁵¹Cr-EDTA as in [1]_) or
-    estimated by Cockcroft-Gault (:func:`dosecalc.crcl_cockcroft_gault`) from
-    age, weight, sex and serum creatinine.
+    clearance. The GFR is given (measured, e.g. by ⁵¹Cr-EDTA as in [1]_;
+    in mL/min, or per 1.73 m² with the BSA) or estimated by the policy's
+    formula (or ``gfr_formula``). Policies (:data:`CARBOPLATIN_POLICIES`):
+    ``"fda"``, Cockcroft-Gault capped at 125 mL/min [2]_; ``"addikd"``,
+    CKD-EPI 2021 × BSA / 1.73 m², not capped [3]_.
 
     Parameters
     ----------
     auc : numeric or Quantity
         Target AUC; plain numbers in [mg/mL·min]. 1-10.
-    gfr : numeric or Quantity, optional
-        Absolute GFR; plain numbers in [mL/min]. Not per 1.73 m².
+    gfr : numeric, str or Quantity, optional
+        A measured GFR: plain numbers in [mL/min]; a Quantity per area (per
+        1.73 m²) needs ``bsa`` or ``height`` and ``weight``.
     age, weight, sex, serum_creatinine : optional
-        The Cockcroft-Gault inputs, instead of ``gfr`` (see
-        :func:`dosecalc.crcl_cockcroft_gault`).
-    gfr_cap : numeric, Quantity or None, default 125
-        Cap on the GFR; plain numbers in [mL/min]. None disables it.
+        The estimate's inputs, instead of ``gfr`` (see
+        :func:`dosecalc.renal.kidney_function`); ``weight`` and ``height``
+        also give the BSA where one is needed and not given.
+    gfr_cap : numeric, Quantity or None, optional
+        Cap on the GFR; plain numbers in [mL/min]. By default the policy's
+        (125 mL/min for ``"fda"``, none for ``"addikd"``); None: no cap.
+    policy : str, default "fda"
+        A key of :data:`CARBOPLATIN_POLICIES`.
+    gfr_formula : str, optional
+        The estimate instead of the policy's: ``"cockcroft_gault"`` or
+        ``"ckd_epi_2021"``. The bedside Schwartz formula is refused: the
+        Calvert formula was derived in adults.
+    height : numeric or Quantity, optional
+        Height; plain numbers in [cm]: for a weight basis, or the BSA.
+    bsa : numeric or Quantity, optional
+        The BSA that de-indexes a GFR per 1.73 m²; plain numbers in [m²].
+    bsa_method : str, default "mosteller"
+        The BSA formula when the BSA comes from height and weight.
+    weight_basis : str, default "actual"
+        Cockcroft-Gault's weight (:data:`dosecalc.body.WEIGHT_BASES`).
+    creatinine_floor : None, "nccn" or a concentration, optional
+        See :func:`dosecalc.renal.creatinine_floor_mg_dl`.
+    allow_outside_range : bool, default False
+        Use a GFR outside (0, 250] mL/min (then capped, if there is a cap)
+        instead of refusing it.
+    max_dose : numeric, str or Quantity, optional
+        The maximum dose; plain numbers in [mg].
+    round_to, vials : optional
+        Round to a step ("10 mg") or to whole vials ("450 mg, 150 mg, 50 mg"),
+        one of them, within ``tolerance_pct`` (default 5 %, at most 10 %),
+        never above the maximum dose or the cap's maximum.
 
     Returns
     -------
     CarboplatinDose
-        The dose [mg], the GFR used and as given or estimated, whether the
-        cap applied, and the inputs normalised.
 
     Raises
     ------
     DoseCalcError
-        If both ``gfr`` and Cockcroft-Gault inputs are given.
+        If both ``gfr`` and an estimate's inputs are given, or both
+        ``round_to`` and ``vials``.
     MissingInputError
-        If neither is given, or a Cockcroft-Gault input is missing.
+        If neither is given, an estimate's input is missing, or a BSA is
+        needed and neither it nor height and weight are given.
+    UnknownNameError
+        If the policy, formula, weight basis or BSA method is unknown.
     ImplausibleInputError
-        If AUC is outside 1-10 mg/mL·min, a GFR outside (0, 250] mL/min
-        (an estimate is checked only when no cap applies), or a
-        Cockcroft-Gault input implausible.
+        If AUC is outside 1-10 mg/mL·min, a GFR or estimate outside
+        (0, 250] mL/min, an input implausible, a BSA given with an absolute
+        GFR or for Cockcroft-Gault, or the rounding outside its tolerance.
     UnitError
-        If a unit is wrong (e.g. a GFR per 1.73 m²).
+        If a unit is wrong (e.g. a GFR per 1.73 m² without a BSA).
 
     References
     ----------
@@ -161,8 +335,11 @@ def carboplatin_dose(
        of a simple formula based on renal function," J. Clin. Oncol., vol. 7,
        no. 11, pp. 1748-1756, 1989, doi:10.1200/JCO.1989.7.11.1748.
     .. [2] National Comprehensive Cancer Network, "Chemotherapy Order
-       Templates, Appendix B: Carboplatin Dosing in Adults," 2020, after the
-       FDA's 2010 recommendation: maximum dose = AUC × (125 + 25) mg.
+       Templates, Appendix B: Carboplatin Dosing," 2018, after the FDA's 2010
+       recommendation: maximum dose = AUC × (125 + 25) mg.
+    .. [3] G. Sandhu et al., "International Consensus Guideline for
+       Anticancer Drug Dosing in Kidney Dysfunction (ADDIKD)," eviQ, Cancer
+       Institute NSW, 2022.
 
     Examples
     --------
@@ -174,40 +351,95 @@ def carboplatin_dose(
     >>> result = carboplatin_dose(auc=6, gfr="140 mL/min")
     >>> float(result.dose.m_as("mg")), bool(result.cap_applied)
     (900.0, True)
+
+    ADDIKD: CKD-EPI 2021 for a man of 55 years, creatinine 1.2 mg/dL,
+    71.4 mL/min/1.73 m², × 1.9 m² / 1.73 m² = 78.4 mL/min; AUC 5:
+
+    >>> result = carboplatin_dose(auc=5, policy="addikd", age=55, sex="m", serum_creatinine="1.2 mg/dL", bsa=1.9)
+    >>> round(float(result.dose.m_as("mg")), 1), result.gfr_cap
+    (517.2, None)
     """
     auc_value = checked(auc, AUC)
-    cap_ml_min = np.inf if gfr_cap is None else checked(gfr_cap, GFR, "gfr_cap")
-    estimated = _cockcroft_gault_given(age, weight, sex, serum_creatinine)
-    if gfr is not None and estimated:
-        raise DoseCalcError(
-            "give gfr or the Cockcroft-Gault inputs (age, weight, sex, serum_creatinine), not both"
+    key = _policy(policy)
+    entry = CARBOPLATIN_POLICIES[key]
+    cap_ml_min, cap_source = _cap(gfr_cap, entry)
+    formula = renal_formula_key(gfr_formula or entry.gfr_formula)
+    if formula == SCHWARTZ_BEDSIDE:
+        raise ImplausibleInputError(
+            "gfr_formula", formula, "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula "
+            "was derived in adults"
         )
+    basis = weight_basis_key(weight_basis)
+    estimated = any(value is not None for value in (age, sex, serum_creatinine, creatinine_floor)) or basis != "actual"
+    if gfr is not None and estimated:
+        raise DoseCalcError(f"give gfr or {_estimate_inputs(formula)}, not both")
+
+    bsa_m2, used_method = None, None
     if gfr is not None:
-        gfr_ml_min, source, normalised = checked(magnitude(gfr, "mL/min", "gfr", _ABSOLUTE_GFR), GFR), GIVEN, {}
-    elif estimated:
-        inputs = cockcroft_gault_inputs(age, weight, sex, serum_creatinine)
-        gfr_ml_min, source = cockcroft_gault_kernel(*inputs), COCKCROFT_GAULT
-        if gfr_cap is None:  # uncapped, an estimate enters the dose as it is
-            checked(gfr_ml_min, GFR, "gfr (Cockcroft-Gault estimate)")
+        gfr = parse_quantity(gfr, "gfr", kind="gfr") if isinstance(gfr, str) else gfr
+        if not is_per_area(gfr) and bsa is not None:
+            raise ImplausibleInputError("bsa", bsa, "no BSA with an absolute gfr: it is in mL/min already")
+        if is_per_area(gfr) and (bsa is not None or (height is not None and weight is not None)):
+            bsa_m2, used_method = _bsa(bsa, height, weight, bsa_method, "a GFR per 1.73 m²")
+        record = measured_gfr(gfr, bsa=bsa_m2, allow_outside_range=allow_outside_range)
+        normalised = {}
+    elif estimated or weight is not None:
+        if RENAL_FORMULAS[formula].indexed:
+            bsa_m2, used_method = _bsa(bsa, height, weight, bsa_method, f"de-indexing {RENAL_FORMULAS[formula].label}")
+        elif bsa is not None:
+            raise ImplausibleInputError("bsa", bsa, "no BSA for Cockcroft-Gault: it gives mL/min already")
+        record = kidney_function(
+            formula, age=age, sex=sex, serum_creatinine=serum_creatinine,
+            weight=weight if RENAL_FORMULAS[formula].needs_weight else None, height=height, bsa=bsa_m2,
+            weight_basis=basis, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        )
         normalised = {
-            "age": quantity(inputs.age_years, "year"),
-            "weight": quantity(inputs.weight_kg, "kg"),
-            "serum_creatinine": quantity(inputs.serum_creatinine_mg_dl, "mg/dL"),
-            "sex": scalar_or_array(np.where(inputs.female, "female", "male")),
-            "gfr_reference": COCKCROFT_GAULT_1976,
+            "age": record.age, "weight": record.weight, "serum_creatinine": record.serum_creatinine,
+            "sex": record.sex, "gfr_reference": record.reference,
         }
     else:
-        raise MissingInputError("gfr", "the carboplatin dose (or age, weight, sex and serum_creatinine)")
+        raise MissingInputError("gfr", f"the carboplatin dose (or {_estimate_inputs(formula)})")
 
-    used_ml_min, applied = cap_kernel(gfr_ml_min, cap_ml_min)
+    gfr_ml_min = record.clearance.m_as("mL/min")
+    calvert_mg, used_ml_min, applied = carboplatin_kernel(auc_value, gfr_ml_min, cap_ml_min)
+    final_mg, guards, steps = calvert_mg, {}, [f"GFR: {record.label}", f"policy {key}"]
+    steps.append("no GFR cap" if cap_ml_min == np.inf else f"GFR cap {cap_ml_min:g} mL/min ({cap_source})")
+    steps.append("Calvert")
+    ceiling_mg = np.inf if cap_ml_min == np.inf else calvert_kernel(auc_value, cap_ml_min)
+    if max_dose is not None:
+        capped = cap_dose(quantity(final_mg, "mg"), max_dose)
+        final_mg = capped.capped.m_as("mg")
+        ceiling_mg = np.minimum(ceiling_mg, capped.cap.m_as("mg"))
+        guards.update(max_dose=capped.cap, max_dose_applied=capped.applied)
+        steps.append("maximum dose")
+    if round_to is not None or vials is not None:
+        ceiling = None if np.all(np.isinf(ceiling_mg)) else quantity(ceiling_mg, "mg")
+        rounding = round_dose(
+            quantity(final_mg, "mg"), step=round_to, strengths=vials, tolerance_pct=tolerance_pct, ceiling=ceiling
+        )
+        final_mg = rounding.rounded.m_as("mg")
+        guards["rounding"] = rounding
+        steps.append(f"rounded to {rounding.method}")
+
     return CarboplatinDose(
-        dose=quantity(calvert_kernel(auc_value, used_ml_min), "mg"),
+        dose=quantity(final_mg, "mg"),
         dose_uncapped=quantity(calvert_kernel(auc_value, gfr_ml_min), "mg"),
         auc=quantity(auc_value, "mg/mL*min"),
         gfr=quantity(used_ml_min, "mL/min"),
         gfr_uncapped=quantity(gfr_ml_min, "mL/min"),
-        gfr_source=source,
-        gfr_cap=None if gfr_cap is None else quantity(cap_ml_min, "mL/min"),
+        gfr_source=GIVEN if record.formula == "measured" else record.formula,
+        gfr_cap=None if cap_ml_min == np.inf else quantity(cap_ml_min, "mL/min"),
         cap_applied=applied,
+        policy=key,
+        policy_label=entry.label,
+        policy_reference=entry.reference,
+        gfr_cap_source=cap_source,
+        kidney_function=record,
+        bsa=None if bsa_m2 is None else quantity(bsa_m2, "m**2"),
+        bsa_method=used_method,
+        dose_calvert=quantity(calvert_mg, "mg"),
+        steps=tuple(steps),
+        **guards,
         **normalised,
     )
+

@@ -14,11 +14,17 @@ from dosecalc.body import (
     adjusted_body_weight,
     bmi,
     dosing_weight,
+    ideal_above_actual,
     ideal_body_weight,
     lean_body_weight,
     weight_basis_key,
 )
-from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from dosecalc.validation import is_female
 
 
@@ -138,12 +144,42 @@ def test_dosing_weight_per_basis():
     assert kg(dosing_weight(height, weight, basis="adjusted", sex="m")) == pytest.approx(83.0)
     assert kg(dosing_weight(height, weight, basis="lean", sex="m")) == pytest.approx(kg(lean_body_weight(height, weight, "m")))
     assert kg(dosing_weight(height, basis="ideal", sex="m")) == pytest.approx(73.0)  # IBW needs no weight
+    assert kg(dosing_weight(height, weight, basis="lesser", sex="m")) == pytest.approx(73.0)  # min(98, 73)
+
+
+def test_lesser_of_actual_and_ideal():
+    # Winter et al., Pharmacotherapy 2012;32:604: the lesser of actual and Devine ideal weight.
+    # A woman of 5 ft 4 in: Devine IBW 45.5 + 2.3 × 4 = 54.7 kg. At 48 kg the actual weight, at 70 kg the ideal
+    assert kg(dosing_weight("5 ft 4 in", 48, basis="lesser", sex="f")) == 48.0
+    assert kg(dosing_weight("5 ft 4 in", 70, basis="lesser", sex="f")) == pytest.approx(54.7)
+    with pytest.raises(MissingInputError, match="^weight is required for lesser of actual and ideal"):
+        dosing_weight("5 ft 4 in", basis="lesser", sex="f")
+
+
+def test_ideal_above_actual_is_reported():
+    # 54.7 kg ideal (above) for 48 kg: the "ideal" basis doses by more than she weighs, and "adjusted" too:
+    # 54.7 + 0.4 × (48 − 54.7) = 52.02 kg > 48 kg. The bases keep their values; the flag says so.
+    assert ideal_above_actual("5 ft 4 in", 48, "f") is True
+    assert ideal_above_actual("5 ft 4 in", 70, "f") is False
+    assert ideal_above_actual([162.56, 162.56], [48, 70], ["f", "f"]).tolist() == [True, False]
+    assert kg(dosing_weight("5 ft 4 in", 48, basis="ideal", sex="f")) == pytest.approx(54.7)
+    assert kg(dosing_weight("5 ft 4 in", 48, basis="adjusted", sex="f")) == pytest.approx(54.7 + 0.4 * (48 - 54.7))
+
+
+@given(heights_cm, weights_kg, sexes)
+def test_lesser_is_the_minimum_and_never_above_actual(height_cm, weight_kg, sex):
+    lesser = kg(dosing_weight(height_cm, weight_kg, basis="lesser", sex=sex))
+    ideal = kg(ideal_body_weight(height_cm, sex))
+    assert lesser == min(weight_kg, ideal)
+    assert lesser <= weight_kg
+    assert ideal_above_actual(height_cm, weight_kg, sex) == (ideal > weight_kg)
 
 
 @pytest.mark.parametrize(
     "name, key",
     [("IBW", "ideal"), ("Ideal body weight", "ideal"), ("AdjBW", "adjusted"), ("adjusted-body-weight", "adjusted"),
-     ("LBW", "lean"), ("TBW", "actual"), ("actual", "actual"), ("Lean weight", "lean")],
+     ("LBW", "lean"), ("TBW", "actual"), ("actual", "actual"), ("Lean weight", "lean"), ("lesser", "lesser"),
+     ("lesser of actual and ideal", "lesser"), ("Lesser of IBW and TBW", "lesser")],
 )
 def test_weight_basis_names(name, key):
     assert weight_basis_key(name) == key
@@ -295,7 +331,7 @@ def test_implausible_body_inputs():
 
 
 def test_unknown_weight_basis():
-    with pytest.raises(UnknownNameError, match="weight_basis='heaviest'.*actual, ideal, adjusted, lean"):
+    with pytest.raises(UnknownNameError, match="weight_basis='heaviest'.*actual, ideal, adjusted, lean, lesser"):
         patient_dose("6.1 mg/kg", weight=70, weight_basis="heaviest")
 
 

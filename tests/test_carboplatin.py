@@ -1,4 +1,4 @@
-"""Carboplatin by the Calvert formula, with the FDA's 125 mL/min cap on the GFR."""
+"""Carboplatin by the Calvert formula under a named GFR policy (FDA/NCCN cap, ADDIKD), with the safeguards of a dose."""
 
 import json
 
@@ -8,8 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import Q_
-from dosecalc.carboplatin import CarboplatinDose, carboplatin_dose
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
+from dosecalc.carboplatin import CARBOPLATIN_POLICIES, CarboplatinDose, carboplatin_dose
+from dosecalc.errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from dosecalc.renal import crcl_cockcroft_gault
 
 
@@ -72,10 +78,20 @@ def test_gfr_estimated_by_cockcroft_gault():
 
 
 def test_estimated_gfr_is_capped_too():
-    # a young, heavy man with low creatinine: (140 - 25) × 110 / (72 × 0.6) = 292.8 mL/min -> capped at 125
-    result = carboplatin_dose(auc=6, age=25, weight=110, sex="m", serum_creatinine="53 umol/L")
+    # a young man with low creatinine: (140 - 25) × 80 / (72 × 0.6) = 213 mL/min -> capped at 125
+    result = carboplatin_dose(auc=6, age=25, weight=80, sex="m", serum_creatinine="53 umol/L")
     assert result.cap_applied is True
     assert mg(result.dose) == 900.0
+
+
+def test_an_estimate_outside_the_physiological_range_is_refused_even_under_a_cap():
+    # a young, heavy man with low creatinine: (140 - 25) × 110 / (72 × 0.6) = 292.8 mL/min: above 250 mL/min,
+    # refused (an input slip or a formula outside its population), or used capped only when asked
+    args = {"auc": 6, "age": 25, "weight": 110, "sex": "m", "serum_creatinine": "53 umol/L"}
+    with pytest.raises(ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=29[23]\.\d mL/min: expected \(0, 250\]"):
+        carboplatin_dose(**args)
+    result = carboplatin_dose(**args, allow_outside_range=True)
+    assert mg(result.dose) == 900.0 and result.kidney_function.outside_range is True
 
 
 def test_quantities_and_text():
@@ -85,7 +101,7 @@ def test_quantities_and_text():
 
 
 def test_to_dict_is_plain_data():
-    data = carboplatin_dose(auc=6, age=25, weight=110, sex="m", serum_creatinine="53 umol/L").to_dict()
+    data = carboplatin_dose(auc=6, age=25, weight=80, sex="m", serum_creatinine="53 umol/L").to_dict()
     json.dumps(data)
     assert data["dose"] == {"value": 900.0, "unit": "mg"}
     assert data["cap_applied"] is True
@@ -139,17 +155,19 @@ def test_a_given_gfr_is_checked_before_the_cap():
 
 def test_uncapped_estimate_is_checked():
     # (140 - 20) × 150 / (72 × 0.5) = 500 mL/min: with no cap it would enter the dose as it is
-    with pytest.raises(ImplausibleInputError, match=r"^gfr \(Cockcroft-Gault estimate\)=500"):
+    with pytest.raises(ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=500"):
         carboplatin_dose(auc=5, age=20, weight=150, sex="m", serum_creatinine="0.5 mg/dL", gfr_cap=None)
 
 
-def test_gfr_per_173_m2_is_not_an_absolute_gfr():
-    with pytest.raises(UnitError, match="^gfr=.*absolute GFR in mL/min"):
-        carboplatin_dose(auc=5, gfr=Q_(90, "mL/min/m**2"))
+def test_gfr_per_173_m2_needs_a_bsa():
+    with pytest.raises(UnitError, match="^gfr=.*absolute GFR in mL/min; a GFR per 1.73 m² .*bsa"):
+        carboplatin_dose(auc=5, gfr="90 mL/min/1.73 m2")
+    with pytest.raises(UnitError, match="^gfr='90 mL/min/m2'"):  # per m², not per 1.73 m²: not a GFR spelling
+        carboplatin_dose(auc=5, gfr="90 mL/min/m2", bsa=1.9)
 
 
 def test_gfr_or_cockcroft_gault_inputs():
-    with pytest.raises(DoseCalcError, match="give gfr or the Cockcroft-Gault inputs"):
+    with pytest.raises(DoseCalcError, match=r"give gfr or the Cockcroft-Gault inputs \(age, weight, sex, serum_creatinine\)"):
         carboplatin_dose(auc=5, gfr=90, serum_creatinine="1 mg/dL")
     with pytest.raises(MissingInputError, match="^gfr is required"):
         carboplatin_dose(auc=5)
@@ -162,3 +180,110 @@ def test_gfr_or_cockcroft_gault_inputs():
 def test_implausible_cap():
     with pytest.raises(ImplausibleInputError, match="^gfr_cap=0"):
         carboplatin_dose(auc=5, gfr=90, gfr_cap=0)
+
+
+# --- policies: FDA/NCCN and ADDIKD ---------------------------------------------------------
+
+
+def test_policies_are_named_and_cited():
+    assert set(CARBOPLATIN_POLICIES) == {"fda", "addikd"}
+    fda = carboplatin_dose(auc=5, gfr=90)
+    assert fda.policy == "fda" and "125 mL/min" in fda.policy_reference and fda.gfr_cap_source == "policy"
+    data = carboplatin_dose(auc=5, gfr=90, policy="addikd").to_dict()
+    assert data["policy"] == "addikd" and "ADDIKD" in data["policy_reference"] and data["gfr_cap"] is None
+    with pytest.raises(UnknownNameError, match="policy='nice'.*fda, addikd"):
+        carboplatin_dose(auc=5, gfr=90, policy="nice")
+
+
+def test_addikd_ckd_epi_de_indexed_and_not_capped():
+    # ADDIKD (eviQ 2022): CKD-EPI 2021 × BSA / 1.73 m², "not capped at 125 mL/min". A man of 30, creatinine
+    # 0.6 mg/dL: 142 × (0.6/0.9)^−0.302 × 0.9938^30 = 134.83 per 1.73 m²; × 2.1 / 1.73 = 163.67 mL/min;
+    # Calvert (1989), AUC 5: 5 × (163.67 + 25) = 943.3 mg, above the FDA's 750 mg at AUC 5
+    egfr = 142 * (0.6 / 0.9) ** -0.302 * 0.9938**30
+    result = carboplatin_dose(auc=5, policy="addikd", age=30, sex="m", serum_creatinine="0.6 mg/dL", bsa=2.1)
+    assert result.gfr_source == "ckd_epi_2021" and result.cap_applied is False and result.gfr_cap is None
+    assert result.kidney_function.egfr_ml_min_173m2 == pytest.approx(egfr, rel=1e-12)
+    assert mg(result.dose) == pytest.approx(5 * (egfr * 2.1 / 1.73 + 25), rel=1e-12)
+    assert "10.1056/NEJMoa2102953" in result.gfr_reference
+    # the FDA policy's cap may be added to the ADDIKD estimate, and is then reported as given
+    capped = carboplatin_dose(auc=5, policy="addikd", age=30, sex="m", serum_creatinine="0.6 mg/dL", bsa=2.1, gfr_cap=125)
+    assert mg(capped.dose) == 750.0 and capped.gfr_cap_source == "given"
+
+
+def test_bsa_from_height_and_weight():
+    # Mosteller (1987): sqrt(180 × 81 / 3600) = 2.0125 m²; CKD-EPI 2021, man of 55, 1.2 mg/dL: 71.418 × 2.0125 / 1.73
+    result = carboplatin_dose(auc=5, policy="addikd", age=55, sex="m", serum_creatinine="1.2 mg/dL", height=180, weight=81)
+    assert result.bsa.m_as("m**2") == pytest.approx(np.sqrt(180 * 81 / 3600)) and result.bsa_method == "mosteller"
+    assert result.gfr.m_as("mL/min") == pytest.approx(71.4178 * np.sqrt(180 * 81 / 3600) / 1.73, rel=1e-5)
+    with pytest.raises(MissingInputError, match="^bsa is required for de-indexing CKD-EPI 2021"):
+        carboplatin_dose(auc=5, policy="addikd", age=55, sex="m", serum_creatinine="1.2 mg/dL")
+
+
+def test_gfr_per_173_m2_with_a_bsa():
+    # 90 mL/min/1.73 m² × 1.9 / 1.73 = 98.84 mL/min; Calvert AUC 5: 5 × 123.84 = 619.2 mg
+    result = carboplatin_dose(auc=5, gfr="90 mL/min/1.73m2", bsa=1.9)
+    assert result.gfr.m_as("mL/min") == pytest.approx(90 * 1.9 / 1.73)
+    assert mg(result.dose) == pytest.approx(5 * (90 * 1.9 / 1.73 + 25))
+    assert result.bsa_method == "given" and result.kidney_function.egfr_ml_min_173m2 == pytest.approx(90.0)
+    with pytest.raises(ImplausibleInputError, match="^bsa=1.9: expected no BSA with an absolute gfr"):
+        carboplatin_dose(auc=5, gfr="90 mL/min", bsa=1.9)
+
+
+def test_cockcroft_gault_with_floor_and_weight_basis():
+    # NCCN Appendix B: adjusted weight and a minimum creatinine of 0.7 mg/dL. A man of 5 ft 10 in, 98 kg (AdjBW 83 kg),
+    # 70 y, creatinine 0.5 mg/dL: (140 − 70) × 83 / (72 × 0.7) = 115.28 mL/min; AUC 5: 5 × 140.28 = 701.4 mg
+    result = carboplatin_dose(auc=5, age=70, weight=98, height=177.8, sex="m", serum_creatinine="0.5 mg/dL",
+                              weight_basis="adjusted", creatinine_floor="nccn")
+    assert mg(result.dose) == pytest.approx(5 * (70 * 83 / (72 * 0.7) + 25))
+    assert result.kidney_function.floor_applied is True and result.kidney_function.weight_basis == "adjusted"
+
+
+def test_schwartz_is_refused_for_calvert():
+    with pytest.raises(ImplausibleInputError, match="^gfr_formula=schwartz_bedside: expected an adult estimate"):
+        carboplatin_dose(auc=5, gfr_formula="schwartz-bedside", age=10, height=140, serum_creatinine="0.5 mg/dL")
+
+
+# --- the safeguards of a dose ---------------------------------------------------------------
+
+
+def test_max_dose():
+    # 5 × (120 + 25) = 725 mg, at most 700 mg
+    result = carboplatin_dose(auc=5, gfr=120, max_dose="700 mg")
+    assert mg(result.dose) == 700.0 and result.max_dose_applied is True
+    assert mg(result.dose_calvert) == 725.0
+
+
+def test_rounding_to_vials_within_tolerance():
+    # 5 × (87 + 25) = 560 mg; 10 mg/mL vials of 450, 150 and 50 mg: 550 mg = 450 + 2 × 50, −1.8 %
+    result = carboplatin_dose(auc=5, gfr=87, vials="450 mg, 150 mg, 50 mg")
+    assert mg(result.dose) == 550.0 and result.rounding.counts.tolist() == [1, 0, 2]
+    assert mg(carboplatin_dose(auc=5, gfr=87, round_to="25 mg").dose) == 550.0  # 560 -> 550 (nearest 25)
+    with pytest.raises(ImplausibleInputError, match="^dose=560 mg: expected a dose within ±1 %"):
+        carboplatin_dose(auc=5, gfr=87, round_to="50 mg", tolerance_pct=1)  # 550 is −1.8 %
+
+
+def test_rounding_never_exceeds_the_cap_maximum():
+    # AUC 6, GFR 200 capped at 125: 900 mg; to a 200 mg step the nearest is 1000 mg (+11 %), and below the
+    # cap's maximum 800 mg (−11 %): outside ±10 %, refused rather than rounded up past 900 mg
+    with pytest.raises(ImplausibleInputError, match="^dose=900 mg.*the nearest, 800 mg"):
+        carboplatin_dose(auc=6, gfr=200, round_to="200 mg", tolerance_pct=10)
+    # AUC 5.9, capped: 5.9 × 150 = 885 mg; to a 10 mg step the nearest is 890 mg, above the cap's maximum: 880 mg
+    assert mg(carboplatin_dose(auc=5.9, gfr=200, round_to="10 mg").dose) == 880.0
+    # and never above a maximum dose
+    assert mg(carboplatin_dose(auc=5, gfr=100, max_dose="623 mg", round_to="10 mg").dose) == 620.0
+
+
+def test_both_roundings_are_an_error():
+    with pytest.raises(DoseCalcError, match="give step or strengths"):
+        carboplatin_dose(auc=5, gfr=90, round_to="10 mg", vials="450 mg")
+
+
+def test_to_dict_names_every_setting():
+    data = carboplatin_dose(auc=5, age=50, weight=70, sex="m", serum_creatinine="1.1 mg/dL", max_dose="800 mg",
+                            round_to="10 mg").to_dict()
+    json.dumps(data)
+    for key in ("policy", "policy_label", "policy_reference", "gfr_cap_source", "kidney_function", "dose_calvert",
+                "max_dose", "rounding", "steps"):
+        assert key in data
+    assert data["kidney_function"]["creatinine_floor_policy"] == "none"
+    assert data["steps"][0] == "GFR: Cockcroft-Gault" and data["steps"][-1] == "rounded to step"

@@ -1,4 +1,4 @@
-"""Creatinine clearance by Cockcroft-Gault, with serum creatinine in mg/dL or µmol/L."""
+"""Creatinine clearance by Cockcroft-Gault, with serum creatinine in mg/dL or µmol/L, a weight basis and a floor."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import Q_
-from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from dosecalc.renal import SERUM_CREATININE, creatinine_mg_dl, crcl_cockcroft_gault, serum_creatinine_mg_dl
+from dosecalc.errors import (
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
+from dosecalc.renal import (
+    SERUM_CREATININE,
+    crcl_cockcroft_gault,
+    creatinine_mg_dl,
+    kidney_function,
+    serum_creatinine_mg_dl,
+)
 from dosecalc.validation import valid
 
 # 1 mg/dL of creatinine (113.12 g/mol) in µmol/L: 10 mg/L / 113.12 g/mol
@@ -38,6 +49,9 @@ def crcl(age=60, weight=80, sex="m", serum_creatinine="1.2 mg/dL"):
         # clinPK test suite (tests/testthat/test_calc_carboplatin_calvert.R), its Cockcroft-Gault step:
         # 90 × 70 / (72 × 1.1) = 79.545
         (50, 70, "male", "1.1 mg/dL", 79.55),
+        # transplantr test suite (tests/testthat/test_egfr.R): cockcroft(creat = 88.4, age = 25, sex = "F",
+        # weight = 60) -> 81.46; by hand 115 × 60 / 72 × 0.85 = 81.458
+        (25, 60, "female", "88.4 µmol/L", 81.46),
     ],
 )
 def test_worked_examples(age, weight_kg, sex, creatinine, expected):
@@ -91,8 +105,13 @@ def test_scalar_equals_array():
     st.sampled_from(["f", "m"]),
 )
 def test_unit_invariance_mg_dl_and_umol_l(age, weight_kg, creatinine_mg_dl, sex):
-    by_mass = crcl(age, weight_kg, sex, Q_(creatinine_mg_dl, "mg/dL"))
-    by_amount = crcl(Q_(age * 12, "month"), Q_(weight_kg / 0.45359237, "lb"), sex, Q_(creatinine_mg_dl * UMOL_L_PER_MG_DL, "umol/L"))
+    # allow_outside_range: the invariance holds beyond the physiological range too
+    by_mass = crcl_cockcroft_gault(age=age, weight=weight_kg, sex=sex, serum_creatinine=Q_(creatinine_mg_dl, "mg/dL"),
+                                   allow_outside_range=True)
+    by_amount = crcl_cockcroft_gault(
+        age=Q_(age * 12, "month"), weight=Q_(weight_kg / 0.45359237, "lb"), sex=sex,
+        serum_creatinine=Q_(creatinine_mg_dl * UMOL_L_PER_MG_DL, "umol/L"), allow_outside_range=True,
+    )
     assert ml_min(by_amount) == pytest.approx(ml_min(by_mass), rel=1e-9)
     assert ml_min(by_mass) > 0
 
@@ -108,6 +127,13 @@ def test_creatinine_without_unit_is_an_error(bare):
 
 @pytest.mark.parametrize("wrong", ["1.2 mg", "1.2 mg/kg", "1.2 mL/min"])
 def test_creatinine_of_another_kind_is_an_error(wrong):
+    # read by the grammar's creatinine kind: the message shows what a creatinine looks like
+    with pytest.raises(UnitError, match="^serum_creatinine=.*mg/dL"):
+        crcl(serum_creatinine=wrong)
+
+
+@pytest.mark.parametrize("wrong", [Q_(1.2, "mg"), Q_(1.2, "mL/min")])
+def test_creatinine_quantity_of_another_kind_is_an_error(wrong):
     with pytest.raises(UnitError, match="^serum_creatinine=.*concentration"):
         crcl(serum_creatinine=wrong)
 
@@ -119,8 +145,8 @@ def test_creatinine_of_another_kind_is_an_error(wrong):
         ("0.05 mg/dL", "0.05 mg/dL"),
         ("88 mg/dL", "88 mg/dL"),  # µmol/L typed as mg/dL: the range in µmol/L is in the message
         ("2000 umol/L", "22.6"),
-        ("nan mg/dL", "nan mg/dL"),
-        ("-1 mg/dL", "-1 mg/dL"),
+        (Q_(float("nan"), "mg/dL"), "nan mg/dL"),
+        (Q_(-1, "mg/dL"), "-1 mg/dL"),
     ],
 )
 def test_implausible_creatinine(creatinine, shown):
@@ -135,6 +161,67 @@ def test_implausible_age(age):
         crcl(age=age)
 
 
+def test_a_child_is_sent_to_the_bedside_schwartz_formula():
+    with pytest.raises(ImplausibleInputError, match=r"^age=12 years: expected 18-120 years; .*\(schwartz-bedside\)"):
+        crcl(age=12, weight=40)
+
+
+# --- weight basis, floor and range of Cockcroft-Gault -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "basis, weight_kg",
+    [
+        # a man of 5 ft 10 in (177.8 cm), 98 kg: Devine IBW 50 + 2.3 × 10 = 73 kg (Drug Intell Clin Pharm 1974;8:650);
+        # adjusted 73 + 0.4 × 25 = 83 kg (NCCN Appendix B); lesser of 98 and 73 = 73 kg
+        ("actual", 98.0),
+        ("ideal", 73.0),
+        ("adjusted", 83.0),
+        ("lesser", 73.0),
+        ("lesser of actual and ideal", 73.0),
+    ],
+)
+def test_weight_basis(basis, weight_kg):
+    # Cockcroft-Gault on that weight: (140 − 60) × W / (72 × 1.2) = W × 80 / 86.4
+    clearance = crcl_cockcroft_gault(age=60, weight=98, height=177.8, sex="m", serum_creatinine="1.2 mg/dL",
+                                     weight_basis=basis)
+    assert ml_min(clearance) == pytest.approx(weight_kg * 80 / 86.4, rel=1e-9)
+
+
+def test_lesser_takes_the_actual_weight_below_ideal_and_ideal_reports_it():
+    # a woman of 5 ft 4 in (162.56 cm): Devine IBW 45.5 + 2.3 × 4 = 54.7 kg; she weighs 48 kg
+    args = {"age": 70, "weight": 48, "height": 162.56, "sex": "f", "serum_creatinine": "1.0 mg/dL"}
+    lesser = kidney_function("cockcroft_gault", weight_basis="lesser", **args)
+    assert lesser.dosing_weight.m_as("kg") == 48.0
+    assert lesser.ideal_above_actual is True
+    ideal = kidney_function("cockcroft_gault", weight_basis="ideal", **args)
+    assert ideal.dosing_weight.m_as("kg") == pytest.approx(54.7)  # kept, as before, but reported
+    assert ideal.ideal_above_actual is True
+    # (140 − 70) × 54.7 / 72 × 0.85 = 45.20 mL/min on the ideal weight, 39.67 on the actual
+    assert ml_min(ideal.clearance) == pytest.approx(70 * 54.7 / 72 * 0.85)
+    assert ml_min(lesser.clearance) == pytest.approx(70 * 48 / 72 * 0.85)
+    assert kidney_function("cockcroft_gault", **args).ideal_above_actual is None  # actual weight: no IBW involved
+
+
+def test_weight_basis_needs_height():
+    with pytest.raises(MissingInputError, match="^height is required for creatinine clearance by Cockcroft-Gault"):
+        crcl_cockcroft_gault(age=60, weight=98, sex="m", serum_creatinine="1.2 mg/dL", weight_basis="ideal")
+    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 120-280 cm \(Devine"):
+        crcl_cockcroft_gault(age=60, weight=98, height=100, sex="m", serum_creatinine="1.2 mg/dL", weight_basis="ideal")
+
+
+def test_nccn_floor_on_cockcroft_gault():
+    # NCCN Appendix B: minimum creatinine 0.7 mg/dL. 80 y, 50 kg, woman, 0.4 mg/dL:
+    # (140 − 80) × 50 / (72 × 0.7) × 0.85 = 50.60 mL/min instead of (…/ (72 × 0.4)) = 88.54 mL/min
+    result = kidney_function("cockcroft_gault", age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL",
+                             creatinine_floor="nccn")
+    assert ml_min(result.clearance) == pytest.approx(60 * 50 / (72 * 0.7) * 0.85)
+    assert ml_min(result.without_floor) == pytest.approx(60 * 50 / (72 * 0.4) * 0.85)
+    assert result.floor_applied is True and result.steps[0] == "creatinine floor 0.7 mg/dL (nccn)"
+    assert ml_min(crcl_cockcroft_gault(age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL", creatinine_floor="nccn")) \
+        == pytest.approx(ml_min(result.clearance))
+
+
 def test_age_in_other_units():
     assert ml_min(crcl(age="720 months")) == pytest.approx(ml_min(crcl(age=60)))
     with pytest.raises(UnitError, match="^age="):
@@ -143,7 +230,7 @@ def test_age_in_other_units():
 
 @pytest.mark.parametrize("field", ["age", "weight", "sex", "serum_creatinine"])
 def test_missing_input(field):
-    inputs = dict(age=60, weight=80, sex="m", serum_creatinine="1.2 mg/dL")
+    inputs = {"age": 60, "weight": 80, "sex": "m", "serum_creatinine": "1.2 mg/dL"}
     inputs[field] = None
     with pytest.raises(MissingInputError, match=f"^{field} is required for creatinine clearance"):
         crcl_cockcroft_gault(**inputs)
