@@ -1,0 +1,100 @@
+"""protocol list, protocol show and plan on the command line."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import dosecalc.cli.protocol  # noqa: F401  (registers the commands)
+from dosecalc.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+@pytest.mark.xfail(reason="read_dose does not read doses in units yet (abvd.toml)", strict=True)
+def test_protocol_list_json():
+    result = run("protocol", "list", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["command"] == "protocol list"
+    names = [entry["name"] for entry in data["protocols"]]
+    assert names == ["abvd", "carboplatin-paclitaxel", "imgn901-rd", "mfolfox6", "r-chop-21"]
+
+
+def test_protocol_show():
+    result = run("protocol", "show", "r-chop-21")
+    assert result.exit_code == 0, result.output
+    assert "max 2 mg" in result.output and "Coiffier" in result.output
+    data = json.loads(run("protocol", "show", "mfolfox6", "--json").output)["protocol"]
+    assert [order["note"] for order in data["orders"] if order["drug"] == "fluorouracil"] == [
+        "IV bolus", "continuous IV infusion over 46 hours"
+    ]
+
+
+def test_plan_text_marks_the_cap_and_the_limit():
+    # vincristine 1.4 mg/m² × 1.84 m² = 2.58 mg, capped at 2 mg; doxorubicin 150 + 8 × 50 = 550 mg/m²: the limit
+    result = run("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=150mg/m2")
+    assert result.exit_code == 0, result.output
+    vincristine = next(line for line in result.output.splitlines() if "vincristine" in line and "mg/m²" in line)
+    assert "2 mg" in vincristine and "max dose (2.58 mg → 2 mg)" in vincristine
+    doxorubicin = [line for line in result.output.splitlines() if line.startswith("doxorubicin")][-1]
+    assert "(550 mg/m²)" in doxorubicin and "REACHED at cycle 8" in doxorubicin
+
+
+def test_plan_json_has_every_step():
+    result = run("plan", "r-chop-21", "--height", "180cm", "--weight", "80kg", "--cycles", "2", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["command"] == "plan"
+    assert data["inputs"]["height"] == {"given": "180cm", "value": 180.0, "unit": "cm"}
+    orders = data["schedule"]["orders"]
+    assert [step["name"] for step in orders[3]["steps"]] == ["prescribed", "calculation", "max dose"]
+    assert orders[2]["dose"]["value"] == pytest.approx(100.0)  # doxorubicin 50 mg/m² × 2.0 m²
+    assert len(data["schedule"]["administrations"]) == 2 * 9
+    doxorubicin = next(e for e in data["cumulative"]["exposures"] if e["drug"] == "doxorubicin")
+    assert doxorubicin["total"]["value"] == pytest.approx(200.0)
+
+
+def test_plan_carboplatin_from_creatinine():
+    # Cockcroft-Gault (140 − 60) × 60 / (72 × 0.8) × 0.85 = 70.8 mL/min; Calvert 5 × (70.8 + 25) = 479 mg
+    result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg", "--sex", "f", "--age", "60",
+                 "--creatinine", "0.8mg/dL", "--json")
+    assert result.exit_code == 0, result.output
+    carboplatin = json.loads(result.output)["schedule"]["orders"][1]
+    assert carboplatin["dose"]["value"] == pytest.approx(5 * ((140 - 60) * 60 / (72 * 0.8) * 0.85 + 25))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "r-chop-14", "--height", "175cm", "--weight", "70kg"), "r-chop-21"),
+        (("plan", "imgn901-rd", "--height", "175cm", "--weight", "70kg"), "--cycles"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin"), "drug=amount"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=1mg/m2", "--prior", "doxorubicin=2mg/m2"), "twice"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "Adriamycin=150mg/m2"), "doxorubicin"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=150–200mg/m2"), "prior doxorubicin"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--condition", "radiotherapy"), "mediastinal-radiotherapy"),
+        (("plan", "r-chop-21", "--height", "175cm"), "weight"),
+        (("plan", "r-chop-21", "--height", "70kg", "--weight", "175cm"), "height"),
+        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "0"), "cycles"),
+        (("protocol", "show", "no-such-file.toml"), "no-such-file.toml"),
+    ],
+)
+def test_plan_refusals(args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_plan_of_a_file(tmp_path):
+    path = tmp_path / "weekly.toml"
+    path.write_text('name = "weekly"\ncycle_days = 7\ncycles = 3\n[[order]]\ndrug = "paclitaxel"\ndose = "80 mg/m2"\ndays = [1]\n', encoding="utf-8")
+    result = run("plan", str(path), "--bsa", "2.0", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["schedule"]["orders"][0]["dose"]["value"] == pytest.approx(160.0)  # 80 × 2.0
+    assert data["cumulative"]["exposures"][0]["total"]["value"] == pytest.approx(480.0)  # 3 × 160
