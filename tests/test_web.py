@@ -377,3 +377,31 @@ def test_serve_on_one_address_checks_that_host(started, capsys):
     assert "warning" in capsys.readouterr().err
     assert TestClient(app, base_url="http://192.168.1.5:8765").get("/").status_code == 200
     assert TestClient(app, base_url="http://evil.example:8765").get("/").status_code == 400
+
+
+@pytest.fixture
+def serve_command():
+    # the command registers itself on the application when its module is imported
+    from dosecalc.cli import serve as _command  # noqa: F401
+
+    return lambda *args: CliRunner().invoke(cli, ["serve", *args])
+
+
+def test_serve_command_defaults_to_loopback(started, serve_command):
+    result = serve_command()
+    assert result.exit_code == 0, result.output
+    assert started[0][1]["host"] == "127.0.0.1" and started[0][1]["port"] == 8765
+    assert "warning" not in result.output
+
+
+def test_serve_command_elsewhere_warns(started, serve_command):
+    result = serve_command("--host", "0.0.0.0", "--port", "9000")
+    assert result.exit_code == 0
+    assert started[0][1]["host"] == "0.0.0.0" and started[0][1]["port"] == 9000
+    assert "warning: serving on 0.0.0.0:9000" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_serve_command_refuses_a_bad_port(started, serve_command, port):
+    assert serve_command("--port", port).exit_code == 2
+    assert started == []
