@@ -496,7 +496,10 @@ def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, 
         where = f"the protocol {plan.name}" if plan.name else "the order"
         return None, "not_in_protocol", f"{ascii(name)} is not in {where} ({', '.join(drugs)}){hint}"
     if note is not None:
-        noted = [index for index in candidates if (items[index].note or "").lower() == note.lower()]
+        noted = [index for index in candidates if (items[index].note or "").lower() == note.lower()] or [
+            index for index in candidates
+            if re.search(rf"\b{re.escape(note.lower())}\b", (items[index].note or "").lower())
+        ]
         if not noted:
             notes = ", ".join(repr(items[index].label) for index in candidates)
             return None, "not_in_protocol", f"{ascii(name)}: no order of {key} is given so; the protocol has {notes}"

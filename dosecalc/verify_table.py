@@ -299,7 +299,6 @@ def verify_table(
         item[rows], verdict[rows], why[rows] = -1 if index is None else index, not_matched or "", because
 
     computed = np.full(n, np.nan)
-    dose_unit = np.full(n, None, dtype=object)
     bsa = np.full(n, np.nan)
     explained = {"cap_explains": np.zeros(n, bool), "rounding_explains": np.zeros(n, bool)}
     before_cap, before_rounding = np.full(n, np.nan), np.full(n, np.nan)
@@ -319,7 +318,6 @@ def verify_table(
         absolute = ordered.basis[rows] == order.amount_unit
         basis_rows = rows[in_basis]
         computed[basis_rows] = order.prescribed.magnitude
-        dose_unit[basis_rows] = f"{order.dose.units:~P}"
         other = rows[~in_basis & ~absolute]
         verdict[other] = "not_comparable"
         why[other] = [
@@ -345,7 +343,6 @@ def verify_table(
         is_absolute = ordered.basis[dosed_rows] == order.amount_unit
         final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
         computed[dosed_rows[is_absolute]] = final[is_absolute]
-        dose_unit[dosed_rows[is_absolute]] = order.amount_unit
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if f"final_dose_{order.amount_unit}" != f"dose_{order.amount_unit}":
@@ -389,7 +386,7 @@ def verify_table(
     flags["duplicate_order"] = _duplicates(table, item, day, cycle, plan)
     keep = (reason == None)  # noqa: E711
     flags = {code: np.asarray(mask, bool) & keep for code, mask in flags.items() if code in FLAGS}
-    return _tables(table, keep, reason, verdict, why, computed, ordered, dose_unit, difference, flags, change, bsa,
+    return _tables(table, keep, reason, verdict, why, computed, ordered, difference, flags, change, bsa,
                    row_offset, tolerance, threshold)
 
 
@@ -424,7 +421,14 @@ def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarr
     return (item >= 0) & (counts[inverse.ravel()] > per_day)
 
 
-def _tables(table, keep, reason, verdict, why, computed, ordered, dose_unit, difference, flags, change, bsa, row_offset,
+def _unit_labels(basis: np.ndarray) -> pa.Array:
+    """Each row's ordered unit as dosecalc writes it ("mg", "mg/m²"), null where unreadable."""
+    labels, index = np.unique(basis.astype(str), return_inverse=True)
+    shown = [None if label == "" else f"{unit(label):~P}" for label in labels.tolist()]
+    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), pa.array(shown, pa.string())).cast(pa.string())
+
+
+def _tables(table, keep, reason, verdict, why, computed, ordered, difference, flags, change, bsa, row_offset,
             tolerance, threshold) -> VerifiedTable:
     n = table.num_rows
     rows = np.arange(row_offset + 1, row_offset + 1 + n, dtype=np.int64)
@@ -436,7 +440,7 @@ def _tables(table, keep, reason, verdict, why, computed, ordered, dose_unit, dif
         "row": pa.array(rows),
         "computed_dose": pa.array(computed, from_pandas=True),
         "ordered_dose": pa.array(ordered.amount, from_pandas=True),
-        "dose_unit": pa.array(dose_unit, pa.string()),
+        "dose_unit": _unit_labels(ordered.basis),
         "difference_pct": pa.array(difference, from_pandas=True),
         "verdict": pa.array(verdict.astype(str), pa.string()).dictionary_encode(),
         "flags": _flags_column(flags, n),
