@@ -555,9 +555,9 @@ class Order:
         return OrderDose(self.drug, dose, calculated, tuple(steps), modification, patient, rounding, band, capped, self)
 
     def _carboplatin(self, steps, *, weight, sex, age, creatinine, gfr):
-        renal = {"age": age, "weight": weight, "sex": sex, "serum_creatinine": creatinine}
-        if gfr is not None:
-            renal = {}
+        if gfr is not None and creatinine is not None:
+            raise DoseCalcError("give gfr or creatinine for carboplatin, not both: which is the patient's kidney function?")
+        renal = {} if gfr is not None else {"age": age, "weight": weight, "sex": sex, "serum_creatinine": creatinine}
         result = carboplatin_dose(auc=self.prescribed, gfr=gfr, **renal)
         source = "given" if gfr is not None else "Cockcroft-Gault"
         change = f"Calvert: AUC {_fmt(self.prescribed)} × (GFR {_fmt(result.gfr)} + 25 mL/min); GFR {_fmt(result.gfr_uncapped)} ({source})"

@@ -87,6 +87,7 @@ __all__ = [
     "Exposure",
     "ProtocolTable",
     "PROTOCOL_DIR",
+    "LONG_COLUMNS",
     "protocol_names",
     "load_protocol",
     "read_protocol",
@@ -105,6 +106,9 @@ _MAX_TIMES_PER_DAY = 6
 _DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
 _RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 STANDARD = "standard"
+
+#: The columns :meth:`Protocol.for_table` adds to the input's, in order.
+LONG_COLUMNS = ("row", "cycle", "day", "time", "drug", "note", "dose", "dose_unit", "calculated_dose", "bsa_m2")
 
 
 # --- lifetime limits ---------------------------------------------------------------
@@ -232,6 +236,9 @@ def read_days(days, cycle_days: int, field: str = "days") -> tuple[int, ...]:
         listed = []
         for match in _RANGE.finditer(days):
             first, last = int(match[1]), int(match[2] or match[1])
+            if not 1 <= first <= cycle_days or not 1 <= last <= cycle_days:  # before a range is laid out
+                day = first if not 1 <= first <= cycle_days else last
+                raise ImplausibleInputError(field, repr(days), f"days within the {cycle_days}-day cycle, 1-{cycle_days}", f"day {day} is outside it")
             if last < first:
                 raise ImplausibleInputError(field, repr(days), "ranges from the first day to the last, such as '1-21'")
             listed.extend(range(first, last + 1))
@@ -338,8 +345,12 @@ class Protocol:
     # --- reading ---------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Mapping, source: str = "protocol") -> Protocol:
-        """A protocol from the data of a protocol file (see the module docstring)."""
+    def from_dict(cls, data: Mapping, source: str = "protocol", base=None) -> Protocol:
+        """
+        A protocol from the data of a protocol file (see the module docstring);
+        the ``levels`` and ``bands`` files of its orders are found relative
+        to the directory ``base`` (the protocol file's) when given.
+        """
         _known_keys(data, _TOP_KEYS, source)
         for key in ("name", "cycle_days", "order"):
             if key not in data:
@@ -356,14 +367,15 @@ class Protocol:
             _known_keys(entry, ORDER_KEYS + _SCHEDULE_KEYS, where)
             if "days" not in entry:
                 raise MissingInputError(f"{where} days", "an order of a protocol")
+            entry = _relative_to(entry, base)
             try:
                 order = Order.from_entry({key: value for key, value in entry.items() if key in ORDER_KEYS}, where)
             except DoseCalcError as err:
                 drug = entry.get("drug")
                 raise _named_error(err, f"{where} ({drug})" if isinstance(drug, str) else where) from None
             note = entry.get("note")
-            if note is not None and (not isinstance(note, str) or not note.strip()):
-                raise ImplausibleInputError(f"{where} note", repr(note), "text saying how the dose is given")
+            if note is not None and (not isinstance(note, str) or not note.strip() or not note.isprintable()):
+                raise ImplausibleInputError(f"{where} note", ascii(note), "one line of text saying how the dose is given")
             orders.append(
                 ProtocolOrder(
                     order, read_days(entry["days"], cycle_days, f"{where} ({order.drug}) days"),
@@ -526,6 +538,9 @@ class Protocol:
         cycles = self.planned(cycles)
         table = pa.table(table)
         names = table.column_names
+        taken = [name for name in names if name in LONG_COLUMNS]
+        if taken:  # which one would a reader of the schedule take?
+            raise DoseCalcError(f"the table has a column named {taken[0]!r}, which the schedule writes; rename it")
         results = [
             item.order.for_table(table, method=method, column_map=column_map, column_units=column_units)
             for item in self.orders
@@ -565,6 +580,15 @@ class Protocol:
         schedule = schedule.sort_by([("row", "ascending"), ("cycle", "ascending"), ("day", "ascending"), ("_order", "ascending"), ("time", "ascending")])
         schedule = schedule.drop_columns(["_order"])
         return ProtocolTable(schedule, pa.concat_tables(rejects).sort_by([("row", "ascending")]))
+
+
+def _relative_to(entry: Mapping, base) -> dict:
+    """An order's level and band table files relative to the protocol file's directory."""
+    entry = dict(entry)
+    for key in ("levels", "bands"):
+        if base is not None and isinstance(entry.get(key), str) and not Path(entry[key]).is_absolute():
+            entry[key] = str(Path(base) / entry[key])
+    return entry
 
 
 def _patient_bsa(doses) -> Any:
@@ -845,7 +869,7 @@ def read_protocol(path) -> Protocol:
         :meth:`Protocol.from_dict`, naming the file.
     """
     path = Path(path)
-    return Protocol.from_dict(_load_toml(path), source=path.name)
+    return Protocol.from_dict(_load_toml(path), source=path.name, base=path.parent)
 
 
 def protocol_names() -> tuple[str, ...]:

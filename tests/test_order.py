@@ -144,6 +144,11 @@ def test_carboplatin_by_cockcroft_gault():
     assert result.dose.m_as("mg") == pytest.approx(5 * (gfr + 25))
 
 
+def test_carboplatin_gfr_and_creatinine_together_are_refused():
+    with pytest.raises(DoseCalcError, match="not both"):
+        Order("carboplatin", "5 mg/mL*min").for_patient(gfr=90, weight=60, sex="f", age=60, creatinine="0.8 mg/dL")
+
+
 def test_carboplatin_without_renal_inputs():
     with pytest.raises(MissingInputError):
         Order("carboplatin", "5 mg/mL*min").for_patient(height=170, weight=70)

@@ -352,3 +352,26 @@ def test_errors_name_the_drug_of_a_plan():
 def test_days_spellings(days):
     assert read_days(days, 28) == (1, 8, 15)
     assert read_days("1-5, 15", 28) == (1, 2, 3, 4, 5, 15)
+
+
+def test_hostile_files(tmp_path):
+    # a range far beyond the cycle is refused before it is laid out
+    with pytest.raises(ImplausibleInputError, match="outside"):
+        read_days("1-99999999999999", 28)
+    # a note with a terminal escape sequence
+    with pytest.raises(ImplausibleInputError, match="note"):
+        Protocol.from_dict(minimal(order=[{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "note": "\x1b[31mIV"}]))
+    # a level table next to the protocol file is found from anywhere
+    (tmp_path / "levels.csv").write_text("level,dose\n0,85 mg/m^2\n-1,65 mg/m^2\n", encoding="utf-8")
+    path = tmp_path / "p.toml"
+    path.write_text(
+        'name = "p"\ncycle_days = 14\ncycles = 1\n[[order]]\ndrug = "oxaliplatin"\ndose = "85 mg/m2"\n'
+        'level = "-1"\nlevels = "levels.csv"\ndays = [1]\n', encoding="utf-8",
+    )
+    schedule = read_protocol(path).for_patient(**PATIENT)
+    assert schedule.doses[0].dose.m_as("mg") == pytest.approx(130.0)  # 65 × 2.0
+
+
+def test_for_table_refuses_a_column_it_writes():
+    with pytest.raises(DoseCalcError, match="'cycle'"):
+        load_protocol("r-chop-21").for_table({"height_cm": [180], "weight_kg": [80], "cycle": [3]})
