@@ -437,13 +437,17 @@ def _read_rows(path, table: str) -> list[dict]:
     ]
 
 
-def _cell(row: dict, key: str, field: str):
-    """The quantity in column ``key`` (unit in the value) or ``key_<unit>``."""
+# a level is a share of the full dose or a dose, never a mass or anything else
+_LEVEL_KINDS = ("percent", "dose")
+
+
+def _cell(row: dict, key: str, field: str, kind):
+    """The quantity of ``kind`` in column ``key`` (unit in the value) or ``key_<unit>``."""
     for column, value in row.items():
         if column == key:
-            return parse_quantity(value, field)
+            return parse_quantity(value, field, kind=kind)
         if column.startswith(key + "_"):
-            return parse_quantity(f"{value} {column[len(key) + 1:]}", field)
+            return parse_quantity(f"{value} {column[len(key) + 1:]}", field, kind=kind)
     raise MissingInputError(field, "a table row")
 
 
@@ -493,7 +497,7 @@ def band_table(rows, source: str = "bands") -> BandTable:
     for number, row in enumerate(rows, start=1):
         where = f"{source} row {number}"
         lower, upper, dose = (
-            _mg(_cell(row, key, f"{where} {key}"), f"{where} {key}") for key in ("lower", "upper", "dose")
+            _mg(_cell(row, key, f"{where} {key}", "drug_mass"), f"{where} {key}") for key in ("lower", "upper", "dose")
         )
         if not lower < upper:
             raise ImplausibleInputError(f"{where} upper", f"{upper:g} mg", f"more than lower, {lower:g} mg")
@@ -694,7 +698,7 @@ def level_table(levels, source: str = "levels") -> LevelTable:
     rows = []
     for name, value in pairs:
         field = f"{source} level {name}"
-        value = parse_quantity(value, field)
+        value = parse_quantity(value, field, kind=_LEVEL_KINDS)
         if _is_share(value):
             checked(magnitude(value, "percent", field, _LEVEL_VALUE), LEVEL_SHARE, field)
         else:
@@ -722,7 +726,7 @@ def read_level_table(path) -> LevelTable:
         name = _level_name(row.get("level", ""))
         if not name:
             raise MissingInputError(f"{source} row {number} level", "a dose-level table")
-        pairs.append((name, _cell(row, "dose", f"{source} level {name}")))
+        pairs.append((name, _cell(row, "dose", f"{source} level {name}", _LEVEL_KINDS)))
     return level_table(pairs, source)
 
 

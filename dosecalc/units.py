@@ -14,7 +14,6 @@ A string is parsed once at the edge, never in a per-row path.
 from __future__ import annotations
 
 import functools
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,11 +28,15 @@ __all__ = ["ureg", "Q_", "registry", "parse_quantity", "unit", "quantity", "magn
 
 # Spellings pint lacks that people type ("wk", "kgs"), and the symbols
 # clinicians write: mL and dL, not pint's ml and dl; yr, not pint's "a".
+# The grammar (grammar.py) names units by these; user text never reaches pint.
+# mL and dL, not pint's ml and dl; a year of 365.25 days shown as yr; a drug
+# amount in units (bleomycin, pegaspargase) is a dimension of its own, never mg;
+# the standard BSA of an indexed clearance (mL/min/1.73 m²) is 1.73 m².
 _EXTRA_DEFINITIONS = (
-    "@alias week = wk",
-    "@alias kilogram = kgs",
     "liter = decimeter ** 3 = L = l = litre",
     "year = 365.25 * day = yr = a = julian_year",
+    "drug_unit = [drug_amount] = units",
+    "standard_bsa = 1.73 * meter ** 2 = 1.73 m²",
 )
 
 
@@ -114,60 +117,66 @@ def own_quantity(value, field: str):
 
 # --- reading what people type -------------------------------------------------
 
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-# 5'9", 5′9″, 5' 9'' -> 5 ft 9 in
-_FEET_MARK = re.compile(rf"({_NUMBER})\s*(?:'(?!')|′|’)")
-_INCH_MARK = re.compile(rf"({_NUMBER})\s*(?:\"|″|”|'')")
-# m2, cm2, m² -> m**2 (pint reads "m2" as nothing sensible)
-_SQUARED = re.compile(r"(?<![A-Za-z])(m|cm|mm|in|ft)(?:2|²)(?![\w*^])")
-_SUPERSCRIPTS = str.maketrans({"²": "**2", "³": "**3"})
-# "mL/min/1.73 m**2": pint would divide by 1.73 and multiply by m**2; group it
-_NUMBER_IN_DENOMINATOR = re.compile(rf"/\s*({_NUMBER})\s*([A-Za-z]+(?:\*\*\d+)?)")
-# "5 ft 9 in", "1 m 75 cm", "154 lb 4 oz": a sum of number-word pairs
-_PAIR = rf"({_NUMBER})\s*([A-Za-z]+)"
-_COMPOUND = re.compile(rf"^\s*{_PAIR}(?:\s+|\s*,\s*)?(?:{_PAIR}\s*)+$")
-_PAIRS = re.compile(_PAIR)
-# "5 ft 9": the inches may be left unnamed after feet
-_FEET_BARE_INCHES = re.compile(rf"^\s*({_NUMBER})\s*(ft|feet|foot)\s*({_NUMBER})\s*$")
-# "1,5 mg": a decimal comma (1.5 mg) or a thousands separator (pint reads 15 mg)?
-_DIGIT_COMMA_DIGIT = re.compile(r"\d\s*,\s*\d")
-# "70 kg 2", "70 2 kg": pint multiplies what stands side by side (140 kg),
-# "1.2.3 kg" too (1.2 × .3)
-_SIDE_BY_SIDE_NUMBER = re.compile(rf"[\w.)]\s+{_NUMBER}|\d\.\d*\.|\.\d+\.")
-# "kg": pint reads a unit alone as 1 kg
-_LEADING_NUMBER = re.compile(rf"^\(*\s*(?:{_NUMBER}|[-+]?(?:nan|inf))", re.IGNORECASE)
+# the kind of a field named by the library's parameters and the CLI's options
+_FIELD_KINDS = {
+    "height": "height", "weight": "weight", "baseline_weight": "weight",
+    "dose": "dose", "animal_dose": "dose", "prescribed": "dose", "ordered": "dose",
+    "max_dose": "drug_mass", "round_to": "drug_mass", "step": "drug_mass", "vials": "drug_mass", "strengths": "drug_mass",
+    "bsa": "bsa", "bsa_cap": "bsa", "km": "km",
+    "creatinine": "creatinine", "serum_creatinine": "creatinine", "creatinine_floor": "creatinine",
+    "gfr": "gfr", "gfr_cap": "clearance", "crcl": "clearance", "auc": "auc", "age": "age",
+    "reduce": "percent", "reduction_pct": "percent", "tolerance": "percent", "tolerance_pct": "percent",
+}
 
 
-def _normalise(text: str) -> str:
-    # "^" is pint's "**", written out first so that "m^2" groups as "m**2" does
-    text = text.strip().replace("×", "*").replace("·", "*").replace("^", "**")
-    text = _FEET_MARK.sub(r"\1 ft ", text)
-    text = _INCH_MARK.sub(r"\1 in ", text)
-    text = _SQUARED.sub(r"\1**2", text)
-    text = text.translate(_SUPERSCRIPTS)
-    text = _NUMBER_IN_DENOMINATOR.sub(r"/(\1*\2)", text)
-    bare = _FEET_BARE_INCHES.match(text)
-    if bare:
-        text = f"{bare[1]} ft {bare[3]} in"
-    return text.strip()
-
-
-def parse_quantity(text: str, field: str = "value"):
+def field_kinds(field: str, kind=None) -> tuple[str, ...]:
     """
-    Read a quantity as people type it.
+    The grammar kinds a field accepts: ``kind`` (a name or a tuple of names)
+    when given, else the field's own (``"--height"``, ``"height[3]"`` and
+    ``"HEIGHT"`` are heights), else every kind.
 
-    Accepts pint's grammar plus the spellings clinicians use: ``"175 cm"``,
-    ``"5 ft 9 in"``, ``"5'9\\""``, ``"154 lb"``, ``"75 mg/m2"``, ``"75 mg/m²"``,
-    ``"75mg/m^2/week"``, ``"1.9 m2"``. A sequence of number-unit pairs of one
-    dimension (``"5 ft 9 in"``, ``"1 m 75 cm"``) is their sum; plain pint would
-    read it as the product, an area.
+    Raises
+    ------
+    UnknownNameError
+        If ``kind`` is not a kind of the grammar.
+    """
+    from .grammar import KINDS
+
+    if kind is None:
+        key = field.lstrip("-").split("[")[0].lower().replace("-", "_")
+        return (_FIELD_KINDS[key],) if key in _FIELD_KINDS else KINDS
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    for name in kinds:
+        if name not in KINDS:
+            from .errors import UnknownNameError
+
+            raise UnknownNameError("kind", name, KINDS)
+    return kinds
+
+
+def parse_quantity(text, field: str = "value", kind=None):
+    """
+    Read a quantity as people type it, by dosecalc's closed grammar.
+
+    One number, an optional space and one unit of the field's kind
+    (``"175 cm"``, ``"154 lb"``, ``"75 mg/m2"``, ``"75mg/m²/week"``,
+    ``"1.9 m2"``, ``"10 units/m2"``), or a compound of one kind (``"5 ft 9 in"``,
+    ``"5'9\""``, ``"11 st 4 lb"``, ``"1 m 75 cm"``). The grammar and the
+    vocabulary are in :mod:`dosecalc.grammar`; pint builds the Quantity from
+    the number and the unit read, and never sees the text.
 
     Parameters
     ----------
-    text : str
-        The value with its unit.
+    text : str or Quantity
+        The value with its unit; a Quantity of dosecalc's registry is returned
+        as it is.
     field : str, optional
-        The name of the input, for messages.
+        The name of the input, for messages; it also gives the kind when
+        ``kind`` is not given (see :func:`field_kinds`).
+    kind : str or tuple of str, optional
+        The kind of quantity: ``"height"``, ``"weight"``, ``"dose"``,
+        ``"drug_mass"``, ``"bsa"``, ``"km"``, ``"creatinine"``, ``"gfr"``,
+        ``"clearance"``, ``"auc"``, ``"age"`` or ``"percent"``.
 
     Returns
     -------
@@ -176,75 +185,36 @@ def parse_quantity(text: str, field: str = "value"):
     Raises
     ------
     UnitError
-        If the text has no unit (a unit is never guessed), an unknown unit,
-        pairs of different dimensions, no number ("kg", which pint reads as
-        1 kg), a comma between digits (a decimal comma or a thousands
-        separator?) or numbers side by side that pint would multiply
-        ("70 kg 2", "1.2.3 kg"); or a quantity of another registry.
+        If the text is not in the grammar: it names the field, shows the text
+        as typed with invisible characters escaped, and says what is accepted
+        and why (a range, a foreign character, a decimal comma, a unit of
+        another kind, an ISMP error-prone abbreviation, a dose per cycle, a
+        close miss with "did you mean ...?"); or a quantity of another registry.
 
     Examples
     --------
-    >>> parse_quantity("5 ft 9 in").to("cm")
+    >>> parse_quantity("5 ft 9 in", "height").to("cm")
     <Quantity(175.26, 'centimeter')>
     """
     if is_quantity(text):
         return own_quantity(text, field)
-    if not isinstance(text, str):
-        raise UnitError(field, text, "text with a unit, such as '175 cm'")
-    if _DIGIT_COMMA_DIGIT.search(text):
-        raise UnitError(field, repr(text), "a number with a decimal point and no thousands separator: "
-                        "'1,5' is 1.5 with a decimal comma, 15 to pint")
-    ureg = registry()
-    normalised = _normalise(text)
-    compound = _COMPOUND.match(normalised)
-    if not compound and _SIDE_BY_SIDE_NUMBER.search(normalised):
-        raise UnitError(field, repr(text), "one number with its unit (pint multiplies numbers side by side)")
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise UnitError(field, repr(text), f"text with a unit, such as {_example(field, kind)}")
+    from .grammar import GrammarError, escaped, read
+
+    kinds = field_kinds(field, kind)
     try:
-        if compound:
-            parts = [ureg.Quantity(float(number), word) for number, word in _PAIRS.findall(normalised)]
-            total = parts[0]
-            for part in parts[1:]:
-                total = total + part.to(total.units)
-            return total
-        quantity = ureg.Quantity(normalised)
-    except Exception as err:  # pint's UndefinedUnitError, DimensionalityError, parse errors
-        raise UnitError(field, repr(text), f"a number with a known unit ({err}){_case_hint(text)}") from None
-    if not is_quantity(quantity) or quantity.units == ureg.dimensionless or not _LEADING_NUMBER.match(normalised):
-        raise UnitError(field, repr(text), f"a number with a unit, such as {_example(field)}")
-    return quantity
+        reading = read(text, kinds)
+    except GrammarError as err:
+        raise UnitError(field, escaped(text), err.expected) from None
+    return registry().Quantity(reading.number, unit(reading.unit))
 
 
-def _case_hint(text: str) -> str:
-    # "70 KG", "75 MG/M2": units are case-sensitive (Mg is a megagram), so suggest, never accept
-    lower = text.lower()
-    if lower == text:
-        return ""
-    try:
-        parse_quantity(lower)
-    except UnitError:
-        return ""
-    return f"; did you mean {lower!r}? (units are case-sensitive)"
+def _example(field: str, kind=None) -> str:
+    from .grammar import EXAMPLES
 
-
-_EXAMPLES = {
-    "height": "'175 cm', '1.75 m' or '5 ft 9 in'",
-    "weight": "'70 kg' or '154 lb'",
-    "dose": "'75 mg/m^2', '6.1 mg/kg' or '100 mg'",
-    "animal_dose": "'50 mg/kg'",
-    "bsa": "'1.9 m^2'",
-    "gfr": "'90 mL/min'",
-    "max_dose": "'2 mg'",
-    "round_to": "'5 mg'",
-    "step": "'5 mg'",
-    "vials": "'100 mg, 50 mg'",
-    "strengths": "'100 mg, 50 mg'",
-}
-
-
-def _example(field: str) -> str:
-    # what a unit looks like for this field ("--height", "height[3]" and "HEIGHT" are height)
-    key = field.lstrip("-").split("[")[0].lower().replace("-", "_")
-    return _EXAMPLES.get(key, "'175 cm' or '75 mg/m^2'")
+    kinds = field_kinds(field, kind)
+    return EXAMPLES[kinds[0]] if len(kinds) == 1 else "'175 cm' or '75 mg/m2'"
 
 
 # --- converting inputs to magnitudes in a documented unit ---------------------

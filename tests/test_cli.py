@@ -190,7 +190,7 @@ def test_dose_with_given_bsa():
     assert report["results"]["dose"] == {"value": pytest.approx(142.5), "unit": "mg"}
     assert report["method"] == {"name": "given", "label": "given", "reference": None}
     assert report["inputs"]["bsa"] == {"given": "1.9", "value": 1.9, "unit": "m²"}
-    assert run_json("dose", "75mg/m2", "--bsa", "19000 cm2")["results"]["dose"]["value"] == pytest.approx(142.5)
+    assert run_json("dose", "75mg/m2", "--bsa", "1.9 m²")["results"]["dose"]["value"] == pytest.approx(142.5)
 
 
 def test_dose_per_kg_in_pounds():
@@ -357,9 +357,9 @@ def test_json_schema_of_listings(command):
 
 BAD_INPUT = [
     # unknown unit
-    (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height '175 cmm'", "known unit"),
+    (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height '175 cmm'", "did you mean '175 mm'?"),
     # unit of the wrong kind
-    (["bsa", "--height", "70kg", "--weight", "70kg"], "--height 70 kg", "cm"),
+    (["bsa", "--height", "70kg", "--weight", "70kg"], "--height '70kg'", "'kg' gives a body weight, not a height"),
     # implausible value, with the core's hint
     (["bsa", "--height", "1.75cm", "--weight", "70kg"], "--height 1.75 cm", "did you mean 1.75 m?"),
     (["dose", "75mg/m2", "--height", "175cm", "--weight", "70g"], "--weight 70 g", "did you mean 70 lb?"),

@@ -483,7 +483,7 @@ DOSE = ["dose", "75mg/m2", "--height", "175cm", "--weight", "70kg"]
 BAD_INPUT = [
     # creatinine: a bare number is refused, its unit never guessed (mg/dL and µmol/L are 88.4 apart)
     (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2"], "--creatinine 1.2", "a bare number has no unit"),
-    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg"], "--creatinine 1.2 mg", "µmol/L"),
+    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg"], "--creatinine '1.2mg'", "not a creatinine concentration"),
     (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "88mg/dL"], "--creatinine 88 mg/dL", "0.1-20 mg/dL"),
     # implausible age, with or without its unit
     (["crcl", "--age", "130", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age 130 years", "18-120 years"),
@@ -498,7 +498,7 @@ BAD_INPUT = [
     (["carboplatin", "--auc", "0.5", "--gfr", "90mL/min"], "--auc 0.5", "1-10 mg/mL·min"),
     # a GFR needs its unit (mL/min, not per 1.73 m²)
     (["carboplatin", "--auc", "5", "--gfr", "90"], "--gfr '90'", "with a unit"),
-    (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/m2"], "--gfr 90.0 mL/m²/min", "per 1.73 m²"),
+    (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/m2"], "--gfr '90 mL/min/m2'", "'90 mL/min/1.73 m2' with a BSA"),
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "300"], "--gfr-cap 300 mL/min", "(0, 250] mL/min"),
     # options that exclude each other
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--age", "60"], "--gfr 90mL/min and --age 60", "not both"),
@@ -515,16 +515,16 @@ BAD_INPUT = [
     (["dose", "75mg/m2", "--bsa", "1.9", "--bsa-cap", "20"], "--bsa-cap 20 m²", "0.02-7 m²"),
     (["dose", "5mg/kg", "--weight", "70kg", "--bsa-cap", "2"], "--bsa is required", "BSA cap"),
     (["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2"], "--max-dose '2'", "with a unit"),
-    (["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2mg/m2"], "--max-dose 2.0 mg/m²", "a dose in mg"),
+    (["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2mg/m2"], "--max-dose '2mg/m2'", "gives a dose, not a drug amount"),
     # rounding outside the tolerance is refused, with the nearest and its difference
     ([*DOSE, "--vials", "100mg,50mg"], "--vials 100mg,50mg: calculated dose 138.35 mg", "the nearest, 150 mg, is +8.4 %: not rounded"),
     ([*DOSE, "--round-to", "50mg"], "--round-to 50mg: calculated dose 138.35 mg", "the nearest, 150 mg"),
     ([*DOSE, "--round-to", "5mg", "--tolerance", "20"], "--tolerance 20 %", "(0, 10] %"),
     ([*DOSE, "--round-to", "5"], "--round-to '5'", "with a unit"),
-    ([*DOSE, "--vials", "100mg,abc"], "--vials 'abc'", "known unit"),
+    ([*DOSE, "--vials", "100mg,abc"], "--vials 'abc'", "a number is missing"),
     # reductions and levels
     (["dose", "75mg/m2", "--bsa", "1.9", "--reduce", "95"], "--reduce 95 %", "(0, 90] %"),
-    (["dose", "75mg/m2", "--bsa", "1.9", "--reduce", "-20"], "--reduce -20 %", "a positive reduction: 20 for −20 %"),
+    (["dose", "75mg/m2", "--bsa", "1.9", "--reduce", "-20"], "--reduce '-20'", "without a sign"),
     (["dose", "75mg/m2", "--bsa", "1.9", "--level", "-1"], "--levels is required", "dose level '-1'"),
     (["dose", "75mg/m2", "--bsa", "1.9", "--levels", "levels.csv"], "--level is required", "--levels levels.csv"),
     # bands: a dose outside the table, a missing file

@@ -126,9 +126,15 @@ def test_rate_is_not_a_dose():
         patient_dose("75 mg/m^2/week", bsa=1.9)
 
 
-@pytest.mark.parametrize("dose", ["-75 mg/m^2", "0 mg/m^2", "nan mg/m^2", "inf mg/m^2"])
+@pytest.mark.parametrize("dose", [Q_(-75, "mg/m**2"), "0 mg/m^2", Q_(float("nan"), "mg/m**2"), Q_(float("inf"), "mg/m**2")])
 def test_non_positive_or_non_finite_dose(dose):
     with pytest.raises(ImplausibleInputError, match="dose"):
+        patient_dose(dose, bsa=1.9)
+
+
+@pytest.mark.parametrize("dose", ["-75 mg/m^2", "nan mg/m^2", "inf mg/m^2"])
+def test_a_sign_or_a_word_for_a_number_is_outside_the_grammar(dose):
+    with pytest.raises(UnitError, match=r"^dose='(-75|nan|inf) mg/m\^2'"):
         patient_dose(dose, bsa=1.9)
 
 
