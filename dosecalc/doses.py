@@ -4,8 +4,13 @@ What a dose quantity is: its basis (per m², per kg or flat) and its range.
 A dose's basis is read from the structure of its unit, never from its
 dimensionality alone: pint reduces mg/kg to a dimensionless ratio, so a check
 of dimensions would take a bare 0.5, a percentage or mg/kg alike. Here the
-numerator must be a mass (the drug) and the denominator an area (the body's
-surface), a mass (the body's weight) or nothing, optionally per unit of time.
+numerator must be a mass (the drug) or an amount in units (bleomycin,
+pegaspargase: a dimension of its own, never converted to mg), and the
+denominator an area (the body's surface), a mass (the body's weight) or
+nothing, optionally per unit of time.
+
+A dose in units is read only where a caller allows its bases
+(:data:`UNIT_BASES`); everywhere else it is refused, never taken as mg.
 """
 
 from __future__ import annotations
@@ -16,12 +21,20 @@ from .errors import UnitError
 from .units import is_quantity, own_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
-__all__ = ["PER_M2", "PER_KG", "FLAT", "DOSE_RANGES", "ABSOLUTE_DOSE", "read_dose", "dose_basis", "BASIS_LABELS"]
+__all__ = [
+    "PER_M2", "PER_KG", "FLAT", "UNITS_PER_M2", "UNITS_PER_KG", "UNITS", "UNIT_BASES", "MASS_BASES",
+    "DOSE_RANGES", "ABSOLUTE_DOSE", "read_dose", "dose_basis", "amount_unit", "BASIS_LABELS",
+]
 
 PER_M2 = "mg/m**2"
 PER_KG = "mg/kg"
 FLAT = "mg"
-BASIS_LABELS = {PER_M2: "mg/m²", PER_KG: "mg/kg", FLAT: "mg"}
+UNITS_PER_M2 = "units/m**2"
+UNITS_PER_KG = "units/kg"
+UNITS = "units"
+MASS_BASES = (PER_M2, PER_KG, FLAT)
+UNIT_BASES = (UNITS_PER_M2, UNITS_PER_KG, UNITS)
+BASIS_LABELS = {PER_M2: "mg/m²", PER_KG: "mg/kg", FLAT: "mg", UNITS_PER_M2: "units/m²", UNITS_PER_KG: "units/kg", UNITS: "units"}
 
 # Upper bounds far above any single administration (high-dose methotrexate,
 # 12 g/m²; cyclophosphamide conditioning, 60 mg/kg; the 2 g/kg limit dose of
@@ -30,6 +43,10 @@ DOSE_RANGES = {
     PER_M2: Range("dose", PER_M2, 0.0, 50_000.0, "mg/m²", ("mg/m**2", "ug/m**2")),
     PER_KG: Range("dose", PER_KG, 0.0, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
     FLAT: Range("dose", FLAT, 0.0, 200_000.0, "mg", ("mg", "ug")),
+    # aldesleukin 600,000 IU/kg; interferon alfa-2b 20 million IU/m² (labels): far above bleomycin's 10-30 units/m²
+    UNITS_PER_M2: Range("dose", UNITS_PER_M2, 0.0, 1e8, "units/m²"),
+    UNITS_PER_KG: Range("dose", UNITS_PER_KG, 0.0, 1e7, "units/kg"),
+    UNITS: Range("dose", UNITS, 0.0, 1e9, "units"),
 }
 
 #: The absolute dose of one administration that any calculation may give: a
@@ -49,11 +66,18 @@ def _basis_of(units) -> tuple[str | None, bool]:
     powers = dict(units)
     numerator = ureg.get_dimensionality(UnitsContainer({k: p for k, p in powers.items() if p > 0}))
     denominator = dict(ureg.get_dimensionality(UnitsContainer({k: -p for k, p in powers.items() if p < 0})))
-    if dict(numerator) != {"[mass]": 1}:
+    amount = {(("[mass]", 1),): 0, (("[drug_amount]", 1),): 1}.get(tuple(sorted(dict(numerator).items())))
+    if amount is None:
         return None, False
     per_time = denominator.pop("[time]", 0) == 1
-    body = {(): FLAT, (("[length]", 2),): PER_M2, (("[mass]", 1),): PER_KG}
-    return body.get(tuple(sorted(denominator.items()))), per_time
+    body = {(): (FLAT, UNITS), (("[length]", 2),): (PER_M2, UNITS_PER_M2), (("[mass]", 1),): (PER_KG, UNITS_PER_KG)}
+    bases = body.get(tuple(sorted(denominator.items())))
+    return (None if bases is None else bases[amount]), per_time
+
+
+def amount_unit(basis: str) -> str:
+    """The unit of the absolute dose of a basis: ``"mg"`` or ``"units"``."""
+    return UNITS if basis in UNIT_BASES else FLAT
 
 
 def dose_basis(dose, field: str = "dose") -> tuple[str | None, bool]:
@@ -113,6 +137,8 @@ def read_dose(
             raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
         return checked(dose, DOSE_RANGES[default], field), default
     basis, per_time = dose_basis(dose, field)
+    if basis in UNIT_BASES and basis not in allowed:
+        raise UnitError(field, f"{dose:~P}", "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg")
     if basis not in allowed:
         expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
         raise UnitError(field, f"{dose:~P}", f"a dose in {expected}")
