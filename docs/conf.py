@@ -57,7 +57,9 @@ API = HERE / "api"
 def public_modules() -> list[str]:
     """Every public module of the package, in alphabetical order."""
     found = pkgutil.iter_modules(dosecalc.__path__)
-    return sorted(f"dosecalc.{info.name}" for info in found if not info.name.startswith("_") and info.name not in SHELLS)
+    return sorted(
+        f"dosecalc.{info.name}" for info in found if not info.name.startswith("_") and info.name not in SHELLS
+    )
 
 
 def write_api() -> None:
@@ -70,30 +72,32 @@ def write_api() -> None:
         if inspect.isclass(obj) or inspect.isfunction(obj):
             top.append(f"   ~{obj.__module__}.{obj.__qualname__}")
     modules = public_modules()
-    pages["index"] = "\n".join([
-        "API reference",
-        "=============",
-        "",
-        "The functions and classes of ``import dosecalc``, then every public module.",
-        "Each object is documented in the module that defines it.",
-        "",
-        ".. autosummary::",
-        "",
-        *top,
-        "",
-        "Modules",
-        "-------",
-        "",
-        ".. autosummary::",
-        "",
-        *(f"   {module}" for module in modules),
-        "",
-        ".. toctree::",
-        "   :hidden:",
-        "",
-        *(f"   {module}" for module in modules),
-        "",
-    ])
+    pages["index"] = "\n".join(
+        [
+            "API reference",
+            "=============",
+            "",
+            "The functions and classes of ``import dosecalc``, then every public module.",
+            "Each object is documented in the module that defines it.",
+            "",
+            ".. autosummary::",
+            "",
+            *top,
+            "",
+            "Modules",
+            "-------",
+            "",
+            ".. autosummary::",
+            "",
+            *(f"   {module}" for module in modules),
+            "",
+            ".. toctree::",
+            "   :hidden:",
+            "",
+            *(f"   {module}" for module in modules),
+            "",
+        ]
+    )
     for module in modules:
         title = f"``{module}``"
         pages[module] = "\n".join([title, "=" * len(title), "", f".. automodule:: {module}", ""])

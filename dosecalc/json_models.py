@@ -22,7 +22,7 @@ in percent may be.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -228,7 +228,10 @@ class BsaResults(Closed):
     bsa: Quantity
 
 
-BsaName = Literal[tuple(BSA_METHODS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    BsaName = str
+else:  # the names of the BSA formulas, as the schema's enum of result keys
+    BsaName = Literal[tuple(BSA_METHODS)]
 
 
 class BsaOneOutput(Envelope):

@@ -31,7 +31,9 @@ def _build(command, out: Path, suffix: str) -> Path:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    built = _build(["-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir"], tmp_path_factory.mktemp("wheel"), ".whl")
+    built = _build(
+        ["-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir"], tmp_path_factory.mktemp("wheel"), ".whl"
+    )
     with zipfile.ZipFile(built) as archive:
         yield archive
 
@@ -42,8 +44,11 @@ def sdist(tmp_path_factory) -> dict[str, bytes]:
     built = _build(["-m", "build", "--sdist", "--outdir"], tmp_path_factory.mktemp("sdist"), ".tar.gz")
     with tarfile.open(built) as archive:
         # names below the archive's top folder, dosecalc-<version>/
-        return {member.name.split("/", 1)[1]: archive.extractfile(member).read()
-                for member in archive.getmembers() if member.isfile()}
+        return {
+            member.name.split("/", 1)[1]: archive.extractfile(member).read()
+            for member in archive.getmembers()
+            if member.isfile()
+        }
 
 
 def _metadata(wheel: zipfile.ZipFile):
@@ -84,9 +89,23 @@ def test_wheel_entry_point(wheel):
     assert "dosecalc = dosecalc.cli:app" in entry_points
 
 
-@pytest.mark.parametrize("name", ["LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "dosecalc/py.typed",
-                                  "schemas/dose.schema.json", "schemas/error.schema.json", "tools/make_schemas.py",
-                                  "docs/conf.py", "docs/index.rst", "docs/guide/lookups.rst", "tests/test_schemas.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LICENSE",
+        "CHANGELOG.md",
+        "README.md",
+        "pyproject.toml",
+        "dosecalc/py.typed",
+        "schemas/dose.schema.json",
+        "schemas/error.schema.json",
+        "tools/make_schemas.py",
+        "docs/conf.py",
+        "docs/index.rst",
+        "docs/guide/lookups.rst",
+        "tests/test_schemas.py",
+    ],
+)
 def test_sdist_holds(sdist, name):
     assert name in sdist
     assert sdist[name] == (ROOT / name).read_bytes()

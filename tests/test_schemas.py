@@ -49,8 +49,19 @@ OUTPUTS = {
     "dose band": ["1000mg/m2", "--bsa", "1.9", "--bands", str(EXAMPLES / "bands.csv")],
     "dose level": ["85mg/m2", "--bsa", "1.9", "--levels", str(EXAMPLES / "levels.csv"), "--level", "-1"],
     "dose caps and weight basis": [
-        "75mg/m2", "--height", "175cm", "--weight", "120kg", "--sex", "m",
-        "--weight-basis", "adjusted", "--bsa-cap", "2.0", "--max-dose", "140mg",
+        "75mg/m2",
+        "--height",
+        "175cm",
+        "--weight",
+        "120kg",
+        "--sex",
+        "m",
+        "--weight-basis",
+        "adjusted",
+        "--bsa-cap",
+        "2.0",
+        "--max-dose",
+        "140mg",
     ],
     "convert": ["225mg/m2", "--to", "mg/kg"],
     "convert given km": ["225mg/m2", "--to", "mg/kg", "--km", "25"],
@@ -113,14 +124,17 @@ def test_one_schema_file_per_model_and_per_input_format_and_no_other():
 
 def test_schema_files_are_what_the_models_generate():
     pytest.importorskip("pydantic")
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_schemas.py"), "--check"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "make_schemas.py"), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
 
 
 def test_neither_the_library_nor_the_cli_imports_the_models():
-    code = ("import sys, dosecalc; assert 'pydantic' not in sys.modules, 'import dosecalc loaded pydantic'; "
-            "import dosecalc.cli; assert 'dosecalc.json_models' not in sys.modules, 'the CLI loaded json_models'")
+    code = (
+        "import sys, dosecalc; assert 'pydantic' not in sys.modules, 'import dosecalc loaded pydantic'; "
+        "import dosecalc.cli; assert 'dosecalc.json_models' not in sys.modules, 'the CLI loaded json_models'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -138,15 +152,26 @@ def test_output_validates_against_its_schema(case):
 
 def test_cohort_output_validates_against_its_schema(tmp_path):
     # the sample has five bad rows on purpose: exit 3
-    report = run_json("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "dosed.csv"), "--dose", "75mg/m2",
-                      "--rejects", str(tmp_path / "rejects.csv"), exit_code=3)
+    report = run_json(
+        "cohort",
+        str(EXAMPLES / "cohort.csv"),
+        "-o",
+        str(tmp_path / "dosed.csv"),
+        "--dose",
+        "75mg/m2",
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+        exit_code=3,
+    )
     assert_valid("cohort", report)
     summary = report["summary"]
     assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (36, 31, 5)
 
 
 @settings(max_examples=25)
-@given(height_cm=st.floats(120, 210), weight_kg=st.floats(35, 160), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"]))
+@given(
+    height_cm=st.floats(120, 210), weight_kg=st.floats(35, 160), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"])
+)
 def test_dose_output_of_any_plausible_patient_validates(height_cm, weight_kg, dose):
     report = run_json("dose", dose, "--height", f"{height_cm!r}cm", "--weight", f"{weight_kg!r}kg")
     assert_valid("dose", report)
@@ -189,8 +214,19 @@ def _mutations():
     def negative_dosing_weight(report):
         report["patient_dose"]["dosing_weight"]["value"] = -70.0
 
-    return [negative_dose, unit_missing, unit_null, value_as_text, unknown_top_level_key, unknown_result,
-            version_missing, other_command, step_missing, input_without_given, negative_dosing_weight]
+    return [
+        negative_dose,
+        unit_missing,
+        unit_null,
+        value_as_text,
+        unknown_top_level_key,
+        unknown_result,
+        version_missing,
+        other_command,
+        step_missing,
+        input_without_given,
+        negative_dosing_weight,
+    ]
 
 
 @pytest.mark.parametrize("mutate", _mutations(), ids=lambda mutate: mutate.__name__)
@@ -221,7 +257,17 @@ def test_strict_json_refuses_nan():
 
 
 def test_error_schema_accepts_the_documented_object_and_refuses_a_bare_message():
-    assert_valid("error", {"code": "unit_error", "field": "--height", "value": "175 cmm",
-                           "expected": "a length such as '175 cm'", "hint": None})
+    assert_valid(
+        "error",
+        {
+            "code": "unit_error",
+            "field": "--height",
+            "value": "175 cmm",
+            "expected": "a length such as '175 cm'",
+            "hint": None,
+        },
+    )
     assert not validator("error").is_valid({"message": "--height '175 cmm': expected a known unit"})
-    assert not validator("error").is_valid({"code": "Unit Error", "field": None, "value": None, "expected": None, "hint": None})
+    assert not validator("error").is_valid(
+        {"code": "Unit Error", "field": None, "value": None, "expected": None, "hint": None}
+    )
