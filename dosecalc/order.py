@@ -70,6 +70,8 @@ REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose",
 
 #: The basis of a carboplatin order: a target AUC.
 AUC_BASIS = "mg/mL*min"
+# Calvert's non-renal clearance [mL/min] (Calvert et al. 1989)
+_NON_RENAL_ML_MIN = 25.0
 
 # Brand and trivial names a lifetime limit or a protocol would miss: the generic name is asked for.
 _GENERIC = {
@@ -538,7 +540,7 @@ class Order:
         dose = calculated
         if self.round_to is not None or self.vials is not None:
             tolerance = {} if self.tolerance_pct is None else {"tolerance_pct": self.tolerance_pct}
-            rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=self.max_dose, **tolerance)
+            rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=_ceiling(self, patient), **tolerance)
             dose = rounding.rounded
             steps.append(_rounding_step(self, rounding))
         elif self.bands is not None:
@@ -578,7 +580,7 @@ class Order:
 
         Parameters
         ----------
-        table : pyarrow.Table, DataFrame or dict of arrays
+        table : pyarrow.Table, pandas or polars DataFrame, or dict of arrays
             One row per patient, columns named with their units
             (``height_cm``, ``weight_kg``, ``sex``), as
             :func:`dosecalc.cohort.dose_table` reads them; no dose column:
@@ -589,7 +591,8 @@ class Order:
         Returns
         -------
         OrderTable
-            ``dosed``: the engine's dosed rows and columns, then ``drug`` and
+            Arrow tables. ``dosed``: the engine's dosed rows and columns
+            (``row``, the 1-based input row, among them), then ``drug`` and
             ``final_dose_mg`` (``final_dose_units`` for a dose in units), the
             dose to give after every step, equal to :meth:`for_patient`'s
             ``dose`` row by row. ``rejects``: the engine's rejected rows with
@@ -612,7 +615,7 @@ class Order:
             "round_to": self.round_to, "vials": self.vials, "bands": self.bands, "tolerance_pct": self.tolerance_pct,
         }
         dosed, rejects = dose_table(
-            table, dose=self.prescribed, method=method, column_map=column_map, column_units=column_units,
+            _arrow(table), dose=self.prescribed, method=method, column_map=column_map, column_units=column_units,
             row_offset=row_offset, **{name: value for name, value in options.items() if value is not None},
         )
         amount = self.amount_unit
@@ -621,6 +624,14 @@ class Order:
         drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
         dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
         return OrderTable(dosed, rejects)
+
+
+def _ceiling(order: Order, patient):
+    """What rounding never exceeds: the maximum dose and, for carboplatin, AUC × (GFR cap + 25)."""
+    ceilings = [] if order.max_dose is None else [order.max_dose.m_as("mg") if order.amount_unit == FLAT else order.max_dose.magnitude]
+    if order.is_auc and getattr(patient, "gfr_cap", None) is not None:
+        ceilings.append(order.prescribed.m_as(AUC_BASIS) * (patient.gfr_cap.m_as("mL/min") + _NON_RENAL_ML_MIN))
+    return None if not ceilings else quantity(min(ceilings), order.amount_unit)
 
 
 def _modified(order: Order):
@@ -637,6 +648,14 @@ ORDER_KEYS = (
     "drug", "dose", "reduction_pct", "level", "levels", "weight_basis", "bsa_cap", "max_dose", "round_to",
     "vials", "bands", "tolerance_pct", "references",
 )
+
+
+def _arrow(table) -> pa.Table:
+    """The table as Arrow, so that the engine answers in Arrow (its ``row`` column is the identity)."""
+    try:
+        return pa.table(table)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as err:
+        raise DoseCalcError(f"table: {err}; give a pyarrow Table, a pandas or polars DataFrame or a dict of columns") from None
 
 
 def _number_or_text(text):

@@ -351,3 +351,19 @@ def test_a_table_of_arrays():
     order = Order("doxorubicin", "50 mg/m2")
     dosed, _ = order.for_table({"height_cm": np.array([180.0]), "weight_kg": np.array([80.0])})
     assert dosed["final_dose_mg"].to_pylist() == [pytest.approx(100.0)]  # 50 × 2.0 m²
+
+
+def test_carboplatin_rounding_never_passes_the_fda_maximum():
+    # AUC 5 with the GFR capped at 125 mL/min: at most 5 × 150 = 750 mg (FDA 2010); with 100 mg vials
+    # 750 mg is a tie of 700 and 800: 800 mg would pass the maximum, so 700 mg (−6.7 %, within ±10 %)
+    result = Order("carboplatin", "5 mg/mL*min", vials="100 mg", tolerance_pct=10).for_patient(gfr=140)
+    assert result.calculated.m_as("mg") == pytest.approx(750.0)
+    assert result.dose.m_as("mg") == 700.0
+
+
+def test_a_pandas_table():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"height_cm": [180.0, 160.0], "weight_kg": [80.0, 60.0]})
+    dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(frame)
+    assert dosed["row"].to_pylist() == [1, 2] and rejects.num_rows == 0
+    assert dosed["final_dose_mg"][0].as_py() == pytest.approx(100.0)  # 50 × 2.0 m²
