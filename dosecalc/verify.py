@@ -623,8 +623,16 @@ def _in_unit_of(value, target, bsa):
     return None
 
 
+def _prior_quantity(value, field: str):
+    """A prior exposure as a Quantity in its basis: a dose, or none at all (0 mg/m²)."""
+    reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
+    if is_quantity(reading) and reading.magnitude == 0:
+        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field)[1])
+    return quantity(*read_dose(reading, field))
+
+
 def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
-    prior = quantity(0.0, f"{limit.amount.units}") if prior_text is None else quantity(*read_dose(prior_text, f"prior {drug}"))
+    prior = quantity(0.0, f"{limit.amount.units}") if prior_text is None else _prior_quantity(prior_text, f"prior {drug}")
     prior_value = _in_unit_of(prior, limit.amount, bsa)
     if prior_value is None:
         raise UnitError(

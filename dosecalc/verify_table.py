@@ -202,9 +202,12 @@ def _ordered(table: pa.Table) -> _Ordered:
         given = table[column].to_numpy(zero_copy_only=False)
         for row in np.flatnonzero(bad):
             cell = given[row]
-            reason[row] = f"{column} is missing" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else (
-                f"{column}={cell!s}: expected {DOSE_RANGES[one_basis].expected}"
-            )
+            if cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip()):
+                reason[row] = f"{column} is missing"
+            elif np.isnan(numbers[row]):
+                reason[row] = f"{column}={cell!s}: expected a number"
+            else:
+                reason[row] = f"{column}={cell!s}: expected {DOSE_RANGES[one_basis].expected}"
     return _Ordered(np.where(reason == None, numbers, np.nan), np.where(reason == None, basis, ""), reason)  # noqa: E711
 
 
@@ -273,6 +276,15 @@ def verify_table(
     reason = ordered.reason.copy()
     day = None if "day" not in names else _given_numbers(table["day"])
     cycle = None if "cycle" not in names else _given_numbers(table["cycle"])
+    prior_column = _one(names, "prior", False, "")
+    if prior_column is not None:
+        cells = pc.utf8_trim_whitespace(pc.cast(table[prior_column], pa.string()))
+        empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
+        prior = _given_numbers(table[prior_column])
+        with np.errstate(invalid="ignore"):
+            unreadable = ~empty & ~((prior >= 0) & np.isfinite(prior))
+        for row in np.flatnonzero(unreadable & (reason == None)):  # noqa: E711
+            reason[row] = f"{prior_column}={cells[row].as_py()}: expected an exposure ≥ 0, or an empty cell for none"
     for label, values, high in (("day", day, plan.cycle_days), ("cycle", cycle, None)):
         if values is None:
             continue

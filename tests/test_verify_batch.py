@@ -1,0 +1,192 @@
+"""
+A day's orders verified at once: the example file row by row, the accounting
+(rows in = verified + flagged + rejected), the columns' units, and the
+property that a table's answers are the one-patient answers.
+
+R-CHOP-21 doses: Coiffier et al., N Engl J Med 2002, doi:10.1056/NEJMoa011795;
+BSA by Mosteller, sqrt(H W / 3600), doi:10.1056/NEJM198710223171717.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dosecalc.errors import DoseCalcError, MissingInputError, UnitError
+from dosecalc.protocol import load_protocol
+from dosecalc.verify import verify
+from dosecalc.verify_table import VERIFY_COLUMNS, verify_table
+
+RCHOP = load_protocol("r-chop-21")
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "orders.csv"
+
+
+def by_row(result):
+    rows = {}
+    for table in (result.verified, result.flagged):
+        for record in table.to_pylist():
+            rows[record["row"]] = record
+    return rows
+
+
+def test_example_orders_row_by_row():
+    result = verify_table(RCHOP, pacsv.read_csv(EXAMPLE))
+    rows = by_row(result)
+    summary = result.summary()
+    assert summary["rows"] == 20 == summary["verified"] + summary["flagged"] + summary["rejected"]
+    assert (summary["verified"], summary["flagged"], summary["rejected"]) == (9, 10, 1)
+    # DL-2001, 175 cm, 80 kg (BSA 1.97203 m²): every dose right; doxorubicin 50 × 1.97203 = 98.601 mg
+    assert [rows[row]["verdict"] for row in range(1, 6)] == ["within_tolerance"] * 5
+    assert_allclose(rows[3]["computed_dose"], 50 * math.sqrt(175 * 80 / 3600))
+    # DL-2002, 160 cm, 60 kg (BSA 1.63299 m²): doxorubicin 81.650 mg, 95 ordered: +16.35 %
+    assert rows[8]["verdict"] == "too_high" and rows[8]["flags"] == ""
+    assert_allclose(rows[8]["difference_pct"], 100 * (95 / (50 * math.sqrt(160 * 60 / 3600)) - 1))
+    # vincristine 1.4 × 1.63299 = 2.286 mg, capped at 2 mg; 2.3 mg ordered: +15 %, the cap explains it
+    assert (rows[9]["verdict"], rows[9]["flags"]) == ("too_high", "cap_explains")
+    assert_allclose(rows[9]["difference_pct"], 15.0)
+    # DL-2003: 68 kg against a baseline of 80 kg, −15 %: both orders flagged
+    assert rows[11]["flags"] == rows[12]["flags"] == "weight_change"
+    assert_allclose(rows[11]["weight_change_pct"], -15.0)
+    # DL-2004, 182 cm, 95 kg (BSA 2.19152 m²): 110 mg = 50.19 mg/m² after 500 mg/m² reaches 550 mg/m²
+    assert (rows[13]["verdict"], rows[13]["flags"]) == ("within_tolerance", "lifetime_limit")
+    # cyclophosphamide ordered as 750 mg/m²: compared with the protocol's 750 mg/m²
+    assert (rows[14]["verdict"], rows[14]["dose_unit"], rows[14]["computed_dose"]) == ("within_tolerance", "mg/m²", 750.0)
+    # DL-2005: prednisone on day 8 (days 1-5 only); a brand name
+    assert rows[15]["flags"] == "not_scheduled"
+    assert rows[16]["verdict"] == "not_in_protocol" and "write 'doxorubicin'" in rows[16]["detail"]
+    # DL-2006: 1.68 in a height_cm column is rejected, with the hint
+    assert result.rejected["row"].to_pylist() == [17]
+    assert "did you mean 1.68 m?" in result.rejected["reason"][0].as_py()
+    # DL-2007: doxorubicin ordered twice for one day
+    assert rows[18]["flags"] == rows[19]["flags"] == "duplicate_order"
+    # DL-2008: mg/kg against a protocol in mg/m²
+    assert rows[20]["verdict"] == "not_comparable" and rows[20]["dose_unit"] == "mg/kg"
+
+
+def test_output_columns_and_order():
+    result = verify_table(RCHOP, pacsv.read_csv(EXAMPLE))
+    assert result.flagged.column_names[-len(VERIFY_COLUMNS):] == list(VERIFY_COLUMNS)
+    assert result.verified["row"].to_pylist() == sorted(result.verified["row"].to_pylist())
+    assert result.rejected.column_names[-2:] == ["row", "reason"]
+
+
+def test_unit_in_the_column_name():
+    # ordered_g: 0.0986 g = 98.6 mg of doxorubicin for 175 cm, 80 kg
+    table = {"drug": ["doxorubicin"], "ordered_g": [0.0986], "height_cm": [175], "weight_kg": [80]}
+    row = verify_table(RCHOP, table).verified.to_pylist()[0]
+    assert row["ordered_dose"] == pytest.approx(98.6) and row["dose_unit"] == "mg"
+
+
+@pytest.mark.parametrize(
+    "table, error",
+    [
+        ({"drug": ["doxorubicin"], "height_cm": [175], "weight_kg": [80]}, MissingInputError),  # no ordered dose
+        ({"ordered_mg": [95], "height_cm": [175], "weight_kg": [80]}, MissingInputError),  # no drug
+        ({"drug": ["doxorubicin"], "ordered_mgs": [95], "height_cm": [175], "weight_kg": [80]}, UnitError),
+        ({"drug": ["x"], "ordered_mg": [1], "ordered_mg_m2": [1], "height_cm": [1], "weight_kg": [1]}, MissingInputError),
+        ({"drug": ["x"], "ordered": [1], "height_cm": [1], "weight_kg": [1]}, MissingInputError),  # no ordered_unit
+        ({"drug": ["x"], "ordered_mg": [1], "verdict": ["ok"]}, DoseCalcError),  # a column verification writes
+    ],
+)
+def test_tables_that_cannot_be_verified(table, error):
+    with pytest.raises(error):
+        verify_table(RCHOP, table)
+
+
+def test_unreadable_cells_are_rejected_never_dropped():
+    table = {
+        "drug": ["doxorubicin"] * 6,
+        "ordered": ["95", "abc", "", "95", "-3", "95"],
+        "ordered_unit": ["mg", "mg", "mg", "gr", "mg", "mg"],
+        "day": [1, 1, 1, 1, 1, 2.5],
+        "height_cm": [175] * 6,
+        "weight_kg": [80] * 6,
+    }
+    result = verify_table(RCHOP, pa.table(table))
+    assert result.verified.num_rows + result.flagged.num_rows + result.rejected.num_rows == 6
+    reasons = dict(zip(result.rejected["row"].to_pylist(), result.rejected["reason"].to_pylist()))
+    assert sorted(reasons) == [2, 3, 4, 5, 6]
+    assert "ordered=abc" in reasons[2] and "ordered is missing" in reasons[3]
+    assert "gr" in reasons[4] and "day=2.5" in reasons[6]
+
+
+# --- batch == one at a time ----------------------------------------------------------
+
+DRUGS = ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone", "Doxorubicin", "epirubicin"]
+UNITS = {"mg": 1.0, "mg/m2": None}
+
+
+@st.composite
+def order_rows(draw):
+    drug = draw(st.sampled_from(DRUGS))
+    height, weight = draw(st.floats(140, 200)), draw(st.floats(40, 150))
+    per_m2 = draw(st.booleans()) and drug.lower() in {"doxorubicin", "cyclophosphamide"}
+    if per_m2:
+        ordered = round(draw(st.floats(30, 900)), 2)
+    else:
+        ordered = round(draw(st.floats(0.5, 2500)), 2)
+    return {
+        "drug": drug, "ordered": ordered, "ordered_unit": "mg/m2" if per_m2 else "mg",
+        "cycle": draw(st.integers(1, 9)), "day": draw(st.integers(1, 21)),
+        "height_cm": round(height, 1), "weight_kg": round(weight, 1),
+        "baseline_weight_kg": round(draw(st.floats(40, 150)), 1),
+        "prior_mg_m2": draw(st.one_of(st.none(), st.floats(0, 600).map(lambda x: round(x, 1)))),
+    }
+
+
+def one_at_a_time(row):
+    prior = None
+    if row["prior_mg_m2"] is not None and row["drug"].strip().lower() == "doxorubicin":
+        prior = {"doxorubicin": f"{row['prior_mg_m2']} mg/m2"}
+    result = verify(
+        RCHOP, [(row["drug"], f"{row['ordered']} {row['ordered_unit']}")], height=row["height_cm"],
+        weight=row["weight_kg"], cycle=row["cycle"], day=row["day"], baseline_weight=row["baseline_weight_kg"],
+        prior=prior,
+    )
+    check = result.checks[0]
+    flags = [flag.code for flag in result.flags] + [flag.code for flag in check.flags]
+    return check, flags
+
+
+@settings(max_examples=40)
+@given(rows=st.lists(order_rows(), min_size=1, max_size=12))
+def test_batch_equals_one_at_a_time(rows):
+    table = pa.Table.from_pylist(rows)
+    result = verify_table(RCHOP, table)
+    got = by_row(result)
+    assert len(got) + result.rejected.num_rows == len(rows)
+    for number, row in enumerate(rows, start=1):
+        if number not in got:
+            with pytest.raises(DoseCalcError):
+                one_at_a_time(row)
+            continue
+        check, flags = one_at_a_time(row)
+        batch = got[number]
+        assert batch["verdict"] == check.verdict
+        if check.difference_pct is None:
+            assert batch["difference_pct"] is None
+        else:
+            assert_allclose(batch["difference_pct"], check.difference_pct, rtol=1e-9, atol=1e-9)
+            assert_allclose(batch["computed_dose"], check.computed.magnitude, rtol=1e-12)
+        assert sorted(filter(None, batch["flags"].split(";"))) == sorted(flags)
+
+
+def test_batch_is_the_vectorised_engine_at_scale():
+    # 10,000 orders: every one accounted for, and doxorubicin's doses equal 50 mg/m² × Mosteller's BSA
+    rng = np.random.default_rng(2016)
+    n = 10_000
+    height, weight = rng.uniform(140, 200, n), rng.uniform(40, 150, n)
+    computed = 50 * np.sqrt(height * weight / 3600)
+    table = {"drug": ["doxorubicin"] * n, "ordered_mg": computed * rng.uniform(0.9, 1.1, n), "height_cm": height, "weight_kg": weight}
+    result = verify_table(RCHOP, table)
+    assert result.verified.num_rows + result.flagged.num_rows == n and result.rejected.num_rows == 0
+    every = pa.concat_tables([result.verified, result.flagged]).sort_by("row")
+    assert_allclose(every["computed_dose"].to_numpy(), computed, rtol=1e-12)
+    outside = np.abs(table["ordered_mg"] / computed - 1) > 0.05 + 1e-11
+    assert (every["verdict"].to_numpy(zero_copy_only=False) != "within_tolerance").sum() == outside.sum()
