@@ -68,6 +68,9 @@ SAME = [
     ("crcl", {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "1.2mg/dL"},
      ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]),
     ("carboplatin", {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True}, ["carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap"]),
+    ("plan", {"protocol": "r-chop-21", "height": "175cm", "weight": "70kg", "cycles": 6, "prior": ["doxorubicin=150mg/m2"]},
+     ["plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "6", "--prior", "doxorubicin=150mg/m2"]),
+    ("plan", {"protocol": "mfolfox6", "bsa": "1.9"}, ["plan", "mfolfox6", "--bsa", "1.9"]),
 ]
 
 
@@ -99,18 +102,46 @@ def test_carboplatin_and_crcl_by_hand(client):
     assert crcl["results"]["crcl"]["value"] == pytest.approx((140 - 60) * 80 / (72 * 1.2))
 
 
+@pytest.mark.parametrize(("endpoint", "args"), [("methods", ["methods"]), ("species", ["species"]), ("protocols", ["protocol", "list"])])
+def test_get_endpoints_answer_what_json_prints(client, endpoint, args):
+    code, printed = run_cli(*args)
+    assert code == 0
+    assert client.get(f"/api/{endpoint}").json() == printed
+
+
+def test_plan_by_hand(client):
+    plan = post(client, "plan", {"protocol": "r-chop-21", "height": "175 cm", "weight": "70 kg"}).json()["schedule"]
+    doses = {order["drug"]: order["dose"] for order in plan["orders"]}
+    area = math.sqrt(175 * 70 / 3600)  # Mosteller (1987): 1.84466 m²
+    # R-CHOP-21 (Coiffier 2002): rituximab 375 mg/m², doxorubicin 50 mg/m²; vincristine 1.4 mg/m² = 2.58 mg, capped at 2 mg
+    assert doses["rituximab"]["value"] == pytest.approx(375 * area)
+    assert doses["doxorubicin"]["value"] == pytest.approx(50 * area)
+    assert doses["vincristine"] == {"value": 2.0, "unit": "mg"}
+
+
+@pytest.mark.parametrize("name", [
+    "/etc/passwd", "../examples/protocols/abvd", "examples/protocols/abvd.toml", "abvd.toml", "~/abvd", "R-CHOP-21\x00", "r-chop-21 ",
+])
+def test_plan_takes_a_shipped_protocol_by_name_only(client, name):
+    body = assert_error(post(client, "plan", {"protocol": name, "bsa": "1.9"}), "unknown_name_error", "protocol")
+    assert "r-chop-21" in body["expected"]
+    assert "root:" not in json.dumps(body)
+
+
 def test_a_request_takes_the_commands_options():
     description = create_app().openapi()
     keys = {
         path: set(description["components"]["schemas"][item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]["properties"])
-        for path, item in description["paths"].items()
+        for path, item in description["paths"].items() if "post" in item
     }
-    assert set(keys) == {f"/api/{name}" for name in api.ENDPOINTS}
+    assert set(keys) == {f"/api/{name}" for name, endpoint in api.ENDPOINTS.items() if endpoint.names}
+    assert {"/api/methods", "/api/species", "/api/protocols"} <= {path for path, item in description["paths"].items() if "get" in item}
     assert keys["/api/bsa"] == {"height", "weight", "method", "sex"}
     # --bsa is "bsa", --max-dose "max_dose"; no option naming a file (--levels, --bands)
     assert {"dose", "bsa", "max_dose", "round_to", "vials"} <= keys["/api/dose"]
     assert not {"levels", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
     assert keys["/api/carboplatin"] >= {"auc", "gfr", "gfr_cap", "no_gfr_cap"}
+    assert keys["/api/plan"] >= {"protocol", "height", "weight", "age", "creatinine", "cycles", "prior", "condition"}
 
 
 # --- bad input: 422 naming the field ---------------------------------------------

@@ -1,31 +1,40 @@
 """
-The HTTP API: the command line's lookups as JSON endpoints.
+The HTTP API: the command line's commands as JSON endpoints.
 
 Each endpoint is one command of ``dosecalc`` run in-process: ``POST
 /api/dose`` with ``{"dose": "75 mg/m2", "height": "175 cm", "weight": "70
 kg"}`` answers exactly what ``dosecalc dose 75mg/m2 --height 175cm --weight
-70kg --json`` prints (the schema in :mod:`dosecalc.cli`). A request's keys are
-the command's options with ``_`` for ``-`` (``bsa`` for ``--bsa``,
-``max_dose`` for ``--max-dose``, ``no_gfr_cap`` for ``--no-gfr-cap``, the
-dose argument as ``dose``); their descriptions and defaults are the options'
-own, read from the command. Values are texts read by the same grammar, a
-number with its unit, so ``"height": 175`` is refused, as ``--height 175`` is;
-``cycle`` and ``cycles`` are JSON integers, ``no_gfr_cap`` a boolean.
+70kg --json`` prints (the schemas in ``schemas/``). A request's keys are the
+command's options with ``_`` for ``-`` (``bsa`` for ``--bsa``, ``max_dose``
+for ``--max-dose``, ``no_gfr_cap`` for ``--no-gfr-cap``, the argument by its
+name: ``dose``, ``protocol``); their descriptions and defaults are the
+options' own, read from the command. Values are texts read by the same
+grammar, a number with its unit, so ``"height": 175`` is refused, as
+``--height 175`` is; ``cycle`` and ``cycles`` are JSON integers,
+``no_gfr_cap`` a boolean, and an option given more than once (``--prior``,
+``--condition``) a list of texts.
+
+The commands without options are GETs: ``/api/methods``, ``/api/species``
+and ``/api/protocols`` (``protocol list``).
 
 Only the options listed for an endpoint are taken; an unknown key is refused.
-Options that name a file on the server's disk (``--levels``, ``--bands``) are
-not offered: a request never makes the server read a path.
+A request never makes the server read a path: the options naming a file
+(``--levels``, ``--bands``) are not offered, and ``plan`` takes a protocol
+by its name in the library shipped with dosecalc, not a file.
 """
 
 import inspect
 import typing
-from typing import Annotated, Any, Optional
+from collections.abc import Callable
+from typing import Annotated, Any, NamedTuple, Optional
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, create_model
 
-__all__ = ["ENDPOINTS", "router"]
+from ..errors import UnknownNameError
+
+__all__ = ["ENDPOINTS", "Endpoint", "router"]
 
 # a value as typed: a number with its unit, or a name; longer is not a value
 Text = Annotated[str, StringConstraints(max_length=200)]
@@ -34,18 +43,45 @@ _PATIENT = ("height", "weight", "given_bsa", "method", "sex")
 _SAFEGUARDS = ("weight_basis", "bsa_cap", "max_dose", "reduce", "level", "round_to", "vials", "tolerance")
 _RENAL = ("age", "weight", "sex", "creatinine")
 
-# endpoint: (module of dosecalc.cli, command function, the parameters it takes over HTTP)
+
+class Endpoint(NamedTuple):
+    """A command over HTTP: its module of :mod:`dosecalc.cli`, its function, the
+    parameters taken (none: a GET), and for a parameter that names something on
+    the server, the function listing the names it may take."""
+
+    module: str
+    function: str
+    names: tuple[str, ...] = ()
+    choices: dict[str, Callable[[], tuple[str, ...]]] = {}
+
+
+def _protocols() -> tuple[str, ...]:
+    from ..protocol import protocol_names
+
+    return protocol_names()
+
+
 ENDPOINTS = {
-    "bsa": ("lookup", "bsa_command", ("height", "weight", "method", "sex")),
-    "dose": ("dose", "dose_command", ("dose", *_PATIENT, *_SAFEGUARDS)),
-    "convert": ("lookup", "convert_command", ("dose", "to", "species", "km")),
-    "hed": ("lookup", "hed_command", ("dose", "species", "km")),
-    "regimen": ("dose", "regimen_command", ("dose", "days", "cycle", "cycles", *_PATIENT, *_SAFEGUARDS)),
-    "crcl": ("renal", "crcl_command", _RENAL),
-    "carboplatin": ("renal", "carboplatin_command", ("auc", "gfr", *_RENAL, "gfr_cap", "no_gfr_cap")),
+    "bsa": Endpoint("lookup", "bsa_command", ("height", "weight", "method", "sex")),
+    "dose": Endpoint("dose", "dose_command", ("dose", *_PATIENT, *_SAFEGUARDS)),
+    "convert": Endpoint("lookup", "convert_command", ("dose", "to", "species", "km")),
+    "hed": Endpoint("lookup", "hed_command", ("dose", "species", "km")),
+    "regimen": Endpoint("dose", "regimen_command", ("dose", "days", "cycle", "cycles", *_PATIENT, *_SAFEGUARDS)),
+    "crcl": Endpoint("renal", "crcl_command", _RENAL),
+    "carboplatin": Endpoint("renal", "carboplatin_command", ("auc", "gfr", *_RENAL, "gfr_cap", "no_gfr_cap")),
+    # a protocol by its name in the library shipped with dosecalc, never a path on the server
+    "plan": Endpoint(
+        "protocol", "plan_command", ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition"),
+        {"protocol": _protocols},
+    ),
+    "methods": Endpoint("lookup", "methods_command"),
+    "species": Endpoint("lookup", "species_command"),
+    "protocols": Endpoint("protocol", "protocol_list_command"),
 }
 
-_TYPES = {str: Text, int: StrictInt, bool: StrictBool}
+# at most this many values for an option given more than once (--prior, --condition)
+MAX_REPEATS = 20
+_TYPES = {str: Text, int: StrictInt, bool: StrictBool, list[str]: Annotated[list[Text], Field(max_length=MAX_REPEATS)]}
 
 
 class _Request(BaseModel):
@@ -88,20 +124,31 @@ def _summary(command) -> str:
     return " ".join(text.split("\b")[0].split())
 
 
-def _route(endpoint: str, module: str, function: str, names: tuple[str, ...]):
+def _route(endpoint: str, spec: Endpoint):
     from importlib import import_module
 
     from ..cli import output
 
-    command = getattr(import_module(f"dosecalc.cli.{module}"), function)
-    model, keys = _request_model(endpoint, command, names)
+    command = getattr(import_module(f"dosecalc.cli.{spec.module}"), spec.function)
 
-    async def run(request: model) -> JSONResponse:  # type: ignore[valid-type]
+    def answer(**options) -> JSONResponse:
         # on the event loop: one calculation at a time, a few milliseconds each
-        given = request.model_dump(exclude_unset=True)
         with output.captured() as payloads:
-            command(**{keys[key]: value for key, value in given.items()}, as_json=True)
+            command(**options, as_json=True)
         return JSONResponse(payloads[0])
+
+    if not spec.names:
+        async def run() -> JSONResponse:
+            return answer()
+    else:
+        model, keys = _request_model(endpoint, command, spec.names)
+
+        async def run(request: model) -> JSONResponse:  # type: ignore[valid-type]
+            given = request.model_dump(exclude_unset=True)
+            for key, listed in spec.choices.items():
+                if key in given and given[key] not in listed():
+                    raise UnknownNameError(key, given[key], listed())
+            return answer(**{keys[key]: value for key, value in given.items()})
 
     run.__name__ = f"{endpoint}_endpoint"
     return run, _summary(command)
@@ -111,14 +158,14 @@ def _router() -> APIRouter:
     from ..json_models import SCHEMAS
 
     api = APIRouter(prefix="/api")
-    for endpoint, (module, function, names) in ENDPOINTS.items():
-        run, summary = _route(endpoint, module, function, names)
+    for endpoint, spec in ENDPOINTS.items():
+        run, summary = _route(endpoint, spec)
+        ok = {"description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."}
+        if endpoint in SCHEMAS:
+            ok["model"] = SCHEMAS[endpoint]
         api.add_api_route(
-            f"/{endpoint}", run, methods=["POST"], name=endpoint, summary=f"dosecalc {endpoint}", description=summary,
-            responses={
-                200: {"model": SCHEMAS[endpoint], "description": f"What `dosecalc {endpoint} --json` prints."},
-                422: {"model": SCHEMAS["error"], "description": "Bad input: what `--json` prints for it."},
-            },
+            f"/{endpoint}", run, methods=["POST" if spec.names else "GET"], name=endpoint, summary=f"dosecalc {endpoint}",
+            description=summary, responses={200: ok, 422: {"model": SCHEMAS["error"], "description": "Bad input: what `--json` prints for it."}},
         )
     return api
 

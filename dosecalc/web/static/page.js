@@ -3,7 +3,9 @@
 "use strict";
 
 const DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician.";
-const FIELDS = ["dose", "protocol", "height", "weight", "sex", "age", "creatinine", "ordered"];
+const FIELDS = ["dose", "protocol", "height", "weight", "sex", "age", "creatinine", "cycles", "prior", "ordered"];
+const LISTS = new Set(["prior", "ordered"]); // one value a line
+const WHOLE = new Set(["cycles"]); // a JSON integer when it is one
 // the steps of a dose, in the order they are applied
 const STEPS = [
   ["modification", "Dose modification"],
@@ -133,7 +135,7 @@ function formulas(payload) {
 }
 
 function steps(payload) {
-  const sections = [];
+  const sections = Array.isArray(payload.steps) ? [stepTable("Steps, in the order applied", payload.steps)] : [];
   let count = 0;
   for (const [key, title] of STEPS) {
     if (payload[key]) {
@@ -154,15 +156,74 @@ function results(payload) {
   return all.length ? table("Results", ["", "value"], all) : null;
 }
 
+function stepTable(caption, list) {
+  return table(caption, ["step", "before", "after", "how", "reference"], list.map((step) => [
+    step.name + (step.applied === false ? " (not applied)" : ""),
+    step.before ? shown(step.before) : "",
+    step.after ? shown(step.after) : "",
+    step.change || "",
+    step.reference || "",
+  ]));
+}
+
+function changedBy(order) {
+  const marks = [];
+  if (order.capped) marks.push("capped");
+  if (order.rounding) marks.push("rounded");
+  if (order.band) marks.push("banded");
+  if (order.modification) marks.push("modified");
+  return marks.join(", ");
+}
+
+function schedule(payload) {
+  const plan = payload.schedule;
+  if (!plan) {
+    return [];
+  }
+  const bsa = plan.bsa ? ", BSA " + quantity(plan.bsa) : "";
+  const heading = el("p", { class: "headline", id: "headline" },
+    el("output", { id: "answer" }, plan.protocol), el("span", { class: "headline-label" }, `: ${plan.cycles} cycles of ${plan.cycle_days} days${bsa}`));
+  const orders = table("Schedule: each drug's dose to give", ["drug", "days", "dose", "changed by", "note"], plan.orders.map((order) => [
+    order.drug,
+    order.days.join(", ") + (order.times_per_day > 1 ? ` (×${order.times_per_day} a day)` : ""),
+    quantity(order.dose),
+    changedBy(order),
+    order.note || "",
+  ]));
+  const every = el("section", { id: "steps" }, el("h3", {}, "Every step"),
+    ...plan.orders.map((order) => stepTable(order.drug + ": " + quantity(order.dose), order.steps)));
+  const parts = [heading, el("p", { class: "disclaimer", role: "note" }, DISCLAIMER), orders, every];
+  const cumulative = payload.cumulative;
+  if (cumulative) {
+    parts.push(table(`Cumulative after ${cumulative.cycles} cycles`, ["drug", "per cycle", "prior", "total", "lifetime limit", "reached"],
+      cumulative.exposures.map((exposure) => [
+        exposure.drug,
+        quantity(exposure.per_cycle),
+        exposure.prior && exposure.prior.value ? quantity(exposure.prior) : "",
+        quantity(exposure.total) + (exposure.total_as_limit ? " (" + quantity(exposure.total_as_limit) + ")" : ""),
+        exposure.limit ? quantity(exposure.limit.amount) + " (" + exposure.limit.condition + ")" : "",
+        exposure.note || (exposure.reached_at_cycle === null ? "" : "at cycle " + exposure.reached_at_cycle + (exposure.within_plan ? ", within this plan" : "")),
+      ])));
+    const sources = cumulative.exposures.filter((exposure) => exposure.limit).map((exposure) => el("li", {}, el("strong", {}, exposure.drug + ": "), el("cite", {}, exposure.limit.source)));
+    if (sources.length) {
+      parts.push(el("section", {}, el("h3", {}, "Lifetime limits: sources"), el("ul", { class: "formulas" }, ...sources)));
+    }
+  }
+  return parts;
+}
+
 function render(endpoint, payload) {
   const raw = el("details", {}, el("summary", {}, "JSON, as dosecalc " + endpoint + " --json prints it"),
     el("pre", {}, JSON.stringify(payload, null, 2)));
-  return [
-    el("h2", {}, "Result"),
+  const body = payload.schedule ? schedule(payload) : [
     headline(payload),
     el("p", { class: "disclaimer", role: "note" }, DISCLAIMER),
-    inputs(payload),
     steps(payload),
+  ];
+  return [
+    el("h2", {}, "Result"),
+    ...body,
+    inputs(payload),
     results(payload),
     formulas(payload),
     el("p", { class: "version" }, "dosecalc " + payload.dosecalc_version),
@@ -215,7 +276,13 @@ function request(endpoint) {
     if (!keys.has(name)) {
       return { problem: { message: `${name} is not used by ${endpoint}; clear it to go on`, field: name, value: text } };
     }
-    body[name] = name === "ordered" ? text.split(/\n+/).map((line) => line.trim()).filter(Boolean) : text;
+    if (LISTS.has(name)) {
+      body[name] = text.split(/\n+/).map((line) => line.trim()).filter(Boolean);
+    } else if (WHOLE.has(name) && /^[0-9]{1,6}$/.test(text)) {
+      body[name] = Number(text);
+    } else {
+      body[name] = text;
+    }
   }
   return { body };
 }
@@ -286,6 +353,7 @@ function show() {
     field.hidden = !(inMode && wanted.has(key));
   }
   document.getElementById("ordered-doses").hidden = !accepted.verify;
+  document.getElementById("course").hidden = current !== "protocol";
 }
 
 async function protocols() {
