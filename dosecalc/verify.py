@@ -54,7 +54,7 @@ from ._version import __version__
 from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
 from .carboplatin import AUC
-from .doses import read_dose
+from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .order import AUC_BASIS, Order, drug_name
 from .protocol import LIFETIME_LIMITS, STANDARD, Protocol
@@ -470,6 +470,9 @@ def _plan(protocol_or_order, drug: str | None) -> _Plan:
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
 
 
+#: Every basis an ordered dose or a prior exposure may be in: mass or drug units, per m², per kg or absolute.
+ANY_BASIS = MASS_BASES + UNIT_BASES
+
 #: The name of a single order given as a dose, without a drug.
 SINGLE_DOSE = "dose"
 
@@ -540,13 +543,13 @@ def _read_ordered(value, field: str, order: Order):
     """The ordered dose as a Quantity in its basis: a dose per administration, or a carboplatin target AUC."""
     if order.is_auc and isinstance(value, str):
         try:
-            amount, basis = read_dose(value, field)
+            amount, basis = read_dose(value, field, allowed=ANY_BASIS)
         except UnitError:
             return quantity(checked(parse_quantity(value, field, kind="auc"), AUC, field), AUC_BASIS)
         return quantity(amount, basis)
     if order.is_auc and is_quantity(value) and value.check("[mass] * [time] / [length] ** 3"):
         return quantity(checked(value, AUC, field), AUC_BASIS)
-    amount, basis = read_dose(value, field)
+    amount, basis = read_dose(value, field, allowed=ANY_BASIS)
     return quantity(amount, basis)
 
 
@@ -627,8 +630,8 @@ def _prior_quantity(value, field: str):
     """A prior exposure as a Quantity in its basis: a dose, or none at all (0 mg/m²)."""
     reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
     if is_quantity(reading) and reading.magnitude == 0:
-        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field)[1])
-    return quantity(*read_dose(reading, field))
+        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1])
+    return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
 
 
 def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:

@@ -53,6 +53,7 @@ from .errors import DoseCalcError, MissingInputError, UnitError
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
+    ANY_BASIS,
     FLAGS,
     VERDICTS,
     Setting,
@@ -171,7 +172,7 @@ def _ordered(table: pa.Table) -> _Ordered:
         for text in encoded.dictionary.to_pylist():
             try:
                 reading = parse_quantity(f"1 {text}", "ordered_unit", kind="dose")
-                basis = read_dose(reading, "ordered_unit")[1]
+                basis = read_dose(reading, "ordered_unit", allowed=ANY_BASIS)[1]
                 factors.append(reading.m_as(unit(basis)))
                 bases.append(basis)
                 reasons.append(None)
@@ -191,7 +192,7 @@ def _ordered(table: pa.Table) -> _Ordered:
             raise MissingInputError("an ordered dose column", f"verifying orders: one named ordered_mg, ordered_mg_m2, … ({found})")
         column = columns[0]
         reading = parse_quantity(f"1 {re.sub(r'_per_|_', '/', _canonical(column).removeprefix('ordered_'))}", column, kind="dose")
-        one_basis = read_dose(reading, column)[1]
+        one_basis = read_dose(reading, column, allowed=ANY_BASIS)[1]
         numbers = _given_numbers(table[column]) * reading.m_as(unit(one_basis))
         basis = np.full(n, one_basis, dtype=object)
         unit_reason = np.full(n, None, dtype=object)
