@@ -35,8 +35,6 @@ import numpy as np
 from ._version import __version__
 from .adjustments import DEFAULT_TOLERANCE_PCT, cap_dose, cap_kernel, round_dose
 from .body import weight_basis_key
-from .bsa import bsa as body_surface_area
-from .bsa import bsa_method as bsa_method_key
 from .errors import (
     DoseCalcError,
     ImplausibleInputError,
@@ -50,14 +48,13 @@ from .renal import (
     RENAL_FORMULAS,
     SCHWARTZ_BEDSIDE,
     KidneyFunction,
-    is_per_area,
     kidney_function,
     measured_gfr,
     renal_formula_key,
 )
 from .results import Result
-from .units import parse_quantity, quantity
-from .validation import BSA, Range, checked, checked_scalar
+from .units import quantity
+from .validation import Range, checked, checked_scalar
 
 __all__ = [
     "AUC",
@@ -234,16 +231,6 @@ def _cap(gfr_cap, entry: CarboplatinPolicy):
     return checked_scalar(gfr_cap, GFR, "gfr_cap"), GIVEN
 
 
-def _bsa(bsa, height, weight, bsa_method, needed_for: str):
-    """The BSA [m²] and its method, from a given BSA or height and weight."""
-    if bsa is not None:
-        return checked(bsa, BSA), GIVEN
-    if height is None or weight is None:
-        raise MissingInputError("bsa", f"{needed_for}: give bsa, or height and weight")
-    method = bsa_method_key(bsa_method)
-    return body_surface_area(height, weight, method).m_as("m**2"), method
-
-
 def _estimate_inputs(formula: str) -> str:
     entry = RENAL_FORMULAS[formula]
     names = ["age", "weight", "sex", "serum_creatinine"] if entry.needs_weight else ["age", "sex", "serum_creatinine"]
@@ -374,24 +361,16 @@ def carboplatin_dose(
     if gfr is not None and estimated:
         raise DoseCalcError(f"give gfr or {_estimate_inputs(formula)}, not both")
 
-    bsa_m2, used_method = None, None
+    body = {"height": height, "weight": weight, "bsa": bsa, "bsa_method": bsa_method}
     if gfr is not None:
-        gfr = parse_quantity(gfr, "gfr", kind="gfr") if isinstance(gfr, str) else gfr
-        if not is_per_area(gfr) and bsa is not None:
-            raise ImplausibleInputError("bsa", bsa, "no BSA with an absolute gfr: it is in mL/min already")
-        if is_per_area(gfr) and (bsa is not None or (height is not None and weight is not None)):
-            bsa_m2, used_method = _bsa(bsa, height, weight, bsa_method, "a GFR per 1.73 m²")
-        record = measured_gfr(gfr, bsa=bsa_m2, allow_outside_range=allow_outside_range)
-        normalised = {}
+        record, normalised = measured_gfr(gfr, **body, allow_outside_range=allow_outside_range), {}
     elif estimated or weight is not None:
-        if RENAL_FORMULAS[formula].indexed:
-            bsa_m2, used_method = _bsa(bsa, height, weight, bsa_method, f"de-indexing {RENAL_FORMULAS[formula].label}")
-        elif bsa is not None:
-            raise ImplausibleInputError("bsa", bsa, "no BSA for Cockcroft-Gault: it gives mL/min already")
+        entry = RENAL_FORMULAS[formula]
+        if entry.indexed and bsa is None and (height is None or weight is None):
+            raise MissingInputError("bsa", f"de-indexing {entry.label}: give bsa, or height and weight")
         record = kidney_function(
-            formula, age=age, sex=sex, serum_creatinine=serum_creatinine,
-            weight=weight if RENAL_FORMULAS[formula].needs_weight else None, height=height, bsa=bsa_m2,
-            weight_basis=basis, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+            formula, age=age, sex=sex, serum_creatinine=serum_creatinine, **body, weight_basis=basis,
+            creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
         )
         normalised = {
             "age": record.age, "weight": record.weight, "serum_creatinine": record.serum_creatinine,
@@ -435,8 +414,8 @@ def carboplatin_dose(
         policy_reference=entry.reference,
         gfr_cap_source=cap_source,
         kidney_function=record,
-        bsa=None if bsa_m2 is None else quantity(bsa_m2, "m**2"),
-        bsa_method=used_method,
+        bsa=record.bsa,
+        bsa_method=record.bsa_method,
         dose_calvert=quantity(calvert_mg, "mg"),
         steps=tuple(steps),
         **guards,

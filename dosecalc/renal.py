@@ -67,6 +67,8 @@ import numpy as np
 
 from ._version import __version__
 from .body import WEIGHT_BASES, ideal_above_actual_kernel, weight_basis_key
+from .bsa import bsa as body_surface_area
+from .bsa import bsa_method as bsa_method_key
 from .errors import (
     ImplausibleInputError,
     MissingInputError,
@@ -116,6 +118,7 @@ __all__ = [
     "RenalColumns",
     "RenalFormula",
     "absolute_gfr",
+    "bsa_for_gfr",
     "ckd_epi_2021_kernel",
     "cockcroft_gault_inputs",
     "cockcroft_gault_kernel",
@@ -476,7 +479,8 @@ class KidneyFunction(Result):
         so); ``to_dict`` gives it as ``{"value", "unit": "mL/min/1.73 m²"}``.
         [mL/min/1.73 m²]
     bsa : Quantity or None
-        The BSA that de-indexed it. [m²]
+        The BSA that de-indexed it [m²]; ``bsa_method`` ``"given"`` or the
+        formula that computed it from height and weight.
     age, sex, weight, height, serum_creatinine
         The inputs, normalised to [years], "female"/"male", [kg], [cm] and
         [mg/dL] (the creatinine as measured); None where not used.
@@ -506,6 +510,7 @@ class KidneyFunction(Result):
     formula: str
     egfr_ml_min_173m2: Any = None
     bsa: Any = None
+    bsa_method: str | None = None
     age: Any = None
     sex: Any = None
     weight: Any = None
@@ -583,8 +588,47 @@ def _age_years(age, formula: str):
         ) from None
 
 
-def _bsa_m2(bsa):
-    return None if bsa is None else checked(bsa, BSA)
+def bsa_for_gfr(bsa=None, height=None, weight=None, bsa_method="mosteller"):
+    """
+    The BSA [m²] that de-indexes a GFR per 1.73 m², and its source: a BSA
+    given (``"given"``), or one computed from height and weight by
+    ``bsa_method`` (:func:`dosecalc.bsa`); ``(None, None)`` without either.
+
+    Raises
+    ------
+    ImplausibleInputError, UnknownNameError, MissingInputError
+        For an implausible BSA, height or weight, or an unknown BSA method.
+    """
+    if bsa is not None:
+        return checked(bsa, BSA), "given"
+    if height is None or weight is None:
+        return None, None
+    method = bsa_method_key(bsa_method)
+    return body_surface_area(height, weight, method).m_as(unit("m**2")), method
+
+
+def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
+    """An input the formula would not use is an error, never ignored: it was
+    given for a reason the formula does not serve."""
+    entry = RENAL_FORMULAS[key]
+    unused = []
+    if key == SCHWARTZ_BEDSIDE:
+        unused.append(("sex", sex, "no sex: the bedside Schwartz formula has none"))
+    if not entry.indexed:
+        unused.append(("bsa", bsa, f"no BSA for {entry.label}: it gives mL/min already"))
+        if WEIGHT_BASES[basis].height_range is None:
+            unused.append(("height", height, f"no height for {entry.label} on the actual weight (a weight basis such as "
+                                             "'ideal' uses one)"))
+    elif bsa is not None:
+        unused.append(("weight", weight, "no weight with a given bsa: the BSA is given"))
+        if key == CKD_EPI_2021:
+            unused.append(("height", height, "no height with a given bsa: the BSA is given"))
+    elif key == CKD_EPI_2021 and (height is None) != (weight is None):
+        missing = "height" if height is None else "weight"
+        raise MissingInputError(missing, f"the BSA that de-indexes {entry.label} (height and weight, or bsa)")
+    for field, value, expected in unused:
+        if value is not None:
+            raise ImplausibleInputError(field, value, expected)
 
 
 def _steps(floor_policy, floor_mg_dl, formula, basis, bsa_m2, allow) -> tuple:
@@ -600,7 +644,7 @@ def _steps(floor_policy, floor_mg_dl, formula, basis, bsa_m2, allow) -> tuple:
 
 def kidney_function(
     formula, *, age=None, sex=None, serum_creatinine=None, weight=None, height=None, bsa=None,
-    weight_basis="actual", creatinine_floor=None, allow_outside_range=False,
+    bsa_method="mosteller", weight_basis="actual", creatinine_floor=None, allow_outside_range=False,
 ) -> KidneyFunction:
     """
     Kidney function by a named formula, with its settings reported.
@@ -624,7 +668,11 @@ def kidney_function(
         Devine-based or lean weight).
     bsa : numeric or Quantity, optional
         The BSA that turns an eGFR per 1.73 m² into mL/min; plain numbers in
-        [m²]. Not used by Cockcroft-Gault (already in mL/min).
+        [m²]. Not used by Cockcroft-Gault (already in mL/min). For an eGFR
+        without it, height and weight give it by ``bsa_method``.
+    bsa_method : str, default "mosteller"
+        The BSA formula for an eGFR with height and weight (see
+        :data:`dosecalc.BSA_METHODS`); reported as ``bsa_method``.
     weight_basis : str, default "actual"
         Cockcroft-Gault's weight: a key of :data:`dosecalc.body.WEIGHT_BASES`.
     creatinine_floor : None, "nccn" or a concentration, optional
@@ -656,8 +704,7 @@ def kidney_function(
     basis = weight_basis_key(weight_basis)
     if not entry.needs_weight and basis != "actual":
         raise ImplausibleInputError("weight_basis", basis, f"'actual' for {entry.label}, which uses no weight")
-    if not entry.indexed and bsa is not None:
-        raise ImplausibleInputError("bsa", bsa, f"no BSA for {entry.label}: it gives mL/min already")
+    _refuse_unused(key, basis, sex=sex, weight=weight, height=height, bsa=bsa)
     needed_for = f"creatinine clearance by {entry.label}" if key == COCKCROFT_GAULT else f"eGFR by {entry.label}"
     required = {"age": age, "serum_creatinine": serum_creatinine}
     if key != SCHWARTZ_BEDSIDE:
@@ -676,7 +723,7 @@ def kidney_function(
     female = None if key == SCHWARTZ_BEDSIDE else is_female(sex)
     weight_kg = checked(weight, WEIGHT) if entry.needs_weight else None
     height_cm = checked(height, ranges["height"]) if "height" in ranges else None
-    bsa_m2 = _bsa_m2(bsa)
+    bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method) if entry.indexed else (None, None)
     same_length(age=age_years, sex=female, serum_creatinine=creatinine, weight=weight_kg, height=height_cm, bsa=bsa_m2)
     floor_mg_dl, floor_policy = creatinine_floor_mg_dl(creatinine_floor)
 
@@ -706,6 +753,7 @@ def kidney_function(
         formula=key,
         egfr_ml_min_173m2=scalar_or_array(columns.estimate) if entry.indexed else None,
         bsa=None if bsa_m2 is None else quantity(bsa_m2, "m**2"),
+        bsa_method=bsa_source,
         age=quantity(age_years, "year"),
         sex=None if female is None else scalar_or_array(np.where(female, "female", "male")),
         weight=None if weight_kg is None else quantity(weight_kg, "kg"),
@@ -725,7 +773,7 @@ def kidney_function(
     )
 
 
-def measured_gfr(gfr, *, bsa=None, allow_outside_range=False) -> KidneyFunction:
+def measured_gfr(gfr, *, bsa=None, height=None, weight=None, bsa_method="mosteller", allow_outside_range=False) -> KidneyFunction:
     """
     A measured GFR (⁵¹Cr-EDTA, ⁹⁹ᵐTc-DTPA, iohexol or iothalamate clearance)
     as a :class:`KidneyFunction`.
@@ -736,7 +784,8 @@ def measured_gfr(gfr, *, bsa=None, allow_outside_range=False) -> KidneyFunction:
         Absolute, in [mL/min] (plain numbers), or per area ("90 mL/min/1.73 m²"
         once the unit grammar reads it, or a Quantity per m²) with ``bsa``.
     bsa : numeric or Quantity, optional
-        The BSA to de-index a GFR per area; plain numbers in [m²].
+        The BSA to de-index a GFR per area; plain numbers in [m²]. Or
+        ``height`` and ``weight``, by ``bsa_method`` (default Mosteller).
     allow_outside_range : bool, default False
         Report a GFR outside (0, 250] mL/min instead of refusing it.
 
@@ -745,14 +794,24 @@ def measured_gfr(gfr, *, bsa=None, allow_outside_range=False) -> KidneyFunction:
     UnitError
         If the GFR is per area and no BSA is given, or not a flow.
     ImplausibleInputError
-        If the GFR or the BSA is implausible.
+        If the GFR or the BSA is implausible, or a BSA (or height and
+        weight) comes with an absolute GFR.
 
     Examples
     --------
     >>> float(measured_gfr(90).clearance.m_as("mL/min"))
     90.0
     """
-    bsa_m2 = _bsa_m2(bsa)
+    if isinstance(gfr, str):
+        gfr = parse_quantity(gfr, "gfr", kind="gfr")
+    for field, value in (("bsa", bsa), ("height", height), ("weight", weight)):
+        if value is not None and not is_per_area(gfr):
+            raise ImplausibleInputError(field, value, f"no {field} with an absolute gfr: it is in mL/min already")
+    if bsa is not None and (height is not None or weight is not None):
+        raise ImplausibleInputError("bsa", bsa, "bsa or height and weight, not both")
+    if bsa is None and (height is None) != (weight is None):
+        raise MissingInputError("height" if height is None else "weight", "the BSA that de-indexes a GFR per 1.73 m²")
+    bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method)
     clearance_ml_min, per_173 = absolute_gfr(gfr, bsa_m2, allow_outside_range=allow_outside_range)
     outside = _in_range(clearance_ml_min, CLEARANCE, "gfr", allow_outside_range)
     return KidneyFunction(
@@ -760,6 +819,7 @@ def measured_gfr(gfr, *, bsa=None, allow_outside_range=False) -> KidneyFunction:
         formula=MEASURED,
         egfr_ml_min_173m2=None if per_173 is None else scalar_or_array(per_173),
         bsa=None if bsa_m2 is None else quantity(bsa_m2, "m**2"),
+        bsa_method=bsa_source,
         outside_range=outside,
         steps=("measured GFR",) + (("de-indexed: × BSA / 1.73 m²",) if per_173 is not None else ()),
     )
@@ -908,7 +968,8 @@ def crcl_cockcroft_gault(
 
 
 def egfr_ckd_epi_2021(
-    *, age=None, sex=None, serum_creatinine=None, bsa=None, creatinine_floor=None, allow_outside_range=False,
+    *, age=None, sex=None, serum_creatinine=None, bsa=None, height=None, weight=None, bsa_method="mosteller",
+    creatinine_floor=None, allow_outside_range=False,
 ) -> KidneyFunction:
     r"""
     eGFR by the CKD-EPI 2021 creatinine equation, without race [1]_.
@@ -934,8 +995,11 @@ def egfr_ckd_epi_2021(
     serum_creatinine : str or Quantity
         With its unit, mg/dL or µmol/L. A bare number is an error.
     bsa : numeric or Quantity, optional
-        The patient's BSA; plain numbers in [m²]. Without it, ``clearance``
-        is None and only the value per 1.73 m² is given.
+        The patient's BSA; plain numbers in [m²]. Without it (or height and
+        weight), ``clearance`` is None and only the value per 1.73 m² is given.
+    height, weight : numeric or Quantity, optional
+        Instead of ``bsa``: the BSA by ``bsa_method`` (default Mosteller);
+        plain numbers in [cm] and [kg].
     creatinine_floor : None, "nccn" or a concentration, optional
         See :func:`creatinine_floor_mg_dl`.
     allow_outside_range : bool, default False
@@ -974,13 +1038,14 @@ def egfr_ckd_epi_2021(
     71.4
     """
     return kidney_function(
-        CKD_EPI_2021, age=age, sex=sex, serum_creatinine=serum_creatinine, bsa=bsa,
-        creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        CKD_EPI_2021, age=age, sex=sex, serum_creatinine=serum_creatinine, bsa=bsa, height=height, weight=weight,
+        bsa_method=bsa_method, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
     )
 
 
 def egfr_schwartz_bedside(
-    *, age=None, height=None, serum_creatinine=None, bsa=None, creatinine_floor=None, allow_outside_range=False,
+    *, age=None, height=None, serum_creatinine=None, bsa=None, weight=None, bsa_method="mosteller",
+    creatinine_floor=None, allow_outside_range=False,
 ) -> KidneyFunction:
     r"""
     eGFR of a child by the bedside Schwartz formula [1]_.
@@ -1002,6 +1067,9 @@ def egfr_schwartz_bedside(
         With its unit, mg/dL or µmol/L. A bare number is an error.
     bsa : numeric or Quantity, optional
         The child's BSA, to de-index to [mL/min]; plain numbers in [m²].
+    weight : numeric or Quantity, optional
+        Instead of ``bsa``: with the height, the BSA by ``bsa_method``
+        (default Mosteller); plain numbers in [kg].
     creatinine_floor : None, "nccn" or a concentration, optional
         See :func:`creatinine_floor_mg_dl` (the NCCN floor is for adults).
     allow_outside_range : bool, default False
@@ -1034,7 +1102,7 @@ def egfr_schwartz_bedside(
     69.52
     """
     return kidney_function(
-        SCHWARTZ_BEDSIDE, age=age, height=height, serum_creatinine=serum_creatinine, bsa=bsa,
-        creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        SCHWARTZ_BEDSIDE, age=age, height=height, serum_creatinine=serum_creatinine, bsa=bsa, weight=weight,
+        bsa_method=bsa_method, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
     )
 

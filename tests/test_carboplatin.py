@@ -225,8 +225,18 @@ def test_gfr_per_173_m2_with_a_bsa():
     assert result.gfr.m_as("mL/min") == pytest.approx(90 * 1.9 / 1.73)
     assert mg(result.dose) == pytest.approx(5 * (90 * 1.9 / 1.73 + 25))
     assert result.bsa_method == "given" and result.kidney_function.egfr_ml_min_173m2 == pytest.approx(90.0)
-    with pytest.raises(ImplausibleInputError, match="^bsa=1.9: expected no BSA with an absolute gfr"):
+    with pytest.raises(ImplausibleInputError, match="^bsa=1.9: expected no bsa with an absolute gfr"):
         carboplatin_dose(auc=5, gfr="90 mL/min", bsa=1.9)
+
+
+def test_inputs_a_given_gfr_cannot_use_are_refused():
+    with pytest.raises(ImplausibleInputError, match="^weight=70: expected no weight with an absolute gfr"):
+        carboplatin_dose(auc=5, gfr="90 mL/min", weight=70)
+    with pytest.raises(MissingInputError, match="^height is required for the BSA that de-indexes a GFR per 1.73 m²"):
+        carboplatin_dose(auc=5, gfr="90 mL/min/1.73 m2", weight=70)
+    # with height and weight: Mosteller sqrt(180 × 81 / 3600) = 2.0125 m², 90 × 2.0125 / 1.73 = 104.70 mL/min
+    result = carboplatin_dose(auc=5, gfr="90 mL/min/1.73 m2", height=180, weight=81)
+    assert result.gfr.m_as("mL/min") == pytest.approx(90 * np.sqrt(180 * 81 / 3600) / 1.73)
 
 
 def test_cockcroft_gault_with_floor_and_weight_basis():

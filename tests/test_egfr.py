@@ -113,7 +113,9 @@ def test_schwartz_needs_no_sex_but_height_and_age():
 @pytest.mark.parametrize("age", [1, 12, 17.9])
 def test_adult_formulas_refuse_children_and_name_schwartz(formula, age):
     with pytest.raises(ImplausibleInputError, match=r"^age=.*expected 18-120 years.*schwartz-bedside") as err:
-        kidney_function(formula, age=age, sex="f", serum_creatinine="0.5 mg/dL", weight=40, bsa=1.2 if formula != "cockcroft_gault" else None)
+        cg = formula == "cockcroft_gault"
+        kidney_function(formula, age=age, sex="f", serum_creatinine="0.5 mg/dL", weight=40 if cg else None,
+                        bsa=None if cg else 1.2)
     assert err.value.field == "age"
 
 
@@ -238,6 +240,33 @@ def test_formula_names(name, key):
 def test_unknown_formula_lists_the_cli_names():
     with pytest.raises(UnknownNameError, match="formula='mdrd'.*cockcroft-gault, ckd-epi-2021, schwartz-bedside"):
         kidney_function("mdrd", age=50, sex="m", serum_creatinine="1 mg/dL")
+
+
+def test_bsa_from_height_and_weight():
+    # Mosteller (1987): sqrt(180 × 81 / 3600) = 2.0125 m²; CKD-EPI 2021 71.418 × 2.0125 / 1.73 = 83.08 mL/min
+    result = ckd_epi(height=180, weight=81)
+    assert result.bsa.m_as("m**2") == pytest.approx(np.sqrt(180 * 81 / 3600)) and result.bsa_method == "mosteller"
+    assert result.clearance.m_as("mL/min") == pytest.approx(71.4178 * np.sqrt(180 * 81 / 3600) / 1.73, rel=1e-5)
+    # Du Bois (1916): 0.007184 × 180^0.725 × 81^0.425 = 2.0103 m²
+    assert ckd_epi(height=180, weight=81, bsa_method="dubois").bsa.m_as("m**2") == pytest.approx(
+        0.007184 * 180**0.725 * 81**0.425, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "formula, inputs, error, match",
+    [
+        ("ckd_epi_2021", {"weight": 81}, MissingInputError, "^height is required for the BSA that de-indexes CKD-EPI 2021"),
+        ("ckd_epi_2021", {"height": 180}, MissingInputError, "^weight is required for the BSA"),
+        ("ckd_epi_2021", {"bsa": 1.9, "weight": 81}, ImplausibleInputError, "^weight=81: expected no weight with a given bsa"),
+        ("ckd_epi_2021", {"bsa": 1.9, "height": 180}, ImplausibleInputError, "^height=180: expected no height with a given bsa"),
+        ("cockcroft_gault", {"weight": 81, "height": 180}, ImplausibleInputError, "^height=180: expected no height for Cockcroft-Gault"),
+        ("schwartz_bedside", {"height": 140, "age": 10, "sex": "f"}, ImplausibleInputError, "^sex=f: expected no sex"),
+    ],
+)
+def test_an_input_the_formula_would_not_use_is_refused(formula, inputs, error, match):
+    args = {"age": 50, "sex": "m", "serum_creatinine": "1 mg/dL", **inputs}
+    with pytest.raises(error, match=match):
+        kidney_function(formula, **args)
 
 
 def test_settings_a_formula_cannot_use_are_refused():

@@ -37,7 +37,8 @@ def _call(p):
     cg = p["formula"] == "cockcroft_gault"
     return kidney_function(
         p["formula"], age=p["age"], sex=None if p["formula"] == "schwartz_bedside" else p["sex"],
-        serum_creatinine=Q_(p["creatinine"], "mg/dL"), weight=p["weight"] if cg else None, height=p["height"],
+        serum_creatinine=Q_(p["creatinine"], "mg/dL"), weight=p["weight"] if cg else None,
+        height=p["height"] if p["formula"] == "schwartz_bedside" or (cg and p["basis"] != "actual") else None,
         bsa=None if cg else p["bsa"], weight_basis=p["basis"] if cg else "actual",
         creatinine_floor=None if p["floor"] is None else Q_(p["floor"], "mg/dL"),
     )

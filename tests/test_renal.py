@@ -183,7 +183,8 @@ def test_a_child_is_sent_to_the_bedside_schwartz_formula():
 )
 def test_weight_basis(basis, weight_kg):
     # Cockcroft-Gault on that weight: (140 − 60) × W / (72 × 1.2) = W × 80 / 86.4
-    clearance = crcl_cockcroft_gault(age=60, weight=98, height=177.8, sex="m", serum_creatinine="1.2 mg/dL",
+    height = None if basis == "actual" else 177.8  # the actual weight needs no height
+    clearance = crcl_cockcroft_gault(age=60, weight=98, height=height, sex="m", serum_creatinine="1.2 mg/dL",
                                      weight_basis=basis)
     assert ml_min(clearance) == pytest.approx(weight_kg * 80 / 86.4, rel=1e-9)
 
@@ -200,7 +201,10 @@ def test_lesser_takes_the_actual_weight_below_ideal_and_ideal_reports_it():
     # (140 − 70) × 54.7 / 72 × 0.85 = 45.20 mL/min on the ideal weight, 39.67 on the actual
     assert ml_min(ideal.clearance) == pytest.approx(70 * 54.7 / 72 * 0.85)
     assert ml_min(lesser.clearance) == pytest.approx(70 * 48 / 72 * 0.85)
-    assert kidney_function("cockcroft_gault", **args).ideal_above_actual is None  # actual weight: no IBW involved
+    del args["height"]  # the actual weight needs no height, and a height given for nothing is refused
+    assert kidney_function("cockcroft_gault", **args).ideal_above_actual is None
+    with pytest.raises(ImplausibleInputError, match="^height=162.56: expected no height for Cockcroft-Gault on the actual weight"):
+        kidney_function("cockcroft_gault", height=162.56, **args)
 
 
 def test_weight_basis_needs_height():
