@@ -96,10 +96,10 @@ def _key(name: str, info) -> str:
     return options[0][2:].replace("-", "_") if options else name
 
 
-def _request_model(endpoint: str, command, names: tuple[str, ...]) -> tuple[type[BaseModel], dict[str, str]]:
+def _request_model(endpoint: str, command, names: tuple[str, ...], choices=None) -> tuple[type[BaseModel], dict[str, str]]:
     """A pydantic model of the command's parameters ``names`` (types, defaults
-    and help read from its typer annotations) and the map of request key to
-    parameter name."""
+    and help read from its typer annotations; a key of ``choices`` described by
+    its names) and the map of request key to parameter name."""
     hints = typing.get_type_hints(command, include_extras=True)
     signature = inspect.signature(command)
     fields: dict[str, Any] = {}
@@ -110,8 +110,10 @@ def _request_model(endpoint: str, command, names: tuple[str, ...]) -> tuple[type
         kind = next(arg for arg in typing.get_args(base) if arg is not type(None)) if optional else base
         annotation = Optional[_TYPES[kind]] if optional else _TYPES[kind]
         default = signature.parameters[name].default
-        description = getattr(info, "help", None)
         key = _key(name, info)
+        description = getattr(info, "help", None)
+        if key in (choices or {}):
+            description = f"One of: {', '.join(choices[key]())} (by name; not a file)."
         fields[key] = (annotation, Field(... if default is inspect.Parameter.empty else default, description=description))
         keys[key] = name
     model = create_model(f"{endpoint.capitalize()}Request", __base__=_Request, **fields)
@@ -141,7 +143,7 @@ def _route(endpoint: str, spec: Endpoint):
         async def run() -> JSONResponse:
             return answer()
     else:
-        model, keys = _request_model(endpoint, command, spec.names)
+        model, keys = _request_model(endpoint, command, spec.names, spec.choices)
 
         async def run(request: model) -> JSONResponse:  # type: ignore[valid-type]
             given = request.model_dump(exclude_unset=True)

@@ -32,8 +32,9 @@ function endpoint(description, path, method, operation) {
   const schema = schemaOf(description, body.schema.$ref);
   const required = new Set(schema.required || []);
   const table = el("table");
+  table.className = "keys";
   const head = el("tr");
-  for (const title of ["key", "type", "", "description"]) {
+  for (const title of ["key", "type", "description"]) {
     const cell = el("th", title);
     cell.scope = "col";
     head.append(cell);
@@ -44,8 +45,8 @@ function endpoint(description, path, method, operation) {
     const name = el("th");
     name.scope = "row";
     name.append(el("code", key));
-    const fallback = property.default === undefined || property.default === null ? "" : "default " + JSON.stringify(property.default);
-    row.append(name, el("td", typeOf(property)), el("td", required.has(key) ? "required" : fallback), el("td", property.description || ""));
+    const fallback = property.default === undefined || property.default === null ? "" : ", default " + JSON.stringify(property.default);
+    row.append(name, el("td", typeOf(property) + (required.has(key) ? ", required" : fallback)), el("td", property.description || ""));
     table.append(row);
   }
   const wrapper = el("div");
