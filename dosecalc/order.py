@@ -56,14 +56,14 @@ from .adjustments import (
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS
 from .carboplatin import AUC, CALVERT_1989, carboplatin_dose
-from .doses import FLAT, read_dose
+from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .patient import ACTUAL, GIVEN, patient_dose
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
 from .validation import BSA, checked, checked_scalar
 
-__all__ = ["Order", "OrderDose", "OrderTable", "Step", "REFERENCE_KEYS", "drug_name"]
+__all__ = ["Order", "OrderDose", "OrderTable", "Step", "REFERENCE_KEYS", "UNIT_DOSED", "drug_name"]
 
 #: What an order's references may justify, by step.
 REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose", "rounding")
@@ -72,6 +72,10 @@ REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose",
 AUC_BASIS = "mg/mL*min"
 # Calvert's non-renal clearance [mL/min] (Calvert et al. 1989)
 _NON_RENAL_ML_MIN = 25.0
+
+#: Drugs their labels dose in units (USP or international units), never in mg: a dose of
+#: one of them in mg is refused (bleomycin was written "10 mg/m²" in 1975, in its old potency measure).
+UNIT_DOSED = ("bleomycin", "pegaspargase", "asparaginase", "aldesleukin", "interferon alfa-2b")
 
 # Brand and trivial names a lifetime limit or a protocol would miss: the generic name is asked for.
 _GENERIC = {
@@ -134,11 +138,6 @@ def drug_name(name) -> str:
     return name
 
 
-def _amount_unit(basis: str) -> str:
-    """The drug amount of a basis: "mg" of "mg/m**2", "units" of "units/kg"."""
-    return basis.split("/")[0]
-
-
 def _fmt(value, digits: int = 4) -> str:
     if is_quantity(value):
         return f"{float(value.magnitude):.{digits}g} {value.units:~P}"
@@ -148,7 +147,7 @@ def _fmt(value, digits: int = 4) -> str:
 def _read_order_dose(dose):
     """The prescribed dose as ``(Quantity, basis)``: a dose per administration, or a target AUC."""
     try:
-        amount, basis = read_dose(dose)
+        amount, basis = read_dose(dose, allowed=MASS_BASES + UNIT_BASES)
         return quantity(amount, basis), basis
     except UnitError as dose_error:
         try:
@@ -364,7 +363,7 @@ class Order:
         put("weight_basis", weight_basis_key(self.weight_basis))
         if self.bsa_cap is not None:
             put("bsa_cap", quantity(checked_scalar(self.bsa_cap, BSA, "bsa_cap"), BSA.unit))
-        amount_unit = self.amount_unit
+        drug_unit = self.amount_unit
         if self.max_dose is not None:
             put("max_dose", self._flat(self.max_dose, "max_dose"))
         measures = [name for name in ("round_to", "vials", "bands") if getattr(self, name) is not None]
@@ -373,12 +372,12 @@ class Order:
         if self.round_to is not None:
             put("round_to", self._flat(self.round_to, "round_to"))
         if self.vials is not None:
-            if amount_unit != FLAT:
-                raise UnitError("vials", self.vials, f"a dose in mg: vial strengths are masses, this dose is in {amount_unit}")
+            if drug_unit != FLAT:
+                raise UnitError("vials", self.vials, f"a dose in mg: vial strengths are masses, this dose is in {drug_unit}")
             put("vials", tuple(quantity(strength, FLAT) for strength in strengths_mg_of(self.vials)))
         if self.bands is not None:
-            if amount_unit != FLAT:
-                raise UnitError("bands", self.bands, f"a dose in mg: band tables are in mg, this dose is in {amount_unit}")
+            if drug_unit != FLAT:
+                raise UnitError("bands", self.bands, f"a dose in mg: band tables are in mg, this dose is in {drug_unit}")
             if not isinstance(self.bands, BandTable):
                 put("bands", read_band_table(self.bands))
         if self.tolerance_pct is not None:
@@ -386,6 +385,8 @@ class Order:
                 raise MissingInputError("round_to or vials", "a rounding tolerance")
             put("tolerance_pct", checked_scalar(self.tolerance_pct, TOLERANCE))
         put("references", _references(self.references))
+        if self.drug in UNIT_DOSED and drug_unit != "units":
+            raise UnitError("dose", _fmt(dose), f"a dose in units: {self.drug} is dosed in units (its label), which are not mg")
         if basis == AUC_BASIS:
             if self.drug != "carboplatin":
                 raise UnitError("dose", _fmt(dose), f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {self.drug}'s")
@@ -398,16 +399,15 @@ class Order:
         put("modification", _modified(self))
 
     def _flat(self, value, field):
-        amount_unit = self.amount_unit
-        allowed = (FLAT,) if amount_unit == FLAT else (amount_unit,)
-        return quantity(read_dose(value, field, default=allowed[0], allowed=allowed)[0], allowed[0])
+        drug_unit = self.amount_unit
+        return quantity(read_dose(value, field, default=drug_unit, allowed=(drug_unit,))[0], drug_unit)
 
     # --- what the order is -----------------------------------------------------
 
     @property
     def amount_unit(self) -> str:
         """The unit of the absolute dose: "mg" or "units"."""
-        return FLAT if self.basis == AUC_BASIS else _amount_unit(self.basis)
+        return amount_unit(self.basis)
 
     @property
     def is_auc(self) -> bool:
@@ -713,7 +713,7 @@ def _calculation_steps(order: Order, result) -> list[Step]:
     at_capped_bsa = uncapped
     if result.bsa_cap is not None:
         applied = bool(result.bsa_cap_applied)
-        at_capped_bsa = quantity(result.prescribed.magnitude * result.bsa.m_as("m**2"), _amount_unit(result.basis)) if applied else uncapped
+        at_capped_bsa = quantity(result.prescribed.magnitude * result.bsa.m_as("m**2"), amount_unit(result.basis)) if applied else uncapped
         bsa_text = f"BSA {float(result.bsa_uncapped.m_as('m**2')):.4g} m²"
         change = f"{bsa_text} capped at {_fmt(result.bsa_cap)}" if applied else f"not applied: {bsa_text} is within the cap {_fmt(result.bsa_cap)}"
         steps.append(Step("BSA cap", uncapped, at_capped_bsa, change, order.reference("bsa_cap"), applied))

@@ -17,7 +17,10 @@ from ._version import __version__
 from .adjustments import cap_kernel
 from .body import OBESITY_BMI, WEIGHT_BASES, bmi_kernel, dosing_weight_magnitude, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
-from .doses import ABSOLUTE_DOSE, BASIS_LABELS, FLAT, PER_KG, PER_M2, read_dose
+from .doses import (
+    ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, MASS_BASES, PER_KG, PER_M2, UNIT_BASES, UNITS, UNITS_PER_KG,
+    UNITS_PER_M2, amount_unit, read_dose,
+)
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
@@ -37,18 +40,20 @@ class PatientDose(Result):
     Attributes
     ----------
     dose : Quantity
-        The absolute dose, after any cap. [mg]
+        The absolute dose, after any cap. [mg], or [units] for a dose in
+        units (bleomycin), never converted to mg.
     bsa : Quantity or None
         The body-surface area used or computed, after any BSA cap. [m²]
     dose_per_m2 : Quantity or None
-        The dose per m² of this patient's BSA (before a BSA cap). [mg/m²]
+        The dose per m² of this patient's BSA (before a BSA cap). [mg/m² or units/m²]
     dose_per_kg : Quantity or None
-        The dose per kg of this patient's dosing weight. [mg/kg]
+        The dose per kg of this patient's dosing weight. [mg/kg or units/kg]
     bsa_method : str or None
         The BSA formula (a key of ``BSA_METHODS``), ``"given"`` when the BSA
         was supplied, None when no BSA was involved.
     basis : str
-        The basis of the prescribed dose: ``"mg/m**2"``, ``"mg/kg"`` or ``"mg"``.
+        The basis of the prescribed dose: ``"mg/m**2"``, ``"mg/kg"``, ``"mg"``,
+        ``"units/m**2"``, ``"units/kg"`` or ``"units"``.
     prescribed : Quantity
         The prescribed dose, in its basis.
     height, weight : Quantity or None
@@ -65,11 +70,11 @@ class PatientDose(Result):
     bsa_cap_applied : bool, ndarray of bool or None
         Where the BSA cap lowered the BSA.
     max_dose : Quantity or None
-        The maximum absolute dose per administration asked for. [mg]
+        The maximum absolute dose per administration asked for. [mg or units]
     max_dose_applied : bool, ndarray of bool or None
         Where it lowered the dose.
     dose_uncapped : Quantity or None
-        The dose without any cap; None when no cap was asked. [mg]
+        The dose without any cap; None when no cap was asked. [mg or units]
     """
 
     dose: Any
@@ -157,8 +162,9 @@ def patient_dose(
     ----------
     dose : str or Quantity
         The prescribed dose per administration, in mg/m², mg/kg or mg (any
-        mass unit for the drug). A bare number is an error: its basis is
-        unknown.
+        mass unit for the drug), or in units/m², units/kg or units (a drug
+        dosed in units, such as bleomycin: the dose is then in units, never
+        converted to mg). A bare number is an error: its basis is unknown.
     height : numeric or Quantity, optional
         Standing height; plain numbers in [cm].
     weight : numeric or Quantity, optional
@@ -180,7 +186,7 @@ def patient_dose(
         Cap on the BSA, e.g. 2.0 m²; plain numbers in [m²].
     max_dose : numeric, str or Quantity, optional
         Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
-        in [mg].
+        in [mg] (in [units] for a dose in units).
     check_absolute : bool, default True
         Refuse an absolute dose above 200 g, which only a slip can give
         (plausible inputs multiply to it: 5,000 mg/kg × 700 kg). False is for
@@ -221,8 +227,15 @@ def patient_dose(
     >>> result = patient_dose("1.4 mg/m^2", bsa=1.9, max_dose="2 mg")
     >>> result.dose.m_as("mg"), round(result.dose_uncapped.m_as("mg"), 2), result.max_dose_applied
     (2.0, 2.66, True)
+
+    Bleomycin 10 units/m² (ABVD) for a BSA of 1.9 m² is 19 units, in units:
+
+    >>> f"{patient_dose('10 units/m2', bsa=1.9).dose:~P}"
+    '19.0 units'
     """
-    amount, basis = read_dose(dose)
+    amount, basis = read_dose(dose, allowed=MASS_BASES + UNIT_BASES)
+    drug_unit = amount_unit(basis)
+    per_m2, per_kg = (PER_M2, PER_KG) if drug_unit == FLAT else (UNITS_PER_M2, UNITS_PER_KG)
     method = bsa_method(method)
     weight_basis = weight_basis_key(weight_basis)
     height_cm = None if height is None else checked(height, HEIGHT)
@@ -234,23 +247,23 @@ def patient_dose(
         dosing_kg = dosing_weight_magnitude(weight_basis, height_cm, weight_kg, sex)
 
     if bsa is not None:
-        if basis == PER_M2 and weight_basis != ACTUAL:
+        if basis == per_m2 and weight_basis != ACTUAL:
             raise ImplausibleInputError(
                 "weight_basis", weight_basis,
                 "'actual' with a given bsa (a weight basis applies to a BSA computed from height "
                 "and weight: give height and weight instead)",
             )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
-    elif basis == PER_M2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
+    elif basis == per_m2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
         bsa_m2, used_method = bsa_magnitude(method, height_cm, dosing_kg, sex), method
     else:
         bsa_m2, used_method = None, None
 
-    if basis == PER_M2:
+    if basis == per_m2:
         dose_mg = amount * bsa_m2
-    elif basis == PER_KG:
+    elif basis == per_kg:
         if dosing_kg is None:
-            raise MissingInputError("weight", "a dose in mg/kg")
+            raise MissingInputError("weight", f"a dose in {BASIS_LABELS[per_kg]}")
         dose_mg = amount * dosing_kg
     else:
         dose_mg = amount
@@ -262,26 +275,26 @@ def patient_dose(
             raise MissingInputError("bsa", "a BSA cap; give bsa, or height and weight")
         cap_m2 = checked(bsa_cap, BSA, "bsa_cap")
         bsa_used_m2, applied = cap_kernel(bsa_m2, cap_m2)
-        final_mg = amount * bsa_used_m2 if basis == PER_M2 else dose_mg
+        final_mg = amount * bsa_used_m2 if basis == per_m2 else dose_mg
         capped.update(
             bsa_uncapped=_quantity(bsa_m2, "m**2"), bsa_cap=_quantity(cap_m2, "m**2"), bsa_cap_applied=applied
         )
     if max_dose is not None:
-        max_mg = read_dose(max_dose, "max_dose", default=FLAT, allowed=(FLAT,))[0]
+        max_mg = read_dose(max_dose, "max_dose", default=drug_unit, allowed=(drug_unit,))[0]
         final_mg, applied = cap_kernel(final_mg, max_mg)
-        capped.update(max_dose=_quantity(max_mg, FLAT), max_dose_applied=applied)
+        capped.update(max_dose=_quantity(max_mg, drug_unit), max_dose_applied=applied)
     if capped:
         lowered = final_mg < dose_mg
-        capped["dose_uncapped"] = _quantity(dose_mg, FLAT)
+        capped["dose_uncapped"] = _quantity(dose_mg, drug_unit)
 
     if check_absolute:
-        checked(final_mg, ABSOLUTE_DOSE)
+        checked(final_mg, ABSOLUTE_DOSE if drug_unit == FLAT else DOSE_RANGES[UNITS])
     weight_quantity = _quantity(weight_kg, "kg")
     return PatientDose(
-        dose=_quantity(final_mg, FLAT),
+        dose=_quantity(final_mg, drug_unit),
         bsa=_quantity(bsa_used_m2, "m**2"),
-        dose_per_m2=_quantity(_per_body(amount, basis, PER_M2, final_mg, bsa_m2, lowered), PER_M2),
-        dose_per_kg=_quantity(_per_body(amount, basis, PER_KG, final_mg, dosing_kg, lowered), PER_KG),
+        dose_per_m2=_quantity(_per_body(amount, basis, per_m2, final_mg, bsa_m2, lowered), per_m2),
+        dose_per_kg=_quantity(_per_body(amount, basis, per_kg, final_mg, dosing_kg, lowered), per_kg),
         bsa_method=used_method,
         basis=basis,
         prescribed=_quantity(amount, basis),

@@ -70,7 +70,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._version import __version__
-from .doses import read_dose
+from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .order import ORDER_KEYS, Order, OrderDose, drug_name
 from .results import Result, plain
@@ -106,6 +106,7 @@ _MAX_TIMES_PER_DAY = 6
 _DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
 _RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 STANDARD = "standard"
+_BASES = MASS_BASES + UNIT_BASES
 
 #: The columns :meth:`Protocol.for_table` adds to the input's, in order.
 LONG_COLUMNS = ("row", "cycle", "day", "time", "drug", "note", "dose", "dose_unit", "calculated_dose", "bsa_m2")
@@ -166,7 +167,7 @@ class LifetimeLimit(Result):
         for key in ("drug", "amount", "source"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise MissingInputError(f"{where} {key}", "a lifetime limit")
-        amount, basis = read_dose(parse_quantity(entry["amount"], f"{where} amount", kind="dose"), f"{where} amount")
+        amount, basis = read_dose(parse_quantity(entry["amount"], f"{where} amount", kind="dose"), f"{where} amount", allowed=_BASES)
         return cls(
             drug_name(entry["drug"]), quantity(amount, basis), _name(entry.get("condition", STANDARD), f"{where} condition"),
             str(entry.get("population", "all")), entry["source"].strip(),
@@ -184,10 +185,7 @@ def _library_limits() -> tuple[LifetimeLimit, ...]:
     )
     out = []
     for drug, amount, condition, population, source in rows:
-        try:
-            value, basis = read_dose(amount)
-        except UnitError:  # a drug-unit dimension the grammar does not read: that limit cannot be held
-            continue
+        value, basis = read_dose(amount, allowed=_BASES)
         out.append(LifetimeLimit(drug, quantity(value, basis), condition, population, source))
     return tuple(out)
 
@@ -826,7 +824,7 @@ def _prior(value, amount, drug: str, bsa):
     if value is None:
         return amount * 0
     field = f"prior {drug}"
-    dose_amount, basis = read_dose(parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field)
+    dose_amount, basis = read_dose(parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field, allowed=_BASES)
     given = quantity(dose_amount, basis)
     for candidate in [given] if bsa is None else [given, given * bsa, given / bsa]:
         if candidate.dimensionality == amount.dimensionality:

@@ -15,7 +15,6 @@ def run(*args):
     return runner.invoke(app, list(args))
 
 
-@pytest.mark.xfail(reason="read_dose does not read doses in units yet (abvd.toml)", strict=True)
 def test_protocol_list_json():
     result = run("protocol", "list", "--json")
     assert result.exit_code == 0, result.output

@@ -269,7 +269,6 @@ def test_code_names_and_generic_names_pass():
     assert drug_name("drug-x") == "drug-x"
 
 
-@pytest.mark.xfail(raises=UnitError, reason="read_dose does not read doses in units yet", strict=True)
 def test_bleomycin_in_units():
     # ABVD (Bonadonna 1975; label: USP units): bleomycin 10 units/m² × 1.9 m² = 19 units, never mg
     result = Order("bleomycin", "10 units/m2").for_patient(bsa=1.9)
@@ -367,3 +366,19 @@ def test_a_pandas_table():
     dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(frame)
     assert dosed["row"].to_pylist() == [1, 2] and rejects.num_rows == 0
     assert dosed["final_dose_mg"][0].as_py() == pytest.approx(100.0)  # 50 × 2.0 m²
+
+
+def test_drugs_dosed_in_units_refuse_mg():
+    # the 1975 ABVD paper wrote bleomycin "10 mg/m²"; the label doses it in USP units, which are not mg
+    with pytest.raises(UnitError, match="units"):
+        Order("bleomycin", "10 mg/m2")
+    with pytest.raises(UnitError):
+        Order("bleomycin", "10 units/m2", max_dose="30 mg")
+    with pytest.raises(UnitError):
+        Order("bleomycin", "10 units/m2", vials="15 units")
+
+
+def test_bleomycin_cap_in_units():
+    # 10 units/m² × 1.9 m² = 19 units, capped at 15 units
+    result = Order("bleomycin", "10 units/m2", max_dose="15 units").for_patient(bsa=1.9)
+    assert result.dose.m_as("units") == 15.0 and result.steps[-1].before.m_as("units") == pytest.approx(19.0)

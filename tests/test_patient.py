@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import bodies
 
 from dosecalc import BSA_METHODS, Q_, PatientDose, bsa, patient_dose
-from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 
 
 def test_per_m2_dose_with_computed_bsa():
@@ -75,12 +81,12 @@ def test_to_dict_is_plain_data():
 
 
 @given(
-    st.floats(min_value=40, max_value=250),
-    st.floats(min_value=2, max_value=300),
+    bodies(),
     st.floats(min_value=0.01, max_value=5000),
     st.sampled_from([m for m, e in BSA_METHODS.items() if not e.needs_sex]),
 )
-def test_unit_invariance_and_consistency(height_cm, weight_kg, dose_mg_m2, method):
+def test_unit_invariance_and_consistency(body, dose_mg_m2, method):
+    height_cm, weight_kg = body
     metric = patient_dose(Q_(dose_mg_m2, "mg/m**2"), height=height_cm, weight=weight_kg, method=method)
     imperial = patient_dose(
         Q_(dose_mg_m2 * 0.3048**2, "mg/ft**2"),
@@ -164,3 +170,18 @@ def test_absurd_product_of_plausible_inputs_is_refused():
 def test_arrays_of_different_lengths_name_their_fields():
     with pytest.raises(ImplausibleInputError, match=r"^height, weight=3 height, 2 weight"):
         patient_dose("75 mg/m^2", height=[170, 180, 190], weight=[70, 80])
+
+
+def test_a_dose_in_units_stays_in_units():
+    # bleomycin 10 units/m² (ABVD) × 1.9 m² = 19 units; per kg of 70 kg: 19 / 70 units/kg; never mg
+    result = patient_dose("10 units/m2", bsa=1.9, weight=70)
+    assert result.dose.m_as("units") == pytest.approx(19.0)
+    assert result.dose_per_m2.m_as("units/m**2") == 10.0
+    assert result.dose_per_kg.m_as("units/kg") == pytest.approx(19 / 70)
+    assert result.to_dict()["basis"] == "units/m²"
+    with pytest.raises(UnitError):
+        result.dose.m_as("mg")
+    # a maximum in mg for a dose in units is refused, never compared
+    with pytest.raises(UnitError):
+        patient_dose("10 units/m2", bsa=1.9, max_dose="15 mg")
+    assert patient_dose("10 units/m2", bsa=1.9, max_dose="15 units").dose.m_as("units") == 15.0

@@ -26,7 +26,6 @@ from dosecalc.protocol import (
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PATIENT = {"height": 180, "weight": 80}  # BSA 2.0 m²
 
-units_pending = pytest.mark.xfail(raises=UnitError, reason="read_dose does not read doses in units yet", strict=True)
 
 
 def doses(schedule, cycle=1):
@@ -113,7 +112,6 @@ def test_mfolfox6():
     assert exposure.total.m_as("mg/m**2") == pytest.approx(33600.0)
 
 
-@units_pending
 def test_abvd():
     # Bonadonna et al. 1975: A 25, B 10 (units/m²), V 6, D 375 mg/m² on days 1 and 15 of 28
     protocol = load_protocol("abvd")
@@ -319,7 +317,6 @@ def test_limits_are_data_with_sources():
     assert all(limit.source for limit in LIFETIME_LIMITS)
 
 
-@units_pending
 def test_bleomycin_limit_is_in_units():
     from dosecalc.protocol import _library_limits
 
