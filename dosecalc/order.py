@@ -29,6 +29,7 @@ changed and why, and its reference:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -234,7 +235,7 @@ class OrderDose(Result):
     version : str
     """
 
-    drug: str
+    drug: str | None
     dose: Any
     calculated: Any
     steps: tuple
@@ -271,8 +272,9 @@ class Order:
 
     Parameters
     ----------
-    drug : str
+    drug : str or None
         The generic name, lower case ("doxorubicin"); see :func:`drug_name`.
+        None for a dose of no named drug (a protocol names each).
     dose : str or Quantity
         The dose per administration: mg/m², mg/kg, mg, units/m², units/kg,
         units; or, for carboplatin, a target AUC ("5 mg/mL*min").
@@ -325,7 +327,7 @@ class Order:
     2.0
     """
 
-    drug: str
+    drug: str | None
     dose: Any
     reduction_pct: Any = None
     level: Any = None
@@ -345,7 +347,8 @@ class Order:
         def put(name, value):
             object.__setattr__(self, name, value)
 
-        put("drug", drug_name(self.drug))
+        if self.drug is not None:  # an unnamed drug: the command line's `dose`
+            put("drug", drug_name(self.drug))
         dose, basis = _read_order_dose(self.dose)
         put("dose", dose)
         put("basis", basis)
@@ -520,7 +523,8 @@ class Order:
             If an input the order needs is missing.
         ImplausibleInputError
             If an input is implausible, or the dose cannot be rounded within
-            the tolerance or lies outside the band table.
+            the tolerance or lies outside the band table; such an error has
+            ``step`` ``"rounding"`` or ``"band"``.
         """
         steps = [Step("prescribed", None, self.dose, "as prescribed", self.reference("dose"))]
         modification = self.modification
@@ -540,11 +544,13 @@ class Order:
         dose = calculated
         if self.round_to is not None or self.vials is not None:
             tolerance = {} if self.tolerance_pct is None else {"tolerance_pct": self.tolerance_pct}
-            rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=_ceiling(self, patient), **tolerance)
+            with _in_step("rounding"):
+                rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=_ceiling(self, patient), **tolerance)
             dose = rounding.rounded
             steps.append(_rounding_step(self, rounding))
         elif self.bands is not None:
-            band = band_dose(calculated, self.bands)
+            with _in_step("band"):
+                band = band_dose(calculated, self.bands)
             dose = band.banded
             steps.append(
                 Step(
@@ -624,6 +630,16 @@ class Order:
         drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
         dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
         return OrderTable(dosed, rejects)
+
+
+@contextlib.contextmanager
+def _in_step(name: str):
+    """Mark an error raised by a step with the step's name (``err.step``), for callers that name its option."""
+    try:
+        yield
+    except DoseCalcError as err:
+        err.step = name
+        raise
 
 
 def _ceiling(order: Order, patient):

@@ -382,3 +382,11 @@ def test_bleomycin_cap_in_units():
     # 10 units/m² × 1.9 m² = 19 units, capped at 15 units
     result = Order("bleomycin", "10 units/m2", max_dose="15 units").for_patient(bsa=1.9)
     assert result.dose.m_as("units") == 15.0 and result.steps[-1].before.m_as("units") == pytest.approx(19.0)
+
+
+def test_an_unnamed_drug_and_the_failing_step():
+    result = Order(None, "75 mg/m2").for_patient(bsa=1.84)
+    assert result.drug is None and result.dose.m_as("mg") == pytest.approx(138.0)
+    with pytest.raises(ImplausibleInputError) as raised:
+        Order(None, "75 mg/m2", vials="100 mg, 50 mg").for_patient(bsa=1.84)
+    assert raised.value.step == "rounding"
