@@ -128,6 +128,29 @@ def test_dose_per_kg(page):
     assert page.locator("#result tr", has_text="154 lb").locator("td").all_text_contents() == ["154 lb", "69.85 kg"]
 
 
+def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
+    assert page.is_hidden("#age") and page.is_hidden("#cycles")  # a dose by itself needs neither
+    page.check("#mode-protocol")
+    assert page.is_visible("#age") and page.is_visible("#creatinine") and page.is_visible("#prior")
+    page.select_option("#protocol", "r-chop-21")
+    page.fill("#height", "175 cm")
+    page.fill("#weight", "70 kg")
+    page.fill("#cycles", "6")
+    page.fill("#prior", "doxorubicin=150mg/m2")
+    page.press("#weight", "Enter")
+    assert page.wait_for_selector("#answer").text_content() == "R-CHOP-21"
+    # BSA by Mosteller (1987): 1.845 m²; vincristine 1.4 mg/m² × 1.845 m² = 2.58 mg, capped at 2 mg (R-CHOP-21)
+    vincristine = page.locator("#result table").first.locator("tr", has_text="vincristine").locator("td").all_text_contents()
+    assert vincristine[1] == "2 mg" and "capped" in vincristine[2]
+    steps = page.locator("#steps table", has_text="vincristine").text_content()
+    assert "max dose" in steps and "2.583 mg" in steps
+    # doxorubicin: 150 + 6 × 50 = 450 mg/m² of the 550 mg/m² lifetime limit
+    cumulative = page.locator("#result table", has_text="Cumulative after 6 cycles").locator("tr", has_text="doxorubicin").text_content()
+    assert "450 mg/m²" in cumulative and "550 mg/m²" in cumulative
+    assert DISCLAIMER in page.text_content("#result")
+    assert _fits(page)
+
+
 def test_bad_value_is_named_and_focused(page):
     page.fill("#dose", "75 mg/m2")
     page.fill("#height", "1.75 cm")
