@@ -41,10 +41,10 @@ import pyarrow as pa
 
 from ._version import __version__
 from .adjustments import (
-    BandTable,
-    LevelTable,
     REDUCTION,
     TOLERANCE,
+    BandTable,
+    LevelTable,
     band_dose,
     cap_dose,
     level_table,
@@ -58,13 +58,19 @@ from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS
 from .carboplatin import AUC, CALVERT_1989, carboplatin_dose
 from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
-from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from .patient import ACTUAL, GIVEN, patient_dose
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
 from .validation import BSA, checked, checked_scalar
 
-__all__ = ["Order", "OrderDose", "OrderTable", "Step", "REFERENCE_KEYS", "UNIT_DOSED", "drug_name"]
+__all__ = ["REFERENCE_KEYS", "UNIT_DOSED", "Order", "OrderDose", "OrderTable", "Step", "drug_name"]
 
 #: What an order's references may justify, by step.
 REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose", "rounding")
@@ -360,7 +366,12 @@ class Order:
             if self.levels is None:
                 raise MissingInputError("levels", f"dose level {self.level!r}")
             if not isinstance(self.levels, LevelTable):
-                put("levels", read_level_table(self.levels) if isinstance(self.levels, (str, os.PathLike)) else level_table(self.levels))
+                put(
+                    "levels",
+                    read_level_table(self.levels)
+                    if isinstance(self.levels, (str, os.PathLike))
+                    else level_table(self.levels),
+                )
         elif self.levels is not None:
             raise MissingInputError("level", "a level table (which of its levels?)")
         put("weight_basis", weight_basis_key(self.weight_basis))
@@ -376,11 +387,15 @@ class Order:
             put("round_to", self._flat(self.round_to, "round_to"))
         if self.vials is not None:
             if drug_unit != FLAT:
-                raise UnitError("vials", self.vials, f"a dose in mg: vial strengths are masses, this dose is in {drug_unit}")
+                raise UnitError(
+                    "vials", self.vials, f"a dose in mg: vial strengths are masses, this dose is in {drug_unit}"
+                )
             put("vials", tuple(quantity(strength, FLAT) for strength in strengths_mg_of(self.vials)))
         if self.bands is not None:
             if drug_unit != FLAT:
-                raise UnitError("bands", self.bands, f"a dose in mg: band tables are in mg, this dose is in {drug_unit}")
+                raise UnitError(
+                    "bands", self.bands, f"a dose in mg: band tables are in mg, this dose is in {drug_unit}"
+                )
             if not isinstance(self.bands, BandTable):
                 put("bands", read_band_table(self.bands))
         if self.tolerance_pct is not None:
@@ -389,14 +404,22 @@ class Order:
             put("tolerance_pct", checked_scalar(self.tolerance_pct, TOLERANCE))
         put("references", _references(self.references))
         if self.drug in UNIT_DOSED and drug_unit != "units":
-            raise UnitError("dose", _fmt(dose), f"a dose in units: {self.drug} is dosed in units (its label), which are not mg")
+            raise UnitError(
+                "dose", _fmt(dose), f"a dose in units: {self.drug} is dosed in units (its label), which are not mg"
+            )
         if basis == AUC_BASIS:
             if self.drug != "carboplatin":
-                raise UnitError("dose", _fmt(dose), f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {self.drug}'s")
+                raise UnitError(
+                    "dose",
+                    _fmt(dose),
+                    f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {self.drug}'s",
+                )
             body_size = {"weight_basis": self.weight_basis != ACTUAL, "bsa_cap": self.bsa_cap is not None}
             for name in (name for name, given in body_size.items() if given):
                 raise ImplausibleInputError(
-                    name, getattr(self, name), "none for a carboplatin AUC order: its dose follows the GFR, not the body size"
+                    name,
+                    getattr(self, name),
+                    "none for a carboplatin AUC order: its dose follows the GFR, not the body size",
                 )
         # a level table written for another dose is refused now, not at the first patient
         put("modification", _modified(self))
@@ -431,8 +454,20 @@ class Order:
 
     @classmethod
     def from_options(
-        cls, drug, dose, *, weight_basis=None, bsa_cap=None, max_dose=None, reduce=None, level=None,
-        levels=None, round_to=None, vials=None, tolerance=None, bands=None,
+        cls,
+        drug,
+        dose,
+        *,
+        weight_basis=None,
+        bsa_cap=None,
+        max_dose=None,
+        reduce=None,
+        level=None,
+        levels=None,
+        round_to=None,
+        vials=None,
+        tolerance=None,
+        bands=None,
     ) -> Order:
         """
         An order from command-line option texts as typed (None where not
@@ -442,11 +477,17 @@ class Order:
         number in %), ``--bands``.
         """
         return cls(
-            drug, dose,
+            drug,
+            dose,
             reduction_pct=_percent_or_number(reduce, "reduction_pct"),
-            level=level, levels=levels,
+            level=level,
+            levels=levels,
             weight_basis=ACTUAL if weight_basis is None else weight_basis,
-            bsa_cap=_number_or_text(bsa_cap), max_dose=max_dose, round_to=round_to, vials=vials, bands=bands,
+            bsa_cap=_number_or_text(bsa_cap),
+            max_dose=max_dose,
+            round_to=round_to,
+            vials=vials,
+            bands=bands,
             tolerance_pct=_percent_or_number(tolerance, "tolerance_pct"),
         )
 
@@ -465,7 +506,9 @@ class Order:
             raise MissingInputError(f"{source} {'drug' if 'drug' not in entry else 'dose'}", "an order")
         values = {key: entry[key] for key in keys if key in entry}
         for key, value in values.items():
-            if isinstance(value, bool) or (key not in ("level", "references", "vials") and isinstance(value, (list, dict))):
+            if isinstance(value, bool) or (
+                key not in ("level", "references", "vials") and isinstance(value, (list, dict))
+            ):
                 raise ImplausibleInputError(f"{source} {key}", repr(value), "text with a unit, such as '2 mg'")
         return cls(**values)
 
@@ -491,7 +534,15 @@ class Order:
     # --- evaluating -------------------------------------------------------------
 
     def for_patient(
-        self, *, height=None, weight=None, bsa=None, sex=None, age=None, creatinine=None, gfr=None,
+        self,
+        *,
+        height=None,
+        weight=None,
+        bsa=None,
+        sex=None,
+        age=None,
+        creatinine=None,
+        gfr=None,
         method="mosteller",
     ) -> OrderDose:
         """
@@ -531,11 +582,20 @@ class Order:
         if modification is not None:
             steps.append(_modification_step(self, modification))
         if self.is_auc:
-            patient, calculated, capped = self._carboplatin(steps, weight=weight, sex=sex, age=age, creatinine=creatinine, gfr=gfr)
+            patient, calculated, capped = self._carboplatin(
+                steps, weight=weight, sex=sex, age=age, creatinine=creatinine, gfr=gfr
+            )
         else:
             patient = patient_dose(
-                self.prescribed, height=height, weight=weight, bsa=bsa, method=method, sex=sex,
-                weight_basis=self.weight_basis, bsa_cap=self.bsa_cap, max_dose=self.max_dose,
+                self.prescribed,
+                height=height,
+                weight=weight,
+                bsa=bsa,
+                method=method,
+                sex=sex,
+                weight_basis=self.weight_basis,
+                bsa_cap=self.bsa_cap,
+                max_dose=self.max_dose,
             )
             steps.extend(_calculation_steps(self, patient))
             calculated = patient.dose
@@ -545,7 +605,9 @@ class Order:
         if self.round_to is not None or self.vials is not None:
             tolerance = {} if self.tolerance_pct is None else {"tolerance_pct": self.tolerance_pct}
             with _in_step("rounding"):
-                rounding = round_dose(calculated, step=self.round_to, strengths=self.vials, ceiling=_ceiling(self, patient), **tolerance)
+                rounding = round_dose(
+                    calculated, step=self.round_to, strengths=self.vials, ceiling=_ceiling(self, patient), **tolerance
+                )
             dose = rounding.rounded
             steps.append(_rounding_step(self, rounding))
         elif self.bands is not None:
@@ -554,17 +616,22 @@ class Order:
             dose = band.banded
             steps.append(
                 Step(
-                    "band", calculated, dose,
+                    "band",
+                    calculated,
+                    dose,
                     f"band {band.band} of {band.table} ({_fmt(band.band_lower)} to {_fmt(band.band_upper)}): "
                     f"{float(band.deviation_pct):+.2f} %",
-                    self.reference("rounding"), bool(band.banded != band.calculated),
+                    self.reference("rounding"),
+                    bool(band.banded != band.calculated),
                 )
             )
         return OrderDose(self.drug, dose, calculated, tuple(steps), modification, patient, rounding, band, capped, self)
 
     def _carboplatin(self, steps, *, weight, sex, age, creatinine, gfr):
         if gfr is not None and creatinine is not None:
-            raise DoseCalcError("give gfr or creatinine for carboplatin, not both: which is the patient's kidney function?")
+            raise DoseCalcError(
+                "give gfr or creatinine for carboplatin, not both: which is the patient's kidney function?"
+            )
         renal = {} if gfr is not None else {"age": age, "weight": weight, "sex": sex, "serum_creatinine": creatinine}
         result = carboplatin_dose(auc=self.prescribed, gfr=gfr, **renal)
         source = "given" if gfr is not None else "Cockcroft-Gault"
@@ -617,15 +684,31 @@ class Order:
                 "evaluate each patient with for_patient"
             )
         options = {
-            "weight_basis": self.weight_basis, "bsa_cap": self.bsa_cap, "max_dose": self.max_dose,
-            "round_to": self.round_to, "vials": self.vials, "bands": self.bands, "tolerance_pct": self.tolerance_pct,
+            "weight_basis": self.weight_basis,
+            "bsa_cap": self.bsa_cap,
+            "max_dose": self.max_dose,
+            "round_to": self.round_to,
+            "vials": self.vials,
+            "bands": self.bands,
+            "tolerance_pct": self.tolerance_pct,
         }
         dosed, rejects = dose_table(
-            _arrow(table), dose=self.prescribed, method=method, column_map=column_map, column_units=column_units,
-            row_offset=row_offset, **{name: value for name, value in options.items() if value is not None},
+            _arrow(table),
+            dose=self.prescribed,
+            method=method,
+            column_map=column_map,
+            column_units=column_units,
+            row_offset=row_offset,
+            **{name: value for name, value in options.items() if value is not None},
         )
         amount = self.amount_unit
-        final = "dose_rounded_mg" if self.round_to is not None or self.vials is not None else "dose_banded_mg" if self.bands is not None else f"dose_{amount}"
+        final = (
+            "dose_rounded_mg"
+            if self.round_to is not None or self.vials is not None
+            else "dose_banded_mg"
+            if self.bands is not None
+            else f"dose_{amount}"
+        )
         n = dosed.num_rows
         drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
         dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
@@ -644,7 +727,11 @@ def _in_step(name: str):
 
 def _ceiling(order: Order, patient):
     """What rounding never exceeds: the maximum dose and, for carboplatin, AUC × (GFR cap + 25)."""
-    ceilings = [] if order.max_dose is None else [order.max_dose.m_as("mg") if order.amount_unit == FLAT else order.max_dose.magnitude]
+    ceilings = (
+        []
+        if order.max_dose is None
+        else [order.max_dose.m_as("mg") if order.amount_unit == FLAT else order.max_dose.magnitude]
+    )
     if order.is_auc and getattr(patient, "gfr_cap", None) is not None:
         ceilings.append(order.prescribed.m_as(AUC_BASIS) * (patient.gfr_cap.m_as("mL/min") + _NON_RENAL_ML_MIN))
     return None if not ceilings else quantity(min(ceilings), order.amount_unit)
@@ -661,8 +748,19 @@ def _modified(order: Order):
 
 #: The keys of an ``[[order]]`` table that :meth:`Order.from_entry` reads.
 ORDER_KEYS = (
-    "drug", "dose", "reduction_pct", "level", "levels", "weight_basis", "bsa_cap", "max_dose", "round_to",
-    "vials", "bands", "tolerance_pct", "references",
+    "drug",
+    "dose",
+    "reduction_pct",
+    "level",
+    "levels",
+    "weight_basis",
+    "bsa_cap",
+    "max_dose",
+    "round_to",
+    "vials",
+    "bands",
+    "tolerance_pct",
+    "references",
 )
 
 
@@ -671,7 +769,9 @@ def _arrow(table) -> pa.Table:
     try:
         return pa.table(table)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as err:
-        raise DoseCalcError(f"table: {err}; give a pyarrow Table, a pandas or polars DataFrame or a dict of columns") from None
+        raise DoseCalcError(
+            f"table: {err}; give a pyarrow Table, a pandas or polars DataFrame or a dict of columns"
+        ) from None
 
 
 def _number_or_text(text):
@@ -710,8 +810,11 @@ def _calculation_steps(order: Order, result) -> list[Step]:
         entry = WEIGHT_BASES[result.weight_basis]
         steps.append(
             Step(
-                "weight basis", result.weight, result.dosing_weight,
-                f"{entry.label} instead of the actual weight", order.reference("weight_basis") or entry.reference,
+                "weight basis",
+                result.weight,
+                result.dosing_weight,
+                f"{entry.label} instead of the actual weight",
+                order.reference("weight_basis") or entry.reference,
             )
         )
     bsa_before = result.bsa if result.bsa_uncapped is None else result.bsa_uncapped
@@ -729,9 +832,17 @@ def _calculation_steps(order: Order, result) -> list[Step]:
     at_capped_bsa = uncapped
     if result.bsa_cap is not None:
         applied = bool(result.bsa_cap_applied)
-        at_capped_bsa = quantity(result.prescribed.magnitude * result.bsa.m_as("m**2"), amount_unit(result.basis)) if applied else uncapped
+        at_capped_bsa = (
+            quantity(result.prescribed.magnitude * result.bsa.m_as("m**2"), amount_unit(result.basis))
+            if applied
+            else uncapped
+        )
         bsa_text = f"BSA {float(result.bsa_uncapped.m_as('m**2')):.4g} m²"
-        change = f"{bsa_text} capped at {_fmt(result.bsa_cap)}" if applied else f"not applied: {bsa_text} is within the cap {_fmt(result.bsa_cap)}"
+        change = (
+            f"{bsa_text} capped at {_fmt(result.bsa_cap)}"
+            if applied
+            else f"not applied: {bsa_text} is within the cap {_fmt(result.bsa_cap)}"
+        )
         steps.append(Step("BSA cap", uncapped, at_capped_bsa, change, order.reference("bsa_cap"), applied))
     if result.max_dose is not None:
         steps.append(_max_dose_step(order, at_capped_bsa, result.dose, bool(result.max_dose_applied)))
@@ -739,7 +850,11 @@ def _calculation_steps(order: Order, result) -> list[Step]:
 
 
 def _max_dose_step(order: Order, before, after, applied: bool) -> Step:
-    change = f"capped at the maximum dose, {_fmt(order.max_dose)}" if applied else f"not applied: within the maximum dose, {_fmt(order.max_dose)}"
+    change = (
+        f"capped at the maximum dose, {_fmt(order.max_dose)}"
+        if applied
+        else f"not applied: within the maximum dose, {_fmt(order.max_dose)}"
+    )
     return Step("max dose", before, after, change, order.reference("max_dose"), applied)
 
 
@@ -747,7 +862,9 @@ def _rounding_step(order: Order, rounding) -> Step:
     if rounding.method == "step":
         measure = f"a multiple of {_fmt(rounding.step)}"
     else:
-        measure = " + ".join(f"{count} × {_fmt(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+        measure = " + ".join(
+            f"{count} × {_fmt(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
+        )
     change = f"rounded to {measure}: {float(rounding.difference_pct):+.2f} %, within ±{rounding.tolerance_pct:g} %"
     applied = bool(rounding.rounded != rounding.calculated)
     return Step("rounding", rounding.calculated, rounding.rounded, change, order.reference("rounding"), applied)

@@ -15,11 +15,28 @@ import numpy as np
 
 from ._version import __version__
 from .adjustments import cap_kernel
-from .body import OBESITY_BMI, WEIGHT_BASES, bmi_kernel, dosing_weight_magnitude, weight_basis_key
+from .body import (
+    OBESITY_BMI,
+    WEIGHT_BASES,
+    bmi_kernel,
+    dosing_weight_magnitude,
+    weight_basis_key,
+)
 from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .doses import (
-    ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, MASS_BASES, PER_KG, PER_M2, UNIT_BASES, UNITS, UNITS_PER_KG,
-    UNITS_PER_M2, amount_unit, read_dose,
+    ABSOLUTE_DOSE,
+    BASIS_LABELS,
+    DOSE_RANGES,
+    FLAT,
+    MASS_BASES,
+    PER_KG,
+    PER_M2,
+    UNIT_BASES,
+    UNITS,
+    UNITS_PER_KG,
+    UNITS_PER_M2,
+    amount_unit,
+    read_dose,
 )
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
@@ -144,8 +161,17 @@ def _per_body(amount, basis, target, dose_mg, body, lowered=None):
 
 
 def patient_dose(
-    dose, height=None, weight=None, bsa=None, method="mosteller", sex=None, *,
-    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, check_absolute=True,
+    dose,
+    height=None,
+    weight=None,
+    bsa=None,
+    method="mosteller",
+    sex=None,
+    *,
+    weight_basis=ACTUAL,
+    bsa_cap=None,
+    max_dose=None,
+    check_absolute=True,
 ):
     r"""
     The absolute dose for a patient, with its equivalents per m² and per kg.
@@ -249,7 +275,8 @@ def patient_dose(
     if bsa is not None:
         if basis == per_m2 and weight_basis != ACTUAL:
             raise ImplausibleInputError(
-                "weight_basis", weight_basis,
+                "weight_basis",
+                weight_basis,
                 "'actual' with a given bsa (a weight basis applies to a BSA computed from height "
                 "and weight: give height and weight instead)",
             )

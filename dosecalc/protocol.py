@@ -71,25 +71,31 @@ import pyarrow.compute as pc
 
 from ._version import __version__
 from .doses import MASS_BASES, UNIT_BASES, read_dose
-from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from .order import ORDER_KEYS, Order, OrderDose, drug_name
 from .results import Result, plain
 from .units import parse_quantity, quantity
 
 __all__ = [
-    "Protocol",
-    "ProtocolOrder",
-    "LifetimeLimit",
     "LIFETIME_LIMITS",
-    "Schedule",
+    "LONG_COLUMNS",
+    "PROTOCOL_DIR",
     "Administration",
     "Cumulative",
     "Exposure",
+    "LifetimeLimit",
+    "Protocol",
+    "ProtocolOrder",
     "ProtocolTable",
-    "PROTOCOL_DIR",
-    "LONG_COLUMNS",
-    "protocol_names",
+    "Schedule",
     "load_protocol",
+    "protocol_names",
     "read_protocol",
 ]
 
@@ -167,10 +173,15 @@ class LifetimeLimit(Result):
         for key in ("drug", "amount", "source"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise MissingInputError(f"{where} {key}", "a lifetime limit")
-        amount, basis = read_dose(parse_quantity(entry["amount"], f"{where} amount", kind="dose"), f"{where} amount", allowed=_BASES)
+        amount, basis = read_dose(
+            parse_quantity(entry["amount"], f"{where} amount", kind="dose"), f"{where} amount", allowed=_BASES
+        )
         return cls(
-            drug_name(entry["drug"]), quantity(amount, basis), _name(entry.get("condition", STANDARD), f"{where} condition"),
-            str(entry.get("population", "all")), entry["source"].strip(),
+            drug_name(entry["drug"]),
+            quantity(amount, basis),
+            _name(entry.get("condition", STANDARD), f"{where} condition"),
+            str(entry.get("population", "all")),
+            entry["source"].strip(),
         )
 
 
@@ -230,13 +241,20 @@ def read_days(days, cycle_days: int, field: str = "days") -> tuple[int, ...]:
     """
     if isinstance(days, str):
         if not _DAYS.fullmatch(days):
-            raise ImplausibleInputError(field, ascii(days), "days such as [1, 8, 15], '1-21' or '1-5, 15' (ASCII '-' and ',')")
+            raise ImplausibleInputError(
+                field, ascii(days), "days such as [1, 8, 15], '1-21' or '1-5, 15' (ASCII '-' and ',')"
+            )
         listed = []
         for match in _RANGE.finditer(days):
             first, last = int(match[1]), int(match[2] or match[1])
             if not 1 <= first <= cycle_days or not 1 <= last <= cycle_days:  # before a range is laid out
                 day = first if not 1 <= first <= cycle_days else last
-                raise ImplausibleInputError(field, repr(days), f"days within the {cycle_days}-day cycle, 1-{cycle_days}", f"day {day} is outside it")
+                raise ImplausibleInputError(
+                    field,
+                    repr(days),
+                    f"days within the {cycle_days}-day cycle, 1-{cycle_days}",
+                    f"day {day} is outside it",
+                )
             if last < first:
                 raise ImplausibleInputError(field, repr(days), "ranges from the first day to the last, such as '1-21'")
             listed.extend(range(first, last + 1))
@@ -246,7 +264,12 @@ def read_days(days, cycle_days: int, field: str = "days") -> tuple[int, ...]:
         raise ImplausibleInputError(field, repr(days), "days such as [1, 8, 15] or '1-21'")
     outside = [day for day in listed if not 1 <= day <= cycle_days]
     if outside:
-        raise ImplausibleInputError(field, repr(days), f"days within the {cycle_days}-day cycle, 1-{cycle_days}", f"day {outside[0]} is outside it")
+        raise ImplausibleInputError(
+            field,
+            repr(days),
+            f"days within the {cycle_days}-day cycle, 1-{cycle_days}",
+            f"day {outside[0]} is outside it",
+        )
     repeated = sorted({day for day in listed if listed.count(day) > 1})
     if repeated:
         raise ImplausibleInputError(field, repr(days), "each day once", f"day {repeated[0]} is listed twice")
@@ -373,10 +396,13 @@ class Protocol:
                 raise _named_error(err, f"{where} ({drug})" if isinstance(drug, str) else where) from None
             note = entry.get("note")
             if note is not None and (not isinstance(note, str) or not note.strip() or not note.isprintable()):
-                raise ImplausibleInputError(f"{where} note", ascii(note), "one line of text saying how the dose is given")
+                raise ImplausibleInputError(
+                    f"{where} note", ascii(note), "one line of text saying how the dose is given"
+                )
             orders.append(
                 ProtocolOrder(
-                    order, read_days(entry["days"], cycle_days, f"{where} ({order.drug}) days"),
+                    order,
+                    read_days(entry["days"], cycle_days, f"{where} ({order.drug}) days"),
                     _whole(entry.get("times_per_day", 1), f"{where} times_per_day", 1, _MAX_TIMES_PER_DAY),
                     None if note is None else note.strip(),
                 )
@@ -395,8 +421,15 @@ class Protocol:
             if key in data and not isinstance(data[key], str):
                 raise ImplausibleInputError(f"{source} {key}", repr(data[key]), "text")
         return cls(
-            data["name"].strip(), cycle_days, data.get("cycles"), tuple(orders), limits, tuple(references),
-            data.get("title"), data.get("notes"), source,
+            data["name"].strip(),
+            cycle_days,
+            data.get("cycles"),
+            tuple(orders),
+            limits,
+            tuple(references),
+            data.get("title"),
+            data.get("notes"),
+            source,
         )
 
     # --- evaluating --------------------------------------------------------------
@@ -418,8 +451,17 @@ class Protocol:
         return self.cycles
 
     def for_patient(
-        self, *, height=None, weight=None, bsa=None, sex=None, age=None, creatinine=None, gfr=None,
-        method="mosteller", cycles=None,
+        self,
+        *,
+        height=None,
+        weight=None,
+        bsa=None,
+        sex=None,
+        age=None,
+        creatinine=None,
+        gfr=None,
+        method="mosteller",
+        cycles=None,
     ) -> Schedule:
         """
         The schedule for one patient: each order evaluated once
@@ -444,10 +486,29 @@ class Protocol:
             As :meth:`Order.for_patient`, naming the drug.
         """
         cycles = self.planned(cycles)
-        patient = {"height": height, "weight": weight, "bsa": bsa, "sex": sex, "age": age, "creatinine": creatinine, "gfr": gfr}
+        patient = {
+            "height": height,
+            "weight": weight,
+            "bsa": bsa,
+            "sex": sex,
+            "age": age,
+            "creatinine": creatinine,
+            "gfr": gfr,
+        }
         doses = tuple(_evaluated(item, patient, method) for item in self.orders)
         administrations = tuple(
-            Administration(cycle, day, time, item.order.drug, item.note, dose.dose, dose.calculated, dose.capped, dose.rounded, index)
+            Administration(
+                cycle,
+                day,
+                time,
+                item.order.drug,
+                item.note,
+                dose.dose,
+                dose.calculated,
+                dose.capped,
+                dose.rounded,
+                index,
+            )
             for cycle in range(1, cycles + 1)
             for day in range(1, self.cycle_days + 1)
             for index, (item, dose) in enumerate(zip(self.orders, doses))
@@ -575,7 +636,15 @@ class Protocol:
                             piece = piece.append_column(name, column)
                         pieces.append(piece)
         schedule = pa.concat_tables(pieces)
-        schedule = schedule.sort_by([("row", "ascending"), ("cycle", "ascending"), ("day", "ascending"), ("_order", "ascending"), ("time", "ascending")])
+        schedule = schedule.sort_by(
+            [
+                ("row", "ascending"),
+                ("cycle", "ascending"),
+                ("day", "ascending"),
+                ("_order", "ascending"),
+                ("time", "ascending"),
+            ]
+        )
         schedule = schedule.drop_columns(["_order"])
         return ProtocolTable(schedule, pa.concat_tables(rejects).sort_by([("row", "ascending")]))
 
@@ -600,7 +669,11 @@ def _patient_bsa(doses) -> Any:
 
 def _add(total, amount, drug: str):
     if total.units != amount.units:
-        raise UnitError(drug, f"{amount:~P}", f"a dose in {total.units:~P}, as the drug's other orders: doses in two bases are not summed")
+        raise UnitError(
+            drug,
+            f"{amount:~P}",
+            f"a dose in {total.units:~P}, as the drug's other orders: doses in two bases are not summed",
+        )
     return total + amount
 
 
@@ -617,8 +690,9 @@ def _distinct_on_each_day(orders, where: str) -> None:
         if None in notes or len(set(notes)) < len(notes):
             numbers = " and ".join(str(number) for number, _ in entries)
             raise ImplausibleInputError(
-                f"{where} orders {numbers}", f"{drug} twice on day {day}",
-                "a note for each order saying how it differs (\"bolus\", \"46-hour infusion\")",
+                f"{where} orders {numbers}",
+                f"{drug} twice on day {day}",
+                'a note for each order saying how it differs ("bolus", "46-hour infusion")',
                 "or merge them into one order",
             )
 
@@ -692,7 +766,9 @@ class Schedule(Result):
         totals: dict[str, Any] = {}
         for item, dose in zip(self.protocol.orders, self.doses):
             amount = dose.dose * item.per_cycle
-            totals[item.order.drug] = amount if item.order.drug not in totals else _add(totals[item.order.drug], amount, item.order.drug)
+            totals[item.order.drug] = (
+                amount if item.order.drug not in totals else _add(totals[item.order.drug], amount, item.order.drug)
+            )
         return totals
 
     def cumulative(self, prior=None, *, conditions=()) -> Cumulative:
@@ -712,7 +788,13 @@ class Schedule(Result):
             "cycles": self.cycles,
             "bsa": plain(self.bsa),
             "orders": [
-                {"drug": item.order.drug, "note": item.note, "days": list(item.days), "times_per_day": item.times_per_day, **dose.to_dict()}
+                {
+                    "drug": item.order.drug,
+                    "note": item.note,
+                    "days": list(item.days),
+                    "times_per_day": item.times_per_day,
+                    **dose.to_dict(),
+                }
                 for item, dose in zip(self.protocol.orders, self.doses)
             ],
             "administrations": [administration.to_dict() for administration in self.administrations],
@@ -791,7 +873,9 @@ def _cumulative(protocol: Protocol, per_cycle: dict, cycles: int, prior, conditi
     exposures = []
     for drug, amount in per_cycle.items():
         given = _prior(prior.get(drug), amount, drug, bsa)
-        limits = [limit for limit in protocol.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
+        limits = [
+            limit for limit in protocol.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)
+        ]
         limit = min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
         total = given + amount * cycles
         reached, note, total_as_limit = None, None, None
@@ -824,7 +908,9 @@ def _prior(value, amount, drug: str, bsa):
     if value is None:
         return amount * 0
     field = f"prior {drug}"
-    dose_amount, basis = read_dose(parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field, allowed=_BASES)
+    dose_amount, basis = read_dose(
+        parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field, allowed=_BASES
+    )
     given = quantity(dose_amount, basis)
     for candidate in [given] if bsa is None else [given, given * bsa, given / bsa]:
         if candidate.dimensionality == amount.dimensionality:

@@ -30,7 +30,8 @@ def test_protocol_show():
     assert "max 2 mg" in result.output and "Coiffier" in result.output
     data = json.loads(run("protocol", "show", "mfolfox6", "--json").output)["protocol"]
     assert [order["note"] for order in data["orders"] if order["drug"] == "fluorouracil"] == [
-        "IV bolus", "continuous IV infusion over 46 hours"
+        "IV bolus",
+        "continuous IV infusion over 46 hours",
     ]
 
 
@@ -60,8 +61,21 @@ def test_plan_json_has_every_step():
 
 def test_plan_carboplatin_from_creatinine():
     # Cockcroft-Gault (140 − 60) × 60 / (72 × 0.8) × 0.85 = 70.8 mL/min; Calvert 5 × (70.8 + 25) = 479 mg
-    result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg", "--sex", "f", "--age", "60",
-                 "--creatinine", "0.8mg/dL", "--json")
+    result = run(
+        "plan",
+        "carboplatin-paclitaxel",
+        "--height",
+        "165cm",
+        "--weight",
+        "60kg",
+        "--sex",
+        "f",
+        "--age",
+        "60",
+        "--creatinine",
+        "0.8mg/dL",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     carboplatin = json.loads(result.output)["schedule"]["orders"][1]
     assert carboplatin["dose"]["value"] == pytest.approx(5 * ((140 - 60) * 60 / (72 * 0.8) * 0.85 + 25))
@@ -73,10 +87,33 @@ def test_plan_carboplatin_from_creatinine():
         (("plan", "r-chop-14", "--height", "175cm", "--weight", "70kg"), "r-chop-21"),
         (("plan", "imgn901-rd", "--height", "175cm", "--weight", "70kg"), "--cycles"),
         (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin"), "drug=amount"),
-        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=1mg/m2", "--prior", "doxorubicin=2mg/m2"), "twice"),
-        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "Adriamycin=150mg/m2"), "doxorubicin"),
-        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=150–200mg/m2"), "prior doxorubicin"),
-        (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--condition", "radiotherapy"), "mediastinal-radiotherapy"),
+        (
+            (
+                "plan",
+                "r-chop-21",
+                "--height",
+                "175cm",
+                "--weight",
+                "70kg",
+                "--prior",
+                "doxorubicin=1mg/m2",
+                "--prior",
+                "doxorubicin=2mg/m2",
+            ),
+            "twice",
+        ),
+        (
+            ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "Adriamycin=150mg/m2"),
+            "doxorubicin",
+        ),
+        (
+            ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=150–200mg/m2"),
+            "prior doxorubicin",
+        ),
+        (
+            ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--condition", "radiotherapy"),
+            "mediastinal-radiotherapy",
+        ),
         (("plan", "r-chop-21", "--height", "175cm"), "weight"),
         (("plan", "r-chop-21", "--height", "70kg", "--weight", "175cm"), "height"),
         (("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "0"), "cycles"),
@@ -91,7 +128,10 @@ def test_plan_refusals(args, message):
 
 def test_plan_of_a_file(tmp_path):
     path = tmp_path / "weekly.toml"
-    path.write_text('name = "weekly"\ncycle_days = 7\ncycles = 3\n[[order]]\ndrug = "paclitaxel"\ndose = "80 mg/m2"\ndays = [1]\n', encoding="utf-8")
+    path.write_text(
+        'name = "weekly"\ncycle_days = 7\ncycles = 3\n[[order]]\ndrug = "paclitaxel"\ndose = "80 mg/m2"\ndays = [1]\n',
+        encoding="utf-8",
+    )
     result = run("plan", str(path), "--bsa", "2.0", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

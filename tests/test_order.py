@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import Q_, patient_dose
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from dosecalc.order import Order, OrderDose, drug_name
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -160,7 +166,9 @@ def test_carboplatin_without_renal_inputs():
 def test_patient_step_is_patient_dose():
     order = Order("doxorubicin", "50 mg/m2", weight_basis="adjusted", bsa_cap="2 m2", max_dose="100 mg")
     result = order.for_patient(height=180, weight=130, sex="f")
-    direct = patient_dose("50 mg/m2", height=180, weight=130, sex="f", weight_basis="adjusted", bsa_cap=2.0, max_dose="100 mg")
+    direct = patient_dose(
+        "50 mg/m2", height=180, weight=130, sex="f", weight_basis="adjusted", bsa_cap=2.0, max_dose="100 mg"
+    )
     assert result.patient.to_dict() == direct.to_dict()
 
 
@@ -180,16 +188,26 @@ def test_to_dict_is_json():
 
 def test_built_from_strings_or_quantities_alike():
     texts = Order("doxorubicin", "50 mg/m2", bsa_cap="2 m2", max_dose="100 mg", round_to="5 mg")
-    quantities = Order("doxorubicin", Q_(50, "mg/m**2"), bsa_cap=Q_(2, "m**2"), max_dose=Q_(100, "mg"), round_to=Q_(5, "mg"))
+    quantities = Order(
+        "doxorubicin", Q_(50, "mg/m**2"), bsa_cap=Q_(2, "m**2"), max_dose=Q_(100, "mg"), round_to=Q_(5, "mg")
+    )
     assert texts == quantities
 
 
 def test_from_options_reads_option_texts():
     order = Order.from_options(
-        "oxaliplatin", "85mg/m2", weight_basis="actual", bsa_cap="2.0", max_dose="200mg", reduce="20", round_to="5mg",
+        "oxaliplatin",
+        "85mg/m2",
+        weight_basis="actual",
+        bsa_cap="2.0",
+        max_dose="200mg",
+        reduce="20",
+        round_to="5mg",
         tolerance="10",
     )
-    assert order == Order("oxaliplatin", "85 mg/m2", bsa_cap=2.0, max_dose="200 mg", reduction_pct=20, round_to="5 mg", tolerance_pct=10)
+    assert order == Order(
+        "oxaliplatin", "85 mg/m2", bsa_cap=2.0, max_dose="200 mg", reduction_pct=20, round_to="5 mg", tolerance_pct=10
+    )
     assert Order.from_options("x", "85 mg/m2", reduce="20 %").reduction_pct == 20.0
 
 
@@ -316,7 +334,9 @@ patients = st.lists(
 @given(orders(), patients)
 def test_for_table_equals_for_patient_row_by_row(order, rows):
     table = {
-        "height_cm": [row[0] for row in rows], "weight_kg": [row[1] for row in rows], "sex": [row[2] for row in rows],
+        "height_cm": [row[0] for row in rows],
+        "weight_kg": [row[1] for row in rows],
+        "sex": [row[2] for row in rows],
     }
     dosed, rejects = order.for_table(table)
     assert dosed.num_rows + rejects.num_rows == len(rows)

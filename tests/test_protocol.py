@@ -12,7 +12,13 @@ import pathlib
 import pytest
 
 from dosecalc import Q_
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from dosecalc.protocol import (
     LIFETIME_LIMITS,
     PROTOCOL_DIR,
@@ -27,14 +33,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PATIENT = {"height": 180, "weight": 80}  # BSA 2.0 m²
 
 
-
 def doses(schedule, cycle=1):
     """{(day, drug, note): dose in mg} of one cycle."""
     return {(a.day, a.drug, a.note): a.dose.m_as(a.dose.units) for a in schedule.administrations if a.cycle == cycle}
 
 
 def minimal(**changes):
-    data = {"name": "test", "cycle_days": 21, "cycles": 2, "order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1]}]}
+    data = {
+        "name": "test",
+        "cycle_days": 21,
+        "cycles": 2,
+        "order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1]}],
+    }
     data.update(changes)
     return data
 
@@ -91,8 +101,12 @@ def test_patient_cumulative_in_mg_and_per_m2():
     schedule = load_protocol("r-chop-21").for_patient(**PATIENT)
     exposure = schedule.cumulative()["doxorubicin"]
     assert exposure.per_cycle.m_as("mg") == pytest.approx(100.0) and exposure.reached_at_cycle == 11
-    assert schedule.cumulative(prior={"doxorubicin": "300 mg"})["doxorubicin"].reached_at_cycle == 8  # (1100 − 300) / 100
-    assert schedule.cumulative(prior={"doxorubicin": "150 mg/m2"})["doxorubicin"].prior.m_as("mg") == pytest.approx(300.0)
+    assert (
+        schedule.cumulative(prior={"doxorubicin": "300 mg"})["doxorubicin"].reached_at_cycle == 8
+    )  # (1100 − 300) / 100
+    assert schedule.cumulative(prior={"doxorubicin": "150 mg/m2"})["doxorubicin"].prior.m_as("mg") == pytest.approx(
+        300.0
+    )
     # vincristine capped: 8 × 2 mg = 16 mg, not 8 × 2.8
     assert schedule.cumulative()["vincristine"].total.m_as("mg") == pytest.approx(16.0)
 
@@ -188,11 +202,25 @@ def test_for_table_long_format():
     # two dosed patients × (4 + 5) administrations × 2 cycles; patient c rejected for every drug
     assert schedule.num_rows == 2 * 9 * 2
     assert schedule.column_names[:4] == ["row", "patient_id", "height_cm", "weight_kg"]
-    assert schedule.column_names[4:] == ["cycle", "day", "time", "drug", "note", "dose", "dose_unit", "calculated_dose", "bsa_m2"]
+    assert schedule.column_names[4:] == [
+        "cycle",
+        "day",
+        "time",
+        "drug",
+        "note",
+        "dose",
+        "dose_unit",
+        "calculated_dose",
+        "bsa_m2",
+    ]
     assert set(rejects["row"].to_pylist()) == {3} and rejects.num_rows == 5
     first = schedule.slice(0, 9).to_pylist()
     assert [(r["cycle"], r["day"], r["drug"]) for r in first[:5]] == [
-        (1, 1, "rituximab"), (1, 1, "cyclophosphamide"), (1, 1, "doxorubicin"), (1, 1, "vincristine"), (1, 1, "prednisone")
+        (1, 1, "rituximab"),
+        (1, 1, "cyclophosphamide"),
+        (1, 1, "doxorubicin"),
+        (1, 1, "vincristine"),
+        (1, 1, "prednisone"),
     ]
     # each dose equals the one-patient schedule's
     one = doses(protocol.for_patient(height=160, weight=60))
@@ -204,10 +232,14 @@ def test_for_table_long_format():
 def test_for_table_a_patient_failing_one_drug_gets_no_plan():
     # drug-y 10 mg/m² to a 5 mg step (±5 %): at 2.0 m², 20 mg; at sqrt(160 × 60 / 3600) = 1.633 m², 16.3 mg,
     # whose nearest step, 15 mg, is −8.2 %: refused, so that patient has no doxorubicin either
-    protocol = Protocol.from_dict(minimal(order=[
-        {"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1]},
-        {"drug": "drug-y", "dose": "10 mg/m2", "round_to": "5 mg", "days": [1]},
-    ]))
+    protocol = Protocol.from_dict(
+        minimal(
+            order=[
+                {"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1]},
+                {"drug": "drug-y", "dose": "10 mg/m2", "round_to": "5 mg", "days": [1]},
+            ]
+        )
+    )
     schedule, rejects = protocol.for_table({"height_cm": [180, 160], "weight_kg": [80, 60]})
     assert set(schedule["row"].to_pylist()) == {1}
     assert schedule.num_rows == 2 * 2  # two orders × two cycles
@@ -234,7 +266,11 @@ def test_every_example_is_valid_against_the_schema():
     ("changes", "error", "match"),
     [
         ({"cycle": 21}, UnknownNameError, "cycle"),
-        ({"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "max_dos": "2 mg"}]}, UnknownNameError, "max_dos"),
+        (
+            {"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "max_dos": "2 mg"}]},
+            UnknownNameError,
+            "max_dos",
+        ),
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [0]}]}, ImplausibleInputError, "days"),
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [22]}]}, ImplausibleInputError, "22"),
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": "1-22"}]}, ImplausibleInputError, "22"),
@@ -246,7 +282,11 @@ def test_every_example_is_valid_against_the_schema():
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m2"}]}, MissingInputError, "days"),
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m2 per cycle", "days": [1]}]}, UnitError, "dose"),
         ({"order": [{"drug": "drug-x", "dose": "10 mg/m\u00b2\u200b", "days": [1]}]}, UnitError, "dose"),
-        ({"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "times_per_day": 0}]}, ImplausibleInputError, "times_per_day"),
+        (
+            {"order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "times_per_day": 0}]},
+            ImplausibleInputError,
+            "times_per_day",
+        ),
         ({"order": []}, MissingInputError, "order"),
         ({"cycles": 0}, ImplausibleInputError, "cycles"),
         ({"cycles": True}, ImplausibleInputError, "cycles"),
@@ -261,7 +301,10 @@ def test_loading_refuses(changes, error, match):
 
 
 def test_a_drug_twice_on_one_day_needs_a_note_for_each():
-    twice = [{"drug": "fluorouracil", "dose": "400 mg/m2", "days": [1]}, {"drug": "fluorouracil", "dose": "2400 mg/m2", "days": [1, 2]}]
+    twice = [
+        {"drug": "fluorouracil", "dose": "400 mg/m2", "days": [1]},
+        {"drug": "fluorouracil", "dose": "2400 mg/m2", "days": [1, 2]},
+    ]
     with pytest.raises(ImplausibleInputError, match="fluorouracil twice on day 1"):
         Protocol.from_dict(minimal(order=twice))
     twice[0]["note"] = twice[1]["note"] = "bolus"
@@ -273,21 +316,28 @@ def test_a_drug_twice_on_one_day_needs_a_note_for_each():
 
 def test_twice_daily():
     # capecitabine-style: 1000 mg/m² twice daily on days 1-14 of 21: 2000 mg each time at 2.0 m², 28 a cycle
-    protocol = Protocol.from_dict(minimal(order=[{"drug": "capecitabine", "dose": "1000 mg/m2", "days": "1-14", "times_per_day": 2}]))
+    protocol = Protocol.from_dict(
+        minimal(order=[{"drug": "capecitabine", "dose": "1000 mg/m2", "days": "1-14", "times_per_day": 2}])
+    )
     schedule = protocol.for_patient(**PATIENT, cycles=1)
     assert len(schedule.administrations) == 28
-    assert [(a.time, a.dose.m_as("mg")) for a in schedule.administrations if a.day == 14] == [(1, pytest.approx(2000.0)), (2, pytest.approx(2000.0))]
+    assert [(a.time, a.dose.m_as("mg")) for a in schedule.administrations if a.day == 14] == [
+        (1, pytest.approx(2000.0)),
+        (2, pytest.approx(2000.0)),
+    ]
     assert protocol.per_cycle()["capecitabine"].m_as("mg/m**2") == pytest.approx(28000.0)
 
 
 def test_a_protocol_limit_is_stricter_never_looser():
-    protocol = Protocol.from_dict(minimal(
-        order=[{"drug": "doxorubicin", "dose": "60 mg/m2", "days": [1]}],
-        limit=[
-            {"drug": "doxorubicin", "amount": "450 mg/m2", "source": "institutional policy"},
-            {"drug": "doxorubicin", "amount": "700 mg/m2", "source": "a looser one"},
-        ],
-    ))
+    protocol = Protocol.from_dict(
+        minimal(
+            order=[{"drug": "doxorubicin", "dose": "60 mg/m2", "days": [1]}],
+            limit=[
+                {"drug": "doxorubicin", "amount": "450 mg/m2", "source": "institutional policy"},
+                {"drug": "doxorubicin", "amount": "700 mg/m2", "source": "a looser one"},
+            ],
+        )
+    )
     exposure = protocol.cumulative(cycles=8)["doxorubicin"]
     assert exposure.limit.source == "institutional policy"
     assert exposure.reached_at_cycle == math.ceil(450 / 60)  # 7.5 → after cycle 8
@@ -363,7 +413,8 @@ def test_hostile_files(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(
         'name = "p"\ncycle_days = 14\ncycles = 1\n[[order]]\ndrug = "oxaliplatin"\ndose = "85 mg/m2"\n'
-        'level = "-1"\nlevels = "levels.csv"\ndays = [1]\n', encoding="utf-8",
+        'level = "-1"\nlevels = "levels.csv"\ndays = [1]\n',
+        encoding="utf-8",
     )
     schedule = read_protocol(path).for_patient(**PATIENT)
     assert schedule.doses[0].dose.m_as("mg") == pytest.approx(130.0)  # 65 × 2.0

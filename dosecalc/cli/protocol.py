@@ -15,31 +15,49 @@ Protocols: ``protocol list``, ``protocol show NAME|FILE`` and ``plan NAME|FILE``
   exposures and ``--condition`` limits.
 """
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..errors import DoseCalcError
 from ..order import drug_name
 from ..protocol import PROTOCOL_DIR, load_protocol, protocol_names
-from ..results import plain
 from ..renal import ADULT_AGE
+from ..results import plain
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
 from .options import Age, AsJson, Creatinine, GivenBsa, Height, Method, Sex, Weight
 from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
 
-protocol_app = typer.Typer(help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True)
+protocol_app = typer.Typer(
+    help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True
+)
 app.add_typer(protocol_app, name="protocol")
 
-ProtocolName = Annotated[str, typer.Argument(metavar="NAME|FILE", help="A protocol of `dosecalc protocol list`, or a protocol TOML file.", show_default=False)]
-Cycles = Annotated[Optional[int], typer.Option(help="Cycles to plan; default the protocol's.", show_default=False)]
-Prior = Annotated[Optional[list[str]], typer.Option(
-    help='Exposure before this protocol, drug=amount: "doxorubicin=150mg/m2" (repeat for each drug).', show_default=False)]
-Condition = Annotated[Optional[list[str]], typer.Option(
-    help="A condition that lowers a lifetime limit: mediastinal-radiotherapy (repeatable).", show_default=False)]
-Gfr = Annotated[Optional[str], typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)]
+ProtocolName = Annotated[
+    str,
+    typer.Argument(
+        metavar="NAME|FILE", help="A protocol of `dosecalc protocol list`, or a protocol TOML file.", show_default=False
+    ),
+]
+Cycles = Annotated[int | None, typer.Option(help="Cycles to plan; default the protocol's.", show_default=False)]
+Prior = Annotated[
+    list[str] | None,
+    typer.Option(
+        help='Exposure before this protocol, drug=amount: "doxorubicin=150mg/m2" (repeat for each drug).',
+        show_default=False,
+    ),
+]
+Condition = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="A condition that lowers a lifetime limit: mediastinal-radiotherapy (repeatable).", show_default=False
+    ),
+]
+Gfr = Annotated[
+    str | None, typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)
+]
 
 
 def _days(days: tuple[int, ...]) -> str:
@@ -53,7 +71,11 @@ def _days(days: tuple[int, ...]) -> str:
 
 
 def _file(protocol) -> str:
-    return str(PROTOCOL_DIR / protocol.source) if protocol.source in {f"{name}.toml" for name in protocol_names()} else str(protocol.source)
+    return (
+        str(PROTOCOL_DIR / protocol.source)
+        if protocol.source in {f"{name}.toml" for name in protocol_names()}
+        else str(protocol.source)
+    )
 
 
 @protocol_app.command("list")
@@ -69,17 +91,29 @@ def protocol_list_command(as_json: AsJson = False) -> None:
     with bad_input():
         protocols = [(name, load_protocol(name)) for name in protocol_names()]
     if as_json:
-        print_json("protocol list", protocols=[
-            {
-                "name": name, "title": protocol.title, "cycle_days": protocol.cycle_days, "cycles": protocol.cycles,
-                "drugs": list(dict.fromkeys(item.order.drug for item in protocol.orders)), "file": _file(protocol),
-            }
-            for name, protocol in protocols
-        ])
+        print_json(
+            "protocol list",
+            protocols=[
+                {
+                    "name": name,
+                    "title": protocol.title,
+                    "cycle_days": protocol.cycle_days,
+                    "cycles": protocol.cycles,
+                    "drugs": list(dict.fromkeys(item.order.drug for item in protocol.orders)),
+                    "file": _file(protocol),
+                }
+                for name, protocol in protocols
+            ],
+        )
         return
     rows = [
-        [name, protocol.name, f"{protocol.cycle_days} days", "until progression" if protocol.cycles is None else str(protocol.cycles),
-         ", ".join(dict.fromkeys(item.order.drug for item in protocol.orders))]
+        [
+            name,
+            protocol.name,
+            f"{protocol.cycle_days} days",
+            "until progression" if protocol.cycles is None else str(protocol.cycles),
+            ", ".join(dict.fromkeys(item.order.drug for item in protocol.orders)),
+        ]
         for name, protocol in protocols
     ]
     print_blocks((["name", "protocol", "cycle", "cycles", "drugs"], rows))
@@ -88,7 +122,11 @@ def protocol_list_command(as_json: AsJson = False) -> None:
 def _safeguards(order) -> str:
     parts = []
     if order.modification is not None:
-        parts.append(f"reduced {order.reduction_pct:g} %" if order.reduction_pct is not None else f"level {order.level} of {order.levels.source}")
+        parts.append(
+            f"reduced {order.reduction_pct:g} %"
+            if order.reduction_pct is not None
+            else f"level {order.level} of {order.levels.source}"
+        )
     if order.weight_basis != "actual":
         parts.append(f"{order.weight_basis} weight")
     if order.bsa_cap is not None:
@@ -117,27 +155,46 @@ def protocol_show_command(protocol: ProtocolName, as_json: AsJson = False) -> No
     with bad_input():
         loaded = load_protocol(protocol)
     if as_json:
-        print_json("protocol show", protocol={
-            "name": loaded.name, "title": loaded.title, "file": _file(loaded), "cycle_days": loaded.cycle_days,
-            "cycles": loaded.cycles,
-            "orders": [
-                {"drug": item.order.drug, "days": list(item.days), "times_per_day": item.times_per_day, "note": item.note, "order": item.order.to_dict()}
-                for item in loaded.orders
-            ],
-            "limits": [limit.to_dict() for limit in loaded.limits],
-            "references": list(loaded.references),
-            "notes": loaded.notes,
-        })
+        print_json(
+            "protocol show",
+            protocol={
+                "name": loaded.name,
+                "title": loaded.title,
+                "file": _file(loaded),
+                "cycle_days": loaded.cycle_days,
+                "cycles": loaded.cycles,
+                "orders": [
+                    {
+                        "drug": item.order.drug,
+                        "days": list(item.days),
+                        "times_per_day": item.times_per_day,
+                        "note": item.note,
+                        "order": item.order.to_dict(),
+                    }
+                    for item in loaded.orders
+                ],
+                "limits": [limit.to_dict() for limit in loaded.limits],
+                "references": list(loaded.references),
+                "notes": loaded.notes,
+            },
+        )
         return
     cycles = "until progression" if loaded.cycles is None else f"{loaded.cycles} cycles"
     header = [[loaded.name, loaded.title or ""], ["cycle", f"{loaded.cycle_days} days, {cycles}"]]
     orders = [
-        [_days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""), item.order.drug,
-         show(item.order.prescribed), _safeguards(item.order), item.note or ""]
+        [
+            _days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""),
+            item.order.drug,
+            show(item.order.prescribed),
+            _safeguards(item.order),
+            item.note or "",
+        ]
         for item in loaded.orders
     ]
     limits = [[limit.drug, show(limit.amount), limit.condition, limit.population] for limit in loaded.limits]
-    foot = [[f"reference: {reference}"] for reference in loaded.references] + ([[f"notes: {loaded.notes}"]] if loaded.notes else [])
+    foot = [[f"reference: {reference}"] for reference in loaded.references] + (
+        [[f"notes: {loaded.notes}"]] if loaded.notes else []
+    )
     print_blocks(
         (None, header),
         (["days", "drug", "dose", "safeguards", "note"], orders),
@@ -164,7 +221,11 @@ def _priors(texts: list[str] | None) -> dict[str, str]:
 
 def _marks(dose) -> str:
     """What changed the calculated dose: a cap, a rounding or a band, with the value before."""
-    marks = [f"{step.name} ({show(step.before)} → {show(step.after)})" for step in dose.steps if step.applied and step.name in ("BSA cap", "max dose", "rounding", "band")]
+    marks = [
+        f"{step.name} ({show(step.before)} → {show(step.after)})"
+        for step in dose.steps
+        if step.applied and step.name in ("BSA cap", "max dose", "rounding", "band")
+    ]
     return "; ".join(marks)
 
 
@@ -208,9 +269,15 @@ def plan_command(
         }
         priors = _priors(prior)
         schedule = loaded.for_patient(
-            height=value_of(inputs["height"]), weight=value_of(inputs["weight"]), bsa=value_of(inputs["bsa"]), sex=sex,
-            age=years(inputs["age"]), creatinine=value_of(inputs["creatinine"]), gfr=value_of(inputs["gfr"]),
-            method=method, cycles=cycles,
+            height=value_of(inputs["height"]),
+            weight=value_of(inputs["weight"]),
+            bsa=value_of(inputs["bsa"]),
+            sex=sex,
+            age=years(inputs["age"]),
+            creatinine=value_of(inputs["creatinine"]),
+            gfr=value_of(inputs["gfr"]),
+            method=method,
+            cycles=cycles,
         )
         cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()))
         described = inputs_json(inputs, sex)
@@ -224,12 +291,21 @@ def plan_command(
         return
     head = [[loaded.name, loaded.title or ""], ["cycles", f"{schedule.cycles} of {loaded.cycle_days} days"]]
     head += [list(row) for row in input_rows(inputs, described) if row]
-    bsa = bsa_row(schedule.bsa, next((dose.patient.bsa_method for dose in schedule.doses if getattr(dose.patient, "bsa_method", None)), None))
+    bsa = bsa_row(
+        schedule.bsa,
+        next((dose.patient.bsa_method for dose in schedule.doses if getattr(dose.patient, "bsa_method", None)), None),
+    )
     if bsa:
         head.append(list(bsa))
     rows = [
-        [_days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""), item.order.drug, show(dose.dose),
-         show(item.order.prescribed), item.note or "", _marks(dose)]
+        [
+            _days(item.days) + (f" ×{item.times_per_day} a day" if item.times_per_day > 1 else ""),
+            item.order.drug,
+            show(dose.dose),
+            show(item.order.prescribed),
+            item.note or "",
+            _marks(dose),
+        ]
         for item, dose in zip(loaded.orders, schedule.doses)
     ]
     foot = []
@@ -247,10 +323,26 @@ def plan_command(
         total = show(exposure.total)
         if exposure.total_as_limit is not None and exposure.total_as_limit.units != exposure.total.units:
             total += f" ({show(exposure.total_as_limit)})"
-        foot.append([exposure.drug, show(exposure.per_cycle), show(exposure.prior) if exposure.prior.magnitude else "", total, limit, reached])
+        foot.append(
+            [
+                exposure.drug,
+                show(exposure.per_cycle),
+                show(exposure.prior) if exposure.prior.magnitude else "",
+                total,
+                limit,
+                reached,
+            ]
+        )
     print_blocks(
         (None, head),
         (["days", "drug", "dose", "prescribed", "note", "changed by"], rows),
         ([f"cumulative after {schedule.cycles} cycles", "per cycle", "prior", "total", "lifetime limit", ""], foot),
-        (None, [["Every cycle as cycle 1: the doses are computed once from these measurements; recalculate when they change."]]),
+        (
+            None,
+            [
+                [
+                    "Every cycle as cycle 1: the doses are computed once from these measurements; recalculate when they change."
+                ]
+            ],
+        ),
     )
