@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
 from .units import quantity
-from .validation import HEIGHT, WEIGHT, checked, is_female, same_length
+from .validation import BSA, HEIGHT, WEIGHT, check_body, checked, is_female, same_length
 
 __all__ = [
     "bsa",
@@ -564,7 +564,9 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     MissingInputError
         If the formula needs an input that was not given.
     ImplausibleInputError, UnitError
-        If an input is implausible or of the wrong unit.
+        If an input is implausible or of the wrong unit, height and weight
+        together describe no body (see :func:`dosecalc.validation.plausible_body`),
+        or the BSA computed falls outside the range of a given one.
 
     Examples
     --------
@@ -575,4 +577,6 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(height=height_cm, weight=weight_kg, sex=sex)
-    return _square_metres(bsa_magnitude(key, height_cm, weight_kg, sex))
+    if height_cm is not None and weight_kg is not None:
+        check_body(height_cm, weight_kg)
+    return _square_metres(checked(bsa_magnitude(key, height_cm, weight_kg, sex), BSA, "bsa (computed)"))

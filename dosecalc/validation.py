@@ -13,6 +13,30 @@ The ranges admit a preterm neonate and the heaviest adults on record:
   heaviest recorded adult weighed about 635 kg.
 - BSA 0.02-7 m²: Mosteller's BSA of a 25 cm, 0.25 kg infant is 0.04 m²;
   the heaviest adults reach about 6 m².
+
+Height and weight together (:func:`plausible_body`) must also describe a
+body: BMI = weight / height² between 3 kg/m² and an upper bound that grows
+with height, 60 kg/m² up to 100 cm and rising linearly to 200 kg/m² at
+150 cm and above. The bounds come from documented extremes, not percentiles:
+
+- the upper bound at adult heights admits the heaviest documented man, Jon
+  Brower Minnoch, about 635 kg at about 185 cm (BMI ≈ 186) [1]_;
+- at lengths of children (≤ 100 cm), the WHO weight-for-length standards put
+  +3 SD below 21 kg/m² (100 cm: about 20 kg) [2]_: 60 kg/m² is about three
+  times that, and still refuses 80 kg at 69 cm (inches typed as centimetres),
+  175 kg at 70 cm (height and weight swapped);
+- the lower bound admits a 25 cm, 0.25 kg preterm infant (BMI 4.0), a 50 cm,
+  3.5 kg newborn (14) and an adult of BMI 10, and refuses a newborn's weight
+  with an adult's height (3.5 kg at 180 cm, BMI 1.1).
+
+References
+----------
+.. [1] Guinness World Records, "Heaviest man ever": Jon Brower Minnoch,
+   estimated at more than 635 kg in 1978, about 185 cm tall.
+.. [2] WHO Multicentre Growth Reference Study Group, "WHO Child Growth
+   Standards: length/height-for-age, weight-for-age, weight-for-length,
+   weight-for-height and body mass index-for-age," World Health
+   Organization, Geneva, 2006.
 """
 
 from __future__ import annotations
@@ -24,7 +48,10 @@ import numpy as np
 from .errors import ImplausibleInputError, UnknownNameError
 from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
-__all__ = ["Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "hint_choice", "valid", "is_female"]
+__all__ = [
+    "Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "hint_choice", "valid",
+    "is_female", "plausible_body", "check_body", "check_given_bsa",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,81 @@ class Range:
 HEIGHT = Range("height", "cm", 20.0, 280.0, "cm", ("m", "in", "mm", "cm"))
 WEIGHT = Range("weight", "kg", 0.2, 700.0, "kg", ("lb", "g", "kg"))
 BSA = Range("bsa", "m**2", 0.02, 7.0, "m²", ())
+
+
+#: BMI bounds [kg/m²] of a body (see the module docstring): low, and high at
+#: and below the first height [cm] rising linearly to the second at and above.
+BODY_BMI_LOW = 3.0
+BODY_BMI_HIGH = ((100.0, 60.0), (150.0, 200.0))
+
+
+def _bmi_high(height_cm):
+    (short_cm, short_bmi), (tall_cm, tall_bmi) = BODY_BMI_HIGH
+    return np.interp(height_cm, [short_cm, tall_cm], [short_bmi, tall_bmi])
+
+
+def plausible_body(height_cm, weight_kg):
+    """
+    Where height [cm] and weight [kg] together describe a body that people
+    have had (see the module docstring): a bool or bool array.
+    """
+    bmi = np.asarray(weight_kg, dtype=float) / (np.asarray(height_cm, dtype=float) / 100.0) ** 2
+    return (bmi >= BODY_BMI_LOW) & (bmi <= _bmi_high(height_cm))
+
+
+def check_body(height_cm, weight_kg) -> None:
+    """
+    Raise unless height [cm] and weight [kg] together describe a body.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming both values, with a hint where a slip explains them: height
+        and weight swapped, or inches typed as centimetres.
+    """
+    fits = plausible_body(height_cm, weight_kg)
+    if np.all(fits):
+        return
+    first = int(np.flatnonzero(~np.atleast_1d(fits))[0])
+    height, weight = float(np.ravel(height_cm)[first]), float(np.ravel(weight_kg)[first])
+    hint = None
+    if plausible_body(weight, height) and HEIGHT.low <= weight <= HEIGHT.high:
+        hint = "were height and weight swapped?"
+    elif plausible_body(height * 2.54, weight) and height * 2.54 <= HEIGHT.high:
+        hint = f"was the height {height:g} in ({height * 2.54:.0f} cm)?"
+    bmi = weight / (height / 100.0) ** 2
+    where = f"[{first}]" if np.ndim(fits) else ""
+    raise ImplausibleInputError(
+        f"height, weight{where}", f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
+        f"a body: BMI {BODY_BMI_LOW:g}-{float(_bmi_high(height)):.0f} kg/m² at {height:g} cm "
+        "(documented extremes, dosecalc.validation)",
+        hint,
+    )
+
+
+#: How far a given BSA may differ from the one computed from height and weight.
+GIVEN_BSA_TOLERANCE_PCT = 5.0
+
+
+def check_given_bsa(given_m2, computed_m2, method_label: str) -> None:
+    """
+    Raise when a given BSA differs from the one computed from the same
+    patient's height and weight by more than 5 %: one of the three is wrong.
+
+    Raises
+    ------
+    ImplausibleInputError
+    """
+    given, computed = np.asarray(given_m2, dtype=float), np.asarray(computed_m2, dtype=float)
+    differs = np.abs(given - computed) > computed * GIVEN_BSA_TOLERANCE_PCT / 100.0
+    if np.any(differs):
+        first = int(np.flatnonzero(np.atleast_1d(differs))[0])
+        shown, expected = float(np.ravel(given)[first]), float(np.ravel(computed)[first])
+        raise ImplausibleInputError(
+            "bsa", f"{shown:g} m²",
+            f"within {GIVEN_BSA_TOLERANCE_PCT:g} % of {expected:.2f} m², the BSA of the height and weight given "
+            f"({method_label}); check which of the three is wrong",
+        )
 
 
 def valid(values, rng: Range):

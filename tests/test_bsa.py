@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
+from strategies import bodies
 
 from dosecalc import BSA_METHODS, Q_, bsa
 from dosecalc.bsa import (
@@ -15,7 +16,12 @@ from dosecalc.bsa import (
     schlich,
     shuter_aslani,
 )
-from dosecalc.errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 
 
 def m2(quantity):
@@ -140,27 +146,27 @@ def test_returns_square_metres_for_scalars_and_arrays():
 
 # --- properties -----------------------------------------------------------------
 
-heights_cm = st.floats(min_value=40, max_value=250)
-weights_kg = st.floats(min_value=2, max_value=300)
 methods = st.sampled_from([name for name, entry in BSA_METHODS.items() if not entry.needs_sex])
 
 
-@given(heights_cm, weights_kg, methods)
-def test_unit_invariance(height_cm, weight_kg, method):
+@given(bodies(), methods)
+def test_unit_invariance(body, method):
+    height_cm, weight_kg = body
     metric = m2(bsa(height_cm, weight_kg, method=method))
     imperial = m2(bsa(Q_(height_cm / 2.54, "in"), Q_(weight_kg / 0.45359237, "lb"), method=method))
     assert imperial == pytest.approx(metric, rel=1e-12)
 
 
-@given(heights_cm, weights_kg, st.floats(min_value=1.001, max_value=1.5), methods)
-def test_monotonic_in_height_and_weight(height_cm, weight_kg, factor, method):
+@given(bodies(), st.floats(min_value=1.001, max_value=1.5), methods)
+def test_monotonic_in_height_and_weight(body, factor, method):
+    height_cm, weight_kg = body
     base = m2(bsa(height_cm, weight_kg, method=method))
     assert m2(bsa(weight=weight_kg * factor, height=height_cm, method=method)) > base
     if BSA_METHODS[method].needs_height:
         assert m2(bsa(min(height_cm * factor, 280), weight_kg, method=method)) > base
 
 
-@given(st.lists(st.tuples(heights_cm, weights_kg), min_size=1, max_size=20), st.sampled_from(list(BSA_METHODS)))
+@given(st.lists(bodies(), min_size=1, max_size=20), st.sampled_from(list(BSA_METHODS)))
 def test_scalar_path_equals_array_path(rows, method):
     heights = np.array([h for h, _ in rows])
     weights = np.array([w for _, w in rows])

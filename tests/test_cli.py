@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import bodies
 from typer.testing import CliRunner
 
 import dosecalc
@@ -155,8 +156,9 @@ def test_bsa_all_json_with_sex():
 
 
 @settings(max_examples=25)
-@given(height_cm=st.floats(40, 250), weight_kg=st.floats(2, 300))
-def test_bsa_json_is_full_precision_and_text_is_rounded(height_cm, weight_kg):
+@given(bodies())
+def test_bsa_json_is_full_precision_and_text_is_rounded(body):
+    height_cm, weight_kg = body
     height, weight = f"{height_cm!r} cm", f"{weight_kg!r} kg"
     expected = dosecalc.bsa(height, weight).m_as("m**2")
     assert run_json("bsa", "--height", height, "--weight", weight)["results"]["bsa"]["value"] == expected
