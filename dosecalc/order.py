@@ -721,7 +721,7 @@ def _in_step(name: str):
     try:
         yield
     except DoseCalcError as err:
-        err.step = name
+        setattr(err, "step", name)  # noqa: B010 (an attribute of this error only, not of its class)
         raise
 
 

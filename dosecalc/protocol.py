@@ -244,7 +244,7 @@ def read_days(days, cycle_days: int, field: str = "days") -> tuple[int, ...]:
             raise ImplausibleInputError(
                 field, ascii(days), "days such as [1, 8, 15], '1-21' or '1-5, 15' (ASCII '-' and ',')"
             )
-        listed = []
+        listed: list[int] = []
         for match in _RANGE.finditer(days):
             first, last = int(match[1]), int(match[2] or match[1])
             if not 1 <= first <= cycle_days or not 1 <= last <= cycle_days:  # before a range is laid out
@@ -338,7 +338,7 @@ class Protocol:
 
     name: str
     cycle_days: int
-    cycles: int
+    cycles: int | None
     orders: tuple
     limits: Any = None
     references: tuple = ()
@@ -701,7 +701,8 @@ def _evaluated(item: ProtocolOrder, patient: dict, method: str) -> OrderDose:
     try:
         return item.order.for_patient(**patient, method=method)
     except DoseCalcError as err:
-        raise _named_error(err, item.order.drug if item.note is None else f"{item.order.drug} ({item.note})") from None
+        label = str(item.order.drug) if item.note is None else f"{item.order.drug} ({item.note})"
+        raise _named_error(err, label) from None
 
 
 def _named_error(err: DoseCalcError, label: str) -> DoseCalcError:
@@ -932,7 +933,7 @@ def _load_toml(path: Path) -> dict:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: the tomli backport (a dependency there)
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found]
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

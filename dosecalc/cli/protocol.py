@@ -63,7 +63,7 @@ Gfr = Annotated[
 def _days(days: tuple[int, ...]) -> str:
     """1, 8, 15 or 1-21: runs of consecutive days as ranges."""
     runs, start = [], days[0]
-    for before, day in zip(days, days[1:] + (None,)):
+    for before, day in zip(days, (*days[1:], 0)):  # 0: the end of the days
         if day != before + 1:
             runs.append(str(start) if start == before else f"{start}-{before}")
             start = day
