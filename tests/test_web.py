@@ -218,6 +218,33 @@ def test_a_body_that_does_not_parse_is_400(client, content):
     assert "Traceback" not in response.text
 
 
+def test_a_key_given_twice_is_refused(client):
+    # JSON parsers differ on which of the two counts; none is taken
+    content = b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'
+    body = assert_error(client.post("/api/bsa", content=content, headers={"content-type": "application/json"}), "request_error", "height")
+    assert body["expected"] == "each key once"
+
+
+@pytest.mark.parametrize("content", [
+    b'{"height": "\\ud800 cm", "weight": "70 kg"}',
+    b'{"protocol": "abvd", "bsa": "1.9", "prior": ["doxorubicin=1\\udfffmg/m2"]}',
+])
+def test_a_lone_surrogate_is_refused_and_shown_escaped(client, content):
+    endpoint = "plan" if b"protocol" in content else "bsa"
+    response = client.post(f"/api/{endpoint}", content=content, headers={"content-type": "application/json"})
+    body = assert_error(response, "request_error", response.json()["field"])
+    assert body["field"] in ("height", "prior.0")
+    assert "\\ud" in body["value"] and "surrogate" in body["expected"]
+
+
+@pytest.mark.parametrize("content", [b"[" * 30_000 + b"]" * 30_000, b'{"dose": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+                                     b'{"dose": "75 mg/m2", "bsa": "1.9", "cycles": ' + b"9" * 5_000 + b"}"])
+def test_deep_or_huge_json_is_refused_without_a_trace(client, content):
+    response = client.post("/api/dose", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "http_error"
+
+
 @pytest.mark.parametrize("text", [
     "__import__('os').system('true')",
     "175 * 2 cm",

@@ -24,17 +24,22 @@ by its name in the library shipped with dosecalc, not a file.
 """
 
 import inspect
+import json
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple, Optional
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, create_model
 
 from ..errors import UnknownNameError
 
 __all__ = ["ENDPOINTS", "Endpoint", "router"]
+
+
 
 # a value as typed: a number with its unit, or a name; longer is not a value
 Text = Annotated[str, StringConstraints(max_length=200)]
@@ -156,10 +161,43 @@ def _route(endpoint: str, spec: Endpoint):
     return run, _summary(command)
 
 
+class _Twice(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _once(pairs: list) -> dict:
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise _Twice(key)
+    return dict(pairs)
+
+
+class _Route(APIRoute):
+    """A route that refuses a JSON object giving a key twice: parsers disagree on
+    which value counts (the last, the first, or an error), so none is taken."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def checked(request: Request):
+            body = await request.body()  # kept by the request: read once
+            try:
+                json.loads(body or b"null", object_pairs_hook=_once)
+            except _Twice as twice:
+                raise RequestValidationError([{"type": "duplicate_key", "loc": ("body", twice.key), "msg": "given twice", "input": None}]) from None
+            except (ValueError, RecursionError):
+                pass  # not JSON: the framework's own reading says so
+            return await handler(request)
+
+        return checked
+
+
 def _router() -> APIRouter:
     from ..json_models import SCHEMAS
 
-    api = APIRouter(prefix="/api")
+    api = APIRouter(prefix="/api", route_class=_Route)
     for endpoint, spec in ENDPOINTS.items():
         run, summary = _route(endpoint, spec)
         ok = {"description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."}

@@ -47,6 +47,8 @@ _EXPECTED = {
     "model_attributes_type": ("a JSON object", None),
     "int_type": ("a whole number", None),
     "bool_type": ("true or false", None),
+    "duplicate_key": ("each key once", None),
+    "string_unicode": ("text: a lone UTF-16 surrogate (\\ud800-\\udfff) is no character", None),
 }
 
 
@@ -80,6 +82,10 @@ def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
 def _as_typed(value, limit: int = 200) -> str:
     # a text as it came, cut to the length of the longest value; anything else as JSON writes it
     text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, shown escaped
+        text = ascii(text)
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -92,7 +98,7 @@ def _validation_json(err: RequestValidationError) -> dict:
     value = problem.get("input")
     if isinstance(value, bytes):  # a body that is not JSON, or not sent as JSON
         value, expected = None, "a JSON object, sent with Content-Type: application/json"
-    shown = None if kind in ("missing", "json_invalid") or isinstance(value, (dict, list)) else _as_typed(value)
+    shown = None if kind in ("missing", "json_invalid") or value is None or isinstance(value, (dict, list)) else _as_typed(value)
     return error_json("request_error", f"{field or 'body'}: {problem.get('msg')}", field=field, value=shown, expected=expected, hint=hint)
 
 
