@@ -41,7 +41,7 @@ from .doses import (
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, checked, same_length
+from .validation import BSA, HEIGHT, WEIGHT, check_body, check_given_bsa, checked, same_length
 
 __all__ = ["PatientDose", "patient_dose"]
 
@@ -92,6 +92,10 @@ class PatientDose(Result):
         Where it lowered the dose.
     dose_uncapped : Quantity or None
         The dose without any cap; None when no cap was asked. [mg or units]
+    bsa_computed : Quantity or None
+        Where a BSA was given with height and weight: the BSA they give (by
+        the formula asked, or Mosteller's when it needs a sex not given),
+        which the given one must be within 5 % of. [m²]
     """
 
     dose: Any
@@ -112,6 +116,7 @@ class PatientDose(Result):
     max_dose: Any = None
     max_dose_applied: Any = None
     dose_uncapped: Any = None
+    bsa_computed: Any = None
 
     @property
     def bsa_reference(self) -> str | None:
@@ -214,9 +219,12 @@ def patient_dose(
         Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
         in [mg] (in [units] for a dose in units).
     check_absolute : bool, default True
-        Refuse an absolute dose above 200 g, which only a slip can give
-        (plausible inputs multiply to it: 5,000 mg/kg × 700 kg). False is for
-        callers that reject such rows themselves, as the cohort engine does.
+        Refuse what only a slip can give: an absolute dose above 200 g
+        (plausible inputs multiply to it: 5,000 mg/kg × 700 kg), a height and
+        weight no body has had (:func:`dosecalc.validation.plausible_body`),
+        a computed BSA outside 0.02-7 m², and a given BSA more than 5 % from
+        the one of the height and weight given with it. False is for callers
+        that reject such rows themselves, as the cohort engine does.
 
     Returns
     -------
@@ -267,11 +275,15 @@ def patient_dose(
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(dose=amount, height=height_cm, weight=weight_kg, bsa=bsa, sex=sex)
+    both = height_cm is not None and weight_kg is not None
+    if check_absolute and both:
+        check_body(height_cm, weight_kg)
     if weight_basis == ACTUAL:
         dosing_kg = weight_kg
     else:
         dosing_kg = dosing_weight_magnitude(weight_basis, height_cm, weight_kg, sex)
 
+    computed = {}
     if bsa is not None:
         if basis == per_m2 and weight_basis != ACTUAL:
             raise ImplausibleInputError(
@@ -281,8 +293,16 @@ def patient_dose(
                 "and weight: give height and weight instead)",
             )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
+        if check_absolute and both:
+            # the cross-check of a given BSA: by the formula asked, or Mosteller's where it needs a sex not given
+            compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method
+            computed_m2 = bsa_magnitude(compare, height_cm, weight_kg, sex)
+            check_given_bsa(bsa_m2, computed_m2, BSA_METHODS[compare].label)
+            computed["bsa_computed"] = _quantity(computed_m2, "m**2")
     elif basis == per_m2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
         bsa_m2, used_method = bsa_magnitude(method, height_cm, dosing_kg, sex), method
+        if check_absolute:
+            checked(bsa_m2, BSA, "bsa (computed)")
     else:
         bsa_m2, used_method = None, None
 
@@ -330,4 +350,5 @@ def patient_dose(
         weight_basis=weight_basis,
         dosing_weight=weight_quantity if weight_basis == ACTUAL else _quantity(dosing_kg, "kg"),
         **capped,
+        **computed,
     )

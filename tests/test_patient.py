@@ -1,5 +1,7 @@
 """A patient's absolute dose from mg/m², mg/kg or a flat dose."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -184,3 +186,27 @@ def test_a_dose_in_units_stays_in_units():
     with pytest.raises(UnitError):
         patient_dose("10 units/m2", bsa=1.9, max_dose="15 mg")
     assert patient_dose("10 units/m2", bsa=1.9, max_dose="15 units").dose.m_as("units") == 15.0
+
+
+def test_a_height_and_weight_no_body_has_had():
+    # swapped: 70 cm and 175 kg is a BMI of 357 kg/m²
+    with pytest.raises(ImplausibleInputError, match="swapped"):
+        patient_dose("75 mg/m2", height=70, weight=175)
+    # inches typed as centimetres: 69 cm and 80 kg is a BMI of 168 kg/m²; 69 in is 175 cm
+    with pytest.raises(ImplausibleInputError, match="69 in"):
+        patient_dose("75 mg/m2", height=69, weight=80)
+    # the documented extremes pass: a 50 cm, 3.5 kg newborn; 185 cm and 635 kg
+    assert patient_dose("75 mg/m2", height=50, weight=3.5).dose.m_as("mg") > 0
+    assert patient_dose("1 mg/kg", height=185, weight=635).dose.m_as("mg") == pytest.approx(635.0)
+    # the cohort engine rejects such rows itself
+    assert patient_dose("75 mg/m2", height=70, weight=175, check_absolute=False).dose.m_as("mg") > 0
+
+
+def test_a_given_bsa_is_checked_against_height_and_weight():
+    # Mosteller: sqrt(175 × 70 / 3600) = 1.845 m²; 1.9 m² is within 5 % (3.0 %), 2.5 m² is not (35 %)
+    result = patient_dose("75 mg/m2", height=175, weight=70, bsa=1.9)
+    assert result.bsa.m_as("m**2") == 1.9 and result.bsa_method == "given"
+    assert result.bsa_computed.m_as("m**2") == pytest.approx(math.sqrt(175 * 70 / 3600))
+    with pytest.raises(ImplausibleInputError, match="1.84 m²"):
+        patient_dose("75 mg/m2", height=175, weight=70, bsa=2.5)
+    assert patient_dose("75 mg/m2", bsa=2.5).bsa_computed is None
