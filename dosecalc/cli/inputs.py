@@ -9,7 +9,7 @@ import typer
 
 from ..doses import PER_KG, PER_M2, dose_basis
 from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
-from ..grammar import bare_number
+from ..grammar import bare_number, escaped
 from ..renal import ADULT_AGE, SERUM_CREATININE, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
 from .output import capturing, quantity_json, show
@@ -41,8 +41,13 @@ class Input:
         return {"given": self.text, **quantity_json(self.normalised)}
 
     def row(self, label: str) -> tuple[str, str, str]:
-        converted = self.quantity.units != self.normalised.units
-        return label, show(self.normalised), f"from {self.text}" if converted else ""
+        """``label, value read, "from <text as typed>"``: the text is shown whenever it
+        differs from the value shown in any way, invisible characters escaped."""
+        shown = show(self.normalised)
+        if self.text == shown:
+            return label, shown, ""
+        typed = escaped(self.text) if escaped(self.text)[1:-1] != self.text else self.text
+        return label, shown, f"from {typed}"
 
 
 def read_option(text: str | None, field: str, base: str | None = None, bare: bool = False) -> Input | None:
