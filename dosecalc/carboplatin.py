@@ -68,6 +68,7 @@ __all__ = [
     "calvert_kernel",
     "carboplatin_dose",
     "carboplatin_kernel",
+    "policy_key",
 ]
 
 #: Target AUC of carboplatin [mg/mL·min]: regimens use 2-7; 1-10 is accepted.
@@ -215,7 +216,14 @@ class CarboplatinDose(Result):
     steps: tuple = ()
 
 
-def _policy(name: str) -> str:
+def policy_key(name: str) -> str:
+    """The canonical name of a carboplatin GFR policy ("FDA" -> "fda").
+
+    Raises
+    ------
+    UnknownNameError
+        If the policy is not a key of :data:`CARBOPLATIN_POLICIES`.
+    """
     key = str(name).strip().lower()
     if key not in CARBOPLATIN_POLICIES:
         raise UnknownNameError("policy", name, CARBOPLATIN_POLICIES)
@@ -347,7 +355,7 @@ def carboplatin_dose(
     (517.2, None)
     """
     auc_value = checked(auc, AUC)
-    key = _policy(policy)
+    key = policy_key(policy)
     entry = CARBOPLATIN_POLICIES[key]
     cap_ml_min, cap_source = _cap(gfr_cap, entry)
     formula = renal_formula_key(gfr_formula or entry.gfr_formula)
@@ -365,9 +373,9 @@ def carboplatin_dose(
     if gfr is not None:
         record, normalised = measured_gfr(gfr, **body, allow_outside_range=allow_outside_range), {}
     elif estimated or weight is not None:
-        entry = RENAL_FORMULAS[formula]
-        if entry.indexed and bsa is None and (height is None or weight is None):
-            raise MissingInputError("bsa", f"de-indexing {entry.label}: give bsa, or height and weight")
+        estimate = RENAL_FORMULAS[formula]
+        if estimate.indexed and bsa is None and (height is None or weight is None):
+            raise MissingInputError("bsa", f"de-indexing {estimate.label}: give bsa, or height and weight")
         record = kidney_function(
             formula, age=age, sex=sex, serum_creatinine=serum_creatinine, **body, weight_basis=basis,
             creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,

@@ -180,7 +180,7 @@ RANGE_SOURCES = (
 
 #: Named creatinine floors [mg/dL]: None for no floor.
 CREATININE_FLOORS = {"none": None, "nccn": 0.7}
-_FLOOR_SOURCES = {"none": None, "nccn": NCCN_2018, "given": "given"}
+_FLOOR_SOURCES = {"none": None, "nccn": NCCN_2018, "given": None}
 
 _CREATININE_UNITS = "a creatinine concentration with its unit, such as '1.1 mg/dL' or '97 µmol/L'"
 _ABSOLUTE_GFR = (
@@ -189,7 +189,7 @@ _ABSOLUTE_GFR = (
 )
 _OUT_OF_RANGE_HINT = (
     "an estimate this high comes from a slip in an input (weight in lb as kg? creatinine in µmol/L as mg/dL?) "
-    "or a formula outside its population; allow_outside_range=True reports it"
+    "or a formula outside its population; allow_outside_range (--allow-outside-range) reports it"
 )
 
 
@@ -617,8 +617,8 @@ def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
     if not entry.indexed:
         unused.append(("bsa", bsa, f"no BSA for {entry.label}: it gives mL/min already"))
         if WEIGHT_BASES[basis].height_range is None:
-            unused.append(("height", height, f"no height for {entry.label} on the actual weight (a weight basis such as "
-                                             "'ideal' uses one)"))
+            unused.append(("height", height, (
+                f"no height for {entry.label} on the actual weight (a weight basis such as 'ideal' uses one)")))
     elif bsa is not None:
         unused.append(("weight", weight, "no weight with a given bsa: the BSA is given"))
         if key == CKD_EPI_2021:
@@ -853,7 +853,8 @@ def absolute_gfr(gfr, bsa_m2=None, field: str = "gfr", allow_outside_range: bool
         per_173 = np.asarray(gfr.m_as(unit("mL/min/m**2")), dtype=float) * STANDARD_BSA_M2
         _in_range(per_173, INDEXED_GFR, field, allow_outside_range)
         if bsa_m2 is None:
-            raise UnitError(field, f"{gfr:~P}", _ABSOLUTE_GFR)
+            shown = f"{gfr:~P}" if np.ndim(gfr.magnitude) else f"{float(gfr.magnitude):g} {gfr.units:~P}"
+            raise UnitError(field, shown, _ABSOLUTE_GFR)
         return de_index_kernel(per_173, bsa_m2), per_173
     return magnitude(gfr, "mL/min", field, _ABSOLUTE_GFR), None
 

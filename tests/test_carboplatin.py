@@ -205,6 +205,7 @@ def test_addikd_ckd_epi_de_indexed_and_not_capped():
     assert result.kidney_function.egfr_ml_min_173m2 == pytest.approx(egfr, rel=1e-12)
     assert mg(result.dose) == pytest.approx(5 * (egfr * 2.1 / 1.73 + 25), rel=1e-12)
     assert "10.1056/NEJMoa2102953" in result.gfr_reference
+    assert result.policy == "addikd" and "ADDIKD" in result.policy_reference and result.policy_label.startswith("ADDIKD")
     # the FDA policy's cap may be added to the ADDIKD estimate, and is then reported as given
     capped = carboplatin_dose(auc=5, policy="addikd", age=30, sex="m", serum_creatinine="0.6 mg/dL", bsa=2.1, gfr_cap=125)
     assert mg(capped.dose) == 750.0 and capped.gfr_cap_source == "given"

@@ -1,60 +1,189 @@
 """Kidney function and carboplatin: ``crcl`` and ``carboplatin``."""
 
-from typing import Annotated, Optional
+import contextlib
+from typing import Annotated
 
 import typer
 
-from ..carboplatin import AUC, CALVERT_1989, COCKCROFT_GAULT, GFR, carboplatin_dose
+from ..adjustments import TOLERANCE
+from ..carboplatin import (
+    AUC,
+    CALVERT_1989,
+    CARBOPLATIN_POLICIES,
+    GFR,
+    carboplatin_dose,
+    policy_key,
+)
+from ..doses import FLAT
 from ..errors import DoseCalcError, MissingInputError
-from ..renal import ADULT_AGE, COCKCROFT_GAULT_1976, crcl_cockcroft_gault
-from ..validation import WEIGHT
+from ..grammar import bare_number
+from ..renal import (
+    ADULT_AGE,
+    CLEARANCE,
+    CREATININE_FLOORS,
+    INDEXED_GFR,
+    RENAL_FORMULAS,
+    SERUM_CREATININE,
+    creatinine_floor_mg_dl,
+    is_per_area,
+    kidney_function,
+    renal_formula_key,
+)
+from ..units import parse_quantity, quantity
+from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import (
     Input,
     bad_input,
     named,
+    one_measure,
     one_of,
+    option_step,
     read_creatinine,
     read_option,
     value_of,
     years,
 )
-from .options import Age, AsJson, Creatinine, Sex, Weight
-from .output import input_rows, inputs_json, print_json, print_rows, results_json, show
+from .options import (
+    AsJson,
+    Creatinine,
+    Height,
+    MaxDose,
+    RoundTo,
+    Sex,
+    Tolerance,
+    Vials,
+    Weight,
+)
+from .output import (
+    bsa_row,
+    figures,
+    input_rows,
+    inputs_json,
+    percent,
+    print_json,
+    print_rows,
+    results_json,
+    show,
+)
 
-_FORMULAS = {
-    COCKCROFT_GAULT: (
-        "Cockcroft-Gault",
-        "CrCl [mL/min] = (140 − age [years]) × weight [kg] / (72 × creatinine [mg/dL]), × 0.85 for women",
-        COCKCROFT_GAULT_1976,
-    ),
-    "calvert": ("Calvert", "dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)", CALVERT_1989),
-}
+_CALVERT = ("Calvert", "dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)", CALVERT_1989)
+_FORMULA_NAMES = ", ".join(name.replace("_", "-") for name in RENAL_FORMULAS)
+
+Age = Annotated[str | None, typer.Option(
+    help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False)]
+Formula = Annotated[str | None, typer.Option(
+    help=f"Kidney-function estimate: {_FORMULA_NAMES}.", show_default=False)]
+CreatinineFloor = Annotated[str | None, typer.Option(
+    help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
+    "is lower; none by default.", show_default=False)]
+KidneyWeightBasis = Annotated[str | None, typer.Option(
+    "--weight-basis", help="Cockcroft-Gault's weight: actual (the default, as the paper), ideal, adjusted, lesser "
+    "(of actual and ideal) or lean; all but actual need --height.", show_default=False)]
+AllowOutsideRange = Annotated[bool, typer.Option(
+    "--allow-outside-range", help=f"Report a clearance outside {CLEARANCE.expected} instead of refusing it.")]
+KidneyBsa = Annotated[str | None, typer.Option(
+    "--bsa", help='BSA that turns an eGFR per 1.73 m² into mL/min, in m²: "1.9"; or give --height and --weight.',
+    show_default=False)]
 
 
 def _formula_json(key: str) -> dict | None:
-    if key not in _FORMULAS:  # a GFR given, not estimated
+    if key == "calvert":
+        label, equation, reference = _CALVERT
+    elif key in RENAL_FORMULAS:  # a GFR given is not estimated: None
+        label, equation, reference = RENAL_FORMULAS[key][:3]
+    else:
         return None
-    label, equation, reference = _FORMULAS[key]
     return {"name": key, "label": label, "equation": equation, "reference": reference}
 
 
 def _formula_note(key: str) -> str:
-    label, equation, _ = _FORMULAS[key]
-    return f"{label}: {equation}"
+    formula = _formula_json(key)
+    return f"{formula['label']}: {formula['equation']}"
 
 
-def _renal_inputs(age, weight, creatinine) -> dict[str, Input | None]:
+def _read_floor(text: str | None) -> Input | None:
+    """--creatinine-floor: a named floor ("nccn") or a creatinine with its unit."""
+    if text is None:
+        return None
+    name = text.strip().lower()
+    if name in CREATININE_FLOORS:
+        floor = CREATININE_FLOORS[name]
+        return None if floor is None else Input(text, quantity(floor, SERUM_CREATININE.unit), SERUM_CREATININE.unit)
+    given = parse_quantity(text, "creatinine_floor", kind="creatinine") if bare_number(text) is None else bare_number(text)
+    floor_mg_dl, _ = creatinine_floor_mg_dl(given)
+    return Input(text, given, SERUM_CREATININE.unit, quantity(floor_mg_dl, SERUM_CREATININE.unit))
+
+
+def _read_gfr(text: str | None) -> Input | None:
+    """--gfr in mL/min, or per 1.73 m² (shown as given, de-indexed by the library)."""
+    item = read_option(text, "gfr", GFR.unit)
+    if item is not None and is_per_area(item.quantity):
+        return Input(text, item.quantity, None, item.quantity)
+    return item
+
+
+def _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor) -> dict[str, Input | None]:
     return {
         "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
         "weight": read_option(weight, "weight", WEIGHT.unit),
+        "height": read_option(height, "height", HEIGHT.unit),
+        "bsa": read_option(bsa, "bsa", BSA.unit, bare=True),
         "creatinine": read_creatinine(creatinine),
+        "creatinine_floor": _read_floor(creatinine_floor),
     }
 
 
-def _renal_arguments(inputs: dict[str, Input | None], sex: str | None) -> dict:
-    """The Cockcroft-Gault inputs as library arguments (None where not given)."""
-    return {"age": years(inputs["age"]), "weight": value_of(inputs["weight"]), "sex": sex, "serum_creatinine": value_of(inputs["creatinine"])}
+def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_outside_range) -> dict:
+    """The estimate's inputs as library arguments (None where not given); a named floor by its name."""
+    floor = inputs["creatinine_floor"]
+    named_floor = floor is not None and floor.text.strip().lower() in CREATININE_FLOORS
+    return {
+        "age": years(inputs["age"]), "sex": sex, "serum_creatinine": value_of(inputs["creatinine"]),
+        "weight": value_of(inputs["weight"]), "height": value_of(inputs["height"]), "bsa": value_of(inputs["bsa"]),
+        "weight_basis": weight_basis or "actual",
+        "creatinine_floor": floor.text.strip().lower() if named_floor else value_of(floor),
+        "allow_outside_range": allow_outside_range,
+    }
+
+
+def _described(inputs, sex, *, formula=None, key=None, weight_basis=None, record=None, floor_text=None, allow=False):
+    described = inputs_json(inputs, sex)
+    if formula is not None:
+        described["formula"] = named(formula, key)
+    if weight_basis is not None:
+        described["weight_basis"] = named(weight_basis, record.weight_basis)
+    if floor_text is not None and inputs["creatinine_floor"] is None:  # "none"
+        described["creatinine_floor"] = named(floor_text, None)
+    if allow:
+        described["allow_outside_range"] = named("--allow-outside-range", None)
+    return described
+
+
+def _per_173(value) -> str:
+    return f"{figures(float(value))} {INDEXED_GFR.symbol}"
+
+
+def _kidney_rows(record, what: str) -> list:
+    """The rows of a kidney-function record beyond its value: BSA, weight, floor, range."""
+    rows = []
+    if record.bsa is not None:
+        rows.append(bsa_row(record.bsa, record.bsa_method))
+    if record.weight_basis not in (None, "actual"):
+        note = "ideal weight above the actual one" if record.ideal_above_actual else ""
+        rows.append(("dosing weight", show(record.dosing_weight), f"{record.weight_basis} body weight {note}".strip()))
+    if record.creatinine_floor is not None:
+        source = "NCCN" if record.creatinine_floor_policy == "nccn" else "given"
+        if record.floor_applied:
+            measured = record.without_floor
+            shown = _per_173(measured) if record.clearance is None else show(measured)
+            note = f"{source}: applied to creatinine {show(record.serum_creatinine)}; without it {what} {shown}"
+        else:
+            note = f"{source}: not applied"
+        rows.append(("creatinine floor", show(record.creatinine_floor), note))
+    if record.outside_range:
+        rows.append(("range", f"outside {CLEARANCE.expected}", "--allow-outside-range: reported, not refused"))
+    return rows
 
 
 @app.command("crcl")
@@ -63,74 +192,145 @@ def crcl_command(
     weight: Weight = None,
     sex: Sex = None,
     creatinine: Creatinine = None,
+    formula: Formula = None,
+    height: Height = None,
+    bsa: KidneyBsa = None,
+    weight_basis: KidneyWeightBasis = None,
+    creatinine_floor: CreatinineFloor = None,
+    allow_outside_range: AllowOutsideRange = False,
     as_json: AsJson = False,
 ) -> None:
     """
-    Creatinine clearance in mL/min by Cockcroft-Gault (adults), from age,
-    weight, sex and serum creatinine in mg/dL or µmol/L (88.4 µmol/L = 1 mg/dL).
+    Kidney function: creatinine clearance in mL/min by Cockcroft-Gault (the
+    default), or eGFR by CKD-EPI 2021 (adults) or bedside Schwartz (children)
+    in mL/min/1.73 m², de-indexed to mL/min by the BSA (--bsa, or --height and
+    --weight). Creatinine in mg/dL or µmol/L (88.4 µmol/L = 1 mg/dL).
 
     \b
     Examples:
       dosecalc crcl --age 60 --weight 80kg --sex m --creatinine 1.2mg/dL
       dosecalc crcl --age 45 --weight 65kg --sex f --creatinine 80umol/L --json
+      dosecalc crcl --formula ckd-epi-2021 --age 55 --sex m --creatinine 1.2mg/dL --bsa 1.9
+      dosecalc crcl --age 80 --weight 50kg --sex f --creatinine 0.4mg/dL --creatinine-floor 0.7mg/dL
     """
     with bad_input():
-        inputs = _renal_inputs(age, weight, creatinine)
-        clearance = crcl_cockcroft_gault(**_renal_arguments(inputs, sex))
-        described = inputs_json(inputs, sex)
+        key = renal_formula_key(formula or "cockcroft_gault")
+        inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
+        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range))
+        described = _described(inputs, sex, formula=formula, key=key, weight_basis=weight_basis, record=record,
+                               floor_text=creatinine_floor, allow=allow_outside_range)
+    entry = RENAL_FORMULAS[key]
+    if entry.indexed:
+        results = {"egfr": {"value": float(record.egfr_ml_min_173m2), "unit": INDEXED_GFR.symbol},
+                   **results_json({"gfr": record.clearance})}
+        value_rows = [("eGFR", _per_173(record.egfr_ml_min_173m2), _formula_note(key))]
+        if record.clearance is not None:
+            value_rows.append(("GFR", show(record.clearance), "de-indexed: eGFR × BSA / 1.73 m²"))
+    else:
+        results = results_json({"crcl": record.clearance})
+        value_rows = [("CrCl", show(record.clearance), _formula_note(key))]
     if as_json:
-        print_json("crcl", inputs=described, results=results_json({"crcl": clearance}), formula=_formula_json(COCKCROFT_GAULT))
+        print_json("crcl", inputs=described, results=results, formula=_formula_json(key),
+                   kidney_function=record.to_dict())
         return
     print_rows(
-        ("CrCl", show(clearance), _formula_note(COCKCROFT_GAULT)),
-        *input_rows(inputs, described),
-        references=(_FORMULAS[COCKCROFT_GAULT][2],),
+        *value_rows,
+        *_kidney_rows(record, "eGFR" if entry.indexed and record.clearance is None else value_rows[-1][0]),
+        *input_rows(inputs, described, skip=("creatinine_floor", "bsa")),
+        references=(entry.reference, record.creatinine_floor_reference if record.floor_applied else None),
     )
 
 
 @app.command("carboplatin")
 def carboplatin_command(
     auc: Annotated[str, typer.Option(help="Target AUC in mg/mL·min: 5 (1-10).", show_default=False)],
-    gfr: Annotated[Optional[str], typer.Option(
-        help='Absolute GFR with unit: "90mL/min" (not per 1.73 m²); or give --age, --weight, --sex and --creatinine.',
-        show_default=False)] = None,
+    gfr: Annotated[str | None, typer.Option(
+        help='Measured GFR with unit: "90mL/min", or "90 mL/min/1.73m2" with --bsa (or --height and --weight); '
+        "or give the estimate's inputs.", show_default=False)] = None,
     age: Age = None,
     weight: Weight = None,
     sex: Sex = None,
     creatinine: Creatinine = None,
-    gfr_cap: Annotated[Optional[str], typer.Option(help="Cap on the GFR in mL/min: 125 (the default, FDA).", show_default=False)] = None,
+    policy: Annotated[str, typer.Option(
+        help="GFR policy: fda (Cockcroft-Gault, GFR capped at 125 mL/min; FDA, NCCN) or addikd (CKD-EPI 2021 "
+        "de-indexed by the BSA, not capped; ADDIKD, eviQ 2022).")] = "fda",
+    formula: Annotated[str | None, typer.Option(
+        help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.", show_default=False)] = None,
+    height: Height = None,
+    bsa: KidneyBsa = None,
+    weight_basis: KidneyWeightBasis = None,
+    creatinine_floor: CreatinineFloor = None,
+    gfr_cap: Annotated[str | None, typer.Option(
+        help="Cap on the GFR in mL/min, instead of the policy's: 125.", show_default=False)] = None,
     no_gfr_cap: Annotated[bool, typer.Option("--no-gfr-cap", help="Use the GFR uncapped.")] = False,
+    max_dose: MaxDose = None,
+    round_to: RoundTo = None,
+    vials: Vials = None,
+    tolerance: Tolerance = None,
+    allow_outside_range: AllowOutsideRange = False,
     as_json: AsJson = False,
 ) -> None:
     """
-    Carboplatin dose in mg by the Calvert formula, AUC × (GFR + 25), the GFR
-    given or estimated by Cockcroft-Gault and capped at 125 mL/min (FDA): at
-    most 900 mg at AUC 6.
+    Carboplatin dose in mg by the Calvert formula, AUC × (GFR + 25). The GFR
+    is measured (--gfr) or estimated by the policy: fda (the default),
+    Cockcroft-Gault capped at 125 mL/min, at most 900 mg at AUC 6; addikd,
+    CKD-EPI 2021 × BSA / 1.73 m², not capped. Then --max-dose, and --round-to
+    or --vials within --tolerance, never above the cap's maximum.
 
     \b
     Examples:
       dosecalc carboplatin --auc 5 --gfr 90mL/min
       dosecalc carboplatin --auc 6 --age 60 --weight 80kg --sex m --creatinine 1.2mg/dL
-      dosecalc carboplatin --auc 6 --gfr 140mL/min --no-gfr-cap
+      dosecalc carboplatin --auc 5 --gfr "90 mL/min/1.73m2" --bsa 1.9
+      dosecalc carboplatin --auc 5 --policy addikd --age 60 --sex f --creatinine 1.0mg/dL --height 165cm --weight 70kg
+      dosecalc carboplatin --auc 6 --gfr 140mL/min --no-gfr-cap --vials 450mg,150mg,50mg
     """
     with bad_input():
         one_of(("--gfr-cap", gfr_cap), ("--no-gfr-cap", "" if no_gfr_cap else None))
-        estimate = [f"--{name} {text}" for name, text in (("age", age), ("weight", weight), ("sex", sex), ("creatinine", creatinine)) if text is not None]
+        one_measure(round_to, vials, None, tolerance)
+        estimate = [f"--{name} {text}" for name, text in (
+            ("age", age), ("sex", sex), ("creatinine", creatinine), ("weight-basis", weight_basis),
+            ("creatinine-floor", creatinine_floor), ("formula", formula),
+        ) if text is not None]
+        key = renal_formula_key(formula or CARBOPLATIN_POLICIES[policy_key(policy)].gfr_formula)
+        entry = RENAL_FORMULAS[key]
+        options = "--age, --weight, --sex, --creatinine" if entry.needs_weight else "--age, --sex, --creatinine"
         if gfr is not None and estimate:
             raise DoseCalcError(
-                f"--gfr {gfr} and {' '.join(estimate)}: expected --gfr or the Cockcroft-Gault inputs "
-                "(--age, --weight, --sex, --creatinine), not both"
+                f"--gfr {gfr} and {' '.join(estimate)}: expected --gfr or the {entry.label} inputs ({options}), not both"
             )
-        if gfr is None and not estimate:
-            raise MissingInputError("gfr", "the carboplatin dose (or --age, --weight, --sex and --creatinine)")
-        renal = _renal_inputs(age, weight, creatinine)
-        inputs = {"auc": read_option(auc, "auc", AUC.unit, bare=True), "gfr": read_option(gfr, "gfr", GFR.unit), **renal,
-                  "gfr_cap": read_option(gfr_cap, "gfr_cap", GFR.unit, bare=True)}
+        if gfr is None and not estimate and weight is None:
+            needs = "--age, --weight, --sex and --creatinine" if entry.needs_weight else "--age, --sex, --creatinine and a BSA"
+            raise MissingInputError("gfr", f"the carboplatin dose (or {needs})")
+        inputs = {
+            "auc": read_option(auc, "auc", AUC.unit, bare=True),
+            "gfr": _read_gfr(gfr),
+            **_kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor),
+            "gfr_cap": read_option(gfr_cap, "gfr_cap", GFR.unit, bare=True),
+            "max_dose": read_option(max_dose, "max_dose", FLAT),
+            "round_to": read_option(round_to, "step", FLAT),
+            "tolerance": read_option(tolerance, "tolerance_pct", TOLERANCE.unit, bare=True),
+        }
         cap = {"gfr_cap": None} if no_gfr_cap else {} if gfr_cap is None else {"gfr_cap": value_of(inputs["gfr_cap"])}
-        result = carboplatin_dose(auc=value_of(inputs["auc"]), gfr=value_of(inputs["gfr"]), **_renal_arguments(renal, sex), **cap)
-        described = inputs_json(inputs, sex)
+        kidney = _kidney_arguments(inputs, sex, weight_basis, allow_outside_range)
+        safeguards = {"max_dose": value_of(inputs["max_dose"]), "round_to": value_of(inputs["round_to"]), "vials": vials}
+        if tolerance is not None:
+            safeguards["tolerance_pct"] = value_of(inputs["tolerance"])
+        measure = ("--round-to", round_to) if vials is None else ("--vials", vials)
+        with option_step(*measure) if round_to is not None or vials is not None else contextlib.nullcontext():
+            result = carboplatin_dose(
+                auc=value_of(inputs["auc"]), gfr=value_of(inputs["gfr"]), policy=policy, gfr_formula=formula,
+                **kidney, **cap, **safeguards,
+            )
+        record = result.kidney_function
+        described = _described(inputs, sex, formula=formula, key=key, weight_basis=weight_basis, record=record,
+                               floor_text=creatinine_floor, allow=allow_outside_range)
         if no_gfr_cap:
             described["gfr_cap"] = named("--no-gfr-cap", None)
+        if policy != "fda":
+            described["policy"] = named(policy, result.policy)
+        if vials is not None:
+            described["vials"] = {"given": vials, "value": result.rounding.strengths.m_as("mg").tolist(), "unit": "mg"}
     if as_json:
         results = {"dose": result.dose, "dose_uncapped": result.dose_uncapped, "gfr": result.gfr,
                    "gfr_uncapped": result.gfr_uncapped, "gfr_cap": result.gfr_cap}
@@ -139,16 +339,61 @@ def carboplatin_command(
             gfr_formula=_formula_json(result.gfr_source), carboplatin_dose=result.to_dict(),
         )
         return
-    if result.gfr_cap is None:
-        cap_row = ("GFR cap", "none", "--no-gfr-cap: the GFR enters uncapped")
-    else:
-        cap_row = ("GFR cap", show(result.gfr_cap), f"applied: the dose uses GFR {show(result.gfr)}" if result.cap_applied else "not applied")
     print_rows(
-        ("dose", show(result.dose), _formula_note(result.formula)),
-        ("uncapped", show(result.dose_uncapped), f"at GFR {show(result.gfr_uncapped)}") if result.cap_applied else None,
-        ("GFR", show(result.gfr_uncapped), "given" if result.gfr_reference is None else _formula_note(result.gfr_source)),
-        cap_row,
-        *input_rows(inputs, described, skip=("gfr", "gfr_cap"), labels={"auc": "AUC"}),
-        references=(result.reference, result.gfr_reference),
+        *_dose_rows(result),
+        ("GFR", show(result.gfr_uncapped), _gfr_note(result)),
+        *_kidney_rows(record, "GFR"),
+        _cap_row(result, no_gfr_cap),
+        ("policy", result.policy, result.policy_label),
+        *input_rows(inputs, described, skip=("gfr", "gfr_cap", "bsa", "creatinine_floor", "max_dose", "round_to",
+                                             "tolerance"), labels={"auc": "AUC"}),
+        references=(result.reference, result.gfr_reference, result.policy_reference,
+                    record.creatinine_floor_reference if record.floor_applied else None),
     )
 
+
+def _gfr_note(result) -> str:
+    record = result.kidney_function
+    if result.gfr_source == "given":
+        given = "given"
+        if record.egfr_ml_min_173m2 is not None:
+            given += f": {_per_173(record.egfr_ml_min_173m2)} × BSA / 1.73 m²"
+        return given
+    note = _formula_note(result.gfr_source)
+    if record.egfr_ml_min_173m2 is not None:
+        note = f"{_per_173(record.egfr_ml_min_173m2)} × BSA / 1.73 m², {note}"
+    return note
+
+
+def _cap_row(result, no_gfr_cap: bool) -> tuple[str, str, str]:
+    if result.gfr_cap is None:
+        return "GFR cap", "none", "--no-gfr-cap: the GFR enters uncapped" if no_gfr_cap else f"{result.policy}: not capped"
+    if result.cap_applied:
+        return "GFR cap", show(result.gfr_cap), f"applied: the dose uses GFR {show(result.gfr)}"
+    return "GFR cap", show(result.gfr_cap), "not applied"
+
+
+def _dose_rows(result) -> list:
+    """The dose to give, then how it came from the Calvert dose: the cap, the maximum dose, the rounding."""
+    rows = []
+    changed = result.rounding is not None or bool(result.max_dose_applied)
+    rows.append(("dose", show(result.dose), _change_note(result) if changed else _formula_note(result.formula)))
+    if changed:
+        rows.append(("Calvert", show(result.dose_calvert), _formula_note(result.formula)))
+    if result.cap_applied:
+        rows.append(("uncapped", show(result.dose_uncapped), f"at GFR {show(result.gfr_uncapped)}"))
+    return rows
+
+
+def _change_note(result) -> str:
+    notes = []
+    if result.max_dose_applied:
+        notes.append(f"capped at the max dose, {show(result.max_dose)}")
+    rounding = result.rounding
+    if rounding is not None:
+        if rounding.method == "step":
+            measure = f"a {show(rounding.step)} step"
+        else:
+            measure = " + ".join(f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+        notes.append(f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %")
+    return "; ".join(notes)
