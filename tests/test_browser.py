@@ -13,7 +13,6 @@ there (the README's picture: ``docs/img/web-page.png``).
 
 import os
 import shutil
-import socket
 import threading
 import time
 import warnings
@@ -31,22 +30,15 @@ if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 uvicorn = pytest.importorskip("uvicorn")
 
-from dosecalc.web import create_app  # noqa: E402
+from dosecalc.web import create_app
 
 DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician."
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    """The application under uvicorn on 127.0.0.1, in a thread, for the module's tests."""
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=_free_port(), log_level="warning")
-    running = uvicorn.Server(config)
+    """The application under uvicorn on 127.0.0.1 (a free port), in a thread, for the module's tests."""
+    running = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -54,7 +46,8 @@ def server():
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(10)
 
@@ -98,11 +91,15 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_dose_typed_and_entered_shows_every_step(page):
-    page.fill("#dose", "75 mg/m2")
-    page.fill("#height", "175cm")
-    page.fill("#weight", "70 kg")
+def _enter_dose(page, dose="75 mg/m2", height="175cm", weight="70 kg"):
+    page.fill("#dose", dose)
+    page.fill("#height", height)
+    page.fill("#weight", weight)
     page.press("#weight", "Enter")  # Enter submits
+
+
+def test_dose_typed_and_entered_shows_every_step(page):
+    _enter_dose(page)
     answer = page.wait_for_selector("#answer")
     # Mosteller (1987) by hand: sqrt(175 × 70 / 3600) = 1.84466 m²; × 75 mg/m² = 138.35 mg, 4 figures
     assert answer.text_content() == "138.3 mg"
@@ -152,10 +149,7 @@ def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
 
 
 def test_bad_value_is_named_and_focused(page):
-    page.fill("#dose", "75 mg/m2")
-    page.fill("#height", "1.75 cm")
-    page.fill("#weight", "70 kg")
-    page.press("#weight", "Enter")
+    _enter_dose(page, height="1.75 cm")
     error = page.wait_for_selector("#error")
     text = error.text_content()
     assert "height" in text and "20-280 cm" in text and "did you mean 1.75 m?" in text
@@ -165,10 +159,7 @@ def test_bad_value_is_named_and_focused(page):
 
 
 def test_typed_markup_is_shown_as_text(page):
-    page.fill("#dose", "<img src=x onerror=alert(1)>")
-    page.fill("#height", "175 cm")
-    page.fill("#weight", "70 kg")
-    page.press("#weight", "Enter")
+    _enter_dose(page, dose="<img src=x onerror=alert(1)>")
     error = page.wait_for_selector("#error")
     assert "<img src=x onerror=alert(1)>" in error.text_content()
     assert page.query_selector("#result img") is None
@@ -197,10 +188,7 @@ def test_keyboard_only(page):
 
 
 def test_screenshot(page, tmp_path):
-    page.fill("#dose", "75 mg/m2")
-    page.fill("#height", "175cm")
-    page.fill("#weight", "70 kg")
-    page.press("#weight", "Enter")
+    _enter_dose(page)
     page.wait_for_selector("#answer")
     target = os.environ.get("DOSECALC_SCREENSHOT") or str(tmp_path / "web-page.png")
     page.screenshot(path=target, full_page=True)

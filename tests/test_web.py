@@ -360,14 +360,14 @@ def test_static_files_have_their_types(client):
 def test_static_files_load_nothing_from_the_network():
     for path in STATIC.iterdir():
         text = path.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a fetch
-        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), path.name
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), path.name
         assert "@import" not in text and "url(" not in text, path.name
 
 
 @pytest.mark.parametrize("page", ["index.html", "docs.html"])
 def test_pages_have_no_inline_script_or_style(page):
     html = (STATIC / page).read_text(encoding="utf-8")
-    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL)
     assert scripts and all('src="/static/' in attributes and not body.strip() for attributes, body in scripts)
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+=", html)  # no onclick= and the like

@@ -26,14 +26,23 @@ by its name in the library shipped with dosecalc, not a file.
 import inspect
 import json
 import typing
-from collections.abc import Callable
-from typing import Annotated, Any, NamedTuple, Optional
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, create_model
+from fastapi.routing import APIRoute
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    create_model,
+)
 
 from ..errors import UnknownNameError
 
@@ -57,7 +66,7 @@ class Endpoint(NamedTuple):
     module: str
     function: str
     names: tuple[str, ...] = ()
-    choices: dict[str, Callable[[], tuple[str, ...]]] = {}
+    choices: Mapping[str, Callable[[], tuple[str, ...]]] = MappingProxyType({})
 
 
 def _protocols() -> tuple[str, ...]:
@@ -113,7 +122,7 @@ def _request_model(endpoint: str, command, names: tuple[str, ...], choices=None)
         base, info = typing.get_args(hints[name])[:2]
         optional = type(None) in typing.get_args(base)
         kind = next(arg for arg in typing.get_args(base) if arg is not type(None)) if optional else base
-        annotation = Optional[_TYPES[kind]] if optional else _TYPES[kind]
+        annotation = _TYPES[kind] | None if optional else _TYPES[kind]
         default = signature.parameters[name].default
         key = _key(name, info)
         description = getattr(info, "help", None)

@@ -31,7 +31,7 @@ from . import errors
 from .api import router
 from .hardening import LOOPBACK_HOSTS, BodyLimit, SecurityHeaders
 
-__all__ = ["create_app", "MAX_BODY_BYTES"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
 # the largest request: a patient and a day's orders of one protocol fit in a few kB
 MAX_BODY_BYTES = 64 * 1024

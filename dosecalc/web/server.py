@@ -8,7 +8,7 @@ import sys
 from .app import create_app
 from .hardening import LOOPBACK_HOSTS
 
-__all__ = ["serve", "is_loopback"]
+__all__ = ["is_loopback", "serve"]
 
 _ANY = ("0.0.0.0", "::", "")
 
