@@ -5,6 +5,7 @@ import sys
 from typing import Annotated
 
 import typer
+import typer.core
 
 from .._version import __version__
 
@@ -14,7 +15,36 @@ def plain_stdout() -> bool:
     return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
 
 
-app = typer.Typer(
+class _OnceCommand(typer.core.TyperCommand):
+    """A command whose single-valued options may be given once: ``--bsa 1.9 --bsa 2.5``
+    is refused, not read as its last value."""
+
+    def parse_args(self, ctx, args):
+        once = {
+            name: param for param in self.params if isinstance(param, typer.core.TyperOption) and not param.multiple
+            and not param.count and not param.is_flag for name in (*param.opts, *param.secondary_opts)
+        }
+        seen: dict[str, str] = {}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            param = once.get(name)
+            if param is None:
+                continue
+            if param.name in seen:
+                raise typer.BadParameter(f"given twice ({seen[param.name]} ... {name} ...): give it once", ctx=ctx, param=param)
+            seen[param.name] = name
+        return super().parse_args(ctx, args)
+
+
+class _Typer(typer.Typer):
+    def command(self, *args, **kwargs):
+        kwargs.setdefault("cls", _OnceCommand)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
     name="dosecalc",
     no_args_is_help=True,
     add_completion=False,
