@@ -95,7 +95,7 @@ ENDPOINTS = {
 
 # at most this many values for an option given more than once (--prior, --condition)
 MAX_REPEATS = 20
-_TYPES = {str: Text, int: StrictInt, bool: StrictBool, list[str]: Annotated[list[Text], Field(max_length=MAX_REPEATS)]}
+_TYPES: dict[Any, Any] = {str: Text, int: StrictInt, bool: StrictBool, list[str]: Annotated[list[Text], Field(max_length=MAX_REPEATS)]}
 
 
 class _Request(BaseModel):
@@ -153,21 +153,22 @@ def _route(endpoint: str, spec: Endpoint):
             command(**options, as_json=True)
         return JSONResponse(payloads[0])
 
-    if not spec.names:
-        async def run() -> JSONResponse:
-            return answer()
-    else:
+    async def listing() -> JSONResponse:
+        return answer()
+
+    async def run(request: BaseModel) -> JSONResponse:
+        given = request.model_dump(exclude_unset=True)
+        for key, listed in spec.choices.items():
+            if key in given and given[key] not in listed():
+                raise UnknownNameError(key, given[key], listed())
+        return answer(**{keys[key]: value for key, value in given.items()})
+
+    if spec.names:
         model, keys = _request_model(endpoint, command, spec.names, spec.choices)
-
-        async def run(request: model) -> JSONResponse:  # type: ignore[valid-type]
-            given = request.model_dump(exclude_unset=True)
-            for key, listed in spec.choices.items():
-                if key in given and given[key] not in listed():
-                    raise UnknownNameError(key, given[key], listed())
-            return answer(**{keys[key]: value for key, value in given.items()})
-
-    run.__name__ = f"{endpoint}_endpoint"
-    return run, _summary(command)
+        run.__annotations__["request"] = model  # the body FastAPI reads, validates and describes
+    function = run if spec.names else listing
+    function.__name__ = f"{endpoint}_endpoint"
+    return function, _summary(command)
 
 
 class _Twice(ValueError):
@@ -209,7 +210,7 @@ def _router() -> APIRouter:
     api = APIRouter(prefix="/api", route_class=_Route)
     for endpoint, spec in ENDPOINTS.items():
         run, summary = _route(endpoint, spec)
-        ok = {"description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."}
+        ok: dict[str, Any] = {"description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."}
         if endpoint in SCHEMAS:
             ok["model"] = SCHEMAS[endpoint]
         api.add_api_route(

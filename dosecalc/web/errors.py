@@ -74,7 +74,7 @@ def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
         expected = f"a value: required for {err.needed_for}"
     return error_json(
         re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__).lower(), str(err),
-        field=_REQUEST_KEYS.get(field, field), value=_text(getattr(err, "value", None)),
+        field=_REQUEST_KEYS.get(field, field) if field else None, value=_text(getattr(err, "value", None)),
         expected=_text(expected), hint=_text(getattr(err, "hint", None)), command=command,
     )
 

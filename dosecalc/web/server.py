@@ -43,9 +43,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     """
     import uvicorn
 
-    if is_loopback(host):
-        hosts = LOOPBACK_HOSTS
-    else:
+    hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    if not is_loopback(host):
         hosts = ("*",) if host in _ANY else (host, *LOOPBACK_HOSTS)
         print(
             f"warning: serving on {host}:{port}, reachable from other machines, with no login and no encryption: "
