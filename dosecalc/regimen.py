@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .conversions import to_mg_per_kg
-from .doses import PER_KG, PER_M2, read_dose
-from .errors import DoseCalcError, ImplausibleInputError, UnitError
+from .doses import PER_KG, PER_M2, dose_basis, read_dose
+from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
 from .patient import ACTUAL, PatientDose, patient_dose
-from .units import quantity, unit
+from .units import is_quantity, parse_quantity, quantity, registry, unit
 
 __all__ = ["Regimen", "RegimenDose"]
 
@@ -49,13 +49,22 @@ def _positive_int(value, field: str) -> int:
     return int(value)
 
 
-def _weekly_administration(dose):
-    # a weekly rate is the dose of each weekly administration
-    try:
-        amount, basis = read_dose(dose, "dose", rate=True)
-    except UnitError:
-        return dose
-    return quantity(amount, basis)
+# "225 mg/m2 per cycle": a cycle total, shared out over the cycle's dosing days
+_PER_CYCLE = re.compile(r"^(?P<dose>.+?)(?: per cycle|/cycle)$")
+
+
+def _administration(dose):
+    """``(dose of one administration, "day" | "week" | None)``: a rate per day is
+    the dose of each daily administration, a rate per week of each weekly one."""
+    if isinstance(dose, str):
+        dose = parse_quantity(dose, "dose", kind="dose")
+    if not is_quantity(dose) or not dose_basis(dose)[1]:
+        return dose, None
+    for period in ("day", "week"):
+        per_period = dose * registry().Quantity(1.0, unit(period))
+        if dose_basis(per_period)[0] is not None and not dose_basis(per_period)[1]:
+            return per_period.to(unit(dose_basis(per_period)[0])), period
+    raise UnitError("dose", f"{dose:~P}", "a dose per administration, or a rate per day or per week")
 
 
 @dataclass(frozen=True)
@@ -131,21 +140,33 @@ class Regimen:
         text = _TEXT.match(dose) if isinstance(dose, str) and days is None and weeks is None else None
         if text:
             dose, weeks, cycle_weeks = text["dose"], int(text["weeks"]), int(text["cycle"])
+        total = _PER_CYCLE.match(dose) if isinstance(dose, str) else None
+        if total:
+            dose = total["dose"]
+        period = None
         if weeks is not None or cycle_weeks is not None:
             if days is not None or cycle_days is not None:
                 raise DoseCalcError("give days and cycle_days, or weeks and cycle_weeks, not both")
             weeks = _positive_int(weeks, "weeks")
-            days = [1 + 7 * week for week in range(weeks)]
-            cycle_days = 7 * _positive_int(weeks if cycle_weeks is None else cycle_weeks, "cycle_weeks")
-            dose = _weekly_administration(dose)
-        self._amount, self.basis = read_dose(dose)
+            if cycle_weeks is None:
+                raise MissingInputError("cycle_weeks", "a regimen (a cycle length is never assumed)")
+            cycle_days = 7 * _positive_int(cycle_weeks, "cycle_weeks")
+            dose, period = _administration(dose)
+            if period is None and not total:
+                period = "week"  # "75 mg/m2 × 3 weeks": the dose of each weekly administration
+            days = list(range(1, 7 * weeks + 1)) if period == "day" else [1 + 7 * week for week in range(weeks)]
+        if cycle_days is None:
+            raise MissingInputError("cycle_days", "a regimen (a cycle length is never assumed)")
         days = [_positive_int(day, "days") for day in ((1,) if days is None else days)]
+        self._amount, self.basis = read_dose(dose)
+        if total:
+            self._amount = self._amount / len(days)
         if not days:
             raise ImplausibleInputError("days", "[]", "at least one dosing day")
         if sorted(set(days)) != days:
             raise ImplausibleInputError("days", days, "distinct days in increasing order")
         self.days = tuple(days)
-        self.cycle_days = _positive_int(days[-1] if cycle_days is None else cycle_days, "cycle_days")
+        self.cycle_days = _positive_int(cycle_days, "cycle_days")
         if days[-1] > self.cycle_days:
             raise ImplausibleInputError("days", days, f"days within the {self.cycle_days}-day cycle")
 

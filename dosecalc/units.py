@@ -245,6 +245,8 @@ def magnitude(value, default_unit: str, field: str, expected: str | None = None)
             raise UnitError(
                 field, f"{value:~P}", expected or f"a quantity convertible to {target:~P}"
             ) from None
+    if isinstance(value, (bool, np.bool_)) or getattr(np.asarray(value), "dtype", None) == np.bool_:
+        raise UnitError(field, repr(value), expected or f"a number in {default_unit}, not True or False")
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):

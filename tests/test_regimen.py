@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import Q_, Regimen, patient_dose
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
 
 # ImmunoGen press release, 5 June 2011 (ASCO 2011, abstract 8013): lorvotuzumab mertansine
 # (IMGN901) "75 mg/m²/week (225 mg/m² or 6.1 mg/kg over 3 weeks in a 4-week cycle)".
@@ -134,4 +134,32 @@ def test_constructor_takes_weeks_or_text():
     with pytest.raises(DoseCalcError, match="not both"):
         Regimen("75 mg/m^2", days=[1], weeks=3, cycle_weeks=4)
     with pytest.raises(ImplausibleInputError, match="days"):
-        Regimen("75 mg/m^2", days=[])
+        Regimen("75 mg/m^2", days=[], cycle_days=28)
+
+
+def test_a_daily_rate_is_daily_administrations():
+    # "75 mg/m²/day × 3 weeks every 4 weeks": 75 mg/m² on each of days 1-21 (by hand: 21 × 75 = 1575 mg/m²)
+    regimen = Regimen("75 mg/m²/day × 3 weeks every 4 weeks")
+    assert regimen.days == tuple(range(1, 22)) and regimen.cycle_days == 28
+    assert regimen.per_administration.m_as("mg/m**2") == 75.0
+    assert regimen.per_cycle.m_as("mg/m**2") == 1575.0
+    # a weekly rate: weekly administrations (the IMGN901 release: 75 mg/m² weekly × 3 of 4 = 225 mg/m²)
+    assert Regimen("75 mg/m2/week × 3 weeks every 4 weeks").per_cycle.m_as("mg/m**2") == 225.0
+
+
+def test_a_dose_per_cycle_is_a_cycle_total():
+    # the IMGN901 release states the same dose as 225 mg/m² per cycle, given on days 1, 8, 15 of 28
+    regimen = Regimen("225 mg/m2 per cycle", days=[1, 8, 15], cycle_days=28)
+    assert regimen.per_administration.m_as("mg/m**2") == 75.0
+    assert regimen.per_cycle.m_as("mg/m**2") == 225.0
+
+
+@pytest.mark.parametrize("arguments", [{"days": [1, 8, 15]}, {"weeks": 3}])
+def test_a_cycle_length_is_never_assumed(arguments):
+    with pytest.raises(MissingInputError, match="^cycle_(days|weeks) is required for a regimen"):
+        Regimen("75 mg/m2", **arguments)
+
+
+def test_a_rate_per_other_time_is_refused():
+    with pytest.raises(UnitError, match="per day or per week"):
+        Regimen("75 mg/m2/month × 3 weeks every 4 weeks")
