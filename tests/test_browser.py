@@ -187,6 +187,15 @@ def test_keyboard_only(page):
     assert page.evaluate("document.activeElement.id") == "result"
 
 
+def test_keyboard_switches_to_a_protocol(page):
+    page.focus("input[name=mode][value=dose]")
+    page.keyboard.press("ArrowRight")  # a radio group: one Tab stop, arrows choose
+    assert page.is_checked("#mode-protocol")
+    assert page.is_hidden("#dose") and page.is_visible("#protocol")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "protocol"
+
+
 def test_screenshot(page, tmp_path):
     _enter_dose(page)
     page.wait_for_selector("#answer")
