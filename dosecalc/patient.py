@@ -150,6 +150,8 @@ class PatientDose(Result):
         out["weight_basis_reference"] = self.weight_basis_reference
         out["bmi"] = plain(self.bmi)
         out["obese"] = self.obese
+        if self.bsa_computed is None:  # a key only where a BSA was given with height and weight
+            del out["bsa_computed"]
         return out
 
 
