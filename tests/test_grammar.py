@@ -1,0 +1,189 @@
+"""The closed input grammar: what is read, what is refused and why, and its properties."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dosecalc
+from dosecalc import Q_, parse_quantity, patient_dose
+from dosecalc.errors import UnitError
+from dosecalc.grammar import VOCABULARY, escaped, read
+
+# --- what is read ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, kind, unit, value",
+    [
+        ("75 mg/m2", "dose", "mg/m**2", 75.0),
+        ("75\u00a0mg/m²", "dose", "mg/m**2", 75.0),  # no-break space
+        ("75\u2009mg/m^2", "dose", "mg/m**2", 75.0),  # thin space
+        ("75 mg / m2", "dose", "mg/m**2", 75.0),
+        ("075 mg", "dose", "mg", 75.0),  # the same number on every path: 75, never 0 or 7.5
+        ("1e3 mg", "dose", "mg", 1000.0),
+        ("10 units/m2", "dose", "units/m**2", 10.0),  # bleomycin (ABVD): never converted to mg
+        ("2500 IU/m²", "dose", "units/m**2", 2500.0),  # pegaspargase
+        ("6.1 mg/kg", "dose", "mg/kg", 6.1),
+        ("75 mg/m2/day", "dose", "mg/m**2/day", 75.0),
+        ("5 ft 9 in", "height", "in", 69.0),
+        ("5'9\"", "height", "in", 69.0),
+        ("5′9″", "height", "in", 69.0),
+        ("5 ft 9", "height", "in", 69.0),
+        ("1 m 75 cm", "height", "cm", 175.0),
+        ("11 st 4 lb", "weight", "lb", 158.0),  # 11 × 14 + 4
+        ("154 lb 4 oz", "weight", "oz", 2468.0),  # 154 × 16 + 4
+        ("106 umol/L", "creatinine", "umol/L", 106.0),
+        ("1.2 mg/dL", "creatinine", "mg/dL", 1.2),
+        ("90 mL/min/1.73 m2", "gfr", "mL/min/m**2", 90 / 1.73),  # per 1.73 m²
+        ("5 mg/mL·min", "auc", "mg*min/mL", 5.0),
+        ("60 years", "age", "year", 60.0),
+        ("80 %", "percent", "percent", 80.0),
+        ("80 percent", "percent", "percent", 80.0),
+    ],
+)
+def test_read(text, kind, unit, value):
+    assert parse_quantity(text, kind=kind).m_as(unit) == pytest.approx(value, rel=1e-12)
+
+
+def test_the_worked_example_reads_as_stated():
+    # IMGN901 (ImmunoGen release, 5 June 2011): 75 mg/m² weekly × 3 of a 4-week cycle = 225 mg/m² per cycle
+    regimen = dosecalc.Regimen("75 mg/m²/week × 3 weeks every 4 weeks")
+    assert regimen.per_cycle.m_as("mg/m**2") == 225.0
+    assert round(regimen.per_cycle_mg_per_kg().m_as("mg/kg"), 1) == 6.1  # 225 / 37 (FDA 2005 adult Km)
+
+
+# --- what is refused, and the message -------------------------------------------
+
+REFUSED = [
+    # (text, kind, what the message must say)
+    ("75–100 mg/m²", "dose", "a range, not one dose"),
+    ("75-100 mg/m2", "dose", "a range, not one dose"),
+    ("75 to 100 mg/m2", "dose", "a range, not one dose"),
+    ("1·5 mg/kg", "dose", "full stop as the decimal point"),
+    ("1,5 mg/kg", "dose", "no thousands separator"),
+    ("1,000 mg", "dose", "no thousands separator"),
+    ("1_000 mg", "dose", "a number with a unit"),
+    ("7\u200b5 mg/m2", "dose", "U+200B (ZERO WIDTH SPACE)"),
+    ("75 mg/m2\u00ad", "dose", "U+00AD (SOFT HYPHEN)"),
+    ("75 mg/m2 per cycle", "dose", "a dose 'per cycle' is a cycle total"),
+    ("75 mg/m2/cycle", "dose", "a dose 'per cycle' is a cycle total"),
+    ("75 mg/m2/%", "dose", "never scales a dose"),
+    ("75 mg/m2/degree", "dose", "never scales a dose"),
+    ("½ mg", "dose", "U+00BD"),
+    ("75 mg/m²×3", "dose", "a number with a unit"),
+    ("2*3 mg", "dose", "a number with a unit"),
+    ("(75) mg", "dose", "a number with a unit"),
+    ("pi mg", "dose", "a number is missing"),
+    ("-75 mg/m2", "dose", "without a sign"),
+    ("±75 mg/m2", "dose", "U+00B1"),
+    ("nan mg/m2", "dose", "a finite number"),
+    ("inf mg", "dose", "a finite number"),
+    (".5 mg", "dose", "leading zero"),
+    ("5. mg", "dose", "leading zero"),
+    ("75", "dose", "the unit is missing"),
+    ("mg", "dose", "a number is missing"),
+    ("5 gr", "dose", "grain or gram"),
+    ("5 cc", "dose", "write mL"),
+    ("10 U/m2", "dose", "a number with a unit"),
+    ("10 U", "dose", "write units"),
+    ("80 pct", "percent", "a number with a unit"),
+    ("75 mg/sqm", "dose", "did you mean '75 mg/m2'?"),
+    ("70 kilos", "weight", "did you mean '70 kg'?"),
+    ("70 KG", "weight", "did you mean '70 kg'?"),
+    ("5 ft 12 in", "height", "the second part below 12"),
+    ("11 st 14 lb", "weight", "the second part below 14"),
+    ("154 lb 16 oz", "weight", "the second part below 16"),
+    ("70 kg", "height", "'kg' gives a body weight, not a height"),
+    ("1.2 mg", "creatinine", "not a creatinine concentration"),
+    ("10 mg/kg/month", "dose", "per day or per week"),
+    ("19000 cm2", "bsa", "a number with a unit"),
+]
+
+
+@pytest.mark.parametrize("text, kind, said", REFUSED)
+def test_refused_with_the_field_the_text_and_the_reason(text, kind, said):
+    with pytest.raises(UnitError) as caught:
+        parse_quantity(text, "the_field", kind=kind)
+    message = str(caught.value)
+    assert message.startswith(f"the_field={escaped(text)}: expected ")
+    assert said in message
+    assert caught.value.field == "the_field"
+
+
+def test_invisible_characters_are_escaped_in_the_message():
+    with pytest.raises(UnitError, match=r"^dose='7\\u200b5 mg/m2'"):
+        patient_dose("7\u200b5 mg/m2", bsa=1.9)
+
+
+def test_user_text_never_reaches_pints_parser(monkeypatch):
+    # pint's expression parser evaluates arithmetic and drops what it does not know: never called with text
+    # dosecalc's own unit expressions are built once (cached); a text then only picks one
+    registry = dosecalc.units.registry()
+    parse_quantity("1 mg/m2", kind="dose").m_as("mg/m**2")
+    handed = []
+    for name in ("parse_expression", "parse_units", "parse_unit_name"):
+        original = getattr(registry, name)
+        monkeypatch.setattr(registry, name, lambda *args, _original=original, **kwargs: handed.append(args) or _original(*args, **kwargs))
+    read.cache_clear()
+    quantity = parse_quantity("76 mg/m2", kind="dose")
+    assert handed == []
+    assert quantity.magnitude == 76.0
+
+
+def test_bool_is_not_a_number():
+    with pytest.raises(UnitError, match="not True or False"):
+        dosecalc.bsa(True, 70)
+
+
+# --- properties ----------------------------------------------------------------
+
+VALID = ["75 mg/m2", "6.1 mg/kg", "175 cm", "5 ft 9 in", "70 kg", "1.2 mg/dL", "90 mL/min", "80 %", "1.9 m2"]
+# characters outside the grammar, visible or not
+FOREIGN = st.sampled_from(list("\u200b\u200c\u200d\u2060\ufeff\u00ad–—−·×½¼²³⁰!#$&()*+,;:<=>?@[\\]^_`{|}~\t\n")) | st.characters(
+    blacklist_categories=("Cs",), blacklist_characters="0123456789. \u00a0\u2009\u202f"
+)
+
+
+@given(st.sampled_from(VALID), st.data())
+def test_inserting_a_foreign_character_never_changes_a_value(text, data):
+    expected = parse_quantity(text)
+    position = data.draw(st.integers(min_value=0, max_value=len(text)))
+    char = data.draw(FOREIGN)
+    changed = text[:position] + char + text[position:]
+    try:
+        got = parse_quantity(changed)
+    except UnitError:
+        return
+    # read at all: then it is the same quantity (a spelling such as "mg/m²" for "mg/m2")
+    assert got.to(expected.units).magnitude == pytest.approx(expected.magnitude, rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", list(VOCABULARY))
+def test_every_spelling_of_the_vocabulary_reads_to_its_unit(kind):
+    for spelling, expression in VOCABULARY[kind].items():
+        quantity = parse_quantity(f"2 {spelling}", kind=kind)
+        assert quantity.magnitude == 2.0
+        assert quantity.units == dosecalc.units.unit(expression)
+
+
+@given(
+    st.floats(min_value=0.001, max_value=1e5, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["mg/m2", "mg/kg", "mg", "units/m2", "mg/m2/week", "cm", "kg", "mg/dL", "%"]),
+)
+def test_a_rendered_quantity_reads_back_equal(number, unit):
+    quantity = parse_quantity(f"{number!r} {unit}")
+    rendered = f"{quantity.magnitude!r} {unit}"
+    assert parse_quantity(rendered) == quantity
+
+
+@given(st.floats(min_value=0.001, max_value=1e5, allow_nan=False, allow_infinity=False))
+def test_a_number_reads_the_same_on_every_path(number):
+    text = f"{number!r}"
+    assert parse_quantity(f"{text} mg/m2").m_as("mg/m**2") == float(text)
+    assert patient_dose(f"{text} mg", bsa=1.9).dose.m_as("mg") == pytest.approx(float(text), rel=1e-12) or float(text) > 2e5
+    assert dosecalc.grammar.bare_number(text) == float(text)
+
+
+def test_a_quantity_passes_through():
+    dose = Q_(75, "mg/m**2")
+    assert parse_quantity(dose) is dose
