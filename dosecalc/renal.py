@@ -246,9 +246,29 @@ def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine", rn
     UnitError
         If the value has no unit or one that is not a concentration.
     ImplausibleInputError
-        If a value is NaN or outside 0.1-20 mg/dL (shown in mg/dL).
+        If a value is NaN or outside 0.1-20 mg/dL: shown in mg/dL, with its
+        value as typed when given in µmol/L, and the other unit as a hint
+        where the number would be plausible in it (1.2 µmol/L: "did you mean
+        1.2 mg/dL?"; 106 mg/dL: "did you mean 106 µmol/L?").
     """
-    return checked(creatinine_mg_dl(serum_creatinine, field), rng, field)
+    mg_dl = creatinine_mg_dl(serum_creatinine, field)
+    try:
+        return checked(mg_dl, rng, field)
+    except ImplausibleInputError as err:
+        raise _swapped_units(err, serum_creatinine, mg_dl, rng) from None
+
+
+def _swapped_units(err: ImplausibleInputError, given, mg_dl, rng: Range) -> ImplausibleInputError:
+    # mg/dL and µmol/L are 88.4 apart: a number plausible in the other unit is the likely slip
+    if isinstance(given, str):
+        given = parse_quantity(given, err.field, kind="creatinine")
+    first = int(np.flatnonzero(~valid(np.atleast_1d(mg_dl), rng))[0])
+    number = float(np.ravel(given.magnitude)[first])
+    by_amount = given.dimensionality == unit("mol/L").dimensionality
+    shown = f"{number:g} {given.units:~P} ({float(np.ravel(mg_dl)[first]):.3g} mg/dL)" if by_amount else err.value
+    other, other_mg_dl = ("mg/dL", number) if by_amount else ("µmol/L", number / (10_000 / CREATININE_MOLAR_MASS_G_MOL))
+    hint = f"did you mean {number:g} {other}?" if valid(np.array([other_mg_dl]), rng)[0] else None
+    return ImplausibleInputError(err.field, shown, err.expected, hint)
 
 
 def creatinine_floor_mg_dl(creatinine_floor) -> tuple[float | None, str]:
@@ -556,6 +576,13 @@ class KidneyFunction(Result):
         return out
 
 
+def _shown(value) -> str:
+    """A value as a message shows it: "80 kg", not "80.0 kilogram"."""
+    if is_quantity(value) and np.ndim(value.magnitude) == 0:
+        return f"{float(value.magnitude):g} {value.units:~P}"
+    return str(value)
+
+
 def _at(field: str, values, index: int) -> str:
     return field if np.ndim(values) == 0 else f"{field}[{index}]"
 
@@ -628,7 +655,7 @@ def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
         raise MissingInputError(missing, f"the BSA that de-indexes {entry.label} (height and weight, or bsa)")
     for field, value, expected in unused:
         if value is not None:
-            raise ImplausibleInputError(field, value, expected)
+            raise ImplausibleInputError(field, _shown(value), expected)
 
 
 def _steps(floor_policy, floor_mg_dl, formula, basis, bsa_m2, allow) -> tuple:
@@ -806,7 +833,7 @@ def measured_gfr(gfr, *, bsa=None, height=None, weight=None, bsa_method="mostell
         gfr = parse_quantity(gfr, "gfr", kind="gfr")
     for field, value in (("bsa", bsa), ("height", height), ("weight", weight)):
         if value is not None and not is_per_area(gfr):
-            raise ImplausibleInputError(field, value, f"no {field} with an absolute gfr: it is in mL/min already")
+            raise ImplausibleInputError(field, _shown(value), f"no {field} with an absolute gfr: it is in mL/min already")
     if bsa is not None and (height is not None or weight is not None):
         raise ImplausibleInputError("bsa", bsa, "bsa or height and weight, not both")
     if bsa is None and (height is None) != (weight is None):

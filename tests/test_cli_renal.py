@@ -204,6 +204,13 @@ def test_carboplatin_policy_is_shown_with_its_source():
     assert "reference: FDA, carboplatin dosing: GFR capped at 125 mL/min (2010)" in text
 
 
+def test_carboplatin_policy_row_says_when_the_cap_is_overridden():
+    lines = rows(run("carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap").stdout)
+    assert lines["policy"][1].endswith("; the cap turned off by --no-gfr-cap")
+    lines = rows(run("carboplatin", "--auc", "6", "--gfr", "140mL/min", "--gfr-cap", "130").stdout)
+    assert lines["policy"][1].endswith("; the cap set by --gfr-cap") and lines["GFR cap"][0] == "130 mL/min"
+
+
 def test_carboplatin_ckd_epi_under_the_fda_cap():
     # --formula ckd-epi-2021 under the FDA policy: the estimate de-indexed, then capped at 125 mL/min
     args = ["carboplatin", "--auc", "5", "--formula", "ckd-epi-2021", "--age", "30", "--sex", "m", "--creatinine",

@@ -1,5 +1,7 @@
 """Creatinine clearance by Cockcroft-Gault, with serum creatinine in mg/dL or µmol/L, a weight basis and a floor."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -144,7 +146,7 @@ def test_creatinine_quantity_of_another_kind_is_an_error(wrong):
         ("25 mg/dL", "25 mg/dL"),
         ("0.05 mg/dL", "0.05 mg/dL"),
         ("88 mg/dL", "88 mg/dL"),  # µmol/L typed as mg/dL: the range in µmol/L is in the message
-        ("2000 umol/L", "22.6"),
+        ("2000 umol/L", r"2000 µmol/L \(22.6 mg/dL\)"),
         (Q_(float("nan"), "mg/dL"), "nan mg/dL"),
         (Q_(-1, "mg/dL"), "-1 mg/dL"),
     ],
@@ -152,6 +154,26 @@ def test_creatinine_quantity_of_another_kind_is_an_error(wrong):
 def test_implausible_creatinine(creatinine, shown):
     with pytest.raises(ImplausibleInputError, match=rf"^serum_creatinine={shown}.*0\.1-20 mg/dL \(8\.8-1768 µmol/L\)"):
         crcl(serum_creatinine=creatinine)
+
+
+@pytest.mark.parametrize(
+    "creatinine, hint",
+    [
+        # mg/dL and µmol/L are 88.4 apart: a number implausible in its unit but plausible in the other is the slip
+        ("1.2 umol/L", "did you mean 1.2 mg/dL?"),
+        ("106 mg/dL", "did you mean 106 µmol/L?"),
+        (Q_(88, "mg/dL"), "did you mean 88 µmol/L?"),
+    ],
+)
+def test_swapped_creatinine_units_are_hinted(creatinine, hint):
+    with pytest.raises(ImplausibleInputError, match=f"; {re.escape(hint)}$"):
+        crcl(serum_creatinine=creatinine)
+
+
+def test_no_hint_where_no_unit_fits():
+    with pytest.raises(ImplausibleInputError) as err:
+        crcl(serum_creatinine="2000 umol/L")  # 22.6 mg/dL, and 2000 mg/dL is no creatinine either
+    assert err.value.hint is None
 
 
 @pytest.mark.parametrize("age", [121, 150, 12, 0, -5, float("nan")])

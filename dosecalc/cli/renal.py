@@ -344,12 +344,20 @@ def carboplatin_command(
         ("GFR", show(result.gfr_uncapped), _gfr_note(result)),
         *_kidney_rows(record, "GFR"),
         _cap_row(result, no_gfr_cap),
-        ("policy", result.policy, result.policy_label),
+        ("policy", result.policy, _policy_note(result)),
         *input_rows(inputs, described, skip=("gfr", "gfr_cap", "bsa", "creatinine_floor", "max_dose", "round_to",
                                              "tolerance"), labels={"auc": "AUC"}),
-        references=(result.reference, result.gfr_reference, result.policy_reference,
-                    record.creatinine_floor_reference if record.floor_applied else None),
+        references=tuple(dict.fromkeys((result.reference, result.gfr_reference, result.policy_reference,
+                                        record.creatinine_floor_reference if record.floor_applied else None))),
     )
+
+
+def _policy_note(result) -> str:
+    if result.gfr_cap_source == "none":
+        return f"{result.policy_label}; the cap turned off by --no-gfr-cap"
+    if result.gfr_cap_source == "given":
+        return f"{result.policy_label}; the cap set by --gfr-cap"
+    return result.policy_label
 
 
 def _gfr_note(result) -> str:
