@@ -43,3 +43,25 @@ def test_scalar_patient_dose(benchmark, report_ratio):
     floor = best_seconds(lambda: dose * Q_(1.84, "m**2"), repeat=5, number=2000)
     report_ratio("patient_dose scalar (aim ≤ 120 µs) / one pint multiply", benchmark.stats["min"], floor)
     benchmark.extra_info["patient_dose_us"] = round(benchmark.stats["min"] * 1e6, 1)
+
+
+def test_scalar_patient_dose_from_text(benchmark, report_ratio):
+    # a dose typed as text: read by the grammar once per distinct text (cached), then as with Quantities
+    quantities = Q_(75.0, "mg/m**2"), Q_(175.0, "cm"), Q_(70.0, "kg")
+    benchmark(dosecalc.patient_dose, "75 mg/m2", height="175 cm", weight="70 kg")
+    floor = best_seconds(
+        lambda: dosecalc.patient_dose(quantities[0], height=quantities[1], weight=quantities[2]), repeat=5, number=2000
+    )
+    report_ratio("patient_dose from text (aim ≤ 60 µs) / from Quantities", benchmark.stats["min"], floor)
+    benchmark.extra_info["patient_dose_text_us"] = round(benchmark.stats["min"] * 1e6, 1)
+
+
+def test_reading_one_new_text(benchmark, report_ratio):
+    # an uncached reading: the grammar alone, against pint's parser on the same text (which it replaces)
+    from dosecalc.grammar import read
+
+    registry = dosecalc.units.registry()
+    texts = iter(f"{number} mg/m2" for number in range(10**9))
+    benchmark(lambda: read(next(texts), ("dose",)))
+    floor = best_seconds(lambda: registry.Quantity("75 mg/m**2"), repeat=5, number=500)
+    report_ratio("grammar: one new dose text / pint's parser", benchmark.stats["min"], floor)
