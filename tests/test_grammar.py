@@ -1,5 +1,7 @@
 """The closed input grammar: what is read, what is refused and why, and its properties."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 import dosecalc
 from dosecalc import Q_, parse_quantity, patient_dose
 from dosecalc.errors import UnitError
-from dosecalc.grammar import VOCABULARY, escaped, read
+from dosecalc.grammar import LABELS, VOCABULARY, accepted_spellings, escaped, read
 
 # --- what is read ----------------------------------------------------------------
 
@@ -187,3 +189,9 @@ def test_a_number_reads_the_same_on_every_path(number):
 def test_a_quantity_passes_through():
     dose = Q_(75, "mg/m**2")
     assert parse_quantity(dose) is dose
+
+
+def test_the_readme_lists_the_vocabulary():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for kind in VOCABULARY:
+        assert f"| `{kind}` | {LABELS[kind]} | {accepted_spellings(kind)} |" in readme
