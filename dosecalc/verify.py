@@ -74,6 +74,7 @@ __all__ = [
     "tolerance_setting",
     "weight_change_setting",
     "verdict_kernel",
+    "verdict_codes",
     "weight_change_kernel",
     "explains_kernel",
     "lifetime_kernel",
@@ -218,16 +219,21 @@ def weight_change_setting(threshold=None) -> Setting:
 # --- kernels: magnitudes in, codes and numbers out ------------------------------
 
 
+def verdict_codes(difference, tolerance_pct: float):
+    """The verdict of each difference [%] as its position in :data:`VERDICTS`: 0 within, 1 too high, 2 too low."""
+    difference = np.asarray(difference, dtype=float)
+    high, low = difference > tolerance_pct + _EPSILON_PCT, difference < -tolerance_pct - _EPSILON_PCT
+    return high.astype(np.int8) + 2 * low.astype(np.int8)
+
+
 def verdict_kernel(computed, ordered, tolerance_pct: float):
     """
     ``(difference_pct, verdict)`` of ordered against computed doses in one unit:
     :math:`100 (D_o - D_c) / D_c` and ``"within_tolerance"``, ``"too_high"``
     or ``"too_low"`` (arrays of them for arrays).
     """
-    computed, ordered = np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float)
-    difference = difference_pct(computed, ordered)
-    code = np.where(difference > tolerance_pct + _EPSILON_PCT, 1, np.where(difference < -tolerance_pct - _EPSILON_PCT, 2, 0))
-    return scalar_or_array(difference), scalar_or_array(_CODES[code])
+    difference = difference_pct(np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float))
+    return scalar_or_array(difference), scalar_or_array(_CODES[verdict_codes(difference, tolerance_pct)])
 
 
 def weight_change_kernel(weight_kg, baseline_kg, threshold_pct: float):

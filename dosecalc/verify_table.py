@@ -47,6 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .adjustments import difference_pct
 from .cohort import _given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError, UnitError
@@ -64,7 +65,7 @@ from .verify import (
     explains_kernel,
     lifetime_kernel,
     tolerance_setting,
-    verdict_kernel,
+    verdict_codes,
     weight_change_kernel,
     weight_change_setting,
 )
@@ -74,42 +75,52 @@ __all__ = ["verify_table", "VerifiedTable", "VERIFY_COLUMNS"]
 #: The columns :func:`verify_table` adds to each verified or flagged row, in order.
 VERIFY_COLUMNS = (
     "row", "computed_dose", "ordered_dose", "dose_unit", "difference_pct", "verdict", "flags", "detail",
-    "weight_change_pct", "bsa_m2",
+    "weight_change_pct", "bsa_m2", "ok",
 )
 
 
 class VerifiedTable(NamedTuple):
     """
-    :func:`verify_table`'s result: every input row in exactly one table.
+    :func:`verify_table`'s result: every input row checked or rejected.
 
     Attributes
     ----------
-    verified : pyarrow.Table
-        Orders within tolerance with nothing flagged.
-    flagged : pyarrow.Table
-        Orders outside the tolerance, flagged, or not verifiable.
+    checked : pyarrow.Table
+        Every order that could be read and dosed, in input order, with
+        :data:`VERIFY_COLUMNS`; ``ok`` is True where it is within tolerance
+        with nothing flagged.
     rejected : pyarrow.Table
         Rows that could not be read or dosed, with ``row`` and ``reason``.
     tolerance, weight_change : Setting
         The settings used, with their sources.
     """
 
-    verified: pa.Table
-    flagged: pa.Table
+    checked: pa.Table
     rejected: pa.Table
     tolerance: Setting
     weight_change: Setting
 
+    @property
+    def verified(self) -> pa.Table:
+        """The orders within tolerance with nothing flagged."""
+        return self.checked.filter(self.checked["ok"])
+
+    @property
+    def flagged(self) -> pa.Table:
+        """The orders outside the tolerance, flagged, or not verifiable: what a pharmacist must look at."""
+        return self.checked.filter(pc.invert(self.checked["ok"]))
+
     def summary(self) -> dict:
-        """Rows by outcome and by verdict, with the settings and their sources."""
-        checked = pa.concat_tables([self.verified.select(["verdict"]), self.flagged.select(["verdict"])])
-        counts = dict(zip(*np.unique(checked["verdict"].to_numpy(zero_copy_only=False).astype(str), return_counts=True)))
+        """Rows by outcome (rows = verified + flagged + rejected) and by verdict, with the settings and their sources."""
+        verdicts = self.checked["verdict"].combine_chunks()
+        counts = np.bincount(verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS))
+        verified = int(pc.sum(self.checked["ok"]).as_py() or 0)
         return {
-            "rows": self.verified.num_rows + self.flagged.num_rows + self.rejected.num_rows,
-            "verified": self.verified.num_rows,
-            "flagged": self.flagged.num_rows,
+            "rows": self.checked.num_rows + self.rejected.num_rows,
+            "verified": verified,
+            "flagged": self.checked.num_rows - verified,
             "rejected": self.rejected.num_rows,
-            "verdicts": {verdict: int(counts.get(verdict, 0)) for verdict in VERDICTS},
+            "verdicts": {verdict: int(count) for verdict, count in zip(VERDICTS, counts)},
             "tolerance": self.tolerance.to_dict(),
             "weight_change": self.weight_change.to_dict(),
         }
@@ -117,7 +128,7 @@ class VerifiedTable(NamedTuple):
     @property
     def ok(self) -> bool:
         """Nothing flagged and nothing rejected."""
-        return self.flagged.num_rows == 0 and self.rejected.num_rows == 0
+        return self.rejected.num_rows == 0 and bool(pc.all(self.checked["ok"]).as_py() is not False)
 
 
 def _canonical(name: str) -> str:
@@ -154,72 +165,138 @@ def _to_limit(values: np.ndarray, basis: str, limit, bsa_m2: np.ndarray) -> np.n
     return np.full(values.shape, np.nan)
 
 
+class _Texts:
+    """Texts for some rows (why a row is rejected, why an order is not verifiable), kept once each, coded per row."""
+
+    def __init__(self, n: int):
+        self.code = np.full(n, -1, np.int32)
+        self.texts: list[str] = []
+
+    @property
+    def given(self) -> np.ndarray:
+        return self.code >= 0
+
+    def add(self, rows, texts) -> None:
+        """Give ``rows`` (indices) a text each, or one text for all; rows that have one keep theirs."""
+        rows = np.asarray(rows, dtype=np.int64)
+        fresh = self.code[rows] < 0
+        if isinstance(texts, str):
+            if fresh.any():
+                self.code[rows[fresh]] = len(self.texts)
+                self.texts.append(texts)
+            return
+        chosen = [text for text, keep in zip(texts, fresh.tolist()) if keep]
+        self.code[rows[fresh]] = len(self.texts) + np.arange(len(chosen), dtype=np.int32)
+        self.texts.extend(chosen)
+
+    def column(self, keep: np.ndarray | None) -> pa.Array:
+        """The texts of the rows of ``keep`` (all rows if None), dictionary-encoded; null where a row has none."""
+        codes = self.code if keep is None else self.code[keep]
+        indices = pa.array(np.maximum(codes, 0), pa.int32(), mask=codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.texts or [""], pa.string()))
+
+
 class _Ordered(NamedTuple):
     amount: np.ndarray  # in the basis of each row, NaN where unreadable
-    basis: np.ndarray  # the basis label of each row ("mg", "mg/m**2"), "" where unreadable
-    reason: np.ndarray  # why a row is unreadable, None where readable
+    basis: np.ndarray  # index of each row's basis in ``bases``, -1 where unreadable
+    bases: tuple  # basis labels ("mg", "mg/m**2", "units")
+
+    def code(self, basis: str) -> int:
+        return self.bases.index(basis) if basis in self.bases else -2
 
 
-def _ordered(table: pa.Table) -> _Ordered:
+def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
     names = table.column_names
-    n = table.num_rows
     if "ordered" in names:
         if "ordered_unit" not in names:
             raise MissingInputError("ordered_unit", "an 'ordered' column: each row's unit as text, or name it ordered_mg")
-        units = pc.cast(table["ordered_unit"], pa.string())
-        encoded = pc.dictionary_encode(units, null_encoding="encode").combine_chunks()
-        factors, bases, reasons = [], [], []
+        encoded = pc.dictionary_encode(pc.cast(table["ordered_unit"], pa.string()), null_encoding="encode").combine_chunks()
+        factors, codes, bases, unreadable = [], [], [], []
         for text in encoded.dictionary.to_pylist():
             try:
                 reading = parse_quantity(f"1 {text}", "ordered_unit", kind="dose")
                 basis = read_dose(reading, "ordered_unit", allowed=ANY_BASIS)[1]
-                factors.append(reading.m_as(unit(basis)))
-                bases.append(basis)
-                reasons.append(None)
             except (DoseCalcError, TypeError) as err:
                 factors.append(np.nan)
-                bases.append("")
-                reasons.append(f"ordered_unit={text!r}: {err}" if text is not None else "ordered_unit is missing")
+                codes.append(-1)
+                unreadable.append("ordered_unit is missing" if text is None or not text.strip() else f"ordered_unit={text!r}: {err}")
+                continue
+            factors.append(reading.m_as(unit(basis)))
+            bases += [] if basis in bases else [basis]
+            codes.append(bases.index(basis))
+            unreadable.append(None)
         index = encoded.indices.to_numpy(zero_copy_only=False)
-        numbers = _given_numbers(table["ordered"]) * np.asarray(factors)[index]
-        basis = np.asarray(bases, dtype=object)[index]
-        unit_reason = np.asarray(reasons, dtype=object)[index]
-        column = "ordered"
+        basis = np.asarray(codes, np.int8)[index]
+        for code, text in enumerate(unreadable):
+            if text is not None:
+                rejects.add(np.flatnonzero(index == code), text)
+        column, factor = "ordered", np.asarray(factors)[index]
     else:
         columns = [name for name in names if _canonical(name).startswith("ordered_")]
         if len(columns) != 1:
             found = f"{len(columns)}: {', '.join(columns)}" if columns else "none"
             raise MissingInputError("an ordered dose column", f"verifying orders: one named ordered_mg, ordered_mg_m2, … ({found})")
         column = columns[0]
-        reading = parse_quantity(f"1 {re.sub(r'_per_|_', '/', _canonical(column).removeprefix('ordered_'))}", column, kind="dose")
-        one_basis = read_dose(reading, column, allowed=ANY_BASIS)[1]
-        numbers = _given_numbers(table[column]) * reading.m_as(unit(one_basis))
-        basis = np.full(n, one_basis, dtype=object)
-        unit_reason = np.full(n, None, dtype=object)
-    reason = unit_reason.copy()
-    for one_basis in set(basis.tolist()) - {""}:
-        rows = (basis == one_basis) & (unit_reason == None)  # noqa: E711 (elementwise)
-        bad = rows & ~valid(numbers, DOSE_RANGES[one_basis])
-        given = table[column].to_numpy(zero_copy_only=False)
-        for row in np.flatnonzero(bad):
-            cell = given[row]
+        reading = quantity(1.0, _column_unit(_canonical(column).removeprefix("ordered_"), column, "dose"))
+        bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
+        basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
+    amount = _given_numbers(table[column]) * factor
+    readable = np.zeros(table.num_rows, bool)
+    for code, label in enumerate(bases):
+        readable |= (basis == code) & valid(amount, DOSE_RANGES[label])
+    bad = np.flatnonzero(~readable & (basis >= 0))
+    if bad.size:
+        cells = table[column].take(pa.array(bad)).to_pylist()
+        texts = []
+        for row, cell in zip(bad.tolist(), cells):
             if cell is None or (isinstance(cell, float) and np.isnan(cell)) or (isinstance(cell, str) and not cell.strip()):
-                reason[row] = f"{column} is missing"
-            elif np.isnan(numbers[row]):
-                reason[row] = f"{column}={cell!s}: expected a number"
+                texts.append(f"{column} is missing")
+            elif np.isnan(amount[row]):
+                texts.append(f"{column}={cell!s}: expected a number")
             else:
-                reason[row] = f"{column}={cell!s}: expected {DOSE_RANGES[one_basis].expected}"
-    return _Ordered(np.where(reason == None, numbers, np.nan), np.where(reason == None, basis, ""), reason)  # noqa: E711
+                texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
+        rejects.add(bad, texts)
+    return _Ordered(np.where(readable, amount, np.nan), np.where(readable, basis, -1).astype(np.int8), tuple(bases))
 
 
-def _flags_column(flags: dict[str, np.ndarray], n: int) -> pa.Array:
+def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.Array:
     """The codes of each row's flags joined by ';' ('' for none), dictionary-encoded by the set of flags."""
     codes = list(flags)
-    bits = np.zeros(n, np.int32)
+    bits = np.zeros(next(iter(flags.values())).size, np.uint8)
     for position, code in enumerate(codes):
-        bits |= np.asarray(flags[code], bool).astype(np.int32) << position
+        bits |= flags[code].view(np.uint8) << position
     names = [";".join(code for position, code in enumerate(codes) if word >> position & 1) for word in range(1 << len(codes))]
-    return pa.DictionaryArray.from_arrays(pa.array(bits), pa.array(names, pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(bits if keep is None else bits[keep]), pa.array(names, pa.string()))
+
+
+def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.ndarray | None:
+    """A cycle or day column as numbers, rows that are not whole numbers in range rejected."""
+    if column not in table.column_names:
+        return None
+    values = _given_numbers(table[column])
+    with np.errstate(invalid="ignore"):
+        whole = (values >= 1) & (values == np.floor(values)) & ((values <= high) if high else True)
+    bad = np.flatnonzero(~whole)
+    if bad.size:
+        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
+        cells = table[column].take(pa.array(bad)).to_pylist()
+        rejects.add(bad, [f"{column}={cell!s}: expected {expected}" for cell in cells])
+    return values
+
+
+def _prior_checked(table: pa.Table, rejects: _Texts) -> None:
+    """Reject rows whose prior exposure is given but not a number ≥ 0 (an empty cell is none)."""
+    column = _one(table.column_names, "prior", False, "")
+    if column is None:
+        return
+    cells = pc.utf8_trim_whitespace(pc.cast(table[column], pa.string()))
+    empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
+    prior = _given_numbers(table[column])
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
+    if bad.size:
+        texts = cells.take(pa.array(bad)).to_pylist()
+        rejects.add(bad, [f"{column}={text}: expected an exposure ≥ 0, or an empty cell for none" for text in texts])
 
 
 def verify_table(
@@ -243,13 +320,13 @@ def verify_table(
     Returns
     -------
     VerifiedTable
-        ``verified``, ``flagged`` (each input column, then
-        :data:`VERIFY_COLUMNS`: ``row``, the ``computed_dose`` and
-        ``ordered_dose`` in ``dose_unit``, ``difference_pct``, ``verdict``,
-        ``flags`` as codes joined by ";", ``detail`` (why an order is not
-        verifiable), ``weight_change_pct`` and
-        ``bsa_m2``, null where they do not apply) and ``rejected`` (each input
-        column, ``row`` and ``reason``), in input order.
+        ``checked`` (each input column, then :data:`VERIFY_COLUMNS`: ``row``,
+        the ``computed_dose`` and ``ordered_dose`` in ``dose_unit``,
+        ``difference_pct``, ``verdict``, ``flags`` as codes joined by ";",
+        ``detail`` (why an order is not verifiable), ``weight_change_pct``
+        and ``bsa_m2``, null where they do not apply, and ``ok``), split into
+        ``verified`` and ``flagged``; and ``rejected`` (each input column,
+        ``row`` and ``reason``); in input order.
 
     Raises
     ------
@@ -273,142 +350,150 @@ def verify_table(
     if "drug" not in names:
         raise MissingInputError("a drug column", "verifying orders")
     n = table.num_rows
-    ordered = _ordered(table)
-    reason = ordered.reason.copy()
-    day = None if "day" not in names else _given_numbers(table["day"])
-    cycle = None if "cycle" not in names else _given_numbers(table["cycle"])
-    prior_column = _one(names, "prior", False, "")
-    if prior_column is not None:
-        cells = pc.utf8_trim_whitespace(pc.cast(table[prior_column], pa.string()))
-        empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
-        prior = _given_numbers(table[prior_column])
+    rejects, details = _Texts(n), _Texts(n)
+    ordered = _ordered(table, rejects)
+    day = _whole_numbers(table, "day", plan.cycle_days, rejects)
+    cycle = _whole_numbers(table, "cycle", None, rejects)
+    _prior_checked(table, rejects)
+    baseline_column = _one(names, "baseline_weight", False, "")
+    weight_column = _one(names, "weight", False, "")
+    change = None
+    if baseline_column is not None:
+        if weight_column is None:
+            raise MissingInputError("a weight column", "the weight change from baseline_weight")
+        baseline = _numbers_in(table, baseline_column, "baseline_weight", "weight", "kg")
+        bad = np.flatnonzero(~valid(baseline, WEIGHT))
+        if bad.size:
+            cells = table[baseline_column].take(pa.array(bad)).to_pylist()
+            rejects.add(bad, [f"{baseline_column}={cell!s}: expected {WEIGHT.expected}" for cell in cells])
+        weight = _numbers_in(table, weight_column, "weight", "weight", "kg")
         with np.errstate(invalid="ignore"):
-            unreadable = ~empty & ~((prior >= 0) & np.isfinite(prior))
-        for row in np.flatnonzero(unreadable & (reason == None)):  # noqa: E711
-            reason[row] = f"{prior_column}={cells[row].as_py()}: expected an exposure ≥ 0, or an empty cell for none"
-    for label, values, high in (("day", day, plan.cycle_days), ("cycle", cycle, None)):
-        if values is None:
-            continue
-        whole = (values >= 1) & (values == np.floor(values)) & ((values <= high) if high else True)
-        for row in np.flatnonzero(~whole & (reason == None)):  # noqa: E711
-            expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
-            reason[row] = f"{label}={table[label][row].as_py()!s}: expected {expected}"
+            change, changed = weight_change_kernel(weight, baseline, threshold.value)
 
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
     drugs = pc.dictionary_encode(pc.cast(table["drug"], pa.string()), null_encoding="encode").combine_chunks()
     name_index = drugs.indices.to_numpy(zero_copy_only=False)
-    item = np.full(n, -1)
-    verdict = np.full(n, "", dtype=object)
-    why = np.full(n, None, dtype=object)
-    for code, name in enumerate(drugs.dictionary.to_pylist()):
-        rows = name_index == code
-        index, not_matched, because = _match(name, plan, None)
-        if not_matched == "ambiguous" and day is not None:
-            for one_day in np.unique(day[rows & ~np.isnan(day)]):
-                on_day = rows & (day == one_day)
-                index_day, not_day, because_day = _match(name, plan, int(one_day))
-                item[on_day], verdict[on_day], why[on_day] = -1 if index_day is None else index_day, not_day or "", because_day
+    names_matched = [_match(name, plan, None) for name in drugs.dictionary.to_pylist()]
+    item = np.array([-1 if index is None else index for index, _, _ in names_matched] + [-1], np.int16)[name_index]
+    verdict = np.array([-1 if index is not None else _VERDICT_CODE[why] for index, why, _ in names_matched] + [-1], np.int8)[name_index]
+    for code, (index, not_matched, because) in enumerate(names_matched):
+        if index is not None:
             continue
-        item[rows], verdict[rows], why[rows] = -1 if index is None else index, not_matched or "", because
+        rows = name_index == code
+        groups = [(rows, None)]
+        if not_matched == "ambiguous" and day is not None:
+            groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & ~np.isnan(day)])]
+        for group, one_day in groups:
+            index, not_matched, because = _match(drugs.dictionary[code].as_py(), plan, one_day)
+            if index is not None:
+                item[group], verdict[group] = index, -1
+            else:
+                verdict[group] = _VERDICT_CODE[not_matched]
+                details.add(np.flatnonzero(group), because)
 
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
-    explained = {"cap_explains": np.zeros(n, bool), "rounding_explains": np.zeros(n, bool)}
     before_cap, before_rounding = np.full(n, np.nan), np.full(n, np.nan)
-    scheduled = np.ones(n, bool)
     lifetime = np.zeros(n, bool)
-    weight_column = _one(names, "weight", False, "")
-    measured = [
-        name for name in names
-        if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"
-    ]
+    measured = [name for name in names if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"]
     for index, entry in enumerate(plan.items):
-        rows = np.flatnonzero((item == index) & (reason == None))  # noqa: E711
+        rows = np.flatnonzero((item == index) & ~rejects.given)
         if rows.size == 0:
             continue
         order = entry.order
-        in_basis = ordered.basis[rows] == order.basis
-        absolute = ordered.basis[rows] == order.amount_unit
-        basis_rows = rows[in_basis]
-        computed[basis_rows] = order.prescribed.magnitude
-        other = rows[~in_basis & ~absolute]
-        verdict[other] = "not_comparable"
-        why[other] = [
-            f"ordered in {unit(basis):~P}; the protocol doses {entry.label} in {order.dose.units:~P} "
-            f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}"
-            for basis in ordered.basis[other]
-        ]
-        subset = table.select(measured).take(pa.array(rows))
+        codes = ordered.basis[rows]
+        in_basis, absolute = codes == ordered.code(order.basis), codes == ordered.code(order.amount_unit)
+        computed[rows[in_basis]] = order.prescribed.magnitude
+        for code in np.unique(codes[~in_basis & ~absolute]).tolist():
+            other = rows[codes == code]
+            verdict[other] = _VERDICT_CODE["not_comparable"]
+            details.add(other, (
+                f"ordered in {unit(ordered.bases[code]):~P}; the protocol doses {entry.label} in {order.dose.units:~P} "
+                f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}"
+            ))
         try:
-            dosed, rejects = order.for_table(subset, method=method)
+            dosed, rejected = order.for_table(table.select(measured).take(pa.array(rows)), method=method)
         except MissingInputError as err:
-            absolute_rows = rows[absolute]
-            verdict[absolute_rows], why[absolute_rows] = "missing_input", str(err)
+            verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
+            details.add(rows[absolute], str(err))
             continue
         except DoseCalcError as err:
-            reason[rows] = f"{entry.label}: {err}"
+            rejects.add(rows, f"{entry.label}: {err}")
             continue
-        rejected_rows = rows[rejects["row"].to_numpy() - 1]
-        reason[rejected_rows] = [f"{entry.label}: {text}" for text in rejects["reason"].to_pylist()]
+        rejects.add(rows[rejected["row"].to_numpy() - 1], [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()])
         dosed_rows = rows[dosed["row"].to_numpy() - 1]
-        bsa_column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
-        bsa[dosed_rows] = dosed[bsa_column].to_numpy(zero_copy_only=False)
-        is_absolute = ordered.basis[dosed_rows] == order.amount_unit
+        column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
+        bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
         final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
-        computed[dosed_rows[is_absolute]] = final[is_absolute]
+        on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
+        computed[dosed_rows[on_amount]] = final[on_amount]
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if f"final_dose_{order.amount_unit}" != f"dose_{order.amount_unit}":
             calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
             before_rounding[dosed_rows] = np.where(calculated != final, calculated, np.nan)
-        if entry.days is not None and day is not None:
-            scheduled[rows] = np.isin(day[rows], entry.days)
-            if cycle is not None and plan.cycles is not None:
-                scheduled[rows] &= ~(cycle[rows] > plan.cycles)
         limit = _limit(plan, order.drug, conditions)
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
 
-    comparable = ~np.isnan(computed) & (reason == None)  # noqa: E711
-    difference = np.full(n, np.nan)
-    difference[comparable], verdict[comparable] = verdict_kernel(computed[comparable], ordered.amount[comparable], tolerance.value)
-    outside = comparable & (verdict != "within_tolerance")
+    keep = ~rejects.given
+    comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
-        explained["cap_explains"] = outside & ~np.isnan(before_cap) & explains_kernel(before_cap, computed, ordered.amount, tolerance.value)
-        explained["rounding_explains"] = outside & ~np.isnan(before_rounding) & explains_kernel(
-            before_rounding, computed, ordered.amount, tolerance.value
-        )
-    flags = {}
-    change = np.full(n, np.nan)
-    if _one(names, "baseline_weight", False, "") is not None:
-        if weight_column is None:
-            raise MissingInputError("a weight column", "the weight change from baseline_weight")
-        baseline_column = _one(names, "baseline_weight", False, "")
-        baseline = _numbers_in(table, baseline_column, "baseline_weight", "weight", "kg")
-        weight = _numbers_in(table, weight_column, "weight", "weight", "kg")
-        readable = valid(baseline, WEIGHT)
-        for row in np.flatnonzero(~readable & (reason == None)):  # noqa: E711
-            reason[row] = f"{baseline_column}={table[baseline_column][row].as_py()!s}: expected {WEIGHT.expected}"
-        with np.errstate(invalid="ignore"):
-            change, changed = weight_change_kernel(weight, baseline, threshold.value)
-        flags["weight_change"] = np.asarray(changed) & readable
-        change = np.where(readable & valid(weight, WEIGHT), change, np.nan)
-    flags.update(explained)
-    flags["lifetime_limit"] = lifetime
-    flags["not_scheduled"] = (item >= 0) & ~scheduled
-    flags["duplicate_order"] = _duplicates(table, item, day, cycle, plan)
-    keep = (reason == None)  # noqa: E711
-    flags = {code: np.asarray(mask, bool) & keep for code, mask in flags.items() if code in FLAGS}
-    return _tables(table, keep, reason, verdict, why, computed, ordered, difference, flags, change, bsa,
+        difference = difference_pct(computed, ordered.amount)
+    verdict = np.where(comparable, verdict_codes(difference, tolerance.value), verdict)
+    outside = np.flatnonzero(comparable & (verdict > 0))
+    explained = {"cap_explains": before_cap, "rounding_explains": before_rounding}
+    for code, before in explained.items():
+        explained[code] = np.zeros(n, bool)
+        rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
+        explained[code][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
+    with np.errstate(invalid="ignore"):
+        flags = {
+            "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
+            **explained,
+            "lifetime_limit": lifetime,
+            "not_scheduled": _off_schedule(plan, item, day, cycle),
+            "duplicate_order": _duplicates(table, item, day, cycle, plan),
+        }
+    flagged = np.zeros(n, bool)
+    for mask in flags.values():
+        flagged |= mask
+    columns = {
+        "computed_dose": computed, "ordered_dose": ordered.amount, "difference_pct": difference,
+        "weight_change_pct": np.full(n, np.nan) if change is None else change, "bsa_m2": bsa,
+    }
+    return _tables(table, keep, keep & (verdict == 0) & ~flagged, columns, verdict, ordered, flags, details, rejects,
                    row_offset, tolerance, threshold)
+
+
+#: Each verdict's code in the batch: its position in VERDICTS.
+_VERDICT_CODE = {verdict: code for code, verdict in enumerate(VERDICTS)}
+
+
+def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
+    """Where a drug is ordered on a day its order does not give it, or in a cycle past the protocol's."""
+    n = item.size
+    if day is None or all(entry.days is None for entry in plan.items):
+        return np.zeros(n, bool)
+    given = np.zeros((len(plan.items) + 1, plan.cycle_days + 1), bool)  # [order, day]; the last row: no order
+    given[-1, :] = True
+    for index, entry in enumerate(plan.items):
+        given[index, list(entry.days)] = True
+    on_day = np.nan_to_num(day, nan=0).astype(np.int64).clip(0, plan.cycle_days)
+    off = ~given.ravel()[item.astype(np.int64) % given.shape[0] * given.shape[1] + on_day]
+    if cycle is not None and plan.cycles is not None:
+        with np.errstate(invalid="ignore"):
+            off |= (item >= 0) & (cycle > plan.cycles)
+    return off
 
 
 def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray) -> np.ndarray:
     """Where this dose with the prior exposure (``prior_<unit>``, empty: none) reaches the lifetime limit."""
     this = np.full(rows.size, np.nan)
-    for basis in set(ordered.basis[rows].tolist()) - {""}:
-        same = ordered.basis[rows] == basis
-        this[same] = _to_limit(ordered.amount[rows][same], basis, limit, bsa_m2[same])
+    codes = ordered.basis[rows]
+    for code in np.unique(codes[codes >= 0]).tolist():
+        same = codes == code
+        this[same] = _to_limit(ordered.amount[rows][same], ordered.bases[code], limit, bsa_m2[same])
     prior = np.zeros(rows.size)
     column = _one(table.column_names, "prior", False, "")
     if column is not None:
@@ -424,47 +509,62 @@ def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarr
     n = table.num_rows
     if "patient_id" not in table.column_names or n == 0:
         return np.zeros(n, bool)
-    patient = pc.dictionary_encode(pc.cast(table["patient_id"], pa.string())).combine_chunks().indices.to_numpy(zero_copy_only=False)
-    keys = np.stack([
-        patient, item,
-        np.zeros(n) if day is None else np.nan_to_num(day, nan=-1), np.zeros(n) if cycle is None else np.nan_to_num(cycle, nan=-1),
-    ])
-    _, inverse, counts = np.unique(keys, axis=1, return_inverse=True, return_counts=True)
-    per_day = np.array([entry.times_per_day for entry in plan.items] + [1])[item]
-    return (item >= 0) & (counts[inverse.ravel()] > per_day)
+    patient = pc.dictionary_encode(table["patient_id"]).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
+    pair = patient.astype(np.int64) * (len(plan.items) + 1) + item + 1
+    candidates = np.flatnonzero((np.bincount(pair)[pair] > 1) & (item >= 0))
+    duplicate = np.zeros(n, bool)
+    if candidates.size:
+        key = pair[candidates]
+        for part in (day, cycle):
+            if part is not None:  # each distinct day (cycle) as a small code, so that the key stays an int64
+                codes = np.unique(np.nan_to_num(part[candidates], nan=-1), return_inverse=True)[1].ravel()
+                key = key * (int(codes.max()) + 1) + codes
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        per_day = np.array([entry.times_per_day for entry in plan.items])[item[candidates]]
+        duplicate[candidates] = counts[inverse.ravel()] > per_day
+    return duplicate
 
 
-def _unit_labels(basis: np.ndarray) -> pa.Array:
-    """Each row's ordered unit as dosecalc writes it ("mg", "mg/m²"), null where unreadable."""
-    labels, index = np.unique(basis.astype(str), return_inverse=True)
-    shown = [None if label == "" else f"{unit(label):~P}" for label in labels.tolist()]
-    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), pa.array(shown, pa.string())).cast(pa.string())
+def _unit_labels(ordered: _Ordered, keep: np.ndarray | None) -> pa.Array:
+    """Each row's ordered unit as dosecalc writes it ("mg", "mg/m²"), null where unreadable; dictionary-encoded."""
+    codes = ordered.basis if keep is None else ordered.basis[keep]
+    shown = [f"{unit(label):~P}" for label in ordered.bases] or [""]
+    indices = pa.array(np.maximum(codes, 0), pa.int8(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(shown, pa.string()))
 
 
-def _tables(table, keep, reason, verdict, why, computed, ordered, difference, flags, change, bsa, row_offset,
-            tolerance, threshold) -> VerifiedTable:
-    n = table.num_rows
-    rows = np.arange(row_offset + 1, row_offset + 1 + n, dtype=np.int64)
-    flagged_any = np.zeros(n, bool)
-    for mask in flags.values():
-        flagged_any |= mask
-    ok = keep & (verdict == "within_tolerance") & ~flagged_any
-    columns: dict[str, Any] = {
-        "row": pa.array(rows),
-        "computed_dose": pa.array(computed, from_pandas=True),
-        "ordered_dose": pa.array(ordered.amount, from_pandas=True),
-        "dose_unit": _unit_labels(ordered.basis),
-        "difference_pct": pa.array(difference, from_pandas=True),
-        "verdict": pa.array(verdict.astype(str), pa.string()).dictionary_encode(),
-        "flags": _flags_column(flags, n),
-        "detail": pa.array(why, pa.string()),
-        "weight_change_pct": pa.array(np.asarray(change, dtype=float), from_pandas=True),
-        "bsa_m2": pa.array(bsa, from_pandas=True),
+def _floats(values: np.ndarray) -> pa.Array:
+    """Floats as Arrow, null where NaN (none is computed from a NaN); without a copy when none is."""
+    missing = np.isnan(values)
+    return pa.array(values, mask=missing) if missing.any() else pa.array(values)
+
+
+def _tables(table, keep, ok, columns, verdict, ordered, flags, details, rejects, row_offset, tolerance, threshold) -> VerifiedTable:
+    rows = np.arange(row_offset + 1, row_offset + 1 + table.num_rows, dtype=np.int64)
+    every = keep.all()
+    chosen = None if every else keep
+
+    def picked(values):
+        return values if every else values[keep]
+
+    added = {
+        "row": pa.array(picked(rows)),
+        "computed_dose": _floats(picked(columns["computed_dose"])),
+        "ordered_dose": _floats(picked(columns["ordered_dose"])),
+        "dose_unit": _unit_labels(ordered, chosen),
+        "difference_pct": _floats(picked(columns["difference_pct"])),
+        "verdict": pa.DictionaryArray.from_arrays(pa.array(picked(verdict)), pa.array(list(VERDICTS), pa.string())),
+        "flags": _flags_column(flags, chosen),
+        "detail": details.column(chosen),
+        "weight_change_pct": _floats(picked(columns["weight_change_pct"])),
+        "bsa_m2": _floats(picked(columns["bsa_m2"])),
+        "ok": pa.array(picked(ok)),
     }
-    out = table
-    for name, column in columns.items():
-        out = out.append_column(name, column)
+    checked = table if every else table.filter(pa.array(keep))
+    for name, column in added.items():
+        checked = checked.append_column(name, column)
     rejected = table.filter(pa.array(~keep)).append_column("row", pa.array(rows[~keep])).append_column(
-        "reason", pa.array(reason[~keep].tolist(), pa.string())
+        "reason", rejects.column(~keep).cast(pa.string())
     )
-    return VerifiedTable(out.filter(pa.array(ok)), out.filter(pa.array(keep & ~ok)), rejected, tolerance, threshold)
+    return VerifiedTable(checked, rejected, tolerance, threshold)
