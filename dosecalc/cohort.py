@@ -67,10 +67,12 @@ from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .frames import plain_types, read_frame
+from .frames import as_table, plain_types, read_frame
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, Range, checked_scalar, hint_choice, is_female, valid
+from .validation import (
+    BSA, HEIGHT, WEIGHT, Range, check_body, checked_scalar, hint_choice, is_female, plausible_body, valid,
+)
 
 __all__ = ["dose_table", "dose_batch", "DosedTable", "OUTPUT_COLUMNS", "SAFEGUARD_COLUMNS", "REJECT_COLUMNS", "REJECTS"]
 
@@ -489,17 +491,35 @@ def _safeguards(options: _Options) -> _Safeguards:
 _NUMERIC_TYPES = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_null)
 
 
-def _given_numbers(column) -> np.ndarray:
-    """A column's numbers as floats, NaN where a cell is missing or not a number."""
+#: The largest integer a float64 holds exactly, 2**53: beyond it, an integer cell is a code (an EHR's INT64
+#: "missing"), not a measurement, and its row is rejected rather than rounded.
+EXACT_INTEGER = 2**53
+
+
+def _point_decimals(text):
+    """Text with a decimal comma ("1,75") as Arrow reads numbers ("1.75"); a cell holding a "." is no number then."""
+    with_point = pc.match_substring(text, ".")
+    return pc.if_else(with_point, pa.scalar("", text.type), pc.replace_substring(text, ",", "."))
+
+
+def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
+    """A column's numbers as floats, NaN where a cell is missing, not a number, or an integer beyond 2**53."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if decimal_comma:
+            column = _point_decimals(column)
         try:
             column = pc.cast(column, pa.float64())
         except pa.ArrowInvalid:  # a cell that is not a number: those cells become null
             trimmed = pc.utf8_trim_whitespace(column)
             numeric = pc.match_substring_regex(trimmed, _NUMBER, ignore_case=True)
             column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
+    elif pa.types.is_integer(column.type):
+        exact = pc.less_equal(column, pa.scalar(EXACT_INTEGER, pa.uint64() if pa.types.is_uint64(column.type) else pa.int64()))
+        if pa.types.is_signed_integer(column.type):
+            exact = pc.and_(exact, pc.greater_equal(column, pa.scalar(-EXACT_INTEGER, pa.int64())))
+        column = pc.if_else(exact, pc.cast(column, pa.float64(), safe=False), pa.scalar(None, pa.float64()))
     elif any(test(column.type) for test in _NUMERIC_TYPES):
         column = pc.cast(column, pa.float64())
     else:
@@ -514,14 +534,15 @@ class _Column:
     source: _Source
     given: np.ndarray  # in the column's unit, NaN where missing or not a number
     values: np.ndarray  # in source.rng.unit
+    decimal_comma: bool = False  # text numbers are written 1,75
 
     @classmethod
-    def read(cls, source: _Source, table: pa.Table) -> _Column:
+    def read(cls, source: _Source, table: pa.Table, decimal_comma: bool = False) -> _Column:
         try:
-            given = _given_numbers(table[source.column])
+            given = _given_numbers(table[source.column], decimal_comma)
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
-        return cls(source, given, _converted(given, source.units, source.rng, source.column))
+        return cls(source, given, _converted(given, source.units, source.rng, source.column), decimal_comma)
 
     def plausible(self, rows=slice(None)) -> np.ndarray:
         """Where the values of ``rows`` are inside the source's range, and its narrower one."""
@@ -534,17 +555,25 @@ class _Column:
         """Why each of ``rows`` is rejected for this column; null where it is fine."""
         source, rng = self.source, self.source.rng
         given, values = self.given[rows], self.values[rows]
-        text = pc.utf8_trim_whitespace(pc.cast(table[source.column].take(pa.array(rows)), pa.string()))
+        cells = table[source.column].take(pa.array(rows))
+        text = pc.utf8_trim_whitespace(pc.cast(cells, pa.string()))
         missing = pc.fill_null(pc.equal(text, ""), True)
-        number = pc.fill_null(pc.match_substring_regex(text, _NUMBER, ignore_case=True), False)
+        read_as = _point_decimals(text) if self.decimal_comma else text
+        number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER, ignore_case=True), False)
+        # an integer past 2**53 (read as NaN): a code such as INT64's "missing", not a measurement
+        coded = pa.array(np.isnan(given) & pa.types.is_integer(cells.type))
         expected = f" {source.label}: expected {rng.expected}"
         implausible = pc.binary_join_element_wise(
             f"{source.column}=", text, expected, _hints(text, given, values, rng), "", null_handling="skip"
         )
+        a_number = "a number with a decimal comma, such as 1,75" if self.decimal_comma else "a number"
         reason = pc.case_when(
-            pc.make_struct(missing, pc.invert(number)),
+            pc.make_struct(missing, pc.invert(number), coded),
             f"{source.column} is missing",
-            pc.binary_join_element_wise(f"{source.column}='", text, "': expected a number", ""),
+            pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", ""),
+            pc.binary_join_element_wise(
+                f"{source.column}=", text, f": expected {rng.expected}; an integer beyond ±2**53 is a code, not a measurement", ""
+            ),
             implausible,
         )
         if source.narrower is not None:  # checked after rng, as the scalar core does: no hint
@@ -606,7 +635,7 @@ def _label(name: str | None, n: int) -> pa.Array:
 
 
 def _dosed(
-    table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None
+    table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None, numeric_inputs: bool = False
 ) -> tuple[pa.Table, _Measured | None]:
     """
     The rows where ``keep`` is True (all rows if None), dosed by the core on
@@ -615,6 +644,11 @@ def _dosed(
     if keep is not None:
         table = table.filter(pa.array(keep))
     values = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
+    if numeric_inputs:  # each numeric input as the number it was read as, in its column's unit
+        for column in read.values():
+            given = column.given if keep is None else column.given[keep]
+            name = column.source.column
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(given, pa.float64()))
     dose = plan.dose if plan.dose is not None else quantity(values["dose"], plan.dose_column.rng.unit)
     guards = plan.guards
     if guards.reduction_pct is not None:
@@ -634,7 +668,11 @@ def _dosed(
     columns = dict(zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
     columns.update(guards.patient_columns(result, n))
     dose_mg = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
-    measured = _absolute(dose_mg)
+    computed = result.bsa_uncapped if guards.bsa_cap_m2 is not None else result.bsa
+    measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
+    absolute = _absolute(dose_mg)
+    if absolute is not None:
+        measured = _both(measured, absolute)
     if guards.measure is not None:
         measured = _both(measured, guards.measure.apply(dose_mg))
         columns.update(measured.columns)
@@ -642,6 +680,18 @@ def _dosed(
         index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
         table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
     return table, measured
+
+
+def _computed_bsa(bsa_m2) -> _Measured | None:
+    """BSAs a formula computed outside the plausible range from plausible inputs, as ``patient_dose`` refuses them."""
+    if bsa_m2 is None:
+        return None
+    bsa_m2 = np.atleast_1d(bsa_m2)
+    if bsa_m2.size == 0 or (bsa_m2.min() >= BSA.low and bsa_m2.max() <= BSA.high):
+        return None
+    fits = valid(bsa_m2, BSA)
+    reasons = pc.binary_join_element_wise("bsa (computed)=", _numbers("%g", bsa_m2[~fits]), f" m²: expected {BSA.expected}", "")
+    return _Measured({}, fits, reasons)
 
 
 def _absolute(dose_mg: np.ndarray) -> _Measured | None:
@@ -666,16 +716,42 @@ def _both(first: _Measured | None, second: _Measured) -> _Measured:
     return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
+def _bodies(read: dict) -> np.ndarray | None:
+    """Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`); None without both."""
+    if "height" not in read or "weight" not in read:
+        return None
+    with np.errstate(all="ignore"):  # implausible or missing values are rejected by their own column
+        return plausible_body(read["height"].values, read["weight"].values)
+
+
+def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
+    """For ``rows`` whose inputs are each plausible but not together, the scalar core's message; else null."""
+    reasons = []
+    for row, fine in zip(rows, inputs_ok):
+        try:
+            if fine:
+                check_body(read["height"].values[row], read["weight"].values[row])
+            reasons.append(None)
+        except ImplausibleInputError as err:
+            reasons.append(str(err))
+    return pa.array(reasons, pa.string())
+
+
 def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:
     """Where every input is plausible, and why each other row is rejected."""
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
         ok &= column.plausible()
+    inputs_ok, bodies = ok.copy(), _bodies(read)
+    if bodies is not None:  # checked after each value, as the scalar core does
+        ok &= bodies | ~inputs_ok
     if plan.sex is not None:
         sex_known, sex_reasons = _sex_known(table, plan.sex)
         ok &= sex_known
     rows = np.flatnonzero(~ok)
     reasons = [column.reasons(table, rows) for column in read.values() if not column.plausible(rows).all()]
+    if bodies is not None and not bodies[rows][inputs_ok[rows]].all():
+        reasons.append(_body_reasons(read, rows, inputs_ok[rows] & ~bodies[rows]))
     if plan.sex is not None:
         reasons.append(sex_reasons.take(pa.array(rows)))
     if not reasons:
@@ -701,6 +777,7 @@ def dose_table(
     table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
     weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
     round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False, rejects="separate",
+    decimal_comma=False,
 ):
     """
     Dose every row of a table of patients; reject the rows that cannot be.
@@ -767,6 +844,10 @@ def dose_table(
     flag_obesity : bool, default False
         Add ``obese``: BMI from height and actual weight ≥ 30 kg/m². A flag
         only: it never changes a dose.
+    decimal_comma : bool, default False
+        Numbers given as text are written with a decimal comma, ``"1,75"``
+        (European exports); a text cell holding a "." is then no number
+        (``"1.750"`` may mean 1750), and its row is rejected.
     rejects : {"separate", "inline"}, default "separate"
         ``"inline"`` returns one frame of every input row, in order (with its
         index), instead of two: the dose columns null in a rejected row, and
@@ -825,7 +906,7 @@ def dose_table(
         "column_map": column_map, "column_units": column_units, "row_offset": row_offset,
         "weight_basis": weight_basis, "bsa_cap": bsa_cap, "max_dose": max_dose, "reduction_pct": reduction_pct,
         "round_to": round_to, "vials": vials, "tolerance_pct": tolerance_pct, "bands": bands,
-        "flag_obesity": flag_obesity,
+        "flag_obesity": flag_obesity, "decimal_comma": decimal_comma,
     }
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
@@ -859,13 +940,14 @@ def _inline(
     for name in computed:
         columns[name] = _scattered(dosed[name], positions, n)
     columns["reason"] = _scattered(rejects["reason"], rejected, n)
-    return pa.table(columns)
+    return pa.Table.from_pydict(columns)
 
 
 def dose_batch(
     table: pa.Table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
     weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
-    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False,
+    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False, decimal_comma=False,
+    numeric_inputs=False,
 ) -> DosedTable:
     """
     :func:`dose_table` on one Arrow table: the batch function of every driver.
@@ -873,8 +955,11 @@ def dose_batch(
     The options are those of :func:`dose_table`. ``dosed`` holds the valid
     rows without ``row`` (a file's rows stay in order, and a driver numbers
     them if it wants); ``rejects`` the others, with ``row`` and ``reason``.
+    With ``numeric_inputs``, the dosed rows' height, weight and dose columns
+    are the numbers read from them (float64, in each column's unit), as a
+    file driver writes them: text read from a CSV becomes numbers again.
     """
-    table = plain_types(pa.table(table))  # a batch of a file: a RecordBatch
+    table = plain_types(as_table(table))
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(
@@ -886,14 +971,17 @@ def dose_batch(
         tuple(sorted((column_map or {}).items())), tuple(sorted((column_units or {}).items())), options,
     )
     plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
-    read = {kind: _Column.read(source, table) for kind, source in plan.sources.items()}
+    read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     try:  # the fast path: the core checks whole columns at once
-        dosed, measured = _dosed(table, plan, read)
+        bodies = _bodies(read)
+        if bodies is not None and not bodies.all():
+            raise ImplausibleInputError("height, weight", "a pair", "a body")  # to the rows' own reasons below
+        dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
     except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
         ok, reason = _plausible(table, plan, read)
         rows = np.flatnonzero(~ok)
-        dosed, measured = _dosed(table, plan, read, ok)
+        dosed, measured = _dosed(table, plan, read, ok, numeric_inputs)
     if measured is not None and not measured.fits.all():
         # doses that cannot be rounded within the tolerance, or lie outside the bands: rejected too
         kept = np.arange(table.num_rows) if ok is None else np.flatnonzero(ok)

@@ -30,8 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import shutil
+import socket
+import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -41,10 +45,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .cohort import DosedTable, dose_batch
+from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
 
 __all__ = ["convert_file", "convert_dataset", "run_pieces", "CohortSummary"]
@@ -59,12 +65,9 @@ PIECE_ROWS = 1 << 20
 #: The column of a dataset's rejects that names each row's input file.
 FILE_COLUMN = "file"
 _PARQUET = (".parquet", ".pq")
-_DATASET_SUFFIXES = (".csv", *_PARQUET)
+_DATASET_SUFFIXES = (".csv", ".tsv", *_PARQUET)
 #: How dosecalc writes CSV: 65536 rows formatted at a time (pyarrow's default, 1024, is slower).
 CSV_WRITE_OPTIONS = pcsv.WriteOptions(batch_size=1 << 16)
-#: How dosecalc reads CSV: a quoted value may hold line breaks (RFC 4180; notes in EHR extracts). Without
-#: this, pyarrow reads them within a block but refuses the file where one spans two blocks. It costs ~2 %.
-CSV_PARSE_OPTIONS = pcsv.ParseOptions(newlines_in_values=True)
 
 
 @dataclass(frozen=True)
@@ -123,73 +126,200 @@ class BatchDosing:
         return dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """
+    How the input files are read: the CSV dialect (a ``.tsv`` file's
+    delimiter is a tab unless one is given) and the sheet of a spreadsheet.
+    """
+
+    delimiter: str | None = None
+    decimal_comma: bool = False
+    encoding: str = "utf-8"
+    sheet: str | None = None
+
+    def __post_init__(self):
+        self.dialect(Path("input.csv"))  # an unknown delimiter or encoding is refused before any file is read
+
+    def dialect(self, path: Path) -> CsvDialect:
+        """The CSV dialect of ``path``."""
+        tab = file_format(path, "input") == "tsv"
+        return CsvDialect(self.delimiter or ("\t" if tab else ","), self.decimal_comma, self.encoding)
+
+
 def _is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in _PARQUET
+    return file_format(path, "input") == "parquet"
 
 
-def _open_csv(path: Path, **options) -> pcsv.CSVStreamingReader:
+def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **options) -> pcsv.CSVStreamingReader:
     """pyarrow's streaming reader of a CSV file, one that is a header alone without a line break included."""
+    parse = pcsv.ParseOptions(delimiter=reading.dialect(path).delimiter, newlines_in_values=True)
+    read_options.encoding = reading.dialect(path).encoding
     try:
-        return pcsv.open_csv(path, parse_options=CSV_PARSE_OPTIONS, **options)
+        return pcsv.open_csv(path, read_options=read_options, parse_options=parse, **options)
     except pa.ArrowInvalid:  # pyarrow: "Empty CSV file or block: cannot infer number of columns"
         with path.open("rb") as file:
             line = file.read(1 << 16)
         if not line or b"\n" in line or b"\r" in line or len(line) == 1 << 16:
             raise
-        return pcsv.open_csv(pa.BufferReader(line + b"\n"), parse_options=CSV_PARSE_OPTIONS, **options)
+        return pcsv.open_csv(pa.BufferReader(line + b"\n"), read_options=read_options, parse_options=parse, **options)
 
 
-def _schema(path: Path) -> pa.Schema:
-    """The schema dosecalc reads ``path`` with: a Parquet file's own, every CSV column as text."""
+def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
+    """A CSV file's column names, and how many columns at its end have none (a spreadsheet's empty columns)."""
+    try:
+        with _open_csv(path, reading, pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
+            names = peek.schema.names
+    except pa.ArrowInvalid:  # "Expected 1 columns, got 2": a one-column header, and "1,75" in a row
+        with path.open("rb") as file:
+            header = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
+        hint = separator_hint([header] if reading.dialect(path).delimiter not in header else [], reading.dialect(path).delimiter)
+        if hint is None:
+            raise
+        raise DoseCalcError(f"input={path}: {hint}") from None
+    blank = len(names) - len(list(itertools.dropwhile(lambda name: not name.strip(), reversed(names))))
+    return names[: len(names) - blank], blank
+
+
+def _schema(path: Path, reading: Reading) -> pa.Schema:
+    """The schema dosecalc reads ``path`` with: a Parquet file's own, every CSV or spreadsheet column as text."""
     if _is_parquet(path):
         return pq.read_schema(path)
-    with _open_csv(path, read_options=pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
-        return pa.schema([(name, pa.string()) for name in peek.schema.names])
+    if file_format(path, "input") == "sheet":
+        return read_sheet(path, reading.sheet).schema
+    names, _ = _csv_header(path, reading)
+    return pa.schema([(name, pa.string()) for name in names])
 
 
-def _batches(path: Path, schema: pa.Schema, row_groups=None) -> Iterator[pa.RecordBatch]:
+def _without_blank_columns(batch: pa.RecordBatch, names: list[str], path: Path) -> pa.RecordBatch:
+    """The batch without its trailing unnamed columns, which must be empty: data without a name is not dropped unseen."""
+    for i, column in enumerate(batch.columns[len(names):]):
+        filled = pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True))
+        if pc.any(filled).as_py():
+            value = column.filter(filled)[0].as_py()
+            raise DoseCalcError(
+                f"input={path}: column {len(names) + i + 1} has no name in the header but holds {value!r}; "
+                "name it, or delete the column"
+            )
+    return batch.select(names)
+
+
+def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -> Iterator[pa.RecordBatch]:
     """The batches of ``path`` (of a Parquet file's ``row_groups`` if given), read as ``schema``."""
-    if _is_parquet(path):
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups)
+    kind = file_format(path, "input")
+    if kind == "parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups):
+            yield batch if batch.schema.equals(schema) else batch.cast(schema)  # a dataset's int column read as float
         return
-    with _open_csv(
-        path,
-        read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-        convert_options=pcsv.ConvertOptions(column_types=dict(zip(schema.names, schema.types))),
-    ) as reader:
-        yield from reader
+    if kind == "sheet":
+        yield from read_sheet(path, reading.sheet).to_batches(BATCH_ROWS)
+        return
+    names, blank = _csv_header(path, reading)
+    placeholders = [f"\0{i}" for i in range(blank)]
+    read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
+    if blank:
+        read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False, column_names=names + placeholders, skip_rows=1)
+    types = dict(zip(schema.names, schema.types)) | dict.fromkeys(placeholders, pa.string())
+    with _open_csv(path, reading, read_options, convert_options=pcsv.ConvertOptions(column_types=types)) as reader:
+        for batch in reader:
+            yield _without_blank_columns(batch, names, path) if blank else batch
 
 
 @contextlib.contextmanager
-def _reading(path: Path):
-    # a malformed file (a row with too many fields, a corrupt Parquet page) is unusable input
+def _reading(path: Path, reading: Reading):
+    # a malformed file (a row with too many fields, a corrupt Parquet page, bytes of another encoding) is unusable input
     try:
         yield
-    except (pa.ArrowInvalid, OSError) as err:
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as err:
+        encoding = reading.dialect(path).encoding
+        if isinstance(err, UnicodeDecodeError) or "invalid UTF8" in str(err):
+            found = undecodable_line(path, encoding)
+            if found is not None:
+                number, line = found
+                others = " or ".join(name for name in dict.fromkeys(ENCODINGS.values()) if name != encoding)
+                raise DoseCalcError(
+                    f"input={path}: line {number} is not {encoding} text ({line[:60]!r}); "
+                    f"read it with its encoding, --encoding {others} (encoding= in Python)"
+                ) from None
         raise DoseCalcError(f"input={path}: {str(err).splitlines()[0]}") from None
 
 
-def _read(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    with _reading(path):
+def _read(path: Path, reading: Reading, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    with _reading(path, reading):
         yield from batches
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside ``path`` naming this host and process, so that a later run can tell whose it is."""
+    return path.with_name(f".{path.name}.{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale(path: Path) -> list[Path]:
+    """
+    Remove the temporary files (or directories) beside ``path`` left by runs
+    killed before they could (SIGKILL, a power cut): those of a process of
+    this host that is no longer running. Return what was removed.
+    """
+    host, removed = socket.gethostname(), []
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.part*"):
+        owner = candidate.name[len(path.name) + 2:].split(".part")[0].rsplit("-", 2)
+        if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or _alive(int(owner[1])):
+            continue
+        if candidate.is_dir() and not candidate.is_symlink():
+            shutil.rmtree(candidate, ignore_errors=True)
+        else:
+            candidate.unlink(missing_ok=True)
+        removed.append(candidate)
+    return removed
+
+
+def _cannot_write(path, err: Exception) -> DoseCalcError:
+    """One line naming the file and the cause: no permission, a read-only file system, a full disk."""
+    cause = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
+    return DoseCalcError(f"{path}: cannot be written ({cause}); nothing was written there")
+
+
+def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
+    if kind == "parquet":
+        dictionary = [name for name in schema.names if name not in plain_columns]
+        return pq.ParquetWriter(sink, schema, use_dictionary=dictionary)
+    options = pcsv.WriteOptions(batch_size=CSV_WRITE_OPTIONS.batch_size, delimiter="\t" if kind == "tsv" else ",")
+    return pcsv.CSVWriter(sink, schema, write_options=options)
+
+
 @contextlib.contextmanager
-def _written(path: Path, schema: pa.Schema, plain_columns=()):
-    """A writer to a temporary file beside ``path``, renamed into place on success; Parquet without dictionaries for ``plain_columns``."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+def _written(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output"):
+    """
+    A writer to a temporary file beside ``path``, renamed into place on success (CSV to stdout for "-");
+    Parquet without dictionaries for ``plain_columns``. A failed write leaves nothing behind.
+    """
+    kind = file_format(path, role)
+    if str(path) == "-":
+        with _writer(pa.PythonFile(sys.stdout.buffer, mode="w"), kind, schema, plain_columns) as writer:
+            yield writer
+        return
+    remove_stale(path)
+    temporary = _temporary(path)
     try:
         try:
-            if _is_parquet(path):
-                dictionary = [name for name in schema.names if name not in plain_columns]
-                writer = pq.ParquetWriter(temporary, schema, use_dictionary=dictionary)
-            else:
-                writer = pcsv.CSVWriter(temporary, schema, write_options=CSV_WRITE_OPTIONS)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:  # a list column in CSV; no permission
-            raise DoseCalcError(f"{path}: cannot be written ({str(err).splitlines()[0]})") from None
+            writer = _writer(temporary, kind, schema, plain_columns)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:  # a list column in CSV
+            raise _cannot_write(path, err) from None
         with writer:
             yield writer
         os.replace(temporary, path)
+    except OSError as err:  # no permission, a read-only file system, a full disk: on open, write, close or rename
+        raise _cannot_write(path, err) from None
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -203,6 +333,7 @@ def _with_source(rejects: pa.Table, source: str | None) -> pa.Table:
 
 def _convert(
     input_path: Path,
+    reading: Reading,
     batches: Iterator[pa.RecordBatch],
     dose_batch: Callable[[pa.RecordBatch, int], DosedTable],
     empty: DosedTable,
@@ -221,7 +352,7 @@ def _convert(
         output = files.enter_context(_written(output_path, empty.dosed.schema, computed))
         rejects = None
         if rejects_path is not None:
-            rejects = files.enter_context(_written(rejects_path, _with_source(empty.rejects, source).schema))
+            rejects = files.enter_context(_written(rejects_path, _with_source(empty.rejects, source).schema, role="rejects"))
 
         def write(result):
             output.write(result.dosed)
@@ -231,7 +362,7 @@ def _convert(
         # one batch is written (by pyarrow, without the GIL) while the next is read and dosed
         writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
         writing = writer.submit(lambda: None)
-        for batch in _read(input_path, batches):
+        for batch in _read(input_path, reading, batches):
             result = dose_batch(batch, rows_read)
             writing.result()
             writing = writer.submit(write, result)
@@ -244,10 +375,19 @@ def _convert(
     return Counts(rows_read, rows_written, rows_rejected)
 
 
-def _dosing(schema: pa.Schema, dose, method, column_map, column_units, options: dict) -> tuple[BatchDosing, DosedTable]:
+def _dosing(
+    schema: pa.Schema, dose, method, column_map, column_units, options: dict, path: Path, reading: Reading
+) -> tuple[BatchDosing, DosedTable]:
     """A run's batch function, and the output schemas of the empty input: an unusable input fails here, before any write."""
-    dosing = BatchDosing(dose, method, {"column_map": column_map, "column_units": column_units, **options})
-    return dosing, dosing(schema.empty_table())
+    options = {"column_map": column_map, "column_units": column_units, "decimal_comma": reading.decimal_comma,
+               "numeric_inputs": True, **options}
+    # a header of one column holding another delimiter: the file was read with the wrong one, and would fail
+    # as "a weight column is required" or on its first row with a comma in a number; say so instead
+    hint = None if file_format(path, "input") in ("parquet", "sheet") else separator_hint(schema.names, reading.dialect(path).delimiter)
+    if hint is not None:
+        raise DoseCalcError(f"input={path}: {hint}")
+    dosing = BatchDosing(dose, method, options)
+    return dosing, dosing(pa.Table.from_batches([], schema=schema))
 
 
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None) -> CohortSummary:
@@ -258,16 +398,19 @@ def _summary(counts: Counts, start: float, output: Path, rejects: Path | None) -
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
     if not input_path.is_file():
         raise DoseCalcError(f"input={input_path}: no such file")
+    if str(output_path) == str(rejects_path) == "-":
+        raise DoseCalcError("rejects=-: the output is written to stdout already; write the rejects to a file")
     for name, path in (("output", output_path), ("rejects", rejects_path)):
-        if path is None:
+        if path is None or str(path) == "-":
             continue
+        file_format(path, name)
         if not path.parent.is_dir():
             raise DoseCalcError(f"{name}={path}: no such directory {path.parent}")
         if path.is_dir():
             raise DoseCalcError(f"{name}={path}: is a directory; expected a file name")
         if path.resolve() == input_path.resolve() or (path.exists() and path.samefile(input_path)):
             raise DoseCalcError(f"{name}={path}: is the input file; write to another file")
-    if rejects_path is not None and rejects_path.resolve() == output_path.resolve():
+    if rejects_path is not None and "-" not in (str(rejects_path), str(output_path)) and rejects_path.resolve() == output_path.resolve():
         raise DoseCalcError(f"rejects={rejects_path}: is the output file; write to another file")
 
 
@@ -280,6 +423,11 @@ def convert_file(
     column_map: dict[str, str] | None = None,
     column_units: dict[str, str] | None = None,
     progress: Callable[[int], object] | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
+    encoding: str = "utf-8",
+    sheet: str | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -288,11 +436,16 @@ def convert_file(
     Parameters
     ----------
     input_path : str or path
-        A CSV file, or a Parquet file (``.parquet``), with a header row. The
-        columns are those of :func:`dosecalc.cohort.dose_table`.
+        A CSV file (``.tsv``: tab-separated), a Parquet file (``.parquet``,
+        ``.pq``) or a spreadsheet (``.xlsx``, ``.xls``, ``.ods``; needs the
+        ``excel`` extra), with a header row; ``"-"`` reads CSV from stdin.
+        The columns are those of :func:`dosecalc.cohort.dose_table`.
     output_path : str or path
-        Where to write the dosed rows: Parquet when the name ends in
-        ``.parquet``, else CSV. Never the input.
+        Where to write the dosed rows: Parquet for ``.parquet``, tab-separated
+        for ``.tsv``, else CSV; ``"-"`` writes CSV to stdout. An ending
+        dosecalc cannot write (``.xlsx``) is refused. Never the input. The
+        height, weight and dose columns of the dosed rows are written as the
+        numbers they were read as; every other column as given.
     dose : str, optional
         The dose for every row, such as ``"75 mg/m^2"``; else a dose column.
     method : str, default "mosteller"
@@ -305,6 +458,17 @@ def convert_file(
         :func:`~dosecalc.cohort.dose_table`.
     progress : callable, optional
         Called after each batch with the number of rows read so far.
+    delimiter : str, optional
+        A CSV's delimiter: ``","`` (``"\\t"`` for ``.tsv``), ``";"``,
+        ``"tab"`` or ``"|"``. A file whose one-column header holds another
+        delimiter is refused with that hint.
+    decimal_comma : bool, default False
+        Numbers are written ``1,75`` (see :func:`~dosecalc.cohort.dose_table`).
+    encoding : str, default "utf-8"
+        ``"utf-8"``, ``"latin-1"`` or ``"cp1252"``; a line that is not text in
+        it stops the run, naming the line.
+    sheet : str, optional
+        The sheet of a spreadsheet; by default its first.
     **options
         Further keyword options of :func:`~dosecalc.cohort.dose_table`.
 
@@ -316,8 +480,12 @@ def convert_file(
     ------
     DoseCalcError
         If the input is unusable (no such file, a malformed row, no
-        recognisable height or weight column, an unknown unit) or the output
-        would overwrite it. Nothing is written under the output's name.
+        recognisable height or weight column, an unknown unit, bytes not of
+        its encoding), the output would overwrite it, or an output cannot be
+        written (no permission, a read-only location, a full disk). Nothing
+        is written under the output's name; temporary files of runs killed
+        before they could remove them (SIGKILL) are removed by the next run
+        over the same output.
 
     Examples
     --------
@@ -332,14 +500,30 @@ def convert_file(
     for name, given in (("output", output_path), ("rejects", rejects_path)):
         if given is not None and os.fspath(given).endswith((os.sep, "/")):  # Path() would drop the "/"
             raise DoseCalcError(f"{name}={os.fspath(given)}: names a folder; expected a file name")
-    input_path, output_path = Path(input_path), Path(output_path)
+    reading = Reading(delimiter, decimal_comma, encoding, sheet)
+    output_path = Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
-    _checked_paths(input_path, output_path, rejects_path)
-    with _reading(input_path):
-        schema = _schema(input_path)
-    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options)
-    counts = _convert(input_path, _batches(input_path, schema), dosing, empty, output_path, rejects_path, progress)
+    with _input_file(input_path) as input_path:
+        _checked_paths(input_path, output_path, rejects_path)
+        with _reading(input_path, reading):
+            schema = _schema(input_path, reading)
+        dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, input_path, reading)
+        batches = _batches(input_path, schema, reading)
+        counts = _convert(input_path, reading, batches, dosing, empty, output_path, rejects_path, progress)
     return _summary(counts, start, output_path, rejects_path)
+
+
+@contextlib.contextmanager
+def _input_file(given):
+    """The input's path; for "-", stdin copied to a temporary file (read twice: its header, then its rows), then removed."""
+    if os.fspath(given) != "-":
+        yield Path(given)
+        return
+    with tempfile.TemporaryDirectory(prefix="dosecalc-stdin-") as folder:
+        path = Path(folder) / "stdin.csv"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(sys.stdin.buffer, copy, 1 << 20)
+        yield path
 
 
 # --- datasets: many files, one piece at a time --------------------------------------
@@ -365,6 +549,7 @@ class DatasetJob:
     empty: DosedTable  # the output schemas
     output_dir: Path
     rejects_dir: Path | None
+    reading: Reading = Reading()
 
     def convert(self, piece: Piece, progress: Callable[[int], object] | None = None) -> Counts:
         """Stream one piece through the engine into its output file (and rejects file)."""
@@ -372,7 +557,8 @@ class DatasetJob:
         rejects_path = None if self.rejects_dir is None else self.rejects_dir / piece.name
         return _convert(
             piece.path,
-            _batches(piece.path, self.schema, piece.row_groups),
+            self.reading,
+            _batches(piece.path, self.schema, self.reading, piece.row_groups),
             lambda batch, rows_before: self.dosing(batch, piece.row_offset + rows_before),
             self.empty,
             output_path,
@@ -426,23 +612,35 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
     return sorted(files), Path(os.path.commonpath(folders)), directories
 
 
-def _common_schema(files: list[Path]) -> pa.Schema:
-    """The schema all ``files`` share, or raise naming the first that differs."""
+def _numeric(data_type: pa.DataType) -> bool:
+    return pa.types.is_integer(data_type) or pa.types.is_floating(data_type)
+
+
+def _common_schema(files: list[Path], reading: Reading) -> pa.Schema:
+    """
+    The schema all ``files`` share, or raise naming the first that differs; a column that is
+    integer in some files and float (or another integer width) in others is read as float64.
+    """
     first = None
     for path in files:
-        with _reading(path):
-            schema = _schema(path)
+        with _reading(path, reading):
+            schema = _schema(path, reading)
         if first is None:
             first, first_path = schema, path
-        elif not schema.equals(first):
+            continue
+        same = schema.names == first.names and all(
+            a.type == b.type or (_numeric(a.type) and _numeric(b.type)) for a, b in zip(schema, first)
+        )
+        if not same:
             columns = ", ".join(f"{item.name}: {item.type}" for item in first)
             raise DoseCalcError(f"input={path}: its columns differ from {first_path}'s ({columns}); a dataset's files share one schema")
+        first = pa.schema([a if a.type == b.type else a.with_type(pa.float64()) for a, b in zip(first, schema)])
     return first
 
 
 def _row_group_runs(path: Path) -> list[tuple[tuple[int, ...], int]]:
     """A Parquet file's row groups in runs of up to PIECE_ROWS rows (one group at least), with the rows before each."""
-    with _reading(path):
+    with _reading(path, Reading()):
         metadata = pq.ParquetFile(path).metadata
     runs, run, run_rows, offset = [], [], 0, 0
     for group in range(metadata.num_row_groups):
@@ -494,8 +692,12 @@ def _checked_folders(input_dirs: list[Path], output_dir: Path, rejects_dir: Path
 @contextlib.contextmanager
 def _written_dir(path: Path):
     """A temporary directory beside ``path``, renamed to ``path`` when the block succeeds, else removed."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
-    temporary.mkdir()
+    remove_stale(path)
+    temporary = _temporary(path)
+    try:
+        temporary.mkdir()
+    except OSError as err:
+        raise _cannot_write(path, err) from None
     try:
         yield temporary
         if path.is_dir():
@@ -520,6 +722,10 @@ def convert_dataset(
     column_units: dict[str, str] | None = None,
     progress: Callable[[int], object] | None = None,
     runner: Callable[..., Counts] | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
+    encoding: str = "utf-8",
     **options,
 ) -> CohortSummary:
     """
@@ -546,8 +752,9 @@ def convert_dataset(
     output_dir : str or path
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``.
-    dose, method, column_map, column_units, **options
-        As for :func:`convert_file`.
+    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, **options
+        As for :func:`convert_file`. Files that differ only in a column being
+        integer in some and float in others are read together, as float.
     rejects_dir : str or path, optional
         A new (or empty) directory for the rejected rows: each row as given,
         plus ``file`` (its input file, under the input's folder), ``row``
@@ -592,12 +799,13 @@ def convert_dataset(
     [{'file': '2024.csv', 'row': 2}]
     """
     start = time.perf_counter()
+    reading = Reading(delimiter, decimal_comma, encoding)
     files, root, directories = _dataset_files(input_paths)
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)
-    schema = _common_schema(files)
-    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options)
+    schema = _common_schema(files, reading)
+    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, files[0], reading)
     if rejects_dir is not None and FILE_COLUMN in schema.names:
         raise DoseCalcError(f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it")
     pieces = _pieces(files, root)
@@ -606,6 +814,7 @@ def convert_dataset(
             schema, dosing, empty,
             folders.enter_context(_written_dir(output_dir.absolute())),
             None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir.absolute())),
+            reading,
         )
         job.make_folders(pieces)
         counts = (runner or run_pieces)(job, pieces, progress)

@@ -25,7 +25,12 @@ import pyarrow as pa
 
 from .errors import DoseCalcError
 
-__all__ = ["Frame", "read_frame", "plain_types"]
+__all__ = ["Frame", "read_frame", "plain_types", "as_table"]
+
+
+def as_table(table) -> pa.Table:
+    """A Table or RecordBatch as a Table; unlike :func:`pyarrow.table`, without loading pandas to ask if it is a DataFrame."""
+    return pa.Table.from_batches([table]) if isinstance(table, pa.RecordBatch) else table
 
 
 def _plain(data_type: pa.DataType) -> pa.DataType:
@@ -99,7 +104,7 @@ def read_frame(native) -> Frame:
     """
     try:
         if isinstance(native, (pa.Table, pa.RecordBatch)):  # as it is: columns of one name are the engine's to refuse
-            return Frame(plain_types(pa.table(native)), None, None, None)
+            return Frame(plain_types(as_table(native)), None, None, None)
         frame = nw.from_native(native, pass_through=True, allow_series=False)
         if frame is native:  # not a frame narwhals knows: a dict of arrays, an Arrow stream
             return Frame(plain_types(pa.table(native)), None, None, None)

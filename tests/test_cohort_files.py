@@ -2,7 +2,10 @@
 
 import csv
 import doctest
+import errno
 import json
+import math
+import os
 import pathlib
 import re
 import signal
@@ -66,9 +69,13 @@ def test_example_cohort(tmp_path, small_batches):
     assert {int(row["row"]): row["reason"] for row in rejects} == EXAMPLE_REJECTS
     for row in rejects:
         assert {key: row[key] for key in given[0]} == given[int(row["row"]) - 1]
-    # the dosed rows: the others, in order, their fields untouched, numbers equal to the scalar core's
+    # the dosed rows: the others, in order, their fields untouched (height and weight as the numbers read from
+    # them: "175.0" is written 175), numbers equal to the scalar core's
     kept = [row for number, row in enumerate(given, 1) if number not in EXAMPLE_REJECTS]
-    assert [{key: row[key] for key in given[0]} for row in dosed] == kept
+    numbers = ("height_cm", "weight_lb")
+    assert [{key: row[key] for key in given[0] if key not in numbers} for row in dosed] == [
+        {key: row[key] for key in given[0] if key not in numbers} for row in kept]
+    assert [[float(row[key]) for key in numbers] for row in dosed] == [[float(row[key]) for key in numbers] for row in kept]
     for row in dosed:
         expected = patient_dose("75 mg/m^2", height=Q_(float(row["height_cm"]), "cm"), weight=Q_(float(row["weight_lb"]), "lb"))
         assert float(row["dose_mg"]) == expected.dose.m_as("mg")  # CSV floats round-trip exactly
@@ -194,7 +201,7 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
     class FailingWriter(pcsv.CSVWriter):
         def write(self, table):
             if written:
-                raise OSError("No space left on device")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             written.append(table.num_rows)
             super().write(table)
 
@@ -202,8 +209,9 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
     source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
     folder = tmp_path / "out"
     folder.mkdir()
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(DoseCalcError) as raised:
         convert_file(source, folder / "dosed.csv", dose="75 mg/m^2")
+    assert str(raised.value) == f"{folder / 'dosed.csv'}: cannot be written (No space left on device); nothing was written there"
     assert written and _no_files_but(folder)
 
 
@@ -395,3 +403,190 @@ def test_a_column_csv_cannot_hold_is_an_error_not_a_traceback(tmp_path):
     assert _no_files_but(tmp_path, "in.parquet")
     convert_file(source, tmp_path / "out.parquet", dose="75 mg/m^2")
     assert pq.read_table(tmp_path / "out.parquet")["visits"].to_pylist() == [[1, 8, 15]]
+
+
+# --- hospital exports: dialects, spreadsheets, formats, streams ---------------------------
+
+# Mosteller (1987) by hand: sqrt(170.5 cm x 70 kg / 3600) = sqrt(3.315278) = 1.820790 m²; x 75 mg/m² = 136.559 mg
+MOSTELLER_170_5_70 = math.sqrt(170.5 * 70 / 3600)
+
+
+def cli(*arguments, input=None):
+    return CliRunner().invoke(app, list(arguments), input=input)
+
+
+def one_line_error(result):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_a_semicolon_file_read_with_commas_gets_the_delimiter_hint(tmp_path):
+    (tmp_path / "in.csv").write_text("patient_id;height_cm;weight_kg\nA;170,5;70\nB;1,70;70\n")
+    with pytest.raises(DoseCalcError, match="which looks ';'-separated; read it with --delimiter ';'"):
+        convert_file(tmp_path / "in.csv", tmp_path / "out.csv", dose="75 mg/m^2")
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"))
+    assert "looks ';'-separated" in line and "weight column" not in line
+    (tmp_path / "tabs.csv").write_text("patient_id\theight_cm\tweight_kg\nA\t170\t70\n")
+    with pytest.raises(DoseCalcError, match="looks tab-separated; read it with --delimiter tab"):
+        convert_file(tmp_path / "tabs.csv", tmp_path / "out.csv", dose="75 mg/m^2")
+    assert _no_files_but(tmp_path, "in.csv", "tabs.csv")
+
+
+def test_semicolons_and_decimal_commas(tmp_path):
+    (tmp_path / "in.csv").write_text("patient_id;height_cm;weight_kg\nA;170,5;70\nB;1.705;70\nC;1,70;70\n")
+    summary = convert_file(tmp_path / "in.csv", tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv",
+                           delimiter=";", decimal_comma=True)
+    assert (summary.rows_written, summary.rows_rejected) == (1, 2)
+    dosed, rejects = read_csv(tmp_path / "out.csv"), read_csv(tmp_path / "rejects.csv")
+    assert float(dosed[0]["height_cm"]) == 170.5 and float(dosed[0]["bsa_m2"]) == MOSTELLER_170_5_70
+    assert float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
+    # with a decimal comma, "1.705" may be 1705 written with a thousands point: refused, not guessed
+    assert [row["reason"] for row in rejects] == [
+        "height_cm='1.705': expected a number with a decimal comma, such as 1,75",
+        "height_cm=1,70 cm: expected 20-280 cm; did you mean 1,70 m?",
+    ]
+    assert [row["height_cm"] for row in rejects] == ["1.705", "1,70"]  # as typed
+
+
+@pytest.mark.parametrize("encoding, text", [("latin-1", "José Müller"), ("cp1252", "Łukasz € Ørsted")])
+def test_encodings(tmp_path, encoding, text):
+    text = text.encode(encoding, "replace").decode(encoding)  # what the encoding holds
+    (tmp_path / "in.csv").write_bytes(f"patient_id,height_cm,weight_kg\nA,170,70\n{text},170.5,70\n".encode(encoding))
+    # read as UTF-8, the default: the line is named and the option suggested
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"))
+    assert "line 3 is not utf-8 text" in line and "--encoding latin-1 or cp1252" in line
+    assert _no_files_but(tmp_path, "in.csv")
+    convert_file(tmp_path / "in.csv", tmp_path / "out.csv", dose="75 mg/m^2", encoding=encoding)
+    assert [row["patient_id"] for row in read_csv(tmp_path / "out.csv")] == ["A", text]  # the output is UTF-8
+
+
+def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
+    write_patients(tmp_path / "in.csv", [("A", 170, 150)])
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2",
+                              "--encoding", "ebcdic"))
+    assert line == "error: --encoding 'ebcdic' is not known; expected one of: utf-8, latin-1, cp1252"
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2",
+                              "--delimiter", ":"))
+    assert line == "error: --delimiter ':' is not known; expected one of: ',', ';', tab, '|'"
+
+
+def test_trailing_empty_spreadsheet_columns_are_ignored(tmp_path, small_batches):
+    (tmp_path / "in.csv").write_text("patient_id,height_cm,weight_kg,,\n" + "A,170.5,70,,\n" * 10)
+    summary = convert_file(tmp_path / "in.csv", tmp_path / "out.parquet", dose="75 mg/m^2")
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert summary.rows_written == 10 and table.column_names[:3] == ["patient_id", "height_cm", "weight_kg"]
+    assert "" not in table.column_names
+    # an unnamed column that holds something is not dropped unseen
+    (tmp_path / "filled.csv").write_text("patient_id,height_cm,weight_kg,,\n" + "A,170,70,,\n" * 8 + "B,170,70,,x\n")
+    with pytest.raises(DoseCalcError, match="column 5 has no name in the header but holds 'x'"):
+        convert_file(tmp_path / "filled.csv", tmp_path / "out2.csv", dose="75 mg/m^2")
+    assert not (tmp_path / "out2.csv").exists()
+
+
+def write_xlsx(path, sheets):
+    """A minimal .xlsx (Office Open XML) with inline strings and numbers: {sheet name: rows}."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value):
+        if isinstance(value, (int, float)):
+            return f"<c><v>{value!r}</v></c>"
+        return f'<c t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+
+    with zipfile.ZipFile(path, "w") as book:
+        names = list(sheets)
+        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                      '<Default Extension="xml" ContentType="application/xml"/>'
+                      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                      + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                                for i in range(1, len(names) + 1)) + "</Types>")
+        book.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      '<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        book.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                      + "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="r{i}"/>' for i, name in enumerate(names, 1))
+                      + "</sheets></workbook>")
+        book.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      + "".join(f'<Relationship Id="r{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                                for i in range(1, len(names) + 1)) + "</Relationships>")
+        for i, name in enumerate(names, 1):
+            rows = "".join(f"<row>{''.join(cell(value) for value in row)}</row>" for row in sheets[name])
+            book.writestr(f"xl/worksheets/sheet{i}.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                          f"<sheetData>{rows}</sheetData></worksheet>")
+    return path
+
+
+def test_an_xlsx_sheet_is_read(tmp_path):
+    pytest.importorskip("python_calamine")
+    book = write_xlsx(tmp_path / "clinic.xlsx", {
+        "Notes": [["exported by the pharmacy"]],
+        "Patients": [["patient_id", "height_cm", "weight_kg"], ["007", 170.5, 70], ["008", 1.7, 70]],
+    })
+    summary = convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv", sheet="Patients")
+    assert (summary.rows_written, summary.rows_rejected) == (1, 1)
+    dosed = read_csv(tmp_path / "out.csv")
+    assert dosed[0]["patient_id"] == "007" and float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
+    assert read_csv(tmp_path / "rejects.csv")[0]["reason"] == "height_cm=1.7 cm: expected 20-280 cm; did you mean 1.7 m?"
+    line = one_line_error(cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten"))
+    assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients"
+
+
+def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]})
+    monkeypatch.setitem(sys.modules, "python_calamine", None)  # as when it is not installed
+    with pytest.raises(DoseCalcError, match=r"reading a spreadsheet needs python-calamine \(pip install 'dosecalc\[excel\]'\)"):
+        convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
+    assert _no_files_but(tmp_path, "clinic.xlsx")
+
+
+def test_tsv_out_is_tab_separated_and_numbers_are_unquoted(tmp_path):
+    write_patients(tmp_path / "in.csv", [("007", "170.50", 154)])
+    convert_file(tmp_path / "in.csv", tmp_path / "out.tsv", dose="75 mg/m^2")
+    header, row = (tmp_path / "out.tsv").read_text().splitlines()
+    assert header.split("\t")[:3] == ['"patient_id"', '"height_cm"', '"weight_lb"']
+    cells = row.split("\t")
+    assert cells[:3] == ['"007"', "170.5", "154"]  # ids as typed; numbers as the shortest text that reads back
+    assert all(not cell.startswith('"') for cell in cells[1:-1])
+
+
+@pytest.mark.parametrize("name", ["out.xlsx", "out.json", "out.csv.gz"])
+def test_an_output_dosecalc_cannot_write_is_refused(tmp_path, name):
+    write_patients(tmp_path / "in.csv", [("A", 170, 150)])
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / name), "--dose", "75mg/m2"))
+    assert f"dosecalc cannot write {pathlib.Path(name).suffix} files" in line
+    assert _no_files_but(tmp_path, "in.csv")
+
+
+def test_stdin_to_stdout():
+    text = "patient_id,height_cm,weight_kg\nA,170.5,70\nB,1.7,70\n"
+    result = cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input=text)
+    assert result.exit_code == 3, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [row["patient_id"] for row in rows] == ["A"] and float(rows[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
+    assert "rows read" in result.stderr  # the summary goes to stderr, away from the data
+    result = cli("cohort", "-", "-o", "-", "--rejects", "-", "--dose", "75mg/m2", input=text)
+    assert "write the rejects to a file" in one_line_error(result)
+
+
+def test_integers_beyond_2_53_reject_their_row(tmp_path):
+    # EHR extracts code "missing" as INT64's extremes: the row is rejected, the run goes on
+    heights = pa.array([170, 2**63 - 1, -(2**63), 2**53 + 1], pa.int64())
+    pq.write_table(pa.table({"patient_id": ["a", "b", "c", "d"], "height_cm": heights, "weight_kg": pa.array([70] * 4, pa.uint64())}),
+                   tmp_path / "in.parquet")
+    summary = convert_file(tmp_path / "in.parquet", tmp_path / "out.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet")
+    assert (summary.rows_written, summary.rows_rejected) == (1, 3)
+    reasons = pq.read_table(tmp_path / "r.parquet")["reason"].to_pylist()
+    assert reasons[0] == "height_cm=9223372036854775807: expected 20-280 cm; an integer beyond ±2**53 is a code, not a measurement"
+    assert all("beyond ±2**53" in reason for reason in reasons)
+
+
+def test_parquet_output_keeps_numeric_inputs_numeric(tmp_path):
+    write_patients(tmp_path / "in.csv", [("007", "170.50", 154), ("008", 1.7, 154)])
+    convert_file(tmp_path / "in.csv", tmp_path / "out.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet")
+    dosed, rejects = pq.read_table(tmp_path / "out.parquet"), pq.read_table(tmp_path / "r.parquet")
+    assert dosed.schema.field("height_cm").type == dosed.schema.field("weight_lb").type == pa.float64()
+    assert dosed.schema.field("patient_id").type == pa.string() and dosed["patient_id"].to_pylist() == ["007"]
+    assert rejects["height_cm"].to_pylist() == ["1.7"]  # the rejects: as typed

@@ -56,6 +56,11 @@ def cohort_command(
     scheduler: Annotated[Optional[str], typer.Option(
         help="Dask scheduler address, with --engine dask; default: a local cluster.", show_default=False)] = None,
     workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
+    delimiter: Annotated[Optional[str], typer.Option(
+        help='CSV delimiter: ",", ";", "tab" or "|" (default "," and tab for .tsv).', show_default=False)] = None,
+    decimal_comma: Annotated[bool, typer.Option(help="Numbers are written with a decimal comma: 1,75.")] = False,
+    encoding: Annotated[str, typer.Option(help="Text encoding of a CSV: utf-8, latin-1 or cp1252.")] = "utf-8",
+    sheet: Annotated[Optional[str], typer.Option(help="Sheet of an .xlsx input (default: the first).", show_default=False)] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -72,6 +77,9 @@ def cohort_command(
       dosecalc cohort extract.csv -o dosed.parquet --map height=Ht --height-unit in --map weight=Wt --weight-unit lb
       dosecalc cohort patients.csv -o dosed.csv --dose 1.4mg/m2 --max-dose 2mg --round-to 0.1mg
       dosecalc cohort "registry/*.parquet" -o dosed/ --dose 75mg/m2 --rejects rejects/ --engine dask
+      dosecalc cohort export.csv -o dosed.csv --dose 75mg/m2 --delimiter ";" --decimal-comma --encoding cp1252
+      dosecalc cohort clinic.xlsx --sheet Patients -o dosed.parquet --dose 75mg/m2
+      cat patients.csv | dosecalc cohort - -o - --dose 75mg/m2 > dosed.csv
 
     A folder, a glob, several files or an output ending in / make a dataset: the output and the
     rejects are then Parquet folders, with each rejected row's file and row.
@@ -97,17 +105,18 @@ def cohort_command(
         }
         common = {
             "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
+            "delimiter": delimiter, "decimal_comma": decimal_comma, "encoding": encoding,
             **{name: value for name, value in safeguards.items() if value is not None},
         }
-        # one file (or a missing one, which convert_file reports as such), not a folder or glob, to a file
+        # one file (or a missing one, which convert_file reports as such; or stdin), not a folder or glob, to a file
         named = Path(inputs[0])
         one_file = (
-            len(inputs) == 1 and (named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
+            len(inputs) == 1 and (inputs[0] == "-" or named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
             and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
         )
         with _terminable(), _progress() as progress:
             if one_file:
-                summary = cohort_io.convert_file(inputs[0], output, rejects_path=rejects, progress=progress, **common)
+                summary = cohort_io.convert_file(inputs[0], output, rejects_path=rejects, progress=progress, sheet=sheet, **common)
             elif engine == "dask":
                 from .. import dask  # dask and distributed: loaded only for --engine dask
 
@@ -116,15 +125,17 @@ def cohort_command(
                 )
             else:
                 summary = cohort_io.convert_dataset(inputs, output, rejects_dir=rejects, progress=progress, **common)
-    if as_json:
-        print_json("cohort", summary=summary.to_dict())
-    else:
-        print_rows(
-            ("rows read", f"{summary.rows_read:,}", ""),
-            ("written", f"{summary.rows_written:,}", str(summary.output)),
-            ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
-            ("time", f"{summary.seconds:.2f} s", ""),
-        )
+    # with the dosed rows on stdout, the summary goes to stderr
+    with contextlib.redirect_stdout(sys.stderr) if output == "-" else contextlib.nullcontext():
+        if as_json:
+            print_json("cohort", summary=summary.to_dict())
+        else:
+            print_rows(
+                ("rows read", f"{summary.rows_read:,}", ""),
+                ("written", f"{summary.rows_written:,}", "stdout" if output == "-" else str(summary.output)),
+                ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
+                ("time", f"{summary.seconds:.2f} s", ""),
+            )
     if summary.rows_rejected:
         raise typer.Exit(code=3)
 
@@ -137,6 +148,7 @@ _COHORT_OPTIONS = {
     "dose": "--dose", "method": "--method", "weight_basis": "--weight-basis", "bsa_cap": "--bsa-cap",
     "max_dose": "--max-dose", "reduction_pct": "--reduce", "round_to": "--round-to", "strengths": "--vials",
     "tolerance_pct": "--tolerance", "engine": "--engine", "workers": "--workers", "column_map": "--map",
+    "delimiter": "--delimiter", "encoding": "--encoding", "sheet": "--sheet",
     **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
     **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
 }

@@ -1,0 +1,184 @@
+"""
+How a hospital's export is written: CSV dialects, spreadsheets, file formats.
+
+A :class:`CsvDialect` names the delimiter, the decimal mark and the text
+encoding of a CSV file, each from a closed list: an export is read as it is
+written or refused with a hint, never guessed at. :func:`file_format` tells
+from a name how dosecalc reads or writes a file; :func:`read_sheet` reads a
+sheet of a spreadsheet with python-calamine, an optional extra.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from .errors import DoseCalcError, UnknownNameError
+
+__all__ = [
+    "CsvDialect", "DELIMITERS", "ENCODINGS", "FORMATS", "file_format", "read_sheet", "separator_hint", "undecodable_line",
+]
+
+#: The delimiters a CSV may use, by their spellings on a command line.
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
+#: The text encodings read, by their spellings: UTF-8 (the default), latin-1 and Windows cp1252.
+ENCODINGS = {
+    "utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+    "cp1252": "cp1252", "windows-1252": "cp1252",
+}
+#: File formats by name ending: how each is read and written.
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".xlsx": "sheet", ".xlsm": "sheet", ".xls": "sheet", ".ods": "sheet"}
+#: The formats dosecalc writes.
+WRITTEN = ("csv", "tsv", "parquet")
+_SHEET_EXTRA = "python-calamine (pip install 'dosecalc[excel]')"
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """
+    How a CSV file is written: its delimiter, decimal mark and encoding.
+
+    Parameters
+    ----------
+    delimiter : str, default ","
+        One of :data:`DELIMITERS`: ``","``, ``";"``, ``"tab"`` (or a tab) or ``"|"``.
+    decimal_comma : bool, default False
+        Numbers are written ``1,75``; a number holding a "." is then refused.
+    encoding : str, default "utf-8"
+        One of :data:`ENCODINGS`: UTF-8, latin-1 or cp1252.
+
+    Raises
+    ------
+    UnknownNameError
+        If the delimiter or the encoding is not one of those.
+    """
+
+    delimiter: str = ","
+    decimal_comma: bool = False
+    encoding: str = "utf-8"
+
+    def __post_init__(self):
+        if self.delimiter not in DELIMITERS:
+            raise UnknownNameError("delimiter", self.delimiter, ["','", "';'", "tab", "'|'"])
+        if str(self.encoding).lower() not in ENCODINGS:
+            raise UnknownNameError("encoding", self.encoding, list(dict.fromkeys(ENCODINGS.values())))
+        object.__setattr__(self, "delimiter", DELIMITERS[self.delimiter])
+        object.__setattr__(self, "encoding", ENCODINGS[str(self.encoding).lower()])
+        object.__setattr__(self, "decimal_comma", bool(self.decimal_comma))
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON and provenance."""
+        return asdict(self)
+
+
+def file_format(path, role: str) -> str:
+    """
+    How dosecalc reads (``role="input"``) or writes (``"output"``,
+    ``"rejects"``) ``path``: ``"csv"``, ``"tsv"``, ``"parquet"`` or
+    ``"sheet"``; ``"-"`` is CSV on stdin or stdout.
+
+    Raises
+    ------
+    DoseCalcError
+        For an output whose ending dosecalc cannot write (``.xlsx``,
+        ``.json``): it is refused, not written as CSV under that name.
+    """
+    name = Path(path).name
+    kind = "csv" if str(path) == "-" else FORMATS.get(Path(name).suffix.lower(), None)
+    if role == "input":
+        return kind or "csv"
+    if kind not in WRITTEN and Path(name).suffix:
+        endings = ", ".join(ending for ending, written in FORMATS.items() if written in WRITTEN)
+        raise DoseCalcError(f"{role}={path}: dosecalc cannot write {Path(name).suffix} files; name it with one of {endings}")
+    return kind or "csv"
+
+
+def separator_hint(names: list[str], delimiter: str) -> str | None:
+    """
+    A hint when a header read with ``delimiter`` is one column that holds
+    another delimiter: ``"patient_id;height_cm;weight_kg"`` read with commas.
+    """
+    if len(names) != 1:
+        return None
+    for spelling, other in (("';'", ";"), ("tab", "\t"), ("'|'", "|"), ("','", ",")):
+        if other != delimiter and other in names[0]:
+            return (f"its header is one column, {names[0]!r}, which looks {spelling}-separated; "
+                    f"read it with --delimiter {spelling} (delimiter= in Python)")
+    return None
+
+
+def undecodable_line(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """The first line (1-based, the header is line 1) of ``path`` that ``encoding`` cannot decode, and its bytes."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return number, line.rstrip(b"\r\n")
+    return None
+
+
+def _cell_text(value) -> str | None:
+    # a cell as a CSV would hold it: numbers as the shortest text that reads back to them, empty as missing
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value)) if abs(value) < 2**53 else repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
+    """
+    One sheet of a spreadsheet (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) as a table of text, as a CSV is read.
+
+    The first row is the header; every cell becomes text (a number as the
+    shortest text that reads back to it), so the engine, not the reader,
+    decides which cells are numbers. Trailing columns without a name and
+    without a value are dropped.
+
+    Raises
+    ------
+    DoseCalcError
+        If python-calamine is not installed (the ``excel`` extra), the
+        sheet does not exist, or the sheet has no header row.
+    """
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        raise DoseCalcError(f"input={path}: reading a spreadsheet needs {_SHEET_EXTRA}") from None
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as err:  # calamine's own errors: not a workbook, a corrupt file
+        raise DoseCalcError(f"input={path}: not a readable spreadsheet ({str(err).splitlines()[0]})") from None
+    names = workbook.sheet_names
+    if sheet is None:
+        sheet = names[0] if names else None
+    if sheet not in names:
+        raise UnknownNameError("sheet", sheet, names)
+    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not rows:
+        raise DoseCalcError(f"input={path}: sheet {sheet!r} is empty; expected a header row")
+    header = [_cell_text(value) or "" for value in rows[0]]
+    columns = [[_cell_text(value) for value in row] for row in rows[1:]]
+    return _text_table(header, columns, path)
+
+
+def _text_table(header: list[str], rows: list[list], path) -> pa.Table:
+    width = len(header)
+    while width and not header[width - 1].strip() and all(len(row) < width or row[width - 1] is None for row in rows):
+        width -= 1
+    header = header[:width]
+    arrays = [pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)]
+    return pa.Table.from_arrays(arrays, names=header)
+
