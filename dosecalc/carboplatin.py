@@ -365,9 +365,11 @@ def carboplatin_dose(
             "was derived in adults"
         )
     basis = weight_basis_key(weight_basis)
-    estimated = any(value is not None for value in (age, sex, serum_creatinine, creatinine_floor)) or basis != "actual"
+    given = {"age": age, "sex": sex, "serum_creatinine": serum_creatinine, "creatinine_floor": creatinine_floor,
+             "weight_basis": None if basis == "actual" else basis}
+    estimated = [name for name, value in given.items() if value is not None]
     if gfr is not None and estimated:
-        raise DoseCalcError(f"give gfr or {_estimate_inputs(formula)}, not both")
+        raise DoseCalcError(f"give gfr or {_estimate_inputs(formula)}, not both: {', '.join(estimated)} given with gfr")
 
     body = {"height": height, "weight": weight, "bsa": bsa, "bsa_method": bsa_method}
     if gfr is not None:

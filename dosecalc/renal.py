@@ -188,7 +188,7 @@ _ABSOLUTE_GFR = (
     "give bsa (or height and weight)"
 )
 _OUT_OF_RANGE_HINT = (
-    "an estimate this high comes from a slip in an input (weight in lb as kg? creatinine in µmol/L as mg/dL?) "
+    "a value this high comes from a slip in an input (weight in lb as kg? creatinine in µmol/L as mg/dL?) "
     "or a formula outside its population; allow_outside_range (--allow-outside-range) reports it"
 )
 
@@ -588,13 +588,18 @@ def _at(field: str, values, index: int) -> str:
 
 
 def _in_range(values, rng: Range, field: str, allow: bool):
-    """Where ``values`` lie outside ``rng``; refused unless ``allow``."""
-    outside = ~valid(np.asarray(values, dtype=float), rng)
-    if outside.any() and not allow:
-        first = int(np.flatnonzero(np.ravel(outside))[0])
-        shown = f"{float(np.ravel(values)[first]):.1f} {rng.symbol or rng.unit}"
-        raise ImplausibleInputError(_at(field, values, first), shown, rng.expected, _OUT_OF_RANGE_HINT)
-    return scalar_or_array(outside)
+    """Where ``values`` lie above ``rng``; refused unless ``allow``. A value that is
+    NaN, zero or negative is refused always: no override makes it a clearance."""
+    values = np.asarray(values, dtype=float)
+    above = values > rng.high
+    refused = ~valid(values, rng) & ~(above & allow)
+    if refused.any():
+        first = int(np.flatnonzero(np.ravel(refused))[0])
+        value = float(np.ravel(values)[first])
+        shown = f"{value:.1f} {rng.symbol or rng.unit}"
+        hint = _OUT_OF_RANGE_HINT if value > rng.high else None
+        raise ImplausibleInputError(_at(field, values, first), shown, rng.expected, hint)
+    return scalar_or_array(above)
 
 
 def _age_years(age, formula: str):

@@ -177,6 +177,13 @@ def test_gfr_or_cockcroft_gault_inputs():
         carboplatin_dose(auc=5, age=50, weight=70, sex="m", serum_creatinine=1.1)
 
 
+@pytest.mark.parametrize("extra, named", [({"weight_basis": "ideal"}, "weight_basis"), ({"creatinine_floor": "nccn"}, "creatinine_floor"),
+                                          ({"age": 60}, "age")])
+def test_a_given_gfr_with_an_estimate_setting_names_it(extra, named):
+    with pytest.raises(DoseCalcError, match=f"not both: {named} given with gfr$"):
+        carboplatin_dose(auc=5, gfr=90, **extra)
+
+
 def test_implausible_cap():
     with pytest.raises(ImplausibleInputError, match="^gfr_cap=0"):
         carboplatin_dose(auc=5, gfr=90, gfr_cap=0)

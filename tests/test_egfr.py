@@ -198,6 +198,14 @@ def test_override_reports_instead_of_refusing():
     assert "reported, not refused" in result.steps[-1]
 
 
+@pytest.mark.parametrize("gfr", [Q_(-5, "mL/min"), Q_(0, "mL/min"), Q_(float("nan"), "mL/min")])
+def test_no_override_admits_a_gfr_that_is_no_clearance(gfr):
+    # allow_outside_range reports a high value; NaN, zero and negative are refused always
+    with pytest.raises(ImplausibleInputError, match=r"^gfr=.*expected \(0, 250\] mL/min$"):
+        measured_gfr(gfr, allow_outside_range=True)
+    assert measured_gfr(Q_(300, "mL/min"), allow_outside_range=True).outside_range is True
+
+
 def test_range_on_the_de_indexed_and_the_indexed_value():
     # a man of 18 with creatinine 0.1 mg/dL: 142 × (0.1/0.9)^−0.302 × 0.9938^18 = 246.6 per 1.73 m²: inside;
     # de-indexed by a BSA of 2.5 m²: 356 mL/min, outside
