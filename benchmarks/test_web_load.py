@@ -11,7 +11,7 @@ expected, no request may fail, and the server's resident memory after the
 request). Reported against the same dose computed in-process through the
 command's ``--json`` capture (the floor): p50 and p99 latency (which on a
 shared 2-core machine include the clients' own time) and the server's CPU
-time per request.
+time per request; and the p50 of 200 requests from one client (no queue).
 """
 
 import asyncio
@@ -31,6 +31,7 @@ pytest.importorskip("uvicorn")
 REQUESTS = 2_000
 WARM_UP = 500
 CLIENTS = 20
+ALONE = 200  # requests of one client after the load: the latency without a queue
 GOOD = {"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"}
 BAD = {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}
 
@@ -77,8 +78,8 @@ def _expected():
     return dose, dose()
 
 
-async def _load(base: str, count: int, good: dict) -> list[float]:
-    """``count`` requests from CLIENTS workers; each answer checked; the latencies in s."""
+async def _load(base: str, count: int, good: dict, clients: int = CLIENTS) -> list[float]:
+    """``count`` requests from ``clients`` workers; each answer checked; the latencies in s."""
     latencies: list[float] = []
     remaining = iter(range(count))
 
@@ -93,9 +94,9 @@ async def _load(base: str, count: int, good: dict) -> list[float]:
             else:
                 assert response.status_code == 200 and response.json() == good, response.text
 
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(CLIENTS)))
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
     assert len(latencies) == count
     return latencies
 
@@ -116,13 +117,16 @@ def test_web_load(benchmark, server, report_ratio):
     cpu = (sum(process.cpu_times()[:2]) - cpu_before) / REQUESTS
     latencies.sort()
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    one = sorted(asyncio.run(_load(base, ALONE, good, clients=1)))
     floor = best_seconds(dose, repeat=50)
+    report_ratio("web /api/dose p50, 1 client / in-process dose --json", one[len(one) // 2], floor)
     report_ratio(f"web /api/dose p50, {CLIENTS} clients / in-process dose --json", p50, floor)
     report_ratio(f"web /api/dose p99, {CLIENTS} clients / in-process dose --json", p99, floor)
     report_ratio("server CPU per request / in-process dose --json", cpu, floor)
     report_ratio("server RSS after 2,000 requests / after warm-up", after / 2**20, before / 2**20, "≤ +8 MiB", unit="MiB")
     benchmark.extra_info.update({
-        "requests": REQUESTS, "clients": CLIENTS, "p50_ms": round(p50 * 1e3, 2), "p99_ms": round(p99 * 1e3, 2), "server_cpu_ms": round(cpu * 1e3, 2),
+        "requests": REQUESTS, "clients": CLIENTS, "p50_ms": round(p50 * 1e3, 2), "p99_ms": round(p99 * 1e3, 2),
+        "p50_one_client_ms": round(one[len(one) // 2] * 1e3, 2), "server_cpu_ms": round(cpu * 1e3, 2),
         "rss_before_mib": round(before / 2**20, 1), "rss_after_mib": round(after / 2**20, 1),
         "requests_per_s": round(REQUESTS / benchmark.stats["min"], 1), "cpus": os.cpu_count(),
     })

@@ -212,14 +212,60 @@ function schedule(payload) {
   return parts;
 }
 
+function percent(value) {
+  return value === null || value === undefined ? "" : (value > 0 ? "+" : "") + number(value) + " %";
+}
+
+function flagItems(flags, drug) {
+  return flags.map((flag) => el("li", { class: "flag" },
+    el("strong", {}, (drug ? drug + ": " : "") + label(flag.code)), " — " + flag.message,
+    flag.source ? el("br") : null, flag.source ? el("cite", {}, flag.source) : null));
+}
+
+// the verification of ordered doses: a verdict per drug, its flags and the computation's every step
+function verification(payload) {
+  const checked = payload.verification || payload;
+  if (!Array.isArray(checked.checks)) {
+    return null;
+  }
+  const attention = checked.checks.filter((check) => !check.ok).length + checked.flags.length;
+  const heading = el("p", { class: "headline " + (checked.ok ? "ok" : "attention"), id: "headline" },
+    el("output", { id: "answer" }, checked.ok ? "Every order verified" : attention + " to look at"),
+    checked.protocol ? el("span", { class: "headline-label" }, ": " + checked.protocol) : null);
+  const rows = checked.checks.map((check) => [
+    check.drug,
+    check.ordered ? String(check.ordered.given) : "not ordered",
+    check.computed ? quantity(check.computed) : "",
+    percent(check.difference_pct),
+    label(check.verdict) + (check.flags.length ? "; flagged" : ""),
+  ]);
+  const parts = [heading, el("p", { class: "disclaimer", role: "note" }, DISCLAIMER),
+    table("Each order: as ordered, computed, difference, verdict", ["drug", "ordered", "computed", "difference", "verdict"], rows)];
+  const flags = [...flagItems(checked.flags, null), ...checked.checks.flatMap((check) => flagItems(check.flags, check.drug))];
+  const reasons = checked.checks.filter((check) => check.reason).map((check) => el("li", {}, el("strong", {}, check.drug + ": "), check.reason));
+  if (flags.length || reasons.length) {
+    parts.push(el("section", { id: "flags" }, el("h3", {}, "What to look at"), el("ul", { class: "formulas" }, ...flags, ...reasons)));
+  }
+  const computations = checked.checks.filter((check) => check.computation && check.computation.steps);
+  if (computations.length) {
+    parts.push(el("section", { id: "steps" }, el("h3", {}, "Every step of the independent computation"),
+      ...computations.map((check) => stepTable(check.drug + ": " + quantity(check.computation.dose), check.computation.steps))));
+  }
+  const settings = [checked.tolerance, checked.weight_change].filter(Boolean)
+    .map((setting) => el("li", {}, el("strong", {}, label(setting.name) + ": " + number(setting.value) + " " + setting.unit), el("br"), el("cite", {}, setting.source)));
+  const references = (checked.references || []).map((reference) => el("li", {}, el("cite", {}, reference)));
+  parts.push(el("section", {}, el("h3", {}, "Settings and references"), el("ul", { class: "formulas" }, ...settings, ...references)));
+  return parts;
+}
+
 function render(endpoint, payload) {
   const raw = el("details", {}, el("summary", {}, "JSON, as dosecalc " + endpoint + " --json prints it"),
     el("pre", {}, JSON.stringify(payload, null, 2)));
-  const body = payload.schedule ? schedule(payload) : [
+  const body = verification(payload) || (payload.schedule ? schedule(payload) : [
     headline(payload),
     el("p", { class: "disclaimer", role: "note" }, DISCLAIMER),
     steps(payload),
-  ];
+  ]);
   return [
     el("h2", {}, "Result"),
     ...body,
