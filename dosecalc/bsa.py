@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
 from .units import quantity
-from .validation import BSA, HEIGHT, WEIGHT, check_body, checked, is_female, same_length
+from .validation import BSA, HEIGHT, WEIGHT, check_body, checked, common_index, is_female, pandas_series, same_length
 
 __all__ = [
     "bsa",
@@ -554,8 +554,10 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
 
     Returns
     -------
-    bsa : Quantity
-        Body surface area. [m²]
+    bsa : Quantity or pandas.Series
+        Body surface area. [m²] A pandas Series in (height, weight or sex)
+        gives a Series of m² out, named ``bsa_m2``, on the input's index
+        (pvlib's habit; pint cannot wrap a Series).
 
     Raises
     ------
@@ -574,9 +576,13 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     1.848
     """
     key = bsa_method(method)
+    index = common_index(height=height, weight=weight, sex=sex)
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(height=height_cm, weight=weight_kg, sex=sex)
     if height_cm is not None and weight_kg is not None:
         check_body(height_cm, weight_kg)
-    return _square_metres(checked(bsa_magnitude(key, height_cm, weight_kg, sex), BSA, "bsa (computed)"))
+    area_m2 = checked(bsa_magnitude(key, height_cm, weight_kg, sex), BSA, "bsa (computed)")
+    if index is not None:  # a Series in, a Series out on its index, in m² (pint cannot wrap a Series)
+        return pandas_series(area_m2, index, "bsa_m2")
+    return _square_metres(area_m2)

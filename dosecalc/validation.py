@@ -50,7 +50,7 @@ from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
 __all__ = [
     "Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "hint_choice", "valid",
-    "is_female", "plausible_body", "check_body", "check_given_bsa",
+    "is_female", "plausible_body", "check_body", "check_given_bsa", "common_index",
 ]
 
 
@@ -159,6 +159,13 @@ def check_given_bsa(given_m2, computed_m2, method_label: str) -> None:
         )
 
 
+def pandas_series(values, index, name: str):
+    """``values`` as a pandas Series on ``index`` (pandas is loaded only when a Series came in)."""
+    import pandas as pd
+
+    return pd.Series(np.asarray(values, dtype=float), index=index, name=name)
+
+
 def valid(values, rng: Range):
     """Boolean mask of the values inside ``rng`` (NaN is never inside)."""
     inside = (values >= rng.low) & (values <= rng.high)
@@ -240,20 +247,42 @@ def checked(value, rng: Range, field: str | None = None):
 
 def same_length(**values) -> None:
     """
-    Raise unless the given arrays (None and scalars aside) broadcast together:
-    three heights and two weights are a slip, not two patients.
+    Raise unless the given arrays (None and scalars aside) have one shape:
+    three heights and two weights are a slip, not two patients, and a (2, 1)
+    array with a (3,) one would pair every value with every other.
 
     Raises
     ------
     ImplausibleInputError
-        Naming the fields and their lengths.
+        Naming the fields and their shapes.
     """
     shapes = {name: np.shape(value) for name, value in values.items() if value is not None and np.ndim(value)}
-    try:
-        np.broadcast_shapes(*shapes.values())
-    except ValueError:
+    if len(set(shapes.values())) > 1:
         given = ", ".join(f"{shape[0] if len(shape) == 1 else shape} {name}" for name, shape in shapes.items())
-        raise ImplausibleInputError(", ".join(shapes), given, "arrays of one length, one value per patient") from None
+        raise ImplausibleInputError(", ".join(shapes), given, "arrays of one length, one value per patient")
+
+
+def common_index(**values):
+    """
+    The index of the pandas Series among ``values`` (None without one), so that
+    a Series in gives a Series out with its index (pvlib's habit).
+
+    Raises
+    ------
+    ImplausibleInputError
+        If two Series have different indexes: they are never paired by position.
+    """
+    indexes = {name: value.index for name, value in values.items() if type(value).__name__ == "Series" and hasattr(value, "index")}
+    if not indexes:
+        return None
+    (first_name, first), *others = indexes.items()
+    for name, index in others:
+        if not first.equals(index):
+            raise ImplausibleInputError(
+                f"{first_name}, {name}", "Series with different indexes",
+                "Series with one index (align them first: they are never paired by position)",
+            )
+    return first
 
 
 def checked_scalar(value, rng: Range, field: str | None = None) -> float:

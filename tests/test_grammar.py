@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -195,3 +196,45 @@ def test_the_readme_lists_the_vocabulary():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for kind in VOCABULARY:
         assert f"| `{kind}` | {LABELS[kind]} | {accepted_spellings(kind)} |" in readme
+
+
+# --- numbers from code ---------------------------------------------------------
+
+
+def test_a_series_in_gives_a_series_out_on_its_index():
+    pd = pytest.importorskip("pandas")
+    height = pd.Series([175.0, 160.0], index=["p7", "p9"])
+    weight = pd.Series([70.0, 60.0], index=["p7", "p9"])
+    area = dosecalc.bsa(height, weight)
+    assert list(area.index) == ["p7", "p9"] and area.name == "bsa_m2"
+    assert area["p9"] == pytest.approx((160 * 60 / 3600) ** 0.5, rel=1e-15)  # Mosteller by hand
+
+
+def test_series_of_different_indexes_are_never_paired_by_position():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(dosecalc.ImplausibleInputError, match="never paired by position"):
+        dosecalc.bsa(pd.Series([175.0, 160.0], index=["a", "b"]), pd.Series([70.0, 60.0], index=["b", "a"]))
+
+
+def test_shapes_that_would_broadcast_are_refused():
+    with pytest.raises(dosecalc.ImplausibleInputError, match="one value per patient"):
+        dosecalc.bsa(np.array([[175.0], [160.0]]), np.array([70.0, 60.0, 80.0]))
+
+
+@pytest.mark.parametrize(
+    "height_cm, weight_kg, hint",
+    [(70, 175, "swapped"), (69, 80, "was the height 69 in"), (180, 3.5, None)],
+)
+def test_a_height_and_weight_no_person_has_had_are_refused(height_cm, weight_kg, hint):
+    with pytest.raises(dosecalc.ImplausibleInputError, match="^height, weight=") as caught:
+        dosecalc.bsa(height_cm, weight_kg)
+    assert caught.value.hint is None if hint is None else hint in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "height_cm, weight_kg",
+    # a 25 cm, 0.25 kg preterm infant; a 50 cm, 3.5 kg newborn; an adult of BMI 10; the heaviest documented man
+    [(25, 0.25), (50, 3.5), (170, 28.9), (185, 635)],
+)
+def test_the_documented_extremes_are_admitted(height_cm, weight_kg):
+    assert dosecalc.bsa(height_cm, weight_kg).m_as("m**2") > 0
