@@ -53,7 +53,13 @@ radiotherapy), epirubicin 900 mg/m², daunorubicin 550 mg/m² in adults
 Sources disagree on where the anthracycline limits lie (the current
 doxorubicin label gives a rising risk, 1-20 % from 300 to 500 mg/m², rather
 than one limit) and on equivalence across anthracyclines, so dosecalc sums
-each drug alone and converts none into another.
+each drug alone and converts one into another only by a conversion named in
+the call (:data:`ANTHRACYCLINE_EQUIVALENCES`): ``"cog-hematologic"``, the
+Children's Oncology Group's substitution by hematologic toxicity
+(daunorubicin and epirubicin 1, idarubicin 5, mitoxantrone 4), or
+``"feijen-2019"``, by late-onset cardiomyopathy in childhood cancer survivors
+(daunorubicin 0.6, epirubicin 0.8, mitoxantrone 10.5; idarubicin not
+estimable).
 """
 
 from __future__ import annotations
@@ -80,14 +86,16 @@ from .errors import (
 )
 from .order import ORDER_KEYS, Order, OrderDose, drug_name
 from .results import Result, plain
-from .units import parse_quantity, quantity
+from .units import parse_quantity, quantity, registry
 
 __all__ = [
+    "ANTHRACYCLINE_EQUIVALENCES",
     "LIFETIME_LIMITS",
     "LONG_COLUMNS",
     "PROTOCOL_DIR",
     "Administration",
     "Cumulative",
+    "Equivalence",
     "Exposure",
     "LifetimeLimit",
     "Protocol",
@@ -203,6 +211,50 @@ def _library_limits() -> tuple[LifetimeLimit, ...]:
 
 #: The library's lifetime limits, from the product labels (see the module docstring).
 LIFETIME_LIMITS: tuple[LifetimeLimit, ...] = _library_limits()
+
+
+_FEIJEN_2019 = (
+    'E. A. M. Feijen et al., "Derivation of anthracycline and anthraquinone equivalence ratios to doxorubicin '
+    'for late-onset cardiotoxicity," JAMA Oncol., vol. 5, no. 6, pp. 864-871, 2019, doi:10.1001/jamaoncol.2018.6634'
+)
+
+
+@dataclass(frozen=True)
+class Equivalence(Result):
+    """
+    A named conversion of anthracyclines to doxorubicin-equivalent doses:
+    mg of doxorubicin per mg of each drug, with its source.
+    """
+
+    name: str
+    ratios: Mapping[str, float]
+    source: str
+
+
+#: Anthracycline (and anthraquinone) conversions to doxorubicin. Sources disagree: the
+#: Children's Oncology Group's substitution by hematologic toxicity counts daunorubicin and
+#: epirubicin as doxorubicin and idarubicin ×5, mitoxantrone ×4; by late-onset cardiomyopathy
+#: in childhood cancer survivors (Feijen 2019) daunorubicin is 0.6, epirubicin 0.8,
+#: mitoxantrone 10.5 and idarubicin not estimable. None is applied unless named.
+ANTHRACYCLINE_EQUIVALENCES = {
+    "feijen-2019": Equivalence(
+        "feijen-2019",
+        {"doxorubicin": 1.0, "daunorubicin": 0.6, "epirubicin": 0.8, "mitoxantrone": 10.5},
+        f"{_FEIJEN_2019}: mean equivalence ratios for late-onset cardiomyopathy (Table 3); idarubicin not estimable",
+    ),
+    "cog-hematologic": Equivalence(
+        "cog-hematologic",
+        {"doxorubicin": 1.0, "daunorubicin": 1.0, "epirubicin": 1.0, "idarubicin": 5.0, "mitoxantrone": 4.0},
+        "Children's Oncology Group substitution rules (hematologic toxicity), as reported by " + _FEIJEN_2019,
+    ),
+}
+ANTHRACYCLINES = frozenset(drug for conversion in ANTHRACYCLINE_EQUIVALENCES.values() for drug in conversion.ratios)
+
+
+def _equivalence(name) -> Equivalence:
+    if name not in ANTHRACYCLINE_EQUIVALENCES:
+        raise UnknownNameError("equivalence", name, ANTHRACYCLINE_EQUIVALENCES)
+    return ANTHRACYCLINE_EQUIVALENCES[name]
 
 
 def _name(value, field: str) -> str:
@@ -526,7 +578,7 @@ class Protocol:
             totals[drug] = amount if drug not in totals else _add(totals[drug], amount, drug)
         return totals
 
-    def cumulative(self, cycles=None, prior=None, *, conditions=()) -> Cumulative:
+    def cumulative(self, cycles=None, prior=None, *, conditions=(), equivalence=None) -> Cumulative:
         """
         Each drug's cumulative prescribed dose after ``cycles`` and, where a
         lifetime limit exists, the cycle at which it would be reached.
@@ -545,6 +597,13 @@ class Protocol:
         conditions : iterable of str
             Named conditions that select lower limits, e.g.
             ``("mediastinal-radiotherapy",)``.
+        equivalence : str, optional
+            A named anthracycline conversion (a key of
+            :data:`ANTHRACYCLINE_EQUIVALENCES`): adds the exposure
+            ``"doxorubicin-equivalent (<name>)"``, the anthracyclines of the
+            protocol and the prior summed as doxorubicin [mg/m²] against
+            doxorubicin's limit; a prior may then name an anthracycline not in
+            the protocol. Sources disagree, so none is applied unless named.
 
         Returns
         -------
@@ -563,7 +622,7 @@ class Protocol:
             If a prior is not in the basis of the drug's dose.
         """
         cycles = self.planned(cycles)
-        return _cumulative(self, self.per_cycle(), cycles, prior, conditions, bsa=None)
+        return _cumulative(self, self.per_cycle(), cycles, prior, conditions, bsa=None, equivalence=equivalence)
 
     def for_table(self, table, *, method="mosteller", column_map=None, column_units=None, cycles=None) -> ProtocolTable:
         """
@@ -772,14 +831,16 @@ class Schedule(Result):
             )
         return totals
 
-    def cumulative(self, prior=None, *, conditions=()) -> Cumulative:
+    def cumulative(self, prior=None, *, conditions=(), equivalence=None) -> Cumulative:
         """
         As :meth:`Protocol.cumulative`, from this patient's doses to give
         (absolute, after caps and rounding); a limit per m² is compared per
         m² of the patient's BSA before any cap, and a prior may be absolute
         or per m².
         """
-        return _cumulative(self.protocol, self.per_cycle(), self.cycles, prior, conditions, bsa=self.bsa)
+        return _cumulative(
+            self.protocol, self.per_cycle(), self.cycles, prior, conditions, bsa=self.bsa, equivalence=equivalence
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -841,11 +902,16 @@ class Exposure(Result):
 
 @dataclass(frozen=True)
 class Cumulative(Result):
-    """Each drug's exposure after ``cycles`` cycles; ``conditions`` selected the limits."""
+    """
+    Each drug's exposure after ``cycles`` cycles; ``conditions`` selected the
+    limits; ``equivalence`` names the anthracycline conversion asked for (its
+    exposure is ``"doxorubicin-equivalent (<name>)"``), None without one.
+    """
 
     cycles: int
     exposures: tuple
     conditions: tuple
+    equivalence: str | None = None
     version: str = __version__
 
     def __getitem__(self, drug: str) -> Exposure:
@@ -865,38 +931,98 @@ def _conditions(protocol: Protocol, conditions) -> tuple[str, ...]:
     return tuple(conditions)
 
 
-def _cumulative(protocol: Protocol, per_cycle: dict, cycles: int, prior, conditions, bsa) -> Cumulative:
+def _cumulative(
+    protocol: Protocol, per_cycle: dict, cycles: int, prior, conditions, bsa, equivalence=None
+) -> Cumulative:
     conditions = _conditions(protocol, conditions)
+    conversion = None if equivalence is None else _equivalence(equivalence)
     prior = dict(prior or {})
-    for drug in prior:
-        if drug not in per_cycle:
-            raise UnknownNameError("prior", drug, per_cycle)
-    exposures = []
-    for drug, amount in per_cycle.items():
-        given = _prior(prior.get(drug), amount, drug, bsa)
-        limits = [
-            limit for limit in protocol.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)
-        ]
-        limit = min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
-        total = given + amount * cycles
-        reached, note, total_as_limit = None, None, None
-        if limit is not None:
-            scale = _comparable(amount, limit.amount, bsa)
-            if scale is None:
-                note = f"the limit is in {limit.amount.units:~P} and the dose in {amount.units:~P}: compare with a patient's BSA"
-            else:
-                remaining = limit.amount.m_as(limit.amount.units) - given.m_as(amount.units) * scale
-                per = amount.m_as(amount.units) * scale
-                reached = 0 if remaining <= 0 else math.ceil(remaining / per - 1e-9)
-                total_as_limit = quantity(total.m_as(amount.units) * scale, str(limit.amount.units))
-        within = reached is not None and reached <= cycles
-        exposures.append(Exposure(drug, amount, given, total, limit, total_as_limit, reached, within, note))
-    return Cumulative(cycles, tuple(exposures), conditions)
+    per_cycle = dict(per_cycle)
+    for drug, value in prior.items():
+        if drug in per_cycle:
+            continue
+        if conversion is None or drug not in conversion.ratios:
+            raise UnknownNameError("prior", drug, (*per_cycle, *(conversion.ratios if conversion else ())))
+        per_cycle[drug] = _prior(value, None, drug, bsa) * 0  # a drug before this protocol, not in it
+    limits = LIFETIME_LIMITS + protocol.limits
+    exposures = [
+        _exposure(
+            drug, amount, _prior(prior.get(drug), amount, drug, bsa), _lowest(limits, drug, conditions), cycles, bsa
+        )
+        for drug, amount in per_cycle.items()
+    ]
+    if conversion is not None:
+        equivalent = _equivalent(conversion, exposures, bsa)
+        if equivalent is not None:
+            per, given = equivalent
+            exposures.append(
+                _exposure(
+                    f"doxorubicin-equivalent ({conversion.name})",
+                    per,
+                    given,
+                    _lowest(limits, "doxorubicin", conditions),
+                    cycles,
+                    bsa,
+                    note=conversion.source,
+                )
+            )
+    return Cumulative(cycles, tuple(exposures), conditions, None if conversion is None else conversion.name)
+
+
+def _lowest(limits, drug: str, conditions) -> LifetimeLimit | None:
+    """The lowest of a drug's limits that apply under the conditions; None without one."""
+    applying = [limit for limit in limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
+    return min(applying, key=lambda limit: limit.amount.magnitude) if applying else None
+
+
+def _exposure(drug, amount, given, limit, cycles: int, bsa, note=None) -> Exposure:
+    total = given + amount * cycles
+    reached, total_as_limit = None, None
+    if limit is not None:
+        scale = _comparable(amount, limit.amount, bsa)
+        if scale is None:
+            note = f"the limit is in {limit.amount.units:~P} and the dose in {amount.units:~P}: compare with a patient's BSA"
+        else:
+            remaining = limit.amount.m_as(limit.amount.units) - given.m_as(amount.units) * scale
+            per = amount.m_as(amount.units) * scale
+            if remaining <= 0:
+                reached = 0
+            elif per > 0:
+                reached = math.ceil(remaining / per - 1e-9)
+            total_as_limit = quantity(total.m_as(amount.units) * scale, str(limit.amount.units))
+    within = reached is not None and reached <= cycles
+    return Exposure(drug, amount, given, total, limit, total_as_limit, reached, within, note)
+
+
+def _equivalent(conversion: Equivalence, exposures, bsa):
+    """Per cycle and prior in doxorubicin-equivalent mg/m² of the drugs the conversion covers; None if none."""
+    covered = [exposure for exposure in exposures if exposure.drug in ANTHRACYCLINES]
+    if not covered:
+        return None
+    missing = [exposure.drug for exposure in covered if exposure.drug not in conversion.ratios]
+    if missing:
+        raise UnknownNameError(
+            f"equivalence {conversion.name} (no ratio for {missing[0]})", missing[0], conversion.ratios
+        )
+    per, given = quantity(0.0, "mg/m**2"), quantity(0.0, "mg/m**2")
+    for exposure in covered:
+        ratio = conversion.ratios[exposure.drug]
+        per = per + _per_m2(exposure.per_cycle, bsa, exposure.drug) * ratio
+        given = given + _per_m2(exposure.prior, bsa, exposure.drug) * ratio
+    return per, given
+
+
+def _per_m2(value, bsa, drug: str):
+    if value.check("[mass] / [length] ** 2"):
+        return value.to("mg/m**2")
+    if bsa is not None and value.check("[mass]"):
+        return (value / bsa).to("mg/m**2")
+    raise UnitError(drug, f"{value:~P}", "a dose in mg/m², or in mg with a patient's BSA, for a doxorubicin equivalent")
 
 
 def _comparable(amount, limit, bsa):
     """The factor from the dose's unit to the limit's: 1, 1/BSA (absolute dose, limit per m²), BSA; None if not comparable."""
-    one = amount / amount.magnitude
+    one = registry().Quantity(1.0, amount.units)
     candidates = [one] if bsa is None else [one, one / bsa, one * bsa]
     for candidate in candidates:
         if candidate.dimensionality == limit.dimensionality:
@@ -905,7 +1031,7 @@ def _comparable(amount, limit, bsa):
 
 
 def _prior(value, amount, drug: str, bsa):
-    """A prior exposure in the unit of the drug's per-cycle amount."""
+    """A prior exposure in the unit of the drug's per-cycle amount (as given when ``amount`` is None)."""
     if value is None:
         return amount * 0
     field = f"prior {drug}"
@@ -913,6 +1039,8 @@ def _prior(value, amount, drug: str, bsa):
         parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field, allowed=_BASES
     )
     given = quantity(dose_amount, basis)
+    if amount is None:
+        return given
     for candidate in [given] if bsa is None else [given, given * bsa, given / bsa]:
         if candidate.dimensionality == amount.dimensionality:
             return candidate.to(amount.units)

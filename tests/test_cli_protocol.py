@@ -137,3 +137,14 @@ def test_plan_of_a_file(tmp_path):
     data = json.loads(result.output)
     assert data["schedule"]["orders"][0]["dose"]["value"] == pytest.approx(160.0)  # 80 × 2.0
     assert data["cumulative"]["exposures"][0]["total"]["value"] == pytest.approx(480.0)  # 3 × 160
+
+
+def test_plan_with_a_named_anthracycline_equivalence():
+    # Feijen 2019: epirubicin 0.8; 0.8 × 250 = 200 mg/m² before, 50 mg/m² a cycle: (550 − 200) / 50 = 7
+    args = ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "epirubicin=250mg/m2")
+    assert run(*args).exit_code == 2  # not converted unless a conversion is named
+    result = run(*args, "--equivalence", "feijen-2019")
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if line.startswith("doxorubicin-equivalent"))
+    assert "200 mg/m²" in line and "REACHED at cycle 7" in line
+    assert "doi:10.1001/jamaoncol.2018.6634" in result.output

@@ -423,3 +423,40 @@ def test_hostile_files(tmp_path):
 def test_for_table_refuses_a_column_it_writes():
     with pytest.raises(DoseCalcError, match="'cycle'"):
         load_protocol("r-chop-21").for_table({"height_cm": [180], "weight_kg": [80], "cycle": [3]})
+
+
+def test_anthracycline_equivalence_only_when_named():
+    protocol = load_protocol("r-chop-21")
+    prior = {"doxorubicin": "100 mg/m2", "epirubicin": "250 mg/m2"}
+    # without a named conversion, epirubicin before R-CHOP is refused, never converted silently
+    with pytest.raises(UnknownNameError, match="epirubicin"):
+        protocol.cumulative(prior=prior)
+    # Feijen et al. 2019 (JAMA Oncol, Table 3): epirubicin 0.8 × doxorubicin; prior 100 + 0.8 × 250 = 300 mg/m²,
+    # 50 mg/m² a cycle: (550 − 300) / 50 = 5 cycles to doxorubicin's 550 mg/m²
+    cumulative = protocol.cumulative(prior=prior, equivalence="feijen-2019")
+    equivalent = cumulative["doxorubicin-equivalent (feijen-2019)"]
+    assert equivalent.prior.m_as("mg/m**2") == pytest.approx(300.0)
+    assert equivalent.per_cycle.m_as("mg/m**2") == pytest.approx(50.0)
+    assert (equivalent.reached_at_cycle, equivalent.within_plan) == (5, True)
+    assert "doi:10.1001/jamaoncol.2018.6634" in equivalent.note
+    # epirubicin itself: 250 of its 900 mg/m², nothing added by R-CHOP
+    assert cumulative["epirubicin"].total.m_as("mg/m**2") == 250.0 and cumulative["epirubicin"].reached_at_cycle is None
+    # the Children's Oncology Group substitution counts epirubicin as doxorubicin: 100 + 250 = 350 → (550 − 350) / 50 = 4
+    cog = protocol.cumulative(prior=prior, equivalence="cog-hematologic")["doxorubicin-equivalent (cog-hematologic)"]
+    assert cog.reached_at_cycle == 4
+    with pytest.raises(UnknownNameError, match="feijen-2019"):
+        protocol.cumulative(equivalence="feijen")
+    # idarubicin has no ratio in Feijen 2019
+    with pytest.raises(UnknownNameError, match="idarubicin"):
+        protocol.cumulative(prior={"idarubicin": "30 mg/m2"}, equivalence="feijen-2019")
+
+
+def test_equivalence_for_a_patient():
+    # 180 cm, 80 kg: 2.0 m²; doxorubicin 100 mg a cycle = 50 mg/m²; prior epirubicin 500 mg = 250 mg/m² → 0.8 × 250 = 200
+    schedule = load_protocol("r-chop-21").for_patient(**PATIENT)
+    equivalent = schedule.cumulative(prior={"epirubicin": "500 mg"}, equivalence="feijen-2019")[
+        "doxorubicin-equivalent (feijen-2019)"
+    ]
+    assert equivalent.prior.m_as("mg/m**2") == pytest.approx(200.0)
+    assert equivalent.total.m_as("mg/m**2") == pytest.approx(200.0 + 8 * 50.0)
+    assert equivalent.reached_at_cycle == 7  # (550 − 200) / 50

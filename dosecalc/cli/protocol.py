@@ -21,7 +21,7 @@ import typer
 
 from ..errors import DoseCalcError
 from ..order import drug_name
-from ..protocol import PROTOCOL_DIR, load_protocol, protocol_names
+from ..protocol import ANTHRACYCLINE_EQUIVALENCES, PROTOCOL_DIR, load_protocol, protocol_names
 from ..renal import ADULT_AGE
 from ..results import plain
 from ..validation import BSA, HEIGHT, WEIGHT
@@ -53,6 +53,14 @@ Condition = Annotated[
     list[str] | None,
     typer.Option(
         help="A condition that lowers a lifetime limit: mediastinal-radiotherapy (repeatable).", show_default=False
+    ),
+]
+Equivalence = Annotated[
+    str | None,
+    typer.Option(
+        help="Also sum the anthracyclines as doxorubicin by a named conversion: cog-hematologic or feijen-2019 "
+        "(sources disagree; none unless asked).",
+        show_default=False,
     ),
 ]
 Gfr = Annotated[
@@ -243,6 +251,7 @@ def plan_command(
     cycles: Cycles = None,
     prior: Prior = None,
     condition: Condition = None,
+    equivalence: Equivalence = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -256,6 +265,7 @@ def plan_command(
       dosecalc plan abvd --height 180cm --weight 80kg --cycles 6 --prior doxorubicin=150mg/m2
       dosecalc plan carboplatin-paclitaxel --height 165cm --weight 60kg --sex f --age 60 --creatinine 0.8mg/dL
       dosecalc plan imgn901-rd --height 175cm --weight 70kg --cycles 4 --json
+      dosecalc plan r-chop-21 --height 175cm --weight 70kg --prior epirubicin=250mg/m2 --equivalence feijen-2019
     """
     with bad_input():
         loaded = load_protocol(protocol)
@@ -279,11 +289,13 @@ def plan_command(
             method=method,
             cycles=cycles,
         )
-        cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()))
+        cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
         described = inputs_json(inputs, sex)
         described["protocol"] = named(protocol, _file(loaded))
         if cycles is not None:
             described["cycles"] = named(str(cycles), cycles)
+        if equivalence is not None:
+            described["equivalence"] = named(equivalence, equivalence)
         for drug, amount in priors.items():
             described[f"prior {drug}"] = {"given": amount, **plain(cumulative[drug].prior)}
     if as_json:
@@ -313,13 +325,15 @@ def plan_command(
         limit = "" if exposure.limit is None else f"{show(exposure.limit.amount)} ({exposure.limit.condition})"
         if exposure.limit is None:
             reached = ""
-        elif exposure.note:
-            reached = exposure.note
         elif exposure.reached_at_cycle == 0:
             reached = "REACHED before cycle 1"
-        else:
+        elif exposure.reached_at_cycle is not None:
             flag = "REACHED" if exposure.within_plan else "reached"
             reached = f"{flag} at cycle {exposure.reached_at_cycle}"
+        elif exposure.total_as_limit is not None:
+            reached = "not reached: nothing added by this protocol"
+        else:
+            reached = exposure.note or ""
         total = show(exposure.total)
         if exposure.total_as_limit is not None and exposure.total_as_limit.units != exposure.total.units:
             total += f" ({show(exposure.total_as_limit)})"
@@ -333,6 +347,8 @@ def plan_command(
                 reached,
             ]
         )
+    conversion = ANTHRACYCLINE_EQUIVALENCES.get(cumulative.equivalence or "")
+    equivalence_source = [[f"equivalence {conversion.name}: {conversion.source}"]] if conversion else []
     print_blocks(
         (None, head),
         (["days", "drug", "dose", "prescribed", "note", "changed by"], rows),
@@ -340,9 +356,10 @@ def plan_command(
         (
             None,
             [
+                *equivalence_source,
                 [
                     "Every cycle as cycle 1: the doses are computed once from these measurements; recalculate when they change."
-                ]
+                ],
             ],
         ),
     )
