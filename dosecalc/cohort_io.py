@@ -32,6 +32,7 @@ import contextlib
 import glob
 import itertools
 import os
+import re
 import shutil
 import socket
 import sys
@@ -285,7 +286,8 @@ def remove_stale(path: Path) -> list[Path]:
 
 def _cannot_write(path, err: Exception) -> DoseCalcError:
     """One line naming the file and the cause: no permission, a read-only file system, a full disk."""
-    cause = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
+    number = getattr(err, "errno", None) or next(iter(re.findall(r"\[errno (\d+)\]", str(err))), None)  # pyarrow's
+    cause = os.strerror(int(number)) if number else str(err).splitlines()[0]
     return DoseCalcError(f"{path}: cannot be written ({cause}); nothing was written there")
 
 
@@ -321,7 +323,8 @@ def _written(path: Path, schema: pa.Schema, plain_columns=(), role: str = "outpu
     except OSError as err:  # no permission, a read-only file system, a full disk: on open, write, close or rename
         raise _cannot_write(path, err) from None
     finally:
-        temporary.unlink(missing_ok=True)
+        if os.path.lexists(temporary):  # not unlink(missing_ok=True): on a read-only file system it raises
+            temporary.unlink()
 
 
 def _with_source(rejects: pa.Table, source: str | None) -> pa.Table:

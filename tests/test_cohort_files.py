@@ -1,5 +1,6 @@
 """Cohort files end to end, through the library and the CLI: every row written or rejected."""
 
+import contextlib
 import csv
 import doctest
 import errno
@@ -9,6 +10,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -590,3 +592,67 @@ def test_parquet_output_keeps_numeric_inputs_numeric(tmp_path):
     assert dosed.schema.field("height_cm").type == dosed.schema.field("weight_lb").type == pa.float64()
     assert dosed.schema.field("patient_id").type == pa.string() and dosed["patient_id"].to_pylist() == ["007"]
     assert rejects["height_cm"].to_pylist() == ["1.7"]  # the rejects: as typed
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(folder, options):
+    """A small tmpfs at ``folder`` (a full disk, a read-only location); the test is skipped where none can be mounted."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("output", ["dosed.csv", "dosed.parquet"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, output):
+    write_patients(tmp_path / "in.csv", [(f"patient-{i:06d}", 170 + i % 10, 150) for i in range(20000)])
+    with mounted_tmpfs(tmp_path / "disk", "size=64k") as disk:
+        line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(disk / output), "--dose", "75mg/m2"))
+        assert line == f"error: {disk / output}: cannot be written (No space left on device); nothing was written there"
+        assert list(disk.iterdir()) == []
+
+
+def test_a_read_only_location_is_one_line_and_leaves_nothing(tmp_path):
+    write_patients(tmp_path / "in.csv", [("A", 170, 150)])
+    with mounted_tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
+        for output in ("dosed.csv", "dosed/"):
+            line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(folder / output), "--dose", "75mg/m2"))
+            assert line.endswith("cannot be written (Read-only file system); nothing was written there"), line
+        assert list(folder.iterdir()) == []
+
+
+_KILLED = """
+import os, signal, sys
+import dosecalc.cohort_io as cohort_io
+from dosecalc.cli import app
+cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_batch, []
+
+def dose_batch(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:  # the schema, one batch written, then: SIGKILL, which no handler sees
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+
+cohort_io.dose_batch = dose_batch
+app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", "75mg/m2"], prog_name="dosecalc")
+"""
+
+
+@pytest.mark.parametrize("output, rejects", [("dosed.csv", "rejects.csv"), ("dosed/", "rejects/")])
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects):
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
+    done = subprocess.run([sys.executable, "-c", _KILLED, output, rejects], cwd=tmp_path, capture_output=True, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    left = sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("."))
+    assert len(left) == 2 and all(name.endswith(".part") for name in left)  # the killed run's temporary files
+    # a temporary file of a live process (another run, now) is not touched
+    alive = tmp_path / f".dosed.csv.{socket.gethostname()}-{os.getpid()}-0123abcd.part"
+    alive.write_text("")
+    result = cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / output), "--rejects", str(tmp_path / rejects),
+                 "--dose", "75mg/m2")
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == [alive.name]

@@ -299,3 +299,18 @@ def test_no_scheduler_at_the_address(tmp_path, csv_dataset):
         with pytest.raises(DoseCalcError, match="scheduler=tcp://127.0.0.1:9: "):
             dosecalc.dask.convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, scheduler="tcp://127.0.0.1:9")
     assert [path.name for path in tmp_path.iterdir()] == ["extracts"]  # no dataset, no temporary directory
+
+
+def test_files_differing_only_in_int_or_float_are_read_together(tmp_path):
+    # one extract wrote whole numbers as int64, the next as double: one dataset, heights read as float64
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"patient_id": ["a"], "height_cm": pa.array([170], pa.int64()), "weight_kg": [70.0]}), tmp_path / "in" / "1.parquet")
+    pq.write_table(pa.table({"patient_id": ["b"], "height_cm": [170.5], "weight_kg": [70.0]}), tmp_path / "in" / "2.parquet")
+    summary = convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE)
+    dosed = ds.dataset(tmp_path / "dosed").to_table().sort_by("patient_id")
+    assert summary.rows_written == 2 and dosed.schema.field("height_cm").type == pa.float64()
+    assert dosed["height_cm"].to_pylist() == [170.0, 170.5]
+    # a column that is text in one file and numbers in another is still refused
+    pq.write_table(pa.table({"patient_id": ["c"], "height_cm": ["170"], "weight_kg": [70.0]}), tmp_path / "in" / "3.parquet")
+    with pytest.raises(DoseCalcError, match="3.parquet: its columns differ"):
+        convert_dataset(tmp_path / "in", tmp_path / "dosed2", dose=DOSE)
