@@ -116,11 +116,20 @@ def dose_command(
         *_step_rows(steps, "dose"),
         *_equivalent_rows(steps),
         bsa_row(result.bsa, result.bsa_method),
+        computed_bsa_row(result),
         *input_rows(inputs, described, skip=("dose", "bsa")),
         *_weight_rows(result),
         method_row(result.bsa_method),
         _weight_basis_row(result),
     )
+
+
+def computed_bsa_row(result):
+    """The BSA of the height and weight given beside a given BSA (within 5 % of it, or refused)."""
+    computed = getattr(result, "bsa_computed", None)
+    if computed is None:
+        return None
+    return "computed BSA", show_bsa(computed), "from height and weight: within 5 % of the given BSA"
 
 
 def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, Input | None]:

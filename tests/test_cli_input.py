@@ -1,0 +1,61 @@
+"""The command line reads what people type by the grammar, and shows what it read beside what was typed."""
+
+import pytest
+from typer.testing import CliRunner
+
+from dosecalc.cli import app
+
+runner = CliRunner()
+
+
+def rows(output: str) -> dict:
+    return {line.split("  ")[0]: [cell for cell in line.split("  ")[1:] if cell.strip()] for line in output.splitlines() if line}
+
+
+def test_a_value_typed_otherwise_than_shown_is_shown_as_typed():
+    result = runner.invoke(app, ["dose", "75mg/m2", "--height", "5 ft 9 in", "--weight", "154 lb"])
+    assert result.exit_code == 0, result.output
+    shown = rows(result.stdout)
+    assert [cell.strip() for cell in shown["height"]] == ["175 cm", "from 5 ft 9 in"]  # 69 in × 2.54 = 175.26 cm
+    assert [cell.strip() for cell in shown["weight"]] == ["69.9 kg", "from 154 lb"]  # 154 × 0.45359237
+
+
+def test_a_value_typed_as_shown_has_no_note():
+    result = runner.invoke(app, ["bsa", "--height", "175 cm", "--weight", "70 kg"])
+    assert [cell.strip() for cell in rows(result.stdout)["height"]] == ["175 cm"]
+
+
+@pytest.mark.parametrize("option, first, second", [("--bsa", "1.9", "2.5"), ("--height", "175cm", "180cm")])
+def test_an_option_given_twice_is_refused(option, first, second):
+    result = runner.invoke(app, ["dose", "75mg/m2", option, first, option, second, "--weight", "70kg"])
+    assert result.exit_code == 2
+    assert f"given twice ({option} ... {option} ...)" in result.stderr
+
+
+def test_a_given_bsa_far_from_the_computed_one_is_refused():
+    # Mosteller of 175 cm, 70 kg: sqrt(175 × 70 / 3600) = 1.84 m²; 2.5 m² is 36 % away
+    result = runner.invoke(app, ["dose", "75mg/m2", "--bsa", "2.5", "--height", "175cm", "--weight", "70kg"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --bsa 2.5 m²: expected within 5 % of 1.84 m²")
+
+
+def test_a_given_bsa_near_the_computed_one_is_shown_beside_it():
+    result = runner.invoke(app, ["dose", "75mg/m2", "--bsa", "1.85", "--height", "175cm", "--weight", "70kg"])
+    assert result.exit_code == 0, result.output
+    shown = rows(result.stdout)
+    assert shown["BSA"][0].strip() == "1.85 m²" and shown["computed BSA"][0].strip() == "1.84 m²"
+
+
+@pytest.mark.parametrize(
+    "dose, said",
+    [
+        ("75–100 mg/m²", "a range, not one dose"),
+        ("1·5 mg/kg", "full stop as the decimal point"),
+        ("75 mg/m2 per cycle", "dosecalc regimen"),
+        ("7\u200b5 mg/m2", "'7\\u200b5 mg/m2'"),
+    ],
+)
+def test_the_misreadings_once_made_are_refused(dose, said):
+    result = runner.invoke(app, ["dose", dose, "--bsa", "1.9"])
+    assert result.exit_code == 2
+    assert said in result.stderr and result.stderr.count("\n") == 1
