@@ -41,6 +41,7 @@ rejected, never dropped: ``rows in = verified + flagged + rejected``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -70,7 +71,7 @@ from .verify import (
     weight_change_setting,
 )
 
-__all__ = ["verify_table", "VerifiedTable", "VERIFY_COLUMNS"]
+__all__ = ["verify_table", "verify_file", "VerifiedTable", "VERIFY_COLUMNS"]
 
 #: The columns :func:`verify_table` adds to each verified or flagged row, in order.
 VERIFY_COLUMNS = (
@@ -568,3 +569,58 @@ def _tables(table, keep, ok, columns, verdict, ordered, flags, details, rejects,
         "reason", rejects.column(~keep).cast(pa.string())
     )
     return VerifiedTable(checked, rejected, tolerance, threshold)
+
+
+def verify_file(
+    protocol_or_order, orders, output, *, rejects=None, tolerance=None, weight_change=None, conditions=(),
+    method="mosteller",
+) -> VerifiedTable:
+    """
+    Verify a file of orders (CSV or Parquet, one row per ordered dose) and
+    write each order with its verdict.
+
+    Parameters
+    ----------
+    protocol_or_order
+        As for :func:`verify_table`.
+    orders : str or path
+        The orders file; every CSV column is read as text and each number by
+        dosecalc's grammar of numbers.
+    output : str or path
+        Where to write the checked orders (``.csv`` or ``.parquet``): every
+        verified and flagged row, with :data:`VERIFY_COLUMNS`.
+    rejects : str or path, optional
+        Where to write the rejected rows, with ``row`` and ``reason``.
+    tolerance, weight_change, conditions, method
+        As for :func:`verify_table`.
+
+    Returns
+    -------
+    VerifiedTable
+
+    Raises
+    ------
+    DoseCalcError
+        If the file cannot be read, an output is the input or cannot be
+        written (nothing is left behind), or as :func:`verify_table`.
+    """
+    from .cohort_io import Reading, _batches, _read, _schema, _written
+
+    source = Path(orders)
+    targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
+    for target in targets:
+        if target.exists() and source.exists() and target.resolve() == source.resolve():
+            raise DoseCalcError(f"{target}: is the orders file; write the verified orders elsewhere")
+    if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
+        raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
+    if not source.is_file():
+        raise DoseCalcError(f"{source}: no such file")
+    reading = Reading()
+    schema = _schema(source, reading)
+    table = pa.Table.from_batches(list(_read(source, reading, _batches(source, schema, reading))), schema)
+    result = verify_table(protocol_or_order, table, tolerance=tolerance, weight_change=weight_change,
+                          conditions=conditions, method=method)
+    for target, written in zip(targets, (result.checked, result.rejected)):
+        with _written(target, written.schema, role="output" if target == targets[0] else "rejects") as writer:
+            writer.write_table(written)
+    return result

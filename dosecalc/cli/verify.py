@@ -1,0 +1,245 @@
+"""
+``dosecalc verify``: ordered doses checked against doses computed
+independently, for one patient or for a day's orders file.
+
+Exit codes: 0 every order within tolerance and nothing flagged; 4 anything
+outside the tolerance, flagged, not verifiable or rejected; 2 bad input.
+
+``--json`` objects (besides ``"command"`` and ``"dosecalc_version"``):
+``"inputs"`` as for ``dose`` (and ``protocol``, ``ordered``, ``cycle``,
+``day``, ``tolerance``); one patient: ``"verification"``, the library's
+``Verification.to_dict()`` (every check with its numbers, verdict, flags
+and the computation's steps; the settings with their sources); a file:
+``"summary"``, ``VerifiedTable.summary()`` with the files written.
+"""
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import DoseCalcError
+from ..order import Order
+from ..protocol import load_protocol
+from ..renal import ADULT_AGE
+from ..validation import BSA, HEIGHT, WEIGHT
+from ..verify import SINGLE_DOSE, verify
+from ..verify_table import verify_file
+from .app import app
+from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
+from .options import Age, AsJson, BsaCap, Creatinine, GivenBsa, Height, MaxDose, Method, RoundTo, Sex, Weight, WeightBasis
+from .output import figures, inputs_json, percent, print_blocks, print_json, show
+from .protocol import Condition, Gfr, _priors
+
+#: The exit code when an order needs a pharmacist's attention.
+NEEDS_ATTENTION = 4
+
+Ordered = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        help='An ordered dose, drug=dose: "doxorubicin=95mg" (repeat for each drug); with --dose, the dose alone: "138mg".',
+        show_default=False,
+    ),
+]
+
+
+def _ordered(texts: list[str] | None, single: bool) -> list[tuple[str, str]]:
+    pairs = []
+    for text in texts or []:
+        drug, sign, dose = text.rpartition("=") if "=" in text else ("", "", text)
+        if single and not sign:
+            pairs.append((SINGLE_DOSE, dose.strip()))
+            continue
+        if not sign or not drug.strip() or not dose.strip():
+            raise DoseCalcError(f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg")
+        pairs.append((drug.strip(), dose.strip()))
+    return pairs
+
+
+def _check_rows(result) -> list[list[str]]:
+    rows = []
+    for check in result.checks:
+        name = check.drug if check.note is None else f"{check.drug} ({check.note})"
+        ordered = "" if check.ordered is None else show(check.ordered)
+        given = str(check.ordered_given or "")
+        if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
+            ordered += f" (from {given})"
+        difference = "" if check.difference_pct is None else percent(check.difference_pct)
+        notes = [flag.message for flag in check.flags] + ([check.reason] if check.reason and not check.ok and check.verdict not in ("too_high", "too_low") else [])
+        rows.append([
+            name, ordered, "" if check.computed is None else show(check.computed), difference,
+            _verdict(check), "; ".join(notes),
+        ])
+    return rows
+
+
+def _verdict(check) -> str:
+    if check.ok:
+        return "ok"
+    if check.verdict == "within_tolerance":
+        return "within tolerance, FLAGGED"
+    return check.verdict.replace("_", " ").upper()
+
+
+def _exit(ok: bool) -> None:
+    if not ok:
+        raise typer.Exit(code=NEEDS_ATTENTION)
+
+
+@app.command("verify")
+def verify_command(
+    protocol: Annotated[Optional[str], typer.Argument(
+        metavar="[NAME|FILE]", help="A protocol of `dosecalc protocol list`, or a protocol TOML file; or use --dose.",
+        show_default=False)] = None,
+    ordered: Ordered = None,
+    dose: Annotated[Optional[str], typer.Option(
+        help='Verify one order of this dose instead of a protocol: "75mg/m2".', show_default=False)] = None,
+    drug: Annotated[Optional[str], typer.Option(help="The drug of --dose, for its lifetime limit.", show_default=False)] = None,
+    height: Height = None,
+    weight: Weight = None,
+    given_bsa: GivenBsa = None,
+    method: Method = "mosteller",
+    sex: Sex = None,
+    age: Age = None,
+    creatinine: Creatinine = None,
+    gfr: Gfr = None,
+    weight_basis: WeightBasis = None,
+    bsa_cap: BsaCap = None,
+    max_dose: MaxDose = None,
+    round_to: RoundTo = None,
+    cycle: Annotated[Optional[int], typer.Option(help="The cycle the doses are for.", show_default=False)] = None,
+    day: Annotated[Optional[int], typer.Option(
+        help="The day of the cycle: a drug not given that day is flagged, and one due and not ordered listed.",
+        show_default=False)] = None,
+    baseline_weight: Annotated[Optional[str], typer.Option(
+        help='The weight the treatment was planned with: "80kg"; a change of ≥ the threshold is flagged.',
+        show_default=False)] = None,
+    weight_change: Annotated[Optional[str], typer.Option(
+        help='Weight-change threshold: adult (10 %, the default), child (5 %) or a percentage: "7.5%".',
+        show_default=False)] = None,
+    prior: Annotated[Optional[list[str]], typer.Option(
+        help='Exposure before this dose, drug=amount: "doxorubicin=300mg/m2" (repeatable).', show_default=False)] = None,
+    condition: Condition = None,
+    tolerance: Annotated[Optional[str], typer.Option(
+        help='Largest difference from the computed dose: default 5%, at most 10% (HOPA); "5%".', show_default=False)] = None,
+    orders: Annotated[Optional[str], typer.Option(
+        help="A day's orders, CSV or Parquet, one row per ordered dose (see examples/orders.csv).", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", help="With --orders: write each order with its verdict here (.csv or .parquet).",
+        show_default=False)] = None,
+    rejects: Annotated[Optional[str], typer.Option(
+        help="With --orders: write the rows that could not be read or dosed here.", show_default=False)] = None,
+    as_json: AsJson = False,
+) -> None:
+    """
+    Verify ordered doses: each one against the dose computed independently
+    from the patient's current measurements by the protocol's order, with
+    the difference in % of the computed dose, a verdict and the flags a
+    pharmacist must look at (weight change, a cap or rounding that explains
+    a difference, a lifetime limit, a day the protocol does not give the
+    drug). Exit 0 when every order is within tolerance and nothing is
+    flagged, 4 when anything needs attention, 2 for bad input.
+
+    \b
+    Examples:
+      dosecalc verify r-chop-21 --height 175cm --weight 80kg --ordered doxorubicin=95mg --ordered vincristine=2mg
+      dosecalc verify r-chop-21 --height 170cm --weight 68kg --baseline-weight 80kg --cycle 4 --day 1 --ordered doxorubicin=97mg
+      dosecalc verify r-chop-21 --height 182cm --weight 95kg --prior doxorubicin=500mg/m2 --ordered doxorubicin=110mg
+      dosecalc verify --dose 75mg/m2 --height 175cm --weight 70kg --ordered 138mg
+      dosecalc verify r-chop-21 --orders examples/orders.csv -o verified.csv --rejects rejects.csv
+    """
+    with bad_input():
+        if (protocol is None) == (dose is None):
+            raise DoseCalcError("give a protocol (NAME|FILE) or --dose, one of them")
+        single_options = {"--drug": drug, "--weight-basis": weight_basis, "--bsa-cap": bsa_cap, "--max-dose": max_dose,
+                          "--round-to": round_to}
+        given_single = [name for name, value in single_options.items() if value is not None]
+        if protocol is not None and given_single:
+            raise DoseCalcError(f"{given_single[0]}: applies to a single order (--dose); a protocol's orders carry their own")
+        plan = load_protocol(protocol) if protocol is not None else Order.from_options(
+            drug or SINGLE_DOSE, dose, weight_basis=weight_basis, bsa_cap=bsa_cap, max_dose=max_dose, round_to=round_to,
+        )
+        settings = {"tolerance": tolerance, "weight_change": weight_change, "conditions": tuple(condition or ())}
+        if orders is not None:
+            per_patient = {"--ordered": ordered, "--height": height, "--weight": weight, "--bsa": given_bsa, "--sex": sex,
+                           "--age": age, "--creatinine": creatinine, "--gfr": gfr, "--cycle": cycle, "--day": day,
+                           "--baseline-weight": baseline_weight, "--prior": prior}
+            given = [name for name, value in per_patient.items() if value is not None]
+            if given:
+                raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
+            if output is None:
+                raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
+            result = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
+        elif output is not None or rejects is not None:
+            raise DoseCalcError("--output and --rejects write a day's orders: give --orders")
+    if orders is not None:
+        _print_file(result, protocol, orders, output, rejects, as_json)
+        return
+    with bad_input():
+        inputs = {
+            "height": read_option(height, "height", HEIGHT.unit),
+            "weight": read_option(weight, "weight", WEIGHT.unit),
+            "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
+            "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
+            "creatinine": read_creatinine(creatinine),
+            "gfr": read_option(gfr, "gfr", "mL/min"),
+            "baseline_weight": read_option(baseline_weight, "baseline_weight", WEIGHT.unit),
+        }
+        pairs = _ordered(ordered, single=dose is not None)
+        if not pairs:
+            raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
+        result = verify(
+            plan, pairs, cycle=cycle, day=day, baseline_weight=value_of(inputs["baseline_weight"]), prior=_priors(prior),
+            method=method, height=value_of(inputs["height"]), weight=value_of(inputs["weight"]),
+            bsa=value_of(inputs["bsa"]), sex=sex, age=years(inputs["age"]), creatinine=value_of(inputs["creatinine"]),
+            gfr=value_of(inputs["gfr"]), **settings,
+        )
+        described = inputs_json(inputs, sex)
+        if protocol is not None:
+            described["protocol"] = named(protocol, result.protocol)
+        else:
+            described["dose"] = read_option(dose, "dose").to_json()
+        described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
+    if as_json:
+        print_json("verify", inputs=described, verification=result.to_dict())
+        _exit(result.ok)
+        return
+    head = [[result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]]
+    if cycle is not None or day is not None:
+        head.append(["cycle, day", f"{cycle or '—'}, {day or '—'}"])
+    head += [[flag.code.replace("_", " "), flag.message] for flag in result.flags]
+    settings = [
+        ["tolerance", f"±{figures(result.tolerance.value)} %"],
+        ["weight change", f"≥ {figures(result.weight_change.value)} % from the baseline"],
+    ]
+    sources = [
+        [f"tolerance: {result.tolerance.source}"],
+        [f"weight change: {result.weight_change.source}"],
+        *([f"why verify: {reference}"] for reference in result.references),
+    ]
+    print_blocks(
+        (None, head),
+        (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(result)),
+        (None, settings),
+        (None, sources),
+    )
+    _exit(result.ok)
+
+
+def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
+    summary = result.summary()
+    written = {"orders": orders, "output": output, "rejects": rejects}
+    if as_json:
+        print_json("verify", inputs={"protocol": named(protocol, protocol), **{k: named(v, v) for k, v in written.items() if v}},
+                   summary={**summary, "files": {k: v for k, v in written.items() if v}})
+        _exit(result.ok)
+        return
+    rows = [[name, str(summary[name])] for name in ("rows", "verified", "flagged", "rejected")]
+    rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
+    rows.append(["written", output])
+    if rejects is not None and summary["rejected"]:
+        rows.append(["rejects", rejects])
+    elif summary["rejected"]:
+        rows.append(["rejects", "not written: give --rejects FILE to see the rows and why"])
+    rows.append(["tolerance", f"±{figures(result.tolerance.value)} % ({result.tolerance.source})"])
+    print_blocks((None, rows))
+    _exit(result.ok)
