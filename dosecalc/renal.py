@@ -67,6 +67,7 @@ import numpy as np
 
 from ._version import __version__
 from .body import WEIGHT_BASES, ideal_above_actual_kernel, weight_basis_key
+from .bsa import BSA_METHODS
 from .bsa import bsa as body_surface_area
 from .bsa import bsa_method as bsa_method_key
 from .errors import (
@@ -564,13 +565,16 @@ class KidneyFunction(Result):
     def to_dict(self) -> dict:
         """Plain data for JSON: each quantity as ``{"value", "unit"}``, a GFR per
         1.73 m² as ``{"value", "unit": "mL/min/1.73 m²"}``; with the formula's
-        label, equation and reference and the physiological range."""
+        label, equation and reference, the references of the weight basis and
+        the BSA formula, and the physiological range with its sources."""
         out = super().to_dict()
         for name in ("egfr_ml_min_173m2",) + (("without_floor",) if self.clearance is None else ()):
             if out[name] is not None and not isinstance(out[name], dict):
                 out[name] = {"value": out[name], "unit": INDEXED_GFR.symbol}
         out.update(
             label=self.label, equation=self.equation, reference=self.reference,
+            weight_basis_reference=None if self.weight_basis is None else WEIGHT_BASES[self.weight_basis].reference,
+            bsa_reference=BSA_METHODS[self.bsa_method].reference if self.bsa_method in BSA_METHODS else None,
             physiological_range=CLEARANCE.expected, physiological_range_sources=list(RANGE_SOURCES),
         )
         return out

@@ -256,6 +256,7 @@ def test_bsa_from_height_and_weight():
     assert result.bsa.m_as("m**2") == pytest.approx(np.sqrt(180 * 81 / 3600)) and result.bsa_method == "mosteller"
     assert result.clearance.m_as("mL/min") == pytest.approx(71.4178 * np.sqrt(180 * 81 / 3600) / 1.73, rel=1e-5)
     # Du Bois (1916): 0.007184 × 180^0.725 × 81^0.425 = 2.0103 m²
+    assert "10.1056/NEJM198710223171717" in result.to_dict()["bsa_reference"]
     assert ckd_epi(height=180, weight=81, bsa_method="dubois").bsa.m_as("m**2") == pytest.approx(
         0.007184 * 180**0.725 * 81**0.425, rel=1e-9)
 

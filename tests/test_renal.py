@@ -220,6 +220,8 @@ def test_lesser_takes_the_actual_weight_below_ideal_and_ideal_reports_it():
     ideal = kidney_function("cockcroft_gault", weight_basis="ideal", **args)
     assert ideal.dosing_weight.m_as("kg") == pytest.approx(54.7)  # kept, as before, but reported
     assert ideal.ideal_above_actual is True
+    assert "Devine" in ideal.to_dict()["weight_basis_reference"]
+    assert "Pharmacotherapy 2012" in lesser.to_dict()["weight_basis_reference"]
     # (140 − 70) × 54.7 / 72 × 0.85 = 45.20 mL/min on the ideal weight, 39.67 on the actual
     assert ml_min(ideal.clearance) == pytest.approx(70 * 54.7 / 72 * 0.85)
     assert ml_min(lesser.clearance) == pytest.approx(70 * 48 / 72 * 0.85)
