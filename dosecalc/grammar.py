@@ -305,7 +305,7 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     if re.search(r"/ ?(?:months?|mo|years?|yr|h|hr|hours?|min)$", unit_text) and "dose" in kinds:
         return f"{accepted}: a rate is per day or per week"
     known = {spelling for kind in kinds for spelling in VOCABULARY[kind]}
-    hint = None if re.search(r"\d", unit_text) else _hint(unit_text, known)
+    hint = None if re.match(r"[\d.·⋅]", unit_text) else _hint(unit_text, known)
     if hint:
         return f"{accepted}; did you mean {text.replace(unit_text, hint)!r}?"
     for kind in KINDS:
