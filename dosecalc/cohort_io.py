@@ -54,7 +54,7 @@ from .cohort import DosedTable, dose_batch
 from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
 
-__all__ = ["convert_file", "convert_dataset", "run_pieces", "CohortSummary"]
+__all__ = ["convert_file", "convert_dataset", "run_pieces", "read_file", "written_file", "remove_stale", "Reading", "CohortSummary"]
 
 #: Bytes of CSV per batch (pyarrow reads up to 32 blocks ahead); rows per
 #: batch of a Parquet file. They bound the memory a run takes.
@@ -250,6 +250,17 @@ def _read(path: Path, reading: Reading, batches: Iterator[pa.RecordBatch]) -> It
         yield from batches
 
 
+def read_file(path, reading: Reading | None = None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """
+    The schema and the batches of one input file, read as :func:`convert_file` reads it
+    (every CSV or spreadsheet column as text); an unusable file raises DoseCalcError.
+    """
+    path, reading = Path(path), reading or Reading()
+    with _reading(path, reading):
+        schema = _schema(path, reading)
+    return schema, _read(path, reading, _batches(path, schema, reading))
+
+
 def _temporary(path: Path) -> Path:
     """A temporary name beside ``path`` naming this host and process, so that a later run can tell whose it is."""
     return path.with_name(f".{path.name}.{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
@@ -300,10 +311,12 @@ def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
 
 
 @contextlib.contextmanager
-def _written(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output"):
+def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output"):
     """
-    A writer to a temporary file beside ``path``, renamed into place on success (CSV to stdout for "-");
-    Parquet without dictionaries for ``plain_columns``. A failed write leaves nothing behind.
+    A writer of ``path`` (Parquet, TSV or CSV by its ending; CSV on stdout for "-"), writing a temporary file
+    beside it that is renamed into place on success; Parquet without dictionaries for ``plain_columns``.
+    An ending dosecalc cannot write, or a failed write (no permission, a full disk), raises DoseCalcError
+    naming ``role`` and leaves nothing behind.
     """
     kind = file_format(path, role)
     if str(path) == "-":
@@ -352,10 +365,10 @@ def _convert(
     computed = [item.name for item in empty.dosed.schema
                 if pa.types.is_floating(item.type) and item.name not in empty.rejects.schema.names]
     with contextlib.ExitStack() as files:
-        output = files.enter_context(_written(output_path, empty.dosed.schema, computed))
+        output = files.enter_context(written_file(output_path, empty.dosed.schema, computed))
         rejects = None
         if rejects_path is not None:
-            rejects = files.enter_context(_written(rejects_path, _with_source(empty.rejects, source).schema, role="rejects"))
+            rejects = files.enter_context(written_file(rejects_path, _with_source(empty.rejects, source).schema, role="rejects"))
 
         def write(result):
             output.write(result.dosed)
