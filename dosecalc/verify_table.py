@@ -604,7 +604,7 @@ def verify_file(
         If the file cannot be read, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import Reading, _batches, _read, _schema, _written
+    from .cohort_io import read_file, written_file
 
     source = Path(orders)
     targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
@@ -615,12 +615,11 @@ def verify_file(
         raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
     if not source.is_file():
         raise DoseCalcError(f"{source}: no such file")
-    reading = Reading()
-    schema = _schema(source, reading)
-    table = pa.Table.from_batches(list(_read(source, reading, _batches(source, schema, reading))), schema)
+    schema, batches = read_file(source)
+    table = pa.Table.from_batches(list(batches), schema)
     result = verify_table(protocol_or_order, table, tolerance=tolerance, weight_change=weight_change,
                           conditions=conditions, method=method)
     for target, written in zip(targets, (result.checked, result.rejected)):
-        with _written(target, written.schema, role="output" if target == targets[0] else "rejects") as writer:
+        with written_file(target, written.schema, role="output" if target == targets[0] else "rejects") as writer:
             writer.write_table(written)
     return result
