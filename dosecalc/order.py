@@ -65,6 +65,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
+from .grammar import bare_number
 from .patient import ACTUAL, GIVEN, patient_dose
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
@@ -474,21 +475,22 @@ class Order:
         given): ``--weight-basis``, ``--bsa-cap`` (a bare number in m²),
         ``--max-dose``, ``--reduce`` (a bare number in %), ``--level``,
         ``--levels``, ``--round-to``, ``--vials``, ``--tolerance`` (a bare
-        number in %), ``--bands``.
+        number in %), ``--bands``. Level and band tables may be given read
+        (a LevelTable, a BandTable) or as paths.
         """
         return cls(
             drug,
             dose,
-            reduction_pct=_percent_or_number(reduce, "reduction_pct"),
+            reduction_pct=_option(reduce, "reduction_pct", "percent"),
             level=level,
             levels=levels,
             weight_basis=ACTUAL if weight_basis is None else weight_basis,
-            bsa_cap=_number_or_text(bsa_cap),
+            bsa_cap=_option(bsa_cap, "bsa_cap", BSA.unit),
             max_dose=max_dose,
             round_to=round_to,
             vials=vials,
             bands=bands,
-            tolerance_pct=_percent_or_number(tolerance, "tolerance_pct"),
+            tolerance_pct=_option(tolerance, "tolerance_pct", "percent"),
         )
 
     @classmethod
@@ -774,21 +776,13 @@ def _arrow(table) -> pa.Table:
         ) from None
 
 
-def _number_or_text(text):
-    """A bare number as a float (the option's documented unit), other text as it is."""
+def _option(text, field: str, base: str):
+    """An option's text: a bare number in the option's documented unit ``base``, else a quantity read by the
+    grammar for ``field``; None stays None."""
     if text is None:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _percent_or_number(text, field):
-    value = _number_or_text(text)
-    if isinstance(value, str):
-        return parse_quantity(value, field)
-    return value
+    number = bare_number(text)
+    return parse_quantity(text, field) if number is None else quantity(number, base)
 
 
 # --- the steps, described --------------------------------------------------------
