@@ -45,8 +45,9 @@ function isQuantity(value) {
   return value !== null && typeof value === "object" && "value" in value && "unit" in value && Object.keys(value).length <= 3;
 }
 
+// a number and its unit never split across lines
 function quantity(value) {
-  const unit = value.unit ? " " + value.unit : "";
+  const unit = value.unit ? "\u00a0" + value.unit : "";
   if (Array.isArray(value.value)) {
     return value.value.map(number).join(", ") + unit;
   }
@@ -156,14 +157,27 @@ function results(payload) {
   return all.length ? table("Results", ["", "value"], all) : null;
 }
 
+// the steps of one dose, in the order applied: what each changed, how, and its source
 function stepTable(caption, list) {
-  return table(caption, ["step", "before", "after", "how", "reference"], list.map((step) => [
-    step.name + (step.applied === false ? " (not applied)" : ""),
-    step.before ? shown(step.before) : "",
-    step.after ? shown(step.after) : "",
-    step.change || "",
-    step.reference || "",
-  ]));
+  const items = list.map((step) => el("li", {},
+    el("strong", {}, step.name + (step.applied === false ? " (not applied)" : "")),
+    step.after ? ": " + (step.before ? shown(step.before) + " \u2192 " : "") + shown(step.after) : "",
+    step.change ? el("br") : null, step.change || "",
+    step.reference ? el("br") : null, step.reference ? el("cite", {}, step.reference) : null));
+  return el("section", { class: "dose-steps" }, el("h4", {}, caption), el("ol", { class: "steps" }, ...items));
+}
+
+// 1, 8, 15 or 1-21: runs of consecutive days as ranges
+function days(list) {
+  const runs = [];
+  let start = list[0];
+  list.forEach((day, index) => {
+    if (list[index + 1] !== day + 1) {
+      runs.push(start === day ? String(start) : start + "\u2013" + day);
+      start = list[index + 1];
+    }
+  });
+  return runs.join(", ");
 }
 
 function changedBy(order) {
@@ -183,12 +197,10 @@ function schedule(payload) {
   const bsa = plan.bsa ? ", BSA " + quantity(plan.bsa) : "";
   const heading = el("p", { class: "headline", id: "headline" },
     el("output", { id: "answer" }, plan.protocol), el("span", { class: "headline-label" }, `: ${plan.cycles} cycles of ${plan.cycle_days} days${bsa}`));
-  const orders = table("Schedule: each drug's dose to give", ["drug", "days", "dose", "changed by", "note"], plan.orders.map((order) => [
-    order.drug,
-    order.days.join(", ") + (order.times_per_day > 1 ? ` (×${order.times_per_day} a day)` : ""),
-    quantity(order.dose),
-    changedBy(order),
-    order.note || "",
+  const orders = table("Schedule: each drug's dose to give", ["drug", "days", "dose"], plan.orders.map((order) => [
+    order.note ? el("span", {}, order.drug, el("br"), el("small", {}, order.note)) : order.drug,
+    days(order.days) + (order.times_per_day > 1 ? ` (×${order.times_per_day} a day)` : ""),
+    changedBy(order) ? el("span", {}, quantity(order.dose), el("br"), el("small", {}, changedBy(order))) : quantity(order.dose),
   ]));
   const every = el("section", { id: "steps" }, el("h3", {}, "Every step"),
     ...plan.orders.map((order) => stepTable(order.drug + ": " + quantity(order.dose), order.steps)));
