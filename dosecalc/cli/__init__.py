@@ -117,7 +117,7 @@ Examples
      "rounding": null, "band": null}
 """
 
-from . import cohort, dose, lookup, renal  # noqa: F401  (each module registers its commands)
+from . import cohort, dose, lookup, protocol, renal, serve, verify  # noqa: F401  (each module registers its commands)
 from .app import app
 
 __all__ = ["app"]
