@@ -116,6 +116,7 @@ _LIMIT_KEYS = ("drug", "amount", "condition", "population", "source")
 _MAX_CYCLE_DAYS = 365
 _MAX_CYCLES = 100
 _MAX_TIMES_PER_DAY = 6
+_MAX_FILE_BYTES = 1_000_000  # far above any protocol; a slip (a data file named .toml) is refused unread
 # "1-21", "1, 8, 15", "1-5, 15": ASCII digits, hyphen-minus ranges, commas
 _DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
 _RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
@@ -264,6 +265,11 @@ def _name(value, field: str) -> str:
 
 
 # --- a protocol ----------------------------------------------------------------------
+
+
+def _one_line(text) -> bool:
+    """Text of one line with no control character (a terminal escape, a NUL): shown as it is."""
+    return isinstance(text, str) and bool(text.strip()) and text.isprintable()
 
 
 def _known_keys(entry, keys, where: str) -> None:
@@ -428,8 +434,8 @@ class Protocol:
         for key in ("name", "cycle_days", "order"):
             if key not in data:
                 raise MissingInputError(f"{source} {key}", "a protocol")
-        if not isinstance(data["name"], str) or not data["name"].strip():
-            raise ImplausibleInputError(f"{source} name", repr(data["name"]), "the protocol's name as text")
+        if not _one_line(data["name"]):
+            raise ImplausibleInputError(f"{source} name", ascii(data["name"]), "the protocol's name, one line of text")
         cycle_days = _whole(data["cycle_days"], f"{source} cycle_days", 1, _MAX_CYCLE_DAYS)
         entries = data["order"]
         if not isinstance(entries, list):
@@ -447,7 +453,7 @@ class Protocol:
                 drug = entry.get("drug")
                 raise _named_error(err, f"{where} ({drug})" if isinstance(drug, str) else where) from None
             note = entry.get("note")
-            if note is not None and (not isinstance(note, str) or not note.strip() or not note.isprintable()):
+            if note is not None and not _one_line(note):
                 raise ImplausibleInputError(
                     f"{where} note", ascii(note), "one line of text saying how the dose is given"
                 )
@@ -467,11 +473,18 @@ class Protocol:
         references = data.get("references", [])
         if isinstance(references, str):
             references = [references]
-        if not isinstance(references, list) or not all(isinstance(text, str) and text.strip() for text in references):
-            raise ImplausibleInputError(f"{source} references", repr(references), "a list of citations as text")
-        for key in ("title", "notes"):
-            if key in data and not isinstance(data[key], str):
-                raise ImplausibleInputError(f"{source} {key}", repr(data[key]), "text")
+        if not isinstance(references, list) or not all(_one_line(text) for text in references):
+            raise ImplausibleInputError(
+                f"{source} references", ascii(references), "a list of citations, each one line of text"
+            )
+        if "title" in data and not _one_line(data["title"]):
+            raise ImplausibleInputError(f"{source} title", ascii(data["title"]), "one line of text")
+        if "notes" in data and not (
+            isinstance(data["notes"], str) and all(_one_line(line) or not line for line in data["notes"].splitlines())
+        ):
+            raise ImplausibleInputError(
+                f"{source} notes", ascii(data["notes"]), "lines of text, without control characters"
+            )
         return cls(
             data["name"].strip(),
             cycle_days,
@@ -1063,12 +1076,20 @@ def _load_toml(path: Path) -> dict:
     except ModuleNotFoundError:  # Python 3.10: the tomli backport (a dependency there)
         import tomli as tomllib  # type: ignore[no-redef,import-not-found]
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except tomllib.TOMLDecodeError as err:
-        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
+        data = path.read_bytes()
     except OSError as err:
         raise DoseCalcError(f"{path}: cannot be read ({err.strerror or err})") from None
+    if len(data) > _MAX_FILE_BYTES:
+        raise DoseCalcError(f"{path}: {len(data):,} bytes; a protocol file is at most {_MAX_FILE_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not content
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DoseCalcError(f"{path}: line {line} is not UTF-8 ({err.reason}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
 
 
 def read_protocol(path) -> Protocol:

@@ -460,3 +460,27 @@ def test_equivalence_for_a_patient():
     assert equivalent.prior.m_as("mg/m**2") == pytest.approx(200.0)
     assert equivalent.total.m_as("mg/m**2") == pytest.approx(200.0 + 8 * 50.0)
     assert equivalent.reached_at_cycle == 7  # (550 − 200) / 50
+
+
+def test_hostile_file_encodings(tmp_path):
+    text = (PROTOCOL_DIR / "mfolfox6.toml").read_text(encoding="utf-8")
+    # a byte-order mark, as Windows editors write, and CRLF line ends: the same protocol
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    assert read_protocol(bom).per_cycle() == load_protocol("mfolfox6").per_cycle()
+    # latin-1: refused naming the line
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('name = "x"\ntitle = "Caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(DoseCalcError, match="line 2 is not UTF-8"):
+        read_protocol(latin)
+    # a big file is not read
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * 2_000_000)
+    with pytest.raises(DoseCalcError, match="at most"):
+        read_protocol(big)
+    # a directory
+    with pytest.raises(DoseCalcError, match="cannot be read"):
+        read_protocol(tmp_path)
+    # a name with a terminal escape
+    with pytest.raises(ImplausibleInputError, match="name"):
+        Protocol.from_dict(minimal(name="\x1b[2Jx"))
