@@ -489,7 +489,7 @@ def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, 
     """``(index of the plan's item, verdict, reason)`` for an ordered drug name: an index, or a verdict and why."""
     if not isinstance(name, str):
         return None, "not_in_protocol", f"drug={name!r}: expected a drug's name as text"
-    text = name.strip()
+    text = name.strip(" \t")  # the spaces and tabs a spreadsheet leaves; any other character stays and is refused
     with_note = _WITH_NOTE.fullmatch(text)
     base, note = (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
     try:

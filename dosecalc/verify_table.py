@@ -220,7 +220,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
             except (DoseCalcError, TypeError) as err:
                 factors.append(np.nan)
                 codes.append(-1)
-                unreadable.append("ordered_unit is missing" if text is None or not text.strip() else f"ordered_unit={text!r}: {err}")
+                unreadable.append("ordered_unit is missing" if text is None or not text.strip() else _unit_refused(text, err))
                 continue
             factors.append(reading.m_as(unit(basis)))
             bases += [] if basis in bases else [basis]
@@ -258,6 +258,18 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
                 texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)
     return _Ordered(np.where(readable, amount, np.nan), np.where(readable, basis, -1).astype(np.int8), tuple(bases))
+
+
+def _unit_refused(text: str, err: Exception) -> str:
+    """Why a cell of ``ordered_unit`` is not a dose unit, with the lower-case spelling where that is one."""
+    hint = getattr(err, "hint", None) or ""
+    if not hint and text != text.lower():
+        try:
+            parse_quantity(f"1 {text.lower()}", "ordered_unit", kind="dose")
+            hint = f"did you mean {text.lower()!r}? (units are case-sensitive)"
+        except DoseCalcError:
+            pass
+    return f"ordered_unit={text!r}: expected a dose unit such as mg, mg/m2, mg/kg, units or units/m2" + (f"; {hint}" if hint else "")
 
 
 def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.Array:

@@ -355,3 +355,36 @@ def test_not_verifiable_verdicts_are_never_ok():
         assert verdict in VERDICTS
     result = verify(RCHOP, {"epirubicin": "100 mg"}, height=175, weight=80)
     assert not result.ok and not result.checks[0].ok
+
+
+# --- hostile inputs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["doxorubicin\u00a0", "ｄｏｘｏｒｕｂｉｃｉｎ", "doxorubicin\u00ad", "dоxorubicin"])
+def test_lookalike_and_invisible_characters_never_match(name):
+    # a no-break space, full-width letters, a soft hyphen, a Cyrillic о: shown escaped, not verified as doxorubicin
+    check = verify(RCHOP, {name: "98.6 mg"}, height=175, weight=80).checks[0]
+    assert check.verdict == "not_in_protocol"
+    assert "\\u" in check.reason or "\\x" in check.reason
+
+
+def test_spaces_and_tabs_around_a_name_are_a_spreadsheet_export():
+    assert verify(RCHOP, {" doxorubicin\t": "98.6 mg"}, height=175, weight=80).ok
+
+
+def test_drug_units_never_compare_with_mg():
+    # ABVD bleomycin 10 units/m² (Blenoxane label): 10 × 1.97203 = 19.72 units for 175 cm, 80 kg
+    abvd = load_protocol("abvd")
+    in_mg = verify(abvd, {"bleomycin": "19.7 mg"}, height=175, weight=80)["bleomycin"]
+    assert in_mg.verdict == "not_comparable"
+    in_units = verify(abvd, {"bleomycin": "19.7 units"}, height=175, weight=80, prior={"bleomycin": "390 units"})
+    check = in_units["bleomycin"]
+    assert_allclose(check.computed.magnitude, 10 * BSA_175_80)
+    # 390 + 19.7 = 409.7 units ≥ 400 units, the Blenoxane label's
+    assert check.verdict == "within_tolerance" and codes(check) == ["lifetime_limit"]
+    assert verify(RCHOP, {"doxorubicin": "95 units"}, height=175, weight=80)["doxorubicin"].verdict == "not_comparable"
+
+
+def test_swapped_height_and_weight_are_refused():
+    with pytest.raises(ImplausibleInputError):
+        verify(RCHOP, {"doxorubicin": "95 mg"}, height=80, weight=175)
