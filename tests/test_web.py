@@ -46,7 +46,7 @@ def post(client, endpoint, body):
 
 def run_cli(*args):
     result = CliRunner().invoke(cli, [*args, "--json"])
-    return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else None
+    return result.exit_code, json.loads(result.stdout) if result.exit_code in (0, 4) else None
 
 
 # --- the same answers as --json --------------------------------------------------
@@ -71,17 +71,26 @@ SAME = [
     ("plan", {"protocol": "r-chop-21", "height": "175cm", "weight": "70kg", "cycles": 6, "prior": ["doxorubicin=150mg/m2"]},
      ["plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "6", "--prior", "doxorubicin=150mg/m2"]),
     ("plan", {"protocol": "mfolfox6", "bsa": "1.9"}, ["plan", "mfolfox6", "--bsa", "1.9"]),
+    ("verify", {"protocol": "r-chop-21", "height": "175cm", "weight": "80kg", "ordered": ["doxorubicin=95mg", "vincristine=2mg"]},
+     ["verify", "r-chop-21", "--height", "175cm", "--weight", "80kg", "--ordered", "doxorubicin=95mg", "--ordered", "vincristine=2mg"]),
+    ("verify", {"protocol": "r-chop-21", "height": "170cm", "weight": "68kg", "baseline_weight": "80kg", "cycle": 4, "day": 1,
+                "ordered": ["doxorubicin=120mg"]},
+     ["verify", "r-chop-21", "--height", "170cm", "--weight", "68kg", "--baseline-weight", "80kg", "--cycle", "4", "--day", "1",
+      "--ordered", "doxorubicin=120mg"]),
+    ("verify", {"dose": "75mg/m2", "height": "175cm", "weight": "70kg", "ordered": ["138mg"], "tolerance": "5%"},
+     ["verify", "--dose", "75mg/m2", "--height", "175cm", "--weight", "70kg", "--ordered", "138mg", "--tolerance", "5%"]),
 ]
 
 
 @pytest.mark.parametrize(("endpoint", "body", "args"), SAME, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(SAME)])
 def test_endpoint_answers_what_json_prints(client, endpoint, body, args):
     code, printed = run_cli(*args)
-    assert code == 0
+    assert printed is not None, code
     response = post(client, endpoint, body)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == printed
+    assert response.headers["dosecalc-exit-code"] == str(code)
 
 
 def test_dose_by_hand(client):
@@ -109,6 +118,24 @@ def test_get_endpoints_answer_what_json_prints(client, endpoint, args):
     assert client.get(f"/api/{endpoint}").json() == printed
 
 
+def test_verify_by_hand(client):
+    # R-CHOP-21 doxorubicin 50 mg/m² × Mosteller sqrt(175 × 80 / 3600) = 1.972 m² = 98.60 mg (Coiffier 2002)
+    computed = 50 * math.sqrt(175 * 80 / 3600)
+    response = post(client, "verify", {"protocol": "r-chop-21", "height": "175 cm", "weight": "80 kg", "ordered": ["doxorubicin=120mg"]})
+    assert response.headers["dosecalc-exit-code"] == "4"  # needs attention, as the command exits 4
+    check = response.json()["verification"]["checks"][0]
+    assert check["verdict"] == "too_high"
+    assert check["computed"]["value"] == pytest.approx(computed)
+    # (120 − 98.60) / 98.60 = +21.7 %
+    assert check["difference_pct"] == pytest.approx(100 * (120 - computed) / computed)
+    assert check["ordered"]["given"] == "120mg"
+
+
+def test_verify_takes_no_orders_file(client):
+    body = {"protocol": "r-chop-21", "orders": "examples/orders.csv", "output": "/tmp/out.csv"}
+    assert_error(post(client, "verify", body), "request_error", "orders")
+
+
 def test_plan_by_hand(client):
     plan = post(client, "plan", {"protocol": "r-chop-21", "height": "175 cm", "weight": "70 kg"}).json()["schedule"]
     doses = {order["drug"]: order["dose"] for order in plan["orders"]}
@@ -122,8 +149,10 @@ def test_plan_by_hand(client):
 @pytest.mark.parametrize("name", [
     "/etc/passwd", "../examples/protocols/abvd", "examples/protocols/abvd.toml", "abvd.toml", "~/abvd", "R-CHOP-21\x00", "r-chop-21 ",
 ])
-def test_plan_takes_a_shipped_protocol_by_name_only(client, name):
-    body = assert_error(post(client, "plan", {"protocol": name, "bsa": "1.9"}), "unknown_name_error", "protocol")
+@pytest.mark.parametrize("endpoint", ["plan", "verify"])
+def test_a_protocol_is_taken_by_its_shipped_name_only(client, name, endpoint):
+    body = assert_error(post(client, endpoint, {"protocol": name, "bsa": "1.9", **({"ordered": ["doxorubicin=95mg"]} if endpoint == "verify" else {})}),
+                        "unknown_name_error", "protocol")
     assert "r-chop-21" in body["expected"]
     assert "root:" not in json.dumps(body)
 
@@ -142,6 +171,8 @@ def test_a_request_takes_the_commands_options():
     assert not {"levels", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
     assert keys["/api/carboplatin"] >= {"auc", "gfr", "gfr_cap", "no_gfr_cap"}
     assert keys["/api/plan"] >= {"protocol", "height", "weight", "age", "creatinine", "cycles", "prior", "condition"}
+    assert keys["/api/verify"] >= {"protocol", "dose", "ordered", "baseline_weight", "cycle", "day", "tolerance", "weight_change"}
+    assert not {"orders", "output", "rejects"} & keys["/api/verify"]
 
 
 # --- bad input: 422 naming the field ---------------------------------------------

@@ -14,13 +14,18 @@ grammar, a number with its unit, so ``"height": 175`` is refused, as
 ``no_gfr_cap`` a boolean, and an option given more than once (``--prior``,
 ``--condition``) a list of texts.
 
+Every answer carries the command's exit code in the header
+``Dosecalc-Exit-Code``: ``verify`` answers 200 with ``"ok": false`` and 4
+there when an order needs attention, as the command exits 4 after its JSON.
+
 The commands without options are GETs: ``/api/methods``, ``/api/species``
 and ``/api/protocols`` (``protocol list``).
 
 Only the options listed for an endpoint are taken; an unknown key is refused.
 A request never makes the server read a path: the options naming a file
-(``--levels``, ``--bands``) are not offered, and ``plan`` takes a protocol
-by its name in the library shipped with dosecalc, not a file.
+(``--levels``, ``--bands``, ``verify --orders``) are not offered, and
+``plan`` and ``verify`` take a protocol by its name in the library shipped
+with dosecalc, not a file.
 """
 
 import inspect
@@ -30,6 +35,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
+import typer
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -46,7 +52,7 @@ from pydantic import (
 
 from ..errors import UnknownNameError
 
-__all__ = ["ENDPOINTS", "Endpoint", "router"]
+__all__ = ["ENDPOINTS", "EXIT_HEADER", "Endpoint", "router"]
 
 
 
@@ -88,10 +94,20 @@ ENDPOINTS = {
         "protocol", "plan_command", ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition"),
         {"protocol": _protocols},
     ),
+    # one patient's ordered doses; not a day's orders file (--orders, --output, --rejects)
+    "verify": Endpoint(
+        "verify", "verify_command",
+        ("protocol", "ordered", "dose", "drug", *_PATIENT, "age", "creatinine", "gfr", "weight_basis", "bsa_cap", "max_dose",
+         "round_to", "cycle", "day", "baseline_weight", "weight_change", "prior", "condition", "tolerance"),
+        {"protocol": _protocols},
+    ),
     "methods": Endpoint("lookup", "methods_command"),
     "species": Endpoint("lookup", "species_command"),
     "protocols": Endpoint("protocol", "protocol_list_command"),
 }
+
+#: The header of every answer with the command line's exit code: 0, or 4 for a verification needing attention.
+EXIT_HEADER = "Dosecalc-Exit-Code"
 
 # at most this many values for an option given more than once (--prior, --condition)
 MAX_REPEATS = 20
@@ -149,9 +165,15 @@ def _route(endpoint: str, spec: Endpoint):
 
     def answer(**options) -> JSONResponse:
         # on the event loop: one calculation at a time, a few milliseconds each
+        code = 0
         with output.captured() as payloads:
-            command(**options, as_json=True)
-        return JSONResponse(payloads[0])
+            try:
+                command(**options, as_json=True)
+            except typer.Exit as done:  # after its JSON: verify's 4, "needs attention", is an answer
+                if not payloads:
+                    raise
+                code = done.exit_code
+        return JSONResponse(payloads[0], headers={EXIT_HEADER: str(code)})
 
     async def listing() -> JSONResponse:
         return answer()

@@ -8,7 +8,7 @@ stack trace.
 - a :class:`~dosecalc.errors.DoseCalcError` (bad input the library refused)
   is a 422 with the library's own field, value as given, what was expected and
   its hint, ``code`` its class (``unit_error``, ``implausible_input_error``,
-  ...); ``field`` is the request's key (``creatinine`` for the library's
+  ``dosecalc_error`` for a refusal of no finer class); ``field`` is the request's key (``creatinine`` for the library's
   ``serum_creatinine``, as the command line names ``--creatinine``);
 - a request the schema refuses (a number where a text with its unit is
   expected, an unknown key, a missing one, not JSON) is a 422 of the same
@@ -73,7 +73,7 @@ def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
     if expected is None and hasattr(err, "needed_for"):
         expected = f"a value: required for {err.needed_for}"
     return error_json(
-        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__).lower(), str(err),
+        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__.replace("DoseCalc", "Dosecalc")).lower(), str(err),
         field=_REQUEST_KEYS.get(field, field) if field else None, value=_text(getattr(err, "value", None)),
         expected=_text(expected), hint=_text(getattr(err, "hint", None)), command=command,
     )
