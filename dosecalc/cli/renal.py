@@ -73,7 +73,7 @@ _FORMULA_NAMES = ", ".join(name.replace("_", "-") for name in RENAL_FORMULAS)
 Age = Annotated[str | None, typer.Option(
     help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False)]
 Formula = Annotated[str | None, typer.Option(
-    help=f"Kidney-function estimate: {_FORMULA_NAMES}.", show_default=False)]
+    help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.", show_default=False)]
 CreatinineFloor = Annotated[str | None, typer.Option(
     help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
     "is lower; none by default.", show_default=False)]
