@@ -762,6 +762,10 @@ def kidney_function(
     bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method) if entry.indexed else (None, None)
     same_length(age=age_years, sex=female, serum_creatinine=creatinine, weight=weight_kg, height=height_cm, bsa=bsa_m2)
     floor_mg_dl, floor_policy = creatinine_floor_mg_dl(creatinine_floor)
+    if floor_policy == "nccn" and entry.ages is CHILD_AGE:
+        raise ImplausibleInputError(
+            "creatinine_floor", "nccn", "a floor given as a value: the NCCN floor is for adults", None
+        )
 
     columns = renal_kernel(
         key, age_years=age_years, female=female, creatinine_mg_dl=creatinine, weight_kg=weight_kg,
@@ -1108,7 +1112,8 @@ def egfr_schwartz_bedside(
         Instead of ``bsa``: with the height, the BSA by ``bsa_method``
         (default Mosteller); plain numbers in [kg].
     creatinine_floor : None, "nccn" or a concentration, optional
-        See :func:`creatinine_floor_mg_dl` (the NCCN floor is for adults).
+        See :func:`creatinine_floor_mg_dl`; a value only: the NCCN floor is
+        for adults.
     allow_outside_range : bool, default False
         Report an estimate outside (0, 250] instead of refusing it.
 

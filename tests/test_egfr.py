@@ -99,6 +99,14 @@ def test_schwartz_bedside_published_and_by_hand():
     assert older.clearance.m_as("mL/min") == pytest.approx(older.egfr_ml_min_173m2 * 1.4 / 1.73, rel=1e-12)
 
 
+def test_the_adult_nccn_floor_is_refused_for_children():
+    with pytest.raises(ImplausibleInputError, match="^creatinine_floor=nccn: expected a floor given as a value"):
+        egfr_schwartz_bedside(age=5, height=101, serum_creatinine="0.3 mg/dL", creatinine_floor="nccn")
+    # a floor a protocol sets for children is a value: 0.413 × 101 / 0.4 = 104.3
+    result = egfr_schwartz_bedside(age=5, height=101, serum_creatinine="0.3 mg/dL", creatinine_floor="0.4 mg/dL")
+    assert result.egfr_ml_min_173m2 == pytest.approx(0.413 * 101 / 0.4)
+
+
 def test_schwartz_needs_no_sex_but_height_and_age():
     with pytest.raises(MissingInputError, match="^height is required for eGFR by bedside Schwartz"):
         egfr_schwartz_bedside(age=5, serum_creatinine="0.6 mg/dL")
