@@ -29,8 +29,10 @@ so a stray word in a numeric column rejects its row instead of stopping the run.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import itertools
+import json
 import os
 import re
 import shutil
@@ -53,6 +55,7 @@ import pyarrow.parquet as pq
 from .cohort import DosedTable, dose_batch
 from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
+from .provenance import METADATA_KEY, Digest, formulas_of, reason_class, run_record, top_reasons
 
 __all__ = ["convert_file", "convert_dataset", "run_pieces", "read_file", "written_file", "remove_stale", "Reading", "CohortSummary"]
 
@@ -63,6 +66,8 @@ BATCH_ROWS = 1 << 16
 #: Rows of a Parquet file per piece of a dataset (a piece holds at least one
 #: row group); a CSV file is one piece. A piece is one task for Dask.
 PIECE_ROWS = 1 << 20
+#: The file in a dataset's output folder holding the run's provenance.
+PROVENANCE_FILE = "_provenance.json"
 #: The column of a dataset's rejects that names each row's input file.
 FILE_COLUMN = "file"
 _PARQUET = (".parquet", ".pq")
@@ -87,6 +92,13 @@ class CohortSummary:
         The output file (or dataset directory).
     rejects : str or None
         The rejects file (or dataset directory), if one was asked for.
+    rejects_by_reason : dict
+        The rejected rows counted by class of reason
+        (:func:`dosecalc.provenance.reason_class`), most common first:
+        ``{"weight_lb is missing": 3}``.
+    provenance : dict
+        The run's record, as written beside the output
+        (:func:`dosecalc.provenance.run_record`).
     """
 
     rows_read: int
@@ -95,6 +107,8 @@ class CohortSummary:
     seconds: float
     output: str
     rejects: str | None
+    rejects_by_reason: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
@@ -103,16 +117,22 @@ class CohortSummary:
 
 @dataclass(frozen=True)
 class Counts:
-    """Rows read, written and rejected by a part of a run; they add up."""
+    """Rows read, written and rejected by a part of a run, and the rejects by class of reason; they add up."""
 
     rows_read: int = 0
     rows_written: int = 0
     rows_rejected: int = 0
+    reasons: dict = field(default_factory=dict)
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
-            self.rows_read + other.rows_read, self.rows_written + other.rows_written, self.rows_rejected + other.rows_rejected
+            self.rows_read + other.rows_read, self.rows_written + other.rows_written,
+            self.rows_rejected + other.rows_rejected, dict(Counter(self.reasons) + Counter(other.reasons)),
         )
+
+    @property
+    def rows(self) -> dict:
+        return {"rows_read": self.rows_read, "rows_written": self.rows_written, "rows_rejected": self.rows_rejected}
 
 
 @dataclass(frozen=True)
@@ -311,20 +331,23 @@ def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
 
 
 @contextlib.contextmanager
-def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output"):
+def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output", record: Callable[[], dict] | None = None):
     """
     A writer of ``path`` (Parquet, TSV or CSV by its ending; CSV on stdout for "-"), writing a temporary file
     beside it that is renamed into place on success; Parquet without dictionaries for ``plain_columns``.
     An ending dosecalc cannot write, or a failed write (no permission, a full disk), raises DoseCalcError
-    naming ``role`` and leaves nothing behind.
+    naming ``role`` and leaves nothing behind. ``record()``, called when the rows are written, gives the
+    run's provenance: a Parquet file's key-value metadata, a CSV's sidecar ``<name>.json``.
     """
     kind = file_format(path, role)
     if str(path) == "-":
         with _writer(pa.PythonFile(sys.stdout.buffer, mode="w"), kind, schema, plain_columns) as writer:
             yield writer
         return
-    remove_stale(path)
-    temporary = _temporary(path)
+    sidecar = path.with_name(path.name + ".json")
+    for stale in (path, sidecar):
+        remove_stale(stale)
+    temporary, temporary_sidecar = _temporary(path), _temporary(sidecar)
     try:
         try:
             writer = _writer(temporary, kind, schema, plain_columns)
@@ -332,12 +355,20 @@ def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "o
             raise _cannot_write(path, err) from None
         with writer:
             yield writer
+            provenance = None if record is None else json.dumps(record(), ensure_ascii=False, allow_nan=False)
+            if provenance is not None and kind == "parquet":
+                writer.add_key_value_metadata({METADATA_KEY: provenance})
+        if provenance is not None and kind != "parquet":
+            temporary_sidecar.write_text(provenance + "\n", encoding="utf-8")
         os.replace(temporary, path)
+        if provenance is not None and kind != "parquet":
+            os.replace(temporary_sidecar, sidecar)
     except OSError as err:  # no permission, a read-only file system, a full disk: on open, write, close or rename
         raise _cannot_write(path, err) from None
     finally:
-        if os.path.lexists(temporary):  # not unlink(missing_ok=True): on a read-only file system it raises
-            temporary.unlink()
+        for left in (temporary, temporary_sidecar):
+            if os.path.lexists(left):  # not unlink(missing_ok=True): on a read-only file system it raises
+                left.unlink()
 
 
 def _with_source(rejects: pa.Table, source: str | None) -> pa.Table:
@@ -357,18 +388,26 @@ def _convert(
     rejects_path: Path | None,
     progress: Callable[[int], object] | None = None,
     source: str | None = None,
+    provenance: Callable[[Counts], dict] | None = None,
 ) -> Counts:
-    """Dose ``batches`` and write the dosed rows and the rejects (named ``source`` if given)."""
+    """
+    Dose ``batches`` and write the dosed rows and the rejects (named ``source`` if given);
+    ``provenance(counts)`` gives the record written with each file.
+    """
     rows_read = rows_written = rows_rejected = 0
+    reasons: Counter = Counter()
+    done: list[Counts] = []
+    record = None if provenance is None else (lambda: provenance(done[0]))
     # the floats the engine computes (dosed, not input) are mostly distinct: a Parquet dictionary of them
     # is built and dropped in every row group, which made writing 1.8x slower and the file 9% larger
     computed = [item.name for item in empty.dosed.schema
                 if pa.types.is_floating(item.type) and item.name not in empty.rejects.schema.names]
     with contextlib.ExitStack() as files:
-        output = files.enter_context(written_file(output_path, empty.dosed.schema, computed))
+        output = files.enter_context(written_file(output_path, empty.dosed.schema, computed, record=record))
         rejects = None
         if rejects_path is not None:
-            rejects = files.enter_context(written_file(rejects_path, _with_source(empty.rejects, source).schema, role="rejects"))
+            rejects_schema = _with_source(empty.rejects, source).schema
+            rejects = files.enter_context(written_file(rejects_path, rejects_schema, role="rejects", record=record))
 
         def write(result):
             output.write(result.dosed)
@@ -385,10 +424,14 @@ def _convert(
             rows_read += batch.num_rows
             rows_written += result.dosed.num_rows
             rows_rejected += result.rejects.num_rows
+            if result.rejects.num_rows:
+                for item in pc.value_counts(result.rejects["reason"]).to_pylist():
+                    reasons[reason_class(item["values"])] += item["counts"]
             if progress is not None:
                 progress(rows_read)
         writing.result()
-    return Counts(rows_read, rows_written, rows_rejected)
+        done.append(Counts(rows_read, rows_written, rows_rejected, dict(reasons)))
+    return done[0]
 
 
 def _dosing(
@@ -406,9 +449,36 @@ def _dosing(
     return dosing, dosing(pa.Table.from_batches([], schema=schema))
 
 
-def _summary(counts: Counts, start: float, output: Path, rejects: Path | None) -> CohortSummary:
+def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:
     rejects = None if rejects is None else str(rejects)
-    return CohortSummary(**asdict(counts), seconds=time.perf_counter() - start, output=str(output), rejects=rejects)
+    return CohortSummary(
+        **counts.rows, seconds=time.perf_counter() - start, output=str(output), rejects=rejects,
+        rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))), provenance=provenance,
+    )
+
+
+@dataclass
+class _Record:
+    """The provenance of one run, built at its start and completed with its counts (see :mod:`dosecalc.provenance`)."""
+
+    command: str | None
+    options: dict
+    inputs: list[str]  # the paths as given
+    digest: Digest  # of the files read
+    start: float  # time.perf_counter() when the run started
+    started: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
+    last: dict = field(default_factory=dict)
+
+    def __call__(self, counts: Counts) -> dict:
+        if self.last and self.last["rows_read"] == counts.rows_read:  # the output's record, again for the rejects
+            return self.last
+        self.last = run_record(
+            command=self.command, options=self.options,
+            inputs=list(zip(self.inputs, self.digest.hexdigests)),
+            rows=counts.rows, reasons=counts.reasons, started=self.started, seconds=time.perf_counter() - self.start,
+            formulas=formulas_of(self.options.get("method"), self.options.get("weight_basis"), self.options),
+        )
+        return self.last
 
 
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
@@ -444,6 +514,7 @@ def convert_file(
     decimal_comma: bool = False,
     encoding: str = "utf-8",
     sheet: str | None = None,
+    command: str | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -485,6 +556,8 @@ def convert_file(
         it stops the run, naming the line.
     sheet : str, optional
         The sheet of a spreadsheet; by default its first.
+    command : str, optional
+        The command line of the run, for its provenance.
     **options
         Further keyword options of :func:`~dosecalc.cohort.dose_table`.
 
@@ -519,14 +592,25 @@ def convert_file(
     reading = Reading(delimiter, decimal_comma, encoding, sheet)
     output_path = Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
+    given = os.fspath(input_path)
     with _input_file(input_path) as input_path:
         _checked_paths(input_path, output_path, rejects_path)
         with _reading(input_path, reading):
             schema = _schema(input_path, reading)
         dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, input_path, reading)
+        record = _Record(command, _run_options(dose, method, output_path, rejects_path, column_map, column_units,
+                                               reading.dialect(input_path), sheet, options), [given], Digest([input_path]), start)
         batches = _batches(input_path, schema, reading)
-        counts = _convert(input_path, reading, batches, dosing, empty, output_path, rejects_path, progress)
-    return _summary(counts, start, output_path, rejects_path)
+        counts = _convert(input_path, reading, batches, dosing, empty, output_path, rejects_path, progress, provenance=record)
+    return _summary(counts, start, output_path, rejects_path, record.last)
+
+
+def _run_options(dose, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet, options: dict) -> dict:
+    """The options of a run as its provenance records them."""
+    return {
+        "dose": dose, "method": method, "output": os.fspath(output), "rejects": None if rejects is None else os.fspath(rejects),
+        "column_map": column_map, "column_units": column_units, **dialect.to_dict(), "sheet": sheet, **options,
+    }
 
 
 @contextlib.contextmanager
@@ -742,6 +826,7 @@ def convert_dataset(
     delimiter: str | None = None,
     decimal_comma: bool = False,
     encoding: str = "utf-8",
+    command: str | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -767,7 +852,8 @@ def convert_dataset(
         common folder, name the output files and the rejects' ``file``.
     output_dir : str or path
         A new (or empty) directory for the dosed rows: a Parquet dataset,
-        read back with ``pyarrow.dataset.dataset(output_dir)``.
+        read back with ``pyarrow.dataset.dataset(output_dir)``, and the run's
+        provenance in :data:`PROVENANCE_FILE` (which a dataset reader skips).
     dose, method, column_map, column_units, delimiter, decimal_comma, encoding, **options
         As for :func:`convert_file`. Files that differ only in a column being
         integer in some and float in others are read together, as float.
@@ -809,7 +895,7 @@ def convert_dataset(
     >>> summary.rows_read, summary.rows_written, summary.rows_rejected
     (3, 2, 1)
     >>> sorted(path.name for path in (folder / "dosed").iterdir())
-    ['2024.parquet', '2025.parquet']
+    ['2024.parquet', '2025.parquet', '_provenance.json']
     >>> import pyarrow.dataset as ds
     >>> ds.dataset(folder / "rejects").to_table(columns=["file", "row"]).to_pylist()
     [{'file': '2024.csv', 'row': 2}]
@@ -817,6 +903,9 @@ def convert_dataset(
     start = time.perf_counter()
     reading = Reading(delimiter, decimal_comma, encoding)
     files, root, directories = _dataset_files(input_paths)
+    record = _Record(command, _run_options(dose, method, output_dir, rejects_dir, column_map, column_units,
+                                           reading.dialect(files[0]), None, options),
+                     [os.fspath(path) for path in files], Digest(files), start)
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)
@@ -834,7 +923,9 @@ def convert_dataset(
         )
         job.make_folders(pieces)
         counts = (runner or run_pieces)(job, pieces, progress)
-    return _summary(counts, start, output_dir, rejects_dir)
+        # beside the pieces, under a name a dataset reader skips (as "_SUCCESS")
+        (job.output_dir / PROVENANCE_FILE).write_text(json.dumps(record(counts), ensure_ascii=False) + "\n", encoding="utf-8")
+    return _summary(counts, start, output_dir, rejects_dir, record.last)
 
 
 def run_pieces(job: DatasetJob, pieces: list[Piece], progress: Callable[[int], object] | None = None) -> Counts:

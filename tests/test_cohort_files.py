@@ -366,7 +366,7 @@ def test_an_output_name_ending_in_a_slash_is_a_folder(tmp_path, monkeypatch):
     # the CLI takes "-o dosed/" as a dataset of one file: a folder, as asked
     result = runner.invoke(app, ["cohort", "in.csv", "-o", "dosed/", "--dose", "75mg/m2", "--rejects", "rejects/"])
     assert result.exit_code == 0, result.output
-    assert sorted(path.name for path in (tmp_path / "dosed").iterdir()) == ["in.parquet"]
+    assert sorted(path.name for path in (tmp_path / "dosed").iterdir()) == ["_provenance.json", "in.parquet"]
     assert (tmp_path / "rejects").is_dir()
 
 
@@ -656,3 +656,60 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects):
                  "--dose", "75mg/m2")
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == [alive.name]
+
+
+# --- provenance: what the run was, beside what it wrote ---------------------------------
+
+
+def test_provenance_in_the_csv_sidecar_and_the_parquet_metadata(tmp_path):
+    import hashlib
+
+    from dosecalc import __version__
+    from dosecalc.provenance import METADATA_KEY
+
+    source = tmp_path / "in.csv"
+    write_patients(source, [("A", 170, 150), ("B", 1.7, 150), ("C", 170, ""), ("D", 171, "")])
+    summary = convert_file(source, tmp_path / "dosed.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.parquet",
+                           method="dubois", max_dose="2 mg")
+    sidecar = json.loads((tmp_path / "dosed.csv.json").read_text())
+    metadata = json.loads(pq.read_metadata(tmp_path / "rejects.parquet").metadata[METADATA_KEY.encode()])
+    assert sidecar == metadata == summary.provenance
+    assert sidecar["dosecalc_version"] == __version__
+    assert sidecar["inputs"] == [{"path": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()}]
+    assert (sidecar["rows_read"], sidecar["rows_written"], sidecar["rows_rejected"]) == (4, 1, 3)
+    assert sidecar["rejects_by_reason"] == {"weight_lb is missing": 2, "height_cm: expected 20-280 cm": 1}
+    assert sidecar["options"]["dose"] == "75 mg/m^2" and sidecar["options"]["max_dose"] == "2 mg"
+    assert sidecar["options"]["method"] == "dubois" and sidecar["options"]["delimiter"] == ","
+    assert [formula["name"] for formula in sidecar["formulas"]] == ["dubois"]
+    assert "doi:" in sidecar["formulas"][0]["reference"].lower()
+    assert sidecar["started"].endswith("+00:00") and sidecar["seconds"] >= 0
+    assert summary.rejects_by_reason == sidecar["rejects_by_reason"]
+
+
+def test_json_and_text_summaries_count_the_reasons(tmp_path):
+    write_patients(tmp_path / "in.csv", [("A", 170, 150), ("B", 1.7, 150), ("C", 170, ""), ("D", 171, ""), ("E", "x", 150)])
+    arguments = ["cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2"]
+    result = cli(*arguments, "--json")
+    assert result.exit_code == 3
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["rejects_by_reason"] == {"weight_lb is missing": 2, "height_cm: expected 20-280 cm": 1, "height_cm: expected a number": 1}
+    assert summary["provenance"]["command"] == "dosecalc cohort"
+    assert summary["provenance"]["rejects_by_reason"] == summary["rejects_by_reason"]
+    text = cli(*arguments).stdout.splitlines()
+    assert [line.split(None, 1) for line in text[3:6]] == [
+        ["2", "weight_lb is missing"], ["1", "height_cm: expected 20-280 cm"], ["1", "height_cm: expected a number"],
+    ]
+
+
+def test_numbers_are_unquoted_and_floats_read_back_exactly(tmp_path):
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 150 + i / 7, 100 + i / 3) for i in range(20)])
+    convert_file(tmp_path / "in.csv", tmp_path / "dosed.csv", dose="75 mg/m^2")
+    convert_file(tmp_path / "in.csv", tmp_path / "dosed.parquet", dose="75 mg/m^2")
+    expected = pq.read_table(tmp_path / "dosed.parquet")
+    lines = (tmp_path / "dosed.csv").read_text().splitlines()
+    for line, row in zip(lines[1:], expected.to_pylist()):
+        cells = line.split(",")
+        for name, cell in zip(expected.column_names, cells):
+            if isinstance(row[name], float):
+                assert cell == repr(row[name]).removesuffix(".0")  # the shortest text that reads back, unquoted
+                assert float(cell) == row[name]

@@ -12,7 +12,7 @@ import pytest
 
 import dosecalc.cohort_io
 from dosecalc import Q_
-from dosecalc.cohort_io import convert_dataset, convert_file
+from dosecalc.cohort_io import PROVENANCE_FILE, convert_dataset, convert_file
 from dosecalc.errors import DoseCalcError
 
 DOSE = "75 mg/m^2"
@@ -107,7 +107,9 @@ def rows(table, *keys):
 
 
 def files_under(folder):
-    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    """The data files under a folder; the run's provenance, which no dataset reader reads, aside."""
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                  if path.is_file() and path.name != PROVENANCE_FILE)
 
 
 def test_docstring_examples():
@@ -314,3 +316,16 @@ def test_files_differing_only_in_int_or_float_are_read_together(tmp_path):
     pq.write_table(pa.table({"patient_id": ["c"], "height_cm": ["170"], "weight_kg": [70.0]}), tmp_path / "in" / "3.parquet")
     with pytest.raises(DoseCalcError, match="3.parquet: its columns differ"):
         convert_dataset(tmp_path / "in", tmp_path / "dosed2", dose=DOSE)
+
+
+def test_a_dataset_carries_its_provenance(tmp_path, csv_dataset):
+    import hashlib
+    import json
+
+    summary = convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    record = json.loads((tmp_path / "dosed" / PROVENANCE_FILE).read_text())
+    assert record == summary.provenance
+    files = sorted(path for path in csv_dataset.rglob("*.csv") if not path.name.startswith((".", "_")))
+    assert record["inputs"] == [{"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} for path in files]
+    assert sum(record["rejects_by_reason"].values()) == record["rows_rejected"] == summary.rows_rejected
+    assert ds.dataset(tmp_path / "dosed").to_table().num_rows == summary.rows_written  # a dataset reader skips it

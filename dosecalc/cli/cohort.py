@@ -13,6 +13,7 @@ import typer
 from ..adjustments import read_band_table
 from ..errors import DoseCalcError, UnknownNameError
 from ..grammar import bare_number
+from ..provenance import top_reasons
 from .app import app
 from .inputs import bad_input, one_measure, option_step
 from .options import (
@@ -115,6 +116,7 @@ def cohort_command(
             and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
         )
         with _terminable(), _progress() as progress:
+            common["command"] = "dosecalc cohort"
             if one_file:
                 summary = cohort_io.convert_file(inputs[0], output, rejects_path=rejects, progress=progress, sheet=sheet, **common)
             elif engine == "dask":
@@ -134,6 +136,7 @@ def cohort_command(
                 ("rows read", f"{summary.rows_read:,}", ""),
                 ("written", f"{summary.rows_written:,}", "stdout" if output == "-" else str(summary.output)),
                 ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
+                *(("", f"{count:,}", reason) for reason, count in top_reasons(summary.rejects_by_reason)),
                 ("time", f"{summary.seconds:.2f} s", ""),
             )
     if summary.rows_rejected:
