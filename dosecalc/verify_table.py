@@ -283,17 +283,26 @@ def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.A
 
 
 def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.ndarray | None:
-    """A cycle or day column as numbers, rows that are not whole numbers in range rejected."""
+    """A cycle or day column as whole numbers (0 where a cell is not one, in range; those rows rejected)."""
     if column not in table.column_names:
         return None
-    values = _given_numbers(table[column])
-    with np.errstate(invalid="ignore"):
-        whole = (values >= 1) & (values == np.floor(values)) & ((values <= high) if high else True)
+    given = table[column]
+    if pa.types.is_integer(given.type) and given.null_count == 0:
+        values = given.to_numpy()
+        whole = values >= 1
+    else:
+        numbers = _given_numbers(given)
+        with np.errstate(invalid="ignore"):
+            whole = (numbers >= 1) & (numbers == np.floor(numbers)) & (numbers < 2**53)
+        values = np.where(whole, numbers, 0).astype(np.int64)
+    if high is not None:
+        whole &= values <= high
     bad = np.flatnonzero(~whole)
     if bad.size:
         expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
-        cells = table[column].take(pa.array(bad)).to_pylist()
+        cells = given.take(pa.array(bad)).to_pylist()
         rejects.add(bad, [f"{column}={cell!s}: expected {expected}" for cell in cells])
+        values = np.where(whole, values, 0)
     return values
 
 
@@ -395,7 +404,7 @@ def verify_table(
         rows = name_index == code
         groups = [(rows, None)]
         if not_matched == "ambiguous" and day is not None:
-            groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & ~np.isnan(day)])]
+            groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & (day > 0)])]
         for group, one_day in groups:
             index, not_matched, because = _match(drugs.dictionary[code].as_py(), plan, one_day)
             if index is not None:
@@ -406,11 +415,15 @@ def verify_table(
 
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
-    before_cap, before_rounding = np.full(n, np.nan), np.full(n, np.nan)
+    before_cap, before_rounding = _Lazy(n), _Lazy(n)
     lifetime = np.zeros(n, bool)
     measured = [name for name in names if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"]
+    usable = ~rejects.given
+    by_order = np.argsort(item, kind="stable")  # each order's rows together, in input order
+    bounds = np.searchsorted(item[by_order], np.arange(len(plan.items) + 1))
     for index, entry in enumerate(plan.items):
-        rows = np.flatnonzero((item == index) & ~rejects.given)
+        rows = by_order[bounds[index]:bounds[index + 1]]
+        rows = rows[usable[rows]]
         if rows.size == 0:
             continue
         order = entry.order
@@ -441,10 +454,10 @@ def verify_table(
         on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
         computed[dosed_rows[on_amount]] = final[on_amount]
         if "dose_uncapped_mg" in dosed.column_names:
-            before_cap[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
+            before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if f"final_dose_{order.amount_unit}" != f"dose_{order.amount_unit}":
             calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
-            before_rounding[dosed_rows] = np.where(calculated != final, calculated, np.nan)
+            before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
         limit = _limit(plan, order.drug, conditions)
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
@@ -456,8 +469,11 @@ def verify_table(
     verdict = np.where(comparable, verdict_codes(difference, tolerance.value), verdict)
     outside = np.flatnonzero(comparable & (verdict > 0))
     explained = {"cap_explains": before_cap, "rounding_explains": before_rounding}
-    for code, before in explained.items():
+    for code, lazy in explained.items():
         explained[code] = np.zeros(n, bool)
+        if lazy.filled is None:
+            continue
+        before = lazy.filled
         rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
         explained[code][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
     with np.errstate(invalid="ignore"):
@@ -479,6 +495,19 @@ def verify_table(
                    row_offset, tolerance, threshold)
 
 
+class _Lazy:
+    """A float column allocated (NaN) when first written: most orders have no cap and no rounding."""
+
+    def __init__(self, n: int):
+        self.n, self.filled = n, None
+
+    @property
+    def values(self) -> np.ndarray:
+        if self.filled is None:
+            self.filled = np.full(self.n, np.nan)
+        return self.filled
+
+
 #: Each verdict's code in the batch: its position in VERDICTS.
 _VERDICT_CODE = {verdict: code for code, verdict in enumerate(VERDICTS)}
 
@@ -492,11 +521,9 @@ def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     given[-1, :] = True
     for index, entry in enumerate(plan.items):
         given[index, list(entry.days)] = True
-    on_day = np.nan_to_num(day, nan=0).astype(np.int64).clip(0, plan.cycle_days)
-    off = ~given.ravel()[item.astype(np.int64) % given.shape[0] * given.shape[1] + on_day]
+    off = ~given[item, day]  # item -1 (no order) is the last row, given on every day
     if cycle is not None and plan.cycles is not None:
-        with np.errstate(invalid="ignore"):
-            off |= (item >= 0) & (cycle > plan.cycles)
+        off |= (item >= 0) & (cycle > plan.cycles)
     return off
 
 
@@ -517,21 +544,43 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
 
 
+def _patients(ids: pa.ChunkedArray) -> np.ndarray:
+    """
+    Each row's patient as a code (-1 for a missing id), by runs of equal ids:
+    a file sorted by patient (each run's id above the last) needs no hash;
+    otherwise each run's id is hashed once, not each order's.
+    """
+    ids = ids.combine_chunks()
+    n = len(ids)
+    change = np.ones(n, bool)
+    if n > 1:
+        change[1:] = pc.fill_null(pc.not_equal(ids.slice(1), ids.slice(0, n - 1)), True).to_numpy(zero_copy_only=False)
+    firsts = ids.take(pa.array(np.flatnonzero(change)))
+    runs = len(firsts)
+    if ids.null_count == 0 and (runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()):
+        per_run = np.arange(runs)  # sorted by patient: each run is another patient, no hash needed
+    else:
+        codes = pc.dictionary_encode(firsts).indices
+        per_run = np.where(codes.is_null().to_numpy(zero_copy_only=False), -1, codes.fill_null(0).to_numpy(zero_copy_only=False))
+    return per_run[np.cumsum(change) - 1]
+
+
 def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarray:
     """Where a patient's drug is ordered more often on a day than the protocol gives it."""
     n = table.num_rows
     if "patient_id" not in table.column_names or n == 0:
         return np.zeros(n, bool)
-    patient = pc.dictionary_encode(table["patient_id"]).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    patient = _patients(table["patient_id"])
     # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
     pair = patient.astype(np.int64) * (len(plan.items) + 1) + item + 1
-    candidates = np.flatnonzero((np.bincount(pair)[pair] > 1) & (item >= 0))
+    known = (item >= 0) & (patient >= 0)
+    candidates = np.flatnonzero(known & (np.bincount(np.where(known, pair, 0))[pair * known] > 1))
     duplicate = np.zeros(n, bool)
     if candidates.size:
         key = pair[candidates]
         for part in (day, cycle):
             if part is not None:  # each distinct day (cycle) as a small code, so that the key stays an int64
-                codes = np.unique(np.nan_to_num(part[candidates], nan=-1), return_inverse=True)[1].ravel()
+                codes = np.unique(part[candidates], return_inverse=True)[1].ravel()
                 key = key * (int(codes.max()) + 1) + codes
         _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         per_day = np.array([entry.times_per_day for entry in plan.items])[item[candidates]]
