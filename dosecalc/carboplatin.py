@@ -391,7 +391,8 @@ def carboplatin_dose(
 
     gfr_ml_min = record.clearance.m_as("mL/min")
     calvert_mg, used_ml_min, applied = carboplatin_kernel(auc_value, gfr_ml_min, cap_ml_min)
-    final_mg, guards, steps = calvert_mg, {}, [f"GFR: {record.label}", f"policy {key}"]
+    guards: dict[str, Any] = {}
+    final_mg, steps = calvert_mg, [f"GFR: {record.label}", f"policy {key}"]
     steps.append("no GFR cap" if cap_ml_min == np.inf else f"GFR cap {cap_ml_min:g} mL/min ({cap_source})")
     steps.append("Calvert")
     ceiling_mg = np.inf if cap_ml_min == np.inf else calvert_kernel(auc_value, cap_ml_min)

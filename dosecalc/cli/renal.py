@@ -98,8 +98,8 @@ def _formula_json(key: str) -> dict | None:
 
 
 def _formula_note(key: str) -> str:
-    formula = _formula_json(key)
-    return f"{formula['label']}: {formula['equation']}"
+    label, equation, _ = _CALVERT if key == "calvert" else RENAL_FORMULAS[key][:3]
+    return f"{label}: {equation}"
 
 
 def _read_floor(text: str | None) -> Input | None:
@@ -119,7 +119,7 @@ def _read_gfr(text: str | None) -> Input | None:
     """--gfr in mL/min, or per 1.73 m² (shown as given, de-indexed by the library)."""
     item = read_option(text, "gfr", GFR.unit)
     if item is not None and is_per_area(item.quantity):
-        return Input(text, item.quantity, None, item.quantity)
+        return Input(item.text, item.quantity, None, item.quantity)
     return item
 
 
@@ -137,12 +137,12 @@ def _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor) -> di
 def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_outside_range) -> dict:
     """The estimate's inputs as library arguments (None where not given); a named floor by its name."""
     floor = inputs["creatinine_floor"]
-    named_floor = floor is not None and floor.text.strip().lower() in CREATININE_FLOORS
+    name = None if floor is None else floor.text.strip().lower()
     return {
         "age": years(inputs["age"]), "sex": sex, "serum_creatinine": value_of(inputs["creatinine"]),
         "weight": value_of(inputs["weight"]), "height": value_of(inputs["height"]), "bsa": value_of(inputs["bsa"]),
         "weight_basis": weight_basis or "actual",
-        "creatinine_floor": floor.text.strip().lower() if named_floor else value_of(floor),
+        "creatinine_floor": name if name in CREATININE_FLOORS else value_of(floor),
         "allow_outside_range": allow_outside_range,
     }
 
