@@ -34,10 +34,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pyarrow as pa
 
 from ._version import __version__
 from .adjustments import (
@@ -70,6 +69,9 @@ from .patient import ACTUAL, GIVEN, patient_dose
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
 from .validation import BSA, checked, checked_scalar
+
+if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
+    import pyarrow as pa
 
 __all__ = ["REFERENCE_KEYS", "UNIT_DOSED", "Order", "OrderDose", "OrderTable", "Step", "drug_name"]
 
@@ -678,6 +680,8 @@ class Order:
         DoseCalcError
             As :func:`dosecalc.cohort.dose_table`.
         """
+        import pyarrow as pa
+
         from .cohort import dose_table
 
         if self.is_auc:
@@ -768,6 +772,8 @@ ORDER_KEYS = (
 
 def _arrow(table) -> pa.Table:
     """The table as Arrow, so that the engine answers in Arrow (its ``row`` column is the identity)."""
+    import pyarrow as pa
+
     try:
         return pa.table(table)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as err:

@@ -64,16 +64,15 @@ estimable).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ._version import __version__
 from .doses import MASS_BASES, UNIT_BASES, read_dose
@@ -87,6 +86,9 @@ from .errors import (
 from .order import ORDER_KEYS, Order, OrderDose, drug_name
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
+
+if TYPE_CHECKING:  # Arrow is loaded by the table path only
+    import pyarrow as pa
 
 __all__ = [
     "ANTHRACYCLINE_EQUIVALENCES",
@@ -210,8 +212,20 @@ def _library_limits() -> tuple[LifetimeLimit, ...]:
     return tuple(out)
 
 
-#: The library's lifetime limits, from the product labels (see the module docstring).
-LIFETIME_LIMITS: tuple[LifetimeLimit, ...] = _library_limits()
+@functools.cache
+def _lifetime_limits() -> tuple[LifetimeLimit, ...]:
+    return _library_limits()
+
+
+#: The library's lifetime limits, from the product labels (see the module docstring); read on
+#: first use (PEP 562), so that importing dosecalc does not build the unit registry.
+LIFETIME_LIMITS: tuple[LifetimeLimit, ...]
+
+
+def __getattr__(name):
+    if name == "LIFETIME_LIMITS":
+        return _lifetime_limits()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _FEIJEN_2019 = (
@@ -417,7 +431,7 @@ class Protocol:
         _distinct_on_each_day(orders, where)
         object.__setattr__(self, "orders", orders)
         drugs = {item.order.drug for item in orders}
-        limits = LIFETIME_LIMITS + tuple(self.limits or ())
+        limits = _lifetime_limits() + tuple(self.limits or ())
         object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
         object.__setattr__(self, "references", tuple(self.references))
 
@@ -666,6 +680,9 @@ class Protocol:
             As :func:`dosecalc.cohort.dose_table`; and for a carboplatin AUC
             order, which the engine does not dose.
         """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         cycles = self.planned(cycles)
         table = pa.table(table)
         names = table.column_names
@@ -937,7 +954,7 @@ class Cumulative(Result):
 def _conditions(protocol: Protocol, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
-    known = sorted({limit.condition for limit in LIFETIME_LIMITS + protocol.limits} - {STANDARD})
+    known = sorted({limit.condition for limit in _lifetime_limits() + protocol.limits} - {STANDARD})
     for condition in conditions:
         if condition not in known:
             raise UnknownNameError("condition", condition, known)
@@ -957,7 +974,7 @@ def _cumulative(
         if conversion is None or drug not in conversion.ratios:
             raise UnknownNameError("prior", drug, (*per_cycle, *(conversion.ratios if conversion else ())))
         per_cycle[drug] = _prior(value, None, drug, bsa) * 0  # a drug before this protocol, not in it
-    limits = LIFETIME_LIMITS + protocol.limits
+    limits = _lifetime_limits() + protocol.limits
     exposures = [
         _exposure(
             drug, amount, _prior(prior.get(drug), amount, drug, bsa), _lowest(limits, drug, conditions), cycles, bsa
