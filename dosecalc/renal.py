@@ -67,8 +67,7 @@ import numpy as np
 
 from ._version import __version__
 from .body import WEIGHT_BASES, ideal_above_actual_kernel, weight_basis_key
-from .bsa import BSA_METHODS
-from .bsa import bsa as body_surface_area
+from .bsa import BSA_METHODS, bsa_magnitude
 from .bsa import bsa_method as bsa_method_key
 from .errors import (
     ImplausibleInputError,
@@ -624,11 +623,12 @@ def _age_years(age, formula: str):
         ) from None
 
 
-def bsa_for_gfr(bsa=None, height=None, weight=None, bsa_method="mosteller"):
+def bsa_for_gfr(bsa=None, height=None, weight=None, bsa_method="mosteller", sex=None):
     """
     The BSA [m²] that de-indexes a GFR per 1.73 m², and its source: a BSA
     given (``"given"``), or one computed from height and weight by
-    ``bsa_method`` (:func:`dosecalc.bsa`); ``(None, None)`` without either.
+    ``bsa_method`` (:func:`dosecalc.bsa`; ``sex`` for the formulas that
+    need it); ``(None, None)`` without either.
 
     Raises
     ------
@@ -640,7 +640,7 @@ def bsa_for_gfr(bsa=None, height=None, weight=None, bsa_method="mosteller"):
     if height is None or weight is None:
         return None, None
     method = bsa_method_key(bsa_method)
-    return body_surface_area(height, weight, method).m_as(unit("m**2")), method
+    return bsa_magnitude(method, checked(height, HEIGHT), checked(weight, WEIGHT), sex), method
 
 
 def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
@@ -759,7 +759,7 @@ def kidney_function(
     female = None if key == SCHWARTZ_BEDSIDE else is_female(sex)
     weight_kg = checked(weight, WEIGHT) if entry.needs_weight else None
     height_cm = checked(height, ranges["height"]) if "height" in ranges else None
-    bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method) if entry.indexed else (None, None)
+    bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method, sex) if entry.indexed else (None, None)
     same_length(age=age_years, sex=female, serum_creatinine=creatinine, weight=weight_kg, height=height_cm, bsa=bsa_m2)
     floor_mg_dl, floor_policy = creatinine_floor_mg_dl(creatinine_floor)
     if floor_policy == "nccn" and entry.ages is CHILD_AGE:

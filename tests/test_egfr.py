@@ -317,6 +317,15 @@ def test_to_dict_is_plain_data_with_formula_and_range():
     assert isinstance(ckd_epi(), KidneyFunction)
 
 
+def test_pandas_series_in():
+    pd = pytest.importorskip("pandas")
+    # Mosteller for 160 cm / 60 kg and 180 cm / 80 kg: sqrt(160 × 60 / 3600), sqrt(180 × 80 / 3600)
+    result = ckd_epi(pd.Series([50, 60]), pd.Series(["f", "m"]), Q_(np.array([1.0, 1.1]), "mg/dL"),
+                     height=pd.Series([160.0, 180.0]), weight=pd.Series([60.0, 80.0]))
+    expected = [68.633 * np.sqrt(160 * 60 / 3600) / 1.73, result.egfr_ml_min_173m2[1] * 2.0 / 1.73]
+    np.testing.assert_allclose(result.clearance.m_as("mL/min"), expected, rtol=1e-4)
+
+
 def test_mismatched_arrays_are_an_error():
     with pytest.raises(ImplausibleInputError, match="arrays of one length"):
         ckd_epi([50, 60, 70], ["m", "f"], Q_([1.0, 1.1], "mg/dL"))
