@@ -33,40 +33,63 @@ def orders():
     rng = np.random.default_rng(20161262)
     drugs = np.array([item.order.drug for item in PROTOCOL.orders])
     which = np.tile(np.arange(drugs.size), ROWS // drugs.size)
-    height_cm, weight_kg = np.repeat(rng.uniform(140, 200, ROWS // drugs.size), drugs.size), np.repeat(
-        rng.uniform(40, 150, ROWS // drugs.size), drugs.size
+    height_cm, weight_kg = (
+        np.repeat(rng.uniform(140, 200, ROWS // drugs.size), drugs.size),
+        np.repeat(rng.uniform(40, 150, ROWS // drugs.size), drugs.size),
     )
     per_m2 = np.array([item.order.dose.magnitude for item in PROTOCOL.orders])[which]
-    error = np.where(rng.random(ROWS) < 0.03, rng.uniform(1.1, 1.3, ROWS), rng.uniform(0.97, 1.03, ROWS))
-    return pa.table({
-        "patient_id": np.char.add("P-", np.char.zfill((np.arange(ROWS) // drugs.size).astype(str), 6)),
-        "drug": drugs[which],
-        "ordered_mg": per_m2 * np.sqrt(height_cm * weight_kg / 3600) * error,
-        "cycle": np.ones(ROWS, np.int64),
-        "day": np.ones(ROWS, np.int64),
-        "height_cm": height_cm,
-        "weight_kg": weight_kg,
-    })
+    error = np.where(
+        rng.random(ROWS) < 0.03,
+        rng.uniform(1.1, 1.3, ROWS),
+        rng.uniform(0.97, 1.03, ROWS),
+    )
+    return pa.table(
+        {
+            "patient_id": np.char.add(
+                "P-", np.char.zfill((np.arange(ROWS) // drugs.size).astype(str), 6)
+            ),
+            "drug": drugs[which],
+            "ordered_mg": per_m2 * np.sqrt(height_cm * weight_kg / 3600) * error,
+            "cycle": np.ones(ROWS, np.int64),
+            "day": np.ones(ROWS, np.int64),
+            "height_cm": height_cm,
+            "weight_kg": weight_kg,
+        }
+    )
 
 
 def dose_each_drug(orders):
     encoded = pc.dictionary_encode(orders["drug"]).combine_chunks()
     codes, names = encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
     return [
-        item.order.for_table(orders.take(pa.array(np.flatnonzero(codes == names.index(item.order.drug)))))
+        item.order.for_table(
+            orders.take(pa.array(np.flatnonzero(codes == names.index(item.order.drug))))
+        )
         for item in PROTOCOL.orders
     ]
 
 
 def test_verify_1e6_orders_vs_dosing_them(benchmark, orders, report_ratio):
-    result = benchmark.pedantic(verify_table, (PROTOCOL, orders), rounds=1, iterations=1)
+    result = benchmark.pedantic(
+        verify_table, (PROTOCOL, orders), rounds=1, iterations=1
+    )
     pairs = [
-        (best_seconds(lambda: verify_table(PROTOCOL, orders), repeat=1), best_seconds(lambda: dose_each_drug(orders), repeat=1))
+        (
+            best_seconds(lambda: verify_table(PROTOCOL, orders), repeat=1),
+            best_seconds(lambda: dose_each_drug(orders), repeat=1),
+        )
         for _ in range(5)
     ]
     report_ratio(
-        "verify_table 1e6 orders / dosing the same rows", min(p[0] for p in pairs), min(p[1] for p in pairs), "≤ 1.5×"
+        "verify_table 1e6 orders / dosing the same rows",
+        min(p[0] for p in pairs),
+        min(p[1] for p in pairs),
+        "≤ 1.5×",
     )
     summary = result.summary()
-    assert summary["rows"] == ROWS == summary["verified"] + summary["flagged"] + summary["rejected"]
+    assert (
+        summary["rows"]
+        == ROWS
+        == summary["verified"] + summary["flagged"] + summary["rejected"]
+    )
     assert summary["rejected"] == 0

@@ -1,6 +1,11 @@
 r"""
-The rules of dose verification, on magnitudes: one path for one order and for
-a day's orders.
+Verification of ordered doses: each recomputed independently from the
+patient's current measurements and compared with what was ordered.
+
+:func:`verify` checks one patient's orders against a protocol or one order;
+:mod:`dosecalc.verify_table` a day's orders by the vectorised engine, with
+the same rules (the kernels below, on magnitudes). Independent verification
+of every dose before it is prepared is what the ASCO/ONS standards ask [1]_.
 
 An ordered dose :math:`D_o` is compared with the dose dosecalc computes
 independently from the patient's current measurements, :math:`D_c`, in the
@@ -55,7 +60,12 @@ from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
 from .carboplatin import AUC
 from .doses import MASS_BASES, UNIT_BASES, read_dose
-from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .errors import (
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 from .order import AUC_BASIS, Order, drug_name
 from .protocol import LIFETIME_LIMITS, STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
@@ -63,26 +73,26 @@ from .units import is_quantity, parse_quantity, quantity, unit
 from .validation import WEIGHT, Range, checked, checked_scalar
 
 __all__ = [
-    "Setting",
-    "TOLERANCE",
-    "WEIGHT_CHANGE",
-    "VERDICTS",
-    "OUTSIDE",
-    "NOT_VERIFIABLE",
-    "FLAGS",
     "ASCO_ONS_2016",
-    "tolerance_setting",
-    "weight_change_setting",
-    "verdict_kernel",
-    "verdict_codes",
-    "weight_change_kernel",
+    "FLAGS",
+    "NOT_VERIFIABLE",
+    "OUTSIDE",
+    "SINGLE_DOSE",
+    "TOLERANCE",
+    "VERDICTS",
+    "WEIGHT_CHANGE",
+    "DrugCheck",
+    "Flag",
+    "Setting",
+    "Verification",
     "explains_kernel",
     "lifetime_kernel",
-    "Flag",
-    "DrugCheck",
-    "Verification",
-    "SINGLE_DOSE",
+    "tolerance_setting",
+    "verdict_codes",
+    "verdict_kernel",
     "verify",
+    "weight_change_kernel",
+    "weight_change_setting",
 ]
 
 ASCO_ONS_2016 = (
@@ -121,7 +131,9 @@ class Setting(Result):
 #: [3]. A difference the rounding policy itself allows must pass verification,
 #: so the tolerance is never above HOPA's 10 %.
 TOLERANCE = Setting(
-    "tolerance_pct", 5.0, "%",
+    "tolerance_pct",
+    5.0,
+    "%",
     f"default 5 %, at most 10 %: {HOPA_2017} (within 10 % acceptable; 5 % kept by some for curative intent); "
     f"{NHS_BANDING}",
 )
@@ -148,7 +160,13 @@ VERDICTS = {
     "ambiguous": "not verifiable: the protocol has several orders of this drug on this day; name one",
 }
 OUTSIDE = ("too_high", "too_low")
-NOT_VERIFIABLE = ("missing_input", "not_in_protocol", "not_ordered", "not_comparable", "ambiguous")
+NOT_VERIFIABLE = (
+    "missing_input",
+    "not_in_protocol",
+    "not_ordered",
+    "not_comparable",
+    "ambiguous",
+)
 _CODES = np.array(list(VERDICTS))
 
 #: Each flag and what it asks of the pharmacist.
@@ -188,8 +206,14 @@ def tolerance_setting(tolerance=None) -> Setting:
     if isinstance(tolerance, Setting):
         return tolerance
     value = _percent(tolerance, _TOLERANCE_RANGE, "tolerance")
-    return Setting(TOLERANCE.name, value, "%", TOLERANCE.source if value == TOLERANCE.value else
-                   f"given ({value:g} %); allowed up to 10 %: {HOPA_2017}")
+    return Setting(
+        TOLERANCE.name,
+        value,
+        "%",
+        TOLERANCE.source
+        if value == TOLERANCE.value
+        else f"given ({value:g} %); allowed up to 10 %: {HOPA_2017}",
+    )
 
 
 def weight_change_setting(threshold=None) -> Setting:
@@ -210,8 +234,12 @@ def weight_change_setting(threshold=None) -> Setting:
         return threshold
     if isinstance(threshold, str) and threshold.strip().lower() in WEIGHT_CHANGE:
         return WEIGHT_CHANGE[threshold.strip().lower()]
-    if isinstance(threshold, str) and not any(character.isdigit() for character in threshold):
-        raise UnknownNameError("weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'"))
+    if isinstance(threshold, str) and not any(
+        character.isdigit() for character in threshold
+    ):
+        raise UnknownNameError(
+            "weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'")
+        )
     value = _percent(threshold, _WEIGHT_CHANGE_RANGE, "weight_change")
     return Setting("weight_change_pct", value, "%", "given")
 
@@ -222,7 +250,10 @@ def weight_change_setting(threshold=None) -> Setting:
 def verdict_codes(difference, tolerance_pct: float):
     """The verdict of each difference [%] as its position in :data:`VERDICTS`: 0 within, 1 too high, 2 too low."""
     difference = np.asarray(difference, dtype=float)
-    high, low = difference > tolerance_pct + _EPSILON_PCT, difference < -tolerance_pct - _EPSILON_PCT
+    high, low = (
+        difference > tolerance_pct + _EPSILON_PCT,
+        difference < -tolerance_pct - _EPSILON_PCT,
+    )
     return high.astype(np.int8) + 2 * low.astype(np.int8)
 
 
@@ -232,15 +263,24 @@ def verdict_kernel(computed, ordered, tolerance_pct: float):
     :math:`100 (D_o - D_c) / D_c` and ``"within_tolerance"``, ``"too_high"``
     or ``"too_low"`` (arrays of them for arrays).
     """
-    difference = difference_pct(np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float))
-    return scalar_or_array(difference), scalar_or_array(_CODES[verdict_codes(difference, tolerance_pct)])
+    difference = difference_pct(
+        np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float)
+    )
+    return scalar_or_array(difference), scalar_or_array(
+        _CODES[verdict_codes(difference, tolerance_pct)]
+    )
 
 
 def weight_change_kernel(weight_kg, baseline_kg, threshold_pct: float):
     """``(change_pct, flagged)``: :math:`100 (W - W_0) / W_0` and where :math:`|\\cdot| \\ge` the threshold."""
-    weight_kg, baseline_kg = np.asarray(weight_kg, dtype=float), np.asarray(baseline_kg, dtype=float)
+    weight_kg, baseline_kg = (
+        np.asarray(weight_kg, dtype=float),
+        np.asarray(baseline_kg, dtype=float),
+    )
     change = difference_pct(baseline_kg, weight_kg)
-    return scalar_or_array(change), scalar_or_array(np.abs(change) >= threshold_pct - _EPSILON_PCT)
+    return scalar_or_array(change), scalar_or_array(
+        np.abs(change) >= threshold_pct - _EPSILON_PCT
+    )
 
 
 def explains_kernel(before, after, ordered, tolerance_pct: float):
@@ -249,7 +289,9 @@ def explains_kernel(before, after, ordered, tolerance_pct: float):
     difference of an ordered dose: the order is outside the tolerance of
     ``after`` and within it of ``before``.
     """
-    before, after, ordered = (np.asarray(value, dtype=float) for value in (before, after, ordered))
+    before, after, ordered = (
+        np.asarray(value, dtype=float) for value in (before, after, ordered)
+    )
     outside = np.abs(difference_pct(after, ordered)) > tolerance_pct + _EPSILON_PCT
     matches = np.abs(difference_pct(before, ordered)) <= tolerance_pct + _EPSILON_PCT
     return scalar_or_array(outside & matches & (before != after))
@@ -258,7 +300,9 @@ def explains_kernel(before, after, ordered, tolerance_pct: float):
 def lifetime_kernel(prior, this_dose, limit):
     """``(total, reached)``: exposure with this dose, and where it reaches the lifetime limit."""
     total = np.asarray(prior, dtype=float) + np.asarray(this_dose, dtype=float)
-    return scalar_or_array(total), scalar_or_array(total >= np.asarray(limit, dtype=float) * (1 - 1e-12))
+    return scalar_or_array(total), scalar_or_array(
+        total >= np.asarray(limit, dtype=float) * (1 - 1e-12)
+    )
 
 
 # --- results --------------------------------------------------------------------
@@ -288,8 +332,11 @@ class Flag(Result):
 
     def to_dict(self) -> dict:
         return {
-            "code": self.code, "meaning": FLAGS[self.code], "message": self.message,
-            "values": {name: plain(value) for name, value in self.values}, "source": self.source,
+            "code": self.code,
+            "meaning": FLAGS[self.code],
+            "message": self.message,
+            "values": {name: plain(value) for name, value in self.values},
+            "source": self.source,
         }
 
 
@@ -353,7 +400,9 @@ class DrugCheck(Result):
             "verdict": self.verdict,
             "meaning": VERDICTS[self.verdict],
             "ok": self.ok,
-            "ordered": None if self.ordered is None else {"given": self.ordered_given, **plain(self.ordered)},
+            "ordered": None
+            if self.ordered is None
+            else {"given": self.ordered_given, **plain(self.ordered)},
             "computed": plain(self.computed),
             "difference_pct": self.difference_pct,
             "flags": [flag.to_dict() for flag in self.flags],
@@ -416,7 +465,9 @@ class Verification(Result):
         counts = {verdict: 0 for verdict in VERDICTS}
         for check in self.checks:
             counts[check.verdict] += 1
-        counts["flagged"] = sum(bool(check.flags) for check in self.checks) + len(self.flags)
+        counts["flagged"] = sum(bool(check.flags) for check in self.checks) + len(
+            self.flags
+        )
         return counts
 
     def to_dict(self) -> dict:
@@ -426,7 +477,10 @@ class Verification(Result):
             "cycle": self.cycle,
             "day": self.day,
             "tolerance": self.tolerance.to_dict(),
-            "weight_change": {**self.weight_change.to_dict(), "change_pct": self.weight_change_pct},
+            "weight_change": {
+                **self.weight_change.to_dict(),
+                "change_pct": self.weight_change_pct,
+            },
             "inputs": {name: plain(value) for name, value in self.inputs},
             "checks": [check.to_dict() for check in self.checks],
             "flags": [flag.to_dict() for flag in self.flags],
@@ -449,7 +503,9 @@ class _Item(NamedTuple):
 
     @property
     def label(self) -> str:
-        return self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
+        return (
+            self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
+        )
 
 
 class _Plan(NamedTuple):
@@ -463,13 +519,20 @@ class _Plan(NamedTuple):
 def _plan(protocol_or_order, drug: str | None) -> _Plan:
     if isinstance(protocol_or_order, Protocol):
         protocol = protocol_or_order
-        items = tuple(_Item(item.order, item.days, item.times_per_day, item.note) for item in protocol.orders)
-        return _Plan(protocol.name, items, protocol.limits, protocol.cycle_days, protocol.cycles)
+        items = tuple(
+            _Item(item.order, item.days, item.times_per_day, item.note)
+            for item in protocol.orders
+        )
+        return _Plan(
+            protocol.name, items, protocol.limits, protocol.cycle_days, protocol.cycles
+        )
     order = protocol_or_order
     if not isinstance(order, Order):
         if not isinstance(order, str) and not is_quantity(order):
             raise UnitError(
-                "protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'"
+                "protocol_or_order",
+                repr(order),
+                "a Protocol, an Order, or a dose such as '75 mg/m2'",
             )
         order = Order(SINGLE_DOSE if drug is None else drug, order)
     limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug)
@@ -485,39 +548,68 @@ SINGLE_DOSE = "dose"
 _WITH_NOTE = re.compile(r"(?P<drug>[^()]+?)\s*\((?P<note>[^()]+)\)")
 
 
-def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, str | None]:
+def _match(
+    name, plan: _Plan, day: int | None
+) -> tuple[int | None, str | None, str | None]:
     """``(index of the plan's item, verdict, reason)`` for an ordered drug name: an index, or a verdict and why."""
     if not isinstance(name, str):
         return None, "not_in_protocol", f"drug={name!r}: expected a drug's name as text"
-    text = name.strip(" \t")  # the spaces and tabs a spreadsheet leaves; any other character stays and is refused
+    text = name.strip(
+        " \t"
+    )  # the spaces and tabs a spreadsheet leaves; any other character stays and is refused
     with_note = _WITH_NOTE.fullmatch(text)
-    base, note = (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
+    base, note = (
+        (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
+    )
     try:
         key = drug_name(base.lower())
     except ImplausibleInputError as err:
         return None, "not_in_protocol", str(err)
     items = plan.items
-    candidates = [index for index, item in enumerate(items) if item.order.drug.lower() == key]
+    candidates = [
+        index for index, item in enumerate(items) if item.order.drug.lower() == key
+    ]
     if not candidates:
         drugs = sorted({item.order.drug for item in items})
         close = difflib.get_close_matches(key, [drug.lower() for drug in drugs], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         where = f"the protocol {plan.name}" if plan.name else "the order"
-        return None, "not_in_protocol", f"{ascii(name)} is not in {where} ({', '.join(drugs)}){hint}"
+        return (
+            None,
+            "not_in_protocol",
+            f"{name!a} is not in {where} ({', '.join(drugs)}){hint}",
+        )
     if note is not None:
-        noted = [index for index in candidates if (items[index].note or "").lower() == note.lower()] or [
-            index for index in candidates
-            if re.search(rf"\b{re.escape(note.lower())}\b", (items[index].note or "").lower())
+        noted = [
+            index
+            for index in candidates
+            if (items[index].note or "").lower() == note.lower()
+        ] or [
+            index
+            for index in candidates
+            if re.search(
+                rf"\b{re.escape(note.lower())}\b", (items[index].note or "").lower()
+            )
         ]
         if not noted:
             notes = ", ".join(repr(items[index].label) for index in candidates)
-            return None, "not_in_protocol", f"{ascii(name)}: no order of {key} is given so; the protocol has {notes}"
+            return (
+                None,
+                "not_in_protocol",
+                f"{name!a}: no order of {key} is given so; the protocol has {notes}",
+            )
         candidates = noted
     if len(candidates) > 1 and day is not None:
-        candidates = [index for index in candidates if day in items[index].days] or candidates
+        candidates = [
+            index for index in candidates if day in items[index].days
+        ] or candidates
     if len(candidates) > 1:
         labels = " or ".join(repr(items[index].label) for index in candidates)
-        return None, "ambiguous", f"{ascii(name)}: the protocol has {len(candidates)} orders of {key}; name one: {labels}"
+        return (
+            None,
+            "ambiguous",
+            f"{name!a}: the protocol has {len(candidates)} orders of {key}; name one: {labels}",
+        )
     return candidates[0], None, None
 
 
@@ -533,14 +625,19 @@ def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
     if isinstance(ordered, str) or is_quantity(ordered):
         if len(plan.items) > 1:
             raise UnitError(
-                "ordered", repr(ordered) if isinstance(ordered, str) else f"{ordered:~P}",
+                "ordered",
+                repr(ordered) if isinstance(ordered, str) else f"{ordered:~P}",
                 "the ordered dose of each drug: {'doxorubicin': '95 mg', 'vincristine': '2 mg'}",
             )
         return [(plan.items[0].order.drug, ordered)]
     pairs = []
     for pair in ordered:
         if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise UnitError("ordered", repr(pair), "(drug, dose) pairs, or a mapping of drug to dose")
+            raise UnitError(
+                "ordered",
+                repr(pair),
+                "(drug, dose) pairs, or a mapping of drug to dose",
+            )
         pairs.append(tuple(pair))
     return pairs
 
@@ -551,9 +648,15 @@ def _read_ordered(value, field: str, order: Order):
         try:
             amount, basis = read_dose(value, field, allowed=ANY_BASIS)
         except UnitError:
-            return quantity(checked(parse_quantity(value, field, kind="auc"), AUC, field), AUC_BASIS)
+            return quantity(
+                checked(parse_quantity(value, field, kind="auc"), AUC, field), AUC_BASIS
+            )
         return quantity(amount, basis)
-    if order.is_auc and is_quantity(value) and value.check("[mass] * [time] / [length] ** 3"):
+    if (
+        order.is_auc
+        and is_quantity(value)
+        and value.check("[mass] * [time] / [length] ** 3")
+    ):
         return quantity(checked(value, AUC, field), AUC_BASIS)
     amount, basis = read_dose(value, field, allowed=ANY_BASIS)
     return quantity(amount, basis)
@@ -589,37 +692,53 @@ def _patient_bsa(dose):
 
 
 def _step_reference(dose, names) -> str | None:
-    return next((step.reference for step in dose.steps if step.name in names and step.applied), None)
+    return next(
+        (step.reference for step in dose.steps if step.name in names and step.applied),
+        None,
+    )
 
 
-def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
+def _explained(
+    dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str
+) -> list[Flag]:
     flags = []
     uncapped = _uncapped(dose)
     if uncapped is not None and dose.capped:
         before = uncapped.m_as(unit_)
         if explains_kernel(before, computed_mg, ordered_mg, tolerance_pct):
-            flags.append(Flag(
-                "cap_explains",
-                f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before the cap, "
-                f"{before:.4g} {unit_}; the protocol's dose after the cap is {computed_mg:.4g} {unit_}",
-                (("before_cap", quantity(before, unit_)), ("after_cap", dose.calculated)),
-                _step_reference(dose, ("BSA cap", "max dose")),
-            ))
+            flags.append(
+                Flag(
+                    "cap_explains",
+                    f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before the cap, "
+                    f"{before:.4g} {unit_}; the protocol's dose after the cap is {computed_mg:.4g} {unit_}",
+                    (
+                        ("before_cap", quantity(before, unit_)),
+                        ("after_cap", dose.calculated),
+                    ),
+                    _step_reference(dose, ("BSA cap", "max dose")),
+                )
+            )
     if dose.rounded:
         before = dose.calculated.m_as(unit_)
         if explains_kernel(before, computed_mg, ordered_mg, tolerance_pct):
-            flags.append(Flag(
-                "rounding_explains",
-                f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before rounding, "
-                f"{before:.4g} {unit_}; the protocol rounds it to {computed_mg:.4g} {unit_}",
-                (("before_rounding", dose.calculated), ("rounded", dose.dose)),
-                _step_reference(dose, ("rounding", "band")),
-            ))
+            flags.append(
+                Flag(
+                    "rounding_explains",
+                    f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before rounding, "
+                    f"{before:.4g} {unit_}; the protocol rounds it to {computed_mg:.4g} {unit_}",
+                    (("before_rounding", dose.calculated), ("rounded", dose.dose)),
+                    _step_reference(dose, ("rounding", "band")),
+                )
+            )
     return flags
 
 
 def _limit(plan: _Plan, drug: str, conditions: tuple):
-    limits = [limit for limit in plan.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
+    limits = [
+        limit
+        for limit in plan.limits
+        if limit.drug == drug and limit.condition in (STANDARD, *conditions)
+    ]
     return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
 
 
@@ -634,19 +753,34 @@ def _in_unit_of(value, target, bsa):
 
 def _prior_quantity(value, field: str):
     """A prior exposure as a Quantity in its basis: a dose, or none at all (0 mg/m²)."""
-    reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
+    reading = (
+        parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
+    )
     if is_quantity(reading) and reading.magnitude == 0:
-        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1])
+        return quantity(
+            0.0,
+            read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1],
+        )
     return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
 
 
 def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
-    prior = quantity(0.0, f"{limit.amount.units}") if prior_text is None else _prior_quantity(prior_text, f"prior {drug}")
+    prior = (
+        quantity(0.0, f"{limit.amount.units}")
+        if prior_text is None
+        else _prior_quantity(prior_text, f"prior {drug}")
+    )
     prior_value = _in_unit_of(prior, limit.amount, bsa)
     if prior_value is None:
         raise UnitError(
-            f"prior {drug}", _shown(prior), f"an exposure in {limit.amount.units:~P}, as the lifetime limit"
-            + ("" if bsa is not None else " (a BSA would convert mg to mg/m²: give height and weight)")
+            f"prior {drug}",
+            _shown(prior),
+            f"an exposure in {limit.amount.units:~P}, as the lifetime limit"
+            + (
+                ""
+                if bsa is not None
+                else " (a BSA would convert mg to mg/m²: give height and weight)"
+            ),
         )
     this_value = _in_unit_of(this_dose, limit.amount, bsa)
     if this_value is None:
@@ -658,25 +792,37 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
     already = prior_value >= limit.amount.magnitude
     message = (
         f"the prior exposure, {prior_value:.4g} {unit_}, already reaches the lifetime limit of {limit.amount.magnitude:g} {unit_}"
-        if already else
-        f"{prior_value:.4g} {unit_} before and {this_value:.4g} {unit_} now make {total:.4g} {unit_}, "
+        if already
+        else f"{prior_value:.4g} {unit_} before and {this_value:.4g} {unit_} now make {total:.4g} {unit_}, "
         f"reaching the lifetime limit of {limit.amount.magnitude:g} {unit_} ({limit.condition})"
     )
     values = (
-        ("prior", quantity(prior_value, unit_)), ("this_dose", quantity(this_value, unit_)),
-        ("total", quantity(total, unit_)), ("limit", limit.amount),
+        ("prior", quantity(prior_value, unit_)),
+        ("this_dose", quantity(this_value, unit_)),
+        ("total", quantity(total, unit_)),
+        ("limit", limit.amount),
     )
     return Flag("lifetime_limit", message, values, limit.source)
 
 
-def _schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
+def _schedule_flag(
+    item: _Item, plan: _Plan, cycle: int | None, day: int | None
+) -> Flag | None:
     if item.days is None or day is None:
         return None
     if cycle is not None and plan.cycles is not None and cycle > plan.cycles:
-        return Flag("not_scheduled", f"cycle {cycle} of a protocol of {plan.cycles} cycles", (("cycle", cycle),))
+        return Flag(
+            "not_scheduled",
+            f"cycle {cycle} of a protocol of {plan.cycles} cycles",
+            (("cycle", cycle),),
+        )
     if day not in item.days:
         days = ", ".join(str(d) for d in item.days)
-        return Flag("not_scheduled", f"{item.label} is given on day {days} of the cycle, not on day {day}", (("day", day),))
+        return Flag(
+            "not_scheduled",
+            f"{item.label} is given on day {days} of the cycle, not on day {day}",
+            (("day", day),),
+        )
     return None
 
 
@@ -686,15 +832,31 @@ def _whole_number(value, field: str, high: int | None = None) -> int | None:
     text = str(value).strip() if isinstance(value, str) else value
     if isinstance(text, str) and text.isascii() and text.isdigit():
         text = int(text)
-    if isinstance(text, bool) or not isinstance(text, (int, np.integer)) or text < 1 or (high is not None and text > high):
+    if (
+        isinstance(text, bool)
+        or not isinstance(text, (int, np.integer))
+        or text < 1
+        or (high is not None and text > high)
+    ):
         expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
         raise ImplausibleInputError(field, repr(value), expected)
     return int(text)
 
 
 def verify(
-    protocol_or_order, ordered=None, *, cycle=None, day=None, baseline_weight=None, prior=None, conditions=(),
-    tolerance=None, weight_change=None, drug=None, method="mosteller", **patient,
+    protocol_or_order,
+    ordered=None,
+    *,
+    cycle=None,
+    day=None,
+    baseline_weight=None,
+    prior=None,
+    conditions=(),
+    tolerance=None,
+    weight_change=None,
+    drug=None,
+    method="mosteller",
+    **patient,
 ) -> Verification:
     r"""
     Verify ordered doses against doses computed independently from the
@@ -820,17 +982,26 @@ def verify(
     if baseline_weight is not None:
         if patient.get("weight") is None:
             raise MissingInputError("weight", "the weight change from baseline_weight")
-        now, then = checked(patient["weight"], WEIGHT), checked(baseline_weight, WEIGHT, "baseline_weight")
+        now, then = (
+            checked(patient["weight"], WEIGHT),
+            checked(baseline_weight, WEIGHT, "baseline_weight"),
+        )
         change, changed = weight_change_kernel(now, then, threshold.value)
         if changed:
-            patient_flags.append(Flag(
-                "weight_change",
-                f"the weight, {float(now):.4g} kg, is {change:+.1f} % from the baseline {float(then):.4g} kg "
-                f"(threshold {threshold.value:g} %): recalculate the doses",
-                (("weight", quantity(now, "kg")), ("baseline_weight", quantity(then, "kg")), ("change_pct", change),
-                 ("threshold_pct", threshold.value)),
-                threshold.source,
-            ))
+            patient_flags.append(
+                Flag(
+                    "weight_change",
+                    f"the weight, {float(now):.4g} kg, is {change:+.1f} % from the baseline {float(then):.4g} kg "
+                    f"(threshold {threshold.value:g} %): recalculate the doses",
+                    (
+                        ("weight", quantity(now, "kg")),
+                        ("baseline_weight", quantity(then, "kg")),
+                        ("change_pct", change),
+                        ("threshold_pct", threshold.value),
+                    ),
+                    threshold.source,
+                )
+            )
 
     evaluated: dict[int, _Evaluated] = {}
 
@@ -848,80 +1019,174 @@ def verify(
     checks = []
     for name, value, index, verdict, reason in matches:
         if index is None:
-            checks.append(DrugCheck(name if isinstance(name, str) else repr(name), verdict, ordered_given=value, reason=reason))
+            checks.append(
+                DrugCheck(
+                    name if isinstance(name, str) else repr(name),
+                    verdict,
+                    ordered_given=value,
+                    reason=reason,
+                )
+            )
             continue
         item = plan.items[index]
         flags = []
         schedule = _schedule_flag(item, plan, cycle, day)
         if schedule is not None:
             flags.append(schedule)
-        due = item.times_per_day if item.days is None or day is None or day in item.days else 0
+        due = (
+            item.times_per_day
+            if item.days is None or day is None or day in item.days
+            else 0
+        )
         if counts[index] > max(due, 1):
-            flags.append(Flag(
-                "duplicate_order", f"{item.label} is ordered {counts[index]} times; the protocol gives it {due} time(s) on this day",
-                (("ordered", counts[index]), ("per_day", due)),
-            ))
-        checks.append(_checked(item, name, value, evaluated_for(index), tolerance.value, flags, plan, prior, conditions))
+            flags.append(
+                Flag(
+                    "duplicate_order",
+                    f"{item.label} is ordered {counts[index]} times; the protocol gives it {due} time(s) on this day",
+                    (("ordered", counts[index]), ("per_day", due)),
+                )
+            )
+        checks.append(
+            _checked(
+                item,
+                name,
+                value,
+                evaluated_for(index),
+                tolerance.value,
+                flags,
+                plan,
+                prior,
+                conditions,
+            )
+        )
     if day is not None:
         ordered_items = {index for _, _, index, _, _ in matches if index is not None}
         for index, item in enumerate(plan.items):
-            if index not in ordered_items and day in item.days and (cycle is None or plan.cycles is None or cycle <= plan.cycles):
+            if (
+                index not in ordered_items
+                and day in item.days
+                and (cycle is None or plan.cycles is None or cycle <= plan.cycles)
+            ):
                 result = evaluated_for(index)
-                checks.append(DrugCheck(
-                    item.order.drug, "not_ordered", computed=None if result.dose is None else result.dose.dose,
-                    reason=f"{item.label} is given on day {day} and was not ordered", note=item.note, dose=result.dose,
-                ))
-    inputs = tuple((name, value) for name, value in patient.items() if value is not None)
+                checks.append(
+                    DrugCheck(
+                        item.order.drug,
+                        "not_ordered",
+                        computed=None if result.dose is None else result.dose.dose,
+                        reason=f"{item.label} is given on day {day} and was not ordered",
+                        note=item.note,
+                        dose=result.dose,
+                    )
+                )
+    inputs = tuple(
+        (name, value) for name, value in patient.items() if value is not None
+    )
     return Verification(
-        tuple(checks), tuple(patient_flags), plan.name, cycle, day, tolerance, threshold, change,
-        inputs + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
+        tuple(checks),
+        tuple(patient_flags),
+        plan.name,
+        cycle,
+        day,
+        tolerance,
+        threshold,
+        change,
+        inputs
+        + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
     )
 
 
 def _known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
-    known = sorted({limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
+    known = sorted(
+        {limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD}
+    )
     for condition in conditions:
         if condition not in known:
             raise UnknownNameError("conditions", condition, known)
     return tuple(conditions)
 
 
-def _checked(item: _Item, name, value, result: _Evaluated, tolerance_pct: float, flags: list, plan: _Plan,
-             prior: dict, conditions: tuple) -> DrugCheck:
+def _checked(
+    item: _Item,
+    name,
+    value,
+    result: _Evaluated,
+    tolerance_pct: float,
+    flags: list,
+    plan: _Plan,
+    prior: dict,
+    conditions: tuple,
+) -> DrugCheck:
     order = item.order
     field = f"ordered {item.label}"
     ordered = _read_ordered(value, field, order)
     given = value if isinstance(value, str) else _shown(ordered)
-    common = {"ordered": ordered, "ordered_given": given, "note": item.note, "dose": result.dose}
+    common = {
+        "ordered": ordered,
+        "ordered_given": given,
+        "note": item.note,
+        "dose": result.dose,
+    }
     absolute = ordered.units == unit(order.amount_unit)
     if ordered.units == order.dose.units:
         # in the order's own basis: against the prescribed dose (after any modification)
         computed = order.prescribed
     elif absolute:
         if result.dose is None:
-            return DrugCheck(order.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
+            return DrugCheck(
+                order.drug,
+                "missing_input",
+                flags=tuple(flags),
+                reason=result.missing,
+                **common,
+            )
         computed = result.dose.dose
     else:
         return DrugCheck(
-            order.drug, "not_comparable", flags=tuple(flags),
+            order.drug,
+            "not_comparable",
+            flags=tuple(flags),
             reason=f"ordered in {ordered.units:~P}; the protocol doses {item.label} in {order.dose.units:~P} "
-                   f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}",
+            f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}",
             **common,
         )
-    computed_value, ordered_value = computed.m_as(computed.units), ordered.m_as(computed.units)
+    computed_value, ordered_value = (
+        computed.m_as(computed.units),
+        ordered.m_as(computed.units),
+    )
     difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
     if verdict != "within_tolerance" and result.dose is not None and absolute:
-        flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
+        flags.extend(
+            _explained(
+                result.dose,
+                ordered_value,
+                computed_value,
+                tolerance_pct,
+                order.amount_unit,
+            )
+        )
     limit = _limit(plan, order.drug, conditions)
     if limit is not None:
         bsa = None if result.dose is None else _patient_bsa(result.dose)
-        lifetime = _lifetime_flag(limit, prior.get(order.drug), ordered, bsa, order.drug)
+        lifetime = _lifetime_flag(
+            limit, prior.get(order.drug), ordered, bsa, order.drug
+        )
         if lifetime is not None:
             flags.append(lifetime)
-    reason = None if verdict == "within_tolerance" else (
-        f"{_shown(ordered)} is {difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
+    reason = (
+        None
+        if verdict == "within_tolerance"
+        else (
+            f"{_shown(ordered)} is {difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
+        )
     )
-    return DrugCheck(order.drug, verdict, computed=computed, difference_pct=float(difference), flags=tuple(flags),
-                     reason=reason, **common)
+    return DrugCheck(
+        order.drug,
+        verdict,
+        computed=computed,
+        difference_pct=float(difference),
+        flags=tuple(flags),
+        reason=reason,
+        **common,
+    )

@@ -13,7 +13,7 @@ and the computation's steps; the settings with their sources); a file:
 ``"summary"``, ``VerifiedTable.summary()`` with the files written.
 """
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,20 @@ from ..verify import SINGLE_DOSE, verify
 from ..verify_table import verify_file
 from .app import app
 from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
-from .options import Age, AsJson, BsaCap, Creatinine, GivenBsa, Height, MaxDose, Method, RoundTo, Sex, Weight, WeightBasis
+from .options import (
+    Age,
+    AsJson,
+    BsaCap,
+    Creatinine,
+    GivenBsa,
+    Height,
+    MaxDose,
+    Method,
+    RoundTo,
+    Sex,
+    Weight,
+    WeightBasis,
+)
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
 from .protocol import Condition, Gfr, _priors
 
@@ -34,7 +47,7 @@ from .protocol import Condition, Gfr, _priors
 NEEDS_ATTENTION = 4
 
 Ordered = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         help='An ordered dose, drug=dose: "doxorubicin=95mg" (repeat for each drug); with --dose, the dose alone: "138mg".',
         show_default=False,
@@ -50,7 +63,9 @@ def _ordered(texts: list[str] | None, single: bool) -> list[tuple[str, str]]:
             pairs.append((SINGLE_DOSE, dose.strip()))
             continue
         if not sign or not drug.strip() or not dose.strip():
-            raise DoseCalcError(f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg")
+            raise DoseCalcError(
+                f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg"
+            )
         pairs.append((drug.strip(), dose.strip()))
     return pairs
 
@@ -61,14 +76,30 @@ def _check_rows(result) -> list[list[str]]:
         name = check.drug if check.note is None else f"{check.drug} ({check.note})"
         ordered = "" if check.ordered is None else show(check.ordered)
         given = str(check.ordered_given or "")
-        if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
+        if check.ordered is not None and given.replace(" ", "") != ordered.replace(
+            " ", ""
+        ):
             ordered += f" (from {given})"
-        difference = "" if check.difference_pct is None else percent(check.difference_pct)
-        notes = [flag.message for flag in check.flags] + ([check.reason] if check.reason and not check.ok and check.verdict not in ("too_high", "too_low") else [])
-        rows.append([
-            name, ordered, "" if check.computed is None else show(check.computed), difference,
-            _verdict(check), "; ".join(notes),
-        ])
+        difference = (
+            "" if check.difference_pct is None else percent(check.difference_pct)
+        )
+        notes = [flag.message for flag in check.flags] + (
+            [check.reason]
+            if check.reason
+            and not check.ok
+            and check.verdict not in ("too_high", "too_low")
+            else []
+        )
+        rows.append(
+            [
+                name,
+                ordered,
+                "" if check.computed is None else show(check.computed),
+                difference,
+                _verdict(check),
+                "; ".join(notes),
+            ]
+        )
     return rows
 
 
@@ -87,13 +118,28 @@ def _exit(ok: bool) -> None:
 
 @app.command("verify")
 def verify_command(
-    protocol: Annotated[Optional[str], typer.Argument(
-        metavar="[NAME|FILE]", help="A protocol of `dosecalc protocol list`, or a protocol TOML file; or use --dose.",
-        show_default=False)] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[NAME|FILE]",
+            help="A protocol of `dosecalc protocol list`, or a protocol TOML file; or use --dose.",
+            show_default=False,
+        ),
+    ] = None,
     ordered: Ordered = None,
-    dose: Annotated[Optional[str], typer.Option(
-        help='Verify one order of this dose instead of a protocol: "75mg/m2".', show_default=False)] = None,
-    drug: Annotated[Optional[str], typer.Option(help="The drug of --dose, for its lifetime limit.", show_default=False)] = None,
+    dose: Annotated[
+        str | None,
+        typer.Option(
+            help='Verify one order of this dose instead of a protocol: "75mg/m2".',
+            show_default=False,
+        ),
+    ] = None,
+    drug: Annotated[
+        str | None,
+        typer.Option(
+            help="The drug of --dose, for its lifetime limit.", show_default=False
+        ),
+    ] = None,
     height: Height = None,
     weight: Weight = None,
     given_bsa: GivenBsa = None,
@@ -106,28 +152,69 @@ def verify_command(
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
     round_to: RoundTo = None,
-    cycle: Annotated[Optional[int], typer.Option(help="The cycle the doses are for.", show_default=False)] = None,
-    day: Annotated[Optional[int], typer.Option(
-        help="The day of the cycle: a drug not given that day is flagged, and one due and not ordered listed.",
-        show_default=False)] = None,
-    baseline_weight: Annotated[Optional[str], typer.Option(
-        help='The weight the treatment was planned with: "80kg"; a change of ≥ the threshold is flagged.',
-        show_default=False)] = None,
-    weight_change: Annotated[Optional[str], typer.Option(
-        help='Weight-change threshold: adult (10 %, the default), child (5 %) or a percentage: "7.5%".',
-        show_default=False)] = None,
-    prior: Annotated[Optional[list[str]], typer.Option(
-        help='Exposure before this dose, drug=amount: "doxorubicin=300mg/m2" (repeatable).', show_default=False)] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option(help="The cycle the doses are for.", show_default=False),
+    ] = None,
+    day: Annotated[
+        int | None,
+        typer.Option(
+            help="The day of the cycle: a drug not given that day is flagged, and one due and not ordered listed.",
+            show_default=False,
+        ),
+    ] = None,
+    baseline_weight: Annotated[
+        str | None,
+        typer.Option(
+            help='The weight the treatment was planned with: "80kg"; a change of ≥ the threshold is flagged.',
+            show_default=False,
+        ),
+    ] = None,
+    weight_change: Annotated[
+        str | None,
+        typer.Option(
+            help='Weight-change threshold: adult (10 %, the default), child (5 %) or a percentage: "7.5%".',
+            show_default=False,
+        ),
+    ] = None,
+    prior: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='Exposure before this dose, drug=amount: "doxorubicin=300mg/m2" (repeatable).',
+            show_default=False,
+        ),
+    ] = None,
     condition: Condition = None,
-    tolerance: Annotated[Optional[str], typer.Option(
-        help='Largest difference from the computed dose: default 5%, at most 10% (HOPA); "5%".', show_default=False)] = None,
-    orders: Annotated[Optional[str], typer.Option(
-        help="A day's orders, CSV or Parquet, one row per ordered dose (see examples/orders.csv).", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", help="With --orders: write each order with its verdict here (.csv or .parquet).",
-        show_default=False)] = None,
-    rejects: Annotated[Optional[str], typer.Option(
-        help="With --orders: write the rows that could not be read or dosed here.", show_default=False)] = None,
+    tolerance: Annotated[
+        str | None,
+        typer.Option(
+            help='Largest difference from the computed dose: default 5%, at most 10% (HOPA); "5%".',
+            show_default=False,
+        ),
+    ] = None,
+    orders: Annotated[
+        str | None,
+        typer.Option(
+            help="A day's orders, CSV or Parquet, one row per ordered dose (see examples/orders.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="With --orders: write each order with its verdict here (.csv or .parquet).",
+            show_default=False,
+        ),
+    ] = None,
+    rejects: Annotated[
+        str | None,
+        typer.Option(
+            help="With --orders: write the rows that could not be read or dosed here.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -150,27 +237,68 @@ def verify_command(
     with bad_input():
         if (protocol is None) == (dose is None):
             raise DoseCalcError("give a protocol (NAME|FILE) or --dose, one of them")
-        single_options = {"--drug": drug, "--weight-basis": weight_basis, "--bsa-cap": bsa_cap, "--max-dose": max_dose,
-                          "--round-to": round_to}
-        given_single = [name for name, value in single_options.items() if value is not None]
+        single_options = {
+            "--drug": drug,
+            "--weight-basis": weight_basis,
+            "--bsa-cap": bsa_cap,
+            "--max-dose": max_dose,
+            "--round-to": round_to,
+        }
+        given_single = [
+            name for name, value in single_options.items() if value is not None
+        ]
         if protocol is not None and given_single:
-            raise DoseCalcError(f"{given_single[0]}: applies to a single order (--dose); a protocol's orders carry their own")
-        plan = load_protocol(protocol) if protocol is not None else Order.from_options(
-            drug or SINGLE_DOSE, dose, weight_basis=weight_basis, bsa_cap=bsa_cap, max_dose=max_dose, round_to=round_to,
+            raise DoseCalcError(
+                f"{given_single[0]}: applies to a single order (--dose); a protocol's orders carry their own"
+            )
+        plan = (
+            load_protocol(protocol)
+            if protocol is not None
+            else Order.from_options(
+                drug or SINGLE_DOSE,
+                dose,
+                weight_basis=weight_basis,
+                bsa_cap=bsa_cap,
+                max_dose=max_dose,
+                round_to=round_to,
+            )
         )
-        settings = {"tolerance": tolerance, "weight_change": weight_change, "conditions": tuple(condition or ())}
+        settings = {
+            "tolerance": tolerance,
+            "weight_change": weight_change,
+            "conditions": tuple(condition or ()),
+        }
         if orders is not None:
-            per_patient = {"--ordered": ordered, "--height": height, "--weight": weight, "--bsa": given_bsa, "--sex": sex,
-                           "--age": age, "--creatinine": creatinine, "--gfr": gfr, "--cycle": cycle, "--day": day,
-                           "--baseline-weight": baseline_weight, "--prior": prior}
+            per_patient = {
+                "--ordered": ordered,
+                "--height": height,
+                "--weight": weight,
+                "--bsa": given_bsa,
+                "--sex": sex,
+                "--age": age,
+                "--creatinine": creatinine,
+                "--gfr": gfr,
+                "--cycle": cycle,
+                "--day": day,
+                "--baseline-weight": baseline_weight,
+                "--prior": prior,
+            }
             given = [name for name, value in per_patient.items() if value is not None]
             if given:
-                raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
+                raise DoseCalcError(
+                    f"{given[0]}: with --orders each row gives its own; leave it out"
+                )
             if output is None:
-                raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
-            result = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
+                raise DoseCalcError(
+                    "--orders needs --output (-o): where to write each order with its verdict"
+                )
+            result = verify_file(
+                plan, orders, output, rejects=rejects, method=method, **settings
+            )
         elif output is not None or rejects is not None:
-            raise DoseCalcError("--output and --rejects write a day's orders: give --orders")
+            raise DoseCalcError(
+                "--output and --rejects write a day's orders: give --orders"
+            )
     if orders is not None:
         _print_file(result, protocol, orders, output, rejects, as_json)
         return
@@ -182,34 +310,56 @@ def verify_command(
             "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
             "creatinine": read_creatinine(creatinine),
             "gfr": read_option(gfr, "gfr", "mL/min"),
-            "baseline_weight": read_option(baseline_weight, "baseline_weight", WEIGHT.unit),
+            "baseline_weight": read_option(
+                baseline_weight, "baseline_weight", WEIGHT.unit
+            ),
         }
         pairs = _ordered(ordered, single=dose is not None)
         if not pairs:
-            raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
+            raise DoseCalcError(
+                "--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)"
+            )
         result = verify(
-            plan, pairs, cycle=cycle, day=day, baseline_weight=value_of(inputs["baseline_weight"]), prior=_priors(prior),
-            method=method, height=value_of(inputs["height"]), weight=value_of(inputs["weight"]),
-            bsa=value_of(inputs["bsa"]), sex=sex, age=years(inputs["age"]), creatinine=value_of(inputs["creatinine"]),
-            gfr=value_of(inputs["gfr"]), **settings,
+            plan,
+            pairs,
+            cycle=cycle,
+            day=day,
+            baseline_weight=value_of(inputs["baseline_weight"]),
+            prior=_priors(prior),
+            method=method,
+            height=value_of(inputs["height"]),
+            weight=value_of(inputs["weight"]),
+            bsa=value_of(inputs["bsa"]),
+            sex=sex,
+            age=years(inputs["age"]),
+            creatinine=value_of(inputs["creatinine"]),
+            gfr=value_of(inputs["gfr"]),
+            **settings,
         )
         described = inputs_json(inputs, sex)
         if protocol is not None:
             described["protocol"] = named(protocol, result.protocol)
         else:
             described["dose"] = read_option(dose, "dose").to_json()
-        described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
+        described["ordered"] = named(
+            " ".join(ordered or []), [[name, text] for name, text in pairs]
+        )
     if as_json:
         print_json("verify", inputs=described, verification=result.to_dict())
         _exit(result.ok)
         return
-    head = [[result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]]
+    head = [
+        [result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]
+    ]
     if cycle is not None or day is not None:
         head.append(["cycle, day", f"{cycle or '—'}, {day or '—'}"])
     head += [[flag.code.replace("_", " "), flag.message] for flag in result.flags]
     settings = [
         ["tolerance", f"±{figures(result.tolerance.value)} %"],
-        ["weight change", f"≥ {figures(result.weight_change.value)} % from the baseline"],
+        [
+            "weight change",
+            f"≥ {figures(result.weight_change.value)} % from the baseline",
+        ],
     ]
     sources = [
         [f"tolerance: {result.tolerance.source}"],
@@ -218,7 +368,10 @@ def verify_command(
     ]
     print_blocks(
         (None, head),
-        (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(result)),
+        (
+            ["drug", "ordered", "computed", "difference", "verdict", "why"],
+            _check_rows(result),
+        ),
         (None, settings),
         (None, sources),
     )
@@ -229,17 +382,37 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
     summary = result.summary()
     written = {"orders": orders, "output": output, "rejects": rejects}
     if as_json:
-        print_json("verify", inputs={"protocol": named(protocol, protocol), **{k: named(v, v) for k, v in written.items() if v}},
-                   summary={**summary, "files": {k: v for k, v in written.items() if v}})
+        print_json(
+            "verify",
+            inputs={
+                "protocol": named(protocol, protocol),
+                **{k: named(v, v) for k, v in written.items() if v},
+            },
+            summary={**summary, "files": {k: v for k, v in written.items() if v}},
+        )
         _exit(result.ok)
         return
-    rows = [[name, str(summary[name])] for name in ("rows", "verified", "flagged", "rejected")]
-    rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
+    rows = [
+        [name, str(summary[name])]
+        for name in ("rows", "verified", "flagged", "rejected")
+    ]
+    rows += [
+        [verdict.replace("_", " "), str(count)]
+        for verdict, count in summary["verdicts"].items()
+        if count
+    ]
     rows.append(["written", output])
     if rejects is not None and summary["rejected"]:
         rows.append(["rejects", rejects])
     elif summary["rejected"]:
-        rows.append(["rejects", "not written: give --rejects FILE to see the rows and why"])
-    rows.append(["tolerance", f"±{figures(result.tolerance.value)} % ({result.tolerance.source})"])
+        rows.append(
+            ["rejects", "not written: give --rejects FILE to see the rows and why"]
+        )
+    rows.append(
+        [
+            "tolerance",
+            f"±{figures(result.tolerance.value)} % ({result.tolerance.source})",
+        ]
+    )
     print_blocks((None, rows))
     _exit(result.ok)
