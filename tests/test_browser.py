@@ -156,6 +156,32 @@ def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
     assert _fits(page)
 
 
+def test_an_ordered_dose_is_verified(page):
+    page.fill("#ordered", "138 mg")
+    _enter_dose(page)
+    assert page.wait_for_selector("#answer").text_content() == "Every order verified"
+    row = _text(page.locator("#result table").first.locator("tr", has_text="138 mg").locator("td").all_text_contents())
+    # computed 75 mg/m² × 1.84466 m² = 138.35 mg; (138 − 138.35) / 138.35 = −0.2527 %, within ±5 %
+    assert row == ["138 mg", "138.3 mg", "-0.2527 %", "within tolerance"]
+    assert "tolerance pct: 5 %" in page.text_content("#result")
+
+
+def test_protocol_orders_outside_the_tolerance_are_flagged(page):
+    page.check("#mode-protocol")
+    page.select_option("#protocol", "r-chop-21")
+    page.fill("#height", "175 cm")
+    page.fill("#weight", "80 kg")
+    page.fill("#ordered-list", "doxorubicin=120mg\nvincristine=2mg")
+    page.press("#weight", "Enter")
+    assert page.wait_for_selector("#answer").text_content() == "1 to look at"
+    table = page.locator("#result table").first
+    # doxorubicin 50 mg/m² × sqrt(175 × 80 / 3600) m² = 98.60 mg; 120 mg is +21.7 %
+    assert _text(table.locator("tr", has_text="doxorubicin").locator("td").all_text_contents()) == ["120mg", "98.6 mg", "+21.7 %", "too high"]
+    assert _text(table.locator("tr", has_text="vincristine").locator("td").all_text_contents())[3] == "within tolerance"
+    assert "doxorubicin: 98.6 mg" in _text(page.text_content("#steps"))
+    assert _fits(page)
+
+
 def test_bad_value_is_named_and_focused(page):
     _enter_dose(page, height="1.75 cm")
     error = page.wait_for_selector("#error")

@@ -306,9 +306,13 @@ function mode() {
   return document.querySelector("input[name=mode]:checked").value;
 }
 
+// the input of a request key: the ordered doses are one field for a dose, a list for a protocol
+function fieldFor(name) {
+  return document.getElementById(name === "ordered" && mode() === "protocol" ? "ordered-list" : name);
+}
+
 function orderedText() {
-  const id = mode() === "dose" ? "ordered" : "ordered-list";
-  return document.getElementById(id).value.trim();
+  return fieldFor("ordered").value.trim();
 }
 
 function endpointFor() {
@@ -323,11 +327,11 @@ function request(endpoint) {
   const body = {};
   const keys = accepted[endpoint];
   for (const name of FIELDS) {
-    const input = document.getElementById(name);
+    const input = fieldFor(name);
     if (!input || input.closest("[hidden]")) {
       continue;
     }
-    const text = name === "ordered" ? orderedText() : input.value.trim();
+    const text = input.value.trim();
     if (!text) {
       continue;
     }
@@ -346,13 +350,10 @@ function request(endpoint) {
 }
 
 function mark(field) {
-  for (const name of FIELDS) {
-    const input = document.getElementById(name);
-    if (input) {
-      input.removeAttribute("aria-invalid");
-    }
+  for (const input of document.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
   }
-  const input = field && document.getElementById(field === "ordered" && mode() === "protocol" ? "ordered-list" : field);
+  const input = field && fieldFor(field);
   if (input) {
     input.setAttribute("aria-invalid", "true");
   }
@@ -400,10 +401,10 @@ async function submit(event) {
   }
 }
 
-// fields a mode's endpoints do not take are hidden (and so not sent)
+// the fields of the mode's calculation, and the ordered doses when the server verifies; the others hidden, and so not sent
 function show() {
   const current = mode();
-  const wanted = new Set([...(accepted[current === "dose" ? "dose" : "plan"] || []), ...(accepted.verify || [])]);
+  const wanted = new Set([...(accepted[current === "dose" ? "dose" : "plan"] || []), ...(accepted.verify ? ["ordered"] : [])]);
   for (const field of document.querySelectorAll(".field")) {
     const input = field.querySelector("input, select, textarea");
     const key = input.name === "ordered-list" ? "ordered" : input.name;
