@@ -18,12 +18,8 @@ from typing import Annotated
 import typer
 
 from ..errors import DoseCalcError
-from ..order import Order
-from ..protocol import load_protocol
 from ..renal import ADULT_AGE
 from ..validation import BSA, HEIGHT, WEIGHT
-from ..verify import SINGLE_DOSE, verify
-from ..verify_table import verify_file
 from .app import app
 from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
 from .options import (
@@ -56,6 +52,8 @@ Ordered = Annotated[
 
 
 def _ordered(texts: list[str] | None, single: bool) -> list[tuple[str, str]]:
+    from ..verify import SINGLE_DOSE
+
     pairs = []
     for text in texts or []:
         drug, sign, dose = text.rpartition("=") if "=" in text else ("", "", text)
@@ -234,6 +232,12 @@ def verify_command(
       dosecalc verify --dose 75mg/m2 --height 175cm --weight 70kg --ordered 138mg
       dosecalc verify r-chop-21 --orders examples/orders.csv -o verified.csv --rejects rejects.csv
     """
+    # the library is loaded when the command runs: `import dosecalc.cli` stays light
+    from ..order import Order
+    from ..protocol import load_protocol
+    from ..verify import SINGLE_DOSE, verify
+    from ..verify_table import verify_file
+
     with bad_input():
         if (protocol is None) == (dose is None):
             raise DoseCalcError("give a protocol (NAME|FILE) or --dose, one of them")
