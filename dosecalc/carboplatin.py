@@ -54,7 +54,7 @@ from .renal import (
 )
 from .results import Result
 from .units import quantity
-from .validation import Range, checked, checked_scalar
+from .validation import Range, checked, checked_scalar, common_index
 
 __all__ = [
     "AUC",
@@ -354,6 +354,7 @@ def carboplatin_dose(
     >>> round(float(result.dose.m_as("mg")), 1), result.gfr_cap
     (517.2, None)
     """
+    common_index(auc=auc, gfr=gfr, age=age, weight=weight, sex=sex, serum_creatinine=serum_creatinine, height=height, bsa=bsa)
     auc_value = checked(auc, AUC)
     key = policy_key(policy)
     entry = CARBOPLATIN_POLICIES[key]

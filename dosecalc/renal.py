@@ -91,6 +91,7 @@ from .validation import (
     WEIGHT,
     Range,
     checked,
+    common_index,
     is_female,
     same_length,
     valid,
@@ -741,6 +742,8 @@ def kidney_function(
     if not entry.needs_weight and basis != "actual":
         raise ImplausibleInputError("weight_basis", basis, f"'actual' for {entry.label}, which uses no weight")
     _refuse_unused(key, basis, sex=sex, weight=weight, height=height, bsa=bsa)
+    # Series of different indexes are different patients' rows: never paired by position
+    common_index(age=age, sex=sex, serum_creatinine=serum_creatinine, weight=weight, height=height, bsa=bsa)
     needed_for = f"creatinine clearance by {entry.label}" if key == COCKCROFT_GAULT else f"eGFR by {entry.label}"
     required = {"age": age, "serum_creatinine": serum_creatinine}
     if key != SCHWARTZ_BEDSIDE:
@@ -844,6 +847,7 @@ def measured_gfr(gfr, *, bsa=None, height=None, weight=None, bsa_method="mostell
     """
     if isinstance(gfr, str):
         gfr = parse_quantity(gfr, "gfr", kind="gfr")
+    common_index(gfr=gfr, bsa=bsa, height=height, weight=weight)
     for field, value in (("bsa", bsa), ("height", height), ("weight", weight)):
         if value is not None and not is_per_area(gfr):
             raise ImplausibleInputError(field, _shown(value), f"no {field} with an absolute gfr: it is in mL/min already")

@@ -326,6 +326,14 @@ def test_pandas_series_in():
     np.testing.assert_allclose(result.clearance.m_as("mL/min"), expected, rtol=1e-4)
 
 
+def test_series_of_different_indexes_are_never_paired_by_position():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ImplausibleInputError, match="age, sex=Series with different indexes"):
+        ckd_epi(pd.Series([50, 60], index=[0, 1]), pd.Series(["f", "m"], index=[1, 0]), Q_(np.array([1.0, 1.1]), "mg/dL"))
+    with pytest.raises(ImplausibleInputError, match="Series with different indexes"):
+        dosecalc.carboplatin_dose(auc=pd.Series([5, 6], index=["a", "b"]), gfr=pd.Series([90, 100], index=["b", "a"]))
+
+
 def test_mismatched_arrays_are_an_error():
     with pytest.raises(ImplausibleInputError, match="arrays of one length"):
         ckd_epi([50, 60, 70], ["m", "f"], Q_([1.0, 1.1], "mg/dL"))
