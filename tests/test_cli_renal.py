@@ -103,6 +103,7 @@ def test_crcl_ckd_epi_2021_per_173_m2_and_de_indexed():
     assert report["results"] == {"egfr": {"value": pytest.approx(EPI_MAN_173, rel=1e-12), "unit": "mL/min/1.73 m²"}}
     assert report["formula"]["name"] == "ckd_epi_2021" and "10.1056/NEJMoa2102953" in report["formula"]["reference"]
     assert report["inputs"]["formula"] == {"given": "ckd-epi-2021", "value": "ckd_epi_2021", "unit": None}
+    assert rows(run("crcl", *EPI_MAN).stdout)["GFR"] == ["not in mL/min", "per 1.73 m² only: give --bsa, or --height and --weight"]
     # ADDIKD: × BSA / 1.73 m²; 71.418 × 1.9 / 1.73 = 78.43 mL/min
     report = run_json("crcl", *EPI_MAN, "--bsa", "1.9")
     assert report["results"]["gfr"] == {"value": pytest.approx(EPI_MAN_173 * 1.9 / 1.73, rel=1e-12), "unit": "mL/min"}

@@ -226,6 +226,8 @@ def crcl_command(
         value_rows = [("eGFR", _per_173(record.egfr_ml_min_173m2), _formula_note(key))]
         if record.clearance is not None:
             value_rows.append(("GFR", show(record.clearance), "de-indexed: eGFR × BSA / 1.73 m²"))
+        else:  # per 1.73 m² is no dose's GFR: say how to get mL/min
+            value_rows.append(("GFR", "not in mL/min", "per 1.73 m² only: give --bsa, or --height and --weight"))
     else:
         results = results_json({"crcl": record.clearance})
         value_rows = [("CrCl", show(record.clearance), _formula_note(key))]
