@@ -892,5 +892,5 @@ def verify_file(
         with written_file(
             target, written.schema, role="output" if target == targets[0] else "rejects"
         ) as writer:
-            writer.write_table(written)
+            writer.write(written)
     return result
