@@ -117,6 +117,10 @@ def test_crcl_bsa_from_height_and_weight():
     report = run_json("crcl", *EPI_MAN, "--height", "180cm", "--weight", "81kg")
     assert report["results"]["gfr"]["value"] == pytest.approx(EPI_MAN_173 * math.sqrt(180 * 81 / 3600) / 1.73)
     assert report["kidney_function"]["bsa_method"] == "mosteller"
+    # --method dubois: 0.007184 × 180^0.725 × 81^0.425 = 2.0103 m² (Du Bois & Du Bois 1916)
+    report = run_json("crcl", *EPI_MAN, "--height", "180cm", "--weight", "81kg", "--method", "dubois")
+    assert report["results"]["gfr"]["value"] == pytest.approx(EPI_MAN_173 * 0.007184 * 180**0.725 * 81**0.425 / 1.73, rel=1e-9)
+    assert report["kidney_function"]["bsa_method"] == "dubois"
 
 
 def test_crcl_schwartz_bedside():

@@ -49,6 +49,7 @@ from .options import (
     Creatinine,
     Height,
     MaxDose,
+    Method,
     RoundTo,
     Sex,
     Tolerance,
@@ -134,7 +135,7 @@ def _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor) -> di
     }
 
 
-def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_outside_range) -> dict:
+def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_outside_range, method) -> dict:
     """The estimate's inputs as library arguments (None where not given); a named floor by its name."""
     floor = inputs["creatinine_floor"]
     name = None if floor is None else floor.text.strip().lower()
@@ -143,7 +144,7 @@ def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_
         "weight": value_of(inputs["weight"]), "height": value_of(inputs["height"]), "bsa": value_of(inputs["bsa"]),
         "weight_basis": weight_basis or "actual",
         "creatinine_floor": name if name in CREATININE_FLOORS else value_of(floor),
-        "allow_outside_range": allow_outside_range,
+        "allow_outside_range": allow_outside_range, "bsa_method": method,
     }
 
 
@@ -195,6 +196,7 @@ def crcl_command(
     formula: Formula = None,
     height: Height = None,
     bsa: KidneyBsa = None,
+    method: Method = "mosteller",
     weight_basis: KidneyWeightBasis = None,
     creatinine_floor: CreatinineFloor = None,
     allow_outside_range: AllowOutsideRange = False,
@@ -216,7 +218,7 @@ def crcl_command(
     with bad_input():
         key = renal_formula_key(formula or "cockcroft_gault")
         inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
-        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range))
+        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
         described = _described(inputs, sex, formula=formula, key=key, weight_basis=weight_basis, record=record,
                                floor_text=creatinine_floor, allow=allow_outside_range)
     entry = RENAL_FORMULAS[key]
@@ -260,6 +262,7 @@ def carboplatin_command(
         help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.", show_default=False)] = None,
     height: Height = None,
     bsa: KidneyBsa = None,
+    method: Method = "mosteller",
     weight_basis: KidneyWeightBasis = None,
     creatinine_floor: CreatinineFloor = None,
     gfr_cap: Annotated[str | None, typer.Option(
@@ -314,7 +317,7 @@ def carboplatin_command(
             "tolerance": read_option(tolerance, "tolerance_pct", TOLERANCE.unit, bare=True),
         }
         cap = {"gfr_cap": None} if no_gfr_cap else {} if gfr_cap is None else {"gfr_cap": value_of(inputs["gfr_cap"])}
-        kidney = _kidney_arguments(inputs, sex, weight_basis, allow_outside_range)
+        kidney = _kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method)
         safeguards = {"max_dose": value_of(inputs["max_dose"]), "round_to": value_of(inputs["round_to"]), "vials": vials}
         if tolerance is not None:
             safeguards["tolerance_pct"] = value_of(inputs["tolerance"])
