@@ -644,21 +644,11 @@ def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
 
 def _read_ordered(value, field: str, order: Order):
     """The ordered dose as a Quantity in its basis: a dose per administration, or a carboplatin target AUC."""
-    if order.is_auc and isinstance(value, str):
-        try:
-            amount, basis = read_dose(value, field, allowed=ANY_BASIS)
-        except UnitError:
-            return quantity(
-                checked(parse_quantity(value, field, kind="auc"), AUC, field), AUC_BASIS
-            )
-        return quantity(amount, basis)
-    if (
-        order.is_auc
-        and is_quantity(value)
-        and value.check("[mass] * [time] / [length] ** 3")
-    ):
-        return quantity(checked(value, AUC, field), AUC_BASIS)
-    amount, basis = read_dose(value, field, allowed=ANY_BASIS)
+    kinds = ("dose", "auc") if order.is_auc else "dose"
+    reading = parse_quantity(value, field, kind=kinds) if isinstance(value, str) else value
+    if order.is_auc and is_quantity(reading) and reading.check("[mass] * [time] / [length] ** 3"):
+        return quantity(checked(reading, AUC, field), AUC_BASIS)
+    amount, basis = read_dose(reading, field, allowed=ANY_BASIS)
     return quantity(amount, basis)
 
 
