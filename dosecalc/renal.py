@@ -384,7 +384,9 @@ RENAL_FORMULAS: dict[str, RenalFormula] = {
     ),
 }
 
-_FORMULA_ALIASES = {"cg": COCKCROFT_GAULT, "ckd_epi": CKD_EPI_2021, "schwartz": SCHWARTZ_BEDSIDE}
+# "ckd-epi" and "schwartz" alone are not aliases: CKD-EPI 2009 (with race) and the original Schwartz
+# (1976, k = 0.55 for Jaffe creatinine, 25 % above the bedside 0.413) are other equations
+_FORMULA_ALIASES = {"cg": COCKCROFT_GAULT}
 
 
 def renal_formula_key(name: str) -> str:

@@ -248,9 +248,16 @@ def test_measured_gfr_absolute_and_indexed():
 
 
 @pytest.mark.parametrize("name, key", [("ckd-epi-2021", "ckd_epi_2021"), ("Cockcroft-Gault", "cockcroft_gault"),
-                                       ("schwartz bedside", "schwartz_bedside"), ("CKD-EPI", "ckd_epi_2021")])
+                                       ("schwartz bedside", "schwartz_bedside"), (" CKD-EPI 2021 ", "ckd_epi_2021")])
 def test_formula_names(name, key):
     assert renal_formula_key(name) == key and key in RENAL_FORMULAS
+
+
+@pytest.mark.parametrize("name", ["CKD-EPI", "schwartz", "ckd-epi-2009", "mdrd"])
+def test_an_ambiguous_formula_name_is_refused(name):
+    # CKD-EPI 2009 (with race) and the original Schwartz (1976, k = 0.55, Jaffe creatinine) are other equations
+    with pytest.raises(UnknownNameError, match="expected one of: cockcroft-gault, ckd-epi-2021, schwartz-bedside"):
+        renal_formula_key(name)
 
 
 def test_unknown_formula_lists_the_cli_names():
