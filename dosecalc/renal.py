@@ -385,7 +385,7 @@ RENAL_FORMULAS: dict[str, RenalFormula] = {
 }
 
 # "ckd-epi" and "schwartz" alone are not aliases: CKD-EPI 2009 (with race) and the original Schwartz
-# (1976, k = 0.55 for Jaffe creatinine, 25 % above the bedside 0.413) are other equations
+# (1976, k = 0.55 for Jaffe creatinine, a third above the bedside 0.413) are other equations
 _FORMULA_ALIASES = {"cg": COCKCROFT_GAULT}
 
 
