@@ -5,42 +5,20 @@ safeguards of a dose. CliRunner for each option, the ``--json`` keys pinned (the
 input exits 2 with one stderr line naming the option, and published or hand-worked values beside their source.
 """
 
-import json
 import math
-import re
 
 import pytest
-from typer.testing import CliRunner
+
+# the helpers and the man of tests/test_cli_safeguards.py: 60 years, 80 kg, creatinine 1.2 mg/dL; Cockcroft & Gault,
+# Nephron 1976;16:31, doi:10.1159/000180580: (140 - 60) × 80 / (72 × 1.2) = 6400 / 86.4 mL/min
+from test_cli_safeguards import CG_MAN, CG_MAN_ML_MIN, rows, run, run_json
 
 import dosecalc
-from dosecalc.cli import app
 
-runner = CliRunner()
-
-# a 60-year-old man of 80 kg with serum creatinine 1.2 mg/dL
-CG_MAN = ["--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]
-# Cockcroft & Gault, Nephron 1976;16:31, doi:10.1159/000180580: (140 - 60) × 80 / (72 × 1.2) = 6400 / 86.4 mL/min
-CG_MAN_ML_MIN = 6400 / 86.4
 # Inker et al., N Engl J Med 2021;385:1737, doi:10.1056/NEJMoa2102953: a man of 55, creatinine 1.2 mg/dL:
 # 142 × (1.2/0.9)^−1.2 × 0.9938^55 = 71.418 mL/min/1.73 m²
 EPI_MAN = ["--formula", "ckd-epi-2021", "--age", "55", "--sex", "m", "--creatinine", "1.2mg/dL"]
 EPI_MAN_173 = 142 * (1.2 / 0.9) ** -1.2 * 0.9938**55
-
-
-def run(*args):
-    return runner.invoke(app, list(args))
-
-
-def run_json(*args):
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def rows(text: str) -> dict[str, list[str]]:
-    """Human output as {label: [value, note]}: its columns are two or more spaces apart."""
-    cells = [re.split(r" {2,}", line.strip()) for line in text.splitlines() if line.strip()]
-    return {row[0]: row[1:] for row in cells}
 
 
 def refused(*args) -> str:
