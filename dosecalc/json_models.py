@@ -68,8 +68,11 @@ class Input(Closed):
     """One option as given and as read."""
 
     given: str = Field(description="The text as typed.")
-    value: NonNegative | list[NonNegative] | str | None = Field(
-        description="The value read, in ``unit``; a name or path for options that are not numbers."
+    value: NonNegative | list[NonNegative] | str | list[tuple[str, str]] | None = Field(
+        description=(
+            "The value read, in ``unit``; a name or path for options that are not numbers; "
+            "(name, text) pairs for a repeated option such as ``--ordered drug=dose``."
+        )
     )
     unit: Text | None
 
@@ -155,6 +158,9 @@ class PatientDose(Open):
     bmi: Quantity | None
     obese: bool | None
     version: Version
+    bsa_computed: Quantity | None = Field(
+        None, description="The BSA computed from height and weight, when a BSA was given with them."
+    )
 
 
 class RoundedDose(Open):
@@ -198,6 +204,26 @@ class CarboplatinDose(Open):
     formula: Text
     reference: Text
     gfr_reference: Text | None
+    version: Version
+
+
+class KidneyFunction(Open):
+    """``KidneyFunction.to_dict()``: an estimate of kidney function with its inputs, floor and range."""
+
+    clearance: Quantity | None = Field(description="In mL/min; null for an eGFR without a BSA to de-index it.")
+    formula: Literal["cockcroft_gault", "ckd_epi_2021", "schwartz_bedside"]
+    egfr_ml_min_173m2: Quantity | None
+    serum_creatinine: Quantity
+    creatinine_used: Quantity
+    creatinine_floor: Quantity | None
+    creatinine_floor_policy: Text
+    floor_applied: bool
+    without_floor: Quantity | None
+    outside_range: bool
+    steps: list[Text]
+    label: Text
+    equation: Text
+    reference: Text
     version: Version
 
 
@@ -325,16 +351,23 @@ class RegimenOutput(Steps, Envelope):
 
 
 class CrclResults(Closed):
-    crcl: Quantity
+    """``crcl`` [mL/min] by Cockcroft-Gault; ``egfr`` [mL/min/1.73 m²] by an eGFR formula, and ``gfr`` [mL/min] with a BSA."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    crcl: Quantity | None = None
+    egfr: Quantity | None = None
+    gfr: Quantity | None = None
 
 
 class CrclOutput(Envelope):
-    """``dosecalc crcl --json``: creatinine clearance with its formula."""
+    """``dosecalc crcl --json``: kidney function by the formula asked for."""
 
     command: Literal["crcl"]
     inputs: dict[str, Input]
     results: CrclResults
     formula: Formula
+    kidney_function: KidneyFunction
 
 
 class CarboplatinResults(Closed):
@@ -386,6 +419,232 @@ class CohortOutput(Envelope):
     summary: CohortSummary
 
 
+class OrderRecord(Open):
+    """``Order.to_dict()``: one drug's dose rule."""
+
+    drug: Text
+    dose: Quantity
+    basis: Text
+    weight_basis: Text
+    references: dict[str, Text]
+
+
+class Step(Open):
+    """One step of a dose's evaluation: what it changed and why."""
+
+    name: Text
+    before: Quantity | None
+    after: Quantity | None
+    change: Text
+    reference: Text | None
+    applied: bool
+
+
+class OrderDose(Open):
+    """``OrderDose.to_dict()``: one drug's dose for one patient, with its steps."""
+
+    drug: Text
+    dose: Quantity
+    calculated: Quantity
+    steps: list[Step]
+    capped: bool
+    order: OrderRecord
+    version: Version
+
+
+class ScheduledOrder(OrderDose):
+    """A protocol's order evaluated for the patient, with its days."""
+
+    days: list[Annotated[int, Field(ge=1)]]
+    times_per_day: Annotated[int, Field(ge=1)]
+    note: Text | None
+
+
+class Administration(Open):
+    """One administration of the schedule; ``order`` is the index of its order in ``orders``."""
+
+    cycle: Annotated[int, Field(ge=1)]
+    day: Annotated[int, Field(ge=1)]
+    time: Annotated[int, Field(ge=1)]
+    drug: Text
+    note: Text | None
+    dose: Quantity
+    calculated: Quantity
+    capped: bool
+    rounded: bool
+    order: Annotated[int, Field(ge=0)]
+
+
+class LifetimeLimit(Open):
+    """A per-drug lifetime limit with its source."""
+
+    drug: Text
+    amount: Quantity
+    condition: Text
+    population: Text
+    source: Text
+
+
+class Exposure(Open):
+    """One drug's cumulative exposure and, with a lifetime limit, the cycle at which it is reached."""
+
+    drug: Text
+    per_cycle: Quantity
+    prior: Quantity
+    total: Quantity
+    limit: LifetimeLimit | None
+    reached_at_cycle: Annotated[int, Field(ge=1)] | None
+    within_plan: bool
+    note: Text | None
+
+
+class Cumulative(Open):
+    """``Cumulative.to_dict()``: every drug's exposure over the cycles."""
+
+    cycles: Annotated[int, Field(ge=1)]
+    exposures: list[Exposure]
+    conditions: list[Text]
+    version: Version
+
+
+class Schedule(Open):
+    """``Schedule.to_dict()``: each drug's dose and every administration of the planned cycles."""
+
+    protocol: Text
+    cycle_days: Annotated[int, Field(ge=1)]
+    cycles: Annotated[int, Field(ge=1)]
+    bsa: Quantity | None
+    orders: list[ScheduledOrder]
+    administrations: list[Administration]
+    version: Version
+
+
+class PlanOutput(Envelope):
+    """``dosecalc plan --json``: a patient's schedule for a protocol, and the cumulative doses."""
+
+    command: Literal["plan"]
+    inputs: dict[str, Input]
+    schedule: Schedule
+    cumulative: Cumulative
+
+
+class Setting(Open):
+    """A named setting with its value and source."""
+
+    name: Text
+    value: NonNegative
+    unit: Text
+    source: Text
+
+
+class Flag(Open):
+    """Something a pharmacist must look at, beside the verdicts, with the values that raised it."""
+
+    code: Literal[
+        "weight_change", "cap_explains", "rounding_explains", "lifetime_limit", "not_scheduled", "duplicate_order"
+    ]
+    meaning: Text
+    message: Text
+    source: Text | None = None
+
+
+class OrderedDose(Closed):
+    given: str
+    value: NonNegative
+    unit: Text
+
+
+class DrugCheck(Open):
+    """One drug's verification: the computed and the ordered dose, the difference, the verdict and its flags."""
+
+    drug: Text
+    verdict: Literal[
+        "within_tolerance",
+        "too_high",
+        "too_low",
+        "missing_input",
+        "not_in_protocol",
+        "not_ordered",
+        "not_comparable",
+        "ambiguous",
+    ]
+    meaning: Text
+    ok: bool
+    ordered: OrderedDose | None
+    computed: Quantity | None
+    difference_pct: Annotated[float, Field(allow_inf_nan=False)] | None
+    flags: list[Flag]
+    reason: Text | None
+
+
+class Verification(Open):
+    """``Verification.to_dict()``: every drug checked, the flags and a count by verdict."""
+
+    ok: bool
+    protocol: Text | None
+    cycle: Annotated[int, Field(ge=1)] | None
+    day: Annotated[int, Field(ge=1)] | None
+    tolerance: Setting
+    weight_change: Setting
+    checks: list[DrugCheck]
+    flags: list[Flag]
+    summary: dict[str, Annotated[int, Field(ge=0)]]
+    references: list[Text]
+    version: Version
+
+
+class VerifyOutput(Envelope):
+    """``dosecalc verify --json`` for one patient: exit 0 when ``verification.ok``, 4 otherwise."""
+
+    command: Literal["verify"]
+    inputs: dict[str, Input]
+    verification: Verification
+
+
+class ListedProtocol(Open):
+    name: Text
+    title: Text
+    cycle_days: Annotated[int, Field(ge=1)]
+    cycles: Annotated[int, Field(ge=1)] | None
+    drugs: list[Text]
+    file: Text
+
+
+class ProtocolListOutput(Envelope):
+    """``dosecalc protocol list --json``: the protocols shipped with dosecalc."""
+
+    command: Literal["protocol list"]
+    protocols: list[ListedProtocol]
+
+
+class ProtocolOrder(Open):
+    drug: Text
+    days: list[Annotated[int, Field(ge=1)]]
+    times_per_day: Annotated[int, Field(ge=1)]
+    note: Text | None
+    order: OrderRecord
+
+
+class ProtocolRecord(Open):
+    """A protocol as its file gives it."""
+
+    name: Text
+    title: Text
+    file: Text
+    cycle_days: Annotated[int, Field(ge=1)]
+    cycles: Annotated[int, Field(ge=1)] | None
+    orders: list[ProtocolOrder]
+    limits: list[LifetimeLimit]
+    references: list[Text]
+
+
+class ProtocolShowOutput(Envelope):
+    """``dosecalc protocol show --json``: one protocol."""
+
+    command: Literal["protocol show"]
+    protocol: ProtocolRecord
+
+
 class ErrorOutput(Closed):
     """
     An error with ``--json``: printed on stdout besides the line on stderr (exit 2).
@@ -417,8 +676,16 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "species": SpeciesOutput,
     "cohort": CohortOutput,
     "error": ErrorOutput,
+    "plan": PlanOutput,
+    "verify": VerifyOutput,
+    "protocol-list": ProtocolListOutput,
+    "protocol-show": ProtocolShowOutput,
 }
-"""The schema files' names (``schemas/<name>.schema.json``) and their models."""
+"""The schema files' names (``schemas/<name>.schema.json``) and their models.
+
+``protocol-list`` and ``protocol-show`` are ``dosecalc protocol list`` and
+``dosecalc protocol show``; ``schemas/protocol.schema.json`` is the
+hand-written schema of the protocol files themselves, not an output."""
 
 
 def schema_of(name: str) -> dict:

@@ -26,7 +26,23 @@ jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schemas"
 EXAMPLES = ROOT / "examples"
-NAMES = ["bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort", "error"]
+NAMES = [
+    "bsa",
+    "dose",
+    "convert",
+    "hed",
+    "regimen",
+    "crcl",
+    "carboplatin",
+    "methods",
+    "species",
+    "cohort",
+    "error",
+    "plan",
+    "verify",
+    "protocol-list",
+    "protocol-show",
+]
 # hand-written schemas of input formats, beside the generated ones of the outputs
 INPUT_SCHEMAS = ["protocol"]
 
@@ -70,12 +86,86 @@ OUTPUTS = {
     "regimen patient": ["75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--bsa", "1.9"],
     "regimen flat": ["100mg", "--days", "1", "--cycle", "21"],
     "crcl": PATIENT,
+    "crcl ckd-epi-2021": ["--formula", "ckd-epi-2021", "--age", "60", "--sex", "f", "--creatinine", "1.0mg/dL"],
+    "crcl ckd-epi-2021 de-indexed": [
+        "--formula",
+        "ckd-epi-2021",
+        "--age",
+        "60",
+        "--sex",
+        "f",
+        "--creatinine",
+        "1.0mg/dL",
+        "--bsa",
+        "1.9",
+    ],
+    "crcl schwartz-bedside": [
+        "--formula",
+        "schwartz-bedside",
+        "--age",
+        "8",
+        "--height",
+        "128cm",
+        "--creatinine",
+        "0.5mg/dL",
+    ],
+    "crcl creatinine floor": [*PATIENT[:-1], "0.5mg/dL", "--creatinine-floor", "0.7mg/dL"],
     "carboplatin": ["--auc", "5", "--gfr", "90mL/min"],
     "carboplatin cockcroft-gault": ["--auc", "5", *PATIENT],
     "carboplatin no cap": ["--auc", "5", "--gfr", "150mL/min", "--no-gfr-cap"],
+    "carboplatin indexed gfr": ["--auc", "5", "--gfr", "90 mL/min/1.73m2", "--bsa", "1.9"],
+    "carboplatin addikd": [
+        "--auc",
+        "5",
+        "--policy",
+        "addikd",
+        "--age",
+        "60",
+        "--sex",
+        "f",
+        "--creatinine",
+        "1.0mg/dL",
+        "--height",
+        "165cm",
+        "--weight",
+        "60kg",
+    ],
+    "carboplatin rounded": ["--auc", "5", "--gfr", "90mL/min", "--round-to", "10mg", "--max-dose", "800mg"],
     "methods": [],
     "species": [],
+    "plan": ["r-chop-21", *IMGN901[1:]],
+    "plan with prior exposure": ["abvd", *IMGN901[1:], "--cycles", "6", "--prior", "doxorubicin=150mg/m2"],
+    "verify": ["r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=92mg", "--ordered", "vincristine=2mg"],
+    "verify one order": ["--dose", "75mg/m2", "--ordered", "138mg", *IMGN901[1:]],
+    "protocol list": [],
+    "protocol show": ["r-chop-21"],
 }
+# the outputs of a verification that needs attention (exit 4): a dose too high, a cap left out,
+# a drug not in the protocol, a weight changed from the baseline
+ATTENTION = {
+    "verify too high": ["r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=120mg", "--ordered", "vincristine=2mg"],
+    "verify cap left out": ["r-chop-21", *IMGN901[1:], "--ordered", "vincristine=2.6mg"],
+    "verify not in protocol": ["r-chop-21", *IMGN901[1:], "--ordered", "aspirin=100mg"],
+    "verify weight changed": [
+        "r-chop-21",
+        *IMGN901[1:],
+        "--ordered",
+        "vincristine=2mg",
+        "--baseline-weight",
+        "80kg",
+    ],
+}
+
+
+def schema_name(case: str) -> str:
+    """The schema file of a case: its command, ``protocol list`` as ``protocol-list``."""
+    words = case.split()
+    return "-".join(words[:2]) if words[0] == "protocol" else words[0]
+
+
+def command_of(case: str) -> list[str]:
+    words = case.split()
+    return words[:2] if words[0] == "protocol" else words[:1]
 
 
 def _refuse_constant(name):
@@ -93,7 +183,7 @@ def validator(name: str):
 
 
 def run_json(command: str, *args: str, exit_code: int = 0):
-    result = runner.invoke(app, [command, *args, "--json"])
+    result = runner.invoke(app, [*command.split(), *args, "--json"])
     assert result.exit_code == exit_code, result.output
     return strict_json(result.stdout)
 
@@ -144,10 +234,17 @@ def test_neither_the_library_nor_the_cli_imports_the_models():
 
 @pytest.mark.parametrize("case", OUTPUTS)
 def test_output_validates_against_its_schema(case):
-    command = case.split()[0]
+    command = " ".join(command_of(case))
     report = run_json(command, *OUTPUTS[case])
     assert report["command"] == command
-    assert_valid(command, report)
+    assert_valid(schema_name(case), report)
+
+
+@pytest.mark.parametrize("case", ATTENTION)
+def test_verification_that_needs_attention_validates_against_its_schema(case):
+    report = run_json("verify", *ATTENTION[case], exit_code=4)
+    assert report["verification"]["ok"] is False
+    assert_valid("verify", report)
 
 
 def test_cohort_output_validates_against_its_schema(tmp_path):

@@ -28,7 +28,7 @@ def rendered(name: str) -> str:
 def main(argv: list[str]) -> int:
     check = argv == ["--check"]
     if argv and not check:
-        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        print("usage: " + __doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
     stale = []
     for name in SCHEMAS:
