@@ -46,7 +46,9 @@ function endpoint(description, path, method, operation) {
     name.scope = "row";
     name.append(el("code", key));
     const fallback = property.default === undefined || property.default === null ? "" : ", default " + JSON.stringify(property.default);
-    row.append(name, el("td", typeOf(property) + (required.has(key) ? ", required" : fallback)), el("td", property.description || ""));
+    const description = el("td", property.description || "");
+    description.className = "long";
+    row.append(name, el("td", typeOf(property) + (required.has(key) ? ", required" : fallback)), description);
     table.append(row);
   }
   const wrapper = el("div");

@@ -49,7 +49,7 @@ function isQuantity(value) {
 function quantity(value) {
   const unit = value.unit ? "\u00a0" + value.unit : "";
   if (Array.isArray(value.value)) {
-    return value.value.map(number).join(", ") + unit;
+    return value.value.map(shown).join(", ") + unit;
   }
   return (typeof value.value === "number" ? number(value.value) : String(value.value)) + unit;
 }
@@ -74,10 +74,15 @@ function label(key) {
   return key.replace(/_/g, " ");
 }
 
+// a long text (a reference, a path) may break anywhere to fit a phone; a number with its unit never does
+function cellText(cell) {
+  return typeof cell === "string" && cell.length > 24 ? el("span", { class: "long" }, cell) : cell;
+}
+
 function table(caption, head, rows) {
   const body = el("tbody");
   for (const row of rows) {
-    body.append(el("tr", {}, ...row.map((cell, index) => el(index === 0 ? "th" : "td", index === 0 ? { scope: "row" } : {}, cell))));
+    body.append(el("tr", {}, ...row.map((cell, index) => el(index === 0 ? "th" : "td", index === 0 ? { scope: "row" } : {}, cellText(cell)))));
   }
   const header = el("thead", {}, el("tr", {}, ...head.map((cell) => el("th", { scope: "col" }, cell))));
   return el("div", { class: "scroll" }, el("table", {}, el("caption", {}, caption), header, body));
@@ -189,6 +194,16 @@ function changedBy(order) {
   return marks.join(", ");
 }
 
+function reached(exposure) {
+  if (exposure.note) {
+    return exposure.note;
+  }
+  if (exposure.reached_at_cycle === null) {
+    return exposure.limit.condition + ": not reached";
+  }
+  return exposure.limit.condition + ": reached at cycle " + exposure.reached_at_cycle + (exposure.within_plan ? ", within this plan" : "");
+}
+
 function schedule(payload) {
   const plan = payload.schedule;
   if (!plan) {
@@ -207,14 +222,14 @@ function schedule(payload) {
   const parts = [heading, el("p", { class: "disclaimer", role: "note" }, DISCLAIMER), orders, every];
   const cumulative = payload.cumulative;
   if (cumulative) {
-    parts.push(table(`Cumulative after ${cumulative.cycles} cycles`, ["drug", "per cycle", "prior", "total", "lifetime limit", "reached"],
+    parts.push(table(`Cumulative after ${cumulative.cycles} cycles`, ["drug", "total", "lifetime limit"],
       cumulative.exposures.map((exposure) => [
-        exposure.drug,
-        quantity(exposure.per_cycle),
-        exposure.prior && exposure.prior.value ? quantity(exposure.prior) : "",
-        quantity(exposure.total) + (exposure.total_as_limit ? " (" + quantity(exposure.total_as_limit) + ")" : ""),
-        exposure.limit ? quantity(exposure.limit.amount) + " (" + exposure.limit.condition + ")" : "",
-        exposure.note || (exposure.reached_at_cycle === null ? "" : "at cycle " + exposure.reached_at_cycle + (exposure.within_plan ? ", within this plan" : "")),
+        el("span", {}, exposure.drug, el("br"), el("small", {}, quantity(exposure.per_cycle) + " a cycle")),
+        el("span", {}, quantity(exposure.total), exposure.total_as_limit ? el("br") : null,
+          exposure.total_as_limit ? quantity(exposure.total_as_limit) : null,
+          exposure.prior && exposure.prior.value ? el("br") : null,
+          exposure.prior && exposure.prior.value ? el("small", {}, "with prior " + quantity(exposure.prior)) : null),
+        exposure.limit ? el("span", {}, quantity(exposure.limit.amount), el("br"), el("small", {}, reached(exposure))) : "",
       ])));
     const sources = cumulative.exposures.filter((exposure) => exposure.limit).map((exposure) => el("li", {}, el("strong", {}, exposure.drug + ": "), el("cite", {}, exposure.limit.source)));
     if (sources.length) {
@@ -245,14 +260,15 @@ function verification(payload) {
     el("output", { id: "answer" }, checked.ok ? "Every order verified" : attention + " to look at"),
     checked.protocol ? el("span", { class: "headline-label" }, ": " + checked.protocol) : null);
   const rows = checked.checks.map((check) => [
-    check.drug,
+    check.note ? el("span", {}, check.drug, el("br"), el("small", {}, check.note)) : check.drug,
     check.ordered ? String(check.ordered.given) : "not ordered",
     check.computed ? quantity(check.computed) : "",
-    percent(check.difference_pct),
-    label(check.verdict) + (check.flags.length ? "; flagged" : ""),
+    el("span", { class: check.ok ? "verdict ok" : "verdict attention" },
+      label(check.verdict) + (check.flags.length ? ", flagged" : ""),
+      check.difference_pct === null ? null : el("br"), check.difference_pct === null ? null : el("small", {}, percent(check.difference_pct))),
   ]);
   const parts = [heading, el("p", { class: "disclaimer", role: "note" }, DISCLAIMER),
-    table("Each order: as ordered, computed, difference, verdict", ["drug", "ordered", "computed", "difference", "verdict"], rows)];
+    table("Each order against the dose computed independently", ["drug", "ordered", "computed", "verdict"], rows)];
   const flags = [...flagItems(checked.flags, null), ...checked.checks.flatMap((check) => flagItems(check.flags, check.drug))];
   const reasons = checked.checks.filter((check) => check.reason).map((check) => el("li", {}, el("strong", {}, check.drug + ": "), check.reason));
   if (flags.length || reasons.length) {
