@@ -56,6 +56,7 @@ from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
     ANY_BASIS,
+    FLAGS,
     VERDICTS,
     Setting,
     _known_conditions,
@@ -120,12 +121,18 @@ class VerifiedTable(NamedTuple):
         return self.checked.filter(pc.invert(self.checked["ok"]))
 
     def summary(self) -> dict:
-        """Rows by outcome (rows = verified + flagged + rejected) and by verdict, with the settings and their sources."""
+        """Rows by outcome (rows = verified + flagged + rejected), by verdict and by flag, with the settings and sources."""
         verdicts = self.checked["verdict"].combine_chunks()
         counts = np.bincount(
             verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS)
         )
         verified = int(pc.sum(self.checked["ok"]).as_py() or 0)
+        flags = self.checked["flags"].combine_chunks()
+        sets = np.bincount(flags.indices.to_numpy(zero_copy_only=False), minlength=len(flags.dictionary))
+        flagged = dict.fromkeys(FLAGS, 0)
+        for names, count in zip(flags.dictionary.to_pylist(), sets.tolist()):
+            for code in filter(None, names.split(";")):
+                flagged[code] += count
         return {
             "rows": self.checked.num_rows + self.rejected.num_rows,
             "verified": verified,
@@ -134,6 +141,7 @@ class VerifiedTable(NamedTuple):
             "verdicts": {
                 verdict: int(count) for verdict, count in zip(VERDICTS, counts)
             },
+            "flags": flagged,
             "tolerance": self.tolerance.to_dict(),
             "weight_change": self.weight_change.to_dict(),
         }

@@ -45,6 +45,10 @@ def test_example_orders_row_by_row():
         == summary["verified"] + summary["flagged"] + summary["rejected"]
     )
     assert (summary["verified"], summary["flagged"], summary["rejected"]) == (9, 10, 1)
+    assert summary["flags"] == {
+        "weight_change": 2, "cap_explains": 1, "rounding_explains": 0, "lifetime_limit": 1, "not_scheduled": 1,
+        "duplicate_order": 2,
+    }
     # DL-2001, 175 cm, 80 kg (BSA 1.97203 m²): every dose right; doxorubicin 50 × 1.97203 = 98.601 mg
     assert [rows[row]["verdict"] for row in range(1, 6)] == ["within_tolerance"] * 5
     assert_allclose(rows[3]["computed_dose"], 50 * math.sqrt(175 * 80 / 3600))

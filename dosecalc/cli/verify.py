@@ -405,6 +405,7 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
         for verdict, count in summary["verdicts"].items()
         if count
     ]
+    rows += [[f"flag: {code.replace('_', ' ')}", str(count)] for code, count in summary["flags"].items() if count]
     rows.append(["written", output])
     if rejects is not None and summary["rejected"]:
         rows.append(["rejects", rejects])
