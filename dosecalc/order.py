@@ -387,6 +387,10 @@ class Order:
         if len(measures) > 1:
             raise DoseCalcError(f"give one of round_to, vials and bands, not {' and '.join(measures)}")
         if self.round_to is not None:
+            if drug_unit != FLAT:
+                raise UnitError(
+                    "round_to", self.round_to, f"a dose in mg: rounding is to mg, this dose is in {drug_unit}"
+                )
             put("round_to", self._flat(self.round_to, "round_to"))
         if self.vials is not None:
             if drug_unit != FLAT:
@@ -412,10 +416,12 @@ class Order:
             )
         if basis == AUC_BASIS:
             if self.drug != "carboplatin":
+                whose = "an unnamed drug's" if self.drug is None else f"{self.drug}'s"
                 raise UnitError(
                     "dose",
                     _fmt(dose),
-                    f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {self.drug}'s",
+                    f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {whose}; "
+                    "order carboplatin by name",
                 )
             body_size = {"weight_basis": self.weight_basis != ACTUAL, "bsa_cap": self.bsa_cap is not None}
             for name in (name for name, given in body_size.items() if given):

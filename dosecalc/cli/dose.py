@@ -1,19 +1,19 @@
-"""A patient's dose and a regimen: dose and regimen with their safeguards."""
+"""A patient's dose and a regimen: ``dose`` and ``regimen``, thin shells over :class:`dosecalc.order.Order`."""
 
-import functools
+import contextlib
 import os
-from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import Annotated
 
 import typer
 
-from ..adjustments import band_dose, modify_dose, read_level_table, round_dose
+from ..adjustments import read_band_table, read_level_table
 from ..body import WEIGHT_BASES
 from ..bsa import bsa_method
 from ..conversions import FDA_2005, km_factor, to_mg_per_kg, to_mg_per_m2
-from ..doses import BASIS_LABELS, FLAT, PER_KG, PER_M2
-from ..errors import MissingInputError
-from ..patient import ACTUAL, patient_dose
+from ..doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, UNITS, UNITS_PER_M2
+from ..errors import DoseCalcError, MissingInputError
+from ..order import Order
+from ..patient import ACTUAL
 from ..regimen import Regimen
 from ..results import plain
 from ..validation import BSA, HEIGHT, WEIGHT
@@ -87,8 +87,9 @@ def dose_command(
     as_json: AsJson = False,
 ) -> None:
     """
-    A patient's absolute dose in mg, from mg/m², mg/kg or flat mg, with its
-    equivalents per m² and per kg and the BSA used. Safeguards apply in this
+    A patient's absolute dose in mg, from mg/m², mg/kg or flat mg (in units
+    from units/m², units/kg or units: bleomycin, never converted to mg), with
+    its equivalents per m² and per kg and the BSA used. Safeguards apply in this
     order: --reduce or --level; the dose on the --weight-basis weight;
     --bsa-cap, then --max-dose; then --round-to, --vials or --bands.
 
@@ -103,18 +104,19 @@ def dose_command(
       dosecalc dose 85mg/m2 --bsa 1.9 --reduce 20
     """
     with bad_input():
-        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        options = _Options(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        order = options.order(dose)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
-        steps = guards.patient_steps(inputs, guards.modify(inputs["dose"].quantity), method, sex)
-        described = {**inputs_json(inputs, sex), **guards.inputs_json(steps)}
+        steps = options.evaluate(order, inputs, method, sex)
+        described = {**inputs_json(inputs, sex), **options.inputs_json(order)}
     result = steps.patient
     if as_json:
         results = {"dose": steps.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
-        print_json("dose", inputs=described, results=results_json(results), method=method_json(result.bsa_method), **steps.to_json())
+        print_json("dose", inputs=described, results=results_json(results), method=method_json(result.bsa_method), **_steps_json(order, steps))
         return
     print_rows(
-        *_step_rows(steps, "dose"),
-        *_equivalent_rows(steps),
+        *_step_rows(order.modification, steps, "dose"),
+        *_equivalent_rows(order.modification, steps),
         bsa_row(result.bsa, result.bsa_method),
         computed_bsa_row(result),
         *input_rows(inputs, described, skip=("dose", "bsa")),
@@ -146,135 +148,95 @@ def _patient_arguments(inputs: dict[str, Input | None]) -> dict:
     return {name: value_of(inputs[name]) for name in ("height", "weight", "bsa")}
 
 
-# --- safeguards: the steps of a patient's dose ------------------------------------
+# --- safeguards: the options of the steps of a patient's dose, as one Order -------------
 
 
-@dataclass(frozen=True)
-class _Steps:
-    """A patient's dose step by step: the modification, the calculation with
-    its caps (a PatientDose; None for a regimen without a patient), then the
-    rounding or the band."""
+class _Options:
+    """The safeguard options of ``dose`` and ``regimen`` as typed: the :class:`~dosecalc.order.Order` they
+    make (see "Safeguards" in the package docstring), each error naming its option."""
 
-    modification: Any
-    patient: Any
-    rounding: Any = None
-    band: Any = None
-
-    @property
-    def dose(self):
-        """The dose to give [mg]: the last step's."""
-        if self.rounding is not None:
-            return self.rounding.rounded
-        if self.band is not None:
-            return self.band.banded
-        return self.patient.dose
-
-    def to_json(self) -> dict:
-        return {
-            "modification": plain(self.modification),
-            "patient_dose": plain(self.patient),
-            "rounding": plain(self.rounding),
-            "band": plain(self.band),
-        }
-
-
-def _prescribed(inputs: dict, modification):
-    """The prescribed dose after step 1 (--reduce or --level), in its basis."""
-    return inputs["dose"].quantity if modification is None else modification.modified
-
-
-
-
-@dataclass(frozen=True)
-class _Safeguards:
-    """The safeguard options of ``dose`` and ``regimen`` as typed, and the
-    steps they ask for (see "Safeguards" in the module docstring)."""
-
-    weight_basis: str | None
-    bsa_cap: str | None
-    max_dose: str | None
-    reduce: str | None
-    level: str | None
-    levels: str | None
-    round_to: str | None
-    vials: str | None
-    tolerance: str | None
-    bands: str | None
-
-    def __post_init__(self):
-        one_of(("--reduce", self.reduce), ("--level", self.level))
-        one_measure(self.round_to, self.vials, self.bands, self.tolerance)
-        if self.levels is not None and self.level is None:
-            raise MissingInputError("level", f"a dose level of --levels {self.levels}")
-
-    @functools.cached_property
-    def read(self) -> dict[str, Input | None]:
-        return {
-            "bsa_cap": read_option(self.bsa_cap, "bsa_cap", BSA.unit, bare=True),
-            "max_dose": read_option(self.max_dose, "max_dose", FLAT),
-            "reduce": read_option(self.reduce, "reduction_pct", "percent", bare=True),
-            "round_to": read_option(self.round_to, "step", FLAT),
-            "tolerance": read_option(self.tolerance, "tolerance_pct", "percent", bare=True),
+    def __init__(self, weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands):
+        one_of(("--reduce", reduce), ("--level", level))
+        one_measure(round_to, vials, bands, tolerance)
+        if levels is not None and level is None:
+            raise MissingInputError("level", f"a dose level of --levels {levels}")
+        self.texts = {
+            "weight_basis": weight_basis, "bsa_cap": bsa_cap, "max_dose": max_dose, "reduce": reduce, "level": level,
+            "levels": levels, "round_to": round_to, "vials": vials, "tolerance": tolerance, "bands": bands,
         }
 
     @property
     def about_patient(self) -> bool:
-        """Whether an option of steps 2 and 3, about a patient's dose, was given."""
-        return any(text is not None for text in (self.weight_basis, self.bsa_cap, self.max_dose, self.round_to, self.vials, self.bands))
+        """Whether an option of a patient's dose (not of the regimen's) was given."""
+        return any(self.texts[name] is not None for name in ("weight_basis", "bsa_cap", "max_dose", "round_to", "vials", "bands"))
 
-    def modify(self, prescribed):
-        """Step 1: the ModifiedDose of --reduce or --level; None without them."""
-        if self.reduce is not None:
-            return modify_dose(prescribed, reduction_pct=self.read["reduce"].quantity)
-        if self.level is None:
-            return None
-        table = None
-        if self.levels is not None:
-            with option_step("--levels", self.levels):
-                table = read_level_table(self.levels)
-        with option_step("--level", self.level):
-            return modify_dose(prescribed, level=self.level, levels=table)
+    def order(self, dose: str) -> Order:
+        """The Order of the dose and these options; the level and band tables read naming their options."""
+        texts = dict(self.texts)
+        for name, read in (("levels", read_level_table), ("bands", read_band_table)):
+            if texts[name] is not None:
+                with option_step(f"--{name}", texts[name]):
+                    texts[name] = read(texts[name])
+        level = texts["level"]
+        with option_step("--level", level) if level is not None else contextlib.nullcontext():
+            return Order.from_options(None, dose, **texts)
 
-    def patient_steps(self, inputs: dict, modification, method: str, sex: str | None) -> _Steps:
-        """Steps 2 and 3: the patient's dose with its caps, then rounded or banded."""
-        options = {"weight_basis": self.weight_basis, "bsa_cap": value_of(self.read["bsa_cap"]), "max_dose": value_of(self.read["max_dose"])}
-        result = patient_dose(
-            _prescribed(inputs, modification), **_patient_arguments(inputs), method=method, sex=sex,
-            **{name: value for name, value in options.items() if value is not None},
-        )
-        rounding = band = None
-        if self.round_to is not None or self.vials is not None:
-            tolerance = {} if self.tolerance is None else {"tolerance_pct": self.read["tolerance"].quantity}
-            with option_step(*(("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials))):
-                rounding = round_dose(
-                    result.dose, step=value_of(self.read["round_to"]), strengths=self.vials, ceiling=result.max_dose, **tolerance
-                )
-        elif self.bands is not None:
-            with option_step("--bands", self.bands):
-                band = band_dose(result.dose, self.bands)
-        return _Steps(modification, result, rounding, band)
+    def evaluate(self, order: Order, inputs: dict, method: str, sex: str | None):
+        """The patient's OrderDose; a rounding or a band that fails names its option."""
+        try:
+            return order.for_patient(**_patient_arguments(inputs), method=method, sex=sex)
+        except DoseCalcError as err:
+            step = getattr(err, "step", None)
+            texts = self.texts
+            option = {
+                "rounding": ("--round-to", texts["round_to"]) if texts["vials"] is None else ("--vials", texts["vials"]),
+                "band": ("--bands", texts["bands"]),
+            }.get(step)
+            if option is None:
+                raise
+            with option_step(*option):
+                raise
 
-    def inputs_json(self, steps: _Steps) -> dict:
+    def inputs_json(self, order: Order) -> dict:
         """The safeguard options given, as ``{"given", "value", "unit"}``."""
-        out = {name: item.to_json() for name, item in self.read.items() if item is not None}
-        if self.weight_basis is not None:
-            out["weight_basis"] = named(self.weight_basis, steps.patient.weight_basis)
-        if self.level is not None:
-            out["level"] = named(self.level, steps.modification.level)
-        for name, path in (("levels", self.levels), ("bands", self.bands)):
-            if path is not None:
-                out[name] = named(path, os.path.abspath(path))
-        if self.vials is not None:
-            out["vials"] = {"given": self.vials, **plain(steps.rounding.strengths)}
+        texts = self.texts
+        read = {
+            "bsa_cap": read_option(texts["bsa_cap"], "bsa_cap", BSA.unit, bare=True),
+            "max_dose": read_option(texts["max_dose"], "max_dose", order.amount_unit),
+            "reduce": read_option(texts["reduce"], "reduction_pct", "percent", bare=True),
+            "round_to": read_option(texts["round_to"], "step", FLAT),
+            "tolerance": read_option(texts["tolerance"], "tolerance_pct", "percent", bare=True),
+        }
+        out = {name: item.to_json() for name, item in read.items() if item is not None}
+        if texts["weight_basis"] is not None:
+            out["weight_basis"] = named(texts["weight_basis"], order.weight_basis)
+        if texts["level"] is not None:
+            out["level"] = named(texts["level"], order.modification.level)
+        for name in ("levels", "bands"):
+            if texts[name] is not None:
+                out[name] = named(texts[name], os.path.abspath(texts[name]))
+        if order.vials is not None:
+            out["vials"] = {"given": texts["vials"], "value": [strength.m_as("mg") for strength in order.vials], "unit": "mg"}
         return out
+
+
+def _steps_json(order: Order, steps) -> dict:
+    """The steps of a dose in the JSON, each as the library's ``to_dict()``; null when not taken."""
+    return {
+        "modification": plain(order.modification),
+        "patient_dose": None if steps is None else plain(steps.patient),
+        "rounding": None if steps is None else plain(steps.rounding),
+        "band": None if steps is None else plain(steps.band),
+    }
 
 
 def _calculation(result, bsa=None) -> str:
     """How a PatientDose's dose is calculated: "75 mg/m² × BSA 1.84 m²" (at ``bsa``
     when given: the BSA before its cap)."""
-    if result.basis == FLAT:
+    if result.basis in (FLAT, UNITS):
         return "flat dose, as prescribed"
-    size = f"BSA {show_bsa(result.bsa if bsa is None else bsa)}" if result.basis == PER_M2 else show(result.dosing_weight)
+    per_m2 = result.basis in (PER_M2, UNITS_PER_M2)
+    size = f"BSA {show_bsa(result.bsa if bsa is None else bsa)}" if per_m2 else show(result.dosing_weight)
     return f"{show(result.prescribed)} × {size}"
 
 
@@ -285,7 +247,7 @@ def _modification_row(modification) -> tuple[str, str, str]:
     return f"level {modification.level}", show(modification.modified), f"{modification.level_table}: {share}"
 
 
-def _last_step(steps: _Steps) -> str | None:
+def _last_step(steps) -> str | None:
     """How the rounding or band changed the calculated dose; None without them."""
     if steps.rounding is not None:
         rounding = steps.rounding
@@ -301,13 +263,13 @@ def _last_step(steps: _Steps) -> str | None:
     return None
 
 
-def _step_rows(steps: _Steps, label: str) -> list[tuple[str, str, str]]:
+def _step_rows(modification, steps, label: str) -> list[tuple[str, str, str]]:
     """The dose to give (as ``label``), then each step: modification,
-    calculation, caps, rounding or band."""
-    rows = [] if steps.modification is None else [_modification_row(steps.modification)]
-    result = steps.patient
-    if result is None:
+    calculation, caps, rounding or band (an OrderDose; None without a patient)."""
+    rows = [] if modification is None else [_modification_row(modification)]
+    if steps is None:
         return rows
+    result = steps.patient
     calculated = f"capped at the max dose, {show(result.max_dose)}" if result.max_dose_applied else _calculation(result)
     last = _last_step(steps)
     if last is not None:
@@ -322,7 +284,7 @@ def _step_rows(steps: _Steps, label: str) -> list[tuple[str, str, str]]:
     return [(label, show(steps.dose), last or calculated), *rows]
 
 
-def _equivalent_rows(steps: _Steps) -> list[tuple[str, str, str]]:
+def _equivalent_rows(modification, steps) -> list[tuple[str, str, str]]:
     """The calculated dose per m² of BSA and per kg of dosing weight, as the
     library reports them (a capped dose per m² of the uncapped BSA)."""
     result = steps.patient
@@ -334,8 +296,8 @@ def _equivalent_rows(steps: _Steps) -> list[tuple[str, str, str]]:
     rows = []
     for basis, label, amount in ((PER_M2, "per m²", result.dose_per_m2), (PER_KG, "per kg", result.dose_per_kg)):
         if amount is not None:
-            if basis == result.basis and not capped:
-                note = "as prescribed" if steps.modification is None else "as modified"
+            if amount.units == result.prescribed.units and not capped:
+                note = "as prescribed" if modification is None else "as modified"
             else:
                 note = f"{show(result.dose)} ÷ {size[basis]}"
             rows.append((label, show(amount), note))
@@ -365,7 +327,7 @@ def regimen_command(
     dose: Dose,
     days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
     cycle: Annotated[int, typer.Option(help="Cycle length in days: 28.", show_default=False)],
-    cycles: Annotated[Optional[int], typer.Option(help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
+    cycles: Annotated[int | None, typer.Option(help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
     height: Height = None,
     weight: Weight = None,
     given_bsa: GivenBsa = None,
@@ -398,10 +360,11 @@ def regimen_command(
     """
     with bad_input():
         method = bsa_method(method)
-        guards = _Safeguards(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        options = _Options(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
+        order = options.order(dose)
         inputs = _patient_inputs(dose, height, weight, given_bsa)
-        steps = _Steps(guards.modify(inputs["dose"].quantity), None)
-        schedule = Regimen(_prescribed(inputs, steps.modification), days=read_days(days), cycle_days=cycle)
+        steps = None
+        schedule = Regimen(order.prescribed, days=read_days(days), cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
         equivalents, factor = {}, None
         if schedule.basis != FLAT:
@@ -409,13 +372,13 @@ def regimen_command(
             equivalents = {name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")}
             factor = km_factor()
         patient, area, method_key = {}, None, None
-        if guards.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
-            steps = guards.patient_steps(inputs, steps.modification, method, sex)
+        if options.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
+            steps = options.evaluate(order, inputs, method, sex)
             # the patient's regimen: each administration's dose to give, in mg, on the same days
             doses = Regimen(steps.dose, days=schedule.days, cycle_days=schedule.cycle_days)
             patient = _schedule_doses(doses.per_administration, doses, cycles)
             area, method_key = steps.patient.bsa, steps.patient.bsa_method
-        described = {**inputs_json(inputs, sex), **guards.inputs_json(steps)}
+        described = {**inputs_json(inputs, sex), **options.inputs_json(order)}
         described["days"] = {"given": days, "value": list(schedule.days), "unit": "day"}
         described["cycle"] = {"given": str(cycle), "value": schedule.cycle_days, "unit": "day"}
         if cycles is not None:
@@ -428,7 +391,7 @@ def regimen_command(
             "bsa": area,
             **{f"patient_{name}": quantity for name, quantity in patient.items()},
         }
-        print_json("regimen", inputs=described, results=results_json(results), km=km, method=method_json(method_key), **steps.to_json())
+        print_json("regimen", inputs=described, results=results_json(results), km=km, method=method_json(method_key), **_steps_json(order, steps))
         return
     columns = {BASIS_LABELS[schedule.basis]: prescribed}
     if equivalents:
@@ -444,12 +407,12 @@ def regimen_command(
     print_rows(
         ("schedule", f"days {', '.join(map(str, schedule.days))}", f"of a {schedule.cycle_days}-day cycle"),
         None if factor is None else km_row(factor, "human", "≈ by Km"),
-        *_step_rows(steps, "patient dose"),
+        *_step_rows(order.modification, steps, "patient dose"),
         bsa_row(area, method_key),
         *input_rows(inputs, described, skip=("dose", "bsa")),
-        *([] if steps.patient is None else _weight_rows(steps.patient)),
+        *([] if steps is None else _weight_rows(steps.patient)),
         method_row(method_key),
-        None if steps.patient is None else _weight_basis_row(steps.patient),
+        None if steps is None else _weight_basis_row(steps.patient),
         table=(["", *columns], rows),
         references=(None if factor is None else FDA_2005,),
     )
