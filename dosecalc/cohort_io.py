@@ -55,6 +55,7 @@ import pyarrow.parquet as pq
 from .cohort import DosedTable, dose_batch
 from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
+from .frames import as_table
 from .provenance import METADATA_KEY, Digest, formulas_of, reason_class, run_record, top_reasons
 
 __all__ = ["convert_file", "convert_dataset", "run_pieces", "read_file", "written_file", "remove_stale", "Reading", "CohortSummary"]
@@ -317,17 +318,70 @@ def remove_stale(path: Path) -> list[Path]:
 
 def _cannot_write(path, err: Exception) -> DoseCalcError:
     """One line naming the file and the cause: no permission, a read-only file system, a full disk."""
-    number = getattr(err, "errno", None) or next(iter(re.findall(r"\[errno (\d+)\]", str(err))), None)  # pyarrow's
+    # pyarrow's errors say "[errno 28]", polars' "(os error 28)"
+    number = getattr(err, "errno", None) or next(iter(re.findall(r"\[errno (\d+)\]|\(os error (\d+)\)", str(err))), None)
+    number = "".join(number) if isinstance(number, tuple) else number
     cause = os.strerror(int(number)) if number else str(err).splitlines()[0]
     return DoseCalcError(f"{path}: cannot be written ({cause}); nothing was written there")
+
+
+class PolarsCsvWriter:
+    """
+    A CSV writer by polars, which formats floats about twice as fast as pyarrow's (the shortest text that reads
+    back to the same double, as pyarrow's; ``75.0`` where pyarrow writes ``75``) and quotes only what needs it.
+    """
+
+    def __init__(self, sink, schema: pa.Schema, delimiter: str = ","):
+        import polars
+
+        nested = [item for item in schema if pa.types.is_nested(item.type)]
+        if nested:  # as pyarrow's writer refuses them, before a file is opened
+            raise pa.ArrowNotImplementedError(f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold")
+        self._polars, self._schema, self._delimiter = polars, schema, delimiter
+        self._file = open(sink, "wb") if isinstance(sink, (str, os.PathLike)) else sink  # noqa: SIM115 (closed in close)
+        self._owned = self._file is not sink
+        self._header = True
+
+    def write(self, table) -> None:
+        frame = self._polars.from_arrow(as_table(table), rechunk=False)
+        frame.write_csv(self._file, include_header=self._header, separator=self._delimiter, quote_style="necessary")
+        self._header = False
+
+    def close(self) -> None:
+        if self._header:  # no batch: the header alone
+            self.write(pa.Table.from_batches([], schema=self._schema))
+        if self._owned:
+            self._file.close()
+        else:
+            self._file.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _csv_writer_class():
+    """The faster CSV writer installed: polars' (the ``fast`` extra), else pyarrow's."""
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return None
+    return PolarsCsvWriter
 
 
 def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
     if kind == "parquet":
         dictionary = [name for name in schema.names if name not in plain_columns]
-        return pq.ParquetWriter(sink, schema, use_dictionary=dictionary)
-    options = pcsv.WriteOptions(batch_size=CSV_WRITE_OPTIONS.batch_size, delimiter="\t" if kind == "tsv" else ",")
-    return pcsv.CSVWriter(sink, schema, write_options=options)
+        return pq.ParquetWriter(sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema,
+                                use_dictionary=dictionary)
+    delimiter = "\t" if kind == "tsv" else ","
+    fast = _csv_writer_class()
+    if fast is not None:
+        return fast(sink, schema, delimiter)
+    options = pcsv.WriteOptions(batch_size=CSV_WRITE_OPTIONS.batch_size, delimiter=delimiter)
+    return pcsv.CSVWriter(sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema, write_options=options)
 
 
 @contextlib.contextmanager
@@ -341,7 +395,7 @@ def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "o
     """
     kind = file_format(path, role)
     if str(path) == "-":
-        with _writer(pa.PythonFile(sys.stdout.buffer, mode="w"), kind, schema, plain_columns) as writer:
+        with _writer(sys.stdout.buffer, kind, schema, plain_columns) as writer:
             yield writer
         return
     sidecar = path.with_name(path.name + ".json")
