@@ -235,8 +235,16 @@ def test_keyboard_switches_to_a_protocol(page):
 
 
 def test_screenshot(page, tmp_path):
-    _enter_dose(page)
+    # the README's picture: a protocol's orders verified, on a laptop's width
+    page.set_viewport_size({"width": 900, "height": 1000})
+    page.check("#mode-protocol")
+    page.select_option("#protocol", "r-chop-21")
+    page.fill("#height", "175 cm")
+    page.fill("#weight", "80 kg")
+    page.fill("#ordered-list", "doxorubicin=120mg\nvincristine=2mg")
+    page.press("#weight", "Enter")
     page.wait_for_selector("#answer")
+    assert _fits(page)
     target = os.environ.get("DOSECALC_SCREENSHOT") or str(tmp_path / "web-page.png")
     page.screenshot(path=target, full_page=True)
     with open(target, "rb") as picture:
