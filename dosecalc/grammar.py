@@ -45,7 +45,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Reading", "read", "KINDS", "VOCABULARY", "escaped", "GrammarError"]
+__all__ = ["Reading", "read", "KINDS", "VOCABULARY", "NUMBER_PATTERN", "escaped", "bare_number", "GrammarError"]
 
 
 class GrammarError(ValueError):
@@ -175,7 +175,9 @@ _COMPOUNDS = (
 )
 
 _GAP = "[ \u00a0\u2009\u202f]"
-_NUMBER = r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+#: A number of the grammar (the pattern, for engines that match whole columns).
+NUMBER_PATTERN = r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+_NUMBER = NUMBER_PATTERN
 _SIMPLE = re.compile(rf" *(?P<number>{_NUMBER}){_GAP}?(?P<unit>\S(?:.*\S)?) *")
 _COMPOUND = re.compile(
     rf" *(?P<big>\d+){_GAP}?(?P<big_unit>[^\d \u00a0\u2009\u202f]+){_GAP}?"
