@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -389,8 +390,16 @@ def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
         for kind in kinds:
             expression = VOCABULARY[kind].get(unit_text)
             if expression is not None:
-                return Reading(text, float(match["number"]), expression, kind)
+                return Reading(text, _finite(text, match["number"], kinds), expression, kind)
     raise GrammarError(text, _why(text, kinds, unit_text))
+
+
+def _finite(text: str, number: str, kinds: tuple[str, ...]) -> float:
+    # "1e400" is no number a dose can have (float() reads it as infinity)
+    value = float(number)
+    if not math.isfinite(value):
+        raise GrammarError(text, f"{_accepted(kinds)}: a finite number ({number} is beyond any double)")
+    return value
 
 
 _BARE_NUMBER = re.compile(rf" *({_NUMBER}) *")
@@ -399,4 +408,4 @@ _BARE_NUMBER = re.compile(rf" *({_NUMBER}) *")
 def bare_number(text: str) -> float | None:
     """The number of a text that is one number and nothing else, else None."""
     match = _BARE_NUMBER.fullmatch(text)
-    return float(match[1]) if match else None
+    return float(match[1]) if match and math.isfinite(float(match[1])) else None

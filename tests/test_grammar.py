@@ -81,6 +81,7 @@ REFUSED = [
     ("±75 mg/m2", "dose", "U+00B1"),
     ("nan mg/m2", "dose", "a finite number"),
     ("inf mg", "dose", "a finite number"),
+    ("1e400 mg", "dose", "a finite number"),
     (".5 mg", "dose", "leading zero"),
     ("5. mg", "dose", "leading zero"),
     ("75", "dose", "the unit is missing"),
