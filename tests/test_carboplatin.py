@@ -305,3 +305,18 @@ def test_to_dict_names_every_setting():
         assert key in data
     assert data["kidney_function"]["creatinine_floor_policy"] == "none"
     assert data["steps"][0] == "GFR: Cockcroft-Gault" and data["steps"][-1] == "rounded to step"
+
+
+@given(aucs, gfrs, st.sampled_from([None, 125.0]), st.one_of(st.none(), st.floats(100, 1500)),
+       st.sampled_from([None, "10 mg", "50 mg"]))
+def test_the_dose_never_exceeds_the_maximum_or_the_caps_maximum(auc, gfr, cap, max_dose_mg, step):
+    # Calvert (1989) at min(GFR, cap); a maximum dose caps it; rounding (±10 %) never goes above either
+    try:
+        result = carboplatin_dose(auc=auc, gfr=gfr, gfr_cap=cap, max_dose=max_dose_mg, round_to=step, tolerance_pct=10)
+    except ImplausibleInputError as err:  # only a rounding outside its tolerance may refuse these
+        assert err.field == "dose" and "not rounded" in str(err)
+        return
+    ceiling = min(np.inf if max_dose_mg is None else max_dose_mg, np.inf if cap is None else auc * (cap + 25))
+    assert mg(result.dose) <= ceiling * (1 + 1e-12)
+    assert mg(result.dose_calvert) == pytest.approx(auc * (min(gfr, np.inf if cap is None else cap) + 25))
+    assert abs(mg(result.dose) - min(mg(result.dose_calvert), ceiling)) <= 0.1 * min(mg(result.dose_calvert), ceiling) + 1e-9
