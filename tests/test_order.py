@@ -410,3 +410,10 @@ def test_an_unnamed_drug_and_the_failing_step():
     with pytest.raises(ImplausibleInputError) as raised:
         Order(None, "75 mg/m2", vials="100 mg, 50 mg").for_patient(bsa=1.84)
     assert raised.value.step == "rounding"
+
+
+def test_for_patient_is_one_patient():
+    with pytest.raises(ImplausibleInputError, match="for_table"):
+        Order("doxorubicin", "50 mg/m2").for_patient(height=[180, 170], weight=[80, 70])
+    with pytest.raises(ImplausibleInputError, match="for_table"):
+        Order("doxorubicin", "50 mg/m2").for_patient(bsa=Q_(np.array([1.8, 2.0]), "m**2"))
