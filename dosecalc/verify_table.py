@@ -584,7 +584,7 @@ def verify_table(
             before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(
                 zero_copy_only=False
             )
-        if f"final_dose_{order.amount_unit}" != f"dose_{order.amount_unit}":
+        if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
             calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(
                 zero_copy_only=False
             )
@@ -750,9 +750,8 @@ def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarr
     # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
     pair = patient.astype(np.int64) * (len(plan.items) + 1) + item + 1
     known = (item >= 0) & (patient >= 0)
-    candidates = np.flatnonzero(
-        known & (np.bincount(np.where(known, pair, 0))[pair * known] > 1)
-    )
+    pair[~known] = 0  # no patient or no order: never counted
+    candidates = np.flatnonzero(known & (np.bincount(pair)[pair] > 1))
     duplicate = np.zeros(n, bool)
     if candidates.size:
         key = pair[candidates]
