@@ -94,6 +94,7 @@ __all__ = [
     "ANTHRACYCLINE_EQUIVALENCES",
     "LIFETIME_LIMITS",
     "LONG_COLUMNS",
+    "MAX_LONG_ROWS",
     "PROTOCOL_DIR",
     "Administration",
     "Cumulative",
@@ -124,6 +125,9 @@ _DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
 _RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 STANDARD = "standard"
 _BASES = MASS_BASES + UNIT_BASES
+
+#: The most rows :meth:`Protocol.for_table` lays out at once (about 1 GB of Arrow).
+MAX_LONG_ROWS = 10_000_000
 
 #: The columns :meth:`Protocol.for_table` adds to the input's, in order.
 LONG_COLUMNS = ("row", "cycle", "day", "time", "drug", "note", "dose", "dose_unit", "calculated_dose", "bsa_m2")
@@ -689,6 +693,12 @@ class Protocol:
         taken = [name for name in names if name in LONG_COLUMNS]
         if taken:  # which one would a reader of the schedule take?
             raise DoseCalcError(f"the table has a column named {taken[0]!r}, which the schedule writes; rename it")
+        rows = table.num_rows * cycles * sum(item.per_cycle for item in self.orders)
+        if rows > MAX_LONG_ROWS:
+            raise DoseCalcError(
+                f"{table.num_rows:,} patients × {cycles} cycles of {self.name} is {rows:,} rows in long format, "
+                f"more than {MAX_LONG_ROWS:,}: give fewer patients a batch, or fewer cycles"
+            )
         results = [
             item.order.for_table(table, method=method, column_map=column_map, column_units=column_units)
             for item in self.orders

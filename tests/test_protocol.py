@@ -484,3 +484,10 @@ def test_hostile_file_encodings(tmp_path):
     # a name with a terminal escape
     with pytest.raises(ImplausibleInputError, match="name"):
         Protocol.from_dict(minimal(name="\x1b[2Jx"))
+
+
+def test_for_table_refuses_a_schedule_too_long_to_lay_out():
+    # 1e5 patients × 100 cycles × (3 + 21 + 4) administrations = 280 million rows
+    protocol = load_protocol("imgn901-rd")
+    with pytest.raises(DoseCalcError, match="280,000,000 rows"):
+        protocol.for_table({"height_cm": [175.0] * 100_000, "weight_kg": [70.0] * 100_000}, cycles=100)
