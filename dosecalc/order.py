@@ -25,6 +25,26 @@ changed and why, and its reference:
 6. ``max dose``: :math:`D = \min(D, D_{max})`, e.g. vincristine 2 mg.
 7. ``rounding`` (to a step or to whole vials, within a tolerance) or
    ``band`` (the standard dose of a band table).
+
+.. math::
+    D = \operatorname{round}\Big(\min\big(D' \cdot \min(BSA, BSA_{cap}),\ D_{max}\big)\Big),
+    \qquad D' = D_{prescribed}\,(1 - r/100)
+
+(per kg: :math:`D' \cdot W`, W the weight basis's; flat: :math:`D'`; carboplatin:
+:math:`AUC \times (\min(GFR, 125) + 25)` [3]_). Weight-based doses use the actual weight
+unless a weight basis is asked for [1]_; the BSA is Mosteller's unless another formula is
+asked for [2]_.
+
+References
+----------
+.. [1] J. J. Griggs et al., "Appropriate chemotherapy dosing for obese adult patients with
+   cancer: American Society of Clinical Oncology clinical practice guideline," J. Clin.
+   Oncol., vol. 30, no. 13, pp. 1553-1561, 2012, doi:10.1200/JCO.2011.39.9436.
+.. [2] R. D. Mosteller, "Simplified calculation of body-surface area," N. Engl. J. Med.,
+   vol. 317, no. 17, p. 1098, 1987, doi:10.1056/NEJM198710223171717.
+.. [3] A. H. Calvert et al., "Carboplatin dosage: prospective evaluation of a simple formula
+   based on renal function," J. Clin. Oncol., vol. 7, no. 11, pp. 1748-1756, 1989,
+   doi:10.1200/JCO.1989.7.11.1748.
 """
 
 from __future__ import annotations
@@ -239,7 +259,8 @@ class OrderDose(Result):
     rounding : RoundedDose or None
     band : BandedDose or None
     capped : bool
-        Whether a BSA cap or the maximum dose lowered the dose.
+        Whether a cap lowered the dose: the BSA cap, the maximum dose, or
+        carboplatin's GFR cap.
     order : Order
     version : str
     """

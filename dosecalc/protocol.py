@@ -644,6 +644,17 @@ class Protocol:
             before the first; None: never, or not comparable without a
             patient, e.g. a limit in units and a dose in units/m²).
 
+        References
+        ----------
+        .. [1] D. D. Von Hoff et al., "Risk factors for doxorubicin-induced
+           congestive heart failure," Ann. Intern. Med., vol. 91, no. 5,
+           pp. 710-717, 1979, doi:10.7326/0003-4819-91-5-710 (the 550 mg/m²
+           of the doxorubicin label).
+        .. [2] E. A. M. Feijen et al., "Derivation of anthracycline and
+           anthraquinone equivalence ratios to doxorubicin for late-onset
+           cardiotoxicity," JAMA Oncol., vol. 5, no. 6, pp. 864-871, 2019,
+           doi:10.1001/jamaoncol.2018.6634.
+
         Raises
         ------
         UnknownNameError
