@@ -109,6 +109,16 @@ def _enter_dose(page, dose="75 mg/m2", height="175cm", weight="70 kg"):
     page.press("#weight", "Enter")  # Enter submits
 
 
+def _enter_protocol(page, protocol="r-chop-21", height="175 cm", weight="80 kg", **fields):
+    page.check("#mode-protocol")
+    page.select_option("#protocol", protocol)
+    page.fill("#height", height)
+    page.fill("#weight", weight)
+    for field, text in fields.items():
+        page.fill("#" + field.replace("_", "-"), text)
+    page.press("#weight", "Enter")
+
+
 def test_dose_typed_and_entered_shows_every_step(page):
     _enter_dose(page)
     answer = page.wait_for_selector("#answer")
@@ -140,12 +150,7 @@ def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
     assert page.is_hidden("#age") and page.is_hidden("#cycles")  # a dose by itself needs neither
     page.check("#mode-protocol")
     assert page.is_visible("#age") and page.is_visible("#creatinine") and page.is_visible("#prior")
-    page.select_option("#protocol", "r-chop-21")
-    page.fill("#height", "175 cm")
-    page.fill("#weight", "70 kg")
-    page.fill("#cycles", "6")
-    page.fill("#prior", "doxorubicin=150mg/m2")
-    page.press("#weight", "Enter")
+    _enter_protocol(page, weight="70 kg", cycles="6", prior="doxorubicin=150mg/m2")
     assert page.wait_for_selector("#answer").text_content() == "R-CHOP-21"
     # BSA by Mosteller (1987): 1.845 m²; vincristine 1.4 mg/m² × 1.845 m² = 2.58 mg, capped at 2 mg (R-CHOP-21)
     vincristine = page.locator("#result table").first.locator("tr", has_text="vincristine")
@@ -171,12 +176,7 @@ def test_an_ordered_dose_is_verified(page):
 
 
 def test_protocol_orders_outside_the_tolerance_are_flagged(page):
-    page.check("#mode-protocol")
-    page.select_option("#protocol", "r-chop-21")
-    page.fill("#height", "175 cm")
-    page.fill("#weight", "80 kg")
-    page.fill("#ordered-list", "doxorubicin=120mg\nvincristine=2mg")
-    page.press("#weight", "Enter")
+    _enter_protocol(page, ordered_list="doxorubicin=120mg\nvincristine=2mg")
     assert page.wait_for_selector("#answer").text_content() == "1 to look at"
     table = page.locator("#result table").first
     # doxorubicin 50 mg/m² × sqrt(175 × 80 / 3600) m² = 98.60 mg; 120 mg is +21.7 %
@@ -237,12 +237,7 @@ def test_keyboard_switches_to_a_protocol(page):
 def test_screenshot(page, tmp_path):
     # the README's picture: a protocol's orders verified, on a laptop's width
     page.set_viewport_size({"width": 900, "height": 1000})
-    page.check("#mode-protocol")
-    page.select_option("#protocol", "r-chop-21")
-    page.fill("#height", "175 cm")
-    page.fill("#weight", "80 kg")
-    page.fill("#ordered-list", "doxorubicin=120mg\nvincristine=2mg")
-    page.press("#weight", "Enter")
+    _enter_protocol(page, ordered_list="doxorubicin=120mg\nvincristine=2mg")
     page.wait_for_selector("#answer")
     assert _fits(page)
     target = os.environ.get("DOSECALC_SCREENSHOT") or str(tmp_path / "web-page.png")
