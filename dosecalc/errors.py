@@ -9,6 +9,8 @@ what was expected, with a hint at the likely slip where there is one.
 
 from __future__ import annotations
 
+import re
+
 
 class DoseCalcError(ValueError):
     """Base of every dosecalc error: bad input never passes silently."""
@@ -19,6 +21,26 @@ class DoseCalcError(ValueError):
         self._fields = tuple(fields.values())
         self.__dict__.update(fields)
         super().__init__(message)
+
+    @property
+    def code(self) -> str:
+        """The class as a name for programs: ``"unit_error"``, ``"implausible_input_error"``, ``"dosecalc_error"``."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__.replace("DoseCalc", "Dosecalc")).lower()
+
+    def to_dict(self) -> dict:
+        """
+        The error for programs (``schemas/error.schema.json``): ``code``,
+        ``field``, ``value`` (as given), ``expected``, ``hint`` (null where the
+        class has none) and ``message``.
+        """
+        fields = self.__dict__
+        expected = fields.get("expected")
+        if expected is None and "valid" in fields:
+            expected = "one of: " + ", ".join(map(str, fields["valid"]))
+        if expected is None and "needed_for" in fields:
+            expected = f"a value: required for {fields['needed_for']}"
+        text = {name: None if fields.get(name) is None else str(fields[name]) for name in ("field", "value", "hint")}
+        return {"code": self.code, **text, "expected": None if expected is None else str(expected), "message": str(self)}
 
     def __reduce__(self):
         # rebuilt from the fields, so that an error raised on a Dask worker

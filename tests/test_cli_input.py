@@ -59,3 +59,30 @@ def test_the_misreadings_once_made_are_refused(dose, said):
     result = runner.invoke(app, ["dose", dose, "--bsa", "1.9"])
     assert result.exit_code == 2
     assert said in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args, code, field",
+    [
+        (["bsa", "--height", "1.75cm", "--weight", "70kg"], "implausible_input_error", "--height"),
+        (["dose", "75–100 mg/m²", "--bsa", "1.9"], "unit_error", "DOSE"),
+        (["hed", "50mg/kg", "--species", "zebra"], "unknown_name_error", "--species"),
+        (["dose", "6.1mg/kg", "--bsa", "1.9"], "missing_input_error", "--weight"),
+    ],
+)
+def test_with_json_an_error_is_json_on_stdout_too(args, code, field):
+    import json
+    from pathlib import Path
+
+    jsonschema = pytest.importorskip("jsonschema")
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    error = json.loads(result.stdout)
+    assert (error["code"], error["field"], error["command"]) == (code, field, args[0])
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "error.schema.json").read_text())
+    jsonschema.validate(error, schema)
+
+
+def test_without_json_an_error_leaves_stdout_empty():
+    result = runner.invoke(app, ["bsa", "--height", "1.75cm", "--weight", "70kg"])
+    assert result.exit_code == 2 and result.stdout == ""

@@ -2,12 +2,16 @@
 
 import os
 import sys
+from contextvars import ContextVar
 from typing import Annotated
 
 import typer
 import typer.core
 
 from .._version import __version__
+
+#: The name of the command running with --json, else None.
+JSON_COMMAND: ContextVar[str | None] = ContextVar("dosecalc_json_command", default=None)
 
 
 def plain_stdout() -> bool:
@@ -36,6 +40,14 @@ class _OnceCommand(typer.core.TyperCommand):
                 raise typer.BadParameter(f"given twice ({seen[param.name]} ... {name} ...): give it once", ctx=ctx, param=param)
             seen[param.name] = name
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        # the command's name while it runs with --json: its errors are then JSON on stdout too
+        token = JSON_COMMAND.set(ctx.info_name if ctx.params.get("as_json") else None)
+        try:
+            return super().invoke(ctx)
+        finally:
+            JSON_COMMAND.reset(token)
 
 
 class _Typer(typer.Typer):

@@ -12,7 +12,7 @@ from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNam
 from ..grammar import bare_number, escaped
 from ..renal import ADULT_AGE, SERUM_CREATININE, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
-from .output import capturing, quantity_json, show
+from .output import capturing, json_command, print_json, quantity_json, show
 
 # --- reading options ------------------------------------------------------------
 
@@ -129,11 +129,18 @@ def option_message(err: DoseCalcError, names: dict = OPTION_NAMES, guess: bool =
     field = getattr(err, "field", None)
     if not field or not text.startswith(field):
         return text
-    option = names.get(field) or (guess and field.isidentifier() and "--" + field.replace("_", "-"))
-    if not option:
+    option = option_name(field, names, guess)
+    if option == field:
         return text
     rest = text[len(field):]
     return option + (" " + rest[1:] if rest.startswith("=") else rest)
+
+
+def option_name(field: str | None, names: dict = OPTION_NAMES, guess: bool = True) -> str | None:
+    """The option of a library field: in ``names`` or, with ``guess``, ``--field``; else the field."""
+    if not field:
+        return field
+    return names.get(field) or (guess and field.isidentifier() and "--" + field.replace("_", "-")) or field
 
 
 @contextlib.contextmanager
@@ -172,6 +179,11 @@ def bad_input(names: dict = OPTION_NAMES, guess: bool = True):
     except DoseCalcError as err:
         if capturing():
             raise
+        command = json_command()
+        if command is not None:
+            # a program reading --json gets the error as JSON on stdout too (schemas/error.schema.json)
+            error = err.to_dict()
+            print_json(command, **{**error, "field": option_name(error["field"], names, guess)})
         print_error(option_message(err, names, guess))
         raise typer.Exit(code=2) from None
 

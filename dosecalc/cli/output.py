@@ -16,7 +16,7 @@ from ..conversions import FDA_2005, KM, SPECIES
 from ..patient import GIVEN
 from ..units import unit
 from ..validation import BSA, is_female
-from .app import plain_stdout
+from .app import JSON_COMMAND, plain_stdout
 
 if TYPE_CHECKING:
     from .inputs import Input
@@ -86,6 +86,11 @@ def captured():
         yield payloads
     finally:
         _CAPTURED.reset(token)
+
+
+def json_command() -> str | None:
+    """The name of the command running with ``--json`` (its errors are JSON on stdout too), else None."""
+    return JSON_COMMAND.get()
 
 
 def capturing() -> bool:
