@@ -47,7 +47,6 @@ from .renal import (
     NCCN_2018,
     RENAL_FORMULAS,
     SCHWARTZ_BEDSIDE,
-    KidneyFunction,
     kidney_function,
     measured_gfr,
     renal_formula_key,
@@ -206,7 +205,7 @@ class CarboplatinDose(Result):
     policy_label: str = CARBOPLATIN_POLICIES["fda"].label
     policy_reference: str = FDA_2010
     gfr_cap_source: str = _POLICY
-    kidney_function: KidneyFunction | None = None
+    kidney_function: Any = None
     bsa: Any = None
     bsa_method: str | None = None
     dose_calvert: Any = None

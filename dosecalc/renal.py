@@ -233,7 +233,7 @@ def creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine"):
         mass_concentration = mass_concentration * _molar_mass()
     try:
         return np.asarray(mass_concentration.m_as(unit("mg/dL")), dtype=float)
-    except Exception:  # pint.DimensionalityError
+    except TypeError:  # pint.DimensionalityError is a TypeError
         raise UnitError(field, f"{serum_creatinine:~P}", _CREATININE_UNITS) from None
 
 
@@ -259,17 +259,24 @@ def serum_creatinine_mg_dl(serum_creatinine, field: str = "serum_creatinine", rn
         raise _swapped_units(err, serum_creatinine, mg_dl, rng) from None
 
 
+def _fields(err: ImplausibleInputError) -> tuple[str, object, str]:
+    """The field, value and expectation an ImplausibleInputError was built from."""
+    fields = vars(err)
+    return fields["field"], fields["value"], fields["expected"]
+
+
 def _swapped_units(err: ImplausibleInputError, given, mg_dl, rng: Range) -> ImplausibleInputError:
     # mg/dL and µmol/L are 88.4 apart: a number plausible in the other unit is the likely slip
+    field, value, expected = _fields(err)
     if isinstance(given, str):
-        given = parse_quantity(given, err.field, kind="creatinine")
+        given = parse_quantity(given, field, kind="creatinine")
     first = int(np.flatnonzero(~valid(np.atleast_1d(mg_dl), rng))[0])
     number = float(np.ravel(given.magnitude)[first])
     by_amount = given.dimensionality == unit("mol/L").dimensionality
-    shown = f"{number:g} {given.units:~P} ({float(np.ravel(mg_dl)[first]):.3g} mg/dL)" if by_amount else err.value
+    shown = f"{number:g} {given.units:~P} ({float(np.ravel(mg_dl)[first]):.3g} mg/dL)" if by_amount else value
     other, other_mg_dl = ("mg/dL", number) if by_amount else ("µmol/L", number / (10_000 / CREATININE_MOLAR_MASS_G_MOL))
     hint = f"did you mean {number:g} {other}?" if valid(np.array([other_mg_dl]), rng)[0] else None
-    return ImplausibleInputError(err.field, shown, err.expected, hint)
+    return ImplausibleInputError(field, shown, expected, hint)
 
 
 def creatinine_floor_mg_dl(creatinine_floor) -> tuple[float | None, str]:
@@ -621,7 +628,7 @@ def _age_years(age, formula: str):
             raise
         name = entry.instead.replace("_", "-")
         raise ImplausibleInputError(
-            err.field, err.value, err.expected,
+            *_fields(err),
             f"{entry.label} is for {entry.ages.low:g}-{entry.ages.high:g} years: use the {other.label} formula ({name})",
         ) from None
 

@@ -321,8 +321,14 @@ def carboplatin_command(
         safeguards = {"max_dose": value_of(inputs["max_dose"]), "round_to": value_of(inputs["round_to"]), "vials": vials}
         if tolerance is not None:
             safeguards["tolerance_pct"] = value_of(inputs["tolerance"])
-        measure = ("--round-to", round_to) if vials is None else ("--vials", vials)
-        with option_step(*measure) if round_to is not None or vials is not None else contextlib.nullcontext():
+        step: contextlib.AbstractContextManager
+        if vials is not None:
+            step = option_step("--vials", vials)
+        elif round_to is not None:
+            step = option_step("--round-to", round_to)
+        else:
+            step = contextlib.nullcontext()
+        with step:
             result = carboplatin_dose(
                 auc=value_of(inputs["auc"]), gfr=value_of(inputs["gfr"]), policy=policy, gfr_formula=formula,
                 **kidney, **cap, **safeguards,
