@@ -612,7 +612,8 @@ class Protocol:
     def cumulative(self, cycles=None, prior=None, *, conditions=(), equivalence=None) -> Cumulative:
         """
         Each drug's cumulative prescribed dose after ``cycles`` and, where a
-        lifetime limit exists, the cycle at which it would be reached.
+        lifetime limit exists (:data:`LIFETIME_LIMITS`, e.g. doxorubicin's
+        550 mg/m² [1]_), the cycle at which it would be reached.
 
         .. math::
             D_{total}(k) = D_{prior} + k \\, D_{cycle}, \\qquad
@@ -634,7 +635,8 @@ class Protocol:
             ``"doxorubicin-equivalent (<name>)"``, the anthracyclines of the
             protocol and the prior summed as doxorubicin [mg/m²] against
             doxorubicin's limit; a prior may then name an anthracycline not in
-            the protocol. Sources disagree, so none is applied unless named.
+            the protocol. Sources disagree [2]_, so none is applied unless
+            named.
 
         Returns
         -------
