@@ -59,7 +59,7 @@ class _Typer(typer.Typer):
 app = _Typer(
     name="dosecalc",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None if plain_stdout() else "rich",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -80,14 +80,17 @@ def main(
     ] = False,
 ) -> None:
     """
-    Unit-aware oncology dosing: BSA, patient doses, mg/m² ↔ mg/kg, HED, regimens,
-    creatinine clearance and carboplatin; caps, rounding, bands and dose levels.
+    Unit-aware oncology dosing: verify ordered doses, plan protocols, BSA, patient doses,
+    mg/m² ↔ mg/kg, HED, regimens, kidney function and carboplatin; caps, rounding, bands
+    and dose levels; whole cohorts; a local web page (serve).
 
     Values take their unit, with or without a space: "75mg/m2", "175 cm", "5 ft 9 in", "154 lb".
     Every command has --json. dosecalc is decision support: a clinician must verify every dose.
 
     \b
     Examples:
+      dosecalc verify r-chop-21 --height 175cm --weight 70kg --ordered doxorubicin=92mg --ordered vincristine=2mg
+      dosecalc plan r-chop-21 --height 175cm --weight 70kg --cycles 6
       dosecalc dose 75mg/m2 --height 175cm --weight 70kg
       dosecalc bsa --height "5 ft 9 in" --weight "154 lb" --method all
       dosecalc convert 225mg/m2 --to mg/kg
