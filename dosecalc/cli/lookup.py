@@ -21,7 +21,7 @@ from ..units import unit
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import bad_input, one_of, read_option, target_basis, value_of
-from .options import AsJson, Height, Sex, Weight
+from .options import AsJson, Height, Sex, Weight, starting
 from .output import (
     figures,
     input_rows,
@@ -87,7 +87,7 @@ def bsa_command(
 def convert_command(
     dose: Annotated[str, typer.Argument(metavar="DOSE", help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False)],
     to: Annotated[str, typer.Option(help='The basis to convert to: "mg/kg" or "mg/m2".', show_default=False)],
-    species: Annotated[Optional[str], typer.Option(help="Species whose Km factor to use (default human); see `dosecalc species`.", show_default=False)] = None,
+    species: Annotated[Optional[str], typer.Option(metavar="SPECIES", autocompletion=starting(SPECIES), help="Species whose Km factor to use (default human); see `dosecalc species`.", show_default=False)] = None,
     km: Annotated[Optional[str], typer.Option(help='Km factor in kg/m² instead of a species: "25" or "25 kg/m2".', show_default=False)] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -120,7 +120,7 @@ def convert_command(
 @app.command("hed")
 def hed_command(
     dose: Annotated[str, typer.Argument(metavar="DOSE", help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)],
-    species: Annotated[Optional[str], typer.Option(help="The animal species; see `dosecalc species`.", show_default=False)] = None,
+    species: Annotated[Optional[str], typer.Option(metavar="SPECIES", autocompletion=starting(SPECIES), help="The animal species; see `dosecalc species`.", show_default=False)] = None,
     km: Annotated[Optional[str], typer.Option(help="The animal's Km factor in kg/m², for a species not in the table.", show_default=False)] = None,
     as_json: AsJson = False,
 ) -> None:

@@ -8,7 +8,7 @@ from ..body import WEIGHT_BASES
 from ..bsa import BSA_METHODS
 
 
-def _starting(names):
+def starting(names):
     """Shell completion: the names that start with what was typed."""
     return lambda incomplete: [name for name in names if name.startswith(incomplete)]
 
@@ -19,7 +19,7 @@ Height = Annotated[Optional[str], typer.Option(metavar="LENGTH", help="Height wi
 Weight = Annotated[Optional[str], typer.Option(metavar="MASS", help='Weight with unit: "70kg", "154 lb".', show_default=False)]
 Sex = Annotated[Optional[str], typer.Option(metavar="f|m", help='"f" or "m"; needed by sex-specific formulas (schlich, Cockcroft-Gault) and weight bases other than actual.', show_default=False)]
 Method = Annotated[str, typer.Option(
-    metavar="METHOD", autocompletion=_starting(BSA_METHODS), help=f"BSA formula: {', '.join(BSA_METHODS)}; see `dosecalc methods`.")]
+    metavar="METHOD", autocompletion=starting(BSA_METHODS), help=f"BSA formula: {', '.join(BSA_METHODS)}; see `dosecalc methods`.")]
 GivenBsa = Annotated[Optional[str], typer.Option("--bsa", metavar="AREA", help='BSA to use instead of a formula, in m²: "1.9" or "1.9 m2".', show_default=False)]
 Dose = Annotated[str, typer.Argument(metavar="DOSE", help='Dose with its basis: "75mg/m2", "6.1 mg/kg", "100 mg".', show_default=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object (full precision) instead of text.")]
@@ -27,7 +27,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object (ful
 # the safeguards of dose and regimen, applied in this order: --reduce or --level;
 # the dose on the --weight-basis weight; --bsa-cap, --max-dose; --round-to, --vials or --bands
 WeightBasis = Annotated[Optional[str], typer.Option(
-    metavar="BASIS", autocompletion=_starting(WEIGHT_BASES),
+    metavar="BASIS", autocompletion=starting(WEIGHT_BASES),
     help="Weight for BSA and mg/kg doses: actual (the default, ASCO 2012), ideal (Devine), adjusted (IBW + 0.4 × excess), "
     "lesser (of actual and ideal) or lean (Janmahasatian); all but actual need --height and --sex.", show_default=False)]
 BsaCap = Annotated[Optional[str], typer.Option(metavar="AREA", help='Cap on the BSA, in m²: "2.0" or "2 m2".', show_default=False)]
