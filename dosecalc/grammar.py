@@ -28,7 +28,9 @@ one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
 Doses are ``amount [/ body] [/ time]``: an amount (mg, g, mcg, µg, μg, ug,
 ng; or units, unit, international units, IU), optionally per m² or per kg of
 body weight, optionally per day or week (a rate, where the caller takes one).
-A slash may have one ASCII space on either side.
+A slash may have one ASCII space on either side. The abbreviations ISMP lists
+as error-prone ("U", "cc", "gr", a bare decimal point) are refused with the
+reason [1]_.
 
 References
 ----------
