@@ -37,17 +37,13 @@ def orders():
         np.repeat(rng.uniform(40, 150, ROWS // drugs.size), drugs.size),
     )
     per_m2 = np.array([item.order.dose.magnitude for item in PROTOCOL.orders])[which]
-    cap_mg = np.array([np.inf if item.order.max_dose is None else item.order.max_dose.magnitude for item in PROTOCOL.orders])[which]
-    error = np.where(
-        rng.random(ROWS) < 0.03,
-        rng.uniform(1.1, 1.3, ROWS),
-        rng.uniform(0.97, 1.03, ROWS),
-    )
+    cap_mg = np.array(
+        [np.inf if item.order.max_dose is None else item.order.max_dose.magnitude for item in PROTOCOL.orders]
+    )[which]
+    error = np.where(rng.random(ROWS) < 0.03, rng.uniform(1.1, 1.3, ROWS), rng.uniform(0.97, 1.03, ROWS))
     return pa.table(
         {
-            "patient_id": np.char.add(
-                "P-", np.char.zfill((np.arange(ROWS) // drugs.size).astype(str), 6)
-            ),
+            "patient_id": np.char.add("P-", np.char.zfill((np.arange(ROWS) // drugs.size).astype(str), 6)),
             "drug": drugs[which],
             "ordered_mg": np.minimum(per_m2 * np.sqrt(height_cm * weight_kg / 3600), cap_mg) * error,
             "cycle": np.ones(ROWS, np.int64),
@@ -62,17 +58,13 @@ def dose_each_drug(orders):
     encoded = pc.dictionary_encode(orders["drug"]).combine_chunks()
     codes, names = encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
     return [
-        item.order.for_table(
-            orders.take(pa.array(np.flatnonzero(codes == names.index(item.order.drug))))
-        )
+        item.order.for_table(orders.take(pa.array(np.flatnonzero(codes == names.index(item.order.drug)))))
         for item in PROTOCOL.orders
     ]
 
 
 def test_verify_1e6_orders_vs_dosing_them(benchmark, orders, report_ratio):
-    result = benchmark.pedantic(
-        verify_table, (PROTOCOL, orders), rounds=1, iterations=1
-    )
+    result = benchmark.pedantic(verify_table, (PROTOCOL, orders), rounds=1, iterations=1)
     pairs = [
         (
             best_seconds(lambda: verify_table(PROTOCOL, orders), repeat=1),
@@ -81,15 +73,8 @@ def test_verify_1e6_orders_vs_dosing_them(benchmark, orders, report_ratio):
         for _ in range(5)
     ]
     report_ratio(
-        "verify_table 1e6 orders / dosing the same rows",
-        min(p[0] for p in pairs),
-        min(p[1] for p in pairs),
-        "≤ 1.5×",
+        "verify_table 1e6 orders / dosing the same rows", min(p[0] for p in pairs), min(p[1] for p in pairs), "≤ 1.5×"
     )
     summary = result.summary()
-    assert (
-        summary["rows"]
-        == ROWS
-        == summary["verified"] + summary["flagged"] + summary["rejected"]
-    )
+    assert summary["rows"] == ROWS == summary["verified"] + summary["flagged"] + summary["rejected"]
     assert summary["rejected"] == 0

@@ -60,12 +60,7 @@ from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
 from .carboplatin import AUC
 from .doses import MASS_BASES, UNIT_BASES, read_dose
-from .errors import (
-    ImplausibleInputError,
-    MissingInputError,
-    UnitError,
-    UnknownNameError,
-)
+from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .order import AUC_BASIS, Order, drug_name
 from .protocol import LIFETIME_LIMITS, STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
@@ -104,7 +99,9 @@ HOPA_2017 = (
     "Fahrenbruch R et al. Dose Rounding of Biologic and Cytotoxic Anticancer Agents: A Position Statement "
     "of the Hematology/Oncology Pharmacy Association. J Oncol Pract 2018;14:e130-6. doi:10.1200/JOP.2017.025411"
 )
-NHS_BANDING = "NHS England standard dose banding; NICE Key therapeutic topic KTT22: bands within 6 % of the calculated dose"
+NHS_BANDING = (
+    "NHS England standard dose banding; NICE Key therapeutic topic KTT22: bands within 6 % of the calculated dose"
+)
 COSA_WEIGHT = (
     "Clinical Oncology Society of Australia, Cancer Guidelines Wiki: 'How is dosage of cancer therapy calculated "
     "for adults?': recalculating when weight varies by more than 10 % is common practice (no evidence either way)"
@@ -160,13 +157,7 @@ VERDICTS = {
     "ambiguous": "not verifiable: the protocol has several orders of this drug on this day; name one",
 }
 OUTSIDE = ("too_high", "too_low")
-NOT_VERIFIABLE = (
-    "missing_input",
-    "not_in_protocol",
-    "not_ordered",
-    "not_comparable",
-    "ambiguous",
-)
+NOT_VERIFIABLE = ("missing_input", "not_in_protocol", "not_ordered", "not_comparable", "ambiguous")
 _CODES = np.array(list(VERDICTS))
 
 #: Each flag and what it asks of the pharmacist.
@@ -210,9 +201,7 @@ def tolerance_setting(tolerance=None) -> Setting:
         TOLERANCE.name,
         value,
         "%",
-        TOLERANCE.source
-        if value == TOLERANCE.value
-        else f"given ({value:g} %); allowed up to 10 %: {HOPA_2017}",
+        TOLERANCE.source if value == TOLERANCE.value else f"given ({value:g} %); allowed up to 10 %: {HOPA_2017}",
     )
 
 
@@ -234,12 +223,8 @@ def weight_change_setting(threshold=None) -> Setting:
         return threshold
     if isinstance(threshold, str) and threshold.strip().lower() in WEIGHT_CHANGE:
         return WEIGHT_CHANGE[threshold.strip().lower()]
-    if isinstance(threshold, str) and not any(
-        character.isdigit() for character in threshold
-    ):
-        raise UnknownNameError(
-            "weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'")
-        )
+    if isinstance(threshold, str) and not any(character.isdigit() for character in threshold):
+        raise UnknownNameError("weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'"))
     value = _percent(threshold, _WEIGHT_CHANGE_RANGE, "weight_change")
     return Setting("weight_change_pct", value, "%", "given")
 
@@ -250,10 +235,7 @@ def weight_change_setting(threshold=None) -> Setting:
 def verdict_codes(difference, tolerance_pct: float):
     """The verdict of each difference [%] as its position in :data:`VERDICTS`: 0 within, 1 too high, 2 too low."""
     difference = np.asarray(difference, dtype=float)
-    high, low = (
-        difference > tolerance_pct + _EPSILON_PCT,
-        difference < -tolerance_pct - _EPSILON_PCT,
-    )
+    high, low = (difference > tolerance_pct + _EPSILON_PCT, difference < -tolerance_pct - _EPSILON_PCT)
     return high.astype(np.int8) + 2 * low.astype(np.int8)
 
 
@@ -263,24 +245,15 @@ def verdict_kernel(computed, ordered, tolerance_pct: float):
     :math:`100 (D_o - D_c) / D_c` and ``"within_tolerance"``, ``"too_high"``
     or ``"too_low"`` (arrays of them for arrays).
     """
-    difference = difference_pct(
-        np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float)
-    )
-    return scalar_or_array(difference), scalar_or_array(
-        _CODES[verdict_codes(difference, tolerance_pct)]
-    )
+    difference = difference_pct(np.asarray(computed, dtype=float), np.asarray(ordered, dtype=float))
+    return scalar_or_array(difference), scalar_or_array(_CODES[verdict_codes(difference, tolerance_pct)])
 
 
 def weight_change_kernel(weight_kg, baseline_kg, threshold_pct: float):
     """``(change_pct, flagged)``: :math:`100 (W - W_0) / W_0` and where :math:`|\\cdot| \\ge` the threshold."""
-    weight_kg, baseline_kg = (
-        np.asarray(weight_kg, dtype=float),
-        np.asarray(baseline_kg, dtype=float),
-    )
+    weight_kg, baseline_kg = (np.asarray(weight_kg, dtype=float), np.asarray(baseline_kg, dtype=float))
     change = difference_pct(baseline_kg, weight_kg)
-    return scalar_or_array(change), scalar_or_array(
-        np.abs(change) >= threshold_pct - _EPSILON_PCT
-    )
+    return scalar_or_array(change), scalar_or_array(np.abs(change) >= threshold_pct - _EPSILON_PCT)
 
 
 def explains_kernel(before, after, ordered, tolerance_pct: float):
@@ -289,9 +262,7 @@ def explains_kernel(before, after, ordered, tolerance_pct: float):
     difference of an ordered dose: the order is outside the tolerance of
     ``after`` and within it of ``before``.
     """
-    before, after, ordered = (
-        np.asarray(value, dtype=float) for value in (before, after, ordered)
-    )
+    before, after, ordered = (np.asarray(value, dtype=float) for value in (before, after, ordered))
     outside = np.abs(difference_pct(after, ordered)) > tolerance_pct + _EPSILON_PCT
     matches = np.abs(difference_pct(before, ordered)) <= tolerance_pct + _EPSILON_PCT
     return scalar_or_array(outside & matches & (before != after))
@@ -300,9 +271,7 @@ def explains_kernel(before, after, ordered, tolerance_pct: float):
 def lifetime_kernel(prior, this_dose, limit):
     """``(total, reached)``: exposure with this dose, and where it reaches the lifetime limit."""
     total = np.asarray(prior, dtype=float) + np.asarray(this_dose, dtype=float)
-    return scalar_or_array(total), scalar_or_array(
-        total >= np.asarray(limit, dtype=float) * (1 - 1e-12)
-    )
+    return scalar_or_array(total), scalar_or_array(total >= np.asarray(limit, dtype=float) * (1 - 1e-12))
 
 
 # --- results --------------------------------------------------------------------
@@ -400,9 +369,7 @@ class DrugCheck(Result):
             "verdict": self.verdict,
             "meaning": VERDICTS[self.verdict],
             "ok": self.ok,
-            "ordered": None
-            if self.ordered is None
-            else {"given": self.ordered_given, **plain(self.ordered)},
+            "ordered": None if self.ordered is None else {"given": self.ordered_given, **plain(self.ordered)},
             "computed": plain(self.computed),
             "difference_pct": self.difference_pct,
             "flags": [flag.to_dict() for flag in self.flags],
@@ -465,9 +432,7 @@ class Verification(Result):
         counts = {verdict: 0 for verdict in VERDICTS}
         for check in self.checks:
             counts[check.verdict] += 1
-        counts["flagged"] = sum(bool(check.flags) for check in self.checks) + len(
-            self.flags
-        )
+        counts["flagged"] = sum(bool(check.flags) for check in self.checks) + len(self.flags)
         return counts
 
     def to_dict(self) -> dict:
@@ -477,10 +442,7 @@ class Verification(Result):
             "cycle": self.cycle,
             "day": self.day,
             "tolerance": self.tolerance.to_dict(),
-            "weight_change": {
-                **self.weight_change.to_dict(),
-                "change_pct": self.weight_change_pct,
-            },
+            "weight_change": {**self.weight_change.to_dict(), "change_pct": self.weight_change_pct},
             "inputs": {name: plain(value) for name, value in self.inputs},
             "checks": [check.to_dict() for check in self.checks],
             "flags": [flag.to_dict() for flag in self.flags],
@@ -503,9 +465,7 @@ class _Item(NamedTuple):
 
     @property
     def label(self) -> str:
-        return (
-            self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
-        )
+        return self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
 
 
 class _Plan(NamedTuple):
@@ -519,21 +479,12 @@ class _Plan(NamedTuple):
 def _plan(protocol_or_order, drug: str | None) -> _Plan:
     if isinstance(protocol_or_order, Protocol):
         protocol = protocol_or_order
-        items = tuple(
-            _Item(item.order, item.days, item.times_per_day, item.note)
-            for item in protocol.orders
-        )
-        return _Plan(
-            protocol.name, items, protocol.limits, protocol.cycle_days, protocol.cycles
-        )
+        items = tuple(_Item(item.order, item.days, item.times_per_day, item.note) for item in protocol.orders)
+        return _Plan(protocol.name, items, protocol.limits, protocol.cycle_days, protocol.cycles)
     order = protocol_or_order
     if not isinstance(order, Order):
         if not isinstance(order, str) and not is_quantity(order):
-            raise UnitError(
-                "protocol_or_order",
-                repr(order),
-                "a Protocol, an Order, or a dose such as '75 mg/m2'",
-            )
+            raise UnitError("protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'")
         order = Order(SINGLE_DOSE if drug is None else drug, order)
     limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug)
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
@@ -548,68 +499,40 @@ SINGLE_DOSE = "dose"
 _WITH_NOTE = re.compile(r"(?P<drug>[^()]+?)\s*\((?P<note>[^()]+)\)")
 
 
-def _match(
-    name, plan: _Plan, day: int | None
-) -> tuple[int | None, str | None, str | None]:
+def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, str | None]:
     """``(index of the plan's item, verdict, reason)`` for an ordered drug name: an index, or a verdict and why."""
     if not isinstance(name, str):
         return None, "not_in_protocol", f"drug={name!r}: expected a drug's name as text"
-    text = name.strip(
-        " \t"
-    )  # the spaces and tabs a spreadsheet leaves; any other character stays and is refused
+    text = name.strip(" \t")  # the spaces and tabs a spreadsheet leaves; any other character stays and is refused
     with_note = _WITH_NOTE.fullmatch(text)
-    base, note = (
-        (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
-    )
+    base, note = (with_note["drug"], with_note["note"].strip()) if with_note else (text, None)
     try:
         key = drug_name(base.lower())
     except ImplausibleInputError as err:
         return None, "not_in_protocol", str(err)
     items = plan.items
-    candidates = [
-        index for index, item in enumerate(items) if item.order.drug.lower() == key
-    ]
+    candidates = [index for index, item in enumerate(items) if item.order.drug.lower() == key]
     if not candidates:
         drugs = sorted({item.order.drug for item in items})
         close = difflib.get_close_matches(key, [drug.lower() for drug in drugs], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         where = f"the protocol {plan.name}" if plan.name else "the order"
-        return (
-            None,
-            "not_in_protocol",
-            f"{name!a} is not in {where} ({', '.join(drugs)}){hint}",
-        )
+        return (None, "not_in_protocol", f"{name!a} is not in {where} ({', '.join(drugs)}){hint}")
     if note is not None:
-        noted = [
+        noted = [index for index in candidates if (items[index].note or "").lower() == note.lower()] or [
             index
             for index in candidates
-            if (items[index].note or "").lower() == note.lower()
-        ] or [
-            index
-            for index in candidates
-            if re.search(
-                rf"\b{re.escape(note.lower())}\b", (items[index].note or "").lower()
-            )
+            if re.search(rf"\b{re.escape(note.lower())}\b", (items[index].note or "").lower())
         ]
         if not noted:
             notes = ", ".join(repr(items[index].label) for index in candidates)
-            return (
-                None,
-                "not_in_protocol",
-                f"{name!a}: no order of {key} is given so; the protocol has {notes}",
-            )
+            return (None, "not_in_protocol", f"{name!a}: no order of {key} is given so; the protocol has {notes}")
         candidates = noted
     if len(candidates) > 1 and day is not None:
-        candidates = [
-            index for index in candidates if day in items[index].days
-        ] or candidates
+        candidates = [index for index in candidates if day in items[index].days] or candidates
     if len(candidates) > 1:
         labels = " or ".join(repr(items[index].label) for index in candidates)
-        return (
-            None,
-            "ambiguous",
-            f"{name!a}: the protocol has {len(candidates)} orders of {key}; name one: {labels}",
-        )
+        return (None, "ambiguous", f"{name!a}: the protocol has {len(candidates)} orders of {key}; name one: {labels}")
     return candidates[0], None, None
 
 
@@ -633,11 +556,7 @@ def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
     pairs = []
     for pair in ordered:
         if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise UnitError(
-                "ordered",
-                repr(pair),
-                "(drug, dose) pairs, or a mapping of drug to dose",
-            )
+            raise UnitError("ordered", repr(pair), "(drug, dose) pairs, or a mapping of drug to dose")
         pairs.append(tuple(pair))
     return pairs
 
@@ -682,15 +601,10 @@ def _patient_bsa(dose):
 
 
 def _step_reference(dose, names) -> str | None:
-    return next(
-        (step.reference for step in dose.steps if step.name in names and step.applied),
-        None,
-    )
+    return next((step.reference for step in dose.steps if step.name in names and step.applied), None)
 
 
-def _explained(
-    dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str
-) -> list[Flag]:
+def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
     flags = []
     uncapped = _uncapped(dose)
     if uncapped is not None and dose.capped:
@@ -701,10 +615,7 @@ def _explained(
                     "cap_explains",
                     f"the ordered {ordered_mg:.4g} {unit_} is within {tolerance_pct:g} % of the dose before the cap, "
                     f"{before:.4g} {unit_}; the protocol's dose after the cap is {computed_mg:.4g} {unit_}",
-                    (
-                        ("before_cap", quantity(before, unit_)),
-                        ("after_cap", dose.calculated),
-                    ),
+                    (("before_cap", quantity(before, unit_)), ("after_cap", dose.calculated)),
                     _step_reference(dose, ("BSA cap", "max dose")),
                 )
             )
@@ -724,11 +635,7 @@ def _explained(
 
 
 def _limit(plan: _Plan, drug: str, conditions: tuple):
-    limits = [
-        limit
-        for limit in plan.limits
-        if limit.drug == drug and limit.condition in (STANDARD, *conditions)
-    ]
+    limits = [limit for limit in plan.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
     return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
 
 
@@ -743,22 +650,15 @@ def _in_unit_of(value, target, bsa):
 
 def _prior_quantity(value, field: str):
     """A prior exposure as a Quantity in its basis: a dose, or none at all (0 mg/m²)."""
-    reading = (
-        parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
-    )
+    reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
     if is_quantity(reading) and reading.magnitude == 0:
-        return quantity(
-            0.0,
-            read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1],
-        )
+        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1])
     return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
 
 
 def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
     prior = (
-        quantity(0.0, f"{limit.amount.units}")
-        if prior_text is None
-        else _prior_quantity(prior_text, f"prior {drug}")
+        quantity(0.0, f"{limit.amount.units}") if prior_text is None else _prior_quantity(prior_text, f"prior {drug}")
     )
     prior_value = _in_unit_of(prior, limit.amount, bsa)
     if prior_value is None:
@@ -766,11 +666,7 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
             f"prior {drug}",
             _shown(prior),
             f"an exposure in {limit.amount.units:~P}, as the lifetime limit"
-            + (
-                ""
-                if bsa is not None
-                else " (a BSA would convert mg to mg/m²: give height and weight)"
-            ),
+            + ("" if bsa is not None else " (a BSA would convert mg to mg/m²: give height and weight)"),
         )
     this_value = _in_unit_of(this_dose, limit.amount, bsa)
     if this_value is None:
@@ -795,23 +691,15 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
     return Flag("lifetime_limit", message, values, limit.source)
 
 
-def _schedule_flag(
-    item: _Item, plan: _Plan, cycle: int | None, day: int | None
-) -> Flag | None:
+def _schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
     if item.days is None or day is None:
         return None
     if cycle is not None and plan.cycles is not None and cycle > plan.cycles:
-        return Flag(
-            "not_scheduled",
-            f"cycle {cycle} of a protocol of {plan.cycles} cycles",
-            (("cycle", cycle),),
-        )
+        return Flag("not_scheduled", f"cycle {cycle} of a protocol of {plan.cycles} cycles", (("cycle", cycle),))
     if day not in item.days:
         days = ", ".join(str(d) for d in item.days)
         return Flag(
-            "not_scheduled",
-            f"{item.label} is given on day {days} of the cycle, not on day {day}",
-            (("day", day),),
+            "not_scheduled", f"{item.label} is given on day {days} of the cycle, not on day {day}", (("day", day),)
         )
     return None
 
@@ -972,10 +860,7 @@ def verify(
     if baseline_weight is not None:
         if patient.get("weight") is None:
             raise MissingInputError("weight", "the weight change from baseline_weight")
-        now, then = (
-            checked(patient["weight"], WEIGHT),
-            checked(baseline_weight, WEIGHT, "baseline_weight"),
-        )
+        now, then = (checked(patient["weight"], WEIGHT), checked(baseline_weight, WEIGHT, "baseline_weight"))
         change, changed = weight_change_kernel(now, then, threshold.value)
         if changed:
             patient_flags.append(
@@ -1010,12 +895,7 @@ def verify(
     for name, value, index, verdict, reason in matches:
         if index is None:
             checks.append(
-                DrugCheck(
-                    name if isinstance(name, str) else repr(name),
-                    verdict,
-                    ordered_given=value,
-                    reason=reason,
-                )
+                DrugCheck(name if isinstance(name, str) else repr(name), verdict, ordered_given=value, reason=reason)
             )
             continue
         item = plan.items[index]
@@ -1023,11 +903,7 @@ def verify(
         schedule = _schedule_flag(item, plan, cycle, day)
         if schedule is not None:
             flags.append(schedule)
-        due = (
-            item.times_per_day
-            if item.days is None or day is None or day in item.days
-            else 0
-        )
+        due = item.times_per_day if item.days is None or day is None or day in item.days else 0
         if counts[index] > max(due, 1):
             flags.append(
                 Flag(
@@ -1037,17 +913,7 @@ def verify(
                 )
             )
         checks.append(
-            _checked(
-                item,
-                name,
-                value,
-                evaluated_for(index),
-                tolerance.value,
-                flags,
-                plan,
-                prior,
-                conditions,
-            )
+            _checked(item, name, value, evaluated_for(index), tolerance.value, flags, plan, prior, conditions)
         )
     if day is not None:
         ordered_items = {index for _, _, index, _, _ in matches if index is not None}
@@ -1068,9 +934,7 @@ def verify(
                         dose=result.dose,
                     )
                 )
-    inputs = tuple(
-        (name, value) for name, value in patient.items() if value is not None
-    )
+    inputs = tuple((name, value) for name, value in patient.items() if value is not None)
     return Verification(
         tuple(checks),
         tuple(patient_flags),
@@ -1080,17 +944,14 @@ def verify(
         tolerance,
         threshold,
         change,
-        inputs
-        + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
+        inputs + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
     )
 
 
 def _known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
-    known = sorted(
-        {limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD}
-    )
+    known = sorted({limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
     for condition in conditions:
         if condition not in known:
             raise UnknownNameError("conditions", condition, known)
@@ -1112,25 +973,14 @@ def _checked(
     field = f"ordered {item.label}"
     ordered = _read_ordered(value, field, order)
     given = value if isinstance(value, str) else _shown(ordered)
-    common = {
-        "ordered": ordered,
-        "ordered_given": given,
-        "note": item.note,
-        "dose": result.dose,
-    }
+    common = {"ordered": ordered, "ordered_given": given, "note": item.note, "dose": result.dose}
     absolute = ordered.units == unit(order.amount_unit)
     if ordered.units == order.dose.units:
         # in the order's own basis: against the prescribed dose (after any modification)
         computed = order.prescribed
     elif absolute:
         if result.dose is None:
-            return DrugCheck(
-                order.drug,
-                "missing_input",
-                flags=tuple(flags),
-                reason=result.missing,
-                **common,
-            )
+            return DrugCheck(order.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
         computed = result.dose.dose
     else:
         return DrugCheck(
@@ -1141,27 +991,14 @@ def _checked(
             f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}",
             **common,
         )
-    computed_value, ordered_value = (
-        computed.m_as(computed.units),
-        ordered.m_as(computed.units),
-    )
+    computed_value, ordered_value = (computed.m_as(computed.units), ordered.m_as(computed.units))
     difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
     if verdict != "within_tolerance" and result.dose is not None and absolute:
-        flags.extend(
-            _explained(
-                result.dose,
-                ordered_value,
-                computed_value,
-                tolerance_pct,
-                order.amount_unit,
-            )
-        )
+        flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
     limit = _limit(plan, order.drug, conditions)
     if limit is not None:
         bsa = None if result.dose is None else _patient_bsa(result.dose)
-        lifetime = _lifetime_flag(
-            limit, prior.get(order.drug), ordered, bsa, order.drug
-        )
+        lifetime = _lifetime_flag(limit, prior.get(order.drug), ordered, bsa, order.drug)
         if lifetime is not None:
             flags.append(lifetime)
     reason = (

@@ -123,9 +123,7 @@ class VerifiedTable(NamedTuple):
     def summary(self) -> dict:
         """Rows by outcome (rows = verified + flagged + rejected), by verdict and by flag, with the settings and sources."""
         verdicts = self.checked["verdict"].combine_chunks()
-        counts = np.bincount(
-            verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS)
-        )
+        counts = np.bincount(verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS))
         verified = int(pc.sum(self.checked["ok"]).as_py() or 0)
         flags = self.checked["flags"].combine_chunks()
         sets = np.bincount(flags.indices.to_numpy(zero_copy_only=False), minlength=len(flags.dictionary))
@@ -138,9 +136,7 @@ class VerifiedTable(NamedTuple):
             "verified": verified,
             "flagged": self.checked.num_rows - verified,
             "rejected": self.rejected.num_rows,
-            "verdicts": {
-                verdict: int(count) for verdict, count in zip(VERDICTS, counts)
-            },
+            "verdicts": {verdict: int(count) for verdict, count in zip(VERDICTS, counts)},
             "flags": flagged,
             "tolerance": self.tolerance.to_dict(),
             "weight_change": self.weight_change.to_dict(),
@@ -149,9 +145,7 @@ class VerifiedTable(NamedTuple):
     @property
     def ok(self) -> bool:
         """Nothing flagged and nothing rejected."""
-        return self.rejected.num_rows == 0 and bool(
-            pc.all(self.checked["ok"]).as_py() is not False
-        )
+        return self.rejected.num_rows == 0 and bool(pc.all(self.checked["ok"]).as_py() is not False)
 
 
 def _canonical(name: str) -> str:
@@ -181,11 +175,7 @@ def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str)
 def _to_limit(values: np.ndarray, basis: str, limit, bsa_m2: np.ndarray) -> np.ndarray:
     """Amounts in ``basis`` in the lifetime limit's unit: as they are, or by the patient's BSA; NaN if neither."""
     one, area, target = quantity(1.0, basis), quantity(1.0, "m**2"), limit.amount
-    for candidate, by_bsa in (
-        (one, 1.0),
-        (one / area, 1.0 / bsa_m2),
-        (one * area, bsa_m2),
-    ):
+    for candidate, by_bsa in ((one, 1.0), (one / area, 1.0 / bsa_m2), (one * area, bsa_m2)):
         if candidate.dimensionality == target.dimensionality:
             return values * candidate.m_as(target.units) * by_bsa
     return np.full(values.shape, np.nan)
@@ -212,18 +202,14 @@ class _Texts:
                 self.texts.append(texts)
             return
         chosen = [text for text, keep in zip(texts, fresh.tolist()) if keep]
-        self.code[rows[fresh]] = len(self.texts) + np.arange(
-            len(chosen), dtype=np.int32
-        )
+        self.code[rows[fresh]] = len(self.texts) + np.arange(len(chosen), dtype=np.int32)
         self.texts.extend(chosen)
 
     def column(self, keep: np.ndarray | None) -> pa.Array:
         """The texts of the rows of ``keep`` (all rows if None), dictionary-encoded; null where a row has none."""
         codes = self.code if keep is None else self.code[keep]
         indices = pa.array(np.maximum(codes, 0), pa.int32(), mask=codes < 0)
-        return pa.DictionaryArray.from_arrays(
-            indices, pa.array(self.texts or [""], pa.string())
-        )
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.texts or [""], pa.string()))
 
 
 class _Ordered(NamedTuple):
@@ -240,8 +226,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
     if "ordered" in names:
         if "ordered_unit" not in names:
             raise MissingInputError(
-                "ordered_unit",
-                "an 'ordered' column: each row's unit as text, or name it ordered_mg",
+                "ordered_unit", "an 'ordered' column: each row's unit as text, or name it ordered_mg"
             )
         encoded = pc.dictionary_encode(
             pc.cast(table["ordered_unit"], pa.string()), null_encoding="encode"
@@ -255,9 +240,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
                 factors.append(np.nan)
                 codes.append(-1)
                 unreadable.append(
-                    "ordered_unit is missing"
-                    if text is None or not text.strip()
-                    else _unit_refused(text, err)
+                    "ordered_unit is missing" if text is None or not text.strip() else _unit_refused(text, err)
                 )
                 continue
             factors.append(reading.m_as(unit(basis)))
@@ -275,14 +258,10 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         if len(columns) != 1:
             found = f"{len(columns)}: {', '.join(columns)}" if columns else "none"
             raise MissingInputError(
-                "an ordered dose column",
-                f"verifying orders: one named ordered_mg, ordered_mg_m2, … ({found})",
+                "an ordered dose column", f"verifying orders: one named ordered_mg, ordered_mg_m2, … ({found})"
             )
         column = columns[0]
-        reading = quantity(
-            1.0,
-            _column_unit(_canonical(column).removeprefix("ordered_"), column, "dose"),
-        )
+        reading = quantity(1.0, _column_unit(_canonical(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
     amount = _given_numbers(table[column]) * factor
@@ -303,15 +282,9 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
             elif np.isnan(amount[row]):
                 texts.append(f"{column}={cell!s}: expected a number")
             else:
-                texts.append(
-                    f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}"
-                )
+                texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)
-    return _Ordered(
-        np.where(readable, amount, np.nan),
-        np.where(readable, basis, -1).astype(np.int8),
-        tuple(bases),
-    )
+    return _Ordered(np.where(readable, amount, np.nan), np.where(readable, basis, -1).astype(np.int8), tuple(bases))
 
 
 def _unit_refused(text: str, err: Exception) -> str:
@@ -323,9 +296,8 @@ def _unit_refused(text: str, err: Exception) -> str:
             hint = f"did you mean {text.lower()!r}? (units are case-sensitive)"
         except DoseCalcError:
             pass
-    return (
-        f"ordered_unit={text!r}: expected a dose unit such as mg, mg/m2, mg/kg, units or units/m2"
-        + (f"; {hint}" if hint else "")
+    return f"ordered_unit={text!r}: expected a dose unit such as mg, mg/m2, mg/kg, units or units/m2" + (
+        f"; {hint}" if hint else ""
     )
 
 
@@ -336,17 +308,12 @@ def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.A
     for position, code in enumerate(codes):
         bits |= flags[code].view(np.uint8) << position
     names = [
-        ";".join(code for position, code in enumerate(codes) if word >> position & 1)
-        for word in range(1 << len(codes))
+        ";".join(code for position, code in enumerate(codes) if word >> position & 1) for word in range(1 << len(codes))
     ]
-    return pa.DictionaryArray.from_arrays(
-        pa.array(bits if keep is None else bits[keep]), pa.array(names, pa.string())
-    )
+    return pa.DictionaryArray.from_arrays(pa.array(bits if keep is None else bits[keep]), pa.array(names, pa.string()))
 
 
-def _whole_numbers(
-    table: pa.Table, column: str, high, rejects: _Texts
-) -> np.ndarray | None:
+def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.ndarray | None:
     """A cycle or day column as whole numbers (0 where a cell is not one, in range; those rows rejected)."""
     if column not in table.column_names:
         return None
@@ -382,13 +349,7 @@ def _prior_checked(table: pa.Table, rejects: _Texts) -> None:
         bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
     if bad.size:
         texts = cells.take(pa.array(bad)).to_pylist()
-        rejects.add(
-            bad,
-            [
-                f"{column}={text}: expected an exposure ≥ 0, or an empty cell for none"
-                for text in texts
-            ],
-        )
+        rejects.add(bad, [f"{column}={text}: expected an exposure ≥ 0, or an empty cell for none" for text in texts])
 
 
 def verify_table(
@@ -440,15 +401,11 @@ def verify_table(
     try:
         table = pa.table(orders)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-        raise DoseCalcError(
-            f"orders: {'; '.join(map(str, err.args))}; give each column one type"
-        ) from None
+        raise DoseCalcError(f"orders: {'; '.join(map(str, err.args))}; give each column one type") from None
     names = table.column_names
     taken = [name for name in names if name in VERIFY_COLUMNS + ("reason",)]
     if taken:
-        raise DoseCalcError(
-            f"the orders have a column named {taken[0]!r}, which verification writes; rename it"
-        )
+        raise DoseCalcError(f"the orders have a column named {taken[0]!r}, which verification writes; rename it")
     if "drug" not in names:
         raise MissingInputError("a drug column", "verifying orders")
     n = table.num_rows
@@ -462,43 +419,23 @@ def verify_table(
     change = None
     if baseline_column is not None:
         if weight_column is None:
-            raise MissingInputError(
-                "a weight column", "the weight change from baseline_weight"
-            )
-        baseline = _numbers_in(
-            table, baseline_column, "baseline_weight", "weight", "kg"
-        )
+            raise MissingInputError("a weight column", "the weight change from baseline_weight")
+        baseline = _numbers_in(table, baseline_column, "baseline_weight", "weight", "kg")
         bad = np.flatnonzero(~valid(baseline, WEIGHT))
         if bad.size:
             cells = table[baseline_column].take(pa.array(bad)).to_pylist()
-            rejects.add(
-                bad,
-                [
-                    f"{baseline_column}={cell!s}: expected {WEIGHT.expected}"
-                    for cell in cells
-                ],
-            )
+            rejects.add(bad, [f"{baseline_column}={cell!s}: expected {WEIGHT.expected}" for cell in cells])
         weight = _numbers_in(table, weight_column, "weight", "weight", "kg")
         with np.errstate(invalid="ignore"):
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
 
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
-    drugs = pc.dictionary_encode(
-        pc.cast(table["drug"], pa.string()), null_encoding="encode"
-    ).combine_chunks()
+    drugs = pc.dictionary_encode(pc.cast(table["drug"], pa.string()), null_encoding="encode").combine_chunks()
     name_index = drugs.indices.to_numpy(zero_copy_only=False)
     names_matched = [_match(name, plan, None) for name in drugs.dictionary.to_pylist()]
-    item = np.array(
-        [-1 if index is None else index for index, _, _ in names_matched] + [-1],
-        np.int16,
-    )[name_index]
+    item = np.array([-1 if index is None else index for index, _, _ in names_matched] + [-1], np.int16)[name_index]
     verdict = np.array(
-        [
-            -1 if index is not None else _VERDICT_CODE[why]
-            for index, why, _ in names_matched
-        ]
-        + [-1],
-        np.int8,
+        [-1 if index is not None else _VERDICT_CODE[why] for index, why, _ in names_matched] + [-1], np.int8
     )[name_index]
     for code, (index, not_matched, because) in enumerate(names_matched):
         if index is not None:
@@ -506,14 +443,9 @@ def verify_table(
         rows = name_index == code
         groups = [(rows, None)]
         if not_matched == "ambiguous" and day is not None:
-            groups = [
-                (rows & (day == one_day), int(one_day))
-                for one_day in np.unique(day[rows & (day > 0)])
-            ]
+            groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & (day > 0)])]
         for group, one_day in groups:
-            index, not_matched, because = _match(
-                drugs.dictionary[code].as_py(), plan, one_day
-            )
+            index, not_matched, because = _match(drugs.dictionary[code].as_py(), plan, one_day)
             if index is not None:
                 item[group], verdict[group] = index, -1
             else:
@@ -525,15 +457,10 @@ def verify_table(
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
     lifetime = np.zeros(n, bool)
     measured = [
-        name
-        for name in names
-        if _canonical(name).startswith(("height_", "weight_"))
-        or _canonical(name) == "sex"
+        name for name in names if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"
     ]
     usable = ~rejects.given
-    by_order = np.argsort(
-        item, kind="stable"
-    )  # each order's rows together, in input order
+    by_order = np.argsort(item, kind="stable")  # each order's rows together, in input order
     bounds = np.searchsorted(item[by_order], np.arange(len(plan.items) + 1))
     for index, entry in enumerate(plan.items):
         rows = by_order[bounds[index] : bounds[index + 1]]
@@ -542,10 +469,7 @@ def verify_table(
             continue
         order = entry.order
         codes = ordered.basis[rows]
-        in_basis, absolute = (
-            codes == ordered.code(order.basis),
-            codes == ordered.code(order.amount_unit),
-        )
+        in_basis, absolute = (codes == ordered.code(order.basis), codes == ordered.code(order.amount_unit))
         computed[rows[in_basis]] = order.prescribed.magnitude
         for code in np.unique(codes[~in_basis & ~absolute]).tolist():
             other = rows[codes == code]
@@ -558,9 +482,7 @@ def verify_table(
                 ),
             )
         try:
-            dosed, rejected = order.for_table(
-                table.select(measured).take(pa.array(rows)), method=method
-            )
+            dosed, rejected = order.for_table(table.select(measured).take(pa.array(rows)), method=method)
         except MissingInputError as err:
             verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
             details.add(rows[absolute], str(err))
@@ -569,28 +491,19 @@ def verify_table(
             rejects.add(rows, f"{entry.label}: {err}")
             continue
         rejects.add(
-            rows[rejected["row"].to_numpy() - 1],
-            [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()],
+            rows[rejected["row"].to_numpy() - 1], [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()]
         )
         dosed_rows = rows[dosed["row"].to_numpy() - 1]
-        column = (
-            "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
-        )
+        column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
         bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
         final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
         on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
         computed[dosed_rows[on_amount]] = final[on_amount]
         if "dose_uncapped_mg" in dosed.column_names:
-            before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(
-                zero_copy_only=False
-            )
+            before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
-            calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(
-                zero_copy_only=False
-            )
-            before_rounding.values[dosed_rows] = np.where(
-                calculated != final, calculated, np.nan
-            )
+            calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
+            before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
         limit = _limit(plan, order.drug, conditions)
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
@@ -607,17 +520,11 @@ def verify_table(
         if lazy.filled is None:
             continue
         before = lazy.filled
-        rows = outside[
-            ~np.isnan(before[outside])
-        ]  # a step that changed the dose of these rows
-        explained[code][rows] = explains_kernel(
-            before[rows], computed[rows], ordered.amount[rows], tolerance.value
-        )
+        rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
+        explained[code][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
     with np.errstate(invalid="ignore"):
         flags = {
-            "weight_change": np.zeros(n, bool)
-            if change is None
-            else np.asarray(changed),
+            "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
             "lifetime_limit": lifetime,
             "not_scheduled": _off_schedule(plan, item, day, cycle),
@@ -671,9 +578,7 @@ def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     n = item.size
     if day is None or all(entry.days is None for entry in plan.items):
         return np.zeros(n, bool)
-    given = np.zeros(
-        (len(plan.items) + 1, plan.cycle_days + 1), bool
-    )  # [order, day]; the last row: no order
+    given = np.zeros((len(plan.items) + 1, plan.cycle_days + 1), bool)  # [order, day]; the last row: no order
     given[-1, :] = True
     for index, entry in enumerate(plan.items):
         given[index, list(entry.days)] = True
@@ -683,31 +588,21 @@ def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     return off
 
 
-def _lifetime(
-    table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray
-) -> np.ndarray:
+def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray) -> np.ndarray:
     """Where this dose with the prior exposure (``prior_<unit>``, empty: none) reaches the lifetime limit."""
     this = np.full(rows.size, np.nan)
     codes = ordered.basis[rows]
     for code in np.unique(codes[codes >= 0]).tolist():
         same = codes == code
-        this[same] = _to_limit(
-            ordered.amount[rows][same], ordered.bases[code], limit, bsa_m2[same]
-        )
+        this[same] = _to_limit(ordered.amount[rows][same], ordered.bases[code], limit, bsa_m2[same])
     prior = np.zeros(rows.size)
     column = _one(table.column_names, "prior")
     if column is not None:
-        reading = _column_unit(
-            _canonical(column).removeprefix("prior_"), column, "dose"
-        )
+        reading = _column_unit(_canonical(column).removeprefix("prior_"), column, "dose")
         given = _given_numbers(table[column].take(pa.array(rows)))
-        prior = np.where(
-            np.isnan(given), 0.0, _to_limit(given, f"{reading}", limit, bsa_m2)
-        )
+        prior = np.where(np.isnan(given), 0.0, _to_limit(given, f"{reading}", limit, bsa_m2))
     with np.errstate(invalid="ignore"):
-        return np.asarray(
-            lifetime_kernel(prior, this, limit.amount.magnitude)[1]
-        ) & ~np.isnan(this)
+        return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
 
 
 def _patients(ids: pa.ChunkedArray) -> np.ndarray:
@@ -720,23 +615,15 @@ def _patients(ids: pa.ChunkedArray) -> np.ndarray:
     n = len(ids)
     change = np.ones(n, bool)
     if n > 1:
-        change[1:] = pc.fill_null(
-            pc.not_equal(ids.slice(1), ids.slice(0, n - 1)), True
-        ).to_numpy(zero_copy_only=False)
+        change[1:] = pc.fill_null(pc.not_equal(ids.slice(1), ids.slice(0, n - 1)), True).to_numpy(zero_copy_only=False)
     firsts = ids.take(pa.array(np.flatnonzero(change)))
     runs = len(firsts)
-    if ids.null_count == 0 and (
-        runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()
-    ):
-        per_run = np.arange(
-            runs
-        )  # sorted by patient: each run is another patient, no hash needed
+    if ids.null_count == 0 and (runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()):
+        per_run = np.arange(runs)  # sorted by patient: each run is another patient, no hash needed
     else:
         codes = pc.dictionary_encode(firsts).indices
         per_run = np.where(
-            codes.is_null().to_numpy(zero_copy_only=False),
-            -1,
-            codes.fill_null(0).to_numpy(zero_copy_only=False),
+            codes.is_null().to_numpy(zero_copy_only=False), -1, codes.fill_null(0).to_numpy(zero_copy_only=False)
         )
     return per_run[np.cumsum(change) - 1]
 
@@ -756,15 +643,11 @@ def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarr
     if candidates.size:
         key = pair[candidates]
         for part in (day, cycle):
-            if (
-                part is not None
-            ):  # each distinct day (cycle) as a small code, so that the key stays an int64
+            if part is not None:  # each distinct day (cycle) as a small code, so that the key stays an int64
                 codes = np.unique(part[candidates], return_inverse=True)[1].ravel()
                 key = key * (int(codes.max()) + 1) + codes
         _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        per_day = np.array([entry.times_per_day for entry in plan.items])[
-            item[candidates]
-        ]
+        per_day = np.array([entry.times_per_day for entry in plan.items])[item[candidates]]
         duplicate[candidates] = counts[inverse.ravel()] > per_day
     return duplicate
 
@@ -784,18 +667,7 @@ def _floats(values: np.ndarray) -> pa.Array:
 
 
 def _tables(
-    table,
-    keep,
-    ok,
-    columns,
-    verdict,
-    ordered,
-    flags,
-    details,
-    rejects,
-    row_offset,
-    tolerance,
-    threshold,
+    table, keep, ok, columns, verdict, ordered, flags, details, rejects, row_offset, tolerance, threshold
 ) -> VerifiedTable:
     rows = np.arange(row_offset + 1, row_offset + 1 + table.num_rows, dtype=np.int64)
     every = keep.all()
@@ -810,9 +682,7 @@ def _tables(
         "ordered_dose": _floats(picked(columns["ordered_dose"])),
         "dose_unit": _unit_labels(ordered, chosen),
         "difference_pct": _floats(picked(columns["difference_pct"])),
-        "verdict": pa.DictionaryArray.from_arrays(
-            pa.array(picked(verdict)), pa.array(list(VERDICTS), pa.string())
-        ),
+        "verdict": pa.DictionaryArray.from_arrays(pa.array(picked(verdict)), pa.array(list(VERDICTS), pa.string())),
         "flags": _flags_column(flags, chosen),
         "detail": details.column(chosen),
         "weight_change_pct": _floats(picked(columns["weight_change_pct"])),
@@ -876,28 +746,17 @@ def verify_file(
     targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
     for target in targets:
         if target.exists() and source.exists() and target.resolve() == source.resolve():
-            raise DoseCalcError(
-                f"{target}: is the orders file; write the verified orders elsewhere"
-            )
+            raise DoseCalcError(f"{target}: is the orders file; write the verified orders elsewhere")
     if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
-        raise DoseCalcError(
-            f"{targets[1]}: the rejects and the output are one file; give two"
-        )
+        raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
     if not source.is_file():
         raise DoseCalcError(f"{source}: no such file")
     schema, batches = read_file(source)
     table = pa.Table.from_batches(list(batches), schema)
     result = verify_table(
-        protocol_or_order,
-        table,
-        tolerance=tolerance,
-        weight_change=weight_change,
-        conditions=conditions,
-        method=method,
+        protocol_or_order, table, tolerance=tolerance, weight_change=weight_change, conditions=conditions, method=method
     )
     for target, written in zip(targets, (result.checked, result.rejected)):
-        with written_file(
-            target, written.schema, role="output" if target == targets[0] else "rejects"
-        ) as writer:
+        with written_file(target, written.schema, role="output" if target == targets[0] else "rejects") as writer:
             writer.write(written)
     return result

@@ -31,21 +31,11 @@ def run(*args):
 
 def test_all_within_tolerance_exits_0():
     # doxorubicin 50 × 1.97203 = 98.60 mg (95 mg: −3.65 %); vincristine 2.76 mg capped at 2 mg
-    result = run(
-        "r-chop-21",
-        *PATIENT,
-        "--ordered",
-        "doxorubicin=95mg",
-        "--ordered",
-        "vincristine=2mg",
-    )
+    result = run("r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--ordered", "vincristine=2mg")
     assert result.exit_code == 0, result.output
     assert "OK" in result.output
     assert "98.6 mg" in result.output and "−3.65 %" in result.output
-    assert (
-        "doi:10.1200/JOP.2017.025411" in result.output
-        and "doi:10.1200/JOP.2016.017905" in result.output
-    )
+    assert "doi:10.1200/JOP.2017.025411" in result.output and "doi:10.1200/JOP.2016.017905" in result.output
 
 
 def test_outside_or_flagged_exits_4():
@@ -62,11 +52,7 @@ def test_outside_or_flagged_exits_4():
         "vincristine=2.3mg",
     )
     assert result.exit_code == NEEDS_ATTENTION == 4
-    assert (
-        "TOO HIGH" in result.output
-        and "+16.4 %" in result.output
-        and "before the cap" in result.output
-    )
+    assert "TOO HIGH" in result.output and "+16.4 %" in result.output and "before the cap" in result.output
     # within tolerance, but the weight changed by −15 % from the baseline
     flagged = run(
         "r-chop-21",
@@ -79,29 +65,14 @@ def test_outside_or_flagged_exits_4():
         "--ordered",
         "vincristine=2mg",
     )
-    assert (
-        flagged.exit_code == 4
-        and "weight change" in flagged.output
-        and "-15.0 %" in flagged.output
-    )
+    assert flagged.exit_code == 4 and "weight change" in flagged.output and "-15.0 %" in flagged.output
 
 
 def test_single_order_with_dose():
     # IMGN901 75 mg/m² for 175 cm, 70 kg: 75 × 1.84466 = 138.35 mg; 138 mg is −0.25 %
-    result = run(
-        "--dose",
-        "75mg/m2",
-        "--height",
-        "175cm",
-        "--weight",
-        "70kg",
-        "--ordered",
-        "138mg",
-    )
+    result = run("--dose", "75mg/m2", "--height", "175cm", "--weight", "70kg", "--ordered", "138mg")
     assert result.exit_code == 0 and "138 mg" in result.output
-    capped = run(
-        "--dose", "1.4mg/m2", "--bsa", "1.9", "--max-dose", "2mg", "--ordered", "2.66mg"
-    )
+    capped = run("--dose", "1.4mg/m2", "--bsa", "1.9", "--max-dose", "2mg", "--ordered", "2.66mg")
     assert capped.exit_code == 4 and "before the cap" in capped.output
 
 
@@ -127,71 +98,37 @@ def test_json_has_every_number_verdict_and_flag():
     verification = data["verification"]
     doxorubicin = verification["checks"][0]
     assert doxorubicin["verdict"] == "too_high"
-    assert doxorubicin["computed"]["value"] == pytest.approx(
-        50 * math.sqrt(160 * 60 / 3600)
-    )
-    assert doxorubicin["difference_pct"] == pytest.approx(
-        100 * (95 / (50 * math.sqrt(160 * 60 / 3600)) - 1)
-    )
-    assert (
-        verification["tolerance"]["value"] == 5.0
-        and "Hematology/Oncology" in verification["tolerance"]["source"]
-    )
+    assert doxorubicin["computed"]["value"] == pytest.approx(50 * math.sqrt(160 * 60 / 3600))
+    assert doxorubicin["difference_pct"] == pytest.approx(100 * (95 / (50 * math.sqrt(160 * 60 / 3600)) - 1))
+    assert verification["tolerance"]["value"] == 5.0 and "Hematology/Oncology" in verification["tolerance"]["source"]
     assert verification["summary"]["not_ordered"] == 4
 
 
 def test_web_capture_gets_the_json_object():
     with captured() as payloads:
         verify_command(
-            protocol="r-chop-21",
-            height="175 cm",
-            weight="80 kg",
-            ordered=["doxorubicin=98.6mg"],
-            as_json=True,
+            protocol="r-chop-21", height="175 cm", weight="80 kg", ordered=["doxorubicin=98.6mg"], as_json=True
         )
     assert payloads[0]["verification"]["ok"] is True
 
 
 def test_orders_file(tmp_path):
     output, rejects = tmp_path / "verified.csv", tmp_path / "rejects.csv"
-    result = run(
-        "r-chop-21",
-        "--orders",
-        str(EXAMPLE),
-        "-o",
-        str(output),
-        "--rejects",
-        str(rejects),
-        "--json",
-    )
+    result = run("r-chop-21", "--orders", str(EXAMPLE), "-o", str(output), "--rejects", str(rejects), "--json")
     assert result.exit_code == 4
     summary = json.loads(result.output)["summary"]
-    assert (
-        summary["rows"],
-        summary["verified"],
-        summary["flagged"],
-        summary["rejected"],
-    ) == (20, 9, 10, 1)
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (20, 9, 10, 1)
     with output.open(newline="") as file:
         rows = list(csv.DictReader(file))
-    assert (
-        len(rows) == 19
-        and rows[7]["verdict"] == "too_high"
-        and rows[8]["flags"] == "cap_explains"
-    )
+    assert len(rows) == 19 and rows[7]["verdict"] == "too_high" and rows[8]["flags"] == "cap_explains"
     with rejects.open(newline="") as file:
         rejected = list(csv.DictReader(file))
-    assert [row["row"] for row in rejected] == ["17"] and "1.68 m" in rejected[0][
-        "reason"
-    ]
+    assert [row["row"] for row in rejected] == ["17"] and "1.68 m" in rejected[0]["reason"]
 
 
 def test_orders_file_all_verified_exits_0(tmp_path):
     orders = tmp_path / "orders.csv"
-    orders.write_text(
-        "patient_id,drug,ordered_mg,height_cm,weight_kg\nA,doxorubicin,98.6,175,80\n",
-        encoding="utf-8",
-    )
+    orders.write_text("patient_id,drug,ordered_mg,height_cm,weight_kg\nA,doxorubicin,98.6,175,80\n", encoding="utf-8")
     result = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 0, result.output
     assert "verified" in result.output
@@ -201,80 +138,17 @@ def test_orders_file_all_verified_exits_0(tmp_path):
     "args, expected",
     [
         (["r-chop-21", *PATIENT], "--ordered"),
-        (
-            [*PATIENT, "--ordered", "doxorubicin=95mg"],
-            "a protocol (NAME|FILE) or --dose",
-        ),
-        (
-            ["r-chop-21", "--dose", "75mg/m2", *PATIENT, "--ordered", "95mg"],
-            "one of them",
-        ),
+        ([*PATIENT, "--ordered", "doxorubicin=95mg"], "a protocol (NAME|FILE) or --dose"),
+        (["r-chop-21", "--dose", "75mg/m2", *PATIENT, "--ordered", "95mg"], "one of them"),
         (["r-chop-21", *PATIENT, "--ordered", "95mg"], "drug=dose"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95"], "unit"),
-        (
-            ["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95 mg/m2/day"],
-            "ordered doxorubicin",
-        ),
-        (
-            [
-                "r-chop-21",
-                *PATIENT,
-                "--ordered",
-                "doxorubicin=95mg",
-                "--tolerance",
-                "12%",
-            ],
-            "--tolerance",
-        ),
-        (
-            [
-                "r-chop-21",
-                *PATIENT,
-                "--ordered",
-                "doxorubicin=95mg",
-                "--tolerance",
-                "5",
-            ],
-            "--tolerance",
-        ),
-        (
-            ["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--day", "22"],
-            "--day",
-        ),
-        (
-            [
-                "r-chop-21",
-                *PATIENT,
-                "--ordered",
-                "doxorubicin=95mg",
-                "--max-dose",
-                "2mg",
-            ],
-            "single order",
-        ),
-        (
-            [
-                "r-chop-21",
-                "--height",
-                "80kg",
-                "--weight",
-                "175cm",
-                "--ordered",
-                "doxorubicin=95mg",
-            ],
-            "--height",
-        ),
-        (
-            [
-                "r-chop-21",
-                *PATIENT,
-                "--ordered",
-                "doxorubicin=95mg",
-                "--prior",
-                "doxorubicin",
-            ],
-            "--prior",
-        ),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95 mg/m2/day"], "ordered doxorubicin"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--tolerance", "12%"], "--tolerance"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--tolerance", "5"], "--tolerance"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--day", "22"], "--day"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--max-dose", "2mg"], "single order"),
+        (["r-chop-21", "--height", "80kg", "--weight", "175cm", "--ordered", "doxorubicin=95mg"], "--height"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--prior", "doxorubicin"], "--prior"),
         (["r-chop-21", "--orders", str(EXAMPLE)], "--output"),
         (["r-chop-21", "--orders", str(EXAMPLE), "-o", "x.csv", *PATIENT], "--height"),
         (["r-chop-21", "--orders", str(EXAMPLE), "-o", str(EXAMPLE)], "orders file"),
@@ -290,10 +164,4 @@ def test_bad_input_exits_2_with_one_line(args, expected):
 
 def test_bad_input_raised_under_capture():
     with captured(), pytest.raises(DoseCalcError):
-        verify_command(
-            protocol="r-chop-21",
-            height="175 cm",
-            weight="80 kg",
-            ordered=["doxorubicin=95"],
-            as_json=True,
-        )
+        verify_command(protocol="r-chop-21", height="175 cm", weight="80 kg", ordered=["doxorubicin=95"], as_json=True)

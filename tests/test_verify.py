@@ -17,13 +17,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from dosecalc import Q_
-from dosecalc.errors import (
-    DoseCalcError,
-    ImplausibleInputError,
-    MissingInputError,
-    UnitError,
-    UnknownNameError,
-)
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from dosecalc.order import Order
 from dosecalc.protocol import load_protocol
 from dosecalc.verify import (
@@ -81,31 +75,22 @@ def test_tolerance_boundary_is_inclusive():
     assert verify("100 mg", "105.1 mg").checks[0].verdict == "too_high"
     assert verify("100 mg", "94.9 mg").checks[0].verdict == "too_low"
     # at 10 %: 109 mg is within
-    assert (
-        verify("100 mg", "109 mg", tolerance="10%").checks[0].verdict
-        == "within_tolerance"
-    )
+    assert verify("100 mg", "109 mg", tolerance="10%").checks[0].verdict == "within_tolerance"
 
 
 def test_ordered_in_the_orders_basis_is_compared_with_the_prescribed_dose():
     # doxorubicin ordered as 50 mg/m²: the protocol's 50 mg/m², 0 %; 45 mg/m² is −10 %
-    same = verify(RCHOP, {"doxorubicin": "50 mg/m2"}, height=175, weight=80)[
-        "doxorubicin"
-    ]
+    same = verify(RCHOP, {"doxorubicin": "50 mg/m2"}, height=175, weight=80)["doxorubicin"]
     assert same.verdict == "within_tolerance" and same.difference_pct == 0.0
     assert same.computed.m_as("mg/m**2") == 50.0
-    assert (
-        verify(RCHOP, {"doxorubicin": "45 mg/m2"})["doxorubicin"].verdict == "too_low"
-    )
+    assert verify(RCHOP, {"doxorubicin": "45 mg/m2"})["doxorubicin"].verdict == "too_low"
 
 
 def test_ordered_in_grams_reads_as_mg():
     # rituximab 375 × 1.97203 = 739.51 mg; 0.74 g = 740 mg, +0.066 %
     check = verify(RCHOP, {"rituximab": "0.74 g"}, height=175, weight=80)["rituximab"]
     assert check.ordered.m_as("mg") == 740.0
-    assert_allclose(
-        check.difference_pct, 100 * (740 - 375 * BSA_175_80) / (375 * BSA_175_80)
-    )
+    assert_allclose(check.difference_pct, 100 * (740 - 375 * BSA_175_80) / (375 * BSA_175_80))
 
 
 def test_missing_input():
@@ -132,21 +117,14 @@ def test_not_in_protocol(name, expected):
 
 
 def test_drug_names_match_without_regard_to_case_and_spaces():
-    result = verify(
-        RCHOP,
-        {" Doxorubicin ": "98.6 mg", "VINCRISTINE": "2 mg"},
-        height=175,
-        weight=80,
-    )
+    result = verify(RCHOP, {" Doxorubicin ": "98.6 mg", "VINCRISTINE": "2 mg"}, height=175, weight=80)
     assert [check.drug for check in result.checks] == ["doxorubicin", "vincristine"]
     assert result.ok
 
 
 def test_not_ordered_on_the_day():
     # day 1 of R-CHOP gives all five drugs: four not ordered
-    result = verify(
-        RCHOP, {"doxorubicin": "98.6 mg"}, height=175, weight=80, cycle=1, day=1
-    )
+    result = verify(RCHOP, {"doxorubicin": "98.6 mg"}, height=175, weight=80, cycle=1, day=1)
     missing = [check.drug for check in result.checks if check.verdict == "not_ordered"]
     assert missing == ["rituximab", "cyclophosphamide", "vincristine", "prednisone"]
     assert not result.ok
@@ -157,9 +135,7 @@ def test_not_ordered_on_the_day():
 
 
 def test_not_comparable():
-    check = verify(RCHOP, {"cyclophosphamide": "20 mg/kg"}, height=175, weight=80)[
-        "cyclophosphamide"
-    ]
+    check = verify(RCHOP, {"cyclophosphamide": "20 mg/kg"}, height=175, weight=80)["cyclophosphamide"]
     assert check.verdict == "not_comparable" and check.difference_pct is None
     assert "mg/kg" in check.reason
 
@@ -171,11 +147,7 @@ def test_ambiguous_and_named_orders_of_one_drug():
     bsa = math.sqrt(175 * 70 / 3600)
     result = verify(
         folfox,
-        [
-            ("fluorouracil (bolus)", "740 mg"),
-            ("fluorouracil", "4400 mg"),
-            ("fluorouracil (infusion)", "4400 mg"),
-        ],
+        [("fluorouracil (bolus)", "740 mg"), ("fluorouracil", "4400 mg"), ("fluorouracil (infusion)", "4400 mg")],
         height=175,
         weight=70,
     )
@@ -192,24 +164,13 @@ def test_ambiguous_and_named_orders_of_one_drug():
 
 def test_weight_change_adult_and_child_thresholds():
     # 68 kg against a baseline of 80 kg: 100 (68 − 80) / 80 = −15 % ≥ 10 %
-    result = verify(
-        RCHOP, {"vincristine": "2 mg"}, height=170, weight=68, baseline_weight="80 kg"
-    )
+    result = verify(RCHOP, {"vincristine": "2 mg"}, height=170, weight=68, baseline_weight="80 kg")
     assert [flag.code for flag in result.flags] == ["weight_change"]
     assert_allclose(result.weight_change_pct, -15.0)
     assert not result.ok and result["vincristine"].ok
     # 75 kg: −6.25 %: below the adult 10 %, at or above the 5 % common for children
-    adult = verify(
-        RCHOP, {"vincristine": "2 mg"}, height=170, weight=75, baseline_weight=80
-    )
-    child = verify(
-        RCHOP,
-        {"vincristine": "2 mg"},
-        height=170,
-        weight=75,
-        baseline_weight=80,
-        weight_change="child",
-    )
+    adult = verify(RCHOP, {"vincristine": "2 mg"}, height=170, weight=75, baseline_weight=80)
+    child = verify(RCHOP, {"vincristine": "2 mg"}, height=170, weight=75, baseline_weight=80, weight_change="child")
     assert adult.flags == () and adult.ok
     assert [flag.code for flag in child.flags] == ["weight_change"]
     assert child.weight_change.value == 5.0
@@ -220,9 +181,7 @@ def test_weight_change_adult_and_child_thresholds():
 def test_cap_explains_a_difference():
     # vincristine 1.4 × 1.63299 = 2.286 mg, capped at 2 mg (Coiffier 2002). 2.3 mg is +15 % of 2 mg,
     # and +0.6 % of the uncapped 2.286 mg: the cap was left out
-    check = verify(RCHOP, {"vincristine": "2.3 mg"}, height=160, weight=60)[
-        "vincristine"
-    ]
+    check = verify(RCHOP, {"vincristine": "2.3 mg"}, height=160, weight=60)["vincristine"]
     assert check.verdict == "too_high"
     assert_allclose(check.difference_pct, 15.0)
     assert codes(check) == ["cap_explains"]
@@ -248,28 +207,16 @@ def test_lifetime_limit_reached_with_this_dose():
     # 182 cm, 95 kg: BSA = sqrt(182 × 95 / 3600) = 2.19152 m². 110 mg = 50.193 mg/m²;
     # after 500 mg/m²: 550.19 mg/m² ≥ 550 mg/m², the doxorubicin label's limit
     bsa = math.sqrt(182 * 95 / 3600)
-    check = verify(
-        RCHOP,
-        {"doxorubicin": "110 mg"},
-        height=182,
-        weight=95,
-        prior={"doxorubicin": "500 mg/m2"},
-    )["doxorubicin"]
+    check = verify(RCHOP, {"doxorubicin": "110 mg"}, height=182, weight=95, prior={"doxorubicin": "500 mg/m2"})[
+        "doxorubicin"
+    ]
     assert check.verdict == "within_tolerance" and codes(check) == ["lifetime_limit"]
     values = dict(check.flags[0].values)
     assert_allclose(values["this_dose"].m_as("mg/m**2"), 110 / bsa)
     assert_allclose(values["total"].m_as("mg/m**2"), 500 + 110 / bsa)
-    assert (
-        "550 mg/m²" in check.flags[0].message and "Adriamycin" in check.flags[0].source
-    )
+    assert "550 mg/m²" in check.flags[0].message and "Adriamycin" in check.flags[0].source
     # after 400 mg/m²: 450.19, below 550; but reached after mediastinal radiotherapy (limit 400)
-    assert verify(
-        RCHOP,
-        {"doxorubicin": "110 mg"},
-        height=182,
-        weight=95,
-        prior={"doxorubicin": "400 mg/m2"},
-    ).ok
+    assert verify(RCHOP, {"doxorubicin": "110 mg"}, height=182, weight=95, prior={"doxorubicin": "400 mg/m2"}).ok
     radiotherapy = verify(
         RCHOP,
         {"doxorubicin": "110 mg"},
@@ -281,39 +228,23 @@ def test_lifetime_limit_reached_with_this_dose():
     assert codes(radiotherapy["doxorubicin"]) == ["lifetime_limit"]
     # a prior in mg is converted by the BSA: 1095.76 mg / 2.19152 m² = 500 mg/m²
     in_mg = verify(
-        RCHOP,
-        {"doxorubicin": "110 mg"},
-        height=182,
-        weight=95,
-        prior={"doxorubicin": f"{500 * bsa:.4f} mg"},
+        RCHOP, {"doxorubicin": "110 mg"}, height=182, weight=95, prior={"doxorubicin": f"{500 * bsa:.4f} mg"}
     )
     assert codes(in_mg["doxorubicin"]) == ["lifetime_limit"]
 
 
 def test_not_scheduled_day_and_cycle():
     # prednisone is given on days 1-5 of R-CHOP-21, not on day 8; and there are 8 cycles, not 9
-    check = verify(
-        RCHOP, {"prednisone": "80 mg"}, height=175, weight=80, cycle=1, day=8
-    )["prednisone"]
+    check = verify(RCHOP, {"prednisone": "80 mg"}, height=175, weight=80, cycle=1, day=8)["prednisone"]
     assert codes(check) == ["not_scheduled"] and "day 8" in check.flags[0].message
-    ninth = verify(
-        RCHOP, {"doxorubicin": "98.6 mg"}, height=175, weight=80, cycle=9, day=1
-    )["doxorubicin"]
+    ninth = verify(RCHOP, {"doxorubicin": "98.6 mg"}, height=175, weight=80, cycle=9, day=1)["doxorubicin"]
     assert codes(ninth) == ["not_scheduled"] and "8 cycles" in ninth.flags[0].message
 
 
 def test_duplicate_order():
-    result = verify(
-        RCHOP,
-        [("doxorubicin", "98.6 mg"), ("Doxorubicin", "98.6 mg")],
-        height=175,
-        weight=80,
-        day=1,
-    )
+    result = verify(RCHOP, [("doxorubicin", "98.6 mg"), ("Doxorubicin", "98.6 mg")], height=175, weight=80, day=1)
     doubled = [check for check in result.checks if check.drug == "doxorubicin"]
-    assert len(doubled) == 2 and all(
-        codes(check) == ["duplicate_order"] for check in doubled
-    )
+    assert len(doubled) == 2 and all(codes(check) == ["duplicate_order"] for check in doubled)
 
 
 def test_single_order_from_a_dose():
@@ -338,20 +269,10 @@ def test_carboplatin_auc():
 
 
 def test_settings_carry_their_sources():
-    assert (
-        TOLERANCE.value == 5.0
-        and "doi:10.1200/JOP.2017.025411" in TOLERANCE.source
-        and "6 %" in TOLERANCE.source
-    )
+    assert TOLERANCE.value == 5.0 and "doi:10.1200/JOP.2017.025411" in TOLERANCE.source and "6 %" in TOLERANCE.source
     assert WEIGHT_CHANGE["adult"].value == 10.0 and WEIGHT_CHANGE["child"].value == 5.0
-    assert (
-        "10.1200/JOP.2016.017905" in ASCO_ONS_2016
-        and "10.1188/17.ONF.31-43" in ASCO_ONS_2016
-    )
-    assert (
-        tolerance_setting("7.5%").value == 7.5
-        and tolerance_setting(Q_(10, "percent")).value == 10.0
-    )
+    assert "10.1200/JOP.2016.017905" in ASCO_ONS_2016 and "10.1188/17.ONF.31-43" in ASCO_ONS_2016
+    assert tolerance_setting("7.5%").value == 7.5 and tolerance_setting(Q_(10, "percent")).value == 10.0
     assert weight_change_setting("child") is WEIGHT_CHANGE["child"]
     assert weight_change_setting("8 %").value == 8.0
 
@@ -378,22 +299,12 @@ def test_to_dict_has_every_number_verdict_flag_and_source():
     assert data["tolerance"]["value"] == 5.0 and "HOPA" not in data["tolerance"]["name"]
     assert "Hematology/Oncology Pharmacy Association" in data["tolerance"]["source"]
     vincristine = data["checks"][0]
-    assert (
-        vincristine["verdict"] == "too_high"
-        and vincristine["meaning"] == VERDICTS["too_high"]
-    )
+    assert vincristine["verdict"] == "too_high" and vincristine["meaning"] == VERDICTS["too_high"]
     assert vincristine["ordered"] == {"given": "2.3 mg", "value": 2.3, "unit": "mg"}
     assert vincristine["computed"] == {"value": 2.0, "unit": "mg"}
     assert [flag["code"] for flag in vincristine["flags"]] == ["cap_explains"]
-    assert [step["name"] for step in vincristine["computation"]["steps"]] == [
-        "prescribed",
-        "calculation",
-        "max dose",
-    ]
-    assert (
-        data["flags"][0]["code"] == "weight_change"
-        and data["flags"][0]["meaning"] == FLAGS["weight_change"]
-    )
+    assert [step["name"] for step in vincristine["computation"]["steps"]] == ["prescribed", "calculation", "max dose"]
+    assert data["flags"][0]["code"] == "weight_change" and data["flags"][0]["meaning"] == FLAGS["weight_change"]
     assert data["summary"]["too_high"] == 2 and data["summary"]["not_ordered"] == 3
     assert data["references"] == [ASCO_ONS_2016]
 
@@ -404,63 +315,19 @@ def test_to_dict_has_every_number_verdict_flag_and_source():
 @pytest.mark.parametrize(
     "kwargs, error, field",
     [
-        (
-            {"ordered": {"doxorubicin": "95"}},
-            UnitError,
-            "ordered doxorubicin",
-        ),  # no unit
-        (
-            {"ordered": {"doxorubicin": "95 mg/m2/week"}},
-            UnitError,
-            "ordered doxorubicin",
-        ),  # a rate
-        (
-            {"ordered": {"doxorubicin": "9 5 mg"}},
-            UnitError,
-            "ordered doxorubicin",
-        ),  # two numbers
-        (
-            {"ordered": {"doxorubicin": "95–100 mg"}},
-            UnitError,
-            "ordered doxorubicin",
-        ),  # a range
+        ({"ordered": {"doxorubicin": "95"}}, UnitError, "ordered doxorubicin"),  # no unit
+        ({"ordered": {"doxorubicin": "95 mg/m2/week"}}, UnitError, "ordered doxorubicin"),  # a rate
+        ({"ordered": {"doxorubicin": "9 5 mg"}}, UnitError, "ordered doxorubicin"),  # two numbers
+        ({"ordered": {"doxorubicin": "95–100 mg"}}, UnitError, "ordered doxorubicin"),  # a range
         ({"ordered": {"doxorubicin": "-95 mg"}}, UnitError, "ordered doxorubicin"),
-        (
-            {
-                "ordered": {"doxorubicin": "95 mg"},
-                "height": "80 kg",
-                "weight": "175 cm",
-            },
-            UnitError,
-            "height",
-        ),  # swapped
-        (
-            {"ordered": {}, "day": 22},
-            ImplausibleInputError,
-            "day",
-        ),  # outside the 21-day cycle
+        ({"ordered": {"doxorubicin": "95 mg"}, "height": "80 kg", "weight": "175 cm"}, UnitError, "height"),  # swapped
+        ({"ordered": {}, "day": 22}, ImplausibleInputError, "day"),  # outside the 21-day cycle
         ({"ordered": {}, "day": 0}, ImplausibleInputError, "day"),
         ({"ordered": {}, "cycle": True}, ImplausibleInputError, "cycle"),
-        (
-            {"ordered": {}, "prior": {"epirubicin": "100 mg/m2"}},
-            UnknownNameError,
-            "prior",
-        ),
-        (
-            {"ordered": {}, "conditions": ("radiotherapy",)},
-            UnknownNameError,
-            "conditions",
-        ),
-        (
-            {"ordered": {}, "weight": None, "baseline_weight": 80},
-            MissingInputError,
-            "weight",
-        ),
-        (
-            {"ordered": "95 mg"},
-            UnitError,
-            "ordered",
-        ),  # a protocol needs the drug of each dose
+        ({"ordered": {}, "prior": {"epirubicin": "100 mg/m2"}}, UnknownNameError, "prior"),
+        ({"ordered": {}, "conditions": ("radiotherapy",)}, UnknownNameError, "conditions"),
+        ({"ordered": {}, "weight": None, "baseline_weight": 80}, MissingInputError, "weight"),
+        ({"ordered": "95 mg"}, UnitError, "ordered"),  # a protocol needs the drug of each dose
     ],
 )
 def test_bad_input_is_refused(kwargs, error, field):
@@ -485,34 +352,15 @@ def test_computed_doses_always_verify(height, weight):
     assert all(check.difference_pct == 0.0 for check in result.checks)
 
 
-@given(
-    height=heights,
-    weight=weights,
-    percent=st.floats(-60, 60),
-    tolerance=st.floats(1, 10),
-)
-def test_a_perturbation_beyond_the_tolerance_always_flags_within_never(
-    height, weight, percent, tolerance
-):
+@given(height=heights, weight=weights, percent=st.floats(-60, 60), tolerance=st.floats(1, 10))
+def test_a_perturbation_beyond_the_tolerance_always_flags_within_never(height, weight, percent, tolerance):
     # doxorubicin: no cap and no rounding in R-CHOP-21
     assume(abs(abs(percent) - tolerance) > 1e-6)
     computed = 50 * math.sqrt(height * weight / 3600)
     ordered = Q_(computed * (1 + percent / 100), "mg")
-    check = verify(
-        RCHOP,
-        {"doxorubicin": ordered},
-        height=height,
-        weight=weight,
-        tolerance=tolerance,
-    )["doxorubicin"]
+    check = verify(RCHOP, {"doxorubicin": ordered}, height=height, weight=weight, tolerance=tolerance)["doxorubicin"]
     assert_allclose(check.difference_pct, percent, atol=1e-9)
-    expected = (
-        "within_tolerance"
-        if abs(percent) < tolerance
-        else "too_high"
-        if percent > 0
-        else "too_low"
-    )
+    expected = "within_tolerance" if abs(percent) < tolerance else "too_high" if percent > 0 else "too_low"
     assert check.verdict == expected
     assert (check.verdict in ("too_high", "too_low")) == (not check.ok)
 
@@ -527,10 +375,7 @@ def test_not_verifiable_verdicts_are_never_ok():
 # --- hostile inputs --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["doxorubicin\u00a0", "ｄｏｘｏｒｕｂｉｃｉｎ", "doxorubicin\u00ad", "dоxorubicin"],
-)
+@pytest.mark.parametrize("name", ["doxorubicin\u00a0", "ｄｏｘｏｒｕｂｉｃｉｎ", "doxorubicin\u00ad", "dоxorubicin"])
 def test_lookalike_and_invisible_characters_never_match(name):
     # a no-break space, full-width letters, a soft hyphen, a Cyrillic о: shown escaped, not verified as doxorubicin
     check = verify(RCHOP, {name: "98.6 mg"}, height=175, weight=80).checks[0]
@@ -547,23 +392,12 @@ def test_drug_units_never_compare_with_mg():
     abvd = load_protocol("abvd")
     in_mg = verify(abvd, {"bleomycin": "19.7 mg"}, height=175, weight=80)["bleomycin"]
     assert in_mg.verdict == "not_comparable"
-    in_units = verify(
-        abvd,
-        {"bleomycin": "19.7 units"},
-        height=175,
-        weight=80,
-        prior={"bleomycin": "390 units"},
-    )
+    in_units = verify(abvd, {"bleomycin": "19.7 units"}, height=175, weight=80, prior={"bleomycin": "390 units"})
     check = in_units["bleomycin"]
     assert_allclose(check.computed.magnitude, 10 * BSA_175_80)
     # 390 + 19.7 = 409.7 units ≥ 400 units, the Blenoxane label's
     assert check.verdict == "within_tolerance" and codes(check) == ["lifetime_limit"]
-    assert (
-        verify(RCHOP, {"doxorubicin": "95 units"}, height=175, weight=80)[
-            "doxorubicin"
-        ].verdict
-        == "not_comparable"
-    )
+    assert verify(RCHOP, {"doxorubicin": "95 units"}, height=175, weight=80)["doxorubicin"].verdict == "not_comparable"
 
 
 def test_swapped_height_and_weight_are_refused():

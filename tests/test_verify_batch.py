@@ -39,14 +39,14 @@ def test_example_orders_row_by_row():
     result = verify_table(RCHOP, pacsv.read_csv(EXAMPLE))
     rows = by_row(result)
     summary = result.summary()
-    assert (
-        summary["rows"]
-        == 20
-        == summary["verified"] + summary["flagged"] + summary["rejected"]
-    )
+    assert summary["rows"] == 20 == summary["verified"] + summary["flagged"] + summary["rejected"]
     assert (summary["verified"], summary["flagged"], summary["rejected"]) == (9, 10, 1)
     assert summary["flags"] == {
-        "weight_change": 2, "cap_explains": 1, "rounding_explains": 0, "lifetime_limit": 1, "not_scheduled": 1,
+        "weight_change": 2,
+        "cap_explains": 1,
+        "rounding_explains": 0,
+        "lifetime_limit": 1,
+        "not_scheduled": 1,
         "duplicate_order": 2,
     }
     # DL-2001, 175 cm, 80 kg (BSA 1.97203 m²): every dose right; doxorubicin 50 × 1.97203 = 98.601 mg
@@ -54,9 +54,7 @@ def test_example_orders_row_by_row():
     assert_allclose(rows[3]["computed_dose"], 50 * math.sqrt(175 * 80 / 3600))
     # DL-2002, 160 cm, 60 kg (BSA 1.63299 m²): doxorubicin 81.650 mg, 95 ordered: +16.35 %
     assert rows[8]["verdict"] == "too_high" and rows[8]["flags"] == ""
-    assert_allclose(
-        rows[8]["difference_pct"], 100 * (95 / (50 * math.sqrt(160 * 60 / 3600)) - 1)
-    )
+    assert_allclose(rows[8]["difference_pct"], 100 * (95 / (50 * math.sqrt(160 * 60 / 3600)) - 1))
     # vincristine 1.4 × 1.63299 = 2.286 mg, capped at 2 mg; 2.3 mg ordered: +15 %, the cap explains it
     assert (rows[9]["verdict"], rows[9]["flags"]) == ("too_high", "cap_explains")
     assert_allclose(rows[9]["difference_pct"], 15.0)
@@ -64,10 +62,7 @@ def test_example_orders_row_by_row():
     assert rows[11]["flags"] == rows[12]["flags"] == "weight_change"
     assert_allclose(rows[11]["weight_change_pct"], -15.0)
     # DL-2004, 182 cm, 95 kg (BSA 2.19152 m²): 110 mg = 50.19 mg/m² after 500 mg/m² reaches 550 mg/m²
-    assert (rows[13]["verdict"], rows[13]["flags"]) == (
-        "within_tolerance",
-        "lifetime_limit",
-    )
+    assert (rows[13]["verdict"], rows[13]["flags"]) == ("within_tolerance", "lifetime_limit")
     # cyclophosphamide ordered as 750 mg/m²: compared with the protocol's 750 mg/m²
     assert (rows[14]["verdict"], rows[14]["dose_unit"], rows[14]["computed_dose"]) == (
         "within_tolerance",
@@ -76,10 +71,7 @@ def test_example_orders_row_by_row():
     )
     # DL-2005: prednisone on day 8 (days 1-5 only); a brand name
     assert rows[15]["flags"] == "not_scheduled"
-    assert (
-        rows[16]["verdict"] == "not_in_protocol"
-        and "write 'doxorubicin'" in rows[16]["detail"]
-    )
+    assert rows[16]["verdict"] == "not_in_protocol" and "write 'doxorubicin'" in rows[16]["detail"]
     # DL-2006: 1.68 in a height_cm column is rejected, with the hint
     assert result.rejected["row"].to_pylist() == [17]
     assert "did you mean 1.68 m?" in result.rejected["reason"][0].as_py()
@@ -92,20 +84,13 @@ def test_example_orders_row_by_row():
 def test_output_columns_and_order():
     result = verify_table(RCHOP, pacsv.read_csv(EXAMPLE))
     assert result.flagged.column_names[-len(VERIFY_COLUMNS) :] == list(VERIFY_COLUMNS)
-    assert result.verified["row"].to_pylist() == sorted(
-        result.verified["row"].to_pylist()
-    )
+    assert result.verified["row"].to_pylist() == sorted(result.verified["row"].to_pylist())
     assert result.rejected.column_names[-2:] == ["row", "reason"]
 
 
 def test_unit_in_the_column_name():
     # ordered_g: 0.0986 g = 98.6 mg of doxorubicin for 175 cm, 80 kg
-    table = {
-        "drug": ["doxorubicin"],
-        "ordered_g": [0.0986],
-        "height_cm": [175],
-        "weight_kg": [80],
-    }
+    table = {"drug": ["doxorubicin"], "ordered_g": [0.0986], "height_cm": [175], "weight_kg": [80]}
     row = verify_table(RCHOP, table).verified.to_pylist()[0]
     assert row["ordered_dose"] == pytest.approx(98.6) and row["dose_unit"] == "mg"
 
@@ -113,41 +98,15 @@ def test_unit_in_the_column_name():
 @pytest.mark.parametrize(
     "table, error",
     [
+        ({"drug": ["doxorubicin"], "height_cm": [175], "weight_kg": [80]}, MissingInputError),  # no ordered dose
+        ({"ordered_mg": [95], "height_cm": [175], "weight_kg": [80]}, MissingInputError),  # no drug
+        ({"drug": ["doxorubicin"], "ordered_mgs": [95], "height_cm": [175], "weight_kg": [80]}, UnitError),
         (
-            {"drug": ["doxorubicin"], "height_cm": [175], "weight_kg": [80]},
-            MissingInputError,
-        ),  # no ordered dose
-        (
-            {"ordered_mg": [95], "height_cm": [175], "weight_kg": [80]},
-            MissingInputError,
-        ),  # no drug
-        (
-            {
-                "drug": ["doxorubicin"],
-                "ordered_mgs": [95],
-                "height_cm": [175],
-                "weight_kg": [80],
-            },
-            UnitError,
-        ),
-        (
-            {
-                "drug": ["x"],
-                "ordered_mg": [1],
-                "ordered_mg_m2": [1],
-                "height_cm": [1],
-                "weight_kg": [1],
-            },
+            {"drug": ["x"], "ordered_mg": [1], "ordered_mg_m2": [1], "height_cm": [1], "weight_kg": [1]},
             MissingInputError,
         ),
-        (
-            {"drug": ["x"], "ordered": [1], "height_cm": [1], "weight_kg": [1]},
-            MissingInputError,
-        ),  # no ordered_unit
-        (
-            {"drug": ["x"], "ordered_mg": [1], "verdict": ["ok"]},
-            DoseCalcError,
-        ),  # a column verification writes
+        ({"drug": ["x"], "ordered": [1], "height_cm": [1], "weight_kg": [1]}, MissingInputError),  # no ordered_unit
+        ({"drug": ["x"], "ordered_mg": [1], "verdict": ["ok"]}, DoseCalcError),  # a column verification writes
     ],
 )
 def test_tables_that_cannot_be_verified(table, error):
@@ -165,13 +124,8 @@ def test_unreadable_cells_are_rejected_never_dropped():
         "weight_kg": [80] * 6,
     }
     result = verify_table(RCHOP, pa.table(table))
-    assert (
-        result.verified.num_rows + result.flagged.num_rows + result.rejected.num_rows
-        == 6
-    )
-    reasons = dict(
-        zip(result.rejected["row"].to_pylist(), result.rejected["reason"].to_pylist())
-    )
+    assert result.verified.num_rows + result.flagged.num_rows + result.rejected.num_rows == 6
+    reasons = dict(zip(result.rejected["row"].to_pylist(), result.rejected["reason"].to_pylist()))
     assert sorted(reasons) == [2, 3, 4, 5, 6]
     assert "ordered=abc" in reasons[2] and "ordered is missing" in reasons[3]
     assert "gr" in reasons[4] and "day=2.5" in reasons[6]
@@ -179,15 +133,7 @@ def test_unreadable_cells_are_rejected_never_dropped():
 
 # --- batch == one at a time ----------------------------------------------------------
 
-DRUGS = [
-    "rituximab",
-    "cyclophosphamide",
-    "doxorubicin",
-    "vincristine",
-    "prednisone",
-    "Doxorubicin",
-    "epirubicin",
-]
+DRUGS = ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone", "Doxorubicin", "epirubicin"]
 UNITS = {"mg": 1.0, "mg/m2": None}
 
 
@@ -209,9 +155,7 @@ def order_rows(draw):
         "height_cm": round(height, 1),
         "weight_kg": round(weight, 1),
         "baseline_weight_kg": round(draw(st.floats(40, 150)), 1),
-        "prior_mg_m2": draw(
-            st.one_of(st.none(), st.floats(0, 600).map(lambda x: round(x, 1)))
-        ),
+        "prior_mg_m2": draw(st.one_of(st.none(), st.floats(0, 600).map(lambda x: round(x, 1)))),
     }
 
 
@@ -252,12 +196,8 @@ def test_batch_equals_one_at_a_time(rows):
         if check.difference_pct is None:
             assert batch["difference_pct"] is None
         else:
-            assert_allclose(
-                batch["difference_pct"], check.difference_pct, rtol=1e-9, atol=1e-9
-            )
-            assert_allclose(
-                batch["computed_dose"], check.computed.magnitude, rtol=1e-12
-            )
+            assert_allclose(batch["difference_pct"], check.difference_pct, rtol=1e-9, atol=1e-9)
+            assert_allclose(batch["computed_dose"], check.computed.magnitude, rtol=1e-12)
         assert sorted(filter(None, batch["flags"].split(";"))) == sorted(flags)
 
 
@@ -274,13 +214,8 @@ def test_batch_is_the_vectorised_engine_at_scale():
         "weight_kg": weight,
     }
     result = verify_table(RCHOP, table)
-    assert (
-        result.verified.num_rows + result.flagged.num_rows == n
-        and result.rejected.num_rows == 0
-    )
+    assert result.verified.num_rows + result.flagged.num_rows == n and result.rejected.num_rows == 0
     every = pa.concat_tables([result.verified, result.flagged]).sort_by("row")
     assert_allclose(every["computed_dose"].to_numpy(), computed, rtol=1e-12)
     outside = np.abs(table["ordered_mg"] / computed - 1) > 0.05 + 1e-11
-    assert (
-        every["verdict"].to_numpy(zero_copy_only=False) != "within_tolerance"
-    ).sum() == outside.sum()
+    assert (every["verdict"].to_numpy(zero_copy_only=False) != "within_tolerance").sum() == outside.sum()

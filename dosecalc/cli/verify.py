@@ -61,9 +61,7 @@ def _ordered(texts: list[str] | None, single: bool) -> list[tuple[str, str]]:
             pairs.append((SINGLE_DOSE, dose.strip()))
             continue
         if not sign or not drug.strip() or not dose.strip():
-            raise DoseCalcError(
-                f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg"
-            )
+            raise DoseCalcError(f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg")
         pairs.append((drug.strip(), dose.strip()))
     return pairs
 
@@ -74,19 +72,11 @@ def _check_rows(result) -> list[list[str]]:
         name = check.drug if check.note is None else f"{check.drug} ({check.note})"
         ordered = "" if check.ordered is None else show(check.ordered)
         given = str(check.ordered_given or "")
-        if check.ordered is not None and given.replace(" ", "") != ordered.replace(
-            " ", ""
-        ):
+        if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
             ordered += f" (from {given})"
-        difference = (
-            "" if check.difference_pct is None else percent(check.difference_pct)
-        )
+        difference = "" if check.difference_pct is None else percent(check.difference_pct)
         notes = [flag.message for flag in check.flags] + (
-            [check.reason]
-            if check.reason
-            and not check.ok
-            and check.verdict not in ("too_high", "too_low")
-            else []
+            [check.reason] if check.reason and not check.ok and check.verdict not in ("too_high", "too_low") else []
         )
         rows.append(
             [
@@ -127,16 +117,10 @@ def verify_command(
     ordered: Ordered = None,
     dose: Annotated[
         str | None,
-        typer.Option(
-            help='Verify one order of this dose instead of a protocol: "75mg/m2".',
-            show_default=False,
-        ),
+        typer.Option(help='Verify one order of this dose instead of a protocol: "75mg/m2".', show_default=False),
     ] = None,
     drug: Annotated[
-        str | None,
-        typer.Option(
-            help="The drug of --dose, for its lifetime limit.", show_default=False
-        ),
+        str | None, typer.Option(help="The drug of --dose, for its lifetime limit.", show_default=False)
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -150,10 +134,7 @@ def verify_command(
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
     round_to: RoundTo = None,
-    cycle: Annotated[
-        int | None,
-        typer.Option(help="The cycle the doses are for.", show_default=False),
-    ] = None,
+    cycle: Annotated[int | None, typer.Option(help="The cycle the doses are for.", show_default=False)] = None,
     day: Annotated[
         int | None,
         typer.Option(
@@ -178,16 +159,14 @@ def verify_command(
     prior: Annotated[
         list[str] | None,
         typer.Option(
-            help='Exposure before this dose, drug=amount: "doxorubicin=300mg/m2" (repeatable).',
-            show_default=False,
+            help='Exposure before this dose, drug=amount: "doxorubicin=300mg/m2" (repeatable).', show_default=False
         ),
     ] = None,
     condition: Condition = None,
     tolerance: Annotated[
         str | None,
         typer.Option(
-            help='Largest difference from the computed dose: default 5%, at most 10% (HOPA); "5%".',
-            show_default=False,
+            help='Largest difference from the computed dose: default 5%, at most 10% (HOPA); "5%".', show_default=False
         ),
     ] = None,
     orders: Annotated[
@@ -208,10 +187,7 @@ def verify_command(
     ] = None,
     rejects: Annotated[
         str | None,
-        typer.Option(
-            help="With --orders: write the rows that could not be read or dosed here.",
-            show_default=False,
-        ),
+        typer.Option(help="With --orders: write the rows that could not be read or dosed here.", show_default=False),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -248,9 +224,7 @@ def verify_command(
             "--max-dose": max_dose,
             "--round-to": round_to,
         }
-        given_single = [
-            name for name, value in single_options.items() if value is not None
-        ]
+        given_single = [name for name, value in single_options.items() if value is not None]
         if protocol is not None and given_single:
             raise DoseCalcError(
                 f"{given_single[0]}: applies to a single order (--dose); a protocol's orders carry their own"
@@ -267,11 +241,7 @@ def verify_command(
                 round_to=round_to,
             )
         )
-        settings = {
-            "tolerance": tolerance,
-            "weight_change": weight_change,
-            "conditions": tuple(condition or ()),
-        }
+        settings = {"tolerance": tolerance, "weight_change": weight_change, "conditions": tuple(condition or ())}
         if orders is not None:
             per_patient = {
                 "--ordered": ordered,
@@ -289,20 +259,12 @@ def verify_command(
             }
             given = [name for name, value in per_patient.items() if value is not None]
             if given:
-                raise DoseCalcError(
-                    f"{given[0]}: with --orders each row gives its own; leave it out"
-                )
+                raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
             if output is None:
-                raise DoseCalcError(
-                    "--orders needs --output (-o): where to write each order with its verdict"
-                )
-            result = verify_file(
-                plan, orders, output, rejects=rejects, method=method, **settings
-            )
+                raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
+            result = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
         elif output is not None or rejects is not None:
-            raise DoseCalcError(
-                "--output and --rejects write a day's orders: give --orders"
-            )
+            raise DoseCalcError("--output and --rejects write a day's orders: give --orders")
     if orders is not None:
         _print_file(result, protocol, orders, output, rejects, as_json)
         return
@@ -314,15 +276,11 @@ def verify_command(
             "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
             "creatinine": read_creatinine(creatinine),
             "gfr": read_option(gfr, "gfr", "mL/min"),
-            "baseline_weight": read_option(
-                baseline_weight, "baseline_weight", WEIGHT.unit
-            ),
+            "baseline_weight": read_option(baseline_weight, "baseline_weight", WEIGHT.unit),
         }
         pairs = _ordered(ordered, single=dose is not None)
         if not pairs:
-            raise DoseCalcError(
-                "--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)"
-            )
+            raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
         result = verify(
             plan,
             pairs,
@@ -345,25 +303,18 @@ def verify_command(
             described["protocol"] = named(protocol, result.protocol)
         else:
             described["dose"] = read_option(dose, "dose").to_json()
-        described["ordered"] = named(
-            " ".join(ordered or []), [[name, text] for name, text in pairs]
-        )
+        described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
     if as_json:
         print_json("verify", inputs=described, verification=result.to_dict())
         _exit(result.ok)
         return
-    head = [
-        [result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]
-    ]
+    head = [[result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]]
     if cycle is not None or day is not None:
         head.append(["cycle, day", f"{cycle or '—'}, {day or '—'}"])
     head += [[flag.code.replace("_", " "), flag.message] for flag in result.flags]
     settings = [
         ["tolerance", f"±{figures(result.tolerance.value)} %"],
-        [
-            "weight change",
-            f"≥ {figures(result.weight_change.value)} % from the baseline",
-        ],
+        ["weight change", f"≥ {figures(result.weight_change.value)} % from the baseline"],
     ]
     sources = [
         [f"tolerance: {result.tolerance.source}"],
@@ -372,10 +323,7 @@ def verify_command(
     ]
     print_blocks(
         (None, head),
-        (
-            ["drug", "ordered", "computed", "difference", "verdict", "why"],
-            _check_rows(result),
-        ),
+        (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(result)),
         (None, settings),
         (None, sources),
     )
@@ -388,36 +336,19 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
     if as_json:
         print_json(
             "verify",
-            inputs={
-                "protocol": named(protocol, protocol),
-                **{k: named(v, v) for k, v in written.items() if v},
-            },
+            inputs={"protocol": named(protocol, protocol), **{k: named(v, v) for k, v in written.items() if v}},
             summary={**summary, "files": {k: v for k, v in written.items() if v}},
         )
         _exit(result.ok)
         return
-    rows = [
-        [name, str(summary[name])]
-        for name in ("rows", "verified", "flagged", "rejected")
-    ]
-    rows += [
-        [verdict.replace("_", " "), str(count)]
-        for verdict, count in summary["verdicts"].items()
-        if count
-    ]
+    rows = [[name, str(summary[name])] for name in ("rows", "verified", "flagged", "rejected")]
+    rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
     rows += [[f"flag: {code.replace('_', ' ')}", str(count)] for code, count in summary["flags"].items() if count]
     rows.append(["written", output])
     if rejects is not None and summary["rejected"]:
         rows.append(["rejects", rejects])
     elif summary["rejected"]:
-        rows.append(
-            ["rejects", "not written: give --rejects FILE to see the rows and why"]
-        )
-    rows.append(
-        [
-            "tolerance",
-            f"±{figures(result.tolerance.value)} % ({result.tolerance.source})",
-        ]
-    )
+        rows.append(["rejects", "not written: give --rejects FILE to see the rows and why"])
+    rows.append(["tolerance", f"±{figures(result.tolerance.value)} % ({result.tolerance.source})"])
     print_blocks((None, rows))
     _exit(result.ok)
