@@ -230,7 +230,9 @@ def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -
     """The batches of ``path`` (of a Parquet file's ``row_groups`` if given), read as ``schema``."""
     kind = file_format(path, "input")
     if kind == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups):
+        # streamed page by page (no pre-buffering of whole row groups): memory is a batch's, whatever the groups' size
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups):
             yield batch if batch.schema.equals(schema) else batch.cast(schema)  # a dataset's int column read as float
         return
     if kind == "sheet":
@@ -569,6 +571,7 @@ def convert_file(
     encoding: str = "utf-8",
     sheet: str | None = None,
     command: str | None = None,
+    fraction: Callable[[float], object] | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -612,6 +615,10 @@ def convert_file(
         The sheet of a spreadsheet; by default its first.
     command : str, optional
         The command line of the run, for its provenance.
+    fraction : callable, optional
+        Called after each batch with the share of the input read, 0 to 1:
+        by bytes for CSV, by rows for Parquet and spreadsheets (for a
+        progress bar's percent and time left).
     **options
         Further keyword options of :func:`~dosecalc.cohort.dose_table`.
 
@@ -655,8 +662,36 @@ def convert_file(
         record = _Record(command, _run_options(dose, method, output_path, rejects_path, column_map, column_units,
                                                reading.dialect(input_path), sheet, options), [given], Digest([input_path]), start)
         batches = _batches(input_path, schema, reading)
+        progress = _with_fraction(progress, fraction, _share_read(input_path, reading))
         counts = _convert(input_path, reading, batches, dosing, empty, output_path, rejects_path, progress, provenance=record)
     return _summary(counts, start, output_path, rejects_path, record.last)
+
+
+def _share_read(path: Path, reading: Reading) -> Callable[[int, int], float]:
+    """``share(batches, rows)``: how much of ``path`` its first ``batches`` batches (``rows`` rows) are, 0 to 1."""
+    kind = file_format(path, "input")
+    if kind == "parquet":
+        total = max(pq.ParquetFile(path).metadata.num_rows, 1)
+        return lambda batches, rows: rows / total
+    if kind == "sheet":
+        total = max(read_sheet(path, reading.sheet).num_rows, 1)
+        return lambda batches, rows: rows / total
+    size = max(path.stat().st_size, 1)  # the streaming reader takes a block of BLOCK_BYTES per batch
+    return lambda batches, rows: min(batches * BLOCK_BYTES / size, 1.0)
+
+
+def _with_fraction(progress, fraction, share) -> Callable[[int], object] | None:
+    """A progress callback that also reports the share of the input read."""
+    if fraction is None:
+        return progress
+    batches = itertools.count(1)
+
+    def report(rows: int) -> None:
+        if progress is not None:
+            progress(rows)
+        fraction(share(next(batches), rows))
+
+    return report
 
 
 def _run_options(dose, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet, options: dict) -> dict:

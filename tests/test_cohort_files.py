@@ -727,3 +727,62 @@ def test_both_csv_writers_write_the_same_values(tmp_path, monkeypatch):
     for first, second in (("polars.csv", "pyarrow.csv"), ("r1.csv", "r2.csv")):
         a, b = pcsv.read_csv(tmp_path / first), pcsv.read_csv(tmp_path / second)
         assert a.to_pylist() == b.to_pylist()
+
+
+# --- the report and the progress bar -------------------------------------------------------
+
+
+def test_report_is_one_self_contained_page_of_the_run(tmp_path):
+    pytest.importorskip("matplotlib")
+    import base64
+    import html as html_module
+
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 150 + i, 100 + 2 * i) for i in range(40)] + [("x", 1.7, 150), ("y", 170, "")])
+    result = cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2",
+                 "--report", str(tmp_path / "report.html"))
+    assert result.exit_code == 3, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    # no network: nothing is fetched, every figure is inside the page
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
+    images = re.findall(r'<h2>([^<]+)</h2><img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert [title for title, _ in images] == ["BSA of the dosed rows", "dose of the dosed rows", "rejected rows by reason"]
+    assert all(base64.b64decode(png).startswith(b"\x89PNG") for _, png in images)
+    assert "<tr><th>rows read</th><td>42</td></tr>" in page and "<tr><th>rejected</th><td>2</td></tr>" in page
+    assert "<tr><td>1</td><td>height_cm: expected 20-280 cm</td></tr>" in page
+    provenance = json.loads(html_module.unescape(re.search(r"<pre>(.*)</pre>", page, re.S).group(1)))
+    assert provenance["rows_written"] == 40 and provenance["inputs"][0]["path"] == str(tmp_path / "in.csv")
+
+
+def test_report_histograms_count_every_dosed_row(tmp_path):
+    from dosecalc.report import histograms
+
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 150 + i, 100 + 2 * i) for i in range(40)])
+    for name in ("dosed.parquet", "dosed.csv"):
+        convert_file(tmp_path / "in.csv", tmp_path / name, dose="75 mg/m^2")
+        drawn = histograms(tmp_path / name)
+        dose_mg = pq.read_table(tmp_path / "dosed.parquet")["dose_mg"].to_numpy()
+        counts, edges = drawn["dose_mg"]
+        assert counts.sum() == 40 and edges[0] == dose_mg.min() and edges[-1] == dose_mg.max()
+
+
+def test_report_without_matplotlib_names_the_extra_before_the_run(tmp_path, monkeypatch):
+    write_patients(tmp_path / "in.csv", [("A", 170, 150)])
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.csv"), "--dose", "75mg/m2",
+                              "--report", str(tmp_path / "report.html")))
+    assert line == "error: report: drawing the report needs matplotlib: pip install 'dosecalc[report]'"
+    assert _no_files_but(tmp_path, "in.csv")
+
+
+def test_progress_bar_shows_percent_rows_and_time_left(tmp_path, small_batches, monkeypatch):
+    import rich.console
+
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(60)])
+    result = cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.csv"), "--dose", "75mg/m2")
+    assert result.exit_code == 0
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    percents = [int(number) for number in re.findall(r"(\d+)%", shown)]
+    assert percents and percents == sorted(percents) and percents[-1] == 100
+    assert re.search(r"100% 60 rows left \d+:\d\d:\d\d taken \d+:\d\d:\d\d", shown)

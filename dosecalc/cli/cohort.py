@@ -62,6 +62,9 @@ def cohort_command(
     decimal_comma: Annotated[bool, typer.Option(help="Numbers are written with a decimal comma: 1,75.")] = False,
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV: utf-8, latin-1 or cp1252.")] = "utf-8",
     sheet: Annotated[Optional[str], typer.Option(help="Sheet of an .xlsx input (default: the first).", show_default=False)] = None,
+    report: Annotated[Optional[str], typer.Option(
+        help="Write a self-contained HTML report here: BSA and dose histograms, rejects by reason, provenance.",
+        show_default=False)] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -81,6 +84,7 @@ def cohort_command(
       dosecalc cohort export.csv -o dosed.csv --dose 75mg/m2 --delimiter ";" --decimal-comma --encoding cp1252
       dosecalc cohort clinic.xlsx --sheet Patients -o dosed.parquet --dose 75mg/m2
       cat patients.csv | dosecalc cohort - -o - --dose 75mg/m2 > dosed.csv
+      dosecalc cohort patients.parquet -o dosed.parquet --dose 75mg/m2 --report report.html
 
     A folder, a glob, several files or an output ending in / make a dataset: the output and the
     rejects are then Parquet folders, with each rejected row's file and row.
@@ -95,6 +99,12 @@ def cohort_command(
         if scheduler is not None and engine != "dask":
             raise DoseCalcError(f"--scheduler {scheduler}: runs --engine dask, not --engine {engine}")
         columns = _column_map(column_map or [])
+        if report is not None:  # before the run: a missing extra or stdout output is known now
+            from ..report import require_matplotlib
+
+            require_matplotlib()
+            if output == "-":
+                raise DoseCalcError("--report: the output goes to stdout and cannot be read back; write it to a file")
         band_table = None
         if bands is not None:
             with option_step("--bands", bands):
@@ -115,18 +125,26 @@ def cohort_command(
             len(inputs) == 1 and (inputs[0] == "-" or named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
             and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
         )
-        with _terminable(), _progress() as progress:
+        with _terminable(), _progress() as (progress, fraction):
             common["command"] = "dosecalc cohort"
             if one_file:
-                summary = cohort_io.convert_file(inputs[0], output, rejects_path=rejects, progress=progress, sheet=sheet, **common)
+                summary = cohort_io.convert_file(
+                    inputs[0], output, rejects_path=rejects, progress=progress, fraction=fraction, sheet=sheet, **common
+                )
             elif engine == "dask":
-                from .. import dask  # dask and distributed: loaded only for --engine dask
+                from .. import (
+                    dask,  # dask and distributed: loaded only for --engine dask
+                )
 
                 summary = dask.convert_dataset(
                     inputs, output, rejects_dir=rejects, progress=progress, scheduler=scheduler, workers=workers, **common
                 )
             else:
                 summary = cohort_io.convert_dataset(inputs, output, rejects_dir=rejects, progress=progress, **common)
+        if report is not None:
+            from ..report import write_report
+
+            write_report(report, summary)
     # with the dosed rows on stdout, the summary goes to stderr
     with contextlib.redirect_stdout(sys.stderr) if output == "-" else contextlib.nullcontext():
         if as_json:
@@ -151,7 +169,7 @@ _COHORT_OPTIONS = {
     "dose": "--dose", "method": "--method", "weight_basis": "--weight-basis", "bsa_cap": "--bsa-cap",
     "max_dose": "--max-dose", "reduction_pct": "--reduce", "round_to": "--round-to", "strengths": "--vials",
     "tolerance_pct": "--tolerance", "engine": "--engine", "workers": "--workers", "column_map": "--map",
-    "delimiter": "--delimiter", "encoding": "--encoding", "sheet": "--sheet",
+    "delimiter": "--delimiter", "encoding": "--encoding", "sheet": "--sheet", "report": "--report",
     **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
     **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
 }
@@ -197,15 +215,22 @@ def _terminable():
 
 @contextlib.contextmanager
 def _progress():
-    """A rich progress callback on a terminal (stderr), else None."""
+    """
+    A progress bar on a terminal (stderr): rows read, percent and time left (by bytes read for CSV, rows for
+    Parquet), time taken. Yields the callbacks for rows and for the share read; (None, None) off a terminal.
+    """
     from rich.console import Console
 
     console = Console(stderr=True)
     if not console.is_terminal:
-        yield None
+        yield None, None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("cohort", total=None)
-        yield lambda rows_done: bar.update(task, completed=rows_done)
+    columns = (SpinnerColumn(), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[rows]:,} rows"),
+               TextColumn("left"), TimeRemainingColumn(), TextColumn("taken"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("cohort", total=None, rows=0)  # no total until the first share: a pulsing bar
+        yield (lambda rows: bar.update(task, rows=rows)), (lambda share: bar.update(task, total=1.0, completed=share))
