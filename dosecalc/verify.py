@@ -464,8 +464,13 @@ class _Item(NamedTuple):
     note: str | None
 
     @property
+    def drug(self) -> str:
+        """The order's drug; ``"dose"`` for an order of an unnamed drug."""
+        return self.order.drug or SINGLE_DOSE
+
+    @property
     def label(self) -> str:
-        return self.order.drug if self.note is None else f"{self.order.drug} ({self.note})"
+        return self.drug if self.note is None else f"{self.drug} ({self.note})"
 
 
 class _Plan(NamedTuple):
@@ -486,7 +491,7 @@ def _plan(protocol_or_order, drug: str | None) -> _Plan:
         if not isinstance(order, str) and not is_quantity(order):
             raise UnitError("protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'")
         order = Order(SINGLE_DOSE if drug is None else drug, order)
-    limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug)
+    limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
 
 
@@ -511,9 +516,9 @@ def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, 
     except ImplausibleInputError as err:
         return None, "not_in_protocol", str(err)
     items = plan.items
-    candidates = [index for index, item in enumerate(items) if item.order.drug.lower() == key]
+    candidates = [index for index, item in enumerate(items) if item.drug.lower() == key]
     if not candidates:
-        drugs = sorted({item.order.drug for item in items})
+        drugs = sorted({item.drug for item in items})
         close = difflib.get_close_matches(key, [drug.lower() for drug in drugs], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         where = f"the protocol {plan.name}" if plan.name else "the order"
@@ -851,7 +856,7 @@ def verify(
     conditions = _known_conditions(plan, conditions)
     pairs = _ordered_pairs(ordered, plan)
     prior = dict(prior or {})
-    known = {item.order.drug for item in plan.items}
+    known = {item.drug for item in plan.items}
     for name in prior:
         if name not in known:
             raise UnknownNameError("prior", name, sorted(known))
@@ -895,7 +900,7 @@ def verify(
     for name, value, index, verdict, reason in matches:
         if index is None:
             checks.append(
-                DrugCheck(name if isinstance(name, str) else repr(name), verdict, ordered_given=value, reason=reason)
+                DrugCheck(name if isinstance(name, str) else repr(name), str(verdict), ordered_given=value, reason=reason)
             )
             continue
         item = plan.items[index]
@@ -926,7 +931,7 @@ def verify(
                 result = evaluated_for(index)
                 checks.append(
                     DrugCheck(
-                        item.order.drug,
+                        item.drug,
                         "not_ordered",
                         computed=None if result.dose is None else result.dose.dose,
                         reason=f"{item.label} is given on day {day} and was not ordered",
@@ -980,11 +985,11 @@ def _checked(
         computed = order.prescribed
     elif absolute:
         if result.dose is None:
-            return DrugCheck(order.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
+            return DrugCheck(item.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
         computed = result.dose.dose
     else:
         return DrugCheck(
-            order.drug,
+            item.drug,
             "not_comparable",
             flags=tuple(flags),
             reason=f"ordered in {ordered.units:~P}; the protocol doses {item.label} in {order.dose.units:~P} "
@@ -995,10 +1000,10 @@ def _checked(
     difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
     if verdict != "within_tolerance" and result.dose is not None and absolute:
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
-    limit = _limit(plan, order.drug, conditions)
+    limit = _limit(plan, item.drug, conditions)
     if limit is not None:
         bsa = None if result.dose is None else _patient_bsa(result.dose)
-        lifetime = _lifetime_flag(limit, prior.get(order.drug), ordered, bsa, order.drug)
+        lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)
         if lifetime is not None:
             flags.append(lifetime)
     reason = (
@@ -1009,7 +1014,7 @@ def _checked(
         )
     )
     return DrugCheck(
-        order.drug,
+        item.drug,
         verdict,
         computed=computed,
         difference_pct=float(difference),

@@ -231,7 +231,10 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         encoded = pc.dictionary_encode(
             pc.cast(table["ordered_unit"], pa.string()), null_encoding="encode"
         ).combine_chunks()
-        factors, codes, bases, unreadable = [], [], [], []
+        factors: list[float] = []
+        codes: list[int] = []
+        bases: list[str] = []
+        unreadable: list[str | None] = []
         for text in encoded.dictionary.to_pylist():
             try:
                 reading = parse_quantity(f"1 {text}", "ordered_unit", kind="dose")
@@ -435,13 +438,13 @@ def verify_table(
     names_matched = [_match(name, plan, None) for name in drugs.dictionary.to_pylist()]
     item = np.array([-1 if index is None else index for index, _, _ in names_matched] + [-1], np.int16)[name_index]
     verdict = np.array(
-        [-1 if index is not None else _VERDICT_CODE[why] for index, why, _ in names_matched] + [-1], np.int8
+        [-1 if index is not None else _VERDICT_CODE[str(why)] for index, why, _ in names_matched] + [-1], np.int8
     )[name_index]
     for code, (index, not_matched, because) in enumerate(names_matched):
         if index is not None:
             continue
         rows = name_index == code
-        groups = [(rows, None)]
+        groups: list[tuple[np.ndarray, int | None]] = [(rows, None)]
         if not_matched == "ambiguous" and day is not None:
             groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & (day > 0)])]
         for group, one_day in groups:
@@ -449,8 +452,8 @@ def verify_table(
             if index is not None:
                 item[group], verdict[group] = index, -1
             else:
-                verdict[group] = _VERDICT_CODE[not_matched]
-                details.add(np.flatnonzero(group), because)
+                verdict[group] = _VERDICT_CODE[str(not_matched)]
+                details.add(np.flatnonzero(group), str(because))
 
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
@@ -504,7 +507,7 @@ def verify_table(
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
             calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
             before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
-        limit = _limit(plan, order.drug, conditions)
+        limit = _limit(plan, entry.drug, conditions)
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
 
@@ -514,14 +517,14 @@ def verify_table(
         difference = difference_pct(computed, ordered.amount)
     verdict = np.where(comparable, verdict_codes(difference, tolerance.value), verdict)
     outside = np.flatnonzero(comparable & (verdict > 0))
-    explained = {"cap_explains": before_cap, "rounding_explains": before_rounding}
-    for code, lazy in explained.items():
-        explained[code] = np.zeros(n, bool)
+    explained: dict[str, np.ndarray] = {}
+    for name, lazy in (("cap_explains", before_cap), ("rounding_explains", before_rounding)):
+        explained[name] = np.zeros(n, bool)
         if lazy.filled is None:
             continue
         before = lazy.filled
         rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
-        explained[code][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
+        explained[name][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
     with np.errstate(invalid="ignore"):
         flags = {
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
@@ -560,7 +563,8 @@ class _Lazy:
     """A float column allocated (NaN) when first written: most orders have no cap and no rounding."""
 
     def __init__(self, n: int):
-        self.n, self.filled = n, None
+        self.n = n
+        self.filled: np.ndarray | None = None
 
     @property
     def values(self) -> np.ndarray:

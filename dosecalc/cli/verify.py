@@ -13,7 +13,7 @@ and the computation's steps; the settings with their sources); a file:
 ``"summary"``, ``VerifiedTable.summary()`` with the files written.
 """
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -21,7 +21,7 @@ from ..errors import DoseCalcError
 from ..renal import ADULT_AGE
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
-from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
+from .inputs import Input, bad_input, named, read_creatinine, read_option, value_of, years
 from .options import (
     Age,
     AsJson,
@@ -262,11 +262,11 @@ def verify_command(
                 raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
             if output is None:
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
-            result = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
+            checked = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
         elif output is not None or rejects is not None:
             raise DoseCalcError("--output and --rejects write a day's orders: give --orders")
     if orders is not None:
-        _print_file(result, protocol, orders, output, rejects, as_json)
+        _print_file(checked, protocol, orders, output, rejects, as_json)
         return
     with bad_input():
         inputs = {
@@ -281,7 +281,7 @@ def verify_command(
         pairs = _ordered(ordered, single=dose is not None)
         if not pairs:
             raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
-        result = verify(
+        verification = verify(
             plan,
             pairs,
             cycle=cycle,
@@ -300,34 +300,34 @@ def verify_command(
         )
         described = inputs_json(inputs, sex)
         if protocol is not None:
-            described["protocol"] = named(protocol, result.protocol)
+            described["protocol"] = named(protocol, verification.protocol)
         else:
-            described["dose"] = read_option(dose, "dose").to_json()
+            described["dose"] = cast(Input, read_option(dose, "dose")).to_json()
         described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
     if as_json:
-        print_json("verify", inputs=described, verification=result.to_dict())
-        _exit(result.ok)
+        print_json("verify", inputs=described, verification=verification.to_dict())
+        _exit(verification.ok)
         return
-    head = [[result.protocol or "single order", "OK" if result.ok else "NEEDS ATTENTION"]]
+    head = [[verification.protocol or "single order", "OK" if verification.ok else "NEEDS ATTENTION"]]
     if cycle is not None or day is not None:
         head.append(["cycle, day", f"{cycle or '—'}, {day or '—'}"])
-    head += [[flag.code.replace("_", " "), flag.message] for flag in result.flags]
-    settings = [
-        ["tolerance", f"±{figures(result.tolerance.value)} %"],
-        ["weight change", f"≥ {figures(result.weight_change.value)} % from the baseline"],
+    head += [[flag.code.replace("_", " "), flag.message] for flag in verification.flags]
+    rules = [
+        ["tolerance", f"±{figures(verification.tolerance.value)} %"],
+        ["weight change", f"≥ {figures(verification.weight_change.value)} % from the baseline"],
     ]
     sources = [
-        [f"tolerance: {result.tolerance.source}"],
-        [f"weight change: {result.weight_change.source}"],
-        *([f"why verify: {reference}"] for reference in result.references),
+        [f"tolerance: {verification.tolerance.source}"],
+        [f"weight change: {verification.weight_change.source}"],
+        *([f"why verify: {reference}"] for reference in verification.references),
     ]
     print_blocks(
         (None, head),
-        (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(result)),
-        (None, settings),
+        (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(verification)),
+        (None, rules),
         (None, sources),
     )
-    _exit(result.ok)
+    _exit(verification.ok)
 
 
 def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
