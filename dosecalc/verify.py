@@ -900,7 +900,9 @@ def verify(
     for name, value, index, verdict, reason in matches:
         if index is None:
             checks.append(
-                DrugCheck(name if isinstance(name, str) else repr(name), str(verdict), ordered_given=value, reason=reason)
+                DrugCheck(
+                    name if isinstance(name, str) else repr(name), str(verdict), ordered_given=value, reason=reason
+                )
             )
             continue
         item = plan.items[index]
