@@ -335,11 +335,15 @@ def test_loopback_host_is_served(client, host):
     assert client.get("/", headers={"host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example", "192.168.1.5:8765", ""])
+@pytest.mark.parametrize("host", [
+    "evil.example", "evil.example:8765", "127.0.0.1.evil.example", "192.168.1.5:8765", "", "localhost:8765:80",
+    "127.0.0.1@evil.example", "[::1", "localhost.", "127.0.0.1:http",
+])
 def test_other_host_is_refused(client, host):
     # DNS rebinding: a page of evil.example resolving its name to 127.0.0.1 sends Host: evil.example
     response = client.post("/api/dose", json={"dose": "75 mg/m2", "bsa": "1.9"}, headers={"host": host})
-    assert response.status_code == 400
+    body = assert_error(response, "http_error", "host", status=400)
+    assert "127.0.0.1" in body["expected"]
     assert response.headers["content-security-policy"] == HEADERS["content-security-policy"]
 
 
@@ -494,3 +498,8 @@ def test_serve_command_elsewhere_warns(started, serve_command):
 def test_serve_command_refuses_a_bad_port(started, serve_command, port):
     assert serve_command("--port", port).exit_code == 2
     assert started == []
+
+
+def test_two_host_headers_are_refused(client):
+    response = client.get("/", headers=[("host", "127.0.0.1"), ("host", "evil.example")])
+    assert_error(response, "http_error", "host", status=400)

@@ -23,13 +23,12 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse
 
 from .._version import __version__
 from . import errors
 from .api import router
-from .hardening import LOOPBACK_HOSTS, BodyLimit, SecurityHeaders
+from .hardening import LOOPBACK_HOSTS, BodyLimit, HostCheck, SecurityHeaders
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -88,5 +87,5 @@ def create_app(hosts: tuple[str, ...] = LOOPBACK_HOSTS, max_body_bytes: int = MA
 
     # the Host is checked before anything else is done
     app.add_middleware(BodyLimit, limit=max_body_bytes)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
+    app.add_middleware(HostCheck, hosts=hosts)
     return app

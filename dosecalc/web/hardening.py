@@ -6,9 +6,9 @@ Content-Security-Policy (scripts, styles and requests only from the server
 itself, nothing inline, no frames) and its companions to every response;
 :class:`BodyLimit` refuses a request body over a size (413) before it is read
 whole, by its Content-Length or, for a chunked body, as the bytes arrive.
-The Host header is checked by Starlette's ``TrustedHostMiddleware``
-(see :func:`dosecalc.web.create_app`), so that a page from elsewhere cannot
-reach the server by a name that resolves to 127.0.0.1 (DNS rebinding).
+:class:`HostCheck` refuses a Host header (without its port) not in a
+list (400), so that a page from elsewhere cannot reach the server by a name
+that resolves to 127.0.0.1 (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_json
 
-__all__ = ["HEADERS", "LOOPBACK_HOSTS", "BodyLimit", "BodyTooLarge", "SecurityHeaders"]
+__all__ = ["HEADERS", "LOOPBACK_HOSTS", "BodyLimit", "BodyTooLarge", "HostCheck", "SecurityHeaders"]
 
 # MDN "Content-Security-Policy"; OWASP Secure Headers Project
 CONTENT_SECURITY_POLICY = (
@@ -62,6 +62,37 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HostCheck:
+    """Refuse a request whose Host header, port aside, is not one of ``hosts`` (400);
+    ``("*",)`` accepts any."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.hosts = {host.lower() for host in hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "*" in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        given = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"host"]
+        if len(given) == 1 and _host(given[0]).lower() in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        refusal = error_json(
+            "http_error", f"Host {', '.join(map(repr, given)) or 'not given'}: not served", field="host", value=", ".join(given) or None,
+            expected="one of: " + ", ".join(sorted(self.hosts)), hint="open the page by the address the server was started on",
+        )
+        await JSONResponse(refusal, status_code=400)(scope, receive, send)
+
+
+def _host(header: str) -> str:
+    # "[::1]:8765" → "[::1]", "localhost:8765" → "localhost"; a second colon outside brackets is not a port
+    if header.startswith("["):
+        return header[: header.find("]") + 1] if "]" in header else header
+    name, colon, port = header.rpartition(":")
+    return name if colon and port.isdigit() and ":" not in name else header
 
 
 class BodyTooLarge(HTTPException):
