@@ -41,7 +41,6 @@ References
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -179,12 +178,12 @@ _COMPOUNDS = (
 
 _GAP = "[ \u00a0\u2009\u202f]"
 #: A number of the grammar (the pattern, for engines that match whole columns).
-NUMBER_PATTERN = r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+NUMBER_PATTERN = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _NUMBER = NUMBER_PATTERN
 _SIMPLE = re.compile(rf" *(?P<number>{_NUMBER}){_GAP}?(?P<unit>\S(?:.*\S)?) *")
 _COMPOUND = re.compile(
-    rf" *(?P<big>\d+){_GAP}?(?P<big_unit>[^\d \u00a0\u2009\u202f]+){_GAP}?"
-    rf"(?P<small>{_NUMBER}){_GAP}?(?P<small_unit>[^\d \u00a0\u2009\u202f]*) *"
+    rf" *(?P<big>[0-9]{{1,4}}){_GAP}?(?P<big_unit>[^0-9 \u00a0\u2009\u202f]+){_GAP}?"
+    rf"(?P<small>{_NUMBER}){_GAP}?(?P<small_unit>[^0-9 \u00a0\u2009\u202f]*) *"
 )
 
 # refused with a reason (ISMP's error-prone abbreviations, and meanings that must be explicit)
@@ -200,7 +199,7 @@ _NAMES = {
     "centimeters": "cm", "centimetres": "cm", "centimeter": "cm", "centimetre": "cm",
     "meters": "m", "metres": "m", "meter": "m", "metre": "m", "sqm": "m2", "m²s": "m2",
 }
-_RANGE = re.compile(r"\d\s*(?:[-‐‑‒–—―−~]|to|\.\.\.?|…)\s*\.?\d", re.IGNORECASE)
+_RANGE = re.compile(r"[0-9]\s*(?:[-‐‑‒–—―−~]|to|\.\.\.?|…)\s*\.?[0-9]", re.IGNORECASE)
 _PER_CYCLE = re.compile(r"(?:/\s*|\bper\s+)(?:cycles?|course)\b", re.IGNORECASE)
 _DIMENSIONLESS_PER = re.compile(r"/\s*(?:%|percent|deg|degree|degrees|rad|radian|turn|°)", re.IGNORECASE)
 
@@ -221,6 +220,12 @@ EXAMPLES = {
 }
 
 
+# letters and symbols that show as nothing (fillers, a blank Braille pattern)
+_BLANK = "\u115f\u1160\u3164\uffa0\u2800"
+# the longest text a message quotes whole
+_SHOWN = 200
+
+
 def escaped(text: str) -> str:
     """
     The text quoted, with every character that is not plainly visible escaped.
@@ -230,10 +235,12 @@ def escaped(text: str) -> str:
     >>> print(escaped("7\\u200b5 mg/m2"))
     '7\\u200b5 mg/m2'
     """
+    if len(text) > _SHOWN:
+        return escaped(text[:_SHOWN]) + f" … ({len(text):,} characters)"
     out = []
     for char in text:
         category = unicodedata.category(char)
-        if char == " " or (char.isprintable() and category[0] not in "ZC" and category != "Mn"):
+        if char == " " or (char.isprintable() and category[0] not in "ZCM" and char not in _BLANK):
             out.append("\\'" if char == "'" else char)
         elif ord(char) <= 0xFF:
             out.append(f"\\x{ord(char):02x}")
@@ -248,7 +255,7 @@ def escaped(text: str) -> str:
 LABELS = {
     "height": "a height", "weight": "a body weight", "dose": "a dose", "drug_mass": "a drug amount",
     "bsa": "a body-surface area", "km": "a Km factor", "creatinine": "a creatinine concentration",
-    "gfr": "a clearance", "clearance": "a clearance", "auc": "an AUC", "age": "an age", "percent": "a percentage",
+    "gfr": "a clearance (mL/min, or per 1.73 m² with a BSA)", "clearance": "a clearance in mL/min", "auc": "an AUC", "age": "an age", "percent": "a percentage",
 }
 
 
@@ -280,13 +287,13 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     foreign = [c for c in text if not (c.isascii() and c.isprintable()) and c not in "²µμ′″·⋅\u00a0\u2009\u202f"]
     if foreign:
         char = foreign[0]
-        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        name = unicodedata.name(char, "a control character" if unicodedata.category(char) == "Cc" else "no name")
         return f"{accepted}; the character U+{ord(char):04X} ({name}) is not part of a number or unit"
-    if re.search(r"\d[·⋅]\d", text):
+    if re.search(r"[0-9][·⋅][0-9]", text):
         return f"{accepted}, with a full stop as the decimal point ('1·5' is not read as 1.5)"
-    if re.search(r"\d\s*,\s*\d", text):
+    if re.search(r"[0-9]\s*,\s*[0-9]", text):
         return f"{accepted}, with a full stop as the decimal point and no thousands separator ('1,5' is 1.5 or 15?)"
-    if re.search(r"(?<![\d.])\.\d|\d\.(?!\d)", text):
+    if re.search(r"(?<![0-9.])\.[0-9]|[0-9]\.(?![0-9])", text):
         return f"{accepted}: a leading zero before and a digit after the decimal point ('0.5', not '.5' or '5.'; ISMP)"
     if re.search(r"(?i)\b(?:nan|inf|infinity)\b", text):
         return f"{accepted}: a finite number"
@@ -297,12 +304,16 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
                 "(dosecalc regimen, or Regimen('225 mg/m2 per cycle', days=..., cycle_days=...))")
     if _DIMENSIONLESS_PER.search(text):
         return f"{accepted}: a unit without dimension (cycle, %, degree) never scales a dose"
-    if bare_number(text) is not None:
+    if _BARE_NUMBER.fullmatch(text):
+        if bare_number(text) is None:
+            return f"{accepted}: a finite number"
         return f"{accepted}: the unit is missing (a unit is never guessed)"
+    if re.search("^[\u00a0\u2009\u202f]|[\u00a0\u2009\u202f]$", text):
+        return f"{accepted}: a no-break or thin space only between the number and its unit"
     if unit_text is None:
-        if not re.search(r"\d", text):
+        if not re.search(r"[0-9]", text):
             return f"{accepted}: a number is missing"
-        if not re.search(r"[^\d\s.eE+-]", text):
+        if not re.search(r"[^[0-9]\s.eE+-]", text):
             return f"{accepted}: the unit is missing (a unit is never guessed)"
         return accepted
     if unit_text in _REFUSED_UNITS:
@@ -310,7 +321,7 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     if re.search(r"/ ?(?:months?|mo|years?|yr|h|hr|hours?|min)$", unit_text) and "dose" in kinds:
         return f"{accepted}: a rate is per day or per week"
     known = {spelling for kind in kinds for spelling in VOCABULARY[kind]}
-    hint = None if re.match(r"[\d.·⋅]", unit_text) else _hint(unit_text, known)
+    hint = None if re.match(r"[0-9.·⋅]", unit_text) else _hint(unit_text, known)
     if hint:
         return f"{accepted}; did you mean {text.replace(unit_text, hint)!r}?"
     for kind in KINDS:
@@ -321,7 +332,12 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
 
 
 def _hint(unit_text: str, known: set[str]) -> str | None:
-    """A close miss: a long name, a capitalised unit (Mg is a megagram), a misspelling."""
+    """
+    A close miss that means the same unit: a long name ("kilos"), a capital
+    ("KG": units are case-sensitive, Mg is a megagram), "sqm". Never a unit
+    that is only spelled alike (mg/ml for mg/m², mg/L for mg/dL): such a hint
+    would change the dose by 10× or more.
+    """
     for part in re.split(r"( ?/ ?)", unit_text):
         if part in _NAMES and _NAMES[part] in {p for s in known for p in re.split(r" ?/ ?", s)}:
             candidate = unit_text.replace(part, _NAMES[part])
@@ -330,8 +346,7 @@ def _hint(unit_text: str, known: set[str]) -> str | None:
     for variant in (unit_text.lower(), unit_text.replace("sqm", "m2")):
         if variant != unit_text and variant in known:
             return variant
-    close = difflib.get_close_matches(unit_text, sorted(known), n=1, cutoff=0.75)
-    return close[0] if close else None
+    return None
 
 
 def _compound(text: str, kinds: tuple[str, ...]) -> Reading | None:
@@ -387,8 +402,8 @@ def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
     if compound is not None:
         return compound
     match = _SIMPLE.fullmatch(text)
-    unit_text = match["unit"] if match else None
-    if match:
+    unit_text: str | None = match["unit"] if match else None
+    if match and unit_text is not None:
         for kind in kinds:
             expression = VOCABULARY[kind].get(unit_text)
             if expression is not None:

@@ -33,8 +33,8 @@ __all__ = ["Regimen", "RegimenDose"]
 
 _DAYS_PER_WEEK = 7.0
 _TEXT = re.compile(
-    r"^\s*(?P<dose>.+?)\s*(?:×|x|\*|for)\s*(?P<weeks>\d+)\s*(?:weeks?|wks?)\s*"
-    r"(?:every|of|in|q)\s*(?:an?\s+|each\s+)?(?P<cycle>\d+)[\s-]*(?:weeks?|wks?)(?:\s*cycles?)?\s*$",
+    r"^\s*(?P<dose>.+?)\s*(?:×|x|\*|for)\s*(?P<weeks>[0-9]{1,3})\s*(?:weeks?|wks?)\s*"
+    r"(?:every|of|in|q)\s*(?:an?\s+|each\s+)?(?P<cycle>[0-9]{1,3})[\s-]*(?:weeks?|wks?)(?:\s*cycles?)?\s*$",
     re.IGNORECASE,
 )
 

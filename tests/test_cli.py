@@ -359,7 +359,7 @@ def test_json_schema_of_listings(command):
 
 BAD_INPUT = [
     # unknown unit
-    (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height '175 cmm'", "did you mean '175 mm'?"),
+    (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height '175 cmm'", "such as '175 cm'"),
     # unit of the wrong kind
     (["bsa", "--height", "70kg", "--weight", "70kg"], "--height '70kg'", "'kg' gives a body weight, not a height"),
     # implausible value, with the core's hint

@@ -239,3 +239,35 @@ def test_a_height_and_weight_no_person_has_had_are_refused(height_cm, weight_kg,
 )
 def test_the_documented_extremes_are_admitted(height_cm, weight_kg):
     assert dosecalc.bsa(height_cm, weight_kg).m_as("m**2") > 0
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    # digits of other scripts look like ASCII ones (৪ is a Bengali four, not an 8): never read
+    [("৪0 mg/m2", "dose"), ("７５ mg/m2", "dose"), ("٢٠ %", "percent"), ("５ ft ９ in", "height"), ("1 m ৭5 cm", "height")],
+)
+def test_digits_of_other_scripts_are_refused(text, kind):
+    with pytest.raises(UnitError, match="DIGIT"):
+        parse_quantity(text, kind=kind)
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    # spelled alike, meaning 10× to 1000× else: no "did you mean"
+    [("75 mg/ml", "dose"), ("75 mg/cm2", "dose"), ("1.2 mg/L", "creatinine"), ("0.106 mmol/L", "creatinine"),
+     ("90 L/min", "gfr"), ("90 mL/min/m2", "gfr"), ("19000 cm2", "bsa")],
+)
+def test_no_hint_changes_the_meaning(text, kind):
+    with pytest.raises(UnitError) as caught:
+        parse_quantity(text, kind=kind)
+    assert "did you mean" not in str(caught.value)
+
+
+def test_a_whole_part_too_long_for_any_body_is_refused_not_a_crash():
+    with pytest.raises(UnitError, match=r"… \(5,005 characters\)"):
+        parse_quantity("1" * 5000 + " ft 1", kind="height")
+
+
+@pytest.mark.parametrize("char", ["\u3164", "\u2800", "\u20dd", "\u0903", "\u202e"])
+def test_blank_and_combining_characters_are_escaped(char):
+    assert f"\\u{ord(char):04x}" in escaped(f"1.9{char}")
