@@ -714,6 +714,7 @@ def verify_file(
     weight_change=None,
     conditions=(),
     method="mosteller",
+    reading=None,
 ) -> VerifiedTable:
     """
     Verify a file of orders (CSV or Parquet, one row per ordered dose) and
@@ -733,6 +734,9 @@ def verify_file(
         Where to write the rejected rows, with ``row`` and ``reason``.
     tolerance, weight_change, conditions, method
         As for :func:`verify_table`.
+    reading : dosecalc.cohort_io.Reading, optional
+        The CSV dialect (delimiter, encoding) or the sheet of a spreadsheet,
+        as :func:`dosecalc.cohort_io.read_file` takes it.
 
     Returns
     -------
@@ -744,7 +748,8 @@ def verify_file(
         If the file cannot be read, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import read_file, written_file
+    from .cohort_io import Reading, read_file, written_file
+    from .dialects import separator_hint
 
     source = Path(orders)
     targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
@@ -755,7 +760,10 @@ def verify_file(
         raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
     if not source.is_file():
         raise DoseCalcError(f"{source}: no such file")
-    schema, batches = read_file(source)
+    schema, batches = read_file(source, reading)
+    hint = separator_hint(schema.names, (reading or Reading()).dialect(source).delimiter)
+    if hint is not None:
+        raise DoseCalcError(f"orders={source}: {hint}")
     table = pa.Table.from_batches(list(batches), schema)
     result = verify_table(
         protocol_or_order, table, tolerance=tolerance, weight_change=weight_change, conditions=conditions, method=method

@@ -165,3 +165,16 @@ def test_bad_input_exits_2_with_one_line(args, expected):
 def test_bad_input_raised_under_capture():
     with captured(), pytest.raises(DoseCalcError):
         verify_command(protocol="r-chop-21", height="175 cm", weight="80 kg", ordered=["doxorubicin=95"], as_json=True)
+
+
+def test_orders_file_of_a_spreadsheet_export(tmp_path):
+    # ';'-separated: refused with the hint, read with --delimiter ';'
+    orders = tmp_path / "orders.csv"
+    orders.write_text("patient_id;drug;ordered_mg;height_cm;weight_kg\nA;doxorubicin;98.6;175;80\n", encoding="utf-8")
+    refused = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.csv"))
+    assert refused.exit_code == 2 and "--delimiter ';'" in refused.output
+    read = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.csv"), "--delimiter", ";")
+    assert read.exit_code == 0, read.output
+    # an output dosecalc cannot write is refused, nothing is written
+    xlsx = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.xlsx"), "--delimiter", ";")
+    assert xlsx.exit_code == 2 and ".xlsx" in xlsx.output and not (tmp_path / "out.xlsx").exists()

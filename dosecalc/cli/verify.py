@@ -189,6 +189,12 @@ def verify_command(
         str | None,
         typer.Option(help="With --orders: write the rows that could not be read or dosed here.", show_default=False),
     ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help='With --orders: the CSV delimiter, ",", ";", "tab" or "|".', show_default=False)
+    ] = None,
+    encoding: Annotated[
+        str, typer.Option(help="With --orders: the CSV's text encoding, utf-8, latin-1 or cp1252.")
+    ] = "utf-8",
     as_json: AsJson = False,
 ) -> None:
     """
@@ -209,6 +215,7 @@ def verify_command(
       dosecalc verify r-chop-21 --orders examples/orders.csv -o verified.csv --rejects rejects.csv
     """
     # the library is loaded when the command runs: `import dosecalc.cli` stays light
+    from ..cohort_io import Reading
     from ..order import Order
     from ..protocol import load_protocol
     from ..verify import SINGLE_DOSE, verify
@@ -262,9 +269,10 @@ def verify_command(
                 raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
             if output is None:
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
-            checked = verify_file(plan, orders, output, rejects=rejects, method=method, **settings)
-        elif output is not None or rejects is not None:
-            raise DoseCalcError("--output and --rejects write a day's orders: give --orders")
+            reading = Reading(delimiter=delimiter, encoding=encoding)
+            checked = verify_file(plan, orders, output, rejects=rejects, method=method, reading=reading, **settings)
+        elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8":
+            raise DoseCalcError("--output, --rejects, --delimiter and --encoding are for a day's orders: give --orders")
     if orders is not None:
         _print_file(checked, protocol, orders, output, rejects, as_json)
         return
