@@ -245,9 +245,34 @@ def magnitude(value, default_unit: str, field: str, expected: str | None = None)
             raise UnitError(
                 field, f"{value:~P}", expected or f"a quantity convertible to {target:~P}"
             ) from None
-    if isinstance(value, (bool, np.bool_)) or getattr(np.asarray(value), "dtype", None) == np.bool_:
-        raise UnitError(field, repr(value), expected or f"a number in {default_unit}, not True or False")
+    if _holds(value, (bool, np.bool_)):
+        raise UnitError(field, _shown(value), expected or f"a number in {default_unit}, not True or False")
+    if _holds(value, (str, bytes)):
+        # text is read by the grammar one value at a time, with its unit; float() would take "1_75" and "৪0"
+        raise UnitError(field, _shown(value), expected or f"numbers in {default_unit}, or text one value at a time with its unit")
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise UnitError(field, repr(value), expected or f"a number in {default_unit}") from None
+        raise UnitError(field, _shown(value), expected or f"a number in {default_unit}") from None
+
+
+def _holds(value, types) -> bool:
+    """Whether ``value``, a list, tuple, array or Series of them, holds an item of ``types``."""
+    if isinstance(value, types):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds(item, types) for item in value)
+    array = np.asarray(value) if hasattr(value, "__array__") else None
+    if array is None:
+        return False
+    if array.dtype == np.bool_:
+        return np.bool_ in types
+    if array.dtype.kind in "US":
+        return str in types
+    return array.dtype.kind == "O" and any(isinstance(item, types) for item in array.ravel())
+
+
+def _shown(value) -> str:
+    # one line, whatever the value (a Series' repr spans several)
+    text = repr(value.tolist() if hasattr(value, "tolist") else value)
+    return text if len(text) <= 80 else text[:77] + "..."

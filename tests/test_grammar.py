@@ -271,3 +271,13 @@ def test_a_whole_part_too_long_for_any_body_is_refused_not_a_crash():
 @pytest.mark.parametrize("char", ["\u3164", "\u2800", "\u20dd", "\u0903", "\u202e"])
 def test_blank_and_combining_characters_are_escaped(char):
     assert f"\\u{ord(char):04x}" in escaped(f"1.9{char}")
+
+
+@pytest.mark.parametrize(
+    "weight",
+    # True inside a list or an object array, text in an array: never read as 1 or by float() ("1_75", "৪0")
+    [[70, True], np.array([True], dtype=object), np.array(["70"]), ["70 kg", 80], np.array(["1_75"])],
+)
+def test_bools_and_text_inside_arrays_are_refused(weight):
+    with pytest.raises(UnitError, match="^weight="):
+        patient_dose("2 mg/kg", weight=weight)
