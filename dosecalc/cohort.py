@@ -71,7 +71,8 @@ from .frames import as_table, plain_types, read_frame
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import (
-    BSA, HEIGHT, WEIGHT, Range, check_body, checked_scalar, hint_choice, is_female, plausible_body, valid,
+    BODY_BMI_HIGH, BODY_BMI_LOW, BSA, HEIGHT, WEIGHT, Range, check_body, checked_scalar, hint_choice, is_female,
+    plausible_body, valid,
 )
 
 __all__ = ["dose_table", "dose_batch", "DosedTable", "OUTPUT_COLUMNS", "SAFEGUARD_COLUMNS", "REJECT_COLUMNS", "REJECTS"]
@@ -716,12 +717,23 @@ def _both(first: _Measured | None, second: _Measured) -> _Measured:
     return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
+_NARROWEST_BMI_HIGH = min(bmi for _, bmi in BODY_BMI_HIGH)
+
+
 def _bodies(read: dict) -> np.ndarray | None:
     """Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`); None without both."""
     if "height" not in read or "weight" not in read:
         return None
+    height_cm, weight_kg = read["height"].values, read["weight"].values
     with np.errstate(all="ignore"):  # implausible or missing values are rejected by their own column
-        return plausible_body(read["height"].values, read["weight"].values)
+        bmi = weight_kg / np.square(height_cm)
+        bmi *= 1e4  # kg/cm² to kg/m²
+        # every body is inside the narrowest envelope, BMI 3-60 at any height: the full check for the others only
+        # (a NaN, a missing value, is its column's to reject)
+        doubtful = np.flatnonzero((bmi < BODY_BMI_LOW) | (bmi > _NARROWEST_BMI_HIGH))
+        bodies = np.ones(bmi.shape, bool)
+        bodies[doubtful] = plausible_body(height_cm[doubtful], weight_kg[doubtful])
+    return bodies
 
 
 def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
@@ -737,12 +749,12 @@ def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Arr
     return pa.array(reasons, pa.string())
 
 
-def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:
-    """Where every input is plausible, and why each other row is rejected."""
+def _plausible(table: pa.Table, plan: _Plan, read: dict, bodies: np.ndarray | None) -> tuple[np.ndarray, pa.Array]:
+    """Where every input is plausible (``bodies``: where height and weight describe a body), and why each other row is rejected."""
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
         ok &= column.plausible()
-    inputs_ok, bodies = ok.copy(), _bodies(read)
+    inputs_ok = ok.copy()
     if bodies is not None:  # checked after each value, as the scalar core does
         ok &= bodies | ~inputs_ok
     if plan.sex is not None:
@@ -911,9 +923,12 @@ def dose_table(
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
     rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
-    kept = np.ones(n, bool)
-    kept[rejected] = False
-    positions = np.flatnonzero(kept)
+    if rejected.size:
+        kept = np.ones(n, bool)
+        kept[rejected] = False
+        positions = np.flatnonzero(kept)
+    else:
+        positions = np.arange(n)
     dosed = result.dosed.add_column(inputs, "row", pa.array(positions + 1 + row_offset))
     if rejects == "inline":
         return frame.like(_inline(frame.table, dosed, result.rejects, positions, rejected, row_offset), np.arange(n))
@@ -973,13 +988,13 @@ def dose_batch(
     plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
     read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
+    bodies = _bodies(read)
     try:  # the fast path: the core checks whole columns at once
-        bodies = _bodies(read)
         if bodies is not None and not bodies.all():
             raise ImplausibleInputError("height, weight", "a pair", "a body")  # to the rows' own reasons below
         dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
     except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
-        ok, reason = _plausible(table, plan, read)
+        ok, reason = _plausible(table, plan, read, bodies)
         rows = np.flatnonzero(~ok)
         dosed, measured = _dosed(table, plan, read, ok, numeric_inputs)
     if measured is not None and not measured.fits.all():
