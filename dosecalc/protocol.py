@@ -814,7 +814,16 @@ def _evaluated(item: ProtocolOrder, patient: dict, method: str) -> OrderDose:
         return item.order.for_patient(**patient, method=method)
     except DoseCalcError as err:
         label = str(item.order.drug) if item.note is None else f"{item.order.drug} ({item.note})"
+        field = str(getattr(err, "field", ""))
+        if isinstance(err, MissingInputError):  # the patient's input, and the order that needs it
+            raise MissingInputError(err.field, f"{err.needed_for}, for {label}") from None
+        if field.split("[")[0] in _PATIENT_FIELDS or field.startswith("height, weight"):
+            raise  # about the patient, not the order: named as the patient's input
         raise _named_error(err, label) from None
+
+
+# the inputs of a patient: their errors are the patient's, whichever order met them first
+_PATIENT_FIELDS = ("height", "weight", "bsa", "sex", "age", "creatinine", "serum_creatinine", "gfr", "method")
 
 
 def _named_error(err: DoseCalcError, label: str) -> DoseCalcError:

@@ -148,3 +148,11 @@ def test_plan_with_a_named_anthracycline_equivalence():
     line = next(line for line in result.output.splitlines() if line.startswith("doxorubicin-equivalent"))
     assert "200 mg/m²" in line and "REACHED at cycle 7" in line
     assert "doi:10.1001/jamaoncol.2018.6634" in result.output
+
+
+def test_plan_errors_about_the_patient_name_the_option():
+    result = run("plan", "abvd", "--bsa", "2.5", "--height", "175cm", "--weight", "70kg")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --bsa 2.5 m²: expected within 5 % of 1.84 m²")
+    result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg")
+    assert result.exit_code == 2 and "carboplatin" in result.stderr  # the order that needs a GFR says so
