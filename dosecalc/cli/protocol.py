@@ -21,7 +21,12 @@ import typer
 
 from ..errors import DoseCalcError
 from ..order import drug_name
-from ..protocol import ANTHRACYCLINE_EQUIVALENCES, PROTOCOL_DIR, load_protocol, protocol_names
+from ..protocol import (
+    ANTHRACYCLINE_EQUIVALENCES,
+    PROTOCOL_DIR,
+    load_protocol,
+    protocol_names,
+)
 from ..renal import ADULT_AGE
 from ..results import plain
 from ..validation import BSA, HEIGHT, WEIGHT
