@@ -107,6 +107,7 @@ __all__ = [
     "Schedule",
     "load_protocol",
     "protocol_names",
+    "read_days",
     "read_protocol",
 ]
 
