@@ -532,7 +532,7 @@ class _Record:
             command=self.command, options=self.options,
             inputs=list(zip(self.inputs, self.digest.hexdigests)),
             rows=counts.rows, reasons=counts.reasons, started=self.started, seconds=time.perf_counter() - self.start,
-            formulas=formulas_of(self.options.get("method"), self.options.get("weight_basis"), self.options),
+            formulas=formulas_of(self.options.get("method"), self.options.get("weight_basis")),
         )
         return self.last
 
@@ -712,7 +712,10 @@ def _input_file(given):
         path = Path(folder) / "stdin.csv"
         with path.open("wb") as copy:
             shutil.copyfileobj(sys.stdin.buffer, copy, 1 << 20)
-        yield path
+        try:
+            yield path
+        except DoseCalcError as err:  # name the input as given, not its copy
+            raise DoseCalcError(str(err).replace(str(path), "-")) from None
 
 
 # --- datasets: many files, one piece at a time --------------------------------------

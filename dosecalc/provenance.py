@@ -20,7 +20,6 @@ import datetime
 import hashlib
 import re
 import threading
-from collections import Counter
 from pathlib import Path
 
 from ._version import __version__
@@ -77,7 +76,7 @@ class Digest:
         return self._hex
 
 
-def formulas_of(method: str | None, weight_basis: str | None, options: dict) -> list[dict]:
+def formulas_of(method: str | None, weight_basis: str | None) -> list[dict]:
     """The formulas a run used, each with its label and reference."""
     from .body import WEIGHT_BASES, weight_basis_key
     from .bsa import BSA_METHODS, bsa_method

@@ -786,3 +786,9 @@ def test_progress_bar_shows_percent_rows_and_time_left(tmp_path, small_batches, 
     percents = [int(number) for number in re.findall(r"(\d+)%", shown)]
     assert percents and percents == sorted(percents) and percents[-1] == 100
     assert re.search(r"100% 60 rows left \d+:\d\d:\d\d taken \d+:\d\d:\d\d", shown)
+
+
+def test_stdin_errors_name_it_as_given():
+    assert one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="")) == "error: input=-: Empty CSV file"
+    line = one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="a;b\n1;2\n"))
+    assert line.startswith("error: input=-: its header is one column, 'a;b', which looks ';'-separated")
