@@ -262,12 +262,13 @@ def _totals(strengths_mg, upper_mg):
     # fewest units that make it: a dynamic programme over the strengths.
     totals, counts = np.zeros(1), np.zeros((1, 0), dtype=int)
     for strength in strengths_mg:
-        units = np.arange(int(upper_mg // strength) + 1)
-        if totals.size * units.size > _MAX_COMBINATIONS:
+        most = upper_mg // strength + 1  # checked before any array of that size is made
+        if totals.size * most > _MAX_COMBINATIONS:
             raise ImplausibleInputError(
                 "strengths", f"{strength:g} mg", f"strengths that make {upper_mg:g} mg from fewer units",
                 "round to a step instead",
             )
+        units = np.arange(int(most))
         sums = np.round(totals[:, None] + units * strength, 9).ravel()
         new_counts = np.hstack([np.repeat(counts, units.size, axis=0), np.tile(units, totals.size)[:, None]])
         keep = sums <= upper_mg
@@ -404,7 +405,7 @@ def _load_toml(path: Path) -> dict:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: the tomli backport
         try:
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[no-redef]
         except ModuleNotFoundError:
             raise DoseCalcError(f"{path}: reading TOML on Python 3.10 needs 'tomli'; use a CSV table") from None
     try:
@@ -427,14 +428,21 @@ def _read_rows(path, table: str) -> list[dict]:
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
                 raise DoseCalcError(f"{path}: expected an array of tables [[{table}]]")
             return rows
-        with path.open(newline="", encoding="utf-8") as file:
+        # utf-8-sig: a spreadsheet's byte-order mark is not part of the first header
+        with path.open(newline="", encoding="utf-8-sig") as file:
             lines = [line for line in file if line.strip() and not line.lstrip().startswith("#")]
     except (OSError, UnicodeDecodeError) as err:
         raise DoseCalcError(f"{path}: cannot be read ({err})") from None
-    return [
-        {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
-        for row in csv.DictReader(lines)
-    ]
+    rows = []
+    for number, row in enumerate(csv.DictReader(lines), start=1):
+        if None in row:  # more cells than headers: "65,5" is a decimal comma, never 65
+            raise DoseCalcError(
+                f"{path.name} row {number}: {len(row) - 1 + len(row[None])} cells under {len(row) - 1} headers "
+                "(a decimal comma? write 65.5)"
+            )
+        # the grammar allows ASCII spaces around a value; any other character stays for it to refuse
+        rows.append({key.strip(" "): (value or "").strip(" ") for key, value in row.items()})
+    return rows
 
 
 # a level is a share of the full dose or a dose, never a mass or anything else
@@ -442,12 +450,15 @@ _LEVEL_KINDS = ("percent", "dose")
 
 
 def _cell(row: dict, key: str, field: str, kind):
-    """The quantity of ``kind`` in column ``key`` (unit in the value) or ``key_<unit>``."""
-    for column, value in row.items():
+    """The quantity of ``kind`` in column ``key`` (unit in the value) or ``key_<unit>``, the one such column."""
+    columns = [column for column in row if column == key or column.startswith(key + "_")]
+    if len(columns) > 1:
+        raise DoseCalcError(f"{field}: columns {', '.join(columns)} all give it; keep one")
+    for column in columns:
+        value = row[column]
         if column == key:
             return parse_quantity(value, field, kind=kind)
-        if column.startswith(key + "_"):
-            return parse_quantity(f"{value} {column[len(key) + 1:]}", field, kind=kind)
+        return parse_quantity(f"{value} {column[len(key) + 1:]}", field, kind=kind)
     raise MissingInputError(field, "a table row")
 
 
@@ -825,6 +836,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
             levels = read_level_table(levels) if isinstance(levels, (str, os.PathLike)) else level_table(levels)
         reduction, table, value = None, levels.source, levels.level(level)
         if _is_share(value):
+            _check_full_dose(levels, amount, basis)
             modified = amount * float(value.m_as(unit("percent"))) / 100.0
         else:
             field = f"level {_level_name(level)}"

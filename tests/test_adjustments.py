@@ -3,6 +3,7 @@
 import itertools
 import json
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -22,7 +23,13 @@ from dosecalc.adjustments import (
     read_level_table,
     round_dose,
 )
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+    UnknownNameError,
+)
 
 EXAMPLE_BANDS = pathlib.Path(__file__).resolve().parents[1] / "examples" / "bands.csv"
 
@@ -434,3 +441,36 @@ def test_a_level_table_never_raises_the_dose_nor_serves_another_full_dose():
     with pytest.raises(ImplausibleInputError, match="level -1.*never raises"):
         modify_dose("40 mg/m^2", level=-1, levels={"-1": "65 mg/m^2"})
     assert modify_dose("85 mg/m^2", level=-1, levels=levels).modified.m_as("mg/m**2") == 65.0
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("level,dose_mg/m2\n0,85\n-1,65,5\n", "3 cells under 2 headers (a decimal comma?"),  # 65,5 is never 65
+        ("level,dose,dose_mg_m2\n0,85 mg/m^2,85\n-1,65 mg/m^2,40\n", "columns dose, dose_mg_m2 all give it"),
+        ("level,dose\n0,85 mg/m^2\n-1,65\tmg/m^2\n", "U+0009"),  # a tab is not a space of the grammar
+    ],
+)
+def test_level_tables_that_would_be_misread_are_refused(tmp_path, text, said):
+    path = tmp_path / "levels.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DoseCalcError, match=re.escape(said)):
+        modify_dose("85 mg/m^2", level=-1, levels=read_level_table(path))
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    path = tmp_path / "levels.csv"
+    path.write_bytes("\ufefflevel,dose\n0,85 mg/m^2\n-1,65 mg/m^2\n".encode())
+    assert modify_dose("85 mg/m^2", level=-1, levels=read_level_table(path)).modified.m_as("mg/m**2") == 65.0
+
+
+def test_a_share_level_of_a_table_written_for_another_dose_is_refused(tmp_path):
+    path = tmp_path / "levels.csv"
+    path.write_text("level,dose\n0,85 mg/m^2\n-1,80 %\n", encoding="utf-8")
+    with pytest.raises(ImplausibleInputError, match="level 0 is the full dose, 100 mg/m²"):
+        modify_dose("100 mg/m^2", level=-1, levels=read_level_table(path))
+
+
+def test_tiny_strengths_are_refused_before_any_array_is_made():
+    with pytest.raises(ImplausibleInputError, match="round to a step instead"):
+        round_dose("142.5 mg", strengths=["1e-300 mg", "100 mg"])
