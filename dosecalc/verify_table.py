@@ -101,12 +101,17 @@ class VerifiedTable(NamedTuple):
         with nothing flagged.
     rejected : pyarrow.Table
         Rows that could not be read or dosed, with ``row`` and ``reason``.
+    not_ordered : pyarrow.Table
+        The doses the protocol gives on a patient's day and nobody ordered
+        (``patient_id``, ``cycle``, ``day``, ``drug``, ``note``); with
+        ``patient_id`` and ``day`` columns, else empty. Not rows of the input.
     tolerance, weight_change : Setting
         The settings used, with their sources.
     """
 
     checked: pa.Table
     rejected: pa.Table
+    not_ordered: pa.Table
     tolerance: Setting
     weight_change: Setting
 
@@ -121,7 +126,11 @@ class VerifiedTable(NamedTuple):
         return self.checked.filter(pc.invert(self.checked["ok"]))
 
     def summary(self) -> dict:
-        """Rows by outcome (rows = verified + flagged + rejected), by verdict and by flag, with the settings and sources."""
+        """
+        Rows by outcome (rows = verified + flagged + rejected), by verdict
+        (``not_ordered``: the doses due and not ordered, which are no rows) and
+        by flag, with the settings and their sources.
+        """
         verdicts = self.checked["verdict"].combine_chunks()
         counts = np.bincount(verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS))
         verified = int(pc.sum(self.checked["ok"]).as_py() or 0)
@@ -136,7 +145,10 @@ class VerifiedTable(NamedTuple):
             "verified": verified,
             "flagged": self.checked.num_rows - verified,
             "rejected": self.rejected.num_rows,
-            "verdicts": {verdict: int(count) for verdict, count in zip(VERDICTS, counts)},
+            "verdicts": {
+                verdict: self.not_ordered.num_rows if verdict == "not_ordered" else int(count)
+                for verdict, count in zip(VERDICTS, counts)
+            },
             "flags": flagged,
             "tolerance": self.tolerance.to_dict(),
             "weight_change": self.weight_change.to_dict(),
@@ -144,8 +156,12 @@ class VerifiedTable(NamedTuple):
 
     @property
     def ok(self) -> bool:
-        """Nothing flagged and nothing rejected."""
-        return self.rejected.num_rows == 0 and bool(pc.all(self.checked["ok"]).as_py() is not False)
+        """Nothing flagged, nothing rejected, nothing due left unordered."""
+        return (
+            self.rejected.num_rows == 0
+            and self.not_ordered.num_rows == 0
+            and bool(pc.all(self.checked["ok"]).as_py() is not False)
+        )
 
 
 def _canonical(name: str) -> str:
@@ -525,17 +541,19 @@ def verify_table(
         before = lazy.filled
         rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
         explained[name][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
+    patient = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     with np.errstate(invalid="ignore"):
         flags = {
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
             "lifetime_limit": lifetime,
             "not_scheduled": _off_schedule(plan, item, day, cycle),
-            "duplicate_order": _duplicates(table, item, day, cycle, plan),
+            "duplicate_order": _duplicates(patient, item, day, cycle, plan),
         }
     flagged = np.zeros(n, bool)
     for mask in flags.values():
         flagged |= mask
+    missing = _not_ordered(table, patient, item, day, cycle, plan)
     columns = {
         "computed_dose": computed,
         "ordered_dose": ordered.amount,
@@ -556,6 +574,7 @@ def verify_table(
         row_offset,
         tolerance,
         threshold,
+        missing,
     )
 
 
@@ -577,16 +596,21 @@ class _Lazy:
 _VERDICT_CODE = {verdict: code for code, verdict in enumerate(VERDICTS)}
 
 
+def _given_days(plan) -> np.ndarray:
+    """``[order, day]``: whether each order of the protocol is given on each day of the cycle; a last row, no order, on all."""
+    given = np.zeros((len(plan.items) + 1, plan.cycle_days + 1), bool)
+    given[-1, :] = True
+    for index, entry in enumerate(plan.items):
+        given[index, list(entry.days)] = True
+    return given
+
+
 def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     """Where a drug is ordered on a day its order does not give it, or in a cycle past the protocol's."""
     n = item.size
     if day is None or all(entry.days is None for entry in plan.items):
         return np.zeros(n, bool)
-    given = np.zeros((len(plan.items) + 1, plan.cycle_days + 1), bool)  # [order, day]; the last row: no order
-    given[-1, :] = True
-    for index, entry in enumerate(plan.items):
-        given[index, list(entry.days)] = True
-    off = ~given[item, day]  # item -1 (no order) is the last row, given on every day
+    off = ~_given_days(plan)[item, day]  # item -1 (no order) is the last row, given on every day
     if cycle is not None and plan.cycles is not None:
         off |= (item >= 0) & (cycle > plan.cycles)
     return off
@@ -632,12 +656,11 @@ def _patients(ids: pa.ChunkedArray) -> np.ndarray:
     return per_run[np.cumsum(change) - 1]
 
 
-def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarray:
+def _duplicates(patient, item: np.ndarray, day, cycle, plan) -> np.ndarray:
     """Where a patient's drug is ordered more often on a day than the protocol gives it."""
-    n = table.num_rows
-    if "patient_id" not in table.column_names or n == 0:
+    n = item.size
+    if patient is None or n == 0:
         return np.zeros(n, bool)
-    patient = _patients(table["patient_id"])
     # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
     pair = patient.astype(np.int64) * (len(plan.items) + 1) + item + 1
     known = (item >= 0) & (patient >= 0)
@@ -656,6 +679,67 @@ def _duplicates(table: pa.Table, item: np.ndarray, day, cycle, plan) -> np.ndarr
     return duplicate
 
 
+def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -> pa.Table:
+    """
+    The doses the protocol gives on a patient's day and nobody ordered: one
+    row per patient, cycle, day and order (``patient_id``, ``cycle``, ``day``,
+    ``drug``, ``note``). Needs ``patient_id`` and ``day``; a day in a cycle
+    past the protocol's gives nothing.
+    """
+    schema = pa.schema(
+        [
+            ("patient_id", table["patient_id"].type if "patient_id" in table.column_names else pa.string()),
+            ("cycle", pa.int64()),
+            ("day", pa.int64()),
+            ("drug", pa.string()),
+            ("note", pa.string()),
+        ]
+    )
+    if patient is None or day is None or all(entry.days is None for entry in plan.items):
+        return schema.empty_table()
+    seen = np.flatnonzero((patient >= 0) & (day > 0))
+    cycles = np.zeros(item.size, np.int64) if cycle is None else cycle
+    # a visit: one patient on one cycle and day (most files: one visit per patient, found without a sort)
+    patients = int(patient.max(initial=-1)) + 1
+    visit_day, visit_cycle, first = (
+        np.zeros(patients, np.int64),
+        np.zeros(patients, np.int64),
+        np.zeros(patients, np.int64),
+    )
+    visit_day[patient[seen]], visit_cycle[patient[seen]], first[patient[seen]] = day[seen], cycles[seen], seen
+    if (visit_day[patient[seen]] == day[seen]).all() and (visit_cycle[patient[seen]] == cycles[seen]).all():
+        visit = patient
+        present = np.zeros(patients, bool)
+        present[patient[seen]] = True
+        visits = np.flatnonzero(present)
+    else:
+        key = np.stack([patient[seen], cycles[seen], day[seen]])
+        _, where, inverse = np.unique(key, axis=1, return_index=True, return_inverse=True)
+        visit = np.full(item.size, -1, np.int64)
+        visit[seen] = inverse.ravel()
+        visits = np.arange(where.size)
+        visit_day, visit_cycle, first = day[seen][where], cycles[seen][where], seen[where]
+    orders = len(plan.items)
+    ordered = np.zeros((int(visit.max(initial=-1)) + 1, orders), bool)
+    given = seen[item[seen] >= 0]
+    ordered[visit[given], item[given]] = True
+    due = _given_days(plan)[:orders][:, visit_day[visits]].T
+    if cycle is not None and plan.cycles is not None:
+        due &= (visit_cycle[visits] <= plan.cycles)[:, None]
+    at, index = np.nonzero(due & ~ordered[visits])
+    at = visits[at]
+    return pa.table(
+        {
+            "patient_id": table["patient_id"].take(pa.array(first[at])),
+            "cycle": pa.array(visit_cycle[at]) if cycle is not None else pa.nulls(at.size, pa.int64()),
+            "day": pa.array(visit_day[at]),
+            "drug": pa.array([plan.items[i].drug for i in index.tolist()], pa.string()),
+            "note": pa.array([plan.items[i].note for i in index.tolist()], pa.string()),
+        },
+        schema=schema,
+    )
+
+
 def _unit_labels(ordered: _Ordered, keep: np.ndarray | None) -> pa.Array:
     """Each row's ordered unit as dosecalc writes it ("mg", "mg/m²"), null where unreadable; dictionary-encoded."""
     codes = ordered.basis if keep is None else ordered.basis[keep]
@@ -671,7 +755,7 @@ def _floats(values: np.ndarray) -> pa.Array:
 
 
 def _tables(
-    table, keep, ok, columns, verdict, ordered, flags, details, rejects, row_offset, tolerance, threshold
+    table, keep, ok, columns, verdict, ordered, flags, details, rejects, row_offset, tolerance, threshold, missing
 ) -> VerifiedTable:
     rows = np.arange(row_offset + 1, row_offset + 1 + table.num_rows, dtype=np.int64)
     every = keep.all()
@@ -701,7 +785,7 @@ def _tables(
         .append_column("row", pa.array(rows[~keep]))
         .append_column("reason", rejects.column(~keep).cast(pa.string()))
     )
-    return VerifiedTable(checked, rejected, tolerance, threshold)
+    return VerifiedTable(checked, rejected, missing, tolerance, threshold)
 
 
 def verify_file(

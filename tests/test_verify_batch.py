@@ -79,6 +79,18 @@ def test_example_orders_row_by_row():
     assert rows[18]["flags"] == rows[19]["flags"] == "duplicate_order"
     # DL-2008: mg/kg against a protocol in mg/m²
     assert rows[20]["verdict"] == "not_comparable" and rows[20]["dose_unit"] == "mg/kg"
+    # DL-2001 and DL-2002 have all five day-1 drugs ordered; DL-2003 only doxorubicin and vincristine;
+    # DL-2005's day 1 has only a brand name, so all five are due and not ordered
+    missing = result.not_ordered.to_pylist()
+    assert not [m for m in missing if m["patient_id"] in ("DL-2001", "DL-2002")]
+    assert [m["drug"] for m in missing if m["patient_id"] == "DL-2003"] == [
+        "rituximab",
+        "cyclophosphamide",
+        "prednisone",
+    ]
+    assert {m["day"] for m in missing if m["patient_id"] == "DL-2005"} == {1}
+    assert len([m for m in missing if m["patient_id"] == "DL-2005"]) == 5
+    assert summary["verdicts"]["not_ordered"] == len(missing) == 23 and not result.ok
 
 
 def test_output_columns_and_order():

@@ -10,7 +10,8 @@ outside the tolerance, flagged, not verifiable or rejected; 2 bad input.
 ``day``, ``tolerance``); one patient: ``"verification"``, the library's
 ``Verification.to_dict()`` (every check with its numbers, verdict, flags
 and the computation's steps; the settings with their sources); a file:
-``"summary"``, ``VerifiedTable.summary()`` with the files written.
+``"summary"``, ``VerifiedTable.summary()`` with the files written, and
+``"not_ordered"``, the doses due on a patient's day that nobody ordered.
 """
 
 from typing import Annotated, cast
@@ -41,6 +42,9 @@ from .protocol import Condition, Gfr, _priors
 
 #: The exit code when an order needs a pharmacist's attention.
 NEEDS_ATTENTION = 4
+
+#: The doses due and not ordered that the text output lists; --json has all.
+_SHOWN = 10
 
 Ordered = Annotated[
     list[str] | None,
@@ -346,12 +350,22 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
             "verify",
             inputs={"protocol": named(protocol, protocol), **{k: named(v, v) for k, v in written.items() if v}},
             summary={**summary, "files": {k: v for k, v in written.items() if v}},
+            not_ordered=result.not_ordered.to_pylist(),
         )
         _exit(result.ok)
         return
     rows = [[name, str(summary[name])] for name in ("rows", "verified", "flagged", "rejected")]
     rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
     rows += [[f"flag: {code.replace('_', ' ')}", str(count)] for code, count in summary["flags"].items() if count]
+    for missing in result.not_ordered.slice(0, _SHOWN).to_pylist():
+        rows.append(
+            [
+                "not ordered",
+                f"{missing['patient_id']}: {missing['drug']} (cycle {missing['cycle']}, day {missing['day']})",
+            ]
+        )
+    if result.not_ordered.num_rows > _SHOWN:
+        rows.append(["", f"… and {result.not_ordered.num_rows - _SHOWN} more (--json lists them all)"])
     rows.append(["written", output])
     if rejects is not None and summary["rejected"]:
         rows.append(["rejects", rejects])
