@@ -349,19 +349,22 @@ class PolarsCsvWriter:
         frame.write_csv(self._file, include_header=self._header, separator=self._delimiter, quote_style="necessary")
         self._header = False
 
-    def close(self) -> None:
-        if self._header:  # no batch: the header alone
-            self.write(pa.Table.from_batches([], schema=self._schema))
-        if self._owned:
-            self._file.close()
-        else:
-            self._file.flush()
+    def close(self, failed: bool = False) -> None:
+        """Finish the file (a header alone if no batch came), and close it; after a failure, only close it."""
+        try:
+            if self._header and not failed:
+                self.write(pa.Table.from_batches([], schema=self._schema))
+            if not self._owned:
+                self._file.flush()
+        finally:
+            if self._owned:  # whatever happened: an open file would keep a full disk busy
+                self._file.close()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, error, trace) -> None:
+        self.close(failed=kind is not None)
 
 
 def _csv_writer_class():
