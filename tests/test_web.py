@@ -306,6 +306,43 @@ def test_any_text_is_an_answer_or_a_422(text):
         assert response.json()["inputs"]["height"]["given"] == text
 
 
+# values of every kind an endpoint reads, plausible and not, and any text
+_SAMPLES = [
+    "175 cm", "70 kg", "1.9", "75 mg/m2", "6.1 mg/kg", "100 mg", "10 units/m2", "5", "0", "-1", "1e-300mg", "1e300 mg",
+    "100mg,50mg", "f", "m", "all", "ideal", "20", "5%", "child", "1,8,15", "r-chop-21", "abvd", "carboplatin-paclitaxel",
+    "1.2 mg/dL", "106 umol/L", "90 mL/min", "60", "doxorubicin=95mg", "vincristine=1e300mg", "=5mg", "mediastinal-radiotherapy",
+]
+_TEXT = st.one_of(st.sampled_from(_SAMPLES), st.text(max_size=20))
+_BY_TYPE = {"string": _TEXT, "integer": st.integers(-2, 10**6), "boolean": st.booleans(), "array": st.lists(_TEXT, min_size=1, max_size=3)}
+
+
+def _request_keys():
+    description = create_app().openapi()
+    schemas = description["components"]["schemas"]
+    keys = {}
+    for path, item in description["paths"].items():
+        if "post" in item:
+            name = item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+            keys[path] = {
+                key: next(kind["type"] for kind in prop.get("anyOf", [prop]) if kind.get("type") != "null")
+                for key, prop in schemas[name]["properties"].items()
+            }
+    return keys
+
+
+_KEYS = _request_keys()
+
+
+@given(st.data())
+def test_no_request_is_a_500(client, data):
+    path = data.draw(st.sampled_from(sorted(_KEYS)))
+    body = {key: data.draw(_BY_TYPE[kind]) for key, kind in _KEYS[path].items() if data.draw(st.booleans())}
+    response = client.post(path, json=body)
+    assert response.status_code in (200, 422), (path, body, response.text)
+    if response.status_code == 422:
+        assert response.json()["message"]
+
+
 # --- hardening ------------------------------------------------------------------
 
 def test_body_over_the_limit_is_413(client):
