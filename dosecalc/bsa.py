@@ -502,7 +502,7 @@ _ALIASES = {
 
 def bsa_method(name: str) -> str:
     """Return the canonical name of a BSA method ("Du Bois" -> "dubois")."""
-    key = str(name).strip().lower().replace("&", " ").replace("-", " ").replace(" and ", " ")
+    key = str(name).strip(" ").lower().replace("&", " ").replace("-", " ").replace(" and ", " ")
     key = "_".join(key.split())
     key = _ALIASES.get(key, key)
     if key not in BSA_METHODS:

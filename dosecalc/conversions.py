@@ -93,7 +93,7 @@ KM = Range("km", "kg/m**2", 1.0, 100.0, "kg/m²")
 
 
 def _key(name) -> str:
-    key = "_".join(str(name).strip().lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
+    key = "_".join(str(name).strip(" ").lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
     return _ALIASES.get(key, key)
 
 

@@ -39,14 +39,28 @@ _TEXT = re.compile(
 )
 
 
+#: Upper bounds of a schedule: a cycle of at most a year (and so at most 52
+#: weeks and 365 dosing days), at most 1,000 cycles (77 years of 28-day
+#: cycles): beyond them a number is a slip, not a regimen.
+_MOST = {"cycle_days": 365, "cycle_weeks": 52, "weeks": 52, "days": 365, "cycles": 1000}
+
+
 def _positive_int(value, field: str) -> int:
     try:  # text, NaN and infinity are not whole numbers either
-        whole = not isinstance(value, (bool, str)) and int(value) == value and value >= 1
+        whole = not isinstance(value, (bool, str)) and int(value) == value and 1 <= value <= _MOST[field]
     except (TypeError, ValueError, OverflowError):
         whole = False
     if not whole:
-        raise ImplausibleInputError(field, repr(value) if isinstance(value, str) else value, "a whole number ≥ 1")
+        shown = repr(value) if isinstance(value, str) else value
+        raise ImplausibleInputError(field, shown, f"a whole number from 1 to {_MOST[field]:,}")
     return int(value)
+
+
+# a text that means to be a schedule: refused as one when it is not read as one
+_SCHEDULE_WORDS = re.compile(r"(?:×|\bx\b|\*|\bfor\b).*\b(?:weeks?|wks?|days?)\b", re.IGNORECASE)
+
+#: The longest regimen text read (its pattern would take quadratic time on pages of spaces).
+_LONGEST_TEXT = 200
 
 
 # "225 mg/m2 per cycle": a cycle total, shared out over the cycle's dosing days
@@ -137,10 +151,16 @@ class Regimen:
     """
 
     def __init__(self, dose, days=None, cycle_days=None, *, weeks=None, cycle_weeks=None):
+        if isinstance(dose, str) and len(dose) > _LONGEST_TEXT:
+            raise ImplausibleInputError("dose", f"{len(dose):,} characters", f"a regimen of at most {_LONGEST_TEXT} characters")
         text = _TEXT.match(dose) if isinstance(dose, str) and days is None and weeks is None else None
+        if text is None and isinstance(dose, str) and days is None and weeks is None and _SCHEDULE_WORDS.search(dose):
+            raise DoseCalcError(f"regimen={dose!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks' "
+                                "(at most 52 weeks of a cycle of at most 52 weeks)")
         if text:
             dose, weeks, cycle_weeks = text["dose"], int(text["weeks"]), int(text["cycle"])
         total = _PER_CYCLE.match(dose) if isinstance(dose, str) else None
+        dose_text = dose
         if total:
             dose = total["dose"]
         period = None
@@ -152,6 +172,8 @@ class Regimen:
                 raise MissingInputError("cycle_weeks", "a regimen (a cycle length is never assumed)")
             cycle_days = 7 * _positive_int(cycle_weeks, "cycle_weeks")
             dose, period = _administration(dose)
+            if period is not None and total:
+                raise UnitError("dose", dose_text, "a rate or a total per cycle, not both")
             if period is None and not total:
                 period = "week"  # "75 mg/m2 × 3 weeks": the dose of each weekly administration
             days = list(range(1, 7 * weeks + 1)) if period == "day" else [1 + 7 * week for week in range(weeks)]

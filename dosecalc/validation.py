@@ -339,7 +339,7 @@ def is_female(sex, field: str = "sex"):
             break
         first = int(np.argmax(unread))
         spelling = flat[first]
-        code = _SEX_OF.get(str(spelling).strip().lower())
+        code = _SEX_OF.get(str(spelling).strip(" ").lower())
         if code is None:  # every value before this one is known
             raise _unknown_sex(sex, field, first)
         same = flat == spelling

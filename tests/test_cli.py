@@ -389,7 +389,7 @@ BAD_INPUT = [
     # regimen schedule
     (["regimen", "75mg/m2", "--days", "1,8,x", "--cycle", "28"], "--days '1,8,x'", "1,8,15"),
     (["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "7"], "--days [1, 8, 15]", "7-day cycle"),
-    (["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "0"], "--cycle 0", "≥ 1"),
+    (["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "0"], "--cycle 0", "a whole number from 1 to 365"),
 ]
 
 

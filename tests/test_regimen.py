@@ -1,11 +1,18 @@
 """Regimen arithmetic, with the IMGN901 worked example."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc import Q_, Regimen, patient_dose
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
+from dosecalc.errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnitError,
+)
 
 # ImmunoGen press release, 5 June 2011 (ASCO 2011, abstract 8013): lorvotuzumab mertansine
 # (IMGN901) "75 mg/m²/week (225 mg/m² or 6.1 mg/kg over 3 weeks in a 4-week cycle)".
@@ -121,7 +128,7 @@ def test_bad_regimens():
 
 @pytest.mark.parametrize("day", [1.5, "1", float("nan"), float("inf"), None, True])
 def test_a_day_is_a_whole_number(day):
-    with pytest.raises(ImplausibleInputError, match="^days=.*expected a whole number ≥ 1"):
+    with pytest.raises(ImplausibleInputError, match="^days=.*expected a whole number from 1 to 365"):
         Regimen("75 mg/m^2", days=[day], cycle_days=28)
 
 
@@ -163,3 +170,23 @@ def test_a_cycle_length_is_never_assumed(arguments):
 def test_a_rate_per_other_time_is_refused():
     with pytest.raises(UnitError, match="per day or per week"):
         Regimen("75 mg/m2/month × 3 weeks every 4 weeks")
+
+
+@pytest.mark.parametrize(
+    "arguments, said",
+    [
+        ({"dose": "75 mg/m2/day per cycle × 3 weeks every 4 weeks"}, "a rate or a total per cycle, not both"),
+        ({"dose": "75 mg/m2 × 3 weeks every 4 days"}, "expected a text like"),
+        ({"dose": "75 mg/m2 × 99999 weeks every 99999 weeks"}, "expected a text like"),
+        ({"dose": "75 mg/m2", "days": [1], "cycle_days": 10**30}, "from 1 to 365"),
+        ({"dose": "7" + " " * 10_000 + "y"}, "at most 200 characters"),  # no quadratic scan of the spaces
+    ],
+)
+def test_contradictory_or_absurd_regimens_are_refused(arguments, said):
+    with pytest.raises(DoseCalcError, match=re.escape(said)):
+        Regimen(**arguments)
+
+
+def test_a_cumulative_dose_of_absurdly_many_cycles_is_refused():
+    with pytest.raises(ImplausibleInputError, match="from 1 to 1,000"):
+        Regimen("75 mg/m2", days=[1], cycle_days=21).cumulative(10**20)

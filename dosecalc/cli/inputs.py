@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,10 +83,11 @@ def value_of(item: Input | None):
 
 
 def read_days(text: str) -> list[int]:
-    try:
-        return [int(day) for day in text.split(",")]
-    except ValueError:
-        raise ImplausibleInputError("days", repr(text), "whole days separated by commas, such as 1,8,15") from None
+    """Days as typed: ASCII digits separated by commas (int() would take "1_5", "+15", " 15" and "١٥")."""
+    days = text.split(",")
+    if not all(re.fullmatch("[0-9]{1,4}", day) for day in days):
+        raise ImplausibleInputError("days", escaped(text), "whole days separated by commas, such as 1,8,15")
+    return [int(day) for day in days]
 
 
 def target_basis(text: str) -> str:
@@ -130,7 +132,7 @@ def option_message(err: DoseCalcError, names: dict = OPTION_NAMES, guess: bool =
     if not field or not text.startswith(field):
         return text
     option = option_name(field, names, guess)
-    if option == field:
+    if option is None or option == field:
         return text
     rest = text[len(field):]
     return option + (" " + rest[1:] if rest.startswith("=") else rest)

@@ -1,11 +1,23 @@
 """The options shared by several commands, declared once."""
 
+import re
 from typing import Annotated, Optional
 
 import typer
 
 from ..body import WEIGHT_BASES
 from ..bsa import BSA_METHODS
+from ..grammar import escaped
+
+
+def whole_number(text: str) -> int:
+    """
+    An option's whole number as typed: ASCII digits only (Python's int() takes
+    "2_8", "+28", " 28" and "٢٨"). Use as ``typer.Option(parser=whole_number)``.
+    """
+    if not re.fullmatch("[0-9]{1,9}", text):
+        raise typer.BadParameter(f"{escaped(text)}: expected a whole number of ASCII digits, such as 28")
+    return int(text)
 
 
 def starting(names):
