@@ -368,7 +368,7 @@ class PolarsCsvWriter:
 
 
 def _csv_writer_class():
-    """The faster CSV writer installed: polars' (the ``fast`` extra), else pyarrow's."""
+    """The faster CSV writer installed: polars', else pyarrow's."""
     try:
         import polars  # noqa: F401
     except ImportError:
@@ -585,7 +585,7 @@ def convert_file(
     input_path : str or path
         A CSV file (``.tsv``: tab-separated), a Parquet file (``.parquet``,
         ``.pq``) or a spreadsheet (``.xlsx``, ``.xls``, ``.ods``; needs the
-        ``excel`` extra), with a header row; ``"-"`` reads CSV from stdin.
+        ``xlsx`` extra), with a header row; ``"-"`` reads CSV from stdin.
         The columns are those of :func:`dosecalc.cohort.dose_table`.
     output_path : str or path
         Where to write the dosed rows: Parquet for ``.parquet``, tab-separated

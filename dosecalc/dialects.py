@@ -34,7 +34,7 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", "
            ".xlsx": "sheet", ".xlsm": "sheet", ".xls": "sheet", ".ods": "sheet"}
 #: The formats dosecalc writes.
 WRITTEN = ("csv", "tsv", "parquet")
-_SHEET_EXTRA = "python-calamine (pip install 'dosecalc[excel]')"
+_SHEET_EXTRA = "python-calamine (pip install 'dosecalc[xlsx]')"
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     Raises
     ------
     DoseCalcError
-        If python-calamine is not installed (the ``excel`` extra), the
+        If python-calamine is not installed (the ``xlsx`` extra), the
         sheet does not exist, or the sheet has no header row.
     """
     try:

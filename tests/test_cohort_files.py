@@ -542,7 +542,7 @@ def test_an_xlsx_sheet_is_read(tmp_path):
 def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
     book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]})
     monkeypatch.setitem(sys.modules, "python_calamine", None)  # as when it is not installed
-    with pytest.raises(DoseCalcError, match=r"reading a spreadsheet needs python-calamine \(pip install 'dosecalc\[excel\]'\)"):
+    with pytest.raises(DoseCalcError, match=r"reading a spreadsheet needs python-calamine \(pip install 'dosecalc\[xlsx\]'\)"):
         convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
     assert _no_files_but(tmp_path, "clinic.xlsx")
 
