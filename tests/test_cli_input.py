@@ -86,3 +86,11 @@ def test_with_json_an_error_is_json_on_stdout_too(args, code, field):
 def test_without_json_an_error_leaves_stdout_empty():
     result = runner.invoke(app, ["bsa", "--height", "1.75cm", "--weight", "70kg"])
     assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_a_short_option_given_twice_with_its_value_attached_is_refused(tmp_path):
+    cohort = tmp_path / "in.csv"
+    cohort.write_text("height_cm,weight_kg\n175,70\n", encoding="utf-8")
+    result = runner.invoke(app, ["cohort", str(cohort), "-o", str(tmp_path / "a.csv"), f"-o{tmp_path / 'b.csv'}", "--dose", "75mg/m2"])
+    assert result.exit_code == 2 and "given twice (-o ... -o ...)" in result.stderr
+    assert not (tmp_path / "a.csv").exists() and not (tmp_path / "b.csv").exists()

@@ -32,7 +32,8 @@ class _OnceCommand(typer.core.TyperCommand):
         for arg in args:
             if arg == "--":
                 break
-            name = arg.split("=", 1)[0]
+            # --bsa=1.9, --bsa 1.9; and a short option with its value attached: -ob.csv
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
             param = once.get(name)
             if param is None:
                 continue
