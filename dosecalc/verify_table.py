@@ -697,8 +697,11 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
     )
     if patient is None or day is None or all(entry.days is None for entry in plan.items):
         return schema.empty_table()
-    seen = np.flatnonzero((patient >= 0) & (day > 0))
-    cycles = np.zeros(item.size, np.int64) if cycle is None else cycle
+    valid = (patient >= 0) & (day > 0)
+    rows = np.arange(item.size) if valid.all() else np.flatnonzero(valid)
+    whole = rows.size == item.size
+    p, d, it = (values if whole else values[rows] for values in (patient, day, item))
+    c = None if cycle is None else cycle if whole else cycle[rows]
     # a visit: one patient on one cycle and day (most files: one visit per patient, found without a sort)
     patients = int(patient.max(initial=-1)) + 1
     visit_day, visit_cycle, first = (
@@ -706,23 +709,28 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
         np.zeros(patients, np.int64),
         np.zeros(patients, np.int64),
     )
-    visit_day[patient[seen]], visit_cycle[patient[seen]], first[patient[seen]] = day[seen], cycles[seen], seen
-    if (visit_day[patient[seen]] == day[seen]).all() and (visit_cycle[patient[seen]] == cycles[seen]).all():
-        visit = patient
+    visit_day[p], first[p] = d, rows
+    one_visit = bool((visit_day[p] == d).all())
+    if c is not None and one_visit:
+        visit_cycle[p] = c
+        one_visit = bool((visit_cycle[p] == c).all())
+    if one_visit:
+        visit = p
         present = np.zeros(patients, bool)
-        present[patient[seen]] = True
+        present[p] = True
         visits = np.flatnonzero(present)
     else:
-        key = np.stack([patient[seen], cycles[seen], day[seen]])
+        key = np.stack([p, np.zeros(p.size, np.int64) if c is None else c, d])
         _, where, inverse = np.unique(key, axis=1, return_index=True, return_inverse=True)
-        visit = np.full(item.size, -1, np.int64)
-        visit[seen] = inverse.ravel()
+        visit = inverse.ravel()
         visits = np.arange(where.size)
-        visit_day, visit_cycle, first = day[seen][where], cycles[seen][where], seen[where]
+        visit_day, first = d[where], rows[where]
+        visit_cycle = np.zeros(where.size, np.int64) if c is None else c[where]
     orders = len(plan.items)
-    ordered = np.zeros((int(visit.max(initial=-1)) + 1, orders), bool)
-    given = seen[item[seen] >= 0]
-    ordered[visit[given], item[given]] = True
+    ordered = np.zeros((int(visit.max(initial=-1)) + 1) * orders, bool)
+    some = it >= 0
+    ordered[visit[some] * orders + it[some]] = True
+    ordered = ordered.reshape(-1, orders)
     due = _given_days(plan)[:orders][:, visit_day[visits]].T
     if cycle is not None and plan.cycles is not None:
         due &= (visit_cycle[visits] <= plan.cycles)[:, None]
