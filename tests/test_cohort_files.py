@@ -795,3 +795,17 @@ def test_stdin_errors_name_it_as_given():
     assert one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="")) == "error: input=-: Empty CSV file"
     line = one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="a;b\n1;2\n"))
     assert line.startswith("error: input=-: its header is one column, 'a;b', which looks ';'-separated")
+
+
+def test_example_spreadsheet_export(tmp_path):
+    # examples/cohort-export.csv: the first six rows of examples/cohort.csv as a European spreadsheet saves them
+    # (';', decimal commas, cp1252, CRLF, two empty trailing columns): the same doses
+    export = EXAMPLE.with_name("cohort-export.csv")
+    result = cli("cohort", str(export), "-o", str(tmp_path / "export.csv"), "--dose", "75mg/m2",
+                 "--delimiter", ";", "--decimal-comma", "--encoding", "cp1252")
+    assert result.exit_code == 0, result.output
+    convert_file(EXAMPLE, tmp_path / "plain.csv", dose="75 mg/m^2")
+    exported, plain = read_csv(tmp_path / "export.csv"), read_csv(tmp_path / "plain.csv")[:6]
+    assert [row["dose_mg"] for row in exported] == [row["dose_mg"] for row in plain]
+    assert exported[1]["site"] == "Québec"
+    assert "looks ';'-separated" in one_line_error(cli("cohort", str(export), "-o", str(tmp_path / "x.csv"), "--dose", "75mg/m2"))
