@@ -32,6 +32,15 @@ __all__ = ["SCHEMAS", "ErrorOutput", "schema_of"]
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Text = Annotated[str, Field(min_length=1)]
+# dosecalc's own unit spellings ("mg/m²", "mg·min/mL", "µg/kg", "mL/min/1.73 m²"): MICRO SIGN µ and
+# MIDDLE DOT ·, never pint's formats ("μg" with a Greek mu, "mg⋅min", "meter ** 2", "m^2")
+Unit = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9%µ][A-Za-z0-9µ²³·%/. ]*$",
+        description="A unit as dosecalc spells it: 'mg/m²', 'mg·min/mL', 'µg/kg', 'mL/min/1.73 m²'.",
+    ),
+]
 Version = Annotated[str, Field(pattern=r"^\d+\.\d+", description="dosecalc's version, e.g. '0.1.0'.")]
 
 
@@ -54,14 +63,14 @@ class Quantity(Closed):
     """A number with its unit, as dosecalc spells units (``"mg/m²"``, ``"mL/min"``)."""
 
     value: NonNegative
-    unit: Text
+    unit: Unit
 
 
 class Quantities(Closed):
     """Several numbers in one unit, e.g. vial strengths in mg."""
 
     value: list[NonNegative]
-    unit: Text
+    unit: Unit
 
 
 class Input(Closed):
@@ -74,7 +83,7 @@ class Input(Closed):
             "(name, text) pairs for a repeated option such as ``--ordered drug=dose``."
         )
     )
-    unit: Text | None
+    unit: Unit | None
 
 
 class Method(Closed):
@@ -100,7 +109,7 @@ class Km(Closed):
     species: Text | None
     label: Text | None
     value: NonNegative
-    unit: Text
+    unit: Unit
     reference: Text | None
 
 
@@ -533,7 +542,7 @@ class Setting(Open):
 
     name: Text
     value: NonNegative
-    unit: Text
+    unit: Unit
     source: Text
 
 
@@ -551,7 +560,7 @@ class Flag(Open):
 class OrderedDose(Closed):
     given: str
     value: NonNegative
-    unit: Text
+    unit: Unit
 
 
 class DrugCheck(Open):

@@ -335,6 +335,27 @@ def test_dose_schema_refuses(mutate):
     assert not validator("dose").is_valid(broken)
 
 
+# pint's own formats of units dosecalc spells otherwise: a Greek mu, its dot operator, its default and ** formats
+@pytest.mark.parametrize("unit", ["μg/kg", "mg⋅min/mL", "milligram / meter ** 2", "m^2", "mg/m**2", " mg", ""])
+def test_units_are_dosecalc_spellings(unit):
+    report = run_json("convert", "225mg/m2", "--to", "mg/kg")
+    assert_valid("convert", report)
+    for place in [("results", "dose"), ("inputs", "dose"), ("km",)]:
+        broken = copy.deepcopy(report)
+        target = broken
+        for key in place:
+            target = target[key]
+        target["unit"] = unit
+        assert not validator("convert").is_valid(broken), (unit, place)
+
+
+def test_every_unit_printed_is_a_dosecalc_spelling():
+    # µ is MICRO SIGN (U+00B5) and · MIDDLE DOT (U+00B7) wherever they appear
+    report = run_json("carboplatin", "--auc", "5", "--gfr", "90mL/min")
+    assert report["inputs"]["auc"]["unit"] == "mg\u00b7min/mL"
+    assert_valid("carboplatin", report)
+
+
 def test_bsa_schema_refuses_an_unknown_formula_and_a_mixed_shape():
     everyone = run_json("bsa", "--height", "175cm", "--weight", "70kg", "--method", "all")
     unknown = copy.deepcopy(everyone)
