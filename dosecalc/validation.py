@@ -237,10 +237,10 @@ def checked(value, rng: Range, field: str | None = None):
     first = np.flatnonzero(~valid(np.atleast_1d(values), rng))[0]
     if is_quantity(value):
         given, given_units = float(np.ravel(value.magnitude)[first]), value.units
-        shown = f"{given:g} {given_units:~P}"
+        shown = f"{given:.15g} {given_units:~P}"
     else:
         given, given_units = float(np.ravel(values)[first]), unit(rng.unit)
-        shown = f"{given:g} {rng.symbol or format(given_units, '~P')}"
+        shown = f"{given:.15g} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
     raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
 
