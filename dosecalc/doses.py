@@ -66,7 +66,8 @@ def _basis_of(units) -> tuple[str | None, bool]:
     powers = dict(units)
     numerator = ureg.get_dimensionality(UnitsContainer({k: p for k, p in powers.items() if p > 0}))
     denominator = dict(ureg.get_dimensionality(UnitsContainer({k: -p for k, p in powers.items() if p < 0})))
-    amount = {(("[mass]", 1),): 0, (("[drug_amount]", 1),): 1}.get(tuple(sorted(dict(numerator).items())))
+    amounts: dict[tuple, int] = {(("[mass]", 1),): 0, (("[drug_amount]", 1),): 1}
+    amount = amounts.get(tuple(sorted(dict(numerator).items())))
     if amount is None:
         return None, False
     per_time = denominator.pop("[time]", 0) == 1
@@ -147,4 +148,5 @@ def read_dose(
         raise UnitError(field, f"{dose:~P}", why)
     if rate:
         dose = dose * registry().Quantity(1.0, unit("week"))
+    assert basis is not None  # an allowed basis
     return checked(dose, DOSE_RANGES[basis], field), basis

@@ -40,4 +40,4 @@ class Result:
 
     def to_dict(self) -> dict:
         """Plain data for JSON: each quantity as ``{"value", "unit"}``."""
-        return {field.name: plain(getattr(self, field.name)) for field in fields(self)}
+        return {field.name: plain(getattr(self, field.name)) for field in fields(self)}  # type: ignore[arg-type]

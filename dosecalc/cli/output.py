@@ -140,10 +140,10 @@ def show_bsa(quantity) -> str:
 def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
     """Print blocks of ``(headers or None, rows)``: rich tables on a terminal,
     else aligned plain text with no colour and no box drawing."""
-    blocks = [(headers, [row for row in rows if row is not None]) for headers, rows in blocks]
+    shown = [(headers, [row for row in rows if row is not None]) for headers, rows in blocks]
     if plain_stdout():
         texts = []
-        for headers, rows in blocks:
+        for headers, rows in shown:
             block = ([headers] if headers else []) + rows
             widths = [max(len(cell) for cell in column) for column in zip(*block)]
             texts.append("\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in block))
@@ -155,7 +155,7 @@ def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
-    for number, (headers, rows) in enumerate(blocks):
+    for number, (headers, rows) in enumerate(shown):
         if number:
             console.line()
         table = Table(show_header=headers is not None, box=box.SIMPLE_HEAD if headers else None, pad_edge=False, show_edge=False)
@@ -185,7 +185,7 @@ def km_row(km: float, species: str | None, label: str = "Km"):
 
 
 def bsa_row(area, key: str | None):
-    if area is None:
+    if area is None or key is None:
         return None
     return "BSA", show_bsa(area), "given" if key == GIVEN else BSA_METHODS[key].label
 
