@@ -656,11 +656,15 @@ class ProtocolShowOutput(Envelope):
 
 class ErrorOutput(Closed):
     """
-    An error with ``--json``: printed on stdout besides the line on stderr (exit 2).
+    An error as JSON: on stdout with ``--json`` (exit 2, besides the line on
+    stderr), and the body of the HTTP API's refusals.
 
-    ``code`` names the class of error (e.g. ``"unit_error"``); ``field`` the
-    option, ``value`` the text as typed, ``expected`` what the option accepts,
-    ``hint`` the likely slip, each null where it does not apply.
+    ``code`` names the class of error (``unit_error``,
+    ``implausible_input_error``, ``missing_input_error``,
+    ``unknown_name_error``, ...); ``field`` the option, ``value`` the value as
+    given, ``expected`` what the option accepts, ``hint`` the likely slip, each
+    null where it does not apply; ``message`` the error's own message;
+    ``command`` the command (null where a request names none).
     """
 
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -668,9 +672,9 @@ class ErrorOutput(Closed):
     value: str | None
     expected: str | None
     hint: str | None
-    command: Text | None = None
-    dosecalc_version: Version | None = None
-    message: Text | None = None
+    message: Text
+    command: Text | None
+    dosecalc_version: Version
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -371,21 +371,45 @@ def test_strict_json_refuses_nan():
         strict_json('{"value": NaN}')
 
 
-# --- errors --------------------------------------------------------------------------
+# --- errors ---------------------------------------------------------------------------
+
+# bad input of each class, with the option the error must name
+BAD_INPUT = {
+    "unknown unit": (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height"),
+    "missing input": (["dose", "75mg/m2", "--height", "175cm"], "--weight"),
+    "unknown name": (["bsa", "--height", "175cm", "--weight", "70kg", "--method", "mostellar"], "--method"),
+    "implausible value": (["crcl", *PATIENT[:-1], "0.01mg/dL"], "--creatinine"),
+    "unknown protocol": (["plan", "nosuch", *IMGN901[1:]], "--protocol"),
+    "ordered dose without a unit": (["verify", "r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=95"], None),
+    "no such cohort file": (["cohort", "/nonexistent/patients.csv", "-o", "dosed.csv", "--dose", "75mg/m2"], None),
+}
 
 
-def test_error_schema_accepts_the_documented_object_and_refuses_a_bare_message():
-    assert_valid(
-        "error",
-        {
-            "code": "unit_error",
-            "field": "--height",
-            "value": "175 cmm",
-            "expected": "a length such as '175 cm'",
-            "hint": None,
-        },
-    )
-    assert not validator("error").is_valid({"message": "--height '175 cmm': expected a known unit"})
-    assert not validator("error").is_valid(
-        {"code": "Unit Error", "field": None, "value": None, "expected": None, "hint": None}
-    )
+@pytest.mark.parametrize("case", BAD_INPUT)
+def test_an_error_with_json_is_an_error_object_on_stdout(case):
+    args, option = BAD_INPUT[case]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 2, result.output
+    error = strict_json(result.stdout)
+    assert_valid("error", error)
+    assert error["command"] == args[0]
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    if option is not None:
+        assert error["field"] == option and option in result.stderr
+
+
+def test_error_schema_refuses_a_bare_message_and_a_code_that_is_not_a_name():
+    error = {
+        "code": "unit_error",
+        "field": "--height",
+        "value": "175 cmm",
+        "expected": "a length such as '175 cm'",
+        "hint": None,
+        "message": "height='175 cmm': expected a length",
+        "command": "bsa",
+        "dosecalc_version": "0.1.0",
+    }
+    assert_valid("error", error)
+    assert not validator("error").is_valid({"message": error["message"]})
+    assert not validator("error").is_valid({**error, "code": "Unit Error"})
+    assert not validator("error").is_valid({**error, "stack": "Traceback (most recent call last): ..."})
