@@ -117,13 +117,13 @@ def test_orders_file(tmp_path):
     result = run("r-chop-21", "--orders", str(EXAMPLE), "-o", str(output), "--rejects", str(rejects), "--json")
     assert result.exit_code == 4
     summary = json.loads(result.output)["summary"]
-    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (20, 9, 10, 1)
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (41, 23, 13, 5)
     with output.open(newline="") as file:
         rows = list(csv.DictReader(file))
-    assert len(rows) == 19 and rows[7]["verdict"] == "too_high" and rows[8]["flags"] == "cap_explains"
+    assert len(rows) == 36 and rows[7]["verdict"] == "too_high" and rows[8]["flags"] == "cap_explains"
     with rejects.open(newline="") as file:
         rejected = list(csv.DictReader(file))
-    assert [row["row"] for row in rejected] == ["17"] and "1.68 m" in rejected[0]["reason"]
+    assert [row["row"] for row in rejected] == ["17", "30", "31", "32", "33"] and "1.68 m" in rejected[0]["reason"]
 
 
 def test_orders_file_all_verified_exits_0(tmp_path):
