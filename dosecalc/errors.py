@@ -15,6 +15,12 @@ import re
 class DoseCalcError(ValueError):
     """Base of every dosecalc error: bad input never passes silently."""
 
+    # the fields a subclass sets (see _with_fields); absent on a plain DoseCalcError
+    field: str
+    value: object
+    expected: str
+    hint: str | None
+
     def _with_fields(self, message: str, **fields):
         # each field an attribute, and all of them, in the order __init__
         # takes them, kept to rebuild the error by pickle

@@ -4,7 +4,7 @@ import contextlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import typer
 
@@ -51,6 +51,12 @@ class Input:
         return label, shown, f"from {typed}"
 
 
+@overload
+def read_option(text: str, field: str, base: str | None = None, bare: bool = False) -> Input: ...
+@overload
+def read_option(text: None, field: str, base: str | None = None, bare: bool = False) -> None: ...
+@overload
+def read_option(text: str | None, field: str, base: str | None = None, bare: bool = False) -> Input | None: ...
 def read_option(text: str | None, field: str, base: str | None = None, bare: bool = False) -> Input | None:
     """Parse an option; with ``bare`` a plain number is taken in ``base``, the
     option's documented unit (BSA in m², Km in kg/m²)."""

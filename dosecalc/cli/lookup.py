@@ -103,9 +103,10 @@ def convert_command(
     """
     with bad_input():
         one_of(("--species", species), ("--km", km))
-        inputs = {"dose": read_option(dose, "dose"), "km": read_option(km, "km", KM.unit, bare=True)}
+        given = read_option(dose, "dose")
+        inputs = {"dose": given, "km": read_option(km, "km", KM.unit, bare=True)}
         convert = to_mg_per_kg if target_basis(to) == PER_KG else to_mg_per_m2
-        converted = convert(inputs["dose"].quantity, km=value_of(inputs["km"]), species=species)
+        converted = convert(given.quantity, km=value_of(inputs["km"]), species=species)
         factor = km_factor(value_of(inputs["km"]), species)
         key = None if km is not None else species_name(species or "human")
         described = inputs_json(inputs)
@@ -113,7 +114,7 @@ def convert_command(
         print_json("convert", inputs=described, results=results_json({"dose": converted}), km=km_json(factor, key))
         return
     operator = "÷" if convert is to_mg_per_kg else "×"
-    how = f"from {show(inputs['dose'].normalised)} {operator} Km {figures(factor)} {unit(KM.unit):~P}"
+    how = f"from {show(given.normalised)} {operator} Km {figures(factor)} {unit(KM.unit):~P}"
     print_rows(("dose", show(converted), how), km_row(factor, key), references=(FDA_2005 if key else None,))
 
 
@@ -137,10 +138,11 @@ def hed_command(
         if species is None and km is None:
             raise MissingInputError("species", "a human-equivalent dose (or give --km)")
         one_of(("--species", species), ("--km", km))
-        inputs = {"dose": read_option(dose, "animal_dose"), "km": read_option(km, "km", KM.unit, bare=True)}
-        equivalent = hed(inputs["dose"].quantity, species=species, km=value_of(inputs["km"]))
+        animal_dose = read_option(dose, "animal_dose")
+        inputs = {"dose": animal_dose, "km": read_option(km, "km", KM.unit, bare=True)}
+        equivalent = hed(animal_dose.quantity, species=species, km=value_of(inputs["km"]))
         animal_km = km_factor(value_of(inputs["km"]), species)
-        key = None if km is not None else species_name(species)
+        key = None if species is None else species_name(species)
         human_km = km_factor(species="human")
         described = inputs_json(inputs)
     if as_json:
@@ -149,7 +151,7 @@ def hed_command(
             km=km_json(animal_km, key), human_km=km_json(human_km, "human"),
         )
         return
-    given = inputs["dose"].normalised
+    given = animal_dose.normalised
     if dose_basis(given)[0] == PER_KG:
         how = f"from {show(given)} × Km {figures(animal_km)} ÷ Km {figures(human_km)}"
     else:
@@ -170,7 +172,7 @@ def methods_command(as_json: AsJson = False) -> None:
     listed = []
     for key, entry in BSA_METHODS.items():
         needs = ["height", "weight"] if entry.needs_height else ["weight"]
-        listed.append({**method_json(key), "needs": needs + (["sex"] if entry.needs_sex else [])})
+        listed.append({**(method_json(key) or {}), "needs": needs + (["sex"] if entry.needs_sex else [])})
     if as_json:
         print_json("methods", methods=listed)
         return
@@ -188,7 +190,7 @@ def species_command(as_json: AsJson = False) -> None:
       dosecalc species
     """
     units = {"km": f"{unit(KM.unit):~P}", "reference_weight": f"{unit(WEIGHT.unit):~P}", "bsa": f"{unit(BSA.unit):~P}"}
-    listed = [
+    listed: list[dict] = [
         {
             "name": key,
             "label": row.label,
