@@ -721,19 +721,24 @@ _NARROWEST_BMI_HIGH = min(bmi for _, bmi in BODY_BMI_HIGH)
 
 
 def _bodies(read: dict) -> np.ndarray | None:
-    """Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`); None without both."""
+    """
+    Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`);
+    None without both columns, or where every row does.
+    """
     if "height" not in read or "weight" not in read:
         return None
     height_cm, weight_kg = read["height"].values, read["weight"].values
     with np.errstate(all="ignore"):  # implausible or missing values are rejected by their own column
-        bmi = weight_kg / np.square(height_cm)
-        bmi *= 1e4  # kg/cm² to kg/m²
-        # every body is inside the narrowest envelope, BMI 3-60 at any height: the full check for the others only
-        # (a NaN, a missing value, is its column's to reject)
-        doubtful = np.flatnonzero((bmi < BODY_BMI_LOW) | (bmi > _NARROWEST_BMI_HIGH))
-        bodies = np.ones(bmi.shape, bool)
+        bmi = weight_kg / np.square(height_cm)  # kg/cm²
+        # every body is inside the narrowest envelope, BMI 3-60 kg/m² at any height: a batch inside it needs no
+        # more (a NaN, a missing value, is its column's to reject); else the full check for the rows outside it
+        low, high = BODY_BMI_LOW * 1e-4, _NARROWEST_BMI_HIGH * 1e-4
+        if bmi.size == 0 or (bmi.min() >= low and bmi.max() <= high):  # a NaN fails both: the rows are looked at
+            return None
+        doubtful = np.flatnonzero((bmi < low) | (bmi > high))
+        bodies = np.ones(height_cm.shape, bool)
         bodies[doubtful] = plausible_body(height_cm[doubtful], weight_kg[doubtful])
-    return bodies
+    return None if bodies.all() else bodies
 
 
 def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
@@ -990,7 +995,7 @@ def dose_batch(
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     bodies = _bodies(read)
     try:  # the fast path: the core checks whole columns at once
-        if bodies is not None and not bodies.all():
+        if bodies is not None:
             raise ImplausibleInputError("height, weight", "a pair", "a body")  # to the rows' own reasons below
         dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
     except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest

@@ -469,5 +469,5 @@ def test_absurd_absolute_doses_are_rejected_as_the_scalar_path_refuses_them():
     assert rejects.select(["row", "reason"]).to_pylist() == [
         {"row": 2, "reason": "dose_mg=3.5e+06 mg: expected (0, 200000] mg for one administration"}
     ]
-    with pytest.raises(ImplausibleInputError, match="dose=3.5e"):
+    with pytest.raises(ImplausibleInputError, match=r"dose=(3.5e\+06|3500000) mg"):
         patient_dose("5000 mg/kg", weight=700)
