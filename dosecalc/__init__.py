@@ -3,7 +3,9 @@ dosecalc: unit-aware oncology dosing.
 
 Body-surface area by the published formulas, mg/m² ↔ mg/kg by Km factors,
 human-equivalent doses, a patient's absolute dose and regimen arithmetic, for
-one patient or whole cohorts. Every function takes pint Quantities (or plain
+one patient or whole cohorts; dose orders and protocols (``Order``,
+``Protocol``), independent verification of ordered doses (``verify``) and
+kidney function (Cockcroft-Gault, CKD-EPI 2021, bedside Schwartz). Every function takes pint Quantities (or plain
 numbers in its documented unit) and returns Quantities.
 
 dosecalc is decision support: every dose must be verified by a clinician.
@@ -27,15 +29,41 @@ from .adjustments import (
     read_level_table,
     round_dose,
 )
-from .body import WEIGHT_BASES, adjusted_body_weight, bmi, dosing_weight, ideal_body_weight, lean_body_weight
+from .body import (
+    WEIGHT_BASES,
+    adjusted_body_weight,
+    bmi,
+    dosing_weight,
+    ideal_above_actual,
+    ideal_body_weight,
+    lean_body_weight,
+)
 from .bsa import BSA_METHODS, bsa
-from .carboplatin import CarboplatinDose, carboplatin_dose
+from .carboplatin import CARBOPLATIN_POLICIES, CarboplatinDose, carboplatin_dose
 from .conversions import KM_FACTORS, SPECIES, hed, to_mg_per_kg, to_mg_per_m2
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .order import Order, OrderDose, Step
 from .patient import PatientDose, patient_dose
+from .protocol import (
+    Cumulative,
+    Protocol,
+    Schedule,
+    load_protocol,
+    protocol_names,
+    read_protocol,
+)
 from .regimen import Regimen, RegimenDose
-from .renal import crcl_cockcroft_gault
+from .renal import (
+    RENAL_FORMULAS,
+    KidneyFunction,
+    crcl_cockcroft_gault,
+    egfr_ckd_epi_2021,
+    egfr_schwartz_bedside,
+    kidney_function,
+    measured_gfr,
+)
 from .units import parse_quantity
+from .verify import Verification, verify
 
 __all__ = [
     "__version__",
@@ -60,6 +88,27 @@ __all__ = [
     "dosing_weight",
     "WEIGHT_BASES",
     "crcl_cockcroft_gault",
+    "egfr_ckd_epi_2021",
+    "egfr_schwartz_bedside",
+    "kidney_function",
+    "measured_gfr",
+    "KidneyFunction",
+    "RENAL_FORMULAS",
+    "CARBOPLATIN_POLICIES",
+    "ideal_above_actual",
+    "Order",
+    "OrderDose",
+    "Step",
+    "Protocol",
+    "Schedule",
+    "Cumulative",
+    "load_protocol",
+    "read_protocol",
+    "protocol_names",
+    "LIFETIME_LIMITS",
+    "ANTHRACYCLINE_EQUIVALENCES",
+    "verify",
+    "Verification",
     "carboplatin_dose",
     "CarboplatinDose",
     "cap_bsa",
@@ -91,4 +140,8 @@ def __getattr__(name):
         from . import units
 
         return getattr(units, name)
+    if name in ("LIFETIME_LIMITS", "ANTHRACYCLINE_EQUIVALENCES"):  # data read with units: built on first use
+        from . import protocol
+
+        return getattr(protocol, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -55,6 +55,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import protocol as protocol_library  # its LIFETIME_LIMITS are built on first use (units)
 from ._version import __version__
 from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
@@ -62,7 +63,7 @@ from .carboplatin import AUC
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .order import AUC_BASIS, Order, drug_name
-from .protocol import LIFETIME_LIMITS, STANDARD, Protocol
+from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
 from .validation import WEIGHT, Range, checked, checked_scalar
@@ -491,7 +492,7 @@ def _plan(protocol_or_order, drug: str | None) -> _Plan:
         if not isinstance(order, str) and not is_quantity(order):
             raise UnitError("protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'")
         order = Order(SINGLE_DOSE if drug is None else drug, order)
-    limits = tuple(limit for limit in LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
+    limits = tuple(limit for limit in protocol_library.LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
 
 
@@ -958,7 +959,7 @@ def verify(
 def _known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
-    known = sorted({limit.condition for limit in LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
+    known = sorted({limit.condition for limit in protocol_library.LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
     for condition in conditions:
         if condition not in known:
             raise UnknownNameError("conditions", condition, known)
