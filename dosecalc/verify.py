@@ -83,6 +83,7 @@ __all__ = [
     "Verification",
     "explains_kernel",
     "lifetime_kernel",
+    "to_limit_kernel",
     "tolerance_setting",
     "verdict_codes",
     "verdict_kernel",
@@ -492,7 +493,9 @@ def _plan(protocol_or_order, drug: str | None) -> _Plan:
         if not isinstance(order, str) and not is_quantity(order):
             raise UnitError("protocol_or_order", repr(order), "a Protocol, an Order, or a dose such as '75 mg/m2'")
         order = Order(SINGLE_DOSE if drug is None else drug, order)
-    limits = tuple(limit for limit in protocol_library.LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
+    limits = (
+        tuple(limit for limit in protocol_library.LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
+    )
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
 
 
@@ -645,13 +648,23 @@ def _limit(plan: _Plan, drug: str, conditions: tuple):
     return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
 
 
+def to_limit_kernel(values, units: str, limit, bsa_m2):
+    """
+    Amounts in ``units`` in the unit of ``limit`` (a Quantity): as they are,
+    divided by the BSA [m²] (an absolute dose against a limit per m²) or
+    multiplied by it; NaN where neither converts (or no BSA is known: NaN).
+    """
+    one, area = quantity(1.0, units), quantity(1.0, "m**2")
+    for candidate, by_bsa in ((one, 1.0), (one / area, 1.0 / np.asarray(bsa_m2, dtype=float)), (one * area, bsa_m2)):
+        if candidate.dimensionality == limit.dimensionality:
+            return np.asarray(values, dtype=float) * candidate.m_as(limit.units) * by_bsa
+    return np.full(np.shape(values), np.nan)
+
+
 def _in_unit_of(value, target, bsa):
-    """``value`` in the unit of ``target``: as it is, or converted by the patient's BSA; None if it cannot be."""
-    candidates = [value] if bsa is None else [value, value / bsa, value * bsa]
-    for candidate in candidates:
-        if candidate.dimensionality == target.dimensionality:
-            return float(candidate.m_as(target.units))
-    return None
+    """``value`` in the unit of ``target``, or None if it cannot be converted (by the patient's BSA, if known)."""
+    converted = to_limit_kernel(value.magnitude, f"{value.units}", target, np.nan if bsa is None else bsa.m_as("m**2"))
+    return None if np.isnan(converted) else float(converted)
 
 
 def _prior_quantity(value, field: str):

@@ -65,6 +65,7 @@ from .verify import (
     _plan,
     explains_kernel,
     lifetime_kernel,
+    to_limit_kernel,
     tolerance_setting,
     verdict_codes,
     weight_change_kernel,
@@ -186,15 +187,6 @@ def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str)
     """A numeric column named ``<prefix>_<unit>``, in ``base``; NaN where a cell is missing or not a number."""
     units = _column_unit(_canonical(column).removeprefix(prefix + "_"), column, kind)
     return quantity(_given_numbers(table[column]), units).m_as(unit(base))
-
-
-def _to_limit(values: np.ndarray, basis: str, limit, bsa_m2: np.ndarray) -> np.ndarray:
-    """Amounts in ``basis`` in the lifetime limit's unit: as they are, or by the patient's BSA; NaN if neither."""
-    one, area, target = quantity(1.0, basis), quantity(1.0, "m**2"), limit.amount
-    for candidate, by_bsa in ((one, 1.0), (one / area, 1.0 / bsa_m2), (one * area, bsa_m2)):
-        if candidate.dimensionality == target.dimensionality:
-            return values * candidate.m_as(target.units) * by_bsa
-    return np.full(values.shape, np.nan)
 
 
 class _Texts:
@@ -622,13 +614,13 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     codes = ordered.basis[rows]
     for code in np.unique(codes[codes >= 0]).tolist():
         same = codes == code
-        this[same] = _to_limit(ordered.amount[rows][same], ordered.bases[code], limit, bsa_m2[same])
+        this[same] = to_limit_kernel(ordered.amount[rows][same], ordered.bases[code], limit.amount, bsa_m2[same])
     prior = np.zeros(rows.size)
     column = _one(table.column_names, "prior")
     if column is not None:
         reading = _column_unit(_canonical(column).removeprefix("prior_"), column, "dose")
         given = _given_numbers(table[column].take(pa.array(rows)))
-        prior = np.where(np.isnan(given), 0.0, _to_limit(given, f"{reading}", limit, bsa_m2))
+        prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
     with np.errstate(invalid="ignore"):
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
 
@@ -727,10 +719,10 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
         visit_day, first = d[where], rows[where]
         visit_cycle = np.zeros(where.size, np.int64) if c is None else c[where]
     orders = len(plan.items)
-    ordered = np.zeros((int(visit.max(initial=-1)) + 1) * orders, bool)
+    flat = np.zeros((int(visit.max(initial=-1)) + 1) * orders, bool)
     some = it >= 0
-    ordered[visit[some] * orders + it[some]] = True
-    ordered = ordered.reshape(-1, orders)
+    flat[visit[some] * orders + it[some]] = True
+    ordered = flat.reshape(-1, orders)
     due = _given_days(plan)[:orders][:, visit_day[visits]].T
     if cycle is not None and plan.cycles is not None:
         due &= (visit_cycle[visits] <= plan.cycles)[:, None]
