@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import inspect
 import pkgutil
+import sys
 from pathlib import Path
 
-import dosecalc
+HERE = Path(__file__).resolve().parent
+# the checkout's package, not another version installed elsewhere
+sys.path.insert(0, str(HERE.parent))
+
+import dosecalc  # noqa: E402
 
 project = "dosecalc"
 author = "dosecalc developers"
@@ -50,7 +55,6 @@ autodoc_typehints = "none"  # the numpydoc sections say the types, in words
 # the shells are documented in the user guide, not as an API
 SHELLS = {"cli", "web"}
 
-HERE = Path(__file__).resolve().parent
 API = HERE / "api"
 
 
