@@ -266,9 +266,7 @@ def test_cohort_output_validates_against_its_schema(tmp_path):
 
 
 @settings(max_examples=25)
-@given(
-    height_cm=st.floats(120, 210), bmi=st.floats(16, 45), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"])
-)
+@given(height_cm=st.floats(120, 210), bmi=st.floats(16, 45), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"]))
 def test_dose_output_of_any_plausible_patient_validates(height_cm, bmi, dose):
     # an adult of BMI 16-45 kg/m²: weight = BMI × height²
     weight_kg = round(bmi * (height_cm / 100) ** 2, 1)
