@@ -546,6 +546,21 @@ class Setting(Open):
     source: Text
 
 
+VerdictName = Literal[
+    "within_tolerance",
+    "too_high",
+    "too_low",
+    "missing_input",
+    "not_in_protocol",
+    "not_ordered",
+    "not_comparable",
+    "ambiguous",
+]
+FlagName = Literal[
+    "weight_change", "cap_explains", "rounding_explains", "lifetime_limit", "not_scheduled", "duplicate_order"
+]
+
+
 class Flag(Open):
     """Something a pharmacist must look at, beside the verdicts, with the values that raised it."""
 
@@ -567,16 +582,7 @@ class DrugCheck(Open):
     """One drug's verification: the computed and the ordered dose, the difference, the verdict and its flags."""
 
     drug: Text
-    verdict: Literal[
-        "within_tolerance",
-        "too_high",
-        "too_low",
-        "missing_input",
-        "not_in_protocol",
-        "not_ordered",
-        "not_comparable",
-        "ambiguous",
-    ]
+    verdict: VerdictName
     meaning: Text
     ok: bool
     ordered: OrderedDose | None
@@ -602,12 +608,52 @@ class Verification(Open):
     version: Version
 
 
-class VerifyOutput(Envelope):
+class VerifyOneOutput(Envelope):
     """``dosecalc verify --json`` for one patient: exit 0 when ``verification.ok``, 4 otherwise."""
 
     command: Literal["verify"]
     inputs: dict[str, Input]
     verification: Verification
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class OrdersSummary(Open):
+    """A day's orders verified: ``rows == verified + flagged + rejected``, with counts by verdict and by flag."""
+
+    rows: Count
+    verified: Count
+    flagged: Count
+    rejected: Count
+    verdicts: dict[VerdictName, Count]
+    flags: dict[FlagName, Count]
+    tolerance: Setting
+    weight_change: Setting
+    files: dict[str, Text | None]
+
+
+class NotOrdered(Open):
+    """A dose the protocol gives on a patient's cycle and day that no row ordered."""
+
+    patient_id: str | None
+    cycle: Annotated[int, Field(ge=1)] | None
+    day: Annotated[int, Field(ge=1)] | None
+    drug: Text
+    note: Text | None
+
+
+class VerifyOrdersOutput(Envelope):
+    """``dosecalc verify --orders FILE --json``: the summary of a day's orders (exit 4 when any needs attention)."""
+
+    command: Literal["verify"]
+    inputs: dict[str, Input]
+    summary: OrdersSummary
+    not_ordered: list[NotOrdered]
+
+
+class VerifyOutput(RootModel[VerifyOneOutput | VerifyOrdersOutput]):
+    """``dosecalc verify --json``: one patient's verification, or the summary of a day's orders (``--orders``)."""
 
 
 class ListedProtocol(Open):

@@ -265,6 +265,24 @@ def test_cohort_output_validates_against_its_schema(tmp_path):
     assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (36, 31, 5)
 
 
+def test_verify_orders_output_validates_against_its_schema(tmp_path):
+    # the sample day's orders hold doses that need attention on purpose: exit 4
+    report = run_json(
+        "verify",
+        "r-chop-21",
+        "--orders",
+        str(EXAMPLES / "orders.csv"),
+        "-o",
+        str(tmp_path / "verified.csv"),
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+        exit_code=4,
+    )
+    assert_valid("verify", report)
+    summary = report["summary"]
+    assert summary["rows"] == summary["verified"] + summary["flagged"] + summary["rejected"]
+
+
 @settings(max_examples=25)
 @given(height_cm=st.floats(120, 210), bmi=st.floats(16, 45), dose=st.sampled_from(["75mg/m2", "2mg/kg", "100mg"]))
 def test_dose_output_of_any_plausible_patient_validates(height_cm, bmi, dose):
