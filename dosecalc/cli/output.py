@@ -140,7 +140,12 @@ def show_bsa(quantity) -> str:
 def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
     """Print blocks of ``(headers or None, rows)``: rich tables on a terminal,
     else aligned plain text with no colour and no box drawing."""
-    shown = [(headers, [row for row in rows if row is not None]) for headers, rows in blocks]
+    # rows of one block padded to one width: a short row never drops a cell of a longer one
+    shown = []
+    for headers, rows in blocks:
+        kept = [list(row) for row in rows if row is not None]
+        width = max([len(row) for row in kept] + [len(headers or [])])
+        shown.append((headers, [row + [""] * (width - len(row)) for row in kept]))
     if plain_stdout():
         texts = []
         for headers, rows in shown:

@@ -306,7 +306,8 @@ def plan_command(
     if as_json:
         print_json("plan", inputs=described, schedule=schedule.to_dict(), cumulative=cumulative.to_dict())
         return
-    head = [[loaded.name, loaded.title or ""], ["cycles", f"{schedule.cycles} of {loaded.cycle_days} days"]]
+    title = [[loaded.name, loaded.title or ""]]
+    head = [["cycles", f"{schedule.cycles} of {loaded.cycle_days} days"]]
     head += [list(row) for row in input_rows(inputs, described) if row]
     bsa = bsa_row(
         schedule.bsa,
@@ -355,6 +356,7 @@ def plan_command(
     conversion = ANTHRACYCLINE_EQUIVALENCES.get(cumulative.equivalence or "")
     equivalence_source = [[f"equivalence {conversion.name}: {conversion.source}"]] if conversion else []
     print_blocks(
+        (None, title),
         (None, head),
         (["days", "drug", "dose", "prescribed", "note", "changed by"], rows),
         ([f"cumulative after {schedule.cycles} cycles", "per cycle", "prior", "total", "lifetime limit", ""], foot),
