@@ -122,8 +122,8 @@ _MAX_CYCLES = 100
 _MAX_TIMES_PER_DAY = 6
 _MAX_FILE_BYTES = 1_000_000  # far above any protocol; a slip (a data file named .toml) is refused unread
 # "1-21", "1, 8, 15", "1-5, 15": ASCII digits, hyphen-minus ranges, commas
-_DAYS = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
-_RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
+_DAYS = re.compile(r"\s*[0-9]+(?:\s*-\s*[0-9]+)?(?:\s*,\s*[0-9]+(?:\s*-\s*[0-9]+)?)*\s*")
+_RANGE = re.compile(r"([0-9]+)(?:\s*-\s*([0-9]+))?")
 STANDARD = "standard"
 _BASES = MASS_BASES + UNIT_BASES
 

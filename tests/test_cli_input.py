@@ -94,3 +94,19 @@ def test_a_short_option_given_twice_with_its_value_attached_is_refused(tmp_path)
     result = runner.invoke(app, ["cohort", str(cohort), "-o", str(tmp_path / "a.csv"), f"-o{tmp_path / 'b.csv'}", "--dose", "75mg/m2"])
     assert result.exit_code == 2 and "given twice (-o ... -o ...)" in result.stderr
     assert not (tmp_path / "a.csv").exists() and not (tmp_path / "b.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "2_8"],
+        ["regimen", "75mg/m2", "--days", "1,8,1_5", "--cycle", "28"],
+        ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "+6"],
+        ["regimen", "75mg/m2", "--days", "1,8,١٥", "--cycle", "28"],
+        ["plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "2_0"],
+    ],
+)
+def test_whole_numbers_are_ascii_digits(args):
+    # Python's int() reads "2_8" as 28, "+6" as 6 and "١٥" as 15: a typo of 1,5 would become another schedule
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "whole" in result.stderr

@@ -47,6 +47,7 @@ from .options import (
     Vials,
     Weight,
     WeightBasis,
+    whole_number,
 )
 from .output import (
     bsa_row,
@@ -326,8 +327,8 @@ def _weight_basis_row(result):
 def regimen_command(
     dose: Dose,
     days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
-    cycle: Annotated[int, typer.Option(help="Cycle length in days: 28.", show_default=False)],
-    cycles: Annotated[int | None, typer.Option(help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
+    cycle: Annotated[int, typer.Option(parser=whole_number, metavar="DAYS", help="Cycle length in days: 28.", show_default=False)],
+    cycles: Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
     height: Height = None,
     weight: Weight = None,
     given_bsa: GivenBsa = None,

@@ -32,7 +32,7 @@ from ..results import plain
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
-from .options import Age, AsJson, Creatinine, GivenBsa, Height, Method, Sex, Weight
+from .options import Age, AsJson, Creatinine, GivenBsa, Height, Method, Sex, Weight, whole_number
 from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
 
 protocol_app = typer.Typer(
@@ -46,7 +46,7 @@ ProtocolName = Annotated[
         metavar="NAME|FILE", help="A protocol of `dosecalc protocol list`, or a protocol TOML file.", show_default=False
     ),
 ]
-Cycles = Annotated[int | None, typer.Option(help="Cycles to plan; default the protocol's.", show_default=False)]
+Cycles = Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="Cycles to plan; default the protocol's.", show_default=False)]
 Prior = Annotated[
     list[str] | None,
     typer.Option(

@@ -36,6 +36,7 @@ from .options import (
     Sex,
     Weight,
     WeightBasis,
+    whole_number,
 )
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
 from .protocol import Condition, Gfr, _priors
@@ -138,10 +139,12 @@ def verify_command(
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
     round_to: RoundTo = None,
-    cycle: Annotated[int | None, typer.Option(help="The cycle the doses are for.", show_default=False)] = None,
+    cycle: Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="The cycle the doses are for.", show_default=False)] = None,
     day: Annotated[
         int | None,
         typer.Option(
+            parser=whole_number,
+            metavar="N",
             help="The day of the cycle: a drug not given that day is flagged, and one due and not ordered listed.",
             show_default=False,
         ),
