@@ -41,7 +41,7 @@ from .doses import (
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, check_body, check_given_bsa, checked, same_length
+from .validation import BSA, HEIGHT, WEIGHT, check_body, check_given_bsa, checked, common_index, same_length
 
 __all__ = ["PatientDose", "patient_dose"]
 
@@ -269,6 +269,8 @@ def patient_dose(
     >>> f"{patient_dose('10 units/m2', bsa=1.9).dose:~P}"
     '19.0 units'
     """
+    # Series are paired by their index, never by position (refused where the indexes differ)
+    common_index(height=height, weight=weight, bsa=bsa, sex=sex, bsa_cap=bsa_cap, max_dose=max_dose)
     amount, basis = read_dose(dose, allowed=MASS_BASES + UNIT_BASES)
     drug_unit = amount_unit(basis)
     per_m2, per_kg = (PER_M2, PER_KG) if drug_unit == FLAT else (UNITS_PER_M2, UNITS_PER_KG)

@@ -281,3 +281,11 @@ def test_blank_and_combining_characters_are_escaped(char):
 def test_bools_and_text_inside_arrays_are_refused(weight):
     with pytest.raises(UnitError, match="^weight="):
         patient_dose("2 mg/kg", weight=weight)
+
+
+def test_patient_dose_never_pairs_series_by_position():
+    pd = pytest.importorskip("pandas")
+    height = pd.Series([170.0, 180.0], index=[4, 3])
+    weight = pd.Series([70.0, 80.0], index=[3, 4])
+    with pytest.raises(dosecalc.ImplausibleInputError, match="never paired by position"):
+        patient_dose("75 mg/m2", height=height, weight=weight)
