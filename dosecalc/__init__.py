@@ -109,6 +109,7 @@ __all__ = [
     "ANTHRACYCLINE_EQUIVALENCES",
     "verify",
     "Verification",
+    "dose_table",
     "carboplatin_dose",
     "CarboplatinDose",
     "cap_bsa",
@@ -140,6 +141,10 @@ def __getattr__(name):
         from . import units
 
         return getattr(units, name)
+    if name == "dose_table":  # pyarrow: loaded only for a table
+        from .cohort import dose_table
+
+        return dose_table
     if name in ("LIFETIME_LIMITS", "ANTHRACYCLINE_EQUIVALENCES"):  # data read with units: built on first use
         from . import protocol
 
