@@ -236,6 +236,36 @@ class KidneyFunction(Open):
     version: Version
 
 
+class UsedFormula(Open):
+    name: Text
+    kind: Text
+    label: Text
+    reference: Text
+
+
+class InputFile(Open):
+    path: Text
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        description="The SHA-256 of the file read; null for a stream (stdin)."
+    )
+
+
+class Provenance(Open):
+    """What produced the output: version, command and options, formulas with references, inputs and counts."""
+
+    dosecalc_version: Version
+    command: Text | None
+    options: dict
+    formulas: list[UsedFormula]
+    inputs: list[InputFile]
+    rows_read: Annotated[int, Field(ge=0)]
+    rows_written: Annotated[int, Field(ge=0)]
+    rows_rejected: Annotated[int, Field(ge=0)]
+    rejects_by_reason: dict[str, Annotated[int, Field(ge=0)]]
+    started: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    seconds: NonNegative
+
+
 class CohortSummary(Open):
     """``CohortSummary.to_dict()``: what a cohort run did; ``rows_read == rows_written + rows_rejected``."""
 
@@ -245,6 +275,10 @@ class CohortSummary(Open):
     seconds: NonNegative
     output: Text
     rejects: Text | None
+    rejects_by_reason: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="The rejected rows counted by the class of their reason."
+    )
+    provenance: Provenance
 
 
 # --- one model per command -----------------------------------------------------------------

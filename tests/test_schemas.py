@@ -263,6 +263,7 @@ def test_cohort_output_validates_against_its_schema(tmp_path):
     assert_valid("cohort", report)
     summary = report["summary"]
     assert (summary["rows_read"], summary["rows_written"], summary["rows_rejected"]) == (36, 31, 5)
+    assert sum(summary["rejects_by_reason"].values()) == summary["rows_rejected"]
 
 
 def test_verify_orders_output_validates_against_its_schema(tmp_path):
