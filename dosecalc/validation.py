@@ -92,16 +92,24 @@ BODY_BMI_HIGH = ((100.0, 60.0), (150.0, 200.0))
 
 def _bmi_high(height_cm):
     (short_cm, short_bmi), (tall_cm, tall_bmi) = BODY_BMI_HIGH
-    return np.interp(height_cm, [short_cm, tall_cm], [short_bmi, tall_bmi])
+    slope = (tall_bmi - short_bmi) / (tall_cm - short_cm)
+    return np.clip(short_bmi + (np.asarray(height_cm, dtype=float) - short_cm) * slope, short_bmi, tall_bmi)
 
 
 def plausible_body(height_cm, weight_kg):
     """
     Where height [cm] and weight [kg] together describe a body that people
     have had (see the module docstring): a bool or bool array.
+
+    .. math:: 3 \le \frac{W \cdot 10^4}{H^2} \le \min(200, \max(60, 60 + 2.8 (H - 100)))
+
+    with W in [kg] and H in [cm]; weight and height are compared as
+    :math:`W \cdot 10^4` against the bounds times :math:`H^2` (no division).
     """
-    bmi = np.asarray(weight_kg, dtype=float) / (np.asarray(height_cm, dtype=float) / 100.0) ** 2
-    return (bmi >= BODY_BMI_LOW) & (bmi <= _bmi_high(height_cm))
+    height = np.asarray(height_cm, dtype=float)
+    weight_1e4 = np.asarray(weight_kg, dtype=float) * 1e4
+    square = height * height
+    return (weight_1e4 >= BODY_BMI_LOW * square) & (weight_1e4 <= _bmi_high(height) * square)
 
 
 def check_body(height_cm, weight_kg) -> None:
