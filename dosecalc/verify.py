@@ -19,8 +19,8 @@ verdict, flags name what a pharmacist must look at: a weight changed since
 the baseline, a cap or a rounding that explains a difference, a lifetime
 limit reached, a dose on a day the protocol does not give that drug.
 
-Every default is a named setting with its source (:data:`TOLERANCE`,
-:data:`WEIGHT_CHANGE`); none is silent.
+Every default is a named setting with its source (:data:`TOLERANCE` [2]_
+[3]_, :data:`WEIGHT_CHANGE` [4]_); none is silent.
 
 References
 ----------
