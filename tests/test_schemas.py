@@ -10,6 +10,7 @@ a missing unit, an unknown key).
 
 import copy
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -48,112 +49,62 @@ INPUT_SCHEMAS = ["protocol"]
 
 runner = CliRunner()
 
-IMGN901 = ["75mg/m2", "--height", "175cm", "--weight", "70kg"]
-PATIENT = ["--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]
+BODY = "--height 175cm --weight 70kg"
+IMGN901 = f"75mg/m2 {BODY}"
+PATIENT = "--age 60 --weight 80kg --sex m"
+CREATININE = "--creatinine 1.2mg/dL"
 
-# each output shape of each command: its options, and the keys its JSON must hold
+# each output shape of each command: the command's words, then its options as a shell would split them
 OUTPUTS = {
-    "bsa": ["--height", "175cm", "--weight", "70kg"],
-    "bsa all formulas": ["--height", "175cm", "--weight", "70kg", "--method", "all"],
-    "bsa all formulas with sex": ["--height", "5 ft 9 in", "--weight", "154 lb", "--method", "all", "--sex", "f"],
+    "bsa": BODY,
+    "bsa all formulas": f"{BODY} --method all",
+    "bsa all formulas with sex": "--height '5 ft 9 in' --weight '154 lb' --method all --sex f",
     "dose": IMGN901,
-    "dose flat": ["100mg"],
-    "dose per kg": ["2mg/kg", "--weight", "154lb"],
-    "dose given bsa and max dose": ["1.4mg/m2", "--bsa", "1.9", "--max-dose", "2mg"],
-    "dose reduced and rounded": [*IMGN901, "--reduce", "20%", "--round-to", "10mg"],
-    "dose vials": [*IMGN901, "--vials", "100mg,50mg", "--tolerance", "10%"],
-    "dose band": ["1000mg/m2", "--bsa", "1.9", "--bands", str(EXAMPLES / "bands.csv")],
-    "dose level": ["85mg/m2", "--bsa", "1.9", "--levels", str(EXAMPLES / "levels.csv"), "--level", "-1"],
-    "dose caps and weight basis": [
-        "75mg/m2",
-        "--height",
-        "175cm",
-        "--weight",
-        "120kg",
-        "--sex",
-        "m",
-        "--weight-basis",
-        "adjusted",
-        "--bsa-cap",
-        "2.0",
-        "--max-dose",
-        "140mg",
-    ],
-    "convert": ["225mg/m2", "--to", "mg/kg"],
-    "convert given km": ["225mg/m2", "--to", "mg/kg", "--km", "25"],
-    "hed": ["50mg/kg", "--species", "rat"],
-    "regimen": ["75mg/m2", "--days", "1,8,15", "--cycle", "28"],
-    "regimen patient": ["75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--bsa", "1.9"],
-    "regimen flat": ["100mg", "--days", "1", "--cycle", "21"],
-    "crcl": PATIENT,
-    "crcl ckd-epi-2021": ["--formula", "ckd-epi-2021", "--age", "60", "--sex", "f", "--creatinine", "1.0mg/dL"],
-    "crcl ckd-epi-2021 de-indexed": [
-        "--formula",
-        "ckd-epi-2021",
-        "--age",
-        "60",
-        "--sex",
-        "f",
-        "--creatinine",
-        "1.0mg/dL",
-        "--bsa",
-        "1.9",
-    ],
-    "crcl schwartz-bedside": [
-        "--formula",
-        "schwartz-bedside",
-        "--age",
-        "8",
-        "--height",
-        "128cm",
-        "--creatinine",
-        "0.5mg/dL",
-    ],
-    "crcl creatinine floor": [*PATIENT[:-1], "0.5mg/dL", "--creatinine-floor", "0.7mg/dL"],
-    "carboplatin": ["--auc", "5", "--gfr", "90mL/min"],
-    "carboplatin cockcroft-gault": ["--auc", "5", *PATIENT],
-    "carboplatin no cap": ["--auc", "5", "--gfr", "150mL/min", "--no-gfr-cap"],
-    "carboplatin indexed gfr": ["--auc", "5", "--gfr", "90 mL/min/1.73m2", "--bsa", "1.9"],
-    "carboplatin addikd": [
-        "--auc",
-        "5",
-        "--policy",
-        "addikd",
-        "--age",
-        "60",
-        "--sex",
-        "f",
-        "--creatinine",
-        "1.0mg/dL",
-        "--height",
-        "165cm",
-        "--weight",
-        "60kg",
-    ],
-    "carboplatin rounded": ["--auc", "5", "--gfr", "90mL/min", "--round-to", "10mg", "--max-dose", "800mg"],
-    "methods": [],
-    "species": [],
-    "plan": ["r-chop-21", *IMGN901[1:]],
-    "plan with prior exposure": ["abvd", *IMGN901[1:], "--cycles", "6", "--prior", "doxorubicin=150mg/m2"],
-    "verify": ["r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=92mg", "--ordered", "vincristine=2mg"],
-    "verify one order": ["--dose", "75mg/m2", "--ordered", "138mg", *IMGN901[1:]],
-    "protocol list": [],
-    "protocol show": ["r-chop-21"],
+    "dose flat": "100mg",
+    "dose per kg": "2mg/kg --weight 154lb",
+    "dose given bsa and max dose": "1.4mg/m2 --bsa 1.9 --max-dose 2mg",
+    "dose reduced and rounded": f"{IMGN901} --reduce 20% --round-to 10mg",
+    "dose vials": f"{IMGN901} --vials 100mg,50mg --tolerance 10%",
+    "dose band": f"1000mg/m2 --bsa 1.9 --bands {shlex.quote(str(EXAMPLES / 'bands.csv'))}",
+    "dose level": f"85mg/m2 --bsa 1.9 --levels {shlex.quote(str(EXAMPLES / 'levels.csv'))} --level -1",
+    "dose caps and weight basis": (
+        "75mg/m2 --height 175cm --weight 120kg --sex m --weight-basis adjusted --bsa-cap 2.0 --max-dose 140mg"
+    ),
+    "convert": "225mg/m2 --to mg/kg",
+    "convert given km": "225mg/m2 --to mg/kg --km 25",
+    "hed": "50mg/kg --species rat",
+    "regimen": "75mg/m2 --days 1,8,15 --cycle 28",
+    "regimen patient": "75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --bsa 1.9",
+    "regimen flat": "100mg --days 1 --cycle 21",
+    "crcl": f"{PATIENT} {CREATININE}",
+    "crcl ckd-epi-2021": "--formula ckd-epi-2021 --age 60 --sex f --creatinine 1.0mg/dL",
+    "crcl ckd-epi-2021 de-indexed": "--formula ckd-epi-2021 --age 60 --sex f --creatinine 1.0mg/dL --bsa 1.9",
+    "crcl schwartz-bedside": "--formula schwartz-bedside --age 8 --height 128cm --creatinine 0.5mg/dL",
+    "crcl creatinine floor": f"{PATIENT} --creatinine 0.5mg/dL --creatinine-floor 0.7mg/dL",
+    "carboplatin": "--auc 5 --gfr 90mL/min",
+    "carboplatin cockcroft-gault": f"--auc 5 {PATIENT} {CREATININE}",
+    "carboplatin no cap": "--auc 5 --gfr 150mL/min --no-gfr-cap",
+    "carboplatin indexed gfr": "--auc 5 --gfr '90 mL/min/1.73m2' --bsa 1.9",
+    "carboplatin addikd": (
+        "--auc 5 --policy addikd --age 60 --sex f --creatinine 1.0mg/dL --height 165cm --weight 60kg"
+    ),
+    "carboplatin rounded": "--auc 5 --gfr 90mL/min --round-to 10mg --max-dose 800mg",
+    "methods": "",
+    "species": "",
+    "plan": f"r-chop-21 {BODY}",
+    "plan with prior exposure": f"abvd {BODY} --cycles 6 --prior doxorubicin=150mg/m2",
+    "verify": f"r-chop-21 {BODY} --ordered doxorubicin=92mg --ordered vincristine=2mg",
+    "verify one order": f"--dose 75mg/m2 --ordered 138mg {BODY}",
+    "protocol list": "",
+    "protocol show": "r-chop-21",
 }
 # the outputs of a verification that needs attention (exit 4): a dose too high, a cap left out,
 # a drug not in the protocol, a weight changed from the baseline
 ATTENTION = {
-    "verify too high": ["r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=120mg", "--ordered", "vincristine=2mg"],
-    "verify cap left out": ["r-chop-21", *IMGN901[1:], "--ordered", "vincristine=2.6mg"],
-    "verify not in protocol": ["r-chop-21", *IMGN901[1:], "--ordered", "aspirin=100mg"],
-    "verify weight changed": [
-        "r-chop-21",
-        *IMGN901[1:],
-        "--ordered",
-        "vincristine=2mg",
-        "--baseline-weight",
-        "80kg",
-    ],
+    "verify too high": f"r-chop-21 {BODY} --ordered doxorubicin=120mg --ordered vincristine=2mg",
+    "verify cap left out": f"r-chop-21 {BODY} --ordered vincristine=2.6mg",
+    "verify not in protocol": f"r-chop-21 {BODY} --ordered aspirin=100mg",
+    "verify weight changed": f"r-chop-21 {BODY} --ordered vincristine=2mg --baseline-weight 80kg",
 }
 
 
@@ -235,14 +186,14 @@ def test_neither_the_library_nor_the_cli_imports_the_models():
 @pytest.mark.parametrize("case", OUTPUTS)
 def test_output_validates_against_its_schema(case):
     command = " ".join(command_of(case))
-    report = run_json(command, *OUTPUTS[case])
+    report = run_json(command, *shlex.split(OUTPUTS[case]))
     assert report["command"] == command
     assert_valid(schema_name(case), report)
 
 
 @pytest.mark.parametrize("case", ATTENTION)
 def test_verification_that_needs_attention_validates_against_its_schema(case):
-    report = run_json("verify", *ATTENTION[case], exit_code=4)
+    report = run_json("verify", *shlex.split(ATTENTION[case]), exit_code=4)
     assert report["verification"]["ok"] is False
     assert_valid("verify", report)
 
@@ -347,7 +298,7 @@ def _mutations():
 
 @pytest.mark.parametrize("mutate", _mutations(), ids=lambda mutate: mutate.__name__)
 def test_dose_schema_refuses(mutate):
-    report = run_json("dose", *IMGN901)
+    report = run_json("dose", *shlex.split(IMGN901))
     assert_valid("dose", report)
     broken = copy.deepcopy(report)
     mutate(broken)
@@ -394,19 +345,20 @@ def test_strict_json_refuses_nan():
 
 # bad input of each class, with the option the error must name
 BAD_INPUT = {
-    "unknown unit": (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height"),
-    "missing input": (["dose", "75mg/m2", "--height", "175cm"], "--weight"),
-    "unknown name": (["bsa", "--height", "175cm", "--weight", "70kg", "--method", "mostellar"], "--method"),
-    "implausible value": (["crcl", *PATIENT[:-1], "0.01mg/dL"], "--creatinine"),
-    "unknown protocol": (["plan", "nosuch", *IMGN901[1:]], "--protocol"),
-    "ordered dose without a unit": (["verify", "r-chop-21", *IMGN901[1:], "--ordered", "doxorubicin=95"], None),
-    "no such cohort file": (["cohort", "/nonexistent/patients.csv", "-o", "dosed.csv", "--dose", "75mg/m2"], None),
+    "unknown unit": ("bsa --height '175 cmm' --weight 70kg", "--height"),
+    "missing input": ("dose 75mg/m2 --height 175cm", "--weight"),
+    "unknown name": (f"bsa {BODY} --method mostellar", "--method"),
+    "implausible value": (f"crcl {PATIENT} --creatinine 0.01mg/dL", "--creatinine"),
+    "unknown protocol": (f"plan nosuch {BODY}", "--protocol"),
+    "ordered dose without a unit": (f"verify r-chop-21 {BODY} --ordered doxorubicin=95", None),
+    "no such cohort file": ("cohort /nonexistent/patients.csv -o dosed.csv --dose 75mg/m2", None),
 }
 
 
 @pytest.mark.parametrize("case", BAD_INPUT)
 def test_an_error_with_json_is_an_error_object_on_stdout(case):
-    args, option = BAD_INPUT[case]
+    command, option = BAD_INPUT[case]
+    args = shlex.split(command)
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 2, result.output
     error = strict_json(result.stdout)
