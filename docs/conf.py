@@ -2,7 +2,7 @@
 
 Build with warnings as errors::
 
-    python -m sphinx -W --keep-going -b html docs docs/_build/html
+    python -m sphinx -E -W --keep-going -b html docs docs/_build/html
 
 The API reference (``docs/api/``) is written here, at every build, from the
 package itself: one page per public module, each object documented once, in
