@@ -56,23 +56,34 @@ from .adjustments import (
     REDUCTION,
     TOLERANCE,
     BandTable,
-    strengths_mg_of,
     difference_pct,
     modify_dose,
     read_band_table,
     step_kernel,
     strengths_kernel,
+    strengths_mg_of,
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame
+from .grammar import NUMBER_PATTERN, escaped
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import (
-    BODY_BMI_HIGH, BODY_BMI_LOW, BSA, HEIGHT, WEIGHT, Range, check_body, checked_scalar, hint_choice, is_female,
-    plausible_body, valid,
+    BODY_BMI_HIGH,
+    BODY_BMI_LOW,
+    BSA,
+    HEIGHT,
+    WEIGHT,
+    Range,
+    check_body,
+    checked_scalar,
+    hint_choice,
+    is_female,
+    plausible_body,
+    valid,
 )
 
 __all__ = ["dose_table", "dose_batch", "DosedTable", "OUTPUT_COLUMNS", "SAFEGUARD_COLUMNS", "REJECT_COLUMNS", "REJECTS"]
@@ -97,9 +108,10 @@ REJECTS = ("separate", "inline")
 
 _INPUTS = ("height", "weight", "dose", "sex")
 _BODY_RANGES = {"height": HEIGHT, "weight": WEIGHT}
-# A number as Arrow's string -> float64 cast reads it (fast_float's grammar);
-# the fallback for batches the cast refuses, so both agree on what is a number.
-_NUMBER = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan(?:\(\w*\))?)$"
+# A cell is a number by dosecalc's grammar (ASCII digits, one full stop, an
+# exponent; ASCII spaces around), never by Arrow's cast, which also takes
+# "+75", ".5", "5.", "inf", "nan" and "1_0": the same text, the same number, on every path.
+_NUMBER = f"^{NUMBER_PATTERN}$"
 
 
 class DosedTable(NamedTuple):
@@ -510,12 +522,10 @@ def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         if decimal_comma:
             column = _point_decimals(column)
-        try:
-            column = pc.cast(column, pa.float64())
-        except pa.ArrowInvalid:  # a cell that is not a number: those cells become null
-            trimmed = pc.utf8_trim_whitespace(column)
-            numeric = pc.match_substring_regex(trimmed, _NUMBER, ignore_case=True)
-            column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
+        # a cell that is not a number by the grammar becomes null (rejected with its reason)
+        trimmed = pc.utf8_trim(column, " ")
+        numeric = pc.match_substring_regex(trimmed, _NUMBER)
+        column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
     elif pa.types.is_integer(column.type):
         exact = pc.less_equal(column, pa.scalar(EXACT_INTEGER, pa.uint64() if pa.types.is_uint64(column.type) else pa.int64()))
         if pa.types.is_signed_integer(column.type):
@@ -557,10 +567,17 @@ class _Column:
         source, rng = self.source, self.source.rng
         given, values = self.given[rows], self.values[rows]
         cells = table[source.column].take(pa.array(rows))
-        text = pc.utf8_trim_whitespace(pc.cast(cells, pa.string()))
+        cells_text = pc.cast(cells, pa.string())
+        text = pc.utf8_trim(cells_text, " ")
         missing = pc.fill_null(pc.equal(text, ""), True)
         read_as = _point_decimals(text) if self.decimal_comma else text
-        number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER, ignore_case=True), False)
+        if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+            number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER), False)
+            # a cell that is not a number is shown as typed, invisible characters escaped
+            shown = [None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in cells_text.to_pylist()]
+            text = pc.if_else(number, text, pa.array(shown, pa.string()))
+        else:  # a column of numbers by its type
+            number = pc.is_valid(cells)
         # an integer past 2**53 (read as NaN): a code such as INT64's "missing", not a measurement
         coded = pa.array(np.isnan(given) & pa.types.is_integer(cells.type))
         expected = f" {source.label}: expected {rng.expected}"

@@ -97,7 +97,7 @@ def _bmi_high(height_cm):
 
 
 def plausible_body(height_cm, weight_kg):
-    """
+    r"""
     Where height [cm] and weight [kg] together describe a body that people
     have had (see the module docstring): a bool or bool array.
 

@@ -173,8 +173,8 @@ def test_every_class_of_bad_row_is_rejected_with_its_reason():
     assert rejects["reason"].to_pylist() == [
         "height_cm is missing",
         "height_cm='tall': expected a number",
-        "height_cm=NaN cm: expected 20-280 cm",
-        "height_cm=inf cm: expected 20-280 cm",
+        "height_cm='NaN': expected a number",
+        "height_cm='inf': expected a number",
         "height_cm=0 cm: expected 20-280 cm",
         "height_cm=-170 cm: expected 20-280 cm",
         "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
@@ -457,7 +457,7 @@ def test_numbers_past_floats_range_are_rejected_quietly(recwarn):
         "height_m=1e308 m: expected 20-280 cm",
         "weight_lb=1e308 lb: expected 0.2-700 kg",
         "weight_lb=1e400 lb: expected 0.2-700 kg",
-        "height_m=-1e308 m: expected 20-280 cm",
+        "height_m='-1e308': expected a number",
     ]
     assert [str(warning.message) for warning in recwarn] == []
 

@@ -30,7 +30,7 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cohort.csv
 # the five bad rows of examples/cohort.csv, by row number
 EXAMPLE_REJECTS = {
     7: "weight_lb is missing",
-    12: "height_cm=-172.0 cm: expected 20-280 cm",
+    12: "height_cm='-172.0': expected a number",
     18: "height_cm=1.68 cm: expected 20-280 cm; did you mean 1.68 m?",
     25: "height_cm='5'7\"': expected a number",
     30: "weight_lb=0 lb: expected 0.2-700 kg",
