@@ -176,7 +176,7 @@ def test_every_class_of_bad_row_is_rejected_with_its_reason():
         "height_cm='NaN': expected a number",
         "height_cm='inf': expected a number",
         "height_cm=0 cm: expected 20-280 cm",
-        "height_cm=-170 cm: expected 20-280 cm",
+        "height_cm='-170': expected a number",
         "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
         "weight_lb is missing",
         "weight_lb=70000 lb: expected 0.2-700 kg; did you mean 70000 g?",
