@@ -14,6 +14,7 @@ A string is parsed once at the edge, never in a per-row path.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,10 +41,38 @@ _EXTRA_DEFINITIONS = (
 )
 
 
+#: Whether pint may import dask: pint loads ``dask.base`` whenever dask is
+#: installed (~90 ms), only to wrap dask arrays in quantities. A program that
+#: never does (the command line) turns it off with :func:`pint_without_dask`.
+_PINT_IMPORTS_DASK = [True]
+
+
+def pint_without_dask() -> None:
+    """
+    Let pint, when first imported, skip its dask support (dask itself stays
+    importable afterwards). For a process that never wraps dask arrays in
+    quantities: the command line calls it; a library user need not.
+    """
+    _PINT_IMPORTS_DASK[0] = False
+
+
+def _import_pint():
+    if _PINT_IMPORTS_DASK[0] or "dask" in sys.modules or "pint" in sys.modules:
+        import pint
+
+        return pint
+    sys.modules["dask"] = None  # type: ignore[assignment]  # pint's find_spec("dask") then finds nothing
+    try:
+        import pint
+    finally:
+        del sys.modules["dask"]
+    return pint
+
+
 @functools.cache
 def registry():
     """Return the shared :class:`pint.UnitRegistry`, building it on first call."""
-    import pint
+    pint = _import_pint()
 
     try:
         ureg = pint.UnitRegistry(cache_folder=":auto:")

@@ -110,3 +110,18 @@ def test_whole_numbers_are_ascii_digits(args):
     # Python's int() reads "2_8" as 28, "+6" as 6 and "١٥" as 15: a typo of 1,5 would become another schedule
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "whole" in result.stderr
+
+
+def test_a_lookup_loads_neither_dask_nor_pydantic():
+    # pint imports dask.base when dask is installed, typer 0.29 pydantic: neither is needed by a lookup
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom dosecalc.cli import app\n"
+        "try:\n    app(['bsa', '--height', '175cm', '--weight', '70kg'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'pydantic'}), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert "1.84 m²" in done.stdout

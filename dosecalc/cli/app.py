@@ -9,6 +9,10 @@ import typer
 import typer.core
 
 from .._version import __version__
+from ..units import pint_without_dask
+
+# the command line never wraps dask arrays in quantities: pint need not import dask (~90 ms)
+pint_without_dask()
 
 #: The name of the command running with --json, else None.
 JSON_COMMAND: ContextVar[str | None] = ContextVar("dosecalc_json_command", default=None)
