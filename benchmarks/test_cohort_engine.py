@@ -45,8 +45,11 @@ def raw_numpy(height_cm, weight_kg):
 def test_engine_clean_vs_raw_numpy(benchmark, cohort, report_ratio):
     height_cm, weight_kg = cohort["height_cm"].to_numpy(), cohort["weight_kg"].to_numpy()
     dosed, rejects = benchmark(dose_table, cohort, DOSE)
-    report_ratio("dose_table 1e6 clean / raw numpy", *best_of_both(lambda: dose_table(cohort, DOSE),
-                                                                   lambda: raw_numpy(height_cm, weight_kg)), "≤ 1.5×")
+    report_ratio(
+        "dose_table 1e6 clean / raw numpy",
+        *best_of_both(lambda: dose_table(cohort, DOSE), lambda: raw_numpy(height_cm, weight_kg)),
+        "≤ 1.5×",
+    )
     assert rejects.num_rows == 0
     np.testing.assert_array_equal(dosed["dose_mg"].to_numpy(), raw_numpy(height_cm, weight_kg)[1])
 
@@ -57,16 +60,22 @@ def test_engine_with_rejects_vs_raw_numpy(benchmark, cohort, report_ratio):
     weight_kg = cohort["weight_kg"].to_numpy()
     table = cohort.set_column(1, "height_cm", pa.array(height_cm))
     dosed, rejects = benchmark(dose_table, table, DOSE)
-    report_ratio("dose_table 1e6, 1% rejected / raw numpy", *best_of_both(lambda: dose_table(table, DOSE),
-                                                                           lambda: raw_numpy(height_cm, weight_kg)), "≤ 3×")
+    report_ratio(
+        "dose_table 1e6, 1% rejected / raw numpy",
+        *best_of_both(lambda: dose_table(table, DOSE), lambda: raw_numpy(height_cm, weight_kg)),
+        "≤ 3×",
+    )
     assert rejects.num_rows == ROWS // 100 and dosed.num_rows + rejects.num_rows == ROWS
 
 
 @pytest.mark.parametrize("method", ["dubois", "boyd"])
 def test_power_law_formulas_vs_mosteller(benchmark, cohort, report_ratio, method):
     benchmark(dose_table, cohort, DOSE, method)
-    report_ratio(f"dose_table 1e6 {method} / mosteller", *best_of_both(lambda: dose_table(cohort, DOSE, method),
-                                                                       lambda: dose_table(cohort, DOSE)), "≤ 2.5×")
+    report_ratio(
+        f"dose_table 1e6 {method} / mosteller",
+        *best_of_both(lambda: dose_table(cohort, DOSE, method), lambda: dose_table(cohort, DOSE)),
+        "≤ 2.5×",
+    )
 
 
 def test_engine_vs_scalar_pint_loop(benchmark, cohort, report_ratio):
@@ -75,7 +84,9 @@ def test_engine_vs_scalar_pint_loop(benchmark, cohort, report_ratio):
     dose, cm, kg = Q_(DOSE), Q_(1.0, "cm").units, Q_(1.0, "kg").units
 
     def loop():
-        return [patient_dose(dose, height=Q_(h, cm), weight=Q_(w, kg)).dose.m_as("mg") for h, w in zip(heights, weights)]
+        return [
+            patient_dose(dose, height=Q_(h, cm), weight=Q_(w, kg)).dose.m_as("mg") for h, w in zip(heights, weights)
+        ]
 
     doses_mg = benchmark.pedantic(loop, rounds=3, iterations=1)
     scaled = benchmark.stats["min"] * ROWS / LOOP_ROWS

@@ -34,8 +34,10 @@ LB = 0.45359237  # kg per lb, exactly (international pound, 1959)
 
 
 def sized(*rows):
-    return [pytest.param(int(n), marks=pytest.mark.skipif(n > MAX_ROWS, reason=f"{n:.0e} rows > DOSECALC_BENCH_MAX_ROWS"))
-            for n in rows]
+    return [
+        pytest.param(int(n), marks=pytest.mark.skipif(n > MAX_ROWS, reason=f"{n:.0e} rows > DOSECALC_BENCH_MAX_ROWS"))
+        for n in rows
+    ]
 
 
 def write_cohort(path, rows, metres_every=None, seed=20110605):
@@ -60,7 +62,10 @@ def polars_pipeline(source, target):
     weight_kg = pl.col("weight_lb") * LB
     bsa_m2 = (pl.col("height_cm") * weight_kg / 3600.0).sqrt()
     query = scan.with_columns(
-        bsa_m2=bsa_m2, dose_mg=75.0 * bsa_m2, dose_mg_per_m2=pl.lit(75.0), dose_mg_per_kg=75.0 * bsa_m2 / weight_kg,
+        bsa_m2=bsa_m2,
+        dose_mg=75.0 * bsa_m2,
+        dose_mg_per_m2=pl.lit(75.0),
+        dose_mg_per_kg=75.0 * bsa_m2 / weight_kg,
         bsa_method=pl.lit("mosteller"),
     )
     (query.sink_parquet if target.suffix == ".parquet" else query.sink_csv)(target)
@@ -72,11 +77,14 @@ def test_convert_file_vs_polars_lazy_pipeline(benchmark, tmp_path, report_ratio,
     source = write_cohort(tmp_path / f"patients{suffix}", rows)
     ours, theirs = tmp_path / f"dosed{suffix}", tmp_path / f"polars{suffix}"
     # both write a new file each round, not over the last one
-    summary = benchmark.pedantic(lambda: convert_file(source, ours, dose=DOSE), setup=lambda: ours.unlink(missing_ok=True),
-                                 rounds=2)
+    summary = benchmark.pedantic(
+        lambda: convert_file(source, ours, dose=DOSE), setup=lambda: ours.unlink(missing_ok=True), rounds=2
+    )
     peer = best_seconds(lambda: (theirs.unlink(missing_ok=True), polars_pipeline(source, theirs)), repeat=2)
     kind = suffix[1:].upper()
-    report_ratio(f"convert_file {rows:.0e} {kind} → {kind} / polars lazy pipeline", benchmark.stats["min"], peer, "≤ 1.0×")
+    report_ratio(
+        f"convert_file {rows:.0e} {kind} → {kind} / polars lazy pipeline", benchmark.stats["min"], peer, "≤ 1.0×"
+    )
     assert summary.rows_written == rows
     read = pq.read_table if suffix == ".parquet" else pcsv.read_csv
     mine, peers = read(ours), read(theirs)
@@ -102,7 +110,9 @@ def peak_bytes(source, folder):
     suffix = source.suffix
     run = subprocess.run(
         [sys.executable, "-c", _PEAK, str(source), str(folder / f"dosed{suffix}"), str(folder / f"rejects{suffix}")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return int(run.stdout.split()[-1])  # after the command's own summary
 
@@ -117,6 +127,11 @@ def test_peak_memory_flat(benchmark, tmp_path, report_ratio, suffix, rows):
     peak_large = benchmark.pedantic(peak_bytes, (large, tmp_path), rounds=1)
     benchmark.extra_info["peak_small_MiB"] = round(peak_small / MiB, 1)
     benchmark.extra_info["peak_large_MiB"] = round(peak_large / MiB, 1)
-    report_ratio(f"peak RSS of cohort {suffix[1:]}: {rows:.0e} rows / 1e5 rows", peak_large / MiB, peak_small / MiB,
-                 "≤ 1.1×, ≤ 256 MiB", unit="MiB")
+    report_ratio(
+        f"peak RSS of cohort {suffix[1:]}: {rows:.0e} rows / 1e5 rows",
+        peak_large / MiB,
+        peak_small / MiB,
+        "≤ 1.1×, ≤ 256 MiB",
+        unit="MiB",
+    )
     assert peak_large <= 256 * MiB

@@ -88,8 +88,13 @@ def test_dask_driver_vs_single_process(benchmark, dataset, client, tmp_path, rep
     local, _ = converter(dataset, tmp_path / "local")
     summary = benchmark.pedantic(on_dask, setup=setup, rounds=3)
     local_seconds = best_seconds(local, repeat=3)
-    report_ratio("convert_dataset 1e7 rows: dask 2 workers / local, rows/s", ROWS / benchmark.stats["min"],
-                 ROWS / local_seconds, AIM, unit="rows/s")
+    report_ratio(
+        "convert_dataset 1e7 rows: dask 2 workers / local, rows/s",
+        ROWS / benchmark.stats["min"],
+        ROWS / local_seconds,
+        AIM,
+        unit="rows/s",
+    )
     benchmark.extra_info["rows_per_s_dask"] = round(ROWS / benchmark.stats["min"])
     benchmark.extra_info["rows_per_s_local"] = round(ROWS / local_seconds)
     benchmark.extra_info["cluster_startup_s"] = round(_STARTUP["seconds"], 2)
@@ -112,16 +117,23 @@ def test_dose_dataframe_vs_single_process(benchmark, dataset, client, tmp_path, 
 
     def on_dask():
         dosed, rejected = dose_dataframe(dd.read_parquet(dataset), dose=DOSE)
-        writes = (dosed.to_parquet(output, write_index=False, compute=False),
-                  rejected.to_parquet(rejects, write_index=False, compute=False))
+        writes = (
+            dosed.to_parquet(output, write_index=False, compute=False),
+            rejected.to_parquet(rejects, write_index=False, compute=False),
+        )
         dask.compute(*writes, scheduler=client)
 
     local, _ = converter(dataset, tmp_path / "local")
     benchmark.pedantic(on_dask, setup=setup, rounds=3)
     local_seconds = best_seconds(local, repeat=3)
     # the DataFrame driver also converts each partition to pandas and back (ArrowDtype: mostly no copy)
-    report_ratio("dose_dataframe 1e7 rows: dask 2 workers / local, rows/s", ROWS / benchmark.stats["min"],
-                 ROWS / local_seconds, "≥ 0.8× on 2 cores", unit="rows/s")
+    report_ratio(
+        "dose_dataframe 1e7 rows: dask 2 workers / local, rows/s",
+        ROWS / benchmark.stats["min"],
+        ROWS / local_seconds,
+        "≥ 0.8× on 2 cores",
+        unit="rows/s",
+    )
     assert pq.read_metadata(next(output.glob("*.parquet"))).num_columns == 8
     assert sum(pq.read_metadata(path).num_rows for path in rejects.glob("*.parquet")) == FILES * 625
 
@@ -140,8 +152,12 @@ _PEAK = textwrap.dedent(
 
 def peak_bytes(root, folder):
     folder.mkdir()
-    run = subprocess.run([sys.executable, "-c", _PEAK, str(root), str(folder / "dosed"), str(folder / "rejects")],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(root), str(folder / "dosed"), str(folder / "rejects")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(run.stdout)
 
 
@@ -153,6 +169,11 @@ def test_dataset_peak_memory_bounded(benchmark, dataset, tmp_path, report_ratio)
     MiB = 1 << 20
     benchmark.extra_info["peak_1e6_MiB"] = round(peak_small / MiB, 1)
     benchmark.extra_info["peak_1e7_MiB"] = round(peak_large / MiB, 1)
-    report_ratio("peak RSS of convert_dataset: 1e7 rows / 1e6 rows", peak_large / MiB, peak_small / MiB,
-                 "≤ 1.3×, 1e7 ≤ 300 MiB", unit="MiB")
+    report_ratio(
+        "peak RSS of convert_dataset: 1e7 rows / 1e6 rows",
+        peak_large / MiB,
+        peak_small / MiB,
+        "≤ 1.3×, 1e7 ≤ 300 MiB",
+        unit="MiB",
+    )
     assert peak_large <= 300 * MiB

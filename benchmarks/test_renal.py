@@ -22,14 +22,21 @@ def cohort():
 def _raw(age, female, creatinine, bsa):
     kappa = np.where(female, 0.7, 0.9)
     ratio = creatinine / kappa
-    egfr = (142 * np.minimum(ratio, 1) ** np.where(female, -0.241, -0.302) * np.maximum(ratio, 1) ** -1.2
-            * 0.9938**age * np.where(female, 1.012, 1.0))
+    egfr = (
+        142
+        * np.minimum(ratio, 1) ** np.where(female, -0.241, -0.302)
+        * np.maximum(ratio, 1) ** -1.2
+        * 0.9938**age
+        * np.where(female, 1.012, 1.0)
+    )
     return egfr * bsa / 1.73
 
 
 def test_renal_kernel_1e6(benchmark, cohort, report_ratio):
     age, female, creatinine, bsa = cohort
-    columns = benchmark(renal_kernel, "ckd_epi_2021", age_years=age, female=female, creatinine_mg_dl=creatinine, bsa_m2=bsa)
+    columns = benchmark(
+        renal_kernel, "ckd_epi_2021", age_years=age, female=female, creatinine_mg_dl=creatinine, bsa_m2=bsa
+    )
     floor = best_seconds(lambda: _raw(age, female, creatinine, bsa), repeat=3)
     report_ratio("renal_kernel(ckd_epi_2021) 1e6 / raw numpy", benchmark.stats["min"], floor, "≤ 1.5×")
     np.testing.assert_allclose(columns.clearance_ml_min, _raw(age, female, creatinine, bsa), rtol=1e-12)
@@ -39,7 +46,8 @@ def test_egfr_ckd_epi_2021_1e6(benchmark, cohort, report_ratio):
     age, female, creatinine, bsa = cohort
     sex = np.where(female, "f", "m")
     creatinine_q = Q_(creatinine, "mg/dL")
-    benchmark.pedantic(egfr_ckd_epi_2021, kwargs={"age": age, "sex": sex, "serum_creatinine": creatinine_q, "bsa": bsa},
-                       rounds=3)
+    benchmark.pedantic(
+        egfr_ckd_epi_2021, kwargs={"age": age, "sex": sex, "serum_creatinine": creatinine_q, "bsa": bsa}, rounds=3
+    )
     floor = best_seconds(lambda: _raw(age, female, creatinine, bsa), repeat=3)
     report_ratio("egfr_ckd_epi_2021 1e6 (checked, with record) / raw numpy", benchmark.stats["min"], floor, "≤ 5×")

@@ -47,7 +47,8 @@ def server():
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", f"from dosecalc.web import serve; serve(port={port})"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -123,11 +124,21 @@ def test_web_load(benchmark, server, report_ratio):
     report_ratio(f"web /api/dose p50, {CLIENTS} clients / in-process dose --json", p50, floor)
     report_ratio(f"web /api/dose p99, {CLIENTS} clients / in-process dose --json", p99, floor)
     report_ratio("server CPU per request / in-process dose --json", cpu, floor)
-    report_ratio("server RSS after 2,000 requests / after warm-up", after / 2**20, before / 2**20, "≤ +8 MiB", unit="MiB")
-    benchmark.extra_info.update({
-        "requests": REQUESTS, "clients": CLIENTS, "p50_ms": round(p50 * 1e3, 2), "p99_ms": round(p99 * 1e3, 2),
-        "p50_one_client_ms": round(one[len(one) // 2] * 1e3, 2), "server_cpu_ms": round(cpu * 1e3, 2),
-        "rss_before_mib": round(before / 2**20, 1), "rss_after_mib": round(after / 2**20, 1),
-        "requests_per_s": round(REQUESTS / benchmark.stats["min"], 1), "cpus": os.cpu_count(),
-    })
+    report_ratio(
+        "server RSS after 2,000 requests / after warm-up", after / 2**20, before / 2**20, "≤ +8 MiB", unit="MiB"
+    )
+    benchmark.extra_info.update(
+        {
+            "requests": REQUESTS,
+            "clients": CLIENTS,
+            "p50_ms": round(p50 * 1e3, 2),
+            "p99_ms": round(p99 * 1e3, 2),
+            "p50_one_client_ms": round(one[len(one) // 2] * 1e3, 2),
+            "server_cpu_ms": round(cpu * 1e3, 2),
+            "rss_before_mib": round(before / 2**20, 1),
+            "rss_after_mib": round(after / 2**20, 1),
+            "requests_per_s": round(REQUESTS / benchmark.stats["min"], 1),
+            "cpus": os.cpu_count(),
+        }
+    )
     assert after - before <= 8 * 2**20

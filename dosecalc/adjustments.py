@@ -265,7 +265,9 @@ def _totals(strengths_mg, upper_mg):
         most = upper_mg // strength + 1  # checked before any array of that size is made
         if totals.size * most > _MAX_COMBINATIONS:
             raise ImplausibleInputError(
-                "strengths", f"{strength:g} mg", f"strengths that make {upper_mg:g} mg from fewer units",
+                "strengths",
+                f"{strength:g} mg",
+                f"strengths that make {upper_mg:g} mg from fewer units",
                 "round to a step instead",
             )
         units = np.arange(int(most))
@@ -384,7 +386,8 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     if outside is not None:
         calculated, nearest = np.ravel(dose_mg)[outside], np.ravel(rounded_mg)[outside]
         raise ImplausibleInputError(
-            _at("dose", dose_mg, outside), f"{calculated:g} mg",
+            _at("dose", dose_mg, outside),
+            f"{calculated:g} mg",
             f"a dose within ±{tolerance:g} % of {what}",
             f"the nearest, {nearest:g} mg, is {np.ravel(difference)[outside]:+.1f} %: not rounded",
         )
@@ -458,7 +461,7 @@ def _cell(row: dict, key: str, field: str, kind):
         value = row[column]
         if column == key:
             return parse_quantity(value, field, kind=kind)
-        return parse_quantity(f"{value} {column[len(key) + 1:]}", field, kind=kind)
+        return parse_quantity(f"{value} {column[len(key) + 1 :]}", field, kind=kind)
     raise MissingInputError(field, "a table row")
 
 
@@ -613,7 +616,8 @@ def band_dose(dose, table) -> BandedDose:
     outside = _first(band < 0)
     if outside is not None:
         raise ImplausibleInputError(
-            _at("dose", dose_mg, outside), f"{np.ravel(dose_mg)[outside]:g} mg",
+            _at("dose", dose_mg, outside),
+            f"{np.ravel(dose_mg)[outside]:g} mg",
             f"a dose in the band table {table.source}, {table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg",
         )
     banded_mg = table.dose_mg[band]
@@ -667,7 +671,8 @@ def _check_full_dose(levels: LevelTable, amount, basis: str) -> None:
     full_amount, full_basis = read_dose(full, "level 0")
     if full_basis != basis or not np.allclose(amount, full_amount, rtol=1e-6):
         raise ImplausibleInputError(
-            "levels", f"{levels.source} (level 0: {full:~P})",
+            "levels",
+            f"{levels.source} (level 0: {full:~P})",
             f"a table whose level 0 is the full dose, {_shown(amount, basis)}",
         )
 

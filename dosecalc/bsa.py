@@ -13,7 +13,8 @@ function and reference.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -448,46 +449,65 @@ class BSAMethod(NamedTuple):
 
 BSA_METHODS: dict[str, BSAMethod] = {
     "mosteller": BSAMethod(
-        mosteller, mosteller_kernel, "Mosteller",
+        mosteller,
+        mosteller_kernel,
+        "Mosteller",
         "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717",
     ),
     "dubois": BSAMethod(
-        dubois, dubois_kernel, "Du Bois & Du Bois",
+        dubois,
+        dubois_kernel,
+        "Du Bois & Du Bois",
         "Du Bois D, Du Bois EF. Arch Intern Med 1916;17:863-71. doi:10.1001/archinte.1916.00080130010002",
     ),
     "haycock": BSAMethod(
-        haycock, haycock_kernel, "Haycock",
+        haycock,
+        haycock_kernel,
+        "Haycock",
         "Haycock GB et al. J Pediatr 1978;93:62-6. doi:10.1016/S0022-3476(78)80601-5",
     ),
     "gehan_george": BSAMethod(
-        gehan_george, gehan_george_kernel, "Gehan & George",
+        gehan_george,
+        gehan_george_kernel,
+        "Gehan & George",
         "Gehan EA, George SL. Cancer Chemother Rep 1970;54:225-35. PMID 5527019",
     ),
     "boyd": BSAMethod(
-        boyd, boyd_kernel, "Boyd",
+        boyd,
+        boyd_kernel,
+        "Boyd",
         "Boyd E. The Growth of the Surface Area of the Human Body. Univ. Minnesota Press, 1935",
     ),
     "fujimoto": BSAMethod(
-        fujimoto, fujimoto_kernel, "Fujimoto",
+        fujimoto,
+        fujimoto_kernel,
+        "Fujimoto",
         "Fujimoto S et al. Nippon Eiseigaku Zasshi 1968;23:443-50. doi:10.1265/jjh.23.443",
     ),
     "takahira": BSAMethod(
-        takahira, takahira_kernel, "Takahira",
+        takahira,
+        takahira_kernel,
+        "Takahira",
         "Takahira H. Nippon Eiseigaku Zasshi 1925 (via Fujimoto 1968, doi:10.1265/jjh.23.443)",
     ),
     "shuter_aslani": BSAMethod(
-        shuter_aslani, shuter_aslani_kernel, "Shuter & Aslani",
+        shuter_aslani,
+        shuter_aslani_kernel,
+        "Shuter & Aslani",
         "Shuter B, Aslani A. Eur J Appl Physiol 2000;82:250-4. doi:10.1007/s004210050679",
     ),
     "schlich": BSAMethod(
-        schlich, schlich_kernel, "Schlich (sex-specific)",
+        schlich,
+        schlich_kernel,
+        "Schlich (sex-specific)",
         "Schlich E, Schumm M, Schlich M. Ernährungs Umschau 2010;57:178-83",
         needs_sex=True,
     ),
     "livingston_lee": BSAMethod(
-        livingston_lee, livingston_lee_kernel, "Livingston & Lee (weight only)",
-        "Livingston EH, Lee S. Am J Physiol Endocrinol Metab 2001;281:E586-91. "
-        "doi:10.1152/ajpendo.2001.281.3.E586",
+        livingston_lee,
+        livingston_lee_kernel,
+        "Livingston & Lee (weight only)",
+        "Livingston EH, Lee S. Am J Physiol Endocrinol Metab 2001;281:E586-91. doi:10.1152/ajpendo.2001.281.3.E586",
         needs_height=False,
     ),
 }

@@ -245,9 +245,26 @@ def _estimate_inputs(formula: str) -> str:
 
 
 def carboplatin_dose(
-    *, auc, gfr=None, age=None, weight=None, sex=None, serum_creatinine=None, gfr_cap=_POLICY, policy="fda",
-    gfr_formula=None, height=None, bsa=None, bsa_method="mosteller", weight_basis="actual", creatinine_floor=None,
-    allow_outside_range=False, max_dose=None, round_to=None, vials=None, tolerance_pct=DEFAULT_TOLERANCE_PCT,
+    *,
+    auc,
+    gfr=None,
+    age=None,
+    weight=None,
+    sex=None,
+    serum_creatinine=None,
+    gfr_cap=_POLICY,
+    policy="fda",
+    gfr_formula=None,
+    height=None,
+    bsa=None,
+    bsa_method="mosteller",
+    weight_basis="actual",
+    creatinine_floor=None,
+    allow_outside_range=False,
+    max_dose=None,
+    round_to=None,
+    vials=None,
+    tolerance_pct=DEFAULT_TOLERANCE_PCT,
 ) -> CarboplatinDose:
     r"""
     Carboplatin dose by the Calvert formula [1]_, under a named GFR policy.
@@ -353,7 +370,9 @@ def carboplatin_dose(
     >>> round(float(result.dose.m_as("mg")), 1), result.gfr_cap
     (517.2, None)
     """
-    common_index(auc=auc, gfr=gfr, age=age, weight=weight, sex=sex, serum_creatinine=serum_creatinine, height=height, bsa=bsa)
+    common_index(
+        auc=auc, gfr=gfr, age=age, weight=weight, sex=sex, serum_creatinine=serum_creatinine, height=height, bsa=bsa
+    )
     auc_value = checked(auc, AUC)
     key = policy_key(policy)
     entry = CARBOPLATIN_POLICIES[key]
@@ -361,12 +380,18 @@ def carboplatin_dose(
     formula = renal_formula_key(gfr_formula or entry.gfr_formula)
     if formula == SCHWARTZ_BEDSIDE:
         raise ImplausibleInputError(
-            "gfr_formula", formula, "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula "
-            "was derived in adults"
+            "gfr_formula",
+            formula,
+            "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula was derived in adults",
         )
     basis = weight_basis_key(weight_basis)
-    given = {"age": age, "sex": sex, "serum_creatinine": serum_creatinine, "creatinine_floor": creatinine_floor,
-             "weight_basis": None if basis == "actual" else basis}
+    given = {
+        "age": age,
+        "sex": sex,
+        "serum_creatinine": serum_creatinine,
+        "creatinine_floor": creatinine_floor,
+        "weight_basis": None if basis == "actual" else basis,
+    }
     estimated = [name for name, value in given.items() if value is not None]
     if gfr is not None and estimated:
         raise DoseCalcError(f"give gfr or {_estimate_inputs(formula)}, not both: {', '.join(estimated)} given with gfr")
@@ -379,12 +404,21 @@ def carboplatin_dose(
         if estimate.indexed and bsa is None and (height is None or weight is None):
             raise MissingInputError("bsa", f"de-indexing {estimate.label}: give bsa, or height and weight")
         record = kidney_function(
-            formula, age=age, sex=sex, serum_creatinine=serum_creatinine, **body, weight_basis=basis,
-            creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+            formula,
+            age=age,
+            sex=sex,
+            serum_creatinine=serum_creatinine,
+            **body,
+            weight_basis=basis,
+            creatinine_floor=creatinine_floor,
+            allow_outside_range=allow_outside_range,
         )
         normalised = {
-            "age": record.age, "weight": record.weight, "serum_creatinine": record.serum_creatinine,
-            "sex": record.sex, "gfr_reference": record.reference,
+            "age": record.age,
+            "weight": record.weight,
+            "serum_creatinine": record.serum_creatinine,
+            "sex": record.sex,
+            "gfr_reference": record.reference,
         }
     else:
         raise MissingInputError("gfr", f"the carboplatin dose (or {_estimate_inputs(formula)})")
@@ -432,4 +466,3 @@ def carboplatin_dose(
         **guards,
         **normalised,
     )
-

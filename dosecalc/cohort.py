@@ -195,8 +195,7 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
         columns = [column_map[kind]]
     else:
         columns = [
-            name for name in names
-            if _named_units(name, kind) is not None or (given_units and _canonical(name) == kind)
+            name for name in names if _named_units(name, kind) is not None or (given_units and _canonical(name) == kind)
         ]
         if len(columns) > 1:
             raise DoseCalcError(f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map")
@@ -374,9 +373,14 @@ class _Rounding:
         misfit = ~fits
         calculated = _numbers("%g", dose_mg[misfit])
         outside = pc.binary_join_element_wise(
-            "dose_mg=", calculated,
+            "dose_mg=",
+            calculated,
             f" mg: expected a dose within ±{self.tolerance_pct:g} % of {self.measure}; the nearest, ",
-            _numbers("%g", rounded[misfit]), " mg, is ", _numbers("%+.1f", difference[misfit]), " %: not rounded", "",
+            _numbers("%g", rounded[misfit]),
+            " mg, is ",
+            _numbers("%+.1f", difference[misfit]),
+            " %: not rounded",
+            "",
         )
         too_many = pc.binary_join_element_wise(
             "dose_mg=", calculated, f" mg: too large to count in {self.measure}; round to a step instead", ""
@@ -527,7 +531,9 @@ def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
         numeric = pc.match_substring_regex(trimmed, _NUMBER)
         column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
     elif pa.types.is_integer(column.type):
-        exact = pc.less_equal(column, pa.scalar(EXACT_INTEGER, pa.uint64() if pa.types.is_uint64(column.type) else pa.int64()))
+        exact = pc.less_equal(
+            column, pa.scalar(EXACT_INTEGER, pa.uint64() if pa.types.is_uint64(column.type) else pa.int64())
+        )
         if pa.types.is_signed_integer(column.type):
             exact = pc.and_(exact, pc.greater_equal(column, pa.scalar(-EXACT_INTEGER, pa.int64())))
         column = pc.if_else(exact, pc.cast(column, pa.float64(), safe=False), pa.scalar(None, pa.float64()))
@@ -574,7 +580,9 @@ class _Column:
         if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
             number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER), False)
             # a cell that is not a number is shown as typed, invisible characters escaped
-            shown = [None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in cells_text.to_pylist()]
+            shown = [
+                None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in cells_text.to_pylist()
+            ]
             text = pc.if_else(number, text, pa.array(shown, pa.string()))
         else:  # a column of numbers by its type
             number = pc.is_valid(cells)
@@ -590,7 +598,10 @@ class _Column:
             f"{source.column} is missing",
             pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", ""),
             pc.binary_join_element_wise(
-                f"{source.column}=", text, f": expected {rng.expected}; an integer beyond ±2**53 is a code, not a measurement", ""
+                f"{source.column}=",
+                text,
+                f": expected {rng.expected}; an integer beyond ±2**53 is a code, not a measurement",
+                "",
             ),
             implausible,
         )
@@ -673,8 +684,13 @@ def _dosed(
         dose = modify_dose(dose, reduction_pct=guards.reduction_pct).modified
     sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
     result = patient_dose(
-        dose, height=values.get("height"), weight=values.get("weight"), method=plan.method, sex=sex,
-        check_absolute=False, **guards.patient_options,
+        dose,
+        height=values.get("height"),
+        weight=values.get("weight"),
+        method=plan.method,
+        sex=sex,
+        check_absolute=False,
+        **guards.patient_options,
     )
     n = table.num_rows
     magnitudes = (
@@ -708,7 +724,9 @@ def _computed_bsa(bsa_m2) -> _Measured | None:
     if bsa_m2.size == 0 or (bsa_m2.min() >= BSA.low and bsa_m2.max() <= BSA.high):
         return None
     fits = valid(bsa_m2, BSA)
-    reasons = pc.binary_join_element_wise("bsa (computed)=", _numbers("%g", bsa_m2[~fits]), f" m²: expected {BSA.expected}", "")
+    reasons = pc.binary_join_element_wise(
+        "bsa (computed)=", _numbers("%g", bsa_m2[~fits]), f" m²: expected {BSA.expected}", ""
+    )
     return _Measured({}, fits, reasons)
 
 
@@ -808,9 +826,23 @@ def _hashable(value) -> bool:
 
 
 def dose_table(
-    table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
-    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
-    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False, rejects="separate",
+    table,
+    dose=None,
+    method="mosteller",
+    *,
+    column_map=None,
+    column_units=None,
+    row_offset=0,
+    weight_basis=ACTUAL,
+    bsa_cap=None,
+    max_dose=None,
+    reduction_pct=None,
+    round_to=None,
+    vials=None,
+    tolerance_pct=None,
+    bands=None,
+    flag_obesity=False,
+    rejects="separate",
     decimal_comma=False,
 ):
     """
@@ -937,10 +969,19 @@ def dose_table(
         raise UnknownNameError("rejects", rejects, REJECTS)
     frame = read_frame(table)
     options = {
-        "column_map": column_map, "column_units": column_units, "row_offset": row_offset,
-        "weight_basis": weight_basis, "bsa_cap": bsa_cap, "max_dose": max_dose, "reduction_pct": reduction_pct,
-        "round_to": round_to, "vials": vials, "tolerance_pct": tolerance_pct, "bands": bands,
-        "flag_obesity": flag_obesity, "decimal_comma": decimal_comma,
+        "column_map": column_map,
+        "column_units": column_units,
+        "row_offset": row_offset,
+        "weight_basis": weight_basis,
+        "bsa_cap": bsa_cap,
+        "max_dose": max_dose,
+        "reduction_pct": reduction_pct,
+        "round_to": round_to,
+        "vials": vials,
+        "tolerance_pct": tolerance_pct,
+        "bands": bands,
+        "flag_obesity": flag_obesity,
+        "decimal_comma": decimal_comma,
     }
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
@@ -981,9 +1022,23 @@ def _inline(
 
 
 def dose_batch(
-    table: pa.Table, dose=None, method="mosteller", *, column_map=None, column_units=None, row_offset=0,
-    weight_basis=ACTUAL, bsa_cap=None, max_dose=None, reduction_pct=None,
-    round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False, decimal_comma=False,
+    table: pa.Table,
+    dose=None,
+    method="mosteller",
+    *,
+    column_map=None,
+    column_units=None,
+    row_offset=0,
+    weight_basis=ACTUAL,
+    bsa_cap=None,
+    max_dose=None,
+    reduction_pct=None,
+    round_to=None,
+    vials=None,
+    tolerance_pct=None,
+    bands=None,
+    flag_obesity=False,
+    decimal_comma=False,
     numeric_inputs=False,
 ) -> DosedTable:
     """
@@ -1000,12 +1055,23 @@ def dose_batch(
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(
-        weight_basis, bsa_cap, max_dose, reduction_pct, round_to,
-        tuple(vials) if isinstance(vials, list) else vials, tolerance_pct, bands, flag_obesity,
+        weight_basis,
+        bsa_cap,
+        max_dose,
+        reduction_pct,
+        round_to,
+        tuple(vials) if isinstance(vials, list) else vials,
+        tolerance_pct,
+        bands,
+        flag_obesity,
     )
     key = (
-        tuple(table.column_names), dose, method,
-        tuple(sorted((column_map or {}).items())), tuple(sorted((column_units or {}).items())), options,
+        tuple(table.column_names),
+        dose,
+        method,
+        tuple(sorted((column_map or {}).items())),
+        tuple(sorted((column_units or {}).items())),
+        options,
     )
     plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
     read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}

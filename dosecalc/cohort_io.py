@@ -42,10 +42,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,7 +59,16 @@ from .errors import DoseCalcError
 from .frames import as_table
 from .provenance import METADATA_KEY, Digest, formulas_of, reason_class, run_record, top_reasons
 
-__all__ = ["convert_file", "convert_dataset", "run_pieces", "read_file", "written_file", "remove_stale", "Reading", "CohortSummary"]
+__all__ = [
+    "convert_file",
+    "convert_dataset",
+    "run_pieces",
+    "read_file",
+    "written_file",
+    "remove_stale",
+    "Reading",
+    "CohortSummary",
+]
 
 #: Bytes of CSV per batch (pyarrow reads up to 32 blocks ahead); rows per
 #: batch of a Parquet file. They bound the memory a run takes.
@@ -127,8 +137,10 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
-            self.rows_read + other.rows_read, self.rows_written + other.rows_written,
-            self.rows_rejected + other.rows_rejected, dict(Counter(self.reasons) + Counter(other.reasons)),
+            self.rows_read + other.rows_read,
+            self.rows_written + other.rows_written,
+            self.rows_rejected + other.rows_rejected,
+            dict(Counter(self.reasons) + Counter(other.reasons)),
         )
 
     @property
@@ -195,7 +207,9 @@ def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
     except pa.ArrowInvalid:  # "Expected 1 columns, got 2": a one-column header, and "1,75" in a row
         with path.open("rb") as file:
             header = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
-        hint = separator_hint([header] if reading.dialect(path).delimiter not in header else [], reading.dialect(path).delimiter)
+        hint = separator_hint(
+            [header] if reading.dialect(path).delimiter not in header else [], reading.dialect(path).delimiter
+        )
         if hint is None:
             raise
         raise DoseCalcError(f"input={path}: {hint}") from None
@@ -215,7 +229,7 @@ def _schema(path: Path, reading: Reading) -> pa.Schema:
 
 def _without_blank_columns(batch: pa.RecordBatch, names: list[str], path: Path) -> pa.RecordBatch:
     """The batch without its trailing unnamed columns, which must be empty: data without a name is not dropped unseen."""
-    for i, column in enumerate(batch.columns[len(names):]):
+    for i, column in enumerate(batch.columns[len(names) :]):
         filled = pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True))
         if pc.any(filled).as_py():
             value = column.filter(filled)[0].as_py()
@@ -242,7 +256,9 @@ def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -
     placeholders = [f"\0{i}" for i in range(blank)]
     read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
     if blank:
-        read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False, column_names=names + placeholders, skip_rows=1)
+        read_options = pcsv.ReadOptions(
+            block_size=BLOCK_BYTES, use_threads=False, column_names=names + placeholders, skip_rows=1
+        )
     types = dict(zip(schema.names, schema.types)) | dict.fromkeys(placeholders, pa.string())
     with _open_csv(path, reading, read_options, convert_options=pcsv.ConvertOptions(column_types=types)) as reader:
         for batch in reader:
@@ -307,7 +323,7 @@ def remove_stale(path: Path) -> list[Path]:
     """
     host, removed = socket.gethostname(), []
     for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.part*"):
-        owner = candidate.name[len(path.name) + 2:].split(".part")[0].rsplit("-", 2)
+        owner = candidate.name[len(path.name) + 2 :].split(".part")[0].rsplit("-", 2)
         if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or _alive(int(owner[1])):
             continue
         if candidate.is_dir() and not candidate.is_symlink():
@@ -321,7 +337,9 @@ def remove_stale(path: Path) -> list[Path]:
 def _cannot_write(path, err: Exception) -> DoseCalcError:
     """One line naming the file and the cause: no permission, a read-only file system, a full disk."""
     # pyarrow's errors say "[errno 28]", polars' "(os error 28)"
-    number = getattr(err, "errno", None) or next(iter(re.findall(r"\[errno (\d+)\]|\(os error (\d+)\)", str(err))), None)
+    number = getattr(err, "errno", None) or next(
+        iter(re.findall(r"\[errno (\d+)\]|\(os error (\d+)\)", str(err))), None
+    )
     number = "".join(number) if isinstance(number, tuple) else number
     cause = os.strerror(int(number)) if number else str(err).splitlines()[0]
     return DoseCalcError(f"{path}: cannot be written ({cause}); nothing was written there")
@@ -338,7 +356,9 @@ class PolarsCsvWriter:
 
         nested = [item for item in schema if pa.types.is_nested(item.type)]
         if nested:  # as pyarrow's writer refuses them, before a file is opened
-            raise pa.ArrowNotImplementedError(f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold")
+            raise pa.ArrowNotImplementedError(
+                f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold"
+            )
         self._polars, self._schema, self._delimiter = polars, schema, delimiter
         self._file = open(sink, "wb") if isinstance(sink, (str, os.PathLike)) else sink  # noqa: SIM115 (closed in close)
         self._owned = self._file is not sink
@@ -379,18 +399,25 @@ def _csv_writer_class():
 def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
     if kind == "parquet":
         dictionary = [name for name in schema.names if name not in plain_columns]
-        return pq.ParquetWriter(sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema,
-                                use_dictionary=dictionary)
+        return pq.ParquetWriter(
+            sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"),
+            schema,
+            use_dictionary=dictionary,
+        )
     delimiter = "\t" if kind == "tsv" else ","
     fast = _csv_writer_class()
     if fast is not None:
         return fast(sink, schema, delimiter)
     options = pcsv.WriteOptions(batch_size=CSV_WRITE_OPTIONS.batch_size, delimiter=delimiter)
-    return pcsv.CSVWriter(sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema, write_options=options)
+    return pcsv.CSVWriter(
+        sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema, write_options=options
+    )
 
 
 @contextlib.contextmanager
-def written_file(path: Path, schema: pa.Schema, plain_columns=(), role: str = "output", record: Callable[[], dict] | None = None):
+def written_file(
+    path: Path, schema: pa.Schema, plain_columns=(), role: str = "output", record: Callable[[], dict] | None = None
+):
     """
     A writer of ``path`` (Parquet, TSV or CSV by its ending; CSV on stdout for "-"), writing a temporary file
     beside it that is renamed into place on success; Parquet without dictionaries for ``plain_columns``.
@@ -459,8 +486,11 @@ def _convert(
     record = None if provenance is None else (lambda: provenance(done[0]))
     # the floats the engine computes (dosed, not input) are mostly distinct: a Parquet dictionary of them
     # is built and dropped in every row group, which made writing 1.8x slower and the file 9% larger
-    computed = [item.name for item in empty.dosed.schema
-                if pa.types.is_floating(item.type) and item.name not in empty.rejects.schema.names]
+    computed = [
+        item.name
+        for item in empty.dosed.schema
+        if pa.types.is_floating(item.type) and item.name not in empty.rejects.schema.names
+    ]
     with contextlib.ExitStack() as files:
         output = files.enter_context(written_file(output_path, empty.dosed.schema, computed, record=record))
         rejects = None
@@ -497,11 +527,20 @@ def _dosing(
     schema: pa.Schema, dose, method, column_map, column_units, options: dict, path: Path, reading: Reading
 ) -> tuple[BatchDosing, DosedTable]:
     """A run's batch function, and the output schemas of the empty input: an unusable input fails here, before any write."""
-    options = {"column_map": column_map, "column_units": column_units, "decimal_comma": reading.decimal_comma,
-               "numeric_inputs": True, **options}
+    options = {
+        "column_map": column_map,
+        "column_units": column_units,
+        "decimal_comma": reading.decimal_comma,
+        "numeric_inputs": True,
+        **options,
+    }
     # a header of one column holding another delimiter: the file was read with the wrong one, and would fail
     # as "a weight column is required" or on its first row with a comma in a number; say so instead
-    hint = None if file_format(path, "input") in ("parquet", "sheet") else separator_hint(schema.names, reading.dialect(path).delimiter)
+    hint = (
+        None
+        if file_format(path, "input") in ("parquet", "sheet")
+        else separator_hint(schema.names, reading.dialect(path).delimiter)
+    )
     if hint is not None:
         raise DoseCalcError(f"input={path}: {hint}")
     dosing = BatchDosing(dose, method, options)
@@ -511,8 +550,12 @@ def _dosing(
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:
     rejects = None if rejects is None else str(rejects)
     return CohortSummary(
-        **counts.rows, seconds=time.perf_counter() - start, output=str(output), rejects=rejects,
-        rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))), provenance=provenance,
+        **counts.rows,
+        seconds=time.perf_counter() - start,
+        output=str(output),
+        rejects=rejects,
+        rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))),
+        provenance=provenance,
     )
 
 
@@ -532,9 +575,13 @@ class _Record:
         if self.last and self.last["rows_read"] == counts.rows_read:  # the output's record, again for the rejects
             return self.last
         self.last = run_record(
-            command=self.command, options=self.options,
+            command=self.command,
+            options=self.options,
             inputs=list(zip(self.inputs, self.digest.hexdigests)),
-            rows=counts.rows, reasons=counts.reasons, started=self.started, seconds=time.perf_counter() - self.start,
+            rows=counts.rows,
+            reasons=counts.reasons,
+            started=self.started,
+            seconds=time.perf_counter() - self.start,
             formulas=formulas_of(self.options.get("method"), self.options.get("weight_basis")),
         )
         return self.last
@@ -555,7 +602,11 @@ def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | Non
             raise DoseCalcError(f"{name}={path}: is a directory; expected a file name")
         if path.resolve() == input_path.resolve() or (path.exists() and path.samefile(input_path)):
             raise DoseCalcError(f"{name}={path}: is the input file; write to another file")
-    if rejects_path is not None and "-" not in (str(rejects_path), str(output_path)) and rejects_path.resolve() == output_path.resolve():
+    if (
+        rejects_path is not None
+        and "-" not in (str(rejects_path), str(output_path))
+        and rejects_path.resolve() == output_path.resolve()
+    ):
         raise DoseCalcError(f"rejects={rejects_path}: is the output file; write to another file")
 
 
@@ -662,11 +713,28 @@ def convert_file(
         with _reading(input_path, reading):
             schema = _schema(input_path, reading)
         dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, input_path, reading)
-        record = _Record(command, _run_options(dose, method, output_path, rejects_path, column_map, column_units,
-                                               reading.dialect(input_path), sheet, options), [given], Digest([input_path]), start)
+        record = _Record(
+            command,
+            _run_options(
+                dose,
+                method,
+                output_path,
+                rejects_path,
+                column_map,
+                column_units,
+                reading.dialect(input_path),
+                sheet,
+                options,
+            ),
+            [given],
+            Digest([input_path]),
+            start,
+        )
         batches = _batches(input_path, schema, reading)
         progress = _with_fraction(progress, fraction, _share_read(input_path, reading))
-        counts = _convert(input_path, reading, batches, dosing, empty, output_path, rejects_path, progress, provenance=record)
+        counts = _convert(
+            input_path, reading, batches, dosing, empty, output_path, rejects_path, progress, provenance=record
+        )
     return _summary(counts, start, output_path, rejects_path, record.last)
 
 
@@ -697,11 +765,20 @@ def _with_fraction(progress, fraction, share) -> Callable[[int], object] | None:
     return report
 
 
-def _run_options(dose, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet, options: dict) -> dict:
+def _run_options(
+    dose, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet, options: dict
+) -> dict:
     """The options of a run as its provenance records them."""
     return {
-        "dose": dose, "method": method, "output": os.fspath(output), "rejects": None if rejects is None else os.fspath(rejects),
-        "column_map": column_map, "column_units": column_units, **dialect.to_dict(), "sheet": sheet, **options,
+        "dose": dose,
+        "method": method,
+        "output": os.fspath(output),
+        "rejects": None if rejects is None else os.fspath(rejects),
+        "column_map": column_map,
+        "column_units": column_units,
+        **dialect.to_dict(),
+        "sheet": sheet,
+        **options,
     }
 
 
@@ -789,14 +866,20 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
             directory = path.absolute()
             directories.append(directory)
             # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
-            found = [path for path in directory.rglob("*")
-                     if not any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)]
+            found = [
+                path
+                for path in directory.rglob("*")
+                if not any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)
+            ]
         elif not set("*?[") & set(item):
             raise DoseCalcError(f"input={item}: no such file")
         else:
             # a pattern finds data as a folder scan does: not "_SUCCESS", "_skip.csv" or hidden files
-            found = [Path(name).absolute() for name in glob.glob(item, recursive=True)
-                     if not Path(name).name.startswith((".", "_"))]
+            found = [
+                Path(name).absolute()
+                for name in glob.glob(item, recursive=True)
+                if not Path(name).name.startswith((".", "_"))
+            ]
         found = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
         if not found:
             raise DoseCalcError(f"input={item}: no CSV or Parquet files there (expected directories, globs or files)")
@@ -828,7 +911,9 @@ def _common_schema(files: list[Path], reading: Reading) -> pa.Schema:
         )
         if not same:
             columns = ", ".join(f"{item.name}: {item.type}" for item in first)
-            raise DoseCalcError(f"input={path}: its columns differ from {first_path}'s ({columns}); a dataset's files share one schema")
+            raise DoseCalcError(
+                f"input={path}: its columns differ from {first_path}'s ({columns}); a dataset's files share one schema"
+            )
         first = pa.schema([a if a.type == b.type else a.with_type(pa.float64()) for a, b in zip(first, schema)])
     return first
 
@@ -872,7 +957,9 @@ def _checked_folders(input_dirs: list[Path], output_dir: Path, rejects_dir: Path
         if not folder.parent.is_dir():
             raise DoseCalcError(f"{name}={folder}: no such directory {folder.parent}")
         if folder.suffix.lower() == ".csv":  # a folder that looks like a CSV file, and holds Parquet files
-            raise DoseCalcError(f"{name}={folder}: a dataset is written as a folder of Parquet files; name it without .csv")
+            raise DoseCalcError(
+                f"{name}={folder}: a dataset is written as a folder of Parquet files; name it without .csv"
+            )
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise DoseCalcError(f"{name}={folder}: exists; expected a new or empty directory")
         for input_dir in input_dirs:  # a later run would read this one's output as input
@@ -998,20 +1085,30 @@ def convert_dataset(
     start = time.perf_counter()
     reading = Reading(delimiter, decimal_comma, encoding)
     files, root, directories = _dataset_files(input_paths)
-    record = _Record(command, _run_options(dose, method, output_dir, rejects_dir, column_map, column_units,
-                                           reading.dialect(files[0]), None, options),
-                     [os.fspath(path) for path in files], Digest(files), start)
+    record = _Record(
+        command,
+        _run_options(
+            dose, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), None, options
+        ),
+        [os.fspath(path) for path in files],
+        Digest(files),
+        start,
+    )
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)
     schema = _common_schema(files, reading)
     dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, files[0], reading)
     if rejects_dir is not None and FILE_COLUMN in schema.names:
-        raise DoseCalcError(f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it")
+        raise DoseCalcError(
+            f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it"
+        )
     pieces = _pieces(files, root)
     with contextlib.ExitStack() as folders:
         job = DatasetJob(
-            schema, dosing, empty,
+            schema,
+            dosing,
+            empty,
             folders.enter_context(_written_dir(output_dir.absolute())),
             None if rejects_dir is None else folders.enter_context(_written_dir(rejects_dir.absolute())),
             reading,
@@ -1019,7 +1116,9 @@ def convert_dataset(
         job.make_folders(pieces)
         counts = (runner or run_pieces)(job, pieces, progress)
         # beside the pieces, under a name a dataset reader skips (as "_SUCCESS")
-        (job.output_dir / PROVENANCE_FILE).write_text(json.dumps(record(counts), ensure_ascii=False) + "\n", encoding="utf-8")
+        (job.output_dir / PROVENANCE_FILE).write_text(
+            json.dumps(record(counts), ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return _summary(counts, start, output_dir, rejects_dir, record.last)
 
 

@@ -24,8 +24,9 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, MissingInputError, UnknownNameError
@@ -34,7 +35,15 @@ from .units import is_quantity, parse_quantity, quantity
 from .validation import Range, checked
 
 __all__ = [
-    "FDA_2005", "KM_FACTORS", "SPECIES", "Species", "km_factor", "species_name", "to_mg_per_kg", "to_mg_per_m2", "hed",
+    "FDA_2005",
+    "KM_FACTORS",
+    "SPECIES",
+    "Species",
+    "km_factor",
+    "species_name",
+    "to_mg_per_kg",
+    "to_mg_per_m2",
+    "hed",
 ]
 
 FDA_2005 = (
@@ -52,23 +61,25 @@ class Species(NamedTuple):
     bsa_m2: float
 
 
-SPECIES: Mapping[str, Species] = MappingProxyType({
-    "human": Species("Human (adult)", 37, 60.0, 1.62),
-    "human_child": Species("Human (child)", 25, 20.0, 0.80),
-    "mouse": Species("Mouse", 3, 0.02, 0.007),
-    "hamster": Species("Hamster", 5, 0.08, 0.016),
-    "rat": Species("Rat", 6, 0.15, 0.025),
-    "ferret": Species("Ferret", 7, 0.30, 0.043),
-    "guinea_pig": Species("Guinea pig", 8, 0.40, 0.05),
-    "rabbit": Species("Rabbit", 12, 1.8, 0.15),
-    "dog": Species("Dog", 20, 10.0, 0.50),
-    "monkey": Species("Monkey (rhesus, cynomolgus)", 12, 3.0, 0.25),
-    "marmoset": Species("Marmoset", 6, 0.35, 0.06),
-    "squirrel_monkey": Species("Squirrel monkey", 7, 0.60, 0.09),
-    "baboon": Species("Baboon", 20, 12.0, 0.60),
-    "micro_pig": Species("Micro-pig", 27, 20.0, 0.74),
-    "mini_pig": Species("Mini-pig", 35, 40.0, 1.14),
-})
+SPECIES: Mapping[str, Species] = MappingProxyType(
+    {
+        "human": Species("Human (adult)", 37, 60.0, 1.62),
+        "human_child": Species("Human (child)", 25, 20.0, 0.80),
+        "mouse": Species("Mouse", 3, 0.02, 0.007),
+        "hamster": Species("Hamster", 5, 0.08, 0.016),
+        "rat": Species("Rat", 6, 0.15, 0.025),
+        "ferret": Species("Ferret", 7, 0.30, 0.043),
+        "guinea_pig": Species("Guinea pig", 8, 0.40, 0.05),
+        "rabbit": Species("Rabbit", 12, 1.8, 0.15),
+        "dog": Species("Dog", 20, 10.0, 0.50),
+        "monkey": Species("Monkey (rhesus, cynomolgus)", 12, 3.0, 0.25),
+        "marmoset": Species("Marmoset", 6, 0.35, 0.06),
+        "squirrel_monkey": Species("Squirrel monkey", 7, 0.60, 0.09),
+        "baboon": Species("Baboon", 20, 12.0, 0.60),
+        "micro_pig": Species("Micro-pig", 27, 20.0, 0.74),
+        "mini_pig": Species("Mini-pig", 35, 40.0, 1.14),
+    }
+)
 
 _ALIASES = {
     "adult": "human",

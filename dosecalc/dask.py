@@ -21,12 +21,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
-from .cohort import DosedTable
 from . import cohort_io
+from .cohort import DosedTable
 from .cohort_io import BatchDosing, CohortSummary, Counts, DatasetJob, Piece
 from .doses import BASIS_LABELS, read_dose
 from .errors import DoseCalcError, ImplausibleInputError
@@ -94,7 +94,9 @@ def _dtype_error(frame, schema: pa.Schema, number: int) -> DoseCalcError:
                 f"partition {number}: column {item.name!r} holds {frame[item.name].dtype}, not the {item.type} the "
                 f"dataframe's meta declares; give every partition one dtype (ddf.astype({{{item.name!r}: ...}}))"
             )
-    return DoseCalcError(f"partition {number}: its columns differ from the dataframe's meta ({', '.join(schema.names)})")
+    return DoseCalcError(
+        f"partition {number}: its columns differ from the dataframe's meta ({', '.join(schema.names)})"
+    )
 
 
 def _part(holder, name: str):
@@ -186,7 +188,10 @@ def _client(scheduler, workers: int):
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler is None:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
     else:
         try:

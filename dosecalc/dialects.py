@@ -19,19 +19,40 @@ import pyarrow as pa
 from .errors import DoseCalcError, UnknownNameError
 
 __all__ = [
-    "CsvDialect", "DELIMITERS", "ENCODINGS", "FORMATS", "file_format", "read_sheet", "separator_hint", "undecodable_line",
+    "CsvDialect",
+    "DELIMITERS",
+    "ENCODINGS",
+    "FORMATS",
+    "file_format",
+    "read_sheet",
+    "separator_hint",
+    "undecodable_line",
 ]
 
 #: The delimiters a CSV may use, by their spellings on a command line.
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
 #: The text encodings read, by their spellings: UTF-8 (the default), latin-1 and Windows cp1252.
 ENCODINGS = {
-    "utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
-    "cp1252": "cp1252", "windows-1252": "cp1252",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
 }
 #: File formats by name ending: how each is read and written.
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
-           ".xlsx": "sheet", ".xlsm": "sheet", ".xls": "sheet", ".ods": "sheet"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "sheet",
+    ".xlsm": "sheet",
+    ".xls": "sheet",
+    ".ods": "sheet",
+}
 #: The formats dosecalc writes.
 WRITTEN = ("csv", "tsv", "parquet")
 _SHEET_EXTRA = "python-calamine (pip install 'dosecalc[xlsx]')"
@@ -93,7 +114,9 @@ def file_format(path, role: str) -> str:
         return kind or "csv"
     if kind not in WRITTEN and Path(name).suffix:
         endings = ", ".join(ending for ending, written in FORMATS.items() if written in WRITTEN)
-        raise DoseCalcError(f"{role}={path}: dosecalc cannot write {Path(name).suffix} files; name it with one of {endings}")
+        raise DoseCalcError(
+            f"{role}={path}: dosecalc cannot write {Path(name).suffix} files; name it with one of {endings}"
+        )
     return kind or "csv"
 
 
@@ -106,8 +129,10 @@ def separator_hint(names: list[str], delimiter: str) -> str | None:
         return None
     for spelling, other in (("';'", ";"), ("tab", "\t"), ("'|'", "|"), ("','", ",")):
         if other != delimiter and other in names[0]:
-            return (f"its header is one column, {names[0]!r}, which looks {spelling}-separated; "
-                    f"read it with --delimiter {spelling} (delimiter= in Python)")
+            return (
+                f"its header is one column, {names[0]!r}, which looks {spelling}-separated; "
+                f"read it with --delimiter {spelling} (delimiter= in Python)"
+            )
     return None
 
 
@@ -181,4 +206,3 @@ def _text_table(header: list[str], rows: list[list], path) -> pa.Table:
     header = header[:width]
     arrays = [pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)]
     return pa.Table.from_arrays(arrays, names=header)
-

@@ -22,8 +22,20 @@ from .units import is_quantity, own_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
 __all__ = [
-    "PER_M2", "PER_KG", "FLAT", "UNITS_PER_M2", "UNITS_PER_KG", "UNITS", "UNIT_BASES", "MASS_BASES",
-    "DOSE_RANGES", "ABSOLUTE_DOSE", "read_dose", "dose_basis", "amount_unit", "BASIS_LABELS",
+    "PER_M2",
+    "PER_KG",
+    "FLAT",
+    "UNITS_PER_M2",
+    "UNITS_PER_KG",
+    "UNITS",
+    "UNIT_BASES",
+    "MASS_BASES",
+    "DOSE_RANGES",
+    "ABSOLUTE_DOSE",
+    "read_dose",
+    "dose_basis",
+    "amount_unit",
+    "BASIS_LABELS",
 ]
 
 PER_M2 = "mg/m**2"
@@ -34,7 +46,14 @@ UNITS_PER_KG = "units/kg"
 UNITS = "units"
 MASS_BASES = (PER_M2, PER_KG, FLAT)
 UNIT_BASES = (UNITS_PER_M2, UNITS_PER_KG, UNITS)
-BASIS_LABELS = {PER_M2: "mg/m²", PER_KG: "mg/kg", FLAT: "mg", UNITS_PER_M2: "units/m²", UNITS_PER_KG: "units/kg", UNITS: "units"}
+BASIS_LABELS = {
+    PER_M2: "mg/m²",
+    PER_KG: "mg/kg",
+    FLAT: "mg",
+    UNITS_PER_M2: "units/m²",
+    UNITS_PER_KG: "units/kg",
+    UNITS: "units",
+}
 
 # Upper bounds far above any single administration (high-dose methotrexate,
 # 12 g/m²; cyclophosphamide conditioning, 60 mg/kg; the 2 g/kg limit dose of
@@ -139,7 +158,9 @@ def read_dose(
         return checked(dose, DOSE_RANGES[default], field), default
     basis, per_time = dose_basis(dose, field)
     if basis in UNIT_BASES and basis not in allowed:
-        raise UnitError(field, f"{dose:~P}", "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg")
+        raise UnitError(
+            field, f"{dose:~P}", "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg"
+        )
     if basis not in allowed:
         expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
         raise UnitError(field, f"{dose:~P}", f"a dose in {expected}")

@@ -46,7 +46,12 @@ class DoseCalcError(ValueError):
         if expected is None and "needed_for" in fields:
             expected = f"a value: required for {fields['needed_for']}"
         text = {name: None if fields.get(name) is None else str(fields[name]) for name in ("field", "value", "hint")}
-        return {"code": self.code, **text, "expected": None if expected is None else str(expected), "message": str(self)}
+        return {
+            "code": self.code,
+            **text,
+            "expected": None if expected is None else str(expected),
+            "message": str(self),
+        }
 
     def __reduce__(self):
         # rebuilt from the fields, so that an error raised on a Dask worker
@@ -100,8 +105,12 @@ class UnknownNameError(DoseCalcError):
 
     def __init__(self, field: str, value: object, valid):
         valid = tuple(valid)
-        self._with_fields(f"{field}={value!r} is not known; expected one of: {', '.join(valid)}",
-                          field=field, value=value, valid=valid)
+        self._with_fields(
+            f"{field}={value!r} is not known; expected one of: {', '.join(valid)}",
+            field=field,
+            value=value,
+            valid=valid,
+        )
 
 
 class MissingInputError(DoseCalcError):

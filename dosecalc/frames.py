@@ -53,10 +53,13 @@ def plain_types(table: pa.Table) -> pa.Table:
         if plain != item.type:
             column = table.column(i)
             if pa.types.is_dictionary(plain):  # Arrow casts no dictionary of views: cast its values, keep its indices
-                column = pa.chunked_array([
-                    pa.DictionaryArray.from_arrays(chunk.indices, chunk.dictionary.cast(plain.value_type))
-                    for chunk in column.chunks
-                ], plain)
+                column = pa.chunked_array(
+                    [
+                        pa.DictionaryArray.from_arrays(chunk.indices, chunk.dictionary.cast(plain.value_type))
+                        for chunk in column.chunks
+                    ],
+                    plain,
+                )
             else:
                 column = column.cast(plain)
             table = table.set_column(i, item.with_type(column.type), column)
@@ -113,7 +116,9 @@ def read_frame(native) -> Frame:
         implementation, index = eager.implementation, nw.maybe_get_index(eager)
         table = nw.maybe_reset_index(eager).to_arrow().replace_schema_metadata(None)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-        raise DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text") from None
+        raise DoseCalcError(
+            f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text"
+        ) from None
     except nw.exceptions.DuplicateError as err:
         raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
     backend = None if implementation is nw.Implementation.PYARROW else implementation

@@ -86,17 +86,43 @@ class Reading:
 # --- the vocabulary: spelling -> pint expression ---------------------------------
 
 _LENGTH = {
-    "cm": "centimeter", "m": "meter", "mm": "millimeter",
-    "in": "inch", "inch": "inch", "inches": "inch", '"': "inch", "″": "inch", "''": "inch",
-    "ft": "foot", "feet": "foot", "foot": "foot", "'": "foot", "′": "foot",
+    "cm": "centimeter",
+    "m": "meter",
+    "mm": "millimeter",
+    "in": "inch",
+    "inch": "inch",
+    "inches": "inch",
+    '"': "inch",
+    "″": "inch",
+    "''": "inch",
+    "ft": "foot",
+    "feet": "foot",
+    "foot": "foot",
+    "'": "foot",
+    "′": "foot",
 }
 _BODY_MASS = {
-    "kg": "kilogram", "kgs": "kilogram", "g": "gram",
-    "lb": "pound", "lbs": "pound", "pound": "pound", "pounds": "pound", "oz": "ounce",
-    "st": "stone", "stone": "stone", "stones": "stone",
+    "kg": "kilogram",
+    "kgs": "kilogram",
+    "g": "gram",
+    "lb": "pound",
+    "lbs": "pound",
+    "pound": "pound",
+    "pounds": "pound",
+    "oz": "ounce",
+    "st": "stone",
+    "stone": "stone",
+    "stones": "stone",
 }
-_DRUG_MASS = {"mg": "milligram", "g": "gram", "mcg": "microgram", "µg": "microgram", "μg": "microgram",
-              "ug": "microgram", "ng": "nanogram"}
+_DRUG_MASS = {
+    "mg": "milligram",
+    "g": "gram",
+    "mcg": "microgram",
+    "µg": "microgram",
+    "μg": "microgram",
+    "ug": "microgram",
+    "ng": "nanogram",
+}
 # a dimension of its own (see units.py): never converts to mg
 _DRUG_UNITS = {"units": "drug_unit", "unit": "drug_unit", "international units": "drug_unit", "IU": "drug_unit"}
 # m**2 is how Python (and pint) users write a square
@@ -104,9 +130,20 @@ _AREA = {"m²": "meter ** 2", "m2": "meter ** 2", "m^2": "meter ** 2", "m**2": "
 _PER_BODY = {**_AREA, "kg": "kilogram"}
 _PER_TIME = {"day": "day", "d": "day", "week": "week", "wk": "week"}
 _AGE = {
-    "years": "year", "year": "year", "y": "year", "yr": "year", "yrs": "year",
-    "months": "month", "month": "month", "mo": "month",
-    "weeks": "week", "week": "week", "wk": "week", "days": "day", "day": "day", "d": "day",
+    "years": "year",
+    "year": "year",
+    "y": "year",
+    "yr": "year",
+    "yrs": "year",
+    "months": "month",
+    "month": "month",
+    "mo": "month",
+    "weeks": "week",
+    "week": "week",
+    "wk": "week",
+    "days": "day",
+    "day": "day",
+    "d": "day",
 }
 _PERCENT = {"%": "percent", "percent": "percent"}
 
@@ -120,20 +157,27 @@ def _slashed(spellings: dict[str, str]) -> dict[str, str]:
     return out
 
 
-_CREATININE = _slashed({
-    "mg/dL": "milligram / deciliter", "mg/dl": "milligram / deciliter",
-    **{f"{micro}mol/{litre}": "micromole / liter" for micro in ("µ", "μ", "u") for litre in ("L", "l")},
-})
+_CREATININE = _slashed(
+    {
+        "mg/dL": "milligram / deciliter",
+        "mg/dl": "milligram / deciliter",
+        **{f"{micro}mol/{litre}": "micromole / liter" for micro in ("µ", "μ", "u") for litre in ("L", "l")},
+    }
+)
 _MINUTE = {f"{ml}/min": "milliliter / minute" for ml in ("mL", "ml")}
 _INDEXED = {
     f"{ml}/min/1.73{gap}{area}": "milliliter / minute / standard_bsa"
-    for ml in ("mL", "ml") for gap in ("", " ") for area in _AREA if area != "sq m"
+    for ml in ("mL", "ml")
+    for gap in ("", " ")
+    for area in _AREA
+    if area != "sq m"
 }
 _GFR_ABSOLUTE = _slashed(_MINUTE)
 _GFR = _slashed({**_MINUTE, **_INDEXED})
-_AUC = _slashed({
-    f"mg/{ml}{times}min": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")
-} | {f"mg{times}min/{ml}": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")})
+_AUC = _slashed(
+    {f"mg/{ml}{times}min": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")}
+    | {f"mg{times}min/{ml}": "milligram * minute / milliliter" for ml in ("mL", "ml") for times in ("·", "⋅", "*")}
+)
 _KM = _slashed({f"kg/{area}": "kilogram / meter ** 2" for area in _AREA})
 
 
@@ -194,10 +238,26 @@ _REFUSED_UNITS = {
     "u": "'u' is misread as 0, 4 or cc (ISMP: error-prone); write units",
 }
 _NAMES = {
-    "kilos": "kg", "kilo": "kg", "kilograms": "kg", "kilogram": "kg", "grams": "g", "gram": "g",
-    "milligrams": "mg", "milligram": "mg", "micrograms": "mcg", "microgram": "mcg",
-    "centimeters": "cm", "centimetres": "cm", "centimeter": "cm", "centimetre": "cm",
-    "meters": "m", "metres": "m", "meter": "m", "metre": "m", "sqm": "m2", "m²s": "m2",
+    "kilos": "kg",
+    "kilo": "kg",
+    "kilograms": "kg",
+    "kilogram": "kg",
+    "grams": "g",
+    "gram": "g",
+    "milligrams": "mg",
+    "milligram": "mg",
+    "micrograms": "mcg",
+    "microgram": "mcg",
+    "centimeters": "cm",
+    "centimetres": "cm",
+    "centimeter": "cm",
+    "centimetre": "cm",
+    "meters": "m",
+    "metres": "m",
+    "meter": "m",
+    "metre": "m",
+    "sqm": "m2",
+    "m²s": "m2",
 }
 _RANGE = re.compile(r"[0-9]\s*(?:[-‐‑‒–—―−~]|to|\.\.\.?|…)\s*\.?[0-9]", re.IGNORECASE)
 _PER_CYCLE = re.compile(r"(?:/\s*|\bper\s+)(?:cycles?|course)\b", re.IGNORECASE)
@@ -253,9 +313,18 @@ def escaped(text: str) -> str:
 
 #: What each kind is called in messages.
 LABELS = {
-    "height": "a height", "weight": "a body weight", "dose": "a dose", "drug_mass": "a drug amount",
-    "bsa": "a body-surface area", "km": "a Km factor", "creatinine": "a creatinine concentration",
-    "gfr": "a clearance (mL/min, or per 1.73 m² with a BSA)", "clearance": "a clearance in mL/min", "auc": "an AUC", "age": "an age", "percent": "a percentage",
+    "height": "a height",
+    "weight": "a body weight",
+    "dose": "a dose",
+    "drug_mass": "a drug amount",
+    "bsa": "a body-surface area",
+    "km": "a Km factor",
+    "creatinine": "a creatinine concentration",
+    "gfr": "a clearance (mL/min, or per 1.73 m² with a BSA)",
+    "clearance": "a clearance in mL/min",
+    "auc": "an AUC",
+    "age": "an age",
+    "percent": "a percentage",
 }
 
 
@@ -300,8 +369,10 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     if re.match(r" *[-+]", text):
         return f"{accepted}, without a sign"
     if _PER_CYCLE.search(text):
-        return ("a dose per administration: a dose 'per cycle' is a cycle total; give it to a regimen "
-                "(dosecalc regimen, or Regimen('225 mg/m2 per cycle', days=..., cycle_days=...))")
+        return (
+            "a dose per administration: a dose 'per cycle' is a cycle total; give it to a regimen "
+            "(dosecalc regimen, or Regimen('225 mg/m2 per cycle', days=..., cycle_days=...))"
+        )
     if _DIMENSIONLESS_PER.search(text):
         return f"{accepted}: a unit without dimension (cycle, %, degree) never scales a dose"
     if _BARE_NUMBER.fullmatch(text):
@@ -361,7 +432,9 @@ def _compound(text: str, kinds: tuple[str, ...]) -> Reading | None:
             continue
         small = float(match["small"])
         if not small < per:
-            raise GrammarError(text, f"{_accepted((kind,))}: the second part below {per} (one {bigs[0]} is {per} {smalls[0]})")
+            raise GrammarError(
+                text, f"{_accepted((kind,))}: the second part below {per} (one {bigs[0]} is {per} {smalls[0]})"
+            )
         expression = VOCABULARY[kind][smalls[0]]
         return Reading(text, int(match["big"]) * per + small, expression, kind)
     return None

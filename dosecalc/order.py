@@ -608,10 +608,20 @@ class Order:
             the tolerance or lies outside the band table; such an error has
             ``step`` ``"rounding"`` or ``"band"``.
         """
-        patient = {"height": height, "weight": weight, "bsa": bsa, "sex": sex, "age": age, "creatinine": creatinine, "gfr": gfr}
+        patient = {
+            "height": height,
+            "weight": weight,
+            "bsa": bsa,
+            "sex": sex,
+            "age": age,
+            "creatinine": creatinine,
+            "gfr": gfr,
+        }
         for name, value in patient.items():
             if not isinstance(value, str) and np.ndim(getattr(value, "magnitude", value)) > 0:
-                raise ImplausibleInputError(name, repr(value), "one patient's value; a table of patients goes to for_table")
+                raise ImplausibleInputError(
+                    name, repr(value), "one patient's value; a table of patients goes to for_table"
+                )
         steps = [Step("prescribed", None, self.dose, "as prescribed", self.reference("dose"))]
         modification = self.modification
         if modification is not None:

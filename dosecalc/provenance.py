@@ -84,7 +84,14 @@ def formulas_of(method: str | None, weight_basis: str | None) -> list[dict]:
     used = []
     if method is not None:
         entry = BSA_METHODS[bsa_method(method)]
-        used.append({"name": bsa_method(method), "kind": "body surface area", "label": entry.label, "reference": entry.reference})
+        used.append(
+            {
+                "name": bsa_method(method),
+                "kind": "body surface area",
+                "label": entry.label,
+                "reference": entry.reference,
+            }
+        )
     if weight_basis is not None:
         key = weight_basis_key(weight_basis)
         entry = WEIGHT_BASES[key]
@@ -104,8 +111,15 @@ def _plain(value):
 
 
 def run_record(
-    *, command: str | None, options: dict, inputs: list[tuple[str, str | None]], rows: dict, reasons: dict,
-    started: datetime.datetime, seconds: float, formulas: list[dict],
+    *,
+    command: str | None,
+    options: dict,
+    inputs: list[tuple[str, str | None]],
+    rows: dict,
+    reasons: dict,
+    started: datetime.datetime,
+    seconds: float,
+    formulas: list[dict],
 ) -> dict:
     """
     The record of a run: plain data for JSON, Parquet metadata and a sidecar.

@@ -152,11 +152,15 @@ class Regimen:
 
     def __init__(self, dose, days=None, cycle_days=None, *, weeks=None, cycle_weeks=None):
         if isinstance(dose, str) and len(dose) > _LONGEST_TEXT:
-            raise ImplausibleInputError("dose", f"{len(dose):,} characters", f"a regimen of at most {_LONGEST_TEXT} characters")
+            raise ImplausibleInputError(
+                "dose", f"{len(dose):,} characters", f"a regimen of at most {_LONGEST_TEXT} characters"
+            )
         text = _TEXT.match(dose) if isinstance(dose, str) and days is None and weeks is None else None
         if text is None and isinstance(dose, str) and days is None and weeks is None and _SCHEDULE_WORDS.search(dose):
-            raise DoseCalcError(f"regimen={dose!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks' "
-                                "(at most 52 weeks of a cycle of at most 52 weeks)")
+            raise DoseCalcError(
+                f"regimen={dose!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks' "
+                "(at most 52 weeks of a cycle of at most 52 weeks)"
+            )
         if text:
             dose, weeks, cycle_weeks = text["dose"], int(text["weeks"]), int(text["cycle"])
         total = _PER_CYCLE.match(dose) if isinstance(dose, str) else None
@@ -223,9 +227,7 @@ class Regimen:
         28
         """
         if not isinstance(text, str) or not _TEXT.match(text):
-            raise DoseCalcError(
-                f"regimen={text!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks'"
-            )
+            raise DoseCalcError(f"regimen={text!r}: expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks'")
         return cls(text)
 
     def __repr__(self):
@@ -273,8 +275,16 @@ class Regimen:
         return self.per_cycle * _positive_int(cycles, "cycles")
 
     def for_patient(
-        self, height=None, weight=None, bsa=None, method="mosteller", sex=None, *,
-        weight_basis=ACTUAL, bsa_cap=None, max_dose=None,
+        self,
+        height=None,
+        weight=None,
+        bsa=None,
+        method="mosteller",
+        sex=None,
+        *,
+        weight_basis=ACTUAL,
+        bsa_cap=None,
+        max_dose=None,
     ) -> RegimenDose:
         """
         The absolute doses of this regimen for a patient, as
@@ -288,8 +298,15 @@ class Regimen:
         427.5
         """
         each = patient_dose(
-            self.per_administration, height=height, weight=weight, bsa=bsa, method=method, sex=sex,
-            weight_basis=weight_basis, bsa_cap=bsa_cap, max_dose=max_dose,
+            self.per_administration,
+            height=height,
+            weight=weight,
+            bsa=bsa,
+            method=method,
+            sex=sex,
+            weight_basis=weight_basis,
+            bsa_cap=bsa_cap,
+            max_dose=max_dose,
         )
         per_cycle = each.dose * len(self.days)
         return RegimenDose(

@@ -376,18 +376,33 @@ RENAL_FORMULAS: dict[str, RenalFormula] = {
     COCKCROFT_GAULT: RenalFormula(
         "Cockcroft-Gault",
         "CrCl [mL/min] = (140 − age [years]) × weight [kg] / (72 × creatinine [mg/dL]), × 0.85 for women",
-        COCKCROFT_GAULT_1976, ADULT_AGE, False, True, False, SCHWARTZ_BEDSIDE,
+        COCKCROFT_GAULT_1976,
+        ADULT_AGE,
+        False,
+        True,
+        False,
+        SCHWARTZ_BEDSIDE,
     ),
     CKD_EPI_2021: RenalFormula(
         "CKD-EPI 2021",
         "eGFR [mL/min/1.73 m²] = 142 × min(Scr/κ, 1)^α × max(Scr/κ, 1)^−1.200 × 0.9938^age × 1.012 [women]; "
         "κ 0.7 (women), 0.9 (men); α −0.241 (women), −0.302 (men)",
-        INKER_2021, ADULT_AGE, True, False, False, SCHWARTZ_BEDSIDE,
+        INKER_2021,
+        ADULT_AGE,
+        True,
+        False,
+        False,
+        SCHWARTZ_BEDSIDE,
     ),
     SCHWARTZ_BEDSIDE: RenalFormula(
         "bedside Schwartz",
         "eGFR [mL/min/1.73 m²] = 0.413 × height [cm] / creatinine [mg/dL]",
-        SCHWARTZ_2009, CHILD_AGE, True, False, True, CKD_EPI_2021,
+        SCHWARTZ_2009,
+        CHILD_AGE,
+        True,
+        False,
+        True,
+        CKD_EPI_2021,
     ),
 }
 
@@ -443,8 +458,16 @@ class RenalColumns(NamedTuple):
 
 
 def renal_kernel(
-    formula, *, age_years=None, female=None, creatinine_mg_dl=None, weight_kg=None, height_cm=None,
-    bsa_m2=None, floor_mg_dl=None, weight_basis="actual",
+    formula,
+    *,
+    age_years=None,
+    female=None,
+    creatinine_mg_dl=None,
+    weight_kg=None,
+    height_cm=None,
+    bsa_m2=None,
+    floor_mg_dl=None,
+    weight_basis="actual",
 ) -> RenalColumns:
     """
     A kidney-function estimate from checked magnitudes: creatinine floor,
@@ -581,10 +604,13 @@ class KidneyFunction(Result):
             if out[name] is not None and not isinstance(out[name], dict):
                 out[name] = {"value": out[name], "unit": INDEXED_GFR.symbol}
         out.update(
-            label=self.label, equation=self.equation, reference=self.reference,
+            label=self.label,
+            equation=self.equation,
+            reference=self.reference,
             weight_basis_reference=None if self.weight_basis is None else WEIGHT_BASES[self.weight_basis].reference,
             bsa_reference=BSA_METHODS[self.bsa_method].reference if self.bsa_method in BSA_METHODS else None,
-            physiological_range=CLEARANCE.expected, physiological_range_sources=list(RANGE_SOURCES),
+            physiological_range=CLEARANCE.expected,
+            physiological_range_sources=list(RANGE_SOURCES),
         )
         return out
 
@@ -663,8 +689,13 @@ def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
     if not entry.indexed:
         unused.append(("bsa", bsa, f"no BSA for {entry.label}: it gives mL/min already"))
         if WEIGHT_BASES[basis].height_range is None:
-            unused.append(("height", height, (
-                f"no height for {entry.label} on the actual weight (a weight basis such as 'ideal' uses one)")))
+            unused.append(
+                (
+                    "height",
+                    height,
+                    (f"no height for {entry.label} on the actual weight (a weight basis such as 'ideal' uses one)"),
+                )
+            )
     elif bsa is not None:
         unused.append(("weight", weight, "no weight with a given bsa: the BSA is given"))
         if key == CKD_EPI_2021:
@@ -689,8 +720,18 @@ def _steps(floor_policy, floor_mg_dl, formula, basis, bsa_m2, allow) -> tuple:
 
 
 def kidney_function(
-    formula, *, age=None, sex=None, serum_creatinine=None, weight=None, height=None, bsa=None,
-    bsa_method="mosteller", weight_basis="actual", creatinine_floor=None, allow_outside_range=False,
+    formula,
+    *,
+    age=None,
+    sex=None,
+    serum_creatinine=None,
+    weight=None,
+    height=None,
+    bsa=None,
+    bsa_method="mosteller",
+    weight_basis="actual",
+    creatinine_floor=None,
+    allow_outside_range=False,
 ) -> KidneyFunction:
     """
     Kidney function by a named formula, with its settings reported.
@@ -780,8 +821,15 @@ def kidney_function(
         )
 
     columns = renal_kernel(
-        key, age_years=age_years, female=female, creatinine_mg_dl=creatinine, weight_kg=weight_kg,
-        height_cm=height_cm, bsa_m2=bsa_m2, floor_mg_dl=floor_mg_dl, weight_basis=basis,
+        key,
+        age_years=age_years,
+        female=female,
+        creatinine_mg_dl=creatinine,
+        weight_kg=weight_kg,
+        height_cm=height_cm,
+        bsa_m2=bsa_m2,
+        floor_mg_dl=floor_mg_dl,
+        weight_basis=basis,
     )
     field = "crcl" if key == COCKCROFT_GAULT else "egfr"
     if columns.clearance_ml_min is None:
@@ -792,8 +840,14 @@ def kidney_function(
     without = None
     if np.any(columns.floor_applied):  # the estimate at the creatinine as measured
         measured = renal_kernel(
-            key, age_years=age_years, female=female, creatinine_mg_dl=creatinine, weight_kg=weight_kg,
-            height_cm=height_cm, bsa_m2=bsa_m2, weight_basis=basis,
+            key,
+            age_years=age_years,
+            female=female,
+            creatinine_mg_dl=creatinine,
+            weight_kg=weight_kg,
+            height_cm=height_cm,
+            bsa_m2=bsa_m2,
+            weight_basis=basis,
         )
         if measured.clearance_ml_min is None:
             without = scalar_or_array(measured.estimate)
@@ -813,7 +867,9 @@ def kidney_function(
         serum_creatinine=quantity(creatinine, "mg/dL"),
         weight_basis=basis if entry.needs_weight else None,
         dosing_weight=None if columns.dosing_weight_kg is None else quantity(columns.dosing_weight_kg, "kg"),
-        ideal_above_actual=scalar_or_array(ideal_above_actual_kernel(basis, height_cm, weight_kg, female)) if by_basis else None,
+        ideal_above_actual=scalar_or_array(ideal_above_actual_kernel(basis, height_cm, weight_kg, female))
+        if by_basis
+        else None,
         creatinine_floor=None if floor_mg_dl is None else quantity(floor_mg_dl, "mg/dL"),
         creatinine_floor_policy=floor_policy,
         creatinine_floor_reference=_FLOOR_SOURCES[floor_policy],
@@ -821,11 +877,15 @@ def kidney_function(
         floor_applied=scalar_or_array(columns.floor_applied),
         without_floor=without,
         outside_range=outside,
-        steps=_steps(floor_policy, floor_mg_dl, key, basis if entry.needs_weight else None, bsa_m2, allow_outside_range),
+        steps=_steps(
+            floor_policy, floor_mg_dl, key, basis if entry.needs_weight else None, bsa_m2, allow_outside_range
+        ),
     )
 
 
-def measured_gfr(gfr, *, bsa=None, height=None, weight=None, bsa_method="mosteller", allow_outside_range=False) -> KidneyFunction:
+def measured_gfr(
+    gfr, *, bsa=None, height=None, weight=None, bsa_method="mosteller", allow_outside_range=False
+) -> KidneyFunction:
     """
     A measured GFR (⁵¹Cr-EDTA, ⁹⁹ᵐTc-DTPA, iohexol or iothalamate clearance)
     as a :class:`KidneyFunction`.
@@ -859,7 +919,9 @@ def measured_gfr(gfr, *, bsa=None, height=None, weight=None, bsa_method="mostell
     common_index(gfr=gfr, bsa=bsa, height=height, weight=weight)
     for field, value in (("bsa", bsa), ("height", height), ("weight", weight)):
         if value is not None and not is_per_area(gfr):
-            raise ImplausibleInputError(field, _shown(value), f"no {field} with an absolute gfr: it is in mL/min already")
+            raise ImplausibleInputError(
+                field, _shown(value), f"no {field} with an absolute gfr: it is in mL/min already"
+            )
     if bsa is not None and (height is not None or weight is not None):
         raise ImplausibleInputError("bsa", bsa, "bsa or height and weight, not both")
     if bsa is None and (height is None) != (weight is None):
@@ -947,8 +1009,15 @@ def cockcroft_gault_inputs(age=None, weight=None, sex=None, serum_creatinine=Non
 
 
 def crcl_cockcroft_gault(
-    *, age=None, weight=None, sex=None, serum_creatinine=None, height=None, weight_basis="actual",
-    creatinine_floor=None, allow_outside_range=False,
+    *,
+    age=None,
+    weight=None,
+    sex=None,
+    serum_creatinine=None,
+    height=None,
+    weight_basis="actual",
+    creatinine_floor=None,
+    allow_outside_range=False,
 ):
     r"""
     Creatinine clearance by Cockcroft and Gault [1]_.
@@ -1016,14 +1085,29 @@ def crcl_cockcroft_gault(
     74.07
     """
     return kidney_function(
-        COCKCROFT_GAULT, age=age, sex=sex, serum_creatinine=serum_creatinine, weight=weight, height=height,
-        weight_basis=weight_basis, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        COCKCROFT_GAULT,
+        age=age,
+        sex=sex,
+        serum_creatinine=serum_creatinine,
+        weight=weight,
+        height=height,
+        weight_basis=weight_basis,
+        creatinine_floor=creatinine_floor,
+        allow_outside_range=allow_outside_range,
     ).clearance
 
 
 def egfr_ckd_epi_2021(
-    *, age=None, sex=None, serum_creatinine=None, bsa=None, height=None, weight=None, bsa_method="mosteller",
-    creatinine_floor=None, allow_outside_range=False,
+    *,
+    age=None,
+    sex=None,
+    serum_creatinine=None,
+    bsa=None,
+    height=None,
+    weight=None,
+    bsa_method="mosteller",
+    creatinine_floor=None,
+    allow_outside_range=False,
 ) -> KidneyFunction:
     r"""
     eGFR by the CKD-EPI 2021 creatinine equation, without race [1]_.
@@ -1092,14 +1176,29 @@ def egfr_ckd_epi_2021(
     71.4
     """
     return kidney_function(
-        CKD_EPI_2021, age=age, sex=sex, serum_creatinine=serum_creatinine, bsa=bsa, height=height, weight=weight,
-        bsa_method=bsa_method, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        CKD_EPI_2021,
+        age=age,
+        sex=sex,
+        serum_creatinine=serum_creatinine,
+        bsa=bsa,
+        height=height,
+        weight=weight,
+        bsa_method=bsa_method,
+        creatinine_floor=creatinine_floor,
+        allow_outside_range=allow_outside_range,
     )
 
 
 def egfr_schwartz_bedside(
-    *, age=None, height=None, serum_creatinine=None, bsa=None, weight=None, bsa_method="mosteller",
-    creatinine_floor=None, allow_outside_range=False,
+    *,
+    age=None,
+    height=None,
+    serum_creatinine=None,
+    bsa=None,
+    weight=None,
+    bsa_method="mosteller",
+    creatinine_floor=None,
+    allow_outside_range=False,
 ) -> KidneyFunction:
     r"""
     eGFR of a child by the bedside Schwartz formula [1]_.
@@ -1157,7 +1256,13 @@ def egfr_schwartz_bedside(
     69.52
     """
     return kidney_function(
-        SCHWARTZ_BEDSIDE, age=age, height=height, serum_creatinine=serum_creatinine, bsa=bsa, weight=weight,
-        bsa_method=bsa_method, creatinine_floor=creatinine_floor, allow_outside_range=allow_outside_range,
+        SCHWARTZ_BEDSIDE,
+        age=age,
+        height=height,
+        serum_creatinine=serum_creatinine,
+        bsa=bsa,
+        weight=weight,
+        bsa_method=bsa_method,
+        creatinine_floor=creatinine_floor,
+        allow_outside_range=allow_outside_range,
     )
-

@@ -56,8 +56,11 @@ def _columns(output: Path):
         yield from pq.ParquetFile(output).iter_batches(columns=names)
     else:
         delimiter = "\t" if file_format(output, "input") == "tsv" else ","
-        with pcsv.open_csv(output, parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                           convert_options=pcsv.ConvertOptions(include_columns=names)) as reader:
+        with pcsv.open_csv(
+            output,
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(include_columns=names),
+        ) as reader:
             yield from reader
 
 
@@ -71,8 +74,11 @@ def histograms(output: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             values = values[np.isfinite(values)]
             if values.size:
                 low[name], high[name] = min(low[name], values.min()), max(high[name], values.max())
-    edges = {name: np.linspace(low[name], high[name] if high[name] > low[name] else low[name] + 1, _BINS + 1)
-             for name in low if np.isfinite(low[name])}
+    edges = {
+        name: np.linspace(low[name], high[name] if high[name] > low[name] else low[name] + 1, _BINS + 1)
+        for name in low
+        if np.isfinite(low[name])
+    }
     counts = {name: np.zeros(_BINS, np.int64) for name in edges}
     for batch in _columns(output):
         for name in edges:
@@ -144,17 +150,28 @@ def write_report(path, summary) -> Path:
     body = [
         "<h1>dosecalc cohort</h1>",
         "<p>Decision support: every dose must be verified by a clinician.</p>",
-        "<table>" + "".join(f"<tr><th>{escape(label)}</th><td>{value:,}</td></tr>" for label, value in rows) + "</table>",
-        *(f'<h2>{escape(title)}</h2><img alt="{escape(title)}" src="data:image/png;base64,{png}">' for title, png in figures),
+        "<table>"
+        + "".join(f"<tr><th>{escape(label)}</th><td>{value:,}</td></tr>" for label, value in rows)
+        + "</table>",
+        *(
+            f'<h2>{escape(title)}</h2><img alt="{escape(title)}" src="data:image/png;base64,{png}">'
+            for title, png in figures
+        ),
         "<h2>reasons, counted by class</h2>",
-        "<table>" + "".join(f"<tr><td>{count:,}</td><td>{escape(reason)}</td></tr>"
-                            for reason, count in summary.rejects_by_reason.items()) + "</table>",
+        "<table>"
+        + "".join(
+            f"<tr><td>{count:,}</td><td>{escape(reason)}</td></tr>"
+            for reason, count in summary.rejects_by_reason.items()
+        )
+        + "</table>",
         "<h2>provenance</h2>",
         f"<pre>{escape(json.dumps(summary.provenance, indent=2, ensure_ascii=False))}</pre>",
     ]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>dosecalc cohort report</title>"
-            "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}th,td{text-align:left;padding:0 1em 0 0}"
-            "img{max-width:100%}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>dosecalc cohort report</title>'
+        "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}th,td{text-align:left;padding:0 1em 0 0}"
+        "img{max-width:100%}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         temporary.write_text(page, encoding="utf-8")

@@ -137,7 +137,8 @@ def own_quantity(value, field: str):
     """
     if value._REGISTRY is not registry():
         raise UnitError(
-            field, f"{value:~P}",
+            field,
+            f"{value:~P}",
             "a quantity of dosecalc's unit registry, built with dosecalc.Q_ or given as text "
             "(quantities of two pint registries don't mix)",
         )
@@ -148,13 +149,33 @@ def own_quantity(value, field: str):
 
 # the kind of a field named by the library's parameters and the CLI's options
 _FIELD_KINDS = {
-    "height": "height", "weight": "weight", "baseline_weight": "weight",
-    "dose": "dose", "animal_dose": "dose", "prescribed": "dose", "ordered": "dose",
-    "max_dose": "drug_mass", "round_to": "drug_mass", "step": "drug_mass", "vials": "drug_mass", "strengths": "drug_mass",
-    "bsa": "bsa", "bsa_cap": "bsa", "km": "km",
-    "creatinine": "creatinine", "serum_creatinine": "creatinine", "creatinine_floor": "creatinine",
-    "gfr": "gfr", "gfr_cap": "clearance", "crcl": "clearance", "auc": "auc", "age": "age",
-    "reduce": "percent", "reduction_pct": "percent", "tolerance": "percent", "tolerance_pct": "percent",
+    "height": "height",
+    "weight": "weight",
+    "baseline_weight": "weight",
+    "dose": "dose",
+    "animal_dose": "dose",
+    "prescribed": "dose",
+    "ordered": "dose",
+    "max_dose": "drug_mass",
+    "round_to": "drug_mass",
+    "step": "drug_mass",
+    "vials": "drug_mass",
+    "strengths": "drug_mass",
+    "bsa": "bsa",
+    "bsa_cap": "bsa",
+    "km": "km",
+    "creatinine": "creatinine",
+    "serum_creatinine": "creatinine",
+    "creatinine_floor": "creatinine",
+    "gfr": "gfr",
+    "gfr_cap": "clearance",
+    "crcl": "clearance",
+    "auc": "auc",
+    "age": "age",
+    "reduce": "percent",
+    "reduction_pct": "percent",
+    "tolerance": "percent",
+    "tolerance_pct": "percent",
 }
 
 
@@ -271,14 +292,14 @@ def magnitude(value, default_unit: str, field: str, expected: str | None = None)
         try:
             return np.asarray(value.m_as(target), dtype=float)
         except Exception:  # pint.DimensionalityError
-            raise UnitError(
-                field, f"{value:~P}", expected or f"a quantity convertible to {target:~P}"
-            ) from None
+            raise UnitError(field, f"{value:~P}", expected or f"a quantity convertible to {target:~P}") from None
     if _holds(value, (bool, np.bool_)):
         raise UnitError(field, _shown(value), expected or f"a number in {default_unit}, not True or False")
     if _holds(value, (str, bytes)):
         # text is read by the grammar one value at a time, with its unit; float() would take "1_75" and "৪0"
-        raise UnitError(field, _shown(value), expected or f"numbers in {default_unit}, or text one value at a time with its unit")
+        raise UnitError(
+            field, _shown(value), expected or f"numbers in {default_unit}, or text one value at a time with its unit"
+        )
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):

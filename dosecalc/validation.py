@@ -49,8 +49,20 @@ from .errors import ImplausibleInputError, UnknownNameError
 from .units import is_quantity, magnitude, parse_quantity, registry, unit
 
 __all__ = [
-    "Range", "HEIGHT", "WEIGHT", "BSA", "checked", "checked_scalar", "same_length", "hint_choice", "valid",
-    "is_female", "plausible_body", "check_body", "check_given_bsa", "common_index",
+    "Range",
+    "HEIGHT",
+    "WEIGHT",
+    "BSA",
+    "checked",
+    "checked_scalar",
+    "same_length",
+    "hint_choice",
+    "valid",
+    "is_female",
+    "plausible_body",
+    "check_body",
+    "check_given_bsa",
+    "common_index",
 ]
 
 
@@ -135,7 +147,8 @@ def check_body(height_cm, weight_kg) -> None:
     bmi = weight / (height / 100.0) ** 2
     where = f"[{first}]" if np.ndim(fits) else ""
     raise ImplausibleInputError(
-        f"height, weight{where}", f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
+        f"height, weight{where}",
+        f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
         f"a body: BMI {BODY_BMI_LOW:g}-{float(_bmi_high(height)):.0f} kg/m² at {height:g} cm "
         "(documented extremes, dosecalc.validation)",
         hint,
@@ -161,7 +174,8 @@ def check_given_bsa(given_m2, computed_m2, method_label: str) -> None:
         first = int(np.flatnonzero(np.atleast_1d(differs))[0])
         shown, expected = float(np.ravel(given)[first]), float(np.ravel(computed)[first])
         raise ImplausibleInputError(
-            "bsa", f"{shown:g} m²",
+            "bsa",
+            f"{shown:g} m²",
             f"within {GIVEN_BSA_TOLERANCE_PCT:g} % of {expected:.2f} m², the BSA of the height and weight given "
             f"({method_label}); check which of the three is wrong",
         )
@@ -280,14 +294,19 @@ def common_index(**values):
     ImplausibleInputError
         If two Series have different indexes: they are never paired by position.
     """
-    indexes = {name: value.index for name, value in values.items() if type(value).__name__ == "Series" and hasattr(value, "index")}
+    indexes = {
+        name: value.index
+        for name, value in values.items()
+        if type(value).__name__ == "Series" and hasattr(value, "index")
+    }
     if not indexes:
         return None
     (first_name, first), *others = indexes.items()
     for name, index in others:
         if not first.equals(index):
             raise ImplausibleInputError(
-                f"{first_name}, {name}", "Series with different indexes",
+                f"{first_name}, {name}",
+                "Series with different indexes",
                 "Series with one index (align them first: they are never paired by position)",
             )
     return first

@@ -174,7 +174,10 @@ def test_round_to_tablets_with_mixed_strengths():
 
 def test_rounding_is_refused_outside_the_tolerance():
     # 138 mg from 100 and 50 mg vials: the nearest, 150 mg, is +8.7 %: refused at ±5 %, accepted at ±10 %
-    with pytest.raises(ImplausibleInputError, match=r"^dose=138 mg: expected a dose within ±5 % of whole units of 100, 50 mg; the nearest, 150 mg, is \+8.7 %: not rounded"):
+    with pytest.raises(
+        ImplausibleInputError,
+        match=r"^dose=138 mg: expected a dose within ±5 % of whole units of 100, 50 mg; the nearest, 150 mg, is \+8.7 %: not rounded",
+    ):
         round_dose("138 mg", strengths="100 mg, 50 mg")
     assert mg(round_dose("138 mg", strengths="100 mg, 50 mg", tolerance_pct=10).rounded) == 150.0
     with pytest.raises(ImplausibleInputError, match=r"^dose\[1\]=40 mg.*multiple of 100 mg.*-100.0 %"):
@@ -295,27 +298,41 @@ def write(tmp_path, name, text):
 
 
 def test_band_tables_in_csv_with_units_in_cells_and_toml(tmp_path):
-    csv_path = write(tmp_path, "cells.csv", "lower,upper,dose,name\n1.15 g,1250 mg,1200 mg,A\n1250 mg,1350 mg,1300 mg,B\n")
+    csv_path = write(
+        tmp_path, "cells.csv", "lower,upper,dose,name\n1.15 g,1250 mg,1200 mg,A\n1250 mg,1350 mg,1300 mg,B\n"
+    )
     toml_path = write(
-        tmp_path, "bands.toml",
+        tmp_path,
+        "bands.toml",
         '[[bands]]\nlower = "1150 mg"\nupper = "1250 mg"\ndose = "1200 mg"\n\n'
         "[[bands]]\nlower_mg = 1250\nupper_mg = 1350\ndose_mg = 1300\n",
     )
     assert band_dose("1300 mg", csv_path).band == "B"
     assert mg(band_dose("1300 mg", toml_path).banded) == 1300.0
-    assert mg(band_dose("1200 mg", band_table([{"lower_g": "1.15", "upper_g": "1.25", "dose_g": "1.2"}])).banded) == 1200.0
+    assert (
+        mg(band_dose("1200 mg", band_table([{"lower_g": "1.15", "upper_g": "1.25", "dose_g": "1.2"}])).banded) == 1200.0
+    )
 
 
 @pytest.mark.parametrize(
     "text, error, message",
     [
         ("lower,upper,dose\n1150,1250,1200\n", UnitError, "^cells.csv row 1 lower='1150'"),
-        ("lower_mg,upper_mg,dose_mg\n1150,1250,1200\n1240,1350,1300\n", ImplausibleInputError,
-         "^cells.csv row 2 lower=1240 mg: expected 1250 mg, the upper bound of row 1; the bands overlap"),
-        ("lower_mg,upper_mg,dose_mg\n1150,1250,1200\n1260,1350,1300\n", ImplausibleInputError,
-         "^cells.csv row 2 lower=1260 mg.*the bands leave a gap"),
-        ("lower_mg,upper_mg,dose_mg\n1150,1250,1300\n", ImplausibleInputError,
-         "^cells.csv row 1 dose=1300 mg: expected a dose within its band, 1150-1250 mg"),
+        (
+            "lower_mg,upper_mg,dose_mg\n1150,1250,1200\n1240,1350,1300\n",
+            ImplausibleInputError,
+            "^cells.csv row 2 lower=1240 mg: expected 1250 mg, the upper bound of row 1; the bands overlap",
+        ),
+        (
+            "lower_mg,upper_mg,dose_mg\n1150,1250,1200\n1260,1350,1300\n",
+            ImplausibleInputError,
+            "^cells.csv row 2 lower=1260 mg.*the bands leave a gap",
+        ),
+        (
+            "lower_mg,upper_mg,dose_mg\n1150,1250,1300\n",
+            ImplausibleInputError,
+            "^cells.csv row 1 dose=1300 mg: expected a dose within its band, 1150-1250 mg",
+        ),
         ("lower_mg,upper_mg,dose_mg\n1250,1150,1200\n", ImplausibleInputError, "^cells.csv row 1 upper=1150 mg"),
         ("lower_mg,upper_ml,dose_mg\n1150,1250,1200\n", UnitError, "^cells.csv row 1 upper="),
         ("lower_mg,dose_mg\n1150,1200\n", MissingInputError, "^cells.csv row 1 upper is required"),
@@ -377,11 +394,15 @@ def test_levels_on_arrays():
     doses = Q_(np.array([100.0, 150.0]), "mg")
     both = modify_dose(doses, reduction_pct=20)
     assert mg(both.modified).tolist() == pytest.approx([80.0, 120.0])
-    assert modify_dose(Q_(np.array([85.0, 85.0]), "mg/m**2"), level=-1, levels=LEVELS).modified.m_as("mg/m**2").tolist() == [65.0, 65.0]
+    assert modify_dose(Q_(np.array([85.0, 85.0]), "mg/m**2"), level=-1, levels=LEVELS).modified.m_as(
+        "mg/m**2"
+    ).tolist() == [65.0, 65.0]
 
 
 def test_bad_modifications(tmp_path):
-    with pytest.raises(ImplausibleInputError, match=r"^reduction_pct=-20 %: expected \(0, 90\] % \(a positive reduction"):
+    with pytest.raises(
+        ImplausibleInputError, match=r"^reduction_pct=-20 %: expected \(0, 90\] % \(a positive reduction"
+    ):
         modify_dose("85 mg/m^2", reduction_pct=-20)
     with pytest.raises(ImplausibleInputError, match="^reduction_pct=100 %"):
         modify_dose("85 mg/m^2", reduction_pct=100)

@@ -76,7 +76,9 @@ def test_janmahasatian_lean_body_weight():
     assert kg(lean_body_weight(bmi_30_height_cm, 80, "male")) == pytest.approx(9270 * 80 / (6680 + 216 * 30))
     assert kg(lean_body_weight(bmi_30_height_cm, 80, "female")) == pytest.approx(9270 * 80 / (8780 + 244 * 30))
     # the same cases rounded in the clinPK test suite (tests/testthat/test_calc_ffm.R): 67, 56, 46 kg
-    assert [round(kg(lean_body_weight(h, 80, s))) for h, s in [(200, "m"), (bmi_30_height_cm, "m"), (bmi_30_height_cm, "f")]] == [67, 56, 46]
+    assert [
+        round(kg(lean_body_weight(h, 80, s))) for h, s in [(200, "m"), (bmi_30_height_cm, "m"), (bmi_30_height_cm, "f")]
+    ] == [67, 56, 46]
 
 
 # --- scalars, arrays and units ----------------------------------------------------
@@ -142,7 +144,9 @@ def test_dosing_weight_per_basis():
     assert kg(dosing_weight(height, weight)) == 98.0  # actual by default (ASCO 2012)
     assert kg(dosing_weight(height, weight, basis="ideal", sex="m")) == pytest.approx(73.0)
     assert kg(dosing_weight(height, weight, basis="adjusted", sex="m")) == pytest.approx(83.0)
-    assert kg(dosing_weight(height, weight, basis="lean", sex="m")) == pytest.approx(kg(lean_body_weight(height, weight, "m")))
+    assert kg(dosing_weight(height, weight, basis="lean", sex="m")) == pytest.approx(
+        kg(lean_body_weight(height, weight, "m"))
+    )
     assert kg(dosing_weight(height, basis="ideal", sex="m")) == pytest.approx(73.0)  # IBW needs no weight
     assert kg(dosing_weight(height, weight, basis="lesser", sex="m")) == pytest.approx(73.0)  # min(98, 73)
 
@@ -177,9 +181,19 @@ def test_lesser_is_the_minimum_and_never_above_actual(height_cm, weight_kg, sex)
 
 @pytest.mark.parametrize(
     "name, key",
-    [("IBW", "ideal"), ("Ideal body weight", "ideal"), ("AdjBW", "adjusted"), ("adjusted-body-weight", "adjusted"),
-     ("LBW", "lean"), ("TBW", "actual"), ("actual", "actual"), ("Lean weight", "lean"), ("lesser", "lesser"),
-     ("lesser of actual and ideal", "lesser"), ("Lesser of IBW and TBW", "lesser")],
+    [
+        ("IBW", "ideal"),
+        ("Ideal body weight", "ideal"),
+        ("AdjBW", "adjusted"),
+        ("adjusted-body-weight", "adjusted"),
+        ("LBW", "lean"),
+        ("TBW", "actual"),
+        ("actual", "actual"),
+        ("Lean weight", "lean"),
+        ("lesser", "lesser"),
+        ("lesser of actual and ideal", "lesser"),
+        ("Lesser of IBW and TBW", "lesser"),
+    ],
 )
 def test_weight_basis_names(name, key):
     assert weight_basis_key(name) == key

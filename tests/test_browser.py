@@ -21,8 +21,14 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
@@ -30,7 +36,7 @@ if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 uvicorn = pytest.importorskip("uvicorn")
 
-from dosecalc.web import create_app
+from dosecalc.web import create_app  # noqa: E402  (after the importorskip of its dependencies)
 
 DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician."
 
@@ -81,7 +87,11 @@ def page(browser, server):
     yield tab
     # nothing refused by the Content-Security-Policy, no script error, nothing from elsewhere
     refused = "Failed to load resource: the server responded with a status of 422"  # bad input, shown on the page
-    assert not [line for line in tab.seen["console"] if "Content Security Policy" in line or line.startswith("error") and refused not in line]
+    assert not [
+        line
+        for line in tab.seen["console"]
+        if "Content Security Policy" in line or line.startswith("error") and refused not in line
+    ]
     assert tab.seen["errors"] == []
     assert all(url.startswith(server + "/") for url in tab.seen["requests"]), tab.seen["requests"]
     tab.close()
@@ -143,7 +153,10 @@ def test_dose_per_kg(page):
     answer = page.wait_for_selector("#answer")
     # 154 lb = 69.853 kg (0.45359237 kg/lb); × 6.1 mg/kg = 426.1 mg
     assert _text(answer.text_content()) == "426.1 mg"
-    assert _text(page.locator("#result tr", has_text="154 lb").locator("td").all_text_contents()) == ["154 lb", "69.85 kg"]
+    assert _text(page.locator("#result tr", has_text="154 lb").locator("td").all_text_contents()) == [
+        "154 lb",
+        "69.85 kg",
+    ]
 
 
 def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
@@ -159,7 +172,11 @@ def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
     steps = _text(page.locator("#steps section", has_text="vincristine").text_content())
     assert "max dose" in steps and "2.583 mg" in steps
     # doxorubicin: 150 + 6 × 50 = 450 mg/m² of the 550 mg/m² lifetime limit
-    cumulative = _text(page.locator("#result table", has_text="Cumulative after 6 cycles").locator("tr", has_text="doxorubicin").text_content())
+    cumulative = _text(
+        page.locator("#result table", has_text="Cumulative after 6 cycles")
+        .locator("tr", has_text="doxorubicin")
+        .text_content()
+    )
     assert "450 mg/m²" in cumulative and "550 mg/m²" in cumulative
     assert DISCLAIMER in page.text_content("#result")
     assert _fits(page)
@@ -180,8 +197,14 @@ def test_protocol_orders_outside_the_tolerance_are_flagged(page):
     assert page.wait_for_selector("#answer").text_content() == "1 to look at"
     table = page.locator("#result table").first
     # doxorubicin 50 mg/m² × sqrt(175 × 80 / 3600) m² = 98.60 mg; 120 mg is +21.7 %
-    assert _text(table.locator("tr", has_text="doxorubicin").locator("td").all_text_contents()) == ["120mg", "98.6 mg", "too high+21.7 %"]
-    assert _text(table.locator("tr", has_text="vincristine").locator("td").all_text_contents())[2] == "within tolerance0 %"
+    assert _text(table.locator("tr", has_text="doxorubicin").locator("td").all_text_contents()) == [
+        "120mg",
+        "98.6 mg",
+        "too high+21.7 %",
+    ]
+    assert (
+        _text(table.locator("tr", has_text="vincristine").locator("td").all_text_contents())[2] == "within tolerance0 %"
+    )
     assert "doxorubicin: 98.6 mg" in _text(page.text_content("#steps"))
     assert _fits(page)
 

@@ -116,8 +116,16 @@ def test_livingston_lee_weight_only():
 
 def test_methods_table_is_complete():
     assert set(BSA_METHODS) == {
-        "mosteller", "dubois", "haycock", "gehan_george", "boyd", "fujimoto",
-        "takahira", "shuter_aslani", "schlich", "livingston_lee",
+        "mosteller",
+        "dubois",
+        "haycock",
+        "gehan_george",
+        "boyd",
+        "fujimoto",
+        "takahira",
+        "shuter_aslani",
+        "schlich",
+        "livingston_lee",
     }
     for name, entry in BSA_METHODS.items():
         assert callable(entry.function) and entry.reference, name
@@ -241,6 +249,8 @@ def test_preterm_neonate_and_heaviest_adult_are_admitted():
 
 def test_arrays_of_different_lengths_name_their_fields():
     # three heights and two weights are a slip, not patients: no numpy broadcast error
-    with pytest.raises(ImplausibleInputError, match=r"^height, weight=3 height, 2 weight: expected arrays of one length"):
+    with pytest.raises(
+        ImplausibleInputError, match=r"^height, weight=3 height, 2 weight: expected arrays of one length"
+    ):
         bsa([170, 180, 190], [70, 80])
     assert bsa([170, 180], 70).magnitude.shape == (2,)  # one value for all is fine

@@ -88,7 +88,9 @@ def test_an_estimate_outside_the_physiological_range_is_refused_even_under_a_cap
     # a young, heavy man with low creatinine: (140 - 25) × 110 / (72 × 0.6) = 292.8 mL/min: above 250 mL/min,
     # refused (an input slip or a formula outside its population), or used capped only when asked
     args = {"auc": 6, "age": 25, "weight": 110, "sex": "m", "serum_creatinine": "53 umol/L"}
-    with pytest.raises(ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=29[23]\.\d mL/min: expected \(0, 250\]"):
+    with pytest.raises(
+        ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=29[23]\.\d mL/min: expected \(0, 250\]"
+    ):
         carboplatin_dose(**args)
     result = carboplatin_dose(**args, allow_outside_range=True)
     assert mg(result.dose) == 900.0 and result.kidney_function.outside_range is True
@@ -167,7 +169,9 @@ def test_gfr_per_173_m2_needs_a_bsa():
 
 
 def test_gfr_or_cockcroft_gault_inputs():
-    with pytest.raises(DoseCalcError, match=r"give gfr or the Cockcroft-Gault inputs \(age, weight, sex, serum_creatinine\)"):
+    with pytest.raises(
+        DoseCalcError, match=r"give gfr or the Cockcroft-Gault inputs \(age, weight, sex, serum_creatinine\)"
+    ):
         carboplatin_dose(auc=5, gfr=90, serum_creatinine="1 mg/dL")
     with pytest.raises(MissingInputError, match="^gfr is required"):
         carboplatin_dose(auc=5)
@@ -177,8 +181,14 @@ def test_gfr_or_cockcroft_gault_inputs():
         carboplatin_dose(auc=5, age=50, weight=70, sex="m", serum_creatinine=1.1)
 
 
-@pytest.mark.parametrize("extra, named", [({"weight_basis": "ideal"}, "weight_basis"), ({"creatinine_floor": "nccn"}, "creatinine_floor"),
-                                          ({"age": 60}, "age")])
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        ({"weight_basis": "ideal"}, "weight_basis"),
+        ({"creatinine_floor": "nccn"}, "creatinine_floor"),
+        ({"age": 60}, "age"),
+    ],
+)
 def test_a_given_gfr_with_an_estimate_setting_names_it(extra, named):
     with pytest.raises(DoseCalcError, match=f"not both: {named} given with gfr$"):
         carboplatin_dose(auc=5, gfr=90, **extra)
@@ -212,15 +222,21 @@ def test_addikd_ckd_epi_de_indexed_and_not_capped():
     assert result.kidney_function.egfr_ml_min_173m2 == pytest.approx(egfr, rel=1e-12)
     assert mg(result.dose) == pytest.approx(5 * (egfr * 2.1 / 1.73 + 25), rel=1e-12)
     assert "10.1056/NEJMoa2102953" in result.gfr_reference
-    assert result.policy == "addikd" and "ADDIKD" in result.policy_reference and result.policy_label.startswith("ADDIKD")
+    assert (
+        result.policy == "addikd" and "ADDIKD" in result.policy_reference and result.policy_label.startswith("ADDIKD")
+    )
     # the FDA policy's cap may be added to the ADDIKD estimate, and is then reported as given
-    capped = carboplatin_dose(auc=5, policy="addikd", age=30, sex="m", serum_creatinine="0.6 mg/dL", bsa=2.1, gfr_cap=125)
+    capped = carboplatin_dose(
+        auc=5, policy="addikd", age=30, sex="m", serum_creatinine="0.6 mg/dL", bsa=2.1, gfr_cap=125
+    )
     assert mg(capped.dose) == 750.0 and capped.gfr_cap_source == "given"
 
 
 def test_bsa_from_height_and_weight():
     # Mosteller (1987): sqrt(180 × 81 / 3600) = 2.0125 m²; CKD-EPI 2021, man of 55, 1.2 mg/dL: 71.418 × 2.0125 / 1.73
-    result = carboplatin_dose(auc=5, policy="addikd", age=55, sex="m", serum_creatinine="1.2 mg/dL", height=180, weight=81)
+    result = carboplatin_dose(
+        auc=5, policy="addikd", age=55, sex="m", serum_creatinine="1.2 mg/dL", height=180, weight=81
+    )
     assert result.bsa.m_as("m**2") == pytest.approx(np.sqrt(180 * 81 / 3600)) and result.bsa_method == "mosteller"
     assert result.gfr.m_as("mL/min") == pytest.approx(71.4178 * np.sqrt(180 * 81 / 3600) / 1.73, rel=1e-5)
     with pytest.raises(MissingInputError, match="^bsa is required for de-indexing CKD-EPI 2021"):
@@ -250,8 +266,16 @@ def test_inputs_a_given_gfr_cannot_use_are_refused():
 def test_cockcroft_gault_with_floor_and_weight_basis():
     # NCCN Appendix B: adjusted weight and a minimum creatinine of 0.7 mg/dL. A man of 5 ft 10 in, 98 kg (AdjBW 83 kg),
     # 70 y, creatinine 0.5 mg/dL: (140 − 70) × 83 / (72 × 0.7) = 115.28 mL/min; AUC 5: 5 × 140.28 = 701.4 mg
-    result = carboplatin_dose(auc=5, age=70, weight=98, height=177.8, sex="m", serum_creatinine="0.5 mg/dL",
-                              weight_basis="adjusted", creatinine_floor="nccn")
+    result = carboplatin_dose(
+        auc=5,
+        age=70,
+        weight=98,
+        height=177.8,
+        sex="m",
+        serum_creatinine="0.5 mg/dL",
+        weight_basis="adjusted",
+        creatinine_floor="nccn",
+    )
     assert mg(result.dose) == pytest.approx(5 * (70 * 83 / (72 * 0.7) + 25))
     assert result.kidney_function.floor_applied is True and result.kidney_function.weight_basis == "adjusted"
 
@@ -297,18 +321,33 @@ def test_both_roundings_are_an_error():
 
 
 def test_to_dict_names_every_setting():
-    data = carboplatin_dose(auc=5, age=50, weight=70, sex="m", serum_creatinine="1.1 mg/dL", max_dose="800 mg",
-                            round_to="10 mg").to_dict()
+    data = carboplatin_dose(
+        auc=5, age=50, weight=70, sex="m", serum_creatinine="1.1 mg/dL", max_dose="800 mg", round_to="10 mg"
+    ).to_dict()
     json.dumps(data)
-    for key in ("policy", "policy_label", "policy_reference", "gfr_cap_source", "kidney_function", "dose_calvert",
-                "max_dose", "rounding", "steps"):
+    for key in (
+        "policy",
+        "policy_label",
+        "policy_reference",
+        "gfr_cap_source",
+        "kidney_function",
+        "dose_calvert",
+        "max_dose",
+        "rounding",
+        "steps",
+    ):
         assert key in data
     assert data["kidney_function"]["creatinine_floor_policy"] == "none"
     assert data["steps"][0] == "GFR: Cockcroft-Gault" and data["steps"][-1] == "rounded to step"
 
 
-@given(aucs, gfrs, st.sampled_from([None, 125.0]), st.one_of(st.none(), st.floats(100, 1500)),
-       st.sampled_from([None, "10 mg", "50 mg"]))
+@given(
+    aucs,
+    gfrs,
+    st.sampled_from([None, 125.0]),
+    st.one_of(st.none(), st.floats(100, 1500)),
+    st.sampled_from([None, "10 mg", "50 mg"]),
+)
 def test_the_dose_never_exceeds_the_maximum_or_the_caps_maximum(auc, gfr, cap, max_dose_mg, step):
     # Calvert (1989) at min(GFR, cap); a maximum dose caps it; rounding (±10 %) never goes above either
     try:
@@ -319,4 +358,7 @@ def test_the_dose_never_exceeds_the_maximum_or_the_caps_maximum(auc, gfr, cap, m
     ceiling = min(np.inf if max_dose_mg is None else max_dose_mg, np.inf if cap is None else auc * (cap + 25))
     assert mg(result.dose) <= ceiling * (1 + 1e-12)
     assert mg(result.dose_calvert) == pytest.approx(auc * (min(gfr, np.inf if cap is None else cap) + 25))
-    assert abs(mg(result.dose) - min(mg(result.dose_calvert), ceiling)) <= 0.1 * min(mg(result.dose_calvert), ceiling) + 1e-9
+    assert (
+        abs(mg(result.dose) - min(mg(result.dose_calvert), ceiling))
+        <= 0.1 * min(mg(result.dose_calvert), ceiling) + 1e-9
+    )

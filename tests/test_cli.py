@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from strategies import bodies
 from typer.testing import CliRunner
 
@@ -59,7 +58,9 @@ def test_version():
     assert result.stdout.strip() == f"dosecalc {dosecalc.__version__}"
 
 
-@pytest.mark.parametrize("command", ["bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort"])
+@pytest.mark.parametrize(
+    "command", ["bsa", "dose", "convert", "hed", "regimen", "crcl", "carboplatin", "methods", "species", "cohort"]
+)
 def test_help_shows_examples(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -90,10 +91,14 @@ def test_installed_console_script_runs_a_lookup_and_rejects_bad_input():
 def test_python_dash_m_runs_the_same_app():
     done = subprocess.run(
         [sys.executable, "-m", "dosecalc", "regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "225 mg/m²" in done.stdout and "56.25 mg/m²/week" in done.stdout
-    version = subprocess.run([sys.executable, "-m", "dosecalc", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "dosecalc", "--version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.strip() == f"dosecalc {dosecalc.__version__}"
 
 
@@ -181,9 +186,10 @@ def test_dose_imgn901_patient():
 
 
 def test_dose_with_and_without_spaces_agree():
-    assert run_json("dose", "75 mg/m2", "--height", "175 cm", "--weight", "70 kg")["results"] == run_json(
-        "dose", *IMGN901
-    )["results"]
+    assert (
+        run_json("dose", "75 mg/m2", "--height", "175 cm", "--weight", "70 kg")["results"]
+        == run_json("dose", *IMGN901)["results"]
+    )
 
 
 def test_dose_with_given_bsa():
@@ -215,7 +221,18 @@ def test_convert_imgn901_per_cycle_to_mg_per_kg():
     # ImmunoGen, ASCO 2011 abstract 8013: 225 mg/m² per cycle is 6.1 mg/kg (Km 37, FDA 2005 Table 1)
     result = run("convert", "225mg/m2", "--to", "mg/kg")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["dose", "6.08", "mg/kg", "from", "225", "mg/m²", "÷", "Km", "37", "kg/m²"]
+    assert result.stdout.splitlines()[0].split() == [
+        "dose",
+        "6.08",
+        "mg/kg",
+        "from",
+        "225",
+        "mg/m²",
+        "÷",
+        "Km",
+        "37",
+        "kg/m²",
+    ]
     report = run_json("convert", "225mg/m2", "--to", "mg/kg")
     assert report["results"]["dose"] == {"value": pytest.approx(225 / 37, rel=1e-15), "unit": "mg/kg"}
     assert report["km"]["species"] == "human" and report["km"]["value"] == 37
@@ -239,7 +256,20 @@ def test_hed_rat():
     # FDA (2005) §V.A: HED = 50 mg/kg × 6 / 37 = 8.1 mg/kg
     result = run("hed", "50mg/kg", "--species", "rat")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["HED", "8.11", "mg/kg", "from", "50", "mg/kg", "×", "Km", "6", "÷", "Km", "37"]
+    assert result.stdout.splitlines()[0].split() == [
+        "HED",
+        "8.11",
+        "mg/kg",
+        "from",
+        "50",
+        "mg/kg",
+        "×",
+        "Km",
+        "6",
+        "÷",
+        "Km",
+        "37",
+    ]
     report = run_json("hed", "50mg/kg", "--species", "rats")
     assert report["results"]["hed"] == {"value": pytest.approx(50 * 6 / 37, rel=1e-15), "unit": "mg/kg"}
     assert report["km"]["species"] == "rat" and report["human_km"]["value"] == 37
@@ -260,7 +290,20 @@ def test_regimen_imgn901():
 
 
 def test_regimen_json_with_patient_and_cycles():
-    report = run_json("regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--height", "175cm", "--weight", "70kg")
+    report = run_json(
+        "regimen",
+        "75mg/m2",
+        "--days",
+        "1,8,15",
+        "--cycle",
+        "28",
+        "--cycles",
+        "6",
+        "--height",
+        "175cm",
+        "--weight",
+        "70kg",
+    )
     results = report["results"]
     assert results["per_cycle"] == {"value": 225.0, "unit": "mg/m²"}
     assert results["per_cycle_equivalent"] == {"value": pytest.approx(225 / 37, rel=1e-15), "unit": "mg/kg"}
@@ -268,7 +311,10 @@ def test_regimen_json_with_patient_and_cycles():
     assert results["cumulative"] == {"value": 1350.0, "unit": "mg/m²"}
     assert results["patient_per_cycle"]["value"] == pytest.approx(3 * 75 * MOSTELLER_175_70, rel=1e-12)
     assert results["patient_cumulative"]["value"] == pytest.approx(6 * 3 * 75 * MOSTELLER_175_70, rel=1e-12)
-    assert results["patient_dose_intensity"] == {"value": pytest.approx(3 * 75 * MOSTELLER_175_70 / 4), "unit": "mg/week"}
+    assert results["patient_dose_intensity"] == {
+        "value": pytest.approx(3 * 75 * MOSTELLER_175_70 / 4),
+        "unit": "mg/week",
+    }
     assert report["inputs"]["days"] == {"given": "1,8,15", "value": [1, 8, 15], "unit": "day"}
     assert report["inputs"]["cycle"] == {"given": "28", "value": 28, "unit": "day"}
     assert report["method"]["name"] == "mosteller" and report["km"]["value"] == 37
@@ -290,20 +336,33 @@ def test_methods_lists_every_formula_with_reference():
         assert key in result.stdout and entry.reference in result.stdout
     report = run_json("methods")
     assert [item["name"] for item in report["methods"]] == list(BSA_METHODS)
-    assert {"name": "schlich", "label": BSA_METHODS["schlich"].label, "reference": BSA_METHODS["schlich"].reference,
-            "needs": ["height", "weight", "sex"]} in report["methods"]
+    assert {
+        "name": "schlich",
+        "label": BSA_METHODS["schlich"].label,
+        "reference": BSA_METHODS["schlich"].reference,
+        "needs": ["height", "weight", "sex"],
+    } in report["methods"]
 
 
 def test_species_lists_the_fda_table():
     result = run("species")
     assert result.exit_code == 0
     # FDA (2005) Table 1: rat Km 6, reference weight 0.15 kg, BSA 0.025 m²
-    assert next(line for line in result.stdout.splitlines() if line.startswith("rat ")).split() == ["rat", "Rat", "6", "0.15", "0.025"]
+    assert next(line for line in result.stdout.splitlines() if line.startswith("rat ")).split() == [
+        "rat",
+        "Rat",
+        "6",
+        "0.15",
+        "0.025",
+    ]
     report = run_json("species")
     assert [item["name"] for item in report["species"]] == list(SPECIES)
     assert report["species"][0] == {
-        "name": "human", "label": "Human (adult)", "km": {"value": 37.0, "unit": "kg/m²"},
-        "reference_weight": {"value": 60.0, "unit": "kg"}, "bsa": {"value": 1.62, "unit": "m²"},
+        "name": "human",
+        "label": "Human (adult)",
+        "km": {"value": 37.0, "unit": "kg/m²"},
+        "reference_weight": {"value": 60.0, "unit": "kg"},
+        "bsa": {"value": 1.62, "unit": "m²"},
     }
     assert "July 2005, Table 1" in report["reference"]
 
@@ -315,16 +374,35 @@ STEPS = ("modification", "patient_dose", "rounding", "band")
 
 SCHEMAS = {
     ("bsa", "--height", "175cm", "--weight", "70kg"): ({"method"}, {"height", "weight"}, {"bsa"}),
-    ("bsa", "--height", "175cm", "--weight", "70kg", "--method", "all"): ({"methods"}, {"height", "weight"}, set(BSA_METHODS) - {"schlich"}),
-    ("dose", *IMGN901): ({"method", *STEPS}, {"dose", "height", "weight"}, {"dose", "bsa", "dose_per_m2", "dose_per_kg"}),
+    ("bsa", "--height", "175cm", "--weight", "70kg", "--method", "all"): (
+        {"methods"},
+        {"height", "weight"},
+        set(BSA_METHODS) - {"schlich"},
+    ),
+    ("dose", *IMGN901): (
+        {"method", *STEPS},
+        {"dose", "height", "weight"},
+        {"dose", "bsa", "dose_per_m2", "dose_per_kg"},
+    ),
     ("convert", "225mg/m2", "--to", "mg/kg"): ({"km"}, {"dose"}, {"dose"}),
     ("hed", "50mg/kg", "--species", "rat"): ({"km", "human_km"}, {"dose"}, {"hed"}),
     ("regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--bsa", "1.9"): (
         {"km", "method", *STEPS},
         {"dose", "bsa", "days", "cycle", "cycles"},
-        {"per_administration", "per_cycle", "dose_intensity", "cumulative", "per_administration_equivalent",
-         "per_cycle_equivalent", "dose_intensity_equivalent", "bsa", "patient_per_administration",
-         "patient_per_cycle", "patient_dose_intensity", "patient_cumulative"},
+        {
+            "per_administration",
+            "per_cycle",
+            "dose_intensity",
+            "cumulative",
+            "per_administration_equivalent",
+            "per_cycle_equivalent",
+            "dose_intensity_equivalent",
+            "bsa",
+            "patient_per_administration",
+            "patient_per_cycle",
+            "patient_dose_intensity",
+            "patient_cumulative",
+        },
     ),
 }
 
@@ -343,7 +421,11 @@ def test_json_schema(args):
         assert set(item) == {"value", "unit"} and isinstance(item["value"], float) and isinstance(item["unit"], str)
     for name in ("method", "km", "human_km"):
         if report.get(name) is not None:
-            expected = {"name", "label", "reference"} if name == "method" else {"species", "label", "value", "unit", "reference"}
+            expected = (
+                {"name", "label", "reference"}
+                if name == "method"
+                else {"species", "label", "value", "unit", "reference"}
+            )
             assert set(report[name]) == expected
     for item in report.get("methods", []):
         assert set(item) == {"name", "label", "reference"}
@@ -375,7 +457,11 @@ BAD_INPUT = [
     (["bsa", "--height", "175cm", "--weight", "70kg", "--sex", "x"], "--sex 'x'", "female"),
     (["convert", "225mg/m2", "--to", "mg"], "--to 'mg'", "mg/kg, mg/m2"),
     # a Km factor given two ways
-    (["convert", "225mg/m2", "--to", "mg/kg", "--species", "rat", "--km", "37"], "--species rat and --km 37", "only one of"),
+    (
+        ["convert", "225mg/m2", "--to", "mg/kg", "--species", "rat", "--km", "37"],
+        "--species rat and --km 37",
+        "only one of",
+    ),
     (["hed", "50mg/kg", "--species", "rat", "--km", "6"], "--species rat and --km 6", "only one of --species, --km"),
     # missing required input
     (["bsa", "--weight", "70kg"], "--height is required", "Mosteller"),
@@ -393,7 +479,9 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("args, names, expected", BAD_INPUT, ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+@pytest.mark.parametrize(
+    "args, names, expected", BAD_INPUT, ids=lambda value: " ".join(value) if isinstance(value, list) else ""
+)
 def test_bad_input_exits_2_with_one_line_naming_the_option(args, names, expected):
     result = run(*args)
     assert result.exit_code == 2
@@ -404,13 +492,16 @@ def test_bad_input_exits_2_with_one_line_naming_the_option(args, names, expected
     assert expected in line
 
 
-@pytest.mark.parametrize("args", [
-    ["regimen", "75mg/m2", "--days", "1,8,15"],                      # missing --cycle
-    ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "abc"],    # not an integer
-    ["bsa", "--height", "175cm", "--weight", "70kg", "--bogus"],     # unknown option
-    ["convert", "225mg/m2"],                                         # missing --to
-    ["frobnicate"],                                                  # unknown command
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["regimen", "75mg/m2", "--days", "1,8,15"],  # missing --cycle
+        ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "abc"],  # not an integer
+        ["bsa", "--height", "175cm", "--weight", "70kg", "--bogus"],  # unknown option
+        ["convert", "225mg/m2"],  # missing --to
+        ["frobnicate"],  # unknown command
+    ],
+)
 def test_usage_errors_exit_2(args):
     result = run(*args)
     assert result.exit_code == 2
@@ -420,16 +511,19 @@ def test_usage_errors_exit_2(args):
 # --- display ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, shown", [
-    (138.34964763236658, "138"),
-    (6.081081081081082, "6.08"),
-    (56.25, "56.25"),          # exact in 4 figures: shown whole
-    (6.1, "6.1"),              # no trailing zero (ISMP error-prone notations)
-    (1.0, "1"),
-    (0.5, "0.5"),              # leading zero kept
-    (2490.2935, "2490"),       # the integer part is never rounded away
-    (0.0123456, "0.0123"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (138.34964763236658, "138"),
+        (6.081081081081082, "6.08"),
+        (56.25, "56.25"),  # exact in 4 figures: shown whole
+        (6.1, "6.1"),  # no trailing zero (ISMP error-prone notations)
+        (1.0, "1"),
+        (0.5, "0.5"),  # leading zero kept
+        (2490.2935, "2490"),  # the integer part is never rounded away
+        (0.0123456, "0.0123"),
+    ],
+)
 def test_display_rounding(value, shown):
     assert _figures(value) == shown
 
@@ -490,19 +584,40 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {h
 """
 
 
-@pytest.mark.parametrize("args", [
-    ["bsa", "--height", "175cm", "--weight", "70kg"],
-    ["bsa", "--height", "175cm", "--weight", "70kg", "--json"],
-    ["dose", *IMGN901],
-    ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28"],
-    # the safeguards of issue 6 (tests/test_cli_safeguards.py)
-    ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
-    ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--json"],
-    ["dose", "1000mg/m2", "--bsa", "1.3", "--bands", str(EXAMPLES / "bands.csv"), "--reduce", "10"],
-    ["dose", "75mg/m2", "--height", "178cm", "--weight", "98kg", "--sex", "m", "--weight-basis", "ideal",
-     "--bsa-cap", "2", "--max-dose", "200mg", "--vials", "100mg,50mg", "--tolerance", "10"],
-    ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--bsa", "1.9", "--round-to", "5mg"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bsa", "--height", "175cm", "--weight", "70kg"],
+        ["bsa", "--height", "175cm", "--weight", "70kg", "--json"],
+        ["dose", *IMGN901],
+        ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28"],
+        # the safeguards of issue 6 (tests/test_cli_safeguards.py)
+        ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
+        ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--json"],
+        ["dose", "1000mg/m2", "--bsa", "1.3", "--bands", str(EXAMPLES / "bands.csv"), "--reduce", "10"],
+        [
+            "dose",
+            "75mg/m2",
+            "--height",
+            "178cm",
+            "--weight",
+            "98kg",
+            "--sex",
+            "m",
+            "--weight-basis",
+            "ideal",
+            "--bsa-cap",
+            "2",
+            "--max-dose",
+            "200mg",
+            "--vials",
+            "100mg,50mg",
+            "--tolerance",
+            "10",
+        ],
+        ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--bsa", "1.9", "--round-to", "5mg"],
+    ],
+)
 def test_lookup_does_not_import_dataframe_libraries(args):
     code = IN_PROCESS.format(args=args, heavy=set(HEAVY), modules=set(HEAVY_MODULES))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

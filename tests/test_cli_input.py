@@ -9,7 +9,11 @@ runner = CliRunner()
 
 
 def rows(output: str) -> dict:
-    return {line.split("  ")[0]: [cell for cell in line.split("  ")[1:] if cell.strip()] for line in output.splitlines() if line}
+    return {
+        line.split("  ")[0]: [cell for cell in line.split("  ")[1:] if cell.strip()]
+        for line in output.splitlines()
+        if line
+    }
 
 
 def test_a_value_typed_otherwise_than_shown_is_shown_as_typed():
@@ -91,7 +95,9 @@ def test_without_json_an_error_leaves_stdout_empty():
 def test_a_short_option_given_twice_with_its_value_attached_is_refused(tmp_path):
     cohort = tmp_path / "in.csv"
     cohort.write_text("height_cm,weight_kg\n175,70\n", encoding="utf-8")
-    result = runner.invoke(app, ["cohort", str(cohort), "-o", str(tmp_path / "a.csv"), f"-o{tmp_path / 'b.csv'}", "--dose", "75mg/m2"])
+    result = runner.invoke(
+        app, ["cohort", str(cohort), "-o", str(tmp_path / "a.csv"), f"-o{tmp_path / 'b.csv'}", "--dose", "75mg/m2"]
+    )
     assert result.exit_code == 2 and "given twice (-o ... -o ...)" in result.stderr
     assert not (tmp_path / "a.csv").exists() and not (tmp_path / "b.csv").exists()
 

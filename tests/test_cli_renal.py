@@ -48,19 +48,58 @@ def test_crcl_json_schema():
 
 def test_carboplatin_json_schema():
     report = run_json("carboplatin", "--auc", "5", *CG_MAN)
-    assert set(report) == {"command", "dosecalc_version", "inputs", "results", "formula", "gfr_formula", "carboplatin_dose"}
+    assert set(report) == {
+        "command",
+        "dosecalc_version",
+        "inputs",
+        "results",
+        "formula",
+        "gfr_formula",
+        "carboplatin_dose",
+    }
     assert set(report["inputs"]) == {"auc", "age", "weight", "creatinine", "sex"}
     assert report["inputs"]["auc"] == {"given": "5", "value": 5.0, "unit": "mg·min/mL"}
     assert set(report["results"]) == {"dose", "dose_uncapped", "gfr", "gfr_uncapped", "gfr_cap"}
     for item in report["results"].values():
         assert set(item) == {"value", "unit"} and isinstance(item["value"], float)
-    assert report["formula"]["name"] == "calvert" and set(report["gfr_formula"]) == {"name", "label", "equation", "reference"}
-    earlier = {
-        "dose", "dose_uncapped", "auc", "gfr", "gfr_uncapped", "gfr_source", "gfr_cap", "cap_applied",
-        "age", "weight", "serum_creatinine", "sex", "formula", "reference", "gfr_reference", "version",
+    assert report["formula"]["name"] == "calvert" and set(report["gfr_formula"]) == {
+        "name",
+        "label",
+        "equation",
+        "reference",
     }
-    added = {"policy", "policy_label", "policy_reference", "gfr_cap_source", "kidney_function", "bsa", "bsa_method",
-             "dose_calvert", "max_dose", "max_dose_applied", "rounding", "steps"}
+    earlier = {
+        "dose",
+        "dose_uncapped",
+        "auc",
+        "gfr",
+        "gfr_uncapped",
+        "gfr_source",
+        "gfr_cap",
+        "cap_applied",
+        "age",
+        "weight",
+        "serum_creatinine",
+        "sex",
+        "formula",
+        "reference",
+        "gfr_reference",
+        "version",
+    }
+    added = {
+        "policy",
+        "policy_label",
+        "policy_reference",
+        "gfr_cap_source",
+        "kidney_function",
+        "bsa",
+        "bsa_method",
+        "dose_calvert",
+        "max_dose",
+        "max_dose_applied",
+        "rounding",
+        "steps",
+    }
     assert set(report["carboplatin_dose"]) == earlier | added
     # the Calvert dose at the Cockcroft-Gault estimate of CG_MAN
     assert report["results"]["dose"]["value"] == pytest.approx(5 * (CG_MAN_ML_MIN + 25), rel=1e-12)
@@ -73,7 +112,9 @@ def test_crcl_default_is_cockcroft_gault_and_says_so():
     lines = rows(run("crcl", *CG_MAN).stdout)
     assert lines["CrCl"][0] == "74.1 mL/min" and lines["CrCl"][1].startswith("Cockcroft-Gault: ")
     assert run_json("crcl", *CG_MAN)["formula"]["name"] == "cockcroft_gault"
-    assert run_json("crcl", *CG_MAN, "--formula", "cockcroft-gault")["results"]["crcl"]["value"] == pytest.approx(CG_MAN_ML_MIN)
+    assert run_json("crcl", *CG_MAN, "--formula", "cockcroft-gault")["results"]["crcl"]["value"] == pytest.approx(
+        CG_MAN_ML_MIN
+    )
 
 
 def test_crcl_ckd_epi_2021_per_173_m2_and_de_indexed():
@@ -81,7 +122,10 @@ def test_crcl_ckd_epi_2021_per_173_m2_and_de_indexed():
     assert report["results"] == {"egfr": {"value": pytest.approx(EPI_MAN_173, rel=1e-12), "unit": "mL/min/1.73 m²"}}
     assert report["formula"]["name"] == "ckd_epi_2021" and "10.1056/NEJMoa2102953" in report["formula"]["reference"]
     assert report["inputs"]["formula"] == {"given": "ckd-epi-2021", "value": "ckd_epi_2021", "unit": None}
-    assert rows(run("crcl", *EPI_MAN).stdout)["GFR"] == ["not in mL/min", "per 1.73 m² only: give --bsa, or --height and --weight"]
+    assert rows(run("crcl", *EPI_MAN).stdout)["GFR"] == [
+        "not in mL/min",
+        "per 1.73 m² only: give --bsa, or --height and --weight",
+    ]
     # ADDIKD: × BSA / 1.73 m²; 71.418 × 1.9 / 1.73 = 78.43 mL/min
     report = run_json("crcl", *EPI_MAN, "--bsa", "1.9")
     assert report["results"]["gfr"] == {"value": pytest.approx(EPI_MAN_173 * 1.9 / 1.73, rel=1e-12), "unit": "mL/min"}
@@ -97,7 +141,9 @@ def test_crcl_bsa_from_height_and_weight():
     assert report["kidney_function"]["bsa_method"] == "mosteller"
     # --method dubois: 0.007184 × 180^0.725 × 81^0.425 = 2.0103 m² (Du Bois & Du Bois 1916)
     report = run_json("crcl", *EPI_MAN, "--height", "180cm", "--weight", "81kg", "--method", "dubois")
-    assert report["results"]["gfr"]["value"] == pytest.approx(EPI_MAN_173 * 0.007184 * 180**0.725 * 81**0.425 / 1.73, rel=1e-9)
+    assert report["results"]["gfr"]["value"] == pytest.approx(
+        EPI_MAN_173 * 0.007184 * 180**0.725 * 81**0.425 / 1.73, rel=1e-9
+    )
     assert report["kidney_function"]["bsa_method"] == "dubois"
 
 
@@ -120,10 +166,16 @@ def test_crcl_creatinine_floor():
         assert report["inputs"]["creatinine_floor"]["value"] == pytest.approx(0.7, rel=1e-3)  # 61.9 µmol/L = 0.7002
     lines = rows(run("crcl", *args, "--creatinine-floor", "nccn").stdout)
     assert lines["CrCl"][0] == "50.6 mL/min"
-    assert lines["creatinine floor"] == ["0.7 mg/dL", "NCCN: applied to creatinine 0.4 mg/dL; without it CrCl 88.5 mL/min"]
+    assert lines["creatinine floor"] == [
+        "0.7 mg/dL",
+        "NCCN: applied to creatinine 0.4 mg/dL; without it CrCl 88.5 mL/min",
+    ]
     assert "NCCN Chemotherapy Order Templates" in run("crcl", *args, "--creatinine-floor", "nccn").stdout
     # a floor that changes nothing is shown as not applied
-    assert rows(run("crcl", *CG_MAN, "--creatinine-floor", "0.7mg/dL").stdout)["creatinine floor"] == ["0.7 mg/dL", "given: not applied"]
+    assert rows(run("crcl", *CG_MAN, "--creatinine-floor", "0.7mg/dL").stdout)["creatinine floor"] == [
+        "0.7 mg/dL",
+        "given: not applied",
+    ]
     # "none": the default, said so
     report = run_json("crcl", *args, "--creatinine-floor", "none")
     assert report["inputs"]["creatinine_floor"] == {"given": "none", "value": None, "unit": None}
@@ -169,13 +221,28 @@ def test_carboplatin_gfr_per_173_m2_with_bsa():
 def test_carboplatin_policy_addikd():
     # ADDIKD (eviQ 2022): CKD-EPI 2021 × BSA / 1.73 m², not capped. A man of 30, creatinine 0.6 mg/dL:
     # 142 × (0.6/0.9)^−0.302 × 0.9938^30 = 134.83; × 2.1 / 1.73 = 163.67 mL/min; AUC 5: 5 × 188.67 = 943.3 mg
-    args = ["carboplatin", "--auc", "5", "--policy", "addikd", "--age", "30", "--sex", "m", "--creatinine", "0.6mg/dL",
-            "--bsa", "2.1"]
+    args = [
+        "carboplatin",
+        "--auc",
+        "5",
+        "--policy",
+        "addikd",
+        "--age",
+        "30",
+        "--sex",
+        "m",
+        "--creatinine",
+        "0.6mg/dL",
+        "--bsa",
+        "2.1",
+    ]
     egfr = 142 * (0.6 / 0.9) ** -0.302 * 0.9938**30
     report = run_json(*args)
     assert report["results"]["dose"]["value"] == pytest.approx(5 * (egfr * 2.1 / 1.73 + 25))
     assert "gfr_cap" not in report["results"] and report["gfr_formula"]["name"] == "ckd_epi_2021"
-    assert report["carboplatin_dose"]["policy"] == "addikd" and "ADDIKD" in report["carboplatin_dose"]["policy_reference"]
+    assert (
+        report["carboplatin_dose"]["policy"] == "addikd" and "ADDIKD" in report["carboplatin_dose"]["policy_reference"]
+    )
     lines = rows(run(*args).stdout)
     assert lines["GFR cap"] == ["none", "addikd: not capped"] and lines["policy"][0] == "addikd"
     assert "ADDIKD" in run(*args).stdout
@@ -196,8 +263,21 @@ def test_carboplatin_policy_row_says_when_the_cap_is_overridden():
 
 def test_carboplatin_ckd_epi_under_the_fda_cap():
     # --formula ckd-epi-2021 under the FDA policy: the estimate de-indexed, then capped at 125 mL/min
-    args = ["carboplatin", "--auc", "5", "--formula", "ckd-epi-2021", "--age", "30", "--sex", "m", "--creatinine",
-            "0.6mg/dL", "--bsa", "2.1"]
+    args = [
+        "carboplatin",
+        "--auc",
+        "5",
+        "--formula",
+        "ckd-epi-2021",
+        "--age",
+        "30",
+        "--sex",
+        "m",
+        "--creatinine",
+        "0.6mg/dL",
+        "--bsa",
+        "2.1",
+    ]
     report = run_json(*args)
     assert report["results"]["dose"]["value"] == 750.0 and report["carboplatin_dose"]["cap_applied"] is True
 
@@ -216,14 +296,22 @@ def test_carboplatin_max_dose_and_rounding():
     assert lines["dose"] == ["550 mg", "rounded to 1 × 450 mg + 2 × 50 mg: −1.79 %, within ±5 %"]
     assert lines["Calvert"][0] == "560 mg"
     # to a 10 mg step: AUC 5.9 capped at 125 mL/min is 885 mg; 890 mg would pass the cap's maximum: 880 mg
-    assert run_json("carboplatin", "--auc", "5.9", "--gfr", "200mL/min", "--round-to", "10mg")["results"]["dose"]["value"] == 880.0
+    assert (
+        run_json("carboplatin", "--auc", "5.9", "--gfr", "200mL/min", "--round-to", "10mg")["results"]["dose"]["value"]
+        == 880.0
+    )
 
 
 def test_carboplatin_tolerance():
     # 560 mg to a 50 mg step: 550 mg is −1.8 %: refused at ±1 %, accepted at ±5 %
     line = refused("carboplatin", "--auc", "5", "--gfr", "87mL/min", "--round-to", "50mg", "--tolerance", "1")
     assert line.startswith("error: --round-to 50mg: calculated dose 560 mg: expected a dose within ±1 %")
-    assert run_json("carboplatin", "--auc", "5", "--gfr", "87mL/min", "--round-to", "50mg", "--tolerance", "5")["results"]["dose"]["value"] == 550.0
+    assert (
+        run_json("carboplatin", "--auc", "5", "--gfr", "87mL/min", "--round-to", "50mg", "--tolerance", "5")["results"][
+            "dose"
+        ]["value"]
+        == 550.0
+    )
 
 
 def test_carboplatin_young_heavy_man_needs_the_override():
@@ -239,25 +327,70 @@ def test_carboplatin_young_heavy_man_needs_the_override():
 @pytest.mark.parametrize(
     "args, starts, contains",
     [
-        (["crcl", "--formula", "mdrd", *CG_MAN], "error: --formula 'mdrd' is not known", "cockcroft-gault, ckd-epi-2021, schwartz-bedside"),
-        (["crcl", "--formula", "schwartz-bedside", "--age", "30", "--height", "170cm", "--creatinine", "0.8mg/dL"],
-         "error: --age 30 years: expected 1-18 years", "ckd-epi-2021"),
-        (["crcl", "--age", "12", "--weight", "40kg", "--sex", "f", "--creatinine", "0.5mg/dL"], "error: --age 12 years", "schwartz-bedside"),
+        (
+            ["crcl", "--formula", "mdrd", *CG_MAN],
+            "error: --formula 'mdrd' is not known",
+            "cockcroft-gault, ckd-epi-2021, schwartz-bedside",
+        ),
+        (
+            ["crcl", "--formula", "schwartz-bedside", "--age", "30", "--height", "170cm", "--creatinine", "0.8mg/dL"],
+            "error: --age 30 years: expected 1-18 years",
+            "ckd-epi-2021",
+        ),
+        (
+            ["crcl", "--age", "12", "--weight", "40kg", "--sex", "f", "--creatinine", "0.5mg/dL"],
+            "error: --age 12 years",
+            "schwartz-bedside",
+        ),
         (["crcl", *CG_MAN, "--creatinine-floor", "0.7"], "error: --creatinine-floor", "unit"),
         (["crcl", *CG_MAN, "--creatinine-floor", "5mg/dL"], "error: --creatinine-floor 5 mg/dL", "0.1-1.5 mg/dL"),
         (["crcl", *CG_MAN, "--bsa", "1.9"], "error: --bsa", "no BSA for Cockcroft-Gault"),
-        (["crcl", *CG_MAN, "--height", "180cm"], "error: --height", "no height for Cockcroft-Gault on the actual weight"),
+        (
+            ["crcl", *CG_MAN, "--height", "180cm"],
+            "error: --height",
+            "no height for Cockcroft-Gault on the actual weight",
+        ),
         (["crcl", *EPI_MAN, "--weight", "80kg"], "error: --height is required", "BSA"),
         (["crcl", *CG_MAN, "--weight-basis", "ideal"], "error: --height is required", "Cockcroft-Gault"),
-        (["carboplatin", "--auc", "5", "--policy", "nice", "--gfr", "90mL/min"], "error: --policy 'nice' is not known", "fda, addikd"),
+        (
+            ["carboplatin", "--auc", "5", "--policy", "nice", "--gfr", "90mL/min"],
+            "error: --policy 'nice' is not known",
+            "fda, addikd",
+        ),
         (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/1.73m2"], "error: --gfr 90 mL/min/1.73 m²", "BSA"),
         (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--bsa", "1.9"], "error: --bsa", "absolute gfr"),
-        (["carboplatin", "--auc", "5", "--policy", "addikd", "--age", "60", "--sex", "f", "--creatinine", "1mg/dL"],
-         "error: --bsa is required", "height and weight"),
-        (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--round-to", "10mg", "--vials", "50mg"], "error: --round-to 10mg and --vials 50mg", "only one of"),
-        (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--tolerance", "5"], "error: --tolerance 5", "--round-to or --vials"),
-        (["carboplatin", "--auc", "5", "--formula", "schwartz-bedside", "--age", "10", "--height", "140cm", "--creatinine", "0.5mg/dL"],
-         "error: --gfr-formula", "adult"),
+        (
+            ["carboplatin", "--auc", "5", "--policy", "addikd", "--age", "60", "--sex", "f", "--creatinine", "1mg/dL"],
+            "error: --bsa is required",
+            "height and weight",
+        ),
+        (
+            ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--round-to", "10mg", "--vials", "50mg"],
+            "error: --round-to 10mg and --vials 50mg",
+            "only one of",
+        ),
+        (
+            ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--tolerance", "5"],
+            "error: --tolerance 5",
+            "--round-to or --vials",
+        ),
+        (
+            [
+                "carboplatin",
+                "--auc",
+                "5",
+                "--formula",
+                "schwartz-bedside",
+                "--age",
+                "10",
+                "--height",
+                "140cm",
+                "--creatinine",
+                "0.5mg/dL",
+            ],
+            "error: --gfr-formula",
+            "adult",
+        ),
     ],
 )
 def test_bad_input_exits_2_naming_the_option(args, starts, contains):

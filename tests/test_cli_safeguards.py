@@ -66,8 +66,14 @@ def test_crcl_worked_example():
     result = run("crcl", *CG_MAN)
     assert result.exit_code == 0
     lines = rows(result.stdout)
-    assert lines["CrCl"][0] == "74.1 mL/min" and lines["CrCl"][1].startswith("Cockcroft-Gault: CrCl [mL/min] = (140 − age")
-    assert lines["age"] == ["60 yr", "from 60"] and lines["creatinine"] == ["1.2 mg/dL", "from 1.2mg/dL"] and lines["sex"] == ["male"]
+    assert lines["CrCl"][0] == "74.1 mL/min" and lines["CrCl"][1].startswith(
+        "Cockcroft-Gault: CrCl [mL/min] = (140 − age"
+    )
+    assert (
+        lines["age"] == ["60 yr", "from 60"]
+        and lines["creatinine"] == ["1.2 mg/dL", "from 1.2mg/dL"]
+        and lines["sex"] == ["male"]
+    )
     assert "reference: Cockcroft DW, Gault MH. Nephron 1976;16:31-41. doi:10.1159/000180580" in result.stdout
 
     report = run_json("crcl", *CG_MAN)
@@ -80,14 +86,20 @@ def test_crcl_woman_in_micromoles_per_litre():
     # 79.56 µmol/L is 0.9 mg/dL. By hand: (140 - 45) × 65 / (72 × 0.9) × 0.85 = 81.0 mL/min
     report = run_json("crcl", "--age", "45", "--weight", "65kg", "--sex", "f", "--creatinine", "79.56 µmol/L")
     assert report["results"]["crcl"]["value"] == pytest.approx(95 * 65 / (72 * 0.9) * 0.85, rel=1e-4)
-    assert report["inputs"]["creatinine"] == {"given": "79.56 µmol/L", "value": pytest.approx(0.9, rel=1e-4), "unit": "mg/dL"}
+    assert report["inputs"]["creatinine"] == {
+        "given": "79.56 µmol/L",
+        "value": pytest.approx(0.9, rel=1e-4),
+        "unit": "mg/dL",
+    }
     text = run("crcl", "--age", "45", "--weight", "65kg", "--sex", "f", "--creatinine", "79.56umol/L").stdout
     assert rows(text)["creatinine"] == ["0.9 mg/dL", "from 79.56umol/L"]
 
 
 def test_crcl_age_with_unit_and_weight_in_pounds():
     # the same man as CG_MAN: 60 years, 80 kg = 176.37 lb
-    report = run_json("crcl", "--age", "60 years", "--weight", f"{80 / 0.45359237!r} lb", "--sex", "male", "--creatinine", "1.2 mg/dL")
+    report = run_json(
+        "crcl", "--age", "60 years", "--weight", f"{80 / 0.45359237!r} lb", "--sex", "male", "--creatinine", "1.2 mg/dL"
+    )
     assert report["results"]["crcl"]["value"] == pytest.approx(CG_MAN_ML_MIN, rel=1e-12)
 
 
@@ -135,7 +147,10 @@ def test_carboplatin_cap_configurable_or_off():
     assert report["inputs"]["gfr_cap"] == {"given": "--no-gfr-cap", "value": None, "unit": None}
     shown = rows(run("carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap").stdout)
     assert shown["GFR cap"] == ["none", "--no-gfr-cap: the GFR enters uncapped"]
-    assert run_json("carboplatin", "--auc", "6", "--gfr", "140mL/min", "--gfr-cap", "130")["results"]["dose"]["value"] == 930.0
+    assert (
+        run_json("carboplatin", "--auc", "6", "--gfr", "140mL/min", "--gfr-cap", "130")["results"]["dose"]["value"]
+        == 930.0
+    )
 
 
 def test_carboplatin_by_cockcroft_gault():
@@ -188,7 +203,9 @@ def test_obesity_is_flagged_and_the_dose_unchanged():
     assert report["results"]["dose"]["value"] == pytest.approx(75 * math.sqrt(177.8 * 98 / 3600))
     lines = rows(run("dose", "75mg/m2", *OBESE_MAN).stdout)
     assert lines["BMI"] == ["31 kg/m²", "obese (≥ 30 kg/m²): flagged; the dose is not changed"]
-    assert lines["weight basis"][0] == "actual body weight" and "doi:10.1200/JCO.2011.39.9436" in lines["weight basis"][1]
+    assert (
+        lines["weight basis"][0] == "actual body weight" and "doi:10.1200/JCO.2011.39.9436" in lines["weight basis"][1]
+    )
     assert rows(run("dose", "75mg/m2", "--height", "175cm", "--weight", "70kg").stdout)["BMI"] == ["22.9 kg/m²"]
 
 
@@ -213,7 +230,9 @@ def test_max_dose_vincristine():
     assert patient["max_dose_applied"] is True and patient["max_dose"] == {"value": 2.0, "unit": "mg"}
     assert report["inputs"]["max_dose"] == {"given": "2mg", "value": 2.0, "unit": "mg"}
     # under the cap it does not apply
-    assert run_json("dose", "1.4mg/m2", "--bsa", "1.2", "--max-dose", "2mg")["patient_dose"]["max_dose_applied"] is False
+    assert (
+        run_json("dose", "1.4mg/m2", "--bsa", "1.2", "--max-dose", "2mg")["patient_dose"]["max_dose_applied"] is False
+    )
 
 
 def test_bsa_cap():
@@ -281,7 +300,9 @@ def test_band_from_the_example_table():
 
 
 def test_band_table_in_toml(tmp_path):
-    toml = write(tmp_path, "bands.toml", '[[bands]]\nlower = "1150 mg"\nupper = "1250 mg"\ndose = "1200 mg"\nname = "B1"\n')
+    toml = write(
+        tmp_path, "bands.toml", '[[bands]]\nlower = "1150 mg"\nupper = "1250 mg"\ndose = "1200 mg"\nname = "B1"\n'
+    )
     assert run_json("dose", "1180mg", "--bands", toml)["band"]["band"] == "B1"
 
 
@@ -300,10 +321,16 @@ def test_reduction():
     assert lines["per m²"] == ["68 mg/m²", "as modified"]
 
 
-@pytest.mark.parametrize("name, text", [
-    ("levels.csv", "# an illustrative oxaliplatin level table\nlevel,dose\n0,85 mg/m^2\n-1,65 mg/m^2\n-2,50 mg/m^2\n"),
-    ("levels.toml", '[[levels]]\nlevel = "0"\ndose = "85 mg/m^2"\n[[levels]]\nlevel = "-1"\ndose = "65 mg/m^2"\n'),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        (
+            "levels.csv",
+            "# an illustrative oxaliplatin level table\nlevel,dose\n0,85 mg/m^2\n-1,65 mg/m^2\n-2,50 mg/m^2\n",
+        ),
+        ("levels.toml", '[[levels]]\nlevel = "0"\ndose = "85 mg/m^2"\n[[levels]]\nlevel = "-1"\ndose = "65 mg/m^2"\n'),
+    ],
+)
 def test_dose_level_from_a_file(tmp_path, name, text):
     path = write(tmp_path, name, text)
     for level in ("-1", "−1"):  # a typographic minus is the same level
@@ -319,7 +346,9 @@ def test_dose_level_from_a_file(tmp_path, name, text):
 def test_level_as_a_share(tmp_path):
     path = write(tmp_path, "levels.csv", "level,dose\n-1,80 %\n")
     # by hand: 80 % of 1.4 mg/m² × 1.9 m² = 2.128 mg
-    assert run_json("dose", "1.4mg/m2", "--bsa", "1.9", "--level", "-1", "--levels", path)["results"]["dose"]["value"] == pytest.approx(2.128)
+    assert run_json("dose", "1.4mg/m2", "--bsa", "1.9", "--level", "-1", "--levels", path)["results"]["dose"][
+        "value"
+    ] == pytest.approx(2.128)
 
 
 # --- dose: the order of the steps -----------------------------------------------------------------
@@ -338,7 +367,9 @@ def test_order_reduce_then_cap_then_round():
 
 def test_the_bsa_cap_comes_before_the_band():
     # 1000 mg/m² on Mosteller 2.41 m² (190 cm, 110 kg) = 2409 mg; capped at 2.0 m²: 2000 mg, band 1950-2050 -> 2000 mg
-    report = run_json("dose", "1000mg/m2", "--height", "190cm", "--weight", "110kg", "--bsa-cap", "2", "--bands", EXAMPLE_BANDS)
+    report = run_json(
+        "dose", "1000mg/m2", "--height", "190cm", "--weight", "110kg", "--bsa-cap", "2", "--bands", EXAMPLE_BANDS
+    )
     assert report["band"]["calculated"]["value"] == pytest.approx(2000.0)
     assert report["band"]["band"] == "1950-2050 mg" and report["results"]["dose"]["value"] == 2000.0
 
@@ -357,7 +388,9 @@ def test_rounding_never_moves_more_than_the_tolerance(dose_mg, step_mg, toleranc
 @settings(max_examples=25)
 @given(bsa_m2=st.floats(0.5, 3), bsa_cap_m2=st.floats(1, 2.5), max_mg=st.floats(50, 300))
 def test_caps_never_raise_a_dose(bsa_m2, bsa_cap_m2, max_mg):
-    report = run_json("dose", "75mg/m2", "--bsa", f"{bsa_m2!r}", "--bsa-cap", f"{bsa_cap_m2!r}", "--max-dose", f"{max_mg!r} mg")
+    report = run_json(
+        "dose", "75mg/m2", "--bsa", f"{bsa_m2!r}", "--bsa-cap", f"{bsa_cap_m2!r}", "--max-dose", f"{max_mg!r} mg"
+    )
     assert report["results"]["dose"]["value"] <= 75 * bsa_m2 * (1 + 1e-12)
     assert report["results"]["dose"]["value"] <= max_mg * (1 + 1e-12)
 
@@ -365,22 +398,94 @@ def test_caps_never_raise_a_dose(bsa_m2, bsa_cap_m2, max_mg):
 # --- dose: the JSON schema of the steps, pinned ------------------------------------------------------
 
 PATIENT_DOSE_KEYS = {
-    "dose", "bsa", "dose_per_m2", "dose_per_kg", "bsa_method", "basis", "prescribed", "height", "weight", "version",
-    "weight_basis", "dosing_weight", "bsa_uncapped", "bsa_cap", "bsa_cap_applied", "max_dose", "max_dose_applied",
-    "dose_uncapped", "bsa_reference", "weight_basis_reference", "bmi", "obese",
+    "dose",
+    "bsa",
+    "dose_per_m2",
+    "dose_per_kg",
+    "bsa_method",
+    "basis",
+    "prescribed",
+    "height",
+    "weight",
+    "version",
+    "weight_basis",
+    "dosing_weight",
+    "bsa_uncapped",
+    "bsa_cap",
+    "bsa_cap_applied",
+    "max_dose",
+    "max_dose_applied",
+    "dose_uncapped",
+    "bsa_reference",
+    "weight_basis_reference",
+    "bmi",
+    "obese",
 }
-MODIFICATION_KEYS = {"original", "modified", "percent_of_original", "method", "reduction_pct", "level", "level_table", "version"}
-ROUNDING_KEYS = {"calculated", "rounded", "difference_pct", "method", "tolerance_pct", "step", "strengths", "counts", "version"}
+MODIFICATION_KEYS = {
+    "original",
+    "modified",
+    "percent_of_original",
+    "method",
+    "reduction_pct",
+    "level",
+    "level_table",
+    "version",
+}
+ROUNDING_KEYS = {
+    "calculated",
+    "rounded",
+    "difference_pct",
+    "method",
+    "tolerance_pct",
+    "step",
+    "strengths",
+    "counts",
+    "version",
+}
 BAND_KEYS = {"calculated", "banded", "deviation_pct", "band", "band_lower", "band_upper", "table", "version"}
 
 
 def test_dose_json_schema_with_every_step():
     report = run_json(
-        "dose", "85mg/m2", *OBESE_MAN, "--weight-basis", "adjusted", "--bsa-cap", "2", "--max-dose", "200mg",
-        "--reduce", "20", "--round-to", "5mg", "--tolerance", "5",
+        "dose",
+        "85mg/m2",
+        *OBESE_MAN,
+        "--weight-basis",
+        "adjusted",
+        "--bsa-cap",
+        "2",
+        "--max-dose",
+        "200mg",
+        "--reduce",
+        "20",
+        "--round-to",
+        "5mg",
+        "--tolerance",
+        "5",
     )
-    assert set(report) == {"command", "dosecalc_version", "inputs", "results", "method", "modification", "patient_dose", "rounding", "band"}
-    assert set(report["inputs"]) == {"dose", "height", "weight", "sex", "weight_basis", "bsa_cap", "max_dose", "reduce", "round_to", "tolerance"}
+    assert set(report) == {
+        "command",
+        "dosecalc_version",
+        "inputs",
+        "results",
+        "method",
+        "modification",
+        "patient_dose",
+        "rounding",
+        "band",
+    }
+    assert set(report["inputs"]) == {
+        "dose",
+        "height",
+        "weight",
+        "sex",
+        "weight_basis",
+        "bsa_cap",
+        "max_dose",
+        "reduce",
+        "round_to",
+        "tolerance",
+    }
     for item in report["inputs"].values():
         assert set(item) == {"given", "value", "unit"}
     assert set(report["results"]) == {"dose", "bsa", "dose_per_m2", "dose_per_kg"}
@@ -414,15 +519,30 @@ def test_regimen_reduction_changes_the_regimen():
     assert report["results"]["dose_intensity"]["value"] == pytest.approx(34.0)
     assert report["modification"]["original"]["value"] == 85.0 and report["patient_dose"] is None
     assert report["inputs"]["dose"]["value"] == 85.0  # as given
-    assert rows(run("regimen", "85mg/m2", "--days", "1", "--cycle", "14", "--reduce", "20").stdout)["reduced"] == ["68 mg/m²", "85 mg/m² −20 %"]
+    assert rows(run("regimen", "85mg/m2", "--days", "1", "--cycle", "14", "--reduce", "20").stdout)["reduced"] == [
+        "68 mg/m²",
+        "85 mg/m² −20 %",
+    ]
 
 
 def test_regimen_patient_doses_are_rounded_each_administration():
     # IMGN901, 75 mg/m² on days 1, 8, 15 of 28 (ImmunoGen, ASCO 2011 abstract 8013) for 175 cm, 70 kg:
     # 138.35 mg each, rounded to 140 mg: 420 mg per cycle, 105 mg/week, 2520 mg over 6 cycles
     report = run_json(
-        "regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6",
-        "--height", "175cm", "--weight", "70kg", "--round-to", "5mg",
+        "regimen",
+        "75mg/m2",
+        "--days",
+        "1,8,15",
+        "--cycle",
+        "28",
+        "--cycles",
+        "6",
+        "--height",
+        "175cm",
+        "--weight",
+        "70kg",
+        "--round-to",
+        "5mg",
     )
     results = report["results"]
     assert results["patient_per_administration"]["value"] == 140.0
@@ -441,7 +561,9 @@ def test_regimen_max_dose_of_a_flat_regimen():
 
 
 def test_regimen_human_output_shows_the_steps():
-    result = run("regimen", "85mg/m2", "--days", "1", "--cycle", "14", "--reduce", "20", "--bsa", "1.9", "--round-to", "5mg")
+    result = run(
+        "regimen", "85mg/m2", "--days", "1", "--cycle", "14", "--reduce", "20", "--bsa", "1.9", "--round-to", "5mg"
+    )
     assert result.exit_code == 0
     lines = rows(result.stdout)
     # 68 mg/m² × 1.9 m² = 129.2 mg, to 5 mg: 130 mg (+0.619 %)
@@ -455,17 +577,45 @@ def test_regimen_human_output_shows_the_steps():
 DOSE = ["dose", "75mg/m2", "--height", "175cm", "--weight", "70kg"]
 BAD_INPUT = [
     # creatinine: a bare number is refused, its unit never guessed (mg/dL and µmol/L are 88.4 apart)
-    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2"], "--creatinine 1.2", "a bare number has no unit"),
-    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg"], "--creatinine '1.2mg'", "not a creatinine concentration"),
-    (["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "88mg/dL"], "--creatinine 88 mg/dL", "0.1-20 mg/dL"),
+    (
+        ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2"],
+        "--creatinine 1.2",
+        "a bare number has no unit",
+    ),
+    (
+        ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg"],
+        "--creatinine '1.2mg'",
+        "not a creatinine concentration",
+    ),
+    (
+        ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "88mg/dL"],
+        "--creatinine 88 mg/dL",
+        "0.1-20 mg/dL",
+    ),
     # implausible age, with or without its unit
-    (["crcl", "--age", "130", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age 130 years", "18-120 years"),
-    (["crcl", "--age", "130 years", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age 130 years", "18-120 years"),
-    (["crcl", "--age", "12", "--weight", "40kg", "--sex", "f", "--creatinine", "0.5mg/dL"], "--age 12 years", "18-120 years"),
+    (
+        ["crcl", "--age", "130", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
+        "--age 130 years",
+        "18-120 years",
+    ),
+    (
+        ["crcl", "--age", "130 years", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
+        "--age 130 years",
+        "18-120 years",
+    ),
+    (
+        ["crcl", "--age", "12", "--weight", "40kg", "--sex", "f", "--creatinine", "0.5mg/dL"],
+        "--age 12 years",
+        "18-120 years",
+    ),
     # missing input
     (["crcl", "--age", "60", "--weight", "80kg", "--creatinine", "1.2mg/dL"], "--sex is required", "Cockcroft-Gault"),
     (["crcl", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"], "--age is required", "Cockcroft-Gault"),
-    (["carboplatin", "--auc", "5"], "--gfr is required", "carboplatin dose (or --age, --weight, --sex and --creatinine)"),
+    (
+        ["carboplatin", "--auc", "5"],
+        "--gfr is required",
+        "carboplatin dose (or --age, --weight, --sex and --creatinine)",
+    ),
     # AUC outside 1-10
     (["carboplatin", "--auc", "12", "--gfr", "90mL/min"], "--auc 12", "1-10 mg/mL·min"),
     (["carboplatin", "--auc", "0.5", "--gfr", "90mL/min"], "--auc 0.5", "1-10 mg/mL·min"),
@@ -475,22 +625,46 @@ BAD_INPUT = [
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "300"], "--gfr-cap 300 mL/min", "(0, 250] mL/min"),
     # options that exclude each other
     (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--age", "60"], "--gfr 90mL/min and --age 60", "not both"),
-    (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "100", "--no-gfr-cap"], "--gfr-cap 100 and --no-gfr-cap", "only one of"),
-    (["dose", "75mg/m2", "--bsa", "1.9", "--reduce", "20", "--level", "-1"], "--reduce 20 and --level -1", "only one of"),
-    ([*DOSE, "--round-to", "5mg", "--bands", EXAMPLE_BANDS], "--round-to 5mg and --bands", "only one of --round-to, --vials, --bands"),
+    (
+        ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "100", "--no-gfr-cap"],
+        "--gfr-cap 100 and --no-gfr-cap",
+        "only one of",
+    ),
+    (
+        ["dose", "75mg/m2", "--bsa", "1.9", "--reduce", "20", "--level", "-1"],
+        "--reduce 20 and --level -1",
+        "only one of",
+    ),
+    (
+        [*DOSE, "--round-to", "5mg", "--bands", EXAMPLE_BANDS],
+        "--round-to 5mg and --bands",
+        "only one of --round-to, --vials, --bands",
+    ),
     ([*DOSE, "--round-to", "5mg", "--vials", "100mg"], "--round-to 5mg and --vials 100mg", "only one of"),
     ([*DOSE, "--tolerance", "5"], "--tolerance 5", "--round-to or --vials"),
     # weight basis: sex (and height) required, never defaulted; the basis must be known
     ([*DOSE, "--weight-basis", "ideal"], "--sex is required", "ideal body weight (Devine)"),
-    (["dose", "5mg/kg", "--weight", "70kg", "--sex", "m", "--weight-basis", "adjusted"], "--height is required", "adjusted body weight"),
+    (
+        ["dose", "5mg/kg", "--weight", "70kg", "--sex", "m", "--weight-basis", "adjusted"],
+        "--height is required",
+        "adjusted body weight",
+    ),
     ([*DOSE, "--weight-basis", "fat"], "--weight-basis 'fat' is not known", "actual, ideal, adjusted, lean"),
     # caps
     (["dose", "75mg/m2", "--bsa", "1.9", "--bsa-cap", "20"], "--bsa-cap 20 m²", "0.02-7 m²"),
     (["dose", "5mg/kg", "--weight", "70kg", "--bsa-cap", "2"], "--bsa is required", "BSA cap"),
     (["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2"], "--max-dose '2'", "with a unit"),
-    (["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2mg/m2"], "--max-dose '2mg/m2'", "gives a dose, not a drug amount"),
+    (
+        ["dose", "75mg/m2", "--bsa", "1.9", "--max-dose", "2mg/m2"],
+        "--max-dose '2mg/m2'",
+        "gives a dose, not a drug amount",
+    ),
     # rounding outside the tolerance is refused, with the nearest and its difference
-    ([*DOSE, "--vials", "100mg,50mg"], "--vials 100mg,50mg: calculated dose 138.35 mg", "the nearest, 150 mg, is +8.4 %: not rounded"),
+    (
+        [*DOSE, "--vials", "100mg,50mg"],
+        "--vials 100mg,50mg: calculated dose 138.35 mg",
+        "the nearest, 150 mg, is +8.4 %: not rounded",
+    ),
     ([*DOSE, "--round-to", "50mg"], "--round-to 50mg: calculated dose 138.35 mg", "the nearest, 150 mg"),
     ([*DOSE, "--round-to", "5mg", "--tolerance", "20"], "--tolerance 20 %", "(0, 10] %"),
     ([*DOSE, "--round-to", "5"], "--round-to '5'", "with a unit"),
@@ -501,8 +675,16 @@ BAD_INPUT = [
     (["dose", "75mg/m2", "--bsa", "1.9", "--level", "-1"], "--levels is required", "dose level '-1'"),
     (["dose", "75mg/m2", "--bsa", "1.9", "--levels", "levels.csv"], "--level is required", "--levels levels.csv"),
     # bands: a dose outside the table, a missing file
-    (["dose", "75mg/m2", "--bsa", "1.9", "--bands", EXAMPLE_BANDS], f"--bands {EXAMPLE_BANDS}: calculated dose 142.5 mg", "1150-2450 mg"),
-    (["dose", "75mg/m2", "--bsa", "1.9", "--bands", "no-such-bands.csv"], "--bands no-such-bands.csv", "cannot be read"),
+    (
+        ["dose", "75mg/m2", "--bsa", "1.9", "--bands", EXAMPLE_BANDS],
+        f"--bands {EXAMPLE_BANDS}: calculated dose 142.5 mg",
+        "1150-2450 mg",
+    ),
+    (
+        ["dose", "75mg/m2", "--bsa", "1.9", "--bands", "no-such-bands.csv"],
+        "--bands no-such-bands.csv",
+        "cannot be read",
+    ),
 ]
 
 
@@ -516,7 +698,9 @@ def check_bad_input(args, names, expected):
     assert expected in line, line
 
 
-@pytest.mark.parametrize("args, names, expected", BAD_INPUT, ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+@pytest.mark.parametrize(
+    "args, names, expected", BAD_INPUT, ids=lambda value: " ".join(value) if isinstance(value, list) else ""
+)
 def test_bad_input_exits_2_naming_the_option(args, names, expected):
     check_bad_input(args, names, expected)
 
@@ -535,7 +719,11 @@ BAD_TABLES = [
 ]
 
 
-@pytest.mark.parametrize("name, text, option, expected", BAD_TABLES, ids=lambda value: value if isinstance(value, str) and "\n" not in value else "")
+@pytest.mark.parametrize(
+    "name, text, option, expected",
+    BAD_TABLES,
+    ids=lambda value: value if isinstance(value, str) and "\n" not in value else "",
+)
 def test_bad_tables_exit_2_naming_the_option(tmp_path, name, text, option, expected):
     path = write(tmp_path, name, text)
     table = ["--bands", path] if option == "--bands" else ["--level", "-1", "--levels", path]
@@ -549,7 +737,9 @@ def test_usage_errors_exit_2():
 
 def test_rounding_never_passes_the_max_dose():
     # 1.4 mg/m² × 2.0 m² = 2.8 mg, capped at 2 mg (CHOP vincristine); a 0.3 mg step rounds down to 1.8 mg
-    report = run_json("dose", "1.4mg/m2", "--bsa", "2.0", "--max-dose", "2mg", "--round-to", "0.3mg", "--tolerance", "10")
+    report = run_json(
+        "dose", "1.4mg/m2", "--bsa", "2.0", "--max-dose", "2mg", "--round-to", "0.3mg", "--tolerance", "10"
+    )
     assert report["results"]["dose"]["value"] == pytest.approx(1.8)
 
 
@@ -558,8 +748,21 @@ def test_cohort_takes_the_safeguards(tmp_path):
     import pyarrow.csv as pv
 
     out, rejects = tmp_path / "dosed.csv", tmp_path / "rejects.csv"
-    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(out), "--dose", "1.4mg/m2", "--max-dose", "2mg",
-                 "--round-to", "0.1mg", "--rejects", str(rejects), "--json")
+    result = run(
+        "cohort",
+        str(EXAMPLES / "cohort.csv"),
+        "-o",
+        str(out),
+        "--dose",
+        "1.4mg/m2",
+        "--max-dose",
+        "2mg",
+        "--round-to",
+        "0.1mg",
+        "--rejects",
+        str(rejects),
+        "--json",
+    )
     assert result.exit_code == 3, result.output  # the sample's five bad rows
     summary = json.loads(result.stdout)["summary"]
     dosed = pv.read_csv(out)
@@ -569,10 +772,25 @@ def test_cohort_takes_the_safeguards(tmp_path):
 
 
 def test_cohort_safeguard_errors_exit_2(tmp_path):
-    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "d.csv"), "--dose", "75mg/m2",
-                 "--weight-basis", "ideal", "--vials", "100mg,50mg", "--round-to", "5mg")
+    result = run(
+        "cohort",
+        str(EXAMPLES / "cohort.csv"),
+        "-o",
+        str(tmp_path / "d.csv"),
+        "--dose",
+        "75mg/m2",
+        "--weight-basis",
+        "ideal",
+        "--vials",
+        "100mg,50mg",
+        "--round-to",
+        "5mg",
+    )
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: --round-to 5mg and --vials 100mg,50mg: expected only one of --round-to, --vials, --bands"
+    assert (
+        result.stderr.strip()
+        == "error: --round-to 5mg and --vials 100mg,50mg: expected only one of --round-to, --vials, --bands"
+    )
     assert not (tmp_path / "d.csv").exists()
 
 
@@ -586,8 +804,19 @@ def test_cohort_of_a_folder_is_a_dataset(tmp_path, engine):
     folder.mkdir()
     (folder / "a.csv").write_text("\n".join(lines[:20]) + "\n")
     (folder / "b.csv").write_text("\n".join([lines[0], *lines[20:]]) + "\n")
-    args = ["cohort", str(folder), "-o", str(tmp_path / "out"), "--dose", "75mg/m2",
-            "--rejects", str(tmp_path / "rejects"), "--engine", engine, "--json"]
+    args = [
+        "cohort",
+        str(folder),
+        "-o",
+        str(tmp_path / "out"),
+        "--dose",
+        "75mg/m2",
+        "--rejects",
+        str(tmp_path / "rejects"),
+        "--engine",
+        engine,
+        "--json",
+    ]
     if engine == "dask":
         pytest.importorskip("distributed")
     result = run(*args)
@@ -600,16 +829,35 @@ def test_cohort_of_a_folder_is_a_dataset(tmp_path, engine):
 
 
 def test_scheduler_needs_the_dask_engine(tmp_path):
-    result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "out"), "--dose", "75mg/m2",
-                 "--scheduler", "tcp://127.0.0.1:1")
+    result = run(
+        "cohort",
+        str(EXAMPLES / "cohort.csv"),
+        "-o",
+        str(tmp_path / "out"),
+        "--dose",
+        "75mg/m2",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+    )
     assert result.exit_code == 2
     assert "scheduler" in result.output
 
 
 def test_no_workers_is_refused_not_waited_for(tmp_path):
     # a local cluster of 0 workers would never run a piece: refused at once, nothing written
-    result = run("cohort", str(EXAMPLES / "cohort.csv"), str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "out"),
-                 "--dose", "75mg/m2", "--engine", "dask", "--workers", "0")
+    result = run(
+        "cohort",
+        str(EXAMPLES / "cohort.csv"),
+        str(EXAMPLES / "cohort.csv"),
+        "-o",
+        str(tmp_path / "out"),
+        "--dose",
+        "75mg/m2",
+        "--engine",
+        "dask",
+        "--workers",
+        "0",
+    )
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --workers 0: expected at least 1 worker process"
     assert list(tmp_path.iterdir()) == []

@@ -80,8 +80,9 @@ def test_recognised_column_spellings(names, units):
 
 def test_explicit_column_map_and_units():
     table = {"Ht": [69.0], "Wt": [154.0], "MRN": ["A-1"]}
-    dosed, _ = dose_table(table, "1.5 mg/kg", column_map={"height": "Ht", "weight": "Wt"},
-                          column_units={"height": "in", "weight": "lb"})
+    dosed, _ = dose_table(
+        table, "1.5 mg/kg", column_map={"height": "Ht", "weight": "Wt"}, column_units={"height": "in", "weight": "lb"}
+    )
     assert rows(dosed) == [scalar("1.5 mg/kg", Q_(69.0, "in"), Q_(154.0, "lb"))]
     assert dosed.column_names[:3] == ["Ht", "Wt", "MRN"]
 
@@ -91,10 +92,30 @@ def test_explicit_column_map_and_units():
     [
         ({"Ht": [69.0], "weight_kg": [70.0]}, {"column_map": {"height": "Ht"}}, UnitError, "Ht"),  # no unit
         ({"height": [175.0], "weight_kg": [70.0]}, {}, UnitError, "height"),  # a bare name has no unit
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "furlongz"}}, UnitError, "column_units['height']"),
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "kg"}}, UnitError, "column_units['height']"),
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_units": {"height": "in"}}, UnitError, "column_units['height']"),
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_map": {"height": "Ht"}}, UnknownNameError, "column for height"),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"column_units": {"height": "furlongz"}},
+            UnitError,
+            "column_units['height']",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"column_units": {"height": "kg"}},
+            UnitError,
+            "column_units['height']",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"column_units": {"height": "in"}},
+            UnitError,
+            "column_units['height']",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"column_map": {"height": "Ht"}},
+            UnknownNameError,
+            "column for height",
+        ),
         ({"height_cm": [175.0], "weight_kg": [70.0]}, {"column_map": {"bmi": "BMI"}}, UnknownNameError, "column_map"),
     ],
 )
@@ -124,8 +145,10 @@ def test_unusable_tables_raise(table, dose, match):
 
 
 def test_columns_of_one_name_are_refused():
-    table = pa.Table.from_arrays([pa.array(["a"]), pa.array([175.0]), pa.array([70.0]), pa.array(["b"])],
-                                 names=["id", "height_cm", "weight_kg", "id"])
+    table = pa.Table.from_arrays(
+        [pa.array(["a"]), pa.array([175.0]), pa.array([70.0]), pa.array(["b"])],
+        names=["id", "height_cm", "weight_kg", "id"],
+    )
     with pytest.raises(DoseCalcError, match="the input has 2 columns named 'id'; rename all but one"):
         dose_table(table, "75 mg/m^2")
 
@@ -137,7 +160,12 @@ def test_sex_specific_formula_needs_a_sex_column():
 
 def test_per_row_doses_in_their_columns_units():
     table = {"height_cm": [175.0, 160.0, 182.0], "weight_kg": [70.0, 55.0, 90.0]}
-    for column, unit in (("dose_mg_m2", "mg/m**2"), ("dose_mg_kg", "mg/kg"), ("dose_mg", "mg"), ("dose_ug_kg", "ug/kg")):
+    for column, unit in (
+        ("dose_mg_m2", "mg/m**2"),
+        ("dose_mg_kg", "mg/kg"),
+        ("dose_mg", "mg"),
+        ("dose_ug_kg", "ug/kg"),
+    ):
         doses = [75.0, 1500.0, 2.5]
         dosed, rejects = dose_table({**table, column: doses})
         assert rejects.num_rows == 0
@@ -217,14 +245,18 @@ def test_per_row_dose_out_of_range_is_rejected():
     table = {"height_cm": [175.0, 175.0], "weight_kg": [70.0, 70.0], "dose_mg_m2": [75.0, 75000.0]}
     dosed, rejects = dose_table(table)
     assert dosed.num_rows == 1
-    assert rejects["reason"].to_pylist() == ["dose_mg_m2=75000 mg/m²: expected (0, 50000] mg/m²; did you mean 75000 µg/m²?"]
+    assert rejects["reason"].to_pylist() == [
+        "dose_mg_m2=75000 mg/m²: expected (0, 50000] mg/m²; did you mean 75000 µg/m²?"
+    ]
 
 
 def test_input_kinds_give_the_same_result():
     data = {"patient_id": ["a", "b"], "height_cm": [175.0, 1.75], "weight_kg": [70.0, 80.0]}
     expected = dose_table(pa.table(data), "75 mg/m^2")
     for kind in (data, pd.DataFrame(data), pl.DataFrame(data), pl.LazyFrame(data), pa.record_batch(data)):
-        dosed, rejects = (pa.table(nw.from_native(frame).lazy().collect().to_arrow()) for frame in dose_table(kind, "75 mg/m^2"))
+        dosed, rejects = (
+            pa.table(nw.from_native(frame).lazy().collect().to_arrow()) for frame in dose_table(kind, "75 mg/m^2")
+        )
         assert dosed.to_pylist() == expected.dosed.to_pylist()
         assert rejects.to_pylist() == expected.rejects.to_pylist()
 
@@ -245,9 +277,12 @@ BY_HAND_MG = {"MRN-3": 150.0, "MRN-7": 75 * math.sqrt(160 * 60 / 3600), "MRN-1":
 def test_each_kind_of_frame_comes_back_as_it_came():
     data = PANDAS_PATIENTS.reset_index()
     kinds = {
-        "pandas": (data, pd.DataFrame), "polars": (pl.from_pandas(data), pl.DataFrame),
-        "lazy": (pl.from_pandas(data).lazy(), pl.LazyFrame), "pyarrow": (pa.Table.from_pandas(data), pa.Table),
-        "dict": (data.to_dict("list"), pa.Table), "record batch": (pa.RecordBatch.from_pandas(data), pa.Table),
+        "pandas": (data, pd.DataFrame),
+        "polars": (pl.from_pandas(data), pl.DataFrame),
+        "lazy": (pl.from_pandas(data).lazy(), pl.LazyFrame),
+        "pyarrow": (pa.Table.from_pandas(data), pa.Table),
+        "dict": (data.to_dict("list"), pa.Table),
+        "record batch": (pa.RecordBatch.from_pandas(data), pa.Table),
     }
     for name, (frame, kind) in kinds.items():
         dosed, rejects = dose_table(frame, "75 mg/m^2")
@@ -273,8 +308,10 @@ def test_polars_and_arrow_rows_carry_their_input_position():
     frame = pl.from_pandas(PANDAS_PATIENTS.reset_index())
     dosed, rejects = dose_table(frame, "75 mg/m^2")
     assert dosed["row"].to_list() == [2, 3, 4] and rejects["row"].to_list() == [1]
-    joined = frame.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64)).join(
-        dosed.select("row", "dose_mg"), on="row", how="left"
+    joined = (
+        frame.with_row_index("row", offset=1)
+        .with_columns(pl.col("row").cast(pl.Int64))
+        .join(dosed.select("row", "dose_mg"), on="row", how="left")
     )
     assert joined["dose_mg"][0] is None
     assert joined["dose_mg"][1:].to_list() == pytest.approx(list(BY_HAND_MG.values()), rel=1e-12)
@@ -309,15 +346,24 @@ def _text_kinds():
     sexes = ["f", "m", "x", "f"]  # "x" is not a sex dosecalc knows: a rejected row among categories
     heights = ["1.75", "180", "160", "150"]
     arrow_kinds = {
-        "dictionary": pa.array(sexes).dictionary_encode(), "large string": pa.array(sexes, pa.large_string()),
+        "dictionary": pa.array(sexes).dictionary_encode(),
+        "large string": pa.array(sexes, pa.large_string()),
         "string view": pa.array(sexes, pa.string_view()),
-        "dictionary of views": pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0], pa.int32()), pa.array(["f", "m", "x"], pa.string_view())),
+        "dictionary of views": pa.DictionaryArray.from_arrays(
+            pa.array([0, 1, 2, 0], pa.int32()), pa.array(["f", "m", "x"], pa.string_view())
+        ),
     }
     base = {"height_cm": heights, "weight_kg": [70.0, 80.0, 60.0, 50.0]}
     for name, sex in arrow_kinds.items():
         yield f"pyarrow {name}", pa.table({**{k: pa.array(v) for k, v in base.items()}, "sex": sex})
-        yield f"pyarrow {name} heights", pa.table({"height_cm": pa.array(heights).cast(sex.type), "weight_kg": base["weight_kg"], "sex": sex})
-    yield "pandas categorical", pd.DataFrame({**base, "sex": pd.Categorical(sexes), "height_cm": pd.Categorical(heights)})
+        yield (
+            f"pyarrow {name} heights",
+            pa.table({"height_cm": pa.array(heights).cast(sex.type), "weight_kg": base["weight_kg"], "sex": sex}),
+        )
+    yield (
+        "pandas categorical",
+        pd.DataFrame({**base, "sex": pd.Categorical(sexes), "height_cm": pd.Categorical(heights)}),
+    )
     polars = pl.DataFrame({**base, "sex": sexes})
     yield "polars categorical", polars.with_columns(pl.col("sex", "height_cm").cast(pl.Categorical))
     yield "polars enum", polars.with_columns(pl.col("sex").cast(pl.Enum(["f", "m", "x"])))
@@ -341,7 +387,9 @@ def test_categorical_enum_dictionary_and_view_columns_work_for_every_input(name,
 
 @given(st.lists(st.sampled_from([170.0, 1.7, None, 160.0]), min_size=0, max_size=20), st.integers(-50, 50))
 def test_dosed_and_rejected_labels_partition_the_index(heights, start):
-    frame = pd.DataFrame({"height_cm": heights, "weight_kg": 70.0}, index=pd.RangeIndex(start, start + 3 * len(heights), 3))
+    frame = pd.DataFrame(
+        {"height_cm": heights, "weight_kg": 70.0}, index=pd.RangeIndex(start, start + 3 * len(heights), 3)
+    )
     dosed, rejects = dose_table(frame, "75 mg/m^2")
     assert sorted([*dosed.index, *rejects.index]) == list(frame.index)
     assert (frame.loc[dosed.index, "height_cm"] == dosed["height_cm"]).all()
@@ -365,9 +413,11 @@ def test_method_column_is_dictionary_encoded():
 
 
 def test_empty_table():
-    dosed, rejects = dose_table({"height_cm": pa.array([], pa.float64()), "weight_kg": pa.array([], pa.float64())}, "75 mg/m^2")
+    dosed, rejects = dose_table(
+        {"height_cm": pa.array([], pa.float64()), "weight_kg": pa.array([], pa.float64())}, "75 mg/m^2"
+    )
     assert dosed.num_rows == rejects.num_rows == 0
-    assert dosed.column_names[-len(OUTPUT_COLUMNS):] == list(OUTPUT_COLUMNS)
+    assert dosed.column_names[-len(OUTPUT_COLUMNS) :] == list(OUTPUT_COLUMNS)
     assert rejects.column_names[-2:] == list(REJECT_COLUMNS)
 
 
@@ -407,10 +457,14 @@ def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
     if doses is not None:
         columns["dose_mg_m2"] = doses
     kind = pa.string() if as_text else pa.float64()
-    table = pa.table({
-        name: pa.array(values, pa.string()) if name == "sex" else pa.array([_cell(v, as_text) for v in values], kind)
-        for name, values in columns.items()
-    })
+    table = pa.table(
+        {
+            name: pa.array(values, pa.string())
+            if name == "sex"
+            else pa.array([_cell(v, as_text) for v in values], kind)
+            for name, values in columns.items()
+        }
+    )
     dosed, rejects = dose_table(table, dose, method, row_offset=row_offset)
 
     expected, refused = [], []

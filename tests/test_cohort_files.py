@@ -61,8 +61,9 @@ def test_docstring_examples():
 
 def test_example_cohort(tmp_path, small_batches):
     seen = []
-    summary = convert_file(EXAMPLE, tmp_path / "dosed.csv", dose="75 mg/m^2",
-                           rejects_path=tmp_path / "rejects.csv", progress=seen.append)
+    summary = convert_file(
+        EXAMPLE, tmp_path / "dosed.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv", progress=seen.append
+    )
     assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (36, 31, 5)
     assert len(seen) > 1 and seen == sorted(seen) and seen[-1] == 36  # once per batch
     given = read_csv(EXAMPLE)
@@ -76,10 +77,15 @@ def test_example_cohort(tmp_path, small_batches):
     kept = [row for number, row in enumerate(given, 1) if number not in EXAMPLE_REJECTS]
     numbers = ("height_cm", "weight_lb")
     assert [{key: row[key] for key in given[0] if key not in numbers} for row in dosed] == [
-        {key: row[key] for key in given[0] if key not in numbers} for row in kept]
-    assert [[float(row[key]) for key in numbers] for row in dosed] == [[float(row[key]) for key in numbers] for row in kept]
+        {key: row[key] for key in given[0] if key not in numbers} for row in kept
+    ]
+    assert [[float(row[key]) for key in numbers] for row in dosed] == [
+        [float(row[key]) for key in numbers] for row in kept
+    ]
     for row in dosed:
-        expected = patient_dose("75 mg/m^2", height=Q_(float(row["height_cm"]), "cm"), weight=Q_(float(row["weight_lb"]), "lb"))
+        expected = patient_dose(
+            "75 mg/m^2", height=Q_(float(row["height_cm"]), "cm"), weight=Q_(float(row["weight_lb"]), "lb")
+        )
         assert float(row["dose_mg"]) == expected.dose.m_as("mg")  # CSV floats round-trip exactly
         assert float(row["bsa_m2"]) == expected.bsa.m_as("m**2")
         assert float(row["dose_mg_per_kg"]) == expected.dose_per_kg.m_as("mg/kg")
@@ -98,7 +104,9 @@ def test_row_numbers_are_global_across_batches(tmp_path, small_batches):
 
 
 def test_parquet_out_and_in(tmp_path, small_batches):
-    summary = convert_file(EXAMPLE, tmp_path / "dosed.parquet", dose="1.5 mg/kg", rejects_path=tmp_path / "rejects.parquet")
+    summary = convert_file(
+        EXAMPLE, tmp_path / "dosed.parquet", dose="1.5 mg/kg", rejects_path=tmp_path / "rejects.parquet"
+    )
     dosed = pq.read_table(tmp_path / "dosed.parquet")
     assert dosed.num_rows == summary.rows_written == 31
     assert pq.read_table(tmp_path / "rejects.parquet")["row"].to_pylist() == sorted(EXAMPLE_REJECTS)
@@ -126,8 +134,13 @@ def test_doses_without_bsa_write_parquet(tmp_path, dose, expected_mg):
 def test_per_row_doses_and_mapped_columns(tmp_path):
     source = tmp_path / "extract.csv"
     source.write_text("MRN,Ht,Wt,dose_mg_m2\nA,69,154,75\nB,64,121,60\nC,70,,75\n")
-    summary = convert_file(source, tmp_path / "out.csv", column_map={"height": "Ht", "weight": "Wt"},
-                           column_units={"height": "in", "weight": "lb"}, rejects_path=tmp_path / "rejects.csv")
+    summary = convert_file(
+        source,
+        tmp_path / "out.csv",
+        column_map={"height": "Ht", "weight": "Wt"},
+        column_units={"height": "in", "weight": "lb"},
+        rejects_path=tmp_path / "rejects.csv",
+    )
     assert (summary.rows_written, summary.rows_rejected) == (2, 1)
     doses = [float(row["dose_mg"]) for row in read_csv(tmp_path / "out.csv")]
     assert doses == [
@@ -146,8 +159,11 @@ def test_ids_pass_through_as_typed(tmp_path):
 def test_quoted_line_breaks_across_batches(tmp_path, small_batches):
     # RFC 4180: a quoted value may hold line breaks (a note in an EHR extract), also where a batch ends
     notes = ['"seen\nby Dr. A"' if i % 2 else "none" for i in range(40)]
-    source = write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150, notes[i]) for i in range(40)],
-                            header="patient_id,height_cm,weight_lb,note")
+    source = write_patients(
+        tmp_path / "in.csv",
+        [(f"p{i}", 170, 150, notes[i]) for i in range(40)],
+        header="patient_id,height_cm,weight_lb,note",
+    )
     summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2")
     assert (summary.rows_read, summary.rows_written) == (40, 40)
     dosed = read_csv(tmp_path / "out.csv")
@@ -216,7 +232,10 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
     folder.mkdir()
     with pytest.raises(DoseCalcError) as raised:
         convert_file(source, folder / "dosed.csv", dose="75 mg/m^2")
-    assert str(raised.value) == f"{folder / 'dosed.csv'}: cannot be written (No space left on device); nothing was written there"
+    assert (
+        str(raised.value)
+        == f"{folder / 'dosed.csv'}: cannot be written (No space left on device); nothing was written there"
+    )
     assert written and _no_files_but(folder)
 
 
@@ -225,8 +244,16 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
     [
         (None, {}, "no such file"),
         ("id,height,weight\na,170,70\n", {}, "height"),
-        ("id,Ht,weight_kg\na,170,70\n", {"column_map": {"height": "Ht"}, "column_units": {"height": "cubits"}}, "cubits"),
-        ("id,Ht,weight_kg\na,170,70\n", {"column_map": {"height": "Ht"}, "column_units": {"height": "kg"}}, "a unit of height"),
+        (
+            "id,Ht,weight_kg\na,170,70\n",
+            {"column_map": {"height": "Ht"}, "column_units": {"height": "cubits"}},
+            "cubits",
+        ),
+        (
+            "id,Ht,weight_kg\na,170,70\n",
+            {"column_map": {"height": "Ht"}, "column_units": {"height": "kg"}},
+            "a unit of height",
+        ),
         ("patient_id,height_cm,weight_kg\na,170,70\nb,170,70,extra\n", {}, "Expected 3 columns, got 4"),
         ("", {}, "Empty CSV file"),
         # a Parquet output with two columns of one name cannot be read back (pyarrow refuses it)
@@ -274,10 +301,21 @@ def test_cli_cohort_all_converted_exits_0(tmp_path):
 
 
 def test_cli_cohort_with_rejects_exits_3(tmp_path):
-    result = runner.invoke(app, [
-        "cohort", str(EXAMPLE), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2",
-        "--rejects", str(tmp_path / "rejects.csv"), "--method", "dubois",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            str(EXAMPLE),
+            "-o",
+            str(tmp_path / "dosed.parquet"),
+            "--dose",
+            "75mg/m2",
+            "--rejects",
+            str(tmp_path / "rejects.csv"),
+            "--method",
+            "dubois",
+        ],
+    )
     assert result.exit_code == 3, result.output
     # the summary's counts, not digits anywhere in it (the temporary folder's name has some)
     counts = {cells[0]: cells[1] for cells in (re.split(r" {2,}", line) for line in result.stdout.splitlines())}
@@ -289,12 +327,29 @@ def test_cli_cohort_with_rejects_exits_3(tmp_path):
 def test_cli_cohort_mapped_columns(tmp_path):
     source = tmp_path / "extract.csv"
     source.write_text("MRN,Ht,Wt\nA,69,154\n")
-    result = runner.invoke(app, [
-        "cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "1.5 mg/kg",
-        "--map", "height=Ht", "--height-unit", "in", "--map", "weight=Wt", "--weight-unit", "lb",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            str(source),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--dose",
+            "1.5 mg/kg",
+            "--map",
+            "height=Ht",
+            "--height-unit",
+            "in",
+            "--map",
+            "weight=Wt",
+            "--weight-unit",
+            "lb",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert float(read_csv(tmp_path / "out.csv")[0]["dose_mg"]) == patient_dose("1.5 mg/kg", weight=Q_(154, "lb")).dose.m_as("mg")
+    assert float(read_csv(tmp_path / "out.csv")[0]["dose_mg"]) == patient_dose(
+        "1.5 mg/kg", weight=Q_(154, "lb")
+    ).dose.m_as("mg")
 
 
 @pytest.mark.parametrize(
@@ -328,19 +383,33 @@ COHORT_OPTION_ERRORS = [
     (["--dose", "75"], "--dose '75': expected"),
     ([], "--dose is required for a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2"),
     (["--dose", "75mg/m2", "--map", "bmi=BMI"], "--map 'bmi' is not known; expected one of: height, weight, dose, sex"),
-    (["--dose", "75mg/m2", "--map", "height=Height"], "--map height 'Height' is not known; expected one of: patient_id, Ht"),
-    (["--dose", "75mg/m2", "--map", "height=Ht", "--map", "height=patient_id"], "--map height=patient_id: height is mapped"),
-    (["--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"], "--height-unit 'cubits': expected a known unit"),
+    (
+        ["--dose", "75mg/m2", "--map", "height=Height"],
+        "--map height 'Height' is not known; expected one of: patient_id, Ht",
+    ),
+    (
+        ["--dose", "75mg/m2", "--map", "height=Ht", "--map", "height=patient_id"],
+        "--map height=patient_id: height is mapped",
+    ),
+    (
+        ["--dose", "75mg/m2", "--map", "height=Ht", "--height-unit", "cubits"],
+        "--height-unit 'cubits': expected a known unit",
+    ),
     (["--dose", "75mg/m2", "--weight-unit", "kg"], "--weight-unit kg: expected lb, as column 'weight_lb' says"),
     (["--dose", "75mg/m2", "--tolerance", "5"], "--tolerance 5: applies to rounding; give --round-to or --vials"),
-    (["--dose", "75mg/m2", "--round-to", "5mg", "--bands", "b.csv"], "--round-to 5mg and --bands b.csv: expected only one of"),
+    (
+        ["--dose", "75mg/m2", "--round-to", "5mg", "--bands", "b.csv"],
+        "--round-to 5mg and --bands b.csv: expected only one of",
+    ),
     (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected"),
     (["--dose", "75mg/m2", "--bands", "missing.csv"], "--bands missing.csv: "),
     (["--dose", "75mg/m2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler tcp://127.0.0.1:1: runs --engine dask"),
 ]
 
 
-@pytest.mark.parametrize("arguments, message", COHORT_OPTION_ERRORS, ids=[" ".join(args) for args, _ in COHORT_OPTION_ERRORS])
+@pytest.mark.parametrize(
+    "arguments, message", COHORT_OPTION_ERRORS, ids=[" ".join(args) for args, _ in COHORT_OPTION_ERRORS]
+)
 def test_cli_cohort_errors_name_the_option(tmp_path, monkeypatch, arguments, message):
     monkeypatch.chdir(tmp_path)
     write_patients(tmp_path / "in.csv", [("a", 69, 154)], header="patient_id,Ht,weight_lb")
@@ -394,7 +463,9 @@ app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", 
 def test_a_terminated_run_leaves_nothing(tmp_path, output, rejects):
     # SIGTERM (kill, a batch system's time limit) ends a run as Ctrl-C does: no output, no temporary file
     write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
-    done = subprocess.run([sys.executable, "-c", _TERMINATED, output, rejects], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _TERMINATED, output, rejects], cwd=tmp_path, capture_output=True, text=True
+    )
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert _no_files_but(tmp_path, "in.csv")
 
@@ -403,7 +474,9 @@ def test_a_column_csv_cannot_hold_is_an_error_not_a_traceback(tmp_path):
     # a list column of a Parquet input passes through to Parquet; CSV cannot hold it: one line, nothing written
     source = tmp_path / "in.parquet"
     pq.write_table(pa.table({"height_cm": [175.0], "weight_kg": [70.0], "visits": [[1, 8, 15]]}), source)
-    with pytest.raises(DoseCalcError, match=r"out.csv: cannot be written \((Unsupported Type:list|column 'visits' holds list)"):
+    with pytest.raises(
+        DoseCalcError, match=r"out.csv: cannot be written \((Unsupported Type:list|column 'visits' holds list)"
+    ):
         convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2")
     assert _no_files_but(tmp_path, "in.parquet")
     convert_file(source, tmp_path / "out.parquet", dose="75 mg/m^2")
@@ -441,8 +514,14 @@ def test_a_semicolon_file_read_with_commas_gets_the_delimiter_hint(tmp_path):
 
 def test_semicolons_and_decimal_commas(tmp_path):
     (tmp_path / "in.csv").write_text("patient_id;height_cm;weight_kg\nA;170,5;70\nB;1.705;70\nC;1,70;70\n")
-    summary = convert_file(tmp_path / "in.csv", tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv",
-                           delimiter=";", decimal_comma=True)
+    summary = convert_file(
+        tmp_path / "in.csv",
+        tmp_path / "out.csv",
+        dose="75 mg/m^2",
+        rejects_path=tmp_path / "rejects.csv",
+        delimiter=";",
+        decimal_comma=True,
+    )
     assert (summary.rows_written, summary.rows_rejected) == (1, 2)
     dosed, rejects = read_csv(tmp_path / "out.csv"), read_csv(tmp_path / "rejects.csv")
     assert float(dosed[0]["height_cm"]) == 170.5 and float(dosed[0]["bsa_m2"]) == MOSTELLER_170_5_70
@@ -469,11 +548,24 @@ def test_encodings(tmp_path, encoding, text):
 
 def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
     write_patients(tmp_path / "in.csv", [("A", 170, 150)])
-    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2",
-                              "--encoding", "ebcdic"))
+    line = one_line_error(
+        cli(
+            "cohort",
+            str(tmp_path / "in.csv"),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--dose",
+            "75mg/m2",
+            "--encoding",
+            "ebcdic",
+        )
+    )
     assert line == "error: --encoding 'ebcdic' is not known; expected one of: utf-8, latin-1, cp1252"
-    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2",
-                              "--delimiter", ":"))
+    line = one_line_error(
+        cli(
+            "cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2", "--delimiter", ":"
+        )
+    )
     assert line == "error: --delimiter ':' is not known; expected one of: ',', ';', tab, '|'"
 
 
@@ -502,47 +594,81 @@ def write_xlsx(path, sheets):
 
     with zipfile.ZipFile(path, "w") as book:
         names = list(sheets)
-        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                      '<Default Extension="xml" ContentType="application/xml"/>'
-                      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                      + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                                for i in range(1, len(names) + 1)) + "</Types>")
-        book.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                      '<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        book.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-                      + "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="r{i}"/>' for i, name in enumerate(names, 1))
-                      + "</sheets></workbook>")
-        book.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                      + "".join(f'<Relationship Id="r{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                                for i in range(1, len(names) + 1)) + "</Relationships>")
+        book.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(1, len(names) + 1)
+            )
+            + "</Types>",
+        )
+        book.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        book.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+            + "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="r{i}"/>' for i, name in enumerate(names, 1))
+            + "</sheets></workbook>",
+        )
+        book.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(
+                f'<Relationship Id="r{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, len(names) + 1)
+            )
+            + "</Relationships>",
+        )
         for i, name in enumerate(names, 1):
             rows = "".join(f"<row>{''.join(cell(value) for value in row)}</row>" for row in sheets[name])
-            book.writestr(f"xl/worksheets/sheet{i}.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                          f"<sheetData>{rows}</sheetData></worksheet>")
+            book.writestr(
+                f"xl/worksheets/sheet{i}.xml",
+                '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                f"<sheetData>{rows}</sheetData></worksheet>",
+            )
     return path
 
 
 def test_an_xlsx_sheet_is_read(tmp_path):
     pytest.importorskip("python_calamine")
-    book = write_xlsx(tmp_path / "clinic.xlsx", {
-        "Notes": [["exported by the pharmacy"]],
-        "Patients": [["patient_id", "height_cm", "weight_kg"], ["007", 170.5, 70], ["008", 1.7, 70]],
-    })
-    summary = convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv", sheet="Patients")
+    book = write_xlsx(
+        tmp_path / "clinic.xlsx",
+        {
+            "Notes": [["exported by the pharmacy"]],
+            "Patients": [["patient_id", "height_cm", "weight_kg"], ["007", 170.5, 70], ["008", 1.7, 70]],
+        },
+    )
+    summary = convert_file(
+        book, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv", sheet="Patients"
+    )
     assert (summary.rows_written, summary.rows_rejected) == (1, 1)
     dosed = read_csv(tmp_path / "out.csv")
     assert dosed[0]["patient_id"] == "007" and float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
-    assert read_csv(tmp_path / "rejects.csv")[0]["reason"] == "height_cm=1.7 cm: expected 20-280 cm; did you mean 1.7 m?"
-    line = one_line_error(cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten"))
+    assert (
+        read_csv(tmp_path / "rejects.csv")[0]["reason"] == "height_cm=1.7 cm: expected 20-280 cm; did you mean 1.7 m?"
+    )
+    line = one_line_error(
+        cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten")
+    )
     assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients"
 
 
 def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
-    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]})
+    book = write_xlsx(
+        tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]}
+    )
     monkeypatch.setitem(sys.modules, "python_calamine", None)  # as when it is not installed
-    with pytest.raises(DoseCalcError, match=r"reading a spreadsheet needs python-calamine \(pip install 'dosecalc\[xlsx\]'\)"):
+    with pytest.raises(
+        DoseCalcError, match=r"reading a spreadsheet needs python-calamine \(pip install 'dosecalc\[xlsx\]'\)"
+    ):
         convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
     assert _no_files_but(tmp_path, "clinic.xlsx")
 
@@ -579,12 +705,21 @@ def test_stdin_to_stdout():
 def test_integers_beyond_2_53_reject_their_row(tmp_path):
     # EHR extracts code "missing" as INT64's extremes: the row is rejected, the run goes on
     heights = pa.array([170, 2**63 - 1, -(2**63), 2**53 + 1], pa.int64())
-    pq.write_table(pa.table({"patient_id": ["a", "b", "c", "d"], "height_cm": heights, "weight_kg": pa.array([70] * 4, pa.uint64())}),
-                   tmp_path / "in.parquet")
-    summary = convert_file(tmp_path / "in.parquet", tmp_path / "out.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet")
+    pq.write_table(
+        pa.table(
+            {"patient_id": ["a", "b", "c", "d"], "height_cm": heights, "weight_kg": pa.array([70] * 4, pa.uint64())}
+        ),
+        tmp_path / "in.parquet",
+    )
+    summary = convert_file(
+        tmp_path / "in.parquet", tmp_path / "out.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet"
+    )
     assert (summary.rows_written, summary.rows_rejected) == (1, 3)
     reasons = pq.read_table(tmp_path / "r.parquet")["reason"].to_pylist()
-    assert reasons[0] == "height_cm=9223372036854775807: expected 20-280 cm; an integer beyond ±2**53 is a code, not a measurement"
+    assert (
+        reasons[0]
+        == "height_cm=9223372036854775807: expected 20-280 cm; an integer beyond ±2**53 is a code, not a measurement"
+    )
     assert all("beyond ±2**53" in reason for reason in reasons)
 
 
@@ -601,7 +736,9 @@ def test_parquet_output_keeps_numeric_inputs_numeric(tmp_path):
 def mounted_tmpfs(folder, options):
     """A small tmpfs at ``folder`` (a full disk, a read-only location); the test is skipped where none can be mounted."""
     folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False
+    )
     if done.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -626,7 +763,9 @@ def test_a_read_only_location_is_one_line_and_leaves_nothing(tmp_path):
     write_patients(tmp_path / "in.csv", [("A", 170, 150)])
     with mounted_tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
         for output in ("dosed.csv", "dosed/"):
-            line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(folder / output), "--dose", "75mg/m2"))
+            line = one_line_error(
+                cli("cohort", str(tmp_path / "in.csv"), "-o", str(folder / output), "--dose", "75mg/m2")
+            )
             assert line.endswith("cannot be written (Read-only file system); nothing was written there"), line
         assert list(folder.iterdir()) == []
 
@@ -651,15 +790,25 @@ app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", 
 @pytest.mark.parametrize("output, rejects", [("dosed.csv", "rejects.csv"), ("dosed/", "rejects/")])
 def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects):
     write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
-    done = subprocess.run([sys.executable, "-c", _KILLED, output, rejects], cwd=tmp_path, capture_output=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED, output, rejects], cwd=tmp_path, capture_output=True, check=False
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     left = sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("."))
     assert len(left) == 2 and all(name.endswith(".part") for name in left)  # the killed run's temporary files
     # a temporary file of a live process (another run, now) is not touched
     alive = tmp_path / f".dosed.csv.{socket.gethostname()}-{os.getpid()}-0123abcd.part"
     alive.write_text("")
-    result = cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / output), "--rejects", str(tmp_path / rejects),
-                 "--dose", "75mg/m2")
+    result = cli(
+        "cohort",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / output),
+        "--rejects",
+        str(tmp_path / rejects),
+        "--dose",
+        "75mg/m2",
+    )
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == [alive.name]
 
@@ -675,8 +824,14 @@ def test_provenance_in_the_csv_sidecar_and_the_parquet_metadata(tmp_path):
 
     source = tmp_path / "in.csv"
     write_patients(source, [("A", 170, 150), ("B", 1.7, 150), ("C", 170, ""), ("D", 171, "")])
-    summary = convert_file(source, tmp_path / "dosed.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.parquet",
-                           method="dubois", max_dose="2 mg")
+    summary = convert_file(
+        source,
+        tmp_path / "dosed.csv",
+        dose="75 mg/m^2",
+        rejects_path=tmp_path / "rejects.parquet",
+        method="dubois",
+        max_dose="2 mg",
+    )
     sidecar = json.loads((tmp_path / "dosed.csv.json").read_text())
     metadata = json.loads(pq.read_metadata(tmp_path / "rejects.parquet").metadata[METADATA_KEY.encode()])
     assert sidecar == metadata == summary.provenance
@@ -693,17 +848,25 @@ def test_provenance_in_the_csv_sidecar_and_the_parquet_metadata(tmp_path):
 
 
 def test_json_and_text_summaries_count_the_reasons(tmp_path):
-    write_patients(tmp_path / "in.csv", [("A", 170, 150), ("B", 1.7, 150), ("C", 170, ""), ("D", 171, ""), ("E", "x", 150)])
+    write_patients(
+        tmp_path / "in.csv", [("A", 170, 150), ("B", 1.7, 150), ("C", 170, ""), ("D", 171, ""), ("E", "x", 150)]
+    )
     arguments = ["cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2"]
     result = cli(*arguments, "--json")
     assert result.exit_code == 3
     summary = json.loads(result.stdout)["summary"]
-    assert summary["rejects_by_reason"] == {"weight_lb is missing": 2, "height_cm: expected 20-280 cm": 1, "height_cm: expected a number": 1}
+    assert summary["rejects_by_reason"] == {
+        "weight_lb is missing": 2,
+        "height_cm: expected 20-280 cm": 1,
+        "height_cm: expected a number": 1,
+    }
     assert summary["provenance"]["command"] == "dosecalc cohort"
     assert summary["provenance"]["rejects_by_reason"] == summary["rejects_by_reason"]
     text = cli(*arguments).stdout.splitlines()
     assert [line.split(None, 1) for line in text[3:6]] == [
-        ["2", "weight_lb is missing"], ["1", "height_cm: expected 20-280 cm"], ["1", "height_cm: expected a number"],
+        ["2", "weight_lb is missing"],
+        ["1", "height_cm: expected 20-280 cm"],
+        ["1", "height_cm: expected a number"],
     ]
 
 
@@ -723,7 +886,9 @@ def test_numbers_are_unquoted_and_floats_read_back_exactly(tmp_path):
 
 def test_both_csv_writers_write_the_same_values(tmp_path, monkeypatch):
     # polars' writer where installed (faster for floats), else pyarrow's: the same rows and numbers, exactly
-    write_patients(tmp_path / "in.csv", [(f'"p{i},x"', 150 + i / 7, 100 + i / 3) for i in range(50)] + [("q", 1.7, 150)])
+    write_patients(
+        tmp_path / "in.csv", [(f'"p{i},x"', 150 + i / 7, 100 + i / 3) for i in range(50)] + [("q", 1.7, 150)]
+    )
     convert_file(tmp_path / "in.csv", tmp_path / "polars.csv", dose="75 mg/m^2", rejects_path=tmp_path / "r1.csv")
     monkeypatch.setattr(dosecalc.cohort_io, "_csv_writer_class", lambda: None)
     convert_file(tmp_path / "in.csv", tmp_path / "pyarrow.csv", dose="75 mg/m^2", rejects_path=tmp_path / "r2.csv")
@@ -740,16 +905,30 @@ def test_report_is_one_self_contained_page_of_the_run(tmp_path):
     import base64
     import html as html_module
 
-    write_patients(tmp_path / "in.csv", [(f"p{i}", 150 + i, 100 + 2 * i) for i in range(40)] + [("x", 1.7, 150), ("y", 170, "")])
-    result = cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.parquet"), "--dose", "75mg/m2",
-                 "--report", str(tmp_path / "report.html"))
+    write_patients(
+        tmp_path / "in.csv", [(f"p{i}", 150 + i, 100 + 2 * i) for i in range(40)] + [("x", 1.7, 150), ("y", 170, "")]
+    )
+    result = cli(
+        "cohort",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / "dosed.parquet"),
+        "--dose",
+        "75mg/m2",
+        "--report",
+        str(tmp_path / "report.html"),
+    )
     assert result.exit_code == 3, result.output
     page = (tmp_path / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>")
     # no network: nothing is fetched, every figure is inside the page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     images = re.findall(r'<h2>([^<]+)</h2><img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert [title for title, _ in images] == ["BSA of the dosed rows", "dose of the dosed rows", "rejected rows by reason"]
+    assert [title for title, _ in images] == [
+        "BSA of the dosed rows",
+        "dose of the dosed rows",
+        "rejected rows by reason",
+    ]
     assert all(base64.b64decode(png).startswith(b"\x89PNG") for _, png in images)
     assert "<tr><th>rows read</th><td>42</td></tr>" in page and "<tr><th>rejected</th><td>2</td></tr>" in page
     assert "<tr><td>1</td><td>height_cm: expected 20-280 cm</td></tr>" in page
@@ -772,8 +951,18 @@ def test_report_histograms_count_every_dosed_row(tmp_path):
 def test_report_without_matplotlib_names_the_extra_before_the_run(tmp_path, monkeypatch):
     write_patients(tmp_path / "in.csv", [("A", 170, 150)])
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "dosed.csv"), "--dose", "75mg/m2",
-                              "--report", str(tmp_path / "report.html")))
+    line = one_line_error(
+        cli(
+            "cohort",
+            str(tmp_path / "in.csv"),
+            "-o",
+            str(tmp_path / "dosed.csv"),
+            "--dose",
+            "75mg/m2",
+            "--report",
+            str(tmp_path / "report.html"),
+        )
+    )
     assert line == "error: report: drawing the report needs matplotlib: pip install 'dosecalc[report]'"
     assert _no_files_but(tmp_path, "in.csv")
 
@@ -792,7 +981,9 @@ def test_progress_bar_shows_percent_rows_and_time_left(tmp_path, small_batches, 
 
 
 def test_stdin_errors_name_it_as_given():
-    assert one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="")) == "error: input=-: Empty CSV file"
+    assert (
+        one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="")) == "error: input=-: Empty CSV file"
+    )
     line = one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="a;b\n1;2\n"))
     assert line.startswith("error: input=-: its header is one column, 'a;b', which looks ';'-separated")
 
@@ -801,11 +992,24 @@ def test_example_spreadsheet_export(tmp_path):
     # examples/cohort-export.csv: the first six rows of examples/cohort.csv as a European spreadsheet saves them
     # (';', decimal commas, cp1252, CRLF, two empty trailing columns): the same doses
     export = EXAMPLE.with_name("cohort-export.csv")
-    result = cli("cohort", str(export), "-o", str(tmp_path / "export.csv"), "--dose", "75mg/m2",
-                 "--delimiter", ";", "--decimal-comma", "--encoding", "cp1252")
+    result = cli(
+        "cohort",
+        str(export),
+        "-o",
+        str(tmp_path / "export.csv"),
+        "--dose",
+        "75mg/m2",
+        "--delimiter",
+        ";",
+        "--decimal-comma",
+        "--encoding",
+        "cp1252",
+    )
     assert result.exit_code == 0, result.output
     convert_file(EXAMPLE, tmp_path / "plain.csv", dose="75 mg/m^2")
     exported, plain = read_csv(tmp_path / "export.csv"), read_csv(tmp_path / "plain.csv")[:6]
     assert [row["dose_mg"] for row in exported] == [row["dose_mg"] for row in plain]
     assert exported[1]["site"] == "Québec"
-    assert "looks ';'-separated" in one_line_error(cli("cohort", str(export), "-o", str(tmp_path / "x.csv"), "--dose", "75mg/m2"))
+    assert "looks ';'-separated" in one_line_error(
+        cli("cohort", str(export), "-o", str(tmp_path / "x.csv"), "--dose", "75mg/m2")
+    )

@@ -20,11 +20,14 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 # a man of 5 ft 10 in (177.8 cm) and 98 kg, a woman of 160 cm and 60 kg
 PATIENTS = {"patient_id": ["A", "B"], "height_cm": [177.8, 160.0], "weight_kg": [98.0, 60.0], "sex": ["M", "f"]}
 # three contiguous bands, 10-400 mg: doses outside them are rejected
-BANDS = band_table([
-    {"lower": "10 mg", "upper": "100 mg", "dose": "50 mg", "name": "low"},
-    {"lower": "100 mg", "upper": "200 mg", "dose": "150 mg", "name": "mid"},
-    {"lower": "200 mg", "upper": "400 mg", "dose": "300 mg", "name": "high"},
-], source="test bands")
+BANDS = band_table(
+    [
+        {"lower": "10 mg", "upper": "100 mg", "dose": "50 mg", "name": "low"},
+        {"lower": "100 mg", "upper": "200 mg", "dose": "150 mg", "name": "mid"},
+        {"lower": "200 mg", "upper": "400 mg", "dose": "300 mg", "name": "high"},
+    ],
+    source="test bands",
+)
 
 
 def scalar(dose, height, weight, method="mosteller", sex=None, **options):
@@ -64,8 +67,12 @@ def scalar(dose, height, weight, method="mosteller", sex=None, **options):
                 dose_banded_mg=banded.banded.m_as("mg"), band_deviation_pct=banded.deviation_pct, band=banded.band
             )
         elif measure:
-            rounded = round_dose(result.dose, step=measure.get("round_to"), strengths=measure.get("vials"),
-                                 **{k: v for k, v in measure.items() if k == "tolerance_pct"})
+            rounded = round_dose(
+                result.dose,
+                step=measure.get("round_to"),
+                strengths=measure.get("vials"),
+                **{k: v for k, v in measure.items() if k == "tolerance_pct"},
+            )
             row.update(dose_rounded_mg=rounded.rounded.m_as("mg"), rounding_difference_pct=rounded.difference_pct)
     except DoseCalcError:
         return None
@@ -87,16 +94,36 @@ def reasons(rejects):
 def test_options_off_give_exactly_the_default_columns():
     default = dose_table(PATIENTS, "75 mg/m^2")
     assert default.dosed.column_names == list(PATIENTS) + ["row"] + list(OUTPUT_COLUMNS)
-    off = dose_table(PATIENTS, "75 mg/m^2", weight_basis="actual", bsa_cap=None, max_dose=None, reduction_pct=None,
-                     round_to=None, vials=None, tolerance_pct=None, bands=None, flag_obesity=False)
+    off = dose_table(
+        PATIENTS,
+        "75 mg/m^2",
+        weight_basis="actual",
+        bsa_cap=None,
+        max_dose=None,
+        reduction_pct=None,
+        round_to=None,
+        vials=None,
+        tolerance_pct=None,
+        bands=None,
+        flag_obesity=False,
+    )
     assert off.dosed.equals(default.dosed) and off.rejects.equals(default.rejects)
     assert dose_table(PATIENTS, "75 mg/m^2", weight_basis="TBW").dosed.equals(default.dosed)  # actual, by its alias
 
 
-@pytest.mark.parametrize("option, value", [
-    ("weight_basis", "ideal"), ("bsa_cap", 2.0), ("max_dose", "2 mg"), ("reduction_pct", 20),
-    ("round_to", "5 mg"), ("vials", "100 mg, 50 mg, 10 mg"), ("bands", EXAMPLES / "bands.csv"), ("flag_obesity", True),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("weight_basis", "ideal"),
+        ("bsa_cap", 2.0),
+        ("max_dose", "2 mg"),
+        ("reduction_pct", 20),
+        ("round_to", "5 mg"),
+        ("vials", "100 mg, 50 mg, 10 mg"),
+        ("bands", EXAMPLES / "bands.csv"),
+        ("flag_obesity", True),
+    ],
+)
 def test_each_option_adds_its_columns_and_only_them(option, value):
     dosed, rejects = dose_table(PATIENTS, "1000 mg/m^2" if option == "bands" else "75 mg/m^2", **{option: value})
     assert dosed.column_names == list(PATIENTS) + ["row"] + list(OUTPUT_COLUMNS) + list(SAFEGUARD_COLUMNS[option])
@@ -104,11 +131,28 @@ def test_each_option_adds_its_columns_and_only_them(option, value):
 
 
 def test_columns_of_several_options_in_pipeline_order_and_types():
-    dosed, _ = dose_table(PATIENTS, "75 mg/m^2", bands=BANDS, max_dose="500 mg", flag_obesity=True,
-                          weight_basis="lean", bsa_cap="2 m^2", reduction_pct=10)
-    assert dosed.column_names[len(PATIENTS) + 1 + len(OUTPUT_COLUMNS):] == [
-        "dose_reduction_pct", "dosing_weight_kg", "weight_basis", "obese", "bsa_uncapped_m2", "bsa_capped",
-        "dose_uncapped_mg", "dose_capped", "dose_banded_mg", "band_deviation_pct", "band",
+    dosed, _ = dose_table(
+        PATIENTS,
+        "75 mg/m^2",
+        bands=BANDS,
+        max_dose="500 mg",
+        flag_obesity=True,
+        weight_basis="lean",
+        bsa_cap="2 m^2",
+        reduction_pct=10,
+    )
+    assert dosed.column_names[len(PATIENTS) + 1 + len(OUTPUT_COLUMNS) :] == [
+        "dose_reduction_pct",
+        "dosing_weight_kg",
+        "weight_basis",
+        "obese",
+        "bsa_uncapped_m2",
+        "bsa_capped",
+        "dose_uncapped_mg",
+        "dose_capped",
+        "dose_banded_mg",
+        "band_deviation_pct",
+        "band",
     ]
     for name in ("weight_basis", "band"):  # names once per batch, a small integer per row
         assert pa.types.is_dictionary(dosed.schema.field(name).type)
@@ -119,12 +163,20 @@ def test_columns_of_several_options_in_pipeline_order_and_types():
 def test_empty_table_has_the_columns_of_the_options():
     # convert_file takes the output schema from an empty batch
     empty = {name: pa.array([], pa.string()) for name in ("height_cm", "weight_kg", "sex")}
-    dosed, rejects = dose_table(empty, "75 mg/m^2", weight_basis="adjusted", bsa_cap=2, max_dose=200,
-                                vials="100 mg, 50 mg", flag_obesity=True)
+    dosed, rejects = dose_table(
+        empty, "75 mg/m^2", weight_basis="adjusted", bsa_cap=2, max_dose=200, vials="100 mg, 50 mg", flag_obesity=True
+    )
     assert dosed.num_rows == rejects.num_rows == 0
-    assert dosed.column_names[3 + 1 + len(OUTPUT_COLUMNS):] == [
-        "dosing_weight_kg", "weight_basis", "obese", "bsa_uncapped_m2", "bsa_capped", "dose_uncapped_mg",
-        "dose_capped", "dose_rounded_mg", "rounding_difference_pct",
+    assert dosed.column_names[3 + 1 + len(OUTPUT_COLUMNS) :] == [
+        "dosing_weight_kg",
+        "weight_basis",
+        "obese",
+        "bsa_uncapped_m2",
+        "bsa_capped",
+        "dose_uncapped_mg",
+        "dose_capped",
+        "dose_rounded_mg",
+        "rounding_difference_pct",
     ]
 
 
@@ -151,7 +203,8 @@ def test_bsa_cap_and_max_dose():
     table = {"height_cm": [190.0, 160.0], "weight_kg": [110.0, 60.0]}
     dosed, _ = dose_table(table, "75 mg/m^2", bsa_cap=2.0)
     assert dosed["bsa_uncapped_m2"].to_pylist() == [
-        pytest.approx(mosteller(190, 110)), pytest.approx(mosteller(160, 60))
+        pytest.approx(mosteller(190, 110)),
+        pytest.approx(mosteller(160, 60)),
     ]
     assert dosed["bsa_m2"].to_pylist()[0] == 2.0 and dosed["dose_mg"].to_pylist()[0] == 150.0
     assert dosed["bsa_capped"].to_pylist() == [True, False]
@@ -160,7 +213,8 @@ def test_bsa_cap_and_max_dose():
     dosed, _ = dose_table(table, "1.4 mg/m^2", max_dose="2 mg")
     assert dosed["dose_mg"].to_pylist() == [2.0, 2.0]
     assert dosed["dose_uncapped_mg"].to_pylist() == [
-        pytest.approx(1.4 * mosteller(190, 110)), pytest.approx(1.4 * mosteller(160, 60))
+        pytest.approx(1.4 * mosteller(190, 110)),
+        pytest.approx(1.4 * mosteller(160, 60)),
     ]
     assert dosed["dose_capped"].to_pylist() == [True, True]
 
@@ -184,7 +238,7 @@ def test_rounding_to_a_step_and_to_vials():
     assert dosed.num_rows == 0
     assert reasons(rejects) == {
         1: "dose_mg=138.35 mg: expected a dose within ±5 % of whole units of 100, 50 mg; "
-           "the nearest, 150 mg, is +8.4 %: not rounded"
+        "the nearest, 150 mg, is +8.4 %: not rounded"
     }
     dosed, _ = dose_table(patient, "75 mg/m^2", vials=["100 mg", Q_(50, "mg")], tolerance_pct=10)
     assert dosed["dose_rounded_mg"].to_pylist() == [150.0]
@@ -200,8 +254,9 @@ def test_vials_in_any_form_give_one_result():
 def test_bands_from_a_file():
     # gemcitabine 1000 mg/m² × Mosteller 1.8447 m² = 1844.7 mg: the 1750-1850 mg band of examples/bands.csv,
     # 1800 mg, -2.4 %; 1000 mg/m² × 1.0 m² (120 cm, 30 kg) = 1000 mg lies below the table
-    dosed, rejects = dose_table({"height_cm": [175.0, 120.0], "weight_kg": [70.0, 30.0]}, "1000 mg/m^2",
-                                bands=EXAMPLES / "bands.csv")
+    dosed, rejects = dose_table(
+        {"height_cm": [175.0, 120.0], "weight_kg": [70.0, 30.0]}, "1000 mg/m^2", bands=EXAMPLES / "bands.csv"
+    )
     assert dosed.select(["dose_banded_mg", "band"]).to_pylist() == [{"dose_banded_mg": 1800.0, "band": "1750-1850 mg"}]
     assert dosed["band_deviation_pct"].to_pylist() == [pytest.approx((1800 / (1000 * mosteller(175, 70)) - 1) * 100)]
     assert reasons(rejects) == {2: "dose_mg=1000 mg: expected a dose in the band table bands.csv, 1150-2450 mg"}
@@ -241,8 +296,11 @@ def test_a_weight_basis_rejects_rows_without_a_usable_sex_or_an_adult_height():
 def test_rounding_and_input_rejects_keep_row_order():
     # row 1: rounds (138.35 -> 140 mg); row 2: a slipped height; row 3: 300 mg/m² × 1.63 m² = 490 mg, to 100 mg
     # is 500 mg (+2.0 %); row 4: 92.1 mg -> 100 mg is +8.6 %, refused
-    table = {"height_cm": [175.0, 1.6, 160.0, 150.0], "weight_kg": [70.0, 60.0, 60.0, 51.0],
-             "dose_mg_m2": [75.0, 75.0, 300.0, 63.0]}
+    table = {
+        "height_cm": [175.0, 1.6, 160.0, 150.0],
+        "weight_kg": [70.0, 60.0, 60.0, 51.0],
+        "dose_mg_m2": [75.0, 75.0, 300.0, 63.0],
+    }
     dosed, rejects = dose_table(table, round_to="100 mg", tolerance_pct=2.5)
     assert dosed["dose_rounded_mg"].to_pylist() == [500.0]
     assert list(reasons(rejects)) == [1, 2, 4]
@@ -272,36 +330,86 @@ def test_too_many_vial_combinations_reject_only_those_rows():
 # --- unusable options ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table, options, error, match", [
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"weight_basis": "ideal"}, MissingInputError, "a sex column"),
-    ({"weight_kg": [70.0], "sex": ["f"]}, {"weight_basis": "adjusted"}, MissingInputError, "a height column"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"weight_basis": "fat"}, UnknownNameError, "weight_basis='fat'"),
-    ({"weight_kg": [70.0]}, {"method": "livingston_lee", "flag_obesity": True}, MissingInputError,
-     "a height column is required for flag_obesity"),
-    ({"weight_kg": [70.0]}, {"dose": "1 mg/kg", "bsa_cap": 2.0}, MissingInputError, "a BSA is required for bsa_cap"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bsa_cap": 20}, ImplausibleInputError, "bsa_cap=20 m²"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"max_dose": "2 mL"}, DoseCalcError, "max_dose"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"reduction_pct": 95}, ImplausibleInputError, "reduction_pct=95"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": "5 mg", "bands": BANDS}, DoseCalcError, "only one of"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"tolerance_pct": 5}, DoseCalcError, "applies to rounding"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": "5 mg", "tolerance_pct": 15}, ImplausibleInputError,
-     "tolerance_pct=15"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"vials": ""}, DoseCalcError, "strengths"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bands": "no-such-bands.csv"}, DoseCalcError, "no-such-bands.csv"),
-    ({"height_cm": [175.0], "weight_kg": [70.0], "obese": [1]}, {"flag_obesity": True}, DoseCalcError,
-     "'obese', which dosecalc writes"),
-    # one value per option: several, as an array, would be a column's work (they were raw TypeErrors)
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bsa_cap": Q_([2.0, 2.1], "m**2")}, ImplausibleInputError,
-     r"bsa_cap=\[2.0, 2.1\] m²: expected one value"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"max_dose": Q_([2.0, 3.0], "mg")}, ImplausibleInputError,
-     r"max_dose=\[2.0, 3.0\] mg: expected one value in mg"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": Q_([5.0, 50.0], "mg")}, ImplausibleInputError,
-     r"round_to=\[5.0, 50.0\] mg: expected one value in mg"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"reduction_pct": [10, 20]}, ImplausibleInputError,
-     "reduction_pct=.*expected one value"),
-    ({"height_cm": [175.0], "weight_kg": [70.0]}, {"round_to": "5 mg", "tolerance_pct": [5, 6]}, ImplausibleInputError,
-     "tolerance_pct=.*expected one value"),
-])
+@pytest.mark.parametrize(
+    "table, options, error, match",
+    [
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"weight_basis": "ideal"}, MissingInputError, "a sex column"),
+        ({"weight_kg": [70.0], "sex": ["f"]}, {"weight_basis": "adjusted"}, MissingInputError, "a height column"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"weight_basis": "fat"}, UnknownNameError, "weight_basis='fat'"),
+        (
+            {"weight_kg": [70.0]},
+            {"method": "livingston_lee", "flag_obesity": True},
+            MissingInputError,
+            "a height column is required for flag_obesity",
+        ),
+        (
+            {"weight_kg": [70.0]},
+            {"dose": "1 mg/kg", "bsa_cap": 2.0},
+            MissingInputError,
+            "a BSA is required for bsa_cap",
+        ),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"bsa_cap": 20}, ImplausibleInputError, "bsa_cap=20 m²"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"max_dose": "2 mL"}, DoseCalcError, "max_dose"),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"reduction_pct": 95}, ImplausibleInputError, "reduction_pct=95"),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"round_to": "5 mg", "bands": BANDS},
+            DoseCalcError,
+            "only one of",
+        ),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"tolerance_pct": 5}, DoseCalcError, "applies to rounding"),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"round_to": "5 mg", "tolerance_pct": 15},
+            ImplausibleInputError,
+            "tolerance_pct=15",
+        ),
+        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"vials": ""}, DoseCalcError, "strengths"),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"bands": "no-such-bands.csv"},
+            DoseCalcError,
+            "no-such-bands.csv",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0], "obese": [1]},
+            {"flag_obesity": True},
+            DoseCalcError,
+            "'obese', which dosecalc writes",
+        ),
+        # one value per option: several, as an array, would be a column's work (they were raw TypeErrors)
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"bsa_cap": Q_([2.0, 2.1], "m**2")},
+            ImplausibleInputError,
+            r"bsa_cap=\[2.0, 2.1\] m²: expected one value",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"max_dose": Q_([2.0, 3.0], "mg")},
+            ImplausibleInputError,
+            r"max_dose=\[2.0, 3.0\] mg: expected one value in mg",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"round_to": Q_([5.0, 50.0], "mg")},
+            ImplausibleInputError,
+            r"round_to=\[5.0, 50.0\] mg: expected one value in mg",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"reduction_pct": [10, 20]},
+            ImplausibleInputError,
+            "reduction_pct=.*expected one value",
+        ),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"round_to": "5 mg", "tolerance_pct": [5, 6]},
+            ImplausibleInputError,
+            "tolerance_pct=.*expected one value",
+        ),
+    ],
+)
 def test_unusable_options_raise_naming_the_option(table, options, error, match):
     with pytest.raises(error, match=match):
         dose_table(table, **{"dose": "75 mg/m^2", **options})
@@ -336,17 +444,26 @@ def test_convert_file_forwards_the_options(tmp_path, monkeypatch):
 # --- property: the engine is the scalar library, row by row, with every option ----
 
 BAD = st.sampled_from([None, 0.0, -1.0, math.nan, 1e6, "n/a"])
-MEASURES = st.sampled_from([
-    {}, {"round_to": "5 mg"}, {"round_to": 0.1, "tolerance_pct": 10}, {"vials": "100 mg, 50 mg, 10 mg"},
-    {"vials": "450 mg, 150 mg, 50 mg", "tolerance_pct": 2}, {"bands": BANDS},
-])
-OPTIONS = st.fixed_dictionaries({}, optional={
-    "weight_basis": st.sampled_from(["actual", "ideal", "adjusted", "lean"]),
-    "bsa_cap": st.floats(1.5, 2.5),
-    "max_dose": st.sampled_from(["2 mg", "150 mg", 500.0, Q_(0.2, "g")]),
-    "reduction_pct": st.floats(1.0, 90.0),
-    "flag_obesity": st.booleans(),
-})
+MEASURES = st.sampled_from(
+    [
+        {},
+        {"round_to": "5 mg"},
+        {"round_to": 0.1, "tolerance_pct": 10},
+        {"vials": "100 mg, 50 mg, 10 mg"},
+        {"vials": "450 mg, 150 mg, 50 mg", "tolerance_pct": 2},
+        {"bands": BANDS},
+    ]
+)
+OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "weight_basis": st.sampled_from(["actual", "ideal", "adjusted", "lean"]),
+        "bsa_cap": st.floats(1.5, 2.5),
+        "max_dose": st.sampled_from(["2 mg", "150 mg", 500.0, Q_(0.2, "g")]),
+        "reduction_pct": st.floats(1.0, 90.0),
+        "flag_obesity": st.booleans(),
+    },
+)
 
 
 @st.composite
@@ -367,8 +484,13 @@ def guarded_cohorts(draw):
 def test_engine_equals_scalar_library_row_by_row(cohort, row_offset):
     heights, weights, sexes, method, doses, dose, options = cohort
     cells = {"height_cm": heights, "weight_kg": weights} | ({} if doses is None else {"dose_mg_m2": doses})
-    table = pa.table({name: pa.array([None if isinstance(v, str) else v for v in values], pa.float64())
-                      for name, values in cells.items()} | {"sex": pa.array(sexes, pa.string())})
+    table = pa.table(
+        {
+            name: pa.array([None if isinstance(v, str) else v for v in values], pa.float64())
+            for name, values in cells.items()
+        }
+        | {"sex": pa.array(sexes, pa.string())}
+    )
     dosed, rejects = dose_table(table, dose, method, row_offset=row_offset, **options)
 
     expected, refused = [], []
@@ -383,7 +505,7 @@ def test_engine_equals_scalar_library_row_by_row(cohort, row_offset):
         else:
             expected.append(result)
     assert dosed.column_names[len(table.column_names)] == "row"
-    added = dosed.column_names[len(table.column_names) + 1:]
+    added = dosed.column_names[len(table.column_names) + 1 :]
     assert dosed.select(added).to_pylist() == expected  # exactly equal, not approximately
     assert rejects["row"].to_pylist() == refused
     # every input row once, by its position: dosed and rejected together number 1..n after the offset
@@ -401,8 +523,11 @@ def test_rounding_never_passes_the_max_dose():
     # vincristine 1.4 mg/m² capped at 2 mg (CHOP); BSA 2.0 m² (Mosteller, 180 cm, 80 kg) gives 2.8 mg,
     # capped to 2 mg; a 0.3 mg step would round that up to 2.1 mg, the cap makes it 1.8 mg
     dosed, rejects = dose_table(
-        {"height_cm": [180.0], "weight_kg": [80.0]}, dose="1.4 mg/m^2",
-        max_dose="2 mg", round_to="0.3 mg", tolerance_pct=10,
+        {"height_cm": [180.0], "weight_kg": [80.0]},
+        dose="1.4 mg/m^2",
+        max_dose="2 mg",
+        round_to="0.3 mg",
+        tolerance_pct=10,
     )
     assert rejects.num_rows == 0
     assert dosed["dose_mg"].to_pylist() == [2.0]

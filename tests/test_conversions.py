@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc import KM_FACTORS, SPECIES, Q_, hed, to_mg_per_kg, to_mg_per_m2
+from dosecalc import KM_FACTORS, Q_, SPECIES, hed, to_mg_per_kg, to_mg_per_m2
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 
 # FDA CDER, "Estimating the Maximum Safe Starting Dose in Initial Clinical Trials for

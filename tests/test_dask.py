@@ -34,8 +34,13 @@ def cohort(rows=40):
     """Adults with height in cm and weight in lb; every 7th height in metres, the 10th weight missing."""
     height_cm = [1.7 if number % 7 == 0 else 150.0 + number for number in range(1, rows + 1)]
     weight_lb = [None if number == 10 else 110.0 + 2 * number for number in range(1, rows + 1)]
-    return pd.DataFrame({"patient_id": [f"P{number:03d}" for number in range(1, rows + 1)],
-                         "height_cm": height_cm, "weight_lb": weight_lb})
+    return pd.DataFrame(
+        {
+            "patient_id": [f"P{number:03d}" for number in range(1, rows + 1)],
+            "height_cm": height_cm,
+            "weight_lb": weight_lb,
+        }
+    )
 
 
 @pytest.fixture
@@ -80,7 +85,9 @@ def test_equals_dose_table_on_the_whole_frame():
     # without offsets each partition counts from 1: (partition, row) names the row
     _, by_partition = dask.compute(*dose_dataframe(ddf, dose=DOSE))
     starts = {0: 0, 1: 14, 2: 27}
-    assert [starts[part] + row for part, row in zip(by_partition["partition"], by_partition["row"])] == whole.rejects["row"].to_pylist()
+    assert [starts[part] + row for part, row in zip(by_partition["partition"], by_partition["row"])] == whole.rejects[
+        "row"
+    ].to_pylist()
 
 
 def test_types_are_the_engines():
@@ -100,20 +107,28 @@ def test_files_read_by_dask_give_the_single_file_runs(tmp_path):
     for number, part in enumerate((cohort().iloc[:15], cohort().iloc[15:])):
         paths.append(tmp_path / f"site{number}.csv")
         part.to_csv(paths[-1], index=False)
-    ddf = dd.read_csv([str(path) for path in paths], blocksize=None, dtype=str, keep_default_na=False, include_path_column="file")
+    ddf = dd.read_csv(
+        [str(path) for path in paths], blocksize=None, dtype=str, keep_default_na=False, include_path_column="file"
+    )
     dosed, rejects = dask.compute(*dose_dataframe(ddf, dose=DOSE))
     expected_dosed, expected_rejects = [], []
     for path in paths:
-        convert_file(path, tmp_path / f"{path.stem}.parquet", dose=DOSE, rejects_path=tmp_path / f"{path.stem}-rejects.parquet")
+        convert_file(
+            path, tmp_path / f"{path.stem}.parquet", dose=DOSE, rejects_path=tmp_path / f"{path.stem}-rejects.parquet"
+        )
         expected_dosed += pq.read_table(tmp_path / f"{path.stem}.parquet").to_pylist()
-        expected_rejects += [{"file": str(path), **row} for row in pq.read_table(tmp_path / f"{path.stem}-rejects.parquet").to_pylist()]
+        expected_rejects += [
+            {"file": str(path), **row} for row in pq.read_table(tmp_path / f"{path.stem}-rejects.parquet").to_pylist()
+        ]
     # the file driver writes the numeric inputs as numbers; dose_dataframe keeps them as given (text here)
     by_id = sorted(dosed.drop(columns="file").to_dict("records"), key=lambda row: row["patient_id"])
     numbers = ("height_cm", "weight_lb")
     by_id = [{**row, **{name: float(row[name]) for name in numbers}} for row in by_id]
     assert by_id == sorted(expected_dosed, key=lambda row: row["patient_id"])
     found = rejects.drop(columns="partition").astype({"file": str}).to_dict("records")
-    assert sorted(found, key=lambda row: row["patient_id"]) == sorted(expected_rejects, key=lambda row: row["patient_id"])
+    assert sorted(found, key=lambda row: row["patient_id"]) == sorted(
+        expected_rejects, key=lambda row: row["patient_id"]
+    )
 
 
 def test_unusable_frames_fail_at_once():
@@ -129,7 +144,9 @@ def test_unusable_frames_fail_at_once():
 
 
 def test_mapped_columns_and_text_cells():
-    frame = pd.DataFrame({"MRN": ["a", "b", "c"], "Ht": ["69", "5'7\"", "70"], "Wt": [154.0, 121.0, 160.0]}).astype({"Ht": object})
+    frame = pd.DataFrame({"MRN": ["a", "b", "c"], "Ht": ["69", "5'7\"", "70"], "Wt": [154.0, 121.0, 160.0]}).astype(
+        {"Ht": object}
+    )
     options = {"column_map": {"height": "Ht", "weight": "Wt"}, "column_units": {"height": "in", "weight": "lb"}}
     dosed, rejects = dask.compute(*dose_dataframe(dd.from_pandas(frame, npartitions=2), "1.5 mg/kg", **options))
     assert dosed["MRN"].tolist() == ["a", "c"]
@@ -141,7 +158,9 @@ def test_partitions_of_different_dtypes_are_an_error_naming_the_column():
     numbers = pd.DataFrame({"height_cm": [170.0, 160.0], "weight_kg": [70.0, 60.0]})
     text = pd.DataFrame({"height_cm": ["170", "1,60"], "weight_kg": [70.0, 60.0]})
     ddf = dd.from_delayed([dask.delayed(numbers), dask.delayed(text)], meta=numbers.iloc[:0], verify_meta=False)
-    with pytest.raises(DoseCalcError, match=r"partition 1: column 'height_cm' holds .*, not the double the dataframe's meta"):
+    with pytest.raises(
+        DoseCalcError, match=r"partition 1: column 'height_cm' holds .*, not the double the dataframe's meta"
+    ):
         dask.compute(*dose_dataframe(ddf, dose=DOSE))
     # integers where the meta says float convert exactly: no error
     integers = numbers.astype({"height_cm": "int64"})
@@ -186,6 +205,10 @@ def test_the_package_module_does_not_shadow_dask():
     check = "import dosecalc.dask, dask, dask.dataframe; print(dask.__file__ != dosecalc.dask.__file__, dosecalc.dask.__name__)"
     run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["True", "dosecalc.dask"]  # the real dask beside the package's module
-    run = subprocess.run([sys.executable, "-c", "import dosecalc, sys; print('dask' in sys.modules)"],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", "import dosecalc, sys; print('dask' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert run.stdout.strip() == "False"  # import dosecalc does not load dask

@@ -21,7 +21,10 @@ HEADER = ("patient_id", "height_cm", "weight_lb")
 
 def patients(prefix, count, bad_every=4):
     """Rows of a site: every ``bad_every``-th height in metres (rejected), one missing weight."""
-    rows = [(f"{prefix}{number:03d}", 1.7 if number % bad_every == 0 else 160 + number % 30, 120 + number) for number in range(1, count + 1)]
+    rows = [
+        (f"{prefix}{number:03d}", 1.7 if number % bad_every == 0 else 160 + number % 30, 120 + number)
+        for number in range(1, count + 1)
+    ]
     rows[1] = (rows[1][0], rows[1][1], "")
     return rows
 
@@ -35,11 +38,13 @@ def write_csv(path, rows):
 def write_parquet(path, rows, row_group_size):
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(zip(*rows))
-    table = pa.table({
-        "patient_id": pa.array(columns[0]),
-        "height_cm": pa.array(columns[1], pa.float64()),
-        "weight_lb": pa.array([None if weight == "" else weight for weight in columns[2]], pa.float64()),
-    })
+    table = pa.table(
+        {
+            "patient_id": pa.array(columns[0]),
+            "height_cm": pa.array(columns[1], pa.float64()),
+            "weight_lb": pa.array([None if weight == "" else weight for weight in columns[2]], pa.float64()),
+        }
+    )
     pq.write_table(table, path, row_group_size=row_group_size)
     return path
 
@@ -75,7 +80,9 @@ def small_batches(monkeypatch):
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as client:
             yield client
 
@@ -108,8 +115,11 @@ def rows(table, *keys):
 
 def files_under(folder):
     """The data files under a folder; the run's provenance, which no dataset reader reads, aside."""
-    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
-                  if path.is_file() and path.name != PROVENANCE_FILE)
+    return sorted(
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and path.name != PROVENANCE_FILE
+    )
 
 
 def test_docstring_examples():
@@ -142,7 +152,13 @@ def test_both_drivers_write_the_same_files(tmp_path, csv_dataset, parquet_datase
         for name, driver in (("local", convert_dataset), ("dask", on_dask.convert_dataset)):
             (tmp_path / name).mkdir(exist_ok=True)
             options = {"scheduler": client} if name == "dask" else {}
-            driver(root, tmp_path / name / root.name, dose=DOSE, rejects_dir=tmp_path / name / f"{root.name}-rejects", **options)
+            driver(
+                root,
+                tmp_path / name / root.name,
+                dose=DOSE,
+                rejects_dir=tmp_path / name / f"{root.name}-rejects",
+                **options,
+            )
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     assert files_under(local) == files_under(on_dask)
     for name in files_under(local):
@@ -151,13 +167,26 @@ def test_both_drivers_write_the_same_files(tmp_path, csv_dataset, parquet_datase
 
 def test_layout_mirrors_the_input(tmp_path, csv_dataset, parquet_dataset):
     convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE)
-    assert files_under(tmp_path / "dosed") == ["site=BOS/2024.parquet", "site=BOS/2025.parquet", "site=SEA/2024.parquet"]
+    assert files_under(tmp_path / "dosed") == [
+        "site=BOS/2024.parquet",
+        "site=BOS/2025.parquet",
+        "site=SEA/2024.parquet",
+    ]
     # hive partitions stay partitions
     by_site = ds.dataset(tmp_path / "dosed", partitioning="hive").to_table(columns=["site"])
-    assert by_site["site"].value_counts().to_pylist() == [{"values": "BOS", "counts": 14}, {"values": "SEA", "counts": 9}]
+    assert by_site["site"].value_counts().to_pylist() == [
+        {"values": "BOS", "counts": 14},
+        {"values": "SEA", "counts": 9},
+    ]
     # a Parquet file split into pieces (runs of row groups): one output file each
     convert_dataset(parquet_dataset, tmp_path / "split", dose=DOSE)
-    assert files_under(tmp_path / "split") == ["a-0.parquet", "a-1.parquet", "a-2.parquet", "b-0.parquet", "b-1.parquet"]
+    assert files_under(tmp_path / "split") == [
+        "a-0.parquet",
+        "a-1.parquet",
+        "a-2.parquet",
+        "b-0.parquet",
+        "b-1.parquet",
+    ]
 
 
 def test_rejects_numbered_within_their_file_across_pieces(tmp_path, parquet_dataset):
@@ -171,7 +200,9 @@ def test_rejects_numbered_within_their_file_across_pieces(tmp_path, parquet_data
 
 
 def test_a_glob_and_one_file(tmp_path, csv_dataset):
-    summary = convert_dataset(str(csv_dataset / "site=BOS" / "*.csv"), tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
+    summary = convert_dataset(
+        str(csv_dataset / "site=BOS" / "*.csv"), tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects"
+    )
     assert summary.rows_read == 20
     assert files_under(tmp_path / "dosed") == ["2024.parquet", "2025.parquet"]  # under the files' common folder
     assert set(ds.dataset(tmp_path / "rejects").to_table()["file"].to_pylist()) == {"2024.csv", "2025.csv"}
@@ -185,13 +216,19 @@ def test_a_list_of_inputs_as_a_shell_expands_a_glob(tmp_path, csv_dataset, monke
     summary = convert_dataset(files, "dosed", dose=DOSE, rejects_dir="rejects")
     assert summary.rows_read == 33 and summary.output == "dosed"
     # named under their common folder, the input directory
-    assert files_under(tmp_path / "dosed") == ["site=BOS/2024.parquet", "site=BOS/2025.parquet", "site=SEA/2024.parquet"]
+    assert files_under(tmp_path / "dosed") == [
+        "site=BOS/2024.parquet",
+        "site=BOS/2025.parquet",
+        "site=SEA/2024.parquet",
+    ]
 
 
 def test_every_file_named_is_read(tmp_path):
     # a file named is taken whatever its name, as convert_file takes it: not skipped for its suffix,
     # nor read as a glob pattern for its brackets
-    inputs = [write_csv(tmp_path / "in" / name, patients(name[0].upper(), 5)) for name in ("a.csv", "b.txt", "c[1].csv")]
+    inputs = [
+        write_csv(tmp_path / "in" / name, patients(name[0].upper(), 5)) for name in ("a.csv", "b.txt", "c[1].csv")
+    ]
     (tmp_path / "in" / "c1.csv").write_text("a different file that c[1].csv, as a pattern, would match\n")
     summary = convert_dataset(inputs, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects")
     assert summary.rows_read == 15
@@ -212,7 +249,9 @@ def test_a_pattern_skips_what_a_folder_scan_skips(tmp_path):
 def test_an_input_that_brings_no_file_is_an_error(tmp_path, csv_dataset, missing):
     # rows are never left out unseen: each input named brings a file
     present = csv_dataset / "site=SEA" / "2024.csv"
-    with pytest.raises(DoseCalcError, match=rf"input={re.escape(str(tmp_path / missing))}: no (such file|CSV or Parquet files)"):
+    with pytest.raises(
+        DoseCalcError, match=rf"input={re.escape(str(tmp_path / missing))}: no (such file|CSV or Parquet files)"
+    ):
         convert_dataset([present, tmp_path / missing], tmp_path / "dosed", dose=DOSE)
     assert not (tmp_path / "dosed").exists()
 
@@ -249,12 +288,31 @@ def test_a_failed_run_leaves_nothing(tmp_path, csv_dataset, small_batches, monke
         (None, {"output_dir": "dosed.csv"}, "output=dosed.csv: a dataset is written as a folder of Parquet files"),
         (None, {"output_dir": "extracts/dosed"}, "inside the input directory"),
         (None, {"rejects_dir": "dosed"}, "is or holds the output directory"),
-        (lambda root, tmp: (tmp / "dosed").mkdir(), {"rejects_dir": "dosed/rejects"}, "is or holds the output directory"),
-        (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height_cm\nX,170\n"), {}, "2026.csv: its columns differ"),
+        (
+            lambda root, tmp: (tmp / "dosed").mkdir(),
+            {"rejects_dir": "dosed/rejects"},
+            "is or holds the output directory",
+        ),
+        (
+            lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height_cm\nX,170\n"),
+            {},
+            "2026.csv: its columns differ",
+        ),
         (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height,weight_lb\n"), {}, "height"),
-        (lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text("patient_id,height_cm,weight_lb\nX,170,150,9\n"), {}, "Expected 3 columns"),
-        (lambda root, tmp: pq.write_table(pa.table({name: pa.array(["1"]) for name in HEADER}), root / "site=BOS" / "2024.parquet"), {},
-         "site=BOS/2024.csv, site=BOS/2024.parquet would all be written to site=BOS/2024.parquet"),
+        (
+            lambda root, tmp: (root / "site=SEA" / "2026.csv").write_text(
+                "patient_id,height_cm,weight_lb\nX,170,150,9\n"
+            ),
+            {},
+            "Expected 3 columns",
+        ),
+        (
+            lambda root, tmp: pq.write_table(
+                pa.table({name: pa.array(["1"]) for name in HEADER}), root / "site=BOS" / "2024.parquet"
+            ),
+            {},
+            "site=BOS/2024.csv, site=BOS/2024.parquet would all be written to site=BOS/2024.parquet",
+        ),
     ],
 )
 def test_unusable_input_raises_and_writes_nothing(tmp_path, csv_dataset, monkeypatch, setup, arguments, match):
@@ -306,14 +364,21 @@ def test_no_scheduler_at_the_address(tmp_path, csv_dataset):
 def test_files_differing_only_in_int_or_float_are_read_together(tmp_path):
     # one extract wrote whole numbers as int64, the next as double: one dataset, heights read as float64
     (tmp_path / "in").mkdir()
-    pq.write_table(pa.table({"patient_id": ["a"], "height_cm": pa.array([170], pa.int64()), "weight_kg": [70.0]}), tmp_path / "in" / "1.parquet")
-    pq.write_table(pa.table({"patient_id": ["b"], "height_cm": [170.5], "weight_kg": [70.0]}), tmp_path / "in" / "2.parquet")
+    pq.write_table(
+        pa.table({"patient_id": ["a"], "height_cm": pa.array([170], pa.int64()), "weight_kg": [70.0]}),
+        tmp_path / "in" / "1.parquet",
+    )
+    pq.write_table(
+        pa.table({"patient_id": ["b"], "height_cm": [170.5], "weight_kg": [70.0]}), tmp_path / "in" / "2.parquet"
+    )
     summary = convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE)
     dosed = ds.dataset(tmp_path / "dosed").to_table().sort_by("patient_id")
     assert summary.rows_written == 2 and dosed.schema.field("height_cm").type == pa.float64()
     assert dosed["height_cm"].to_pylist() == [170.0, 170.5]
     # a column that is text in one file and numbers in another is still refused
-    pq.write_table(pa.table({"patient_id": ["c"], "height_cm": ["170"], "weight_kg": [70.0]}), tmp_path / "in" / "3.parquet")
+    pq.write_table(
+        pa.table({"patient_id": ["c"], "height_cm": ["170"], "weight_kg": [70.0]}), tmp_path / "in" / "3.parquet"
+    )
     with pytest.raises(DoseCalcError, match="3.parquet: its columns differ"):
         convert_dataset(tmp_path / "in", tmp_path / "dosed2", dose=DOSE)
 
@@ -326,6 +391,8 @@ def test_a_dataset_carries_its_provenance(tmp_path, csv_dataset):
     record = json.loads((tmp_path / "dosed" / PROVENANCE_FILE).read_text())
     assert record == summary.provenance
     files = sorted(path for path in csv_dataset.rglob("*.csv") if not path.name.startswith((".", "_")))
-    assert record["inputs"] == [{"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} for path in files]
+    assert record["inputs"] == [
+        {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} for path in files
+    ]
     assert sum(record["rejects_by_reason"].values()) == record["rows_rejected"] == summary.rows_rejected
     assert ds.dataset(tmp_path / "dosed").to_table().num_rows == summary.rows_written  # a dataset reader skips it

@@ -7,7 +7,18 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MODULES = ["units", "bsa", "conversions", "patient", "regimen", "body", "renal", "carboplatin", "adjustments", "results"]
+MODULES = [
+    "units",
+    "bsa",
+    "conversions",
+    "patient",
+    "regimen",
+    "body",
+    "renal",
+    "carboplatin",
+    "adjustments",
+    "results",
+]
 
 
 def test_readme_examples():

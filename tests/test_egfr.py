@@ -122,8 +122,9 @@ def test_schwartz_needs_no_sex_but_height_and_age():
 def test_adult_formulas_refuse_children_and_name_schwartz(formula, age):
     with pytest.raises(ImplausibleInputError, match=r"^age=.*expected 18-120 years.*schwartz-bedside") as err:
         cg = formula == "cockcroft_gault"
-        kidney_function(formula, age=age, sex="f", serum_creatinine="0.5 mg/dL", weight=40 if cg else None,
-                        bsa=None if cg else 1.2)
+        kidney_function(
+            formula, age=age, sex="f", serum_creatinine="0.5 mg/dL", weight=40 if cg else None, bsa=None if cg else 1.2
+        )
     assert err.value.field == "age"
 
 
@@ -194,13 +195,16 @@ def test_bad_floors(floor, error, match):
 
 def test_the_issue_example_is_refused():
     # 18 years, 700 kg, creatinine 0.1 mg/dL: (140 − 18) × 700 / (72 × 0.1) = 11,861 mL/min by Cockcroft-Gault
-    with pytest.raises(ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=11861.1 mL/min: expected \(0, 250\] mL/min"):
+    with pytest.raises(
+        ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=11861.1 mL/min: expected \(0, 250\] mL/min"
+    ):
         dosecalc.crcl_cockcroft_gault(age=18, weight=700, sex="m", serum_creatinine="0.1 mg/dL")
 
 
 def test_override_reports_instead_of_refusing():
-    result = kidney_function("cockcroft_gault", age=18, weight=700, sex="m", serum_creatinine="0.1 mg/dL",
-                             allow_outside_range=True)
+    result = kidney_function(
+        "cockcroft_gault", age=18, weight=700, sex="m", serum_creatinine="0.1 mg/dL", allow_outside_range=True
+    )
     assert result.outside_range is True
     assert result.clearance.m_as("mL/min") == pytest.approx(122 * 700 / 7.2)
     assert "reported, not refused" in result.steps[-1]
@@ -225,7 +229,9 @@ def test_range_on_the_de_indexed_and_the_indexed_value():
 
 def test_arrays_name_the_first_row_outside():
     with pytest.raises(ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)\[1\]="):
-        dosecalc.crcl_cockcroft_gault(age=[60, 18], weight=[80, 300], sex=["m", "m"], serum_creatinine=Q_([1.2, 0.3], "mg/dL"))
+        dosecalc.crcl_cockcroft_gault(
+            age=[60, 18], weight=[80, 300], sex=["m", "m"], serum_creatinine=Q_([1.2, 0.3], "mg/dL")
+        )
 
 
 # --- a measured GFR ---------------------------------------------------------------------------
@@ -247,8 +253,15 @@ def test_measured_gfr_absolute_and_indexed():
 # --- names, arrays, to_dict ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, key", [("ckd-epi-2021", "ckd_epi_2021"), ("Cockcroft-Gault", "cockcroft_gault"),
-                                       ("schwartz bedside", "schwartz_bedside"), (" CKD-EPI 2021 ", "ckd_epi_2021")])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("ckd-epi-2021", "ckd_epi_2021"),
+        ("Cockcroft-Gault", "cockcroft_gault"),
+        ("schwartz bedside", "schwartz_bedside"),
+        (" CKD-EPI 2021 ", "ckd_epi_2021"),
+    ],
+)
 def test_formula_names(name, key):
     assert renal_formula_key(name) == key and key in RENAL_FORMULAS
 
@@ -273,17 +286,38 @@ def test_bsa_from_height_and_weight():
     # Du Bois (1916): 0.007184 × 180^0.725 × 81^0.425 = 2.0103 m²
     assert "10.1056/NEJM198710223171717" in result.to_dict()["bsa_reference"]
     assert ckd_epi(height=180, weight=81, bsa_method="dubois").bsa.m_as("m**2") == pytest.approx(
-        0.007184 * 180**0.725 * 81**0.425, rel=1e-9)
+        0.007184 * 180**0.725 * 81**0.425, rel=1e-9
+    )
 
 
 @pytest.mark.parametrize(
     "formula, inputs, error, match",
     [
-        ("ckd_epi_2021", {"weight": 81}, MissingInputError, "^height is required for the BSA that de-indexes CKD-EPI 2021"),
+        (
+            "ckd_epi_2021",
+            {"weight": 81},
+            MissingInputError,
+            "^height is required for the BSA that de-indexes CKD-EPI 2021",
+        ),
         ("ckd_epi_2021", {"height": 180}, MissingInputError, "^weight is required for the BSA"),
-        ("ckd_epi_2021", {"bsa": 1.9, "weight": 81}, ImplausibleInputError, "^weight=81: expected no weight with a given bsa"),
-        ("ckd_epi_2021", {"bsa": 1.9, "height": 180}, ImplausibleInputError, "^height=180: expected no height with a given bsa"),
-        ("cockcroft_gault", {"weight": 81, "height": 180}, ImplausibleInputError, "^height=180: expected no height for Cockcroft-Gault"),
+        (
+            "ckd_epi_2021",
+            {"bsa": 1.9, "weight": 81},
+            ImplausibleInputError,
+            "^weight=81: expected no weight with a given bsa",
+        ),
+        (
+            "ckd_epi_2021",
+            {"bsa": 1.9, "height": 180},
+            ImplausibleInputError,
+            "^height=180: expected no height with a given bsa",
+        ),
+        (
+            "cockcroft_gault",
+            {"weight": 81, "height": 180},
+            ImplausibleInputError,
+            "^height=180: expected no height for Cockcroft-Gault",
+        ),
         ("schwartz_bedside", {"height": 140, "age": 10, "sex": "f"}, ImplausibleInputError, "^sex=f: expected no sex"),
     ],
 )
@@ -327,8 +361,13 @@ def test_to_dict_is_plain_data_with_formula_and_range():
 def test_pandas_series_in():
     pd = pytest.importorskip("pandas")
     # Mosteller for 160 cm / 60 kg and 180 cm / 80 kg: sqrt(160 × 60 / 3600), sqrt(180 × 80 / 3600)
-    result = ckd_epi(pd.Series([50, 60]), pd.Series(["f", "m"]), Q_(np.array([1.0, 1.1]), "mg/dL"),
-                     height=pd.Series([160.0, 180.0]), weight=pd.Series([60.0, 80.0]))
+    result = ckd_epi(
+        pd.Series([50, 60]),
+        pd.Series(["f", "m"]),
+        Q_(np.array([1.0, 1.1]), "mg/dL"),
+        height=pd.Series([160.0, 180.0]),
+        weight=pd.Series([60.0, 80.0]),
+    )
     expected = [68.633 * np.sqrt(160 * 60 / 3600) / 1.73, result.egfr_ml_min_173m2[1] * 2.0 / 1.73]
     np.testing.assert_allclose(result.clearance.m_as("mL/min"), expected, rtol=1e-4)
 
@@ -336,7 +375,9 @@ def test_pandas_series_in():
 def test_series_of_different_indexes_are_never_paired_by_position():
     pd = pytest.importorskip("pandas")
     with pytest.raises(ImplausibleInputError, match="age, sex=Series with different indexes"):
-        ckd_epi(pd.Series([50, 60], index=[0, 1]), pd.Series(["f", "m"], index=[1, 0]), Q_(np.array([1.0, 1.1]), "mg/dL"))
+        ckd_epi(
+            pd.Series([50, 60], index=[0, 1]), pd.Series(["f", "m"], index=[1, 0]), Q_(np.array([1.0, 1.1]), "mg/dL")
+        )
     with pytest.raises(ImplausibleInputError, match="Series with different indexes"):
         dosecalc.carboplatin_dose(auc=pd.Series([5, 6], index=["a", "b"]), gfr=pd.Series([90, 100], index=["b", "a"]))
 
@@ -356,7 +397,9 @@ def test_ckd_epi_falls_with_creatinine_and_age(age, creatinine, sex):
     if creatinine < 19.9:
         assert ckd_epi(age, sex, Q_(creatinine + 0.1, "mg/dL")).egfr_ml_min_173m2 < here
     if age < 119:
-        assert ckd_epi(age + 1, sex, Q_(creatinine, "mg/dL")).egfr_ml_min_173m2 == pytest.approx(here * 0.9938, rel=1e-12)
+        assert ckd_epi(age + 1, sex, Q_(creatinine, "mg/dL")).egfr_ml_min_173m2 == pytest.approx(
+            here * 0.9938, rel=1e-12
+        )
 
 
 @given(st.floats(18, 120), st.floats(0.11, 19.9), st.sampled_from(["f", "m"]))

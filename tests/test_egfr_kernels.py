@@ -20,26 +20,32 @@ from dosecalc.renal import (
 )
 from dosecalc.validation import valid
 
-patients = st.fixed_dictionaries({
-    "formula": st.sampled_from(["cockcroft_gault", "ckd_epi_2021", "schwartz_bedside"]),
-    "age": st.one_of(st.floats(1, 120), st.floats(-5, 130)),  # mostly plausible, sometimes not
-    "sex": st.sampled_from(["f", "m"]),
-    "creatinine": st.one_of(st.floats(0.3, 5), st.floats(0.01, 25)),
-    "weight": st.one_of(st.floats(30, 150), st.floats(0.1, 800)),
-    "height": st.floats(10, 300),
-    "bsa": st.one_of(st.none(), st.floats(0.01, 8)),
-    "basis": st.sampled_from(["actual", "ideal", "adjusted", "lesser", "lean"]),
-    "floor": st.sampled_from([None, 0.7, 1.0]),
-})
+patients = st.fixed_dictionaries(
+    {
+        "formula": st.sampled_from(["cockcroft_gault", "ckd_epi_2021", "schwartz_bedside"]),
+        "age": st.one_of(st.floats(1, 120), st.floats(-5, 130)),  # mostly plausible, sometimes not
+        "sex": st.sampled_from(["f", "m"]),
+        "creatinine": st.one_of(st.floats(0.3, 5), st.floats(0.01, 25)),
+        "weight": st.one_of(st.floats(30, 150), st.floats(0.1, 800)),
+        "height": st.floats(10, 300),
+        "bsa": st.one_of(st.none(), st.floats(0.01, 8)),
+        "basis": st.sampled_from(["actual", "ideal", "adjusted", "lesser", "lean"]),
+        "floor": st.sampled_from([None, 0.7, 1.0]),
+    }
+)
 
 
 def _call(p):
     cg = p["formula"] == "cockcroft_gault"
     return kidney_function(
-        p["formula"], age=p["age"], sex=None if p["formula"] == "schwartz_bedside" else p["sex"],
-        serum_creatinine=Q_(p["creatinine"], "mg/dL"), weight=p["weight"] if cg else None,
+        p["formula"],
+        age=p["age"],
+        sex=None if p["formula"] == "schwartz_bedside" else p["sex"],
+        serum_creatinine=Q_(p["creatinine"], "mg/dL"),
+        weight=p["weight"] if cg else None,
         height=p["height"] if p["formula"] == "schwartz_bedside" or (cg and p["basis"] != "actual") else None,
-        bsa=None if cg else p["bsa"], weight_basis=p["basis"] if cg else "actual",
+        bsa=None if cg else p["bsa"],
+        weight_basis=p["basis"] if cg else "actual",
         creatinine_floor=None if p["floor"] is None else Q_(p["floor"], "mg/dL"),
     )
 
@@ -47,13 +53,23 @@ def _call(p):
 def _columns(p, n=1):
     cg = p["formula"] == "cockcroft_gault"
     ranges = renal_ranges(p["formula"], p["basis"] if cg else "actual", bsa=not cg and p["bsa"] is not None)
-    given_values = {"age": p["age"], "serum_creatinine": p["creatinine"], "weight": p["weight"], "height": p["height"],
-                    "bsa": p["bsa"]}
+    given_values = {
+        "age": p["age"],
+        "serum_creatinine": p["creatinine"],
+        "weight": p["weight"],
+        "height": p["height"],
+        "bsa": p["bsa"],
+    }
     inputs_ok = np.all([valid(np.full(n, given_values[field]), rng) for field, rng in ranges.items()], axis=0)
     columns = renal_kernel(
-        p["formula"], age_years=np.full(n, p["age"]), female=np.full(n, p["sex"] == "f"),
-        creatinine_mg_dl=np.full(n, p["creatinine"]), weight_kg=np.full(n, p["weight"]), height_cm=np.full(n, p["height"]),
-        bsa_m2=None if cg or p["bsa"] is None else np.full(n, p["bsa"]), floor_mg_dl=p["floor"],
+        p["formula"],
+        age_years=np.full(n, p["age"]),
+        female=np.full(n, p["sex"] == "f"),
+        creatinine_mg_dl=np.full(n, p["creatinine"]),
+        weight_kg=np.full(n, p["weight"]),
+        height_cm=np.full(n, p["height"]),
+        bsa_m2=None if cg or p["bsa"] is None else np.full(n, p["bsa"]),
+        floor_mg_dl=p["floor"],
         weight_basis=p["basis"] if cg else "actual",
     )
     with np.errstate(all="ignore"):  # rows outside the ranges may compute nonsense: they are masked
@@ -84,18 +100,28 @@ def test_scalar_equals_kernel_and_refuses_exactly_the_masked_rows(p):
 def test_kernels_on_columns_by_hand():
     # Cockcroft & Gault (1976): (140 − 60) × 80 / (72 × 1.2) = 74.07; Inker (2021): 142 × (1.2/0.9)^−1.2 × 0.9938^55
     # = 71.42; Schwartz (2009): 0.413 × 101 / 0.6 = 69.52
-    np.testing.assert_allclose(cockcroft_gault_kernel(np.array([60.0]), np.array([80.0]), np.array([1.2]), np.array([False])),
-                               [6400 / 86.4])
-    np.testing.assert_allclose(ckd_epi_2021_kernel(np.array([55.0, 55.0]), np.array([1.2, 1.2]), np.array([False, True])),
-                               [71.4178, 71.4178 * 1.012 * (0.9 / 0.7) ** -1.2], rtol=1e-5)
+    np.testing.assert_allclose(
+        cockcroft_gault_kernel(np.array([60.0]), np.array([80.0]), np.array([1.2]), np.array([False])), [6400 / 86.4]
+    )
+    np.testing.assert_allclose(
+        ckd_epi_2021_kernel(np.array([55.0, 55.0]), np.array([1.2, 1.2]), np.array([False, True])),
+        [71.4178, 71.4178 * 1.012 * (0.9 / 0.7) ** -1.2],
+        rtol=1e-5,
+    )
     np.testing.assert_allclose(schwartz_bedside_kernel(np.array([101.0]), np.array([0.6])), [0.413 * 101 / 0.6])
 
 
 def test_kernel_runs_a_million_rows_without_python_per_row():
     n = 1_000_000
     rng = np.random.default_rng(1)
-    columns = renal_kernel("ckd_epi_2021", age_years=rng.uniform(18, 90, n), female=rng.random(n) < 0.5,
-                           creatinine_mg_dl=rng.uniform(0.4, 3, n), bsa_m2=rng.uniform(1.4, 2.4, n), floor_mg_dl=0.7)
+    columns = renal_kernel(
+        "ckd_epi_2021",
+        age_years=rng.uniform(18, 90, n),
+        female=rng.random(n) < 0.5,
+        creatinine_mg_dl=rng.uniform(0.4, 3, n),
+        bsa_m2=rng.uniform(1.4, 2.4, n),
+        floor_mg_dl=0.7,
+    )
     assert columns.clearance_ml_min.shape == (n,) and np.isfinite(columns.clearance_ml_min).all()
 
 
@@ -108,8 +134,9 @@ def test_calvert_kernel_equals_the_scalar_dose(auc, gfr, cap):
     assert valid(np.array([auc]), AUC).all()
 
 
-@pytest.mark.parametrize("formula, basis", [("cockcroft_gault", "ideal"), ("cockcroft_gault", "actual"),
-                                            ("schwartz_bedside", "actual")])
+@pytest.mark.parametrize(
+    "formula, basis", [("cockcroft_gault", "ideal"), ("cockcroft_gault", "actual"), ("schwartz_bedside", "actual")]
+)
 def test_ranges_name_what_the_scalar_path_checks(formula, basis):
     ranges = renal_ranges(formula, basis)
     assert set(ranges) >= {"age", "serum_creatinine"}

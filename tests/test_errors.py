@@ -34,4 +34,9 @@ def test_fields_are_attributes():
 def test_message_names_field_value_and_expectation():
     error = ImplausibleInputError("height", "1.75 cm", "20-280 cm", "did you mean 1.75 m?")
     assert str(error) == "height=1.75 cm: expected 20-280 cm; did you mean 1.75 m?"
-    assert (error.field, error.value, error.expected, error.hint) == ("height", "1.75 cm", "20-280 cm", "did you mean 1.75 m?")
+    assert (error.field, error.value, error.expected, error.hint) == (
+        "height",
+        "1.75 cm",
+        "20-280 cm",
+        "did you mean 1.75 m?",
+    )

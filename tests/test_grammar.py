@@ -127,7 +127,11 @@ def test_user_text_never_reaches_pints_parser(monkeypatch):
     handed = []
     for name in ("parse_expression", "parse_units", "parse_unit_name"):
         original = getattr(registry, name)
-        monkeypatch.setattr(registry, name, lambda *args, _original=original, **kwargs: handed.append(args) or _original(*args, **kwargs))
+        monkeypatch.setattr(
+            registry,
+            name,
+            lambda *args, _original=original, **kwargs: handed.append(args) or _original(*args, **kwargs),
+        )
     read.cache_clear()
     quantity = parse_quantity("76 mg/m2", kind="dose")
     assert handed == []
@@ -143,9 +147,9 @@ def test_bool_is_not_a_number():
 
 VALID = ["75 mg/m2", "6.1 mg/kg", "175 cm", "5 ft 9 in", "70 kg", "1.2 mg/dL", "90 mL/min", "80 %", "1.9 m2"]
 # characters outside the grammar, visible or not
-FOREIGN = st.sampled_from(list("\u200b\u200c\u200d\u2060\ufeff\u00ad–—−·×½¼²³⁰!#$&()*+,;:<=>?@[\\]^_`{|}~\t\n")) | st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="0123456789. \u00a0\u2009\u202f"
-)
+FOREIGN = st.sampled_from(
+    list("\u200b\u200c\u200d\u2060\ufeff\u00ad–—−·×½¼²³⁰!#$&()*+,;:<=>?@[\\]^_`{|}~\t\n")
+) | st.characters(blacklist_categories=("Cs",), blacklist_characters="0123456789. \u00a0\u2009\u202f")
 
 
 @given(st.sampled_from(VALID), st.data())
@@ -184,7 +188,10 @@ def test_a_rendered_quantity_reads_back_equal(number, unit):
 def test_a_number_reads_the_same_on_every_path(number):
     text = f"{number!r}"
     assert parse_quantity(f"{text} mg/m2").m_as("mg/m**2") == float(text)
-    assert patient_dose(f"{text} mg", bsa=1.9).dose.m_as("mg") == pytest.approx(float(text), rel=1e-12) or float(text) > 2e5
+    assert (
+        patient_dose(f"{text} mg", bsa=1.9).dose.m_as("mg") == pytest.approx(float(text), rel=1e-12)
+        or float(text) > 2e5
+    )
     assert dosecalc.grammar.bare_number(text) == float(text)
 
 
@@ -244,7 +251,13 @@ def test_the_documented_extremes_are_admitted(height_cm, weight_kg):
 @pytest.mark.parametrize(
     "text, kind",
     # digits of other scripts look like ASCII ones (৪ is a Bengali four, not an 8): never read
-    [("৪0 mg/m2", "dose"), ("７５ mg/m2", "dose"), ("٢٠ %", "percent"), ("５ ft ９ in", "height"), ("1 m ৭5 cm", "height")],
+    [
+        ("৪0 mg/m2", "dose"),
+        ("７５ mg/m2", "dose"),
+        ("٢٠ %", "percent"),
+        ("５ ft ９ in", "height"),
+        ("1 m ৭5 cm", "height"),
+    ],
 )
 def test_digits_of_other_scripts_are_refused(text, kind):
     with pytest.raises(UnitError, match="DIGIT"):
@@ -254,8 +267,15 @@ def test_digits_of_other_scripts_are_refused(text, kind):
 @pytest.mark.parametrize(
     "text, kind",
     # spelled alike, meaning 10× to 1000× else: no "did you mean"
-    [("75 mg/ml", "dose"), ("75 mg/cm2", "dose"), ("1.2 mg/L", "creatinine"), ("0.106 mmol/L", "creatinine"),
-     ("90 L/min", "gfr"), ("90 mL/min/m2", "gfr"), ("19000 cm2", "bsa")],
+    [
+        ("75 mg/ml", "dose"),
+        ("75 mg/cm2", "dose"),
+        ("1.2 mg/L", "creatinine"),
+        ("0.106 mmol/L", "creatinine"),
+        ("90 L/min", "gfr"),
+        ("90 mL/min/m2", "gfr"),
+        ("19000 cm2", "bsa"),
+    ],
 )
 def test_no_hint_changes_the_meaning(text, kind):
     with pytest.raises(UnitError) as caught:

@@ -134,7 +134,9 @@ def test_rate_is_not_a_dose():
         patient_dose("75 mg/m^2/week", bsa=1.9)
 
 
-@pytest.mark.parametrize("dose", [Q_(-75, "mg/m**2"), "0 mg/m^2", Q_(float("nan"), "mg/m**2"), Q_(float("inf"), "mg/m**2")])
+@pytest.mark.parametrize(
+    "dose", [Q_(-75, "mg/m**2"), "0 mg/m^2", Q_(float("nan"), "mg/m**2"), Q_(float("inf"), "mg/m**2")]
+)
 def test_non_positive_or_non_finite_dose(dose):
     with pytest.raises(ImplausibleInputError, match="dose"):
         patient_dose(dose, bsa=1.9)

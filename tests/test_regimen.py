@@ -100,7 +100,9 @@ def test_arithmetic_properties(dose_mg_m2, days, extra_days, cycles):
     assert regimen.cumulative(cycles).m_as("mg/m**2") == pytest.approx(per_cycle * cycles)
     patient = regimen.for_patient(bsa=2.0)
     assert patient.per_cycle.m_as("mg") == pytest.approx(2.0 * per_cycle)
-    assert patient.per_administration.dose.m_as("mg") == patient_dose(regimen.per_administration, bsa=2.0).dose.m_as("mg")
+    assert patient.per_administration.dose.m_as("mg") == patient_dose(regimen.per_administration, bsa=2.0).dose.m_as(
+        "mg"
+    )
 
 
 def test_bad_regimens():

@@ -108,11 +108,15 @@ def test_scalar_equals_array():
 )
 def test_unit_invariance_mg_dl_and_umol_l(age, weight_kg, creatinine_mg_dl, sex):
     # allow_outside_range: the invariance holds beyond the physiological range too
-    by_mass = crcl_cockcroft_gault(age=age, weight=weight_kg, sex=sex, serum_creatinine=Q_(creatinine_mg_dl, "mg/dL"),
-                                   allow_outside_range=True)
+    by_mass = crcl_cockcroft_gault(
+        age=age, weight=weight_kg, sex=sex, serum_creatinine=Q_(creatinine_mg_dl, "mg/dL"), allow_outside_range=True
+    )
     by_amount = crcl_cockcroft_gault(
-        age=Q_(age * 12, "month"), weight=Q_(weight_kg / 0.45359237, "lb"), sex=sex,
-        serum_creatinine=Q_(creatinine_mg_dl * UMOL_L_PER_MG_DL, "umol/L"), allow_outside_range=True,
+        age=Q_(age * 12, "month"),
+        weight=Q_(weight_kg / 0.45359237, "lb"),
+        sex=sex,
+        serum_creatinine=Q_(creatinine_mg_dl * UMOL_L_PER_MG_DL, "umol/L"),
+        allow_outside_range=True,
     )
     assert ml_min(by_amount) == pytest.approx(ml_min(by_mass), rel=1e-9)
     assert ml_min(by_mass) > 0
@@ -206,8 +210,9 @@ def test_a_child_is_sent_to_the_bedside_schwartz_formula():
 def test_weight_basis(basis, weight_kg):
     # Cockcroft-Gault on that weight: (140 − 60) × W / (72 × 1.2) = W × 80 / 86.4
     height = None if basis == "actual" else 177.8  # the actual weight needs no height
-    clearance = crcl_cockcroft_gault(age=60, weight=98, height=height, sex="m", serum_creatinine="1.2 mg/dL",
-                                     weight_basis=basis)
+    clearance = crcl_cockcroft_gault(
+        age=60, weight=98, height=height, sex="m", serum_creatinine="1.2 mg/dL", weight_basis=basis
+    )
     assert ml_min(clearance) == pytest.approx(weight_kg * 80 / 86.4, rel=1e-9)
 
 
@@ -227,7 +232,9 @@ def test_lesser_takes_the_actual_weight_below_ideal_and_ideal_reports_it():
     assert ml_min(lesser.clearance) == pytest.approx(70 * 48 / 72 * 0.85)
     del args["height"]  # the actual weight needs no height, and a height given for nothing is refused
     assert kidney_function("cockcroft_gault", **args).ideal_above_actual is None
-    with pytest.raises(ImplausibleInputError, match="^height=162.56: expected no height for Cockcroft-Gault on the actual weight"):
+    with pytest.raises(
+        ImplausibleInputError, match="^height=162.56: expected no height for Cockcroft-Gault on the actual weight"
+    ):
         kidney_function("cockcroft_gault", height=162.56, **args)
 
 
@@ -241,13 +248,15 @@ def test_weight_basis_needs_height():
 def test_nccn_floor_on_cockcroft_gault():
     # NCCN Appendix B: minimum creatinine 0.7 mg/dL. 80 y, 50 kg, woman, 0.4 mg/dL:
     # (140 − 80) × 50 / (72 × 0.7) × 0.85 = 50.60 mL/min instead of (…/ (72 × 0.4)) = 88.54 mL/min
-    result = kidney_function("cockcroft_gault", age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL",
-                             creatinine_floor="nccn")
+    result = kidney_function(
+        "cockcroft_gault", age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL", creatinine_floor="nccn"
+    )
     assert ml_min(result.clearance) == pytest.approx(60 * 50 / (72 * 0.7) * 0.85)
     assert ml_min(result.without_floor) == pytest.approx(60 * 50 / (72 * 0.4) * 0.85)
     assert result.floor_applied is True and result.steps[0] == "creatinine floor 0.7 mg/dL (nccn)"
-    assert ml_min(crcl_cockcroft_gault(age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL", creatinine_floor="nccn")) \
-        == pytest.approx(ml_min(result.clearance))
+    assert ml_min(
+        crcl_cockcroft_gault(age=80, weight=50, sex="f", serum_creatinine="0.4 mg/dL", creatinine_floor="nccn")
+    ) == pytest.approx(ml_min(result.clearance))
 
 
 def test_age_in_other_units():

@@ -114,8 +114,10 @@ OTHER_REGISTRY = pint.UnitRegistry()
         (lambda q: dosecalc.patient_dose("1.4 mg/m^2", bsa=1.9, max_dose=q("2 mg")), "max_dose"),
         (lambda q: dosecalc.to_mg_per_kg(q("225 mg/m**2")), "dose"),
         (lambda q: dosecalc.Regimen(q("75 mg/m**2"), days=[1, 8, 15], cycle_days=28), "dose"),
-        (lambda q: dosecalc.crcl_cockcroft_gault(age=60, weight=80, sex="m", serum_creatinine=q("1.2 mg/dL")),
-         "serum_creatinine"),
+        (
+            lambda q: dosecalc.crcl_cockcroft_gault(age=60, weight=80, sex="m", serum_creatinine=q("1.2 mg/dL")),
+            "serum_creatinine",
+        ),
         (lambda q: dosecalc.carboplatin_dose(auc=5, gfr=q("90 mL/min")), "gfr"),
     ],
 )

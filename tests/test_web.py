@@ -53,32 +53,144 @@ def run_cli(*args):
 
 SAME = [
     ("bsa", {"height": "175 cm", "weight": "70 kg"}, ["bsa", "--height", "175 cm", "--weight", "70 kg"]),
-    ("bsa", {"height": "5 ft 9 in", "weight": "154 lb", "method": "all", "sex": "f"},
-     ["bsa", "--height", "5 ft 9 in", "--weight", "154 lb", "--method", "all", "--sex", "f"]),
-    ("dose", {"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"}, ["dose", "75 mg/m2", "--height", "175 cm", "--weight", "70 kg"]),
-    ("dose", {"dose": "1.4 mg/m2", "bsa": "1.9", "max_dose": "2 mg"}, ["dose", "1.4 mg/m2", "--bsa", "1.9", "--max-dose", "2 mg"]),
-    ("dose", {"dose": "75mg/m2", "height": "190cm", "weight": "110kg", "bsa_cap": "2.0", "round_to": "5mg"},
-     ["dose", "75mg/m2", "--height", "190cm", "--weight", "110kg", "--bsa-cap", "2.0", "--round-to", "5mg"]),
-    ("dose", {"dose": "85mg/m2", "bsa": "1.9", "reduce": "20", "vials": "50mg,10mg"},
-     ["dose", "85mg/m2", "--bsa", "1.9", "--reduce", "20", "--vials", "50mg,10mg"]),
+    (
+        "bsa",
+        {"height": "5 ft 9 in", "weight": "154 lb", "method": "all", "sex": "f"},
+        ["bsa", "--height", "5 ft 9 in", "--weight", "154 lb", "--method", "all", "--sex", "f"],
+    ),
+    (
+        "dose",
+        {"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"},
+        ["dose", "75 mg/m2", "--height", "175 cm", "--weight", "70 kg"],
+    ),
+    (
+        "dose",
+        {"dose": "1.4 mg/m2", "bsa": "1.9", "max_dose": "2 mg"},
+        ["dose", "1.4 mg/m2", "--bsa", "1.9", "--max-dose", "2 mg"],
+    ),
+    (
+        "dose",
+        {"dose": "75mg/m2", "height": "190cm", "weight": "110kg", "bsa_cap": "2.0", "round_to": "5mg"},
+        ["dose", "75mg/m2", "--height", "190cm", "--weight", "110kg", "--bsa-cap", "2.0", "--round-to", "5mg"],
+    ),
+    (
+        "dose",
+        {"dose": "85mg/m2", "bsa": "1.9", "reduce": "20", "vials": "50mg,10mg"},
+        ["dose", "85mg/m2", "--bsa", "1.9", "--reduce", "20", "--vials", "50mg,10mg"],
+    ),
     ("convert", {"dose": "225mg/m2", "to": "mg/kg"}, ["convert", "225mg/m2", "--to", "mg/kg"]),
     ("hed", {"dose": "50mg/kg", "species": "rat"}, ["hed", "50mg/kg", "--species", "rat"]),
-    ("regimen", {"dose": "75mg/m2", "days": "1,8,15", "cycle": 28, "cycles": 6, "height": "175cm", "weight": "70kg"},
-     ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28", "--cycles", "6", "--height", "175cm", "--weight", "70kg"]),
-    ("crcl", {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "1.2mg/dL"},
-     ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"]),
-    ("carboplatin", {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True}, ["carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap"]),
-    ("plan", {"protocol": "r-chop-21", "height": "175cm", "weight": "70kg", "cycles": 6, "prior": ["doxorubicin=150mg/m2"]},
-     ["plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "6", "--prior", "doxorubicin=150mg/m2"]),
+    (
+        "regimen",
+        {"dose": "75mg/m2", "days": "1,8,15", "cycle": 28, "cycles": 6, "height": "175cm", "weight": "70kg"},
+        [
+            "regimen",
+            "75mg/m2",
+            "--days",
+            "1,8,15",
+            "--cycle",
+            "28",
+            "--cycles",
+            "6",
+            "--height",
+            "175cm",
+            "--weight",
+            "70kg",
+        ],
+    ),
+    (
+        "crcl",
+        {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "1.2mg/dL"},
+        ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
+    ),
+    (
+        "carboplatin",
+        {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True},
+        ["carboplatin", "--auc", "6", "--gfr", "140mL/min", "--no-gfr-cap"],
+    ),
+    (
+        "plan",
+        {"protocol": "r-chop-21", "height": "175cm", "weight": "70kg", "cycles": 6, "prior": ["doxorubicin=150mg/m2"]},
+        [
+            "plan",
+            "r-chop-21",
+            "--height",
+            "175cm",
+            "--weight",
+            "70kg",
+            "--cycles",
+            "6",
+            "--prior",
+            "doxorubicin=150mg/m2",
+        ],
+    ),
     ("plan", {"protocol": "mfolfox6", "bsa": "1.9"}, ["plan", "mfolfox6", "--bsa", "1.9"]),
-    ("verify", {"protocol": "r-chop-21", "height": "175cm", "weight": "80kg", "ordered": ["doxorubicin=95mg", "vincristine=2mg"]},
-     ["verify", "r-chop-21", "--height", "175cm", "--weight", "80kg", "--ordered", "doxorubicin=95mg", "--ordered", "vincristine=2mg"]),
-    ("verify", {"protocol": "r-chop-21", "height": "170cm", "weight": "68kg", "baseline_weight": "80kg", "cycle": 4, "day": 1,
-                "ordered": ["doxorubicin=120mg"]},
-     ["verify", "r-chop-21", "--height", "170cm", "--weight", "68kg", "--baseline-weight", "80kg", "--cycle", "4", "--day", "1",
-      "--ordered", "doxorubicin=120mg"]),
-    ("verify", {"dose": "75mg/m2", "height": "175cm", "weight": "70kg", "ordered": ["138mg"], "tolerance": "5%"},
-     ["verify", "--dose", "75mg/m2", "--height", "175cm", "--weight", "70kg", "--ordered", "138mg", "--tolerance", "5%"]),
+    (
+        "verify",
+        {
+            "protocol": "r-chop-21",
+            "height": "175cm",
+            "weight": "80kg",
+            "ordered": ["doxorubicin=95mg", "vincristine=2mg"],
+        },
+        [
+            "verify",
+            "r-chop-21",
+            "--height",
+            "175cm",
+            "--weight",
+            "80kg",
+            "--ordered",
+            "doxorubicin=95mg",
+            "--ordered",
+            "vincristine=2mg",
+        ],
+    ),
+    (
+        "verify",
+        {
+            "protocol": "r-chop-21",
+            "height": "170cm",
+            "weight": "68kg",
+            "baseline_weight": "80kg",
+            "cycle": 4,
+            "day": 1,
+            "ordered": ["doxorubicin=120mg"],
+        },
+        [
+            "verify",
+            "r-chop-21",
+            "--height",
+            "170cm",
+            "--weight",
+            "68kg",
+            "--baseline-weight",
+            "80kg",
+            "--cycle",
+            "4",
+            "--day",
+            "1",
+            "--ordered",
+            "doxorubicin=120mg",
+        ],
+    ),
+    (
+        "verify",
+        {"dose": "75mg/m2", "height": "175cm", "weight": "70kg", "ordered": ["138mg"], "tolerance": "5%"},
+        [
+            "verify",
+            "--dose",
+            "75mg/m2",
+            "--height",
+            "175cm",
+            "--weight",
+            "70kg",
+            "--ordered",
+            "138mg",
+            "--tolerance",
+            "5%",
+        ],
+    ),
 ]
 
 
@@ -105,13 +217,17 @@ def test_dose_by_hand(client):
 
 def test_carboplatin_and_crcl_by_hand(client):
     # Calvert (1989): 5 × (90 + 25) = 575 mg
-    assert post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min"}).json()["results"]["dose"]["value"] == pytest.approx(575)
+    assert post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min"}).json()["results"]["dose"][
+        "value"
+    ] == pytest.approx(575)
     # Cockcroft-Gault (1976): (140 − 60) × 80 / (72 × 1.2) = 74.07 mL/min
     crcl = post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2 mg/dL"}).json()
     assert crcl["results"]["crcl"]["value"] == pytest.approx((140 - 60) * 80 / (72 * 1.2))
 
 
-@pytest.mark.parametrize(("endpoint", "args"), [("methods", ["methods"]), ("species", ["species"]), ("protocols", ["protocol", "list"])])
+@pytest.mark.parametrize(
+    ("endpoint", "args"), [("methods", ["methods"]), ("species", ["species"]), ("protocols", ["protocol", "list"])]
+)
 def test_get_endpoints_answer_what_json_prints(client, endpoint, args):
     code, printed = run_cli(*args)
     assert code == 0
@@ -121,7 +237,11 @@ def test_get_endpoints_answer_what_json_prints(client, endpoint, args):
 def test_verify_by_hand(client):
     # R-CHOP-21 doxorubicin 50 mg/m² × Mosteller sqrt(175 × 80 / 3600) = 1.972 m² = 98.60 mg (Coiffier 2002)
     computed = 50 * math.sqrt(175 * 80 / 3600)
-    response = post(client, "verify", {"protocol": "r-chop-21", "height": "175 cm", "weight": "80 kg", "ordered": ["doxorubicin=120mg"]})
+    response = post(
+        client,
+        "verify",
+        {"protocol": "r-chop-21", "height": "175 cm", "weight": "80 kg", "ordered": ["doxorubicin=120mg"]},
+    )
     assert response.headers["dosecalc-exit-code"] == "4"  # needs attention, as the command exits 4
     check = response.json()["verification"]["checks"][0]
     assert check["verdict"] == "too_high"
@@ -146,13 +266,29 @@ def test_plan_by_hand(client):
     assert doses["vincristine"] == {"value": 2.0, "unit": "mg"}
 
 
-@pytest.mark.parametrize("name", [
-    "/etc/passwd", "../examples/protocols/abvd", "examples/protocols/abvd.toml", "abvd.toml", "~/abvd", "R-CHOP-21\x00", "r-chop-21 ",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/passwd",
+        "../examples/protocols/abvd",
+        "examples/protocols/abvd.toml",
+        "abvd.toml",
+        "~/abvd",
+        "R-CHOP-21\x00",
+        "r-chop-21 ",
+    ],
+)
 @pytest.mark.parametrize("endpoint", ["plan", "verify"])
 def test_a_protocol_is_taken_by_its_shipped_name_only(client, name, endpoint):
-    body = assert_error(post(client, endpoint, {"protocol": name, "bsa": "1.9", **({"ordered": ["doxorubicin=95mg"]} if endpoint == "verify" else {})}),
-                        "unknown_name_error", "protocol")
+    body = assert_error(
+        post(
+            client,
+            endpoint,
+            {"protocol": name, "bsa": "1.9", **({"ordered": ["doxorubicin=95mg"]} if endpoint == "verify" else {})},
+        ),
+        "unknown_name_error",
+        "protocol",
+    )
     assert "r-chop-21" in body["expected"]
     assert "root:" not in json.dumps(body)
 
@@ -160,22 +296,39 @@ def test_a_protocol_is_taken_by_its_shipped_name_only(client, name, endpoint):
 def test_a_request_takes_the_commands_options():
     description = create_app().openapi()
     keys = {
-        path: set(description["components"]["schemas"][item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]["properties"])
-        for path, item in description["paths"].items() if "post" in item
+        path: set(
+            description["components"]["schemas"][
+                item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+            ]["properties"]
+        )
+        for path, item in description["paths"].items()
+        if "post" in item
     }
     assert set(keys) == {f"/api/{name}" for name, endpoint in api.ENDPOINTS.items() if endpoint.names}
-    assert {"/api/methods", "/api/species", "/api/protocols"} <= {path for path, item in description["paths"].items() if "get" in item}
+    assert {"/api/methods", "/api/species", "/api/protocols"} <= {
+        path for path, item in description["paths"].items() if "get" in item
+    }
     assert keys["/api/bsa"] == {"height", "weight", "method", "sex"}
     # --bsa is "bsa", --max-dose "max_dose"; no option naming a file (--levels, --bands)
     assert {"dose", "bsa", "max_dose", "round_to", "vials"} <= keys["/api/dose"]
     assert not {"levels", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
     assert keys["/api/carboplatin"] >= {"auc", "gfr", "gfr_cap", "no_gfr_cap"}
     assert keys["/api/plan"] >= {"protocol", "height", "weight", "age", "creatinine", "cycles", "prior", "condition"}
-    assert keys["/api/verify"] >= {"protocol", "dose", "ordered", "baseline_weight", "cycle", "day", "tolerance", "weight_change"}
+    assert keys["/api/verify"] >= {
+        "protocol",
+        "dose",
+        "ordered",
+        "baseline_weight",
+        "cycle",
+        "day",
+        "tolerance",
+        "weight_change",
+    }
     assert not {"orders", "output", "rejects"} & keys["/api/verify"]
 
 
 # --- bad input: 422 naming the field ---------------------------------------------
+
 
 def assert_error(response, code, field, status=422):
     assert response.status_code == status, response.text
@@ -189,7 +342,11 @@ def assert_error(response, code, field, status=422):
 
 
 def test_implausible_value_names_field_value_expected_hint(client):
-    body = assert_error(post(client, "dose", {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}), "implausible_input_error", "height")
+    body = assert_error(
+        post(client, "dose", {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}),
+        "implausible_input_error",
+        "height",
+    )
     assert body["value"] == "1.75 cm"
     assert body["expected"] == "20-280 cm"
     assert body["hint"] == "did you mean 1.75 m?"
@@ -198,44 +355,67 @@ def test_implausible_value_names_field_value_expected_hint(client):
 
 def test_library_field_is_named_as_the_request_key(client):
     # the library's serum_creatinine is the request's creatinine (the CLI's --creatinine)
-    body = assert_error(post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2"}), "unit_error", "creatinine")
+    body = assert_error(
+        post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2"}),
+        "unit_error",
+        "creatinine",
+    )
     assert body["value"] == "1.2"
     assert "unit" in body["expected"]
 
 
 def test_unknown_name_lists_the_valid_ones(client):
-    body = assert_error(post(client, "bsa", {"height": "175 cm", "weight": "70 kg", "method": "mostellar"}), "unknown_name_error", "method")
+    body = assert_error(
+        post(client, "bsa", {"height": "175 cm", "weight": "70 kg", "method": "mostellar"}),
+        "unknown_name_error",
+        "method",
+    )
     assert "mosteller" in body["expected"]
 
 
-@pytest.mark.parametrize(("body", "field", "expected"), [
-    ({"dose": "75 mg/m2", "height": 175, "weight": "70 kg"}, "height", "a text: the number with its unit"),
-    ({"dose": "75 mg/m2", "hieght": "175 cm", "weight": "70 kg"}, "hieght", "no such key"),
-    ({"height": "175 cm", "weight": "70 kg"}, "dose", "a value"),
-    ({"dose": "75 mg/m2", "bsa": "1.9", "bands": "examples/bands.csv"}, "bands", "no such key"),
-    ({"dose": "75 mg/m2", "bsa": "1.9", "levels": "/etc/passwd", "level": "-1"}, "levels", "no such key"),
-    ({"dose": "75 mg/m2", "bsa": "1" * 201}, "bsa", "at most 200 characters"),
-    ({"dose": ["75 mg/m2"], "bsa": "1.9"}, "dose", "a text: the number with its unit"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "expected"),
+    [
+        ({"dose": "75 mg/m2", "height": 175, "weight": "70 kg"}, "height", "a text: the number with its unit"),
+        ({"dose": "75 mg/m2", "hieght": "175 cm", "weight": "70 kg"}, "hieght", "no such key"),
+        ({"height": "175 cm", "weight": "70 kg"}, "dose", "a value"),
+        ({"dose": "75 mg/m2", "bsa": "1.9", "bands": "examples/bands.csv"}, "bands", "no such key"),
+        ({"dose": "75 mg/m2", "bsa": "1.9", "levels": "/etc/passwd", "level": "-1"}, "levels", "no such key"),
+        ({"dose": "75 mg/m2", "bsa": "1" * 201}, "bsa", "at most 200 characters"),
+        ({"dose": ["75 mg/m2"], "bsa": "1.9"}, "dose", "a text: the number with its unit"),
+    ],
+)
 def test_schema_refusals(client, body, field, expected):
     refused = assert_error(post(client, "dose", body), "request_error", field)
     assert refused["expected"] == expected
 
 
 def test_whole_numbers_and_flags_are_json_types(client):
-    refused = assert_error(post(client, "regimen", {"dose": "75mg/m2", "days": "1,8,15", "cycle": "28"}), "request_error", "cycle")
+    refused = assert_error(
+        post(client, "regimen", {"dose": "75mg/m2", "days": "1,8,15", "cycle": "28"}), "request_error", "cycle"
+    )
     assert refused["expected"] == "a whole number"
-    refused = assert_error(post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min", "no_gfr_cap": "yes"}), "request_error", "no_gfr_cap")
+    refused = assert_error(
+        post(client, "carboplatin", {"auc": "5", "gfr": "90 mL/min", "no_gfr_cap": "yes"}),
+        "request_error",
+        "no_gfr_cap",
+    )
     assert refused["expected"] == "true or false"
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
-    (b'{"dose": "75 mg/m2", "bsa": "1.9"}', "text/plain"),  # a form of another site can send this without a preflight
-    (b"dose=75+mg%2Fm2&bsa=1.9", "application/x-www-form-urlencoded"),
-    (b"[1, 2]", "application/json"),
-    (b'"75 mg/m2"', "application/json"),
-    (b"", "application/json"),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (
+            b'{"dose": "75 mg/m2", "bsa": "1.9"}',
+            "text/plain",
+        ),  # a form of another site can send this without a preflight
+        (b"dose=75+mg%2Fm2&bsa=1.9", "application/x-www-form-urlencoded"),
+        (b"[1, 2]", "application/json"),
+        (b'"75 mg/m2"', "application/json"),
+        (b"", "application/json"),
+    ],
+)
 def test_not_a_json_object_is_refused(client, content, content_type):
     response = client.post("/api/dose", content=content, headers={"content-type": content_type})
     assert_error(response, "request_error", None)
@@ -252,14 +432,21 @@ def test_a_body_that_does_not_parse_is_400(client, content):
 def test_a_key_given_twice_is_refused(client):
     # JSON parsers differ on which of the two counts; none is taken
     content = b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'
-    body = assert_error(client.post("/api/bsa", content=content, headers={"content-type": "application/json"}), "request_error", "height")
+    body = assert_error(
+        client.post("/api/bsa", content=content, headers={"content-type": "application/json"}),
+        "request_error",
+        "height",
+    )
     assert body["expected"] == "each key once"
 
 
-@pytest.mark.parametrize("content", [
-    b'{"height": "\\ud800 cm", "weight": "70 kg"}',
-    b'{"protocol": "abvd", "bsa": "1.9", "prior": ["doxorubicin=1\\udfffmg/m2"]}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"height": "\\ud800 cm", "weight": "70 kg"}',
+        b'{"protocol": "abvd", "bsa": "1.9", "prior": ["doxorubicin=1\\udfffmg/m2"]}',
+    ],
+)
 def test_a_lone_surrogate_is_refused_and_shown_escaped(client, content):
     endpoint = "plan" if b"protocol" in content else "bsa"
     response = client.post(f"/api/{endpoint}", content=content, headers={"content-type": "application/json"})
@@ -268,27 +455,36 @@ def test_a_lone_surrogate_is_refused_and_shown_escaped(client, content):
     assert "\\ud" in body["value"] and "surrogate" in body["expected"]
 
 
-@pytest.mark.parametrize("content", [b"[" * 30_000 + b"]" * 30_000, b'{"dose": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
-                                     b'{"dose": "75 mg/m2", "bsa": "1.9", "cycles": ' + b"9" * 5_000 + b"}"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"dose": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+        b'{"dose": "75 mg/m2", "bsa": "1.9", "cycles": ' + b"9" * 5_000 + b"}",
+    ],
+)
 def test_deep_or_huge_json_is_refused_without_a_trace(client, content):
     response = client.post("/api/dose", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["code"] == "http_error"
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')",
-    "175 * 2 cm",
-    "175 cm; weight=1",
-    "1e400 cm",
-    "nan cm",
-    "-175 cm",
-    "175 cm\u202e",
-    "175\u200bcm",
-    "<script>alert(1)</script>",
-    "{{7*7}} cm",
-    "175 meter ** 2",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "175 * 2 cm",
+        "175 cm; weight=1",
+        "1e400 cm",
+        "nan cm",
+        "-175 cm",
+        "175 cm\u202e",
+        "175\u200bcm",
+        "<script>alert(1)</script>",
+        "{{7*7}} cm",
+        "175 meter ** 2",
+    ],
+)
 def test_input_is_read_never_evaluated(client, text):
     response = post(client, "bsa", {"height": text, "weight": "70 kg"})
     body = assert_error(response, response.json().get("code"), "height")
@@ -298,7 +494,11 @@ def test_input_is_read_never_evaluated(client, text):
 
 @given(st.text(max_size=40))
 def test_any_text_is_an_answer_or_a_422(text):
-    response = post(TestClient(create_app(), base_url=BASE, raise_server_exceptions=False), "bsa", {"height": text, "weight": "70 kg"})
+    response = post(
+        TestClient(create_app(), base_url=BASE, raise_server_exceptions=False),
+        "bsa",
+        {"height": text, "weight": "70 kg"},
+    )
     assert response.status_code in (200, 422)
     if response.status_code == 422:
         assert response.json()["field"] in ("height", None)
@@ -308,12 +508,46 @@ def test_any_text_is_an_answer_or_a_422(text):
 
 # values of every kind an endpoint reads, plausible and not, and any text
 _SAMPLES = [
-    "175 cm", "70 kg", "1.9", "75 mg/m2", "6.1 mg/kg", "100 mg", "10 units/m2", "5", "0", "-1", "1e-300mg", "1e300 mg",
-    "100mg,50mg", "f", "m", "all", "ideal", "20", "5%", "child", "1,8,15", "r-chop-21", "abvd", "carboplatin-paclitaxel",
-    "1.2 mg/dL", "106 umol/L", "90 mL/min", "60", "doxorubicin=95mg", "vincristine=1e300mg", "=5mg", "mediastinal-radiotherapy",
+    "175 cm",
+    "70 kg",
+    "1.9",
+    "75 mg/m2",
+    "6.1 mg/kg",
+    "100 mg",
+    "10 units/m2",
+    "5",
+    "0",
+    "-1",
+    "1e-300mg",
+    "1e300 mg",
+    "100mg,50mg",
+    "f",
+    "m",
+    "all",
+    "ideal",
+    "20",
+    "5%",
+    "child",
+    "1,8,15",
+    "r-chop-21",
+    "abvd",
+    "carboplatin-paclitaxel",
+    "1.2 mg/dL",
+    "106 umol/L",
+    "90 mL/min",
+    "60",
+    "doxorubicin=95mg",
+    "vincristine=1e300mg",
+    "=5mg",
+    "mediastinal-radiotherapy",
 ]
 _TEXT = st.one_of(st.sampled_from(_SAMPLES), st.text(max_size=20))
-_BY_TYPE = {"string": _TEXT, "integer": st.integers(-2, 10**6), "boolean": st.booleans(), "array": st.lists(_TEXT, min_size=1, max_size=3)}
+_BY_TYPE = {
+    "string": _TEXT,
+    "integer": st.integers(-2, 10**6),
+    "boolean": st.booleans(),
+    "array": st.lists(_TEXT, min_size=1, max_size=3),
+}
 
 
 def _request_keys():
@@ -345,6 +579,7 @@ def test_no_request_is_a_500(client, data):
 
 # --- hardening ------------------------------------------------------------------
 
+
 def test_body_over_the_limit_is_413(client):
     body = {"dose": "75 mg/m2", "bsa": "1.9", "padding": "x" * 70_000}
     assert_error(post(client, "dose", body), "http_error", None, status=413)
@@ -364,7 +599,12 @@ def test_chunked_body_over_the_limit_is_413(client):
 def test_a_small_limit_is_kept():
     small = TestClient(create_app(max_body_bytes=64), base_url=BASE)
     assert small.post("/api/bsa", json={"height": "175 cm", "weight": "70 kg"}).status_code == 200
-    assert small.post("/api/bsa", json={"height": "175 cm", "weight": "70 kg", "method": "mosteller", "sex": "f"}).status_code == 413
+    assert (
+        small.post(
+            "/api/bsa", json={"height": "175 cm", "weight": "70 kg", "method": "mosteller", "sex": "f"}
+        ).status_code
+        == 413
+    )
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"])
@@ -372,10 +612,21 @@ def test_loopback_host_is_served(client, host):
     assert client.get("/", headers={"host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("host", [
-    "evil.example", "evil.example:8765", "127.0.0.1.evil.example", "192.168.1.5:8765", "", "localhost:8765:80",
-    "127.0.0.1@evil.example", "[::1", "localhost.", "127.0.0.1:http",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8765",
+        "127.0.0.1.evil.example",
+        "192.168.1.5:8765",
+        "",
+        "localhost:8765:80",
+        "127.0.0.1@evil.example",
+        "[::1",
+        "localhost.",
+        "127.0.0.1:http",
+    ],
+)
 def test_other_host_is_refused(client, host):
     # DNS rebinding: a page of evil.example resolving its name to 127.0.0.1 sends Host: evil.example
     response = client.post("/api/dose", json={"dose": "75 mg/m2", "bsa": "1.9"}, headers={"host": host})
@@ -384,10 +635,18 @@ def test_other_host_is_refused(client, host):
     assert response.headers["content-security-policy"] == HEADERS["content-security-policy"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/static/page.js"),
-    ("GET", "/nothing"), ("GET", "/api/dose"), ("POST", "/api/dose"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/docs"),
+        ("GET", "/openapi.json"),
+        ("GET", "/static/page.js"),
+        ("GET", "/nothing"),
+        ("GET", "/api/dose"),
+        ("POST", "/api/dose"),
+    ],
+)
 def test_security_headers_on_every_response(client, method, path):
     response = client.request(method, path, json={} if method == "POST" else None)
     for name, value in HEADERS.items():
@@ -404,17 +663,29 @@ def test_unexpected_error_is_500_without_a_trace(monkeypatch):
         raise RuntimeError("secret detail /home/user/file.py line 3")
 
     monkeypatch.setattr(output, "captured", broken)
-    response = TestClient(create_app(), base_url=BASE, raise_server_exceptions=False).post("/api/bsa", json={"height": "175 cm", "weight": "70 kg"})
+    response = TestClient(create_app(), base_url=BASE, raise_server_exceptions=False).post(
+        "/api/bsa", json={"height": "175 cm", "weight": "70 kg"}
+    )
     body = assert_error(response, "internal_error", None, status=500)
     assert body["message"] == "internal error"
     assert "secret" not in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", [
-    "/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/%2e%2e%2f%2e%2e%2fpyproject.toml",
-    "/static//etc/passwd", "/static/page.js%00.html", "/static/.", "/api/../app.py", "/..%5capp.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../app.py",
+        "/static/%2e%2e/app.py",
+        "/static/..%2fapp.py",
+        "/static/%2e%2e%2f%2e%2e%2fpyproject.toml",
+        "/static//etc/passwd",
+        "/static/page.js%00.html",
+        "/static/.",
+        "/api/../app.py",
+        "/..%5capp.py",
+    ],
+)
 def test_paths_outside_the_static_folder_are_404(client, path):
     response = client.get(path)
     assert response.status_code in (404, 400)
@@ -422,12 +693,15 @@ def test_paths_outside_the_static_folder_are_404(client, path):
 
 
 def test_static_files_have_their_types(client):
-    assert client.get("/static/page.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert (
+        client.get("/static/page.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    )
     assert client.get("/static/page.css").headers["content-type"].startswith("text/css")
     assert client.get("/").headers["content-type"].startswith("text/html")
 
 
 # --- the page and the API's description -------------------------------------------
+
 
 def test_static_files_load_nothing_from_the_network():
     for path in STATIC.iterdir():
@@ -467,10 +741,22 @@ def test_openapi_and_docs_work_offline(client):
 
 # --- serve ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True), ("localhost", True),
-    ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False), ("", False),
-])
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+        ("", False),
+    ],
+)
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 

@@ -29,8 +29,13 @@ class _OnceCommand(typer.core.TyperCommand):
 
     def parse_args(self, ctx, args):
         once = {
-            name: param for param in self.params if isinstance(param, typer.core.TyperOption) and not param.multiple
-            and not param.count and not param.is_flag for name in (*param.opts, *param.secondary_opts)
+            name: param
+            for param in self.params
+            if isinstance(param, typer.core.TyperOption)
+            and not param.multiple
+            and not param.count
+            and not param.is_flag
+            for name in (*param.opts, *param.secondary_opts)
         }
         seen: dict[str, str] = {}
         for arg in args:
@@ -42,7 +47,9 @@ class _OnceCommand(typer.core.TyperCommand):
             if param is None:
                 continue
             if param.name in seen:
-                raise typer.BadParameter(f"given twice ({seen[param.name]} ... {name} ...): give it once", ctx=ctx, param=param)
+                raise typer.BadParameter(
+                    f"given twice ({seen[param.name]} ... {name} ...): give it once", ctx=ctx, param=param
+                )
             seen[param.name] = name
         return super().parse_args(ctx, args)
 
@@ -69,7 +76,6 @@ app = _Typer(
     rich_markup_mode=None if plain_stdout() else "rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
 
 
 def _version(value: bool) -> None:
@@ -106,4 +112,3 @@ def main(
       dosecalc carboplatin --auc 5 --gfr 90mL/min
       dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2
     """
-

@@ -33,19 +33,45 @@ from .output import print_json, print_rows
 
 @app.command("cohort")
 def cohort_command(
-    inputs: Annotated[list[str], typer.Argument(
-        metavar="INPUT...", help="Patient CSV or Parquet file; or folders, globs or several files: a dataset.", show_default=False)],
-    output: Annotated[str, typer.Option(
-        "--output", "-o", help="Output file (.csv or .parquet); for a dataset (or a name ending in /), a new Parquet folder.",
-        show_default=False)],
-    dose: Annotated[Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)] = None,
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT...",
+            help="Patient CSV or Parquet file; or folders, globs or several files: a dataset.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (.csv or .parquet); for a dataset (or a name ending in /), a new Parquet folder.",
+            show_default=False,
+        ),
+    ],
+    dose: Annotated[
+        Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)
+    ] = None,
     method: Method = "mosteller",
-    rejects: Annotated[Optional[str], typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False)] = None,
-    column_map: Annotated[Optional[list[str]], typer.Option("--map", help="Column for an input: height=Ht (repeatable).", show_default=False)] = None,
-    height_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped height column: "in".', show_default=False)] = None,
-    weight_unit: Annotated[Optional[str], typer.Option(help='Unit of a mapped weight column: "lb".', show_default=False)] = None,
+    rejects: Annotated[
+        Optional[str],
+        typer.Option(help="Write the rejected rows, with row number and reason, here.", show_default=False),
+    ] = None,
+    column_map: Annotated[
+        Optional[list[str]],
+        typer.Option("--map", help="Column for an input: height=Ht (repeatable).", show_default=False),
+    ] = None,
+    height_unit: Annotated[
+        Optional[str], typer.Option(help='Unit of a mapped height column: "in".', show_default=False)
+    ] = None,
+    weight_unit: Annotated[
+        Optional[str], typer.Option(help='Unit of a mapped weight column: "lb".', show_default=False)
+    ] = None,
     weight_basis: WeightBasis = None,
-    flag_obesity: Annotated[bool, typer.Option(help="Add an obese column (BMI ≥ 30 kg/m²); the dose is not changed.")] = False,
+    flag_obesity: Annotated[
+        bool, typer.Option(help="Add an obese column (BMI ≥ 30 kg/m²); the dose is not changed.")
+    ] = False,
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
     reduce: Reduce = None,
@@ -53,18 +79,30 @@ def cohort_command(
     vials: Vials = None,
     tolerance: Tolerance = None,
     bands: Bands = None,
-    engine: Annotated[str, typer.Option(help="Run a dataset in this process (local) or on a Dask cluster (dask).")] = "local",
-    scheduler: Annotated[Optional[str], typer.Option(
-        help="Dask scheduler address, with --engine dask; default: a local cluster.", show_default=False)] = None,
+    engine: Annotated[
+        str, typer.Option(help="Run a dataset in this process (local) or on a Dask cluster (dask).")
+    ] = "local",
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option(help="Dask scheduler address, with --engine dask; default: a local cluster.", show_default=False),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
-    delimiter: Annotated[Optional[str], typer.Option(
-        help='CSV delimiter: ",", ";", "tab" or "|" (default "," and tab for .tsv).', show_default=False)] = None,
+    delimiter: Annotated[
+        Optional[str],
+        typer.Option(help='CSV delimiter: ",", ";", "tab" or "|" (default "," and tab for .tsv).', show_default=False),
+    ] = None,
     decimal_comma: Annotated[bool, typer.Option(help="Numbers are written with a decimal comma: 1,75.")] = False,
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV: utf-8, latin-1 or cp1252.")] = "utf-8",
-    sheet: Annotated[Optional[str], typer.Option(help="Sheet of an .xlsx input (default: the first).", show_default=False)] = None,
-    report: Annotated[Optional[str], typer.Option(
-        help="Write a self-contained HTML report here: BSA and dose histograms, rejects by reason, provenance.",
-        show_default=False)] = None,
+    sheet: Annotated[
+        Optional[str], typer.Option(help="Sheet of an .xlsx input (default: the first).", show_default=False)
+    ] = None,
+    report: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Write a self-contained HTML report here: BSA and dose histograms, rejects by reason, provenance.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -110,20 +148,34 @@ def cohort_command(
             with option_step("--bands", bands):
                 band_table = read_band_table(bands)
         safeguards = {
-            "weight_basis": weight_basis, "bsa_cap": _bare_number(bsa_cap), "max_dose": max_dose,
-            "reduction_pct": _bare_number(reduce), "round_to": round_to, "vials": vials,
-            "tolerance_pct": _bare_number(tolerance), "bands": band_table, "flag_obesity": flag_obesity or None,
+            "weight_basis": weight_basis,
+            "bsa_cap": _bare_number(bsa_cap),
+            "max_dose": max_dose,
+            "reduction_pct": _bare_number(reduce),
+            "round_to": round_to,
+            "vials": vials,
+            "tolerance_pct": _bare_number(tolerance),
+            "bands": band_table,
+            "flag_obesity": flag_obesity or None,
         }
         common = {
-            "dose": dose, "method": method, "column_map": columns or None, "column_units": units or None,
-            "delimiter": delimiter, "decimal_comma": decimal_comma, "encoding": encoding,
+            "dose": dose,
+            "method": method,
+            "column_map": columns or None,
+            "column_units": units or None,
+            "delimiter": delimiter,
+            "decimal_comma": decimal_comma,
+            "encoding": encoding,
             **{name: value for name, value in safeguards.items() if value is not None},
         }
         # one file (or a missing one, which convert_file reports as such; or stdin), not a folder or glob, to a file
         named = Path(inputs[0])
         one_file = (
-            len(inputs) == 1 and (inputs[0] == "-" or named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
-            and not output.endswith((os.sep, "/")) and engine == "local" and scheduler is None
+            len(inputs) == 1
+            and (inputs[0] == "-" or named.is_file() or not (named.is_dir() or set("*?[") & set(inputs[0])))
+            and not output.endswith((os.sep, "/"))
+            and engine == "local"
+            and scheduler is None
         )
         with _terminable(), _progress() as (progress, fraction):
             common["command"] = "dosecalc cohort"
@@ -137,7 +189,13 @@ def cohort_command(
                 )
 
                 summary = dask.convert_dataset(
-                    inputs, output, rejects_dir=rejects, progress=progress, scheduler=scheduler, workers=workers, **common
+                    inputs,
+                    output,
+                    rejects_dir=rejects,
+                    progress=progress,
+                    scheduler=scheduler,
+                    workers=workers,
+                    **common,
                 )
             else:
                 summary = cohort_io.convert_dataset(inputs, output, rejects_dir=rejects, progress=progress, **common)
@@ -166,10 +224,22 @@ ENGINES = ("local", "dask")
 
 # the cohort's options by the engine's fields; its other fields are columns, and stay as they are
 _COHORT_OPTIONS = {
-    "dose": "--dose", "method": "--method", "weight_basis": "--weight-basis", "bsa_cap": "--bsa-cap",
-    "max_dose": "--max-dose", "reduction_pct": "--reduce", "round_to": "--round-to", "strengths": "--vials",
-    "tolerance_pct": "--tolerance", "engine": "--engine", "workers": "--workers", "column_map": "--map",
-    "delimiter": "--delimiter", "encoding": "--encoding", "sheet": "--sheet", "report": "--report",
+    "dose": "--dose",
+    "method": "--method",
+    "weight_basis": "--weight-basis",
+    "bsa_cap": "--bsa-cap",
+    "max_dose": "--max-dose",
+    "reduction_pct": "--reduce",
+    "round_to": "--round-to",
+    "strengths": "--vials",
+    "tolerance_pct": "--tolerance",
+    "engine": "--engine",
+    "workers": "--workers",
+    "column_map": "--map",
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
+    "sheet": "--sheet",
+    "report": "--report",
     **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
     **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
 }
@@ -226,11 +296,25 @@ def _progress():
         yield None, None
         return
     from rich.progress import (
-        BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
-    columns = (SpinnerColumn(), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[rows]:,} rows"),
-               TextColumn("left"), TimeRemainingColumn(), TextColumn("taken"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        TextColumn("taken"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("cohort", total=None, rows=0)  # no total until the first share: a pulsing bar
         yield (lambda rows: bar.update(task, rows=rows)), (lambda share: bar.update(task, total=1.0, completed=share))

@@ -112,8 +112,19 @@ def dose_command(
         described = {**inputs_json(inputs, sex), **options.inputs_json(order)}
     result = steps.patient
     if as_json:
-        results = {"dose": steps.dose, "bsa": result.bsa, "dose_per_m2": result.dose_per_m2, "dose_per_kg": result.dose_per_kg}
-        print_json("dose", inputs=described, results=results_json(results), method=method_json(result.bsa_method), **_steps_json(order, steps))
+        results = {
+            "dose": steps.dose,
+            "bsa": result.bsa,
+            "dose_per_m2": result.dose_per_m2,
+            "dose_per_kg": result.dose_per_kg,
+        }
+        print_json(
+            "dose",
+            inputs=described,
+            results=results_json(results),
+            method=method_json(result.bsa_method),
+            **_steps_json(order, steps),
+        )
         return
     print_rows(
         *_step_rows(order.modification, steps, "dose"),
@@ -162,14 +173,25 @@ class _Options:
         if levels is not None and level is None:
             raise MissingInputError("level", f"a dose level of --levels {levels}")
         self.texts = {
-            "weight_basis": weight_basis, "bsa_cap": bsa_cap, "max_dose": max_dose, "reduce": reduce, "level": level,
-            "levels": levels, "round_to": round_to, "vials": vials, "tolerance": tolerance, "bands": bands,
+            "weight_basis": weight_basis,
+            "bsa_cap": bsa_cap,
+            "max_dose": max_dose,
+            "reduce": reduce,
+            "level": level,
+            "levels": levels,
+            "round_to": round_to,
+            "vials": vials,
+            "tolerance": tolerance,
+            "bands": bands,
         }
 
     @property
     def about_patient(self) -> bool:
         """Whether an option of a patient's dose (not of the regimen's) was given."""
-        return any(self.texts[name] is not None for name in ("weight_basis", "bsa_cap", "max_dose", "round_to", "vials", "bands"))
+        return any(
+            self.texts[name] is not None
+            for name in ("weight_basis", "bsa_cap", "max_dose", "round_to", "vials", "bands")
+        )
 
     def order(self, dose: str) -> Order:
         """The Order of the dose and these options; the level and band tables read naming their options."""
@@ -190,7 +212,9 @@ class _Options:
             step = getattr(err, "step", None)
             texts = self.texts
             option = {
-                "rounding": ("--round-to", texts["round_to"]) if texts["vials"] is None else ("--vials", texts["vials"]),
+                "rounding": ("--round-to", texts["round_to"])
+                if texts["vials"] is None
+                else ("--vials", texts["vials"]),
                 "band": ("--bands", texts["bands"]),
             }.get(step)
             if option is None:
@@ -217,7 +241,11 @@ class _Options:
             if texts[name] is not None:
                 out[name] = named(texts[name], os.path.abspath(texts[name]))
         if order.vials is not None:
-            out["vials"] = {"given": texts["vials"], "value": [strength.m_as("mg") for strength in order.vials], "unit": "mg"}
+            out["vials"] = {
+                "given": texts["vials"],
+                "value": [strength.m_as("mg") for strength in order.vials],
+                "unit": "mg",
+            }
         return out
 
 
@@ -243,7 +271,11 @@ def _calculation(result, bsa=None) -> str:
 
 def _modification_row(modification) -> tuple[str, str, str]:
     if modification.method == "reduction":
-        return "reduced", show(modification.modified), f"{show(modification.original)} {percent(-modification.reduction_pct)}"
+        return (
+            "reduced",
+            show(modification.modified),
+            f"{show(modification.original)} {percent(-modification.reduction_pct)}",
+        )
     share = f"{figures(modification.percent_of_original)} % of {show(modification.original)}"
     return f"level {modification.level}", show(modification.modified), f"{modification.level_table}: {share}"
 
@@ -255,7 +287,9 @@ def _last_step(steps) -> str | None:
         if rounding.method == "step":
             measure = f"a {show(rounding.step)} step"
         else:
-            measure = " + ".join(f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
+            measure = " + ".join(
+                f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
+            )
         within = f"within ±{figures(rounding.tolerance_pct)} %"
         return f"{show(rounding.calculated)} rounded to {measure}: {percent(rounding.difference_pct)}, {within}"
     if steps.band is not None:
@@ -291,7 +325,9 @@ def _equivalent_rows(modification, steps) -> list[tuple[str, str, str]]:
     result = steps.patient
     capped = result.bsa_cap_applied or result.max_dose_applied
     size = {
-        PER_M2: None if result.bsa is None else f"BSA {show_bsa(result.bsa if result.bsa_uncapped is None else result.bsa_uncapped)}",
+        PER_M2: None
+        if result.bsa is None
+        else f"BSA {show_bsa(result.bsa if result.bsa_uncapped is None else result.bsa_uncapped)}",
         PER_KG: None if result.dosing_weight is None else show(result.dosing_weight),
     }
     rows = []
@@ -311,7 +347,9 @@ def _weight_rows(result) -> list[tuple[str, str, str]]:
     if result.weight_basis != ACTUAL and result.dosing_weight is not None:
         rows.append(("dosing weight", show(result.dosing_weight), WEIGHT_BASES[result.weight_basis].label))
     if result.bmi is not None:
-        rows.append(("BMI", show(result.bmi), "obese (≥ 30 kg/m²): flagged; the dose is not changed" if result.obese else ""))
+        rows.append(
+            ("BMI", show(result.bmi), "obese (≥ 30 kg/m²): flagged; the dose is not changed" if result.obese else "")
+        )
     return rows
 
 
@@ -321,14 +359,19 @@ def _weight_basis_row(result):
     return "weight basis", WEIGHT_BASES[result.weight_basis].label, result.weight_basis_reference
 
 
-
-
 @app.command("regimen")
 def regimen_command(
     dose: Dose,
     days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
-    cycle: Annotated[int, typer.Option(parser=whole_number, metavar="DAYS", help="Cycle length in days: 28.", show_default=False)],
-    cycles: Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="Number of cycles, for the cumulative dose.", show_default=False)] = None,
+    cycle: Annotated[
+        int, typer.Option(parser=whole_number, metavar="DAYS", help="Cycle length in days: 28.", show_default=False)
+    ],
+    cycles: Annotated[
+        int | None,
+        typer.Option(
+            parser=whole_number, metavar="N", help="Number of cycles, for the cumulative dose.", show_default=False
+        ),
+    ] = None,
     height: Height = None,
     weight: Weight = None,
     given_bsa: GivenBsa = None,
@@ -370,7 +413,9 @@ def regimen_command(
         equivalents, factor = {}, None
         if schedule.basis != FLAT:
             convert = to_mg_per_kg if schedule.basis == PER_M2 else to_mg_per_m2
-            equivalents = {name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")}
+            equivalents = {
+                name: convert(prescribed[name]) for name in ("per_administration", "per_cycle", "dose_intensity")
+            }
             factor = km_factor()
         patient, area, method_key = {}, None, None
         if options.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
@@ -392,7 +437,14 @@ def regimen_command(
             "bsa": area,
             **{f"patient_{name}": quantity for name, quantity in patient.items()},
         }
-        print_json("regimen", inputs=described, results=results_json(results), km=km, method=method_json(method_key), **_steps_json(order, steps))
+        print_json(
+            "regimen",
+            inputs=described,
+            results=results_json(results),
+            km=km,
+            method=method_json(method_key),
+            **_steps_json(order, steps),
+        )
         return
     columns = {BASIS_LABELS[schedule.basis]: prescribed}
     if equivalents:
@@ -429,8 +481,11 @@ _SCHEDULE_LABELS = {
 
 def _schedule_doses(per_administration, plan, cycles: int | None) -> dict:
     """The doses of a Regimen (in its basis) or a RegimenDose (in mg)."""
-    doses = {"per_administration": per_administration, "per_cycle": plan.per_cycle, "dose_intensity": plan.dose_intensity}
+    doses = {
+        "per_administration": per_administration,
+        "per_cycle": plan.per_cycle,
+        "dose_intensity": plan.dose_intensity,
+    }
     if cycles is not None:
         doses["cumulative"] = plan.cumulative(cycles)
     return doses
-

@@ -108,8 +108,6 @@ def target_basis(text: str) -> str:
     return basis
 
 
-
-
 def print_error(message: str) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -140,7 +138,7 @@ def option_message(err: DoseCalcError, names: dict = OPTION_NAMES, guess: bool =
     option = option_name(field, names, guess)
     if option is None or option == field:
         return text
-    rest = text[len(field):]
+    rest = text[len(field) :]
     return option + (" " + rest[1:] if rest.startswith("=") else rest)
 
 
@@ -196,9 +194,6 @@ def bad_input(names: dict = OPTION_NAMES, guess: bool = True):
         raise typer.Exit(code=2) from None
 
 
-
 def named(given: str, value) -> dict:
     """An input without a unit: a name or a file."""
     return {"given": given, "value": value, "unit": None}
-
-

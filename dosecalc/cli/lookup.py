@@ -43,7 +43,9 @@ from .output import (
 def bsa_command(
     height: Height = None,
     weight: Weight = None,
-    method: Annotated[str, typer.Option(help='BSA formula (see `dosecalc methods`), or "all" for every formula.')] = "mosteller",
+    method: Annotated[
+        str, typer.Option(help='BSA formula (see `dosecalc methods`), or "all" for every formula.')
+    ] = "mosteller",
     sex: Sex = None,
     as_json: AsJson = False,
 ) -> None:
@@ -57,7 +59,10 @@ def bsa_command(
       dosecalc bsa --height 165cm --weight 60kg --method all --sex f
     """
     with bad_input():
-        inputs = {"height": read_option(height, "height", HEIGHT.unit), "weight": read_option(weight, "weight", WEIGHT.unit)}
+        inputs = {
+            "height": read_option(height, "height", HEIGHT.unit),
+            "weight": read_option(weight, "weight", WEIGHT.unit),
+        }
         keys = list(BSA_METHODS) if method.strip().lower() == "all" else [bsa_method(method)]
         areas = {}
         for key in keys:
@@ -72,7 +77,9 @@ def bsa_command(
         if as_json:
             print_json("bsa", inputs=described, results=results_json({"bsa": areas[key]}), method=method_json(key))
             return
-        print_rows(("BSA", show_bsa(areas[key]), BSA_METHODS[key].label), *input_rows(inputs, described), method_row(key))
+        print_rows(
+            ("BSA", show_bsa(areas[key]), BSA_METHODS[key].label), *input_rows(inputs, described), method_row(key)
+        )
         return
     if as_json:
         print_json("bsa", inputs=described, results=results_json(areas), methods=[method_json(key) for key in keys])
@@ -81,14 +88,28 @@ def bsa_command(
     print_rows(*input_rows(inputs, described), table=(["method", "formula", "BSA"], rows))
 
 
-
-
 @app.command("convert")
 def convert_command(
-    dose: Annotated[str, typer.Argument(metavar="DOSE", help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False)],
+    dose: Annotated[
+        str,
+        typer.Argument(
+            metavar="DOSE", help='Dose in mg/m² or mg/kg (or per week): "225mg/m2", "10 mg/kg".', show_default=False
+        ),
+    ],
     to: Annotated[str, typer.Option(help='The basis to convert to: "mg/kg" or "mg/m2".', show_default=False)],
-    species: Annotated[Optional[str], typer.Option(metavar="SPECIES", autocompletion=starting(SPECIES), help="Species whose Km factor to use (default human); see `dosecalc species`.", show_default=False)] = None,
-    km: Annotated[Optional[str], typer.Option(help='Km factor in kg/m² instead of a species: "25" or "25 kg/m2".', show_default=False)] = None,
+    species: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="SPECIES",
+            autocompletion=starting(SPECIES),
+            help="Species whose Km factor to use (default human); see `dosecalc species`.",
+            show_default=False,
+        ),
+    ] = None,
+    km: Annotated[
+        Optional[str],
+        typer.Option(help='Km factor in kg/m² instead of a species: "25" or "25 kg/m2".', show_default=False),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -120,9 +141,22 @@ def convert_command(
 
 @app.command("hed")
 def hed_command(
-    dose: Annotated[str, typer.Argument(metavar="DOSE", help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)],
-    species: Annotated[Optional[str], typer.Option(metavar="SPECIES", autocompletion=starting(SPECIES), help="The animal species; see `dosecalc species`.", show_default=False)] = None,
-    km: Annotated[Optional[str], typer.Option(help="The animal's Km factor in kg/m², for a species not in the table.", show_default=False)] = None,
+    dose: Annotated[
+        str, typer.Argument(metavar="DOSE", help='The animal dose: "50mg/kg" (or mg/m²).', show_default=False)
+    ],
+    species: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="SPECIES",
+            autocompletion=starting(SPECIES),
+            help="The animal species; see `dosecalc species`.",
+            show_default=False,
+        ),
+    ] = None,
+    km: Annotated[
+        Optional[str],
+        typer.Option(help="The animal's Km factor in kg/m², for a species not in the table.", show_default=False),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -147,8 +181,11 @@ def hed_command(
         described = inputs_json(inputs)
     if as_json:
         print_json(
-            "hed", inputs=described, results=results_json({"hed": equivalent}),
-            km=km_json(animal_km, key), human_km=km_json(human_km, "human"),
+            "hed",
+            inputs=described,
+            results=results_json({"hed": equivalent}),
+            km=km_json(animal_km, key),
+            human_km=km_json(human_km, "human"),
         )
         return
     given = animal_dose.normalised
@@ -156,8 +193,12 @@ def hed_command(
         how = f"from {show(given)} × Km {figures(animal_km)} ÷ Km {figures(human_km)}"
     else:
         how = f"from {show(given)} ÷ Km {figures(human_km)}"
-    print_rows(("HED", show(equivalent), how), km_row(animal_km, key), km_row(human_km, "human", "human Km"), references=(FDA_2005,))
-
+    print_rows(
+        ("HED", show(equivalent), how),
+        km_row(animal_km, key),
+        km_row(human_km, "human", "human Km"),
+        references=(FDA_2005,),
+    )
 
 
 @app.command("methods")
@@ -203,7 +244,12 @@ def species_command(as_json: AsJson = False) -> None:
     if as_json:
         print_json("species", species=listed, reference=FDA_2005)
         return
-    headers = ["name", "species", f"Km [{units['km']}]", f"ref. weight [{units['reference_weight']}]", f"BSA [{units['bsa']}]"]
+    headers = [
+        "name",
+        "species",
+        f"Km [{units['km']}]",
+        f"ref. weight [{units['reference_weight']}]",
+        f"BSA [{units['bsa']}]",
+    ]
     rows = [[item["name"], item["label"], *(f"{item[name]['value']:g}" for name in units)] for item in listed]
     print_blocks(([*headers], rows), (None, [[f"reference: {FDA_2005}"]]))
-

@@ -151,7 +151,9 @@ def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
         for headers, rows in shown:
             block = ([headers] if headers else []) + rows
             widths = [max(len(cell) for cell in column) for column in zip(*block)]
-            texts.append("\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in block))
+            texts.append(
+                "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in block)
+            )
         typer.echo("\n\n".join(texts))
         return
     from rich import box
@@ -163,7 +165,9 @@ def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
     for number, (headers, rows) in enumerate(shown):
         if number:
             console.line()
-        table = Table(show_header=headers is not None, box=box.SIMPLE_HEAD if headers else None, pad_edge=False, show_edge=False)
+        table = Table(
+            show_header=headers is not None, box=box.SIMPLE_HEAD if headers else None, pad_edge=False, show_edge=False
+        )
         width = len(headers or rows[0])
         for index, header in enumerate(headers or [""] * width):
             table.add_column(header, style="bold" if index == 0 and width > 1 else None)
@@ -172,7 +176,9 @@ def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
         console.print(table)
 
 
-def print_rows(*rows: tuple[str, str, str] | None, table: tuple[list[str], list] | None = None, references: tuple = ()) -> None:
+def print_rows(
+    *rows: tuple[str, str, str] | None, table: tuple[list[str], list] | None = None, references: tuple = ()
+) -> None:
     """Print an optional table, aligned ``label  value  note`` lines, and references."""
     cited = [[f"reference: {reference}"] for reference in references if reference]
     print_blocks(*([table] if table else []), (None, list(rows)), *([(None, cited)] if cited else []))
@@ -195,11 +201,12 @@ def bsa_row(area, key: str | None):
     return "BSA", show_bsa(area), "given" if key == GIVEN else BSA_METHODS[key].label
 
 
-
-
 def input_rows(inputs: dict[str, Input | None], described: dict, skip=(), labels=None) -> list:
-    rows = [item.row((labels or {}).get(name, name)) for name, item in inputs.items() if item is not None and name not in skip]
+    rows = [
+        item.row((labels or {}).get(name, name))
+        for name, item in inputs.items()
+        if item is not None and name not in skip
+    ]
     if "sex" in described:
         rows.append(("sex", described["sex"]["value"], ""))
     return rows
-

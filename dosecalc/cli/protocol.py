@@ -46,7 +46,10 @@ ProtocolName = Annotated[
         metavar="NAME|FILE", help="A protocol of `dosecalc protocol list`, or a protocol TOML file.", show_default=False
     ),
 ]
-Cycles = Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="Cycles to plan; default the protocol's.", show_default=False)]
+Cycles = Annotated[
+    int | None,
+    typer.Option(parser=whole_number, metavar="N", help="Cycles to plan; default the protocol's.", show_default=False),
+]
 Prior = Annotated[
     list[str] | None,
     typer.Option(

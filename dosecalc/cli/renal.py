@@ -71,21 +71,47 @@ from .output import (
 _CALVERT = ("Calvert", "dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)", CALVERT_1989)
 _FORMULA_NAMES = ", ".join(name.replace("_", "-") for name in RENAL_FORMULAS)
 
-Age = Annotated[str | None, typer.Option(
-    help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False)]
-Formula = Annotated[str | None, typer.Option(
-    help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.", show_default=False)]
-CreatinineFloor = Annotated[str | None, typer.Option(
-    help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
-    "is lower; none by default.", show_default=False)]
-KidneyWeightBasis = Annotated[str | None, typer.Option(
-    "--weight-basis", help="Cockcroft-Gault's weight: actual (the default, as the paper), ideal, adjusted, lesser "
-    "(of actual and ideal) or lean; all but actual need --height.", show_default=False)]
-AllowOutsideRange = Annotated[bool, typer.Option(
-    "--allow-outside-range", help=f"Report a clearance outside {CLEARANCE.expected} instead of refusing it.")]
-KidneyBsa = Annotated[str | None, typer.Option(
-    "--bsa", help='BSA that turns an eGFR per 1.73 m² into mL/min, in m²: "1.9"; or give --height and --weight.',
-    show_default=False)]
+Age = Annotated[
+    str | None,
+    typer.Option(help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False),
+]
+Formula = Annotated[
+    str | None,
+    typer.Option(
+        help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.", show_default=False
+    ),
+]
+CreatinineFloor = Annotated[
+    str | None,
+    typer.Option(
+        help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
+        "is lower; none by default.",
+        show_default=False,
+    ),
+]
+KidneyWeightBasis = Annotated[
+    str | None,
+    typer.Option(
+        "--weight-basis",
+        help="Cockcroft-Gault's weight: actual (the default, as the paper), ideal, adjusted, lesser "
+        "(of actual and ideal) or lean; all but actual need --height.",
+        show_default=False,
+    ),
+]
+AllowOutsideRange = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-range", help=f"Report a clearance outside {CLEARANCE.expected} instead of refusing it."
+    ),
+]
+KidneyBsa = Annotated[
+    str | None,
+    typer.Option(
+        "--bsa",
+        help='BSA that turns an eGFR per 1.73 m² into mL/min, in m²: "1.9"; or give --height and --weight.',
+        show_default=False,
+    ),
+]
 
 
 def _formula_json(key: str) -> dict | None:
@@ -111,7 +137,9 @@ def _read_floor(text: str | None) -> Input | None:
     if name in CREATININE_FLOORS:
         floor = CREATININE_FLOORS[name]
         return None if floor is None else Input(text, quantity(floor, SERUM_CREATININE.unit), SERUM_CREATININE.unit)
-    given = parse_quantity(text, "creatinine_floor", kind="creatinine") if bare_number(text) is None else bare_number(text)
+    given = (
+        parse_quantity(text, "creatinine_floor", kind="creatinine") if bare_number(text) is None else bare_number(text)
+    )
     floor_mg_dl, _ = creatinine_floor_mg_dl(given)
     return Input(text, given, SERUM_CREATININE.unit, quantity(floor_mg_dl, SERUM_CREATININE.unit))
 
@@ -140,11 +168,16 @@ def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_
     floor = inputs["creatinine_floor"]
     name = None if floor is None else floor.text.strip().lower()
     return {
-        "age": years(inputs["age"]), "sex": sex, "serum_creatinine": value_of(inputs["creatinine"]),
-        "weight": value_of(inputs["weight"]), "height": value_of(inputs["height"]), "bsa": value_of(inputs["bsa"]),
+        "age": years(inputs["age"]),
+        "sex": sex,
+        "serum_creatinine": value_of(inputs["creatinine"]),
+        "weight": value_of(inputs["weight"]),
+        "height": value_of(inputs["height"]),
+        "bsa": value_of(inputs["bsa"]),
         "weight_basis": weight_basis or "actual",
         "creatinine_floor": name if name in CREATININE_FLOORS else value_of(floor),
-        "allow_outside_range": allow_outside_range, "bsa_method": method,
+        "allow_outside_range": allow_outside_range,
+        "bsa_method": method,
     }
 
 
@@ -219,12 +252,22 @@ def crcl_command(
         key = renal_formula_key(formula or "cockcroft_gault")
         inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
         record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
-        described = _described(inputs, sex, formula=formula, key=key, weight_basis=weight_basis, record=record,
-                               floor_text=creatinine_floor, allow=allow_outside_range)
+        described = _described(
+            inputs,
+            sex,
+            formula=formula,
+            key=key,
+            weight_basis=weight_basis,
+            record=record,
+            floor_text=creatinine_floor,
+            allow=allow_outside_range,
+        )
     entry = RENAL_FORMULAS[key]
     if entry.indexed:
-        results = {"egfr": {"value": float(record.egfr_ml_min_173m2), "unit": INDEXED_GFR.symbol},
-                   **results_json({"gfr": record.clearance})}
+        results = {
+            "egfr": {"value": float(record.egfr_ml_min_173m2), "unit": INDEXED_GFR.symbol},
+            **results_json({"gfr": record.clearance}),
+        }
         value_rows = [("eGFR", _per_173(record.egfr_ml_min_173m2), _formula_note(key))]
         if record.clearance is not None:
             value_rows.append(("GFR", show(record.clearance), "de-indexed: eGFR × BSA / 1.73 m²"))
@@ -234,8 +277,9 @@ def crcl_command(
         results = results_json({"crcl": record.clearance})
         value_rows = [("CrCl", show(record.clearance), _formula_note(key))]
     if as_json:
-        print_json("crcl", inputs=described, results=results, formula=_formula_json(key),
-                   kidney_function=record.to_dict())
+        print_json(
+            "crcl", inputs=described, results=results, formula=_formula_json(key), kidney_function=record.to_dict()
+        )
         return
     print_rows(
         *value_rows,
@@ -248,25 +292,37 @@ def crcl_command(
 @app.command("carboplatin")
 def carboplatin_command(
     auc: Annotated[str, typer.Option(help="Target AUC in mg/mL·min: 5 (1-10).", show_default=False)],
-    gfr: Annotated[str | None, typer.Option(
-        help='Measured GFR with unit: "90mL/min", or "90 mL/min/1.73m2" with --bsa (or --height and --weight); '
-        "or give the estimate's inputs.", show_default=False)] = None,
+    gfr: Annotated[
+        str | None,
+        typer.Option(
+            help='Measured GFR with unit: "90mL/min", or "90 mL/min/1.73m2" with --bsa (or --height and --weight); '
+            "or give the estimate's inputs.",
+            show_default=False,
+        ),
+    ] = None,
     age: Age = None,
     weight: Weight = None,
     sex: Sex = None,
     creatinine: Creatinine = None,
-    policy: Annotated[str, typer.Option(
-        help="GFR policy: fda (Cockcroft-Gault, GFR capped at 125 mL/min; FDA, NCCN) or addikd (CKD-EPI 2021 "
-        "de-indexed by the BSA, not capped; ADDIKD, eviQ 2022).")] = "fda",
-    formula: Annotated[str | None, typer.Option(
-        help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.", show_default=False)] = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="GFR policy: fda (Cockcroft-Gault, GFR capped at 125 mL/min; FDA, NCCN) or addikd (CKD-EPI 2021 "
+            "de-indexed by the BSA, not capped; ADDIKD, eviQ 2022)."
+        ),
+    ] = "fda",
+    formula: Annotated[
+        str | None,
+        typer.Option(help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.", show_default=False),
+    ] = None,
     height: Height = None,
     bsa: KidneyBsa = None,
     method: Method = "mosteller",
     weight_basis: KidneyWeightBasis = None,
     creatinine_floor: CreatinineFloor = None,
-    gfr_cap: Annotated[str | None, typer.Option(
-        help="Cap on the GFR in mL/min, instead of the policy's: 125.", show_default=False)] = None,
+    gfr_cap: Annotated[
+        str | None, typer.Option(help="Cap on the GFR in mL/min, instead of the policy's: 125.", show_default=False)
+    ] = None,
     no_gfr_cap: Annotated[bool, typer.Option("--no-gfr-cap", help="Use the GFR uncapped.")] = False,
     max_dose: MaxDose = None,
     round_to: RoundTo = None,
@@ -293,10 +349,18 @@ def carboplatin_command(
     with bad_input():
         one_of(("--gfr-cap", gfr_cap), ("--no-gfr-cap", "" if no_gfr_cap else None))
         one_measure(round_to, vials, None, tolerance)
-        estimate = [f"--{name} {text}" for name, text in (
-            ("age", age), ("sex", sex), ("creatinine", creatinine), ("weight-basis", weight_basis),
-            ("creatinine-floor", creatinine_floor), ("formula", formula),
-        ) if text is not None]
+        estimate = [
+            f"--{name} {text}"
+            for name, text in (
+                ("age", age),
+                ("sex", sex),
+                ("creatinine", creatinine),
+                ("weight-basis", weight_basis),
+                ("creatinine-floor", creatinine_floor),
+                ("formula", formula),
+            )
+            if text is not None
+        ]
         key = renal_formula_key(formula or CARBOPLATIN_POLICIES[policy_key(policy)].gfr_formula)
         entry = RENAL_FORMULAS[key]
         options = "--age, --weight, --sex, --creatinine" if entry.needs_weight else "--age, --sex, --creatinine"
@@ -305,7 +369,11 @@ def carboplatin_command(
                 f"--gfr {gfr} and {' '.join(estimate)}: expected --gfr or the {entry.label} inputs ({options}), not both"
             )
         if gfr is None and not estimate and weight is None:
-            needs = "--age, --weight, --sex and --creatinine" if entry.needs_weight else "--age, --sex, --creatinine and a BSA"
+            needs = (
+                "--age, --weight, --sex and --creatinine"
+                if entry.needs_weight
+                else "--age, --sex, --creatinine and a BSA"
+            )
             raise MissingInputError("gfr", f"the carboplatin dose (or {needs})")
         inputs = {
             "auc": read_option(auc, "auc", AUC.unit, bare=True),
@@ -318,7 +386,11 @@ def carboplatin_command(
         }
         cap = {"gfr_cap": None} if no_gfr_cap else {} if gfr_cap is None else {"gfr_cap": value_of(inputs["gfr_cap"])}
         kidney = _kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method)
-        safeguards = {"max_dose": value_of(inputs["max_dose"]), "round_to": value_of(inputs["round_to"]), "vials": vials}
+        safeguards = {
+            "max_dose": value_of(inputs["max_dose"]),
+            "round_to": value_of(inputs["round_to"]),
+            "vials": vials,
+        }
         if tolerance is not None:
             safeguards["tolerance_pct"] = value_of(inputs["tolerance"])
         step: contextlib.AbstractContextManager
@@ -330,12 +402,25 @@ def carboplatin_command(
             step = contextlib.nullcontext()
         with step:
             result = carboplatin_dose(
-                auc=value_of(inputs["auc"]), gfr=value_of(inputs["gfr"]), policy=policy, gfr_formula=formula,
-                **kidney, **cap, **safeguards,
+                auc=value_of(inputs["auc"]),
+                gfr=value_of(inputs["gfr"]),
+                policy=policy,
+                gfr_formula=formula,
+                **kidney,
+                **cap,
+                **safeguards,
             )
         record = result.kidney_function
-        described = _described(inputs, sex, formula=formula, key=key, weight_basis=weight_basis, record=record,
-                               floor_text=creatinine_floor, allow=allow_outside_range)
+        described = _described(
+            inputs,
+            sex,
+            formula=formula,
+            key=key,
+            weight_basis=weight_basis,
+            record=record,
+            floor_text=creatinine_floor,
+            allow=allow_outside_range,
+        )
         if no_gfr_cap:
             described["gfr_cap"] = named("--no-gfr-cap", None)
         if policy != "fda":
@@ -343,11 +428,20 @@ def carboplatin_command(
         if vials is not None:
             described["vials"] = {"given": vials, "value": result.rounding.strengths.m_as("mg").tolist(), "unit": "mg"}
     if as_json:
-        results = {"dose": result.dose, "dose_uncapped": result.dose_uncapped, "gfr": result.gfr,
-                   "gfr_uncapped": result.gfr_uncapped, "gfr_cap": result.gfr_cap}
+        results = {
+            "dose": result.dose,
+            "dose_uncapped": result.dose_uncapped,
+            "gfr": result.gfr,
+            "gfr_uncapped": result.gfr_uncapped,
+            "gfr_cap": result.gfr_cap,
+        }
         print_json(
-            "carboplatin", inputs=described, results=results_json(results), formula=_formula_json(result.formula),
-            gfr_formula=_formula_json(result.gfr_source), carboplatin_dose=result.to_dict(),
+            "carboplatin",
+            inputs=described,
+            results=results_json(results),
+            formula=_formula_json(result.formula),
+            gfr_formula=_formula_json(result.gfr_source),
+            carboplatin_dose=result.to_dict(),
         )
         return
     print_rows(
@@ -356,10 +450,22 @@ def carboplatin_command(
         *_kidney_rows(record, "GFR"),
         _cap_row(result, no_gfr_cap),
         ("policy", result.policy, _policy_note(result)),
-        *input_rows(inputs, described, skip=("gfr", "gfr_cap", "bsa", "creatinine_floor", "max_dose", "round_to",
-                                             "tolerance"), labels={"auc": "AUC"}),
-        references=tuple(dict.fromkeys((result.reference, result.gfr_reference, result.policy_reference,
-                                        record.creatinine_floor_reference if record.floor_applied else None))),
+        *input_rows(
+            inputs,
+            described,
+            skip=("gfr", "gfr_cap", "bsa", "creatinine_floor", "max_dose", "round_to", "tolerance"),
+            labels={"auc": "AUC"},
+        ),
+        references=tuple(
+            dict.fromkeys(
+                (
+                    result.reference,
+                    result.gfr_reference,
+                    result.policy_reference,
+                    record.creatinine_floor_reference if record.floor_applied else None,
+                )
+            )
+        ),
     )
 
 
@@ -386,7 +492,11 @@ def _gfr_note(result) -> str:
 
 def _cap_row(result, no_gfr_cap: bool) -> tuple[str, str, str]:
     if result.gfr_cap is None:
-        return "GFR cap", "none", "--no-gfr-cap: the GFR enters uncapped" if no_gfr_cap else f"{result.policy}: not capped"
+        return (
+            "GFR cap",
+            "none",
+            "--no-gfr-cap: the GFR enters uncapped" if no_gfr_cap else f"{result.policy}: not capped",
+        )
     if result.cap_applied:
         return "GFR cap", show(result.gfr_cap), f"applied: the dose uses GFR {show(result.gfr)}"
     return "GFR cap", show(result.gfr_cap), "not applied"
@@ -413,6 +523,10 @@ def _change_note(result) -> str:
         if rounding.method == "step":
             measure = f"a {show(rounding.step)} step"
         else:
-            measure = " + ".join(f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count)
-        notes.append(f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %")
+            measure = " + ".join(
+                f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
+            )
+        notes.append(
+            f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %"
+        )
     return "; ".join(notes)

@@ -10,9 +10,13 @@ from .inputs import print_error
 
 @app.command("serve")
 def serve_command(
-    host: Annotated[str, typer.Option(
-        help="Address to listen on. 127.0.0.1 reaches this machine only; any other address is reachable by "
-        "whoever reaches the machine, without login or encryption (a warning says so).")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. 127.0.0.1 reaches this machine only; any other address is reachable by "
+            "whoever reaches the machine, without login or encryption (a warning says so)."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8765,
 ) -> None:
     """

@@ -139,7 +139,10 @@ def verify_command(
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
     round_to: RoundTo = None,
-    cycle: Annotated[int | None, typer.Option(parser=whole_number, metavar="N", help="The cycle the doses are for.", show_default=False)] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option(parser=whole_number, metavar="N", help="The cycle the doses are for.", show_default=False),
+    ] = None,
     day: Annotated[
         int | None,
         typer.Option(

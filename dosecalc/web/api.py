@@ -55,7 +55,6 @@ from ..errors import UnknownNameError
 __all__ = ["ENDPOINTS", "EXIT_HEADER", "Endpoint", "router"]
 
 
-
 # a value as typed: a number with its unit, or a name; longer is not a value
 Text = Annotated[str, StringConstraints(max_length=200)]
 
@@ -91,14 +90,36 @@ ENDPOINTS = {
     "carboplatin": Endpoint("renal", "carboplatin_command", ("auc", "gfr", *_RENAL, "gfr_cap", "no_gfr_cap")),
     # a protocol by its name in the library shipped with dosecalc, never a path on the server
     "plan": Endpoint(
-        "protocol", "plan_command", ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition"),
+        "protocol",
+        "plan_command",
+        ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition"),
         {"protocol": _protocols},
     ),
     # one patient's ordered doses; not a day's orders file (--orders, --output, --rejects)
     "verify": Endpoint(
-        "verify", "verify_command",
-        ("protocol", "ordered", "dose", "drug", *_PATIENT, "age", "creatinine", "gfr", "weight_basis", "bsa_cap", "max_dose",
-         "round_to", "cycle", "day", "baseline_weight", "weight_change", "prior", "condition", "tolerance"),
+        "verify",
+        "verify_command",
+        (
+            "protocol",
+            "ordered",
+            "dose",
+            "drug",
+            *_PATIENT,
+            "age",
+            "creatinine",
+            "gfr",
+            "weight_basis",
+            "bsa_cap",
+            "max_dose",
+            "round_to",
+            "cycle",
+            "day",
+            "baseline_weight",
+            "weight_change",
+            "prior",
+            "condition",
+            "tolerance",
+        ),
         {"protocol": _protocols},
     ),
     "methods": Endpoint("lookup", "methods_command"),
@@ -111,7 +132,12 @@ EXIT_HEADER = "Dosecalc-Exit-Code"
 
 # at most this many values for an option given more than once (--prior, --condition)
 MAX_REPEATS = 20
-_TYPES: dict[Any, Any] = {str: Text, int: StrictInt, bool: StrictBool, list[str]: Annotated[list[Text], Field(max_length=MAX_REPEATS)]}
+_TYPES: dict[Any, Any] = {
+    str: Text,
+    int: StrictInt,
+    bool: StrictBool,
+    list[str]: Annotated[list[Text], Field(max_length=MAX_REPEATS)],
+}
 
 
 class _Request(BaseModel):
@@ -126,7 +152,9 @@ def _key(name: str, info) -> str:
     return options[0][2:].replace("-", "_") if options else name
 
 
-def _request_model(endpoint: str, command, names: tuple[str, ...], choices=None) -> tuple[type[BaseModel], dict[str, str]]:
+def _request_model(
+    endpoint: str, command, names: tuple[str, ...], choices=None
+) -> tuple[type[BaseModel], dict[str, str]]:
     """A pydantic model of the command's parameters ``names`` (types, defaults
     and help read from its typer annotations; a key of ``choices`` described by
     its names) and the map of request key to parameter name."""
@@ -144,7 +172,10 @@ def _request_model(endpoint: str, command, names: tuple[str, ...], choices=None)
         description = getattr(info, "help", None)
         if key in (choices or {}):
             description = f"One of: {', '.join(choices[key]())} (by name; not a file)."
-        fields[key] = (annotation, Field(... if default is inspect.Parameter.empty else default, description=description))
+        fields[key] = (
+            annotation,
+            Field(... if default is inspect.Parameter.empty else default, description=description),
+        )
         keys[key] = name
     model = create_model(f"{endpoint.capitalize()}Request", __base__=_Request, **fields)
     return model, keys
@@ -218,7 +249,9 @@ class _Route(APIRoute):
             try:
                 json.loads(body or b"null", object_pairs_hook=_once)
             except _Twice as twice:
-                raise RequestValidationError([{"type": "duplicate_key", "loc": ("body", twice.key), "msg": "given twice", "input": None}]) from None
+                raise RequestValidationError(
+                    [{"type": "duplicate_key", "loc": ("body", twice.key), "msg": "given twice", "input": None}]
+                ) from None
             except (ValueError, RecursionError):
                 pass  # not JSON: the framework's own reading says so
             return await handler(request)
@@ -232,12 +265,22 @@ def _router() -> APIRouter:
     api = APIRouter(prefix="/api", route_class=_Route)
     for endpoint, spec in ENDPOINTS.items():
         run, summary = _route(endpoint, spec)
-        ok: dict[str, Any] = {"description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."}
+        ok: dict[str, Any] = {
+            "description": f"What `dosecalc {spec.function.removesuffix('_command').replace('_', ' ')} --json` prints."
+        }
         if endpoint in SCHEMAS:
             ok["model"] = SCHEMAS[endpoint]
         api.add_api_route(
-            f"/{endpoint}", run, methods=["POST" if spec.names else "GET"], name=endpoint, summary=f"dosecalc {endpoint}",
-            description=summary, responses={200: ok, 422: {"model": SCHEMAS["error"], "description": "Bad input: what `--json` prints for it."}},
+            f"/{endpoint}",
+            run,
+            methods=["POST" if spec.names else "GET"],
+            name=endpoint,
+            summary=f"dosecalc {endpoint}",
+            description=summary,
+            responses={
+                200: ok,
+                422: {"model": SCHEMAS["error"], "description": "Bad input: what `--json` prints for it."},
+            },
         )
     return api
 

@@ -39,7 +39,10 @@ _REQUEST_KEYS = {field: option.lstrip("-").replace("-", "_").lower() for field, 
 
 # what the schema's error types mean to someone typing a value
 _EXPECTED = {
-    "string_type": ("a text: the number with its unit", 'give the unit, as typed on the command line: "175 cm", "70 kg", "75 mg/m2"'),
+    "string_type": (
+        "a text: the number with its unit",
+        'give the unit, as typed on the command line: "175 cm", "70 kg", "75 mg/m2"',
+    ),
     "string_too_long": ("at most 200 characters", None),
     "missing": ("a value", None),
     "extra_forbidden": ("no such key", "/docs lists the keys each endpoint takes"),
@@ -55,8 +58,14 @@ _EXPECTED = {
 def error_json(code: str, message: str, field=None, value=None, expected=None, hint=None, command=None) -> dict:
     """The one error shape (see the module docstring)."""
     return {
-        "code": code, "field": field, "value": value, "expected": expected, "hint": hint,
-        "message": message, "command": command, "dosecalc_version": __version__,
+        "code": code,
+        "field": field,
+        "value": value,
+        "expected": expected,
+        "hint": hint,
+        "message": message,
+        "command": command,
+        "dosecalc_version": __version__,
     }
 
 
@@ -73,9 +82,13 @@ def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
     if expected is None and hasattr(err, "needed_for"):
         expected = f"a value: required for {err.needed_for}"
     return error_json(
-        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__.replace("DoseCalc", "Dosecalc")).lower(), str(err),
-        field=_REQUEST_KEYS.get(field, field) if field else None, value=_text(getattr(err, "value", None)),
-        expected=_text(expected), hint=_text(getattr(err, "hint", None)), command=command,
+        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__.replace("DoseCalc", "Dosecalc")).lower(),
+        str(err),
+        field=_REQUEST_KEYS.get(field, field) if field else None,
+        value=_text(getattr(err, "value", None)),
+        expected=_text(expected),
+        hint=_text(getattr(err, "hint", None)),
+        command=command,
     )
 
 
@@ -98,13 +111,24 @@ def _validation_json(err: RequestValidationError) -> dict:
     value = problem.get("input")
     if isinstance(value, bytes):  # a body that is not JSON, or not sent as JSON
         value, expected = None, "a JSON object, sent with Content-Type: application/json"
-    shown = None if kind in ("missing", "json_invalid") or value is None or isinstance(value, (dict, list)) else _as_typed(value)
-    return error_json("request_error", f"{field or 'body'}: {problem.get('msg')}", field=field, value=shown, expected=expected, hint=hint)
+    shown = (
+        None
+        if kind in ("missing", "json_invalid") or value is None or isinstance(value, (dict, list))
+        else _as_typed(value)
+    )
+    return error_json(
+        "request_error",
+        f"{field or 'body'}: {problem.get('msg')}",
+        field=field,
+        value=shown,
+        expected=expected,
+        hint=hint,
+    )
 
 
 def _command(request: Request) -> str | None:
     path = request.url.path
-    return path[len("/api/"):] if path.startswith("/api/") else None
+    return path[len("/api/") :] if path.startswith("/api/") else None
 
 
 async def _on_dosecalc_error(request: Request, err: DoseCalcError) -> JSONResponse:

@@ -81,8 +81,12 @@ class HostCheck:
             await self.app(scope, receive, send)
             return
         refusal = error_json(
-            "http_error", f"Host {', '.join(map(repr, given)) or 'not given'}: not served", field="host", value=", ".join(given) or None,
-            expected="one of: " + ", ".join(sorted(self.hosts)), hint="open the page by the address the server was started on",
+            "http_error",
+            f"Host {', '.join(map(repr, given)) or 'not given'}: not served",
+            field="host",
+            value=", ".join(given) or None,
+            expected="one of: " + ", ".join(sorted(self.hosts)),
+            hint="open the page by the address the server was started on",
         )
         await JSONResponse(refusal, status_code=400)(scope, receive, send)
 
