@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -404,13 +405,10 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
 
 
 def _load_toml(path: Path) -> dict:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the tomli backport
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise DoseCalcError(f"{path}: reading TOML on Python 3.10 needs 'tomli'; use a CSV table") from None
+    else:  # Python 3.10: the tomli backport (a dependency there)
+        import tomli as tomllib
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

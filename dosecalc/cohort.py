@@ -65,7 +65,7 @@ from .adjustments import (
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
-from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, dose_basis, read_dose
+from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame
 from .grammar import NUMBER_PATTERN, escaped
@@ -213,12 +213,16 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
         raise UnitError(f"column_units[{kind!r}]", given_units, f"{named:~P}, as column {column!r} says")
     if kind == "dose":
         basis, _ = dose_basis(quantity(1.0, units))
+        if basis is None or basis not in (PER_M2, PER_KG, FLAT):  # in mg; a dose in units is never taken as mg
+            raise UnitError(
+                column, f"{units:~P}", "a dose column in mg/m², mg/kg or mg (doses in units: one patient at a time)"
+            )
         return _Source(column, units, DOSE_RANGES[basis])
     return _Source(column, units, _BODY_RANGES[kind])
 
 
 @functools.lru_cache(maxsize=64)
-def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tuple, options: _Options) -> _Plan:
+def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, options: _Options) -> _Plan:
     column_map, column_units = dict(column_map), dict(column_units)
     twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
     if twice:  # which one would a reader of the output take? (Parquet readers refuse the file)
@@ -247,6 +251,7 @@ def _plan(names: tuple, dose, method: str, column_map: tuple, column_units: tupl
         amount, basis = read_dose(dose)
         dose = quantity(amount, basis)
     else:
+        assert dose_column is not None  # one of the two, checked above
         basis, _ = dose_basis(quantity(1.0, dose_column.units))
     needs_bsa = basis == PER_M2
     if weight is None and basis != FLAT:
@@ -361,12 +366,17 @@ class _Rounding:
     def measure(self) -> str:
         if self.step_mg is not None:
             return f"a multiple of {self.step_mg:g} mg"
-        return "whole units of " + ", ".join(f"{strength:g}" for strength in self.strengths_mg) + " mg"
+        return (
+            "whole units of "
+            + ", ".join(f"{strength:g}" for strength in ([] if self.strengths_mg is None else self.strengths_mg))
+            + " mg"
+        )
 
     def apply(self, dose_mg: np.ndarray) -> _Measured:
         if self.step_mg is not None:
             rounded, countable = step_kernel(dose_mg, self.step_mg, self.ceiling_mg), np.ones(dose_mg.shape, bool)
         else:
+            assert self.strengths_mg is not None  # a step or strengths
             rounded, countable = _nearest_totals(dose_mg, self.strengths_mg, self.ceiling_mg)
         difference = difference_pct(dose_mg, rounded)
         fits = countable & ~(np.abs(difference) > self.tolerance_pct)
@@ -469,7 +479,7 @@ def _safeguards(options: _Options) -> _Safeguards:
         raise DoseCalcError(f"{' and '.join(measures)}: expected only one of round_to, vials, bands")
     if options.tolerance_pct is not None and measures[:1] not in (["round_to"], ["vials"]):
         raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
-    measure = None
+    measure: _Rounding | _Banding | None = None
     max_dose_mg = None if options.max_dose is None else _flat_mg(options.max_dose, "max_dose")
     if options.round_to is not None or options.vials is not None:
         tolerance_pct = DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct
@@ -628,7 +638,7 @@ def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) ->
 def _sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     # classify each distinct value once with the core's is_female: known mask, reasons
     encoded = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
-    reasons = []
+    reasons: list[str | None] = []
     for value in encoded.dictionary.to_pylist():
         if value is None or not value.strip():
             reasons.append(f"{column} is missing")
@@ -678,7 +688,10 @@ def _dosed(
             given = column.given if keep is None else column.given[keep]
             name = column.source.column
             table = table.set_column(table.schema.get_field_index(name), name, pa.array(given, pa.float64()))
-    dose = plan.dose if plan.dose is not None else quantity(values["dose"], plan.dose_column.rng.unit)
+    dose = plan.dose
+    if dose is None:
+        assert plan.dose_column is not None  # a dose or a dose column: the plan has one
+        dose = quantity(values["dose"], plan.dose_column.rng.unit)
     guards = plan.guards
     if guards.reduction_pct is not None:
         dose = modify_dose(dose, reduction_pct=guards.reduction_pct).modified
@@ -778,7 +791,7 @@ def _bodies(read: dict) -> np.ndarray | None:
 
 def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
     """For ``rows`` whose inputs are each plausible but not together, the scalar core's message; else null."""
-    reasons = []
+    reasons: list[str | None] = []
     for row, fine in zip(rows, inputs_ok):
         try:
             if fine:

@@ -365,7 +365,7 @@ class PolarsCsvWriter:
         self._header = True
 
     def write(self, table) -> None:
-        frame = self._polars.from_arrow(as_table(table), rechunk=False)
+        frame = self._polars.DataFrame(as_table(table))
         frame.write_csv(self._file, include_header=self._header, separator=self._delimiter, quote_style="necessary")
         self._header = False
 
@@ -548,12 +548,11 @@ def _dosing(
 
 
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:
-    rejects = None if rejects is None else str(rejects)
     return CohortSummary(
         **counts.rows,
         seconds=time.perf_counter() - start,
         output=str(output),
-        rejects=rejects,
+        rejects=None if rejects is None else str(rejects),
         rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))),
         provenance=provenance,
     )
@@ -856,8 +855,9 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
     bring a file, so that none is left out unseen.
     """
     given = [input_paths] if isinstance(input_paths, (str, os.PathLike)) else list(input_paths)
-    files, directories = set(), []
-    for item in map(os.fspath, given):  # absolute: a Dask worker may run elsewhere
+    files: set[Path] = set()
+    directories: list[Path] = []
+    for item in (str(os.fspath(name)) for name in given):  # absolute: a Dask worker may run elsewhere
         path = Path(item)
         if path.is_file():  # a name, not a pattern, even with "[" in it
             files.add(path.absolute())
@@ -880,10 +880,10 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
                 for name in glob.glob(item, recursive=True)
                 if not Path(name).name.startswith((".", "_"))
             ]
-        found = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
-        if not found:
+        kept = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
+        if not kept:
             raise DoseCalcError(f"input={item}: no CSV or Parquet files there (expected directories, globs or files)")
-        files |= found
+        files |= kept
     if not files:
         raise DoseCalcError("input: none given (expected directories, globs or files)")
     folders = directories + [path.parent for path in files if not any(path.is_relative_to(d) for d in directories)]
@@ -922,7 +922,9 @@ def _row_group_runs(path: Path) -> list[tuple[tuple[int, ...], int]]:
     """A Parquet file's row groups in runs of up to PIECE_ROWS rows (one group at least), with the rows before each."""
     with _reading(path, Reading()):
         metadata = pq.ParquetFile(path).metadata
-    runs, run, run_rows, offset = [], [], 0, 0
+    runs: list[tuple[tuple[int, ...], int]] = []
+    run: list[int] = []
+    run_rows, offset = 0, 0
     for group in range(metadata.num_row_groups):
         rows = metadata.row_group(group).num_rows
         if run and run_rows + rows > PIECE_ROWS:

@@ -233,7 +233,7 @@ def convert_dataset(input_paths, output_dir, *args, scheduler=None, workers: int
     if scheduler is None and not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
         raise ImplausibleInputError("workers", workers, "at least 1 worker process")  # with none, no piece would run
     runner = functools.partial(_convert_pieces, scheduler=scheduler, workers=workers)
-    return cohort_io.convert_dataset(input_paths, output_dir, *args, runner=runner, **options)
+    return cohort_io.convert_dataset(input_paths, output_dir, *args, runner=runner, **options)  # type: ignore[misc]
 
 
 def _convert_pieces(

@@ -116,5 +116,7 @@ class UnknownNameError(DoseCalcError):
 class MissingInputError(DoseCalcError):
     """An input that the requested calculation needs was not given."""
 
+    needed_for: str
+
     def __init__(self, field: str, needed_for: str):
         self._with_fields(f"{field} is required for {needed_for}", field=field, needed_for=needed_for)

@@ -67,6 +67,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -1121,10 +1122,10 @@ class ProtocolTable(NamedTuple):
 
 
 def _load_toml(path: Path) -> dict:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the tomli backport (a dependency there)
-        import tomli as tomllib  # type: ignore[no-redef,import-not-found]
+    else:  # Python 3.10: the tomli backport (a dependency there)
+        import tomli as tomllib
     try:
         data = path.read_bytes()
     except OSError as err:

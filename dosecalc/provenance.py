@@ -94,8 +94,8 @@ def formulas_of(method: str | None, weight_basis: str | None) -> list[dict]:
         )
     if weight_basis is not None:
         key = weight_basis_key(weight_basis)
-        entry = WEIGHT_BASES[key]
-        used.append({"name": key, "kind": "dosing weight", "label": entry.label, "reference": entry.reference})
+        basis = WEIGHT_BASES[key]
+        used.append({"name": key, "kind": "dosing weight", "label": basis.label, "reference": basis.reference})
     return used
 
 

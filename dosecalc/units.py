@@ -61,7 +61,7 @@ def _import_pint():
         import pint
 
         return pint
-    sys.modules["dask"] = None  # type: ignore[assignment]  # pint's find_spec("dask") then finds nothing
+    sys.modules["dask"] = None  # pint's find_spec("dask") then finds nothing
     try:
         import pint
     finally:

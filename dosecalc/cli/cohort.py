@@ -258,7 +258,7 @@ def _bare_number(text: str | None):
 
 
 def _column_map(pairs: list[str]) -> dict[str, str]:
-    columns = {}
+    columns: dict[str, str] = {}
     for pair in pairs:
         name, sep, column = pair.partition("=")
         if not sep or not name.strip() or not column.strip():

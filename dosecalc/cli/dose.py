@@ -216,7 +216,7 @@ class _Options:
                 if texts["vials"] is None
                 else ("--vials", texts["vials"]),
                 "band": ("--bands", texts["bands"]),
-            }.get(step)
+            }.get(str(step))
             if option is None:
                 raise
             with option_step(*option):
