@@ -290,20 +290,7 @@ def test_regimen_imgn901():
 
 
 def test_regimen_json_with_patient_and_cycles():
-    report = run_json(
-        "regimen",
-        "75mg/m2",
-        "--days",
-        "1,8,15",
-        "--cycle",
-        "28",
-        "--cycles",
-        "6",
-        "--height",
-        "175cm",
-        "--weight",
-        "70kg",
-    )
+    report = run_json(*shlex.split("regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg"))
     results = report["results"]
     assert results["per_cycle"] == {"value": 225.0, "unit": "mg/m²"}
     assert results["per_cycle_equivalent"] == {"value": pytest.approx(225 / 37, rel=1e-15), "unit": "mg/kg"}
@@ -441,55 +428,55 @@ def test_json_schema_of_listings(command):
 
 BAD_INPUT = [
     # unknown unit
-    (["bsa", "--height", "175 cmm", "--weight", "70kg"], "--height '175 cmm'", "such as '175 cm'"),
+    ("bsa --height '175 cmm' --weight 70kg", "--height '175 cmm'", "such as '175 cm'"),
     # unit of the wrong kind
-    (["bsa", "--height", "70kg", "--weight", "70kg"], "--height '70kg'", "'kg' gives a body weight, not a height"),
+    ("bsa --height 70kg --weight 70kg", "--height '70kg'", "'kg' gives a body weight, not a height"),
     # implausible value, with the core's hint
-    (["bsa", "--height", "1.75cm", "--weight", "70kg"], "--height 1.75 cm", "did you mean 1.75 m?"),
-    (["dose", "75mg/m2", "--height", "175cm", "--weight", "70g"], "--weight 70 g", "did you mean 70 lb?"),
-    (["dose", "75mg/m2", "--bsa", "19"], "--bsa 19 m²", "0.02-7 m²"),
-    (["dose", "75g/m2", "--bsa", "1.9"], "DOSE 75 g/m²", "mg/m²"),
+    ("bsa --height 1.75cm --weight 70kg", "--height 1.75 cm", "did you mean 1.75 m?"),
+    ("dose 75mg/m2 --height 175cm --weight 70g", "--weight 70 g", "did you mean 70 lb?"),
+    ("dose 75mg/m2 --bsa 19", "--bsa 19 m²", "0.02-7 m²"),
+    ("dose 75g/m2 --bsa 1.9", "DOSE 75 g/m²", "mg/m²"),
     # unknown method or species: the valid names are listed
-    (["bsa", "--height", "175cm", "--weight", "70kg", "--method", "foo"], "--method 'foo'", "mosteller, dubois"),
-    (["hed", "50mg/kg", "--species", "zebra"], "--species 'zebra'", "rat"),
-    (["regimen", "75mg/m2", "--days", "1", "--cycle", "21", "--method", "foo"], "--method 'foo'", "dubois"),
-    (["convert", "225mg/m2", "--to", "mg/kg", "--species", "unicorn"], "--species 'unicorn'", "mouse"),
-    (["bsa", "--height", "175cm", "--weight", "70kg", "--sex", "x"], "--sex 'x'", "female"),
-    (["convert", "225mg/m2", "--to", "mg"], "--to 'mg'", "mg/kg, mg/m2"),
+    ("bsa --height 175cm --weight 70kg --method foo", "--method 'foo'", "mosteller, dubois"),
+    ("hed 50mg/kg --species zebra", "--species 'zebra'", "rat"),
+    ("regimen 75mg/m2 --days 1 --cycle 21 --method foo", "--method 'foo'", "dubois"),
+    ("convert 225mg/m2 --to mg/kg --species unicorn", "--species 'unicorn'", "mouse"),
+    ("bsa --height 175cm --weight 70kg --sex x", "--sex 'x'", "female"),
+    ("convert 225mg/m2 --to mg", "--to 'mg'", "mg/kg, mg/m2"),
     # a Km factor given two ways
-    (
-        ["convert", "225mg/m2", "--to", "mg/kg", "--species", "rat", "--km", "37"],
-        "--species rat and --km 37",
-        "only one of",
-    ),
-    (["hed", "50mg/kg", "--species", "rat", "--km", "6"], "--species rat and --km 6", "only one of --species, --km"),
+    ("convert 225mg/m2 --to mg/kg --species rat --km 37", "--species rat and --km 37", "only one of"),
+    ("hed 50mg/kg --species rat --km 6", "--species rat and --km 6", "only one of --species, --km"),
     # missing required input
-    (["bsa", "--weight", "70kg"], "--height is required", "Mosteller"),
-    (["dose", "5mg/kg", "--height", "175cm"], "--weight is required", "mg/kg"),
-    (["bsa", "--height", "175cm", "--weight", "70kg", "--method", "schlich"], "--sex is required", "Schlich"),
-    (["dose", "75mg/m2"], "--weight is required", "BSA"),
-    (["hed", "50mg/kg"], "--species is required", "--km"),
+    ("bsa --weight 70kg", "--height is required", "Mosteller"),
+    ("dose 5mg/kg --height 175cm", "--weight is required", "mg/kg"),
+    ("bsa --height 175cm --weight 70kg --method schlich", "--sex is required", "Schlich"),
+    ("dose 75mg/m2", "--weight is required", "BSA"),
+    ("hed 50mg/kg", "--species is required", "--km"),
     # a bare number: its unit is never guessed
-    (["bsa", "--height", "175", "--weight", "70kg"], "--height '175'", "with a unit"),
-    (["dose", "75", "--bsa", "1.9"], "DOSE '75'", "with a unit"),
+    ("bsa --height 175 --weight 70kg", "--height '175'", "with a unit"),
+    ("dose 75 --bsa 1.9", "DOSE '75'", "with a unit"),
     # regimen schedule
-    (["regimen", "75mg/m2", "--days", "1,8,x", "--cycle", "28"], "--days '1,8,x'", "1,8,15"),
-    (["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "7"], "--days [1, 8, 15]", "7-day cycle"),
-    (["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "0"], "--cycle 0", "a whole number from 1 to 365"),
+    ("regimen 75mg/m2 --days 1,8,x --cycle 28", "--days '1,8,x'", "1,8,15"),
+    ("regimen 75mg/m2 --days 1,8,15 --cycle 7", "--days [1, 8, 15]", "7-day cycle"),
+    ("regimen 75mg/m2 --days 1,8,15 --cycle 0", "--cycle 0", "a whole number from 1 to 365"),
 ]
 
 
-@pytest.mark.parametrize(
-    "args, names, expected", BAD_INPUT, ids=lambda value: " ".join(value) if isinstance(value, list) else ""
-)
-def test_bad_input_exits_2_with_one_line_naming_the_option(args, names, expected):
-    result = run(*args)
-    assert result.exit_code == 2
+def check_bad_input(command_line: str, names: str, expected: str) -> None:
+    """The command line (split as a shell would) exits 2, with one line on stderr that starts
+    ``error: names`` and holds ``expected``, and nothing on stdout."""
+    result = run(*shlex.split(command_line))
+    assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: {names}")
-    assert expected in line
+    assert line.startswith(f"error: {names}"), line
+    assert expected in line, line
+
+
+@pytest.mark.parametrize("command_line, names, expected", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_exits_2_with_one_line_naming_the_option(command_line, names, expected):
+    check_bad_input(command_line, names, expected)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """
 ``dosecalc crcl`` and ``dosecalc carboplatin`` with the kidney-function settings: the formula, the BSA that
 de-indexes an eGFR, the weight basis, the creatinine floor, the physiological range, the GFR policy and the
-safeguards of a dose. CliRunner for each option, the ``--json`` keys pinned (the earlier keys kept), each bad
-input exits 2 with one stderr line naming the option, and published or hand-worked values beside their source.
+safeguards of a dose. CliRunner for each option, the ``--json`` keys pinned (the earlier keys kept), and published
+or hand-worked values beside their source; each bad input (exit 2, one stderr line naming the option) is a case of
+the one table in tests/test_cli_safeguards.py.
 """
 
 import math
@@ -319,81 +320,3 @@ def test_carboplatin_young_heavy_man_needs_the_override():
     args = ["carboplatin", "--auc", "6", "--age", "25", "--weight", "110kg", "--sex", "m", "--creatinine", "53umol/L"]
     assert refused(*args).startswith("error: crcl (Cockcroft-Gault)=293.1 mL/min")
     assert run_json(*args, "--allow-outside-range")["results"]["dose"]["value"] == 900.0
-
-
-# --- bad input: exit 2, one line naming the option ----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "args, starts, contains",
-    [
-        (
-            ["crcl", "--formula", "mdrd", *CG_MAN],
-            "error: --formula 'mdrd' is not known",
-            "cockcroft-gault, ckd-epi-2021, schwartz-bedside",
-        ),
-        (
-            ["crcl", "--formula", "schwartz-bedside", "--age", "30", "--height", "170cm", "--creatinine", "0.8mg/dL"],
-            "error: --age 30 years: expected 1-18 years",
-            "ckd-epi-2021",
-        ),
-        (
-            ["crcl", "--age", "12", "--weight", "40kg", "--sex", "f", "--creatinine", "0.5mg/dL"],
-            "error: --age 12 years",
-            "schwartz-bedside",
-        ),
-        (["crcl", *CG_MAN, "--creatinine-floor", "0.7"], "error: --creatinine-floor", "unit"),
-        (["crcl", *CG_MAN, "--creatinine-floor", "5mg/dL"], "error: --creatinine-floor 5 mg/dL", "0.1-1.5 mg/dL"),
-        (["crcl", *CG_MAN, "--bsa", "1.9"], "error: --bsa", "no BSA for Cockcroft-Gault"),
-        (
-            ["crcl", *CG_MAN, "--height", "180cm"],
-            "error: --height",
-            "no height for Cockcroft-Gault on the actual weight",
-        ),
-        (["crcl", *EPI_MAN, "--weight", "80kg"], "error: --height is required", "BSA"),
-        (["crcl", *CG_MAN, "--weight-basis", "ideal"], "error: --height is required", "Cockcroft-Gault"),
-        (
-            ["carboplatin", "--auc", "5", "--policy", "nice", "--gfr", "90mL/min"],
-            "error: --policy 'nice' is not known",
-            "fda, addikd",
-        ),
-        (["carboplatin", "--auc", "5", "--gfr", "90 mL/min/1.73m2"], "error: --gfr 90 mL/min/1.73 m²", "BSA"),
-        (["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--bsa", "1.9"], "error: --bsa", "absolute gfr"),
-        (
-            ["carboplatin", "--auc", "5", "--policy", "addikd", "--age", "60", "--sex", "f", "--creatinine", "1mg/dL"],
-            "error: --bsa is required",
-            "height and weight",
-        ),
-        (
-            ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--round-to", "10mg", "--vials", "50mg"],
-            "error: --round-to 10mg and --vials 50mg",
-            "only one of",
-        ),
-        (
-            ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--tolerance", "5"],
-            "error: --tolerance 5",
-            "--round-to or --vials",
-        ),
-        (
-            [
-                "carboplatin",
-                "--auc",
-                "5",
-                "--formula",
-                "schwartz-bedside",
-                "--age",
-                "10",
-                "--height",
-                "140cm",
-                "--creatinine",
-                "0.5mg/dL",
-            ],
-            "error: --gfr-formula",
-            "adult",
-        ),
-    ],
-)
-def test_bad_input_exits_2_naming_the_option(args, starts, contains):
-    line = refused(*args)
-    assert line.startswith(starts), line
-    assert contains in line, line

@@ -1,6 +1,7 @@
 """A patient's dose and a regimen: ``dose`` and ``regimen``, thin shells over :class:`dosecalc.order.Order`."""
 
 import contextlib
+import dataclasses
 import os
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from ..order import Order
 from ..patient import ACTUAL
 from ..regimen import Regimen
 from ..results import plain
-from ..validation import BSA, HEIGHT, WEIGHT
+from ..validation import BSA
 from .app import app
 from .inputs import (
     Input,
@@ -32,21 +33,18 @@ from .inputs import (
 from .options import (
     AsJson,
     Bands,
+    Body,
     BsaCap,
     Dose,
-    GivenBsa,
-    Height,
     Level,
     Levels,
     MaxDose,
-    Method,
     Reduce,
     RoundTo,
-    Sex,
     Tolerance,
     Vials,
-    Weight,
     WeightBasis,
+    option_groups,
     whole_number,
 )
 from .output import (
@@ -62,31 +60,105 @@ from .output import (
     print_json,
     print_rows,
     results_json,
+    rounding_note,
     show,
     show_bsa,
 )
 
 
+def _patient_arguments(inputs: dict[str, Input | None]) -> dict:
+    """height, weight and bsa as library arguments (None where not given)."""
+    return {name: value_of(inputs[name]) for name in ("height", "weight", "bsa")}
+
+
+# --- safeguards: the options of the steps of a patient's dose, as one Order -------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Safeguards:
+    """The safeguard options of ``dose`` and ``regimen`` as typed: the :class:`~dosecalc.order.Order` they
+    make (see "Safeguards" in the package docstring), each error naming its option."""
+
+    weight_basis: WeightBasis = None
+    bsa_cap: BsaCap = None
+    max_dose: MaxDose = None
+    reduce: Reduce = None
+    level: Level = None
+    levels: Levels = None
+    round_to: RoundTo = None
+    vials: Vials = None
+    tolerance: Tolerance = None
+    bands: Bands = None
+
+    @property
+    def about_patient(self) -> bool:
+        """Whether an option of a patient's dose (not of the regimen's) was given."""
+        return any(
+            getattr(self, name) is not None
+            for name in ("weight_basis", "bsa_cap", "max_dose", "round_to", "vials", "bands")
+        )
+
+    def order(self, dose: str) -> Order:
+        """The Order of the dose and these options; the level and band tables read naming their options."""
+        one_of(("--reduce", self.reduce), ("--level", self.level))
+        one_measure(self.round_to, self.vials, self.bands, self.tolerance)
+        if self.levels is not None and self.level is None:
+            raise MissingInputError("level", f"a dose level of --levels {self.levels}")
+        texts = dataclasses.asdict(self)
+        for name, read in (("levels", read_level_table), ("bands", read_band_table)):
+            if texts[name] is not None:
+                with option_step(f"--{name}", texts[name]):
+                    texts[name] = read(texts[name])
+        level = texts["level"]
+        with option_step("--level", level) if level is not None else contextlib.nullcontext():
+            return Order.from_options(None, dose, **texts)
+
+    def evaluate(self, order: Order, inputs: dict, body: Body):
+        """The patient's OrderDose; a rounding or a band that fails names its option."""
+        try:
+            return order.for_patient(**_patient_arguments(inputs), method=body.method, sex=body.sex)
+        except DoseCalcError as err:
+            step = getattr(err, "step", None)
+            option = {
+                "rounding": ("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials),
+                "band": ("--bands", self.bands),
+            }.get(str(step))
+            if option is None:
+                raise
+            name, given = option
+            with option_step(name, given or ""):
+                raise
+
+    def inputs_json(self, order: Order) -> dict:
+        """The safeguard options given, as ``{"given", "value", "unit"}``."""
+        texts = dataclasses.asdict(self)
+        read = {
+            "bsa_cap": read_option(texts["bsa_cap"], "bsa_cap", BSA.unit, bare=True),
+            "max_dose": read_option(texts["max_dose"], "max_dose", order.amount_unit),
+            "reduce": read_option(texts["reduce"], "reduction_pct", "percent", bare=True),
+            "round_to": read_option(texts["round_to"], "step", FLAT),
+            "tolerance": read_option(texts["tolerance"], "tolerance_pct", "percent", bare=True),
+        }
+        out = {name: item.to_json() for name, item in read.items() if item is not None}
+        if texts["weight_basis"] is not None:
+            out["weight_basis"] = named(texts["weight_basis"], order.weight_basis)
+        if texts["level"] is not None:
+            out["level"] = named(texts["level"], order.modification.level)
+        for name in ("levels", "bands"):
+            if texts[name] is not None:
+                out[name] = named(texts[name], os.path.abspath(texts[name]))
+        if order.vials is not None:
+            out["vials"] = {
+                "given": texts["vials"],
+                "value": [strength.m_as("mg") for strength in order.vials],
+                "unit": "mg",
+            }
+        return out
+
+
 @app.command("dose")
-def dose_command(
-    dose: Dose,
-    height: Height = None,
-    weight: Weight = None,
-    given_bsa: GivenBsa = None,
-    method: Method = "mosteller",
-    sex: Sex = None,
-    weight_basis: WeightBasis = None,
-    bsa_cap: BsaCap = None,
-    max_dose: MaxDose = None,
-    reduce: Reduce = None,
-    level: Level = None,
-    levels: Levels = None,
-    round_to: RoundTo = None,
-    vials: Vials = None,
-    tolerance: Tolerance = None,
-    bands: Bands = None,
-    as_json: AsJson = False,
-) -> None:
+@option_groups
+def dose_command(dose: Dose, *, body: Body, safeguards: Safeguards, as_json: AsJson = False) -> None:
     """
     A patient's absolute dose in mg, from mg/m², mg/kg or flat mg (in units
     from units/m², units/kg or units: bleomycin, never converted to mg), with
@@ -105,11 +177,10 @@ def dose_command(
       dosecalc dose 85mg/m2 --bsa 1.9 --reduce 20
     """
     with bad_input():
-        options = _Options(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
-        order = options.order(dose)
-        inputs = _patient_inputs(dose, height, weight, given_bsa)
-        steps = options.evaluate(order, inputs, method, sex)
-        described = {**inputs_json(inputs, sex), **options.inputs_json(order)}
+        order = safeguards.order(dose)
+        inputs = {"dose": read_option(dose, "dose"), **body.inputs()}
+        steps = safeguards.evaluate(order, inputs, body)
+        described = {**inputs_json(inputs, body.sex), **safeguards.inputs_json(order)}
     result = steps.patient
     if as_json:
         results = {
@@ -146,109 +217,6 @@ def computed_bsa_row(result):
     return "computed BSA", show_bsa(computed), "from height and weight: within 5 % of the given BSA"
 
 
-def _patient_inputs(dose: str, height, weight, given_bsa) -> dict[str, Input | None]:
-    return {
-        "dose": read_option(dose, "dose"),
-        "height": read_option(height, "height", HEIGHT.unit),
-        "weight": read_option(weight, "weight", WEIGHT.unit),
-        "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
-    }
-
-
-def _patient_arguments(inputs: dict[str, Input | None]) -> dict:
-    """height, weight and bsa as library arguments (None where not given)."""
-    return {name: value_of(inputs[name]) for name in ("height", "weight", "bsa")}
-
-
-# --- safeguards: the options of the steps of a patient's dose, as one Order -------------
-
-
-class _Options:
-    """The safeguard options of ``dose`` and ``regimen`` as typed: the :class:`~dosecalc.order.Order` they
-    make (see "Safeguards" in the package docstring), each error naming its option."""
-
-    def __init__(self, weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands):
-        one_of(("--reduce", reduce), ("--level", level))
-        one_measure(round_to, vials, bands, tolerance)
-        if levels is not None and level is None:
-            raise MissingInputError("level", f"a dose level of --levels {levels}")
-        self.texts = {
-            "weight_basis": weight_basis,
-            "bsa_cap": bsa_cap,
-            "max_dose": max_dose,
-            "reduce": reduce,
-            "level": level,
-            "levels": levels,
-            "round_to": round_to,
-            "vials": vials,
-            "tolerance": tolerance,
-            "bands": bands,
-        }
-
-    @property
-    def about_patient(self) -> bool:
-        """Whether an option of a patient's dose (not of the regimen's) was given."""
-        return any(
-            self.texts[name] is not None
-            for name in ("weight_basis", "bsa_cap", "max_dose", "round_to", "vials", "bands")
-        )
-
-    def order(self, dose: str) -> Order:
-        """The Order of the dose and these options; the level and band tables read naming their options."""
-        texts = dict(self.texts)
-        for name, read in (("levels", read_level_table), ("bands", read_band_table)):
-            if texts[name] is not None:
-                with option_step(f"--{name}", texts[name]):
-                    texts[name] = read(texts[name])
-        level = texts["level"]
-        with option_step("--level", level) if level is not None else contextlib.nullcontext():
-            return Order.from_options(None, dose, **texts)
-
-    def evaluate(self, order: Order, inputs: dict, method: str, sex: str | None):
-        """The patient's OrderDose; a rounding or a band that fails names its option."""
-        try:
-            return order.for_patient(**_patient_arguments(inputs), method=method, sex=sex)
-        except DoseCalcError as err:
-            step = getattr(err, "step", None)
-            texts = self.texts
-            option = {
-                "rounding": ("--round-to", texts["round_to"])
-                if texts["vials"] is None
-                else ("--vials", texts["vials"]),
-                "band": ("--bands", texts["bands"]),
-            }.get(str(step))
-            if option is None:
-                raise
-            with option_step(*option):
-                raise
-
-    def inputs_json(self, order: Order) -> dict:
-        """The safeguard options given, as ``{"given", "value", "unit"}``."""
-        texts = self.texts
-        read = {
-            "bsa_cap": read_option(texts["bsa_cap"], "bsa_cap", BSA.unit, bare=True),
-            "max_dose": read_option(texts["max_dose"], "max_dose", order.amount_unit),
-            "reduce": read_option(texts["reduce"], "reduction_pct", "percent", bare=True),
-            "round_to": read_option(texts["round_to"], "step", FLAT),
-            "tolerance": read_option(texts["tolerance"], "tolerance_pct", "percent", bare=True),
-        }
-        out = {name: item.to_json() for name, item in read.items() if item is not None}
-        if texts["weight_basis"] is not None:
-            out["weight_basis"] = named(texts["weight_basis"], order.weight_basis)
-        if texts["level"] is not None:
-            out["level"] = named(texts["level"], order.modification.level)
-        for name in ("levels", "bands"):
-            if texts[name] is not None:
-                out[name] = named(texts[name], os.path.abspath(texts[name]))
-        if order.vials is not None:
-            out["vials"] = {
-                "given": texts["vials"],
-                "value": [strength.m_as("mg") for strength in order.vials],
-                "unit": "mg",
-            }
-        return out
-
-
 def _steps_json(order: Order, steps) -> dict:
     """The steps of a dose in the JSON, each as the library's ``to_dict()``; null when not taken."""
     return {
@@ -283,15 +251,7 @@ def _modification_row(modification) -> tuple[str, str, str]:
 def _last_step(steps) -> str | None:
     """How the rounding or band changed the calculated dose; None without them."""
     if steps.rounding is not None:
-        rounding = steps.rounding
-        if rounding.method == "step":
-            measure = f"a {show(rounding.step)} step"
-        else:
-            measure = " + ".join(
-                f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
-            )
-        within = f"within ±{figures(rounding.tolerance_pct)} %"
-        return f"{show(rounding.calculated)} rounded to {measure}: {percent(rounding.difference_pct)}, {within}"
+        return f"{show(steps.rounding.calculated)} {rounding_note(steps.rounding)}"
     if steps.band is not None:
         band = steps.band
         return f"{show(band.calculated)} in band {band.band} of {band.table}: {percent(band.deviation_pct)}"
@@ -360,6 +320,7 @@ def _weight_basis_row(result):
 
 
 @app.command("regimen")
+@option_groups
 def regimen_command(
     dose: Dose,
     days: Annotated[str, typer.Option(help="Dosing days of the cycle, day 1 first: 1,8,15.", show_default=False)],
@@ -372,21 +333,9 @@ def regimen_command(
             parser=whole_number, metavar="N", help="Number of cycles, for the cumulative dose.", show_default=False
         ),
     ] = None,
-    height: Height = None,
-    weight: Weight = None,
-    given_bsa: GivenBsa = None,
-    method: Method = "mosteller",
-    sex: Sex = None,
-    weight_basis: WeightBasis = None,
-    bsa_cap: BsaCap = None,
-    max_dose: MaxDose = None,
-    reduce: Reduce = None,
-    level: Level = None,
-    levels: Levels = None,
-    round_to: RoundTo = None,
-    vials: Vials = None,
-    tolerance: Tolerance = None,
-    bands: Bands = None,
+    *,
+    body: Body,
+    safeguards: Safeguards,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -403,10 +352,9 @@ def regimen_command(
       dosecalc regimen 85mg/m2 --days 1 --cycle 14 --reduce 20 --bsa 1.9 --round-to 5mg
     """
     with bad_input():
-        method = bsa_method(method)
-        options = _Options(weight_basis, bsa_cap, max_dose, reduce, level, levels, round_to, vials, tolerance, bands)
-        order = options.order(dose)
-        inputs = _patient_inputs(dose, height, weight, given_bsa)
+        body = dataclasses.replace(body, method=bsa_method(body.method))
+        order = safeguards.order(dose)
+        inputs = {"dose": read_option(dose, "dose"), **body.inputs()}
         steps = None
         schedule = Regimen(order.prescribed, days=read_days(days), cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
@@ -418,13 +366,13 @@ def regimen_command(
             }
             factor = km_factor()
         patient, area, method_key = {}, None, None
-        if options.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
-            steps = options.evaluate(order, inputs, method, sex)
+        if safeguards.about_patient or any(value is not None for value in _patient_arguments(inputs).values()):
+            steps = safeguards.evaluate(order, inputs, body)
             # the patient's regimen: each administration's dose to give, in mg, on the same days
             doses = Regimen(steps.dose, days=schedule.days, cycle_days=schedule.cycle_days)
             patient = _schedule_doses(doses.per_administration, doses, cycles)
             area, method_key = steps.patient.bsa, steps.patient.bsa_method
-        described = {**inputs_json(inputs, sex), **options.inputs_json(order)}
+        described = {**inputs_json(inputs, body.sex), **safeguards.inputs_json(order)}
         described["days"] = {"given": days, "value": list(schedule.days), "unit": "day"}
         described["cycle"] = {"given": str(cycle), "value": schedule.cycle_days, "unit": "day"}
         if cycles is not None:

@@ -1,6 +1,10 @@
-"""The options shared by several commands, declared once."""
+"""The options shared by several commands, declared once; groups of them as one parameter."""
 
+import dataclasses
+import functools
+import inspect
 import re
+import typing
 from typing import Annotated, Optional
 
 import typer
@@ -8,6 +12,8 @@ import typer
 from ..body import WEIGHT_BASES
 from ..bsa import BSA_METHODS
 from ..grammar import escaped
+from ..renal import ADULT_AGE
+from ..validation import BSA, HEIGHT, WEIGHT
 
 
 def whole_number(text: str) -> int:
@@ -121,6 +127,9 @@ Bands = Annotated[
 Age = Annotated[
     Optional[str], typer.Option(metavar="AGE", help='Age in years: 60 (or "60 years"); 18-120.', show_default=False)
 ]
+Gfr = Annotated[
+    Optional[str], typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)
+]
 Creatinine = Annotated[
     Optional[str],
     typer.Option(
@@ -129,3 +138,103 @@ Creatinine = Annotated[
         show_default=False,
     ),
 ]
+
+
+# --- groups of options ------------------------------------------------------------
+
+
+def option_groups(command):
+    """
+    A command whose parameters include groups of options: a parameter annotated
+    with a dataclass (its fields annotated with the options above, each with its
+    default) stands for the fields, in its place. Typer and the web layer see
+    the options one by one, as if declared in the command (typer has no groups);
+    the command receives the dataclass.
+    """
+    signature = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)
+    groups = {name: hints[name] for name in signature.parameters if dataclasses.is_dataclass(hints.get(name))}
+    parameters = []
+    for name, parameter in signature.parameters.items():
+        if name not in groups:
+            parameters.append(parameter.replace(annotation=hints.get(name, parameter.annotation)))
+            continue
+        fields = typing.get_type_hints(groups[name], include_extras=True)
+        parameters += [
+            inspect.Parameter(field.name, parameter.kind, default=field.default, annotation=fields[field.name])
+            for field in dataclasses.fields(groups[name])
+        ]
+    names = [parameter.name for parameter in parameters]
+    if len(set(names)) < len(names):
+        raise TypeError(f"{command.__name__}: an option of a group has the name of another parameter")
+
+    @functools.wraps(command)
+    def run(**options):
+        for name, group in groups.items():
+            given = {
+                field.name: options.pop(field.name) for field in dataclasses.fields(group) if field.name in options
+            }
+            options[name] = group(**given)
+        return command(**options)
+
+    run.__signature__ = signature.replace(parameters=parameters)
+    run.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    if "return" in hints:
+        run.__annotations__["return"] = hints["return"]
+    return run
+
+
+@dataclasses.dataclass(frozen=True)
+class Body:
+    """The patient's measurements as typed: ``dose``, ``regimen``, ``plan`` and ``verify``."""
+
+    height: Height = None
+    weight: Weight = None
+    given_bsa: GivenBsa = None
+    method: Method = "mosteller"
+    sex: Sex = None
+
+    def inputs(self) -> dict:
+        """height, weight and bsa read (None where not given)."""
+        from .inputs import read_option
+
+        return {
+            "height": read_option(self.height, "height", HEIGHT.unit),
+            "weight": read_option(self.weight, "weight", WEIGHT.unit),
+            "bsa": read_option(self.given_bsa, "bsa", BSA.unit, bare=True),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Patient(Body):
+    """The measurements and the kidney function's inputs: ``plan`` and ``verify``."""
+
+    age: Age = None
+    creatinine: Creatinine = None
+    gfr: Gfr = None
+
+    def inputs(self) -> dict:
+        """height, weight, bsa, age, creatinine and gfr read (None where not given)."""
+        from .inputs import read_creatinine, read_option
+
+        return {
+            **super().inputs(),
+            "age": read_option(self.age, "age", ADULT_AGE.unit, bare=True),
+            "creatinine": read_creatinine(self.creatinine),
+            "gfr": read_option(self.gfr, "gfr", "mL/min"),
+        }
+
+    def arguments(self, inputs: dict) -> dict:
+        """The patient of :meth:`inputs` as the library's arguments (None where not given)."""
+        from .inputs import value_of, years
+
+        return {
+            "height": value_of(inputs["height"]),
+            "weight": value_of(inputs["weight"]),
+            "bsa": value_of(inputs["bsa"]),
+            "sex": self.sex,
+            "age": years(inputs["age"]),
+            "creatinine": value_of(inputs["creatinine"]),
+            "gfr": value_of(inputs["gfr"]),
+            "method": self.method,
+        }

@@ -133,6 +133,18 @@ def percent(value: float) -> str:
     return f"{sign}{figures(abs(float(value)))} %"
 
 
+def rounding_note(rounding) -> str:
+    """How a RoundedDose was rounded: "rounded to a 5 mg step: +0.619 %, within ±5 %",
+    or to "2 × 100 mg + 1 × 50 mg" of vials."""
+    if rounding.method == "step":
+        measure = f"a {show(rounding.step)} step"
+    else:
+        measure = " + ".join(
+            f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
+        )
+    return f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %"
+
+
 def show_bsa(quantity) -> str:
     return f"{float(quantity.m_as(unit(BSA.unit))):.2f} {unit(BSA.unit):~P}"
 

@@ -27,12 +27,10 @@ from ..protocol import (
     load_protocol,
     protocol_names,
 )
-from ..renal import ADULT_AGE
 from ..results import plain
-from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
-from .inputs import bad_input, named, read_creatinine, read_option, value_of, years
-from .options import Age, AsJson, Creatinine, GivenBsa, Height, Method, Sex, Weight, whole_number
+from .inputs import bad_input, named
+from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
 
 protocol_app = typer.Typer(
@@ -70,9 +68,6 @@ Equivalence = Annotated[
         "(sources disagree; none unless asked).",
         show_default=False,
     ),
-]
-Gfr = Annotated[
-    str | None, typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)
 ]
 
 
@@ -246,16 +241,11 @@ def _marks(dose) -> str:
 
 
 @app.command("plan")
+@option_groups
 def plan_command(
     protocol: ProtocolName,
-    height: Height = None,
-    weight: Weight = None,
-    given_bsa: GivenBsa = None,
-    method: Method = "mosteller",
-    sex: Sex = None,
-    age: Age = None,
-    creatinine: Creatinine = None,
-    gfr: Gfr = None,
+    *,
+    patient: Patient,
     cycles: Cycles = None,
     prior: Prior = None,
     condition: Condition = None,
@@ -277,28 +267,11 @@ def plan_command(
     """
     with bad_input():
         loaded = load_protocol(protocol)
-        inputs = {
-            "height": read_option(height, "height", HEIGHT.unit),
-            "weight": read_option(weight, "weight", WEIGHT.unit),
-            "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
-            "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
-            "creatinine": read_creatinine(creatinine),
-            "gfr": read_option(gfr, "gfr", "mL/min"),
-        }
+        inputs = patient.inputs()
         priors = _priors(prior)
-        schedule = loaded.for_patient(
-            height=value_of(inputs["height"]),
-            weight=value_of(inputs["weight"]),
-            bsa=value_of(inputs["bsa"]),
-            sex=sex,
-            age=years(inputs["age"]),
-            creatinine=value_of(inputs["creatinine"]),
-            gfr=value_of(inputs["gfr"]),
-            method=method,
-            cycles=cycles,
-        )
+        schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)
         cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
-        described = inputs_json(inputs, sex)
+        described = inputs_json(inputs, patient.sex)
         described["protocol"] = named(protocol, _file(loaded))
         if cycles is not None:
             described["cycles"] = named(str(cycles), cycles)

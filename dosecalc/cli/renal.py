@@ -61,10 +61,10 @@ from .output import (
     figures,
     input_rows,
     inputs_json,
-    percent,
     print_json,
     print_rows,
     results_json,
+    rounding_note,
     show,
 )
 
@@ -518,15 +518,6 @@ def _change_note(result) -> str:
     notes = []
     if result.max_dose_applied:
         notes.append(f"capped at the max dose, {show(result.max_dose)}")
-    rounding = result.rounding
-    if rounding is not None:
-        if rounding.method == "step":
-            measure = f"a {show(rounding.step)} step"
-        else:
-            measure = " + ".join(
-                f"{count} × {show(strength)}" for count, strength in zip(rounding.counts, rounding.strengths) if count
-            )
-        notes.append(
-            f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %"
-        )
+    if result.rounding is not None:
+        notes.append(rounding_note(result.rounding))
     return "; ".join(notes)

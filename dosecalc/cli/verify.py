@@ -19,27 +19,12 @@ from typing import Annotated, cast
 import typer
 
 from ..errors import DoseCalcError
-from ..renal import ADULT_AGE
-from ..validation import BSA, HEIGHT, WEIGHT
+from ..validation import WEIGHT
 from .app import app
-from .inputs import Input, bad_input, named, read_creatinine, read_option, value_of, years
-from .options import (
-    Age,
-    AsJson,
-    BsaCap,
-    Creatinine,
-    GivenBsa,
-    Height,
-    MaxDose,
-    Method,
-    RoundTo,
-    Sex,
-    Weight,
-    WeightBasis,
-    whole_number,
-)
+from .inputs import Input, bad_input, named, read_option, value_of
+from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
-from .protocol import Condition, Gfr, _priors
+from .protocol import Condition, _priors
 
 #: The exit code when an order needs a pharmacist's attention.
 NEEDS_ATTENTION = 4
@@ -110,6 +95,7 @@ def _exit(ok: bool) -> None:
 
 
 @app.command("verify")
+@option_groups
 def verify_command(
     protocol: Annotated[
         str | None,
@@ -127,14 +113,8 @@ def verify_command(
     drug: Annotated[
         str | None, typer.Option(help="The drug of --dose, for its lifetime limit.", show_default=False)
     ] = None,
-    height: Height = None,
-    weight: Weight = None,
-    given_bsa: GivenBsa = None,
-    method: Method = "mosteller",
-    sex: Sex = None,
-    age: Age = None,
-    creatinine: Creatinine = None,
-    gfr: Gfr = None,
+    *,
+    patient: Patient,
     weight_basis: WeightBasis = None,
     bsa_cap: BsaCap = None,
     max_dose: MaxDose = None,
@@ -262,13 +242,13 @@ def verify_command(
         if orders is not None:
             per_patient = {
                 "--ordered": ordered,
-                "--height": height,
-                "--weight": weight,
-                "--bsa": given_bsa,
-                "--sex": sex,
-                "--age": age,
-                "--creatinine": creatinine,
-                "--gfr": gfr,
+                "--height": patient.height,
+                "--weight": patient.weight,
+                "--bsa": patient.given_bsa,
+                "--sex": patient.sex,
+                "--age": patient.age,
+                "--creatinine": patient.creatinine,
+                "--gfr": patient.gfr,
                 "--cycle": cycle,
                 "--day": day,
                 "--baseline-weight": baseline_weight,
@@ -280,7 +260,9 @@ def verify_command(
             if output is None:
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
             reading = Reading(delimiter=delimiter, encoding=encoding)
-            checked = verify_file(plan, orders, output, rejects=rejects, method=method, reading=reading, **settings)
+            checked = verify_file(
+                plan, orders, output, rejects=rejects, method=patient.method, reading=reading, **settings
+            )
         elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8":
             raise DoseCalcError("--output, --rejects, --delimiter and --encoding are for a day's orders: give --orders")
     if orders is not None:
@@ -288,12 +270,7 @@ def verify_command(
         return
     with bad_input():
         inputs = {
-            "height": read_option(height, "height", HEIGHT.unit),
-            "weight": read_option(weight, "weight", WEIGHT.unit),
-            "bsa": read_option(given_bsa, "bsa", BSA.unit, bare=True),
-            "age": read_option(age, "age", ADULT_AGE.unit, bare=True),
-            "creatinine": read_creatinine(creatinine),
-            "gfr": read_option(gfr, "gfr", "mL/min"),
+            **patient.inputs(),
             "baseline_weight": read_option(baseline_weight, "baseline_weight", WEIGHT.unit),
         }
         pairs = _ordered(ordered, single=dose is not None)
@@ -306,17 +283,10 @@ def verify_command(
             day=day,
             baseline_weight=value_of(inputs["baseline_weight"]),
             prior=_priors(prior),
-            method=method,
-            height=value_of(inputs["height"]),
-            weight=value_of(inputs["weight"]),
-            bsa=value_of(inputs["bsa"]),
-            sex=sex,
-            age=years(inputs["age"]),
-            creatinine=value_of(inputs["creatinine"]),
-            gfr=value_of(inputs["gfr"]),
+            **patient.arguments(inputs),
             **settings,
         )
-        described = inputs_json(inputs, sex)
+        described = inputs_json(inputs, patient.sex)
         if protocol is not None:
             described["protocol"] = named(protocol, verification.protocol)
         else:
