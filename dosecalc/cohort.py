@@ -16,7 +16,8 @@ core's, number for number.
 
 Columns carry their unit in their name: ``height_cm``, ``height_m``,
 ``height_in``, ``weight_kg``, ``weight_lb``, per-row doses ``dose_mg_m2``,
-``dose_mg_kg``, ``dose_mg``. Case, spaces and brackets are forgiven
+``dose_mg_kg``, ``dose_mg`` (in units: ``dose_units_m2``, ``dose_units_kg``,
+``dose_units``). Case, spaces and brackets are forgiven
 (``"Height (cm)"``), and any unit pint knows of the right kind is read
 (``weight_g``, ``dose_ug_kg``); a unit is never guessed. Other names are
 mapped explicitly, with their unit (``column_map={"height": "Ht"}``,
@@ -27,16 +28,24 @@ A present height, weight or dose column is required in every row: a row with
 a missing, non-numeric, NaN, infinite, zero, negative or implausible value is
 rejected, with a reason naming the column, and the other rows go through.
 
-The clinical safeguards of issue 6 are keyword options, off by default, in the
-order the scalar path applies them: a percentage reduction of the prescribed
-dose (:func:`dosecalc.adjustments.modify_dose`); a weight basis, a BSA cap and
-a maximum dose (:func:`dosecalc.patient_dose`); then rounding to a step or to
-vial strengths, or dose banding (the kernels of :mod:`dosecalc.adjustments`).
-Each adds its columns (:data:`SAFEGUARD_COLUMNS`) only when it is on; without
-them the output is exactly the default one. A row the scalar path would refuse
-is rejected with a reason: a missing or unknown sex where the weight basis
-needs one, a height outside Devine's adult range, a dose that cannot be
-rounded within the tolerance or lies outside the band table.
+The clinical safeguards are keyword options, off by default, read and
+checked as one :class:`dosecalc.Order` (the one description of a dose order,
+which :meth:`~dosecalc.Order.for_patient` evaluates for one patient) and
+applied to whole columns in its order: a percentage reduction of the
+prescribed dose (:func:`dosecalc.adjustments.modify_dose`); a weight basis, a
+BSA cap and a maximum dose (:func:`dosecalc.patient_dose`); then rounding to
+a step or to vial strengths, or dose banding (the kernels of
+:mod:`dosecalc.adjustments`). Each adds its columns (:data:`SAFEGUARD_COLUMNS`)
+only when it is on; without them the output is exactly the default one. A
+row the scalar path would refuse is rejected with a reason: a missing or
+unknown sex where the weight basis needs one, a height outside Devine's adult
+range, a dose that cannot be rounded within the tolerance or lies outside the
+band table.
+
+A dose in units (bleomycin's 10 units/m², a flat dose in units) is computed in
+units, never converted to mg: its columns say so (``dose_units``,
+``dose_units_per_m2``, ``dose_units_per_kg``, ``dose_uncapped_units``), a
+maximum dose is in units, and rounding and bands, which are in mg, are refused.
 """
 
 from __future__ import annotations
@@ -53,22 +62,20 @@ import pyarrow.compute as pc
 
 from .adjustments import (
     DEFAULT_TOLERANCE_PCT,
-    REDUCTION,
-    TOLERANCE,
     BandTable,
     difference_pct,
     modify_dose,
-    read_band_table,
     step_kernel,
     strengths_kernel,
     strengths_mg_of,
 )
-from .body import WEIGHT_BASES, weight_basis_key
+from .body import WEIGHT_BASES
 from .bsa import BSA_METHODS, bsa_method
-from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_KG, PER_M2, dose_basis, read_dose
+from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame
 from .grammar import NUMBER_PATTERN, escaped
+from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import (
@@ -79,7 +86,6 @@ from .validation import (
     WEIGHT,
     Range,
     check_body,
-    checked_scalar,
     hint_choice,
     is_female,
     plausible_body,
@@ -107,6 +113,10 @@ REJECT_COLUMNS = ("row", "reason")
 REJECTS = ("separate", "inline")
 
 _INPUTS = ("height", "weight", "dose", "sex")
+# the output's absolute dose, by the dose's unit: a per-row dose column of that name becomes it
+_AMOUNT_COLUMNS = ("dose_mg", "dose_units")
+# what one administration may be, by the dose's unit, as patient_dose checks it
+_ABSOLUTE = {FLAT: ABSOLUTE_DOSE, UNITS: DOSE_RANGES[UNITS]}
 _BODY_RANGES = {"height": HEIGHT, "weight": WEIGHT}
 # A cell is a number by dosecalc's grammar (ASCII digits, one full stop, an
 # exponent; ASCII spaces around), never by Arrow's cast, which also takes
@@ -170,7 +180,9 @@ def _units(text: str, kind: str, field: str):
     if kind == "dose":
         basis, per_time = dose_basis(quantity(1.0, units))
         if basis is None or per_time:
-            raise UnitError(field, text, "a dose unit per administration: mg/m2, mg/kg or mg")
+            raise UnitError(
+                field, text, "a dose unit per administration: mg/m2, mg/kg, mg, units/m2, units/kg or units"
+            )
     elif units.dimensionality != unit(_BODY_RANGES[kind].unit).dimensionality:
         raise UnitError(field, text, f"a unit of {kind}, such as {_BODY_RANGES[kind].unit}")
     return units
@@ -213,10 +225,7 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
         raise UnitError(f"column_units[{kind!r}]", given_units, f"{named:~P}, as column {column!r} says")
     if kind == "dose":
         basis, _ = dose_basis(quantity(1.0, units))
-        if basis is None or basis not in (PER_M2, PER_KG, FLAT):  # in mg; a dose in units is never taken as mg
-            raise UnitError(
-                column, f"{units:~P}", "a dose column in mg/m², mg/kg or mg (doses in units: one patient at a time)"
-            )
+        assert basis is not None  # a dose unit, checked by _units
         return _Source(column, units, DOSE_RANGES[basis])
     return _Source(column, units, _BODY_RANGES[kind])
 
@@ -235,26 +244,28 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     height, weight, dose_column = (
         _source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose")
     )
-    # a per-row flat dose named dose_mg becomes the output's dose_mg, parsed; other names are taken
-    flat_dose = "dose_mg" if dose_column and dose_column.column == "dose_mg" else None
-    guards = _safeguards(options)
-    taken = [name for name in names if name in OUTPUT_COLUMNS + guards.columns + REJECT_COLUMNS and name != flat_dose]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     if dose is not None and dose_column is not None:
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:
         raise MissingInputError(
             "dose", "a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2, dose_mg_kg or dose_mg"
         )
+    # a per-row dose column: the Order holds the safeguards only, with a nominal dose in the column's basis
+    # (1 mg/m²); its checks depend on the basis (the unit of a cap), never on the amount, and each row's dose
+    # takes the nominal one's place
+    nominal = None if dose_column is None else quantity(1.0, dose_column.rng.unit)
+    guards = _safeguards(nominal if dose is None else dose, options)
+    basis = guards.order.basis
     if dose is not None:
-        amount, basis = read_dose(dose)
-        dose = quantity(amount, basis)
-    else:
-        assert dose_column is not None  # one of the two, checked above
-        basis, _ = dose_basis(quantity(1.0, dose_column.units))
-    needs_bsa = basis == PER_M2
-    if weight is None and basis != FLAT:
+        dose = guards.order.prescribed  # after the reduction
+    # a per-row flat dose named dose_mg (dose_units) becomes the output's, parsed; other names are taken
+    flat_dose = dose_column.column if dose_column and dose_column.column in _AMOUNT_COLUMNS else None
+    writes = tuple(_in_amount(name, guards.amount) for name in OUTPUT_COLUMNS) + guards.columns + REJECT_COLUMNS
+    taken = [name for name in names if name in writes and name != flat_dose]
+    if taken:
+        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+    needs_bsa = basis in (PER_M2, UNITS_PER_M2)
+    if weight is None and basis not in (FLAT, UNITS):
         raise MissingInputError(
             "a weight column", f"a dose in {BASIS_LABELS[basis]}: name it weight_kg or weight_lb, or map one"
         )
@@ -278,9 +289,10 @@ def _guarded(guards: _Safeguards, height, weight, sex, computes_bsa: bool) -> tu
     source checked against the weight basis's heights, and whether the basis
     reads sex.
     """
-    if guards.bsa_cap_m2 is not None and not computes_bsa:
+    order = guards.order
+    if order.bsa_cap is not None and not computes_bsa:
         raise MissingInputError("a BSA", "bsa_cap: give height and weight columns")
-    entry, by_basis = WEIGHT_BASES[guards.weight_basis], guards.weight_basis != ACTUAL
+    entry, by_basis = WEIGHT_BASES[order.weight_basis], order.weight_basis != ACTUAL
     for kind, column, needed, needed_for in (
         ("height", height, by_basis and entry.height_range is not None, entry.label),
         ("weight", weight, by_basis and entry.needs_weight, entry.label),
@@ -424,90 +436,103 @@ class _Banding:
 
 @dataclass(frozen=True)
 class _Safeguards:
-    """The safeguard options, checked, in the core's units; ``on`` names those that add columns."""
+    """
+    An :class:`~dosecalc.order.Order`'s safeguards compiled for whole columns:
+    the Order read and checked every option; ``on`` names the options that add
+    columns, ``amount`` is the dose's unit ("mg" or "units").
+    """
 
+    order: Order
     on: tuple[str, ...]
-    weight_basis: str
-    bsa_cap_m2: float | None
-    max_dose_mg: float | None
-    reduction_pct: float | None
     measure: _Rounding | _Banding | None
     flag_obesity: bool
 
     @property
+    def amount(self) -> str:
+        return self.order.amount_unit
+
+    @property
     def columns(self) -> tuple[str, ...]:
         """The columns these safeguards add, in order."""
-        return tuple(dict.fromkeys(name for option in self.on for name in SAFEGUARD_COLUMNS[option]))
+        names = (name for option in self.on for name in SAFEGUARD_COLUMNS[option])
+        return tuple(dict.fromkeys(_in_amount(name, self.amount) for name in names))
 
     @property
     def patient_options(self) -> dict:
         """The keyword options of :func:`dosecalc.patient_dose`."""
-        return {"weight_basis": self.weight_basis, "bsa_cap": self.bsa_cap_m2, "max_dose": self.max_dose_mg}
+        order = self.order
+        return {"weight_basis": order.weight_basis, "bsa_cap": order.bsa_cap, "max_dose": order.max_dose}
 
     def patient_columns(self, result, n: int) -> dict:
         """The columns of the steps up to the capped dose, from the core's result."""
-        columns = {}
-        if self.reduction_pct is not None:
-            columns["dose_reduction_pct"] = _column(self.reduction_pct, n)
-        if self.weight_basis != ACTUAL:
+        order, columns = self.order, {}
+        if order.reduction_pct is not None:
+            columns["dose_reduction_pct"] = _column(order.reduction_pct, n)
+        if order.weight_basis != ACTUAL:
             columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as("kg"), n)
             columns["weight_basis"] = _label(result.weight_basis, n)
         if self.flag_obesity:
             columns["obese"] = _flags(result.obese, n)
-        if self.bsa_cap_m2 is not None:
+        if order.bsa_cap is not None:
             columns["bsa_uncapped_m2"] = _column(result.bsa_uncapped.m_as("m**2"), n)
             columns["bsa_capped"] = _flags(result.bsa_cap_applied, n)
-        if self.max_dose_mg is not None:
-            columns["dose_uncapped_mg"] = _column(result.dose_uncapped.m_as("mg"), n)
+        if order.max_dose is not None:
+            columns[_in_amount("dose_uncapped_mg", self.amount)] = _column(result.dose_uncapped.m_as(self.amount), n)
             columns["dose_capped"] = _flags(result.max_dose_applied, n)
         return columns
 
 
-def _flat_mg(value, field: str) -> float:
-    """A one-value option in [mg]: a rounding step, a maximum dose."""
-    mg = read_dose(value, field, default=FLAT, allowed=(FLAT,))[0]
-    if np.ndim(mg):  # one per row would be a column, not an option
-        raise ImplausibleInputError(field, f"{np.asarray(mg).tolist()} mg", "one value in mg")
-    return float(mg)
+def _in_amount(name: str, amount: str) -> str:
+    """A dose column's name for a dose in ``amount``: ``dose_mg_per_m2`` is ``dose_units_per_m2`` in units."""
+    return re.sub(r"_mg(?=_|$)", f"_{amount}", name)
 
 
-def _safeguards(options: _Options) -> _Safeguards:
-    """Check the safeguard options once, as the scalar functions check them."""
-    weight_basis = weight_basis_key(options.weight_basis)
-    measures = [name for name in ("round_to", "vials", "bands") if getattr(options, name) is not None]
-    if len(measures) > 1:
-        raise DoseCalcError(f"{' and '.join(measures)}: expected only one of round_to, vials, bands")
-    if options.tolerance_pct is not None and measures[:1] not in (["round_to"], ["vials"]):
-        raise DoseCalcError(f"tolerance_pct={options.tolerance_pct}: applies to rounding; give round_to or vials")
+def _one_value(value, field: str) -> float:
+    """An option's one magnitude: several, as an array, would be a column's work."""
+    if np.ndim(value.magnitude):
+        shown = f"{np.asarray(value.magnitude).tolist()} {value.units:~P}"
+        raise ImplausibleInputError(field, shown, f"one value in {value.units:~P}")
+    return float(value.magnitude)
+
+
+def _safeguards(dose, options: _Options) -> _Safeguards:
+    """
+    The safeguard options as one :class:`~dosecalc.order.Order` of ``dose``,
+    which reads and checks them as it does for one patient, compiled for
+    whole columns.
+    """
+    order = Order(
+        None,
+        dose,
+        reduction_pct=options.reduction_pct,
+        weight_basis=options.weight_basis,
+        bsa_cap=options.bsa_cap,
+        max_dose=options.max_dose,
+        round_to=options.round_to,
+        vials=options.vials,
+        bands=options.bands,
+        tolerance_pct=options.tolerance_pct,
+    )
     measure: _Rounding | _Banding | None = None
-    max_dose_mg = None if options.max_dose is None else _flat_mg(options.max_dose, "max_dose")
-    if options.round_to is not None or options.vials is not None:
-        tolerance_pct = DEFAULT_TOLERANCE_PCT if options.tolerance_pct is None else options.tolerance_pct
-        tolerance = checked_scalar(tolerance_pct, TOLERANCE)
-        # a maximum dose is never rounded past
-        ceiling_mg = np.inf if max_dose_mg is None else max_dose_mg
-        if options.round_to is not None:
-            measure = _Rounding(tolerance, ceiling_mg, step_mg=_flat_mg(options.round_to, "round_to"))
-        else:
-            measure = _Rounding(tolerance, ceiling_mg, strengths_mg=strengths_mg_of(options.vials))
-    elif options.bands is not None:
-        measure = _Banding(options.bands if isinstance(options.bands, BandTable) else read_band_table(options.bands))
+    # a maximum dose is never rounded past
+    ceiling_mg = np.inf if order.max_dose is None else _one_value(order.max_dose, "max_dose")
+    tolerance_pct = DEFAULT_TOLERANCE_PCT if order.tolerance_pct is None else order.tolerance_pct
+    if order.round_to is not None:
+        measure = _Rounding(tolerance_pct, ceiling_mg, step_mg=_one_value(order.round_to, "round_to"))
+    elif order.vials is not None:
+        measure = _Rounding(tolerance_pct, ceiling_mg, strengths_mg=strengths_mg_of(order.vials))
+    elif order.bands is not None:
+        measure = _Banding(order.bands)
     on = {
-        "reduction_pct": options.reduction_pct is not None,
-        "weight_basis": weight_basis != ACTUAL,
+        "reduction_pct": order.reduction_pct is not None,
+        "weight_basis": order.weight_basis != ACTUAL,
         "flag_obesity": bool(options.flag_obesity),
-        "bsa_cap": options.bsa_cap is not None,
-        "max_dose": options.max_dose is not None,
-        **{name: name in measures for name in ("round_to", "vials", "bands")},
+        "bsa_cap": order.bsa_cap is not None,
+        "max_dose": order.max_dose is not None,
+        **{name: getattr(order, name) is not None for name in ("round_to", "vials", "bands")},
     }
     return _Safeguards(
-        on=tuple(option for option in SAFEGUARD_COLUMNS if on[option]),
-        weight_basis=weight_basis,
-        bsa_cap_m2=None if options.bsa_cap is None else checked_scalar(options.bsa_cap, BSA, "bsa_cap"),
-        max_dose_mg=max_dose_mg,
-        reduction_pct=None if options.reduction_pct is None else checked_scalar(options.reduction_pct, REDUCTION),
-        measure=measure,
-        flag_obesity=bool(options.flag_obesity),
+        order, tuple(option for option in SAFEGUARD_COLUMNS if on[option]), measure, bool(options.flag_obesity)
     )
 
 
@@ -688,13 +713,14 @@ def _dosed(
             given = column.given if keep is None else column.given[keep]
             name = column.source.column
             table = table.set_column(table.schema.get_field_index(name), name, pa.array(given, pa.float64()))
+    guards = plan.guards
+    amount, reduction_pct = guards.amount, guards.order.reduction_pct
     dose = plan.dose
-    if dose is None:
+    if dose is None:  # each row's own dose, modified as the order's would be
         assert plan.dose_column is not None  # a dose or a dose column: the plan has one
         dose = quantity(values["dose"], plan.dose_column.rng.unit)
-    guards = plan.guards
-    if guards.reduction_pct is not None:
-        dose = modify_dose(dose, reduction_pct=guards.reduction_pct).modified
+        if reduction_pct is not None:
+            dose = modify_dose(dose, reduction_pct=reduction_pct).modified
     sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
     result = patient_dose(
         dose,
@@ -708,23 +734,24 @@ def _dosed(
     n = table.num_rows
     magnitudes = (
         None if result.bsa is None else result.bsa.m_as("m**2"),
-        result.dose.m_as("mg"),
-        None if result.dose_per_m2 is None else result.dose_per_m2.m_as("mg/m**2"),
-        None if result.dose_per_kg is None else result.dose_per_kg.m_as("mg/kg"),
+        result.dose.m_as(amount),
+        None if result.dose_per_m2 is None else result.dose_per_m2.m_as(f"{amount}/m**2"),
+        None if result.dose_per_kg is None else result.dose_per_kg.m_as(f"{amount}/kg"),
     )
-    columns = dict(zip(OUTPUT_COLUMNS, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
+    names = [_in_amount(name, amount) for name in OUTPUT_COLUMNS]
+    columns = dict(zip(names, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
     columns.update(guards.patient_columns(result, n))
-    dose_mg = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
-    computed = result.bsa_uncapped if guards.bsa_cap_m2 is not None else result.bsa
+    dose_amount = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
+    computed = result.bsa_uncapped if guards.order.bsa_cap is not None else result.bsa
     measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
-    absolute = _absolute(dose_mg)
+    absolute = _absolute(dose_amount, amount)
     if absolute is not None:
         measured = _both(measured, absolute)
-    if guards.measure is not None:
-        measured = _both(measured, guards.measure.apply(dose_mg))
+    if guards.measure is not None:  # rounding and bands are in mg: the Order refuses them for a dose in units
+        measured = _both(measured, guards.measure.apply(dose_amount))
         columns.update(measured.columns)
     for name, column in columns.items():
-        index = table.schema.get_field_index(name)  # only a per-row dose_mg is already there
+        index = table.schema.get_field_index(name)  # only a per-row dose_mg (dose_units) is already there
         table = table.append_column(name, column) if index < 0 else table.set_column(index, name, column)
     return table, measured
 
@@ -743,13 +770,14 @@ def _computed_bsa(bsa_m2) -> _Measured | None:
     return _Measured({}, fits, reasons)
 
 
-def _absolute(dose_mg: np.ndarray) -> _Measured | None:
+def _absolute(dose: np.ndarray, amount: str) -> _Measured | None:
     """Absolute doses that plausible inputs multiplied into an absurd one, as ``patient_dose`` refuses them."""
-    if dose_mg.size == 0 or (dose_mg.min() > ABSOLUTE_DOSE.low and dose_mg.max() <= ABSOLUTE_DOSE.high):
+    rng = _ABSOLUTE[amount]
+    if dose.size == 0 or (dose.min() > rng.low and dose.max() <= rng.high):
         return None
-    fits = valid(dose_mg, ABSOLUTE_DOSE)
+    fits = valid(dose, rng)
     reasons = pc.binary_join_element_wise(
-        "dose_mg=", _numbers("%g", dose_mg[~fits]), f" mg: expected {ABSOLUTE_DOSE.expected}", ""
+        f"dose_{amount}=", _numbers("%g", dose[~fits]), f" {amount}: expected {rng.expected}", ""
     )
     return _Measured({}, fits, reasons)
 
@@ -870,8 +898,13 @@ def dose_table(
         file); text columns may be categorical, enum, dictionary-encoded,
         string views or large strings. A lazy frame is collected.
     dose : str or Quantity, optional
-        The dose for every row: ``"75 mg/m^2"``, ``"1.5 mg/kg"``, ``"100 mg"``.
-        Without it, the table needs a per-row dose column.
+        The dose for every row: ``"75 mg/m^2"``, ``"1.5 mg/kg"``, ``"100 mg"``,
+        ``"10 units/m2"``. Without it, the table needs a per-row dose column.
+        The dose and the safeguard options below are one
+        :class:`dosecalc.Order`, read and checked as for one patient; with a
+        dose column, an Order of the safeguards only (a nominal dose in the
+        column's basis, whose amount no check reads), each row's dose in its
+        place.
     method : str, default "mosteller"
         BSA formula (see :data:`dosecalc.BSA_METHODS`).
     column_map : dict, optional
@@ -895,8 +928,9 @@ def dose_table(
         the BSA); ``bsa_m2`` and ``dose_mg`` are then capped.
     max_dose : numeric, str or Quantity, optional
         Maximum absolute dose per administration, e.g. "2 mg"; plain numbers
-        in [mg]. Adds ``dose_uncapped_mg`` [mg] (the dose before any cap) and
-        ``dose_capped`` (where this cap lowered the dose).
+        in [mg] ([units] for a dose in units). Adds ``dose_uncapped_mg`` [mg]
+        (the dose before any cap) and ``dose_capped`` (where this cap lowered
+        the dose).
     reduction_pct : numeric or Quantity, optional
         Reduce the prescribed dose by this percentage before dosing (20 for
         −20 %, at most 90 %), as :func:`dosecalc.adjustments.modify_dose`.
@@ -945,6 +979,9 @@ def dose_table(
         and ``bsa_method`` (dictionary-encoded); a per-row dose column named
         ``dose_mg`` becomes the parsed ``dose_mg``. Then the columns of the
         safeguards that are on, in the order of :data:`SAFEGUARD_COLUMNS`.
+        For a dose in units, each dose column's ``mg`` is ``units``:
+        ``dose_units``, ``dose_units_per_m2``, ``dose_units_per_kg``,
+        ``dose_uncapped_units``.
         ``rejects``: the other rows, every input column as given, plus
         ``row`` (1-based, counting data rows, not the header) and ``reason``.
 
@@ -1027,7 +1064,7 @@ def _inline(
     n = table.num_rows
     columns = {name: table[name] for name in table.column_names}
     columns["row"] = pa.array(np.arange(n) + 1 + row_offset)
-    computed = [name for name in dosed.column_names if name not in columns or name == "dose_mg"]
+    computed = [name for name in dosed.column_names if name not in columns or name in _AMOUNT_COLUMNS]
     for name in computed:
         columns[name] = _scattered(dosed[name], positions, n)
     columns["reason"] = _scattered(rejects["reason"], rejected, n)

@@ -14,7 +14,8 @@ from dosecalc import BSA_METHODS, Q_, patient_dose
 from dosecalc.adjustments import band_dose, band_table, modify_dose, round_dose
 from dosecalc.cohort import OUTPUT_COLUMNS, SAFEGUARD_COLUMNS, dose_table
 from dosecalc.cohort_io import convert_file
-from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnknownNameError
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.order import Order
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 # a man of 5 ft 10 in (177.8 cm) and 98 kg, a woman of 160 cm and 60 kg
@@ -355,9 +356,14 @@ def test_too_many_vial_combinations_reject_only_those_rows():
             {"height_cm": [175.0], "weight_kg": [70.0]},
             {"round_to": "5 mg", "bands": BANDS},
             DoseCalcError,
-            "only one of",
+            "give one of round_to, vials and bands, not round_to and bands",
         ),
-        ({"height_cm": [175.0], "weight_kg": [70.0]}, {"tolerance_pct": 5}, DoseCalcError, "applies to rounding"),
+        (
+            {"height_cm": [175.0], "weight_kg": [70.0]},
+            {"tolerance_pct": 5},
+            MissingInputError,
+            "round_to or vials is required for a rounding tolerance",
+        ),
         (
             {"height_cm": [175.0], "weight_kg": [70.0]},
             {"round_to": "5 mg", "tolerance_pct": 15},
@@ -534,3 +540,126 @@ def test_rounding_never_passes_the_max_dose():
     assert dosed["dose_rounded_mg"].to_pylist() == [pytest.approx(1.8)]
     scalar = round_dose("2 mg", step="0.3 mg", tolerance_pct=10, ceiling="2 mg")
     assert dosed["dose_rounded_mg"].to_pylist() == [scalar.rounded.m_as("mg")]
+
+
+# --- one dose order: the engine is Order.for_patient, row by row ---------------------
+
+
+@st.composite
+def dose_orders(draw):
+    """An order's dose and options as dose_table takes them: every basis, each safeguard or none."""
+    basis = draw(st.sampled_from(["mg/m2", "mg/kg", "mg", "units/m2", "units/kg", "units"]))
+    amount = basis.split("/")[0]
+    dose = f"{draw(st.floats(0.5, 2000.0)):.6g} {basis}"
+    options = {}
+    if amount == "mg" and draw(st.booleans()):
+        options["reduction_pct"] = draw(st.floats(1.0, 90.0))
+    if basis.endswith(("/m2", "/kg")) and draw(st.booleans()):
+        options["weight_basis"] = draw(st.sampled_from(["actual", "ideal", "adjusted", "lean"]))
+    if draw(st.booleans()):
+        options["bsa_cap"] = draw(st.floats(1.5, 2.5))
+    if draw(st.booleans()):
+        options["max_dose"] = f"{draw(st.floats(1.0, 5000.0)):.6g} {amount}"
+    if amount == "mg":
+        options.update(draw(MEASURES))
+    return dose, options
+
+
+@st.composite
+def order_patients(draw):
+    n = draw(st.integers(0, 12))
+    cells = st.floats(140.0, 200.0) | st.floats(15.0, 290.0) | st.sampled_from([None, 0.0, -1.0, math.nan, math.inf])
+    heights = draw(st.lists(cells, min_size=n, max_size=n))
+    weights = draw(st.lists(st.floats(40.0, 150.0) | st.floats(0.1, 750.0) | BAD, min_size=n, max_size=n))
+    sexes = draw(st.lists(st.sampled_from(["f", "m", "M", "female", "x", None]), min_size=n, max_size=n))
+    return heights, [None if isinstance(w, str) else w for w in weights], sexes
+
+
+@given(dose_orders(), order_patients(), st.sampled_from(sorted(BSA_METHODS)))
+def test_engine_equals_the_order_for_each_patient(dose_order, patients, method):
+    dose, options = dose_order
+    order = Order(None, dose, **options)  # the options as dose_table takes them
+    heights, weights, sexes = patients
+    table = pa.table(
+        {
+            "height_cm": pa.array(heights, pa.float64()),
+            "weight_kg": pa.array(weights, pa.float64()),
+            "sex": pa.array(sexes, pa.string()),
+        }
+    )
+    dosed, rejects = dose_table(table, dose, method, **options)
+    amount = order.amount_unit
+    final = (
+        "dose_rounded_mg"
+        if "round_to" in options or "vials" in options
+        else "dose_banded_mg"
+        if "bands" in options
+        else f"dose_{amount}"
+    )
+    by_row = {row["row"]: row for row in dosed.to_pylist()}
+    for number, (height, weight, sex) in enumerate(zip(heights, weights, sexes), start=1):
+        if height is None or weight is None:  # a column's cell is required in every row, needed or not
+            assert number not in by_row
+            continue
+        if number not in by_row:
+            with pytest.raises(DoseCalcError):
+                order.for_patient(height=height, weight=weight, sex=sex, method=method)
+            continue
+        one = order.for_patient(height=height, weight=weight, sex=sex, method=method)
+        row = by_row[number]
+        assert row[final] == one.dose.m_as(amount)  # exactly: the same steps, in the same order
+        assert row[f"dose_{amount}"] == one.calculated.m_as(amount)
+        assert row["bsa_m2"] == (None if one.patient.bsa is None else one.patient.bsa.m_as("m**2"))
+    assert sorted([*by_row, *rejects["row"].to_pylist()]) == list(range(1, len(heights) + 1))
+
+
+def test_a_dose_in_units():
+    # ABVD: bleomycin 10 units/m² (Blenoxane label: USP units); Mosteller 180 cm, 80 kg = 2.0 m²: 20 units,
+    # capped at 15 units; 160 cm, 52 kg: sqrt(160 × 52 / 3600) = 1.520 m², 15.2 units, capped too
+    table = {"height_cm": [180.0, 160.0, 1.6], "weight_kg": [80.0, 52.0, 52.0]}
+    dosed, rejects = dose_table(table, "10 units/m2", max_dose="15 units")
+    assert dosed.column_names[2:] == [
+        "row",
+        "bsa_m2",
+        "dose_units",
+        "dose_units_per_m2",
+        "dose_units_per_kg",
+        "bsa_method",
+        "dose_uncapped_units",
+        "dose_capped",
+    ]
+    assert dosed["dose_uncapped_units"].to_pylist() == [20.0, pytest.approx(10 * mosteller(160, 52))]
+    assert dosed["dose_units"].to_pylist() == [15.0, 15.0]
+    assert dosed["dose_units_per_m2"].to_pylist() == [7.5, pytest.approx(15 / mosteller(160, 52))]
+    assert reasons(rejects) == {3: "height_cm=1.6 cm: expected 20-280 cm; did you mean 1.6 m?"}
+    # a maximum dose in mg for a dose in units: refused, never converted
+    with pytest.raises(UnitError, match="max_dose"):
+        dose_table(table, "10 units/m2", max_dose="15 mg")
+    for rounding in ({"round_to": "5 units"}, {"vials": "15 units"}, {"bands": BANDS}):
+        with pytest.raises(UnitError, match="a dose in mg"):
+            dose_table(table, "10 units/m2", **rounding)
+
+
+def test_a_dose_column_in_units():
+    # 10 and 20 units/m² × 2.0 m² (Mosteller 180 cm, 80 kg) = 20 and 40 units; a flat 15 units stays 15 units
+    table = {"height_cm": [180.0, 180.0], "weight_kg": [80.0, 80.0], "dose_units_m2": [10, 20]}
+    dosed, _ = dose_table(table)
+    assert dosed["dose_units"].to_pylist() == [20.0, 40.0] and "dose_mg" not in dosed.column_names
+    dosed = dose_table({"weight_kg": [80.0, 60.0], "dose_units": ["15", "30"]}, max_dose=20, rejects="inline")
+    assert dosed.select(["dose_units", "dose_uncapped_units", "dose_capped"]).to_pylist() == [
+        {"dose_units": 15.0, "dose_uncapped_units": 15.0, "dose_capped": False},
+        {"dose_units": 20.0, "dose_uncapped_units": 30.0, "dose_capped": True},
+    ]
+
+
+def test_a_dose_column_keeps_the_safeguards_of_its_order():
+    # the options are the Order's, checked as for one patient, whichever way the dose comes
+    table = {"height_cm": [180.0], "weight_kg": [80.0], "dose_mg_m2": [85.0]}
+    dosed, _ = dose_table(table, reduction_pct=20)  # 85 × 0.8 = 68 mg/m² × 2.0 m² = 136 mg
+    assert dosed.select(["dose_mg", "dose_reduction_pct"]).to_pylist() == [
+        {"dose_mg": 136.0, "dose_reduction_pct": 20.0}
+    ]
+    with pytest.raises(UnitError, match="max_dose"):
+        dose_table({"weight_kg": [80.0], "dose_units": [15.0]}, max_dose="20 mg")
+    with pytest.raises(UnitError, match="round_to"):
+        dose_table({"weight_kg": [80.0], "dose_units": [15.0]}, round_to="5 mg")
