@@ -166,7 +166,7 @@ class _Plan:
 
 
 def _canonical(name: str) -> str:
-    # "Height (cm)" -> "height_cm"
+    """A column's name as the engine compares names: ``"Height (cm)"`` is ``"height_cm"``."""
     return "_".join(re.findall(r"[^\W_]+", str(name).lower()))
 
 
@@ -200,6 +200,17 @@ def _named_units(column: str, kind: str):
 
 
 def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source | None:
+    """
+    The column of ``names`` that holds ``kind`` (``"height"``, ``"weight"``,
+    ``"dose"``) and its unit: mapped in ``column_map``, else the one whose name
+    carries a unit of that kind; None if the table has none.
+
+    Raises
+    ------
+    UnitError, UnknownNameError, DoseCalcError
+        A column without a unit or of a unit of another kind, a mapped column
+        the table lacks, several columns of one kind.
+    """
     given_units = column_units.get(kind)
     if kind in column_map:
         if column_map[kind] not in names:
@@ -661,7 +672,11 @@ def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) ->
 
 
 def _sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
-    # classify each distinct value once with the core's is_female: known mask, reasons
+    """
+    Where ``column`` holds a known sex, and why each other row is rejected
+    (null where known): each distinct value classified once by
+    :func:`dosecalc.validation.is_female`.
+    """
     encoded = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
     reasons: list[str | None] = []
     for value in encoded.dictionary.to_pylist():
@@ -885,6 +900,7 @@ def dose_table(
     flag_obesity=False,
     rejects="separate",
     decimal_comma=False,
+    numeric_inputs=False,
 ):
     """
     Dose every row of a table of patients; reject the rows that cannot be.
@@ -961,6 +977,10 @@ def dose_table(
         Numbers given as text are written with a decimal comma, ``"1,75"``
         (European exports); a text cell holding a "." is then no number
         (``"1.750"`` may mean 1750), and its row is rejected.
+    numeric_inputs : bool, default False
+        The dosed rows' height, weight and dose columns become the numbers
+        read from them (float64, in each column's unit), as a file driver
+        writes them: text read from a CSV becomes numbers again.
     rejects : {"separate", "inline"}, default "separate"
         ``"inline"`` returns one frame of every input row, in order (with its
         index), instead of two: the dose columns null in a rejected row, and
@@ -1032,6 +1052,7 @@ def dose_table(
         "bands": bands,
         "flag_obesity": flag_obesity,
         "decimal_comma": decimal_comma,
+        "numeric_inputs": numeric_inputs,
     }
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
@@ -1097,9 +1118,6 @@ def dose_batch(
     The options are those of :func:`dose_table`. ``dosed`` holds the valid
     rows without ``row`` (a file's rows stay in order, and a driver numbers
     them if it wants); ``rejects`` the others, with ``row`` and ``reason``.
-    With ``numeric_inputs``, the dosed rows' height, weight and dose columns
-    are the numbers read from them (float64, in each column's unit), as a
-    file driver writes them: text read from a CSV becomes numbers again.
     """
     table = plain_types(as_table(table))
     if not _hashable(dose):
@@ -1143,3 +1161,14 @@ def dose_batch(
         order = np.argsort(rows, kind="stable")
         rows, reason = rows[order], pa.chunked_array([reason, measured.reasons], pa.string()).take(pa.array(order))
     return DosedTable(dosed, _rejects(table, rows, reason, row_offset))
+
+
+# the engine's readers, for the modules that read more columns the same way (kidney function)
+Source, Column, canonical_name, column_source, sex_known, reject_rows = (
+    _Source,
+    _Column,
+    _canonical,
+    _source,
+    _sex_known,
+    _rejects,
+)

@@ -525,3 +525,15 @@ def test_absurd_absolute_doses_are_rejected_as_the_scalar_path_refuses_them():
     ]
     with pytest.raises(ImplausibleInputError, match=r"dose=(3.5e\+06|3500000) mg"):
         patient_dose("5000 mg/kg", weight=700)
+
+
+def test_numeric_inputs_give_the_numbers_read():
+    # text cells as a CSV gives them: dosed rows keep them as the numbers read, rejected rows as given
+    table = {"height_cm": ["180", " 175.5 ", "1,8"], "weight_kg": ["80", "70", "70"]}
+    dosed, rejects = dose_table(table, "75 mg/m^2", numeric_inputs=True)
+    assert dosed.select(["height_cm", "weight_kg"]).to_pylist() == [
+        {"height_cm": 180.0, "weight_kg": 80.0},
+        {"height_cm": 175.5, "weight_kg": 70.0},
+    ]
+    assert rejects["height_cm"].to_pylist() == ["1,8"]
+    assert dose_table(table, "75 mg/m^2").dosed["height_cm"].to_pylist() == ["180", " 175.5 "]
