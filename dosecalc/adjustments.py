@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .doses import BASIS_LABELS, FLAT, dose_basis, read_dose
+from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .results import Result, scalar_or_array
 from .units import is_quantity, magnitude, parse_quantity, quantity, unit
@@ -448,6 +448,8 @@ def _read_rows(path, table: str) -> list[dict]:
 
 # a level is a share of the full dose or a dose, never a mass or anything else
 _LEVEL_KINDS = ("percent", "dose")
+# a dose in units is modified like a mass dose: its basis is kept, never converted to mg
+_MODIFIED_BASES = MASS_BASES + UNIT_BASES
 
 
 def _cell(row: dict, key: str, field: str, kind):
@@ -666,7 +668,7 @@ def _check_full_dose(levels: LevelTable, amount, basis: str) -> None:
     full = dict(levels.levels).get("0")
     if full is None or _is_share(full):
         return
-    full_amount, full_basis = read_dose(full, "level 0")
+    full_amount, full_basis = read_dose(full, "level 0", allowed=_MODIFIED_BASES)
     if full_basis != basis or not np.allclose(amount, full_amount, rtol=1e-6):
         raise ImplausibleInputError(
             "levels",
@@ -716,7 +718,7 @@ def level_table(levels, source: str = "levels") -> LevelTable:
         if _is_share(value):
             checked(magnitude(value, "percent", field, _LEVEL_VALUE), LEVEL_SHARE, field)
         else:
-            read_dose(value, field)
+            read_dose(value, field, allowed=_MODIFIED_BASES)
         rows.append((name, value))
     return LevelTable(tuple(rows), source)
 
@@ -789,7 +791,8 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
     Parameters
     ----------
     dose : str or Quantity
-        The full dose, in mg/m², mg/kg or mg. A bare number is an error.
+        The full dose, in mg/m², mg/kg or mg, or in units (units/m², units/kg,
+        units: bleomycin). A bare number is an error.
     reduction_pct : numeric or Quantity, optional
         The reduction, positive: 20 for −20 %; plain numbers in [%]. At most
         90 %.
@@ -825,7 +828,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
     >>> float(modify_dose("85 mg/m^2", level=-1, levels=levels).modified.m_as("mg/m**2"))
     65.0
     """
-    amount, basis = read_dose(dose)
+    amount, basis = read_dose(dose, allowed=_MODIFIED_BASES)
     if (reduction_pct is None) == (level is None):
         raise DoseCalcError("give reduction_pct or level, one of them")
     table = None
@@ -843,7 +846,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
             modified = amount * float(value.m_as(unit("percent"))) / 100.0
         else:
             field = f"level {_level_name(level)}"
-            level_amount, level_basis = read_dose(value, field)
+            level_amount, level_basis = read_dose(value, field, allowed=_MODIFIED_BASES)
             if level_basis != basis:
                 raise UnitError(field, f"{value:~P}", f"a dose in {BASIS_LABELS[basis]}, as the full dose")
             _check_full_dose(levels, amount, basis)

@@ -399,6 +399,24 @@ def test_levels_on_arrays():
     ).tolist() == [65.0, 65.0]
 
 
+def test_a_dose_in_units_is_modified_in_units():
+    # ABVD bleomycin 10 units/m² (Bonadonna 1975; the label doses bleomycin in units, never mg):
+    # −20 % is 10 × 0.8 = 8 units/m²; a level of 7.5 units/m² is taken as written
+    reduced = modify_dose("10 units/m2", reduction_pct=20)
+    assert reduced.modified.m_as("drug_unit/m**2") == pytest.approx(8.0)
+    assert reduced.percent_of_original == pytest.approx(80.0)
+    levels = {"0": "10 units/m2", "-1": "7.5 units/m2"}
+    assert modify_dose("10 units/m2", level=-1, levels=levels).modified.m_as("drug_unit/m**2") == 7.5
+    assert modify_dose("10 units/m2", level=-1, levels={"0": "100 %", "-1": "75 %"}).modified.m_as(
+        "drug_unit/m**2"
+    ) == pytest.approx(7.5)
+    # a level in mg for a dose in units is another drug's table, never a conversion
+    with pytest.raises(UnitError, match="level -1"):
+        modify_dose("10 units/m2", level=-1, levels={"-1": "7.5 mg/m2"})
+    with pytest.raises(ImplausibleInputError, match="^levels=.*level 0: 10 mg/m²"):
+        modify_dose("10 units/m2", level=-1, levels={"0": "10 mg/m2", "-1": "75 %"})
+
+
 def test_bad_modifications(tmp_path):
     with pytest.raises(
         ImplausibleInputError, match=r"^reduction_pct=-20 %: expected \(0, 90\] % \(a positive reduction"
