@@ -415,7 +415,7 @@ def test_a_dose_in_units_is_modified_in_units():
         modify_dose("10 units/m2", level=-1, levels={"-1": "7.5 mg/m2"})
     with pytest.raises(
         ImplausibleInputError,
-        match="^levels=.*level 0: 10.0 mg/m²\): expected a table whose level 0 is the full dose, 10 units/m²$",
+        match=r"^levels=.*level 0: 10.0 mg/m²\): expected a table whose level 0 is the full dose, 10 units/m²$",
     ):
         modify_dose("10 units/m2", level=-1, levels={"0": "10 mg/m2", "-1": "75 %"})
 
