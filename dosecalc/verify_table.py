@@ -200,6 +200,11 @@ class _Texts:
     def given(self) -> np.ndarray:
         return self.code >= 0
 
+    @property
+    def none(self) -> bool:
+        """Whether no row has a text: one pass, no mask."""
+        return not self.texts
+
     def add(self, rows, texts) -> None:
         """Give ``rows`` (indices) a text each, or one text for all; rows that have one keep theirs."""
         rows = np.asarray(rows, dtype=np.int64)
@@ -216,8 +221,17 @@ class _Texts:
     def column(self, keep: np.ndarray | None) -> pa.Array:
         """The texts of the rows of ``keep`` (all rows if None), dictionary-encoded; null where a row has none."""
         codes = self.code if keep is None else self.code[keep]
-        indices = pa.array(np.maximum(codes, 0), pa.int32(), mask=codes < 0)
-        return pa.DictionaryArray.from_arrays(indices, pa.array(self.texts or [""], pa.string()))
+        return pa.DictionaryArray.from_arrays(_indices(codes, pa.int32()), pa.array(self.texts or [""], pa.string()))
+
+
+def _indices(codes: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """Dictionary indices, null where a code is negative; most columns are all null or have none."""
+    missing = codes < 0
+    if not missing.any():
+        return pa.array(codes, kind)
+    if missing.all():
+        return pa.nulls(codes.size, kind)
+    return pa.array(np.maximum(codes, 0), kind, mask=missing)
 
 
 class _Ordered(NamedTuple):
@@ -275,10 +289,15 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         reading = quantity(1.0, _column_unit(_canonical(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
-    amount = _given_numbers(table[column]) * factor
-    readable = np.zeros(table.num_rows, bool)
-    for code, label in enumerate(bases):
-        readable |= (basis == code) & valid(amount, DOSE_RANGES[label])
+    amount = _given_numbers(table[column])
+    if not np.all(factor == 1.0):  # a column in mg needs no product
+        amount = amount * factor
+    if len(bases) == 1:  # one basis: every readable row is in it
+        readable = valid(amount, DOSE_RANGES[bases[0]]) & (basis == 0)
+    else:
+        readable = np.zeros(table.num_rows, bool)
+        for code, label in enumerate(bases):
+            readable |= (basis == code) & valid(amount, DOSE_RANGES[label])
     bad = np.flatnonzero(~readable & (basis >= 0))
     if bad.size:
         cells = table[column].take(pa.array(bad)).to_pylist()
@@ -295,6 +314,8 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
             else:
                 texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)
+    if readable.all():
+        return _Ordered(amount, basis, tuple(bases))
     return _Ordered(np.where(readable, amount, np.nan), np.where(readable, basis, -1).astype(np.int8), tuple(bases))
 
 
@@ -317,7 +338,8 @@ def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.A
     codes = list(flags)
     bits = np.zeros(next(iter(flags.values())).size, np.uint8)
     for position, code in enumerate(codes):
-        bits |= flags[code].view(np.uint8) << position
+        if flags[code].any():  # most flags are raised nowhere
+            bits |= flags[code].view(np.uint8) << position
     names = [
         ";".join(code for position, code in enumerate(codes) if word >> position & 1) for word in range(1 << len(codes))
     ]
@@ -470,12 +492,9 @@ def verify_table(
     measured = [
         name for name in names if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"
     ]
-    usable = ~rejects.given
-    by_order = np.argsort(item, kind="stable")  # each order's rows together, in input order
-    bounds = np.searchsorted(item[by_order], np.arange(len(plan.items) + 1))
+    usable = None if rejects.none else ~rejects.given
     for index, entry in enumerate(plan.items):
-        rows = by_order[bounds[index] : bounds[index + 1]]
-        rows = rows[usable[rows]]
+        rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
         if rows.size == 0:
             continue
         order = entry.order
@@ -504,12 +523,16 @@ def verify_table(
         rejects.add(
             rows[rejected["row"].to_numpy() - 1], [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()]
         )
-        dosed_rows = rows[dosed["row"].to_numpy() - 1]
+        # the dosed rows, in order: all of them when none was rejected
+        dosed_rows = rows if dosed.num_rows == rows.size else rows[dosed["row"].to_numpy() - 1]
         column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
         bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
         final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
         on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
-        computed[dosed_rows[on_amount]] = final[on_amount]
+        if on_amount.all():
+            computed[dosed_rows] = final
+        else:
+            computed[dosed_rows[on_amount]] = final[on_amount]
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
@@ -533,19 +556,19 @@ def verify_table(
         before = lazy.filled
         rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
         explained[name][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
-    patient = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
+    patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     with np.errstate(invalid="ignore"):
         flags = {
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
             "lifetime_limit": lifetime,
             "not_scheduled": _off_schedule(plan, item, day, cycle),
-            "duplicate_order": _duplicates(patient, item, day, cycle, plan),
+            "duplicate_order": _duplicates(patients, item, day, cycle, plan),
         }
     flagged = np.zeros(n, bool)
     for mask in flags.values():
         flagged |= mask
-    missing = _not_ordered(table, patient, item, day, cycle, plan)
+    missing = _not_ordered(table, patients, item, day, cycle, plan)
     columns = {
         "computed_dose": computed,
         "ordered_dose": ordered.amount,
@@ -602,7 +625,12 @@ def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     n = item.size
     if day is None or all(entry.days is None for entry in plan.items):
         return np.zeros(n, bool)
-    off = ~_given_days(plan)[item, day]  # item -1 (no order) is the last row, given on every day
+    given = _given_days(plan)
+    slot = item.astype(np.intp)
+    slot[slot < 0] = len(plan.items)  # no order: the last row, given on every day
+    slot *= given.shape[1]
+    slot += day
+    off = ~given.ravel().take(slot)
     if cycle is not None and plan.cycles is not None:
         off |= (item >= 0) & (cycle > plan.cycles)
     return off
@@ -612,9 +640,13 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     """Where this dose with the prior exposure (``prior_<unit>``, empty: none) reaches the lifetime limit."""
     this = np.full(rows.size, np.nan)
     codes = ordered.basis[rows]
-    for code in np.unique(codes[codes >= 0]).tolist():
+    amount = ordered.amount[rows]
+    for code in np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(ordered.bases))).tolist():
         same = codes == code
-        this[same] = to_limit_kernel(ordered.amount[rows][same], ordered.bases[code], limit.amount, bsa_m2[same])
+        if same.all():  # every order in one unit: most files
+            this = to_limit_kernel(amount, ordered.bases[code], limit.amount, bsa_m2)
+        else:
+            this[same] = to_limit_kernel(amount[same], ordered.bases[code], limit.amount, bsa_m2[same])
     prior = np.zeros(rows.size)
     column = _one(table.column_names, "prior")
     if column is not None:
@@ -625,40 +657,65 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
 
 
-def _patients(ids: pa.ChunkedArray) -> np.ndarray:
+class _Patients(NamedTuple):
+    code: np.ndarray  # each row's patient, numbered from 0 in order of appearance; -1 for a missing id
+    first: np.ndarray  # each patient's first row
+    change: np.ndarray  # where a run of rows of one patient starts
+    starts: np.ndarray  # the first row of each run
+    per_run: np.ndarray  # each run's patient
+
+
+def _patients(ids: pa.ChunkedArray) -> _Patients:
     """
-    Each row's patient as a code (-1 for a missing id), by runs of equal ids:
-    a file sorted by patient (each run's id above the last) needs no hash;
-    otherwise each run's id is hashed once, not each order's.
+    Each row's patient as a code, by runs of equal ids: a file sorted by
+    patient (each run's id above the last) needs no hash; otherwise each
+    run's id is hashed once, not each order's.
     """
-    ids = ids.combine_chunks()
+    ids = ids.chunk(0) if ids.num_chunks == 1 else ids.combine_chunks()
+    if pa.types.is_null(ids.type) or pa.types.is_dictionary(ids.type):  # every id missing; a categorical column
+        ids = ids.cast(pa.string() if pa.types.is_null(ids.type) else ids.type.value_type)
     n = len(ids)
     change = np.ones(n, bool)
     if n > 1:
         change[1:] = pc.fill_null(pc.not_equal(ids.slice(1), ids.slice(0, n - 1)), True).to_numpy(zero_copy_only=False)
-    firsts = ids.take(pa.array(np.flatnonzero(change)))
+    starts = np.flatnonzero(change)
+    firsts = ids.take(pa.array(starts))
     runs = len(firsts)
+    run = np.cumsum(change, dtype=np.int32)
+    run -= 1
     if ids.null_count == 0 and (runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()):
-        per_run = np.arange(runs)  # sorted by patient: each run is another patient, no hash needed
-    else:
-        codes = pc.dictionary_encode(firsts).indices
-        per_run = np.where(
-            codes.is_null().to_numpy(zero_copy_only=False), -1, codes.fill_null(0).to_numpy(zero_copy_only=False)
-        )
-    return per_run[np.cumsum(change) - 1]
+        return _Patients(run, starts, change, starts, np.arange(runs))  # sorted by patient: each run another, no hash
+    codes = pc.dictionary_encode(firsts).indices
+    per_run = np.where(
+        codes.is_null().to_numpy(zero_copy_only=False), -1, codes.fill_null(0).to_numpy(zero_copy_only=False)
+    ).astype(np.int32)
+    known = np.flatnonzero(per_run >= 0)
+    _, at = np.unique(per_run[known], return_index=True)  # each code's first run: codes are given in that order
+    return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
 
 
-def _duplicates(patient, item: np.ndarray, day, cycle, plan) -> np.ndarray:
+def _duplicates(patients: _Patients | None, item: np.ndarray, day, cycle, plan) -> np.ndarray:
     """Where a patient's drug is ordered more often on a day than the protocol gives it."""
     n = item.size
-    if patient is None or n == 0:
+    if patients is None or n == 0:
         return np.zeros(n, bool)
+    patient = patients.code
     # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
-    pair = patient.astype(np.int64) * (len(plan.items) + 1) + item + 1
+    pair = patient.astype(np.int64)
+    pair *= len(plan.items) + 1
+    pair += item
+    pair += 1
     known = (item >= 0) & (patient >= 0)
-    pair[~known] = 0  # no patient or no order: never counted
-    candidates = np.flatnonzero(known & (np.bincount(pair)[pair] > 1))
+    if not known.all():
+        pair[~known] = 0  # no patient or no order: never counted
     duplicate = np.zeros(n, bool)
+    seen = np.zeros(int(pair.max()) + 1, bool)
+    seen[pair] = True
+    if int(np.count_nonzero(seen[1:])) == int(np.count_nonzero(known)):  # each patient's drug once: most days
+        return duplicate
+    counts = np.bincount(pair)
+    counts[0] = 0
+    candidates = np.flatnonzero(counts[pair] > 1)
     if candidates.size:
         key = pair[candidates]
         for part in (day, cycle):
@@ -671,7 +728,7 @@ def _duplicates(patient, item: np.ndarray, day, cycle, plan) -> np.ndarray:
     return duplicate
 
 
-def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -> pa.Table:
+def _not_ordered(table: pa.Table, patients: _Patients | None, item: np.ndarray, day, cycle, plan) -> pa.Table:
     """
     The doses the protocol gives on a patient's day and nobody ordered: one
     row per patient, cycle, day and order (``patient_id``, ``cycle``, ``day``,
@@ -687,31 +744,25 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
             ("note", pa.string()),
         ]
     )
-    if patient is None or day is None or all(entry.days is None for entry in plan.items):
+    if patients is None or day is None or all(entry.days is None for entry in plan.items):
         return schema.empty_table()
-    valid = (patient >= 0) & (day > 0)
-    rows = np.arange(item.size) if valid.all() else np.flatnonzero(valid)
-    whole = rows.size == item.size
-    p, d, it = (values if whole else values[rows] for values in (patient, day, item))
-    c = None if cycle is None else cycle if whole else cycle[rows]
+    patient = patients.code
+    whole = bool(patient.min() >= 0 and day.min() > 0)  # every row names its patient and a day of the cycle
+    rows = None if whole else np.flatnonzero((patient >= 0) & (day > 0))
+    p, d, it = (values if rows is None else values[rows] for values in (patient, day, item))
+    c = None if cycle is None else cycle if rows is None else cycle[rows]
     # a visit: one patient on one cycle and day (most files: one visit per patient, found without a sort)
-    patients = int(patient.max(initial=-1)) + 1
-    visit_day, visit_cycle, first = (
-        np.zeros(patients, np.int64),
-        np.zeros(patients, np.int64),
-        np.zeros(patients, np.int64),
-    )
-    visit_day[p], first[p] = d, rows
-    one_visit = bool((visit_day[p] == d).all())
-    if c is not None and one_visit:
-        visit_cycle[p] = c
-        one_visit = bool((visit_cycle[p] == c).all())
-    if one_visit:
-        visit = p
-        present = np.zeros(patients, bool)
-        present[p] = True
-        visits = np.flatnonzero(present)
+    each = _visit_of_each(patients, p if rows is not None else None, d, c)
+    if each is not None:
+        visit, first, (visit_day, visit_cycle) = p, patients.first, each
+        if rows is None:  # every patient has a row
+            visits = np.arange(first.size)
+        else:
+            present = np.zeros(first.size, bool)
+            present[p] = True
+            visits = np.flatnonzero(present)
     else:
+        rows = np.arange(item.size) if rows is None else rows
         key = np.stack([p, np.zeros(p.size, np.int64) if c is None else c, d])
         _, where, inverse = np.unique(key, axis=1, return_index=True, return_inverse=True)
         visit = inverse.ravel()
@@ -721,12 +772,17 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
     orders = len(plan.items)
     flat = np.zeros((int(visit.max(initial=-1)) + 1) * orders, bool)
     some = it >= 0
-    flat[visit[some] * orders + it[some]] = True
+    every_drug = bool(some.all())  # every row's drug is an order of the protocol
+    slot = np.multiply(visit if every_drug else visit[some], orders, dtype=np.int64)
+    slot += it if every_drug else it[some]
+    flat[slot] = True
     ordered = flat.reshape(-1, orders)
-    due = _given_days(plan)[:orders][:, visit_day[visits]].T
+    every = visits.size == visit_day.size  # every patient has a visit: no subsetting
+    due = np.ascontiguousarray(_given_days(plan)[:orders].T)[visit_day if every else visit_day[visits]]
     if cycle is not None and plan.cycles is not None:
-        due &= (visit_cycle[visits] <= plan.cycles)[:, None]
-    at, index = np.nonzero(due & ~ordered[visits])
+        due &= ((visit_cycle if every else visit_cycle[visits]) <= plan.cycles)[:, None]
+    due &= ~(ordered if every else ordered[visits])
+    at, index = np.nonzero(due)
     at = visits[at]
     return pa.table(
         {
@@ -740,18 +796,44 @@ def _not_ordered(table: pa.Table, patient, item: np.ndarray, day, cycle, plan) -
     )
 
 
+def _visit_of_each(patients: _Patients, p: np.ndarray | None, d: np.ndarray, c: np.ndarray | None):
+    """
+    Each patient's day and cycle (zeros without a cycle column) when every
+    patient has one visit, else None. ``p``: the patient of each row of ``d``
+    and ``c``; None when they are every row, whose runs of one patient are then
+    checked first, each along its rows, and the patients by their runs.
+    """
+    size = patients.first.size
+    parts = [d] if c is None else [d, c]
+    codes = p
+    if p is None:
+        for values in parts:  # a value changes only where a run starts
+            if not patients.change[np.flatnonzero(values[1:] != values[:-1]) + 1].all():
+                return None
+        codes, parts = patients.per_run, [values[patients.starts] for values in parts]
+    each = []
+    for values in parts:
+        visit = np.zeros(size, np.int64)
+        visit[codes] = values
+        if (visit[codes] != values).any():
+            return None
+        each.append(visit)
+    return each[0], np.zeros(size, np.int64) if c is None else each[1]
+
+
 def _unit_labels(ordered: _Ordered, keep: np.ndarray | None) -> pa.Array:
     """Each row's ordered unit as dosecalc writes it ("mg", "mg/m²"), null where unreadable; dictionary-encoded."""
     codes = ordered.basis if keep is None else ordered.basis[keep]
     shown = [f"{unit(label):~P}" for label in ordered.bases] or [""]
-    indices = pa.array(np.maximum(codes, 0), pa.int8(), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(shown, pa.string()))
+    return pa.DictionaryArray.from_arrays(_indices(codes, pa.int8()), pa.array(shown, pa.string()))
 
 
 def _floats(values: np.ndarray) -> pa.Array:
     """Floats as Arrow, null where NaN (none is computed from a NaN); without a copy when none is."""
+    if values.size == 0 or not np.isnan(values.min()):  # min is NaN where any value is: one pass, no mask
+        return pa.array(values)
     missing = np.isnan(values)
-    return pa.array(values, mask=missing) if missing.any() else pa.array(values)
+    return pa.nulls(values.size, pa.float64()) if missing.all() else pa.array(values, mask=missing)
 
 
 def _tables(

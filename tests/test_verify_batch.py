@@ -223,3 +223,90 @@ def test_batch_is_the_vectorised_engine_at_scale():
     assert_allclose(every["computed_dose"].to_numpy(), computed, rtol=1e-12)
     outside = np.abs(table["ordered_mg"] / computed - 1) > 0.05 + 1e-11
     assert (every["verdict"].to_numpy(zero_copy_only=False) != "within_tolerance").sum() == outside.sum()
+
+
+# --- duplicates and doses not ordered == counting by hand ----------------------------------
+
+ORDERS = {item.order.drug: item for item in RCHOP.orders}
+
+
+@st.composite
+def visit_rows(draw):
+    """Orders of a few patients (some ids missing, files sorted by patient or not), days and cycles in and
+    out of the protocol, some rows rejected (day 22 of a 21-day cycle; a height in metres)."""
+    return {
+        "patient_id": draw(st.sampled_from(["P-1", "P-2", "P-3", None])),
+        "drug": draw(st.sampled_from([*ORDERS, "Doxorubicin", "epirubicin"])),
+        "ordered_mg": 100.0,
+        "cycle": draw(st.integers(1, 9)),
+        "day": draw(st.sampled_from([1, 1, 1, 2, 8, 22])),
+        "height_cm": draw(st.sampled_from([175.0, 175.0, 1.75])),
+        "weight_kg": 70.0,
+    }
+
+
+@settings(max_examples=60)
+@given(rows=st.lists(visit_rows(), min_size=1, max_size=14), sort=st.booleans())
+def test_duplicates_and_not_ordered_are_the_counts_by_hand(rows, sort):
+    if sort:  # a file sorted by patient, as exports are (missing ids last)
+        rows = sorted(rows, key=lambda row: (row["patient_id"] is None, row["patient_id"] or ""))
+    result = verify_table(RCHOP, pa.Table.from_pylist(rows))
+    drug = [row["drug"].lower() if row["drug"].lower() in ORDERS else None for row in rows]
+    # by hand: a patient's drug on one cycle and day, more often than its order gives it (once a day)
+    same = [
+        [
+            other
+            for other in range(len(rows))
+            if drug[other] == drug[row]
+            and (rows[other]["patient_id"], rows[other]["cycle"], rows[other]["day"])
+            == (rows[row]["patient_id"], rows[row]["cycle"], rows[row]["day"])
+        ]
+        for row in range(len(rows))
+    ]
+    for record in result.checked.to_pylist():
+        row = record["row"] - 1
+        duplicate = rows[row]["patient_id"] is not None and drug[row] is not None and len(same[row]) > 1
+        assert ("duplicate_order" in record["flags"].split(";")) == duplicate, (row, rows)
+    # by hand: each visit (patient, cycle, day of the cycle) of a row that names its patient and a day in the
+    # cycle, rejected or not; each drug due that day (cycle 8 at most) and ordered by none of the visit's rows
+    visits = {(row["patient_id"], row["cycle"], row["day"]) for row in rows if row["patient_id"] and row["day"] <= 21}
+    expected = {
+        (patient, cycle, day, name)
+        for patient, cycle, day in visits
+        for name, item in ORDERS.items()
+        if day in item.days
+        and cycle <= RCHOP.cycles
+        and not any(
+            (row["patient_id"], row["cycle"], row["day"], drug[number]) == (patient, cycle, day, name)
+            for number, row in enumerate(rows)
+        )
+    }
+    missing = [(m["patient_id"], m["cycle"], m["day"], m["drug"]) for m in result.not_ordered.to_pylist()]
+    assert len(missing) == len(set(missing)) and set(missing) == expected
+
+
+@pytest.mark.parametrize(
+    "ids, duplicates, not_ordered",
+    [
+        (pa.nulls(3, pa.string()), 0, 0),  # no id: no patient, no duplicate, nothing due
+        (pa.nulls(3), 0, 0),  # an all-empty column of a Parquet file: type null
+        (pa.array(["DL-1", "DL-1", "DL-2"]).dictionary_encode(), 2, 8),  # a categorical id
+        (pa.array([7, 7, 8]), 2, 8),  # numeric ids
+    ],
+)
+def test_patient_ids_of_any_type(ids, duplicates, not_ordered):
+    # doxorubicin ordered twice for the first patient: a duplicate each; each patient's four other day-1 drugs
+    # (rituximab, cyclophosphamide, vincristine, prednisone) not ordered: 2 × 4 = 8
+    table = pa.table(
+        {
+            "patient_id": ids,
+            "drug": ["doxorubicin"] * 3,
+            "ordered_mg": [98.6] * 3,
+            "day": [1, 1, 1],
+            "height_cm": [175.0] * 3,
+            "weight_kg": [80.0] * 3,
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert result.summary()["flags"]["duplicate_order"] == duplicates
+    assert result.not_ordered.num_rows == not_ordered
