@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import best_seconds
 
+from dosecalc import dask as dask_driver
 from dosecalc.cohort_io import convert_dataset
 
 distributed = pytest.importorskip("distributed")
@@ -67,8 +68,8 @@ def client():
             yield client
 
 
-def converter(dataset, folder, **engine):
-    """A run of convert_dataset into new directories, and the setup that removes the last run's."""
+def converter(dataset, folder, driver=convert_dataset, **engine):
+    """A run of a driver's convert_dataset into new directories, and the setup that removes the last run's."""
     folder.mkdir(exist_ok=True)
     output, rejects = folder / "dosed", folder / "rejects"
 
@@ -78,15 +79,15 @@ def converter(dataset, folder, **engine):
 
     def run():
         setup()
-        return convert_dataset(dataset, output, dose=DOSE, rejects_dir=rejects, **engine)
+        return driver(dataset, output, dose=DOSE, rejects_dir=rejects, **engine)
 
     return run, setup
 
 
 def test_dask_driver_vs_single_process(benchmark, dataset, client, tmp_path, report_ratio):
-    on_dask, setup = converter(dataset, tmp_path / "dask", engine="dask", scheduler=client)
+    dask_run, setup = converter(dataset, tmp_path / "dask", dask_driver.convert_dataset, scheduler=client)
     local, _ = converter(dataset, tmp_path / "local")
-    summary = benchmark.pedantic(on_dask, setup=setup, rounds=3)
+    summary = benchmark.pedantic(dask_run, setup=setup, rounds=3)
     local_seconds = best_seconds(local, repeat=3)
     report_ratio(
         "convert_dataset 1e7 rows: dask 2 workers / local, rows/s",

@@ -65,7 +65,7 @@ class Digest:
         for path in self.paths:
             digest = hashlib.sha256()
             with path.open("rb") as file:
-                while block := file.read(1 << 22):
+                while block := file.read(1 << 20):
                     digest.update(block)
             self._hex.append(digest.hexdigest())
 

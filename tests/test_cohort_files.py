@@ -1013,3 +1013,68 @@ def test_example_spreadsheet_export(tmp_path):
     assert "looks ';'-separated" in one_line_error(
         cli("cohort", str(export), "-o", str(tmp_path / "x.csv"), "--dose", "75mg/m2")
     )
+
+
+# --- what a run loads and allocates ----------------------------------------------------------
+
+_WITHOUT_PANDAS = """
+import sys
+import pyarrow as pa
+from dosecalc.cohort_io import convert_file, pyarrow_without_pandas
+from dosecalc.units import pint_without_dask
+pint_without_dask()  # as the command line does
+pyarrow_without_pandas()
+for output in sys.argv[2:]:
+    summary = convert_file(sys.argv[1], output, dose="75 mg/m^2", rejects_path=output + ".rejects.csv")
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (36, 31, 5), summary
+loaded = sorted(name for name in ("pandas", "dask") if name in sys.modules)
+import pandas as pd
+# pandas stays importable, and pyarrow converts its frames as ever (NaN as null)
+table = pa.Table.from_pandas(pd.DataFrame({"weight_kg": [70.0, float("nan")]}))
+print(loaded, table.column("weight_kg").null_count)
+"""
+
+
+def test_a_file_run_loads_neither_pandas_nor_dask(tmp_path):
+    # pyarrow's first pa.array / pa.scalar / to_numpy imports pandas (0.3 s, 40 MiB) unless told it is absent
+    outputs = [str(tmp_path / "dosed.csv"), str(tmp_path / "dosed.parquet")]
+    run = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PANDAS, str(EXAMPLE), *outputs], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == ["[]", "1"]
+
+
+def test_without_the_call_pyarrow_loads_pandas(tmp_path):
+    # the test above can fail: the same run without pyarrow_without_pandas() loads pandas
+    script = _WITHOUT_PANDAS.replace("pyarrow_without_pandas()\n", "")
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLE), str(tmp_path / "dosed.csv")], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[0] == "['pandas']"
+
+
+def test_a_run_allocates_from_jemalloc_and_gives_the_pool_back(tmp_path, monkeypatch):
+    # mimalloc, pyarrow's default, keeps what each batch freed; a run streams with jemalloc where it can
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool()
+    if before.backend_name != "mimalloc" or "jemalloc" not in pa.supported_memory_backends():
+        pytest.skip("pyarrow's pool here is not mimalloc, or it has no jemalloc")
+    seen = []
+    convert_file(
+        EXAMPLE,
+        tmp_path / "dosed.csv",
+        dose="75 mg/m^2",
+        progress=lambda rows: seen.append(pa.default_memory_pool().backend_name),
+    )
+    assert seen == ["jemalloc"]
+    assert pa.default_memory_pool().backend_name == "mimalloc"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")  # a pool chosen by the user is kept
+    seen.clear()
+    convert_file(
+        EXAMPLE,
+        tmp_path / "again.csv",
+        dose="75 mg/m^2",
+        progress=lambda rows: seen.append(pa.default_memory_pool().backend_name),
+    )
+    assert seen == ["mimalloc"]
