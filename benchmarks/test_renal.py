@@ -51,3 +51,49 @@ def test_egfr_ckd_epi_2021_1e6(benchmark, cohort, report_ratio):
     )
     floor = best_seconds(lambda: _raw(age, female, creatinine, bsa), repeat=3)
     report_ratio("egfr_ckd_epi_2021 1e6 (checked, with record) / raw numpy", benchmark.stats["min"], floor, "≤ 5×")
+
+
+@pytest.fixture(scope="module")
+def table(cohort):
+    import pyarrow as pa
+
+    age, female, creatinine, bsa = cohort
+    height_cm = np.full(ROWS, 170.0)
+    weight_kg = bsa**2 * 3600 / height_cm  # Mosteller: the BSA back from height and weight
+    sex = pa.DictionaryArray.from_arrays(pa.array(female.astype(np.int8)), pa.array(["m", "f"]))
+    columns = {"age_years": age, "sex": sex, "creatinine_mg_dl": creatinine, "height_cm": height_cm}
+    return pa.table({**columns, "weight_kg": weight_kg})
+
+
+def test_kidney_table_1e6(benchmark, cohort, table, report_ratio):
+    from dosecalc.renal_table import kidney_table
+
+    age, female, creatinine, _ = cohort
+    bsa = np.sqrt(table["height_cm"].to_numpy() * table["weight_kg"].to_numpy() / 3600)
+    estimated, rejects = benchmark.pedantic(kidney_table, args=(table, "ckd-epi-2021"), rounds=3)
+    floor = best_seconds(
+        lambda: renal_kernel("ckd_epi_2021", age_years=age, female=female, creatinine_mg_dl=creatinine, bsa_m2=bsa),
+        repeat=3,
+    )
+    report_ratio("kidney_table(ckd-epi-2021) 1e6 rows / renal_kernel", benchmark.stats["min"], floor, "≤ 10×")
+    assert estimated.num_rows == ROWS and rejects.num_rows == 0
+
+
+def test_carboplatin_for_table_1e6(benchmark, cohort, table, report_ratio):
+    from dosecalc.carboplatin import carboplatin_kernel
+    from dosecalc.order import Order
+
+    age, female, creatinine, _ = cohort
+    weight_kg = table["weight_kg"].to_numpy()
+    order = Order("carboplatin", "5 mg/mL*min")
+    dosed, rejects = benchmark.pedantic(order.for_table, args=(table,), rounds=3)
+
+    def raw():
+        crcl = renal_kernel(
+            "cockcroft_gault", age_years=age, female=female, creatinine_mg_dl=creatinine, weight_kg=weight_kg
+        )
+        return carboplatin_kernel(5.0, crcl.clearance_ml_min, 125.0)
+
+    floor = best_seconds(raw, repeat=3)
+    report_ratio("Order(carboplatin AUC 5).for_table 1e6 rows / kernels", benchmark.stats["min"], floor, "≤ 10×")
+    assert dosed.num_rows + rejects.num_rows == ROWS

@@ -75,7 +75,7 @@ from .adjustments import (
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS
-from .carboplatin import AUC, CALVERT_1989, carboplatin_dose
+from .carboplatin import AUC, CALVERT_1989, CARBOPLATIN_POLICIES, GFR, carboplatin_dose, policy_key
 from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import (
     DoseCalcError,
@@ -86,6 +86,7 @@ from .errors import (
 )
 from .grammar import bare_number
 from .patient import ACTUAL, GIVEN, patient_dose
+from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
 from .validation import BSA, checked, checked_scalar
@@ -100,6 +101,8 @@ REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose",
 
 #: The basis of a carboplatin order: a target AUC.
 AUC_BASIS = "mg/mL*min"
+#: ``gfr_cap`` left to the carboplatin policy.
+POLICY = "policy"
 # Calvert's non-renal clearance [mL/min] (Calvert et al. 1989)
 _NON_RENAL_ML_MIN = 25.0
 
@@ -166,6 +169,10 @@ def drug_name(name) -> str:
     if name != name.lower():
         raise ImplausibleInputError("drug", repr(name), "a generic name in lower case", f"write {name.lower()!r}")
     return name
+
+
+def _is_policy(value) -> bool:
+    return isinstance(value, str) and value == POLICY
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -336,6 +343,24 @@ class Order:
         The citations that justify the order, keyed by what they justify
         (:data:`REFERENCE_KEYS`: ``dose``, ``modification``, ``weight_basis``,
         ``bsa_cap``, ``max_dose``, ``rounding``); a string cites the dose.
+    policy : str, optional
+        A carboplatin AUC order's GFR policy, a key of
+        :data:`dosecalc.CARBOPLATIN_POLICIES`: ``"fda"`` (the default;
+        Cockcroft-Gault, GFR capped at 125 mL/min) or ``"addikd"`` (CKD-EPI
+        2021 de-indexed by the BSA, not capped).
+    formula : str, optional
+        A carboplatin order's GFR estimate instead of the policy's:
+        ``"cockcroft-gault"`` or ``"ckd-epi-2021"``. For a carboplatin order,
+        ``weight_basis`` is Cockcroft-Gault's weight.
+    creatinine_floor : None, "nccn" or a concentration, optional
+        The creatinine floor of every estimate (none by default; ``"nccn"``,
+        0.7 mg/dL): see :func:`dosecalc.renal.creatinine_floor_mg_dl`.
+    gfr_cap : "policy", None or a GFR, default "policy"
+        A carboplatin order's cap on the GFR: the policy's, none (None or
+        ``"none"``), or one given ("125 mL/min"; plain numbers in [mL/min]).
+    allow_outside_range : bool, default False
+        Report an estimate or GFR above 250 mL/min instead of refusing it
+        (then capped, where there is a cap).
 
     Every value is read and checked when the order is built: a bad unit, a
     level the table lacks or two roundings are refused at once, not at the
@@ -370,6 +395,11 @@ class Order:
     bands: Any = None
     tolerance_pct: Any = None
     references: Any = ()
+    policy: Any = None
+    formula: Any = None
+    creatinine_floor: Any = None
+    gfr_cap: Any = POLICY
+    allow_outside_range: bool = False
     modification: Any = field(init=False, repr=False, compare=False)
     basis: str = field(init=False, repr=False, compare=False)
 
@@ -444,19 +474,78 @@ class Order:
                     f"a dose in mg/m², mg/kg or mg: a target AUC (Calvert) is carboplatin's, not {whose}; "
                     "order carboplatin by name",
                 )
-            body_size = {"weight_basis": self.weight_basis != ACTUAL, "bsa_cap": self.bsa_cap is not None}
-            for name in (name for name, given in body_size.items() if given):
+            if self.bsa_cap is not None:
                 raise ImplausibleInputError(
-                    name,
-                    getattr(self, name),
+                    "bsa_cap",
+                    self.bsa_cap,
                     "none for a carboplatin AUC order: its dose follows the GFR, not the body size",
                 )
+        self._kidney_settings(put)
         # a level table written for another dose is refused now, not at the first patient
         put("modification", _modified(self))
 
+    def _kidney_settings(self, put) -> None:
+        """Read and check the kidney settings: the GFR policy, estimate and cap (carboplatin orders), the
+        creatinine floor and the physiological range (every estimate)."""
+        if not isinstance(self.allow_outside_range, bool):
+            raise ImplausibleInputError("allow_outside_range", repr(self.allow_outside_range), "True or False")
+        floor_mg_dl, floor_policy = creatinine_floor_mg_dl(self.creatinine_floor)
+        put(
+            "creatinine_floor",
+            None
+            if floor_mg_dl is None
+            else floor_policy
+            if floor_policy != "given"
+            else quantity(floor_mg_dl, "mg/dL"),
+        )
+        if not self.is_auc:
+            given = {
+                "policy": self.policy is not None,
+                "formula": self.formula is not None,
+                "gfr_cap": not _is_policy(self.gfr_cap),
+            }
+            for name in (name for name, set_ in given.items() if set_):
+                raise ImplausibleInputError(
+                    name,
+                    getattr(self, name),
+                    "none for an order not by AUC: it is a setting of carboplatin's Calvert dose",
+                )
+            return
+        policy = policy_key("fda" if self.policy is None else self.policy)
+        formula = renal_formula_key(self.formula or CARBOPLATIN_POLICIES[policy].gfr_formula)
+        if formula == SCHWARTZ_BEDSIDE:
+            raise ImplausibleInputError(
+                "formula",
+                self.formula,
+                "an adult estimate (cockcroft-gault or ckd-epi-2021): the Calvert formula was derived in adults",
+            )
+        if self.weight_basis != ACTUAL and not RENAL_FORMULAS[formula].needs_weight:
+            raise ImplausibleInputError(
+                "weight_basis", self.weight_basis, f"'actual' for {RENAL_FORMULAS[formula].label}, which uses no weight"
+            )
+        put("policy", policy)
+        put("formula", formula)
+        if _is_policy(self.gfr_cap):
+            put("gfr_cap", POLICY)
+        elif self.gfr_cap is None or (isinstance(self.gfr_cap, str) and self.gfr_cap.strip().lower() == "none"):
+            put("gfr_cap", None)
+        else:
+            cap = _option(self.gfr_cap, "gfr_cap", GFR.unit) if isinstance(self.gfr_cap, str) else self.gfr_cap
+            put("gfr_cap", quantity(checked_scalar(cap, GFR, "gfr_cap"), GFR.unit))
+
+    @property
+    def gfr_cap_ml_min(self):
+        """A carboplatin order's GFR cap for :func:`dosecalc.carboplatin_dose`: "policy", None or [mL/min]."""
+        return self.gfr_cap if self.gfr_cap is None or _is_policy(self.gfr_cap) else self.gfr_cap.m_as(GFR.unit)
+
     def _flat(self, value, field):
         drug_unit = self.amount_unit
-        return quantity(read_dose(value, field, default=drug_unit, allowed=(drug_unit,))[0], drug_unit)
+        amount = read_dose(value, field, default=drug_unit, allowed=(drug_unit,))[0]
+        if np.ndim(amount):  # one per patient would be a column, not an order's setting
+            raise ImplausibleInputError(
+                field, f"{np.asarray(amount).tolist()} {drug_unit}", f"one value in {drug_unit}"
+            )
+        return quantity(amount, drug_unit)
 
     # --- what the order is -----------------------------------------------------
 
@@ -498,15 +587,30 @@ class Order:
         vials=None,
         tolerance=None,
         bands=None,
+        policy=None,
+        formula=None,
+        creatinine_floor=None,
+        gfr_cap=None,
+        no_gfr_cap=False,
+        allow_outside_range=False,
     ) -> Order:
         """
         An order from command-line option texts as typed (None where not
         given): ``--weight-basis``, ``--bsa-cap`` (a bare number in m²),
         ``--max-dose``, ``--reduce`` (a bare number in %), ``--level``,
         ``--levels``, ``--round-to``, ``--vials``, ``--tolerance`` (a bare
-        number in %), ``--bands``. Level and band tables may be given read
-        (a LevelTable, a BandTable) or as paths.
+        number in %), ``--bands``; and the kidney settings ``--policy``,
+        ``--formula``, ``--creatinine-floor``, ``--gfr-cap`` (a bare number in
+        mL/min) or ``--no-gfr-cap``, ``--allow-outside-range``. Level and band
+        tables may be given read (a LevelTable, a BandTable) or as paths.
+
+        Raises
+        ------
+        DoseCalcError
+            If both ``gfr_cap`` and ``no_gfr_cap`` are given, or as :class:`Order`.
         """
+        if gfr_cap is not None and no_gfr_cap:
+            raise DoseCalcError(f"--gfr-cap {gfr_cap} and --no-gfr-cap: give one of them")
         return cls(
             drug,
             dose,
@@ -520,6 +624,11 @@ class Order:
             vials=vials,
             bands=bands,
             tolerance_pct=_option(tolerance, "tolerance_pct", "percent"),
+            policy=policy,
+            formula=formula,
+            creatinine_floor=creatinine_floor,
+            gfr_cap=None if no_gfr_cap else POLICY if gfr_cap is None else _option(gfr_cap, "gfr_cap", GFR.unit),
+            allow_outside_range=allow_outside_range,
         )
 
     @classmethod
@@ -537,6 +646,10 @@ class Order:
             raise MissingInputError(f"{source} {'drug' if 'drug' not in entry else 'dose'}", "an order")
         values = {key: entry[key] for key in keys if key in entry}
         for key, value in values.items():
+            if key == "allow_outside_range":
+                if not isinstance(value, bool):
+                    raise ImplausibleInputError(f"{source} {key}", repr(value), "true or false")
+                continue
             if isinstance(value, bool) or (
                 key not in ("level", "references", "vials") and isinstance(value, (list, dict))
             ):
@@ -560,6 +673,11 @@ class Order:
             "bands": None if self.bands is None else self.bands.source,
             "tolerance_pct": self.tolerance_pct,
             "references": dict(self.references),
+            "policy": self.policy,
+            "formula": self.formula,
+            "creatinine_floor": plain(self.creatinine_floor),
+            "gfr_cap": plain(self.gfr_cap),
+            "allow_outside_range": self.allow_outside_range,
         }
 
     # --- evaluating -------------------------------------------------------------
@@ -628,7 +746,15 @@ class Order:
             steps.append(_modification_step(self, modification))
         if self.is_auc:
             patient, calculated, capped = self._carboplatin(
-                steps, weight=weight, sex=sex, age=age, creatinine=creatinine, gfr=gfr
+                steps,
+                height=height,
+                weight=weight,
+                bsa=bsa,
+                sex=sex,
+                age=age,
+                creatinine=creatinine,
+                gfr=gfr,
+                method=method,
             )
         else:
             patient = patient_dose(
@@ -672,18 +798,32 @@ class Order:
             )
         return OrderDose(self.drug, dose, calculated, tuple(steps), modification, patient, rounding, band, capped, self)
 
-    def _carboplatin(self, steps, *, weight, sex, age, creatinine, gfr):
+    def _carboplatin(self, steps, *, height, weight, bsa, sex, age, creatinine, gfr, method):
         if gfr is not None and creatinine is not None:
             raise DoseCalcError(
                 "give gfr or creatinine for carboplatin, not both: which is the patient's kidney function?"
             )
-        renal = {} if gfr is not None else {"age": age, "weight": weight, "sex": sex, "serum_creatinine": creatinine}
-        result = carboplatin_dose(auc=self.prescribed, gfr=gfr, **renal)
-        source = "given" if gfr is not None else "Cockcroft-Gault"
-        change = f"Calvert: AUC {_fmt(self.prescribed)} × (GFR {_fmt(result.gfr)} + 25 mL/min); GFR {_fmt(result.gfr_uncapped)} ({source})"
+        result = carboplatin_dose(
+            auc=self.prescribed,
+            policy=self.policy,
+            gfr_formula=self.formula,
+            gfr_cap=self.gfr_cap_ml_min,
+            allow_outside_range=self.allow_outside_range,
+            bsa_method=method,
+            **self._renal_inputs(
+                height=height, weight=weight, bsa=bsa, sex=sex, age=age, creatinine=creatinine, gfr=gfr
+            ),
+        )
+        source = "given" if gfr is not None else result.kidney_function.label
+        change = (
+            f"Calvert: AUC {_fmt(self.prescribed)} × (GFR {_fmt(result.gfr)} + 25 mL/min); "
+            f"GFR {_fmt(result.gfr_uncapped)} ({source}), policy {result.policy}"
+        )
         if result.cap_applied:
-            change += f" capped at {_fmt(result.gfr_cap)}"
-        reference = "; ".join(filter(None, (CALVERT_1989, result.gfr_reference)))
+            change += f", capped at {_fmt(result.gfr_cap)}"
+        if np.any(result.kidney_function.floor_applied):
+            change += f", creatinine floor {_fmt(result.kidney_function.creatinine_floor)} applied"
+        reference = "; ".join(filter(None, (CALVERT_1989, result.gfr_reference, result.policy_reference)))
         steps.append(Step("calculation", self.prescribed, result.dose, change, self.reference("dose") or reference))
         dose, capped = result.dose, bool(result.cap_applied)
         if self.max_dose is not None:
@@ -692,7 +832,31 @@ class Order:
             dose, capped = cap.capped, capped or bool(cap.applied)
         return result, dose, capped
 
-    def for_table(self, table, *, method="mosteller", column_map=None, column_units=None, row_offset=0) -> OrderTable:
+    def _renal_inputs(self, *, height, weight, bsa, sex, age, creatinine, gfr) -> dict:
+        """What :func:`dosecalc.carboplatin_dose` takes of a patient's inputs: a GFR (with the body that
+        de-indexes one per 1.73 m²), or the estimate's inputs, and none that the GFR does not use."""
+        body = {"bsa": bsa} if bsa is not None else {"height": height, "weight": weight}
+        if gfr is not None:
+            per_area = is_per_area(parse_quantity(gfr, "gfr", kind="gfr") if isinstance(gfr, str) else gfr)
+            return {"gfr": gfr, **(body if per_area else {})}
+        inputs = {"age": age, "sex": sex, "serum_creatinine": creatinine, "creatinine_floor": self.creatinine_floor}
+        if not RENAL_FORMULAS[self.formula].needs_weight:
+            return {**inputs, **body}
+        if WEIGHT_BASES[self.weight_basis].height_range is not None:
+            inputs["height"] = height
+        return {**inputs, "weight": weight, "weight_basis": self.weight_basis}
+
+    def for_table(
+        self,
+        table,
+        *,
+        method="mosteller",
+        column_map=None,
+        column_units=None,
+        row_offset=0,
+        kidney_function=None,
+        **engine_options,
+    ) -> OrderTable:
         """
         Evaluate the order for every row of a table by the vectorised engine.
 
@@ -702,9 +866,24 @@ class Order:
             One row per patient, columns named with their units
             (``height_cm``, ``weight_kg``, ``sex``), as
             :func:`dosecalc.cohort.dose_table` reads them; no dose column:
-            the order gives the dose.
+            the order gives the dose. A carboplatin AUC order reads the
+            kidney columns of :mod:`dosecalc.renal_table`: ``gfr_ml_min``
+            (measured), or ``age_years``, ``sex``, ``creatinine_mg_dl`` or
+            ``creatinine_umol_l`` and the weight (Cockcroft-Gault) or height
+            and weight (CKD-EPI 2021, de-indexed by the BSA of ``method``).
         method, column_map, column_units, row_offset
-            As for :func:`dosecalc.cohort.dose_table`.
+            As for :func:`dosecalc.cohort.dose_table`; ``column_map`` and
+            ``column_units`` also take ``age``, ``creatinine`` and ``gfr``.
+        kidney_function : str, optional
+            ``"cockcroft-gault"``, ``"ckd-epi-2021"`` or
+            ``"schwartz-bedside"``: add the estimate's columns
+            (:func:`dosecalc.renal_table.estimate_columns`) to the dosed rows,
+            with the order's creatinine floor and range setting (and, for a
+            carboplatin order, its Cockcroft-Gault weight basis; else the
+            actual weight), and reject the rows whose estimate cannot be made.
+        **engine_options
+            ``decimal_comma`` and ``numeric_inputs``, as for
+            :func:`dosecalc.cohort.dose_batch`.
 
         Returns
         -------
@@ -713,41 +892,80 @@ class Order:
             (``row``, the 1-based input row, among them), then ``drug`` and
             ``final_dose_mg`` (``final_dose_units`` for a dose in units), the
             dose to give after every step, equal to :meth:`for_patient`'s
-            ``dose`` row by row. ``rejects``: the engine's rejected rows with
-            ``row`` and ``reason``.
+            ``dose`` row by row. A carboplatin order's dosed rows have the
+            estimate's columns, then ``auc_mg_ml_min``,
+            ``carboplatin_policy``, ``gfr_source``, ``gfr_uncapped_ml_min``,
+            ``calvert_gfr_ml_min`` (after the cap), ``gfr_capped``,
+            ``bsa_m2`` (the BSA that de-indexed an eGFR, else null),
+            ``dose_mg`` (the Calvert dose after any maximum dose), then the
+            columns of its maximum dose and rounding or band as the engine
+            names them. ``rejects``: the rejected rows with ``row`` and
+            ``reason``.
 
         Raises
         ------
         DoseCalcError
-            As :func:`dosecalc.cohort.dose_table`.
+            As :func:`dosecalc.cohort.dose_table` and
+            :func:`dosecalc.renal_table.kidney_rows`; for an engine option
+            other than ``decimal_comma`` and ``numeric_inputs``.
         """
         import pyarrow as pa
 
         from .cohort import dose_table
+        from .frames import plain_types
+        from .renal_table import KIDNEY_INPUTS, kidney_rows, with_estimate
 
-        if self.is_auc:
+        unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
+        if unknown:
             raise DoseCalcError(
-                "a carboplatin AUC order in a table: the vectorised engine doses per m², per kg or flat; "
-                "evaluate each patient with for_patient"
+                f"for_table: {unknown[0]!r} is no engine option (expected {' or '.join(ENGINE_OPTIONS)}); "
+                "the order holds the safeguards"
             )
-        options = {
-            "weight_basis": self.weight_basis,
-            "bsa_cap": self.bsa_cap,
-            "max_dose": self.max_dose,
-            "round_to": self.round_to,
-            "vials": self.vials,
-            "bands": self.bands,
-            "tolerance_pct": self.tolerance_pct,
+        arrow = _arrow(table)
+        decimal_comma = bool(engine_options.get("decimal_comma", False))
+        numeric = bool(engine_options.get("numeric_inputs", False))
+        kidney = {
+            "column_map": column_map,
+            "column_units": column_units,
+            "bsa_method": method,
+            "creatinine_floor": self.creatinine_floor,
+            "allow_outside_range": self.allow_outside_range,
+            "decimal_comma": decimal_comma,
         }
-        dosed, rejects = dose_table(
-            _arrow(table),
-            dose=self.prescribed,
-            method=method,
-            column_map=column_map,
-            column_units=column_units,
-            row_offset=row_offset,
-            **{name: value for name, value in options.items() if value is not None},
-        )
+        if self.is_auc:
+            dosed, rejects = self._carboplatin_table(plain_types(arrow), method, row_offset, kidney, numeric)
+        else:
+            options = {
+                "weight_basis": self.weight_basis,
+                "bsa_cap": self.bsa_cap,
+                "max_dose": self.max_dose,
+                "round_to": self.round_to,
+                "vials": self.vials,
+                "bands": self.bands,
+                "tolerance_pct": self.tolerance_pct,
+            }
+            engine_map, engine_units = (
+                (
+                    {k: v for k, v in (given or {}).items() if k not in KIDNEY_INPUTS}
+                    for given in (column_map, column_units)
+                )
+                if kidney_function is not None
+                else (column_map, column_units)
+            )
+            dosed, rejects = dose_table(
+                arrow,
+                dose=self.prescribed,
+                method=method,
+                column_map=engine_map,
+                column_units=engine_units,
+                row_offset=row_offset,
+                **engine_options,
+                **{name: value for name, value in options.items() if value is not None},
+            )
+        if kidney_function is not None:
+            basis = self.weight_basis if self.is_auc else ACTUAL
+            rows = kidney_rows(plain_types(arrow), kidney_function, weight_basis=basis, **kidney)
+            dosed, rejects = with_estimate(plain_types(arrow), dosed, rejects, rows, row_offset, numeric)
         amount = self.amount_unit
         final = (
             "dose_rounded_mg"
@@ -760,6 +978,73 @@ class Order:
         drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
         dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
         return OrderTable(dosed, rejects)
+
+    def _carboplatin_table(self, table: pa.Table, method: str, row_offset: int, kidney: dict, numeric: bool):
+        """A carboplatin order's dosed and rejected rows: the GFR, Calvert, the maximum dose and the rounding
+        or band, by the steps of :meth:`for_patient`."""
+        import pyarrow as pa
+
+        from .adjustments import DEFAULT_TOLERANCE_PCT, cap_kernel
+        from .cohort import _Banding, _Rounding, reject_rows
+        from .renal_table import carboplatin_rows, estimate_arrays, with_numeric_inputs
+
+        auc = float(checked(self.prescribed, AUC, "dose"))
+        estimate = {} if not RENAL_FORMULAS[self.formula].needs_weight else {"weight_basis": self.weight_basis}
+        rows, columns = carboplatin_rows(
+            table, auc, policy=self.policy, formula=self.formula, gfr_cap=self.gfr_cap_ml_min, **kidney, **estimate
+        )
+        dosed = table.filter(pa.array(rows.ok))
+        if numeric:
+            dosed = with_numeric_inputs(dosed, rows.read, rows.ok)
+        written = {**estimate_arrays(rows), **columns}
+        dose_mg = columns["dose_mg"].to_numpy()
+        ceiling_mg = np.inf if self.max_dose is None else self.max_dose.m_as("mg")
+        if self.max_dose is not None:
+            capped_mg, applied = cap_kernel(dose_mg, ceiling_mg)
+            written.update(
+                dose_mg=pa.array(capped_mg, pa.float64()),
+                dose_uncapped_mg=pa.array(dose_mg, pa.float64()),
+                dose_capped=pa.array(np.broadcast_to(applied, dose_mg.shape)),
+            )
+            dose_mg = capped_mg
+        if self.policy_cap_ml_min is not None:  # rounding never passes the cap's maximum, AUC × (cap + 25)
+            ceiling_mg = min(ceiling_mg, auc * (self.policy_cap_ml_min + _NON_RENAL_ML_MIN))
+        tolerance_pct = DEFAULT_TOLERANCE_PCT if self.tolerance_pct is None else self.tolerance_pct
+        measure = (
+            _Rounding(tolerance_pct, ceiling_mg, step_mg=self.round_to.m_as("mg"))
+            if self.round_to is not None
+            else _Rounding(tolerance_pct, ceiling_mg, strengths_mg=np.array([v.m_as("mg") for v in self.vials]))
+            if self.vials is not None
+            else _Banding(self.bands)
+            if self.bands is not None
+            else None
+        )
+        taken = [name for name in table.column_names if name in written or name in ("row", "reason")]
+        if taken:
+            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+        positions = np.flatnonzero(rows.ok)
+        failed, reasons = np.flatnonzero(~rows.ok), rows.reasons
+        if measure is not None:
+            measured = measure.apply(dose_mg)
+            written.update(measured.columns)
+            written = {name: column.filter(pa.array(measured.fits)) for name, column in written.items()}
+            dosed = dosed.filter(pa.array(measured.fits))
+            failed = np.concatenate([failed, positions[~measured.fits]])
+            reasons = pa.chunked_array([reasons, measured.reasons], pa.string()).combine_chunks()
+            positions = positions[measured.fits]
+            order = np.argsort(failed, kind="stable")
+            failed, reasons = failed[order], reasons.take(pa.array(order))
+        dosed = dosed.append_column("row", pa.array(positions + 1 + row_offset, pa.int64()))
+        for name, column in written.items():
+            dosed = dosed.append_column(name, column)
+        return dosed, reject_rows(table, failed, reasons, row_offset)
+
+    @property
+    def policy_cap_ml_min(self) -> float | None:
+        """A carboplatin order's GFR cap [mL/min] as it applies (the policy's, or one given); None for none."""
+        if _is_policy(self.gfr_cap):
+            return CARBOPLATIN_POLICIES[self.policy].gfr_cap_ml_min
+        return None if self.gfr_cap is None else self.gfr_cap.m_as(GFR.unit)
 
 
 @contextlib.contextmanager
@@ -793,6 +1078,9 @@ def _modified(order: Order):
     return None
 
 
+#: The options :meth:`Order.for_table` passes to the engine: the order holds every safeguard.
+ENGINE_OPTIONS = ("decimal_comma", "numeric_inputs")
+
 #: The keys of an ``[[order]]`` table that :meth:`Order.from_entry` reads.
 ORDER_KEYS = (
     "drug",
@@ -808,6 +1096,11 @@ ORDER_KEYS = (
     "bands",
     "tolerance_pct",
     "references",
+    "policy",
+    "formula",
+    "creatinine_floor",
+    "gfr_cap",
+    "allow_outside_range",
 )
 
 

@@ -361,8 +361,10 @@ def test_for_table_rejects_name_the_row():
     assert dosed["final_dose_mg"].to_pylist() == [2.0]
 
 
-def test_for_table_of_a_carboplatin_order_is_refused():
-    with pytest.raises(DoseCalcError, match="for_patient"):
+def test_for_table_of_a_carboplatin_order_needs_kidney_columns():
+    with pytest.raises(
+        MissingInputError, match="an age column is required for creatinine clearance by Cockcroft-Gault"
+    ):
         Order("carboplatin", "5 mg/mL*min").for_table({"weight_kg": [70]})
 
 
