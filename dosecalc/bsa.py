@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
 from .units import quantity
-from .validation import BSA, HEIGHT, WEIGHT, check_body, checked, common_index, is_female, pandas_series, same_length
+from .validation import BSA, HEIGHT, WEIGHT, checked, checked_body, common_index, is_female, pandas_series, same_length
 
 __all__ = [
     "bsa",
@@ -41,9 +41,21 @@ __all__ = [
 ]
 
 
+def _scratch(values):
+    # a float array a kernel has just computed, for its next step to write into (a column of 1e6 BSAs is 8 MB a
+    # step); None, a new result, for a scalar
+    return values if isinstance(values, np.ndarray) and values.dtype == np.float64 else None
+
+
 def _power_law(coefficient, height_cm, weight_kg, height_exponent, weight_exponent):
-    # c * W**a * H**b, by exp/log
-    return coefficient * np.exp(weight_exponent * np.log(weight_kg) + height_exponent * np.log(height_cm))
+    # c * W**a * H**b, by exp/log: c * exp(a ln W + b ln H), each step written over the last
+    exponent = np.log(weight_kg)
+    exponent = np.multiply(exponent, weight_exponent, out=_scratch(exponent))
+    height_term = np.log(height_cm)
+    height_term = np.multiply(height_term, height_exponent, out=_scratch(height_term))
+    exponent = np.add(exponent, height_term, out=_scratch(exponent))
+    exponent = np.exp(exponent, out=_scratch(exponent))
+    return np.multiply(exponent, coefficient, out=_scratch(exponent))
 
 
 def _square_metres(magnitude_m2):
@@ -58,7 +70,10 @@ def _inputs(height, weight):
 
 
 def mosteller_kernel(height_cm, weight_kg):
-    return np.sqrt(height_cm * weight_kg / 3600.0)
+    # sqrt(H W / 3600), each step written over the product
+    product = height_cm * weight_kg
+    product = np.divide(product, 3600.0, out=_scratch(product))
+    return np.sqrt(product, out=_scratch(product))
 
 
 def dubois_kernel(height_cm, weight_kg):
@@ -597,11 +612,12 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     """
     key = bsa_method(method)
     index = common_index(height=height, weight=weight, sex=sex)
-    height_cm = None if height is None else checked(height, HEIGHT)
-    weight_kg = None if weight is None else checked(weight, WEIGHT)
+    if height is not None and weight is not None:  # each plausible, and together a body
+        height_cm, weight_kg = checked_body(height, weight)
+    else:
+        height_cm = None if height is None else checked(height, HEIGHT)
+        weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(height=height_cm, weight=weight_kg, sex=sex)
-    if height_cm is not None and weight_kg is not None:
-        check_body(height_cm, weight_kg)
     area_m2 = checked(bsa_magnitude(key, height_cm, weight_kg, sex), BSA, "bsa (computed)")
     if index is not None:  # a Series in, a Series out on its index, in m² (pint cannot wrap a Series)
         return pandas_series(area_m2, index, "bsa_m2")

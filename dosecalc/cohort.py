@@ -79,16 +79,14 @@ from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import (
-    BODY_BMI_HIGH,
-    BODY_BMI_LOW,
     BSA,
     HEIGHT,
     WEIGHT,
     Range,
     check_body,
     hint_choice,
+    implausible_bodies,
     is_female,
-    plausible_body,
     valid,
 )
 
@@ -717,8 +715,11 @@ def _dosed(
     table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None, numeric_inputs: bool = False
 ) -> tuple[pa.Table, _Measured | None]:
     """
-    The rows where ``keep`` is True (all rows if None), dosed by the core on
-    whole columns; and their doses rounded or banded, if asked.
+    The rows where ``keep`` is True, dosed by the core on whole columns, with
+    the rows that plausible inputs still give no dose for (a BSA or a dose
+    out of range) to reject; and their doses rounded or banded, if asked.
+    With ``keep`` None, every row, by the core's checks, which raise at the
+    first row that fails any.
     """
     if keep is not None:
         table = table.filter(pa.array(keep))
@@ -743,7 +744,7 @@ def _dosed(
         weight=values.get("weight"),
         method=plan.method,
         sex=sex,
-        check_absolute=False,
+        check_absolute=keep is None,
         **guards.patient_options,
     )
     n = table.num_rows
@@ -757,11 +758,13 @@ def _dosed(
     columns = dict(zip(names, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
     columns.update(guards.patient_columns(result, n))
     dose_amount = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
-    computed = result.bsa_uncapped if guards.order.bsa_cap is not None else result.bsa
-    measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
-    absolute = _absolute(dose_amount, amount)
-    if absolute is not None:
-        measured = _both(measured, absolute)
+    measured = None
+    if keep is not None:  # the core's checks of a computed BSA and of the dose, as masks
+        computed = result.bsa_uncapped if guards.order.bsa_cap is not None else result.bsa
+        measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
+        absolute = _absolute(dose_amount, amount)
+        if absolute is not None:
+            measured = _both(measured, absolute)
     if guards.measure is not None:  # rounding and bands are in mg: the Order refuses them for a dose in units
         measured = _both(measured, guards.measure.apply(dose_amount))
         columns.update(measured.columns)
@@ -808,28 +811,21 @@ def _both(first: _Measured | None, second: _Measured) -> _Measured:
     return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
-_NARROWEST_BMI_HIGH = min(bmi for _, bmi in BODY_BMI_HIGH)
-
-
-def _bodies(read: dict) -> np.ndarray | None:
+def _bodies(read: dict, inputs_ok: np.ndarray) -> np.ndarray | None:
     """
-    Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`);
-    None without both columns, or where every row does.
+    Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`),
+    of the rows whose inputs are each plausible (``inputs_ok``; the others are their columns' to reject);
+    None without both columns, or where every such row does.
     """
     if "height" not in read or "weight" not in read:
         return None
     height_cm, weight_kg = read["height"].values, read["weight"].values
-    with np.errstate(all="ignore"):  # implausible or missing values are rejected by their own column
-        bmi = weight_kg / np.square(height_cm)  # kg/cm²
-        # every body is inside the narrowest envelope, BMI 3-60 kg/m² at any height: a batch inside it needs no
-        # more (a NaN, a missing value, is its column's to reject); else the full check for the rows outside it
-        low, high = BODY_BMI_LOW * 1e-4, _NARROWEST_BMI_HIGH * 1e-4
-        if bmi.size == 0 or (bmi.min() >= low and bmi.max() <= high):  # a NaN fails both: the rows are looked at
-            return None
-        doubtful = np.flatnonzero((bmi < low) | (bmi > high))
-        bodies = np.ones(height_cm.shape, bool)
-        bodies[doubtful] = plausible_body(height_cm[doubtful], weight_kg[doubtful])
-    return None if bodies.all() else bodies
+    bad = implausible_bodies(height_cm[inputs_ok], weight_kg[inputs_ok])
+    if bad.size == 0:
+        return None
+    bodies = np.ones(height_cm.shape, bool)
+    bodies[np.flatnonzero(inputs_ok)[bad]] = False
+    return bodies
 
 
 def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
@@ -845,12 +841,13 @@ def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Arr
     return pa.array(reasons, pa.string())
 
 
-def _plausible(table: pa.Table, plan: _Plan, read: dict, bodies: np.ndarray | None) -> tuple[np.ndarray, pa.Array]:
-    """Where every input is plausible (``bodies``: where height and weight describe a body), and why each other row is rejected."""
+def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:
+    """Where every input is plausible, and together a body, and why each other row is rejected."""
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
         ok &= column.plausible()
     inputs_ok = ok.copy()
+    bodies = _bodies(read, inputs_ok)
     if bodies is not None:  # checked after each value, as the scalar core does
         ok &= bodies | ~inputs_ok
     if plan.sex is not None:
@@ -1144,13 +1141,10 @@ def dose_batch(
     plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
     read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
-    bodies = _bodies(read)
-    try:  # the fast path: the core checks whole columns at once
-        if bodies is not None:
-            raise ImplausibleInputError("height, weight", "a pair", "a body")  # to the rows' own reasons below
+    try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
         dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
     except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
-        ok, reason = _plausible(table, plan, read, bodies)
+        ok, reason = _plausible(table, plan, read)
         rows = np.flatnonzero(~ok)
         dosed, measured = _dosed(table, plan, read, ok, numeric_inputs)
     if measured is not None and not measured.fits.all():
@@ -1164,11 +1158,9 @@ def dose_batch(
 
 
 # the engine's readers, for the modules that read more columns the same way (kidney function)
-Source, Column, canonical_name, column_source, sex_known, reject_rows = (
-    _Source,
-    _Column,
-    _canonical,
-    _source,
-    _sex_known,
-    _rejects,
-)
+Source = _Source
+Column = _Column
+canonical_name = _canonical
+column_source = _source
+sex_known = _sex_known
+reject_rows = _rejects

@@ -41,7 +41,7 @@ from .doses import (
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, check_body, check_given_bsa, checked, common_index, same_length
+from .validation import BSA, HEIGHT, WEIGHT, check_given_bsa, checked, checked_body, common_index, same_length
 
 __all__ = ["PatientDose", "patient_dose"]
 
@@ -276,12 +276,13 @@ def patient_dose(
     per_m2, per_kg = (PER_M2, PER_KG) if drug_unit == FLAT else (UNITS_PER_M2, UNITS_PER_KG)
     method = bsa_method(method)
     weight_basis = weight_basis_key(weight_basis)
-    height_cm = None if height is None else checked(height, HEIGHT)
-    weight_kg = None if weight is None else checked(weight, WEIGHT)
+    both = height is not None and weight is not None
+    if check_absolute and both:  # each plausible, and together a body
+        height_cm, weight_kg = checked_body(height, weight)
+    else:
+        height_cm = None if height is None else checked(height, HEIGHT)
+        weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(dose=amount, height=height_cm, weight=weight_kg, bsa=bsa, sex=sex)
-    both = height_cm is not None and weight_kg is not None
-    if check_absolute and both:
-        check_body(height_cm, weight_kg)
     if weight_basis == ACTUAL:
         dosing_kg = weight_kg
     else:

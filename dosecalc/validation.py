@@ -55,11 +55,13 @@ __all__ = [
     "BSA",
     "checked",
     "checked_scalar",
+    "checked_body",
     "same_length",
     "hint_choice",
     "valid",
     "is_female",
     "plausible_body",
+    "implausible_bodies",
     "check_body",
     "check_given_bsa",
     "common_index",
@@ -124,6 +126,45 @@ def plausible_body(height_cm, weight_kg):
     return (weight_1e4 >= BODY_BMI_LOW * square) & (weight_1e4 <= _bmi_high(height) * square)
 
 
+# The bounds as w / h² [kg/cm²], a hair inside, so that the rounding of a ratio never passes a pair the exact
+# comparison of plausible_body would refuse.
+_RATIO_LOW = BODY_BMI_LOW * 1e-4 * (1.0 + 1e-12)
+_RATIO_HIGH = 1e-4 * (1.0 - 1e-12)
+
+
+def implausible_bodies(height_cm, weight_kg) -> np.ndarray:
+    """
+    The flat indexes (of height and weight broadcast together) of the pairs
+    that describe no body, by :func:`plausible_body`; empty when all do.
+
+    Few passes for the common case. The bounds are monotonic in each value
+    (and stay so as rounded), so when the shortest height with the heaviest
+    weight and the tallest with the lightest are bodies, every pair is:
+    the extremes decide. Else the ratio :math:`W/H^2`, its minimum against
+    the lower bound and its maximum against the upper bound at the shortest
+    height (the bound never falls as the height rises); only the pairs
+    outside that envelope are compared with their own bounds. NaN is no
+    body.
+    """
+    height, weight = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(height_cm, dtype=float)), np.atleast_1d(np.asarray(weight_kg, dtype=float))
+    )
+    height, weight = height.ravel(), weight.ravel()
+    if height.size == 0:
+        return np.empty(0, np.intp)
+    if _corners_are_bodies(_extremes(height), _extremes(weight)):
+        return np.empty(0, np.intp)
+    with np.errstate(all="ignore"):  # a zero or infinite value gives an infinite or NaN ratio: outside
+        # a NaN height (missing: its column's to reject) leaves the lowest upper bound, 60 kg/m²
+        high = _RATIO_HIGH * np.fmax(_bmi_high(height.min()), BODY_BMI_HIGH[0][1])
+        ratio = height * height
+        np.divide(weight, ratio, out=ratio)
+        if ratio.min() >= _RATIO_LOW and ratio.max() <= high:  # NaN fails both
+            return np.empty(0, np.intp)
+        doubtful = np.flatnonzero(~((ratio >= _RATIO_LOW) & (ratio <= high)))
+        return doubtful[~plausible_body(height[doubtful], weight[doubtful])]
+
+
 def check_body(height_cm, weight_kg) -> None:
     """
     Raise unless height [cm] and weight [kg] together describe a body.
@@ -134,18 +175,18 @@ def check_body(height_cm, weight_kg) -> None:
         Naming both values, with a hint where a slip explains them: height
         and weight swapped, or inches typed as centimetres.
     """
-    fits = plausible_body(height_cm, weight_kg)
-    if np.all(fits):
+    bad = implausible_bodies(height_cm, weight_kg)
+    if bad.size == 0:
         return
-    first = int(np.flatnonzero(~np.atleast_1d(fits))[0])
-    height, weight = float(np.ravel(height_cm)[first]), float(np.ravel(weight_kg)[first])
+    first = int(bad[0])
+    height, weight = (float(np.ravel(values)[first]) for values in np.broadcast_arrays(height_cm, weight_kg))
     hint = None
     if plausible_body(weight, height) and HEIGHT.low <= weight <= HEIGHT.high:
         hint = "were height and weight swapped?"
     elif plausible_body(height * 2.54, weight) and height * 2.54 <= HEIGHT.high:
         hint = f"was the height {height:g} in ({height * 2.54:.0f} cm)?"
     bmi = weight / (height / 100.0) ** 2
-    where = f"[{first}]" if np.ndim(fits) else ""
+    where = f"[{first}]" if np.broadcast(height_cm, weight_kg).ndim else ""
     raise ImplausibleInputError(
         f"height, weight{where}",
         f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
@@ -196,11 +237,15 @@ def valid(values, rng: Range):
     return inside
 
 
-def _all_valid(values, rng: Range) -> bool:
-    # min/max propagate NaN, so one pass of each decides for a whole column
-    if values.size == 0:
+def _extremes(values) -> tuple[float, float] | None:
+    # min/max propagate NaN, so one pass of each decides for a whole column; None for an empty one
+    return None if values.size == 0 else (values.min(), values.max())
+
+
+def _within(extremes: tuple[float, float] | None, rng: Range) -> bool:
+    if extremes is None:
         return True
-    low, high = values.min(), values.max()
+    low, high = extremes
     return bool(low >= rng.low and high <= rng.high and (rng.low != 0 or low > 0))
 
 
@@ -250,12 +295,22 @@ def checked(value, rng: Range, field: str | None = None):
         If any value is NaN, infinite, zero, negative or outside the range; the
         message gives the first such value as given, with a hint at the slip.
     """
-    field = field or rng.field
+    return _read(value, rng, field or rng.field)[0]
+
+
+def _read(value, rng: Range, field: str):
+    """:func:`checked`'s values, and their lowest and highest (None if there are none)."""
     if isinstance(value, str):
         value = parse_quantity(value, field)
     values = magnitude(value, rng.unit, field)
-    if _all_valid(values, rng):
-        return values
+    extremes = _extremes(values)
+    if not _within(extremes, rng):
+        _refuse(value, values, rng, field)
+    return values, extremes
+
+
+def _refuse(value, values, rng: Range, field: str):
+    """Raise for the first of ``values`` (``value`` read) outside ``rng``, shown as given, with a hint at the slip."""
     first = np.flatnonzero(~valid(np.atleast_1d(values), rng))[0]
     if is_quantity(value):
         given, given_units = float(np.ravel(value.magnitude)[first]), value.units
@@ -265,6 +320,40 @@ def checked(value, rng: Range, field: str | None = None):
         shown = f"{given:.15g} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
     raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
+
+
+def checked_body(height, weight):
+    """
+    Height and weight as :func:`checked` gives each (plain numbers in [cm]
+    and [kg]), and together a body, as :func:`check_body` demands, in fewer
+    passes: the lowest and highest values that the range checks read also
+    decide the body check for a whole column when the shortest height with
+    the heaviest weight, and the tallest with the lightest, are bodies (see
+    :func:`implausible_bodies`); only otherwise is each pair checked.
+
+    Returns
+    -------
+    height_cm, weight_kg : float or ndarray
+
+    Raises
+    ------
+    UnitError, ImplausibleInputError
+        As :func:`checked` and :func:`check_body`, in that order.
+    """
+    height_cm, heights = _read(height, HEIGHT, HEIGHT.field)
+    weight_kg, weights = _read(weight, WEIGHT, WEIGHT.field)
+    same_length(height=height_cm, weight=weight_kg)
+    if not _corners_are_bodies(heights, weights):
+        check_body(height_cm, weight_kg)
+    return height_cm, weight_kg
+
+
+def _corners_are_bodies(heights: tuple[float, float] | None, weights: tuple[float, float] | None) -> bool:
+    """Whether the shortest height with the heaviest weight, and the tallest with the lightest, are bodies."""
+    if heights is None or weights is None:
+        return True
+    with np.errstate(invalid="ignore"):  # a NaN is no body
+        return bool(plausible_body(heights[::-1], weights).all())
 
 
 def same_length(**values) -> None:

@@ -1,6 +1,7 @@
 """Body-size scalars (BMI, Devine IBW, adjusted and lean weight) and the weight basis of patient doses."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from dosecalc.errors import (
     UnitError,
     UnknownNameError,
 )
-from dosecalc.validation import is_female
+from dosecalc.validation import check_body, implausible_bodies, is_female, plausible_body
 
 
 def kg(quantity):
@@ -353,3 +354,56 @@ def test_weight_basis_cannot_apply_to_a_given_bsa():
     with pytest.raises(ImplausibleInputError, match="weight_basis=ideal.*given bsa") as err:
         patient_dose("75 mg/m^2", bsa=1.9, height=170, sex="f", weight_basis="ideal")
     assert err.value.field == "weight_basis"
+
+
+# --- height and weight together: the one-pass check is the exact one ------------------------
+
+# BMIs at and about the bounds (3, 60 at 100 cm, 200 from 150 cm), and anywhere
+_BMIS = st.sampled_from([3.0, 60.0, 200.0, 172.0]).flatmap(
+    lambda bound: st.floats(bound * (1 - 1e-9), bound * (1 + 1e-9))
+) | st.floats(0.5, 400.0)
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(15.0, 300.0) | st.sampled_from([math.nan, math.inf, 0.0]), _BMIS),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_implausible_bodies_is_plausible_body_exactly(pairs):
+    height_cm = np.array([height for height, _ in pairs])
+    with np.errstate(all="ignore"):
+        weight_kg = np.array([bmi * height * height / 1e4 for height, bmi in pairs])
+    expected = np.flatnonzero(~plausible_body(height_cm, weight_kg))
+    np.testing.assert_array_equal(implausible_bodies(height_cm, weight_kg), expected)
+    first = [] if expected.size == 0 else [int(expected[0])]
+    try:
+        check_body(height_cm, weight_kg)
+        assert first == []
+    except ImplausibleInputError as err:
+        assert err.field == f"height, weight[{first[0]}]"
+
+
+def test_a_body_check_of_one_height_against_several_weights():
+    # 170 cm: 70 kg is BMI 24.2; 700 kg is BMI 242, above the 200 kg/m² bound of an adult's height
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight\[1\]=170 cm, 700 kg"):
+        check_body(170.0, np.array([70.0, 700.0]))
+    check_body(170.0, np.array([70.0, 80.0]))
+
+
+@pytest.mark.parametrize("height_cm, bmi", [(150.0, 200.0), (173.3, 200.0), (280.0, 200.0), (100.0, 60.0), (50.0, 3.0)])
+def test_the_one_pass_check_decides_the_bounds_to_the_last_bit(height_cm, bmi):
+    # a weight at the bound and one float either side of it: each pair as plausible_body says, alone or in a batch
+    # of bodies of that height (where the one-pass envelope is the bound itself)
+    edge = bmi * height_cm * height_cm / 1e4
+    weights = np.array([np.nextafter(edge, 0.0), edge, np.nextafter(edge, np.inf)])
+    heights = np.full(3, height_cm)
+    for weight in weights:
+        assert implausible_bodies(height_cm, weight).size == (not plausible_body(height_cm, weight))
+        batch = np.append(np.full(9, weight), 0.5 * edge)  # and a plainly plausible body
+        expected = np.flatnonzero(~plausible_body(np.full(10, height_cm), batch))
+        np.testing.assert_array_equal(implausible_bodies(np.full(10, height_cm), batch), expected)
+    np.testing.assert_array_equal(
+        implausible_bodies(heights, weights), np.flatnonzero(~plausible_body(heights, weights))
+    )

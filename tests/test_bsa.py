@@ -165,7 +165,8 @@ def test_unit_invariance(body, method):
     assert imperial == pytest.approx(metric, rel=1e-12)
 
 
-@given(bodies(), st.floats(min_value=1.001, max_value=1.5), methods)
+# below 1.5: BMI 40 × 1.5 is the 60 kg/m² bound of a child's length, which a rounded weight can pass
+@given(bodies(), st.floats(min_value=1.001, max_value=1.45), methods)
 def test_monotonic_in_height_and_weight(body, factor, method):
     height_cm, weight_kg = body
     base = m2(bsa(height_cm, weight_kg, method=method))
