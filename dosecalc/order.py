@@ -922,6 +922,9 @@ class Order:
                 "the order holds the safeguards"
             )
         arrow = _arrow(table)
+        taken = [name for name in ("drug", f"final_dose_{self.amount_unit}") if name in arrow.column_names]
+        if taken:
+            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
         decimal_comma = bool(engine_options.get("decimal_comma", False))
         numeric = bool(engine_options.get("numeric_inputs", False))
         kidney = {

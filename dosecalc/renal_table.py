@@ -318,6 +318,22 @@ def _sex(table, column: str) -> tuple[np.ndarray, _Check]:
     return known, _Check(known, lambda rows: reasons.take(pa.array(rows, pa.int64())))
 
 
+def _female(table: pa.Table, column: str) -> np.ndarray:
+    """Where the sex is female, by :func:`~dosecalc.validation.is_female` on each distinct spelling once."""
+    cells = table[column]
+    if not pa.types.is_dictionary(cells.type):  # a dictionary is read as it is: its indices per row
+        cells = pc.dictionary_encode(pc.cast(cells, pa.string()))
+    encoded = cells.unify_dictionaries().combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    codes = []
+    for spelling in encoded.dictionary.to_pylist():
+        try:
+            codes.append(bool(is_female(spelling, column)))
+        except DoseCalcError:  # unknown: the sex check rejects the row
+            codes.append(False)
+    codes.append(False)  # a missing cell, rejected likewise
+    return np.array(codes)[encoded.indices.fill_null(len(codes) - 1).to_numpy(zero_copy_only=False)]
+
+
 def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, np.ndarray]:
     """(accepted, above): as the scalar path, a value above the range passes only with ``allow``; NaN,
     zero, negative or infinite never."""
@@ -456,13 +472,13 @@ def kidney_rows(
     def at_ok(kind):
         return read[kind].values[inputs_ok] if kind in read else None
 
-    sex = None if sex_column is None else table[sex_column].to_numpy(zero_copy_only=False)[inputs_ok]
-    female = None if key == SCHWARTZ_BEDSIDE or sex_column is None else is_female(sex, sex_column)
+    female = None if sex_column is None else _female(table, sex_column)[inputs_ok]
+    sex = None if female is None else np.where(female, "f", "m")  # for a BSA formula that reads it
     bsa_m2 = bsa_magnitude(method, at_ok("height"), at_ok("weight"), sex) if de_indexed else None
     estimated = renal_kernel(
         key,
         age_years=at_ok("age"),
-        female=female,
+        female=None if key == SCHWARTZ_BEDSIDE else female,
         creatinine_mg_dl=at_ok("creatinine"),
         weight_kg=at_ok("weight"),
         height_cm=at_ok("height"),
@@ -653,6 +669,9 @@ def with_estimate(
     reason, joined to any reason they had. With ``numeric``, the estimate's
     numeric inputs as the numbers read.
     """
+    taken = [name for name in rows.columns if name in table.column_names]
+    if taken:
+        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
     positions = np.asarray(dosed["row"].to_numpy(), np.int64) - 1 - row_offset
     keep = rows.ok[positions]
     kept = positions[keep]

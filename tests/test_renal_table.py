@@ -4,6 +4,7 @@ import math
 import pathlib
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -439,6 +440,25 @@ def test_kidney_function_column_on_any_order():
     # a row the dose and the estimate both refuse says each reason once
     dosed, rejects = order.for_table({**table, "weight_kg": [80, None]}, kidney_function="cockcroft-gault")
     assert column(rejects, "reason")[0].count("weight_kg is missing") == 1
+
+
+def test_an_input_column_named_as_an_output_is_refused():
+    table = {"age_years": [60], "sex": ["m"], "weight_kg": [80], "creatinine_mg_dl": [1.2], "height_cm": [180]}
+    for order in (Order("doxorubicin", "50 mg/m2"), Order("carboplatin", AUC5)):
+        with pytest.raises(DoseCalcError, match="crcl_cockcroft_gault_ml_min"):
+            order.for_table({**table, "crcl_cockcroft_gault_ml_min": [500]}, kidney_function="cockcroft-gault")
+    with pytest.raises(DoseCalcError, match="'final_dose_mg'"):
+        Order("carboplatin", AUC5).for_table({**table, "final_dose_mg": [1]})
+
+
+def test_row_offset_and_frames():
+    table = pd.DataFrame(
+        {"age_years": [60, 17], "sex": ["m", "f"], "weight_kg": [80, 55], "creatinine_mg_dl": [1.2, 0.7]}
+    )
+    dosed, rejects = Order("carboplatin", AUC5).for_table(table, row_offset=100)
+    assert column(dosed, "row") == [101] and column(rejects, "row") == [102]
+    estimated, rejects = kidney_table(table.set_axis(["p1", "p2"]))
+    assert estimated.index.tolist() == ["p1"] and rejects.index.tolist() == ["p2"]  # pandas in, pandas out
 
 
 def test_engine_options_and_numeric_inputs():
