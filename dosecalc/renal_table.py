@@ -101,7 +101,7 @@ KIDNEY_INPUTS = ("age", "creatinine", "gfr")
 #: means; a closed table: another unit in the name is refused, never guessed.
 NAMED_UNITS = {
     "age": {"years": "year", "months": "month"},
-    "creatinine": {"mg_dl": "mg/dL", "umol_l": "umol/L"},
+    "creatinine": {"mg_dl": "mg/dL", "umol_l": "umol/L", "µmol_l": "umol/L", "μmol_l": "umol/L"},
     "gfr": {"ml_min": "mL/min"},
 }
 # the grammar's kind of each input's units, for a unit given in column_units

@@ -316,6 +316,22 @@ def test_a_creatinine_column_without_a_known_unit_is_refused(name):
         kidney_table({"age_years": [60], "sex": ["m"], "weight_kg": [80], name: [1.2]})
 
 
+@pytest.mark.parametrize("name", ["Creatinine (µmol/L)", "creatinine_\u03bcmol_l", "CREATININE_UMOL_L"])
+def test_creatinine_column_names_in_umol_l(name):
+    # 106.08 µmol/L = 1.2 mg/dL (× 113.12 g/mol / 10,000): 80 × 80 / 86.4 mL/min
+    estimated, _ = kidney_table({"age_years": [60], "sex": ["m"], "weight_kg": [80], name: [106.08]})
+    assert column(estimated, "crcl_cockcroft_gault_ml_min") == [pytest.approx(6400 / 86.4, rel=1e-4)]
+
+
+def test_age_in_months_for_children():
+    # bedside Schwartz (2009) for a child of 60 months (5 years), 101 cm, 0.6 mg/dL: 0.413 × 101 / 0.6 = 69.52
+    estimated, rejects = kidney_table(
+        {"age_months": [60, 6], "height_cm": [101, 65], "creatinine_mg_dl": [0.6, 0.3]}, "schwartz-bedside"
+    )
+    assert column(estimated, "egfr_schwartz_bedside_ml_min_173m2") == [pytest.approx(0.413 * 101 / 0.6)]
+    assert column(rejects, "reason") == ["age_months=6 month: expected 1-18 years (bedside Schwartz: children)"]
+
+
 def test_a_column_mapped_with_its_unit():
     table = {"Age": [60], "Gender": ["m"], "Wt": [80], "SCr": [106.08]}
     estimated, _ = kidney_table(
