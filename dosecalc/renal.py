@@ -628,9 +628,9 @@ def _at(field: str, values, index: int) -> str:
 
 def _in_range(values, rng: Range, field: str, allow: bool):
     """Where ``values`` lie above ``rng``; refused unless ``allow``. A value that is
-    NaN, zero or negative is refused always: no override makes it a clearance."""
+    NaN, infinite, zero or negative is refused always: no override makes it a clearance."""
     values = np.asarray(values, dtype=float)
-    above = values > rng.high
+    above = (values > rng.high) & np.isfinite(values)
     refused = ~valid(values, rng) & ~(above & allow)
     if refused.any():
         first = int(np.flatnonzero(np.ravel(refused))[0])

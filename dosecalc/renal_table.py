@@ -80,6 +80,7 @@ from .units import parse_quantity, quantity, unit
 from .validation import Range, is_female, valid
 
 __all__ = [
+    "CARBOPLATIN_COLUMNS",
     "KIDNEY_INPUTS",
     "NAMED_UNITS",
     "KidneyRows",
@@ -521,7 +522,7 @@ def kidney_rows(
 
 def measured_rows(
     table: pa.Table, *, column_map=None, column_units=None, allow_outside_range=False, decimal_comma=False
-):
+) -> KidneyRows | None:
     """
     A measured GFR for every row, from a ``gfr_ml_min`` column, as
     :func:`dosecalc.renal.measured_gfr` checks one: above zero, at most
@@ -628,16 +629,17 @@ def carboplatin_rows(
     gfr_ml_min = rows.clearance_ml_min[ok]
     dose_mg, used, applied = carboplatin_kernel(auc, gfr_ml_min, cap_ml_min)
     n = int(ok.sum())
-    columns = {
-        "auc_mg_ml_min": pa.array(np.full(n, auc)),
-        "carboplatin_policy": _label(key, n),
-        "gfr_source": _label("given" if rows.source == MEASURED else rows.source, n),
-        "gfr_uncapped_ml_min": pa.array(gfr_ml_min, pa.float64()),
-        "calvert_gfr_ml_min": pa.array(np.asarray(used, float), pa.float64()),
-        "gfr_capped": pa.array(np.broadcast_to(np.asarray(applied, bool), (n,))),
-        "bsa_m2": pa.array(rows.bsa_m2[ok], pa.float64()) if rows.bsa_m2 is not None else pa.nulls(n, pa.float64()),
-        "dose_mg": pa.array(np.asarray(dose_mg, float), pa.float64()),
-    }
+    values = (
+        pa.array(np.full(n, auc)),
+        _label(key, n),
+        _label("given" if rows.source == MEASURED else rows.source, n),
+        pa.array(gfr_ml_min, pa.float64()),
+        pa.array(np.asarray(used, float), pa.float64()),
+        pa.array(np.broadcast_to(np.asarray(applied, bool), (n,))),
+        pa.nulls(n, pa.float64()) if rows.bsa_m2 is None else pa.array(rows.bsa_m2[ok], pa.float64()),
+        pa.array(np.asarray(dose_mg, float), pa.float64()),
+    )
+    columns = dict(zip(CARBOPLATIN_COLUMNS, values, strict=True))
     return rows, columns
 
 

@@ -1,6 +1,7 @@
 """Carboplatin by the Calvert formula under a named GFR policy (FDA/NCCN cap, ADDIKD), with the safeguards of a dose."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -362,3 +363,10 @@ def test_the_dose_never_exceeds_the_maximum_or_the_caps_maximum(auc, gfr, cap, m
         abs(mg(result.dose) - min(mg(result.dose_calvert), ceiling))
         <= 0.1 * min(mg(result.dose_calvert), ceiling) + 1e-9
     )
+
+
+@pytest.mark.parametrize("gfr", [math.inf, -math.inf, math.nan])
+def test_no_override_makes_an_infinite_gfr_a_dose(gfr):
+    # allow_outside_range reports a GFR above 250 mL/min; an infinite one would be an infinite dose without the cap
+    with pytest.raises(ImplausibleInputError, match="^gfr="):
+        carboplatin_dose(auc=5, gfr=gfr, allow_outside_range=True, gfr_cap=None)
