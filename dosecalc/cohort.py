@@ -496,12 +496,16 @@ def _in_amount(name: str, amount: str) -> str:
     return re.sub(r"_mg(?=_|$)", f"_{amount}", name)
 
 
-def _one_value(value, field: str) -> float:
-    """An option's one magnitude: several, as an array, would be a column's work."""
-    if np.ndim(value.magnitude):
-        shown = f"{np.asarray(value.magnitude).tolist()} {value.units:~P}"
-        raise ImplausibleInputError(field, shown, f"one value in {value.units:~P}")
-    return float(value.magnitude)
+def measure_of(order: Order, ceiling_mg: float) -> _Rounding | _Banding | None:
+    """An Order's rounding or band for whole columns of doses in mg, never rounding above ``ceiling_mg``; None without one."""
+    tolerance_pct = DEFAULT_TOLERANCE_PCT if order.tolerance_pct is None else order.tolerance_pct
+    if order.round_to is not None:
+        return _Rounding(tolerance_pct, ceiling_mg, step_mg=float(order.round_to.m_as("mg")))
+    if order.vials is not None:
+        return _Rounding(tolerance_pct, ceiling_mg, strengths_mg=strengths_mg_of(order.vials))
+    if order.bands is not None:
+        return _Banding(order.bands)
+    return None
 
 
 def _safeguards(dose, options: _Options) -> _Safeguards:
@@ -522,16 +526,8 @@ def _safeguards(dose, options: _Options) -> _Safeguards:
         bands=options.bands,
         tolerance_pct=options.tolerance_pct,
     )
-    measure: _Rounding | _Banding | None = None
-    # a maximum dose is never rounded past
-    ceiling_mg = np.inf if order.max_dose is None else _one_value(order.max_dose, "max_dose")
-    tolerance_pct = DEFAULT_TOLERANCE_PCT if order.tolerance_pct is None else order.tolerance_pct
-    if order.round_to is not None:
-        measure = _Rounding(tolerance_pct, ceiling_mg, step_mg=_one_value(order.round_to, "round_to"))
-    elif order.vials is not None:
-        measure = _Rounding(tolerance_pct, ceiling_mg, strengths_mg=strengths_mg_of(order.vials))
-    elif order.bands is not None:
-        measure = _Banding(order.bands)
+    # a maximum dose is never rounded past (rounding is in mg: the Order refuses it for a dose in units)
+    measure = measure_of(order, np.inf if order.max_dose is None else float(order.max_dose.m_as(order.amount_unit)))
     on = {
         "reduction_pct": order.reduction_pct is not None,
         "weight_basis": order.weight_basis != ACTUAL,
@@ -1164,3 +1160,7 @@ canonical_name = _canonical
 column_source = _source
 sex_known = _sex_known
 reject_rows = _rejects
+label_column = _label
+formatted_numbers = _numbers
+Rounding = _Rounding
+Banding = _Banding

@@ -696,8 +696,9 @@ class Protocol:
         Raises
         ------
         DoseCalcError
-            As :func:`dosecalc.cohort.dose_table`; and for a carboplatin AUC
-            order, which the engine does not dose.
+            As :meth:`Order.for_table` (a carboplatin AUC order reads the
+            kidney function's columns: ``gfr_ml_min``, or ``age_years``,
+            ``sex``, ``creatinine_mg_dl`` and the weight).
         """
         import pyarrow as pa
         import pyarrow.compute as pc

@@ -229,6 +229,29 @@ def test_for_table_long_format():
             assert row["dose"] == pytest.approx(one[(row["day"], row["drug"], None)], rel=1e-12)
 
 
+def test_for_table_schedules_bleomycin_in_units():
+    # ABVD (Bonadonna et al. 1975; Blenoxane label: USP units) on days 1 and 15. By hand, Mosteller:
+    # 180 cm, 80 kg: sqrt(180 × 80 / 3600) = 2.0 m²: doxorubicin 25 × 2.0 = 50 mg, bleomycin 10 × 2.0 = 20 units,
+    # vinblastine 6 × 2.0 = 12 mg, dacarbazine 375 × 2.0 = 750 mg;
+    # 144 cm, 49 kg: sqrt(144 × 49 / 3600) = 1.4 m²: 35 mg, 14 units, 8.4 mg, 525 mg
+    table = {"patient_id": ["a", "b", "c"], "height_cm": [180.0, 144.0, 1.8], "weight_kg": [80.0, 49.0, 80.0]}
+    schedule, rejects = load_protocol("abvd").for_table(table, cycles=1)
+    given = {(r["patient_id"], r["day"], r["drug"]): (r["dose"], r["dose_unit"]) for r in schedule.to_pylist()}
+    expected = {}
+    for patient, bsa_m2 in (("a", 2.0), ("b", 1.4)):
+        for day in (1, 15):
+            expected[(patient, day, "doxorubicin")] = (pytest.approx(25 * bsa_m2), "mg")
+            expected[(patient, day, "bleomycin")] = (pytest.approx(10 * bsa_m2), "units")
+            expected[(patient, day, "vinblastine")] = (pytest.approx(6 * bsa_m2), "mg")
+            expected[(patient, day, "dacarbazine")] = (pytest.approx(375 * bsa_m2), "mg")
+    assert given == expected
+    # the patient whose height is in metres has no plan, with a reason for each of the four drugs
+    assert rejects["row"].to_pylist() == [3] * 4 and sorted(rejects["drug"].to_pylist()) == sorted(
+        ["doxorubicin", "bleomycin", "vinblastine", "dacarbazine"]
+    )
+    assert all("did you mean 1.8 m?" in reason for reason in rejects["reason"].to_pylist())
+
+
 def test_for_table_a_patient_failing_one_drug_gets_no_plan():
     # drug-y 10 mg/m² to a 5 mg step (±5 %): at 2.0 m², 20 mg; at sqrt(160 × 60 / 3600) = 1.633 m², 16.3 mg,
     # whose nearest step, 15 mg, is −8.2 %: refused, so that patient has no doxorubicin either
