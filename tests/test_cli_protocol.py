@@ -156,3 +156,28 @@ def test_plan_errors_about_the_patient_name_the_option():
     assert result.stderr.startswith("error: --bsa 2.5 m²: expected within 5 % of 1.84 m²")
     result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg")
     assert result.exit_code == 2 and "carboplatin" in result.stderr  # the order that needs a GFR says so
+
+
+@pytest.mark.parametrize(
+    "args, nearest",
+    [
+        (["plan", "r-chop21", "--bsa", "1.9"], "r-chop-21"),
+        (["plan", "RCHOP", "--bsa", "1.9"], "r-chop-21"),
+        (["protocol", "show", "mfolfox-6"], "mfolfox6"),
+        (["verify", "abdv", "--bsa", "1.9", "--ordered", "doxorubicin=47.5mg"], "abvd"),
+        (["protocol", "show", "xyz"], None),  # nothing near: the names alone
+    ],
+)
+def test_unknown_protocol_name_suggests_the_nearest(args, nearest):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: --protocol {args[1 if args[0] != 'protocol' else 2]!r} is not known")
+    assert "abvd, carboplatin-paclitaxel, imgn901-rd, mfolfox6, r-chop-21" in line
+    if nearest is None:
+        assert "did you mean" not in line
+    else:
+        assert line.endswith(f"; did you mean {nearest!r}?")
+        report = json.loads(run(*args, "--json").stdout)
+        assert report["hint"] == f"did you mean {nearest!r}?" and report["field"] == "--protocol"
+        assert report["command"] == ("protocol show" if args[0] == "protocol" else args[0])

@@ -55,7 +55,9 @@ class _OnceCommand(typer.core.TyperCommand):
 
     def invoke(self, ctx):
         # the command's name while it runs with --json: its errors are then JSON on stdout too
-        token = JSON_COMMAND.set(ctx.info_name if ctx.params.get("as_json") else None)
+        # "dose", "protocol show": the command path without the program's name
+        name = " ".join(ctx.command_path.split()[1:]) or ctx.info_name
+        token = JSON_COMMAND.set(name if ctx.params.get("as_json") else None)
         try:
             return super().invoke(ctx)
         finally:
@@ -66,6 +68,12 @@ class _Typer(typer.Typer):
     def command(self, *args, **kwargs):
         kwargs.setdefault("cls", _OnceCommand)
         return super().command(*args, **kwargs)
+
+
+def command_group(**settings) -> typer.Typer:
+    """A group of subcommands (``protocol list``, ``protocol show``) whose commands behave as the others:
+    an option given twice is refused; with --json, an error is JSON on stdout too."""
+    return _Typer(**settings)
 
 
 app = _Typer(

@@ -12,7 +12,7 @@ import typer
 from ..body import WEIGHT_BASES
 from ..bsa import BSA_METHODS
 from ..grammar import escaped
-from ..renal import ADULT_AGE
+from ..renal import ADULT_AGE, CLEARANCE
 from ..validation import BSA, HEIGHT, WEIGHT
 
 
@@ -126,6 +126,20 @@ Bands = Annotated[
 
 Age = Annotated[
     Optional[str], typer.Option(metavar="AGE", help='Age in years: 60 (or "60 years"); 18-120.', show_default=False)
+]
+CreatinineFloor = Annotated[
+    Optional[str],
+    typer.Option(
+        help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
+        "is lower; none by default.",
+        show_default=False,
+    ),
+]
+AllowOutsideRange = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-range", help=f"Report a clearance outside {CLEARANCE.expected} instead of refusing it."
+    ),
 ]
 Gfr = Annotated[
     Optional[str], typer.Option(help='GFR for a carboplatin AUC order, absolute: "90 mL/min".', show_default=False)

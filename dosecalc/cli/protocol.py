@@ -15,11 +15,12 @@ Protocols: ``protocol list``, ``protocol show NAME|FILE`` and ``plan NAME|FILE``
   exposures and ``--condition`` limits.
 """
 
+import difflib
 from typing import Annotated
 
 import typer
 
-from ..errors import DoseCalcError
+from ..errors import DoseCalcError, UnknownNameError
 from ..order import drug_name
 from ..protocol import (
     ANTHRACYCLINE_EQUIVALENCES,
@@ -28,12 +29,12 @@ from ..protocol import (
     protocol_names,
 )
 from ..results import plain
-from .app import app
+from .app import app, command_group
 from .inputs import bad_input, named
 from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
 
-protocol_app = typer.Typer(
+protocol_app = command_group(
     help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True
 )
 app.add_typer(protocol_app, name="protocol")
@@ -69,6 +70,19 @@ Equivalence = Annotated[
         show_default=False,
     ),
 ]
+
+
+def protocol_named(text: str):
+    """The protocol of a NAME|FILE argument (:func:`~dosecalc.protocol.load_protocol`); a name it does not
+    know is refused with the shipped names and the nearest of them: "did you mean 'r-chop-21'?"."""
+    try:
+        return load_protocol(text)
+    except UnknownNameError as err:
+        nearest = difflib.get_close_matches(str(text).strip().lower(), err.valid, n=1, cutoff=0.6)
+        if err.field == "protocol" and nearest:
+            err.hint = f"did you mean {nearest[0]!r}?"
+            err.args = (f"{err.args[0]}; {err.hint}",)
+        raise
 
 
 def _days(days: tuple[int, ...]) -> str:
@@ -164,7 +178,7 @@ def protocol_show_command(protocol: ProtocolName, as_json: AsJson = False) -> No
       dosecalc protocol show my-protocol.toml --json
     """
     with bad_input():
-        loaded = load_protocol(protocol)
+        loaded = protocol_named(protocol)
     if as_json:
         print_json(
             "protocol show",
@@ -266,7 +280,7 @@ def plan_command(
       dosecalc plan r-chop-21 --height 175cm --weight 70kg --prior epirubicin=250mg/m2 --equivalence feijen-2019
     """
     with bad_input():
-        loaded = load_protocol(protocol)
+        loaded = protocol_named(protocol)
         inputs = patient.inputs()
         priors = _priors(prior)
         schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)

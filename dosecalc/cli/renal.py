@@ -45,8 +45,10 @@ from .inputs import (
     years,
 )
 from .options import (
+    AllowOutsideRange,
     AsJson,
     Creatinine,
+    CreatinineFloor,
     Height,
     MaxDose,
     Method,
@@ -81,14 +83,6 @@ Formula = Annotated[
         help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.", show_default=False
     ),
 ]
-CreatinineFloor = Annotated[
-    str | None,
-    typer.Option(
-        help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
-        "is lower; none by default.",
-        show_default=False,
-    ),
-]
 KidneyWeightBasis = Annotated[
     str | None,
     typer.Option(
@@ -96,12 +90,6 @@ KidneyWeightBasis = Annotated[
         help="Cockcroft-Gault's weight: actual (the default, as the paper), ideal, adjusted, lesser "
         "(of actual and ideal) or lean; all but actual need --height.",
         show_default=False,
-    ),
-]
-AllowOutsideRange = Annotated[
-    bool,
-    typer.Option(
-        "--allow-outside-range", help=f"Report a clearance outside {CLEARANCE.expected} instead of refusing it."
     ),
 ]
 KidneyBsa = Annotated[

@@ -24,7 +24,7 @@ from .app import app
 from .inputs import Input, bad_input, named, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
-from .protocol import Condition, _priors
+from .protocol import Condition, _priors, protocol_named
 
 #: The exit code when an order needs a pharmacist's attention.
 NEEDS_ATTENTION = 4
@@ -207,7 +207,6 @@ def verify_command(
     # the library is loaded when the command runs: `import dosecalc.cli` stays light
     from ..cohort_io import Reading
     from ..order import Order
-    from ..protocol import load_protocol
     from ..verify import SINGLE_DOSE, verify
     from ..verify_table import verify_file
 
@@ -227,7 +226,7 @@ def verify_command(
                 f"{given_single[0]}: applies to a single order (--dose); a protocol's orders carry their own"
             )
         plan = (
-            load_protocol(protocol)
+            protocol_named(protocol)
             if protocol is not None
             else Order.from_options(
                 drug or SINGLE_DOSE,
