@@ -78,7 +78,7 @@ def protocol_named(text: str):
     try:
         return load_protocol(text)
     except UnknownNameError as err:
-        nearest = difflib.get_close_matches(str(text).strip().lower(), err.valid, n=1, cutoff=0.6)
+        nearest = difflib.get_close_matches(str(text).strip().lower(), getattr(err, "valid", ()), n=1, cutoff=0.6)
         if err.field == "protocol" and nearest:
             err.hint = f"did you mean {nearest[0]!r}?"
             err.args = (f"{err.args[0]}; {err.hint}",)
