@@ -573,7 +573,7 @@ def verify_table(
         "computed_dose": computed,
         "ordered_dose": ordered.amount,
         "difference_pct": difference,
-        "weight_change_pct": np.full(n, np.nan) if change is None else change,
+        "weight_change_pct": change,  # None without a baseline weight: a column of nulls
         "bsa_m2": bsa,
     }
     return _tables(
@@ -855,7 +855,9 @@ def _tables(
         "verdict": pa.DictionaryArray.from_arrays(pa.array(picked(verdict)), pa.array(list(VERDICTS), pa.string())),
         "flags": _flags_column(flags, chosen),
         "detail": details.column(chosen),
-        "weight_change_pct": _floats(picked(columns["weight_change_pct"])),
+        "weight_change_pct": pa.nulls(int(keep.sum()), pa.float64())
+        if columns["weight_change_pct"] is None
+        else _floats(picked(columns["weight_change_pct"])),
         "bsa_m2": _floats(picked(columns["bsa_m2"])),
         "ok": pa.array(picked(ok)),
     }
