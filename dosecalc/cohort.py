@@ -708,18 +708,26 @@ def _label(name: str | None, n: int) -> pa.Array:
 
 
 def _dosed(
-    table: pa.Table, plan: _Plan, read: dict, keep: np.ndarray | None = None, numeric_inputs: bool = False
+    table: pa.Table,
+    plan: _Plan,
+    read: dict,
+    keep: np.ndarray | None = None,
+    numeric_inputs: bool = False,
+    kept: dict | None = None,
 ) -> tuple[pa.Table, _Measured | None]:
     """
     The rows where ``keep`` is True, dosed by the core on whole columns, with
     the rows that plausible inputs still give no dose for (a BSA or a dose
     out of range) to reject; and their doses rounded or banded, if asked.
     With ``keep`` None, every row, by the core's checks, which raise at the
-    first row that fails any.
+    first row that fails any. ``kept``: the values of the kept rows, by kind,
+    if they are at hand.
     """
     if keep is not None:
         table = table.filter(pa.array(keep))
-    values = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
+    if kept is None:
+        kept = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
+    values = kept  # by kind, for the rows dosed
     if numeric_inputs:  # each numeric input as the number it was read as, in its column's unit
         for column in read.values():
             given = column.given if keep is None else column.given[keep]
@@ -807,19 +815,18 @@ def _both(first: _Measured | None, second: _Measured) -> _Measured:
     return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
-def _bodies(read: dict, inputs_ok: np.ndarray) -> np.ndarray | None:
+def _bodies(plausible: dict, inputs_ok: np.ndarray) -> np.ndarray | None:
     """
     Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`),
-    of the rows whose inputs are each plausible (``inputs_ok``; the others are their columns' to reject);
-    None without both columns, or where every such row does.
+    of the rows whose inputs are each plausible (``inputs_ok``, whose values ``plausible`` holds; the others are
+    their columns' to reject); None without both columns, or where every such row does.
     """
-    if "height" not in read or "weight" not in read:
+    if "height" not in plausible or "weight" not in plausible:
         return None
-    height_cm, weight_kg = read["height"].values, read["weight"].values
-    bad = implausible_bodies(height_cm[inputs_ok], weight_kg[inputs_ok])
+    bad = implausible_bodies(plausible["height"], plausible["weight"])
     if bad.size == 0:
         return None
-    bodies = np.ones(height_cm.shape, bool)
+    bodies = np.ones(inputs_ok.shape, bool)
     bodies[np.flatnonzero(inputs_ok)[bad]] = False
     return bodies
 
@@ -837,27 +844,34 @@ def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Arr
     return pa.array(reasons, pa.string())
 
 
-def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array]:
-    """Where every input is plausible, and together a body, and why each other row is rejected."""
+def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array, dict | None]:
+    """
+    Where every input is plausible, and together a body, and why each other
+    row is rejected; and the values of those rows, by kind, when they were
+    at hand (None else).
+    """
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
         ok &= column.plausible()
     inputs_ok = ok.copy()
-    bodies = _bodies(read, inputs_ok)
+    values = {kind: column.values[inputs_ok] for kind, column in read.items()}
+    bodies = _bodies(values, inputs_ok)
     if bodies is not None:  # checked after each value, as the scalar core does
         ok &= bodies | ~inputs_ok
     if plan.sex is not None:
         sex_known, sex_reasons = _sex_known(table, plan.sex)
         ok &= sex_known
     rows = np.flatnonzero(~ok)
+    # the values at hand are the kept rows' unless more rows are rejected than those of an implausible value
+    kept = values if bodies is None and rows.size == np.count_nonzero(~inputs_ok) else None
     reasons = [column.reasons(table, rows) for column in read.values() if not column.plausible(rows).all()]
     if bodies is not None and not bodies[rows][inputs_ok[rows]].all():
         reasons.append(_body_reasons(read, rows, inputs_ok[rows] & ~bodies[rows]))
     if plan.sex is not None:
         reasons.append(sex_reasons.take(pa.array(rows)))
     if not reasons:
-        return ok, pa.array([], pa.string())
-    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip")
+        return ok, pa.array([], pa.string()), kept
+    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip"), kept
 
 
 def _rejects(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
@@ -1056,7 +1070,7 @@ def dose_table(
         positions = np.flatnonzero(kept)
     else:
         positions = np.arange(n)
-    dosed = result.dosed.add_column(inputs, "row", pa.array(positions + 1 + row_offset))
+    dosed = result.dosed.add_column(inputs, "row", pa.array(np.add(positions, 1 + row_offset)))
     if rejects == "inline":
         return frame.like(_inline(frame.table, dosed, result.rejects, positions, rejected, row_offset), np.arange(n))
     return DosedTable(frame.like(dosed, positions), frame.like(result.rejects, rejected))
@@ -1140,9 +1154,9 @@ def dose_batch(
     try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
         dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
     except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
-        ok, reason = _plausible(table, plan, read)
+        ok, reason, values = _plausible(table, plan, read)
         rows = np.flatnonzero(~ok)
-        dosed, measured = _dosed(table, plan, read, ok, numeric_inputs)
+        dosed, measured = _dosed(table, plan, read, ok, numeric_inputs, values)
     if measured is not None and not measured.fits.all():
         # doses that cannot be rounded within the tolerance, or lie outside the bands: rejected too
         kept = np.arange(table.num_rows) if ok is None else np.flatnonzero(ok)
