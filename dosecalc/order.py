@@ -987,8 +987,8 @@ class Order:
         or band, by the steps of :meth:`for_patient`."""
         import pyarrow as pa
 
-        from .adjustments import DEFAULT_TOLERANCE_PCT, cap_kernel
-        from .cohort import _Banding, _Rounding, reject_rows
+        from .adjustments import cap_kernel
+        from .cohort import measure_of, reject_rows
         from .renal_table import carboplatin_rows, estimate_arrays, with_numeric_inputs
 
         auc = float(checked(self.prescribed, AUC, "dose"))
@@ -1012,19 +1012,7 @@ class Order:
             dose_mg = capped_mg
         if self.policy_cap_ml_min is not None:  # rounding never passes the cap's maximum, AUC × (cap + 25)
             ceiling_mg = min(ceiling_mg, auc * (self.policy_cap_ml_min + _NON_RENAL_ML_MIN))
-        tolerance_pct = DEFAULT_TOLERANCE_PCT if self.tolerance_pct is None else self.tolerance_pct
-        measure = (
-            _Rounding(tolerance_pct, ceiling_mg, step_mg=self.round_to.m_as("mg"))
-            if self.round_to is not None
-            else _Rounding(tolerance_pct, ceiling_mg, strengths_mg=np.array([v.m_as("mg") for v in self.vials]))
-            if self.vials is not None
-            else _Banding(self.bands)
-            if self.bands is not None
-            else None
-        )
-        taken = [name for name in table.column_names if name in written or name in ("row", "reason")]
-        if taken:
-            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+        measure = measure_of(self, ceiling_mg)
         positions = np.flatnonzero(rows.ok)
         failed, reasons = np.flatnonzero(~rows.ok), rows.reasons
         if measure is not None:
@@ -1037,6 +1025,9 @@ class Order:
             positions = positions[measured.fits]
             order = np.argsort(failed, kind="stable")
             failed, reasons = failed[order], reasons.take(pa.array(order))
+        taken = [name for name in table.column_names if name in written or name in ("row", "reason")]
+        if taken:
+            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
         dosed = dosed.append_column("row", pa.array(positions + 1 + row_offset, pa.int64()))
         for name, column in written.items():
             dosed = dosed.append_column(name, column)

@@ -57,7 +57,16 @@ from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude
 from .bsa import bsa_method as bsa_method_key
 from .carboplatin import CARBOPLATIN_POLICIES, GFR, carboplatin_kernel, policy_key
-from .cohort import Column, Source, _label, _numbers, canonical_name, column_source, reject_rows, sex_known
+from .cohort import (
+    Column,
+    Source,
+    canonical_name,
+    column_source,
+    formatted_numbers,
+    label_column,
+    reject_rows,
+    sex_known,
+)
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import read_frame
 from .renal import (
@@ -308,7 +317,9 @@ def _creatinine(table, source: Source, decimal_comma: bool) -> tuple[Column, _Ch
     other = "mg/dL" if by_amount else "µmol/L"
 
     def hint(rows, text):
-        guess = pc.binary_join_element_wise("did you mean ", _numbers("%g", read.given[rows]), f" {other}?", "")
+        guess = pc.binary_join_element_wise(
+            "did you mean ", formatted_numbers("%g", read.given[rows]), f" {other}?", ""
+        )
         return _appended(text, swapped[rows] & ~column.plausible(rows), guess)
 
     return column, _column_check(table, column, hint)
@@ -350,7 +361,7 @@ def _range_check(
     accepted |= ~considered
 
     def reasons(rows):
-        shown = _numbers("%.1f", values[rows])
+        shown = formatted_numbers("%.1f", values[rows])
         text = pc.binary_join_element_wise(
             f"{field}=", shown, f" {rng.symbol or rng.unit}: expected {rng.expected}", ""
         )
@@ -631,8 +642,8 @@ def carboplatin_rows(
     n = int(ok.sum())
     values = (
         pa.array(np.full(n, auc)),
-        _label(key, n),
-        _label("given" if rows.source == MEASURED else rows.source, n),
+        label_column(key, n),
+        label_column("given" if rows.source == MEASURED else rows.source, n),
         pa.array(gfr_ml_min, pa.float64()),
         pa.array(np.asarray(used, float), pa.float64()),
         pa.array(np.broadcast_to(np.asarray(applied, bool), (n,))),

@@ -465,6 +465,8 @@ def test_an_input_column_named_as_an_output_is_refused():
             order.for_table({**table, "crcl_cockcroft_gault_ml_min": [500]}, kidney_function="cockcroft-gault")
     with pytest.raises(DoseCalcError, match="'final_dose_mg'"):
         Order("carboplatin", AUC5).for_table({**table, "final_dose_mg": [1]})
+    with pytest.raises(DoseCalcError, match="'dose_rounded_mg'"):
+        Order("carboplatin", AUC5, round_to="10 mg").for_table({**table, "dose_rounded_mg": [1]})
 
 
 def test_row_offset_and_frames():
