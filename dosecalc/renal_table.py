@@ -325,25 +325,23 @@ def _creatinine(table, source: Source, decimal_comma: bool) -> tuple[Column, _Ch
     return column, _column_check(table, column, hint)
 
 
-def _sex(table, column: str) -> tuple[np.ndarray, _Check]:
-    known, reasons = sex_known(table, column)
-    return known, _Check(known, lambda rows: reasons.take(pa.array(rows, pa.int64())))
-
-
-def _female(table: pa.Table, column: str) -> np.ndarray:
-    """Where the sex is female, by :func:`~dosecalc.validation.is_female` on each distinct spelling once."""
+def _sex(table: pa.Table, column: str) -> tuple[np.ndarray, _Check]:
+    """Where the sex is female, by :func:`~dosecalc.validation.is_female` on each distinct spelling once, and
+    the check that it is known (the engine's reasons, for the rows that fail it)."""
     cells = table[column]
     if not pa.types.is_dictionary(cells.type):  # a dictionary is read as it is: its indices per row
         cells = pc.dictionary_encode(pc.cast(cells, pa.string()))
     encoded = cells.unify_dictionaries().combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
-    codes = []
+    codes = []  # per spelling: 1 female, 0 male, -1 unknown
     for spelling in encoded.dictionary.to_pylist():
         try:
-            codes.append(bool(is_female(spelling, column)))
-        except DoseCalcError:  # unknown: the sex check rejects the row
-            codes.append(False)
-    codes.append(False)  # a missing cell, rejected likewise
-    return np.array(codes)[encoded.indices.fill_null(len(codes) - 1).to_numpy(zero_copy_only=False)]
+            codes.append(int(bool(is_female(spelling, column))))
+        except DoseCalcError:
+            codes.append(-1)
+    codes.append(-1)  # a missing cell
+    per_row = np.array(codes)[encoded.indices.fill_null(len(codes) - 1).to_numpy(zero_copy_only=False)]
+    known = per_row >= 0
+    return per_row == 1, _Check(known, lambda rows: sex_known(table.take(pa.array(rows, pa.int64())), column)[1])
 
 
 def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -463,9 +461,9 @@ def kidney_rows(
     checks.append(check)
     read["creatinine"], check = _creatinine(table, creatinine, decimal_comma)
     checks.append(check)
-    female_known = np.ones(n, bool)
+    female = None
     if sex_column is not None:
-        female_known, check = _sex(table, sex_column)
+        female, check = _sex(table, sex_column)
         checks.append(check)
     if entry.needs_weight or de_indexed:
         assert weight is not None
@@ -484,9 +482,13 @@ def kidney_rows(
     def at_ok(kind):
         return read[kind].values[inputs_ok] if kind in read else None
 
-    female = None if sex_column is None else _female(table, sex_column)[inputs_ok]
-    sex = None if female is None else np.where(female, "f", "m")  # for a BSA formula that reads it
-    bsa_m2 = bsa_magnitude(method, at_ok("height"), at_ok("weight"), sex) if de_indexed else None
+    female = None if female is None else female[inputs_ok]
+    bsa_m2 = None
+    if de_indexed:
+        sex = None
+        if BSA_METHODS[method].needs_sex and female is not None:  # for a BSA formula that reads it
+            sex = np.where(female, "f", "m")
+        bsa_m2 = bsa_magnitude(method, at_ok("height"), at_ok("weight"), sex)
     estimated = renal_kernel(
         key,
         age_years=at_ok("age"),
