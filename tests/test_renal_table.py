@@ -544,3 +544,30 @@ def test_protocol_files_carry_the_kidney_settings():
     assert Order.from_options("carboplatin", AUC5, no_gfr_cap=True).gfr_cap is None
     # the cap off: AUC 6 × (140 + 25) = 990 mg
     assert Order("carboplatin", "6 mg/mL*min", gfr_cap=None).for_patient(gfr=140).dose.m_as("mg") == 990
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(["cockcroft-gault", "ckd-epi-2021"]), patients, st.sampled_from([None, "nccn"]))
+def test_a_kidney_column_beside_any_dose_is_the_estimate_and_the_dose(formula, rows, floor):
+    # dosed = the rows both the dose and the estimate accept, each value as each alone gives it
+    table = pa.table(
+        {
+            "age_years": [r[0] for r in rows],
+            "sex": [r[1] for r in rows],
+            "creatinine_mg_dl": [r[2] for r in rows],
+            "height_cm": [r[3] for r in rows],
+            "weight_kg": [r[4] for r in rows],
+        },
+        schema=_SCHEMA,
+    )
+    order = Order("doxorubicin", "50 mg/m2", creatinine_floor=floor)
+    dosed, rejects = order.for_table(table, kidney_function=formula)
+    alone, _ = Order("doxorubicin", "50 mg/m2").for_table(table)
+    estimated, _ = kidney_table(table, formula, creatinine_floor=floor)
+    assert dosed.num_rows + rejects.num_rows == len(rows)
+    assert set(column(dosed, "row")) == set(column(alone, "row")) & set(column(estimated, "row"))
+    name = estimate_columns(formula)[-1]
+    by_row = dict(zip(column(estimated, "row"), column(estimated, name)))
+    doses = dict(zip(column(alone, "row"), column(alone, "final_dose_mg")))
+    for number, value, dose in zip(column(dosed, "row"), column(dosed, name), column(dosed, "final_dose_mg")):
+        assert (value, dose) == (by_row[number], doses[number])
