@@ -110,6 +110,7 @@ __all__ = [
     "verify",
     "Verification",
     "dose_table",
+    "kidney_table",
     "carboplatin_dose",
     "CarboplatinDose",
     "cap_bsa",
@@ -145,6 +146,10 @@ def __getattr__(name):
         from .cohort import dose_table
 
         return dose_table
+    if name == "kidney_table":  # pyarrow too
+        from .renal_table import kidney_table
+
+        return kidney_table
     if name in ("LIFETIME_LIMITS", "ANTHRACYCLINE_EQUIVALENCES"):  # data read with units: built on first use
         from . import protocol
 

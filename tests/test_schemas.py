@@ -384,3 +384,36 @@ def test_error_schema_refuses_a_bare_message_and_a_code_that_is_not_a_name():
     assert not validator("error").is_valid({"message": error["message"]})
     assert not validator("error").is_valid({**error, "code": "Unit Error"})
     assert not validator("error").is_valid({**error, "stack": "Traceback (most recent call last): ..."})
+
+
+def _protocol_schema() -> dict:
+    return json.loads((SCHEMA_DIR / "protocol.schema.json").read_text(encoding="utf-8"))
+
+
+def test_protocol_schema_takes_the_kidney_settings_a_carboplatin_order_reads(tmp_path):
+    from dosecalc.protocol import read_protocol
+
+    # the settings the loader reads (Order's fields) are the settings the schema allows
+    text = (EXAMPLES / "protocols" / "carboplatin-paclitaxel.toml").read_text(encoding="utf-8")
+    settings_text = 'policy = "addikd"\ncreatinine_floor = "0.8 mg/dL"\ngfr_cap = "none"\nallow_outside_range = false\n'
+    edited = text.replace('dose = "5 mg/mL*min"', 'dose = "5 mg/mL*min"\n' + settings_text, 1)
+    assert edited != text
+    path = tmp_path / "carboplatin-addikd.toml"
+    path.write_text(edited, encoding="utf-8")
+    import tomllib
+
+    jsonschema.validate(tomllib.loads(edited), _protocol_schema())
+    carboplatin = next(item.order for item in read_protocol(path).orders if item.order.drug == "carboplatin")
+    assert (carboplatin.policy, carboplatin.gfr_cap) == ("addikd", None)
+
+
+@pytest.mark.parametrize("dose", [".5 mg/m2", "5. mg/m2", "1,5 mg/m2", "-5 mg/m2", "75–100 mg/m2", "\u00a05 mg"])
+def test_protocol_schema_refuses_numbers_the_grammar_refuses(dose):
+    from dosecalc.errors import DoseCalcError
+    from dosecalc.units import parse_quantity
+
+    order = {"drug": "drug-x", "dose": dose, "days": [1]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "cycle_days": 21, "order": [order]}, _protocol_schema())
+    with pytest.raises(DoseCalcError):
+        parse_quantity(dose, "dose")
