@@ -237,6 +237,15 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
     return Source(column, units, rng)
 
 
+def _names(table: pa.Table) -> list[str]:
+    """The table's column names, each once: of two columns named alike, which would a reader take?"""
+    names = table.column_names
+    twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if twice:
+        raise DoseCalcError(f"the input has {names.count(twice[0])} columns named {twice[0]!r}; rename all but one")
+    return names
+
+
 def _given_units(kind: str, text):
     field = f"column_units[{kind!r}]"
     if not isinstance(text, str):
@@ -428,7 +437,7 @@ def kidney_rows(
         )
     method = bsa_method_key(bsa_method)
     column_map, column_units = _column_options(column_map, column_units)
-    names = table.column_names
+    names = _names(table)
     needed_for = f"creatinine clearance by {entry.label}" if key == COCKCROFT_GAULT else f"eGFR by {entry.label}"
 
     age = _kidney_source("age", names, column_map, column_units, entry.ages)
@@ -542,7 +551,7 @@ def measured_rows(
     250 mL/min unless ``allow_outside_range``. None without a GFR column.
     """
     column_map, column_units = _column_options(column_map, column_units)
-    source = _kidney_source("gfr", table.column_names, column_map, column_units, CLEARANCE)
+    source = _kidney_source("gfr", _names(table), column_map, column_units, CLEARANCE)
     if source is None:
         return None
     column = Column.read(source, table, decimal_comma)

@@ -304,6 +304,15 @@ def test_umol_l_in_a_mg_dl_column_is_refused_with_a_hint():
     assert column(rejects, "reason")[0].endswith("did you mean 1.2 mg/dL?")
 
 
+def test_two_columns_of_one_name_are_refused():
+    names = ["age_years", "age_years", "sex", "weight_kg", "creatinine_mg_dl"]
+    table = pa.Table.from_arrays(
+        [pa.array([60.0]), pa.array([61.0]), pa.array(["m"]), pa.array([80.0]), pa.array([1.2])], names=names
+    )
+    with pytest.raises(DoseCalcError, match="2 columns named 'age_years'"):
+        kidney_table(table)
+
+
 def test_two_creatinine_columns_are_ambiguous():
     table = {"age_years": [60], "sex": ["m"], "weight_kg": [80], "creatinine_mg_dl": [1.2], "creatinine_umol_l": [106]}
     with pytest.raises(DoseCalcError, match="several creatinine columns"):
