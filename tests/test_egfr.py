@@ -193,7 +193,7 @@ def test_bad_floors(floor, error, match):
 # --- the physiological range ----------------------------------------------------------------
 
 
-def test_the_issue_example_is_refused():
+def test_an_absurd_clearance_is_refused():
     # 18 years, 700 kg, creatinine 0.1 mg/dL: (140 − 18) × 700 / (72 × 0.1) = 11,861 mL/min by Cockcroft-Gault
     with pytest.raises(
         ImplausibleInputError, match=r"^crcl \(Cockcroft-Gault\)=11861.1 mL/min: expected \(0, 250\] mL/min"
