@@ -814,15 +814,18 @@ class Order:
                 height=height, weight=weight, bsa=bsa, sex=sex, age=age, creatinine=creatinine, gfr=gfr
             ),
         )
-        source = "given" if gfr is not None else result.kidney_function.label
+        record = result.kidney_function
+        source = "given" if gfr is not None else record.label
+        if record.weight_basis not in (None, ACTUAL):
+            source += f" on the {record.weight_basis} weight, {_fmt(record.dosing_weight)}"
         change = (
             f"Calvert: AUC {_fmt(self.prescribed)} × (GFR {_fmt(result.gfr)} + 25 mL/min); "
             f"GFR {_fmt(result.gfr_uncapped)} ({source}), policy {result.policy}"
         )
         if result.cap_applied:
             change += f", capped at {_fmt(result.gfr_cap)}"
-        if np.any(result.kidney_function.floor_applied):
-            change += f", creatinine floor {_fmt(result.kidney_function.creatinine_floor)} applied"
+        if np.any(record.floor_applied):
+            change += f", creatinine floor {_fmt(record.creatinine_floor)} applied"
         reference = "; ".join(filter(None, (CALVERT_1989, result.gfr_reference, result.policy_reference)))
         steps.append(Step("calculation", self.prescribed, result.dose, change, self.reference("dose") or reference))
         dose, capped = result.dose, bool(result.cap_applied)

@@ -526,6 +526,8 @@ def test_lesser_of_actual_and_ideal_weight_in_dose_and_cohorts():
     dosed, _ = carboplatin.for_table(table)
     assert column(dosed, "crcl_weight_kg") == [pytest.approx(ideal)]
     assert column(dosed, "final_dose_mg") == [pytest.approx(5 * (80 * ideal / 86.4 + 25))]
+    step = carboplatin.for_patient(age=60, sex="m", height=180, weight=90, creatinine="1.2 mg/dL").steps[1]
+    assert "Cockcroft-Gault on the lesser weight, 74.99 kg" in step.change
 
 
 def test_protocol_files_carry_the_kidney_settings():
