@@ -578,7 +578,7 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {h
         ["bsa", "--height", "175cm", "--weight", "70kg", "--json"],
         ["dose", *IMGN901],
         ["regimen", "75mg/m2", "--days", "1,8,15", "--cycle", "28"],
-        # the safeguards of issue 6 (tests/test_cli_safeguards.py)
+        # the clinical safeguards (tests/test_cli_safeguards.py)
         ["crcl", "--age", "60", "--weight", "80kg", "--sex", "m", "--creatinine", "1.2mg/dL"],
         ["carboplatin", "--auc", "5", "--gfr", "90mL/min", "--json"],
         ["dose", "1000mg/m2", "--bsa", "1.3", "--bands", str(EXAMPLES / "bands.csv"), "--reduce", "10"],

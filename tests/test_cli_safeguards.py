@@ -1,5 +1,5 @@
 """
-The clinical safeguards of issue 6 on the command line: ``dosecalc crcl``,
+The clinical safeguards on the command line: ``dosecalc crcl``,
 ``dosecalc carboplatin``, and the options of ``dose`` and ``regimen`` (weight
 basis, BSA cap, maximum dose, reduction or dose level, rounding, banding).
 CliRunner for each command and option, the ``--json`` keys pinned, each bad
