@@ -871,7 +871,8 @@ class Order:
             :func:`dosecalc.cohort.dose_table` reads them; no dose column:
             the order gives the dose. A carboplatin AUC order reads the
             kidney columns of :mod:`dosecalc.renal_table`: ``gfr_ml_min``
-            (measured), or ``age_years``, ``sex``, ``creatinine_mg_dl`` or
+            (measured; ``gfr_ml_min_1_73m2`` per 1.73 m², with height and
+            weight for the BSA), or ``age_years``, ``sex``, ``creatinine_mg_dl`` or
             ``creatinine_umol_l`` and the weight (Cockcroft-Gault) or height
             and weight (CKD-EPI 2021, de-indexed by the BSA of ``method``).
         method, column_map, column_units, row_offset

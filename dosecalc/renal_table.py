@@ -6,7 +6,8 @@ and :func:`dosecalc.carboplatin_dose` would compute it, on whole columns.
 Columns carry their unit in their name, from a closed table
 (:data:`NAMED_UNITS`): ``age_years`` (or ``age_months``),
 ``creatinine_mg_dl`` or ``creatinine_umol_l`` (both in one table are refused:
-which is the patient's?), ``gfr_ml_min`` (a measured GFR, absolute); ``sex``,
+which is the patient's?), ``gfr_ml_min`` (a measured GFR) or
+``gfr_ml_min_1_73m2`` (one per 1.73 m², de-indexed by the BSA); ``sex``,
 and ``height_*`` and ``weight_*`` as :func:`dosecalc.cohort.dose_table` reads
 them, where the formula needs them (Cockcroft-Gault: the weight, and the
 height for a weight basis other than actual; CKD-EPI 2021: height and weight
@@ -80,8 +81,11 @@ from .renal import (
     RENAL_FORMULAS,
     SCHWARTZ_BEDSIDE,
     SERUM_CREATININE,
+    STANDARD_BSA_M2,
     creatinine_floor_mg_dl,
     creatinine_mg_dl,
+    de_index_kernel,
+    is_per_area,
     renal_formula_key,
     renal_kernel,
 )
@@ -112,10 +116,16 @@ KIDNEY_INPUTS = ("age", "creatinine", "gfr")
 NAMED_UNITS = {
     "age": {"years": "year", "months": "month"},
     "creatinine": {"mg_dl": "mg/dL", "umol_l": "umol/L", "µmol_l": "umol/L", "μmol_l": "umol/L"},
-    "gfr": {"ml_min": "mL/min"},
+    "gfr": {
+        "ml_min": "mL/min",
+        "ml_min_1_73m2": "mL/min/standard_bsa",
+        "ml_min_1_73m²": "mL/min/standard_bsa",
+        "ml_min_1_73_m2": "mL/min/standard_bsa",
+        "ml_min_173m2": "mL/min/standard_bsa",
+    },
 }
 # the grammar's kind of each input's units, for a unit given in column_units
-_GRAMMAR_KIND = {"age": "age", "creatinine": "creatinine", "gfr": "clearance"}
+_GRAMMAR_KIND = {"age": "age", "creatinine": "creatinine", "gfr": "gfr"}
 _BODY_INPUTS = ("height", "weight", "sex")
 _ESTIMATE_PREFIX = {
     COCKCROFT_GAULT: "crcl_cockcroft_gault",
@@ -360,10 +370,23 @@ def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, 
     return valid(values, rng) | (above & allow), above
 
 
-def _range_check(
+def _range_check(table: pa.Table, column: Column, rng: Range, allow: bool) -> tuple[_Check, np.ndarray]:
+    """A GFR column's range, as the scalar path: above it only with ``allow``, and then reported."""
+    accepted, above = _in_range(column.values, rng, allow)
+
+    def reasons(rows):
+        # the column's own reasons take its values within its range: only above it is a value accepted there
+        text = _appended(column.reasons(table, rows), above[rows], _OUT_OF_RANGE_HINT)
+        return pc.if_else(pa.array(accepted[rows]), pa.scalar(None, pa.string()), text)
+
+    return _Check(accepted, reasons), above
+
+
+def _value_check(
     values: np.ndarray, rng: Range, field: str, allow: bool, considered: np.ndarray
 ) -> tuple[_Check, np.ndarray]:
-    """The estimate's range, checked in the rows ``considered`` (those whose inputs passed)."""
+    """A computed value's range (an estimate, a de-indexed GFR), checked in the rows ``considered`` (those
+    whose inputs passed)."""
     accepted, above = _in_range(values, rng, allow)
     accepted |= ~considered
 
@@ -515,7 +538,7 @@ def kidney_rows(
         else (estimated.clearance_ml_min, CLEARANCE)
     )
     field = f"{'crcl' if key == COCKCROFT_GAULT else 'egfr'} ({entry.label})"
-    in_range, above = _range_check(_at(value, inputs_ok), rng, field, allow_outside_range, inputs_ok)
+    in_range, above = _value_check(_at(value, inputs_ok), rng, field, allow_outside_range, inputs_ok)
     ok, reasons = _verdict([*checks, in_range], n)
 
     names_out = estimate_columns(
@@ -543,27 +566,69 @@ def kidney_rows(
 
 
 def measured_rows(
-    table: pa.Table, *, column_map=None, column_units=None, allow_outside_range=False, decimal_comma=False
+    table: pa.Table,
+    *,
+    column_map=None,
+    column_units=None,
+    bsa_method="mosteller",
+    allow_outside_range=False,
+    decimal_comma=False,
 ) -> KidneyRows | None:
-    """
-    A measured GFR for every row, from a ``gfr_ml_min`` column, as
-    :func:`dosecalc.renal.measured_gfr` checks one: above zero, at most
-    250 mL/min unless ``allow_outside_range``. None without a GFR column.
+    r"""
+    A measured GFR for every row, as :func:`dosecalc.renal.measured_gfr`
+    checks one: absolute (``gfr_ml_min``), or per 1.73 m²
+    (``gfr_ml_min_1_73m2``) de-indexed by the BSA of the height and weight
+    columns by ``bsa_method``, :math:`GFR = GFR_{1.73} \times BSA / 1.73`;
+    above zero, at most 250 mL/min (or per 1.73 m²) unless
+    ``allow_outside_range``. None without a GFR column.
+
+    Raises
+    ------
+    DoseCalcError
+        For a GFR per 1.73 m² without height and weight columns, or with a
+        BSA formula that needs the sex (as the scalar path).
     """
     column_map, column_units = _column_options(column_map, column_units)
-    source = _kidney_source("gfr", _names(table), column_map, column_units, CLEARANCE)
+    names = _names(table)
+    source = _kidney_source("gfr", names, column_map, column_units, CLEARANCE)
     if source is None:
         return None
-    column = Column.read(source, table, decimal_comma)
-    accepted, above = _in_range(column.values, CLEARANCE, allow_outside_range)
-
-    def reasons(rows):
-        text = _appended(column.reasons(table, rows), above[rows], _OUT_OF_RANGE_HINT)
-        return pc.if_else(pa.array(accepted[rows]), pa.scalar(None, pa.string()), text)
-
-    ok, why = _verdict([_Check(accepted, reasons)], table.num_rows)
+    if not is_per_area(quantity(1.0, source.units)):
+        column = Column.read(source, table, decimal_comma)
+        in_range, above = _range_check(table, column, CLEARANCE, allow_outside_range)
+        ok, why = _verdict([in_range], table.num_rows)
+        columns = {"gfr_outside_range": above} if allow_outside_range else {}
+        return KidneyRows(ok, why, np.where(ok, column.values, np.nan), None, MEASURED, columns, {"gfr": column})
+    # per 1.73 m²: de-indexed by the BSA, as absolute_gfr does for one patient
+    per_m2 = Column.read(
+        dataclasses.replace(source, rng=Range("gfr", "mL/min/m**2", 0.0, np.inf, "")), table, decimal_comma
+    )
+    indexed_source = dataclasses.replace(source, rng=INDEXED_GFR)
+    column = dataclasses.replace(per_m2, source=indexed_source, values=per_m2.values * STANDARD_BSA_M2)
+    height = _body_source("height", names, column_map, column_units)
+    weight = _body_source("weight", names, column_map, column_units)
+    if height is None or weight is None:
+        missing = "a height column" if height is None else "a weight column"
+        raise MissingInputError(missing, f"the BSA that de-indexes the GFR per 1.73 m² in {source.column}")
+    method = bsa_method_key(bsa_method)
+    if BSA_METHODS[method].needs_sex:
+        raise MissingInputError("sex", f"BSA by {BSA_METHODS[method].label}")
+    read = {
+        "gfr": column,
+        "height": Column.read(height, table, decimal_comma),
+        "weight": Column.read(weight, table, decimal_comma),
+    }
+    indexed, _ = _range_check(table, column, INDEXED_GFR, allow_outside_range)
+    checks = [indexed, _column_check(table, read["height"]), _column_check(table, read["weight"])]
+    inputs_ok = np.ones(table.num_rows, bool)
+    for check in checks:
+        inputs_ok &= check.passes
+    bsa_m2 = _at(bsa_magnitude(method, read["height"].values[inputs_ok], read["weight"].values[inputs_ok]), inputs_ok)
+    clearance = de_index_kernel(column.values, bsa_m2)
+    absolute, above = _value_check(clearance, CLEARANCE, "gfr", allow_outside_range, inputs_ok)
+    ok, why = _verdict([*checks, absolute], table.num_rows)
     columns = {"gfr_outside_range": above} if allow_outside_range else {}
-    return KidneyRows(ok, why, np.where(ok, column.values, np.nan), None, MEASURED, columns, {"gfr": column})
+    return KidneyRows(ok, why, np.where(ok, clearance, np.nan), np.where(ok, bsa_m2, np.nan), MEASURED, columns, read)
 
 
 def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
@@ -581,7 +646,7 @@ def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
     """
     measured_options = {
         name: options[name]
-        for name in ("column_map", "column_units", "allow_outside_range", "decimal_comma")
+        for name in ("column_map", "column_units", "bsa_method", "allow_outside_range", "decimal_comma")
         if name in options
     }
     measured = measured_rows(table, **measured_options)

@@ -582,3 +582,43 @@ def test_a_kidney_column_beside_any_dose_is_the_estimate_and_the_dose(formula, r
     doses = dict(zip(column(alone, "row"), column(alone, "final_dose_mg")))
     for number, value, dose in zip(column(dosed, "row"), column(dosed, name), column(dosed, "final_dose_mg")):
         assert (value, dose) == (by_row[number], doses[number])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    carboplatin_orders(),
+    st.lists(st.tuples(st.floats(min_value=-10, max_value=400), st.floats(10, 250), st.floats(1, 200)), max_size=6),
+)
+def test_carboplatin_of_a_gfr_per_173_m2_equals_for_patient(order, rows):
+    # a lab's GFR per 1.73 m², de-indexed by the patient's Mosteller BSA (ADDIKD 2022): × BSA / 1.73
+    table = {
+        "gfr_ml_min_1_73m2": pa.array([r[0] for r in rows], pa.float64()),
+        "height_cm": pa.array([r[1] for r in rows], pa.float64()),
+        "weight_kg": pa.array([r[2] for r in rows], pa.float64()),
+    }
+    dosed, rejects = order.for_table(table)
+    assert dosed.num_rows + rejects.num_rows == len(rows)
+    final = dict(zip(column(dosed, "row"), column(dosed, "final_dose_mg")))
+    for number, (gfr, height, weight) in enumerate(rows, start=1):
+        patient = {"gfr": Q_(gfr, "mL/min/standard_bsa"), "height": height, "weight": weight}
+        if number in final:
+            assert final[number] == order.for_patient(**patient).dose.m_as("mg")  # the same arithmetic
+        else:
+            with pytest.raises(DoseCalcError):
+                order.for_patient(**patient)
+
+
+def test_a_gfr_per_173_m2_by_hand():
+    # 90 mL/min/1.73 m² × Mosteller sqrt(170 × 70 / 3600) = 1.8181 m² / 1.73 = 94.58 mL/min; AUC 5 × 119.58 = 597.9 mg
+    order = Order("carboplatin", AUC5)
+    dosed, _ = order.for_table({"GFR (mL/min/1.73m²)": [90], "height_cm": [170], "weight_kg": [70]})
+    bsa = math.sqrt(170 * 70 / 3600)
+    assert column(dosed, "final_dose_mg") == [pytest.approx(5 * (90 * bsa / 1.73 + 25))]
+    mapped, _ = order.for_table(
+        {"eGFR": [90], "height_cm": [170], "weight_kg": [70]},
+        column_map={"gfr": "eGFR"},
+        column_units={"gfr": "mL/min/1.73m2"},
+    )
+    assert column(mapped, "final_dose_mg") == column(dosed, "final_dose_mg")
+    with pytest.raises(MissingInputError, match="a height column"):
+        order.for_table({"gfr_ml_min_1_73m2": [90], "weight_kg": [70]})
