@@ -29,6 +29,7 @@ so a stray word in a numeric column rejects its row instead of stopping the run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import glob
 import itertools
@@ -58,7 +59,7 @@ from .cohort import DosedTable, dose_batch
 from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
 from .frames import as_table
-from .provenance import METADATA_KEY, Digest, formulas_of, reason_class, run_record, top_reasons
+from .provenance import METADATA_KEY, Digest, formulas_of, protocol_record, reason_class, run_record, top_reasons
 
 __all__ = [
     "convert_file",
@@ -98,7 +99,9 @@ class CohortSummary:
     Attributes
     ----------
     rows_read, rows_written, rows_rejected : int
-        Data rows in the input, in the output, in the rejects.
+        Data rows (patients) in the input, dosed, rejected: a row is
+        written or rejected whole. For a protocol, a patient is scheduled
+        for every drug or rejected (for all).
     seconds : float
         Wall time of the run. [s]
     output : str
@@ -112,6 +115,10 @@ class CohortSummary:
     provenance : dict
         The run's record, as written beside the output
         (:func:`dosecalc.provenance.run_record`).
+    output_rows, rejects_rows : int
+        Rows in the output and in the rejects: ``rows_written`` and
+        ``rows_rejected``, but for a protocol's schedule (a row per patient,
+        drug and administration) and its rejects (a row per patient and drug).
     """
 
     rows_read: int
@@ -122,6 +129,8 @@ class CohortSummary:
     rejects: str | None
     rejects_by_reason: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    output_rows: int = 0
+    rejects_rows: int = 0
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
@@ -130,12 +139,17 @@ class CohortSummary:
 
 @dataclass(frozen=True)
 class Counts:
-    """Rows read, written and rejected by a part of a run, and the rejects by class of reason; they add up."""
+    """
+    Rows (patients) read, written and rejected by a part of a run, the rows in its output and rejects,
+    and the rejects by class of reason; they add up.
+    """
 
     rows_read: int = 0
     rows_written: int = 0
     rows_rejected: int = 0
     reasons: dict = field(default_factory=dict)
+    output_rows: int = 0
+    rejects_rows: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -143,11 +157,19 @@ class Counts:
             self.rows_written + other.rows_written,
             self.rows_rejected + other.rows_rejected,
             dict(Counter(self.reasons) + Counter(other.reasons)),
+            self.output_rows + other.output_rows,
+            self.rejects_rows + other.rejects_rows,
         )
 
     @property
     def rows(self) -> dict:
-        return {"rows_read": self.rows_read, "rows_written": self.rows_written, "rows_rejected": self.rows_rejected}
+        return {
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
+            "rows_rejected": self.rows_rejected,
+            "output_rows": self.output_rows,
+            "rejects_rows": self.rejects_rows,
+        }
 
 
 @dataclass(frozen=True)
@@ -160,6 +182,78 @@ class BatchDosing:
 
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
         return dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options)
+
+    def batch_rows(self) -> int:
+        """Input rows dosed at once."""
+        return BATCH_ROWS
+
+
+@dataclass(frozen=True)
+class OrderDosing:
+    """:meth:`dosecalc.Order.for_table` with one run's options, called on each batch."""
+
+    order: Any
+    method: str
+    options: dict = field(default_factory=dict)  # column_map, column_units, kidney_function and the engine's
+
+    def __call__(self, table, row_offset: int = 0) -> DosedTable:
+        dosed, rejects = self.order.for_table(table, method=self.method, row_offset=row_offset, **self.options)
+        return DosedTable(dosed, rejects)
+
+    def batch_rows(self) -> int:
+        """Input rows dosed at once."""
+        return BATCH_ROWS
+
+
+@dataclass(frozen=True)
+class ProtocolDosing:
+    """
+    :meth:`dosecalc.Protocol.for_table` with one run's options, called on each batch: the long schedule
+    as the dosed rows, ``row`` counted from the input's first row.
+    """
+
+    protocol: Any
+    method: str
+    cycles: int
+    options: dict = field(default_factory=dict)  # column_map, column_units
+
+    def __call__(self, table, row_offset: int = 0) -> DosedTable:
+        schedule, rejects = self.protocol.for_table(table, method=self.method, cycles=self.cycles, **self.options)
+        return DosedTable(_rows_after(schedule, row_offset), _rows_after(rejects, row_offset))
+
+    def batch_rows(self) -> int:
+        """Patients scheduled at once: about :data:`BATCH_ROWS` rows of schedule, one patient at least."""
+        per_patient = self.cycles * sum(item.per_cycle for item in self.protocol.orders)
+        return max(1, BATCH_ROWS // per_patient)
+
+
+def _rows_after(table: pa.Table, row_offset: int) -> pa.Table:
+    """``table`` with its ``row`` counted after ``row_offset`` rows."""
+    if not row_offset:
+        return table
+    index = table.schema.get_field_index("row")
+    return table.set_column(index, "row", pc.add(table.column(index), pa.scalar(row_offset, pa.int64())))
+
+
+def _regrouped(batches: Iterator[pa.RecordBatch], rows: int, read: Callable[[int], object]) -> Iterator[pa.Table]:
+    """
+    The rows of ``batches`` in tables of ``rows`` rows (the last of fewer; none for no rows),
+    without copying; ``read(rows so far)`` is called after each batch is read.
+    """
+    pending: list[pa.RecordBatch] = []
+    pending_rows = rows_read = 0
+    for batch in batches:
+        rows_read += batch.num_rows
+        read(rows_read)
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        while pending_rows >= rows:
+            table = pa.Table.from_batches(pending, schema=batch.schema)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+    if pending_rows:
+        yield pa.Table.from_batches(pending)
 
 
 @dataclass(frozen=True)
@@ -536,7 +630,8 @@ def _convert(
     input_path: Path,
     reading: Reading,
     batches: Iterator[pa.RecordBatch],
-    dose_batch: Callable[[pa.RecordBatch, int], DosedTable],
+    dosing: Callable[[pa.Table, int], DosedTable],
+    batch_rows: int,
     empty: DosedTable,
     output_path: Path,
     rejects_path: Path | None,
@@ -545,10 +640,11 @@ def _convert(
     provenance: Callable[[Counts], dict] | None = None,
 ) -> Counts:
     """
-    Dose ``batches`` and write the dosed rows and the rejects (named ``source`` if given);
-    ``provenance(counts)`` gives the record written with each file.
+    Dose ``batches`` ``batch_rows`` rows at a time, ``dosing(table, rows before it)``, and write the dosed rows
+    and the rejects (named ``source`` if given); ``provenance(counts)`` gives the record written with each file.
+    Each table's rows are counted: read = written + rejected (by ``row``), else the run stops.
     """
-    rows_read = rows_written = rows_rejected = 0
+    counts = Counts()
     reasons: Counter = Counter()
     done: list[Counts] = []
     record = None if provenance is None else (lambda: provenance(done[0]))
@@ -572,37 +668,114 @@ def _convert(
             if rejects is not None:
                 rejects.write(_with_source(result.rejects, source))
 
-        # one batch is written (by pyarrow, without the GIL) while the next is read and dosed
+        # one table is written (by pyarrow or polars, without the GIL) while the next is read and dosed
         writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
         writing = writer.submit(lambda: None)
-        for batch in _read(input_path, reading, batches):
-            result = dose_batch(batch, rows_read)
+        read = (lambda rows: None) if progress is None else progress
+        for table in _regrouped(_read(input_path, reading, batches), batch_rows, read):
+            result = dosing(table, counts.rows_read)
             writing.result()
             writing = writer.submit(write, result)
-            rows_read += batch.num_rows
-            rows_written += result.dosed.num_rows
-            rows_rejected += result.rejects.num_rows
-            if result.rejects.num_rows:
-                for item in pc.value_counts(result.rejects["reason"]).to_pylist():
-                    reasons[reason_class(item["values"])] += item["counts"]
-            if progress is not None:
-                progress(rows_read)
+            counts += _counted(table, result, counts.rows_read, reasons)
         writing.result()
-        done.append(Counts(rows_read, rows_written, rows_rejected, dict(reasons)))
+        done.append(dataclasses.replace(counts, reasons=dict(reasons)))
     return done[0]
 
 
+def _patients(table: pa.Table) -> int:
+    """The input rows a result's table holds: its distinct ``row`` values (a dosed table without it: its rows)."""
+    if "row" not in table.column_names:
+        return table.num_rows
+    return pc.count_distinct(table["row"]).as_py()
+
+
+def _counted(table: pa.Table, result: DosedTable, rows_before: int, reasons: Counter) -> Counts:
+    """The counts of one dosed table, its reasons added to ``reasons``; every row written or rejected, else raise."""
+    written, rejected = _patients(result.dosed), _patients(result.rejects)
+    if written + rejected != table.num_rows:  # the engine's promise, kept by every driver
+        raise DoseCalcError(
+            f"rows {rows_before + 1}-{rows_before + table.num_rows}: {table.num_rows} read, but {written} dosed "
+            f"and {rejected} rejected; nothing was written"
+        )
+    if result.rejects.num_rows:
+        for item in pc.value_counts(result.rejects["reason"]).to_pylist():
+            reasons[reason_class(item["values"])] += item["counts"]
+    return Counts(table.num_rows, written, rejected, {}, result.dosed.num_rows, result.rejects.num_rows)
+
+
+@dataclass(frozen=True)
+class Prescribed:
+    """
+    What a run doses each row by: one dose (or a dose column) with the engine's safeguard options,
+    an :class:`~dosecalc.Order`, or a :class:`~dosecalc.Protocol`'s orders for ``cycles`` cycles.
+    """
+
+    dose: Any = None
+    options: dict = field(default_factory=dict)  # dose_table's safeguards: weight_basis, max_dose, ...
+    order: Any = None
+    protocol: Any = None
+    cycles: int | None = None
+    kidney_function: str | None = None
+
+    def __post_init__(self):
+        from .order import Order
+        from .protocol import Protocol
+
+        if self.order is not None and not isinstance(self.order, Order):
+            raise DoseCalcError(f"order: expected a dosecalc.Order, not {type(self.order).__name__}")
+        if self.protocol is not None and not isinstance(self.protocol, Protocol):
+            raise DoseCalcError(
+                f"protocol: expected a dosecalc.Protocol (dosecalc.load_protocol), not {type(self.protocol).__name__}"
+            )
+        if self.order is not None and self.protocol is not None:
+            raise DoseCalcError("order, protocol: give one; a protocol holds its orders")
+        held = "the order" if self.order is not None else "the protocol" if self.protocol is not None else None
+        if held is not None and self.dose is not None:
+            raise DoseCalcError(f"dose={self.dose}: {held} gives the dose; give one or the other")
+        if held is not None and self.options:
+            name = next(iter(self.options))
+            raise DoseCalcError(f"{name}: {held} holds the safeguards; give {name} in its order")
+        if self.cycles is not None and self.protocol is None:
+            raise DoseCalcError("cycles: the cycles of a protocol to plan; give protocol= too")
+        if self.kidney_function is not None and self.order is None:
+            raise DoseCalcError("kidney_function: adds an order's kidney estimate to its rows; give order= too")
+        if self.protocol is not None:
+            self.protocol.planned(self.cycles)  # a number of cycles it cannot plan is refused now
+
+    def dosing(self, method, column_map, column_units, decimal_comma: bool):
+        """The batch function of a run."""
+        columns = {"column_map": column_map, "column_units": column_units}
+        engine = {"decimal_comma": decimal_comma, "numeric_inputs": True}
+        if self.order is not None:
+            return OrderDosing(self.order, method, {**columns, "kidney_function": self.kidney_function, **engine})
+        if self.protocol is not None:
+            if decimal_comma:
+                raise DoseCalcError(
+                    "decimal_comma: a protocol's patients are read with decimal points; "
+                    "convert the file's numbers first, or dose its orders one by one (order=)"
+                )
+            return ProtocolDosing(self.protocol, method, self.protocol.planned(self.cycles), columns)
+        return BatchDosing(self.dose, method, {**columns, **engine, **self.options})
+
+    def record(self) -> dict:
+        """The run's options that say what was dosed, for its provenance."""
+        if self.order is not None:
+            return {"order": self.order.to_dict(), "kidney_function": self.kidney_function}
+        if self.protocol is not None:
+            return {"protocol": protocol_record(self.protocol, self.protocol.planned(self.cycles))}
+        return {"dose": self.dose, **self.options}
+
+    def weight_basis(self) -> str | None:
+        """The dosing weight the run's doses per kg use."""
+        if self.order is not None:
+            return self.order.weight_basis
+        return self.options.get("weight_basis")
+
+
 def _dosing(
-    schema: pa.Schema, dose, method, column_map, column_units, options: dict, path: Path, reading: Reading
-) -> tuple[BatchDosing, DosedTable]:
+    schema: pa.Schema, prescribed: Prescribed, method, column_map, column_units, path: Path, reading: Reading
+) -> tuple[BatchDosing | OrderDosing | ProtocolDosing, DosedTable]:
     """A run's batch function, and the output schemas of the empty input: an unusable input fails here, before any write."""
-    options = {
-        "column_map": column_map,
-        "column_units": column_units,
-        "decimal_comma": reading.decimal_comma,
-        "numeric_inputs": True,
-        **options,
-    }
     # a header of one column holding another delimiter: the file was read with the wrong one, and would fail
     # as "a weight column is required" or on its first row with a comma in a number; say so instead
     hint = (
@@ -612,18 +785,22 @@ def _dosing(
     )
     if hint is not None:
         raise DoseCalcError(f"input={path}: {hint}")
-    dosing = BatchDosing(dose, method, options)
+    dosing = prescribed.dosing(method, column_map, column_units, reading.decimal_comma)
     return dosing, dosing(pa.Table.from_batches([], schema=schema))
 
 
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:
     return CohortSummary(
-        **counts.rows,
+        rows_read=counts.rows_read,
+        rows_written=counts.rows_written,
+        rows_rejected=counts.rows_rejected,
         seconds=time.perf_counter() - start,
         output=str(output),
         rejects=None if rejects is None else str(rejects),
         rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))),
         provenance=provenance,
+        output_rows=counts.output_rows,
+        rejects_rows=counts.rejects_rows,
     )
 
 
@@ -633,6 +810,7 @@ class _Record:
 
     command: str | None
     options: dict
+    formulas: list[dict]
     inputs: list[str]  # the paths as given
     digest: Digest  # of the files read
     start: float  # time.perf_counter() when the run started
@@ -650,7 +828,7 @@ class _Record:
             reasons=counts.reasons,
             started=self.started,
             seconds=time.perf_counter() - self.start,
-            formulas=formulas_of(self.options.get("method"), self.options.get("weight_basis")),
+            formulas=self.formulas,
         )
         return self.last
 
@@ -694,6 +872,10 @@ def convert_file(
     sheet: str | None = None,
     command: str | None = None,
     fraction: Callable[[float], object] | None = None,
+    order=None,
+    protocol=None,
+    cycles: int | None = None,
+    kidney_function: str | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -741,8 +923,30 @@ def convert_file(
         Called after each batch with the share of the input read, 0 to 1:
         by bytes for CSV, by rows for Parquet and spreadsheets (for a
         progress bar's percent and time left).
+    order : dosecalc.Order, optional
+        Dose every row by this order, as :meth:`dosecalc.Order.for_table`
+        does (its dose, safeguards and kidney settings; ``row``, ``drug``
+        and ``final_dose_mg`` among the dosed columns), instead of ``dose``
+        and the safeguard options, which are then refused.
+    protocol : dosecalc.Protocol, optional
+        Schedule every patient for every order of the protocol, as
+        :meth:`dosecalc.Protocol.for_table` does: the output is the long
+        schedule (a row per patient, drug and administration, ``row``
+        counting the input's rows), the rejects a row per patient and drug
+        that failed; a patient is scheduled for every drug or for none.
+        ``rows_written`` counts the patients scheduled, ``output_rows`` the
+        rows of the schedule. Not with ``dose``, the safeguard options or
+        ``decimal_comma``.
+    cycles : int, optional
+        The cycles of the protocol to plan; by default the protocol's.
+    kidney_function : str, optional
+        With ``order``: ``"cockcroft-gault"``, ``"ckd-epi-2021"`` or
+        ``"schwartz-bedside"`` adds that estimate's columns to the dosed
+        rows and rejects the rows it cannot be made for
+        (:meth:`dosecalc.Order.for_table`).
     **options
-        Further keyword options of :func:`~dosecalc.cohort.dose_table`.
+        Further keyword options of :func:`~dosecalc.cohort.dose_table`:
+        its safeguards (``weight_basis``, ``max_dose``, ...).
 
     Returns
     -------
@@ -773,6 +977,7 @@ def convert_file(
         if given is not None and os.fspath(given).endswith((os.sep, "/")):  # Path() would drop the "/"
             raise DoseCalcError(f"{name}={os.fspath(given)}: names a folder; expected a file name")
     reading = Reading(delimiter, decimal_comma, encoding, sheet)
+    prescribed = Prescribed(dose, options, order, protocol, cycles, kidney_function)
     output_path = Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
     given = os.fspath(input_path)
@@ -780,11 +985,11 @@ def convert_file(
         _checked_paths(input_path, output_path, rejects_path)
         with _reading(input_path, reading):
             schema = _schema(input_path, reading)
-        dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, input_path, reading)
+        dosing, empty = _dosing(schema, prescribed, method, column_map, column_units, input_path, reading)
         record = _Record(
             command,
             _run_options(
-                dose,
+                prescribed,
                 method,
                 output_path,
                 rejects_path,
@@ -792,8 +997,8 @@ def convert_file(
                 column_units,
                 reading.dialect(input_path),
                 sheet,
-                options,
             ),
+            formulas_of(method, prescribed.weight_basis()),
             [given],
             Digest([input_path]),
             start,
@@ -801,7 +1006,16 @@ def convert_file(
         batches = _batches(input_path, schema, reading)
         progress = _with_fraction(progress, fraction, _share_read(input_path, reading))
         counts = _convert(
-            input_path, reading, batches, dosing, empty, output_path, rejects_path, progress, provenance=record
+            input_path,
+            reading,
+            batches,
+            dosing,
+            dosing.batch_rows(),
+            empty,
+            output_path,
+            rejects_path,
+            progress,
+            provenance=record,
         )
     return _summary(counts, start, output_path, rejects_path, record.last)
 
@@ -834,11 +1048,11 @@ def _with_fraction(progress, fraction, share) -> Callable[[int], object] | None:
 
 
 def _run_options(
-    dose, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet, options: dict
+    prescribed: Prescribed, method, output, rejects, column_map, column_units, dialect: CsvDialect, sheet
 ) -> dict:
     """The options of a run as its provenance records them."""
     return {
-        "dose": dose,
+        **prescribed.record(),
         "method": method,
         "output": os.fspath(output),
         "rejects": None if rejects is None else os.fspath(rejects),
@@ -846,7 +1060,6 @@ def _run_options(
         "column_units": column_units,
         **dialect.to_dict(),
         "sheet": sheet,
-        **options,
     }
 
 
@@ -885,7 +1098,7 @@ class DatasetJob:
     """What converting any piece of a dataset needs; the same for every driver, local or on Dask workers."""
 
     schema: pa.Schema  # of every input file
-    dosing: BatchDosing
+    dosing: BatchDosing | OrderDosing | ProtocolDosing
     empty: DosedTable  # the output schemas
     output_dir: Path
     rejects_dir: Path | None
@@ -899,7 +1112,8 @@ class DatasetJob:
             piece.path,
             self.reading,
             _batches(piece.path, self.schema, self.reading, piece.row_groups),
-            lambda batch, rows_before: self.dosing(batch, piece.row_offset + rows_before),
+            lambda table, rows_before: self.dosing(table, piece.row_offset + rows_before),
+            self.dosing.batch_rows(),
             self.empty,
             output_path,
             rejects_path,
@@ -1080,6 +1294,10 @@ def convert_dataset(
     decimal_comma: bool = False,
     encoding: str = "utf-8",
     command: str | None = None,
+    order=None,
+    protocol=None,
+    cycles: int | None = None,
+    kidney_function: str | None = None,
     **options,
 ) -> CohortSummary:
     """
@@ -1107,7 +1325,8 @@ def convert_dataset(
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``, and the run's
         provenance in :data:`PROVENANCE_FILE` (which a dataset reader skips).
-    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, **options
+    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, order, protocol, cycles, \
+    kidney_function, **options
         As for :func:`convert_file`. Files that differ only in a column being
         integer in some and float in others are read together, as float.
     rejects_dir : str or path, optional
@@ -1155,12 +1374,14 @@ def convert_dataset(
     """
     start = time.perf_counter()
     reading = Reading(delimiter, decimal_comma, encoding)
+    prescribed = Prescribed(dose, options, order, protocol, cycles, kidney_function)
     files, root, directories = _dataset_files(input_paths)
     record = _Record(
         command,
         _run_options(
-            dose, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), None, options
+            prescribed, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), None
         ),
+        formulas_of(method, prescribed.weight_basis()),
         [os.fspath(path) for path in files],
         Digest(files),
         start,
@@ -1169,7 +1390,7 @@ def convert_dataset(
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)
     schema = _common_schema(files, reading)
-    dosing, empty = _dosing(schema, dose, method, column_map, column_units, options, files[0], reading)
+    dosing, empty = _dosing(schema, prescribed, method, column_map, column_units, files[0], reading)
     if rejects_dir is not None and FILE_COLUMN in schema.names:
         raise DoseCalcError(
             f"the input has a column named {FILE_COLUMN!r}, which dosecalc writes in the rejects; rename it"

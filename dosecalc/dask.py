@@ -19,31 +19,53 @@ the real ``dask``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
+import pickle
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
 from . import cohort_io
-from .cohort import DosedTable
-from .cohort_io import BatchDosing, CohortSummary, Counts, DatasetJob, Piece
-from .doses import BASIS_LABELS, read_dose
+from .cohort import DosedTable, dose_table
+from .cohort_io import CohortSummary, Counts, DatasetJob, Piece
 from .errors import DoseCalcError, ImplausibleInputError
-from .units import is_quantity
+from .units import registry
 
 __all__ = ["dose_dataframe", "convert_dataset", "PARTITION_COLUMN"]
 
-#: The column of the rejects that gives each row's partition of the input.
+#: The column of the dosed rows and the rejects that gives each row's partition of the input.
 PARTITION_COLUMN = "partition"
 
 
-def _portable(dose):
-    """The dose as text: a Quantity unpickled in a worker would belong to another unit registry."""
-    if not is_quantity(dose):
-        return dose
-    amount, basis = read_dose(dose)
-    return f"{float(amount)!r} {BASIS_LABELS[basis]}"  # repr: the float round-trips exactly
+@functools.lru_cache(maxsize=8)
+def _received(shipped: bytes):
+    """
+    What :func:`pickle.dumps` shipped to a worker, its quantities (a dose, an order's maximum dose) in
+    dosecalc's unit registry: pint unpickles a quantity into its application registry, set to dosecalc's
+    while this runs and given back after.
+    """
+    import pint
+
+    before = pint.application_registry.get()
+    pint.set_application_registry(registry())
+    try:
+        return pickle.loads(shipped)
+    finally:
+        pint.set_application_registry(before)
+
+
+@dataclass(frozen=True)
+class _TableDosing:
+    """:func:`~dosecalc.cohort.dose_table` with one run's options: the dosed rows carry ``row``, as the rejects."""
+
+    dose: Any
+    method: str
+    options: dict = field(default_factory=dict)
+
+    def __call__(self, table, row_offset: int = 0) -> DosedTable:
+        return dose_table(table, self.dose, self.method, row_offset=row_offset, **self.options)
 
 
 def _pandas_type(arrow_type: pa.DataType):
@@ -63,13 +85,13 @@ def _input_schema(meta) -> pa.Schema:
     return pa.schema([item.with_type(pa.string()) if pa.types.is_null(item.type) else item for item in schema])
 
 
-def _with_partition(result: DosedTable, number: int) -> DosedTable:
-    rejects = result.rejects
-    column = pa.repeat(number, rejects.num_rows)  # int64
-    return DosedTable(result.dosed, rejects.add_column(rejects.schema.get_field_index("row"), PARTITION_COLUMN, column))
+def _with_partition(table: pa.Table, number: int) -> pa.Table:
+    """``table`` with ``partition`` (int64) before its ``row``."""
+    column = pa.repeat(pa.scalar(number, pa.int64()), table.num_rows)
+    return table.add_column(table.schema.get_field_index("row"), PARTITION_COLUMN, column)
 
 
-def _dose_partition(frame, dosing: BatchDosing, schema: pa.Schema, row_offsets, partition_info=None):
+def _dose_partition(frame, shipped: bytes, schema: pa.Schema, row_offsets, partition_info=None):
     """One partition through the engine: a one-element object Series holding its DosedTable."""
     import pandas as pd
 
@@ -78,7 +100,8 @@ def _dose_partition(frame, dosing: BatchDosing, schema: pa.Schema, row_offsets, 
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _dtype_error(frame, schema, number) from None
-    result = _with_partition(dosing(table, 0 if row_offsets is None else row_offsets[number]), number)
+    dosed, rejects = _received(shipped)(table, 0 if row_offsets is None else row_offsets[number])
+    result = DosedTable(_with_partition(dosed, number), _with_partition(rejects, number))
     holder = pd.Series([None], dtype=object)
     holder.iloc[0] = result
     return holder
@@ -132,9 +155,10 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
     dosed, rejects : dask.dataframe.DataFrame
         The partitions of ``dose_table``'s ``dosed`` and ``rejects``, with
         their Arrow types (``pandas.ArrowDtype``; ``bsa_method`` a category), a
-        fresh index in each partition and unknown divisions. The rejects carry
-        their provenance: ``partition`` (the partition's number in ``ddf``)
-        and ``row`` (1-based), before ``reason``; a file column of the input
+        fresh index in each partition and unknown divisions. Both carry each
+        row's provenance after the input's columns: ``partition`` (the
+        partition's number in ``ddf``) and ``row`` (1-based), so dosed and
+        rejected rows join back to the input by them; a file column of the input
         (``include_path_column``) passes through, so a ddf with a partition per
         file (``blocksize=None``) names each rejected row's file and row.
         ``len(ddf) == len(dosed) + len(rejects)``.
@@ -155,6 +179,8 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
     >>> dosed, rejects = dask.compute(dosed, rejects)
     >>> [round(mg, 1) for mg in dosed["dose_mg"]]
     [168.0, 134.5, 136.4]
+    >>> dosed[["partition", "row"]].to_dict("records")
+    [{'partition': 0, 'row': 1}, {'partition': 0, 'row': 2}, {'partition': 1, 'row': 2}]
     >>> rejects[["partition", "row", "reason"]].to_dict("records")
     [{'partition': 1, 'row': 1, 'reason': 'height_cm=1.68 cm: expected 20-280 cm; did you mean 1.68 m?'}]
     """
@@ -169,9 +195,11 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
             raise DoseCalcError(
                 f"row_offsets: {len(row_offsets)} numbers for {ddf.npartitions} partitions; give one per partition"
             )
-    dosing = BatchDosing(_portable(dose), method, options)
-    empty = _with_partition(dosing(schema.empty_table()), 0)  # the metas; an unusable table fails here
-    results = ddf.map_partitions(_dose_partition, dosing, schema, row_offsets, meta=pd.Series([], dtype=object))
+    dosing = _TableDosing(dose, method, options)
+    dosed, rejects = dosing(schema.empty_table())  # the metas; an unusable table fails here
+    empty = DosedTable(_with_partition(dosed, 0), _with_partition(rejects, 0))
+    shipped = pickle.dumps(dosing)
+    results = ddf.map_partitions(_dose_partition, shipped, schema, row_offsets, meta=pd.Series([], dtype=object))
     return tuple(
         results.map_partitions(_part, name, meta=_to_pandas(getattr(empty, name)), clear_divisions=True)
         for name in DosedTable._fields
@@ -240,11 +268,11 @@ def _convert_pieces(
     job: DatasetJob, pieces: list[Piece], progress: Callable[[int], object] | None = None, *, scheduler, workers: int
 ) -> Counts:
     """Each piece as a task on a Dask cluster; the first failing piece's error is raised, and the caller cleans up."""
-    job = dataclasses.replace(job, dosing=dataclasses.replace(job.dosing, dose=_portable(job.dosing.dose)))
+    shipped = pickle.dumps(job)
     with _client(scheduler, workers) as client:
         from distributed import as_completed
 
-        futures = client.map(job.convert, pieces, pure=False)
+        futures = client.map(_convert_piece, pieces, shipped=shipped, pure=False)
         counts = Counts()
         try:
             for future in as_completed(futures):
@@ -254,3 +282,8 @@ def _convert_pieces(
         finally:
             client.cancel(futures)
     return counts
+
+
+def _convert_piece(piece: Piece, shipped: bytes) -> Counts:
+    """One piece of a dataset on a worker, by the job shipped (see :func:`_received`)."""
+    return _received(shipped).convert(piece)

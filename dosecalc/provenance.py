@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import re
 import threading
 from pathlib import Path
 
 from ._version import __version__
 
-__all__ = ["METADATA_KEY", "run_record", "reason_class", "Digest", "formulas_of", "top_reasons"]
+__all__ = ["METADATA_KEY", "run_record", "reason_class", "Digest", "formulas_of", "top_reasons", "protocol_record"]
 
 #: The key of a Parquet file's key-value metadata that holds the run record (JSON).
 METADATA_KEY = "dosecalc.provenance"
@@ -97,6 +98,24 @@ def formulas_of(method: str | None, weight_basis: str | None) -> list[dict]:
         basis = WEIGHT_BASES[key]
         used.append({"name": key, "kind": "dosing weight", "label": basis.label, "reference": basis.reference})
     return used
+
+
+def protocol_record(protocol, cycles: int) -> dict:
+    """
+    A protocol as a run used it: its name, the file it was read from, the
+    cycles planned, each order (:meth:`dosecalc.Order.to_dict`) with its
+    days, and ``sha256``, the SHA-256 of the rest as JSON with sorted keys
+    (UTF-8), so two runs by the same protocol carry the same digest.
+    """
+    record = {
+        "name": protocol.name,
+        "source": protocol.source,
+        "cycle_days": protocol.cycle_days,
+        "cycles": cycles,
+        "orders": [{"days": _plain(item.days), **_plain(item.order.to_dict())} for item in protocol.orders],
+    }
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return {**record, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
 def _plain(value):

@@ -446,7 +446,7 @@ _TERMINATED = """
 import os, signal, sys
 import dosecalc.cohort_io as cohort_io
 from dosecalc.cli import app
-cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_batch, []
+cohort_io.BLOCK_BYTES, cohort_io.BATCH_ROWS, real, calls = 64, 3, cohort_io.dose_batch, []
 
 def dose_batch(*args, **kwargs):
     calls.append(1)
@@ -774,7 +774,7 @@ _KILLED = """
 import os, signal, sys
 import dosecalc.cohort_io as cohort_io
 from dosecalc.cli import app
-cohort_io.BLOCK_BYTES, real, calls = 64, cohort_io.dose_batch, []
+cohort_io.BLOCK_BYTES, cohort_io.BATCH_ROWS, real, calls = 64, 3, cohort_io.dose_batch, []
 
 def dose_batch(*args, **kwargs):
     calls.append(1)

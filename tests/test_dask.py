@@ -1,6 +1,7 @@
 """dose_dataframe: the batch engine on every partition of a dask DataFrame, lazily, every row accounted for."""
 
 import doctest
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ dd = pytest.importorskip("dask.dataframe")
 import dosecalc.cohort_io  # noqa: E402
 import dosecalc.dask  # noqa: E402
 from dosecalc import Q_  # noqa: E402
-from dosecalc.cohort import dose_batch  # noqa: E402
+from dosecalc.cohort import dose_table  # noqa: E402
 from dosecalc.cohort_io import convert_file  # noqa: E402
 from dosecalc.dask import dose_dataframe  # noqa: E402
 from dosecalc.errors import DoseCalcError, MissingInputError  # noqa: E402
@@ -46,13 +47,13 @@ def cohort(rows=40):
 @pytest.fixture
 def counted(monkeypatch):
     """The rows of each call of the engine."""
-    calls, real = [], dosecalc.cohort_io.dose_batch
+    calls, real = [], dosecalc.dask.dose_table
 
     def counting(table, *args, **kwargs):
         calls.append(pa.table(table).num_rows)
         return real(table, *args, **kwargs)
 
-    monkeypatch.setattr(dosecalc.cohort_io, "dose_batch", counting)
+    monkeypatch.setattr(dosecalc.dask, "dose_table", counting)
     return calls
 
 
@@ -73,21 +74,37 @@ def test_nothing_computed_until_asked_and_each_partition_dosed_once(counted):
 
 def test_equals_dose_table_on_the_whole_frame():
     frame = cohort()
-    whole = dose_batch(pa.Table.from_pandas(frame, preserve_index=False), DOSE)
+    whole = dose_table(pa.Table.from_pandas(frame, preserve_index=False), DOSE)
     ddf = dd.from_pandas(frame, npartitions=3)
     lengths = [len(part) for part in (frame.iloc[0:14], frame.iloc[14:27], frame.iloc[27:])]
     assert list(ddf.map_partitions(len).compute()) == lengths
     # rows before each partition, as Parquet metadata would give them: global numbering
     dosed, rejects = dask.compute(*dose_dataframe(ddf, dose=DOSE, row_offsets=[0, 14, 27]))
-    assert pa.Table.from_pandas(dosed, preserve_index=False).to_pylist() == whole.dosed.to_pylist()
+    assert pa.Table.from_pandas(dosed.drop(columns="partition"), preserve_index=False).to_pylist() == (
+        whole.dosed.to_pylist()
+    )
     assert rejects.drop(columns="partition").to_dict("records") == whole.rejects.to_pylist()
     assert rejects["partition"].tolist() == [0, 0, 0, 1, 2, 2]  # rows 7, 10, 14 | 21 | 28, 35
+    # every row once, dosed or rejected: rows 1-40 with 34 doses
+    assert sorted(dosed["row"].tolist() + rejects["row"].tolist()) == list(range(1, 41))
     # without offsets each partition counts from 1: (partition, row) names the row
-    _, by_partition = dask.compute(*dose_dataframe(ddf, dose=DOSE))
+    dosed, by_partition = dask.compute(*dose_dataframe(ddf, dose=DOSE))
     starts = {0: 0, 1: 14, 2: 27}
     assert [starts[part] + row for part, row in zip(by_partition["partition"], by_partition["row"])] == whole.rejects[
         "row"
     ].to_pylist()
+    assert [starts[part] + row for part, row in zip(dosed["partition"], dosed["row"])] == whole.dosed["row"].to_pylist()
+
+
+def test_dosed_rows_join_back_to_their_patients():
+    # a dose assigned by (partition, row) lands on its own patient, whatever was rejected before it
+    frame = cohort()
+    ddf = dd.from_pandas(frame, npartitions=3)
+    dosed = dose_dataframe(ddf, dose=DOSE)[0].compute()
+    starts = {0: 0, 1: 14, 2: 27}
+    for part, row, patient, height in zip(dosed["partition"], dosed["row"], dosed["patient_id"], dosed["height_cm"]):
+        source = frame.iloc[starts[part] + row - 1]
+        assert (source["patient_id"], source["height_cm"]) == (patient, height)
 
 
 def test_types_are_the_engines():
@@ -121,7 +138,9 @@ def test_files_read_by_dask_give_the_single_file_runs(tmp_path):
             {"file": str(path), **row} for row in pq.read_table(tmp_path / f"{path.stem}-rejects.parquet").to_pylist()
         ]
     # the file driver writes the numeric inputs as numbers; dose_dataframe keeps them as given (text here)
-    by_id = sorted(dosed.drop(columns="file").to_dict("records"), key=lambda row: row["patient_id"])
+    by_id = sorted(
+        dosed.drop(columns=["file", "partition", "row"]).to_dict("records"), key=lambda row: row["patient_id"]
+    )
     numbers = ("height_cm", "weight_lb")
     by_id = [{**row, **{name: float(row[name]) for name in numbers}} for row in by_id]
     assert by_id == sorted(expected_dosed, key=lambda row: row["patient_id"])
@@ -212,3 +231,27 @@ def test_the_package_module_does_not_shadow_dask():
         check=True,
     )
     assert run.stdout.strip() == "False"  # import dosecalc does not load dask
+
+
+_RECEIVED = """
+import pickle, sys
+from dosecalc.dask import _received
+from dosecalc.units import registry
+shipped = sys.stdin.buffer.read()
+plain = pickle.loads(shipped)
+received = _received(shipped)
+print(plain.order.max_dose._REGISTRY is registry(), received.order.max_dose._REGISTRY is registry())
+table = {"height_cm": ["176.7"], "weight_lb": ["225.3"]}
+print(received(table).dosed["final_dose_mg"].to_pylist())
+"""
+
+
+def test_an_order_shipped_to_a_worker_is_in_dosecalcs_unit_registry():
+    # a worker process unpickles a quantity into pint's application registry; _received into dosecalc's
+    from dosecalc import Order
+    from dosecalc.cohort_io import OrderDosing
+
+    dosing = OrderDosing(Order("vincristine", "1.4 mg/m2", max_dose="2 mg"), "mosteller")
+    run = subprocess.run([sys.executable, "-c", _RECEIVED], input=pickle.dumps(dosing), capture_output=True, check=True)
+    # 1.4 mg/m² of a 2.24 m² patient, capped at 2 mg (Coiffier et al. 2002)
+    assert run.stdout.decode().split("\n")[:2] == ["False True", "[2.0]"]
