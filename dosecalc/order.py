@@ -490,21 +490,17 @@ class Order:
         if not isinstance(self.allow_outside_range, bool):
             raise ImplausibleInputError("allow_outside_range", repr(self.allow_outside_range), "True or False")
         floor_mg_dl, floor_policy = creatinine_floor_mg_dl(self.creatinine_floor)
-        put(
-            "creatinine_floor",
-            None
-            if floor_mg_dl is None
-            else floor_policy
-            if floor_policy != "given"
-            else quantity(floor_mg_dl, "mg/dL"),
-        )
+        if floor_policy == "given":
+            put("creatinine_floor", quantity(floor_mg_dl, "mg/dL"))
+        else:  # no floor, or one by name ("nccn")
+            put("creatinine_floor", None if floor_mg_dl is None else floor_policy)
         if not self.is_auc:
             given = {
                 "policy": self.policy is not None,
                 "formula": self.formula is not None,
                 "gfr_cap": not _is_policy(self.gfr_cap),
             }
-            for name in (name for name, set_ in given.items() if set_):
+            for name in (name for name, is_given in given.items() if is_given):
                 raise ImplausibleInputError(
                     name,
                     getattr(self, name),
@@ -706,9 +702,12 @@ class Order:
         sex : str, optional
             For sex-specific BSA formulas, weight bases and Cockcroft-Gault.
         age, creatinine, gfr : optional
-            For a carboplatin AUC order: the GFR given [mL/min], or age
-            [years], serum creatinine and (with weight and sex) a
-            Cockcroft-Gault estimate. Ignored by other orders.
+            For a carboplatin AUC order: the GFR given (plain numbers in
+            [mL/min]; per 1.73 m² with bsa, or height and weight), or age
+            [years], sex and serum creatinine for the order's estimate
+            (Cockcroft-Gault with the weight, and the height for a weight
+            basis; CKD-EPI 2021 with bsa, or height and weight). Ignored by
+            other orders.
         method : str, default "mosteller"
             The BSA formula (see :data:`dosecalc.BSA_METHODS`).
 
