@@ -83,10 +83,10 @@ from .validation import (
     HEIGHT,
     WEIGHT,
     Range,
-    check_body,
     hint_choice,
     implausible_bodies,
     is_female,
+    not_a_body,
     valid,
 )
 
@@ -343,7 +343,7 @@ class _Measured(NamedTuple):
 
 def _numbers(template: str, values: np.ndarray) -> pa.Array:
     # each value %-formatted, as the scalar messages format one with f"{value:g}"
-    return pa.array(np.char.mod(template, values).astype(str), pa.string())
+    return pa.array([template % value for value in values.tolist()], pa.string())
 
 
 def _nearest_totals(dose_mg: np.ndarray, strengths_mg: np.ndarray, ceiling_mg: float) -> tuple[np.ndarray, np.ndarray]:
@@ -831,16 +831,11 @@ def _bodies(plausible: dict, inputs_ok: np.ndarray) -> np.ndarray | None:
     return bodies
 
 
-def _body_reasons(read: dict, rows: np.ndarray, inputs_ok: np.ndarray) -> pa.Array:
-    """For ``rows`` whose inputs are each plausible but not together, the scalar core's message; else null."""
-    reasons: list[str | None] = []
-    for row, fine in zip(rows, inputs_ok):
-        try:
-            if fine:
-                check_body(read["height"].values[row], read["weight"].values[row])
-            reasons.append(None)
-        except ImplausibleInputError as err:
-            reasons.append(str(err))
+def _body_reasons(read: dict, rows: np.ndarray, not_bodies: np.ndarray) -> pa.Array:
+    """For ``rows``, the scalar core's message where the inputs are each plausible but not together; else null."""
+    reasons = np.full(rows.size, None, object)
+    pairs = rows[not_bodies]
+    reasons[not_bodies] = not_a_body(read["height"].values[pairs], read["weight"].values[pairs])
     return pa.array(reasons, pa.string())
 
 

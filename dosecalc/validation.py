@@ -63,6 +63,7 @@ __all__ = [
     "plausible_body",
     "implausible_bodies",
     "check_body",
+    "not_a_body",
     "check_given_bsa",
     "common_index",
 ]
@@ -179,21 +180,49 @@ def check_body(height_cm, weight_kg) -> None:
     if bad.size == 0:
         return
     first = int(bad[0])
-    height, weight = (float(np.ravel(values)[first]) for values in np.broadcast_arrays(height_cm, weight_kg))
-    hint = None
-    if plausible_body(weight, height) and HEIGHT.low <= weight <= HEIGHT.high:
-        hint = "were height and weight swapped?"
-    elif plausible_body(height * 2.54, weight) and height * 2.54 <= HEIGHT.high:
-        hint = f"was the height {height:g} in ({height * 2.54:.0f} cm)?"
-    bmi = weight / (height / 100.0) ** 2
+    height, weight = (np.ravel(values)[first : first + 1] for values in np.broadcast_arrays(height_cm, weight_kg))
     where = f"[{first}]" if np.broadcast(height_cm, weight_kg).ndim else ""
-    raise ImplausibleInputError(
-        f"height, weight{where}",
-        f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
-        f"a body: BMI {BODY_BMI_LOW:g}-{float(_bmi_high(height)):.0f} kg/m² at {height:g} cm "
-        "(documented extremes, dosecalc.validation)",
-        hint,
-    )
+    ((value, expected, hint),) = _not_a_body(height.astype(float), weight.astype(float))
+    raise ImplausibleInputError(f"height, weight{where}", value, expected, hint)
+
+
+def not_a_body(height_cm, weight_kg) -> list[str]:
+    """
+    :func:`check_body`'s message for each pair of the arrays ``height_cm`` and
+    ``weight_kg`` (pairs that describe no body): a column's reasons at once.
+    """
+    return [
+        str(ImplausibleInputError("height, weight", value, expected, hint))
+        for value, expected, hint in _not_a_body(np.asarray(height_cm, float), np.asarray(weight_kg, float))
+    ]
+
+
+def _not_a_body(height_cm: np.ndarray, weight_kg: np.ndarray) -> list[tuple[str, str, str | None]]:
+    """For each pair: the values as shown, the bounds expected at that height, and the slip that explains them."""
+    with np.errstate(all="ignore"):
+        swapped = plausible_body(weight_kg, height_cm) & (HEIGHT.low <= weight_kg) & (weight_kg <= HEIGHT.high)
+        inches = plausible_body(height_cm * 2.54, weight_kg) & (height_cm * 2.54 <= HEIGHT.high)
+        highs = _bmi_high(height_cm)
+    parts = []
+    for height, weight, high, is_swapped, is_inches in zip(
+        height_cm.tolist(), weight_kg.tolist(), highs.tolist(), swapped.tolist(), inches.tolist()
+    ):
+        hint = (
+            "were height and weight swapped?"
+            if is_swapped
+            else f"was the height {height:g} in ({height * 2.54:.0f} cm)?"
+            if is_inches
+            else None
+        )
+        bmi = weight / (height / 100.0) ** 2
+        parts.append(
+            (
+                f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
+                f"a body: BMI {BODY_BMI_LOW:g}-{high:.0f} kg/m² at {height:g} cm (documented extremes, dosecalc.validation)",
+                hint,
+            )
+        )
+    return parts
 
 
 #: How far a given BSA may differ from the one computed from height and weight.

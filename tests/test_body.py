@@ -26,7 +26,7 @@ from dosecalc.errors import (
     UnitError,
     UnknownNameError,
 )
-from dosecalc.validation import check_body, implausible_bodies, is_female, plausible_body
+from dosecalc.validation import check_body, implausible_bodies, is_female, not_a_body, plausible_body
 
 
 def kg(quantity):
@@ -407,3 +407,14 @@ def test_the_one_pass_check_decides_the_bounds_to_the_last_bit(height_cm, bmi):
     np.testing.assert_array_equal(
         implausible_bodies(heights, weights), np.flatnonzero(~plausible_body(heights, weights))
     )
+
+
+@given(st.lists(st.tuples(st.floats(20.0, 280.0), st.floats(0.2, 700.0)), min_size=1, max_size=20))
+def test_not_a_body_gives_check_body_s_message_for_each_pair(pairs):
+    height_cm, weight_kg = (np.array(values) for values in zip(*pairs))
+    bad = implausible_bodies(height_cm, weight_kg)
+    messages = not_a_body(height_cm[bad], weight_kg[bad])
+    for index, message in zip(bad, messages):
+        with pytest.raises(ImplausibleInputError) as err:
+            check_body(height_cm[index], weight_kg[index])
+        assert message == str(err.value)

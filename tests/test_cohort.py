@@ -537,3 +537,16 @@ def test_numeric_inputs_give_the_numbers_read():
     ]
     assert rejects["height_cm"].to_pylist() == ["1,8"]
     assert dose_table(table, "75 mg/m^2").dosed["height_cm"].to_pylist() == ["180", " 175.5 "]
+
+
+def test_rows_that_describe_no_body_are_rejected_with_the_scalar_message():
+    # 70 cm and 175 kg (BMI 357 kg/m²: swapped); 69 cm and 80 kg (BMI 168 kg/m²: 69 in is 175 cm); both values
+    # plausible alone. Many rows such as these are rejected at once, each with patient_dose's message.
+    heights, weights = [70.0, 69.0, 175.0] * 20_000, [175.0, 80.0, 70.0] * 20_000
+    dosed, rejects = dose_table({"height_cm": heights, "weight_kg": weights}, "75 mg/m^2")
+    assert dosed.num_rows == 20_000 and rejects.num_rows == 40_000
+    for height, weight, reason in zip(rejects["height_cm"][:2], rejects["weight_kg"][:2], rejects["reason"][:2]):
+        with pytest.raises(ImplausibleInputError) as err:
+            patient_dose("75 mg/m^2", height=height.as_py(), weight=weight.as_py())
+        assert reason.as_py() == str(err.value)
+    assert "swapped" in rejects["reason"][0].as_py() and "69 in (175 cm)" in rejects["reason"][1].as_py()
