@@ -670,7 +670,9 @@ class Protocol:
         cycles = self.planned(cycles)
         return _cumulative(self, self.per_cycle(), cycles, prior, conditions, bsa=None, equivalence=equivalence)
 
-    def for_table(self, table, *, method="mosteller", column_map=None, column_units=None, cycles=None) -> ProtocolTable:
+    def for_table(
+        self, table, *, method="mosteller", column_map=None, column_units=None, cycles=None, **engine_options
+    ) -> ProtocolTable:
         """
         Dose every patient of a table for every order of the protocol, in long
         format: one row per patient, drug and administration.
@@ -679,7 +681,9 @@ class Protocol:
         engine), so each dose equals :meth:`for_patient`'s. A patient who
         cannot be dosed for one drug (an implausible input, a dose that
         cannot be rounded within the tolerance) is dosed for none: a plan
-        with a drug missing is not a plan.
+        with a drug missing is not a plan. ``engine_options``
+        (``decimal_comma``, ``numeric_inputs``) go to each
+        :meth:`Order.for_table`.
 
         Returns
         -------
@@ -716,7 +720,9 @@ class Protocol:
                 f"more than {MAX_LONG_ROWS:,}: give fewer patients a batch, or fewer cycles"
             )
         results = [
-            item.order.for_table(table, method=method, column_map=column_map, column_units=column_units)
+            item.order.for_table(
+                table, method=method, column_map=column_map, column_units=column_units, **engine_options
+            )
             for item in self.orders
         ]
         rejects = [

@@ -1,4 +1,4 @@
-"""The cohort engine's safeguards (issue 6): each option equals the scalar library, row by row."""
+"""The cohort engine's safeguards: one dose order, equal to the scalar library and to Order.for_patient, row by row."""
 
 import math
 import pathlib

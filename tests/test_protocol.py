@@ -514,3 +514,15 @@ def test_for_table_refuses_a_schedule_too_long_to_lay_out():
     protocol = load_protocol("imgn901-rd")
     with pytest.raises(DoseCalcError, match="280,000,000 rows"):
         protocol.for_table({"height_cm": [175.0] * 100_000, "weight_kg": [70.0] * 100_000}, cycles=100)
+
+
+def test_for_table_passes_the_engine_options_to_each_order():
+    # a European export: "1,80" m is 180 cm, with a weight of 80 kg: sqrt(180 × 80 / 3600) = 2.0 m²,
+    # doxorubicin 25 × 2.0 = 50 mg; with numeric_inputs the schedule holds the numbers read, not the text
+    table = {"height_m": ["1,80"], "weight_kg": ["80"]}
+    schedule, rejects = load_protocol("abvd").for_table(table, cycles=1, decimal_comma=True, numeric_inputs=True)
+    assert rejects.num_rows == 0
+    first = schedule.to_pylist()[0]
+    assert (first["drug"], first["dose"], first["height_m"], first["weight_kg"]) == ("doxorubicin", 50.0, 1.8, 80.0)
+    with pytest.raises(DoseCalcError, match="no engine option"):
+        load_protocol("abvd").for_table(table, cycles=1, max_dose="2 mg")
