@@ -484,7 +484,11 @@ def test_row_offset_and_frames():
     )
     dosed, rejects = Order("carboplatin", AUC5).for_table(table, row_offset=100)
     assert column(dosed, "row") == [101] and column(rejects, "row") == [102]
-    estimated, rejects = kidney_table(table.set_axis(["p1", "p2"]))
+    body = table.assign(height_cm=[180, 160])
+    dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(body, row_offset=100, kidney_function="cockcroft-gault")
+    assert column(dosed, "row") == [101] and column(rejects, "row") == [102]
+    estimated, rejects = kidney_table(table.set_axis(["p1", "p2"]), row_offset=7)
+    assert rejects["row"].tolist() == [9]
     assert estimated.index.tolist() == ["p1"] and rejects.index.tolist() == ["p2"]  # pandas in, pandas out
 
 
