@@ -4,7 +4,10 @@ Frames in, the same kind of frames out.
 The cohort engine computes on Arrow columns; its callers hold pandas, polars
 or pyarrow frames (or a dict of arrays). :func:`read_frame` turns any of them
 into one Arrow table and remembers how it came: its library, whether it was
-lazy, and a pandas-like index. :meth:`Frame.like` turns an Arrow result back
+lazy, and a pandas-like index. A lazy frame (a polars LazyFrame, ...) is
+collected when it is dosed, since the engine checks whole columns; what comes
+back is lazy again: a LazyFrame over the dosed rows, on which the caller's
+query goes on lazily, and collecting it doses nothing twice. :meth:`Frame.like` turns an Arrow result back
 into that library's frame, with the index labels of the rows it holds. The
 one layer between the libraries is narwhals ("Dataframe-agnostic"), so every
 library it supports is handled by the same lines.
@@ -97,7 +100,8 @@ def read_frame(native) -> Frame:
     native : DataFrame, LazyFrame, pyarrow.Table, pyarrow.RecordBatch or dict of arrays
         A frame of a library narwhals supports (pandas, polars, pyarrow,
         modin, ...); anything else :func:`pyarrow.table` accepts is read by
-        it. A lazy frame is collected: the engine needs whole columns.
+        it. A lazy frame is collected here, its whole query (the engine
+        checks whole columns); :meth:`Frame.like` hands results back lazy.
 
     Raises
     ------

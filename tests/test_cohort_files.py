@@ -4,6 +4,7 @@ import contextlib
 import csv
 import doctest
 import errno
+import io
 import json
 import math
 import os
@@ -18,6 +19,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import dosecalc.cohort_io
@@ -1078,3 +1081,29 @@ def test_a_run_allocates_from_jemalloc_and_gives_the_pool_back(tmp_path, monkeyp
         progress=lambda rows: seen.append(pa.default_memory_pool().backend_name),
     )
     assert seen == ["mimalloc"]
+
+
+def _significant_digits(text: str) -> str:
+    """The digits of a number's text without sign, point, exponent or the zeros around them."""
+    return text.lower().split("e")[0].lstrip("-").replace(".", "").strip("0")
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+def test_both_csv_writers_write_each_float_as_its_shortest_exact_text(values):
+    # the text reads back to the same double, with no more significant digits than Python's repr (the shortest)
+    table = pa.table({"x": pa.array(values, pa.float64())})
+    for writer_class in (dosecalc.cohort_io._csv_writer_class, lambda: None):
+        sink = io.BytesIO()
+        fast = writer_class()
+        if fast is not None:
+            with fast(sink, table.schema) as writer:
+                writer.write(table)
+        else:
+            pcsv.write_csv(table, sink, dosecalc.cohort_io.CSV_WRITE_OPTIONS)
+        cells = sink.getvalue().decode().splitlines()[1:]
+        assert [float(cell) for cell in cells] == values
+        assert all(
+            len(_significant_digits(cell)) <= len(_significant_digits(repr(value)))
+            for cell, value in zip(cells, values)
+        )
