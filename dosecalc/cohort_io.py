@@ -215,7 +215,7 @@ class ProtocolDosing:
     protocol: Any
     method: str
     cycles: int
-    options: dict = field(default_factory=dict)  # column_map, column_units
+    options: dict = field(default_factory=dict)  # column_map, column_units and the engine's
 
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
         schedule, rejects = self.protocol.for_table(table, method=self.method, cycles=self.cycles, **self.options)
@@ -749,12 +749,7 @@ class Prescribed:
         if self.order is not None:
             return OrderDosing(self.order, method, {**columns, "kidney_function": self.kidney_function, **engine})
         if self.protocol is not None:
-            if decimal_comma:
-                raise DoseCalcError(
-                    "decimal_comma: a protocol's patients are read with decimal points; "
-                    "convert the file's numbers first, or dose its orders one by one (order=)"
-                )
-            return ProtocolDosing(self.protocol, method, self.protocol.planned(self.cycles), columns)
+            return ProtocolDosing(self.protocol, method, self.protocol.planned(self.cycles), {**columns, **engine})
         return BatchDosing(self.dose, method, {**columns, **engine, **self.options})
 
     def record(self) -> dict:
@@ -935,8 +930,7 @@ def convert_file(
         counting the input's rows), the rejects a row per patient and drug
         that failed; a patient is scheduled for every drug or for none.
         ``rows_written`` counts the patients scheduled, ``output_rows`` the
-        rows of the schedule. Not with ``dose``, the safeguard options or
-        ``decimal_comma``.
+        rows of the schedule. Not with ``dose`` or the safeguard options.
     cycles : int, optional
         The cycles of the protocol to plan; by default the protocol's.
     kidney_function : str, optional

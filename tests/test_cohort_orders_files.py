@@ -70,6 +70,9 @@ def test_an_order_in_parquet_keeps_numbers_and_row(tmp_path):
     table = pq.read_table(tmp_path / "dosed.parquet")
     assert table.schema.field("height_cm").type == pa.float64()
     assert table.schema.field("row").type == pa.int64()
+    convert_file(EXAMPLE, tmp_path / "plan.parquet", protocol=load_protocol(R_CHOP_21), cycles=1)
+    schedule = pq.read_table(tmp_path / "plan.parquet")
+    assert schedule.schema.field("weight_lb").type == schedule.schema.field("dose").type == pa.float64()
     record = json.loads(pq.read_metadata(tmp_path / "dosed.parquet").metadata[METADATA_KEY.encode()])
     assert record["options"]["order"]["max_dose"] == {"value": 2.0, "unit": "mg"}
 
@@ -176,7 +179,6 @@ def test_a_kidney_function_is_added_to_an_orders_rows(tmp_path):
         ({"dose": "75 mg/m^2", "cycles": 4}, "cycles: the cycles of a protocol to plan; give protocol= too"),
         ({"dose": "75 mg/m^2", "kidney_function": "cockcroft-gault"}, "kidney_function: .* give order= too"),
         ({"protocol": load_protocol(R_CHOP_21), "cycles": 0}, "cycles"),
-        ({"protocol": load_protocol(R_CHOP_21), "decimal_comma": True}, "decimal_comma: a protocol's patients"),
     ],
 )
 def test_what_cannot_go_together_is_refused_before_anything_is_written(tmp_path, options, match):
@@ -223,3 +225,21 @@ def test_a_batch_that_loses_a_row_stops_the_run_and_writes_nothing(tmp_path, mon
     with pytest.raises(DoseCalcError, match="rows 1-36: 36 read, but 30 dosed and 5 rejected; nothing was written"):
         convert_file(EXAMPLE, tmp_path / "dosed.csv", order=vincristine(), rejects_path=tmp_path / "rejects.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_protocol_reads_decimal_commas(tmp_path):
+    (tmp_path / "in.csv").write_text("patient_id;height_cm;weight_kg\nA;175,5;70,2\nB;1,75;70\n")
+    summary = convert_file(
+        tmp_path / "in.csv",
+        tmp_path / "plan.csv",
+        protocol=load_protocol(R_CHOP_21),
+        cycles=1,
+        delimiter=";",
+        decimal_comma=True,
+        rejects_path=tmp_path / "rejects.csv",
+    )
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (2, 1, 1)
+    schedule = pcsv.read_csv(tmp_path / "plan.csv").to_pylist()
+    # Mosteller (1987): sqrt(175.5 * 70.2 / 3600) = 1.8500 m²; doxorubicin 50 mg/m² (Coiffier et al. 2002)
+    doxorubicin = [row["dose"] for row in schedule if row["drug"] == "doxorubicin"]
+    assert doxorubicin == [pytest.approx(50 * math.sqrt(175.5 * 70.2 / 3600), rel=1e-12)]
