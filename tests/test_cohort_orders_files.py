@@ -9,6 +9,7 @@ import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from test_cohort_files import mounted_tmpfs
 
 import dosecalc.cohort_io
 from dosecalc import Order
@@ -243,3 +244,22 @@ def test_a_protocol_reads_decimal_commas(tmp_path):
     # Mosteller (1987): sqrt(175.5 * 70.2 / 3600) = 1.8500 m²; doxorubicin 50 mg/m² (Coiffier et al. 2002)
     doxorubicin = [row["dose"] for row in schedule if row["drug"] == "doxorubicin"]
     assert doxorubicin == [pytest.approx(50 * math.sqrt(175.5 * 70.2 / 3600), rel=1e-12)]
+
+
+@pytest.mark.parametrize("output", ["plan.csv", "plan.parquet"])
+def test_a_full_disk_under_a_schedule_is_one_line_and_leaves_nothing(tmp_path, output):
+    # 3,000 patients of distinct heights are 216,000 rows of schedule: far more than 64 KiB, even in Parquet
+    rows = "".join(f"P{number},{150 + number / 100},70\n" for number in range(3000))
+    (tmp_path / "in.csv").write_text("patient_id,height_cm,weight_kg\n" + rows)
+    with mounted_tmpfs(tmp_path / "disk", "size=64k") as disk:
+        with pytest.raises(DoseCalcError) as raised:
+            convert_file(
+                tmp_path / "in.csv", disk / output, protocol=load_protocol(R_CHOP_21), rejects_path=disk / "r.csv"
+            )
+        # the schedule fills the disk; whichever file's write fails first is named
+        named = {
+            f"{disk / name}: cannot be written (No space left on device); nothing was written there"
+            for name in (output, "r.csv")
+        }
+        assert str(raised.value) in named
+        assert list(disk.iterdir()) == []
