@@ -776,13 +776,16 @@ def with_estimate(
     earlier = np.asarray(rejects["row"].to_numpy(), np.int64) - 1 - row_offset
     reasons[earlier] = rejects["reason"].to_numpy(zero_copy_only=False)
     failed = np.flatnonzero(~rows.ok)
-    for row, reason in zip(failed.tolist(), rows.reasons.to_pylist()):
-        if reasons[row] is None:
-            reasons[row] = reason
-        else:  # each reason once: a missing weight is the dose's and the estimate's
-            parts = reasons[row].split("; ")
-            reasons[row] = "; ".join(parts + [part for part in reason.split("; ") if part not in parts])
-    rejected = np.union1d(earlier, failed)
+    estimate_reasons = rows.reasons.to_numpy(zero_copy_only=False)
+    had_reason = np.zeros(table.num_rows, bool)
+    had_reason[earlier] = True
+    alone = ~had_reason[failed]
+    reasons[failed[alone]] = estimate_reasons[alone]
+    for row, reason in zip(failed[~alone].tolist(), estimate_reasons[~alone].tolist()):
+        parts = reasons[row].split("; ")  # each reason once: a missing weight is the dose's and the estimate's
+        reasons[row] = "; ".join(parts + [part for part in reason.split("; ") if part not in parts])
+    had_reason[failed] = True
+    rejected = np.flatnonzero(had_reason)
     return dosed, reject_rows(table, rejected, pa.array(reasons[rejected], pa.string()), row_offset)
 
 
