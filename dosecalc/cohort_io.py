@@ -355,7 +355,9 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
     except pa.ArrowInvalid:  # pyarrow: "Empty CSV file or block: cannot infer number of columns"
         with path.open("rb") as file:
             line = file.read(1 << 16)
-        if not line or b"\n" in line or b"\r" in line or len(line) == 1 << 16:
+        if not line:
+            raise DoseCalcError(f"input={path}: is empty; expected a header row, then a row per patient") from None
+        if b"\n" in line or b"\r" in line or len(line) == 1 << 16:
             raise
         return pcsv.open_csv(pa.BufferReader(line + b"\n"), read_options=read_options, parse_options=parse, **options)
 

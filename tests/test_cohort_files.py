@@ -258,7 +258,7 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
             "a unit of height",
         ),
         ("patient_id,height_cm,weight_kg\na,170,70\nb,170,70,extra\n", {}, "Expected 3 columns, got 4"),
-        ("", {}, "Empty CSV file"),
+        ("", {}, "is empty; expected a header row, then a row per patient"),
         # a Parquet output with two columns of one name cannot be read back (pyarrow refuses it)
         ("patient_id,note,height_cm,weight_kg,note\na,x,170,70,y\n", {}, "2 columns named 'note'; rename all but one"),
     ],
@@ -985,7 +985,8 @@ def test_progress_bar_shows_percent_rows_and_time_left(tmp_path, small_batches, 
 
 def test_stdin_errors_name_it_as_given():
     assert (
-        one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="")) == "error: input=-: Empty CSV file"
+        one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input=""))
+        == "error: input=-: is empty; expected a header row, then a row per patient"
     )
     line = one_line_error(cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", input="a;b\n1;2\n"))
     assert line.startswith("error: input=-: its header is one column, 'a;b', which looks ';'-separated")
