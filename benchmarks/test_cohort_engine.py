@@ -5,8 +5,9 @@ power-law formulas; a per-row loop of the scalar pint API for the naive way.
 
 Validation cannot be switched off (a dose is never computed from a bad
 input): "clean" is a cohort in which it finds nothing, one min/max pass per
-column; "1% rejected" has one implausible height in a hundred, so the masks,
-the filter and the reasons are all built.
+column (whose extremes also decide that every height and weight together is
+a body) and per computed BSA and dose; "1% rejected" has one implausible
+height in a hundred, so the masks, the filter and the reasons are all built.
 """
 
 import numpy as np

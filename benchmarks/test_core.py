@@ -1,6 +1,8 @@
 """
 The core's fast path: ``dosecalc.bsa`` on 1e6-row arrays against the same
-formula in raw, allocating numpy, and one scalar ``patient_dose`` call.
+formula in raw, allocating numpy, and one scalar ``patient_dose`` call. Every
+call checks each height and weight, the pair (a body, by the BMI bounds of
+``dosecalc.validation``) and the BSA computed: none of it can be switched off.
 """
 
 import numpy as np
