@@ -183,10 +183,6 @@ class BatchDosing:
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
         return dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options)
 
-    def batch_rows(self) -> int:
-        """Input rows dosed at once."""
-        return BATCH_ROWS
-
 
 @dataclass(frozen=True)
 class OrderDosing:
@@ -199,10 +195,6 @@ class OrderDosing:
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
         dosed, rejects = self.order.for_table(table, method=self.method, row_offset=row_offset, **self.options)
         return DosedTable(dosed, rejects)
-
-    def batch_rows(self) -> int:
-        """Input rows dosed at once."""
-        return BATCH_ROWS
 
 
 @dataclass(frozen=True)
@@ -225,6 +217,11 @@ class ProtocolDosing:
         """Patients scheduled at once: about :data:`BATCH_ROWS` rows of schedule, one patient at least."""
         per_patient = self.cycles * sum(item.per_cycle for item in self.protocol.orders)
         return max(1, BATCH_ROWS // per_patient)
+
+
+def _batch_rows(dosing) -> int:
+    """The input rows a run doses at once: :data:`BATCH_ROWS`, or a protocol's patients of as many rows."""
+    return dosing.batch_rows() if isinstance(dosing, ProtocolDosing) else BATCH_ROWS
 
 
 def _rows_after(table: pa.Table, row_offset: int) -> pa.Table:
@@ -1006,7 +1003,7 @@ def convert_file(
             reading,
             batches,
             dosing,
-            dosing.batch_rows(),
+            _batch_rows(dosing),
             empty,
             output_path,
             rejects_path,
@@ -1109,7 +1106,7 @@ class DatasetJob:
             self.reading,
             _batches(piece.path, self.schema, self.reading, piece.row_groups),
             lambda table, rows_before: self.dosing(table, piece.row_offset + rows_before),
-            self.dosing.batch_rows(),
+            _batch_rows(self.dosing),
             self.empty,
             output_path,
             rejects_path,
