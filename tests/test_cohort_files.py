@@ -1061,27 +1061,19 @@ def test_without_the_call_pyarrow_loads_pandas(tmp_path):
 def test_a_run_allocates_from_jemalloc_and_gives_the_pool_back(tmp_path, monkeypatch):
     # mimalloc, pyarrow's default, keeps what each batch freed; a run streams with jemalloc where it can
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    before = pa.default_memory_pool()
-    if before.backend_name != "mimalloc" or "jemalloc" not in pa.supported_memory_backends():
+    if pa.default_memory_pool().backend_name != "mimalloc" or "jemalloc" not in pa.supported_memory_backends():
         pytest.skip("pyarrow's pool here is not mimalloc, or it has no jemalloc")
-    seen = []
-    convert_file(
-        EXAMPLE,
-        tmp_path / "dosed.csv",
-        dose="75 mg/m^2",
-        progress=lambda rows: seen.append(pa.default_memory_pool().backend_name),
-    )
-    assert seen == ["jemalloc"]
+
+    def pools_during_a_run(name):
+        seen = []
+        report = lambda rows: seen.append(pa.default_memory_pool().backend_name)  # noqa: E731
+        convert_file(EXAMPLE, tmp_path / name, dose="75 mg/m^2", progress=report)
+        return seen
+
+    assert pools_during_a_run("dosed.csv") == ["jemalloc"]
     assert pa.default_memory_pool().backend_name == "mimalloc"
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")  # a pool chosen by the user is kept
-    seen.clear()
-    convert_file(
-        EXAMPLE,
-        tmp_path / "again.csv",
-        dose="75 mg/m^2",
-        progress=lambda rows: seen.append(pa.default_memory_pool().backend_name),
-    )
-    assert seen == ["mimalloc"]
+    assert pools_during_a_run("again.csv") == ["mimalloc"]
 
 
 def _significant_digits(text: str) -> str:
