@@ -613,6 +613,8 @@ class _Column:
         source, rng = self.source, self.source.rng
         given, values = self.given[rows], self.values[rows]
         cells = table[source.column].take(pa.array(rows))
+        if pa.types.is_dictionary(cells.type):  # a categorical column's cells are its text
+            cells = cells.cast(cells.type.value_type)
         cells_text = pc.cast(cells, pa.string())
         text = pc.utf8_trim(cells_text, " ")
         missing = pc.fill_null(pc.equal(text, ""), True)

@@ -550,3 +550,26 @@ def test_rows_that_describe_no_body_are_rejected_with_the_scalar_message():
             patient_dose("75 mg/m^2", height=height.as_py(), weight=weight.as_py())
         assert reason.as_py() == str(err.value)
     assert "swapped" in rejects["reason"][0].as_py() and "69 in (175 cm)" in rejects["reason"][1].as_py()
+
+
+@pytest.mark.parametrize(
+    "categorical",
+    [
+        lambda cells: pd.DataFrame({"height_cm": pd.Categorical(cells), "weight_kg": [70.0] * len(cells)}),
+        lambda cells: pl.DataFrame(
+            {"height_cm": pl.Series(cells, dtype=pl.Categorical), "weight_kg": [70.0] * len(cells)}
+        ),
+        lambda cells: pa.table({"height_cm": pa.array(cells).dictionary_encode(), "weight_kg": [70.0] * len(cells)}),
+    ],
+)
+def test_a_categorical_column_s_rejects_read_as_its_text(categorical):
+    # the same reasons as for a column of plain text: not a number, shown escaped (a zero-width space), or a slip
+    cells = ["175", "n/a", "1\u200b75", "1.75"]
+    plain = dose_table({"height_cm": cells, "weight_kg": [70.0] * 4}, "75 mg/m^2").rejects["reason"].to_pylist()
+    assert plain == [
+        "height_cm='n/a': expected a number",
+        "height_cm='1\\u200b75': expected a number",
+        "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
+    ]
+    reasons = nw.from_native(dose_table(categorical(cells), "75 mg/m^2").rejects)["reason"].to_list()
+    assert reasons == plain
