@@ -257,7 +257,9 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:
         raise MissingInputError(
-            "dose", "a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2, dose_mg_kg or dose_mg"
+            "dose",
+            "a cohort: one dose for every row (75 mg/m^2), or a column dose_mg_m2, dose_mg_kg or dose_mg "
+            "(in units: dose_units_m2, dose_units_kg or dose_units)",
         )
     # a per-row dose column: the Order holds the safeguards only, with a nominal dose in the column's basis
     # (1 mg/m²); its checks depend on the basis (the unit of a cap), never on the amount, and each row's dose
