@@ -295,11 +295,12 @@ class OrderTable(NamedTuple):
     An order evaluated for a table: :func:`dosecalc.cohort.dose_table`'s dosed
     and rejected rows, the dosed rows with ``drug`` and the dose to give after
     every step, ``final_dose_mg`` (``final_dose_units`` for a dose in units),
-    last.
+    last. Frames of the caller's kind (Arrow for Arrow or a dict of arrays;
+    pandas with the input's index labels on their rows).
     """
 
-    dosed: pa.Table
-    rejects: pa.Table
+    dosed: Any
+    rejects: Any
 
 
 @dataclass(frozen=True)
@@ -891,7 +892,10 @@ class Order:
         Returns
         -------
         OrderTable
-            Arrow tables. ``dosed``: the engine's dosed rows and columns
+            Frames of the caller's kind, as :func:`dosecalc.cohort.dose_table`
+            returns them (Arrow for Arrow or a dict of arrays; pandas with the
+            input's index labels on their rows, so that an assignment aligns
+            by patient). ``dosed``: the engine's dosed rows and columns
             (``row``, the 1-based input row, among them), then ``drug`` and
             ``final_dose_mg`` (``final_dose_units`` for a dose in units), the
             dose to give after every step, equal to :meth:`for_patient`'s
@@ -915,7 +919,6 @@ class Order:
         import pyarrow as pa
 
         from .cohort import dose_table
-        from .frames import plain_types
         from .renal_table import KIDNEY_INPUTS, kidney_rows, with_estimate
 
         unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
@@ -924,7 +927,8 @@ class Order:
                 f"for_table: {unknown[0]!r} is no engine option (expected {' or '.join(ENGINE_OPTIONS)}); "
                 "the order holds the safeguards"
             )
-        arrow = _arrow(table)
+        frame = _frame(table)
+        arrow = frame.table
         taken = [name for name in ("drug", f"final_dose_{self.amount_unit}") if name in arrow.column_names]
         if taken:
             raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
@@ -939,7 +943,7 @@ class Order:
             "decimal_comma": decimal_comma,
         }
         if self.is_auc:
-            dosed, rejects = self._carboplatin_table(plain_types(arrow), method, row_offset, kidney, numeric)
+            dosed, rejects = self._carboplatin_table(arrow, method, row_offset, kidney, numeric)
         else:
             options = {
                 "weight_basis": self.weight_basis,
@@ -950,14 +954,14 @@ class Order:
                 "bands": self.bands,
                 "tolerance_pct": self.tolerance_pct,
             }
+            # the kidney columns are the estimate's (or, in a protocol, another order's): the engine reads the body
             engine_map, engine_units = (
-                (
-                    {k: v for k, v in (given or {}).items() if k not in KIDNEY_INPUTS}
-                    for given in (column_map, column_units)
-                )
-                if kidney_function is not None
-                else (column_map, column_units)
+                {k: v for k, v in (given or {}).items() if k not in KIDNEY_INPUTS}
+                for given in (column_map, column_units)
             )
+            unread = [v for k, v in (column_map or {}).items() if k in KIDNEY_INPUTS and v not in arrow.column_names]
+            if unread:
+                raise UnknownNameError("column_map", unread[0], arrow.column_names)
             dosed, rejects = dose_table(
                 arrow,
                 dose=self.prescribed,
@@ -970,8 +974,8 @@ class Order:
             )
         if kidney_function is not None:
             basis = self.weight_basis if self.is_auc else ACTUAL
-            rows = kidney_rows(plain_types(arrow), kidney_function, weight_basis=basis, **kidney)
-            dosed, rejects = with_estimate(plain_types(arrow), dosed, rejects, rows, row_offset, numeric)
+            rows = kidney_rows(arrow, kidney_function, weight_basis=basis, **kidney)
+            dosed, rejects = with_estimate(arrow, dosed, rejects, rows, row_offset, numeric)
         amount = self.amount_unit
         final = (
             "dose_rounded_mg"
@@ -983,7 +987,7 @@ class Order:
         n = dosed.num_rows
         drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
         dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
-        return OrderTable(dosed, rejects)
+        return OrderTable(*(frame.like(part, _positions(part, row_offset)) for part in (dosed, rejects)))
 
     def _carboplatin_table(self, table: pa.Table, method: str, row_offset: int, kidney: dict, numeric: bool):
         """A carboplatin order's dosed and rejected rows: the GFR, Calvert, the maximum dose and the rounding
@@ -1101,16 +1105,22 @@ ORDER_KEYS = (
 )
 
 
-def _arrow(table) -> pa.Table:
-    """The table as Arrow, so that the engine answers in Arrow (its ``row`` column is the identity)."""
-    import pyarrow as pa
+def _frame(table):
+    """The table as an Arrow :class:`~dosecalc.frames.Frame`, which hands results back in the caller's kind of frame
+    with the labels of their rows (a pandas index, never a column of it)."""
+    from .frames import read_frame
 
     try:
-        return pa.table(table)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as err:
+        return read_frame(table)
+    except TypeError as err:
         raise DoseCalcError(
             f"table: {err}; give a pyarrow Table, a pandas or polars DataFrame or a dict of columns"
         ) from None
+
+
+def _positions(part: pa.Table, row_offset: int) -> np.ndarray:
+    """The input positions of a result's rows, from its 1-based ``row``."""
+    return np.asarray(part["row"].to_numpy(), np.int64) - 1 - row_offset
 
 
 def _option(text, field: str, base: str):

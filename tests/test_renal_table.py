@@ -483,10 +483,10 @@ def test_row_offset_and_frames():
         {"age_years": [60, 17], "sex": ["m", "f"], "weight_kg": [80, 55], "creatinine_mg_dl": [1.2, 0.7]}
     )
     dosed, rejects = Order("carboplatin", AUC5).for_table(table, row_offset=100)
-    assert column(dosed, "row") == [101] and column(rejects, "row") == [102]
+    assert dosed["row"].tolist() == [101] and rejects["row"].tolist() == [102]
     body = table.assign(height_cm=[180, 160])
     dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(body, row_offset=100, kidney_function="cockcroft-gault")
-    assert column(dosed, "row") == [101] and column(rejects, "row") == [102]
+    assert dosed["row"].tolist() == [101] and rejects["row"].tolist() == [102]
     estimated, rejects = kidney_table(table.set_axis(["p1", "p2"]), row_offset=7)
     assert rejects["row"].tolist() == [9]
     assert estimated.index.tolist() == ["p1"] and rejects.index.tolist() == ["p2"]  # pandas in, pandas out

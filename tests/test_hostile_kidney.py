@@ -1,0 +1,69 @@
+"""Kidney tables and carboplatin orders under hostile input: spreadsheet exports, frames with their own
+labels, values at the edges of each range, and the published numbers checked by hand."""
+
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dosecalc.errors import UnknownNameError
+from dosecalc.order import Order
+from dosecalc.protocol import read_protocol
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+AUC5 = "5 mg/mL*min"
+
+
+# --- frames keep their labels ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", [pd.RangeIndex(5, 8), pd.Index(["a", "b", "c"])])
+def test_an_order_over_a_pandas_frame_aligns_by_its_labels(index):
+    # a rejected first row: results numbered by position would put row 2's dose on row 1's patient
+    frame = pd.DataFrame(
+        {"age_years": [17, 60, 70], "sex": ["f", "m", "m"], "weight_kg": [80, 60, 70], "creatinine_mg_dl": 1.0},
+        index=index,
+    )
+    dosed, rejects = Order("carboplatin", AUC5).for_table(frame)
+    assert dosed.index.tolist() == index[1:].tolist() and rejects.index.tolist() == index[:1].tolist()
+    assert "__index_level_0__" not in dosed.columns
+    # Cockcroft-Gault (1976) by hand: (140 - 60) × 60 / 72 = 66.67 mL/min; Calvert (1989): 5 × (66.67 + 25)
+    doses = frame.assign(dose=dosed["final_dose_mg"])["dose"]
+    assert np.isnan(doses.iloc[0]) and doses.iloc[1] == pytest.approx(5 * (80 * 60 / 72 + 25))
+    assert doses.iloc[2] == pytest.approx(5 * (70 * 70 / 72 + 25))
+
+
+def test_a_dose_order_over_a_pandas_frame_keeps_its_labels():
+    frame = pd.DataFrame({"height_cm": [180, 10, 160], "weight_kg": [80, 70, 60]}, index=["p1", "p2", "p3"])
+    dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(frame)
+    assert dosed.index.tolist() == ["p1", "p3"] and rejects.index.tolist() == ["p2"]
+    assert dosed.loc["p1", "final_dose_mg"] == pytest.approx(100.0)  # Mosteller: sqrt(180 × 80 / 3600) = 2 m²
+
+
+# --- the kidney columns of a protocol's table ------------------------------------------------
+
+
+def test_a_protocol_maps_the_kidney_columns_for_carboplatin_only():
+    # the paclitaxel order reads the body; the mapped age and creatinine are carboplatin's
+    protocol = read_protocol(EXAMPLES / "protocols" / "carboplatin-paclitaxel.toml")
+    table = {"height_cm": [175], "weight_kg": [80], "sex": ["m"], "Age": [60], "SCr": [106.0]}
+    schedule, rejects = protocol.for_table(
+        table,
+        column_map={"age": "Age", "creatinine": "SCr"},
+        column_units={"age": "years", "creatinine": "umol/L"},
+        cycles=1,
+    )
+    assert rejects.num_rows == 0
+    doses = dict(zip(schedule["drug"].to_pylist(), schedule["dose"].to_pylist()))
+    # 106 µmol/L × 113.12 g/mol = 1.1991 mg/dL; Cockcroft-Gault: 80 × 80 / (72 × 1.1991) mL/min; Calvert: AUC 5
+    creatinine_mg_dl = 106 * 113.12 / 10_000
+    assert doses["carboplatin"] == pytest.approx(5 * (80 * 80 / (72 * creatinine_mg_dl) + 25))
+    assert doses["paclitaxel"] == pytest.approx(175 * np.sqrt(175 * 80 / 3600))
+
+
+def test_a_kidney_column_mapped_to_no_column_is_refused():
+    with pytest.raises(UnknownNameError, match="SCr"):
+        Order("paclitaxel", "175 mg/m2").for_table(
+            {"height_cm": [175], "weight_kg": [80]}, column_map={"creatinine": "SCr"}
+        )
