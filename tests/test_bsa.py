@@ -255,3 +255,14 @@ def test_arrays_of_different_lengths_name_their_fields():
     ):
         bsa([170, 180, 190], [70, 80])
     assert bsa([170, 180], 70).magnitude.shape == (2,)  # one value for all is fine
+
+
+def test_arrays_that_are_no_body_are_refused_at_their_pair():
+    # 70 cm and 175 kg is a BMI of 357 kg/m² (swapped); 170 cm and 700 kg, 242 kg/m², above 200 at an adult's height
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight\[1\]=70 cm, 175 kg .*swapped"):
+        bsa(np.array([170.0, 70.0]), np.array([70.0, 175.0]))
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight\[1\]=170 cm, 700 kg"):
+        bsa(170.0, np.array([70.0, 700.0]))
+    # Mosteller by hand, one height for two weights and a table of bodies: sqrt(H W / 3600)
+    np.testing.assert_allclose(m2(bsa(180.0, np.array([80.0, 45.0]))), [2.0, 1.5])
+    np.testing.assert_allclose(m2(bsa(np.array([[180.0, 160.0]]), np.array([[80.0, 90.0]]))), [[2.0, 2.0]])
