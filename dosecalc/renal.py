@@ -133,6 +133,7 @@ __all__ = [
     "is_per_area",
     "kidney_function",
     "measured_gfr",
+    "outside_text",
     "renal_formula_key",
     "renal_kernel",
     "renal_ranges",
@@ -155,12 +156,12 @@ ADULT_AGE = Range("age", "year", 18.0, 120.0, "years", symbol="years")
 #: it is used up to 18.
 CHILD_AGE = Range("age", "year", 1.0, 18.0, "years (bedside Schwartz: children)", symbol="years")
 
-#: Physiological bounds of serum creatinine (0.1-20 mg/dL, 8.8-1768 µmol/L).
-SERUM_CREATININE = Range("serum_creatinine", "mg/dL", 0.1, 20.0, "mg/dL (8.8-1768 µmol/L)")
+#: Physiological bounds of serum creatinine (0.1-20 mg/dL; in µmol/L 8.840-1768.0, said inward: 8.85-1768).
+SERUM_CREATININE = Range("serum_creatinine", "mg/dL", 0.1, 20.0, "mg/dL (8.85-1768 µmol/L)")
 
 #: A creatinine floor: floors in use lie at 0.6-1.0 mg/dL (NCCN: 0.7); one
 #: above 1.5 mg/dL would replace abnormal results, not low ones.
-CREATININE_FLOOR = Range("creatinine_floor", "mg/dL", 0.1, 1.5, "mg/dL (8.8-133 µmol/L)")
+CREATININE_FLOOR = Range("creatinine_floor", "mg/dL", 0.1, 1.5, "mg/dL (8.85-132.6 µmol/L)")
 
 #: An absolute clearance or GFR [mL/min]: above zero, at most 250 (see the module).
 CLEARANCE = Range("gfr", "mL/min", 0.0, 250.0, "mL/min")
@@ -273,7 +274,8 @@ def _swapped_units(err: ImplausibleInputError, given, mg_dl, rng: Range) -> Impl
     first = int(np.flatnonzero(~valid(np.atleast_1d(mg_dl), rng))[0])
     number = float(np.ravel(given.magnitude)[first])
     by_amount = given.dimensionality == unit("mol/L").dimensionality
-    shown = f"{number:g} {given.units:~P} ({float(np.ravel(mg_dl)[first]):.3g} mg/dL)" if by_amount else value
+    in_mg_dl = outside_text(float(np.ravel(mg_dl)[first]), rng, "g", 3)
+    shown = f"{number:g} {given.units:~P} ({in_mg_dl} mg/dL)" if by_amount else value
     other, other_mg_dl = ("mg/dL", number) if by_amount else ("µmol/L", number / (10_000 / CREATININE_MOLAR_MASS_G_MOL))
     hint = f"did you mean {number:g} {other}?" if valid(np.array([other_mg_dl]), rng)[0] else None
     return ImplausibleInputError(field, shown, expected, hint)
@@ -626,6 +628,26 @@ def _at(field: str, values, index: int) -> str:
     return field if np.ndim(values) == 0 else f"{field}[{index}]"
 
 
+def outside_text(value: float, rng: Range, kind: str = "f", digits: int = 1) -> str:
+    """
+    A value as a message shows it: to ``digits`` (decimals for ``kind``
+    "f", significant digits for "g"), or, for a value outside ``rng``, to as
+    many more as show it outside: 250.00003 mL/min is refused, and "250.0"
+    would read as accepted.
+
+    Examples
+    --------
+    >>> outside_text(250.0000278, CLEARANCE), outside_text(90.04, CLEARANCE)
+    ('250.00003', '90.0')
+    """
+    text = f"{value:.{digits}{kind}}"
+    outside = not valid(np.array([value]), rng)[0]
+    while outside and np.isfinite(value) and valid(np.array([float(text)]), rng)[0] and digits < 17:
+        digits += 1
+        text = f"{value:.{digits}{kind}}"
+    return text
+
+
 def _in_range(values, rng: Range, field: str, allow: bool):
     """Where ``values`` lie above ``rng``; refused unless ``allow``. A value that is
     NaN, infinite, zero or negative is refused always: no override makes it a clearance."""
@@ -635,7 +657,7 @@ def _in_range(values, rng: Range, field: str, allow: bool):
     if refused.any():
         first = int(np.flatnonzero(np.ravel(refused))[0])
         value = float(np.ravel(values)[first])
-        shown = f"{value:.1f} {rng.symbol or rng.unit}"
+        shown = f"{outside_text(value, rng)} {rng.symbol or rng.unit}"
         hint = _OUT_OF_RANGE_HINT if value > rng.high else None
         raise ImplausibleInputError(_at(field, values, first), shown, rng.expected, hint)
     return scalar_or_array(above)

@@ -86,6 +86,7 @@ from .renal import (
     creatinine_mg_dl,
     de_index_kernel,
     is_per_area,
+    outside_text,
     renal_formula_key,
     renal_kernel,
 )
@@ -392,6 +393,11 @@ def _value_check(
 
     def reasons(rows):
         shown = formatted_numbers("%.1f", values[rows])
+        # a value refused whose text reads as accepted (250.00003 as "250.0") is shown to the digits that say why
+        misread = np.flatnonzero(~accepted[rows] & valid(pc.cast(shown, pa.float64()).to_numpy(), rng))
+        if misread.size:
+            exact = [outside_text(value, rng) for value in values[rows][misread].tolist()]
+            shown = pc.replace_with_mask(shown, pa.array(np.isin(np.arange(len(rows)), misread)), pa.array(exact))
         text = pc.binary_join_element_wise(
             f"{field}=", shown, f" {rng.symbol or rng.unit}: expected {rng.expected}", ""
         )

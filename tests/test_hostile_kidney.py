@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dosecalc.errors import UnknownNameError
+from dosecalc.errors import ImplausibleInputError, UnknownNameError
 from dosecalc.order import Order
 from dosecalc.protocol import read_protocol
+from dosecalc.renal import kidney_function
+from dosecalc.renal_table import kidney_table
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 AUC5 = "5 mg/mL*min"
@@ -67,3 +69,39 @@ def test_a_kidney_column_mapped_to_no_column_is_refused():
         Order("paclitaxel", "175 mg/m2").for_table(
             {"height_cm": [175], "weight_kg": [80]}, column_map={"creatinine": "SCr"}
         )
+
+
+# --- values at the edges: the message says why ------------------------------------------------
+
+
+def test_an_estimate_just_above_250_is_shown_above_it():
+    # Cockcroft-Gault (1976) by hand: (140 - 18) × 147.541 / 72 = 250.0000278 mL/min: refused, and shown so
+    patient = {"age_years": [18], "sex": ["m"], "weight_kg": [147.541], "creatinine_mg_dl": [1.0]}
+    _, rejects = kidney_table(patient)
+    assert rejects["reason"].to_pylist()[0].startswith("crcl (Cockcroft-Gault)=250.00003 mL/min: expected (0, 250]")
+    with pytest.raises(ImplausibleInputError, match=r"=250\.00003 mL/min"):
+        kidney_function("cockcroft-gault", age=18, sex="m", weight=147.541, serum_creatinine="1 mg/dL")
+    _, rejects = Order("carboplatin", AUC5).for_table(patient)
+    assert "250.00003 mL/min" in rejects["reason"].to_pylist()[0]
+
+
+def test_the_creatinine_range_in_umol_l_is_the_one_accepted():
+    # 0.1 mg/dL × 10,000 / 113.12 g/mol = 8.840 µmol/L: 8.84 is refused (0.099998 mg/dL), 8.85 accepted;
+    # 20 mg/dL = 1768.03 µmol/L: 1768 accepted (the clearance at 8.85 µmol/L, 888 mL/min, reported, not refused)
+    table = {"age_years": [60] * 3, "sex": ["m"] * 3, "weight_kg": [80] * 3, "creatinine_umol_l": [8.84, 8.85, 1768]}
+    estimated, rejects = kidney_table(table, allow_outside_range=True)
+    assert estimated["row"].to_pylist() == [2, 3] and rejects["row"].to_pylist() == [1]
+    assert "expected 0.1-20 mg/dL (8.85-1768 µmol/L)" in rejects["reason"].to_pylist()[0]
+    with pytest.raises(
+        ImplausibleInputError, match=r"8\.84 µmol/L \(0\.099998 mg/dL\): expected 0\.1-20 mg/dL \(8\.85-1768"
+    ):
+        kidney_function("cockcroft-gault", age=60, sex="m", weight=80, serum_creatinine="8.84 umol/L")
+
+
+def test_a_creatinine_floor_just_above_1_5_mg_dl_is_shown_above_it():
+    # 133 µmol/L × 113.12 / 10,000 = 1.5045 mg/dL: above the 1.5 mg/dL a floor may be; 132.6 µmol/L = 1.49997 mg/dL
+    with pytest.raises(
+        ImplausibleInputError, match=r"133 µmol/L \(1\.504 mg/dL\): expected 0\.1-1\.5 mg/dL \(8\.85-132\.6"
+    ):
+        Order("carboplatin", AUC5, creatinine_floor="133 umol/L")
+    assert Order("carboplatin", AUC5, creatinine_floor="132.6 umol/L").creatinine_floor.m_as("mg/dL") < 1.5

@@ -156,7 +156,7 @@ def test_creatinine_quantity_of_another_kind_is_an_error(wrong):
     ],
 )
 def test_implausible_creatinine(creatinine, shown):
-    with pytest.raises(ImplausibleInputError, match=rf"^serum_creatinine={shown}.*0\.1-20 mg/dL \(8\.8-1768 µmol/L\)"):
+    with pytest.raises(ImplausibleInputError, match=rf"^serum_creatinine={shown}.*0\.1-20 mg/dL \(8\.85-1768 µmol/L\)"):
         crcl(serum_creatinine=creatinine)
 
 

@@ -298,7 +298,7 @@ def test_protocol_for_table_schedules_carboplatin_paclitaxel():
 def test_umol_l_in_a_mg_dl_column_is_refused_with_a_hint():
     _, rejects = kidney_table({"age_years": [60], "sex": ["m"], "weight_kg": [80], "creatinine_mg_dl": [106]})
     assert column(rejects, "reason") == [
-        "creatinine_mg_dl=106 mg/dL: expected 0.1-20 mg/dL (8.8-1768 µmol/L); did you mean 106 µmol/L?"
+        "creatinine_mg_dl=106 mg/dL: expected 0.1-20 mg/dL (8.85-1768 µmol/L); did you mean 106 µmol/L?"
     ]
     _, rejects = kidney_table({"age_years": [60], "sex": ["m"], "weight_kg": [80], "creatinine_umol_l": [1.2]})
     assert column(rejects, "reason")[0].endswith("did you mean 1.2 mg/dL?")
@@ -360,7 +360,7 @@ def test_swapped_age_and_weight_and_creatinine_zero():
     _, rejects = kidney_table(table)
     assert column(rejects, "reason") == [
         "age_years=200 yr: expected 18-120 years",
-        "creatinine_mg_dl=0 mg/dL: expected 0.1-20 mg/dL (8.8-1768 µmol/L)",
+        "creatinine_mg_dl=0 mg/dL: expected 0.1-20 mg/dL (8.85-1768 µmol/L)",
     ]
 
 
