@@ -189,7 +189,16 @@ def _read_order_dose(dose):
     except UnitError as dose_error:
         try:
             value = parse_quantity(dose, "dose", kind="auc") if isinstance(dose, str) else dose
-        except UnitError:
+        except UnitError as auc_error:
+            # an AUC written so ("AUC 5") or its units mistyped (mg/mL and min): the AUC's error says how to write it
+            text = dose.lower() if isinstance(dose, str) else ""
+            if "auc" in text or all(part in text for part in ("mg", "ml", "min")):
+                raise UnitError(
+                    "dose",
+                    auc_error.value,
+                    "a target AUC in mg/mL × min, such as '5 mg/mL*min' or '5 mg·min/mL' "
+                    "('mg/mL/min', as some templates write it, reads as a rate per minute)",
+                ) from None
             raise dose_error from None
         if not is_quantity(value) or not value.check("[mass] * [time] / [length] ** 3"):
             raise dose_error from None

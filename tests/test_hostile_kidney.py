@@ -5,9 +5,13 @@ import pathlib
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dosecalc.errors import ImplausibleInputError, UnknownNameError
+from dosecalc import Q_
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from dosecalc.order import Order
 from dosecalc.protocol import read_protocol
 from dosecalc.renal import kidney_function
@@ -105,3 +109,98 @@ def test_a_creatinine_floor_just_above_1_5_mg_dl_is_shown_above_it():
     ):
         Order("carboplatin", AUC5, creatinine_floor="133 umol/L")
     assert Order("carboplatin", AUC5, creatinine_floor="132.6 umol/L").creatinine_floor.m_as("mg/dL") < 1.5
+
+
+# --- table and patient, row by row, in every unit a column may carry -------------------------
+
+AGE_COLUMNS = {"age_years": "year", "age_months": "month"}
+CREATININE_COLUMNS = {"creatinine_mg_dl": "mg/dL", "creatinine_umol_l": "umol/L"}
+WEIGHT_COLUMNS = {"weight_kg": "kg", "weight_lb": "lb"}
+
+
+@st.composite
+def carboplatin_orders(draw):
+    options = {"policy": draw(st.sampled_from(["fda", "addikd"]))}
+    options["gfr_cap"] = draw(st.sampled_from(["policy", None, "100 mL/min"]))
+    options["max_dose"] = draw(st.sampled_from([None, "600 mg", "300 mg"]))
+    options["vials"] = draw(st.sampled_from([None, "450 mg, 150 mg", "150 mg, 50 mg, 10 mg"]))
+    if options["vials"] is not None:
+        options["tolerance_pct"] = draw(st.sampled_from([5, 10]))
+    options["creatinine_floor"] = draw(st.sampled_from([None, "nccn", "62 umol/L"]))
+    options["allow_outside_range"] = draw(st.booleans())
+    if options["policy"] == "fda":
+        options["weight_basis"] = draw(st.sampled_from(["actual", "lesser", "adjusted"]))
+    auc = draw(st.sampled_from([1, 4, 5, 6, 10]))
+    return Order("carboplatin", f"{auc} mg/mL*min", **options)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    carboplatin_orders(),
+    st.sampled_from(sorted(AGE_COLUMNS)),
+    st.sampled_from(sorted(CREATININE_COLUMNS)),
+    st.sampled_from(sorted(WEIGHT_COLUMNS)),
+    st.lists(
+        st.tuples(
+            st.floats(min_value=200, max_value=1500),  # age in months: 16.7-125 years
+            st.sampled_from(["m", "f", "F", "Male", "x", ""]),
+            st.floats(min_value=0.05, max_value=25),  # creatinine in mg/dL, written in the column's unit
+            st.floats(min_value=140, max_value=200),
+            st.floats(min_value=30, max_value=260),  # weight in kg, written in the column's unit
+        ),
+        max_size=5,
+    ),
+)
+def test_a_carboplatin_table_in_any_unit_equals_for_patient(order, age_name, creatinine_name, weight_name, rows):
+    age_unit, creatinine_unit, weight_unit = (
+        AGE_COLUMNS[age_name],
+        CREATININE_COLUMNS[creatinine_name],
+        WEIGHT_COLUMNS[weight_name],
+    )
+    ages = [Q_(months, "month").m_as(age_unit) for months, *_ in rows]
+    creatinines = [
+        Q_(mg_dl, "mg/dL").m_as("mg/dL") if creatinine_unit == "mg/dL" else mg_dl * 88.4 for *_, mg_dl, _, _ in rows
+    ]
+    weights = [Q_(kg, "kg").m_as(weight_unit) for *_, kg in rows]
+    table = pa.table(
+        {
+            age_name: pa.array(ages, pa.float64()),
+            "sex": pa.array([row[1] for row in rows], pa.string()),
+            creatinine_name: pa.array(creatinines, pa.float64()),
+            "height_cm": pa.array([row[3] for row in rows], pa.float64()),
+            weight_name: pa.array(weights, pa.float64()),
+        }
+    )
+    dosed, rejects = order.for_table(table)
+    assert dosed.num_rows + rejects.num_rows == len(rows)
+    final = dict(zip(dosed["row"].to_pylist(), dosed["final_dose_mg"].to_pylist()))
+    for number, (age, creatinine, weight, row) in enumerate(zip(ages, creatinines, weights, rows), start=1):
+        patient = {
+            "age": Q_(age, age_unit),
+            "sex": row[1] or None,
+            "creatinine": Q_(creatinine, creatinine_unit),
+            "height": row[3],
+            "weight": Q_(weight, weight_unit),
+        }
+        if number in final:
+            # within a few ulps: numpy's power on arrays (SIMD) and on one float may differ in the last bit
+            np.testing.assert_array_max_ulp(final[number], order.for_patient(**patient).dose.m_as("mg"), maxulp=4)
+        else:
+            with pytest.raises(DoseCalcError):
+                order.for_patient(**patient)
+
+
+# --- a target AUC as templates write it -----------------------------------------------------
+
+
+@pytest.mark.parametrize("dose", ["5 mg/mL/min", "5mg/ml/min", "AUC 5", "5 mg/(mL*min)", "5 mg min/mL"])
+def test_a_mistyped_target_auc_is_refused_with_the_auc_spellings(dose):
+    # mg/mL/min is a concentration per minute, not an AUC (mg/mL × min): refused, never reinterpreted
+    with pytest.raises(UnitError, match=r"expected a target AUC in mg/mL × min, such as '5 mg/mL\*min'"):
+        Order("carboplatin", dose)
+
+
+@pytest.mark.parametrize("dose", ["5 mg/mL*min", "5 mg·min/mL", "5 mg*min/mL", "5 mg/mL·min"])
+def test_a_target_auc_in_its_spellings(dose):
+    # Calvert (1989): 5 × (90 + 25) = 575 mg
+    assert Order("carboplatin", dose).for_patient(gfr=90).dose.m_as("mg") == 575.0
