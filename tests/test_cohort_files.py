@@ -1076,6 +1076,18 @@ def test_a_run_allocates_from_jemalloc_and_gives_the_pool_back(tmp_path, monkeyp
     assert pools_during_a_run("again.csv") == ["mimalloc"]
 
 
+def test_few_rejects_a_batch_are_written_in_few_row_groups(tmp_path, monkeypatch):
+    # each row group's metadata stays in memory until the file is closed: 32 rejects a batch are gathered
+    monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 64)
+    rows = [(f"p{i}", 1.7 if i % 10 == 0 else 170, 150) for i in range(640)]
+    write_patients(tmp_path / "in.csv", rows)
+    convert_file(tmp_path / "in.csv", tmp_path / "dosed.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet")
+    rejects = pq.ParquetFile(tmp_path / "r.parquet")
+    assert rejects.metadata.num_row_groups == 2  # 64 rejects of 10 batches, written when 32 have come
+    assert rejects.read()["row"].to_pylist() == list(range(1, 641, 10))
+    assert pq.ParquetFile(tmp_path / "dosed.parquet").metadata.num_row_groups == 10  # 58 rows a batch: as they come
+
+
 def _significant_digits(text: str) -> str:
     """The digits of a number's text without sign, point, exponent or the zeros around them."""
     return text.lower().split("e")[0].lstrip("-").replace(".", "").strip("0")
