@@ -135,7 +135,8 @@ def test_dose_dataframe_vs_single_process(benchmark, dataset, client, tmp_path, 
         "≥ 0.8× on 2 cores",
         unit="rows/s",
     )
-    assert pq.read_metadata(next(output.glob("*.parquet"))).num_columns == 8
+    # patient_id, height_cm, weight_lb, partition, row, then bsa_m2, the three doses and bsa_method
+    assert pq.read_metadata(next(output.glob("*.parquet"))).num_columns == 10
     assert sum(pq.read_metadata(path).num_rows for path in rejects.glob("*.parquet")) == FILES * 625
 
 

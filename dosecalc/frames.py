@@ -78,8 +78,11 @@ class Frame:
     lazy: Any  # the Implementation of a lazy frame (polars LazyFrame, ...), whose results are lazy too; else None
     index: Any  # a pandas-like index, else None
 
-    def like(self, table: pa.Table, positions: np.ndarray):
-        """``table``, whose rows are the input's rows at ``positions``, as the caller's kind of frame."""
+    def like(self, table: pa.Table, positions: np.ndarray | None = None):
+        """
+        ``table``, whose rows are the input's rows at ``positions`` (None: every input row, in order),
+        as the caller's kind of frame.
+        """
         if self.backend is None and self.lazy is None:
             return table
         result = nw.from_arrow(table, backend=self.backend or nw.Implementation.PYARROW)
@@ -87,7 +90,7 @@ class Frame:
             return result.lazy(backend=self.lazy).to_native()
         native = result.to_native()
         if self.index is not None:  # the input's labels on its rows: an assignment or join aligns by them
-            native.index = self.index[positions]
+            native.index = self.index if positions is None else self.index[positions]
         return native
 
 
