@@ -60,6 +60,7 @@ __all__ = [
     "CALVERT_1989",
     "CARBOPLATIN_POLICIES",
     "FDA_2010",
+    "FINITE_DOSE",
     "GFR",
     "GFR_CAP_ML_MIN",
     "CarboplatinDose",
@@ -114,6 +115,31 @@ _POLICY = "policy"
 def calvert_kernel(auc, gfr_ml_min):
     """Dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25), Calvert et al. (1989); see :func:`carboplatin_dose`."""
     return auc * (gfr_ml_min + _NON_RENAL_ML_MIN)
+
+
+#: What a GFR reported outside the range (``allow_outside_range``) must still give: a finite Calvert dose.
+FINITE_DOSE = "a GFR whose Calvert dose, AUC × (GFR + 25), is a finite number of mg"
+
+
+def _finite_calvert(auc, gfr_ml_min):
+    """
+    The Calvert dose [mg] at the GFR as given or estimated, before any cap:
+    a number, or an error for a GFR so large (1e308 mL/min, reported with
+    ``allow_outside_range``) that the dose overflows to infinity.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the first GFR whose dose is not finite.
+    """
+    with np.errstate(over="ignore"):
+        dose_mg = calvert_kernel(auc, gfr_ml_min)
+    overflow = ~np.isfinite(np.atleast_1d(dose_mg))
+    if overflow.any():
+        first = int(np.flatnonzero(overflow)[0])
+        field = "gfr" if np.ndim(dose_mg) == 0 else f"gfr[{first}]"
+        raise ImplausibleInputError(field, f"{float(np.ravel(gfr_ml_min)[first]):g} mL/min", FINITE_DOSE)
+    return dose_mg
 
 
 def carboplatin_kernel(auc, gfr_ml_min, cap_ml_min=np.inf):
@@ -424,6 +450,7 @@ def carboplatin_dose(
         raise MissingInputError("gfr", f"the carboplatin dose (or {_estimate_inputs(formula)})")
 
     gfr_ml_min = record.clearance.m_as("mL/min")
+    uncapped_mg = _finite_calvert(auc_value, gfr_ml_min)
     calvert_mg, used_ml_min, applied = carboplatin_kernel(auc_value, gfr_ml_min, cap_ml_min)
     guards: dict[str, Any] = {}
     final_mg, steps = calvert_mg, [f"GFR: {record.label}", f"policy {key}"]
@@ -447,7 +474,7 @@ def carboplatin_dose(
 
     return CarboplatinDose(
         dose=quantity(final_mg, "mg"),
-        dose_uncapped=quantity(calvert_kernel(auc_value, gfr_ml_min), "mg"),
+        dose_uncapped=quantity(uncapped_mg, "mg"),
         auc=quantity(auc_value, "mg/mL*min"),
         gfr=quantity(used_ml_min, "mL/min"),
         gfr_uncapped=quantity(gfr_ml_min, "mL/min"),

@@ -350,8 +350,9 @@ def schwartz_bedside_kernel(height_cm, serum_creatinine_mg_dl):
 
 
 def de_index_kernel(gfr_ml_min_173, bsa_m2):
-    """GFR [mL/min] = GFR [mL/min/1.73 m²] × BSA [m²] / 1.73 m²."""
-    return gfr_ml_min_173 * bsa_m2 / STANDARD_BSA_M2
+    """GFR [mL/min] = GFR [mL/min/1.73 m²] × BSA [m²] / 1.73 m²; one past float's range is inf (then refused)."""
+    with np.errstate(over="ignore"):
+        return gfr_ml_min_173 * bsa_m2 / STANDARD_BSA_M2
 
 
 # --- the formulas ---------------------------------------------------------------

@@ -204,3 +204,20 @@ def test_a_mistyped_target_auc_is_refused_with_the_auc_spellings(dose):
 def test_a_target_auc_in_its_spellings(dose):
     # Calvert (1989): 5 × (90 + 25) = 575 mg
     assert Order("carboplatin", dose).for_patient(gfr=90).dose.m_as("mg") == 575.0
+
+
+# --- a GFR reported outside the range still gives a number ----------------------------------
+
+
+@pytest.mark.parametrize("gfr_cap", ["policy", None])
+def test_a_gfr_whose_calvert_dose_overflows_is_refused_even_with_the_override(gfr_cap):
+    # 5 × (1e308 + 25) mg overflows to infinity: no dose, capped or not, comes from it (1e300 gives 5e300 mg: a number)
+    order = Order("carboplatin", AUC5, gfr_cap=gfr_cap, allow_outside_range=True)
+    with pytest.raises(ImplausibleInputError, match=r"^gfr=1e\+308 mL/min: expected a GFR whose Calvert dose"):
+        order.for_patient(gfr=1e308)
+    dosed, rejects = order.for_table({"gfr_ml_min": [1e308, 90.0, -1.0]})
+    assert dosed["row"].to_pylist() == [2] and dosed["final_dose_mg"].to_pylist() == [575.0]  # 5 × (90 + 25)
+    assert rejects["reason"].to_pylist() == [
+        "gfr_ml_min=1e+308 mL/min: expected a GFR whose Calvert dose, AUC × (GFR + 25), is a finite number of mg",
+        "gfr_ml_min=-1 mL/min: expected (0, 250] mL/min",
+    ]
