@@ -70,6 +70,7 @@ from .cohort import (
 )
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import read_frame
+from .grammar import escaped
 from .renal import (
     _OUT_OF_RANGE_HINT,
     CHILD_AGE,
@@ -261,7 +262,10 @@ def _given_units(kind: str, text):
     field = f"column_units[{kind!r}]"
     if not isinstance(text, str):
         raise UnitError(field, repr(text), "a unit as text, such as 'umol/L'")
-    return parse_quantity(f"1 {text}", field, kind=_GRAMMAR_KIND[kind]).units
+    try:
+        return parse_quantity(f"1 {text}", field, kind=_GRAMMAR_KIND[kind]).units
+    except UnitError as err:  # the unit as typed, not the "1 ..." it was read in
+        raise UnitError(field, escaped(text), vars(err)["expected"]) from None
 
 
 def _column_options(column_map, column_units) -> tuple[dict, dict]:

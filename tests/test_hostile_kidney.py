@@ -221,3 +221,15 @@ def test_a_gfr_whose_calvert_dose_overflows_is_refused_even_with_the_override(gf
         "gfr_ml_min=1e+308 mL/min: expected a GFR whose Calvert dose, AUC × (GFR + 25), is a finite number of mg",
         "gfr_ml_min=-1 mL/min: expected (0, 250] mL/min",
     ]
+
+
+def test_a_column_unit_outside_the_grammar_is_shown_as_typed():
+    # L/h is no unit of the grammar's clearances: refused, and the message shows 'L/h', not the '1 L/h' it was read in
+    with pytest.raises(UnitError, match=r"^column_units\['gfr'\]='L/h': expected"):
+        Order("carboplatin", AUC5).for_table({"GFR": [5.4]}, column_map={"gfr": "GFR"}, column_units={"gfr": "L/h"})
+    with pytest.raises(UnitError, match=r"^column_units\['creatinine'\]='mg/dL\\u200b'"):
+        kidney_table(
+            {"age_years": [60], "sex": ["m"], "weight_kg": [80], "SCr": [1.1]},
+            column_map={"creatinine": "SCr"},
+            column_units={"creatinine": "mg/dL\u200b"},
+        )
