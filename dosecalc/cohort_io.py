@@ -3,9 +3,11 @@ Cohort files and datasets: stream CSV or Parquet files of patients through the e
 
 :func:`convert_file` reads the input batch by batch (pyarrow's streaming CSV
 reader, or Parquet row batches), doses each batch with
-:func:`dosecalc.cohort.dose_table` and appends the dosed rows to the output
-and the rejected rows to the rejects file, so memory stays bounded whatever
-the file's size. Each file is written under a temporary name beside it and
+:func:`dosecalc.cohort.dose_batch` (or an :class:`~dosecalc.Order`'s or a
+:class:`~dosecalc.Protocol`'s ``for_table``) and appends the dosed rows to
+the output and the rejected rows to the rejects file, so memory stays
+bounded whatever the file's size. Every batch's rows are counted: each is
+written or rejected, else the run stops. Each file is written under a temporary name beside it and
 renamed into place only when complete: a failed or interrupted run leaves
 nothing under the output's name.
 
