@@ -892,8 +892,9 @@ class Order:
             ``"schwartz-bedside"``: add the estimate's columns
             (:func:`dosecalc.renal_table.estimate_columns`) to the dosed rows,
             with the order's creatinine floor and range setting (and, for a
-            carboplatin order, its Cockcroft-Gault weight basis; else the
-            actual weight), and reject the rows whose estimate cannot be made.
+            carboplatin order, its Cockcroft-Gault weight basis for
+            Cockcroft-Gault; else the actual weight), and reject the rows whose
+            estimate cannot be made.
         **engine_options
             ``decimal_comma`` and ``numeric_inputs``, as for
             :func:`dosecalc.cohort.dose_batch`.
@@ -982,8 +983,11 @@ class Order:
                 **{name: value for name, value in options.items() if value is not None},
             )
         if kidney_function is not None:
-            basis = self.weight_basis if self.is_auc else ACTUAL
-            rows = kidney_rows(arrow, kidney_function, weight_basis=basis, **kidney)
+            # a carboplatin order's weight basis is Cockcroft-Gault's: an estimate without a weight has none
+            by_weight = self.is_auc and RENAL_FORMULAS[renal_formula_key(kidney_function)].needs_weight
+            rows = kidney_rows(
+                arrow, kidney_function, weight_basis=self.weight_basis if by_weight else ACTUAL, **kidney
+            )
             dosed, rejects = with_estimate(arrow, dosed, rejects, rows, row_offset, numeric)
         amount = self.amount_unit
         final = (

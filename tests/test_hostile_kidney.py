@@ -233,3 +233,19 @@ def test_a_column_unit_outside_the_grammar_is_shown_as_typed():
             column_map={"creatinine": "SCr"},
             column_units={"creatinine": "mg/dL\u200b"},
         )
+
+
+def test_a_kidney_column_beside_carboplatin_on_another_weight():
+    # the order's 'lesser' weight is Cockcroft-Gault's: the CKD-EPI column beside it uses no weight
+    order = Order("carboplatin", AUC5, weight_basis="lesser")
+    patient = {"age_years": [60], "sex": ["f"], "height_cm": [160], "weight_kg": [90], "creatinine_mg_dl": [0.8]}
+    dosed, rejects = order.for_table(patient, kidney_function="ckd-epi-2021")
+    assert rejects.num_rows == 0
+    # Devine (1974): ideal weight of a woman of 160 cm = 45.5 + 2.3 × (160 / 2.54 − 60) = 52.39 kg, less than 90 kg;
+    # Cockcroft-Gault (1976): (140 − 60) × 52.39 / (72 × 0.8) × 0.85
+    ideal_kg = 45.5 + 2.3 * (160 / 2.54 - 60)
+    assert dosed["crcl_weight_kg"].to_pylist() == [pytest.approx(ideal_kg)]
+    assert dosed["calvert_gfr_ml_min"].to_pylist() == [pytest.approx(80 * ideal_kg / 57.6 * 0.85)]
+    # CKD-EPI 2021 (Inker et al. 2021), a woman: 142 × (0.8 / 0.7)^−1.200 × 0.9938^60 × 1.012 per 1.73 m²
+    expected = 142 * (0.8 / 0.7) ** -1.2 * 0.9938**60 * 1.012
+    assert dosed["egfr_ckd_epi_2021_ml_min_173m2"].to_pylist() == [pytest.approx(expected)]
