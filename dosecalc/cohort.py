@@ -1063,15 +1063,16 @@ def dose_table(
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
     rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
+    positions = None  # every row, in order: numbered in one pass
     if rejected.size:
         kept = np.ones(n, bool)
         kept[rejected] = False
         positions = np.flatnonzero(kept)
-    else:
-        positions = np.arange(n)
-    dosed = result.dosed.add_column(inputs, "row", pa.array(np.add(positions, 1 + row_offset)))
+    numbers = np.arange(1 + row_offset, n + 1 + row_offset) if positions is None else np.add(positions, 1 + row_offset)
+    dosed = result.dosed.add_column(inputs, "row", pa.array(numbers))
     if rejects == "inline":
-        return frame.like(_inline(frame.table, dosed, result.rejects, positions, rejected, row_offset), np.arange(n))
+        kept_rows = np.arange(n) if positions is None else positions
+        return frame.like(_inline(frame.table, dosed, result.rejects, kept_rows, rejected, row_offset))
     return DosedTable(frame.like(dosed, positions), frame.like(result.rejects, rejected))
 
 

@@ -681,7 +681,10 @@ class Protocol:
         engine), so each dose equals :meth:`for_patient`'s. A patient who
         cannot be dosed for one drug (an implausible input, a dose that
         cannot be rounded within the tolerance) is dosed for none: a plan
-        with a drug missing is not a plan. ``engine_options``
+        with a drug missing is not a plan. ``table`` is a frame of any kind
+        :func:`dosecalc.dose_table` reads; the schedule is Arrow, its
+        ``row`` the patient's position (a pandas index is not carried over:
+        join by ``row``). ``engine_options``
         (``decimal_comma``, ``numeric_inputs``) go to each
         :meth:`Order.for_table`.
 
@@ -707,8 +710,10 @@ class Protocol:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        from .frames import read_frame
+
         cycles = self.planned(cycles)
-        table = pa.table(table)
+        table = read_frame(table).table  # a frame of any kind, without its index: ``row`` is each patient
         names = table.column_names
         taken = [name for name in names if name in LONG_COLUMNS]
         if taken:  # which one would a reader of the schedule take?

@@ -526,3 +526,15 @@ def test_for_table_passes_the_engine_options_to_each_order():
     assert (first["drug"], first["dose"], first["height_m"], first["weight_kg"]) == ("doxorubicin", 50.0, 1.8, 80.0)
     with pytest.raises(DoseCalcError, match="no engine option"):
         load_protocol("abvd").for_table(table, cycles=1, max_dose="2 mg")
+
+
+def test_for_table_of_a_pandas_frame_keeps_no_index_column():
+    pandas = pytest.importorskip("pandas")
+    # patients labelled p1, p2: the schedule's rows name them by row (1, 2), and no index column leaks in
+    frame = pandas.DataFrame({"height_cm": [180.0, 160.0], "weight_kg": [80.0, 60.0]}, index=["p1", "p2"])
+    schedule, rejects = load_protocol("abvd").for_table(frame, cycles=1)
+    assert (
+        schedule.column_names[:3] == ["row", "height_cm", "weight_kg"]
+        and "__index_level_0__" not in schedule.column_names
+    )
+    assert sorted(set(schedule["row"].to_pylist())) == [1, 2] and rejects.num_rows == 0
