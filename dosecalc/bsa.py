@@ -20,11 +20,23 @@ import numpy as np
 
 from .errors import MissingInputError, UnknownNameError
 from .units import quantity
-from .validation import BSA, HEIGHT, WEIGHT, checked, checked_body, common_index, is_female, pandas_series, same_length
+from .validation import (
+    BSA,
+    HEIGHT,
+    WEIGHT,
+    Body,
+    checked,
+    checked_body,
+    common_index,
+    is_female,
+    pandas_series,
+    same_length,
+)
 
 __all__ = [
     "bsa",
     "bsa_magnitude",
+    "checked_bsa",
     "bsa_method",
     "BSA_METHODS",
     "BSAMethod",
@@ -460,6 +472,9 @@ class BSAMethod(NamedTuple):
     reference: str
     needs_height: bool = True
     needs_sex: bool = False
+    #: The formula rises with height and with weight, so that a column's BSAs lie between those of its
+    #: shortest and lightest and its tallest and heaviest pairs (see :func:`checked_bsa`).
+    rising: bool = False
 
 
 BSA_METHODS: dict[str, BSAMethod] = {
@@ -468,48 +483,56 @@ BSA_METHODS: dict[str, BSAMethod] = {
         mosteller_kernel,
         "Mosteller",
         "Mosteller RD. N Engl J Med 1987;317:1098. doi:10.1056/NEJM198710223171717",
+        rising=True,
     ),
     "dubois": BSAMethod(
         dubois,
         dubois_kernel,
         "Du Bois & Du Bois",
         "Du Bois D, Du Bois EF. Arch Intern Med 1916;17:863-71. doi:10.1001/archinte.1916.00080130010002",
+        rising=True,
     ),
     "haycock": BSAMethod(
         haycock,
         haycock_kernel,
         "Haycock",
         "Haycock GB et al. J Pediatr 1978;93:62-6. doi:10.1016/S0022-3476(78)80601-5",
+        rising=True,
     ),
     "gehan_george": BSAMethod(
         gehan_george,
         gehan_george_kernel,
         "Gehan & George",
         "Gehan EA, George SL. Cancer Chemother Rep 1970;54:225-35. PMID 5527019",
+        rising=True,
     ),
     "boyd": BSAMethod(
         boyd,
         boyd_kernel,
         "Boyd",
         "Boyd E. The Growth of the Surface Area of the Human Body. Univ. Minnesota Press, 1935",
+        rising=True,
     ),
     "fujimoto": BSAMethod(
         fujimoto,
         fujimoto_kernel,
         "Fujimoto",
         "Fujimoto S et al. Nippon Eiseigaku Zasshi 1968;23:443-50. doi:10.1265/jjh.23.443",
+        rising=True,
     ),
     "takahira": BSAMethod(
         takahira,
         takahira_kernel,
         "Takahira",
         "Takahira H. Nippon Eiseigaku Zasshi 1925 (via Fujimoto 1968, doi:10.1265/jjh.23.443)",
+        rising=True,
     ),
     "shuter_aslani": BSAMethod(
         shuter_aslani,
         shuter_aslani_kernel,
         "Shuter & Aslani",
         "Shuter B, Aslani A. Eur J Appl Physiol 2000;82:250-4. doi:10.1007/s004210050679",
+        rising=True,
     ),
     "schlich": BSAMethod(
         schlich,
@@ -571,6 +594,39 @@ def bsa_magnitude(method: str, height_cm=None, weight_kg=None, sex=None):
     return entry.kernel(height_cm, weight_kg, is_female(sex))
 
 
+# A BSA computed at a corner pair within the plausible range by this much (relative) bounds the column's: far
+# more than the few ulps by which exp and log as rounded could make a rising formula fall.
+_CORNER_MARGIN = 1e-12
+
+
+def checked_bsa(method: str, height_cm, weight_kg, sex=None, body: Body | None = None):
+    r"""
+    BSA [m²] as :func:`bsa_magnitude` computes it, refused (as ``bsa
+    (computed)``) where it falls outside 0.02-7 m².
+
+    With ``body``, the :class:`~dosecalc.validation.Body` of these height
+    and weight columns, and a formula that rises with both
+    (:attr:`BSAMethod.rising`), the BSAs of the corner pairs decide for the
+    whole column without a pass over it:
+
+    .. math:: BSA(H_{min}, W_{min}) \le BSA(H, W) \le BSA(H_{max}, W_{max})
+
+    each corner inside the range by a relative margin of 1e-12; else every
+    value is checked.
+
+    Raises
+    ------
+    ImplausibleInputError
+        At the first BSA outside the range.
+    """
+    area_m2 = bsa_magnitude(method, height_cm, weight_kg, sex)
+    if np.ndim(area_m2) and body is not None and body.heights is not None and BSA_METHODS[method].rising:
+        corners = bsa_magnitude(method, np.array(body.heights), np.array(body.weights))
+        if corners[0] >= BSA.low * (1 + _CORNER_MARGIN) and corners[1] <= BSA.high * (1 - _CORNER_MARGIN):
+            return area_m2
+    return checked(area_m2, BSA, "bsa (computed)")
+
+
 def bsa(height=None, weight=None, method="mosteller", sex=None):
     """
     Body surface area by the named formula.
@@ -612,13 +668,15 @@ def bsa(height=None, weight=None, method="mosteller", sex=None):
     """
     key = bsa_method(method)
     index = common_index(height=height, weight=weight, sex=sex)
+    body = None
     if height is not None and weight is not None:  # each plausible, and together a body
-        height_cm, weight_kg = checked_body(height, weight)
+        body = checked_body(height, weight)
+        height_cm, weight_kg = body.height_cm, body.weight_kg
     else:
         height_cm = None if height is None else checked(height, HEIGHT)
         weight_kg = None if weight is None else checked(weight, WEIGHT)
     same_length(height=height_cm, weight=weight_kg, sex=sex)
-    area_m2 = checked(bsa_magnitude(key, height_cm, weight_kg, sex), BSA, "bsa (computed)")
+    area_m2 = checked_bsa(key, height_cm, weight_kg, sex, body)
     if index is not None:  # a Series in, a Series out on its index, in m² (pint cannot wrap a Series)
         return pandas_series(area_m2, index, "bsa_m2")
     return _square_metres(area_m2)

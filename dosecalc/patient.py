@@ -22,7 +22,7 @@ from .body import (
     dosing_weight_magnitude,
     weight_basis_key,
 )
-from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
+from .bsa import BSA_METHODS, bsa_magnitude, bsa_method, checked_bsa
 from .doses import (
     ABSOLUTE_DOSE,
     BASIS_LABELS,
@@ -276,9 +276,10 @@ def patient_dose(
     per_m2, per_kg = (PER_M2, PER_KG) if drug_unit == FLAT else (UNITS_PER_M2, UNITS_PER_KG)
     method = bsa_method(method)
     weight_basis = weight_basis_key(weight_basis)
-    both = height is not None and weight is not None
+    both, body = height is not None and weight is not None, None
     if check_absolute and both:  # each plausible, and together a body
-        height_cm, weight_kg = checked_body(height, weight)
+        body = checked_body(height, weight)
+        height_cm, weight_kg = body.height_cm, body.weight_kg
     else:
         height_cm = None if height is None else checked(height, HEIGHT)
         weight_kg = None if weight is None else checked(weight, WEIGHT)
@@ -305,9 +306,11 @@ def patient_dose(
             check_given_bsa(bsa_m2, computed_m2, BSA_METHODS[compare].label)
             computed["bsa_computed"] = _quantity(computed_m2, "m**2")
     elif basis == per_m2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
-        bsa_m2, used_method = bsa_magnitude(method, height_cm, dosing_kg, sex), method
-        if check_absolute:
-            checked(bsa_m2, BSA, "bsa (computed)")
+        if check_absolute:  # by a weight basis, the dosing weights are not the body's
+            bsa_m2 = checked_bsa(method, height_cm, dosing_kg, sex, body if weight_basis == ACTUAL else None)
+        else:
+            bsa_m2 = bsa_magnitude(method, height_cm, dosing_kg, sex)
+        used_method = method
     else:
         bsa_m2, used_method = None, None
 

@@ -42,6 +42,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,6 +57,7 @@ __all__ = [
     "checked",
     "checked_scalar",
     "checked_body",
+    "Body",
     "same_length",
     "hint_choice",
     "valid",
@@ -378,7 +380,9 @@ def checked_body(height, weight):
 
     Returns
     -------
-    height_cm, weight_kg : float or ndarray
+    Body
+        ``height_cm``, ``weight_kg`` (float or ndarray) and the lowest and
+        highest of each (``heights``, ``weights``; None if there are none).
 
     Raises
     ------
@@ -390,7 +394,16 @@ def checked_body(height, weight):
     same_length(height=height_cm, weight=weight_kg)
     if not _corners_are_bodies(heights, weights):
         check_body(height_cm, weight_kg)
-    return height_cm, weight_kg
+    return Body(height_cm, weight_kg, heights, weights)
+
+
+class Body(NamedTuple):
+    """A height and weight checked together (:func:`checked_body`), with the extremes that were read."""
+
+    height_cm: Any
+    weight_kg: Any
+    heights: tuple[float, float] | None  # lowest and highest, None if there are none
+    weights: tuple[float, float] | None
 
 
 def _corners_are_bodies(heights: tuple[float, float] | None, weights: tuple[float, float] | None) -> bool:

@@ -10,6 +10,8 @@ from strategies import bodies
 from dosecalc import BSA_METHODS, Q_, bsa
 from dosecalc.bsa import (
     boyd,
+    bsa_magnitude,
+    checked_bsa,
     dubois,
     livingston_lee,
     mosteller,
@@ -22,6 +24,7 @@ from dosecalc.errors import (
     UnitError,
     UnknownNameError,
 )
+from dosecalc.validation import Body
 
 
 def m2(quantity):
@@ -266,3 +269,39 @@ def test_arrays_that_are_no_body_are_refused_at_their_pair():
     # Mosteller by hand, one height for two weights and a table of bodies: sqrt(H W / 3600)
     np.testing.assert_allclose(m2(bsa(180.0, np.array([80.0, 45.0]))), [2.0, 1.5])
     np.testing.assert_allclose(m2(bsa(np.array([[180.0, 160.0]]), np.array([[80.0, 90.0]]))), [[2.0, 2.0]])
+
+
+RISING = sorted(key for key, entry in BSA_METHODS.items() if entry.rising)
+
+
+def body_of(height_cm, weight_kg):
+    return Body(height_cm, weight_kg, (height_cm.min(), height_cm.max()), (weight_kg.min(), weight_kg.max()))
+
+
+@given(
+    st.lists(st.tuples(st.floats(20.0, 280.0), st.floats(0.2, 700.0)), min_size=1, max_size=30),
+    st.sampled_from(RISING),
+)
+def test_the_corners_of_a_rising_formula_refuse_what_every_value_would(pairs, method):
+    # BSAs above 7 m² (280 cm and 700 kg: Mosteller 7.4 m²) or below 0.02 m² are refused, with the corners or without
+    height_cm, weight_kg = (np.array(values) for values in zip(*pairs))
+    area_m2 = bsa_magnitude(method, height_cm, weight_kg)
+    plausible = bool(((area_m2 >= 0.02) & (area_m2 <= 7.0)).all())
+    try:
+        result = checked_bsa(method, height_cm, weight_kg, body=body_of(height_cm, weight_kg))
+    except ImplausibleInputError as err:
+        assert not plausible and err.field.startswith("bsa (computed)")
+    else:
+        assert plausible
+        np.testing.assert_array_equal(result, area_m2)
+
+
+def test_the_corners_decide_to_the_last_bit():
+    # Mosteller by hand: sqrt(252 × 700 / 3600) = sqrt(49) = 7.0 m², the top of the range exactly: accepted;
+    # a weight one float above 700 kg gives a BSA above 7.0 m²: refused
+    height_cm = np.array([252.0, 180.0])
+    weight_kg = np.array([700.0, 80.0])
+    assert checked_bsa("mosteller", height_cm, weight_kg, body=body_of(height_cm, weight_kg)).tolist() == [7.0, 2.0]
+    weight_kg[0] = np.nextafter(700.0, np.inf)
+    with pytest.raises(ImplausibleInputError, match=r"^bsa \(computed\)\[0\]=7"):
+        checked_bsa("mosteller", height_cm, weight_kg, body=body_of(height_cm, weight_kg))
