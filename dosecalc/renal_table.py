@@ -804,21 +804,38 @@ def with_estimate(
             dosed = dosed.append_column(
                 name, pa.array(values[kept], pa.bool_() if values.dtype == bool else pa.float64())
             )
-    reasons = np.full(table.num_rows, None, object)
+    n = table.num_rows
     earlier = np.asarray(rejects["row"].to_numpy(), np.int64) - 1 - row_offset
-    reasons[earlier] = rejects["reason"].to_numpy(zero_copy_only=False)
     failed = np.flatnonzero(~rows.ok)
-    estimate_reasons = rows.reasons.to_numpy(zero_copy_only=False)
-    had_reason = np.zeros(table.num_rows, bool)
-    had_reason[earlier] = True
-    alone = ~had_reason[failed]
-    reasons[failed[alone]] = estimate_reasons[alone]
-    for row, reason in zip(failed[~alone].tolist(), estimate_reasons[~alone].tolist()):
-        parts = reasons[row].split("; ")  # each reason once: a missing weight is the dose's and the estimate's
-        reasons[row] = "; ".join(parts + [part for part in reason.split("; ") if part not in parts])
-    had_reason[failed] = True
-    rejected = np.flatnonzero(had_reason)
-    return dosed, reject_rows(table, rejected, pa.array(reasons[rejected], pa.string()), row_offset)
+    dose_reasons = _scattered(rejects["reason"], earlier, n)
+    estimate_reasons = _scattered(rows.reasons, failed, n)
+    both = np.zeros(n, bool)
+    both[earlier] = True
+    both &= ~rows.ok
+    reasons = pc.coalesce(dose_reasons, estimate_reasons)
+    if both.any():  # each reason once (a missing weight is the dose's and the estimate's), per distinct pair of texts
+        where = pa.array(both)
+        first, second = (pc.dictionary_encode(side.filter(where)) for side in (dose_reasons, estimate_reasons))
+        codes = first.indices.to_numpy().astype(np.int64) * len(second.dictionary) + second.indices.to_numpy()
+        pairs, which = np.unique(codes, return_inverse=True)
+        texts = (first.dictionary.to_pylist(), second.dictionary.to_pylist())
+        joined = []
+        for pair in pairs.tolist():
+            parts = texts[0][pair // len(texts[1])].split("; ")
+            joined.append(
+                "; ".join(parts + [part for part in texts[1][pair % len(texts[1])].split("; ") if part not in parts])
+            )
+        reasons = pc.replace_with_mask(reasons, where, pa.array(joined, pa.string()).take(pa.array(which)))
+    rejected = np.flatnonzero(reasons.is_valid().to_numpy(zero_copy_only=False))
+    return dosed, reject_rows(table, rejected, reasons.take(pa.array(rejected, pa.int64())), row_offset)
+
+
+def _scattered(values, positions: np.ndarray, n: int) -> pa.Array:
+    """``values`` (texts) at ``positions`` of a column of ``n``, null elsewhere."""
+    index = np.full(n, -1, np.int64)
+    index[positions] = np.arange(positions.size)
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return values.cast(pa.string()).take(pa.array(index, mask=index < 0))
 
 
 def kidney_table(

@@ -249,3 +249,26 @@ def test_a_kidney_column_beside_carboplatin_on_another_weight():
     # CKD-EPI 2021 (Inker et al. 2021), a woman: 142 × (0.8 / 0.7)^−1.200 × 0.9938^60 × 1.012 per 1.73 m²
     expected = 142 * (0.8 / 0.7) ** -1.2 * 0.9938**60 * 1.012
     assert dosed["egfr_ckd_epi_2021_ml_min_173m2"].to_pylist() == [pytest.approx(expected)]
+
+
+def test_a_kidney_column_beside_a_dose_joins_the_reasons_each_once():
+    table = {
+        "height_cm": [180, 10, 180, 10, 180],
+        "weight_kg": [80, 80, None, None, 80],
+        "age_years": [60, 60, 60, 17, 17],
+        "sex": ["m"] * 5,
+        "creatinine_mg_dl": [1.2] * 5,
+    }
+    dosed, rejects = Order("doxorubicin", "50 mg/m2").for_table(table, kidney_function="cockcroft-gault")
+    assert dosed["row"].to_pylist() == [1]
+    reasons = dict(zip(rejects["row"].to_pylist(), rejects["reason"].to_pylist()))
+    assert reasons[2] == "height_cm=10 cm: expected 20-280 cm; did you mean 10 in?"  # the dose's alone
+    assert reasons[3] == "weight_kg is missing"  # the dose's and the estimate's, once
+    assert reasons[4].split("; ") == [
+        "height_cm=10 cm: expected 20-280 cm",
+        "did you mean 10 in?",
+        "weight_kg is missing",
+        "age_years=17 yr: expected 18-120 years",
+        "Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)",
+    ]
+    assert reasons[5].startswith("age_years=17 yr: expected 18-120 years")  # the estimate's alone
