@@ -139,6 +139,7 @@ __all__ = [
     "renal_ranges",
     "schwartz_bedside_kernel",
     "serum_creatinine_mg_dl",
+    "sexless_bsa_method",
 ]
 
 #: Creatinine, C₄H₇N₃O [g/mol]: 10 mg/L ÷ 113.12 g/mol = 88.4 µmol/L.
@@ -949,6 +950,8 @@ def measured_gfr(
         raise ImplausibleInputError("bsa", bsa, "bsa or height and weight, not both")
     if bsa is None and (height is None) != (weight is None):
         raise MissingInputError("height" if height is None else "weight", "the BSA that de-indexes a GFR per 1.73 m²")
+    if bsa is None and height is not None:
+        sexless_bsa_method(bsa_method)
     bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method)
     clearance_ml_min, per_173 = absolute_gfr(gfr, bsa_m2, allow_outside_range=allow_outside_range)
     outside = _in_range(clearance_ml_min, CLEARANCE, "gfr", allow_outside_range)
@@ -961,6 +964,18 @@ def measured_gfr(
         outside_range=outside,
         steps=("measured GFR",) + (("de-indexed: × BSA / 1.73 m²",) if per_173 is not None else ()),
     )
+
+
+def sexless_bsa_method(bsa_method) -> str:
+    """The BSA method that de-indexes a measured GFR, one that needs no sex (a measured GFR comes without one)."""
+    method = bsa_method_key(bsa_method)
+    if BSA_METHODS[method].needs_sex:
+        raise ImplausibleInputError(
+            "bsa_method",
+            method,
+            f"a BSA formula without sex to de-index a measured GFR per 1.73 m² ({BSA_METHODS[method].label} needs one)",
+        )
+    return method
 
 
 def is_per_area(value) -> bool:

@@ -90,6 +90,7 @@ from .renal import (
     outside_text,
     renal_formula_key,
     renal_kernel,
+    sexless_bsa_method,
 )
 from .units import parse_quantity, quantity, unit
 from .validation import Range, is_female, valid
@@ -620,9 +621,7 @@ def measured_rows(
     if height is None or weight is None:
         missing = "a height column" if height is None else "a weight column"
         raise MissingInputError(missing, f"the BSA that de-indexes the GFR per 1.73 m² in {source.column}")
-    method = bsa_method_key(bsa_method)
-    if BSA_METHODS[method].needs_sex:
-        raise MissingInputError("sex", f"BSA by {BSA_METHODS[method].label}")
+    method = sexless_bsa_method(bsa_method)
     read = {
         "gfr": column,
         "height": Column.read(height, table, decimal_comma),

@@ -272,3 +272,12 @@ def test_a_kidney_column_beside_a_dose_joins_the_reasons_each_once():
         "Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)",
     ]
     assert reasons[5].startswith("age_years=17 yr: expected 18-120 years")  # the estimate's alone
+
+
+def test_a_measured_gfr_per_173_m2_is_not_de_indexed_by_a_bsa_that_needs_the_sex():
+    # Schlich's BSA is sex-specific; a measured GFR comes without a sex: the method is refused, not 'sex is required'
+    order = Order("carboplatin", AUC5)
+    with pytest.raises(ImplausibleInputError, match=r"^bsa_method=schlich: expected a BSA formula without sex"):
+        order.for_patient(gfr="90 mL/min/1.73m2", height=165, weight=60, method="schlich")
+    with pytest.raises(ImplausibleInputError, match=r"^bsa_method=schlich: expected a BSA formula without sex"):
+        order.for_table({"gfr_ml_min_1_73m2": [90], "height_cm": [165], "weight_kg": [60]}, method="schlich")
