@@ -29,10 +29,13 @@ from .errors import DoseCalcError
 
 __all__ = ["write_report", "require_matplotlib", "HISTOGRAM_COLUMNS"]
 
-#: The columns drawn as histograms: (column, label with unit).
+#: The columns drawn as histograms: (column, label with unit); an order's run draws its dose to give
+#: (``final_dose_mg``), a protocol's the BSA and each drug's first dose, one a patient.
 HISTOGRAM_COLUMNS = (("bsa_m2", "BSA [m²]"), ("dose_mg", "dose [mg]"))
 _BINS = 60
 _EXTRA = "pip install 'dosecalc[report]'"
+#: A schedule's columns that pick each patient's first administration of a drug.
+_SCHEDULE_KEYS = ("drug", "cycle", "day", "time")
 
 
 def require_matplotlib():
@@ -47,9 +50,45 @@ def require_matplotlib():
     return pyplot
 
 
-def _columns(output: Path):
-    """The histogram columns of a run's output (a file or a dataset folder), batch by batch."""
-    names = [name for name, _ in HISTOGRAM_COLUMNS]
+def _histograms_of(options: dict, names: list[str]) -> list[tuple[str, str, str, tuple | None]]:
+    """
+    What a run's report draws, from its options and its output's column ``names``: (title, column, label
+    with unit, rows) each, ``rows`` (drug, first day) picking a schedule's first administration of a drug
+    to each patient (None: every row).
+    """
+    protocol = options.get("protocol")
+    if protocol is None:
+        # an order's dose to give, else the dose; in mg, or in units for a dose in units (bleomycin)
+        doses = [f"{kind}_{unit}" for kind in ("final_dose", "dose") for unit in ("mg", "units")]
+        dose = next((name for name in doses if name in names), HISTOGRAM_COLUMNS[1][0])
+        label = f"{'dose to give' if dose.startswith('final') else 'dose'} [{dose.rsplit('_', 1)[1]}]"
+        return [
+            (f"{text.split(' [')[0]} of the dosed rows", name, text, None)
+            for name, text in (HISTOGRAM_COLUMNS[0], (dose, label))
+        ]
+    firsts = [(order["drug"], min(order["days"]), order["dose"]["unit"]) for order in protocol["orders"]]
+    drawn: list[tuple[str, str, str, tuple | None]] = [
+        ("BSA of the patients scheduled", "bsa_m2", HISTOGRAM_COLUMNS[0][1], firsts[0][:2])
+    ]
+    for drug, day, unit in firsts:  # "mg/m²", "mg·min/mL", "units/m²": the amount given is in mg or units
+        amount = unit.split("/")[0].split("·")[0]
+        drawn.append((f"first dose of {drug}, cycle 1", "dose", f"{drug} [{amount}]", (drug, day)))
+    return drawn
+
+
+def _output_names(output: Path) -> list[str]:
+    """The column names of a run's output (a file or a dataset folder)."""
+    if output.is_dir():
+        return ds.dataset(output, format="parquet").schema.names
+    if file_format(output, "input") == "parquet":
+        return pq.read_schema(output).names
+    delimiter = "\t" if file_format(output, "input") == "tsv" else ","
+    with pcsv.open_csv(output, parse_options=pcsv.ParseOptions(delimiter=delimiter)) as reader:
+        return reader.schema.names
+
+
+def _columns(output: Path, names: list[str]):
+    """The columns ``names`` of a run's output (a file or a dataset folder), batch by batch."""
     if output.is_dir():
         yield from ds.dataset(output, format="parquet").to_batches(columns=names)
     elif file_format(output, "input") == "parquet":
@@ -64,26 +103,52 @@ def _columns(output: Path):
             yield from reader
 
 
-def histograms(output: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Counts and bin edges of each histogram column of the output, in two passes: its range, then its counts."""
-    low = {name: np.inf for name, _ in HISTOGRAM_COLUMNS}
-    high = {name: -np.inf for name, _ in HISTOGRAM_COLUMNS}
-    for batch in _columns(output):
-        for name in low:
-            values = batch[name].to_numpy(zero_copy_only=False)
+def _values(batch, column: str, rows: tuple | None) -> np.ndarray:
+    """A batch's values of ``column``, those of a drug's first administration to each patient if ``rows``."""
+    values = batch[column].to_numpy(zero_copy_only=False)
+    if rows is None:
+        return values
+    drug, day = rows
+    first = (
+        (batch["drug"].to_numpy(zero_copy_only=False) == drug)
+        & (batch["cycle"].to_numpy(zero_copy_only=False) == 1)
+        & (batch["day"].to_numpy(zero_copy_only=False) == day)
+        & (batch["time"].to_numpy(zero_copy_only=False) == 1)
+    )
+    return values[first]
+
+
+def histograms(output: Path, options: dict | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """
+    Counts and bin edges of each histogram of a run's output (see :func:`_histograms_of`), by title,
+    in two passes: its range, then its counts.
+    """
+    drawn = _histograms_of(options or {}, _output_names(output))
+    names = sorted({column for _, column, _, _ in drawn} | ({*_SCHEDULE_KEYS} if drawn[0][3] else set()))
+    low = {title: np.inf for title, *_ in drawn}
+    high = {title: -np.inf for title, *_ in drawn}
+    for batch in _columns(output, names):
+        for title, column, _, rows in drawn:
+            values = _values(batch, column, rows)
             values = values[np.isfinite(values)]
             if values.size:
-                low[name], high[name] = min(low[name], values.min()), max(high[name], values.max())
+                low[title], high[title] = min(low[title], values.min()), max(high[title], values.max())
     edges = {
-        name: np.linspace(low[name], high[name] if high[name] > low[name] else low[name] + 1, _BINS + 1)
-        for name in low
-        if np.isfinite(low[name])
+        title: np.linspace(low[title], high[title] if high[title] > low[title] else low[title] + 1, _BINS + 1)
+        for title in low
+        if np.isfinite(low[title])
     }
-    counts = {name: np.zeros(_BINS, np.int64) for name in edges}
-    for batch in _columns(output):
-        for name in edges:
-            counts[name] += np.histogram(batch[name].to_numpy(zero_copy_only=False), edges[name])[0]
-    return {name: (counts[name], edges[name]) for name in edges}
+    counts = {title: np.zeros(_BINS, np.int64) for title in edges}
+    for batch in _columns(output, names):
+        for title, column, _, rows in drawn:
+            if title in edges:
+                counts[title] += np.histogram(_values(batch, column, rows), edges[title])[0]
+    return {title: (counts[title], edges[title]) for title in edges}
+
+
+def _labels(output: Path, options: dict) -> dict[str, str]:
+    """Each histogram's axis label (with unit), by title."""
+    return {title: label for title, _, label, _ in _histograms_of(options, _output_names(output))}
 
 
 def _png(figure) -> str:
@@ -92,17 +157,15 @@ def _png(figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figures(pyplot, drawn: dict, reasons: dict) -> list[tuple[str, str]]:
+def _figures(pyplot, drawn: dict, labels: dict, reasons: dict) -> list[tuple[str, str]]:
     figures = []
-    for name, label in HISTOGRAM_COLUMNS:
-        if name not in drawn:
-            continue
-        counts, edges = drawn[name]
+    for title, (counts, edges) in drawn.items():
+        label = labels[title]
         figure, axes = pyplot.subplots(figsize=(6.4, 3.2))
         axes.stairs(counts, edges, fill=True)
         axes.set_xlabel(label)
         axes.set_ylabel("patients")
-        figures.append((f"{label.split(' [')[0]} of the dosed rows", _png(figure)))
+        figures.append((title, _png(figure)))
         pyplot.close(figure)
     if reasons:
         shown = list(reasons.items())[:12]
@@ -126,7 +189,9 @@ def write_report(path, summary) -> Path:
     summary : CohortSummary
         A run of :func:`~dosecalc.cohort_io.convert_file` or
         :func:`~dosecalc.cohort_io.convert_dataset`; its output is read back
-        for the histograms of ``bsa_m2`` and ``dose_mg``.
+        for the histograms of ``bsa_m2`` and ``dose_mg`` (an order's
+        ``final_dose_mg``; a protocol's BSA and first dose of each drug, one
+        a patient).
 
     Returns
     -------
@@ -143,8 +208,9 @@ def write_report(path, summary) -> Path:
     if summary.output == "-":
         raise DoseCalcError("report: the output went to stdout and cannot be read back; write it to a file")
     path = Path(path)
-    drawn = histograms(Path(summary.output))
-    figures = _figures(pyplot, drawn, summary.rejects_by_reason)
+    options = summary.provenance.get("options", {})
+    drawn = histograms(Path(summary.output), options)
+    figures = _figures(pyplot, drawn, _labels(Path(summary.output), options), summary.rejects_by_reason)
     rows = [("rows read", summary.rows_read), ("written", summary.rows_written), ("rejected", summary.rows_rejected)]
     escape = html.escape
     body = [

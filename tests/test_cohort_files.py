@@ -947,7 +947,7 @@ def test_report_histograms_count_every_dosed_row(tmp_path):
         convert_file(tmp_path / "in.csv", tmp_path / name, dose="75 mg/m^2")
         drawn = histograms(tmp_path / name)
         dose_mg = pq.read_table(tmp_path / "dosed.parquet")["dose_mg"].to_numpy()
-        counts, edges = drawn["dose_mg"]
+        counts, edges = drawn["dose of the dosed rows"]
         assert counts.sum() == 40 and edges[0] == dose_mg.min() and edges[-1] == dose_mg.max()
 
 

@@ -263,3 +263,25 @@ def test_a_full_disk_under_a_schedule_is_one_line_and_leaves_nothing(tmp_path, o
         }
         assert str(raised.value) in named
         assert list(disk.iterdir()) == []
+
+
+def test_the_report_of_an_order_or_a_protocol_counts_each_patient_once(tmp_path):
+    pytest.importorskip("matplotlib")
+    import re
+
+    from dosecalc.report import histograms, write_report
+
+    order = convert_file(EXAMPLE, tmp_path / "dosed.csv", order=vincristine())
+    drawn = histograms(tmp_path / "dosed.csv", order.provenance["options"])
+    assert sorted(drawn) == ["BSA of the dosed rows", "dose to give of the dosed rows"]
+    counts, edges = drawn["dose to give of the dosed rows"]
+    # every patient of the example is above 1.43 m²: all 31 doses capped at vincristine's 2 mg, in the first bin
+    assert (counts[0], counts.sum(), edges[0]) == (31, 31, 2.0)
+    plan = convert_file(EXAMPLE, tmp_path / "plan.parquet", protocol=load_protocol(R_CHOP_21))
+    drawn = histograms(tmp_path / "plan.parquet", plan.provenance["options"])
+    drugs = ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"]
+    assert list(drawn) == ["BSA of the patients scheduled"] + [f"first dose of {drug}, cycle 1" for drug in drugs]
+    assert all(counts.sum() == 31 for counts, _ in drawn.values())  # one a patient, of 2,232 rows of schedule
+    page = write_report(tmp_path / "report.html", plan).read_text()
+    titles = re.findall(r"<h2>([^<]+)</h2><img", page)
+    assert titles == [*drawn, "rejected rows by reason"]
