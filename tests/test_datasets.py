@@ -146,6 +146,34 @@ def test_dataset_equals_the_single_file_runs(request, tmp_path, small_batches, d
     assert (summary.output, summary.rejects) == (str(tmp_path / "dosed"), str(tmp_path / "rejects"))
 
 
+@pytest.mark.parametrize("dataset", ["csv_dataset", "parquet_dataset"])
+def test_a_dataset_by_an_order_or_a_protocol_on_either_driver(request, tmp_path, small_batches, dataset, driver):
+    # the Parquet files split in pieces of 7 rows: the schedule's rows count from each file's first row
+    from dosecalc import Order
+    from dosecalc.protocol import load_protocol
+
+    root = request.getfixturevalue(dataset)
+    prescriptions = {
+        "order": {"order": Order("vincristine", "1.4 mg/m2", max_dose="2 mg")},
+        "protocol": {"protocol": load_protocol("r-chop-21"), "cycles": 2},
+    }
+    for name, prescribed in prescriptions.items():
+        summary = driver(root, tmp_path / name, rejects_dir=tmp_path / f"{name}-rejects", **prescribed)
+        dosed = ds.dataset(tmp_path / name).to_table()
+        rejects = ds.dataset(tmp_path / f"{name}-rejects").to_table()
+        expected = []
+        for path in sorted(path for path in root.rglob("*.*") if not path.name.startswith((".", "_"))):
+            single = convert_file(path, tmp_path / f"{name}-single.parquet", **prescribed)
+            expected += pq.read_table(tmp_path / f"{name}-single.parquet").to_pylist()
+            assert single.rows_read == single.rows_written + single.rows_rejected
+        key = lambda row: (row["patient_id"], row["drug"], row.get("cycle"), row.get("day"))  # noqa: E731
+        assert sorted(dosed.to_pylist(), key=key) == sorted(expected, key=key)
+        assert summary.rows_read == summary.rows_written + summary.rows_rejected
+        assert summary.rejects_rows == rejects.num_rows and summary.output_rows == dosed.num_rows
+        per_patient = 1 if name == "order" else 2 * 9  # R-CHOP-21: 9 administrations a cycle
+        assert dosed.num_rows == summary.rows_written * per_patient
+
+
 def test_both_drivers_write_the_same_files(tmp_path, csv_dataset, parquet_dataset, client):
     on_dask = pytest.importorskip("dosecalc.dask")
     for root in (csv_dataset, parquet_dataset):
