@@ -281,3 +281,45 @@ def test_a_measured_gfr_per_173_m2_is_not_de_indexed_by_a_bsa_that_needs_the_sex
         order.for_patient(gfr="90 mL/min/1.73m2", height=165, weight=60, method="schlich")
     with pytest.raises(ImplausibleInputError, match=r"^bsa_method=schlich: expected a BSA formula without sex"):
         order.for_table({"gfr_ml_min_1_73m2": [90], "height_cm": [165], "weight_kg": [60]}, method="schlich")
+
+
+# --- the equations, checked by hand on both sides of each branch ------------------------------
+
+
+def test_ckd_epi_2021_below_and_at_kappa_by_hand():
+    # Inker et al., N Engl J Med 2021;385:1737, doi:10.1056/NEJMoa2102953 (kidney.org states the same):
+    # 142 × min(Scr/κ, 1)^α × max(Scr/κ, 1)^−1.200 × 0.9938^age × 1.012 [women]; κ 0.7/0.9, α −0.241/−0.302.
+    # woman 40 y, 0.5 mg/dL: 142 × (0.5/0.7)^−0.241 × 0.9938^40 × 1.012 = 121.52
+    # man 30 y, 0.7 mg/dL: 142 × (0.7/0.9)^−0.302 × 0.9938^30 = 127.12
+    # at κ (woman 0.7, man 0.9), both powers are 1: 142 × 0.9938^60 (× 1.012)
+    table = {"age_years": [40, 30, 60, 60], "sex": ["f", "m", "f", "m"], "creatinine_mg_dl": [0.5, 0.7, 0.7, 0.9]}
+    estimated, rejects = kidney_table(table, "ckd-epi-2021")
+    assert rejects.num_rows == 0
+    assert estimated["egfr_ckd_epi_2021_ml_min_173m2"].to_pylist() == [
+        pytest.approx(142 * (0.5 / 0.7) ** -0.241 * 0.9938**40 * 1.012, rel=1e-12),
+        pytest.approx(142 * (0.7 / 0.9) ** -0.302 * 0.9938**30, rel=1e-12),
+        pytest.approx(142 * 0.9938**60 * 1.012, rel=1e-12),
+        pytest.approx(142 * 0.9938**60, rel=1e-12),
+    ]
+    assert [round(value, 2) for value in estimated["egfr_ckd_epi_2021_ml_min_173m2"].to_pylist()[:2]] == [
+        121.52,
+        127.12,
+    ]
+
+
+def test_cockcroft_gault_with_the_nccn_floor_and_calvert_at_the_fda_cap_by_hand():
+    # Cockcroft & Gault, Nephron 1976;16:31: (140 − 70) × 60 / (72 × 0.7) × 0.85 = 70.83 mL/min at the NCCN floor
+    # (0.7 mg/dL for a creatinine of 0.5; 99.17 mL/min without it); Calvert et al. 1989: AUC 5 × (70.83 + 25) = 479.2 mg
+    patient = {"age_years": [70], "sex": ["f"], "weight_kg": [60], "creatinine_mg_dl": [0.5]}
+    dosed, _ = Order("carboplatin", AUC5, creatinine_floor="nccn").for_table(patient)
+    crcl = 70 * 60 / (72 * 0.7) * 0.85
+    assert dosed["crcl_cockcroft_gault_ml_min"].to_pylist() == [pytest.approx(crcl, rel=1e-12)]
+    assert dosed["creatinine_floor_applied"].to_pylist() == [True]
+    assert dosed["final_dose_mg"].to_pylist() == [pytest.approx(5 * (crcl + 25), rel=1e-12)]
+    # without the floor the estimate is 70 × 60 / 36 × 0.85 = 99.17 mL/min: 5 × (99.17 + 25) = 620.8 mg
+    dosed, _ = Order("carboplatin", AUC5).for_table(patient)
+    assert dosed["final_dose_mg"].to_pylist() == [pytest.approx(5 * (70 * 60 / 36 * 0.85 + 25), rel=1e-12)]
+    # the FDA's cap, 125 mL/min (NCCN 2018): at AUC 1 and 10 the most is 1 × 150 = 150 mg and 10 × 150 = 1500 mg
+    for auc, most in ((1, 150.0), (10, 1500.0)):
+        dosed, _ = Order("carboplatin", f"{auc} mg/mL*min").for_table({"gfr_ml_min": [125.0, 200.0, 250.0]})
+        assert dosed["final_dose_mg"].to_pylist() == [most] * 3
