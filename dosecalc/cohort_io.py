@@ -749,15 +749,19 @@ class Prescribed:
     kidney_function: str | None = None
 
     def __post_init__(self):
-        from .order import Order
-        from .protocol import Protocol
+        if self.order is not None:
+            from .order import Order
 
-        if self.order is not None and not isinstance(self.order, Order):
-            raise DoseCalcError(f"order: expected a dosecalc.Order, not {type(self.order).__name__}")
-        if self.protocol is not None and not isinstance(self.protocol, Protocol):
-            raise DoseCalcError(
-                f"protocol: expected a dosecalc.Protocol (dosecalc.load_protocol), not {type(self.protocol).__name__}"
-            )
+            if not isinstance(self.order, Order):
+                raise DoseCalcError(f"order: expected a dosecalc.Order, not {type(self.order).__name__}")
+        if self.protocol is not None:
+            from .protocol import Protocol  # loaded for a protocol's run only
+
+            if not isinstance(self.protocol, Protocol):
+                raise DoseCalcError(
+                    "protocol: expected a dosecalc.Protocol (dosecalc.load_protocol), "
+                    f"not {type(self.protocol).__name__}"
+                )
         if self.order is not None and self.protocol is not None:
             raise DoseCalcError("order, protocol: give one; a protocol holds its orders")
         held = "the order" if self.order is not None else "the protocol" if self.protocol is not None else None
