@@ -1354,10 +1354,12 @@ def convert_dataset(
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``, and the run's
         provenance in :data:`PROVENANCE_FILE` (which a dataset reader skips).
-    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, order, protocol, cycles, \
-    kidney_function, **options
+    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, **options
         As for :func:`convert_file`. Files that differ only in a column being
         integer in some and float in others are read together, as float.
+    order, protocol, cycles, kidney_function
+        As for :func:`convert_file`: each file dosed by an order, or scheduled
+        by a protocol (the dataset is then the files' schedules).
     rejects_dir : str or path, optional
         A new (or empty) directory for the rejected rows: each row as given,
         plus ``file`` (its input file, under the input's folder), ``row``
