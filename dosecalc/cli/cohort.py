@@ -6,20 +6,26 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from ..adjustments import read_band_table
+from ..carboplatin import AUC
 from ..errors import DoseCalcError, UnknownNameError
 from ..grammar import bare_number
+from ..order import Order
 from ..provenance import top_reasons
+from ..renal import renal_formula_key
+from ..units import parse_quantity, quantity
 from .app import app
-from .inputs import bad_input, one_measure, option_step
+from .inputs import bad_input, one_measure, one_of, option_step
 from .options import (
+    AllowOutsideRange,
     AsJson,
     Bands,
     BsaCap,
+    CreatinineFloor,
     MaxDose,
     Method,
     Reduce,
@@ -27,8 +33,10 @@ from .options import (
     Tolerance,
     Vials,
     WeightBasis,
+    whole_number,
 )
 from .output import print_json, print_rows
+from .protocol import protocol_named
 
 
 @app.command("cohort")
@@ -52,6 +60,44 @@ def cohort_command(
     ],
     dose: Annotated[
         Optional[str], typer.Option(help='Dose for every row: "75mg/m2" (else a dose column).', show_default=False)
+    ] = None,
+    protocol: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="NAME|FILE",
+            help="Dose every drug of a protocol (`dosecalc protocol list`, or a protocol TOML file) for every "
+            "patient: one row per patient, drug and administration. The protocol carries each drug's safeguards.",
+            show_default=False,
+        ),
+    ] = None,
+    cycles: Annotated[
+        Optional[int],
+        typer.Option(
+            parser=whole_number,
+            metavar="N",
+            help="With --protocol: the cycles to schedule; default the protocol's.",
+            show_default=False,
+        ),
+    ] = None,
+    carboplatin_auc: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="AUC",
+            help="Dose carboplatin by the Calvert formula to this target AUC in mg/mL·min: 5 (1-10). Each row "
+            "gives gfr_ml_min (measured), or age_years, sex, creatinine_mg_dl or creatinine_umol_l and weight "
+            "(the policy's estimate; with height for ckd-epi-2021).",
+            show_default=False,
+        ),
+    ] = None,
+    kidney_function: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="FORMULA",
+            help="Add each row's kidney function: cockcroft-gault (CrCl, mL/min), ckd-epi-2021 or schwartz-bedside "
+            "(eGFR per 1.73 m², and mL/min given height and weight), from age_years, sex and creatinine; with "
+            "--dose or --carboplatin-auc. A row whose estimate cannot be made is rejected.",
+            show_default=False,
+        ),
     ] = None,
     method: Method = "mosteller",
     rejects: Annotated[
@@ -79,6 +125,36 @@ def cohort_command(
     vials: Vials = None,
     tolerance: Tolerance = None,
     bands: Bands = None,
+    policy: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="fda|addikd",
+            help="With --carboplatin-auc: the GFR policy, as `dosecalc carboplatin --policy` takes it: fda (the "
+            "default) or addikd.",
+            show_default=False,
+        ),
+    ] = None,
+    formula: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="FORMULA",
+            help="With --carboplatin-auc: the GFR estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.",
+            show_default=False,
+        ),
+    ] = None,
+    creatinine_floor: CreatinineFloor = None,
+    gfr_cap: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="GFR",
+            help="With --carboplatin-auc: cap on the GFR in mL/min, instead of the policy's: 125.",
+            show_default=False,
+        ),
+    ] = None,
+    no_gfr_cap: Annotated[
+        bool, typer.Option("--no-gfr-cap", help="With --carboplatin-auc: use each GFR uncapped.")
+    ] = False,
+    allow_outside_range: AllowOutsideRange = False,
     engine: Annotated[
         str, typer.Option(help="Run a dataset in this process (local) or on a Dask cluster (dask).")
     ] = "local",
@@ -113,9 +189,19 @@ def cohort_command(
     row they cannot apply to (no sex for --weight-basis ideal, rounding
     outside the tolerance) is rejected with the reason.
 
+    With --protocol, every drug of a protocol is dosed for every patient,
+    one row per patient, drug and administration; a patient who cannot be
+    dosed for one drug is dosed for none (rejected, with the drug and the
+    reason). With --carboplatin-auc, carboplatin by the Calvert formula, the
+    GFR measured or estimated by the policy, capped, then --max-dose and
+    --round-to or --vials.
+
     \b
     Examples:
       dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2 --rejects rejects.csv
+      dosecalc cohort patients.csv -o schedule.csv --protocol r-chop-21 --cycles 6
+      dosecalc cohort patients.csv -o dosed.csv --carboplatin-auc 5 --creatinine-floor 0.7mg/dL --vials 450mg,150mg,50mg
+      dosecalc cohort patients.csv -o dosed.csv --dose 75mg/m2 --kidney-function ckd-epi-2021
       dosecalc cohort extract.csv -o dosed.parquet --map height=Ht --height-unit in --map weight=Wt --weight-unit lb
       dosecalc cohort patients.csv -o dosed.csv --dose 1.4mg/m2 --max-dose 2mg --round-to 0.1mg
       dosecalc cohort "registry/*.parquet" -o dosed/ --dose 75mg/m2 --rejects rejects/ --engine dask
@@ -127,10 +213,16 @@ def cohort_command(
     A folder, a glob, several files or an output ending in / make a dataset: the output and the
     rejects are then Parquet folders, with each rejected row's file and row.
     """
+    # pyarrow reads the pool when imported; its default on Linux, mimalloc, keeps what each batch freed
+    if sys.platform.startswith("linux"):
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     from .. import cohort_io  # pyarrow: loaded only for a cohort
 
+    cohort_io.pyarrow_without_pandas()  # a file run hands pyarrow no pandas object: 0.3 s and 40 MiB not spent
     units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
-    with bad_input(_COHORT_OPTIONS, guess=False):
+    # an AUC order's dose is the AUC: the library's field "dose" is --carboplatin-auc
+    names = _COHORT_OPTIONS if carboplatin_auc is None else {**_COHORT_OPTIONS, "dose": "--carboplatin-auc"}
+    with bad_input(names, guess=False):
         one_measure(round_to, vials, bands, tolerance)
         if engine not in ENGINES:
             raise UnknownNameError("--engine", engine, ENGINES)
@@ -143,30 +235,62 @@ def cohort_command(
             require_matplotlib()
             if output == "-":
                 raise DoseCalcError("--report: the output goes to stdout and cannot be read back; write it to a file")
-        band_table = None
-        if bands is not None:
-            with option_step("--bands", bands):
-                band_table = read_band_table(bands)
-        safeguards = {
+        texts: dict[str, Any] = {
             "weight_basis": weight_basis,
-            "bsa_cap": _bare_number(bsa_cap),
+            "bsa_cap": bsa_cap,
             "max_dose": max_dose,
-            "reduction_pct": _bare_number(reduce),
+            "reduce": reduce,
             "round_to": round_to,
             "vials": vials,
-            "tolerance_pct": _bare_number(tolerance),
-            "bands": band_table,
-            "flag_obesity": flag_obesity or None,
+            "tolerance": tolerance,
+            "bands": bands,
         }
+        kidney = {
+            "policy": policy,
+            "formula": formula,
+            "creatinine_floor": creatinine_floor,
+            "gfr_cap": gfr_cap,
+            "no_gfr_cap": no_gfr_cap or None,
+            "allow_outside_range": allow_outside_range or None,
+        }
+        _refuse_options_that_do_not_apply(
+            dose, protocol, cycles, carboplatin_auc, kidney_function, flag_obesity, texts, kidney
+        )
+        if bands is not None:
+            with option_step("--bands", bands):
+                texts["bands"] = read_band_table(bands)
+        if protocol is not None:
+            dosing = {"protocol": protocol_named(protocol), "cycles": cycles}
+            dosing["protocol"].planned(cycles)  # --cycles 0 or 1000, or none for a protocol without an end
+        elif carboplatin_auc is not None or kidney_function is not None:
+            dosing = {"order": _order(dose, carboplatin_auc, texts, kidney)}
+        else:
+            safeguards = {
+                "weight_basis": weight_basis,
+                "bsa_cap": _bare_number(bsa_cap),
+                "max_dose": max_dose,
+                "reduction_pct": _bare_number(reduce),
+                "round_to": round_to,
+                "vials": vials,
+                "tolerance_pct": _bare_number(tolerance),
+                "bands": texts["bands"],
+                "flag_obesity": flag_obesity or None,
+            }
+            dosing = {"dose": dose, **{name: value for name, value in safeguards.items() if value is not None}}
+        if kidney_function is not None:
+            try:
+                renal_formula_key(kidney_function)
+            except UnknownNameError as err:
+                raise UnknownNameError("kidney_function", kidney_function, getattr(err, "valid", ())) from None
+            dosing["kidney_function"] = kidney_function
         common = {
-            "dose": dose,
+            **dosing,
             "method": method,
             "column_map": columns or None,
             "column_units": units or None,
             "delimiter": delimiter,
             "decimal_comma": decimal_comma,
             "encoding": encoding,
-            **{name: value for name, value in safeguards.items() if value is not None},
         }
         # one file (or a missing one, which convert_file reports as such; or stdin), not a folder or glob, to a file
         named = Path(inputs[0])
@@ -208,15 +332,83 @@ def cohort_command(
         if as_json:
             print_json("cohort", summary=summary.to_dict())
         else:
+            where = "stdout" if output == "-" else str(summary.output)
+            counted = (
+                [
+                    ("rows read", f"{summary.rows_read:,}", ""),
+                    ("written", f"{summary.rows_written:,}", where),
+                    ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
+                ]
+                if protocol is None
+                else [  # a schedule: patients in, a row per patient, drug and administration out
+                    ("patients read", f"{summary.rows_read:,}", ""),
+                    ("scheduled", f"{summary.rows_written:,}", f"{summary.output_rows:,} rows to {where}"),
+                    ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary, summary.rejects_rows)),
+                ]
+            )
             print_rows(
-                ("rows read", f"{summary.rows_read:,}", ""),
-                ("written", f"{summary.rows_written:,}", "stdout" if output == "-" else str(summary.output)),
-                ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
+                *counted,
                 *(("", f"{count:,}", reason) for reason, count in top_reasons(summary.rejects_by_reason)),
                 ("time", f"{summary.seconds:.2f} s", ""),
             )
     if summary.rows_rejected:
         raise typer.Exit(code=3)
+
+
+def _refuse_options_that_do_not_apply(dose, protocol, cycles, auc, kidney_function, flag_obesity, texts, kidney):
+    """An option the run would not use is refused, never ignored: a protocol carries each drug's dose and
+    safeguards; an AUC order has no BSA cap, reduction or band; the kidney settings need a kidney estimate."""
+    given = {f"--{name.replace('_', '-')}": text for name, text in {**texts, **kidney}.items() if text is not None}
+    if flag_obesity:
+        given["--flag-obesity"] = ""
+    if protocol is not None:
+        one_of(("--protocol", protocol), ("--dose", dose), ("--carboplatin-auc", auc))
+        if given:
+            name = next(iter(given))
+            raise DoseCalcError(f"{name}: the protocol carries each drug's dose and safeguards; leave {name} out")
+        return
+    if cycles is not None:
+        raise DoseCalcError(f"--cycles {cycles}: the cycles of a protocol; give --protocol")
+    one_of(("--dose", dose), ("--carboplatin-auc", auc))
+    if auc is not None:
+        refused = [name for name in ("--bsa-cap", "--reduce", "--bands", "--flag-obesity") if name in given]
+        if refused:
+            raise DoseCalcError(
+                f"{refused[0]}: not a step of a carboplatin AUC dose (--max-dose, --round-to or --vials, --tolerance)"
+            )
+        return
+    carboplatin = [name for name in ("--policy", "--formula", "--gfr-cap", "--no-gfr-cap") if name in given]
+    if carboplatin:
+        raise DoseCalcError(f"{carboplatin[0]}: applies to carboplatin's GFR; give --carboplatin-auc")
+    if kidney_function is None:
+        estimate = [name for name in ("--creatinine-floor", "--allow-outside-range") if name in given]
+        if estimate:
+            raise DoseCalcError(
+                f"{estimate[0]}: applies to a kidney estimate; give --carboplatin-auc or --kidney-function"
+            )
+        return
+    if dose is None:
+        raise DoseCalcError(
+            f"--kidney-function {kidney_function}: needs the dose of the run, --dose or --carboplatin-auc "
+            "(a dose column is not an order)"
+        )
+    if flag_obesity:
+        raise DoseCalcError("--flag-obesity: not with --kidney-function; run them apart")
+
+
+def _order(dose, auc, texts: dict, kidney: dict) -> Order:
+    """The one order of a run with --carboplatin-auc or --kidney-function: the AUC ("5", "5 mg/mL·min") or the
+    dose, with its safeguards and kidney settings as typed."""
+    settings = {
+        **kidney,
+        "no_gfr_cap": bool(kidney["no_gfr_cap"]),
+        "allow_outside_range": bool(kidney["allow_outside_range"]),
+    }
+    if auc is None:
+        return Order.from_options(None, dose, **texts, **settings)
+    number = bare_number(auc)  # "5": in mg/mL·min, the option's unit; else an AUC by the grammar, never a dose
+    target = parse_quantity(auc, "carboplatin_auc", kind="auc") if number is None else quantity(number, AUC.unit)
+    return Order.from_options("carboplatin", target, **texts, **settings)
 
 
 #: The drivers of a dataset: this process, or a Dask cluster.
@@ -225,6 +417,14 @@ ENGINES = ("local", "dask")
 # the cohort's options by the engine's fields; its other fields are columns, and stay as they are
 _COHORT_OPTIONS = {
     "dose": "--dose",
+    "protocol": "--protocol",
+    "cycles": "--cycles",
+    "carboplatin_auc": "--carboplatin-auc",
+    "kidney_function": "--kidney-function",
+    "policy": "--policy",
+    "formula": "--formula",
+    "creatinine_floor": "--creatinine-floor",
+    "gfr_cap": "--gfr-cap",
     "method": "--method",
     "weight_basis": "--weight-basis",
     "bsa_cap": "--bsa-cap",
@@ -245,10 +445,13 @@ _COHORT_OPTIONS = {
 }
 
 
-def _rejected_where(summary) -> str:
+def _rejected_where(summary, rows: int | None = None) -> str:
+    """Where the rejected rows went; for a protocol, ``rows`` rows of them (one per patient and drug)."""
     if not summary.rows_rejected:
         return ""
-    return f"to {summary.rejects}" if summary.rejects else "add --rejects FILE for each row and why"
+    if not summary.rejects:
+        return "add --rejects FILE for each row and why"
+    return f"to {summary.rejects}" if rows is None else f"{rows:,} rows (a patient's drugs) to {summary.rejects}"
 
 
 def _bare_number(text: str | None):
