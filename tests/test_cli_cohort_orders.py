@@ -176,6 +176,7 @@ def test_kidney_function_column_beside_a_dose(tmp_path):
         ("--protocol r-chop-21 --weight-basis ideal", "--weight-basis", "the protocol carries"),
         ("--protocol r-chop-21 --carboplatin-auc 5", "--protocol r-chop-21 and --carboplatin-auc 5", "only one of"),
         ("--protocol carboplatin-paclitaxel --policy addikd", "--policy", "the protocol carries"),
+        ("--protocol r-chop-21 --kidney-function cockcroft-gault", "--kidney-function", "not to a schedule"),
         ("--protocol rchop", "--protocol 'rchop' is not known", "did you mean 'r-chop-21'?"),
         ("--protocol r-chop-21 --cycles 0", "--cycles 0", "1-100"),
         ("--protocol r-chop-21 --cycles 1000", "--cycles 1000", "1-100"),

@@ -363,6 +363,11 @@ def _refuse_options_that_do_not_apply(dose, protocol, cycles, auc, kidney_functi
         given["--flag-obesity"] = ""
     if protocol is not None:
         one_of(("--protocol", protocol), ("--dose", dose), ("--carboplatin-auc", auc))
+        if kidney_function is not None:
+            raise DoseCalcError(
+                f"--kidney-function {kidney_function}: adds a column to one order's rows, not to a schedule; "
+                "run it with --dose or --carboplatin-auc"
+            )
         if given:
             name = next(iter(given))
             raise DoseCalcError(f"{name}: the protocol carries each drug's dose and safeguards; leave {name} out")
