@@ -331,17 +331,22 @@ def cockcroft_gault_kernel(age_years, weight_kg, serum_creatinine_mg_dl, female)
 
 def ckd_epi_2021_kernel(age_years, serum_creatinine_mg_dl, female):
     """eGFR [mL/min/1.73 m²] by CKD-EPI 2021, from checked inputs in [years]
-    and [mg/dL]; see :func:`egfr_ckd_epi_2021`."""
+    and [mg/dL]; see :func:`egfr_ckd_epi_2021`. One patient is computed as a
+    column of one: numpy's power on a float and on an array may differ in the
+    last bit, and one patient's eGFR is then the table's."""
+    shape = np.broadcast(age_years, serum_creatinine_mg_dl, female).shape
+    age_years, serum_creatinine_mg_dl, female = np.atleast_1d(age_years, serum_creatinine_mg_dl, female)
     kappa = np.where(female, 0.7, 0.9)
     alpha = np.where(female, -0.241, -0.302)
     ratio = serum_creatinine_mg_dl / kappa
-    return (
+    egfr = (
         142.0
         * np.minimum(ratio, 1.0) ** alpha
         * np.maximum(ratio, 1.0) ** -1.200
         * 0.9938**age_years
         * np.where(female, 1.012, 1.0)
     )
+    return egfr.reshape(shape)[()]
 
 
 def schwartz_bedside_kernel(height_cm, serum_creatinine_mg_dl):
