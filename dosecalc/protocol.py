@@ -735,12 +735,13 @@ class Protocol:
             for item, result in zip(self.orders, results)
         ]
         rejected = np.unique(np.concatenate([r["row"].to_numpy() for r in rejects])) if rejects else np.empty(0)
+        rejected_rows = pa.array(rejected, pa.int64())
+        kept = [result.dosed.filter(pc.invert(pc.is_in(result.dosed["row"], rejected_rows))) for result in results]
+        base = _scheduled_inputs(table, kept)
+        n = base.num_rows
         pieces = []
-        for index, (item, result) in enumerate(zip(self.orders, results)):
-            dosed = result.dosed.filter(pc.invert(pc.is_in(result.dosed["row"], pa.array(rejected, pa.int64()))))
+        for index, (item, dosed) in enumerate(zip(self.orders, kept)):
             amount = item.order.amount_unit
-            base = dosed.select(["row", *names])
-            n = base.num_rows
             dose, calculated = dosed[f"final_dose_{amount}"], dosed[f"dose_{amount}"]
             for cycle in range(1, cycles + 1):
                 for day in item.days:
@@ -773,6 +774,25 @@ class Protocol:
         )
         schedule = schedule.drop_columns(["_order"])
         return ProtocolTable(schedule, pa.concat_tables(rejects).sort_by([("row", "ascending")]))
+
+
+def _scheduled_inputs(table, kept: list) -> Any:
+    """
+    The scheduled patients' input columns, one version for every order: ``row``,
+    then each column as an order read it as numbers (a CSV's text read by the
+    order that uses it: carboplatin the creatinine, paclitaxel the height), or
+    as given where no order read it.
+    """
+    import pyarrow as pa
+
+    rows = kept[0]["row"]
+    if not all(dosed["row"].equals(rows) for dosed in kept):  # a row joined to another patient is never written
+        raise DoseCalcError("the orders of a protocol dosed different patients; nothing is written")
+    columns = {"row": rows}
+    for field in table.schema:
+        read = [dosed[field.name] for dosed in kept if dosed.schema.field(field.name).type != field.type]
+        columns[field.name] = read[0] if read else kept[0][field.name]
+    return pa.table(columns)
 
 
 def _relative_to(entry: Mapping, base) -> dict:

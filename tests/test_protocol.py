@@ -538,3 +538,31 @@ def test_for_table_of_a_pandas_frame_keeps_no_index_column():
         and "__index_level_0__" not in schedule.column_names
     )
     assert sorted(set(schedule["row"].to_pylist())) == [1, 2] and rejects.num_rows == 0
+
+
+def test_for_table_reads_each_input_once_for_orders_reading_different_columns():
+    # a CSV's text cells: carboplatin reads age, creatinine and weight, paclitaxel height and weight; the
+    # schedule holds one version of each column, the numbers as read (a CSV of text made the schedule's
+    # pieces disagree in type). By hand: Cockcroft-Gault (140 − 60) × 80 / (72 × 1.2) = 74.07 mL/min,
+    # Calvert 5 × (74.07 + 25) = 495.37 mg (Calvert 1989); Mosteller sqrt(175 × 80 / 3600) = 1.9720 m²,
+    # paclitaxel 175 × 1.9720 = 345.10 mg (the protocol file's sources)
+    table = {
+        "patient_id": ["a"],
+        "age_years": ["60"],
+        "sex": ["m"],
+        "creatinine_mg_dl": ["1.2"],
+        "height_cm": ["175"],
+        "weight_kg": ["80"],
+    }
+    schedule, rejects = load_protocol("carboplatin-paclitaxel").for_table(table, cycles=1, numeric_inputs=True)
+    assert rejects.num_rows == 0
+    doses = {row["drug"]: row for row in schedule.to_pylist()}
+    assert doses["carboplatin"]["dose"] == pytest.approx(495.37, abs=0.01)
+    assert doses["paclitaxel"]["dose"] == pytest.approx(345.10, abs=0.01)
+    for row in doses.values():
+        assert (row["patient_id"], row["age_years"], row["creatinine_mg_dl"], row["height_cm"]) == (
+            "a",
+            60.0,
+            1.2,
+            175.0,
+        )
