@@ -660,6 +660,12 @@ class Order:
                 key not in ("level", "references", "vials") and isinstance(value, (list, dict))
             ):
                 raise ImplausibleInputError(f"{source} {key}", repr(value), "text with a unit, such as '2 mg'")
+            # a file's amount is text with its unit: a bare 700 could be mg or units, and is never given one
+            amounts = value if key == "vials" and isinstance(value, list) else [value]
+            if key in _AMOUNT_KEYS and any(isinstance(amount, (int, float)) for amount in amounts):
+                raise UnitError(
+                    f"{source} {key}", repr(value), "text with a unit, such as '2 mg' (a unit is never guessed)"
+                )
         return cls(**values)
 
     def to_dict(self) -> dict:
@@ -1116,6 +1122,10 @@ ORDER_KEYS = (
     "gfr_cap",
     "allow_outside_range",
 )
+
+
+#: The keys of an ``[[order]]`` table whose values are amounts with a unit, as the protocol schema says.
+_AMOUNT_KEYS = ("dose", "max_dose", "round_to", "vials", "creatinine_floor")
 
 
 def _frame(table):

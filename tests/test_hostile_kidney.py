@@ -327,3 +327,21 @@ def test_cockcroft_gault_with_the_nccn_floor_and_calvert_at_the_fda_cap_by_hand(
     for auc, most in ((1, 150.0), (10, 1500.0)):
         dosed, _ = Order("carboplatin", f"{auc} mg/mL*min").for_table({"gfr_ml_min": [125.0, 200.0, 250.0]})
         assert dosed["final_dose_mg"].to_pylist() == [most] * 3
+
+
+# --- a protocol file's amounts carry their unit -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry", [{"max_dose": 700}, {"round_to": 10}, {"vials": [450, "150 mg"]}, {"dose": 5}, {"creatinine_floor": 0.7}]
+)
+def test_a_protocol_files_bare_amount_is_refused(entry):
+    # the protocol schema asks for text with a unit: 'max_dose = 700' was read as 700 mg, a unit it never said
+    with pytest.raises(UnitError, match="with a unit"):
+        Order.from_entry({"drug": "carboplatin", "dose": AUC5, **entry})
+
+
+def test_a_protocol_files_gfr_cap_may_be_a_number_in_ml_min():
+    # the schema documents a plain gfr_cap in mL/min: 100 -> AUC 5 × (100 + 25) = 625 mg at most
+    order = Order.from_entry({"drug": "carboplatin", "dose": AUC5, "gfr_cap": 100})
+    assert order.for_patient(gfr=140).dose.m_as("mg") == 625.0
