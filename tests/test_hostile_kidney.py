@@ -123,8 +123,19 @@ def carboplatin_orders(draw):
     options = {"policy": draw(st.sampled_from(["fda", "addikd"]))}
     options["gfr_cap"] = draw(st.sampled_from(["policy", None, "100 mL/min"]))
     options["max_dose"] = draw(st.sampled_from([None, "600 mg", "300 mg"]))
-    options["vials"] = draw(st.sampled_from([None, "450 mg, 150 mg", "150 mg, 50 mg, 10 mg"]))
-    if options["vials"] is not None:
+    measure = draw(
+        st.sampled_from(
+            [
+                None,
+                ("vials", "450 mg, 150 mg"),
+                ("vials", "150 mg, 50 mg, 10 mg"),
+                ("round_to", "100 mg"),
+                ("round_to", "25 mg"),
+            ]
+        )
+    )
+    if measure is not None:
+        options[measure[0]] = measure[1]
         options["tolerance_pct"] = draw(st.sampled_from([5, 10]))
     options["creatinine_floor"] = draw(st.sampled_from([None, "nccn", "62 umol/L"]))
     options["allow_outside_range"] = draw(st.booleans())
