@@ -1112,3 +1112,30 @@ def test_both_csv_writers_write_each_float_as_its_shortest_exact_text(values):
             len(_significant_digits(cell)) <= len(_significant_digits(repr(value)))
             for cell, value in zip(cells, values)
         )
+
+
+_COMMAND = """
+import sys
+from dosecalc.cli import app
+try:
+    app(["cohort", sys.argv[1], "-o", sys.argv[2], "--dose", "75mg/m2"], prog_name="dosecalc")
+except SystemExit as done:
+    assert done.code == 3, done.code  # examples/cohort.csv has 5 rows to reject
+print(sorted(name for name in ("pandas", "dask") if name in sys.modules))
+import pyarrow as pa
+print(pa.default_memory_pool().backend_name, "jemalloc" in pa.supported_memory_backends())
+"""
+
+
+@pytest.mark.parametrize("output", ["dosed.csv", "dosed.parquet"])
+def test_the_cohort_command_on_a_file_loads_neither_pandas_nor_dask(tmp_path, output, monkeypatch):
+    # and on Linux its pyarrow allocates from jemalloc, which gives back what each batch freed
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    run = subprocess.run(
+        [sys.executable, "-c", _COMMAND, str(EXAMPLE), str(tmp_path / output)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    loaded, (pool, has_jemalloc) = run.stdout.splitlines()[-2], run.stdout.splitlines()[-1].split()
+    assert loaded == "[]"
+    if sys.platform.startswith("linux") and has_jemalloc == "True":
+        assert pool == "jemalloc"
