@@ -99,3 +99,27 @@ def test_carboplatin_for_table_1e6(benchmark, cohort, table, report_ratio):
     floor = best_seconds(raw, repeat=3)
     report_ratio("Order(carboplatin AUC 5).for_table 1e6 rows / kernels", benchmark.stats["min"], floor, "≤ 10×")
     assert dosed.num_rows + rejects.num_rows == ROWS
+
+
+def test_kidney_table_all_rejected_1e6(benchmark, report_ratio):
+    # every row refused for two inputs (a child's age, a creatinine in µmol/L typed in mg/dL): the floor is
+    # writing one text per row from its number, the least a reason per row costs
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dosecalc.cohort import formatted_numbers
+    from dosecalc.renal_table import kidney_table
+
+    rng = np.random.default_rng(20211104)
+    age = rng.uniform(2, 17, ROWS)
+    creatinine = rng.uniform(40, 120, ROWS)
+    sex = pa.DictionaryArray.from_arrays(pa.array((rng.random(ROWS) < 0.5).astype(np.int8)), pa.array(["m", "f"]))
+    table = pa.table({"age_years": age, "sex": sex, "weight_kg": np.full(ROWS, 60.0), "creatinine_mg_dl": creatinine})
+    estimated, rejects = benchmark.pedantic(kidney_table, args=(table,), rounds=3)
+    floor = best_seconds(
+        lambda: pc.binary_join_element_wise("age_years=", formatted_numbers("%g", age), " yr: expected 18-120", ""),
+        repeat=3,
+    )
+    report_ratio("kidney_table 1e6 rows all rejected / one text per row", benchmark.stats["min"], floor, "≤ 8×")
+    assert estimated.num_rows == 0 and rejects.num_rows == ROWS
+    assert rejects["reason"][0].as_py().count("; did you mean") == 1
