@@ -237,3 +237,43 @@ def test_every_patient_rejected(tmp_path):
     assert rows == [] and summary["rows_written"] == 0 and summary["rows_rejected"] == 2
     # each patient once per drug of ABVD: doxorubicin, bleomycin, vinblastine, dacarbazine
     assert len(rejected) == 2 * 4 and summary["output_rows"] == 0
+
+
+# --- a protocol with carboplatin: each order reads its own columns ---------------------------------------------
+
+# P and Q as E and F above with heights: paclitaxel 175 mg/m² × sqrt(175 × 80 / 3600) and × sqrt(165 × 60 / 3600);
+# carboplatin AUC 5 at Cockcroft-Gault's 74.07 and 79.6875 mL/min (Perren et al., N Engl J Med 2011;365:2484,
+# doi:10.1056/NEJMoa1103799, as examples/protocols/carboplatin-paclitaxel.toml cites it). K is 12: Cockcroft-Gault
+# refuses a child, so K is dosed for neither drug
+CARBOPLATIN_PACLITAXEL = (
+    "patient_id,age_years,sex,creatinine_mg_dl,height_cm,weight_kg\n"
+    "P,60,m,1.2,175,80\nQ,50,f,0.8,165,60\nK,12,f,0.5,150,40\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_protocol_with_carboplatin(tmp_path, kind):
+    import pyarrow.parquet as pq
+
+    source = write(tmp_path, "in.csv", CARBOPLATIN_PACLITAXEL)
+    if kind == "parquet":
+        pq.write_table(pacsv.read_csv(source), tmp_path / "in.parquet")
+        source = str(tmp_path / "in.parquet")
+    out, rejects = tmp_path / f"out.{kind}", tmp_path / f"rejects.{kind}"
+    options = ["--protocol", "carboplatin-paclitaxel", "--cycles", "1", "--rejects", rejects]
+    result = run("cohort", source, "-o", out, *options)
+    assert result.exit_code == 3, result.output
+    assert "1 row (a patient's drugs)" in result.stdout
+    read = pq.read_table if kind == "parquet" else pacsv.read_csv
+    doses = {(row["patient_id"], row["drug"]): row["dose"] for row in read(out).to_pylist()}
+    assert doses == pytest.approx(
+        {
+            ("P", "paclitaxel"): 175 * math.sqrt(175 * 80 / 3600),
+            ("P", "carboplatin"): 5 * (CRCL["E"] + 25),
+            ("Q", "paclitaxel"): 175 * math.sqrt(165 * 60 / 3600),
+            ("Q", "carboplatin"): 5 * (CRCL["F"] + 25),
+        },
+        rel=1e-12,
+    )
+    (refused,) = read(rejects).to_pylist()
+    assert (refused["patient_id"], refused["drug"]) == ("K", "carboplatin") and "schwartz-bedside" in refused["reason"]

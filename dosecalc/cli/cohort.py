@@ -342,7 +342,7 @@ def cohort_command(
                 if protocol is None
                 else [  # a schedule: patients in, a row per patient, drug and administration out
                     ("patients read", f"{summary.rows_read:,}", ""),
-                    ("scheduled", f"{summary.rows_written:,}", f"{summary.output_rows:,} rows to {where}"),
+                    ("scheduled", f"{summary.rows_written:,}", f"{_rows(summary.output_rows)} to {where}"),
                     ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary, summary.rejects_rows)),
                 ]
             )
@@ -456,7 +456,13 @@ def _rejected_where(summary, rows: int | None = None) -> str:
         return ""
     if not summary.rejects:
         return "add --rejects FILE for each row and why"
-    return f"to {summary.rejects}" if rows is None else f"{rows:,} rows (a patient's drugs) to {summary.rejects}"
+    if rows is None:
+        return f"to {summary.rejects}"
+    return f"{_rows(rows)} (a patient's drugs) to {summary.rejects}"
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} {'row' if count == 1 else 'rows'}"
 
 
 def _bare_number(text: str | None):

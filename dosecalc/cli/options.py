@@ -130,6 +130,7 @@ Age = Annotated[
 CreatinineFloor = Annotated[
     Optional[str],
     typer.Option(
+        metavar="CONCENTRATION",
         help='Minimum creatinine: "0.7mg/dL" (or "nccn", NCCN\'s 0.7 mg/dL), applied and reported where the creatinine '
         "is lower; none by default.",
         show_default=False,

@@ -75,18 +75,23 @@ _FORMULA_NAMES = ", ".join(name.replace("_", "-") for name in RENAL_FORMULAS)
 
 Age = Annotated[
     str | None,
-    typer.Option(help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False),
+    typer.Option(
+        metavar="AGE", help='Age in years: 60 (or "60 years"); 18-120, 1-18 for schwartz-bedside.', show_default=False
+    ),
 ]
 Formula = Annotated[
     str | None,
     typer.Option(
-        help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.", show_default=False
+        metavar="FORMULA",
+        help=f"Kidney-function estimate: {_FORMULA_NAMES}; cockcroft-gault when not given.",
+        show_default=False,
     ),
 ]
 KidneyWeightBasis = Annotated[
     str | None,
     typer.Option(
         "--weight-basis",
+        metavar="BASIS",
         help="Cockcroft-Gault's weight: actual (the default, as the paper), ideal, adjusted, lesser "
         "(of actual and ideal) or lean; all but actual need --height.",
         show_default=False,
@@ -96,6 +101,7 @@ KidneyBsa = Annotated[
     str | None,
     typer.Option(
         "--bsa",
+        metavar="AREA",
         help='BSA that turns an eGFR per 1.73 m² into mL/min, in m²: "1.9"; or give --height and --weight.',
         show_default=False,
     ),
@@ -279,10 +285,11 @@ def crcl_command(
 
 @app.command("carboplatin")
 def carboplatin_command(
-    auc: Annotated[str, typer.Option(help="Target AUC in mg/mL·min: 5 (1-10).", show_default=False)],
+    auc: Annotated[str, typer.Option(metavar="AUC", help="Target AUC in mg/mL·min: 5 (1-10).", show_default=False)],
     gfr: Annotated[
         str | None,
         typer.Option(
+            metavar="GFR",
             help='Measured GFR with unit: "90mL/min", or "90 mL/min/1.73m2" with --bsa (or --height and --weight); '
             "or give the estimate's inputs.",
             show_default=False,
@@ -295,13 +302,18 @@ def carboplatin_command(
     policy: Annotated[
         str,
         typer.Option(
+            metavar="fda|addikd",
             help="GFR policy: fda (Cockcroft-Gault, GFR capped at 125 mL/min; FDA, NCCN) or addikd (CKD-EPI 2021 "
-            "de-indexed by the BSA, not capped; ADDIKD, eviQ 2022)."
+            "de-indexed by the BSA, not capped; ADDIKD, eviQ 2022).",
         ),
     ] = "fda",
     formula: Annotated[
         str | None,
-        typer.Option(help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.", show_default=False),
+        typer.Option(
+            metavar="FORMULA",
+            help="Estimate instead of the policy's: cockcroft-gault or ckd-epi-2021.",
+            show_default=False,
+        ),
     ] = None,
     height: Height = None,
     bsa: KidneyBsa = None,
@@ -309,7 +321,8 @@ def carboplatin_command(
     weight_basis: KidneyWeightBasis = None,
     creatinine_floor: CreatinineFloor = None,
     gfr_cap: Annotated[
-        str | None, typer.Option(help="Cap on the GFR in mL/min, instead of the policy's: 125.", show_default=False)
+        str | None,
+        typer.Option(metavar="GFR", help="Cap on the GFR in mL/min, instead of the policy's: 125.", show_default=False),
     ] = None,
     no_gfr_cap: Annotated[bool, typer.Option("--no-gfr-cap", help="Use the GFR uncapped.")] = False,
     max_dose: MaxDose = None,
