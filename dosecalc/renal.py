@@ -860,11 +860,12 @@ def kidney_function(
         floor_mg_dl=floor_mg_dl,
         weight_basis=basis,
     )
-    field = "crcl" if key == COCKCROFT_GAULT else "egfr"
-    if columns.clearance_ml_min is None:
-        outside = _in_range(columns.estimate, INDEXED_GFR, f"{field} ({entry.label})", allow_outside_range)
-    else:
-        outside = _in_range(columns.clearance_ml_min, CLEARANCE, f"{field} ({entry.label})", allow_outside_range)
+    field = f"{'crcl' if key == COCKCROFT_GAULT else 'egfr'} ({entry.label})"
+    # an eGFR per 1.73 m² in its range, and once de-indexed the clearance in its own, as a measured GFR is checked
+    outside = _in_range(columns.estimate, INDEXED_GFR, field, allow_outside_range) if entry.indexed else False
+    if columns.clearance_ml_min is not None:
+        absolute = _in_range(columns.clearance_ml_min, CLEARANCE, field, allow_outside_range)
+        outside = scalar_or_array(np.asarray(outside) | np.asarray(absolute))
 
     without = None
     if np.any(columns.floor_applied):  # the estimate at the creatinine as measured
@@ -960,6 +961,8 @@ def measured_gfr(
     bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method)
     clearance_ml_min, per_173 = absolute_gfr(gfr, bsa_m2, allow_outside_range=allow_outside_range)
     outside = _in_range(clearance_ml_min, CLEARANCE, "gfr", allow_outside_range)
+    if per_173 is not None:  # accepted above 250 per 1.73 m² only by the override: reported so
+        outside = scalar_or_array(np.asarray(outside) | (np.asarray(per_173) > INDEXED_GFR.high))
     return KidneyFunction(
         clearance=quantity(clearance_ml_min, "mL/min"),
         formula=MEASURED,

@@ -543,14 +543,17 @@ def kidney_rows(
         floor_mg_dl=floor_mg_dl,
         weight_basis=basis,
     )
-    value, rng = (
-        (estimated.estimate, INDEXED_GFR)
-        if estimated.clearance_ml_min is None
-        else (estimated.clearance_ml_min, CLEARANCE)
-    )
     field = f"{'crcl' if key == COCKCROFT_GAULT else 'egfr'} ({entry.label})"
-    in_range, above = _value_check(_at(value, inputs_ok), rng, field, allow_outside_range, inputs_ok)
-    ok, reasons = _verdict([*checks, in_range], n)
+    # as the scalar path: an eGFR per 1.73 m² in its range, and once de-indexed the clearance in its own
+    ranges = [(estimated.estimate, INDEXED_GFR)] if entry.indexed else []
+    if estimated.clearance_ml_min is not None:
+        ranges.append((estimated.clearance_ml_min, CLEARANCE))
+    above = np.zeros(n, bool)
+    for value, rng in ranges:
+        in_range, value_above = _value_check(_at(value, inputs_ok), rng, field, allow_outside_range, inputs_ok)
+        checks.append(in_range)
+        above |= value_above
+    ok, reasons = _verdict(checks, n)
 
     names_out = estimate_columns(
         key, basis, bsa=de_indexed, floor=floor_mg_dl is not None, allow_outside_range=allow_outside_range
@@ -627,7 +630,7 @@ def measured_rows(
         "height": Column.read(height, table, decimal_comma),
         "weight": Column.read(weight, table, decimal_comma),
     }
-    indexed, _ = _range_check(table, column, INDEXED_GFR, allow_outside_range)
+    indexed, indexed_above = _range_check(table, column, INDEXED_GFR, allow_outside_range)
     checks = [indexed, _column_check(table, read["height"]), _column_check(table, read["weight"])]
     inputs_ok = np.ones(table.num_rows, bool)
     for check in checks:
@@ -636,7 +639,8 @@ def measured_rows(
     clearance = de_index_kernel(column.values, bsa_m2)
     absolute, above = _value_check(clearance, CLEARANCE, "gfr", allow_outside_range, inputs_ok)
     ok, why = _verdict([*checks, absolute], table.num_rows)
-    columns = {"gfr_outside_range": above} if allow_outside_range else {}
+    # accepted above 250 per 1.73 m² only by the override: reported so
+    columns = {"gfr_outside_range": above | indexed_above} if allow_outside_range else {}
     return KidneyRows(ok, why, np.where(ok, clearance, np.nan), np.where(ok, bsa_m2, np.nan), MEASURED, columns, read)
 
 

@@ -14,7 +14,7 @@ from dosecalc import Q_
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from dosecalc.order import Order
 from dosecalc.protocol import read_protocol
-from dosecalc.renal import kidney_function
+from dosecalc.renal import kidney_function, measured_gfr
 from dosecalc.renal_table import kidney_table
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -356,3 +356,37 @@ def test_a_protocol_files_gfr_cap_may_be_a_number_in_ml_min():
     # the schema documents a plain gfr_cap in mL/min: 100 -> AUC 5 × (100 + 25) = 625 mg at most
     order = Order.from_entry({"drug": "carboplatin", "dose": AUC5, "gfr_cap": 100})
     assert order.for_patient(gfr=140).dose.m_as("mg") == 625.0
+
+
+# --- a value per 1.73 m² is in its range too ---------------------------------------------------
+
+
+def test_a_gfr_per_173_m2_above_250_is_reported_when_the_override_accepts_it():
+    # 260 mL/min/1.73 m² × 1.4907 m² / 1.73 = 224.0 mL/min (Mosteller, 160 cm, 50 kg): refused without the
+    # override; with it, reported outside the range although the absolute GFR lies inside
+    table = {"gfr_ml_min_1_73m2": [260.0, 200.0], "height_cm": [160, 160], "weight_kg": [50, 50]}
+    _, rejects = Order("carboplatin", AUC5).for_table(table)
+    assert rejects["row"].to_pylist() == [1]
+    dosed, _ = Order("carboplatin", AUC5, allow_outside_range=True).for_table(table)
+    assert dosed["gfr_outside_range"].to_pylist() == [True, False]
+    bsa = np.sqrt(160 * 50 / 3600)
+    assert dosed["gfr_uncapped_ml_min"].to_pylist()[0] == pytest.approx(260 * bsa / 1.73, rel=1e-12)
+    one = measured_gfr("260 mL/min/1.73m2", height=160, weight=50, allow_outside_range=True)
+    assert bool(one.outside_range)
+
+
+def test_an_egfr_per_173_m2_above_250_is_refused_though_its_absolute_value_is_not():
+    # bedside Schwartz (2009): 0.413 × 150 / 0.24 = 258.1 mL/min/1.73 m², de-indexed by sqrt(150 × 30 / 3600) =
+    # 1.118 m² to 166.8 mL/min: per 1.73 m² outside (0, 250], refused as a measured GFR of 258 per 1.73 m² is
+    table = {"age_years": [10, 10], "height_cm": [150, 150], "weight_kg": [30, 30], "creatinine_mg_dl": [0.24, 0.5]}
+    estimated, rejects = kidney_table(table, "schwartz-bedside")
+    assert estimated["row"].to_pylist() == [2] and rejects["reason"].to_pylist()[0].startswith(
+        "egfr (bedside Schwartz)=258.1 mL/min/1.73 m²: expected (0, 250] mL/min/1.73 m²"
+    )
+    with pytest.raises(ImplausibleInputError, match=r"=258\.1 mL/min/1\.73 m²"):
+        kidney_function("schwartz-bedside", age=10, height=150, weight=30, serum_creatinine="0.24 mg/dL")
+    estimated, _ = kidney_table(table, "schwartz-bedside", allow_outside_range=True)
+    assert estimated["egfr_schwartz_bedside_outside_range"].to_pylist() == [True, False]
+    assert estimated["egfr_schwartz_bedside_ml_min"].to_pylist()[0] == pytest.approx(
+        0.413 * 150 / 0.24 * np.sqrt(150 * 30 / 3600) / 1.73, rel=1e-12
+    )
