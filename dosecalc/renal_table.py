@@ -23,8 +23,11 @@ reason: an age outside the formula's population (naming the formula that
 fits: a 17.9-year-old is no adult for Cockcroft-Gault), a creatinine outside
 0.1-20 mg/dL (with the other unit as a hint where the number would fit it: 88
 in a mg/dL column, "did you mean 88 µmol/L?"), an estimate or a GFR outside
-the physiological range (0, 250] mL/min unless ``allow_outside_range``. A
-creatinine floor is reported in ``creatinine_floor_applied``.
+the physiological range (0, 250] mL/min, or per 1.73 m² for one given or
+estimated so (checked before and after it is de-indexed), unless
+``allow_outside_range`` (then reported in ``<estimate>_outside_range``), or a
+GFR whose Calvert dose would not be a finite number. A creatinine floor is
+reported in ``creatinine_floor_applied``.
 
 The estimate is named by its formula (:func:`estimate_columns`):
 ``crcl_cockcroft_gault_ml_min`` [mL/min]; ``egfr_ckd_epi_2021_ml_min_173m2``
