@@ -277,3 +277,19 @@ def test_a_protocol_with_carboplatin(tmp_path, kind):
     )
     (refused,) = read(rejects).to_pylist()
     assert (refused["patient_id"], refused["drug"]) == ("K", "carboplatin") and "schwartz-bedside" in refused["reason"]
+
+
+@pytest.mark.parametrize(
+    "options, field, hint",
+    [
+        (["--protocol", "rchop"], "--protocol", "did you mean 'r-chop-21'?"),
+        (["--carboplatin-auc", "50"], "--carboplatin-auc", None),
+        (["--protocol", "r-chop-21", "--cycles", "0"], "--cycles", None),
+    ],
+)
+def test_a_refused_run_with_json_says_so_in_json(tmp_path, options, field, hint):
+    source = write(tmp_path, "in.csv", "height_cm,weight_kg\n175,70\n")
+    result = run("cohort", source, "-o", tmp_path / "out.csv", *options, "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)
+    assert (error["command"], error["field"], error["hint"]) == ("cohort", field, hint)
