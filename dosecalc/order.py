@@ -935,7 +935,7 @@ class Order:
         import pyarrow as pa
 
         from .cohort import dose_table
-        from .renal_table import KIDNEY_INPUTS, kidney_rows, with_estimate
+        from .renal_table import KIDNEY_INPUTS, checked_row_offset, kidney_rows, with_estimate
 
         unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
         if unknown:
@@ -943,6 +943,7 @@ class Order:
                 f"for_table: {unknown[0]!r} is no engine option (expected {' or '.join(ENGINE_OPTIONS)}); "
                 "the order holds the safeguards"
             )
+        row_offset = checked_row_offset(row_offset)
         frame = _frame(table)
         arrow = frame.table
         taken = [name for name in ("drug", f"final_dose_{self.amount_unit}") if name in arrow.column_names]

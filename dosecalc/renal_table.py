@@ -105,6 +105,7 @@ __all__ = [
     "KidneyRows",
     "KidneyTable",
     "carboplatin_rows",
+    "checked_row_offset",
     "estimate_columns",
     "gfr_rows",
     "kidney_rows",
@@ -150,6 +151,23 @@ CARBOPLATIN_COLUMNS = (
     "bsa_m2",
     "dose_mg",
 )
+
+
+def checked_row_offset(row_offset) -> int:
+    """
+    The rows before a batch: a whole number, 0 or more (a row is numbered
+    from ``row_offset + 1``).
+
+    Raises
+    ------
+    ImplausibleInputError
+        For a negative, fractional, boolean or non-numeric offset.
+    """
+    if isinstance(row_offset, bool) or not isinstance(row_offset, (int, np.integer)) or row_offset < 0:
+        raise ImplausibleInputError(
+            "row_offset", repr(row_offset), "a whole number of rows before the batch, 0 or more"
+        )
+    return int(row_offset)
 
 
 def estimate_columns(formula, weight_basis="actual", *, bsa=True, floor=False, allow_outside_range=False):
@@ -914,6 +932,7 @@ def kidney_table(
     >>> rejects["reason"].to_pylist()[0].split("; ")[1]
     'Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)'
     """
+    row_offset = checked_row_offset(row_offset)
     frame = read_frame(table)
     arrow = frame.table
     rows = kidney_rows(

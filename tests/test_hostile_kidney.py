@@ -390,3 +390,19 @@ def test_an_egfr_per_173_m2_above_250_is_refused_though_its_absolute_value_is_no
     assert estimated["egfr_schwartz_bedside_ml_min"].to_pylist()[0] == pytest.approx(
         0.413 * 150 / 0.24 * np.sqrt(150 * 30 / 3600) / 1.73, rel=1e-12
     )
+
+
+@pytest.mark.parametrize("row_offset", [-1, 1.5, "3", True, None])
+def test_a_row_offset_is_a_whole_number_of_rows(row_offset):
+    # -1 numbered the first row 0; 1.5 and "3" failed inside Arrow and numpy, not with the field's name
+    with pytest.raises(ImplausibleInputError, match="^row_offset="):
+        Order("carboplatin", AUC5).for_table({"gfr_ml_min": [90.0]}, row_offset=row_offset)
+    with pytest.raises(ImplausibleInputError, match="^row_offset="):
+        kidney_table(
+            {"age_years": [60], "sex": ["m"], "weight_kg": [70], "creatinine_mg_dl": [1.0]}, row_offset=row_offset
+        )
+
+
+def test_a_row_offset_may_be_a_numpy_integer():
+    dosed, _ = Order("carboplatin", AUC5).for_table({"gfr_ml_min": [90.0]}, row_offset=np.int64(65_536))
+    assert dosed["row"].to_pylist() == [65_537]
