@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import pickle
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,9 @@ __all__ = ["dose_dataframe", "convert_dataset", "PARTITION_COLUMN"]
 PARTITION_COLUMN = "partition"
 
 
+_UNPICKLING = threading.Lock()  # the application registry is the process's: one thread swaps it at a time
+
+
 @functools.lru_cache(maxsize=8)
 def _received(shipped: bytes):
     """
@@ -48,12 +52,13 @@ def _received(shipped: bytes):
     """
     import pint
 
-    before = pint.application_registry.get()
-    pint.set_application_registry(registry())
-    try:
-        return pickle.loads(shipped)
-    finally:
-        pint.set_application_registry(before)
+    with _UNPICKLING:
+        before = pint.application_registry.get()
+        pint.set_application_registry(registry())
+        try:
+            return pickle.loads(shipped)
+        finally:
+            pint.set_application_registry(before)
 
 
 @dataclass(frozen=True)
