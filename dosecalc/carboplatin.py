@@ -259,7 +259,7 @@ def _cap(gfr_cap, entry: CarboplatinPolicy):
     """The cap [mL/min] (inf for none) and its source."""
     if isinstance(gfr_cap, str) and gfr_cap == _POLICY:
         return (np.inf if entry.gfr_cap_ml_min is None else entry.gfr_cap_ml_min), _POLICY
-    if gfr_cap is None:
+    if gfr_cap is None or (isinstance(gfr_cap, str) and gfr_cap.strip().lower() == "none"):  # as an Order reads it
         return np.inf, "none"
     return checked_scalar(gfr_cap, GFR, "gfr_cap"), GIVEN
 
@@ -316,9 +316,10 @@ def carboplatin_dose(
         The estimate's inputs, instead of ``gfr`` (see
         :func:`dosecalc.renal.kidney_function`); ``weight`` and ``height``
         also give the BSA where one is needed and not given.
-    gfr_cap : numeric, Quantity or None, optional
+    gfr_cap : numeric, str, Quantity or None, optional
         Cap on the GFR; plain numbers in [mL/min]. By default the policy's
-        (125 mL/min for ``"fda"``, none for ``"addikd"``); None: no cap.
+        (125 mL/min for ``"fda"``, none for ``"addikd"``); None or
+        ``"none"``: no cap.
     policy : str, default "fda"
         A key of :data:`CARBOPLATIN_POLICIES`.
     gfr_formula : str, optional

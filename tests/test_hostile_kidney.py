@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import Q_
+from dosecalc import Q_, carboplatin_dose
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from dosecalc.order import Order
 from dosecalc.protocol import read_protocol
@@ -406,3 +406,10 @@ def test_a_row_offset_is_a_whole_number_of_rows(row_offset):
 def test_a_row_offset_may_be_a_numpy_integer():
     dosed, _ = Order("carboplatin", AUC5).for_table({"gfr_ml_min": [90.0]}, row_offset=np.int64(65_536))
     assert dosed["row"].to_pylist() == [65_537]
+
+
+@pytest.mark.parametrize("gfr_cap", [None, "none", " None "])
+def test_no_gfr_cap_is_written_alike_for_one_patient_and_an_order(gfr_cap):
+    # Calvert (1989) without the cap: 5 × (140 + 25) = 825 mg, for carboplatin_dose as for an Order
+    assert carboplatin_dose(auc=5, gfr=140, gfr_cap=gfr_cap).dose.m_as("mg") == 825.0
+    assert Order("carboplatin", AUC5, gfr_cap=gfr_cap).for_patient(gfr=140).dose.m_as("mg") == 825.0
