@@ -181,3 +181,27 @@ def test_unknown_protocol_name_suggests_the_nearest(args, nearest):
         report = json.loads(run(*args, "--json").stdout)
         assert report["hint"] == f"did you mean {nearest!r}?" and report["field"] == "--protocol"
         assert report["command"] == ("protocol show" if args[0] == "protocol" else args[0])
+
+
+@pytest.mark.parametrize(
+    "patient, gfr",
+    [
+        # Cockcroft-Gault (Nephron 1976;16:31): (140 − 62) × 68 / (72 × 0.9) × 0.85 = 69.57 mL/min; Calvert
+        # (J Clin Oncol 1989;7:1748): 5 × (69.57 + 25) = 473 mg; under the FDA cap of 125 mL/min
+        (
+            "--sex f --age 62 --creatinine 0.9mg/dL",
+            "Calvert at GFR 69.6 mL/min (Cockcroft-Gault; fda cap 125 mL/min not applied)",
+        ),
+        # a measured 140 mL/min capped at 125: 5 × (125 + 25) = 750 mg
+        (
+            "--gfr 140mL/min",
+            "Calvert at GFR 140 mL/min (measured; fda cap 125 mL/min applied: the dose uses 125 mL/min)",
+        ),
+    ],
+)
+def test_plan_says_which_gfr_dosed_carboplatin(patient, gfr):
+    result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "68kg", *patient.split())
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.stdout.splitlines() if " carboplatin " in line and "mg·min/mL" in line]
+    assert row.endswith(gfr), row
+    assert ("473 mg" if "creatinine" in patient else "750 mg") in row

@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from ..carboplatin import CarboplatinDose
 from ..errors import DoseCalcError, UnknownNameError
 from ..order import drug_name
 from ..protocol import (
@@ -28,6 +29,7 @@ from ..protocol import (
     load_protocol,
     protocol_names,
 )
+from ..renal import RENAL_FORMULAS
 from ..results import plain
 from .app import app, command_group
 from .inputs import bad_input, named
@@ -245,13 +247,30 @@ def _priors(texts: list[str] | None) -> dict[str, str]:
 
 
 def _marks(dose) -> str:
-    """What changed the calculated dose: a cap, a rounding or a band, with the value before."""
+    """What changed the calculated dose: a cap, a rounding or a band, with the value before; for
+    carboplatin first the GFR of the Calvert dose, what a pharmacist checks first."""
     marks = [
         f"{step.name} ({show(step.before)} → {show(step.after)})"
         for step in dose.steps
         if step.applied and step.name in ("BSA cap", "max dose", "rounding", "band")
     ]
-    return "; ".join(marks)
+    gfr = _gfr_mark(dose.patient)
+    return "; ".join([gfr, *marks] if gfr else marks)
+
+
+def _gfr_mark(patient) -> str | None:
+    """A carboplatin dose's GFR, its source and the policy's cap: "Calvert at GFR 69.6 mL/min
+    (Cockcroft-Gault; fda cap 125 mL/min not applied)"; None for another dose."""
+    if not isinstance(patient, CarboplatinDose):
+        return None
+    source = "measured" if patient.gfr_source == "given" else RENAL_FORMULAS[patient.gfr_source].label
+    if patient.gfr_cap is None:
+        cap = f"{patient.policy}: not capped"
+    elif patient.cap_applied:
+        cap = f"{patient.policy} cap {show(patient.gfr_cap)} applied: the dose uses {show(patient.gfr)}"
+    else:
+        cap = f"{patient.policy} cap {show(patient.gfr_cap)} not applied"
+    return f"Calvert at GFR {show(patient.gfr_uncapped)} ({source}; {cap})"
 
 
 @app.command("plan")
