@@ -52,7 +52,7 @@ from .renal import (
     renal_formula_key,
 )
 from .results import Result
-from .units import quantity
+from .units import is_quantity, parse_quantity, quantity, unit
 from .validation import Range, checked, checked_scalar, common_index
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "calvert_kernel",
     "carboplatin_dose",
     "carboplatin_kernel",
+    "checked_auc",
     "policy_key",
 ]
 
@@ -77,6 +78,33 @@ AUC = Range("auc", "mg/mL*min", 1.0, 10.0, "mg/mL·min")
 #: An absolute GFR [mL/min]: above zero, at most 250 (the physiological range
 #: of :mod:`dosecalc.renal`).
 GFR = CLEARANCE
+
+
+def checked_auc(auc, field: str = "auc"):
+    """
+    A target AUC in [mg/mL·min], checked against :data:`AUC`; an AUC refused
+    is shown in mg/mL·min, as the range says it ("0 mg/mL·min", not pint's
+    "0 mg·min/mL"), with the unit it was given in where that differs.
+
+    Raises
+    ------
+    UnitError, ImplausibleInputError
+        As :func:`dosecalc.validation.checked`.
+    """
+    try:
+        return checked(auc, AUC, field)
+    except ImplausibleInputError as err:
+        fields = vars(err)
+        if isinstance(auc, str):
+            auc = parse_quantity(auc, field, kind="auc")
+        if np.ndim(getattr(auc, "magnitude", auc)):
+            raise
+        value = float(auc.m_as(AUC.unit)) if is_quantity(auc) else float(auc)  # a plain number: in mg/mL·min
+        shown = f"{value:.15g} {AUC.label}"
+        if is_quantity(auc) and auc.units != unit(AUC.unit):
+            shown += f" ({float(auc.magnitude):.15g} {auc.units:~P})"
+        raise ImplausibleInputError(field, shown, fields["expected"], fields["hint"]) from None
+
 
 #: The FDA-recommended cap on the GFR in the Calvert formula [mL/min].
 GFR_CAP_ML_MIN = 125.0
@@ -400,7 +428,7 @@ def carboplatin_dose(
     common_index(
         auc=auc, gfr=gfr, age=age, weight=weight, sex=sex, serum_creatinine=serum_creatinine, height=height, bsa=bsa
     )
-    auc_value = checked(auc, AUC)
+    auc_value = checked_auc(auc)
     key = policy_key(policy)
     entry = CARBOPLATIN_POLICIES[key]
     cap_ml_min, cap_source = _cap(gfr_cap, entry)

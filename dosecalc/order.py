@@ -75,7 +75,7 @@ from .adjustments import (
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS
-from .carboplatin import AUC, CALVERT_1989, CARBOPLATIN_POLICIES, GFR, carboplatin_dose, policy_key
+from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, GFR, carboplatin_dose, checked_auc, policy_key
 from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import (
     DoseCalcError,
@@ -89,7 +89,7 @@ from .patient import ACTUAL, GIVEN, patient_dose
 from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
-from .validation import BSA, checked, checked_scalar
+from .validation import BSA, checked_scalar
 
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
@@ -202,7 +202,7 @@ def _read_order_dose(dose):
             raise dose_error from None
         if not is_quantity(value) or not value.check("[mass] * [time] / [length] ** 3"):
             raise dose_error from None
-        return quantity(checked(value, AUC, "dose"), AUC_BASIS), AUC_BASIS
+        return quantity(checked_auc(value, "dose"), AUC_BASIS), AUC_BASIS
 
 
 def _references(references) -> tuple[tuple[str, str], ...]:
@@ -1018,7 +1018,7 @@ class Order:
         from .cohort import measure_of, reject_rows
         from .renal_table import carboplatin_rows, estimate_arrays, with_numeric_inputs
 
-        auc = float(checked(self.prescribed, AUC, "dose"))
+        auc = float(checked_auc(self.prescribed, "dose"))
         estimate = {} if not RENAL_FORMULAS[self.formula].needs_weight else {"weight_basis": self.weight_basis}
         rows, columns = carboplatin_rows(
             table, auc, policy=self.policy, formula=self.formula, gfr_cap=self.gfr_cap_ml_min, **kidney, **estimate

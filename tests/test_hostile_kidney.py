@@ -413,3 +413,16 @@ def test_no_gfr_cap_is_written_alike_for_one_patient_and_an_order(gfr_cap):
     # Calvert (1989) without the cap: 5 × (140 + 25) = 825 mg, for carboplatin_dose as for an Order
     assert carboplatin_dose(auc=5, gfr=140, gfr_cap=gfr_cap).dose.m_as("mg") == 825.0
     assert Order("carboplatin", AUC5, gfr_cap=gfr_cap).for_patient(gfr=140).dose.m_as("mg") == 825.0
+
+
+@pytest.mark.parametrize(
+    ("dose", "shown"),
+    [("0 mg/mL*min", "0 mg/mL·min"), ("11 mg·min/mL", "11 mg/mL·min"), (Q_(1, "mg*h/mL"), "60 mg/mL·min (1 h·mg/mL)")],
+)
+def test_an_auc_refused_is_shown_in_the_ranges_spelling(dose, shown):
+    # one spelling in one line: the value as the range says it (1 mg·h/mL = 60 mg/mL·min), never 'mg·min/mL'
+    with pytest.raises(ImplausibleInputError) as raised:
+        Order("carboplatin", dose)
+    assert str(raised.value) == f"dose={shown}: expected 1-10 mg/mL·min"
+    with pytest.raises(ImplausibleInputError, match=r"^auc=0 mg/mL·min: expected 1-10 mg/mL·min$"):
+        carboplatin_dose(auc=0, gfr=90)
