@@ -701,23 +701,25 @@ def _duplicates(patients: _Patients | None, item: np.ndarray, day, cycle, plan) 
         return np.zeros(n, bool)
     patient = patients.code
     # a patient's drug ordered once in the table cannot be a duplicate: count (patient, order) pairs first
-    pair = patient.astype(np.int64)
-    pair *= len(plan.items) + 1
+    width = len(plan.items) + 1
+    pair = patient.astype(np.int32 if patients.first.size * width < 2**31 else np.int64)
+    pair *= width
     pair += item
     pair += 1
-    known = (item >= 0) & (patient >= 0)
-    if not known.all():
+    every = bool(item.min() >= 0 and patient.min() >= 0)  # each row names its patient and an order
+    known = None if every else (item >= 0) & (patient >= 0)
+    if known is not None:
         pair[~known] = 0  # no patient or no order: never counted
     duplicate = np.zeros(n, bool)
     seen = np.zeros(int(pair.max()) + 1, bool)
     seen[pair] = True
-    if int(np.count_nonzero(seen[1:])) == int(np.count_nonzero(known)):  # each patient's drug once: most days
+    if int(np.count_nonzero(seen[1:])) == (n if known is None else int(np.count_nonzero(known))):  # most days
         return duplicate
     counts = np.bincount(pair)
     counts[0] = 0
     candidates = np.flatnonzero(counts[pair] > 1)
     if candidates.size:
-        key = pair[candidates]
+        key = pair[candidates].astype(np.int64)  # times each day (cycle) code: no overflow
         for part in (day, cycle):
             if part is not None:  # each distinct day (cycle) as a small code, so that the key stays an int64
                 codes = np.unique(part[candidates], return_inverse=True)[1].ravel()
@@ -771,10 +773,10 @@ def _not_ordered(table: pa.Table, patients: _Patients | None, item: np.ndarray, 
         visit_cycle = np.zeros(where.size, np.int64) if c is None else c[where]
     orders = len(plan.items)
     flat = np.zeros((int(visit.max(initial=-1)) + 1) * orders, bool)
-    some = it >= 0
-    every_drug = bool(some.all())  # every row's drug is an order of the protocol
-    slot = np.multiply(visit if every_drug else visit[some], orders, dtype=np.int64)
-    slot += it if every_drug else it[some]
+    every_drug = bool(it.min(initial=0) >= 0)  # every row's drug is an order of the protocol
+    some = None if every_drug else it >= 0
+    slot = np.multiply(visit if some is None else visit[some], orders, dtype=np.int64)
+    slot += it if some is None else it[some]
     flat[slot] = True
     ordered = flat.reshape(-1, orders)
     every = visits.size == visit_day.size  # every patient has a visit: no subsetting
