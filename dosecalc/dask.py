@@ -200,6 +200,8 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
             raise DoseCalcError(
                 f"row_offsets: {len(row_offsets)} numbers for {ddf.npartitions} partitions; give one per partition"
             )
+    if "rejects" in options:  # dose_table's rejects="inline" would give one frame, not two
+        raise DoseCalcError("rejects: dose_dataframe gives the dosed rows and the rejects apart; join them by row")
     dosing = _TableDosing(dose, method, options)
     dosed, rejects = dosing(schema.empty_table())  # the metas; an unusable table fails here
     empty = DosedTable(_with_partition(dosed, 0), _with_partition(rejects, 0))

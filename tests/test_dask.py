@@ -255,3 +255,9 @@ def test_an_order_shipped_to_a_worker_is_in_dosecalcs_unit_registry():
     run = subprocess.run([sys.executable, "-c", _RECEIVED], input=pickle.dumps(dosing), capture_output=True, check=True)
     # 1.4 mg/m² of a 2.24 m² patient, capped at 2 mg (Coiffier et al. 2002)
     assert run.stdout.decode().split("\n")[:2] == ["False True", "[2.0]"]
+
+
+def test_inline_rejects_are_refused_naming_the_join():
+    ddf = dd.from_pandas(cohort(), npartitions=2)
+    with pytest.raises(DoseCalcError, match="rejects: dose_dataframe gives the dosed rows and the rejects apart"):
+        dose_dataframe(ddf, dose=DOSE, rejects="inline")
