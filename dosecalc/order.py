@@ -930,7 +930,8 @@ class Order:
         DoseCalcError
             As :func:`dosecalc.cohort.dose_table` and
             :func:`dosecalc.renal_table.kidney_rows`; for an engine option
-            other than ``decimal_comma`` and ``numeric_inputs``.
+            other than ``decimal_comma`` and ``numeric_inputs``, or a
+            ``row_offset`` that is not a whole number, 0 or more.
         """
         import pyarrow as pa
 

@@ -917,7 +917,8 @@ def kidney_table(
         If the table cannot be read at all: a needed column absent, two
         creatinine columns (mg/dL and µmol/L: which is it?), a column with
         no unit or an unknown one, an unknown formula, weight basis or BSA
-        method, or a setting the formula cannot use.
+        method, a setting the formula cannot use, or a ``row_offset`` that is
+        not a whole number, 0 or more.
 
     Examples
     --------
