@@ -935,7 +935,7 @@ class Order:
         """
         import pyarrow as pa
 
-        from .cohort import dose_table
+        from .cohort import column_source, dose_table
         from .renal_table import KIDNEY_INPUTS, checked_row_offset, kidney_rows, with_estimate
 
         unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
@@ -947,7 +947,8 @@ class Order:
         row_offset = checked_row_offset(row_offset)
         frame = _frame(table)
         arrow = frame.table
-        taken = [name for name in ("drug", f"final_dose_{self.amount_unit}") if name in arrow.column_names]
+        written = (("drug",) if self.drug is not None else ()) + (f"final_dose_{self.amount_unit}",)
+        taken = [name for name in written if name in arrow.column_names]
         if taken:
             raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
         decimal_comma = bool(engine_options.get("decimal_comma", False))
@@ -961,6 +962,11 @@ class Order:
             "decimal_comma": decimal_comma,
         }
         if self.is_auc:
+            dose_column = column_source("dose", arrow.column_names, {}, {})
+            if dose_column is not None:  # which dose is the patient's: the order's AUC or the row's?
+                raise DoseCalcError(
+                    f"a dose was given and the input has a dose column {dose_column.column!r}; give one"
+                )
             dosed, rejects = self._carboplatin_table(arrow, method, row_offset, kidney, numeric)
         else:
             options = {
@@ -1005,9 +1011,11 @@ class Order:
             if self.bands is not None
             else f"dose_{amount}"
         )
-        n = dosed.num_rows
-        drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
-        dosed = dosed.append_column("drug", drug).append_column(f"final_dose_{amount}", dosed[final])
+        if self.drug is not None:  # an unnamed order (the command line's dose) has no drug to name
+            n = dosed.num_rows
+            drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
+            dosed = dosed.append_column("drug", drug)
+        dosed = dosed.append_column(f"final_dose_{amount}", dosed[final])
         return OrderTable(*(frame.like(part, _positions(part, row_offset)) for part in (dosed, rejects)))
 
     def _carboplatin_table(self, table: pa.Table, method: str, row_offset: int, kidney: dict, numeric: bool):

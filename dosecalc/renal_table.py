@@ -268,7 +268,16 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
     units = unit(named) if given is None else _given_units(kind, given)
     if named is not None and units != unit(named):
         raise UnitError(f"column_units[{kind!r}]", given, f"{unit(named):~P}, as column {column!r} says")
-    return Source(column, units, rng)
+    return (_AgeSource if kind == "age" else Source)(column, units, rng)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AgeSource(Source):
+    """An age column, its unit said as the age ranges say it ("17 years", not pint's "17 yr")."""
+
+    @property
+    def label(self) -> str:
+        return {unit("year"): "years", unit("month"): "months"}.get(self.units, super().label)
 
 
 def _names(table: pa.Table) -> list[str]:

@@ -2,6 +2,7 @@
 labels, values at the edges of each range, and the published numbers checked by hand."""
 
 import pathlib
+import re
 
 import numpy as np
 import pandas as pd
@@ -283,10 +284,10 @@ def test_a_kidney_column_beside_a_dose_joins_the_reasons_each_once():
         "height_cm=10 cm: expected 20-280 cm",
         "did you mean 10 in?",
         "weight_kg is missing",
-        "age_years=17 yr: expected 18-120 years",
+        "age_years=17 years: expected 18-120 years",
         "Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)",
     ]
-    assert reasons[5].startswith("age_years=17 yr: expected 18-120 years")  # the estimate's alone
+    assert reasons[5].startswith("age_years=17 years: expected 18-120 years")  # the estimate's alone
 
 
 def test_a_measured_gfr_per_173_m2_is_not_de_indexed_by_a_bsa_that_needs_the_sex():
@@ -426,3 +427,34 @@ def test_an_auc_refused_is_shown_in_the_ranges_spelling(dose, shown):
     assert str(raised.value) == f"dose={shown}: expected 1-10 mg/mL·min"
     with pytest.raises(ImplausibleInputError, match=r"^auc=0 mg/mL·min: expected 1-10 mg/mL·min$"):
         carboplatin_dose(auc=0, gfr=90)
+
+
+# --- one spelling, and one dose per patient ----------------------------------------------------
+
+
+def test_an_age_refused_is_said_in_years_as_its_range():
+    # 'age_years=16 yr: expected 18-120 years' mixed pint's 'yr' with the range's 'years'; the scalar path says years
+    table = {"age_years": [16], "sex": ["f"], "weight_kg": [55], "creatinine_mg_dl": [0.7]}
+    _, rejects = kidney_table(table)
+    assert rejects["reason"].to_pylist()[0].startswith("age_years=16 years: expected 18-120 years")
+    with pytest.raises(ImplausibleInputError, match="^age=16 years: expected 18-120 years"):
+        kidney_function("cockcroft-gault", age=16, sex="f", weight=55, serum_creatinine="0.7 mg/dL")
+
+
+@pytest.mark.parametrize("name", ["dose_mg_per_m2", "dose_mg", "Dose (mg/m²)"])
+def test_a_carboplatin_order_refuses_a_dose_column(name):
+    # the order's AUC or the row's dose: which is the patient's? as for any order, one of them
+    with pytest.raises(
+        DoseCalcError, match=re.escape(f"a dose was given and the input has a dose column {name!r}; give one")
+    ):
+        Order("carboplatin", AUC5).for_table({"gfr_ml_min": [90.0], name: [75.0]})
+
+
+def test_an_unnamed_order_writes_no_drug_column():
+    # nothing to name (the command line's --dose): no column of nulls, which Parquet could not type from a null
+    # dictionary; a named order writes its drug
+    table = {"height_cm": [180], "weight_kg": [80], "age_years": [60], "sex": ["m"], "creatinine_mg_dl": [1.2]}
+    dosed, _ = Order(None, "50 mg/m2").for_table(table, kidney_function="cockcroft-gault")
+    assert "drug" not in dosed.column_names and dosed["final_dose_mg"].to_pylist() == [pytest.approx(100.0)]
+    dosed, _ = Order("doxorubicin", "50 mg/m2").for_table(table)
+    assert dosed["drug"].to_pylist() == ["doxorubicin"]

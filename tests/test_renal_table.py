@@ -338,7 +338,7 @@ def test_age_in_months_for_children():
         {"age_months": [60, 6], "height_cm": [101, 65], "creatinine_mg_dl": [0.6, 0.3]}, "schwartz-bedside"
     )
     assert column(estimated, "egfr_schwartz_bedside_ml_min_173m2") == [pytest.approx(0.413 * 101 / 0.6)]
-    assert column(rejects, "reason") == ["age_months=6 month: expected 1-18 years (bedside Schwartz: children)"]
+    assert column(rejects, "reason") == ["age_months=6 months: expected 1-18 years (bedside Schwartz: children)"]
 
 
 def test_a_column_mapped_with_its_unit():
@@ -359,7 +359,7 @@ def test_swapped_age_and_weight_and_creatinine_zero():
     table["age_years"][0], table["weight_kg"][0] = 200, 80  # age and weight swapped
     _, rejects = kidney_table(table)
     assert column(rejects, "reason") == [
-        "age_years=200 yr: expected 18-120 years",
+        "age_years=200 years: expected 18-120 years",
         "creatinine_mg_dl=0 mg/dL: expected 0.1-20 mg/dL (8.85-1768 µmol/L)",
     ]
 
@@ -383,7 +383,7 @@ def test_sex_spellings_and_an_unknown_sex():
 def test_an_adult_formula_refuses_a_child_and_names_the_one_that_fits():
     _, rejects = kidney_table({"age_years": [17.9], "sex": ["f"], "weight_kg": [55], "creatinine_mg_dl": [0.7]})
     assert column(rejects, "reason") == [
-        "age_years=17.9 yr: expected 18-120 years; "
+        "age_years=17.9 years: expected 18-120 years; "
         "Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)"
     ]
     _, rejects = kidney_table({"age_years": [30], "height_cm": [170], "creatinine_mg_dl": [0.7]}, "schwartz-bedside")
