@@ -61,7 +61,16 @@ from .cohort import DosedTable, dose_batch
 from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
 from .errors import DoseCalcError
 from .frames import as_table
-from .provenance import METADATA_KEY, Digest, formulas_of, protocol_record, reason_class, run_record, top_reasons
+from .provenance import (
+    METADATA_KEY,
+    Digest,
+    formulas_of,
+    order_formulas,
+    protocol_record,
+    reason_class,
+    run_record,
+    top_reasons,
+)
 
 __all__ = [
     "convert_file",
@@ -796,11 +805,13 @@ class Prescribed:
             return {"protocol": protocol_record(self.protocol, self.protocol.planned(self.cycles))}
         return {"dose": self.dose, **self.options}
 
-    def weight_basis(self) -> str | None:
-        """The dosing weight the run's doses per kg use."""
+    def formulas(self, method: str) -> list[dict]:
+        """The formulas that computed the run's numbers, for its provenance."""
         if self.order is not None:
-            return self.order.weight_basis
-        return self.options.get("weight_basis")
+            return order_formulas([self.order], method, self.kidney_function)
+        if self.protocol is not None:
+            return order_formulas([item.order for item in self.protocol.orders], method)
+        return formulas_of(method, self.options.get("weight_basis"))
 
 
 def _dosing(
@@ -1028,7 +1039,7 @@ def convert_file(
                 reading.dialect(input_path),
                 sheet,
             ),
-            formulas_of(method, prescribed.weight_basis()),
+            prescribed.formulas(method),
             [given],
             Digest([input_path]),
             start,
@@ -1413,7 +1424,7 @@ def convert_dataset(
         _run_options(
             prescribed, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), None
         ),
-        formulas_of(method, prescribed.weight_basis()),
+        prescribed.formulas(method),
         [os.fspath(path) for path in files],
         Digest(files),
         start,

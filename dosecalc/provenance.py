@@ -25,7 +25,16 @@ from pathlib import Path
 
 from ._version import __version__
 
-__all__ = ["METADATA_KEY", "run_record", "reason_class", "Digest", "formulas_of", "top_reasons", "protocol_record"]
+__all__ = [
+    "METADATA_KEY",
+    "run_record",
+    "reason_class",
+    "Digest",
+    "formulas_of",
+    "order_formulas",
+    "top_reasons",
+    "protocol_record",
+]
 
 #: The key of a Parquet file's key-value metadata that holds the run record (JSON).
 METADATA_KEY = "dosecalc.provenance"
@@ -98,6 +107,62 @@ def formulas_of(method: str | None, weight_basis: str | None) -> list[dict]:
         basis = WEIGHT_BASES[key]
         used.append({"name": key, "kind": "dosing weight", "label": basis.label, "reference": basis.reference})
     return used
+
+
+def _kidney_formula(key: str, kind: str) -> dict:
+    from .renal import RENAL_FORMULAS
+
+    entry = RENAL_FORMULAS[key]
+    return {"name": key, "kind": kind, "label": f"{entry.label}: {entry.equation}", "reference": entry.reference}
+
+
+def order_formulas(orders, method: str, kidney_function: str | None = None) -> list[dict]:
+    """
+    The formulas that computed the doses of ``orders`` (an order, or a
+    protocol's), each once, with its label and reference: the BSA by
+    ``method`` where a dose is per m² or a GFR is de-indexed by the BSA
+    (CKD-EPI 2021, bedside Schwartz), the dosing weight where a dose is per
+    kg or Cockcroft-Gault weighs the patient, carboplatin's Calvert formula
+    with its GFR policy and the policy's estimate (used where no GFR is
+    measured), and the estimate ``kidney_function`` adds.
+    """
+    from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES
+    from .renal import RENAL_FORMULAS, renal_formula_key
+
+    used: dict[tuple[str, str], dict] = {}
+    estimates = []
+    for order in orders:
+        per_area, weighed = "m**2" in order.basis, "/kg" in order.basis
+        if order.is_auc:
+            policy = CARBOPLATIN_POLICIES[order.policy]
+            calvert = "dose [mg] = AUC [mg/mL·min] × (GFR [mL/min] + 25)"
+            used.setdefault(
+                ("dose", "calvert"),
+                {"name": "calvert", "kind": "carboplatin dose", "label": calvert, "reference": CALVERT_1989},
+            )
+            used.setdefault(
+                ("policy", order.policy),
+                {
+                    "name": order.policy,
+                    "kind": "carboplatin GFR policy",
+                    "label": policy.label,
+                    "reference": policy.reference,
+                },
+            )
+            estimates.append((order.formula, "kidney function where no GFR is measured", order.weight_basis))
+        formulas = formulas_of(method if per_area else None, order.weight_basis if weighed else None)
+        for entry in formulas:
+            used.setdefault((entry["kind"], entry["name"]), entry)
+    if kidney_function is not None:
+        estimates.append((renal_formula_key(kidney_function), "kidney function", "actual"))
+    for key, kind, weight_basis in estimates:
+        used.setdefault((kind, key), _kidney_formula(key, kind))
+        formula = RENAL_FORMULAS[key]
+        for entry in formulas_of(
+            None if formula.needs_weight else method, weight_basis if formula.needs_weight else None
+        ):
+            used.setdefault((entry["kind"], entry["name"]), entry)
+    return list(used.values())
 
 
 def protocol_record(protocol, cycles: int) -> dict:

@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -105,7 +107,8 @@ def _columns(output: Path, names: list[str]):
 
 def _values(batch, column: str, rows: tuple | None) -> np.ndarray:
     """A batch's values of ``column``, those of a drug's first administration to each patient if ``rows``."""
-    values = batch[column].to_numpy(zero_copy_only=False)
+    # as floats: a column empty in every row (a carboplatin order's bsa_m2) reads back from CSV as nulls
+    values = pc.cast(batch[column], pa.float64()).to_numpy(zero_copy_only=False)
     if rows is None:
         return values
     drug, day = rows
@@ -123,8 +126,10 @@ def histograms(output: Path, options: dict | None = None) -> dict[str, tuple[np.
     Counts and bin edges of each histogram of a run's output (see :func:`_histograms_of`), by title,
     in two passes: its range, then its counts.
     """
-    drawn = _histograms_of(options or {}, _output_names(output))
-    names = sorted({column for _, column, _, _ in drawn} | ({*_SCHEDULE_KEYS} if drawn[0][3] else set()))
+    names = _output_names(output)
+    drawn = [entry for entry in _histograms_of(options or {}, names) if entry[1] in names]
+    schedule = any(rows is not None for *_, rows in drawn)
+    names = sorted({column for _, column, _, _ in drawn} | (set(_SCHEDULE_KEYS) if schedule else set()))
     low = {title: np.inf for title, *_ in drawn}
     high = {title: -np.inf for title, *_ in drawn}
     for batch in _columns(output, names):

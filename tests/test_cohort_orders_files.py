@@ -285,3 +285,48 @@ def test_the_report_of_an_order_or_a_protocol_counts_each_patient_once(tmp_path)
     page = write_report(tmp_path / "report.html", plan).read_text()
     titles = re.findall(r"<h2>([^<]+)</h2><img", page)
     assert titles == [*drawn, "rejected rows by reason"]
+
+
+def _formulas(summary):
+    return [(entry["kind"], entry["name"]) for entry in summary.provenance["formulas"]]
+
+
+def test_the_provenance_names_the_formulas_that_computed_the_doses(tmp_path):
+    kidney = EXAMPLES / "kidney-cohort.csv"
+    carboplatin = convert_file(kidney, tmp_path / "auc.csv", order=Order("carboplatin", "5 mg/mL*min"))
+    # Calvert (1989) with the FDA policy's Cockcroft-Gault (1976) on the actual weight; no BSA is used
+    assert _formulas(carboplatin) == [
+        ("carboplatin dose", "calvert"),
+        ("carboplatin GFR policy", "fda"),
+        ("kidney function where no GFR is measured", "cockcroft_gault"),
+        ("dosing weight", "actual"),
+    ]
+    assert "10.1200/JCO.1989.7.11.1748" in carboplatin.provenance["formulas"][0]["reference"]
+    addikd = convert_file(kidney, tmp_path / "addikd.csv", order=Order("carboplatin", "5 mg/mL*min", policy="addikd"))
+    # CKD-EPI 2021 de-indexed by the patient's BSA (Mosteller)
+    assert ("body surface area", "mosteller") in _formulas(addikd)
+    assert ("kidney function where no GFR is measured", "ckd_epi_2021") in _formulas(addikd)
+    beside = convert_file(kidney, tmp_path / "v.csv", order=vincristine(), kidney_function="cockcroft-gault")
+    assert _formulas(beside) == [
+        ("body surface area", "mosteller"),
+        ("kidney function", "cockcroft_gault"),
+        ("dosing weight", "actual"),
+    ]
+    plan = convert_file(EXAMPLE, tmp_path / "plan.csv", protocol=load_protocol(R_CHOP_21), cycles=1)
+    assert _formulas(plan) == [("body surface area", "mosteller")]
+    flat = convert_file(EXAMPLE, tmp_path / "flat.csv", order=Order("ondansetron", "8 mg"))
+    assert _formulas(flat) == []  # a flat dose: no formula computed it
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_report_of_a_carboplatin_order_draws_no_empty_bsa(tmp_path, suffix):
+    # Cockcroft-Gault computes no BSA: the bsa_m2 column is empty in every row, and is not drawn
+    pytest.importorskip("matplotlib")
+    from dosecalc.report import histograms, write_report
+
+    output = tmp_path / f"auc{suffix}"
+    summary = convert_file(EXAMPLES / "kidney-cohort.csv", output, order=Order("carboplatin", "5 mg/mL*min"))
+    drawn = histograms(output, summary.provenance["options"])
+    assert list(drawn) == ["dose to give of the dosed rows"]
+    assert drawn["dose to give of the dosed rows"][0].sum() == summary.rows_written
+    assert "dose to give of the dosed rows" in write_report(tmp_path / "report.html", summary).read_text()
