@@ -611,12 +611,23 @@ class _Column:
         return inside
 
     def reasons(self, table: pa.Table, rows: np.ndarray) -> pa.Array:
-        """Why each of ``rows`` is rejected for this column; null where it is fine."""
-        source, rng = self.source, self.source.rng
-        given, values = self.given[rows], self.values[rows]
-        cells = table[source.column].take(pa.array(rows))
+        """
+        Why each of ``rows`` is rejected for this column; null where it is
+        fine. A reason depends on the cell alone: each distinct cell's is
+        built once (a column's slips repeat: "1.75", "", "NA").
+        """
+        cells = table[self.source.column].take(pa.array(rows)).combine_chunks()
         if pa.types.is_dictionary(cells.type):  # a categorical column's cells are its text
             cells = cells.cast(cells.type.value_type)
+        encoded = pc.dictionary_encode(cells, null_encoding="encode")
+        # the dictionary is in the order cells first occur: the first row of each
+        first = np.unique(encoded.indices.to_numpy(zero_copy_only=False), return_index=True)[1]
+        return self._reasons(cells.take(pa.array(first)), rows[first]).take(encoded.indices)
+
+    def _reasons(self, cells: pa.Array, rows: np.ndarray) -> pa.Array:
+        """:meth:`reasons` of ``rows``, whose cells are ``cells``."""
+        source, rng = self.source, self.source.rng
+        given, values = self.given[rows], self.values[rows]
         cells_text = pc.cast(cells, pa.string())
         text = pc.utf8_trim(cells_text, " ")
         missing = pc.fill_null(pc.equal(text, ""), True)
@@ -711,32 +722,14 @@ def _label(name: str | None, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([name], pa.string()))
 
 
-def _dosed(
-    table: pa.Table,
-    plan: _Plan,
-    read: dict,
-    keep: np.ndarray | None = None,
-    numeric_inputs: bool = False,
-    kept: dict | None = None,
-) -> tuple[pa.Table, _Measured | None]:
+def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> tuple[pa.Table, _Measured | None]:
     """
-    The rows where ``keep`` is True, dosed by the core on whole columns, with
-    the rows that plausible inputs still give no dose for (a BSA or a dose
-    out of range) to reject; and their doses rounded or banded, if asked.
-    With ``keep`` None, every row, by the core's checks, which raise at the
-    first row that fails any. ``kept``: the values of the kept rows, by kind,
-    if they are at hand.
+    The rows of ``table``, whose inputs by kind are ``values``, dosed by the
+    core on whole columns; and their doses rounded or banded, if asked.
+    ``checked``: by the core's checks, which raise at the first row that
+    fails any; else (the rows' inputs plausible, each and together) with the
+    rows that still give no dose (a BSA or a dose out of range) to reject.
     """
-    if keep is not None:
-        table = table.filter(pa.array(keep))
-    if kept is None:
-        kept = {kind: column.values if keep is None else column.values[keep] for kind, column in read.items()}
-    values = kept  # by kind, for the rows dosed
-    if numeric_inputs:  # each numeric input as the number it was read as, in its column's unit
-        for column in read.values():
-            given = column.given if keep is None else column.given[keep]
-            name = column.source.column
-            table = table.set_column(table.schema.get_field_index(name), name, pa.array(given, pa.float64()))
     guards = plan.guards
     amount, reduction_pct = guards.amount, guards.order.reduction_pct
     dose = plan.dose
@@ -752,7 +745,7 @@ def _dosed(
         weight=values.get("weight"),
         method=plan.method,
         sex=sex,
-        check_absolute=keep is None,
+        check_absolute=checked,
         **guards.patient_options,
     )
     n = table.num_rows
@@ -767,7 +760,7 @@ def _dosed(
     columns.update(guards.patient_columns(result, n))
     dose_amount = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
     measured = None
-    if keep is not None:  # the core's checks of a computed BSA and of the dose, as masks
+    if not checked:  # the core's checks of a computed BSA and of the dose, as masks
         computed = result.bsa_uncapped if guards.order.bsa_cap is not None else result.bsa
         measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
         absolute = _absolute(dose_amount, amount)
@@ -819,20 +812,14 @@ def _both(first: _Measured | None, second: _Measured) -> _Measured:
     return _Measured({**first.columns, **second.columns}, fits, pa.array(reasons[~fits], pa.string()))
 
 
-def _bodies(plausible: dict, inputs_ok: np.ndarray) -> np.ndarray | None:
+def _not_bodies(values: dict) -> np.ndarray:
     """
-    Where a row's height and weight together describe a body (:func:`~dosecalc.validation.plausible_body`),
-    of the rows whose inputs are each plausible (``inputs_ok``, whose values ``plausible`` holds; the others are
-    their columns' to reject); None without both columns, or where every such row does.
+    The indexes of the rows whose height and weight (each plausible, in ``values`` by kind) together describe no
+    body (:func:`~dosecalc.validation.plausible_body`); none without both.
     """
-    if "height" not in plausible or "weight" not in plausible:
-        return None
-    bad = implausible_bodies(plausible["height"], plausible["weight"])
-    if bad.size == 0:
-        return None
-    bodies = np.ones(inputs_ok.shape, bool)
-    bodies[np.flatnonzero(inputs_ok)[bad]] = False
-    return bodies
+    if "height" not in values or "weight" not in values:
+        return np.empty(0, np.intp)
+    return implausible_bodies(values["height"], values["weight"])
 
 
 def _body_reasons(read: dict, rows: np.ndarray, not_bodies: np.ndarray) -> pa.Array:
@@ -843,34 +830,94 @@ def _body_reasons(read: dict, rows: np.ndarray, not_bodies: np.ndarray) -> pa.Ar
     return pa.array(reasons, pa.string())
 
 
-def _plausible(table: pa.Table, plan: _Plan, read: dict) -> tuple[np.ndarray, pa.Array, dict | None]:
+def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
     """
-    Where every input is plausible, and together a body, and why each other
-    row is rejected; and the values of those rows, by kind, when they were
-    at hand (None else).
+    The rows of a batch in which some value is implausible: where every input
+    is plausible, the sex known (one mask, combined in place) and the height
+    and weight a body, those rows dosed as the fast path doses (with a BSA and
+    a dose in range; else the rows that are not, to reject), and why each
+    other row is rejected, built for those rows only.
+
+    Returns
+    -------
+    ok, reason, dosed, measured
+        The mask of the rows dosed, the reasons of the others (in order),
+        and :func:`_dosed`'s result.
     """
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
         ok &= column.plausible()
-    inputs_ok = ok.copy()
-    values = {kind: column.values[inputs_ok] for kind, column in read.items()}
-    bodies = _bodies(values, inputs_ok)
-    if bodies is not None:  # checked after each value, as the scalar core does
-        ok &= bodies | ~inputs_ok
+    sex_only = np.empty(0, np.intp)  # rows rejected for their sex alone, whose bodies are checked too
     if plan.sex is not None:
         sex_known, sex_reasons = _sex_known(table, plan.sex)
+        sex_only = np.flatnonzero(ok & ~sex_known)
         ok &= sex_known
+    kept_table, values = _kept(table, read, ok, numeric_inputs)
+    bad = _not_bodies(values)  # checked after each value, as the scalar core does
+    not_bodies = np.flatnonzero(ok)[bad] if bad.size else bad
+    if bad.size:
+        ok[not_bodies] = False
+        keep = np.ones(kept_table.num_rows, bool)
+        keep[bad] = False
+        kept_table, values = kept_table.filter(_mask(keep)), {kind: value[keep] for kind, value in values.items()}
+    try:  # the core's checks, every one of one patient's dose, on the rows whose values are each plausible
+        dosed, measured = _dosed(kept_table, plan, values)
+    except DoseCalcError:  # some give a BSA or a dose out of range: those masked, the rest dosed
+        dosed, measured = _dosed(kept_table, plan, values, checked=False)
+    if sex_only.size and "height" in read and "weight" in read:
+        pairs = {kind: read[kind].values[sex_only] for kind in ("height", "weight")}
+        not_bodies = np.union1d(not_bodies, sex_only[_not_bodies(pairs)])
     rows = np.flatnonzero(~ok)
-    # the values at hand are the kept rows' unless more rows are rejected than those of an implausible value
-    kept = values if bodies is None and rows.size == np.count_nonzero(~inputs_ok) else None
     reasons = [column.reasons(table, rows) for column in read.values() if not column.plausible(rows).all()]
-    if bodies is not None and not bodies[rows][inputs_ok[rows]].all():
-        reasons.append(_body_reasons(read, rows, inputs_ok[rows] & ~bodies[rows]))
+    if not_bodies.size:
+        reasons.append(_body_reasons(read, rows, np.isin(rows, not_bodies, assume_unique=True)))
     if plan.sex is not None:
         reasons.append(sex_reasons.take(pa.array(rows)))
-    if not reasons:
-        return ok, pa.array([], pa.string()), kept
-    return ok, pc.binary_join_element_wise(*reasons, "; ", null_handling="skip"), kept
+    reason = pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
+    return ok, reason, dosed, measured
+
+
+def _mask(keep: np.ndarray) -> pa.BooleanArray:
+    """``keep`` as an Arrow filter: its bits packed by numpy (Arrow's conversion of a bool array is ten times slower)."""
+    bits = np.packbits(keep, bitorder="little")
+    return pa.BooleanArray.from_buffers(pa.bool_(), keep.size, [None, pa.py_buffer(bits)])
+
+
+def _kept(table: pa.Table, read: dict, keep: np.ndarray, numeric_inputs: bool) -> tuple[pa.Table, dict]:
+    """
+    The rows of ``table`` where ``keep`` is True, and the inputs' values
+    there, by kind: the table filtered once, and once the values that are
+    not its own cells (read from text or integers, converted from another
+    unit). A float column's kept cells are its kept values (no null is
+    kept): shared, not copied.
+    """
+    mask = _mask(keep)
+    kept_table = table.filter(mask)
+    cells = {
+        kind
+        for kind, column in read.items()
+        if column.values is column.given and pa.types.is_float64(table.schema.field(column.source.column).type)
+    }
+    others = {kind: column.values for kind, column in read.items() if kind not in cells}
+    filtered = pa.table(others).filter(mask) if others else kept_table
+    values = {
+        kind: (kept_table[column.source.column] if kind in cells else filtered[kind]).to_numpy(zero_copy_only=False)
+        for kind, column in read.items()
+    }
+    if numeric_inputs:  # each numeric input as the number it was read as, in its column's unit
+        given = {
+            kind: values[kind] if column.given is column.values else column.given[keep] for kind, column in read.items()
+        }
+        kept_table = _as_numbers(kept_table, read, given)
+    return kept_table, values
+
+
+def _as_numbers(table: pa.Table, read: dict, given: dict) -> pa.Table:
+    """``table`` with each numeric input's column replaced by ``given``, its numbers as read (in its unit)."""
+    for kind, column in read.items():
+        name = column.source.column
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(given[kind], pa.float64()))
+    return table
 
 
 def _rejects(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
@@ -1063,13 +1110,18 @@ def dose_table(
     result = dose_batch(frame.table, dose, method, **options)
     n, inputs = frame.table.num_rows, frame.table.num_columns
     rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
-    positions = None  # every row, in order: numbered in one pass
     if rejected.size:
         kept = np.ones(n, bool)
         kept[rejected] = False
-        positions = np.flatnonzero(kept)
-    numbers = np.arange(1 + row_offset, n + 1 + row_offset) if positions is None else np.add(positions, 1 + row_offset)
+        numbers = np.flatnonzero(kept)
+        numbers += 1 + row_offset  # in place: the positions become the rows' numbers
+    else:  # every row, in order: numbered in one pass
+        numbers = np.arange(1 + row_offset, n + 1 + row_offset)
     dosed = result.dosed.add_column(inputs, "row", pa.array(numbers))
+    # the dosed rows' positions, for an index or for the inline frame only (None: every row, in order)
+    positions = (
+        numbers - (1 + row_offset) if rejected.size and (frame.index is not None or rejects == "inline") else None
+    )
     if rejects == "inline":
         kept_rows = np.arange(n) if positions is None else positions
         return frame.like(_inline(frame.table, dosed, result.rejects, kept_rows, rejected, row_offset))
@@ -1152,15 +1204,16 @@ def dose_batch(
     read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
-        dosed, measured = _dosed(table, plan, read, numeric_inputs=numeric_inputs)
-    except DoseCalcError:  # some rows are implausible: mask them, say why, dose the rest
-        ok, reason, values = _plausible(table, plan, read)
+        given = {kind: column.given for kind, column in read.items()}
+        values = {kind: column.values for kind, column in read.items()}
+        dosed, measured = _dosed(_as_numbers(table, read, given) if numeric_inputs else table, plan, values)
+    except DoseCalcError:  # some rows are implausible: mask them, say why (those rows only), dose the rest
+        ok, reason, dosed, measured = _screened(table, plan, read, numeric_inputs)
         rows = np.flatnonzero(~ok)
-        dosed, measured = _dosed(table, plan, read, ok, numeric_inputs, values)
     if measured is not None and not measured.fits.all():
         # doses that cannot be rounded within the tolerance, or lie outside the bands: rejected too
         kept = np.arange(table.num_rows) if ok is None else np.flatnonzero(ok)
-        dosed = dosed.filter(pa.array(measured.fits))
+        dosed = dosed.filter(_mask(measured.fits))
         rows = np.concatenate([rows, kept[~measured.fits]])
         order = np.argsort(rows, kind="stable")
         rows, reason = rows[order], pa.chunked_array([reason, measured.reasons], pa.string()).take(pa.array(order))

@@ -135,7 +135,7 @@ _RATIO_LOW = BODY_BMI_LOW * 1e-4 * (1.0 + 1e-12)
 _RATIO_HIGH = 1e-4 * (1.0 - 1e-12)
 
 
-def implausible_bodies(height_cm, weight_kg) -> np.ndarray:
+def implausible_bodies(height_cm, weight_kg, where=None) -> np.ndarray:
     """
     The flat indexes (of height and weight broadcast together) of the pairs
     that describe no body, by :func:`plausible_body`; empty when all do.
@@ -148,23 +148,32 @@ def implausible_bodies(height_cm, weight_kg) -> np.ndarray:
     height (the bound never falls as the height rises); only the pairs
     outside that envelope are compared with their own bounds. NaN is no
     body.
+
+    ``where`` (a bool array of the pairs' shape) asks about those pairs
+    only, without a copy of them: the others may hold anything (a cohort's
+    rows already rejected for a value), and no index of theirs is returned.
     """
     height, weight = np.broadcast_arrays(
         np.atleast_1d(np.asarray(height_cm, dtype=float)), np.atleast_1d(np.asarray(weight_kg, dtype=float))
     )
     height, weight = height.ravel(), weight.ravel()
-    if height.size == 0:
+    asked = None if where is None else np.broadcast_to(where, height.shape).ravel()
+    heights = _extremes(height, asked)
+    if heights is None:
         return np.empty(0, np.intp)
-    if _corners_are_bodies(_extremes(height), _extremes(weight)):
+    if _corners_are_bodies(heights, _extremes(weight, asked)):
         return np.empty(0, np.intp)
     with np.errstate(all="ignore"):  # a zero or infinite value gives an infinite or NaN ratio: outside
         # a NaN height (missing: its column's to reject) leaves the lowest upper bound, 60 kg/m²
-        high = _RATIO_HIGH * np.fmax(_bmi_high(height.min()), BODY_BMI_HIGH[0][1])
+        high = _RATIO_HIGH * np.fmax(_bmi_high(heights[0]), BODY_BMI_HIGH[0][1])
         ratio = height * height
         np.divide(weight, ratio, out=ratio)
-        if ratio.min() >= _RATIO_LOW and ratio.max() <= high:  # NaN fails both
+        ratios = _extremes(ratio, asked)
+        if ratios is not None and ratios[0] >= _RATIO_LOW and ratios[1] <= high:  # NaN fails both
             return np.empty(0, np.intp)
         doubtful = np.flatnonzero(~((ratio >= _RATIO_LOW) & (ratio <= high)))
+        if asked is not None:
+            doubtful = doubtful[asked[doubtful]]
         return doubtful[~plausible_body(height[doubtful], weight[doubtful])]
 
 
@@ -193,8 +202,13 @@ def not_a_body(height_cm, weight_kg) -> list[str]:
     :func:`check_body`'s message for each pair of the arrays ``height_cm`` and
     ``weight_kg`` (pairs that describe no body): a column's reasons at once.
     """
+    # the error's own layout, filled for each pair: no error built a pair
+    layouts = {
+        with_hint: str(ImplausibleInputError("height, weight", "{0}", "{1}", "{2}" if with_hint else None))
+        for with_hint in (False, True)
+    }
     return [
-        str(ImplausibleInputError("height, weight", value, expected, hint))
+        layouts[hint is not None].format(value, expected, hint)
         for value, expected, hint in _not_a_body(np.asarray(height_cm, float), np.asarray(weight_kg, float))
     ]
 
@@ -205,22 +219,23 @@ def _not_a_body(height_cm: np.ndarray, weight_kg: np.ndarray) -> list[tuple[str,
         swapped = plausible_body(weight_kg, height_cm) & (HEIGHT.low <= weight_kg) & (weight_kg <= HEIGHT.high)
         inches = plausible_body(height_cm * 2.54, weight_kg) & (height_cm * 2.54 <= HEIGHT.high)
         highs = _bmi_high(height_cm)
+    low = f"{BODY_BMI_LOW:g}"
     parts = []
     for height, weight, high, is_swapped, is_inches in zip(
         height_cm.tolist(), weight_kg.tolist(), highs.tolist(), swapped.tolist(), inches.tolist()
     ):
+        shown, bmi = f"{height:g}", weight / (height / 100.0) ** 2
         hint = (
             "were height and weight swapped?"
             if is_swapped
-            else f"was the height {height:g} in ({height * 2.54:.0f} cm)?"
+            else f"was the height {shown} in ({height * 2.54:.0f} cm)?"
             if is_inches
             else None
         )
-        bmi = weight / (height / 100.0) ** 2
         parts.append(
             (
-                f"{height:g} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
-                f"a body: BMI {BODY_BMI_LOW:g}-{high:.0f} kg/m² at {height:g} cm (documented extremes, dosecalc.validation)",
+                f"{shown} cm, {weight:g} kg (BMI {bmi:.3g} kg/m²)",
+                f"a body: BMI {low}-{high:.0f} kg/m² at {shown} cm (documented extremes, dosecalc.validation)",
                 hint,
             )
         )
@@ -268,9 +283,14 @@ def valid(values, rng: Range):
     return inside
 
 
-def _extremes(values) -> tuple[float, float] | None:
-    # min/max propagate NaN, so one pass of each decides for a whole column; None for an empty one
-    return None if values.size == 0 else (values.min(), values.max())
+def _extremes(values, where=None) -> tuple[float, float] | None:
+    # min/max propagate NaN, so one pass of each decides for a whole column; None for an empty one (or where
+    # ``where`` asks about no value)
+    if where is None:
+        return None if values.size == 0 else (values.min(), values.max())
+    if not where.any():
+        return None
+    return values.min(where=where, initial=np.inf), values.max(where=where, initial=-np.inf)
 
 
 def _within(extremes: tuple[float, float] | None, rng: Range) -> bool:
