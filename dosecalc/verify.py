@@ -59,7 +59,7 @@ from . import protocol as protocol_library  # its LIFETIME_LIMITS are built on f
 from ._version import __version__
 from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
-from .carboplatin import AUC
+from .carboplatin import checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .order import AUC_BASIS, Order, drug_name
@@ -575,7 +575,7 @@ def _read_ordered(value, field: str, order: Order):
     kinds = ("dose", "auc") if order.is_auc else "dose"
     reading = parse_quantity(value, field, kind=kinds) if isinstance(value, str) else value
     if order.is_auc and is_quantity(reading) and reading.check("[mass] * [time] / [length] ** 3"):
-        return quantity(checked(reading, AUC, field), AUC_BASIS)
+        return quantity(checked_auc(reading, field), AUC_BASIS)
     amount, basis = read_dose(reading, field, allowed=ANY_BASIS)
     return quantity(amount, basis)
 

@@ -293,3 +293,36 @@ def test_a_refused_run_with_json_says_so_in_json(tmp_path, options, field, hint)
     assert result.exit_code == 2, result.output
     error = json.loads(result.stdout)
     assert (error["command"], error["field"], error["hint"]) == ("cohort", field, hint)
+
+
+def test_kidney_function_column_in_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    source = write(tmp_path, "in.csv", KIDNEYS)
+    out = tmp_path / "out.parquet"
+    options = ["--dose", "75mg/m2", "--kidney-function", "cockcroft-gault", "--allow-outside-range"]
+    result = run("cohort", source, "-o", out, *options)
+    assert result.exit_code == 0, result.output
+    dosed = pq.read_table(out)
+    # an unnamed order (--dose) writes no drug column; the estimate's column as by hand above
+    assert "drug" not in dosed.column_names
+    crcl = dict(zip(dosed["patient_id"].to_pylist(), dosed["crcl_cockcroft_gault_ml_min"].to_pylist()))
+    assert crcl == pytest.approx(CRCL, rel=1e-12)
+
+
+def test_carboplatin_refuses_a_dose_column(tmp_path):
+    # the AUC is the run's dose: a per-row dose column beside it is refused, never passed by
+    source = write(tmp_path, "in.csv", "age_years,sex,creatinine_mg_dl,weight_kg,dose_mg_per_m2\n60,m,1.2,80,75\n")
+    command = f"cohort {shlex.quote(source)} -o {shlex.quote(str(tmp_path / 'out.csv'))} --carboplatin-auc 5"
+    check_bad_input(command, "a dose was given and the input has a dose column 'dose_mg_per_m2'", "give one")
+
+
+def test_carboplatin_report(tmp_path):
+    source = write(tmp_path, "in.csv", KIDNEYS)
+    report = tmp_path / "report.html"
+    options = ["--carboplatin-auc", "5", "--allow-outside-range", "--report", report]
+    result = run("cohort", source, "-o", tmp_path / "out.csv", *options)
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    # the dose to give drawn (no BSA: Cockcroft-Gault needs none), Calvert cited in the provenance
+    assert "<h2>dose to give of the dosed rows</h2>" in page and "doi:10.1200/JCO.1989" in page

@@ -263,6 +263,9 @@ def test_carboplatin_auc():
     assert verify(order, "575 mg", gfr="90 mL/min").checks[0].difference_pct == 0.0
     assert verify(order, "5 mg/mL*min").checks[0].verdict == "within_tolerance"
     assert verify(order, "6 mg/mL*min").checks[0].verdict == "too_high"
+    # an ordered AUC outside 1-10 is shown in the unit the range is written in, not pint's mg·min/mL
+    with pytest.raises(ImplausibleInputError, match=r"=50 mg/mL·min: expected 1-10 mg/mL·min$"):
+        verify(order, "50 mg*min/mL")
 
 
 # --- settings, sources, output ---------------------------------------------------------
