@@ -372,9 +372,10 @@ def _creatinine(table, source: Source, decimal_comma: bool) -> tuple[Column, _Ch
     other = "mg/dL" if by_amount else "µmol/L"
 
     def hint(rows, text):
-        guess = pc.binary_join_element_wise(
-            "did you mean ", formatted_numbers("%g", read.given[rows]), f" {other}?", ""
-        )
+        number = formatted_numbers("%g", read.given[rows])
+        if decimal_comma:  # the number as the file writes it
+            number = pc.replace_substring(number, ".", ",")
+        guess = pc.binary_join_element_wise("did you mean ", number, f" {other}?", "")
         return _appended(text, swapped[rows] & ~column.plausible(rows), guess)
 
     return column, _column_check(table, column, hint)

@@ -458,3 +458,12 @@ def test_an_unnamed_order_writes_no_drug_column():
     assert "drug" not in dosed.column_names and dosed["final_dose_mg"].to_pylist() == [pytest.approx(100.0)]
     dosed, _ = Order("doxorubicin", "50 mg/m2").for_table(table)
     assert dosed["drug"].to_pylist() == ["doxorubicin"]
+
+
+def test_a_creatinine_hint_writes_the_number_as_the_file_does():
+    # 1,1 µmol/L is 0.0124 mg/dL: refused; 1,1 mg/dL is plausible, said with the file's decimal comma
+    table = {"age_years": ["60"], "sex": ["m"], "weight_kg": ["80"], "creatinine_umol_l": ["1,1"]}
+    _, rejects = kidney_table(table, decimal_comma=True)
+    assert rejects["reason"].to_pylist()[0].endswith("; did you mean 1,1 mg/dL?")
+    _, rejects = kidney_table({**table, "creatinine_umol_l": ["1.1"]})
+    assert rejects["reason"].to_pylist()[0].endswith("; did you mean 1.1 mg/dL?")
