@@ -166,6 +166,8 @@ def test_plan_errors_about_the_patient_name_the_option():
         (["protocol", "show", "mfolfox-6"], "mfolfox6"),
         (["verify", "abdv", "--bsa", "1.9", "--ordered", "doxorubicin=47.5mg"], "abvd"),
         (["protocol", "show", "xyz"], None),  # nothing near: the names alone
+        (["protocol", "show", ""], None),  # not the current folder, which the empty path names
+        (["plan", "r-chop-21\u200b", "--bsa", "1.9"], "r-chop-21"),  # an invisible character pasted along
     ],
 )
 def test_unknown_protocol_name_suggests_the_nearest(args, nearest):
