@@ -1016,7 +1016,7 @@ class Order:
             drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
             dosed = dosed.append_column("drug", drug)
         dosed = dosed.append_column(f"final_dose_{amount}", dosed[final])
-        return OrderTable(*(frame.like(part, _positions(part, row_offset)) for part in (dosed, rejects)))
+        return OrderTable(*(frame.like(part, _positions(frame, part, row_offset)) for part in (dosed, rejects)))
 
     def _carboplatin_table(self, table: pa.Table, method: str, row_offset: int, kidney: dict, numeric: bool):
         """A carboplatin order's dosed and rejected rows: the GFR, Calvert, the maximum dose and the rounding
@@ -1151,9 +1151,10 @@ def _frame(table):
         ) from None
 
 
-def _positions(part: pa.Table, row_offset: int) -> np.ndarray:
-    """The input positions of a result's rows, from its 1-based ``row``."""
-    return np.asarray(part["row"].to_numpy(), np.int64) - 1 - row_offset
+def _positions(frame, part: pa.Table, row_offset: int) -> np.ndarray | None:
+    """The input positions of a result's rows, from its 1-based ``row``, for a frame with an index to label them
+    (None for one without: nothing to label)."""
+    return None if frame.index is None else np.asarray(part["row"].to_numpy(), np.int64) - 1 - row_offset
 
 
 def _option(text, field: str, base: str):

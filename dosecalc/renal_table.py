@@ -714,10 +714,11 @@ def _finite_doses(rows: KidneyRows, auc: float) -> KidneyRows:
     """``rows`` without those whose GFR (reported outside the range, 1e308 mL/min) gives no finite Calvert dose,
     rejected as :func:`dosecalc.carboplatin_dose` refuses it."""
     assert rows.clearance_ml_min is not None
+    largest = np.nanmax(rows.clearance_ml_min, initial=0.0)  # one pass: the dose overflows at its largest GFR first
     with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(calvert_kernel(auc, largest)):
+            return rows
         overflow = rows.ok & ~np.isfinite(calvert_kernel(auc, rows.clearance_ml_min))
-    if not overflow.any():
-        return rows
     new = np.flatnonzero(overflow)
     column = next(iter(rows.read.values())).source.column  # a measured GFR's: no estimate overflows
     why = pc.binary_join_element_wise(
