@@ -833,10 +833,10 @@ def _body_reasons(read: dict, rows: np.ndarray, not_bodies: np.ndarray) -> pa.Ar
 def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
     """
     The rows of a batch in which some value is implausible: where every input
-    is plausible, the sex known (one mask, combined in place) and the height
-    and weight a body, those rows dosed as the fast path doses (with a BSA and
-    a dose in range; else the rows that are not, to reject), and why each
-    other row is rejected, built for those rows only.
+    is plausible and the sex known (one mask, combined in place), those rows
+    dosed as the fast path doses (a body each, with a BSA and a dose in range;
+    else the rows that are not, masked too), and why each other row is
+    rejected, built for those rows only.
 
     Returns
     -------
@@ -853,16 +853,17 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
         sex_only = np.flatnonzero(ok & ~sex_known)
         ok &= sex_known
     kept_table, values = _kept(table, read, ok, numeric_inputs)
-    bad = _not_bodies(values)  # checked after each value, as the scalar core does
-    not_bodies = np.flatnonzero(ok)[bad] if bad.size else bad
-    if bad.size:
-        ok[not_bodies] = False
-        keep = np.ones(kept_table.num_rows, bool)
-        keep[bad] = False
-        kept_table, values = kept_table.filter(_mask(keep)), {kind: value[keep] for kind, value in values.items()}
+    not_bodies = np.empty(0, np.intp)
     try:  # the core's checks, every one of one patient's dose, on the rows whose values are each plausible
         dosed, measured = _dosed(kept_table, plan, values)
-    except DoseCalcError:  # some give a BSA or a dose out of range: those masked, the rest dosed
+    except DoseCalcError:  # some are not bodies, or give a BSA or a dose out of range: those masked, the rest dosed
+        bad = _not_bodies(values)  # checked after each value, as the scalar core does
+        if bad.size:
+            not_bodies = np.flatnonzero(ok)[bad]
+            ok[not_bodies] = False
+            keep = np.ones(kept_table.num_rows, bool)
+            keep[bad] = False
+            kept_table, values = kept_table.filter(_mask(keep)), {kind: value[keep] for kind, value in values.items()}
         dosed, measured = _dosed(kept_table, plan, values, checked=False)
     if sex_only.size and "height" in read and "weight" in read:
         pairs = {kind: read[kind].values[sex_only] for kind in ("height", "weight")}
