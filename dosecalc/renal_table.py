@@ -313,7 +313,12 @@ def _body_source(kind: str, names, column_map: dict, column_units: dict) -> Sour
 
 
 def _sex_column(names, column_map: dict, needed_for: str) -> str:
-    sex = column_map.get("sex") or next((name for name in names if canonical_name(name) == "sex"), None)
+    found = [name for name in names if canonical_name(name) == "sex"]
+    if "sex" not in column_map and len(found) > 1:  # "sex" and "Sex": which is the patient's?
+        raise DoseCalcError(
+            f"several sex columns: {', '.join(found)}; which holds the patients' sex? keep one, or map one with column_map"
+        )
+    sex = column_map.get("sex") or next(iter(found), None)
     if sex is None:
         raise MissingInputError("a sex column", needed_for)
     if sex not in names:

@@ -467,3 +467,15 @@ def test_a_creatinine_hint_writes_the_number_as_the_file_does():
     assert rejects["reason"].to_pylist()[0].endswith("; did you mean 1,1 mg/dL?")
     _, rejects = kidney_table({**table, "creatinine_umol_l": ["1.1"]})
     assert rejects["reason"].to_pylist()[0].endswith("; did you mean 1.1 mg/dL?")
+
+
+def test_two_sex_columns_are_ambiguous():
+    # 'sex' and 'Sex' read alike: the first was taken, and Cockcroft-Gault differs by 15 % between them
+    table = {"age_years": [60], "sex": ["m"], "Sex": ["f"], "weight_kg": [70], "creatinine_mg_dl": [1.0]}
+    with pytest.raises(DoseCalcError, match="several sex columns: sex, Sex"):
+        kidney_table(table)
+    with pytest.raises(DoseCalcError, match="several sex columns: sex, Sex"):
+        Order("carboplatin", AUC5).for_table(table)
+    estimated, _ = kidney_table(table, column_map={"sex": "Sex"})
+    # mapped: the woman's, (140 − 60) × 70 / 72 × 0.85 = 66.11 mL/min
+    assert estimated["crcl_cockcroft_gault_ml_min"].to_pylist() == [pytest.approx(80 * 70 / 72 * 0.85)]
