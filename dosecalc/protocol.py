@@ -1199,18 +1199,32 @@ def load_protocol(name_or_path) -> Protocol:
     A shipped protocol by name (``"r-chop-21"``; case is ignored) or a
     protocol file by path.
 
+    A text ending in ``.toml`` or holding a path separator is a path; any
+    other text is a shipped protocol's name, or else a file of that name. A
+    shipped name that is also a file here is refused as ambiguous (which
+    R-CHOP-21 was meant?); ``./r-chop-21`` names the file.
+
     Raises
     ------
     UnknownNameError
         If the name is neither a file nor a shipped protocol; the message
         lists those.
+    DoseCalcError
+        If the name is both a shipped protocol and a file.
     """
     text = str(name_or_path)
     path = Path(text)
-    if path.suffix == ".toml" or path.exists() or "/" in text or "\\" in text:
+    if path.suffix == ".toml" or "/" in text or "\\" in text:
         return read_protocol(path)
     names = protocol_names()
     key = text.strip().lower()
-    if key not in names:
-        raise UnknownNameError("protocol", text, names)
-    return read_protocol(PROTOCOL_DIR / f"{key}.toml")
+    if key in names:
+        if path.is_file():
+            raise DoseCalcError(
+                f"protocol {text!r} is both a shipped protocol and a file here; "
+                f"give ./{text} for the file, or rename it"
+            )
+        return read_protocol(PROTOCOL_DIR / f"{key}.toml")
+    if path.is_file():
+        return read_protocol(path)
+    raise UnknownNameError("protocol", text, names)

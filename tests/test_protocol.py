@@ -566,3 +566,17 @@ def test_for_table_reads_each_input_once_for_orders_reading_different_columns():
             1.2,
             175.0,
         )
+
+
+def test_a_shipped_name_is_never_shadowed_by_a_path_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r-chop-21").mkdir()  # a folder of that name is not a protocol file
+    assert load_protocol("r-chop-21").name == "R-CHOP-21"
+    (tmp_path / "mfolfox6").write_text((PROTOCOL_DIR / "abvd.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(DoseCalcError, match="both a shipped protocol and a file here; give ./mfolfox6"):
+        load_protocol("mfolfox6")
+    assert load_protocol("./mfolfox6").name == "ABVD"  # the file, named as a path
+    (tmp_path / "local-abvd").write_text((PROTOCOL_DIR / "abvd.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_protocol("local-abvd").name == "ABVD"  # no shipped protocol of that name: the file
+    with pytest.raises(UnknownNameError, match="'r-chop-99'"):
+        load_protocol("r-chop-99")
