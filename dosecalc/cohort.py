@@ -613,19 +613,27 @@ class _Column:
     def reasons(self, table: pa.Table, rows: np.ndarray) -> pa.Array:
         """
         Why each of ``rows`` is rejected for this column; null where it is
-        fine. A reason depends on the cell alone: each distinct cell's is
-        built once (a column's slips repeat: "1.75", "", "NA").
+        fine. A reason depends on the cell alone: built for this column's
+        implausible cells only, each distinct cell once (a column's slips
+        repeat: "1.75", "", "NA").
         """
-        cells = table[self.source.column].take(pa.array(rows)).combine_chunks()
+        fine = self.plausible(rows)
+        failing = rows[~fine]
+        if failing.size == 0:
+            return pa.nulls(rows.size, pa.string())
+        cells = table[self.source.column].take(pa.array(failing)).combine_chunks()
         if pa.types.is_dictionary(cells.type):  # a categorical column's cells are its text
             cells = cells.cast(cells.type.value_type)
         encoded = pc.dictionary_encode(cells, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
         # the dictionary is in the order cells first occur: the first row of each
-        first = np.unique(encoded.indices.to_numpy(zero_copy_only=False), return_index=True)[1]
-        return self._reasons(cells.take(pa.array(first)), rows[first]).take(encoded.indices)
+        first = np.unique(codes, return_index=True)[1]
+        at = np.zeros(rows.size, codes.dtype)
+        at[~fine] = codes
+        return self._reasons(cells.take(pa.array(first)), failing[first]).take(pa.array(at, mask=fine))
 
     def _reasons(self, cells: pa.Array, rows: np.ndarray) -> pa.Array:
-        """:meth:`reasons` of ``rows``, whose cells are ``cells``."""
+        """:meth:`reasons` of ``rows``, each implausible, whose cells are ``cells``."""
         source, rng = self.source, self.source.rng
         given, values = self.given[rows], self.values[rows]
         cells_text = pc.cast(cells, pa.string())
@@ -664,7 +672,7 @@ class _Column:
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
             reason = pc.if_else(pa.array(valid(values, rng)), narrower, reason)
-        return pc.if_else(pa.array(self.plausible(rows)), pa.scalar(None, pa.string()), reason)
+        return reason
 
 
 def _converted(given: np.ndarray, units, rng: Range, field: str) -> np.ndarray:
@@ -858,12 +866,10 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
         dosed, measured = _dosed(kept_table, plan, values)
     except DoseCalcError:  # some are not bodies, or give a BSA or a dose out of range: those masked, the rest dosed
         bad = _not_bodies(values)  # checked after each value, as the scalar core does
-        if bad.size:
+        if bad.size:  # the table filtered again (a float column's values are its cells, not copied)
             not_bodies = np.flatnonzero(ok)[bad]
             ok[not_bodies] = False
-            keep = np.ones(kept_table.num_rows, bool)
-            keep[bad] = False
-            kept_table, values = kept_table.filter(_mask(keep)), {kind: value[keep] for kind, value in values.items()}
+            kept_table, values = _kept(table, read, ok, numeric_inputs)
         dosed, measured = _dosed(kept_table, plan, values, checked=False)
     if sex_only.size and "height" in read and "weight" in read:
         pairs = {kind: read[kind].values[sex_only] for kind in ("height", "weight")}
