@@ -74,7 +74,7 @@ from .adjustments import (
     strengths_mg_of,
 )
 from .body import WEIGHT_BASES, weight_basis_key
-from .bsa import BSA_METHODS
+from .bsa import BSA_METHODS, bsa_method
 from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, GFR, carboplatin_dose, checked_auc, policy_key
 from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import (
@@ -755,6 +755,7 @@ class Order:
                 raise ImplausibleInputError(
                     name, repr(value), "one patient's value; a table of patients goes to for_table"
                 )
+        method = bsa_method(method)  # an unknown BSA formula is refused, also by an order that may not use it
         steps = [Step("prescribed", None, self.dose, "as prescribed", self.reference("dose"))]
         modification = self.modification
         if modification is not None:
@@ -945,6 +946,7 @@ class Order:
                 "the order holds the safeguards"
             )
         row_offset = checked_row_offset(row_offset)
+        method = bsa_method(method)  # an unknown BSA formula is refused, also by an order that may not use it
         frame = _frame(table)
         arrow = frame.table
         written = (("drug",) if self.drug is not None else ()) + (f"final_dose_{self.amount_unit}",)

@@ -479,3 +479,12 @@ def test_two_sex_columns_are_ambiguous():
     estimated, _ = kidney_table(table, column_map={"sex": "Sex"})
     # mapped: the woman's, (140 − 60) × 70 / 72 × 0.85 = 66.11 mL/min
     assert estimated["crcl_cockcroft_gault_ml_min"].to_pylist() == [pytest.approx(80 * 70 / 72 * 0.85)]
+
+
+def test_an_unknown_bsa_method_is_refused_by_an_order_that_does_not_use_it():
+    # a measured GFR in mL/min needs no BSA; 'mostellar' is still a typo, never passed over
+    order = Order("carboplatin", AUC5)
+    with pytest.raises(UnknownNameError, match="mostellar"):
+        order.for_patient(gfr=90, method="mostellar")
+    with pytest.raises(UnknownNameError, match="mostellar"):
+        order.for_table({"gfr_ml_min": [90.0]}, method="mostellar")
