@@ -267,11 +267,20 @@ class Provenance(Open):
 
 
 class CohortSummary(Open):
-    """``CohortSummary.to_dict()``: what a cohort run did; ``rows_read == rows_written + rows_rejected``."""
+    """
+    ``CohortSummary.to_dict()``: what a cohort run did; ``rows_read == rows_written + rows_rejected``,
+    counted by patient (for a protocol, a patient is many rows of the schedule: ``output_rows``).
+    """
 
-    rows_read: Annotated[int, Field(ge=0)]
-    rows_written: Annotated[int, Field(ge=0)]
-    rows_rejected: Annotated[int, Field(ge=0)]
+    rows_read: Annotated[int, Field(ge=0, description="Patients read: one input row each.")]
+    rows_written: Annotated[int, Field(ge=0, description="Patients dosed (for a protocol: scheduled).")]
+    rows_rejected: Annotated[int, Field(ge=0, description="Patients rejected.")]
+    output_rows: Annotated[
+        int, Field(ge=0, description="Rows in the output file: one per patient, or per administration of a protocol.")
+    ]
+    rejects_rows: Annotated[
+        int, Field(ge=0, description="Rows in the rejects: one per patient, or per patient and drug of a protocol.")
+    ]
     seconds: NonNegative
     output: Text
     rejects: Text | None
