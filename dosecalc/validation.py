@@ -135,7 +135,7 @@ _RATIO_LOW = BODY_BMI_LOW * 1e-4 * (1.0 + 1e-12)
 _RATIO_HIGH = 1e-4 * (1.0 - 1e-12)
 
 
-def implausible_bodies(height_cm, weight_kg, where=None) -> np.ndarray:
+def implausible_bodies(height_cm, weight_kg) -> np.ndarray:
     """
     The flat indexes (of height and weight broadcast together) of the pairs
     that describe no body, by :func:`plausible_body`; empty when all do.
@@ -148,32 +148,23 @@ def implausible_bodies(height_cm, weight_kg, where=None) -> np.ndarray:
     height (the bound never falls as the height rises); only the pairs
     outside that envelope are compared with their own bounds. NaN is no
     body.
-
-    ``where`` (a bool array of the pairs' shape) asks about those pairs
-    only, without a copy of them: the others may hold anything (a cohort's
-    rows already rejected for a value), and no index of theirs is returned.
     """
     height, weight = np.broadcast_arrays(
         np.atleast_1d(np.asarray(height_cm, dtype=float)), np.atleast_1d(np.asarray(weight_kg, dtype=float))
     )
     height, weight = height.ravel(), weight.ravel()
-    asked = None if where is None else np.broadcast_to(where, height.shape).ravel()
-    heights = _extremes(height, asked)
-    if heights is None:
+    if height.size == 0:
         return np.empty(0, np.intp)
-    if _corners_are_bodies(heights, _extremes(weight, asked)):
+    if _corners_are_bodies(_extremes(height), _extremes(weight)):
         return np.empty(0, np.intp)
     with np.errstate(all="ignore"):  # a zero or infinite value gives an infinite or NaN ratio: outside
         # a NaN height (missing: its column's to reject) leaves the lowest upper bound, 60 kg/m²
-        high = _RATIO_HIGH * np.fmax(_bmi_high(heights[0]), BODY_BMI_HIGH[0][1])
+        high = _RATIO_HIGH * np.fmax(_bmi_high(height.min()), BODY_BMI_HIGH[0][1])
         ratio = height * height
         np.divide(weight, ratio, out=ratio)
-        ratios = _extremes(ratio, asked)
-        if ratios is not None and ratios[0] >= _RATIO_LOW and ratios[1] <= high:  # NaN fails both
+        if ratio.min() >= _RATIO_LOW and ratio.max() <= high:  # NaN fails both
             return np.empty(0, np.intp)
         doubtful = np.flatnonzero(~((ratio >= _RATIO_LOW) & (ratio <= high)))
-        if asked is not None:
-            doubtful = doubtful[asked[doubtful]]
         return doubtful[~plausible_body(height[doubtful], weight[doubtful])]
 
 
@@ -283,14 +274,9 @@ def valid(values, rng: Range):
     return inside
 
 
-def _extremes(values, where=None) -> tuple[float, float] | None:
-    # min/max propagate NaN, so one pass of each decides for a whole column; None for an empty one (or where
-    # ``where`` asks about no value)
-    if where is None:
-        return None if values.size == 0 else (values.min(), values.max())
-    if not where.any():
-        return None
-    return values.min(where=where, initial=np.inf), values.max(where=where, initial=-np.inf)
+def _extremes(values) -> tuple[float, float] | None:
+    # min/max propagate NaN, so one pass of each decides for a whole column; None for an empty one
+    return None if values.size == 0 else (values.min(), values.max())
 
 
 def _within(extremes: tuple[float, float] | None, rng: Range) -> bool:

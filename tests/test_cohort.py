@@ -485,6 +485,49 @@ def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
     assert all(rejects["reason"].to_pylist())
 
 
+@given(cohorts())
+def test_a_rejected_row_s_reason_is_its_own_in_any_batch(cohort):
+    # reasons are built once per distinct cell and only for the columns that reject a row: each row's reason in
+    # the batch is the one it gets alone
+    height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text = cohort
+    columns = {f"height_{height_unit}": heights, f"weight_{weight_unit}": weights, "sex": sexes}
+    if doses is not None:
+        columns["dose_mg_m2"] = doses
+    kind = pa.string() if as_text else pa.float64()
+    table = pa.table(
+        {
+            name: pa.array(values, pa.string())
+            if name == "sex"
+            else pa.array([_cell(v, as_text) for v in values], kind)
+            for name, values in columns.items()
+        }
+    )
+    batch = dose_table(table, dose, method).rejects
+    alone = [dose_table(table.slice(i, 1), dose, method, row_offset=i).rejects for i in range(table.num_rows)]
+    assert batch["row"].to_pylist() == [row for rejects in alone for row in rejects["row"].to_pylist()]
+    assert batch["reason"].to_pylist() == [reason for rejects in alone for reason in rejects["reason"].to_pylist()]
+
+
+def test_repeated_slips_in_a_column_each_get_their_reason():
+    # 1.75 (metres), an empty cell and a word, each repeated among plausible rows; and a row rejected by weight
+    # alone, whose height reason is none
+    heights = ["175", "1.75", "", "tall", "1.75", "180", "", "tall", "170"]
+    weights = ["70", "70", "70", "70", "70", "75", "70", "70", "900"]
+    _, rejects = dose_table({"height_cm": heights, "weight_kg": weights}, "75 mg/m^2")
+    metres = "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?"
+    word = "height_cm='tall': expected a number"
+    assert rejects["row"].to_pylist() == [2, 3, 4, 5, 7, 8, 9]
+    assert rejects["reason"].to_pylist() == [
+        metres,
+        "height_cm is missing",
+        word,
+        metres,
+        "height_cm is missing",
+        word,
+        "weight_kg=900 kg: expected 0.2-700 kg; did you mean 900 lb?",
+    ]
+
+
 @given(st.text(alphabet="0123456789.eE+-infatyINFATY()_ x", max_size=8))
 def test_a_cell_is_a_number_or_not_whatever_its_neighbours(text):
     # a batch with a non-numeric cell takes the engine's other parsing path: it must agree with the fast one
