@@ -69,6 +69,26 @@ def test_engine_with_rejects_vs_raw_numpy(benchmark, cohort, report_ratio):
     assert rejects.num_rows == ROWS // 100 and dosed.num_rows + rejects.num_rows == ROWS
 
 
+def test_engine_with_rejects_of_every_kind_vs_raw_numpy(benchmark, cohort, report_ratio):
+    # 1% rejected, a quarter each: metres in a cm column, a weight past 700 kg, a missing height, and a height and
+    # weight each plausible that together are no body (70 cm, 150 kg); the last makes every batch check each pair
+    height_cm, weight_kg = cohort["height_cm"].to_numpy().copy(), cohort["weight_kg"].to_numpy().copy()
+    height_cm[::400], weight_kg[100::400] = 1.75, 900.0
+    height_cm[200::400], weight_kg[200::400] = 70.0, 150.0
+    missing = np.zeros(ROWS, bool)
+    missing[300::400] = True
+    table = cohort.set_column(1, "height_cm", pa.array(height_cm, mask=missing)).set_column(
+        2, "weight_kg", pa.array(weight_kg)
+    )
+    dosed, rejects = benchmark(dose_table, table, DOSE)
+    report_ratio(
+        "dose_table 1e6, 1% rejected of 4 kinds / raw numpy",
+        *best_of_both(lambda: dose_table(table, DOSE), lambda: raw_numpy(height_cm, weight_kg)),
+    )
+    assert rejects.num_rows == ROWS // 100 and dosed.num_rows + rejects.num_rows == ROWS
+    assert len(set(rejects["reason"].to_pylist())) == 4
+
+
 @pytest.mark.parametrize("method", ["dubois", "boyd"])
 def test_power_law_formulas_vs_mosteller(benchmark, cohort, report_ratio, method):
     benchmark(dose_table, cohort, DOSE, method)

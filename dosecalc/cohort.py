@@ -1044,7 +1044,16 @@ def dose_table(
     rejects : {"separate", "inline"}, default "separate"
         ``"inline"`` returns one frame of every input row, in order (with its
         index), instead of two: the dose columns null in a rejected row, and
-        ``reason`` null in a dosed one.
+        ``reason`` null in a dosed one. A per-row dose column named
+        ``dose_mg`` (``dose_units``) is the output's dose column, so it is
+        null in a rejected row too: a number there would read as a dose that
+        was checked, and a cell such as ``"lots"`` is no number. Where the
+        dose is why, the reason names it as given (``dose_mg='lots':
+        expected a number``); to keep every row's dose as given, name the
+        column otherwise (``column_map={"dose": "ordered"}``,
+        ``column_units={"dose": "mg"}``: it then passes through untouched)
+        or take ``rejects="separate"``, whose rejects hold every input
+        column as given.
 
     Returns
     -------

@@ -337,6 +337,17 @@ def test_inline_per_row_dose_mg_is_the_parsed_dose_or_null():
     assert inline["reason"].to_pylist() == [None, "dose_mg='lots': expected a number"]
 
 
+def test_inline_keeps_a_dose_as_given_under_another_name():
+    # a row rejected for its height has no checked dose: dose_mg stays null, the ordered dose stays as typed
+    table = {"height_cm": ["170", "1.7", "170"], "weight_kg": ["70", "70", "70"], "ordered": ["100", "120", "lots"]}
+    inline = dose_table(table, column_map={"dose": "ordered"}, column_units={"dose": "mg"}, rejects="inline")
+    assert inline["ordered"].to_pylist() == ["100", "120", "lots"]
+    assert inline["dose_mg"].to_pylist() == [100.0, None, None]
+    assert inline["reason"].to_pylist()[2] == "ordered='lots': expected a number"
+    named = {"height_cm": table["height_cm"], "weight_kg": table["weight_kg"], "dose_mg": table["ordered"]}
+    assert dose_table(named, rejects="inline")["dose_mg"].to_pylist() == [100.0, None, None]  # the output's column
+
+
 def test_rejects_takes_separate_or_inline():
     with pytest.raises(UnknownNameError, match="rejects"):
         dose_table(PANDAS_PATIENTS, "75 mg/m^2", rejects="drop")
