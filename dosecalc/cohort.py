@@ -284,14 +284,18 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
         raise MissingInputError(
             "a height column", f"BSA by {entry.label}: name it height_cm, height_m or height_in, or map one"
         )
-    sex = column_map.get("sex") or next((name for name in names if _canonical(name) == "sex"), None)
+    sexes = [name for name in names if _canonical(name) == "sex"]
+    sex = column_map.get("sex") or next(iter(sexes), None)
     computes_bsa = needs_bsa or (weight is not None and (height is not None or not entry.needs_height))
     if sex is None and entry.needs_sex and computes_bsa:
         raise MissingInputError("a sex column", f"BSA by {entry.label}")
     if sex is not None and sex not in names:
         raise UnknownNameError("column for sex", sex, names)
     height, reads_sex = _guarded(guards, height, weight, sex, computes_bsa)
-    return _Plan(height, weight, dose_column, dose, method, sex if entry.needs_sex or reads_sex else None, guards)
+    reads_sex = reads_sex or entry.needs_sex
+    if reads_sex and "sex" not in column_map and len(sexes) > 1:  # which one holds the patients' sex?
+        raise DoseCalcError(f"several sex columns: {', '.join(sexes)}; keep one or map one with column_map")
+    return _Plan(height, weight, dose_column, dose, method, sex if reads_sex else None, guards)
 
 
 def _guarded(guards: _Safeguards, height, weight, sex, computes_bsa: bool) -> tuple[_Source | None, bool]:

@@ -548,6 +548,18 @@ def test_a_cell_is_a_number_or_not_whatever_its_neighbours(text):
     assert alone.rejects["reason"].to_pylist() == beside.rejects["reason"].to_pylist()[1:]
 
 
+def test_two_sex_columns_are_refused_where_a_sex_is_read():
+    # "sex" says male, "SEX" female: the engine never picks one (Schlich's BSA and the ideal weight read it)
+    table = {"height_cm": [175.0], "weight_kg": [70.0], "sex": ["m"], "SEX": ["f"]}
+    for options in ({"method": "schlich"}, {"weight_basis": "ideal"}):
+        with pytest.raises(DoseCalcError, match=r"^several sex columns: sex, SEX; keep one or map one with column_map"):
+            dose_table(table, "75 mg/m^2", **options)
+    mapped = dose_table(table, "75 mg/m^2", method="schlich", column_map={"sex": "SEX"}).dosed
+    female = patient_dose("75 mg/m^2", height=175.0, weight=70.0, method="schlich", sex="f").dose.m_as("mg")
+    assert mapped["dose_mg"].to_pylist() == [female]
+    assert dose_table(table, "75 mg/m^2").dosed.num_rows == 1  # Mosteller reads no sex: both pass through
+
+
 def test_a_missing_sex_is_said_to_be_missing():
     # a sex-specific formula never defaults a sex: a null or blank cell is a reject naming the column
     table = {"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3, "Gender": ["f", None, " "]}
