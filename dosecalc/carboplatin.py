@@ -35,6 +35,7 @@ import numpy as np
 from ._version import __version__
 from .adjustments import DEFAULT_TOLERANCE_PCT, cap_dose, cap_kernel, round_dose
 from .body import weight_basis_key
+from .doses import DOSE_RANGES, FLAT
 from .errors import (
     DoseCalcError,
     ImplausibleInputError,
@@ -60,7 +61,7 @@ __all__ = [
     "CALVERT_1989",
     "CARBOPLATIN_POLICIES",
     "FDA_2010",
-    "FINITE_DOSE",
+    "PLAUSIBLE_DOSE",
     "GFR",
     "GFR_CAP_ML_MIN",
     "CarboplatinDose",
@@ -145,28 +146,33 @@ def calvert_kernel(auc, gfr_ml_min):
     return auc * (gfr_ml_min + _NON_RENAL_ML_MIN)
 
 
-#: What a GFR reported outside the range (``allow_outside_range``) must still give: a finite Calvert dose.
-FINITE_DOSE = "a GFR whose Calvert dose, AUC × (GFR + 25), is a finite number of mg"
+#: The largest Calvert dose [mg] any GFR may give, even one reported outside the range
+#: (``allow_outside_range``): dosecalc's bound on every absolute dose, 200,000 mg.
+MAX_CALVERT_MG = DOSE_RANGES[FLAT].high
+
+#: What a GFR reported outside the range (``allow_outside_range``) must still give.
+PLAUSIBLE_DOSE = f"a GFR whose Calvert dose, AUC × (GFR + 25), is at most {MAX_CALVERT_MG:,.0f} mg"
 
 
-def _finite_calvert(auc, gfr_ml_min):
+def _plausible_calvert(auc, gfr_ml_min):
     """
     The Calvert dose [mg] at the GFR as given or estimated, before any cap:
-    a number, or an error for a GFR so large (1e308 mL/min, reported with
-    ``allow_outside_range``) that the dose overflows to infinity.
+    a number, or an error for a GFR so large (1e300 mL/min, reported with
+    ``allow_outside_range``) that the dose passes :data:`MAX_CALVERT_MG`
+    or overflows.
 
     Raises
     ------
     ImplausibleInputError
-        Naming the first GFR whose dose is not finite.
+        Naming the first GFR whose dose is not plausible.
     """
     with np.errstate(over="ignore"):
         dose_mg = calvert_kernel(auc, gfr_ml_min)
-    overflow = ~np.isfinite(np.atleast_1d(dose_mg))
-    if overflow.any():
-        first = int(np.flatnonzero(overflow)[0])
+    implausible = ~(np.atleast_1d(dose_mg) <= MAX_CALVERT_MG)
+    if implausible.any():
+        first = int(np.flatnonzero(implausible)[0])
         field = "gfr" if np.ndim(dose_mg) == 0 else f"gfr[{first}]"
-        raise ImplausibleInputError(field, f"{float(np.ravel(gfr_ml_min)[first]):g} mL/min", FINITE_DOSE)
+        raise ImplausibleInputError(field, f"{float(np.ravel(gfr_ml_min)[first]):g} mL/min", PLAUSIBLE_DOSE)
     return dose_mg
 
 
@@ -479,7 +485,7 @@ def carboplatin_dose(
         raise MissingInputError("gfr", f"the carboplatin dose (or {_estimate_inputs(formula)})")
 
     gfr_ml_min = record.clearance.m_as("mL/min")
-    uncapped_mg = _finite_calvert(auc_value, gfr_ml_min)
+    uncapped_mg = _plausible_calvert(auc_value, gfr_ml_min)
     calvert_mg, used_ml_min, applied = carboplatin_kernel(auc_value, gfr_ml_min, cap_ml_min)
     guards: dict[str, Any] = {}
     final_mg, steps = calvert_mg, [f"GFR: {record.label}", f"policy {key}"]

@@ -490,6 +490,14 @@ class Order:
                     self.bsa_cap,
                     "none for a carboplatin AUC order: its dose follows the GFR, not the body size",
                 )
+            for name in ("reduction_pct", "level"):
+                if getattr(self, name) is not None:
+                    raise ImplausibleInputError(
+                        name,
+                        getattr(self, name),
+                        "none for a carboplatin AUC order: order the reduced target AUC itself "
+                        "('4 mg/mL*min' for AUC 5 reduced by 20 %)",
+                    )
         self._kidney_settings(put)
         # a level table written for another dose is refused now, not at the first patient
         put("modification", _modified(self))

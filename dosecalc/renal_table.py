@@ -60,7 +60,15 @@ import pyarrow.compute as pc
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_magnitude
 from .bsa import bsa_method as bsa_method_key
-from .carboplatin import CARBOPLATIN_POLICIES, FINITE_DOSE, GFR, calvert_kernel, carboplatin_kernel, policy_key
+from .carboplatin import (
+    CARBOPLATIN_POLICIES,
+    GFR,
+    MAX_CALVERT_MG,
+    PLAUSIBLE_DOSE,
+    calvert_kernel,
+    carboplatin_kernel,
+    policy_key,
+)
 from .cohort import (
     Column,
     Source,
@@ -715,23 +723,25 @@ def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
     return rows
 
 
-def _finite_doses(rows: KidneyRows, auc: float) -> KidneyRows:
-    """``rows`` without those whose GFR (reported outside the range, 1e308 mL/min) gives no finite Calvert dose,
-    rejected as :func:`dosecalc.carboplatin_dose` refuses it."""
+def _plausible_doses(rows: KidneyRows, auc: float) -> KidneyRows:
+    """``rows`` without those whose GFR (reported outside the range, 1e300 mL/min) gives a Calvert dose above
+    :data:`~dosecalc.carboplatin.MAX_CALVERT_MG`, rejected as :func:`dosecalc.carboplatin_dose` refuses it."""
     assert rows.clearance_ml_min is not None
-    largest = np.nanmax(rows.clearance_ml_min, initial=0.0)  # one pass: the dose overflows at its largest GFR first
+    largest = np.nanmax(rows.clearance_ml_min, initial=0.0)  # one pass: the largest GFR gives the largest dose
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(calvert_kernel(auc, largest)):
+        if calvert_kernel(auc, largest) <= MAX_CALVERT_MG:
             return rows
-        overflow = rows.ok & ~np.isfinite(calvert_kernel(auc, rows.clearance_ml_min))
-    new = np.flatnonzero(overflow)
-    column = next(iter(rows.read.values())).source.column  # a measured GFR's: no estimate overflows
+        implausible = rows.ok & ~(calvert_kernel(auc, rows.clearance_ml_min) <= MAX_CALVERT_MG)
+    new = np.flatnonzero(implausible)
+    # a measured GFR's column: no estimate reaches the bound (Cockcroft-Gault at most (140 − 18) × 700 kg /
+    # (72 × 0.1 mg/dL) = 11,861 mL/min, 118,861 mg at AUC 10)
+    column = next(iter(rows.read.values())).source.column
     why = pc.binary_join_element_wise(
-        f"{column}=", formatted_numbers("%g", rows.clearance_ml_min[new]), f" mL/min: expected {FINITE_DOSE}", ""
+        f"{column}=", formatted_numbers("%g", rows.clearance_ml_min[new]), f" mL/min: expected {PLAUSIBLE_DOSE}", ""
     )
     order = np.argsort(np.concatenate([np.flatnonzero(~rows.ok), new]), kind="stable")
     reasons = pa.chunked_array([rows.reasons, why], pa.string()).combine_chunks().take(pa.array(order))
-    ok = rows.ok & ~overflow
+    ok = rows.ok & ~implausible
     bsa_m2 = None if rows.bsa_m2 is None else np.where(ok, rows.bsa_m2, np.nan)
     return rows._replace(
         ok=ok, reasons=reasons, clearance_ml_min=np.where(ok, rows.clearance_ml_min, np.nan), bsa_m2=bsa_m2
@@ -782,7 +792,7 @@ def carboplatin_rows(
         cap_ml_min = np.inf if entry.gfr_cap_ml_min is None else entry.gfr_cap_ml_min
     else:
         cap_ml_min = np.inf if gfr_cap is None else float(quantity(gfr_cap, GFR.unit).m_as(GFR.unit))
-    rows = _finite_doses(gfr_rows(table, estimate, **options), auc)
+    rows = _plausible_doses(gfr_rows(table, estimate, **options), auc)
     assert rows.clearance_ml_min is not None  # gfr_rows refuses an eGFR it cannot de-index
     ok = rows.ok
     gfr_ml_min = rows.clearance_ml_min[ok]

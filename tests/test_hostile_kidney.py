@@ -226,15 +226,21 @@ def test_a_target_auc_in_its_spellings(dose):
 
 
 @pytest.mark.parametrize("gfr_cap", ["policy", None])
-def test_a_gfr_whose_calvert_dose_overflows_is_refused_even_with_the_override(gfr_cap):
-    # 5 × (1e308 + 25) mg overflows to infinity: no dose, capped or not, comes from it (1e300 gives 5e300 mg: a number)
+@pytest.mark.parametrize("gfr", [1e308, 1e300, 39_976.0])
+def test_a_gfr_whose_calvert_dose_is_absurd_is_refused_even_with_the_override(gfr_cap, gfr):
+    # allow_outside_range reports a GFR above 250 mL/min, but no dose above dosecalc's bound on any dose,
+    # 200,000 mg, comes from it: 5 × (39,976 + 25) = 200,005 mg; 5 × (1e300 + 25) = 5e300 mg (it was printed);
+    # 1e308 overflows to infinity
     order = Order("carboplatin", AUC5, gfr_cap=gfr_cap, allow_outside_range=True)
-    with pytest.raises(ImplausibleInputError, match=r"^gfr=1e\+308 mL/min: expected a GFR whose Calvert dose"):
-        order.for_patient(gfr=1e308)
-    dosed, rejects = order.for_table({"gfr_ml_min": [1e308, 90.0, -1.0]})
-    assert dosed["row"].to_pylist() == [2] and dosed["final_dose_mg"].to_pylist() == [575.0]  # 5 × (90 + 25)
+    expected = "expected a GFR whose Calvert dose, AUC × (GFR + 25), is at most 200,000 mg"
+    with pytest.raises(ImplausibleInputError, match=f"^{re.escape(f'gfr={gfr:g} mL/min: {expected}')}$"):
+        order.for_patient(gfr=gfr)
+    dosed, rejects = order.for_table({"gfr_ml_min": [gfr, 90.0, 39_975.0, -1.0]})
+    # 5 × (90 + 25) = 575 mg; 5 × (39,975 + 25) = 200,000 mg is the bound itself (capped by the policy: 750 mg)
+    assert dosed["row"].to_pylist() == [2, 3]
+    assert dosed["final_dose_mg"].to_pylist() == [575.0, 750.0 if gfr_cap == "policy" else 200_000.0]
     assert rejects["reason"].to_pylist() == [
-        "gfr_ml_min=1e+308 mL/min: expected a GFR whose Calvert dose, AUC × (GFR + 25), is a finite number of mg",
+        f"gfr_ml_min={gfr:g} mL/min: {expected}",
         "gfr_ml_min=-1 mL/min: expected (0, 250] mL/min",
     ]
 

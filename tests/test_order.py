@@ -419,3 +419,11 @@ def test_for_patient_is_one_patient():
         Order("doxorubicin", "50 mg/m2").for_patient(height=[180, 170], weight=[80, 70])
     with pytest.raises(ImplausibleInputError, match="for_table"):
         Order("doxorubicin", "50 mg/m2").for_patient(bsa=Q_(np.array([1.8, 2.0]), "m**2"))
+
+
+def test_a_carboplatin_auc_order_is_reduced_by_ordering_the_reduced_auc():
+    # a reduction of a target AUC is ordered as the AUC itself (AUC 5 − 20 % = AUC 4), never applied to mg
+    with pytest.raises(ImplausibleInputError, match=r"^reduction_pct=20.0: .*'4 mg/mL\*min' for AUC 5 reduced by 20 %"):
+        Order("carboplatin", "5 mg/mL*min", reduction_pct=20)
+    # Calvert (1989): 4 × (90 + 25) = 460 mg
+    assert Order("carboplatin", "4 mg/mL*min").for_patient(gfr="90 mL/min").dose.m_as("mg") == 460.0
