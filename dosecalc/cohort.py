@@ -565,17 +565,40 @@ def _point_decimals(text):
     return pc.if_else(with_point, pa.scalar("", text.type), pc.replace_substring(text, ",", "."))
 
 
+def _text_numbers(text, decimal_comma: bool):
+    """Text cells as floats; null where a cell is not a number by the grammar (rejected with its reason)."""
+    if decimal_comma:
+        text = _point_decimals(text)
+    trimmed = pc.utf8_trim(text, " ")
+    numeric = pc.match_substring_regex(trimmed, _NUMBER)
+    return pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, text.type)), pa.float64())
+
+
+#: Cells a text column is sampled at for repeats; where at most a quarter of them are distinct (heights to the
+#: 0.1 cm, weights to the 0.1 kg), the grammar reads each distinct text once: a hash a cell costs less than its
+#: regex below about 30 % distinct texts (measured on 262,144 cells: 3.8 against 13.3 ms at 2 %, 15.6 against
+#: 13.1 ms at 38 %).
+TEXT_SAMPLE = 4096
+
+
+def _texts_repeat(column) -> bool:
+    sample = column.slice(0, TEXT_SAMPLE)
+    return len(column) > TEXT_SAMPLE and 4 * pc.count_distinct(sample, mode="all").as_py() <= len(sample)
+
+
 def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
     """A column's numbers as floats, NaN where a cell is missing, not a number, or an integer beyond 2**53."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        if decimal_comma:
-            column = _point_decimals(column)
-        # a cell that is not a number by the grammar becomes null (rejected with its reason)
-        trimmed = pc.utf8_trim(column, " ")
-        numeric = pc.match_substring_regex(trimmed, _NUMBER)
-        column = pc.cast(pc.if_else(numeric, trimmed, pa.scalar(None, column.type)), pa.float64())
+        if _texts_repeat(column):  # each distinct text read once, then given to each of its cells
+            encoded = pc.dictionary_encode(column)
+            chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+            column = pa.chunked_array(
+                [_text_numbers(chunk.dictionary, decimal_comma).take(chunk.indices) for chunk in chunks], pa.float64()
+            )
+        else:
+            column = _text_numbers(column, decimal_comma)
     elif pa.types.is_integer(column.type):
         exact = pc.less_equal(
             column, pa.scalar(EXACT_INTEGER, pa.uint64() if pa.types.is_uint64(column.type) else pa.int64())

@@ -548,6 +548,26 @@ def test_a_cell_is_a_number_or_not_whatever_its_neighbours(text):
     assert alone.rejects["reason"].to_pylist() == beside.rejects["reason"].to_pylist()[1:]
 
 
+@pytest.mark.parametrize("decimal_comma", [False, True])
+def test_texts_that_repeat_are_read_as_each_cell_alone(decimal_comma):
+    # a long column of few distinct texts is read once per text: the same doses and reasons as short batches,
+    # whose texts are each read
+    size = 3 * dosecalc.cohort.TEXT_SAMPLE
+    point = "," if decimal_comma else "."
+    texts = ["170", f"182{point}5", f"1{point}75", "", "abc", " 165 ", None, "7\u200b5", "1e3", f"1{point}2{point}3"]
+    heights = [texts[i % len(texts)] for i in range(size)]
+    table = pa.table({"height_cm": pa.array(heights, pa.string()), "weight_kg": pa.array(["70"] * size)})
+    dosed, rejects = dose_table(table, "75 mg/m^2", decimal_comma=decimal_comma)
+    pieces = [
+        dose_table(table.slice(start, 1000), "75 mg/m^2", row_offset=start, decimal_comma=decimal_comma)
+        for start in range(0, size, 1000)
+    ]
+    assert dosed["dose_mg"].to_pylist() == [mg for piece in pieces for mg in piece.dosed["dose_mg"].to_pylist()]
+    assert dosed["row"].to_pylist() == [row for piece in pieces for row in piece.dosed["row"].to_pylist()]
+    assert rejects["reason"].to_pylist() == [why for piece in pieces for why in piece.rejects["reason"].to_pylist()]
+    assert dosed.num_rows == sum(text in ("170", f"182{point}5", " 165 ") for text in heights)  # the numbers
+
+
 def test_two_sex_columns_are_refused_where_a_sex_is_read():
     # "sex" says male, "SEX" female: the engine never picks one (Schlich's BSA and the ideal weight read it)
     table = {"height_cm": [175.0], "weight_kg": [70.0], "sex": ["m"], "SEX": ["f"]}
