@@ -631,11 +631,14 @@ class _Column:
             raise DoseCalcError(f"{source.column}: {err}") from None
         return cls(source, given, _converted(given, source.units, source.rng, source.column), decimal_comma)
 
-    def plausible(self, rows=slice(None)) -> np.ndarray:
-        """Where the values of ``rows`` are inside the source's range, and its narrower one."""
-        inside = valid(self.values[rows], self.source.rng)
+    def plausible(self, rows=slice(None), within=None) -> np.ndarray:
+        """
+        Where the values of ``rows`` are inside the source's range, and its
+        narrower one; with ``within``, ANDed into that mask in place.
+        """
+        inside = valid(self.values[rows], self.source.rng, within)
         if self.source.narrower is not None:
-            inside &= valid(self.values[rows], self.source.narrower)
+            inside = valid(self.values[rows], self.source.narrower, inside)
         return inside
 
     def reasons(self, table: pa.Table, rows: np.ndarray) -> pa.Array:
@@ -882,7 +885,7 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
     """
     ok = np.ones(table.num_rows, bool)
     for column in read.values():
-        ok &= column.plausible()
+        column.plausible(within=ok)
     sex_only = np.empty(0, np.intp)  # rows rejected for their sex alone, whose bodies are checked too
     if plan.sex is not None:
         sex_known, sex_reasons = _sex_known(table, plan.sex)

@@ -266,9 +266,17 @@ def pandas_series(values, index, name: str):
     return pd.Series(np.asarray(values, dtype=float), index=index, name=name)
 
 
-def valid(values, rng: Range):
-    """Boolean mask of the values inside ``rng`` (NaN is never inside)."""
-    inside = (values >= rng.low) & (values <= rng.high)
+def valid(values, rng: Range, within=None):
+    """
+    Boolean mask of the values inside ``rng`` (NaN is never inside); with
+    ``within``, a bool array of their shape, ANDed into it in place (a
+    batch's one mask of its rows, no mask a column).
+    """
+    if within is None:
+        inside = values >= rng.low
+    else:
+        inside = np.logical_and(within, values >= rng.low, out=within)
+    inside &= values <= rng.high
     if rng.low == 0:
         inside &= values > 0
     return inside
