@@ -26,7 +26,7 @@ from dosecalc.errors import (
     UnitError,
     UnknownNameError,
 )
-from dosecalc.validation import check_body, implausible_bodies, is_female, not_a_body, plausible_body
+from dosecalc.validation import HEIGHT, check_body, checked, implausible_bodies, is_female, not_a_body, plausible_body
 
 
 def kg(quantity):
@@ -383,6 +383,17 @@ def test_implausible_bodies_is_plausible_body_exactly(pairs):
         assert first == []
     except ImplausibleInputError as err:
         assert err.field == f"height, weight[{first[0]}]"
+
+
+@pytest.mark.parametrize("slip", [math.nan, math.inf, 0.0, 1.75, 300.0])
+@pytest.mark.parametrize("at", [0, 65_535, 65_536, 150_000, 199_999])
+def test_a_column_of_many_blocks_is_checked_in_every_block(slip, at):
+    # 200,000 heights are read 65,536 at a time for their extremes: a slip in any block, at its edges, is refused
+    heights = np.full(200_000, 170.0)
+    checked(heights, HEIGHT)
+    heights[at] = slip
+    with pytest.raises(ImplausibleInputError, match=rf"^height\[{at}\]="):
+        checked(heights, HEIGHT)
 
 
 def test_a_body_check_of_one_height_against_several_weights():
