@@ -388,7 +388,8 @@ def test_implausible_bodies_is_plausible_body_exactly(pairs):
 @pytest.mark.parametrize("slip", [math.nan, math.inf, 0.0, 1.75, 300.0])
 @pytest.mark.parametrize("at", [0, 65_535, 65_536, 150_000, 199_999])
 def test_a_column_of_many_blocks_is_checked_in_every_block(slip, at):
-    # 200,000 heights are read 65,536 at a time for their extremes: a slip in any block, at its edges, is refused
+    # 200,000 heights: a slip in any block of the 65,536 looked at a time for the first, at its edges, is refused
+    # naming its index
     heights = np.full(200_000, 170.0)
     checked(heights, HEIGHT)
     heights[at] = slip
