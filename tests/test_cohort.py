@@ -461,14 +461,14 @@ def _cell(value, as_text):
     return repr(value) if as_text else value
 
 
-@given(cohorts(), st.integers(0, 10**6))
-def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
-    height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text = cohort
+def cohort_table(cohort):
+    """A drawn cohort as a table: numbers as floats, or every cell text, as a CSV is read."""
+    height_unit, weight_unit, heights, weights, _, sexes, doses, _, as_text = cohort
     columns = {f"height_{height_unit}": heights, f"weight_{weight_unit}": weights, "sex": sexes}
     if doses is not None:
         columns["dose_mg_m2"] = doses
     kind = pa.string() if as_text else pa.float64()
-    table = pa.table(
+    return pa.table(
         {
             name: pa.array(values, pa.string())
             if name == "sex"
@@ -476,6 +476,12 @@ def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
             for name, values in columns.items()
         }
     )
+
+
+@given(cohorts(), st.integers(0, 10**6))
+def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
+    height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text = cohort
+    table = cohort_table(cohort)
     dosed, rejects = dose_table(table, dose, method, row_offset=row_offset)
 
     expected, refused = [], []
@@ -500,19 +506,8 @@ def test_engine_equals_scalar_core_row_by_row(cohort, row_offset):
 def test_a_rejected_row_s_reason_is_its_own_in_any_batch(cohort):
     # reasons are built once per distinct cell and only for the columns that reject a row: each row's reason in
     # the batch is the one it gets alone
-    height_unit, weight_unit, heights, weights, method, sexes, doses, dose, as_text = cohort
-    columns = {f"height_{height_unit}": heights, f"weight_{weight_unit}": weights, "sex": sexes}
-    if doses is not None:
-        columns["dose_mg_m2"] = doses
-    kind = pa.string() if as_text else pa.float64()
-    table = pa.table(
-        {
-            name: pa.array(values, pa.string())
-            if name == "sex"
-            else pa.array([_cell(v, as_text) for v in values], kind)
-            for name, values in columns.items()
-        }
-    )
+    method, dose = cohort[4], cohort[7]
+    table = cohort_table(cohort)
     batch = dose_table(table, dose, method).rejects
     alone = [dose_table(table.slice(i, 1), dose, method, row_offset=i).rejects for i in range(table.num_rows)]
     assert batch["row"].to_pylist() == [row for rejects in alone for row in rejects["row"].to_pylist()]
