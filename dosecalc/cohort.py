@@ -673,11 +673,12 @@ class _Column:
         read_as = _point_decimals(text) if self.decimal_comma else text
         if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
             number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER), False)
-            # a cell that is not a number is shown as typed, invisible characters escaped: each distinct text once
-            others = pc.dictionary_encode(pc.if_else(number, pa.scalar(None, pa.string()), cells_text))
-            others = others.combine_chunks() if isinstance(others, pa.ChunkedArray) else others
-            shown = [escaped(cell)[1:-1].replace("\\'", "'") for cell in others.dictionary.to_pylist()]
-            text = pc.if_else(number, text, pa.array(shown, pa.string()).take(others.indices))
+            # a cell that is not a number is shown as typed, invisible characters escaped (the cells are distinct)
+            shown = [
+                None if cell is None or is_number else escaped(cell)[1:-1].replace("\\'", "'")
+                for cell, is_number in zip(cells_text.to_pylist(), number.to_pylist())
+            ]
+            text = pc.if_else(number, text, pa.array(shown, pa.string()))
         else:  # a column of numbers by its type
             number = pc.is_valid(cells)
         # an integer past 2**53 (read as NaN): a code such as INT64's "missing", not a measurement
