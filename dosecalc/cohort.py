@@ -973,6 +973,23 @@ def _hashable(value) -> bool:
     return True
 
 
+def checked_row_offset(row_offset) -> int:
+    """
+    The rows before a batch: a whole number, 0 or more (a row is numbered
+    from ``row_offset + 1``).
+
+    Raises
+    ------
+    ImplausibleInputError
+        For a negative, fractional, boolean or non-numeric offset.
+    """
+    if isinstance(row_offset, bool) or not isinstance(row_offset, (int, np.integer)) or row_offset < 0:
+        raise ImplausibleInputError(
+            "row_offset", repr(row_offset), "a whole number of rows before the batch, 0 or more"
+        )
+    return int(row_offset)
+
+
 def dose_table(
     table,
     dose=None,
@@ -1227,6 +1244,7 @@ def dose_batch(
     them if it wants); ``rejects`` the others, with ``row`` and ``reason``.
     """
     table = plain_types(as_table(table))
+    row_offset = checked_row_offset(row_offset)
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(

@@ -944,8 +944,8 @@ class Order:
         """
         import pyarrow as pa
 
-        from .cohort import column_source, dose_table
-        from .renal_table import KIDNEY_INPUTS, checked_row_offset, kidney_rows, with_estimate
+        from .cohort import checked_row_offset, column_source, dose_table
+        from .renal_table import KIDNEY_INPUTS, kidney_rows, with_estimate
 
         unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
         if unknown:

@@ -73,6 +73,7 @@ from .cohort import (
     Column,
     Source,
     canonical_name,
+    checked_row_offset,
     column_source,
     formatted_numbers,
     label_column,
@@ -113,7 +114,6 @@ __all__ = [
     "KidneyRows",
     "KidneyTable",
     "carboplatin_rows",
-    "checked_row_offset",
     "estimate_columns",
     "gfr_rows",
     "kidney_rows",
@@ -159,23 +159,6 @@ CARBOPLATIN_COLUMNS = (
     "bsa_m2",
     "dose_mg",
 )
-
-
-def checked_row_offset(row_offset) -> int:
-    """
-    The rows before a batch: a whole number, 0 or more (a row is numbered
-    from ``row_offset + 1``).
-
-    Raises
-    ------
-    ImplausibleInputError
-        For a negative, fractional, boolean or non-numeric offset.
-    """
-    if isinstance(row_offset, bool) or not isinstance(row_offset, (int, np.integer)) or row_offset < 0:
-        raise ImplausibleInputError(
-            "row_offset", repr(row_offset), "a whole number of rows before the batch, 0 or more"
-        )
-    return int(row_offset)
 
 
 def estimate_columns(formula, weight_basis="actual", *, bsa=True, floor=False, allow_outside_range=False):

@@ -504,6 +504,11 @@ def _unknown_sex(sex, field: str, index: int) -> UnknownNameError:
     return UnknownNameError(field, np.ravel(np.asarray(sex, dtype=object))[index], ("f", "female", "m", "male"))
 
 
+def _sex_code(text: str) -> bool | None:
+    """True for female, False for male, None for anything else: spaces around it are forgiven, no other character."""
+    return _SEX_OF.get(text.strip(" ").lower())
+
+
 def is_female(sex, field: str = "sex"):
     """
     Return True where ``sex`` is female, False where male.
@@ -527,7 +532,7 @@ def is_female(sex, field: str = "sex"):
             break
         first = int(np.argmax(unread))
         spelling = flat[first]
-        code = _SEX_OF.get(str(spelling).strip(" ").lower())
+        code = _sex_code(str(spelling))
         if code is None:  # every value before this one is known
             raise _unknown_sex(sex, field, first)
         same = flat == spelling
@@ -537,8 +542,9 @@ def is_female(sex, field: str = "sex"):
     else:  # more spellings than scans: the rest's distinct ones, by sorting
         rest = np.flatnonzero(unread)
         spellings, which = np.unique(flat[rest], return_inverse=True)
-        codes = np.array([_SEX_OF.get(text.strip().lower(), -1) for text in spellings.tolist()], dtype=int)[which]
-        if (codes < 0).any():
-            raise _unknown_sex(sex, field, rest[np.argmax(codes < 0)])
-        female[rest] = codes == 1
+        codes = [_sex_code(text) for text in spellings.tolist()]
+        unknown = np.array([code is None for code in codes])[which]
+        if unknown.any():
+            raise _unknown_sex(sex, field, rest[np.argmax(unknown)])
+        female[rest] = np.array([bool(code) for code in codes])[which]
     return female.reshape(texts.shape)

@@ -654,3 +654,14 @@ def test_a_categorical_column_s_rejects_read_as_its_text(categorical):
     ]
     reasons = nw.from_native(dose_table(categorical(cells), "75 mg/m^2").rejects)["reason"].to_list()
     assert reasons == plain
+
+
+@pytest.mark.parametrize("row_offset", [-1, 1.5, "3", None, True])
+def test_a_row_offset_is_a_whole_number_of_rows_before_the_batch(row_offset):
+    # rows are numbered from row_offset + 1: -1 numbered the first row 0; 1.5, "3" and None crashed in pyarrow
+    with pytest.raises(
+        ImplausibleInputError, match=r"^row_offset=.*: expected a whole number of rows before the batch"
+    ):
+        dose_table({"height_cm": [170.0], "weight_kg": [70.0]}, "75 mg/m^2", row_offset=row_offset)
+    dosed, _ = dose_table({"height_cm": [170.0], "weight_kg": [70.0]}, "75 mg/m^2", row_offset=4)
+    assert dosed["row"].to_pylist() == [5]
