@@ -27,9 +27,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .dialects import file_format
-from .errors import DoseCalcError
+from .errors import DoseCalcError, ImplausibleInputError
 
-__all__ = ["write_report", "require_matplotlib", "HISTOGRAM_COLUMNS"]
+__all__ = ["write_report", "checked_report_path", "require_matplotlib", "HISTOGRAM_COLUMNS"]
 
 #: The columns drawn as histograms: (column, label with unit); an order's run draws its dose to give
 #: (``final_dose_mg``), a protocol's the BSA and each drug's first dose, one a patient.
@@ -38,6 +38,31 @@ _BINS = 60
 _EXTRA = "pip install 'dosecalc[report]'"
 #: A schedule's columns that pick each patient's first administration of a drug.
 _SCHEDULE_KEYS = ("drug", "cycle", "day", "time")
+
+
+#: The endings of a report's file: a page, never a name a cohort's input, output or sidecar has.
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+def checked_report_path(path) -> Path:
+    """
+    The report's path, checked before a run: a page (``.html``, ``.htm``) in
+    a folder that exists, so that it can never replace the input, the output,
+    the rejects or their provenance sidecars.
+
+    Raises
+    ------
+    ImplausibleInputError
+        For another ending, a folder's name or a missing folder.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise ImplausibleInputError("report", str(path), "a page's name ending in .html: the report is an HTML page")
+    if path.is_dir():
+        raise ImplausibleInputError("report", str(path), "a file name, not a directory")
+    if not path.parent.is_dir():
+        raise ImplausibleInputError("report", str(path), f"a file in a folder that exists; there is no {path.parent}")
+    return path
 
 
 def require_matplotlib():
@@ -207,12 +232,13 @@ def write_report(path, summary) -> Path:
     ------
     DoseCalcError
         If matplotlib is not installed, the output was stdout (it cannot be
-        read back), or the page cannot be written.
+        read back), the path is no page's (see :func:`checked_report_path`),
+        or the page cannot be written.
     """
+    path = checked_report_path(path)
     pyplot = require_matplotlib()
     if summary.output == "-":
         raise DoseCalcError("report: the output went to stdout and cannot be read back; write it to a file")
-    path = Path(path)
     options = summary.provenance.get("options", {})
     drawn = histograms(Path(summary.output), options)
     figures = _figures(pyplot, drawn, _labels(Path(summary.output), options), summary.rejects_by_reason)

@@ -326,3 +326,27 @@ def test_carboplatin_report(tmp_path):
     page = report.read_text(encoding="utf-8")
     # the dose to give drawn (no BSA: Cockcroft-Gault needs none), Calvert cited in the provenance
     assert "<h2>dose to give of the dosed rows</h2>" in page and "doi:10.1200/JCO.1989" in page
+
+
+@pytest.mark.parametrize(
+    "named", ["in.csv", "out.csv", "out.csv.json", "rejects.csv", "missing/report.html", "folder.html"]
+)
+def test_a_report_never_replaces_a_file_of_the_run_and_is_checked_before_it(tmp_path, named):
+    # --report in.csv replaced the patients' file by the page (exit 0); a missing folder failed after the run
+    source = write(tmp_path, "in.csv", KIDNEYS)
+    (tmp_path / "folder.html").mkdir()
+    result = run(
+        "cohort",
+        source,
+        "-o",
+        tmp_path / "out.csv",
+        "--rejects",
+        tmp_path / "rejects.csv",
+        "--carboplatin-auc",
+        "5",
+        "--report",
+        tmp_path / named,
+    )
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: --report {tmp_path / named}: expected")
+    assert (tmp_path / "in.csv").read_text(encoding="utf-8") == KIDNEYS
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "rejects.csv").exists()

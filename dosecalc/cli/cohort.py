@@ -229,9 +229,10 @@ def cohort_command(
         if scheduler is not None and engine != "dask":
             raise DoseCalcError(f"--scheduler {scheduler}: runs --engine dask, not --engine {engine}")
         columns = _column_map(column_map or [])
-        if report is not None:  # before the run: a missing extra or stdout output is known now
-            from ..report import require_matplotlib
+        if report is not None:  # before the run: a bad path, a missing extra or stdout output is known now
+            from ..report import checked_report_path, require_matplotlib
 
+            checked_report_path(report)
             require_matplotlib()
             if output == "-":
                 raise DoseCalcError("--report: the output goes to stdout and cannot be read back; write it to a file")
