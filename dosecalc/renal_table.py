@@ -671,6 +671,23 @@ def measured_rows(
     return KidneyRows(ok, why, np.where(ok, clearance, np.nan), np.where(ok, bsa_m2, np.nan), MEASURED, columns, read)
 
 
+#: Words of a column's name that say it holds a kidney function (``crcl_ml_min``, ``eGFR (mL/min)``):
+#: a carboplatin dose that would not read such a column refuses it rather than pass it by.
+KIDNEY_FUNCTION_WORDS = frozenset({"gfr", "egfr", "mgfr", "crcl", "clcr", "ccr"})
+
+
+def _refuse_unread_kidney_function(names, used: str | None) -> None:
+    """Refuse a column that looks like the patients' kidney function but is not the one read (``used``)."""
+    for name in names:
+        if name != used and KIDNEY_FUNCTION_WORDS & set(canonical_name(name).split("_")):
+            raise DoseCalcError(
+                f"column {name!r} looks like the patients' kidney function, which this carboplatin dose "
+                f"would not read ({'it reads ' + repr(used) if used else 'it estimates the GFR from creatinine'}): "
+                "give a measured GFR as gfr_ml_min (or map it with column_map and column_units), "
+                "or rename or drop the column"
+            )
+
+
 def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
     """
     The GFR a carboplatin dose uses, for every row: measured (a
@@ -692,6 +709,8 @@ def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
     measured = measured_rows(table, **measured_options)
     column_map, column_units = _column_options(options.get("column_map"), options.get("column_units"))
     creatinine = _kidney_source("creatinine", table.column_names, column_map, column_units, SERUM_CREATININE)
+    used = None if measured is None else measured.read["gfr"].source.column
+    _refuse_unread_kidney_function(table.column_names, used)
     if measured is not None:
         if creatinine is not None:
             raise DoseCalcError(

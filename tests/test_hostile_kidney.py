@@ -494,3 +494,21 @@ def test_an_unknown_bsa_method_is_refused_by_an_order_that_does_not_use_it():
         order.for_patient(gfr=90, method="mostellar")
     with pytest.raises(UnknownNameError, match="mostellar"):
         order.for_table({"gfr_ml_min": [90.0]}, method="mostellar")
+
+
+@pytest.mark.parametrize(
+    "column", ["crcl_ml_min", "CrCl (mL/min)", "clcr_ml_min", "egfr", "eGFR (mL/min/1.73m2)", "measured_gfr_ml_min"]
+)
+def test_a_kidney_function_column_the_dose_would_not_read_is_refused(column):
+    # the file's CrCl of 30 mL/min was passed by while Cockcroft-Gault gave 66.1 mL/min: 5 × (66.1 + 25) = 455.6 mg
+    # instead of the 5 × (30 + 25) = 275 mg the file's value means (Calvert 1989)
+    table = {"age_years": [60], "sex": ["f"], "weight_kg": [70.0], "creatinine_mg_dl": [1.0], column: [30.0]}
+    with pytest.raises(
+        DoseCalcError, match=f"^column {re.escape(repr(column))} looks like the patients' kidney function"
+    ):
+        Order("carboplatin", AUC5).for_table(table)
+    with pytest.raises(DoseCalcError, match="it reads 'gfr_ml_min'"):
+        Order("carboplatin", AUC5).for_table({"gfr_ml_min": [90.0], column: [30.0]})
+    # a dose that reads no kidney function passes the column by, as any other
+    dosed, _ = Order(None, "75 mg/m2").for_table({"height_cm": [170.0], "weight_kg": [70.0], column: [30.0]})
+    assert dosed[column].to_pylist() == [30.0]
