@@ -501,7 +501,7 @@ _SPELLINGS_SCANNED = 16
 
 def _unknown_sex(sex, field: str, index: int) -> UnknownNameError:
     # the value as given (None, NaN, 1), not its text
-    return UnknownNameError(field, np.ravel(np.asarray(sex, dtype=object))[index], ("f", "female", "m", "male"))
+    return UnknownNameError(field, np.ravel(np.asarray(sex, dtype=object))[index], _FEMALE + _MALE)
 
 
 def _sex_code(text: str) -> bool | None:

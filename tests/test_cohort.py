@@ -237,7 +237,7 @@ def test_reasons_of_several_columns_are_joined():
     _, rejects = dose_table({"height_cm": ["1.8"], "weight_kg": ["x"], "sex": ["?"]}, "75 mg/m^2", method="schlich")
     assert rejects["reason"].to_pylist() == [
         "height_cm=1.8 cm: expected 20-280 cm; did you mean 1.8 m?; weight_kg='x': expected a number; "
-        "sex='?' is not known; expected one of: f, female, m, male"
+        "sex='?' is not known; expected one of: f, female, woman, w, m, male, man"
     ]
 
 

@@ -287,7 +287,7 @@ def test_a_weight_basis_rejects_rows_without_a_usable_sex_or_an_adult_height():
         13: "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
         14: "sex is missing",  # never defaulted
         15: "sex is missing",
-        16: "sex='x' is not known; expected one of: f, female, m, male",
+        16: "sex='x' is not known; expected one of: f, female, woman, w, m, male, man",
     }
     # lean body weight is not Devine's: any plausible height
     dosed, rejects = dose_table(table, "75 mg/m^2", weight_basis="lean")
