@@ -767,7 +767,7 @@ class Order:
         steps = [Step("prescribed", None, self.dose, "as prescribed", self.reference("dose"))]
         modification = self.modification
         if modification is not None:
-            steps.append(_modification_step(self, modification))
+            steps.append(modification_step(self, modification))
         if self.is_auc:
             patient, calculated, capped = self._carboplatin(
                 steps,
@@ -1179,7 +1179,8 @@ def _option(text, field: str, base: str):
 # --- the steps, described --------------------------------------------------------
 
 
-def _modification_step(order: Order, modification) -> Step:
+def modification_step(order: Order, modification) -> Step:
+    """The step of an order's modification: its reduction or level, and what justifies it."""
     if modification.method == "reduction":
         change = f"reduced by {modification.reduction_pct:g} %"
         reference = order.reference("modification")

@@ -84,7 +84,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
-from .order import ORDER_KEYS, Order, OrderDose, drug_name
+from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
 
@@ -132,7 +132,19 @@ _BASES = MASS_BASES + UNIT_BASES
 MAX_LONG_ROWS = 10_000_000
 
 #: The columns :meth:`Protocol.for_table` adds to the input's, in order.
-LONG_COLUMNS = ("row", "cycle", "day", "time", "drug", "note", "dose", "dose_unit", "calculated_dose", "bsa_m2")
+LONG_COLUMNS = (
+    "row",
+    "cycle",
+    "day",
+    "time",
+    "drug",
+    "note",
+    "dose",
+    "dose_unit",
+    "calculated_dose",
+    "bsa_m2",
+    "changed_by",
+)
 
 
 # --- lifetime limits ---------------------------------------------------------------
@@ -695,8 +707,11 @@ class Protocol:
             input columns, then ``cycle``, ``day``, ``time`` (the
             administration of that day, from 1), ``drug``, ``note``,
             ``dose`` and ``dose_unit`` (the dose to give, after every step),
-            ``calculated_dose`` (before rounding or banding) and ``bsa_m2``;
-            ordered by row, cycle, day and the protocol's order.
+            ``calculated_dose`` (before rounding or banding), ``bsa_m2`` and
+            ``changed_by`` (the modification, a cap that applied with the
+            value before it, carboplatin's GFR and its source, as ``plan``
+            says them; null where nothing changed the dose); ordered by row,
+            cycle, day and the protocol's order.
             ``rejects``: the input columns, ``row``, ``drug`` and ``reason``,
             one row per patient and drug that failed.
 
@@ -743,6 +758,7 @@ class Protocol:
         for index, (item, dosed) in enumerate(zip(self.orders, kept)):
             amount = item.order.amount_unit
             dose, calculated = dosed[f"final_dose_{amount}"], dosed[f"dose_{amount}"]
+            changed_by = _changed_by(item.order, dosed)
             for cycle in range(1, cycles + 1):
                 for day in item.days:
                     for time in range(1, item.times_per_day + 1):
@@ -756,6 +772,7 @@ class Protocol:
                             "dose_unit": pa.array([amount] * n, pa.string()),
                             "calculated_dose": calculated,
                             "bsa_m2": dosed["bsa_m2"],
+                            "changed_by": changed_by,
                             "_order": pa.array(np.full(n, index, np.int32)),
                         }
                         piece = base
@@ -774,6 +791,58 @@ class Protocol:
         )
         schedule = schedule.drop_columns(["_order"])
         return ProtocolTable(schedule, pa.concat_tables(rejects).sort_by([("row", "ascending")]))
+
+
+def _changed_by(order: Order, dosed) -> Any:
+    """
+    What changed each row's dose on its way from the prescription, as
+    ``plan`` says it: the modification, a BSA cap or maximum dose that
+    applied (with the value before it), carboplatin's GFR (its source, and
+    the cap where it applied); null where nothing did. A rounding or band
+    shows as ``calculated_dose`` beside ``dose``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def shown(name):  # as plan shows a number: to 2 decimals, without trailing zeros
+        return pc.cast(pc.round(dosed[name], 2), pa.string())
+
+    def where(flag, text):
+        return pc.if_else(dosed[flag], text, pa.scalar(None, pa.string()))
+
+    n = dosed.num_rows
+    amount = order.amount_unit
+    parts = []
+    if order.modification is not None:
+        parts.append(pa.array([modification_step(order, order.modification).change] * n, pa.string()))
+    if "bsa_capped" in dosed.column_names:
+        text = pc.binary_join_element_wise("BSA cap (", shown("bsa_uncapped_m2"), " m² → ", shown("bsa_m2"), " m²)", "")
+        parts.append(where("bsa_capped", text))
+    if order.is_auc:
+        gfr = pc.binary_join_element_wise(
+            "Calvert at GFR ",
+            shown("calvert_gfr_ml_min"),
+            " mL/min (",
+            pc.cast(dosed["gfr_source"], pa.string()),
+            ")",
+            "",
+        )
+        capped = pc.binary_join_element_wise(gfr, ", capped from ", shown("gfr_uncapped_ml_min"), " mL/min", "")
+        parts.append(pc.if_else(dosed["gfr_capped"], capped, gfr))
+    if "dose_capped" in dosed.column_names:
+        unit = f" {amount}"
+        text = pc.binary_join_element_wise(
+            "max dose (", shown(f"dose_uncapped_{amount}"), unit + " → ", shown(f"dose_{amount}"), unit + ")", ""
+        )
+        parts.append(where("dose_capped", text))
+    if not parts:
+        return pa.nulls(n, pa.string())
+    # joined pairwise, a null part skipped: pyarrow 26's null_handling="skip" drops the rows whose parts are all null
+    joined = parts[0]
+    for part in parts[1:]:
+        both = pc.binary_join_element_wise(joined, part, "; ")
+        joined = pc.if_else(pc.is_null(joined), part, pc.if_else(pc.is_null(part), joined, both))
+    return joined
 
 
 def _scheduled_inputs(table, kept: list) -> Any:

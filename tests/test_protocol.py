@@ -212,6 +212,7 @@ def test_for_table_long_format():
         "dose_unit",
         "calculated_dose",
         "bsa_m2",
+        "changed_by",
     ]
     assert set(rejects["row"].to_pylist()) == {3} and rejects.num_rows == 5
     first = schedule.slice(0, 9).to_pylist()
@@ -580,3 +581,20 @@ def test_a_shipped_name_is_never_shadowed_by_a_path_here(tmp_path, monkeypatch):
     assert load_protocol("local-abvd").name == "ABVD"  # no shipped protocol of that name: the file
     with pytest.raises(UnknownNameError, match="'r-chop-99'"):
         load_protocol("r-chop-99")
+
+
+def test_the_schedule_says_what_changed_each_dose():
+    # R-CHOP-21's vincristine 1.4 mg/m² × sqrt(190 × 110 / 3600) = 1.4 × 2.4094 = 3.37 mg, capped at 2 mg
+    # (Coiffier 2002); the other drugs are as calculated
+    schedule, _ = load_protocol("r-chop-21").for_table({"height_cm": [190.0], "weight_kg": [110.0]}, cycles=1)
+    changes = {row["drug"]: row["changed_by"] for row in schedule.to_pylist()}
+    assert changes["vincristine"] == "max dose (3.37 mg → 2 mg)"
+    assert {drug for drug, change in changes.items() if change is not None} == {"vincristine"}
+    # carboplatin: Cockcroft-Gault (140 − 55) × 92 / (72 × 0.7) × 0.85 = 131.88 mL/min, capped at 125 (FDA)
+    table = {"age_years": [55], "sex": ["f"], "creatinine_mg_dl": [0.7], "height_cm": [158.0], "weight_kg": [92.0]}
+    schedule, _ = load_protocol("carboplatin-paclitaxel").for_table(table, cycles=1)
+    changes = {row["drug"]: row["changed_by"] for row in schedule.to_pylist()}
+    assert changes == {
+        "paclitaxel": None,
+        "carboplatin": "Calvert at GFR 125 mL/min (cockcroft_gault), capped from 131.88 mL/min",
+    }
