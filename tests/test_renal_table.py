@@ -377,7 +377,10 @@ def test_sex_spellings_and_an_unknown_sex():
         pytest.approx(6400 / 86.4),
         pytest.approx(6400 / 86.4 * 0.85),
     ]
-    assert column(rejects, "reason") == ["sex='U' is not known; expected one of: f, female, woman, w, m, male, man", "sex is missing"]
+    assert column(rejects, "reason") == [
+        "sex='U' is not known; expected one of: f, female, woman, w, m, male, man",
+        "sex is missing",
+    ]
 
 
 def test_an_adult_formula_refuses_a_child_and_names_the_one_that_fits():
