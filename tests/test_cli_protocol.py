@@ -207,3 +207,8 @@ def test_plan_says_which_gfr_dosed_carboplatin(patient, gfr):
     (row,) = [line for line in result.stdout.splitlines() if " carboplatin " in line and "mg·min/mL" in line]
     assert row.endswith(gfr), row
     assert ("473 mg" if "creatinine" in patient else "750 mg") in row
+
+
+def test_plan_of_one_cycle_says_cycle():
+    result = run("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "1")
+    assert result.exit_code == 0 and "cumulative after 1 cycle " in result.output
