@@ -370,7 +370,17 @@ def plan_command(
         (None, title),
         (None, head),
         (["days", "drug", "dose", "prescribed", "note", "changed by"], rows),
-        ([f"cumulative after {schedule.cycles} {'cycle' if schedule.cycles == 1 else 'cycles'}", "per cycle", "prior", "total", "lifetime limit", ""], foot),
+        (
+            [
+                f"cumulative after {schedule.cycles} {'cycle' if schedule.cycles == 1 else 'cycles'}",
+                "per cycle",
+                "prior",
+                "total",
+                "lifetime limit",
+                "",
+            ],
+            foot,
+        ),
         (
             None,
             [
