@@ -350,3 +350,20 @@ def test_a_report_never_replaces_a_file_of_the_run_and_is_checked_before_it(tmp_
     assert result.exit_code == 2 and result.stderr.startswith(f"error: --report {tmp_path / named}: expected")
     assert (tmp_path / "in.csv").read_text(encoding="utf-8") == KIDNEYS
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "rejects.csv").exists()
+
+
+def test_mapped_kidney_columns_take_their_units_from_options(tmp_path):
+    # an export's own names: creatinine 88.4 µmol/L = 1.0 mg/dL (113.12 g/mol); Cockcroft-Gault (140 − 60) × 70 /
+    # (72 × 1.0) × 0.85 = 66.11 mL/min; Calvert 5 × (66.11 + 25) = 455.56 mg
+    source = write(tmp_path, "in.csv", "id,Sex,Age,Wt,SCr\nA,F,60,70,88.4\n")
+    out = tmp_path / "out.csv"
+    maps = ["--map", "creatinine=SCr", "--map", "age=Age", "--map", "weight=Wt", "--map", "sex=Sex"]
+    units = ["--weight-unit", "kg", "--age-unit", "years", "--creatinine-unit", "umol/L"]
+    result = run("cohort", source, "-o", out, "--carboplatin-auc", "5", *maps, *units)
+    assert result.exit_code == 0, result.output
+    row = pacsv.read_csv(out).to_pylist()[0]
+    creatinine_mg_dl = 88.4 * 113.12 / 10_000  # µmol/L × g/mol → mg/dL: 0.99998
+    assert row["final_dose_mg"] == pytest.approx(5 * ((140 - 60) * 70 / (72 * creatinine_mg_dl) * 0.85 + 25), rel=1e-12)
+    # without its unit the column is refused, never guessed (mg/dL and µmol/L are 88.4 apart)
+    result = run("cohort", source, "-o", out, "--carboplatin-auc", "5", *maps, *units[:4])
+    assert result.exit_code == 2 and "SCr" in result.stderr

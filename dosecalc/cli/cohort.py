@@ -114,6 +114,17 @@ def cohort_command(
     weight_unit: Annotated[
         Optional[str], typer.Option(help='Unit of a mapped weight column: "lb".', show_default=False)
     ] = None,
+    age_unit: Annotated[
+        Optional[str], typer.Option(help='Unit of a mapped age column: "years" or "months".', show_default=False)
+    ] = None,
+    creatinine_unit: Annotated[
+        Optional[str],
+        typer.Option(help='Unit of a mapped creatinine column: "mg/dL" or "umol/L".', show_default=False),
+    ] = None,
+    gfr_unit: Annotated[
+        Optional[str],
+        typer.Option(help='Unit of a mapped measured GFR column: "mL/min" or "mL/min/1.73m2".', show_default=False),
+    ] = None,
     weight_basis: WeightBasis = None,
     flag_obesity: Annotated[
         bool, typer.Option(help="Add an obese column (BMI ≥ 30 kg/m²); the dose is not changed.")
@@ -219,7 +230,14 @@ def cohort_command(
     from .. import cohort_io  # pyarrow: loaded only for a cohort
 
     cohort_io.pyarrow_without_pandas()  # a file run hands pyarrow no pandas object: 0.3 s and 40 MiB not spent
-    units = {name: text for name, text in (("height", height_unit), ("weight", weight_unit)) if text}
+    given_units = {
+        "height": height_unit,
+        "weight": weight_unit,
+        "age": age_unit,
+        "creatinine": creatinine_unit,
+        "gfr": gfr_unit,
+    }
+    units = {name: text for name, text in given_units.items() if text}
     # an AUC order's dose is the AUC: the library's field "dose" is --carboplatin-auc
     names = _COHORT_OPTIONS if carboplatin_auc is None else {**_COHORT_OPTIONS, "dose": "--carboplatin-auc"}
     with bad_input(names, guess=False):
@@ -446,8 +464,11 @@ _COHORT_OPTIONS = {
     "encoding": "--encoding",
     "sheet": "--sheet",
     "report": "--report",
-    **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight")},
-    **{f"column for {name}": f"--map {name}" for name in ("height", "weight", "dose", "sex")},
+    **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight", "age", "creatinine", "gfr")},
+    **{
+        f"column for {name}": f"--map {name}"
+        for name in ("height", "weight", "dose", "sex", "age", "creatinine", "gfr")
+    },
 }
 
 
