@@ -105,8 +105,10 @@ class UnknownNameError(DoseCalcError):
 
     def __init__(self, field: str, value: object, valid):
         valid = tuple(valid)
+        # every valid name is ASCII: a look-alike (U+2010 for "-", a Cyrillic "а") is shown escaped, "r\u2010chop-21"
+        shown = ascii(value) if all(str(name).isascii() for name in valid) else repr(value)
         self._with_fields(
-            f"{field}={value!r} is not known; expected one of: {', '.join(valid)}",
+            f"{field}={shown} is not known; expected one of: {', '.join(valid)}",
             field=field,
             value=value,
             valid=valid,

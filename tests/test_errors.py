@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 
-from dosecalc import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError, bsa
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,15 @@ def test_message_names_field_value_and_expectation():
         "20-280 cm",
         "did you mean 1.75 m?",
     )
+
+
+def test_an_unknown_name_that_looks_like_a_known_one_is_shown_escaped():
+    # U+2010 HYPHEN for "-" and a Cyrillic "о" for "o" read like the names they imitate: shown by code point
+    from dosecalc.protocol import load_protocol
+
+    with pytest.raises(UnknownNameError, match=r"^protocol='r\\u2010chop-21' is not known"):
+        load_protocol("r\u2010chop-21")
+    with pytest.raises(UnknownNameError, match=r"^method='m\\u043esteller' is not known"):
+        bsa(175, 70, method="m\u043esteller")
+    # where a valid name is not ASCII, the value is shown as typed
+    assert "'µ'" in str(UnknownNameError("unit", "µ", ("µg", "mg")))
