@@ -368,7 +368,7 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
     except pa.ArrowInvalid:  # pyarrow: "Empty CSV file or block: cannot infer number of columns"
         with path.open("rb") as file:
             line = file.read(1 << 16)
-        if not line:
+        if not line.strip(b"\r\n"):  # nothing, or blank lines only (pyarrow skips them, then finds no header)
             raise DoseCalcError(f"input={path}: is empty; expected a header row, then a row per patient") from None
         if b"\n" in line or b"\r" in line or len(line) == 1 << 16:
             raise

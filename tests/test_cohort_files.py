@@ -259,6 +259,7 @@ def test_a_writer_failure_mid_run_leaves_nothing(tmp_path, small_batches, monkey
         ),
         ("patient_id,height_cm,weight_kg\na,170,70\nb,170,70,extra\n", {}, "Expected 3 columns, got 4"),
         ("", {}, "is empty; expected a header row, then a row per patient"),
+        ("\n\n\r\n", {}, "is empty; expected a header row, then a row per patient"),  # blank lines only
         # a Parquet output with two columns of one name cannot be read back (pyarrow refuses it)
         ("patient_id,note,height_cm,weight_kg,note\na,x,170,70,y\n", {}, "2 columns named 'note'; rename all but one"),
     ],
