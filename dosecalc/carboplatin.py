@@ -289,8 +289,8 @@ def policy_key(name: str) -> str:
     return key
 
 
-def _cap(gfr_cap, entry: CarboplatinPolicy):
-    """The cap [mL/min] (inf for none) and its source."""
+def gfr_cap_of(gfr_cap, entry: CarboplatinPolicy):
+    """The cap [mL/min] (inf for none) and its source: the policy's (``"policy"``), none, or a GFR given."""
     if isinstance(gfr_cap, str) and gfr_cap == _POLICY:
         return (np.inf if entry.gfr_cap_ml_min is None else entry.gfr_cap_ml_min), _POLICY
     if gfr_cap is None or (isinstance(gfr_cap, str) and gfr_cap.strip().lower() == "none"):  # as an Order reads it
@@ -437,7 +437,7 @@ def carboplatin_dose(
     auc_value = checked_auc(auc)
     key = policy_key(policy)
     entry = CARBOPLATIN_POLICIES[key]
-    cap_ml_min, cap_source = _cap(gfr_cap, entry)
+    cap_ml_min, cap_source = gfr_cap_of(gfr_cap, entry)
     formula = renal_formula_key(gfr_formula or entry.gfr_formula)
     if formula == SCHWARTZ_BEDSIDE:
         raise ImplausibleInputError(

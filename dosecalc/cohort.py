@@ -1295,5 +1295,3 @@ sex_known = _sex_known
 reject_rows = _rejects
 label_column = _label
 formatted_numbers = _numbers
-Rounding = _Rounding
-Banding = _Banding

@@ -833,16 +833,12 @@ def _dosing(
 
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:
     return CohortSummary(
-        rows_read=counts.rows_read,
-        rows_written=counts.rows_written,
-        rows_rejected=counts.rows_rejected,
+        **counts.rows,
         seconds=time.perf_counter() - start,
         output=str(output),
         rejects=None if rejects is None else str(rejects),
         rejects_by_reason=dict(top_reasons(counts.reasons, len(counts.reasons))),
         provenance=provenance,
-        output_rows=counts.output_rows,
-        rejects_rows=counts.rejects_rows,
     )
 
 

@@ -103,6 +103,8 @@ class UnknownNameError(DoseCalcError):
     The message lists the valid names.
     """
 
+    valid: tuple
+
     def __init__(self, field: str, value: object, valid):
         valid = tuple(valid)
         # every valid name is ASCII: a look-alike (U+2010 for "-", a Cyrillic "а") is shown escaped, "r\u2010chop-21"

@@ -75,7 +75,15 @@ from .adjustments import (
 )
 from .body import WEIGHT_BASES, weight_basis_key
 from .bsa import BSA_METHODS, bsa_method
-from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, GFR, carboplatin_dose, checked_auc, policy_key
+from .carboplatin import (
+    CALVERT_1989,
+    CARBOPLATIN_POLICIES,
+    GFR,
+    calvert_kernel,
+    carboplatin_dose,
+    checked_auc,
+    policy_key,
+)
 from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import (
     DoseCalcError,
@@ -103,8 +111,6 @@ REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose",
 AUC_BASIS = "mg/mL*min"
 #: ``gfr_cap`` left to the carboplatin policy.
 POLICY = "policy"
-# Calvert's non-renal clearance [mL/min] (Calvert et al. 1989)
-_NON_RENAL_ML_MIN = 25.0
 
 #: Drugs their labels dose in units (USP or international units), never in mg: a dose of
 #: one of them in mg is refused (bleomycin was written "10 mg/m²" in 1975, in its old potency measure).
@@ -1057,7 +1063,7 @@ class Order:
             )
             dose_mg = capped_mg
         if self.policy_cap_ml_min is not None:  # rounding never passes the cap's maximum, AUC × (cap + 25)
-            ceiling_mg = min(ceiling_mg, auc * (self.policy_cap_ml_min + _NON_RENAL_ML_MIN))
+            ceiling_mg = min(ceiling_mg, calvert_kernel(auc, self.policy_cap_ml_min))
         measure = measure_of(self, ceiling_mg)
         positions = np.flatnonzero(rows.ok)
         failed, reasons = np.flatnonzero(~rows.ok), rows.reasons
@@ -1105,7 +1111,7 @@ def _ceiling(order: Order, patient):
         else [order.max_dose.m_as("mg") if order.amount_unit == FLAT else order.max_dose.magnitude]
     )
     if order.is_auc and getattr(patient, "gfr_cap", None) is not None:
-        ceilings.append(order.prescribed.m_as(AUC_BASIS) * (patient.gfr_cap.m_as("mL/min") + _NON_RENAL_ML_MIN))
+        ceilings.append(calvert_kernel(order.prescribed.m_as(AUC_BASIS), patient.gfr_cap.m_as("mL/min")))
     return None if not ceilings else quantity(min(ceilings), order.amount_unit)
 
 

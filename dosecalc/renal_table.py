@@ -62,11 +62,11 @@ from .bsa import BSA_METHODS, bsa_magnitude
 from .bsa import bsa_method as bsa_method_key
 from .carboplatin import (
     CARBOPLATIN_POLICIES,
-    GFR,
     MAX_CALVERT_MG,
     PLAUSIBLE_DOSE,
     calvert_kernel,
     carboplatin_kernel,
+    gfr_cap_of,
     policy_key,
 )
 from .cohort import (
@@ -139,8 +139,6 @@ NAMED_UNITS = {
         "ml_min_173m2": "mL/min/standard_bsa",
     },
 }
-# the grammar's kind of each input's units, for a unit given in column_units
-_GRAMMAR_KIND = {"age": "age", "creatinine": "creatinine", "gfr": "gfr"}
 _BODY_INPUTS = ("height", "weight", "sex")
 _ESTIMATE_PREFIX = {
     COCKCROFT_GAULT: "crcl_cockcroft_gault",
@@ -285,7 +283,7 @@ def _given_units(kind: str, text):
     if not isinstance(text, str):
         raise UnitError(field, repr(text), "a unit as text, such as 'umol/L'")
     try:
-        return parse_quantity(f"1 {text}", field, kind=_GRAMMAR_KIND[kind]).units
+        return parse_quantity(f"1 {text}", field, kind=kind).units
     except UnitError as err:  # the unit as typed, not the "1 ..." it was read in
         raise UnitError(field, escaped(text), vars(err)["expected"]) from None
 
@@ -790,10 +788,7 @@ def carboplatin_rows(
             estimate,
             "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula was derived in adults",
         )
-    if isinstance(gfr_cap, str) and gfr_cap == "policy":
-        cap_ml_min = np.inf if entry.gfr_cap_ml_min is None else entry.gfr_cap_ml_min
-    else:
-        cap_ml_min = np.inf if gfr_cap is None else float(quantity(gfr_cap, GFR.unit).m_as(GFR.unit))
+    cap_ml_min, _ = gfr_cap_of(gfr_cap, entry)
     rows = _plausible_doses(gfr_rows(table, estimate, **options), auc)
     assert rows.clearance_ml_min is not None  # gfr_rows refuses an eGFR it cannot de-index
     ok = rows.ok

@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .adjustments import difference_pct
-from .cohort import _given_numbers
+from .cohort import _given_numbers, canonical_name
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .units import parse_quantity, quantity, unit
@@ -165,10 +165,6 @@ class VerifiedTable(NamedTuple):
         )
 
 
-def _canonical(name: str) -> str:
-    return "_".join(re.findall(r"[^\W_]+", str(name).lower()))
-
-
 def _column_unit(suffix: str, column: str, kind: str):
     """The unit named by a column-name suffix ("mg_m2" -> mg/m², "kg"), read by the grammar."""
     expression = re.sub(r"_per_|_", "/", suffix)
@@ -177,7 +173,7 @@ def _column_unit(suffix: str, column: str, kind: str):
 
 def _one(names, prefix: str) -> str | None:
     """The one column named ``<prefix>`` or ``<prefix>_<unit>``, None if there is none; two are refused."""
-    found = [name for name in names if _canonical(name).startswith(prefix + "_") or _canonical(name) == prefix]
+    found = [name for name in names if canonical_name(name).startswith(prefix + "_") or canonical_name(name) == prefix]
     if len(found) > 1:
         raise DoseCalcError(f"several {prefix} columns: {', '.join(found)}; keep one")
     return found[0] if found else None
@@ -185,7 +181,7 @@ def _one(names, prefix: str) -> str | None:
 
 def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str):
     """A numeric column named ``<prefix>_<unit>``, in ``base``; NaN where a cell is missing or not a number."""
-    units = _column_unit(_canonical(column).removeprefix(prefix + "_"), column, kind)
+    units = _column_unit(canonical_name(column).removeprefix(prefix + "_"), column, kind)
     return quantity(_given_numbers(table[column]), units).m_as(unit(base))
 
 
@@ -279,14 +275,14 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
                 rejects.add(np.flatnonzero(index == code), text)
         column, factor = "ordered", np.asarray(factors)[index]
     else:
-        columns = [name for name in names if _canonical(name).startswith("ordered_")]
+        columns = [name for name in names if canonical_name(name).startswith("ordered_")]
         if len(columns) != 1:
             found = f"{len(columns)}: {', '.join(columns)}" if columns else "none"
             raise MissingInputError(
                 "an ordered dose column", f"verifying orders: one named ordered_mg, ordered_mg_m2, … ({found})"
             )
         column = columns[0]
-        reading = quantity(1.0, _column_unit(_canonical(column).removeprefix("ordered_"), column, "dose"))
+        reading = quantity(1.0, _column_unit(canonical_name(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
     amount = _given_numbers(table[column])
@@ -490,7 +486,9 @@ def verify_table(
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
     lifetime = np.zeros(n, bool)
     measured = [
-        name for name in names if _canonical(name).startswith(("height_", "weight_")) or _canonical(name) == "sex"
+        name
+        for name in names
+        if canonical_name(name).startswith(("height_", "weight_")) or canonical_name(name) == "sex"
     ]
     usable = None if rejects.none else ~rejects.given
     for index, entry in enumerate(plan.items):
@@ -650,7 +648,7 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     prior = np.zeros(rows.size)
     column = _one(table.column_names, "prior")
     if column is not None:
-        reading = _column_unit(_canonical(column).removeprefix("prior_"), column, "dose")
+        reading = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
         given = _given_numbers(table[column].take(pa.array(rows)))
         prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
     with np.errstate(invalid="ignore"):

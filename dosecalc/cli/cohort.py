@@ -300,7 +300,7 @@ def cohort_command(
             try:
                 renal_formula_key(kidney_function)
             except UnknownNameError as err:
-                raise UnknownNameError("kidney_function", kidney_function, getattr(err, "valid", ())) from None
+                raise UnknownNameError("kidney_function", kidney_function, err.valid) from None
             dosing["kidney_function"] = kidney_function
         common = {
             **dosing,

@@ -78,11 +78,9 @@ def protocol_named(text: str):
     """The protocol of a NAME|FILE argument (:func:`~dosecalc.protocol.load_protocol`); a name it does not
     know is refused with the shipped names and the nearest of them: "did you mean 'r-chop-21'?"."""
     try:
-        if not str(text).strip():  # not the current folder, which the empty path names
-            raise UnknownNameError("protocol", text, protocol_names())
         return load_protocol(text)
     except UnknownNameError as err:
-        nearest = difflib.get_close_matches(str(text).strip().lower(), getattr(err, "valid", ()), n=1, cutoff=0.6)
+        nearest = difflib.get_close_matches(str(text).strip().lower(), err.valid, n=1, cutoff=0.6)
         if err.field == "protocol" and nearest:
             err.hint = f"did you mean {nearest[0]!r}?"
             err.args = (f"{err.args[0]}; {err.hint}",)
