@@ -75,8 +75,10 @@ def _columns(p, n=1):
     with np.errstate(all="ignore"):  # rows outside the ranges may compute nonsense: they are masked
         if columns.clearance_ml_min is None:
             result_ok = valid(columns.estimate, INDEXED_GFR)
-        else:
+        elif cg:
             result_ok = valid(columns.clearance_ml_min, CLEARANCE)
+        else:  # an eGFR per 1.73 m² is in its range before it is de-indexed, and after
+            result_ok = valid(columns.estimate, INDEXED_GFR) & valid(columns.clearance_ml_min, CLEARANCE)
     return columns, inputs_ok & result_ok
 
 
