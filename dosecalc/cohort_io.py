@@ -92,6 +92,10 @@ __all__ = [
 #: engine took 30% less CPU on a CSV than on its blocks of ~14,000 rows.
 BLOCK_BYTES = 1 << 18
 BATCH_ROWS = 1 << 15
+#: Rows written at a time (a Parquet row group, a CSV write): polars formats 2**17 rows of CSV on both cores
+#: where it formats 2**15 on one (3e6 rows: 0.74 against 1.14 s), and a Parquet writer keeps each group's
+#: metadata to the end (~6 KB each: 3e7 rows in groups of 2**14 held 11 MiB of it).
+WRITE_ROWS = 1 << 17
 #: Rows of a Parquet file per piece of a dataset (a piece holds at least one
 #: row group); a CSV file is one piece. A piece is one task for Dask.
 PIECE_ROWS = 1 << 20
@@ -678,49 +682,51 @@ def _convert(
             rejects_schema = _with_source(empty.rejects, source).schema
             rejects = files.enter_context(written_file(rejects_path, rejects_schema, role="rejects", record=record))
 
-        gathered = [_Gathering(output)] + ([] if rejects is None else [_Gathering(rejects)])
+        gathered = [(_Gathering(), output)] + ([] if rejects is None else [(_Gathering(), rejects)])
 
-        def write(result):
-            gathered[0].write(result.dosed)
-            if rejects is not None:
-                gathered[1].write(_with_source(result.rejects, source))
+        def write(groups):
+            for writer, group in groups:
+                writer.write(group)
 
-        # one table is written (by pyarrow or polars, without the GIL) while the next is read and dosed
-        writer = files.enter_context(ThreadPoolExecutor(max_workers=1))
-        writing = writer.submit(lambda: None)
+        # one group of tables is written (by pyarrow or polars, without the GIL) while the next is read and dosed
+        writing_thread = files.enter_context(ThreadPoolExecutor(max_workers=1))
+        writing = writing_thread.submit(lambda: None)
         read = (lambda rows: None) if progress is None else progress
         for table in _regrouped(_read(input_path, reading, batches), batch_rows, read):
             result = dosing(table, counts.rows_read)
             counts += _counted(table, result, counts.rows_read, reasons)  # before a row of it is written
-            writing.result()
-            writing = writer.submit(write, result)
+            tables = [result.dosed] + ([] if rejects is None else [_with_source(result.rejects, source)])
+            groups = [(writer, gathering.add(each)) for (gathering, writer), each in zip(gathered, tables)]
+            if any(group is not None for _, group in groups):
+                writing.result()
+                writing = writing_thread.submit(write, [(writer, group) for writer, group in groups if group is not None])
         writing.result()
-        for each in gathered:
-            each.flush()
+        write([(writer, gathering.rest()) for gathering, writer in gathered if gathering.rows])
         done.append(dataclasses.replace(counts, reasons=dict(reasons)))
     return done[0]
 
 
 class _Gathering:
     """
-    A writer's tables gathered until they hold half of :data:`BATCH_ROWS` rows: a few rejects a batch
+    Tables gathered until they hold :data:`WRITE_ROWS` rows, then written as one: a few rejects a batch
     would each make a Parquet row group, whose metadata the writer keeps to the end (1e7 rows of which
     one in a thousand rejected made 306 groups of 32 rows).
     """
 
-    def __init__(self, writer):
-        self.writer, self.pending, self.rows = writer, [], 0
+    def __init__(self):
+        self.pending, self.rows = [], 0
 
-    def write(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table) -> pa.Table | None:
+        """``table`` gathered; the rows gathered so far, once they are :data:`WRITE_ROWS` or more."""
         self.pending.append(table)
         self.rows += table.num_rows
-        if self.rows >= BATCH_ROWS // 2:
-            self.flush()
+        return self.rest() if self.rows >= WRITE_ROWS else None
 
-    def flush(self) -> None:
-        if self.pending:
-            self.writer.write(pa.concat_tables(self.pending))
+    def rest(self) -> pa.Table:
+        """The rows gathered so far, as one table; none are gathered after it."""
+        group = pa.concat_tables(self.pending)
         self.pending, self.rows = [], 0
+        return group
 
 
 def _patients(table: pa.Table) -> int:

@@ -39,6 +39,7 @@ def small_batches(monkeypatch):
     # a few rows per batch, so the example streams in several batches and row numbers must carry over
     monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 3)
+    monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 3)
 
 
 def mosteller_m2(height_cm, weight_lb):

@@ -75,6 +75,7 @@ def parquet_dataset(tmp_path, monkeypatch):
 def small_batches(monkeypatch):
     monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 2)
+    monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 2)
 
 
 @pytest.fixture(scope="module")
