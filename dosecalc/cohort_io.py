@@ -699,7 +699,9 @@ def _convert(
             groups = [(writer, gathering.add(each)) for (gathering, writer), each in zip(gathered, tables)]
             if any(group is not None for _, group in groups):
                 writing.result()
-                writing = writing_thread.submit(write, [(writer, group) for writer, group in groups if group is not None])
+                writing = writing_thread.submit(
+                    write, [(writer, group) for writer, group in groups if group is not None]
+                )
         writing.result()
         write([(writer, gathering.rest()) for gathering, writer in gathered if gathering.rows])
         done.append(dataclasses.replace(counts, reasons=dict(reasons)))
