@@ -92,10 +92,13 @@ __all__ = [
 #: engine took 30% less CPU on a CSV than on its blocks of ~14,000 rows.
 BLOCK_BYTES = 1 << 18
 BATCH_ROWS = 1 << 15
-#: Rows written at a time (a Parquet row group, a CSV write): polars formats 2**17 rows of CSV on both cores
-#: where it formats 2**15 on one (3e6 rows: 0.74 against 1.14 s), and a Parquet writer keeps each group's
-#: metadata to the end (~6 KB each: 3e7 rows in groups of 2**14 held 11 MiB of it).
-WRITE_ROWS = 1 << 17
+#: Rows written at a time, gathered from the batches. A CSV write of 2**16 rows is formatted by polars on
+#: both cores where one of 2**15 is formatted on one (3e6 rows: 1.10 against 1.46 s), at a higher peak
+#: (3e6 rows against 1e5: 1.19x, 1.14x writing 2**14 at a time; 2**17 took 1.31x and was no faster).
+WRITE_ROWS = 1 << 16
+#: Rows of a Parquet row group written (a few rejects a batch gathered into one): larger groups made no run
+#: faster and cost memory in flight.
+PARQUET_GROUP_ROWS = 1 << 14
 #: Rows of a Parquet file per piece of a dataset (a piece holds at least one
 #: row group); a CSV file is one piece. A piece is one task for Dask.
 PIECE_ROWS = 1 << 20
@@ -682,7 +685,9 @@ def _convert(
             rejects_schema = _with_source(empty.rejects, source).schema
             rejects = files.enter_context(written_file(rejects_path, rejects_schema, role="rejects", record=record))
 
-        gathered = [(_Gathering(), output)] + ([] if rejects is None else [(_Gathering(), rejects)])
+        gathered = [(_Gathering(output_path), output)]
+        if rejects is not None:
+            gathered.append((_Gathering(rejects_path), rejects))
 
         def write(groups):
             for writer, group in groups:
@@ -710,19 +715,21 @@ def _convert(
 
 class _Gathering:
     """
-    Tables gathered until they hold :data:`WRITE_ROWS` rows, then written as one: a few rejects a batch
-    would each make a Parquet row group, whose metadata the writer keeps to the end (1e7 rows of which
-    one in a thousand rejected made 306 groups of 32 rows).
+    Tables gathered until they hold the rows written at a time to ``path`` (:data:`WRITE_ROWS`, or
+    :data:`PARQUET_GROUP_ROWS` for Parquet), then written as one: a few rejects a batch would each make
+    a Parquet row group, whose metadata the writer keeps to the end (1e7 rows of which one in a thousand
+    rejected made 306 groups of 32 rows).
     """
 
-    def __init__(self):
+    def __init__(self, path: Path):
+        self.limit = PARQUET_GROUP_ROWS if file_format(path, "output") == "parquet" else WRITE_ROWS
         self.pending, self.rows = [], 0
 
     def add(self, table: pa.Table) -> pa.Table | None:
-        """``table`` gathered; the rows gathered so far, once they are :data:`WRITE_ROWS` or more."""
+        """``table`` gathered; the rows gathered so far, once they are as many as are written at a time."""
         self.pending.append(table)
         self.rows += table.num_rows
-        return self.rest() if self.rows >= WRITE_ROWS else None
+        return self.rest() if self.rows >= self.limit else None
 
     def rest(self) -> pa.Table:
         """The rows gathered so far, as one table; none are gathered after it."""

@@ -56,6 +56,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 3)
     monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 3)
+    monkeypatch.setattr(dosecalc.cohort_io, "PARQUET_GROUP_ROWS", 3)
 
 
 def test_docstring_examples():
@@ -452,6 +453,7 @@ import os, signal, sys
 import dosecalc.cohort_io as cohort_io
 from dosecalc.cli import app
 cohort_io.BLOCK_BYTES, cohort_io.BATCH_ROWS, cohort_io.WRITE_ROWS, real, calls = 64, 3, 3, cohort_io.dose_batch, []
+cohort_io.PARQUET_GROUP_ROWS = 3
 
 def dose_batch(*args, **kwargs):
     calls.append(1)
@@ -780,6 +782,7 @@ import os, signal, sys
 import dosecalc.cohort_io as cohort_io
 from dosecalc.cli import app
 cohort_io.BLOCK_BYTES, cohort_io.BATCH_ROWS, cohort_io.WRITE_ROWS, real, calls = 64, 3, 3, cohort_io.dose_batch, []
+cohort_io.PARQUET_GROUP_ROWS = 3
 
 def dose_batch(*args, **kwargs):
     calls.append(1)
@@ -1081,7 +1084,7 @@ def test_a_run_allocates_from_jemalloc_and_gives_the_pool_back(tmp_path, monkeyp
 def test_few_rejects_a_batch_are_written_in_few_row_groups(tmp_path, monkeypatch):
     # each row group's metadata stays in memory until the file is closed: 32 rejects a batch are gathered
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 64)
-    monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 32)
+    monkeypatch.setattr(dosecalc.cohort_io, "PARQUET_GROUP_ROWS", 32)
     rows = [(f"p{i}", 1.7 if i % 10 == 0 else 170, 150) for i in range(640)]
     write_patients(tmp_path / "in.csv", rows)
     convert_file(tmp_path / "in.csv", tmp_path / "dosed.parquet", dose="75 mg/m^2", rejects_path=tmp_path / "r.parquet")

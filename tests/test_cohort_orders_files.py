@@ -40,6 +40,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 3)
     monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 3)
+    monkeypatch.setattr(dosecalc.cohort_io, "PARQUET_GROUP_ROWS", 3)
 
 
 def mosteller_m2(height_cm, weight_lb):

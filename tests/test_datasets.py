@@ -76,6 +76,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(dosecalc.cohort_io, "BLOCK_BYTES", 64)
     monkeypatch.setattr(dosecalc.cohort_io, "BATCH_ROWS", 2)
     monkeypatch.setattr(dosecalc.cohort_io, "WRITE_ROWS", 2)
+    monkeypatch.setattr(dosecalc.cohort_io, "PARQUET_GROUP_ROWS", 2)
 
 
 @pytest.fixture(scope="module")
