@@ -133,7 +133,7 @@ class DosedTable(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     """A numeric input read from a column whose numbers are in ``units``."""
 
     column: str
@@ -148,22 +148,22 @@ class _Source:
 
 @dataclass(frozen=True)
 class _Plan:
-    height: _Source | None
-    weight: _Source | None
-    dose_column: _Source | None
+    height: Source | None
+    weight: Source | None
+    dose_column: Source | None
     dose: Any  # one dose for every row, a Quantity in its basis; None with a dose column
     method: str
     sex: str | None  # the sex column, read only by a sex-specific formula or weight basis
     guards: _Safeguards
 
     @property
-    def sources(self) -> dict[str, _Source]:
+    def sources(self) -> dict[str, Source]:
         """The numeric inputs the table has, by kind."""
         sources = {"height": self.height, "weight": self.weight, "dose": self.dose_column}
         return {kind: source for kind, source in sources.items() if source is not None}
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
     """A column's name as the engine compares names: ``"Height (cm)"`` is ``"height_cm"``."""
     return "_".join(re.findall(r"[^\W_]+", str(name).lower()))
 
@@ -188,8 +188,8 @@ def _units(text: str, kind: str, field: str):
 
 def _named_units(column: str, kind: str):
     # the unit in a column's name ("height_in" -> inch), None if it names none of this kind
-    suffix = _canonical(column).removeprefix(kind + "_")
-    if suffix == _canonical(column):
+    suffix = canonical_name(column).removeprefix(kind + "_")
+    if suffix == canonical_name(column):
         return None
     try:
         return _units(suffix, kind, column)
@@ -197,7 +197,7 @@ def _named_units(column: str, kind: str):
         return None
 
 
-def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source | None:
+def column_source(kind: str, names, column_map: dict, column_units: dict) -> Source | None:
     """
     The column of ``names`` that holds ``kind`` (``"height"``, ``"weight"``,
     ``"dose"``) and its unit: mapped in ``column_map``, else the one whose name
@@ -216,11 +216,13 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
         columns = [column_map[kind]]
     else:
         columns = [
-            name for name in names if _named_units(name, kind) is not None or (given_units and _canonical(name) == kind)
+            name
+            for name in names
+            if _named_units(name, kind) is not None or (given_units and canonical_name(name) == kind)
         ]
         if len(columns) > 1:
             raise DoseCalcError(f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map")
-        bare = [name for name in names if _canonical(name) == kind]
+        bare = [name for name in names if canonical_name(name) == kind]
         if not columns and bare:
             raise UnitError(bare[0], "a number with no unit", f"a unit in the name ({kind}_...) or in column_units")
         if not columns:
@@ -235,8 +237,8 @@ def _source(kind: str, names, column_map: dict, column_units: dict) -> _Source |
     if kind == "dose":
         basis, _ = dose_basis(quantity(1.0, units))
         assert basis is not None  # a dose unit, checked by _units
-        return _Source(column, units, DOSE_RANGES[basis])
-    return _Source(column, units, _BODY_RANGES[kind])
+        return Source(column, units, DOSE_RANGES[basis])
+    return Source(column, units, _BODY_RANGES[kind])
 
 
 @functools.lru_cache(maxsize=64)
@@ -251,7 +253,7 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     method = bsa_method(method)
     entry = BSA_METHODS[method]
     height, weight, dose_column = (
-        _source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose")
+        column_source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose")
     )
     if dose is not None and dose_column is not None:
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
@@ -284,7 +286,7 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
         raise MissingInputError(
             "a height column", f"BSA by {entry.label}: name it height_cm, height_m or height_in, or map one"
         )
-    sexes = [name for name in names if _canonical(name) == "sex"]
+    sexes = [name for name in names if canonical_name(name) == "sex"]
     sex = column_map.get("sex") or next(iter(sexes), None)
     computes_bsa = needs_bsa or (weight is not None and (height is not None or not entry.needs_height))
     if sex is None and entry.needs_sex and computes_bsa:
@@ -298,7 +300,7 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     return _Plan(height, weight, dose_column, dose, method, sex if reads_sex else None, guards)
 
 
-def _guarded(guards: _Safeguards, height, weight, sex, computes_bsa: bool) -> tuple[_Source | None, bool]:
+def _guarded(guards: _Safeguards, height, weight, sex, computes_bsa: bool) -> tuple[Source | None, bool]:
     """
     Check that the columns the safeguards need are there; return the height
     source checked against the weight basis's heights, and whether the basis
@@ -347,7 +349,7 @@ class _Measured(NamedTuple):
     reasons: pa.Array
 
 
-def _numbers(template: str, values: np.ndarray) -> pa.Array:
+def formatted_numbers(template: str, values: np.ndarray) -> pa.Array:
     # each value %-formatted, as the scalar messages format one with f"{value:g}"
     return pa.array([template % value for value in values.tolist()], pa.string())
 
@@ -408,14 +410,14 @@ class _Rounding:
         difference = difference_pct(dose_mg, rounded)
         fits = countable & ~(np.abs(difference) > self.tolerance_pct)
         misfit = ~fits
-        calculated = _numbers("%g", dose_mg[misfit])
+        calculated = formatted_numbers("%g", dose_mg[misfit])
         outside = pc.binary_join_element_wise(
             "dose_mg=",
             calculated,
             f" mg: expected a dose within ±{self.tolerance_pct:g} % of {self.measure}; the nearest, ",
-            _numbers("%g", rounded[misfit]),
+            formatted_numbers("%g", rounded[misfit]),
             " mg, is ",
-            _numbers("%+.1f", difference[misfit]),
+            formatted_numbers("%+.1f", difference[misfit]),
             " %: not rounded",
             "",
         )
@@ -440,7 +442,7 @@ class _Banding:
         names = pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), pa.array(table.names, pa.string()))
         within = f"{table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg"
         expected = f" mg: expected a dose in the band table {table.source}, {within}"
-        reasons = pc.binary_join_element_wise("dose_mg=", _numbers("%g", dose_mg[~fits]), expected, "")
+        reasons = pc.binary_join_element_wise("dose_mg=", formatted_numbers("%g", dose_mg[~fits]), expected, "")
         columns = {
             "dose_banded_mg": pa.array(banded_mg),
             "band_deviation_pct": pa.array(difference_pct(dose_mg, banded_mg)),
@@ -485,7 +487,7 @@ class _Safeguards:
             columns["dose_reduction_pct"] = _column(order.reduction_pct, n)
         if order.weight_basis != ACTUAL:
             columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as("kg"), n)
-            columns["weight_basis"] = _label(result.weight_basis, n)
+            columns["weight_basis"] = label_column(result.weight_basis, n)
         if self.flag_obesity:
             columns["obese"] = _flags(result.obese, n)
         if order.bsa_cap is not None:
@@ -587,7 +589,7 @@ def _texts_repeat(column) -> bool:
     return len(column) > TEXT_SAMPLE and 2 * pc.count_distinct(sample, mode="all").as_py() <= len(sample)
 
 
-def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
+def given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
     """A column's numbers as floats, NaN where a cell is missing, not a number, or an integer beyond 2**53."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
@@ -615,18 +617,18 @@ def _given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
 
 
 @dataclass
-class _Column:
+class Column:
     """One numeric input of a batch: as given and in the core's unit."""
 
-    source: _Source
+    source: Source
     given: np.ndarray  # in the column's unit, NaN where missing or not a number
     values: np.ndarray  # in source.rng.unit
     decimal_comma: bool = False  # text numbers are written 1,75
 
     @classmethod
-    def read(cls, source: _Source, table: pa.Table, decimal_comma: bool = False) -> _Column:
+    def read(cls, source: Source, table: pa.Table, decimal_comma: bool = False) -> Column:
         try:
-            given = _given_numbers(table[source.column], decimal_comma)
+            given = given_numbers(table[source.column], decimal_comma)
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
         return cls(source, given, _converted(given, source.units, source.rng, source.column), decimal_comma)
@@ -720,7 +722,7 @@ def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) ->
     return pc.binary_join_element_wise("; did you mean ", text, endings.take(pa.array(choice)), "")
 
 
-def _sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
+def sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     """
     Where ``column`` holds a known sex, and why each other row is rejected
     (null where known): each distinct value classified once by
@@ -754,7 +756,7 @@ def _flags(values, n: int) -> pa.Array:
     return pa.array(np.broadcast_to(np.asarray(values, dtype=bool), (n,)))
 
 
-def _label(name: str | None, n: int) -> pa.Array:
+def label_column(name: str | None, n: int) -> pa.Array:
     # one name for every row, dictionary-encoded: a byte a row; None as null rows, not a null in
     # the dictionary, which Parquet cannot write (a mg/kg or flat dose has no BSA method)
     if name is None:
@@ -796,7 +798,7 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
         None if result.dose_per_kg is None else result.dose_per_kg.m_as(f"{amount}/kg"),
     )
     names = [_in_amount(name, amount) for name in OUTPUT_COLUMNS]
-    columns = dict(zip(names, [*(_column(values, n) for values in magnitudes), _label(result.bsa_method, n)]))
+    columns = dict(zip(names, [*(_column(values, n) for values in magnitudes), label_column(result.bsa_method, n)]))
     columns.update(guards.patient_columns(result, n))
     dose_amount = np.broadcast_to(np.asarray(magnitudes[1], dtype=float), (n,))
     measured = None
@@ -824,7 +826,7 @@ def _computed_bsa(bsa_m2) -> _Measured | None:
         return None
     fits = valid(bsa_m2, BSA)
     reasons = pc.binary_join_element_wise(
-        "bsa (computed)=", _numbers("%g", bsa_m2[~fits]), f" m²: expected {BSA.expected}", ""
+        "bsa (computed)=", formatted_numbers("%g", bsa_m2[~fits]), f" m²: expected {BSA.expected}", ""
     )
     return _Measured({}, fits, reasons)
 
@@ -836,7 +838,7 @@ def _absolute(dose: np.ndarray, amount: str) -> _Measured | None:
         return None
     fits = valid(dose, rng)
     reasons = pc.binary_join_element_wise(
-        f"dose_{amount}=", _numbers("%g", dose[~fits]), f" {amount}: expected {rng.expected}", ""
+        f"dose_{amount}=", formatted_numbers("%g", dose[~fits]), f" {amount}: expected {rng.expected}", ""
     )
     return _Measured({}, fits, reasons)
 
@@ -889,9 +891,9 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
         column.plausible(within=ok)
     sex_only = np.empty(0, np.intp)  # rows rejected for their sex alone, whose bodies are checked too
     if plan.sex is not None:
-        sex_known, sex_reasons = _sex_known(table, plan.sex)
-        sex_only = np.flatnonzero(ok & ~sex_known)
-        ok &= sex_known
+        known_sex, sex_reasons = sex_known(table, plan.sex)
+        sex_only = np.flatnonzero(ok & ~known_sex)
+        ok &= known_sex
     kept_table, values = _kept(table, read, ok, numeric_inputs)
     not_bodies = np.empty(0, np.intp)
     try:  # the core's checks, every one of one patient's dose, on the rows whose values are each plausible
@@ -959,7 +961,7 @@ def _as_numbers(table: pa.Table, read: dict, given: dict) -> pa.Table:
     return table
 
 
-def _rejects(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
+def reject_rows(table: pa.Table, rows: np.ndarray, reason, row_offset: int) -> pa.Table:
     """The given ``rows`` as they are, numbered from 1 after ``row_offset``, with why."""
     rejected = table.take(pa.array(rows, pa.int64()))
     return rejected.append_column("row", pa.array(row_offset + 1 + rows, pa.int64())).append_column("reason", reason)
@@ -1267,7 +1269,7 @@ def dose_batch(
         options,
     )
     plan = _plan(*key) if _hashable(options) else _plan.__wrapped__(*key)  # a Quantity array of vials: not cached
-    read = {kind: _Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
+    read = {kind: Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
         given = {kind: column.given for kind, column in read.items()}
@@ -1283,15 +1285,4 @@ def dose_batch(
         rows = np.concatenate([rows, kept[~measured.fits]])
         order = np.argsort(rows, kind="stable")
         rows, reason = rows[order], pa.chunked_array([reason, measured.reasons], pa.string()).take(pa.array(order))
-    return DosedTable(dosed, _rejects(table, rows, reason, row_offset))
-
-
-# the engine's readers, for the modules that read more columns the same way (kidney function)
-Source = _Source
-Column = _Column
-canonical_name = _canonical
-column_source = _source
-sex_known = _sex_known
-reject_rows = _rejects
-label_column = _label
-formatted_numbers = _numbers
+    return DosedTable(dosed, reject_rows(table, rows, reason, row_offset))

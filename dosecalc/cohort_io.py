@@ -680,13 +680,11 @@ def _convert(
     with contextlib.ExitStack() as files:
         files.enter_context(_lean_memory)
         output = files.enter_context(written_file(output_path, empty.dosed.schema, computed, record=record))
+        gathered = [(_Gathering(output_path), output)]
         rejects = None
         if rejects_path is not None:
             rejects_schema = _with_source(empty.rejects, source).schema
             rejects = files.enter_context(written_file(rejects_path, rejects_schema, role="rejects", record=record))
-
-        gathered = [(_Gathering(output_path), output)]
-        if rejects is not None:
             gathered.append((_Gathering(rejects_path), rejects))
 
         def write(groups):
@@ -723,7 +721,8 @@ class _Gathering:
 
     def __init__(self, path: Path):
         self.limit = PARQUET_GROUP_ROWS if file_format(path, "output") == "parquet" else WRITE_ROWS
-        self.pending, self.rows = [], 0
+        self.pending: list[pa.Table] = []
+        self.rows = 0
 
     def add(self, table: pa.Table) -> pa.Table | None:
         """``table`` gathered; the rows gathered so far, once they are as many as are written at a time."""

@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .adjustments import difference_pct
-from .cohort import _given_numbers, canonical_name
+from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .units import parse_quantity, quantity, unit
@@ -182,7 +182,7 @@ def _one(names, prefix: str) -> str | None:
 def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str):
     """A numeric column named ``<prefix>_<unit>``, in ``base``; NaN where a cell is missing or not a number."""
     units = _column_unit(canonical_name(column).removeprefix(prefix + "_"), column, kind)
-    return quantity(_given_numbers(table[column]), units).m_as(unit(base))
+    return quantity(given_numbers(table[column]), units).m_as(unit(base))
 
 
 class _Texts:
@@ -285,7 +285,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         reading = quantity(1.0, _column_unit(canonical_name(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
-    amount = _given_numbers(table[column])
+    amount = given_numbers(table[column])
     if not np.all(factor == 1.0):  # a column in mg needs no product
         amount = amount * factor
     if len(bases) == 1:  # one basis: every readable row is in it
@@ -351,7 +351,7 @@ def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.nd
         values = given.to_numpy()
         whole = values >= 1
     else:
-        numbers = _given_numbers(given)
+        numbers = given_numbers(given)
         with np.errstate(invalid="ignore"):
             whole = (numbers >= 1) & (numbers == np.floor(numbers)) & (numbers < 2**53)
         values = np.where(whole, numbers, 0).astype(np.int64)
@@ -373,7 +373,7 @@ def _prior_checked(table: pa.Table, rejects: _Texts) -> None:
         return
     cells = pc.utf8_trim_whitespace(pc.cast(table[column], pa.string()))
     empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
-    prior = _given_numbers(table[column])
+    prior = given_numbers(table[column])
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
     if bad.size:
@@ -649,7 +649,7 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     column = _one(table.column_names, "prior")
     if column is not None:
         reading = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
-        given = _given_numbers(table[column].take(pa.array(rows)))
+        given = given_numbers(table[column].take(pa.array(rows)))
         prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
     with np.errstate(invalid="ignore"):
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
