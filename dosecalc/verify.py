@@ -483,7 +483,7 @@ class _Plan(NamedTuple):
     cycles: int | None
 
 
-def _plan(protocol_or_order, drug: str | None) -> _Plan:
+def verification_plan(protocol_or_order, drug: str | None) -> _Plan:
     if isinstance(protocol_or_order, Protocol):
         protocol = protocol_or_order
         items = tuple(_Item(item.order, item.days, item.times_per_day, item.note) for item in protocol.orders)
@@ -508,7 +508,7 @@ SINGLE_DOSE = "dose"
 _WITH_NOTE = re.compile(r"(?P<drug>[^()]+?)\s*\((?P<note>[^()]+)\)")
 
 
-def _match(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, str | None]:
+def match_drug(name, plan: _Plan, day: int | None) -> tuple[int | None, str | None, str | None]:
     """``(index of the plan's item, verdict, reason)`` for an ordered drug name: an index, or a verdict and why."""
     if not isinstance(name, str):
         return None, "not_in_protocol", f"drug={name!r}: expected a drug's name as text"
@@ -643,7 +643,7 @@ def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float
     return flags
 
 
-def _limit(plan: _Plan, drug: str, conditions: tuple):
+def limit_of(plan: _Plan, drug: str, conditions: tuple):
     limits = [limit for limit in plan.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
     return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
 
@@ -862,12 +862,12 @@ def verify(
     >>> result["vincristine"].verdict, [flag.code for flag in result["vincristine"].flags]
     ('too_high', ['cap_explains'])
     """
-    plan = _plan(protocol_or_order, drug)
+    plan = verification_plan(protocol_or_order, drug)
     tolerance = tolerance_setting(tolerance)
     threshold = weight_change_setting(weight_change)
     cycle = _whole_number(cycle, "cycle")
     day = _whole_number(day, "day", plan.cycle_days)
-    conditions = _known_conditions(plan, conditions)
+    conditions = known_conditions(plan, conditions)
     pairs = _ordered_pairs(ordered, plan)
     prior = dict(prior or {})
     known = {item.drug for item in plan.items}
@@ -904,7 +904,7 @@ def verify(
             evaluated[index] = _evaluate(plan.items[index], patient, method)
         return evaluated[index]
 
-    matches = [(name, value, *_match(name, plan, day)) for name, value in pairs]
+    matches = [(name, value, *match_drug(name, plan, day)) for name, value in pairs]
     counts: dict[int, int] = {}
     for _, _, index, _, _ in matches:
         if index is not None:
@@ -969,7 +969,7 @@ def verify(
     )
 
 
-def _known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
+def known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
     known = sorted({limit.condition for limit in protocol_library.LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
@@ -1016,7 +1016,7 @@ def _checked(
     difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
     if verdict != "within_tolerance" and result.dose is not None and absolute:
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
-    limit = _limit(plan, item.drug, conditions)
+    limit = limit_of(plan, item.drug, conditions)
     if limit is not None:
         bsa = None if result.dose is None else _patient_bsa(result.dose)
         lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)

@@ -59,15 +59,15 @@ from .verify import (
     FLAGS,
     VERDICTS,
     Setting,
-    _known_conditions,
-    _limit,
-    _match,
-    _plan,
     explains_kernel,
+    known_conditions,
     lifetime_kernel,
+    limit_of,
+    match_drug,
     to_limit_kernel,
     tolerance_setting,
     verdict_codes,
+    verification_plan,
     weight_change_kernel,
     weight_change_setting,
 )
@@ -423,10 +423,10 @@ def verify_table(
         column, a column's unit outside the grammar, a setting outside its
         range.
     """
-    plan = _plan(protocol_or_order, None)
+    plan = verification_plan(protocol_or_order, None)
     tolerance = tolerance_setting(tolerance)
     threshold = weight_change_setting(weight_change)
-    conditions = _known_conditions(plan, conditions)
+    conditions = known_conditions(plan, conditions)
     try:
         table = pa.table(orders)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
@@ -461,7 +461,7 @@ def verify_table(
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
     drugs = pc.dictionary_encode(pc.cast(table["drug"], pa.string()), null_encoding="encode").combine_chunks()
     name_index = drugs.indices.to_numpy(zero_copy_only=False)
-    names_matched = [_match(name, plan, None) for name in drugs.dictionary.to_pylist()]
+    names_matched = [match_drug(name, plan, None) for name in drugs.dictionary.to_pylist()]
     item = np.array([-1 if index is None else index for index, _, _ in names_matched] + [-1], np.int16)[name_index]
     verdict = np.array(
         [-1 if index is not None else _VERDICT_CODE[str(why)] for index, why, _ in names_matched] + [-1], np.int8
@@ -474,7 +474,7 @@ def verify_table(
         if not_matched == "ambiguous" and day is not None:
             groups = [(rows & (day == one_day), int(one_day)) for one_day in np.unique(day[rows & (day > 0)])]
         for group, one_day in groups:
-            index, not_matched, because = _match(drugs.dictionary[code].as_py(), plan, one_day)
+            index, not_matched, because = match_drug(drugs.dictionary[code].as_py(), plan, one_day)
             if index is not None:
                 item[group], verdict[group] = index, -1
             else:
@@ -536,7 +536,7 @@ def verify_table(
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
             calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
             before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
-        limit = _limit(plan, entry.drug, conditions)
+        limit = limit_of(plan, entry.drug, conditions)
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
 

@@ -230,7 +230,7 @@ def protocol_show_command(protocol: ProtocolName, as_json: AsJson = False) -> No
     )
 
 
-def _priors(texts: list[str] | None) -> dict[str, str]:
+def read_priors(texts: list[str] | None) -> dict[str, str]:
     priors: dict[str, str] = {}
     for text in texts or []:
         drug, sign, amount = text.partition("=")
@@ -301,7 +301,7 @@ def plan_command(
     with bad_input():
         loaded = protocol_named(protocol)
         inputs = patient.inputs()
-        priors = _priors(prior)
+        priors = read_priors(prior)
         schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)
         cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
         described = inputs_json(inputs, patient.sex)

@@ -24,7 +24,7 @@ from .app import app
 from .inputs import Input, bad_input, named, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
-from .protocol import Condition, _priors, protocol_named
+from .protocol import Condition, protocol_named, read_priors
 
 #: The exit code when an order needs a pharmacist's attention.
 NEEDS_ATTENTION = 4
@@ -281,7 +281,7 @@ def verify_command(
             cycle=cycle,
             day=day,
             baseline_weight=value_of(inputs["baseline_weight"]),
-            prior=_priors(prior),
+            prior=read_priors(prior),
             **patient.arguments(inputs),
             **settings,
         )
