@@ -58,7 +58,15 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .cohort import DosedTable, dose_batch
-from .dialects import ENCODINGS, CsvDialect, file_format, read_sheet, separator_hint, undecodable_line
+from .dialects import (
+    ENCODINGS,
+    CsvDialect,
+    file_format,
+    read_sheet,
+    separator_hint,
+    undecodable_line,
+    written_path,
+)
 from .errors import DoseCalcError
 from .frames import as_table
 from .provenance import (
@@ -598,26 +606,60 @@ def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
     )
 
 
+def _sidecar(path: Path) -> Path:
+    """The provenance file written beside a CSV or TSV file: ``<name>.json``."""
+    return path.with_name(path.name + ".json")
+
+
+@contextlib.contextmanager
+def placed_together():
+    """
+    A list that :func:`written_file` hands its finished temporary files to, renamed into place together
+    when the block ends without error (the sidecars last), else removed: a run that cannot finish one of
+    its files (a full disk at the last flush) leaves none of them in place.
+    """
+    moves: list[tuple[Path, Path, Path]] = []  # (temporary, its place, the file named in an error)
+    try:
+        yield moves
+        for temporary, place, named in sorted(moves, key=lambda move: move[1].suffix == ".json"):
+            try:
+                os.replace(temporary, place)
+            except OSError as err:
+                raise _cannot_write(named, err) from None
+    finally:
+        for temporary, _, _ in moves:
+            if os.path.lexists(temporary):  # not unlink(missing_ok=True): on a read-only file system it raises
+                temporary.unlink()
+
+
 @contextlib.contextmanager
 def written_file(
-    path: Path, schema: pa.Schema, plain_columns=(), role: str = "output", record: Callable[[], dict] | None = None
+    path: Path,
+    schema: pa.Schema,
+    plain_columns=(),
+    role: str = "output",
+    record: Callable[[], dict] | None = None,
+    placing: list | None = None,
 ):
     """
     A writer of ``path`` (Parquet, TSV or CSV by its ending; CSV on stdout for "-"), writing a temporary file
-    beside it that is renamed into place on success; Parquet without dictionaries for ``plain_columns``.
-    An ending dosecalc cannot write, or a failed write (no permission, a full disk), raises DoseCalcError
-    naming ``role`` and leaves nothing behind. ``record()``, called when the rows are written, gives the
-    run's provenance: a Parquet file's key-value metadata, a CSV's sidecar ``<name>.json``.
+    beside it that is renamed into place on success (with ``placing``, a list of :func:`placed_together`: when
+    every file of the run is complete); Parquet without dictionaries for ``plain_columns``. An ending dosecalc
+    cannot write, or a failed write (no permission, a full disk), raises DoseCalcError naming ``role`` and
+    leaves nothing behind. ``record()``, called when the rows are written, gives the run's provenance: a
+    Parquet file's key-value metadata, a CSV's sidecar ``<name>.json``. A symbolic link's target is written.
     """
     kind = file_format(path, role)
     if str(path) == "-":
         with _writer(sys.stdout.buffer, kind, schema, plain_columns) as writer:
             yield writer
         return
-    sidecar = path.with_name(path.name + ".json")
+    path = Path(os.path.realpath(path))  # a link's target is replaced, not the link
+    sidecar = _sidecar(path)
     for stale in (path, sidecar):
         remove_stale(stale)
     temporary, temporary_sidecar = _temporary(path), _temporary(sidecar)
+    handed_over = False
     try:
         try:
             writer = _writer(temporary, kind, schema, plain_columns)
@@ -628,15 +670,20 @@ def written_file(
             provenance = None if record is None else json.dumps(record(), ensure_ascii=False, allow_nan=False)
             if provenance is not None and kind == "parquet":
                 writer.add_key_value_metadata({METADATA_KEY: provenance})
+        moves = [(temporary, path, path)]
         if provenance is not None and kind != "parquet":
             temporary_sidecar.write_text(provenance + "\n", encoding="utf-8")
-        os.replace(temporary, path)
-        if provenance is not None and kind != "parquet":
-            os.replace(temporary_sidecar, sidecar)
+            moves.append((temporary_sidecar, sidecar, path))
+        if placing is None:
+            for finished, place, _ in moves:
+                os.replace(finished, place)
+        else:
+            placing.extend(moves)
+            handed_over = True
     except OSError as err:  # no permission, a read-only file system, a full disk: on open, write, close or rename
         raise _cannot_write(path, err) from None
     finally:
-        for left in (temporary, temporary_sidecar):
+        for left in () if handed_over else (temporary, temporary_sidecar):
             if os.path.lexists(left):  # not unlink(missing_ok=True): on a read-only file system it raises
                 left.unlink()
 
@@ -679,12 +726,17 @@ def _convert(
     ]
     with contextlib.ExitStack() as files:
         files.enter_context(_lean_memory)
-        output = files.enter_context(written_file(output_path, empty.dosed.schema, computed, record=record))
+        placing = files.enter_context(placed_together())  # left last: once every file is closed
+        output = files.enter_context(
+            written_file(output_path, empty.dosed.schema, computed, record=record, placing=placing)
+        )
         gathered = [(_Gathering(output_path), output)]
         rejects = None
         if rejects_path is not None:
             rejects_schema = _with_source(empty.rejects, source).schema
-            rejects = files.enter_context(written_file(rejects_path, rejects_schema, role="rejects", record=record))
+            rejects = files.enter_context(
+                written_file(rejects_path, rejects_schema, role="rejects", record=record, placing=placing)
+            )
             gathered.append((_Gathering(rejects_path), rejects))
 
         def write(groups):
@@ -886,6 +938,7 @@ class _Record:
 
 
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
+    """The paths of a run checked before it: the input a file; each file written, and its sidecar, not the input."""
     if not input_path.is_file():
         raise DoseCalcError(f"input={input_path}: no such file")
     if str(output_path) == str(rejects_path) == "-":
@@ -894,12 +947,13 @@ def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | Non
         if path is None or str(path) == "-":
             continue
         file_format(path, name)
-        if not path.parent.is_dir():
-            raise DoseCalcError(f"{name}={path}: no such directory {path.parent}")
-        if path.is_dir():
-            raise DoseCalcError(f"{name}={path}: is a directory; expected a file name")
-        if path.resolve() == input_path.resolve() or (path.exists() and path.samefile(input_path)):
-            raise DoseCalcError(f"{name}={path}: is the input file; write to another file")
+        written_path(name, path, [input_path])
+        sidecar = _sidecar(path)
+        if sidecar.exists() and (not sidecar.is_file() or sidecar.samefile(input_path)):
+            raise DoseCalcError(
+                f"{name}={path}: its provenance would replace {sidecar}, "
+                f"{'the input file' if sidecar.is_file() else 'which is not a regular file'}; write to another file"
+            )
     if (
         rejects_path is not None
         and "-" not in (str(rejects_path), str(output_path))

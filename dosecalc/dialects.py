@@ -11,6 +11,7 @@ sheet of a spreadsheet with python-calamine, an optional extra.
 from __future__ import annotations
 
 import codecs
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ __all__ = [
     "read_sheet",
     "separator_hint",
     "undecodable_line",
+    "written_path",
 ]
 
 #: The delimiters a CSV may use, by their spellings on a command line.
@@ -118,6 +120,37 @@ def file_format(path, role: str) -> str:
             f"{role}={path}: dosecalc cannot write {Path(name).suffix} files; name it with one of {endings}"
         )
     return kind or "csv"
+
+
+def written_path(role: str, path, inputs=()) -> Path:
+    """
+    The file a run writes as ``role`` at ``path``, checked before the run: a
+    symbolic link's target (the link is kept; the file it names is
+    replaced). ``inputs`` are the files the run reads.
+
+    Raises
+    ------
+    DoseCalcError
+        Where ``path`` is a directory, is in none, exists but is no regular
+        file (a device such as /dev/null, a named pipe, a socket: a file
+        renamed over it would replace it), or is one of ``inputs`` (also by
+        another name or a link).
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DoseCalcError(f"{role}={path}: no such directory {path.parent}")
+    if path.is_dir():
+        raise DoseCalcError(f"{role}={path}: is a directory; expected a file name")
+    if path.exists() and not path.is_file():
+        raise DoseCalcError(
+            f"{role}={path}: is not a regular file (a device, a pipe or a socket); "
+            "name a file, or - to write the output to stdout"
+        )
+    target = Path(os.path.realpath(path))
+    for given in inputs:
+        if target == Path(os.path.realpath(given)) or (target.exists() and target.samefile(given)):
+            raise DoseCalcError(f"{role}={path}: is the input file {given}; write to another file")
+    return target
 
 
 def separator_hint(names: list[str], delimiter: str) -> str | None:

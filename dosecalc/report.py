@@ -17,6 +17,7 @@ import html
 import io
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .dialects import file_format
+from .dialects import file_format, written_path
 from .errors import DoseCalcError, ImplausibleInputError
 
 __all__ = ["write_report", "checked_report_path", "require_matplotlib", "HISTOGRAM_COLUMNS"]
@@ -44,16 +45,20 @@ _SCHEDULE_KEYS = ("drug", "cycle", "day", "time")
 REPORT_SUFFIXES = (".html", ".htm")
 
 
-def checked_report_path(path) -> Path:
+def checked_report_path(path, inputs=()) -> Path:
     """
     The report's path, checked before a run: a page (``.html``, ``.htm``) in
-    a folder that exists, so that it can never replace the input, the output,
-    the rejects or their provenance sidecars.
+    a folder that exists and can be written, no device or pipe, and none of
+    the run's ``inputs``, so that it can never replace the input, the
+    output, the rejects or their provenance sidecars. A symbolic link's
+    target is returned: the page replaces that file.
 
     Raises
     ------
     ImplausibleInputError
         For another ending, a folder's name or a missing folder.
+    DoseCalcError
+        For a device, a pipe, an input file, or a folder that cannot be written.
     """
     path = Path(path)
     if path.suffix.lower() not in REPORT_SUFFIXES:
@@ -62,7 +67,13 @@ def checked_report_path(path) -> Path:
         raise ImplausibleInputError("report", str(path), "a file name, not a directory")
     if not path.parent.is_dir():
         raise ImplausibleInputError("report", str(path), f"a file in a folder that exists; there is no {path.parent}")
-    return path
+    target = written_path("report", path, inputs)
+    try:  # a read-only folder, or one without permission, known before the run writes anything
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as err:
+        raise DoseCalcError(f"report={path}: cannot be written ({err.strerror or err}); nothing was written") from None
+    return target
 
 
 def require_matplotlib():
@@ -274,7 +285,9 @@ def write_report(path, summary) -> Path:
         temporary.write_text(page, encoding="utf-8")
         os.replace(temporary, path)
     except OSError as err:
-        raise DoseCalcError(f"report={path}: cannot be written ({err.strerror or err})") from None
+        raise DoseCalcError(
+            f"report={path}: cannot be written ({err.strerror or err}); the run's files were written, the page was not"
+        ) from None
     finally:
         if os.path.lexists(temporary):
             temporary.unlink()

@@ -916,7 +916,7 @@ def verify_file(
         If the file cannot be read, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import Reading, read_file, written_file
+    from .cohort_io import Reading, placed_together, read_file, written_file
     from .dialects import separator_hint
 
     source = Path(orders)
@@ -936,7 +936,9 @@ def verify_file(
     result = verify_table(
         protocol_or_order, table, tolerance=tolerance, weight_change=weight_change, conditions=conditions, method=method
     )
-    for target, written in zip(targets, (result.checked, result.rejected)):
-        with written_file(target, written.schema, role="output" if target == targets[0] else "rejects") as writer:
-            writer.write(written)
+    with placed_together() as placing:  # both files in place, or neither
+        for target, written in zip(targets, (result.checked, result.rejected)):
+            role = "output" if target == targets[0] else "rejects"
+            with written_file(target, written.schema, role=role, placing=placing) as writer:
+                writer.write(written)
     return result

@@ -250,7 +250,7 @@ def cohort_command(
         if report is not None:  # before the run: a bad path, a missing extra or stdout output is known now
             from ..report import checked_report_path, require_matplotlib
 
-            checked_report_path(report)
+            checked_report_path(report, [name for name in inputs if name != "-" and Path(name).is_file()])
             require_matplotlib()
             if output == "-":
                 raise DoseCalcError("--report: the output goes to stdout and cannot be read back; write it to a file")

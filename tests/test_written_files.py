@@ -1,0 +1,124 @@
+"""
+The files a cohort run writes: never the input (by its sidecar or the report
+either), never a device or a pipe, through a link to its target, and all of
+them in place or none.
+"""
+
+import errno
+import os
+import stat
+
+import pytest
+from test_cohort_files import cli, mounted_tmpfs, one_line_error, write_patients
+
+import dosecalc.cohort_io
+from dosecalc.cohort_io import convert_file
+from dosecalc.errors import DoseCalcError
+
+ROWS = [("A", 170, 154.32358), ("B", 1.7, 154.32358)]  # B: metres in a cm column, rejected
+
+
+def test_the_outputs_sidecar_is_never_the_input(tmp_path):
+    source = write_patients(tmp_path / "dosed.csv.json", ROWS)
+    before = source.read_bytes()
+    with pytest.raises(DoseCalcError) as raised:
+        convert_file(source, tmp_path / "dosed.csv", dose="75 mg/m^2")
+    assert str(raised.value) == (
+        f"output={tmp_path / 'dosed.csv'}: its provenance would replace {source}, the input file; write to another file"
+    )
+    assert source.read_bytes() == before and not (tmp_path / "dosed.csv").exists()
+
+
+def test_the_rejects_sidecar_is_never_the_input(tmp_path):
+    source = write_patients(tmp_path / "r.csv.json", ROWS)
+    before = source.read_bytes()
+    line = one_line_error(
+        cli(
+            "cohort",
+            str(source),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--rejects",
+            str(tmp_path / "r.csv"),
+            "--dose",
+            "75mg/m2",
+        )
+    )
+    assert line.startswith(f"error: rejects={tmp_path / 'r.csv'}: its provenance would replace")
+    assert source.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["r.csv.json"]
+
+
+def test_the_report_is_never_the_input(tmp_path):
+    source = write_patients(tmp_path / "in.html", ROWS)
+    before = source.read_bytes()
+    line = one_line_error(
+        cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--report", str(source), "--dose", "75mg/m2")
+    )
+    assert line == f"error: report={source}: is the input file {source}; write to another file"
+    assert source.read_bytes() == before and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--rejects"])
+def test_a_device_or_a_pipe_is_refused_not_replaced(tmp_path, option):
+    source = write_patients(tmp_path / "in.csv", ROWS)
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    for target in (os.devnull, str(pipe)):
+        others = ["-o", str(tmp_path / "o.csv")] if option == "--rejects" else []
+        line = one_line_error(cli("cohort", str(source), option, target, *others, "--dose", "75mg/m2"))
+        assert "is not a regular file (a device, a pipe or a socket)" in line, line
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and not os.path.exists(os.devnull + ".json")
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and not (tmp_path / "o.csv").exists()
+
+
+def test_a_link_is_kept_and_its_target_written(tmp_path):
+    source = write_patients(tmp_path / "in.csv", ROWS)
+    (tmp_path / "real.csv").write_text("an earlier run\n")
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    summary = convert_file(source, tmp_path / "link.csv", dose="75 mg/m^2")
+    assert summary.rows_written == 1 and (tmp_path / "link.csv").is_symlink()
+    # Mosteller (N Engl J Med 1987;317:1098): sqrt(170 cm x 70.0 kg / 3600) = 1.818118 m2; 75 mg/m2 x BSA = 136.36 mg
+    line = (tmp_path / "real.csv").read_text().splitlines()[1]
+    assert line.startswith("A,170.0,154.32358,1.8181") and ",136.35" in line
+    assert (tmp_path / "real.csv.json").is_file() and not (tmp_path / "link.csv.json").exists()
+
+
+def test_an_output_that_fails_at_its_close_leaves_no_rejects_either(tmp_path, monkeypatch):
+    # the rejects are complete first; the output's last flush finds the disk full: neither file is put in place
+    class FailingAtClose(dosecalc.cohort_io.PolarsCsvWriter):
+        def close(self, failed=False):
+            super().close(failed)
+            if self._schema.names[-1] != "reason":  # the output's writer, not the rejects'
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(dosecalc.cohort_io, "_csv_writer_class", lambda: FailingAtClose)
+    source = write_patients(tmp_path / "in.csv", ROWS)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "r.csv").write_text("an earlier run's rejects\n")
+    with pytest.raises(DoseCalcError) as raised:
+        convert_file(source, folder / "o.csv", dose="75 mg/m^2", rejects_path=folder / "r.csv")
+    assert str(raised.value).endswith("o.csv: cannot be written (No space left on device); nothing was written there")
+    assert sorted(p.name for p in folder.iterdir()) == ["r.csv"]
+    assert (folder / "r.csv").read_text() == "an earlier run's rejects\n"
+
+
+def test_a_report_in_a_read_only_folder_is_refused_before_the_run(tmp_path):
+    source = write_patients(tmp_path / "in.csv", ROWS)
+    with mounted_tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
+        line = one_line_error(
+            cli(
+                "cohort",
+                str(source),
+                "-o",
+                str(tmp_path / "o.csv"),
+                "--report",
+                str(folder / "r.html"),
+                "--dose",
+                "75mg/m2",
+            )
+        )
+        assert (
+            line == f"error: report={folder / 'r.html'}: cannot be written (Read-only file system); nothing was written"
+        )
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.json").exists()
