@@ -1,0 +1,104 @@
+"""
+A mapped column is the input it is mapped as, and no other: a column whose name says it holds
+another input is refused as that mapping, and one column is never two of a patient's inputs.
+"""
+
+import pytest
+from test_cohort_files import cli, one_line_error
+
+from dosecalc import dose_table
+from dosecalc.errors import DoseCalcError
+
+PATIENT = {"patient_id": ["A"], "height_cm": [170.0], "weight_kg": [70.0]}
+
+
+@pytest.mark.parametrize(
+    "table, dose, column_map, column_units, message",
+    [
+        (
+            PATIENT,
+            "75 mg/m^2",
+            {"weight": "height_cm"},
+            {"weight": "kg"},
+            "column_map['weight']='height_cm': the column's name says it holds the height; map a weight column",
+        ),
+        (
+            PATIENT,
+            None,
+            {"dose": "weight_kg"},
+            {"dose": "mg/kg"},
+            "column_map['dose']='weight_kg': the column's name says it holds the weight; map a dose column",
+        ),
+        (
+            {"Ht": [170.0], "Wt_cm": [70.0]},
+            "75 mg/m^2",
+            {"height": "Ht", "weight": "Wt_cm"},
+            {"height": "cm", "weight": "kg"},
+            "column_map['weight']='Wt_cm': the column's name ends in a unit of height (cm); map a weight column",
+        ),
+        (
+            {"Ht": [170.0], "Wt": [70.0]},
+            "75 mg/m^2",
+            {"height": "Ht", "weight": "Ht"},
+            {"height": "cm", "weight": "kg"},
+            "column 'Ht' is mapped as both height and weight; map one column to each",
+        ),
+        (
+            {"Ht": [170.0], "Wt": [70.0], "Sex": ["f"]},
+            "75 mg/m^2",
+            {"height": "Ht", "weight": "Wt", "sex": "Wt"},
+            {"height": "cm", "weight": "kg"},
+            "column 'Wt' is mapped as both weight and sex; map one column to each",
+        ),
+    ],
+)
+def test_a_column_mapped_as_what_it_is_not_is_refused(table, dose, column_map, column_units, message):
+    with pytest.raises(DoseCalcError) as raised:
+        dose_table(table, dose, column_map=column_map, column_units=column_units)
+    assert str(raised.value) == message
+
+
+def test_the_cli_refuses_height_read_as_weight(tmp_path):
+    # 170 cm read as 170 kg passes every body check (BMI 58.8) and gives 212.5 mg instead of 136.36 mg
+    (tmp_path / "in.csv").write_text("patient_id,height_cm,weight_kg\nA,170,70\n")
+    line = one_line_error(
+        cli(
+            "cohort",
+            str(tmp_path / "in.csv"),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--dose",
+            "75mg/m2",
+            "--map",
+            "weight=height_cm",
+            "--weight-unit",
+            "kg",
+        )
+    )
+    assert "the column's name says it holds the height" in line and not (tmp_path / "o.csv").exists()
+
+
+def test_columns_named_for_what_they_hold_are_mapped():
+    # Mosteller (N Engl J Med 1987;317:1098): sqrt(170 x 70 / 3600) = 1.818119 m2; 75 mg/m2 -> 136.3589 mg;
+    # a per-row 100 mg/m2 in an unnamed column: 181.8119 mg; a dose column "Amount_mg" is a flat dose, not a weight
+    dosed, _ = dose_table(
+        {"Ht": [170.0], "Wt": [70.0]},
+        "75 mg/m^2",
+        column_map={"height": "Ht", "weight": "Wt"},
+        column_units={"height": "cm", "weight": "kg"},
+    )
+    assert dosed["dose_mg"].to_pylist() == pytest.approx([136.35890143], rel=1e-9)
+    dosed, _ = dose_table(
+        {"Ht": [170.0], "Weight (kg)": [70.0], "D": ["100"]},
+        None,
+        column_map={"height": "Ht", "dose": "D"},
+        column_units={"height": "cm", "dose": "mg/m2"},
+    )
+    assert dosed["dose_mg"].to_pylist() == pytest.approx([181.81186858], rel=1e-9)
+    dosed, _ = dose_table(
+        {"Ht": [170.0], "Wt": [70.0], "Amount_mg": ["250"]},
+        None,
+        column_map={"height": "Ht", "weight": "Wt", "dose": "Amount_mg"},
+        column_units={"height": "cm", "weight": "kg", "dose": "mg"},
+    )
+    assert dosed["dose_mg"].to_pylist() == [250.0]
