@@ -62,6 +62,7 @@ from .dialects import (
     ENCODINGS,
     CsvDialect,
     file_format,
+    not_text,
     read_sheet,
     separator_hint,
     undecodable_line,
@@ -414,6 +415,9 @@ def _schema(path: Path, reading: Reading) -> pa.Schema:
         return pq.read_schema(path)
     if file_format(path, "input") == "sheet":
         return read_sheet(path, reading.sheet).schema
+    found = not_text(path)
+    if found is not None:
+        raise DoseCalcError(f"input={path}: is {found}")
     names, _ = _csv_header(path, reading)
     return pa.schema([(name, pa.string()) for name in names])
 
@@ -473,7 +477,10 @@ def _reading(path: Path, reading: Reading):
                     f"input={path}: line {number} is not {encoding} text ({line[:60]!r}); "
                     f"read it with its encoding, --encoding {others} (encoding= in Python)"
                 ) from None
-        raise DoseCalcError(f"input={path}: {str(err).splitlines()[0]}") from None
+        first = str(err).splitlines()[0]  # a parser's excerpt of the file: its control characters escaped
+        raise DoseCalcError(
+            f"input={path}: {''.join(c if c.isprintable() else ascii(c)[1:-1] for c in first)}"
+        ) from None
 
 
 def _read(path: Path, reading: Reading, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -27,6 +27,7 @@ __all__ = [
     "file_format",
     "read_sheet",
     "separator_hint",
+    "not_text",
     "undecodable_line",
     "written_path",
 ]
@@ -166,6 +167,32 @@ def separator_hint(names: list[str], delimiter: str) -> str | None:
                 f"its header is one column, {names[0]!r}, which looks {spelling}-separated; "
                 f"read it with --delimiter {spelling} (delimiter= in Python)"
             )
+    return None
+
+
+#: The first bytes of files that are no CSV text, and what each is.
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed; decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive (a workbook?); name a workbook .xlsx, or decompress an archive first",
+    b"PAR1": "a Parquet file; name it .parquet",
+    b"\xff\xfe": "UTF-16 text; save it as UTF-8 (or latin-1/cp1252) CSV",
+    b"\xfe\xff": "UTF-16 text; save it as UTF-8 (or latin-1/cp1252) CSV",
+    b"\xd0\xcf\x11\xe0": "an old Office file; save it as .xlsx or CSV",
+}
+
+
+def not_text(path: Path) -> str | None:
+    """
+    What ``path`` is where its first bytes show it is no CSV text (compressed, an archive, Parquet,
+    UTF-16, or binary with NUL bytes), else None: such a file is refused, never parsed as CSV.
+    """
+    with path.open("rb") as file:
+        start = file.read(4096)
+    for magic, kind in _MAGIC.items():
+        if start.startswith(magic):
+            return kind
+    if b"\0" in start:
+        return "binary data (it holds NUL bytes), not CSV text"
     return None
 
 
