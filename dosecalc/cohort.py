@@ -197,26 +197,40 @@ def _named_units(column: str, kind: str):
         return None
 
 
-def _refuse_other_kind(kind: str, column: str) -> None:
+#: The inputs a column's name may say it holds ("weight_kg", "age_years"): a column so named is no other input.
+NAMED_INPUTS = ("height", "weight", "dose", "sex", "age", "creatinine", "gfr")
+
+
+def refuse_other_kind(kind: str, column: str) -> None:
     """
-    Refuse ``column`` mapped as ``kind`` where its name says it holds another input: ``height_cm`` (a
-    height, in cm) or a bare ``height`` mapped as the weight, ``weight_kg`` as the dose, ``Wt_cm`` as a
-    weight (a length's unit). A name that carries a unit of ``kind`` itself is the mapping's own.
+    Refuse ``column`` mapped as ``kind`` where its name says it holds another input: ``height_cm`` or a
+    bare ``height`` mapped as the weight, ``weight_kg`` as the dose or the age, ``Wt_cm`` as a weight
+    (its name ends in a length's unit). A name that begins with ``kind`` is the mapping's own.
     """
-    if _named_units(column, kind) is not None:
+    name = canonical_name(column)
+    if name == kind or name.startswith(kind + "_"):
         return
-    for other in _INPUTS:
-        if other != kind and (canonical_name(column) == other or _named_units(column, other) is not None):
+    article = "an" if kind[0] in "aeiou" else "a"
+    for other in NAMED_INPUTS:
+        if other != kind and (name == other or name.startswith(other + "_")):
             raise DoseCalcError(
-                f"column_map[{kind!r}]={column!r}: the column's name says it holds the {other}; map a {kind} column"
+                f"column_map[{kind!r}]={column!r}: the column's name says it holds the {other}; map {article} {kind} column"
             )
-    last = canonical_name(column).rsplit("_", 1)[-1]
+    last = name.rsplit("_", 1)[-1]
     for other in ("height",) if kind == "dose" else ("height", "weight"):  # a dose's own unit may be a mass
-        if other != kind and last != canonical_name(column) and _named_units(f"{other}_{last}", other) is not None:
+        if other != kind and last != name and _named_units(f"{other}_{last}", other) is not None:
             raise DoseCalcError(
                 f"column_map[{kind!r}]={column!r}: the column's name ends in a unit of {other} ({last}); "
                 f"map a {kind} column"
             )
+
+
+def refuse_one_column_twice(column_map: dict) -> None:
+    """Refuse one column mapped as two inputs: a column holds one of a patient's inputs."""
+    for kind, column in column_map.items():
+        also = [other for other, same in column_map.items() if same == column and other != kind]
+        if column is not None and also:
+            raise DoseCalcError(f"column {column!r} is mapped as both {kind} and {also[0]}; map one column to each")
 
 
 def column_source(kind: str, names, column_map: dict, column_units: dict) -> Source | None:
@@ -235,7 +249,7 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
     if kind in column_map:
         if column_map[kind] not in names:
             raise UnknownNameError(f"column for {kind}", column_map[kind], names)
-        _refuse_other_kind(kind, column_map[kind])
+        refuse_other_kind(kind, column_map[kind])
         columns = [column_map[kind]]
     else:
         columns = [
@@ -279,13 +293,8 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
         column_source(kind, names, column_map, column_units) for kind in ("height", "weight", "dose")
     )
     sources = zip(("height", "weight", "dose"), (height, weight, dose_column))
-    read = {kind: None if source is None else source.column for kind, source in sources} | {
-        "sex": column_map.get("sex")
-    }
-    for kind, column in read.items():
-        also = [other for other, same in read.items() if column is not None and same == column and other != kind]
-        if also:  # one column cannot hold two of a patient's inputs
-            raise DoseCalcError(f"column {column!r} is mapped as both {kind} and {also[0]}; map one column to each")
+    read = {kind: None if source is None else source.column for kind, source in sources}
+    refuse_one_column_twice(read | {"sex": column_map.get("sex")})
     if dose is not None and dose_column is not None:
         raise DoseCalcError(f"a dose was given and the input has a dose column {dose_column.column!r}; give one")
     if dose is None and dose_column is None:

@@ -77,6 +77,8 @@ from .cohort import (
     column_source,
     formatted_numbers,
     label_column,
+    refuse_one_column_twice,
+    refuse_other_kind,
     reject_rows,
     sex_known,
 )
@@ -237,6 +239,7 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
     if kind in column_map:
         if column_map[kind] not in names:
             raise UnknownNameError(f"column for {kind}", column_map[kind], names)
+        refuse_other_kind(kind, column_map[kind])
         columns = [column_map[kind]]
     else:
         columns = [name for name in names if _named(kind, name) or (given and canonical_name(name) == kind)]
@@ -293,6 +296,7 @@ def _column_options(column_map, column_units) -> tuple[dict, dict]:
     for key in {**column_map, **column_units}:
         if key not in KIDNEY_INPUTS + _BODY_INPUTS:
             raise UnknownNameError("column_map", key, KIDNEY_INPUTS + _BODY_INPUTS)
+    refuse_one_column_twice(column_map)
     return column_map, column_units
 
 

@@ -3,6 +3,8 @@ A mapped column is the input it is mapped as, and no other: a column whose name 
 another input is refused as that mapping, and one column is never two of a patient's inputs.
 """
 
+from pathlib import Path
+
 import pytest
 from test_cohort_files import cli, one_line_error
 
@@ -102,3 +104,29 @@ def test_columns_named_for_what_they_hold_are_mapped():
         column_units={"height": "cm", "weight": "kg", "dose": "mg"},
     )
     assert dosed["dose_mg"].to_pylist() == [250.0]
+
+
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        (
+            ["age=weight_kg", "--age-unit", "years"],
+            "column_map['age']='weight_kg': the column's name says it holds the weight; map an age column",
+        ),
+        (
+            ["creatinine=age_years", "--creatinine-unit", "umol/L"],
+            "column_map['creatinine']='age_years': the column's name says it holds the age; map a creatinine column",
+        ),
+        (
+            ["age=age_years", "--map", "weight=age_years"],
+            "column 'age_years' is mapped as both age and weight; map one column to each",
+        ),
+    ],
+)
+def test_kidney_inputs_are_mapped_as_what_they_are(tmp_path, mapping, message):
+    # a 16-year-old's weight (50 kg) read as her age would pass Cockcroft-Gault's adult range and be dosed
+    sample = Path(__file__).parents[1] / "examples" / "kidney-cohort.csv"
+    line = one_line_error(
+        cli("cohort", str(sample), "-o", str(tmp_path / "o.csv"), "--carboplatin-auc", "5", "--map", *mapping)
+    )
+    assert line == f"error: {message}" and not (tmp_path / "o.csv").exists()
