@@ -105,10 +105,11 @@ def _dose_partition(frame, shipped: bytes, schema: pa.Schema, row_offsets, parti
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _dtype_error(frame, schema, number) from None
-    dosed, rejects = _received(shipped)(table, 0 if row_offsets is None else row_offsets[number])
+    offset = 0 if row_offsets is None else row_offsets[number]
+    dosed, rejects = _received(shipped)(table, offset)
     result = DosedTable(_with_partition(dosed, number), _with_partition(rejects, number))
     holder = pd.Series([None], dtype=object)
-    holder.iloc[0] = result
+    holder.iloc[0] = (result, frame.index, offset)
     return holder
 
 
@@ -128,7 +129,12 @@ def _dtype_error(frame, schema: pa.Schema, number: int) -> DoseCalcError:
 
 
 def _part(holder, name: str):
-    return _to_pandas(getattr(holder.iloc[0], name))
+    """The dosed rows or the rejects of one partition, each row under its input's index label (found by ``row``)."""
+    result, index, offset = holder.iloc[0]
+    table = getattr(result, name)
+    frame = _to_pandas(table)
+    frame.index = index[table["row"].to_numpy() - 1 - offset]
+    return frame
 
 
 def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[int] | None = None, **options):
@@ -159,8 +165,10 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
     -------
     dosed, rejects : dask.dataframe.DataFrame
         The partitions of ``dose_table``'s ``dosed`` and ``rejects``, with
-        their Arrow types (``pandas.ArrowDtype``; ``bsa_method`` a category), a
-        fresh index in each partition and unknown divisions. Both carry each
+        their Arrow types (``pandas.ArrowDtype``; ``bsa_method`` a category),
+        each row under its input's index label (so ``ddf.assign(dose_mg=dosed.dose_mg)``
+        gives each patient their own dose, a rejected one none) and the
+        input's divisions. Both carry each
         row's provenance after the input's columns: ``partition`` (the
         partition's number in ``ddf``) and ``row`` (1-based), so dosed and
         rejected rows join back to the input by them; a file column of the input
@@ -207,9 +215,10 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
     empty = DosedTable(_with_partition(dosed, 0), _with_partition(rejects, 0))
     shipped = pickle.dumps(dosing)
     results = ddf.map_partitions(_dose_partition, shipped, schema, row_offsets, meta=pd.Series([], dtype=object))
+    metas = [_to_pandas(getattr(empty, name)).set_axis(ddf._meta.index[:0]) for name in DosedTable._fields]
     return tuple(
-        results.map_partitions(_part, name, meta=_to_pandas(getattr(empty, name)), clear_divisions=True)
-        for name in DosedTable._fields
+        results.map_partitions(_part, name, meta=meta)  # a partition's rows keep its labels: its divisions hold
+        for name, meta in zip(DosedTable._fields, metas)
     )
 
 

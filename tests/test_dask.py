@@ -107,6 +107,24 @@ def test_dosed_rows_join_back_to_their_patients():
         assert (source["patient_id"], source["height_cm"]) == (patient, height)
 
 
+@pytest.mark.parametrize("index", [None, "patient_id"])
+def test_a_dose_assigned_by_index_lands_on_its_own_patient(index):
+    # ddf.assign aligns by index label: each dosed row keeps its input's label, a rejected patient gets none
+    frame = cohort()
+    frame = frame.set_index(index, drop=False) if index else frame.set_axis(range(100, 140))
+    ddf = dd.from_pandas(frame, npartitions=3)
+    dosed, rejects = dose_dataframe(ddf, dose=DOSE)
+    assigned = ddf.assign(dose_mg=dosed["dose_mg"]).compute()
+    rejected = set(rejects.compute()["patient_id"])
+    for patient in assigned.itertuples():
+        if patient.patient_id in rejected:
+            assert pd.isna(patient.dose_mg)
+        else:  # Mosteller (N Engl J Med 1987;317:1098), the weight in lb x 0.45359237 kg/lb
+            bsa_m2 = (patient.height_cm * patient.weight_lb * 0.45359237 / 3600) ** 0.5
+            assert patient.dose_mg == pytest.approx(75 * bsa_m2, rel=1e-12)
+    assert len(rejected) == 6 and list(rejects.compute().index) == list(frame.index[frame["patient_id"].isin(rejected)])
+
+
 def test_types_are_the_engines():
     dosed, rejects = dose_dataframe(dd.from_pandas(cohort(), npartitions=2), dose=DOSE, method="dubois")
     assert dosed.dtypes["dose_mg"] == pd.ArrowDtype(pa.float64())
