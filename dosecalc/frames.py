@@ -129,4 +129,22 @@ def read_frame(native) -> Frame:
     except nw.exceptions.DuplicateError as err:
         raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
     backend = None if implementation is nw.Implementation.PYARROW else implementation
+    if index is not None:
+        _refuse_unidentifying(index)
     return Frame(plain_types(table), backend, lazy, index)
+
+
+def _refuse_unidentifying(index) -> None:
+    """
+    Refuse an index whose labels do not each name one row (a label twice, as after concatenating two
+    exports, or a missing label): the results keep the input's labels, and an assignment or a join by
+    them would give a patient another's dose.
+    """
+    fix = "reset it (df.reset_index()), or join the results on their row column"
+    if not index.is_unique:
+        label = index[index.duplicated()][:1].tolist()[0]
+        raise DoseCalcError(f"table: the index holds the label {label!r} more than once; {fix}")
+    # a missing label, in any level of a MultiIndex
+    missing = np.any([index.get_level_values(level).isna() for level in range(index.nlevels)], axis=0)
+    if np.any(missing):
+        raise DoseCalcError(f"table: the index holds a missing label (row {int(np.argmax(missing)) + 1}); {fix}")

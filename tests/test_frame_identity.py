@@ -1,0 +1,53 @@
+"""
+A pandas frame's index labels must each name one row: the results keep them, so an assignment or a
+join by them puts each dose on its own patient; labels that repeat or are missing are refused.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dosecalc import dose_table
+from dosecalc.errors import DoseCalcError
+
+HEIGHTS_CM = [170.0, 1.7, 160.0, 1.8]  # b and d: metres in a cm column, rejected
+WEIGHTS_KG = [70.0, 70.0, 60.0, 80.0]
+FIX = "reset it (df.reset_index()), or join the results on their row column"
+
+
+def patients(index):
+    return pd.DataFrame({"patient_id": list("abcd"), "height_cm": HEIGHTS_CM, "weight_kg": WEIGHTS_KG}, index=index)
+
+
+@pytest.mark.parametrize(
+    "index, message",
+    [
+        ([10, 10, 5, 5], f"table: the index holds the label 10 more than once; {FIX}"),  # pd.concat of two exports
+        ([True, False, True, False], f"table: the index holds the label True more than once; {FIX}"),
+        ([np.nan, 1.0, 3.0, 2.0], f"table: the index holds a missing label (row 1); {FIX}"),
+        (
+            pd.MultiIndex.from_tuples([("a", 1), ("a", None), ("b", 1), ("b", 2)]),
+            f"table: the index holds a missing label (row 2); {FIX}",
+        ),
+    ],
+)
+def test_labels_that_do_not_name_one_row_are_refused(index, message):
+    with pytest.raises(DoseCalcError) as raised:
+        dose_table(patients(index), "75 mg/m^2")
+    assert str(raised.value) == message
+
+
+@settings(deadline=None)
+@given(st.permutations(range(4)), st.booleans())
+def test_an_assigned_dose_lands_on_its_own_patient(order, as_text):
+    labels = [f"id{n}" if as_text else 100 + n for n in order]
+    frame = patients(labels)
+    dosed, rejects = dose_table(frame, "75 mg/m^2")
+    frame["dose_mg"] = dosed["dose_mg"]
+    # Mosteller (N Engl J Med 1987;317:1098): 170 cm, 70 kg -> 1.818119 m2 -> 136.3589 mg; 160 cm, 60 kg -> 122.4745 mg
+    assert frame["dose_mg"].tolist()[0] == pytest.approx(136.35890143, rel=1e-9)
+    assert frame["dose_mg"].tolist()[2] == pytest.approx(122.47448714, rel=1e-9)
+    assert np.isnan(frame["dose_mg"].tolist()[1]) and np.isnan(frame["dose_mg"].tolist()[3])
+    assert list(rejects.index) == [labels[1], labels[3]]
