@@ -221,7 +221,7 @@ def refuse_other_kind(kind: str, column: str) -> None:
         if other != kind and last != name and _named_units(f"{other}_{last}", other) is not None:
             raise DoseCalcError(
                 f"column_map[{kind!r}]={column!r}: the column's name ends in a unit of {other} ({last}); "
-                f"map a {kind} column"
+                f"map {article} {kind} column"
             )
 
 

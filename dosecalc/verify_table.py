@@ -917,7 +917,7 @@ def verify_file(
         written (nothing is left behind), or as :func:`verify_table`.
     """
     from .cohort_io import Reading, placed_together, read_file, written_file
-    from .dialects import separator_hint
+    from .dialects import separator_hint, written_path
 
     source = Path(orders)
     targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
@@ -928,6 +928,8 @@ def verify_file(
         raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
     if not source.is_file():
         raise DoseCalcError(f"{source}: no such file")
+    for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
+        written_path("output" if target == targets[0] else "rejects", target, [source])
     schema, batches = read_file(source, reading)
     hint = separator_hint(schema.names, (reading or Reading()).dialect(source).delimiter)
     if hint is not None:

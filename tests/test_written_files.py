@@ -7,6 +7,7 @@ them in place or none.
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from test_cohort_files import cli, mounted_tmpfs, one_line_error, write_patients
@@ -16,6 +17,11 @@ from dosecalc.cohort_io import convert_file
 from dosecalc.errors import DoseCalcError
 
 ROWS = [("A", 170, 154.32358), ("B", 1.7, 154.32358)]  # B: metres in a cm column, rejected
+
+
+def cohort(source, *options):
+    """``dosecalc cohort source *options --dose 75mg/m2``."""
+    return cli("cohort", str(source), *map(str, options), "--dose", "75mg/m2")
 
 
 def test_the_outputs_sidecar_is_never_the_input(tmp_path):
@@ -32,18 +38,7 @@ def test_the_outputs_sidecar_is_never_the_input(tmp_path):
 def test_the_rejects_sidecar_is_never_the_input(tmp_path):
     source = write_patients(tmp_path / "r.csv.json", ROWS)
     before = source.read_bytes()
-    line = one_line_error(
-        cli(
-            "cohort",
-            str(source),
-            "-o",
-            str(tmp_path / "o.csv"),
-            "--rejects",
-            str(tmp_path / "r.csv"),
-            "--dose",
-            "75mg/m2",
-        )
-    )
+    line = one_line_error(cohort(source, "-o", tmp_path / "o.csv", "--rejects", tmp_path / "r.csv"))
     assert line.startswith(f"error: rejects={tmp_path / 'r.csv'}: its provenance would replace")
     assert source.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["r.csv.json"]
 
@@ -51,9 +46,7 @@ def test_the_rejects_sidecar_is_never_the_input(tmp_path):
 def test_the_report_is_never_the_input(tmp_path):
     source = write_patients(tmp_path / "in.html", ROWS)
     before = source.read_bytes()
-    line = one_line_error(
-        cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--report", str(source), "--dose", "75mg/m2")
-    )
+    line = one_line_error(cohort(source, "-o", tmp_path / "o.csv", "--report", source))
     assert line == f"error: report={source}: is the input file {source}; write to another file"
     assert source.read_bytes() == before and not (tmp_path / "o.csv").exists()
 
@@ -65,7 +58,7 @@ def test_a_device_or_a_pipe_is_refused_not_replaced(tmp_path, option):
     os.mkfifo(pipe)
     for target in (os.devnull, str(pipe)):
         others = ["-o", str(tmp_path / "o.csv")] if option == "--rejects" else []
-        line = one_line_error(cli("cohort", str(source), option, target, *others, "--dose", "75mg/m2"))
+        line = one_line_error(cohort(source, option, target, *others))
         assert "is not a regular file (a device, a pipe or a socket)" in line, line
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and not os.path.exists(os.devnull + ".json")
     assert stat.S_ISFIFO(os.stat(pipe).st_mode) and not (tmp_path / "o.csv").exists()
@@ -106,19 +99,15 @@ def test_an_output_that_fails_at_its_close_leaves_no_rejects_either(tmp_path, mo
 def test_a_report_in_a_read_only_folder_is_refused_before_the_run(tmp_path):
     source = write_patients(tmp_path / "in.csv", ROWS)
     with mounted_tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
-        line = one_line_error(
-            cli(
-                "cohort",
-                str(source),
-                "-o",
-                str(tmp_path / "o.csv"),
-                "--report",
-                str(folder / "r.html"),
-                "--dose",
-                "75mg/m2",
-            )
-        )
+        line = one_line_error(cohort(source, "-o", tmp_path / "o.csv", "--report", folder / "r.html"))
         assert (
             line == f"error: report={folder / 'r.html'}: cannot be written (Read-only file system); nothing was written"
         )
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.json").exists()
+
+
+def test_verified_orders_are_never_written_over_a_device(tmp_path):
+    orders = Path(__file__).parents[1] / "examples" / "orders.csv"
+    line = one_line_error(cli("verify", "r-chop-21", "--orders", str(orders), "-o", os.devnull))
+    assert line.startswith(f"error: output={os.devnull}: is not a regular file (a device, a pipe or a socket)")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
