@@ -9,8 +9,12 @@ dose-level modifications, each reported next to the dose it changed.
   of given strengths (100 mg, 50 mg), only within a tolerance (default ±5 %,
   at most ±10 %); outside it the dose is not rounded and the call fails.
 - Banding: a band table maps a calculated dose to the standard dose of its
-  band; NHS England's bands lie within 6 % of the calculated dose for
-  standard chemotherapy (NICE, Key therapeutic topic KTT22).
+  band, only within a deviation (default ±6 %, at most ±10 %): NHS England's
+  national bands lie within 6 % of the calculated dose for standard
+  chemotherapy and 10 % for biological drugs (NICE, Key therapeutic topic
+  KTT22, after NHS England's guide to its dose-banding tables). A band whose
+  dose lies more than 10 % from a dose of its band is refused with its
+  table; a dose its band moves by more than the deviation is not banded.
 - Dose levels: a percentage reduction, or a named level from a regimen's
   level table (a percentage of the full dose, or a dose).
 
@@ -29,7 +33,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,7 +57,10 @@ __all__ = [
     "TOLERANCE",
     "DEFAULT_TOLERANCE_PCT",
     "BandTable",
+    "Banding",
     "BandedDose",
+    "BAND_DEVIATION",
+    "DEFAULT_BAND_DEVIATION_PCT",
     "band_table",
     "read_band_table",
     "band_dose",
@@ -68,6 +75,15 @@ __all__ = [
 
 DEFAULT_TOLERANCE_PCT = 5.0
 TOLERANCE = Range("tolerance_pct", "percent", 0.0, 10.0, "%")
+
+#: The largest deviation of a band's dose from the calculated dose, by default
+#: and at most [%]: NICE Key therapeutic topic KTT22, "Chemotherapy dose
+#: standardisation" (evidence context): the national dose bands "lie within 6%
+#: of the patient's calculated dose for standard chemotherapy drugs and 10% for
+#: biological drugs" (after NHS England, how to use the NHS England dose
+#: banding tables).
+DEFAULT_BAND_DEVIATION_PCT = 6.0
+BAND_DEVIATION = Range("band_deviation_pct", "percent", 0.0, 10.0, "%")
 
 #: A reduction of more than 90 % is no longer a dose: omit it instead.
 REDUCTION = Range("reduction_pct", "percent", 0.0, 90.0, "% (a positive reduction: 20 for −20 %)")
@@ -468,12 +484,37 @@ def _cell(row: dict, key: str, field: str, kind):
 # --- banding ------------------------------------------------------------------
 
 
+class Banding(NamedTuple):
+    """Doses [mg] mapped to their bands by :meth:`BandTable.apply`."""
+
+    band: np.ndarray  # each dose's band, -1 outside the table
+    banded_mg: np.ndarray  # its band's dose [mg], NaN outside the table
+    deviation_pct: np.ndarray  # 100 (banded - dose) / dose [%], NaN outside the table
+    fits: np.ndarray  # inside the table and within the table's deviation_pct
+    refusals: list[tuple[str, str, str | None]]  # for each dose that does not fit, in order: value, expected, hint
+
+
+def _beyond(deviation: float, limit: float) -> str:
+    """A deviation [%] beyond ``limit``, signed, to the decimals that show it beyond (+6.004, not +6.00)."""
+    digits = 2
+    text = f"{deviation:+.{digits}f}"
+    while abs(float(text)) <= limit and digits < 17:
+        digits += 1
+        text = f"{deviation:+.{digits}f}"
+    return text
+
+
+#: Relative slack on a deviation limit: a band drawn at exactly 6 % is not refused for a rounding of its ratio.
+_DEVIATION_SLACK = 1.0 + 1e-12
+
+
 @dataclass(frozen=True, eq=False)
 class BandTable:
     """
     A validated dose-band table: contiguous bands ``lower <= d < upper`` [mg],
-    each with its standard dose. Build it with :func:`band_table` or
-    :func:`read_band_table`.
+    each with its standard dose, and the largest deviation [%] by which a band
+    may move a calculated dose (``deviation_pct``, default 6 %). Build it with
+    :func:`band_table` or :func:`read_band_table`.
     """
 
     lower_mg: np.ndarray
@@ -481,6 +522,7 @@ class BandTable:
     dose_mg: np.ndarray
     names: tuple[str, ...]
     source: str
+    deviation_pct: float = DEFAULT_BAND_DEVIATION_PCT
 
     def index(self, dose_mg):
         """The band of each dose [mg], -1 outside the table."""
@@ -488,11 +530,49 @@ class BandTable:
         inside = (band >= 0) & (dose_mg < self.upper_mg[np.maximum(band, 0)])
         return np.where(inside, band, -1)
 
+    def apply(self, dose_mg) -> Banding:
+        r"""
+        Each dose [mg] (an array) mapped to its band's dose, and the deviation
 
-def band_table(rows, source: str = "bands") -> BandTable:
-    """
+        .. math:: \Delta = 100\,(D_{band} - D) / D
+
+        A dose fits where it lies in the table and
+        :math:`|\Delta| \le` ``deviation_pct``; for each other dose, in order,
+        the parts of its refusal (the value, what is expected, the hint), as
+        :func:`band_dose` raises it and the cohort engine gives its reason.
+        """
+        dose_mg = np.asarray(dose_mg, dtype=float)
+        band = self.index(dose_mg)
+        inside = band >= 0
+        banded_mg = np.where(inside, self.dose_mg[np.maximum(band, 0)], np.nan)
+        with np.errstate(invalid="ignore"):
+            deviation = difference_pct(dose_mg, banded_mg)
+            fits = inside & ~(np.abs(deviation) > self.deviation_pct * _DEVIATION_SLACK)
+        within = f"a dose in the band table {self.source}, {self.lower_mg[0]:g}-{self.upper_mg[-1]:g} mg"
+        moved = f"a dose within ±{self.deviation_pct:g} % of its band's dose (band table {self.source})"
+        refusals: list[tuple[str, str, str | None]] = []
+        for index in np.flatnonzero(~fits).tolist():
+            value, at = f"{float(dose_mg.flat[index]):g} mg", int(band.flat[index])
+            if at < 0:
+                refusals.append((value, within, None))
+            else:
+                shown = _beyond(float(deviation.flat[index]), self.deviation_pct)
+                hint = f"band {self.names[at]} gives {self.dose_mg[at]:g} mg, {shown} %: not banded"
+                refusals.append((value, moved, hint))
+        return Banding(band, banded_mg, deviation, fits, refusals)
+
+
+def band_table(rows, source: str = "bands", deviation_pct=DEFAULT_BAND_DEVIATION_PCT) -> BandTable:
+    r"""
     Build and validate a band table from rows of ``lower``, ``upper``, ``dose``
     (and an optional ``name``), as :func:`read_band_table` reads them.
+
+    A band's dose must lie within 10 % (:data:`BAND_DEVIATION`'s bound, the
+    national bands of biological drugs) of every dose of its band:
+    :math:`D_{band} \le 1.1\,lower` and :math:`D_{band} \ge 0.9\,upper`; a
+    dose that its band moves by more than ``deviation_pct`` (default 6 %, at
+    most 10 %; see :data:`DEFAULT_BAND_DEVIATION_PCT`) is not banded
+    (:func:`band_dose`).
 
     Raises
     ------
@@ -500,11 +580,13 @@ def band_table(rows, source: str = "bands") -> BandTable:
         If a value has no unit (neither in the value nor in its column name)
         or is not a mass.
     ImplausibleInputError
-        If there are no bands, a band is empty, its dose lies outside it, or
-        bands overlap or leave a gap.
+        If there are no bands, a band is empty, its dose lies outside it or
+        more than 10 % from a dose of its band, bands overlap or leave a gap,
+        or ``deviation_pct`` is outside (0, 10] %.
     MissingInputError
         If a row lacks a column.
     """
+    deviation = checked_scalar(deviation_pct, BAND_DEVIATION)
     if not rows:
         raise ImplausibleInputError(source, "no bands", "at least one band")
     bands = []
@@ -528,11 +610,31 @@ def band_table(rows, source: str = "bands") -> BandTable:
             raise ImplausibleInputError(
                 f"{source} row {number} lower", f"{lower:g} mg", f"{upper:g} mg, the upper bound of row {before}", why
             )
+    for lower, upper, dose, _, number in sorted(bands, key=lambda band: band[4]):
+        _check_band_deviation(f"{source} row {number} dose", lower, upper, dose)
     lower_mg, upper_mg, dose_mg = (np.array([band[column] for band in bands]) for column in range(3))
-    return BandTable(lower_mg, upper_mg, dose_mg, tuple(band[3] for band in bands), source)
+    return BandTable(lower_mg, upper_mg, dose_mg, tuple(band[3] for band in bands), source, deviation)
 
 
-def read_band_table(path) -> BandTable:
+def _check_band_deviation(field: str, lower: float, upper: float, dose: float) -> None:
+    """
+    Refuse a band whose dose lies more than :data:`BAND_DEVIATION`'s 10 % from
+    a dose of its band: the deviation :math:`100 (D_{band} - d) / d` falls as
+    d rises, so its extremes are at ``lower`` and (never reached) ``upper``.
+    """
+    limit = BAND_DEVIATION.high
+    for bound in (lower, upper):
+        deviation = float(difference_pct(bound, dose))
+        if abs(deviation) > limit * _DEVIATION_SLACK:
+            raise ImplausibleInputError(
+                field,
+                f"{dose:g} mg",
+                f"a dose within ±{limit:g} % of every dose of its band, {lower:g}-{upper:g} mg",
+                f"it is {deviation:+.1f} % from {bound:g} mg",
+            )
+
+
+def read_band_table(path, deviation_pct=DEFAULT_BAND_DEVIATION_PCT) -> BandTable:
     """
     Read and validate a band table from a CSV or TOML file.
 
@@ -540,14 +642,16 @@ def read_band_table(path) -> BandTable:
     ``1150 mg``, or ``lower_mg,upper_mg,dose_mg`` with numbers. TOML: an array
     of tables ``[[bands]]`` with the same keys (``lower = "1150 mg"`` or
     ``lower_mg = 1150``). A dose d is in a band when ``lower <= d < upper``;
-    bands must be contiguous. See ``examples/bands.csv``.
+    bands must be contiguous, each band's dose within 10 % of the doses of its
+    band; a dose that its band moves by more than ``deviation_pct`` (default
+    6 %) is not banded. See ``examples/bands.csv``.
 
     Raises
     ------
     DoseCalcError
         If the file is malformed; and as :func:`band_table`.
     """
-    return band_table(_read_rows(path, "bands"), source=Path(path).name)
+    return band_table(_read_rows(path, "bands"), source=Path(path).name, deviation_pct=deviation_pct)
 
 
 @dataclass(frozen=True)
@@ -583,8 +687,11 @@ class BandedDose(Result):
 
 
 def band_dose(dose, table) -> BandedDose:
-    """
-    Map a calculated dose to the standard dose of its band.
+    r"""
+    Map a calculated dose to the standard dose of its band, within the
+    table's ``deviation_pct`` (default ±6 %, NICE KTT22).
+
+    .. math:: \Delta = 100\,(D_{band} - D) / D, \quad |\Delta| \le \delta
 
     Parameters
     ----------
@@ -601,7 +708,9 @@ def band_dose(dose, table) -> BandedDose:
     Raises
     ------
     ImplausibleInputError
-        If a dose lies outside the table.
+        If a dose lies outside the table, or its band moves it by more than
+        the table's ``deviation_pct`` (the message names the band and the
+        deviation).
 
     Examples
     --------
@@ -612,19 +721,15 @@ def band_dose(dose, table) -> BandedDose:
     """
     table = table if isinstance(table, BandTable) else read_band_table(table)
     dose_mg = _mg(dose, "dose")
-    band = table.index(dose_mg)
-    outside = _first(band < 0)
-    if outside is not None:
-        raise ImplausibleInputError(
-            _at("dose", dose_mg, outside),
-            f"{np.ravel(dose_mg)[outside]:g} mg",
-            f"a dose in the band table {table.source}, {table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg",
-        )
-    banded_mg = table.dose_mg[band]
+    banding = table.apply(dose_mg)
+    misfit = _first(~banding.fits)
+    if misfit is not None:
+        raise ImplausibleInputError(_at("dose", dose_mg, misfit), *banding.refusals[0])
+    band, banded_mg = banding.band, table.dose_mg[banding.band]
     return BandedDose(
         calculated=quantity(dose_mg, "mg"),
         banded=quantity(banded_mg, "mg"),
-        deviation_pct=scalar_or_array(difference_pct(dose_mg, banded_mg)),
+        deviation_pct=scalar_or_array(banding.deviation_pct),
         band=scalar_or_array(np.asarray(table.names)[band]),
         band_lower=quantity(table.lower_mg[band], "mg"),
         band_upper=quantity(table.upper_mg[band], "mg"),

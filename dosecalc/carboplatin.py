@@ -50,6 +50,7 @@ from .renal import (
     SCHWARTZ_BEDSIDE,
     kidney_function,
     measured_gfr,
+    outside_text,
     renal_formula_key,
 )
 from .results import Result
@@ -63,22 +64,62 @@ __all__ = [
     "FDA_2010",
     "PLAUSIBLE_DOSE",
     "GFR",
+    "GFR_AT_LEAST",
     "GFR_CAP_ML_MIN",
+    "MIN_GFR_ML_MIN",
     "CarboplatinDose",
     "CarboplatinPolicy",
     "calvert_kernel",
     "carboplatin_dose",
     "carboplatin_kernel",
     "checked_auc",
+    "checked_gfr_minimum",
     "policy_key",
 ]
 
 #: Target AUC of carboplatin [mg/mL·min]: regimens use 2-7; 1-10 is accepted.
 AUC = Range("auc", "mg/mL*min", 1.0, 10.0, "mg/mL·min")
 
-#: An absolute GFR [mL/min]: above zero, at most 250 (the physiological range
-#: of :mod:`dosecalc.renal`).
-GFR = CLEARANCE
+#: The lowest GFR [mL/min] the Calvert formula is given, measured or
+#: estimated. Below it the GFR adds less than 4 % to the formula's non-renal
+#: clearance of 25 mL/min (Calvert et al. 1989), so the dose is AUC × 25 to
+#: within 4 % whatever the value: a value there is either a slip (a GFR of
+#: 60 mL/min written in L/min is 0.06; 1e-300 is an exponent's) or a patient
+#: without kidney function, whose carboplatin dose is a clinical decision, not
+#: a calculation from a number. Zero and below are refused as they always were.
+MIN_GFR_ML_MIN = 1.0
+
+#: An absolute GFR [mL/min] for the Calvert formula: at least
+#: :data:`MIN_GFR_ML_MIN`, at most 250 (the physiological bound of
+#: :data:`dosecalc.renal.CLEARANCE`); a cap on it likewise.
+GFR = Range("gfr", "mL/min", MIN_GFR_ML_MIN, CLEARANCE.high, "mL/min")
+
+#: What a GFR reported above the range (``allow_outside_range``) must still be.
+GFR_AT_LEAST = f"at least {MIN_GFR_ML_MIN:g} mL/min"
+
+
+def checked_gfr_minimum(gfr_ml_min, field: str = "gfr", allow_outside_range: bool = False):
+    """
+    ``gfr_ml_min`` [mL/min], measured or estimated and already in the
+    physiological range of :mod:`dosecalc.renal` (or above it, with
+    ``allow_outside_range``), refused below :data:`MIN_GFR_ML_MIN`: no
+    override makes 1e-300 mL/min a kidney function.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the first GFR below the minimum, shown to the digits that put
+        it below ("0.9999995 mL/min", not "1").
+    """
+    values = np.asarray(gfr_ml_min, dtype=float)
+    low = np.atleast_1d(values < MIN_GFR_ML_MIN)
+    if low.any():
+        first = int(np.flatnonzero(low)[0])
+        where = "" if values.ndim == 0 else f"[{first}]"
+        shown = outside_text(float(np.ravel(values)[first]), GFR, "g", 6)
+        expected = GFR_AT_LEAST if allow_outside_range else GFR.expected
+        raise ImplausibleInputError(f"{field}{where}", f"{shown} mL/min", expected)
+    return gfr_ml_min
 
 
 def checked_auc(auc, field: str = "auc"):
@@ -371,8 +412,9 @@ def carboplatin_dose(
     creatinine_floor : None, "nccn" or a concentration, optional
         See :func:`dosecalc.renal.creatinine_floor_mg_dl`.
     allow_outside_range : bool, default False
-        Use a GFR outside (0, 250] mL/min (then capped, if there is a cap)
-        instead of refusing it.
+        Use a GFR above 250 mL/min (then capped, if there is a cap) instead
+        of refusing it; one below :data:`MIN_GFR_ML_MIN` (1 mL/min) is
+        refused always.
     max_dose : numeric, str or Quantity, optional
         The maximum dose; plain numbers in [mg].
     round_to, vials : optional
@@ -396,7 +438,7 @@ def carboplatin_dose(
         If the policy, formula, weight basis or BSA method is unknown.
     ImplausibleInputError
         If AUC is outside 1-10 mg/mL·min, a GFR or estimate outside
-        (0, 250] mL/min, an input implausible, a BSA given with an absolute
+        1-250 mL/min (the cap too), an input implausible, a BSA given with an absolute
         GFR or for Cockcroft-Gault, or the rounding outside its tolerance.
     UnitError
         If a unit is wrong (e.g. a GFR per 1.73 m² without a BSA).
@@ -484,7 +526,8 @@ def carboplatin_dose(
     else:
         raise MissingInputError("gfr", f"the carboplatin dose (or {_estimate_inputs(formula)})")
 
-    gfr_ml_min = record.clearance.m_as("mL/min")
+    field = "gfr" if gfr is not None else f"{'crcl' if formula == COCKCROFT_GAULT else 'egfr'} ({record.label})"
+    gfr_ml_min = checked_gfr_minimum(record.clearance.m_as("mL/min"), field, allow_outside_range)
     uncapped_mg = _plausible_calvert(auc_value, gfr_ml_min)
     calvert_mg, used_ml_min, applied = carboplatin_kernel(auc_value, gfr_ml_min, cap_ml_min)
     guards: dict[str, Any] = {}

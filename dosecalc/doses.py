@@ -31,6 +31,7 @@ __all__ = [
     "UNIT_BASES",
     "MASS_BASES",
     "DOSE_RANGES",
+    "MIN_DOSE",
     "ABSOLUTE_DOSE",
     "read_dose",
     "dose_basis",
@@ -55,21 +56,40 @@ BASIS_LABELS = {
     UNITS: "units",
 }
 
+#: The smallest dose of any basis, in its own unit: 1e-9 mg/m², mg/kg, mg
+#: (1 pg/m², 1 pg/kg, 1 pg) or 1e-9 units (per m², per kg or flat). The
+#: smallest doses given to people are first doses of agonist antibodies and
+#: T-cell engagers, chosen from the minimal anticipated biological effect
+#: level (MABEL), as the inquiry into the TGN1412 trial recommended (Expert
+#: Scientific Group on Phase One Clinical Trials, final report, The
+#: Stationery Office, 2006) and EMA's guideline asks (Guideline on strategies
+#: to identify and mitigate risks for first-in-human and early clinical trials
+#: with investigational medicinal products, EMEA/CHMP/SWP/28367/07 Rev. 1,
+#: 2017); such first doses are counted in micrograms (blinatumomab's first
+#: step is 9 µg/day, trial NCT02910063), millions of times a picogram. A value
+#: below the bound is a slip (of a unit, an exponent); below 2.2e-308 a double
+#: even loses precision.
+MIN_DOSE = 1e-9
+
 # Upper bounds far above any single administration (high-dose methotrexate,
 # 12 g/m²; cyclophosphamide conditioning, 60 mg/kg; the 2 g/kg limit dose of
-# toxicology), low enough to catch g typed for mg and mg for µg.
+# toxicology), low enough to catch g typed for mg and mg for µg. A maximum
+# dose and a rounding step are doses of the flat basis: the same bounds.
 DOSE_RANGES = {
-    PER_M2: Range("dose", PER_M2, 0.0, 50_000.0, "mg/m²", ("mg/m**2", "ug/m**2")),
-    PER_KG: Range("dose", PER_KG, 0.0, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
-    FLAT: Range("dose", FLAT, 0.0, 200_000.0, "mg", ("mg", "ug")),
+    PER_M2: Range("dose", PER_M2, MIN_DOSE, 50_000.0, "mg/m²", ("mg/m**2", "ug/m**2")),
+    PER_KG: Range("dose", PER_KG, MIN_DOSE, 5_000.0, "mg/kg", ("mg/kg", "ug/kg")),
+    FLAT: Range("dose", FLAT, MIN_DOSE, 200_000.0, "mg", ("mg", "ug")),
     # aldesleukin 600,000 IU/kg; interferon alfa-2b 20 million IU/m² (labels): far above bleomycin's 10-30 units/m²
-    UNITS_PER_M2: Range("dose", UNITS_PER_M2, 0.0, 1e8, "units/m²"),
-    UNITS_PER_KG: Range("dose", UNITS_PER_KG, 0.0, 1e7, "units/kg"),
-    UNITS: Range("dose", UNITS, 0.0, 1e9, "units"),
+    UNITS_PER_M2: Range("dose", UNITS_PER_M2, MIN_DOSE, 1e8, "units/m²"),
+    UNITS_PER_KG: Range("dose", UNITS_PER_KG, MIN_DOSE, 1e7, "units/kg"),
+    UNITS: Range("dose", UNITS, MIN_DOSE, 1e9, "units"),
 }
 
 #: The absolute dose of one administration that any calculation may give: a
 #: product of plausible inputs can still be absurd (5,000 mg/kg × 700 kg).
+#: Above zero only: the smallest dose per kg for the lightest patient
+#: (1e-9 mg/kg × 0.2 kg) lies below :data:`MIN_DOSE`, and far above the
+#: doubles that lose precision.
 ABSOLUTE_DOSE = Range("dose", FLAT, 0.0, 200_000.0, "mg for one administration")
 
 _EXPECTED = "a dose in mg/m², mg/kg or mg, such as '75 mg/m^2', '6.1 mg/kg' or '100 mg'"
@@ -148,7 +168,8 @@ def read_dose(
         If the basis is unknown, not allowed, or the rate-ness is wrong, or the
         quantity belongs to another pint registry.
     ImplausibleInputError
-        If the dose is NaN, non-positive or absurdly large.
+        If the dose is NaN, below :data:`MIN_DOSE` (zero, negative) or
+        absurdly large.
     """
     if isinstance(dose, str):
         dose = parse_quantity(dose, field)

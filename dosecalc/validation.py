@@ -75,7 +75,10 @@ __all__ = [
 class Range:
     """A plausible closed interval for a field, in the field's base unit.
 
-    ``low == 0`` means "strictly positive": zero itself is rejected.
+    ``low == 0`` means "strictly positive": zero itself is rejected, and the
+    range reads "(0, 50000] mg/m²". A low bound written with an exponent reads
+    as an interval, "[1e-09, 50000] mg/m²" ("1e-09-50000" would read as one
+    number); any other as "20-280 cm".
     ``hint_units`` are the units a slip most likely meant, tried in order;
     ``symbol`` shows plain numbers' unit where pint's symbol would puzzle
     (pint writes a year "a").
@@ -93,7 +96,10 @@ class Range:
     def expected(self) -> str:
         if self.low == 0:
             return f"(0, {self.high:g}] {self.label}"
-        return f"{self.low:g}-{self.high:g} {self.label}"
+        low, high = f"{self.low:g}", f"{self.high:g}"
+        if "e" in low:
+            return f"[{low}, {high}] {self.label}"
+        return f"{low}-{high} {self.label}"
 
 
 HEIGHT = Range("height", "cm", 20.0, 280.0, "cm", ("m", "in", "mm", "cm"))
@@ -370,15 +376,25 @@ def _first_outside(values, rng: Range) -> int:
     )
 
 
+def _number(value: float) -> str:
+    """
+    A number as it was most likely typed: to 15 significant digits (0.1 + 0.2
+    reads 0.3), or the shortest text that reads back as the same double where
+    that is shorter (a subnormal 1e-320 reads 1e-320, not 9.99988867182683e-321).
+    """
+    digits, shortest = f"{value:.15g}", repr(value)
+    return shortest if len(shortest) < len(digits) else digits
+
+
 def _refuse(value, values, rng: Range, field: str):
     """Raise for the first of ``values`` (``value`` read) outside ``rng``, shown as given, with a hint at the slip."""
     first = _first_outside(values, rng)
     if is_quantity(value):
         given, given_units = float(np.ravel(value.magnitude)[first]), value.units
-        shown = f"{given:.15g} {given_units:~P}"
+        shown = f"{_number(given)} {given_units:~P}"
     else:
         given, given_units = float(np.ravel(values)[first]), unit(rng.unit)
-        shown = f"{given:.15g} {rng.symbol or format(given_units, '~P')}"
+        shown = f"{_number(given)} {rng.symbol or format(given_units, '~P')}"
     where = f"[{first}]" if np.ndim(values) else ""
     raise ImplausibleInputError(f"{field}{where}", shown, rng.expected, _hint(given, given_units, rng))
 
