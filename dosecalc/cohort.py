@@ -476,19 +476,18 @@ class _Banding:
 
     def apply(self, dose_mg: np.ndarray) -> _Measured:
         table = self.table
-        band = table.index(dose_mg)
-        fits, at = band >= 0, np.maximum(band, 0)
-        banded_mg = table.dose_mg[at]
-        names = pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), pa.array(table.names, pa.string()))
-        within = f"{table.lower_mg[0]:g}-{table.upper_mg[-1]:g} mg"
-        expected = f" mg: expected a dose in the band table {table.source}, {within}"
-        reasons = pc.binary_join_element_wise("dose_mg=", formatted_numbers("%g", dose_mg[~fits]), expected, "")
+        banding = table.apply(dose_mg)
+        at = np.maximum(banding.band, 0).astype(np.int32)
+        names = pa.DictionaryArray.from_arrays(pa.array(at), pa.array(table.names, pa.string()))
+        reasons = pa.array(
+            [str(ImplausibleInputError("dose_mg", *refusal)) for refusal in banding.refusals], pa.string()
+        )
         columns = {
-            "dose_banded_mg": pa.array(banded_mg),
-            "band_deviation_pct": pa.array(difference_pct(dose_mg, banded_mg)),
+            "dose_banded_mg": pa.array(banding.banded_mg),
+            "band_deviation_pct": pa.array(banding.deviation_pct),
             "band": names,
         }
-        return _Measured(columns, fits, reasons)
+        return _Measured(columns, banding.fits, reasons)
 
 
 @dataclass(frozen=True)

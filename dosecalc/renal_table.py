@@ -62,7 +62,10 @@ from .bsa import BSA_METHODS, bsa_magnitude
 from .bsa import bsa_method as bsa_method_key
 from .carboplatin import (
     CARBOPLATIN_POLICIES,
+    GFR,
+    GFR_AT_LEAST,
     MAX_CALVERT_MG,
+    MIN_GFR_ML_MIN,
     PLAUSIBLE_DOSE,
     calvert_kernel,
     carboplatin_kernel,
@@ -572,7 +575,7 @@ def kidney_rows(
         floor_mg_dl=floor_mg_dl,
         weight_basis=basis,
     )
-    field = f"{'crcl' if key == COCKCROFT_GAULT else 'egfr'} ({entry.label})"
+    field = _estimate_field(key)
     # as the scalar path: an eGFR per 1.73 m² in its range, and once de-indexed the clearance in its own
     ranges = [(estimated.estimate, INDEXED_GFR)] if entry.indexed else []
     if estimated.clearance_ml_min is not None:
@@ -727,29 +730,47 @@ def gfr_rows(table: pa.Table, formula, **options) -> KidneyRows:
     return rows
 
 
-def _plausible_doses(rows: KidneyRows, auc: float) -> KidneyRows:
-    """``rows`` without those whose GFR (reported outside the range, 1e300 mL/min) gives a Calvert dose above
-    :data:`~dosecalc.carboplatin.MAX_CALVERT_MG`, rejected as :func:`dosecalc.carboplatin_dose` refuses it."""
+def _estimate_field(key: str) -> str:
+    """The name a refusal gives an estimate, as :func:`dosecalc.carboplatin_dose` names it."""
+    return f"{'crcl' if key == COCKCROFT_GAULT else 'egfr'} ({RENAL_FORMULAS[key].label})"
+
+
+def _plausible_doses(rows: KidneyRows, auc: float, allow_outside_range: bool = False) -> KidneyRows:
+    """
+    ``rows`` without those whose GFR the Calvert formula is not given, rejected
+    as :func:`dosecalc.carboplatin_dose` refuses them: below
+    :data:`~dosecalc.carboplatin.MIN_GFR_ML_MIN` (1 mL/min), or (reported
+    outside the range, 1e300 mL/min) giving a dose above
+    :data:`~dosecalc.carboplatin.MAX_CALVERT_MG`.
+    """
     assert rows.clearance_ml_min is not None
-    largest = np.nanmax(rows.clearance_ml_min, initial=0.0)  # one pass: the largest GFR gives the largest dose
+    clearance = rows.clearance_ml_min
     with np.errstate(over="ignore", invalid="ignore"):
-        if calvert_kernel(auc, largest) <= MAX_CALVERT_MG:
-            return rows
-        implausible = rows.ok & ~(calvert_kernel(auc, rows.clearance_ml_min) <= MAX_CALVERT_MG)
-    new = np.flatnonzero(implausible)
-    # a measured GFR's column: no estimate reaches the bound (Cockcroft-Gault at most (140 − 18) × 700 kg /
-    # (72 × 0.1 mg/dL) = 11,861 mL/min, 118,861 mg at AUC 10)
-    column = next(iter(rows.read.values())).source.column
-    why = pc.binary_join_element_wise(
-        f"{column}=", formatted_numbers("%g", rows.clearance_ml_min[new]), f" mL/min: expected {PLAUSIBLE_DOSE}", ""
+        low = rows.ok & (clearance < MIN_GFR_ML_MIN)
+        implausible = np.zeros_like(low)
+        if calvert_kernel(auc, np.nanmax(clearance, initial=0.0)) > MAX_CALVERT_MG:  # the largest GFR, the largest dose
+            implausible = rows.ok & ~(calvert_kernel(auc, clearance) <= MAX_CALVERT_MG)
+    if not (low.any() or implausible.any()):
+        return rows
+    # a measured GFR's column by its name, an estimate as the scalar path names it; no estimate reaches the
+    # upper bound (Cockcroft-Gault at most (140 − 18) × 700 kg / (72 × 0.1 mg/dL) = 11,861 mL/min, 118,861 mg
+    # at AUC 10)
+    field = next(iter(rows.read.values())).source.column if rows.source == MEASURED else _estimate_field(rows.source)
+    expected = GFR_AT_LEAST if allow_outside_range else GFR.expected
+    low_text = [outside_text(value, GFR, "g", 6) for value in clearance[low].tolist()]
+    why_low = pc.binary_join_element_wise(
+        f"{field}=", pa.array(low_text, pa.string()), f" mL/min: expected {expected}", ""
     )
-    order = np.argsort(np.concatenate([np.flatnonzero(~rows.ok), new]), kind="stable")
-    reasons = pa.chunked_array([rows.reasons, why], pa.string()).combine_chunks().take(pa.array(order))
-    ok = rows.ok & ~implausible
+    why_large = pc.binary_join_element_wise(
+        f"{field}=", formatted_numbers("%g", clearance[implausible]), f" mL/min: expected {PLAUSIBLE_DOSE}", ""
+    )
+    order = np.argsort(
+        np.concatenate([np.flatnonzero(~rows.ok), np.flatnonzero(low), np.flatnonzero(implausible)]), kind="stable"
+    )
+    reasons = pa.chunked_array([rows.reasons, why_low, why_large], pa.string()).combine_chunks().take(pa.array(order))
+    ok = rows.ok & ~low & ~implausible
     bsa_m2 = None if rows.bsa_m2 is None else np.where(ok, rows.bsa_m2, np.nan)
-    return rows._replace(
-        ok=ok, reasons=reasons, clearance_ml_min=np.where(ok, rows.clearance_ml_min, np.nan), bsa_m2=bsa_m2
-    )
+    return rows._replace(ok=ok, reasons=reasons, clearance_ml_min=np.where(ok, clearance, np.nan), bsa_m2=bsa_m2)
 
 
 def carboplatin_rows(
@@ -793,7 +814,7 @@ def carboplatin_rows(
             "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula was derived in adults",
         )
     cap_ml_min, _ = gfr_cap_of(gfr_cap, entry)
-    rows = _plausible_doses(gfr_rows(table, estimate, **options), auc)
+    rows = _plausible_doses(gfr_rows(table, estimate, **options), auc, options.get("allow_outside_range", False))
     assert rows.clearance_ml_min is not None  # gfr_rows refuses an eGFR it cannot de-index
     ok = rows.ok
     gfr_ml_min = rows.clearance_ml_min[ok]

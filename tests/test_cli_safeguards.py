@@ -615,7 +615,7 @@ BAD_INPUT = [
     ("carboplatin --auc 5 --gfr '90 mL/min/m2'", "--gfr '90 mL/min/m2'", "'90 mL/min/1.73 m2' with a BSA"),
     ("carboplatin --auc 5 --gfr '90 mL/min/1.73m2'", "--gfr 90 mL/min/1.73 m²", "BSA"),
     ("carboplatin --auc 5 --gfr 90mL/min --bsa 1.9", "--bsa", "absolute gfr"),
-    ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 300", "--gfr-cap 300 mL/min", "(0, 250] mL/min"),
+    ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 300", "--gfr-cap 300 mL/min", "1-250 mL/min"),
     # options that exclude each other
     ("carboplatin --auc 5 --gfr 90mL/min --age 60", "--gfr 90mL/min and --age 60", "not both"),
     ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 100 --no-gfr-cap", "--gfr-cap 100 and --no-gfr-cap", "only one of"),

@@ -246,7 +246,7 @@ def test_per_row_dose_out_of_range_is_rejected():
     dosed, rejects = dose_table(table)
     assert dosed.num_rows == 1
     assert rejects["reason"].to_pylist() == [
-        "dose_mg_m2=75000 mg/m²: expected (0, 50000] mg/m²; did you mean 75000 µg/m²?"
+        "dose_mg_m2=75000 mg/m²: expected [1e-09, 50000] mg/m²; did you mean 75000 µg/m²?"
     ]
 
 

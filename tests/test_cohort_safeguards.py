@@ -20,12 +20,14 @@ from dosecalc.order import Order
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 # a man of 5 ft 10 in (177.8 cm) and 98 kg, a woman of 160 cm and 60 kg
 PATIENTS = {"patient_id": ["A", "B"], "height_cm": [177.8, 160.0], "weight_kg": [98.0, 60.0], "sex": ["M", "f"]}
-# three contiguous bands, 10-400 mg: doses outside them are rejected
+# contiguous bands from 10 mg, each 1.2× as wide as its lower bound, its dose 1.095× that bound (+9.5 % from
+# the lower bound, −8.75 % from the upper: within the table's 10 %); a dose within 6 % of its band's dose is
+# banded (NICE KTT22), one near a band's edge is not, and doses above 3,419 mg are outside the table
+BOUNDS_MG = [10 * 1.2**k for k in range(33)]
 BANDS = band_table(
     [
-        {"lower": "10 mg", "upper": "100 mg", "dose": "50 mg", "name": "low"},
-        {"lower": "100 mg", "upper": "200 mg", "dose": "150 mg", "name": "mid"},
-        {"lower": "200 mg", "upper": "400 mg", "dose": "300 mg", "name": "high"},
+        {"lower_mg": lower, "upper_mg": upper, "dose_mg": 1.095 * lower, "name": f"b{k}"}
+        for k, (lower, upper) in enumerate(zip(BOUNDS_MG, BOUNDS_MG[1:]))
     ],
     source="test bands",
 )

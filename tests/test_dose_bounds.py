@@ -237,6 +237,43 @@ def test_cohort_refuses_a_gfr_cap_below_the_minimum(tmp_path):
     assert line == "error: --gfr-cap 1e-300 mL/min: expected 1-250 mL/min"
 
 
+def test_cohort_rejects_a_row_whose_gfr_is_below_the_minimum(tmp_path):
+    source = write(tmp_path, "g.csv", "patient_id,gfr_ml_min\nA,60\nB,1e-300\nC,0.9999995\n")
+    out, rejected = tmp_path / "out.csv", tmp_path / "rejected.csv"
+    result = run("cohort", source, "-o", out, "--rejects", rejected, "--carboplatin-auc", "5")
+    assert result.exit_code == 3, result.output  # some rows rejected
+    # Calvert 1989: 5 × (60 + 25) = 425 mg; B and C are refused as carboplatin_dose refuses them
+    assert pacsv.read_csv(out).column("dose_mg").to_pylist() == [425.0]
+    assert pacsv.read_csv(rejected).column("reason").to_pylist() == [
+        "gfr_ml_min=1e-300 mL/min: expected 1-250 mL/min",
+        "gfr_ml_min=0.9999995 mL/min: expected 1-250 mL/min",
+    ]
+
+
+def test_a_table_rejects_an_estimated_clearance_below_the_minimum_as_one_patient_is_refused():
+    # Cockcroft & Gault (Nephron 1976;16:31): (140 - 120) × 20 kg / (72 × 20 mg/dL) × 0.85 = 0.236111 mL/min;
+    # (140 - 60) × 70 / (72 × 1) = 77.78 mL/min, 5 × (77.78 + 25) = 513.89 mg
+    order = dosecalc.Order("carboplatin", "5 mg/mL*min", formula="cockcroft_gault", allow_outside_range=True)
+    table = {"age_years": [60, 120], "weight_kg": [70, 20], "sex": ["m", "f"], "creatinine_mg_dl": [1.0, 20.0]}
+    dosed, rejects = order.for_table(table)
+    assert dosed.column("dose_mg").to_pylist() == pytest.approx([5 * (80 * 70 / 72 + 25)], rel=1e-12)
+    assert rejects.column("reason").to_pylist() == [
+        "crcl (Cockcroft-Gault)=0.236111 mL/min: expected at least 1 mL/min"
+    ]
+
+
+@given(gfr=st.floats(1e-320, 3.0))
+def test_the_table_and_one_patient_agree_about_a_gfr_near_the_minimum(gfr):
+    order = dosecalc.Order("carboplatin", "5 mg/mL*min")
+    dosed, rejects = order.for_table({"gfr_ml_min": [gfr]})
+    try:
+        expected = order.for_patient(gfr=gfr).dose.m_as("mg")
+    except ImplausibleInputError as refused:
+        assert rejects.column("reason").to_pylist() == [str(refused).replace("gfr=", "gfr_ml_min=", 1)]
+    else:
+        assert dosed.column("dose_mg").to_pylist() == [expected]
+
+
 # --- dose bands -----------------------------------------------------------------------------------
 
 # a band 1700-1900 mg given as 1850 mg: +8.8 % at 1700 mg (within the table's 10 %), -2.6 % at 1900 mg
@@ -344,3 +381,20 @@ def test_apply_gives_the_band_and_the_reason_of_each_dose():
             "band B1 gives 1850 mg, +7.69 %: not banded",
         ),
     ]
+
+
+@given(weight_kg=st.floats(40, 120), height_cm=st.floats(150, 200))
+def test_the_cohort_bands_a_dose_as_band_dose_does(weight_kg, height_cm):
+    # one table, one patient: banded alike, or refused with the same words
+    table = band_table(B1)
+    dosed, rejects = dosecalc.dose_table(
+        {"height_cm": [height_cm], "weight_kg": [weight_kg]}, "1000 mg/m^2", bands=table
+    )
+    calculated = 1000 * math.sqrt(height_cm * weight_kg / 3600)  # Mosteller 1987
+    try:
+        banded = band_dose(f"{calculated!r} mg", table)
+    except ImplausibleInputError as refused:
+        assert rejects.column("reason").to_pylist() == [str(refused).replace("dose=", "dose_mg=", 1)]
+    else:
+        assert dosed.column("dose_banded_mg").to_pylist() == [banded.banded.m_as("mg")]
+        assert dosed.column("band_deviation_pct").to_pylist() == pytest.approx([float(banded.deviation_pct)])
