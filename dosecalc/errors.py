@@ -9,6 +9,7 @@ what was expected, with a hint at the likely slip where there is one.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 
@@ -100,7 +101,11 @@ class ImplausibleInputError(DoseCalcError):
 class UnknownNameError(DoseCalcError):
     """A method, species or option name is not one dosecalc knows.
 
-    The message lists the valid names.
+    The message lists the valid names and, for a text close to one of them
+    (:func:`difflib.get_close_matches`, ratio at least 0.6, case ignored), adds
+    it as the hint: ``method='mostellar' is not known; expected one of: ...;
+    did you mean 'mosteller'?``. A value that is not text (a missing cell, a
+    number) gets no hint.
     """
 
     valid: tuple
@@ -109,12 +114,34 @@ class UnknownNameError(DoseCalcError):
         valid = tuple(valid)
         # every valid name is ASCII: a look-alike (U+2010 for "-", a Cyrillic "а") is shown escaped, "r\u2010chop-21"
         shown = ascii(value) if all(str(name).isascii() for name in valid) else repr(value)
+        nearest = closest_name(value, valid)
+        hint = None if nearest is None else f"did you mean {nearest!r}?"
         self._with_fields(
-            f"{field}={shown} is not known; expected one of: {', '.join(valid)}",
+            f"{field}={shown} is not known; expected one of: {', '.join(map(str, valid))}"
+            + (f"; {hint}" if hint else ""),
             field=field,
             value=value,
             valid=valid,
         )
+        # derived from the fields: not an argument, so pickle rebuilds it
+        self.hint = hint
+
+
+def closest_name(value: object, valid) -> str | None:
+    """The valid name closest to a text, case and surrounding spaces ignored, or None.
+
+    Examples
+    --------
+    >>> closest_name("Mostellar", ("mosteller", "dubois"))
+    'mosteller'
+    >>> closest_name("xyz", ("mosteller", "dubois")) is None
+    True
+    """
+    if not isinstance(value, str):
+        return None
+    names = {str(name).lower(): str(name) for name in valid}
+    close = difflib.get_close_matches(value.strip().lower(), list(names), n=1, cutoff=0.6)
+    return names[close[0]] if close else None
 
 
 class MissingInputError(DoseCalcError):

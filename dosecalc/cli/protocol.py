@@ -15,13 +15,12 @@ Protocols: ``protocol list``, ``protocol show NAME|FILE`` and ``plan NAME|FILE``
   exposures and ``--condition`` limits.
 """
 
-import difflib
 from typing import Annotated
 
 import typer
 
 from ..carboplatin import CarboplatinDose
-from ..errors import DoseCalcError, UnknownNameError
+from ..errors import DoseCalcError
 from ..order import drug_name
 from ..protocol import (
     ANTHRACYCLINE_EQUIVALENCES,
@@ -77,14 +76,7 @@ Equivalence = Annotated[
 def protocol_named(text: str):
     """The protocol of a NAME|FILE argument (:func:`~dosecalc.protocol.load_protocol`); a name it does not
     know is refused with the shipped names and the nearest of them: "did you mean 'r-chop-21'?"."""
-    try:
-        return load_protocol(text)
-    except UnknownNameError as err:
-        nearest = difflib.get_close_matches(str(text).strip().lower(), err.valid, n=1, cutoff=0.6)
-        if err.field == "protocol" and nearest:
-            err.hint = f"did you mean {nearest[0]!r}?"
-            err.args = (f"{err.args[0]}; {err.hint}",)
-        raise
+    return load_protocol(text)
 
 
 def _days(days: tuple[int, ...]) -> str:
