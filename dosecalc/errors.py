@@ -151,3 +151,20 @@ class MissingInputError(DoseCalcError):
 
     def __init__(self, field: str, needed_for: str):
         self._with_fields(f"{field} is required for {needed_for}", field=field, needed_for=needed_for)
+
+
+class UsageError(DoseCalcError):
+    """The command line was not used as its help says: an unknown option or
+    command, a missing option, an option's value of the wrong type.
+
+    Parameters
+    ----------
+    message : str
+        The command line parser's message, e.g. ``"No such option: --hieght"``.
+    field : str, optional
+        The option or argument concerned, e.g. ``"--hieght"``, where there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        self._with_fields(message, field=field)
+        self._fields = (message, field)  # the arguments of __init__, to rebuild the error by pickle

@@ -1,19 +1,24 @@
 """
 How the command line refuses what it cannot run: an unknown name with the
 closest valid one as its hint ("did you mean 'mosteller'?") in Python, on the
-command line and in a cohort run.
+command line and in a cohort run; and a usage error (an unknown option or
+command, a missing option, a value of the wrong type) as one line on stderr
+naming the help to read, exit code 2, and the JSON error on stdout with --json.
 """
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import dosecalc
 from dosecalc import UnknownNameError, bsa
 from dosecalc.cli import app
-from dosecalc.errors import closest_name
+from dosecalc.errors import UsageError, closest_name
 
 runner = CliRunner()
 
@@ -23,6 +28,10 @@ METHODS = "mosteller, dubois, haycock, gehan_george, boyd, fujimoto, takahira, s
 
 def run(*args):
     return runner.invoke(app, [str(arg) for arg in args])
+
+
+def error_schema() -> dict:
+    return json.loads((ROOT / "schemas" / "error.schema.json").read_text(encoding="utf-8"))
 
 
 # --- an unknown name and the closest valid one ----------------------------------
@@ -119,3 +128,143 @@ def test_an_unknown_protocol_gets_the_hint_once():
         "error: --protocol 'rchop' is not known; expected one of: "
         "abvd, carboplatin-paclitaxel, imgn901-rd, mfolfox6, r-chop-21; did you mean 'r-chop-21'?\n"
     )
+
+
+# --- usage errors: one line, exit 2 ---------------------------------------------
+
+
+USAGE_ERRORS = [
+    # an unknown option
+    (
+        ["bsa", "--height", "170cm", "--weight", "70kg", "--foo"],
+        "No such option: --foo (see dosecalc bsa --help)",
+        "bsa",
+        "--foo",
+    ),
+    # a required option missing
+    (
+        ["regimen", "75mg/m2", "--days", "1,8"],
+        "Missing option '--cycle'. (see dosecalc regimen --help)",
+        "regimen",
+        "--cycle",
+    ),
+    # a required argument missing
+    (["dose", "--bsa", "1.9"], "Missing argument 'DOSE'. (see dosecalc dose --help)", "dose", "DOSE"),
+    # an unknown command, of the program and of a group
+    (["frobnicate"], "No such command 'frobnicate'. (see dosecalc --help)", None, None),
+    (
+        ["protocol", "shw"],
+        "No such command 'shw'. Did you mean 'show'? (see dosecalc protocol --help)",
+        "protocol",
+        None,
+    ),
+    # not an integer for an integer option
+    (
+        ["plan", "r-chop-21", "--bsa", "1.9", "--cycles", "x"],
+        "Invalid value for '--cycles': 'x': expected a whole number of ASCII digits, such as 28 "
+        "(see dosecalc plan --help)",
+        "plan",
+        "--cycles",
+    ),
+    # an option without its value
+    (
+        ["bsa", "--weight", "70kg", "--height"],
+        "Option '--height' requires an argument. (see dosecalc bsa --help)",
+        "bsa",
+        "--height",
+    ),
+    # an option given twice
+    (
+        ["bsa", "--height", "170cm", "--height", "180cm", "--weight", "70kg"],
+        "Invalid value for '--height': given twice (--height ... --height ...): give it once (see dosecalc bsa --help)",
+        "bsa",
+        "--height",
+    ),
+]
+
+
+@pytest.mark.parametrize("args, message, command, field", USAGE_ERRORS)
+def test_a_usage_error_is_one_line_and_exit_2(args, message, command, field):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, message, command, field", USAGE_ERRORS)
+def test_with_json_a_usage_error_is_json_on_stdout_too(args, message, command, field):
+    jsonschema = pytest.importorskip("jsonschema")
+    # --json last, but before an option left without its value (which would take it as the value)
+    with_json = [*args[:-1], "--json", args[-1]] if args[-1] == "--height" else [*args, "--json"]
+    result = run(*with_json)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    report = json.loads(result.stdout)
+    assert report == {
+        "command": command,
+        "dosecalc_version": dosecalc.__version__,
+        "code": "usage_error",
+        "field": field,
+        "value": None,
+        "hint": None,
+        "expected": None,
+        "message": message,
+    }
+    jsonschema.validate(report, error_schema())
+
+
+def test_json_after_a_double_dash_is_an_argument_not_the_option():
+    result = run("bsa", "--height", "170cm", "--weight", "70kg", "--foo", "--", "--json")
+    assert result.exit_code == 2
+    assert result.stderr == "error: No such option: --foo (see dosecalc bsa --help)\n"
+    assert result.stdout == ""
+
+
+def test_the_installed_program_names_its_own_help():
+    # python -m dosecalc: click finds the program's name itself, not the test runner's
+    result = subprocess.run(
+        [sys.executable, "-m", "dosecalc", "bsa", "--height", "170cm", "--weight", "70kg", "--foo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: No such option: --foo (see dosecalc bsa --help)\n"
+    assert result.stdout == ""
+
+
+def test_a_usage_error_pickles_whole():
+    error = UsageError("No such option: --foo (see dosecalc bsa --help)", "--foo")
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), vars(again)) == (str(error), vars(error))
+    assert again.code == "usage_error" and again.field == "--foo"
+
+
+# --- help and version are no errors ---------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_still_shows(flag):
+    result = run("bsa", flag)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: dosecalc bsa [OPTIONS]\n")
+    assert "--height LENGTH" in result.stdout and result.stderr == ""
+
+
+def test_version_still_shows():
+    result = run("--version")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"dosecalc {dosecalc.__version__}\n", "")
+
+
+@pytest.mark.parametrize(
+    "args, usage",
+    [
+        ([], "Usage: dosecalc [OPTIONS] COMMAND [ARGS]..."),
+        (["protocol"], "Usage: dosecalc protocol [OPTIONS] COMMAND [ARGS]..."),
+    ],
+)
+def test_a_group_without_arguments_shows_its_help(args, usage):
+    result = run(*args)
+    assert result.exit_code == 2  # as click: no command given
+    assert result.output.startswith(usage + "\n") and "Commands:" in result.output
+    assert "error:" not in result.output

@@ -1,9 +1,10 @@
 """The Typer application, its global options and the plain-output rule."""
 
+import contextlib
 import os
 import sys
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import typer.core
@@ -13,6 +14,9 @@ from ..units import pint_without_dask
 
 # the command line never wraps dask arrays in quantities: pint need not import dask (~90 ms)
 pint_without_dask()
+
+# the click typer runs on: its own copy from typer 0.28, click itself before
+_click = getattr(typer.core, "_click", None) or __import__("click")
 
 #: The name of the command running with --json, else None.
 JSON_COMMAND: ContextVar[str | None] = ContextVar("dosecalc_json_command", default=None)
@@ -28,6 +32,10 @@ class _OnceCommand(typer.core.TyperCommand):
     is refused, not read as its last value."""
 
     def parse_args(self, ctx, args):
+        with _in_context(ctx):
+            return self._parse_once(ctx, args)
+
+    def _parse_once(self, ctx, args):
         once = {
             name: param
             for param in self.params
@@ -64,6 +72,82 @@ class _OnceCommand(typer.core.TyperCommand):
             JSON_COMMAND.reset(token)
 
 
+@contextlib.contextmanager
+def _in_context(ctx):
+    # a usage error raised while parsing without a context ("Option '--height' requires an
+    # argument") is given the command's, whose help the line then names
+    try:
+        yield
+    except _click.exceptions.UsageError as err:
+        if err.ctx is None:
+            err.ctx = ctx
+        raise
+
+
+def _json_asked(args) -> bool:
+    """Whether ``--json`` is on the command line (before a ``--``, after which all is an argument)."""
+    args = list(args)
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+class _UsageGroup(typer.core.TyperGroup):
+    """The program's group: a usage error (an unknown option or command, a missing option, a
+    value of the wrong type) is one line on stderr, ``error: <click's message> (see dosecalc bsa
+    --help)``, exit code 2, and with ``--json`` on the command line the JSON error on stdout too;
+    a group called without arguments still shows its help."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        asked = _json_asked(args)
+        try:
+            context = super().make_context(info_name, args, parent=parent, **extra)
+        except _click.exceptions.UsageError as err:
+            if _shows_help(err):
+                raise
+            _refuse_usage(err, asked, self, info_name)
+        context.meta["dosecalc_json_asked"] = asked
+        return context
+
+    def parse_args(self, ctx, args):
+        with _in_context(ctx):
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _click.exceptions.UsageError as err:
+            if _shows_help(err):
+                raise
+            _refuse_usage(err, ctx.meta.get("dosecalc_json_asked", False), self, ctx.info_name)
+
+
+def _shows_help(err):
+    # a group called without arguments: its help, shown as click shows it (click 8.2 on)
+    return isinstance(err, getattr(_click.exceptions, "NoArgsIsHelpError", ()))
+
+
+def _refuse_usage(err, asked: bool, group, info_name) -> NoReturn:
+    from ..errors import UsageError
+    from .inputs import print_error
+    from .output import print_json
+
+    path = err.ctx.command_path if err.ctx is not None else info_name or group.name
+    param = getattr(err, "param", None)
+    field = getattr(err, "option_name", None) or (
+        None
+        if param is None
+        else param.human_readable_name
+        if isinstance(param, typer.core.TyperArgument)
+        else param.opts[0]
+    )
+    error = UsageError(f"{err.format_message()} (see {path} --help)", field)
+    if asked:
+        # "dose", "protocol show": the command without the program's name; null for the program itself
+        command = " ".join(path.split()[1:]) or None
+        print_json(command, **error.to_dict())  # type: ignore[arg-type]  # null: schemas/error.schema.json
+    print_error(str(error))
+    raise typer.Exit(code=2)
+
+
 class _Typer(typer.Typer):
     def command(self, *args, **kwargs):
         kwargs.setdefault("cls", _OnceCommand)
@@ -78,6 +162,7 @@ def command_group(**settings) -> typer.Typer:
 
 app = _Typer(
     name="dosecalc",
+    cls=_UsageGroup,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
