@@ -765,13 +765,24 @@ def sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     """
     Where ``column`` holds a known sex, and why each other row is rejected
     (null where known): each distinct value classified once by
-    :func:`dosecalc.validation.is_female`.
+    :func:`dosecalc.validation.is_female`. In a column that also holds an
+    ``H`` (Spanish *hombre*), an ``M`` may be *mujer*, a woman: it is
+    refused as ambiguous, not read as male.
     """
     encoded = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
+    values = encoded.dictionary.to_pylist()
+    # Spanish exports code hombre/mujer as H/M: beside an H, an M may be a woman
+    spanish = next((value for value in values if value is not None and value.strip(" ").lower() == "h"), None)
     reasons: list[str | None] = []
-    for value in encoded.dictionary.to_pylist():
+    for value in values:
         if value is None or not value.strip():
             reasons.append(f"{column} is missing")
+            continue
+        if spanish is not None and value.strip(" ").lower() == "m":
+            reasons.append(
+                f"{column}={ascii(value)} is ambiguous beside {ascii(spanish)} in the same column "
+                "(H/M is hombre/mujer, M a woman); expected f, female, m or male in a column without H"
+            )
             continue
         try:
             is_female(value, column)

@@ -397,8 +397,8 @@ def _sex(table: pa.Table, column: str) -> tuple[np.ndarray, _Check]:
             codes.append(-1)
     codes.append(-1)  # a missing cell
     per_row = np.array(codes)[encoded.indices.fill_null(len(codes) - 1).to_numpy(zero_copy_only=False)]
-    known = per_row >= 0
-    return per_row == 1, _Check(known, lambda rows: sex_known(table.take(pa.array(rows, pa.int64())), column)[1])
+    known, reasons = sex_known(table, column)  # the column as a whole: an M beside an H is refused
+    return (per_row == 1) & known, _Check(known, lambda rows: reasons.take(pa.array(rows, pa.int64())))
 
 
 def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, np.ndarray]:

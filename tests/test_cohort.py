@@ -16,6 +16,7 @@ import dosecalc.cohort
 from dosecalc import BSA_METHODS, Q_, patient_dose
 from dosecalc.cohort import OUTPUT_COLUMNS, REJECT_COLUMNS, dose_table
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from dosecalc.order import Order
 
 
 def scalar(dose, height=None, weight=None, method="mosteller", sex=None):
@@ -581,6 +582,46 @@ def test_a_missing_sex_is_said_to_be_missing():
     dosed, rejects = dose_table(table, "75 mg/m^2", method="schlich", column_map={"sex": "Gender"})
     assert dosed.num_rows == 1
     assert rejects["reason"].to_pylist() == ["Gender is missing", "Gender is missing"]
+
+
+SPANISH_M = (
+    "sex='M' is ambiguous beside 'H' in the same column (H/M is hombre/mujer, M a woman); "
+    "expected f, female, m or male in a column without H"
+)
+
+
+def test_an_m_beside_an_h_is_not_read_as_male():
+    # a Spanish export codes hombre/mujer as H/M: its M rows are women; the H rows are refused, and so are the M
+    table = {"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3, "sexo": ["H", "M", " m "]}
+    dosed, rejects = dose_table(table, "75 mg/m^2", method="schlich", column_map={"sex": "sexo"})
+    assert dosed.num_rows == 0
+    ambiguous = SPANISH_M.replace("sex=", "sexo=")
+    assert rejects["reason"].to_pylist() == [
+        "sexo='H' is not known; expected one of: f, female, woman, w, m, male, man",
+        ambiguous,
+        ambiguous.replace("'M'", "' m '"),
+    ]
+
+
+def test_an_m_beside_an_h_is_refused_by_a_kidney_estimate_too():
+    # Cockcroft & Gault (Nephron 1976;16:31) reads the sex: (140 - 60) × 70 / (72 × 1) × 0.85 for F = 66.11 mL/min
+    order = Order("carboplatin", "5 mg/mL*min", formula="cockcroft_gault")
+    table = {"sex": ["H", "M", "F"], "age_years": [60] * 3, "weight_kg": [70.0] * 3, "creatinine_mg_dl": [1.0] * 3}
+    dosed, rejects = order.for_table(table)
+    assert dosed["row"].to_pylist() == [3]
+    assert dosed["dose_mg"].to_pylist() == pytest.approx([5 * (80 * 70 / 72 * 0.85 + 25)], rel=1e-12)
+    assert rejects["reason"].to_pylist()[1] == SPANISH_M
+
+
+def test_an_m_without_an_h_is_male():
+    # German and English exports: M/F and M/W; Schlich et al. 2010 differ by sex, so the two rows' BSAs differ
+    table = {"height_cm": [175.0] * 2, "weight_kg": [70.0] * 2, "sex": ["M", "W"]}
+    dosed, rejects = dose_table(table, "75 mg/m^2", method="schlich")
+    assert rejects.num_rows == 0
+    expected = [
+        patient_dose("75 mg/m^2", height=175, weight=70, method="schlich", sex=sex).bsa.m_as("m**2") for sex in "mf"
+    ]
+    assert dosed["bsa_m2"].to_pylist() == expected
 
 
 def test_numbers_past_floats_range_are_rejected_quietly(recwarn):

@@ -665,7 +665,7 @@ def test_an_xlsx_sheet_is_read(tmp_path):
     line = one_line_error(
         cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten")
     )
-    assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients"
+    assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients; did you mean 'Patients'?"
 
 
 def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
