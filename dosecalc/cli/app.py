@@ -143,7 +143,7 @@ def _refuse_usage(err, asked: bool, group, info_name) -> NoReturn:
     if asked:
         # "dose", "protocol show": the command without the program's name; null for the program itself
         command = " ".join(path.split()[1:]) or None
-        print_json(command, **error.to_dict())  # type: ignore[arg-type]  # null: schemas/error.schema.json
+        print_json(command, **error.to_dict())  # null: schemas/error.schema.json
     print_error(str(error))
     raise typer.Exit(code=2)
 

@@ -98,7 +98,7 @@ def capturing() -> bool:
     return _CAPTURED.get() is not None
 
 
-def print_json(command: str, **content) -> None:
+def print_json(command: str | None, **content) -> None:
     """Print the one JSON object of a command (or hand it to :func:`captured`)."""
     payload = {"command": command, "dosecalc_version": __version__, **content}
     payloads = _CAPTURED.get()
