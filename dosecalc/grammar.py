@@ -24,6 +24,9 @@ A number is ASCII digits with at most one full stop; no sign, no thousands
 separator, no underscore, no leading or trailing bare decimal point (ISMP:
 ".5" is misread as 5, "5." as 50). In a compound, the second part is below
 one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
+Feet are whole: "5.11 ft" or "5.5'" (feet with a fractional part, alone or
+first in a compound) is refused as the feet.inches slip (5.11 for 5 ft 11 in);
+"6.0 ft" is 6 ft (see ``DECIMAL_FEET``).
 
 Doses are ``amount [/ body] [/ time]``: an amount (mg, g, mcg, µg, μg, ug,
 ng; or units, unit, international units, IU), optionally per m² or per kg of
@@ -47,7 +50,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Reading", "read", "KINDS", "VOCABULARY", "NUMBER_PATTERN", "escaped", "bare_number", "GrammarError"]
+__all__ = [
+    "Reading",
+    "read",
+    "KINDS",
+    "VOCABULARY",
+    "NUMBER_PATTERN",
+    "DECIMAL_FEET",
+    "fractional_feet",
+    "escaped",
+    "bare_number",
+    "GrammarError",
+]
 
 
 class GrammarError(ValueError):
@@ -224,6 +238,32 @@ _GAP = "[ \u00a0\u2009\u202f]"
 #: A number of the grammar (the pattern, for engines that match whole columns).
 NUMBER_PATTERN = r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _NUMBER = NUMBER_PATTERN
+
+#: What a height in feet takes instead of feet with a fractional part (the text after "expected").
+DECIMAL_FEET = (
+    "whole feet, as feet and inches ('5 ft 11 in'), inches or cm: feet with a fractional part are ambiguous "
+    "(5.11 ft is often written for 5 ft 11 in, 180.3 cm, and is 155.8 cm as written)"
+)
+# Feet are whole: "5.11 ft" is the feet.inches slip, written for 5 ft 11 in (71 in, 180.34 cm) and read as
+# 5.11 ft (155.75 cm), a height 13.6 % short and a Mosteller BSA 7.1 % short (the square root of the
+# height); "5.5'" may be 5 ft 6 in or 5 ft 5 in. The rule is on the value, not on how it is written:
+# "511e-2 ft" is 5.11 ft and refused; "6.0 ft" reads as 6 ft, as it is 6 ft whichever way it was meant,
+# and a cohort's number column holds "6" and "6.0" as one value (cohort.py refuses the same cells).
+# First in a compound ("5.5 ft 2 in") the feet are refused with the same reason. Feet spelled in
+# capitals ("5.11 FT") get this reason rather than "did you mean '5.11 ft'?", a text also refused.
+_FEET = "|".join(re.escape(spelling) for spelling in _COMPOUNDS[0][1])
+_INCHES = "|".join(re.escape(spelling) for spelling in sorted(_COMPOUNDS[0][2], key=len, reverse=True))
+_FEET_READING = re.compile(
+    rf" *(?P<feet>{_NUMBER}){_GAP}?(?:{_FEET})(?:{_GAP}?{_NUMBER}{_GAP}?(?:{_INCHES})?)? *", re.IGNORECASE
+)
+
+
+def fractional_feet(number: float) -> bool:
+    """Whether a number of feet has a fractional part (refused: see ``DECIMAL_FEET``); infinity and NaN
+    are not (they are refused as no finite number)."""
+    return math.isfinite(number) and not float(number).is_integer()
+
+
 _SIMPLE = re.compile(rf" *(?P<number>{_NUMBER}){_GAP}?(?P<unit>\S(?:.*\S)?) *")
 _COMPOUND = re.compile(
     rf" *(?P<big>[0-9]{{1,4}}){_GAP}?(?P<big_unit>[^0-9 \u00a0\u2009\u202f]+){_GAP}?"
@@ -471,6 +511,9 @@ def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
     """
     if not isinstance(text, str):
         raise TypeError("text must be a str")
+    feet = _FEET_READING.fullmatch(text) if "height" in kinds else None
+    if feet is not None and fractional_feet(float(feet["feet"])):
+        raise GrammarError(text, DECIMAL_FEET)
     compound = _compound(text, kinds)
     if compound is not None:
         return compound
