@@ -74,7 +74,7 @@ from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame
-from .grammar import NUMBER_PATTERN, escaped
+from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped
 from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -680,7 +680,27 @@ class Column:
         inside = valid(self.values[rows], self.source.rng, within)
         if self.source.narrower is not None:
             inside = valid(self.values[rows], self.source.narrower, inside)
+        if self.in_feet:
+            inside &= ~self.fractional_feet(rows)
         return inside
+
+    @property
+    def in_feet(self) -> bool:
+        """Whether the column's numbers are feet (``height_ft``)."""
+        return self.source.units == unit("foot")
+
+    def fractional_feet(self, rows=slice(None)) -> np.ndarray:
+        """
+        Where a height in feet has a fractional part: the feet.inches slip
+        (5.11 for 5 ft 11 in), refused as :func:`dosecalc.grammar.read`
+        refuses "5.11 ft"; whole feet ("6", "6.0") are read. Nowhere in a
+        column of another unit.
+        """
+        given = self.given[rows]
+        if not self.in_feet:
+            return np.zeros(given.shape, bool)
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(given) & (given != np.floor(given))
 
     def reasons(self, table: pa.Table, rows: np.ndarray) -> pa.Array:
         """
@@ -729,8 +749,9 @@ class Column:
             f"{source.column}=", text, expected, _hints(text, given, values, rng), "", null_handling="skip"
         )
         a_number = "a number with a decimal comma, such as 1,75" if self.decimal_comma else "a number"
+        feet = pa.array(self.fractional_feet(rows))
         reason = pc.case_when(
-            pc.make_struct(missing, pc.invert(number), coded),
+            pc.make_struct(missing, pc.invert(number), coded, feet),
             f"{source.column} is missing",
             pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", ""),
             pc.binary_join_element_wise(
@@ -739,12 +760,13 @@ class Column:
                 f": expected {rng.expected}; an integer beyond ±2**53 is a code, not a measurement",
                 "",
             ),
+            pc.binary_join_element_wise(f"{source.column}=", text, f" {source.label}: expected {DECIMAL_FEET}", ""),
             implausible,
         )
         if source.narrower is not None:  # checked after rng, as the scalar core does: no hint
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
-            reason = pc.if_else(pa.array(valid(values, rng)), narrower, reason)
+            reason = pc.if_else(pa.array(valid(values, rng) & ~self.fractional_feet(rows)), narrower, reason)
         return reason
 
 
@@ -1322,6 +1344,8 @@ def dose_batch(
     read = {kind: Column.read(source, table, decimal_comma) for kind, source in plan.sources.items()}
     ok, rows, reason = None, np.empty(0, np.int64), pa.array([], pa.string())
     try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
+        if any(column.in_feet and column.fractional_feet().any() for column in read.values()):
+            raise DoseCalcError("a height in feet with a fractional part")  # those rows masked and said below
         given = {kind: column.given for kind, column in read.items()}
         values = {kind: column.values for kind, column in read.items()}
         dosed, measured = _dosed(_as_numbers(table, read, given) if numeric_inputs else table, plan, values)

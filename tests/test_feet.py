@@ -200,3 +200,76 @@ def test_the_cli_reads_feet_and_inches():
     report = json.loads(result.stdout)
     assert report["inputs"]["height"] == {"given": "5 ft 11 in", "value": pytest.approx(180.34), "unit": "cm"}
     assert report["results"]["bsa"]["value"] == pytest.approx(math.sqrt(180.34 * 80 / 3600), rel=1e-12)
+
+
+# --- a cohort's height_ft column ------------------------------------------------------
+
+
+def test_a_cohort_rejects_fractional_feet_and_doses_whole_feet():
+    table = {"patient_id": ["a", "b", "c", "d"], "height_ft": [5.11, 6, 6.0, 5.5], "weight_kg": [80, 80, 80, 70]}
+    result = dosecalc.dose_table(table, "75 mg/m2")
+    assert result.dosed["patient_id"].to_pylist() == ["b", "c"]
+    # Mosteller (N Engl J Med 1987;317:1098): sqrt(6 × 30.48 cm × 80 kg / 3600) × 75 mg/m²
+    assert result.dosed["dose_mg"].to_pylist() == pytest.approx([75 * math.sqrt(6 * CM_PER_FOOT * 80 / 3600)] * 2)
+    assert result.rejects["row"].to_pylist() == [1, 4]
+    assert result.rejects["reason"].to_pylist() == [
+        f"height_ft=5.11 ft: expected {DECIMAL_FEET}",
+        f"height_ft=5.5 ft: expected {DECIMAL_FEET}",
+    ]
+
+
+@given(
+    heights=st.lists(
+        st.one_of(st.integers(4, 7).map(float), st.floats(4, 7, allow_nan=False).filter(lambda f: not f.is_integer())),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_cohort_of_feet_rejects_the_rows_one_patient_refuses(heights):
+    table = {
+        "patient_id": [str(i) for i in range(len(heights))],
+        "height_ft": heights,
+        "weight_kg": [80] * len(heights),
+    }
+    result = dosecalc.dose_table(table, "75 mg/m2")
+    expected_rejected = [i + 1 for i, feet in enumerate(heights) if fractional_feet(feet)]
+    assert result.rejects["row"].to_pylist() == expected_rejected
+    assert result.dosed.num_rows + result.rejects.num_rows == len(heights)
+    for feet, dose in zip([f for f in heights if not fractional_feet(f)], result.dosed["dose_mg"].to_pylist()):
+        one = dosecalc.patient_dose("75 mg/m2", height=f"{feet:.0f} ft", weight="80 kg")
+        assert dose == pytest.approx(one.dose.m_as("mg"), rel=1e-12)
+
+
+def test_a_cohort_of_text_cells_rejects_fractional_feet():
+    table = {"patient_id": ["a", "b"], "height_ft": ["5.11", "6"], "weight_kg": ["80", "80"]}
+    result = dosecalc.dose_table(table, "75 mg/m2")
+    assert result.dosed["patient_id"].to_pylist() == ["b"]
+    assert result.rejects["reason"].to_pylist() == [f"height_ft=5.11 ft: expected {DECIMAL_FEET}"]
+
+
+def test_a_kidney_table_rejects_fractional_feet():
+    from dosecalc.renal_table import kidney_table
+
+    # CKD-EPI 2021 de-indexed by the row's BSA: its height in feet is read as a cohort reads it
+    table = {
+        "age_years": [55, 55],
+        "sex": ["m", "m"],
+        "height_ft": [5.11, 6],
+        "weight_kg": [80, 80],
+        "creatinine_mg_dl": [1.2, 1.2],
+    }
+    estimated, rejects = kidney_table(table, "ckd-epi-2021")
+    assert estimated.num_rows == 1 and rejects["row"].to_pylist() == [1]
+    assert rejects["reason"].to_pylist() == [f"height_ft=5.11 ft: expected {DECIMAL_FEET}"]
+
+
+def test_the_cohort_command_rejects_fractional_feet(tmp_path):
+    source = tmp_path / "feet.csv"
+    source.write_text("patient_id,height_ft,weight_kg\nA,5.11,80\nB,6,80\n")
+    out, rejects = tmp_path / "dosed.csv", tmp_path / "rejects.csv"
+    result = CliRunner().invoke(
+        app, ["cohort", str(source), "-o", str(out), "--dose", "75mg/m2", "--rejects", str(rejects)]
+    )
+    assert result.exit_code == 3, result.output  # 3: some rows rejected
+    assert out.read_text().splitlines()[1].startswith("B,6")
+    assert f'A,5.11,80,1,"height_ft=5.11 ft: expected {DECIMAL_FEET}"' in rejects.read_text()
