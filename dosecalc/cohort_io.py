@@ -660,6 +660,8 @@ def written_file(
     if str(path) == "-":
         with _writer(sys.stdout.buffer, kind, schema, plain_columns) as writer:
             yield writer
+        if record is not None:
+            record()  # no sidecar beside stdout: the record is the summary's
         return
     path = Path(os.path.realpath(path))  # a link's target is replaced, not the link
     sidecar = _sidecar(path)

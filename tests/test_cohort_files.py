@@ -709,6 +709,18 @@ def test_stdin_to_stdout():
     assert "write the rejects to a file" in one_line_error(result)
 
 
+def test_stdout_output_keeps_its_provenance_in_the_json_summary():
+    # no sidecar can sit beside stdout: the --json summary (on stderr) carries the record instead
+    text = "patient_id,height_cm,weight_kg\nA,170.5,70\n"
+    result = cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", "--json", input=text)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("patient_id,height_cm,weight_kg,bsa_m2,dose_mg")
+    provenance = json.loads(result.stderr)["summary"]["provenance"]
+    assert provenance["rows_read"] == provenance["rows_written"] == 1 and provenance["rows_rejected"] == 0
+    assert provenance["inputs"][0]["path"] == "-" and len(provenance["inputs"][0]["sha256"]) == 64
+    assert provenance["formulas"][0]["name"] == "mosteller"
+
+
 def test_integers_beyond_2_53_reject_their_row(tmp_path):
     # EHR extracts code "missing" as INT64's extremes: the row is rejected, the run goes on
     heights = pa.array([170, 2**63 - 1, -(2**63), 2**53 + 1], pa.int64())
