@@ -53,6 +53,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -163,9 +164,22 @@ class _Plan:
         return {kind: source for kind, source in sources.items() if source is not None}
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_name(name: str) -> str:
-    """A column's name as the engine compares names: ``"Height (cm)"`` is ``"height_cm"``."""
-    return "_".join(re.findall(r"[^\W_]+", str(name).lower()))
+    """
+    A column's name as the engine compares names: ``"Height (cm)"`` is
+    ``"height_cm"``. A name holding an invisible character (a control or
+    format character: a zero-width space, a soft hyphen, a tab) is refused,
+    never compared with the character dropped: ``"height\u200b_cm"`` is not
+    ``height_cm`` by accident.
+    """
+    text = str(name)
+    hidden = next((char for char in text if unicodedata.category(char) in ("Cc", "Cf")), None)
+    if hidden is not None:
+        raise DoseCalcError(
+            f"column {escaped(text)}: its name holds an invisible character (U+{ord(hidden):04X}); rename the column"
+        )
+    return "_".join(re.findall(r"[^\W_]+", text.lower()))
 
 
 def _units(text: str, kind: str, field: str):

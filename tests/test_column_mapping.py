@@ -130,3 +130,36 @@ def test_kidney_inputs_are_mapped_as_what_they_are(tmp_path, mapping, message):
         cli("cohort", str(sample), "-o", str(tmp_path / "o.csv"), "--carboplatin-auc", "5", "--map", *mapping)
     )
     assert line == f"error: {message}" and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("height\u200b_cm", "U+200B"),  # zero-width space
+        ("height_cm\u00ad", "U+00AD"),  # soft hyphen
+        ("\u200eheight_cm", "U+200E"),  # left-to-right mark, as pasted from a web page
+        ("height\t_cm", "U+0009"),
+    ],
+)
+def test_a_column_name_with_an_invisible_character_is_refused_not_matched(name, code):
+    # "height\u200b_cm" with the character dropped would be height_cm: a column matched by accident
+    table = {"patient_id": ["A"], name: [170.0], "weight_kg": [70.0]}
+    with pytest.raises(DoseCalcError) as caught:
+        dose_table(table, "75 mg/m2")
+    assert str(caught.value).endswith(f"its name holds an invisible character ({code}); rename the column")
+    assert "\\" in str(caught.value)  # the name shown escaped
+
+
+def test_an_unused_column_with_an_invisible_character_is_refused_too(tmp_path: Path):
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg,notes\u00ad\nA,170,70,x\n", encoding="utf-8")
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"))
+    assert "column 'notes\\xad': its name holds an invisible character (U+00AD); rename the column" in line
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_visible_separators_in_a_name_still_match():
+    # "Height (cm)" and a no-break space are visible separators, as a spreadsheet writes them
+    table = {"patient_id": ["A"], "Height (cm)": [170.0], "Weight\u00a0kg": [70.0]}
+    # Mosteller (N Engl J Med 1987;317:1098): BSA = sqrt(height_cm × weight_kg / 3600)
+    assert dose_table(table, "75 mg/m2").dosed["dose_mg"].to_pylist() == pytest.approx([75 * (170 * 70 / 3600) ** 0.5])
