@@ -61,6 +61,7 @@ from .cohort import DosedTable, dose_batch
 from .dialects import (
     ENCODINGS,
     CsvDialect,
+    delimiter_line,
     file_format,
     not_text,
     read_sheet,
@@ -393,14 +394,17 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
 
 def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
     """A CSV file's column names, and how many columns at its end have none (a spreadsheet's empty columns)."""
+    with path.open("rb") as file:
+        first = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
+    hint = delimiter_line(first.removeprefix("\ufeff"))
+    if hint is not None:
+        raise DoseCalcError(f"input={path}: {hint}")
     try:
         with _open_csv(path, reading, pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
             names = peek.schema.names
     except pa.ArrowInvalid:  # "Expected 1 columns, got 2": a one-column header, and "1,75" in a row
-        with path.open("rb") as file:
-            header = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
         hint = separator_hint(
-            [header] if reading.dialect(path).delimiter not in header else [], reading.dialect(path).delimiter
+            [first] if reading.dialect(path).delimiter not in first else [], reading.dialect(path).delimiter
         )
         if hint is None:
             raise

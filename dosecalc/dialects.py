@@ -22,6 +22,7 @@ from .errors import DoseCalcError, UnknownNameError
 __all__ = [
     "CsvDialect",
     "DELIMITERS",
+    "delimiter_line",
     "ENCODINGS",
     "FORMATS",
     "file_format",
@@ -168,6 +169,23 @@ def separator_hint(names: list[str], delimiter: str) -> str | None:
                 f"read it with --delimiter {spelling} (delimiter= in Python)"
             )
     return None
+
+
+def delimiter_line(header: str) -> str | None:
+    """
+    A hint when a CSV file's first line is a spreadsheet's delimiter line
+    (``sep=;``, which Excel writes and reads), not its header: the line is
+    refused, never skipped, so the rows are read as the file is written.
+    """
+    if not (header[:4].lower() == "sep=" and len(header) == 5):
+        return None
+    spelling = "tab" if header[4] == "\t" else repr(header[4])
+    if header[4] not in DELIMITERS.values():
+        return f"its first line, {header!r}, is a spreadsheet's delimiter line; dosecalc reads ',', ';', tab or '|'"
+    return (
+        f"its first line, {header!r}, is a spreadsheet's delimiter line, not the header; delete that line "
+        f"and read the file with --delimiter {spelling} (delimiter= in Python)"
+    )
 
 
 #: The first bytes of files that are no CSV text, and what each is.

@@ -1157,3 +1157,39 @@ def test_the_cohort_command_on_a_file_loads_neither_pandas_nor_dask(tmp_path, ou
     assert loaded == "[]"
     if sys.platform.startswith("linux") and has_jemalloc == "True":
         assert pool == "jemalloc"
+
+
+@pytest.mark.parametrize(
+    "first, spelling, options",
+    [
+        ("sep=;", "';'", []),
+        ("sep=;", "';'", ["--delimiter", ";"]),  # the line is no header whichever delimiter reads it
+        ("\ufeffsep=,", "','", []),  # after a byte-order mark, as Excel saves
+        ("SEP=|", "'|'", []),
+        ("sep=\t", "tab", []),
+    ],
+)
+def test_a_spreadsheet_delimiter_line_is_refused_not_skipped(tmp_path, first, spelling, options):
+    source = tmp_path / "in.csv"
+    delimiter = {"'|'": "|", "tab": "\t"}.get(spelling, spelling.strip("'"))
+    rows = [first, delimiter.join(["patient_id", "height_cm", "weight_kg"]), delimiter.join(["A", "170", "70"])]
+    source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2", *options))
+    assert "is a spreadsheet's delimiter line, not the header; delete that line" in line
+    assert f"--delimiter {spelling}" in line
+    assert _no_files_but(tmp_path, "in.csv")
+
+
+def test_a_delimiter_line_of_a_delimiter_not_read_names_those_read(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("sep=:\npatient_id:height_cm:weight_kg\n", encoding="utf-8")
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2"))
+    assert line.endswith("is a spreadsheet's delimiter line; dosecalc reads ',', ';', tab or '|'")
+
+
+def test_a_first_column_named_like_a_delimiter_line_is_a_header(tmp_path):
+    # only the whole line "sep=X" is the directive: a column "sep=a" beside others is a name
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg,sep=;\nA,170,70,x\n", encoding="utf-8")
+    result = cli("cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2")
+    assert result.exit_code == 0, result.output
