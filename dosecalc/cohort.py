@@ -75,7 +75,7 @@ from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame
-from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped
+from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip
 from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -746,14 +746,26 @@ class Column:
         text = pc.utf8_trim(cells_text, " ")
         missing = pc.fill_null(pc.equal(text, ""), True)
         read_as = _point_decimals(text) if self.decimal_comma else text
+        slips = pa.array([""] * len(cells), pa.string())
         if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
             number = pc.fill_null(pc.match_substring_regex(read_as, _NUMBER), False)
-            # a cell that is not a number is shown as typed, invisible characters escaped (the cells are distinct)
-            shown = [
-                None if cell is None or is_number else escaped(cell)[1:-1].replace("\\'", "'")
+            # a cell that is not a number is shown as typed, invisible characters escaped (the cells are
+            # distinct), with the slip it holds where it is a known one (a range, '1·5', a unit in the cell)
+            failing = [
+                None if cell is None or is_number else cell
                 for cell, is_number in zip(cells_text.to_pylist(), number.to_pylist())
             ]
+            shown = [None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in failing]
             text = pc.if_else(number, text, pa.array(shown, pa.string()))
+            slips = pa.array(
+                [
+                    "" if slip is None else f"; {slip}"
+                    for slip in (
+                        None if cell is None else number_slip(cell.strip(" "), self.decimal_comma) for cell in failing
+                    )
+                ],
+                pa.string(),
+            )
         else:  # a column of numbers by its type
             number = pc.is_valid(cells)
         # an integer past 2**53 (read as NaN): a code such as INT64's "missing", not a measurement
@@ -767,7 +779,7 @@ class Column:
         reason = pc.case_when(
             pc.make_struct(missing, pc.invert(number), coded, feet),
             f"{source.column} is missing",
-            pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", ""),
+            pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", slips, ""),
             pc.binary_join_element_wise(
                 f"{source.column}=",
                 text,

@@ -60,6 +60,8 @@ __all__ = [
     "fractional_feet",
     "escaped",
     "bare_number",
+    "number_slip",
+    "NUMBER_SLIPS",
     "GrammarError",
 ]
 
@@ -388,25 +390,101 @@ def accepted_spellings(kind: str) -> str:
     return ", ".join(spellings)
 
 
+# the slips of a number, each a pattern searched for in a refused text
+_MIDDLE_DOT = re.compile(r"[0-9][·⋅][0-9]")
+_COMMA = re.compile(r"[0-9]\s*,\s*[0-9]")
+_BARE_POINT = re.compile(r"(?<![0-9.])\.[0-9]|[0-9]\.(?![0-9])")
+_NOT_FINITE = re.compile(r"(?i)\b(?:nan|inf|infinity)\b")
+_SIGNED = re.compile(r" *[-+]")
+_ISMP_POINT = "a leading zero before and a digit after the decimal point (ISMP: '0.5', not '.5' or '5.')"
+#: How each slip :func:`number_slip` names begins (none holds a semicolon): a reason's slip is dropped when
+#: rejects are counted by class.
+NUMBER_SLIPS = (
+    "a range is",
+    "a full stop is",
+    "the character U+",
+    "a leading zero",
+    "not a finite",
+    "a measurement has",
+    "the number alone",
+)
+
+
+def _foreign(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that is neither printable ASCII nor in ``allowed``, named; else None."""
+    char = next((c for c in text if not (c.isascii() and c.isprintable()) and c not in allowed), None)
+    if char is None:
+        return None
+    name = unicodedata.name(char, "a control character" if unicodedata.category(char) == "Cc" else "no name")
+    return f"the character U+{ord(char):04X} ({name})"
+
+
+def number_slip(text: str, decimal_comma: bool = False) -> str | None:
+    """
+    What a cell of a number column (its unit in the column's name) holds
+    instead of a number of the grammar, where it is a known slip; else None.
+    The cell is refused either way: the slip is what its message names.
+
+    Examples
+    --------
+    >>> number_slip("75-100")
+    'a range is not one value'
+    >>> number_slip("1·5")
+    "a full stop is the decimal point ('1·5' is not read as 1.5)"
+    >>> number_slip("70 kg")
+    "the number alone: a unit in a cell is not read (the column's unit is in its name or its mapping)"
+    >>> number_slip("seventy") is None
+    True
+    """
+    if _RANGE.search(text):
+        return "a range is not one value"
+    if _MIDDLE_DOT.search(text):
+        return "a full stop is the decimal point ('1·5' is not read as 1.5)"
+    foreign = _foreign(text)
+    if foreign is not None:
+        return f"{foreign} is not part of a number"
+    if not decimal_comma and _COMMA.search(text):
+        return (
+            "a full stop is the decimal point, without thousands separators ('1,5' is 1.5 or 15?), "
+            "and a file of decimal commas is read with --decimal-comma (decimal_comma= in Python)"
+        )
+    if _BARE_POINT.search(text):
+        return _ISMP_POINT
+    if _NOT_FINITE.search(text):
+        return "not a finite number"
+    if _SIGNED.match(text):
+        return "a measurement has no sign"
+    if re.fullmatch(rf" *{_NUMBER} ?[A-Za-z]+(?:/[A-Za-z0-9]+)? *", text) or _reads(text):
+        return "the number alone: a unit in a cell is not read (the column's unit is in its name or its mapping)"
+    return None
+
+
+def _reads(text: str) -> bool:
+    # whether the grammar reads the text as a value with its unit ("5'7\"", "70 kg")
+    try:
+        read(text)
+    except GrammarError:
+        return False
+    return True
+
+
 def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     """Why a text is refused: the most specific reason first."""
     accepted = _accepted(kinds)
     if _RANGE.search(text):
         return f"one value: {escaped(text)} is a range, not one dose; {accepted}"
-    foreign = [c for c in text if not (c.isascii() and c.isprintable()) and c not in "²µμ′″·⋅\u00a0\u2009\u202f"]
-    if foreign:
-        char = foreign[0]
-        name = unicodedata.name(char, "a control character" if unicodedata.category(char) == "Cc" else "no name")
-        return f"{accepted}; the character U+{ord(char):04X} ({name}) is not part of a number or unit"
-    if re.search(r"[0-9][·⋅][0-9]", text):
+    foreign = _foreign(text, "²µμ′″·⋅\u00a0\u2009\u202f")
+    if foreign is not None:
+        return f"{accepted}; {foreign} is not part of a number or unit"
+    if _MIDDLE_DOT.search(text):
         return f"{accepted}, with a full stop as the decimal point ('1·5' is not read as 1.5)"
-    if re.search(r"[0-9]\s*,\s*[0-9]", text):
+    if _COMMA.search(text):
         return f"{accepted}, with a full stop as the decimal point and no thousands separator ('1,5' is 1.5 or 15?)"
-    if re.search(r"(?<![0-9.])\.[0-9]|[0-9]\.(?![0-9])", text):
-        return f"{accepted}: a leading zero before and a digit after the decimal point ('0.5', not '.5' or '5.'; ISMP)"
-    if re.search(r"(?i)\b(?:nan|inf|infinity)\b", text):
+    if _BARE_POINT.search(text):
+        return f"{accepted}: {_ISMP_POINT}"
+    if _NOT_FINITE.search(text):
         return f"{accepted}: a finite number"
-    if re.match(r" *[-+]", text):
+    if _SIGNED.match(text):
         return f"{accepted}, without a sign"
     if _PER_CYCLE.search(text):
         return (

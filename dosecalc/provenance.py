@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 
 from ._version import __version__
+from .grammar import NUMBER_SLIPS
 
 __all__ = [
     "METADATA_KEY",
@@ -38,7 +39,7 @@ __all__ = [
 
 #: The key of a Parquet file's key-value metadata that holds the run record (JSON).
 METADATA_KEY = "dosecalc.provenance"
-_HINT = re.compile(r"; (?:did you mean|was the|were )[^;]*")
+_HINT = re.compile(rf"; (?:did you mean|was the|were |{'|'.join(re.escape(slip) for slip in NUMBER_SLIPS)})[^;]*")
 _VALUE = re.compile(r"=(?:'[^']*'|[^:;=]*?)(?=: | is )")
 
 
@@ -52,6 +53,8 @@ def reason_class(reason: str) -> str:
     'height_cm: expected 20-280 cm'
     >>> reason_class("weight_lb='n/a': expected a number")
     'weight_lb: expected a number'
+    >>> reason_class("height_cm='-172.0': expected a number; a measurement has no sign; weight_lb is missing")
+    'height_cm: expected a number; weight_lb is missing'
     >>> reason_class("weight_lb is missing")
     'weight_lb is missing'
     """

@@ -52,6 +52,7 @@ from .adjustments import difference_pct
 from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
+from .grammar import escaped, number_slip
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
@@ -306,7 +307,9 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
             ):
                 texts.append(f"{column} is missing")
             elif np.isnan(amount[row]):
-                texts.append(f"{column}={cell!s}: expected a number")
+                slip = number_slip(cell.strip(" ")) if isinstance(cell, str) else None
+                shown = escaped(cell) if isinstance(cell, str) else f"{cell!s}"
+                texts.append(f"{column}={shown}: expected a number" + ("" if slip is None else f"; {slip}"))
             else:
                 texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)

@@ -202,10 +202,10 @@ def test_every_class_of_bad_row_is_rejected_with_its_reason():
     assert rejects["reason"].to_pylist() == [
         "height_cm is missing",
         "height_cm='tall': expected a number",
-        "height_cm='NaN': expected a number",
-        "height_cm='inf': expected a number",
+        "height_cm='NaN': expected a number; not a finite number",
+        "height_cm='inf': expected a number; not a finite number",
         "height_cm=0 cm: expected 20-280 cm",
-        "height_cm='-170': expected a number",
+        "height_cm='-170': expected a number; a measurement has no sign",
         "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
         "weight_lb is missing",
         "weight_lb=70000 lb: expected 0.2-700 kg; did you mean 70000 g?",
@@ -633,7 +633,7 @@ def test_numbers_past_floats_range_are_rejected_quietly(recwarn):
         "height_m=1e308 m: expected 20-280 cm",
         "weight_lb=1e308 lb: expected 0.2-700 kg",
         "weight_lb=1e400 lb: expected 0.2-700 kg",
-        "height_m='-1e308': expected a number",
+        "height_m='-1e308': expected a number; a measurement has no sign",
     ]
     assert [str(warning.message) for warning in recwarn] == []
 
@@ -690,7 +690,7 @@ def test_a_categorical_column_s_rejects_read_as_its_text(categorical):
     plain = dose_table({"height_cm": cells, "weight_kg": [70.0] * 4}, "75 mg/m^2").rejects["reason"].to_pylist()
     assert plain == [
         "height_cm='n/a': expected a number",
-        "height_cm='1\\u200b75': expected a number",
+        "height_cm='1\\u200b75': expected a number; the character U+200B (ZERO WIDTH SPACE) is not part of a number",
         "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
     ]
     reasons = nw.from_native(dose_table(categorical(cells), "75 mg/m^2").rejects)["reason"].to_list()

@@ -33,9 +33,9 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cohort.csv
 # the five bad rows of examples/cohort.csv, by row number
 EXAMPLE_REJECTS = {
     7: "weight_lb is missing",
-    12: "height_cm='-172.0': expected a number",
+    12: "height_cm='-172.0': expected a number; a measurement has no sign",
     18: "height_cm=1.68 cm: expected 20-280 cm; did you mean 1.68 m?",
-    25: "height_cm='5'7\"': expected a number",
+    25: "height_cm='5'7\"': expected a number; the number alone: a unit in a cell is not read (the column's unit is in its name or its mapping)",
     30: "weight_lb=0 lb: expected 0.2-700 kg",
 }
 

@@ -402,7 +402,7 @@ def test_missing_cells_and_text_cells():
     }
     _, rejects = kidney_table(table)
     assert column(rejects, "reason") == [
-        "creatinine_mg_dl='1,2': expected a number",
+        "creatinine_mg_dl='1,2': expected a number; a full stop is the decimal point, without thousands separators ('1,5' is 1.5 or 15?), and a file of decimal commas is read with --decimal-comma (decimal_comma= in Python)",
         "age_years is missing",
         "age_years='sixty': expected a number; weight_kg is missing",
     ]

@@ -131,7 +131,7 @@ def test_unreadable_cells_are_rejected_never_dropped():
     assert result.verified.num_rows + result.flagged.num_rows + result.rejected.num_rows == 6
     reasons = dict(zip(result.rejected["row"].to_pylist(), result.rejected["reason"].to_pylist()))
     assert sorted(reasons) == [2, 3, 4, 5, 6]
-    assert "ordered=abc" in reasons[2] and "ordered is missing" in reasons[3]
+    assert "ordered='abc': expected a number" in reasons[2] and "ordered is missing" in reasons[3]
     assert "gr" in reasons[4] and "day=2.5" in reasons[6]
 
 
