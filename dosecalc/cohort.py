@@ -84,6 +84,7 @@ from .validation import (
     HEIGHT,
     WEIGHT,
     Range,
+    checked_flag,
     hint_choice,
     implausible_bodies,
     is_female,
@@ -680,6 +681,7 @@ class Column:
 
     @classmethod
     def read(cls, source: Source, table: pa.Table, decimal_comma: bool = False) -> Column:
+        decimal_comma = checked_flag(decimal_comma, "decimal_comma")
         try:
             given = given_numbers(table[source.column], decimal_comma)
         except DoseCalcError as err:
@@ -1345,6 +1347,10 @@ def dose_batch(
     """
     table = plain_types(as_table(table))
     row_offset = checked_row_offset(row_offset)
+    flag_obesity, numeric_inputs = (
+        checked_flag(flag_obesity, "flag_obesity"),
+        checked_flag(numeric_inputs, "numeric_inputs"),
+    )
     if not _hashable(dose):
         raise UnitError("dose", dose, "one dose for every row; per-row doses go in a column")
     options = _Options(

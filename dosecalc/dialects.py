@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .errors import DoseCalcError, UnknownNameError
+from .validation import checked_flag
 
 __all__ = [
     "CsvDialect",
@@ -93,7 +94,7 @@ class CsvDialect:
             raise UnknownNameError("encoding", self.encoding, list(dict.fromkeys(ENCODINGS.values())))
         object.__setattr__(self, "delimiter", DELIMITERS[self.delimiter])
         object.__setattr__(self, "encoding", ENCODINGS[str(self.encoding).lower()])
-        object.__setattr__(self, "decimal_comma", bool(self.decimal_comma))
+        object.__setattr__(self, "decimal_comma", checked_flag(self.decimal_comma, "decimal_comma"))
 
     def to_dict(self) -> dict:
         """Plain data for JSON and provenance."""

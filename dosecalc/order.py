@@ -97,7 +97,7 @@ from .patient import ACTUAL, GIVEN, patient_dose
 from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
-from .validation import BSA, checked_scalar
+from .validation import BSA, checked_flag, checked_scalar
 
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
@@ -511,8 +511,7 @@ class Order:
     def _kidney_settings(self, put) -> None:
         """Read and check the kidney settings: the GFR policy, estimate and cap (carboplatin orders), the
         creatinine floor and the physiological range (every estimate)."""
-        if not isinstance(self.allow_outside_range, bool):
-            raise ImplausibleInputError("allow_outside_range", repr(self.allow_outside_range), "True or False")
+        checked_flag(self.allow_outside_range, "allow_outside_range")
         floor_mg_dl, floor_policy = creatinine_floor_mg_dl(self.creatinine_floor)
         if floor_policy == "given":
             put("creatinine_floor", quantity(floor_mg_dl, "mg/dL"))
@@ -629,6 +628,7 @@ class Order:
         DoseCalcError
             If both ``gfr_cap`` and ``no_gfr_cap`` are given, or as :class:`Order`.
         """
+        no_gfr_cap = checked_flag(no_gfr_cap, "no_gfr_cap")
         if gfr_cap is not None and no_gfr_cap:
             raise DoseCalcError(f"--gfr-cap {gfr_cap} and --no-gfr-cap: give one of them")
         return cls(
@@ -967,8 +967,8 @@ class Order:
         taken = [name for name in written if name in arrow.column_names]
         if taken:
             raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
-        decimal_comma = bool(engine_options.get("decimal_comma", False))
-        numeric = bool(engine_options.get("numeric_inputs", False))
+        decimal_comma = checked_flag(engine_options.get("decimal_comma", False), "decimal_comma")
+        numeric = checked_flag(engine_options.get("numeric_inputs", False), "numeric_inputs")
         kidney = {
             "column_map": column_map,
             "column_units": column_units,

@@ -91,6 +91,7 @@ from .validation import (
     WEIGHT,
     Range,
     checked,
+    checked_flag,
     common_index,
     is_female,
     same_length,
@@ -660,7 +661,7 @@ def _in_range(values, rng: Range, field: str, allow: bool):
     NaN, infinite, zero or negative is refused always: no override makes it a clearance."""
     values = np.asarray(values, dtype=float)
     above = (values > rng.high) & np.isfinite(values)
-    refused = ~valid(values, rng) & ~(above & allow)
+    refused = ~valid(values, rng) & ~(above & checked_flag(allow, "allow_outside_range"))
     if refused.any():
         first = int(np.flatnonzero(np.ravel(refused))[0])
         value = float(np.ravel(values)[first])

@@ -110,7 +110,7 @@ from .renal import (
     sexless_bsa_method,
 )
 from .units import parse_quantity, quantity, unit
-from .validation import Range, is_female, valid
+from .validation import Range, checked_flag, is_female, valid
 
 __all__ = [
     "CARBOPLATIN_COLUMNS",
@@ -405,7 +405,7 @@ def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, 
     """(accepted, above): as the scalar path, a value above the range passes only with ``allow``; NaN,
     zero, negative or infinite never."""
     above = (values > rng.high) & np.isfinite(values)
-    return valid(values, rng) | (above & allow), above
+    return valid(values, rng) | (above & checked_flag(allow, "allow_outside_range")), above
 
 
 def _range_check(table: pa.Table, column: Column, rng: Range, allow: bool) -> tuple[_Check, np.ndarray]:
@@ -982,6 +982,7 @@ def kidney_table(
     'Cockcroft-Gault is for 18-120 years: use the bedside Schwartz formula (schwartz-bedside)'
     """
     row_offset = checked_row_offset(row_offset)
+    numeric_inputs = checked_flag(numeric_inputs, "numeric_inputs")
     frame = read_frame(table)
     arrow = frame.table
     rows = kidney_rows(

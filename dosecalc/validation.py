@@ -68,7 +68,24 @@ __all__ = [
     "not_a_body",
     "check_given_bsa",
     "common_index",
+    "checked_flag",
 ]
+
+
+def checked_flag(value, field: str) -> bool:
+    """
+    A yes-or-no setting: True or False (numpy's too). Any other value is
+    refused, never read by its truth: the text ``"no"`` or ``"false"`` is
+    true in Python, and ``decimal_comma="no"`` would read 1.705 as 1705.
+
+    Raises
+    ------
+    ImplausibleInputError
+        For anything but a boolean.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ImplausibleInputError(field, repr(value), "True or False")
 
 
 @dataclass(frozen=True)
