@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from test_cli_cohort_orders import run, write
 
 import dosecalc
 from dosecalc.adjustments import (
@@ -29,26 +29,13 @@ from dosecalc.adjustments import (
     round_dose,
 )
 from dosecalc.carboplatin import GFR, MIN_GFR_ML_MIN, carboplatin_dose
-from dosecalc.cli import app
 from dosecalc.doses import DOSE_RANGES, FLAT, MIN_DOSE, PER_KG, PER_M2, UNITS_PER_M2, read_dose
 from dosecalc.errors import ImplausibleInputError
 from dosecalc.validation import HEIGHT
 
-runner = CliRunner()
-
 # Mosteller 1987: the BSA of 170 cm, 70 kg, by hand
 BSA_170_70 = math.sqrt(170 * 70 / 3600)
 PATIENTS = "patient_id,height_cm,weight_kg\nA,170,70\nB,160,60\n"
-
-
-def run(*args):
-    return runner.invoke(app, [str(arg) for arg in args])
-
-
-def write(tmp_path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def error_line(result) -> str:
