@@ -74,7 +74,7 @@ from .body import WEIGHT_BASES
 from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .frames import as_table, plain_types, read_frame
+from .frames import as_table, plain_types, read_frame, refuse_written_columns
 from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip
 from .order import Order
 from .patient import ACTUAL, patient_dose
@@ -329,9 +329,7 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     # a per-row flat dose named dose_mg (dose_units) becomes the output's, parsed; other names are taken
     flat_dose = dose_column.column if dose_column and dose_column.column in _AMOUNT_COLUMNS else None
     writes = tuple(_in_amount(name, guards.amount) for name in OUTPUT_COLUMNS) + guards.columns + REJECT_COLUMNS
-    taken = [name for name in names if name in writes and name != flat_dose]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+    refuse_written_columns(names, [name for name in writes if name != flat_dose])
     needs_bsa = basis in (PER_M2, UNITS_PER_M2)
     if weight is None and basis not in (FLAT, UNITS):
         raise MissingInputError(

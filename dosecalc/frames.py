@@ -28,7 +28,14 @@ import pyarrow as pa
 
 from .errors import DoseCalcError
 
-__all__ = ["Frame", "read_frame", "plain_types", "as_table"]
+__all__ = ["Frame", "read_frame", "plain_types", "as_table", "refuse_written_columns"]
+
+
+def refuse_written_columns(names, written) -> None:
+    """Refuse an input with a column of ``written``, the names dosecalc writes: its values would be replaced."""
+    taken = [name for name in names if name in written]
+    if taken:
+        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
 
 
 def as_table(table) -> pa.Table:

@@ -951,6 +951,7 @@ class Order:
         import pyarrow as pa
 
         from .cohort import checked_row_offset, column_source, dose_table
+        from .frames import refuse_written_columns
         from .renal_table import KIDNEY_INPUTS, kidney_rows, with_estimate
 
         unknown = [name for name in engine_options if name not in ENGINE_OPTIONS]
@@ -964,9 +965,7 @@ class Order:
         frame = _frame(table)
         arrow = frame.table
         written = (("drug",) if self.drug is not None else ()) + (f"final_dose_{self.amount_unit}",)
-        taken = [name for name in written if name in arrow.column_names]
-        if taken:
-            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+        refuse_written_columns(arrow.column_names, written)
         decimal_comma = checked_flag(engine_options.get("decimal_comma", False), "decimal_comma")
         numeric = checked_flag(engine_options.get("numeric_inputs", False), "numeric_inputs")
         kidney = {
@@ -1041,6 +1040,7 @@ class Order:
 
         from .adjustments import cap_kernel
         from .cohort import measure_of, reject_rows
+        from .frames import refuse_written_columns
         from .renal_table import carboplatin_rows, estimate_arrays, with_numeric_inputs
 
         auc = float(checked_auc(self.prescribed, "dose"))
@@ -1077,9 +1077,7 @@ class Order:
             positions = positions[measured.fits]
             order = np.argsort(failed, kind="stable")
             failed, reasons = failed[order], reasons.take(pa.array(order))
-        taken = [name for name in table.column_names if name in written or name in ("row", "reason")]
-        if taken:
-            raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+        refuse_written_columns(table.column_names, (*written, "row", "reason"))
         dosed = dosed.append_column("row", pa.array(positions + 1 + row_offset, pa.int64()))
         for name, column in written.items():
             dosed = dosed.append_column(name, column)

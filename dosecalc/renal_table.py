@@ -86,7 +86,7 @@ from .cohort import (
     sex_known,
 )
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .frames import read_frame
+from .frames import read_frame, refuse_written_columns
 from .grammar import escaped
 from .renal import (
     _OUT_OF_RANGE_HINT,
@@ -862,9 +862,7 @@ def with_estimate(
     reason, joined to any reason they had. With ``numeric``, the estimate's
     numeric inputs as the numbers read.
     """
-    taken = [name for name in rows.columns if name in table.column_names]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+    refuse_written_columns(table.column_names, rows.columns)
     positions = np.asarray(dosed["row"].to_numpy(), np.int64) - 1 - row_offset
     keep = rows.ok[positions]
     kept = positions[keep]
@@ -997,9 +995,7 @@ def kidney_table(
         decimal_comma=decimal_comma,
     )
     columns = estimate_arrays(rows)
-    taken = [name for name in arrow.column_names if name in (*columns, "row", "reason")]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+    refuse_written_columns(arrow.column_names, (*columns, "row", "reason"))
     positions = np.flatnonzero(rows.ok)
     estimated = arrow.filter(pa.array(rows.ok))
     if numeric_inputs:
