@@ -55,7 +55,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from .cohort import DosedTable, dose_batch
 from .dialects import (
@@ -416,6 +415,8 @@ def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
 def _schema(path: Path, reading: Reading) -> pa.Schema:
     """The schema dosecalc reads ``path`` with: a Parquet file's own, every CSV or spreadsheet column as text."""
     if _is_parquet(path):
+        import pyarrow.parquet as pq  # loaded for Parquet only (8 ms at start-up)
+
         return pq.read_schema(path)
     if file_format(path, "input") == "sheet":
         return read_sheet(path, reading.sheet).schema
@@ -443,6 +444,8 @@ def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -
     """The batches of ``path`` (of a Parquet file's ``row_groups`` if given), read as ``schema``."""
     kind = file_format(path, "input")
     if kind == "parquet":
+        import pyarrow.parquet as pq  # loaded for Parquet only
+
         # streamed page by page (no pre-buffering of whole row groups), the columns one after another (a thread
         # per column held a page of each in flight): memory is a batch's, whatever the groups' size
         parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
@@ -601,6 +604,8 @@ def _csv_writer_class():
 
 def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
     if kind == "parquet":
+        import pyarrow.parquet as pq  # loaded for Parquet only
+
         dictionary = [name for name in schema.names if name not in plain_columns]
         return pq.ParquetWriter(
             sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"),
@@ -1142,6 +1147,8 @@ def _share_read(path: Path, reading: Reading) -> Callable[[int, int], float]:
     """``share(batches, rows)``: how much of ``path`` its first ``batches`` batches (``rows`` rows) are, 0 to 1."""
     kind = file_format(path, "input")
     if kind == "parquet":
+        import pyarrow.parquet as pq  # loaded for Parquet only
+
         total = max(pq.ParquetFile(path).metadata.num_rows, 1)
         return lambda batches, rows: rows / total
     if kind == "sheet":
@@ -1321,6 +1328,8 @@ def _common_schema(files: list[Path], reading: Reading) -> pa.Schema:
 
 def _row_group_runs(path: Path) -> list[tuple[tuple[int, ...], int]]:
     """A Parquet file's row groups in runs of up to PIECE_ROWS rows (one group at least), with the rows before each."""
+    import pyarrow.parquet as pq  # loaded for Parquet only
+
     with _reading(path, Reading()):
         metadata = pq.ParquetFile(path).metadata
     runs: list[tuple[tuple[int, ...], int]] = []

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import narwhals as nw
 import numpy as np
 import pyarrow as pa
 
@@ -92,6 +91,8 @@ class Frame:
         """
         if self.backend is None and self.lazy is None:
             return table
+        import narwhals as nw  # loaded for another library's frames only: Arrow in, Arrow out needs none
+
         result = nw.from_arrow(table, backend=self.backend or nw.Implementation.PYARROW)
         if self.lazy is not None:
             return result.lazy(backend=self.lazy).to_native()
@@ -119,9 +120,15 @@ def read_frame(native) -> Frame:
         If a column holds more than one type (a pandas object column of
         numbers and text), which Arrow cannot type.
     """
-    try:
-        if isinstance(native, (pa.Table, pa.RecordBatch)):  # as it is: columns of one name are the engine's to refuse
+    if isinstance(native, (pa.Table, pa.RecordBatch)):  # as it is: columns of one name are the engine's to refuse
+        try:
             return Frame(plain_types(as_table(native)), None, None, None)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            raise _mixed_types(err) from None
+    # loaded for another library's frames only (15 ms at start-up): a file run hands the engine Arrow tables
+    import narwhals as nw
+
+    try:
         frame = nw.from_native(native, pass_through=True, allow_series=False)
         if frame is native:  # not a frame narwhals knows: a dict of arrays, an Arrow stream
             return Frame(plain_types(pa.table(native)), None, None, None)
@@ -130,15 +137,18 @@ def read_frame(native) -> Frame:
         implementation, index = eager.implementation, nw.maybe_get_index(eager)
         table = nw.maybe_reset_index(eager).to_arrow().replace_schema_metadata(None)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-        raise DoseCalcError(
-            f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text"
-        ) from None
+        raise _mixed_types(err) from None
     except nw.exceptions.DuplicateError as err:
         raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
     backend = None if implementation is nw.Implementation.PYARROW else implementation
     if index is not None:
         _refuse_unidentifying(index)
     return Frame(plain_types(table), backend, lazy, index)
+
+
+def _mixed_types(err: Exception) -> DoseCalcError:
+    """Arrow's refusal of a column of more than one type, with what to do."""
+    return DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text")
 
 
 def _refuse_unidentifying(index) -> None:

@@ -519,12 +519,30 @@ def _terminable():
         signal.signal(signal.SIGTERM, previous)
 
 
+def _may_be_terminal(stream) -> bool:
+    """
+    False where rich's ``Console.is_terminal`` is False too: a stream that is not a terminal, with neither
+    ``TTY_COMPATIBLE=1`` nor a non-empty ``FORCE_COLOR`` (rich's overrides); True leaves rich to decide.
+    """
+    if os.environ.get("TTY_COMPATIBLE", "") == "1" or os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return False if isatty is None else bool(isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @contextlib.contextmanager
 def _progress():
     """
     A progress bar on a terminal (stderr): rows read, percent and time left (by bytes read for CSV, rows for
     Parquet), time taken. Yields the callbacks for rows and for the share read; (None, None) off a terminal.
     """
+    # rich takes 10 ms to load: not loaded off a terminal, where its answer would be no as well
+    if "rich.console" not in sys.modules and not _may_be_terminal(sys.stderr):
+        yield None, None
+        return
     from rich.console import Console
 
     console = Console(stderr=True)
