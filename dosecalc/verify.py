@@ -561,7 +561,7 @@ def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
                 repr(ordered) if isinstance(ordered, str) else f"{ordered:~P}",
                 "the ordered dose of each drug: {'doxorubicin': '95 mg', 'vincristine': '2 mg'}",
             )
-        return [(plan.items[0].order.drug, ordered)]
+        return [(plan.items[0].drug, ordered)]
     pairs = []
     for pair in ordered:
         if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
@@ -611,6 +611,26 @@ def _patient_bsa(dose):
 
 def _step_reference(dose, names) -> str | None:
     return next((step.reference for step in dose.steps if step.name in names and step.applied), None)
+
+
+def _caps(dose) -> list[str]:
+    """The caps that lowered an evaluated order's dose: "BSA cap", "GFR cap", "max dose"."""
+    caps = ["GFR cap"] if bool(getattr(dose.patient, "cap_applied", False)) else []
+    return caps + [step.name for step in dose.steps if step.applied and step.name in ("BSA cap", "max dose")]
+
+
+def capped_order_reason(ordered_units: str, caps: list[str], dose: str, amount_unit: str) -> str:
+    """
+    Why an order in the protocol's own basis (per m², per kg, an AUC) is not
+    verified where a cap lowered this patient's dose: the order does not say
+    the dose the cap gives, and per m² it may give more (vincristine 1.4 mg/m²
+    at 1.85 m² is 2.6 mg, its maximum 2 mg).
+    """
+    per = "per m²" if "m²" in ordered_units else "per kg" if "/kg" in ordered_units else "as an AUC"
+    return (
+        f"ordered in {ordered_units}; the {', '.join(caps)} makes this patient's dose {dose}, which an order "
+        f"{per} does not say: order it in {amount_unit}"
+    )
 
 
 def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
@@ -761,7 +781,12 @@ def verify(
 
     Each ordered dose is compared with the dose dosecalc computes by the
     protocol's order (every step: modification, weight basis, calculation,
-    caps, rounding), in the ordered dose's basis:
+    caps, rounding), in the ordered dose's basis. An order in the protocol's
+    own basis (per m², per kg, an AUC) is checked for a patient whose dose
+    it gives: without the patient's measurements it is ``"missing_input"``,
+    and where a cap (the BSA cap, the maximum dose, carboplatin's GFR cap)
+    lowers this patient's dose it is ``"not_comparable"`` (vincristine
+    1.4 mg/m² at 1.85 m² is 2.6 mg, above its 2 mg maximum: order it in mg):
 
     .. math:: \Delta = 100\,\frac{D_o - D_c}{D_c}, \qquad
         \text{within tolerance} \iff |\Delta| \le \tau
@@ -897,6 +922,8 @@ def verify(
                 )
             )
 
+    if not pairs and day is None:  # nothing ordered, no day whose doses are due: nothing to verify is never "ok"
+        raise MissingInputError("ordered", "verifying orders: the ordered doses, {'doxorubicin': '95 mg', ...}")
     evaluated: dict[int, _Evaluated] = {}
 
     def evaluated_for(index: int) -> _Evaluated:
@@ -997,7 +1024,22 @@ def _checked(
     common = {"ordered": ordered, "ordered_given": given, "note": item.note, "dose": result.dose}
     absolute = ordered.units == unit(order.amount_unit)
     if ordered.units == order.dose.units:
-        # in the order's own basis: against the prescribed dose (after any modification)
+        # in the order's own basis: against the prescribed dose (after any modification), for a patient whose
+        # dose it gives; never without the patient, nor where a cap (the BSA cap, the maximum dose, the GFR
+        # cap) lowers this patient's dose below what the order per m², kg or AUC would give
+        if result.dose is None:
+            return DrugCheck(item.drug, "missing_input", flags=tuple(flags), reason=result.missing, **common)
+        if result.dose.capped:
+            return DrugCheck(
+                item.drug,
+                "not_comparable",
+                computed=result.dose.dose,
+                flags=tuple(flags),
+                reason=capped_order_reason(
+                    f"{ordered.units:~P}", _caps(result.dose), _shown(result.dose.dose), order.amount_unit
+                ),
+                **common,
+            )
         computed = order.prescribed
     elif absolute:
         if result.dose is None:

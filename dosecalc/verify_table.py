@@ -60,6 +60,7 @@ from .verify import (
     FLAGS,
     VERDICTS,
     Setting,
+    capped_order_reason,
     explains_kernel,
     known_conditions,
     lifetime_kernel,
@@ -534,6 +535,26 @@ def verify_table(
             computed[dosed_rows] = final
         else:
             computed[dosed_rows[on_amount]] = final[on_amount]
+            # an order per m², kg or AUC where a cap lowered the patient's dose: not verified (as for one patient)
+            caps = _caps(dosed)
+            capped = in_basis[np.searchsorted(rows, dosed_rows)] & caps.any(axis=0)
+            if capped.any():
+                lowered = dosed_rows[capped]
+                computed[lowered] = np.nan
+                verdict[lowered] = _VERDICT_CODE["not_comparable"]
+                names = np.asarray(list(_CAP_COLUMNS.values()))
+                details.add(
+                    lowered,
+                    [
+                        capped_order_reason(
+                            f"{order.dose.units:~P}",
+                            names[applied].tolist(),
+                            f"{dose:.4g} {order.amount_unit}",
+                            order.amount_unit,
+                        )
+                        for applied, dose in zip(caps[:, capped].T, final[capped].tolist())
+                    ],
+                )
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
@@ -592,6 +613,22 @@ def verify_table(
         threshold,
         missing,
     )
+
+
+#: The columns of a dosed table that say a cap lowered a row's dose, and the cap's name.
+_CAP_COLUMNS = {"gfr_capped": "GFR cap", "bsa_capped": "BSA cap", "dose_capped": "max dose"}
+
+
+def _caps(dosed: pa.Table) -> np.ndarray:
+    """Which cap (a row of :data:`_CAP_COLUMNS` each) lowered each dosed row's dose."""
+    return np.array(
+        [
+            dosed[name].to_numpy(zero_copy_only=False).astype(bool)
+            if name in dosed.column_names
+            else np.zeros(dosed.num_rows, bool)
+            for name in _CAP_COLUMNS
+        ]
+    ).reshape(len(_CAP_COLUMNS), dosed.num_rows)
 
 
 class _Lazy:

@@ -178,3 +178,47 @@ def test_orders_file_of_a_spreadsheet_export(tmp_path):
     # an output dosecalc cannot write is refused, nothing is written
     xlsx = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.xlsx"), "--delimiter", ";")
     assert xlsx.exit_code == 2 and ".xlsx" in xlsx.output and not (tmp_path / "out.xlsx").exists()
+
+
+# --- orders per m² that a cap lowers; the --ordered texts -----------------------------------------
+
+PATIENT_175_70 = ("--height", "175cm", "--weight", "70kg")
+
+
+def test_vincristine_per_m2_above_its_maximum_is_not_ok():
+    # 1.4 mg/m² × sqrt(175 × 70 / 3600) = 2.58 mg; R-CHOP's vincristine is capped at 2 mg (Coiffier 2002)
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", "vincristine=1.4mg/m2", "--json")
+    assert result.exit_code == 4, result.output
+    check = json.loads(result.stdout)["verification"]["checks"][0]
+    assert check["verdict"] == "not_comparable" and check["ok"] is False
+    assert "the max dose makes this patient's dose 2 mg" in check["reason"]
+
+
+def test_an_order_per_m2_without_the_patient_is_missing_input():
+    result = run("r-chop-21", "--ordered", "doxorubicin=50mg/m2", "--json")
+    assert result.exit_code == 4, result.output
+    assert json.loads(result.stdout)["verification"]["checks"][0]["verdict"] == "missing_input"
+
+
+def test_a_dose_alone_with_drug_is_that_drugs_order():
+    # doxorubicin 50 mg/m² × 1.8447 m² = 92.23 mg; 92 mg is −0.25 %
+    result = run("--dose", "50mg/m2", "--drug", "doxorubicin", *PATIENT_175_70, "--ordered", "92mg", "--json")
+    assert result.exit_code == 0, result.output
+    check = json.loads(result.stdout)["verification"]["checks"][0]
+    assert check["drug"] == "doxorubicin" and check["verdict"] == "within_tolerance"
+
+
+@pytest.mark.parametrize("text", ["doxorubicin=92mg,vincristine=2mg", "doxorubicin==92mg", "doxorubicin=92mg=92mg"])
+def test_an_ordered_text_with_two_signs_is_a_usage_error(text):
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", text)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        result.stderr
+        == f"error: --ordered '{text}': expected drug=dose, such as doxorubicin=95mg (one per --ordered)\n"
+    )
+
+
+def test_a_drug_name_with_an_invisible_character_is_shown_escaped():
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", "doxorubicin\n=92mg")
+    assert result.exit_code == 4
+    assert "doxorubicin\\x0a" in result.stdout and "doxorubicin\n " not in result.stdout

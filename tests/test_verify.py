@@ -83,7 +83,40 @@ def test_ordered_in_the_orders_basis_is_compared_with_the_prescribed_dose():
     same = verify(RCHOP, {"doxorubicin": "50 mg/m2"}, height=175, weight=80)["doxorubicin"]
     assert same.verdict == "within_tolerance" and same.difference_pct == 0.0
     assert same.computed.m_as("mg/m**2") == 50.0
-    assert verify(RCHOP, {"doxorubicin": "45 mg/m2"})["doxorubicin"].verdict == "too_low"
+    assert verify(RCHOP, {"doxorubicin": "45 mg/m2"}, height=175, weight=80)["doxorubicin"].verdict == "too_low"
+
+
+def test_an_order_in_the_protocols_basis_needs_the_patient():
+    # 50 mg/m² restates the protocol; without height and weight no dose of this patient is checked
+    check = verify(RCHOP, {"doxorubicin": "50 mg/m2"})["doxorubicin"]
+    assert check.verdict == "missing_input" and "weight" in check.reason and not check.ok
+
+
+@pytest.mark.parametrize("ordered", ["1.4 mg/m2", "1.08 mg/m2"])
+def test_an_order_per_m2_that_a_cap_lowers_is_not_verified(ordered):
+    # vincristine 1.4 mg/m² × sqrt(175 × 70 / 3600) = 1.4 × 1.8447 = 2.58 mg, capped at 2 mg (Coiffier 2002,
+    # the protocol's max dose): 1.4 mg/m² would give 2.58 mg, 1.08 mg/m² gives 1.99 mg; neither says 2 mg
+    check = verify(RCHOP, {"vincristine": ordered}, height=175, weight=70)["vincristine"]
+    assert check.verdict == "not_comparable" and not check.ok
+    assert check.computed.m_as("mg") == 2.0
+    assert check.reason == (
+        "ordered in mg/m²; the max dose makes this patient's dose 2 mg, which an order per m² does not say: "
+        "order it in mg"
+    )
+
+
+def test_an_order_per_m2_that_a_bsa_cap_lowers_is_not_verified():
+    # 190 cm, 100 kg: BSA sqrt(190 × 100 / 3600) = 2.297 m², capped at 1.5 m²: 75 × 1.5 = 112.5 mg
+    order = Order.from_options("doxorubicin", "75 mg/m2", bsa_cap="1.5")
+    check = verify(order, "75 mg/m2", height=190, weight=100).checks[0]
+    assert check.verdict == "not_comparable" and check.computed.m_as("mg") == pytest.approx(112.5)
+    assert "the BSA cap makes this patient's dose 112.5 mg" in check.reason
+
+
+def test_nothing_ordered_without_a_day_is_refused():
+    for nothing in ({}, None, []):
+        with pytest.raises(MissingInputError, match=r"^ordered is required for verifying orders"):
+            verify(RCHOP, nothing, height=175, weight=80)
 
 
 def test_ordered_in_grams_reads_as_mg():
@@ -175,7 +208,7 @@ def test_weight_change_adult_and_child_thresholds():
     assert [flag.code for flag in child.flags] == ["weight_change"]
     assert child.weight_change.value == 5.0
     # exactly 10 %: 88 kg against 80 kg is flagged (≥)
-    assert verify(RCHOP, {}, weight=88, baseline_weight=80).flags
+    assert verify(RCHOP, {"vincristine": "2 mg"}, height=170, weight=88, baseline_weight=80).flags
 
 
 def test_cap_explains_a_difference():
@@ -261,8 +294,15 @@ def test_carboplatin_auc():
     # Calvert: 5 × (90 + 25) = 575 mg (Calvert et al. 1989, doi:10.1200/JCO.1989.7.11.1748)
     order = Order("carboplatin", "5 mg/mL*min")
     assert verify(order, "575 mg", gfr="90 mL/min").checks[0].difference_pct == 0.0
-    assert verify(order, "5 mg/mL*min").checks[0].verdict == "within_tolerance"
-    assert verify(order, "6 mg/mL*min").checks[0].verdict == "too_high"
+    assert verify(order, "5 mg/mL*min", gfr="90 mL/min").checks[0].verdict == "within_tolerance"
+    assert verify(order, "6 mg/mL*min", gfr="90 mL/min").checks[0].verdict == "too_high"
+    assert verify(order, "5 mg/mL*min").checks[0].verdict == "missing_input"  # no kidney function given
+    # GFR 150 mL/min capped at 125 (FDA 2010): 5 × (125 + 25) = 750 mg, which the AUC alone does not say
+    capped = verify(Order("carboplatin", "5 mg/mL*min", gfr_cap="125 mL/min"), "5 mg/mL*min", gfr="150 mL/min")
+    assert capped.checks[0].verdict == "not_comparable" and capped.checks[0].computed.m_as("mg") == 750.0
+    assert (
+        "the GFR cap makes this patient's dose 750 mg, which an order as an AUC does not say" in capped.checks[0].reason
+    )
     # an ordered AUC outside 1-10 is shown in the unit the range is written in, not pint's mg·min/mL
     with pytest.raises(ImplausibleInputError, match=r"=50 mg/mL·min: expected 1-10 mg/mL·min$"):
         verify(order, "50 mg*min/mL")

@@ -310,3 +310,31 @@ def test_patient_ids_of_any_type(ids, duplicates, not_ordered):
     result = verify_table(RCHOP, table)
     assert result.summary()["flags"]["duplicate_order"] == duplicates
     assert result.not_ordered.num_rows == not_ordered
+
+
+def test_an_order_per_m2_that_a_cap_lowers_is_not_verified_row_by_row_as_for_one_patient():
+    # vincristine 1.4 mg/m²: at 175 cm, 70 kg (BSA 1.8447 m²) 2.58 mg, capped at 2 mg (Coiffier 2002);
+    # at 150 cm, 45 kg (BSA sqrt(150 × 45 / 3600) = 1.3693 m²) 1.92 mg, not capped
+    table = pa.table(
+        {
+            "drug": ["vincristine"] * 3,
+            "ordered": ["1.4", "1.4", "2"],
+            "ordered_unit": ["mg/m2", "mg/m2", "mg"],
+            "height_cm": [175, 150, 175],
+            "weight_kg": [70, 45, 70],
+        }
+    )
+    result = verify_table(RCHOP, table)
+    rows = by_row(result)
+    assert rows[1]["verdict"] == "not_comparable" and rows[1]["ok"] is False and rows[1]["computed_dose"] is None
+    assert rows[1]["detail"] == (
+        "ordered in mg/m²; the max dose makes this patient's dose 2 mg, which an order per m² does not say: "
+        "order it in mg"
+    )
+    assert rows[2]["verdict"] == "within_tolerance" and rows[2]["computed_dose"] == 1.4
+    assert rows[3]["verdict"] == "within_tolerance" and rows[3]["computed_dose"] == 2.0
+    for row, (height, weight, ordered) in enumerate(
+        [(175, 70, "1.4 mg/m2"), (150, 45, "1.4 mg/m2"), (175, 70, "2 mg")], 1
+    ):
+        one = verify(RCHOP, {"vincristine": ordered}, height=height, weight=weight)["vincristine"]
+        assert one.verdict == rows[row]["verdict"]

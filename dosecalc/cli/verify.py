@@ -41,27 +41,33 @@ Ordered = Annotated[
 ]
 
 
-def _ordered(texts: list[str] | None, single: bool) -> list[tuple[str, str]]:
-    from ..verify import SINGLE_DOSE
+def _ordered(texts: list[str] | None, single: str | None) -> list[tuple[str, str]]:
+    """The --ordered texts as (drug, dose) pairs; a dose alone is named ``single`` (with --dose), else refused."""
+    from ..grammar import escaped
 
     pairs = []
     for text in texts or []:
-        drug, sign, dose = text.rpartition("=") if "=" in text else ("", "", text)
-        if single and not sign:
-            pairs.append((SINGLE_DOSE, dose.strip()))
+        drug, sign, dose = text.partition("=")
+        if single is not None and not sign:
+            pairs.append((single, text.strip(" ")))
             continue
-        if not sign or not drug.strip() or not dose.strip():
-            raise DoseCalcError(f"--ordered {text!r}: expected drug=dose, such as doxorubicin=95mg")
-        pairs.append((drug.strip(), dose.strip()))
+        if not sign or not drug.strip(" ") or not dose.strip(" ") or "=" in dose:
+            raise DoseCalcError(
+                f"--ordered {escaped(text)}: expected drug=dose, such as doxorubicin=95mg (one per --ordered)"
+            )
+        pairs.append((drug.strip(" "), dose.strip(" ")))
     return pairs
 
 
 def _check_rows(result) -> list[list[str]]:
+    from ..grammar import escaped
+
     rows = []
     for check in result.checks:
-        name = check.drug if check.note is None else f"{check.drug} ({check.note})"
+        drug = escaped(check.drug)[1:-1].replace("\\'", "'")  # a name as typed, invisible characters escaped
+        name = drug if check.note is None else f"{drug} ({check.note})"
         ordered = "" if check.ordered is None else show(check.ordered)
-        given = str(check.ordered_given or "")
+        given = escaped(str(check.ordered_given or ""))[1:-1].replace("\\'", "'")
         if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
             ordered += f" (from {given})"
         difference = "" if check.difference_pct is None else percent(check.difference_pct)
@@ -272,7 +278,7 @@ def verify_command(
             **patient.inputs(),
             "baseline_weight": read_option(baseline_weight, "baseline_weight", WEIGHT.unit),
         }
-        pairs = _ordered(ordered, single=dose is not None)
+        pairs = _ordered(ordered, single=None if dose is None else drug or SINGLE_DOSE)
         if not pairs:
             raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
         verification = verify(
