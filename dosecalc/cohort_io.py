@@ -887,7 +887,9 @@ class Prescribed:
             return {"order": self.order.to_dict(), "kidney_function": self.kidney_function}
         if self.protocol is not None:
             return {"protocol": protocol_record(self.protocol, self.protocol.planned(self.cycles))}
-        return {"dose": self.dose, **self.options}
+        bands = self.options.get("bands")
+        deviation = {} if bands is None else {"band_deviation_pct": bands.deviation_pct}  # how far a band moves a dose
+        return {"dose": self.dose, **self.options, **deviation}
 
     def formulas(self, method: str) -> list[dict]:
         """The formulas that computed the run's numbers, for its provenance."""

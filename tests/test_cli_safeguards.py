@@ -302,6 +302,27 @@ def test_band_from_the_example_table():
     assert rows(run(*args).stdout)["dose"] == ["1200 mg", "1180 mg in band 1150-1250 mg of bands.csv: +1.69 %"]
 
 
+def test_band_deviation_sets_how_far_a_band_may_move_a_dose(tmp_path):
+    # 1180 mg banded to 1200 mg is +1.69 % (20 / 1180): within --band-deviation 2, beyond 1.5
+    args = ["dose", "1000mg/m2", "--bsa", "1.18", "--bands", EXAMPLE_BANDS]
+    report = run_json(*args, "--band-deviation", "2")
+    assert report["results"]["dose"] == {"value": 1200.0, "unit": "mg"}
+    assert report["inputs"]["band_deviation"] == {"given": "2", "value": 2.0, "unit": "%"}
+    refused = run(*args, "--band-deviation", "1.5")
+    assert refused.exit_code == 2 and "expected a dose within ±1.5 % of its band's dose" in refused.stderr
+    # above NICE KTT22's 10 % for biological drugs, or without a band table: refused
+    assert run(*args, "--band-deviation", "12").stderr == "error: --band-deviation 12 %: expected (0, 10] %\n"
+    alone = run("dose", "1000mg/m2", "--bsa", "1.18", "--band-deviation", "8")
+    assert alone.exit_code == 2 and alone.stderr == "error: --band-deviation 8: applies to a band table; give --bands\n"
+    # a cohort: the row the band would move by more is rejected, the deviation recorded in the provenance
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg\nA,150,45\nB,170,70\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    cohort = ["cohort", str(source), "-o", str(out), "--dose", "1000mg/m2", "--bands", EXAMPLE_BANDS]
+    assert run(*cohort, "--band-deviation", "1").exit_code == 3
+    assert json.loads((tmp_path / "out.csv.json").read_text())["options"]["band_deviation_pct"] == 1.0
+
+
 def test_band_table_in_toml(tmp_path):
     toml = write(
         tmp_path, "bands.toml", '[[bands]]\nlower = "1150 mg"\nupper = "1250 mg"\ndose = "1200 mg"\nname = "B1"\n'

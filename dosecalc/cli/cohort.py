@@ -10,7 +10,6 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..adjustments import read_band_table
 from ..carboplatin import AUC
 from ..errors import DoseCalcError, UnknownNameError
 from ..grammar import bare_number
@@ -19,10 +18,12 @@ from ..provenance import top_reasons
 from ..renal import renal_formula_key
 from ..units import parse_quantity, quantity
 from .app import app
-from .inputs import bad_input, one_measure, one_of, option_step
+from .dose import read_bands
+from .inputs import bad_input, one_measure, one_of
 from .options import (
     AllowOutsideRange,
     AsJson,
+    BandDeviation,
     Bands,
     BsaCap,
     CreatinineFloor,
@@ -136,6 +137,7 @@ def cohort_command(
     vials: Vials = None,
     tolerance: Tolerance = None,
     bands: Bands = None,
+    band_deviation: BandDeviation = None,
     policy: Annotated[
         Optional[str],
         typer.Option(
@@ -275,9 +277,7 @@ def cohort_command(
         _refuse_options_that_do_not_apply(
             dose, protocol, cycles, carboplatin_auc, kidney_function, flag_obesity, texts, kidney
         )
-        if bands is not None:
-            with option_step("--bands", bands):
-                texts["bands"] = read_band_table(bands)
+        texts["bands"] = read_bands(bands, band_deviation)
         if protocol is not None:
             dosing = {"protocol": protocol_named(protocol), "cycles": cycles}
             dosing["protocol"].planned(cycles)  # --cycles 0 or 1000, or none for a protocol without an end

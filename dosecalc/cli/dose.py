@@ -7,17 +7,18 @@ from typing import Annotated
 
 import typer
 
-from ..adjustments import read_band_table, read_level_table
+from ..adjustments import BAND_DEVIATION, DEFAULT_BAND_DEVIATION_PCT, read_band_table, read_level_table
 from ..body import WEIGHT_BASES
 from ..bsa import bsa_method
 from ..conversions import FDA_2005, km_factor, to_mg_per_kg, to_mg_per_m2
 from ..doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, UNITS, UNITS_PER_M2
 from ..errors import DoseCalcError, MissingInputError
+from ..grammar import bare_number
 from ..order import Order
 from ..patient import ACTUAL
 from ..regimen import Regimen
 from ..results import plain
-from ..validation import BSA
+from ..validation import BSA, checked_scalar
 from .app import app
 from .inputs import (
     Input,
@@ -32,6 +33,7 @@ from .inputs import (
 )
 from .options import (
     AsJson,
+    BandDeviation,
     Bands,
     Body,
     BsaCap,
@@ -89,6 +91,7 @@ class Safeguards:
     vials: Vials = None
     tolerance: Tolerance = None
     bands: Bands = None
+    band_deviation: BandDeviation = None
 
     @property
     def about_patient(self) -> bool:
@@ -105,10 +108,10 @@ class Safeguards:
         if self.levels is not None and self.level is None:
             raise MissingInputError("level", f"a dose level of --levels {self.levels}")
         texts = dataclasses.asdict(self)
-        for name, read in (("levels", read_level_table), ("bands", read_band_table)):
-            if texts[name] is not None:
-                with option_step(f"--{name}", texts[name]):
-                    texts[name] = read(texts[name])
+        if texts["levels"] is not None:
+            with option_step("--levels", texts["levels"]):
+                texts["levels"] = read_level_table(texts["levels"])
+        texts["bands"] = read_bands(texts["bands"], texts.pop("band_deviation"))
         level = texts["level"]
         with option_step("--level", level) if level is not None else contextlib.nullcontext():
             return Order.from_options(None, dose, **texts)
@@ -138,6 +141,7 @@ class Safeguards:
             "reduce": read_option(texts["reduce"], "reduction_pct", "percent", bare=True),
             "round_to": read_option(texts["round_to"], "step", FLAT),
             "tolerance": read_option(texts["tolerance"], "tolerance_pct", "percent", bare=True),
+            "band_deviation": read_option(texts["band_deviation"], "band_deviation_pct", "percent", bare=True),
         }
         out = {name: item.to_json() for name, item in read.items() if item is not None}
         if texts["weight_basis"] is not None:
@@ -154,6 +158,25 @@ class Safeguards:
                 "unit": "mg",
             }
         return out
+
+
+def read_bands(bands: str | None, band_deviation: str | None):
+    """
+    The band table of --bands, each band moving a dose at most
+    --band-deviation (a bare number in %; default 6 %, NICE KTT22; at most
+    10 %); None without --bands, and --band-deviation alone is refused.
+    """
+    if bands is None:
+        if band_deviation is not None:
+            raise DoseCalcError(f"--band-deviation {band_deviation}: applies to a band table; give --bands")
+        return None
+    deviation = DEFAULT_BAND_DEVIATION_PCT
+    if band_deviation is not None:
+        number = bare_number(band_deviation)
+        with option_step("--band-deviation", band_deviation):
+            deviation = checked_scalar(band_deviation if number is None else number, BAND_DEVIATION, "band_deviation")
+    with option_step("--bands", bands):
+        return read_band_table(bands, deviation_pct=deviation)
 
 
 @app.command("dose")

@@ -123,6 +123,14 @@ Bands = Annotated[
         metavar="FILE", help="Band the dose by a band table, CSV or TOML: examples/bands.csv.", show_default=False
     ),
 ]
+BandDeviation = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="PERCENT",
+        help="Most a band may move a dose, in % (default 6, NICE KTT22; at most 10); beyond it the dose is not banded.",
+        show_default=False,
+    ),
+]
 
 Age = Annotated[
     Optional[str], typer.Option(metavar="AGE", help='Age in years: 60 (or "60 years"); 18-120.', show_default=False)
