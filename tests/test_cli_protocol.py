@@ -212,3 +212,25 @@ def test_plan_says_which_gfr_dosed_carboplatin(patient, gfr):
 def test_plan_of_one_cycle_says_cycle():
     result = run("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "1")
     assert result.exit_code == 0 and "cumulative after 1 cycle " in result.output
+
+
+def test_plan_and_verify_take_a_gfr_per_173_m2():
+    # de-indexed by the BSA as `dosecalc carboplatin --gfr ... --bsa` does: 90 × 1.66 / 1.73 = 86.36 mL/min;
+    # Calvert (J Clin Oncol 1989;7:1748): 5 × (86.36 + 25) = 556.8 mg
+    patient = ("--bsa", "1.66", "--gfr", "90 mL/min/1.73m2")
+    result = run("plan", "carboplatin-paclitaxel", *patient)
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.stdout.splitlines() if " carboplatin " in line and "mg·min/mL" in line]
+    assert "557 mg" in row and "Calvert at GFR 86.4 mL/min (90 mL/min/1.73 m² × BSA / 1.73 m², measured;" in row
+    assert "gfr     90 mL/min/1.73 m²  from 90 mL/min/1.73m2" in result.stdout
+    data = json.loads(run("plan", "carboplatin-paclitaxel", *patient, "--json").stdout)
+    assert data["inputs"]["gfr"] == {"given": "90 mL/min/1.73m2", "value": 90.0, "unit": "mL/min/1.73 m²"}
+    carboplatin = next(order for order in data["schedule"]["orders"] if order["drug"] == "carboplatin")
+    assert carboplatin["dose"]["value"] == pytest.approx(5 * (90 * 1.66 / 1.73 + 25))
+    result = run("verify", "carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=557mg")
+    assert result.exit_code == 0, result.output
+    result = run("verify", "carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=557mg", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["inputs"]["gfr"]["given"] == "90 mL/min/1.73m2"
+    # without a BSA it cannot be de-indexed: one line, exit 2
+    result = run("plan", "carboplatin-paclitaxel", "--gfr", "90 mL/min/1.73m2")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, result.output

@@ -11,7 +11,7 @@ import typer
 from ..doses import PER_KG, PER_M2, dose_basis
 from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from ..grammar import bare_number, escaped
-from ..renal import ADULT_AGE, SERUM_CREATININE, serum_creatinine_mg_dl
+from ..renal import ADULT_AGE, SERUM_CREATININE, is_per_area, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
 from .output import capturing, json_command, print_json, quantity_json, show
 
@@ -64,7 +64,11 @@ def read_option(text: str | None, field: str, base: str | None = None, bare: boo
         return None
     if bare and (number := bare_number(text)) is not None:
         return Input(text, registry().Quantity(number, unit(base)), base)
-    return Input(text, parse_quantity(text, field), base)
+    value = parse_quantity(text, field)
+    if base is not None and is_per_area(value):
+        # a GFR per 1.73 m² is shown as given; the library de-indexes it by the BSA (renal.absolute_gfr)
+        return Input(text, value, None, value)
+    return Input(text, value, base)
 
 
 def read_creatinine(text: str | None) -> Input | None:

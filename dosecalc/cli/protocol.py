@@ -28,12 +28,12 @@ from ..protocol import (
     load_protocol,
     protocol_names,
 )
-from ..renal import RENAL_FORMULAS
+from ..renal import INDEXED_GFR, RENAL_FORMULAS
 from ..results import plain
 from .app import app, command_group
 from .inputs import bad_input, named
 from .options import AsJson, Patient, option_groups, whole_number
-from .output import bsa_row, input_rows, inputs_json, print_blocks, print_json, show
+from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
 
 protocol_app = command_group(
     help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True
@@ -256,6 +256,9 @@ def _gfr_mark(patient) -> str | None:
     if not isinstance(patient, CarboplatinDose):
         return None
     source = "measured" if patient.gfr_source == "given" else RENAL_FORMULAS[patient.gfr_source].label
+    indexed = getattr(patient.kidney_function, "egfr_ml_min_173m2", None)
+    if indexed is not None:  # de-indexed by the BSA, as dosecalc carboplatin shows it (renal.absolute_gfr)
+        source = f"{figures(float(indexed))} {INDEXED_GFR.symbol} × BSA / 1.73 m², {source}"
     if patient.gfr_cap is None:
         cap = f"{patient.policy}: not capped"
     elif patient.cap_applied:
