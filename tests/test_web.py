@@ -341,6 +341,25 @@ def assert_error(response, code, field, status=422):
     return body
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "content"),
+    [
+        ("dose", b'{"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}'),  # refused by the library
+        ("dose", b'{"dose": "75 mg/m2", "hieght": "175 cm", "weight": "70 kg"}'),  # unknown key
+        ("dose", b'{"dose": "75 mg/m2", "height": 175, "weight": "70 kg"}'),  # a number without its unit
+        ("dose", b'{"height": "175 cm", "weight": "70 kg"}'),  # missing
+        ("dose", b'{"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"'),  # not JSON
+        ("bsa", b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'),  # a key twice
+        ("plan", b'{"protocol": "/etc/passwd", "bsa": "1.9"}'),  # not a shipped protocol
+    ],
+)
+def test_a_refusal_carries_the_commands_exit_code_2(client, endpoint, content):
+    # README: every answer carries the command's exit code; the command exits 2 for bad input
+    response = client.post(f"/api/{endpoint}", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.headers["dosecalc-exit-code"] == "2"
+
+
 def test_implausible_value_names_field_value_expected_hint(client):
     body = assert_error(
         post(client, "dose", {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"}),

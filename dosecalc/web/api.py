@@ -16,7 +16,8 @@ grammar, a number with its unit, so ``"height": 175`` is refused, as
 
 Every answer carries the command's exit code in the header
 ``Dosecalc-Exit-Code``: ``verify`` answers 200 with ``"ok": false`` and 4
-there when an order needs attention, as the command exits 4 after its JSON.
+there when an order needs attention, as the command exits 4 after its JSON;
+a refusal (422) has 2 there, as the command exits 2 for bad input.
 
 The commands without options are GETs: ``/api/methods``, ``/api/species``
 and ``/api/protocols`` (``protocol list``).
@@ -51,6 +52,7 @@ from pydantic import (
 )
 
 from ..errors import UnknownNameError
+from .errors import EXIT_HEADER
 
 __all__ = ["ENDPOINTS", "EXIT_HEADER", "Endpoint", "router"]
 
@@ -126,9 +128,6 @@ ENDPOINTS = {
     "species": Endpoint("lookup", "species_command"),
     "protocols": Endpoint("protocol", "protocol_list_command"),
 }
-
-#: The header of every answer with the command line's exit code: 0, or 4 for a verification needing attention.
-EXIT_HEADER = "Dosecalc-Exit-Code"
 
 # at most this many values for an option given more than once (--prior, --condition)
 MAX_REPEATS = 20

@@ -16,6 +16,9 @@ stack trace.
 - any other HTTP error keeps its status (404, 405, 413) with code
   ``http_error``; anything unexpected is a 500, code ``internal_error``,
   saying only ``internal error``.
+
+A 422 carries ``Dosecalc-Exit-Code: 2``, the command line's exit code for bad
+input, as an answer carries its command's (0, or verify's 4).
 """
 
 from __future__ import annotations
@@ -32,7 +35,13 @@ from .._version import __version__
 from ..cli.inputs import OPTION_NAMES
 from ..errors import DoseCalcError
 
-__all__ = ["error_json", "install"]
+__all__ = ["BAD_INPUT", "EXIT_HEADER", "error_json", "install"]
+
+#: The header of every answer with the command line's exit code: 0, 2 for bad input, 4 for a verification needing attention.
+EXIT_HEADER = "Dosecalc-Exit-Code"
+
+#: The command line's exit code for bad input or usage, as click's for a usage error.
+BAD_INPUT = 2
 
 # the library's field names that the command line (and so a request) spells otherwise: --creatinine, DOSE
 _REQUEST_KEYS = {field: option.lstrip("-").replace("-", "_").lower() for field, option in OPTION_NAMES.items()}
@@ -131,12 +140,17 @@ def _command(request: Request) -> str | None:
     return path[len("/api/") :] if path.startswith("/api/") else None
 
 
+def _bad_input(body: dict) -> JSONResponse:
+    # the command exits 2 for what a 422 refuses: its exit code in the header, as a 200's
+    return JSONResponse(body, status_code=422, headers={EXIT_HEADER: str(BAD_INPUT)})
+
+
 async def _on_dosecalc_error(request: Request, err: DoseCalcError) -> JSONResponse:
-    return JSONResponse(dosecalc_error_json(err, _command(request)), status_code=422)
+    return _bad_input(dosecalc_error_json(err, _command(request)))
 
 
 async def _on_validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
-    return JSONResponse({**_validation_json(err), "command": _command(request)}, status_code=422)
+    return _bad_input({**_validation_json(err), "command": _command(request)})
 
 
 async def _on_http_error(request: Request, err: HTTPException) -> JSONResponse:
