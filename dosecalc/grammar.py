@@ -610,6 +610,10 @@ def _finite(text: str, number: str, kinds: tuple[str, ...]) -> float:
     value = float(number)
     if not math.isfinite(value):
         raise GrammarError(text, f"{_accepted(kinds)}: a finite number ({number} is beyond any double)")
+    if value == 0 and re.search("[1-9]", re.split("[eE]", number)[0]):  # "1e-400" reads as 0: not what was typed
+        raise GrammarError(
+            text, f"{_accepted(kinds)}: a number a double holds ({number} is below any double, read as 0)"
+        )
     return value
 
 

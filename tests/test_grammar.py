@@ -316,3 +316,19 @@ def test_patient_dose_never_pairs_series_by_position():
     weight = pd.Series([70.0, 80.0], index=[3, 4])
     with pytest.raises(dosecalc.ImplausibleInputError, match="never paired by position"):
         patient_dose("75 mg/m2", height=height, weight=weight)
+
+
+@pytest.mark.parametrize(
+    "text, number", [("1e-400 cm", "1e-400"), ("1.5e-330 mg/m2", "1.5e-330"), ("2E-999 kg", "2E-999")]
+)
+def test_a_number_below_any_double_is_refused_not_read_as_zero(text, number):
+    # below the smallest subnormal double (4.9e-324, IEEE 754 binary64): float() reads it as 0
+    assert float(number) == 0.0
+    with pytest.raises(UnitError, match=rf"\({number} is below any double, read as 0\)$"):
+        parse_quantity(text)
+
+
+def test_zero_and_the_smallest_double_are_read():
+    assert parse_quantity("0 mg").m_as("mg") == 0.0  # zero as typed: refused later as zero
+    assert parse_quantity("0.0e-400 mg").m_as("mg") == 0.0
+    assert parse_quantity("5e-324 mg").m_as("mg") == 5e-324  # the smallest subnormal double
