@@ -978,9 +978,11 @@ def verify_file(
     result = verify_table(
         protocol_or_order, table, tolerance=tolerance, weight_change=weight_change, conditions=conditions, method=method
     )
-    with placed_together() as placing:  # both files in place, or neither
-        for target, written in zip(targets, (result.checked, result.rejected)):
-            role = "output" if target == targets[0] else "rejects"
+    files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
+    # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
+    # output (a script that looks for the verified orders must not find a failed run's), as a cohort run writes
+    with placed_together() as placing:
+        for role, target, written in reversed(files):
             with written_file(target, written.schema, role=role, placing=placing) as writer:
                 writer.write(written)
     return result
