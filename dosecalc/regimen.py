@@ -26,6 +26,7 @@ from typing import Any
 from .conversions import to_mg_per_kg
 from .doses import PER_KG, PER_M2, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
+from .grammar import escaped
 from .patient import ACTUAL, PatientDose, patient_dose
 from .units import is_quantity, parse_quantity, quantity, registry, unit
 
@@ -130,7 +131,9 @@ class Regimen:
     Raises
     ------
     UnitError
-        If the dose has no basis, or is a rate without ``weeks``.
+        If the dose has no basis, is a rate without ``weeks``, or, in a
+        regimen text, is not a rate per week or per day (how often is never
+        assumed).
     ImplausibleInputError
         If a day is not a whole number in 1..cycle_days, is repeated, or the
         dose is implausible.
@@ -178,8 +181,18 @@ class Regimen:
             dose, period = _administration(dose)
             if period is not None and total:
                 raise UnitError("dose", dose_text, "a rate or a total per cycle, not both")
+            if period is None and text:
+                # "75 mg/m2 × 6 weeks" does not say how often: temozolomide's 75 mg/m² daily with
+                # radiotherapy is written so (42 doses, not 6); a frequency is never guessed
+                raise UnitError(
+                    "regimen",
+                    escaped(text.string),
+                    "a rate per week or per day, such as '75 mg/m2/week × 3 weeks every 4 weeks' (weekly) or "
+                    "'75 mg/m2/day × 3 weeks every 4 weeks' (daily); a dose without /week or /day does not say "
+                    "how often it is given",
+                )
             if period is None and not total:
-                period = "week"  # "75 mg/m2 × 3 weeks": the dose of each weekly administration
+                period = "week"  # weeks=: "given weekly", the dose of each weekly administration
             days = list(range(1, 7 * weeks + 1)) if period == "day" else [1 + 7 * week for week in range(weeks)]
         if cycle_days is None:
             raise MissingInputError("cycle_days", "a regimen (a cycle length is never assumed)")
@@ -219,7 +232,14 @@ class Regimen:
     def parse(cls, text: str):
         """
         Read "75 mg/m^2/week × 3 weeks every 4 weeks" (also "x 3 weeks of a
-        4-week cycle", "for 3 weeks q 4 weeks").
+        4-week cycle", "for 3 weeks q 4 weeks"). The dose is a rate: per week
+        (weekly administrations) or per day (daily ones); "75 mg/m^2 × 3
+        weeks every 4 weeks" does not say how often and is refused.
+
+        Raises
+        ------
+        UnitError
+            If the dose is not a rate per week or per day.
 
         Examples
         --------

@@ -13,6 +13,7 @@ from dosecalc.errors import (
     MissingInputError,
     UnitError,
 )
+from dosecalc.grammar import escaped
 
 # ImmunoGen press release, 5 June 2011 (ASCO 2011, abstract 8013): lorvotuzumab mertansine
 # (IMGN901) "75 mg/m²/week (225 mg/m² or 6.1 mg/kg over 3 weeks in a 4-week cycle)".
@@ -192,3 +193,33 @@ def test_contradictory_or_absurd_regimens_are_refused(arguments, said):
 def test_a_cumulative_dose_of_absurdly_many_cycles_is_refused():
     with pytest.raises(ImplausibleInputError, match="from 1 to 1,000"):
         Regimen("75 mg/m2", days=[1], cycle_days=21).cumulative(10**20)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "75 mg/m2 × 3 weeks every 4 weeks",
+        # temozolomide with radiotherapy is written "75 mg/m² × 6 weeks": daily, 42 doses, not 6 weekly ones
+        "75 mg/m2 × 6 weeks every 10 weeks",
+        "75 mg/m^2 for 3 weeks q 4 weeks",
+        "225 mg/m2 per cycle × 3 weeks every 4 weeks",  # a cycle total over 3 weeks: daily or weekly?
+    ],
+)
+def test_a_regimen_text_without_a_rate_is_refused(text):
+    with pytest.raises(UnitError, match=r"^regimen='.*': expected a rate per week or per day") as caught:
+        Regimen.parse(text)
+    assert escaped(text) in str(caught.value)
+    with pytest.raises(UnitError, match="per week or per day"):
+        Regimen(text)
+
+
+def test_a_regimen_text_with_its_rate_is_read():
+    # ImmunoGen release, 5 June 2011 (../shared/reference, ASCO 2011 abstract 8013): IMGN901 "given weekly for
+    # three weeks in a 4-week cycle", "75 mg/m²/week (225 mg/m² ... over 3 weeks in a 4-week cycle)"
+    weekly = Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks")
+    assert (weekly.days, weekly.cycle_days, weekly.per_cycle.m_as("mg/m**2")) == ((1, 8, 15), 28, 225.0)
+    # the same regimen by its keywords, which say weekly
+    assert Regimen("75 mg/m^2", weeks=3, cycle_weeks=4).days == (1, 8, 15)
+    # daily: 75 mg/m² on days 1-42 of a 10-week cycle, by hand 42 × 75 = 3150 mg/m²
+    daily = Regimen.parse("75 mg/m2/day × 6 weeks every 10 weeks")
+    assert daily.administrations_per_cycle == 42 and daily.per_cycle.m_as("mg/m**2") == 3150.0
