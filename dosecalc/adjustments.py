@@ -40,6 +40,7 @@ import numpy as np
 from ._version import __version__
 from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .grammar import escaped
 from .results import Result, scalar_or_array
 from .units import is_quantity, magnitude, parse_quantity, quantity, unit
 from .validation import BSA, Range, checked, checked_scalar
@@ -317,6 +318,8 @@ def strengths_mg_of(strengths):
     ``[Q_(100, "mg"), "50 mg"]`` or ``Q_([100, 50], "mg")``."""
     if isinstance(strengths, str):
         items = strengths.split(",")
+        if any(not item.strip(" ") for item in items):  # "100mg,,50mg": the whole text named, not its empty part
+            raise UnitError("strengths", escaped(strengths), "strengths separated by single commas: '100mg,50mg'")
     elif is_quantity(strengths) or not hasattr(strengths, "__iter__"):
         items = [strengths]
     else:

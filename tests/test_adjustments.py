@@ -22,6 +22,7 @@ from dosecalc.adjustments import (
     read_band_table,
     read_level_table,
     round_dose,
+    strengths_mg_of,
 )
 from dosecalc.errors import (
     DoseCalcError,
@@ -30,6 +31,7 @@ from dosecalc.errors import (
     UnitError,
     UnknownNameError,
 )
+from dosecalc.grammar import escaped
 
 EXAMPLE_BANDS = pathlib.Path(__file__).resolve().parents[1] / "examples" / "bands.csv"
 
@@ -517,3 +519,12 @@ def test_tiny_strengths_are_refused_before_any_array_is_made():
     # 1 ng, above the smallest dose (1e-9 mg): 142.5 mg is 1.4e8 of them, past the 1e6 combinations counted
     with pytest.raises(ImplausibleInputError, match="round to a step instead"):
         round_dose("142.5 mg", strengths=["1e-6 mg", "100 mg"])
+
+
+@pytest.mark.parametrize("text", ["100mg,,50mg", "100mg,50mg,", ",100mg", "100mg, ,50mg"])
+def test_strengths_with_an_empty_part_are_refused_as_typed(text):
+    with pytest.raises(UnitError) as caught:
+        strengths_mg_of(text)
+    assert (
+        str(caught.value) == f"strengths={escaped(text)}: expected strengths separated by single commas: '100mg,50mg'"
+    )
