@@ -244,6 +244,11 @@ class _Ordered(NamedTuple):
 def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
     names = table.column_names
     if "ordered" in names:
+        also = [name for name in names if canonical_name(name).startswith("ordered_") and name != "ordered_unit"]
+        if also:  # two readings of one dose: which is the order? never one of them silently
+            raise DoseCalcError(
+                f"{', '.join(also)} and ordered (with ordered_unit): both give the ordered dose; keep one"
+            )
         if "ordered_unit" not in names:
             raise MissingInputError(
                 "ordered_unit", "an 'ordered' column: each row's unit as text, or name it ordered_mg"
