@@ -194,6 +194,77 @@ SAME = [
 ]
 
 
+def _as_options(endpoint, body):
+    """The command line of a request: the argument first, then each key as its option."""
+    args = [endpoint, *(body[name] for name in ("dose", "protocol") if name in body and endpoint != "verify")]
+    for key, value in body.items():
+        if key in ("dose", "protocol") and endpoint != "verify":
+            continue
+        option = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(option)
+        elif isinstance(value, list):
+            args += [part for item in value for part in (option, item)]
+        else:
+            args += [option, str(value)]
+    return args
+
+
+# the options of crcl, carboplatin and plan beyond the estimate's inputs, each as the command takes it
+_ADDIKD = {"age": "60", "sex": "f", "creatinine": "1.0mg/dL", "height": "165cm", "weight": "70kg"}
+_CG = {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "1.2mg/dL"}
+for _endpoint, _body in [
+    ("carboplatin", {"auc": "5", "gfr": "90 mL/min/1.73m2", "bsa": "1.9"}),
+    ("carboplatin", {"auc": "5", "policy": "addikd", **_ADDIKD}),
+    ("carboplatin", {"auc": "5", "formula": "ckd-epi-2021", **_ADDIKD, "method": "dubois"}),
+    ("carboplatin", {"auc": "6", **_CG, "height": "175cm", "weight_basis": "ideal"}),
+    (
+        "carboplatin",
+        {
+            "auc": "6",
+            "age": "80",
+            "weight": "50kg",
+            "sex": "f",
+            "creatinine": "0.4mg/dL",
+            "creatinine_floor": "0.7mg/dL",
+        },
+    ),
+    ("carboplatin", {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True, "max_dose": "800 mg"}),
+    ("carboplatin", {"auc": "5", "gfr": "90mL/min", "round_to": "10mg", "tolerance": "5"}),
+    ("carboplatin", {"auc": "6", "gfr": "140mL/min", "no_gfr_cap": True, "vials": "450mg,150mg,50mg"}),
+    (
+        "carboplatin",
+        {"auc": "5", "age": "60", "weight": "80kg", "sex": "m", "creatinine": "0.1mg/dL", "allow_outside_range": True},
+    ),
+    ("crcl", {"formula": "ckd-epi-2021", "age": "55", "sex": "m", "creatinine": "1.2mg/dL", "bsa": "1.9"}),
+    (
+        "crcl",
+        {
+            "formula": "ckd-epi-2021",
+            "age": "55",
+            "sex": "m",
+            "creatinine": "1.2mg/dL",
+            "height": "175cm",
+            "weight": "70kg",
+            "method": "dubois",
+        },
+    ),
+    ("crcl", {**_CG, "height": "175cm", "weight_basis": "adjusted", "creatinine_floor": "nccn"}),
+    ("crcl", {"age": "60", "weight": "80kg", "sex": "m", "creatinine": "0.1mg/dL", "allow_outside_range": True}),
+    (
+        "plan",
+        {
+            "protocol": "r-chop-21",
+            "height": "175cm",
+            "weight": "70kg",
+            "prior": ["epirubicin=250mg/m2"],
+            "equivalence": "feijen-2019",
+        },
+    ),
+]:
+    SAME.append((_endpoint, _body, _as_options(_endpoint, _body)))
+
+
 @pytest.mark.parametrize(("endpoint", "body", "args"), SAME, ids=[f"{e}-{i}" for i, (e, _, _) in enumerate(SAME)])
 def test_endpoint_answers_what_json_prints(client, endpoint, body, args):
     code, printed = run_cli(*args)
@@ -223,6 +294,18 @@ def test_carboplatin_and_crcl_by_hand(client):
     # Cockcroft-Gault (1976): (140 − 60) × 80 / (72 × 1.2) = 74.07 mL/min
     crcl = post(client, "crcl", {"age": "60", "weight": "80 kg", "sex": "m", "creatinine": "1.2 mg/dL"}).json()
     assert crcl["results"]["crcl"]["value"] == pytest.approx((140 - 60) * 80 / (72 * 1.2))
+
+
+def test_the_key_an_error_asks_for_is_taken(client):
+    per_area = {"auc": "5", "gfr": "90 mL/min/1.73m2"}
+    refused = assert_error(post(client, "carboplatin", per_area), "unit_error", "gfr")
+    assert "give bsa (or height and weight)" in refused["expected"]
+    for patient in ({"bsa": "1.9"}, {"height": "175 cm", "weight": "70 kg"}):
+        answer = post(client, "carboplatin", {**per_area, **patient})
+        assert answer.status_code == 200, answer.text
+    # de-indexed by the BSA, then Calvert (1989): 5 × (90 × 1.9 / 1.73 + 25) = 619.22 mg
+    dose = post(client, "carboplatin", {**per_area, "bsa": "1.9"}).json()["results"]["dose"]["value"]
+    assert dose == pytest.approx(5 * (90 * 1.9 / 1.73 + 25))
 
 
 @pytest.mark.parametrize(
@@ -325,6 +408,47 @@ def test_a_request_takes_the_commands_options():
         "weight_change",
     }
     assert not {"orders", "output", "rejects"} & keys["/api/verify"]
+
+
+# the options naming a file on the server, not offered (README "Web page and HTTP API"), and those
+# of such a file only: --band-deviation is --bands' own; --output, --rejects, --delimiter and
+# --encoding are verify --orders' own
+_FILE_OPTIONS = {
+    "dose": {"levels", "bands", "band_deviation"},
+    "regimen": {"levels", "bands", "band_deviation"},
+    "verify": {"orders", "output", "rejects", "delimiter", "encoding"},
+}
+
+
+def _request_schemas():
+    description = create_app().openapi()
+    schemas = description["components"]["schemas"]
+    return {
+        path.removeprefix("/api/"): schemas[
+            item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        ]
+        for path, item in description["paths"].items()
+        if "post" in item
+    }
+
+
+@pytest.mark.parametrize("endpoint", [name for name, spec in api.ENDPOINTS.items() if spec.names])
+def test_every_option_of_the_command_is_a_key(endpoint):
+    # README: "A request's keys are the options without their dashes, - as _"; none missing, none more
+    import typer.main
+
+    spec = api.ENDPOINTS[endpoint]
+    command = typer.main.get_command(cli)
+    for word in spec.function.removesuffix("_command").split("_"):
+        command = command.commands[word]
+    shown = set()
+    for param in command.params:  # what --help lists
+        if getattr(param, "hidden", False):
+            continue
+        long = [opt for opt in param.opts if opt.startswith("--")]
+        shown.add(long[0][2:].replace("-", "_") if long else param.name)
+    expected = shown - {"json"} - _FILE_OPTIONS.get(endpoint, set())
+    assert set(_request_schemas()[endpoint]["properties"]) == expected
 
 
 # --- bad input: 422 naming the field ---------------------------------------------

@@ -63,6 +63,8 @@ Text = Annotated[str, StringConstraints(max_length=200)]
 _PATIENT = ("height", "weight", "given_bsa", "method", "sex")
 _SAFEGUARDS = ("weight_basis", "bsa_cap", "max_dose", "reduce", "level", "round_to", "vials", "tolerance")
 _RENAL = ("age", "weight", "sex", "creatinine")
+# the estimate's options after its inputs, as crcl and carboplatin take them
+_ESTIMATE = ("height", "bsa", "method", "weight_basis", "creatinine_floor")
 
 
 class Endpoint(NamedTuple):
@@ -88,13 +90,31 @@ ENDPOINTS = {
     "convert": Endpoint("lookup", "convert_command", ("dose", "to", "species", "km")),
     "hed": Endpoint("lookup", "hed_command", ("dose", "species", "km")),
     "regimen": Endpoint("dose", "regimen_command", ("dose", "days", "cycle", "cycles", *_PATIENT, *_SAFEGUARDS)),
-    "crcl": Endpoint("renal", "crcl_command", _RENAL),
-    "carboplatin": Endpoint("renal", "carboplatin_command", ("auc", "gfr", *_RENAL, "gfr_cap", "no_gfr_cap")),
+    "crcl": Endpoint("renal", "crcl_command", (*_RENAL, "formula", *_ESTIMATE, "allow_outside_range")),
+    "carboplatin": Endpoint(
+        "renal",
+        "carboplatin_command",
+        (
+            "auc",
+            "gfr",
+            *_RENAL,
+            "policy",
+            "formula",
+            *_ESTIMATE,
+            "gfr_cap",
+            "no_gfr_cap",
+            "max_dose",
+            "round_to",
+            "vials",
+            "tolerance",
+            "allow_outside_range",
+        ),
+    ),
     # a protocol by its name in the library shipped with dosecalc, never a path on the server
     "plan": Endpoint(
         "protocol",
         "plan_command",
-        ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition"),
+        ("protocol", *_PATIENT, "age", "creatinine", "gfr", "cycles", "prior", "condition", "equivalence"),
         {"protocol": _protocols},
     ),
     # one patient's ordered doses; not a day's orders file (--orders, --output, --rejects)
