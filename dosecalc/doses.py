@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 
 from .errors import UnitError
+from .grammar import escaped
 from .units import is_quantity, own_quantity, parse_quantity, registry, unit
 from .validation import Range, checked
 
@@ -171,23 +172,25 @@ def read_dose(
         If the dose is NaN, below :data:`MIN_DOSE` (zero, negative) or
         absurdly large.
     """
-    if isinstance(dose, str):
-        dose = parse_quantity(dose, field)
+    text = dose if isinstance(dose, str) else None
+    if text is not None:
+        dose = parse_quantity(text, field)
     if not is_quantity(dose):
         if default is None:
             raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
         return checked(dose, DOSE_RANGES[default], field), default
     basis, per_time = dose_basis(dose, field)
+    shown = f"{dose:~P}" if text is None else escaped(text)  # a refused dose as typed
     if basis in UNIT_BASES and basis not in allowed:
         raise UnitError(
-            field, f"{dose:~P}", "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg"
+            field, shown, "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg"
         )
     if basis not in allowed:
         expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
-        raise UnitError(field, f"{dose:~P}", f"a dose in {expected}")
+        raise UnitError(field, shown, f"a dose in {expected}")
     if per_time != rate:
         why = "a dose rate, such as '75 mg/m^2/week'" if rate else "a dose per administration, not a rate"
-        raise UnitError(field, f"{dose:~P}", why)
+        raise UnitError(field, shown, why)
     if rate:
         dose = dose * registry().Quantity(1.0, unit("week"))
     assert basis is not None  # an allowed basis

@@ -212,3 +212,11 @@ def test_a_given_bsa_is_checked_against_height_and_weight():
     with pytest.raises(ImplausibleInputError, match="1.84 m²"):
         patient_dose("75 mg/m2", height=175, weight=70, bsa=2.5)
     assert patient_dose("75 mg/m2", bsa=2.5).bsa_computed is None
+
+
+@pytest.mark.parametrize("text", ["75mg/m2/day", "75 mg/m^2/week"])
+def test_a_rate_refused_as_a_dose_is_shown_as_typed(text):
+    # not as pint prints it ("75.0 mg/d/m²"): the text the user can find and fix
+    with pytest.raises(UnitError) as caught:
+        patient_dose(text, bsa=1.8)
+    assert str(caught.value) == f"dose='{text}': expected a dose per administration, not a rate"
