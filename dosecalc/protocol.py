@@ -452,6 +452,7 @@ class Protocol:
         limits = _lifetime_limits() + tuple(self.limits or ())
         object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
         object.__setattr__(self, "references", tuple(self.references))
+        _within_limits(self, where)
 
     # --- reading ---------------------------------------------------------------
 
@@ -890,6 +891,34 @@ def _add(total, amount, drug: str):
             f"a dose in {total.units:~P}, as the drug's other orders: doses in two bases are not summed",
         )
     return total + amount
+
+
+def _amount_text(value) -> str:
+    return f"{value.magnitude:.4g} {value.units:~P}"
+
+
+def _within_limits(protocol: Protocol, where: str) -> None:
+    """Refuse a protocol whose one cycle already exceeds a drug's lifetime limit without any condition
+    (doxorubicin 50 mg/m² on days 1-28 is 1400 mg/m² a cycle; its limit is 550 mg/m²): a slip, never a
+    schedule. Only amounts in the limit's unit are compared; mg against mg/m² needs a patient's BSA."""
+    for drug, amount in protocol.per_cycle().items():
+        limit = _lowest(protocol.limits, drug, ())
+        if limit is None:
+            continue
+        scale = _comparable(amount, limit.amount, None)
+        if scale is None or amount.m_as(amount.units) * scale <= limit.amount.m_as(limit.amount.units):
+            continue
+        given = "; ".join(
+            f"order {number}: {_amount_text(item.order.prescribed)} × {item.per_cycle} administrations"
+            for number, item in enumerate(protocol.orders, start=1)
+            if item.order.drug == drug
+        )
+        raise ImplausibleInputError(
+            f"{where} {drug} per cycle",
+            f"{_amount_text(amount)} ({given})",
+            f"at most the lifetime limit, {_amount_text(limit.amount)}, in one cycle",
+            "is a day or a dose mistyped?",
+        )
 
 
 def _distinct_on_each_day(orders, where: str) -> None:

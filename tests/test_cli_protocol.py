@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 
 import dosecalc.cli.protocol  # noqa: F401  (registers the commands)
 from dosecalc.cli import app
+from dosecalc.cli.protocol import LIMIT_REACHED
+from dosecalc.cli.verify import NEEDS_ATTENTION
 
 runner = CliRunner()
 
@@ -38,7 +40,7 @@ def test_protocol_show():
 def test_plan_text_marks_the_cap_and_the_limit():
     # vincristine 1.4 mg/m² × 1.84 m² = 2.58 mg, capped at 2 mg; doxorubicin 150 + 8 × 50 = 550 mg/m²: the limit
     result = run("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "doxorubicin=150mg/m2")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # the limit reached within the 8 cycles planned
     vincristine = next(line for line in result.output.splitlines() if "vincristine" in line and "mg/m²" in line)
     assert "2 mg" in vincristine and "max dose (2.58 mg → 2 mg)" in vincristine
     doxorubicin = [line for line in result.output.splitlines() if line.startswith("doxorubicin")][-1]
@@ -144,7 +146,7 @@ def test_plan_with_a_named_anthracycline_equivalence():
     args = ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--prior", "epirubicin=250mg/m2")
     assert run(*args).exit_code == 2  # not converted unless a conversion is named
     result = run(*args, "--equivalence", "feijen-2019")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # reached at cycle 7 of 8
     line = next(line for line in result.output.splitlines() if line.startswith("doxorubicin-equivalent"))
     assert "200 mg/m²" in line and "REACHED at cycle 7" in line
     assert "doi:10.1001/jamaoncol.2018.6634" in result.output
@@ -234,3 +236,41 @@ def test_plan_and_verify_take_a_gfr_per_173_m2():
     # without a BSA it cannot be de-indexed: one line, exit 2
     result = run("plan", "carboplatin-paclitaxel", "--gfr", "90 mL/min/1.73m2")
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.parametrize("as_json", [(), ("--json",)])
+def test_plan_exits_4_when_a_lifetime_limit_is_reached(as_json):
+    # doxorubicin label (Adriamycin, Bedford 2013): 550 mg/m² cumulative; 600 mg/m² before cycle 1 exceeds it
+    args = ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", *as_json)
+    result = run(*args, "--prior", "doxorubicin=600mg/m2")
+    assert result.exit_code == LIMIT_REACHED == NEEDS_ATTENTION == 4, result.output  # verify's code, the same condition
+    if not as_json:
+        assert "REACHED before cycle 1" in result.stdout
+    else:
+        assert json.loads(result.stdout)["command"] == "plan"  # the whole answer, then the code
+    # 150 + 50 × 7 = 500 mg/m² after the 7 cycles planned: below 550, exit 0; 8 cycles reach it
+    assert run(*args, "--prior", "doxorubicin=150mg/m2", "--cycles", "7").exit_code == 0
+    assert run(*args, "--prior", "doxorubicin=150mg/m2", "--cycles", "8").exit_code == 4
+    assert "Exit 0, or 4 when a lifetime limit is reached" in " ".join(run("plan", "--help").stdout.split())
+
+
+def test_a_protocol_whose_one_cycle_exceeds_a_lifetime_limit_is_refused(tmp_path):
+    # doxorubicin 50 mg/m² on days 1-28: 28 × 50 = 1400 mg/m² in one cycle, above the label's 550 mg/m²
+    path = tmp_path / "daily-doxorubicin.toml"
+    path.write_text(
+        'name = "t"\ncycle_days = 28\ncycles = 4\n[[order]]\ndrug = "doxorubicin"\ndose = "50 mg/m2"\ndays = "1-28"\n',
+        encoding="utf-8",
+    )
+    for command in ("plan", "verify"):
+        extra = ("--ordered", "doxorubicin=92mg") if command == "verify" else ()
+        result = run(command, str(path), "--height", "175cm", "--weight", "70kg", *extra)
+        assert result.exit_code == 2, result.output
+        (line,) = result.stderr.strip().splitlines()
+        assert (
+            line.startswith("error: ")
+            and "doxorubicin per cycle=1400 mg/m² (order 1: 50 mg/m² × 28 administrations)" in line
+        )
+        assert "expected at most the lifetime limit, 550 mg/m², in one cycle" in line
+    # 11 × 50 = 550 mg/m²: one cycle may reach the limit, not exceed it
+    path.write_text(path.read_text(encoding="utf-8").replace("1-28", "1-11"), encoding="utf-8")
+    assert run("protocol", "show", str(path)).exit_code == 0

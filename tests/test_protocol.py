@@ -317,6 +317,21 @@ def test_every_example_is_valid_against_the_schema():
         ({"cycle_days": "21"}, ImplausibleInputError, "cycle_days"),
         ({"name": ""}, ImplausibleInputError, "name"),
         ({"references": [1]}, ImplausibleInputError, "references"),
+        # one cycle above a lifetime limit: doxorubicin 50 mg/m² × 2 × 6 = 600 mg/m², label 550 mg/m²
+        (
+            {"order": [{"drug": "doxorubicin", "dose": "50 mg/m2", "days": "1-6", "times_per_day": 2}]},
+            ImplausibleInputError,
+            "doxorubicin per cycle=600 mg/m",
+        ),
+        # a protocol's own stricter limit counts too: 4 × 50 = 200 mg/m² above its 150 mg/m²
+        (
+            {
+                "order": [{"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1, 2, 3, 4]}],
+                "limit": [{"drug": "doxorubicin", "amount": "150 mg/m2", "source": "a stricter protocol limit"}],
+            },
+            ImplausibleInputError,
+            "lifetime limit, 150 mg/m²",
+        ),
     ],
 )
 def test_loading_refuses(changes, error, match):

@@ -13,6 +13,10 @@ Protocols: ``protocol list``, ``protocol show NAME|FILE`` and ``plan NAME|FILE``
   ``Schedule.to_dict()`` (each order with every step, each administration);
   ``"cumulative"``, its ``Cumulative.to_dict()`` with the ``--prior``
   exposures and ``--condition`` limits.
+
+``plan`` exits 4 (after its output) when a lifetime limit is reached within
+the planned cycles, the code ``verify`` exits with for the same condition;
+2 for bad input; else 0.
 """
 
 from typing import Annotated
@@ -34,6 +38,10 @@ from .app import app, command_group
 from .inputs import bad_input, named
 from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
+
+#: plan's exit code when a lifetime limit is reached within the planned cycles: verify's code
+#: for an order that needs attention (cli.verify.NEEDS_ATTENTION), a lifetime limit among them.
+LIMIT_REACHED = 4
 
 protocol_app = command_group(
     help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True
@@ -283,7 +291,8 @@ def plan_command(
     """
     A patient's schedule for a protocol: each drug's dose to give on its days,
     with caps and roundings marked, and the cumulative exposure against the
-    lifetime limits.
+    lifetime limits. Exit 0, or 4 when a lifetime limit is reached within
+    the planned cycles (as verify exits 4 for it), 2 for bad input.
 
     \b
     Examples:
@@ -309,7 +318,13 @@ def plan_command(
             described[f"prior {drug}"] = {"given": amount, **plain(cumulative[drug].prior)}
     if as_json:
         print_json("plan", inputs=described, schedule=schedule.to_dict(), cumulative=cumulative.to_dict())
-        return
+    else:
+        _print_plan(loaded, schedule, cumulative, inputs, described)
+    if any(exposure.within_plan for exposure in cumulative.exposures):
+        raise typer.Exit(code=LIMIT_REACHED)
+
+
+def _print_plan(loaded, schedule, cumulative, inputs, described) -> None:
     title = [[loaded.name, loaded.title or ""]]
     head = [["cycles", f"{schedule.cycles} of {loaded.cycle_days} days"]]
     head += [list(row) for row in input_rows(inputs, described) if row]
