@@ -53,6 +53,7 @@ from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
+from .renal_table import KIDNEY_INPUTS
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
@@ -494,10 +495,13 @@ def verify_table(
     bsa = np.full(n, np.nan)
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
     lifetime = np.zeros(n, bool)
+    # the patient's columns an order reads: the body, and the kidney's for a carboplatin AUC (Calvert)
     measured = [
         name
         for name in names
-        if canonical_name(name).startswith(("height_", "weight_")) or canonical_name(name) == "sex"
+        if canonical_name(name).startswith(("height_", "weight_"))
+        or canonical_name(name) == "sex"
+        or canonical_name(name).split("_")[0] in KIDNEY_INPUTS
     ]
     usable = None if rejects.none else ~rejects.given
     for index, entry in enumerate(plan.items):

@@ -10,14 +10,17 @@ import errno
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
 from dosecalc.cli import app
 from dosecalc.errors import DoseCalcError
 from dosecalc.protocol import load_protocol
+from dosecalc.verify import verify
 from dosecalc.verify_table import verify_table
 
 RCHOP = load_protocol("r-chop-21")
@@ -81,3 +84,65 @@ def test_two_columns_of_the_ordered_dose_refuse_the_file(tmp_path, header, cells
     )
     assert named in line and "keep one" in line
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+# --- carboplatin: the kidney columns reach the Calvert dose -----------------------------------------------------
+
+CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
+KIDNEY_ROWS = [
+    # By hand: Cockcroft-Gault (Cockcroft & Gault 1976, Nephron 16:31, doi:10.1159/000180580),
+    # (140 - 60) × 60 / (72 × 0.8) × 0.85 = 70.83 mL/min; Calvert (Calvert et al. 1989, J Clin Oncol 7:1748,
+    # doi:10.1200/JCO.1989.7.11.1748) 5 × (70.83 + 25) = 479.2 mg: 479 mg is right
+    {"drug": "carboplatin", "ordered_mg": 479.0, "age_years": 60, "sex": "F", "creatinine_mg_dl": 0.8},
+    {"drug": "carboplatin", "ordered_mg": 600.0, "age_years": 60, "sex": "F", "creatinine_mg_dl": 0.8},
+    {"drug": "carboplatin", "ordered_mg": 520.0, "age_years": 72, "sex": "M", "creatinine_mg_dl": 1.1},
+    {"drug": "carboplatin", "ordered_mg": 700.0, "age_years": 45, "sex": "M", "creatinine_mg_dl": 0.5},
+    {"drug": "paclitaxel", "ordered_mg": 290.0, "age_years": 60, "sex": "F", "creatinine_mg_dl": 0.8},
+]
+
+
+def _one_patient(row: dict, kidney: dict):
+    return verify(
+        CARBOPLATIN_PACLITAXEL,
+        [(row["drug"], f"{row['ordered_mg']} mg")],
+        height="165 cm",
+        weight="60 kg",
+        sex=row["sex"],
+        **kidney,
+    ).checks[0]
+
+
+@pytest.mark.parametrize(
+    "column, kidney",
+    [
+        ("creatinine_mg_dl", lambda row: {"age": row["age_years"], "creatinine": f"{row['creatinine_mg_dl']} mg/dL"}),
+        ("gfr_ml_min", lambda row: {"gfr": f"{row['gfr_ml_min']} mL/min"}),
+    ],
+)
+def test_a_carboplatin_order_in_a_file_is_the_one_patient_verdict_row_by_row(tmp_path, column, kidney):
+    rows = [
+        {"patient_id": f"P{number}", "height_cm": 165, "weight_kg": 60, **row}
+        for number, row in enumerate(KIDNEY_ROWS, start=1)
+    ]
+    if column == "gfr_ml_min":  # a measured GFR instead: 70.83, 55, 90 and 150 mL/min (above the policy's cap)
+        for row, gfr in zip(rows, (70.83, 70.83, 55.0, 150.0, 70.83)):
+            del row["creatinine_mg_dl"], row["age_years"]
+            row["gfr_ml_min"] = gfr
+    result = verify_table(CARBOPLATIN_PACLITAXEL, pa.Table.from_pylist(rows))
+    assert result.rejected.num_rows == 0
+    checked = result.checked.to_pylist()
+    for row, got in zip(rows, checked):
+        check = _one_patient(row, kidney(row))
+        assert got["verdict"] == check.verdict != "missing_input", (row, got["detail"])
+        assert_allclose(got["computed_dose"], check.computed.m_as("mg"), rtol=1e-12)
+        assert_allclose(got["difference_pct"], check.difference_pct, rtol=1e-9, atol=1e-9)
+        assert got["ok"] == check.ok
+    if column == "creatinine_mg_dl":
+        assert_allclose(checked[0]["computed_dose"], 5 * ((140 - 60) * 60 / (72 * 0.8) * 0.85 + 25))
+        assert [row["verdict"] for row in checked[:2]] == ["within_tolerance", "too_high"]
+    # the file run gives the same verdicts, exit 4 for the orders too high
+    orders = tmp_path / "orders.csv"
+    pacsv.write_csv(pa.Table.from_pylist(rows), orders)
+    written = tmp_path / "verified.csv"
+    assert verify_cli("carboplatin-paclitaxel", "--orders", orders, "-o", written).exit_code == 4
+    assert pacsv.read_csv(written)["verdict"].to_pylist() == [row["verdict"] for row in checked]
