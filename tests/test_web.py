@@ -572,6 +572,22 @@ def test_a_body_that_does_not_parse_is_400(client, content):
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        # cut before its "}": the 58 characters end at line 1, column 58, so the parser stops at column 59
+        (b'{"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"', "line 1, column 59"),
+        (b'{"dose": "75 mg/m2",\n "height": 175 cm}', "line 2, column 16"),
+    ],
+)
+def test_malformed_json_is_the_body_at_a_line_and_column(client, content, where):
+    response = client.post("/api/dose", content=content, headers={"content-type": "application/json"})
+    body = assert_error(response, "request_error", None)  # the body, not a key named by an offset
+    assert body["message"] == f"body: not JSON: Expecting ',' delimiter at {where}"
+    assert body["expected"] == "a JSON object"
+    assert body["value"] is None
+
+
 def test_a_key_given_twice_is_refused(client):
     # JSON parsers differ on which of the two counts; none is taken
     content = b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'

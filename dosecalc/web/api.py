@@ -265,15 +265,26 @@ class _Route(APIRoute):
 
         async def checked(request: Request):
             body = await request.body()  # kept by the request: read once
+            where = None
             try:
                 json.loads(body or b"null", object_pairs_hook=_once)
             except _Twice as twice:
                 raise RequestValidationError(
                     [{"type": "duplicate_key", "loc": ("body", twice.key), "msg": "given twice", "input": None}]
                 ) from None
+            except json.JSONDecodeError as err:
+                where = err
             except (ValueError, RecursionError):
                 pass  # not JSON: the framework's own reading says so
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as refused:
+                # the framework's location of a JSON error is its offset, as if it were a key: the body, at a line and column
+                problem = refused.errors()[0] if refused.errors() else {}
+                if where is None or problem.get("type") != "json_invalid":
+                    raise
+                ctx = {"error": where.msg, "line": where.lineno, "column": where.colno}
+                raise RequestValidationError([{**problem, "loc": ("body",), "ctx": ctx}]) from None
 
         return checked
 

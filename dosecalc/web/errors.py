@@ -115,7 +115,20 @@ def _validation_json(err: RequestValidationError) -> dict:
     """The first problem the schema found, in the one shape; ``field`` is its key (path)."""
     problem = err.errors()[0]
     kind = problem.get("type")
-    field = ".".join(str(part) for part in problem.get("loc", ()) if part != "body") or None
+    loc = problem.get("loc", ())
+    if kind == "json_invalid":  # the body, not a key: where it stops being JSON is said in words
+        ctx = problem.get("ctx") or {}
+        offset = next((part for part in loc if isinstance(part, int)), None)
+        where = (
+            f" at line {ctx['line']}, column {ctx['column']}"
+            if "line" in ctx
+            else ""
+            if offset is None
+            else f" at character {offset}"
+        )
+        message = f"body: not JSON: {ctx.get('error', 'decode error')}{where}"
+        return error_json("request_error", message, expected=_EXPECTED[kind][0])
+    field = ".".join(str(part) for part in loc if part != "body") or None
     expected, hint = _EXPECTED.get(kind, (problem.get("msg"), None))
     value = problem.get("input")
     if isinstance(value, bytes):  # a body that is not JSON, or not sent as JSON
