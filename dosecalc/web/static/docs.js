@@ -18,6 +18,18 @@ function typeOf(property) {
   return kinds.join(" or ") || "any";
 }
 
+// a key in code, breakable after each "_" (allow_outside_range is wider than a phone's column)
+function keyCode(key) {
+  const code = el("code");
+  key.split("_").forEach((part, index, parts) => {
+    code.append(document.createTextNode(part + (index < parts.length - 1 ? "_" : "")));
+    if (index < parts.length - 1) {
+      code.append(el("wbr"));
+    }
+  });
+  return code;
+}
+
 function endpoint(description, path, method, operation) {
   const section = el("section");
   section.id = path.slice(1).replace(/\//g, "-");
@@ -44,7 +56,7 @@ function endpoint(description, path, method, operation) {
     const row = el("tr");
     const name = el("th");
     name.scope = "row";
-    name.append(el("code", key));
+    name.append(keyCode(key));
     const fallback = property.default === undefined || property.default === null ? "" : ", default " + JSON.stringify(property.default);
     const description = el("td", property.description || "");
     description.className = "long";
