@@ -84,6 +84,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
+from .grammar import escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
@@ -1229,16 +1230,30 @@ def _prior(value, amount, drug: str, bsa):
     if value is None:
         return amount * 0
     field = f"prior {drug}"
-    dose_amount, basis = read_dose(
-        parse_quantity(value, field, kind="dose") if isinstance(value, str) else value, field, allowed=_BASES
-    )
+    text = value if isinstance(value, str) else None
+    try:
+        dose_amount, basis = read_dose(
+            value if text is None else parse_quantity(text, field, kind="dose"), field, allowed=_BASES
+        )
+    except (UnitError, ImplausibleInputError) as err:
+        if text is None or err.field != field:
+            raise
+        raise _as_typed(err, text) from None
     given = quantity(dose_amount, basis)
     if amount is None:
         return given
     for candidate in [given] if bsa is None else [given, given * bsa, given / bsa]:
         if candidate.dimensionality == amount.dimensionality:
             return candidate.to(amount.units)
-    raise UnitError(f"prior {drug}", f"{given:~P}", f"an exposure in {amount.units:~P}, as the drug's dose")
+    shown = f"{given:~P}" if text is None else escaped(text)  # as typed: '100mg', not 100.0 mg
+    raise UnitError(field, shown, f"an exposure in {amount.units:~P}, as the drug's dose")
+
+
+def _as_typed(err, text: str):
+    """The error about a value read from ``text``, showing the text as typed (escaped)."""
+    if isinstance(err, ImplausibleInputError):
+        return ImplausibleInputError(err.field, escaped(text), err.expected, err.hint)
+    return UnitError(err.field, escaped(text), err.expected)
 
 
 class ProtocolTable(NamedTuple):

@@ -30,7 +30,7 @@ from .grammar import escaped
 from .patient import ACTUAL, PatientDose, patient_dose
 from .units import is_quantity, parse_quantity, quantity, registry, unit
 
-__all__ = ["Regimen", "RegimenDose"]
+__all__ = ["Regimen", "RegimenDose", "cycle_total"]
 
 _DAYS_PER_WEEK = 7.0
 _TEXT = re.compile(
@@ -66,6 +66,19 @@ _LONGEST_TEXT = 200
 
 # "225 mg/m2 per cycle": a cycle total, shared out over the cycle's dosing days
 _PER_CYCLE = re.compile(r"^(?P<dose>.+?)(?: per cycle|/cycle)$")
+
+
+def cycle_total(dose) -> bool:
+    """
+    Whether ``dose`` is a text of a cycle total, "225 mg/m2 per cycle" (or
+    "/cycle"), which :class:`Regimen` shares equally over the dosing days.
+
+    Examples
+    --------
+    >>> cycle_total("225 mg/m2 per cycle"), cycle_total("75 mg/m2")
+    (True, False)
+    """
+    return isinstance(dose, str) and _PER_CYCLE.match(dose) is not None
 
 
 def _administration(dose):

@@ -457,7 +457,7 @@ BAD_INPUT = [
     ("dose 75 --bsa 1.9", "DOSE '75'", "with a unit"),
     # regimen schedule
     ("regimen 75mg/m2 --days 1,8,x --cycle 28", "--days '1,8,x'", "1,8,15"),
-    ("regimen 75mg/m2 --days 1,8,15 --cycle 7", "--days [1, 8, 15]", "7-day cycle"),
+    ("regimen 75mg/m2 --days 1,8,15 --cycle 7", "--days '1,8,15'", "7-day cycle"),
     ("regimen 75mg/m2 --days 1,8,15 --cycle 0", "--cycle 0", "a whole number from 1 to 365"),
 ]
 

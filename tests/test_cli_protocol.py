@@ -155,7 +155,7 @@ def test_plan_with_a_named_anthracycline_equivalence():
 def test_plan_errors_about_the_patient_name_the_option():
     result = run("plan", "abvd", "--bsa", "2.5", "--height", "175cm", "--weight", "70kg")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: --bsa 2.5 m²: expected within 5 % of 1.84 m²")
+    assert result.stderr.startswith("error: --bsa '2.5': expected within 5 % of 1.84 m²")  # as typed
     result = run("plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg")
     assert result.exit_code == 2 and "carboplatin" in result.stderr  # the order that needs a GFR says so
 

@@ -16,12 +16,13 @@ from ..errors import DoseCalcError, MissingInputError
 from ..grammar import bare_number
 from ..order import Order
 from ..patient import ACTUAL
-from ..regimen import Regimen
+from ..regimen import Regimen, cycle_total
 from ..results import plain
 from ..validation import BSA, checked_scalar
 from .app import app
 from .inputs import (
     Input,
+    as_typed,
     bad_input,
     named,
     one_measure,
@@ -368,18 +369,31 @@ def regimen_command(
     --reduce or --level changes the regimen's doses; the other safeguards
     apply to each of the patient's administrations, as in `dosecalc dose`.
 
+    DOSE is the dose of each administration, or a cycle total shared
+    equally over the days: "225 mg/m2 per cycle" on days 1,8,15 is 75 mg/m²
+    each.
+
     \b
     Examples:
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28
+      dosecalc regimen "225 mg/m2 per cycle" --days 1,8,15 --cycle 28
       dosecalc regimen 75mg/m2 --days 1,8,15 --cycle 28 --cycles 6 --height 175cm --weight 70kg
       dosecalc regimen 85mg/m2 --days 1 --cycle 14 --reduce 20 --bsa 1.9 --round-to 5mg
     """
     with bad_input():
         body = dataclasses.replace(body, method=bsa_method(body.method))
-        order = safeguards.order(dose)
-        inputs = {"dose": read_option(dose, "dose"), **body.inputs()}
+        dosing_days = read_days(days)
+        typed = as_typed({"dose": dose, "days": days})
+        if cycle_total(dose):  # "225 mg/m2 per cycle": shared equally over the days, as Regimen(...) does
+            with typed:
+                each = Regimen(dose, days=dosing_days, cycle_days=cycle).per_administration
+            order, dose_input = safeguards.order(each), Input(dose, each)
+        else:
+            order, dose_input = safeguards.order(dose), read_option(dose, "dose")
+        inputs = {"dose": dose_input, **body.inputs()}
         steps = None
-        schedule = Regimen(order.prescribed, days=read_days(days), cycle_days=cycle)
+        with as_typed({"days": days}):
+            schedule = Regimen(order.prescribed, days=dosing_days, cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
         equivalents, factor = {}, None
         if schedule.basis != FLAT:

@@ -154,6 +154,24 @@ def option_name(field: str | None, names: dict = OPTION_NAMES, guess: bool = Tru
 
 
 @contextlib.contextmanager
+def as_typed(texts: dict[str, str | None]):
+    """
+    A library error about one field of ``texts`` (field: the option's text, None where not given) shows
+    the text as typed, invisible characters escaped, not the value read from it: ``--age '6570 days'``,
+    not ``--age 17.9876796714579 years``; ``--days '1,8,35'``, not ``[1, 8, 35]``.
+    """
+    try:
+        yield
+    except (UnitError, ImplausibleInputError) as err:
+        text = texts.get(getattr(err, "field", None) or "")
+        if text is None or type(err) not in (UnitError, ImplausibleInputError):
+            raise
+        if type(err) is UnitError:
+            raise UnitError(err.field, escaped(text), err.expected) from None
+        raise ImplausibleInputError(err.field, escaped(text), err.expected, err.hint) from None
+
+
+@contextlib.contextmanager
 def option_step(option: str, given: str):
     """Name a step's option in its errors: a message about the calculated dose,
     or a table's row, gets ``--vials 100mg,50mg: `` in front."""
