@@ -53,7 +53,7 @@ from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
-from .renal_table import KIDNEY_INPUTS
+from .renal_table import KIDNEY_INPUTS, _names
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
@@ -441,7 +441,7 @@ def verify_table(
         table = pa.table(orders)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise DoseCalcError(f"orders: {'; '.join(map(str, err.args))}; give each column one type") from None
-    names = table.column_names
+    names = _names(table)  # two columns named alike are refused: which would be the order's?
     taken = [name for name in names if name in VERIFY_COLUMNS + ("reason",)]
     if taken:
         raise DoseCalcError(f"the orders have a column named {taken[0]!r}, which verification writes; rename it")
@@ -551,13 +551,13 @@ def verify_table(
                 lowered = dosed_rows[capped]
                 computed[lowered] = np.nan
                 verdict[lowered] = _VERDICT_CODE["not_comparable"]
-                names = np.asarray(list(_CAP_COLUMNS.values()))
+                caps_named = np.asarray(list(_CAP_COLUMNS.values()))
                 details.add(
                     lowered,
                     [
                         capped_order_reason(
                             f"{order.dose.units:~P}",
-                            names[applied].tolist(),
+                            caps_named[applied].tolist(),
                             f"{dose:.4g} {order.amount_unit}",
                             order.amount_unit,
                         )

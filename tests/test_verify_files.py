@@ -146,3 +146,42 @@ def test_a_carboplatin_order_in_a_file_is_the_one_patient_verdict_row_by_row(tmp
     written = tmp_path / "verified.csv"
     assert verify_cli("carboplatin-paclitaxel", "--orders", orders, "-o", written).exit_code == 4
     assert pacsv.read_csv(written)["verdict"].to_pylist() == [row["verdict"] for row in checked]
+
+
+# --- files refused before anything is written ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, cells, refused",
+    [
+        ("drug,drug,ordered,ordered_unit", "doxorubicin,x,92,mg", "the input has 2 columns named 'drug'; rename all"),
+        ("drug,ordered_mg,height_cm,height_cm", "doxorubicin,92,175,175", "2 columns named 'height_cm'"),
+    ],
+)
+def test_a_column_name_twice_refuses_the_file(tmp_path, header, cells, refused):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(f"patient_id,{header},weight_kg\nP1,{cells},70\n")
+    line = one_line_error(
+        verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "v.csv", "--rejects", tmp_path / "r.csv")
+    )
+    assert refused in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_an_order_a_cap_lowers_leaves_the_duplicates_and_the_doses_not_ordered_found():
+    # vincristine 1.4 mg/m² at sqrt(175 × 70 / 3600) = 1.845 m² is 2.58 mg, above its 2 mg maximum (Coiffier 2002):
+    # not comparable; P1's doxorubicin, ordered twice on day 1, is still a duplicate, and the three drugs due that
+    # day and not ordered are still listed
+    rows = [
+        {"patient_id": "P1", "drug": drug, "ordered": dose, "ordered_unit": unit, "cycle": 1, "day": 1}
+        | {"height_cm": 175, "weight_kg": 70}
+        for drug, dose, unit in [("vincristine", 1.4, "mg/m2"), ("doxorubicin", 92, "mg"), ("doxorubicin", 92, "mg")]
+    ]
+    result = verify_table(RCHOP, pa.Table.from_pylist(rows))
+    checked = result.checked.to_pylist()
+    assert [(row["verdict"], row["flags"], row["ok"]) for row in checked] == [
+        ("not_comparable", "", False),
+        ("within_tolerance", "duplicate_order", False),
+        ("within_tolerance", "duplicate_order", False),
+    ]
+    assert sorted(result.not_ordered["drug"].to_pylist()) == ["cyclophosphamide", "prednisone", "rituximab"]
