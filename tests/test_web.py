@@ -921,12 +921,33 @@ def test_is_loopback(host, loopback):
 
 
 @pytest.fixture
-def started(monkeypatch):
+def launched(monkeypatch):
+    """uvicorn's run, recorded instead of run; the address is checked."""
     import uvicorn
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
     return calls
+
+
+@pytest.fixture
+def started(launched, monkeypatch):
+    """uvicorn's run, recorded; any address taken (another machine's, a port in use here)."""
+    from dosecalc.web import server
+
+    monkeypatch.setattr(server, "check_address", lambda host, port: None)
+    return launched
+
+
+@pytest.fixture
+def listening():
+    """A port of 127.0.0.1 that something listens on."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
 
 
 def test_serve_on_loopback_is_quiet(started, capsys):
@@ -985,3 +1006,42 @@ def test_serve_command_refuses_a_bad_port(started, serve_command, port):
 def test_two_host_headers_are_refused(client):
     response = client.get("/", headers=[("host", "127.0.0.1"), ("host", "evil.example")])
     assert_error(response, "http_error", "host", status=400)
+
+
+def test_serve_command_on_a_port_in_use_is_refused(launched, serve_command, listening):
+    # one line, exit 2 (bad input), as any unusable option; uvicorn never started
+    result = serve_command("--port", str(listening))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"error: --port {listening}: in use on 127.0.0.1; stop what listens there or give another port\n"
+    )
+    assert result.stdout == ""
+    assert launched == []
+
+
+def test_serve_on_a_port_in_use_raises_before_starting(launched, listening, capsys):
+    from dosecalc.errors import UsageError
+
+    with pytest.raises(UsageError, match=f"--port {listening}: in use") as refused:
+        serve(host="0.0.0.0", port=listening)  # every address includes 127.0.0.1
+    assert refused.value.field == "--port"
+    assert capsys.readouterr().err == ""  # not the warning for an address that is not served
+    assert launched == []
+
+
+def test_serve_command_on_another_machines_address_is_refused(launched, serve_command):
+    result = serve_command("--host", "192.0.2.1")  # TEST-NET-1 (RFC 5737): no machine's address
+    assert result.exit_code == 2
+    assert result.stderr == "error: --host 192.0.2.1: not an address of this machine\n"
+    assert launched == []
+
+
+def test_serve_command_exits_2_when_uvicorn_cannot_start(started, serve_command, monkeypatch):
+    import uvicorn
+
+    def taken_meanwhile(app, **options):
+        raise SystemExit(3)  # uvicorn's STARTUP_FAILURE: the port taken after it was checked
+
+    monkeypatch.setattr(uvicorn, "run", taken_meanwhile)
+    assert serve_command().exit_code == 2  # dosecalc's 3 means rows rejected

@@ -4,8 +4,12 @@ from typing import Annotated
 
 import typer
 
+from ..errors import UsageError
 from .app import app
 from .inputs import print_error
+
+# uvicorn's exit code when it could not start (its config.STARTUP_FAILURE), here a port taken since it was checked
+_STARTUP_FAILURE = 3
 
 
 @app.command("serve")
@@ -35,4 +39,12 @@ def serve_command(
     except ImportError as missing:
         print_error(f"dosecalc serve needs {missing.name}: pip install 'dosecalc[web]'")
         raise typer.Exit(code=2) from None
-    serve(host=host, port=port)
+    try:
+        serve(host=host, port=port)
+    except UsageError as unusable:  # the port in use, the host not this machine's: before anything starts
+        print_error(str(unusable))
+        raise typer.Exit(code=2) from None
+    except SystemExit as stopped:  # dosecalc's 3 is "some rows rejected": an unusable port is bad input
+        if stopped.code == _STARTUP_FAILURE:
+            raise typer.Exit(code=2) from None
+        raise
