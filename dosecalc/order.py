@@ -143,8 +143,10 @@ _GENERIC = {
     "cytoxan": "cyclophosphamide",
     "endoxan": "cyclophosphamide",
     "decadron": "dexamethasone",
-    "lorvotuzumab mertansine": "IMGN901",
 }
+# Sponsors' codes of drugs that have an INN, keyed by the INN: IMGN901 is ImmunoGen's code of
+# lorvotuzumab mertansine (ImmunoGen press release, 5 June 2011: "IMGN901 (lorvotuzumab mertansine)").
+_CODES = {"IMGN901": "lorvotuzumab mertansine"}
 _GENERIC_NAME = re.compile(r"[a-z][a-z0-9]*(?:[ -][a-z0-9]+)*")
 _CODE_NAME = re.compile(r"[A-Z]+-?[0-9]+[A-Z0-9]*")
 
@@ -153,7 +155,14 @@ def drug_name(name) -> str:
     """
     A drug's name as dosecalc keys it: the generic name in lower-case ASCII
     letters, digits, single spaces and hyphens ("doxorubicin"), or a code name
-    in capitals and digits as written ("IMGN901").
+    in capitals and digits as written ("ABC123"). A sponsor's code of a drug
+    with an INN is read as the INN: "IMGN901" (in any case) is "lorvotuzumab
+    mertansine".
+
+    Examples
+    --------
+    >>> drug_name("IMGN901"), drug_name("lorvotuzumab mertansine")
+    ('lorvotuzumab mertansine', 'lorvotuzumab mertansine')
 
     Raises
     ------
@@ -164,6 +173,8 @@ def drug_name(name) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         raise ImplausibleInputError("drug", repr(name), "a drug's generic name, such as 'doxorubicin'")
+    if name.upper() in _CODES:
+        return _CODES[name.upper()]
     if _CODE_NAME.fullmatch(name):
         return name
     if name.strip().lower() in _GENERIC:

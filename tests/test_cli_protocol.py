@@ -274,3 +274,12 @@ def test_a_protocol_whose_one_cycle_exceeds_a_lifetime_limit_is_refused(tmp_path
     # 11 × 50 = 550 mg/m²: one cycle may reach the limit, not exceed it
     path.write_text(path.read_text(encoding="utf-8").replace("1-28", "1-11"), encoding="utf-8")
     assert run("protocol", "show", str(path)).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["lorvotuzumab mertansine", "IMGN901", "imgn901"])
+def test_verify_takes_the_inn_and_the_sponsors_code(name):
+    # ImmunoGen release, 5 June 2011 (../shared/reference): "IMGN901 (lorvotuzumab mertansine)": the code
+    # and the INN; 75 mg/m² × Mosteller 1.8447 m² (175 cm, 70 kg) = 138.35 mg, 138 mg is −0.25 %
+    result = run("verify", "imgn901-rd", "--height", "175cm", "--weight", "70kg", "--ordered", f"{name}=138mg")
+    assert result.exit_code == 0, result.output
+    assert "lorvotuzumab mertansine  138 mg" in result.stdout and "generic" not in result.output

@@ -282,7 +282,10 @@ def test_drug_names(name, hint):
 
 
 def test_code_names_and_generic_names_pass():
-    assert drug_name("IMGN901") == "IMGN901"
+    assert drug_name("ABC123") == "ABC123"  # a code without an INN, as written
+    # ImmunoGen release, 5 June 2011: "IMGN901 (lorvotuzumab mertansine)", the sponsor's code and the INN
+    for name in ("IMGN901", "imgn901", "lorvotuzumab mertansine"):
+        assert drug_name(name) == "lorvotuzumab mertansine"
     assert drug_name("liposomal doxorubicin") == "liposomal doxorubicin"
     assert drug_name("drug-x") == "drug-x"
 

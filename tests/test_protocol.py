@@ -170,14 +170,15 @@ def test_imgn901_rd():
         protocol.for_patient(**PATIENT)
     schedule = protocol.for_patient(**PATIENT, cycles=2)
     cycle = doses(schedule)
-    assert {day for day, drug, _ in cycle if drug == "IMGN901"} == {1, 8, 15}
-    assert cycle[(1, "IMGN901", None)] == pytest.approx(150.0)  # 75 × 2.0
+    # named by its INN, IMGN901 its sponsor's code (the release: "IMGN901 (lorvotuzumab mertansine)")
+    assert {day for day, drug, _ in cycle if drug == "lorvotuzumab mertansine"} == {1, 8, 15}
+    assert cycle[(1, "lorvotuzumab mertansine", None)] == pytest.approx(150.0)  # 75 × 2.0
     assert {day for day, drug, _ in cycle if drug == "lenalidomide"} == set(range(1, 22))
     assert {day for day, drug, _ in cycle if drug == "dexamethasone"} == {1, 8, 15, 22}
     assert cycle[(1, "lenalidomide", "orally, once daily")] == 25.0
     assert cycle[(22, "dexamethasone", "orally, once daily")] == 40.0
     # the release: "225 mg/m² ... over 3 weeks in a 4-week cycle" = 3 × 75
-    assert protocol.per_cycle()["IMGN901"].m_as("mg/m**2") == pytest.approx(225.0)
+    assert protocol.per_cycle()["lorvotuzumab mertansine"].m_as("mg/m**2") == pytest.approx(225.0)
     assert len(schedule.administrations) == 2 * (3 + 21 + 4)
     assert "press release" in protocol.references[0] and "usual doses" in protocol.references[0]
 

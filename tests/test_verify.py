@@ -287,7 +287,7 @@ def test_single_order_from_a_dose():
     assert_allclose(check.computed.m_as("mg"), 75 * math.sqrt(175 * 70 / 3600))
     assert check.verdict == "within_tolerance"
     named = verify("75 mg/m2", "138 mg", drug="IMGN901", height=175, weight=70)
-    assert named.checks[0].drug == "IMGN901"
+    assert named.checks[0].drug == "lorvotuzumab mertansine"  # the sponsor's code read as the INN
 
 
 def test_carboplatin_auc():
