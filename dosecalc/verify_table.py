@@ -53,7 +53,7 @@ from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
-from .renal_table import KIDNEY_INPUTS, _names
+from .renal_table import KIDNEY_INPUTS, NAMED_UNITS, _names
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, valid
 from .verify import (
@@ -180,6 +180,31 @@ def _one(names, prefix: str) -> str | None:
     if len(found) > 1:
         raise DoseCalcError(f"several {prefix} columns: {', '.join(found)}; keep one")
     return found[0] if found else None
+
+
+def _names_kind(name: str, kind: str) -> bool:
+    """Whether a column's name says it holds ``kind`` in a unit the engine reads: ``height_in``, ``age_years``."""
+    canonical = canonical_name(name)
+    if kind == "sex":
+        return canonical == kind
+    suffix = canonical.removeprefix(kind + "_")
+    if suffix == canonical:
+        return False
+    if kind in NAMED_UNITS:  # the kidney's: a closed table of units
+        return suffix in NAMED_UNITS[kind]
+    try:
+        _column_unit(suffix, name, kind)
+    except DoseCalcError:
+        return False
+    return True
+
+
+def _refuse_two_of_a_kind(names) -> None:
+    """Refuse two columns of one of the patient's inputs (``height_cm`` and ``height_in``): which is the patient's?"""
+    for kind in ("height", "weight", "sex", *KIDNEY_INPUTS):
+        found = [name for name in names if _names_kind(name, kind)]
+        if len(found) > 1:
+            raise DoseCalcError(f"several {kind} columns: {', '.join(found)}; keep one")
 
 
 def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str):
@@ -447,6 +472,7 @@ def verify_table(
         raise DoseCalcError(f"the orders have a column named {taken[0]!r}, which verification writes; rename it")
     if "drug" not in names:
         raise MissingInputError("a drug column", "verifying orders")
+    _refuse_two_of_a_kind(names)  # the file's, not each row's: before a row is read
     n = table.num_rows
     rejects, details = _Texts(n), _Texts(n)
     ordered = _ordered(table, rejects)
@@ -454,7 +480,7 @@ def verify_table(
     cycle = _whole_numbers(table, "cycle", None, rejects)
     _prior_checked(table, rejects)
     baseline_column = _one(names, "baseline_weight")
-    weight_column = _one(names, "weight")
+    weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above
     change = None
     if baseline_column is not None:
         if weight_column is None:

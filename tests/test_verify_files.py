@@ -185,3 +185,57 @@ def test_an_order_a_cap_lowers_leaves_the_duplicates_and_the_doses_not_ordered_f
         ("within_tolerance", "duplicate_order", False),
     ]
     assert sorted(result.not_ordered["drug"].to_pylist()) == ["cyclophosphamide", "prednisone", "rituximab"]
+
+
+@pytest.mark.parametrize(
+    "protocol, columns, cells, refused",
+    [
+        ("r-chop-21", "height_cm,height_in,weight_kg", "175,80,70", "several height columns: height_cm, height_in"),
+        (
+            "r-chop-21",
+            "height_cm,weight_kg,Weight (lb)",
+            "175,70,154",
+            "several weight columns: weight_kg, Weight (lb)",
+        ),
+        ("r-chop-21", "height_cm,weight_kg,sex,Sex", "175,70,F,F", "several sex columns: sex, Sex"),
+        (
+            "carboplatin-paclitaxel",
+            "height_cm,weight_kg,age_years,sex,creatinine_mg_dl,creatinine_umol_l",
+            "165,60,60,F,0.8,70.7",
+            "several creatinine columns: creatinine_mg_dl, creatinine_umol_l",
+        ),
+        (
+            "carboplatin-paclitaxel",
+            "height_cm,weight_kg,gfr_ml_min,gfr_ml_min_1_73m2",
+            "165,60,70,73",
+            "several gfr columns: gfr_ml_min, gfr_ml_min_1_73m2",
+        ),
+    ],
+)
+def test_two_columns_of_one_input_refuse_the_file_before_anything_is_written(
+    tmp_path, protocol, columns, cells, refused
+):
+    orders = tmp_path / "orders.csv"
+    drug = "doxorubicin" if protocol == "r-chop-21" else "carboplatin"
+    orders.write_text(f"patient_id,drug,ordered,ordered_unit,{columns}\nA,{drug},92,mg,{cells}\n")
+    line = one_line_error(
+        verify_cli(protocol, "--orders", orders, "-o", tmp_path / "v.csv", "--rejects", tmp_path / "r.csv")
+    )
+    assert line == f"error: {refused}; keep one"  # no column_map: an option of Python, not of this command
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_a_column_that_only_begins_like_an_input_is_no_second_one():
+    # age_years is the age; age_group holds no age in a unit: it passes through
+    table = pa.table(
+        {
+            "drug": ["paclitaxel"],
+            "ordered_mg": [290.0],
+            "height_cm": [165],
+            "weight_kg": [60],
+            "height_source": ["tape"],
+        }
+        | {"age_years": [60], "age_group": ["60-69"], "weight_change_note": ["none"]}
+    )
+    result = verify_table(CARBOPLATIN_PACLITAXEL, table)
+    assert result.checked["verdict"].to_pylist() == ["within_tolerance"]
