@@ -24,7 +24,9 @@ and ``/api/protocols`` (``protocol list``).
 
 Only the options listed for an endpoint are taken; an unknown key is refused.
 A request never makes the server read a path: the options naming a file
-(``--levels``, ``--bands``, ``verify --orders``) are not offered, and
+(``--levels``, ``--bands``, ``verify --orders``), and those of such a file
+only (``--band-deviation``; ``--orders``' ``--output``, ``--rejects``,
+``--delimiter``, ``--encoding``), are not offered, and
 ``plan`` and ``verify`` take a protocol by its name in the library shipped
 with dosecalc, not a file.
 """
