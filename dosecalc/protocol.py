@@ -24,7 +24,7 @@ File format
     notes = "Free text shown with the protocol."
 
     [[order]]                         # one per drug and way of giving it
-    drug = "vincristine"              # generic name, lower case
+    drug = "vincristine"              # generic name (INN), lower case; a known code is read as it ("IMGN901")
     dose = "1.4 mg/m2"                # mg/m2, mg/kg, mg, units/m2, units/kg, units; carboplatin: "5 mg/mL*min"
     max_dose = "2 mg"                 # optional safeguards: reduction_pct, level + levels,
                                       # weight_basis, bsa_cap, max_dose, round_to | vials | bands, tolerance_pct
@@ -40,9 +40,11 @@ File format
     population = "adults"
     source = "…"
 
-Unknown keys, days outside the cycle, a unit outside the grammar and a drug
-given twice on one day without a ``note`` for each are refused when the file
-is read, naming the file, the order and the key.
+Unknown keys, days outside the cycle, a unit outside the grammar, a drug
+given twice on one day without a ``note`` for each, and a cycle whose dose
+of a drug alone exceeds its lifetime limit (doxorubicin 50 mg/m² on days
+1-28, 1400 mg/m²: a day or a dose mistyped) are refused when the file is
+read, naming the file, the order and the key.
 
 Lifetime limits
 ---------------
