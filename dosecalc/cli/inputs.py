@@ -171,6 +171,11 @@ def as_typed(texts: dict[str, str | None]):
         raise ImplausibleInputError(err.field, escaped(text), err.expected, err.hint) from None
 
 
+def texts_of(inputs: dict) -> dict[str, str | None]:
+    """Each option's text as typed (None where not given), from ``{field: Input}``, for :func:`as_typed`."""
+    return {name: None if item is None else item.text for name, item in inputs.items()}
+
+
 @contextlib.contextmanager
 def option_step(option: str, given: str):
     """Name a step's option in its errors: a message about the calculated dose,

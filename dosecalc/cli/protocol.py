@@ -35,7 +35,7 @@ from ..protocol import (
 from ..renal import INDEXED_GFR, RENAL_FORMULAS
 from ..results import plain
 from .app import app, command_group
-from .inputs import as_typed, bad_input, named
+from .inputs import as_typed, bad_input, named, texts_of
 from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
 
@@ -306,7 +306,7 @@ def plan_command(
         loaded = protocol_named(protocol)
         inputs = patient.inputs()
         priors = read_priors(prior)
-        with as_typed({name: None if item is None else item.text for name, item in inputs.items()}):
+        with as_typed(texts_of(inputs)):
             schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)
         cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
         described = inputs_json(inputs, patient.sex)

@@ -34,6 +34,7 @@ from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import (
     Input,
+    as_typed,
     bad_input,
     named,
     one_measure,
@@ -41,6 +42,7 @@ from .inputs import (
     option_step,
     read_creatinine,
     read_option,
+    texts_of,
     value_of,
     years,
 )
@@ -245,7 +247,8 @@ def crcl_command(
     with bad_input():
         key = renal_formula_key(formula or "cockcroft_gault")
         inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
-        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
+        with as_typed(texts_of(inputs)):
+            record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
         described = _described(
             inputs,
             sex,
@@ -401,7 +404,7 @@ def carboplatin_command(
             step = option_step("--round-to", round_to)
         else:
             step = contextlib.nullcontext()
-        with step:
+        with step, as_typed(texts_of(inputs)):
             result = carboplatin_dose(
                 auc=value_of(inputs["auc"]),
                 gfr=value_of(inputs["gfr"]),
