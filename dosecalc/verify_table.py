@@ -207,10 +207,18 @@ def _refuse_two_of_a_kind(names) -> None:
             raise DoseCalcError(f"several {kind} columns: {', '.join(found)}; keep one")
 
 
+def _numbers(column: str, values, decimal_comma: bool = False) -> np.ndarray:
+    """A column's numbers (:func:`dosecalc.cohort.given_numbers`); a column of another type is refused by its name."""
+    try:
+        return given_numbers(values, decimal_comma)
+    except DoseCalcError as err:  # "column holds bool, not numbers": which column?
+        raise DoseCalcError(f"{column}: {err}") from None
+
+
 def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str):
     """A numeric column named ``<prefix>_<unit>``, in ``base``; NaN where a cell is missing or not a number."""
     units = _column_unit(canonical_name(column).removeprefix(prefix + "_"), column, kind)
-    return quantity(given_numbers(table[column]), units).m_as(unit(base))
+    return quantity(_numbers(column, table[column]), units).m_as(unit(base))
 
 
 class _Texts:
@@ -318,7 +326,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         reading = quantity(1.0, _column_unit(canonical_name(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
-    amount = given_numbers(table[column])
+    amount = _numbers(column, table[column])
     if not np.all(factor == 1.0):  # a column in mg needs no product
         amount = amount * factor
     if len(bases) == 1:  # one basis: every readable row is in it
@@ -386,7 +394,7 @@ def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.nd
         values = given.to_numpy()
         whole = values >= 1
     else:
-        numbers = given_numbers(given)
+        numbers = _numbers(column, given)
         with np.errstate(invalid="ignore"):
             whole = (numbers >= 1) & (numbers == np.floor(numbers)) & (numbers < 2**53)
         values = np.where(whole, numbers, 0).astype(np.int64)
@@ -408,7 +416,7 @@ def _prior_checked(table: pa.Table, rejects: _Texts) -> None:
         return
     cells = pc.utf8_trim_whitespace(pc.cast(table[column], pa.string()))
     empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
-    prior = given_numbers(table[column])
+    prior = _numbers(column, table[column])
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
     if bad.size:
@@ -529,6 +537,9 @@ def verify_table(
         or canonical_name(name) == "sex"
         or canonical_name(name).split("_")[0] in KIDNEY_INPUTS
     ]
+    for name in measured:  # a column of bool or dates is the file's error, not each row's
+        if canonical_name(name) != "sex":
+            _numbers(name, table[name].slice(0, 0))
     usable = None if rejects.none else ~rejects.given
     for index, entry in enumerate(plan.items):
         rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
@@ -554,9 +565,8 @@ def verify_table(
             verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
             details.add(rows[absolute], str(err))
             continue
-        except DoseCalcError as err:
-            rejects.add(rows, f"{entry.label}: {err}")
-            continue
+        except DoseCalcError as err:  # a column no row can be dosed by (bool heights): the file's, as in a cohort run
+            raise DoseCalcError(f"{entry.label}: {err}") from None
         rejects.add(
             rows[rejected["row"].to_numpy() - 1], [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()]
         )
@@ -724,7 +734,7 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     column = _one(table.column_names, "prior")
     if column is not None:
         reading = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
-        given = given_numbers(table[column].take(pa.array(rows)))
+        given = _numbers(column, table[column].take(pa.array(rows)))
         prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
     with np.errstate(invalid="ignore"):
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)

@@ -7,11 +7,13 @@ BSA by Mosteller, sqrt(H W / 3600), doi:10.1056/NEJM198710223171717.
 """
 
 import errno
+import json
 import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
@@ -239,3 +241,28 @@ def test_a_column_that_only_begins_like_an_input_is_no_second_one():
     )
     result = verify_table(CARBOPLATIN_PACLITAXEL, table)
     assert result.checked["verdict"].to_pylist() == ["within_tolerance"]
+
+
+@pytest.mark.parametrize("column", ["ordered", "height_cm", "cycle", "day", "baseline_weight_kg", "prior_mg_m2"])
+def test_a_column_of_bool_is_refused_by_its_name(tmp_path, column):
+    # cells true and false are no doses, heights or days: the file is refused naming the column, as a cohort run does
+    values = {
+        "patient_id": ["A", "B"],
+        "drug": ["doxorubicin", "doxorubicin"],
+        "ordered": [92.0, 92.0],
+        "ordered_unit": ["mg", "mg"],
+        "height_cm": [175.0, 175.0],
+        "weight_kg": [70.0, 70.0],
+        "cycle": [1, 1],
+        "day": [1, 1],
+        "baseline_weight_kg": [70.0, 70.0],
+        "prior_mg_m2": [0.0, 0.0],
+    }
+    values[column] = [True, False]
+    orders = tmp_path / "orders.parquet"
+    pq.write_table(pa.table(values), orders)
+    result = verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "v.csv", "--json")
+    assert result.exit_code == 2, result.output
+    message = json.loads(result.stdout)["message"]
+    assert message.endswith(f"{column}: column holds bool, not numbers")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.parquet"]
