@@ -34,7 +34,6 @@ from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
 from .inputs import (
     Input,
-    as_typed,
     bad_input,
     named,
     one_measure,
@@ -42,7 +41,6 @@ from .inputs import (
     option_step,
     read_creatinine,
     read_option,
-    texts_of,
     value_of,
     years,
 )
@@ -247,8 +245,7 @@ def crcl_command(
     with bad_input():
         key = renal_formula_key(formula or "cockcroft_gault")
         inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
-        with as_typed(texts_of(inputs)):
-            record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
+        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
         described = _described(
             inputs,
             sex,
@@ -404,7 +401,7 @@ def carboplatin_command(
             step = option_step("--round-to", round_to)
         else:
             step = contextlib.nullcontext()
-        with step, as_typed(texts_of(inputs)):
+        with step:
             result = carboplatin_dose(
                 auc=value_of(inputs["auc"]),
                 gfr=value_of(inputs["gfr"]),
