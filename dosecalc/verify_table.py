@@ -55,7 +55,7 @@ from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
 from .renal_table import KIDNEY_INPUTS, NAMED_UNITS, _names
 from .units import parse_quantity, quantity, unit
-from .validation import WEIGHT, valid
+from .validation import WEIGHT, checked_flag, valid
 from .verify import (
     ANY_BASIS,
     FLAGS,
@@ -215,10 +215,10 @@ def _numbers(column: str, values, decimal_comma: bool = False) -> np.ndarray:
         raise DoseCalcError(f"{column}: {err}") from None
 
 
-def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str):
+def _numbers_in(table: pa.Table, column: str, prefix: str, kind: str, base: str, decimal_comma: bool = False):
     """A numeric column named ``<prefix>_<unit>``, in ``base``; NaN where a cell is missing or not a number."""
     units = _column_unit(canonical_name(column).removeprefix(prefix + "_"), column, kind)
-    return quantity(_numbers(column, table[column]), units).m_as(unit(base))
+    return quantity(_numbers(column, table[column], decimal_comma), units).m_as(unit(base))
 
 
 class _Texts:
@@ -275,7 +275,7 @@ class _Ordered(NamedTuple):
         return self.bases.index(basis) if basis in self.bases else -2
 
 
-def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
+def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _Ordered:
     names = table.column_names
     if "ordered" in names:
         also = [name for name in names if canonical_name(name).startswith("ordered_") and name != "ordered_unit"]
@@ -326,7 +326,7 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
         reading = quantity(1.0, _column_unit(canonical_name(column).removeprefix("ordered_"), column, "dose"))
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
-    amount = _numbers(column, table[column])
+    amount = _numbers(column, table[column], decimal_comma)
     if not np.all(factor == 1.0):  # a column in mg needs no product
         amount = amount * factor
     if len(bases) == 1:  # one basis: every readable row is in it
@@ -347,9 +347,10 @@ def _ordered(table: pa.Table, rejects: _Texts) -> _Ordered:
             ):
                 texts.append(f"{column} is missing")
             elif np.isnan(amount[row]):
-                slip = number_slip(cell.strip(" ")) if isinstance(cell, str) else None
+                slip = number_slip(cell.strip(" ")) if isinstance(cell, str) and not decimal_comma else None
                 shown = escaped(cell) if isinstance(cell, str) else f"{cell!s}"
-                texts.append(f"{column}={shown}: expected a number" + ("" if slip is None else f"; {slip}"))
+                number = "a number with a decimal comma, such as 92,5" if decimal_comma else "a number"
+                texts.append(f"{column}={shown}: expected {number}" + ("" if slip is None else f"; {slip}"))
             else:
                 texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)
@@ -385,7 +386,9 @@ def _flags_column(flags: dict[str, np.ndarray], keep: np.ndarray | None) -> pa.A
     return pa.DictionaryArray.from_arrays(pa.array(bits if keep is None else bits[keep]), pa.array(names, pa.string()))
 
 
-def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.ndarray | None:
+def _whole_numbers(
+    table: pa.Table, column: str, high, rejects: _Texts, decimal_comma: bool = False
+) -> np.ndarray | None:
     """A cycle or day column as whole numbers (0 where a cell is not one, in range; those rows rejected)."""
     if column not in table.column_names:
         return None
@@ -394,7 +397,7 @@ def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.nd
         values = given.to_numpy()
         whole = values >= 1
     else:
-        numbers = _numbers(column, given)
+        numbers = _numbers(column, given, decimal_comma)
         with np.errstate(invalid="ignore"):
             whole = (numbers >= 1) & (numbers == np.floor(numbers)) & (numbers < 2**53)
         values = np.where(whole, numbers, 0).astype(np.int64)
@@ -409,14 +412,14 @@ def _whole_numbers(table: pa.Table, column: str, high, rejects: _Texts) -> np.nd
     return values
 
 
-def _prior_checked(table: pa.Table, rejects: _Texts) -> None:
+def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> None:
     """Reject rows whose prior exposure is given but not a number ≥ 0 (an empty cell is none)."""
     column = _one(table.column_names, "prior")
     if column is None:
         return
     cells = pc.utf8_trim_whitespace(pc.cast(table[column], pa.string()))
     empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
-    prior = _numbers(column, table[column])
+    prior = _numbers(column, table[column], decimal_comma)
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
     if bad.size:
@@ -433,6 +436,7 @@ def verify_table(
     conditions=(),
     method="mosteller",
     row_offset: int = 0,
+    decimal_comma: bool = False,
 ) -> VerifiedTable:
     """
     Verify a table of ordered doses, one row per ordered dose.
@@ -447,6 +451,10 @@ def verify_table(
         As for :func:`dosecalc.verify.verify`.
     row_offset : int, default 0
         Rows before this batch; rows are numbered from ``row_offset + 1``.
+    decimal_comma : bool, default False
+        Numbers written as text are written ``92,5``, as
+        :func:`dosecalc.cohort.dose_table` reads them; a number holding a "."
+        is then refused.
 
     Returns
     -------
@@ -466,6 +474,7 @@ def verify_table(
         column, a column's unit outside the grammar, a setting outside its
         range.
     """
+    decimal_comma = checked_flag(decimal_comma, "decimal_comma")
     plan = verification_plan(protocol_or_order, None)
     tolerance = tolerance_setting(tolerance)
     threshold = weight_change_setting(weight_change)
@@ -483,22 +492,22 @@ def verify_table(
     _refuse_two_of_a_kind(names)  # the file's, not each row's: before a row is read
     n = table.num_rows
     rejects, details = _Texts(n), _Texts(n)
-    ordered = _ordered(table, rejects)
-    day = _whole_numbers(table, "day", plan.cycle_days, rejects)
-    cycle = _whole_numbers(table, "cycle", None, rejects)
-    _prior_checked(table, rejects)
+    ordered = _ordered(table, rejects, decimal_comma)
+    day = _whole_numbers(table, "day", plan.cycle_days, rejects, decimal_comma)
+    cycle = _whole_numbers(table, "cycle", None, rejects, decimal_comma)
+    _prior_checked(table, rejects, decimal_comma)
     baseline_column = _one(names, "baseline_weight")
     weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above
     change = None
     if baseline_column is not None:
         if weight_column is None:
             raise MissingInputError("a weight column", "the weight change from baseline_weight")
-        baseline = _numbers_in(table, baseline_column, "baseline_weight", "weight", "kg")
+        baseline = _numbers_in(table, baseline_column, "baseline_weight", "weight", "kg", decimal_comma)
         bad = np.flatnonzero(~valid(baseline, WEIGHT))
         if bad.size:
             cells = table[baseline_column].take(pa.array(bad)).to_pylist()
             rejects.add(bad, [f"{baseline_column}={cell!s}: expected {WEIGHT.expected}" for cell in cells])
-        weight = _numbers_in(table, weight_column, "weight", "weight", "kg")
+        weight = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
         with np.errstate(invalid="ignore"):
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
 
@@ -560,7 +569,9 @@ def verify_table(
                 ),
             )
         try:
-            dosed, rejected = order.for_table(table.select(measured).take(pa.array(rows)), method=method)
+            dosed, rejected = order.for_table(
+                table.select(measured).take(pa.array(rows)), method=method, decimal_comma=decimal_comma
+            )
         except MissingInputError as err:
             verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
             details.add(rows[absolute], str(err))
@@ -607,7 +618,7 @@ def verify_table(
             before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
         limit = limit_of(plan, entry.drug, conditions)
         if limit is not None:
-            lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows])
+            lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows], decimal_comma)
 
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
@@ -719,7 +730,9 @@ def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
     return off
 
 
-def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray) -> np.ndarray:
+def _lifetime(
+    table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray, decimal_comma: bool = False
+) -> np.ndarray:
     """Where this dose with the prior exposure (``prior_<unit>``, empty: none) reaches the lifetime limit."""
     this = np.full(rows.size, np.nan)
     codes = ordered.basis[rows]
@@ -734,7 +747,7 @@ def _lifetime(table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m
     column = _one(table.column_names, "prior")
     if column is not None:
         reading = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
-        given = _numbers(column, table[column].take(pa.array(rows)))
+        given = _numbers(column, table[column].take(pa.array(rows)), decimal_comma)
         prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
     with np.errstate(invalid="ignore"):
         return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
@@ -988,7 +1001,7 @@ def verify_file(
     tolerance, weight_change, conditions, method
         As for :func:`verify_table`.
     reading : dosecalc.cohort_io.Reading, optional
-        The CSV dialect (delimiter, encoding) or the sheet of a spreadsheet,
+        The CSV dialect (delimiter, decimal comma, encoding) or the sheet of a spreadsheet,
         as :func:`dosecalc.cohort_io.read_file` takes it.
 
     Returns
@@ -1015,13 +1028,20 @@ def verify_file(
         raise DoseCalcError(f"{source}: no such file")
     for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
         written_path("output" if target == targets[0] else "rejects", target, [source])
+    reading = reading or Reading()
     schema, batches = read_file(source, reading)
-    hint = separator_hint(schema.names, (reading or Reading()).dialect(source).delimiter)
+    hint = separator_hint(schema.names, reading.dialect(source).delimiter)
     if hint is not None:
         raise DoseCalcError(f"orders={source}: {hint}")
     table = pa.Table.from_batches(list(batches), schema)
     result = verify_table(
-        protocol_or_order, table, tolerance=tolerance, weight_change=weight_change, conditions=conditions, method=method
+        protocol_or_order,
+        table,
+        tolerance=tolerance,
+        weight_change=weight_change,
+        conditions=conditions,
+        method=method,
+        decimal_comma=reading.decimal_comma,
     )
     files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
     # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no

@@ -8,6 +8,7 @@ BSA by Mosteller, sqrt(H W / 3600), doi:10.1056/NEJM198710223171717.
 
 import errno
 import json
+import math
 import os
 from pathlib import Path
 
@@ -266,3 +267,33 @@ def test_a_column_of_bool_is_refused_by_its_name(tmp_path, column):
     message = json.loads(result.stdout)["message"]
     assert message.endswith(f"{column}: column holds bool, not numbers")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.parquet"]
+
+
+def test_a_file_of_decimal_commas_is_read_with_decimal_comma(tmp_path):
+    # doxorubicin 50 mg/m² × sqrt(175.5 × 70.5 / 3600) = 50 × 1.8539 = 92.69 mg: "92,7" is 92.7 mg, within 5 %
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "patient_id;drug;ordered;ordered_unit;height_cm;weight_kg;baseline_weight_kg;prior_mg_m2;cycle;day\n"
+        "B;doxorubicin;92,7;mg;175,5;70,5;70,5;100,5;1;1\n"
+        "C;doxorubicin;92.7;mg;175,5;70,5;70,5;;1;1\n"
+    )
+    files = ("--orders", orders, "-o", tmp_path / "v.csv", "--rejects", tmp_path / "r.csv", "--delimiter", ";")
+    refused = verify_cli("r-chop-21", *files)  # the reason advises the option verify has
+    assert refused.exit_code == 4 and "--decimal-comma" in pacsv.read_csv(tmp_path / "r.csv")["reason"][0].as_py()
+    read = verify_cli("r-chop-21", *files, "--decimal-comma")
+    assert read.exit_code == 4, read.output  # C's "92.7" in a file of decimal commas is refused, never read
+    verified = pacsv.read_csv(tmp_path / "v.csv").to_pylist()
+    assert [row["patient_id"] for row in verified] == ["B"] and verified[0]["verdict"] == "within_tolerance"
+    assert_allclose(verified[0]["computed_dose"], 50 * math.sqrt(175.5 * 70.5 / 3600))
+    assert_allclose(verified[0]["ordered_dose"], 92.7)
+    reason = pacsv.read_csv(tmp_path / "r.csv")["reason"].to_pylist()
+    assert reason == ["ordered='92.7': expected a number with a decimal comma, such as 92,5"]
+
+
+def test_decimal_comma_is_for_an_orders_file():
+    line = one_line_error(
+        verify_cli(
+            "r-chop-21", "--height", "175cm", "--weight", "70kg", "--ordered", "doxorubicin=92mg", "--decimal-comma"
+        )
+    )
+    assert "--decimal-comma are for a day's orders: give --orders" in line

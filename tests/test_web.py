@@ -416,7 +416,7 @@ def test_a_request_takes_the_commands_options():
 _FILE_OPTIONS = {
     "dose": {"levels", "bands", "band_deviation"},
     "regimen": {"levels", "bands", "band_deviation"},
-    "verify": {"orders", "output", "rejects", "delimiter", "encoding"},
+    "verify": {"orders", "output", "rejects", "delimiter", "encoding", "decimal_comma"},
 }
 
 

@@ -191,6 +191,9 @@ def verify_command(
     encoding: Annotated[
         str, typer.Option(help="With --orders: the CSV's text encoding, utf-8, latin-1 or cp1252.")
     ] = "utf-8",
+    decimal_comma: Annotated[
+        bool, typer.Option(help="With --orders: numbers are written with a decimal comma: 92,5.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """
@@ -264,12 +267,14 @@ def verify_command(
                 raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
             if output is None:
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
-            reading = Reading(delimiter=delimiter, encoding=encoding)
+            reading = Reading(delimiter=delimiter, decimal_comma=decimal_comma, encoding=encoding)
             checked = verify_file(
                 plan, orders, output, rejects=rejects, method=patient.method, reading=reading, **settings
             )
-        elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8":
-            raise DoseCalcError("--output, --rejects, --delimiter and --encoding are for a day's orders: give --orders")
+        elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8" or decimal_comma:
+            raise DoseCalcError(
+                "--output, --rejects, --delimiter, --encoding and --decimal-comma are for a day's orders: give --orders"
+            )
     if orders is not None:
         _print_file(checked, protocol, orders, output, rejects, as_json)
         return
