@@ -40,9 +40,12 @@ rejected, never dropped: ``rows in = verified + flagged + rejected``.
 
 from __future__ import annotations
 
+import datetime
+import os
 import re
+import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import pyarrow as pa
@@ -981,6 +984,7 @@ def verify_file(
     conditions=(),
     method="mosteller",
     reading=None,
+    command=None,
 ) -> VerifiedTable:
     """
     Verify a file of orders (CSV or Parquet, one row per ordered dose) and
@@ -1003,10 +1007,16 @@ def verify_file(
     reading : dosecalc.cohort_io.Reading, optional
         The CSV dialect (delimiter, decimal comma, encoding) or the sheet of a spreadsheet,
         as :func:`dosecalc.cohort_io.read_file` takes it.
+    command : str, optional
+        The command line of the run, for its provenance.
 
     Returns
     -------
     VerifiedTable
+        Also written: each file's provenance (:func:`dosecalc.provenance.run_record`: dosecalc's
+        version, the command, the protocol or order, the settings with their sources, the formulas,
+        the orders file's SHA-256, the rows by outcome), in a Parquet file's key-value metadata
+        (:data:`dosecalc.provenance.METADATA_KEY`) or beside a CSV file as ``<name>.json``.
 
     Raises
     ------
@@ -1014,9 +1024,11 @@ def verify_file(
         If the file cannot be read, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import Reading, placed_together, read_file, written_file
+    from .cohort_io import Reading, _checked_paths, placed_together, read_file, written_file
     from .dialects import separator_hint, written_path
+    from .provenance import Digest
 
+    started, start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     source = Path(orders)
     targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
     for target in targets:
@@ -1028,6 +1040,8 @@ def verify_file(
         raise DoseCalcError(f"{source}: no such file")
     for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
         written_path("output" if target == targets[0] else "rejects", target, [source])
+    _checked_paths(source, targets[0], None if rejects is None else targets[1])  # nor a provenance over the orders
+    digest = Digest([source])
     reading = reading or Reading()
     schema, batches = read_file(source, reading)
     hint = separator_hint(schema.names, reading.dialect(source).delimiter)
@@ -1043,11 +1057,73 @@ def verify_file(
         method=method,
         decimal_comma=reading.decimal_comma,
     )
+    options = {
+        "conditions": list(conditions),
+        "method": method,
+        "output": os.fspath(output),
+        "rejects": None if rejects is None else os.fspath(rejects),
+        **reading.dialect(source).to_dict(),
+        "sheet": reading.sheet,
+    }
+    record = _Provenance(protocol_or_order, result, command, options, [(os.fspath(orders), digest)], started, start)
     files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
     # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
     # output (a script that looks for the verified orders must not find a failed run's), as a cohort run writes
     with placed_together() as placing:
         for role, target, written in reversed(files):
-            with written_file(target, written.schema, role=role, placing=placing) as writer:
+            with written_file(target, written.schema, role=role, record=record, placing=placing) as writer:
                 writer.write(written)
     return result
+
+
+class _Provenance:
+    """The provenance of a day's orders run, built once when its files are written."""
+
+    def __init__(self, protocol_or_order, result: VerifiedTable, command, options, inputs, started, start):
+        self.protocol_or_order, self.result, self.command = protocol_or_order, result, command
+        self.options, self.inputs, self.started, self.start = options, inputs, started, start
+        self.last: dict | None = None
+
+    def __call__(self) -> dict:
+        if self.last is not None:  # the output's record, again for the rejects
+            return self.last
+        from .protocol import Protocol
+        from .provenance import order_formulas, protocol_record, reason_class, run_record
+
+        result, given = self.result, self.protocol_or_order
+        plan = verification_plan(given, None)
+        orders = [entry.order for entry in plan.items]
+        what = (  # a protocol's own cycles: a day's orders plan none (None: given until progression)
+            {"protocol": protocol_record(given, cast(int, given.cycles))}
+            if isinstance(given, Protocol)
+            else {"order": orders[0].to_dict()}
+        )
+        reasons: dict[str, int] = {}
+        if result.rejected.num_rows:
+            for item in pc.value_counts(result.rejected["reason"]).to_pylist():
+                kind = reason_class(item["values"])
+                reasons[kind] = reasons.get(kind, 0) + item["counts"]
+        summary = result.summary()
+        self.last = run_record(
+            command=self.command,
+            options={
+                **what,
+                "tolerance": result.tolerance.to_dict(),
+                "weight_change": result.weight_change.to_dict(),
+                **self.options,
+            },
+            inputs=[(path, sha256) for (path, digest) in self.inputs for sha256 in digest.hexdigests],
+            rows={
+                "rows_read": summary["rows"],
+                "rows_written": result.checked.num_rows,
+                "rows_rejected": summary["rejected"],
+                "rows_verified": summary["verified"],
+                "rows_flagged": summary["flagged"],
+                "not_ordered": result.not_ordered.num_rows,
+            },
+            reasons=reasons,
+            started=self.started,
+            seconds=time.perf_counter() - self.start,
+            formulas=order_formulas(orders, self.options["method"]),
+        )
+        return self.last

@@ -7,6 +7,7 @@ BSA by Mosteller, sqrt(H W / 3600), doi:10.1056/NEJM198710223171717.
 """
 
 import errno
+import hashlib
 import json
 import math
 import os
@@ -20,9 +21,11 @@ from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
+from dosecalc import __version__
 from dosecalc.cli import app
 from dosecalc.errors import DoseCalcError
 from dosecalc.protocol import load_protocol
+from dosecalc.provenance import METADATA_KEY
 from dosecalc.verify import verify
 from dosecalc.verify_table import verify_table
 
@@ -297,3 +300,31 @@ def test_decimal_comma_is_for_an_orders_file():
         )
     )
     assert "--decimal-comma are for a day's orders: give --orders" in line
+
+
+# --- provenance ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ending", ["csv", "parquet"])
+def test_the_verified_orders_carry_their_provenance(tmp_path, ending):
+    output, rejects = tmp_path / f"verified.{ending}", tmp_path / "rejects.csv"
+    result = verify_cli("r-chop-21", "--orders", EXAMPLE, "-o", output, "--rejects", rejects, "--tolerance", "7%")
+    assert result.exit_code == 4, result.output
+    if ending == "parquet":
+        record = json.loads(pq.read_metadata(output).metadata[METADATA_KEY.encode()])
+        assert not (tmp_path / "verified.parquet.json").exists()
+    else:
+        record = json.loads((tmp_path / "verified.csv.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "rejects.csv.json").read_text(encoding="utf-8")) == record
+    assert record["dosecalc_version"] == __version__ and record["command"] == "dosecalc verify"
+    assert record["inputs"] == [{"path": str(EXAMPLE), "sha256": hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()}]
+    # the example's accounting (tests/test_cli_verify.py): 41 rows, 23 verified, 13 flagged, 5 rejected
+    counts = ("rows_read", "rows_written", "rows_rejected", "rows_verified", "rows_flagged", "not_ordered")
+    assert [record[name] for name in counts] == [41, 36, 5, 23, 13, 2]
+    assert sum(record["rejects_by_reason"].values()) == 5
+    options = record["options"]
+    assert (options["tolerance"]["value"], options["weight_change"]["value"]) == (7.0, 10.0)
+    assert options["tolerance"]["source"].startswith("given (7 %)")
+    assert options["protocol"]["name"] == "R-CHOP-21" and len(options["protocol"]["sha256"]) == 64
+    assert (options["method"], options["output"], options["rejects"]) == ("mosteller", str(output), str(rejects))
+    assert [formula["name"] for formula in record["formulas"]] == ["mosteller"]

@@ -269,7 +269,14 @@ def verify_command(
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
             reading = Reading(delimiter=delimiter, decimal_comma=decimal_comma, encoding=encoding)
             checked = verify_file(
-                plan, orders, output, rejects=rejects, method=patient.method, reading=reading, **settings
+                plan,
+                orders,
+                output,
+                rejects=rejects,
+                method=patient.method,
+                reading=reading,
+                command="dosecalc verify",
+                **settings,
             )
         elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8" or decimal_comma:
             raise DoseCalcError(
