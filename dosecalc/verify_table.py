@@ -17,10 +17,14 @@ Columns
 ``ordered_<unit>`` or ``ordered`` with ``ordered_unit``
     The ordered dose: the unit in the column name (``ordered_mg``,
     ``ordered_mg_m2``, ``ordered_units``), or numbers in ``ordered`` and
-    each row's unit as text in ``ordered_unit`` ("mg", "mg/m2").
+    each row's unit as text in ``ordered_unit`` ("mg", "mg/m2"; a carboplatin
+    order's target AUC as "mg/mL*min").
 ``height_<unit>``, ``weight_<unit>``, ``sex``
     The patient's measurements today, as :func:`dosecalc.cohort.dose_table`
-    reads them.
+    reads them; for a carboplatin AUC, the kidney columns
+    :meth:`dosecalc.order.Order.for_table` reads (``age_years`` and
+    ``creatinine_mg_dl``, or ``gfr_ml_min``, ...). Two columns of one input
+    (``height_cm`` and ``height_in``) are refused.
 ``cycle``, ``day`` (optional)
     Whole numbers: with ``day``, orders on a day the protocol does not give
     the drug are flagged.
@@ -52,10 +56,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .adjustments import difference_pct
+from .carboplatin import AUC
 from .cohort import canonical_name, given_numbers
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
+from .order import AUC_BASIS
 from .renal_table import KIDNEY_INPUTS, NAMED_UNITS, _names
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, checked_flag, valid
@@ -299,8 +305,12 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
         unreadable: list[str | None] = []
         for text in encoded.dictionary.to_pylist():
             try:
-                reading = parse_quantity(f"1 {text}", "ordered_unit", kind="dose")
-                basis = read_dose(reading, "ordered_unit", allowed=ANY_BASIS)[1]
+                reading = parse_quantity(f"1 {text}", "ordered_unit", kind=("dose", "auc"))
+                basis = (  # a carboplatin order as its target AUC, as --ordered carboplatin=5mg/mL*min
+                    AUC_BASIS
+                    if reading.check("[mass] * [time] / [length] ** 3")
+                    else read_dose(reading, "ordered_unit", allowed=ANY_BASIS)[1]
+                )
             except (DoseCalcError, TypeError) as err:
                 factors.append(np.nan)
                 codes.append(-1)
@@ -333,11 +343,11 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
     if not np.all(factor == 1.0):  # a column in mg needs no product
         amount = amount * factor
     if len(bases) == 1:  # one basis: every readable row is in it
-        readable = valid(amount, DOSE_RANGES[bases[0]]) & (basis == 0)
+        readable = valid(amount, _RANGES[bases[0]]) & (basis == 0)
     else:
         readable = np.zeros(table.num_rows, bool)
         for code, label in enumerate(bases):
-            readable |= (basis == code) & valid(amount, DOSE_RANGES[label])
+            readable |= (basis == code) & valid(amount, _RANGES[label])
     bad = np.flatnonzero(~readable & (basis >= 0))
     if bad.size:
         cells = table[column].take(pa.array(bad)).to_pylist()
@@ -355,7 +365,7 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
                 number = "a number with a decimal comma, such as 92,5" if decimal_comma else "a number"
                 texts.append(f"{column}={shown}: expected {number}" + ("" if slip is None else f"; {slip}"))
             else:
-                texts.append(f"{column}={cell!s}: expected {DOSE_RANGES[bases[basis[row]]].expected}")
+                texts.append(f"{column}={cell!s}: expected {_RANGES[bases[basis[row]]].expected}")
         rejects.add(bad, texts)
     if readable.all():
         return _Ordered(amount, basis, tuple(bases))
@@ -371,8 +381,9 @@ def _unit_refused(text: str, err: Exception) -> str:
             hint = f"did you mean {text.lower()!r}? (units are case-sensitive)"
         except DoseCalcError:
             pass
-    return f"ordered_unit={text!r}: expected a dose unit such as mg, mg/m2, mg/kg, units or units/m2" + (
-        f"; {hint}" if hint else ""
+    return (
+        f"ordered_unit={text!r}: expected a dose unit such as mg, mg/m2, mg/kg, units or units/m2, or an AUC in mg/mL*min"
+        + (f"; {hint}" if hint else "")
     )
 
 
@@ -560,6 +571,14 @@ def verify_table(
         order = entry.order
         codes = ordered.basis[rows]
         in_basis, absolute = (codes == ordered.code(order.basis), codes == ordered.code(order.amount_unit))
+        if (
+            not order.is_auc and ordered.code(AUC_BASIS) >= 0
+        ):  # an AUC doses carboplatin only: refused, as for one patient
+            rejects.add(
+                rows[codes == ordered.code(AUC_BASIS)],
+                f"{entry.label}: ordered as an AUC ({unit(AUC_BASIS):~P}), which gives no dose of this drug; "
+                f"order it in {order.amount_unit} or {order.dose.units:~P}",
+            )
         computed[rows[in_basis]] = order.prescribed.magnitude
         for code in np.unique(codes[~in_basis & ~absolute]).tolist():
             other = rows[codes == code]
@@ -704,6 +723,9 @@ class _Lazy:
         return self.filled
 
 
+#: The range of an ordered dose in each basis: a dose, or a carboplatin target AUC.
+_RANGES = {**DOSE_RANGES, AUC_BASIS: AUC}
+
 #: Each verdict's code in the batch: its position in VERDICTS.
 _VERDICT_CODE = {verdict: code for code, verdict in enumerate(VERDICTS)}
 
@@ -741,6 +763,8 @@ def _lifetime(
     codes = ordered.basis[rows]
     amount = ordered.amount[rows]
     for code in np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(ordered.bases))).tolist():
+        if ordered.bases[code] == AUC_BASIS:  # a target AUC is no exposure: no lifetime limit counts it
+            continue
         same = codes == code
         if same.all():  # every order in one unit: most files
             this = to_limit_kernel(amount, ordered.bases[code], limit.amount, bsa_m2)

@@ -328,3 +328,60 @@ def test_the_verified_orders_carry_their_provenance(tmp_path, ending):
     assert options["protocol"]["name"] == "R-CHOP-21" and len(options["protocol"]["sha256"]) == 64
     assert (options["method"], options["output"], options["rejects"]) == ("mosteller", str(output), str(rejects))
     assert [formula["name"] for formula in record["formulas"]] == ["mosteller"]
+
+
+def test_a_carboplatin_order_as_its_auc_is_the_one_patient_verdict(tmp_path):
+    # AUC 5 for Cockcroft-Gault 70.83 mL/min (by hand above): within tolerance; AUC 6 is +20 %; a measured GFR of
+    # 150 mL/min is capped (5 × (125 + 25) = 750 mg, the policy's cap), which an order as an AUC does not say
+    rows = [
+        {"drug": "carboplatin", "ordered": 5.0, "ordered_unit": "mg/mL*min", "creatinine_mg_dl": 0.8},
+        {"drug": "carboplatin", "ordered": 6.0, "ordered_unit": "mg/mL·min", "creatinine_mg_dl": 0.8},
+        {"drug": "carboplatin", "ordered": 5.0, "ordered_unit": "mg/mL*min", "gfr_ml_min": 150.0},
+    ]
+    for row in rows:
+        row |= {"height_cm": 165, "weight_kg": 60, "sex": "F"} | (
+            {"age_years": 60} if "creatinine_mg_dl" in row else {}
+        )
+    checked = []
+    for row in rows:  # a GFR and a creatinine in one file are refused: a file of each
+        got = verify_table(CARBOPLATIN_PACLITAXEL, pa.Table.from_pylist([row])).checked.to_pylist()[0]
+        kidney = {"gfr": "150 mL/min"} if "gfr_ml_min" in row else {"age": 60, "creatinine": "0.8 mg/dL"}
+        check = verify(
+            CARBOPLATIN_PACLITAXEL,
+            [("carboplatin", f"{row['ordered']} {row['ordered_unit']}")],
+            height="165 cm",
+            weight="60 kg",
+            sex="F",
+            **kidney,
+        ).checks[0]
+        assert (got["verdict"], got["ok"]) == (check.verdict, check.ok)
+        assert got["dose_unit"] == "mg·min/mL"
+        checked.append(got)
+    assert [row["verdict"] for row in checked] == ["within_tolerance", "too_high", "not_comparable"]
+    assert_allclose(checked[1]["difference_pct"], 20.0)
+    assert "GFR cap makes this patient's dose 750 mg" in checked[2]["detail"]
+
+
+@pytest.mark.parametrize(
+    "drug, ordered, reason",
+    [
+        ("paclitaxel", 5.0, "paclitaxel (IV over 3 hours): ordered as an AUC (mg·min/mL), which gives no dose"),
+        ("carboplatin", 12.0, "ordered=12.0: expected 1-10 mg/mL·min"),
+    ],
+)
+def test_an_auc_that_doses_nothing_is_rejected(drug, ordered, reason):
+    # one patient's verification refuses these (exit 2): the row is rejected, never verified
+    row = {"drug": drug, "ordered": ordered, "ordered_unit": "mg/mL*min", "height_cm": 165, "weight_kg": 60}
+    row |= {"age_years": 60, "sex": "F", "creatinine_mg_dl": 0.8}
+    result = verify_table(CARBOPLATIN_PACLITAXEL, pa.Table.from_pylist([row]))
+    assert result.checked.num_rows == 0 and result.rejected["reason"].to_pylist()[0].startswith(reason)
+    with pytest.raises(DoseCalcError):
+        verify(
+            CARBOPLATIN_PACLITAXEL,
+            [(drug, f"{ordered} mg/mL*min")],
+            height="165 cm",
+            weight="60 kg",
+            age=60,
+            sex="F",
+            creatinine="0.8 mg/dL",
+        )
