@@ -1020,7 +1020,7 @@ def verify_file(
         As for :func:`verify_table`.
     orders : str or path
         The orders file; every CSV column is read as text and each number by
-        dosecalc's grammar of numbers.
+        dosecalc's grammar of numbers. ``"-"`` reads CSV from stdin.
     output : str or path
         Where to write the checked orders (``.csv`` or ``.parquet``): every
         verified and flagged row, with :data:`VERIFY_COLUMNS`.
@@ -1048,48 +1048,49 @@ def verify_file(
         If the file cannot be read, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import Reading, _checked_paths, placed_together, read_file, written_file
+    from .cohort_io import Reading, _checked_paths, _input_file, placed_together, read_file, written_file
     from .dialects import separator_hint, written_path
     from .provenance import Digest
 
     started, start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
-    source = Path(orders)
-    targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
-    for target in targets:
-        if target.exists() and source.exists() and target.resolve() == source.resolve():
-            raise DoseCalcError(f"{target}: is the orders file; write the verified orders elsewhere")
-    if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
-        raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
-    if not source.is_file():
-        raise DoseCalcError(f"{source}: no such file")
-    for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
-        written_path("output" if target == targets[0] else "rejects", target, [source])
-    _checked_paths(source, targets[0], None if rejects is None else targets[1])  # nor a provenance over the orders
-    digest = Digest([source])
-    reading = reading or Reading()
-    schema, batches = read_file(source, reading)
-    hint = separator_hint(schema.names, reading.dialect(source).delimiter)
-    if hint is not None:
-        raise DoseCalcError(f"orders={source}: {hint}")
-    table = pa.Table.from_batches(list(batches), schema)
-    result = verify_table(
-        protocol_or_order,
-        table,
-        tolerance=tolerance,
-        weight_change=weight_change,
-        conditions=conditions,
-        method=method,
-        decimal_comma=reading.decimal_comma,
-    )
+    with _input_file(orders) as source:  # "-": stdin, copied to a file
+        targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
+        for target in targets:
+            if target.exists() and source.exists() and target.resolve() == source.resolve():
+                raise DoseCalcError(f"{target}: is the orders file; write the verified orders elsewhere")
+        if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
+            raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
+        if not source.is_file():
+            raise DoseCalcError(f"{source}: no such file")
+        for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
+            written_path("output" if target == targets[0] else "rejects", target, [source])
+        _checked_paths(source, targets[0], None if rejects is None else targets[1])  # nor a provenance over the orders
+        digest = Digest([source])
+        reading = reading or Reading()
+        schema, batches = read_file(source, reading)
+        hint = separator_hint(schema.names, reading.dialect(source).delimiter)
+        if hint is not None:
+            raise DoseCalcError(f"orders={source}: {hint}")
+        table = pa.Table.from_batches(list(batches), schema)
+        result = verify_table(
+            protocol_or_order,
+            table,
+            tolerance=tolerance,
+            weight_change=weight_change,
+            conditions=conditions,
+            method=method,
+            decimal_comma=reading.decimal_comma,
+        )
+        sha256, dialect = digest.hexdigests[0], reading.dialect(source).to_dict()  # before a copy of stdin is removed
     options = {
         "conditions": list(conditions),
         "method": method,
         "output": os.fspath(output),
         "rejects": None if rejects is None else os.fspath(rejects),
-        **reading.dialect(source).to_dict(),
+        **dialect,
         "sheet": reading.sheet,
     }
-    record = _Provenance(protocol_or_order, result, command, options, [(os.fspath(orders), digest)], started, start)
+    record = _Provenance(protocol_or_order, result, command, options, [(os.fspath(orders), sha256)], started, start)
     files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
     # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
     # output (a script that looks for the verified orders must not find a failed run's), as a cohort run writes
@@ -1136,7 +1137,7 @@ class _Provenance:
                 "weight_change": result.weight_change.to_dict(),
                 **self.options,
             },
-            inputs=[(path, sha256) for (path, digest) in self.inputs for sha256 in digest.hexdigests],
+            inputs=self.inputs,
             rows={
                 "rows_read": summary["rows"],
                 "rows_written": result.checked.num_rows,

@@ -385,3 +385,29 @@ def test_an_auc_that_doses_nothing_is_rejected(drug, ordered, reason):
             sex="F",
             creatinine="0.8 mg/dL",
         )
+
+
+def test_verified_orders_on_stdout_leave_it_to_them(tmp_path):
+    # -o -: the CSV alone on stdout, the summary on stderr (as dosecalc cohort's)
+    for options in ((), ("--json",)):
+        result = verify_cli("r-chop-21", "--orders", EXAMPLE, "-o", "-", *options)
+        assert result.exit_code == 4, result.output
+        rows = pacsv.read_csv(pa.py_buffer(result.stdout.encode())).to_pylist()
+        assert len(rows) == 36 and rows[0]["verdict"] == "within_tolerance"  # the example's 36 checked orders
+        summary = json.loads(result.stderr)["summary"] if options else result.stderr
+        assert (summary["rows"] == 41) if options else ("written" in summary and "stdout" in summary)
+
+
+def test_orders_from_stdin(tmp_path):
+    # --orders -: the example read from stdin gives the example's counts; its provenance names "-" and its SHA-256
+    output = tmp_path / "verified.csv"
+    result = CliRunner().invoke(
+        app, ["verify", "r-chop-21", "--orders", "-", "-o", str(output), "--json"], input=EXAMPLE.read_bytes()
+    )
+    assert result.exit_code == 4, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (41, 23, 13, 5)
+    record = json.loads((tmp_path / "verified.csv.json").read_text(encoding="utf-8"))
+    assert record["inputs"] == [{"path": "-", "sha256": hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()}]
+    refused = CliRunner().invoke(app, ["verify", "r-chop-21", "--orders", "-", "-o", str(output)], input="a;b\n1;2\n")
+    assert "orders=-: its header is one column, 'a;b'" in one_line_error(refused)

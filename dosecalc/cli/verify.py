@@ -14,6 +14,8 @@ and the computation's steps; the settings with their sources); a file:
 ``"not_ordered"``, the doses due on a patient's day that nobody ordered.
 """
 
+import contextlib
+import sys
 from typing import Annotated, cast
 
 import typer
@@ -168,7 +170,7 @@ def verify_command(
     orders: Annotated[
         str | None,
         typer.Option(
-            help="A day's orders, CSV or Parquet, one row per ordered dose (see examples/orders.csv).",
+            help="A day's orders, CSV or Parquet, one row per ordered dose (see examples/orders.csv); - for stdin.",
             show_default=False,
         ),
     ] = None,
@@ -336,6 +338,13 @@ def verify_command(
 
 
 def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
+    # with the verified orders on stdout, the summary goes to stderr (as dosecalc cohort's)
+    with contextlib.redirect_stdout(sys.stderr) if output == "-" else contextlib.nullcontext():
+        _print_summary(result, protocol, orders, output, rejects, as_json)
+    _exit(result.ok)
+
+
+def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
     summary = result.summary()
     written = {"orders": orders, "output": output, "rejects": rejects}
     if as_json:
@@ -345,7 +354,6 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
             summary={**summary, "files": {k: v for k, v in written.items() if v}},
             not_ordered=result.not_ordered.to_pylist(),
         )
-        _exit(result.ok)
         return
     rows = [[name, str(summary[name])] for name in ("rows", "verified", "flagged", "rejected")]
     rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
@@ -359,11 +367,10 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
         )
     if result.not_ordered.num_rows > _SHOWN:
         rows.append(["", f"… and {result.not_ordered.num_rows - _SHOWN} more (--json lists them all)"])
-    rows.append(["written", output])
+    rows.append(["written", "stdout" if output == "-" else output])
     if rejects is not None and summary["rejected"]:
         rows.append(["rejects", rejects])
     elif summary["rejected"]:
         rows.append(["rejects", "not written: give --rejects FILE to see the rows and why"])
     rows.append(["tolerance", f"±{figures(result.tolerance.value)} % ({result.tolerance.source})"])
     print_blocks((None, rows))
-    _exit(result.ok)
