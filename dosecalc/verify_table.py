@@ -1045,7 +1045,7 @@ def verify_file(
     Raises
     ------
     DoseCalcError
-        If the file cannot be read, an output is the input or cannot be
+        If the file cannot be read or holds no order, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
     from .cohort_io import Reading, _checked_paths, _input_file, placed_together, read_file, written_file
@@ -1072,6 +1072,8 @@ def verify_file(
         if hint is not None:
             raise DoseCalcError(f"orders={source}: {hint}")
         table = pa.Table.from_batches(list(batches), schema)
+        if table.num_rows == 0:  # nothing verified is no "every order within tolerance": a truncated export?
+            raise DoseCalcError(f"orders={orders}: holds no order (its header alone); nothing to verify")
         result = verify_table(
             protocol_or_order,
             table,

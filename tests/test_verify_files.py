@@ -411,3 +411,12 @@ def test_orders_from_stdin(tmp_path):
     assert record["inputs"] == [{"path": "-", "sha256": hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()}]
     refused = CliRunner().invoke(app, ["verify", "r-chop-21", "--orders", "-", "-o", str(output)], input="a;b\n1;2\n")
     assert "orders=-: its header is one column, 'a;b'" in one_line_error(refused)
+
+
+def test_an_orders_file_of_no_order_is_refused(tmp_path):
+    # a header alone (a truncated export) verifies nothing: never "every order within tolerance", exit 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text("patient_id,drug,ordered_mg,height_cm,weight_kg\n")
+    line = one_line_error(verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "v.csv"))
+    assert line == f"error: orders={orders}: holds no order (its header alone); nothing to verify"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
