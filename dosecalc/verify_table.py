@@ -120,6 +120,9 @@ class VerifiedTable(NamedTuple):
         ``patient_id`` and ``day`` columns, else empty. Not rows of the input.
     tolerance, weight_change : Setting
         The settings used, with their sources.
+    provenance : dict or None
+        A file run's record (:func:`verify_file`), as written with its
+        files; None for a table.
     """
 
     checked: pa.Table
@@ -127,6 +130,7 @@ class VerifiedTable(NamedTuple):
     not_ordered: pa.Table
     tolerance: Setting
     weight_change: Setting
+    provenance: dict | None = None
 
     @property
     def verified(self) -> pa.Table:
@@ -142,7 +146,8 @@ class VerifiedTable(NamedTuple):
         """
         Rows by outcome (rows = verified + flagged + rejected), by verdict
         (``not_ordered``: the doses due and not ordered, which are no rows) and
-        by flag, with the settings and their sources.
+        by flag, with the settings and their sources (and a file run's
+        ``provenance``).
         """
         verdicts = self.checked["verdict"].combine_chunks()
         counts = np.bincount(verdicts.indices.to_numpy(zero_copy_only=False), minlength=len(VERDICTS))
@@ -165,6 +170,7 @@ class VerifiedTable(NamedTuple):
             "flags": flagged,
             "tolerance": self.tolerance.to_dict(),
             "weight_change": self.weight_change.to_dict(),
+            **({} if self.provenance is None else {"provenance": self.provenance}),
         }
 
     @property
@@ -1100,7 +1106,7 @@ def verify_file(
         for role, target, written in reversed(files):
             with written_file(target, written.schema, role=role, record=record, placing=placing) as writer:
                 writer.write(written)
-    return result
+    return result._replace(provenance=record())  # also for an output on stdout, which has no sidecar
 
 
 class _Provenance:

@@ -420,3 +420,14 @@ def test_an_orders_file_of_no_order_is_refused(tmp_path):
     line = one_line_error(verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "v.csv"))
     assert line == f"error: orders={orders}: holds no order (its header alone); nothing to verify"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_the_json_summary_carries_the_provenance_also_for_stdout(tmp_path):
+    output = tmp_path / "verified.csv"
+    to_file = verify_cli("r-chop-21", "--orders", EXAMPLE, "-o", output, "--json")
+    record = json.loads((tmp_path / "verified.csv.json").read_text(encoding="utf-8"))
+    assert json.loads(to_file.stdout)["summary"]["provenance"] == record
+    to_stdout = verify_cli("r-chop-21", "--orders", EXAMPLE, "-o", "-", "--json")  # no sidecar beside stdout
+    provenance = json.loads(to_stdout.stderr)["summary"]["provenance"]
+    assert provenance["inputs"] == record["inputs"] and provenance["options"]["output"] == "-"
+    assert (provenance["rows_read"], provenance["rows_written"]) == (41, 36)
