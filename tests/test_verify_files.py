@@ -431,3 +431,13 @@ def test_the_json_summary_carries_the_provenance_also_for_stdout(tmp_path):
     provenance = json.loads(to_stdout.stderr)["summary"]["provenance"]
     assert provenance["inputs"] == record["inputs"] and provenance["options"]["output"] == "-"
     assert (provenance["rows_read"], provenance["rows_written"]) == (41, 36)
+
+
+def test_a_patient_id_is_shown_escaped_in_the_summary(tmp_path):
+    # a newline in an id would break the summary's lines; a file without a cycle column says no "cycle None"
+    orders = tmp_path / "orders.csv"
+    orders.write_text('patient_id,drug,ordered_mg,height_cm,weight_kg,day\n"A\nB",doxorubicin,92,175,70,1\n')
+    result = verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "v.csv")
+    assert result.exit_code == 4, result.output
+    shown = [line for line in result.stdout.splitlines() if line.startswith("not ordered") and ":" in line]
+    assert len(shown) == 4 and all(line.endswith("(day 1)") and "A\\x0aB: " in line for line in shown)

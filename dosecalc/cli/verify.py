@@ -345,6 +345,8 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
 
 
 def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
+    from ..grammar import escaped
+
     summary = result.summary()
     written = {"orders": orders, "output": output, "rejects": rejects}
     if as_json:
@@ -359,12 +361,11 @@ def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
     rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
     rows += [[f"flag: {code.replace('_', ' ')}", str(count)] for code, count in summary["flags"].items() if count]
     for missing in result.not_ordered.slice(0, _SHOWN).to_pylist():
-        rows.append(
-            [
-                "not ordered",
-                f"{missing['patient_id']}: {missing['drug']} (cycle {missing['cycle']}, day {missing['day']})",
-            ]
+        patient = escaped(str(missing["patient_id"]))[1:-1].replace("\\'", "'")  # as in the file, a newline escaped
+        when = (
+            f"day {missing['day']}" if missing["cycle"] is None else f"cycle {missing['cycle']}, day {missing['day']}"
         )
+        rows.append(["not ordered", f"{patient}: {missing['drug']} ({when})"])
     if result.not_ordered.num_rows > _SHOWN:
         rows.append(["", f"… and {result.not_ordered.num_rows - _SHOWN} more (--json lists them all)"])
     rows.append(["written", "stdout" if output == "-" else output])
