@@ -396,6 +396,11 @@ def test_verified_orders_on_stdout_leave_it_to_them(tmp_path):
         assert len(rows) == 36 and rows[0]["verdict"] == "within_tolerance"  # the example's 36 checked orders
         summary = json.loads(result.stderr)["summary"] if options else result.stderr
         assert (summary["rows"] == 41) if options else ("written" in summary and "stdout" in summary)
+    # --rejects -: the example's five rejects alone on stdout
+    result = verify_cli("r-chop-21", "--orders", EXAMPLE, "-o", tmp_path / "v.csv", "--rejects", "-")
+    assert result.exit_code == 4, result.output
+    rejected = pacsv.read_csv(pa.py_buffer(result.stdout.encode()))
+    assert rejected["row"].to_pylist() == [17, 30, 31, 32, 33] and "rejects" in result.stderr
 
 
 def test_orders_from_stdin(tmp_path):

@@ -338,8 +338,8 @@ def verify_command(
 
 
 def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
-    # with the verified orders on stdout, the summary goes to stderr (as dosecalc cohort's)
-    with contextlib.redirect_stdout(sys.stderr) if output == "-" else contextlib.nullcontext():
+    # with the verified orders (or the rejects) on stdout, the summary goes to stderr (as dosecalc cohort's)
+    with contextlib.redirect_stdout(sys.stderr) if "-" in (output, rejects) else contextlib.nullcontext():
         _print_summary(result, protocol, orders, output, rejects, as_json)
     _exit(result.ok)
 
@@ -370,7 +370,7 @@ def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
         rows.append(["", f"… and {result.not_ordered.num_rows - _SHOWN} more (--json lists them all)"])
     rows.append(["written", "stdout" if output == "-" else output])
     if rejects is not None and summary["rejected"]:
-        rows.append(["rejects", rejects])
+        rows.append(["rejects", "stdout" if rejects == "-" else rejects])
     elif summary["rejected"]:
         rows.append(["rejects", "not written: give --rejects FILE to see the rows and why"])
     rows.append(["tolerance", f"±{figures(result.tolerance.value)} % ({result.tolerance.source})"])
