@@ -709,6 +709,16 @@ def test_stdin_to_stdout():
     assert "write the rejects to a file" in one_line_error(result)
 
 
+def test_rejects_on_stdout_are_alone_there(tmp_path):
+    # the summary goes to stderr, as with -o -: stdout is a CSV of the rejects and nothing else
+    text = "patient_id,height_cm,weight_kg\nA,170.5,70\nB,1.7,70\n"
+    result = cli("cohort", "-", "-o", str(tmp_path / "out.csv"), "--rejects", "-", "--dose", "75mg/m2", input=text)
+    assert result.exit_code == 3, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [(row["patient_id"], row["row"]) for row in rows] == [("B", "2")]
+    assert "rows read" in result.stderr
+
+
 def test_stdout_output_keeps_its_provenance_in_the_json_summary():
     # no sidecar can sit beside stdout: the --json summary (on stderr) carries the record instead
     text = "patient_id,height_cm,weight_kg\nA,170.5,70\n"

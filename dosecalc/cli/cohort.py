@@ -346,8 +346,8 @@ def cohort_command(
             from ..report import write_report
 
             write_report(report, summary)
-    # with the dosed rows on stdout, the summary goes to stderr
-    with contextlib.redirect_stdout(sys.stderr) if output == "-" else contextlib.nullcontext():
+    # with the dosed rows or the rejects on stdout, the summary goes to stderr
+    with contextlib.redirect_stdout(sys.stderr) if "-" in (output, rejects) else contextlib.nullcontext():
         if as_json:
             print_json("cohort", summary=summary.to_dict())
         else:
