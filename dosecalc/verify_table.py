@@ -36,7 +36,9 @@ Columns
     the lifetime limits; an empty cell is no prior exposure.
 ``patient_id`` (optional)
     Who the order is for: with it, a drug ordered more often on one day than
-    the protocol gives it is flagged ``duplicate_order``.
+    the protocol gives it is flagged ``duplicate_order``, and the rows of a
+    patient's day that give the patient two values of one input (two
+    heights, two sexes) are rejected: which is the patient's?
 
 Every other column passes through. Each row is verified, flagged or
 rejected, never dropped: ``rows in = verified + flagged + rejected``.
@@ -648,6 +650,10 @@ def verify_table(
         if limit is not None:
             lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows], decimal_comma)
 
+    patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
+    if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
+        inputs = measured + ([] if baseline_column is None else [baseline_column])
+        _refuse_disagreeing(table, inputs, patients, day, cycle, rejects, decimal_comma)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -662,7 +668,6 @@ def verify_table(
         before = lazy.filled
         rows = outside[~np.isnan(before[outside])]  # a step that changed the dose of these rows
         explained[name][rows] = explains_kernel(before[rows], computed[rows], ordered.amount[rows], tolerance.value)
-    patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     with np.errstate(invalid="ignore"):
         flags = {
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
@@ -821,6 +826,75 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     known = np.flatnonzero(per_run >= 0)
     _, at = np.unique(per_run[known], return_index=True)  # each code's first run: codes are given in that order
     return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
+
+
+def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle, rejects: _Texts, decimal_comma):
+    """
+    Reject every row of a patient's visit (one cycle and day, where the file
+    has them) whose rows give the patient two values of one input (heights
+    175 and 165, sexes F and M): which is the patient's? A missing cell is no
+    second value. Where each patient's rows are one run of one visit (a day's
+    export), neighbouring rows are compared, one pass a column; a column that
+    may disagree, or another file, is sorted by visit and checked visit by visit.
+    """
+    n = patients.code.size
+    if not inputs or n < 2 or not (patients.code >= 0).any():
+        return
+    boundary = patients.change.copy()  # where a visit starts
+    for part in (cycle, day):
+        if part is not None:
+            boundary[1:] |= part[1:] != part[:-1]
+    runs = patients.starts.size
+    if patients.first.size == runs and int(np.count_nonzero(boundary)) == runs:  # a run a patient, a visit a run
+        inner = ~boundary[1:]  # neighbours of one visit
+        maybe = []
+        for column in inputs:
+            if canonical_name(column) == "sex":
+                cells = pc.cast(table[column], pa.string()).combine_chunks()
+                apart = pc.fill_null(pc.not_equal(cells.slice(1), cells.slice(0, n - 1)), True)
+                differ = apart.to_numpy(zero_copy_only=False)
+            else:
+                values = _numbers(column, table[column], decimal_comma)
+                differ = values[1:] != values[:-1]  # NaN: may differ, decided below
+            if (differ & inner).any():
+                maybe.append(column)
+        if not maybe:
+            return
+        inputs = maybe
+    key = patients.code.astype(np.int64)
+    for part in (cycle, day):
+        if part is not None:
+            key = key * (int(part.max(initial=0)) + 1) + part
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, key.size])
+    known = patients.code >= 0  # a row without a patient is no one's
+    for column in inputs:
+        if canonical_name(column) == "sex":  # "F" and "f" are one sex
+            cells = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table[column], pa.string())))
+            codes = pc.dictionary_encode(cells).combine_chunks()
+            missing = codes.is_null().to_numpy(zero_copy_only=False)
+            values = np.where(missing, np.nan, codes.indices.fill_null(0).to_numpy(zero_copy_only=False))
+        else:
+            values = _numbers(column, table[column], decimal_comma)
+        values = values.astype(float)[order]
+        with np.errstate(invalid="ignore"):
+            apart = np.fmin.reduceat(values, starts) < np.fmax.reduceat(values, starts)
+        for group in np.flatnonzero(apart & (sizes > 1)).tolist():
+            rows = order[starts[group] : starts[group] + sizes[group]]
+            rows = rows[known[rows]]
+            if rows.size == 0:
+                continue
+            cells = table[column].take(pa.array(rows)).to_pylist()
+            given = ", ".join(escaped(str(cell)) for cell in dict.fromkeys(cells) if cell is not None)
+            patient = escaped(str(table["patient_id"][int(rows[0])].as_py()))
+            visit = " on one day" if day is not None else ""
+            rejects.add(
+                rows,
+                f"patient_id={patient}: the patient's rows{visit} give {column} {given}; "
+                "which is the patient's? correct the file",
+            )
 
 
 def _duplicates(patients: _Patients | None, item: np.ndarray, day, cycle, plan) -> np.ndarray:

@@ -446,3 +446,59 @@ def test_a_patient_id_is_shown_escaped_in_the_summary(tmp_path):
     assert result.exit_code == 4, result.output
     shown = [line for line in result.stdout.splitlines() if line.startswith("not ordered") and ":" in line]
     assert len(shown) == 4 and all(line.endswith("(day 1)") and "A\\x0aB: " in line for line in shown)
+
+
+# --- one patient's rows that disagree on the patient ----------------------------------------------------------------
+
+
+def _visit(patient, drug, dose, height=175.0, weight=70.0, sex="F", day=1):
+    return {"patient_id": patient, "drug": drug, "ordered_mg": dose, "height_cm": height, "weight_kg": weight} | {
+        "sex": sex,
+        "day": day,
+    }
+
+
+@pytest.mark.parametrize("sort", [False, True])
+def test_a_patients_rows_that_disagree_on_the_patient_are_rejected(sort):
+    # P1's vincristine row says 165 cm: at 175 cm doxorubicin 50 × 1.845 = 92.2 mg, at 165 cm 89.6 mg; both rows
+    # would pass on their own numbers, but one of them is not the patient: every row of P1's day is rejected
+    rows = [
+        _visit("P1", "doxorubicin", 92.0),
+        _visit("P2", "doxorubicin", 92.0),
+        _visit("P1", "vincristine", 2.0, height=165.0),
+        _visit("P1", "rituximab", 692.0, sex=None),  # a missing sex is no second sex
+        _visit("P2", "vincristine", 2.0, sex="f"),  # F and f are one sex
+        _visit("P3", "doxorubicin", 92.0, day=1),
+        _visit("P3", "doxorubicin", 90.0, weight=68.0, day=8),  # another day, another weight: no disagreement
+        _visit("P4", "doxorubicin", 92.0),
+        _visit("P4", "vincristine", 2.0, sex="M"),
+    ]
+    if sort:  # sorted by patient, as exports are: each patient's rows one run
+        rows = sorted(rows, key=lambda row: row["patient_id"])
+    result = verify_table(RCHOP, pa.Table.from_pylist(rows))
+    rejected = {(row["patient_id"], row["drug"]): row["reason"] for row in result.rejected.to_pylist()}
+    assert sorted(rejected) == [
+        ("P1", "doxorubicin"),
+        ("P1", "rituximab"),
+        ("P1", "vincristine"),
+        ("P4", "doxorubicin"),
+        ("P4", "vincristine"),
+    ]
+    assert rejected["P1", "rituximab"] == (
+        "patient_id='P1': the patient's rows on one day give height_cm '175.0', '165.0'; "
+        "which is the patient's? correct the file"
+    )
+    assert rejected["P4", "vincristine"].startswith("patient_id='P4': the patient's rows on one day give sex 'F', 'M'")
+    assert sorted(result.checked["patient_id"].to_pylist()) == ["P2", "P2", "P3", "P3"]
+
+
+def test_a_days_export_of_one_visit_a_patient_is_checked_along_its_rows():
+    # 5 patients × 5 drugs, sorted: each patient's rows agree but for the last patient's weight
+    rows = [_visit(f"P{p}", drug, 1.0) for p in range(5) for drug in ORDERED_ON_DAY_1]
+    rows[-1]["weight_kg"] = 71.0
+    result = verify_table(RCHOP, pa.Table.from_pylist(rows))
+    assert result.rejected["patient_id"].to_pylist() == ["P4"] * 5
+    assert "give weight_kg '70.0', '71.0'" in result.rejected["reason"][0].as_py()
+
+
+ORDERED_ON_DAY_1 = ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"]
