@@ -64,7 +64,6 @@ from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
 from .order import AUC_BASIS
-from .renal_table import KIDNEY_INPUTS, NAMED_UNITS, _names
 from .units import parse_quantity, quantity, unit
 from .validation import WEIGHT, checked_flag, valid
 from .verify import (
@@ -207,7 +206,9 @@ def _names_kind(name: str, kind: str) -> bool:
     suffix = canonical.removeprefix(kind + "_")
     if suffix == canonical:
         return False
-    if kind in NAMED_UNITS:  # the kidney's: a closed table of units
+    if kind in _KIDNEY:  # the kidney's: a closed table of units
+        from .renal_table import NAMED_UNITS
+
         return suffix in NAMED_UNITS[kind]
     try:
         _column_unit(suffix, name, kind)
@@ -218,7 +219,7 @@ def _names_kind(name: str, kind: str) -> bool:
 
 def _refuse_two_of_a_kind(names) -> None:
     """Refuse two columns of one of the patient's inputs (``height_cm`` and ``height_in``): which is the patient's?"""
-    for kind in ("height", "weight", "sex", *KIDNEY_INPUTS):
+    for kind in ("height", "weight", "sex", *_KIDNEY):
         found = [name for name in names if _names_kind(name, kind)]
         if len(found) > 1:
             raise DoseCalcError(f"several {kind} columns: {', '.join(found)}; keep one")
@@ -505,6 +506,8 @@ def verify_table(
         table = pa.table(orders)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
         raise DoseCalcError(f"orders: {'; '.join(map(str, err.args))}; give each column one type") from None
+    from .renal_table import _names  # loaded for a table: one patient's verification needs none of it
+
     names = _names(table)  # two columns named alike are refused: which would be the order's?
     taken = [name for name in names if name in VERIFY_COLUMNS + ("reason",)]
     if taken:
@@ -566,7 +569,7 @@ def verify_table(
         for name in names
         if canonical_name(name).startswith(("height_", "weight_"))
         or canonical_name(name) == "sex"
-        or canonical_name(name).split("_")[0] in KIDNEY_INPUTS
+        or canonical_name(name).split("_")[0] in _KIDNEY
     ]
     for name in measured:  # a column of bool or dates is the file's error, not each row's
         if canonical_name(name) != "sex":
@@ -733,6 +736,9 @@ class _Lazy:
             self.filled = np.full(self.n, np.nan)
         return self.filled
 
+
+#: The kidney inputs a column may hold (:data:`dosecalc.renal_table.KIDNEY_INPUTS`).
+_KIDNEY = ("age", "creatinine", "gfr")
 
 #: The range of an ordered dose in each basis: a dose, or a carboplatin target AUC.
 _RANGES = {**DOSE_RANGES, AUC_BASIS: AUC}

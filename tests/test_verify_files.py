@@ -11,6 +11,8 @@ import hashlib
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -502,3 +504,22 @@ def test_a_days_export_of_one_visit_a_patient_is_checked_along_its_rows():
 
 
 ORDERED_ON_DAY_1 = ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"]
+
+
+def test_the_kidney_inputs_are_the_engines():
+    from dosecalc.renal_table import KIDNEY_INPUTS
+    from dosecalc.verify_table import _KIDNEY
+
+    assert _KIDNEY == KIDNEY_INPUTS
+
+
+def test_one_patients_verification_loads_no_file_reader():
+    # the verify command reads a file with --orders only: one patient's check imports neither
+    code = (
+        "import sys; from typer.testing import CliRunner; from dosecalc.cli import app; "
+        "r = CliRunner().invoke(app, ['verify', 'r-chop-21', '--height', '175cm', '--weight', '70kg', "
+        "'--ordered', 'doxorubicin=92mg']); "
+        "print(r.exit_code, 'dosecalc.verify_table' in sys.modules, 'dosecalc.cohort_io' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "False", "False"]

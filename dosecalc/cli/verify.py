@@ -10,8 +10,10 @@ outside the tolerance, flagged, not verifiable or rejected; 2 bad input.
 ``day``, ``tolerance``); one patient: ``"verification"``, the library's
 ``Verification.to_dict()`` (every check with its numbers, verdict, flags
 and the computation's steps; the settings with their sources); a file:
-``"summary"``, ``VerifiedTable.summary()`` with the files written, and
-``"not_ordered"``, the doses due on a patient's day that nobody ordered.
+``"summary"``, ``VerifiedTable.summary()`` with the files written and the
+run's ``provenance`` (as written with the files), and ``"not_ordered"``, the
+doses due on a patient's day that nobody ordered. With the verified orders or
+the rejects on stdout (``-``), the summary goes to stderr.
 """
 
 import contextlib
@@ -216,10 +218,8 @@ def verify_command(
       dosecalc verify r-chop-21 --orders examples/orders.csv -o verified.csv --rejects rejects.csv
     """
     # the library is loaded when the command runs: `import dosecalc.cli` stays light
-    from ..cohort_io import Reading
     from ..order import Order
     from ..verify import SINGLE_DOSE, verify
-    from ..verify_table import verify_file
 
     with bad_input():
         if (protocol is None) == (dose is None):
@@ -269,6 +269,9 @@ def verify_command(
                 raise DoseCalcError(f"{given[0]}: with --orders each row gives its own; leave it out")
             if output is None:
                 raise DoseCalcError("--orders needs --output (-o): where to write each order with its verdict")
+            from ..cohort_io import Reading  # a day's orders only: one patient's verification reads no file
+            from ..verify_table import verify_file
+
             reading = Reading(delimiter=delimiter, decimal_comma=decimal_comma, encoding=encoding)
             checked = verify_file(
                 plan,
