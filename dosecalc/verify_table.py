@@ -296,7 +296,11 @@ class _Ordered(NamedTuple):
 def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _Ordered:
     names = table.column_names
     if "ordered" in names:
-        also = [name for name in names if canonical_name(name).startswith("ordered_") and name != "ordered_unit"]
+        also = [
+            name
+            for name in names
+            if canonical_name(name).startswith("ordered_") and canonical_name(name) != "ordered_unit"
+        ]
         if also:  # two readings of one dose: which is the order? never one of them silently
             raise DoseCalcError(
                 f"{', '.join(also)} and ordered (with ordered_unit): both give the ordered dose; keep one"

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
 from dosecalc import __version__
 from dosecalc.cli import app
-from dosecalc.errors import DoseCalcError
+from dosecalc.errors import DoseCalcError, MissingInputError
 from dosecalc.protocol import load_protocol
 from dosecalc.provenance import METADATA_KEY
 from dosecalc.verify import verify
@@ -92,6 +92,13 @@ def test_two_columns_of_the_ordered_dose_refuse_the_file(tmp_path, header, cells
     )
     assert named in line and "keep one" in line
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_a_unit_column_of_another_spelling_is_no_second_dose():
+    # "Ordered Unit" is not the ordered_unit column verification reads: asked for, not taken for a second dose
+    table = pa.table({"drug": ["doxorubicin"], "ordered": [92.0], "Ordered Unit": ["mg"], "height_cm": [175]})
+    with pytest.raises(MissingInputError, match="^ordered_unit is required for an 'ordered' column"):
+        verify_table(RCHOP, table)
 
 
 # --- carboplatin: the kidney columns reach the Calvert dose -----------------------------------------------------
