@@ -168,7 +168,7 @@ def order_formulas(orders, method: str, kidney_function: str | None = None) -> l
     return list(used.values())
 
 
-def protocol_record(protocol, cycles: int) -> dict:
+def protocol_record(protocol, cycles: int | None) -> dict:
     """
     A protocol as a run used it: its name, the file it was read from, the
     cycles planned, each order (:meth:`dosecalc.Order.to_dict`) with its

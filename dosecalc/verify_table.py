@@ -51,7 +51,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -444,7 +444,7 @@ def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False
     column = _one(table.column_names, "prior")
     if column is None:
         return
-    cells = pc.utf8_trim_whitespace(pc.cast(table[column], pa.string()))
+    cells = pc.utf8_trim(pc.cast(table[column], pa.string()), " ")  # spaces only: a no-break space is no blank
     empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
     prior = _numbers(column, table[column], decimal_comma)
     with np.errstate(invalid="ignore"):
@@ -1211,7 +1211,7 @@ class _Provenance:
         plan = verification_plan(given, None)
         orders = [entry.order for entry in plan.items]
         what = (  # a protocol's own cycles: a day's orders plan none (None: given until progression)
-            {"protocol": protocol_record(given, cast(int, given.cycles))}
+            {"protocol": protocol_record(given, given.cycles)}
             if isinstance(given, Protocol)
             else {"order": orders[0].to_dict()}
         )
