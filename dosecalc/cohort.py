@@ -54,6 +54,7 @@ import dataclasses
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -809,20 +810,37 @@ def _hints(text: pa.Array, given: np.ndarray, values: np.ndarray, rng: Range) ->
     return pc.binary_join_element_wise("; did you mean ", text, endings.take(pa.array(choice)), "")
 
 
-def sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
+class Sexes(NamedTuple):
+    """A sex column read once: per row, whether its sex is known and whether it is female."""
+
+    known: np.ndarray
+    female: np.ndarray  # False where not known
+    reasons: Callable[[np.ndarray], pa.Array]  # why each of the given rows is rejected (null where known)
+
+
+def sexes_of(table: pa.Table, column: str) -> Sexes:
     """
-    Where ``column`` holds a known sex, and why each other row is rejected
-    (null where known): each distinct value classified once by
-    :func:`dosecalc.validation.is_female`. In a column that also holds an
-    ``H`` (Spanish *hombre*), an ``M`` may be *mujer*, a woman: it is
-    refused as ambiguous, not read as male.
+    ``column``'s sexes, each distinct value classified once by
+    :func:`dosecalc.validation.is_female`, and why each row whose sex is not
+    known is rejected. In a column that also holds an ``H`` (Spanish
+    *hombre*), an ``M`` may be *mujer*, a woman: it is refused as ambiguous,
+    not read as male.
     """
-    encoded = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
-    values = encoded.dictionary.to_pylist()
+    cells = table[column]
+    if pa.types.is_dictionary(cells.type):  # a categorical column as it is: its indices per row
+        encoded = cells.unify_dictionaries().combine_chunks()
+        values = pc.cast(encoded.dictionary, pa.string()).to_pylist() + [None]  # and a missing cell
+        codes = encoded.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+    else:
+        encoded = pc.dictionary_encode(pc.cast(cells, pa.string()), null_encoding="encode").combine_chunks()
+        values = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
     # Spanish exports code hombre/mujer as H/M: beside an H, an M may be a woman
     spanish = next((value for value in values if value is not None and value.strip(" ").lower() == "h"), None)
     reasons: list[str | None] = []
+    female: list[bool] = []
     for value in values:
+        female.append(False)
         if value is None or not value.strip():
             reasons.append(f"{column} is missing")
             continue
@@ -833,12 +851,16 @@ def sex_known(table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
             )
             continue
         try:
-            is_female(value, column)
+            female[-1] = bool(is_female(value, column))
             reasons.append(None)
         except DoseCalcError as err:
             reasons.append(str(err))
-    per_row = pa.array(reasons, pa.string()).take(encoded.indices)
-    return per_row.is_null().to_numpy(zero_copy_only=False), per_row
+    texts = pa.array(reasons, pa.string())
+    return Sexes(
+        np.array([reason is None for reason in reasons], bool)[codes],
+        np.array(female, bool)[codes],
+        lambda rows: texts.take(pa.array(codes[rows])),
+    )
 
 
 # --- the batch function --------------------------------------------------------
@@ -989,7 +1011,8 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
         column.plausible(within=ok)
     sex_only = np.empty(0, np.intp)  # rows rejected for their sex alone, whose bodies are checked too
     if plan.sex is not None:
-        known_sex, sex_reasons = sex_known(table, plan.sex)
+        sexes = sexes_of(table, plan.sex)
+        known_sex = sexes.known
         sex_only = np.flatnonzero(ok & ~known_sex)
         ok &= known_sex
     kept_table, values = _kept(table, read, ok, numeric_inputs)
@@ -1011,7 +1034,7 @@ def _screened(table: pa.Table, plan: _Plan, read: dict, numeric_inputs: bool):
     if not_bodies.size:
         reasons.append(_body_reasons(read, rows, np.isin(rows, not_bodies, assume_unique=True)))
     if plan.sex is not None:
-        reasons.append(sex_reasons.take(pa.array(rows)))
+        reasons.append(sexes.reasons(rows))
     reason = pc.binary_join_element_wise(*reasons, "; ", null_handling="skip") if reasons else pa.array([], pa.string())
     return ok, reason, dosed, measured
 

@@ -83,7 +83,7 @@ from .cohort import (
     refuse_one_column_twice,
     refuse_other_kind,
     reject_rows,
-    sex_known,
+    sexes_of,
 )
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import read_frame, refuse_written_columns
@@ -110,7 +110,7 @@ from .renal import (
     sexless_bsa_method,
 )
 from .units import parse_quantity, quantity, unit
-from .validation import Range, checked_flag, is_female, valid
+from .validation import Range, checked_flag, valid
 
 __all__ = [
     "CARBOPLATIN_COLUMNS",
@@ -384,21 +384,10 @@ def _creatinine(table, source: Source, decimal_comma: bool) -> tuple[Column, _Ch
 
 def _sex(table: pa.Table, column: str) -> tuple[np.ndarray, _Check]:
     """Where the sex is female, by :func:`~dosecalc.validation.is_female` on each distinct spelling once, and
-    the check that it is known (the engine's reasons, for the rows that fail it)."""
-    cells = table[column]
-    if not pa.types.is_dictionary(cells.type):  # a dictionary is read as it is: its indices per row
-        cells = pc.dictionary_encode(pc.cast(cells, pa.string()))
-    encoded = cells.unify_dictionaries().combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
-    codes = []  # per spelling: 1 female, 0 male, -1 unknown
-    for spelling in encoded.dictionary.to_pylist():
-        try:
-            codes.append(int(bool(is_female(spelling, column))))
-        except DoseCalcError:
-            codes.append(-1)
-    codes.append(-1)  # a missing cell
-    per_row = np.array(codes)[encoded.indices.fill_null(len(codes) - 1).to_numpy(zero_copy_only=False)]
-    known, reasons = sex_known(table, column)  # the column as a whole: an M beside an H is refused
-    return (per_row == 1) & known, _Check(known, lambda rows: reasons.take(pa.array(rows, pa.int64())))
+    the check that it is known (the engine's reasons, for the rows that fail it): the column as a whole, so
+    an M beside an H is refused."""
+    sexes = sexes_of(table, column)
+    return sexes.female, _Check(sexes.known, lambda rows: sexes.reasons(np.asarray(rows, np.int64)))
 
 
 def _in_range(values: np.ndarray, rng: Range, allow: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ import doctest
 import math
 
 import narwhals as nw
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -706,3 +707,18 @@ def test_a_row_offset_is_a_whole_number_of_rows_before_the_batch(row_offset):
         dose_table({"height_cm": [170.0], "weight_kg": [70.0]}, "75 mg/m^2", row_offset=row_offset)
     dosed, _ = dose_table({"height_cm": [170.0], "weight_kg": [70.0]}, "75 mg/m^2", row_offset=4)
     assert dosed["row"].to_pylist() == [5]
+
+
+@given(st.lists(st.sampled_from(["F", "f", "M", "male", "H", "x", "", None, " F"]), max_size=12))
+def test_a_categorical_sex_column_reads_as_its_text(cells):
+    from dosecalc.cohort import sexes_of
+
+    plain = sexes_of(pa.table({"sex": pa.array(cells, pa.string())}), "sex")
+    categorical = sexes_of(pa.table({"sex": pa.array(cells, pa.string()).dictionary_encode()}), "sex")
+    rows = np.arange(len(cells))
+    assert plain.known.tolist() == categorical.known.tolist()
+    assert plain.female.tolist() == categorical.female.tolist()
+    assert plain.reasons(rows).to_pylist() == categorical.reasons(rows).to_pylist()
+    # an M beside an H is refused (hombre/mujer), a lone M is male
+    if "H" not in cells:
+        assert all(known for cell, known in zip(cells, plain.known) if cell in ("M", "male"))
