@@ -635,17 +635,45 @@ def placed_together():
     its files (a full disk at the last flush) leaves none of them in place.
     """
     moves: list[tuple[Path, Path, Path]] = []  # (temporary, its place, the file named in an error)
+    earlier: list[tuple[Path, Path | None]] = []  # (a place renamed into, the file it held before, kept aside)
     try:
         yield moves
         for temporary, place, named in sorted(moves, key=lambda move: move[1].suffix == ".json"):
             try:
+                earlier.append((place, _kept_aside(place)))
                 os.replace(temporary, place)
             except OSError as err:
+                # a later rename failed: the files placed before it are undone, each place as it was
+                for placed, aside in reversed(earlier[:-1]):
+                    with contextlib.suppress(OSError):  # best effort: the error is the rename that failed
+                        if aside is not None:
+                            os.replace(aside, placed)
+                        elif os.path.lexists(placed):
+                            placed.unlink()
                 raise _cannot_write(named, err) from None
     finally:
         for temporary, _, _ in moves:
             if os.path.lexists(temporary):  # not unlink(missing_ok=True): on a read-only file system it raises
                 temporary.unlink()
+        for _, aside in earlier:
+            if aside is not None and os.path.lexists(aside):
+                aside.unlink()
+
+
+def _kept_aside(place: Path) -> Path | None:
+    """
+    A second name for the file at ``place`` (a hard link beside it, named as a temporary file so that a
+    killed run's is removed by the next), to put it back if a later file of the run cannot be placed; None
+    where ``place`` holds no file, or the file system has no hard links (that undo is then not possible).
+    """
+    if not place.is_file():
+        return None
+    aside = _temporary(place)
+    try:
+        os.link(place, aside)
+    except OSError:
+        return None
+    return aside
 
 
 @contextlib.contextmanager

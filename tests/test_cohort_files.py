@@ -1203,3 +1203,42 @@ def test_a_first_column_named_like_a_delimiter_line_is_a_header(tmp_path):
     source.write_text("patient_id,height_cm,weight_kg,sep=;\nA,170,70,x\n", encoding="utf-8")
     result = cli("cohort", str(source), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("failing", ["out.csv", "rejects.csv", "out.csv.json"])
+def test_a_file_that_cannot_be_placed_leaves_every_file_of_the_run_as_it_was(tmp_path, monkeypatch, failing):
+    # an earlier run's output, rejects and sidecars; the new run's rename of one of them fails (an immutable
+    # file, a read-only place): the others placed before it are put back, so no file mixes two runs
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg\nA,170,70\nB,1.7,70\n", encoding="utf-8")
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    assert cli("cohort", str(source), "-o", str(out), "--dose", "75mg/m2", "--rejects", str(rejects)).exit_code == 3
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    replace = os.replace
+
+    def refusing(src, dst):
+        if os.path.basename(dst) == failing and ".part" in os.path.basename(src):
+            raise PermissionError(1, "Operation not permitted")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    result = cli("cohort", str(source), "-o", str(out), "--dose", "60mg/m2", "--rejects", str(rejects))
+    line = one_line_error(result)
+    assert "cannot be written" in line or "Operation not permitted" in line
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_a_file_that_cannot_be_placed_leaves_no_new_file(tmp_path, monkeypatch):
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg\nA,170,70\nB,1.7,70\n", encoding="utf-8")
+    replace = os.replace
+
+    def refusing(src, dst):
+        if os.path.basename(dst) == "out.csv" and ".part" in os.path.basename(src):
+            raise PermissionError(1, "Operation not permitted")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    one_line_error(cli("cohort", str(source), "-o", str(out), "--dose", "75mg/m2", "--rejects", str(rejects)))
+    assert _no_files_but(tmp_path, "in.csv")
