@@ -611,7 +611,8 @@ def verify_table(
             )
         except MissingInputError as err:
             verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
-            details.add(rows[absolute], str(err))
+            # an orders file's columns are found by their names alone: no mapping to offer
+            details.add(rows[absolute], str(err).removesuffix(", or map one"))
             continue
         except DoseCalcError as err:  # a column no row can be dosed by (bool heights): the file's, as in a cohort run
             raise DoseCalcError(f"{entry.label}: {err}") from None

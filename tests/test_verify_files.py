@@ -530,3 +530,15 @@ def test_one_patients_verification_loads_no_file_reader():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "False", "False"]
+
+
+def test_a_missing_height_column_says_what_to_name_it_and_offers_no_mapping():
+    # an orders file has no column mapping: "or map one" (Python's column_map) would send the user nowhere
+    table = pa.table(
+        {"patient_id": ["A"], "drug": ["doxorubicin"], "ordered_mg": [92.0], "Ht": [175.0], "weight_kg": [70.0]}
+    )
+    flagged = verify_table(load_protocol("r-chop-21"), table).flagged
+    assert flagged["verdict"].to_pylist() == ["missing_input"]
+    assert flagged["detail"].to_pylist() == [
+        "a height column is required for BSA by Mosteller: name it height_cm, height_m or height_in"
+    ]
