@@ -758,15 +758,8 @@ class Column:
             ]
             shown = [None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in failing]
             text = pc.if_else(number, text, pa.array(shown, pa.string()))
-            slips = pa.array(
-                [
-                    "" if slip is None else f"; {slip}"
-                    for slip in (
-                        None if cell is None else number_slip(cell.strip(" "), self.decimal_comma) for cell in failing
-                    )
-                ],
-                pa.string(),
-            )
+            found = [None if cell is None else number_slip(cell.strip(" "), self.decimal_comma) for cell in failing]
+            slips = pa.array(["" if slip is None else f"; {slip}" for slip in found], pa.string())
         else:  # a column of numbers by its type
             number = pc.is_valid(cells)
         # an integer past 2**53 (read as NaN): a code such as INT64's "missing", not a measurement
@@ -776,9 +769,9 @@ class Column:
             f"{source.column}=", text, expected, _hints(text, given, values, rng), "", null_handling="skip"
         )
         a_number = "a number with a decimal comma, such as 1,75" if self.decimal_comma else "a number"
-        feet = pa.array(self.fractional_feet(rows))
+        feet = self.fractional_feet(rows)
         reason = pc.case_when(
-            pc.make_struct(missing, pc.invert(number), coded, feet),
+            pc.make_struct(missing, pc.invert(number), coded, pa.array(feet)),
             f"{source.column} is missing",
             pc.binary_join_element_wise(f"{source.column}='", text, f"': expected {a_number}", slips, ""),
             pc.binary_join_element_wise(
@@ -793,7 +786,7 @@ class Column:
         if source.narrower is not None:  # checked after rng, as the scalar core does: no hint
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
-            reason = pc.if_else(pa.array(valid(values, rng) & ~self.fractional_feet(rows)), narrower, reason)
+            reason = pc.if_else(pa.array(valid(values, rng) & ~feet), narrower, reason)
         return reason
 
 

@@ -396,6 +396,7 @@ _COMMA = re.compile(r"[0-9]\s*,\s*[0-9]")
 _BARE_POINT = re.compile(r"(?<![0-9.])\.[0-9]|[0-9]\.(?![0-9])")
 _NOT_FINITE = re.compile(r"(?i)\b(?:nan|inf|infinity)\b")
 _SIGNED = re.compile(r" *[-+]")
+_UNIT_IN_CELL = re.compile(rf" *{_NUMBER} ?[A-Za-z]+(?:/[A-Za-z0-9]+)? *")
 _ISMP_POINT = "a leading zero before and a digit after the decimal point (ISMP: '0.5', not '.5' or '5.')"
 #: How each slip :func:`number_slip` names begins (none holds a semicolon): a reason's slip is dropped when
 #: rejects are counted by class.
@@ -454,7 +455,7 @@ def number_slip(text: str, decimal_comma: bool = False) -> str | None:
         return "not a finite number"
     if _SIGNED.match(text):
         return "a measurement has no sign"
-    if re.fullmatch(rf" *{_NUMBER} ?[A-Za-z]+(?:/[A-Za-z0-9]+)? *", text) or _reads(text):
+    if _UNIT_IN_CELL.fullmatch(text) or _reads(text):
         return "the number alone: a unit in a cell is not read (the column's unit is in its name or its mapping)"
     return None
 
