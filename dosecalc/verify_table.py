@@ -59,7 +59,7 @@ import pyarrow.compute as pc
 
 from .adjustments import difference_pct
 from .carboplatin import AUC
-from .cohort import canonical_name, given_numbers
+from .cohort import _named_units, canonical_name, given_numbers, sexes_of
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
@@ -199,22 +199,17 @@ def _one(names, prefix: str) -> str | None:
 
 
 def _names_kind(name: str, kind: str) -> bool:
-    """Whether a column's name says it holds ``kind`` in a unit the engine reads: ``height_in``, ``age_years``."""
-    canonical = canonical_name(name)
+    """
+    Whether a column's name says it holds ``kind`` in a unit the engine reads (``height_in``,
+    ``age_years``), by the engine's own tests: the column the dose computation reads.
+    """
     if kind == "sex":
-        return canonical == kind
-    suffix = canonical.removeprefix(kind + "_")
-    if suffix == canonical:
-        return False
+        return canonical_name(name) == kind
     if kind in _KIDNEY:  # the kidney's: a closed table of units
-        from .renal_table import NAMED_UNITS
+        from .renal_table import _named
 
-        return suffix in NAMED_UNITS[kind]
-    try:
-        _column_unit(suffix, name, kind)
-    except DoseCalcError:
-        return False
-    return True
+        return _named(kind, name) is not None
+    return _named_units(name, kind) is not None
 
 
 def _refuse_two_of_a_kind(names) -> None:
@@ -575,9 +570,12 @@ def verify_table(
         or canonical_name(name) == "sex"
         or canonical_name(name).split("_")[0] in _KIDNEY
     ]
-    for name in measured:  # a column of bool or dates is the file's error, not each row's
-        if canonical_name(name) != "sex":
-            _numbers(name, table[name].slice(0, 0))
+    # an input column of bool or dates is the file's error, not each row's; a column named like one but in no
+    # unit the engine reads (age_group, creatinine_date) passes through, as every other column
+    inputs = [name for name in measured if any(_names_kind(name, kind) for kind in ("height", "weight", *_KIDNEY))]
+    for name in inputs:
+        _numbers(name, table[name].slice(0, 0))
+    inputs += [name for name in measured if canonical_name(name) == "sex"]
     usable = None if rejects.none else ~rejects.given
     for index, entry in enumerate(plan.items):
         rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
@@ -660,8 +658,8 @@ def verify_table(
 
     patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
-        inputs = measured + ([] if baseline_column is None else [baseline_column])
-        _refuse_disagreeing(table, inputs, patients, day, cycle, rejects, decimal_comma)
+        visit = inputs + ([] if baseline_column is None else [baseline_column])
+        _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -839,6 +837,15 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
 
 
+def _visit_values(table: pa.Table, column: str, decimal_comma: bool) -> np.ndarray:
+    """A column's values as one visit's rows are compared: numbers, or a sex as 1 (female) or 0 ("F" and
+    "female" are one sex); NaN where missing or unreadable (no second value; refused row by row elsewhere)."""
+    if canonical_name(column) == "sex":
+        sexes = sexes_of(table, column)
+        return np.where(sexes.known, sexes.female.astype(float), np.nan)
+    return _numbers(column, table[column], decimal_comma).astype(float)
+
+
 def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle, rejects: _Texts, decimal_comma):
     """
     Reject every row of a patient's visit (one cycle and day, where the file
@@ -851,6 +858,7 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
     n = patients.code.size
     if not inputs or n < 2 or not (patients.code >= 0).any():
         return
+    read = {column: _visit_values(table, column, decimal_comma) for column in inputs}
     boundary = patients.change.copy()  # where a visit starts
     for part in (cycle, day):
         if part is not None:
@@ -858,38 +866,22 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
     runs = patients.starts.size
     if patients.first.size == runs and int(np.count_nonzero(boundary)) == runs:  # a run a patient, a visit a run
         inner = ~boundary[1:]  # neighbours of one visit
-        maybe = []
-        for column in inputs:
-            if canonical_name(column) == "sex":
-                cells = pc.cast(table[column], pa.string()).combine_chunks()
-                apart = pc.fill_null(pc.not_equal(cells.slice(1), cells.slice(0, n - 1)), True)
-                differ = apart.to_numpy(zero_copy_only=False)
-            else:
-                values = _numbers(column, table[column], decimal_comma)
-                differ = values[1:] != values[:-1]  # NaN: may differ, decided below
-            if (differ & inner).any():
-                maybe.append(column)
+        maybe = [column for column in inputs if ((read[column][1:] != read[column][:-1]) & inner).any()]  # NaN: below
         if not maybe:
             return
         inputs = maybe
-    key = patients.code.astype(np.int64)
-    for part in (cycle, day):
-        if part is not None:
-            key = key * (int(part.max(initial=0)) + 1) + part
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[starts, key.size])
+    # visits in order of patient, cycle and day: sorted by each in turn (a product of codes could pass int64)
+    parts = [part for part in (day, cycle) if part is not None] + [patients.code]
+    order = np.lexsort(parts)
+    new = np.zeros(n, bool)
+    new[0] = True
+    for part in parts:
+        new[1:] |= part[order][1:] != part[order][:-1]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.r_[starts, n])
     known = patients.code >= 0  # a row without a patient is no one's
     for column in inputs:
-        if canonical_name(column) == "sex":  # "F" and "f" are one sex
-            cells = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table[column], pa.string())))
-            codes = pc.dictionary_encode(cells).combine_chunks()
-            missing = codes.is_null().to_numpy(zero_copy_only=False)
-            values = np.where(missing, np.nan, codes.indices.fill_null(0).to_numpy(zero_copy_only=False))
-        else:
-            values = _numbers(column, table[column], decimal_comma)
-        values = values.astype(float)[order]
+        values = read[column][order]
         with np.errstate(invalid="ignore"):
             apart = np.fmin.reduceat(values, starts) < np.fmax.reduceat(values, starts)
         for group in np.flatnonzero(apart & (sizes > 1)).tolist():

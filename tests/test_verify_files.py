@@ -542,3 +542,59 @@ def test_a_missing_height_column_says_what_to_name_it_and_offers_no_mapping():
     assert flagged["detail"].to_pylist() == [
         "a height column is required for BSA by Mosteller: name it height_cm, height_m or height_in"
     ]
+
+
+def test_columns_named_like_inputs_in_no_unit_pass_through():
+    # age_group (text) and creatinine_date (a date) are no kidney inputs: they pass through, never refuse the file
+    import datetime
+
+    table = pa.table(
+        {
+            "patient_id": ["A"],
+            "drug": ["doxorubicin"],
+            "ordered_mg": [92.0],
+            "height_cm": [175.0],
+            "weight_kg": [70.0],
+            "age_group": [True],
+            "creatinine_date": [datetime.date(2026, 12, 1)],
+        }
+    )
+    result = verify_table(load_protocol("r-chop-21"), table)
+    # doxorubicin 50 mg/m² × sqrt(175 × 70 / 3600) = 92.23 mg (Mosteller, N Engl J Med 1987;317:1098)
+    assert result.verified["verdict"].to_pylist() == ["within_tolerance"]
+    assert result.verified["creatinine_date"].to_pylist() == [datetime.date(2026, 12, 1)]
+
+
+def test_one_sex_spelled_two_ways_in_a_visit_is_one_sex():
+    # "F" and "female" on one patient's rows of one day say the same: no disagreement
+    table = pa.table(
+        {
+            "patient_id": ["A", "A"],
+            "drug": ["doxorubicin", "vincristine"],
+            "ordered_mg": [92.0, 2.0],
+            "sex": ["F", "female"],
+            "height_cm": [175.0, 175.0],
+            "weight_kg": [70.0, 70.0],
+        }
+    )
+    result = verify_table(load_protocol("r-chop-21"), table)
+    assert result.rejected.num_rows == 0
+    assert sorted(result.verified["drug"].to_pylist()) == ["doxorubicin", "vincristine"]
+
+
+def test_visits_far_apart_in_cycle_and_day_are_told_apart():
+    # cycles up to 2**53 are accepted: a visit is the patient, the cycle and the day, each compared as it is
+    cycles = [1, 2**52, 1, 2**52]
+    table = pa.table(
+        {
+            "patient_id": ["A", "A", "B", "B"],
+            "drug": ["doxorubicin"] * 4,
+            "ordered_mg": [92.0, 92.0, 92.0, 92.0],
+            "cycle": cycles,
+            "day": [1, 1, 1, 1],
+            "height_cm": [175.0, 170.0, 175.0, 175.0],  # A's two visits differ: two visits, not one disagreeing
+            "weight_kg": [70.0, 70.0, 70.0, 70.0],
+        }
+    )
+    result = verify_table(load_protocol("r-chop-21"), table)
+    assert result.rejected.num_rows == 0
