@@ -76,7 +76,7 @@ from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame, refuse_written_columns
-from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip
+from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip, unquoted_escaped
 from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -756,7 +756,7 @@ class Column:
                 None if cell is None or is_number else cell
                 for cell, is_number in zip(cells_text.to_pylist(), number.to_pylist())
             ]
-            shown = [None if cell is None else escaped(cell)[1:-1].replace("\\'", "'") for cell in failing]
+            shown = [None if cell is None else unquoted_escaped(cell) for cell in failing]
             text = pc.if_else(number, text, pa.array(shown, pa.string()))
             found = [None if cell is None else number_slip(cell.strip(" "), self.decimal_comma) for cell in failing]
             slips = pa.array(["" if slip is None else f"; {slip}" for slip in found], pa.string())

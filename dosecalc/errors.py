@@ -168,3 +168,12 @@ class UsageError(DoseCalcError):
     def __init__(self, message: str, field: str | None = None):
         self._with_fields(message, field=field)
         self._fields = (message, field)  # the arguments of __init__, to rebuild the error by pickle
+
+
+def with_text_as_typed(err: UnitError | ImplausibleInputError, text: str) -> UnitError | ImplausibleInputError:
+    """``err``, about a value read from ``text``, showing the text as typed (invisible characters escaped)."""
+    from .grammar import escaped  # the grammar's own escaping; it imports nothing of dosecalc
+
+    if isinstance(err, ImplausibleInputError):
+        return ImplausibleInputError(err.field, escaped(text), err.expected, err.hint)
+    return UnitError(err.field, escaped(text), err.expected)

@@ -59,6 +59,7 @@ __all__ = [
     "DECIMAL_FEET",
     "fractional_feet",
     "escaped",
+    "unquoted_escaped",
     "bare_number",
     "number_slip",
     "NUMBER_SLIPS",
@@ -351,6 +352,11 @@ def escaped(text: str) -> str:
         else:
             out.append(f"\\U{ord(char):08x}")
     return "'" + "".join(out) + "'"
+
+
+def unquoted_escaped(text: str) -> str:
+    """:func:`escaped` without its quotes, for a text shown inside other text (a table cell, a reason)."""
+    return escaped(text)[1:-1].replace("\\'", "'")
 
 
 #: What each kind is called in messages.

@@ -85,6 +85,7 @@ from .errors import (
     MissingInputError,
     UnitError,
     UnknownNameError,
+    with_text_as_typed,
 )
 from .grammar import escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
@@ -1240,7 +1241,7 @@ def _prior(value, amount, drug: str, bsa):
     except (UnitError, ImplausibleInputError) as err:
         if text is None or err.field != field:
             raise
-        raise _as_typed(err, text) from None
+        raise with_text_as_typed(err, text) from None
     given = quantity(dose_amount, basis)
     if amount is None:
         return given
@@ -1249,13 +1250,6 @@ def _prior(value, amount, drug: str, bsa):
             return candidate.to(amount.units)
     shown = f"{given:~P}" if text is None else escaped(text)  # as typed: '100mg', not 100.0 mg
     raise UnitError(field, shown, f"an exposure in {amount.units:~P}, as the drug's dose")
-
-
-def _as_typed(err, text: str):
-    """The error about a value read from ``text``, showing the text as typed (escaped)."""
-    if isinstance(err, ImplausibleInputError):
-        return ImplausibleInputError(err.field, escaped(text), err.expected, err.hint)
-    return UnitError(err.field, escaped(text), err.expected)
 
 
 class ProtocolTable(NamedTuple):

@@ -723,7 +723,7 @@ def _caps(dosed: pa.Table) -> np.ndarray:
             else np.zeros(dosed.num_rows, bool)
             for name in _CAP_COLUMNS
         ]
-    ).reshape(len(_CAP_COLUMNS), dosed.num_rows)
+    )
 
 
 class _Lazy:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import dosecalc.cli.protocol  # noqa: F401  (registers the commands)
 from dosecalc.cli import app
-from dosecalc.cli.protocol import LIMIT_REACHED
+from dosecalc.cli.protocol import NEEDS_ATTENTION as PLAN_NEEDS_ATTENTION
 from dosecalc.cli.verify import NEEDS_ATTENTION
 
 runner = CliRunner()
@@ -243,7 +243,9 @@ def test_plan_exits_4_when_a_lifetime_limit_is_reached(as_json):
     # doxorubicin label (Adriamycin, Bedford 2013): 550 mg/m² cumulative; 600 mg/m² before cycle 1 exceeds it
     args = ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", *as_json)
     result = run(*args, "--prior", "doxorubicin=600mg/m2")
-    assert result.exit_code == LIMIT_REACHED == NEEDS_ATTENTION == 4, result.output  # verify's code, the same condition
+    assert result.exit_code == PLAN_NEEDS_ATTENTION == NEEDS_ATTENTION == 4, (
+        result.output
+    )  # verify's code, the same condition
     if not as_json:
         assert "REACHED before cycle 1" in result.stdout
     else:

@@ -9,7 +9,7 @@ from typing import Any, overload
 import typer
 
 from ..doses import PER_KG, PER_M2, dose_basis
-from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError, with_text_as_typed
 from ..grammar import bare_number, escaped
 from ..renal import ADULT_AGE, SERUM_CREATININE, is_per_area, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
@@ -166,9 +166,7 @@ def as_typed(texts: dict[str, str | None]):
         text = texts.get(getattr(err, "field", None) or "")
         if text is None or type(err) not in (UnitError, ImplausibleInputError):
             raise
-        if type(err) is UnitError:
-            raise UnitError(err.field, escaped(text), err.expected) from None
-        raise ImplausibleInputError(err.field, escaped(text), err.expected, err.hint) from None
+        raise with_text_as_typed(err, text) from None
 
 
 def texts_of(inputs: dict) -> dict[str, str | None]:

@@ -39,9 +39,9 @@ from .inputs import as_typed, bad_input, named, texts_of
 from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
 
-#: plan's exit code when a lifetime limit is reached within the planned cycles: verify's code
-#: for an order that needs attention (cli.verify.NEEDS_ATTENTION), a lifetime limit among them.
-LIMIT_REACHED = 4
+#: The exit code of a verification that needs a pharmacist's attention, and of a plan that reaches a
+#: lifetime limit within its cycles (a verification's flag too).
+NEEDS_ATTENTION = 4
 
 protocol_app = command_group(
     help="Treatment protocols: the library shipped with dosecalc, and protocol files.", no_args_is_help=True
@@ -322,7 +322,7 @@ def plan_command(
     else:
         _print_plan(loaded, schedule, cumulative, inputs, described)
     if any(exposure.within_plan for exposure in cumulative.exposures):
-        raise typer.Exit(code=LIMIT_REACHED)
+        raise typer.Exit(code=NEEDS_ATTENTION)
 
 
 def _print_plan(loaded, schedule, cumulative, inputs, described) -> None:

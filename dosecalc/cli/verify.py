@@ -28,10 +28,7 @@ from .app import app
 from .inputs import Input, bad_input, named, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, inputs_json, percent, print_blocks, print_json, show
-from .protocol import Condition, protocol_named, read_priors
-
-#: The exit code when an order needs a pharmacist's attention.
-NEEDS_ATTENTION = 4
+from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
 
 #: The doses due and not ordered that the text output lists; --json has all.
 _SHOWN = 10
@@ -64,14 +61,14 @@ def _ordered(texts: list[str] | None, single: str | None) -> list[tuple[str, str
 
 
 def _check_rows(result) -> list[list[str]]:
-    from ..grammar import escaped
+    from ..grammar import unquoted_escaped
 
     rows = []
     for check in result.checks:
-        drug = escaped(check.drug)[1:-1].replace("\\'", "'")  # a name as typed, invisible characters escaped
+        drug = unquoted_escaped(check.drug)  # a name as typed, invisible characters escaped
         name = drug if check.note is None else f"{drug} ({check.note})"
         ordered = "" if check.ordered is None else show(check.ordered)
-        given = escaped(str(check.ordered_given or ""))[1:-1].replace("\\'", "'")
+        given = unquoted_escaped(str(check.ordered_given or ""))
         if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
             ordered += f" (from {given})"
         difference = "" if check.difference_pct is None else percent(check.difference_pct)
@@ -348,7 +345,7 @@ def _print_file(result, protocol, orders, output, rejects, as_json) -> None:
 
 
 def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
-    from ..grammar import escaped
+    from ..grammar import unquoted_escaped
 
     summary = result.summary()
     written = {"orders": orders, "output": output, "rejects": rejects}
@@ -364,7 +361,7 @@ def _print_summary(result, protocol, orders, output, rejects, as_json) -> None:
     rows += [[verdict.replace("_", " "), str(count)] for verdict, count in summary["verdicts"].items() if count]
     rows += [[f"flag: {code.replace('_', ' ')}", str(count)] for code, count in summary["flags"].items() if count]
     for missing in result.not_ordered.slice(0, _SHOWN).to_pylist():
-        patient = escaped(str(missing["patient_id"]))[1:-1].replace("\\'", "'")  # as in the file, a newline escaped
+        patient = unquoted_escaped(str(missing["patient_id"]))  # as in the file, a newline escaped
         when = (
             f"day {missing['day']}" if missing["cycle"] is None else f"cycle {missing['cycle']}, day {missing['day']}"
         )
