@@ -76,7 +76,7 @@ from .provenance import (
     formulas_of,
     order_formulas,
     protocol_record,
-    reason_class,
+    reasons_by_class,
     run_record,
     top_reasons,
 )
@@ -752,17 +752,17 @@ def _convert(
     rejects_path: Path | None,
     progress: Callable[[int], object] | None = None,
     source: str | None = None,
-    provenance: Callable[[Counts], dict] | None = None,
+    provenance: Callable[[dict, dict], dict] | None = None,
 ) -> Counts:
     """
     Dose ``batches`` ``batch_rows`` rows at a time, ``dosing(table, rows before it)``, and write the dosed rows
-    and the rejects (named ``source`` if given); ``provenance(counts)`` gives the record written with each file.
+    and the rejects (named ``source`` if given); ``provenance(rows, reasons)`` gives the record written with each file.
     Each table's rows are counted: read = written + rejected (by ``row``), else the run stops.
     """
     counts = Counts()
     reasons: Counter = Counter()
     done: list[Counts] = []
-    record = None if provenance is None else (lambda: provenance(done[0]))
+    record = None if provenance is None else (lambda: provenance(done[0].rows, done[0].reasons))
     # the floats the engine computes (dosed, not input) are mostly distinct: a Parquet dictionary of them
     # is built and dropped in every row group, which made writing 1.8x slower and the file 9% larger
     computed = [
@@ -851,8 +851,7 @@ def _counted(table: pa.Table, result: DosedTable, rows_before: int, reasons: Cou
             f"and {rejected} rejected; nothing was written"
         )
     if result.rejects.num_rows:
-        for item in pc.value_counts(result.rejects["reason"]).to_pylist():
-            reasons[reason_class(item["values"])] += item["counts"]
+        reasons.update(reasons_by_class(result.rejects["reason"]))
     return Counts(table.num_rows, written, rejected, {}, result.dosed.num_rows, result.rejects.num_rows)
 
 
@@ -969,15 +968,16 @@ class _Record:
     started: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
     last: dict = field(default_factory=dict)
 
-    def __call__(self, counts: Counts) -> dict:
-        if self.last and self.last["rows_read"] == counts.rows_read:  # the output's record, again for the rejects
-            return self.last
+    def __call__(self, rows: dict, reasons: dict) -> dict:
+        """The record of the run's ``rows`` by outcome and ``reasons`` by class; the same one for each file."""
+        if self.last and all(self.last[key] == value for key, value in rows.items()):
+            return self.last  # the output's record, again for the rejects
         self.last = run_record(
             command=self.command,
             options=self.options,
             inputs=list(zip(self.inputs, self.digest.hexdigests)),
-            rows=counts.rows,
-            reasons=counts.reasons,
+            rows=rows,
+            reasons=reasons,
             started=self.started,
             seconds=time.perf_counter() - self.start,
             formulas=self.formulas,
@@ -985,10 +985,14 @@ class _Record:
         return self.last
 
 
-def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None) -> None:
-    """The paths of a run checked before it: the input a file; each file written, and its sidecar, not the input."""
+def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None, input_role: str = "input") -> None:
+    """
+    The paths of a run checked before it: the input (named ``input_role`` in an error) a file; each file
+    written a file in a folder (:func:`~dosecalc.dialects.written_path`), neither the input nor its
+    sidecar, and not the other.
+    """
     if not input_path.is_file():
-        raise DoseCalcError(f"input={input_path}: no such file")
+        raise DoseCalcError(f"{input_role}={input_path}: no such file")
     if str(output_path) == str(rejects_path) == "-":
         raise DoseCalcError("rejects=-: the output is written to stdout already; write the rejects to a file")
     for name, path in (("output", output_path), ("rejects", rejects_path)):
@@ -1568,7 +1572,7 @@ def convert_dataset(
         counts = (runner or run_pieces)(job, pieces, progress)
         # beside the pieces, under a name a dataset reader skips (as "_SUCCESS")
         (job.output_dir / PROVENANCE_FILE).write_text(
-            json.dumps(record(counts), ensure_ascii=False) + "\n", encoding="utf-8"
+            json.dumps(record(counts.rows, counts.reasons), ensure_ascii=False) + "\n", encoding="utf-8"
         )
     return _summary(counts, start, output_dir, rejects_dir, record.last)
 

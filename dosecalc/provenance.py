@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import Counter
 from pathlib import Path
 
 from ._version import __version__
@@ -59,6 +60,16 @@ def reason_class(reason: str) -> str:
     'weight_lb is missing'
     """
     return _VALUE.sub("", _HINT.sub("", reason))
+
+
+def reasons_by_class(reasons) -> Counter:
+    """The rows of a column of reasons (Arrow), counted by :func:`reason_class`."""
+    import pyarrow.compute as pc
+
+    counted: Counter = Counter()
+    for item in pc.value_counts(reasons).to_pylist():
+        counted[reason_class(item["values"])] += item["counts"]
+    return counted
 
 
 def top_reasons(counts: dict, number: int = 3) -> list[tuple[str, int]]:

@@ -1132,22 +1132,13 @@ def verify_file(
         written (nothing is left behind), or as :func:`verify_table`.
     """
     from .cohort_io import Reading, _checked_paths, _input_file, placed_together, read_file, written_file
-    from .dialects import separator_hint, written_path
+    from .dialects import separator_hint
     from .provenance import Digest
 
     started, start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     with _input_file(orders) as source:  # "-": stdin, copied to a file
         targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
-        for target in targets:
-            if target.exists() and source.exists() and target.resolve() == source.resolve():
-                raise DoseCalcError(f"{target}: is the orders file; write the verified orders elsewhere")
-        if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
-            raise DoseCalcError(f"{targets[1]}: the rejects and the output are one file; give two")
-        if not source.is_file():
-            raise DoseCalcError(f"{source}: no such file")
-        for target in targets:  # no device, pipe or missing folder: a file renamed over a device replaces it
-            written_path("output" if target == targets[0] else "rejects", target, [source])
-        _checked_paths(source, targets[0], None if rejects is None else targets[1])  # nor a provenance over the orders
+        _checked_paths(source, targets[0], None if rejects is None else targets[1], "orders")
         digest = Digest([source])
         reading = reading or Reading()
         schema, batches = read_file(source, reading)
@@ -1166,74 +1157,53 @@ def verify_file(
             method=method,
             decimal_comma=reading.decimal_comma,
         )
-        sha256, dialect = digest.hexdigests[0], reading.dialect(source).to_dict()  # before a copy of stdin is removed
-    options = {
-        "conditions": list(conditions),
-        "method": method,
-        "output": os.fspath(output),
-        "rejects": None if rejects is None else os.fspath(rejects),
-        **dialect,
-        "sheet": reading.sheet,
+        options = {
+            "conditions": list(conditions),
+            "method": method,
+            "output": os.fspath(output),
+            "rejects": None if rejects is None else os.fspath(rejects),
+            **reading.dialect(source).to_dict(),
+            "sheet": reading.sheet,
+        }
+        record, rows, reasons = _record(
+            protocol_or_order, result, command, options, os.fspath(orders), digest, (start, started)
+        )
+        files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
+        # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
+        # output (a script that looks for the verified orders must not find a failed run's), as a cohort run writes
+        with placed_together() as placing:
+            for role, target, written in reversed(files):
+                with written_file(
+                    target, written.schema, role=role, record=lambda: record(rows, reasons), placing=placing
+                ) as writer:
+                    writer.write(written)
+        # the record also for an output on stdout, which has no sidecar; read before a copy of stdin is removed
+        return result._replace(provenance=record(rows, reasons))
+
+
+def _record(protocol_or_order, result: VerifiedTable, command, options: dict, orders: str, digest, start: tuple):
+    """The provenance of a day's orders run (:class:`dosecalc.cohort_io._Record`), its rows by outcome and reasons."""
+    from .cohort_io import _Record
+    from .protocol import Protocol
+    from .provenance import order_formulas, protocol_record, reasons_by_class
+
+    planned = [entry.order for entry in verification_plan(protocol_or_order, None).items]
+    what = (  # a protocol's own cycles: a day's orders plan none (None: given until progression)
+        {"protocol": protocol_record(protocol_or_order, protocol_or_order.cycles)}
+        if isinstance(protocol_or_order, Protocol)
+        else {"order": planned[0].to_dict()}
+    )
+    settings = {**what, "tolerance": result.tolerance.to_dict(), "weight_change": result.weight_change.to_dict()}
+    record = _Record(
+        command, {**settings, **options}, order_formulas(planned, options["method"]), [orders], digest, *start
+    )
+    summary = result.summary()
+    rows = {
+        "rows_read": summary["rows"],
+        "rows_written": result.checked.num_rows,
+        "rows_rejected": summary["rejected"],
+        "rows_verified": summary["verified"],
+        "rows_flagged": summary["flagged"],
+        "not_ordered": result.not_ordered.num_rows,
     }
-    record = _Provenance(protocol_or_order, result, command, options, [(os.fspath(orders), sha256)], started, start)
-    files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
-    # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
-    # output (a script that looks for the verified orders must not find a failed run's), as a cohort run writes
-    with placed_together() as placing:
-        for role, target, written in reversed(files):
-            with written_file(target, written.schema, role=role, record=record, placing=placing) as writer:
-                writer.write(written)
-    return result._replace(provenance=record())  # also for an output on stdout, which has no sidecar
-
-
-class _Provenance:
-    """The provenance of a day's orders run, built once when its files are written."""
-
-    def __init__(self, protocol_or_order, result: VerifiedTable, command, options, inputs, started, start):
-        self.protocol_or_order, self.result, self.command = protocol_or_order, result, command
-        self.options, self.inputs, self.started, self.start = options, inputs, started, start
-        self.last: dict | None = None
-
-    def __call__(self) -> dict:
-        if self.last is not None:  # the output's record, again for the rejects
-            return self.last
-        from .protocol import Protocol
-        from .provenance import order_formulas, protocol_record, reason_class, run_record
-
-        result, given = self.result, self.protocol_or_order
-        plan = verification_plan(given, None)
-        orders = [entry.order for entry in plan.items]
-        what = (  # a protocol's own cycles: a day's orders plan none (None: given until progression)
-            {"protocol": protocol_record(given, given.cycles)}
-            if isinstance(given, Protocol)
-            else {"order": orders[0].to_dict()}
-        )
-        reasons: dict[str, int] = {}
-        if result.rejected.num_rows:
-            for item in pc.value_counts(result.rejected["reason"]).to_pylist():
-                kind = reason_class(item["values"])
-                reasons[kind] = reasons.get(kind, 0) + item["counts"]
-        summary = result.summary()
-        self.last = run_record(
-            command=self.command,
-            options={
-                **what,
-                "tolerance": result.tolerance.to_dict(),
-                "weight_change": result.weight_change.to_dict(),
-                **self.options,
-            },
-            inputs=self.inputs,
-            rows={
-                "rows_read": summary["rows"],
-                "rows_written": result.checked.num_rows,
-                "rows_rejected": summary["rejected"],
-                "rows_verified": summary["verified"],
-                "rows_flagged": summary["flagged"],
-                "not_ordered": result.not_ordered.num_rows,
-            },
-            reasons=reasons,
-            started=self.started,
-            seconds=time.perf_counter() - self.start,
-            formulas=order_formulas(orders, self.options["method"]),
-        )
-        return self.last
+    return record, rows, reasons_by_class(result.rejected["reason"]) if result.rejected.num_rows else {}

@@ -151,7 +151,7 @@ def test_orders_file_all_verified_exits_0(tmp_path):
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--prior", "doxorubicin"], "--prior"),
         (["r-chop-21", "--orders", str(EXAMPLE)], "--output"),
         (["r-chop-21", "--orders", str(EXAMPLE), "-o", "x.csv", *PATIENT], "--height"),
-        (["r-chop-21", "--orders", str(EXAMPLE), "-o", str(EXAMPLE)], "orders file"),
+        (["r-chop-21", "--orders", str(EXAMPLE), "-o", str(EXAMPLE)], "is the input file"),
         (["r-chop-21", "--orders", "missing.csv", "-o", "x.csv"], "no such file"),
         (["no-such-protocol", *PATIENT, "--ordered", "doxorubicin=95mg"], "r-chop-21"),
     ],

@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
 from .app import app
-from .inputs import print_error
+from .inputs import bad_input, print_error
 
 # uvicorn's exit code when it could not start (its config.STARTUP_FAILURE), here a port taken since it was checked
 _STARTUP_FAILURE = 3
@@ -40,10 +39,8 @@ def serve_command(
         print_error(f"dosecalc serve needs {missing.name}: pip install 'dosecalc[web]'")
         raise typer.Exit(code=2) from None
     try:
-        serve(host=host, port=port)
-    except UsageError as unusable:  # the port in use, the host not this machine's: before anything starts
-        print_error(str(unusable))
-        raise typer.Exit(code=2) from None
+        with bad_input():  # the port in use, the host not this machine's: before anything starts
+            serve(host=host, port=port)
     except SystemExit as stopped:  # dosecalc's 3 is "some rows rejected": an unusable port is bad input
         if stopped.code == _STARTUP_FAILURE:
             raise typer.Exit(code=2) from None
