@@ -456,6 +456,8 @@ def test_every_option_of_the_command_is_a_key(endpoint):
 
 def assert_error(response, code, field, status=422):
     assert response.status_code == status, response.text
+    # the command line's exit code for it: 2 for bad input or usage, 1 for an error Python did not expect
+    assert response.headers["Dosecalc-Exit-Code"] == ("1" if status == 500 else "2")
     body = response.json()
     assert set(body) == {"code", "field", "value", "expected", "hint", "message", "command", "dosecalc_version"}
     assert body["code"] == code
@@ -847,8 +849,16 @@ def test_unexpected_error_is_500_without_a_trace(monkeypatch):
 )
 def test_paths_outside_the_static_folder_are_404(client, path):
     response = client.get(path)
+    assert_error(response, "http_error", None, status=response.status_code)
     assert response.status_code in (404, 400)
     assert "import" not in response.text
+
+
+def test_refusals_of_http_carry_the_exit_code_of_a_usage_error(client):
+    assert_error(client.get("/api/no-such-command"), "http_error", None, status=404)
+    assert_error(client.get("/api/dose"), "http_error", None, status=405)  # a command is a POST
+    refused = TestClient(create_app(), base_url="http://evil.example").get("/")
+    assert_error(refused, "http_error", "host", status=400)
 
 
 def test_static_files_have_their_types(client):

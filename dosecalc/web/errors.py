@@ -17,8 +17,9 @@ stack trace.
   ``http_error``; anything unexpected is a 500, code ``internal_error``,
   saying only ``internal error``.
 
-A 422 carries ``Dosecalc-Exit-Code: 2``, the command line's exit code for bad
-input, as an answer carries its command's (0, or verify's 4).
+Every refusal carries the command line's exit code in ``Dosecalc-Exit-Code``, as an
+answer carries its command's (0, or verify's 4): 2 (bad input or usage) for a 4xx,
+1 for a 500 (Python's exit code for an error it did not expect).
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ from .._version import __version__
 from ..cli.inputs import OPTION_NAMES
 from ..errors import DoseCalcError
 
-__all__ = ["BAD_INPUT", "EXIT_HEADER", "error_json", "install"]
+__all__ = ["BAD_INPUT", "EXIT_HEADER", "INTERNAL_ERROR", "error_json", "install", "refusal"]
 
 #: The header of every answer with the command line's exit code: 0, 2 for bad input, 4 for a verification needing attention.
 EXIT_HEADER = "Dosecalc-Exit-Code"
 
 #: The command line's exit code for bad input or usage, as click's for a usage error.
 BAD_INPUT = 2
+
+#: Python's exit code for an error it did not expect (a traceback): a 500's.
+INTERNAL_ERROR = 1
 
 # the library's field names that the command line (and so a request) spells otherwise: --creatinine, DOSE
 _REQUEST_KEYS = {field: option.lstrip("-").replace("-", "_").lower() for field, option in OPTION_NAMES.items()}
@@ -153,26 +157,27 @@ def _command(request: Request) -> str | None:
     return path[len("/api/") :] if path.startswith("/api/") else None
 
 
-def _bad_input(body: dict) -> JSONResponse:
-    # the command exits 2 for what a 422 refuses: its exit code in the header, as a 200's
-    return JSONResponse(body, status_code=422, headers={EXIT_HEADER: str(BAD_INPUT)})
+def refusal(body: dict, status_code: int, headers: dict | None = None) -> JSONResponse:
+    """An error of the one shape, with the command line's exit code for it in :data:`EXIT_HEADER`."""
+    exit_code = INTERNAL_ERROR if status_code >= 500 else BAD_INPUT
+    return JSONResponse(body, status_code=status_code, headers={**(headers or {}), EXIT_HEADER: str(exit_code)})
 
 
 async def _on_dosecalc_error(request: Request, err: DoseCalcError) -> JSONResponse:
-    return _bad_input(dosecalc_error_json(err, _command(request)))
+    return refusal(dosecalc_error_json(err, _command(request)), 422)
 
 
 async def _on_validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
-    return _bad_input({**_validation_json(err), "command": _command(request)})
+    return refusal({**_validation_json(err), "command": _command(request)}, 422)
 
 
 async def _on_http_error(request: Request, err: HTTPException) -> JSONResponse:
-    return JSONResponse(error_json("http_error", str(err.detail)), status_code=err.status_code, headers=err.headers)
+    return refusal(error_json("http_error", str(err.detail)), err.status_code, err.headers)
 
 
 async def _on_unexpected(request: Request, err: Exception) -> JSONResponse:
     # the server's log has the traceback; the response never does
-    return JSONResponse(error_json("internal_error", "internal error"), status_code=500)
+    return refusal(error_json("internal_error", "internal error"), 500)
 
 
 def install(app) -> None:

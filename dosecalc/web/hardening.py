@@ -14,10 +14,9 @@ that resolves to 127.0.0.1 (DNS rebinding).
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_json
+from .errors import error_json, refusal
 
 __all__ = ["HEADERS", "LOOPBACK_HOSTS", "BodyLimit", "BodyTooLarge", "HostCheck", "SecurityHeaders"]
 
@@ -80,7 +79,7 @@ class HostCheck:
         if len(given) == 1 and _host(given[0]).lower() in self.hosts:
             await self.app(scope, receive, send)
             return
-        refusal = error_json(
+        refused = error_json(
             "http_error",
             f"Host {', '.join(map(repr, given)) or 'not given'}: not served",
             field="host",
@@ -88,7 +87,7 @@ class HostCheck:
             expected="one of: " + ", ".join(sorted(self.hosts)),
             hint="open the page by the address the server was started on",
         )
-        await JSONResponse(refusal, status_code=400)(scope, receive, send)
+        await refusal(refused, 400)(scope, receive, send)
 
 
 def _host(header: str) -> str:
@@ -125,8 +124,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         if self._declared_over(scope):
-            refusal = BodyTooLarge(self.limit)
-            await JSONResponse(error_json("http_error", refusal.detail), status_code=413)(scope, receive, send)
+            too_large = BodyTooLarge(self.limit)
+            await refusal(error_json("http_error", too_large.detail), 413)(scope, receive, send)
             return
         received = 0
 
