@@ -16,6 +16,7 @@ A dose in units is read only where a caller allows its bases
 from __future__ import annotations
 
 import functools
+import numbers
 
 from .errors import UnitError
 from .grammar import escaped
@@ -177,7 +178,11 @@ def read_dose(
         dose = parse_quantity(text, field)
     if not is_quantity(dose):
         if default is None:
-            raise UnitError(field, dose, f"{_EXPECTED}: a bare number has no basis")
+            bare = (
+                not isinstance(dose, bool) and isinstance(dose, (numbers.Number, list, tuple)) or hasattr(dose, "dtype")
+            )
+            why = "a bare number has no basis" if bare else "as text with its unit, or a Quantity"
+            raise UnitError(field, dose, f"{_EXPECTED}: {why}")
         return checked(dose, DOSE_RANGES[default], field), default
     basis, per_time = dose_basis(dose, field)
     shown = f"{dose:~P}" if text is None else escaped(text)  # a refused dose as typed

@@ -112,9 +112,17 @@ def test_per_kg_round_trip(weight_kg, dose_mg_kg):
 # --- bad input ------------------------------------------------------------------
 
 
-def test_bare_number_dose_is_an_error():
+@pytest.mark.parametrize("dose", [75, 75.0, np.float64(75), [75], np.array([75.0])])
+def test_bare_number_dose_is_an_error(dose):
     with pytest.raises(UnitError, match="dose.*no basis"):
-        patient_dose(75, height=175, weight=70)
+        patient_dose(dose, height=175, weight=70)
+
+
+@pytest.mark.parametrize("dose", [None, b"75 mg/m2", True, {"dose": "75 mg/m2"}])
+def test_a_dose_neither_text_nor_quantity_is_not_called_a_bare_number(dose):
+    with pytest.raises(UnitError, match="as text with its unit, or a Quantity") as refused:
+        patient_dose(dose, height=175, weight=70)
+    assert "bare number" not in str(refused.value)
 
 
 @pytest.mark.parametrize("dose", ["75 kg", "75 mg/m", "75 percent", "75 m^2"])
