@@ -209,6 +209,24 @@ def test_protocol_orders_outside_the_tolerance_are_flagged(page):
     assert _fits(page)
 
 
+def test_settings_choose_the_formula_and_the_caps(page):
+    assert page.input_value("#method") == "mosteller"  # the API's default, chosen
+    page.select_option("#method", "dubois")
+    page.fill("#max_dose", "2 mg")
+    _enter_dose(page, dose="1.4 mg/m2")
+    # Du Bois & Du Bois (1916): 0.007184 × 175^0.725 × 70^0.425 = 1.8481 m²; × 1.4 mg/m² = 2.587 mg, capped at 2 mg
+    assert _text(page.wait_for_selector("#answer").text_content()) == "2 mg"
+    result = _text(page.text_content("#result"))
+    assert "Du Bois" in result and "1.848 m²" in result and "2.587 mg" in result
+
+
+def test_a_setting_the_protocol_plan_does_not_take_is_hidden(page):
+    assert page.is_visible("#bsa_cap") and page.is_visible("#round_to")
+    page.check("#mode-protocol")
+    assert page.is_hidden("#bsa_cap") and page.is_hidden("#max_dose") and page.is_hidden("#round_to")
+    assert page.is_visible("#method") and page.is_visible("#bsa")
+
+
 def test_bad_value_is_named_and_focused(page):
     _enter_dose(page, height="1.75 cm")
     error = page.wait_for_selector("#error")

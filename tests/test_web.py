@@ -888,6 +888,15 @@ def test_pages_have_no_inline_script_or_style(page):
     assert not re.search(r"\son[a-z]+=", html)  # no onclick= and the like
 
 
+def test_page_offers_every_weight_basis_of_the_library(client):
+    from dosecalc import WEIGHT_BASES
+
+    html = client.get("/").text
+    select = re.search(r'<select id="weight_basis".*?</select>', html, re.DOTALL).group(0)
+    # "" is the API's default, actual: not sent
+    assert set(re.findall(r'<option value="([^"]*)"', select)) == {"", *WEIGHT_BASES} - {"actual"}
+
+
 def test_page_has_the_disclaimer_and_a_label_for_every_input(client):
     html = client.get("/").text
     assert "dosecalc is decision support: every dose must be verified by a clinician." in html

@@ -3,7 +3,10 @@
 "use strict";
 
 const DISCLAIMER = "dosecalc is decision support: every dose must be verified by a clinician.";
-const FIELDS = ["dose", "protocol", "height", "weight", "sex", "age", "creatinine", "cycles", "prior", "ordered"];
+const FIELDS = [
+  "dose", "protocol", "height", "weight", "sex", "age", "creatinine",
+  "method", "bsa", "bsa_cap", "max_dose", "weight_basis", "round_to", "cycles", "prior", "ordered",
+];
 const LISTS = new Set(["prior", "ordered"]); // one value a line
 const WHOLE = new Set(["cycles"]); // a JSON integer when it is one
 // the steps of a dose, in the order they are applied
@@ -441,6 +444,20 @@ async function protocols() {
   select.replaceChildren(...listed.protocols.map((entry) => el("option", { value: entry.name }, entry.title || entry.name)));
 }
 
+// the BSA formulas the server knows, its default chosen
+async function methods(description) {
+  const select = document.getElementById("method");
+  const response = await fetch("/api/methods", { headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    return;
+  }
+  const listed = await response.json();
+  const doseRequest = description.paths["/api/dose"].post.requestBody.content["application/json"].schema.$ref.split("/").pop();
+  const chosen = description.components.schemas[doseRequest].properties.method.default;
+  select.replaceChildren(...listed.methods.map((entry) => el("option", { value: entry.name }, entry.label)));
+  select.value = chosen;
+}
+
 async function start() {
   const form = document.getElementById("order");
   form.addEventListener("submit", submit);
@@ -456,6 +473,7 @@ async function start() {
       accepted[path.slice(5)] = new Set(Object.keys(description.components.schemas[name].properties));
     }
   }
+  await methods(description);
   const planned = "plan" in accepted;
   document.getElementById("mode-protocol").disabled = !planned;
   if (planned) {
