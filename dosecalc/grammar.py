@@ -22,7 +22,11 @@ Grammar
 
 A number is ASCII digits with at most one full stop; no sign, no thousands
 separator, no underscore, no leading or trailing bare decimal point (ISMP:
-".5" is misread as 5, "5." as 50). In a compound, the second part is below
+".5" is misread as 5, "5." as 50). An amount of drug whose number is one to
+three digits, a full stop and three digits ending in a zero ("1.500 mg",
+"2.250 mg/m2") is refused: it is 1.5 where the full stop is the decimal point
+and 1500 where it separates thousands, as in much of continental Europe
+("1.5 mg" or "1500 mg" says which). In a compound, the second part is below
 one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
 Feet are whole: "5.11 ft" or "5.5'" (feet with a fractional part, alone or
 first in a compound) is refused as the feet.inches slip (5.11 for 5 ft 11 in);
@@ -608,8 +612,27 @@ def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
         for kind in kinds:
             expression = VOCABULARY[kind].get(unit_text)
             if expression is not None:
+                if kind in _AMOUNTS and _THOUSANDS_POINT.fullmatch(match["number"]):
+                    raise GrammarError(text, _thousands(match["number"], kinds))
                 return Reading(text, _finite(text, match["number"], kinds), expression, kind)
     raise GrammarError(text, _why(text, kinds, unit_text))
+
+
+#: The kinds that are amounts of a drug, whose numbers are never read across a thousands separator.
+_AMOUNTS = ("dose", "drug_mass")
+#: One to three digits, a full stop, three digits of which the last is a zero: "1.500" is 1.5 where the full
+#: stop is the decimal point, and 1500 where it separates thousands (as in much of continental Europe, "1.500 mg"
+#: on an export of its records); either reading is a plausible dose, a thousandfold apart, and each has a form
+#: of its own (a trailing zero is what ISMP asks never to write). "0.125", "12.50" and "1.125" are one number.
+_THOUSANDS_POINT = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+
+
+def _thousands(number: str, kinds: tuple[str, ...]) -> str:
+    point, thousands = float(number), int(number.replace(".", ""))
+    return (
+        f"{_accepted(kinds)}: {number} is {point:g} where the full stop is the decimal point, and {thousands} "
+        f"where it separates thousands; write {point:g} or {thousands}"
+    )
 
 
 def _finite(text: str, number: str, kinds: tuple[str, ...]) -> float:

@@ -332,3 +332,41 @@ def test_zero_and_the_smallest_double_are_read():
     assert parse_quantity("0 mg").m_as("mg") == 0.0  # zero as typed: refused later as zero
     assert parse_quantity("0.0e-400 mg").m_as("mg") == 0.0
     assert parse_quantity("5e-324 mg").m_as("mg") == 5e-324  # the smallest subnormal double
+
+
+@pytest.mark.parametrize(
+    "text, point, thousands",
+    [
+        ("1.500 mg", "1.5", "1500"),
+        ("2.250 mg/m2", "2.25", "2250"),
+        ("100.000 mg", "100", "100000"),
+        ("1.000 g", "1", "1000"),
+    ],
+)
+def test_an_amount_that_reads_a_thousandfold_apart_is_refused(text, point, thousands):
+    # "1.500 mg" is 1.5 mg with a decimal point, 1500 mg with a full stop between thousands (the continental
+    # European convention, as on an export of its records): both plausible doses, neither guessed
+    with pytest.raises(UnitError, match=rf"is {point} where the full stop is the decimal point, and {thousands}"):
+        patient_dose(text, bsa=1.9)
+    with pytest.raises(UnitError, match=rf"write {point} or {thousands}$"):
+        patient_dose("75 mg/m2", bsa=1.9, max_dose=text.split()[0] + " mg")
+
+
+@pytest.mark.parametrize(
+    "text", ["1.125 mg", "0.125 mg", "0.500 mg", "12.50 mg", "1000.500 mg", "1.500e3 mg", "1.5 mg"]
+)
+def test_an_amount_of_one_reading_is_read(text):
+    # no trailing zero to drop, a zero whole part (never thousands), or a fourth whole digit: one number
+    assert parse_quantity(text).m_as("mg") == float(text.split()[0])
+
+
+@given(st.integers(1, 999), st.integers(0, 99), st.sampled_from(["mg", "mg/m2", "units/m2", "mg/kg"]))
+def test_no_amount_of_three_decimals_ending_in_zero_is_read(whole, hundredths, unit):
+    with pytest.raises(UnitError, match="separates thousands"):
+        parse_quantity(f"{whole}.{hundredths:02d}0 {unit}")
+
+
+def test_a_measurement_of_three_decimals_is_read():
+    # a height or weight is no amount of drug: its range catches a thousandfold slip
+    assert parse_quantity("1.750 m").m_as("cm") == pytest.approx(175.0)
+    assert parse_quantity("70.500 kg").m_as("kg") == 70.5
