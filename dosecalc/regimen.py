@@ -34,7 +34,8 @@ __all__ = ["Regimen", "RegimenDose", "cycle_total"]
 
 _DAYS_PER_WEEK = 7.0
 _TEXT = re.compile(
-    r"^\s*(?P<dose>.+?)\s*(?:×|x|\*|for)\s*(?P<weeks>[0-9]{1,3})\s*(?:weeks?|wks?)\s*"
+    r"^\s*(?P<dose>.+?)(?:\s*,?\s+(?P<often>weekly|daily))?\s*(?:×|x|\*|for|over)\s*(?P<weeks>[0-9]{1,3})\s*"
+    r"(?:weeks?|wks?)\s*"
     r"(?:every|of|in|q)\s*(?:an?\s+|each\s+)?(?P<cycle>[0-9]{1,3})[\s-]*(?:weeks?|wks?)(?:\s*cycles?)?\s*$",
     re.IGNORECASE,
 )
@@ -58,7 +59,10 @@ def _positive_int(value, field: str) -> int:
 
 
 # a text that means to be a schedule: refused as one when it is not read as one
-_SCHEDULE_WORDS = re.compile(r"(?:×|\bx\b|\*|\bfor\b).*\b(?:weeks?|wks?|days?)\b", re.IGNORECASE)
+_SCHEDULE_WORDS = re.compile(r"(?:×|\bx\b|\*|\bfor\b|\bover\b).*\b(?:weeks?|wks?|days?)\b", re.IGNORECASE)
+
+#: How often a regimen's text says its dose is given, and the rate that says the same.
+_OFTEN = {"weekly": "week", "daily": "day"}
 
 #: The longest regimen text read (its pattern would take quadratic time on pages of spaces).
 _LONGEST_TEXT = 200
@@ -194,6 +198,15 @@ class Regimen:
             dose, period = _administration(dose)
             if period is not None and total:
                 raise UnitError("dose", dose_text, "a rate or a total per cycle, not both")
+            often = _OFTEN.get(text["often"].lower()) if text and text["often"] else None
+            if often is not None and period is not None and often != period:
+                raise UnitError(
+                    "regimen",
+                    escaped(text.string),
+                    f"a rate and a frequency that agree ('75 mg/m2/week weekly', '75 mg/m2/day daily'): "
+                    f"{text['often']} is given once a {often}, the dose is per {period}",
+                )
+            period = period or often
             if period is None and text:
                 # "75 mg/m2 × 6 weeks" does not say how often: temozolomide's 75 mg/m² daily with
                 # radiotherapy is written so (42 doses, not 6); a frequency is never guessed
@@ -245,9 +258,12 @@ class Regimen:
     def parse(cls, text: str):
         """
         Read "75 mg/m^2/week × 3 weeks every 4 weeks" (also "x 3 weeks of a
-        4-week cycle", "for 3 weeks q 4 weeks"). The dose is a rate: per week
-        (weekly administrations) or per day (daily ones); "75 mg/m^2 × 3
-        weeks every 4 weeks" does not say how often and is refused.
+        4-week cycle", "for 3 weeks q 4 weeks", "over 3 weeks in a 4-week
+        cycle"). The dose is a rate: per week (weekly administrations) or per
+        day (daily ones), or says so ("75 mg/m^2 weekly for 3 weeks ...",
+        "..., daily for ..."; a rate and a word that disagree are refused);
+        "75 mg/m^2 × 3 weeks every 4 weeks" does not say how often and is
+        refused.
 
         Raises
         ------

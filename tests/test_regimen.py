@@ -39,6 +39,12 @@ def test_imgn901_three_ways():
         lambda: Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks"),
         lambda: Regimen.parse("75 mg/m2/week x 3 weeks of a 4-week cycle"),
         lambda: Regimen.parse("75 mg/m²/wk for 3 weeks q 4 weeks"),
+        # the release's own words: "75 mg/m²/week (... over 3 weeks in a 4-week cycle)", "given weekly for
+        # three weeks in a 4-week cycle" (the number in digits)
+        lambda: Regimen.parse("75 mg/m²/week over 3 weeks in a 4-week cycle"),
+        lambda: Regimen.parse("75 mg/m2 weekly for 3 weeks in a 4-week cycle"),
+        lambda: Regimen.parse("75 mg/m2/week, weekly for 3 weeks in a 4-week cycle"),
+        lambda: Regimen.parse("225 mg/m2 per cycle weekly for 3 weeks in a 4-week cycle"),
     ],
 )
 def test_weekly_spellings_build_the_same_regimen(build):
@@ -211,6 +217,20 @@ def test_a_regimen_text_without_a_rate_is_refused(text):
     assert escaped(text) in str(caught.value)
     with pytest.raises(UnitError, match="per week or per day"):
         Regimen(text)
+
+
+def test_a_frequency_says_how_often_a_dose_without_a_rate_is_given():
+    # temozolomide with radiotherapy, "75 mg/m² daily": 42 doses over 6 weeks, by hand 42 × 75 = 3150 mg/m²
+    daily = Regimen.parse("75 mg/m2 daily for 6 weeks every 10 weeks")
+    assert daily.days == tuple(range(1, 43)) and daily.per_cycle.m_as("mg/m**2") == 3150.0
+
+
+@pytest.mark.parametrize(
+    "text", ["75 mg/m2/day weekly for 3 weeks every 4 weeks", "75 mg/m2/week daily for 3 weeks every 4 weeks"]
+)
+def test_a_frequency_that_contradicts_the_rate_is_refused(text):
+    with pytest.raises(UnitError, match=r"expected a rate and a frequency that agree"):
+        Regimen.parse(text)
 
 
 def test_a_regimen_text_with_its_rate_is_read():
