@@ -87,7 +87,7 @@ from .errors import (
     UnknownNameError,
     with_text_as_typed,
 )
-from .grammar import escaped
+from .grammar import escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
@@ -488,7 +488,9 @@ class Protocol:
                 order = Order.from_entry({key: value for key, value in entry.items() if key in ORDER_KEYS}, where)
             except DoseCalcError as err:
                 drug = entry.get("drug")
-                raise _named_error(err, f"{where} ({drug})" if isinstance(drug, str) else where) from None
+                raise _named_error(
+                    err, f"{where} ({unquoted_escaped(drug)})" if isinstance(drug, str) else where
+                ) from None
             note = entry.get("note")
             if note is not None and not _one_line(note):
                 raise ImplausibleInputError(

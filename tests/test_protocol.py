@@ -460,6 +460,14 @@ def test_hostile_files(tmp_path):
     assert schedule.doses[0].dose.m_as("mg") == pytest.approx(130.0)  # 65 × 2.0
 
 
+def test_a_drug_name_with_an_invisible_character_is_escaped_wherever_it_is_shown():
+    drug = "doxorubicin\u200b"
+    with pytest.raises(DoseCalcError) as refused:
+        Protocol.from_dict(minimal(order=[{"drug": drug, "dose": "50 mg/m2", "days": [1]}]))
+    message = str(refused.value)
+    assert "\u200b" not in message and message.count("doxorubicin\\u200b") == 2
+
+
 def test_for_table_refuses_a_column_it_writes():
     with pytest.raises(DoseCalcError, match="'cycle'"):
         load_protocol("r-chop-21").for_table({"height_cm": [180], "weight_kg": [80], "cycle": [3]})
