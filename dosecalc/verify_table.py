@@ -1166,7 +1166,7 @@ def verify_file(
             "sheet": reading.sheet,
         }
         record, rows, reasons = _record(
-            protocol_or_order, result, command, options, os.fspath(orders), digest, (start, started)
+            protocol_or_order, result, command, options, (os.fspath(orders), digest), start, started
         )
         files = list(zip(("output", "rejects"), targets, (result.checked, result.rejected)))
         # both files in place, or neither: the output last, so that rejects which cannot be put in place leave no
@@ -1181,8 +1181,11 @@ def verify_file(
         return result._replace(provenance=record(rows, reasons))
 
 
-def _record(protocol_or_order, result: VerifiedTable, command, options: dict, orders: str, digest, start: tuple):
-    """The provenance of a day's orders run (:class:`dosecalc.cohort_io._Record`), its rows by outcome and reasons."""
+def _record(protocol_or_order, result: VerifiedTable, command, options: dict, orders: tuple, start, started):
+    """
+    The provenance of a day's orders run (:class:`dosecalc.cohort_io._Record`), its rows by outcome and
+    reasons; ``orders`` is the orders file's path as given and its :class:`~dosecalc.provenance.Digest`.
+    """
     from .cohort_io import _Record
     from .protocol import Protocol
     from .provenance import order_formulas, protocol_record, reasons_by_class
@@ -1194,9 +1197,8 @@ def _record(protocol_or_order, result: VerifiedTable, command, options: dict, or
         else {"order": planned[0].to_dict()}
     )
     settings = {**what, "tolerance": result.tolerance.to_dict(), "weight_change": result.weight_change.to_dict()}
-    record = _Record(
-        command, {**settings, **options}, order_formulas(planned, options["method"]), [orders], digest, *start
-    )
+    formulas = order_formulas(planned, options["method"])
+    record = _Record(command, {**settings, **options}, formulas, [orders[0]], orders[1], start, started)
     summary = result.summary()
     rows = {
         "rows_read": summary["rows"],
