@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -157,7 +158,7 @@ def _command(request: Request) -> str | None:
     return path[len("/api/") :] if path.startswith("/api/") else None
 
 
-def refusal(body: dict, status_code: int, headers: dict | None = None) -> JSONResponse:
+def refusal(body: dict, status_code: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """An error of the one shape, with the command line's exit code for it in :data:`EXIT_HEADER`."""
     exit_code = INTERNAL_ERROR if status_code >= 500 else BAD_INPUT
     return JSONResponse(body, status_code=status_code, headers={**(headers or {}), EXIT_HEADER: str(exit_code)})
