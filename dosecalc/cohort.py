@@ -877,6 +877,16 @@ def label_column(name: str | None, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([name], pa.string()))
 
 
+def _cells(column) -> np.ndarray:
+    """
+    A column's cells as numpy objects, a missing one None: a categorical column decoded first (numpy's
+    view of a dictionary column gives a missing cell the value of another category).
+    """
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_numpy(zero_copy_only=False)
+
+
 def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> tuple[pa.Table, _Measured | None]:
     """
     The rows of ``table``, whose inputs by kind are ``values``, dosed by the
@@ -893,7 +903,7 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
         dose = quantity(values["dose"], plan.dose_column.rng.unit)
         if reduction_pct is not None:
             dose = modify_dose(dose, reduction_pct=reduction_pct).modified
-    sex = None if plan.sex is None else table[plan.sex].to_numpy(zero_copy_only=False)
+    sex = None if plan.sex is None else _cells(table[plan.sex])
     result = patient_dose(
         dose,
         height=values.get("height"),

@@ -398,6 +398,32 @@ def test_categorical_enum_dictionary_and_view_columns_work_for_every_input(name,
             assert "sex='x'" in tables[1]["reason"][1].as_py()
 
 
+def _categorical_sexes_with_one_missing():
+    sexes, base = ["f", "m", None], {"height_cm": [165.0, 175.0, 160.0], "weight_kg": [90.0, 90.0, 95.0]}
+    yield "pyarrow dictionary", pa.table({**base, "sex": pa.array(sexes).dictionary_encode()})
+    yield "pandas categorical", pd.DataFrame({**base, "sex": pd.Categorical(sexes)})
+    yield "polars categorical", pl.DataFrame({**base, "sex": sexes}).with_columns(pl.col("sex").cast(pl.Categorical))
+    yield "polars enum", pl.DataFrame({**base, "sex": sexes}).with_columns(pl.col("sex").cast(pl.Enum(["f", "m"])))
+
+
+@pytest.mark.parametrize(
+    "name, frame",
+    list(_categorical_sexes_with_one_missing()),
+    ids=[n for n, _ in _categorical_sexes_with_one_missing()],
+)
+@pytest.mark.parametrize("options", [{"weight_basis": "ideal"}, {"method": "schlich"}])
+def test_a_missing_sex_in_a_categorical_column_is_rejected_not_read_as_another(name, frame, options):
+    # every height and weight plausible: the whole column is dosed at once, where numpy's view of a dictionary
+    # column gave the missing cell another category's sex
+    dosed, rejects = (pa.table(nw.from_native(part).to_arrow()) for part in dose_table(frame, "75 mg/m^2", **options))
+    assert dosed["row"].to_pylist() == [1, 2] and rejects["row"].to_pylist() == [3]
+    assert rejects["reason"].to_pylist() == ["sex is missing"]
+    if options == {"weight_basis": "ideal"}:
+        # Devine (1974), a woman of 165 cm: 45.5 + 2.3 × (165 / 2.54 − 60) = 56.909 kg;
+        # Mosteller sqrt(165 × 56.909 / 3600) = 1.61503 m² × 75 mg/m² = 121.128 mg
+        assert dosed["dose_mg"][0].as_py() == pytest.approx(121.128, abs=5e-4)
+
+
 @given(st.lists(st.sampled_from([170.0, 1.7, None, 160.0]), min_size=0, max_size=20), st.integers(-50, 50))
 def test_dosed_and_rejected_labels_partition_the_index(heights, start):
     frame = pd.DataFrame(
