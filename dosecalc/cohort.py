@@ -188,7 +188,7 @@ def _units(text: str, kind: str, field: str):
     """The pint Unit of ``text`` if it is a unit of ``kind``, else raise UnitError."""
     expression = re.sub(r"_per_|_", "/", text) if kind == "dose" else text
     try:
-        units = parse_quantity(f"1 {expression}", field).units
+        units = parse_quantity(f"1 {expression}", field, kind=kind).units  # by the kind's own vocabulary
     except UnitError:
         raise UnitError(field, repr(text), f"a known unit of {kind}") from None
     if kind == "dose":
@@ -241,6 +241,21 @@ def refuse_other_kind(kind: str, column: str) -> None:
             )
 
 
+def _refuse_unit_of_another_kind(column: str, kind: str) -> None:
+    """
+    Refuse a column named as ``kind`` in a unit of another input: ``dose_oz`` (an ounce weighs a body, not a
+    drug), ``weight_mg``, ``height_kg``. A name of ``kind`` whose rest is no unit (``dose_level``) is no input.
+    """
+    suffix = canonical_name(column).removeprefix(kind + "_")
+    if suffix == canonical_name(column) or _named_units(column, kind) is not None:
+        return
+    for other in ("height", "weight", "dose"):
+        if other != kind and _named_units(f"{other}_{suffix}", other) is not None:
+            raise UnitError(
+                column, repr(suffix), f"a unit of {kind} ({kind}_<unit>): {suffix} measures a {other}; rename the column"
+            )
+
+
 def refuse_one_column_twice(column_map: dict) -> None:
     """Refuse one column mapped as two inputs: a column holds one of a patient's inputs."""
     for kind, column in column_map.items():
@@ -273,6 +288,8 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
             for name in names
             if _named_units(name, kind) is not None or (given_units and canonical_name(name) == kind)
         ]
+        for name in names:
+            _refuse_unit_of_another_kind(name, kind)
         if len(columns) > 1:
             raise DoseCalcError(f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map")
         bare = [name for name in names if canonical_name(name) == kind]

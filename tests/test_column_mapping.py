@@ -163,3 +163,29 @@ def test_visible_separators_in_a_name_still_match():
     table = {"patient_id": ["A"], "Height (cm)": [170.0], "Weight\u00a0kg": [70.0]}
     # Mosteller (N Engl J Med 1987;317:1098): BSA = sqrt(height_cm × weight_kg / 3600)
     assert dose_table(table, "75 mg/m2").dosed["dose_mg"].to_pylist() == pytest.approx([75 * (170 * 70 / 3600) ** 0.5])
+
+
+@pytest.mark.parametrize(
+    "column, kind, other",
+    [
+        ("dose_oz", "dose", "weight"),  # two ounces of drug were 56,699 mg
+        ("dose_kg", "dose", "weight"),
+        ("dose_lb", "dose", "weight"),
+        ("weight_mg", "weight", "dose"),
+        ("weight_ug", "weight", "dose"),
+        ("height_kg", "height", "weight"),
+    ],
+)
+def test_a_column_named_in_a_unit_of_another_input_is_refused(column, kind, other):
+    table = {**PATIENT, column: [2.0]}
+    if kind != "dose":
+        table = {"patient_id": ["A"], "height_cm": [170.0], "weight_kg": [70.0], column: [70.0]}
+        table.pop(f"{kind}_{'cm' if kind == 'height' else 'kg'}")
+    with pytest.raises(DoseCalcError, match=rf"^{column}='\w+': expected a unit of {kind} .*measures a {other}"):
+        dose_table(table, None if kind == "dose" else "75 mg/m2")
+
+
+def test_a_column_named_for_an_input_but_in_no_unit_passes_through():
+    table = {**PATIENT, "dose_level": [1], "weight_change": [3.0], "height_source": ["nurse"]}
+    dosed = dose_table(table, "75 mg/m2").dosed
+    assert dosed["dose_level"].to_pylist() == [1] and dosed["height_source"].to_pylist() == ["nurse"]
