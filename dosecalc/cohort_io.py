@@ -1298,42 +1298,57 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
     The CSV and Parquet files of directories (recursively), glob patterns or files, sorted; the folder they
     are named under (a directory given alone, else the files' common folder); the directories given.
     A file named is taken whatever its name, as :func:`convert_file` takes it; each input given must
-    bring a file, so that none is left out unseen.
+    bring a file, so that none is left out unseen, and none twice (by another name or a link either).
+    Every path is absolute (a Dask worker may run elsewhere) and normalised: no ``..`` in it, so that its
+    name under the common folder stays under the output folder.
     """
     given = [input_paths] if isinstance(input_paths, (str, os.PathLike)) else list(input_paths)
-    files: set[Path] = set()
+    files: dict[Path, str] = {}  # each file, by the input that brought it
+    identities: dict[tuple[int, int], Path] = {}  # each file by device and inode: a link is the file it names
     directories: list[Path] = []
-    for item in (str(os.fspath(name)) for name in given):  # absolute: a Dask worker may run elsewhere
+    for item in (str(os.fspath(name)) for name in given):
         path = Path(item)
         if path.is_file():  # a name, not a pattern, even with "[" in it
-            files.add(path.absolute())
-            continue
-        if path.is_dir():
-            directory = path.absolute()
+            found = [_normalised(path)]
+        elif path.is_dir():
+            directory = path.resolve()
             directories.append(directory)
             # as pyarrow.dataset does, names starting with "." or "_" are not data (temporary files, _SUCCESS)
             found = [
                 path
                 for path in directory.rglob("*")
                 if not any(part.startswith((".", "_")) for part in path.relative_to(directory).parts)
+                and path.suffix.lower() in _DATASET_SUFFIXES
             ]
         elif not set("*?[") & set(item):
             raise DoseCalcError(f"input={item}: no such file")
         else:
             # a pattern finds data as a folder scan does: not "_SUCCESS", "_skip.csv" or hidden files
             found = [
-                Path(name).absolute()
+                _normalised(Path(name))
                 for name in glob.glob(item, recursive=True)
-                if not Path(name).name.startswith((".", "_"))
+                if not Path(name).name.startswith((".", "_")) and Path(name).suffix.lower() in _DATASET_SUFFIXES
             ]
-        kept = {path for path in found if path.suffix.lower() in _DATASET_SUFFIXES and path.is_file()}
+        kept = sorted(path for path in found if path.is_file())
         if not kept:
             raise DoseCalcError(f"input={item}: no CSV or Parquet files there (expected directories, globs or files)")
-        files |= kept
+        for path in kept:
+            status = path.stat()
+            first = identities.setdefault((status.st_dev, status.st_ino), path)
+            if first != path or path in files:
+                again = f"{path} again" if first == path else f"{path}, the same file as {first}"
+                earlier = "" if files[first] == item else f" (input={files[first]} brings it already)"
+                raise DoseCalcError(f"input={item}: brings {again}{earlier}; give each file once")
+            files[path] = item
     if not files:
         raise DoseCalcError("input: none given (expected directories, globs or files)")
     folders = directories + [path.parent for path in files if not any(path.is_relative_to(d) for d in directories)]
     return sorted(files), Path(os.path.commonpath(folders)), directories
+
+
+def _normalised(path: Path) -> Path:
+    """``path`` absolute, its folder resolved (no ``..``, no link), its name kept: a link to a file keeps its own."""
+    return path.absolute().parent.resolve() / path.name
 
 
 def _numeric(data_type: pa.DataType) -> bool:
@@ -1389,6 +1404,11 @@ def _pieces(files: list[Path], root: Path) -> list[Piece]:
     pieces = []
     for path in files:
         relative = path.relative_to(root)
+        if ".." in relative.parts:
+            raise DoseCalcError(
+                f"input={path}: would be written to {relative.with_suffix('.parquet').as_posix()}, outside the "
+                "output folder; name it without '..'"
+            )
         runs = _row_group_runs(path) if _is_parquet(path) else [(None, 0)]
         for number, (row_groups, row_offset) in enumerate(runs):
             stem = relative.with_suffix("").as_posix() + ("" if len(runs) == 1 else f"-{number}")

@@ -286,6 +286,83 @@ def test_an_input_that_brings_no_file_is_an_error(tmp_path, csv_dataset, missing
     assert not (tmp_path / "dosed").exists()
 
 
+def test_a_path_through_dotdot_is_written_inside_the_output_folder(tmp_path, monkeypatch):
+    # in/../../victim/a.csv is victim/a.csv: named under the inputs' common folder, never ../victim/a.parquet
+    write_csv(tmp_path / "w" / "in" / "a.csv", patients("A", 5))
+    write_csv(tmp_path / "victim" / "a.csv", patients("V", 3))
+    (tmp_path / "victim" / "a.parquet").write_text("an earlier file\n")
+    monkeypatch.chdir(tmp_path / "w")
+    summary = convert_dataset(["in/a.csv", "in/../../victim/a.csv"], "out", dose=DOSE)
+    assert (tmp_path / "victim" / "a.parquet").read_text() == "an earlier file\n"
+    assert files_under(tmp_path / "w" / "out") == ["victim/a.parquet", "w/in/a.parquet"]
+    dosed = ds.dataset(tmp_path / "w" / "out").to_table()
+    assert summary.rows_written == dosed.num_rows == 5  # rows 2 (no weight) and 4 (a height in metres) rejected
+    assert sorted(dosed["patient_id"].to_pylist()) == ["A001", "A003", "A005", "V001", "V003"]
+    assert [item["path"] for item in summary.provenance["inputs"]] == [
+        str(tmp_path / "victim" / "a.csv"),
+        str(tmp_path / "w" / "in" / "a.csv"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "inputs, again",
+    [
+        (["in/a.csv", "in/../in/a.csv"], "in/a.csv again (input=in/a.csv brings it already)"),
+        (["in", "in/a.csv"], "in/a.csv again (input=in brings it already)"),
+        (["in/*.csv", "./in/a.csv"], "in/a.csv again (input=in/*.csv brings it already)"),
+        (
+            ["in/a.csv", "in/link.csv"],
+            "in/link.csv, the same file as {tmp}/in/a.csv (input=in/a.csv brings it already)",
+        ),
+    ],
+)
+def test_a_file_given_twice_is_refused(tmp_path, monkeypatch, inputs, again):
+    # read twice, its patients would be dosed and counted twice
+    write_csv(tmp_path / "in" / "a.csv", patients("A", 5))
+    monkeypatch.chdir(tmp_path)
+    if "in/link.csv" in inputs:
+        (tmp_path / "in" / "link.csv").symlink_to("a.csv")
+    before = files_under(tmp_path)
+    with pytest.raises(DoseCalcError) as raised:
+        convert_dataset(inputs, "dosed", dose=DOSE)
+    assert (
+        str(raised.value) == f"input={inputs[1]}: brings {tmp_path}/{again.format(tmp=tmp_path)}; give each file once"
+    )
+    assert files_under(tmp_path) == before
+
+
+def test_a_link_in_a_folder_to_a_file_there_is_refused(tmp_path):
+    write_csv(tmp_path / "in" / "a.csv", patients("A", 5))
+    (tmp_path / "in" / "b.csv").symlink_to("a.csv")
+    with pytest.raises(DoseCalcError) as raised:
+        convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE)
+    assert str(raised.value) == (
+        f"input={tmp_path / 'in'}: brings {tmp_path / 'in' / 'b.csv'}, the same file as {tmp_path / 'in' / 'a.csv'}; "
+        "give each file once"
+    )
+    assert not (tmp_path / "dosed").exists()
+
+
+def test_a_linked_file_is_named_by_its_link(tmp_path):
+    # the link's folder is resolved, not the link: its piece is named as the folder shows it
+    write_csv(tmp_path / "raw" / "2024-export.csv", patients("A", 5))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").symlink_to(tmp_path / "raw" / "2024-export.csv")
+    summary = convert_dataset(tmp_path / "in", tmp_path / "dosed", dose=DOSE)
+    assert files_under(tmp_path / "dosed") == ["a.parquet"] and summary.rows_read == 5
+
+
+def test_a_piece_is_never_named_outside_the_output_folder(tmp_path):
+    source = write_csv(tmp_path / "in" / "a.csv", patients("A", 5))
+    with pytest.raises(DoseCalcError) as raised:
+        dosecalc.cohort_io._pieces([tmp_path / "in" / ".." / "a.csv"], tmp_path / "in")
+    assert str(raised.value) == (
+        f"input={tmp_path / 'in' / '..' / 'a.csv'}: would be written to ../a.parquet, outside the output folder; "
+        "name it without '..'"
+    )
+    assert [piece.name for piece in dosecalc.cohort_io._pieces([source], tmp_path / "in")] == ["a.parquet"]
+
+
 def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
     (tmp_path / "dosed").mkdir()
     assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33
