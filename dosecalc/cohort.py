@@ -187,18 +187,14 @@ def canonical_name(name: str) -> str:
 def _units(text: str, kind: str, field: str):
     """The pint Unit of ``text`` if it is a unit of ``kind``, else raise UnitError."""
     expression = re.sub(r"_per_|_", "/", text) if kind == "dose" else text
-    try:
-        units = parse_quantity(f"1 {expression}", field, kind=kind).units  # by the kind's own vocabulary
+    per_administration = "a dose unit per administration: mg/m2, mg/kg, mg, units/m2, units/kg or units"
+    try:  # by the kind's own vocabulary: an ounce weighs a body, never a drug
+        units = parse_quantity(f"1 {expression}", field, kind=kind).units
     except UnitError:
-        raise UnitError(field, repr(text), f"a known unit of {kind}") from None
-    if kind == "dose":
-        basis, per_time = dose_basis(quantity(1.0, units))
-        if basis is None or per_time:
-            raise UnitError(
-                field, text, "a dose unit per administration: mg/m2, mg/kg, mg, units/m2, units/kg or units"
-            )
-    elif units.dimensionality != unit(_BODY_RANGES[kind].unit).dimensionality:
-        raise UnitError(field, text, f"a unit of {kind}, such as {_BODY_RANGES[kind].unit}")
+        such_as = per_administration if kind == "dose" else f"a unit of {kind} such as {_BODY_RANGES[kind].unit}"
+        raise UnitError(field, repr(text), f"a known unit, {such_as}") from None
+    if kind == "dose" and dose_basis(quantity(1.0, units))[1]:
+        raise UnitError(field, text, per_administration)
     return units
 
 

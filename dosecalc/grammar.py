@@ -33,17 +33,22 @@ first in a compound) is refused as the feet.inches slip (5.11 for 5 ft 11 in);
 "6.0 ft" is 6 ft (see ``DECIMAL_FEET``).
 
 Doses are ``amount [/ body] [/ time]``: an amount (mg, g, mcg, µg, μg, ug,
-ng; or units, unit, international units, IU), optionally per m² or per kg of
+ng; or units, unit), optionally per m² or per kg of
 body weight, optionally per day or week (a rate, where the caller takes one).
 A slash may have one ASCII space on either side. The abbreviations ISMP lists
-as error-prone ("U", "cc", "gr", a bare decimal point) are refused with the
-reason [1]_.
+as error-prone ("U", "IU", "cc", "gr", a bare decimal point) are refused with
+the reason [1]_; an international unit is also not every label's unit (a USP
+unit of bleomycin is 1,000 IU [2]_).
 
 References
 ----------
 .. [1] Institute for Safe Medication Practices, "ISMP's list of error-prone
    abbreviations, symbols, and dose designations," 2021: "U" and "IU" misread,
    "cc" for mL, "gr" (grain) for gram, trailing and missing leading zeros.
+.. [2] Amneal Biosciences, "Temporary importation of Bleomycin Sulfate Powder
+   for Injection, 15,000 International Units (IU) to address drug shortage
+   issue," Dear Health Care Provider letter with the FDA, 5 July 2016: "1000 IU
+   of Bleomycin Sulfate Powder for Injection = 1 unit of Bleomycin Sulfate USP".
 """
 
 from __future__ import annotations
@@ -145,7 +150,7 @@ _DRUG_MASS = {
     "ng": "nanogram",
 }
 # a dimension of its own (see units.py): never converts to mg
-_DRUG_UNITS = {"units": "drug_unit", "unit": "drug_unit", "international units": "drug_unit", "IU": "drug_unit"}
+_DRUG_UNITS = {"units": "drug_unit", "unit": "drug_unit"}
 # m**2 is how Python (and pint) users write a square
 _AREA = {"m²": "meter ** 2", "m2": "meter ** 2", "m^2": "meter ** 2", "m**2": "meter ** 2", "sq m": "meter ** 2"}
 _PER_BODY = {**_AREA, "kg": "kilogram"}
@@ -283,6 +288,12 @@ _REFUSED_UNITS = {
     "cc": "'cc' is misread as 'u' or '00' (ISMP: error-prone); write mL",
     "U": "'U' is misread as 0, 4 or cc (ISMP: error-prone); write units",
     "u": "'u' is misread as 0, 4 or cc (ISMP: error-prone); write units",
+    **dict.fromkeys(
+        ("IU", "international units", "international unit"),
+        "'IU' is misread as IV or 10 (ISMP: error-prone), and an international unit is not every label's unit: "
+        "a USP unit of bleomycin is 1,000 IU (FDA, Dear Health Care Provider letter on imported bleomycin, "
+        "Amneal, 2016); write the dose in the units of the label and the protocol (units)",
+    ),
 }
 _NAMES = {
     "kilos": "kg",
@@ -516,8 +527,9 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
         if not re.search(r"[^[0-9]\s.eE+-]", text):
             return f"{accepted}: the unit is missing (a unit is never guessed)"
         return accepted
-    if unit_text in _REFUSED_UNITS:
-        return f"{accepted}: {_REFUSED_UNITS[unit_text]}"
+    amount = unit_text.split("/")[0].strip(" ")  # "U/m2": the amount's spelling is the slip
+    if amount in _REFUSED_UNITS:
+        return f"{accepted}: {_REFUSED_UNITS[amount]}"
     if re.search(r"/ ?(?:months?|mo|years?|yr|h|hr|hours?|min)$", unit_text) and "dose" in kinds:
         return f"{accepted}: a rate is per day or per week"
     known = {spelling for kind in kinds for spelling in VOCABULARY[kind]}

@@ -25,7 +25,7 @@ from dosecalc.grammar import LABELS, VOCABULARY, accepted_spellings, escaped, re
         ("075 mg", "dose", "mg", 75.0),  # the same number on every path: 75, never 0 or 7.5
         ("1e3 mg", "dose", "mg", 1000.0),
         ("10 units/m2", "dose", "units/m**2", 10.0),  # bleomycin (ABVD): never converted to mg
-        ("2500 IU/m²", "dose", "units/m**2", 2500.0),  # pegaspargase
+        ("2500 units/m²", "dose", "units/m**2", 2500.0),  # pegaspargase
         ("6.1 mg/kg", "dose", "mg/kg", 6.1),
         ("75 mg/m2/day", "dose", "mg/m**2/day", 75.0),
         ("5 ft 9 in", "height", "in", 69.0),
@@ -88,6 +88,11 @@ REFUSED = [
     ("mg", "dose", "a number is missing"),
     ("5 gr", "dose", "grain or gram"),
     ("5 cc", "dose", "write mL"),
+    ("10 U/m2", "dose", "'U' is misread as 0, 4 or cc"),
+    # Amneal/FDA letter, 5 July 2016: 1000 IU of bleomycin (Ph. Eur.) = 1 USP unit, a thousandfold apart
+    ("10000 IU/m2", "dose", "a USP unit of bleomycin is 1,000 IU"),
+    ("2500 international units/m2", "dose", "'IU' is misread as IV or 10"),
+    ("15000 IU", "drug_mass", "a USP unit of bleomycin is 1,000 IU"),
     ("10 U/m2", "dose", "a number with a unit"),
     ("10 U", "dose", "write units"),
     ("80 pct", "percent", "a number with a unit"),
