@@ -248,7 +248,9 @@ def _refuse_unit_of_another_kind(column: str, kind: str) -> None:
     for other in ("height", "weight", "dose"):
         if other != kind and _named_units(f"{other}_{suffix}", other) is not None:
             raise UnitError(
-                column, repr(suffix), f"a unit of {kind} ({kind}_<unit>): {suffix} measures a {other}; rename the column"
+                column,
+                repr(suffix),
+                f"a unit of {kind} ({kind}_<unit>): {suffix} measures a {other}; rename the column",
             )
 
 
