@@ -14,7 +14,10 @@ same unit:
 .. math:: \Delta = 100\,\frac{D_o - D_c}{D_c} \quad [\%]
 
 and is *within tolerance* when :math:`|\Delta| \le \tau`, *too high* when
-:math:`\Delta > \tau`, *too low* when :math:`\Delta < -\tau`. Beside the
+:math:`\Delta > \tau`, *too low* when :math:`\Delta < -\tau`. An order
+above its order's maximum (the maximum dose; for carboplatin under a GFR cap,
+AUC × (cap + 25)) is *too high* within the tolerance or not: vincristine
+2.09 mg is +4.5 % of a dose capped at 2 mg, and above the 2 mg. Beside the
 verdict, flags name what a pharmacist must look at: a weight changed since
 the baseline, a cap or a rounding that explains a difference, a lifetime
 limit reached, a dose on a day the protocol does not give that drug.
@@ -59,10 +62,10 @@ from . import protocol as protocol_library  # its LIFETIME_LIMITS are built on f
 from ._version import __version__
 from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import difference_pct
-from .carboplatin import checked_auc
+from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .order import AUC_BASIS, Order, drug_name
+from .order import AUC_BASIS, POLICY, Order, drug_name
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
@@ -81,6 +84,7 @@ __all__ = [
     "Flag",
     "Setting",
     "Verification",
+    "above_maximum_kernel",
     "explains_kernel",
     "lifetime_kernel",
     "to_limit_kernel",
@@ -150,7 +154,7 @@ _WEIGHT_CHANGE_RANGE = Range("weight_change_pct", "percent", 0.0, 50.0, "%")
 #: Each verdict and what it means; the first three are verifiable.
 VERDICTS = {
     "within_tolerance": "the ordered dose is within the tolerance of the computed dose",
-    "too_high": "the ordered dose is above the computed dose by more than the tolerance",
+    "too_high": "the ordered dose is above the computed dose by more than the tolerance, or above the order's maximum",
     "too_low": "the ordered dose is below the computed dose by more than the tolerance",
     "missing_input": "not verifiable: an input the computation needs was not given",
     "not_in_protocol": "not verifiable: the drug is not in the protocol",
@@ -174,6 +178,8 @@ FLAGS = {
 
 # a difference within a billionth of a percent of the tolerance is at it (decimal doses in binary floats)
 _EPSILON_PCT = 1e-9
+# a dose within a relative billionth of its maximum is at it: 2.0000000001 mg is the 2 mg maximum
+_EPSILON_RELATIVE = 1e-9
 
 
 def _percent(value, rng: Range, field: str) -> float:
@@ -268,6 +274,15 @@ def explains_kernel(before, after, ordered, tolerance_pct: float):
     outside = np.abs(difference_pct(after, ordered)) > tolerance_pct + _EPSILON_PCT
     matches = np.abs(difference_pct(before, ordered)) <= tolerance_pct + _EPSILON_PCT
     return scalar_or_array(outside & matches & (before != after))
+
+
+def above_maximum_kernel(amount, maximum):
+    """
+    Where an amount is above its maximum (one unit) by more than a relative
+    billionth; never where the maximum is NaN (none).
+    """
+    amount, maximum = (np.asarray(amount, dtype=float), np.asarray(maximum, dtype=float))
+    return scalar_or_array(amount > maximum * (1 + _EPSILON_RELATIVE))
 
 
 def lifetime_kernel(prior, this_dose, limit):
@@ -633,6 +648,54 @@ def capped_order_reason(ordered_units: str, caps: list[str], dose: str, amount_u
     )
 
 
+class Maximum(NamedTuple):
+    """The highest dose an order allows and what sets it."""
+
+    amount: float  # in the order's amount unit, mg or units
+    named: str  # "the maximum dose of 2 mg (its source)"
+
+
+def maximum_of(order: Order) -> Maximum | None:
+    """
+    The highest dose an order allows, whatever the patient: its maximum dose
+    and, for a carboplatin AUC under a GFR cap, the Calvert dose at the cap,
+    AUC × (cap + 25) (FDA 2010: at most 5 × 150 = 750 mg for AUC 5); the
+    lower of them, None without either. An order above it is too high, within
+    the tolerance of the computed dose or not.
+    """
+    maxima = []
+    if order.max_dose is not None:
+        amount = float(order.max_dose.magnitude)  # in the order's amount unit, as the order reads it
+        source = order.reference("max_dose") or "the order's max_dose, given without a source"
+        maxima.append(Maximum(amount, f"the maximum dose of {amount:g} {order.amount_unit} ({source})"))
+    cap = order.policy_cap_ml_min if order.is_auc else None
+    if cap is not None:
+        auc = float(order.prescribed.m_as(AUC_BASIS))
+        source = (
+            CARBOPLATIN_POLICIES[order.policy].reference
+            if isinstance(order.gfr_cap, str) and order.gfr_cap == POLICY
+            else f"the order's gfr_cap; {CALVERT_1989}"
+        )
+        amount = float(calvert_kernel(auc, cap))
+        maxima.append(
+            Maximum(
+                amount,
+                f"the maximum the GFR cap of {cap:g} mL/min gives, AUC {auc:g} mg/mL·min × ({cap:g} + 25) mL/min "
+                f"= {amount:.4g} mg ({source})",
+            )
+        )
+    return min(maxima, key=lambda maximum: maximum.amount) if maxima else None
+
+
+def above_maximum_reason(maximum: Maximum, amount: float, unit_: str, absolute: bool) -> str:
+    """
+    What an ordered dose above its order's maximum is: "above the maximum
+    dose of 2 mg (…)"; an order per m², per kg or as an AUC with the amount it
+    gives this patient first.
+    """
+    return ("" if absolute else f"{amount:.4g} {unit_} for this patient, ") + f"above {maximum.named}"
+
+
 def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
     flags = []
     uncapped = _uncapped(dose)
@@ -731,10 +794,11 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
 
 
 def _schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
-    if item.days is None or day is None:
-        return None
+    """A cycle past the protocol's, with a day or without one; else a day its order does not give the drug."""
     if cycle is not None and plan.cycles is not None and cycle > plan.cycles:
         return Flag("not_scheduled", f"cycle {cycle} of a protocol of {plan.cycles} cycles", (("cycle", cycle),))
+    if item.days is None or day is None:
+        return None
     if day not in item.days:
         days = ", ".join(str(d) for d in item.days)
         return Flag(
@@ -791,6 +855,11 @@ def verify(
     .. math:: \Delta = 100\,\frac{D_o - D_c}{D_c}, \qquad
         \text{within tolerance} \iff |\Delta| \le \tau
 
+    An order above the order's maximum (:func:`maximum_of`: the maximum
+    dose, and for carboplatin under a GFR cap AUC × (cap + 25), FDA 2010) is
+    ``"too_high"`` whether or not it is within the tolerance; one in the
+    order's own basis by the amount it gives this patient.
+
     Independent verification of every dose, from the patient's current
     height and weight, before it is prepared is what the ASCO/ONS
     chemotherapy administration safety standards ask [1]_.
@@ -811,11 +880,12 @@ def verify(
         ``"not_comparable"``. A protocol with two orders of one drug on a day
         (fluorouracil bolus and infusion) takes ``"fluorouracil (bolus)"``.
     cycle, day : int, optional
-        The cycle and the day of the cycle the doses are for. With ``day``,
-        a drug ordered on a day the protocol does not give it is flagged
-        ``not_scheduled``, and each dose the protocol gives that day and
-        nobody ordered is a ``"not_ordered"`` check; without it neither is
-        looked for.
+        The cycle and the day of the cycle the doses are for. A cycle past
+        the protocol's cycles is flagged ``not_scheduled``, with a day or
+        without one. With ``day``, a drug ordered on a day the protocol does
+        not give it is flagged ``not_scheduled``, and each dose the protocol
+        gives that day and nobody ordered is a ``"not_ordered"`` check;
+        without it neither is looked for.
     baseline_weight : numeric, str or Quantity, optional
         The weight the treatment was planned with; plain numbers in [kg]. A
         change from it of at least the threshold flags ``weight_change``.
@@ -1056,6 +1126,19 @@ def _checked(
         )
     computed_value, ordered_value = (computed.m_as(computed.units), ordered.m_as(computed.units))
     difference, verdict = verdict_kernel(computed_value, ordered_value, tolerance_pct)
+    maximum = maximum_of(order)
+    above = None
+    if maximum is not None and result.dose is not None:
+        # the amount the order gives this patient: as ordered, or in the order's basis times this patient's BSA,
+        # weight or GFR + 25, the dose before rounding over the prescribed dose (no cap lowered it: see above)
+        amount = (
+            ordered_value
+            if absolute
+            else ordered_value * result.dose.calculated.m_as(order.amount_unit) / computed_value
+        )
+        if above_maximum_kernel(amount, maximum.amount):
+            verdict = "too_high"
+            above = above_maximum_reason(maximum, amount, order.amount_unit, absolute)
     if verdict != "within_tolerance" and result.dose is not None and absolute:
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
     limit = limit_of(plan, item.drug, conditions)
@@ -1064,12 +1147,13 @@ def _checked(
         lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)
         if lifetime is not None:
             flags.append(lifetime)
+    from_computed = f"{difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
     reason = (
         None
         if verdict == "within_tolerance"
-        else (
-            f"{_shown(ordered)} is {difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
-        )
+        else f"{_shown(ordered)} is {from_computed}"
+        if above is None
+        else f"{_shown(ordered)} is {above}; {from_computed}"
     )
     return DrugCheck(
         item.drug,

@@ -26,8 +26,9 @@ Columns
     ``creatinine_mg_dl``, or ``gfr_ml_min``, ...). Two columns of one input
     (``height_cm`` and ``height_in``) are refused.
 ``cycle``, ``day`` (optional)
-    Whole numbers: with ``day``, orders on a day the protocol does not give
-    the drug are flagged.
+    Whole numbers: orders in a cycle past the protocol's are flagged, with a
+    ``day`` column or without one; with ``day``, orders on a day the protocol
+    does not give the drug are flagged.
 ``baseline_weight_<unit>`` (optional)
     The weight the treatment was planned with: a change of at least the
     threshold is flagged.
@@ -71,12 +72,15 @@ from .verify import (
     FLAGS,
     VERDICTS,
     Setting,
+    above_maximum_kernel,
+    above_maximum_reason,
     capped_order_reason,
     explains_kernel,
     known_conditions,
     lifetime_kernel,
     limit_of,
     match_drug,
+    maximum_of,
     to_limit_kernel,
     tolerance_setting,
     verdict_codes,
@@ -484,7 +488,8 @@ def verify_table(
         ``checked`` (each input column, then :data:`VERIFY_COLUMNS`: ``row``,
         the ``computed_dose`` and ``ordered_dose`` in ``dose_unit``,
         ``difference_pct``, ``verdict``, ``flags`` as codes joined by ";",
-        ``detail`` (why an order is not verifiable), ``weight_change_pct``
+        ``detail`` (why an order is not verifiable, or the maximum an order is
+        above: too high, within the tolerance or not), ``weight_change_pct``
         and ``bsa_m2``, null where they do not apply, and ``ok``), split into
         ``verified`` and ``flagged``; and ``rejected`` (each input column,
         ``row`` and ``reason``); in input order.
@@ -561,6 +566,7 @@ def verify_table(
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
+    above = np.zeros(n, bool)  # where an order is above its order's maximum (maximum_of)
     lifetime = np.zeros(n, bool)
     # the patient's columns an order reads: the body, and the kidney's for a carboplatin AUC (Calvert)
     measured = [
@@ -647,6 +653,27 @@ def verify_table(
                         for applied, dose in zip(caps[:, capped].T, final[capped].tolist())
                     ],
                 )
+        maximum = maximum_of(order)
+        if maximum is not None:
+            # the amount each order gives its patient: as ordered, or in the order's basis times the patient's BSA,
+            # weight or GFR + 25, the dose before rounding over the prescribed dose (not where a cap lowered it)
+            per_basis = np.isfinite(computed[dosed_rows]) & ~on_amount
+            amount = np.where(on_amount, ordered.amount[dosed_rows], np.nan)
+            if per_basis.any():
+                calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
+                amount[per_basis] = (
+                    ordered.amount[dosed_rows[per_basis]] * calculated[per_basis] / order.prescribed.magnitude
+                )
+            over = np.asarray(above_maximum_kernel(amount, maximum.amount))
+            if over.any():
+                above[dosed_rows[over]] = True
+                details.add(
+                    dosed_rows[over],
+                    [
+                        above_maximum_reason(maximum, value, order.amount_unit, absolute)
+                        for value, absolute in zip(amount[over].tolist(), on_amount[over].tolist())
+                    ],
+                )
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
@@ -665,6 +692,7 @@ def verify_table(
     with np.errstate(invalid="ignore"):
         difference = difference_pct(computed, ordered.amount)
     verdict = np.where(comparable, verdict_codes(difference, tolerance.value), verdict)
+    verdict[comparable & above] = _VERDICT_CODE["too_high"]
     outside = np.flatnonzero(comparable & (verdict > 0))
     explained: dict[str, np.ndarray] = {}
     for name, lazy in (("cap_explains", before_cap), ("rounding_explains", before_rounding)):
@@ -760,18 +788,19 @@ def _given_days(plan) -> np.ndarray:
 
 
 def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
-    """Where a drug is ordered on a day its order does not give it, or in a cycle past the protocol's."""
-    n = item.size
+    """Where a drug is ordered in a cycle past the protocol's (with a day or without), or on a day its order does
+    not give it."""
+    off = np.zeros(item.size, bool)
+    if cycle is not None and plan.cycles is not None:
+        off |= (item >= 0) & (cycle > plan.cycles)
     if day is None or all(entry.days is None for entry in plan.items):
-        return np.zeros(n, bool)
+        return off
     given = _given_days(plan)
     slot = item.astype(np.intp)
     slot[slot < 0] = len(plan.items)  # no order: the last row, given on every day
     slot *= given.shape[1]
     slot += day
-    off = ~given.ravel().take(slot)
-    if cycle is not None and plan.cycles is not None:
-        off |= (item >= 0) & (cycle > plan.cycles)
+    off |= ~given.ravel().take(slot)
     return off
 
 

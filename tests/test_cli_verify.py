@@ -222,3 +222,50 @@ def test_a_drug_name_with_an_invisible_character_is_shown_escaped():
     result = run("r-chop-21", *PATIENT_175_70, "--ordered", "doxorubicin\n=92mg")
     assert result.exit_code == 4
     assert "doxorubicin\\x0a" in result.stdout and "doxorubicin\n " not in result.stdout
+
+
+# --- the order's maximum; a cycle past the protocol's ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ordered, tolerance, difference",
+    [
+        # 1.4 mg/m² × 1.84466 m² = 2.58 mg, capped at 2 mg (Coiffier 2002): 2.09 mg is +4.5 %, 2.2 mg +10 %
+        ("vincristine=2.09mg", [], 4.5),
+        ("vincristine=2.2mg", ["--tolerance", "10%"], 10.0),
+    ],
+)
+def test_vincristine_above_its_maximum_within_the_tolerance_exits_4(ordered, tolerance, difference):
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", ordered, *tolerance, "--json")
+    assert result.exit_code == 4, result.output
+    check = json.loads(result.stdout)["verification"]["checks"][0]
+    assert check["verdict"] == "too_high" and check["ok"] is False
+    assert check["difference_pct"] == pytest.approx(difference)
+    assert "above the maximum dose of 2 mg (Coiffier et al. 2002" in check["reason"]
+    assert "TOO HIGH" in run("r-chop-21", *PATIENT_175_70, "--ordered", ordered, *tolerance).stdout
+
+
+def test_carboplatin_above_the_maximum_of_the_gfr_cap_exits_4():
+    # Cockcroft-Gault (140 − 25) × 60 / (72 × 0.5) × 0.85 = 162.9 mL/min, capped at 125 (FDA 2010):
+    # 5 × (125 + 25) = 750 mg; 787 mg is +4.93 %, within 5 % and above the 750 mg maximum
+    patient = ("--height", "165cm", "--weight", "60kg", "--sex", "f", "--age", "25", "--creatinine", "0.5mg/dL")
+    result = run("carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=787mg", "--json")
+    assert result.exit_code == 4, result.output
+    check = json.loads(result.stdout)["verification"]["checks"][0]
+    assert check["verdict"] == "too_high" and check["computed"] == {"value": 750.0, "unit": "mg"}
+    assert "AUC 5 mg/mL·min × (125 + 25) mL/min = 750 mg (FDA, carboplatin dosing" in check["reason"]
+    assert run("carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=750mg").exit_code == 0
+
+
+def test_a_cycle_past_the_protocols_exits_4_without_a_day(tmp_path):
+    # doxorubicin 50 × 1.84466 = 92.23 mg: 92 mg is right, but R-CHOP-21 has 8 cycles, not 12
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", "doxorubicin=92mg", "--cycle", "12")
+    assert result.exit_code == 4, result.output
+    assert "cycle 12 of a protocol of 8 cycles" in result.stdout
+    assert run("r-chop-21", *PATIENT_175_70, "--ordered", "doxorubicin=92mg", "--cycle", "8").exit_code == 0
+    # a day's orders with a cycle column and no day column: the same
+    orders = tmp_path / "orders.csv"
+    orders.write_text("patient_id,drug,ordered_mg,cycle,height_cm,weight_kg\nA,doxorubicin,92,12,175,70\n")
+    assert run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.csv")).exit_code == 4
+    with (tmp_path / "out.csv").open(newline="") as file:
+        assert [row["flags"] for row in csv.DictReader(file)] == ["not_scheduled"]

@@ -308,6 +308,103 @@ def test_carboplatin_auc():
         verify(order, "50 mg*min/mL")
 
 
+# --- the order's maximum ---------------------------------------------------------------------
+
+COIFFIER_MAXIMUM = (
+    "above the maximum dose of 2 mg (Coiffier et al. 2002: vincristine 1.4 mg/m² up to a maximum of 2 mg)"
+)
+
+
+@pytest.mark.parametrize(
+    "ordered, height, weight, tolerance, difference",
+    [
+        # 1.4 mg/m² × sqrt(175 × 70 / 3600) = 1.4 × 1.84466 = 2.58 mg, capped at 2 mg: 2.09 mg is +4.5 % of 2 mg
+        ("2.09 mg", 175, 70, None, 4.5),
+        # 2.2 mg is +10 % of 2 mg, at a 10 % tolerance
+        ("2.2 mg", 175, 70, "10%", 10.0),
+        # 1.4 × sqrt(150 × 47 / 3600) = 1.4 × 1.39940 = 1.95917 mg, not capped: 2.04 mg is +4.125 % of it
+        ("2.04 mg", 150, 47, None, 100 * (2.04 / (1.4 * math.sqrt(150 * 47 / 3600)) - 1)),
+    ],
+)
+def test_an_order_above_the_maximum_dose_is_too_high_within_the_tolerance_or_not(
+    ordered, height, weight, tolerance, difference
+):
+    check = verify(RCHOP, {"vincristine": ordered}, height=height, weight=weight, tolerance=tolerance)["vincristine"]
+    assert_allclose(check.difference_pct, difference)
+    assert check.verdict == "too_high" and not check.ok and codes(check) == []
+    assert check.reason.startswith(f"{ordered} is {COIFFIER_MAXIMUM}; ")
+
+
+@pytest.mark.parametrize(
+    "ordered, verdict",
+    [
+        (Q_(2.0, "mg"), "within_tolerance"),
+        (Q_(2.0000000001, "mg"), "within_tolerance"),  # 5e-11 above: 2 mg in binary floats
+        (Q_(2.000001, "mg"), "too_high"),  # 5e-7 above: above the maximum, +0.00005 % of the capped 2 mg
+        ("2000 mcg", "within_tolerance"),  # 2 mg, written in micrograms
+    ],
+)
+def test_an_order_at_the_maximum_dose_is_not_above_it(ordered, verdict):
+    # 175 cm, 70 kg: 2.58 mg capped at 2 mg, as above
+    check = verify(RCHOP, {"vincristine": ordered}, height=175, weight=70)["vincristine"]
+    assert check.computed.m_as("mg") == 2.0
+    assert check.verdict == verdict
+
+
+def test_an_order_per_m2_that_gives_more_than_the_maximum_is_too_high():
+    # 150 cm, 45 kg: BSA sqrt(150 × 45 / 3600) = 1.36931 m²; 1.4 mg/m² gives 1.917 mg, not capped. 1.47 mg/m² is
+    # +5 % of 1.4 mg/m² (within) and gives 1.47 × 1.36931 = 2.0129 mg, above 2 mg; 1.43 mg/m² gives 1.958 mg
+    above = verify(RCHOP, {"vincristine": "1.47 mg/m2"}, height=150, weight=45)["vincristine"]
+    assert_allclose(above.difference_pct, 5.0)
+    assert above.verdict == "too_high" and not above.ok
+    assert above.reason.startswith(f"1.47 mg/m² is 2.013 mg for this patient, {COIFFIER_MAXIMUM}; ")
+    below = verify(RCHOP, {"vincristine": "1.43 mg/m2"}, height=150, weight=45)["vincristine"]
+    assert below.verdict == "within_tolerance" and below.ok
+
+
+CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
+FDA_MAXIMUM = "above the maximum the GFR cap of 125 mL/min gives, AUC 5 mg/mL·min × (125 + 25) mL/min = 750 mg (FDA"
+
+
+def test_a_carboplatin_dose_above_the_maximum_of_the_gfr_cap_is_too_high():
+    # Cockcroft-Gault (Cockcroft & Gault 1976, doi:10.1159/000180580), 25 years, 60 kg, 0.5 mg/dL, female:
+    # (140 − 25) × 60 / (72 × 0.5) × 0.85 = 162.9 mL/min, capped at 125 (FDA 2010): 5 × (125 + 25) = 750 mg.
+    # 787 mg is +4.93 % of it, within 5 % and above the 750 mg maximum
+    patient = {"height": "165 cm", "weight": "60 kg", "sex": "F", "age": 25, "creatinine": "0.5 mg/dL"}
+    check = verify(CARBOPLATIN_PACLITAXEL, {"carboplatin": "787 mg"}, **patient)["carboplatin"]
+    assert check.computed.m_as("mg") == 750.0
+    assert_allclose(check.difference_pct, 100 * (787 / 750 - 1))
+    assert check.verdict == "too_high" and check.reason.startswith(f"787 mg is {FDA_MAXIMUM}")
+    assert verify(CARBOPLATIN_PACLITAXEL, {"carboplatin": "750 mg"}, **patient).ok
+
+
+def test_the_maximum_of_the_gfr_cap_holds_where_the_cap_does_not_lower_the_gfr():
+    # GFR 120 mL/min, under the 125 mL/min cap: 5 × (120 + 25) = 725 mg. 760 mg is +4.83 % of it and above
+    # 5 × 150 = 750 mg, the most the FDA's cap allows; AUC 5.2 (+4 %) gives 5.2 × 145 = 754 mg, above it too
+    order = Order("carboplatin", "5 mg/mL*min")
+    check = verify(order, "760 mg", gfr="120 mL/min").checks[0]
+    assert check.computed.m_as("mg") == 725.0 and check.verdict == "too_high"
+    assert check.reason.startswith(f"760 mg is {FDA_MAXIMUM}")
+    auc = verify(order, "5.2 mg/mL*min", gfr="120 mL/min").checks[0]
+    assert auc.verdict == "too_high" and auc.reason.startswith(
+        f"5.2 mg·min/mL is 754 mg for this patient, {FDA_MAXIMUM}"
+    )
+    # without a cap there is no such maximum: 760 mg is within 5 % of 725 mg
+    assert verify(Order("carboplatin", "5 mg/mL*min", gfr_cap=None), "760 mg", gfr="120 mL/min").ok
+    # a cap given to the order: 5 × (100 + 25) = 625 mg, the order's own maximum
+    given = verify(Order("carboplatin", "5 mg/mL*min", gfr_cap="100 mL/min"), "640 mg", gfr="120 mL/min").checks[0]
+    assert given.verdict == "too_high"
+    assert "AUC 5 mg/mL·min × (100 + 25) mL/min = 625 mg (the order's gfr_cap; Calvert AH" in given.reason
+
+
+def test_a_cycle_past_the_protocols_is_flagged_without_a_day():
+    # R-CHOP-21 has 8 cycles: cycle 12 is flagged whether or not a day is given; cycle 8 is not
+    for day in (None, 1):
+        check = verify(RCHOP, {"doxorubicin": "92 mg"}, height=175, weight=70, cycle=12, day=day)["doxorubicin"]
+        assert codes(check) == ["not_scheduled"] and check.flags[0].message == "cycle 12 of a protocol of 8 cycles"
+    assert verify(RCHOP, {"doxorubicin": "92 mg"}, height=175, weight=70, cycle=8).ok
+
+
 # --- settings, sources, output ---------------------------------------------------------
 
 

@@ -148,6 +148,8 @@ def order_rows(draw):
     per_m2 = draw(st.booleans()) and drug.lower() in {"doxorubicin", "cyclophosphamide"}
     if per_m2:
         ordered = round(draw(st.floats(30, 900)), 2)
+    elif drug.lower() == "vincristine" and draw(st.booleans()):  # about its 2 mg maximum, within 5 % or not
+        ordered = round(draw(st.floats(1.8, 2.2)), 2)
     else:
         ordered = round(draw(st.floats(0.5, 2500)), 2)
     return {
@@ -173,7 +175,7 @@ def one_at_a_time(row):
         height=row["height_cm"],
         weight=row["weight_kg"],
         cycle=row["cycle"],
-        day=row["day"],
+        day=row.get("day"),
         baseline_weight=row["baseline_weight_kg"],
         prior=prior,
     )
@@ -183,8 +185,10 @@ def one_at_a_time(row):
 
 
 @settings(max_examples=40)
-@given(rows=st.lists(order_rows(), min_size=1, max_size=12))
-def test_batch_equals_one_at_a_time(rows):
+@given(rows=st.lists(order_rows(), min_size=1, max_size=12), with_day=st.booleans())
+def test_batch_equals_one_at_a_time(rows, with_day):
+    if not with_day:  # a file of cycles without days: a cycle past the protocol's is still flagged
+        rows = [{name: value for name, value in row.items() if name != "day"} for row in rows]
     table = pa.Table.from_pylist(rows)
     result = verify_table(RCHOP, table)
     got = by_row(result)
@@ -338,3 +342,55 @@ def test_an_order_per_m2_that_a_cap_lowers_is_not_verified_row_by_row_as_for_one
     ):
         one = verify(RCHOP, {"vincristine": ordered}, height=height, weight=weight)["vincristine"]
         assert one.verdict == rows[row]["verdict"]
+
+
+COIFFIER_MAXIMUM = (
+    "above the maximum dose of 2 mg (Coiffier et al. 2002: vincristine 1.4 mg/m² up to a maximum of 2 mg)"
+)
+
+
+def test_an_order_above_the_maximum_dose_is_too_high_row_by_row_as_for_one_patient():
+    # vincristine 1.4 mg/m², at most 2 mg (Coiffier 2002). 175 cm, 70 kg: 1.4 × 1.84466 = 2.58 mg, capped at 2 mg;
+    # 2.09 mg is +4.5 %, 2 mg (and 2.0000000001 mg) is the maximum. 150 cm, 47 kg: 1.4 × 1.39940 = 1.959 mg,
+    # 2.04 mg is +4.1 % and above 2 mg. 150 cm, 45 kg: 1.47 mg/m² (+5 %) gives 1.47 × 1.36931 = 2.013 mg
+    table = pa.table(
+        {
+            "drug": ["vincristine"] * 6,
+            "ordered": ["2.09", "2", "2.0000000001", "2.04", "1.47", "1.43"],
+            "ordered_unit": ["mg", "mg", "mg", "mg", "mg/m2", "mg/m2"],
+            "height_cm": [175, 175, 175, 150, 150, 150],
+            "weight_kg": [70, 70, 70, 47, 45, 45],
+        }
+    )
+    rows = by_row(verify_table(RCHOP, table))
+    assert [rows[row]["verdict"] for row in range(1, 7)] == [
+        "too_high",
+        "within_tolerance",
+        "within_tolerance",
+        "too_high",
+        "too_high",
+        "within_tolerance",
+    ]
+    assert [rows[row]["detail"] for row in range(1, 7)] == [
+        COIFFIER_MAXIMUM,
+        None,
+        None,
+        COIFFIER_MAXIMUM,
+        f"2.013 mg for this patient, {COIFFIER_MAXIMUM}",
+        None,
+    ]
+    assert_allclose(rows[1]["difference_pct"], 4.5)
+    assert rows[1]["flags"] == "" and rows[1]["ok"] is False
+    for row, (ordered, unit, height, weight) in enumerate(
+        zip(*(table[name].to_pylist() for name in ("ordered", "ordered_unit", "height_cm", "weight_kg"))), 1
+    ):
+        one = verify(RCHOP, {"vincristine": f"{ordered} {unit}"}, height=height, weight=weight)["vincristine"]
+        assert one.verdict == rows[row]["verdict"]
+
+
+def test_a_cycle_past_the_protocols_is_flagged_without_a_day_column():
+    # R-CHOP-21 has 8 cycles: cycle 12 is flagged, as for one patient without a day; cycle 8 is not
+    table = {"drug": ["doxorubicin"] * 2, "ordered_mg": [92.0] * 2, "cycle": [12, 8]}
+    result = verify_table(RCHOP, table | {"height_cm": [175] * 2, "weight_kg": [70] * 2})
+    assert result.checked["flags"].to_pylist() == ["not_scheduled", ""]
+    assert result.checked["ok"].to_pylist() == [False, True]

@@ -163,6 +163,31 @@ def test_a_carboplatin_order_in_a_file_is_the_one_patient_verdict_row_by_row(tmp
     assert pacsv.read_csv(written)["verdict"].to_pylist() == [row["verdict"] for row in checked]
 
 
+def test_a_carboplatin_order_above_the_maximum_of_the_gfr_cap_is_too_high_in_a_file_as_for_one_patient(tmp_path):
+    # Cockcroft-Gault (by hand as above), 25 years, 60 kg, 0.5 mg/dL, female: (140 − 25) × 60 / (72 × 0.5) × 0.85 =
+    # 162.9 mL/min, capped at 125 (FDA 2010): 5 × (125 + 25) = 750 mg. 787 mg is +4.93 %, within 5 % and above
+    # the 750 mg maximum; 750 mg is right
+    rows = [
+        {"patient_id": f"P{number}", "drug": "carboplatin", "ordered_mg": ordered, "height_cm": 165, "weight_kg": 60}
+        | {"age_years": 25, "sex": "F", "creatinine_mg_dl": 0.5}
+        for number, ordered in enumerate((787.0, 750.0), start=1)
+    ]
+    orders, written = tmp_path / "orders.csv", tmp_path / "verified.csv"
+    pacsv.write_csv(pa.Table.from_pylist(rows), orders)
+    assert verify_cli("carboplatin-paclitaxel", "--orders", orders, "-o", written).exit_code == 4
+    checked = pacsv.read_csv(written).to_pylist()
+    assert [row["verdict"] for row in checked] == ["too_high", "within_tolerance"]
+    assert [row["computed_dose"] for row in checked] == [750.0, 750.0]
+    assert checked[0]["detail"] == (
+        "above the maximum the GFR cap of 125 mL/min gives, AUC 5 mg/mL·min × (125 + 25) mL/min = 750 mg "
+        "(FDA, carboplatin dosing: GFR capped at 125 mL/min (2010); NCCN Chemotherapy Order Templates, Appendix B: "
+        "Carboplatin Dosing (2018))"
+    )
+    for row, got in zip(rows, checked):
+        check = _one_patient(row, {"age": row["age_years"], "creatinine": f"{row['creatinine_mg_dl']} mg/dL"})
+        assert (got["verdict"], got["ok"]) == (check.verdict, check.ok)
+
+
 # --- files refused before anything is written ---------------------------------------------------------------------
 
 
