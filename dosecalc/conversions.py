@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .doses import PER_KG, PER_M2, dose_basis, read_dose
+from .doses import PER_KG, PER_M2, dose_basis, rate_period, read_dose
 from .errors import DoseCalcError, MissingInputError, UnknownNameError
 from .results import scalar_or_array
 from .units import is_quantity, parse_quantity, quantity
@@ -163,12 +163,17 @@ def km_factor(km=None, species=None):
 
 
 def _convert(dose, from_basis: str, to_basis: str, factor: float, field: str):
-    # One dose, per administration or per week, from one basis to another.
+    # One dose, per administration or a rate (of its own period, :func:`~dosecalc.doses.rate_period`),
+    # from one basis to another
     if isinstance(dose, str):
         dose = parse_quantity(dose, field)
     rate = is_quantity(dose) and dose_basis(dose, field)[1]
     magnitude, _ = read_dose(dose, field, default=from_basis, allowed=(from_basis,), rate=rate)
-    return quantity(magnitude * factor, to_basis + "/week" if rate else to_basis)
+    if not rate:
+        return quantity(magnitude * factor, to_basis)
+    period = rate_period(dose)
+    per_period = magnitude / quantity(1.0, "week").m_as(period)  # read_dose gives a rate per week
+    return quantity(per_period * factor, f"{to_basis}/{period}")
 
 
 def to_mg_per_kg(dose, km=None, species=None):
@@ -181,7 +186,7 @@ def to_mg_per_kg(dose, km=None, species=None):
     ----------
     dose : numeric, str or Quantity
         Dose per body-surface area; plain numbers in [mg/m²]. A rate
-        (mg/m²/week) gives a rate (mg/kg/week).
+        gives a rate of its own period (mg/m²/day: mg/kg/day).
     km : numeric or Quantity, optional
         Km factor; plain numbers in [kg/m²]. 1-100.
     species : str, optional
@@ -190,7 +195,7 @@ def to_mg_per_kg(dose, km=None, species=None):
     Returns
     -------
     dose : Quantity
-        [mg/kg] (or [mg/kg/week]).
+        [mg/kg] (or [mg/kg/day], [mg/kg/week]).
 
     Raises
     ------
@@ -227,8 +232,8 @@ def to_mg_per_m2(dose, km=None, species=None):
     Parameters
     ----------
     dose : numeric, str or Quantity
-        Dose per body weight; plain numbers in [mg/kg]. A rate (mg/kg/week)
-        gives a rate (mg/m²/week).
+        Dose per body weight; plain numbers in [mg/kg]. A rate gives a rate
+        of its own period (mg/kg/day: mg/m²/day).
     km : numeric or Quantity, optional
         Km factor; plain numbers in [kg/m²]. 1-100.
     species : str, optional
@@ -237,7 +242,7 @@ def to_mg_per_m2(dose, km=None, species=None):
     Returns
     -------
     dose : Quantity
-        [mg/m²] (or [mg/m²/week]).
+        [mg/m²] (or [mg/m²/day], [mg/m²/week]).
 
     Raises
     ------

@@ -36,6 +36,7 @@ __all__ = [
     "MIN_DOSE",
     "ABSOLUTE_DOSE",
     "read_dose",
+    "rate_period",
     "dose_basis",
     "amount_unit",
     "BASIS_LABELS",
@@ -135,6 +136,15 @@ def dose_basis(dose, field: str = "dose") -> tuple[str | None, bool]:
         If the quantity belongs to another pint registry.
     """
     return _basis_of(own_quantity(dose, field)._units)
+
+
+def rate_period(dose) -> str:
+    """
+    The period of a dose rate as typed: ``"day"`` for a rate per day, else ``"week"`` (the grammar reads a
+    rate per day or per week). A rate keeps its period: a dose per day is no dose per week, as how many days
+    of a week it is given is not said.
+    """
+    return "day" if any(name == "day" for name, _ in own_quantity(dose, "dose").unit_items()) else "week"
 
 
 def read_dose(

@@ -252,6 +252,15 @@ def test_convert_rate_with_given_km():
     assert report["km"] == {"species": None, "label": None, "value": 25.0, "unit": "kg/m²", "reference": None}
 
 
+def test_convert_a_daily_rate_keeps_its_day():
+    # 225 mg/m² a day ÷ 37 kg/m² (FDA 2005, adult) = 6.081 mg/kg a day, read as typed: not 1575 mg/m² a week
+    report = run_json("convert", "225mg/m2/day", "--to", "mg/kg")
+    assert report["inputs"]["dose"] == {"given": "225mg/m2/day", "value": 225.0, "unit": "mg/d/m²"}
+    assert report["results"]["dose"]["unit"] == "mg/d/kg"
+    assert report["results"]["dose"]["value"] == pytest.approx(225 / 37)
+    assert "from 225 mg/d/m²" in run("convert", "225mg/m2/day", "--to", "mg/kg").stdout
+
+
 def test_hed_rat():
     # FDA (2005) §V.A: HED = 50 mg/kg × 6 / 37 = 8.1 mg/kg
     result = run("hed", "50mg/kg", "--species", "rat")

@@ -90,6 +90,15 @@ def test_rates_stay_rates():
     assert to_mg_per_m2("1 mg/kg/day").m_as("mg/m**2/week") == pytest.approx(37 * 7)
 
 
+def test_a_rate_keeps_its_own_period():
+    # 225 mg/m² a day ÷ Km 37 kg/m² (FDA 2005, adult) = 6.081 mg/kg a day; never 42.6 mg/kg a week, which says
+    # it is given on all seven days
+    daily = to_mg_per_kg("225 mg/m2/day")
+    assert daily.units == Q_(1.0, "mg/kg/day").units and daily.magnitude == pytest.approx(225 / 37)
+    assert to_mg_per_m2("6.1 mg/kg/day").units == Q_(1.0, "mg/m**2/day").units
+    assert to_mg_per_kg("75 mg/m2/week").units == Q_(1.0, "mg/kg/week").units
+
+
 def test_other_mass_units():
     assert to_mg_per_kg("225000 ug/m^2").m_as("mg/kg") == pytest.approx(225 / 37)
     assert to_mg_per_m2("0.0061 g/kg").m_as("mg/m**2") == pytest.approx(6.1 * 37)

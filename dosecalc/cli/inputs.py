@@ -8,7 +8,7 @@ from typing import Any, overload
 
 import typer
 
-from ..doses import PER_KG, PER_M2, dose_basis
+from ..doses import PER_KG, PER_M2, dose_basis, rate_period
 from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError, with_text_as_typed
 from ..grammar import bare_number, escaped
 from ..renal import ADULT_AGE, SERUM_CREATININE, is_per_area, serum_creatinine_mg_dl
@@ -36,7 +36,7 @@ class Input:
         if self.base is not None:
             return self.quantity.to(unit(self.base))
         basis, per_time = dose_basis(self.quantity)
-        return self.quantity.to(unit(basis + "/week" if per_time else basis))
+        return self.quantity.to(unit(f"{basis}/{rate_period(self.quantity)}" if per_time else basis))
 
     def to_json(self) -> dict:
         return {"given": self.text, **quantity_json(self.normalised)}
