@@ -72,8 +72,12 @@ def _check_rows(result) -> list[list[str]]:
         if check.ordered is not None and given.replace(" ", "") != ordered.replace(" ", ""):
             ordered += f" (from {given})"
         difference = "" if check.difference_pct is None else percent(check.difference_pct)
+        # a too high or too low dose is said by its difference, unless that is within the tolerance (an order
+        # above its maximum dose): then the reason says why
+        within = check.difference_pct is not None and abs(check.difference_pct) <= result.tolerance.value
+        said = check.verdict in ("too_high", "too_low") and not within
         notes = [flag.message for flag in check.flags] + (
-            [check.reason] if check.reason and not check.ok and check.verdict not in ("too_high", "too_low") else []
+            [check.reason] if check.reason and not check.ok and not said else []
         )
         rows.append(
             [
