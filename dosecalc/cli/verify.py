@@ -62,6 +62,7 @@ def _ordered(texts: list[str] | None, single: str | None) -> list[tuple[str, str
 
 def _check_rows(result) -> list[list[str]]:
     from ..grammar import unquoted_escaped
+    from ..verify import verdict_codes
 
     rows = []
     for check in result.checks:
@@ -74,7 +75,7 @@ def _check_rows(result) -> list[list[str]]:
         difference = "" if check.difference_pct is None else percent(check.difference_pct)
         # a too high or too low dose is said by its difference, unless that is within the tolerance (an order
         # above its maximum dose): then the reason says why
-        within = check.difference_pct is not None and abs(check.difference_pct) <= result.tolerance.value
+        within = check.difference_pct is not None and verdict_codes(check.difference_pct, result.tolerance.value) == 0
         said = check.verdict in ("too_high", "too_low") and not within
         notes = [flag.message for flag in check.flags] + (
             [check.reason] if check.reason and not check.ok and not said else []
