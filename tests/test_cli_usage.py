@@ -166,6 +166,14 @@ USAGE_ERRORS = [
         "plan",
         "--cycles",
     ),
+    # a whole number longer than any count of cycles (and than a table's int64)
+    (
+        ["plan", "r-chop-21", "--bsa", "1.9", "--cycles", "1000000000000000"],
+        "Invalid value for '--cycles': '1000000000000000': expected a whole number of at most 9 digits "
+        "(see dosecalc plan --help)",
+        "plan",
+        "--cycles",
+    ),
     # an option without its value
     (
         ["bsa", "--weight", "70kg", "--height"],

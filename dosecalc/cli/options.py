@@ -21,8 +21,10 @@ def whole_number(text: str) -> int:
     An option's whole number as typed: ASCII digits only (Python's int() takes
     "2_8", "+28", " 28" and "٢٨"). Use as ``typer.Option(parser=whole_number)``.
     """
-    if not re.fullmatch("[0-9]{1,9}", text):
+    if not re.fullmatch("[0-9]+", text):
         raise typer.BadParameter(f"{escaped(text)}: expected a whole number of ASCII digits, such as 28")
+    if len(text) > 9:  # beyond any count of days or cycles, and of the int64 a table holds
+        raise typer.BadParameter(f"{escaped(text)}: expected a whole number of at most 9 digits")
     return int(text)
 
 
