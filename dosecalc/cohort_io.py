@@ -9,7 +9,8 @@ the output and the rejected rows to the rejects file, so memory stays
 bounded whatever the file's size. Every batch's rows are counted: each is
 written or rejected, else the run stops. Each file is written under a temporary name beside it and
 renamed into place only when complete: a failed or interrupted run leaves
-nothing under the output's name.
+nothing under the output's name. The output for stdout is written to a temporary file too, and copied
+there when complete: a failed run writes nothing on stdout.
 
 :func:`convert_dataset` does the same for a directory or glob of files, and
 writes a Parquet dataset (one file per piece of input, readable with
@@ -90,6 +91,7 @@ __all__ = [
     "run_pieces",
     "read_file",
     "written_file",
+    "stdout_write_error",
     "remove_stale",
     "Reading",
     "CohortSummary",
@@ -551,7 +553,32 @@ def _cannot_write(path, err: Exception) -> DoseCalcError:
     )
     number = "".join(number) if isinstance(number, tuple) else number
     cause = os.strerror(int(number)) if number else str(err).splitlines()[0]
+    if str(path) == "-":
+        return DoseCalcError(f"stdout: cannot be written ({cause})")
     return DoseCalcError(f"{path}: cannot be written ({cause}); nothing was written there")
+
+
+def stdout_write_error(err: OSError) -> DoseCalcError:
+    """
+    The error of a write to stdout that failed (a closed pipe, a full disk), as one line. Stdout is pointed at
+    /dev/null: what it still holds buffered is dropped as the process exits, not reported again as a traceback.
+    """
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor (a test's capture) keeps its own
+        descriptor, devnull = sys.stdout.fileno(), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+    return _cannot_write("-", err)
+
+
+def _copy_to_stdout(path: Path) -> None:
+    """The file at ``path`` copied to stdout, after what was printed there before."""
+    try:
+        with path.open("rb") as file:
+            sys.stdout.flush()
+            shutil.copyfileobj(file, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+    except OSError as err:
+        raise stdout_write_error(err) from None
 
 
 class PolarsCsvWriter:
@@ -560,7 +587,7 @@ class PolarsCsvWriter:
     back to the same double, as pyarrow's; ``75.0`` where pyarrow writes ``75``) and quotes only what needs it.
     """
 
-    def __init__(self, sink, schema: pa.Schema, delimiter: str = ","):
+    def __init__(self, path, schema: pa.Schema, delimiter: str = ","):
         import polars
 
         nested = [item for item in schema if pa.types.is_nested(item.type)]
@@ -569,8 +596,7 @@ class PolarsCsvWriter:
                 f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold"
             )
         self._polars, self._schema, self._delimiter = polars, schema, delimiter
-        self._file = open(sink, "wb") if isinstance(sink, (str, os.PathLike)) else sink  # noqa: SIM115 (closed in close)
-        self._owned = self._file is not sink
+        self._file = open(path, "wb")  # noqa: SIM115 (closed in close)
         self._header = True
 
     def write(self, table) -> None:
@@ -584,11 +610,8 @@ class PolarsCsvWriter:
         try:
             if self._header and not failed:
                 self.write(pa.Table.from_batches([], schema=self._schema))
-            if not self._owned:
-                self._file.flush()
-        finally:
-            if self._owned:  # whatever happened: an open file would keep a full disk busy
-                self._file.close()
+        finally:  # whatever happened: an open file would keep a full disk busy
+            self._file.close()
 
     def __enter__(self):
         return self
@@ -606,24 +629,31 @@ def _csv_writer_class():
     return PolarsCsvWriter
 
 
-def _writer(sink, kind: str, schema: pa.Schema, plain_columns):
+def _writer(path: Path, kind: str, schema: pa.Schema, plain_columns):
     if kind == "parquet":
         import pyarrow.parquet as pq  # loaded for Parquet only
 
         dictionary = [name for name in schema.names if name not in plain_columns]
-        return pq.ParquetWriter(
-            sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"),
-            schema,
-            use_dictionary=dictionary,
-        )
+        return pq.ParquetWriter(path, schema, use_dictionary=dictionary)
     delimiter = "\t" if kind == "tsv" else ","
     fast = _csv_writer_class()
     if fast is not None:
-        return fast(sink, schema, delimiter)
+        return fast(path, schema, delimiter)
     options = pcsv.WriteOptions(batch_size=CSV_WRITE_OPTIONS.batch_size, delimiter=delimiter)
-    return pcsv.CSVWriter(
-        sink if isinstance(sink, (str, os.PathLike)) else pa.PythonFile(sink, mode="w"), schema, write_options=options
-    )
+    return pcsv.CSVWriter(path, schema, write_options=options)
+
+
+class _NamedWriter:
+    """A writer whose failed write (a full disk) names its own file, not another file of the run written beside it."""
+
+    def __init__(self, writer, named):
+        self._writer, self._named = writer, named
+
+    def write(self, table) -> None:
+        try:
+            self._writer.write(table)
+        except OSError as err:
+            raise _cannot_write(self._named, err) from None
 
 
 def _sidecar(path: Path) -> Path:
@@ -636,13 +666,17 @@ def placed_together():
     """
     A list that :func:`written_file` hands its finished temporary files to, renamed into place together
     when the block ends without error (the sidecars last), else removed: a run that cannot finish one of
-    its files (a full disk at the last flush) leaves none of them in place.
+    its files (a full disk at the last flush) leaves none of them in place. A file for stdout (its place
+    "-") is copied there first: a copy cannot be undone, and one that fails leaves no file placed.
     """
     moves: list[tuple[Path, Path, Path]] = []  # (temporary, its place, the file named in an error)
     earlier: list[tuple[Path, Path | None]] = []  # (a place renamed into, the file it held before, kept aside)
     try:
         yield moves
-        for temporary, place, named in sorted(moves, key=lambda move: move[1].suffix == ".json"):
+        for temporary, _, _ in (move for move in moves if str(move[1]) == "-"):
+            _copy_to_stdout(temporary)
+        renamed = (move for move in moves if str(move[1]) != "-")
+        for temporary, place, named in sorted(renamed, key=lambda move: move[1].suffix == ".json"):
             try:
                 earlier.append((place, _kept_aside(place)))
                 os.replace(temporary, place)
@@ -692,49 +726,52 @@ def written_file(
     """
     A writer of ``path`` (Parquet, TSV or CSV by its ending; CSV on stdout for "-"), writing a temporary file
     beside it that is renamed into place on success (with ``placing``, a list of :func:`placed_together`: when
-    every file of the run is complete); Parquet without dictionaries for ``plain_columns``. An ending dosecalc
-    cannot write, or a failed write (no permission, a full disk), raises DoseCalcError naming ``role`` and
-    leaves nothing behind. ``record()``, called when the rows are written, gives the run's provenance: a
-    Parquet file's key-value metadata, a CSV's sidecar ``<name>.json``. A symbolic link's target is written.
+    every file of the run is complete); Parquet without dictionaries for ``plain_columns``. For stdout the
+    temporary file is in the system's temporary folder, and copied to stdout on success: a failed run writes
+    nothing there. An ending dosecalc cannot write, or a failed write (no permission, a full disk, a closed
+    pipe), raises DoseCalcError naming the file (or stdout) and leaves nothing behind. ``record()``, called
+    when the rows are written, gives the run's provenance: a Parquet file's key-value metadata, a CSV's
+    sidecar ``<name>.json`` (none beside stdout: the record is the summary's). A symbolic link's target is
+    written.
     """
     kind = file_format(path, role)
     if str(path) == "-":
-        with _writer(sys.stdout.buffer, kind, schema, plain_columns) as writer:
-            yield writer
-        if record is not None:
-            record()  # no sidecar beside stdout: the record is the summary's
-        return
-    path = Path(os.path.realpath(path))  # a link's target is replaced, not the link
-    sidecar = _sidecar(path)
-    for stale in (path, sidecar):
-        remove_stale(stale)
-    temporary, temporary_sidecar = _temporary(path), _temporary(sidecar)
+        descriptor, name = tempfile.mkstemp(prefix="dosecalc-stdout-", suffix=".csv")
+        os.close(descriptor)
+        place, sidecar = Path("-"), None
+        temporary = named = Path(name)  # a full temporary folder is named as such, not as stdout
+    else:
+        place = named = Path(os.path.realpath(path))  # a link's target is replaced, not the link
+        sidecar = _sidecar(place)
+        for stale in (place, sidecar):
+            remove_stale(stale)
+        temporary = _temporary(place)
+    temporary_sidecar = None
     handed_over = False
     try:
         try:
             writer = _writer(temporary, kind, schema, plain_columns)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:  # a list column in CSV
-            raise _cannot_write(path, err) from None
+            raise _cannot_write(named, err) from None
         with writer:
-            yield writer
+            yield _NamedWriter(writer, named)
             provenance = None if record is None else json.dumps(record(), ensure_ascii=False, allow_nan=False)
             if provenance is not None and kind == "parquet":
                 writer.add_key_value_metadata({METADATA_KEY: provenance})
-        moves = [(temporary, path, path)]
-        if provenance is not None and kind != "parquet":
+        moves = [(temporary, place, named)]
+        if provenance is not None and kind != "parquet" and sidecar is not None:
+            temporary_sidecar = _temporary(sidecar)
             temporary_sidecar.write_text(provenance + "\n", encoding="utf-8")
-            moves.append((temporary_sidecar, sidecar, path))
-        if placing is None:
-            for finished, place, _ in moves:
-                os.replace(finished, place)
-        else:
-            placing.extend(moves)
+            moves.append((temporary_sidecar, sidecar, named))
+        with placed_together() if placing is None else contextlib.nullcontext(placing) as placed:
+            placed.extend(moves)
             handed_over = True
     except OSError as err:  # no permission, a read-only file system, a full disk: on open, write, close or rename
-        raise _cannot_write(path, err) from None
+        raise _cannot_write(named, err) from None
     finally:
+        # not unlink(missing_ok=True): on a read-only file system it raises
         for left in () if handed_over else (temporary, temporary_sidecar):
-            if os.path.lexists(left):  # not unlink(missing_ok=True): on a read-only file system it raises
+            if left is not None and os.path.lexists(left):
                 left.unlink()
 
 
@@ -1119,8 +1156,8 @@ def convert_file(
         If the input is unusable (no such file, a malformed row, no
         recognisable height or weight column, an unknown unit, bytes not of
         its encoding), the output would overwrite it, or an output cannot be
-        written (no permission, a read-only location, a full disk). Nothing
-        is written under the output's name; temporary files of runs killed
+        written (no permission, a read-only location, a full disk, a closed
+        stdout). Nothing is written under the output's name, nor on stdout; temporary files of runs killed
         before they could remove them (SIGKILL) are removed by the next run
         over the same output.
 

@@ -4,13 +4,16 @@ either), never a device or a pipe, through a link to its target, and all of
 them in place or none.
 """
 
+import csv
 import errno
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from test_cohort_files import cli, mounted_tmpfs, one_line_error, write_patients
+from test_cohort_files import cli, mounted_tmpfs, one_line_error, read_csv, write_patients
 
 import dosecalc.cohort_io
 from dosecalc.cohort_io import convert_file
@@ -111,3 +114,86 @@ def test_verified_orders_are_never_written_over_a_device(tmp_path):
     line = one_line_error(cli("verify", "r-chop-21", "--orders", str(orders), "-o", os.devnull))
     assert line.startswith(f"error: output={os.devnull}: is not a regular file (a device, a pipe or a socket)")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def dosecalc_process(*arguments, stdout, cwd):
+    """``dosecalc`` run as a process, writing to ``stdout`` (a file, or subprocess.PIPE); its exit code and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dosecalc", *map(str, arguments)], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE
+    )
+    if stdout == subprocess.PIPE:
+        process.stdout.close()  # as head does once it has read its lines: the pipe is closed
+    errors = process.stderr.read().decode()
+    return process.wait(), errors
+
+
+@pytest.fixture
+def full_stdout():
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "wb") as device:
+        yield device
+
+
+@pytest.mark.parametrize("options", [["-o", "-"], ["-o", "-", "--json"]])
+def test_dosed_rows_on_a_full_or_closed_stdout_are_one_line(tmp_path, full_stdout, options):
+    source = write_patients(tmp_path / "in.csv", [(f"P{i}", 170, 154) for i in range(5000)])
+    for stdout, cause in ((full_stdout, "No space left on device"), (subprocess.PIPE, "Broken pipe")):
+        code, errors = dosecalc_process("cohort", source, *options, "--dose", "75mg/m2", stdout=stdout, cwd=tmp_path)
+        assert (code, errors) == (2, f"error: stdout: cannot be written ({cause})\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_summary_on_a_full_stdout_is_one_line(tmp_path, full_stdout):
+    # the output is written; the summary that says so is not, and the run says why
+    source = write_patients(tmp_path / "in.csv", ROWS[:1])
+    for json in ([], ["--json"]):
+        code, errors = dosecalc_process(
+            "cohort", source, "-o", "o.csv", *json, "--dose", "75mg/m2", stdout=full_stdout, cwd=tmp_path
+        )
+        assert (code, errors) == (2, "error: stdout: cannot be written (No space left on device)\n")
+    assert [row["patient_id"] for row in read_csv(tmp_path / "o.csv")] == ["A"]
+
+
+def test_rejects_on_a_full_stdout_name_stdout_and_leave_no_output(tmp_path, full_stdout):
+    # stdout is written before the output is put in place: a copy that fails leaves no output either
+    source = write_patients(tmp_path / "in.csv", ROWS)
+    code, errors = dosecalc_process(
+        "cohort", source, "-o", "o.csv", "--rejects", "-", "--dose", "75mg/m2", stdout=full_stdout, cwd=tmp_path
+    )
+    assert (code, errors) == (2, "error: stdout: cannot be written (No space left on device)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_run_that_fails_late_writes_nothing_on_stdout(tmp_path, monkeypatch):
+    # rows are written to stdout only once the run is done: a malformed last row leaves stdout empty
+    # (10,000 rows in blocks of 1 KiB: more than the reader reads ahead, so the first rows are dosed and written)
+    for name, size in (("BLOCK_BYTES", 1024), ("BATCH_ROWS", 100), ("WRITE_ROWS", 100)):
+        monkeypatch.setattr(dosecalc.cohort_io, name, size)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temporary"))
+    (tmp_path / "temporary").mkdir()
+    source = write_patients(tmp_path / "in.csv", [(f"P{i}", 170, 154) for i in range(10000)])
+    with source.open("a") as file:
+        file.write("1,2,3,4\n")
+    result = cohort(source, "-o", "-")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: input={source}: CSV parse error: Row #10002: Expected 3 columns, got 4: 1,2,3,4\n"
+    assert list((tmp_path / "temporary").iterdir()) == []  # nor a temporary copy left behind
+    good = write_patients(tmp_path / "good.csv", ROWS)
+    result = cohort(good, "-o", "-")
+    assert result.exit_code == 3 and [row["patient_id"] for row in csv.DictReader(result.stdout.splitlines())] == ["A"]
+    assert list((tmp_path / "temporary").iterdir()) == []
+
+
+def test_a_full_disk_names_the_file_on_it_not_the_other(tmp_path):
+    # the output fills its disk while the rejects are written elsewhere: the error names the output
+    source = write_patients(
+        tmp_path / "in.csv", [(f"patient-{i:06d}", 170 if i % 2 else 1.7, 150) for i in range(20000)]
+    )
+    with mounted_tmpfs(tmp_path / "disk", "size=64k") as disk:
+        line = one_line_error(cohort(source, "-o", disk / "o.csv", "--rejects", tmp_path / "r.csv"))
+        assert (
+            line == f"error: {disk / 'o.csv'}: cannot be written (No space left on device); nothing was written there"
+        )
+        assert list(disk.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "in.csv"]

@@ -346,6 +346,17 @@ def cohort_command(
             from ..report import write_report
 
             write_report(report, summary)
+    with bad_input(names, guess=False):
+        try:
+            _print_summary(summary, output, rejects, protocol is not None, as_json)
+        except OSError as err:  # stdout closed (a pipe to head) or full: the summary is lost, and said so
+            raise cohort_io.stdout_write_error(err) from None
+    if summary.rows_rejected:
+        raise typer.Exit(code=3)
+
+
+def _print_summary(summary, output: str, rejects: str | None, schedule: bool, as_json: bool) -> None:
+    """The summary of a run, as JSON or aligned lines; for a protocol's ``schedule``, its patients and rows."""
     # with the dosed rows or the rejects on stdout, the summary goes to stderr
     with contextlib.redirect_stdout(sys.stderr) if "-" in (output, rejects) else contextlib.nullcontext():
         if as_json:
@@ -358,7 +369,7 @@ def cohort_command(
                     ("written", f"{summary.rows_written:,}", where),
                     ("rejected", f"{summary.rows_rejected:,}", _rejected_where(summary)),
                 ]
-                if protocol is None
+                if not schedule
                 else [  # a schedule: patients in, a row per patient, drug and administration out
                     ("patients read", f"{summary.rows_read:,}", ""),
                     ("scheduled", f"{summary.rows_written:,}", f"{_rows(summary.output_rows)} to {where}"),
@@ -370,8 +381,6 @@ def cohort_command(
                 *(("", f"{count:,}", reason) for reason, count in top_reasons(summary.rejects_by_reason)),
                 ("time", f"{summary.seconds:.2f} s", ""),
             )
-    if summary.rows_rejected:
-        raise typer.Exit(code=3)
 
 
 def _refuse_options_that_do_not_apply(dose, protocol, cycles, auc, kidney_function, flag_obesity, texts, kidney):
