@@ -102,9 +102,12 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     hosts: tuple[str, ...] = LOOPBACK_HOSTS
     if not is_loopback(host):
         hosts = ("*",) if host in _ANY else (host, *LOOPBACK_HOSTS)
+        # on every address, the names this machine is reached by are not known: any Host header is served
+        every_host = "; any Host header is served (give --host this machine's address to check it)"
         print(
             f"warning: serving on {host}:{port}, reachable from other machines, with no login and no encryption: "
-            "anyone who can reach this address can send patients' measurements to it and read the doses",
+            "anyone who can reach this address can send patients' measurements to it and read the doses"
+            + (every_host if host in _ANY else ""),
             file=sys.stderr,
         )
     uvicorn.run(create_app(hosts=hosts), host=host, port=port, server_header=False)
