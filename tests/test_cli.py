@@ -261,6 +261,22 @@ def test_convert_a_daily_rate_keeps_its_day():
     assert "from 225 mg/d/m²" in run("convert", "225mg/m2/day", "--to", "mg/kg").stdout
 
 
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        (
+            ["hed", "50mg/kg/day", "--species", "rat"],
+            "DOSE '50mg/kg/day': expected a dose per administration, not a rate",
+        ),
+        (["convert", "10mg/kg", "--to", "mg/kg"], "DOSE '10mg/kg': expected a dose in mg/m²"),
+        (["convert", "1e9 mg/m2", "--to", "mg/kg"], "DOSE '1e9 mg/m2': expected [1e-09, 50000] mg/m²"),
+    ],
+)
+def test_a_refused_dose_of_a_conversion_is_shown_as_typed(args, shown):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stderr == f"error: {shown}\n"
+
+
 def test_hed_rat():
     # FDA (2005) §V.A: HED = 50 mg/kg × 6 / 37 = 8.1 mg/kg
     result = run("hed", "50mg/kg", "--species", "rat")

@@ -20,7 +20,7 @@ from ..errors import MissingInputError
 from ..units import unit
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
-from .inputs import bad_input, one_of, read_option, target_basis, value_of
+from .inputs import as_typed, bad_input, one_of, read_option, target_basis, value_of
 from .options import AsJson, Height, Sex, Weight, starting
 from .output import (
     figures,
@@ -127,7 +127,8 @@ def convert_command(
         given = read_option(dose, "dose")
         inputs = {"dose": given, "km": read_option(km, "km", KM.unit, bare=True)}
         convert = to_mg_per_kg if target_basis(to) == PER_KG else to_mg_per_m2
-        converted = convert(given.quantity, km=value_of(inputs["km"]), species=species)
+        with as_typed({"dose": dose}):
+            converted = convert(given.quantity, km=value_of(inputs["km"]), species=species)
         factor = km_factor(value_of(inputs["km"]), species)
         key = None if km is not None else species_name(species or "human")
         described = inputs_json(inputs)
@@ -174,7 +175,8 @@ def hed_command(
         one_of(("--species", species), ("--km", km))
         animal_dose = read_option(dose, "animal_dose")
         inputs = {"dose": animal_dose, "km": read_option(km, "km", KM.unit, bare=True)}
-        equivalent = hed(animal_dose.quantity, species=species, km=value_of(inputs["km"]))
+        with as_typed({"dose": dose, "animal_dose": dose}):
+            equivalent = hed(animal_dose.quantity, species=species, km=value_of(inputs["km"]))
         animal_km = km_factor(value_of(inputs["km"]), species)
         key = None if species is None else species_name(species)
         human_km = km_factor(species="human")
