@@ -149,6 +149,8 @@ def test_orders_file_all_verified_exits_0(tmp_path):
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--max-dose", "2mg"], "single order"),
         (["r-chop-21", "--height", "80kg", "--weight", "175cm", "--ordered", "doxorubicin=95mg"], "--height"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--prior", "doxorubicin"], "--prior"),
+        # the option as typed, --condition, never the library's field (conditions)
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--condition", "mediastinal rt"], "--condition 'med"),
         (["r-chop-21", "--orders", str(EXAMPLE)], "--output"),
         (["r-chop-21", "--orders", str(EXAMPLE), "-o", "x.csv", *PATIENT], "--height"),
         (["r-chop-21", "--orders", str(EXAMPLE), "-o", str(EXAMPLE)], "is the input file"),

@@ -129,6 +129,7 @@ OPTION_NAMES = {
     "tolerance_pct": "--tolerance",
     "step": "--round-to",
     "strengths": "--vials",
+    "conditions": "--condition",
 }
 
 
