@@ -70,6 +70,7 @@ from .dialects import (
     read_sheet,
     separator_hint,
     undecodable_line,
+    unnamed_column,
     written_path,
 )
 from .errors import DoseCalcError
@@ -437,11 +438,7 @@ def _without_blank_columns(batch: pa.RecordBatch, names: list[str], path: Path) 
     for i, column in enumerate(batch.columns[len(names) :]):
         filled = pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True))
         if pc.any(filled).as_py():
-            value = column.filter(filled)[0].as_py()
-            raise DoseCalcError(
-                f"input={path}: column {len(names) + i + 1} has no name in the header but holds {value!r}; "
-                "name it, or delete the column"
-            )
+            raise unnamed_column(path, len(names) + i + 1, column.filter(filled)[0].as_py())
     return batch.select(names)
 
 

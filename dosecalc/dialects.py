@@ -31,6 +31,7 @@ __all__ = [
     "separator_hint",
     "not_text",
     "undecodable_line",
+    "unnamed_column",
     "written_path",
 ]
 
@@ -227,6 +228,16 @@ def undecodable_line(path: Path, encoding: str) -> tuple[int, bytes] | None:
     return None
 
 
+def unnamed_column(path, number: int, value) -> DoseCalcError:
+    """
+    The error of a column that has no name in the header but holds ``value``: refused, never dropped
+    unseen nor written under a name dosecalc would have to invent. ``number`` counts from 1.
+    """
+    return DoseCalcError(
+        f"input={path}: column {number} has no name in the header but holds {value!r}; name it, or delete the column"
+    )
+
+
 def _cell_text(value) -> str | None:
     # a cell as a CSV would hold it: numbers as the shortest text that reads back to them, empty as missing
     if value is None or value == "":
@@ -249,13 +260,15 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     The first row is the header; every cell becomes text (a number as the
     shortest text that reads back to it), so the engine, not the reader,
     decides which cells are numbers. Trailing columns without a name and
-    without a value are dropped.
+    without a value are dropped; one without a name that holds a value is
+    refused, as in a CSV file.
 
     Raises
     ------
     DoseCalcError
         If python-calamine is not installed (the ``xlsx`` extra), the
-        sheet does not exist, or the sheet has no header row.
+        sheet does not exist, has no header row, or has a column without
+        a name that holds a value.
     """
     try:
         from python_calamine import CalamineWorkbook
@@ -278,10 +291,18 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     return _text_table(header, columns, path)
 
 
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
 def _text_table(header: list[str], rows: list[list], path) -> pa.Table:
     width = len(header)
-    while width and not header[width - 1].strip() and all(len(row) < width or row[width - 1] is None for row in rows):
+    while width and _blank(header[width - 1]) and all(len(row) < width or _blank(row[width - 1]) for row in rows):
         width -= 1
     header = header[:width]
+    for number in (number for number, name in enumerate(header, start=1) if _blank(name)):
+        held = next((row[number - 1] for row in rows if len(row) >= number and not _blank(row[number - 1])), None)
+        if held is not None:
+            raise unnamed_column(path, number, held)
     arrays = [pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)]
     return pa.Table.from_arrays(arrays, names=header)

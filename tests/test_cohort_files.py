@@ -597,7 +597,7 @@ def write_xlsx(path, sheets):
     def cell(value):
         if isinstance(value, (int, float)):
             return f"<c><v>{value!r}</v></c>"
-        return f'<c t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
 
     with zipfile.ZipFile(path, "w") as book:
         names = list(sheets)
@@ -666,6 +666,37 @@ def test_an_xlsx_sheet_is_read(tmp_path):
         cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten")
     )
     assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients; did you mean 'Patients'?"
+
+
+@pytest.mark.parametrize(
+    "rows, column, value",
+    [
+        ([["patient_id", "height_cm", "weight_kg", ""], ["A", 170, 70, ""], ["B", 170, 70, "x"]], "column 4", "'x'"),
+        ([["patient_id", "", "height_cm", "weight_kg"], ["A", 7, 170, 70]], "column 2", "'7'"),
+        ([["", "height_cm", "weight_kg"], ["A", 170, 70]], "column 1", "'A'"),
+    ],
+)
+def test_an_xlsx_column_without_a_name_that_holds_a_value_is_refused(tmp_path, rows, column, value):
+    # as in a CSV file: data without a name is neither dropped unseen nor written under an invented name
+    pytest.importorskip("python_calamine")
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": rows})
+    line = one_line_error(cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert (
+        line
+        == f"error: input={book}: {column} has no name in the header but holds {value}; name it, or delete the column"
+    )
+    assert _no_files_but(tmp_path, "clinic.xlsx")
+
+
+def test_an_xlsx_columns_without_a_name_or_a_value_are_dropped(tmp_path):
+    # a cell of spaces holds no value, as in a CSV file
+    pytest.importorskip("python_calamine")
+    rows = [["patient_id", "height_cm", "weight_kg", "", ""], ["A", 170.5, 70, " ", ""]]
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": rows})
+    convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
+    dosed = read_csv(tmp_path / "out.csv")
+    assert list(dosed[0])[:4] == ["patient_id", "height_cm", "weight_kg", "bsa_m2"]
+    assert float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
 
 
 def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
