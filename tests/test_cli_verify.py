@@ -274,3 +274,20 @@ def test_a_cycle_past_the_protocols_exits_4_without_a_day(tmp_path):
     assert run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "out.csv")).exit_code == 4
     with (tmp_path / "out.csv").open(newline="") as file:
         assert [row["flags"] for row in csv.DictReader(file)] == ["not_scheduled"]
+
+
+def test_the_text_shows_each_value_read_beside_its_text_and_how_each_dose_was_computed():
+    result = run("r-chop-21", "--height", "5 ft 9 in", "--weight", "154 lb", "--ordered", "doxorubicin=92mg")
+    lines = result.stdout.splitlines()
+    # 5 ft 9 in = 175.26 cm, 154 lb = 69.85 kg (0.45359237 kg/lb); Mosteller sqrt(175.26 × 69.85 / 3600) = 1.844 m²
+    assert ["height", "175", "cm", "from", "5", "ft", "9", "in"] in [line.split() for line in lines]
+    assert ["weight", "69.9", "kg", "from", "154", "lb"] in [line.split() for line in lines]
+    assert any(line.split() == "doxorubicin 50 mg/m² × BSA 1.844 m² (Mosteller)".split() for line in lines)
+
+
+def test_the_text_of_a_carboplatin_order_shows_its_kidney_function_and_cap():
+    # Cockcroft-Gault (140 − 25) × 60 / (72 × 0.5) × 0.85 = 162.9 mL/min, capped at 125 (FDA 2010): 750 mg
+    patient = ("--height", "165cm", "--weight", "60kg", "--sex", "f", "--age", "25", "--creatinine", "0.5mg/dL")
+    text = run("carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=750mg").stdout
+    assert "creatinine  0.5 mg/dL  from 0.5mg/dL" in text
+    assert "GFR 162.9 mL/min (Cockcroft-Gault), policy fda, capped at 125 mL/min" in text

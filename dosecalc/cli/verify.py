@@ -27,7 +27,7 @@ from ..validation import WEIGHT
 from .app import app
 from .inputs import Input, bad_input, named, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
-from .output import figures, inputs_json, percent, print_blocks, print_json, show
+from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
 
 #: The doses due and not ordered that the text output lists; --json has all.
@@ -324,6 +324,14 @@ def verify_command(
     if cycle is not None or day is not None:
         head.append(["cycle, day", f"{cycle or '—'}, {day or '—'}"])
     head += [[flag.code.replace("_", " "), flag.message] for flag in verification.flags]
+    from ..grammar import unquoted_escaped
+
+    read = [list(row) for row in input_rows(inputs, described)]  # each value read, beside its text as typed
+    computed = [  # how each dose was computed: BSA and formula, the kidney function, the caps
+        [unquoted_escaped(check.drug), "; ".join(step.change for step in check.dose.steps[1:] if step.applied)]
+        for check in verification.checks
+        if check.dose is not None
+    ]
     rules = [
         ["tolerance", f"±{figures(verification.tolerance.value)} %"],
         ["weight change", f"≥ {figures(verification.weight_change.value)} % from the baseline"],
@@ -335,7 +343,9 @@ def verify_command(
     ]
     print_blocks(
         (None, head),
+        (None, read),
         (["drug", "ordered", "computed", "difference", "verdict", "why"], _check_rows(verification)),
+        (["drug", "computed by"], computed),
         (None, rules),
         (None, sources),
     )
