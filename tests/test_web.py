@@ -376,6 +376,13 @@ def test_a_protocol_is_taken_by_its_shipped_name_only(client, name, endpoint):
     assert "root:" not in json.dumps(body)
 
 
+def test_a_protocols_name_is_read_whatever_its_case_as_on_the_command_line(client):
+    # "ABVD" is the protocol the command line's `dosecalc plan ABVD` plans: the same answer
+    upper, lower = (post(client, "plan", {"protocol": name, "bsa": "1.9"}) for name in ("ABVD", "abvd"))
+    assert upper.status_code == lower.status_code == 200
+    assert upper.json()["schedule"] == lower.json()["schedule"]
+
+
 def test_a_request_takes_the_commands_options():
     description = create_app().openapi()
     keys = {

@@ -232,8 +232,8 @@ def _route(endpoint: str, spec: Endpoint):
 
     async def run(request: BaseModel) -> JSONResponse:
         given = request.model_dump(exclude_unset=True)
-        for key, listed in spec.choices.items():
-            if key in given and given[key] not in listed():
+        for key, listed in spec.choices.items():  # a name, its case aside, as the library reads a protocol's
+            if key in given and given[key].lower() not in listed():
                 raise UnknownNameError(key, given[key], listed())
         return answer(**{keys[key]: value for key, value in given.items()})
 
