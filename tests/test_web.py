@@ -484,6 +484,8 @@ def assert_error(response, code, field, status=422):
         ("dose", b'{"dose": "75 mg/m2", "height": "175 cm", "weight": "70 kg"'),  # not JSON
         ("bsa", b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'),  # a key twice
         ("plan", b'{"protocol": "/etc/passwd", "bsa": "1.9"}'),  # not a shipped protocol
+        ("bsa", b'{"height": "\xff175 cm", "weight": "70 kg"}'),  # not UTF-8
+        ("bsa", b"[" * 5000 + b"]" * 5000),  # nested beyond what the JSON reader reads
     ],
 )
 def test_a_refusal_carries_the_commands_exit_code_2(client, endpoint, content):
@@ -491,6 +493,7 @@ def test_a_refusal_carries_the_commands_exit_code_2(client, endpoint, content):
     response = client.post(f"/api/{endpoint}", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.headers["dosecalc-exit-code"] == "2"
+    assert response.json()["code"] in ("request_error", "implausible_input_error", "unknown_name_error")
 
 
 def test_implausible_value_names_field_value_expected_hint(client):
@@ -632,9 +635,10 @@ def test_a_lone_surrogate_is_refused_and_shown_escaped(client, content):
     ],
 )
 def test_deep_or_huge_json_is_refused_without_a_trace(client, content):
+    # bad input, as any body that is not JSON: a 422 of the one error shape
     response = client.post("/api/dose", content=content, headers={"content-type": "application/json"})
-    assert response.status_code == 400
-    assert response.json()["code"] == "http_error"
+    body = assert_error(response, "request_error", None)
+    assert body["message"].startswith("body: not read as JSON") and body["expected"] == "a JSON object in UTF-8"
 
 
 @pytest.mark.parametrize(

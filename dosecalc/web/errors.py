@@ -172,7 +172,20 @@ async def _on_validation_error(request: Request, err: RequestValidationError) ->
     return refusal({**_validation_json(err), "command": _command(request)}, 422)
 
 
+#: FastAPI's refusal of a body it could not decode as JSON at all (not UTF-8, nested beyond what it reads, a
+#: number of more digits than Python reads).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def _on_http_error(request: Request, err: HTTPException) -> JSONResponse:
+    if err.status_code == 400 and err.detail == _UNREADABLE_BODY:  # bad input, as a body that is not JSON
+        unreadable = error_json(
+            "request_error",
+            "body: not read as JSON: not UTF-8, nested too deep, or a number too long to read",
+            expected="a JSON object in UTF-8",
+            command=_command(request),
+        )
+        return refusal(unreadable, 422)
     return refusal(error_json("http_error", str(err.detail)), err.status_code, err.headers)
 
 
