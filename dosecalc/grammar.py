@@ -334,7 +334,7 @@ EXAMPLES = {
     "clearance": "'90 mL/min'",
     "auc": "'5 mg/mL·min'",
     "age": "'60 years'",
-    "percent": "'80 %'",
+    "percent": "'5 %'",
 }
 
 

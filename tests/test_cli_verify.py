@@ -144,7 +144,7 @@ def test_orders_file_all_verified_exits_0(tmp_path):
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95"], "unit"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95 mg/m2/day"], "ordered doxorubicin"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--tolerance", "12%"], "--tolerance"),
-        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--tolerance", "5"], "--tolerance"),
+        (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--tolerance", "12"], "--tolerance '12'"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--day", "22"], "--day"),
         (["r-chop-21", *PATIENT, "--ordered", "doxorubicin=95mg", "--max-dose", "2mg"], "single order"),
         (["r-chop-21", "--height", "80kg", "--weight", "175cm", "--ordered", "doxorubicin=95mg"], "--height"),
@@ -291,3 +291,12 @@ def test_the_text_of_a_carboplatin_order_shows_its_kidney_function_and_cap():
     text = run("carboplatin-paclitaxel", *patient, "--ordered", "carboplatin=750mg").stdout
     assert "creatinine  0.5 mg/dL  from 0.5mg/dL" in text
     assert "GFR 162.9 mL/min (Cockcroft-Gault), policy fda, capped at 125 mL/min" in text
+
+
+def test_a_bare_tolerance_is_in_percent_as_for_dose():
+    # doxorubicin 50 mg/m² × 1.84466 m² = 92.23 mg; 100 mg is +8.42 %: within 10 %, beyond the default 5 %
+    ordered = ("--ordered", "doxorubicin=100mg", "--json")
+    bare, with_unit = (run("r-chop-21", *PATIENT_175_70, *ordered, "--tolerance", text) for text in ("10", "10%"))
+    assert bare.exit_code == with_unit.exit_code == 0
+    assert json.loads(bare.stdout)["verification"] == json.loads(with_unit.stdout)["verification"]
+    assert run("r-chop-21", *PATIENT_175_70, *ordered).exit_code == 4

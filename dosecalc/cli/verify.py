@@ -25,7 +25,7 @@ import typer
 from ..errors import DoseCalcError
 from ..validation import WEIGHT
 from .app import app
-from .inputs import Input, bad_input, named, read_option, value_of
+from .inputs import Input, as_typed, bad_input, named, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
@@ -221,7 +221,7 @@ def verify_command(
     """
     # the library is loaded when the command runs: `import dosecalc.cli` stays light
     from ..order import Order
-    from ..verify import SINGLE_DOSE, verify
+    from ..verify import SINGLE_DOSE, tolerance_setting, verify
 
     with bad_input():
         if (protocol is None) == (dose is None):
@@ -250,7 +250,10 @@ def verify_command(
                 round_to=round_to,
             )
         )
-        settings = {"tolerance": tolerance, "weight_change": weight_change, "conditions": tuple(condition or ())}
+        # a bare tolerance is in %, the option's documented unit, as dose's and carboplatin's --tolerance
+        with as_typed({"tolerance": tolerance}):
+            tolerance_pct = tolerance_setting(value_of(read_option(tolerance, "tolerance", "percent", bare=True)))
+        settings = {"tolerance": tolerance_pct, "weight_change": weight_change, "conditions": tuple(condition or ())}
         if orders is not None:
             per_patient = {
                 "--ordered": ordered,
