@@ -73,7 +73,7 @@ from .dialects import (
     unnamed_column,
     written_path,
 )
-from .errors import DoseCalcError
+from .errors import DoseCalcError, UsageError
 from .frames import as_table
 from .provenance import (
     METADATA_KEY,
@@ -309,6 +309,28 @@ class Reading:
         """The CSV dialect of ``path``."""
         tab = file_format(path, "input") == "tsv"
         return CsvDialect(self.delimiter or ("\t" if tab else ","), self.decimal_comma, self.encoding)
+
+    def refuse_unused(self, paths: list[Path]) -> None:
+        """
+        Refuse a delimiter or an encoding given where none of ``paths`` is CSV, or a sheet where none is a
+        spreadsheet: an option the run would not use is refused, not recorded in its provenance as used.
+        (A decimal comma is read in the text cells of any file.)
+        """
+        kinds = {file_format(path, "input") for path in paths}
+        csv = {"csv", "tsv"}
+        given = [
+            ("delimiter", self.delimiter, csv, "a CSV file"),
+            ("encoding", None if ENCODINGS[self.encoding.lower()] == "utf-8" else self.encoding, csv, "a CSV file"),
+            ("sheet", self.sheet, {"sheet"}, "a spreadsheet (.xlsx, .xlsm, .xls, .ods)"),
+        ]
+        for name, value, formats, applies in given:
+            if value is not None and not kinds & formats:
+                first = _KINDS[file_format(paths[0], "input")]
+                raise UsageError(f"{name}={value!r}: applies to {applies}; input={paths[0]} is {first}", name)
+
+
+#: The formats of input files, as an error names them.
+_KINDS = {"csv": "a CSV file", "tsv": "a TSV file", "parquet": "a Parquet file", "sheet": "a spreadsheet"}
 
 
 class _LeanMemory:
@@ -1152,7 +1174,9 @@ def convert_file(
     DoseCalcError
         If the input is unusable (no such file, a malformed row, no
         recognisable height or weight column, an unknown unit, bytes not of
-        its encoding), the output would overwrite it, or an output cannot be
+        its encoding), a reading option does not apply to it (a sheet of a
+        CSV file, a delimiter or an encoding of a Parquet file or a
+        spreadsheet: a UsageError), the output would overwrite it, or an output cannot be
         written (no permission, a read-only location, a full disk, a closed
         stdout). Nothing is written under the output's name, nor on stdout; temporary files of runs killed
         before they could remove them (SIGKILL) are removed by the next run
@@ -1176,6 +1200,7 @@ def convert_file(
     output_path = Path(output_path)
     rejects_path = None if rejects_path is None else Path(rejects_path)
     given = os.fspath(input_path)
+    reading.refuse_unused([Path(given)])
     with _input_file(input_path) as input_path:
         _checked_paths(input_path, output_path, rejects_path)
         with _reading(input_path, reading):
@@ -1512,6 +1537,7 @@ def convert_dataset(
     delimiter: str | None = None,
     decimal_comma: bool = False,
     encoding: str = "utf-8",
+    sheet: str | None = None,
     command: str | None = None,
     order=None,
     protocol=None,
@@ -1544,9 +1570,10 @@ def convert_dataset(
         A new (or empty) directory for the dosed rows: a Parquet dataset,
         read back with ``pyarrow.dataset.dataset(output_dir)``, and the run's
         provenance in :data:`PROVENANCE_FILE` (which a dataset reader skips).
-    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, **options
-        As for :func:`convert_file`. Files that differ only in a column being
-        integer in some and float in others are read together, as float.
+    dose, method, column_map, column_units, delimiter, decimal_comma, encoding, sheet, **options
+        As for :func:`convert_file` (``sheet``: of each spreadsheet named).
+        Files that differ only in a column being integer in some and float
+        in others are read together, as float.
     order, protocol, cycles, kidney_function
         As for :func:`convert_file`: each file dosed by an order, or scheduled
         by a protocol (the dataset is then the files' schedules).
@@ -1594,13 +1621,14 @@ def convert_dataset(
     [{'file': '2024.csv', 'row': 2}]
     """
     start = time.perf_counter()
-    reading = Reading(delimiter, decimal_comma, encoding)
+    reading = Reading(delimiter, decimal_comma, encoding, sheet)
     prescribed = Prescribed(dose, options, order, protocol, cycles, kidney_function)
     files, root, directories = _dataset_files(input_paths)
+    reading.refuse_unused(files)
     record = _Record(
         command,
         _run_options(
-            prescribed, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), None
+            prescribed, method, output_dir, rejects_dir, column_map, column_units, reading.dialect(files[0]), sheet
         ),
         prescribed.formulas(method),
         [os.fspath(path) for path in files],

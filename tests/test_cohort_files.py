@@ -576,6 +576,60 @@ def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
     assert line == "error: --delimiter ':' is not known; expected one of: ',', ';', tab, '|'"
 
 
+@pytest.mark.parametrize(
+    "name, option, value, message",
+    [
+        ("in.csv", "--sheet", "Patients", "--sheet 'Patients': applies to a spreadsheet (.xlsx, .xlsm, .xls, .ods); "),
+        (
+            "in.parquet",
+            "--sheet",
+            "Patients",
+            "--sheet 'Patients': applies to a spreadsheet (.xlsx, .xlsm, .xls, .ods); ",
+        ),
+        ("in.parquet", "--delimiter", ";", "--delimiter ';': applies to a CSV file; "),
+        ("in.parquet", "--encoding", "latin-1", "--encoding 'latin-1': applies to a CSV file; "),
+        ("in.xlsx", "--delimiter", "tab", "--delimiter 'tab': applies to a CSV file; "),
+        ("in.xlsx", "--encoding", "cp1252", "--encoding 'cp1252': applies to a CSV file; "),
+    ],
+)
+def test_a_reading_option_the_input_does_not_use_is_refused(tmp_path, name, option, value, message):
+    # never ignored, nor recorded in the provenance as used
+    source = tmp_path / name
+    rows = [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]
+    if name.endswith(".csv"):
+        write_patients(source, [("A", 170, 70)], header="patient_id,height_cm,weight_kg")
+    elif name.endswith(".parquet"):
+        pq.write_table(pa.table({"patient_id": ["A"], "height_cm": [170.0], "weight_kg": [70.0]}), source)
+    else:
+        write_xlsx(source, {"Patients": rows})
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", option, value))
+    kind = {".csv": "a CSV file", ".parquet": "a Parquet file", ".xlsx": "a spreadsheet"}[source.suffix]
+    assert line == f"error: {message}input={source} is {kind}"
+    assert _no_files_but(tmp_path, name)
+    with pytest.raises(DoseCalcError) as raised:
+        convert_file(source, tmp_path / "o.csv", dose="75 mg/m^2", **{option[2:]: value})
+    assert raised.value.field == option[2:] and str(raised.value).startswith(f"{option[2:]}={value!r}: applies to ")
+
+
+def test_a_sheet_of_stdin_is_refused():
+    result = cli(
+        "cohort",
+        "-",
+        "-o",
+        "-",
+        "--dose",
+        "75mg/m2",
+        "--sheet",
+        "Patients",
+        input="patient_id,height_cm,weight_kg\nA,170,70\n",
+    )
+    line = one_line_error(result)
+    assert (
+        line == "error: --sheet 'Patients': applies to a spreadsheet (.xlsx, .xlsm, .xls, .ods); input=- is a CSV file"
+    )
+    assert result.stdout == ""
+
+
 def test_trailing_empty_spreadsheet_columns_are_ignored(tmp_path, small_batches):
     (tmp_path / "in.csv").write_text("patient_id,height_cm,weight_kg,,\n" + "A,170.5,70,,\n" * 10)
     summary = convert_file(tmp_path / "in.csv", tmp_path / "out.parquet", dose="75 mg/m^2")

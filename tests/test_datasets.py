@@ -363,6 +363,28 @@ def test_a_piece_is_never_named_outside_the_output_folder(tmp_path):
     assert [piece.name for piece in dosecalc.cohort_io._pieces([source], tmp_path / "in")] == ["a.parquet"]
 
 
+def test_a_reading_option_no_file_of_the_dataset_uses_is_refused(tmp_path, parquet_dataset):
+    for option, value in (("delimiter", ";"), ("encoding", "cp1252"), ("sheet", "Patients")):
+        with pytest.raises(DoseCalcError) as raised:
+            convert_dataset(parquet_dataset, tmp_path / "dosed", dose=DOSE, **{option: value})
+        assert str(raised.value).startswith(f"{option}={value!r}: applies to ")
+        assert str(raised.value).endswith(f"input={parquet_dataset / 'a.parquet'} is a Parquet file")
+    assert not (tmp_path / "dosed").exists()
+
+
+def test_a_sheet_is_read_from_each_spreadsheet_of_a_dataset(tmp_path, csv_dataset):
+    pytest.importorskip("python_calamine")
+    from test_cohort_files import write_xlsx
+
+    rows = [list(HEADER), ["X001", 170, 150], ["X002", 1.7, 150]]
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Notes": [["exported by the pharmacy"]], "Patients": rows})
+    files = [csv_dataset / "site=SEA" / "2024.csv", book]
+    summary = convert_dataset(files, tmp_path / "dosed", dose=DOSE, rejects_dir=tmp_path / "rejects", sheet="Patients")
+    assert (summary.rows_read, summary.provenance["options"]["sheet"]) == (13 + 2, "Patients")
+    rejects = ds.dataset(tmp_path / "rejects").to_table().to_pylist()
+    assert [(row["file"], row["row"]) for row in rejects if row["file"] == "clinic.xlsx"] == [("clinic.xlsx", 2)]
+
+
 def test_an_empty_output_directory_is_used(tmp_path, csv_dataset):
     (tmp_path / "dosed").mkdir()
     assert convert_dataset(csv_dataset, tmp_path / "dosed", dose=DOSE).rows_read == 33

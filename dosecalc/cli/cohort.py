@@ -310,6 +310,7 @@ def cohort_command(
             "delimiter": delimiter,
             "decimal_comma": decimal_comma,
             "encoding": encoding,
+            "sheet": sheet,
         }
         # one file (or a missing one, which convert_file reports as such; or stdin), not a folder or glob, to a file
         named = Path(inputs[0])
@@ -324,7 +325,7 @@ def cohort_command(
             common["command"] = "dosecalc cohort"
             if one_file:
                 summary = cohort_io.convert_file(
-                    inputs[0], output, rejects_path=rejects, progress=progress, fraction=fraction, sheet=sheet, **common
+                    inputs[0], output, rejects_path=rejects, progress=progress, fraction=fraction, **common
                 )
             elif engine == "dask":
                 from .. import (
