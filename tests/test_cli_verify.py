@@ -300,3 +300,11 @@ def test_a_bare_tolerance_is_in_percent_as_for_dose():
     assert bare.exit_code == with_unit.exit_code == 0
     assert json.loads(bare.stdout)["verification"] == json.loads(with_unit.stdout)["verification"]
     assert run("r-chop-21", *PATIENT_175_70, *ordered).exit_code == 4
+
+
+def test_an_ordered_dose_not_written_drug_dose_names_its_field_in_json():
+    result = run("r-chop-21", *PATIENT_175_70, "--ordered", "doxorubicin:92mg", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
+    assert (error["field"], error["value"]) == ("--ordered", "'doxorubicin:92mg'")
+    assert error["expected"].startswith("drug=dose")

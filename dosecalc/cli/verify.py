@@ -22,7 +22,7 @@ from typing import Annotated, cast
 
 import typer
 
-from ..errors import DoseCalcError
+from ..errors import DoseCalcError, UnitError
 from ..validation import WEIGHT
 from .app import app
 from .inputs import Input, as_typed, bad_input, named, read_option, value_of
@@ -53,9 +53,8 @@ def _ordered(texts: list[str] | None, single: str | None) -> list[tuple[str, str
             pairs.append((single, text.strip(" ")))
             continue
         if not sign or not drug.strip(" ") or not dose.strip(" ") or "=" in dose:
-            raise DoseCalcError(
-                f"--ordered {escaped(text)}: expected drug=dose, such as doxorubicin=95mg (one per --ordered)"
-            )
+            # field, value and expected each named, for --json as for the text
+            raise UnitError("ordered", escaped(text), "drug=dose, such as doxorubicin=95mg (one per --ordered)")
         pairs.append((drug.strip(" "), dose.strip(" ")))
     return pairs
 
