@@ -535,6 +535,20 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
 
 
+def _stdout_temporary() -> Path:
+    """
+    A new file in the system's temporary folder for the output to stdout, named as :func:`_temporary` names
+    one beside a file (``.dosecalc-stdout.csv.<host>-<pid>-<random>.part``, made by mkstemp: no other
+    process's file or link is opened by that name), after removing those a killed run left.
+    """
+    named = Path(tempfile.gettempdir()) / "dosecalc-stdout.csv"
+    remove_stale(named)
+    owner = f"{socket.gethostname()}-{os.getpid()}-"
+    descriptor, name = tempfile.mkstemp(prefix=f".{named.name}.{owner}", suffix=".part", dir=named.parent)
+    os.close(descriptor)
+    return Path(name)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -755,10 +769,8 @@ def written_file(
     """
     kind = file_format(path, role)
     if str(path) == "-":
-        descriptor, name = tempfile.mkstemp(prefix="dosecalc-stdout-", suffix=".csv")
-        os.close(descriptor)
         place, sidecar = Path("-"), None
-        temporary = named = Path(name)  # a full temporary folder is named as such, not as stdout
+        temporary = named = _stdout_temporary()  # a full temporary folder is named as such, not as stdout
     else:
         place = named = Path(os.path.realpath(path))  # a link's target is replaced, not the link
         sidecar = _sidecar(place)

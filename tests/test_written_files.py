@@ -7,6 +7,7 @@ them in place or none.
 import csv
 import errno
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -183,6 +184,21 @@ def test_a_run_that_fails_late_writes_nothing_on_stdout(tmp_path, monkeypatch):
     result = cohort(good, "-o", "-")
     assert result.exit_code == 3 and [row["patient_id"] for row in csv.DictReader(result.stdout.splitlines())] == ["A"]
     assert list((tmp_path / "temporary").iterdir()) == []
+
+
+def test_the_next_run_to_stdout_removes_the_copy_a_killed_run_left(tmp_path, monkeypatch):
+    # a run killed (SIGKILL) leaves its copy for stdout in the temporary folder; the next run to stdout removes it
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temporary"))
+    (tmp_path / "temporary").mkdir()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    killed = tmp_path / "temporary" / f".dosecalc-stdout.csv.{host}-{int(ended.stdout)}-ab12_cd3.part"
+    alive = tmp_path / "temporary" / f".dosecalc-stdout.csv.{host}-{os.getpid()}-0123abcd.part"  # another run, now
+    for left in (killed, alive):
+        left.write_text("patient_id\n")
+    result = cohort(write_patients(tmp_path / "in.csv", ROWS), "-o", "-")
+    assert result.exit_code == 3 and result.stdout.splitlines()[1].startswith("A,170.0,154.32358,1.8181")
+    assert list((tmp_path / "temporary").iterdir()) == [alive]
 
 
 def test_a_full_disk_names_the_file_on_it_not_the_other(tmp_path):
