@@ -277,18 +277,25 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as err:  # calamine's own errors: not a workbook, a corrupt file
-        raise DoseCalcError(f"input={path}: not a readable spreadsheet ({str(err).splitlines()[0]})") from None
+        raise _unreadable(path, err) from None
     names = workbook.sheet_names
     if sheet is None:
         sheet = names[0] if names else None
     if sheet not in names:
         raise UnknownNameError("sheet", sheet, names)
-    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    try:
+        rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as err:  # a sheet the workbook lists, missing or corrupt in it
+        raise _unreadable(path, err) from None
     if not rows:
         raise DoseCalcError(f"input={path}: sheet {sheet!r} is empty; expected a header row")
     header = [_cell_text(value) or "" for value in rows[0]]
     columns = [[_cell_text(value) for value in row] for row in rows[1:]]
     return _text_table(header, columns, path)
+
+
+def _unreadable(path, err: Exception) -> DoseCalcError:
+    return DoseCalcError(f"input={path}: not a readable spreadsheet ({type(err).__name__}: {str(err).splitlines()[0]})")
 
 
 def _blank(text: str | None) -> bool:

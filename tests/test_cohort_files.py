@@ -753,6 +753,28 @@ def test_an_xlsx_columns_without_a_name_or_a_value_are_dropped(tmp_path):
     assert float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
 
 
+@pytest.mark.parametrize(
+    "sheet_xml, cause", [(None, "WorksheetNotFound: Patients"), (b"<worksheet><sheetData><row>", "XmlError: sheetData")]
+)
+def test_a_workbook_whose_sheet_is_missing_or_corrupt_is_one_line(tmp_path, sheet_xml, cause):
+    import zipfile
+
+    pytest.importorskip("python_calamine")
+    whole = write_xlsx(
+        tmp_path / "whole.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]}
+    )
+    book = tmp_path / "clinic.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(book, "w") as damaged:
+        for item in source.infolist():
+            if "worksheets/" not in item.filename:
+                damaged.writestr(item, source.read(item))
+            elif sheet_xml is not None:
+                damaged.writestr(item, sheet_xml)
+    line = one_line_error(cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line == f"error: input={book}: not a readable spreadsheet ({cause})"
+    assert _no_files_but(tmp_path, "whole.xlsx", "clinic.xlsx")
+
+
 def test_an_xlsx_without_the_extra_names_it(tmp_path, monkeypatch):
     book = write_xlsx(
         tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]]}
