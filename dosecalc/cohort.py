@@ -652,6 +652,10 @@ def _text_numbers(text, decimal_comma: bool):
 TEXT_SAMPLE = 4096
 
 
+def _is_text(data_type: pa.DataType) -> bool:
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
+
+
 def _texts_repeat(column) -> bool:
     sample = column.slice(0, TEXT_SAMPLE)
     return len(column) > TEXT_SAMPLE and 2 * pc.count_distinct(sample, mode="all").as_py() <= len(sample)
@@ -659,9 +663,14 @@ def _texts_repeat(column) -> bool:
 
 def given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
     """A column's numbers as floats, NaN where a cell is missing, not a number, or an integer beyond 2**53."""
-    if pa.types.is_dictionary(column.type):
+    if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):  # each distinct text read once
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        column = pa.chunked_array(
+            [_text_numbers(chunk.dictionary, decimal_comma).take(chunk.indices) for chunk in chunks], pa.float64()
+        )
+    elif pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if _is_text(column.type):
         if _texts_repeat(column):  # each distinct text read once, then given to each of its cells
             encoded = pc.dictionary_encode(column)
             chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
