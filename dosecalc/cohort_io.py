@@ -419,8 +419,8 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
         return pcsv.open_csv(pa.BufferReader(line + b"\n"), read_options=read_options, parse_options=parse, **options)
 
 
-def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
-    """A CSV file's column names, and how many columns at its end have none (a spreadsheet's empty columns)."""
+def _csv_header(path: Path, reading: Reading) -> list[str]:
+    """A CSV file's header as written: a column without a name (a spreadsheet's empty column) is blank in it."""
     with path.open("rb") as file:
         first = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
     hint = delimiter_line(first.removeprefix("\ufeff"))
@@ -436,8 +436,7 @@ def _csv_header(path: Path, reading: Reading) -> tuple[list[str], int]:
         if hint is None:
             raise
         raise DoseCalcError(f"input={path}: {hint}") from None
-    blank = len(names) - len(list(itertools.dropwhile(lambda name: not name.strip(), reversed(names))))
-    return names[: len(names) - blank], blank
+    return names
 
 
 def _schema(path: Path, reading: Reading) -> pa.Schema:
@@ -451,16 +450,21 @@ def _schema(path: Path, reading: Reading) -> pa.Schema:
     found = not_text(path)
     if found is not None:
         raise DoseCalcError(f"input={path}: is {found}")
-    names, _ = _csv_header(path, reading)
-    return pa.schema([(name, pa.string()) for name in names])
+    return pa.schema([(name, pa.string()) for name in _csv_header(path, reading) if name.strip()])
 
 
-def _without_blank_columns(batch: pa.RecordBatch, names: list[str], path: Path) -> pa.RecordBatch:
-    """The batch without its trailing unnamed columns, which must be empty: data without a name is not dropped unseen."""
-    for i, column in enumerate(batch.columns[len(names) :]):
+def _without_unnamed_columns(
+    batch: pa.RecordBatch, names: list[str], unnamed: dict[str, int], path: Path
+) -> pa.RecordBatch:
+    """
+    The batch of the columns ``names``, without the ``unnamed`` ones (by placeholder, their numbers), which
+    must be empty: data without a name is neither dropped unseen nor written under an invented name.
+    """
+    for placeholder, number in unnamed.items():
+        column = batch.column(placeholder)
         filled = pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True))
         if pc.any(filled).as_py():
-            raise unnamed_column(path, len(names) + i + 1, column.filter(filled)[0].as_py())
+            raise unnamed_column(path, number, column.filter(filled)[0].as_py())
     return batch.select(names)
 
 
@@ -479,17 +483,16 @@ def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -
     if kind == "sheet":
         yield from read_sheet(path, reading.sheet).to_batches(BATCH_ROWS)
         return
-    names, blank = _csv_header(path, reading)
-    placeholders = [f"\0{i}" for i in range(blank)]
+    header = _csv_header(path, reading)
+    unnamed = {f"\0{number}": number for number, name in enumerate(header, start=1) if not name.strip()}
+    columns = [name if name.strip() else f"\0{number}" for number, name in enumerate(header, start=1)]
     read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
-    if blank:
-        read_options = pcsv.ReadOptions(
-            block_size=BLOCK_BYTES, use_threads=False, column_names=names + placeholders, skip_rows=1
-        )
-    types = dict(zip(schema.names, schema.types)) | dict.fromkeys(placeholders, pa.string())
+    if unnamed:
+        read_options = pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False, column_names=columns, skip_rows=1)
+    types = dict(zip(schema.names, schema.types)) | dict.fromkeys(unnamed, pa.string())
     with _open_csv(path, reading, read_options, convert_options=pcsv.ConvertOptions(column_types=types)) as reader:
         for batch in reader:
-            yield _without_blank_columns(batch, names, path) if blank else batch
+            yield _without_unnamed_columns(batch, schema.names, unnamed, path) if unnamed else batch
 
 
 @contextlib.contextmanager

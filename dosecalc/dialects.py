@@ -259,9 +259,9 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
 
     The first row is the header; every cell becomes text (a number as the
     shortest text that reads back to it), so the engine, not the reader,
-    decides which cells are numbers. Trailing columns without a name and
-    without a value are dropped; one without a name that holds a value is
-    refused, as in a CSV file.
+    decides which cells are numbers. Columns without a name and without a
+    value are dropped; one without a name that holds a value is refused, as
+    in a CSV file.
 
     Raises
     ------
@@ -303,13 +303,15 @@ def _blank(text: str | None) -> bool:
 
 
 def _text_table(header: list[str], rows: list[list], path) -> pa.Table:
-    width = len(header)
-    while width and _blank(header[width - 1]) and all(len(row) < width or _blank(row[width - 1]) for row in rows):
-        width -= 1
-    header = header[:width]
-    for number in (number for number, name in enumerate(header, start=1) if _blank(name)):
-        held = next((row[number - 1] for row in rows if len(row) >= number and not _blank(row[number - 1])), None)
+    """The columns of ``rows`` named by ``header``; a column without a name is dropped if empty, else refused."""
+    names, arrays = [], []
+    for number, name in enumerate(header, start=1):
+        values = [row[number - 1] if number <= len(row) else None for row in rows]
+        if not _blank(name):
+            names.append(name)
+            arrays.append(pa.array(values, pa.string()))
+            continue
+        held = next((value for value in values if not _blank(value)), None)
         if held is not None:
             raise unnamed_column(path, number, held)
-    arrays = [pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)]
-    return pa.Table.from_arrays(arrays, names=header)
+    return pa.Table.from_arrays(arrays, names=names)

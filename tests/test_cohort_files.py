@@ -643,6 +643,26 @@ def test_trailing_empty_spreadsheet_columns_are_ignored(tmp_path, small_batches)
     assert not (tmp_path / "out2.csv").exists()
 
 
+def test_an_unnamed_column_anywhere_is_dropped_when_empty_and_refused_when_not(tmp_path, small_batches):
+    # a pandas index, a spacer column: never written under a name dosecalc would invent (column_1)
+    header = ",patient_id,,height_cm,weight_kg"
+    (tmp_path / "spacer.csv").write_text(header + "\n" + " ,A,,170.5,70\n" * 10)  # a space holds no value
+    summary = convert_file(tmp_path / "spacer.csv", tmp_path / "out.csv", dose="75 mg/m^2")
+    dosed = read_csv(tmp_path / "out.csv")
+    assert summary.rows_written == 10 and list(dosed[0])[:4] == ["patient_id", "height_cm", "weight_kg", "bsa_m2"]
+    assert dosed[9]["patient_id"] == "A" and float(dosed[9]["dose_mg"]) == 75 * MOSTELLER_170_5_70
+    for number, line in ((1, "7,A,,170,70"), (3, ",A,x,170,70")):  # in the last batch
+        (tmp_path / "filled.csv").write_text(header + "\n" + ",A,,170,70\n" * 8 + line + "\n")
+        with pytest.raises(DoseCalcError) as raised:
+            convert_file(tmp_path / "filled.csv", tmp_path / "out2.csv", dose="75 mg/m^2")
+        value = line.split(",")[number - 1]
+        assert str(raised.value) == (
+            f"input={tmp_path / 'filled.csv'}: column {number} has no name in the header but holds {value!r}; "
+            "name it, or delete the column"
+        )
+    assert not (tmp_path / "out2.csv").exists()
+
+
 def write_xlsx(path, sheets):
     """A minimal .xlsx (Office Open XML) with inline strings and numbers: {sheet name: rows}."""
     import zipfile
@@ -743,9 +763,9 @@ def test_an_xlsx_column_without_a_name_that_holds_a_value_is_refused(tmp_path, r
 
 
 def test_an_xlsx_columns_without_a_name_or_a_value_are_dropped(tmp_path):
-    # a cell of spaces holds no value, as in a CSV file
+    # wherever they are; a cell of spaces holds no value, as in a CSV file
     pytest.importorskip("python_calamine")
-    rows = [["patient_id", "height_cm", "weight_kg", "", ""], ["A", 170.5, 70, " ", ""]]
+    rows = [["patient_id", "", "height_cm", "weight_kg", "", ""], ["A", "", 170.5, 70, " ", ""]]
     book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": rows})
     convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
     dosed = read_csv(tmp_path / "out.csv")
