@@ -81,6 +81,8 @@ def registry():
     for definition in _EXTRA_DEFINITIONS:
         ureg.define(definition)
     ureg.formatter.default_format = "~P"
+    # units shown in the order they are written and computed (mg/kg/d), not sorted by name (mg/d/kg)
+    ureg.formatter.default_sort_func = None
     return ureg
 
 

@@ -424,7 +424,7 @@ def test_no_gfr_cap_is_written_alike_for_one_patient_and_an_order(gfr_cap):
 
 @pytest.mark.parametrize(
     ("dose", "shown"),
-    [("0 mg/mL*min", "0 mg/mL·min"), ("11 mg·min/mL", "11 mg/mL·min"), (Q_(1, "mg*h/mL"), "60 mg/mL·min (1 h·mg/mL)")],
+    [("0 mg/mL*min", "0 mg/mL·min"), ("11 mg·min/mL", "11 mg/mL·min"), (Q_(1, "mg*h/mL"), "60 mg/mL·min (1 mg·h/mL)")],
 )
 def test_an_auc_refused_is_shown_in_the_ranges_spelling(dose, shown):
     # one spelling in one line: the value as the range says it (1 mg·h/mL = 60 mg/mL·min), never 'mg·min/mL'
