@@ -1165,11 +1165,12 @@ def verify_file(
     from .provenance import Digest
 
     started, start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
+    reading = reading or Reading()
+    reading.refuse_unused([Path(os.fspath(orders))])  # a delimiter of a Parquet file: refused, never recorded as used
     with _input_file(orders) as source:  # "-": stdin, copied to a file
         targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])
         _checked_paths(source, targets[0], None if rejects is None else targets[1], "orders")
         digest = Digest([source])
-        reading = reading or Reading()
         schema, batches = read_file(source, reading)
         hint = separator_hint(schema.names, reading.dialect(source).delimiter)
         if hint is not None:

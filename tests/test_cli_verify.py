@@ -308,3 +308,17 @@ def test_an_ordered_dose_not_written_drug_dose_names_its_field_in_json():
     error = json.loads(result.stdout)
     assert (error["field"], error["value"]) == ("--ordered", "'doxorubicin:92mg'")
     assert error["expected"].startswith("drug=dose")
+
+
+@pytest.mark.parametrize("option", [["--delimiter", ";"], ["--encoding", "cp1252"]])
+def test_a_reading_option_an_orders_file_does_not_use_is_refused(tmp_path, option):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    orders = tmp_path / "orders.parquet"
+    pq.write_table(
+        pa.table({"patient_id": ["A"], "drug": ["doxorubicin"], "ordered_mg": [92.0], "height_cm": [175.0]}), orders
+    )
+    result = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "v.csv"), *option)
+    assert result.exit_code == 2 and "applies to a CSV file" in result.output
+    assert not (tmp_path / "v.csv").exists()
