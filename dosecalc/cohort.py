@@ -289,7 +289,9 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
         for name in names:
             _refuse_unit_of_another_kind(name, kind)
         if len(columns) > 1:
-            raise DoseCalcError(f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map")
+            raise DoseCalcError(
+                f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map (--map)"
+            )
         bare = [name for name in names if canonical_name(name) == kind]
         if not columns and bare:
             raise UnitError(bare[0], "a number with no unit", f"a unit in the name ({kind}_...) or in column_units")
@@ -298,7 +300,8 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
     column = columns[0]
     named = _named_units(column, kind)
     if given_units is None and named is None:
-        raise UnitError(column, "a number with no unit", f"its unit in column_units[{kind!r}]")
+        on_the_command_line = "" if kind == "dose" else f" (--{kind}-unit)"
+        raise UnitError(column, "a number with no unit", f"its unit in column_units[{kind!r}]{on_the_command_line}")
     units = named if given_units is None else _units(given_units, kind, f"column_units[{kind!r}]")
     if named is not None and units != named:
         raise UnitError(f"column_units[{kind!r}]", given_units, f"{named:~P}, as column {column!r} says")
@@ -365,7 +368,7 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     height, reads_sex = _guarded(guards, height, weight, sex, computes_bsa)
     reads_sex = reads_sex or entry.needs_sex
     if reads_sex and "sex" not in column_map and len(sexes) > 1:  # which one holds the patients' sex?
-        raise DoseCalcError(f"several sex columns: {', '.join(sexes)}; keep one or map one with column_map")
+        raise DoseCalcError(f"several sex columns: {', '.join(sexes)}; keep one or map one with column_map (--map)")
     return _Plan(height, weight, dose_column, dose, method, sex if reads_sex else None, guards)
 
 

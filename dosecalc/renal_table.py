@@ -249,7 +249,7 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
         if len(columns) > 1:
             raise DoseCalcError(
                 f"several {kind} columns: {', '.join(columns)}; which holds the patients' {kind}? "
-                "keep one, or map one with column_map"
+                "keep one, or map one with column_map (--map)"
             )
         if not columns:
             unread = [name for name in names if canonical_name(name).split("_")[0] == kind]
@@ -259,7 +259,9 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
     column = columns[0]
     named = _named(kind, column)
     if given is None and named is None:
-        raise UnitError(column, "a number with no unit", f"{accepted}, or its unit in column_units[{kind!r}]")
+        raise UnitError(
+            column, "a number with no unit", f"{accepted}, or its unit in column_units[{kind!r}] (--{kind}-unit)"
+        )
     units = unit(named) if given is None else _given_units(kind, given)
     if named is not None and units != unit(named):
         raise UnitError(f"column_units[{kind!r}]", given, f"{unit(named):~P}, as column {column!r} says")

@@ -189,3 +189,23 @@ def test_a_column_named_for_an_input_but_in_no_unit_passes_through():
     table = {**PATIENT, "dose_level": [1], "weight_change": [3.0], "height_source": ["nurse"]}
     dosed = dose_table(table, "75 mg/m2").dosed
     assert dosed["dose_level"].to_pylist() == [1] and dosed["height_source"].to_pylist() == ["nurse"]
+
+
+def test_the_cli_names_the_option_that_gives_a_mapped_columns_unit(tmp_path):
+    # the library's name (column_units) and the command line's (--height-unit): a reader of either finds it
+    source = tmp_path / "m2.csv"
+    source.write_text("id,Ht,Wt\nA,175,70\n", encoding="utf-8")
+    result = cli(
+        "cohort",
+        str(source),
+        "-o",
+        str(tmp_path / "o.csv"),
+        "--map",
+        "height=Ht",
+        "--map",
+        "weight=Wt",
+        "--dose",
+        "75mg/m2",
+    )
+    assert result.exit_code == 2
+    assert one_line_error(result).endswith("expected its unit in column_units['height'] (--height-unit)")
