@@ -410,6 +410,7 @@ COHORT_OPTION_ERRORS = [
     (["--dose", "75mg/m2", "--round-to", "5"], "--round-to '5': expected"),
     (["--dose", "75mg/m2", "--bands", "missing.csv"], "--bands missing.csv: "),
     (["--dose", "75mg/m2", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler tcp://127.0.0.1:1: runs --engine dask"),
+    (["--dose", "75mg/m2", "--workers", "0"], "--workers 0: runs --engine dask, not --engine local"),
 ]
 
 

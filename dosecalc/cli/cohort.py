@@ -175,7 +175,10 @@ def cohort_command(
         Optional[str],
         typer.Option(help="Dask scheduler address, with --engine dask; default: a local cluster.", show_default=False),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(help="Workers of the local Dask cluster, with --engine dask (default 2).", show_default=False),
+    ] = None,
     delimiter: Annotated[
         Optional[str],
         typer.Option(help='CSV delimiter: ",", ";", "tab" or "|" (default "," and tab for .tsv).', show_default=False),
@@ -248,6 +251,8 @@ def cohort_command(
             raise UnknownNameError("--engine", engine, ENGINES)
         if scheduler is not None and engine != "dask":
             raise DoseCalcError(f"--scheduler {scheduler}: runs --engine dask, not --engine {engine}")
+        if workers is not None and engine != "dask":
+            raise DoseCalcError(f"--workers {workers}: runs --engine dask, not --engine {engine}")
         columns = _column_map(column_map or [])
         if report is not None:  # before the run: a bad path, a missing extra or stdout output is known now
             from ..report import checked_report_path, require_matplotlib
@@ -338,7 +343,7 @@ def cohort_command(
                     rejects_dir=rejects,
                     progress=progress,
                     scheduler=scheduler,
-                    workers=workers,
+                    **({} if workers is None else {"workers": workers}),
                     **common,
                 )
             else:
