@@ -509,6 +509,8 @@ def _beyond(deviation: float, limit: float) -> str:
 
 #: Relative slack on a deviation limit: a band drawn at exactly 6 % is not refused for a rounding of its ratio.
 _DEVIATION_SLACK = 1.0 + 1e-12
+#: Relative slack on a maximum dose: a band's dose of exactly the maximum (2 mg for a 2 mg cap) is not above it.
+_CEILING_SLACK = 1.0 + 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -533,7 +535,7 @@ class BandTable:
         inside = (band >= 0) & (dose_mg < self.upper_mg[np.maximum(band, 0)])
         return np.where(inside, band, -1)
 
-    def apply(self, dose_mg) -> Banding:
+    def apply(self, dose_mg, ceiling_mg=np.inf) -> Banding:
         r"""
         Each dose [mg] (an array) mapped to its band's dose, and the deviation
 
@@ -543,10 +545,19 @@ class BandTable:
         :math:`|\Delta| \le` ``deviation_pct``; for each other dose, in order,
         the parts of its refusal (the value, what is expected, the hint), as
         :func:`band_dose` raises it and the cohort engine gives its reason.
+
+        A band is never taken above ``ceiling_mg`` (a maximum dose, as
+        rounding never rounds past it): where a dose's band gives more, the
+        band below it is taken if it moves the dose within ``deviation_pct``,
+        else the dose is refused.
         """
         dose_mg = np.asarray(dose_mg, dtype=float)
         band = self.index(dose_mg)
-        inside = band >= 0
+        above = (band >= 0) & (self.dose_mg[np.maximum(band, 0)] > np.asarray(ceiling_mg) * _CEILING_SLACK)
+        over = band.copy()  # the band above the ceiling, named in a refusal
+        band = np.where(above, band - 1, band)  # the band below; -1 below the table's first
+        above &= (band < 0) | (self.dose_mg[np.maximum(band, 0)] > np.asarray(ceiling_mg) * _CEILING_SLACK)
+        inside = (band >= 0) & ~above
         banded_mg = np.where(inside, self.dose_mg[np.maximum(band, 0)], np.nan)
         with np.errstate(invalid="ignore"):
             deviation = difference_pct(dose_mg, banded_mg)
@@ -556,7 +567,14 @@ class BandTable:
         refusals: list[tuple[str, str, str | None]] = []
         for index in np.flatnonzero(~fits).tolist():
             value, at = f"{float(dose_mg.flat[index]):g} mg", int(band.flat[index])
-            if at < 0:
+            if over.flat[index] != at:  # its band above the maximum, and the band below not taken either
+                ceiling = float(np.broadcast_to(ceiling_mg, dose_mg.shape).flat[index])
+                hint = (
+                    f"band {self.names[over.flat[index]]} gives {self.dose_mg[over.flat[index]]:g} mg, above the "
+                    f"maximum of {ceiling:g} mg, and no band below it is within ±{self.deviation_pct:g} %: not banded"
+                )
+                refusals.append((value, moved, hint))
+            elif at < 0:
                 refusals.append((value, within, None))
             else:
                 shown = _beyond(float(deviation.flat[index]), self.deviation_pct)
@@ -689,7 +707,7 @@ class BandedDose(Result):
     version: str = __version__
 
 
-def band_dose(dose, table) -> BandedDose:
+def band_dose(dose, table, ceiling=None) -> BandedDose:
     r"""
     Map a calculated dose to the standard dose of its band, within the
     table's ``deviation_pct`` (default ±6 %, NICE KTT22).
@@ -702,6 +720,10 @@ def band_dose(dose, table) -> BandedDose:
         The calculated dose; plain numbers in [mg].
     table : BandTable, str or path
         A band table, or the path of a CSV or TOML band file.
+    ceiling : numeric, str or Quantity, optional
+        A maximum dose the band's dose never exceeds (plain numbers in [mg]):
+        where the dose's band gives more, the band below it is taken if it is
+        within the deviation, else the dose is refused.
 
     Returns
     -------
@@ -724,7 +746,7 @@ def band_dose(dose, table) -> BandedDose:
     """
     table = table if isinstance(table, BandTable) else read_band_table(table)
     dose_mg = _mg(dose, "dose")
-    banding = table.apply(dose_mg)
+    banding = table.apply(dose_mg, np.inf if ceiling is None else _mg(ceiling, "ceiling"))
     misfit = _first(~banding.fits)
     if misfit is not None:
         raise ImplausibleInputError(_at("dose", dose_mg, misfit), *banding.refusals[0])

@@ -505,10 +505,11 @@ class _Banding:
     """Dose banding by a band table, refused outside it, as ``band_dose`` does."""
 
     table: BandTable
+    ceiling_mg: float = np.inf  # never banded above (a maximum dose)
 
     def apply(self, dose_mg: np.ndarray) -> _Measured:
         table = self.table
-        banding = table.apply(dose_mg)
+        banding = table.apply(dose_mg, self.ceiling_mg)
         at = np.maximum(banding.band, 0).astype(np.int32)
         names = pa.DictionaryArray.from_arrays(pa.array(at), pa.array(table.names, pa.string()))
         reasons = pa.array(
@@ -583,7 +584,7 @@ def measure_of(order: Order, ceiling_mg: float) -> _Rounding | _Banding | None:
     if order.vials is not None:
         return _Rounding(tolerance_pct, ceiling_mg, strengths_mg=strengths_mg_of(order.vials))
     if order.bands is not None:
-        return _Banding(order.bands)
+        return _Banding(order.bands, ceiling_mg)
     return None
 
 

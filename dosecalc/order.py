@@ -824,7 +824,7 @@ class Order:
             steps.append(_rounding_step(self, rounding))
         elif self.bands is not None:
             with _in_step("band"):
-                band = band_dose(calculated, self.bands)
+                band = band_dose(calculated, self.bands, ceiling=_ceiling(self, patient))
             dose = band.banded
             steps.append(
                 Step(

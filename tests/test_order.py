@@ -123,6 +123,34 @@ def test_band():
     assert result.steps[-1].name == "band" and result.rounded is True
 
 
+# vincristine bands of 0.2 mg (a pharmacy's table) above and below its 2 mg maximum (Coiffier et al. 2002)
+VINCRISTINE_BANDS = [
+    {"lower": "1.6 mg", "upper": "1.8 mg", "dose": "1.7 mg"},
+    {"lower": "1.8 mg", "upper": "2.0 mg", "dose": "1.9 mg"},
+    {"lower": "2.0 mg", "upper": "2.2 mg", "dose": "2.1 mg"},
+]
+
+
+def test_a_band_never_gives_more_than_the_maximum_dose():
+    from dosecalc.adjustments import band_table
+
+    bands = band_table(VINCRISTINE_BANDS, source="vincristine bands")
+    order = Order("vincristine", "1.4 mg/m2", max_dose="2 mg", bands=bands)
+    # 1.4 mg/m² × 2.0 m² = 2.8 mg, capped at 2 mg: band 2.0-2.2 mg gives 2.1 mg, above the maximum; the band
+    # below gives 1.9 mg, (1.9 − 2) / 2 = −5 %, within the table's 6 % (NICE KTT22)
+    result = order.for_patient(bsa=2.0)
+    assert result.dose.m_as("mg") == pytest.approx(1.9) and result.band.deviation_pct == pytest.approx(-5.0)
+    # Mosteller: sqrt(180 × 80 / 3600) = 2.0 m², as above; sqrt(150 × 45 / 3600) = 1.369 m², 1.917 mg: band 1.8-2.0 mg
+    dosed = order.for_table({"height_cm": [180.0, 150.0], "weight_kg": [80.0, 45.0]}).dosed
+    assert dosed["dose_banded_mg"].to_pylist() == pytest.approx([1.9, 1.9])
+    # with only the band above, the capped dose is refused, never banded past its maximum
+    above = Order("vincristine", "1.4 mg/m2", max_dose="2 mg", bands=band_table(VINCRISTINE_BANDS[2:], source="top"))
+    with pytest.raises(ImplausibleInputError, match="gives 2.1 mg, above the maximum of 2 mg"):
+        above.for_patient(bsa=2.0)
+    rejected = above.for_table({"height_cm": [180.0], "weight_kg": [80.0]}).rejects
+    assert "above the maximum of 2 mg" in rejected["reason"][0].as_py()
+
+
 def test_flat_dose():
     result = Order("dexamethasone", "40 mg").for_patient()
     assert result.dose.m_as("mg") == 40.0
