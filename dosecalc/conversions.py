@@ -168,10 +168,10 @@ def _convert(dose, from_basis: str, to_basis: str, factor: float, field: str):
     if isinstance(dose, str):
         dose = parse_quantity(dose, field)
     rate = is_quantity(dose) and dose_basis(dose, field)[1]
+    period = rate_period(dose) if rate else None  # a rate per day or week, before its magnitude is read
     magnitude, _ = read_dose(dose, field, default=from_basis, allowed=(from_basis,), rate=rate)
-    if not rate:
+    if period is None:
         return quantity(magnitude * factor, to_basis)
-    period = rate_period(dose)
     per_period = magnitude / quantity(1.0, "week").m_as(period)  # read_dose gives a rate per week
     return quantity(per_period * factor, f"{to_basis}/{period}")
 

@@ -140,11 +140,18 @@ def dose_basis(dose, field: str = "dose") -> tuple[str | None, bool]:
 
 def rate_period(dose) -> str:
     """
-    The period of a dose rate as typed: ``"day"`` for a rate per day, else ``"week"`` (the grammar reads a
-    rate per day or per week). A rate keeps its period: a dose per day is no dose per week, as how many days
-    of a week it is given is not said.
+    The period of a dose rate: ``"day"`` or ``"week"``, as the grammar reads a rate. A rate keeps its
+    period: a dose per day is no dose per week, as how many days of a week it is given is not said.
+
+    Raises
+    ------
+    UnitError
+        For a rate of another period (a Quantity per hour, month or year): how many doses it is, is not said.
     """
-    return "day" if any(name == "day" for name, _ in own_quantity(dose, "dose").unit_items()) else "week"
+    periods = {name for name, power in own_quantity(dose, "dose").unit_items() if power < 0} & {"day", "week"}
+    if len(periods) != 1:
+        raise UnitError("dose", f"{dose:~P}", "a rate per day or per week (the period it is given in)")
+    return periods.pop()
 
 
 def read_dose(

@@ -157,3 +157,10 @@ def test_the_km_table_is_read_only():
     with pytest.raises(TypeError):
         SPECIES["rat"] = SPECIES["dog"]
     assert hed("50 mg/kg", "rat").m_as("mg/kg") == pytest.approx(50 * 6 / 37)
+
+
+@pytest.mark.parametrize("rate", [Q_(6, "mg/kg/hour"), Q_(225, "mg/m**2/month"), Q_(225, "mg/m**2/s")])
+def test_a_rate_of_another_period_is_refused_not_relabelled_per_week(rate):
+    convert = to_mg_per_m2 if "kilogram" in str(rate.units) else to_mg_per_kg
+    with pytest.raises(UnitError, match="expected a rate per day or per week"):
+        convert(rate)
