@@ -371,8 +371,9 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
         If neither or both of ``step`` and ``strengths`` are given.
     ImplausibleInputError
         If the rounded dose differs from the calculated one by more than the
-        tolerance (the message gives the nearest and its difference), or an
-        input is implausible (tolerance outside (0, 10] %).
+        tolerance (the message gives the nearest and its difference), the
+        dose is above ``ceiling``, or an input is implausible (tolerance
+        outside (0, 10] %).
     UnitError
         If a dose, step or strength is not a mass.
 
@@ -389,6 +390,14 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     """
     dose_mg = _mg(dose, "dose")
     ceiling_mg = np.inf if ceiling is None else _mg(ceiling, "ceiling")
+    doses, ceilings = np.broadcast_arrays(np.atleast_1d(dose_mg), np.atleast_1d(ceiling_mg))
+    over = _first(doses > ceilings * (1 + 1e-9))
+    if over is not None:  # a dose above its maximum is capped first: rounded, it would stay above it
+        raise ImplausibleInputError(
+            _at("dose", dose_mg, over),
+            f"{doses[over]:g} mg",
+            f"at most the ceiling of {ceilings[over]:g} mg: cap the dose first",
+        )
     tolerance = checked_scalar(tolerance_pct, TOLERANCE)
     if (step is None) == (strengths is None):
         raise DoseCalcError("give step or strengths to round to, one of them")

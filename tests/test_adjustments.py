@@ -528,3 +528,10 @@ def test_strengths_with_an_empty_part_are_refused_as_typed(text):
     assert (
         str(caught.value) == f"strengths={escaped(text)}: expected strengths separated by single commas: '100mg,50mg'"
     )
+
+
+def test_a_dose_above_its_ceiling_is_refused_not_rounded_below_the_dose_yet_above_the_ceiling():
+    # 139 mg under a 100 mg ceiling was rounded to 135 mg, above the ceiling it promises never to pass
+    with pytest.raises(ImplausibleInputError, match=r"^dose=139 mg: expected at most the ceiling of 100 mg"):
+        round_dose(139, step=5, ceiling=100)
+    assert round_dose(100, step=5, ceiling=100).rounded.m_as("mg") == 100.0  # at the ceiling: not above
