@@ -76,7 +76,7 @@ from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame, refuse_written_columns
-from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip, unquoted_escaped
+from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip, refused_spelling, unquoted_escaped
 from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -254,6 +254,27 @@ def _refuse_unit_of_another_kind(column: str, kind: str) -> None:
             )
 
 
+def _refuse_misread_dose_unit(column: str) -> None:
+    """
+    Refuse a dose column named in a unit never read as a dose: an error-prone spelling (``dose_IU_m2``,
+    ``dose_U_m2``, ``dose_cc``: ISMP) or a rate (``dose_mg_m2_week``: a row's dose is one administration's).
+    """
+    suffix = canonical_name(column).removeprefix("dose_")
+    if suffix == canonical_name(column):
+        return
+    why = refused_spelling(suffix.split("_")[0])
+    if why is not None:
+        raise UnitError(column, repr(suffix), f"a dose unit per administration: {why}; rename the column")
+    try:
+        units = parse_quantity(f"1 {re.sub(r'_per_|_', '/', suffix)}", column, kind="dose").units
+    except UnitError:  # no dose unit at all (dose_level): no input, passed through
+        return
+    if dose_basis(quantity(1.0, units))[1]:
+        raise UnitError(
+            column, repr(suffix), "a dose per administration: a row's dose is one administration's, not a rate"
+        )
+
+
 def refuse_one_column_twice(column_map: dict) -> None:
     """Refuse one column mapped as two inputs: a column holds one of a patient's inputs."""
     for kind, column in column_map.items():
@@ -288,6 +309,8 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
         ]
         for name in names:
             _refuse_unit_of_another_kind(name, kind)
+            if kind == "dose":
+                _refuse_misread_dose_unit(name)
         if len(columns) > 1:
             raise DoseCalcError(
                 f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map (--map)"

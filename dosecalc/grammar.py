@@ -72,6 +72,7 @@ __all__ = [
     "bare_number",
     "number_slip",
     "NUMBER_SLIPS",
+    "refused_spelling",
     "GrammarError",
 ]
 
@@ -295,6 +296,16 @@ _REFUSED_UNITS = {
         "Amneal, 2016); write the dose in the units of the label and the protocol (units)",
     ),
 }
+
+
+def refused_spelling(spelling: str) -> str | None:
+    """
+    Why an amount's spelling is refused whatever its case (ISMP's error-prone "U", "cc", "gr"; "IU"), as in a
+    column's name ("dose_IU_m2"); None for any other spelling.
+    """
+    return next((why for refused, why in _REFUSED_UNITS.items() if refused.lower() == spelling.lower()), None)
+
+
 _NAMES = {
     "kilos": "kg",
     "kilo": "kg",

@@ -3,6 +3,7 @@ A mapped column is the input it is mapped as, and no other: a column whose name 
 another input is refused as that mapping, and one column is never two of a patient's inputs.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,20 @@ def test_the_cli_names_the_option_that_gives_a_mapped_columns_unit(tmp_path):
     )
     assert result.exit_code == 2
     assert one_line_error(result).endswith("expected its unit in column_units['height'] (--height-unit)")
+
+
+@pytest.mark.parametrize(
+    "column, said",
+    [
+        ("dose_IU_m2", "'IU' is misread as IV or 10"),  # ISMP; a USP unit of bleomycin is 1,000 IU
+        ("Dose (IU/m²)", "'IU' is misread as IV or 10"),
+        ("dose_U_m2", "'U' is misread as 0, 4 or cc"),
+        ("dose_cc", "'cc' is misread"),
+        ("dose_mg_m2_week", "a row's dose is one administration's, not a rate"),
+        ("dose (mg/m2/day)", "a row's dose is one administration's, not a rate"),
+    ],
+)
+def test_a_dose_column_in_a_unit_never_read_as_a_dose_is_refused_not_passed_through(column, said):
+    # with --dose, such a column was passed through and every row dosed by --dose: its doses silently unread
+    with pytest.raises(DoseCalcError, match=rf"^{re.escape(column)}='.*': expected .*{re.escape(said)}"):
+        dose_table({**PATIENT, column: [10.0]}, "75 mg/m2")
