@@ -199,6 +199,12 @@ def _png(figure) -> str:
 
 
 def _figures(pyplot, drawn: dict, labels: dict, reasons: dict) -> list[tuple[str, str]]:
+    # column names and reasons are text as typed: a "$" is a dollar sign, never the start of mathtext
+    with pyplot.rc_context({"text.parse_math": False}):
+        return _drawn_figures(pyplot, drawn, labels, reasons)
+
+
+def _drawn_figures(pyplot, drawn: dict, labels: dict, reasons: dict) -> list[tuple[str, str]]:
     figures = []
     for title, (counts, edges) in drawn.items():
         label = labels[title]

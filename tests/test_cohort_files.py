@@ -1106,6 +1106,27 @@ def test_report_histograms_count_every_dosed_row(tmp_path):
         assert counts.sum() == 40 and edges[0] == dose_mg.min() and edges[-1] == dose_mg.max()
 
 
+def test_report_draws_a_dollar_in_a_column_name_as_text(tmp_path):
+    # "$^$" in a reason's column name was read by matplotlib as mathtext: a traceback, exit 1, no page
+    (tmp_path / "in.csv").write_text("id,Ht $^$,weight_kg\nA,abc,70\nB,175,70\n", encoding="utf-8")
+    result = cli(
+        "cohort",
+        str(tmp_path / "in.csv"),
+        "-o",
+        str(tmp_path / "o.csv"),
+        "--dose",
+        "75mg/m2",
+        "--map",
+        "height=Ht $^$",
+        "--height-unit",
+        "cm",
+        "--report",
+        str(tmp_path / "r.html"),
+    )
+    assert result.exit_code == 3, result.output
+    assert "Ht $^$: expected a number" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
 def test_report_without_matplotlib_names_the_extra_before_the_run(tmp_path, monkeypatch):
     write_patients(tmp_path / "in.csv", [("A", 170, 150)])
     monkeypatch.setitem(sys.modules, "matplotlib", None)
