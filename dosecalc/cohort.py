@@ -76,7 +76,16 @@ from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import as_table, plain_types, read_frame, refuse_written_columns
-from .grammar import DECIMAL_FEET, NUMBER_PATTERN, escaped, number_slip, refused_spelling, unquoted_escaped
+from .grammar import (
+    DECIMAL_FEET,
+    NUMBER_PATTERN,
+    THOUSANDS_CELL,
+    escaped,
+    number_slip,
+    refused_spelling,
+    thousands_reading,
+    unquoted_escaped,
+)
 from .order import Order
 from .patient import ACTUAL, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
@@ -728,6 +737,7 @@ class Column:
     given: np.ndarray  # in the column's unit, NaN where missing or not a number
     values: np.ndarray  # in source.rng.unit
     decimal_comma: bool = False  # text numbers are written 1,75
+    two_readings: np.ndarray | None = None  # an amount's cells such as "1.500": 1.5, or 1500 (None: there are none)
 
     @classmethod
     def read(cls, source: Source, table: pa.Table, decimal_comma: bool = False) -> Column:
@@ -736,7 +746,10 @@ class Column:
             given = given_numbers(table[source.column], decimal_comma)
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
-        return cls(source, given, _converted(given, source.units, source.rng, source.column), decimal_comma)
+        # with a decimal comma, "1.500" is no number already; else an amount's cell is read one way only
+        two = None if decimal_comma or source.rng not in _AMOUNTS else _read_two_ways(table[source.column])
+        values = _converted(given, source.units, source.rng, source.column)
+        return cls(source, given, values, decimal_comma, two if two is not None and two.any() else None)
 
     def plausible(self, rows=slice(None), within=None) -> np.ndarray:
         """
@@ -748,6 +761,8 @@ class Column:
             inside = valid(self.values[rows], self.source.narrower, inside)
         if self.in_feet:
             inside &= ~self.fractional_feet(rows)
+        if self.two_readings is not None:
+            inside &= ~self.two_readings[rows]
         return inside
 
     @property
@@ -838,7 +853,34 @@ class Column:
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
             reason = pc.if_else(pa.array(valid(values, rng) & ~feet), narrower, reason)
+        if self.two_readings is not None:  # "1.500" (grammar.THOUSANDS_CELL), as the grammar refuses "1.500 mg"
+            two = self.two_readings[rows]
+            read_two_ways = [
+                f"{source.column}={cell.strip(' ')}: expected an amount of one reading; {thousands_reading(cell.strip(' '))}"
+                if both
+                else None
+                for cell, both in zip(cells_text.to_pylist(), two.tolist())
+            ]
+            reason = pc.if_else(pa.array(two), pa.array(read_two_ways, pa.string()), reason)
         return reason
+
+
+#: The ranges of a column of amounts of drug (a dose column), whose cells such as "1.500" have two readings.
+_AMOUNTS = tuple(DOSE_RANGES.values())
+
+
+def _read_two_ways(column) -> np.ndarray | None:
+    """Where a text column's cells are amounts such as "1.500" (:data:`~dosecalc.grammar.THOUSANDS_CELL`); None for numbers."""
+    masks = []
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        if pa.types.is_dictionary(chunk.type) and _is_text(chunk.type.value_type):  # each distinct text once
+            found = pc.match_substring_regex(chunk.dictionary, THOUSANDS_CELL).take(chunk.indices)
+        elif _is_text(chunk.type):
+            found = pc.match_substring_regex(chunk, THOUSANDS_CELL)
+        else:
+            return None
+        masks.append(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+    return np.concatenate(masks) if masks else np.zeros(0, bool)
 
 
 def _converted(given: np.ndarray, units, rng: Range, field: str) -> np.ndarray:
@@ -1453,6 +1495,8 @@ def dose_batch(
     try:  # the fast path: the core checks whole columns at once, every check of one patient's dose
         if any(column.in_feet and column.fractional_feet().any() for column in read.values()):
             raise DoseCalcError("a height in feet with a fractional part")  # those rows masked and said below
+        if any(column.two_readings is not None for column in read.values()):
+            raise DoseCalcError("an amount such as 1.500 of two readings")  # those rows masked and said below
         given = {kind: column.given for kind, column in read.items()}
         values = {kind: column.values for kind, column in read.items()}
         dosed, measured = _dosed(_as_numbers(table, read, given) if numeric_inputs else table, plan, values)

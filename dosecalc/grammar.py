@@ -73,6 +73,8 @@ __all__ = [
     "number_slip",
     "NUMBER_SLIPS",
     "refused_spelling",
+    "THOUSANDS_CELL",
+    "thousands_reading",
     "GrammarError",
 ]
 
@@ -651,11 +653,22 @@ _THOUSANDS_POINT = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
 
 
 def _thousands(number: str, kinds: tuple[str, ...]) -> str:
+    return f"{_accepted(kinds)}: {thousands_reading(number)}"
+
+
+#: :data:`_THOUSANDS_POINT` as a pattern of a whole cell (spaces around), for an Arrow column of amounts.
+THOUSANDS_CELL = rf"^ *{_THOUSANDS_POINT.pattern} *$"
+
+
+def thousands_reading(number: str) -> str:
+    """
+    The two readings of an amount such as "1.500" (:data:`THOUSANDS_CELL`), and how to write either.
+
+    >>> thousands_reading("1.500")
+    'a full stop is the decimal point or a thousands separator: write 1.500 as 1.5 or as 1500'
+    """
     point, thousands = float(number), int(number.replace(".", ""))
-    return (
-        f"{_accepted(kinds)}: {number} is {point:g} where the full stop is the decimal point, and {thousands} "
-        f"where it separates thousands; write {point:g} or {thousands}"
-    )
+    return f"a full stop is the decimal point or a thousands separator: write {number} as {point:g} or as {thousands}"
 
 
 def _finite(text: str, number: str, kinds: tuple[str, ...]) -> float:
