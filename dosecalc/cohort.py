@@ -747,7 +747,7 @@ class Column:
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
         # with a decimal comma, "1.500" is no number already; else an amount's cell is read one way only
-        two = None if decimal_comma or source.rng not in _AMOUNTS else _read_two_ways(table[source.column])
+        two = None if decimal_comma or source.rng not in _AMOUNTS else read_two_ways(table[source.column])
         values = _converted(given, source.units, source.rng, source.column)
         return cls(source, given, values, decimal_comma, two if two is not None and two.any() else None)
 
@@ -855,13 +855,11 @@ class Column:
             reason = pc.if_else(pa.array(valid(values, rng) & ~feet), narrower, reason)
         if self.two_readings is not None:  # "1.500" (grammar.THOUSANDS_CELL), as the grammar refuses "1.500 mg"
             two = self.two_readings[rows]
-            read_two_ways = [
-                f"{source.column}={cell.strip(' ')}: expected an amount of one reading; {thousands_reading(cell.strip(' '))}"
-                if both
-                else None
+            two_reasons = [
+                two_readings_reason(source.column, cell) if both else None
                 for cell, both in zip(cells_text.to_pylist(), two.tolist())
             ]
-            reason = pc.if_else(pa.array(two), pa.array(read_two_ways, pa.string()), reason)
+            reason = pc.if_else(pa.array(two), pa.array(two_reasons, pa.string()), reason)
         return reason
 
 
@@ -869,7 +867,13 @@ class Column:
 _AMOUNTS = tuple(DOSE_RANGES.values())
 
 
-def _read_two_ways(column) -> np.ndarray | None:
+def two_readings_reason(column: str, cell: str) -> str:
+    """Why an amount's cell such as "1.500" is rejected: it has two readings (``grammar.thousands_reading``)."""
+    number = cell.strip(" ")
+    return f"{column}={number}: expected an amount of one reading; {thousands_reading(number)}"
+
+
+def read_two_ways(column) -> np.ndarray | None:
     """Where a text column's cells are amounts such as "1.500" (:data:`~dosecalc.grammar.THOUSANDS_CELL`); None for numbers."""
     masks = []
     for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:

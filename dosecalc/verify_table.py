@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 
 from .adjustments import difference_pct
 from .carboplatin import AUC
-from .cohort import _named_units, canonical_name, given_numbers, sexes_of
+from .cohort import _named_units, canonical_name, given_numbers, read_two_ways, sexes_of, two_readings_reason
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
@@ -352,6 +352,14 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
     amount = _numbers(column, table[column], decimal_comma)
+    # "1.500": 1.5, or 1500 where the full stop separates thousands; with a decimal comma it is no number already
+    two = None if decimal_comma else read_two_ways(table[column])
+    if two is not None and two.any():
+        rows = np.flatnonzero(two)
+        rejects.add(
+            rows, [two_readings_reason(column, cell) for cell in table[column].take(pa.array(rows)).to_pylist()]
+        )
+        amount = np.where(two, np.nan, amount)
     if not np.all(factor == 1.0):  # a column in mg needs no product
         amount = amount * factor
     if len(bases) == 1:  # one basis: every readable row is in it
@@ -360,7 +368,7 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
         readable = np.zeros(table.num_rows, bool)
         for code, label in enumerate(bases):
             readable |= (basis == code) & valid(amount, _RANGES[label])
-    bad = np.flatnonzero(~readable & (basis >= 0))
+    bad = np.flatnonzero(~readable & (basis >= 0) & (True if two is None else ~two))  # those said already
     if bad.size:
         cells = table[column].take(pa.array(bad)).to_pylist()
         texts = []

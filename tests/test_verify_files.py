@@ -101,6 +101,26 @@ def test_a_unit_column_of_another_spelling_is_no_second_dose():
         verify_table(RCHOP, table)
 
 
+def test_an_ordered_dose_of_two_readings_is_rejected_as_in_a_cohort():
+    # "92.000" is 92 with a decimal point and 92000 where the full stop separates thousands: never read as 92
+    table = pa.table(
+        {
+            "patient_id": ["A", "B"],
+            "drug": ["doxorubicin"] * 2,
+            "ordered_mg": ["92.000", "92.2"],
+            "height_cm": ["175"] * 2,
+            "weight_kg": ["70"] * 2,
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert result.rejected["reason"].to_pylist() == [
+        "ordered_mg=92.000: expected an amount of one reading; a full stop is the decimal point or a thousands "
+        "separator: write 92.000 as 92 or as 92000"
+    ]
+    # doxorubicin 50 mg/m² × sqrt(175 × 70 / 3600) = 92.23 mg: 92.2 mg is within tolerance
+    assert result.checked["patient_id"].to_pylist() == ["B"]
+
+
 # --- carboplatin: the kidney columns reach the Calvert dose -----------------------------------------------------
 
 CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
