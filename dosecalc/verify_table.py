@@ -675,13 +675,20 @@ def verify_table(
             over = np.asarray(above_maximum_kernel(amount, maximum.amount))
             if over.any():
                 above[dosed_rows[over]] = True
-                details.add(
-                    dosed_rows[over],
-                    [
-                        above_maximum_reason(maximum, value, order.amount_unit, absolute)
-                        for value, absolute in zip(amount[over].tolist(), on_amount[over].tolist())
-                    ],
-                )
+                # an order in the amount unit: one reason for all (its amount is the ordered column's); else each
+                # with the amount it gives its patient
+                as_amount = over & on_amount
+                if as_amount.any():
+                    details.add(dosed_rows[as_amount], above_maximum_reason(maximum, 0.0, order.amount_unit, True))
+                per_patient = over & ~on_amount
+                if per_patient.any():
+                    details.add(
+                        dosed_rows[per_patient],
+                        [
+                            above_maximum_reason(maximum, value, order.amount_unit, False)
+                            for value in amount[per_patient].tolist()
+                        ],
+                    )
         if "dose_uncapped_mg" in dosed.column_names:
             before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
         if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
