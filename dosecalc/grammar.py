@@ -45,10 +45,10 @@ References
 .. [1] Institute for Safe Medication Practices, "ISMP's list of error-prone
    abbreviations, symbols, and dose designations," 2021: "U" and "IU" misread,
    "cc" for mL, "gr" (grain) for gram, trailing and missing leading zeros.
-.. [2] Amneal Biosciences, "Temporary importation of Bleomycin Sulfate Powder
-   for Injection, 15,000 International Units (IU) to address drug shortage
-   issue," Dear Health Care Provider letter with the FDA, 5 July 2016: "1000 IU
-   of Bleomycin Sulfate Powder for Injection = 1 unit of Bleomycin Sulfate USP".
+.. [2] Amneal Biosciences, Dear Health Care Provider letter with the FDA on the
+   temporary importation of Bleomycin Sulfate Powder for Injection, 15,000 IU,
+   5 July 2016: "1000 IU of Bleomycin Sulfate Powder for Injection = 1 unit of
+   Bleomycin Sulfate USP".
 """
 
 from __future__ import annotations
