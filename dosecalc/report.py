@@ -259,7 +259,17 @@ def write_report(path, summary) -> Path:
     options = summary.provenance.get("options", {})
     drawn = histograms(Path(summary.output), options)
     figures = _figures(pyplot, drawn, _labels(Path(summary.output), options), summary.rejects_by_reason)
-    rows = [("rows read", summary.rows_read), ("written", summary.rows_written), ("rejected", summary.rows_rejected)]
+    rows = (
+        [("rows read", summary.rows_read), ("written", summary.rows_written), ("rejected", summary.rows_rejected)]
+        if "protocol" not in options
+        else [  # a schedule: patients in, a row per patient, drug and administration out (as the summary says)
+            ("patients read", summary.rows_read),
+            ("scheduled", summary.rows_written),
+            ("rows written", summary.output_rows),
+            ("patients rejected", summary.rows_rejected),
+            ("rows rejected", summary.rejects_rows),
+        ]
+    )
     escape = html.escape
     body = [
         "<h1>dosecalc cohort</h1>",

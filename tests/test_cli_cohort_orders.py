@@ -15,6 +15,7 @@ capped at 125 mL/min under the FDA policy.
 
 import json
 import math
+import re
 import shlex
 
 import pyarrow.csv as pacsv
@@ -326,6 +327,37 @@ def test_carboplatin_report(tmp_path):
     page = report.read_text(encoding="utf-8")
     # the dose to give drawn (no BSA: Cockcroft-Gault needs none), Calvert cited in the provenance
     assert "<h2>dose to give of the dosed rows</h2>" in page and "doi:10.1200/JCO.1989" in page
+
+
+def test_a_protocol_runs_report_counts_patients_and_rows_as_its_summary_does(tmp_path):
+    # carboplatin-paclitaxel: 6 cycles of 2 drugs, a row each: 12 rows for OV-01; X has no weight (both drugs)
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "patient_id,sex,age_years,height_cm,weight_kg,creatinine_mg_dl\nOV-01,F,62,165,68,0.9\nX,F,62,165,,0.9\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.html"
+    result = run(
+        "cohort",
+        source,
+        "-o",
+        tmp_path / "s.csv",
+        "--protocol",
+        "carboplatin-paclitaxel",
+        "--rejects",
+        tmp_path / "r.csv",
+        "--report",
+        report,
+    )
+    assert result.exit_code == 3, result.output
+    counts = re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", report.read_text(encoding="utf-8"))
+    assert counts[:5] == [
+        ("patients read", "2"),
+        ("scheduled", "1"),
+        ("rows written", "12"),
+        ("patients rejected", "1"),
+        ("rows rejected", "2"),
+    ]
 
 
 @pytest.mark.parametrize(
