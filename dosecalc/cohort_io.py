@@ -1306,7 +1306,12 @@ def _input_file(given):
     if os.fspath(given) != "-":
         yield Path(given)
         return
-    with tempfile.TemporaryDirectory(prefix="dosecalc-stdin-") as folder:
+    # named as a temporary beside a file is (:func:`_temporary`), so that the copies of runs killed before they
+    # could remove them (SIGKILL) are found and removed by the next run that reads stdin
+    named = Path(tempfile.gettempdir()) / "dosecalc-stdin"
+    remove_stale(named)
+    owner = f".{named.name}.{socket.gethostname()}-{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=owner, suffix=".part", dir=named.parent) as folder:
         path = Path(folder) / "stdin.csv"
         with path.open("wb") as copy:
             shutil.copyfileobj(sys.stdin.buffer, copy, 1 << 20)

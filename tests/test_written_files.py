@@ -201,6 +201,20 @@ def test_the_next_run_to_stdout_removes_the_copy_a_killed_run_left(tmp_path, mon
     assert list((tmp_path / "temporary").iterdir()) == [alive]
 
 
+def test_the_next_run_from_stdin_removes_the_copy_a_killed_run_left(tmp_path, monkeypatch):
+    # a run killed (SIGKILL) while reading stdin leaves its copy (a folder) in the temporary folder
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "temporary"))
+    (tmp_path / "temporary").mkdir()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = tmp_path / "temporary" / f".dosecalc-stdin.{socket.gethostname()}-{int(ended.stdout)}-ab12_cd3.part"
+    killed.mkdir()
+    (killed / "stdin.csv").write_text("patient_id,height_cm,weight_lb\nA,170,150\n", encoding="utf-8")
+    source = write_patients(tmp_path / "in.csv", ROWS).read_text(encoding="utf-8")
+    result = cli("cohort", "-", "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", input=source)
+    assert result.exit_code == 3, result.output
+    assert list((tmp_path / "temporary").iterdir()) == []  # the killed run's copy, and this run's own, removed
+
+
 def test_a_full_disk_names_the_file_on_it_not_the_other(tmp_path):
     # the output fills its disk while the rejects are written elsewhere: the error names the output
     source = write_patients(
