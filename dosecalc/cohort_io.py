@@ -1503,6 +1503,10 @@ def _checked_folders(input_dirs: list[Path], output_dir: Path, rejects_dir: Path
     for name, folder in (("output", output_dir), ("rejects", rejects_dir)):
         if folder is None:
             continue
+        if str(folder) == "-":  # a folder of Parquet files is no stream: never a folder named "-"
+            raise DoseCalcError(
+                f"{name}=-: a dataset is written as a folder of Parquet files, not to stdout; name a folder"
+            )
         if not folder.parent.is_dir():
             raise DoseCalcError(f"{name}={folder}: no such directory {folder.parent}")
         if folder.suffix.lower() == ".csv":  # a folder that looks like a CSV file, and holds Parquet files

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from test_cohort_files import cli
 
 import dosecalc.cohort_io
 from dosecalc import Q_
@@ -525,3 +526,14 @@ def test_a_dataset_carries_its_provenance(tmp_path, csv_dataset):
     ]
     assert sum(record["rejects_by_reason"].values()) == record["rows_rejected"] == summary.rows_rejected
     assert ds.dataset(tmp_path / "dosed").to_table().num_rows == summary.rows_written  # a dataset reader skips it
+
+
+@pytest.mark.parametrize("option", [["-o", "-"], ["-o", "out", "--rejects", "-"]])
+def test_a_dataset_is_never_written_to_stdout_nor_to_a_folder_named_dash(tmp_path, monkeypatch, option):
+    # a dataset run given -o - said "written 2 stdout" and wrote ./-/a.parquet
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "a.csv").write_text("patient_id,height_cm,weight_kg\nA,190,110\n", encoding="utf-8")
+    result = cli("cohort", "ds", "--dose", "1mg/m2", *option)
+    assert result.exit_code == 2 and "a dataset is written as a folder of Parquet files, not to stdout" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ds"]
