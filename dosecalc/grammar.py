@@ -23,8 +23,8 @@ Grammar
 A number is ASCII digits with at most one full stop; no sign, no thousands
 separator, no underscore, no leading or trailing bare decimal point (ISMP:
 ".5" is misread as 5, "5." as 50). An amount of drug whose number is one to
-three digits, a full stop and three digits ending in a zero ("1.500 mg",
-"2.250 mg/m2") is refused: it is 1.5 where the full stop is the decimal point
+three digits (leading zeros aside), a full stop and three digits ending in a
+zero, without an exponent ("1.500 mg", "2.250 mg/m2") is refused: it is 1.5 where the full stop is the decimal point
 and 1500 where it separates thousands, as in much of continental Europe
 ("1.5 mg" or "1500 mg" says which). In a compound, the second part is below
 one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
@@ -649,7 +649,7 @@ _AMOUNTS = ("dose", "drug_mass")
 #: stop is the decimal point, and 1500 where it separates thousands (as in much of continental Europe, "1.500 mg"
 #: on an export of its records); either reading is a plausible dose, a thousandfold apart, and each has a form
 #: of its own (a trailing zero is what ISMP asks never to write). "0.125", "12.50" and "1.125" are one number.
-_THOUSANDS_POINT = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+_THOUSANDS_POINT = re.compile(r"0*[1-9][0-9]{0,2}\.[0-9]{2}0")  # leading zeros aside: "01.500" is "1.500"
 
 
 def _thousands(number: str, kinds: tuple[str, ...]) -> str:

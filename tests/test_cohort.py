@@ -256,26 +256,28 @@ def test_per_row_dose_out_of_range_is_rejected():
 def test_a_dose_cell_of_two_readings_is_rejected_as_the_grammar_refuses_it(kind):
     # "1.500" is 1.5 with a decimal point and 1500 where the full stop separates thousands (a continental export):
     # rejected, as dose "1.500 mg" is refused; "1.5", "1.125" and "0.500" have one reading
-    cells = pa.array(["1.500", "1.5", "150.000", "1.125", "0.500"])
+    cells = pa.array(["1.500", "1.5", "150.000", "1.125", "0.500", "01.500"])
     table = pa.table(
         {
-            "height_cm": [175.0] * 5,
-            "weight_kg": [70.0] * 5,
+            "height_cm": [175.0] * 6,
+            "weight_kg": [70.0] * 6,
             "dose_mg": cells.dictionary_encode() if kind != "text" else cells,
         }
     )
     dosed, rejects = dose_table(table)
-    assert dosed["dose_mg"].to_pylist() == [1.5, 1.125, 0.5] and rejects["row"].to_pylist() == [1, 3]
+    assert dosed["dose_mg"].to_pylist() == [1.5, 1.125, 0.5] and rejects["row"].to_pylist() == [1, 3, 6]
     assert rejects["reason"].to_pylist() == [
         "dose_mg=1.500: expected an amount of one reading; a full stop is the decimal point or a thousands "
         "separator: write 1.500 as 1.5 or as 1500",
         "dose_mg=150.000: expected an amount of one reading; a full stop is the decimal point or a thousands "
         "separator: write 150.000 as 150 or as 150000",
+        "dose_mg=01.500: expected an amount of one reading; a full stop is the decimal point or a thousands "
+        "separator: write 01.500 as 1.5 or as 1500",
     ]
     with pytest.raises(UnitError, match="write 1.500 as 1.5 or as 1500"):  # the same text, typed
         patient_dose("1.500 mg", bsa=1.9)
     # a file of decimal commas reads "1.500" as no number, as before
-    assert dose_table(table, decimal_comma=True).rejects.num_rows == 5
+    assert dose_table(table, decimal_comma=True).rejects.num_rows == 6
 
 
 def test_input_kinds_give_the_same_result():

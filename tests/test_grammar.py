@@ -346,6 +346,7 @@ def test_zero_and_the_smallest_double_are_read():
         ("2.250 mg/m2", "2.25", "2250"),
         ("100.000 mg", "100", "100000"),
         ("1.000 g", "1", "1000"),
+        ("01.500 mg", "1.5", "1500"),  # leading zeros aside, the same number
     ],
 )
 def test_an_amount_that_reads_a_thousandfold_apart_is_refused(text, point, thousands):
