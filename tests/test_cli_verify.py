@@ -322,3 +322,15 @@ def test_a_reading_option_an_orders_file_does_not_use_is_refused(tmp_path, optio
     result = run("r-chop-21", "--orders", str(orders), "-o", str(tmp_path / "v.csv"), *option)
     assert result.exit_code == 2 and "applies to a CSV file" in result.output
     assert not (tmp_path / "v.csv").exists()
+
+
+def test_a_single_orders_rounding_that_fails_names_round_to_as_dose_does():
+    # 1.4 mg/m² × sqrt(180 × 80 / 3600) = 2.8 mg: the nearest 0.5 mg step, 3 mg, is +7.1 %, beyond 5 %
+    options = ("--dose", "1.4mg/m2", "--height", "180cm", "--weight", "80kg", "--round-to", "0.5mg")
+    verified = run(*options, "--ordered", "2.8mg")
+    dosed = CliRunner().invoke(
+        app, ["dose", "1.4mg/m2", "--height", "180cm", "--weight", "80kg", "--round-to", "0.5mg"]
+    )
+    assert verified.exit_code == dosed.exit_code == 2
+    assert verified.stderr == dosed.stderr
+    assert verified.stderr.startswith("error: --round-to 0.5mg: calculated dose 2.8 mg:")

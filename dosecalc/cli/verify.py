@@ -25,7 +25,7 @@ import typer
 from ..errors import DoseCalcError, UnitError
 from ..validation import WEIGHT
 from .app import app
-from .inputs import Input, as_typed, bad_input, named, read_option, value_of
+from .inputs import Input, as_typed, bad_input, named, option_step, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
@@ -302,16 +302,22 @@ def verify_command(
         pairs = _ordered(ordered, single=None if dose is None else drug or SINGLE_DOSE)
         if not pairs:
             raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
-        verification = verify(
-            plan,
-            pairs,
-            cycle=cycle,
-            day=day,
-            baseline_weight=value_of(inputs["baseline_weight"]),
-            prior=read_priors(prior),
-            **patient.arguments(inputs),
-            **settings,
-        )
+        try:
+            verification = verify(
+                plan,
+                pairs,
+                cycle=cycle,
+                day=day,
+                baseline_weight=value_of(inputs["baseline_weight"]),
+                prior=read_priors(prior),
+                **patient.arguments(inputs),
+                **settings,
+            )
+        except DoseCalcError as err:  # a single order's rounding that fails names its option, as dose does
+            if getattr(err, "step", None) != "rounding" or round_to is None:
+                raise
+            with option_step("--round-to", round_to):
+                raise
         described = inputs_json(inputs, patient.sex)
         if protocol is not None:
             described["protocol"] = named(protocol, verification.protocol)
