@@ -599,6 +599,16 @@ def _shown(value) -> str:
     return f"{float(value.magnitude):.4g} {value.units:~P}"
 
 
+def _apart(value: float, other: float) -> str:
+    """``value`` to the figures that show it is not ``other``: 2.0001 beside a maximum of 2, never "2"."""
+    text = f"{value:.4g}"
+    for digits in range(5, 18):
+        if float(text) != other or value == other:
+            break
+        text = f"{value:.{digits}g}"
+    return text
+
+
 class _Evaluated(NamedTuple):
     dose: Any  # OrderDose, or None when an input was missing
     missing: str | None  # why, then
@@ -1147,12 +1157,14 @@ def _checked(
         lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)
         if lifetime is not None:
             flags.append(lifetime)
-    from_computed = f"{difference:+.1f} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
+    from_computed = f"{difference:+.3g} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
     reason = (
         None
         if verdict == "within_tolerance"
         else f"{_shown(ordered)} is {from_computed}"
         if above is None
+        else f"{_apart(ordered_value, maximum.amount)} {order.amount_unit} is {above}; {from_computed}"
+        if absolute and maximum is not None
         else f"{_shown(ordered)} is {above}; {from_computed}"
     )
     return DrugCheck(

@@ -351,6 +351,14 @@ def test_an_order_at_the_maximum_dose_is_not_above_it(ordered, verdict):
     assert check.verdict == verdict
 
 
+def test_an_order_just_above_the_maximum_says_so_to_the_figures_that_show_it():
+    # 2.0001 mg against the 2 mg maximum (Coiffier 2002): never "2 mg is above the maximum dose of 2 mg, +0.0 %"
+    check = verify(RCHOP, {"vincristine": "2.0001 mg"}, height=175, weight=70)["vincristine"]
+    assert check.verdict == "too_high"
+    assert check.reason.startswith("2.0001 mg is above the maximum dose of 2 mg")
+    assert "; +0.005 % from the computed 2 mg" in check.reason  # 100 × 0.0001 / 2
+
+
 def test_an_order_per_m2_that_gives_more_than_the_maximum_is_too_high():
     # 150 cm, 45 kg: BSA sqrt(150 × 45 / 3600) = 1.36931 m²; 1.4 mg/m² gives 1.917 mg, not capped. 1.47 mg/m² is
     # +5 % of 1.4 mg/m² (within) and gives 1.47 × 1.36931 = 2.0129 mg, above 2 mg; 1.43 mg/m² gives 1.958 mg
