@@ -208,7 +208,7 @@ def read_dose(
             field, shown, "a dose in mg here: a dose in units (bleomycin, pegaspargase) is never converted to mg"
         )
     if basis not in allowed:
-        expected = " or ".join(BASIS_LABELS[b] + ("/week" if rate else "") for b in allowed)
+        expected = " or ".join(BASIS_LABELS[b] for b in allowed) + (", per day or per week" if rate else "")
         raise UnitError(field, shown, f"a dose in {expected}")
     if per_time != rate:
         why = "a dose rate, such as '75 mg/m^2/week'" if rate else "a dose per administration, not a rate"

@@ -270,6 +270,11 @@ def test_convert_a_daily_rate_keeps_its_day():
         ),
         (["convert", "10mg/kg", "--to", "mg/kg"], "DOSE '10mg/kg': expected a dose in mg/m²"),
         (["convert", "1e9 mg/m2", "--to", "mg/kg"], "DOSE '1e9 mg/m2': expected [1e-09, 50000] mg/m²"),
+        # a rate of the other basis: per day or per week, never "mg/kg/week" for a rate typed per day
+        (
+            ["convert", "225mg/m2/day", "--to", "mg/m2"],
+            "DOSE '225mg/m2/day': expected a dose in mg/kg, per day or per week",
+        ),
     ],
 )
 def test_a_refused_dose_of_a_conversion_is_shown_as_typed(args, shown):
