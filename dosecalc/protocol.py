@@ -1328,7 +1328,7 @@ def load_protocol(name_or_path) -> Protocol:
     if path.suffix == ".toml" or "/" in text or "\\" in text:
         return read_protocol(path)
     names = protocol_names()
-    key = text.strip().lower()
+    key = text.lower()  # its case aside, a name as typed: "abvd " is no name (nothing typed is stripped)
     if key in names:
         if path.is_file():
             raise DoseCalcError(

@@ -622,3 +622,10 @@ def test_the_schedule_says_what_changed_each_dose():
         "paclitaxel": None,
         "carboplatin": "Calvert at GFR 125 mL/min (cockcroft_gault), capped from 131.88 mL/min",
     }
+
+
+def test_a_protocols_name_is_read_as_typed_its_case_aside():
+    # "ABVD" is abvd; "abvd " is no name: nothing typed is stripped (the API refuses it too)
+    assert load_protocol("ABVD").name == load_protocol("abvd").name == "ABVD"
+    with pytest.raises(UnknownNameError, match="did you mean 'abvd'"):
+        load_protocol("abvd ")
