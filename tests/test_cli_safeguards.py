@@ -75,7 +75,7 @@ def test_crcl_worked_example():
     assert (
         lines["age"] == ["60 yr", "from 60"]
         and lines["creatinine"] == ["1.2 mg/dL", "from 1.2mg/dL"]
-        and lines["sex"] == ["male"]
+        and lines["sex"] == ["male", "from m"]  # as typed beside the value read
     )
     assert "reference: Cockcroft DW, Gault MH. Nephron 1976;16:31-41. doi:10.1159/000180580" in result.stdout
 

@@ -334,3 +334,32 @@ def test_a_single_orders_rounding_that_fails_names_round_to_as_dose_does():
     assert verified.exit_code == dosed.exit_code == 2
     assert verified.stderr == dosed.stderr
     assert verified.stderr.startswith("error: --round-to 0.5mg: calculated dose 2.8 mg:")
+
+
+def test_a_single_orders_text_shows_its_own_options_as_typed():
+    result = run(
+        "--dose",
+        "1.4mg/m2",
+        "--height",
+        "190cm",
+        "--weight",
+        "110kg",
+        "--max-dose",
+        "5mg",
+        "--round-to",
+        "0.1mg",
+        "--bsa-cap",
+        "1.9",
+        "--sex",
+        "F",
+        "--ordered",
+        "2.7mg",
+    )
+    rows = [line.split() for line in result.stdout.splitlines()]
+    for row in (
+        ["sex", "female", "from", "F"],
+        ["dose", "1.4", "mg/m²", "from", "1.4mg/m2"],
+        ["max", "dose", "5", "mg", "from", "5mg"],
+    ):
+        assert row in rows
+    assert ["round", "to", "0.1", "mg", "from", "0.1mg"] in rows and ["BSA", "cap", "1.9", "m²", "from", "1.9"] in rows

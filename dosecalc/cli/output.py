@@ -219,6 +219,7 @@ def input_rows(inputs: dict[str, Input | None], described: dict, skip=(), labels
         for name, item in inputs.items()
         if item is not None and name not in skip
     ]
-    if "sex" in described:
-        rows.append(("sex", described["sex"]["value"], ""))
+    if "sex" in described:  # as typed beside the value read, as every other input ("F": female)
+        sex = described["sex"]
+        rows.append(("sex", sex["value"], "" if sex["given"] == sex["value"] else f"from {sex['given']}"))
     return rows

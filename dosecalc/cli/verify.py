@@ -23,7 +23,7 @@ from typing import Annotated, cast
 import typer
 
 from ..errors import DoseCalcError, UnitError
-from ..validation import WEIGHT
+from ..validation import BSA, WEIGHT
 from .app import app
 from .inputs import Input, as_typed, bad_input, named, option_step, read_option, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
@@ -335,6 +335,19 @@ def verify_command(
     from ..grammar import unquoted_escaped
 
     read = [list(row) for row in input_rows(inputs, described)]  # each value read, beside its text as typed
+    from ..doses import FLAT
+
+    single = {  # a single order's own options, as typed beside the values read
+        "dose": (dose, None, False),
+        "max dose": (max_dose, FLAT, False),
+        "round to": (round_to, FLAT, False),
+        "BSA cap": (bsa_cap, BSA.unit, True),
+    }
+    read += [
+        list(read_option(text, label.replace(" ", "_").lower(), base, bare=bare).row(label))
+        for label, (text, base, bare) in single.items()
+        if text is not None
+    ]
     computed = [  # how each dose was computed: BSA and formula, the kidney function, the caps
         [unquoted_escaped(check.drug), "; ".join(step.change for step in check.dose.steps[1:] if step.applied)]
         for check in verification.checks
