@@ -114,7 +114,7 @@ class Safeguards:
                 texts["levels"] = read_level_table(texts["levels"])
         texts["bands"] = read_bands(texts["bands"], texts.pop("band_deviation"))
         level = texts["level"]
-        with option_step("--level", level) if level is not None else contextlib.nullcontext():
+        with option_step("--level", level) if level is not None else contextlib.nullcontext(), as_typed({"dose": dose}):
             return Order.from_options(None, dose, **texts)
 
     def evaluate(self, order: Order, inputs: dict, body: Body):
@@ -383,16 +383,16 @@ def regimen_command(
     with bad_input():
         body = dataclasses.replace(body, method=bsa_method(body.method))
         dosing_days = read_days(days)
-        typed = as_typed({"dose": dose, "days": days})
+        typed = {"dose": dose, "days": days}
         if cycle_total(dose):  # "225 mg/m2 per cycle": shared equally over the days, as Regimen(...) does
-            with typed:
+            with as_typed(typed):
                 each = Regimen(dose, days=dosing_days, cycle_days=cycle).per_administration
             order, dose_input = safeguards.order(each), Input(dose, each)
         else:
             order, dose_input = safeguards.order(dose), read_option(dose, "dose")
         inputs = {"dose": dose_input, **body.inputs()}
         steps = None
-        with as_typed({"days": days}):
+        with as_typed(typed):
             schedule = Regimen(order.prescribed, days=dosing_days, cycle_days=cycle)
         prescribed = _schedule_doses(schedule.per_administration, schedule, cycles)
         equivalents, factor = {}, None
