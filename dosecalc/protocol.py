@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -1264,7 +1265,8 @@ class ProtocolTable(NamedTuple):
 # --- files -------------------------------------------------------------------------------
 
 
-def _load_toml(path: Path) -> dict:
+def _load_toml(path: Path, shown: str) -> dict:
+    """The TOML file at ``path``, named ``shown`` (as given, "./abvd" not "abvd") in its refusals."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # Python 3.10: the tomli backport (a dependency there)
@@ -1272,18 +1274,18 @@ def _load_toml(path: Path) -> dict:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise DoseCalcError(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise DoseCalcError(f"{shown}: cannot be read ({err.strerror or err})") from None
     if len(data) > _MAX_FILE_BYTES:
-        raise DoseCalcError(f"{path}: {len(data):,} bytes; a protocol file is at most {_MAX_FILE_BYTES:,}")
+        raise DoseCalcError(f"{shown}: {len(data):,} bytes; a protocol file is at most {_MAX_FILE_BYTES:,}")
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not content
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise DoseCalcError(f"{path}: line {line} is not UTF-8 ({err.reason}); save the file as UTF-8") from None
+        raise DoseCalcError(f"{shown}: line {line} is not UTF-8 ({err.reason}); save the file as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
+        raise DoseCalcError(f"{shown}: not valid TOML ({err})") from None
 
 
 def read_protocol(path) -> Protocol:
@@ -1296,8 +1298,9 @@ def read_protocol(path) -> Protocol:
         If the file cannot be read or is not TOML; and every refusal of
         :meth:`Protocol.from_dict`, naming the file.
     """
+    shown = unquoted_escaped(os.fspath(path))
     path = Path(path)
-    return Protocol.from_dict(_load_toml(path), source=path.name, base=path.parent)
+    return Protocol.from_dict(_load_toml(path, shown), source=path.name, base=path.parent)
 
 
 def protocol_names() -> tuple[str, ...]:
@@ -1326,7 +1329,7 @@ def load_protocol(name_or_path) -> Protocol:
     text = str(name_or_path)
     path = Path(text)
     if path.suffix == ".toml" or "/" in text or "\\" in text:
-        return read_protocol(path)
+        return read_protocol(text)  # named as given in a refusal ("./abvd", which Path shortens to "abvd")
     names = protocol_names()
     key = text.lower()  # its case aside, a name as typed: "abvd " is no name (nothing typed is stripped)
     if key in names:
@@ -1337,5 +1340,5 @@ def load_protocol(name_or_path) -> Protocol:
             )
         return read_protocol(PROTOCOL_DIR / f"{key}.toml")
     if path.is_file():
-        return read_protocol(path)
+        return read_protocol(text)
     raise UnknownNameError("protocol", text, names)

@@ -629,3 +629,10 @@ def test_a_protocols_name_is_read_as_typed_its_case_aside():
     assert load_protocol("ABVD").name == load_protocol("abvd").name == "ABVD"
     with pytest.raises(UnknownNameError, match="did you mean 'abvd'"):
         load_protocol("abvd ")
+
+
+def test_a_protocol_file_is_named_as_given_in_a_refusal(tmp_path, monkeypatch):
+    # "./abvd" is the file, never the shipped name: refused as "./abvd", not as "abvd" (which Path shortens it to)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DoseCalcError, match=r"^\./abvd: cannot be read"):
+        load_protocol("./abvd")
