@@ -383,7 +383,7 @@ def regimen_command(
     with bad_input():
         body = dataclasses.replace(body, method=bsa_method(body.method))
         dosing_days = read_days(days)
-        typed = {"dose": dose, "days": days}
+        typed: dict[str, str | None] = {"dose": dose, "days": days}
         if cycle_total(dose):  # "225 mg/m2 per cycle": shared equally over the days, as Regimen(...) does
             with as_typed(typed):
                 each = Regimen(dose, days=dosing_days, cycle_days=cycle).per_administration
