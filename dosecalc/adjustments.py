@@ -146,6 +146,16 @@ def cap_kernel(values, cap):
     return np.minimum(values, cap), scalar_or_array(values > cap)
 
 
+#: Relative slack on a maximum dose: a dose within a billionth of it is at it (2.0000000001 mg, a float's
+#: rendering of 2 mg, is not above a 2 mg maximum).
+_CEILING_SLACK = 1.0 + 1e-9
+
+
+def above_ceiling_kernel(values, ceiling) -> np.ndarray:
+    """Where magnitudes are above their ceiling (one unit) by more than a relative billionth; never below a NaN."""
+    return np.asarray(values, dtype=float) > np.asarray(ceiling, dtype=float) * _CEILING_SLACK
+
+
 def cap_bsa(bsa, cap) -> Capped:
     r"""
     Cap a body-surface area.
@@ -391,7 +401,7 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
     dose_mg = _mg(dose, "dose")
     ceiling_mg = np.inf if ceiling is None else _mg(ceiling, "ceiling")
     doses, ceilings = np.broadcast_arrays(np.atleast_1d(dose_mg), np.atleast_1d(ceiling_mg))
-    over = _first(doses > ceilings * (1 + 1e-9))
+    over = _first(above_ceiling_kernel(doses, ceilings))
     if over is not None:  # a dose above its maximum is capped first: rounded, it would stay above it
         raise ImplausibleInputError(
             _at("dose", dose_mg, over),
@@ -518,8 +528,6 @@ def _beyond(deviation: float, limit: float) -> str:
 
 #: Relative slack on a deviation limit: a band drawn at exactly 6 % is not refused for a rounding of its ratio.
 _DEVIATION_SLACK = 1.0 + 1e-12
-#: Relative slack on a maximum dose: a band's dose of exactly the maximum (2 mg for a 2 mg cap) is not above it.
-_CEILING_SLACK = 1.0 + 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -562,10 +570,10 @@ class BandTable:
         """
         dose_mg = np.asarray(dose_mg, dtype=float)
         band = self.index(dose_mg)
-        above = (band >= 0) & (self.dose_mg[np.maximum(band, 0)] > np.asarray(ceiling_mg) * _CEILING_SLACK)
+        above = (band >= 0) & above_ceiling_kernel(self.dose_mg[np.maximum(band, 0)], ceiling_mg)
         over = band.copy()  # the band above the ceiling, named in a refusal
         band = np.where(above, band - 1, band)  # the band below; -1 below the table's first
-        above &= (band < 0) | (self.dose_mg[np.maximum(band, 0)] > np.asarray(ceiling_mg) * _CEILING_SLACK)
+        above &= (band < 0) | above_ceiling_kernel(self.dose_mg[np.maximum(band, 0)], ceiling_mg)
         inside = (band >= 0) & ~above
         banded_mg = np.where(inside, self.dose_mg[np.maximum(band, 0)], np.nan)
         with np.errstate(invalid="ignore"):

@@ -193,17 +193,27 @@ def canonical_name(name: str) -> str:
     return "_".join(re.findall(r"[^\W_]+", text.lower()))
 
 
-def _units(text: str, kind: str, field: str):
-    """The pint Unit of ``text`` if it is a unit of ``kind``, else raise UnitError."""
+_PER_ADMINISTRATION = "a dose unit per administration: mg/m2, mg/kg, mg, units/m2, units/kg or units"
+
+
+def _any_units(text: str, kind: str, field: str):
+    """
+    The pint Unit of ``text`` by the vocabulary of ``kind`` (an ounce weighs a body, never a drug), a dose's
+    rate too ("mg_m2_week"); UnitError for a text that is none of its units.
+    """
     expression = re.sub(r"_per_|_", "/", text) if kind == "dose" else text
-    per_administration = "a dose unit per administration: mg/m2, mg/kg, mg, units/m2, units/kg or units"
-    try:  # by the kind's own vocabulary: an ounce weighs a body, never a drug
-        units = parse_quantity(f"1 {expression}", field, kind=kind).units
+    return parse_quantity(f"1 {expression}", field, kind=kind).units
+
+
+def _units(text: str, kind: str, field: str):
+    """The pint Unit of ``text`` if it is a unit of ``kind`` (a dose's per administration), else raise UnitError."""
+    try:
+        units = _any_units(text, kind, field)
     except UnitError:
-        such_as = per_administration if kind == "dose" else f"a unit of {kind} such as {_BODY_RANGES[kind].unit}"
+        such_as = _PER_ADMINISTRATION if kind == "dose" else f"a unit of {kind} such as {_BODY_RANGES[kind].unit}"
         raise UnitError(field, repr(text), f"a known unit, {such_as}") from None
     if kind == "dose" and dose_basis(quantity(1.0, units))[1]:
-        raise UnitError(field, text, per_administration)
+        raise UnitError(field, text, _PER_ADMINISTRATION)
     return units
 
 
@@ -246,13 +256,16 @@ def refuse_other_kind(kind: str, column: str) -> None:
             )
 
 
-def _refuse_unit_of_another_kind(column: str, kind: str) -> None:
+def _refuse_misread_unit(column: str, kind: str) -> None:
     """
-    Refuse a column named as ``kind`` in a unit of another input: ``dose_oz`` (an ounce weighs a body, not a
-    drug), ``weight_mg``, ``height_kg``. A name of ``kind`` whose rest is no unit (``dose_level``) is no input.
+    Refuse a column named as ``kind`` in a unit never read as one: a unit of another input (``dose_oz``, an
+    ounce weighs a body; ``weight_mg``, ``height_kg``) and, for a dose, an error-prone spelling (``dose_IU_m2``,
+    ``dose_U_m2``, ``dose_cc``: ISMP) or a rate (``dose_mg_m2_week``: a row's dose is one administration's).
+    A name of ``kind`` whose rest is no unit (``dose_level``) is no input.
     """
-    suffix = canonical_name(column).removeprefix(kind + "_")
-    if suffix == canonical_name(column) or _named_units(column, kind) is not None:
+    name = canonical_name(column)
+    suffix = name.removeprefix(kind + "_")
+    if suffix == name or _named_units(column, kind) is not None:
         return
     for other in ("height", "weight", "dose"):
         if other != kind and _named_units(f"{other}_{suffix}", other) is not None:
@@ -261,24 +274,16 @@ def _refuse_unit_of_another_kind(column: str, kind: str) -> None:
                 repr(suffix),
                 f"a unit of {kind} ({kind}_<unit>): {suffix} measures a {other}; rename the column",
             )
-
-
-def _refuse_misread_dose_unit(column: str) -> None:
-    """
-    Refuse a dose column named in a unit never read as a dose: an error-prone spelling (``dose_IU_m2``,
-    ``dose_U_m2``, ``dose_cc``: ISMP) or a rate (``dose_mg_m2_week``: a row's dose is one administration's).
-    """
-    suffix = canonical_name(column).removeprefix("dose_")
-    if suffix == canonical_name(column):
+    if kind != "dose":
         return
     why = refused_spelling(suffix.split("_")[0])
     if why is not None:
         raise UnitError(column, repr(suffix), f"a dose unit per administration: {why}; rename the column")
     try:
-        units = parse_quantity(f"1 {re.sub(r'_per_|_', '/', suffix)}", column, kind="dose").units
+        rate = dose_basis(quantity(1.0, _any_units(suffix, "dose", column)))[1]
     except UnitError:  # no dose unit at all (dose_level): no input, passed through
         return
-    if dose_basis(quantity(1.0, units))[1]:
+    if rate:
         raise UnitError(
             column, repr(suffix), "a dose per administration: a row's dose is one administration's, not a rate"
         )
@@ -317,9 +322,7 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
             if _named_units(name, kind) is not None or (given_units and canonical_name(name) == kind)
         ]
         for name in names:
-            _refuse_unit_of_another_kind(name, kind)
-            if kind == "dose":
-                _refuse_misread_dose_unit(name)
+            _refuse_misread_unit(name, kind)
         if len(columns) > 1:
             raise DoseCalcError(
                 f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map (--map)"

@@ -533,9 +533,14 @@ def read_file(path, reading: Reading | None = None) -> tuple[pa.Schema, Iterator
     return schema, _read(path, reading, _batches(path, schema, reading))
 
 
+def _owner(path: Path) -> str:
+    """The start of a temporary name for ``path``, naming this host and process (as :func:`remove_stale` reads it)."""
+    return f".{path.name}.{socket.gethostname()}-{os.getpid()}-"
+
+
 def _temporary(path: Path) -> Path:
     """A temporary name beside ``path`` naming this host and process, so that a later run can tell whose it is."""
-    return path.with_name(f".{path.name}.{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    return path.with_name(f"{_owner(path)}{uuid.uuid4().hex[:8]}.part")
 
 
 def _stdout_temporary() -> Path:
@@ -546,8 +551,7 @@ def _stdout_temporary() -> Path:
     """
     named = Path(tempfile.gettempdir()) / "dosecalc-stdout.csv"
     remove_stale(named)
-    owner = f"{socket.gethostname()}-{os.getpid()}-"
-    descriptor, name = tempfile.mkstemp(prefix=f".{named.name}.{owner}", suffix=".part", dir=named.parent)
+    descriptor, name = tempfile.mkstemp(prefix=_owner(named), suffix=".part", dir=named.parent)
     os.close(descriptor)
     return Path(name)
 
@@ -1310,8 +1314,7 @@ def _input_file(given):
     # could remove them (SIGKILL) are found and removed by the next run that reads stdin
     named = Path(tempfile.gettempdir()) / "dosecalc-stdin"
     remove_stale(named)
-    owner = f".{named.name}.{socket.gethostname()}-{os.getpid()}-"
-    with tempfile.TemporaryDirectory(prefix=owner, suffix=".part", dir=named.parent) as folder:
+    with tempfile.TemporaryDirectory(prefix=_owner(named), suffix=".part", dir=named.parent) as folder:
         path = Path(folder) / "stdin.csv"
         with path.open("wb") as copy:
             shutil.copyfileobj(sys.stdin.buffer, copy, 1 << 20)

@@ -24,9 +24,10 @@ A number is ASCII digits with at most one full stop; no sign, no thousands
 separator, no underscore, no leading or trailing bare decimal point (ISMP:
 ".5" is misread as 5, "5." as 50). An amount of drug whose number is one to
 three digits (leading zeros aside), a full stop and three digits ending in a
-zero, without an exponent ("1.500 mg", "2.250 mg/m2") is refused: it is 1.5 where the full stop is the decimal point
-and 1500 where it separates thousands, as in much of continental Europe
-("1.5 mg" or "1500 mg" says which). In a compound, the second part is below
+zero, without an exponent ("1.500 mg", "2.250 mg/m2") is refused: it is 1.5
+where the full stop is the decimal point and 1500 where it separates
+thousands, as in much of continental Europe ("1.5 mg" or "1500 mg" says
+which). In a compound, the second part is below
 one of the first (0 ≤ in < 12, lb < 14 after stones, oz < 16, cm < 100).
 Feet are whole: "5.11 ft" or "5.5'" (feet with a fractional part, alone or
 first in a compound) is refused as the feet.inches slip (5.11 for 5 ft 11 in);
@@ -540,9 +541,10 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
         if not re.search(r"[^[0-9]\s.eE+-]", text):
             return f"{accepted}: the unit is missing (a unit is never guessed)"
         return accepted
-    amount = unit_text.split("/")[0].strip(" ")  # "U/m2": the amount's spelling is the slip
-    if amount in _REFUSED_UNITS:
-        return f"{accepted}: {_REFUSED_UNITS[amount]}"
+    amount = unit_text.split("/")[0].strip(" ")  # "U/m2": the amount's spelling is the slip ("u" as typed)
+    refused = _REFUSED_UNITS.get(amount) or refused_spelling(amount)
+    if refused is not None:
+        return f"{accepted}: {refused}"
     if re.search(r"/ ?(?:months?|mo|years?|yr|h|hr|hours?|min)$", unit_text) and "dose" in kinds:
         return f"{accepted}: a rate is per day or per week"
     known = {spelling for kind in kinds for spelling in VOCABULARY[kind]}
@@ -638,7 +640,7 @@ def read(text: str, kinds: tuple[str, ...] = KINDS) -> Reading:
             expression = VOCABULARY[kind].get(unit_text)
             if expression is not None:
                 if kind in _AMOUNTS and _THOUSANDS_POINT.fullmatch(match["number"]):
-                    raise GrammarError(text, _thousands(match["number"], kinds))
+                    raise GrammarError(text, f"{_accepted(kinds)}: {thousands_reading(match['number'])}")
                 return Reading(text, _finite(text, match["number"], kinds), expression, kind)
     raise GrammarError(text, _why(text, kinds, unit_text))
 
@@ -650,10 +652,6 @@ _AMOUNTS = ("dose", "drug_mass")
 #: on an export of its records); either reading is a plausible dose, a thousandfold apart, and each has a form
 #: of its own (a trailing zero is what ISMP asks never to write). "0.125", "12.50" and "1.125" are one number.
 _THOUSANDS_POINT = re.compile(r"0*[1-9][0-9]{0,2}\.[0-9]{2}0")  # leading zeros aside: "01.500" is "1.500"
-
-
-def _thousands(number: str, kinds: tuple[str, ...]) -> str:
-    return f"{_accepted(kinds)}: {thousands_reading(number)}"
 
 
 #: :data:`_THOUSANDS_POINT` as a pattern of a whole cell (spaces around), for an Arrow column of amounts.

@@ -61,7 +61,7 @@ import numpy as np
 from . import protocol as protocol_library  # its LIFETIME_LIMITS are built on first use (units)
 from ._version import __version__
 from .adjustments import TOLERANCE as _TOLERANCE_RANGE
-from .adjustments import difference_pct
+from .adjustments import above_ceiling_kernel, difference_pct
 from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
@@ -178,8 +178,6 @@ FLAGS = {
 
 # a difference within a billionth of a percent of the tolerance is at it (decimal doses in binary floats)
 _EPSILON_PCT = 1e-9
-# a dose within a relative billionth of its maximum is at it: 2.0000000001 mg is the 2 mg maximum
-_EPSILON_RELATIVE = 1e-9
 
 
 def _percent(value, rng: Range, field: str) -> float:
@@ -281,8 +279,7 @@ def above_maximum_kernel(amount, maximum):
     Where an amount is above its maximum (one unit) by more than a relative
     billionth; never where the maximum is NaN (none).
     """
-    amount, maximum = (np.asarray(amount, dtype=float), np.asarray(maximum, dtype=float))
-    return scalar_or_array(amount > maximum * (1 + _EPSILON_RELATIVE))
+    return scalar_or_array(above_ceiling_kernel(amount, maximum))  # as rounding and bands keep below a maximum
 
 
 def lifetime_kernel(prior, this_dose, limit):
@@ -697,13 +694,13 @@ def maximum_of(order: Order) -> Maximum | None:
     return min(maxima, key=lambda maximum: maximum.amount) if maxima else None
 
 
-def above_maximum_reason(maximum: Maximum, amount: float, unit_: str, absolute: bool) -> str:
+def above_maximum_reason(maximum: Maximum, for_patient: str | None = None) -> str:
     """
     What an ordered dose above its order's maximum is: "above the maximum
     dose of 2 mg (…)"; an order per m², per kg or as an AUC with the amount it
-    gives this patient first.
+    gives this patient (``for_patient``, "2.013 mg") first.
     """
-    return ("" if absolute else f"{amount:.4g} {unit_} for this patient, ") + f"above {maximum.named}"
+    return ("" if for_patient is None else f"{for_patient} for this patient, ") + f"above {maximum.named}"
 
 
 def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float, unit_: str) -> list[Flag]:
@@ -1148,7 +1145,7 @@ def _checked(
         )
         if above_maximum_kernel(amount, maximum.amount):
             verdict = "too_high"
-            above = above_maximum_reason(maximum, amount, order.amount_unit, absolute)
+            above = above_maximum_reason(maximum, None if absolute else f"{amount:.4g} {order.amount_unit}")
     if verdict != "within_tolerance" and result.dose is not None and absolute:
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
     limit = limit_of(plan, item.drug, conditions)
@@ -1158,15 +1155,14 @@ def _checked(
         if lifetime is not None:
             flags.append(lifetime)
     from_computed = f"{difference:+.3g} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
-    reason = (
-        None
-        if verdict == "within_tolerance"
-        else f"{_shown(ordered)} is {from_computed}"
-        if above is None
-        else f"{_apart(ordered_value, maximum.amount)} {order.amount_unit} is {above}; {from_computed}"
-        if absolute and maximum is not None
-        else f"{_shown(ordered)} is {above}; {from_computed}"
-    )
+    if verdict == "within_tolerance":
+        reason = None
+    elif above is None:
+        reason = f"{_shown(ordered)} is {from_computed}"
+    else:  # an amount above its maximum, to the figures that show it above (2.0001 mg, not 2 mg)
+        assert maximum is not None  # above is said of a maximum
+        shown = f"{_apart(ordered_value, maximum.amount)} {order.amount_unit}" if absolute else _shown(ordered)
+        reason = f"{shown} is {above}; {from_computed}"
     return DrugCheck(
         item.drug,
         verdict,

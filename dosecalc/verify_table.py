@@ -679,13 +679,13 @@ def verify_table(
                 # with the amount it gives its patient
                 as_amount = over & on_amount
                 if as_amount.any():
-                    details.add(dosed_rows[as_amount], above_maximum_reason(maximum, 0.0, order.amount_unit, True))
+                    details.add(dosed_rows[as_amount], above_maximum_reason(maximum))
                 per_patient = over & ~on_amount
                 if per_patient.any():
                     details.add(
                         dosed_rows[per_patient],
                         [
-                            above_maximum_reason(maximum, value, order.amount_unit, False)
+                            above_maximum_reason(maximum, f"{value:.4g} {order.amount_unit}")
                             for value in amount[per_patient].tolist()
                         ],
                     )

@@ -30,6 +30,7 @@ from .inputs import (
     option_step,
     read_days,
     read_option,
+    step_options,
     value_of,
 )
 from .options import (
@@ -119,19 +120,12 @@ class Safeguards:
 
     def evaluate(self, order: Order, inputs: dict, body: Body):
         """The patient's OrderDose; a rounding or a band that fails names its option."""
-        try:
+        steps = {
+            "rounding": ("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials),
+            "band": ("--bands", self.bands),
+        }
+        with step_options(steps):
             return order.for_patient(**_patient_arguments(inputs), method=body.method, sex=body.sex)
-        except DoseCalcError as err:
-            step = getattr(err, "step", None)
-            option = {
-                "rounding": ("--round-to", self.round_to) if self.vials is None else ("--vials", self.vials),
-                "band": ("--bands", self.bands),
-            }.get(str(step))
-            if option is None:
-                raise
-            name, given = option
-            with option_step(name, given or ""):
-                raise
 
     def inputs_json(self, order: Order) -> dict:
         """The safeguard options given, as ``{"given", "value", "unit"}``."""

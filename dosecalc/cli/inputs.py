@@ -188,6 +188,22 @@ def option_step(option: str, given: str):
         raise DoseCalcError(f"{option} {given}: {message}") from None
 
 
+@contextlib.contextmanager
+def step_options(options: dict[str, tuple[str, str | None]]):
+    """
+    Name the option of a library step that failed (``err.step``, see :func:`option_step`), by the step:
+    ``{"rounding": ("--round-to", "5mg")}``; a step whose option was not given keeps its error.
+    """
+    try:
+        yield
+    except DoseCalcError as err:
+        name, given = options.get(str(getattr(err, "step", None)), (None, None))
+        if name is None or given is None:
+            raise
+        with option_step(name, given):
+            raise
+
+
 def one_of(*options: tuple[str, str | None]) -> None:
     """Refuse options that exclude each other: ``--reduce 20 and --level -1``."""
     given = [f"{name} {text}".strip() for name, text in options if text is not None]

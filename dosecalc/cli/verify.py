@@ -18,14 +18,14 @@ the rejects on stdout (``-``), the summary goes to stderr.
 
 import contextlib
 import sys
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
 from ..errors import DoseCalcError, UnitError
 from ..validation import BSA, WEIGHT
 from .app import app
-from .inputs import Input, as_typed, bad_input, named, option_step, read_option, value_of
+from .inputs import as_typed, bad_input, named, read_option, step_options, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
@@ -302,7 +302,7 @@ def verify_command(
         pairs = _ordered(ordered, single=None if dose is None else drug or SINGLE_DOSE)
         if not pairs:
             raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
-        try:
+        with step_options({"rounding": ("--round-to", round_to)}):  # a single order's, named as dose names it
             verification = verify(
                 plan,
                 pairs,
@@ -313,16 +313,24 @@ def verify_command(
                 **patient.arguments(inputs),
                 **settings,
             )
-        except DoseCalcError as err:  # a single order's rounding that fails names its option, as dose does
-            if getattr(err, "step", None) != "rounding" or round_to is None:
-                raise
-            with option_step("--round-to", round_to):
-                raise
+        from ..doses import FLAT
+
+        # a single order's own options, read once: as --json gives the dose, and as the text shows each
+        single = {
+            label: read_option(text, field, base, bare=base == BSA.unit)
+            for label, field, text, base in (
+                ("dose", "dose", dose, None),
+                ("max dose", "max_dose", max_dose, FLAT),
+                ("round to", "step", round_to, FLAT),
+                ("BSA cap", "bsa_cap", bsa_cap, BSA.unit),
+            )
+            if text is not None
+        }
         described = inputs_json(inputs, patient.sex)
         if protocol is not None:
             described["protocol"] = named(protocol, verification.protocol)
         else:
-            described["dose"] = cast(Input, read_option(dose, "dose")).to_json()
+            described["dose"] = single["dose"].to_json()
         described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
     if as_json:
         print_json("verify", inputs=described, verification=verification.to_dict())
@@ -335,19 +343,7 @@ def verify_command(
     from ..grammar import unquoted_escaped
 
     read = [list(row) for row in input_rows(inputs, described)]  # each value read, beside its text as typed
-    from ..doses import FLAT
-
-    single = {  # a single order's own options, as typed beside the values read
-        "dose": (dose, None, False),
-        "max dose": (max_dose, FLAT, False),
-        "round to": (round_to, FLAT, False),
-        "BSA cap": (bsa_cap, BSA.unit, True),
-    }
-    read += [
-        list(read_option(text, label.replace(" ", "_").lower(), base, bare=bare).row(label))
-        for label, (text, base, bare) in single.items()
-        if text is not None
-    ]
+    read += [list(item.row(label)) for label, item in single.items()]  # as typed beside the values read
     computed = [  # how each dose was computed: BSA and formula, the kidney function, the caps
         [unquoted_escaped(check.drug), "; ".join(step.change for step in check.dose.steps[1:] if step.applied)]
         for check in verification.checks
