@@ -19,6 +19,13 @@ their ideal weight: "ideal" then exceeds the actual weight and "adjusted" too;
 :func:`ideal_above_actual` reports where, and "lesser" (the lesser of actual
 and ideal weight [2]_) never exceeds what the patient weighs.
 
+Devine's ideal weight [3]_ is 50 kg (men) or 45.5 kg (women) plus 2.3 kg per
+inch over 5 ft; it is not defined below 5 ft, and the sources that extend it
+disagree: one subtracts 2.3 kg per inch under 5 ft [4]_ (reaching zero at
+38 in for a man), others keep the 5-ft weight. A height below 5 ft (152.4 cm)
+is therefore refused for the Devine-based bases ("ideal", "adjusted",
+"lesser"), with a word to choose another basis ("actual" or "lean").
+
 References
 ----------
 .. [1] J. J. Griggs et al., "Appropriate chemotherapy dosing for obese adult
@@ -29,6 +36,11 @@ References
    weights and serum creatinine concentrations on the bias and accuracy of
    the Cockcroft-Gault equation," Pharmacotherapy, vol. 32, no. 7,
    pp. 604-612, 2012.
+.. [3] B. J. Devine, "Gentamicin therapy," Drug Intell. Clin. Pharm.,
+   vol. 8, pp. 650-655, 1974.
+.. [4] L. B. Murdaugh, Competence Assessment Tools for Health-System
+   Pharmacies, 5th ed., ch. 29, "Medication dosing in patients with renal
+   dysfunction." Bethesda, MD: ASHP, 2015.
 """
 
 from __future__ import annotations
@@ -65,9 +77,15 @@ __all__ = [
 #: BMI from which an adult is obese [kg/m²] (WHO class I and above).
 OBESITY_BMI = 30.0
 
-#: Heights for Devine's adult formula: below 120 cm it gives under 21 kg (men)
-#: and 17 kg (women), a child's weight; such a patient needs another method.
-IBW_HEIGHT = Range("height", "cm", 120.0, 280.0, "cm (Devine is an adult formula)")
+#: Heights for Devine's ideal weight: from 5 ft (152.4 cm), where Devine (1974)
+#: defines it (50 kg or 45.5 kg plus 2.3 kg per inch over 5 ft). Sources
+#: disagree below 5 ft (see the module docstring); dosecalc follows the
+#: original and refuses, so a shorter patient is dosed by another basis.
+#: The low bound is 5 ft less a nanometre, so that 5 ft read through any unit
+#: (5 × 30.48 cm is 152.39999999999998 in binary floating point) is admitted.
+IBW_HEIGHT = Range(
+    "height", "cm", 152.4 - 1e-7, 280.0, "cm (Devine's formula starts at 5 ft; below it use another basis)"
+)
 
 _CM_PER_INCH = 2.54
 _FIVE_FEET_IN = 60.0
@@ -126,7 +144,8 @@ _RAISES = """Raises
     UnknownNameError
         If a sex is neither female nor male.
     ImplausibleInputError
-        If height or weight is NaN or implausible (Devine: height 120-280 cm)."""
+        If height or weight is NaN or implausible (Devine: height 152.4-280 cm,
+        5 ft and over)."""
 
 
 def _documented(formula):
@@ -181,13 +200,14 @@ def ideal_body_weight(height, sex):
         IBW_{women} = 45.5 + 2.3\,(H_{in} - 60)
 
     with :math:`H_{in}` the height in inches (2.54 cm) and IBW in [kg]: 50 kg
-    (men) or 45.5 kg (women) at 5 ft, plus 2.3 kg per inch over 5 ft. Below
-    5 ft the same line is extended (2.3 kg less per inch).
+    (men) or 45.5 kg (women) at 5 ft, plus 2.3 kg per inch over 5 ft. Devine
+    defines it from 5 ft; below it sources disagree (see :mod:`dosecalc.body`)
+    and the height is refused.
 
     Parameters
     ----------
     height : numeric or Quantity
-        Standing height; plain numbers in [cm]. 120-280 cm.
+        Standing height; plain numbers in [cm]. 152.4-280 cm (5 ft and over).
     {sex}
 
     Returns
@@ -227,7 +247,7 @@ def adjusted_body_weight(height, weight, sex):
     Parameters
     ----------
     height : numeric or Quantity
-        Standing height; plain numbers in [cm]. 120-280 cm.
+        Standing height; plain numbers in [cm]. 152.4-280 cm (5 ft and over).
     weight : numeric or Quantity
         Actual body weight; plain numbers in [kg].
     {sex}
@@ -389,7 +409,7 @@ def dosing_weight_magnitude(basis: str, height_cm=None, weight_kg=None, sex=None
     MissingInputError
         If the basis needs an input that is None.
     ImplausibleInputError
-        If a height lies outside the basis's range (Devine: 120-280 cm).
+        If a height lies outside the basis's range (Devine: 152.4-280 cm).
     """
     entry = WEIGHT_BASES[basis]
     if entry.height_range is not None:
@@ -424,7 +444,7 @@ def ideal_above_actual(height, weight, sex):
     Parameters
     ----------
     height : numeric or Quantity
-        Standing height; plain numbers in [cm]. 120-280 cm.
+        Standing height; plain numbers in [cm]. 152.4-280 cm (5 ft and over).
     weight : numeric or Quantity
         Actual body weight; plain numbers in [kg].
     {sex}

@@ -38,8 +38,8 @@ a step or to vial strengths, or dose banding (the kernels of
 :mod:`dosecalc.adjustments`). Each adds its columns (:data:`SAFEGUARD_COLUMNS`)
 only when it is on; without them the output is exactly the default one. A
 row the scalar path would refuse is rejected with a reason: a missing or
-unknown sex where the weight basis needs one, a height outside Devine's adult
-range, a dose that cannot be rounded within the tolerance or lies outside the
+unknown sex where the weight basis needs one, a height outside Devine's
+range (5 ft and over), a dose that cannot be rounded within the tolerance or lies outside the
 band table.
 
 A dose in units (bleomycin's 10 units/m², a flat dose in units) is computed in
@@ -151,7 +151,7 @@ class Source:
     column: str
     units: Any  # pint Unit of the column's numbers
     rng: Range  # plausible range, in the unit the core takes
-    narrower: Range | None = None  # a safeguard's narrower range, checked after rng (Devine: adult heights)
+    narrower: Range | None = None  # a safeguard's narrower range, checked after rng (Devine: 5 ft and over)
 
     @property
     def label(self) -> str:
@@ -1271,7 +1271,7 @@ def dose_table(
         ``"adjusted"`` or ``"lean"``. All but actual need a height and a sex
         column; a row whose sex is missing or unknown is rejected, never
         defaulted, and so is a height outside the basis's range (Devine:
-        120-280 cm). Adds ``dosing_weight_kg`` [kg] and ``weight_basis``
+        152.4-280 cm, 5 ft and over). Adds ``dosing_weight_kg`` [kg] and ``weight_basis``
         (dictionary-encoded) unless actual.
     bsa_cap : numeric, str or Quantity, optional
         Cap on the BSA, e.g. 2.0 m²; plain numbers in [m²]. Adds

@@ -537,7 +537,7 @@ def kidney_rows(
         checks.append(_column_check(table, read["weight"]))
     if needs_height or de_indexed:
         assert height is not None
-        if entry.needs_weight and weight_entry.height_range is not None:  # the basis's heights (Devine: adults)
+        if entry.needs_weight and weight_entry.height_range is not None:  # the basis's heights (Devine: 5 ft and over)
             height = dataclasses.replace(height, rng=weight_entry.height_range)
         read["height"] = Column.read(height, table, decimal_comma)
         checks.append(_column_check(table, read["height"]))

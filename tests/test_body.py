@@ -34,7 +34,7 @@ def kg(quantity):
     return quantity.m_as("kg")
 
 
-heights_cm = st.floats(min_value=120, max_value=250)
+heights_cm = st.floats(min_value=152.4, max_value=250)  # Devine: 5 ft and over
 weights_kg = st.floats(min_value=30, max_value=300)
 sexes = st.sampled_from(["f", "m"])
 
@@ -65,9 +65,12 @@ def test_devine_against_clinpk():
 def test_adjusted_body_weight():
     # IBW + 0.4 (TBW - IBW) (NCCN Chemotherapy Order Templates, Appendix B, 2020) by hand: 73 + 0.4 × 25 = 83 kg
     assert kg(adjusted_body_weight("5 ft 10 in", 98, "male")) == pytest.approx(83.0)
-    # clinPK test suite (tests/testthat/test_calc_abw.R): (80 kg, 180 cm, male) -> 77.0; (150 kg, 150 cm, male) -> 88.7
+    # clinPK test suite (tests/testthat/test_calc_abw.R): (80 kg, 180 cm, male) -> 77.0
     assert round(kg(adjusted_body_weight(180, 80, "male")), 1) == 77.0
-    assert round(kg(adjusted_body_weight(150, 150, "male")), 1) == 88.7
+    # clinPK's (150 kg, 150 cm, male) -> 88.7 extends Devine's line below 5 ft, where Devine 1974 does not
+    # define it and sources disagree: refused
+    with pytest.raises(ImplausibleInputError, match="^height=150 cm: expected 152.4-280 cm"):
+        adjusted_body_weight(150, 150, "male")
 
 
 def test_janmahasatian_lean_body_weight():
@@ -87,7 +90,7 @@ def test_janmahasatian_lean_body_weight():
 
 
 def test_scalar_in_scalar_out_and_arrays():
-    heights = np.array([160.0, 180.0, 150.0])
+    heights = np.array([160.0, 180.0, 155.0])
     weights = np.array([60.0, 80.0, 150.0])
     sex = np.array(["f", "m", "male"])
     arrays = [
@@ -343,9 +346,19 @@ def test_missing_height_or_weight_for_a_basis():
         dosing_weight(height=170)
 
 
-def test_devine_is_an_adult_formula():
-    # a 100 cm child: Devine would give 50 - 2.3 × 20.6 = 2.7 kg
-    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 120-280 cm \(Devine"):
+def test_devine_starts_at_five_feet():
+    # Devine 1974: 50 kg (men), 45.5 kg (women) at 5 ft plus 2.3 kg per inch over it; below 5 ft the sources
+    # disagree (Murdaugh, ASHP 2015, subtracts 2.3 kg per inch; others keep the 5-ft weight): refused
+    assert kg(ideal_body_weight("5 ft", "m")) == pytest.approx(50.0)
+    assert kg(ideal_body_weight("152.4 cm", "f")) == pytest.approx(45.5)
+    with pytest.raises(ImplausibleInputError, match=r"^height=59 in: expected 152.4-280 cm \(Devine"):
+        ideal_body_weight("4 ft 11 in", "f")
+    for basis in ("ideal", "adjusted", "lesser", "IBW"):
+        with pytest.raises(ImplausibleInputError, match="^height=150 cm: expected 152.4-280 cm .*another basis"):
+            dosing_weight(150, 50, basis=basis, sex="f")
+    assert kg(dosing_weight(150, 50, basis="lean", sex="f")) == pytest.approx(9270 * 50 / (8780 + 244 * 50 / 1.5**2))
+    # a 100 cm child: the extended line would give 50 - 2.3 × 20.6 = 2.7 kg
+    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 152.4-280 cm \(Devine"):
         ideal_body_weight(100, "m")
     with pytest.raises(ImplausibleInputError, match="^height=100 cm"):
         patient_dose("6.1 mg/kg", height=100, weight=16, sex="m", weight_basis="ideal")

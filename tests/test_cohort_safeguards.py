@@ -64,8 +64,9 @@ def scalar(dose, height, weight, method="mosteller", sex=None, **options):
             row.update(bsa_uncapped_m2=result.bsa_uncapped.m_as("m**2"), bsa_capped=result.bsa_cap_applied)
         if result.max_dose is not None:
             row.update(dose_uncapped_mg=result.dose_uncapped.m_as("mg"), dose_capped=result.max_dose_applied)
+        ceiling = result.max_dose  # a band or a rounded dose never lies above the maximum dose
         if "bands" in measure:
-            banded = band_dose(result.dose, measure["bands"])
+            banded = band_dose(result.dose, measure["bands"], ceiling=ceiling)
             row.update(
                 dose_banded_mg=banded.banded.m_as("mg"), band_deviation_pct=banded.deviation_pct, band=banded.band
             )
@@ -74,6 +75,7 @@ def scalar(dose, height, weight, method="mosteller", sex=None, **options):
                 result.dose,
                 step=measure.get("round_to"),
                 strengths=measure.get("vials"),
+                ceiling=ceiling,
                 **{k: v for k, v in measure.items() if k == "tolerance_pct"},
             )
             row.update(dose_rounded_mg=rounded.rounded.m_as("mg"), rounding_difference_pct=rounded.difference_pct)
@@ -285,7 +287,7 @@ def test_a_weight_basis_rejects_rows_without_a_usable_sex_or_an_adult_height():
     dosed, rejects = dose_table(table, "75 mg/m^2", weight_basis="ideal", row_offset=10)
     assert dosed["height_cm"].to_pylist() == [175.0, 165.0]
     assert reasons(rejects) == {
-        12: "height_cm=110 cm: expected 120-280 cm (Devine is an adult formula)",  # as the scalar path says it
+        12: "height_cm=110 cm: expected 152.4-280 cm (Devine's formula starts at 5 ft; below it use another basis)",
         13: "height_cm=1.75 cm: expected 20-280 cm; did you mean 1.75 m?",
         14: "sex is missing",  # never defaulted
         15: "sex is missing",

@@ -241,7 +241,7 @@ def test_lesser_takes_the_actual_weight_below_ideal_and_ideal_reports_it():
 def test_weight_basis_needs_height():
     with pytest.raises(MissingInputError, match="^height is required for creatinine clearance by Cockcroft-Gault"):
         crcl_cockcroft_gault(age=60, weight=98, sex="m", serum_creatinine="1.2 mg/dL", weight_basis="ideal")
-    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 120-280 cm \(Devine"):
+    with pytest.raises(ImplausibleInputError, match=r"^height=100 cm: expected 152.4-280 cm \(Devine"):
         crcl_cockcroft_gault(age=60, weight=98, height=100, sex="m", serum_creatinine="1.2 mg/dL", weight_basis="ideal")
 
 
