@@ -800,7 +800,7 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
     return Flag("lifetime_limit", message, values, limit.source)
 
 
-def _schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
+def schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
     """A cycle past the protocol's, with a day or without one; else a day its order does not give the drug."""
     if cycle is not None and plan.cycles is not None and cycle > plan.cycles:
         return Flag("not_scheduled", f"cycle {cycle} of a protocol of {plan.cycles} cycles", (("cycle", cycle),))
@@ -1025,7 +1025,7 @@ def verify(
             continue
         item = plan.items[index]
         flags = []
-        schedule = _schedule_flag(item, plan, cycle, day)
+        schedule = schedule_flag(item, plan, cycle, day)
         if schedule is not None:
             flags.append(schedule)
         due = item.times_per_day if item.days is None or day is None or day in item.days else 0

@@ -81,6 +81,7 @@ from .verify import (
     limit_of,
     match_drug,
     maximum_of,
+    schedule_flag,
     to_limit_kernel,
     tolerance_setting,
     verdict_codes,
@@ -722,7 +723,7 @@ def verify_table(
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
             "lifetime_limit": lifetime,
-            "not_scheduled": _off_schedule(plan, item, day, cycle),
+            "not_scheduled": _off_schedule(plan, item, day, cycle, details),
             "duplicate_order": _duplicates(patients, item, day, cycle, plan),
         }
     flagged = np.zeros(n, bool)
@@ -802,20 +803,30 @@ def _given_days(plan) -> np.ndarray:
     return given
 
 
-def _off_schedule(plan, item: np.ndarray, day, cycle) -> np.ndarray:
+def _off_schedule(plan, item: np.ndarray, day, cycle, details: _Texts) -> np.ndarray:
     """Where a drug is ordered in a cycle past the protocol's (with a day or without), or on a day its order does
-    not give it."""
+    not give it; each such row's detail says which, as a single order's flag does."""
     off = np.zeros(item.size, bool)
     if cycle is not None and plan.cycles is not None:
         off |= (item >= 0) & (cycle > plan.cycles)
-    if day is None or all(entry.days is None for entry in plan.items):
-        return off
-    given = _given_days(plan)
-    slot = item.astype(np.intp)
-    slot[slot < 0] = len(plan.items)  # no order: the last row, given on every day
-    slot *= given.shape[1]
-    slot += day
-    off |= ~given.ravel().take(slot)
+    if day is not None and any(entry.days is not None for entry in plan.items):
+        given = _given_days(plan)
+        slot = item.astype(np.intp)
+        slot[slot < 0] = len(plan.items)  # no order: the last row, given on every day
+        slot *= given.shape[1]
+        slot += day
+        off |= ~given.ravel().take(slot)
+    rows = np.flatnonzero(off)
+    if rows.size:  # a text for each drug, cycle and day met: few, whatever the rows
+        keys = np.stack([item[rows]] + [np.zeros(rows.size, np.int64) if v is None else v[rows] for v in (cycle, day)])
+        unique, inverse = np.unique(keys, axis=1, return_inverse=True)
+        # a cycle or day of 0 is a rejected row's (not a whole number in range): no flag, no text
+        flags = [schedule_flag(plan.items[drug], plan, cycle_ or None, day_ or None) for drug, cycle_, day_ in unique.T]
+        said = [
+            (row, flags[code].message) for row, code in zip(rows.tolist(), np.ravel(inverse).tolist()) if flags[code]
+        ]
+        if said:
+            details.add([row for row, _ in said], [text for _, text in said])
     return off
 
 

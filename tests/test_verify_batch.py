@@ -71,6 +71,7 @@ def test_example_orders_row_by_row():
     )
     # DL-2005: prednisone on day 8 (days 1-5 only); a brand name
     assert rows[15]["flags"] == "not_scheduled"
+    assert rows[15]["detail"] == "prednisone is given on day 1, 2, 3, 4, 5 of the cycle, not on day 8"  # as for one
     assert rows[16]["verdict"] == "not_in_protocol" and "write 'doxorubicin'" in rows[16]["detail"]
     # DL-2006: 1.68 in a height_cm column: each of the five orders rejected, with the hint
     assert result.rejected["row"].to_pylist() == [17, 30, 31, 32, 33]
@@ -394,3 +395,10 @@ def test_a_cycle_past_the_protocols_is_flagged_without_a_day_column():
     result = verify_table(RCHOP, table | {"height_cm": [175] * 2, "weight_kg": [70] * 2})
     assert result.checked["flags"].to_pylist() == ["not_scheduled", ""]
     assert result.checked["ok"].to_pylist() == [False, True]
+    # each flagged row says why, in the words of a single order's flag
+    one = verify(RCHOP, {"doxorubicin": "92 mg"}, height=175, weight=70, cycle=12)["doxorubicin"]
+    assert (
+        result.checked["detail"].to_pylist()
+        == [one.flags[0].message, None]
+        == ["cycle 12 of a protocol of 8 cycles", None]
+    )
