@@ -37,8 +37,9 @@ class DoseCalcError(ValueError):
     def to_dict(self) -> dict:
         """
         The error for programs (``schemas/error.schema.json``): ``code``,
-        ``field``, ``value`` (as given), ``expected``, ``hint`` (null where the
-        class has none) and ``message``.
+        ``field``, ``value`` (as given, unquoted, invisible characters
+        escaped), ``expected``, ``hint`` (null where the class has none) and
+        ``message``.
         """
         fields = self.__dict__
         expected = fields.get("expected")
@@ -46,7 +47,11 @@ class DoseCalcError(ValueError):
             expected = "one of: " + ", ".join(map(str, fields["valid"]))
         if expected is None and "needed_for" in fields:
             expected = f"a value: required for {fields['needed_for']}"
-        text = {name: None if fields.get(name) is None else str(fields[name]) for name in ("field", "value", "hint")}
+        # a value shown quoted in the message is given without its quotes (invisible characters still escaped)
+        text = {
+            name: None if fields.get(name) is None else getattr(fields[name], "unquoted", str(fields[name]))
+            for name in ("field", "value", "hint")
+        }
         return {
             "code": self.code,
             **text,

@@ -358,7 +358,17 @@ _BLANK = "\u115f\u1160\u3164\uffa0\u2800"
 _SHOWN = 200
 
 
-def escaped(text: str) -> str:
+class Shown(str):
+    """
+    A text as a message shows it: quoted, every character that is not plainly
+    visible escaped (:func:`escaped`); ``unquoted`` is the same without the
+    quotes, as an error's JSON gives the value.
+    """
+
+    unquoted: str
+
+
+def escaped(text: str) -> Shown:
     """
     The text quoted, with every character that is not plainly visible escaped.
 
@@ -366,9 +376,14 @@ def escaped(text: str) -> str:
     --------
     >>> print(escaped("7\\u200b5 mg/m2"))
     '7\\u200b5 mg/m2'
+    >>> print(escaped("7\\u200b5 mg/m2").unquoted)
+    7\\u200b5 mg/m2
     """
     if len(text) > _SHOWN:
-        return escaped(text[:_SHOWN]) + f" … ({len(text):,} characters)"
+        head, tail = escaped(text[:_SHOWN]), f" … ({len(text):,} characters)"
+        shown = Shown(head + tail)
+        shown.unquoted = head.unquoted + tail
+        return shown
     out = []
     for char in text:
         category = unicodedata.category(char)
@@ -380,12 +395,14 @@ def escaped(text: str) -> str:
             out.append(f"\\u{ord(char):04x}")
         else:
             out.append(f"\\U{ord(char):08x}")
-    return "'" + "".join(out) + "'"
+    shown = Shown("'" + "".join(out) + "'")
+    shown.unquoted = shown[1:-1].replace("\\'", "'")
+    return shown
 
 
 def unquoted_escaped(text: str) -> str:
     """:func:`escaped` without its quotes, for a text shown inside other text (a table cell, a reason)."""
-    return escaped(text)[1:-1].replace("\\'", "'")
+    return escaped(text).unquoted
 
 
 #: What each kind is called in messages.

@@ -52,3 +52,18 @@ def test_an_unknown_name_that_looks_like_a_known_one_is_shown_escaped():
         bsa(175, 70, method="m\u043esteller")
     # where a valid name is not ASCII, the value is shown as typed
     assert "'µ'" in str(UnknownNameError("unit", "µ", ("µg", "mg")))
+
+
+def test_json_gives_the_value_as_typed_without_the_messages_quotes():
+    # the message quotes the text and escapes what cannot be seen; the JSON value is that text without quotes,
+    # and it survives pickling (an error of a Dask worker) with its unquoted form
+    with pytest.raises(UnitError) as raised:
+        bsa("175\u200b cm", 70)
+    assert str(raised.value).startswith("height='175\\u200b cm': ")
+    assert raised.value.to_dict()["value"] == "175\\u200b cm"
+    assert pickle.loads(pickle.dumps(raised.value)).to_dict()["value"] == "175\\u200b cm"
+    with pytest.raises(UnitError) as quote:
+        bsa("175 c'm", 70)
+    assert quote.value.to_dict()["value"] == "175 c'm"
+    # a value written without quotes stays as it is
+    assert ImplausibleInputError("height", "1.75 cm", "20-280 cm").to_dict()["value"] == "1.75 cm"

@@ -25,7 +25,6 @@ answer carries its command's (0, or verify's 4): 2 (bad input or usage) for a 4x
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
 from fastapi.exceptions import RequestValidationError
@@ -83,27 +82,12 @@ def error_json(code: str, message: str, field=None, value=None, expected=None, h
     }
 
 
-def _text(value) -> str | None:
-    return None if value is None else str(value)
-
-
 def dosecalc_error_json(err: DoseCalcError, command: str | None = None) -> dict:
-    """A library error with its fields; those its class lacks are null."""
-    field = getattr(err, "field", None)
-    expected = getattr(err, "expected", None)
-    if expected is None and hasattr(err, "valid"):
-        expected = "one of: " + ", ".join(map(str, err.valid))
-    if expected is None and hasattr(err, "needed_for"):
-        expected = f"a value: required for {err.needed_for}"
-    return error_json(
-        re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__.replace("DoseCalc", "Dosecalc")).lower(),
-        str(err),
-        field=_REQUEST_KEYS.get(field, field) if field else None,
-        value=_text(getattr(err, "value", None)),
-        expected=_text(expected),
-        hint=_text(getattr(err, "hint", None)),
-        command=command,
-    )
+    """A library error with its fields (:meth:`~dosecalc.errors.DoseCalcError.to_dict`); those its class lacks are null."""
+    fields = err.to_dict()
+    field = fields["field"]
+    fields["field"] = _REQUEST_KEYS.get(field, field) if field else None
+    return error_json(**fields, command=command)
 
 
 def _as_typed(value, limit: int = 200) -> str:
