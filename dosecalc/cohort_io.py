@@ -35,6 +35,7 @@ import contextlib
 import dataclasses
 import datetime
 import glob
+import importlib.util
 import itertools
 import json
 import os
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     import polars
 
 from .cohort import DosedTable, dose_batch
+from .csv_text import csv_text, formattable
 from .dialects import (
     ENCODINGS,
     CsvDialect,
@@ -111,6 +113,9 @@ BATCH_ROWS = 1 << 15
 #: both cores where one of 2**15 is formatted on one (3e6 rows: 1.10 against 1.46 s), at a higher peak
 #: (3e6 rows against 1e5: 1.19x, 1.14x writing 2**14 at a time; 2**17 took 1.31x and was no faster).
 WRITE_ROWS = 1 << 16
+#: Rows of CSV formatted without polars (:class:`PolarsCsvWriter`): 4,096 rows of a dosed table take ~30 ms,
+#: a third of polars' import.
+FEW_ROWS = 1 << 12
 #: Rows of a Parquet row group written (a few rejects a batch gathered into one): larger groups made no run
 #: faster and cost memory in flight.
 PARQUET_GROUP_ROWS = 1 << 14
@@ -625,30 +630,48 @@ class PolarsCsvWriter:
     """
     A CSV writer by polars, which formats floats about twice as fast as pyarrow's (the shortest text that reads
     back to the same double, as pyarrow's; ``75.0`` where pyarrow writes ``75``) and quotes only what needs it.
+
+    Up to :data:`FEW_ROWS` rows are held, and written at the close in the same text without loading polars
+    (:mod:`dosecalc.csv_text`): a run over a file of a few dozen rows does not pay the ~85 ms of its import.
     """
 
     def __init__(self, path, schema: pa.Schema, delimiter: str = ","):
-        import polars
-
         nested = [item for item in schema if pa.types.is_nested(item.type)]
         if nested:  # as pyarrow's writer refuses them, before a file is opened
             raise pa.ArrowNotImplementedError(
                 f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold"
             )
-        self._polars, self._schema, self._delimiter = polars, schema, delimiter
+        self._schema, self._delimiter = schema, delimiter
         self._file = open(path, "wb")  # noqa: SIM115 (closed in close)
         self._header = True
+        self._held: list[pa.Table] | None = [] if formattable(schema) else None
+        self._polars: Any = None  # the module, imported at the first write of more than FEW_ROWS
 
     def write(self, table) -> None:
+        table = as_table(table)
+        if self._held is not None:
+            self._held.append(table)
+            if sum(held.num_rows for held in self._held) <= FEW_ROWS:
+                return
+            table, self._held = pa.concat_tables(self._held), None
+        if self._polars is None:
+            import polars
+
+            self._polars = polars
         # the batches as they come: 3e6 dosed rows converted in 0.09 s, where pl.DataFrame(table) took 0.135 s
-        frame = cast("polars.DataFrame", self._polars.from_arrow(as_table(table), rechunk=False))  # of a table
+        frame = cast("polars.DataFrame", self._polars.from_arrow(table, rechunk=False))  # of a table
         frame.write_csv(self._file, include_header=self._header, separator=self._delimiter, quote_style="necessary")
         self._header = False
 
     def close(self, failed: bool = False) -> None:
         """Finish the file (a header alone if no batch came), and close it; after a failure, only close it."""
         try:
-            if self._header and not failed:
+            if failed:
+                return
+            if self._held is not None:
+                held = pa.concat_tables(self._held) if self._held else pa.Table.from_batches([], schema=self._schema)
+                self._file.write(csv_text(held, self._delimiter).encode())
+            elif self._header:
                 self.write(pa.Table.from_batches([], schema=self._schema))
         finally:  # whatever happened: an open file would keep a full disk busy
             self._file.close()
@@ -662,11 +685,7 @@ class PolarsCsvWriter:
 
 def _csv_writer_class():
     """The faster CSV writer installed: polars', else pyarrow's."""
-    try:
-        import polars  # noqa: F401
-    except ImportError:
-        return None
-    return PolarsCsvWriter
+    return PolarsCsvWriter if importlib.util.find_spec("polars") is not None else None
 
 
 def _writer(path: Path, kind: str, schema: pa.Schema, plain_columns):
