@@ -80,6 +80,7 @@ from .grammar import (
     DECIMAL_FEET,
     NUMBER_PATTERN,
     THOUSANDS_CELL,
+    THOUSANDS_COMMA_CELL,
     escaped,
     number_slip,
     refused_spelling,
@@ -749,8 +750,8 @@ class Column:
             given = given_numbers(table[source.column], decimal_comma)
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
-        # with a decimal comma, "1.500" is no number already; else an amount's cell is read one way only
-        two = None if decimal_comma or source.rng not in _AMOUNTS else read_two_ways(table[source.column])
+        # an amount's cell is read one way only: "1.500" (with a decimal comma, "1,500") is refused
+        two = None if source.rng not in _AMOUNTS else read_two_ways(table[source.column], decimal_comma)
         values = _converted(given, source.units, source.rng, source.column)
         return cls(source, given, values, decimal_comma, two if two is not None and two.any() else None)
 
@@ -856,7 +857,9 @@ class Column:
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
             reason = pc.if_else(pa.array(valid(values, rng) & ~feet), narrower, reason)
-        if self.two_readings is not None:  # "1.500" (grammar.THOUSANDS_CELL), as the grammar refuses "1.500 mg"
+        if (
+            self.two_readings is not None
+        ):  # "1.500" or "1,500" (grammar.THOUSANDS_CELL), as the grammar refuses "1.500 mg"
             two = self.two_readings[rows]
             two_reasons = [
                 two_readings_reason(source.column, cell) if both else None
@@ -876,14 +879,18 @@ def two_readings_reason(column: str, cell: str) -> str:
     return f"{column}={number}: expected an amount of one reading; {thousands_reading(number)}"
 
 
-def read_two_ways(column) -> np.ndarray | None:
-    """Where a text column's cells are amounts such as "1.500" (:data:`~dosecalc.grammar.THOUSANDS_CELL`); None for numbers."""
+def read_two_ways(column, decimal_comma: bool = False) -> np.ndarray | None:
+    """
+    Where a text column's cells are amounts such as "1.500" (:data:`~dosecalc.grammar.THOUSANDS_CELL`), or with
+    a decimal comma "1,500" (:data:`~dosecalc.grammar.THOUSANDS_COMMA_CELL`); None for a column of numbers.
+    """
+    pattern = THOUSANDS_COMMA_CELL if decimal_comma else THOUSANDS_CELL
     masks = []
     for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
         if pa.types.is_dictionary(chunk.type) and _is_text(chunk.type.value_type):  # each distinct text once
-            found = pc.match_substring_regex(chunk.dictionary, THOUSANDS_CELL).take(chunk.indices)
+            found = pc.match_substring_regex(chunk.dictionary, pattern).take(chunk.indices)
         elif _is_text(chunk.type):
-            found = pc.match_substring_regex(chunk, THOUSANDS_CELL)
+            found = pc.match_substring_regex(chunk, pattern)
         else:
             return None
         masks.append(pc.fill_null(found, False).to_numpy(zero_copy_only=False))

@@ -75,6 +75,7 @@ __all__ = [
     "NUMBER_SLIPS",
     "refused_spelling",
     "THOUSANDS_CELL",
+    "THOUSANDS_COMMA_CELL",
     "thousands_reading",
     "GrammarError",
 ]
@@ -673,17 +674,25 @@ _THOUSANDS_POINT = re.compile(r"0*[1-9][0-9]{0,2}\.[0-9]{2}0")  # leading zeros 
 
 #: :data:`_THOUSANDS_POINT` as a pattern of a whole cell (spaces around), for an Arrow column of amounts.
 THOUSANDS_CELL = rf"^ *{_THOUSANDS_POINT.pattern} *$"
+#: The same with a decimal comma (a file read with ``decimal_comma``): "1,500" is 1.5 where the comma is the
+#: decimal mark, and 1500 where it separates thousands (as in English "1,500 mg").
+THOUSANDS_COMMA_CELL = THOUSANDS_CELL.replace(r"\.", ",")
 
 
 def thousands_reading(number: str) -> str:
     """
-    The two readings of an amount such as "1.500" (:data:`THOUSANDS_CELL`), and how to write either.
+    The two readings of an amount such as "1.500" (:data:`THOUSANDS_CELL`), or "1,500" in a file of decimal
+    commas (:data:`THOUSANDS_COMMA_CELL`), and how to write either.
 
     >>> thousands_reading("1.500")
     'a full stop is the decimal point or a thousands separator: write 1.500 as 1.5 or as 1500'
+    >>> thousands_reading("1,500")
+    'a comma is the decimal comma or a thousands separator: write 1,500 as 1,5 or as 1500'
     """
-    point, thousands = float(number), int(number.replace(".", ""))
-    return f"a full stop is the decimal point or a thousands separator: write {number} as {point:g} or as {thousands}"
+    mark = "," if "," in number else "."
+    point, thousands = float(number.replace(",", ".")), int(number.replace(mark, ""))
+    named = "a comma is the decimal comma" if mark == "," else "a full stop is the decimal point"
+    return f"{named} or a thousands separator: write {number} as {f'{point:g}'.replace('.', mark)} or as {thousands}"
 
 
 def _finite(text: str, number: str, kinds: tuple[str, ...]) -> float:

@@ -102,7 +102,7 @@ from .validation import BSA, checked_flag, checked_scalar
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
 
-__all__ = ["REFERENCE_KEYS", "UNIT_DOSED", "Order", "OrderDose", "OrderTable", "Step", "drug_name"]
+__all__ = ["MASS_DOSED", "REFERENCE_KEYS", "UNIT_DOSED", "Order", "OrderDose", "OrderTable", "Step", "drug_name"]
 
 #: What an order's references may justify, by step.
 REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose", "rounding")
@@ -115,6 +115,9 @@ POLICY = "policy"
 #: Drugs their labels dose in units (USP or international units), never in mg: a dose of
 #: one of them in mg is refused (bleomycin was written "10 mg/m²" in 1975, in its old potency measure).
 UNIT_DOSED = ("bleomycin", "pegaspargase", "asparaginase", "aldesleukin", "interferon alfa-2b")
+#: Drugs their labels dose in mg, whose lifetime limits (:mod:`dosecalc.protocol`) are in mg/m²: a dose of one
+#: of them in units is refused (the limit could not count it).
+MASS_DOSED = ("doxorubicin", "epirubicin", "daunorubicin")
 
 # Brand and trivial names a lifetime limit or a protocol would miss: the generic name is asked for.
 _GENERIC = {
@@ -491,6 +494,10 @@ class Order:
         if self.drug in UNIT_DOSED and drug_unit != "units":
             raise UnitError(
                 "dose", _fmt(dose), f"a dose in units: {self.drug} is dosed in units (its label), which are not mg"
+            )
+        if self.drug in MASS_DOSED and drug_unit == "units":
+            raise UnitError(
+                "dose", _fmt(dose), f"a dose in mg: {self.drug} is dosed in mg (its label), which are not units"
             )
         if basis == AUC_BASIS:
             if self.drug != "carboplatin":

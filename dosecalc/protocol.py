@@ -92,6 +92,7 @@ from .grammar import escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
+from .validation import checked_body
 
 if TYPE_CHECKING:  # Arrow is loaded by the table path only
     import pyarrow as pa
@@ -600,6 +601,8 @@ class Protocol:
             "creatinine": creatinine,
             "gfr": gfr,
         }
+        if height is not None and weight is not None:  # a body, whatever the orders read (an AUC reads no height)
+            checked_body(height, weight)
         doses = tuple(_evaluated(item, patient, method) for item in self.orders)
         administrations = tuple(
             Administration(
@@ -885,8 +888,9 @@ def _patient_bsa(doses) -> Any:
     """The patient's BSA before any cap, from the first order that computed one; None if none did."""
     for dose in doses:
         bsa = getattr(dose.patient, "bsa", None)
-        if bsa is not None:
-            return bsa if dose.patient.bsa_uncapped is None else dose.patient.bsa_uncapped
+        if bsa is not None:  # a carboplatin dose's BSA (the one that de-indexed its GFR) has no cap
+            uncapped = getattr(dose.patient, "bsa_uncapped", None)
+            return bsa if uncapped is None else uncapped
     return None
 
 

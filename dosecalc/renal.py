@@ -90,7 +90,9 @@ from .validation import (
     HEIGHT,
     WEIGHT,
     Range,
+    check_body,
     checked,
+    checked_body,
     checked_flag,
     common_index,
     is_female,
@@ -706,7 +708,8 @@ def bsa_for_gfr(bsa=None, height=None, weight=None, bsa_method="mosteller", sex=
     if height is None or weight is None:
         return None, None
     method = bsa_method_key(bsa_method)
-    return bsa_magnitude(method, checked(height, HEIGHT), checked(weight, WEIGHT), sex), method
+    body = checked_body(height, weight)  # each plausible, and together a body
+    return bsa_magnitude(method, body.height_cm, body.weight_kg, sex), method
 
 
 def _refuse_unused(key: str, basis: str, *, sex, weight, height, bsa) -> None:
@@ -842,6 +845,8 @@ def kidney_function(
     female = None if key == SCHWARTZ_BEDSIDE else is_female(sex)
     weight_kg = checked(weight, WEIGHT) if entry.needs_weight else None
     height_cm = checked(height, ranges["height"]) if "height" in ranges else None
+    if weight_kg is not None and height_cm is not None:  # a weight basis's height: together a body
+        check_body(height_cm, weight_kg)
     bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method, sex) if entry.indexed else (None, None)
     same_length(age=age_years, sex=female, serum_creatinine=creatinine, weight=weight_kg, height=height_cm, bsa=bsa_m2)
     floor_mg_dl, floor_policy = creatinine_floor_mg_dl(creatinine_floor)

@@ -110,7 +110,7 @@ from .renal import (
     sexless_bsa_method,
 )
 from .units import parse_quantity, quantity, unit
-from .validation import Range, checked_flag, valid
+from .validation import Range, checked_flag, implausible_bodies, not_a_body, valid
 
 __all__ = [
     "CARBOPLATIN_COLUMNS",
@@ -435,6 +435,25 @@ def _value_check(
     return _Check(accepted, reasons), above
 
 
+def _body_check(height_cm: np.ndarray, weight_kg: np.ndarray, checks: list[_Check]) -> _Check:
+    """Where the height and weight (each plausible by ``checks``) together describe a body
+    (:func:`~dosecalc.validation.plausible_body`), and the scalar path's message where they do not."""
+    each = np.ones(height_cm.size, bool)
+    for check in checks:
+        each &= check.passes
+    rows = np.flatnonzero(each)
+    passes = np.ones(height_cm.size, bool)
+    passes[rows[implausible_bodies(height_cm[rows], weight_kg[rows])]] = False
+
+    def reasons(asked: np.ndarray) -> pa.Array:
+        texts = np.full(asked.size, None, object)
+        failing = ~passes[asked]
+        texts[failing] = not_a_body(height_cm[asked[failing]], weight_kg[asked[failing]])
+        return pa.array(texts, pa.string())
+
+    return _Check(passes, reasons)
+
+
 def _verdict(checks: list[_Check], n: int) -> tuple[np.ndarray, pa.Array]:
     """Where every check passes, and for each other row its checks' reasons joined by "; "."""
     ok = np.ones(n, bool)
@@ -541,6 +560,8 @@ def kidney_rows(
             height = dataclasses.replace(height, rng=weight_entry.height_range)
         read["height"] = Column.read(height, table, decimal_comma)
         checks.append(_column_check(table, read["height"]))
+    if "height" in read and "weight" in read:  # each plausible, and together a body, as the scalar path demands
+        checks.append(_body_check(read["height"].values, read["weight"].values, checks))
     inputs_ok = np.ones(n, bool)
     for check in checks:
         inputs_ok &= check.passes
@@ -655,6 +676,7 @@ def measured_rows(
     }
     indexed, indexed_above = _range_check(table, column, INDEXED_GFR, allow_outside_range)
     checks = [indexed, _column_check(table, read["height"]), _column_check(table, read["weight"])]
+    checks.append(_body_check(read["height"].values, read["weight"].values, checks[1:]))
     inputs_ok = np.ones(table.num_rows, bool)
     for check in checks:
         inputs_ok &= check.passes

@@ -69,7 +69,7 @@ from .order import AUC_BASIS, POLICY, Order, drug_name
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
-from .validation import WEIGHT, Range, checked, checked_scalar
+from .validation import WEIGHT, Range, checked, checked_body, checked_scalar
 
 __all__ = [
     "ASCO_ONS_2016",
@@ -977,6 +977,8 @@ def verify(
         if name not in known:
             raise UnknownNameError("prior", name, sorted(known))
 
+    if patient.get("height") is not None and patient.get("weight") is not None:  # whatever the orders read
+        checked_body(patient["height"], patient["weight"])
     patient_flags, change = [], None
     if baseline_weight is not None:
         if patient.get("weight") is None:

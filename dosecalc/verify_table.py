@@ -66,7 +66,7 @@ from .errors import DoseCalcError, MissingInputError
 from .grammar import escaped, number_slip
 from .order import AUC_BASIS
 from .units import parse_quantity, quantity, unit
-from .validation import WEIGHT, checked_flag, valid
+from .validation import HEIGHT, WEIGHT, checked_flag, implausible_bodies, not_a_body, valid
 from .verify import (
     ANY_BASIS,
     FLAGS,
@@ -353,8 +353,8 @@ def _ordered(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> _
         bases = [read_dose(reading, column, allowed=ANY_BASIS)[1]]
         basis, factor = np.zeros(table.num_rows, np.int8), reading.m_as(unit(bases[0]))
     amount = _numbers(column, table[column], decimal_comma)
-    # "1.500": 1.5, or 1500 where the full stop separates thousands; with a decimal comma it is no number already
-    two = None if decimal_comma else read_two_ways(table[column])
+    # "1.500": 1.5, or 1500 where the full stop separates thousands; with a decimal comma, "1,500"
+    two = read_two_ways(table[column], decimal_comma)
     if two is not None and two.any():
         rows = np.flatnonzero(two)
         rejects.add(
@@ -548,6 +548,8 @@ def verify_table(
         weight = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
         with np.errstate(invalid="ignore"):
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
+
+    _refuse_no_bodies(table, names, weight_column, rejects, decimal_comma)
 
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
     drugs = pc.dictionary_encode(pc.cast(table["drug"], pa.string()), null_encoding="encode").combine_chunks()
@@ -801,6 +803,20 @@ def _given_days(plan) -> np.ndarray:
     for index, entry in enumerate(plan.items):
         given[index, list(entry.days)] = True
     return given
+
+
+def _refuse_no_bodies(table: pa.Table, names, weight_column: str | None, rejects: _Texts, decimal_comma: bool):
+    """Reject the rows whose height and weight (each plausible) together describe no body, whatever their drug's
+    order reads (a carboplatin AUC reads no height): the visit's measurements, as for one patient."""
+    height_column = next((name for name in names if _names_kind(name, "height")), None)
+    if height_column is None or weight_column is None:
+        return
+    height_cm = _numbers_in(table, height_column, "height", "height", "cm", decimal_comma)
+    weight_kg = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
+    each = np.flatnonzero(valid(height_cm, HEIGHT) & valid(weight_kg, WEIGHT))
+    no_body = each[implausible_bodies(height_cm[each], weight_kg[each])]
+    if no_body.size:
+        rejects.add(no_body, not_a_body(height_cm[no_body], weight_kg[no_body]))
 
 
 def _off_schedule(plan, item: np.ndarray, day, cycle, details: _Texts) -> np.ndarray:

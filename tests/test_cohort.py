@@ -278,6 +278,16 @@ def test_a_dose_cell_of_two_readings_is_rejected_as_the_grammar_refuses_it(kind)
         patient_dose("1.500 mg", bsa=1.9)
     # a file of decimal commas reads "1.500" as no number, as before
     assert dose_table(table, decimal_comma=True).rejects.num_rows == 6
+    # and its "1,500" has the two readings: 1.5 with the decimal comma, 1500 in an English export
+    commas = pa.array(["1,500", "1,5", "150,000", "1,125", "0,500"])
+    dosed, rejects = dose_table(
+        {"height_cm": [175.0] * 5, "weight_kg": [70.0] * 5, "dose_mg": commas}, decimal_comma=True
+    )
+    assert dosed["dose_mg"].to_pylist() == [1.5, 1.125, 0.5] and rejects["row"].to_pylist() == [1, 3]
+    assert rejects["reason"][0].as_py() == (
+        "dose_mg=1,500: expected an amount of one reading; a comma is the decimal comma or a thousands "
+        "separator: write 1,500 as 1,5 or as 1500"
+    )
 
 
 def test_input_kinds_give_the_same_result():

@@ -512,3 +512,64 @@ def test_a_kidney_function_column_the_dose_would_not_read_is_refused(column):
     # a dose that reads no kidney function passes the column by, as any other
     dosed, _ = Order(None, "75 mg/m2").for_table({"height_cm": [170.0], "weight_kg": [70.0], column: [30.0]})
     assert dosed[column].to_pylist() == [30.0]
+
+
+# --- a height and weight that describe no body, on the kidney's paths ------------------------------------
+
+NO_BODIES = {"height_cm": [55.0, 100.0, 165.0], "weight_kg": [30.0, 150.0, 60.0]}  # BMI 99, 150; 22 kg/m²
+
+
+def test_a_height_and_weight_that_describe_no_body_are_refused_wherever_both_are_read():
+    # 55 cm with 30 kg (BMI 99: inches typed as cm) is refused by dose and bsa; by every kidney path too
+    no_body = r"^height, weight=55 cm, 30 kg \(BMI 99.2 kg/m²\): expected a body"
+    patient = {"age": 55, "sex": "f", "serum_creatinine": "1 mg/dL"}
+    with pytest.raises(ImplausibleInputError, match=no_body):
+        kidney_function("ckd-epi-2021", **patient, height="55 cm", weight="30 kg")  # its de-indexing BSA
+    with pytest.raises(ImplausibleInputError, match=no_body):
+        carboplatin_dose(auc=AUC5, gfr="90 mL/min/1.73m2", height="55 cm", weight="30 kg")
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight=100 cm, 150 kg .*swapped"):
+        kidney_function("cockcroft-gault", **patient, height="100 cm", weight="150 kg", weight_basis="lean")
+    # the table refuses those rows with the same words, and doses the third (CKD-EPI 2021 de-indexed by its BSA)
+    table = pa.table(NO_BODIES | {"age_years": [55] * 3, "sex": ["f"] * 3, "creatinine_mg_dl": [1.0] * 3})
+    dosed, rejects = Order("carboplatin", AUC5, policy="addikd").for_table(table)
+    assert rejects["row"].to_pylist() == [1, 2]
+    assert rejects["reason"][0].as_py().startswith("height, weight=55 cm, 30 kg (BMI 99.2 kg/m²): expected a body")
+    one = carboplatin_dose(auc=AUC5, policy="addikd", **patient, height="165 cm", weight="60 kg")
+    assert dosed["final_dose_mg"].to_pylist() == [pytest.approx(one.dose.m_as("mg"))]
+    estimated = kidney_table(table, "cockcroft-gault", weight_basis="lean")
+    assert estimated.rejects["row"].to_pylist() == [1, 2]
+
+
+def test_verification_and_a_plan_refuse_a_patient_who_is_no_body():
+    from dosecalc.protocol import load_protocol
+    from dosecalc.verify import verify
+    from dosecalc.verify_table import verify_table
+
+    protocol = load_protocol("carboplatin-paclitaxel")
+    patient = {"sex": "f", "age": 60, "creatinine": "1.0 mg/dL"}
+    # its carboplatin AUC reads no height: the patient's measurements are checked as one body all the same
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight=55 cm, 30 kg"):
+        verify(protocol, {"carboplatin": "300 mg"}, height="55 cm", weight="30 kg", **patient)
+    with pytest.raises(ImplausibleInputError, match=r"^height, weight=55 cm, 30 kg"):
+        protocol.for_patient(height="55 cm", weight="30 kg", **patient)
+    orders = pa.table(
+        {"drug": ["carboplatin"] * 3, "ordered_mg": [300.0] * 3, "age_years": [60] * 3, "sex": ["f"] * 3}
+        | {"creatinine_mg_dl": [1.0] * 3}
+        | NO_BODIES
+    )
+    result = verify_table(protocol, orders)
+    assert result.rejected["row"].to_pylist() == [1, 2]
+    assert result.checked["row"].to_pylist() == [3]
+
+
+def test_a_plan_with_a_carboplatin_order_by_addikd_shows_the_bsa_that_de_indexed_its_gfr(tmp_path):
+    # the BSA of a carboplatin dose has no cap: the schedule takes it as it is (a crash before)
+    path = tmp_path / "t.toml"
+    path.write_text(
+        'name = "T"\ncycle_days = 21\ncycles = 2\n'
+        '[[order]]\ndrug = "carboplatin"\ndose = "5 mg/mL*min"\ndays = [1]\npolicy = "addikd"\n'
+    )
+    protocol = read_protocol(path)
+    schedule = protocol.for_patient(height="165 cm", weight="70 kg", age=60, sex="f", creatinine="1 mg/dL")
+    # Mosteller (1987): sqrt(165 × 70 / 3600) m²
+    assert schedule.bsa.m_as("m**2") == pytest.approx((165 * 70 / 3600) ** 0.5)

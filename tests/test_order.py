@@ -431,6 +431,15 @@ def test_drugs_dosed_in_units_refuse_mg():
         Order("bleomycin", "10 units/m2", vials="15 units")
 
 
+def test_drugs_with_a_lifetime_limit_in_mg_per_m2_refuse_units():
+    # the doxorubicin, epirubicin and daunorubicin labels dose in mg, and their lifetime limits (550, 900 and
+    # 550 mg/m²) are in mg/m²: a dose in units would escape the limit, so it is refused
+    for drug in ("doxorubicin", "epirubicin", "daunorubicin"):
+        with pytest.raises(UnitError, match=f"^dose=50 units/m²: expected a dose in mg: {drug} is dosed in mg"):
+            Order(drug, "50 units/m2")
+        assert Order(drug, "50 mg/m2").dose.m_as("mg/m**2") == 50.0
+
+
 def test_bleomycin_cap_in_units():
     # 10 units/m² × 1.9 m² = 19 units, capped at 15 units
     result = Order("bleomycin", "10 units/m2", max_dose="15 units").for_patient(bsa=1.9)

@@ -345,6 +345,16 @@ def test_a_file_of_decimal_commas_is_read_with_decimal_comma(tmp_path):
     assert_allclose(verified[0]["ordered_dose"], 92.7)
     reason = pacsv.read_csv(tmp_path / "r.csv")["reason"].to_pylist()
     assert reason == ["ordered='92.7': expected a number with a decimal comma, such as 92,5"]
+    # "2,000 mg" of vincristine: 2 mg with a decimal comma, 2000 mg in an English export: refused, never read as 2
+    orders.write_text(
+        "patient_id;drug;ordered;ordered_unit;height_cm;weight_kg;cycle;day\nD;vincristine;2,000;mg;175,5;70,5;1;1\n"
+    )
+    assert verify_cli("r-chop-21", *files, "--decimal-comma").exit_code == 4
+    assert not pacsv.read_csv(tmp_path / "v.csv").num_rows
+    assert pacsv.read_csv(tmp_path / "r.csv")["reason"].to_pylist() == [
+        "ordered=2,000: expected an amount of one reading; a comma is the decimal comma or a thousands separator: "
+        "write 2,000 as 2 or as 2000"
+    ]
 
 
 def test_decimal_comma_is_for_an_orders_file():
@@ -643,3 +653,33 @@ def test_visits_far_apart_in_cycle_and_day_are_told_apart():
     )
     result = verify_table(load_protocol("r-chop-21"), table)
     assert result.rejected.num_rows == 0
+
+
+_TERMINATED = """
+import os, signal, sys
+import dosecalc.cohort_io as cohort_io
+from dosecalc.cli import app
+
+real = cohort_io.PolarsCsvWriter.write
+
+def write(self, table):  # the first table written, then: kill
+    os.kill(os.getpid(), signal.SIGTERM)
+    return real(self, table)
+
+cohort_io.PolarsCsvWriter.write = write
+app(["verify", "r-chop-21", "--orders", "orders.csv", "-o", "v.csv", "--rejects", "r.csv"], prog_name="dosecalc")
+"""
+
+
+def test_a_terminated_verification_leaves_nothing(tmp_path):
+    # SIGTERM (kill, a batch system's time limit) ends verify --orders as Ctrl-C does: no output, no temporary file
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.csv").write_text(
+        "patient_id,drug,ordered,ordered_unit,height_cm,weight_kg\nA,doxorubicin,92,mg,175,70\n"
+    )
+    done = subprocess.run([sys.executable, "-c", _TERMINATED], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]

@@ -2,7 +2,9 @@
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 from contextvars import ContextVar
 from typing import Annotated, NoReturn
 
@@ -20,6 +22,19 @@ _click = getattr(typer.core, "_click", None) or __import__("click")
 
 #: The name of the command running with --json, else None.
 JSON_COMMAND: ContextVar[str | None] = ContextVar("dosecalc_json_command", default=None)
+
+
+@contextlib.contextmanager
+def terminable():
+    """SIGTERM (kill, a batch system's time limit) as an exit, as Ctrl-C is: the temporary files are removed."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def plain_stdout() -> bool:

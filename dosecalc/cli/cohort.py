@@ -2,9 +2,7 @@
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -17,7 +15,7 @@ from ..order import Order
 from ..provenance import top_reasons
 from ..renal import renal_formula_key
 from ..units import parse_quantity, quantity
-from .app import app
+from .app import app, terminable
 from .dose import read_bands
 from .inputs import bad_input, one_measure, one_of
 from .options import (
@@ -326,7 +324,7 @@ def cohort_command(
             and engine == "local"
             and scheduler is None
         )
-        with _terminable(), _progress() as (progress, fraction):
+        with terminable(), _progress() as (progress, fraction):
             common["command"] = "dosecalc cohort"
             if one_file:
                 summary = cohort_io.convert_file(
@@ -519,19 +517,6 @@ def _column_map(pairs: list[str]) -> dict[str, str]:
             raise DoseCalcError(f"--map {pair}: {name} is mapped to {columns[name]} already; map it once")
         columns[name] = column
     return columns
-
-
-@contextlib.contextmanager
-def _terminable():
-    """SIGTERM (kill, a batch system's time limit) as an exit, as Ctrl-C is: the temporary files are removed."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _may_be_terminal(stream) -> bool:

@@ -24,7 +24,7 @@ import typer
 
 from ..errors import DoseCalcError, UnitError
 from ..validation import BSA, WEIGHT
-from .app import app
+from .app import app, terminable
 from .inputs import as_typed, bad_input, named, read_option, step_options, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
@@ -277,16 +277,17 @@ def verify_command(
             from ..verify_table import verify_file
 
             reading = Reading(delimiter=delimiter, decimal_comma=decimal_comma, encoding=encoding)
-            checked = verify_file(
-                plan,
-                orders,
-                output,
-                rejects=rejects,
-                method=patient.method,
-                reading=reading,
-                command="dosecalc verify",
-                **settings,
-            )
+            with terminable():  # a kill mid-run leaves no temporary file
+                checked = verify_file(
+                    plan,
+                    orders,
+                    output,
+                    rejects=rejects,
+                    method=patient.method,
+                    reading=reading,
+                    command="dosecalc verify",
+                    **settings,
+                )
         elif output is not None or rejects is not None or delimiter is not None or encoding != "utf-8" or decimal_comma:
             raise DoseCalcError(
                 "--output, --rejects, --delimiter, --encoding and --decimal-comma are for a day's orders: give --orders"
