@@ -251,8 +251,27 @@ def test_carboplatin_policy_addikd():
 
 def test_carboplatin_policy_is_shown_with_its_source():
     text = run("carboplatin", "--auc", "5", "--gfr", "90mL/min").stdout
-    assert rows(text)["policy"] == ["fda", "FDA and NCCN: Cockcroft-Gault, GFR capped at 125 mL/min"]
+    assert rows(text)["policy"] == [
+        "fda",
+        "FDA and NCCN: Cockcroft-Gault, GFR capped at 125 mL/min; the GFR given by --gfr, not estimated",
+    ]
     assert "reference: FDA, carboplatin dosing: GFR capped at 125 mL/min (2010)" in text
+    estimated = ("--age", "60", "--sex", "f", "--creatinine", "1mg/dL", "--weight", "70kg")
+    assert rows(run("carboplatin", "--auc", "5", *estimated).stdout)["policy"] == [
+        "fda",
+        "FDA and NCCN: Cockcroft-Gault, GFR capped at 125 mL/min",
+    ]
+
+
+def test_carboplatin_policy_row_says_when_the_formula_is_not_the_policys():
+    # ADDIKD estimates by CKD-EPI 2021: a Cockcroft-Gault clearance chosen by --formula is said beside its label
+    estimated = ("--age", "60", "--sex", "f", "--creatinine", "1mg/dL", "--weight", "70kg")
+    lines = rows(
+        run("carboplatin", "--auc", "5", "--policy", "addikd", "--formula", "cockcroft-gault", *estimated).stdout
+    )
+    assert lines["policy"][1] == (
+        "ADDIKD: CKD-EPI 2021 de-indexed by the BSA, GFR not capped; the GFR by Cockcroft-Gault, set by --formula"
+    )
 
 
 def test_carboplatin_policy_row_says_when_the_cap_is_overridden():

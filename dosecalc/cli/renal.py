@@ -471,11 +471,17 @@ def carboplatin_command(
 
 
 def _policy_note(result) -> str:
+    """The policy's label, with what the options changed of it: the GFR's source and the cap."""
+    notes = [result.policy_label]
+    if result.gfr_source == "given":
+        notes.append("the GFR given by --gfr, not estimated")
+    elif result.gfr_source != CARBOPLATIN_POLICIES[result.policy].gfr_formula:
+        notes.append(f"the GFR by {RENAL_FORMULAS[result.gfr_source].label}, set by --formula")
     if result.gfr_cap_source == "none":
-        return f"{result.policy_label}; the cap turned off by --no-gfr-cap"
-    if result.gfr_cap_source == "given":
-        return f"{result.policy_label}; the cap set by --gfr-cap"
-    return result.policy_label
+        notes.append("the cap turned off by --no-gfr-cap")
+    elif result.gfr_cap_source == "given":
+        notes.append("the cap set by --gfr-cap")
+    return "; ".join(notes)
 
 
 def _gfr_note(result) -> str:
