@@ -92,7 +92,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
-from .grammar import bare_number
+from .grammar import bare_number, escaped
 from .patient import ACTUAL, GIVEN, patient_dose
 from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
@@ -102,7 +102,17 @@ from .validation import BSA, checked_flag, checked_scalar
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
 
-__all__ = ["MASS_DOSED", "REFERENCE_KEYS", "UNIT_DOSED", "Order", "OrderDose", "OrderTable", "Step", "drug_name"]
+__all__ = [
+    "MASS_DOSED",
+    "REFERENCE_KEYS",
+    "UNIT_DOSED",
+    "Order",
+    "OrderDose",
+    "OrderTable",
+    "Step",
+    "drug_name",
+    "refuse_unread_kidney",
+]
 
 #: What an order's references may justify, by step.
 REFERENCE_KEYS = ("dose", "modification", "weight_basis", "bsa_cap", "max_dose", "rounding")
@@ -317,6 +327,33 @@ class OrderDose(Result):
     def rounded(self) -> bool:
         """Whether a rounding or a band changed the calculated dose."""
         return any(step.applied for step in self.steps if step.name in ("rounding", "band"))
+
+    @property
+    def bsa_uncapped(self):
+        """The patient's BSA before any cap (a carboplatin dose's, which de-indexed its GFR, has none); None if the
+        order computed none."""
+        bsa = getattr(self.patient, "bsa", None)
+        uncapped = getattr(self.patient, "bsa_uncapped", None)
+        return bsa if uncapped is None else uncapped
+
+
+def refuse_unread_kidney(orders, without: str, **kidney) -> None:
+    """
+    Age, creatinine and GFR are read by a carboplatin AUC order alone: given to orders of which none is one
+    (a protocol, a single order), they are refused, never ignored (they were given for a reason no order
+    serves). ``without`` says so of the orders: "R-CHOP-21 has no carboplatin AUC order".
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the first such input.
+    """
+    if any(order.is_auc for order in orders):
+        return
+    for name, value in kidney.items():
+        if value is not None:
+            shown = escaped(value) if isinstance(value, str) else str(value)
+            raise ImplausibleInputError(name, shown, f"no {name}: {without}, and only one reads it")
 
 
 class OrderTable(NamedTuple):

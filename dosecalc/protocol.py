@@ -89,7 +89,7 @@ from .errors import (
     with_text_as_typed,
 )
 from .grammar import escaped, unquoted_escaped
-from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step
+from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step, refuse_unread_kidney
 from .results import Result, plain
 from .units import parse_quantity, quantity, registry
 from .validation import checked_body
@@ -601,6 +601,8 @@ class Protocol:
             "creatinine": creatinine,
             "gfr": gfr,
         }
+        without = f"{self.name} has no carboplatin AUC order"
+        refuse_unread_kidney((item.order for item in self.orders), without, age=age, creatinine=creatinine, gfr=gfr)
         if height is not None and weight is not None:  # a body, whatever the orders read (an AUC reads no height)
             checked_body(height, weight)
         doses = tuple(_evaluated(item, patient, method) for item in self.orders)
@@ -886,12 +888,7 @@ def _relative_to(entry: Mapping, base) -> dict:
 
 def _patient_bsa(doses) -> Any:
     """The patient's BSA before any cap, from the first order that computed one; None if none did."""
-    for dose in doses:
-        bsa = getattr(dose.patient, "bsa", None)
-        if bsa is not None:  # a carboplatin dose's BSA (the one that de-indexed its GFR) has no cap
-            uncapped = getattr(dose.patient, "bsa_uncapped", None)
-            return bsa if uncapped is None else uncapped
-    return None
+    return next((dose.bsa_uncapped for dose in doses if dose.bsa_uncapped is not None), None)
 
 
 def _add(total, amount, drug: str):

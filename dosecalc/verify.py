@@ -65,7 +65,7 @@ from .adjustments import above_ceiling_kernel, difference_pct
 from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .order import AUC_BASIS, POLICY, Order, drug_name
+from .order import AUC_BASIS, POLICY, Order, drug_name, refuse_unread_kidney
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
@@ -623,14 +623,6 @@ def _uncapped(dose):
     return getattr(dose.patient, "dose_uncapped", None)
 
 
-def _patient_bsa(dose):
-    """The patient's BSA before any cap, for limits per m²; None without one."""
-    bsa = getattr(dose.patient, "bsa", None)
-    if bsa is None:
-        return None
-    return bsa if dose.patient.bsa_uncapped is None else dose.patient.bsa_uncapped
-
-
 def _step_reference(dose, names) -> str | None:
     return next((step.reference for step in dose.steps if step.name in names and step.applied), None)
 
@@ -977,6 +969,9 @@ def verify(
         if name not in known:
             raise UnknownNameError("prior", name, sorted(known))
 
+    kidney = {name: patient.get(name) for name in ("age", "creatinine", "gfr")}
+    without = f"{plan.name} has no carboplatin AUC order" if plan.name else "the order is no carboplatin AUC"
+    refuse_unread_kidney((item.order for item in plan.items), without, **kidney)
     if patient.get("height") is not None and patient.get("weight") is not None:  # whatever the orders read
         checked_body(patient["height"], patient["weight"])
     patient_flags, change = [], None
@@ -1152,7 +1147,7 @@ def _checked(
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
     limit = limit_of(plan, item.drug, conditions)
     if limit is not None:
-        bsa = None if result.dose is None else _patient_bsa(result.dose)
+        bsa = None if result.dose is None else result.dose.bsa_uncapped  # for limits per m²
         lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)
         if lifetime is not None:
             flags.append(lifetime)

@@ -551,3 +551,20 @@ def test_drug_units_never_compare_with_mg():
 def test_swapped_height_and_weight_are_refused():
     with pytest.raises(ImplausibleInputError):
         verify(RCHOP, {"doxorubicin": "95 mg"}, height=80, weight=175)
+
+
+@pytest.mark.parametrize("name, value", [("age", 60), ("creatinine", "1 mg/dL"), ("gfr", "90 mL/min")])
+def test_kidney_inputs_are_refused_where_no_order_reads_them(name, value):
+    # age, creatinine and GFR are read by a carboplatin AUC order alone: given for R-CHOP-21 or a single order in
+    # mg/m², they were given for a reason no order serves (a protocol chosen by mistake): refused, never ignored
+    patient = {"height": "175 cm", "weight": "70 kg", name: value}
+    with pytest.raises(ImplausibleInputError, match=f"^{name}=.*: expected no {name}: R-CHOP-21 has no carboplatin"):
+        verify(RCHOP, {"doxorubicin": "92 mg"}, **patient)
+    with pytest.raises(ImplausibleInputError, match=f"expected no {name}: R-CHOP-21 has no carboplatin AUC order"):
+        RCHOP.for_patient(**patient)
+    with pytest.raises(ImplausibleInputError, match=f"expected no {name}: the order is no carboplatin AUC"):
+        verify("75 mg/m2", {"dose": "138 mg"}, **patient)
+    # a protocol with a carboplatin AUC order reads them
+    carboplatin = load_protocol("carboplatin-paclitaxel")
+    kidney = {"sex": "f", "age": 60, "creatinine": "1 mg/dL"}
+    assert verify(carboplatin, {"carboplatin": "460 mg"}, height="165 cm", weight="70 kg", **kidney).checks

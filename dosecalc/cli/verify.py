@@ -25,7 +25,7 @@ import typer
 from ..errors import DoseCalcError, UnitError
 from ..validation import BSA, WEIGHT
 from .app import app, terminable
-from .inputs import as_typed, bad_input, named, read_option, step_options, value_of
+from .inputs import as_typed, bad_input, named, read_option, step_options, texts_of, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
@@ -303,7 +303,8 @@ def verify_command(
         pairs = _ordered(ordered, single=None if dose is None else drug or SINGLE_DOSE)
         if not pairs:
             raise DoseCalcError("--ordered: give the ordered doses, drug=dose (or the dose alone with --dose)")
-        with step_options({"rounding": ("--round-to", round_to)}):  # a single order's, named as dose names it
+        # a single order's options named as dose names them; an input refused shown as typed
+        with step_options({"rounding": ("--round-to", round_to)}), as_typed(texts_of(inputs)):
             verification = verify(
                 plan,
                 pairs,
