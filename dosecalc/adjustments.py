@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,6 +41,7 @@ from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, dose_basis, read_
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .grammar import escaped
 from .results import Result, scalar_or_array
+from .text_files import load_toml, regular_file
 from .units import is_quantity, magnitude, parse_quantity, quantity, unit
 from .validation import BSA, Range, checked, checked_scalar
 
@@ -442,18 +442,6 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
 # --- band and level tables: rows from CSV or TOML -------------------------------
 
 
-def _load_toml(path: Path) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: the tomli backport (a dependency there)
-        import tomli as tomllib
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except tomllib.TOMLDecodeError as err:
-        raise DoseCalcError(f"{path}: not valid TOML ({err})") from None
-
-
 def _read_rows(path, table: str) -> list[dict]:
     # CSV: a header row, then rows; lines starting with "#" are comments.
     # TOML: an array of tables named ``table`` ([[bands]], [[levels]]).
@@ -463,11 +451,12 @@ def _read_rows(path, table: str) -> list[dict]:
         raise UnknownNameError("table file type", suffix or path.name, (".csv", ".toml"))
     try:
         if suffix == ".toml":
-            rows = _load_toml(path).get(table)
+            rows = load_toml(path).get(table)
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
                 raise DoseCalcError(f"{path}: expected an array of tables [[{table}]]")
             return rows
         # utf-8-sig: a spreadsheet's byte-order mark is not part of the first header
+        regular_file(path, str(path))
         with path.open(newline="", encoding="utf-8-sig") as file:
             lines = [line for line in file if line.strip() and not line.lstrip().startswith("#")]
     except (OSError, UnicodeDecodeError) as err:

@@ -70,7 +70,6 @@ import functools
 import math
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +90,7 @@ from .errors import (
 from .grammar import escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step, refuse_unread_kidney
 from .results import Result, plain
+from .text_files import load_toml
 from .units import parse_quantity, quantity, registry
 from .validation import checked_body
 
@@ -127,7 +127,6 @@ _LIMIT_KEYS = ("drug", "amount", "condition", "population", "source")
 _MAX_CYCLE_DAYS = 365
 _MAX_CYCLES = 100
 _MAX_TIMES_PER_DAY = 6
-_MAX_FILE_BYTES = 1_000_000  # far above any protocol; a slip (a data file named .toml) is refused unread
 # "1-21", "1, 8, 15", "1-5, 15": ASCII digits, hyphen-minus ranges, commas
 _DAYS = re.compile(r"\s*[0-9]+(?:\s*-\s*[0-9]+)?(?:\s*,\s*[0-9]+(?:\s*-\s*[0-9]+)?)*\s*")
 _RANGE = re.compile(r"([0-9]+)(?:\s*-\s*([0-9]+))?")
@@ -1266,29 +1265,6 @@ class ProtocolTable(NamedTuple):
 # --- files -------------------------------------------------------------------------------
 
 
-def _load_toml(path: Path, shown: str) -> dict:
-    """The TOML file at ``path``, named ``shown`` (as given, "./abvd" not "abvd") in its refusals."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: the tomli backport (a dependency there)
-        import tomli as tomllib
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DoseCalcError(f"{shown}: cannot be read ({err.strerror or err})") from None
-    if len(data) > _MAX_FILE_BYTES:
-        raise DoseCalcError(f"{shown}: {len(data):,} bytes; a protocol file is at most {_MAX_FILE_BYTES:,}")
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not content
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise DoseCalcError(f"{shown}: line {line} is not UTF-8 ({err.reason}); save the file as UTF-8") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise DoseCalcError(f"{shown}: not valid TOML ({err})") from None
-
-
 def read_protocol(path) -> Protocol:
     """
     Read and validate a protocol file (TOML; see the module docstring).
@@ -1301,7 +1277,7 @@ def read_protocol(path) -> Protocol:
     """
     shown = unquoted_escaped(os.fspath(path))
     path = Path(path)
-    return Protocol.from_dict(_load_toml(path, shown), source=path.name, base=path.parent)
+    return Protocol.from_dict(load_toml(path, shown), source=path.name, base=path.parent)
 
 
 def protocol_names() -> tuple[str, ...]:

@@ -524,11 +524,23 @@ def test_hostile_file_encodings(tmp_path):
     # a big file is not read
     big = tmp_path / "big.toml"
     big.write_bytes(b"#" * 2_000_000)
-    with pytest.raises(DoseCalcError, match="at most"):
+    with pytest.raises(DoseCalcError, match="more than 1,000,000 bytes"):
         read_protocol(big)
-    # a directory
-    with pytest.raises(DoseCalcError, match="cannot be read"):
+    # a directory, and a device that would be read forever (and its link named like a protocol): refused unread
+    with pytest.raises(DoseCalcError, match="not a file"):
         read_protocol(tmp_path)
+    link = tmp_path / "zero.toml"
+    link.symlink_to("/dev/zero")
+    for device in ("/dev/zero", link):
+        with pytest.raises(DoseCalcError, match=r"not a file \(a folder, a device or a pipe\)"):
+            read_protocol(device)
+    # a band table likewise, CSV or TOML
+    from dosecalc.adjustments import read_band_table
+
+    for name in ("zero.csv", "zero-bands.toml"):
+        (tmp_path / name).symlink_to("/dev/zero")
+        with pytest.raises(DoseCalcError, match="not a file"):
+            read_band_table(tmp_path / name)
     # a name with a terminal escape
     with pytest.raises(ImplausibleInputError, match="name"):
         Protocol.from_dict(minimal(name="\x1b[2Jx"))
