@@ -313,7 +313,9 @@ class Reading:
     def dialect(self, path: Path) -> CsvDialect:
         """The CSV dialect of ``path``."""
         tab = file_format(path, "input") == "tsv"
-        return CsvDialect(self.delimiter or ("\t" if tab else ","), self.decimal_comma, self.encoding)
+        # None: by the file's ending; an empty text is no delimiter (refused by CsvDialect)
+        delimiter = ("\t" if tab else ",") if self.delimiter is None else self.delimiter
+        return CsvDialect(delimiter, self.decimal_comma, self.encoding)
 
     def refuse_unused(self, paths: list[Path]) -> None:
         """

@@ -575,6 +575,11 @@ def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
         )
     )
     assert line == "error: --delimiter ':' is not known; expected one of: ',', ';', tab, '|'"
+    # an empty delimiter is none: refused, not read as a comma
+    line = one_line_error(
+        cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2", "--delimiter", "")
+    )
+    assert line == "error: --delimiter '' is not known; expected one of: ',', ';', tab, '|'"
 
 
 @pytest.mark.parametrize(
