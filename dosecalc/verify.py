@@ -633,6 +633,15 @@ def _caps(dose) -> list[str]:
     return caps + [step.name for step in dose.steps if step.applied and step.name in ("BSA cap", "max dose")]
 
 
+def not_comparable_reason(ordered_units: str, order: Order, label: str) -> str:
+    """Why an order in another basis than the protocol's order (mg/kg against mg/m²) is not compared, and the
+    bases it may be ordered in: the protocol's and its dose once computed (once where they are one, a flat dose)."""
+    basis = f"{order.dose.units:~P}"
+    bases = order.amount_unit if basis == order.amount_unit else f"{order.amount_unit} or {basis}"
+    computed = "" if basis == order.amount_unit else f" ({order.amount_unit} once computed)"
+    return f"ordered in {ordered_units}; the protocol doses {label} in {basis}{computed}: order it in {bases}"
+
+
 def capped_order_reason(ordered_units: str, caps: list[str], dose: str, amount_unit: str) -> str:
     """
     Why an order in the protocol's own basis (per m², per kg, an AUC) is not
@@ -1124,8 +1133,7 @@ def _checked(
             item.drug,
             "not_comparable",
             flags=tuple(flags),
-            reason=f"ordered in {ordered.units:~P}; the protocol doses {item.label} in {order.dose.units:~P} "
-            f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}",
+            reason=not_comparable_reason(f"{ordered.units:~P}", order, item.label),
             **common,
         )
     computed_value, ordered_value = (computed.m_as(computed.units), ordered.m_as(computed.units))

@@ -81,6 +81,7 @@ from .verify import (
     limit_of,
     match_drug,
     maximum_of,
+    not_comparable_reason,
     schedule_flag,
     to_limit_kernel,
     tolerance_setting,
@@ -613,13 +614,7 @@ def verify_table(
         for code in np.unique(codes[~in_basis & ~absolute]).tolist():
             other = rows[codes == code]
             verdict[other] = _VERDICT_CODE["not_comparable"]
-            details.add(
-                other,
-                (
-                    f"ordered in {unit(ordered.bases[code]):~P}; the protocol doses {entry.label} in {order.dose.units:~P} "
-                    f"({order.amount_unit} once computed): order it in {order.amount_unit} or {order.dose.units:~P}"
-                ),
-            )
+            details.add(other, not_comparable_reason(f"{unit(ordered.bases[code]):~P}", order, entry.label))
         try:
             dosed, rejected = order.for_table(
                 table.select(measured).take(pa.array(rows)), method=method, decimal_comma=decimal_comma

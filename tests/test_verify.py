@@ -568,3 +568,14 @@ def test_kidney_inputs_are_refused_where_no_order_reads_them(name, value):
     carboplatin = load_protocol("carboplatin-paclitaxel")
     kidney = {"sex": "f", "age": 60, "creatinine": "1 mg/dL"}
     assert verify(carboplatin, {"carboplatin": "460 mg"}, height="165 cm", weight="70 kg", **kidney).checks
+
+
+def test_an_order_in_another_basis_names_the_bases_it_may_be_ordered_in():
+    # mg/kg against the protocol's mg/m²: its basis and mg; against a flat dose in mg: mg alone, said once
+    check = verify(RCHOP, {"doxorubicin": "1.3 mg/kg"}, height="175 cm", weight="70 kg")["doxorubicin"]
+    assert check.verdict == "not_comparable"
+    assert check.reason == (
+        "ordered in mg/kg; the protocol doses doxorubicin in mg/m² (mg once computed): order it in mg or mg/m²"
+    )
+    flat = verify(Order("vincristine", "2 mg"), {"vincristine": "0.03 mg/kg"}, weight="70 kg")["vincristine"]
+    assert flat.reason == "ordered in mg/kg; the protocol doses vincristine in mg: order it in mg"
