@@ -364,3 +364,22 @@ def test_a_single_orders_text_shows_its_own_options_as_typed():
     ):
         assert row in rows
     assert ["round", "to", "0.1", "mg", "from", "0.1mg"] in rows and ["BSA", "cap", "1.9", "m²", "from", "1.9"] in rows
+
+
+@pytest.mark.parametrize("threshold, flagged", [("10", True), ("10%", True), ("15 %", False), ("child", True)])
+def test_a_bare_weight_change_threshold_is_in_percent_as_the_tolerance_is(threshold, flagged):
+    # 70 kg against a baseline of 80 kg: −12.5 %, flagged at 10 % (and the child's 5 %), not at 15 %
+    result = run(
+        *PATIENT_175_70,
+        "r-chop-21",
+        "--baseline-weight",
+        "80kg",
+        "--ordered",
+        "doxorubicin=92mg",
+        "--weight-change",
+        threshold,
+    )
+    assert result.exit_code == (4 if flagged else 0), result.output
+    assert ("-12.5 % from the baseline" in result.output) is flagged
+    refused = run(*PATIENT_175_70, "r-chop-21", "--ordered", "doxorubicin=92mg", "--weight-change", "60")
+    assert refused.exit_code == 2 and "--weight-change '60': expected (0, 50] %" in refused.stderr

@@ -220,7 +220,7 @@ def verify_command(
     """
     # the library is loaded when the command runs: `import dosecalc.cli` stays light
     from ..order import Order
-    from ..verify import SINGLE_DOSE, tolerance_setting, verify
+    from ..verify import SINGLE_DOSE, tolerance_setting, verify, weight_change_setting
 
     with bad_input():
         if (protocol is None) == (dose is None):
@@ -249,10 +249,15 @@ def verify_command(
                 round_to=round_to,
             )
         )
-        # a bare tolerance is in %, the option's documented unit, as dose's and carboplatin's --tolerance
-        with as_typed({"tolerance": tolerance}):
+        # a bare tolerance or weight change is in %, the options' documented unit, as dose's --tolerance
+        with as_typed({"tolerance": tolerance, "weight_change": weight_change}):
             tolerance_pct = tolerance_setting(value_of(read_option(tolerance, "tolerance", "percent", bare=True)))
-        settings = {"tolerance": tolerance_pct, "weight_change": weight_change, "conditions": tuple(condition or ())}
+            threshold = (
+                weight_change_setting(value_of(read_option(weight_change, "weight_change", "percent", bare=True)))
+                if weight_change is not None and any(character.isdigit() for character in weight_change)
+                else weight_change  # a population's name, or none: the library's
+            )
+        settings = {"tolerance": tolerance_pct, "weight_change": threshold, "conditions": tuple(condition or ())}
         if orders is not None:
             per_patient = {
                 "--ordered": ordered,
