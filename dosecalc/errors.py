@@ -9,8 +9,10 @@ what was expected, with a hint at the likely slip where there is one.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+from collections.abc import Mapping
 
 
 class DoseCalcError(ValueError):
@@ -173,6 +175,22 @@ class UsageError(DoseCalcError):
     def __init__(self, message: str, field: str | None = None):
         self._with_fields(message, field=field)
         self._fields = (message, field)  # the arguments of __init__, to rebuild the error by pickle
+
+
+@contextlib.contextmanager
+def as_typed(texts: Mapping[str, str | None]):
+    """
+    A :class:`UnitError` or :class:`ImplausibleInputError` about one field of ``texts`` (field: the text it was
+    read from, None where none was) shows the text as typed, invisible characters escaped, not the value read
+    from it: ``age='6570 days'``, not ``age=17.9876796714579 years``; ``dose='92mg/day'``, not ``92.0 mg/d``.
+    """
+    try:
+        yield
+    except (UnitError, ImplausibleInputError) as err:
+        text = texts.get(getattr(err, "field", None) or "")
+        if text is None or type(err) not in (UnitError, ImplausibleInputError):
+            raise
+        raise with_text_as_typed(err, text) from None
 
 
 def with_text_as_typed(err: UnitError | ImplausibleInputError, text: str) -> UnitError | ImplausibleInputError:

@@ -85,7 +85,7 @@ from .errors import (
     MissingInputError,
     UnitError,
     UnknownNameError,
-    with_text_as_typed,
+    as_typed,
 )
 from .grammar import escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step, refuse_unread_kidney
@@ -1237,14 +1237,10 @@ def _prior(value, amount, drug: str, bsa):
         return amount * 0
     field = f"prior {drug}"
     text = value if isinstance(value, str) else None
-    try:
+    with as_typed({field: text}):
         dose_amount, basis = read_dose(
             value if text is None else parse_quantity(text, field, kind="dose"), field, allowed=_BASES
         )
-    except (UnitError, ImplausibleInputError) as err:
-        if text is None or err.field != field:
-            raise
-        raise with_text_as_typed(err, text) from None
     given = quantity(dose_amount, basis)
     if amount is None:
         return given

@@ -64,7 +64,7 @@ from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import above_ceiling_kernel, difference_pct
 from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
-from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError, as_typed
 from .order import AUC_BASIS, POLICY, Order, drug_name, refuse_unread_kidney
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
@@ -585,10 +585,11 @@ def _ordered_pairs(ordered, plan: _Plan) -> list[tuple[Any, Any]]:
 def _read_ordered(value, field: str, order: Order):
     """The ordered dose as a Quantity in its basis: a dose per administration, or a carboplatin target AUC."""
     kinds = ("dose", "auc") if order.is_auc else "dose"
-    reading = parse_quantity(value, field, kind=kinds) if isinstance(value, str) else value
-    if order.is_auc and is_quantity(reading) and reading.check("[mass] * [time] / [length] ** 3"):
-        return quantity(checked_auc(reading, field), AUC_BASIS)
-    amount, basis = read_dose(reading, field, allowed=ANY_BASIS)
+    with as_typed({field: value if isinstance(value, str) else None}):  # "92mg/day" refused as typed
+        reading = parse_quantity(value, field, kind=kinds) if isinstance(value, str) else value
+        if order.is_auc and is_quantity(reading) and reading.check("[mass] * [time] / [length] ** 3"):
+            return quantity(checked_auc(reading, field), AUC_BASIS)
+        amount, basis = read_dose(reading, field, allowed=ANY_BASIS)
     return quantity(amount, basis)
 
 
@@ -760,10 +761,11 @@ def _in_unit_of(value, target, bsa):
 
 def _prior_quantity(value, field: str):
     """A prior exposure as a Quantity in its basis: a dose, or none at all (0 mg/m²)."""
-    reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
-    if is_quantity(reading) and reading.magnitude == 0:
-        return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1])
-    return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
+    with as_typed({field: value if isinstance(value, str) else None}):
+        reading = parse_quantity(value, field, kind="dose") if isinstance(value, str) else value
+        if is_quantity(reading) and reading.magnitude == 0:
+            return quantity(0.0, read_dose(quantity(1.0, f"{reading.units}"), field, allowed=ANY_BASIS)[1])
+        return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
 
 
 def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:

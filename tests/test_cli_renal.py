@@ -339,3 +339,11 @@ def test_carboplatin_young_heavy_man_needs_the_override():
     args = ["carboplatin", "--auc", "6", "--age", "25", "--weight", "110kg", "--sex", "m", "--creatinine", "53umol/L"]
     assert refused(*args).startswith("error: crcl (Cockcroft-Gault)=293.1 mL/min")
     assert run_json(*args, "--allow-outside-range")["results"]["dose"]["value"] == 900.0
+
+
+def test_a_refused_kidney_input_is_shown_as_typed():
+    # the value read from the text ("2weeks": 0.0383 years; "1e9") would hide the slip: the text is shown
+    crcl = run("crcl", "--age", "2weeks", "--weight", "70kg", "--sex", "m", "--creatinine", "1mg/dL")
+    assert crcl.exit_code == 2 and crcl.stderr.strip() == "error: --age '2weeks': expected 18-120 years"
+    cap = run("carboplatin", "--auc", "5", "--gfr", "90mL/min", "--gfr-cap", "1e9")
+    assert cap.exit_code == 2 and cap.stderr.strip() == "error: --gfr-cap '1e9': expected 1-250 mL/min"

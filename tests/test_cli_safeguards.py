@@ -596,13 +596,13 @@ BAD_INPUT = [
     (f"crcl {CG_MAN_NO_CREATININE} --creatinine 1.2mg", "--creatinine '1.2mg'", "not a creatinine concentration"),
     (f"crcl {CG_MAN_NO_CREATININE} --creatinine 88mg/dL", "--creatinine 88 mg/dL", "0.1-20 mg/dL"),
     # implausible age, with or without its unit; the adult formulas refuse a child and name the one that fits
-    ("crcl --age 130 --weight 80kg --sex m --creatinine 1.2mg/dL", "--age 130 years", "18-120 years"),
-    ("crcl --age '130 years' --weight 80kg --sex m --creatinine 1.2mg/dL", "--age 130 years", "18-120 years"),
-    ("crcl --age 12 --weight 40kg --sex f --creatinine 0.5mg/dL", "--age 12 years", "18-120 years"),
-    ("crcl --age 12 --weight 40kg --sex f --creatinine 0.5mg/dL", "--age 12 years", "schwartz-bedside"),
+    ("crcl --age 130 --weight 80kg --sex m --creatinine 1.2mg/dL", "--age '130'", "18-120 years"),
+    ("crcl --age '130 years' --weight 80kg --sex m --creatinine 1.2mg/dL", "--age '130 years'", "18-120 years"),
+    ("crcl --age 12 --weight 40kg --sex f --creatinine 0.5mg/dL", "--age '12'", "18-120 years"),
+    ("crcl --age 12 --weight 40kg --sex f --creatinine 0.5mg/dL", "--age '12'", "schwartz-bedside"),
     (
         "crcl --formula schwartz-bedside --age 30 --height 170cm --creatinine 0.8mg/dL",
-        "--age 30 years: expected 1-18 years",
+        "--age '30': expected 1-18 years",
         "ckd-epi-2021",
     ),
     # missing input
@@ -629,14 +629,14 @@ BAD_INPUT = [
         "adult",
     ),
     # AUC outside 1-10
-    ("carboplatin --auc 12 --gfr 90mL/min", "--auc 12", "1-10 mg/mL·min"),
-    ("carboplatin --auc 0.5 --gfr 90mL/min", "--auc 0.5", "1-10 mg/mL·min"),
+    ("carboplatin --auc 12 --gfr 90mL/min", "--auc '12'", "1-10 mg/mL·min"),
+    ("carboplatin --auc 0.5 --gfr 90mL/min", "--auc '0.5'", "1-10 mg/mL·min"),
     # a GFR needs its unit (mL/min; per 1.73 m² with a BSA)
     ("carboplatin --auc 5 --gfr 90", "--gfr '90'", "with a unit"),
     ("carboplatin --auc 5 --gfr '90 mL/min/m2'", "--gfr '90 mL/min/m2'", "'90 mL/min/1.73 m2' with a BSA"),
-    ("carboplatin --auc 5 --gfr '90 mL/min/1.73m2'", "--gfr 90 mL/min/1.73 m²", "BSA"),
+    ("carboplatin --auc 5 --gfr '90 mL/min/1.73m2'", "--gfr '90 mL/min/1.73m2'", "BSA"),
     ("carboplatin --auc 5 --gfr 90mL/min --bsa 1.9", "--bsa", "absolute gfr"),
-    ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 300", "--gfr-cap 300 mL/min", "1-250 mL/min"),
+    ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 300", "--gfr-cap '300'", "1-250 mL/min"),
     # options that exclude each other
     ("carboplatin --auc 5 --gfr 90mL/min --age 60", "--gfr 90mL/min and --age 60", "not both"),
     ("carboplatin --auc 5 --gfr 90mL/min --gfr-cap 100 --no-gfr-cap", "--gfr-cap 100 and --no-gfr-cap", "only one of"),

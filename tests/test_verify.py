@@ -303,8 +303,8 @@ def test_carboplatin_auc():
     assert (
         "the GFR cap makes this patient's dose 750 mg, which an order as an AUC does not say" in capped.checks[0].reason
     )
-    # an ordered AUC outside 1-10 is shown in the unit the range is written in, not pint's mg·min/mL
-    with pytest.raises(ImplausibleInputError, match=r"=50 mg/mL·min: expected 1-10 mg/mL·min$"):
+    # an ordered AUC outside 1-10 is shown as typed, the range in the unit it is written in
+    with pytest.raises(ImplausibleInputError, match=r"^ordered carboplatin='50 mg\*min/mL': expected 1-10 mg/mL·min$"):
         verify(order, "50 mg*min/mL")
 
 
@@ -579,3 +579,12 @@ def test_an_order_in_another_basis_names_the_bases_it_may_be_ordered_in():
     )
     flat = verify(Order("vincristine", "2 mg"), {"vincristine": "0.03 mg/kg"}, weight="70 kg")["vincristine"]
     assert flat.reason == "ordered in mg/kg; the protocol doses vincristine in mg: order it in mg"
+
+
+def test_a_refused_ordered_dose_or_prior_is_shown_as_typed():
+    # "92mg/day" read is 92.0 mg/d and "1e6mg/m2" 1000000 mg/m²: the message shows what was typed
+    patient = {"height": "175 cm", "weight": "70 kg"}
+    with pytest.raises(UnitError, match=r"^ordered doxorubicin='92mg/day': expected a dose per administration"):
+        verify(RCHOP, {"doxorubicin": "92mg/day"}, **patient)
+    with pytest.raises(ImplausibleInputError, match=r"^prior doxorubicin='1e6mg/m2': expected \[1e-09, 50000\] mg/m²"):
+        verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"doxorubicin": "1e6mg/m2"}, **patient)

@@ -12,7 +12,7 @@ from ..body import WEIGHT_BASES
 from ..bsa import bsa_method
 from ..conversions import FDA_2005, km_factor, to_mg_per_kg, to_mg_per_m2
 from ..doses import BASIS_LABELS, FLAT, PER_KG, PER_M2, UNITS, UNITS_PER_M2
-from ..errors import DoseCalcError, MissingInputError
+from ..errors import DoseCalcError, MissingInputError, as_typed
 from ..grammar import bare_number
 from ..order import Order
 from ..patient import ACTUAL
@@ -22,7 +22,6 @@ from ..validation import BSA, checked_scalar
 from .app import app
 from .inputs import (
     Input,
-    as_typed,
     bad_input,
     named,
     one_measure,

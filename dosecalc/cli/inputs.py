@@ -9,7 +9,7 @@ from typing import Any, overload
 import typer
 
 from ..doses import PER_KG, PER_M2, dose_basis, rate_period
-from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError, with_text_as_typed
+from ..errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from ..grammar import bare_number, escaped
 from ..renal import ADULT_AGE, SERUM_CREATININE, is_per_area, serum_creatinine_mg_dl
 from ..units import magnitude, parse_quantity, quantity, registry, unit
@@ -152,22 +152,6 @@ def option_name(field: str | None, names: dict = OPTION_NAMES, guess: bool = Tru
     if not field:
         return field
     return names.get(field) or (guess and field.isidentifier() and "--" + field.replace("_", "-")) or field
-
-
-@contextlib.contextmanager
-def as_typed(texts: dict[str, str | None]):
-    """
-    A library error about one field of ``texts`` (field: the option's text, None where not given) shows
-    the text as typed, invisible characters escaped, not the value read from it: ``--age '6570 days'``,
-    not ``--age 17.9876796714579 years``; ``--days '1,8,35'``, not ``[1, 8, 35]``.
-    """
-    try:
-        yield
-    except (UnitError, ImplausibleInputError) as err:
-        text = texts.get(getattr(err, "field", None) or "")
-        if text is None or type(err) not in (UnitError, ImplausibleInputError):
-            raise
-        raise with_text_as_typed(err, text) from None
 
 
 def texts_of(inputs: dict) -> dict[str, str | None]:

@@ -16,11 +16,11 @@ from ..conversions import (
     to_mg_per_m2,
 )
 from ..doses import PER_KG, dose_basis
-from ..errors import MissingInputError
+from ..errors import MissingInputError, as_typed
 from ..units import unit
 from ..validation import BSA, HEIGHT, WEIGHT
 from .app import app
-from .inputs import as_typed, bad_input, one_of, read_option, target_basis, value_of
+from .inputs import bad_input, one_of, read_option, target_basis, value_of
 from .options import AsJson, Height, Sex, Weight, starting
 from .output import (
     figures,

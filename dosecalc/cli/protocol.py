@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from ..carboplatin import CarboplatinDose
-from ..errors import DoseCalcError
+from ..errors import DoseCalcError, as_typed
 from ..order import drug_name
 from ..protocol import (
     ANTHRACYCLINE_EQUIVALENCES,
@@ -35,7 +35,7 @@ from ..protocol import (
 from ..renal import INDEXED_GFR, RENAL_FORMULAS
 from ..results import plain
 from .app import app, command_group
-from .inputs import as_typed, bad_input, named, texts_of
+from .inputs import bad_input, named, texts_of
 from .options import AsJson, Patient, option_groups, whole_number
 from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
 

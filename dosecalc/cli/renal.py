@@ -15,7 +15,7 @@ from ..carboplatin import (
     policy_key,
 )
 from ..doses import FLAT
-from ..errors import DoseCalcError, MissingInputError
+from ..errors import DoseCalcError, MissingInputError, as_typed
 from ..grammar import bare_number
 from ..renal import (
     ADULT_AGE,
@@ -41,6 +41,7 @@ from .inputs import (
     option_step,
     read_creatinine,
     read_option,
+    texts_of,
     value_of,
     years,
 )
@@ -245,7 +246,8 @@ def crcl_command(
     with bad_input():
         key = renal_formula_key(formula or "cockcroft_gault")
         inputs = _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor)
-        record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
+        with as_typed(texts_of(inputs)):  # an input refused shown as typed: --age '2weeks'
+            record = kidney_function(key, **_kidney_arguments(inputs, sex, weight_basis, allow_outside_range, method))
         described = _described(
             inputs,
             sex,
@@ -401,7 +403,7 @@ def carboplatin_command(
             step = option_step("--round-to", round_to)
         else:
             step = contextlib.nullcontext()
-        with step:
+        with step, as_typed(texts_of(inputs)):
             result = carboplatin_dose(
                 auc=value_of(inputs["auc"]),
                 gfr=value_of(inputs["gfr"]),

@@ -22,10 +22,10 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DoseCalcError, UnitError
+from ..errors import DoseCalcError, UnitError, as_typed
 from ..validation import BSA, WEIGHT
 from .app import app, terminable
-from .inputs import as_typed, bad_input, named, read_option, step_options, texts_of, value_of
+from .inputs import bad_input, named, read_option, step_options, texts_of, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
