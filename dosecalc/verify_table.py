@@ -449,18 +449,23 @@ def _whole_numbers(
 
 
 def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> None:
-    """Reject rows whose prior exposure is given but not a number ≥ 0 (an empty cell is none)."""
+    """Reject rows whose prior exposure is given but not a number from 0 to the highest dose of its basis, as for
+    one patient's --prior (1e9 mg/m² is a slip, not an exposure); an empty cell is none."""
     column = _one(table.column_names, "prior")
     if column is None:
         return
+    units = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
+    rng = DOSE_RANGES[read_dose(quantity(1.0, units), column, allowed=ANY_BASIS)[1]]
     cells = pc.utf8_trim(pc.cast(table[column], pa.string()), " ")  # spaces only: a no-break space is no blank
     empty = pc.fill_null(pc.equal(cells, ""), True).to_numpy(zero_copy_only=False)
     prior = _numbers(column, table[column], decimal_comma)
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~empty & ~((prior >= 0) & np.isfinite(prior)))
+        in_range = (prior >= 0) & (quantity(prior, units).m_as(unit(rng.unit)) <= rng.high)
+        bad = np.flatnonzero(~empty & ~in_range)
     if bad.size:
         texts = cells.take(pa.array(bad)).to_pylist()
-        rejects.add(bad, [f"{column}={text}: expected an exposure ≥ 0, or an empty cell for none" for text in texts])
+        expected = f"an exposure of 0-{rng.high:g} {rng.label}, or an empty cell for none"
+        rejects.add(bad, [f"{column}={text}: expected {expected}" for text in texts])
 
 
 def verify_table(

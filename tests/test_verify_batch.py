@@ -402,3 +402,21 @@ def test_a_cycle_past_the_protocols_is_flagged_without_a_day_column():
         == [one.flags[0].message, None]
         == ["cycle 12 of a protocol of 8 cycles", None]
     )
+
+
+def test_a_prior_exposure_is_a_number_from_0_to_the_highest_dose_of_its_basis():
+    # as one patient's --prior: 1e9 mg/m² is a slip (µg?), not an exposure that reaches the limit; 540 is one
+    table = {
+        "drug": ["doxorubicin"] * 4,
+        "ordered_mg": [92.0] * 4,
+        "height_cm": [175.0] * 4,
+        "weight_kg": [70.0] * 4,
+        "prior_mg_m2": ["540", "1e9", "-5", ""],
+    }
+    result = verify_table(RCHOP, table)
+    assert result.rejected["row"].to_pylist() == [2, 3]
+    assert result.rejected["reason"].to_pylist() == [
+        "prior_mg_m2=1e9: expected an exposure of 0-50000 mg/m², or an empty cell for none",
+        "prior_mg_m2=-5: expected an exposure of 0-50000 mg/m², or an empty cell for none",
+    ]
+    assert result.checked["flags"].to_pylist() == ["lifetime_limit", ""]  # 540 + 49.6 mg/m² reaches 550
