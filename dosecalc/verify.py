@@ -817,6 +817,10 @@ def schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) 
     return None
 
 
+#: The highest cycle read: 9 digits, as the command line's (beyond any count of cycles; 10**30 is a slip).
+MAX_CYCLE = 999_999_999
+
+
 def _whole_number(value, field: str, high: int | None = None) -> int | None:
     if value is None:
         return None
@@ -829,7 +833,7 @@ def _whole_number(value, field: str, high: int | None = None) -> int | None:
         or text < 1
         or (high is not None and text > high)
     ):
-        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
+        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high:,}"
         raise ImplausibleInputError(field, repr(value), expected)
     return int(text)
 
@@ -970,7 +974,7 @@ def verify(
     plan = verification_plan(protocol_or_order, drug)
     tolerance = tolerance_setting(tolerance)
     threshold = weight_change_setting(weight_change)
-    cycle = _whole_number(cycle, "cycle")
+    cycle = _whole_number(cycle, "cycle", MAX_CYCLE)
     day = _whole_number(day, "day", plan.cycle_days)
     conditions = known_conditions(plan, conditions)
     pairs = _ordered_pairs(ordered, plan)

@@ -70,6 +70,7 @@ from .validation import HEIGHT, WEIGHT, checked_flag, implausible_bodies, not_a_
 from .verify import (
     ANY_BASIS,
     FLAGS,
+    MAX_CYCLE,
     VERDICTS,
     Setting,
     above_maximum_kernel,
@@ -441,7 +442,7 @@ def _whole_numbers(
         whole &= values <= high
     bad = np.flatnonzero(~whole)
     if bad.size:
-        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high}"
+        expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high:,}"
         cells = given.take(pa.array(bad)).to_pylist()
         rejects.add(bad, [f"{column}={cell!s}: expected {expected}" for cell in cells])
         values = np.where(whole, values, 0)
@@ -538,7 +539,7 @@ def verify_table(
     rejects, details = _Texts(n), _Texts(n)
     ordered = _ordered(table, rejects, decimal_comma)
     day = _whole_numbers(table, "day", plan.cycle_days, rejects, decimal_comma)
-    cycle = _whole_numbers(table, "cycle", None, rejects, decimal_comma)
+    cycle = _whole_numbers(table, "cycle", MAX_CYCLE, rejects, decimal_comma)
     _prior_checked(table, rejects, decimal_comma)
     baseline_column = _one(names, "baseline_weight")
     weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above

@@ -485,6 +485,7 @@ def assert_error(response, code, field, status=422):
         ("bsa", b'{"height": "175 cm", "height": "1.75 m", "weight": "70 kg"}'),  # a key twice
         ("plan", b'{"protocol": "/etc/passwd", "bsa": "1.9"}'),  # not a shipped protocol
         ("bsa", b'{"height": "\xff175 cm", "weight": "70 kg"}'),  # not UTF-8
+        ("carboplatin", '{"auc": "5", "gfr": "90 mL/min"}'.encode("utf-16")),  # JSON, but in UTF-16
         ("bsa", b"[" * 5000 + b"]" * 5000),  # nested beyond what the JSON reader reads
     ],
 )
@@ -1077,3 +1078,21 @@ def test_serve_command_exits_2_when_uvicorn_cannot_start(started, serve_command,
 
     monkeypatch.setattr(uvicorn, "run", taken_meanwhile)
     assert serve_command().exit_code == 2  # dosecalc's 3 means rows rejected
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le"])
+def test_json_in_another_encoding_than_utf8_is_refused(client, encoding):
+    # RFC 8259 (8.1): JSON exchanged between systems is UTF-8; Python's json reads UTF-16 and UTF-32 too
+    content = '{"auc": "5", "gfr": "90 mL/min"}'.encode(encoding)
+    body = assert_error(
+        client.post("/api/carboplatin", content=content, headers={"content-type": "application/json"}),
+        "request_error",
+        None,
+    )
+    assert "is not UTF-8 (JSON is exchanged in UTF-8, RFC 8259)" in body["message"]
+
+
+def test_a_cycle_beyond_nine_digits_is_refused_as_on_the_command_line(client):
+    body = {"protocol": "r-chop-21", "height": "175 cm", "weight": "70 kg", "ordered": ["doxorubicin=92mg"]}
+    refused = assert_error(post(client, "verify", body | {"cycle": 10**30}), "implausible_input_error", "cycle")
+    assert refused["expected"] == "a whole number, 1-999,999,999"

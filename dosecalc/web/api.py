@@ -268,6 +268,18 @@ class _Route(APIRoute):
         async def checked(request: Request):
             body = await request.body()  # kept by the request: read once
             where = None
+            # json.loads reads UTF-16 and UTF-32 too (found by their NUL bytes, which JSON in UTF-8 never holds
+            # unescaped); JSON is exchanged in UTF-8 (RFC 8259, 8.1)
+            try:
+                body.decode("utf-8")
+                not_utf8 = body.find(b"\x00")
+            except UnicodeDecodeError as err:
+                not_utf8 = err.start
+            if not_utf8 >= 0:
+                said = {"error": f"byte {not_utf8} is not UTF-8 (JSON is exchanged in UTF-8, RFC 8259)"}
+                raise RequestValidationError(
+                    [{"type": "json_invalid", "loc": ("body",), "msg": "not UTF-8", "ctx": said}]
+                ) from None
             try:
                 json.loads(body or b"null", object_pairs_hook=_once)
             except _Twice as twice:
