@@ -413,22 +413,35 @@ def round_dose(dose, *, step=None, strengths=None, tolerance_pct=DEFAULT_TOLERAN
         raise DoseCalcError("give step or strengths to round to, one of them")
     if step is not None:
         step_mg = _mg(step, "step")
-        rounded_mg, counts, what = step_kernel(dose_mg, step_mg, ceiling_mg), None, f"a multiple of {step_mg:g} mg"
+
+        def rounding(ceilings_mg):
+            return step_kernel(dose_mg, step_mg, ceilings_mg), None
+
+        what = f"a multiple of {step_mg:g} mg"
         measure = {"method": "step", "step": quantity(step_mg, "mg")}
     else:
         strengths_mg = strengths_mg_of(strengths)
-        rounded_mg, counts = strengths_kernel(dose_mg, strengths_mg, ceiling_mg)
+
+        def rounding(ceilings_mg):
+            return strengths_kernel(dose_mg, strengths_mg, ceilings_mg)
+
         what = "whole units of " + ", ".join(f"{s:g}" for s in strengths_mg) + " mg"
-        measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg"), "counts": counts}
+        measure = {"method": "strengths", "strengths": quantity(strengths_mg, "mg")}
+    rounded_mg, counts = rounding(ceiling_mg)
+    if counts is not None:
+        measure["counts"] = counts
     difference = difference_pct(dose_mg, rounded_mg)
     outside = _first(np.abs(difference) > tolerance)
     if outside is not None:
         calculated, nearest = np.ravel(dose_mg)[outside], np.ravel(rounded_mg)[outside]
+        # where the ceiling kept the nearest measure out, the one below it is said as such
+        unbounded = np.ravel(rounding(np.inf)[0])[outside]
+        below = "" if unbounded == nearest else f" at most the ceiling of {np.ravel(ceilings)[outside]:g} mg"
         raise ImplausibleInputError(
             _at("dose", dose_mg, outside),
             f"{calculated:g} mg",
             f"a dose within ±{tolerance:g} % of {what}",
-            f"the nearest, {nearest:g} mg, is {np.ravel(difference)[outside]:+.1f} %: not rounded",
+            f"the nearest{below}, {nearest:g} mg, is {np.ravel(difference)[outside]:+.1f} %: not rounded",
         )
     return RoundedDose(
         calculated=quantity(dose_mg, "mg"),

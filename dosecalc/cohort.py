@@ -509,20 +509,30 @@ class _Rounding:
             + " mg"
         )
 
-    def apply(self, dose_mg: np.ndarray) -> _Measured:
+    def _rounded(self, dose_mg: np.ndarray, ceiling_mg: float) -> tuple[np.ndarray, np.ndarray]:
         if self.step_mg is not None:
-            rounded, countable = step_kernel(dose_mg, self.step_mg, self.ceiling_mg), np.ones(dose_mg.shape, bool)
-        else:
-            assert self.strengths_mg is not None  # a step or strengths
-            rounded, countable = _nearest_totals(dose_mg, self.strengths_mg, self.ceiling_mg)
+            return step_kernel(dose_mg, self.step_mg, ceiling_mg), np.ones(dose_mg.shape, bool)
+        assert self.strengths_mg is not None  # a step or strengths
+        return _nearest_totals(dose_mg, self.strengths_mg, ceiling_mg)
+
+    def apply(self, dose_mg: np.ndarray) -> _Measured:
+        rounded, countable = self._rounded(dose_mg, self.ceiling_mg)
         difference = difference_pct(dose_mg, rounded)
         fits = countable & ~(np.abs(difference) > self.tolerance_pct)
         misfit = ~fits
         calculated = formatted_numbers("%g", dose_mg[misfit])
+        # where the ceiling kept the nearest measure out, the one below it is said as such, as round_dose says it
+        nearest = "; the nearest, "
+        if np.isfinite(self.ceiling_mg) and misfit.any():
+            below = self._rounded(dose_mg[misfit], np.inf)[0] != rounded[misfit]
+            nearest = pc.if_else(
+                pa.array(below), f"; the nearest at most the ceiling of {self.ceiling_mg:g} mg, ", nearest
+            )
         outside = pc.binary_join_element_wise(
             "dose_mg=",
             calculated,
-            f" mg: expected a dose within ±{self.tolerance_pct:g} % of {self.measure}; the nearest, ",
+            f" mg: expected a dose within ±{self.tolerance_pct:g} % of {self.measure}",
+            nearest,
             formatted_numbers("%g", rounded[misfit]),
             " mg, is ",
             formatted_numbers("%+.1f", difference[misfit]),

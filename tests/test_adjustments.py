@@ -535,3 +535,14 @@ def test_a_dose_above_its_ceiling_is_refused_not_rounded_below_the_dose_yet_abov
     with pytest.raises(ImplausibleInputError, match=r"^dose=139 mg: expected at most the ceiling of 100 mg"):
         round_dose(139, step=5, ceiling=100)
     assert round_dose(100, step=5, ceiling=100).rounded.m_as("mg") == 100.0  # at the ceiling: not above
+
+
+def test_a_rounding_refused_under_a_ceiling_says_the_nearest_is_the_one_below_it():
+    # carboplatin AUC 6 at GFR 124 mL/min: 894 mg, at most 900 mg (AUC 6 × (125 + 25)); 1000 mg lies above the
+    # ceiling, so the nearest multiple kept is 0 mg: said as the nearest at most the ceiling, not as "the nearest"
+    with pytest.raises(ImplausibleInputError) as refused:
+        round_dose("894 mg", step="1000 mg", tolerance_pct=10, ceiling="900 mg")
+    assert refused.value.hint == "the nearest at most the ceiling of 900 mg, 0 mg, is -100.0 %: not rounded"
+    with pytest.raises(ImplausibleInputError) as plain:
+        round_dose("140 mg", step="100 mg", tolerance_pct=10, ceiling="140 mg")
+    assert plain.value.hint == "the nearest, 100 mg, is -28.6 %: not rounded"

@@ -308,7 +308,7 @@ def test_rounding_to_vials_within_tolerance():
 def test_rounding_never_exceeds_the_cap_maximum():
     # AUC 6, GFR 200 capped at 125: 900 mg; to a 200 mg step the nearest is 1000 mg (+11 %), and below the
     # cap's maximum 800 mg (−11 %): outside ±10 %, refused rather than rounded up past 900 mg
-    with pytest.raises(ImplausibleInputError, match="^dose=900 mg.*the nearest, 800 mg"):
+    with pytest.raises(ImplausibleInputError, match="^dose=900 mg.*the nearest at most the ceiling of 900 mg, 800 mg"):
         carboplatin_dose(auc=6, gfr=200, round_to="200 mg", tolerance_pct=10)
     # AUC 5.9, capped: 5.9 × 150 = 885 mg; to a 10 mg step the nearest is 890 mg, above the cap's maximum: 880 mg
     assert mg(carboplatin_dose(auc=5.9, gfr=200, round_to="10 mg").dose) == 880.0

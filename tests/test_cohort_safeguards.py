@@ -668,3 +668,16 @@ def test_a_dose_column_keeps_the_safeguards_of_its_order():
         dose_table({"weight_kg": [80.0], "dose_units": [15.0]}, max_dose="20 mg")
     with pytest.raises(UnitError, match="round_to"):
         dose_table({"weight_kg": [80.0], "dose_units": [15.0]}, round_to="5 mg")
+
+
+def test_a_rounding_refused_under_the_maximum_dose_is_said_as_the_scalar_path_says_it():
+    # 894 mg at most 900 mg, to multiples of 1000 mg: the nearest kept is 0 mg, below the maximum
+    table = {"height_cm": [175.0, 175.0], "weight_kg": [70.0, 70.0]}
+    rejects = dose_table(table, "894 mg", max_dose="900 mg", round_to="1000 mg", tolerance_pct=10).rejects
+    with pytest.raises(ImplausibleInputError) as scalar_refusal:
+        round_dose("894 mg", step="1000 mg", tolerance_pct=10, ceiling="900 mg")
+    assert (
+        rejects["reason"].to_pylist()
+        == [f"dose_mg=894 mg: expected {scalar_refusal.value.expected}; {scalar_refusal.value.hint}"] * 2
+    )
+    assert "the nearest at most the ceiling of 900 mg, 0 mg, is -100.0 %" in rejects["reason"][0].as_py()
