@@ -532,8 +532,12 @@ def verify_table(
     taken = [name for name in names if name in VERIFY_COLUMNS + ("reason",)]
     if taken:
         raise DoseCalcError(f"the orders have a column named {taken[0]!r}, which verification writes; rename it")
-    if "drug" not in names:
+    spelled = [name for name in names if canonical_name(name) == "drug"]  # "Drug", " drug ": read as the others are
+    if len(spelled) > 1:
+        raise DoseCalcError(f"several drug columns: {', '.join(map(escaped, spelled))}; keep one")
+    if not spelled:
         raise MissingInputError("a drug column", "verifying orders")
+    drug_column = spelled[0]
     _refuse_two_of_a_kind(names)  # the file's, not each row's: before a row is read
     n = table.num_rows
     rejects, details = _Texts(n), _Texts(n)
@@ -559,7 +563,7 @@ def verify_table(
     _refuse_no_bodies(table, names, weight_column, rejects, decimal_comma)
 
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
-    drugs = pc.dictionary_encode(pc.cast(table["drug"], pa.string()), null_encoding="encode").combine_chunks()
+    drugs = pc.dictionary_encode(pc.cast(table[drug_column], pa.string()), null_encoding="encode").combine_chunks()
     name_index = drugs.indices.to_numpy(zero_copy_only=False)
     names_matched = [match_drug(name, plan, None) for name in drugs.dictionary.to_pylist()]
     item = np.array([-1 if index is None else index for index, _, _ in names_matched] + [-1], np.int16)[name_index]

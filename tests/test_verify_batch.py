@@ -420,3 +420,14 @@ def test_a_prior_exposure_is_a_number_from_0_to_the_highest_dose_of_its_basis():
         "prior_mg_m2=-5: expected an exposure of 0-50000 mg/m², or an empty cell for none",
     ]
     assert result.checked["flags"].to_pylist() == ["lifetime_limit", ""]  # 540 + 49.6 mg/m² reaches 550
+
+
+def test_the_drug_column_is_found_as_the_others_are_and_once():
+    # "Drug" or " drug " (a spreadsheet's header) is the drug column, as "Height_cm" is the height's; two are refused
+    base = {"ordered_mg": [92.0], "height_cm": [175.0], "weight_kg": [70.0]}
+    for header in ("Drug", " drug "):
+        result = verify_table(RCHOP, {header: ["doxorubicin"], **base})
+        assert result.checked["verdict"].to_pylist() == ["within_tolerance"]
+        assert result.checked.column_names[0] == header  # the column keeps its name
+    with pytest.raises(DoseCalcError, match="^several drug columns: 'drug', 'Drug'; keep one$"):
+        verify_table(RCHOP, {"drug": ["doxorubicin"], "Drug": ["vincristine"], **base})
