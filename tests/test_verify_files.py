@@ -638,8 +638,8 @@ def test_one_sex_spelled_two_ways_in_a_visit_is_one_sex():
 
 
 def test_visits_far_apart_in_cycle_and_day_are_told_apart():
-    # cycles up to 2**53 are accepted: a visit is the patient, the cycle and the day, each compared as it is
-    cycles = [1, 2**52, 1, 2**52]
+    # cycles up to 9 digits are accepted: a visit is the patient, the cycle and the day, each compared as it is
+    cycles = [1, 999_999_999, 1, 999_999_999]
     table = pa.table(
         {
             "patient_id": ["A", "A", "B", "B"],
@@ -653,6 +653,12 @@ def test_visits_far_apart_in_cycle_and_day_are_told_apart():
     )
     result = verify_table(load_protocol("r-chop-21"), table)
     assert result.rejected.num_rows == 0
+    # beyond 9 digits, as on the command line, a cycle is a slip
+    beyond = verify_table(load_protocol("r-chop-21"), table.set_column(3, "cycle", pa.array([1, 2**52, 1, 1])))
+    assert beyond.rejected["reason"].to_pylist() == [f"cycle={2**52}: expected a whole number, 1-999,999,999"]
+    # beyond 9 digits, as on the command line, a cycle is a slip
+    beyond = verify_table(load_protocol("r-chop-21"), table.set_column(3, "cycle", pa.array([1, 2**52, 1, 1])))
+    assert beyond.rejected["reason"].to_pylist() == [f"cycle={2**52}: expected a whole number, 1-999,999,999"]
 
 
 _TERMINATED = """
