@@ -710,6 +710,7 @@ def verify_table(
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
         visit = inputs + ([] if baseline_column is None else [baseline_column])
         _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
+        _refuse_falling_priors(table, patients, day, cycle, rejects, decimal_comma)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -974,6 +975,41 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
                 f"patient_id={patient}: the patient's rows{visit} give {column} {given}; "
                 "which is the patient's? correct the file",
             )
+
+
+def _refuse_falling_priors(table: pa.Table, patients: _Patients, day, cycle, rejects: _Texts, decimal_comma):
+    """
+    Reject a patient's two visits (cycle, then day) where the later gives a smaller prior exposure than the
+    earlier (540 mg/m² before cycle 2, none before cycle 3): an exposure only grows, so one of them is wrong. An
+    empty cell is none. A file in order of patient and visit is compared row by row, any other sorted first.
+    """
+    column = _one(table.column_names, "prior")
+    if column is None or cycle is None or patients.code.size < 2:
+        return
+    prior = np.nan_to_num(_numbers(column, table[column], decimal_comma), nan=0.0)
+    parts = [part for part in (day, cycle) if part is not None] + [patients.code]
+    ordered = patients.first.size == patients.starts.size  # each patient one run of rows
+    for part in parts[:-1]:
+        ordered = ordered and bool(np.all((part[1:] >= part[:-1]) | patients.change[1:]))
+    order = np.arange(prior.size) if ordered else np.lexsort(parts)
+    code, value = patients.code[order], prior[order]
+    later = np.zeros(prior.size - 1, bool)
+    for part in parts[:-1]:
+        later |= part[order][1:] != part[order][:-1]
+    falls = np.flatnonzero((code[1:] == code[:-1]) & (code[1:] >= 0) & later & (value[1:] < value[:-1]))
+    for at in falls.tolist():
+        earlier, row = int(order[at]), int(order[at + 1])
+        cells = [table[column][index].as_py() for index in (earlier, row)]
+        visits = [
+            f"{'none' if cell in (None, '') else cell} at cycle {cycle[index]}"
+            + ("" if day is None else f" day {day[index]}")
+            for cell, index in zip(cells, (earlier, row))
+        ]
+        patient = escaped(str(table["patient_id"][row].as_py()))
+        rejects.add(
+            [earlier, row],
+            f"patient_id={patient}: {column} {visits[0]}, then {visits[1]}; an exposure only grows: correct the file",
+        )
 
 
 def _duplicates(patients: _Patients | None, item: np.ndarray, day, cycle, plan) -> np.ndarray:

@@ -431,3 +431,27 @@ def test_the_drug_column_is_found_as_the_others_are_and_once():
         assert result.checked.column_names[0] == header  # the column keeps its name
     with pytest.raises(DoseCalcError, match="^several drug columns: 'drug', 'Drug'; keep one$"):
         verify_table(RCHOP, {"drug": ["doxorubicin"], "Drug": ["vincristine"], **base})
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_prior_exposure_that_falls_between_visits_rejects_both(shuffled):
+    # Q2: 540 mg/m² before cycle 2, none before cycle 3: an exposure only grows, one of them is wrong; Q3's grows
+    rows = [("Q2", 2, 540.0), ("Q2", 3, 0.0), ("Q3", 1, None), ("Q3", 2, 50.0)]
+    if shuffled:  # another order of rows: sorted by visit before compared
+        rows = [rows[i] for i in (3, 1, 2, 0)]
+    table = {
+        "patient_id": [r[0] for r in rows],
+        "drug": ["doxorubicin"] * 4,
+        "ordered_mg": [92.0] * 4,
+        "cycle": [r[1] for r in rows],
+        "height_cm": [175.0] * 4,
+        "weight_kg": [70.0] * 4,
+        "prior_mg_m2": [r[2] for r in rows],
+    }
+    result = verify_table(RCHOP, table)
+    q2 = sorted(i + 1 for i, r in enumerate(rows) if r[0] == "Q2")
+    assert result.rejected["row"].to_pylist() == q2
+    assert set(result.rejected["reason"].to_pylist()) == {
+        "patient_id='Q2': prior_mg_m2 540.0 at cycle 2, then 0.0 at cycle 3; an exposure only grows: correct the file"
+    }
+    assert sorted(result.checked["patient_id"].to_pylist()) == ["Q3", "Q3"]
