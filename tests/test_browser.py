@@ -210,7 +210,8 @@ def test_protocol_orders_outside_the_tolerance_are_flagged(page):
 
 
 def test_settings_choose_the_formula_and_the_caps(page):
-    assert page.input_value("#method") == "mosteller"  # the API's default, chosen
+    # the API's default, sent as none: a formula beside a given BSA is refused, the default is not
+    assert page.input_value("#method") == "" and page.text_content("#method option") == "Mosteller (the default)"
     page.select_option("#method", "dubois")
     page.fill("#max_dose", "2 mg")
     _enter_dose(page, dose="1.4 mg/m2")

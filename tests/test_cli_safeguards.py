@@ -851,3 +851,12 @@ def test_cohort_without_rejects_file_says_how_to_see_them(tmp_path):
     result = run("cohort", str(EXAMPLES / "cohort.csv"), "-o", str(tmp_path / "d.csv"), "--dose", "75mg/m2")
     assert result.exit_code == 3
     assert rows(result.stdout)["rejected"] == ["5", "add --rejects FILE for each row and why"]
+
+
+@pytest.mark.parametrize("command", ["dose 75mg/m2", "regimen 75mg/m2 --days 1,8 --cycle 21"])
+def test_a_bsa_formula_beside_a_given_bsa_is_refused_not_ignored(command):
+    # --bsa 1.84 with --method dubois: was the BSA given, or to be computed by Du Bois? neither is dropped
+    result = run(*shlex.split(command), "--bsa", "1.84", "--method", "dubois")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --method 'dubois': expected no BSA formula with a given bsa"
+    assert run(*shlex.split(command), "--bsa", "1.84").exit_code == 0

@@ -124,7 +124,7 @@ class Safeguards:
             "band": ("--bands", self.bands),
         }
         with step_options(steps):
-            return order.for_patient(**_patient_arguments(inputs), method=body.method, sex=body.sex)
+            return order.for_patient(**_patient_arguments(inputs), method=body.bsa_method, sex=body.sex)
 
     def inputs_json(self, order: Order) -> dict:
         """The safeguard options given, as ``{"given", "value", "unit"}``."""
@@ -374,7 +374,7 @@ def regimen_command(
       dosecalc regimen 85mg/m2 --days 1 --cycle 14 --reduce 20 --bsa 1.9 --round-to 5mg
     """
     with bad_input():
-        body = dataclasses.replace(body, method=bsa_method(body.method))
+        bsa_method(body.bsa_method)  # an unknown formula refused before anything is read
         dosing_days = read_days(days)
         typed: dict[str, str | None] = {"dose": dose, "days": days}
         if cycle_total(dose):  # "225 mg/m2 per cycle": shared equally over the days, as Regimen(...) does

@@ -11,6 +11,7 @@ import typer
 
 from ..body import WEIGHT_BASES
 from ..bsa import BSA_METHODS
+from ..errors import ImplausibleInputError
 from ..grammar import escaped
 from ..renal import ADULT_AGE, CLEARANCE
 from ..validation import BSA, HEIGHT, WEIGHT
@@ -56,6 +57,17 @@ Method = Annotated[
         metavar="METHOD",
         autocompletion=starting(BSA_METHODS),
         help=f"BSA formula: {', '.join(BSA_METHODS)}; see `dosecalc methods`.",
+    ),
+]
+#: The BSA formula of a patient's measurements: None where not given (mosteller), refused beside a given --bsa.
+BodyMethod = Annotated[
+    Optional[str],
+    typer.Option(
+        "--method",
+        metavar="METHOD",
+        autocompletion=starting(BSA_METHODS),
+        help=f"BSA formula: {', '.join(BSA_METHODS)} (default mosteller); see `dosecalc methods`.",
+        show_default=False,
     ),
 ]
 GivenBsa = Annotated[
@@ -216,12 +228,20 @@ class Body:
     height: Height = None
     weight: Weight = None
     given_bsa: GivenBsa = None
-    method: Method = "mosteller"
+    method: BodyMethod = None
     sex: Sex = None
 
+    @property
+    def bsa_method(self) -> str:
+        """The BSA formula: as given, else Mosteller's."""
+        return self.method or "mosteller"
+
     def inputs(self) -> dict:
-        """height, weight and bsa read (None where not given)."""
+        """height, weight and bsa read (None where not given); a formula beside a given BSA is refused."""
         from .inputs import read_option
+
+        if self.given_bsa is not None and self.method is not None:  # which was meant? neither is ignored
+            raise ImplausibleInputError("method", escaped(self.method), "no BSA formula with a given bsa")
 
         return {
             "height": read_option(self.height, "height", HEIGHT.unit),
@@ -261,5 +281,5 @@ class Patient(Body):
             "age": years(inputs["age"]),
             "creatinine": value_of(inputs["creatinine"]),
             "gfr": value_of(inputs["gfr"]),
-            "method": self.method,
+            "method": self.bsa_method,
         }

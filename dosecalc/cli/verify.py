@@ -288,7 +288,7 @@ def verify_command(
                     orders,
                     output,
                     rejects=rejects,
-                    method=patient.method,
+                    method=patient.bsa_method,
                     reading=reading,
                     command="dosecalc verify",
                     **settings,

@@ -444,18 +444,19 @@ async function protocols() {
   select.replaceChildren(...listed.protocols.map((entry) => el("option", { value: entry.name }, entry.title || entry.name)));
 }
 
-// the BSA formulas the server knows, its default chosen
-async function methods(description) {
+// the BSA formulas the server knows, after its default (Mosteller), sent as no formula: a formula beside a given
+// BSA is refused, the default is not
+async function methods() {
   const select = document.getElementById("method");
   const response = await fetch("/api/methods", { headers: { Accept: "application/json" } });
   if (!response.ok) {
     return;
   }
   const listed = await response.json();
-  const doseRequest = description.paths["/api/dose"].post.requestBody.content["application/json"].schema.$ref.split("/").pop();
-  const chosen = description.components.schemas[doseRequest].properties.method.default;
-  select.replaceChildren(...listed.methods.map((entry) => el("option", { value: entry.name }, entry.label)));
-  select.value = chosen;
+  const named = listed.methods.find((entry) => entry.name === "mosteller");
+  const standard = el("option", { value: "" }, `${named ? named.label : "Mosteller"} (the default)`);
+  select.replaceChildren(standard, ...listed.methods.map((entry) => el("option", { value: entry.name }, entry.label)));
+  select.value = "";
 }
 
 async function start() {
@@ -473,7 +474,7 @@ async function start() {
       accepted[path.slice(5)] = new Set(Object.keys(description.components.schemas[name].properties));
     }
   }
-  await methods(description);
+  await methods();
   const planned = "plan" in accepted;
   document.getElementById("mode-protocol").disabled = !planned;
   if (planned) {
