@@ -50,6 +50,8 @@ maximum dose is in units, and rounding and bands, which are in mg, are refused.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import re
@@ -928,13 +930,39 @@ class Sexes(NamedTuple):
     reasons: Callable[[np.ndarray], pa.Array]  # why each of the given rows is rejected (null where known)
 
 
+@dataclass
+class SexCodes:
+    """What the batches of one streamed input read so far of its sex column: an ``H`` (Spanish *hombre*) seen,
+    and whether an ``M`` was read as male (see :func:`sexes_of`)."""
+
+    spanish: str | None = None
+    m_read_as_male: bool = False
+
+
+#: The sex codes of the input being streamed (:func:`streamed_sex_codes`); None for a table read whole.
+_STREAMED: contextvars.ContextVar[SexCodes | None] = contextvars.ContextVar("dosecalc_sex_codes", default=None)
+
+
+@contextlib.contextmanager
+def streamed_sex_codes():
+    """Read one input's batches as one column of sexes: an ``H`` in one batch makes the ``M`` of the later ones
+    ambiguous, and an ``H`` after an ``M`` was read as male stops the run (its outputs are never put in place)."""
+    token = _STREAMED.set(SexCodes())
+    try:
+        yield
+    finally:
+        _STREAMED.reset(token)
+
+
 def sexes_of(table: pa.Table, column: str) -> Sexes:
     """
     ``column``'s sexes, each distinct value classified once by
     :func:`dosecalc.validation.is_female`, and why each row whose sex is not
     known is rejected. In a column that also holds an ``H`` (Spanish
     *hombre*), an ``M`` may be *mujer*, a woman: it is refused as ambiguous,
-    not read as male.
+    not read as male; in a streamed input (:func:`streamed_sex_codes`), an
+    ``H`` of any earlier batch counts, and one found after an ``M`` was read
+    as male is an error.
     """
     cells = table[column]
     if pa.types.is_dictionary(cells.type):  # a categorical column as it is: its indices per row
@@ -947,6 +975,15 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
         codes = encoded.indices.to_numpy(zero_copy_only=False)
     # Spanish exports code hombre/mujer as H/M: beside an H, an M may be a woman
     spanish = next((value for value in values if value is not None and value.strip(" ").lower() == "h"), None)
+    streamed = _STREAMED.get()
+    if streamed is not None:
+        if spanish is not None and streamed.m_read_as_male:
+            raise DoseCalcError(
+                f"{column}: {ascii(spanish)} (hombre?) after rows whose 'M' was read as male: in a column of H and M, "
+                "M may be mujer, a woman; recode the column as f/m (female/male) and run again"
+            )
+        spanish = spanish or streamed.spanish
+        streamed.spanish = spanish
     reasons: list[str | None] = []
     female: list[bool] = []
     for value in values:
@@ -965,6 +1002,12 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
             reasons.append(None)
         except DoseCalcError as err:
             reasons.append(str(err))
+    if streamed is not None and spanish is None:
+        used = np.zeros(len(values), bool)
+        used[np.unique(codes)] = True
+        streamed.m_read_as_male |= any(
+            read and value is not None and value.strip(" ").lower() == "m" for value, read in zip(values, used)
+        )
     texts = pa.array(reasons, pa.string())
     return Sexes(
         np.array([reason is None for reason in reasons], bool)[codes],
@@ -1521,6 +1564,8 @@ def dose_batch(
             raise DoseCalcError("a height in feet with a fractional part")  # those rows masked and said below
         if any(column.two_readings is not None for column in read.values()):
             raise DoseCalcError("an amount such as 1.500 of two readings")  # those rows masked and said below
+        if plan.sex is not None and _STREAMED.get() is not None and not sexes_of(table, plan.sex).known.all():
+            raise DoseCalcError("a sex not known")  # an M after a batch's H: read with the stream's codes below
         given = {kind: column.given for kind, column in read.items()}
         values = {kind: column.values for kind, column in read.items()}
         dosed, measured = _dosed(_as_numbers(table, read, given) if numeric_inputs else table, plan, values)

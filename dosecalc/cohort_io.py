@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 if TYPE_CHECKING:
     import polars
 
-from .cohort import DosedTable, dose_batch
+from .cohort import DosedTable, dose_batch, streamed_sex_codes
 from .csv_text import csv_text, formattable
 from .dialects import (
     ENCODINGS,
@@ -872,6 +872,7 @@ def _convert(
     ]
     with contextlib.ExitStack() as files:
         files.enter_context(_lean_memory)
+        files.enter_context(streamed_sex_codes())  # the batches' sexes read as one column's
         placing = files.enter_context(placed_together())  # left last: once every file is closed
         output = files.enter_context(
             written_file(output_path, empty.dosed.schema, computed, record=record, placing=placing)

@@ -1397,3 +1397,36 @@ def test_a_file_that_cannot_be_placed_leaves_no_new_file(tmp_path, monkeypatch):
     out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
     one_line_error(cli("cohort", str(source), "-o", str(out), "--dose", "75mg/m2", "--rejects", str(rejects)))
     assert _no_files_but(tmp_path, "in.csv")
+
+
+@pytest.mark.parametrize("kind", ["dose", "carboplatin"])
+def test_an_h_in_one_batch_makes_the_m_of_the_others_ambiguous(tmp_path, small_batches, kind):
+    # a Spanish export codes hombre/mujer as H/M: an M beside an H may be a woman. Read in batches of 3 rows, the
+    # column is still one column: the M rows of later batches are rejected as the M rows of a table read whole
+    rows = ["M", "H", "M", "M", "M", "M", "M"]
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "patient_id,sex,height_cm,weight_kg,age_years,creatinine_mg_dl\n"
+        + "".join(f"p{i},{sex},175,90,60,1.0\n" for i, sex in enumerate(rows))
+    )
+    options = (
+        {"dose": "75 mg/m^2", "weight_basis": "ideal"}
+        if kind == "dose"
+        else {"order": dosecalc.Order("carboplatin", "5 mg/mL*min")}
+    )
+    whole = (
+        dosecalc.dose_table(pa.csv.read_csv(source), **options)
+        if kind == "dose"
+        else options["order"].for_table(pa.csv.read_csv(source))
+    )
+    assert whole[0].num_rows == 0  # every row: an M beside the H, or the H itself
+    summary = convert_file(source, tmp_path / "out.csv", rejects_path=tmp_path / "r.csv", **options)
+    assert (summary.rows_written, summary.rows_rejected) == (0, 7)
+    # an H after an M was read as male: which were women? the run stops, and writes nothing
+    source.write_text(
+        "patient_id,sex,height_cm,weight_kg,age_years,creatinine_mg_dl\n"
+        + "".join(f"p{i},{sex},175,90,60,1.0\n" for i, sex in enumerate(["M", "M", "M", "H"]))
+    )
+    with pytest.raises(DoseCalcError, match="^sex: 'H' \\(hombre\\?\\) after rows whose 'M' was read as male"):
+        convert_file(source, tmp_path / "again.csv", **options)
+    assert not (tmp_path / "again.csv").exists()
