@@ -112,7 +112,7 @@ OUTPUT_COLUMNS = ("bsa_m2", "dose_mg", "dose_mg_per_m2", "dose_mg_per_kg", "bsa_
 #: The columns each safeguard option adds after them, only when it is on, in this order.
 SAFEGUARD_COLUMNS = {
     "reduction_pct": ("dose_reduction_pct",),
-    "weight_basis": ("dosing_weight_kg", "weight_basis"),
+    "weight_basis": ("dosing_weight_kg", "weight_basis", "above_actual_weight"),
     "flag_obesity": ("obese",),
     "bsa_cap": ("bsa_uncapped_m2", "bsa_capped"),
     "max_dose": ("dose_uncapped_mg", "dose_capped"),
@@ -608,6 +608,7 @@ class _Safeguards:
         if order.weight_basis != ACTUAL:
             columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as("kg"), n)
             columns["weight_basis"] = label_column(result.weight_basis, n)
+            columns["above_actual_weight"] = _flags(result.above_actual_weight, n)  # said, never changed
         if self.flag_obesity:
             columns["obese"] = _flags(result.obese, n)
         if order.bsa_cap is not None:
@@ -1331,8 +1332,10 @@ def dose_table(
         ``"adjusted"`` or ``"lean"``. All but actual need a height and a sex
         column; a row whose sex is missing or unknown is rejected, never
         defaulted, and so is a height outside the basis's range (Devine:
-        152.4-280 cm, 5 ft and over). Adds ``dosing_weight_kg`` [kg] and ``weight_basis``
-        (dictionary-encoded) unless actual.
+        152.4-280 cm, 5 ft and over). Adds ``dosing_weight_kg`` [kg],
+        ``weight_basis`` (dictionary-encoded) and ``above_actual_weight``
+        (an ideal or adjusted weight above the actual one: said, never
+        changed) unless actual.
     bsa_cap : numeric, str or Quantity, optional
         Cap on the BSA, e.g. 2.0 m²; plain numbers in [m²]. Adds
         ``bsa_uncapped_m2`` [m²] and ``bsa_capped`` (where the cap lowered

@@ -166,6 +166,9 @@ class PatientDose(Open):
     weight_basis_reference: Text | None
     bmi: Quantity | None
     obese: bool | None
+    above_actual_weight: bool | None = Field(
+        None, description="Whether the dosing weight (ideal or adjusted) exceeds the actual weight; null for actual."
+    )
     version: Version
     bsa_computed: Quantity | None = Field(
         None, description="The BSA computed from height and weight, when a BSA was given with them."

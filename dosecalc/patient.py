@@ -138,6 +138,15 @@ class PatientDose(Result):
         return None if bmi is None else scalar_or_array(bmi.m_as(unit("kg/m**2")) >= OBESITY_BMI)
 
     @property
+    def above_actual_weight(self):
+        """Where the dosing weight exceeds the actual weight (the ideal or adjusted weight of a patient below
+        their ideal weight: sources differ on what to do, so it is said, never changed); None for the actual
+        weight, or without one."""
+        if self.weight_basis == ACTUAL or self.weight is None or self.dosing_weight is None:
+            return None
+        return scalar_or_array(self.dosing_weight.m_as(unit("kg")) > self.weight.m_as(unit("kg")))
+
+    @property
     def weight_basis_reference(self) -> str:
         """The citation of the weight basis (ASCO 2012 for actual weight)."""
         return WEIGHT_BASES[self.weight_basis].reference
@@ -150,6 +159,7 @@ class PatientDose(Result):
         out["weight_basis_reference"] = self.weight_basis_reference
         out["bmi"] = plain(self.bmi)
         out["obese"] = self.obese
+        out["above_actual_weight"] = self.above_actual_weight
         if self.bsa_computed is None:  # a key only where a BSA was given with height and weight
             del out["bsa_computed"]
         return out

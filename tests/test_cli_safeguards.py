@@ -444,6 +444,7 @@ PATIENT_DOSE_KEYS = {
     "weight_basis_reference",
     "bmi",
     "obese",
+    "above_actual_weight",
 }
 MODIFICATION_KEYS = {
     "original",

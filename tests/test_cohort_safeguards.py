@@ -57,7 +57,11 @@ def scalar(dose, height, weight, method="mosteller", sex=None, **options):
         if modification is not None:
             row["dose_reduction_pct"] = modification.reduction_pct
         if result.weight_basis != "actual":
-            row.update(dosing_weight_kg=result.dosing_weight.m_as("kg"), weight_basis=result.weight_basis)
+            row.update(
+                dosing_weight_kg=result.dosing_weight.m_as("kg"),
+                weight_basis=result.weight_basis,
+                above_actual_weight=result.above_actual_weight,
+            )
         if flag_obesity:
             row["obese"] = result.obese
         if result.bsa_cap is not None:
@@ -150,6 +154,7 @@ def test_columns_of_several_options_in_pipeline_order_and_types():
         "dose_reduction_pct",
         "dosing_weight_kg",
         "weight_basis",
+        "above_actual_weight",
         "obese",
         "bsa_uncapped_m2",
         "bsa_capped",
@@ -161,7 +166,7 @@ def test_columns_of_several_options_in_pipeline_order_and_types():
     ]
     for name in ("weight_basis", "band"):  # names once per batch, a small integer per row
         assert pa.types.is_dictionary(dosed.schema.field(name).type)
-    for name in ("obese", "bsa_capped", "dose_capped"):
+    for name in ("above_actual_weight", "obese", "bsa_capped", "dose_capped"):
         assert dosed.schema.field(name).type == pa.bool_()
 
 
@@ -175,6 +180,7 @@ def test_empty_table_has_the_columns_of_the_options():
     assert dosed.column_names[3 + 1 + len(OUTPUT_COLUMNS) :] == [
         "dosing_weight_kg",
         "weight_basis",
+        "above_actual_weight",
         "obese",
         "bsa_uncapped_m2",
         "bsa_capped",
@@ -681,3 +687,22 @@ def test_a_rounding_refused_under_the_maximum_dose_is_said_as_the_scalar_path_sa
         == [f"dose_mg=894 mg: expected {scalar_refusal.value.expected}; {scalar_refusal.value.hint}"] * 2
     )
     assert "the nearest at most the ceiling of 900 mg, 0 mg, is -100.0 %" in rejects["reason"][0].as_py()
+
+
+def test_an_ideal_or_adjusted_weight_above_the_actual_one_is_said_never_changed():
+    # 184 cm man of 57.334 kg: Devine IBW 50 + 2.3 × (184 / 2.54 − 60) = 78.61 kg, above what he weighs; the
+    # adjusted weight 78.61 + 0.4 × (57.334 − 78.61) = 70.1 kg too. A 90 kg man is above his ideal weight: not said
+    table = {"height_cm": [184.0, 184.0], "weight_kg": [57.334, 90.0], "sex": ["m", "m"]}
+    for basis in ("ideal", "adjusted"):
+        dosed = dose_table(table, "75 mg/m^2", weight_basis=basis).dosed
+        assert dosed["above_actual_weight"].to_pylist() == [True, False]
+        one = patient_dose("75 mg/m^2", height=184, weight=57.334, sex="m", weight_basis=basis)
+        assert one.above_actual_weight is True and one.to_dict()["above_actual_weight"] is True
+    ibw = 50 + 2.3 * (184 / 2.54 - 60)
+    assert dose_table(table, "75 mg/m^2", weight_basis="ideal").dosed["dosing_weight_kg"][0].as_py() == (
+        pytest.approx(ibw)
+    )
+    assert dose_table(table, "75 mg/m^2", weight_basis="lesser").dosed["above_actual_weight"].to_pylist() == [
+        False,
+        False,
+    ]

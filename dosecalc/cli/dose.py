@@ -322,7 +322,10 @@ def _weight_rows(result) -> list[tuple[str, str, str]]:
     """The dosing weight where it is not the actual weight, and the BMI with the obesity flag."""
     rows = []
     if result.weight_basis != ACTUAL and result.dosing_weight is not None:
-        rows.append(("dosing weight", show(result.dosing_weight), WEIGHT_BASES[result.weight_basis].label))
+        label = WEIGHT_BASES[result.weight_basis].label
+        if result.above_actual_weight:  # said, never changed: sources differ on a patient below the ideal weight
+            label += f": above the actual weight, {show(result.weight)} (the lesser basis takes the actual one)"
+        rows.append(("dosing weight", show(result.dosing_weight), label))
     if result.bmi is not None:
         rows.append(
             ("BMI", show(result.bmi), "obese (≥ 30 kg/m²): flagged; the dose is not changed" if result.obese else "")

@@ -199,8 +199,8 @@ def _kidney_rows(record, what: str) -> list:
     if record.bsa is not None:
         rows.append(bsa_row(record.bsa, record.bsa_method))
     if record.weight_basis not in (None, "actual"):
-        note = "ideal weight above the actual one" if record.ideal_above_actual else ""
-        rows.append(("dosing weight", show(record.dosing_weight), f"{record.weight_basis} body weight {note}".strip()))
+        note = ": the ideal weight is above the actual one" if record.ideal_above_actual else ""
+        rows.append(("dosing weight", show(record.dosing_weight), f"{record.weight_basis} body weight{note}"))
     if record.creatinine_floor is not None:
         source = "NCCN" if record.creatinine_floor_policy == "nccn" else "given"
         if record.floor_applied:
