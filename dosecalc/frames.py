@@ -83,6 +83,7 @@ class Frame:
     backend: Any  # the narwhals Implementation of the caller's (eager) frames; None for pyarrow and dicts
     lazy: Any  # the Implementation of a lazy frame (polars LazyFrame, ...), whose results are lazy too; else None
     index: Any  # a pandas-like index, else None
+    dtypes: dict | None = None  # a pandas frame's extension dtypes (Int64, boolean, string), by column: kept exact
 
     def like(self, table: pa.Table, positions: np.ndarray | None = None):
         """
@@ -97,9 +98,29 @@ class Frame:
         if self.lazy is not None:
             return result.lazy(backend=self.lazy).to_native()
         native = result.to_native()
+        for name, dtype in (self.dtypes or {}).items():  # Int64 with a null read as float64 would round ids past 2**53
+            if name in table.column_names:
+                native[name] = _exactly(table[name], dtype, native[name])
         if self.index is not None:  # the input's labels on its rows: an assignment or join aligns by them
             native.index = self.index if positions is None else self.index[positions]
         return native
+
+
+def _exactly(column: pa.ChunkedArray, dtype, converted):
+    """A column in its input's pandas extension dtype, read from Arrow by the dtype itself; as converted where the
+    dtype cannot read it (a categorical of a column no longer dictionary-encoded)."""
+    try:
+        return column.to_pandas(types_mapper=lambda arrow_type: dtype)
+    except (TypeError, ValueError, NotImplementedError, pa.ArrowException):
+        return converted
+
+
+def _extension_dtypes(eager) -> dict | None:
+    """A pandas frame's columns of extension dtypes (those that read Arrow themselves), by name; None for others."""
+    dtypes = getattr(eager.to_native(), "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return None
+    return {name: dtype for name, dtype in dtypes.items() if hasattr(dtype, "__from_arrow__")} or None
 
 
 def read_frame(native) -> Frame:
@@ -143,7 +164,8 @@ def read_frame(native) -> Frame:
     backend = None if implementation is nw.Implementation.PYARROW else implementation
     if index is not None:
         _refuse_unidentifying(index)
-    return Frame(plain_types(table), backend, lazy, index)
+    dtypes = _extension_dtypes(eager) if index is not None else None  # pandas-like frames carry an index
+    return Frame(plain_types(table), backend, lazy, index, dtypes)
 
 
 def _mixed_types(err: Exception) -> DoseCalcError:

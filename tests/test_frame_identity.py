@@ -51,3 +51,25 @@ def test_an_assigned_dose_lands_on_its_own_patient(order, as_text):
     assert frame["dose_mg"].tolist()[2] == pytest.approx(122.47448714, rel=1e-9)
     assert np.isnan(frame["dose_mg"].tolist()[1]) and np.isnan(frame["dose_mg"].tolist()[3])
     assert list(rejects.index) == [labels[1], labels[3]]
+
+
+@pytest.mark.parametrize("rejects", ["separate", "inline"])
+def test_a_pandas_extension_column_comes_back_in_its_own_dtype_exactly(rejects):
+    # a nullable Int64 id with a missing cell read back as float64 rounds ids past 2**53: 9007199254740993 became
+    # 9007199254740992, another patient's. Dosed and rejected rows keep each column's dtype and values
+    frame = pd.DataFrame(
+        {
+            "mrn": pd.array([9007199254740993, 9007199254740995, None], "Int64"),
+            "consented": pd.array([True, None, False], "boolean"),
+            "site": pd.array(["BOS", None, "NYC"], "string"),
+            "height_cm": [175.0, 1.6, 170.0],
+            "weight_kg": [70.0, 60.0, 65.0],
+        }
+    )
+    result = dose_table(frame, "75 mg/m^2", rejects=rejects)
+    parts = [result] if rejects == "inline" else list(result)
+    for part in parts:
+        for name in ("mrn", "consented", "site"):
+            assert part[name].dtype == frame[name].dtype
+    ids = pd.concat(parts)["mrn"] if rejects == "separate" else result["mrn"]
+    assert sorted(ids.dropna().tolist()) == [9007199254740993, 9007199254740995]
