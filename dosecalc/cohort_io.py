@@ -638,10 +638,16 @@ class PolarsCsvWriter:
     """
 
     def __init__(self, path, schema: pa.Schema, delimiter: str = ","):
-        nested = [item for item in schema if pa.types.is_nested(item.type)]
-        if nested:  # as pyarrow's writer refuses them, before a file is opened
+        # lists and structs (as pyarrow's writer refuses them) and bytes (polars' would fail at the first batch),
+        # before a file is opened
+        unwritable = [
+            item
+            for item in schema
+            if pa.types.is_nested(item.type) or pa.types.is_binary(item.type) or pa.types.is_large_binary(item.type)
+        ]
+        if unwritable:
             raise pa.ArrowNotImplementedError(
-                f"column {nested[0].name!r} holds {nested[0].type}, which CSV cannot hold"
+                f"column {unwritable[0].name!r} holds {unwritable[0].type}, which CSV cannot hold"
             )
         self._schema, self._delimiter = schema, delimiter
         self._file = open(path, "wb")  # noqa: SIM115 (closed in close)
