@@ -84,7 +84,7 @@ from .carboplatin import (
     checked_auc,
     policy_key,
 )
-from .doses import FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
+from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, amount_unit, read_dose
 from .errors import (
     DoseCalcError,
     ImplausibleInputError,
@@ -498,6 +498,12 @@ class Order:
         put("weight_basis", weight_basis_key(self.weight_basis))
         if self.bsa_cap is not None:
             put("bsa_cap", quantity(checked_scalar(self.bsa_cap, BSA, "bsa_cap"), BSA.unit))
+            if basis != AUC_BASIS and not basis.endswith("/m**2"):  # capped, a BSA would change no dose
+                raise ImplausibleInputError(
+                    "bsa_cap",
+                    f"{self.bsa_cap:~P}",
+                    f"no BSA cap for a dose in {BASIS_LABELS[basis]}: it caps a dose per m²",
+                )
         drug_unit = self.amount_unit
         if self.max_dose is not None:
             put("max_dose", self._flat(self.max_dose, "max_dose"))

@@ -40,7 +40,7 @@ from .doses import (
 )
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
-from .units import quantity, unit
+from .units import is_quantity, quantity, unit
 from .validation import BSA, HEIGHT, WEIGHT, check_given_bsa, checked, checked_body, common_index, same_length
 
 __all__ = ["PatientDose", "patient_dose"]
@@ -336,8 +336,11 @@ def patient_dose(
     capped, lowered = {}, None
     bsa_used_m2, final_mg = bsa_m2, dose_mg
     if bsa_cap is not None:
-        if bsa_m2 is None:
-            raise MissingInputError("bsa", "a BSA cap; give bsa, or height and weight")
+        if basis != per_m2:  # capped, a BSA would change no dose
+            shown = f"{bsa_cap:~P}" if is_quantity(bsa_cap) else str(bsa_cap)
+            raise ImplausibleInputError(
+                "bsa_cap", shown, f"no BSA cap for a dose in {BASIS_LABELS[basis]}: it caps a dose per m²"
+            )
         cap_m2 = checked(bsa_cap, BSA, "bsa_cap")
         bsa_used_m2, applied = cap_kernel(bsa_m2, cap_m2)
         final_mg = amount * bsa_used_m2 if basis == per_m2 else dose_mg

@@ -128,7 +128,7 @@ def test_bad_caps():
         cap_dose("2.66 mg", max_dose="2 mg/m^2")
     with pytest.raises(ImplausibleInputError, match="^bsa_cap=20 m²"):
         cap_bsa(2.2, 20)
-    with pytest.raises(MissingInputError, match="^bsa is required for a BSA cap"):
+    with pytest.raises(ImplausibleInputError, match="^bsa_cap=2.0: expected no BSA cap for a dose in mg/kg"):
         patient_dose("6.1 mg/kg", weight=70, bsa_cap=2.0)
     with pytest.raises(ImplausibleInputError, match="^max_dose=-2 mg"):
         patient_dose("1.4 mg/m^2", bsa=1.9, max_dose=Q_(-2, "mg"))

@@ -661,7 +661,7 @@ BAD_INPUT = [
     (f"{DOSE} --weight-basis fat", "--weight-basis 'fat' is not known", "actual, ideal, adjusted, lean"),
     # caps
     ("dose 75mg/m2 --bsa 1.9 --bsa-cap 20", "--bsa-cap 20 m²", "0.02-7 m²"),
-    ("dose 5mg/kg --weight 70kg --bsa-cap 2", "--bsa is required", "BSA cap"),
+    ("dose 5mg/kg --weight 70kg --bsa-cap 2", "--bsa-cap 2", "no BSA cap for a dose in mg/kg"),
     ("dose 75mg/m2 --bsa 1.9 --max-dose 2", "--max-dose '2'", "with a unit"),
     ("dose 75mg/m2 --bsa 1.9 --max-dose 2mg/m2", "--max-dose '2mg/m2'", "gives a dose, not a drug amount"),
     # rounding outside the tolerance is refused, with the nearest and its difference

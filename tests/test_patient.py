@@ -228,3 +228,14 @@ def test_a_rate_refused_as_a_dose_is_shown_as_typed(text):
     with pytest.raises(UnitError) as caught:
         patient_dose(text, bsa=1.8)
     assert str(caught.value) == f"dose='{text}': expected a dose per administration, not a rate"
+
+
+@pytest.mark.parametrize("dose", ["5 mg/kg", "100 mg", "10 units/kg"])
+def test_a_bsa_cap_on_a_dose_not_per_m2_is_refused(dose):
+    # a capped BSA changes no dose in mg/kg or mg: it was reported "applied" beside an unchanged dose
+    from dosecalc.order import Order
+
+    with pytest.raises(ImplausibleInputError, match="^bsa_cap=1.5 m²: expected no BSA cap for a dose in "):
+        patient_dose(dose, height=175, weight=70, bsa_cap=Q_(1.5, "m**2"))
+    with pytest.raises(ImplausibleInputError, match="^bsa_cap=1.5 m²: expected no BSA cap for a dose in "):
+        Order(None, dose, bsa_cap=1.5)
