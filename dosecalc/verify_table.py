@@ -560,8 +560,6 @@ def verify_table(
         with np.errstate(invalid="ignore"):
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
 
-    _refuse_no_bodies(table, names, weight_column, rejects, decimal_comma)
-
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)
     drugs = pc.dictionary_encode(pc.cast(table[drug_column], pa.string()), null_encoding="encode").combine_chunks()
     name_index = drugs.indices.to_numpy(zero_copy_only=False)
@@ -585,6 +583,10 @@ def verify_table(
                 verdict[group] = _VERDICT_CODE[str(not_matched)]
                 details.add(np.flatnonzero(group), str(because))
 
+    # the other orders' rows are checked as bodies as they are dosed; a carboplatin AUC reads no height
+    auc = [index for index, entry in enumerate(plan.items) if entry.order.is_auc]
+    if auc:
+        _refuse_no_bodies(table, names, weight_column, np.flatnonzero(np.isin(item, auc)), rejects, decimal_comma)
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
@@ -811,18 +813,21 @@ def _given_days(plan) -> np.ndarray:
     return given
 
 
-def _refuse_no_bodies(table: pa.Table, names, weight_column: str | None, rejects: _Texts, decimal_comma: bool):
-    """Reject the rows whose height and weight (each plausible) together describe no body, whatever their drug's
-    order reads (a carboplatin AUC reads no height): the visit's measurements, as for one patient."""
+def _refuse_no_bodies(
+    table: pa.Table, names, weight_column: str | None, rows: np.ndarray, rejects: _Texts, decimal_comma: bool
+):
+    """Reject those of ``rows`` whose height and weight (each plausible) together describe no body, whatever
+    their order reads (a carboplatin AUC reads no height): the visit's measurements, as for one patient."""
     height_column = next((name for name in names if _names_kind(name, "height")), None)
-    if height_column is None or weight_column is None:
+    if height_column is None or weight_column is None or rows.size == 0:
         return
-    height_cm = _numbers_in(table, height_column, "height", "height", "cm", decimal_comma)
-    weight_kg = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
+    taken = table.take(pa.array(rows))
+    height_cm = _numbers_in(taken, height_column, "height", "height", "cm", decimal_comma)
+    weight_kg = _numbers_in(taken, weight_column, "weight", "weight", "kg", decimal_comma)
     each = np.flatnonzero(valid(height_cm, HEIGHT) & valid(weight_kg, WEIGHT))
     no_body = each[implausible_bodies(height_cm[each], weight_kg[each])]
     if no_body.size:
-        rejects.add(no_body, not_a_body(height_cm[no_body], weight_kg[no_body]))
+        rejects.add(rows[no_body], not_a_body(height_cm[no_body], weight_kg[no_body]))
 
 
 def _off_schedule(plan, item: np.ndarray, day, cycle, details: _Texts) -> np.ndarray:
