@@ -29,7 +29,9 @@ function would raise.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -869,7 +871,27 @@ def level_table(levels, source: str = "levels") -> LevelTable:
         else:
             read_dose(value, field, allowed=_MODIFIED_BASES)
         rows.append((name, value))
+    _refuse_rising_levels(rows, dict(pairs), source)
     return LevelTable(tuple(rows), source)
+
+
+def _refuse_rising_levels(rows: list, typed: dict, source: str) -> None:
+    """Refuse a level named by a lower whole number (-2) that gives more than a higher one (-1) in the same unit: a
+    lower level is a further reduction (a transposed row would give the reduced patient more). Values are shown
+    as ``typed``."""
+
+    def shown(name, value):
+        text = typed[name]
+        return escaped(text) if isinstance(text, str) else f"{value:~P}"
+
+    numbered = sorted((int(name), name, value) for name, value in rows if re.fullmatch(r"[+-]?[0-9]+", name))
+    for (_, lower, low_value), (_, higher, high_value) in itertools.combinations(numbered, 2):
+        if low_value.units == high_value.units and low_value.magnitude > high_value.magnitude:
+            raise ImplausibleInputError(
+                f"{source} level {lower}",
+                shown(lower, low_value),
+                f"at most level {higher}'s {shown(higher, high_value)}: a lower level is a further reduction",
+            )
 
 
 def read_level_table(path) -> LevelTable:

@@ -546,3 +546,14 @@ def test_a_rounding_refused_under_a_ceiling_says_the_nearest_is_the_one_below_it
     with pytest.raises(ImplausibleInputError) as plain:
         round_dose("140 mg", step="100 mg", tolerance_pct=10, ceiling="140 mg")
     assert plain.value.hint == "the nearest, 100 mg, is -28.6 %: not rounded"
+
+
+def test_a_lower_level_that_gives_more_is_refused():
+    # level -2 at 80 mg/m² above level -1's 50 mg/m²: a transposed row would give the further-reduced patient more
+    with pytest.raises(ImplausibleInputError, match=r"^levels level -2='80 mg/m2': expected at most level -1's "):
+        level_table({"0": "85 mg/m2", "-1": "50 mg/m2", "-2": "80 mg/m2"})
+    with pytest.raises(ImplausibleInputError, match="a lower level is a further reduction"):
+        level_table({"0": "100 %", "-1": "60 %", "-2": "80 %"})
+    # in another unit (a share beside a dose) levels are not compared; names that are not numbers neither
+    assert level_table({"0": "85 mg/m2", "-1": "90 %", "-2": "50 mg/m2"}).level("-1") is not None
+    assert level_table({"full": "85 mg/m2", "reduced": "90 mg/m2"}).level("reduced") is not None
