@@ -41,7 +41,7 @@ import numpy as np
 from ._version import __version__
 from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, dose_basis, read_dose
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .grammar import escaped
+from .grammar import NUMBER_PATTERN, escaped, number_slip
 from .results import Result, scalar_or_array
 from .text_files import load_toml, regular_file
 from .units import is_quantity, magnitude, parse_quantity, quantity, unit
@@ -476,6 +476,12 @@ def _read_rows(path, table: str) -> list[dict]:
             lines = [line for line in file if line.strip() and not line.lstrip().startswith("#")]
     except (OSError, UnicodeDecodeError) as err:
         raise DoseCalcError(f"{path}: cannot be read ({err})") from None
+    header = next(csv.reader(lines[:1]), [])
+    other = next((mark for mark in (";", "\t", "|") if len(header) == 1 and mark in header[0]), None)
+    if other is not None:  # "lower_mg;upper_mg;dose_mg" read as one column: say so, not "lower is required"
+        raise DoseCalcError(
+            f"{path.name}: its header, {escaped(header[0])}, is one column holding {other!r}; a table's cells are separated by commas"
+        )
     rows = []
     for number, row in enumerate(csv.DictReader(lines), start=1):
         if None in row:  # more cells than headers: "65,5" is a decimal comma, never 65
@@ -503,7 +509,17 @@ def _cell(row: dict, key: str, field: str, kind):
         value = row[column]
         if column == key:
             return parse_quantity(value, field, kind=kind)
-        return parse_quantity(f"{value} {column[len(key) + 1 :]}", field, kind=kind)
+        unit_in_name = column[len(key) + 1 :]
+        text = value if isinstance(value, str) else str(value)
+        if not text.strip(" "):
+            raise MissingInputError(field, f"a table row (column {column})")
+        if not re.fullmatch(NUMBER_PATTERN, text.strip(" ")):  # the cell as typed, not the cell and the unit
+            slip = number_slip(text.strip(" "))
+            expected = f"the number alone: its unit, {unit_in_name}, is in the column's name"
+            if slip is not None and not slip.startswith("the number alone"):
+                expected += f"; {slip}"
+            raise UnitError(field, escaped(text), expected)
+        return parse_quantity(f"{text} {unit_in_name}", field, kind=kind)
     raise MissingInputError(field, "a table row")
 
 

@@ -339,7 +339,11 @@ def test_band_tables_in_csv_with_units_in_cells_and_toml(tmp_path):
         ("lower_mg,upper_ml,dose_mg\n1150,1250,1200\n", UnitError, "^cells.csv row 1 upper="),
         ("lower_mg,dose_mg\n1150,1200\n", MissingInputError, "^cells.csv row 1 upper is required"),
         ("lower_mg,upper_mg,dose_mg\n", ImplausibleInputError, "^cells.csv=no bands"),
-        ("lower_mg,upper_mg,dose_mg\n1150,1250,-1200\n", UnitError, "^cells.csv row 1 dose='-1200 mg'.*without a sign"),
+        (
+            "lower_mg,upper_mg,dose_mg\n1150,1250,-1200\n",
+            UnitError,
+            "^cells.csv row 1 dose='-1200': .*a measurement has no sign",
+        ),
     ],
 )
 def test_invalid_band_tables(tmp_path, text, error, message):
@@ -557,3 +561,22 @@ def test_a_lower_level_that_gives_more_is_refused():
     # in another unit (a share beside a dose) levels are not compared; names that are not numbers neither
     assert level_table({"0": "85 mg/m2", "-1": "90 %", "-2": "50 mg/m2"}).level("-1") is not None
     assert level_table({"full": "85 mg/m2", "reduced": "90 mg/m2"}).level("reduced") is not None
+
+
+def test_a_band_table_cell_is_refused_as_typed(tmp_path):
+    # a cell of a dose_mg column is the number alone; its refusal shows the cell, not the cell and the column's unit
+    cells = tmp_path / "cells.csv"
+    cells.write_text("lower_mg,upper_mg,dose_mg\n1150,1250,1200mg\n")
+    with pytest.raises(UnitError, match=r"^cells.csv row 1 dose='1200mg': expected the number alone: its unit, mg"):
+        read_band_table(cells)
+    cells.write_text("lower_mg,upper_mg,dose_mg\n1150,1250,\n")
+    with pytest.raises(
+        MissingInputError, match=r"^cells.csv row 1 dose is required for a table row \(column dose_mg\)"
+    ):
+        read_band_table(cells)
+    # a file of semicolons is said to be one, not "lower is required"
+    cells.write_text("lower_mg;upper_mg;dose_mg\n1150;1250;1200\n")
+    with pytest.raises(
+        DoseCalcError, match=r"^cells.csv: its header, 'lower_mg;upper_mg;dose_mg', is one column holding ';'"
+    ):
+        read_band_table(cells)
