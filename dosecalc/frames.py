@@ -152,7 +152,13 @@ def read_frame(native) -> Frame:
     try:
         frame = nw.from_native(native, pass_through=True, allow_series=False)
         if frame is native:  # not a frame narwhals knows: a dict of arrays, an Arrow stream
-            return Frame(plain_types(pa.table(native)), None, None, None)
+            try:
+                return Frame(plain_types(pa.table(native)), None, None, None)
+            except TypeError:  # a dict of one patient's numbers, a number: no table of rows
+                raise DoseCalcError(
+                    f"table: a {type(native).__name__} that is no table of rows; give a frame or a dict of columns "
+                    "(one patient's values go to patient_dose)"
+                ) from None
         lazy = frame.implementation if isinstance(frame, nw.LazyFrame) else None
         eager = frame if lazy is None else frame.collect()
         implementation, index = eager.implementation, nw.maybe_get_index(eager)

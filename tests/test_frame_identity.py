@@ -73,3 +73,10 @@ def test_a_pandas_extension_column_comes_back_in_its_own_dtype_exactly(rejects):
             assert part[name].dtype == frame[name].dtype
     ids = pd.concat(parts)["mrn"] if rejects == "separate" else result["mrn"]
     assert sorted(ids.dropna().tolist()) == [9007199254740993, 9007199254740995]
+
+
+@pytest.mark.parametrize("table", [{"height_cm": 175.0, "weight_kg": 70.0}, 42])
+def test_one_patients_values_are_no_table(table):
+    # a dict of one patient's numbers was a TypeError from pyarrow; it is refused as dosecalc's error
+    with pytest.raises(DoseCalcError, match="^table: a (dict|int) that is no table of rows; .*patient_dose"):
+        dose_table(table, "75 mg/m^2")
