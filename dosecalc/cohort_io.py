@@ -519,6 +519,8 @@ def _reading(path: Path, reading: Reading):
                     f"read it with its encoding, --encoding {others} (encoding= in Python)"
                 ) from None
         first = str(err).splitlines()[0]  # a parser's excerpt of the file: its control characters escaped
+        # pyarrow's "Row #3" counts the header: the file's line 3, the row numbered 2 in the rejects
+        first = re.sub(r"\bRow #(\d+)", lambda found: f"line {found[1]} (row {int(found[1]) - 1})", first)
         raise DoseCalcError(
             f"input={path}: {''.join(c if c.isprintable() else ascii(c)[1:-1] for c in first)}"
         ) from None

@@ -178,7 +178,10 @@ def test_a_run_that_fails_late_writes_nothing_on_stdout(tmp_path, monkeypatch):
         file.write("1,2,3,4\n")
     result = cohort(source, "-o", "-")
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == f"error: input={source}: CSV parse error: Row #10002: Expected 3 columns, got 4: 1,2,3,4\n"
+    assert (
+        result.stderr
+        == f"error: input={source}: CSV parse error: line 10002 (row 10001): Expected 3 columns, got 4: 1,2,3,4\n"
+    )
     assert list((tmp_path / "temporary").iterdir()) == []  # nor a temporary copy left behind
     good = write_patients(tmp_path / "good.csv", ROWS)
     result = cohort(good, "-o", "-")
