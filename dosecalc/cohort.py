@@ -1239,9 +1239,12 @@ def _kept(table: pa.Table, read: dict, keep: np.ndarray, numeric_inputs: bool) -
 
 
 def _as_numbers(table: pa.Table, read: dict, given: dict) -> pa.Table:
-    """``table`` with each numeric input's column replaced by ``given``, its numbers as read (in its unit)."""
+    """``table`` with each numeric input's column of text replaced by ``given``, its numbers as read (in its
+    unit); a column of numbers stays as it is (a float32 column's 175.3 is not written 175.3000030517578)."""
     for kind, column in read.items():
         name = column.source.column
+        if pa.types.is_floating(table.schema.field(name).type) or pa.types.is_integer(table.schema.field(name).type):
+            continue
         table = table.set_column(table.schema.get_field_index(name), name, pa.array(given[kind], pa.float64()))
     return table
 

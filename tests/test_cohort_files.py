@@ -1432,3 +1432,18 @@ def test_an_h_in_one_batch_makes_the_m_of_the_others_ambiguous(tmp_path, small_b
     with pytest.raises(DoseCalcError, match="^sex: 'H' \\(hombre\\?\\) after rows whose 'M' was read as male"):
         convert_file(source, tmp_path / "again.csv", **options)
     assert not (tmp_path / "again.csv").exists()
+
+
+def test_a_float32_input_column_is_written_as_it_is_read(tmp_path):
+    # a float32 175.3 is 175.3000030517578 as a double: the dosed rows wrote that, the rejects 175.3; both keep the
+    # column as it is now, in CSV and in Parquet
+    source = tmp_path / "in.parquet"
+    pq.write_table(
+        pa.table({"height_cm": pa.array([175.3, 1.7], pa.float32()), "weight_kg": pa.array([70.1, 60], pa.float32())}),
+        source,
+    )
+    convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "r.csv")
+    assert (tmp_path / "out.csv").read_text().splitlines()[1].startswith("175.3,70.1,")
+    assert (tmp_path / "r.csv").read_text().splitlines()[1].startswith("1.7,60.0,")
+    convert_file(source, tmp_path / "out.parquet", dose="75 mg/m^2")
+    assert pq.read_table(tmp_path / "out.parquet").schema.field("height_cm").type == pa.float32()
