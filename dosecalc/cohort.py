@@ -947,7 +947,11 @@ _STREAMED: contextvars.ContextVar[SexCodes | None] = contextvars.ContextVar("dos
 @contextlib.contextmanager
 def streamed_sex_codes():
     """Read one input's batches as one column of sexes: an ``H`` in one batch makes the ``M`` of the later ones
-    ambiguous, and an ``H`` after an ``M`` was read as male stops the run (its outputs are never put in place)."""
+    ambiguous, and an ``H`` after an ``M`` was read as male stops the run (its outputs are never put in place).
+    Inside another (a dataset's files, one after another), the files are one input."""
+    if _STREAMED.get() is not None:
+        yield
+        return
     token = _STREAMED.set(SexCodes())
     try:
         yield

@@ -1723,7 +1723,8 @@ def convert_dataset(
 def run_pieces(job: DatasetJob, pieces: list[Piece], progress: Callable[[int], object] | None = None) -> Counts:
     """Convert the pieces of a dataset one after another in this process: :func:`convert_dataset`'s default runner."""
     counts = Counts()
-    for piece in pieces:
-        report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
-        counts += job.convert(piece, report)
+    with streamed_sex_codes():  # the files' sex columns read as one (an H in one makes the M of the others ambiguous)
+        for piece in pieces:
+            report = None if progress is None else lambda rows, before=counts.rows_read: progress(before + rows)
+            counts += job.convert(piece, report)
     return counts

@@ -537,3 +537,18 @@ def test_a_dataset_is_never_written_to_stdout_nor_to_a_folder_named_dash(tmp_pat
     result = cli("cohort", "ds", "--dose", "1mg/m2", *option)
     assert result.exit_code == 2 and "a dataset is written as a folder of Parquet files, not to stdout" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["ds"]
+
+
+def test_a_datasets_files_read_their_sex_columns_as_one(tmp_path):
+    # an H (hombre) in one file makes the M of the other ambiguous; an H after an M read as male stops the run
+    header = "id,sex,height_cm,weight_kg\n"
+    (tmp_path / "a.csv").write_text(header + "1,H,175,90\n")
+    (tmp_path / "b.csv").write_text(header + "2,M,175,90\n")
+    files = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    summary = convert_dataset(files, tmp_path / "out", dose="75 mg/m^2", weight_basis="ideal")
+    assert (summary.rows_written, summary.rows_rejected) == (0, 2)
+    (tmp_path / "a.csv").write_text(header + "1,M,175,90\n")
+    (tmp_path / "b.csv").write_text(header + "2,H,175,90\n")
+    with pytest.raises(DoseCalcError, match="after rows whose 'M' was read as male"):
+        convert_dataset(files, tmp_path / "again", dose="75 mg/m^2", weight_basis="ideal")
+    assert not (tmp_path / "again").exists()
