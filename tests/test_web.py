@@ -1096,3 +1096,8 @@ def test_a_cycle_beyond_nine_digits_is_refused_as_on_the_command_line(client):
     body = {"protocol": "r-chop-21", "height": "175 cm", "weight": "70 kg", "ordered": ["doxorubicin=92mg"]}
     refused = assert_error(post(client, "verify", body | {"cycle": 10**30}), "implausible_input_error", "cycle")
     assert refused["expected"] == "a whole number, 1-999,999,999"
+
+
+def test_a_plan_names_its_protocol_not_a_path_of_the_server(client):
+    body = post(client, "plan", {"protocol": "abvd", "height": "175 cm", "weight": "70 kg"}).json()
+    assert body["inputs"]["protocol"] == {"given": "abvd", "value": "ABVD", "unit": None}

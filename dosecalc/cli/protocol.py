@@ -310,7 +310,7 @@ def plan_command(
             schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)
         cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
         described = inputs_json(inputs, patient.sex)
-        described["protocol"] = named(protocol, _file(loaded))
+        described["protocol"] = named(protocol, loaded.name)  # as verify names it: no path of the machine
         if cycles is not None:
             described["cycles"] = named(str(cycles), cycles)
         if equivalence is not None:
