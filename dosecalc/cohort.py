@@ -77,7 +77,7 @@ from .body import WEIGHT_BASES
 from .bsa import BSA_METHODS, bsa_method
 from .doses import ABSOLUTE_DOSE, BASIS_LABELS, DOSE_RANGES, FLAT, PER_M2, UNITS, UNITS_PER_M2, dose_basis
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
-from .frames import as_table, plain_types, read_frame, refuse_written_columns
+from .frames import as_table, is_text, plain_types, read_frame, refuse_written_columns
 from .grammar import (
     DECIMAL_FEET,
     NUMBER_PATTERN,
@@ -705,10 +705,6 @@ def _text_numbers(text, decimal_comma: bool):
 TEXT_SAMPLE = 4096
 
 
-def _is_text(data_type: pa.DataType) -> bool:
-    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
-
-
 def _texts_repeat(column) -> bool:
     sample = column.slice(0, TEXT_SAMPLE)
     return len(column) > TEXT_SAMPLE and 2 * pc.count_distinct(sample, mode="all").as_py() <= len(sample)
@@ -716,14 +712,14 @@ def _texts_repeat(column) -> bool:
 
 def given_numbers(column, decimal_comma: bool = False) -> np.ndarray:
     """A column's numbers as floats, NaN where a cell is missing, not a number, or an integer beyond 2**53."""
-    if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):  # each distinct text read once
+    if pa.types.is_dictionary(column.type) and is_text(column.type.value_type):  # each distinct text read once
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
         column = pa.chunked_array(
             [_text_numbers(chunk.dictionary, decimal_comma).take(chunk.indices) for chunk in chunks], pa.float64()
         )
     elif pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    if _is_text(column.type):
+    if is_text(column.type):
         if _texts_repeat(column):  # each distinct text read once, then given to each of its cells
             encoded = pc.dictionary_encode(column)
             chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
@@ -870,9 +866,8 @@ class Column:
             expected = f" {source.label}: expected {source.narrower.expected}"
             narrower = pc.binary_join_element_wise(f"{source.column}=", text, expected, "")
             reason = pc.if_else(pa.array(valid(values, rng) & ~feet), narrower, reason)
-        if (
-            self.two_readings is not None
-        ):  # "1.500" or "1,500" (grammar.THOUSANDS_CELL), as the grammar refuses "1.500 mg"
+        # "1.500" or "1,500" (grammar.THOUSANDS_CELL, THOUSANDS_COMMA_CELL), as the grammar refuses "1.500 mg"
+        if self.two_readings is not None:
             two = self.two_readings[rows]
             two_reasons = [
                 two_readings_reason(source.column, cell) if both else None
@@ -900,9 +895,9 @@ def read_two_ways(column, decimal_comma: bool = False) -> np.ndarray | None:
     pattern = THOUSANDS_COMMA_CELL if decimal_comma else THOUSANDS_CELL
     masks = []
     for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-        if pa.types.is_dictionary(chunk.type) and _is_text(chunk.type.value_type):  # each distinct text once
+        if pa.types.is_dictionary(chunk.type) and is_text(chunk.type.value_type):  # each distinct text once
             found = pc.match_substring_regex(chunk.dictionary, pattern).take(chunk.indices)
-        elif _is_text(chunk.type):
+        elif is_text(chunk.type):
             found = pc.match_substring_regex(chunk, pattern)
         else:
             return None
@@ -1247,7 +1242,8 @@ def _as_numbers(table: pa.Table, read: dict, given: dict) -> pa.Table:
     unit); a column of numbers stays as it is (a float32 column's 175.3 is not written 175.3000030517578)."""
     for kind, column in read.items():
         name = column.source.column
-        if pa.types.is_floating(table.schema.field(name).type) or pa.types.is_integer(table.schema.field(name).type):
+        read_as = table.schema.field(name).type
+        if pa.types.is_floating(read_as) or pa.types.is_integer(read_as):
             continue
         table = table.set_column(table.schema.get_field_index(name), name, pa.array(given[kind], pa.float64()))
     return table

@@ -655,13 +655,15 @@ class PolarsCsvWriter:
         self._file = open(path, "wb")  # noqa: SIM115 (closed in close)
         self._header = True
         self._held: list[pa.Table] | None = [] if formattable(schema) else None
+        self._held_rows = 0
         self._polars: Any = None  # the module, imported at the first write of more than FEW_ROWS
 
     def write(self, table) -> None:
         table = as_table(table)
         if self._held is not None:
             self._held.append(table)
-            if sum(held.num_rows for held in self._held) <= FEW_ROWS:
+            self._held_rows += table.num_rows
+            if self._held_rows <= FEW_ROWS:
                 return
             table, self._held = pa.concat_tables(self._held), None
         if self._polars is None:

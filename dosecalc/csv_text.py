@@ -23,6 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from .frames import is_text
+
 __all__ = ["csv_text", "float_text", "formattable"]
 
 
@@ -48,15 +50,11 @@ def float_text(value: float) -> str:
     return f"{mantissa}e{power}"
 
 
-def _is_text(kind: pa.DataType) -> bool:
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
-
-
 def _formattable_type(kind: pa.DataType) -> bool:
     if pa.types.is_dictionary(kind):
-        return _is_text(kind.value_type)
+        return is_text(kind.value_type)
     return (
-        _is_text(kind)
+        is_text(kind)
         or pa.types.is_integer(kind)
         or pa.types.is_float64(kind)
         or pa.types.is_boolean(kind)
@@ -96,7 +94,7 @@ def _cells(column: pa.ChunkedArray, quoted) -> list[str]:
     return ["" if value is None else shown(value) for value in column.to_pylist()]
 
 
-def csv_text(table: pa.Table, delimiter: str = ",", header: bool = True) -> str:
+def csv_text(table: pa.Table, delimiter: str = ",") -> str:
     """
     The CSV of a table of a :func:`formattable` schema, as polars' ``write_csv`` with
     ``quote_style="necessary"`` writes it: a header line, then a line per row, each ending in ``\\n``.
@@ -109,7 +107,7 @@ def csv_text(table: pa.Table, delimiter: str = ",", header: bool = True) -> str:
     "",
     """
     quoted = _quoted(delimiter)
-    lines = [delimiter.join(map(quoted, table.column_names))] if header else []
+    lines = [delimiter.join(map(quoted, table.column_names))]
     columns = [_cells(table[name], quoted) for name in table.column_names]
     lines.extend(delimiter.join(row) for row in zip(*columns))
     return "".join(line + "\n" for line in lines)

@@ -42,6 +42,11 @@ def as_table(table) -> pa.Table:
     return pa.Table.from_batches([table]) if isinstance(table, pa.RecordBatch) else table
 
 
+def is_text(data_type: pa.DataType) -> bool:
+    """Whether a column of this type holds text: a string, large string or string view."""
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type) or pa.types.is_string_view(data_type)
+
+
 def _plain(data_type: pa.DataType) -> pa.DataType:
     """A type Arrow's compute kernels take: views as large strings and binaries, also inside a dictionary."""
     if pa.types.is_string_view(data_type):

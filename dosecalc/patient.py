@@ -343,7 +343,7 @@ def patient_dose(
             )
         cap_m2 = checked(bsa_cap, BSA, "bsa_cap")
         bsa_used_m2, applied = cap_kernel(bsa_m2, cap_m2)
-        final_mg = amount * bsa_used_m2 if basis == per_m2 else dose_mg
+        final_mg = amount * bsa_used_m2
         capped.update(
             bsa_uncapped=_quantity(bsa_m2, "m**2"), bsa_cap=_quantity(cap_m2, "m**2"), bsa_cap_applied=applied
         )

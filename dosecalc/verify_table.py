@@ -449,12 +449,13 @@ def _whole_numbers(
     return values
 
 
-def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> None:
+def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> np.ndarray | None:
     """Reject rows whose prior exposure is given but not a number from 0 to the highest dose of its basis, as for
-    one patient's --prior (1e9 mg/m² is a slip, not an exposure); an empty cell is none."""
+    one patient's --prior (1e9 mg/m² is a slip, not an exposure); an empty cell is none. The numbers read (NaN
+    where a cell is none or not a number), None without a prior column."""
     column = _one(table.column_names, "prior")
     if column is None:
-        return
+        return None
     units = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
     rng = DOSE_RANGES[read_dose(quantity(1.0, units), column, allowed=ANY_BASIS)[1]]
     cells = pc.utf8_trim(pc.cast(table[column], pa.string()), " ")  # spaces only: a no-break space is no blank
@@ -467,6 +468,7 @@ def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False
         texts = cells.take(pa.array(bad)).to_pylist()
         expected = f"an exposure of 0-{rng.high:g} {rng.label}, or an empty cell for none"
         rejects.add(bad, [f"{column}={text}: expected {expected}" for text in texts])
+    return prior
 
 
 def verify_table(
@@ -544,7 +546,7 @@ def verify_table(
     ordered = _ordered(table, rejects, decimal_comma)
     day = _whole_numbers(table, "day", plan.cycle_days, rejects, decimal_comma)
     cycle = _whole_numbers(table, "cycle", MAX_CYCLE, rejects, decimal_comma)
-    _prior_checked(table, rejects, decimal_comma)
+    prior = _prior_checked(table, rejects, decimal_comma)
     baseline_column = _one(names, "baseline_weight")
     weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above
     change = None
@@ -712,7 +714,8 @@ def verify_table(
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
         visit = inputs + ([] if baseline_column is None else [baseline_column])
         _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
-        _refuse_falling_priors(table, patients, day, cycle, rejects, decimal_comma)
+        if prior is not None:
+            _refuse_falling_priors(table, prior, patients, day, cycle, rejects)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -982,16 +985,17 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
             )
 
 
-def _refuse_falling_priors(table: pa.Table, patients: _Patients, day, cycle, rejects: _Texts, decimal_comma):
+def _refuse_falling_priors(table: pa.Table, given: np.ndarray, patients: _Patients, day, cycle, rejects: _Texts):
     """
     Reject a patient's two visits (cycle, then day) where the later gives a smaller prior exposure than the
     earlier (540 mg/m² before cycle 2, none before cycle 3): an exposure only grows, so one of them is wrong. An
-    empty cell is none. A file in order of patient and visit is compared row by row, any other sorted first.
+    empty cell is none. ``given``: the prior column's numbers (:func:`_prior_checked`). A file in order of
+    patient and visit is compared row by row, any other sorted first.
     """
     column = _one(table.column_names, "prior")
     if column is None or cycle is None or patients.code.size < 2:
         return
-    prior = np.nan_to_num(_numbers(column, table[column], decimal_comma), nan=0.0)
+    prior = np.nan_to_num(given, nan=0.0)
     parts = [part for part in (day, cycle) if part is not None] + [patients.code]
     ordered = patients.first.size == patients.starts.size  # each patient one run of rows
     for part in parts[:-1]:
