@@ -39,7 +39,9 @@ Columns
     Who the order is for: with it, a drug ordered more often on one day than
     the protocol gives it is flagged ``duplicate_order``, and the rows of a
     patient's day that give the patient two values of one input (two
-    heights, two sexes) are rejected: which is the patient's?
+    heights, two sexes) are rejected: which is the patient's? Ids that differ
+    only in case, spaces or invisible characters ("P001", "p001 ") reject
+    their rows: one patient or two?
 
 Every other column passes through. Each row is verified, flagged or
 rejected, never dropped: ``rows in = verified + flagged + rejected``.
@@ -63,6 +65,7 @@ from .carboplatin import AUC
 from .cohort import _named_units, canonical_name, given_numbers, read_two_ways, sexes_of, two_readings_reason
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
+from .frames import is_text
 from .grammar import escaped, number_slip
 from .order import AUC_BASIS
 from .units import parse_quantity, quantity, unit
@@ -712,6 +715,7 @@ def verify_table(
 
     patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
+        _refuse_ids_alike(table["patient_id"], patients, rejects)
         visit = inputs + ([] if baseline_column is None else [baseline_column])
         _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
         if prior is not None:
@@ -920,6 +924,33 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     known = np.flatnonzero(per_run >= 0)
     _, at = np.unique(per_run[known], return_index=True)  # each code's first run: codes are given in that order
     return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
+
+
+def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts) -> None:
+    """
+    Reject every row of the patients whose ids differ only in case, spaces, invisible characters or
+    a character's compatibility form ("P001", "p001 ", "P\u200b001", fullwidth "Ｐ001"): one patient
+    written two ways would have each way's visits checked apart (a falling prior, two heights on one day,
+    a duplicate order unseen), and two patients so named are the file to correct as well.
+    """
+    if patients.first.size < 2:
+        return
+    firsts = ids.combine_chunks().take(pa.array(patients.first))  # each patient's id, in the order of its code
+    if pa.types.is_dictionary(firsts.type):
+        firsts = firsts.cast(firsts.type.value_type)
+    if not is_text(firsts.type):  # whole numbers: one way to write each
+        return
+    folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), r"[\s\p{Cf}]+", "")
+    key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
+    counts = np.bincount(key)
+    for alike in np.flatnonzero(counts > 1).tolist():
+        codes = np.flatnonzero(key == alike)
+        written = " and ".join(escaped(str(firsts[int(code)].as_py())) for code in codes[:2])
+        rejects.add(
+            np.flatnonzero(np.isin(patients.code, codes)),
+            f"patient_id {written} differ only in case, spaces or invisible characters: one patient or two? "
+            "write each patient's id one way",
+        )
 
 
 def _visit_values(table: pa.Table, column: str, decimal_comma: bool) -> np.ndarray:

@@ -455,3 +455,38 @@ def test_a_prior_exposure_that_falls_between_visits_rejects_both(shuffled):
         "patient_id='Q2': prior_mg_m2 540.0 at cycle 2, then 0.0 at cycle 3; an exposure only grows: correct the file"
     }
     assert sorted(result.checked["patient_id"].to_pylist()) == ["Q3", "Q3"]
+
+
+@pytest.mark.parametrize(
+    "other, shown",
+    [
+        ("dl-2001", "'dl-2001'"),  # case
+        ("DL-2001 ", "'DL-2001 '"),  # a trailing space of a spreadsheet cell
+        ("DL-\u200b2001", "'DL-\\u200b2001'"),  # a zero-width space pasted from a web page
+        ("ＤＬ-2001", "'ＤＬ-2001'"),  # fullwidth letters of an East Asian input method
+    ],
+)
+def test_ids_that_differ_only_in_how_they_are_written_reject_their_rows(other, shown):
+    # written two ways, a patient's doxorubicin prior falls from 100 mg/m² to none between cycles unseen
+    table = pa.table(
+        {
+            "patient_id": ["DL-2001", other, "DL-2002"],
+            "drug": ["doxorubicin"] * 3,
+            "ordered_mg": [92.0] * 3,
+            "cycle": [2, 3, 2],
+            "day": [1, 1, 1],
+            "height_cm": [175.0] * 3,
+            "weight_kg": [70.0] * 3,
+            "prior_mg_m2": ["100", "", "0"],
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert result.rejected["row"].to_pylist() == [1, 2]
+    assert set(result.rejected["reason"].to_pylist()) == {
+        f"patient_id 'DL-2001' and {shown} differ only in case, spaces or invisible characters: "
+        "one patient or two? write each patient's id one way"
+    }
+    assert result.verified["row"].to_pylist() == [3]  # another patient's order is verified
+    # one way of writing: the falling prior itself is seen
+    same = verify_table(RCHOP, table.set_column(0, "patient_id", pa.array(["DL-2001", "DL-2001", "DL-2002"])))
+    assert "an exposure only grows" in same.rejected["reason"][0].as_py()
