@@ -929,10 +929,29 @@ class Sexes(NamedTuple):
 @dataclass
 class SexCodes:
     """What the batches of one streamed input read so far of its sex column: an ``H`` (Spanish *hombre*) seen,
-    and whether an ``M`` was read as male (see :func:`sexes_of`)."""
+    and whether an ``M`` was read as male (see :func:`sexes_of`); the column's name, once either is."""
 
     spanish: str | None = None
     m_read_as_male: bool = False
+    column: str | None = None
+
+    def __or__(self, other: SexCodes) -> SexCodes:
+        """What two inputs read apart (a dataset's pieces on Dask workers) read together."""
+        return SexCodes(
+            self.spanish or other.spanish, self.m_read_as_male or other.m_read_as_male, self.column or other.column
+        )
+
+    def refuse_mixed(self) -> None:
+        """
+        Raise where one part of an input held an ``H`` and another's ``M`` was read as male: read apart
+        (a dataset's pieces side by side), each was read by its own codes; together, that M may be mujer.
+        """
+        if self.spanish is not None and self.m_read_as_male:
+            raise DoseCalcError(
+                f"{self.column}: {ascii(self.spanish)} (hombre?) in one part of the input, and rows of another "
+                "whose 'M' was read as male: in a column of H and M, M may be mujer, a woman; recode the column "
+                "as f/m (female/male) and run again"
+            )
 
 
 #: The sex codes of the input being streamed (:func:`streamed_sex_codes`); None for a table read whole.
@@ -944,12 +963,14 @@ def streamed_sex_codes():
     """Read one input's batches as one column of sexes: an ``H`` in one batch makes the ``M`` of the later ones
     ambiguous, and an ``H`` after an ``M`` was read as male stops the run (its outputs are never put in place).
     Inside another (a dataset's files, one after another), the files are one input."""
-    if _STREAMED.get() is not None:
-        yield
+    outer = _STREAMED.get()
+    if outer is not None:
+        yield outer
         return
-    token = _STREAMED.set(SexCodes())
+    codes = SexCodes()
+    token = _STREAMED.set(codes)
     try:
-        yield
+        yield codes
     finally:
         _STREAMED.reset(token)
 
@@ -984,6 +1005,7 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
             )
         spanish = spanish or streamed.spanish
         streamed.spanish = spanish
+        streamed.column = streamed.column or (column if spanish is not None else None)
     reasons: list[str | None] = []
     female: list[bool] = []
     for value in values:
@@ -1005,9 +1027,8 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
     if streamed is not None and spanish is None:
         used = np.zeros(len(values), bool)
         used[np.unique(codes)] = True
-        streamed.m_read_as_male |= any(
-            read and value is not None and value.strip(" ").lower() == "m" for value, read in zip(values, used)
-        )
+        if any(read and value is not None and value.strip(" ").lower() == "m" for value, read in zip(values, used)):
+            streamed.m_read_as_male, streamed.column = True, streamed.column or column
     texts = pa.array(reasons, pa.string())
     return Sexes(
         np.array([reason is None for reason in reasons], bool)[codes],

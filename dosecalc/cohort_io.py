@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 if TYPE_CHECKING:
     import polars
 
-from .cohort import DosedTable, dose_batch, streamed_sex_codes
+from .cohort import DosedTable, SexCodes, dose_batch, streamed_sex_codes
 from .csv_text import csv_text, formattable
 from .dialects import (
     ENCODINGS,
@@ -192,6 +192,7 @@ class Counts:
     reasons: dict = field(default_factory=dict)
     output_rows: int = 0
     rejects_rows: int = 0
+    sex_codes: SexCodes = field(default_factory=SexCodes)  # what its sex column read: an H, an M as male
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -201,6 +202,7 @@ class Counts:
             dict(Counter(self.reasons) + Counter(other.reasons)),
             self.output_rows + other.output_rows,
             self.rejects_rows + other.rejects_rows,
+            self.sex_codes | other.sex_codes,
         )
 
     @property
@@ -883,7 +885,7 @@ def _convert(
     ]
     with contextlib.ExitStack() as files:
         files.enter_context(_lean_memory)
-        files.enter_context(streamed_sex_codes())  # the batches' sexes read as one column's
+        sex_codes = files.enter_context(streamed_sex_codes())  # the batches' sexes read as one column's
         placing = files.enter_context(placed_together())  # left last: once every file is closed
         output = files.enter_context(
             written_file(output_path, empty.dosed.schema, computed, record=record, placing=placing)
@@ -917,7 +919,7 @@ def _convert(
                 )
         writing.result()
         write([(writer, gathering.rest()) for gathering, writer in gathered if gathering.rows])
-        done.append(dataclasses.replace(counts, reasons=dict(reasons)))
+        done.append(dataclasses.replace(counts, reasons=dict(reasons), sex_codes=dataclasses.replace(sex_codes)))
     return done[0]
 
 
@@ -1716,6 +1718,7 @@ def convert_dataset(
         )
         job.make_folders(pieces)
         counts = (runner or run_pieces)(job, pieces, progress)
+        counts.sex_codes.refuse_mixed()  # pieces read apart (on Dask): an H in one, an M read as male in another
         # beside the pieces, under a name a dataset reader skips (as "_SUCCESS")
         (job.output_dir / PROVENANCE_FILE).write_text(
             json.dumps(record(counts.rows, counts.reasons), ensure_ascii=False) + "\n", encoding="utf-8"
