@@ -929,7 +929,8 @@ def read_level_table(path) -> LevelTable:
         name = _level_name(row.get("level", ""))
         if not name:
             raise MissingInputError(f"{source} row {number} level", "a dose-level table")
-        pairs.append((name, _cell(row, "dose", f"{source} level {name}", _LEVEL_KINDS)))
+        value = _cell(row, "dose", f"{source} level {name}", _LEVEL_KINDS)
+        pairs.append((name, row["dose"] if "dose" in row else value))  # the cell as typed, shown in a refusal
     return level_table(pairs, source)
 
 

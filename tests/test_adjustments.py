@@ -563,6 +563,23 @@ def test_a_lower_level_that_gives_more_is_refused():
     assert level_table({"full": "85 mg/m2", "reduced": "90 mg/m2"}).level("reduced") is not None
 
 
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("levels.csv", "level,dose\n0,85 mg/m2\n-1,65mg/m²\n-2,80 mg/m2\n"),
+        ("levels.toml", '[[levels]]\nlevel = "-1"\ndose = "65mg/m²"\n[[levels]]\nlevel = "-2"\ndose = "80 mg/m2"\n'),
+    ],
+)
+def test_a_level_files_refusal_shows_its_cells_as_typed(tmp_path, name, text):
+    # the file's own text, as a table given in Python shows it: not pint's "80.0 mg/m²"
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ImplausibleInputError) as refused:
+        read_level_table(tmp_path / name)
+    assert str(refused.value) == (
+        f"{name} level -2='80 mg/m2': expected at most level -1's '65mg/m²': a lower level is a further reduction"
+    )
+
+
 def test_a_band_table_cell_is_refused_as_typed(tmp_path):
     # a cell of a dose_mg column is the number alone; its refusal shows the cell, not the cell and the column's unit
     cells = tmp_path / "cells.csv"
