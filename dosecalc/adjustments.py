@@ -500,16 +500,27 @@ _LEVEL_KINDS = ("percent", "dose")
 _MODIFIED_BASES = MASS_BASES + UNIT_BASES
 
 
-def _cell(row: dict, key: str, field: str, kind):
-    """The quantity of ``kind`` in column ``key`` (unit in the value) or ``key_<unit>``, the one such column."""
+def _cell_column(row: dict, key: str, field: str) -> str | None:
+    """The one column of ``row`` that gives ``key``: ``key`` itself (unit in the value) or ``key_<unit>``."""
     columns = [column for column in row if column == key or column.startswith(key + "_")]
     if len(columns) > 1:
         raise DoseCalcError(f"{field}: columns {', '.join(columns)} all give it; keep one")
-    for column in columns:
+    return columns[0] if columns else None
+
+
+def _unit_in_name(column: str, key: str) -> str:
+    """The unit a column's name gives: ``dose_mg_m2`` → ``mg/m2``, an underscore read as "per" as in a cohort's."""
+    return re.sub(r"_per_|_", "/", column[len(key) + 1 :])
+
+
+def _cell(row: dict, key: str, field: str, kind):
+    """The quantity of ``kind`` in column ``key`` (unit in the value) or ``key_<unit>``, the one such column."""
+    column = _cell_column(row, key, field)
+    if column is not None:
         value = row[column]
         if column == key:
             return parse_quantity(value, field, kind=kind)
-        unit_in_name = column[len(key) + 1 :]
+        unit_in_name = _unit_in_name(column, key)
         text = value if isinstance(value, str) else str(value)
         if not text.strip(" "):
             raise MissingInputError(field, f"a table row (column {column})")
@@ -915,7 +926,7 @@ def read_level_table(path) -> LevelTable:
     Read and validate a level table from a CSV or TOML file.
 
     CSV: a header ``level,dose`` with rows such as ``-1,65 mg/m^2`` or
-    ``-1,80 %``. TOML: ``[[levels]]`` tables with ``level = "-1"`` and
+    ``-1,80 %``, or the unit in the column's name (``level,dose_mg_m2``). TOML: ``[[levels]]`` tables with ``level = "-1"`` and
     ``dose = "80 %"``.
 
     Raises
@@ -929,8 +940,12 @@ def read_level_table(path) -> LevelTable:
         name = _level_name(row.get("level", ""))
         if not name:
             raise MissingInputError(f"{source} row {number} level", "a dose-level table")
-        value = _cell(row, "dose", f"{source} level {name}", _LEVEL_KINDS)
-        pairs.append((name, row["dose"] if "dose" in row else value))  # the cell as typed, shown in a refusal
+        field = f"{source} level {name}"
+        _cell(row, "dose", field, _LEVEL_KINDS)  # a cell refused as a band table's is
+        column = _cell_column(row, "dose", field)
+        assert column is not None  # else refused above
+        # the cell as typed (and the unit its column's name gives), read and shown as level_table's values
+        pairs.append((name, row[column] if column == "dose" else f"{row[column]} {_unit_in_name(column, 'dose')}"))
     return level_table(pairs, source)
 
 

@@ -580,6 +580,18 @@ def test_a_level_files_refusal_shows_its_cells_as_typed(tmp_path, name, text):
     )
 
 
+def test_a_level_files_unit_may_be_in_its_column_name(tmp_path):
+    # dose_mg_m2, as a cohort's columns are named: an underscore read as "per"
+    (tmp_path / "levels.csv").write_text("level,dose_mg_m2\n0,85\n-1,65\n-2,50\n")
+    table = read_level_table(tmp_path / "levels.csv")
+    assert table.level("-1").m_as("mg/m**2") == 65.0
+    (tmp_path / "levels.csv").write_text("level,dose_mg_m2\n0,85\n-1,65\n-2,80\n")
+    with pytest.raises(
+        ImplausibleInputError, match=r"^levels.csv level -2='80 mg/m2': expected at most level -1's '65 mg/m2'"
+    ):
+        read_level_table(tmp_path / "levels.csv")
+
+
 def test_a_band_table_cell_is_refused_as_typed(tmp_path):
     # a cell of a dose_mg column is the number alone; its refusal shows the cell, not the cell and the column's unit
     cells = tmp_path / "cells.csv"
