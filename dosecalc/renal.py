@@ -75,6 +75,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
+from .growth import check_height_for_age
 from .results import Result, scalar_or_array
 from .units import (
     is_quantity,
@@ -847,6 +848,8 @@ def kidney_function(
     height_cm = checked(height, ranges["height"]) if "height" in ranges else None
     if weight_kg is not None and height_cm is not None:  # a weight basis's height: together a body
         check_body(height_cm, weight_kg)
+    if key == SCHWARTZ_BEDSIDE:  # the eGFR is proportional to the height: one that children of the age have
+        check_height_for_age(height_cm, age_years)
     bsa_m2, bsa_source = bsa_for_gfr(bsa, height, weight, bsa_method, sex) if entry.indexed else (None, None)
     same_length(age=age_years, sex=female, serum_creatinine=creatinine, weight=weight_kg, height=height_cm, bsa=bsa_m2)
     floor_mg_dl, floor_policy = creatinine_floor_mg_dl(creatinine_floor)

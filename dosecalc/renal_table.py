@@ -51,6 +51,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,6 +89,7 @@ from .cohort import (
 from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
 from .frames import read_frame, refuse_written_columns
 from .grammar import escaped
+from .growth import height_for_age_reason, implausible_height_for_age
 from .renal import (
     _OUT_OF_RANGE_HINT,
     CHILD_AGE,
@@ -435,23 +437,50 @@ def _value_check(
     return _Check(accepted, reasons), above
 
 
-def _body_check(height_cm: np.ndarray, weight_kg: np.ndarray, checks: list[_Check]) -> _Check:
-    """Where the height and weight (each plausible by ``checks``) together describe a body
-    (:func:`~dosecalc.validation.plausible_body`), and the scalar path's message where they do not."""
-    each = np.ones(height_cm.size, bool)
+def _together_check(
+    checks: list[_Check], failing: Callable[[np.ndarray], np.ndarray], said: Callable[[np.ndarray], list[str]]
+) -> _Check:
+    """
+    A check of inputs together, of the rows whose inputs each pass ``checks``: ``failing(rows)``, the indexes
+    into ``rows`` of those that fail it, and ``said(rows)``, the scalar path's message for each of failing rows.
+    """
+    each = np.ones(checks[0].passes.size, bool)
     for check in checks:
         each &= check.passes
     rows = np.flatnonzero(each)
-    passes = np.ones(height_cm.size, bool)
-    passes[rows[implausible_bodies(height_cm[rows], weight_kg[rows])]] = False
+    passes = np.ones(each.size, bool)
+    passes[rows[failing(rows)]] = False
 
     def reasons(asked: np.ndarray) -> pa.Array:
         texts = np.full(asked.size, None, object)
-        failing = ~passes[asked]
-        texts[failing] = not_a_body(height_cm[asked[failing]], weight_kg[asked[failing]])
+        fails = ~passes[asked]
+        texts[fails] = said(asked[fails])
         return pa.array(texts, pa.string())
 
     return _Check(passes, reasons)
+
+
+def _body_check(height_cm: np.ndarray, weight_kg: np.ndarray, checks: list[_Check]) -> _Check:
+    """Where the height and weight (each plausible by ``checks``) together describe a body
+    (:func:`~dosecalc.validation.plausible_body`), and the scalar path's message where they do not."""
+    return _together_check(
+        checks,
+        lambda rows: implausible_bodies(height_cm[rows], weight_kg[rows]),
+        lambda rows: not_a_body(height_cm[rows], weight_kg[rows]),
+    )
+
+
+def _height_for_age_check(height_cm: np.ndarray, age_years: np.ndarray, checks: list[_Check]) -> _Check:
+    """Where a child's height (age and height each plausible by ``checks``) is one that children of the age
+    have (:func:`~dosecalc.growth.implausible_height_for_age`), and the scalar path's message where it is not."""
+    return _together_check(
+        checks,
+        lambda rows: np.flatnonzero(implausible_height_for_age(height_cm[rows], age_years[rows])),
+        lambda rows: [
+            str(ImplausibleInputError("height", *height_for_age_reason(height, age)))
+            for height, age in zip(height_cm[rows].tolist(), age_years[rows].tolist())
+        ],
+    )
 
 
 def _verdict(checks: list[_Check], n: int) -> tuple[np.ndarray, pa.Array]:
@@ -562,6 +591,8 @@ def kidney_rows(
         checks.append(_column_check(table, read["height"]))
     if "height" in read and "weight" in read:  # each plausible, and together a body, as the scalar path demands
         checks.append(_body_check(read["height"].values, read["weight"].values, checks))
+    if key == SCHWARTZ_BEDSIDE:  # the eGFR is proportional to the height: one that children of the age have
+        checks.append(_height_for_age_check(read["height"].values, read["age"].values, checks))
     inputs_ok = np.ones(n, bool)
     for check in checks:
         inputs_ok &= check.passes

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from dosecalc import Q_
 from dosecalc.carboplatin import AUC, carboplatin_dose, carboplatin_kernel
 from dosecalc.errors import ImplausibleInputError
+from dosecalc.growth import implausible_height_for_age
 from dosecalc.renal import (
     CLEARANCE,
     INDEXED_GFR,
@@ -61,6 +62,8 @@ def _columns(p, n=1):
         "bsa": p["bsa"],
     }
     inputs_ok = np.all([valid(np.full(n, given_values[field]), rng) for field, rng in ranges.items()], axis=0)
+    if p["formula"] == "schwartz_bedside" and inputs_ok.all():  # a height children of the age have (WHO)
+        inputs_ok &= ~implausible_height_for_age(np.full(n, p["height"]), np.full(n, p["age"]))
     columns = renal_kernel(
         p["formula"],
         age_years=np.full(n, p["age"]),
