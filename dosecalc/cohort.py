@@ -268,6 +268,17 @@ def _refuse_misread_unit(column: str, kind: str) -> None:
     """
     name = canonical_name(column)
     suffix = name.removeprefix(kind + "_")
+    if suffix == "unit":  # "dose_unit": an export's unit of another column ("mg/m2"), never a dose of 1 unit
+        raise UnitError(
+            column,
+            "'unit'",
+            f"a {kind} column named for its unit ({kind}_<unit>): {column} names the unit of another column; "
+            + (
+                "rename it, and name the dose column for its unit (dose_mg_m2, dose_units)"
+                if kind == "dose"
+                else "rename it"
+            ),
+        )
     if suffix == name or _named_units(column, kind) is not None:
         return
     for other in ("height", "weight", "dose"):
@@ -326,11 +337,13 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
         ]
         for name in names:
             _refuse_misread_unit(name, kind)
+        bare = [name for name in names if canonical_name(name) == kind]
+        if columns:  # a "Height" beside height_cm is a second height, whatever its unit: which is the patients'?
+            columns += [name for name in bare if name not in columns]
         if len(columns) > 1:
             raise DoseCalcError(
                 f"several {kind} columns: {', '.join(columns)}; keep one or map one with column_map (--map)"
             )
-        bare = [name for name in names if canonical_name(name) == kind]
         if not columns and bare:
             raise UnitError(bare[0], "a number with no unit", f"a unit in the name ({kind}_...) or in column_units")
         if not columns:

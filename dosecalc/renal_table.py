@@ -248,6 +248,8 @@ def _kidney_source(kind: str, names, column_map: dict, column_units: dict, rng: 
         columns = [column_map[kind]]
     else:
         columns = [name for name in names if _named(kind, name) or (given and canonical_name(name) == kind)]
+        if columns:  # a "Creatinine" beside creatinine_mg_dl is a second creatinine, whatever its unit
+            columns += [name for name in names if canonical_name(name) == kind and name not in columns]
         if len(columns) > 1:
             raise DoseCalcError(
                 f"several {kind} columns: {', '.join(columns)}; which holds the patients' {kind}? "

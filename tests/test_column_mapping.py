@@ -10,7 +10,7 @@ import pytest
 from test_cohort_files import cli, one_line_error
 
 from dosecalc import dose_table
-from dosecalc.errors import DoseCalcError
+from dosecalc.errors import DoseCalcError, UnitError
 
 PATIENT = {"patient_id": ["A"], "height_cm": [170.0], "weight_kg": [70.0]}
 
@@ -227,3 +227,45 @@ def test_a_dose_column_in_a_unit_never_read_as_a_dose_is_refused_not_passed_thro
     # with --dose, such a column was passed through and every row dosed by --dose: its doses silently unread
     with pytest.raises(DoseCalcError, match=rf"^{re.escape(column)}='.*': expected .*{re.escape(said)}"):
         dose_table({**PATIENT, column: [10.0]}, "75 mg/m2")
+
+
+@pytest.mark.parametrize("name", ["dose_unit", "Dose Unit", "dose (unit)"])
+def test_a_dose_unit_column_is_no_dose_of_one_unit(name):
+    # an export's "dose_unit" holds the unit of its "dose_amount" column: read as units of drug, every patient
+    # was dosed "1 unit" (a code of the unit) and the real dose passed through unused
+    table = {"height_cm": [175.0], "weight_kg": [70.0], "dose_amount": [75.0], name: [1.0]}
+    with pytest.raises(UnitError) as refused:
+        dose_table(table)
+    assert str(refused.value) == (
+        f"{name}='unit': expected a dose column named for its unit (dose_<unit>): {name} names the unit of "
+        "another column; rename it, and name the dose column for its unit (dose_mg_m2, dose_units)"
+    )
+    # units of drug per row are dose_units, as before
+    dosed, _ = dose_table({"height_cm": [175.0], "weight_kg": [70.0], "dose_units": [15.0]})
+    assert dosed["dose_units"].to_pylist() == [15.0]
+
+
+@pytest.mark.parametrize(
+    "table, dose, message",
+    [
+        (  # the bare "Height" (190) beside height_cm (175): which is the patient's?
+            {"height_cm": [175.0], "Height": [190.0], "weight_kg": [70.0]},
+            "75 mg/m^2",
+            "several height columns: height_cm, Height",
+        ),
+        ({"height_cm": [175.0], "weight_kg": [70.0], "Weight": [95.0]}, "75 mg/m^2", "several weight columns"),
+        ({"height_cm": [175.0], "weight_kg": [70.0], "dose": [1000.0], "dose_mg_m2": [75.0]}, None, "several dose"),
+    ],
+)
+def test_a_column_without_a_unit_beside_one_with_a_unit_is_a_second_column(table, dose, message):
+    with pytest.raises(DoseCalcError, match=f"^{re.escape(message)}"):
+        dose_table(table, dose)
+
+
+def test_a_kidney_column_without_a_unit_beside_one_with_a_unit_is_a_second_column(tmp_path):
+    # creatinine 3.5 beside creatinine_mg_dl 0.9: carboplatin was dosed from 0.9, the 3.5 unseen
+    table = tmp_path / "kidney.csv"
+    table.write_text("patient_id,age_years,sex,weight_kg,creatinine_mg_dl,Creatinine\nA,60,F,70,0.9,3.5\n")
+    line = one_line_error(cli("cohort", str(table), "-o", str(tmp_path / "o.csv"), "--carboplatin-auc", "5"))
+    assert line.startswith("error: several creatinine columns: creatinine_mg_dl, Creatinine; which holds")
+    assert not (tmp_path / "o.csv").exists()
