@@ -31,6 +31,7 @@ so a stray word in a numeric column rejects its row instead of stopping the run.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import datetime
@@ -431,8 +432,16 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
 
 def _csv_header(path: Path, reading: Reading) -> list[str]:
     """A CSV file's header as written: a column without a name (a spreadsheet's empty column) is blank in it."""
+    encoding = reading.dialect(path).encoding
     with path.open("rb") as file:
-        first = file.readline(1 << 16).decode(reading.dialect(path).encoding, "replace").rstrip("\r\n")
+        line = file.readline(1 << 16)
+    if line.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name != "utf-8":
+        # read as latin-1 or cp1252, UTF-8's mark is "ï»¿" in the first header, and every non-ASCII id is mangled
+        raise DoseCalcError(
+            f"input={path}: begins with UTF-8's byte-order mark: it is UTF-8 text, not {encoding}; "
+            "read it without --encoding (encoding= in Python)"
+        )
+    first = line.decode(encoding, "replace").rstrip("\r\n")
     hint = delimiter_line(first.removeprefix("\ufeff"))
     if hint is not None:
         raise DoseCalcError(f"input={path}: {hint}")
@@ -522,8 +531,9 @@ def _reading(path: Path, reading: Reading):
                     f"read it with its encoding, --encoding {others} (encoding= in Python)"
                 ) from None
         first = str(err).splitlines()[0]  # a parser's excerpt of the file: its control characters escaped
-        # pyarrow's "Row #3" counts the header: the file's line 3, the row numbered 2 in the rejects
-        first = re.sub(r"\bRow #(\d+)", lambda found: f"line {found[1]} (row {int(found[1]) - 1})", first)
+        # pyarrow's "Row #3" counts records, the header first: the row numbered 2 in the rejects (not a line
+        # number: a quoted cell may hold line breaks)
+        first = re.sub(r"\bRow #(\d+)", lambda found: f"row {int(found[1]) - 1}", first)
         raise DoseCalcError(
             f"input={path}: {''.join(c if c.isprintable() else ascii(c)[1:-1] for c in first)}"
         ) from None
@@ -1099,12 +1109,18 @@ class _Record:
         return self.last
 
 
+#: What "-" names for each file of a run.
+_STDIO = {"input": "stdin", "output": "stdout", "rejects": "stdout"}
+
+
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None, input_role: str = "input") -> None:
     """
     The paths of a run checked before it: the input (named ``input_role`` in an error) a file; each file
     written a file in a folder (:func:`~dosecalc.dialects.written_path`), neither the input nor its
     sidecar, and not the other.
     """
+    if input_path.exists() and not input_path.is_file():  # a device such as /dev/zero, a pipe: read forever
+        raise DoseCalcError(f"{input_role}={input_path}: is not a regular file (a device, a pipe or a socket)")
     if not input_path.is_file():
         raise DoseCalcError(f"{input_role}={input_path}: no such file")
     if str(output_path) == str(rejects_path) == "-":
@@ -1246,7 +1262,9 @@ def convert_file(
     (2, 1, 1)
     """
     start = time.perf_counter()
-    for name, given in (("output", output_path), ("rejects", rejects_path)):
+    for name, given in (("input", input_path), ("output", output_path), ("rejects", rejects_path)):
+        if given is not None and not os.fspath(given):  # Path("") is the working folder, "."
+            raise DoseCalcError(f"{name}='': an empty name; expected a file name, or - for {_STDIO[name]}")
         if given is not None and os.fspath(given).endswith((os.sep, "/")):  # Path() would drop the "/"
             raise DoseCalcError(f"{name}={os.fspath(given)}: names a folder; expected a file name")
     reading = Reading(delimiter, decimal_comma, encoding, sheet)
@@ -1424,6 +1442,8 @@ def _dataset_files(input_paths) -> tuple[list[Path], Path, list[Path]]:
     identities: dict[tuple[int, int], Path] = {}  # each file by device and inode: a link is the file it names
     directories: list[Path] = []
     for item in (str(os.fspath(name)) for name in given):
+        if not item:  # Path("") is the working folder: an unset variable would dose every file in it
+            raise DoseCalcError("input='': an empty name; expected a file, a folder or a pattern")
         path = Path(item)
         if path.is_file():  # a name, not a pattern, even with "[" in it
             found = [_normalised(path)]
@@ -1697,6 +1717,9 @@ def convert_dataset(
         Digest(files),
         start,
     )
+    for name, given in (("output_dir", output_dir), ("rejects_dir", rejects_dir)):
+        if given is not None and not os.fspath(given):  # Path("") is the working folder, "."
+            raise DoseCalcError(f"{name}='': an empty name; expected a folder's name")
     output_dir = Path(output_dir)
     rejects_dir = None if rejects_dir is None else Path(rejects_dir)
     _checked_folders(directories, output_dir, rejects_dir)

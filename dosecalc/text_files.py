@@ -1,5 +1,6 @@
 """
-The small text files people write for dosecalc: protocols (TOML), band and level tables (CSV or TOML).
+The small text files people write for dosecalc: protocols (TOML), band and level tables (CSV or TOML); and
+never one of them replaced by a file a run writes (:func:`refuse_replacing`).
 
 A file is read only if it is a regular file (:func:`regular_file`: a device such as ``/dev/zero`` would be read
 forever), and a TOML file whole only if it holds at most :data:`MAX_FILE_BYTES` (a data file named ``.toml`` by
@@ -9,12 +10,13 @@ is refused with its line.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from .errors import DoseCalcError
 
-__all__ = ["MAX_FILE_BYTES", "load_toml", "regular_file"]
+__all__ = ["MAX_FILE_BYTES", "load_toml", "refuse_replacing", "regular_file"]
 
 #: Far above any protocol or table: a slip (a data file named .toml) is refused unread.
 MAX_FILE_BYTES = 1_000_000
@@ -58,3 +60,21 @@ def load_toml(path: Path, shown: str | None = None) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise DoseCalcError(f"{shown}: not valid TOML ({err})") from None
+
+
+def refuse_replacing(read: dict[str, str | None], written: dict[str, str | None]) -> None:
+    """
+    Refuse a file a run writes (``written``, by option; each with its ``.json`` provenance beside it)
+    that is a file the run reads besides its input (``read``, by option: a band table, a protocol file),
+    also by another name or a link: the run would replace the table it doses by.
+    """
+    files = {role: Path(text) for role, text in read.items() if text is not None and Path(text).is_file()}
+    for role, text in written.items():
+        if text is None or text in ("", "-"):
+            continue
+        for target in (Path(text), Path(f"{text}.json")):
+            for other, path in files.items():
+                if os.path.realpath(target) == os.path.realpath(path) or (target.exists() and target.samefile(path)):
+                    raise DoseCalcError(
+                        f"{role} {text}: would replace {other} {path}, which the run reads; write to another file"
+                    )

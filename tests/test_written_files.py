@@ -178,10 +178,7 @@ def test_a_run_that_fails_late_writes_nothing_on_stdout(tmp_path, monkeypatch):
         file.write("1,2,3,4\n")
     result = cohort(source, "-o", "-")
     assert result.exit_code == 2 and result.stdout == ""
-    assert (
-        result.stderr
-        == f"error: input={source}: CSV parse error: line 10002 (row 10001): Expected 3 columns, got 4: 1,2,3,4\n"
-    )
+    assert result.stderr == f"error: input={source}: CSV parse error: row 10001: Expected 3 columns, got 4: 1,2,3,4\n"
     assert list((tmp_path / "temporary").iterdir()) == []  # nor a temporary copy left behind
     good = write_patients(tmp_path / "good.csv", ROWS)
     result = cohort(good, "-o", "-")
@@ -230,3 +227,86 @@ def test_a_full_disk_names_the_file_on_it_not_the_other(tmp_path):
         )
         assert list(disk.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "in.csv"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize(
+    "options, written, read",
+    [
+        (["--bands", "bands.csv", "--dose", "1000mg/m2", "-o", "bands.csv"], "-o bands.csv", "--bands bands.csv"),
+        (  # a link to the table, as the rejects
+            ["--bands", "bands.csv", "--dose", "1000mg/m2", "-o", "o.csv", "--rejects", "link.csv"],
+            "--rejects link.csv",
+            "--bands bands.csv",
+        ),
+        (["--protocol", "./proto", "--cycles", "1", "-o", "proto"], "-o proto", "--protocol proto"),
+        (  # the output's provenance, beside it, is the band table
+            ["--bands", "o.csv.json", "--dose", "1000mg/m2", "-o", "o.csv"],
+            "-o o.csv",
+            "--bands o.csv.json",
+        ),
+    ],
+)
+def test_a_run_never_writes_over_a_table_it_reads(tmp_path, monkeypatch, options, written, read):
+    # the dosed rows written over the band table (or the protocol) they were dosed by: the next run reads rows
+    monkeypatch.chdir(tmp_path)
+    bands = (EXAMPLES / "bands.csv").read_text()
+    for name in ("bands.csv", "o.csv.json"):
+        Path(name).write_text(bands)
+    Path("link.csv").symlink_to("bands.csv")
+    Path("proto").write_text((EXAMPLES / "protocols" / "r-chop-21.toml").read_text())
+    Path("in.csv").write_text("patient_id,height_cm,weight_kg\nA,175,70\n")
+    before = {name: Path(name).read_text() for name in ("bands.csv", "o.csv.json", "proto")}
+    line = one_line_error(cli("cohort", "in.csv", *options))
+    assert line == f"error: {written}: would replace {read}, which the run reads; write to another file"
+    assert {name: Path(name).read_text() for name in before} == before
+    assert not Path("o.csv").exists()
+
+
+def test_a_parse_error_names_the_row_not_a_line_a_quoted_break_would_shift(tmp_path):
+    # the note of patient A holds two line breaks: B's short row is the file's line 5, its row 2
+    source = tmp_path / "notes.csv"
+    source.write_text('id,note,height_cm,weight_kg\nA,"x\ny\nz",175,70\nB,x,175\n')
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line == f"error: input={source}: CSV parse error: row 2: Expected 4 columns, got 3: B,x,175"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["", "-o", "out/"], "input='': an empty name; expected a file, a folder or a pattern"),
+        (["in.csv", "-o", ""], "output='': an empty name; expected a file name, or - for stdout"),
+        (
+            ["in.csv", "-o", "o.csv", "--rejects", ""],
+            "rejects='': an empty name; expected a file name, or - for stdout",
+        ),
+        (["/dev/zero", "-o", "o.csv"], "input=/dev/zero: is not a regular file (a device, a pipe or a socket)"),
+    ],
+)
+def test_an_empty_name_or_a_device_is_refused(tmp_path, monkeypatch, arguments, message):
+    # "" is an unset shell variable: read as the working folder it dosed every file in it
+    monkeypatch.chdir(tmp_path)
+    Path("in.csv").write_text("patient_id,height_cm,weight_kg\nA,175,70\n")
+    Path("other.csv").write_text("patient_id,height_cm,weight_kg\nZ,160,60\n")
+    assert one_line_error(cli("cohort", *arguments, "--dose", "75mg/m2")) == f"error: {message}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "other.csv"]
+    with pytest.raises(DoseCalcError, match="^input='': an empty name"):
+        convert_file("", "o.csv", dose="75 mg/m^2")
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_a_utf8_file_read_as_another_encoding_is_refused(tmp_path, encoding):
+    # UTF-8's mark read as latin-1 is "ï»¿" in the first header, and an id "José" becomes "JosÃ©"
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"\xef\xbb\xbfpatient_id,height_cm,weight_kg\nJos\xc3\xa9,175,70\n")
+    line = one_line_error(
+        cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--encoding", encoding)
+    )
+    assert line == (
+        f"error: input={source}: begins with UTF-8's byte-order mark: it is UTF-8 text, not {encoding}; "
+        "read it without --encoding (encoding= in Python)"
+    )
+    convert_file(source, tmp_path / "o.csv", dose="75 mg/m^2")
+    assert (tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()[1].startswith("José,")

@@ -14,6 +14,7 @@ from ..grammar import bare_number
 from ..order import Order
 from ..provenance import top_reasons
 from ..renal import renal_formula_key
+from ..text_files import refuse_replacing
 from ..units import parse_quantity, quantity
 from .app import app, terminable
 from .dose import read_bands
@@ -279,6 +280,9 @@ def cohort_command(
         }
         _refuse_options_that_do_not_apply(
             dose, protocol, cycles, carboplatin_auc, kidney_function, flag_obesity, texts, kidney
+        )
+        refuse_replacing(
+            {"--bands": bands, "--protocol": protocol}, {"-o": output, "--rejects": rejects, "--report": report}
         )
         texts["bands"] = read_bands(bands, band_deviation)
         if protocol is not None:
