@@ -149,7 +149,7 @@ def read_frame(native) -> Frame:
     if isinstance(native, (pa.Table, pa.RecordBatch)):  # as it is: columns of one name are the engine's to refuse
         try:
             return Frame(plain_types(as_table(native)), None, None, None)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
             raise _mixed_types(err) from None
     # loaded for another library's frames only (15 ms at start-up): a file run hands the engine Arrow tables
     import narwhals as nw
@@ -168,7 +168,7 @@ def read_frame(native) -> Frame:
         eager = frame if lazy is None else frame.collect()
         implementation, index = eager.implementation, nw.maybe_get_index(eager)
         table = nw.maybe_reset_index(eager).to_arrow().replace_schema_metadata(None)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:  # complex numbers: no type
         raise _mixed_types(err) from None
     except nw.exceptions.DuplicateError as err:
         raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
@@ -180,7 +180,7 @@ def read_frame(native) -> Frame:
 
 
 def _mixed_types(err: Exception) -> DoseCalcError:
-    """Arrow's refusal of a column of more than one type, with what to do."""
+    """Arrow's refusal of a column of more than one type (or of one it has not: complex numbers), with what to do."""
     return DoseCalcError(f"table: {'; '.join(map(str, err.args))}; give each column one type, numbers or text")
 
 

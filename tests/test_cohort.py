@@ -483,6 +483,13 @@ def test_a_column_of_numbers_and_text_is_refused_naming_it():
         dose_table(frame, "75 mg/m^2")
 
 
+def test_a_column_of_complex_numbers_is_refused_naming_it():
+    # a type Arrow has not: a DoseCalcError naming the column, not pyarrow's own error
+    frame = pd.DataFrame({"height_cm": np.array([175 + 0j]), "weight_kg": [70.0]})
+    with pytest.raises(DoseCalcError, match="column height_cm with type complex128; give each column one type"):
+        dose_table(frame, "75 mg/m^2")
+
+
 def test_method_column_is_dictionary_encoded():
     dosed, _ = dose_table({"height_cm": [175.0] * 3, "weight_kg": [70.0] * 3}, "75 mg/m^2", method="Du Bois")
     assert pa.types.is_dictionary(dosed.schema.field("bsa_method").type)
