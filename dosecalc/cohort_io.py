@@ -749,7 +749,8 @@ def _sidecar(path: Path) -> Path:
 def placed_together():
     """
     A list that :func:`written_file` hands its finished temporary files to, renamed into place together
-    when the block ends without error (the sidecars last), else removed: a run that cannot finish one of
+    when the block ends without error (the last run's sidecars removed first, the new ones placed last), else
+    removed: a run that cannot finish one of
     its files (a full disk at the last flush) leaves none of them in place. A file for stdout (its place
     "-") is copied there first: a copy cannot be undone, and one that fails leaves no file placed.
     """
@@ -759,15 +760,21 @@ def placed_together():
         yield moves
         for temporary, _, _ in (move for move in moves if str(move[1]) == "-"):
             _copy_to_stdout(temporary)
-        renamed = (move for move in moves if str(move[1]) != "-")
-        for temporary, place, named in sorted(renamed, key=lambda move: move[1].suffix == ".json"):
+        renamed = sorted((move for move in moves if str(move[1]) != "-"), key=lambda move: move[1].suffix == ".json")
+        # the last run's records out first: a run killed between the renames leaves a file without its record,
+        # never beside the record of another run; then the files, then their records
+        steps = [(None, place, place) for _, place, _ in renamed if place.suffix == ".json" and place.is_file()]
+        for temporary, place, named in steps + renamed:
             try:
                 earlier.append((place, _kept_aside(place)))
-                os.replace(temporary, place)
+                if temporary is None:
+                    place.unlink()
+                else:
+                    os.replace(temporary, place)
             except OSError as err:
-                # a later rename failed: the files placed before it are undone, each place as it was
+                # a later step failed: the files placed (or records removed) before it are undone, each as it was
                 for placed, aside in reversed(earlier[:-1]):
-                    with contextlib.suppress(OSError):  # best effort: the error is the rename that failed
+                    with contextlib.suppress(OSError):  # best effort: the error is the step that failed
                         if aside is not None:
                             os.replace(aside, placed)
                         elif os.path.lexists(placed):
@@ -844,7 +851,7 @@ def written_file(
         if provenance is not None and kind != "parquet" and sidecar is not None:
             temporary_sidecar = _temporary(sidecar)
             temporary_sidecar.write_text(provenance + "\n", encoding="utf-8")
-            moves.append((temporary_sidecar, sidecar, named))
+            moves.append((temporary_sidecar, sidecar, sidecar))  # a sidecar that cannot be placed is named
         with placed_together() if placing is None else contextlib.nullcontext(placing) as placed:
             placed.extend(moves)
             handed_over = True

@@ -310,3 +310,49 @@ def test_a_utf8_file_read_as_another_encoding_is_refused(tmp_path, encoding):
     )
     convert_file(source, tmp_path / "o.csv", dose="75 mg/m^2")
     assert (tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()[1].startswith("José,")
+
+
+_KILLED_AFTER_ONE_RENAME = """
+import os, sys
+from dosecalc.cli import app
+replace = os.replace
+def renaming(src, dst):
+    replace(src, dst)
+    if not str(dst).endswith(".json"):
+        os._exit(9)  # killed (the OOM killer, a power cut) after the first file of the run is placed
+os.replace = renaming
+app(sys.argv[1:])
+"""
+
+
+def test_a_run_killed_between_its_renames_leaves_no_record_beside_another_runs_file(tmp_path):
+    # the last run's records are removed before any file is placed: a file left of one run and one of the
+    # other carry no record, never the record of the run that did not write them
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg\nOLD,175,70\nOLDBAD,1,70\n")
+    out, rejects = tmp_path / "o.csv", tmp_path / "r.csv"
+    assert cli("cohort", str(source), "-o", str(out), "--rejects", str(rejects), "--dose", "75mg/m2").exit_code == 3
+    assert (tmp_path / "o.csv.json").exists() and (tmp_path / "r.csv.json").exists()
+    source.write_text("patient_id,height_cm,weight_kg\nNEW,180,80\nNEWBAD,2,80\n")
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_AFTER_ONE_RENAME,
+            "cohort",
+            str(source),
+            "-o",
+            str(out),
+            "--rejects",
+            str(rejects),
+            "--dose",
+            "75mg/m2",
+        ],
+        capture_output=True,
+    )
+    assert killed.returncode == 9
+    assert sorted(["NEW" in path.read_text() for path in (out, rejects)]) == [False, True]  # one file of each run
+    assert not (tmp_path / "o.csv.json").exists() and not (tmp_path / "r.csv.json").exists()
+    # the next run finds the killed run's temporary files and removes them
+    assert cli("cohort", str(source), "-o", str(out), "--rejects", str(rejects), "--dose", "75mg/m2").exit_code == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "o.csv", "o.csv.json", "r.csv", "r.csv.json"]
