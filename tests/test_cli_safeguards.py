@@ -252,7 +252,7 @@ def test_bsa_cap():
     assert lines["dose"] == ["150 mg", "75 mg/m² × BSA 2.00 m²"]
     assert lines["uncapped"] == ["181 mg", "75 mg/m² × BSA 2.41 m²"]
     assert lines["BSA cap"] == ["2.00 m²", "applied: BSA 2.41 m² capped"]
-    assert lines["BSA"] == ["2.00 m²", "Mosteller"]
+    assert lines["BSA"] == ["2.00 m²", "capped from 2.41 m² (Mosteller)"]  # the BSA used, and what it was
 
 
 # --- dose: rounding and bands -------------------------------------------------------------------

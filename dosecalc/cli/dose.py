@@ -217,7 +217,7 @@ def dose_command(dose: Dose, *, body: Body, safeguards: Safeguards, as_json: AsJ
     print_rows(
         *_step_rows(order.modification, steps, "dose"),
         *_equivalent_rows(order.modification, steps),
-        bsa_row(result.bsa, result.bsa_method),
+        bsa_row(result.bsa, result.bsa_method, result.bsa_uncapped),
         computed_bsa_row(result),
         *input_rows(inputs, described, skip=("dose", "bsa")),
         *_weight_rows(result),
@@ -442,7 +442,7 @@ def regimen_command(
         ("schedule", f"days {', '.join(map(str, schedule.days))}", f"of a {schedule.cycle_days}-day cycle"),
         None if factor is None else km_row(factor, "human", "≈ by Km"),
         *_step_rows(order.modification, steps, "patient dose"),
-        bsa_row(area, method_key),
+        bsa_row(area, method_key, None if steps is None else steps.patient.bsa_uncapped),
         *input_rows(inputs, described, skip=("dose", "bsa")),
         *([] if steps is None else _weight_rows(steps.patient)),
         method_row(method_key),

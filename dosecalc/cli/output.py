@@ -207,10 +207,14 @@ def km_row(km: float, species: str | None, label: str = "Km"):
     return label, f"{figures(km)} {unit(KM.unit):~P}", SPECIES[species].label if species else "given"
 
 
-def bsa_row(area, key: str | None):
+def bsa_row(area, key: str | None, uncapped=None):
+    """The BSA used and where it came from; capped, the BSA it was capped from (given, or by its formula)."""
     if area is None or key is None:
         return None
-    return "BSA", show_bsa(area), "given" if key == GIVEN else BSA_METHODS[key].label
+    source = "given" if key == GIVEN else BSA_METHODS[key].label
+    if uncapped is not None and show_bsa(uncapped) != show_bsa(area):
+        source = f"capped from {show_bsa(uncapped)} ({source})"
+    return "BSA", show_bsa(area), source
 
 
 def input_rows(inputs: dict[str, Input | None], described: dict, skip=(), labels=None) -> list:
