@@ -484,8 +484,8 @@ def carboplatin_dose(
     if formula == SCHWARTZ_BEDSIDE:
         raise ImplausibleInputError(
             "gfr_formula",
-            formula,
-            "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula was derived in adults",
+            gfr_formula or formula,  # as typed
+            "an adult estimate (cockcroft-gault or ckd-epi-2021): the Calvert formula was derived in adults",
         )
     basis = weight_basis_key(weight_basis)
     given = {

@@ -556,7 +556,10 @@ def _why(text: str, kinds: tuple[str, ...], unit_text: str | None) -> str:
     if unit_text is None:
         if not re.search(r"[0-9]", text):
             return f"{accepted}: a number is missing"
-        if not re.search(r"[^[0-9]\s.eE+-]", text):
+        written = re.fullmatch(r"(?i)auc\s*[=:]?\s*([0-9]+(?:\.[0-9]+)?)", text.strip(" "))
+        if written and "auc" in kinds:  # "AUC5", as protocols write it
+            return f"{accepted}: the AUC as its number and unit, '{written[1]} mg/mL·min'"
+        if not re.search(r"[^0-9\s.eE+-]", text):
             return f"{accepted}: the unit is missing (a unit is never guessed)"
         return accepted
     amount = unit_text.split("/")[0].strip(" ")  # "U/m2": the amount's spelling is the slip ("u" as typed)

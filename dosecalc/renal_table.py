@@ -856,8 +856,8 @@ def carboplatin_rows(
     if estimate == SCHWARTZ_BEDSIDE:
         raise ImplausibleInputError(
             "gfr_formula",
-            estimate,
-            "an adult estimate (cockcroft_gault or ckd_epi_2021): the Calvert formula was derived in adults",
+            formula or estimate,  # as typed
+            "an adult estimate (cockcroft-gault or ckd-epi-2021): the Calvert formula was derived in adults",
         )
     cap_ml_min, _ = gfr_cap_of(gfr_cap, entry)
     rows = _plausible_doses(gfr_rows(table, estimate, **options), auc, options.get("allow_outside_range", False))

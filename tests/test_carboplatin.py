@@ -282,8 +282,20 @@ def test_cockcroft_gault_with_floor_and_weight_basis():
 
 
 def test_schwartz_is_refused_for_calvert():
-    with pytest.raises(ImplausibleInputError, match="^gfr_formula=schwartz_bedside: expected an adult estimate"):
+    # the formula as typed, and the adult ones as they are typed
+    with pytest.raises(ImplausibleInputError) as refused:
         carboplatin_dose(auc=5, gfr_formula="schwartz-bedside", age=10, height=140, serum_creatinine="0.5 mg/dL")
+    assert str(refused.value) == (
+        "gfr_formula=schwartz-bedside: expected an adult estimate (cockcroft-gault or ckd-epi-2021): "
+        "the Calvert formula was derived in adults"
+    )
+
+
+def test_an_auc_written_as_protocols_write_it_is_refused_with_its_reading():
+    # "AUC5" on a protocol's page: the number and its unit, never a bare "unit is missing"
+    with pytest.raises(UnitError) as refused:
+        carboplatin_dose(auc="AUC5", gfr=90)
+    assert str(refused.value).endswith(": the AUC as its number and unit, '5 mg/mL·min'")
 
 
 # --- the safeguards of a dose ---------------------------------------------------------------

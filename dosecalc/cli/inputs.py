@@ -130,6 +130,7 @@ OPTION_NAMES = {
     "step": "--round-to",
     "strengths": "--vials",
     "conditions": "--condition",
+    "gfr_formula": "--formula",  # the estimate carboplatin's GFR is of
 }
 
 
