@@ -351,8 +351,7 @@ def column_source(kind: str, names, column_map: dict, column_units: dict) -> Sou
     column = columns[0]
     named = _named_units(column, kind)
     if given_units is None and named is None:
-        on_the_command_line = "" if kind == "dose" else f" (--{kind}-unit)"
-        raise UnitError(column, "a number with no unit", f"its unit in column_units[{kind!r}]{on_the_command_line}")
+        raise UnitError(column, "a number with no unit", f"its unit in column_units[{kind!r}] (--{kind}-unit)")
     units = named if given_units is None else _units(given_units, kind, f"column_units[{kind!r}]")
     if named is not None and units != named:
         raise UnitError(f"column_units[{kind!r}]", given_units, f"{named:~P}, as column {column!r} says")

@@ -269,3 +269,21 @@ def test_a_kidney_column_without_a_unit_beside_one_with_a_unit_is_a_second_colum
     line = one_line_error(cli("cohort", str(table), "-o", str(tmp_path / "o.csv"), "--carboplatin-auc", "5"))
     assert line.startswith("error: several creatinine columns: creatinine_mg_dl, Creatinine; which holds")
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_mapped_dose_column_takes_its_unit_on_the_command_line(tmp_path):
+    # 75 mg/m² for 175 cm and 70 kg: Mosteller 1.8447 m², 138.35 mg
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg,Amount\nP1,175,70,75\n")
+    out = tmp_path / "o.csv"
+    line = one_line_error(cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount"))
+    assert line == "error: Amount=a number with no unit: expected its unit in column_units['dose'] (--dose-unit)"
+    result = cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount", "--dose-unit", "mg/m2")
+    assert result.exit_code == 0, result.output
+    row = out.read_text().splitlines()[1].split(",")
+    assert float(row[5]) == pytest.approx(75 * (175 * 70 / 3600) ** 0.5, rel=1e-12)  # dose_mg
+    # a rate is no dose per administration
+    line = one_line_error(
+        cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount", "--dose-unit", "mg/m2/week")
+    )
+    assert line.startswith("error: --dose-unit mg/m2/week: expected a dose unit per administration")

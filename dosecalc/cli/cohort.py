@@ -125,6 +125,13 @@ def cohort_command(
         Optional[str],
         typer.Option(help='Unit of a mapped measured GFR column: "mL/min" or "mL/min/1.73m2".', show_default=False),
     ] = None,
+    dose_unit: Annotated[
+        Optional[str],
+        typer.Option(
+            help='Unit of a mapped per-row dose column, per administration: "mg/m2", "mg/kg", "mg" or "units/m2".',
+            show_default=False,
+        ),
+    ] = None,
     weight_basis: WeightBasis = None,
     flag_obesity: Annotated[
         bool, typer.Option(help="Add an obese column (BMI ≥ 30 kg/m²); the dose is not changed.")
@@ -240,6 +247,7 @@ def cohort_command(
         "age": age_unit,
         "creatinine": creatinine_unit,
         "gfr": gfr_unit,
+        "dose": dose_unit,
     }
     units = {name: text for name, text in given_units.items() if text}
     # an AUC order's dose is the AUC: the library's field "dose" is --carboplatin-auc
@@ -481,7 +489,9 @@ _COHORT_OPTIONS = {
     "encoding": "--encoding",
     "sheet": "--sheet",
     "report": "--report",
-    **{f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight", "age", "creatinine", "gfr")},
+    **{
+        f"column_units[{name!r}]": f"--{name}-unit" for name in ("height", "weight", "age", "creatinine", "gfr", "dose")
+    },
     **{
         f"column for {name}": f"--map {name}"
         for name in ("height", "weight", "dose", "sex", "age", "creatinine", "gfr")
