@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import cohort_io
-from .cohort import DosedTable, dose_table
+from .cohort import DosedTable, canonical_name, dose_table, streamed_sex_codes
 from .cohort_io import CohortSummary, Counts, DatasetJob, Piece
 from .errors import DoseCalcError, ImplausibleInputError
 from .units import registry
@@ -96,8 +96,20 @@ def _with_partition(table: pa.Table, number: int) -> pa.Table:
     return table.add_column(table.schema.get_field_index("row"), PARTITION_COLUMN, column)
 
 
-def _dose_partition(frame, shipped: bytes, schema: pa.Schema, row_offsets, partition_info=None):
-    """One partition through the engine: a one-element object Series holding its DosedTable."""
+def _holds_h(sexes):
+    """Whether a partition's sex column holds an ``H`` (Spanish *hombre*), as :func:`~dosecalc.cohort.sexes_of` reads one."""
+    import pandas as pd
+
+    return pd.Series([bool(sexes.astype("string").str.strip(" ").str.lower().eq("h").any())])
+
+
+def _dose_partition(
+    frame, shipped: bytes, schema: pa.Schema, row_offsets, spanish=False, sex=None, partition_info=None
+):
+    """
+    One partition through the engine: a one-element object Series holding its DosedTable. ``spanish``: whether
+    any partition's sex column ``sex`` holds an ``H``: this partition's ``M`` are then ambiguous too.
+    """
     import pandas as pd
 
     number = partition_info["number"]
@@ -106,7 +118,10 @@ def _dose_partition(frame, shipped: bytes, schema: pa.Schema, row_offsets, parti
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _dtype_error(frame, schema, number) from None
     offset = 0 if row_offsets is None else row_offsets[number]
-    dosed, rejects = _received(shipped)(table, offset)
+    with streamed_sex_codes() as codes:  # the partitions' sex columns read as one column
+        if spanish:
+            codes.spanish, codes.column = "H", sex
+        dosed, rejects = _received(shipped)(table, offset)
     result = DosedTable(_with_partition(dosed, number), _with_partition(rejects, number))
     holder = pd.Series([None], dtype=object)
     holder.iloc[0] = (result, frame.index, offset)
@@ -214,7 +229,17 @@ def dose_dataframe(ddf, dose=None, method="mosteller", *, row_offsets: Sequence[
     dosed, rejects = dosing(schema.empty_table())  # the metas; an unusable table fails here
     empty = DosedTable(_with_partition(dosed, 0), _with_partition(rejects, 0))
     shipped = pickle.dumps(dosing)
-    results = ddf.map_partitions(_dose_partition, shipped, schema, row_offsets, meta=pd.Series([], dtype=object))
+    # an H in any partition's sex column makes the M of every partition ambiguous (hombre/mujer): found lazily,
+    # a task each partition's dosing waits for
+    sex = (options.get("column_map") or {}).get("sex") or next(
+        (name for name in ddf.columns if canonical_name(name) == "sex"), None
+    )
+    spanish = False
+    if sex in ddf.columns:
+        spanish = ddf[sex].map_partitions(_holds_h, meta=pd.Series([], dtype=bool)).any()
+    results = ddf.map_partitions(
+        _dose_partition, shipped, schema, row_offsets, spanish, sex, meta=pd.Series([], dtype=object)
+    )
     metas = [_to_pandas(getattr(empty, name)).set_axis(ddf._meta.index[:0]) for name in DosedTable._fields]
     return tuple(
         results.map_partitions(_part, name, meta=meta)  # a partition's rows keep its labels: its divisions hold

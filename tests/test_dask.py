@@ -281,3 +281,18 @@ def test_inline_rejects_are_refused_naming_the_join():
     ddf = dd.from_pandas(cohort(), npartitions=2)
     with pytest.raises(DoseCalcError, match="rejects: dose_dataframe gives the dosed rows and the rejects apart"):
         dose_dataframe(ddf, dose=DOSE, rejects="inline")
+
+
+def test_an_h_in_one_partition_makes_the_m_of_every_partition_ambiguous():
+    # a Spanish export codes hombre/mujer as H/M: partition 0 holds no H, but the column does; its M may be women
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "sex": ["M", "M", "H", "F"], "height_cm": [175.0] * 4, "weight_kg": [90.0] * 4}
+    )
+    dosed, rejects = dask.compute(*dose_dataframe(dd.from_pandas(frame, npartitions=2), DOSE, weight_basis="ideal"))
+    whole = dose_table(frame, DOSE, weight_basis="ideal")
+    assert sorted(dosed["id"]) == sorted(whole.dosed["id"]) == ["d"]
+    assert sorted(rejects["reason"]) == sorted(whole.rejects["reason"])
+    # recoded f/m, no H: every M is male in every partition
+    recoded = frame.assign(sex=["M", "M", "M", "F"])
+    dosed, rejects = dask.compute(*dose_dataframe(dd.from_pandas(recoded, npartitions=2), DOSE, weight_basis="ideal"))
+    assert len(dosed) == 4 and len(rejects) == 0
