@@ -618,13 +618,13 @@ class _Safeguards:
         if order.reduction_pct is not None:
             columns["dose_reduction_pct"] = _column(order.reduction_pct, n)
         if order.weight_basis != ACTUAL:
-            columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as("kg"), n)
+            columns["dosing_weight_kg"] = _column(result.dosing_weight.m_as(unit("kg")), n)
             columns["weight_basis"] = label_column(result.weight_basis, n)
             columns["above_actual_weight"] = _flags(result.above_actual_weight, n)  # said, never changed
         if self.flag_obesity:
             columns["obese"] = _flags(result.obese, n)
         if order.bsa_cap is not None:
-            columns["bsa_uncapped_m2"] = _column(result.bsa_uncapped.m_as("m**2"), n)
+            columns["bsa_uncapped_m2"] = _column(result.bsa_uncapped.m_as(unit("m**2")), n)
             columns["bsa_capped"] = _flags(result.bsa_cap_applied, n)
         if order.max_dose is not None:
             columns[_in_amount("dose_uncapped_mg", self.amount)] = _column(result.dose_uncapped.m_as(self.amount), n)
@@ -1108,10 +1108,10 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
     )
     n = table.num_rows
     magnitudes = (
-        None if result.bsa is None else result.bsa.m_as("m**2"),
-        result.dose.m_as(amount),
-        None if result.dose_per_m2 is None else result.dose_per_m2.m_as(f"{amount}/m**2"),
-        None if result.dose_per_kg is None else result.dose_per_kg.m_as(f"{amount}/kg"),
+        None if result.bsa is None else result.bsa.m_as(unit("m**2")),
+        result.dose.m_as(unit(amount)),
+        None if result.dose_per_m2 is None else result.dose_per_m2.m_as(unit(f"{amount}/m**2")),
+        None if result.dose_per_kg is None else result.dose_per_kg.m_as(unit(f"{amount}/kg")),
     )
     names = [_in_amount(name, amount) for name in OUTPUT_COLUMNS]
     columns = dict(zip(names, [*(_column(values, n) for values in magnitudes), label_column(result.bsa_method, n)]))
@@ -1120,7 +1120,7 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
     measured = None
     if not checked:  # the core's checks of a computed BSA and of the dose, as masks
         computed = result.bsa_uncapped if guards.order.bsa_cap is not None else result.bsa
-        measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as("m**2"), (n,)))
+        measured = _computed_bsa(None if computed is None else np.broadcast_to(computed.m_as(unit("m**2")), (n,)))
         absolute = _absolute(dose_amount, amount)
         if absolute is not None:
             measured = _both(measured, absolute)
