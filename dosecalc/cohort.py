@@ -767,12 +767,15 @@ class Column:
     @classmethod
     def read(cls, source: Source, table: pa.Table, decimal_comma: bool = False) -> Column:
         decimal_comma = checked_flag(decimal_comma, "decimal_comma")
+        cells = table[source.column]
+        if is_text(cells.type) and _texts_repeat(cells):  # each distinct text read once, by both readings below
+            cells = pc.dictionary_encode(cells)
         try:
-            given = given_numbers(table[source.column], decimal_comma)
+            given = given_numbers(cells, decimal_comma)
         except DoseCalcError as err:
             raise DoseCalcError(f"{source.column}: {err}") from None
         # an amount's cell is read one way only: "1.500" (with a decimal comma, "1,500") is refused
-        two = None if source.rng not in _AMOUNTS else read_two_ways(table[source.column], decimal_comma)
+        two = None if source.rng not in _AMOUNTS else read_two_ways(cells, decimal_comma)
         values = _converted(given, source.units, source.rng, source.column)
         return cls(source, given, values, decimal_comma, two if two is not None and two.any() else None)
 
