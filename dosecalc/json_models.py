@@ -638,6 +638,18 @@ class DrugCheck(Open):
     reason: Text | None
 
 
+class PriorExposure(Open):
+    """A drug's exposure before this dose: as given, as read, as its lifetime limit counted it and the BSA that
+    converted it (null where none did)."""
+
+    drug: Text
+    given: Text | Quantity
+    amount: Quantity
+    limit: LifetimeLimit
+    counted: Quantity | None
+    bsa: Quantity | None
+
+
 class Verification(Open):
     """``Verification.to_dict()``: every drug checked, the flags and a count by verdict."""
 
@@ -647,6 +659,8 @@ class Verification(Open):
     day: Annotated[int, Field(ge=1)] | None
     tolerance: Setting
     weight_change: Setting
+    priors: list[PriorExposure]
+    conditions: list[Text]
     checks: list[DrugCheck]
     flags: list[Flag]
     summary: dict[str, Annotated[int, Field(ge=0)]]

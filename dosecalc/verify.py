@@ -69,7 +69,7 @@ from .order import AUC_BASIS, POLICY, Order, drug_name, refuse_unread_kidney
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
-from .validation import WEIGHT, Range, checked, checked_body, checked_scalar
+from .validation import WEIGHT, Range, check_body, checked, checked_body, checked_scalar
 
 __all__ = [
     "ASCO_ONS_2016",
@@ -82,6 +82,7 @@ __all__ = [
     "WEIGHT_CHANGE",
     "DrugCheck",
     "Flag",
+    "PriorExposure",
     "Setting",
     "Verification",
     "above_maximum_kernel",
@@ -393,6 +394,38 @@ class DrugCheck(Result):
 
 
 @dataclass(frozen=True)
+class PriorExposure(Result):
+    """
+    A drug's exposure before this dose, as given and as counted against its
+    lifetime limit: a pharmacist can retrace the total a limit was compared
+    with, and the BSA that made an exposure in mg one per m².
+
+    Attributes
+    ----------
+    drug : str
+    given : str or Quantity
+        The exposure as typed (text), or its value.
+    amount : Quantity
+        The exposure as read, in its own basis ("400 mg/m²", "700 mg").
+    counted : Quantity or None
+        The exposure in the unit of the limit, as the lifetime limit counts
+        it; None where no dose of the drug was checked against the limit.
+    bsa : Quantity or None
+        Today's BSA before any cap (the one the limit check reads), where it
+        converted the exposure into the limit's unit (mg to mg/m²); else None.
+    limit : LifetimeLimit
+        The lowest limit of the drug that applies under the conditions given.
+    """
+
+    drug: str
+    given: Any
+    amount: Any
+    limit: Any
+    counted: Any = None
+    bsa: Any = None
+
+
+@dataclass(frozen=True)
 class Verification(Result):
     """
     Ordered doses verified against an independent computation.
@@ -413,6 +446,10 @@ class Verification(Result):
         :math:`100 (W - W_0) / W_0`, with a baseline weight.
     inputs : tuple of (str, value) pairs
         The patient's inputs as read.
+    priors : tuple of PriorExposure
+        Each prior exposure given, as given and as counted.
+    conditions : tuple of str
+        The conditions given, which select lower lifetime limits.
     references : tuple of str
         Why a dose is verified independently (ASCO/ONS standards).
     version : str
@@ -427,6 +464,8 @@ class Verification(Result):
     weight_change: Setting
     weight_change_pct: float | None
     inputs: tuple = ()
+    priors: tuple = ()
+    conditions: tuple = ()
     references: tuple = (ASCO_ONS_2016,)
     version: str = __version__
 
@@ -458,6 +497,8 @@ class Verification(Result):
             "tolerance": self.tolerance.to_dict(),
             "weight_change": {**self.weight_change.to_dict(), "change_pct": self.weight_change_pct},
             "inputs": {name: plain(value) for name, value in self.inputs},
+            "priors": [prior.to_dict() for prior in self.priors],
+            "conditions": list(self.conditions),
             "checks": [check.to_dict() for check in self.checks],
             "flags": [flag.to_dict() for flag in self.flags],
             "summary": self.summary(),
@@ -768,10 +809,10 @@ def _prior_quantity(value, field: str):
         return quantity(*read_dose(reading, field, allowed=ANY_BASIS))
 
 
-def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
-    prior = (
-        quantity(0.0, f"{limit.amount.units}") if prior_text is None else _prior_quantity(prior_text, f"prior {drug}")
-    )
+def _lifetime_flag(limit, prior, this_dose, bsa, drug: str) -> tuple[Flag | None, float]:
+    """``(flag, prior)``: the flag where this dose with the prior exposure (a Quantity; None: none) reaches the
+    limit, None where not; and the prior in the limit's unit, as the limit counted it."""
+    prior = quantity(0.0, f"{limit.amount.units}") if prior is None else prior
     prior_value = _in_unit_of(prior, limit.amount, bsa)
     if prior_value is None:
         raise UnitError(
@@ -782,11 +823,11 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
         )
     this_value = _in_unit_of(this_dose, limit.amount, bsa)
     if this_value is None:
-        return None
+        return None, prior_value
     unit_ = f"{limit.amount.units:~P}"
     total, reached = lifetime_kernel(prior_value, this_value, limit.amount.magnitude)
     if not reached:
-        return None
+        return None, prior_value
     already = prior_value >= limit.amount.magnitude
     message = (
         f"the prior exposure, {prior_value:.4g} {unit_}, already reaches the lifetime limit of {limit.amount.magnitude:g} {unit_}"
@@ -800,7 +841,7 @@ def _lifetime_flag(limit, prior_text, this_dose, bsa, drug: str) -> Flag | None:
         ("total", quantity(total, unit_)),
         ("limit", limit.amount),
     )
-    return Flag("lifetime_limit", message, values, limit.source)
+    return Flag("lifetime_limit", message, values, limit.source), prior_value
 
 
 def schedule_flag(item: _Item, plan: _Plan, cycle: int | None, day: int | None) -> Flag | None:
@@ -903,9 +944,13 @@ def verify(
     baseline_weight : numeric, str or Quantity, optional
         The weight the treatment was planned with; plain numbers in [kg]. A
         change from it of at least the threshold flags ``weight_change``.
+        With the height, it must describe a body, as the current weight must.
     prior : mapping of str to str or Quantity, optional
-        Exposure before this dose, per drug ("300 mg/m2", or absolute with a
-        BSA to convert it), for the lifetime limits.
+        Exposure before this dose, per drug (``{"doxorubicin": "300 mg/m2"}``,
+        or absolute with a BSA to convert it), for the lifetime limits; each
+        kept in ``Verification.priors`` as given and as counted. A prior of a
+        drug without a lifetime limit (idarubicin, vincristine) is refused:
+        it would be checked against nothing.
     conditions : iterable of str
         Conditions that select a lower lifetime limit
         (``"mediastinal-radiotherapy"``).
@@ -933,10 +978,12 @@ def verify(
     Raises
     ------
     DoseCalcError
-        For bad input: an implausible measurement, an ordered dose or a prior
-        outside the grammar, a tolerance above 10 %, a day outside the
-        cycle, a prior for a drug the protocol lacks. A missing input makes a
-        check ``"missing_input"`` instead.
+        For bad input: an implausible measurement (a baseline weight that
+        with the height describes no body), an ordered dose or a prior
+        outside the grammar, a prior that is no mapping of drug to exposure,
+        a tolerance above 10 %, a day outside the cycle, a prior for a drug
+        the protocol lacks or one without a lifetime limit. A missing input
+        makes a check ``"missing_input"`` instead.
 
     References
     ----------
@@ -978,22 +1025,21 @@ def verify(
     day = _whole_number(day, "day", plan.cycle_days)
     conditions = known_conditions(plan, conditions)
     pairs = _ordered_pairs(ordered, plan)
-    prior = dict(prior or {})
-    known = {item.drug for item in plan.items}
-    for name in prior:
-        if name not in known:
-            raise UnknownNameError("prior", name, sorted(known))
+    priors = _checked_priors(plan, prior, conditions)
 
     kidney = {name: patient.get(name) for name in ("age", "creatinine", "gfr")}
     without = f"{plan.name} has no carboplatin AUC order" if plan.name else "the order is no carboplatin AUC"
     refuse_unread_kidney((item.order for item in plan.items), without, **kidney)
+    body = None
     if patient.get("height") is not None and patient.get("weight") is not None:  # whatever the orders read
-        checked_body(patient["height"], patient["weight"])
+        body = checked_body(patient["height"], patient["weight"])
     patient_flags, change = [], None
     if baseline_weight is not None:
         if patient.get("weight") is None:
             raise MissingInputError("weight", "the weight change from baseline_weight")
         now, then = (checked(patient["weight"], WEIGHT), checked(baseline_weight, WEIGHT, "baseline_weight"))
+        if body is not None:
+            _baseline_body(body.height_cm, then)
         change, changed = weight_change_kernel(now, then, threshold.value)
         if changed:
             patient_flags.append(
@@ -1027,6 +1073,7 @@ def verify(
             counts[index] = counts.get(index, 0) + 1
 
     checks = []
+    counted: dict[str, tuple] = {}  # each prior as its limit counted it, and the BSA that converted it
     for name, value, index, verdict, reason in matches:
         if index is None:
             checks.append(
@@ -1050,7 +1097,7 @@ def verify(
                 )
             )
         checks.append(
-            _checked(item, name, value, evaluated_for(index), tolerance.value, flags, plan, prior, conditions)
+            _checked(item, name, value, evaluated_for(index), tolerance.value, flags, plan, priors, conditions, counted)
         )
     if day is not None:
         ordered_items = {index for _, _, index, _, _ in matches if index is not None}
@@ -1072,6 +1119,10 @@ def verify(
                     )
                 )
     inputs = tuple((name, value) for name, value in patient.items() if value is not None)
+    exposures = tuple(
+        PriorExposure(drug, given, amount, limit_of(plan, drug, conditions), *counted.get(drug, (None, None)))
+        for drug, (given, amount) in priors.items()
+    )
     return Verification(
         tuple(checks),
         tuple(patient_flags),
@@ -1082,7 +1133,116 @@ def verify(
         threshold,
         change,
         inputs + (() if baseline_weight is None else (("baseline_weight", baseline_weight),)),
+        exposures,
+        conditions,
     )
+
+
+def _baseline_body(height_cm, baseline_kg) -> None:
+    """
+    Refuse a baseline weight that with the patient's height describes no
+    body, as the current weight is refused: 0.2 kg at 175 cm is a slip, and
+    a weight change from it (+34900 %) no change of the patient's.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the height and the baseline weight, with the slip's hint.
+    """
+    try:
+        check_body(height_cm, baseline_kg)
+    except ImplausibleInputError as err:
+        raise ImplausibleInputError("height, baseline_weight", err.value, err.expected, err.hint) from None
+
+
+class _NotInPlan(UnknownNameError):
+    """
+    A drug named where the plan has no such drug, with the plan's names that
+    would be accepted; unlike :class:`~dosecalc.errors.UnknownNameError`,
+    never with the closest name as a hint: the closest drug name is another
+    drug (idarubicin beside doxorubicin), not a slip of the one meant.
+    """
+
+    def __init__(self, field: str, value: object, valid, where: str, unnamed: bool = False):
+        valid = tuple(valid)
+        accepted = (
+            f"one of its drugs with a lifetime limit: {', '.join(valid)}"
+            if valid
+            else "the order's drug named, for its lifetime limit"
+            if unnamed
+            else "no prior: none of its drugs has a lifetime limit in dosecalc"
+        )
+        self._with_fields(
+            f"{field}={ascii(value)} is not in {where}; expected {accepted}",
+            field=field,
+            value=value,
+            valid=valid,
+            where=where,
+            unnamed=unnamed,
+        )
+        # derived from the fields, as the parent's hint: not an argument, so pickle rebuilds them
+        self.expected, self.hint = accepted, None
+
+    @property
+    def code(self) -> str:
+        """As any unknown name's: ``"unknown_name_error"``."""
+        return "unknown_name_error"
+
+
+def _checked_priors(plan: _Plan, prior, conditions: tuple) -> dict[str, tuple[Any, Any]]:
+    """
+    Each prior exposure as ``{drug: (as given, Quantity as read)}``, refused
+    unless a lifetime limit of the plan counts it: a prior of a drug without
+    one (idarubicin, vincristine) would be read and checked against nothing,
+    an OK that checked no exposure. No other drug's name is offered for a
+    name not in the plan: idarubicin is not a misspelt doxorubicin.
+
+    Raises
+    ------
+    UnitError
+        If ``prior`` is not a mapping of drug to exposure, or an exposure is
+        not one ("300 mg/m2", "700 mg", "0 mg/m2").
+    ImplausibleInputError
+        If a drug is not named by its generic name, is given twice, is not
+        in the plan, or has no lifetime limit under the conditions given.
+    """
+    if prior is None:
+        return {}
+    if not isinstance(prior, Mapping):
+        shown = repr(prior) if isinstance(prior, str) else f"{prior:~P}" if is_quantity(prior) else repr(prior)
+        raise UnitError("prior", shown, "each drug's exposure before this dose: {'doxorubicin': '300 mg/m2'}")
+    drugs = {item.drug for item in plan.items}
+    limited = sorted(drug for drug in drugs if limit_of(plan, drug, conditions) is not None)
+    where = f"the protocol {plan.name}" if plan.name else "the order"
+    everywhere = sorted({limit.drug for limit in protocol_library.LIFETIME_LIMITS + tuple(plan.limits)})
+    expected = (
+        f"a drug of {where} with a lifetime limit ({', '.join(limited)})"
+        if limited
+        else f"a drug with a lifetime limit in dosecalc ({', '.join(everywhere)})"
+    )
+    read: dict[str, tuple[Any, Any]] = {}
+    for name, value in prior.items():
+        try:
+            drug = drug_name(name)
+        except ImplausibleInputError as err:
+            raise ImplausibleInputError("prior", err.value, err.expected, err.hint) from None
+        if drug in read:
+            raise ImplausibleInputError("prior", drug, "each drug once, with its total exposure")
+        if drug not in drugs:
+            unnamed = drugs == {SINGLE_DOSE}  # a dose alone, of no drug: its prior cannot be any drug's
+            raise _NotInPlan("prior", drug, limited, "the order, which names no drug" if unnamed else where, unnamed)
+        if drug not in limited:
+            under = [limit.condition for limit in plan.limits if limit.drug == drug and limit.condition != STANDARD]
+            why = (
+                f"{drug}'s lifetime limit applies with {' or '.join(sorted(set(under)))}, not given"
+                if under
+                else f"dosecalc has no lifetime limit for {drug}"
+            )
+            raise ImplausibleInputError(
+                "prior", drug, expected, f"{why}, so its prior exposure cannot be checked: check it against the label"
+            )
+        read[drug] = (value, _prior_quantity(value, f"prior {drug}"))
+    return read
 
 
 def known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
@@ -1103,8 +1263,9 @@ def _checked(
     tolerance_pct: float,
     flags: list,
     plan: _Plan,
-    prior: dict,
+    priors: dict,
     conditions: tuple,
+    counted: dict,
 ) -> DrugCheck:
     order = item.order
     field = f"ordered {item.label}"
@@ -1162,9 +1323,13 @@ def _checked(
     limit = limit_of(plan, item.drug, conditions)
     if limit is not None:
         bsa = None if result.dose is None else result.dose.bsa_uncapped  # for limits per m²
-        lifetime = _lifetime_flag(limit, prior.get(item.drug), ordered, bsa, item.drug)
+        prior = priors.get(item.drug)
+        lifetime, prior_value = _lifetime_flag(limit, None if prior is None else prior[1], ordered, bsa, item.drug)
         if lifetime is not None:
             flags.append(lifetime)
+        if prior is not None and item.drug not in counted:
+            converted = prior[1].units != limit.amount.units  # by the BSA: mg against a limit per m²
+            counted[item.drug] = (quantity(prior_value, f"{limit.amount.units}"), bsa if converted else None)
     from_computed = f"{difference:+.3g} % from the computed {_shown(computed)} (tolerance ±{tolerance_pct:g} %)"
     if verdict == "within_tolerance":
         reason = None

@@ -21,7 +21,9 @@ Columns
     order's target AUC as "mg/mL*min").
 ``height_<unit>``, ``weight_<unit>``, ``sex``
     The patient's measurements today, as :func:`dosecalc.cohort.dose_table`
-    reads them; for a carboplatin AUC, the kidney columns
+    reads them (the sex column as one column: beside an ``H`` in any row, the
+    ``M`` of a row whose order reads the sex is rejected as ambiguous,
+    hombre/mujer); for a carboplatin AUC, the kidney columns
     :meth:`dosecalc.order.Order.for_table` reads (``age_years`` and
     ``creatinine_mg_dl``, or ``gfr_ml_min``, ...). Two columns of one input
     (``height_cm`` and ``height_in``) are refused.
@@ -31,13 +33,18 @@ Columns
     does not give the drug are flagged.
 ``baseline_weight_<unit>`` (optional)
     The weight the treatment was planned with: a change of at least the
-    threshold is flagged.
+    threshold is flagged; one that with the row's height describes no body
+    rejects the row.
 ``prior_<unit>`` (optional)
     The exposure to the row's drug before this dose (``prior_mg_m2``), for
-    the lifetime limits; an empty cell is no prior exposure.
+    the lifetime limits; an empty cell is no prior exposure. The column names
+    no drug: a prior on the row of a drug without a lifetime limit rejects
+    the row (whose exposure is it?).
 ``patient_id`` (optional)
-    Who the order is for: with it, a drug ordered more often on one day than
-    the protocol gives it is flagged ``duplicate_order``, and the rows of a
+    Who the order is for: with the column, a row without an id (empty,
+    spaces, null) is rejected, ``patient_id is missing``; a drug ordered more
+    often on one day than the protocol gives it is flagged
+    ``duplicate_order``, and the rows of a
     patient's day that give the patient two values of one input (two
     heights, two sexes) are rejected: which is the patient's? Ids that differ
     only in case, spaces or invisible characters ("P001", "p001 ") reject
@@ -62,7 +69,15 @@ import pyarrow.compute as pc
 
 from .adjustments import difference_pct
 from .carboplatin import AUC
-from .cohort import _named_units, canonical_name, given_numbers, read_two_ways, sexes_of, two_readings_reason
+from .cohort import (
+    _named_units,
+    canonical_name,
+    given_numbers,
+    read_two_ways,
+    sexes_of,
+    streamed_sex_codes,
+    two_readings_reason,
+)
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError
 from .frames import is_text
@@ -561,6 +576,7 @@ def verify_table(
         if bad.size:
             cells = table[baseline_column].take(pa.array(bad)).to_pylist()
             rejects.add(bad, [f"{baseline_column}={cell!s}: expected {WEIGHT.expected}" for cell in cells])
+        _refuse_no_baseline_bodies(table, names, baseline_column, baseline, rejects, decimal_comma)
         weight = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
         with np.errstate(invalid="ignore"):
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
@@ -588,6 +604,8 @@ def verify_table(
                 verdict[group] = _VERDICT_CODE[str(not_matched)]
                 details.add(np.flatnonzero(group), str(because))
 
+    if prior is not None:
+        _refuse_priors_without_limit(table, prior, item, plan, conditions, rejects)
     # the other orders' rows are checked as bodies as they are dosed; a carboplatin AUC reads no height
     auc = [index for index, entry in enumerate(plan.items) if entry.order.is_auc]
     if auc:
@@ -612,109 +630,119 @@ def verify_table(
         _numbers(name, table[name].slice(0, 0))
     inputs += [name for name in measured if canonical_name(name) == "sex"]
     usable = None if rejects.none else ~rejects.given
-    for index, entry in enumerate(plan.items):
-        rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
-        if rows.size == 0:
-            continue
-        order = entry.order
-        codes = ordered.basis[rows]
-        in_basis, absolute = (codes == ordered.code(order.basis), codes == ordered.code(order.amount_unit))
-        if (
-            not order.is_auc and ordered.code(AUC_BASIS) >= 0
-        ):  # an AUC doses carboplatin only: refused, as for one patient
+    sex_column = next((name for name in names if _names_kind(name, "sex")), None)  # one at most: refused above
+    # the file's sex column is one column, whichever rows an order reads: an H on a paclitaxel row makes the M of
+    # a carboplatin row ambiguous (hombre/mujer), as in a cohort's batches; each order's rows are read apart below
+    with streamed_sex_codes():
+        if sex_column is not None:
+            sexes_of(table, sex_column)  # the H of any row, seen before an order reads its own rows
+        for index, entry in enumerate(plan.items):
+            rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
+            if rows.size == 0:
+                continue
+            order = entry.order
+            codes = ordered.basis[rows]
+            in_basis, absolute = (codes == ordered.code(order.basis), codes == ordered.code(order.amount_unit))
+            if (
+                not order.is_auc and ordered.code(AUC_BASIS) >= 0
+            ):  # an AUC doses carboplatin only: refused, as for one patient
+                rejects.add(
+                    rows[codes == ordered.code(AUC_BASIS)],
+                    f"{entry.label}: ordered as an AUC ({unit(AUC_BASIS):~P}), which gives no dose of this drug; "
+                    f"order it in {order.amount_unit} or {order.dose.units:~P}",
+                )
+            computed[rows[in_basis]] = order.prescribed.magnitude
+            for code in np.unique(codes[~in_basis & ~absolute]).tolist():
+                other = rows[codes == code]
+                verdict[other] = _VERDICT_CODE["not_comparable"]
+                details.add(other, not_comparable_reason(f"{unit(ordered.bases[code]):~P}", order, entry.label))
+            try:
+                dosed, rejected = order.for_table(
+                    table.select(measured).take(pa.array(rows)), method=method, decimal_comma=decimal_comma
+                )
+            except MissingInputError as err:
+                verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
+                # an orders file's columns are found by their names alone: no mapping to offer
+                details.add(rows[absolute], str(err).removesuffix(", or map one"))
+                continue
+            # a column no row can be dosed by (bool heights): the file's, as in a cohort run
+            except DoseCalcError as err:
+                raise DoseCalcError(f"{entry.label}: {err}") from None
             rejects.add(
-                rows[codes == ordered.code(AUC_BASIS)],
-                f"{entry.label}: ordered as an AUC ({unit(AUC_BASIS):~P}), which gives no dose of this drug; "
-                f"order it in {order.amount_unit} or {order.dose.units:~P}",
+                rows[rejected["row"].to_numpy() - 1],
+                [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()],
             )
-        computed[rows[in_basis]] = order.prescribed.magnitude
-        for code in np.unique(codes[~in_basis & ~absolute]).tolist():
-            other = rows[codes == code]
-            verdict[other] = _VERDICT_CODE["not_comparable"]
-            details.add(other, not_comparable_reason(f"{unit(ordered.bases[code]):~P}", order, entry.label))
-        try:
-            dosed, rejected = order.for_table(
-                table.select(measured).take(pa.array(rows)), method=method, decimal_comma=decimal_comma
-            )
-        except MissingInputError as err:
-            verdict[rows[absolute]] = _VERDICT_CODE["missing_input"]
-            # an orders file's columns are found by their names alone: no mapping to offer
-            details.add(rows[absolute], str(err).removesuffix(", or map one"))
-            continue
-        except DoseCalcError as err:  # a column no row can be dosed by (bool heights): the file's, as in a cohort run
-            raise DoseCalcError(f"{entry.label}: {err}") from None
-        rejects.add(
-            rows[rejected["row"].to_numpy() - 1], [f"{entry.label}: {text}" for text in rejected["reason"].to_pylist()]
-        )
-        # the dosed rows, in order: all of them when none was rejected
-        dosed_rows = rows if dosed.num_rows == rows.size else rows[dosed["row"].to_numpy() - 1]
-        column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
-        bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
-        final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
-        on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
-        if on_amount.all():
-            computed[dosed_rows] = final
-        else:
-            computed[dosed_rows[on_amount]] = final[on_amount]
-            # an order per m², kg or AUC where a cap lowered the patient's dose: not verified (as for one patient)
-            caps = _caps(dosed)
-            capped = in_basis[np.searchsorted(rows, dosed_rows)] & caps.any(axis=0)
-            if capped.any():
-                lowered = dosed_rows[capped]
-                computed[lowered] = np.nan
-                verdict[lowered] = _VERDICT_CODE["not_comparable"]
-                caps_named = np.asarray(list(_CAP_COLUMNS.values()))
-                details.add(
-                    lowered,
-                    [
-                        capped_order_reason(
-                            f"{order.dose.units:~P}",
-                            caps_named[applied].tolist(),
-                            f"{dose:.4g} {order.amount_unit}",
-                            order.amount_unit,
-                        )
-                        for applied, dose in zip(caps[:, capped].T, final[capped].tolist())
-                    ],
-                )
-        maximum = maximum_of(order)
-        if maximum is not None:
-            # the amount each order gives its patient: as ordered, or in the order's basis times the patient's BSA,
-            # weight or GFR + 25, the dose before rounding over the prescribed dose (not where a cap lowered it)
-            per_basis = np.isfinite(computed[dosed_rows]) & ~on_amount
-            amount = np.where(on_amount, ordered.amount[dosed_rows], np.nan)
-            if per_basis.any():
-                calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
-                amount[per_basis] = (
-                    ordered.amount[dosed_rows[per_basis]] * calculated[per_basis] / order.prescribed.magnitude
-                )
-            over = np.asarray(above_maximum_kernel(amount, maximum.amount))
-            if over.any():
-                above[dosed_rows[over]] = True
-                # an order in the amount unit: one reason for all (its amount is the ordered column's); else each
-                # with the amount it gives its patient
-                as_amount = over & on_amount
-                if as_amount.any():
-                    details.add(dosed_rows[as_amount], above_maximum_reason(maximum))
-                per_patient = over & ~on_amount
-                if per_patient.any():
+            # the dosed rows, in order: all of them when none was rejected
+            dosed_rows = rows if dosed.num_rows == rows.size else rows[dosed["row"].to_numpy() - 1]
+            column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
+            bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
+            final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
+            on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
+            if on_amount.all():
+                computed[dosed_rows] = final
+            else:
+                computed[dosed_rows[on_amount]] = final[on_amount]
+                # an order per m², kg or AUC where a cap lowered the patient's dose: not verified (as for one patient)
+                caps = _caps(dosed)
+                capped = in_basis[np.searchsorted(rows, dosed_rows)] & caps.any(axis=0)
+                if capped.any():
+                    lowered = dosed_rows[capped]
+                    computed[lowered] = np.nan
+                    verdict[lowered] = _VERDICT_CODE["not_comparable"]
+                    caps_named = np.asarray(list(_CAP_COLUMNS.values()))
                     details.add(
-                        dosed_rows[per_patient],
+                        lowered,
                         [
-                            above_maximum_reason(maximum, f"{value:.4g} {order.amount_unit}")
-                            for value in amount[per_patient].tolist()
+                            capped_order_reason(
+                                f"{order.dose.units:~P}",
+                                caps_named[applied].tolist(),
+                                f"{dose:.4g} {order.amount_unit}",
+                                order.amount_unit,
+                            )
+                            for applied, dose in zip(caps[:, capped].T, final[capped].tolist())
                         ],
                     )
-        if "dose_uncapped_mg" in dosed.column_names:
-            before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
-        if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
-            calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
-            before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
-        limit = limit_of(plan, entry.drug, conditions)
-        if limit is not None:
-            lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows], decimal_comma)
+            maximum = maximum_of(order)
+            if maximum is not None:
+                # the amount each order gives its patient: as ordered, or in the order's basis times the patient's BSA,
+                # weight or GFR + 25, the dose before rounding over the prescribed dose (not where a cap lowered it)
+                per_basis = np.isfinite(computed[dosed_rows]) & ~on_amount
+                amount = np.where(on_amount, ordered.amount[dosed_rows], np.nan)
+                if per_basis.any():
+                    calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
+                    amount[per_basis] = (
+                        ordered.amount[dosed_rows[per_basis]] * calculated[per_basis] / order.prescribed.magnitude
+                    )
+                over = np.asarray(above_maximum_kernel(amount, maximum.amount))
+                if over.any():
+                    above[dosed_rows[over]] = True
+                    # an order in the amount unit: one reason for all (its amount is the ordered column's); else each
+                    # with the amount it gives its patient
+                    as_amount = over & on_amount
+                    if as_amount.any():
+                        details.add(dosed_rows[as_amount], above_maximum_reason(maximum))
+                    per_patient = over & ~on_amount
+                    if per_patient.any():
+                        details.add(
+                            dosed_rows[per_patient],
+                            [
+                                above_maximum_reason(maximum, f"{value:.4g} {order.amount_unit}")
+                                for value in amount[per_patient].tolist()
+                            ],
+                        )
+            if "dose_uncapped_mg" in dosed.column_names:
+                before_cap.values[dosed_rows] = dosed["dose_uncapped_mg"].to_numpy(zero_copy_only=False)
+            if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
+                calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
+                before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
+            limit = limit_of(plan, entry.drug, conditions)
+            if limit is not None:
+                lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows], decimal_comma)
 
     patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
+        if patients.code.min() < 0:  # whose order? no patient's day, duplicates or doses due could be checked
+            rejects.add(np.flatnonzero(patients.code < 0), "patient_id is missing")
         _refuse_ids_alike(table["patient_id"], patients, rejects)
         visit = inputs + ([] if baseline_column is None else [baseline_column])
         _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
@@ -837,6 +865,60 @@ def _refuse_no_bodies(
         rejects.add(rows[no_body], not_a_body(height_cm[no_body], weight_kg[no_body]))
 
 
+def _refuse_no_baseline_bodies(
+    table: pa.Table, names, baseline_column: str, baseline_kg: np.ndarray, rejects: _Texts, decimal_comma: bool
+):
+    """Reject the rows whose baseline weight (plausible) with the row's height describes no body, as a current
+    weight is rejected: 0.2 kg at 175 cm is a slip, and a weight change from it (+34900 %) none of the patient's."""
+    height_column = next((name for name in names if _names_kind(name, "height")), None)
+    if height_column is None:
+        return
+    height_cm = _numbers_in(table, height_column, "height", "height", "cm", decimal_comma)
+    each = np.flatnonzero(valid(height_cm, HEIGHT) & valid(baseline_kg, WEIGHT))
+    no_body = each[implausible_bodies(height_cm[each], baseline_kg[each])]
+    if no_body.size:
+        named = f"{height_column}, {baseline_column}="  # the columns read, not the current weight's
+        reasons = not_a_body(height_cm[no_body], baseline_kg[no_body])
+        rejects.add(no_body, [named + reason.removeprefix("height, weight=") for reason in reasons])
+
+
+def _refuse_priors_without_limit(
+    table: pa.Table, prior: np.ndarray, item: np.ndarray, plan, conditions: tuple, rejects: _Texts
+):
+    """
+    Reject the rows of a drug without a lifetime limit (under the conditions given) whose prior cell holds an
+    exposure, as one patient's prior of such a drug is refused: the prior column names no drug, so 520 mg/m² on
+    a vincristine row is vincristine's, checked against nothing, or another drug's written on the wrong row.
+    ``prior``: the column's numbers (:func:`_prior_checked`), NaN where a cell is empty or refused already.
+    """
+    given = ~np.isnan(prior)
+    if not given.any():
+        return
+    column = _one(table.column_names, "prior")
+    limited = [limit_of(plan, entry.drug, conditions) is not None for entry in plan.items]
+    drugs = sorted({entry.drug for entry, has in zip(plan.items, limited) if has})
+    where = f"the protocol {plan.name}" if plan.name else "the order"
+    instead = (
+        f"give a prior on the rows of {', '.join(drugs)} only"
+        if drugs
+        else f"leave it empty: no drug of {where} has a lifetime limit in dosecalc"
+    )
+    for index, entry in enumerate(plan.items):
+        rows = np.flatnonzero((item == index) & given) if not limited[index] else np.empty(0, np.intp)
+        if rows.size == 0:
+            continue
+        cells = pc.utf8_trim(pc.cast(table[column].take(pa.array(rows)), pa.string()), " ").to_pylist()
+        rejects.add(
+            rows,
+            [
+                f"{column}={cell} on a {entry.drug} row: dosecalc has no lifetime limit for {entry.drug}, and "
+                f"the prior column names no drug: whose exposure is it? {instead} (check {entry.drug}'s against "
+                "the label)"
+                for cell in cells
+            ],
+        )
+
+
 def _off_schedule(plan, item: np.ndarray, day, cycle, details: _Texts) -> np.ndarray:
     """Where a drug is ordered in a cycle past the protocol's (with a day or without), or on a day its order does
     not give it; each such row's detail says which, as a single order's flag does."""
@@ -915,7 +997,10 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     runs = len(firsts)
     run = np.cumsum(change, dtype=np.int32)
     run -= 1
-    if ids.null_count == 0 and (runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()):
+    blank = _blank_ids(firsts)  # a run's rows share its id: each run's looked at once
+    if blank.any():  # an id of spaces is none: no patient "" whose rows are merged (and two heights refused)
+        firsts = pc.if_else(pa.array(blank), pa.nulls(runs, firsts.type), firsts)
+    elif ids.null_count == 0 and (runs < 2 or pc.all(pc.less(firsts.slice(0, runs - 1), firsts.slice(1))).as_py()):
         return _Patients(run, starts, change, starts, np.arange(runs))  # sorted by patient: each run another, no hash
     codes = pc.dictionary_encode(firsts).indices
     per_run = np.where(
@@ -924,6 +1009,23 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     known = np.flatnonzero(per_run >= 0)
     _, at = np.unique(per_run[known], return_index=True)  # each code's first run: codes are given in that order
     return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
+
+
+#: What an id is compared without: spaces of any kind (a tab, a no-break space: RE2's ``\s`` is ASCII's alone)
+#: and invisible characters (a zero-width space).
+_NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}]"
+
+
+def _blank_ids(ids: pa.Array) -> np.ndarray:
+    """Where an id names no one: empty, or only spaces and invisible characters (:data:`_NOT_OF_AN_ID`, as ids
+    alike are compared: ``" "``, ``"\\u00a0"``, ``"\\u200b"``), or NaN in a column of numbers; False where null (a
+    missing id is already none)."""
+    if is_text(ids.type):
+        blank = pc.match_substring_regex(ids, f"^{_NOT_OF_AN_ID}*$")  # one match a run: no string built
+        return pc.fill_null(blank, False).to_numpy(zero_copy_only=False)
+    if pa.types.is_floating(ids.type):
+        return pc.fill_null(pc.is_nan(ids), False).to_numpy(zero_copy_only=False)
+    return np.zeros(len(ids), bool)
 
 
 def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts) -> None:
@@ -940,7 +1042,7 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
         firsts = firsts.cast(firsts.type.value_type)
     if not is_text(firsts.type):  # whole numbers: one way to write each
         return
-    folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), r"[\s\p{Cf}]+", "")
+    folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), f"{_NOT_OF_AN_ID}+", "")
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():

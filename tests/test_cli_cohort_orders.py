@@ -188,7 +188,7 @@ def test_kidney_function_column_beside_a_dose(tmp_path):
         ("--carboplatin-auc 0.5", "--carboplatin-auc 0.5", "1-10 mg/mL·min"),
         ("--carboplatin-auc 5mg/m2", "--carboplatin-auc '5mg/m2'", "'mg/m2' gives a dose, not an AUC"),
         ("--carboplatin-auc '5 mg/mL/min'", "--carboplatin-auc '5 mg/mL/min'", "such as '5 mg/mL·min'"),
-        ("--carboplatin-auc 'AUC 5'", "--carboplatin-auc 'AUC 5'", "the unit is missing"),
+        ("--carboplatin-auc 'AUC 5'", "--carboplatin-auc 'AUC 5'", "the AUC as its number and unit, '5 mg/mL·min'"),
         ("--carboplatin-auc ５", "--carboplatin-auc '５'", "FULLWIDTH DIGIT FIVE"),
         ("--carboplatin-auc 5 --bsa-cap 2", "--bsa-cap", "not a step of a carboplatin AUC dose"),
         ("--carboplatin-auc 5 --reduce 20", "--reduce", "not a step of a carboplatin AUC dose"),

@@ -626,7 +626,7 @@ BAD_INPUT = [
     ("carboplatin --auc 5 --policy nice --gfr 90mL/min", "--policy 'nice' is not known", "fda, addikd"),
     (
         "carboplatin --auc 5 --formula schwartz-bedside --age 10 --height 140cm --creatinine 0.5mg/dL",
-        "--gfr-formula",
+        "--formula schwartz-bedside",
         "adult",
     ),
     # AUC outside 1-10

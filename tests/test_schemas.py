@@ -105,6 +105,10 @@ ATTENTION = {
     "verify cap left out": f"r-chop-21 {BODY} --ordered vincristine=2.6mg",
     "verify not in protocol": f"r-chop-21 {BODY} --ordered aspirin=100mg",
     "verify weight changed": f"r-chop-21 {BODY} --ordered vincristine=2mg --baseline-weight 80kg",
+    # a prior in mg, converted by today's BSA, under a condition's lower limit: reached
+    "verify prior and condition": (
+        f"r-chop-21 {BODY} --ordered doxorubicin=92mg --prior doxorubicin=700mg --condition mediastinal-radiotherapy"
+    ),
 }
 
 

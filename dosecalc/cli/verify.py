@@ -7,7 +7,8 @@ outside the tolerance, flagged, not verifiable or rejected; 2 bad input.
 
 ``--json`` objects (besides ``"command"`` and ``"dosecalc_version"``):
 ``"inputs"`` as for ``dose`` (and ``protocol``, ``ordered``, ``cycle``,
-``day``, ``tolerance``); one patient: ``"verification"``, the library's
+``day``, ``tolerance``, each ``prior <drug>`` as typed and read, and
+``conditions``); one patient: ``"verification"``, the library's
 ``Verification.to_dict()`` (every check with its numbers, verdict, flags
 and the computation's steps; the settings with their sources); a file:
 ``"summary"``, ``VerifiedTable.summary()`` with the files written and the
@@ -89,6 +90,37 @@ def _check_rows(result) -> list[list[str]]:
                 "; ".join(notes),
             ]
         )
+    return rows
+
+
+def _prior_rows(result) -> list[list[str]]:
+    """
+    Each prior exposure beside its text as typed, with the lifetime limit it
+    was counted against; one given in mg against a limit per m² with the
+    exposure per m² and today's BSA that made it one. Then each condition
+    given: the numbers behind a lifetime limit, reached or not.
+    """
+    from ..grammar import unquoted_escaped
+
+    rows = []
+    for exposure in result.priors:
+        shown = show(exposure.amount)
+        given = unquoted_escaped(str(exposure.given))  # as typed, an invisible character escaped
+        typed = "" if given == shown else f"from {given}"
+        if exposure.counted is not None and exposure.bsa is not None:
+            bsa = f"{float(exposure.bsa.m_as('m**2')):.4g} m²"
+            # mg against a limit per m² is divided by the BSA; units/m² against a limit in units, multiplied
+            per_m2 = exposure.amount.dimensionality.get("[length]", 0) < exposure.counted.dimensionality.get(
+                "[length]", 0
+            )
+            counted = f"{shown} {'×' if per_m2 else '÷'} today's BSA {bsa} (uncapped) = {show(exposure.counted)}"
+        elif exposure.counted is None:
+            counted = f"not counted: no dose of {exposure.drug} checked"
+        else:
+            counted = ""
+        limit = f"lifetime limit {show(exposure.limit.amount)} ({exposure.limit.condition})"
+        rows.append([f"prior {exposure.drug}", shown, "; ".join(filter(None, [typed, counted, limit]))])
+    rows += [["condition", name] for name in result.conditions]
     return rows
 
 
@@ -339,6 +371,12 @@ def verify_command(
         else:
             described["dose"] = single["dose"].to_json()
         described["ordered"] = named(" ".join(ordered or []), [[name, text] for name, text in pairs])
+        from ..results import plain
+
+        for exposure in verification.priors:  # as typed and as read, whether or not a limit is reached
+            described[f"prior {exposure.drug}"] = {"given": exposure.given, **plain(exposure.amount)}
+        if verification.conditions:
+            described["conditions"] = named(" ".join(condition or []), ", ".join(verification.conditions))
     if as_json:
         print_json("verify", inputs=described, verification=verification.to_dict())
         _exit(verification.ok)
@@ -351,6 +389,7 @@ def verify_command(
 
     read = [list(row) for row in input_rows(inputs, described)]  # each value read, beside its text as typed
     read += [list(item.row(label)) for label, item in single.items()]  # as typed beside the values read
+    read += _prior_rows(verification)
     computed = [  # how each dose was computed: BSA and formula, the kidney function, the caps
         [unquoted_escaped(check.drug), "; ".join(step.change for step in check.dose.steps[1:] if step.applied)]
         for check in verification.checks

@@ -1,0 +1,226 @@
+"""
+Who a day's orders are for: a row without a patient_id (empty, spaces,
+invisible characters, null, NaN) is rejected as ``patient_id is missing``,
+never merged into one patient ''; and the file's sex column is read as one
+column: beside an ``H`` (Spanish *hombre*) on any row, the ``M`` of a row
+whose order reads the sex may be *mujer* and is rejected as ambiguous.
+
+Doses by hand: Mosteller BSA sqrt(H W / 3600) (doi:10.1056/NEJM198710223171717);
+R-CHOP-21 as Coiffier et al. 2002 (doi:10.1056/NEJMoa011795); carboplatin by
+Calvert, AUC × (GFR + 25), the GFR by Cockcroft-Gault, (140 - age) × weight /
+(72 × creatinine), × 0.85 for a woman (doi:10.1159/000180580).
+"""
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
+from dosecalc.cli import app
+from dosecalc.protocol import load_protocol
+from dosecalc.verify_table import verify_table
+
+RCHOP = load_protocol("r-chop-21")
+CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
+# 175 cm, 80 kg: BSA sqrt(175 × 80 / 3600) = 1.97203 m²; doxorubicin 50 mg/m² × 1.97203 = 98.60 mg
+DOXORUBICIN_MG = 50 * math.sqrt(175 * 80 / 3600)
+
+
+def verify_cli(*args):
+    return CliRunner().invoke(app, ["verify", *map(str, args)])
+
+
+def reasons(result) -> dict:
+    return dict(zip(result.rejected["row"].to_pylist(), result.rejected["reason"].to_pylist()))
+
+
+# --- a row without a patient ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\t", "\u200b", "\u00a0", None])
+def test_a_blank_patient_id_rejects_its_row_as_missing(blank):
+    # rows 2 and 3 have no id and two heights: merged as one patient '', they were rejected for "two heights"
+    table = pa.table(
+        {
+            "patient_id": pa.array(["DL-1", blank, blank, "DL-2"], pa.string()),
+            "drug": ["doxorubicin"] * 4,
+            "ordered_mg": [98.6] * 4,
+            "day": [1, 1, 1, 1],
+            "height_cm": [175.0, 175.0, 165.0, 175.0],
+            "weight_kg": [80.0] * 4,
+        }
+    )
+    result = verify_table(RCHOP, table)
+    summary = result.summary()
+    assert (summary["rows"], summary["rejected"]) == (4, 2)
+    assert reasons(result) == {2: "patient_id is missing", 3: "patient_id is missing"}
+    # the patients named are verified: 98.6 mg against 98.60 mg
+    assert result.checked["row"].to_pylist() == [1, 4]
+    assert_allclose(result.checked["computed_dose"].to_pylist(), [DOXORUBICIN_MG] * 2)
+    # the doses due on day 1 and not ordered are listed for the patients named, none for a patient ''
+    assert set(result.not_ordered["patient_id"].to_pylist()) == {"DL-1", "DL-2"}
+
+
+def test_blank_ids_in_a_file_sorted_by_patient_are_missing_too():
+    # a run of blank ids between two patients (sorted exports put them first or last)
+    table = pa.table(
+        {
+            "patient_id": ["", " ", "A", "A", "B"],
+            "drug": ["doxorubicin", "vincristine", "doxorubicin", "vincristine", "doxorubicin"],
+            "ordered_mg": [98.6, 2.0, 98.6, 2.0, 98.6],
+            "height_cm": [175.0] * 5,
+            "weight_kg": [80.0] * 5,
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert reasons(result) == {1: "patient_id is missing", 2: "patient_id is missing"}
+    assert result.verified["row"].to_pylist() == [3, 4, 5]
+
+
+def test_a_null_or_nan_id_is_missing_and_a_numeric_id_is_a_patient():
+    for ids in (pa.array([7.0, float("nan"), 8.0]), pa.array([7, None, 8], pa.int64())):
+        table = pa.table(
+            {
+                "patient_id": ids,
+                "drug": ["doxorubicin"] * 3,
+                "ordered_mg": [98.6] * 3,
+                "height_cm": [175.0] * 3,
+                "weight_kg": [80.0] * 3,
+            }
+        )
+        result = verify_table(RCHOP, table)
+        assert reasons(result) == {2: "patient_id is missing"}, ids
+        assert result.verified["row"].to_pylist() == [1, 3]
+
+
+def test_every_row_accounted_for_when_no_row_names_its_patient():
+    # an all-empty patient_id column (a Parquet file's, type null): each row rejected, with its reason
+    table = pa.table(
+        {
+            "patient_id": pa.nulls(3),
+            "drug": ["doxorubicin"] * 3,
+            "ordered_mg": [98.6] * 3,
+            "height_cm": [175.0] * 3,
+            "weight_kg": [80.0] * 3,
+        }
+    )
+    summary = verify_table(RCHOP, table).summary()
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (3, 0, 0, 3)
+
+
+def test_a_file_without_a_patient_id_column_is_verified_row_by_row():
+    table = {"drug": ["doxorubicin"], "ordered_mg": [98.6], "height_cm": [175.0], "weight_kg": [80.0]}
+    assert verify_table(RCHOP, table).verified.num_rows == 1
+
+
+def test_the_command_counts_a_blank_id_among_the_rejected(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "patient_id,drug,ordered_mg,day,height_cm,weight_kg\n"
+        "DL-1,doxorubicin,98.6,1,175,80\n"
+        ",doxorubicin,98.6,1,175,80\n"
+        "  ,doxorubicin,98.6,1,165,80\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = verify_cli("r-chop-21", "--orders", orders, "-o", tmp_path / "out.csv", "--rejects", rejects)
+    assert result.exit_code == 4, result.output
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines()[:4])
+    assert (lines["rows"], lines["verified"], lines["flagged"], lines["rejected"]) == ("3", "1", "0", "2")
+    text = rejects.read_text()
+    assert text.count("patient_id is missing") == 2 and "which is the patient's" not in text
+
+
+# --- the sex column read as one column ----------------------------------------------------------
+
+HEADER = "patient_id,drug,ordered,ordered_unit,cycle,day,sex,height_cm,weight_kg,age_years,creatinine_mg_dl\n"
+# 170 cm, 68 kg: BSA sqrt(170 × 68 / 3600) = 1.79196 m², paclitaxel 175 mg/m² × 1.79196 = 313.59 mg;
+# a man of 60, 68 kg, creatinine 1.0 mg/dL: GFR 80 × 68 / 72 = 75.56 mL/min, carboplatin 5 × (75.56 + 25) = 502.78 mg
+PACLITAXEL_MG = 175 * math.sqrt(170 * 68 / 3600)
+CARBOPLATIN_MALE_MG = 5 * (80 * 68 / 72 + 25)
+
+
+def _orders(sexes) -> pa.Table:
+    rows = [("B", "paclitaxel", "300"), ("A", "paclitaxel", "300"), ("B", "carboplatin", "500")]
+    return pa.table(
+        {
+            "patient_id": [patient for patient, _, _ in rows],
+            "drug": [drug for _, drug, _ in rows],
+            "ordered": [ordered for _, _, ordered in rows],
+            "ordered_unit": ["mg"] * 3,
+            "cycle": [1] * 3,
+            "day": [1] * 3,
+            "sex": sexes,
+            "height_cm": [170.0] * 3,
+            "weight_kg": [68.0] * 3,
+            "age_years": [60.0] * 3,
+            "creatinine_mg_dl": [1.0] * 3,
+        }
+    )
+
+
+def test_an_h_on_a_row_that_reads_no_sex_makes_another_rows_m_ambiguous():
+    # the H sits on a paclitaxel row (its BSA reads no sex); carboplatin's Cockcroft-Gault reads B's M: mujer?
+    result = verify_table(CARBOPLATIN_PACLITAXEL, _orders(["M", "H", "M"]))
+    assert reasons(result) == {
+        3: "carboplatin (IV over 30-60 minutes, after paclitaxel): sex='M' is ambiguous beside 'H' in the same "
+        "column (H/M is hombre/mujer, M a woman); expected f, female, m or male in a column without H"
+    }
+    # the paclitaxel orders read no sex: verified, 300 mg against 313.59 mg, −4.33 %
+    assert result.verified["row"].to_pylist() == [1, 2]
+    assert_allclose(result.verified["computed_dose"].to_pylist(), [PACLITAXEL_MG] * 2)
+
+
+def test_without_an_h_in_the_column_m_is_male():
+    result = verify_table(CARBOPLATIN_PACLITAXEL, _orders(["M", "M", "M"]))
+    assert result.rejected.num_rows == 0
+    carboplatin = result.checked.filter(pa.compute.equal(result.checked["drug"], "carboplatin"))
+    assert_allclose(carboplatin["computed_dose"].to_pylist(), [CARBOPLATIN_MALE_MG])
+
+
+def test_an_h_on_a_later_row_counts_as_one_on_an_earlier_row():
+    # the H after the M it makes ambiguous, on a row of another order: the whole column is read first
+    table = _orders(["M", "M", "M"]).set_column(6, "sex", pa.array(["h", "M", "M"]))
+    table = table.set_column(0, "patient_id", pa.array(["A", "B", "B"]))
+    assert sorted(reasons(verify_table(CARBOPLATIN_PACLITAXEL, table))) == [3]
+
+
+def test_the_command_rejects_the_ambiguous_row_of_a_file_and_verifies_the_others(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        HEADER
+        + "B,paclitaxel,300,mg,1,1,M,170,68,60,1.0\n"
+        + "A,paclitaxel,300,mg,1,1,H,170,68,60,1.0\n"
+        + "B,carboplatin,500,mg,1,1,M,170,68,60,1.0\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = verify_cli("carboplatin-paclitaxel", "--orders", orders, "-o", tmp_path / "out.csv", "--rejects", rejects)
+    assert result.exit_code == 4, result.output
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines()[:4])
+    assert (lines["rows"], lines["verified"], lines["flagged"], lines["rejected"]) == ("3", "2", "0", "1")
+    assert "sex='M' is ambiguous beside 'H'" in rejects.read_text()
+
+
+def test_a_categorical_sex_column_is_read_as_one_column_too():
+    table = _orders(["M", "H", "M"])
+    table = table.set_column(6, "sex", table["sex"].dictionary_encode())
+    assert sorted(reasons(verify_table(CARBOPLATIN_PACLITAXEL, table))) == [3]
+    assert np.isfinite(verify_table(CARBOPLATIN_PACLITAXEL, table).verified["computed_dose"].to_numpy()).all()
+
+
+def test_ids_that_differ_by_a_no_break_space_are_one_patient_written_two_ways():
+    # "DL-1" and "DL-1\u00a0" (a no-break space a spreadsheet leaves): one patient or two? both rows rejected
+    table = pa.table(
+        {
+            "patient_id": ["DL-1", "DL-1\u00a0"],
+            "drug": ["doxorubicin", "vincristine"],
+            "ordered_mg": [98.6, 2.0],
+            "height_cm": [175.0] * 2,
+            "weight_kg": [80.0] * 2,
+        }
+    )
+    found = reasons(verify_table(RCHOP, table))
+    assert sorted(found) == [1, 2] and "differ only in case, spaces or invisible characters" in found[1]

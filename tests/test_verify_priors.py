@@ -1,0 +1,419 @@
+"""
+Prior exposures and the baseline weight in verification: a prior of a drug
+without a lifetime limit is refused (one patient) or rejects its row (a day's
+orders), never checked against nothing; a prior is a mapping of drug to
+exposure; each prior and condition given is shown as given and as counted,
+limit reached or not; a baseline weight must describe a body with the height.
+
+Doses by hand: Mosteller BSA sqrt(H W / 3600) (doi:10.1056/NEJM198710223171717);
+R-CHOP-21 as Coiffier et al. 2002 (doi:10.1056/NEJMoa011795); doxorubicin's
+limits, 550 mg/m² and 400 mg/m² after mediastinal radiotherapy, from its label.
+"""
+
+import json
+import math
+
+import pyarrow as pa
+import pytest
+from numpy.testing import assert_allclose
+from test_verify_files import one_line_error, verify_cli
+
+from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+from dosecalc.order import Order
+from dosecalc.protocol import Protocol, load_protocol
+from dosecalc.verify import verify
+from dosecalc.verify_table import verify_table
+
+RCHOP = load_protocol("r-chop-21")
+PATIENT = {"height": 175, "weight": 70}
+# 175 cm, 70 kg: BSA sqrt(175 × 70 / 3600) = 1.84466 m²; doxorubicin 50 mg/m² × 1.84466 = 92.233 mg
+BSA = math.sqrt(175 * 70 / 3600)
+LIMITED = "bleomycin, daunorubicin, doxorubicin, epirubicin"
+
+
+#: A patient of R-CHOP-21 given doxorubicin 92 mg, on the command line.
+RCHOP_ORDER = ("r-chop-21", "--height", "175cm", "--weight", "70kg", "--ordered", "doxorubicin=92mg")
+
+
+# --- a prior of a drug without a lifetime limit -------------------------------------
+
+
+def test_a_prior_of_a_single_order_without_a_lifetime_limit_is_refused():
+    # idarubicin 12 mg/m² × 1.84466 = 22.1 mg: the order is right, but 880 mg/m² before it is checked against nothing
+    with pytest.raises(ImplausibleInputError) as err:
+        verify(Order("idarubicin", "12 mg/m2"), "22 mg", prior={"idarubicin": "880 mg/m2"}, **PATIENT)
+    assert err.value.field == "prior" and err.value.value == "idarubicin"
+    message = str(err.value)
+    assert "dosecalc has no lifetime limit for idarubicin, so its prior exposure cannot be checked" in message
+    assert "check it against the label" in message and f"({LIMITED})" in message
+    assert "did you mean" not in message
+
+
+def test_a_prior_of_a_protocol_drug_without_a_lifetime_limit_is_refused():
+    with pytest.raises(ImplausibleInputError) as err:
+        verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"vincristine": "520 mg/m2"}, **PATIENT)
+    assert str(err.value) == (
+        "prior=vincristine: expected a drug of the protocol R-CHOP-21 with a lifetime limit (doxorubicin); "
+        "dosecalc has no lifetime limit for vincristine, so its prior exposure cannot be checked: "
+        "check it against the label"
+    )
+    # a prior of zero is still a prior of a drug the limits do not count: refused the same way
+    with pytest.raises(ImplausibleInputError, match="no lifetime limit for vincristine"):
+        verify(RCHOP, {"vincristine": "2 mg"}, prior={"vincristine": "0 mg/m2"}, **PATIENT)
+
+
+def test_a_prior_of_a_drug_not_in_the_protocol_names_no_other_drug():
+    # idarubicin is close to doxorubicin as text, and another drug: it is never offered as the one meant
+    with pytest.raises(UnknownNameError) as err:
+        verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"idarubicin": "100 mg/m2"}, **PATIENT)
+    assert err.value.hint is None and "did you mean" not in str(err.value)
+    assert str(err.value) == (
+        "prior='idarubicin' is not in the protocol R-CHOP-21; expected one of its drugs with a lifetime limit: "
+        "doxorubicin"
+    )
+    assert err.value.to_dict()["code"] == "unknown_name_error"
+    assert err.value.to_dict()["expected"] == "one of its drugs with a lifetime limit: doxorubicin"
+    # a protocol with no drug under a limit says so
+    with pytest.raises(UnknownNameError, match="none of its drugs has a lifetime limit in dosecalc"):
+        verify(load_protocol("carboplatin-paclitaxel"), {"paclitaxel": "300 mg"}, prior={"doxorubicin": "1 mg/m2"})
+
+
+def test_a_prior_for_an_order_of_no_named_drug_asks_for_the_drug():
+    with pytest.raises(UnknownNameError) as err:
+        verify("50 mg/m2", "92 mg", prior={"doxorubicin": "400 mg/m2"}, **PATIENT)
+    assert str(err.value) == (
+        "prior='doxorubicin' is not in the order, which names no drug; "
+        "expected the order's drug named, for its lifetime limit"
+    )
+    # named, the order's drug has doxorubicin's limit: 400 + 92 / 1.84466 = 449.87 mg/m², below 550
+    named = verify("50 mg/m2", "92 mg", drug="doxorubicin", prior={"doxorubicin": "400 mg/m2"}, **PATIENT)
+    assert named.ok and named.priors[0].counted.m_as("mg/m**2") == 400.0
+
+
+def test_a_limit_that_applies_under_a_condition_alone_counts_a_prior_only_with_it():
+    # a protocol's own limit of drug-x after mediastinal radiotherapy: without the condition, no limit counts it
+    protocol = Protocol.from_dict(
+        {
+            "name": "test",
+            "cycle_days": 21,
+            "cycles": 2,
+            "order": [{"drug": "drug-x", "dose": "10 mg/m2", "days": [1]}],
+            "limit": [
+                {
+                    "drug": "drug-x",
+                    "amount": "100 mg/m2",
+                    "condition": "mediastinal-radiotherapy",
+                    "source": "institutional policy",
+                }
+            ],
+        }
+    )
+    with pytest.raises(ImplausibleInputError) as err:
+        verify(protocol, {"drug-x": "18.4 mg"}, prior={"drug-x": "90 mg/m2"}, **PATIENT)
+    assert "drug-x's lifetime limit applies with mediastinal-radiotherapy, not given" in str(err.value)
+    # with it (10 mg/m² × 1.84466 = 18.45 mg): 90 + 18.4 / 1.84466 = 99.97 mg/m², below 100 mg/m²;
+    # 18.9 mg, +2.46 %, within tolerance: 90 + 10.25 = 100.25 mg/m², reaching it
+    below = verify(
+        protocol,
+        {"drug-x": "18.4 mg"},
+        prior={"drug-x": "90 mg/m2"},
+        conditions=("mediastinal-radiotherapy",),
+        **PATIENT,
+    )
+    assert below.ok and below.priors[0].limit.amount.m_as("mg/m**2") == 100.0
+    reached = verify(
+        protocol,
+        {"drug-x": "18.9 mg"},
+        prior={"drug-x": "90 mg/m2"},
+        conditions=("mediastinal-radiotherapy",),
+        **PATIENT,
+    )
+    assert reached.checks[0].verdict == "within_tolerance"
+    assert [flag.code for flag in reached.checks[0].flags] == ["lifetime_limit"]
+    assert_allclose(dict(reached.checks[0].flags[0].values)["total"].m_as("mg/m**2"), 90 + 18.9 / BSA)
+
+
+def test_a_prior_named_by_a_brand_or_in_capitals_is_refused_with_the_generic_name():
+    with pytest.raises(ImplausibleInputError, match="write 'doxorubicin'"):
+        verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"Adriamycin": "100 mg/m2"}, **PATIENT)
+    with pytest.raises(ImplausibleInputError, match="write 'doxorubicin'"):
+        verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"Doxorubicin": "100 mg/m2"}, **PATIENT)
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (
+            ["--dose", "12mg/m2", "--drug", "idarubicin", "--ordered", "22mg", "--prior", "idarubicin=880mg/m2"],
+            "idarubicin",
+        ),
+        (
+            ["--dose", "1.4mg/m2", "--drug", "vincristine", "--ordered", "2mg", "--prior", "vincristine=520mg/m2"],
+            "vincristine",
+        ),
+        (["r-chop-21", "--ordered", "doxorubicin=92mg", "--prior", "vincristine=520mg/m2"], "vincristine"),
+    ],
+)
+def test_the_command_refuses_a_prior_without_a_lifetime_limit_in_one_line(args, named):
+    line = one_line_error(verify_cli(*args, "--height", "175cm", "--weight", "70kg"))
+    assert line.startswith(f"error: --prior {named}: expected a drug")
+    assert f"dosecalc has no lifetime limit for {named}, so its prior exposure cannot be checked" in line
+    assert "check it against the label" in line
+
+
+def test_the_command_names_no_other_drug_for_a_prior_not_in_the_protocol():
+    result = verify_cli(
+        *RCHOP_ORDER,
+        "--prior",
+        "idarubicin=100mg/m2",
+    )
+    line = one_line_error(result)
+    assert line == (
+        "error: --prior 'idarubicin' is not in the protocol R-CHOP-21; "
+        "expected one of its drugs with a lifetime limit: doxorubicin"
+    )
+
+
+# --- a prior of the wrong shape ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("prior", ["520 mg/m2", ["doxorubicin", "520 mg/m2"], [("doxorubicin", "520 mg/m2")], 520])
+def test_a_prior_that_is_no_mapping_is_a_dosecalc_error(prior):
+    # dict("520 mg/m2") failed as a bare ValueError; a list of pairs would let a drug given twice keep its last
+    with pytest.raises(UnitError) as err:
+        verify(Order("doxorubicin", "50 mg/m2"), "92 mg", prior=prior, **PATIENT)
+    assert isinstance(err.value, DoseCalcError) and err.value.field == "prior"
+    assert err.value.expected == "each drug's exposure before this dose: {'doxorubicin': '300 mg/m2'}"
+
+
+def test_the_prior_mapping_is_read_as_documented():
+    # 400 mg/m² + 92 mg / 1.84466 m² = 449.87 mg/m²: below 550, reached against 400 after mediastinal radiotherapy
+    result = verify(Order("doxorubicin", "50 mg/m2"), "92 mg", prior={"doxorubicin": "400 mg/m2"}, **PATIENT)
+    assert result.ok
+    radiotherapy = verify(
+        Order("doxorubicin", "50 mg/m2"),
+        "92 mg",
+        prior={"doxorubicin": "400 mg/m2"},
+        conditions=("mediastinal-radiotherapy",),
+        **PATIENT,
+    )
+    assert [flag.code for flag in radiotherapy.checks[0].flags] == ["lifetime_limit"]
+
+
+# --- a prior in a day's orders ---------------------------------------------------------------
+
+
+ORDERS = {
+    "patient_id": ["A", "A"],
+    "drug": ["doxorubicin", "vincristine"],
+    "ordered_mg": [92.0, 2.0],
+    "cycle": [2, 2],
+    "day": [1, 1],
+    "height_cm": [175.0, 175.0],
+    "weight_kg": [70.0, 70.0],
+}
+
+
+def test_a_prior_on_the_row_of_a_drug_without_a_lifetime_limit_rejects_the_row():
+    table = pa.table({**ORDERS, "prior_mg_m2": [None, "520"]})
+    result = verify_table(RCHOP, table)
+    summary = result.summary()
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (2, 1, 0, 1)
+    assert_allclose(result.verified["computed_dose"].to_pylist(), [50 * BSA])
+    assert result.rejected["row"].to_pylist() == [2]
+    assert result.rejected["reason"][0].as_py() == (
+        "prior_mg_m2=520 on a vincristine row: dosecalc has no lifetime limit for vincristine, and the prior "
+        "column names no drug: whose exposure is it? give a prior on the rows of doxorubicin only "
+        "(check vincristine's against the label)"
+    )
+
+
+def test_a_prior_of_zero_on_such_a_row_is_rejected_and_an_empty_cell_is_none():
+    table = pa.table({**ORDERS, "prior_mg_m2": ["0", " "]})
+    result = verify_table(RCHOP, table)
+    # doxorubicin's 0 mg/m² is its exposure: verified; vincristine's empty cell is none: verified too
+    assert result.rejected.num_rows == 0 and result.verified.num_rows == 2
+    rejected = verify_table(RCHOP, pa.table({**ORDERS, "prior_mg_m2": [None, 0.0]})).rejected
+    assert rejected["row"].to_pylist() == [2] and "on a vincristine row" in rejected["reason"][0].as_py()
+
+
+def test_a_prior_in_a_protocol_without_limits_asks_for_an_empty_column():
+    table = pa.table(
+        {
+            "drug": ["paclitaxel"],
+            "ordered_mg": [313.6],
+            "height_cm": [170.0],
+            "weight_kg": [68.0],
+            "prior_mg_m2": [175.0],
+        }
+    )
+    result = verify_table(load_protocol("carboplatin-paclitaxel"), table)
+    assert result.rejected.num_rows == 1 and result.checked.num_rows == 0
+    assert "leave it empty: no drug of the protocol carboplatin-paclitaxel has a lifetime limit in dosecalc" in (
+        result.rejected["reason"][0].as_py()
+    )
+
+
+def test_the_command_rejects_the_vincristine_row_of_a_file_and_verifies_the_other(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "patient_id,drug,ordered_mg,cycle,day,height_cm,weight_kg,prior_mg_m2\n"
+        "A,doxorubicin,92,2,1,175,70,\n"
+        "A,vincristine,2,2,1,175,70,520\n"
+    )
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = verify_cli("r-chop-21", "--orders", orders, "-o", out, "--rejects", rejects, "--json")
+    assert result.exit_code == 4, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["rows"], summary["verified"], summary["flagged"], summary["rejected"]) == (2, 1, 0, 1)
+    assert "prior_mg_m2=520 on a vincristine row" in rejects.read_text()
+
+
+# --- the priors and conditions given, shown ------------------------------------------------------
+
+
+def test_priors_and_conditions_are_kept_as_given_and_as_counted():
+    # 700 mg / 1.84466 m² = 379.47 mg/m², counted against 400 mg/m² (mediastinal radiotherapy); with 92 mg
+    # (49.87 mg/m²) 429.35 mg/m², reached
+    result = verify(
+        RCHOP,
+        {"doxorubicin": "92 mg"},
+        prior={"doxorubicin": "700 mg"},
+        conditions=("mediastinal-radiotherapy",),
+        **PATIENT,
+    )
+    (exposure,) = result.priors
+    assert (exposure.drug, exposure.given) == ("doxorubicin", "700 mg")
+    assert exposure.amount.m_as("mg") == 700.0
+    assert_allclose(exposure.counted.m_as("mg/m**2"), 700 / BSA)
+    assert_allclose(exposure.bsa.m_as("m**2"), BSA)
+    assert (exposure.limit.amount.m_as("mg/m**2"), exposure.limit.condition) == (400.0, "mediastinal-radiotherapy")
+    assert result.conditions == ("mediastinal-radiotherapy",)
+    data = result.to_dict()
+    assert data["conditions"] == ["mediastinal-radiotherapy"]
+    assert data["priors"][0]["given"] == "700 mg" and data["priors"][0]["amount"] == {"value": 700.0, "unit": "mg"}
+    assert_allclose(data["priors"][0]["counted"]["value"], 700 / BSA)
+    # a prior per m² needs no BSA: counted as given, no BSA named
+    per_m2 = verify(RCHOP, {"doxorubicin": "92 mg"}, prior={"doxorubicin": "400 mg/m2"}, **PATIENT).priors[0]
+    assert per_m2.counted.m_as("mg/m**2") == 400.0 and per_m2.bsa is None
+    # a prior of a drug not ordered today is kept as given, counted by no dose
+    unordered = verify(RCHOP, {"vincristine": "2 mg"}, prior={"doxorubicin": "400 mg/m2"}, **PATIENT).priors[0]
+    assert unordered.counted is None and unordered.amount.m_as("mg/m**2") == 400.0
+
+
+def test_the_text_output_shows_each_prior_and_condition_limit_reached_or_not():
+    result = verify_cli(
+        *RCHOP_ORDER,
+        "--prior",
+        "doxorubicin=300mg/m2",
+        "--condition",
+        "mediastinal-radiotherapy",
+    )
+    # 300 + 49.87 = 349.87 mg/m², below 400: OK, and the prior and the condition are still shown
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    prior = next(line for line in lines if line.startswith("prior doxorubicin"))
+    assert prior.split()[2:4] == ["300", "mg/m²"]
+    assert prior.endswith("from 300mg/m2; lifetime limit 400 mg/m² (mediastinal-radiotherapy)")
+    assert any(line.split() == ["condition", "mediastinal-radiotherapy"] for line in lines)
+
+
+def test_a_prior_in_mg_shows_todays_bsa_that_converted_it():
+    result = verify_cli(
+        *RCHOP_ORDER,
+        "--prior",
+        "doxorubicin=700mg",
+    )
+    assert result.exit_code == 0, result.output
+    prior = next(line for line in result.stdout.splitlines() if line.startswith("prior doxorubicin"))
+    # 700 / 1.84466 = 379.47 mg/m², shown to 3 figures; the BSA to 4, as the computation shows it
+    assert "from 700mg; 700 mg ÷ today's BSA 1.845 m² (uncapped) = 379 mg/m²; lifetime limit 550 mg/m² (standard)" in (
+        prior
+    )
+
+
+def test_the_json_inputs_carry_each_prior_and_the_conditions():
+    result = verify_cli(
+        *RCHOP_ORDER,
+        "--prior",
+        "doxorubicin=700mg",
+        "--condition",
+        "mediastinal-radiotherapy",
+        "--json",
+    )
+    # 379.47 + 49.87 = 429.35 mg/m², reaching 400: exit 4, and the inputs say what was given
+    assert result.exit_code == 4, result.output
+    data = json.loads(result.stdout)
+    assert [flag["code"] for flag in data["verification"]["checks"][0]["flags"]] == ["lifetime_limit"]
+    assert data["inputs"]["prior doxorubicin"] == {"given": "700mg", "value": 700.0, "unit": "mg"}
+    assert data["inputs"]["conditions"] == {
+        "given": "mediastinal-radiotherapy",
+        "value": "mediastinal-radiotherapy",
+        "unit": None,
+    }
+    (prior,) = data["verification"]["priors"]
+    assert_allclose([prior["counted"]["value"], prior["bsa"]["value"]], [700 / BSA, BSA])
+    assert prior["limit"]["amount"] == {"value": 400.0, "unit": "mg/m²"}
+
+
+# --- a baseline weight that describes no body -----------------------------------------------------
+
+
+def test_a_baseline_weight_that_describes_no_body_is_refused():
+    # 0.2 kg at 175 cm: BMI 0.0653 kg/m², no body; the weight change from it would be +34900 %
+    with pytest.raises(ImplausibleInputError) as err:
+        verify(Order("doxorubicin", "50 mg/m2"), "92 mg", baseline_weight="0.2 kg", **PATIENT)
+    assert err.value.field == "height, baseline_weight"
+    assert str(err.value).startswith("height, baseline_weight=175 cm, 0.2 kg (BMI 0.0653 kg/m²): expected a body")
+    # a plausible baseline is read: 70 kg against 80 kg is −12.5 %, flagged
+    changed = verify(Order("doxorubicin", "50 mg/m2"), "92 mg", baseline_weight="80 kg", **PATIENT)
+    assert_allclose(changed.weight_change_pct, -12.5)
+
+
+def test_the_command_refuses_a_baseline_weight_that_describes_no_body():
+    result = verify_cli(
+        "--dose", "75mg/m2", "--height", "175cm", "--weight", "70kg", "--baseline-weight", "0.2kg", "--ordered", "138mg"
+    )
+    line = one_line_error(result)
+    assert line.startswith("error: height, baseline_weight=175 cm, 0.2 kg (BMI 0.0653 kg/m²): expected a body")
+    assert "34900" not in result.output
+
+
+def test_a_baseline_weight_that_describes_no_body_rejects_its_row():
+    table = pa.table({**ORDERS, "patient_id": ["A", "B"], "baseline_weight_kg": [0.2, 70.0]})
+    result = verify_table(RCHOP, table)
+    assert result.rejected["row"].to_pylist() == [1]
+    assert (
+        result.rejected["reason"][0]
+        .as_py()
+        .startswith("height_cm, baseline_weight_kg=175 cm, 0.2 kg (BMI 0.0653 kg/m²): expected a body")
+    )
+    # the other row's baseline is the weight: no change, verified (vincristine 1.4 × 1.84466 = 2.58 mg, capped at 2)
+    assert result.verified["row"].to_pylist() == [2] and result.verified["weight_change_pct"].to_pylist() == [0.0]
+
+
+def test_a_prior_per_m2_against_a_limit_in_units_shows_the_bsa_that_multiplied_it():
+    # ABVD, 175 cm, 80 kg: BSA sqrt(175 × 80 / 3600) = 1.97203 m²; bleomycin 200 units/m² × 1.97203 = 394.4 units,
+    # counted against the label's 400 units (19.7 units more reach it: 414.1 units)
+    result = verify_cli(
+        "abvd",
+        "--height",
+        "175cm",
+        "--weight",
+        "80kg",
+        "--ordered",
+        "bleomycin=19.7units",
+        "--prior",
+        "bleomycin=200units/m2",
+    )
+    assert result.exit_code == 4, result.output
+    prior = next(line for line in result.stdout.splitlines() if line.startswith("prior bleomycin"))
+    assert "200 units/m² × today's BSA 1.972 m² (uncapped) = 394 units; lifetime limit 400 units (standard)" in prior
+    exposure = verify(
+        load_protocol("abvd"),
+        {"bleomycin": "19.7 units"},
+        prior={"bleomycin": "200 units/m2"},
+        height=175,
+        weight=80,
+    ).priors[0]
+    assert_allclose(exposure.counted.m_as("units"), 200 * math.sqrt(175 * 80 / 3600))
