@@ -1021,11 +1021,25 @@ def _blank_ids(ids: pa.Array) -> np.ndarray:
     alike are compared: ``" "``, ``"\\u00a0"``, ``"\\u200b"``), or NaN in a column of numbers; False where null (a
     missing id is already none)."""
     if is_text(ids.type):
-        blank = pc.match_substring_regex(ids, f"^{_NOT_OF_AN_ID}*$")  # one match a run: no string built
+        if pc.all(pc.string_is_ascii(ids)).as_py() and not _holds_ascii_space(ids):  # blank only if empty
+            blank = pc.equal(pc.binary_length(ids), 0)
+        else:
+            blank = pc.match_substring_regex(ids, f"^{_NOT_OF_AN_ID}*$")  # one match a run: no string built
         return pc.fill_null(blank, False).to_numpy(zero_copy_only=False)
     if pa.types.is_floating(ids.type):
         return pc.fill_null(pc.is_nan(ids), False).to_numpy(zero_copy_only=False)
     return np.zeros(len(ids), bool)
+
+
+def _holds_ascii_space(texts: pa.Array) -> bool:
+    """Whether any text holds an ASCII space, tab or line break: one pass over the bytes, no string built."""
+    _, offsets_buffer, data = texts.buffers()
+    if data is None or len(texts) == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, width)[texts.offset : texts.offset + len(texts) + 1]
+    characters = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+    return bool(np.isin(characters, np.frombuffer(b" \t\n\r\f\v", np.uint8)).any())
 
 
 def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts) -> None:
@@ -1042,7 +1056,10 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
         firsts = firsts.cast(firsts.type.value_type)
     if not is_text(firsts.type):  # whole numbers: one way to write each
         return
-    folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), f"{_NOT_OF_AN_ID}+", "")
+    if pc.all(pc.string_is_ascii(firsts)).as_py() and not _holds_ascii_space(firsts):
+        folded = pc.ascii_lower(firsts)  # no compatibility form, Unicode space or format character is ASCII
+    else:
+        folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), f"{_NOT_OF_AN_ID}+", "")
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():

@@ -15,14 +15,17 @@ import math
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
 import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
 from dosecalc.cli import app
 from dosecalc.protocol import load_protocol
-from dosecalc.verify_table import verify_table
+from dosecalc.verify_table import _holds_ascii_space, verify_table
 
 RCHOP = load_protocol("r-chop-21")
 CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
@@ -224,3 +227,15 @@ def test_ids_that_differ_by_a_no_break_space_are_one_patient_written_two_ways():
     )
     found = reasons(verify_table(RCHOP, table))
     assert sorted(found) == [1, 2] and "differ only in case, spaces or invisible characters" in found[1]
+
+
+@given(st.lists(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=8), max_size=20))
+def test_ascii_ids_fold_alike_by_either_path(ids):
+    # the fast path (ASCII without a space: lower case alone) folds ids as the full one (NFKC, lower case,
+    # spaces and invisible characters removed) does
+    texts = pa.array(ids, pa.string())
+    full = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(texts, "NFKC")), r"[\s\p{Z}\p{Cf}]+", "")
+    if not _holds_ascii_space(texts):
+        assert pc.ascii_lower(texts).to_pylist() == full.to_pylist()
+    else:
+        assert any(character in text for text in ids for character in " \t\n\r\f\v")
