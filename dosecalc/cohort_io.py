@@ -1126,6 +1126,8 @@ def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | Non
     written a file in a folder (:func:`~dosecalc.dialects.written_path`), neither the input nor its
     sidecar, and not the other.
     """
+    if input_path.is_dir():
+        raise DoseCalcError(f"{input_role}={input_path}: is a folder; expected a file")
     if input_path.exists() and not input_path.is_file():  # a device such as /dev/zero, a pipe: read forever
         raise DoseCalcError(f"{input_role}={input_path}: is not a regular file (a device, a pipe or a socket)")
     if not input_path.is_file():

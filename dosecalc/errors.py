@@ -116,12 +116,14 @@ class UnknownNameError(DoseCalcError):
     """
 
     valid: tuple
+    #: Whether the closest valid name is offered as the hint.
+    guesses = True
 
     def __init__(self, field: str, value: object, valid):
-        valid = tuple(valid)
+        valid = tuple(dict.fromkeys(valid))  # each name once
         # every valid name is ASCII: a look-alike (U+2010 for "-", a Cyrillic "а") is shown escaped, "r\u2010chop-21"
         shown = ascii(value) if all(str(name).isascii() for name in valid) else repr(value)
-        nearest = closest_name(value, valid)
+        nearest = closest_name(value, valid) if self.guesses else None
         hint = None if nearest is None else f"did you mean {nearest!r}?"
         self._with_fields(
             f"{field}={shown} is not known; expected one of: {', '.join(map(str, valid))}"
@@ -132,6 +134,21 @@ class UnknownNameError(DoseCalcError):
         )
         # derived from the fields: not an argument, so pickle rebuilds it
         self.hint = hint
+
+
+class UnknownDrugError(UnknownNameError):
+    """
+    A drug name that is none of the drugs accepted, listed; never with the
+    closest as a hint: the drug closest in spelling is another drug
+    (idarubicin beside daunorubicin), not a slip of the one meant.
+    """
+
+    guesses = False
+
+    @property
+    def code(self) -> str:
+        """As any unknown name's: ``"unknown_name_error"``."""
+        return "unknown_name_error"
 
 
 def closest_name(value: object, valid) -> str | None:

@@ -84,6 +84,7 @@ from .errors import (
     ImplausibleInputError,
     MissingInputError,
     UnitError,
+    UnknownDrugError,
     UnknownNameError,
     as_typed,
 )
@@ -1143,7 +1144,7 @@ def _cumulative(
         if drug in per_cycle:
             continue
         if conversion is None or drug not in conversion.ratios:
-            raise UnknownNameError("prior", drug, (*per_cycle, *(conversion.ratios if conversion else ())))
+            raise UnknownDrugError("prior", drug, (*per_cycle, *(conversion.ratios if conversion else ())))
         per_cycle[drug] = _prior(value, None, drug, bsa) * 0  # a drug before this protocol, not in it
     limits = _lifetime_limits() + protocol.limits
     exposures = [

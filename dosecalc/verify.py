@@ -64,7 +64,7 @@ from .adjustments import TOLERANCE as _TOLERANCE_RANGE
 from .adjustments import above_ceiling_kernel, difference_pct
 from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, checked_auc
 from .doses import MASS_BASES, UNIT_BASES, read_dose
-from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownNameError, as_typed
+from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownDrugError, UnknownNameError, as_typed
 from .order import AUC_BASIS, POLICY, Order, drug_name, refuse_unread_kidney
 from .protocol import STANDARD, Protocol
 from .results import Result, plain, scalar_or_array
@@ -1155,12 +1155,11 @@ def _baseline_body(height_cm, baseline_kg) -> None:
         raise ImplausibleInputError("height, baseline_weight", err.value, err.expected, err.hint) from None
 
 
-class _NotInPlan(UnknownNameError):
+class _NotInPlan(UnknownDrugError):
     """
     A drug named where the plan has no such drug, with the plan's names that
-    would be accepted; unlike :class:`~dosecalc.errors.UnknownNameError`,
-    never with the closest name as a hint: the closest drug name is another
-    drug (idarubicin beside doxorubicin), not a slip of the one meant.
+    would be accepted (as :class:`~dosecalc.errors.UnknownDrugError`, never
+    the closest as a hint), and what the plan accepts in its place.
     """
 
     def __init__(self, field: str, value: object, valid, where: str, unnamed: bool = False):
@@ -1182,11 +1181,6 @@ class _NotInPlan(UnknownNameError):
         )
         # derived from the fields, as the parent's hint: not an argument, so pickle rebuilds them
         self.expected, self.hint = accepted, None
-
-    @property
-    def code(self) -> str:
-        """As any unknown name's: ``"unknown_name_error"``."""
-        return "unknown_name_error"
 
 
 def _checked_priors(plan: _Plan, prior, conditions: tuple) -> dict[str, tuple[Any, Any]]:

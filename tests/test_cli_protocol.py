@@ -285,3 +285,26 @@ def test_verify_takes_the_inn_and_the_sponsors_code(name):
     result = run("verify", "imgn901-rd", "--height", "175cm", "--weight", "70kg", "--ordered", f"{name}=138mg")
     assert result.exit_code == 0, result.output
     assert "lorvotuzumab mertansine  138 mg" in result.stdout and "generic" not in result.output
+
+
+def test_a_prior_of_a_drug_neither_in_the_plan_nor_converted_is_refused_without_another_drugs_name():
+    # idarubicin is not a misspelt daunorubicin: the names accepted, each once, and no "did you mean"
+    result = run(
+        "plan",
+        "r-chop-21",
+        "--height",
+        "175cm",
+        "--weight",
+        "70kg",
+        "--prior",
+        "doxorubicin=100mg/m2",
+        "--equivalence",
+        "feijen-2019",
+        "--prior",
+        "idarubicin=10mg/m2",
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --prior 'idarubicin' is not known; expected one of: rituximab, cyclophosphamide, doxorubicin, "
+        "vincristine, prednisone, daunorubicin, epirubicin, mitoxantrone"
+    )

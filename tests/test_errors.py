@@ -67,3 +67,14 @@ def test_json_gives_the_value_as_typed_without_the_messages_quotes():
     assert quote.value.to_dict()["value"] == "175 c'm"
     # a value written without quotes stays as it is
     assert ImplausibleInputError("height", "1.75 cm", "20-280 cm").to_dict()["value"] == "1.75 cm"
+
+
+def test_an_unknown_name_lists_each_name_once_and_a_drug_is_never_guessed():
+    from dosecalc.errors import UnknownDrugError
+
+    err = UnknownNameError("method", "mostellar", ["mosteller", "dubois", "mosteller"])
+    assert str(err) == "method='mostellar' is not known; expected one of: mosteller, dubois; did you mean 'mosteller'?"
+    drug = UnknownDrugError("prior", "idarubicin", ["doxorubicin", "daunorubicin"])
+    assert str(drug) == "prior='idarubicin' is not known; expected one of: doxorubicin, daunorubicin"
+    assert drug.hint is None and drug.code == "unknown_name_error"  # the same class of error for programs
+    assert str(pickle.loads(pickle.dumps(drug))) == str(drug)
