@@ -747,7 +747,9 @@ def verify_table(
         visit = inputs + ([] if baseline_column is None else [baseline_column])
         _refuse_disagreeing(table, visit, patients, day, cycle, rejects, decimal_comma)
         if prior is not None:
-            _refuse_falling_priors(table, prior, patients, day, cycle, rejects)
+            drugs = sorted({entry.drug for entry in plan.items})  # two orders of a drug: one exposure
+            of_item = np.array([drugs.index(entry.drug) for entry in plan.items] + [-1], np.int64)
+            _refuse_falling_priors(table, prior, patients, of_item[item], day, cycle, rejects)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -1135,27 +1137,29 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
             )
 
 
-def _refuse_falling_priors(table: pa.Table, given: np.ndarray, patients: _Patients, day, cycle, rejects: _Texts):
+def _refuse_falling_priors(
+    table: pa.Table, given: np.ndarray, patients: _Patients, drug: np.ndarray, day, cycle, rejects: _Texts
+):
     """
-    Reject a patient's two visits (cycle, then day) where the later gives a smaller prior exposure than the
-    earlier (540 mg/m² before cycle 2, none before cycle 3): an exposure only grows, so one of them is wrong. An
-    empty cell is none. ``given``: the prior column's numbers (:func:`_prior_checked`). A file in order of
-    patient and visit is compared row by row, any other sorted first.
+    Reject a patient's two visits (cycle, then day) where the later gives a smaller prior exposure to a drug
+    than the earlier (540 mg/m² of doxorubicin before cycle 2, none before cycle 3): an exposure only grows, so
+    one of them is wrong. An empty cell is none. ``given``: the prior column's numbers (:func:`_prior_checked`);
+    ``drug``: each row's drug as a code (-1 for a drug not in the plan), the exposures of one drug compared
+    with each other only (a vincristine row holds no prior of doxorubicin). A file in order of patient, drug
+    and visit is compared row by row, any other sorted first.
     """
     column = _one(table.column_names, "prior")
     if column is None or cycle is None or patients.code.size < 2:
         return
     prior = np.nan_to_num(given, nan=0.0)
-    parts = [part for part in (day, cycle) if part is not None] + [patients.code]
-    ordered = patients.first.size == patients.starts.size  # each patient one run of rows
-    for part in parts[:-1]:
-        ordered = ordered and bool(np.all((part[1:] >= part[:-1]) | patients.change[1:]))
-    order = np.arange(prior.size) if ordered else np.lexsort(parts)
-    code, value = patients.code[order], prior[order]
+    parts = [part for part in (day, cycle) if part is not None] + [drug, patients.code]
+    order = np.lexsort(parts)
+    code, of, value = patients.code[order], drug[order], prior[order]
     later = np.zeros(prior.size - 1, bool)
-    for part in parts[:-1]:
+    for part in parts[:-2]:
         later |= part[order][1:] != part[order][:-1]
-    falls = np.flatnonzero((code[1:] == code[:-1]) & (code[1:] >= 0) & later & (value[1:] < value[:-1]))
+    same = (code[1:] == code[:-1]) & (code[1:] >= 0) & (of[1:] == of[:-1]) & (of[1:] >= 0)
+    falls = np.flatnonzero(same & later & (value[1:] < value[:-1]))
     for at in falls.tolist():
         earlier, row = int(order[at]), int(order[at + 1])
         cells = [table[column][index].as_py() for index in (earlier, row)]

@@ -417,3 +417,27 @@ def test_a_prior_per_m2_against_a_limit_in_units_shows_the_bsa_that_multiplied_i
         weight=80,
     ).priors[0]
     assert_allclose(exposure.counted.m_as("units"), 200 * math.sqrt(175 * 80 / 3600))
+
+
+def test_a_prior_falls_only_against_the_same_drugs_prior():
+    # a vincristine row holds no doxorubicin prior: its empty cell after doxorubicin's 100 mg/m² is no fall;
+    # doxorubicin's own empty cell at cycle 2 is
+    rows = {
+        "patient_id": ["A"] * 4,
+        "drug": ["vincristine", "doxorubicin", "vincristine", "doxorubicin"],
+        "ordered_mg": [2.0, 92.0, 2.0, 92.0],
+        "cycle": [1, 1, 2, 2],
+        "day": [1] * 4,
+        "height_cm": [175.0] * 4,
+        "weight_kg": [70.0] * 4,
+        "prior_mg_m2": ["", "100", "", "150"],
+    }
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected.num_rows == 0 and result.verified.num_rows == 4
+    rows["prior_mg_m2"] = ["", "100", "", ""]
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected["row"].to_pylist() == [2, 4]
+    assert set(result.rejected["reason"].to_pylist()) == {
+        "patient_id='A': prior_mg_m2 100 at cycle 1 day 1, then none at cycle 2 day 1; an exposure only grows: "
+        "correct the file"
+    }
