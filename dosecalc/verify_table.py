@@ -749,7 +749,7 @@ def verify_table(
         if prior is not None:
             drugs = sorted({entry.drug for entry in plan.items})  # two orders of a drug: one exposure
             of_item = np.array([drugs.index(entry.drug) for entry in plan.items] + [-1], np.int64)
-            _refuse_falling_priors(table, prior, patients, of_item[item], day, cycle, rejects)
+            _refuse_falling_priors(table, prior, patients, of_item[item], drugs, day, cycle, rejects)
     keep = ~rejects.given
     comparable = keep & ~np.isnan(computed)
     with np.errstate(invalid="ignore"):
@@ -1138,13 +1138,13 @@ def _refuse_disagreeing(table: pa.Table, inputs, patients: _Patients, day, cycle
 
 
 def _refuse_falling_priors(
-    table: pa.Table, given: np.ndarray, patients: _Patients, drug: np.ndarray, day, cycle, rejects: _Texts
+    table: pa.Table, given: np.ndarray, patients: _Patients, drug: np.ndarray, drugs: list, day, cycle, rejects: _Texts
 ):
     """
     Reject a patient's two visits (cycle, then day) where the later gives a smaller prior exposure to a drug
     than the earlier (540 mg/m² of doxorubicin before cycle 2, none before cycle 3): an exposure only grows, so
-    one of them is wrong. An empty cell is none. ``given``: the prior column's numbers (:func:`_prior_checked`);
-    ``drug``: each row's drug as a code (-1 for a drug not in the plan), the exposures of one drug compared
+    one of them is wrong; and two rows of one visit that give the drug two priors. An empty cell is none. ``given``: the prior column's numbers (:func:`_prior_checked`);
+    ``drug``: each row's drug as a code into ``drugs`` (-1 for a drug not in the plan), the exposures of one drug compared
     with each other only (a vincristine row holds no prior of doxorubicin). A file in order of patient, drug
     and visit is compared row by row, any other sorted first.
     """
@@ -1159,6 +1159,18 @@ def _refuse_falling_priors(
     for part in parts[:-2]:
         later |= part[order][1:] != part[order][:-1]
     same = (code[1:] == code[:-1]) & (code[1:] >= 0) & (of[1:] == of[:-1]) & (of[1:] >= 0)
+    for at in np.flatnonzero(same & ~later & (value[1:] != value[:-1])).tolist():  # one visit, two priors
+        earlier, row = int(order[at]), int(order[at + 1])
+        shown = ", ".join(
+            "none" if cell in (None, "") else str(cell) for cell in table[column].take([earlier, row]).to_pylist()
+        )
+        visit = f"cycle {cycle[row]}" + ("" if day is None else f" day {day[row]}")
+        patient = escaped(str(table["patient_id"][row].as_py()))
+        rejects.add(
+            [earlier, row],
+            f"patient_id={patient}: the {drugs[drug[row]]} rows of {visit} give {column} "
+            f"{shown}; which is the patient's? correct the file",
+        )
     falls = np.flatnonzero(same & later & (value[1:] < value[:-1]))
     for at in falls.tolist():
         earlier, row = int(order[at]), int(order[at + 1])

@@ -441,3 +441,27 @@ def test_a_prior_falls_only_against_the_same_drugs_prior():
         "patient_id='A': prior_mg_m2 100 at cycle 1 day 1, then none at cycle 2 day 1; an exposure only grows: "
         "correct the file"
     }
+
+
+def test_two_priors_of_one_drug_on_one_visit_reject_both_rows():
+    # a duplicate order of doxorubicin with 480 and 100 mg/m² before it: which exposure is the patient's?
+    rows = {
+        "patient_id": ["A"] * 3,
+        "drug": ["doxorubicin", "Doxorubicin", "vincristine"],
+        "ordered_mg": [92.0, 92.0, 2.0],
+        "cycle": [2] * 3,
+        "day": [1] * 3,
+        "height_cm": [175.0] * 3,
+        "weight_kg": [70.0] * 3,
+        "prior_mg_m2": ["480", "100", ""],
+    }
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected["row"].to_pylist() == [1, 2]
+    assert set(result.rejected["reason"].to_pylist()) == {
+        "patient_id='A': the doxorubicin rows of cycle 2 day 1 give prior_mg_m2 480, 100; which is the patient's? "
+        "correct the file"
+    }
+    assert result.verified["row"].to_pylist() == [3]
+    rows["prior_mg_m2"] = ["100", "100", ""]  # agreeing: the duplicate is flagged, not rejected
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected.num_rows == 0 and result.flagged["flags"].to_pylist() == ["duplicate_order"] * 2
