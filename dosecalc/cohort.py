@@ -990,6 +990,20 @@ def streamed_sex_codes():
         _STREAMED.reset(token)
 
 
+def _letters(value: str) -> str:
+    """A sex cell as compared for the H/M rule: lower case, without any space (a tab, a no-break space)."""
+    return "".join(value.split()).lower()
+
+
+#: The cells that say a column is coded in Spanish, hombre/mujer (H/M): an M beside one may be a woman.
+SPANISH_CODES = ("h", "hombre", "mujer")
+
+
+def spanish_code(value: str) -> bool:
+    """Whether a sex cell is one of :data:`SPANISH_CODES`, its case and spaces aside ("H", "Hombre", "H\t")."""
+    return _letters(value) in SPANISH_CODES
+
+
 def sexes_of(table: pa.Table, column: str) -> Sexes:
     """
     ``column``'s sexes, each distinct value classified once by
@@ -1010,7 +1024,7 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
         values = encoded.dictionary.to_pylist()
         codes = encoded.indices.to_numpy(zero_copy_only=False)
     # Spanish exports code hombre/mujer as H/M: beside an H, an M may be a woman
-    spanish = next((value for value in values if value is not None and value.strip(" ").lower() == "h"), None)
+    spanish = next((value for value in values if value is not None and spanish_code(value)), None)
     streamed = _STREAMED.get()
     if streamed is not None:
         if spanish is not None and streamed.m_read_as_male:
@@ -1028,7 +1042,7 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
         if value is None or not value.strip():
             reasons.append(f"{column} is missing")
             continue
-        if spanish is not None and value.strip(" ").lower() == "m":
+        if spanish is not None and _letters(value) == "m":
             reasons.append(
                 f"{column}={ascii(value)} is ambiguous beside {ascii(spanish)} in the same column "
                 "(H/M is hombre/mujer, M a woman); expected f, female, m or male in a column without H"
@@ -1042,7 +1056,7 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
     if streamed is not None and spanish is None:
         used = np.zeros(len(values), bool)
         used[np.unique(codes)] = True
-        if any(read and value is not None and value.strip(" ").lower() == "m" for value, read in zip(values, used)):
+        if any(read and value is not None and _letters(value) == "m" for value, read in zip(values, used)):
             streamed.m_read_as_male, streamed.column = True, streamed.column or column
     texts = pa.array(reasons, pa.string())
     return Sexes(

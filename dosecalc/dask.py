@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import cohort_io
-from .cohort import DosedTable, canonical_name, dose_table, streamed_sex_codes
+from .cohort import DosedTable, canonical_name, dose_table, spanish_code, streamed_sex_codes
 from .cohort_io import CohortSummary, Counts, DatasetJob, Piece
 from .errors import DoseCalcError, ImplausibleInputError
 from .units import registry
@@ -97,10 +97,10 @@ def _with_partition(table: pa.Table, number: int) -> pa.Table:
 
 
 def _holds_h(sexes):
-    """Whether a partition's sex column holds an ``H`` (Spanish *hombre*), as :func:`~dosecalc.cohort.sexes_of` reads one."""
+    """Whether a partition's sex column holds a Spanish code (``H``, *hombre*), as :func:`~dosecalc.cohort.sexes_of` reads one."""
     import pandas as pd
 
-    return pd.Series([bool(sexes.astype("string").str.strip(" ").str.lower().eq("h").any())])
+    return pd.Series([any(spanish_code(str(value)) for value in sexes.dropna().unique())])
 
 
 def _dose_partition(

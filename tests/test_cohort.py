@@ -793,3 +793,16 @@ def test_a_categorical_sex_column_reads_as_its_text(cells):
     # an M beside an H is refused (hombre/mujer), a lone M is male
     if "H" not in cells:
         assert all(known for cell, known in zip(cells, plain.known) if cell in ("M", "male"))
+
+
+@pytest.mark.parametrize("code", ["Hombre", "H\t", "H\u00a0", " h ", "mujer"])
+def test_an_m_beside_any_spanish_code_is_ambiguous(code):
+    # only an exact "H" was seen: an "M" beside "Hombre" or an "H" with a tab was read as male, on ideal weight
+    dosed, rejects = dose_table(
+        {"sex": ["M", code], "height_cm": [175.0, 175.0], "weight_kg": [90.0, 90.0]}, "75 mg/m^2", weight_basis="ideal"
+    )
+    assert dosed.num_rows == 0
+    assert rejects["reason"][0].as_py() == (
+        f"sex='M' is ambiguous beside {ascii(code)} in the same column (H/M is hombre/mujer, M a woman); "
+        "expected f, female, m or male in a column without H"
+    )
