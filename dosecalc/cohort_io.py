@@ -430,15 +430,40 @@ def _open_csv(path: Path, reading: Reading, read_options: pcsv.ReadOptions, **op
         return pcsv.open_csv(pa.BufferReader(line + b"\n"), read_options=read_options, parse_options=parse, **options)
 
 
+#: Bytes of a file read to tell UTF-8 text from latin-1 or cp1252 (:func:`_reads_as_utf8`).
+UTF8_SAMPLE_BYTES = 1 << 20
+
+
+def _reads_as_utf8(start: bytes) -> bool:
+    """
+    Whether bytes that begin a file are UTF-8 text with characters beyond ASCII (or its byte-order mark): in
+    latin-1 or cp1252 text an accented letter is one byte, which UTF-8 almost never reads (é, 0xE9, then an
+    ASCII letter), so such bytes are UTF-8's; ASCII alone is the same text in each.
+    """
+    if start.startswith(codecs.BOM_UTF8):
+        return True
+    if start.isascii():
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(start, final=False)  # a character cut at the end waits
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _csv_header(path: Path, reading: Reading) -> list[str]:
     """A CSV file's header as written: a column without a name (a spreadsheet's empty column) is blank in it."""
     encoding = reading.dialect(path).encoding
     with path.open("rb") as file:
         line = file.readline(1 << 16)
-    if line.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name != "utf-8":
-        # read as latin-1 or cp1252, UTF-8's mark is "ï»¿" in the first header, and every non-ASCII id is mangled
+        file.seek(0)
+        start = file.read(UTF8_SAMPLE_BYTES)
+    if codecs.lookup(encoding).name != "utf-8" and _reads_as_utf8(start):
+        # read as latin-1 or cp1252, UTF-8's "é" is "Ã©" and its mark "ï»¿": every non-ASCII id mangled, and two
+        # ids of one patient ("José", "JOSÉ") no longer alike
+        found = "UTF-8's byte-order mark" if start.startswith(codecs.BOM_UTF8) else "characters written in UTF-8"
         raise DoseCalcError(
-            f"input={path}: begins with UTF-8's byte-order mark: it is UTF-8 text, not {encoding}; "
+            f"input={path}: holds {found}: it is UTF-8 text, not {encoding}; "
             "read it without --encoding (encoding= in Python)"
         )
     first = line.decode(encoding, "replace").rstrip("\r\n")

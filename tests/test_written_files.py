@@ -297,16 +297,26 @@ def test_an_empty_name_or_a_device_is_refused(tmp_path, monkeypatch, arguments, 
 
 
 @pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
-def test_a_utf8_file_read_as_another_encoding_is_refused(tmp_path, encoding):
-    # UTF-8's mark read as latin-1 is "ï»¿" in the first header, and an id "José" becomes "JosÃ©"
+@pytest.mark.parametrize(
+    "mark, found", [(b"\xef\xbb\xbf", "UTF-8's byte-order mark"), (b"", "characters written in UTF-8")]
+)
+def test_a_utf8_file_read_as_another_encoding_is_refused(tmp_path, encoding, mark, found):
+    # UTF-8's mark read as latin-1 is "ï»¿" in the first header, and an id "José" becomes "JosÃ©" (so that "José"
+    # and "JOSÉ", one patient written two ways, are no longer alike)
     source = tmp_path / "in.csv"
-    source.write_bytes(b"\xef\xbb\xbfpatient_id,height_cm,weight_kg\nJos\xc3\xa9,175,70\n")
+    source.write_bytes(mark + b"patient_id,height_cm,weight_kg\nJos\xc3\xa9,175,70\n")
     line = one_line_error(
         cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--encoding", encoding)
     )
     assert line == (
-        f"error: input={source}: begins with UTF-8's byte-order mark: it is UTF-8 text, not {encoding}; "
+        f"error: input={source}: holds {found}: it is UTF-8 text, not {encoding}; "
         "read it without --encoding (encoding= in Python)"
+    )
+    latin = tmp_path / "latin.csv"  # José in latin-1: read as latin-1
+    latin.write_bytes(b"patient_id,height_cm,weight_kg\nJos\xe9,175,70\n")
+    assert (
+        cli("cohort", str(latin), "-o", str(tmp_path / "l.csv"), "--dose", "75mg/m2", "--encoding", encoding).exit_code
+        == 0
     )
     convert_file(source, tmp_path / "o.csv", dose="75 mg/m^2")
     assert (tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()[1].startswith("José,")
