@@ -241,6 +241,8 @@ def _refuse_two_of_a_kind(names) -> None:
     """Refuse two columns of one of the patient's inputs (``height_cm`` and ``height_in``): which is the patient's?"""
     for kind in ("height", "weight", "sex", *_KIDNEY):
         found = [name for name in names if _names_kind(name, kind)]
+        if found:  # a "Height" beside height_cm is a second height, whatever its unit (as a cohort's)
+            found += [name for name in names if canonical_name(name) == kind and name not in found]
         if len(found) > 1:
             raise DoseCalcError(f"several {kind} columns: {', '.join(found)}; keep one")
 

@@ -258,6 +258,8 @@ def test_an_order_a_cap_lowers_leaves_the_duplicates_and_the_doses_not_ordered_f
             "several weight columns: weight_kg, Weight (lb)",
         ),
         ("r-chop-21", "height_cm,weight_kg,sex,Sex", "175,70,F,F", "several sex columns: sex, Sex"),
+        # a bare Height (200) beside height_cm (160): verified by 160 before, unseen
+        ("r-chop-21", "height_cm,Height,weight_kg", "160,200,60", "several height columns: height_cm, Height"),
         (
             "carboplatin-paclitaxel",
             "height_cm,weight_kg,age_years,sex,creatinine_mg_dl,creatinine_umol_l",
