@@ -47,7 +47,7 @@ Columns
     ``duplicate_order``, and the rows of a
     patient's day that give the patient two values of one input (two
     heights, two sexes) are rejected: which is the patient's? Ids that differ
-    only in case, spaces or invisible characters ("P001", "p001 ") reject
+    only in case, spaces, dashes or invisible characters ("P001", "p001 ") reject
     their rows: one patient or two?
 
 Every other column passes through. Each row is verified, flagged or
@@ -1015,9 +1015,11 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
     return _Patients(per_run[run], starts[known[at]], change, starts, per_run)
 
 
-#: What an id is compared without: spaces of any kind (a tab, a no-break space: RE2's ``\s`` is ASCII's alone)
-#: and invisible characters (a zero-width space).
-_NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}]"
+#: What an id is compared without: spaces of any kind (a tab, a no-break space: RE2's ``\s`` is ASCII's alone),
+#: invisible characters (a zero-width space, the combining grapheme joiner) and control characters (DEL, U+001F).
+_NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}\p{Cc}\x{034F}]"
+#: Dashes an id is compared as "-" by: a hyphen of a word processor (U+2010), an en dash, a minus sign.
+_DASHES = r"[\p{Pd}\x{2212}]"
 
 
 def _blank_ids(ids: pa.Array) -> np.ndarray:
@@ -1036,14 +1038,15 @@ def _blank_ids(ids: pa.Array) -> np.ndarray:
 
 
 def _holds_ascii_space(texts: pa.Array) -> bool:
-    """Whether any text holds an ASCII space, tab or line break: one pass over the bytes, no string built."""
+    """Whether any text holds an ASCII space, tab, line break or other control character (DEL): one pass over
+    the bytes, no string built."""
     _, offsets_buffer, data = texts.buffers()
     if data is None or len(texts) == 0:
         return False
     width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, width)[texts.offset : texts.offset + len(texts) + 1]
     characters = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
-    return bool(np.isin(characters, np.frombuffer(b" \t\n\r\f\v", np.uint8)).any())
+    return bool(((characters <= 0x20) | (characters == 0x7F)).any())
 
 
 def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts) -> None:
@@ -1063,7 +1066,11 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
     if pc.all(pc.string_is_ascii(firsts)).as_py() and not _holds_ascii_space(firsts):
         folded = pc.ascii_lower(firsts)  # no compatibility form, Unicode space or format character is ASCII
     else:
-        folded = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), f"{_NOT_OF_AN_ID}+", "")
+        folded = pc.replace_substring_regex(
+            pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), _DASHES, "-"),
+            f"{_NOT_OF_AN_ID}+",
+            "",
+        )
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():
@@ -1071,7 +1078,7 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
         written = " and ".join(escaped(str(firsts[int(code)].as_py())) for code in codes[:2])
         rejects.add(
             np.flatnonzero(np.isin(patients.code, codes)),
-            f"patient_id {written} differ only in case, spaces or invisible characters: one patient or two? "
+            f"patient_id {written} differ only in case, spaces, dashes or invisible characters: one patient or two? "
             "write each patient's id one way",
         )
 

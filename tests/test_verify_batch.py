@@ -485,7 +485,7 @@ def test_ids_that_differ_only_in_how_they_are_written_reject_their_rows(other, s
     result = verify_table(RCHOP, table)
     assert result.rejected["row"].to_pylist() == [1, 2]
     assert set(result.rejected["reason"].to_pylist()) == {
-        f"patient_id 'DL-2001' and {shown} differ only in case, spaces or invisible characters: "
+        f"patient_id 'DL-2001' and {shown} differ only in case, spaces, dashes or invisible characters: "
         "one patient or two? write each patient's id one way"
     }
     assert result.verified["row"].to_pylist() == [3]  # another patient's order is verified
