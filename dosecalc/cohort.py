@@ -368,9 +368,15 @@ def _plan(names: tuple, dose, method: str, column_map: Any, column_units: Any, o
     twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
     if twice:  # which one would a reader of the output take? (Parquet readers refuse the file)
         raise DoseCalcError(f"the input has {names.count(twice[0])} columns named {twice[0]!r}; rename all but one")
-    for key in {**column_map, **column_units}:
+    for key in column_map:
         if key not in _INPUTS:
             raise UnknownNameError("column_map", key, _INPUTS)
+    for key, text in column_units.items():  # a unit given for a column the dosing never reads: refused, not unused
+        if key not in _INPUTS or (key == "dose" and dose is not None):
+            why = "the dose is given for every row, and no dose column is read" if key == "dose" else None
+            raise ImplausibleInputError(
+                f"column_units[{key!r}]", text, f"no unit: {why or f'this dosing reads no {key} column'}"
+            )
     method = bsa_method(method)
     entry = BSA_METHODS[method]
     height, weight, dose_column = (

@@ -287,3 +287,24 @@ def test_a_mapped_dose_column_takes_its_unit_on_the_command_line(tmp_path):
         cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount", "--dose-unit", "mg/m2/week")
     )
     assert line.startswith("error: --dose-unit mg/m2/week: expected a dose unit per administration")
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (
+            ["--dose-unit", "units"],
+            "--dose-unit units: expected no unit: the dose is given for every row, and no dose column is read",
+        ),
+        (
+            ["--creatinine-unit", "umol/L"],
+            "--creatinine-unit umol/L: expected no unit: this dosing reads no creatinine column",
+        ),
+    ],
+)
+def test_a_unit_for_a_column_the_run_does_not_read_is_refused(tmp_path, option, message):
+    # --dose 75mg/m2 with --dose-unit units: which is meant? (and it was passed over in silence)
+    source = tmp_path / "in.csv"
+    source.write_text("patient_id,height_cm,weight_kg\nA,175,70\n")
+    line = one_line_error(cli("cohort", str(source), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", *option))
+    assert line == f"error: {message}"
