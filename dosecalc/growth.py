@@ -46,6 +46,7 @@ References
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -154,11 +155,14 @@ def implausible_height_for_age(height_cm, age_years) -> np.ndarray:
 
 
 def height_for_age_reason(height_cm: float, age_years: float) -> tuple[str, str]:
-    """The value and the expectation a refusal of one height at one age says."""
+    """The value and the expectation a refusal of one height at one age says: the bounds to 0.1 cm, rounded
+    inward (a height shown inside them is inside them)."""
     low, high = (float(bound) for bound in height_for_age_bounds(age_years))
+    years = "year" if age_years == 1 else "years"
     return f"{height_cm:g} cm", (
-        f"{low:.1f}-{high:.1f} cm at {age_years:g} years, within {HEIGHT_FOR_AGE_FLAG:g} SD of the WHO median "
-        "height of either sex (a height no child of that age has: a slip of an input?)"
+        f"{math.ceil(low * 10) / 10:.1f}-{math.floor(high * 10) / 10:.1f} cm at {age_years:g} {years}, within "
+        f"{HEIGHT_FOR_AGE_FLAG:g} SD of the WHO median height of either sex (a height no child of that age has: "
+        "a slip of an input?)"
     )
 
 

@@ -76,7 +76,7 @@ def test_schwartz_refuses_a_height_no_child_of_the_age_has():
     with pytest.raises(ImplausibleInputError) as refused:
         kidney_function("schwartz-bedside", age=4, serum_creatinine="0.4 mg/dL", height="150 cm")
     assert str(refused.value) == (
-        "height=150 cm: expected 76.9-128.6 cm at 4 years, within 6 SD of the WHO median height of either sex "
+        "height=150 cm: expected 76.9-128.5 cm at 4 years, within 6 SD of the WHO median height of either sex "
         "(a height no child of that age has: a slip of an input?)"
     )
     right = kidney_function("schwartz-bedside", age=4, serum_creatinine="0.4 mg/dL", height="105 cm")
