@@ -842,9 +842,22 @@ def _shown(amount, basis: str) -> str:
 
 
 def _check_full_dose(levels: LevelTable, amount, basis: str) -> None:
-    # a table's level 0 is its full dose: a table written for another dose is refused
+    # a table's level 0 is its full dose: a table written for another dose is refused, and a table of doses
+    # without it (65 mg/m² at level -1: of which full dose?) could be of any
     full = dict(levels.levels).get("0")
-    if full is None or _is_share(full):
+    if full is None:
+        if any(not _is_share(value) for _, value in levels.levels):
+            raise ImplausibleInputError(
+                "levels",
+                f"{levels.source} (no level 0)",
+                f"a table of doses with its level 0, the full dose ({_shown(amount, basis)} here), that it is checked against",
+            )
+        return
+    if _is_share(full):
+        if not np.isclose(float(full.m_as("percent")), 100.0, rtol=0, atol=1e-9):
+            raise ImplausibleInputError(
+                "levels", f"{levels.source} (level 0: {full:~P})", "a level 0 of 100 %: level 0 is the full dose"
+            )
         return
     full_amount, full_basis = read_dose(full, "level 0", allowed=_MODIFIED_BASES)
     if full_basis != basis or not np.allclose(amount, full_amount, rtol=1e-6):

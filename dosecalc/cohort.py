@@ -1006,7 +1006,7 @@ SPANISH_CODES = ("h", "hombre", "mujer")
 
 
 def spanish_code(value: str) -> bool:
-    """Whether a sex cell is one of :data:`SPANISH_CODES`, its case and spaces aside ("H", "Hombre", "H\t")."""
+    r"""Whether a sex cell is one of :data:`SPANISH_CODES`, its case and spaces aside ("H", "Hombre", "H\t")."""
     return _letters(value) in SPANISH_CODES
 
 

@@ -486,8 +486,15 @@ def test_a_level_table_never_raises_the_dose_nor_serves_another_full_dose():
     levels = {"0": "85 mg/m^2", "-1": "65 mg/m^2"}
     with pytest.raises(ImplausibleInputError, match=r"^levels=levels \(level 0: 85.0 mg/m²\)"):
         modify_dose("40 mg/m^2", level=-1, levels=levels)
-    with pytest.raises(ImplausibleInputError, match="level -1.*never raises"):
-        modify_dose("40 mg/m^2", level=-1, levels={"-1": "65 mg/m^2"})
+    with pytest.raises(ImplausibleInputError, match="level high.*never raises"):  # a named level above the full dose
+        modify_dose("40 mg/m^2", level="high", levels={"0": "40 mg/m^2", "high": "65 mg/m^2"})
+    # a table of doses without its level 0 could be of any full dose: refused, not applied to 40 mg/m²
+    with pytest.raises(ImplausibleInputError, match=r"^levels=levels \(no level 0\): expected a table of doses"):
+        modify_dose("40 mg/m^2", level=-1, levels={"-1": "35 mg/m^2"})
+    # a table of shares is of any full dose; its level 0 is all of it
+    assert modify_dose("40 mg/m^2", level=-1, levels={"-1": "80 %"}).modified.m_as("mg/m**2") == 32.0
+    with pytest.raises(ImplausibleInputError, match=r"level 0: 85.0 %\): expected a level 0 of 100 %"):
+        modify_dose("40 mg/m^2", level=0, levels={"0": "85 %", "-1": "65 %"})
     assert modify_dose("85 mg/m^2", level=-1, levels=levels).modified.m_as("mg/m**2") == 65.0
 
 
