@@ -1142,7 +1142,14 @@ class _Record:
 
 
 #: What "-" names for each file of a run.
-_STDIO = {"input": "stdin", "output": "stdout", "rejects": "stdout"}
+_STDIO = {"input": "stdin", "orders": "stdin", "output": "stdout", "rejects": "stdout"}
+
+
+def refuse_empty_names(**files) -> None:
+    """Refuse a file named by an empty text (an unset shell variable): ``Path("")`` is the working folder."""
+    for name, given in files.items():
+        if given is not None and not os.fspath(given):
+            raise DoseCalcError(f"{name}='': an empty name; expected a file name, or - for {_STDIO[name]}")
 
 
 def _checked_paths(input_path: Path, output_path: Path, rejects_path: Path | None, input_role: str = "input") -> None:
@@ -1296,9 +1303,8 @@ def convert_file(
     (2, 1, 1)
     """
     start = time.perf_counter()
-    for name, given in (("input", input_path), ("output", output_path), ("rejects", rejects_path)):
-        if given is not None and not os.fspath(given):  # Path("") is the working folder, "."
-            raise DoseCalcError(f"{name}='': an empty name; expected a file name, or - for {_STDIO[name]}")
+    refuse_empty_names(input=input_path, output=output_path, rejects=rejects_path)
+    for name, given in (("output", output_path), ("rejects", rejects_path)):
         if given is not None and os.fspath(given).endswith((os.sep, "/")):  # Path() would drop the "/"
             raise DoseCalcError(f"{name}={os.fspath(given)}: names a folder; expected a file name")
     reading = Reading(delimiter, decimal_comma, encoding, sheet)

@@ -60,6 +60,8 @@ def checked_report_path(path, inputs=()) -> Path:
     DoseCalcError
         For a device, a pipe, an input file, or a folder that cannot be written.
     """
+    if not os.fspath(path):  # Path("") is the working folder
+        raise DoseCalcError("report='': an empty name; expected a page's name ending in .html")
     path = Path(path)
     if path.suffix.lower() not in REPORT_SUFFIXES:
         raise ImplausibleInputError("report", str(path), "a page's name ending in .html: the report is an HTML page")

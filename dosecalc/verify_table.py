@@ -1427,12 +1427,21 @@ def verify_file(
         If the file cannot be read or holds no order, an output is the input or cannot be
         written (nothing is left behind), or as :func:`verify_table`.
     """
-    from .cohort_io import Reading, _checked_paths, _input_file, placed_together, read_file, written_file
+    from .cohort_io import (
+        Reading,
+        _checked_paths,
+        _input_file,
+        placed_together,
+        read_file,
+        refuse_empty_names,
+        written_file,
+    )
     from .dialects import separator_hint
     from .provenance import Digest
 
     started, start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     reading = reading or Reading()
+    refuse_empty_names(orders=orders, output=output, rejects=rejects)
     reading.refuse_unused([Path(os.fspath(orders))])  # a delimiter of a Parquet file: refused, never recorded as used
     with _input_file(orders) as source:  # "-": stdin, copied to a file
         targets = [Path(output)] + ([] if rejects is None else [Path(rejects)])

@@ -691,3 +691,16 @@ def test_a_terminated_verification_leaves_nothing(tmp_path):
     done = subprocess.run([sys.executable, "-c", _TERMINATED], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["orders.csv"]
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--orders", "", "-o", "v.csv"], "orders='': an empty name; expected a file name, or - for stdin"),
+        (["--orders", str(EXAMPLE), "-o", ""], "output='': an empty name; expected a file name, or - for stdout"),
+    ],
+)
+def test_an_empty_name_is_refused_not_read_as_the_working_folder(tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    assert one_line_error(verify_cli("r-chop-21", *arguments)) == f"error: {message}"
+    assert list(tmp_path.iterdir()) == []
