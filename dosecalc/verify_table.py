@@ -636,8 +636,16 @@ def verify_table(
     # the file's sex column is one column, whichever rows an order reads: an H on a paclitaxel row makes the M of
     # a carboplatin row ambiguous (hombre/mujer), as in a cohort's batches; each order's rows are read apart below
     with streamed_sex_codes():
-        if sex_column is not None:
-            sexes_of(table, sex_column)  # the H of any row, seen before an order reads its own rows
+        if sex_column is not None:  # the H of any row, seen before an order reads its own rows
+            sexes = sexes_of(table, sex_column)
+            # a sex given that is none (banana, an M beside an H) is refused as it is for one patient, whether
+            # the row's order reads it or not; a missing one is refused only where it is read
+            cells = table[sex_column]
+            given = ~np.asarray(pc.fill_null(pc.equal(pc.utf8_trim(pc.cast(cells, pa.string()), " "), ""), True), bool)
+            unknown = np.flatnonzero(given & ~sexes.known)
+            if unknown.size:
+                rejects.add(unknown, sexes.reasons(unknown).to_pylist())
+                usable = ~rejects.given
         for index, entry in enumerate(plan.items):
             rows = np.flatnonzero(item == index if usable is None else (item == index) & usable)  # in input order
             if rows.size == 0:

@@ -13,7 +13,6 @@ Calvert, AUC × (GFR + 25), the GFR by Cockcroft-Gault, (140 - age) × weight /
 
 import math
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -167,14 +166,22 @@ def _orders(sexes) -> pa.Table:
 
 def test_an_h_on_a_row_that_reads_no_sex_makes_another_rows_m_ambiguous():
     # the H sits on a paclitaxel row (its BSA reads no sex); carboplatin's Cockcroft-Gault reads B's M: mujer?
+    # Every row whose sex is given and none (the H, an M beside it) is rejected, as --sex H is for one patient,
+    # whether its order reads it or not
     result = verify_table(CARBOPLATIN_PACLITAXEL, _orders(["M", "H", "M"]))
+    ambiguous = (
+        "sex='M' is ambiguous beside 'H' in the same column (H/M is hombre/mujer, M a woman); "
+        "expected f, female, m or male in a column without H"
+    )
     assert reasons(result) == {
-        3: "carboplatin (IV over 30-60 minutes, after paclitaxel): sex='M' is ambiguous beside 'H' in the same "
-        "column (H/M is hombre/mujer, M a woman); expected f, female, m or male in a column without H"
+        1: ambiguous,
+        2: "sex='H' is not known; expected one of: f, female, woman, w, m, male, man",
+        3: ambiguous,
     }
-    # the paclitaxel orders read no sex: verified, 300 mg against 313.59 mg, −4.33 %
-    assert result.verified["row"].to_pylist() == [1, 2]
-    assert_allclose(result.verified["computed_dose"].to_pylist(), [PACLITAXEL_MG] * 2)
+    recoded = verify_table(CARBOPLATIN_PACLITAXEL, _orders(["F", "M", "F"]))  # f/m: each order verified
+    assert recoded.rejected.num_rows == 0
+    paclitaxel = recoded.checked.filter(pa.compute.equal(recoded.checked["drug"], "paclitaxel"))
+    assert_allclose(paclitaxel["computed_dose"].to_pylist(), [PACLITAXEL_MG] * 2)  # 300 mg against 313.59 mg
 
 
 def test_without_an_h_in_the_column_m_is_male():
@@ -188,10 +195,10 @@ def test_an_h_on_a_later_row_counts_as_one_on_an_earlier_row():
     # the H after the M it makes ambiguous, on a row of another order: the whole column is read first
     table = _orders(["M", "M", "M"]).set_column(6, "sex", pa.array(["h", "M", "M"]))
     table = table.set_column(0, "patient_id", pa.array(["A", "B", "B"]))
-    assert sorted(reasons(verify_table(CARBOPLATIN_PACLITAXEL, table))) == [3]
+    assert sorted(reasons(verify_table(CARBOPLATIN_PACLITAXEL, table))) == [1, 2, 3]
 
 
-def test_the_command_rejects_the_ambiguous_row_of_a_file_and_verifies_the_others(tmp_path):
+def test_the_command_rejects_the_rows_of_an_ambiguous_sex(tmp_path):
     orders = tmp_path / "orders.csv"
     orders.write_text(
         HEADER
@@ -203,15 +210,16 @@ def test_the_command_rejects_the_ambiguous_row_of_a_file_and_verifies_the_others
     result = verify_cli("carboplatin-paclitaxel", "--orders", orders, "-o", tmp_path / "out.csv", "--rejects", rejects)
     assert result.exit_code == 4, result.output
     lines = dict(line.split(None, 1) for line in result.stdout.splitlines()[:4])
-    assert (lines["rows"], lines["verified"], lines["flagged"], lines["rejected"]) == ("3", "2", "0", "1")
+    assert (lines["rows"], lines["verified"], lines["flagged"], lines["rejected"]) == ("3", "0", "0", "3")
     assert "sex='M' is ambiguous beside 'H'" in rejects.read_text()
 
 
 def test_a_categorical_sex_column_is_read_as_one_column_too():
     table = _orders(["M", "H", "M"])
     table = table.set_column(6, "sex", table["sex"].dictionary_encode())
-    assert sorted(reasons(verify_table(CARBOPLATIN_PACLITAXEL, table))) == [3]
-    assert np.isfinite(verify_table(CARBOPLATIN_PACLITAXEL, table).verified["computed_dose"].to_numpy()).all()
+    assert reasons(verify_table(CARBOPLATIN_PACLITAXEL, table)) == reasons(
+        verify_table(CARBOPLATIN_PACLITAXEL, _orders(["M", "H", "M"]))
+    )
 
 
 def test_ids_that_differ_by_a_no_break_space_are_one_patient_written_two_ways():
@@ -261,3 +269,26 @@ def test_ids_alike_but_for_a_dash_or_a_control_character_reject_their_rows(other
     result = verify_table(RCHOP, table)
     assert result.rejected["row"].to_pylist() == [1, 2]
     assert "differ only in case, spaces, dashes or invisible characters" in result.rejected["reason"][0].as_py()
+
+
+def test_a_sex_that_is_none_rejects_its_row_whatever_its_order_reads():
+    # doxorubicin per m² reads no sex, but "banana" is refused for one patient (--sex banana): its row is rejected
+    # too; an empty cell is no sex given, refused only where an order reads it
+    table = pa.table(
+        {
+            "patient_id": ["A", "B", "C"],
+            "drug": ["doxorubicin"] * 3,
+            "ordered_mg": [81.6] * 3,
+            "cycle": [2] * 3,
+            "day": [1] * 3,
+            "sex": ["banana", "", "F"],
+            "height_cm": [160.0] * 3,
+            "weight_kg": [60.0] * 3,
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert result.rejected["row"].to_pylist() == [1]
+    assert result.rejected["reason"].to_pylist() == [
+        "sex='banana' is not known; expected one of: f, female, woman, w, m, male, man"
+    ]
+    assert sorted(result.verified["row"].to_pylist()) == [2, 3]
