@@ -91,8 +91,9 @@ BAND_DEVIATION = Range("band_deviation_pct", "percent", 0.0, 10.0, "%")
 #: A reduction of more than 90 % is no longer a dose: omit it instead.
 REDUCTION = Range("reduction_pct", "percent", 0.0, 90.0, "% (a positive reduction: 20 for −20 %)")
 
-#: A dose level as a share of the full dose: a level table only reduces.
-LEVEL_SHARE = Range("level", "percent", 0.0, 100.0, "% of the full dose")
+#: A dose level as a share of the full dose: a level table only reduces, and
+#: by at most :data:`REDUCTION`'s 90 % (a level of less is no longer a dose).
+LEVEL_SHARE = Range("level", "percent", 100.0 - REDUCTION.high, 100.0, "% of the full dose")
 _LEVEL_VALUE = "a share of the full dose, such as '80 %', or a dose, such as '65 mg/m^2'"
 
 # Combinations of units enumerated for vial/tablet totals: far above any
@@ -482,16 +483,27 @@ def _read_rows(path, table: str) -> list[dict]:
         raise DoseCalcError(
             f"{path.name}: its header, {escaped(header[0])}, is one column holding {other!r}; a table's cells are separated by commas"
         )
+    # a header's name is matched whatever its case ("Dose" is dose); its unit ("dose_mg_m2") is read as typed
+    names = [_header_name(name) for name in header]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # "dose,Dose" would keep one of two cells unseen
+        raise DoseCalcError(f"{path.name}: its header names {', '.join(map(escaped, repeated))} more than once; keep one")
     rows = []
-    for number, row in enumerate(csv.DictReader(lines), start=1):
+    for number, row in enumerate(csv.DictReader(lines[1:], fieldnames=names), start=1):
         if None in row:  # more cells than headers: "65,5" is a decimal comma, never 65
             raise DoseCalcError(
                 f"{path.name} row {number}: {len(row) - 1 + len(row[None])} cells under {len(row) - 1} headers "
                 "(a decimal comma? write 65.5)"
             )
         # the grammar allows ASCII spaces around a value; any other character stays for it to refuse
-        rows.append({key.strip(" "): (value or "").strip(" ") for key, value in row.items()})
+        rows.append({key: (value or "").strip(" ") for key, value in row.items()})
     return rows
+
+
+def _header_name(name: str) -> str:
+    """A table header as matched: ASCII spaces around it dropped and its name before any ``_unit`` in lower case."""
+    name, underscore, unit_text = name.strip(" ").partition("_")
+    return name.lower() + underscore + unit_text
 
 
 # a level is a share of the full dose or a dose, never a mass or anything else
@@ -889,7 +901,7 @@ def level_table(levels, source: str = "levels") -> LevelTable:
     UnitError
         If a value has no unit, or one that is neither a share nor a dose.
     ImplausibleInputError
-        If a share is outside (0, 100] %, a dose implausible, a name repeats
+        If a share is outside 10-100 %, a dose implausible, a name repeats
         or there are no levels.
 
     Examples
@@ -926,7 +938,8 @@ def _refuse_rising_levels(rows: list, typed: dict, source: str) -> None:
 
     numbered = sorted((int(name), name, value) for name, value in rows if re.fullmatch(r"[+-]?[0-9]+", name))
     for (_, lower, low_value), (_, higher, high_value) in itertools.combinations(numbered, 2):
-        if low_value.units == high_value.units and low_value.magnitude > high_value.magnitude:
+        # in one unit of one kind: 0.1 g/m² at level -1 gives more than 75 mg/m² at level 0
+        if low_value.is_compatible_with(high_value) and low_value.m_as(high_value.units) > high_value.magnitude:
             raise ImplausibleInputError(
                 f"{source} level {lower}",
                 shown(lower, low_value),
@@ -1070,6 +1083,13 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
             if np.any(modified > amount):
                 raise ImplausibleInputError(
                     field, f"{value:~P}", f"at most the full dose, {_shown(amount, basis)}: a level never raises a dose"
+                )
+            if np.any(modified < amount * LEVEL_SHARE.low / 100.0):  # 60 µg/m² typed for 60 mg/m²
+                raise ImplausibleInputError(
+                    field,
+                    f"{value:~P}",
+                    f"at least {LEVEL_SHARE.low:g} % of the full dose, {_shown(amount, basis)}: a level of less is "
+                    "no longer a dose",
                 )
     return ModifiedDose(
         original=quantity(amount, basis),

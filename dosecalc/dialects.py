@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .errors import DoseCalcError, UnknownNameError
+from .errors import DoseCalcError, UnguessedNameError, UnknownNameError
 from .validation import checked_flag
 
 __all__ = [
@@ -92,7 +92,7 @@ class CsvDialect:
         if self.delimiter not in DELIMITERS:
             raise UnknownNameError("delimiter", self.delimiter, ["','", "';'", "tab", "'|'"])
         if str(self.encoding).lower() not in ENCODINGS:
-            raise UnknownNameError("encoding", self.encoding, list(dict.fromkeys(ENCODINGS.values())))
+            raise UnguessedNameError("encoding", self.encoding, list(dict.fromkeys(ENCODINGS.values())))
         object.__setattr__(self, "delimiter", DELIMITERS[self.delimiter])
         object.__setattr__(self, "encoding", ENCODINGS[str(self.encoding).lower()])
         object.__setattr__(self, "decimal_comma", checked_flag(self.decimal_comma, "decimal_comma"))

@@ -136,11 +136,12 @@ class UnknownNameError(DoseCalcError):
         self.hint = hint
 
 
-class UnknownDrugError(UnknownNameError):
+class UnguessedNameError(UnknownNameError):
     """
-    A drug name that is none of the drugs accepted, listed; never with the
-    closest as a hint: the drug closest in spelling is another drug
-    (idarubicin beside daunorubicin), not a slip of the one meant.
+    A name that is none of those accepted, listed; never with the closest as
+    a hint, because the name closest in spelling is another thing, not a slip
+    of the one meant: another drug (idarubicin beside daunorubicin), another
+    encoding (UTF-16 beside UTF-8).
     """
 
     guesses = False
@@ -149,6 +150,10 @@ class UnknownDrugError(UnknownNameError):
     def code(self) -> str:
         """As any unknown name's: ``"unknown_name_error"``."""
         return "unknown_name_error"
+
+
+class UnknownDrugError(UnguessedNameError):
+    """A drug name that is none of the drugs accepted, listed, with no hint."""
 
 
 def closest_name(value: object, valid) -> str | None:

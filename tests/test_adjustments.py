@@ -445,7 +445,7 @@ def test_bad_modifications(tmp_path):
         modify_dose("6 mg/kg", level=-1, levels=LEVELS)
     with pytest.raises(UnitError, match="^dose=85: expected"):
         modify_dose(85, reduction_pct=20)
-    with pytest.raises(ImplausibleInputError, match=r"^levels level \+1=120 %: expected \(0, 100\] % of the full dose"):
+    with pytest.raises(ImplausibleInputError, match=r"^levels level \+1=120 %: expected 10-100 % of the full dose"):
         level_table({"+1": "120 %"})
     with pytest.raises(UnitError, match="^levels level -1='65 m'"):
         level_table({"-1": "65 m"})
@@ -597,6 +597,42 @@ def test_a_level_files_unit_may_be_in_its_column_name(tmp_path):
         ImplausibleInputError, match=r"^levels.csv level -2='80 mg/m2': expected at most level -1's '65 mg/m2'"
     ):
         read_level_table(tmp_path / "levels.csv")
+
+
+def test_a_level_files_headers_match_whatever_their_case_and_once(tmp_path):
+    # a spreadsheet's "Level,Dose" is the table's level,dose; the unit in a name is read as typed ("MG" is refused)
+    path = tmp_path / "levels.csv"
+    path.write_text("Level, Dose \n0,85 mg/m2\n-1,65 mg/m2\n")
+    assert read_level_table(path).level("-1").m_as("mg/m**2") == 65.0
+    path.write_text("LEVEL,Dose_mg_m2\n0,85\n-1,65\n")
+    assert read_level_table(path).level("-1").m_as("mg/m**2") == 65.0
+    path.write_text("level,Dose_MG_m2\n0,85\n-1,65\n")
+    with pytest.raises(UnitError, match=r"'85 MG/m2'.*did you mean '85 mg/m2'"):
+        read_level_table(path)
+    # two columns of one name, whatever their case, would keep one cell unseen (csv.DictReader keeps the last)
+    for header in ("level,dose,dose", "level,dose,Dose", "level,Level,dose"):
+        path.write_text(f"{header}\n0,85 mg/m2,85 mg/m2\n")
+        with pytest.raises(DoseCalcError, match=r"^levels.csv: its header names '(dose|level)' more than once; keep one"):
+            read_level_table(path)
+    bands = tmp_path / "bands.csv"
+    bands.write_text("Lower_mg,Upper_mg,Dose_mg\n1150,1250,1200\n")
+    assert read_band_table(bands).dose_mg.tolist() == [1200.0]
+    bands.write_text("lower_mg,upper_mg,dose_mg,dose_mg\n1150,1250,1200,1300\n")
+    with pytest.raises(DoseCalcError, match="its header names 'dose_mg' more than once"):
+        read_band_table(bands)
+
+
+def test_a_level_below_a_tenth_of_the_full_dose_is_refused(tmp_path):
+    # 60 µg/m² typed for 60 mg/m²: 0.08 % of the full dose; a level keeps at least 10 %, as a reduction is at most 90 %
+    with pytest.raises(ImplausibleInputError, match=r"expected at least 10 % of the full dose, 75 mg/m²"):
+        modify_dose("75 mg/m^2", level=-1, levels={"0": "75 mg/m^2", "-1": "60 µg/m^2"})
+    with pytest.raises(ImplausibleInputError, match=r"level -1=5 %: expected 10-100 % of the full dose"):
+        level_table({"0": "100 %", "-1": "5 %"})
+    assert modify_dose("75 mg/m^2", level=-1, levels={"-1": "10 %"}).modified.m_as("mg/m**2") == 7.5
+    assert modify_dose("75 mg/m^2", level=-1, levels={"0": "75 mg/m^2", "-1": "7.5 mg/m^2"}).percent_of_original == 10
+    # levels in two units of one kind are compared: 0.1 g/m² is 100 mg/m², more than level 0's 75 mg/m²
+    with pytest.raises(ImplausibleInputError, match=r"level -1='0.1 g/m2': expected at most level 0's '75 mg/m2'"):
+        level_table({"0": "75 mg/m2", "-1": "0.1 g/m2"})
 
 
 def test_a_band_table_cell_is_refused_as_typed(tmp_path):
