@@ -487,7 +487,9 @@ def _read_rows(path, table: str) -> list[dict]:
     names = [_header_name(name) for name in header]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:  # "dose,Dose" would keep one of two cells unseen
-        raise DoseCalcError(f"{path.name}: its header names {', '.join(map(escaped, repeated))} more than once; keep one")
+        raise DoseCalcError(
+            f"{path.name}: its header names {', '.join(map(escaped, repeated))} more than once; keep one"
+        )
     rows = []
     for number, row in enumerate(csv.DictReader(lines[1:], fieldnames=names), start=1):
         if None in row:  # more cells than headers: "65,5" is a decimal comma, never 65

@@ -612,7 +612,9 @@ def test_a_level_files_headers_match_whatever_their_case_and_once(tmp_path):
     # two columns of one name, whatever their case, would keep one cell unseen (csv.DictReader keeps the last)
     for header in ("level,dose,dose", "level,dose,Dose", "level,Level,dose"):
         path.write_text(f"{header}\n0,85 mg/m2,85 mg/m2\n")
-        with pytest.raises(DoseCalcError, match=r"^levels.csv: its header names '(dose|level)' more than once; keep one"):
+        with pytest.raises(
+            DoseCalcError, match=r"^levels.csv: its header names '(dose|level)' more than once; keep one"
+        ):
             read_level_table(path)
     bands = tmp_path / "bands.csv"
     bands.write_text("Lower_mg,Upper_mg,Dose_mg\n1150,1250,1200\n")

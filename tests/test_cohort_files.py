@@ -574,7 +574,16 @@ def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
     # UTF-16 is another encoding, not a slip of UTF-8: no "did you mean 'utf-8'?"
     for other in ("utf-16", "utf-32", "utf8-sig"):
         line = one_line_error(
-            cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--dose", "75mg/m2", "--encoding", other)
+            cli(
+                "cohort",
+                str(tmp_path / "in.csv"),
+                "-o",
+                str(tmp_path / "out.csv"),
+                "--dose",
+                "75mg/m2",
+                "--encoding",
+                other,
+            )
         )
         assert line == f"error: --encoding {other!r} is not known; expected one of: utf-8, latin-1, cp1252"
     line = one_line_error(
