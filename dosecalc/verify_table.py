@@ -39,7 +39,12 @@ Columns
     The exposure to the row's drug before this dose (``prior_mg_m2``), for
     the lifetime limits; an empty cell is no prior exposure. The column names
     no drug: a prior on the row of a drug without a lifetime limit rejects
-    the row (whose exposure is it?).
+    the row (whose exposure is it?). With ``patient_id``, the patient's
+    earlier orders of the drug in the file (by cycle, day, then row) are
+    counted too: the exposure before an order is the largest of its prior
+    and each earlier order's prior with the doses from it on, so a prior
+    that was not brought up to date (0 at cycle 2, after cycle 1's order in
+    the file) does not hide the limit; the row's ``detail`` says so.
 ``patient_id`` (optional)
     Who the order is for: with the column, a row without an id (empty,
     spaces, null) is rejected, ``patient_id is missing``; a drug ordered more
@@ -616,7 +621,7 @@ def verify_table(
     bsa = np.full(n, np.nan)
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
     above = np.zeros(n, bool)  # where an order is above its order's maximum (maximum_of)
-    lifetime = np.zeros(n, bool)
+    exposure = _Exposure(n)
     # the patient's columns an order reads: the body, and the kidney's for a carboplatin AUC (Calvert)
     measured = [
         name
@@ -747,7 +752,9 @@ def verify_table(
                 before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
             limit = limit_of(plan, entry.drug, conditions)
             if limit is not None:
-                lifetime[rows] = _lifetime(table, rows, ordered, limit, bsa[rows], decimal_comma)
+                exposure.add(
+                    rows, entry.drug, limit, *_exposures(table, rows, ordered, limit, bsa[rows], decimal_comma)
+                )
 
     patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
@@ -779,7 +786,7 @@ def verify_table(
         flags = {
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
-            "lifetime_limit": lifetime,
+            "lifetime_limit": exposure.reached(patients, cycle, day, keep, details),
             "not_scheduled": _off_schedule(plan, item, day, cycle, details),
             "duplicate_order": _duplicates(patients, item, day, cycle, plan),
         }
@@ -958,10 +965,11 @@ def _off_schedule(plan, item: np.ndarray, day, cycle, details: _Texts) -> np.nda
     return off
 
 
-def _lifetime(
+def _exposures(
     table: pa.Table, rows: np.ndarray, ordered: _Ordered, limit, bsa_m2: np.ndarray, decimal_comma: bool = False
-) -> np.ndarray:
-    """Where this dose with the prior exposure (``prior_<unit>``, empty: none) reaches the lifetime limit."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """This dose of each row and its prior exposure (``prior_<unit>``, empty: none), in the lifetime limit's unit;
+    NaN where this dose is no exposure (a target AUC) or does not convert."""
     this = np.full(rows.size, np.nan)
     codes = ordered.basis[rows]
     amount = ordered.amount[rows]
@@ -979,8 +987,73 @@ def _lifetime(
         reading = _column_unit(canonical_name(column).removeprefix("prior_"), column, "dose")
         given = _numbers(column, table[column].take(pa.array(rows)), decimal_comma)
         prior = np.where(np.isnan(given), 0.0, to_limit_kernel(given, f"{reading}", limit.amount, bsa_m2))
-    with np.errstate(invalid="ignore"):
-        return np.asarray(lifetime_kernel(prior, this, limit.amount.magnitude)[1]) & ~np.isnan(this)
+    return this, prior
+
+
+class _Exposure:
+    """
+    The exposure of each row of a drug with a lifetime limit: this dose and the prior one, in the limit's unit,
+    and where it reaches the limit once the file's own earlier orders of the drug for the patient are counted.
+    """
+
+    def __init__(self, n: int):
+        self.this, self.prior, self.limit = np.full(n, np.nan), np.zeros(n), np.full(n, np.nan)
+        self.drug = np.full(n, -1, np.int64)
+        self.drugs: list[tuple[str, str]] = []  # (drug, the limit's unit) by code
+
+    def add(self, rows: np.ndarray, drug: str, limit, this: np.ndarray, prior: np.ndarray) -> None:
+        key = (drug, f"{limit.amount.units:~P}")
+        if key not in self.drugs:
+            self.drugs.append(key)
+        self.drug[rows], self.this[rows], self.prior[rows] = self.drugs.index(key), this, prior
+        self.limit[rows] = limit.amount.magnitude
+
+    def reached(self, patients, cycle, day, keep: np.ndarray, details: _Texts) -> np.ndarray:
+        r"""
+        Where this dose reaches the lifetime limit, with the exposure before it: the largest of the row's prior
+        and, for each earlier order of the drug for the patient in the file (by cycle, day, then row), that
+        order's prior and the doses from it on, as the file's earlier orders may be given before this one:
+
+        .. math:: E_i = \max_{j \le i}\Big(P_j + \sum_{j \le k < i} D_k\Big)
+
+        A prior that already counts them changes nothing; a stale one (0 on cycle 2, after a cycle 1 ordered
+        in the file) is counted up, and the row says so. Rows rejected (``keep`` False) count for nothing.
+        """
+        rows = np.flatnonzero(keep & (self.drug >= 0))
+        before = self.prior.copy()
+        if patients is not None and rows.size > 1:
+            zeros = np.zeros(rows.size, np.int64)
+            visit = [zeros if values is None else values[rows] for values in (cycle, day)]
+            rows = rows[np.lexsort((rows, visit[1], visit[0], self.drug[rows], patients.code[rows]))]
+            group = np.ones(rows.size, bool)  # where a patient's orders of a drug start
+            group[1:] = (patients.code[rows][1:] != patients.code[rows][:-1]) | (
+                self.drug[rows][1:] != self.drug[rows][:-1]
+            )
+            group_of = np.cumsum(group) - 1
+            doses = np.nan_to_num(self.this[rows])
+            earlier = np.cumsum(doses) - doses  # the doses before each row, from the file's first row
+            earlier -= earlier[group][group_of]  # from its group's first row
+            best = self.prior[rows] - earlier
+            shift = 1
+            while shift < rows.size:  # a running maximum within each group, by doubling steps
+                same = group_of[shift:] == group_of[:-shift]
+                best[shift:] = np.where(same, np.maximum(best[shift:], best[:-shift]), best[shift:])
+                shift *= 2
+            before[rows] = np.maximum(self.prior[rows], best + earlier)
+        with np.errstate(invalid="ignore"):
+            reached = np.asarray(lifetime_kernel(before, self.this, self.limit)[1]) & ~np.isnan(self.this) & keep
+        counted = np.flatnonzero(keep & (before > self.prior))
+        if counted.size:
+            details.add(
+                counted,
+                [
+                    f"{drug}: {before[row]:.4g} {units} before this order, counting the patient's earlier {drug} "
+                    f"orders in this file (its prior gives {self.prior[row]:.4g} {units})"
+                    for row in counted.tolist()
+                    for drug, units in [self.drugs[self.drug[row]]]
+                ],
+            )
+        return reached
 
 
 class _Patients(NamedTuple):

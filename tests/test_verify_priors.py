@@ -443,6 +443,76 @@ def test_a_prior_falls_only_against_the_same_drugs_prior():
     }
 
 
+def test_the_files_earlier_orders_of_a_drug_count_towards_its_lifetime_limit():
+    # doxorubicin 92 mg at BSA 1.84466 m² is 49.874 mg/m²; its limit 550 mg/m² (label). Cycle 1 after 460 mg/m²:
+    # 509.87, under the limit. Cycle 2 gives 460 again (not brought up to date): read alone, 509.87 again; with
+    # cycle 1's order counted, 509.87 before it and 559.75 with it, past 550
+    rows = {
+        "patient_id": ["A"] * 4,
+        "drug": ["doxorubicin", "vincristine", "doxorubicin", "vincristine"],
+        "ordered_mg": [92.0, 2.0, 92.0, 2.0],
+        "cycle": [1, 1, 2, 2],
+        "day": [1] * 4,
+        "height_cm": [175.0] * 4,
+        "weight_kg": [70.0] * 4,
+        "prior_mg_m2": ["460", "", "460", ""],
+    }
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.flagged["row"].to_pylist() == [3]
+    assert result.flagged["flags"].to_pylist() == ["lifetime_limit"]
+    before = 460 + 92 / BSA
+    assert result.flagged["detail"].to_pylist() == [
+        f"doxorubicin: {before:.4g} mg/m² before this order, counting the patient's earlier doxorubicin orders "
+        "in this file (its prior gives 460 mg/m²)"
+    ]
+    # the rows in another order are the same visits: cycle 2 first in the file is still after cycle 1
+    reordered = {name: values[2:] + values[:2] for name, values in rows.items()}
+    assert verify_table(RCHOP, pa.table(reordered)).flagged["row"].to_pylist() == [1]
+    # a prior that already counts cycle 1 (510) gives the same exposure, and no detail
+    result = verify_table(RCHOP, pa.table({**rows, "prior_mg_m2": ["460", "", "510", ""]}))
+    assert result.flagged["flags"].to_pylist() == ["lifetime_limit"] and result.flagged["detail"].to_pylist() == [None]
+    # a later prior above the earlier one and its dose is the patient's: it is kept (the largest)
+    result = verify_table(RCHOP, pa.table({**rows, "prior_mg_m2": ["100", "", "300", ""]}))
+    assert result.flagged.num_rows == 0 and result.verified.num_rows == 4
+    # another patient's orders never count: B's cycle 1 is not A's
+    result = verify_table(RCHOP, pa.table({**rows, "patient_id": ["B", "B", "A", "A"]}))
+    assert result.flagged.num_rows == 0
+    # without the column, no prior: the file's orders alone, 11 of them at 49.874 mg/m² reach 548.6, 12 reach 598.5
+    many = {
+        "patient_id": ["A"] * 12,
+        "drug": ["doxorubicin"] * 12,
+        "ordered_mg": [92.0] * 12,
+        "cycle": list(range(1, 13)),
+        "height_cm": [175.0] * 12,
+        "weight_kg": [70.0] * 12,
+    }
+    flagged = verify_table(RCHOP, pa.table(many)).flagged
+    assert "lifetime_limit" in flagged.filter(pa.compute.equal(flagged["row"], 12))["flags"].to_pylist()[0]
+    assert not any(
+        "lifetime_limit" in flags for flags in flagged.filter(pa.compute.less(flagged["row"], 12))["flags"].to_pylist()
+    )
+
+
+def test_a_rejected_earlier_order_counts_for_nothing():
+    # cycle 1 with a height that is no body is rejected: its dose is no order to count
+    rows = {
+        "patient_id": ["A"] * 2,
+        "drug": ["doxorubicin"] * 2,
+        "ordered_mg": [92.0, 92.0],
+        "cycle": [1, 2],
+        "day": [1, 1],
+        "height_cm": ["1.75", "175"],
+        "weight_kg": [70.0] * 2,
+        "prior_mg_m2": ["460", "460"],
+    }
+    # (rejected, it is corrected and the file verified again: then it counts)
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected["row"].to_pylist() == [1]
+    assert result.verified["row"].to_pylist() == [2] and result.flagged.num_rows == 0
+    rows["height_cm"] = ["175", "175"]
+    assert verify_table(RCHOP, pa.table(rows)).flagged["row"].to_pylist() == [2]
+
+
 def test_two_priors_of_one_drug_on_one_visit_reject_both_rows():
     # a duplicate order of doxorubicin with 480 and 100 mg/m² before it: which exposure is the patient's?
     rows = {
