@@ -1272,10 +1272,15 @@ def _checked_priors(plan: _Plan, prior, conditions: tuple) -> dict[str, tuple[An
     return read
 
 
+def condition_names(plan: _Plan) -> list[str]:
+    """The named conditions that select a lower lifetime limit, the library's and the plan's, sorted."""
+    return sorted({limit.condition for limit in protocol_library.LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
+
+
 def known_conditions(plan: _Plan, conditions) -> tuple[str, ...]:
     if isinstance(conditions, str):
         conditions = (conditions,)
-    known = sorted({limit.condition for limit in protocol_library.LIFETIME_LIMITS + tuple(plan.limits)} - {STANDARD})
+    known = condition_names(plan)
     for condition in conditions:
         if condition not in known:
             raise UnknownNameError("conditions", condition, known)

@@ -45,6 +45,13 @@ Columns
     and each earlier order's prior with the doses from it on, so a prior
     that was not brought up to date (0 at cycle 2, after cycle 1's order in
     the file) does not hide the limit; the row's ``detail`` says so.
+``condition`` (optional)
+    The patient's named conditions that select a lower lifetime limit
+    (``mediastinal-radiotherapy``), as ``conditions`` does for every row:
+    empty for none, or names separated by ``,`` or ``;``. With
+    ``patient_id``, a condition on any row of a patient is the patient's,
+    on every row (the ``detail`` of a row whose own cell is empty says so),
+    and a cell that is none rejects every row of its patient.
 ``patient_id`` (optional)
     Who the order is for: with the column, a row without an id (empty,
     spaces, null) is rejected, ``patient_id is missing``; a drug ordered more
@@ -84,7 +91,7 @@ from .cohort import (
     two_readings_reason,
 )
 from .doses import DOSE_RANGES, read_dose
-from .errors import DoseCalcError, MissingInputError
+from .errors import DoseCalcError, MissingInputError, closest_name
 from .frames import is_text
 from .grammar import escaped, number_slip
 from .order import AUC_BASIS
@@ -99,6 +106,7 @@ from .verify import (
     above_maximum_kernel,
     above_maximum_reason,
     capped_order_reason,
+    condition_names,
     explains_kernel,
     known_conditions,
     lifetime_kernel,
@@ -496,6 +504,84 @@ def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False
     return prior
 
 
+#: The names of the column of each row's conditions, one at most.
+CONDITION_COLUMNS = ("condition", "conditions")
+
+
+def _by_mask(rows: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """``rows`` by their value of ``mask``: each distinct value's rows (few: sets of conditions), in input order."""
+    values = mask[rows]
+    return [(rows[values == value], int(value)) for value in np.unique(values).tolist()]
+
+
+class _Conditions(NamedTuple):
+    """Each row's named conditions as a bit mask of ``names`` (the patient's, with ``patient_id``), and its own."""
+
+    names: list[str]
+    mask: np.ndarray  # the patient's: its rows' conditions together
+    own: np.ndarray  # the row's cell's
+
+    def of(self, mask: int, given: tuple) -> tuple[str, ...]:
+        """The conditions ``given`` for every row and those of ``mask``."""
+        return tuple(dict.fromkeys((*given, *(name for bit, name in enumerate(self.names) if mask >> bit & 1))))
+
+
+def _conditions_read(table: pa.Table, plan, patients, rejects: _Texts) -> _Conditions:
+    """
+    Each row's conditions from its ``condition`` cell: empty (none), or condition names separated by commas
+    or semicolons, each exactly as :func:`dosecalc.verify.verify` knows it. A condition is the patient's: with
+    ``patient_id``, a condition on any row of a patient applies to every row of the patient (a vincristine row
+    may leave the cell empty), and a cell that is none rejects every row of its patient (which limit is the
+    patient's?); without it, its own row. Without the column, no row has a condition.
+    """
+    found = [name for name in table.column_names if canonical_name(name) in CONDITION_COLUMNS]
+    if len(found) > 1:
+        raise DoseCalcError(f"several condition columns: {', '.join(found)}; keep one")
+    if not found:
+        return _Conditions([], np.zeros(table.num_rows, np.int64), np.zeros(table.num_rows, np.int64))
+    column, names = found[0], condition_names(plan)
+    cells = pc.dictionary_encode(pc.cast(table[column], pa.string()), null_encoding="encode").combine_chunks()
+    index = cells.indices.to_numpy(zero_copy_only=False)
+    own = np.zeros(table.num_rows, np.int64)
+    refused = np.zeros(table.num_rows, bool)
+    reasons: list[str | None] = [None] * table.num_rows
+    for code, text in enumerate(cells.dictionary.to_pylist()):
+        parts = [] if text is None or not text.strip(" ") else re.split(r" *[,;] *", text.strip(" "))
+        rows = np.flatnonzero(index == code)
+        unknown = [part for part in parts if part not in names]
+        if not unknown:
+            own[rows] = sum(1 << names.index(part) for part in dict.fromkeys(parts))
+            continue
+        close = closest_name(unknown[0], names) if unknown[0] else None
+        reason = (
+            f"{column}={escaped(text)} is not known; expected empty (none), or one or more of: {', '.join(names)}, "
+            "separated by ',' or ';'" + (f"; did you mean {close!r}?" if close else "")
+        )
+        refused[rows] = True
+        for row in rows.tolist():
+            reasons[row] = reason
+    mask = own.copy()
+    if patients is not None:
+        known = patients.code >= 0
+        each = np.zeros(int(patients.code.max(initial=-1)) + 1, np.int64)
+        np.bitwise_or.at(each, patients.code[known], own[known])
+        mask[known] = each[patients.code[known]]
+        named = np.flatnonzero(refused & known)
+        if named.size:  # every row of such a patient, with the cell that made it
+            first = dict(zip(patients.code[named[::-1]].tolist(), named[::-1].tolist()))  # each patient's first
+            ids = table["patient_id"]
+            rows = np.flatnonzero(np.isin(patients.code, list(first)))
+            for row in rows.tolist():
+                if not refused[row]:
+                    at = first[int(patients.code[row])]
+                    reasons[row] = f"patient_id={escaped(str(ids[row].as_py()))}: {reasons[at]}"
+            refused[rows] = True
+    rows = np.flatnonzero(refused)
+    if rows.size:
+        rejects.add(rows, [reasons[row] for row in rows.tolist()])
+    return _Conditions(names, mask, own)
+
+
 def verify_table(
     protocol_or_order,
     orders,
@@ -611,8 +697,10 @@ def verify_table(
                 verdict[group] = _VERDICT_CODE[str(not_matched)]
                 details.add(np.flatnonzero(group), str(because))
 
-    if prior is not None:
-        _refuse_priors_without_limit(table, prior, item, plan, conditions, rejects)
+    patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
+    row_conditions = _conditions_read(table, plan, patients, rejects)
+    if prior is not None:  # a drug with a limit under a condition of any row has a limit
+        _refuse_priors_without_limit(table, prior, item, plan, (*conditions, *row_conditions.names), rejects)
     # the other orders' rows are checked as bodies as they are dosed; a carboplatin AUC reads no height
     auc = [index for index, entry in enumerate(plan.items) if entry.order.is_auc]
     if auc:
@@ -750,13 +838,22 @@ def verify_table(
             if any(getattr(order, measure) is not None for measure in ("round_to", "vials", "bands")):
                 calculated = dosed[f"dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
                 before_rounding.values[dosed_rows] = np.where(calculated != final, calculated, np.nan)
-            limit = limit_of(plan, entry.drug, conditions)
-            if limit is not None:
-                exposure.add(
-                    rows, entry.drug, limit, *_exposures(table, rows, ordered, limit, bsa[rows], decimal_comma)
-                )
+            for some, of_patient in _by_mask(rows, row_conditions.mask):
+                limit = limit_of(plan, entry.drug, row_conditions.of(of_patient, conditions))
+                if limit is not None:
+                    exposure.add(
+                        some, entry.drug, limit, *_exposures(table, some, ordered, limit, bsa[some], decimal_comma)
+                    )
+                if of_patient and limit is not None:  # a condition of the patient's other rows that lowers it
+                    for mine, own in _by_mask(some, row_conditions.own):
+                        if limit_of(plan, entry.drug, row_conditions.of(own, conditions)) is not limit:
+                            details.add(
+                                mine,
+                                f"{entry.drug}: the lifetime limit under {limit.condition}, "
+                                f"{limit.amount.magnitude:g} {limit.amount.units:~P}, as the patient's other rows "
+                                "give it",
+                            )
 
-    patients = None if "patient_id" not in names or n == 0 else _patients(table["patient_id"])
     if patients is not None:  # one patient's day, two heights: which is the patient's? none of its rows is verified
         if patients.code.min() < 0:  # whose order? no patient's day, duplicates or doses due could be checked
             rejects.add(np.flatnonzero(patients.code < 0), "patient_id is missing")

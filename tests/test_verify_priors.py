@@ -19,6 +19,7 @@ from numpy.testing import assert_allclose
 from test_verify_files import one_line_error, verify_cli
 
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
+from dosecalc.grammar import escaped
 from dosecalc.order import Order
 from dosecalc.protocol import Protocol, load_protocol
 from dosecalc.verify import verify
@@ -511,6 +512,70 @@ def test_a_rejected_earlier_order_counts_for_nothing():
     assert result.verified["row"].to_pylist() == [2] and result.flagged.num_rows == 0
     rows["height_cm"] = ["175", "175"]
     assert verify_table(RCHOP, pa.table(rows)).flagged["row"].to_pylist() == [2]
+
+
+CONDITION_ROWS = {
+    "patient_id": ["A", "A", "B", "B"],
+    "drug": ["doxorubicin", "vincristine", "doxorubicin", "vincristine"],
+    "ordered_mg": [92.0, 2.0, 92.0, 2.0],
+    "cycle": [6] * 4,
+    "day": [1] * 4,
+    "height_cm": [175.0] * 4,
+    "weight_kg": [70.0] * 4,
+    "prior_mg_m2": ["360", "", "360", ""],
+}
+
+
+def test_a_condition_column_gives_each_patient_its_own_limit():
+    # 360 + 49.874 mg/m² = 409.9: past doxorubicin's 400 mg/m² after mediastinal radiotherapy, under its 550
+    # (label); A's condition is written on its vincristine row: it is A's, on A's doxorubicin row; B has none
+    rows = {**CONDITION_ROWS, "condition": ["", "mediastinal-radiotherapy", "", ""]}
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected.num_rows == 0
+    assert result.flagged["row"].to_pylist() == [1] and result.flagged["flags"].to_pylist() == ["lifetime_limit"]
+    assert result.flagged["detail"].to_pylist() == [
+        "doxorubicin: the lifetime limit under mediastinal-radiotherapy, 400 mg/m², as the patient's other rows give it"
+    ]
+    # on its own row: no detail; several names, spaces around separators, and a name twice read as one
+    for cell in ("mediastinal-radiotherapy", " mediastinal-radiotherapy ; mediastinal-radiotherapy"):
+        rows = {**CONDITION_ROWS, "condition": [cell, "", "", ""]}
+        flagged = verify_table(RCHOP, pa.table(rows)).flagged
+        assert flagged["row"].to_pylist() == [1] and flagged["detail"].to_pylist() == [None]
+    # the whole column empty (or the same as --condition for every row) changes nothing
+    assert verify_table(RCHOP, pa.table({**CONDITION_ROWS, "condition": [""] * 4})).flagged.num_rows == 0
+    both = verify_table(RCHOP, pa.table(CONDITION_ROWS), conditions=("mediastinal-radiotherapy",)).flagged
+    assert both["row"].to_pylist() == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "cell, hint",
+    [
+        ("mediastinal radiotherapy", "; did you mean 'mediastinal-radiotherapy'?"),
+        ("Mediastinal-Radiotherapy", "; did you mean 'mediastinal-radiotherapy'?"),
+        ("mediastinal-radiotherapy,", ""),  # an empty name after the comma
+        ("mediastinal-radiotherapy\u200b", "; did you mean 'mediastinal-radiotherapy'?"),
+        ("yes", ""),
+    ],
+)
+def test_a_condition_that_is_none_rejects_every_row_of_its_patient(cell, hint):
+    # which limit is A's? not the standard one silently: every row of A rejected, B verified
+    rows = {**CONDITION_ROWS, "condition": ["", cell, "", ""]}
+    result = verify_table(RCHOP, pa.table(rows))
+    said = (
+        f"condition={escaped(cell)} is not known; expected empty (none), or one or more of: "
+        f"mediastinal-radiotherapy, separated by ',' or ';'{hint}"
+    )
+    assert result.rejected["row"].to_pylist() == [1, 2]
+    assert result.rejected["reason"].to_pylist() == [f"patient_id='A': {said}", said]
+    assert result.verified["row"].to_pylist() == [3, 4]
+    # without patient_id, its own row alone
+    alone = verify_table(RCHOP, pa.table({key: value for key, value in rows.items() if key != "patient_id"}))
+    assert alone.rejected["row"].to_pylist() == [2]
+
+
+def test_two_condition_columns_are_refused():
+    with pytest.raises(DoseCalcError, match="several condition columns: condition, Conditions; keep one"):
+        verify_table(RCHOP, pa.table({**CONDITION_ROWS, "condition": [""] * 4, "Conditions": [""] * 4}))
 
 
 def test_two_priors_of_one_drug_on_one_visit_reject_both_rows():
