@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pyarrow as pa
 
@@ -257,23 +260,31 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     """
     One sheet of a spreadsheet (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) as a table of text, as a CSV is read.
 
-    The first row is the header; every cell becomes text (a number as the
-    shortest text that reads back to it), so the engine, not the reader,
-    decides which cells are numbers. Columns without a name and without a
-    value are dropped; one without a name that holds a value is refused, as
-    in a CSV file.
+    The first row that holds a value is the header; every cell becomes text
+    (a number as the shortest text that reads back to it), so the engine, not
+    the reader, decides which cells are numbers. A cell holding an error
+    value is its text, ``#N/A``, as a CSV export writes it (python-calamine
+    reads it as empty, and an empty prior exposure is none). Columns without
+    a name and without a value are dropped; one without a name that holds a
+    value is refused, as in a CSV file.
 
     Raises
     ------
     DoseCalcError
         If python-calamine is not installed (the ``xlsx`` extra), the
         sheet does not exist, has no header row, or has a column without
-        a name that holds a value.
+        a name that holds a value; an ``.xls`` workbook, and an ``.ods``
+        file holding an error value, whose error cells cannot be told from
+        empty ones.
     """
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:
         raise DoseCalcError(f"input={path}: reading a spreadsheet needs {_SHEET_EXTRA}") from None
+    if Path(path).suffix.lower() == ".xls":  # calamine reads its error cells (#N/A) as empty, and none can be seen
+        raise DoseCalcError(
+            f"input={path}: an .xls workbook's error cells (#N/A) would be read as empty ones; save it as .xlsx or CSV"
+        )
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as err:  # calamine's own errors: not a workbook, a corrupt file
@@ -289,9 +300,103 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
         raise _unreadable(path, err) from None
     if not rows:
         raise DoseCalcError(f"input={path}: sheet {sheet!r} is empty; expected a header row")
-    header = [_cell_text(value) or "" for value in rows[0]]
-    columns = [[_cell_text(value) for value in row] for row in rows[1:]]
+    for (row, column), error in _error_cells(path, names.index(sheet)).items():
+        if row < len(rows) and column < len(rows[row]):
+            rows[row][column] = error  # "#N/A" as a CSV export holds it, refused by the grammar: never empty
+    # a sheet written from C3 is read from A1 (calamine): the empty rows above its header are no rows of it
+    first = next((number for number, row in enumerate(rows) if any(not _blank(_cell_text(value)) for value in row)), 0)
+    header = [_cell_text(value) or "" for value in rows[first]]
+    columns = [[_cell_text(value) for value in row] for row in rows[first + 1 :]]
     return _text_table(header, columns, path)
+
+
+_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c|v|sheetData)\b([^>]*?)(/?)>")
+_ATTRIBUTE = re.compile(rb"""\b(r|t)\s*=\s*["']([^"']*)["']""")
+_REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def _error_cells(path: Path, index: int) -> dict[tuple[int, int], str]:
+    """
+    The cells of the ``index``-th sheet of an ``.xlsx`` or ``.xlsm`` workbook that hold an error value
+    (``#N/A``, ``#DIV/0!``), by row and column from A1 (0-based), as python-calamine reads a sheet: it reads
+    them as empty cells, and an empty prior exposure or baseline weight is none, not a cell to correct.
+    An ``.ods`` file that holds one is refused (:func:`_refuse_ods_errors`).
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        _refuse_ods_errors(path)
+        return {}
+    try:
+        with zipfile.ZipFile(path) as book:
+            target = _sheet_part(book, index)
+            data = book.read(target) if target is not None else b""
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):  # as calamine read it: no sheet part
+        return {}
+    if not re.search(rb"""\bt\s*=\s*["']e["']""", data):  # most sheets: one scan, no cell walked
+        return {}
+    errors, row, column, error_at = {}, -1, -1, None
+    for tag in _TAG.finditer(data):
+        closing, name, attributes, _ = tag.groups()
+        if closing:
+            continue
+        found = dict(_ATTRIBUTE.findall(attributes))
+        if name == b"row":
+            row = int(found[b"r"]) - 1 if b"r" in found else row + 1
+            column = -1
+        elif name == b"c":
+            reference = _REFERENCE.fullmatch(found.get(b"r", b"").decode("ascii", "replace"))
+            column = _column_index(reference[1]) if reference else column + 1
+            if reference:
+                row = int(reference[2]) - 1
+            error_at = (row, column) if found.get(b"t") == b"e" else None
+        elif name == b"v" and error_at is not None:
+            end = data.find(b"<", tag.end())
+            errors[error_at] = data[tag.end() : end].decode("utf-8", "replace") or "#ERROR"
+            error_at = None
+    return errors
+
+
+def _column_index(letters: str) -> int:
+    """A column's letters as a 0-based index: A is 0, Z 25, AA 26."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
+def _sheet_part(book: zipfile.ZipFile, index: int) -> str | None:
+    """The zip member of a workbook's ``index``-th sheet, by its workbook relationships."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).iter(f"{main}sheet")
+    wanted = next((sheet.get(relation) for number, sheet in enumerate(sheets) if number == index), None)
+    links = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next((link.get("Target") for link in links if link.get("Id") == wanted), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+_ODS_ERROR = b'value-type="error"'
+
+
+def _refuse_ods_errors(path: Path) -> None:
+    """Refuse an ``.ods`` file that holds a cell with an error value (LibreOffice marks it
+    ``calcext:value-type="error"``), which python-calamine would read as an empty cell: its cells cannot be
+    placed without a reader of their own (repeated rows and columns)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            with book.open("content.xml") as content:
+                held, tail = False, b""
+                for chunk in iter(lambda: content.read(1 << 20), b""):
+                    held, tail = held or _ODS_ERROR in tail + chunk, chunk[-len(_ODS_ERROR) :]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return  # as calamine reads it (or refuses it)
+    if held:
+        raise DoseCalcError(
+            f"input={path}: holds cells with an error value (#N/A), which would be read as empty ones; "
+            "correct or clear them, or save it as .xlsx or CSV"
+        )
 
 
 def _unreadable(path, err: Exception) -> DoseCalcError:

@@ -686,12 +686,18 @@ def test_an_unnamed_column_anywhere_is_dropped_when_empty_and_refused_when_not(t
     assert not (tmp_path / "out2.csv").exists()
 
 
+class SheetError(str):
+    """A spreadsheet cell holding an error value, such as ``#N/A``."""
+
+
 def write_xlsx(path, sheets):
     """A minimal .xlsx (Office Open XML) with inline strings and numbers: {sheet name: rows}."""
     import zipfile
     from xml.sax.saxutils import escape
 
     def cell(value):
+        if isinstance(value, SheetError):  # as Excel writes one: its type "e", its text the value
+            return f'<c t="e"><v>{escape(value)}</v></c>'
         if isinstance(value, (int, float)):
             return f"<c><v>{value!r}</v></c>"
         return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
@@ -763,6 +769,144 @@ def test_an_xlsx_sheet_is_read(tmp_path):
         cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2", "--sheet", "Patienten")
     )
     assert line == "error: --sheet 'Patienten' is not known; expected one of: Notes, Patients; did you mean 'Patients'?"
+
+
+def test_an_xlsx_error_cell_is_its_text_never_an_empty_cell(tmp_path):
+    # python-calamine reads #N/A as empty: an empty prior exposure is none, an empty weight "missing"; read as the
+    # text a CSV export of the sheet holds, the grammar refuses it, and its row is rejected showing it
+    pytest.importorskip("python_calamine")
+    rows = [
+        ["patient_id", "drug", "ordered_mg", "cycle", "day", "height_cm", "weight_kg", "prior_mg_m2"],
+        ["A", "doxorubicin", 92, 6, 1, 175, 70, SheetError("#N/A")],
+        ["B", "doxorubicin", 92, 6, 1, 175, 70, ""],
+        ["C", "doxorubicin", 92, 6, 1, SheetError("#VALUE!"), 70, "360"],
+    ]
+    book = write_xlsx(tmp_path / "orders.xlsx", {"Orders": rows, "Notes": [[SheetError("#REF!")]]})
+    result = runner.invoke(
+        app,
+        [
+            "verify",
+            "r-chop-21",
+            "--orders",
+            str(book),
+            "-o",
+            str(tmp_path / "v.csv"),
+            "--rejects",
+            str(tmp_path / "r.csv"),
+        ],
+    )
+    assert result.exit_code == 4, result.output
+    rejected = read_csv(tmp_path / "r.csv")
+    assert [(row["patient_id"], row["prior_mg_m2"], row["height_cm"]) for row in rejected] == [
+        ("A", "#N/A", "175"),
+        ("C", "360", "#VALUE!"),
+    ]
+    assert rejected[0]["reason"] == "prior_mg_m2=#N/A: expected an exposure of 0-50000 mg/m², or an empty cell for none"
+    assert rejected[1]["reason"] == "doxorubicin: height_cm='#VALUE!': expected a number"
+    assert [row["patient_id"] for row in read_csv(tmp_path / "v.csv")] == ["B"]
+
+
+def test_an_xlsx_error_cell_is_placed_by_its_reference(tmp_path):
+    # Excel writes each cell's reference (E4), other writers a prefix to each tag (x:c); a sheet written from C3
+    # is read from its first row that holds a value: its header
+    pytest.importorskip("python_calamine")
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": [["patient_id", "height_cm", "weight_kg"]]})
+    sheet = (
+        '<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<x:sheetData><x:row r="3"><x:c r="C3" t="inlineStr"><x:is><x:t>patient_id</x:t></x:is></x:c>'
+        '<x:c r="D3" t="inlineStr"><x:is><x:t>height_cm</x:t></x:is></x:c>'
+        '<x:c r="E3" t="inlineStr"><x:is><x:t>weight_kg</x:t></x:is></x:c></x:row>'
+        '<x:row r="4"><x:c r="C4" t="inlineStr"><x:is><x:t>A</x:t></x:is></x:c><x:c r="D4"><x:v>170</x:v></x:c>'
+        "<x:c r='E4' t='e'><x:f>NA()</x:f><x:v>#N/A</x:v></x:c></x:row>"
+        '<x:row r="5"><x:c r="C5" t="inlineStr"><x:is><x:t>B</x:t></x:is></x:c><x:c r="D5"><x:v>170</x:v></x:c>'
+        '<x:c r="E5"><x:v>70</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    _replace_member(book, "xl/worksheets/sheet1.xml", sheet.encode())
+    summary = convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
+    assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (2, 1, 1)
+    assert read_csv(tmp_path / "rejects.csv") == [
+        {
+            "patient_id": "A",
+            "height_cm": "170",
+            "weight_kg": "#N/A",
+            "row": "1",
+            "reason": "weight_kg='#N/A': expected a number",
+        }
+    ]
+    assert read_csv(tmp_path / "out.csv")[0]["patient_id"] == "B"
+
+
+def _replace_member(book, name, data):
+    import zipfile
+
+    with zipfile.ZipFile(book) as old:
+        members = {item: old.read(item) for item in old.namelist()}
+    members[name] = data
+    with zipfile.ZipFile(book, "w") as new:
+        for item, content in members.items():
+            new.writestr(item, content)
+
+
+def write_ods(path, cells):
+    """A minimal .ods: one sheet of rows of (office:value-type, calcext:value-type, text) cells."""
+    import zipfile
+
+    rows = "".join(
+        "<table:table-row>"
+        + "".join(
+            f'<table:table-cell office:value-type="{kind}" calcext:value-type="{shown}"'
+            + (f' office:value="{text}"' if kind == "float" else "")
+            + (' office:string-value=""' if shown == "error" else "")  # as LibreOffice writes an error
+            + f"><text:p>{text}</text:p></table:table-cell>"
+            for kind, shown, text in row
+        )
+        + "</table:table-row>"
+        for row in cells
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Sheet1">{rows}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        book.writestr("META-INF/manifest.xml", manifest)
+        book.writestr("content.xml", content)
+    return path
+
+
+def test_spreadsheets_whose_error_cells_cannot_be_seen_are_refused(tmp_path):
+    pytest.importorskip("python_calamine")
+    text = [("string", "string", name) for name in ("patient_id", "height_cm", "weight_kg")]
+    good = write_ods(
+        tmp_path / "good.ods", [text, [("string", "string", "A"), ("float", "float", "170"), ("float", "float", "70")]]
+    )
+    bad = write_ods(tmp_path / "bad.ods", [text, [("string", "string", "A"), ("string", "error", "#N/A")]])
+    summary = convert_file(good, tmp_path / "out.csv", dose="75 mg/m^2")
+    assert summary.rows_read == 1
+    line = one_line_error(cli("cohort", str(bad), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line == (
+        f"error: input={bad}: holds cells with an error value (#N/A), which would be read as empty ones; "
+        "correct or clear them, or save it as .xlsx or CSV"
+    )
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE header: a workbook's first bytes
+    line = one_line_error(cli("cohort", str(old), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line == (
+        f"error: input={old}: an .xls workbook's error cells (#N/A) would be read as empty ones; save it as .xlsx or CSV"
+    )
+    assert _no_files_but(tmp_path, "good.ods", "bad.ods", "old.xls", "out.csv", "out.csv.json")
 
 
 @pytest.mark.parametrize(
