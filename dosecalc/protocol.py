@@ -120,7 +120,7 @@ __all__ = [
 ]
 
 #: The protocols shipped with dosecalc, one TOML file each.
-PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "examples" / "protocols"
+PROTOCOL_DIR = Path(__file__).resolve().parent / "data" / "protocols"
 
 _TOP_KEYS = ("name", "title", "cycle_days", "cycles", "references", "notes", "order", "limit")
 _SCHEDULE_KEYS = ("days", "times_per_day", "note")

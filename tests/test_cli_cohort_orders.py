@@ -4,7 +4,7 @@ format), carboplatin to a target AUC (``--carboplatin-auc``) and a kidney-functi
 (``--kidney-function``). End to end with CliRunner on small files whose doses are computed by hand beside
 each assertion; every option that would not be used is refused (exit 2, one line naming it).
 
-R-CHOP-21 as examples/protocols/r-chop-21.toml gives it (Coiffier et al., N Engl J Med 2002;346:235,
+R-CHOP-21 as dosecalc/data/protocols/r-chop-21.toml gives it (Coiffier et al., N Engl J Med 2002;346:235,
 doi:10.1056/NEJMoa011795): rituximab 375, cyclophosphamide 750, doxorubicin 50, vincristine 1.4 mg/m²
 (at most 2 mg) on day 1, prednisone 40 mg/m² on days 1-5, every 21 days, eight cycles. BSA by Mosteller,
 sqrt(H W / 3600) (N Engl J Med 1987;317:1098, doi:10.1056/NEJM198710223171717). Carboplatin by Calvert,
@@ -101,7 +101,7 @@ def test_protocol_uses_its_own_number_of_cycles(tmp_path):
 def test_protocol_file_by_path(tmp_path):
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "protocols" / "r-chop-21.toml"
+    path = Path(__file__).resolve().parents[1] / "dosecalc" / "data" / "protocols" / "r-chop-21.toml"
     _, rows, _ = cohort(tmp_path, "height_cm,weight_kg\n180,80\n", "--protocol", path, "--cycles", "1")
     # 180 cm, 80 kg: BSA 2.0 m²; doxorubicin 50 × 2 = 100 mg
     assert [row["dose"] for row in rows if row["drug"] == "doxorubicin"] == [100.0]
@@ -244,7 +244,7 @@ def test_every_patient_rejected(tmp_path):
 
 # P and Q as E and F above with heights: paclitaxel 175 mg/m² × sqrt(175 × 80 / 3600) and × sqrt(165 × 60 / 3600);
 # carboplatin AUC 5 at Cockcroft-Gault's 74.07 and 79.6875 mL/min (Perren et al., N Engl J Med 2011;365:2484,
-# doi:10.1056/NEJMoa1103799, as examples/protocols/carboplatin-paclitaxel.toml cites it). K is 12: Cockcroft-Gault
+# doi:10.1056/NEJMoa1103799, as dosecalc/data/protocols/carboplatin-paclitaxel.toml cites it). K is 12: Cockcroft-Gault
 # refuses a child, so K is dosed for neither drug
 CARBOPLATIN_PACLITAXEL = (
     "patient_id,age_years,sex,creatinine_mg_dl,height_cm,weight_kg\n"

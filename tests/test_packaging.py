@@ -71,6 +71,15 @@ def test_wheel_holds_the_package_and_nothing_else(wheel):
     assert "dosecalc/__init__.py" in wheel.namelist() and "dosecalc/json_models.py" in wheel.namelist()
 
 
+def test_wheel_holds_every_shipped_protocol_and_table(wheel):
+    # an installed dosecalc finds its protocol library and the data its checks read, not only a checkout does
+    shipped = {path.relative_to(ROOT).as_posix() for path in (ROOT / "dosecalc" / "data").rglob("*") if path.is_file()}
+    assert "dosecalc/data/protocols/r-chop-21.toml" in shipped and "dosecalc/data/who_height_for_age.csv" in shipped
+    assert shipped <= set(wheel.namelist())
+    for name in shipped:
+        assert wheel.read(name) == (ROOT / name).read_bytes()
+
+
 def test_wheel_metadata(wheel):
     metadata = _metadata(wheel)
     assert metadata["Name"] == "dosecalc" and metadata["Version"] == dosecalc.__version__

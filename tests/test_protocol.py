@@ -54,7 +54,7 @@ def minimal(**changes):
 
 def test_the_library():
     assert protocol_names() == ("abvd", "carboplatin-paclitaxel", "imgn901-rd", "mfolfox6", "r-chop-21")
-    assert (ROOT / "examples" / "protocols") == PROTOCOL_DIR
+    assert (ROOT / "dosecalc" / "data" / "protocols") == PROTOCOL_DIR  # installed with the package
 
 
 def test_r_chop_21():
