@@ -969,9 +969,9 @@ class SexCodes:
         """
         if self.spanish is not None and self.m_read_as_male:
             raise DoseCalcError(
-                f"{self.column}: {ascii(self.spanish)} (hombre?) in one part of the input, and rows of another "
-                "whose 'M' was read as male: in a column of H and M, M may be mujer, a woman; recode the column "
-                "as f/m (female/male) and run again"
+                f"{self.column}: {ascii(self.spanish)} ({_spanish_word(self.spanish)}?) in one part of the input, "
+                "and rows of another whose 'M' was read as male: beside it, M may be mujer, a woman; recode the "
+                "column as f/m (female/male) and run again"
             )
 
 
@@ -1001,8 +1001,22 @@ def _letters(value: str) -> str:
     return "".join(value.split()).lower()
 
 
-#: The cells that say a column is coded in Spanish, hombre/mujer (H/M): an M beside one may be a woman.
-SPANISH_CODES = ("h", "hombre", "mujer")
+#: The cells that say a column may be coded in Spanish, hombre/mujer (H/M) or varón/mujer (V/M): an M beside
+#: one may be a woman. (A V may as well be Dutch vrouw, a woman, beside M for man: either way, that M is no
+#: code to read.) Each with the words its M is read between.
+SPANISH_CODES = {
+    "h": "H/M is hombre/mujer",
+    "hombre": "H/M is hombre/mujer",
+    "mujer": "H/M is hombre/mujer",
+    "v": "V/M may be varón/mujer",
+    "varon": "V/M may be varón/mujer",
+    "varón": "V/M may be varón/mujer",
+}
+
+
+def _spanish_word(code: str) -> str:
+    """What a code beside M may say of a man: ``"hombre"`` (H) or ``"varón"`` (V)."""
+    return "hombre" if SPANISH_CODES[_letters(code)].startswith("H") else "varón"
 
 
 def spanish_code(value: str) -> bool:
@@ -1035,8 +1049,8 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
     if streamed is not None:
         if spanish is not None and streamed.m_read_as_male:
             raise DoseCalcError(
-                f"{column}: {ascii(spanish)} (hombre?) after rows whose 'M' was read as male: in a column of H and M, "
-                "M may be mujer, a woman; recode the column as f/m (female/male) and run again"
+                f"{column}: {ascii(spanish)} ({_spanish_word(spanish)}?) after rows whose 'M' was read as male: "
+                "beside it, M may be mujer, a woman; recode the column as f/m (female/male) and run again"
             )
         spanish = spanish or streamed.spanish
         streamed.spanish = spanish
@@ -1051,7 +1065,8 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
         if spanish is not None and _letters(value) == "m":
             reasons.append(
                 f"{column}={ascii(value)} is ambiguous beside {ascii(spanish)} in the same column "
-                "(H/M is hombre/mujer, M a woman); expected f, female, m or male in a column without H"
+                f"({SPANISH_CODES[_letters(spanish)]}, M a woman); expected f, female, m or male in a column "
+                f"without {SPANISH_CODES[_letters(spanish)][0]}"
             )
             continue
         try:

@@ -795,6 +795,25 @@ def test_a_categorical_sex_column_reads_as_its_text(cells):
         assert all(known for cell, known in zip(cells, plain.known) if cell in ("M", "male"))
 
 
+@pytest.mark.parametrize("code", ["V", "v", "Varón", "varon", " V\t"])
+def test_an_m_beside_a_v_is_ambiguous(code):
+    # V/M is Spanish varón/mujer (M a woman), or Dutch vrouw/man: an M beside a V was dosed as a man, a woman's
+    # carboplatin by Cockcroft-Gault without its factor 0.85 (Cockcroft DW, Gault MH. Nephron 1976;16:31-41)
+    table = {
+        "sex": [code, "M"],
+        "age_years": [60, 60],
+        "height_cm": [175.0, 160.0],
+        "weight_kg": [80.0, 60.0],
+        "creatinine_mg_dl": [1.0, 1.0],
+    }
+    dosed, rejects = dose_table(table, "75 mg/m^2", weight_basis="ideal")
+    assert dosed.num_rows == 0
+    assert rejects["reason"][1].as_py() == (
+        f"sex='M' is ambiguous beside {ascii(code)} in the same column (V/M may be varón/mujer, M a woman); "
+        "expected f, female, m or male in a column without V"
+    )
+
+
 @pytest.mark.parametrize("code", ["Hombre", "H\t", "H\u00a0", " h ", "mujer"])
 def test_an_m_beside_any_spanish_code_is_ambiguous(code):
     # only an exact "H" was seen: an "M" beside "Hombre" or an "H" with a tab was read as male, on ideal weight

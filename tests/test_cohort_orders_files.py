@@ -15,12 +15,12 @@ import dosecalc.cohort_io
 from dosecalc import Order
 from dosecalc.cohort_io import convert_dataset, convert_file
 from dosecalc.errors import DoseCalcError
-from dosecalc.protocol import load_protocol
+from dosecalc.protocol import PROTOCOL_DIR, load_protocol
 from dosecalc.provenance import METADATA_KEY
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE = EXAMPLES / "cohort.csv"
-R_CHOP_21 = EXAMPLES / "protocols" / "r-chop-21.toml"
+R_CHOP_21 = PROTOCOL_DIR / "r-chop-21.toml"
 LB = 0.45359237  # kg per lb, exactly (international pound, 1959)
 # the five bad rows of examples/cohort.csv
 EXAMPLE_REJECTED = [7, 12, 18, 25, 30]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from dosecalc import Q_, carboplatin_dose
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, UnitError, UnknownNameError
 from dosecalc.order import Order
-from dosecalc.protocol import read_protocol
+from dosecalc.protocol import PROTOCOL_DIR, read_protocol
 from dosecalc.renal import kidney_function, measured_gfr
 from dosecalc.renal_table import kidney_table
 
@@ -53,7 +53,7 @@ def test_a_dose_order_over_a_pandas_frame_keeps_its_labels():
 
 def test_a_protocol_maps_the_kidney_columns_for_carboplatin_only():
     # the paclitaxel order reads the body; the mapped age and creatinine are carboplatin's
-    protocol = read_protocol(EXAMPLES / "protocols" / "carboplatin-paclitaxel.toml")
+    protocol = read_protocol(PROTOCOL_DIR / "carboplatin-paclitaxel.toml")
     table = {"height_cm": [175], "weight_kg": [80], "sex": ["m"], "Age": [60], "SCr": [106.0]}
     schedule, rejects = protocol.for_table(
         table,

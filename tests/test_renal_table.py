@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dosecalc import Q_
 from dosecalc.errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError
 from dosecalc.order import Order
-from dosecalc.protocol import read_protocol
+from dosecalc.protocol import PROTOCOL_DIR, read_protocol
 from dosecalc.renal import kidney_function
 from dosecalc.renal_table import estimate_columns, kidney_table
 
@@ -270,7 +270,7 @@ def test_carboplatin_of_a_measured_gfr_equals_for_patient(order, gfrs):
 
 
 def test_protocol_for_table_schedules_carboplatin_paclitaxel():
-    protocol = read_protocol(EXAMPLES / "protocols" / "carboplatin-paclitaxel.toml")
+    protocol = read_protocol(PROTOCOL_DIR / "carboplatin-paclitaxel.toml")
     table = {
         "patient_id": ["a", "b"],
         "height_cm": [175, 160],

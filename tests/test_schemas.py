@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dosecalc.cli import app
+from dosecalc.protocol import PROTOCOL_DIR
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -398,7 +399,7 @@ def test_protocol_schema_takes_the_kidney_settings_a_carboplatin_order_reads(tmp
     from dosecalc.protocol import read_protocol
 
     # the settings the loader reads (Order's fields) are the settings the schema allows
-    text = (EXAMPLES / "protocols" / "carboplatin-paclitaxel.toml").read_text(encoding="utf-8")
+    text = (PROTOCOL_DIR / "carboplatin-paclitaxel.toml").read_text(encoding="utf-8")
     settings_text = 'policy = "addikd"\ncreatinine_floor = "0.8 mg/dL"\ngfr_cap = "none"\nallow_outside_range = false\n'
     edited = text.replace('dose = "5 mg/mL*min"', 'dose = "5 mg/mL*min"\n' + settings_text, 1)
     assert edited != text

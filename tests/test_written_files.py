@@ -19,6 +19,7 @@ from test_cohort_files import cli, mounted_tmpfs, one_line_error, read_csv, writ
 import dosecalc.cohort_io
 from dosecalc.cohort_io import convert_file
 from dosecalc.errors import DoseCalcError
+from dosecalc.protocol import PROTOCOL_DIR
 
 ROWS = [("A", 170, 154.32358), ("B", 1.7, 154.32358)]  # B: metres in a cm column, rejected
 
@@ -256,7 +257,7 @@ def test_a_run_never_writes_over_a_table_it_reads(tmp_path, monkeypatch, options
     for name in ("bands.csv", "o.csv.json"):
         Path(name).write_text(bands)
     Path("link.csv").symlink_to("bands.csv")
-    Path("proto").write_text((EXAMPLES / "protocols" / "r-chop-21.toml").read_text())
+    Path("proto").write_text((PROTOCOL_DIR / "r-chop-21.toml").read_text())
     Path("in.csv").write_text("patient_id,height_cm,weight_kg\nA,175,70\n")
     before = {name: Path(name).read_text() for name in ("bands.csv", "o.csv.json", "proto")}
     line = one_line_error(cli("cohort", "in.csv", *options))
