@@ -90,6 +90,7 @@ from .errors import (
 )
 from .grammar import escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step, refuse_unread_kidney
+from .patient import ACTUAL
 from .results import Result, plain
 from .text_files import load_toml
 from .units import parse_quantity, quantity, registry
@@ -215,7 +216,7 @@ class LifetimeLimit(Result):
             drug_name(entry["drug"]),
             quantity(amount, basis),
             _name(entry.get("condition", STANDARD), f"{where} condition"),
-            str(entry.get("population", "all")),
+            _name(entry.get("population", "all"), f"{where} population"),
             entry["source"].strip(),
         )
 
@@ -457,6 +458,7 @@ class Protocol:
         drugs = {item.order.drug for item in orders}
         limits = _lifetime_limits() + tuple(self.limits or ())
         object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
+        _refuse_limits_apart(self.limits, where)
         object.__setattr__(self, "references", tuple(self.references))
         _within_limits(self, where)
 
@@ -625,7 +627,7 @@ class Protocol:
             if day in item.days
             for time in range(1, item.times_per_day + 1)
         )
-        return Schedule(self, cycles, doses, administrations, _patient_bsa(doses))
+        return Schedule(self, cycles, doses, administrations, _patient_bsa(self.orders, doses))
 
     def per_cycle(self) -> dict[str, Any]:
         """Each drug's prescribed amount per cycle, in its basis (before any patient's caps and rounding)."""
@@ -886,9 +888,29 @@ def _relative_to(entry: Mapping, base) -> dict:
     return entry
 
 
-def _patient_bsa(doses) -> Any:
-    """The patient's BSA before any cap, from the first order that computed one; None if none did."""
-    return next((dose.bsa_uncapped for dose in doses if dose.bsa_uncapped is not None), None)
+def _patient_bsa(orders, doses) -> Any:
+    """
+    The patient's BSA before any cap: the first computed on the actual body weight, else the smallest of those
+    the orders computed (on an ideal or adjusted weight); None if none did. An order on the ideal weight of a
+    light patient computes a larger BSA than the body's, under which the body's mg/m² would be undercounted.
+    """
+    computed = [dose.bsa_uncapped for dose in doses if dose.bsa_uncapped is not None]
+    actual = [
+        dose.bsa_uncapped
+        for item, dose in zip(orders, doses)
+        if dose.bsa_uncapped is not None and item.order.weight_basis == ACTUAL
+    ]
+    return actual[0] if actual else min(computed, default=None, key=lambda bsa: bsa.m_as("m**2"))
+
+
+def _drug_bsa(orders, doses, drug: str, default) -> Any:
+    """
+    The BSA a drug's absolute doses are counted per m² by, against a limit per m²: the smallest of those its own
+    orders computed (its mg are its mg/m² times that BSA), else the patient's (``default``).
+    """
+    own = [dose.bsa_uncapped for item, dose in zip(orders, doses) if item.order.drug == drug]
+    own = [bsa for bsa in own if bsa is not None]
+    return min(own, key=lambda bsa: bsa.m_as("m**2")) if own else default
 
 
 def _add(total, amount, drug: str):
@@ -903,6 +925,24 @@ def _add(total, amount, drug: str):
 
 def _amount_text(value) -> str:
     return f"{value.magnitude:.4g} {value.units:~P}"
+
+
+def _refuse_limits_apart(limits, where: str) -> None:
+    """
+    Refuse a drug's limits of two kinds (mg/m² beside mg/kg or mg): each limit is of the kind of the drug's
+    first, the label's where the library has one. The lowest is chosen in one unit: "540 mg" beside the label's
+    550 mg/m² would otherwise replace it, 540 being the smaller number, and a protocol only adds limits.
+    """
+    first: dict[str, LifetimeLimit] = {}
+    for limit in limits:
+        kind = first.setdefault(limit.drug, limit)
+        if not limit.amount.is_compatible_with(kind.amount):
+            raise UnitError(
+                f"{where} limit of {limit.drug}",
+                _amount_text(limit.amount),
+                f"a limit in {kind.amount.units:~P}, as {'the label' if kind in _lifetime_limits() else 'its first'}"
+                f"'s of {_amount_text(kind.amount)}: a protocol adds limits to a drug's, of their kind",
+            )
 
 
 def _within_limits(protocol: Protocol, where: str) -> None:
@@ -1012,7 +1052,8 @@ class Schedule(Result):
     administrations : tuple of Administration
         In order of cycle, day and the protocol's order.
     bsa : Quantity or None
-        The patient's BSA before any cap (for limits per m²). [m²]
+        The patient's BSA before any cap: the first order's on the actual
+        body weight, else the smallest an order computed. [m²]
     version : str
     """
 
@@ -1037,11 +1078,15 @@ class Schedule(Result):
         """
         As :meth:`Protocol.cumulative`, from this patient's doses to give
         (absolute, after caps and rounding); a limit per m² is compared per
-        m² of the patient's BSA before any cap, and a prior may be absolute
-        or per m².
+        m² of a BSA before any cap, the smallest the drug's own orders
+        computed (else the patient's, :attr:`bsa`), and a prior may be
+        absolute or per m².
         """
+        orders = self.protocol.orders
+        drugs = {item.order.drug for item in orders} | set(dict(prior or {}))
+        bsa = {drug: _drug_bsa(orders, self.doses, drug, self.bsa) for drug in drugs}
         return _cumulative(
-            self.protocol, self.per_cycle(), self.cycles, prior, conditions, bsa=self.bsa, equivalence=equivalence
+            self.protocol, self.per_cycle(), self.cycles, prior, conditions, bsa=bsa, equivalence=equivalence
         )
 
     def to_dict(self) -> dict:
@@ -1136,6 +1181,8 @@ def _conditions(protocol: Protocol, conditions) -> tuple[str, ...]:
 def _cumulative(
     protocol: Protocol, per_cycle: dict, cycles: int, prior, conditions, bsa, equivalence=None
 ) -> Cumulative:
+    """The exposures of ``per_cycle``; ``bsa``: None, or each drug's BSA (a mapping of drug to BSA or None)."""
+    bsa_of = {} if bsa is None else bsa
     conditions = _conditions(protocol, conditions)
     conversion = None if equivalence is None else _equivalence(equivalence)
     prior = dict(prior or {})
@@ -1145,16 +1192,21 @@ def _cumulative(
             continue
         if conversion is None or drug not in conversion.ratios:
             raise UnknownDrugError("prior", drug, (*per_cycle, *(conversion.ratios if conversion else ())))
-        per_cycle[drug] = _prior(value, None, drug, bsa) * 0  # a drug before this protocol, not in it
+        per_cycle[drug] = _prior(value, None, drug, bsa_of.get(drug)) * 0  # a drug before this protocol, not in it
     limits = _lifetime_limits() + protocol.limits
     exposures = [
         _exposure(
-            drug, amount, _prior(prior.get(drug), amount, drug, bsa), _lowest(limits, drug, conditions), cycles, bsa
+            drug,
+            amount,
+            _prior(prior.get(drug), amount, drug, bsa_of.get(drug)),
+            _lowest(limits, drug, conditions),
+            cycles,
+            bsa_of.get(drug),
         )
         for drug, amount in per_cycle.items()
     ]
     if conversion is not None:
-        equivalent = _equivalent(conversion, exposures, bsa)
+        equivalent = _equivalent(conversion, exposures, bsa_of)
         if equivalent is not None:
             per, given = equivalent
             exposures.append(
@@ -1164,7 +1216,7 @@ def _cumulative(
                     given,
                     _lowest(limits, "doxorubicin", conditions),
                     cycles,
-                    bsa,
+                    bsa_of.get("doxorubicin"),  # in mg/m² already: compared as it is
                     note=conversion.source,
                 )
             )
@@ -1174,7 +1226,8 @@ def _cumulative(
 def _lowest(limits, drug: str, conditions) -> LifetimeLimit | None:
     """The lowest of a drug's limits that apply under the conditions; None without one."""
     applying = [limit for limit in limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
-    return min(applying, key=lambda limit: limit.amount.magnitude) if applying else None
+    # in one unit (each of a drug's limits is of one kind: _refuse_limits_apart)
+    return min(applying, key=lambda limit: limit.amount.m_as(applying[0].amount.units)) if applying else None
 
 
 def _exposure(drug, amount, given, limit, cycles: int, bsa, note=None) -> Exposure:
@@ -1196,7 +1249,7 @@ def _exposure(drug, amount, given, limit, cycles: int, bsa, note=None) -> Exposu
     return Exposure(drug, amount, given, total, limit, total_as_limit, reached, within, note)
 
 
-def _equivalent(conversion: Equivalence, exposures, bsa):
+def _equivalent(conversion: Equivalence, exposures, bsa_of: dict):
     """Per cycle and prior in doxorubicin-equivalent mg/m² of the drugs the conversion covers; None if none."""
     covered = [exposure for exposure in exposures if exposure.drug in ANTHRACYCLINES]
     if not covered:
@@ -1209,8 +1262,8 @@ def _equivalent(conversion: Equivalence, exposures, bsa):
     per, given = quantity(0.0, "mg/m**2"), quantity(0.0, "mg/m**2")
     for exposure in covered:
         ratio = conversion.ratios[exposure.drug]
-        per = per + _per_m2(exposure.per_cycle, bsa, exposure.drug) * ratio
-        given = given + _per_m2(exposure.prior, bsa, exposure.drug) * ratio
+        per = per + _per_m2(exposure.per_cycle, bsa_of.get(exposure.drug), exposure.drug) * ratio
+        given = given + _per_m2(exposure.prior, bsa_of.get(exposure.drug), exposure.drug) * ratio
     return per, given
 
 

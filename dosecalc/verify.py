@@ -811,7 +811,8 @@ def _explained(dose, ordered_mg: float, computed_mg: float, tolerance_pct: float
 
 def limit_of(plan: _Plan, drug: str, conditions: tuple):
     limits = [limit for limit in plan.limits if limit.drug == drug and limit.condition in (STANDARD, *conditions)]
-    return min(limits, key=lambda limit: limit.amount.magnitude) if limits else None
+    # in one unit: a protocol's limits are of the kind of the label's (dosecalc.protocol refuses others)
+    return min(limits, key=lambda limit: limit.amount.m_as(limits[0].amount.units)) if limits else None
 
 
 def to_limit_kernel(values, units: str, limit, bsa_m2):

@@ -386,6 +386,52 @@ def test_a_protocol_limit_is_stricter_never_looser():
     assert exposure.limit.amount.m_as("mg/m**2") == 400.0 and exposure.reached_at_cycle == 7
 
 
+@pytest.mark.parametrize("amount", ["1 mg/kg", "540 mg", "450 units"])
+def test_a_protocol_limit_of_another_kind_than_the_labels_is_refused(amount):
+    # "540 mg" beside the label's 550 mg/m² (doxorubicin label) was the lowest by its number, and replaced it
+    with pytest.raises(UnitError) as refused:
+        Protocol.from_dict(
+            minimal(
+                cycles=12,
+                order=[{"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1]}],
+                limit=[{"drug": "doxorubicin", "amount": amount, "source": "institutional policy"}],
+            )
+        )
+    assert str(refused.value) == (
+        f"protocol limit of doxorubicin={amount}: expected a limit in mg/m², as the label's of "
+        "550 mg/m²: a protocol adds limits to a drug's, of their kind"
+    )
+    # of one kind in another unit: compared in one unit, 0.5 g/m² is 500 mg/m², lower than 550
+    protocol = Protocol.from_dict(
+        minimal(
+            cycles=12,
+            order=[{"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1]}],
+            limit=[{"drug": "doxorubicin", "amount": "0.5 g/m2", "source": "institutional policy"}],
+        )
+    )
+    exposure = protocol.cumulative()["doxorubicin"]
+    assert exposure.limit.source == "institutional policy" and exposure.reached_at_cycle == 10  # 500 / 50
+
+
+def test_an_order_on_an_ideal_weight_gives_no_other_drug_its_bsa():
+    # 180 cm, 50 kg, male: Devine's ideal weight 50 + 2.3 × (70.87 − 60) in = 75.0 kg (Devine 1974), BSA on it
+    # sqrt(180 × 75 / 3600) = 1.936 m², on the body's weight sqrt(180 × 50 / 3600) = 1.581 m² (Mosteller 1987).
+    # Doxorubicin 50 mg/m² on the body: 79.1 mg a cycle, 600 mg/m² after 12 cycles, its 550 reached at cycle 11;
+    # counted per m² of the first order's 1.936 m², 490 mg/m² and cycle 14
+    orders = [
+        {"drug": "cyclophosphamide", "dose": "750 mg/m2", "weight_basis": "ideal", "days": [1]},
+        {"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1]},
+    ]
+    protocol = Protocol.from_dict(minimal(cycles=12, order=orders))
+    schedule = protocol.for_patient(height=180, weight=50, sex="m")
+    assert schedule.bsa.m_as("m**2") == pytest.approx(math.sqrt(180 * 50 / 3600))
+    exposure = schedule.cumulative()["doxorubicin"]
+    assert exposure.total_as_limit.m_as("mg/m**2") == pytest.approx(600.0)
+    assert (exposure.reached_at_cycle, exposure.within_plan) == (11, True)
+    swapped = Protocol.from_dict(minimal(cycles=12, order=orders[::-1]))
+    assert swapped.for_patient(height=180, weight=50, sex="m").cumulative()["doxorubicin"].reached_at_cycle == 11
+
+
 def test_cumulative_refusals():
     protocol = load_protocol("r-chop-21")
     with pytest.raises(UnknownNameError, match="epirubicin"):
