@@ -603,7 +603,13 @@ VerdictName = Literal[
     "ambiguous",
 ]
 FlagName = Literal[
-    "weight_change", "cap_explains", "rounding_explains", "lifetime_limit", "not_scheduled", "duplicate_order"
+    "weight_change",
+    "cap_explains",
+    "rounding_explains",
+    "lifetime_limit",
+    "lifetime_unchecked",
+    "not_scheduled",
+    "duplicate_order",
 ]
 
 
@@ -611,7 +617,13 @@ class Flag(Open):
     """Something a pharmacist must look at, beside the verdicts, with the values that raised it."""
 
     code: Literal[
-        "weight_change", "cap_explains", "rounding_explains", "lifetime_limit", "not_scheduled", "duplicate_order"
+        "weight_change",
+        "cap_explains",
+        "rounding_explains",
+        "lifetime_limit",
+        "lifetime_unchecked",
+        "not_scheduled",
+        "duplicate_order",
     ]
     meaning: Text
     message: Text

@@ -1146,6 +1146,11 @@ class Exposure(Result):
     within_plan: bool
     note: str | None = None
 
+    @property
+    def unchecked(self) -> bool:
+        """Whether the drug has a limit its total could not be compared with (mg against mg/m², no BSA)."""
+        return self.limit is not None and self.total_as_limit is None
+
 
 @dataclass(frozen=True)
 class Cumulative(Result):
@@ -1236,7 +1241,10 @@ def _exposure(drug, amount, given, limit, cycles: int, bsa, note=None) -> Exposu
     if limit is not None:
         scale = _comparable(amount, limit.amount, bsa)
         if scale is None:
-            note = f"the limit is in {limit.amount.units:~P} and the dose in {amount.units:~P}: compare with a patient's BSA"
+            note = (
+                f"NOT CHECKED: the limit is in {limit.amount.units:~P} and the dose in {amount.units:~P}; "
+                "give height and weight (a BSA) to compare them"
+            )
         else:
             remaining = limit.amount.m_as(limit.amount.units) - given.m_as(amount.units) * scale
             per = amount.m_as(amount.units) * scale

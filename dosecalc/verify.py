@@ -173,6 +173,8 @@ FLAGS = {
     "cap_explains": "the ordered dose matches the dose before the protocol's cap: was the cap left out?",
     "rounding_explains": "the ordered dose matches the dose before the protocol's rounding",
     "lifetime_limit": "the lifetime limit is reached or exceeded with this dose, given the prior exposure",
+    "lifetime_unchecked": "the lifetime limit could not be checked: this dose is in mg and the limit per m², and no "
+    "BSA is known (give height and weight)",
     "not_scheduled": "the protocol does not give this drug on this cycle and day",
     "duplicate_order": "the drug is ordered more often on this day than the protocol gives it",
 }
@@ -856,8 +858,12 @@ def _lifetime_flag(limit, prior, this_dose, bsa, drug: str) -> tuple[Flag | None
             + ("" if bsa is not None else " (a BSA would convert mg to mg/m²: give height and weight)"),
         )
     this_value = _in_unit_of(this_dose, limit.amount, bsa)
-    if this_value is None:
-        return None, prior_value
+    if this_value is None:  # never "ok" unchecked: 100 mg after 549 mg/m² may reach 550 mg/m²
+        message = (
+            f"this dose, {_shown(this_dose)}, cannot be counted against the lifetime limit of "
+            f"{limit.amount.magnitude:g} {limit.amount.units:~P} without a BSA: give height and weight"
+        )
+        return Flag("lifetime_unchecked", message, (("limit", limit.amount),), limit.source), prior_value
     unit_ = f"{limit.amount.units:~P}"
     total, reached = lifetime_kernel(prior_value, this_value, limit.amount.magnitude)
     if not reached:

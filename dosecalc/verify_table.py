@@ -884,6 +884,7 @@ def verify_table(
             "weight_change": np.zeros(n, bool) if change is None else np.asarray(changed),
             **explained,
             "lifetime_limit": exposure.reached(patients, cycle, day, keep, details),
+            "lifetime_unchecked": exposure.unchecked(keep, ordered, details),
             "not_scheduled": _off_schedule(plan, item, day, cycle, details),
             "duplicate_order": _duplicates(patients, item, day, cycle, plan),
         }
@@ -1104,6 +1105,22 @@ class _Exposure:
             self.drugs.append(key)
         self.drug[rows], self.this[rows], self.prior[rows] = self.drugs.index(key), this, prior
         self.limit[rows] = limit.amount.magnitude
+
+    def unchecked(self, keep: np.ndarray, ordered: _Ordered, details: _Texts) -> np.ndarray:
+        """Where a drug with a limit was ordered in a unit this dose could not be counted in (mg against a limit
+        per m², without a BSA): never "ok" unchecked; each row's detail says so."""
+        auc = ordered.code(AUC_BASIS)
+        rows = np.flatnonzero(keep & (self.drug >= 0) & np.isnan(self.this) & (ordered.basis != auc))
+        for row in rows.tolist():
+            drug, units = self.drugs[self.drug[row]]
+            details.add(
+                [row],
+                f"{drug}: this dose cannot be counted against the lifetime limit of {self.limit[row]:g} {units} "
+                "without a BSA: give height and weight",
+            )
+        flagged = np.zeros(keep.size, bool)
+        flagged[rows] = True
+        return flagged
 
     def reached(self, patients, cycle, day, keep: np.ndarray, details: _Texts) -> np.ndarray:
         r"""

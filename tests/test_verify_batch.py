@@ -46,6 +46,7 @@ def test_example_orders_row_by_row():
         "cap_explains": 1,
         "rounding_explains": 0,
         "lifetime_limit": 1,
+        "lifetime_unchecked": 0,
         "not_scheduled": 1,
         "duplicate_order": 2,
     }

@@ -514,6 +514,56 @@ def test_a_rejected_earlier_order_counts_for_nothing():
     assert verify_table(RCHOP, pa.table(rows)).flagged["row"].to_pylist() == [2]
 
 
+MG_PER_KG = Protocol.from_dict(
+    {"name": "t", "cycle_days": 21, "cycles": 6, "order": [{"drug": "doxorubicin", "dose": "1.5 mg/kg", "days": [1]}]}
+)
+
+
+def test_a_limit_that_cannot_be_checked_is_never_ok():
+    # 105 mg after 540 mg/m²: with a BSA under 10.5 m², past doxorubicin's 550 mg/m² (label); without height, no
+    # BSA converts 105 mg to mg/m², and the order was "ok" with no flag
+    result = verify(Order("doxorubicin", "1.5 mg/kg"), "105 mg", weight=70, prior={"doxorubicin": "540 mg/m2"})
+    assert not result.ok
+    (flag,) = [flag for check in result.checks for flag in check.flags]
+    assert flag.code == "lifetime_unchecked"
+    assert flag.message == (
+        "this dose, 105 mg, cannot be counted against the lifetime limit of 550 mg/m² without a BSA: "
+        "give height and weight"
+    )
+    table = verify_table(
+        MG_PER_KG,
+        pa.table({"patient_id": ["A"], "drug": ["doxorubicin"], "ordered_mg": [105.0], "weight_kg": [70.0]}),
+    )
+    assert table.verified.num_rows == 0 and table.flagged["flags"].to_pylist() == ["lifetime_unchecked"]
+    assert table.flagged["detail"].to_pylist() == [
+        "doxorubicin: this dose cannot be counted against the lifetime limit of 550 mg/m² without a BSA: "
+        "give height and weight"
+    ]
+    # with a height, it is counted: 1.5 mg/kg × 70 kg at BSA 1.8447 m² is 56.9 mg/m², 540 + 56.9 past 550
+    counted = verify(
+        Order("doxorubicin", "1.5 mg/kg"), "105 mg", weight=70, height=175, prior={"doxorubicin": "540 mg/m2"}
+    )
+    assert [flag.code for check in counted.checks for flag in check.flags] == ["lifetime_limit"]
+
+
+def test_a_plan_whose_limit_cannot_be_checked_exits_4(tmp_path):
+    # doxorubicin 2 mg/kg a cycle for 70 kg: 140 mg; 6 cycles 840 mg, per m² of no BSA known
+    from typer.testing import CliRunner
+
+    from dosecalc.cli import app
+
+    path = tmp_path / "t.toml"
+    path.write_text(
+        'name = "t"\ncycle_days = 28\ncycles = 6\n[[order]]\ndrug = "doxorubicin"\ndose = "2 mg/kg"\ndays = [1]\n'
+    )
+    result = CliRunner().invoke(app, ["plan", str(path), "--weight", "70kg"])
+    assert result.exit_code == 4, result.output
+    assert "NOT CHECKED: the limit is in mg/m² and the dose in mg; give height and weight (a BSA) to compare them" in (
+        " ".join(result.output.split())
+    )
+    assert CliRunner().invoke(app, ["plan", str(path), "--weight", "70kg", "--height", "175cm"]).exit_code == 0
+
+
 CONDITION_ROWS = {
     "patient_id": ["A", "A", "B", "B"],
     "drug": ["doxorubicin", "vincristine", "doxorubicin", "vincristine"],

@@ -292,7 +292,9 @@ def plan_command(
     A patient's schedule for a protocol: each drug's dose to give on its days,
     with caps and roundings marked, and the cumulative exposure against the
     lifetime limits. Exit 0, or 4 when a lifetime limit is reached within
-    the planned cycles (as verify exits 4 for it), 2 for bad input.
+    the planned cycles (as verify exits 4 for it) or cannot be checked (a
+    dose in mg against a limit per m², without height and weight), 2 for
+    bad input.
 
     \b
     Examples:
@@ -321,7 +323,7 @@ def plan_command(
         print_json("plan", inputs=described, schedule=schedule.to_dict(), cumulative=cumulative.to_dict())
     else:
         _print_plan(loaded, schedule, cumulative, inputs, described)
-    if any(exposure.within_plan for exposure in cumulative.exposures):
+    if any(exposure.within_plan or exposure.unchecked for exposure in cumulative.exposures):
         raise typer.Exit(code=NEEDS_ATTENTION)
 
 
