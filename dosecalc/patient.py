@@ -41,7 +41,17 @@ from .doses import (
 from .errors import ImplausibleInputError, MissingInputError
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, quantity, unit
-from .validation import BSA, HEIGHT, WEIGHT, check_given_bsa, checked, checked_body, common_index, same_length
+from .validation import (
+    BSA,
+    HEIGHT,
+    WEIGHT,
+    check_bsa_of_a_body,
+    check_given_bsa,
+    checked,
+    checked_body,
+    common_index,
+    same_length,
+)
 
 __all__ = ["PatientDose", "patient_dose"]
 
@@ -309,6 +319,8 @@ def patient_dose(
                 "and weight: give height and weight instead)",
             )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
+        if check_absolute:  # with one measurement beside it: a body's BSA (1.9 m² at 7 kg is none)
+            check_bsa_of_a_body(bsa_m2, height_cm, weight_kg)
         if check_absolute and both:
             # the cross-check of a given BSA: by the formula asked, or Mosteller's where it needs a sex not given
             compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method

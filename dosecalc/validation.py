@@ -260,6 +260,56 @@ def _not_a_body(height_cm: np.ndarray, weight_kg: np.ndarray) -> list[tuple[str,
 GIVEN_BSA_TOLERANCE_PCT = 5.0
 
 
+def check_bsa_of_a_body(bsa_m2, height_cm=None, weight_kg=None) -> None:
+    r"""
+    Raise when a given BSA and the one measurement given beside it (a weight
+    alone, or a height alone) describe no body: the height that gives that
+    BSA with the weight by Mosteller's formula [1]_,
+
+    .. math:: H = 3600\,BSA^2 / W \qquad (W = 3600\,BSA^2 / H)
+
+    with H in [cm], W in [kg] and BSA in [m²], is no height of
+    :data:`HEIGHT` (no weight of :data:`WEIGHT`), or with the weight no body
+    (:func:`plausible_body`). 1.9 m² at 7 kg needs a height of 1856 cm: one
+    of the two is wrong, and a dose per kg or per m² on it would be too.
+
+    References
+    ----------
+    .. [1] R. D. Mosteller, "Simplified calculation of body-surface area,"
+       N. Engl. J. Med., vol. 317, no. 17, p. 1098, 1987,
+       doi:10.1056/NEJM198710223171717
+
+    Raises
+    ------
+    ImplausibleInputError
+    """
+    if (height_cm is None) == (weight_kg is None):
+        return
+    bsa = np.asarray(bsa_m2, dtype=float)
+    given = np.asarray(weight_kg if height_cm is None else height_cm, dtype=float)
+    with np.errstate(all="ignore"):
+        implied = 3600.0 * bsa * bsa / given
+    height, weight = (implied, given) if height_cm is None else (given, implied)
+    rng = HEIGHT if height_cm is None else WEIGHT
+    with np.errstate(invalid="ignore"):
+        bad = ~(valid(implied, rng) & plausible_body(height, weight))
+    if np.any(bad):
+        first = int(np.flatnonzero(np.atleast_1d(bad))[0])
+        at = (
+            np.ravel(np.broadcast_to(bsa, np.shape(bad)))[first],
+            np.ravel(np.broadcast_to(given, np.shape(bad)))[first],
+        )
+        measured, needed = ("weight", "height") if height_cm is None else ("height", "weight")
+        unit, needed_unit = ("kg", "cm") if height_cm is None else ("cm", "kg")
+        raise ImplausibleInputError(
+            "bsa",
+            f"{at[0]:g} m²",
+            f"the BSA of a body of the {measured} given, {at[1]:g} {unit}: by Mosteller's formula it needs a "
+            f"{needed} of {np.ravel(np.broadcast_to(implied, np.shape(bad)))[first]:.4g} {needed_unit}, "
+            f"which no body of that {measured} has; check which of the two is wrong",
+        )
+
+
 def check_given_bsa(given_m2, computed_m2, method_label: str) -> None:
     """
     Raise when a given BSA differs from the one computed from the same

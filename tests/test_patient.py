@@ -222,6 +222,44 @@ def test_a_given_bsa_is_checked_against_height_and_weight():
     assert patient_dose("75 mg/m2", bsa=2.5).bsa_computed is None
 
 
+@pytest.mark.parametrize(
+    "given, said",
+    [
+        # Mosteller 1987, BSA = sqrt(H W / 3600): the height 1.9 m² needs at 7 kg is 3600 × 1.9² / 7 = 1857 cm
+        (
+            {"weight": 7},
+            "the BSA of a body of the weight given, 7 kg: by Mosteller's formula it needs a height of 1857 cm",
+        ),
+        (
+            {"weight": 150, "bsa": 0.1},
+            "a body of the weight given, 150 kg: by Mosteller's formula it needs a height of 0.24 cm",
+        ),
+        # 3600 × 1.9² / 20 = 649.8 kg at 20 cm: a weight, but with that height no body (BMI 16,245)
+        ({"height": 20}, "a body of the height given, 20 cm: by Mosteller's formula it needs a weight of 649.8 kg"),
+        (
+            {"height": 280, "bsa": 0.2},
+            "the height given, 280 cm: by Mosteller's formula it needs a weight of 0.5143 kg",
+        ),
+    ],
+)
+def test_a_given_bsa_beside_one_measurement_must_be_a_bodys(given, said):
+    # 1.9 m² with 7 kg gave 142.5 mg (20.4 mg/kg) as if one of them were not mistyped
+    arguments = {"bsa": 1.9, **given}
+    with pytest.raises(ImplausibleInputError) as refused:
+        patient_dose("75 mg/m2", **arguments)
+    assert said in str(refused.value) and str(refused.value).endswith("check which of the two is wrong")
+    assert str(refused.value).startswith(f"bsa={arguments['bsa']:g} m²: expected ")
+
+
+def test_a_given_bsa_beside_one_plausible_measurement_is_kept():
+    # 1.9 m² at 70 kg needs 185.7 cm; at 175 cm, 74.3 kg; a neonate's 0.25 m² at 3.5 kg, 64.3 cm
+    assert patient_dose("75 mg/m2", bsa=1.9, weight=70).dose.m_as("mg") == pytest.approx(142.5)
+    assert patient_dose("75 mg/m2", bsa=1.9, height=175).dose.m_as("mg") == pytest.approx(142.5)
+    assert patient_dose("75 mg/m2", bsa=0.25, weight=3.5).dose.m_as("mg") == pytest.approx(18.75)
+    with pytest.raises(ImplausibleInputError, match="weight given, 7 kg"):  # in an array, the row that is none
+        patient_dose("75 mg/m2", bsa=[1.9, 1.9], weight=[70, 7])
+
+
 @pytest.mark.parametrize("text", ["75mg/m2/day", "75 mg/m^2/week"])
 def test_a_rate_refused_as_a_dose_is_shown_as_typed(text):
     # not as pint prints it ("75.0 mg/d/m²"): the text the user can find and fix
