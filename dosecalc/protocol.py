@@ -66,6 +66,7 @@ estimable).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import os
@@ -118,6 +119,7 @@ __all__ = [
     "protocol_names",
     "read_days",
     "read_protocol",
+    "refuse_near_a_limited_drug",
 ]
 
 #: The protocols shipped with dosecalc, one TOML file each.
@@ -456,6 +458,11 @@ class Protocol:
         _distinct_on_each_day(orders, where)
         object.__setattr__(self, "orders", orders)
         drugs = {item.order.drug for item in orders}
+        for drug in sorted(drugs - {limit.drug for limit in _lifetime_limits()}):
+            try:
+                refuse_near_a_limited_drug(drug)
+            except ImplausibleInputError as err:
+                raise _named_error(err, where) from None
         limits = _lifetime_limits() + tuple(self.limits or ())
         object.__setattr__(self, "limits", tuple(limit for limit in limits if limit.drug in drugs))
         _refuse_limits_apart(self.limits, where)
@@ -925,6 +932,38 @@ def _add(total, amount, drug: str):
 
 def _amount_text(value) -> str:
     return f"{value.magnitude:.4g} {value.units:~P}"
+
+
+#: How alike (:class:`difflib.SequenceMatcher`'s ratio) a name must be to a drug with a lifetime limit to be a
+#: slip of it: "doxorubicine" 0.96 and "bleomicin" 0.89, where other drugs of a family stay below
+#: (idarubicin and daunorubicin 0.82, epirubicin and idarubicin 0.80).
+NEAR_DRUG_RATIO = 0.85
+#: The salts a label names a drug with ("doxorubicin hydrochloride"): the same drug and its limit.
+_SALTS = {"hydrochloride", "hcl", "citrate", "sulfate", "sulphate", "mesylate", "acetate", "phosphate"}
+
+
+def refuse_near_a_limited_drug(drug: str) -> None:
+    """
+    Refuse a drug's name written otherwise than a drug with a lifetime limit that it must be (a slip, or the
+    drug with its salt): its order would be verified, and its protocol planned, without the limit, an OK that
+    checked no exposure.
+
+    Raises
+    ------
+    ImplausibleInputError
+        Naming the drug to write.
+    """
+    limited = sorted({limit.drug for limit in _lifetime_limits()})
+    words = re.split("[ -]", drug)  # "doxorubicin-hcl" as "doxorubicin hcl"
+    for name in limited:
+        salt = name in words and set(words) - {name} <= _SALTS
+        if salt or difflib.SequenceMatcher(None, drug, name).ratio() >= NEAR_DRUG_RATIO:
+            raise ImplausibleInputError(
+                "drug",
+                repr(drug),
+                f"a drug's generic name: {name} has a lifetime limit, never checked for an order named otherwise",
+                f"write {name!r}",
+            )
 
 
 def _refuse_limits_apart(limits, where: str) -> None:

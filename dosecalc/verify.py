@@ -66,7 +66,7 @@ from .carboplatin import CALVERT_1989, CARBOPLATIN_POLICIES, calvert_kernel, che
 from .doses import MASS_BASES, UNIT_BASES, read_dose
 from .errors import ImplausibleInputError, MissingInputError, UnitError, UnknownDrugError, UnknownNameError, as_typed
 from .order import AUC_BASIS, POLICY, Order, drug_name, refuse_unread_kidney
-from .protocol import STANDARD, Protocol
+from .protocol import STANDARD, Protocol, refuse_near_a_limited_drug
 from .results import Result, plain, scalar_or_array
 from .units import is_quantity, parse_quantity, quantity, unit
 from .validation import WEIGHT, Range, check_body, checked, checked_body, checked_scalar
@@ -552,39 +552,8 @@ def verification_plan(protocol_or_order, drug: str | None) -> _Plan:
         tuple(limit for limit in protocol_library.LIFETIME_LIMITS if limit.drug == order.drug) if order.drug else ()
     )
     if not limits and order.drug:
-        _refuse_near_a_limited_drug(order.drug)
+        refuse_near_a_limited_drug(order.drug)
     return _Plan(None, (_Item(order, None, 1, None),), limits, None, None)
-
-
-#: How alike (:class:`difflib.SequenceMatcher`'s ratio) a name must be to a drug with a lifetime limit to be a
-#: slip of it: "doxorubicine" 0.96 and "bleomicin" 0.89, where other drugs of a family stay below
-#: (idarubicin and daunorubicin 0.82, epirubicin and idarubicin 0.80).
-NEAR_DRUG_RATIO = 0.85
-#: The salts a label names a drug with ("doxorubicin hydrochloride"): the same drug and its limit.
-_SALTS = {"hydrochloride", "hcl", "citrate", "sulfate", "sulphate", "mesylate", "acetate", "phosphate"}
-
-
-def _refuse_near_a_limited_drug(drug: str) -> None:
-    """
-    Refuse a drug's name written otherwise than a drug with a lifetime limit that it must be (a slip, or the
-    drug with its salt): its order would be verified without the limit, an OK that checked no exposure.
-
-    Raises
-    ------
-    ImplausibleInputError
-        Naming the drug to write.
-    """
-    limited = sorted({limit.drug for limit in protocol_library.LIFETIME_LIMITS})
-    words = drug.split(" ")
-    for name in limited:
-        salt = name in words and set(words) - {name} <= _SALTS
-        if salt or difflib.SequenceMatcher(None, drug, name).ratio() >= NEAR_DRUG_RATIO:
-            raise ImplausibleInputError(
-                "drug",
-                repr(drug),
-                f"a drug's generic name: {name} has a lifetime limit, never checked for an order named otherwise",
-                f"write {name!r}",
-            )
 
 
 #: Every basis an ordered dose or a prior exposure may be in: mass or drug units, per m², per kg or absolute.

@@ -432,6 +432,28 @@ def test_an_order_on_an_ideal_weight_gives_no_other_drug_its_bsa():
     assert swapped.for_patient(height=180, weight=50, sex="m").cumulative()["doxorubicin"].reached_at_cycle == 11
 
 
+@pytest.mark.parametrize(
+    "drug, meant",
+    [
+        ("doxorubicin hydrochloride", "doxorubicin"),
+        ("doxorubicin-hcl", "doxorubicin"),
+        ("doxorubicine", "doxorubicin"),
+        ("bleomycin sulfate", "bleomycin"),
+    ],
+)
+def test_a_protocol_drug_written_otherwise_than_one_with_a_limit_is_refused(drug, meant):
+    # planned as written, no limit applied: 60 mg/m² × 12 cycles of "doxorubicin hydrochloride" exited 0
+    with pytest.raises(ImplausibleInputError) as refused:
+        Protocol.from_dict(minimal(order=[{"drug": drug, "dose": "60 mg/m2", "days": [1]}]))
+    assert str(refused.value) == (
+        f"protocol: drug={drug!r}: expected a drug's generic name: {meant} has a lifetime limit, never checked for an "
+        f"order named otherwise; write {meant!r}"
+    )
+    # another product or another drug of the family is not taken for a slip
+    for other in ("liposomal doxorubicin", "idarubicin"):
+        assert Protocol.from_dict(minimal(order=[{"drug": other, "dose": "60 mg/m2", "days": [1]}])).orders
+
+
 def test_cumulative_refusals():
     protocol = load_protocol("r-chop-21")
     with pytest.raises(UnknownNameError, match="epirubicin"):
