@@ -73,6 +73,7 @@ __all__ = [
     "read_level_table",
     "modify_dose",
     "REDUCTION",
+    "CAP_KEEPS_PCT",
     "LEVEL_SHARE",
 ]
 
@@ -147,6 +148,30 @@ class Capped(Result):
 def cap_kernel(values, cap):
     """``(min(values, cap), values > cap)`` on magnitudes."""
     return np.minimum(values, cap), scalar_or_array(values > cap)
+
+
+#: The least share of a dose [%] a cap may keep: a cap takes at most what a reduction may (:data:`REDUCTION`,
+#: 90 %). A cap that takes more (a maximum of 2 mcg typed for 2 mg, a BSA cap of 0.02 m²) is a slip, and so
+#: is the dose it would cut (1.4 mg/kg of vincristine capped at 2 mg): each refused, never given.
+CAP_KEEPS_PCT = 100.0 - REDUCTION.high
+
+
+def cap_takes_too_much(uncapped, capped) -> np.ndarray:
+    """Where a cap leaves less than :data:`CAP_KEEPS_PCT` of the dose (magnitudes in one unit)."""
+    with np.errstate(invalid="ignore"):
+        # within a relative billionth of the bound is at it (16.15 mg of 161.5 mg is 10 %, in floats a hair less)
+        return np.asarray(capped, dtype=float) < np.asarray(uncapped, dtype=float) * (
+            CAP_KEEPS_PCT / 100.0 / _CEILING_SLACK
+        )
+
+
+def cap_expected(uncapped, capped, unit_text: str) -> str:
+    """What a cap that takes more than a reduction may is refused against, for one dose."""
+    return (
+        f"a cap that keeps at least {CAP_KEEPS_PCT:g} % of the dose of {uncapped:.4g} {unit_text} (it leaves "
+        f"{capped:.4g} {unit_text}), as a reduction takes at most {REDUCTION.high:g} %; is the cap's unit or the "
+        "dose's mistyped?"
+    )
 
 
 #: Relative slack on a maximum dose: a dose within a billionth of it is at it (2.0000000001 mg, a float's

@@ -67,6 +67,8 @@ import pyarrow.compute as pc
 from .adjustments import (
     DEFAULT_TOLERANCE_PCT,
     BandTable,
+    cap_expected,
+    cap_takes_too_much,
     difference_pct,
     modify_dose,
     step_kernel,
@@ -90,7 +92,7 @@ from .grammar import (
     unquoted_escaped,
 )
 from .order import Order
-from .patient import ACTUAL, patient_dose
+from .patient import ACTUAL, cap_text, patient_dose
 from .units import magnitude, parse_quantity, quantity, unit
 from .validation import (
     BSA,
@@ -1162,6 +1164,16 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
         absolute = _absolute(dose_amount, amount)
         if absolute is not None:
             measured = _both(measured, absolute)
+        if result.dose_uncapped is not None:  # a cap that takes more than a reduction may, as patient_dose refuses
+            uncapped = np.broadcast_to(np.asarray(result.dose_uncapped.m_as(unit(amount)), dtype=float), (n,))
+            too_much = cap_takes_too_much(uncapped, dose_amount)
+            if too_much.any():
+                caps = cap_text(guards.order.bsa_cap, guards.order.max_dose)
+                reasons = [
+                    f"{caps}: expected {cap_expected(before, after, amount)}"
+                    for before, after in zip(uncapped[too_much].tolist(), dose_amount[too_much].tolist())
+                ]
+                measured = _both(measured, _Measured({}, ~too_much, pa.array(reasons, pa.string())))
     if guards.measure is not None:  # rounding and bands are in mg: the Order refuses them for a dose in units
         measured = _both(measured, guards.measure.apply(dose_amount))
         columns.update(measured.columns)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .adjustments import cap_kernel
+from .adjustments import cap_expected, cap_kernel, cap_takes_too_much
 from .body import (
     OBESITY_BMI,
     WEIGHT_BASES,
@@ -185,6 +185,32 @@ def _per_body(amount, basis, target, dose_mg, body, lowered=None):
     if basis == target:
         return amount if lowered is None else np.where(lowered, dose_mg / body, amount)
     return None if body is None else dose_mg / body
+
+
+def cap_text(bsa_cap, max_dose) -> str:
+    """The caps of an order as typed, for a refusal: ``"bsa_cap=2 m², max_dose=2 mcg"``."""
+    shown = [(name, value) for name, value in (("bsa_cap", bsa_cap), ("max_dose", max_dose)) if value is not None]
+    return ", ".join(f"{name}={_cap_shown(value)}" for name, value in shown)
+
+
+def _cap_shown(value) -> str:
+    return f"{value.magnitude:g} {value.units:~P}" if is_quantity(value) else str(value)
+
+
+def _refuse_caps_taking_too_much(dose, final, drug_unit: str, bsa_cap, max_dose) -> None:
+    """Raise where the caps leave less of the dose than a reduction may (:func:`cap_takes_too_much`)."""
+    too_much = np.atleast_1d(cap_takes_too_much(dose, final))
+    if too_much.any():
+        first = int(np.flatnonzero(too_much)[0])
+        uncapped = float(np.ravel(np.broadcast_to(dose, too_much.shape))[first])
+        kept = float(np.ravel(np.broadcast_to(final, too_much.shape))[first])
+        field = "max_dose" if max_dose is not None else "bsa_cap"
+        cap = max_dose if max_dose is not None else bsa_cap
+        raise ImplausibleInputError(
+            field,
+            _cap_shown(cap),
+            cap_expected(uncapped, kept, drug_unit),
+        )
 
 
 def patient_dose(
@@ -366,6 +392,8 @@ def patient_dose(
     if capped:
         lowered = final_mg < dose_mg
         capped["dose_uncapped"] = _quantity(dose_mg, drug_unit)
+        if check_absolute:
+            _refuse_caps_taking_too_much(dose_mg, final_mg, drug_unit, bsa_cap, max_dose)
 
     if check_absolute:
         checked(final_mg, ABSOLUTE_DOSE if drug_unit == FLAT else DOSE_RANGES[UNITS])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc import Q_, patient_dose
+from dosecalc import Q_, dose_table, patient_dose
 from dosecalc.adjustments import (
     BandTable,
     band_dose,
@@ -118,9 +118,38 @@ def test_capping_never_raises_a_dose(dose, cap):
 @given(st.floats(min_value=0.5, max_value=3.0), st.floats(min_value=1.0, max_value=3.0), doses_mg)
 def test_patient_caps_never_raise_a_dose(bsa, bsa_cap, max_dose):
     uncapped = patient_dose("75 mg/m^2", bsa=bsa)
+    kept = min(75.0 * min(bsa, bsa_cap), max_dose)
+    if kept < 0.1 * mg(uncapped.dose):  # a cap that takes more than a reduction may (90 %) is refused
+        with pytest.raises(ImplausibleInputError, match="expected a cap that keeps at least 10 % of the dose"):
+            patient_dose("75 mg/m^2", bsa=bsa, bsa_cap=bsa_cap, max_dose=max_dose)
+        return
     capped = patient_dose("75 mg/m^2", bsa=bsa, bsa_cap=bsa_cap, max_dose=max_dose)
     assert mg(capped.dose) <= mg(uncapped.dose) == mg(capped.dose_uncapped)
     assert mg(capped.dose) <= max_dose
+
+
+def test_a_cap_that_takes_more_than_a_reduction_may_is_refused():
+    # 85 mg/m² × 1.9 m² = 161.5 mg; a maximum of 1e-9 mg (typed for 1 mg? for 1 g?) gave 0.000000001 mg, exit 0
+    with pytest.raises(ImplausibleInputError) as refused:
+        patient_dose("85 mg/m^2", bsa=1.9, max_dose="1e-9 mg")
+    assert str(refused.value) == (
+        "max_dose=1e-9 mg: expected a cap that keeps at least 10 % of the dose of 161.5 mg (it leaves 1e-09 mg), "
+        "as a reduction takes at most 90 %; is the cap's unit or the dose's mistyped?"
+    )
+    with pytest.raises(ImplausibleInputError, match=r"^bsa_cap=0.02: .*of the dose of 161.5 mg \(it leaves 1.7 mg\)"):
+        patient_dose("85 mg/m^2", bsa=1.9, bsa_cap=0.02)
+    # at 10 % it is kept: 16.15 mg of 161.5 mg; vincristine's 2 mg of 2.66 mg (Coiffier 2002) as ever
+    assert patient_dose("85 mg/m^2", bsa=1.9, max_dose="16.15 mg").dose.m_as("mg") == pytest.approx(16.15)
+    assert patient_dose("1.4 mg/m^2", bsa=1.9, max_dose="2 mg").dose.m_as("mg") == 2.0
+    # a table's row is rejected with the reason, the others dosed
+    # (1.4 mg/kg × 70 kg = 98 mg, capped at 5 mg: 5.1 % kept; × 3 kg = 4.2 mg, under the cap)
+    dosed, rejects = dose_table({"height_cm": [175, 50], "weight_kg": [70, 3]}, "1.4 mg/kg", max_dose="5 mg")
+    assert dosed["dose_mg"].to_pylist() == [pytest.approx(4.2)]
+    assert rejects["row"].to_pylist() == [1]
+    assert rejects["reason"].to_pylist() == [
+        "max_dose=5 mg: expected a cap that keeps at least 10 % of the dose of 98 mg (it leaves 5 mg), as a "
+        "reduction takes at most 90 %; is the cap's unit or the dose's mistyped?"
+    ]
 
 
 def test_bad_caps():

@@ -1154,7 +1154,7 @@ def test_provenance_in_the_csv_sidecar_and_the_parquet_metadata(tmp_path):
         dose="75 mg/m^2",
         rejects_path=tmp_path / "rejects.parquet",
         method="dubois",
-        max_dose="2 mg",
+        max_dose="120 mg",
     )
     sidecar = json.loads((tmp_path / "dosed.csv.json").read_text())
     metadata = json.loads(pq.read_metadata(tmp_path / "rejects.parquet").metadata[METADATA_KEY.encode()])
@@ -1163,7 +1163,7 @@ def test_provenance_in_the_csv_sidecar_and_the_parquet_metadata(tmp_path):
     assert sidecar["inputs"] == [{"path": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()}]
     assert (sidecar["rows_read"], sidecar["rows_written"], sidecar["rows_rejected"]) == (4, 1, 3)
     assert sidecar["rejects_by_reason"] == {"weight_lb is missing": 2, "height_cm: expected 20-280 cm": 1}
-    assert sidecar["options"]["dose"] == "75 mg/m^2" and sidecar["options"]["max_dose"] == "2 mg"
+    assert sidecar["options"]["dose"] == "75 mg/m^2" and sidecar["options"]["max_dose"] == "120 mg"
     assert sidecar["options"]["method"] == "dubois" and sidecar["options"]["delimiter"] == ","
     assert [formula["name"] for formula in sidecar["formulas"]] == ["dubois"]
     assert "doi:" in sidecar["formulas"][0]["reference"].lower()
