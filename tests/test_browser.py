@@ -11,6 +11,7 @@ used. With ``DOSECALC_SCREENSHOT=path.png`` the result page is also saved
 there (the README's picture: ``docs/img/web-page.png``).
 """
 
+import json
 import os
 import shutil
 import threading
@@ -143,6 +144,7 @@ def test_dose_typed_and_entered_shows_every_step(page):
     # every step, its formula and reference
     assert "Patient's dose: weight basis and caps" in result
     assert "Mosteller" in result and "doi:10.1056/NEJM198710223171717" in result
+    assert page.query_selector("#attention") is None  # an ordinary result: exit code 0
     assert _fits(page)
 
 
@@ -178,6 +180,7 @@ def test_protocol_plan_shows_the_schedule_caps_and_limits(page):
         .text_content()
     )
     assert "450 mg/m²" in cumulative and "550 mg/m²" in cumulative
+    assert page.query_selector("#attention") is None  # 450 of 550 mg/m²: not reached
     assert DISCLAIMER in page.text_content("#result")
     assert _fits(page)
 
@@ -206,6 +209,9 @@ def test_protocol_orders_outside_the_tolerance_are_flagged(page):
         _text(table.locator("tr", has_text="vincristine").locator("td").all_text_contents())[2] == "within tolerance0 %"
     )
     assert "doxorubicin: 98.6 mg" in _text(page.text_content("#steps"))
+    # the command exits 4: a warning above the result says what to look at
+    warning = page.text_content("#attention")
+    assert warning.startswith("Needs attention") and "doxorubicin: too high" in warning
     assert _fits(page)
 
 
@@ -236,6 +242,81 @@ def test_bad_value_is_named_and_focused(page):
     assert page.get_attribute("#height", "aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "height"
     assert page.query_selector("#answer") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "escaped", "character"),
+    [("\u3000175 cm", "\\u3000175 cm", "U+3000 (IDEOGRAPHIC SPACE)"), ("175 cm\t", "175 cm\\x09", "U+0009")],
+)
+def test_a_value_is_sent_as_typed_and_its_refusal_shown_escaped(page, typed, escaped, character):
+    # the page trimmed "\u3000175 cm\t" to "175 cm", answered it, and showed "175 cm" as typed
+    with page.expect_request("**/api/dose") as sent:
+        _enter_dose(page, height=typed)
+    assert json.loads(sent.value.post_data)["height"] == typed
+    error = page.wait_for_selector("#error")
+    text = error.text_content()
+    assert f"height='{escaped}'" in text and character in text
+    assert page.get_attribute("#height", "aria-invalid") == "true"
+    assert page.query_selector("#answer") is None
+
+
+def test_a_space_typed_before_a_value_is_sent_and_shown(page):
+    # the grammar reads " 175 cm" (a space before the number); the typed column shows what was received
+    with page.expect_request("**/api/dose") as sent:
+        _enter_dose(page, height=" 175 cm")
+    assert json.loads(sent.value.post_data)["height"] == " 175 cm"
+    page.wait_for_selector("#answer")
+    read = page.locator("#result table", has_text="Values read").locator("tr", has_text="height")
+    typed = read.locator("td").first
+    assert typed.text_content() == " 175 cm"
+    assert typed.evaluate("cell => getComputedStyle(cell.firstChild).whiteSpace") == "pre-wrap"
+
+
+def test_a_list_is_sent_a_line_each_as_typed(page):
+    # a line of spaces is a value the server refuses, never a line the page drops; the empty line after the last
+    # line break holds none
+    with page.expect_request("**/api/plan") as sent:
+        _enter_protocol(page, weight="70 kg", cycles="6", prior="doxorubicin=150mg/m2\n  \n")
+    assert json.loads(sent.value.post_data)["prior"] == ["doxorubicin=150mg/m2", "  "]
+    text = page.wait_for_selector("#error").text_content()
+    assert "--prior '  '" in text and "drug=amount" in text
+    assert page.query_selector("#answer") is None
+
+
+def test_a_list_is_split_at_line_breaks_only(page):
+    # \r\n is one line break (a textarea's value has \n only; text may come from elsewhere); a lone \r, a tab and a
+    # space stay in their line, for the server to read or refuse
+    lines = page.evaluate("lines('a=1mg\\r\\nb=2mg\\n\\n c=3mg\\r\\t\\n\\n')")
+    assert lines == ["a=1mg", "b=2mg", " c=3mg\r\t"]
+    assert page.evaluate("lines('')") == []
+
+
+def test_an_empty_list_is_not_given(page):
+    with page.expect_request("**/api/plan") as sent:
+        _enter_protocol(page, weight="70 kg", cycles="6", prior="")
+    assert "prior" not in json.loads(sent.value.post_data)
+    assert page.wait_for_selector("#answer").text_content() == "R-CHOP-21"
+
+
+def test_a_lifetime_limit_reached_is_a_warning_above_the_result(page):
+    # dosecalc plan r-chop-21 --height 175cm --weight 70kg --prior doxorubicin=150mg/m2 prints REACHED and exits 4:
+    # 150 mg/m² + 8 cycles × 50 mg/m² = 550 mg/m², the lifetime limit (standard), at cycle 8
+    with page.expect_response("**/api/plan") as answered:
+        _enter_protocol(page, weight="70 kg", prior="doxorubicin=150mg/m2")
+    assert answered.value.headers["dosecalc-exit-code"] == "4"
+    warning = page.wait_for_selector("#attention")
+    assert warning.get_attribute("role") == "alert"
+    assert page.text_content("#attention .attention-headline") == "Lifetime limit reached"
+    assert _text(page.locator("#attention li").all_text_contents()) == [
+        "doxorubicin: lifetime limit of 550 mg/m² (standard) REACHED at cycle 8, within this plan"
+    ]
+    # above the result: the first thing after its heading, before the schedule's headline
+    assert page.evaluate("document.querySelector('#result h2').nextElementSibling.id") == "attention"
+    assert page.evaluate(
+        "Boolean(document.getElementById('attention').compareDocumentPosition(document.getElementById('headline'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    assert _fits(page)
 
 
 def test_typed_markup_is_shown_as_text(page):

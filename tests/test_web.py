@@ -314,6 +314,9 @@ def test_the_key_an_error_asks_for_is_taken(client):
 def test_get_endpoints_answer_what_json_prints(client, endpoint, args):
     code, printed = run_cli(*args)
     assert code == 0
+    # a protocol's file by its name: the command line gives its path on this machine, the server none of its own
+    for listed in printed.get("protocols", ()):
+        listed["file"] = Path(listed["file"]).name
     assert client.get(f"/api/{endpoint}").json() == printed
 
 
@@ -399,9 +402,9 @@ def test_a_request_takes_the_commands_options():
         path for path, item in description["paths"].items() if "get" in item
     }
     assert keys["/api/bsa"] == {"height", "weight", "method", "sex"}
-    # --bsa is "bsa", --max-dose "max_dose"; no option naming a file (--levels, --bands)
+    # --bsa is "bsa", --max-dose "max_dose"; no option naming a file (--levels, --bands), nor --levels' --level
     assert {"dose", "bsa", "max_dose", "round_to", "vials"} <= keys["/api/dose"]
-    assert not {"levels", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
+    assert not {"levels", "level", "bands", "given_bsa", "as_json"} & set().union(*keys.values())
     assert keys["/api/carboplatin"] >= {"auc", "gfr", "gfr_cap", "no_gfr_cap"}
     assert keys["/api/plan"] >= {"protocol", "height", "weight", "age", "creatinine", "cycles", "prior", "condition"}
     assert keys["/api/verify"] >= {
@@ -418,11 +421,11 @@ def test_a_request_takes_the_commands_options():
 
 
 # the options naming a file on the server, not offered (README "Web page and HTTP API"), and those
-# of such a file only: --band-deviation is --bands' own; --output, --rejects, --delimiter and
-# --encoding are verify --orders' own
+# of such a file only: --level is a level of --levels, --band-deviation is --bands' own; --output,
+# --rejects, --delimiter and --encoding are verify --orders' own
 _FILE_OPTIONS = {
-    "dose": {"levels", "bands", "band_deviation"},
-    "regimen": {"levels", "bands", "band_deviation"},
+    "dose": {"levels", "level", "bands", "band_deviation"},
+    "regimen": {"levels", "level", "bands", "band_deviation"},
     "verify": {"orders", "output", "rejects", "delimiter", "encoding", "decimal_comma"},
 }
 
@@ -535,8 +538,6 @@ def test_unknown_name_lists_the_valid_ones(client):
         ({"dose": "75 mg/m2", "height": 175, "weight": "70 kg"}, "height", "a text: the number with its unit"),
         ({"dose": "75 mg/m2", "hieght": "175 cm", "weight": "70 kg"}, "hieght", "no such key"),
         ({"height": "175 cm", "weight": "70 kg"}, "dose", "a value"),
-        ({"dose": "75 mg/m2", "bsa": "1.9", "bands": "examples/bands.csv"}, "bands", "no such key"),
-        ({"dose": "75 mg/m2", "bsa": "1.9", "levels": "/etc/passwd", "level": "-1"}, "levels", "no such key"),
         ({"dose": "75 mg/m2", "bsa": "1" * 201}, "bsa", "at most 200 characters"),
         ({"dose": ["75 mg/m2"], "bsa": "1.9"}, "dose", "a text: the number with its unit"),
     ],
@@ -544,6 +545,71 @@ def test_unknown_name_lists_the_valid_ones(client):
 def test_schema_refusals(client, body, field, expected):
     refused = assert_error(post(client, "dose", body), "request_error", field)
     assert refused["expected"] == expected
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "field", "hint"),
+    [
+        # a dose level needs its table, a file: refused whatever is given with it, never left to the library's
+        # "levels is required", a key no request can give
+        ("dose", {"dose": "85 mg/m2", "bsa": "1.9", "level": "-1"}, "level", "--levels FILE"),
+        ("regimen", {"dose": "85 mg/m2", "days": "1", "bsa": "1.9", "level": "-1"}, "level", "--levels FILE"),
+        ("dose", {"dose": "75 mg/m2", "bsa": "1.9", "levels": "/etc/passwd", "level": "-1"}, "levels", "--levels FILE"),
+        (
+            "dose",
+            {"dose": "85 mg/m2", "bsa": "1.9", "levels": {"0": "85 mg/m2", "-1": "65 mg/m2"}},
+            "levels",
+            "--levels",
+        ),
+        ("dose", {"dose": "75 mg/m2", "bsa": "1.9", "bands": "examples/bands.csv"}, "bands", "--bands FILE"),
+        ("dose", {"dose": "75 mg/m2", "bsa": "1.9", "band_deviation": "5"}, "band_deviation", "--bands FILE"),
+        ("verify", {"protocol": "r-chop-21", "orders": "examples/orders.csv"}, "orders", "--orders FILE"),
+        ("verify", {"protocol": "r-chop-21", "bsa": "1.9", "rejects": "/tmp/r.csv"}, "rejects", "--orders FILE"),
+    ],
+)
+def test_an_option_of_a_file_is_refused_saying_what_instead(client, endpoint, body, field, hint):
+    refused = assert_error(post(client, endpoint, body), "request_error", field)
+    assert refused["message"].startswith(f"{field}: not offered over HTTP: ")
+    assert "a request never makes the server read a file" in refused["message"]
+    assert hint in refused["hint"]
+    assert refused["value"] == (body[field] if isinstance(body[field], str) else None)
+    assert refused["command"] == endpoint
+
+
+def test_a_dose_level_says_to_give_a_reduction_or_the_levels_dose(client):
+    refused = assert_error(
+        post(client, "dose", {"dose": "85 mg/m2", "bsa": "1.9", "level": "-1"}), "request_error", "level"
+    )
+    assert refused["expected"] == "reduce, the reduction in % (20 for -20 %), or the level's dose as dose"
+    assert "level table" in refused["message"] and "levels" in refused["message"]
+    # what it says to give instead is taken: level -1 of 85 → 65 mg/m² is the dose 65 mg/m²
+    assert post(client, "dose", {"dose": "65 mg/m2", "bsa": "1.9"}).status_code == 200
+
+
+# each endpoint with a request it answers
+_ANSWERED = {endpoint: body for endpoint, body, _ in reversed(SAME)}
+
+
+@pytest.mark.parametrize("endpoint", list(api.ENDPOINTS))
+@pytest.mark.parametrize("query", ["bsa=2.5&reduce=50", "dose=75%20mg%2Fm2", "reduce", "&bsa=2.5", "=1"])
+def test_a_query_parameter_is_refused_never_ignored(client, endpoint, query):
+    # /api/dose?bsa=2.5&reduce=50 answered the body's BSA, unreduced: a value sent is read or refused
+    spec = api.ENDPOINTS[endpoint]
+    url = f"/api/{endpoint}?{query}"
+    response = client.post(url, json=_ANSWERED[endpoint]) if spec.names else client.get(url)
+    name, _, value = query.lstrip("&").partition("&")[0].partition("=")
+    refused = assert_error(response, "request_error", f"query.{name}" if name else "query")
+    assert refused["value"] == value
+    assert refused["expected"].startswith("no query parameters")
+    assert refused["command"] == endpoint
+    if not spec.names:
+        assert refused["hint"] == f"GET /api/{endpoint} takes no parameters"
+
+
+def test_without_a_query_the_same_request_is_answered(client):
+    assert post(client, "dose", {"dose": "75 mg/m2", "bsa": "1.9"}).status_code == 200
+    assert client.post("/api/dose?", json={"dose": "75 mg/m2", "bsa": "1.9"}).status_code == 200  # "?": no query
+    assert client.get("/api/methods").status_code == 200
 
 
 def test_whole_numbers_and_flags_are_json_types(client):
@@ -780,7 +846,19 @@ def test_a_small_limit_is_kept():
     )
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:8765",
+        "localhost:8765",
+        "[::1]:8765",
+        "localhost",
+        "[::1]",
+        "LocalHost:8765",  # a name whatever its case, as DNS compares names
+        "127.0.0.1:1",
+        "127.0.0.1:65535",
+    ],
+)
 def test_loopback_host_is_served(client, host):
     assert client.get("/", headers={"host": host}).status_code == 200
 
@@ -798,6 +876,21 @@ def test_loopback_host_is_served(client, host):
         "[::1",
         "localhost.",
         "127.0.0.1:http",
+        # a name followed by anything but a port, or a port that is none: no name of this server
+        "[::1]evil.example",
+        "[::1]evil.example:8765",
+        "[::1]:evil",
+        "[::1]:8765]",
+        "[[::1]]",
+        "::1",  # an IPv6 address without its brackets: "::1:8765" would be a port or an address
+        "127.0.0.1:99999999999999999999",
+        "127.0.0.1:65536",
+        "127.0.0.1:0",
+        "127.0.0.1:08765",
+        "127.0.0.1:",
+        "127.0.0.1:+80",
+        "127.0.0.1:80 80",
+        ":8765",
     ],
 )
 def test_other_host_is_refused(client, host):
@@ -806,6 +899,58 @@ def test_other_host_is_refused(client, host):
     body = assert_error(response, "http_error", "host", status=400)
     assert "127.0.0.1" in body["expected"]
     assert response.headers["content-security-policy"] == HEADERS["content-security-policy"]
+
+
+@pytest.mark.parametrize("host", [b"127.0.0.1:\xb2", b"127.0.0.1:80\xb9", b"localhost:\xd9\xa8\xd9\xa0"])
+def test_a_port_in_other_digits_is_refused(host):
+    # a Host header's bytes read as Latin-1: "²" and "¹" are digits to str.isdigit, a port is ASCII digits only;
+    # the UTF-8 of Arabic-Indic "٨٠" is no port either. The bytes as the server receives them (a test client
+    # re-encodes a header), to the Host check alone
+    import asyncio
+
+    from dosecalc.web.hardening import LOOPBACK_HOSTS, HostCheck
+
+    statuses = []
+
+    async def served(scope, receive, send):
+        statuses.append(200)
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    check = HostCheck(served, LOOPBACK_HOSTS)
+    asyncio.run(check({"type": "http", "method": "GET", "path": "/", "headers": [(b"host", host)]}, receive, send))
+    assert statuses == [400]
+    asyncio.run(
+        check({"type": "http", "method": "GET", "path": "/", "headers": [(b"host", b"127.0.0.1:80")]}, receive, send)
+    )
+    assert statuses == [400, 200]
+
+
+@pytest.mark.parametrize(
+    ("started_on", "served", "refused"),
+    [
+        (
+            "192.168.1.5",
+            ["192.168.1.5", "192.168.1.5:9000", "localhost:9000"],
+            ["192.168.1.5.evil.example", "192.168.1.50"],
+        ),
+        ("fe80::1", ["[fe80::1]:8765", "[FE80::1]"], ["fe80::1", "[fe80::1]x", "[fe80::2]:8765"]),
+        ("[fe80::1]", ["[fe80::1]:8765"], ["fe80::1:8765"]),
+    ],
+)
+def test_the_address_the_server_was_started_on_is_served(started_on, served, refused):
+    from dosecalc.web.hardening import LOOPBACK_HOSTS
+
+    app = TestClient(create_app(hosts=(started_on, *LOOPBACK_HOSTS)), base_url=BASE)
+    for host in served:
+        assert app.get("/", headers={"host": host}).status_code == 200, host
+    for host in refused:
+        assert_error(app.get("/", headers={"host": host}), "http_error", "host", status=400)
 
 
 @pytest.mark.parametrize(
@@ -989,6 +1134,18 @@ def test_serve_on_loopback_is_quiet(started, capsys):
     assert TestClient(app, base_url="http://evil.example").get("/").status_code == 400
 
 
+@pytest.mark.parametrize(("host", "header"), [("127.0.0.2", "127.0.0.2:8765"), ("::1", "[::1]:8765")])
+def test_serve_on_another_loopback_address_serves_that_address(started, capsys, host, header):
+    # the page opened by the address it was started on: http://127.0.0.2:8765/ was refused as another host
+    serve(host=host)
+    app, _ = started[0]
+    assert capsys.readouterr().err == ""  # loopback: no warning
+    client = TestClient(app, base_url=BASE)
+    assert client.get("/", headers={"host": header}).status_code == 200
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+    assert client.get("/", headers={"host": "127.0.0.3:8765"}).status_code == 400
+
+
 def test_serve_elsewhere_warns_on_stderr(started, capsys):
     serve(host="0.0.0.0", port=9000)
     app, options = started[0]
@@ -1092,6 +1249,20 @@ def test_json_in_another_encoding_than_utf8_is_refused(client, encoding):
     assert "is not UTF-8 (JSON is exchanged in UTF-8, RFC 8259)" in body["message"]
 
 
+@pytest.mark.parametrize("endpoint", ["carboplatin", "plan"])
+def test_a_byte_order_mark_is_refused(client, endpoint):
+    # RFC 8259 (8.1): a byte-order mark is not to be added, and may be ignored; the server ignores nothing sent
+    body = {"auc": "5", "gfr": "90 mL/min"} if endpoint == "carboplatin" else {"protocol": "abvd", "bsa": "1.9"}
+    content = "\ufeff".encode() + json.dumps(body).encode()
+    refused = assert_error(
+        client.post(f"/api/{endpoint}", content=content, headers={"content-type": "application/json"}),
+        "request_error",
+        None,
+    )
+    assert refused["message"].startswith("body: not JSON: a byte-order mark (U+FEFF) at byte 0")
+    assert post(client, endpoint, body).status_code == 200  # the same body without it
+
+
 def test_a_cycle_beyond_nine_digits_is_refused_as_on_the_command_line(client):
     body = {"protocol": "r-chop-21", "height": "175 cm", "weight": "70 kg", "ordered": ["doxorubicin=92mg"]}
     refused = assert_error(post(client, "verify", body | {"cycle": 10**30}), "implausible_input_error", "cycle")
@@ -1101,3 +1272,52 @@ def test_a_cycle_beyond_nine_digits_is_refused_as_on_the_command_line(client):
 def test_a_plan_names_its_protocol_not_a_path_of_the_server(client):
     body = post(client, "plan", {"protocol": "abvd", "height": "175 cm", "weight": "70 kg"}).json()
     assert body["inputs"]["protocol"] == {"given": "abvd", "value": "ABVD", "unit": None}
+
+
+# --- no path of the server in any answer ----------------------------------------------
+
+_REPOSITORY = str(Path(api.__file__).resolve().parents[2])
+
+
+def _answers(client):
+    """Every endpoint's answer to a request it answers, and refusals of each kind, with the API's description."""
+    for endpoint, body in _ANSWERED.items():
+        yield endpoint, post(client, endpoint, body)
+    for endpoint, spec in api.ENDPOINTS.items():
+        if not spec.names:
+            yield endpoint, client.get(f"/api/{endpoint}")
+    yield "openapi", client.get("/openapi.json")
+    yield "plan", post(client, "plan", {"protocol": "no-such-protocol", "bsa": "1.9"})
+    yield "plan", post(client, "plan", {"protocol": "abvd", "bsa": "1.9", "prior": ["nothing=5mg"]})
+    yield "verify", post(client, "verify", {"protocol": "abvd", "bsa": "1.9", "ordered": ["doxorubicin=1e9mg"]})
+    yield "dose", post(client, "dose", {"dose": "75 mg/m2", "height": "1.75 cm", "weight": "70 kg"})
+    yield "missing", client.get("/api/no-such-command")
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_no_answer_holds_a_path_of_the_server(client):
+    import sys
+
+    # /api/protocols gave each protocol's file as /work/.../examples/protocols/abvd.toml
+    for endpoint, response in _answers(client):
+        for folder in {_REPOSITORY, sys.prefix, str(Path.home())}:
+            assert folder not in response.text, (endpoint, folder)
+        assert not [text for text in _strings(response.json()) if text.startswith("/") and Path(text).exists()], (
+            endpoint
+        )
+
+
+def test_a_listed_protocol_names_its_file_by_its_name(client):
+    listed = client.get("/api/protocols").json()["protocols"]
+    assert {entry["file"] for entry in listed} == {f"{entry['name']}.toml" for entry in listed}

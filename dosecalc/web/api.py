@@ -22,19 +22,26 @@ a refusal (422) has 2 there, as the command exits 2 for bad input.
 The commands without options are GETs: ``/api/methods``, ``/api/species``
 and ``/api/protocols`` (``protocol list``).
 
-Only the options listed for an endpoint are taken; an unknown key is refused.
+Only the options listed for an endpoint are taken; an unknown key is refused,
+and so is any query parameter (``/api/dose?bsa=2.5``): a request's values are
+the keys of its JSON body only. The body is JSON in UTF-8 without a byte-order
+mark (RFC 8259, 8.1).
 A request never makes the server read a path: the options naming a file
 (``--levels``, ``--bands``, ``verify --orders``), and those of such a file
-only (``--band-deviation``; ``--orders``' ``--output``, ``--rejects``,
-``--delimiter``, ``--encoding``), are not offered, and
+only (``--level``, a level of ``--levels``; ``--band-deviation``; ``--orders``'
+``--output``, ``--rejects``, ``--delimiter``, ``--encoding``), are not offered
+(a request giving one is refused saying so, and what to give instead), and
 ``plan`` and ``verify`` take a protocol by its name in the library shipped
-with dosecalc, not a file.
+with dosecalc, not a file. No answer holds a path of the server: a protocol's
+``file`` is its file's name (``abvd.toml``).
 """
 
+import codecs
 import inspect
 import json
 import typing
 from collections.abc import Callable, Mapping
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
@@ -63,7 +70,7 @@ __all__ = ["ENDPOINTS", "EXIT_HEADER", "Endpoint", "router"]
 Text = Annotated[str, StringConstraints(max_length=200)]
 
 _PATIENT = ("height", "weight", "given_bsa", "method", "sex")
-_SAFEGUARDS = ("weight_basis", "bsa_cap", "max_dose", "reduce", "level", "round_to", "vials", "tolerance")
+_SAFEGUARDS = ("weight_basis", "bsa_cap", "max_dose", "reduce", "round_to", "vials", "tolerance")
 _RENAL = ("age", "weight", "sex", "creatinine")
 # the estimate's options after its inputs, as crcl and carboplatin take them
 _ESTIMATE = ("height", "bsa", "method", "weight_basis", "creatinine_floor")
@@ -151,6 +158,34 @@ ENDPOINTS = {
     "protocols": Endpoint("protocol", "protocol_list_command"),
 }
 
+# the command line's options that name a file, and those of such a file only: a request never makes the server read
+# a file, so each is refused saying why and what to give instead (expected, hint)
+_LEVEL_INSTEAD = (
+    "reduce, the reduction in % (20 for -20 %), or the level's dose as dose",
+    "a dose level needs its regimen's level table, which only the command line reads: "
+    "dosecalc dose DOSE --level LEVEL --levels FILE",
+)
+_BANDS_INSTEAD = (
+    "round_to or vials, to round the dose",
+    "dose banding needs a band table, which only the command line reads: dosecalc dose DOSE --bands FILE",
+)
+_ORDERS_INSTEAD = (
+    "one patient's ordered doses as ordered, with the patient's measurements",
+    "a day's orders file is verified by the command line: dosecalc verify --orders FILE",
+)
+NOT_OFFERED = {
+    "levels": ("a dose-level table is a file", *_LEVEL_INSTEAD),
+    "level": ("a dose level is read from its level table (levels), a file", *_LEVEL_INSTEAD),
+    "bands": ("a dose-band table is a file", *_BANDS_INSTEAD),
+    "band_deviation": ("a band deviation is a band table's (bands), a file", *_BANDS_INSTEAD),
+    "orders": ("a day's orders are a file", *_ORDERS_INSTEAD),
+    "output": ("an output is a day's orders' (orders), a file", *_ORDERS_INSTEAD),
+    "rejects": ("a rejects file is a day's orders' (orders), a file", *_ORDERS_INSTEAD),
+    "delimiter": ("a delimiter is a day's orders' (orders), a file", *_ORDERS_INSTEAD),
+    "encoding": ("an encoding is a day's orders' (orders), a file", *_ORDERS_INSTEAD),
+    "decimal_comma": ("a decimal comma is a day's orders' (orders), a file", *_ORDERS_INSTEAD),
+}
+
 # at most this many values for an option given more than once (--prior, --condition)
 MAX_REPEATS = 20
 _TYPES: dict[Any, Any] = {
@@ -202,6 +237,33 @@ def _request_model(
     return model, keys
 
 
+# each endpoint's keys of NOT_OFFERED: the options of its command that name a file, or belong to one
+_UNOFFERED: dict[str, dict[str, tuple[str, str, str]]] = {}
+
+
+def _unoffered(command, offered: tuple[str, ...]) -> dict[str, tuple[str, str, str]]:
+    """The command's options of :data:`NOT_OFFERED` that the endpoint does not take, by request key."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    keys = set()
+    for name in inspect.signature(command).parameters:
+        declared = typing.get_args(hints.get(name))
+        keys.add(_key(name, declared[1] if len(declared) > 1 else None))
+    return {key: NOT_OFFERED[key] for key in sorted(keys - set(offered)) if key in NOT_OFFERED}
+
+
+def _files_by_name(payload):
+    """The command's JSON with each ``"file"`` (a protocol's, which the command line gives as its path) by its file's
+    name: a request takes a protocol by its name, and the server's folders are no business of whoever asks."""
+    if isinstance(payload, list):
+        return [_files_by_name(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    return {
+        key: PurePath(value).name if key == "file" and isinstance(value, str) else _files_by_name(value)
+        for key, value in payload.items()
+    }
+
+
 def _summary(command) -> str:
     """The command's help up to its examples, in one paragraph."""
     text = inspect.getdoc(command) or ""
@@ -225,7 +287,7 @@ def _route(endpoint: str, spec: Endpoint):
                 if not payloads:
                     raise
                 code = done.exit_code
-        return JSONResponse(payloads[0], headers={EXIT_HEADER: str(code)})
+        return JSONResponse(_files_by_name(payloads[0]), headers={EXIT_HEADER: str(code)})
 
     async def listing() -> JSONResponse:
         return answer()
@@ -237,6 +299,7 @@ def _route(endpoint: str, spec: Endpoint):
                 raise UnknownNameError(key, given[key], listed())
         return answer(**{keys[key]: value for key, value in given.items()})
 
+    _UNOFFERED[endpoint] = _unoffered(command, spec.names)
     if spec.names:
         model, keys = _request_model(endpoint, command, spec.names, spec.choices)
         run.__annotations__["request"] = model  # the body FastAPI reads, validates and describes
@@ -258,16 +321,51 @@ def _once(pairs: list) -> dict:
     return dict(pairs)
 
 
+def _refused(kind: str, loc: tuple, msg: str, value=None, **said) -> RequestValidationError:
+    """A refusal of the request in the schema's terms; ``said`` (``expected``, ``hint``, ``error``) its words."""
+    return RequestValidationError([{"type": kind, "loc": loc, "msg": msg, "input": value, "ctx": said}])
+
+
+def _query_refused(request: Request, endpoint: str) -> RequestValidationError | None:
+    """A query parameter, which no endpoint reads: refused rather than ignored, named as sent (percent-encoded)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if not query:
+        return None
+    name, _, value = next((pair for pair in query.split("&") if pair), "").partition("=")
+    takes_body = request.method == "POST"
+    return _refused(
+        "query_not_read",
+        ("query", name) if name else ("query",),
+        "not read: a query parameter" if name else f"not read: a query string ({query!r})",
+        value,
+        expected="no query parameters" + (": the request's values are the keys of its JSON body" if takes_body else ""),
+        hint="/docs lists the keys each endpoint takes" if takes_body else f"GET /api/{endpoint} takes no parameters",
+    )
+
+
 class _Route(APIRoute):
-    """A route that refuses a JSON object giving a key twice: parsers disagree on
-    which value counts (the last, the first, or an error), so none is taken."""
+    """A route that refuses what its endpoint would otherwise leave unread or read
+    otherwise than sent: a query parameter, a byte-order mark or another encoding
+    than UTF-8, a JSON object giving a key twice (parsers disagree on which value
+    counts: the last, the first, or an error, so none is taken), and an option of
+    a file (:data:`NOT_OFFERED`), said as such rather than as an unknown key."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
 
         async def checked(request: Request):
+            query_refused = _query_refused(request, self.name)
+            if query_refused is not None:
+                raise query_refused
             body = await request.body()  # kept by the request: read once
             where = None
+            if body.startswith(codecs.BOM_UTF8):  # RFC 8259, 8.1: never added; refused as UTF-16 is, not skipped
+                raise _refused(
+                    "json_invalid",
+                    ("body",),
+                    "a byte-order mark",
+                    error="a byte-order mark (U+FEFF) at byte 0 (JSON is exchanged in UTF-8 without one, RFC 8259)",
+                )
             # json.loads reads UTF-16 and UTF-32 too (found by their NUL bytes, which JSON in UTF-8 never holds
             # unescaped); JSON is exchanged in UTF-8 (RFC 8259, 8.1)
             try:
@@ -280,8 +378,9 @@ class _Route(APIRoute):
                 raise RequestValidationError(
                     [{"type": "json_invalid", "loc": ("body",), "msg": "not UTF-8", "ctx": said}]
                 ) from None
+            parsed = None
             try:
-                json.loads(body or b"null", object_pairs_hook=_once)
+                parsed = json.loads(body or b"null", object_pairs_hook=_once)
             except _Twice as twice:
                 raise RequestValidationError(
                     [{"type": "duplicate_key", "loc": ("body", twice.key), "msg": "given twice", "input": None}]
@@ -290,6 +389,18 @@ class _Route(APIRoute):
                 where = err
             except (ValueError, RecursionError):
                 pass  # not JSON: the framework's own reading says so
+            given: dict = parsed if isinstance(parsed, dict) else {}
+            for key, value in given.items():
+                if key in _UNOFFERED.get(self.name, {}):  # a file's option: why not, and what instead
+                    what, expected, hint = _UNOFFERED[self.name][key]
+                    raise _refused(
+                        "not_offered",
+                        ("body", key),
+                        f"not offered over HTTP: {what}, and a request never makes the server read a file",
+                        value,
+                        expected=expected,
+                        hint=hint,
+                    )
             try:
                 return await handler(request)
             except RequestValidationError as refused:

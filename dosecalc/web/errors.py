@@ -12,7 +12,9 @@ stack trace.
   ``serum_creatinine``, as the command line names ``--creatinine``);
 - a request the schema refuses (a number where a text with its unit is
   expected, an unknown key, a missing one, not JSON) is a 422 of the same
-  shape, code ``request_error``;
+  shape, code ``request_error``, and so is one the API refuses itself (a
+  query parameter, field ``query.<name>``; an option of a file, saying what
+  to give instead);
 - any other HTTP error keeps its status (404, 405, 413) with code
   ``http_error``; anything unexpected is a 500, code ``internal_error``,
   saying only ``internal error``.
@@ -119,6 +121,8 @@ def _validation_json(err: RequestValidationError) -> dict:
         return error_json("request_error", message, expected=_EXPECTED[kind][0])
     field = ".".join(str(part) for part in loc if part != "body") or None
     expected, hint = _EXPECTED.get(kind, (problem.get("msg"), None))
+    said = problem.get("ctx") or {}  # a refusal of the server's own says what is expected, and how, itself
+    expected, hint = said.get("expected", expected), said.get("hint", hint)
     value = problem.get("input")
     if isinstance(value, bytes):  # a body that is not JSON, or not sent as JSON
         value, expected = None, "a JSON object, sent with Content-Type: application/json"

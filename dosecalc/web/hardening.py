@@ -6,12 +6,16 @@ Content-Security-Policy (scripts, styles and requests only from the server
 itself, nothing inline, no frames) and its companions to every response;
 :class:`BodyLimit` refuses a request body over a size (413) before it is read
 whole, by its Content-Length or, for a chunked body, as the bytes arrive.
-:class:`HostCheck` refuses a Host header (without its port) not in a
-list (400), so that a page from elsewhere cannot reach the server by a name
-that resolves to 127.0.0.1 (DNS rebinding).
+:class:`HostCheck` refuses a Host header that is not exactly one of a list
+of names, optionally with ``:`` and a port of 1-65535 (400), so that a page
+from elsewhere cannot reach the server by a name that resolves to 127.0.0.1
+(DNS rebinding).
 """
 
 from __future__ import annotations
+
+import ipaddress
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,7 +42,8 @@ HEADERS = {
     "cache-control": "no-store",
 }
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+# an IPv6 address is written in brackets in a Host header (RFC 3986, 3.2.2): "[::1]", never "::1"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 class SecurityHeaders:
@@ -64,19 +69,24 @@ class SecurityHeaders:
 
 
 class HostCheck:
-    """Refuse a request whose Host header, port aside, is not one of ``hosts`` (400);
-    ``("*",)`` accepts any."""
+    """Refuse a request whose Host header is not one of ``hosts``, optionally
+    followed by ``:`` and a port of 1-65535 (400); ``("*",)`` accepts any.
+
+    A name is compared whatever its case, as DNS compares names; an IPv6
+    address of ``hosts`` is taken in brackets or without them, and matched
+    in brackets only, as a Host header writes it.
+    """
 
     def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
         self.app = app
-        self.hosts = {host.lower() for host in hosts}
+        self.hosts = {_bracketed(host.lower()) for host in hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or "*" in self.hosts:
             await self.app(scope, receive, send)
             return
         given = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"host"]
-        if len(given) == 1 and _host(given[0]).lower() in self.hosts:
+        if len(given) == 1 and _host(given[0]) in self.hosts:
             await self.app(scope, receive, send)
             return
         refused = error_json(
@@ -84,18 +94,35 @@ class HostCheck:
             f"Host {', '.join(map(repr, given)) or 'not given'}: not served",
             field="host",
             value=", ".join(given) or None,
-            expected="one of: " + ", ".join(sorted(self.hosts)),
+            expected="one of: " + ", ".join(sorted(self.hosts)) + ", each optionally with :port (1-65535)",
             hint="open the page by the address the server was started on",
         )
         await refusal(refused, 400)(scope, receive, send)
 
 
-def _host(header: str) -> str:
-    # "[::1]:8765" → "[::1]", "localhost:8765" → "localhost"; a second colon outside brackets is not a port
-    if header.startswith("["):
-        return header[: header.find("]") + 1] if "]" in header else header
-    name, colon, port = header.rpartition(":")
-    return name if colon and port.isdigit() and ":" not in name else header
+def _bracketed(host: str) -> str:
+    # "::1" and "[::1]" are one address, written "[::1]" in a Host header
+    try:
+        return f"[{ipaddress.IPv6Address(host.removeprefix('[').removesuffix(']'))}]" if ":" in host else host
+    except ValueError:
+        return host
+
+
+# a name or a bracketed IPv6 address, then at most a port: anything after the name, or a port of other
+# characters ("[::1]evil.example", "[::1]:evil", "localhost:8765:80"), is no Host of this server
+_HOST_HEADER = re.compile(r"(?P<name>\[[^\[\]]*\]|[^\[\]:]*)(?::(?P<port>[0-9]+))?", re.ASCII)
+
+
+def _host(header: str) -> str | None:
+    """The name of a Host header, lowercased ("[::1]:8765" → "[::1]"), or None if it is not a name with at most a
+    port of 1-65535 (written without a leading zero, as a browser writes it)."""
+    found = _HOST_HEADER.fullmatch(header)
+    if found is None:
+        return None
+    port = found["port"]
+    if port is not None and not (len(port) <= 5 and port[0] != "0" and int(port) <= 65535):
+        return None
+    return found["name"].lower()
 
 
 class BodyTooLarge(HTTPException):

@@ -99,7 +99,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
     import uvicorn
 
     check_address(host, port)
-    hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    # the address served by, as the page is opened (http://127.0.0.2:8765/), and the loopback names
+    hosts: tuple[str, ...] = tuple(dict.fromkeys((host, *LOOPBACK_HOSTS)))
     if not is_loopback(host):
         hosts = ("*",) if host in _ANY else (host, *LOOPBACK_HOSTS)
         # on every address, the names this machine is reached by are not known: any Host header is served

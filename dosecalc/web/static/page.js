@@ -9,6 +9,9 @@ const FIELDS = [
 ];
 const LISTS = new Set(["prior", "ordered"]); // one value a line
 const WHOLE = new Set(["cycles"]); // a JSON integer when it is one
+// the header with the command's exit code, and the code of an ordinary result
+const EXIT_HEADER = "Dosecalc-Exit-Code";
+const ORDINARY = "0";
 // the steps of a dose, in the order they are applied
 const STEPS = [
   ["modification", "Dose modification"],
@@ -155,8 +158,13 @@ function steps(payload) {
   return sections.length ? el("section", { id: "steps" }, el("h3", {}, "Every step"), ...sections) : null;
 }
 
+// the text as the server received it, its spaces kept: a space typed before a value is seen, not collapsed away
+function typedText(text) {
+  return el("span", { class: "typed long" }, String(text));
+}
+
 function inputs(payload) {
-  const read = Object.entries(payload.inputs || {}).map(([key, item]) => [label(key), String(item.given), shown(item)]);
+  const read = Object.entries(payload.inputs || {}).map(([key, item]) => [label(key), typedText(item.given), shown(item)]);
   return read.length ? table("Values read: as typed, and as read", ["", "typed", "read as"], read) : null;
 }
 
@@ -289,7 +297,46 @@ function verification(payload) {
   return parts;
 }
 
-function render(endpoint, payload) {
+function reachedAt(exposure) {
+  return exposure.reached_at_cycle === 0 ? "before cycle 1" : "at cycle " + exposure.reached_at_cycle + ", within this plan";
+}
+
+// what a non-zero exit code says needs attention, as the command line prints it before exiting 4: a lifetime limit
+// reached within the plan (REACHED), an order or a flag to look at; an answer with another code, or none, is no
+// ordinary result either
+function attention(endpoint, payload, code) {
+  if (code === ORDINARY) {
+    return null;
+  }
+  const reasons = [];
+  const exposures = payload.cumulative && Array.isArray(payload.cumulative.exposures) ? payload.cumulative.exposures : [];
+  for (const exposure of exposures.filter((each) => each.within_plan && each.limit)) {
+    reasons.push(`${exposure.drug}: lifetime limit of ${quantity(exposure.limit.amount)} (${exposure.limit.condition}) REACHED ${reachedAt(exposure)}`);
+  }
+  const checked = payload.verification || payload;
+  if (Array.isArray(checked.checks)) {
+    for (const flag of checked.flags || []) {
+      reasons.push(label(flag.code) + ": " + flag.message);
+    }
+    for (const check of checked.checks) {
+      if (check.verdict !== "within_tolerance") {
+        reasons.push(check.drug + ": " + label(check.verdict) + (check.reason ? " — " + check.reason : ""));
+      }
+      for (const flag of check.flags || []) {
+        reasons.push(check.drug + ": " + label(flag.code) + ": " + flag.message);
+      }
+    }
+  }
+  const reached = exposures.some((each) => each.within_plan && each.limit);
+  const title = code === "4"
+    ? (reached ? "Lifetime limit reached" : "Needs attention")
+    : `Needs attention: dosecalc ${endpoint} answered with ${code === null ? "no exit code" : "exit code " + code}`;
+  return el("div", { class: "attention", role: "alert", id: "attention" },
+    el("p", { class: "attention-headline" }, title),
+    reasons.length ? el("ul", {}, ...reasons.map((reason) => el("li", {}, reason))) : el("p", {}, "Read every step below before giving a dose."));
+}
+
+function render(endpoint, payload, code) {
   const raw = el("details", {}, el("summary", {}, "JSON, as dosecalc " + endpoint + " --json prints it"),
     el("pre", {}, JSON.stringify(payload, null, 2)));
   const body = verification(payload) || (payload.schedule ? schedule(payload) : [
@@ -299,6 +346,7 @@ function render(endpoint, payload) {
   ]);
   return [
     el("h2", {}, "Result"),
+    attention(endpoint, payload, code),
     ...body,
     inputs(payload),
     results(payload),
@@ -330,12 +378,25 @@ function fieldFor(name) {
   return document.getElementById(name === "ordered" && mode() === "protocol" ? "ordered-list" : name);
 }
 
-function orderedText() {
-  return fieldFor("ordered").value.trim();
+// a list field's values, one a line exactly as typed: a line break is \n or \r\n (a textarea gives \n); an empty
+// line (after a last line break) holds no value, but a line of spaces is sent, for the server to refuse
+function lines(text) {
+  return text.split(/\r?\n/).filter((line) => line !== "");
+}
+
+// what a field sends: its text exactly as typed, never trimmed (a list field: its lines); undefined when nothing is
+// typed, so not given
+function typed(name) {
+  const text = fieldFor(name).value;
+  if (LISTS.has(name)) {
+    const values = lines(text);
+    return values.length ? values : undefined;
+  }
+  return text === "" ? undefined : text;
 }
 
 function endpointFor() {
-  if (orderedText()) {
+  if (typed("ordered") !== undefined) {
     return "verify";
   }
   return mode() === "dose" ? "dose" : "plan";
@@ -350,20 +411,14 @@ function request(endpoint) {
     if (!input || input.closest("[hidden]")) {
       continue;
     }
-    const text = input.value.trim();
-    if (!text) {
+    const value = typed(name);
+    if (value === undefined) {
       continue;
     }
     if (!keys.has(name)) {
-      return { problem: { message: `${name} is not used by ${endpoint}; clear it to go on`, field: name, value: text } };
+      return { problem: { message: `${name} is not used by ${endpoint}; clear it to go on`, field: name, value: input.value } };
     }
-    if (LISTS.has(name)) {
-      body[name] = text.split(/\n+/).map((line) => line.trim()).filter(Boolean);
-    } else if (WHOLE.has(name) && /^[0-9]{1,6}$/.test(text)) {
-      body[name] = Number(text);
-    } else {
-      body[name] = text;
-    }
+    body[name] = WHOLE.has(name) && /^[0-9]{1,6}$/.test(value) ? Number(value) : value;
   }
   return { body };
 }
@@ -404,7 +459,7 @@ async function submit(event) {
     const payload = await response.json();
     if (response.ok) {
       mark(null);
-      out.append(...render(endpoint, payload).filter(Boolean));
+      out.append(...render(endpoint, payload, response.headers.get(EXIT_HEADER)).filter(Boolean));
       out.focus();
     } else {
       out.append(renderError(payload.message ? payload : { message: "HTTP " + response.status }));
