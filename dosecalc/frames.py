@@ -31,10 +31,17 @@ __all__ = ["Frame", "read_frame", "plain_types", "as_table", "refuse_written_col
 
 
 def refuse_written_columns(names, written) -> None:
-    """Refuse an input with a column of ``written``, the names dosecalc writes: its values would be replaced."""
-    taken = [name for name in names if name in written]
-    if taken:
-        raise DoseCalcError(f"the input has a column named {taken[0]!r}, which dosecalc writes; rename it")
+    """
+    Refuse an input with a column of ``written``, the names dosecalc writes: its values would be replaced. A
+    name alike but for its case or surrounding spaces (``Row``, ``BSA_M2``, ``" row"``) is refused too: beside
+    dosecalc's own, a tool that reads names whatever their case (SQL, a spreadsheet) would take one for the other.
+    """
+    own = {str(name).casefold(): name for name in written}
+    for name in names:
+        mine = own.get(str(name).strip().casefold())
+        if mine is not None:
+            also = "" if name == mine else f" (as {mine!r}, whatever the case and spaces)"
+            raise DoseCalcError(f"the input has a column named {name!r}, which dosecalc writes{also}; rename it")
 
 
 def as_table(table) -> pa.Table:

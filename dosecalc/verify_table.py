@@ -92,7 +92,7 @@ from .cohort import (
 )
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError, closest_name
-from .frames import is_text
+from .frames import is_text, refuse_written_columns
 from .grammar import escaped, number_slip
 from .order import AUC_BASIS
 from .units import parse_quantity, quantity, unit
@@ -642,9 +642,7 @@ def verify_table(
     from .renal_table import _names  # loaded for a table: one patient's verification needs none of it
 
     names = _names(table)  # two columns named alike are refused: which would be the order's?
-    taken = [name for name in names if name in VERIFY_COLUMNS + ("reason",)]
-    if taken:
-        raise DoseCalcError(f"the orders have a column named {taken[0]!r}, which verification writes; rename it")
+    refuse_written_columns(names, (*VERIFY_COLUMNS, "reason"))  # "Row", " verdict" too
     spelled = [name for name in names if canonical_name(name) == "drug"]  # "Drug", " drug ": read as the others are
     if len(spelled) > 1:
         raise DoseCalcError(f"several drug columns: {', '.join(map(escaped, spelled))}; keep one")

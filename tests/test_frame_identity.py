@@ -80,3 +80,19 @@ def test_one_patients_values_are_no_table(table):
     # a dict of one patient's numbers was a TypeError from pyarrow; it is refused as dosecalc's error
     with pytest.raises(DoseCalcError, match="^table: a (dict|int) that is no table of rows; .*patient_dose"):
         dose_table(table, "75 mg/m^2")
+
+
+@pytest.mark.parametrize("name", ["Row", "REASON", " row", "BSA_M2", "Bsa_Method"])
+def test_a_column_alike_but_for_case_or_spaces_to_one_dosecalc_writes_is_refused(name):
+    # beside dosecalc's own "row", a "Row" column passed through: a tool that reads names whatever their case
+    # (SQL, a spreadsheet) takes one for the other
+    from dosecalc import dose_table
+    from dosecalc.errors import DoseCalcError
+
+    with pytest.raises(DoseCalcError) as refused:
+        dose_table({"height_cm": [175.0], "weight_kg": [70.0], name: [1]}, "75 mg/m^2")
+    written = name.strip().lower()
+    assert str(refused.value) == (
+        f"the input has a column named {name!r}, which dosecalc writes (as {written!r}, whatever the case and "
+        "spaces); rename it"
+    )
