@@ -490,7 +490,7 @@ def _schema(path: Path, reading: Reading) -> pa.Schema:
 
         return pq.read_schema(path)
     if file_format(path, "input") == "sheet":
-        return read_sheet(path, reading.sheet).schema
+        return read_sheet(path, reading.sheet, reading.decimal_comma).schema
     found = not_text(path)
     if found is not None:
         raise DoseCalcError(f"input={path}: is {found}")
@@ -525,7 +525,7 @@ def _batches(path: Path, schema: pa.Schema, reading: Reading, row_groups=None) -
             yield batch if batch.schema.equals(schema) else batch.cast(schema)  # a dataset's int column read as float
         return
     if kind == "sheet":
-        yield from read_sheet(path, reading.sheet).to_batches(BATCH_ROWS)
+        yield from read_sheet(path, reading.sheet, reading.decimal_comma).to_batches(BATCH_ROWS)
         return
     header = _csv_header(path, reading)
     unnamed = {f"\0{number}": number for number, name in enumerate(header, start=1) if not name.strip()}
@@ -1361,7 +1361,7 @@ def _share_read(path: Path, reading: Reading) -> Callable[[int, int], float]:
         total = max(pq.ParquetFile(path).metadata.num_rows, 1)
         return lambda batches, rows: rows / total
     if kind == "sheet":
-        total = max(read_sheet(path, reading.sheet).num_rows, 1)
+        total = max(read_sheet(path, reading.sheet, reading.decimal_comma).num_rows, 1)
         return lambda batches, rows: rows / total
     size = max(path.stat().st_size, 1)  # the streaming reader takes a block of BLOCK_BYTES per batch
     return lambda batches, rows: min(batches * BLOCK_BYTES / size, 1.0)

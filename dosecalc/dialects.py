@@ -241,22 +241,26 @@ def unnamed_column(path, number: int, value) -> DoseCalcError:
     )
 
 
-def _cell_text(value) -> str | None:
-    # a cell as a CSV would hold it: numbers as the shortest text that reads back to them, empty as missing
+def _cell_text(value, decimal_comma: bool = False) -> str | None:
+    # a cell as a CSV would hold it: numbers as the shortest text that reads back to them (with a decimal comma
+    # where the file's text cells are written so: a number cell is a number, 175.5, whatever its text cells), empty
+    # as missing
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return repr(int(value)) if abs(value) < 2**53 else repr(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return repr(value).replace(".", ",") if decimal_comma else repr(value)
+    if isinstance(value, int):
         return repr(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
 
 
-def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
+def read_sheet(path: Path, sheet: str | None = None, decimal_comma: bool = False) -> pa.Table:
     """
     One sheet of a spreadsheet (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) as a table of text, as a CSV is read.
 
@@ -306,7 +310,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> pa.Table:
     # a sheet written from C3 is read from A1 (calamine): the empty rows above its header are no rows of it
     first = next((number for number, row in enumerate(rows) if any(not _blank(_cell_text(value)) for value in row)), 0)
     header = [_cell_text(value) or "" for value in rows[first]]
-    columns = [[_cell_text(value) for value in row] for row in rows[first + 1 :]]
+    columns = [[_cell_text(value, decimal_comma) for value in row] for row in rows[first + 1 :]]
     return _text_table(header, columns, path)
 
 

@@ -806,6 +806,24 @@ def test_an_xlsx_error_cell_is_its_text_never_an_empty_cell(tmp_path):
     assert [row["patient_id"] for row in read_csv(tmp_path / "v.csv")] == ["B"]
 
 
+def test_an_xlsx_number_cell_is_a_number_under_a_decimal_comma(tmp_path):
+    # a cell holding the number 170.5 is a number, not the text "170.5" to refuse for its "."; a text cell is
+    # read as the file's others are ("70,5")
+    pytest.importorskip("python_calamine")
+    rows = [["patient_id", "height_cm", "weight_kg"], ["A", 170.5, "70"], ["B", 170, "70,5"], ["C", "170.5", 70]]
+    book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": rows})
+    summary = convert_file(
+        book, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv", decimal_comma=True
+    )
+    assert (summary.rows_written, summary.rows_rejected) == (2, 1)
+    dosed = read_csv(tmp_path / "out.csv")
+    assert [(row["patient_id"], row["height_cm"], row["weight_kg"]) for row in dosed] == [
+        ("A", "170.5", "70.0"),
+        ("B", "170.0", "70.5"),
+    ]
+    assert read_csv(tmp_path / "rejects.csv")[0]["patient_id"] == "C"  # the text "170.5" under a decimal comma
+
+
 def test_an_xlsx_error_cell_is_placed_by_its_reference(tmp_path):
     # Excel writes each cell's reference (E4), other writers a prefix to each tag (x:c); a sheet written from C3
     # is read from its first row that holds a value: its header
