@@ -13,7 +13,8 @@ function and reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "checked_bsa",
     "bsa_method",
     "BSA_METHODS",
+    "BSA_METHOD_SPELLINGS",
     "BSAMethod",
     "mosteller",
     "dubois",
@@ -550,20 +552,48 @@ BSA_METHODS: dict[str, BSAMethod] = {
     ),
 }
 
+# Other names of a formula, each spelled as its keys are (words joined by "_", " " or "-")
 _ALIASES = {
     "du_bois": "dubois",
     "gehan": "gehan_george",
     "shuter": "shuter_aslani",
     "livingston": "livingston_lee",
 }
+# The authors' names as written, beside the formula's label
+_AUTHORS = {"Du Bois": "dubois", "DuBois": "dubois"}
+
+
+def _spellings() -> dict[str, str]:
+    # Every spelling of a formula read, each exactly: a key or an alias with its words joined by "_", " " or
+    # "-" ("gehan_george", "gehan george", "gehan-george"), the formula's name as its label writes it
+    # ("Du Bois & Du Bois", "Livingston & Lee"), and its authors' ("Du Bois"). Nothing else is folded to one
+    # of them: not a capital ("MOSTELLER"), a space around it ("dubois\u00a0") or between its words.
+    spellings = {}
+    for name, key in {**{key: key for key in BSA_METHODS}, **_ALIASES}.items():
+        for joiner in ("_", " ", "-"):
+            spellings[name.replace("_", joiner)] = key
+    for key, entry in BSA_METHODS.items():
+        spellings[entry.label.split(" (")[0]] = key  # "Schlich (sex-specific)": "Schlich"
+    return {**spellings, **_AUTHORS}
+
+
+#: Each spelling of a BSA formula that is read, and its key of :data:`BSA_METHODS`.
+BSA_METHOD_SPELLINGS: Mapping[str, str] = MappingProxyType(_spellings())
 
 
 def bsa_method(name: str) -> str:
-    """Return the canonical name of a BSA method ("Du Bois" -> "dubois")."""
-    key = str(name).strip(" ").lower().replace("&", " ").replace("-", " ").replace(" and ", " ")
-    key = "_".join(key.split())
-    key = _ALIASES.get(key, key)
-    if key not in BSA_METHODS:
+    """
+    Return the canonical name of a BSA method ("Du Bois" -> "dubois"): the
+    key of a spelling of :data:`BSA_METHOD_SPELLINGS`, read exactly as typed.
+
+    Raises
+    ------
+    UnknownNameError
+        For any other text, with the closest key as a hint ("Mostellar",
+        "mosteller\\t": did you mean 'mosteller'?).
+    """
+    key = BSA_METHOD_SPELLINGS.get(name) if isinstance(name, str) else None
+    if key is None:
         raise UnknownNameError("method", name, BSA_METHODS)
     return key
 

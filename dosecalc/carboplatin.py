@@ -27,7 +27,9 @@ is not the published formula.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,6 +77,7 @@ __all__ = [
     "checked_auc",
     "checked_gfr_minimum",
     "policy_key",
+    "POLICY_SPELLINGS",
 ]
 
 #: Target AUC of carboplatin [mg/mL·min]: regimens use 2-7; 1-10 is accepted.
@@ -316,16 +319,25 @@ class CarboplatinDose(Result):
     steps: tuple = ()
 
 
+#: Each spelling of a carboplatin GFR policy that is read, exactly as typed: its key, and the acronym as its
+#: source writes it. Nothing else is folded to one of them ("Fda", "FDA ", "fda\n").
+POLICY_SPELLINGS: Mapping[str, str] = MappingProxyType(
+    {**{key: key for key in CARBOPLATIN_POLICIES}, "FDA": "fda", "ADDIKD": "addikd"}
+)
+
+
 def policy_key(name: str) -> str:
-    """The canonical name of a carboplatin GFR policy ("FDA" -> "fda").
+    """The canonical name of a carboplatin GFR policy ("FDA" -> "fda"): the key
+    of a spelling of :data:`POLICY_SPELLINGS`, read exactly as typed.
 
     Raises
     ------
     UnknownNameError
-        If the policy is not a key of :data:`CARBOPLATIN_POLICIES`.
+        For any other text, with the closest key as a hint ("FDA ": did you
+        mean 'fda'?).
     """
-    key = str(name).strip().lower()
-    if key not in CARBOPLATIN_POLICIES:
+    key = POLICY_SPELLINGS.get(name) if isinstance(name, str) else None
+    if key is None:
         raise UnknownNameError("policy", name, CARBOPLATIN_POLICIES)
     return key
 
@@ -396,7 +408,8 @@ def carboplatin_dose(
         (125 mL/min for ``"fda"``, none for ``"addikd"``); None or
         ``"none"``: no cap.
     policy : str, default "fda"
-        A key of :data:`CARBOPLATIN_POLICIES`.
+        A key of :data:`CARBOPLATIN_POLICIES` (or "FDA", "ADDIKD"), read
+        exactly as typed (:data:`POLICY_SPELLINGS`).
     gfr_formula : str, optional
         The estimate instead of the policy's: ``"cockcroft_gault"`` or
         ``"ckd_epi_2021"``. The bedside Schwartz formula is refused: the

@@ -39,6 +39,7 @@ __all__ = [
     "KM_FACTORS",
     "SPECIES",
     "Species",
+    "SPECIES_SPELLINGS",
     "km_factor",
     "species_name",
     "to_mg_per_kg",
@@ -81,49 +82,72 @@ SPECIES: Mapping[str, Species] = MappingProxyType(
     }
 )
 
+# Other names of a species, each spelled as its keys are (words joined by "_", " " or "-")
 _ALIASES = {
     "adult": "human",
     "human_adult": "human",
     "adult_human": "human",
-    "human_child": "human_child",
-    "child_human": "human_child",
-    "rhesus_monkey": "monkey",
-    "cynomolgus_monkey": "monkey",
     "child": "human_child",
+    "child_human": "human_child",
+    "rhesus": "monkey",
+    "rhesus_monkey": "monkey",
+    "cynomolgus": "monkey",
+    "cynomolgus_monkey": "monkey",
+    "macaque": "monkey",
     "mice": "mouse",
     "rats": "rat",
-    "rhesus": "monkey",
-    "cynomolgus": "monkey",
-    "macaque": "monkey",
     "minipig": "mini_pig",
     "micropig": "micro_pig",
     "guineapig": "guinea_pig",
 }
 
+
+def _spellings() -> dict[str, str]:
+    # Every spelling of a species read, each exactly: a key or an alias with its words joined by "_", " " or
+    # "-" ("guinea_pig", "guinea pig", "guinea-pig"), and the name as Table 1 writes it ("Guinea pig",
+    # "Mini-pig"), with a hyphen for its space ("Guinea-pig"). Nothing else is folded to one of them: not
+    # a capital ("RAT"), a space around it ("rat\n") or between its words ("guinea\u2003pig").
+    spellings = {}
+    for name, key in {**{key: key for key in SPECIES}, **_ALIASES}.items():
+        for joiner in ("_", " ", "-"):
+            spellings[name.replace("_", joiner)] = key
+    for key, row in SPECIES.items():
+        if "(" not in row.label:  # "Human (adult)" and "Monkey (rhesus, cynomolgus)" are labels, not names
+            spellings[row.label] = spellings[row.label.replace(" ", "-")] = key
+    return spellings
+
+
+#: Each spelling of a species that is read, and its key of :data:`SPECIES`.
+SPECIES_SPELLINGS: Mapping[str, str] = MappingProxyType(_spellings())
+
 KM = Range("km", "kg/m**2", 1.0, 100.0, "kg/m²")
 
 
-def _key(name) -> str:
-    key = "_".join(str(name).strip(" ").lower().replace("-", " ").replace("(", " ").replace(")", " ").split())
-    return _ALIASES.get(key, key)
-
-
 def species_name(name: str) -> str:
-    """Return the canonical species key ("Guinea pig" -> "guinea_pig")."""
-    key = _key(name)
-    if key not in SPECIES:
+    """
+    Return the canonical species key ("Guinea pig" -> "guinea_pig"): the key
+    of a spelling of :data:`SPECIES_SPELLINGS`, read exactly as typed.
+
+    Raises
+    ------
+    UnknownNameError
+        For any other text, with the closest key as a hint ("RAT", "rat\\n":
+        did you mean 'rat'?).
+    """
+    key = SPECIES_SPELLINGS.get(name) if isinstance(name, str) else None
+    if key is None:
         raise UnknownNameError("species", name, SPECIES)
     return key
 
 
 class _KmTable(dict):
     # a plain dict of the canonical names that also answers to their spellings:
-    # KM_FACTORS["guinea pig"], KM_FACTORS["Human adult"]
+    # KM_FACTORS["guinea pig"], KM_FACTORS["Guinea pig"], KM_FACTORS["human adult"] (SPECIES_SPELLINGS)
     def __missing__(self, name):
         return self[species_name(name)]
 
     def __contains__(self, name):
-        return dict.__contains__(self, _key(name))
+        return isinstance(name, str) and name in SPECIES_SPELLINGS
 
     def get(self, name, default=None):
         return self[name] if name in self else default

@@ -60,7 +60,10 @@ References
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -115,6 +118,7 @@ __all__ = [
     "NCCN_2018",
     "RANGE_SOURCES",
     "RENAL_FORMULAS",
+    "RENAL_FORMULA_SPELLINGS",
     "SCHWARTZ_2009",
     "SERUM_CREATININE",
     "STANDARD_BSA_M2",
@@ -187,6 +191,8 @@ RANGE_SOURCES = (
 
 #: Named creatinine floors [mg/dL]: None for no floor.
 CREATININE_FLOORS = {"none": None, "nccn": 0.7}
+# a floor's text that holds no digit is a name, never a concentration
+_HAS_DIGIT = re.compile("[0-9]")
 _FLOOR_SOURCES = {"none": None, "nccn": NCCN_2018, "given": None}
 
 _CREATININE_UNITS = "a creatinine concentration with its unit, such as '1.1 mg/dL' or '97 µmol/L'"
@@ -293,8 +299,9 @@ def creatinine_floor_mg_dl(creatinine_floor) -> tuple[float | None, str]:
     Parameters
     ----------
     creatinine_floor : None, str or Quantity
-        None or ``"none"``: no floor; ``"nccn"``: 0.7 mg/dL; or a concentration
-        with its unit ("0.8 mg/dL", "62 µmol/L"), 0.1-1.5 mg/dL.
+        None or ``"none"``: no floor; ``"nccn"``: 0.7 mg/dL (each name read
+        exactly as typed: not "NCCN", nor " nccn"); or a concentration with
+        its unit ("0.8 mg/dL", "62 µmol/L"), 0.1-1.5 mg/dL.
 
     Returns
     -------
@@ -305,12 +312,16 @@ def creatinine_floor_mg_dl(creatinine_floor) -> tuple[float | None, str]:
     ------
     UnitError, ImplausibleInputError
         If a given floor has no unit, a wrong one or lies outside 0.1-1.5 mg/dL.
+    UnknownNameError
+        If a text without a number is not a name of :data:`CREATININE_FLOORS`.
     """
     if creatinine_floor is None:
         return None, "none"
-    if isinstance(creatinine_floor, str) and creatinine_floor.strip().lower() in CREATININE_FLOORS:
-        name = creatinine_floor.strip().lower()
-        return CREATININE_FLOORS[name], name
+    if isinstance(creatinine_floor, str) and creatinine_floor in CREATININE_FLOORS:  # a name exactly as typed
+        return CREATININE_FLOORS[creatinine_floor], creatinine_floor
+    if isinstance(creatinine_floor, str) and not _HAS_DIGIT.search(creatinine_floor):
+        # no number to read: a name was meant (" nccn", "NCCN"), refused as one, the closest as its hint
+        raise UnknownNameError("creatinine_floor", creatinine_floor, CREATININE_FLOORS)
     floor = serum_creatinine_mg_dl(creatinine_floor, "creatinine_floor", CREATININE_FLOOR)
     if floor.ndim:
         raise ImplausibleInputError("creatinine_floor", f"{floor.tolist()} mg/dL", "one floor for every patient")
@@ -424,13 +435,36 @@ RENAL_FORMULAS: dict[str, RenalFormula] = {
 _FORMULA_ALIASES = {"cg": COCKCROFT_GAULT}
 
 
+def _formula_spellings() -> dict[str, str]:
+    # Every spelling of a formula read, each exactly: its key with its words joined by "_", "-" or " "
+    # ("ckd_epi_2021", "ckd-epi-2021", "ckd epi 2021"), "cg", and "Cockcroft-Gault" as its authors' names are
+    # written. Nothing else is folded to one of them: not a capital ("CKD-EPI 2021"), a space around it
+    # ("ckd-epi-2021\n") or between its words ("ckd\u00a0epi\u20032021").
+    spellings = {"Cockcroft-Gault": COCKCROFT_GAULT}
+    for name, key in {**{key: key for key in RENAL_FORMULAS}, **_FORMULA_ALIASES}.items():
+        for joiner in ("_", "-", " "):
+            spellings[name.replace("_", joiner)] = key
+    return spellings
+
+
+#: Each spelling of a kidney-function formula that is read, and its key of :data:`RENAL_FORMULAS`.
+RENAL_FORMULA_SPELLINGS: Mapping[str, str] = MappingProxyType(_formula_spellings())
+
+
 def renal_formula_key(name: str) -> str:
-    """The canonical name of a kidney-function formula ("ckd-epi-2021" -> "ckd_epi_2021")."""
-    if name in RENAL_FORMULAS:
-        return name
-    key = "_".join(str(name).strip().lower().replace("-", " ").split())
-    key = _FORMULA_ALIASES.get(key, key)
-    if key not in RENAL_FORMULAS:
+    """
+    The canonical name of a kidney-function formula ("ckd-epi-2021" ->
+    "ckd_epi_2021"): the key of a spelling of :data:`RENAL_FORMULA_SPELLINGS`,
+    read exactly as typed.
+
+    Raises
+    ------
+    UnknownNameError
+        For any other text, listing the command line's names, with the closest
+        as a hint ("CKD-EPI 2021": did you mean 'ckd-epi-2021'?).
+    """
+    key = RENAL_FORMULA_SPELLINGS.get(name) if isinstance(name, str) else None
+    if key is None:
         raise UnknownNameError("formula", name, [k.replace("_", "-") for k in RENAL_FORMULAS])
     return key
 

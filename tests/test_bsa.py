@@ -135,9 +135,21 @@ def test_methods_table_is_complete():
         assert entry.function.__name__ == name
 
 
-@pytest.mark.parametrize("spelling", ["DuBois", "du bois", "Du Bois", "dubois"])
+@pytest.mark.parametrize("spelling", ["DuBois", "du bois", "Du Bois", "dubois", "du_bois", "Du Bois & Du Bois"])
 def test_method_spellings(spelling):
     assert m2(bsa(180, 80, method=spelling)) == m2(dubois(180, 80))
+
+
+@pytest.mark.parametrize(
+    "spelling", ["dubois\u00a0", " dubois", "dubois\n", "DUBOIS", "du  bois", "du\tbois", "Du\u2003Bois"]
+)
+def test_a_method_is_read_exactly_as_typed(spelling):
+    # never stripped, case-folded or with its spaces collapsed: refused, the closest as its hint
+    with pytest.raises(UnknownNameError) as caught:
+        bsa(180, 80, method=spelling)
+    assert str(caught.value) == (
+        f"method={ascii(spelling)} is not known; expected one of: {', '.join(BSA_METHODS)}; did you mean 'dubois'?"
+    )
 
 
 def test_keywords_and_quantities():

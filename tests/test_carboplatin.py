@@ -213,6 +213,19 @@ def test_policies_are_named_and_cited():
         carboplatin_dose(auc=5, gfr=90, policy="nice")
 
 
+@pytest.mark.parametrize("policy", ["FDA ", " fda", "fda\n", "Fda", "f\u0064a\u00a0", "ADDIKD\t"])
+def test_a_policy_is_read_exactly_as_typed(policy):
+    # Calvert at GFR 90: 5 × (90 + 25) = 575 mg under either policy; a policy that is none is not read as one
+    with pytest.raises(UnknownNameError) as caught:
+        carboplatin_dose(auc=5, gfr=90, policy=policy)
+    assert str(caught.value).startswith(f"policy={ascii(policy)} is not known; expected one of: fda, addikd; did")
+
+
+def test_a_policy_by_its_acronym():
+    for policy, key in (("FDA", "fda"), ("ADDIKD", "addikd"), ("fda", "fda")):
+        assert carboplatin_dose(auc=5, gfr=90, policy=policy).policy == key
+
+
 def test_addikd_ckd_epi_de_indexed_and_not_capped():
     # ADDIKD (eviQ 2022): CKD-EPI 2021 × BSA / 1.73 m², "not capped at 125 mL/min". A man of 30, creatinine
     # 0.6 mg/dL: 142 × (0.6/0.9)^−0.302 × 0.9938^30 = 134.83 per 1.73 m²; × 2.1 / 1.73 = 163.67 mL/min;

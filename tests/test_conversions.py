@@ -1,5 +1,7 @@
 """Km conversions and human-equivalent doses against FDA (2005) Table 1."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -146,6 +148,21 @@ def test_species_spellings():
     assert KM_FACTORS.get("cat") is None
     with pytest.raises(UnknownNameError, match="species"):
         KM_FACTORS["cat"]
+
+
+@pytest.mark.parametrize(
+    "spelling", ["rat\n", " rat", "RAT", "guinea\u2003pig", "guinea  pig", "mini\tpig", "Human adult"]
+)
+def test_a_species_is_read_exactly_as_typed(spelling):
+    # never stripped, case-folded or with its spaces collapsed: refused, the closest key as its hint
+    with pytest.raises(UnknownNameError, match=rf"^species={re.escape(ascii(spelling))} is not known; expected"):
+        hed("50 mg/kg", spelling)
+    assert spelling not in KM_FACTORS and KM_FACTORS.get(spelling) is None
+
+
+def test_a_species_by_table_1s_name():
+    # FDA (2005) Table 1 writes "Guinea pig", "Mini-pig": Km 8 and 35
+    assert KM_FACTORS["Guinea pig"] == 8 and KM_FACTORS["Mini-pig"] == 35 and KM_FACTORS["Rat"] == 6
 
 
 def test_the_km_table_is_read_only():

@@ -181,7 +181,8 @@ def test_floor_none_by_default_and_given_values():
         ("70 mg/dL", ImplausibleInputError, r"^creatinine_floor=70 mg/dL"),  # µmol/L typed as mg/dL
         ("0.7", UnitError, r"^creatinine_floor="),
         (0.7, UnitError, r"^creatinine_floor=0.7: .*no unit"),
-        ("nccm", UnitError, r"^creatinine_floor="),
+        # a text without a number is a name: refused as one, the closest as its hint
+        ("nccm", UnknownNameError, r"^creatinine_floor='nccm' is not known; expected one of: none, nccn; did you"),
         (Q_([0.7, 0.8], "mg/dL"), ImplausibleInputError, "one floor"),
     ],
 )
@@ -259,11 +260,36 @@ def test_measured_gfr_absolute_and_indexed():
         ("ckd-epi-2021", "ckd_epi_2021"),
         ("Cockcroft-Gault", "cockcroft_gault"),
         ("schwartz bedside", "schwartz_bedside"),
-        (" CKD-EPI 2021 ", "ckd_epi_2021"),
+        ("ckd_epi_2021", "ckd_epi_2021"),
+        ("cg", "cockcroft_gault"),
     ],
 )
 def test_formula_names(name, key):
     assert renal_formula_key(name) == key and key in RENAL_FORMULAS
+
+
+@pytest.mark.parametrize(
+    "name",
+    [" CKD-EPI 2021 ", "CKD-EPI 2021", "ckd-epi-2021\n", "ckd\u00a0epi\u20032021", "Ckd-Epi-2021", "ckd--epi-2021"],
+)
+def test_a_formula_name_is_read_exactly_as_typed(name):
+    # a space around it, a capital, a no-break or em space between its words: never folded to ckd-epi-2021
+    with pytest.raises(UnknownNameError) as caught:
+        renal_formula_key(name)
+    assert str(caught.value) == (
+        f"formula={ascii(name)} is not known; expected one of: cockcroft-gault, ckd-epi-2021, schwartz-bedside; "
+        "did you mean 'ckd-epi-2021'?"
+    )
+    with pytest.raises(UnknownNameError, match=r"^formula="):
+        kidney_function(name, age=50, sex="m", serum_creatinine="1 mg/dL")
+
+
+@pytest.mark.parametrize("floor", [" nccn", "nccn ", "NCCN", "nccn\n", "None", "none\t"])
+def test_a_floor_name_is_read_exactly_as_typed(floor):
+    with pytest.raises(UnknownNameError) as caught:
+        ckd_epi(creatinine_floor=floor)
+    assert str(caught.value).startswith(f"creatinine_floor={ascii(floor)} is not known; expected one of: none, nccn")
+    assert caught.value.hint in ("did you mean 'nccn'?", "did you mean 'none'?")
 
 
 @pytest.mark.parametrize("name", ["CKD-EPI", "schwartz", "ckd-epi-2009", "mdrd"])

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from dosecalc.errors import (
     ImplausibleInputError,
     MissingInputError,
     UnitError,
+    UnknownNameError,
 )
 from dosecalc.grammar import escaped
 
@@ -238,8 +240,205 @@ def test_a_regimen_text_with_its_rate_is_read():
     # three weeks in a 4-week cycle", "75 mg/m²/week (225 mg/m² ... over 3 weeks in a 4-week cycle)"
     weekly = Regimen.parse("75 mg/m^2/week × 3 weeks every 4 weeks")
     assert (weekly.days, weekly.cycle_days, weekly.per_cycle.m_as("mg/m**2")) == ((1, 8, 15), 28, 225.0)
-    # the same regimen by its keywords, which say weekly
-    assert Regimen("75 mg/m^2", weeks=3, cycle_weeks=4).days == (1, 8, 15)
+    # the same regimen by its keywords, with the frequency they do not say by themselves
+    assert Regimen("75 mg/m^2", weeks=3, cycle_weeks=4, frequency="weekly").days == (1, 8, 15)
     # daily: 75 mg/m² on days 1-42 of a 10-week cycle, by hand 42 × 75 = 3150 mg/m²
     daily = Regimen.parse("75 mg/m2/day × 6 weeks every 10 weeks")
     assert daily.administrations_per_cycle == 42 and daily.per_cycle.m_as("mg/m**2") == 3150.0
+
+
+# --- keywords: how often is said, never assumed ------------------------------------------------------------
+
+_NO_RATE = (
+    "expected a rate per week or per day with weeks= ('75 mg/m2/week', '75 mg/m2/day'), or frequency='weekly' "
+    "or frequency='daily'; a dose without /week or /day does not say how often it is given"
+)
+
+
+@pytest.mark.parametrize(
+    "dose, weeks, cycle_weeks",
+    [
+        # temozolomide with radiotherapy, 75 mg/m² over 6 weeks: 42 daily doses (Stupp et al. 2005), not 6
+        ("75 mg/m2", 6, 10),
+        ("75 mg/m^2", 3, 4),
+        # a cycle total over 3 weeks: shared over 3 weekly or 21 daily doses?
+        ("225 mg/m2 per cycle", 3, 4),
+    ],
+)
+def test_weeks_without_a_rate_or_a_frequency_are_refused(dose, weeks, cycle_weeks):
+    with pytest.raises(UnitError) as caught:
+        Regimen(dose, weeks=weeks, cycle_weeks=cycle_weeks)
+    assert str(caught.value) == f"dose={escaped(dose)}: {_NO_RATE}"
+
+
+def test_weeks_with_a_quantity_without_a_rate_are_refused():
+    with pytest.raises(UnitError, match=re.escape(_NO_RATE)):
+        Regimen(Q_(75, "mg/m**2"), weeks=6, cycle_weeks=10)
+
+
+def test_a_frequency_says_how_often_with_weeks():
+    # temozolomide with radiotherapy: 75 mg/m² daily for 6 weeks, by hand 42 × 75 = 3150 mg/m²
+    daily = Regimen("75 mg/m2", weeks=6, cycle_weeks=10, frequency="daily")
+    assert daily.days == tuple(range(1, 43)) and daily.per_cycle.m_as("mg/m**2") == 3150.0
+    # IMGN901: 225 mg/m² per cycle, weekly for 3 weeks of 4 = 75 mg/m² on days 1, 8, 15
+    total = Regimen("225 mg/m2 per cycle", weeks=3, cycle_weeks=4, frequency="weekly")
+    assert total.days == (1, 8, 15) and total.per_administration.m_as("mg/m**2") == 75.0
+    # a rate says it alone, and a frequency that agrees with it changes nothing
+    assert Regimen("75 mg/m2/week", weeks=3, cycle_weeks=4, frequency="weekly").days == (1, 8, 15)
+
+
+@pytest.mark.parametrize("frequency", ["Weekly", "weekly ", "weekly\n", "week", "biweekly", 7, None])
+def test_a_frequency_is_read_exactly(frequency):
+    if frequency is None:
+        with pytest.raises(UnitError, match=re.escape(_NO_RATE)):
+            Regimen("75 mg/m2", weeks=3, cycle_weeks=4, frequency=frequency)
+        return
+    with pytest.raises(UnknownNameError, match=r"^frequency=.* is not known; expected one of: weekly, daily"):
+        Regimen("75 mg/m2", weeks=3, cycle_weeks=4, frequency=frequency)
+
+
+def test_a_frequency_that_contradicts_the_rate_or_the_days_is_refused():
+    with pytest.raises(UnitError, match=r"^frequency='weekly': expected a rate and a frequency that agree"):
+        Regimen("75 mg/m2/day", weeks=3, cycle_weeks=4, frequency="weekly")
+    with pytest.raises(DoseCalcError, match=r"^frequency='weekly': applies to weeks and cycle_weeks"):
+        Regimen("75 mg/m2", days=[1, 8, 15], cycle_days=28, frequency="weekly")
+    with pytest.raises(DoseCalcError, match="a regimen text says how often in its own words"):
+        Regimen("75 mg/m2/week × 3 weeks every 4 weeks", frequency="weekly")
+
+
+# --- a regimen text: words separated by one ASCII space each ------------------------------------------------
+
+_TEXT_EXPECTED = (
+    "expected a text like '75 mg/m^2/week × 3 weeks every 4 weeks': a dose, optionally 'weekly' or 'daily', "
+    "'×' (or 'x', '*', 'for', 'over'), the weeks ('3 weeks') and the cycle ('every 4 weeks', 'q 4 weeks', "
+    "'of a 4-week cycle', 'in a 4-week cycle'), each word after one ASCII space "
+    "(at most 52 weeks of a cycle of at most 52 weeks)"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "75 mg/m2/week\t×\t3\tweeks\tevery\t4\tweeks",
+        "75 mg/m2/week\n× 3 weeks every 4 weeks",
+        "75 mg/m2/week × 3 weeks every 4 weeks\n",
+        "75 mg/m2/week\r\n× 3 weeks every 4 weeks",
+        "75 mg/m2/week\u00a0× 3 weeks every 4 weeks",  # no-break space
+        "75 mg/m2/week × 3 weeks\u2003every 4 weeks",  # em space
+        "75 mg/m2/week × 3\u3000weeks every 4 weeks",  # ideographic space
+        "75 mg/m2/week × 3 weeks every\u20094 weeks",  # thin space: between a number and its unit only
+        "75 mg/m2/week×3weeksq4weeks",
+        "75 mg/m2/week ×3 weeks every 4 weeks",
+        "75 mg/m2/week × 3 weeks every 4 - - - weeks",
+        "75 mg/m2/week × 3 weeks of a 4 - week cycle",
+        "75 mg/m2/week × 3 weeks every each 4 weeks",
+        "75 mg/m2/week × 3 weeks every a 4 weeks",
+        "75 mg/m2/week × 3 weeks every 4 weekscycle",
+        "75 mg/m2/week × 3 weeks every 4 weeks cycles",
+        "75 mg/m2/week  × 3 weeks every 4 weeks",
+        "75 mg/m2/week × 3 weeks  every 4 weeks",
+        " 75 mg/m2/week × 3 weeks every 4 weeks",
+        "75 mg/m2/week × 3 weeks every 4 weeks ",
+        "75 mg/m2/week X 3 weeks every 4 weeks",
+        "75 mg/m2/week × 3 Weeks Every 4 Weeks",
+    ],
+)
+def test_a_regimen_text_outside_its_grammar_is_refused_as_typed(text):
+    for read in (Regimen, Regimen.parse):
+        with pytest.raises(DoseCalcError) as caught:
+            read(text)
+        assert str(caught.value) == f"regimen={escaped(text)}: {_TEXT_EXPECTED}"
+
+
+@pytest.mark.parametrize(
+    "text, dose",
+    [
+        ("75 mg/m2 WEEKLY for 3 weeks every 4 weeks", "75 mg/m2 WEEKLY"),
+        ("75 mg/m2/week , weekly for 3 weeks every 4 weeks", "75 mg/m2/week ,"),
+        ("75 mg/m2/week,weekly for 3 weeks every 4 weeks", "75 mg/m2/week,weekly"),
+    ],
+)
+def test_a_frequency_outside_the_grammar_is_left_in_the_dose_and_refused_there(text, dose):
+    with pytest.raises(UnitError, match=rf"^dose={re.escape(escaped(dose))}: expected a number with a unit"):
+        Regimen.parse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "75 mg/m2/week × 3 weeks every 4 weeks",
+        "75 mg/m2/week x 3 weeks every 4 weeks",
+        "75 mg/m2/week * 3 weeks every 4 weeks",
+        "75 mg/m2/week for 3 wks q 4 wks",
+        "75 mg/m2/wk over 3 wk every 4 wk",
+        "75 mg/m2/week over 3 weeks of a 4-week cycle",
+        "75 mg/m2/week for 3 weeks in a 4-week cycle",
+        "75 mg/m2 weekly × 3 weeks every 4 weeks",
+        "75 mg/m2/week, weekly × 3 weeks every 4 weeks",
+        "75\u00a0mg/m2/week × 3 weeks every 4 weeks",  # the dose's own gap, as the dose grammar reads it
+    ],
+)
+def test_a_regimen_text_of_its_grammar_is_read(text):
+    regimen = Regimen.parse(text)
+    assert (regimen.days, regimen.cycle_days, regimen.per_cycle.m_as("mg/m**2")) == ((1, 8, 15), 28, 225.0)
+
+
+def test_an_eight_week_cycle_takes_its_article():
+    assert Regimen.parse("75 mg/m2/week × 3 weeks of an 8-week cycle").cycle_days == 56
+
+
+@pytest.mark.parametrize("text", ["225 mg/m2 per cycle\n", "225 mg/m2  per cycle", "225 mg/m2 per cycle\t"])
+def test_a_cycle_total_is_read_whole(text):
+    # "$" matched before a final line break, and the dose's trailing spaces were the grammar's: both refused
+    with pytest.raises(UnitError, match=r"^dose="):
+        Regimen(text, days=[1, 8, 15], cycle_days=28)
+
+
+def test_a_cycle_total_with_a_slash():
+    for text in ("225 mg/m2/cycle", "225 mg/m2 / cycle"):
+        assert Regimen(text, days=[1, 8, 15], cycle_days=28).per_administration.m_as("mg/m**2") == 75.0
+
+
+# --- a day is a whole number, and a boolean is none ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", [np.True_, np.False_, np.bool_(True)])
+def test_a_numpy_bool_is_not_a_day(day):
+    with pytest.raises(ImplausibleInputError) as caught:
+        Regimen("75 mg/m2", days=[day, 8], cycle_days=28)
+    assert str(caught.value) == f"days={bool(day)}: expected a whole number from 1 to 365"
+
+
+def test_an_array_of_booleans_is_not_days():
+    with pytest.raises(ImplausibleInputError) as caught:
+        Regimen("75 mg/m2", days=np.array([True, False, True]), cycle_days=28)
+    assert str(caught.value) == "days=[True, False, True]: expected whole numbers from 1 to 365, not booleans"
+    with pytest.raises(ImplausibleInputError, match="not booleans"):
+        Regimen("75 mg/m2", days=np.array(True), cycle_days=28)
+
+
+@pytest.mark.parametrize(
+    "arguments, field",
+    [
+        ({"days": [1], "cycle_days": np.True_}, "cycle_days"),
+        ({"days": [1], "cycle_days": np.array(True)}, "cycle_days"),
+        ({"weeks": np.True_, "cycle_weeks": 4, "frequency": "weekly"}, "weeks"),
+        ({"weeks": 1, "cycle_weeks": np.True_, "frequency": "weekly"}, "cycle_weeks"),
+    ],
+)
+def test_a_numpy_bool_is_no_count_of_a_schedule(arguments, field):
+    with pytest.raises(ImplausibleInputError, match=rf"^{field}=True: expected a whole number from 1 to"):
+        Regimen("75 mg/m2", **arguments)
+
+
+def test_a_numpy_bool_is_no_count_of_cycles():
+    with pytest.raises(ImplausibleInputError, match=r"^cycles=True: expected a whole number from 1 to 1,000"):
+        IMGN901.cumulative(np.True_)
+
+
+def test_days_are_a_sequence():
+    with pytest.raises(ImplausibleInputError, match=r"^days=8: expected a sequence of days"):
+        Regimen("75 mg/m2", days=8, cycle_days=28)
+    with pytest.raises(ImplausibleInputError, match=r"^days='1,8': expected a sequence of days"):
+        Regimen("75 mg/m2", days="1,8", cycle_days=28)
+    assert Regimen("75 mg/m2", days=np.array([1, 8, 15]), cycle_days=28).days == (1, 8, 15)

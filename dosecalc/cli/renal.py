@@ -128,14 +128,14 @@ def _read_floor(text: str | None) -> Input | None:
     """--creatinine-floor: a named floor ("nccn") or a creatinine with its unit."""
     if text is None:
         return None
-    name = text.strip().lower()
-    if name in CREATININE_FLOORS:
-        floor = CREATININE_FLOORS[name]
-        return None if floor is None else Input(text, quantity(floor, SERUM_CREATININE.unit), SERUM_CREATININE.unit)
-    given = (
-        parse_quantity(text, "creatinine_floor", kind="creatinine") if bare_number(text) is None else bare_number(text)
-    )
-    floor_mg_dl, _ = creatinine_floor_mg_dl(given)
+    number = bare_number(text)
+    # the library reads the text: a name exactly as typed, a name it is not refused as one (" nccn", "NCCN"),
+    # else a concentration with its unit
+    floor_mg_dl, source = creatinine_floor_mg_dl(text if number is None else number)
+    if source != "given":
+        unit_of = SERUM_CREATININE.unit
+        return None if floor_mg_dl is None else Input(text, quantity(floor_mg_dl, unit_of), unit_of)
+    given = number if number is not None else parse_quantity(text, "creatinine_floor", kind="creatinine")
     return Input(text, given, SERUM_CREATININE.unit, quantity(floor_mg_dl, SERUM_CREATININE.unit))
 
 
@@ -161,7 +161,7 @@ def _kidney_inputs(age, weight, height, bsa, creatinine, creatinine_floor) -> di
 def _kidney_arguments(inputs: dict[str, Input | None], sex, weight_basis, allow_outside_range, method) -> dict:
     """The estimate's inputs as library arguments (None where not given); a named floor by its name."""
     floor = inputs["creatinine_floor"]
-    name = None if floor is None else floor.text.strip().lower()
+    name = None if floor is None else floor.text  # a named floor as typed, read exactly by _read_floor
     return {
         "age": years(inputs["age"]),
         "sex": sex,
