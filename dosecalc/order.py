@@ -74,7 +74,7 @@ from .adjustments import (
     strengths_mg_of,
 )
 from .body import WEIGHT_BASES, weight_basis_key
-from .bsa import BSA_METHODS, bsa_method
+from .bsa import BSA_METHODS, bsa_magnitude, bsa_method
 from .carboplatin import (
     CALVERT_1989,
     CARBOPLATIN_POLICIES,
@@ -97,7 +97,7 @@ from .patient import ACTUAL, GIVEN, patient_dose
 from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
-from .validation import BSA, checked_flag, checked_scalar
+from .validation import BSA, HEIGHT, WEIGHT, check_bsa_of_a_body, check_given_bsa, checked, checked_flag, checked_scalar
 
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
@@ -902,7 +902,7 @@ class Order:
             allow_outside_range=self.allow_outside_range,
             bsa_method=method,
             **self._renal_inputs(
-                height=height, weight=weight, bsa=bsa, sex=sex, age=age, creatinine=creatinine, gfr=gfr
+                height=height, weight=weight, bsa=bsa, sex=sex, age=age, creatinine=creatinine, gfr=gfr, method=method
             ),
         )
         record = result.kidney_function
@@ -926,9 +926,13 @@ class Order:
             dose, capped = cap.capped, capped or bool(cap.applied)
         return result, dose, capped
 
-    def _renal_inputs(self, *, height, weight, bsa, sex, age, creatinine, gfr) -> dict:
+    def _renal_inputs(self, *, height, weight, bsa, sex, age, creatinine, gfr, method="mosteller") -> dict:
         """What :func:`dosecalc.carboplatin_dose` takes of a patient's inputs: a GFR (with the body that
-        de-indexes one per 1.73 m²), or the estimate's inputs, and none that the GFR does not use."""
+        de-indexes one per 1.73 m²), or the estimate's inputs, and none that the GFR does not use. A BSA given
+        with height and weight is the one used, once checked against them as a dose's is (within 5 %): 2.5 m²
+        beside 165 cm and 70 kg (1.79 m²) de-indexed a GFR into a dose 29 % too high."""
+        if bsa is not None:
+            _checked_given_bsa(bsa, height, weight, sex, method)
         body = {"bsa": bsa} if bsa is not None else {"height": height, "weight": weight}
         if gfr is not None:
             per_area = is_per_area(parse_quantity(gfr, "gfr", kind="gfr") if isinstance(gfr, str) else gfr)
@@ -1298,6 +1302,20 @@ def _calculation_steps(order: Order, result) -> list[Step]:
     if result.max_dose is not None:
         steps.append(_max_dose_step(order, at_capped_bsa, result.dose, bool(result.max_dose_applied)))
     return steps
+
+
+def _checked_given_bsa(bsa, height, weight, sex, method: str) -> None:
+    """A BSA given beside height and weight, or one of them, as :func:`dosecalc.patient_dose` checks it: within
+    5 % of the formula's from both (Mosteller's where it needs a sex not given), or a body's with one
+    (:func:`~dosecalc.validation.check_bsa_of_a_body`)."""
+    bsa_m2 = checked(bsa, BSA)
+    height_cm = None if height is None else checked(height, HEIGHT)
+    weight_kg = None if weight is None else checked(weight, WEIGHT)
+    if height_cm is not None and weight_kg is not None:
+        compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method
+        check_given_bsa(bsa_m2, bsa_magnitude(compare, height_cm, weight_kg, sex), BSA_METHODS[compare].label)
+    else:
+        check_bsa_of_a_body(bsa_m2, height_cm, weight_kg)
 
 
 def _max_dose_step(order: Order, before, after, applied: bool) -> Step:

@@ -467,3 +467,19 @@ def test_a_carboplatin_auc_order_is_reduced_by_ordering_the_reduced_auc():
         Order("carboplatin", "5 mg/mL*min", reduction_pct=20)
     # Calvert (1989): 4 × (90 + 25) = 460 mg
     assert Order("carboplatin", "4 mg/mL*min").for_patient(gfr="90 mL/min").dose.m_as("mg") == 460.0
+
+
+def test_a_carboplatin_orders_given_bsa_is_checked_against_height_and_weight():
+    # ADDIKD: CKD-EPI 2021 (Inker 2021) per 1.73 m², de-indexed by the BSA. 2.5 m² beside 165 cm and 70 kg
+    # (Mosteller sqrt(165 × 70 / 3600) = 1.79 m²) gave 591 mg where the body's BSA gives 459 mg; as a dose's BSA is,
+    # it is refused beyond 5 % of the body's, and with a weight alone it must be a body's
+    order = Order("carboplatin", "5 mg/mL*min", policy="addikd")
+    patient = {"age": 60, "sex": "f", "creatinine": "1 mg/dL"}
+    with pytest.raises(ImplausibleInputError, match=r"^bsa=2.5 m²: expected within 5 % of 1.79 m², the BSA of the"):
+        order.for_patient(**patient, height=165, weight=70, bsa=2.5)
+    with pytest.raises(ImplausibleInputError, match=r"^bsa=2.5 m²: expected within 5 % of 1.79 m²"):
+        order.for_patient(gfr="90 mL/min/1.73 m2", height=165, weight=70, bsa=2.5)
+    with pytest.raises(ImplausibleInputError, match="the BSA of a body of the weight given, 7 kg"):
+        order.for_patient(**patient, weight=7, bsa=1.8)
+    kept = order.for_patient(**patient, height=165, weight=70, bsa=1.8).dose.m_as("mg")
+    assert kept == pytest.approx(order.for_patient(**patient, bsa=1.8).dose.m_as("mg"))
