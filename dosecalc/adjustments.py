@@ -40,7 +40,14 @@ import numpy as np
 
 from ._version import __version__
 from .doses import BASIS_LABELS, FLAT, MASS_BASES, UNIT_BASES, dose_basis, read_dose
-from .errors import DoseCalcError, ImplausibleInputError, MissingInputError, UnitError, UnknownNameError
+from .errors import (
+    DoseCalcError,
+    ImplausibleInputError,
+    MissingInputError,
+    UnguessedNameError,
+    UnitError,
+    UnknownNameError,
+)
 from .grammar import NUMBER_PATTERN, escaped, number_slip
 from .results import Result, scalar_or_array
 from .text_files import load_toml, regular_file
@@ -853,7 +860,21 @@ def band_dose(dose, table, ceiling=None) -> BandedDose:
 
 
 def _level_name(name) -> str:
-    return str(name).strip().replace("−", "-")
+    """
+    A dose level's name as matched: ASCII spaces around it aside, the minus sign (U+2212) of a typeset protocol
+    as "-", and a whole number as one (``+1`` is ``1``); any other space or character stays, to match no level.
+    A number written two ways (``-01``, ``-1.0``) is refused: beside ``-1`` it would be another level, with its
+    own dose.
+    """
+    text = (str(name) if not isinstance(name, str) else name).strip(" ").replace("−", "-")
+    whole = re.fullmatch(r"[+-]?([0-9]+)", text)
+    if whole is not None:
+        if len(whole[1]) > 1 and whole[1].startswith("0"):
+            raise ImplausibleInputError("level", repr(text), "a whole number without leading zeros, such as -1")
+        return str(int(text))
+    if re.fullmatch(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)", text):
+        raise ImplausibleInputError("level", repr(text), "a whole number (-1, -2), or a word")
+    return text
 
 
 @dataclass(frozen=True)
@@ -873,7 +894,8 @@ class LevelTable:
         for level_name, value in self.levels:
             if level_name == key:
                 return value
-        raise UnknownNameError("level", name, (level_name for level_name, _ in self.levels))
+        # never the closest as a hint: level 1 is not a slip of level -1, but the opposite dose
+        raise UnguessedNameError("level", name, (level_name for level_name, _ in self.levels))
 
 
 def _shown(amount, basis: str) -> str:
@@ -937,13 +959,14 @@ def level_table(levels, source: str = "levels") -> LevelTable:
     >>> float(table.level("−1").m_as("mg/m**2"))
     65.0
     """
-    pairs = [(_level_name(name), value) for name, value in (levels.items() if hasattr(levels, "items") else levels)]
+    given = list(levels.items() if hasattr(levels, "items") else levels)
+    pairs = [(_level_name(name), value) for name, value in given]
     if not pairs:
         raise ImplausibleInputError(source, "no levels", "at least one level")
     _distinct([name for name, _ in pairs], f"{source} level")
     rows = []
-    for name, value in pairs:
-        field = f"{source} level {name}"
+    for (name, value), (typed, _) in zip(pairs, given):
+        field = f"{source} level {str(typed).strip(' ')}"  # as typed: "+1", as the matched "1" is not
         value = parse_quantity(value, field, kind=_LEVEL_KINDS)
         if _is_share(value):
             checked(magnitude(value, "percent", field, _LEVEL_VALUE), LEVEL_SHARE, field)

@@ -653,6 +653,25 @@ def test_a_level_files_headers_match_whatever_their_case_and_once(tmp_path):
         read_band_table(bands)
 
 
+def test_a_level_number_is_written_one_way():
+    # "-1" and "-01" (or "-1.0") were two levels with two doses; "+1" is level 1; a level asked for is never
+    # offered the closest as a hint: level 1 is not a slip of level -1
+    for name, expected in (("-01", "a whole number without leading zeros"), ("-1.0", "a whole number (-1, -2)")):
+        with pytest.raises(ImplausibleInputError, match=re.escape(f"level={name!r}: expected {expected}")):
+            level_table({"0": "85 mg/m2", "-1": "65 mg/m2", name: "50 mg/m2"})
+    with pytest.raises(ImplausibleInputError, match=re.escape("level='-1.5': expected a whole number")):
+        level_table({"0": "100 %", "-1": "80 %", "-1.5": "90 %"})
+    table = level_table({"0": "85 mg/m2", "-1": "65 mg/m2", "+1": "85 mg/m2"})
+    assert table.level("1") is table.level("+1")
+    with pytest.raises(UnknownNameError) as refused:
+        level_table({"0": "85 mg/m2", "-1": "65 mg/m2"}).level("1")
+    assert str(refused.value) == "level='1' is not known; expected one of: 0, -1"
+    # ASCII spaces around a name aside, any other character stays: a tab matches no level
+    assert table.level(" -1").m_as("mg/m**2") == 65.0
+    with pytest.raises(UnknownNameError, match=r"level='-1\\t' is not known"):
+        table.level("-1\t")
+
+
 def test_a_level_below_a_tenth_of_the_full_dose_is_refused(tmp_path):
     # 60 µg/m² typed for 60 mg/m²: 0.08 % of the full dose; a level keeps at least 10 %, as a reduction is at most 90 %
     with pytest.raises(ImplausibleInputError, match=r"expected at least 10 % of the full dose, 75 mg/m²"):
