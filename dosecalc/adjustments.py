@@ -96,8 +96,9 @@ TOLERANCE = Range("tolerance_pct", "percent", 0.0, 10.0, "%")
 DEFAULT_BAND_DEVIATION_PCT = 6.0
 BAND_DEVIATION = Range("band_deviation_pct", "percent", 0.0, 10.0, "%")
 
-#: A reduction of more than 90 % is no longer a dose: omit it instead.
-REDUCTION = Range("reduction_pct", "percent", 0.0, 90.0, "% (a positive reduction: 20 for −20 %)")
+#: A reduction of more than 90 % is no longer a dose: omit it instead. One of less than 1 % reduces nothing a
+#: protocol asks for, and is a fraction typed for a percentage (0.2 for 20 %): refused, as the two disagree.
+REDUCTION = Range("reduction_pct", "percent", 1.0, 90.0, "% (a positive reduction: 20 for −20 %, not 0.2)")
 
 #: A dose level as a share of the full dose: a level table only reduces, and
 #: by at most :data:`REDUCTION`'s 90 % (a level of less is no longer a dose).
@@ -1097,7 +1098,7 @@ def modify_dose(dose, *, reduction_pct=None, level=None, levels=None) -> Modifie
     UnitError
         If a level's dose is in another basis than the dose.
     ImplausibleInputError
-        If the reduction is outside (0, 90] %.
+        If the reduction is outside 1-90 %.
 
     Examples
     --------

@@ -675,7 +675,7 @@ BAD_INPUT = [
     (f"{DOSE} --round-to 5", "--round-to '5'", "with a unit"),
     (f"{DOSE} --vials 100mg,abc", "--vials 'abc'", "a number is missing"),
     # reductions and levels
-    ("dose 75mg/m2 --bsa 1.9 --reduce 95", "--reduce 95 %", "(0, 90] %"),
+    ("dose 75mg/m2 --bsa 1.9 --reduce 95", "--reduce 95 %", "1-90 %"),
     ("dose 75mg/m2 --bsa 1.9 --reduce -20", "--reduce '-20'", "without a sign"),
     ("dose 75mg/m2 --bsa 1.9 --level -1", "--levels is required", "dose level '-1'"),
     ("dose 75mg/m2 --bsa 1.9 --levels levels.csv", "--level is required", "--levels levels.csv"),
