@@ -1211,8 +1211,19 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
 #: What an id is compared without: spaces of any kind (a tab, a no-break space: RE2's ``\s`` is ASCII's alone),
 #: invisible characters (a zero-width space, the combining grapheme joiner) and control characters (DEL, U+001F).
 _NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}\p{Cc}\x{034F}]"
-#: Dashes an id is compared as "-" by: a hyphen of a word processor (U+2010), an en dash, a minus sign.
-_DASHES = r"[\p{Pd}\x{2212}]"
+#: Dashes an id is compared as "-" by: a hyphen of a word processor (U+2010), an en dash, a minus sign, and
+#: the underscore an export writes for one ("KL_8", "KL-8").
+_DASHES = r"[\p{Pd}\x{2212}_]"
+#: The lower-case Cyrillic and Greek letters an id is compared as the Latin letter their capitals (or they) look
+#: like ("АB-2" with a Cyrillic А is "AB-2" on a screen), and the sharp s as "ss", as Unicode case folding writes
+#: it ("STRASSE"). For comparing ids only: an id is always written as typed.
+_LOOK_ALIKE = str.maketrans(
+    {
+        **dict(zip("авесԁеһіјкӏмнорԛѕтхуԝ", "abecdehijklmhopqstxyw")),
+        **dict(zip("αβεζηικμνορτυχ", "abezhikmnoptyx")),  # as their capitals look: Ν is N, Υ is Y
+        "ß": "ss",
+    }
+)
 
 
 def _blank_ids(ids: pa.Array) -> np.ndarray:
@@ -1242,6 +1253,12 @@ def _holds_ascii_space(texts: pa.Array) -> bool:
     return bool(((characters <= 0x20) | (characters == 0x7F)).any())
 
 
+def _id_shown(text: str) -> str:
+    """An id as typed, and beyond ASCII with its code points too: a Cyrillic А is shown apart from a Latin A."""
+    shown = escaped(text)
+    return shown if shown == ascii(text) else f"{shown} ({ascii(text)})"
+
+
 def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts) -> None:
     """
     Reject every row of the patients whose ids differ only in case, spaces, invisible characters or
@@ -1257,22 +1274,24 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
     if not is_text(firsts.type):  # whole numbers: one way to write each
         return
     if pc.all(pc.string_is_ascii(firsts)).as_py() and not _holds_ascii_space(firsts):
-        folded = pc.ascii_lower(firsts)  # no compatibility form, Unicode space or format character is ASCII
+        # no compatibility form, Unicode space, format character or look-alike letter is ASCII
+        folded = pc.replace_substring(pc.ascii_lower(firsts), "_", "-")
     else:
         folded = pc.replace_substring_regex(
             pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), _DASHES, "-"),
             f"{_NOT_OF_AN_ID}+",
             "",
         )
+        folded = pa.array([None if text is None else text.translate(_LOOK_ALIKE) for text in folded.to_pylist()])
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():
         codes = np.flatnonzero(key == alike)
-        written = " and ".join(escaped(str(firsts[int(code)].as_py())) for code in codes[:2])
+        written = " and ".join(_id_shown(str(firsts[int(code)].as_py())) for code in codes[:2])
         rejects.add(
             np.flatnonzero(np.isin(patients.code, codes)),
-            f"patient_id {written} differ only in case, spaces, dashes or invisible characters: one patient or two? "
-            "write each patient's id one way",
+            f"patient_id {written} differ only in case, spaces, dashes, invisible characters or look-alike "
+            "letters: one patient or two? write each patient's id one way",
         )
 
 

@@ -466,7 +466,10 @@ def test_a_prior_exposure_that_falls_between_visits_rejects_both(shuffled):
         ("dl-2001", "'dl-2001'"),  # case
         ("DL-2001 ", "'DL-2001 '"),  # a trailing space of a spreadsheet cell
         ("DL-\u200b2001", "'DL-\\u200b2001'"),  # a zero-width space pasted from a web page
-        ("ＤＬ-2001", "'ＤＬ-2001'"),  # fullwidth letters of an East Asian input method
+        ("ＤＬ-2001", "'ＤＬ-2001' ('\\uff24\\uff2c-2001')"),  # fullwidth letters of an East Asian input method
+        ("DL_2001", "'DL_2001'"),  # an export's underscore for the dash
+        ("\u0501L-2001", "'\u0501L-2001' ('\\u0501L-2001')"),  # a Cyrillic komi de, seen as a d
+        ("D\u04cf-2001", "'D\u04cf-2001' ('D\\u04cf-2001')"),  # a Cyrillic palochka, seen as an l (lower-case L)
     ],
 )
 def test_ids_that_differ_only_in_how_they_are_written_reject_their_rows(other, shown):
@@ -486,8 +489,8 @@ def test_ids_that_differ_only_in_how_they_are_written_reject_their_rows(other, s
     result = verify_table(RCHOP, table)
     assert result.rejected["row"].to_pylist() == [1, 2]
     assert set(result.rejected["reason"].to_pylist()) == {
-        f"patient_id 'DL-2001' and {shown} differ only in case, spaces, dashes or invisible characters: "
-        "one patient or two? write each patient's id one way"
+        f"patient_id 'DL-2001' and {shown} differ only in case, spaces, dashes, invisible characters or "
+        "look-alike letters: one patient or two? write each patient's id one way"
     }
     assert result.verified["row"].to_pylist() == [3]  # another patient's order is verified
     # one way of writing: the falling prior itself is seen

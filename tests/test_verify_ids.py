@@ -234,7 +234,10 @@ def test_ids_that_differ_by_a_no_break_space_are_one_patient_written_two_ways():
         }
     )
     found = reasons(verify_table(RCHOP, table))
-    assert sorted(found) == [1, 2] and "differ only in case, spaces, dashes or invisible characters" in found[1]
+    assert (
+        sorted(found) == [1, 2]
+        and "differ only in case, spaces, dashes, invisible characters or look-alike letters" in found[1]
+    )
 
 
 @given(st.lists(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=8), max_size=20))
@@ -268,7 +271,10 @@ def test_ids_alike_but_for_a_dash_or_a_control_character_reject_their_rows(other
     )
     result = verify_table(RCHOP, table)
     assert result.rejected["row"].to_pylist() == [1, 2]
-    assert "differ only in case, spaces, dashes or invisible characters" in result.rejected["reason"][0].as_py()
+    assert (
+        "differ only in case, spaces, dashes, invisible characters or look-alike letters"
+        in result.rejected["reason"][0].as_py()
+    )
 
 
 def test_a_sex_that_is_none_rejects_its_row_whatever_its_order_reads():
