@@ -1547,17 +1547,10 @@ def dose_table(
         "decimal_comma": decimal_comma,
         "numeric_inputs": numeric_inputs,
     }
-    result = dose_batch(frame.table, dose, method, **options)
-    n, inputs = frame.table.num_rows, frame.table.num_columns
+    result = numbered(dose_batch(frame.table, dose, method, **options), frame.table, row_offset)
+    dosed, n = result.dosed, frame.table.num_rows
     rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
-    if rejected.size:
-        kept = np.ones(n, bool)
-        kept[rejected] = False
-        numbers = np.flatnonzero(kept)
-        numbers += 1 + row_offset  # in place: the positions become the rows' numbers
-    else:  # every row, in order: numbered in one pass
-        numbers = np.arange(1 + row_offset, n + 1 + row_offset)
-    dosed = result.dosed.add_column(inputs, "row", pa.array(numbers))
+    numbers = np.asarray(dosed["row"].to_numpy(), np.int64)
     # the dosed rows' positions, for an index or for the inline frame only (None: every row, in order)
     positions = (
         numbers - (1 + row_offset) if rejected.size and (frame.index is not None or rejects == "inline") else None
@@ -1589,6 +1582,23 @@ def _inline(
         columns[name] = _scattered(dosed[name], positions, n)
     columns["reason"] = _scattered(rejects["reason"], rejected, n)
     return pa.Table.from_pydict(columns)
+
+
+def numbered(result: DosedTable, table: pa.Table, row_offset: int = 0) -> DosedTable:
+    """
+    :func:`dose_batch`'s result of ``table`` with each dosed row's number, ``row`` after the input's columns (as
+    the rejects have theirs): the dosed rows are a subset, and a row is joined back to its input by it.
+    """
+    n = table.num_rows
+    rejected = np.asarray(result.rejects["row"].to_numpy(), np.int64) - 1 - row_offset
+    if rejected.size:
+        kept = np.ones(n, bool)
+        kept[rejected] = False
+        numbers = np.flatnonzero(kept)
+        numbers += 1 + row_offset  # in place: the positions become the rows' numbers
+    else:  # every row, in order: numbered in one pass
+        numbers = np.arange(1 + row_offset, n + 1 + row_offset)
+    return DosedTable(result.dosed.add_column(table.num_columns, "row", pa.array(numbers)), result.rejects)
 
 
 def dose_batch(

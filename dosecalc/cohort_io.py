@@ -62,7 +62,7 @@ import pyarrow.csv as pcsv
 if TYPE_CHECKING:
     import polars
 
-from .cohort import DosedTable, SexCodes, dose_batch, streamed_sex_codes
+from .cohort import DosedTable, SexCodes, dose_batch, numbered, streamed_sex_codes
 from .csv_text import csv_text, formattable
 from .dialects import (
     ENCODINGS,
@@ -226,7 +226,10 @@ class BatchDosing:
     options: dict = field(default_factory=dict)  # keyword options of dose_table: column_map, column_units, ...
 
     def __call__(self, table, row_offset: int = 0) -> DosedTable:
-        return dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options)
+        # numbered as dose_table numbers them: each dosed row joins back to its input by its row
+        return numbered(
+            dose_batch(table, self.dose, self.method, row_offset=row_offset, **self.options), table, row_offset
+        )
 
 
 @dataclass(frozen=True)

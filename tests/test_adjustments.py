@@ -456,9 +456,7 @@ def test_a_dose_in_units_is_modified_in_units():
 
 
 def test_bad_modifications(tmp_path):
-    with pytest.raises(
-        ImplausibleInputError, match=r"^reduction_pct=-20 %: expected 1-90 % \(a positive reduction"
-    ):
+    with pytest.raises(ImplausibleInputError, match=r"^reduction_pct=-20 %: expected 1-90 % \(a positive reduction"):
         modify_dose("85 mg/m^2", reduction_pct=-20)
     with pytest.raises(ImplausibleInputError, match="^reduction_pct=100 %"):
         modify_dose("85 mg/m^2", reduction_pct=100)

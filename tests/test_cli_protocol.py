@@ -8,7 +8,10 @@ from typer.testing import CliRunner
 import dosecalc.cli.protocol  # noqa: F401  (registers the commands)
 from dosecalc.cli import app
 from dosecalc.cli.protocol import NEEDS_ATTENTION as PLAN_NEEDS_ATTENTION
+from dosecalc.cli.protocol import read_priors
 from dosecalc.cli.verify import NEEDS_ATTENTION
+from dosecalc.errors import DoseCalcError
+from dosecalc.grammar import escaped
 
 runner = CliRunner()
 
@@ -308,3 +311,93 @@ def test_a_prior_of_a_drug_neither_in_the_plan_nor_converted_is_refused_without_
         "error: --prior 'idarubicin' is not known; expected one of: rituximab, cyclophosphamide, doxorubicin, "
         "vincristine, prednisone, daunorubicin, epirubicin, mitoxantrone"
     )
+
+
+_PLAN = ("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg")
+
+
+@pytest.mark.parametrize(
+    ("prior", "shown"),
+    [
+        # a space of any kind around the drug or the "=" is no part of the closed form drug=amount
+        ("doxorubicin\t=150mg/m2", "doxorubicin\\x09=150mg/m2"),
+        ("doxorubicin\u3000=150mg/m2", "doxorubicin\\u3000=150mg/m2"),
+        ("doxorubicin\n=150mg/m2", "doxorubicin\\x0a=150mg/m2"),
+        ("doxorubicin\u00a0=150mg/m2", "doxorubicin\\xa0=150mg/m2"),
+        ("doxorubicin =150mg/m2", "doxorubicin =150mg/m2"),
+        ("doxorubicin= 150mg/m2", "doxorubicin= 150mg/m2"),
+        ("doxorubicin=\t150mg/m2", "doxorubicin=\\x09150mg/m2"),
+        (" doxorubicin=150mg/m2", " doxorubicin=150mg/m2"),
+        ("\tdoxorubicin=150mg/m2", "\\x09doxorubicin=150mg/m2"),
+    ],
+)
+def test_a_prior_with_a_space_around_the_drug_or_the_sign_is_refused_as_typed(prior, shown):
+    result = run(*_PLAN, "--prior", prior)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --prior '{shown}': expected drug=amount with no space around the drug or the '=', "
+        "such as doxorubicin=150mg/m2\n"
+    )
+
+
+@pytest.mark.parametrize("amount", ["150\tmg/m2", "150mg/m2\t", "150mg/m2\u3000", "150\u200bmg/m2"])
+def test_a_priors_amount_is_read_as_typed_by_the_dose_grammar(amount):
+    # nothing stripped: the tab or ideographic space reaches the grammar, which refuses it
+    result = run(*_PLAN, "--prior", f"doxorubicin={amount}", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
+    assert error["field"] == "prior doxorubicin" and error["code"] == "unit_error"
+    assert "\\x09" in error["value"] or "\\u" in error["value"]
+
+
+def test_a_prior_is_shown_as_typed():
+    result = run(*_PLAN, "--prior", "doxorubicin=150mg/m2", "--json")
+    assert json.loads(result.stdout)["inputs"]["prior doxorubicin"]["given"] == "150mg/m2"
+
+
+@pytest.mark.parametrize(
+    ("prior", "expected"),
+    [
+        ("  ", "drug=amount, such as doxorubicin=150mg/m2"),
+        ("doxorubicin", "drug=amount, such as doxorubicin=150mg/m2"),
+        ("doxorubicin=", "drug=amount, such as doxorubicin=150mg/m2"),
+        ("=150mg/m2", "drug=amount, such as doxorubicin=150mg/m2"),
+        (
+            "doxorubicin\t=150mg/m2",
+            "drug=amount with no space around the drug or the '=', such as doxorubicin=150mg/m2",
+        ),
+        ("Adriamycin=150mg/m2", "drug=amount, the drug as the generic name"),
+    ],
+)
+def test_a_malformed_prior_names_its_field_and_value_for_the_page(prior, expected):
+    # the web page marks the field of the error: "prior", with the text as typed (invisible characters escaped)
+    with pytest.raises(DoseCalcError) as raised:
+        read_priors(["doxorubicin=100mg/m2", prior] if prior != "doxorubicin" else [prior])
+    error = raised.value.to_dict()
+    assert (error["field"], error["value"], error["expected"]) == ("prior", escaped(prior).unquoted, expected)
+    result = run(*_PLAN, "--prior", prior, "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["field"] == "--prior"
+
+
+def test_a_prior_given_twice_names_its_field():
+    with pytest.raises(DoseCalcError) as raised:
+        read_priors(["doxorubicin=100mg/m2", "doxorubicin=50mg/m2"])
+    assert (raised.value.field, str(raised.value)) == (
+        "prior",
+        "prior='doxorubicin=50mg/m2': expected each drug once; doxorubicin is given twice: give its total once",
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [_PLAN, ("verify", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--ordered", "doxorubicin=92mg")],
+)
+def test_a_condition_given_twice_is_refused_as_a_prior_is(command):
+    condition = ("--condition", "mediastinal-radiotherapy")
+    result = run(*command, *condition, *condition)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --condition 'mediastinal-radiotherapy': expected each condition once; it is given twice\n"
+    )
+    assert run(*command, *condition).exit_code in (0, 4)

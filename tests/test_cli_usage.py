@@ -166,11 +166,11 @@ USAGE_ERRORS = [
         "plan",
         "--cycles",
     ),
-    # a whole number longer than any count of cycles (and than a table's int64)
+    # a whole number longer than Python reads as one
     (
-        ["plan", "r-chop-21", "--bsa", "1.9", "--cycles", "1000000000000000"],
-        "Invalid value for '--cycles': '1000000000000000': expected a whole number of at most 9 digits "
-        "(see dosecalc plan --help)",
+        ["plan", "r-chop-21", "--bsa", "1.9", "--cycles", "1" * 4301],
+        f"Invalid value for '--cycles': '{'1' * 200}' … (4,301 characters): expected a whole number of at most "
+        "4,300 digits (see dosecalc plan --help)",
         "plan",
         "--cycles",
     ),
@@ -189,6 +189,29 @@ USAGE_ERRORS = [
         "--height",
     ),
 ]
+
+
+_PLAN = ["plan", "r-chop-21", "--bsa", "1.9"]
+_VERIFY = ["verify", "r-chop-21", "--bsa", "1.9", "--ordered", "vincristine=2mg"]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "expected", "nine_nines_outside"),
+    [
+        (_PLAN, "--cycles", "1-100", True),
+        (_VERIFY, "--cycle", "1-999,999,999", False),
+        (_VERIFY, "--day", "1-21", True),
+    ],
+)
+@pytest.mark.parametrize("beyond", ["1000000000", "1000000000000000", "9" * 4300])
+def test_a_whole_number_outside_its_range_is_refused_by_the_range_however_long(
+    command, option, expected, nine_nines_outside, beyond
+):
+    # one refusal for every number outside the range: a digit more is no other kind of mistake
+    for number in ["999999999", beyond] if nine_nines_outside else [beyond]:
+        result = run(*command, option, number)
+        assert result.exit_code == 2
+        assert result.stderr == f"error: {option} {number}: expected a whole number, {expected}\n"
 
 
 @pytest.mark.parametrize("args, message, command, field", USAGE_ERRORS)

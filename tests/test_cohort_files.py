@@ -183,7 +183,7 @@ def test_header_only_file(tmp_path, end):
     source.write_bytes(b"patient_id,height_cm,weight_lb" + end.encode())
     summary = convert_file(source, tmp_path / "out.csv", dose="75 mg/m^2", rejects_path=tmp_path / "rejects.csv")
     assert (summary.rows_read, summary.rows_written, summary.rows_rejected) == (0, 0, 0)
-    assert (tmp_path / "out.csv").read_text().replace('"', "").startswith("patient_id,height_cm,weight_lb,bsa_m2")
+    assert (tmp_path / "out.csv").read_text().replace('"', "").startswith("patient_id,height_cm,weight_lb,row,bsa_m2")
     assert (tmp_path / "rejects.csv").read_text().replace('"', "") == "patient_id,height_cm,weight_lb,row,reason\n"
 
 
@@ -672,7 +672,13 @@ def test_an_unnamed_column_anywhere_is_dropped_when_empty_and_refused_when_not(t
     (tmp_path / "spacer.csv").write_text(header + "\n" + " ,A,,170.5,70\n" * 10)  # a space holds no value
     summary = convert_file(tmp_path / "spacer.csv", tmp_path / "out.csv", dose="75 mg/m^2")
     dosed = read_csv(tmp_path / "out.csv")
-    assert summary.rows_written == 10 and list(dosed[0])[:4] == ["patient_id", "height_cm", "weight_kg", "bsa_m2"]
+    assert summary.rows_written == 10 and list(dosed[0])[:5] == [
+        "patient_id",
+        "height_cm",
+        "weight_kg",
+        "row",
+        "bsa_m2",
+    ]
     assert dosed[9]["patient_id"] == "A" and float(dosed[9]["dose_mg"]) == 75 * MOSTELLER_170_5_70
     for number, line in ((1, "7,A,,170,70"), (3, ",A,x,170,70")):  # in the last batch
         (tmp_path / "filled.csv").write_text(header + "\n" + ",A,,170,70\n" * 8 + line + "\n")
@@ -954,7 +960,7 @@ def test_an_xlsx_columns_without_a_name_or_a_value_are_dropped(tmp_path):
     book = write_xlsx(tmp_path / "clinic.xlsx", {"Patients": rows})
     convert_file(book, tmp_path / "out.csv", dose="75 mg/m^2")
     dosed = read_csv(tmp_path / "out.csv")
-    assert list(dosed[0])[:4] == ["patient_id", "height_cm", "weight_kg", "bsa_m2"]
+    assert list(dosed[0])[:5] == ["patient_id", "height_cm", "weight_kg", "row", "bsa_m2"]
     assert float(dosed[0]["dose_mg"]) == 75 * MOSTELLER_170_5_70
 
 
@@ -1036,7 +1042,7 @@ def test_stdout_output_keeps_its_provenance_in_the_json_summary():
     text = "patient_id,height_cm,weight_kg\nA,170.5,70\n"
     result = cli("cohort", "-", "-o", "-", "--dose", "75mg/m2", "--json", input=text)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("patient_id,height_cm,weight_kg,bsa_m2,dose_mg")
+    assert result.stdout.startswith("patient_id,height_cm,weight_kg,row,bsa_m2,dose_mg")
     provenance = json.loads(result.stderr)["summary"]["provenance"]
     assert provenance["rows_read"] == provenance["rows_written"] == 1 and provenance["rows_rejected"] == 0
     assert provenance["inputs"][0]["path"] == "-" and len(provenance["inputs"][0]["sha256"]) == 64

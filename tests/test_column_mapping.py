@@ -281,7 +281,7 @@ def test_a_mapped_dose_column_takes_its_unit_on_the_command_line(tmp_path):
     result = cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount", "--dose-unit", "mg/m2")
     assert result.exit_code == 0, result.output
     row = out.read_text().splitlines()[1].split(",")
-    assert float(row[5]) == pytest.approx(75 * (175 * 70 / 3600) ** 0.5, rel=1e-12)  # dose_mg
+    assert float(row[6]) == pytest.approx(75 * (175 * 70 / 3600) ** 0.5, rel=1e-12)  # dose_mg, after row
     # a rate is no dose per administration
     line = one_line_error(
         cli("cohort", str(source), "-o", str(out), "--map", "dose=Amount", "--dose-unit", "mg/m2/week")

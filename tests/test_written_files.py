@@ -77,7 +77,7 @@ def test_a_link_is_kept_and_its_target_written(tmp_path):
     assert summary.rows_written == 1 and (tmp_path / "link.csv").is_symlink()
     # Mosteller (N Engl J Med 1987;317:1098): sqrt(170 cm x 70.0 kg / 3600) = 1.818118 m2; 75 mg/m2 x BSA = 136.36 mg
     line = (tmp_path / "real.csv").read_text().splitlines()[1]
-    assert line.startswith("A,170.0,154.32358,1.8181") and ",136.35" in line
+    assert line.startswith("A,170.0,154.32358,1,1.8181") and ",136.35" in line
     assert (tmp_path / "real.csv.json").is_file() and not (tmp_path / "link.csv.json").exists()
 
 
@@ -198,7 +198,7 @@ def test_the_next_run_to_stdout_removes_the_copy_a_killed_run_left(tmp_path, mon
     for left in (killed, alive):
         left.write_text("patient_id\n")
     result = cohort(write_patients(tmp_path / "in.csv", ROWS), "-o", "-")
-    assert result.exit_code == 3 and result.stdout.splitlines()[1].startswith("A,170.0,154.32358,1.8181")
+    assert result.exit_code == 3 and result.stdout.splitlines()[1].startswith("A,170.0,154.32358,1,1.8181")
     assert list((tmp_path / "temporary").iterdir()) == [alive]
 
 

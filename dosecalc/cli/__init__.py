@@ -9,8 +9,9 @@ number, the formula used and, where a value was converted, from what (BSA to
 scripts, with ``--json``, one JSON object at full precision. Colour and box
 drawing only on a terminal without ``NO_COLOR``.
 
-Exit codes: 0 success; 2 bad input or usage, with one line on stderr naming
-the option, the value and what was expected; 3 a cohort with rejected rows;
+Exit codes: 0 success; 2 bad input or usage, or a stdout that cannot be
+written, with one line on stderr naming the option, the value and what was
+expected; 3 a cohort with rejected rows;
 4 a verification that needs attention; 130 Ctrl-C and 143 SIGTERM (128 + the
 signal).
 

@@ -1,6 +1,7 @@
 """The Typer application, its global options and the plain-output rule."""
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -38,8 +39,124 @@ def terminable():
 
 
 def plain_stdout() -> bool:
-    # no colour or box drawing off a terminal or under NO_COLOR (no-color.org)
-    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+    # no colour or box drawing off a terminal or under NO_COLOR (no-color.org); a closed stdout is None
+    return bool(os.environ.get("NO_COLOR")) or sys.stdout is None or not sys.stdout.isatty()
+
+
+# --- stdout that cannot be written ----------------------------------------------
+
+
+class StdoutError(OSError):
+    """A write to stdout that failed: stdout closed, on a full disk, or a pipe whose reader has gone."""
+
+
+@contextlib.contextmanager
+def _as_stdout_error():
+    try:
+        yield
+    except StdoutError:
+        raise
+    except OSError as err:
+        raise StdoutError(err.errno, err.strerror) from err
+
+
+class _GuardedStdout:
+    """The program's stdout, whose failed writes raise :class:`StdoutError`: told apart from a file's
+    failure, they are said as stdout's whichever command wrote."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        with _as_stdout_error():
+            return self._stream.write(text)
+
+    def flush(self):
+        with _as_stdout_error():
+            self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class _ClosedStdout:
+    """The stdout of a program started with it closed (``>&-``, where Python's sys.stdout is None): text
+    and bytes alike are refused when written, not before, as a closed descriptor refuses them; a run
+    writing to files writes them, and only what it prints is lost, and said."""
+
+    encoding = "utf-8"
+    errors = "strict"
+    closed = False
+
+    @property
+    def buffer(self):
+        return self
+
+    def write(self, data):
+        raise StdoutError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def flush(self):
+        pass  # nothing is ever held
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise StdoutError(errno.EBADF, os.strerror(errno.EBADF))
+
+
+def _descriptor_open(descriptor: int) -> bool:
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _guarded_stdout():
+    """sys.stdout as :class:`_GuardedStdout` (over :class:`_ClosedStdout` for a closed one) while the program runs."""
+    original = sys.stdout
+    if original is None and not _descriptor_open(1):
+        # descriptor 1 held by /dev/null: a file opened during the run is never given it, where a child
+        # process (a Dask worker) would write what it prints
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        if devnull != 1:
+            os.dup2(devnull, 1)
+            os.close(devnull)
+    sys.stdout = _GuardedStdout(_ClosedStdout() if original is None else original)
+    try:
+        yield
+    finally:
+        sys.stdout = original
+
+
+@contextlib.contextmanager
+def _flushed_stdout():
+    # the last of a command's output, whatever its exit code, while a failure can still be said
+    try:
+        yield
+    finally:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _stdout_refused():
+    """A failed write to stdout as one line on stderr and exit code 2 (not click's quiet exit 1 on a broken
+    pipe, nor a traceback); stdout then points at /dev/null, so that what it still holds is dropped at the
+    exit instead of failing again there ("Exception ignored ... BrokenPipeError")."""
+    try:
+        yield
+    except StdoutError as err:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.__stdout__.fileno())
+            os.close(devnull)
+        from .inputs import print_error
+
+        print_error(f"stdout: cannot be written ({os.strerror(err.errno) if err.errno else err})")
+        raise typer.Exit(code=2) from None
 
 
 class _OnceCommand(typer.core.TyperCommand):
@@ -113,12 +230,14 @@ class _UsageGroup(typer.core.TyperGroup):
 
     def make_context(self, info_name, args, parent=None, **extra):
         asked = _json_asked(args)
-        try:
-            context = super().make_context(info_name, args, parent=parent, **extra)
-        except _click.exceptions.UsageError as err:
-            if _shows_help(err):
-                raise
-            _refuse_usage(err, asked, self, info_name)
+        # parsing prints too: --help, --version, a usage error's JSON
+        with _stdout_refused():
+            try:
+                context = super().make_context(info_name, args, parent=parent, **extra)
+            except _click.exceptions.UsageError as err:
+                if _shows_help(err):
+                    raise
+                _refuse_usage(err, asked, self, info_name)
         context.meta["dosecalc_json_asked"] = asked
         return context
 
@@ -127,12 +246,13 @@ class _UsageGroup(typer.core.TyperGroup):
             return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except _click.exceptions.UsageError as err:
-            if _shows_help(err):
-                raise
-            _refuse_usage(err, ctx.meta.get("dosecalc_json_asked", False), self, ctx.info_name)
+        with _stdout_refused(), _flushed_stdout():
+            try:
+                return super().invoke(ctx)
+            except _click.exceptions.UsageError as err:
+                if _shows_help(err):
+                    raise
+                _refuse_usage(err, ctx.meta.get("dosecalc_json_asked", False), self, ctx.info_name)
 
 
 def _shows_help(err):
@@ -167,6 +287,12 @@ class _Typer(typer.Typer):
     def command(self, *args, **kwargs):
         kwargs.setdefault("cls", _OnceCommand)
         return super().command(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        # the program as run (the dosecalc command, python -m dosecalc): a stdout that cannot be written is
+        # said in one line, whichever command wrote to it
+        with _guarded_stdout():
+            return super().__call__(*args, **kwargs)
 
 
 def command_group(**settings) -> typer.Typer:

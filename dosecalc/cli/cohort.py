@@ -253,6 +253,8 @@ def cohort_command(
     # an AUC order's dose is the AUC: the library's field "dose" is --carboplatin-auc
     names = _COHORT_OPTIONS if carboplatin_auc is None else {**_COHORT_OPTIONS, "dose": "--carboplatin-auc"}
     with bad_input(names, guess=False):
+        if inputs.count("-") > 1:  # the dataset reader would look for a file named "-"
+            raise DoseCalcError("input=-: given twice; stdin can be read once")
         one_measure(round_to, vials, bands, tolerance)
         if engine not in ENGINES:
             raise UnknownNameError("--engine", engine, ENGINES)
@@ -362,11 +364,8 @@ def cohort_command(
             from ..report import write_report
 
             write_report(report, summary)
-    with bad_input(names, guess=False):
-        try:
-            _print_summary(summary, output, rejects, protocol is not None, as_json)
-        except OSError as err:  # stdout closed (a pipe to head) or full: the summary is lost, and said so
-            raise cohort_io.stdout_write_error(err) from None
+    # on a stdout closed or full the summary is lost, and said so as the program says it for every command
+    _print_summary(summary, output, rejects, protocol is not None, as_json)
     if summary.rows_rejected:
         raise typer.Exit(code=3)
 

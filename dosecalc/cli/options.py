@@ -4,6 +4,7 @@ import dataclasses
 import functools
 import inspect
 import re
+import sys
 import typing
 from typing import Annotated, Optional
 
@@ -16,16 +17,21 @@ from ..grammar import escaped
 from ..renal import ADULT_AGE, CLEARANCE
 from ..validation import BSA, HEIGHT, WEIGHT
 
+#: The most digits of a whole number read: Python's own limit of a text read as an int.
+_MOST_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+
 
 def whole_number(text: str) -> int:
     """
     An option's whole number as typed: ASCII digits only (Python's int() takes
     "2_8", "+28", " 28" and "٢٨"). Use as ``typer.Option(parser=whole_number)``.
+    Its range is the library's, which refuses a number outside it, however many
+    digits it has, in one message naming the range.
     """
     if not re.fullmatch("[0-9]+", text):
         raise typer.BadParameter(f"{escaped(text)}: expected a whole number of ASCII digits, such as 28")
-    if len(text) > 9:  # beyond any count of days or cycles, and of the int64 a table holds
-        raise typer.BadParameter(f"{escaped(text)}: expected a whole number of at most 9 digits")
+    if len(text) > _MOST_DIGITS:  # more than Python reads as a number (or shows in a message) by default
+        raise typer.BadParameter(f"{escaped(text)}: expected a whole number of at most {_MOST_DIGITS:,} digits")
     return int(text)
 
 

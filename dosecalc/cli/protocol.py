@@ -24,7 +24,8 @@ from typing import Annotated
 import typer
 
 from ..carboplatin import CarboplatinDose
-from ..errors import DoseCalcError, as_typed
+from ..errors import ImplausibleInputError, UnitError, as_typed
+from ..grammar import escaped
 from ..order import drug_name
 from ..protocol import (
     ANTHRACYCLINE_EQUIVALENCES,
@@ -230,20 +231,46 @@ def protocol_show_command(protocol: ProtocolName, as_json: AsJson = False) -> No
     )
 
 
+#: What a --prior text is: a drug's name, "=", its amount (as the dose grammar reads it).
+_PRIOR_FORM = "drug=amount"
+_PRIOR_EXAMPLE = "such as doxorubicin=150mg/m2"
+
+
 def read_priors(texts: list[str] | None) -> dict[str, str]:
+    """
+    The --prior texts as ``{drug: amount as typed}``, each read exactly: the drug by its generic name,
+    nothing around it or the "=" (a tab, a line break or an ideographic space is no separator the
+    user can see); the amount goes to the library as typed, where the dose grammar reads it. A drug
+    given twice is refused: its total is one exposure.
+    """
     priors: dict[str, str] = {}
     for text in texts or []:
         drug, sign, amount = text.partition("=")
-        if not sign or not amount.strip():
-            raise DoseCalcError(f"--prior {text!r}: expected drug=amount, such as doxorubicin=150mg/m2")
+        shown = escaped(text)
+        if not sign or not drug or not amount:
+            raise UnitError("prior", shown, f"{_PRIOR_FORM}, {_PRIOR_EXAMPLE}")
+        if drug[0].isspace() or drug[-1].isspace() or amount[0].isspace():
+            raise UnitError("prior", shown, f"{_PRIOR_FORM} with no space around the drug or the '=', {_PRIOR_EXAMPLE}")
         try:
-            drug = drug_name(drug.strip())
-        except DoseCalcError as err:
-            raise DoseCalcError(f"--prior {text!r}: {err}") from None
+            drug = drug_name(drug)
+        except ImplausibleInputError as err:
+            raise ImplausibleInputError(
+                "prior", shown, f"{_PRIOR_FORM}, the drug as {err.expected}", err.hint
+            ) from None
         if drug in priors:
-            raise DoseCalcError(f"--prior {text!r}: {drug} is given twice; give its total once")
-        priors[drug] = amount.strip()
+            raise ImplausibleInputError("prior", shown, "each drug once", f"{drug} is given twice: give its total once")
+        priors[drug] = amount
     return priors
+
+
+def read_conditions(texts: list[str] | None) -> tuple[str, ...]:
+    """The --condition texts, each once (the library knows their names): one given twice is refused, as a prior is."""
+    conditions: list[str] = []
+    for text in texts or []:
+        if text in conditions:
+            raise ImplausibleInputError("condition", escaped(text), "each condition once", "it is given twice")
+        conditions.append(text)
+    return tuple(conditions)
 
 
 def _marks(dose) -> str:
@@ -310,7 +337,7 @@ def plan_command(
         priors = read_priors(prior)
         with as_typed(texts_of(inputs)):
             schedule = loaded.for_patient(**patient.arguments(inputs), cycles=cycles)
-        cumulative = schedule.cumulative(prior=priors, conditions=tuple(condition or ()), equivalence=equivalence)
+        cumulative = schedule.cumulative(prior=priors, conditions=read_conditions(condition), equivalence=equivalence)
         described = inputs_json(inputs, patient.sex)
         described["protocol"] = named(protocol, loaded.name)  # as verify names it: no path of the machine
         if cycles is not None:

@@ -29,7 +29,7 @@ from .app import app, terminable
 from .inputs import bad_input, named, read_option, step_options, texts_of, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
 from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
-from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_priors
+from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_conditions, read_priors
 
 #: The doses due and not ordered that the text output lists; --json has all.
 _SHOWN = 10
@@ -289,7 +289,7 @@ def verify_command(
                 if weight_change is not None and any(character.isdigit() for character in weight_change)
                 else weight_change  # a population's name, or none: the library's
             )
-        settings = {"tolerance": tolerance_pct, "weight_change": threshold, "conditions": tuple(condition or ())}
+        settings = {"tolerance": tolerance_pct, "weight_change": threshold, "conditions": read_conditions(condition)}
         if orders is not None:
             per_patient = {
                 "--ordered": ordered,
