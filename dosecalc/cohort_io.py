@@ -474,7 +474,7 @@ def _csv_header(path: Path, reading: Reading) -> list[str]:
     if hint is not None:
         raise DoseCalcError(f"input={path}: {hint}")
     try:
-        with _open_csv(path, reading, pcsv.ReadOptions(block_size=1 << 16, use_threads=False)) as peek:
+        with _open_csv(path, reading, pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)) as peek:
             names = peek.schema.names
     except pa.ArrowInvalid:  # "Expected 1 columns, got 2": a one-column header, and "1,75" in a row
         hint = separator_hint(
@@ -558,6 +558,12 @@ def _reading(path: Path, reading: Reading):
                     f"input={path}: line {number} is not {encoding} text ({line[:60]!r}); "
                     f"read it with its encoding, --encoding {others} (encoding= in Python)"
                 ) from None
+        if "straddles two block boundaries" in str(err) or "cannot infer number of columns" in str(err):
+            # a row (or the header) longer than a block: pyarrow's "try to increase block size?" names no option
+            raise DoseCalcError(
+                f"input={path}: a row or the header is longer than {BLOCK_BYTES >> 10} KiB, the most a row is "
+                "read in; no patient's row is so long: is the file a CSV of one row per patient?"
+            ) from None
         first = str(err).splitlines()[0]  # a parser's excerpt of the file: its control characters escaped
         # pyarrow's "Row #3" counts records, the header first: the row numbered 2 in the rejects (not a line
         # number: a quoted cell may hold line breaks)
@@ -622,17 +628,28 @@ def remove_stale(path: Path) -> list[Path]:
     killed before they could (SIGKILL, a power cut): those of a process of
     this host that is no longer running. Return what was removed.
     """
-    host, removed = socket.gethostname(), []
+    host, removed, dead = socket.gethostname(), [], set()
     for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.part*"):
         owner = candidate.name[len(path.name) + 2 :].split(".part")[0].rsplit("-", 2)
         if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or _alive(int(owner[1])):
             continue
-        if candidate.is_dir() and not candidate.is_symlink():
-            shutil.rmtree(candidate, ignore_errors=True)
-        else:
-            candidate.unlink(missing_ok=True)
+        dead.add(owner[1])
+        _remove(candidate)
         removed.append(candidate)
+    # the same killed run's other files beside it (its rejects, written without --rejects by this run)
+    for pid in sorted(dead):
+        for candidate in path.parent.glob(f".*.{glob.escape(host)}-{pid}-*.part*"):
+            if candidate not in removed:
+                _remove(candidate)
+                removed.append(candidate)
     return removed
+
+
+def _remove(candidate: Path) -> None:
+    if candidate.is_dir() and not candidate.is_symlink():
+        shutil.rmtree(candidate, ignore_errors=True)
+    else:
+        candidate.unlink(missing_ok=True)
 
 
 def _cannot_write(path, err: Exception) -> DoseCalcError:

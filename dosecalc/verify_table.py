@@ -511,6 +511,8 @@ CONDITION_COLUMNS = ("condition", "conditions")
 def _by_mask(rows: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray, int]]:
     """``rows`` by their value of ``mask``: each distinct value's rows (few: sets of conditions), in input order."""
     values = mask[rows]
+    if not values.any():  # no condition given on any row: most files
+        return [(rows, 0)]
     return [(rows[values == value], int(value)) for value in np.unique(values).tolist()]
 
 
@@ -1133,7 +1135,9 @@ class _Exposure:
         """
         rows = np.flatnonzero(keep & (self.drug >= 0))
         before = self.prior.copy()
-        if patients is not None and rows.size > 1:
+        key = None if patients is None else patients.code[rows].astype(np.int64) * len(self.drugs) + self.drug[rows]
+        if key is not None and rows.size > 1 and not bool((key[1:] > key[:-1]).all()):  # else one order a patient
+            # and drug, in order (most files): no earlier order of its drug to count
             zeros = np.zeros(rows.size, np.int64)
             visit = [zeros if values is None else values[rows] for values in (cycle, day)]
             rows = rows[np.lexsort((rows, visit[1], visit[0], self.drug[rows], patients.code[rows]))]
@@ -1241,15 +1245,20 @@ def _blank_ids(ids: pa.Array) -> np.ndarray:
     return np.zeros(len(ids), bool)
 
 
+def _text_bytes(texts: pa.Array) -> np.ndarray:
+    """The bytes of a text array's characters, as one numpy view: no string built."""
+    _, offsets_buffer, data = texts.buffers()
+    if data is None or len(texts) == 0:
+        return np.zeros(0, np.uint8)
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, width)[texts.offset : texts.offset + len(texts) + 1]
+    return np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+
+
 def _holds_ascii_space(texts: pa.Array) -> bool:
     """Whether any text holds an ASCII space, tab, line break or other control character (DEL): one pass over
     the bytes, no string built."""
-    _, offsets_buffer, data = texts.buffers()
-    if data is None or len(texts) == 0:
-        return False
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, width)[texts.offset : texts.offset + len(texts) + 1]
-    characters = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+    characters = _text_bytes(texts)
     return bool(((characters <= 0x20) | (characters == 0x7F)).any())
 
 
@@ -1275,7 +1284,9 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
         return
     if pc.all(pc.string_is_ascii(firsts)).as_py() and not _holds_ascii_space(firsts):
         # no compatibility form, Unicode space, format character or look-alike letter is ASCII
-        folded = pc.replace_substring(pc.ascii_lower(firsts), "_", "-")
+        folded = pc.ascii_lower(firsts)
+        if (_text_bytes(firsts) == ord("_")).any():  # an export's underscore for the dash
+            folded = pc.replace_substring(folded, "_", "-")
     else:
         folded = pc.replace_substring_regex(
             pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), _DASHES, "-"),

@@ -1135,8 +1135,17 @@ app(["cohort", "in.csv", "-o", sys.argv[1], "--rejects", sys.argv[2], "--dose", 
 """
 
 
-@pytest.mark.parametrize("output, rejects", [("dosed.csv", "rejects.csv"), ("dosed/", "rejects/")])
-def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects):
+@pytest.mark.parametrize(
+    "output, rejects, again",
+    [
+        ("dosed.csv", "rejects.csv", True),
+        ("dosed/", "rejects/", True),
+        # the next run without --rejects: the killed run's rejects beside its output are its too
+        ("dosed.csv", "rejects.csv", False),
+        ("dosed.parquet", "rejects.parquet", False),
+    ],
+)
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects, again):
     write_patients(tmp_path / "in.csv", [(f"p{i}", 170, 150) for i in range(30)])
     done = subprocess.run(
         [sys.executable, "-c", _KILLED, output, rejects], cwd=tmp_path, capture_output=True, check=False
@@ -1152,8 +1161,7 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path, output, rejects):
         str(tmp_path / "in.csv"),
         "-o",
         str(tmp_path / output),
-        "--rejects",
-        str(tmp_path / rejects),
+        *(("--rejects", str(tmp_path / rejects)) if again else ()),
         "--dose",
         "75mg/m2",
     )
@@ -1631,3 +1639,22 @@ def test_a_float32_input_column_is_written_as_it_is_read(tmp_path):
     assert (tmp_path / "r.csv").read_text().splitlines()[1].startswith("1.7,60.0,")
     convert_file(source, tmp_path / "out.parquet", dose="75 mg/m^2")
     assert pq.read_table(tmp_path / "out.parquet").schema.field("height_cm").type == pa.float32()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'patient_id,height_cm,weight_kg,notes\nA,170,70,"a\nb' + "x" * 600_000 + '"\n',  # a quoted cell of 600 KB
+        ",".join(f"c{number}" for number in range(50_000)) + "\n",  # a header of 340 KB
+    ],
+)
+def test_a_row_longer_than_a_block_is_one_line_naming_the_limit(tmp_path, text):
+    # pyarrow said "straddling object straddles two block boundaries (try to increase block size?)", or that
+    # the file was empty: no option of dosecalc's increases a block, and the file was not empty
+    (tmp_path / "in.csv").write_text(text, encoding="utf-8")
+    line = one_line_error(cli("cohort", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line == (
+        f"error: input={tmp_path / 'in.csv'}: a row or the header is longer than 256 KiB, the most a row is read in; "
+        "no patient's row is so long: is the file a CSV of one row per patient?"
+    )
+    assert _no_files_but(tmp_path, "in.csv")
