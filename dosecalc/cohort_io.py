@@ -491,7 +491,15 @@ def _schema(path: Path, reading: Reading) -> pa.Schema:
     if _is_parquet(path):
         import pyarrow.parquet as pq  # loaded for Parquet only (8 ms at start-up)
 
-        return pq.read_schema(path)
+        schema = pq.read_schema(path)
+        for number, name in enumerate(schema.names, start=1):
+            # as a CSV's: data without a name is neither dropped unseen nor written under an invented name
+            # (polars' writer named it column_3, and failed beside a column of that name)
+            if not name.strip():
+                raise DoseCalcError(f"input={path}: column {number} has no name; name it, or delete the column")
+            if schema.names.count(name) > 1:
+                raise DoseCalcError(f"input={path}: column {name!r} is named twice; keep one")
+        return schema
     if file_format(path, "input") == "sheet":
         return read_sheet(path, reading.sheet, reading.decimal_comma).schema
     found = not_text(path)

@@ -1658,3 +1658,26 @@ def test_a_row_longer_than_a_block_is_one_line_naming_the_limit(tmp_path, text):
         "no patient's row is so long: is the file a CSV of one row per patient?"
     )
     assert _no_files_but(tmp_path, "in.csv")
+
+
+@pytest.mark.parametrize(
+    "names, said",
+    [
+        (["patient_id", "height_cm", "weight_kg", ""], "column 4 has no name; name it, or delete the column"),
+        (
+            ["patient_id", "height_cm", "weight_kg", " ", "column_3"],
+            "column 4 has no name; name it, or delete the column",
+        ),
+        (["patient_id", "height_cm", "weight_kg", "height_cm"], "column 'height_cm' is named twice; keep one"),
+    ],
+)
+def test_a_parquet_column_without_a_name_or_named_twice_is_refused(tmp_path, names, said):
+    # a CSV's unnamed column holding data is refused; a Parquet one was written as "column_3" (or crashed the
+    # writer beside a column of that name)
+    arrays = [pa.array(["A"]), pa.array([170.0]), pa.array([70.0])] + [pa.array([5.0])] * (len(names) - 3)
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), tmp_path / "in.parquet")
+    line = one_line_error(
+        cli("cohort", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2")
+    )
+    assert line == f"error: input={tmp_path / 'in.parquet'}: {said}"
+    assert _no_files_but(tmp_path, "in.parquet")
