@@ -470,6 +470,9 @@ def _whole_numbers(
         numbers = _numbers(column, given, decimal_comma)
         with np.errstate(invalid="ignore"):
             whole = (numbers >= 1) & (numbers == np.floor(numbers)) & (numbers < 2**53)
+        if is_text(given.type):  # written as a whole number: "2" or "2.0", not "2e0"
+            written = pc.match_substring_regex(pc.utf8_trim(given, " "), r"^[0-9]+([.,]0+)?$")
+            whole &= pc.fill_null(written, False).to_numpy(zero_copy_only=False)
         values = np.where(whole, numbers, 0).astype(np.int64)
     if high is not None:
         whole &= values <= high
@@ -477,7 +480,15 @@ def _whole_numbers(
     if bad.size:
         expected = "a whole number ≥ 1" if high is None else f"a whole number, 1-{high:,}"
         cells = given.take(pa.array(bad)).to_pylist()
-        rejects.add(bad, [f"{column}={cell!s}: expected {expected}" for cell in cells])
+        rejects.add(
+            bad,
+            [
+                f"{column} is missing"
+                if cell is None or (isinstance(cell, str) and not cell.strip(" "))
+                else f"{column}={escaped(cell) if isinstance(cell, str) else cell}: expected {expected}"
+                for cell in cells
+            ],
+        )
         values = np.where(whole, values, 0)
     return values
 

@@ -496,3 +496,24 @@ def test_ids_that_differ_only_in_how_they_are_written_reject_their_rows(other, s
     # one way of writing: the falling prior itself is seen
     same = verify_table(RCHOP, table.set_column(0, "patient_id", pa.array(["DL-2001", "DL-2001", "DL-2002"])))
     assert "an exposure only grows" in same.rejected["reason"][0].as_py()
+
+
+def test_a_cycle_is_written_as_a_whole_number_and_a_missing_one_is_said_so():
+    # "1e0" was cycle 1; an empty cell said "cycle=: expected a whole number"
+    rows = {
+        "patient_id": ["A", "B", "C", "D", "E"],
+        "drug": ["doxorubicin"] * 5,
+        "ordered_mg": [92.0] * 5,
+        "cycle": ["1e0", "", "2.0", "x\u200b", None],
+        "height_cm": [175.0] * 5,
+        "weight_kg": [70.0] * 5,
+    }
+    result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected["row"].to_pylist() == [1, 2, 4, 5]
+    assert result.rejected["reason"].to_pylist() == [
+        "cycle='1e0': expected a whole number, 1-999,999,999",
+        "cycle is missing",
+        "cycle='x\\u200b': expected a whole number, 1-999,999,999",
+        "cycle is missing",
+    ]
+    assert result.checked["cycle"].to_pylist() == ["2.0"]
