@@ -78,7 +78,38 @@ __all__ = [
     "THOUSANDS_COMMA_CELL",
     "thousands_reading",
     "GrammarError",
+    "LOOK_ALIKE",
+    "as_compared",
 ]
+
+
+#: The lower-case Cyrillic and Greek letters a text is compared as the Latin letter their capitals (or they)
+#: look like ("АB-2" with a Cyrillic А is "AB-2" on a screen), and the sharp s as "ss", as Unicode case folding
+#: writes it ("STRASSE"). For telling two texts apart only (ids, notes): a text is always kept as typed.
+LOOK_ALIKE = str.maketrans(
+    {
+        **dict(zip("авесԁеһіјкӏмнорԛѕтхуԝ", "abecdehijklmhopqstxyw")),
+        **dict(zip("αβεζηικμνορτυχ", "abezhikmnoptyx")),  # as their capitals look: Ν is N, Υ is Y
+        "ß": "ss",
+    }
+)
+
+
+def as_compared(text: str) -> str:
+    """
+    A text as two are compared to tell whether a person would take them for one: its compatibility form
+    (NFKC: fullwidth letters, ligatures), lower case, look-alike letters as Latin (:data:`LOOK_ALIKE`), dashes
+    as "-", and without spaces or invisible characters. ``"bоlus"`` (a Cyrillic о) is ``"bolus"``.
+    """
+    folded = unicodedata.normalize("NFKC", text).lower().translate(LOOK_ALIKE)
+    kept = []
+    for character in folded:
+        category = unicodedata.category(character)
+        if category == "Pd" or character in "\u2212_":
+            kept.append("-")
+        elif not (character.isspace() or category in ("Zs", "Zl", "Zp", "Cf", "Cc") or character == "\u034f"):
+            kept.append(character)
+    return "".join(kept)
 
 
 class GrammarError(ValueError):

@@ -89,7 +89,7 @@ from .errors import (
     UnknownNameError,
     as_typed,
 )
-from .grammar import escaped, unquoted_escaped
+from .grammar import as_compared, escaped, unquoted_escaped
 from .order import ORDER_KEYS, Order, OrderDose, drug_name, modification_step, refuse_unread_kidney
 from .patient import ACTUAL
 from .results import Result, plain
@@ -482,8 +482,10 @@ class Protocol:
         for key in ("name", "cycle_days", "order"):
             if key not in data:
                 raise MissingInputError(f"{source} {key}", "a protocol")
-        if not _one_line(data["name"]):
-            raise ImplausibleInputError(f"{source} name", ascii(data["name"]), "the protocol's name, one line of text")
+        if not _one_line(data["name"]) or data["name"] != data["name"].strip(" "):
+            raise ImplausibleInputError(
+                f"{source} name", ascii(data["name"]), "the protocol's name, one line of text, no space around it"
+            )
         cycle_days = _whole(data["cycle_days"], f"{source} cycle_days", 1, _MAX_CYCLE_DAYS)
         entries = data["order"]
         if not isinstance(entries, list):
@@ -503,16 +505,16 @@ class Protocol:
                     err, f"{where} ({unquoted_escaped(drug)})" if isinstance(drug, str) else where
                 ) from None
             note = entry.get("note")
-            if note is not None and not _one_line(note):
+            if note is not None and (not _one_line(note) or note != note.strip(" ")):
                 raise ImplausibleInputError(
-                    f"{where} note", ascii(note), "one line of text saying how the dose is given"
+                    f"{where} note", ascii(note), "one line of text saying how the dose is given, no space around it"
                 )
             orders.append(
                 ProtocolOrder(
                     order,
                     read_days(entry["days"], cycle_days, f"{where} ({order.drug}) days"),
                     _whole(entry.get("times_per_day", 1), f"{where} times_per_day", 1, _MAX_TIMES_PER_DAY),
-                    None if note is None else note.strip(),
+                    note,
                 )
             )
         limits = data.get("limit")
@@ -530,13 +532,15 @@ class Protocol:
         if "title" in data and not _one_line(data["title"]):
             raise ImplausibleInputError(f"{source} title", ascii(data["title"]), "one line of text")
         if "notes" in data and not (
-            isinstance(data["notes"], str) and all(_one_line(line) or not line for line in data["notes"].splitlines())
+            # lines split at line breaks alone ("\n", "\r\n"): a carriage return inside one would overwrite it
+            isinstance(data["notes"], str)
+            and all(_one_line(line) or not line for line in data["notes"].replace("\r\n", "\n").split("\n"))
         ):
             raise ImplausibleInputError(
                 f"{source} notes", ascii(data["notes"]), "lines of text, without control characters"
             )
         return cls(
-            data["name"].strip(),
+            data["name"],
             cycle_days,
             data.get("cycles"),
             tuple(orders),
@@ -1018,7 +1022,8 @@ def _distinct_on_each_day(orders, where: str) -> None:
         if len(entries) < 2:
             continue
         notes = [note for _, note in entries]
-        if None in notes or len(set(notes)) < len(notes):
+        # notes a person would take for one ("bolus", "bоlus" with a Cyrillic о) are one note: the drug twice
+        if None in notes or len({as_compared(note) for note in notes if note is not None}) < len(notes):
             numbers = " and ".join(str(number) for number, _ in entries)
             raise ImplausibleInputError(
                 f"{where} orders {numbers}",

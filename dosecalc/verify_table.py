@@ -93,7 +93,7 @@ from .cohort import (
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError, closest_name
 from .frames import is_text, refuse_written_columns
-from .grammar import escaped, number_slip
+from .grammar import LOOK_ALIKE, escaped, number_slip
 from .order import AUC_BASIS
 from .units import parse_quantity, quantity, unit
 from .validation import HEIGHT, WEIGHT, checked_flag, implausible_bodies, not_a_body, valid
@@ -1229,16 +1229,6 @@ _NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}\p{Cc}\x{034F}]"
 #: Dashes an id is compared as "-" by: a hyphen of a word processor (U+2010), an en dash, a minus sign, and
 #: the underscore an export writes for one ("KL_8", "KL-8").
 _DASHES = r"[\p{Pd}\x{2212}_]"
-#: The lower-case Cyrillic and Greek letters an id is compared as the Latin letter their capitals (or they) look
-#: like ("АB-2" with a Cyrillic А is "AB-2" on a screen), and the sharp s as "ss", as Unicode case folding writes
-#: it ("STRASSE"). For comparing ids only: an id is always written as typed.
-_LOOK_ALIKE = str.maketrans(
-    {
-        **dict(zip("авесԁеһіјкӏмнорԛѕтхуԝ", "abecdehijklmhopqstxyw")),
-        **dict(zip("αβεζηικμνορτυχ", "abezhikmnoptyx")),  # as their capitals look: Ν is N, Υ is Y
-        "ß": "ss",
-    }
-)
 
 
 def _blank_ids(ids: pa.Array) -> np.ndarray:
@@ -1304,7 +1294,7 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
             f"{_NOT_OF_AN_ID}+",
             "",
         )
-        folded = pa.array([None if text is None else text.translate(_LOOK_ALIKE) for text in folded.to_pylist()])
+        folded = pa.array([None if text is None else text.translate(LOOK_ALIKE) for text in folded.to_pylist()])
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():

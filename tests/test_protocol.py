@@ -716,3 +716,30 @@ def test_a_protocol_file_is_named_as_given_in_a_refusal(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DoseCalcError, match=r"^\./abvd: cannot be read"):
         load_protocol("./abvd")
+
+
+def test_a_protocols_texts_are_kept_as_typed_and_never_overwrite_a_line():
+    # a carriage return in the notes was printed raw: "...cycle\rDose: 10x" overwrote the line on a terminal
+    with pytest.raises(ImplausibleInputError, match="notes.*lines of text, without control characters"):
+        Protocol.from_dict(minimal(notes="Give on day 1 of each cycle\rDose: 10x"))
+    assert Protocol.from_dict(minimal(notes="line one\r\nline two\n")).notes == "line one\r\nline two\n"
+    # a name or a note with spaces around it was stripped: refused, never changed
+    with pytest.raises(ImplausibleInputError, match="protocol name=. T .: expected .*no space around it"):
+        Protocol.from_dict(minimal(name=" T "))
+    with pytest.raises(ImplausibleInputError, match="note.*no space around it"):
+        Protocol.from_dict(minimal(order=[{"drug": "drug-x", "dose": "10 mg/m2", "days": [1], "note": " bolus"}]))
+
+
+@pytest.mark.parametrize("other", ["b\u043elus", "Bolus", "bolus\u200b"])
+def test_two_orders_of_a_drug_on_a_day_need_notes_a_person_tells_apart(other):
+    # "bolus" and "bоlus" (a Cyrillic о) looked like one note: the drug given twice on day 1, 184 mg a cycle
+    orders = [
+        {"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1], "note": "bolus"},
+        {"drug": "doxorubicin", "dose": "50 mg/m2", "days": [1], "note": other},
+    ]
+    if not other.isprintable():
+        with pytest.raises(ImplausibleInputError, match="note"):
+            Protocol.from_dict(minimal(order=orders))
+        return
+    with pytest.raises(ImplausibleInputError, match=r"orders 1 and 2=doxorubicin twice on day 1"):
+        Protocol.from_dict(minimal(order=orders))
