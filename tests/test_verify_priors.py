@@ -315,7 +315,7 @@ def test_the_text_output_shows_each_prior_and_condition_limit_reached_or_not():
     lines = result.stdout.splitlines()
     prior = next(line for line in lines if line.startswith("prior doxorubicin"))
     assert prior.split()[2:4] == ["300", "mg/m²"]
-    assert prior.endswith("from 300mg/m2; lifetime limit 400 mg/m² (mediastinal-radiotherapy)")
+    assert prior.endswith("from 300mg/m2; lifetime limit 400 mg/m² (mediastinal-radiotherapy, adults)")
     assert any(line.split() == ["condition", "mediastinal-radiotherapy"] for line in lines)
 
 
@@ -328,7 +328,7 @@ def test_a_prior_in_mg_shows_todays_bsa_that_converted_it():
     assert result.exit_code == 0, result.output
     prior = next(line for line in result.stdout.splitlines() if line.startswith("prior doxorubicin"))
     # 700 / 1.84466 = 379.47 mg/m², shown to 3 figures; the BSA to 4, as the computation shows it
-    assert "from 700mg; 700 mg ÷ today's BSA 1.845 m² (uncapped) = 379 mg/m²; lifetime limit 550 mg/m² (standard)" in (
+    assert "from 700mg; 700 mg ÷ today's BSA 1.845 m² (uncapped) = 379 mg/m²; lifetime limit 550 mg/m² (standard, adults)" in (
         prior
     )
 

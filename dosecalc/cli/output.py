@@ -145,6 +145,12 @@ def rounding_note(rounding) -> str:
     return f"rounded to {measure}: {percent(rounding.difference_pct)}, within ±{figures(rounding.tolerance_pct)} %"
 
 
+def limit_for(limit) -> str:
+    """Whom a lifetime limit is for, as a plan or a verification shows it: its condition, and its population
+    where it is not everyone's (``"standard, adults"``: an adult's limit beside a child's body is seen)."""
+    return limit.condition if limit.population == "all" else f"{limit.condition}, {limit.population}"
+
+
 def show_bsa(quantity) -> str:
     return f"{float(quantity.m_as(unit(BSA.unit))):.2f} {unit(BSA.unit):~P}"
 

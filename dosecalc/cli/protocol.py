@@ -38,7 +38,7 @@ from ..results import plain
 from .app import app, command_group
 from .inputs import bad_input, named, texts_of
 from .options import AsJson, Patient, option_groups, whole_number
-from .output import bsa_row, figures, input_rows, inputs_json, print_blocks, print_json, show
+from .output import bsa_row, figures, input_rows, inputs_json, limit_for, print_blocks, print_json, show
 
 #: The exit code of a verification that needs a pharmacist's attention, and of a plan that reaches a
 #: lifetime limit within its cycles (a verification's flag too).
@@ -377,7 +377,7 @@ def _print_plan(loaded, schedule, cumulative, inputs, described) -> None:
     ]
     foot = []
     for exposure in cumulative.exposures:
-        limit = "" if exposure.limit is None else f"{show(exposure.limit.amount)} ({exposure.limit.condition})"
+        limit = "" if exposure.limit is None else f"{show(exposure.limit.amount)} ({limit_for(exposure.limit)})"
         if exposure.limit is None:
             reached = ""
         elif exposure.reached_at_cycle == 0:

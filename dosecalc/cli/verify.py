@@ -28,7 +28,7 @@ from ..validation import BSA, WEIGHT
 from .app import app, terminable
 from .inputs import bad_input, named, read_option, step_options, texts_of, value_of
 from .options import AsJson, BsaCap, MaxDose, Patient, RoundTo, WeightBasis, option_groups, whole_number
-from .output import figures, input_rows, inputs_json, percent, print_blocks, print_json, show
+from .output import figures, input_rows, inputs_json, limit_for, percent, print_blocks, print_json, show
 from .protocol import NEEDS_ATTENTION, Condition, protocol_named, read_conditions, read_priors
 
 #: The doses due and not ordered that the text output lists; --json has all.
@@ -118,7 +118,7 @@ def _prior_rows(result) -> list[list[str]]:
             counted = f"not counted: no dose of {exposure.drug} checked"
         else:
             counted = ""
-        limit = f"lifetime limit {show(exposure.limit.amount)} ({exposure.limit.condition})"
+        limit = f"lifetime limit {show(exposure.limit.amount)} ({limit_for(exposure.limit)})"
         rows.append([f"prior {exposure.drug}", shown, "; ".join(filter(None, [typed, counted, limit]))])
     rows += [["condition", name] for name in result.conditions]
     return rows
