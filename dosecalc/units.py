@@ -288,6 +288,9 @@ def magnitude(value, default_unit: str, field: str, expected: str | None = None)
     """
     if isinstance(value, str):
         value = parse_quantity(value, field)
+    if isinstance(value, np.ma.MaskedArray) or (is_quantity(value) and isinstance(value.magnitude, np.ma.MaskedArray)):
+        # np.asarray drops the mask: a masked (missing) value would be dosed as the number under it
+        raise UnitError(field, "a masked array", expected or f"numbers in {default_unit}, not a masked array")
     if is_quantity(value):
         own_quantity(value, field)
         target = unit(default_unit)

@@ -136,3 +136,17 @@ def test_capitals_are_refused_with_a_hint_never_read(text, meant):
     # units are case-sensitive (Mg is a megagram): a capitalised unit is suggested, not guessed
     with pytest.raises(UnitError, match=f"did you mean '{meant}'"):
         parse_quantity(text)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_a_masked_array_is_refused_never_read_under_its_mask(masked):
+    # np.asarray drops the mask: the masked (missing) height of the second patient was dosed as 160 cm
+    import numpy as np
+
+    from dosecalc import Q_, patient_dose
+    from dosecalc.errors import UnitError
+
+    heights = np.ma.masked_array([175.0, 160.0], [False, masked])
+    for height in (heights, Q_(heights, "cm")):
+        with pytest.raises(UnitError, match="^height=a masked array: expected numbers in cm, not a masked array"):
+            patient_dose("75 mg/m2", height=height, weight=70)
