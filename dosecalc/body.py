@@ -45,6 +45,7 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -385,11 +386,19 @@ _ALIASES = {
 }
 
 
+#: A weight basis's name as it may be written: ASCII words separated by one space, hyphen or underscore each
+#: ("Ideal body weight", "IBW", "lesser-of-actual-and-ideal"); a tab, a no-break space, two spaces or one at
+#: either end is no name.
+_WEIGHT_BASIS_WORDS = re.compile(r"[A-Za-z]+(?:[ _-][A-Za-z]+)*")
+
+
 def weight_basis_key(name: str) -> str:
     """Return the canonical name of a weight basis ("IBW" -> "ideal")."""
     if name in WEIGHT_BASES:
         return name
-    key = "_".join(str(name).strip().lower().replace("-", " ").split())
+    if not isinstance(name, str) or not _WEIGHT_BASIS_WORDS.fullmatch(name):
+        raise UnknownNameError("weight_basis", name, WEIGHT_BASES)
+    key = re.sub("[ -]", "_", name.lower())
     key = key.removesuffix("_body_weight").removesuffix("_weight")
     key = _ALIASES.get(key, key)
     if key not in WEIGHT_BASES:

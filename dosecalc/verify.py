@@ -230,8 +230,8 @@ def weight_change_setting(threshold=None) -> Setting:
         return WEIGHT_CHANGE["adult"]
     if isinstance(threshold, Setting):
         return threshold
-    if isinstance(threshold, str) and threshold.strip().lower() in WEIGHT_CHANGE:
-        return WEIGHT_CHANGE[threshold.strip().lower()]
+    if isinstance(threshold, str) and threshold in WEIGHT_CHANGE:  # a name as typed: " adult\n" is none
+        return WEIGHT_CHANGE[threshold]
     if isinstance(threshold, str) and not any(character.isdigit() for character in threshold):
         raise UnknownNameError("weight_change", threshold, (*WEIGHT_CHANGE, "a percentage such as '5%'"))
     value = _percent(threshold, _WEIGHT_CHANGE_RANGE, "weight_change")

@@ -67,10 +67,6 @@ def test_a_name_not_as_listed_is_refused_on_the_command_line(command, option, ty
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dosecalc/cli/lookup.py reads --method all by method.strip().lower() == 'all' (another file's change)",
-)
 def test_all_is_read_exactly_as_typed():
     refused("bsa", *BODY, "--method", " all\n")
 
@@ -146,3 +142,24 @@ def test_every_listed_spelling_is_plain_text_of_a_key(spellings, keys):
 def test_a_listed_name_is_read(args):
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("typed", ["ideal\t", " ideal", "ideal ", "ideal  body weight", "ideal\u00a0body weight"])
+def test_a_weight_basis_is_read_as_typed(typed):
+    # " ideal\n" was stripped and read as ideal; its spellings are ASCII words, one separator between each
+    from dosecalc.body import weight_basis_key
+    from dosecalc.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"^weight_basis="):
+        weight_basis_key(typed)
+    assert weight_basis_key("Ideal body weight") == weight_basis_key("IBW") == "ideal"
+
+
+@pytest.mark.parametrize("typed", [" adult", "adult\n", "ADULT"])
+def test_a_weight_change_population_is_read_as_typed(typed):
+    from dosecalc.errors import UnknownNameError
+    from dosecalc.verify import weight_change_setting
+
+    with pytest.raises(UnknownNameError, match=r"^weight_change="):
+        weight_change_setting(typed)
+    assert weight_change_setting("adult").value == 10.0

@@ -63,7 +63,7 @@ def bsa_command(
             "height": read_option(height, "height", HEIGHT.unit),
             "weight": read_option(weight, "weight", WEIGHT.unit),
         }
-        keys = list(BSA_METHODS) if method.strip().lower() == "all" else [bsa_method(method)]
+        keys = list(BSA_METHODS) if method == "all" else [bsa_method(method)]
         areas = {}
         for key in keys:
             try:
