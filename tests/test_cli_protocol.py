@@ -401,3 +401,19 @@ def test_a_condition_given_twice_is_refused_as_a_prior_is(command):
         "error: --condition 'mediastinal-radiotherapy': expected each condition once; it is given twice\n"
     )
     assert run(*command, *condition).exit_code in (0, 4)
+
+
+def test_a_plan_says_each_reduction_and_weight_basis_that_changed_a_dose(tmp_path):
+    # paclitaxel 175 mg/m² reduced by 25 % showed only "131 mg/m²"; cyclophosphamide 10 mg/kg on the adjusted
+    # weight, Devine's IBW + 0.4 × excess (180 cm male: 75.0 kg; 100 kg: 85.0 kg), only "850 mg"
+    path = tmp_path / "t.toml"
+    path.write_text(
+        'name = "t"\ncycle_days = 21\ncycles = 6\n'
+        '[[order]]\ndrug = "paclitaxel"\ndose = "175 mg/m2"\nreduction_pct = 25\ndays = [1]\n'
+        '[[order]]\ndrug = "cyclophosphamide"\ndose = "10 mg/kg"\nweight_basis = "adjusted"\ndays = [1]\n'
+    )
+    result = runner.invoke(app, ["plan", str(path), "--height", "180cm", "--weight", "100kg", "--sex", "m"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[1]: line for line in result.output.splitlines() if line.startswith("1 ")}
+    assert rows["paclitaxel"].endswith("reduced by 25 %")
+    assert rows["cyclophosphamide"].endswith("adjusted body weight (IBW + 0.4 × excess) (100 kg → 85 kg)")

@@ -274,12 +274,18 @@ def read_conditions(texts: list[str] | None) -> tuple[str, ...]:
 
 
 def _marks(dose) -> str:
-    """What changed the calculated dose: a cap, a rounding or a band, with the value before; for
-    carboplatin first the GFR of the Calvert dose, what a pharmacist checks first."""
+    """What changed the dose on its way from the prescription: the modification ("reduced by 25 %"), a weight
+    other than the actual one, a cap, a rounding or a band, each with the value before; for carboplatin first
+    the GFR of the Calvert dose, what a pharmacist checks first."""
     marks = [
-        f"{step.name} ({show(step.before)} → {show(step.after)})"
+        step.change
+        if step.name == "modification"
+        else f"{step.change.removesuffix(' instead of the actual weight')} ({show(step.before)} → {show(step.after)})"
+        if step.name == "weight basis"
+        else f"{step.name} ({show(step.before)} → {show(step.after)})"
         for step in dose.steps
-        if step.applied and step.name in ("BSA cap", "max dose", "rounding", "band")
+        if step.name in ("modification", "weight basis")
+        or (step.applied and step.name in ("BSA cap", "max dose", "rounding", "band"))
     ]
     gfr = _gfr_mark(dose.patient)
     return "; ".join([gfr, *marks] if gfr else marks)
