@@ -417,3 +417,20 @@ def test_a_plan_says_each_reduction_and_weight_basis_that_changed_a_dose(tmp_pat
     rows = {line.split()[1]: line for line in result.output.splitlines() if line.startswith("1 ")}
     assert rows["paclitaxel"].endswith("reduced by 25 %")
     assert rows["cyclophosphamide"].endswith("adjusted body weight (IBW + 0.4 × excess) (100 kg → 85 kg)")
+
+
+def test_a_plan_says_a_gfr_read_outside_its_range_only_as_the_protocol_allows(tmp_path):
+    # Cockcroft-Gault (1976): (140 − 18) × 150 / (72 × 0.2) = 1271 mL/min, past 250; with gfr_cap "none" and
+    # allow_outside_range the protocol's own settings give 6 × (1271 + 25) = 7775 mg: said, as a plan would not
+    path = tmp_path / "cb.toml"
+    path.write_text(
+        'name = "cb"\ncycle_days = 21\ncycles = 6\n[[order]]\ndrug = "carboplatin"\ndose = "6 mg/mL*min"\n'
+        'gfr_cap = "none"\nallow_outside_range = true\ndays = [1]\n'
+    )
+    result = runner.invoke(
+        app, ["plan", str(path), "--age", "18", "--sex", "m", "--weight", "150kg", "--creatinine", "0.2mg/dL"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Calvert at GFR 1271 mL/min (Cockcroft-Gault; fda: not capped; outside 1-250 mL/min, allowed by the " in (
+        result.output
+    )

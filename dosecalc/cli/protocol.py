@@ -23,7 +23,7 @@ from typing import Annotated
 
 import typer
 
-from ..carboplatin import CarboplatinDose
+from ..carboplatin import GFR, CarboplatinDose
 from ..errors import ImplausibleInputError, UnitError, as_typed
 from ..grammar import escaped
 from ..order import drug_name
@@ -306,7 +306,10 @@ def _gfr_mark(patient) -> str | None:
         cap = f"{patient.policy} cap {show(patient.gfr_cap)} applied: the dose uses {show(patient.gfr)}"
     else:
         cap = f"{patient.policy} cap {show(patient.gfr_cap)} not applied"
-    return f"Calvert at GFR {show(patient.gfr_uncapped)} ({source}; {cap})"
+    outside = ""
+    if float(patient.gfr_uncapped.m_as("mL/min")) > GFR.high:  # read only as the protocol allows: said so
+        outside = f"; outside {GFR.expected}, allowed by the protocol"
+    return f"Calvert at GFR {show(patient.gfr_uncapped)} ({source}; {cap}{outside})"
 
 
 @app.command("plan")
