@@ -753,10 +753,10 @@ class ProtocolOrder(Open):
 
 
 class ProtocolRecord(Open):
-    """A protocol as its file gives it."""
+    """A protocol as its file gives it (a file may give no title)."""
 
     name: Text
-    title: Text
+    title: Text | None
     file: Text
     cycle_days: Annotated[int, Field(ge=1)]
     cycles: Annotated[int, Field(ge=1)] | None

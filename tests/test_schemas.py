@@ -203,6 +203,17 @@ def test_verification_that_needs_attention_validates_against_its_schema(case):
     assert_valid("verify", report)
 
 
+def test_a_protocol_without_a_title_validates_against_its_schema(tmp_path):
+    # a file may give no title: "title": null broke the schema, which asked for a text
+    path = tmp_path / "untitled.toml"
+    path.write_text(
+        'name = "t"\ncycle_days = 21\ncycles = 6\n[[order]]\ndrug = "paclitaxel"\ndose = "175 mg/m2"\ndays = [1]\n'
+    )
+    report = run_json("protocol show", str(path))
+    assert report["protocol"]["title"] is None
+    assert_valid("protocol-show", report)
+
+
 def test_cohort_output_validates_against_its_schema(tmp_path):
     # the sample has five bad rows on purpose: exit 3
     report = run_json(
