@@ -168,7 +168,8 @@ def test_bsa_json_is_full_precision_and_text_is_rounded(body):
     expected = dosecalc.bsa(height, weight).m_as("m**2")
     assert run_json("bsa", "--height", height, "--weight", weight)["results"]["bsa"]["value"] == expected
     text = run("bsa", "--height", height, "--weight", weight).stdout
-    assert text.splitlines()[0].split()[1] == f"{expected:.2f}"
+    # to 2 decimals, or 3 figures below 1 m² (0.0234 m² is not "0.02")
+    assert text.splitlines()[0].split()[1] == (f"{expected:.2f}" if expected >= 1 else f"{expected:.3g}")
 
 
 # --- dose ------------------------------------------------------------------------

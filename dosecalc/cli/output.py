@@ -152,7 +152,9 @@ def limit_for(limit) -> str:
 
 
 def show_bsa(quantity) -> str:
-    return f"{float(quantity.m_as(unit(BSA.unit))):.2f} {unit(BSA.unit):~P}"
+    """A BSA to 2 decimals (1.90 m²), or 3 figures below 1 m² (0.0234 m²: "0.02" beside 23.4 mg did not add up)."""
+    value = float(quantity.m_as(unit(BSA.unit)))
+    return f"{value:.2f} {unit(BSA.unit):~P}" if value >= 1 else f"{value:.3g} {unit(BSA.unit):~P}"
 
 
 def print_blocks(*blocks: tuple[list[str] | None, list]) -> None:
