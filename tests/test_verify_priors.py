@@ -328,8 +328,9 @@ def test_a_prior_in_mg_shows_todays_bsa_that_converted_it():
     assert result.exit_code == 0, result.output
     prior = next(line for line in result.stdout.splitlines() if line.startswith("prior doxorubicin"))
     # 700 / 1.84466 = 379.47 mg/m², shown to 3 figures; the BSA to 4, as the computation shows it
-    assert "from 700mg; 700 mg ÷ today's BSA 1.845 m² (uncapped) = 379 mg/m²; lifetime limit 550 mg/m² (standard, adults)" in (
-        prior
+    assert (
+        "from 700mg; 700 mg ÷ today's BSA 1.845 m² (uncapped) = 379 mg/m²; lifetime limit 550 mg/m² (standard, adults)"
+        in (prior)
     )
 
 
