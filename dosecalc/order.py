@@ -1281,7 +1281,7 @@ def _calculation_steps(order: Order, result) -> list[Step]:
         how = f"{_fmt(result.prescribed)} × {_fmt(result.dosing_weight)} ({result.weight_basis} weight)"
         reference = WEIGHT_BASES[result.weight_basis].reference
     else:
-        how, reference = "flat dose, as prescribed", None
+        how, reference = f"flat dose, as {'prescribed' if order.modification is None else 'modified'}", None
     uncapped = result.dose if result.dose_uncapped is None else result.dose_uncapped
     steps.append(Step("calculation", result.prescribed, uncapped, how, order.reference("dose") or reference))
     at_capped_bsa = uncapped

@@ -155,6 +155,9 @@ def test_flat_dose():
     result = Order("dexamethasone", "40 mg").for_patient()
     assert result.dose.m_as("mg") == 40.0
     assert result.steps[-1].change == "flat dose, as prescribed"
+    # reduced, it is no longer the dose as prescribed: 100 mg −20 % is 80 mg, as modified
+    reduced = Order("dexamethasone", "100 mg", reduction_pct=20).for_patient()
+    assert reduced.dose.m_as("mg") == 80.0 and reduced.steps[-1].change == "flat dose, as modified"
 
 
 def test_carboplatin_by_auc():

@@ -244,11 +244,11 @@ def _steps_json(order: Order, steps) -> dict:
     }
 
 
-def _calculation(result, bsa=None) -> str:
+def _calculation(result, bsa=None, modified: bool = False) -> str:
     """How a PatientDose's dose is calculated: "75 mg/m² × BSA 1.84 m²" (at ``bsa``
-    when given: the BSA before its cap)."""
+    when given: the BSA before its cap); a flat dose as prescribed, or as modified."""
     if result.basis in (FLAT, UNITS):
-        return "flat dose, as prescribed"
+        return f"flat dose, as {'modified' if modified else 'prescribed'}"
     per_m2 = result.basis in (PER_M2, UNITS_PER_M2)
     size = f"BSA {show_bsa(result.bsa if bsa is None else bsa)}" if per_m2 else show(result.dosing_weight)
     return f"{show(result.prescribed)} × {size}"
@@ -282,12 +282,17 @@ def _step_rows(modification, steps, label: str) -> list[tuple[str, str, str]]:
     if steps is None:
         return rows
     result = steps.patient
-    calculated = f"capped at the max dose, {show(result.max_dose)}" if result.max_dose_applied else _calculation(result)
+    modified = modification is not None
+    calculated = (
+        f"capped at the max dose, {show(result.max_dose)}"
+        if result.max_dose_applied
+        else _calculation(result, modified=modified)
+    )
     last = _last_step(steps)
     if last is not None:
         rows.append(("calculated", show(result.dose), calculated))
     if result.bsa_cap_applied or result.max_dose_applied:
-        rows.append(("uncapped", show(result.dose_uncapped), _calculation(result, result.bsa_uncapped)))
+        rows.append(("uncapped", show(result.dose_uncapped), _calculation(result, result.bsa_uncapped, modified)))
     if result.bsa_cap is not None:
         applied = f"applied: BSA {show_bsa(result.bsa_uncapped)} capped" if result.bsa_cap_applied else "not applied"
         rows.append(("BSA cap", show_bsa(result.bsa_cap), applied))
