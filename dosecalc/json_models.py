@@ -616,15 +616,7 @@ FlagName = Literal[
 class Flag(Open):
     """Something a pharmacist must look at, beside the verdicts, with the values that raised it."""
 
-    code: Literal[
-        "weight_change",
-        "cap_explains",
-        "rounding_explains",
-        "lifetime_limit",
-        "lifetime_unchecked",
-        "not_scheduled",
-        "duplicate_order",
-    ]
+    code: FlagName
     meaning: Text
     message: Text
     source: Text | None = None

@@ -558,21 +558,8 @@ def test_encodings(tmp_path, encoding, text):
 
 def test_unknown_delimiter_and_encoding_are_refused(tmp_path):
     write_patients(tmp_path / "in.csv", [("A", 170, 150)])
-    line = one_line_error(
-        cli(
-            "cohort",
-            str(tmp_path / "in.csv"),
-            "-o",
-            str(tmp_path / "out.csv"),
-            "--dose",
-            "75mg/m2",
-            "--encoding",
-            "ebcdic",
-        )
-    )
-    assert line == "error: --encoding 'ebcdic' is not known; expected one of: utf-8, latin-1, cp1252"
     # UTF-16 is another encoding, not a slip of UTF-8: no "did you mean 'utf-8'?"
-    for other in ("utf-16", "utf-32", "utf8-sig"):
+    for other in ("ebcdic", "utf-16", "utf-32", "utf8-sig"):
         line = one_line_error(
             cli(
                 "cohort",

@@ -421,19 +421,26 @@ def test_a_prior_per_m2_against_a_limit_in_units_shows_the_bsa_that_multiplied_i
     assert_allclose(exposure.counted.m_as("units"), 200 * math.sqrt(175 * 80 / 3600))
 
 
-def test_a_prior_falls_only_against_the_same_drugs_prior():
-    # a vincristine row holds no doxorubicin prior: its empty cell after doxorubicin's 100 mg/m² is no fall;
-    # doxorubicin's own empty cell at cycle 2 is
-    rows = {
+def two_cycles(drugs: list, priors: list) -> dict:
+    """Patient A's orders of R-CHOP's ``drugs`` on day 1 of cycles 1 and 2 (doxorubicin 92 mg, vincristine 2 mg),
+    175 cm and 70 kg, with their ``priors`` (prior_mg_m2 cells)."""
+    ordered = {"doxorubicin": 92.0, "vincristine": 2.0}
+    return {
         "patient_id": ["A"] * 4,
-        "drug": ["vincristine", "doxorubicin", "vincristine", "doxorubicin"],
-        "ordered_mg": [2.0, 92.0, 2.0, 92.0],
+        "drug": drugs * 2,
+        "ordered_mg": [ordered[drug] for drug in drugs] * 2,
         "cycle": [1, 1, 2, 2],
         "day": [1] * 4,
         "height_cm": [175.0] * 4,
         "weight_kg": [70.0] * 4,
-        "prior_mg_m2": ["", "100", "", "150"],
+        "prior_mg_m2": priors,
     }
+
+
+def test_a_prior_falls_only_against_the_same_drugs_prior():
+    # a vincristine row holds no doxorubicin prior: its empty cell after doxorubicin's 100 mg/m² is no fall;
+    # doxorubicin's own empty cell at cycle 2 is
+    rows = two_cycles(["vincristine", "doxorubicin"], ["", "100", "", "150"])
     result = verify_table(RCHOP, pa.table(rows))
     assert result.rejected.num_rows == 0 and result.verified.num_rows == 4
     rows["prior_mg_m2"] = ["", "100", "", ""]
@@ -449,16 +456,7 @@ def test_the_files_earlier_orders_of_a_drug_count_towards_its_lifetime_limit():
     # doxorubicin 92 mg at BSA 1.84466 m² is 49.874 mg/m²; its limit 550 mg/m² (label). Cycle 1 after 460 mg/m²:
     # 509.87, under the limit. Cycle 2 gives 460 again (not brought up to date): read alone, 509.87 again; with
     # cycle 1's order counted, 509.87 before it and 559.75 with it, past 550
-    rows = {
-        "patient_id": ["A"] * 4,
-        "drug": ["doxorubicin", "vincristine", "doxorubicin", "vincristine"],
-        "ordered_mg": [92.0, 2.0, 92.0, 2.0],
-        "cycle": [1, 1, 2, 2],
-        "day": [1] * 4,
-        "height_cm": [175.0] * 4,
-        "weight_kg": [70.0] * 4,
-        "prior_mg_m2": ["460", "", "460", ""],
-    }
+    rows = two_cycles(["doxorubicin", "vincristine"], ["460", "", "460", ""])
     result = verify_table(RCHOP, pa.table(rows))
     assert result.flagged["row"].to_pylist() == [3]
     assert result.flagged["flags"].to_pylist() == ["lifetime_limit"]
