@@ -679,10 +679,22 @@ def verify_table(
         bad = np.flatnonzero(~valid(baseline, WEIGHT))
         if bad.size:
             cells = table[baseline_column].take(pa.array(bad)).to_pylist()
-            rejects.add(bad, [f"{baseline_column}={cell!s}: expected {WEIGHT.expected}" for cell in cells])
+            unit_text = canonical_name(baseline_column).removeprefix("baseline_weight").removeprefix("_")
+            rejects.add(
+                bad,
+                [
+                    f"{baseline_column} is missing"
+                    if cell is None or (isinstance(cell, str) and not cell.strip(" "))
+                    else f"{baseline_column}={escaped(cell)}: expected the number alone: its unit, {unit_text}, is "
+                    "in the column's name"
+                    if isinstance(cell, str) and np.isnan(value) and unit_text
+                    else f"{baseline_column}={cell!s}: expected {WEIGHT.expected}"
+                    for cell, value in zip(cells, baseline[bad].tolist())
+                ],
+            )
         _refuse_no_baseline_bodies(table, names, baseline_column, baseline, rejects, decimal_comma)
         weight = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # a baseline of 0 is rejected above
             change, changed = weight_change_kernel(weight, baseline, threshold.value)
 
     # which order of the plan each row's drug is: once per distinct name (and day, where it decides)

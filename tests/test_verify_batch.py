@@ -517,3 +517,26 @@ def test_a_cycle_is_written_as_a_whole_number_and_a_missing_one_is_said_so():
         "cycle is missing",
     ]
     assert result.checked["cycle"].to_pylist() == ["2.0"]
+
+
+def test_a_baseline_weight_cell_is_refused_for_what_it_is():
+    # "154 lb" in a kg column said "expected 0.2-700 kg" though 154 lb is 69.9 kg; an empty cell "=:"; a 0 printed
+    # numpy's divide-by-zero warning on stderr
+    import warnings
+
+    rows = {
+        "patient_id": ["A", "B", "C"],
+        "drug": ["doxorubicin"] * 3,
+        "ordered_mg": [92.0] * 3,
+        "height_cm": [175.0] * 3,
+        "weight_kg": [70.0] * 3,
+        "baseline_weight_kg": ["154 lb", "0", ""],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = verify_table(RCHOP, pa.table(rows))
+    assert result.rejected["reason"].to_pylist() == [
+        "baseline_weight_kg='154 lb': expected the number alone: its unit, kg, is in the column's name",
+        "baseline_weight_kg=0: expected 0.2-700 kg",
+        "baseline_weight_kg is missing",
+    ]
