@@ -76,7 +76,7 @@ from .dialects import (
     unnamed_column,
     written_path,
 )
-from .errors import DoseCalcError, UsageError
+from .errors import DoseCalcError, MissingInputError, UsageError
 from .frames import as_table
 from .provenance import (
     METADATA_KEY,
@@ -1128,7 +1128,13 @@ def _dosing(
     if hint is not None:
         raise DoseCalcError(f"input={path}: {hint}")
     dosing = prescribed.dosing(method, column_map, column_units, reading.decimal_comma)
-    return dosing, dosing(pa.Table.from_batches([], schema=schema))
+    try:
+        return dosing, dosing(pa.Table.from_batches([], schema=schema))
+    except MissingInputError as err:
+        if file_format(path, "input") != "sheet" or reading.sheet is not None:
+            raise
+        # the first sheet was read, as none was named: a workbook's "Readme" before its patients
+        raise DoseCalcError(f"input={path}: its first sheet was read: {err}; --sheet names another") from None
 
 
 def _summary(counts: Counts, start: float, output: Path, rejects: Path | None, provenance: dict) -> CohortSummary:

@@ -1668,3 +1668,19 @@ def test_a_parquet_column_without_a_name_or_named_twice_is_refused(tmp_path, nam
     )
     assert line == f"error: input={tmp_path / 'in.parquet'}: {said}"
     assert _no_files_but(tmp_path, "in.parquet")
+
+
+def test_a_workbooks_first_sheet_without_patients_says_that_sheet_was_read(tmp_path):
+    # a workbook's "Readme" first: "a weight column is required" did not say which sheet was read, nor --sheet
+    pytest.importorskip("python_calamine")
+    book = write_xlsx(
+        tmp_path / "clinic.xlsx",
+        {
+            "Readme": [["exported by the pharmacy"]],
+            "Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70]],
+        },
+    )
+    line = one_line_error(cli("cohort", str(book), "-o", str(tmp_path / "o.csv"), "--dose", "75mg/m2"))
+    assert line.startswith(f"error: input={book}: its first sheet was read: ")
+    assert line.endswith("; --sheet names another")
+    assert convert_file(book, tmp_path / "o.csv", dose="75 mg/m^2", sheet="Patients").rows_written == 1
