@@ -308,7 +308,7 @@ def test_a_lifetime_limit_reached_is_a_warning_above_the_result(page):
     assert warning.get_attribute("role") == "alert"
     assert page.text_content("#attention .attention-headline") == "Lifetime limit reached"
     assert _text(page.locator("#attention li").all_text_contents()) == [
-        "doxorubicin: lifetime limit of 550 mg/m² (standard) REACHED at cycle 8, within this plan"
+        "doxorubicin: lifetime limit of 550 mg/m² (standard, adults) REACHED at cycle 8, within this plan"
     ]
     # above the result: the first thing after its heading, before the schedule's headline
     assert page.evaluate("document.querySelector('#result h2').nextElementSibling.id") == "attention"

@@ -205,14 +205,19 @@ function changedBy(order) {
   return marks.join(", ");
 }
 
+// whom a limit is for, as the command line shows it: its condition, and its population unless everyone's
+function limitFor(limit) {
+  return limit.population && limit.population !== "all" ? limit.condition + ", " + limit.population : limit.condition;
+}
+
 function reached(exposure) {
   if (exposure.note) {
     return exposure.note;
   }
   if (exposure.reached_at_cycle === null) {
-    return exposure.limit.condition + ": not reached";
+    return limitFor(exposure.limit) + ": not reached";
   }
-  return exposure.limit.condition + ": reached at cycle " + exposure.reached_at_cycle + (exposure.within_plan ? ", within this plan" : "");
+  return limitFor(exposure.limit) + ": reached at cycle " + exposure.reached_at_cycle + (exposure.within_plan ? ", within this plan" : "");
 }
 
 function schedule(payload) {
@@ -311,7 +316,7 @@ function attention(endpoint, payload, code) {
   const reasons = [];
   const exposures = payload.cumulative && Array.isArray(payload.cumulative.exposures) ? payload.cumulative.exposures : [];
   for (const exposure of exposures.filter((each) => each.within_plan && each.limit)) {
-    reasons.push(`${exposure.drug}: lifetime limit of ${quantity(exposure.limit.amount)} (${exposure.limit.condition}) REACHED ${reachedAt(exposure)}`);
+    reasons.push(`${exposure.drug}: lifetime limit of ${quantity(exposure.limit.amount)} (${limitFor(exposure.limit)}) REACHED ${reachedAt(exposure)}`);
   }
   const checked = payload.verification || payload;
   if (Array.isArray(checked.checks)) {
