@@ -166,9 +166,9 @@ def read_frame(native) -> Frame:
         if frame is native:  # not a frame narwhals knows: a dict of arrays, an Arrow stream
             try:
                 return Frame(plain_types(pa.table(native)), None, None, None)
-            except TypeError:  # a dict of one patient's numbers, a number: no table of rows
+            except (TypeError, ValueError):  # one patient's numbers, a number, a list of rows: no table of columns
                 raise DoseCalcError(
-                    f"table: a {type(native).__name__} that is no table of rows; give a frame or a dict of columns "
+                    f"table: a {type(native).__name__} that is no table of columns; give a frame or a dict of columns "
                     "(one patient's values go to patient_dose)"
                 ) from None
         lazy = frame.implementation if isinstance(frame, nw.LazyFrame) else None
@@ -177,6 +177,8 @@ def read_frame(native) -> Frame:
         table = nw.maybe_reset_index(eager).to_arrow().replace_schema_metadata(None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:  # complex numbers: no type
         raise _mixed_types(err) from None
+    except TypeError as err:  # a column pyarrow cannot take (pandas' sparse arrays): named as it names it
+        raise DoseCalcError(f"table: {str(err).rstrip('.')}; give each column as plain numbers or text") from None
     except nw.exceptions.DuplicateError as err:
         raise DoseCalcError(f"table: {' '.join(str(err).split())}; rename all but one of each") from None
     backend = None if implementation is nw.Implementation.PYARROW else implementation

@@ -78,7 +78,7 @@ def test_a_pandas_extension_column_comes_back_in_its_own_dtype_exactly(rejects):
 @pytest.mark.parametrize("table", [{"height_cm": 175.0, "weight_kg": 70.0}, 42])
 def test_one_patients_values_are_no_table(table):
     # a dict of one patient's numbers was a TypeError from pyarrow; it is refused as dosecalc's error
-    with pytest.raises(DoseCalcError, match="^table: a (dict|int) that is no table of rows; .*patient_dose"):
+    with pytest.raises(DoseCalcError, match="^table: a (dict|int) that is no table of columns; .*patient_dose"):
         dose_table(table, "75 mg/m^2")
 
 
@@ -96,3 +96,16 @@ def test_a_column_alike_but_for_case_or_spaces_to_one_dosecalc_writes_is_refused
         f"the input has a column named {name!r}, which dosecalc writes (as {written!r}, whatever the case and "
         "spaces); rename it"
     )
+
+
+def test_a_list_of_rows_or_a_sparse_column_is_a_dosecalc_error():
+    # pyarrow's ValueError ("Must pass names or schema") and pandas' sparse TypeError came out as they were
+    pd = pytest.importorskip("pandas")
+    from dosecalc import dose_table
+    from dosecalc.errors import DoseCalcError
+
+    with pytest.raises(DoseCalcError, match="^table: a list that is no table of columns; give a frame or a dict"):
+        dose_table([{"height_cm": 170, "weight_kg": 70}], "75 mg/m^2")
+    sparse = pd.DataFrame({"height_cm": pd.arrays.SparseArray([170.0, 0.0]), "weight_kg": [70, 70]})
+    with pytest.raises(DoseCalcError, match=r"^table: Sparse pandas data \(column height_cm\) not supported; give"):
+        dose_table(sparse, "75 mg/m^2")
