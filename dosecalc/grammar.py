@@ -90,6 +90,9 @@ LOOK_ALIKE = str.maketrans(
     {
         **dict(zip("авесԁеһіјкӏмнорԛѕтхуԝ", "abecdehijklmhopqstxyw")),
         **dict(zip("αβεζηικμνορτυχ", "abezhikmnoptyx")),  # as their capitals look: Ν is N, Υ is Y
+        "օ": "o",  # Armenian oh (Օ)
+        "ı": "i",  # the dotless i of Turkish
+        "ɑ": "a",  # the Latin alpha (Ɑ)
         "ß": "ss",
     }
 )
@@ -98,16 +101,21 @@ LOOK_ALIKE = str.maketrans(
 def as_compared(text: str) -> str:
     """
     A text as two are compared to tell whether a person would take them for one: its compatibility form
-    (NFKC: fullwidth letters, ligatures), lower case, look-alike letters as Latin (:data:`LOOK_ALIKE`), dashes
-    as "-", and without spaces or invisible characters. ``"bоlus"`` (a Cyrillic о) is ``"bolus"``.
+    (NFKC: fullwidth letters, ligatures), lower case, look-alike letters as Latin (:data:`LOOK_ALIKE`), any
+    decimal digit as its ASCII digit (Arabic-Indic ٢ as 2), and without dashes, underscores, spaces or invisible
+    characters. ``"bоlus"`` (a Cyrillic о) is ``"bolus"``, ``"DL-2001"`` is ``"dl2001"``.
     """
     folded = unicodedata.normalize("NFKC", text).lower().translate(LOOK_ALIKE)
     kept = []
     for character in folded:
         category = unicodedata.category(character)
-        if category == "Pd" or character in "\u2212_":
-            kept.append("-")
-        elif not (character.isspace() or category in ("Zs", "Zl", "Zp", "Cf", "Cc") or character == "\u034f"):
+        if category == "Nd":
+            kept.append(str(unicodedata.decimal(character)))
+        elif not (
+            category in ("Pd", "Zs", "Zl", "Zp", "Cf", "Cc")
+            or character.isspace()
+            or character in "\u2212_\u034f"
+        ):
             kept.append(character)
     return "".join(kept)
 

@@ -93,7 +93,7 @@ from .cohort import (
 from .doses import DOSE_RANGES, read_dose
 from .errors import DoseCalcError, MissingInputError, closest_name
 from .frames import is_text, refuse_written_columns
-from .grammar import LOOK_ALIKE, escaped, number_slip
+from .grammar import as_compared, escaped, number_slip
 from .order import AUC_BASIS
 from .units import parse_quantity, quantity, unit
 from .validation import HEIGHT, WEIGHT, checked_flag, implausible_bodies, not_a_body, valid
@@ -1238,9 +1238,6 @@ def _patients(ids: pa.ChunkedArray) -> _Patients:
 #: What an id is compared without: spaces of any kind (a tab, a no-break space: RE2's ``\s`` is ASCII's alone),
 #: invisible characters (a zero-width space, the combining grapheme joiner) and control characters (DEL, U+001F).
 _NOT_OF_AN_ID = r"[\s\p{Z}\p{Cf}\p{Cc}\x{034F}]"
-#: Dashes an id is compared as "-" by: a hyphen of a word processor (U+2010), an en dash, a minus sign, and
-#: the underscore an export writes for one ("KL_8", "KL-8").
-_DASHES = r"[\p{Pd}\x{2212}_]"
 
 
 def _blank_ids(ids: pa.Array) -> np.ndarray:
@@ -1298,15 +1295,11 @@ def _refuse_ids_alike(ids: pa.ChunkedArray, patients: _Patients, rejects: _Texts
     if pc.all(pc.string_is_ascii(firsts)).as_py() and not _holds_ascii_space(firsts):
         # no compatibility form, Unicode space, format character or look-alike letter is ASCII
         folded = pc.ascii_lower(firsts)
-        if (_text_bytes(firsts) == ord("_")).any():  # an export's underscore for the dash
-            folded = pc.replace_substring(folded, "_", "-")
-    else:
-        folded = pc.replace_substring_regex(
-            pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(firsts, "NFKC")), _DASHES, "-"),
-            f"{_NOT_OF_AN_ID}+",
-            "",
-        )
-        folded = pa.array([None if text is None else text.translate(LOOK_ALIKE) for text in folded.to_pylist()])
+        characters = _text_bytes(firsts)
+        if ((characters == ord("-")) | (characters == ord("_"))).any():  # "DL-2001", "DL_2001" and "DL2001" alike
+            folded = pc.replace_substring_regex(folded, "[-_]", "")
+    else:  # as a person compares them (grammar.as_compared), one text at a time: non-ASCII ids are few
+        folded = pa.array([None if text is None else as_compared(text) for text in firsts.to_pylist()], pa.string())
     key = pc.dictionary_encode(folded).indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(key)
     for alike in np.flatnonzero(counts > 1).tolist():

@@ -23,8 +23,9 @@ from typer.testing import CliRunner
 
 import dosecalc.cli.verify  # noqa: F401  (registers the command until the package imports it)
 from dosecalc.cli import app
+from dosecalc.grammar import as_compared
 from dosecalc.protocol import load_protocol
-from dosecalc.verify_table import _DASHES, _NOT_OF_AN_ID, _holds_ascii_space, verify_table
+from dosecalc.verify_table import _holds_ascii_space, verify_table
 
 RCHOP = load_protocol("r-chop-21")
 CARBOPLATIN_PACLITAXEL = load_protocol("carboplatin-paclitaxel")
@@ -242,14 +243,13 @@ def test_ids_that_differ_by_a_no_break_space_are_one_patient_written_two_ways():
 
 @given(st.lists(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=8), max_size=20))
 def test_ascii_ids_fold_alike_by_either_path(ids):
-    # the fast path (ASCII without a space or a control character: lower case, an underscore as "-") folds ids as
-    # the full one (NFKC, lower case, dashes and underscores as "-", spaces, control and invisible characters
-    # removed) does
+    # the fast path (ASCII without a space or a control character: lower case, dashes and underscores dropped)
+    # folds ids as a person compares them (grammar.as_compared: NFKC, lower case, look-alike letters, digits of
+    # any script, without dashes, spaces, control and invisible characters)
     texts = pa.array(ids, pa.string())
-    dashes = pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(texts, "NFKC")), _DASHES, "-")
-    full = pc.replace_substring_regex(dashes, f"{_NOT_OF_AN_ID}+", "")
     if not _holds_ascii_space(texts):
-        assert pc.replace_substring(pc.ascii_lower(texts), "_", "-").to_pylist() == full.to_pylist()
+        fast = pc.replace_substring_regex(pc.ascii_lower(texts), "[-_]", "")
+        assert fast.to_pylist() == [as_compared(text) for text in ids]
     else:
         assert any(ord(character) <= 0x20 or character == "\x7f" for text in ids for character in text)
 
@@ -299,3 +299,44 @@ def test_a_sex_that_is_none_rejects_its_row_whatever_its_order_reads():
         "sex='banana' is not known; expected one of: f, female, woman, w, m, male, man"
     ]
     assert sorted(result.verified["row"].to_pylist()) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["DL2001", "DL 2001", "DL-2001-", "DL-\u0662\u0660\u0660\u0661", "dl_2001"],  # ٢٠٠١: Arabic-Indic digits
+)
+def test_ids_alike_but_for_a_dash_added_or_digits_of_another_script_reject_their_rows(other):
+    # "DL2001" and "DL-2001" were two patients: each one's doxorubicin prior of 500 mg/m² checked apart, the
+    # second order's 550 mg/m² reached unseen (label limit 550 mg/m²)
+    table = pa.table(
+        {
+            "patient_id": ["DL-2001", other],
+            "drug": ["doxorubicin"] * 2,
+            "ordered_mg": [92.0] * 2,
+            "cycle": [1, 2],
+            "day": [1, 1],
+            "height_cm": [175.0] * 2,
+            "weight_kg": [70.0] * 2,
+            "prior_mg_m2": ["500", "500"],
+        }
+    )
+    result = verify_table(RCHOP, table)
+    assert result.rejected["row"].to_pylist() == [1, 2]
+    assert "differ only in case, spaces, dashes, invisible characters or look-alike letters" in (
+        result.rejected["reason"][0].as_py()
+    )
+
+
+@pytest.mark.parametrize("pair", [("KOT", "K\u0555T"), ("ADA", "\u2c6dDA"), ("pin", "p\u0131n")])
+def test_ids_alike_by_an_armenian_latin_alpha_or_dotless_i_letter_reject_their_rows(pair):
+    table = pa.table(
+        {
+            "patient_id": list(pair),
+            "drug": ["doxorubicin"] * 2,
+            "ordered_mg": [92.0] * 2,
+            "cycle": [1, 2],
+            "height_cm": [175.0] * 2,
+            "weight_kg": [70.0] * 2,
+        }
+    )
+    assert verify_table(RCHOP, table).rejected["row"].to_pylist() == [1, 2]
