@@ -69,6 +69,7 @@ rejected, never dropped: ``rows in = verified + flagged + rejected``.
 from __future__ import annotations
 
 import datetime
+import difflib
 import os
 import re
 import time
@@ -519,6 +520,32 @@ def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False
 CONDITION_COLUMNS = ("condition", "conditions")
 
 
+def _refuse_near_misses(names) -> None:
+    """
+    Refuse a column named nearly as an optional input a verification reads, which it would pass over unread: a
+    prior exposure as ``priors_mg_m2`` or ``cumulative_mg_m2`` (its lifetime limit checked without it), a
+    condition as ``conditon`` or ``mediastinal_radiotherapy`` (the standard limit applied instead of the lower).
+    """
+    for name in names:
+        key = canonical_name(name)
+        if key in CONDITION_COLUMNS or key == "prior" or key.startswith("prior_"):
+            continue
+        if key.startswith(("prior", "cumulative", "previous")):
+            raise DoseCalcError(
+                f"orders: a column named {escaped(name)} is read as nothing; a prior exposure is "
+                "prior_<unit> (prior_mg_m2, prior_mg, prior_units)"
+            )
+        if (
+            key.startswith("cond")
+            or "radiotherap" in key
+            or difflib.SequenceMatcher(None, key, "condition").ratio() >= 0.8
+        ):
+            raise DoseCalcError(
+                f"orders: a column named {escaped(name)} is read as nothing; a patient's conditions are in a "
+                "column named condition"
+            )
+
+
 def _by_mask(rows: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray, int]]:
     """``rows`` by their value of ``mask``: each distinct value's rows (few: sets of conditions), in input order."""
     values = mask[rows]
@@ -668,6 +695,7 @@ def verify_table(
     ordered = _ordered(table, rejects, decimal_comma)
     day = _whole_numbers(table, "day", plan.cycle_days, rejects, decimal_comma)
     cycle = _whole_numbers(table, "cycle", MAX_CYCLE, rejects, decimal_comma)
+    _refuse_near_misses(names)
     prior = _prior_checked(table, rejects, decimal_comma)
     baseline_column = _one(names, "baseline_weight")
     weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above

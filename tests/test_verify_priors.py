@@ -673,3 +673,23 @@ def test_other_drugs_of_a_family_are_not_taken_for_a_slip(drug):
         "--dose", "12mg/m2", "--drug", drug, "--height", "160cm", "--weight", "60kg", "--ordered", "20mg"
     )
     assert result.exit_code in (0, 4), result.output
+
+
+@pytest.mark.parametrize(
+    "column, said",
+    [
+        ("priors_mg_m2", "a prior exposure is prior_<unit>"),
+        ("cumulative_mg_m2", "a prior exposure is prior_<unit>"),
+        ("conditon", "a patient's conditions are in a column named condition"),
+        ("cond", "a patient's conditions are in a column named condition"),
+        ("mediastinal_radiotherapy", "a patient's conditions are in a column named condition"),
+    ],
+)
+def test_a_column_named_nearly_as_a_prior_or_a_condition_is_refused(column, said):
+    # "priors_mg_m2" 520 was read as nothing: 520 + 50 mg/m² past doxorubicin's 550 (label) verified "ok"
+    rows = {**ORDERS, column: ["520", ""]}
+    with pytest.raises(DoseCalcError) as refused:
+        verify_table(RCHOP, pa.table(rows))
+    assert str(refused.value) == f"orders: a column named {column!r} is read as nothing; {said}" + (
+        " (prior_mg_m2, prior_mg, prior_units)" if "prior_<unit>" in said else ""
+    )
