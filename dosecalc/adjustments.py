@@ -261,6 +261,13 @@ def cap_dose(dose, max_dose) -> Capped:
     """
     dose_mg, max_mg = _mg(dose, "dose"), _mg(max_dose, "max_dose")
     capped_mg, applied = cap_kernel(dose_mg, max_mg)
+    too_much = np.atleast_1d(cap_takes_too_much(dose_mg, capped_mg))
+    if too_much.any():  # as a patient's dose refuses it: 1e-9 mg typed for a maximum of 1 mg, or of 1 g
+        first = int(np.flatnonzero(too_much)[0])
+        before = float(np.ravel(np.broadcast_to(dose_mg, too_much.shape))[first])
+        after = float(np.ravel(np.broadcast_to(capped_mg, too_much.shape))[first])
+        shown = max_dose if isinstance(max_dose, str) else f"{np.max(max_mg):g} mg"
+        raise ImplausibleInputError("max_dose", shown, cap_expected(before, after, "mg"))
     return Capped(quantity(capped_mg, "mg"), quantity(dose_mg, "mg"), quantity(max_mg, "mg"), applied)
 
 

@@ -1164,16 +1164,18 @@ def _dosed(table: pa.Table, plan: _Plan, values: dict, checked: bool = True) -> 
         absolute = _absolute(dose_amount, amount)
         if absolute is not None:
             measured = _both(measured, absolute)
-        if result.dose_uncapped is not None:  # a cap that takes more than a reduction may, as patient_dose refuses
-            uncapped = np.broadcast_to(np.asarray(result.dose_uncapped.m_as(unit(amount)), dtype=float), (n,))
-            too_much = cap_takes_too_much(uncapped, dose_amount)
-            if too_much.any():
-                caps = cap_text(guards.order.bsa_cap, guards.order.max_dose)
-                reasons = [
-                    f"{caps}: expected {cap_expected(before, after, amount)}"
-                    for before, after in zip(uncapped[too_much].tolist(), dose_amount[too_much].tolist())
-                ]
-                measured = _both(measured, _Measured({}, ~too_much, pa.array(reasons, pa.string())))
+    if result.dose_uncapped is not None:  # a cap that takes more than a reduction may, as patient_dose refuses
+        # of the full dose: a reduction and a cap together take no more (100 mg −90 %, capped at 1 mg: 1 %)
+        share = 1.0 if reduction_pct is None else 1.0 - float(np.asarray(reduction_pct)) / 100.0
+        uncapped = np.broadcast_to(np.asarray(result.dose_uncapped.m_as(unit(amount)), dtype=float), (n,)) / share
+        too_much = cap_takes_too_much(uncapped, dose_amount)
+        if too_much.any():
+            caps = cap_text(guards.order.bsa_cap, guards.order.max_dose)
+            reasons = [
+                f"{caps}: expected {cap_expected(before, after, amount)}"
+                for before, after in zip(uncapped[too_much].tolist(), dose_amount[too_much].tolist())
+            ]
+            measured = _both(measured, _Measured({}, ~too_much, pa.array(reasons, pa.string())))
     if guards.measure is not None:  # rounding and bands are in mg: the Order refuses them for a dose in units
         measured = _both(measured, guards.measure.apply(dose_amount))
         columns.update(measured.columns)

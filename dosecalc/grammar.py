@@ -112,9 +112,7 @@ def as_compared(text: str) -> str:
         if category == "Nd":
             kept.append(str(unicodedata.decimal(character)))
         elif not (
-            category in ("Pd", "Zs", "Zl", "Zp", "Cf", "Cc")
-            or character.isspace()
-            or character in "\u2212_\u034f"
+            category in ("Pd", "Zs", "Zl", "Zp", "Cf", "Cc") or character.isspace() or character in "\u2212_\u034f"
         ):
             kept.append(character)
     return "".join(kept)

@@ -66,6 +66,8 @@ from .adjustments import (
     LevelTable,
     band_dose,
     cap_dose,
+    cap_expected,
+    cap_takes_too_much,
     level_table,
     modify_dose,
     read_band_table,
@@ -862,6 +864,8 @@ class Order:
             steps.extend(_calculation_steps(self, patient))
             calculated = patient.dose
             capped = bool(patient.bsa_cap_applied) or bool(patient.max_dose_applied)
+        if modification is not None and capped:
+            _refuse_reduced_and_capped(self, modification, patient, calculated)
         rounding = band = None
         dose = calculated
         if self.round_to is not None or self.vials is not None:
@@ -1091,12 +1095,53 @@ class Order:
             if self.bands is not None
             else f"dose_{amount}"
         )
+        dosed, rejects = self._refuse_caps_taking_too_much(arrow, dosed, rejects, row_offset)
         if self.drug is not None:  # an unnamed order (the command line's dose) has no drug to name
             n = dosed.num_rows
             drug = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([self.drug], pa.string()))
             dosed = dosed.append_column("drug", drug)
         dosed = dosed.append_column(f"final_dose_{amount}", dosed[final])
         return OrderTable(*(frame.like(part, _positions(frame, part, row_offset)) for part in (dosed, rejects)))
+
+    def _refuse_caps_taking_too_much(self, table, dosed, rejects, row_offset: int):
+        """
+        The dosed rows whose modification and caps together leave less of the full dose than a reduction may
+        (as :meth:`for_patient` refuses them), moved to the rejects with the reason, the input's cells as given.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from .patient import cap_text
+
+        amount = self.amount_unit
+        uncapped_name = f"dose_uncapped_{amount}"
+        if uncapped_name not in dosed.column_names or dosed.num_rows == 0:
+            return dosed, rejects
+        share = 1.0 if self.modification is None else float(np.asarray(self.modification.percent_of_original)) / 100
+        full = dosed[uncapped_name].to_numpy(zero_copy_only=False) / share
+        left = dosed[f"dose_{amount}"].to_numpy(zero_copy_only=False)
+        bad = np.asarray(cap_takes_too_much(full, left))
+        if not bad.any():
+            return dosed, rejects
+        numbers = dosed["row"].to_numpy(zero_copy_only=False)[bad]
+        caps = cap_text(self.bsa_cap, self.max_dose)
+        moved = table.take(pa.array(numbers - 1 - row_offset)).append_column("row", pa.array(numbers, pa.int64()))
+        moved = moved.append_column(
+            "reason",
+            pa.array(
+                [
+                    f"{caps}: expected "
+                    + cap_expected(before, after, amount).replace(
+                        "a cap that keeps", "a cap that keeps" if share == 1.0 else "a modification and caps that keep"
+                    )
+                    for before, after in zip(full[bad].tolist(), left[bad].tolist())
+                ],
+                pa.string(),
+            ),
+        )
+        together = pa.concat_tables([rejects, moved.cast(rejects.schema)])
+        rejects = together.take(pc.sort_indices(together["row"]))
+        return dosed.filter(pa.array(~bad)), rejects
 
     def _carboplatin_table(self, table: pa.Table, method: str, row_offset: int, kidney: dict, numeric: bool):
         """A carboplatin order's dosed and rejected rows: the GFR, Calvert, the maximum dose and the rounding
@@ -1302,6 +1347,22 @@ def _calculation_steps(order: Order, result) -> list[Step]:
     if result.max_dose is not None:
         steps.append(_max_dose_step(order, at_capped_bsa, result.dose, bool(result.max_dose_applied)))
     return steps
+
+
+def _refuse_reduced_and_capped(order: Order, modification, patient, capped) -> None:
+    """Refuse a modification and caps that together leave less of the full dose than a reduction may alone
+    (:data:`~dosecalc.adjustments.CAP_KEEPS_PCT`): 100 mg reduced by 90 % and capped at 1 mg is 1 % of it."""
+    uncapped = getattr(patient, "dose_uncapped", None) or patient.dose  # a carboplatin dose before its maximum
+    share = float(np.asarray(modification.percent_of_original)) / 100.0
+    unit_text = order.amount_unit
+    full, left = float(uncapped.m_as(unit_text)) / share, float(capped.m_as(unit_text))
+    if cap_takes_too_much(full, left):
+        field, cap = ("max_dose", order.max_dose) if order.max_dose is not None else ("bsa_cap", order.bsa_cap)
+        raise ImplausibleInputError(
+            field,
+            f"{cap.magnitude:g} {cap.units:~P}" if hasattr(cap, "units") else str(cap),
+            cap_expected(full, left, unit_text).replace("a cap that keeps", "a modification and caps that keep"),
+        )
 
 
 def _checked_given_bsa(bsa, height, weight, sex, method: str) -> None:

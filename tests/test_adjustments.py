@@ -110,6 +110,10 @@ def test_patient_caps_on_arrays():
 
 @given(doses_mg, doses_mg)
 def test_capping_never_raises_a_dose(dose, cap):
+    if min(dose, cap) < 0.1 * dose / (1 + 1e-9):  # a cap that keeps less than a reduction may (10 %): refused
+        with pytest.raises(ImplausibleInputError, match="expected a cap that keeps at least 10 % of the dose"):
+            cap_dose(dose, max_dose=cap)
+        return
     result = cap_dose(dose, max_dose=cap)
     assert mg(result.capped) <= dose
     assert mg(result.capped) == min(dose, cap)
@@ -700,3 +704,25 @@ def test_a_band_table_cell_is_refused_as_typed(tmp_path):
         DoseCalcError, match=r"^cells.csv: its header, 'lower_mg;upper_mg;dose_mg', is one column holding ';'"
     ):
         read_band_table(cells)
+
+
+def test_a_reduction_and_caps_together_keep_a_tenth_of_the_full_dose():
+    # 100 mg reduced by 90 % (10 mg) and capped at 1 mg is 1 % of the prescription: each alone passed its own
+    # check; together refused, for one patient and a table alike; cap_dose, public, refuses as the order does
+    from dosecalc.order import Order
+
+    order = Order("drug-x", "100 mg", reduction_pct=90, max_dose="1 mg")
+    with pytest.raises(ImplausibleInputError) as refused:
+        order.for_patient()
+    assert str(refused.value) == (
+        "max_dose=1 mg: expected a modification and caps that keep at least 10 % of the dose of 100 mg (it leaves "
+        "1 mg), as a reduction takes at most 90 %; is the cap's unit or the dose's mistyped?"
+    )
+    dosed, rejects = order.for_table({"height_cm": [175.0], "weight_kg": [70.0]})
+    assert dosed.num_rows == 0 and rejects["reason"].to_pylist() == [
+        "max_dose=1 mg: expected a modification and caps that keep at least 10 % of the dose of 100 mg (it leaves "
+        "1 mg), as a reduction takes at most 90 %; is the cap's unit or the dose's mistyped?"
+    ]
+    assert Order("drug-x", "100 mg", reduction_pct=50, max_dose="40 mg").for_patient().dose.m_as("mg") == 40.0
+    with pytest.raises(ImplausibleInputError, match=r"^max_dose=1e-9 mg: expected a cap that keeps at least 10 %"):
+        cap_dose("100 mg", "1e-9 mg")

@@ -120,7 +120,7 @@ def test_a_maximum_dose_or_a_step_below_the_bound_is_refused():
 
 
 def test_a_maximum_dose_and_a_step_at_the_bound_are_accepted():
-    assert cap_dose("136 mg", max_dose="1e-9 mg").capped.m_as("mg") == 1e-9
+    assert cap_dose("1e-9 mg", max_dose="1e-9 mg").capped.m_as("mg") == 1e-9  # a maximum at the bound is one
     # 1.818118... µg to steps of 1 pg: 1818 steps, -0.0065 %, within ±5 %
     rounded = round_dose(f"{1e-6 * BSA_170_70!r} mg", step="1e-9 mg")
     assert rounded.rounded.m_as("mg") == pytest.approx(1.818e-6, rel=1e-12)
