@@ -1037,6 +1037,8 @@ def sexes_of(table: pa.Table, column: str) -> Sexes:
     as male is an error.
     """
     cells = table[column]
+    if pa.types.is_nested(cells.type):  # a list of sexes is no patient's sex (pyarrow's cast failed unsaid)
+        raise DoseCalcError(f"{column}: the column holds {cells.type}; expected one sex a cell")
     if pa.types.is_dictionary(cells.type):  # a categorical column as it is: its indices per row
         encoded = cells.unify_dictionaries().combine_chunks()
         values = pc.cast(encoded.dictionary, pa.string()).to_pylist() + [None]  # and a missing cell

@@ -696,6 +696,9 @@ def verify_table(
     day = _whole_numbers(table, "day", plan.cycle_days, rejects, decimal_comma)
     cycle = _whole_numbers(table, "cycle", MAX_CYCLE, rejects, decimal_comma)
     _refuse_near_misses(names)
+    nested = [item for item in table.schema if pa.types.is_nested(item.type)]
+    if nested:  # an order is one value a cell: a list of drugs or of priors is none (and no CSV holds it)
+        raise DoseCalcError(f"orders: column {nested[0].name!r} holds {nested[0].type}; expected one value a cell")
     prior = _prior_checked(table, rejects, decimal_comma)
     baseline_column = _one(names, "baseline_weight")
     weight_column = next((name for name in names if _names_kind(name, "weight")), None)  # one at most: refused above

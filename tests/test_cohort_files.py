@@ -1684,3 +1684,37 @@ def test_a_workbooks_first_sheet_without_patients_says_that_sheet_was_read(tmp_p
     assert line.startswith(f"error: input={book}: its first sheet was read: ")
     assert line.endswith("; --sheet names another")
     assert convert_file(book, tmp_path / "o.csv", dose="75 mg/m^2", sheet="Patients").rows_written == 1
+
+
+def test_a_parquet_column_of_lists_read_as_an_input_is_refused_in_one_line(tmp_path):
+    # a list-typed sex gave pyarrow's "Unsupported cast from list<element: string> to utf8" and exit 1 (a list
+    # column the run does not read passes through to Parquet, above)
+    table = pa.table({"patient_id": ["A"], "height_cm": [170.0], "weight_kg": [70.0], "sex": [["f"]]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    result = cli(
+        "cohort",
+        str(tmp_path / "in.parquet"),
+        "-o",
+        str(tmp_path / "o.parquet"),
+        "--dose",
+        "75mg/m2",
+        "--weight-basis",
+        "ideal",
+    )
+    assert one_line_error(result) == "error: sex: the column holds list<element: string>; expected one sex a cell"
+    orders = pa.table(
+        {
+            "patient_id": ["A"],
+            "drug": [["doxorubicin"]],
+            "ordered_mg": [92.0],
+            "height_cm": [175.0],
+            "weight_kg": [70.0],
+        }
+    )
+    pq.write_table(orders, tmp_path / "orders.parquet")
+    result = CliRunner().invoke(
+        app, ["verify", "r-chop-21", "--orders", str(tmp_path / "orders.parquet"), "-o", str(tmp_path / "v.csv")]
+    )
+    assert one_line_error(result) == (
+        "error: orders: column 'drug' holds list<element: string>; expected one value a cell"
+    )
