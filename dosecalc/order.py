@@ -338,6 +338,23 @@ class OrderDose(Result):
         uncapped = getattr(self.patient, "bsa_uncapped", None)
         return bsa if uncapped is None else uncapped
 
+    @property
+    def limit_bsa(self):
+        """
+        The BSA this dose's mg are counted per m² by against a lifetime limit: the smaller of the order's own
+        (before any cap) and the body's, on its actual weight. An order on the ideal weight of a light patient
+        computes a larger BSA than the body's, under which the body's exposure per m² would be undercounted;
+        sources count a cumulative dose by either, so the one that never undercounts is taken.
+        """
+        own, patient = self.bsa_uncapped, self.patient
+        if own is None or getattr(patient, "weight_basis", ACTUAL) == ACTUAL or patient.height is None:
+            return own
+        method = patient.bsa_method if patient.bsa_method in BSA_METHODS else "mosteller"
+        if BSA_METHODS[method].needs_sex:  # the sex it read is not kept: Mosteller's, as a given BSA is checked
+            method = "mosteller"
+        body = quantity(bsa_magnitude(method, patient.height.m_as("cm"), patient.weight.m_as("kg")), "m**2")
+        return body if body < own else own
+
 
 def refuse_unread_kidney(orders, without: str, **kidney) -> None:
     """

@@ -916,10 +916,11 @@ def _patient_bsa(orders, doses) -> Any:
 
 def _drug_bsa(orders, doses, drug: str, default) -> Any:
     """
-    The BSA a drug's absolute doses are counted per m² by, against a limit per m²: the smallest of those its own
-    orders computed (its mg are its mg/m² times that BSA), else the patient's (``default``).
+    The BSA a drug's absolute doses are counted per m² by, against a limit per m²: the smallest of its own
+    orders' (:attr:`~dosecalc.order.OrderDose.limit_bsa`: each order's, or the body's where smaller), else the
+    patient's (``default``).
     """
-    own = [dose.bsa_uncapped for item, dose in zip(orders, doses) if item.order.drug == drug]
+    own = [dose.limit_bsa for item, dose in zip(orders, doses) if item.order.drug == drug]
     own = [bsa for bsa in own if bsa is not None]
     return min(own, key=lambda bsa: bsa.m_as("m**2")) if own else default
 

@@ -1330,7 +1330,7 @@ def _checked(
         flags.extend(_explained(result.dose, ordered_value, computed_value, tolerance_pct, order.amount_unit))
     limit = limit_of(plan, item.drug, conditions)
     if limit is not None:
-        bsa = None if result.dose is None else result.dose.bsa_uncapped  # for limits per m²
+        bsa = None if result.dose is None else result.dose.limit_bsa  # for limits per m²: never undercounted
         prior = priors.get(item.drug)
         lifetime, prior_value = _lifetime_flag(limit, None if prior is None else prior[1], ordered, bsa, item.drug)
         if lifetime is not None:

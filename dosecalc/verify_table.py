@@ -761,6 +761,8 @@ def verify_table(
         _refuse_no_bodies(table, names, weight_column, np.flatnonzero(np.isin(item, auc)), rejects, decimal_comma)
     computed = np.full(n, np.nan)
     bsa = np.full(n, np.nan)
+    limit_bsa = np.full(n, np.nan)  # the BSA a dose's mg are counted per m² by against a lifetime limit
+    weight_kg = None  # each row's actual weight [kg], read once where an order doses on another
     before_cap, before_rounding = _Lazy(n), _Lazy(n)
     above = np.zeros(n, bool)  # where an order is above its order's maximum (maximum_of)
     exposure = _Exposure(n)
@@ -833,6 +835,17 @@ def verify_table(
             dosed_rows = rows if dosed.num_rows == rows.size else rows[dosed["row"].to_numpy() - 1]
             column = "bsa_uncapped_m2" if "bsa_uncapped_m2" in dosed.column_names else "bsa_m2"
             bsa[dosed_rows] = dosed[column].to_numpy(zero_copy_only=False)
+            limit_bsa[dosed_rows] = bsa[dosed_rows]
+            if "dosing_weight_kg" in dosed.column_names and weight_column is not None:
+                # on an ideal (or adjusted) weight, the body's BSA where smaller, as one patient's is
+                # (OrderDose.limit_bsa): Mosteller's at the actual weight, BSA ∝ √W (Mosteller 1987; the
+                # formulas of a lower power of W give a larger body BSA, so this one never undercounts)
+                if weight_kg is None:
+                    weight_kg = _numbers_in(table, weight_column, "weight", "weight", "kg", decimal_comma)
+                dosing = dosed["dosing_weight_kg"].to_numpy(zero_copy_only=False)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    body = bsa[dosed_rows] * np.sqrt(weight_kg[dosed_rows] / dosing)
+                limit_bsa[dosed_rows] = np.fmin(bsa[dosed_rows], body)
             final = dosed[f"final_dose_{order.amount_unit}"].to_numpy(zero_copy_only=False)
             on_amount = ordered.basis[dosed_rows] == ordered.code(order.amount_unit)
             if on_amount.all():
@@ -896,7 +909,10 @@ def verify_table(
                 limit = limit_of(plan, entry.drug, row_conditions.of(of_patient, conditions))
                 if limit is not None:
                     exposure.add(
-                        some, entry.drug, limit, *_exposures(table, some, ordered, limit, bsa[some], decimal_comma)
+                        some,
+                        entry.drug,
+                        limit,
+                        *_exposures(table, some, ordered, limit, limit_bsa[some], decimal_comma),
                     )
                 if of_patient and limit is not None:  # a condition of the patient's other rows that lowers it
                     for mine, own in _by_mask(some, row_conditions.own):

@@ -743,3 +743,24 @@ def test_two_orders_of_a_drug_on_a_day_need_notes_a_person_tells_apart(other):
         return
     with pytest.raises(ImplausibleInputError, match=r"orders 1 and 2=doxorubicin twice on day 1"):
         Protocol.from_dict(minimal(order=orders))
+
+
+def test_a_drug_on_an_ideal_weight_is_counted_per_m2_of_the_bodys_bsa_where_smaller():
+    # 180 cm, 50 kg, male: Devine's ideal weight 75.0 kg (Devine 1974), BSA on it 1.936 m², the body's 1.581 m²
+    # (Mosteller 1987). Doxorubicin 25 mg/m² on the ideal weight is 48.4 mg: 25 mg/m² of the ideal-weight BSA,
+    # 30.6 mg/m² of the body's; counted by the smaller, never under: 6 cycles after 230 mg/m², 413.7 mg/m²
+    protocol = Protocol.from_dict(
+        minimal(
+            cycles=6,
+            order=[
+                {"drug": "doxorubicin", "dose": "25 mg/m2", "weight_basis": "ideal", "days": [1]},
+                {"drug": "cyclophosphamide", "dose": "750 mg/m2", "days": [1]},
+            ],
+        )
+    )
+    schedule = protocol.for_patient(height=180, weight=50, sex="m")
+    exposure = schedule.cumulative(prior={"doxorubicin": "230 mg/m2"})["doxorubicin"]
+    body = math.sqrt(180 * 50 / 3600)
+    per_cycle = exposure.per_cycle.m_as("mg") / body
+    assert exposure.total_as_limit.m_as("mg/m**2") == pytest.approx(230 + 6 * per_cycle)
+    assert per_cycle == pytest.approx(25 * math.sqrt(180 * 75.0 / 3600) / body, rel=1e-3)

@@ -693,3 +693,36 @@ def test_a_column_named_nearly_as_a_prior_or_a_condition_is_refused(column, said
     assert str(refused.value) == f"orders: a column named {column!r} is read as nothing; {said}" + (
         " (prior_mg_m2, prior_mg, prior_units)" if "prior_<unit>" in said else ""
     )
+
+
+def test_an_order_on_an_ideal_weight_is_counted_per_m2_of_the_bodys_bsa_where_smaller():
+    # 48.4 mg after 520 mg/m²: per m² of the ideal weight's BSA (1.936 m²) 545, under doxorubicin's 550 (label);
+    # per m² of the body's (1.581 m², Mosteller 1987), 550.6, past it: counted by the smaller
+    order = Order("doxorubicin", "25 mg/m2", weight_basis="ideal")
+    result = verify(order, "48.4 mg", height=180, weight=50, sex="m", prior={"doxorubicin": "520 mg/m2"})
+    assert [flag.code for check in result.checks for flag in check.flags] == ["lifetime_limit"]
+    assert not result.ok
+
+
+def test_a_days_order_on_an_ideal_weight_is_counted_per_m2_of_the_bodys_bsa_where_smaller():
+    # as for one patient: 48.4 mg after 520 mg/m² is 550.6 mg/m² of the body's BSA (1.581 m²), past 550
+    protocol = Protocol.from_dict(
+        {
+            "name": "t",
+            "cycle_days": 21,
+            "cycles": 6,
+            "order": [{"drug": "doxorubicin", "dose": "25 mg/m2", "weight_basis": "ideal", "days": [1]}],
+        }
+    )
+    rows = {
+        "patient_id": ["A", "B"],
+        "drug": ["doxorubicin"] * 2,
+        "ordered_mg": [48.4, 48.4],
+        "height_cm": [180.0] * 2,
+        "weight_kg": [50.0] * 2,
+        "sex": ["m"] * 2,
+        "prior_mg_m2": ["520", "500"],
+    }
+    result = verify_table(protocol, pa.table(rows))
+    assert result.flagged["row"].to_pylist() == [1] and result.flagged["flags"].to_pylist() == ["lifetime_limit"]
+    assert result.verified["row"].to_pylist() == [2]  # 500 + 30.6 = 530.6: under it
