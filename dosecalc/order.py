@@ -141,6 +141,7 @@ _GENERIC = {
     "pharmorubicin": "epirubicin",
     "cerubidine": "daunorubicin",
     "daunomycin": "daunorubicin",
+    "rubidomycin": "daunorubicin",
     "blenoxane": "bleomycin",
     "oncovin": "vincristine",
     "velban": "vinblastine",
