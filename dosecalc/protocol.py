@@ -132,8 +132,9 @@ _MAX_CYCLE_DAYS = 365
 _MAX_CYCLES = 100
 _MAX_TIMES_PER_DAY = 6
 # "1-21", "1, 8, 15", "1-5, 15": ASCII digits, hyphen-minus ranges, commas
-_DAYS = re.compile(r"\s*[0-9]+(?:\s*-\s*[0-9]+)?(?:\s*,\s*[0-9]+(?:\s*-\s*[0-9]+)?)*\s*")
-_RANGE = re.compile(r"([0-9]+)(?:\s*-\s*([0-9]+))?")
+# ASCII spaces only around the numbers: Python's \s is any Unicode space (an ideographic space, U+001C)
+_DAYS = re.compile(r" *[0-9]+(?: *- *[0-9]+)?(?: *, *[0-9]+(?: *- *[0-9]+)?)* *")
+_RANGE = re.compile(r"([0-9]+)(?: *- *([0-9]+))?")
 STANDARD = "standard"
 _BASES = MASS_BASES + UNIT_BASES
 

@@ -764,3 +764,11 @@ def test_a_drug_on_an_ideal_weight_is_counted_per_m2_of_the_bodys_bsa_where_smal
     per_cycle = exposure.per_cycle.m_as("mg") / body
     assert exposure.total_as_limit.m_as("mg/m**2") == pytest.approx(230 + 6 * per_cycle)
     assert per_cycle == pytest.approx(25 * math.sqrt(180 * 75.0 / 3600) / body, rel=1e-3)
+
+
+@pytest.mark.parametrize("text", ["1\u3000,8", "1\x1c,8", "1\n,8", "1,\u00a08", "1\t-\t5"])
+def test_days_are_read_with_ascii_spaces_alone(text):
+    # Python's \s took an ideographic space, U+001C and a line break for spaces: "1\u3000,8" was days 1 and 8
+    with pytest.raises(ImplausibleInputError, match=r"^days=.*: expected days such as \[1, 8, 15\]"):
+        read_days(text, 21)
+    assert read_days("1 - 5, 8", 21) == (1, 2, 3, 4, 5, 8)
