@@ -310,7 +310,9 @@ def read_sheet(path: Path, sheet: str | None = None, decimal_comma: bool = False
     # a sheet written from C3 is read from A1 (calamine): the empty rows above its header are no rows of it
     first = next((number for number, row in enumerate(rows) if any(not _blank(_cell_text(value)) for value in row)), 0)
     header = [_cell_text(value) or "" for value in rows[first]]
-    columns = [[_cell_text(value, decimal_comma) for value in row] for row in rows[first + 1 :]]
+    # a row of empty cells is no row, as a CSV reader skips a blank line: the two formats number rows alike
+    cells = ([_cell_text(value, decimal_comma) for value in row] for row in rows[first + 1 :])
+    columns = [row for row in cells if any(text is not None for text in row)]
     return _text_table(header, columns, path)
 
 

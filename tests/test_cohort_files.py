@@ -1718,3 +1718,18 @@ def test_a_parquet_column_of_lists_read_as_an_input_is_refused_in_one_line(tmp_p
     assert one_line_error(result) == (
         "error: orders: column 'drug' holds list<element: string>; expected one value a cell"
     )
+
+
+def test_a_blank_csv_line_and_an_empty_sheet_row_are_no_rows_alike(tmp_path):
+    # a CSV reader skips a blank line; an empty sheet row was a rejected row instead, so the two numbered the
+    # same patients differently
+    pytest.importorskip("python_calamine")
+    (tmp_path / "in.csv").write_text("patient_id,height_cm,weight_kg\nA,170,70\n\nB,170,70\n", encoding="utf-8")
+    book = write_xlsx(
+        tmp_path / "in.xlsx",
+        {"Patients": [["patient_id", "height_cm", "weight_kg"], ["A", 170, 70], [], ["B", 170, 70]]},
+    )
+    for source, output in ((tmp_path / "in.csv", "a.csv"), (book, "b.csv")):
+        summary = convert_file(source, tmp_path / output, dose="75 mg/m^2")
+        assert (summary.rows_read, summary.rows_rejected) == (2, 0)
+        assert [row["row"] for row in read_csv(tmp_path / output)] == ["1", "2"]
