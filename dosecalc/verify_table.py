@@ -530,15 +530,15 @@ def _refuse_near_misses(names) -> None:
         key = canonical_name(name)
         if key in CONDITION_COLUMNS or key == "prior" or key.startswith("prior_"):
             continue
-        if key.startswith(("prior", "cumulative", "previous")):
+        if key.startswith(("prior", "cumulative", "previous_dose", "previous_exposure")):
             raise DoseCalcError(
                 f"orders: a column named {escaped(name)} is read as nothing; a prior exposure is "
                 "prior_<unit> (prior_mg_m2, prior_mg, prior_units)"
             )
         if (
-            key.startswith("cond")
+            key in ("cond", "conds")
             or "radiotherap" in key
-            or difflib.SequenceMatcher(None, key, "condition").ratio() >= 0.8
+            or max(difflib.SequenceMatcher(None, key, name).ratio() for name in CONDITION_COLUMNS) >= 0.85
         ):
             raise DoseCalcError(
                 f"orders: a column named {escaped(name)} is read as nothing; a patient's conditions are in a "

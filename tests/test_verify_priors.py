@@ -726,3 +726,10 @@ def test_a_days_order_on_an_ideal_weight_is_counted_per_m2_of_the_bodys_bsa_wher
     result = verify_table(protocol, pa.table(rows))
     assert result.flagged["row"].to_pylist() == [1] and result.flagged["flags"].to_pylist() == ["lifetime_limit"]
     assert result.verified["row"].to_pylist() == [2]  # 500 + 30.6 = 530.6: under it
+
+
+@pytest.mark.parametrize("column", ["condition_notes", "conduct_date", "previous_diagnosis", "notes"])
+def test_other_columns_of_an_orders_file_pass_through(column):
+    # a column named unlike a prior or a condition is the file's own, kept as it is
+    result = verify_table(RCHOP, pa.table({**ORDERS, column: ["x", "y"]}))
+    assert result.checked[column].to_pylist() == ["x", "y"]
