@@ -929,8 +929,8 @@ def _drug_bsa(orders, doses, drug: str, default) -> Any:
 def _add(total, amount, drug: str):
     if total.units != amount.units:
         raise UnitError(
-            drug,
-            f"{amount:~P}",
+            f"the {drug} orders",  # the protocol's orders, not an option of the command line
+            _amount_text(amount),
             f"a dose in {total.units:~P}, as the drug's other orders: doses in two bases are not summed",
         )
     return total + amount
