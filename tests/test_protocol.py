@@ -776,16 +776,12 @@ def test_days_are_read_with_ascii_spaces_alone(text):
 
 def test_orders_of_a_drug_in_two_bases_are_refused_naming_the_orders():
     # "--doxorubicin 20.0 mg/m²" named an option the command line does not have
-    protocol = Protocol.from_dict(
-        minimal(
-            order=[
-                {"drug": "doxorubicin", "dose": "40 mg", "days": [1], "note": "a"},
-                {"drug": "doxorubicin", "dose": "20 mg/m2", "days": [1], "note": "b"},
-            ]
-        )
-    )
+    orders = [
+        {"drug": "doxorubicin", "dose": "40 mg", "days": [1], "note": "a"},
+        {"drug": "doxorubicin", "dose": "20 mg/m2", "days": [1], "note": "b"},
+    ]
     with pytest.raises(UnitError) as refused:
-        protocol.per_cycle()
+        Protocol.from_dict(minimal(order=orders))
     assert str(refused.value) == (
         "the doxorubicin orders=20 mg/m²: expected a dose in mg, as the drug's other orders: doses in two bases are "
         "not summed"
