@@ -173,13 +173,28 @@ def cap_takes_too_much(uncapped, capped) -> np.ndarray:
         )
 
 
-def cap_expected(uncapped, capped, unit_text: str) -> str:
-    """What a cap that takes more than a reduction may is refused against, for one dose."""
+def cap_expected(uncapped, capped, unit_text: str, modified: bool = False) -> str:
+    """What a cap (with a modification: the two together) that takes more than a reduction may is refused
+    against, for one dose."""
+    what = "a modification and caps that keep" if modified else "a cap that keeps"
     return (
-        f"a cap that keeps at least {CAP_KEEPS_PCT:g} % of the dose of {uncapped:.4g} {unit_text} (it leaves "
+        f"{what} at least {CAP_KEEPS_PCT:g} % of the dose of {uncapped:.4g} {unit_text} (it leaves "
         f"{capped:.4g} {unit_text}), as a reduction takes at most {REDUCTION.high:g} %; is the cap's unit or the "
         "dose's mistyped?"
     )
+
+
+def refuse_caps_taking_too_much(
+    uncapped, capped, unit_text: str, field: str, shown: str, modified: bool = False
+) -> None:
+    """Raise where caps leave less of a dose (magnitudes in ``unit_text``) than a reduction may, naming the first
+    such dose: the refusal of one patient's dose, ``field`` the cap as typed (``shown``)."""
+    too_much = np.atleast_1d(cap_takes_too_much(uncapped, capped))
+    if too_much.any():
+        first = int(np.flatnonzero(too_much)[0])
+        before = float(np.ravel(np.broadcast_to(uncapped, too_much.shape))[first])
+        after = float(np.ravel(np.broadcast_to(capped, too_much.shape))[first])
+        raise ImplausibleInputError(field, shown, cap_expected(before, after, unit_text, modified))
 
 
 #: Relative slack on a maximum dose: a dose within a billionth of it is at it (2.0000000001 mg, a float's
@@ -261,13 +276,9 @@ def cap_dose(dose, max_dose) -> Capped:
     """
     dose_mg, max_mg = _mg(dose, "dose"), _mg(max_dose, "max_dose")
     capped_mg, applied = cap_kernel(dose_mg, max_mg)
-    too_much = np.atleast_1d(cap_takes_too_much(dose_mg, capped_mg))
-    if too_much.any():  # as a patient's dose refuses it: 1e-9 mg typed for a maximum of 1 mg, or of 1 g
-        first = int(np.flatnonzero(too_much)[0])
-        before = float(np.ravel(np.broadcast_to(dose_mg, too_much.shape))[first])
-        after = float(np.ravel(np.broadcast_to(capped_mg, too_much.shape))[first])
-        shown = max_dose if isinstance(max_dose, str) else f"{np.max(max_mg):g} mg"
-        raise ImplausibleInputError("max_dose", shown, cap_expected(before, after, "mg"))
+    # as a patient's dose refuses it: 1e-9 mg typed for a maximum of 1 mg, or of 1 g
+    shown = max_dose if isinstance(max_dose, str) else f"{np.max(max_mg):g} mg"
+    refuse_caps_taking_too_much(dose_mg, capped_mg, "mg", "max_dose", shown)
     return Capped(quantity(capped_mg, "mg"), quantity(dose_mg, "mg"), quantity(max_mg, "mg"), applied)
 
 

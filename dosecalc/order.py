@@ -72,6 +72,7 @@ from .adjustments import (
     modify_dose,
     read_band_table,
     read_level_table,
+    refuse_caps_taking_too_much,
     round_dose,
     strengths_mg_of,
 )
@@ -95,11 +96,11 @@ from .errors import (
     UnknownNameError,
 )
 from .grammar import bare_number, escaped
-from .patient import ACTUAL, GIVEN, patient_dose
+from .patient import ACTUAL, GIVEN, cap_shown, cap_text, checked_given_bsa, patient_dose
 from .renal import RENAL_FORMULAS, SCHWARTZ_BEDSIDE, creatinine_floor_mg_dl, is_per_area, renal_formula_key
 from .results import Result, plain
 from .units import is_quantity, parse_quantity, quantity
-from .validation import BSA, HEIGHT, WEIGHT, check_bsa_of_a_body, check_given_bsa, checked, checked_flag, checked_scalar
+from .validation import BSA, HEIGHT, WEIGHT, checked, checked_flag, checked_scalar
 
 if TYPE_CHECKING:  # Arrow is loaded by the table path only: a lookup does not pay for it
     import pyarrow as pa
@@ -1129,8 +1130,6 @@ class Order:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from .patient import cap_text
-
         amount = self.amount_unit
         uncapped_name = f"dose_uncapped_{amount}"
         if uncapped_name not in dosed.column_names or dosed.num_rows == 0:
@@ -1148,10 +1147,7 @@ class Order:
             "reason",
             pa.array(
                 [
-                    f"{caps}: expected "
-                    + cap_expected(before, after, amount).replace(
-                        "a cap that keeps", "a cap that keeps" if share == 1.0 else "a modification and caps that keep"
-                    )
+                    f"{caps}: expected {cap_expected(before, after, amount, modified=share != 1.0)}"
                     for before, after in zip(full[bad].tolist(), left[bad].tolist())
                 ],
                 pa.string(),
@@ -1373,28 +1369,16 @@ def _refuse_reduced_and_capped(order: Order, modification, patient, capped) -> N
     uncapped = getattr(patient, "dose_uncapped", None) or patient.dose  # a carboplatin dose before its maximum
     share = float(np.asarray(modification.percent_of_original)) / 100.0
     unit_text = order.amount_unit
+    field, cap = ("max_dose", order.max_dose) if order.max_dose is not None else ("bsa_cap", order.bsa_cap)
     full, left = float(uncapped.m_as(unit_text)) / share, float(capped.m_as(unit_text))
-    if cap_takes_too_much(full, left):
-        field, cap = ("max_dose", order.max_dose) if order.max_dose is not None else ("bsa_cap", order.bsa_cap)
-        raise ImplausibleInputError(
-            field,
-            f"{cap.magnitude:g} {cap.units:~P}" if hasattr(cap, "units") else str(cap),
-            cap_expected(full, left, unit_text).replace("a cap that keeps", "a modification and caps that keep"),
-        )
+    refuse_caps_taking_too_much(full, left, unit_text, field, cap_shown(cap), modified=True)
 
 
 def _checked_given_bsa(bsa, height, weight, sex, method: str) -> None:
-    """A BSA given beside height and weight, or one of them, as :func:`dosecalc.patient_dose` checks it: within
-    5 % of the formula's from both (Mosteller's where it needs a sex not given), or a body's with one
-    (:func:`~dosecalc.validation.check_bsa_of_a_body`)."""
-    bsa_m2 = checked(bsa, BSA)
+    """A BSA given beside height and weight, or one of them, as :func:`dosecalc.patient_dose` checks it."""
     height_cm = None if height is None else checked(height, HEIGHT)
     weight_kg = None if weight is None else checked(weight, WEIGHT)
-    if height_cm is not None and weight_kg is not None:
-        compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method
-        check_given_bsa(bsa_m2, bsa_magnitude(compare, height_cm, weight_kg, sex), BSA_METHODS[compare].label)
-    else:
-        check_bsa_of_a_body(bsa_m2, height_cm, weight_kg)
+    checked_given_bsa(checked(bsa, BSA), height_cm, weight_kg, sex, method)
 
 
 def _max_dose_step(order: Order, before, after, applied: bool) -> Step:

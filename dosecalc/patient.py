@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .adjustments import cap_expected, cap_kernel, cap_takes_too_much
+from .adjustments import cap_kernel, refuse_caps_taking_too_much
 from .body import (
     OBESITY_BMI,
     WEIGHT_BASES,
@@ -190,27 +190,27 @@ def _per_body(amount, basis, target, dose_mg, body, lowered=None):
 def cap_text(bsa_cap, max_dose) -> str:
     """The caps of an order as typed, for a refusal: ``"bsa_cap=2 m², max_dose=2 mcg"``."""
     shown = [(name, value) for name, value in (("bsa_cap", bsa_cap), ("max_dose", max_dose)) if value is not None]
-    return ", ".join(f"{name}={_cap_shown(value)}" for name, value in shown)
+    return ", ".join(f"{name}={cap_shown(value)}" for name, value in shown)
 
 
-def _cap_shown(value) -> str:
+def cap_shown(value) -> str:
+    """A cap as typed, or a Quantity as ``"2 mg"`` (its magnitude's shortest text)."""
     return f"{value.magnitude:g} {value.units:~P}" if is_quantity(value) else str(value)
 
 
-def _refuse_caps_taking_too_much(dose, final, drug_unit: str, bsa_cap, max_dose) -> None:
-    """Raise where the caps leave less of the dose than a reduction may (:func:`cap_takes_too_much`)."""
-    too_much = np.atleast_1d(cap_takes_too_much(dose, final))
-    if too_much.any():
-        first = int(np.flatnonzero(too_much)[0])
-        uncapped = float(np.ravel(np.broadcast_to(dose, too_much.shape))[first])
-        kept = float(np.ravel(np.broadcast_to(final, too_much.shape))[first])
-        field = "max_dose" if max_dose is not None else "bsa_cap"
-        cap = max_dose if max_dose is not None else bsa_cap
-        raise ImplausibleInputError(
-            field,
-            _cap_shown(cap),
-            cap_expected(uncapped, kept, drug_unit),
-        )
+def checked_given_bsa(bsa_m2, height_cm, weight_kg, sex, method: str):
+    """
+    A given BSA [m²] checked against the height and weight beside it: within 5 % of the formula's from both
+    (Mosteller's where it needs a sex not given), or a body's with one of them
+    (:func:`~dosecalc.validation.check_bsa_of_a_body`). Return the BSA computed from both, None without both.
+    """
+    check_bsa_of_a_body(bsa_m2, height_cm, weight_kg)
+    if height_cm is None or weight_kg is None:
+        return None
+    compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method
+    computed_m2 = bsa_magnitude(compare, height_cm, weight_kg, sex)
+    check_given_bsa(bsa_m2, computed_m2, BSA_METHODS[compare].label)
+    return computed_m2
 
 
 def patient_dose(
@@ -345,14 +345,10 @@ def patient_dose(
                 "and weight: give height and weight instead)",
             )
         bsa_m2, used_method = checked(bsa, BSA), GIVEN
-        if check_absolute:  # with one measurement beside it: a body's BSA (1.9 m² at 7 kg is none)
-            check_bsa_of_a_body(bsa_m2, height_cm, weight_kg)
-        if check_absolute and both:
-            # the cross-check of a given BSA: by the formula asked, or Mosteller's where it needs a sex not given
-            compare = "mosteller" if BSA_METHODS[method].needs_sex and sex is None else method
-            computed_m2 = bsa_magnitude(compare, height_cm, weight_kg, sex)
-            check_given_bsa(bsa_m2, computed_m2, BSA_METHODS[compare].label)
-            computed["bsa_computed"] = _quantity(computed_m2, "m**2")
+        if check_absolute:  # against both measurements, or one of them: 1.9 m² at 7 kg is no body's
+            computed_m2 = checked_given_bsa(bsa_m2, height_cm, weight_kg, sex, method)
+            if computed_m2 is not None:
+                computed["bsa_computed"] = _quantity(computed_m2, "m**2")
     elif basis == per_m2 or (dosing_kg is not None and (height_cm is not None or not BSA_METHODS[method].needs_height)):
         if check_absolute:  # by a weight basis, the dosing weights are not the body's
             bsa_m2 = checked_bsa(method, height_cm, dosing_kg, sex, body if weight_basis == ACTUAL else None)
@@ -393,7 +389,8 @@ def patient_dose(
         lowered = final_mg < dose_mg
         capped["dose_uncapped"] = _quantity(dose_mg, drug_unit)
         if check_absolute:
-            _refuse_caps_taking_too_much(dose_mg, final_mg, drug_unit, bsa_cap, max_dose)
+            field, cap = ("max_dose", max_dose) if max_dose is not None else ("bsa_cap", bsa_cap)
+            refuse_caps_taking_too_much(dose_mg, final_mg, drug_unit, field, cap_shown(cap))
 
     if check_absolute:
         checked(final_mg, ABSOLUTE_DOSE if drug_unit == FLAT else DOSE_RANGES[UNITS])

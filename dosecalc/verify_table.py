@@ -485,13 +485,18 @@ def _whole_numbers(
             bad,
             [
                 f"{column} is missing"
-                if cell is None or (isinstance(cell, str) and not cell.strip(" "))
+                if _blank_cell(cell)
                 else f"{column}={escaped(cell) if isinstance(cell, str) else cell}: expected {expected}"
                 for cell in cells
             ],
         )
         values = np.where(whole, values, 0)
     return values
+
+
+def _blank_cell(cell) -> bool:
+    """Whether a cell holds nothing: missing, empty or ASCII spaces alone (said "is missing", not "=: expected")."""
+    return cell is None or (isinstance(cell, str) and not cell.strip(" "))
 
 
 def _prior_checked(table: pa.Table, rejects: _Texts, decimal_comma: bool = False) -> np.ndarray | None:
@@ -715,7 +720,7 @@ def verify_table(
                 bad,
                 [
                     f"{baseline_column} is missing"
-                    if cell is None or (isinstance(cell, str) and not cell.strip(" "))
+                    if _blank_cell(cell)
                     else f"{baseline_column}={escaped(cell)}: expected the number alone: its unit, {unit_text}, is "
                     "in the column's name"
                     if isinstance(cell, str) and np.isnan(value) and unit_text
